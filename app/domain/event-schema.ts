@@ -1,0 +1,174 @@
+import { z } from 'zod';
+import { CANCEL_REJECTION_REASONS, CHANNELS, EVENT_TYPES, type EventType } from './lifecycle';
+import { isCurrencyCode } from './money';
+
+export const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const MAX_FUTURE_MS = 5 * 60 * 1000;
+
+const id = z.string().regex(ID_PATTERN, 'must be 1–64 characters of A-Z a-z 0-9 _ . : -');
+const name = z.string().trim().min(1, 'must not be empty').max(200);
+const freeText = z.string().max(2000);
+
+/** RFC 3339 timestamp with an offset, as epoch ms; null when not valid. */
+export function parseRfc3339(value: string): number | null {
+  const match = RFC3339.exec(value);
+  if (!match) return null;
+  const [, year, month, day, hour, minute, second, fraction = '', offset = 'Z'] = match;
+  const ms = fraction ? fraction.slice(1, 4).padEnd(3, '0') : '000';
+  const iso = `${year}-${month}-${day}T${hour}:${minute}:${second}.${ms}${offset.toUpperCase()}`;
+  const epoch = Date.parse(iso);
+  if (Number.isNaN(epoch)) return null;
+  // Date.parse rolls 2026-02-30 over to March; a real calendar date round-trips.
+  const local = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
+  if (local.getUTCDate() !== Number(day) || Number(hour) > 23 || Number(minute) > 59 || Number(second) > 60) return null;
+  return epoch;
+}
+
+const paymentRequestDetails = z.object({
+  id,
+  agent: z.object({
+    id,
+    name,
+    team: z.object({ id, name }),
+  }),
+  amount: z.number().int('must be an integer in minor units').positive('must be positive').max(Number.MAX_SAFE_INTEGER),
+  currency: z.string().refine(isCurrencyCode, 'must be an ISO 4217 currency code'),
+  orderNumber: z.string().trim().min(1, 'must not be empty').max(100),
+  reason: freeText,
+  channel: z.enum(CHANNELS),
+  customer: z.object({
+    phone: z
+      .string()
+      .regex(/^\+?[0-9 ()-]{4,32}$/, 'must be a phone number'),
+    name: z.string().max(200).optional(),
+  }),
+});
+
+const cardSummary = z.strictObject({
+  brand: z.string().min(1).max(40),
+  last4: z.string().regex(/^\d{4}$/, 'must be exactly four digits'),
+});
+
+const DATA_SCHEMAS: Partial<Record<EventType, z.ZodType>> = {
+  'payment_request.send_failed': z.looseObject({ reason: freeText }),
+  'payment_request.payment_failed': z.looseObject({ reason: freeText }),
+  'payment_request.paid': z.strictObject({
+    card: cardSummary.optional(),
+    providerReference: z.string().max(200).optional(),
+  }),
+  'payment_request.canceled': z.looseObject({ actorId: z.string().max(64).optional() }),
+  'payment_request.cancel_rejected': z.looseObject({
+    reason: z.enum(CANCEL_REJECTION_REASONS),
+    actorId: z.string().max(64).optional(),
+  }),
+};
+
+const envelope = z.object({
+  id,
+  type: z.enum(EVENT_TYPES),
+  occurredAt: z.string(),
+  paymentRequest: z.looseObject({ id }),
+  data: z.record(z.string(), z.unknown()).optional(),
+});
+
+export type PaymentRequestDetails = z.infer<typeof paymentRequestDetails>;
+
+export interface ValidEvent {
+  id: string;
+  type: EventType;
+  occurredAt: number;
+  requestId: string;
+  /** Present on created events only. */
+  details: PaymentRequestDetails | null;
+  data: Record<string, unknown>;
+}
+
+export interface EventError {
+  code: string;
+  path: string;
+  message: string;
+}
+
+export type EventValidation = { ok: true; event: ValidEvent } | { ok: false; eventId: string | null; error: EventError };
+
+const CODE_BY_PATH: Record<string, string> = {
+  id: 'invalid_id',
+  type: 'invalid_type',
+  occurredAt: 'invalid_occurred_at',
+  'paymentRequest.id': 'invalid_id',
+  'paymentRequest.amount': 'invalid_amount',
+  'paymentRequest.currency': 'invalid_currency',
+  'paymentRequest.channel': 'invalid_channel',
+  'paymentRequest.customer.phone': 'invalid_phone',
+  data: 'invalid_data',
+};
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+function errorFromIssue(input: unknown, issue: z.core.$ZodIssue, prefix: string[] = []): EventError {
+  const path = [...prefix, ...issue.path.map(String)];
+  const dotted = path.join('.');
+  if (issue.code === 'unrecognized_keys') {
+    const key = [dotted, issue.keys[0]].filter(Boolean).join('.');
+    const isCard = dotted.startsWith('data.card') || /card|cvc|cvv|pan|number/i.test(issue.keys[0] ?? '');
+    return isCard
+      ? { code: 'card_data_not_allowed', path: key, message: 'Card data beyond card.brand and card.last4 is never accepted' }
+      : { code: 'invalid_data', path: key, message: `Unknown field ${key}` };
+  }
+  if (valueAt(input, path) === undefined) {
+    return { code: 'missing_field', path: dotted, message: `${dotted} is required` };
+  }
+  const code = CODE_BY_PATH[dotted] ?? (dotted.startsWith('data.card') ? 'invalid_card' : 'invalid_field');
+  return { code, path: dotted, message: `${dotted} ${issue.message}` };
+}
+
+/** Validates one event as received (SPEC §2). `now` bounds occurredAt (at most 5 minutes ahead). */
+export function validateEvent(input: unknown, now: number): EventValidation {
+  const eventId = valueAt(input, ['id']);
+  const knownId = typeof eventId === 'string' && ID_PATTERN.test(eventId) ? eventId : null;
+  const fail = (error: EventError): EventValidation => ({ ok: false, eventId: knownId, error });
+
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    return fail({ code: 'invalid_event', path: '', message: 'An event must be a JSON object' });
+  }
+  const parsed = envelope.safeParse(input);
+  if (!parsed.success) return fail(errorFromIssue(input, parsed.error.issues[0] as z.core.$ZodIssue));
+  const { type, paymentRequest } = parsed.data;
+
+  const occurredAt = parseRfc3339(parsed.data.occurredAt);
+  if (occurredAt === null) {
+    return fail({ code: 'invalid_occurred_at', path: 'occurredAt', message: 'occurredAt must be an RFC 3339 timestamp with an offset' });
+  }
+  if (occurredAt > now + MAX_FUTURE_MS) {
+    return fail({ code: 'occurred_in_future', path: 'occurredAt', message: 'occurredAt is more than 5 minutes in the future' });
+  }
+
+  let details: PaymentRequestDetails | null = null;
+  if (type === 'payment_request.created') {
+    const result = paymentRequestDetails.safeParse(paymentRequest);
+    if (!result.success) return fail(errorFromIssue(input, result.error.issues[0] as z.core.$ZodIssue, ['paymentRequest']));
+    details = result.data;
+  }
+
+  const data = parsed.data.data ?? {};
+  const dataSchema = DATA_SCHEMAS[type];
+  if (dataSchema) {
+    const result = dataSchema.safeParse(data);
+    if (!result.success) {
+      // Card data beyond brand and last4 is the error that matters most: name it first.
+      const issues = result.error.issues as z.core.$ZodIssue[];
+      const issue = issues.find((candidate) => candidate.code === 'unrecognized_keys') ?? issues[0]!;
+      return fail(errorFromIssue(input, issue, ['data']));
+    }
+  }
+
+  return { ok: true, event: { id: parsed.data.id, type, occurredAt, requestId: paymentRequest.id, details, data } };
+}

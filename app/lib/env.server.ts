@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+
+const ttlSeconds = (fallback: number) => z.coerce.number().int().min(60).max(1800).default(fallback);
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  DATABASE_URL: z.string().min(1).default('data/app.db'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'must have the form whsec_<base64>')
+    .optional(),
+  LINK_TTL_UNOPENED: ttlSeconds(300),
+  LINK_TTL_OPENED: ttlSeconds(900),
+  ORG_TIMEZONE: z
+    .string()
+    .default('UTC')
+    .refine((zone) => isTimeZone(zone), 'must be an IANA time zone name'),
+  EXPIRY_SWEEP_MS: z.coerce.number().int().min(250).max(10_000).default(2000),
+});
+
+export type Env = z.infer<typeof schema> & { SESSION_SECRET: string; WEBHOOK_SECRET: string };
+
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let cached: Env | undefined;
+
+/** The environment, validated once. In development missing secrets are generated, kept beside the database and printed. */
+export function getEnv(): Env {
+  if (cached) return cached;
+  const parsed = schema.safeParse(process.env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n');
+    throw new Error(`Invalid environment:\n${problems}`);
+  }
+  const env = parsed.data;
+  const missing = (['SESSION_SECRET', 'WEBHOOK_SECRET'] as const).filter((key) => !env[key]);
+  if (missing.length > 0 && env.NODE_ENV === 'production') {
+    throw new Error(`Refusing to start in production without ${missing.join(' and ')}`);
+  }
+  const generated = missing.length > 0 ? loadOrCreateDevSecrets(env.DATABASE_URL) : undefined;
+  cached = {
+    ...env,
+    SESSION_SECRET: env.SESSION_SECRET ?? generated!.SESSION_SECRET,
+    WEBHOOK_SECRET: env.WEBHOOK_SECRET ?? generated!.WEBHOOK_SECRET,
+  };
+  return cached;
+}
+
+function loadOrCreateDevSecrets(databaseUrl: string): { SESSION_SECRET: string; WEBHOOK_SECRET: string } {
+  const file = join(dirname(databaseUrl), 'dev-secrets.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
+  const secrets = {
+    SESSION_SECRET: randomBytes(32).toString('hex'),
+    WEBHOOK_SECRET: `whsec_${randomBytes(24).toString('base64')}`,
+  };
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  console.warn(`Development secrets generated and kept in ${file}:\n  WEBHOOK_SECRET=${secrets.WEBHOOK_SECRET}`);
+  return secrets;
+}
+
+/** For tests that change the environment between cases. */
+export function resetEnvCache(): void {
+  cached = undefined;
+}

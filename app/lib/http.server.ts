@@ -1,0 +1,9 @@
+/** The API's error shape (SPEC §4): { error: { code, message } }. */
+export function apiError(status: number, code: string, message: string, init: ResponseInit = {}): Response {
+  return Response.json({ error: { code, message } }, { ...init, status });
+}
+
+/** Throws an API error response unless the condition holds (Epic Stack's invariantResponse, for JSON). */
+export function invariantApi(condition: unknown, status: number, code: string, message: string): asserts condition {
+  if (!condition) throw apiError(status, code, message);
+}

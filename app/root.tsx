@@ -1,0 +1,43 @@
+import type { LinksFunction } from '@remix-run/node';
+import { Links, Meta, Outlet, Scripts, ScrollRestoration, isRouteErrorResponse, useRouteError } from '@remix-run/react';
+import type { ReactNode } from 'react';
+import stylesHref from './styles/app.css';
+
+export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesHref }];
+
+export function Layout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charSet="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <Meta />
+        <Links />
+      </head>
+      <body>
+        {children}
+        <ScrollRestoration />
+        <Scripts />
+      </body>
+    </html>
+  );
+}
+
+export default function App() {
+  return <Outlet />;
+}
+
+export function ErrorBoundary() {
+  const error = useRouteError();
+  const title = isRouteErrorResponse(error) ? `${error.status} ${error.statusText}` : 'Something went wrong';
+  const detail = isRouteErrorResponse(error) ? (typeof error.data === 'string' ? error.data : null) : null;
+  return (
+    <main className="page page-narrow">
+      <h1>{title}</h1>
+      {detail ? <p>{detail}</p> : <p>Please try again. If it keeps happening, tell your administrator.</p>}
+      <p>
+        <a href="/">Back to the start</a>
+      </p>
+    </main>
+  );
+}

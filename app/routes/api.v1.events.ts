@@ -1,0 +1,69 @@
+import type { ActionFunctionArgs } from '@remix-run/node';
+import { getDb } from '../../db/client';
+import { apiError } from '../lib/http.server';
+import { ingestEvents } from '../services/ingest.server';
+import {
+  BodyError,
+  getWebhookSecrets,
+  parseEventsBody,
+  readBodyText,
+  verifyWebhook,
+} from '../services/webhook-intake.server';
+
+// Bodies being read or written at once; past this senders are asked to retry (SPEC §2: 503, never a lost event).
+const MAX_IN_FLIGHT = 16;
+let inFlight = 0;
+
+export function loader() {
+  return apiError(405, 'method_not_allowed', 'POST signed events to this endpoint', { headers: { Allow: 'POST' } });
+}
+
+export async function action({ request }: ActionFunctionArgs) {
+  if (request.method !== 'POST') return loader();
+  if (inFlight >= MAX_IN_FLIGHT) return overloaded();
+  inFlight += 1;
+  try {
+    return await receive(request);
+  } finally {
+    inFlight -= 1;
+  }
+}
+
+async function receive(request: Request) {
+  const db = getDb();
+  let text: string;
+  try {
+    text = await readBodyText(request);
+  } catch (error) {
+    if (error instanceof BodyError) return apiError(400, error.code, error.message);
+    throw error;
+  }
+  if (!verifyWebhook(text, request.headers, getWebhookSecrets(db))) {
+    return apiError(401, 'invalid_signature', 'Missing or invalid webhook signature, or a stale timestamp');
+  }
+  let inputs: unknown[];
+  try {
+    inputs = parseEventsBody(text, request.headers.get('content-type') ?? '');
+  } catch (error) {
+    if (error instanceof BodyError) return apiError(400, error.code, error.message);
+    throw error;
+  }
+  try {
+    const { accepted, duplicates, rejected, results } = ingestEvents(db, inputs, 'api');
+    return Response.json({ accepted, duplicates, rejected, results });
+  } catch (error) {
+    if (isBusy(error)) return overloaded();
+    throw error;
+  }
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+}
+
+function overloaded() {
+  return apiError(503, 'overloaded', 'Busy: nothing from this request was stored; retry shortly', {
+    headers: { 'Retry-After': '1' },
+  });
+}

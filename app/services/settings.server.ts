@@ -1,0 +1,30 @@
+import { eq } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { settings } from '../../db/schema';
+import type { ExpirySettings } from '../domain/replay';
+import { getEnv } from '../lib/env.server';
+
+export const SETTING_KEYS = [
+  'link_ttl_unopened',
+  'link_ttl_opened',
+  'org_timezone',
+  'webhook_secret',
+  'webhook_secret_previous',
+] as const;
+export type SettingKey = (typeof SETTING_KEYS)[number];
+
+export function readSetting(db: Db, key: SettingKey): string | null {
+  return db.select({ value: settings.value }).from(settings).where(eq(settings.key, key)).get()?.value ?? null;
+}
+
+/** Link TTLs: the admin's setting when there is one, else the environment's. */
+export function getExpirySettings(db: Db): ExpirySettings {
+  const env = getEnv();
+  const unopened = Number(readSetting(db, 'link_ttl_unopened') ?? env.LINK_TTL_UNOPENED);
+  const opened = Number(readSetting(db, 'link_ttl_opened') ?? env.LINK_TTL_OPENED);
+  return { ttlUnopenedMs: unopened * 1000, ttlOpenedMs: opened * 1000 };
+}
+
+export function getOrgTimeZone(db: Db): string {
+  return readSetting(db, 'org_timezone') ?? getEnv().ORG_TIMEZONE;
+}

@@ -1,0 +1,17 @@
+import { fileURLToPath } from 'node:url';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { type Db, openDatabase } from './client';
+
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url));
+
+export function migrateDatabase(db: Db): void {
+  migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const file = process.env.DATABASE_URL ?? 'data/app.db';
+  const db = openDatabase(file);
+  migrateDatabase(db);
+  db.$client.close();
+  console.log(`Migrated ${file}`);
+}

@@ -1,0 +1,145 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+// Timestamps are UTC epoch milliseconds (integers) everywhere.
+
+export const teams = sqliteTable('teams', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  createdAt: integer('created_at').notNull(),
+});
+
+export const agents = sqliteTable(
+  'agents',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    teamId: text('team_id')
+      .notNull()
+      .references(() => teams.id),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('agents_team_idx').on(t.teamId)],
+);
+
+export const ROLES = ['agent', 'supervisor', 'manager', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const users = sqliteTable('users', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  email: text('email').unique(),
+  role: text('role', { enum: ROLES }).notNull(),
+  passwordHash: text('password_hash'),
+  /** For agents: the agent identity their requests carry. */
+  agentId: text('agent_id').references(() => agents.id),
+  /** Service users exist only to own API tokens. */
+  isService: integer('is_service', { mode: 'boolean' }).notNull().default(false),
+  active: integer('active', { mode: 'boolean' }).notNull().default(true),
+  createdAt: integer('created_at').notNull(),
+});
+
+/** Teams a supervisor supervises (and the team scope of service users). */
+export const userTeams = sqliteTable(
+  'user_teams',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    teamId: text('team_id')
+      .notNull()
+      .references(() => teams.id),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.teamId] })],
+);
+
+export const apiTokens = sqliteTable('api_tokens', {
+  id: text('id').primaryKey(),
+  userId: text('user_id')
+    .notNull()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  name: text('name').notNull(),
+  /** SHA-256 of the token; the token itself is shown once and never stored. */
+  tokenHash: text('token_hash').notNull().unique(),
+  createdAt: integer('created_at').notNull(),
+  lastUsedAt: integer('last_used_at'),
+  revokedAt: integer('revoked_at'),
+});
+
+/** Every accepted event, as received (card numbers masked), with its replay outcome. */
+export const events = sqliteTable(
+  'events',
+  {
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    id: text('id').notNull(),
+    requestId: text('request_id').notNull(),
+    type: text('type').notNull(),
+    occurredAt: integer('occurred_at').notNull(),
+    receivedAt: integer('received_at').notNull(),
+    source: text('source').notNull(),
+    /** SHA-256 of the canonical JSON as received, before masking: the idempotency check. */
+    contentHash: text('content_hash').notNull(),
+    body: text('body').notNull(),
+    applied: integer('applied', { mode: 'boolean' }).notNull().default(false),
+    anomaly: text('anomaly'),
+  },
+  (t) => [uniqueIndex('events_id_idx').on(t.id), index('events_request_idx').on(t.requestId, t.occurredAt)],
+);
+
+/** The projection: each request's state as the replay of its events gives it. */
+export const paymentRequests = sqliteTable(
+  'payment_requests',
+  {
+    id: text('id').primaryKey(),
+    agentId: text('agent_id').notNull(),
+    teamId: text('team_id').notNull(),
+    amount: integer('amount').notNull(),
+    currency: text('currency').notNull(),
+    channel: text('channel').notNull(),
+    orderNumber: text('order_number').notNull(),
+    reason: text('reason').notNull(),
+    customerName: text('customer_name'),
+    customerPhone: text('customer_phone').notNull(),
+    status: text('status').notNull(),
+    createdAt: integer('created_at').notNull(),
+    sentAt: integer('sent_at'),
+    openedAt: integer('opened_at'),
+    paidAt: integer('paid_at'),
+    closedAt: integer('closed_at'),
+    expiresAt: integer('expires_at'),
+    /** Set while the replay expired the request and no system expired event records it yet. */
+    expiryDueAt: integer('expiry_due_at'),
+    sendFailures: integer('send_failures').notNull().default(0),
+    lastEventAt: integer('last_event_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    index('pr_sent_idx').on(t.sentAt),
+    index('pr_team_sent_idx').on(t.teamId, t.sentAt),
+    index('pr_agent_sent_idx').on(t.agentId, t.sentAt),
+    index('pr_created_idx').on(t.createdAt),
+    index('pr_order_idx').on(t.orderNumber),
+    index('pr_expiry_due_idx').on(t.expiryDueAt).where(sql`expiry_due_at IS NOT NULL`),
+  ],
+);
+
+/** Rejected events, raw body (masked) and error, for the ingestion-health page. */
+export const rejectedEvents = sqliteTable(
+  'rejected_events',
+  {
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    eventId: text('event_id'),
+    receivedAt: integer('received_at').notNull(),
+    source: text('source').notNull(),
+    code: text('code').notNull(),
+    path: text('path').notNull(),
+    message: text('message').notNull(),
+    raw: text('raw').notNull(),
+  },
+  (t) => [index('rejected_received_idx').on(t.receivedAt)],
+);
+
+export const settings = sqliteTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+});
