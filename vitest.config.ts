@@ -9,5 +9,11 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    env: {
+      NODE_ENV: 'test',
+      DATABASE_URL: 'tmp/tests/unused.db',
+      WEBHOOK_SECRET: 'whsec_dGVzdC1zZWNyZXQtZm9yLXZpdGVzdC1vbmx5',
+      SESSION_SECRET: 'test-session-secret-for-vitest-only-0123456789',
+    },
   },
 });

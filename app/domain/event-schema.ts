@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SECRET_CARD_KEYS } from './card-masking';
 import { CANCEL_REJECTION_REASONS, CHANNELS, EVENT_TYPES, type EventType } from './lifecycle';
 import { isCurrencyCode } from './money';
 
@@ -130,6 +131,19 @@ function errorFromIssue(input: unknown, issue: z.core.$ZodIssue, prefix: string[
   return { code, path: dotted, message: `${dotted} ${issue.message}` };
 }
 
+/** Path of the first card number or security code under a key that names it, anywhere in the event. */
+function findSecretCardKey(value: unknown, path: string[] = []): string | null {
+  if (value === null || typeof value !== 'object') return null;
+  for (const [key, inner] of Object.entries(value)) {
+    if (SECRET_CARD_KEYS.test(key) && (typeof inner === 'string' || typeof inner === 'number')) {
+      return [...path, key].join('.');
+    }
+    const found = findSecretCardKey(inner, [...path, key]);
+    if (found) return found;
+  }
+  return null;
+}
+
 /** Validates one event as received (SPEC §2). `now` bounds occurredAt (at most 5 minutes ahead). */
 export function validateEvent(input: unknown, now: number): EventValidation {
   const eventId = valueAt(input, ['id']);
@@ -142,6 +156,12 @@ export function validateEvent(input: unknown, now: number): EventValidation {
   const parsed = envelope.safeParse(input);
   if (!parsed.success) return fail(errorFromIssue(input, parsed.error.issues[0] as z.core.$ZodIssue));
   const { type, paymentRequest } = parsed.data;
+
+  // SPEC §1 "Card data": never accepted, on any event type (the paid event's strict schema is not enough).
+  const secretPath = findSecretCardKey(input);
+  if (secretPath !== null) {
+    return fail({ code: 'card_data_not_allowed', path: secretPath, message: 'Card numbers and security codes are never accepted' });
+  }
 
   const occurredAt = parseRfc3339(parsed.data.occurredAt);
   if (occurredAt === null) {

@@ -49,7 +49,7 @@ export function parseMajorUnits(text: string, currency: string): number | null {
   const [, whole = '', fraction = ''] = match;
   if (fraction.length > exponent) return null;
   const minor = Number(whole + fraction.padEnd(exponent, '0'));
-  return Number.isSafeInteger(minor) ? minor : null;
+  return Number.isSafeInteger(minor) && minor > 0 ? minor : null;
 }
 
 /** Adds amounts per currency; never across currencies. */

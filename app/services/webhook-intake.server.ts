@@ -1,4 +1,5 @@
-import { Webhook, WebhookVerificationError } from 'standardwebhooks';
+import { timingSafeEqual } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
 import type { Db } from '../../db/client';
 import { getEnv } from '../lib/env.server';
 import { readSetting } from './settings.server';
@@ -22,20 +23,27 @@ export function getWebhookSecrets(db: Db): string[] {
   return previous ? [current, previous] : [current];
 }
 
-/** Standard Webhooks verification (signature, 5-minute timestamp tolerance) against any valid secret. */
-export function verifyWebhook(payload: string, headers: Headers, secrets: readonly string[]): boolean {
-  const signed = {
-    'webhook-id': headers.get('webhook-id') ?? '',
-    'webhook-timestamp': headers.get('webhook-timestamp') ?? '',
-    'webhook-signature': headers.get('webhook-signature') ?? '',
-  };
+const TOLERANCE_SECONDS = 5 * 60;
+
+/**
+ * Standard Webhooks verification against any valid secret: the signature over `id.timestamp.body`,
+ * a timestamp at most 5 minutes off, several space-separated `v1,<sig>` entries. The package's own
+ * verify() also JSON-parses the body, which NDJSON is not, so we compare against its sign().
+ */
+export function verifyWebhook(payload: string, headers: Headers, secrets: readonly string[], now = Date.now()): boolean {
+  const id = headers.get('webhook-id');
+  const timestamp = headers.get('webhook-timestamp');
+  const signatureHeader = headers.get('webhook-signature');
+  if (!id || !timestamp || !signatureHeader || !/^\d{1,12}$/.test(timestamp)) return false;
+  const seconds = Number(timestamp);
+  if (Math.abs(now / 1000 - seconds) > TOLERANCE_SECONDS) return false;
+  const offered = signatureHeader
+    .split(' ')
+    .filter((entry) => entry.startsWith('v1,'))
+    .map((entry) => Buffer.from(entry));
   for (const secret of secrets) {
-    try {
-      new Webhook(secret).verify(payload, signed);
-      return true;
-    } catch (error) {
-      if (!(error instanceof WebhookVerificationError)) throw error;
-    }
+    const expected = Buffer.from(new Webhook(secret).sign(id, new Date(seconds * 1000), payload));
+    if (offered.some((candidate) => candidate.length === expected.length && timingSafeEqual(candidate, expected))) return true;
   }
   return false;
 }

@@ -1,0 +1,16 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { openDatabase } from '../../db/client';
+import { migrateDatabase } from '../../db/migrate';
+import { BASE_DB, TEST_TMP } from '../support/paths';
+
+/** Builds one migrated base database; each test copies it (Epic Stack's global-setup). */
+export default function setup() {
+  rmSync(TEST_TMP, { recursive: true, force: true });
+  mkdirSync(TEST_TMP, { recursive: true });
+  const db = openDatabase(BASE_DB);
+  migrateDatabase(db);
+  db.$client.pragma('wal_checkpoint(TRUNCATE)');
+  db.$client.close();
+  if (!existsSync('build/index.js')) execFileSync('npx', ['remix', 'build'], { stdio: 'inherit' });
+}

@@ -1,0 +1,103 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import { createTestDb } from './db';
+
+export interface TestServer {
+  url: string;
+  dbFile: string;
+  webhookSecret: string;
+  stop(): Promise<void>;
+}
+
+export function newWebhookSecret(): string {
+  return `whsec_${randomBytes(24).toString('base64')}`;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Starts the built app (remix-serve, as `npm start` does) on its own database file. */
+export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const { db, file } = createTestDb();
+  db.$client.close();
+  const port = await freePort();
+  const webhookSecret = env.WEBHOOK_SECRET ?? newWebhookSecret();
+  const child: ChildProcess = spawn('node', ['node_modules/.bin/remix-serve', 'build/index.js'], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      DATABASE_URL: file,
+      WEBHOOK_SECRET: webhookSecret,
+      SESSION_SECRET: randomBytes(32).toString('hex'),
+      EXPIRY_SWEEP_MS: '500',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    output += chunk;
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; ; attempt++) {
+    if (child.exitCode !== null) throw new Error(`Server exited early:\n${output}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (attempt > 200) throw new Error(`Server did not start:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return {
+    url,
+    dbFile: file,
+    webhookSecret,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** Standard Webhooks headers for a body; `secrets` may hold several (rotation: space-separated signatures). */
+export function signedHeaders(
+  body: string,
+  secrets: string | string[],
+  options: { timestamp?: Date; contentType?: string } = {},
+): Record<string, string> {
+  const id = `msg_${randomBytes(8).toString('hex')}`;
+  const timestamp = options.timestamp ?? new Date();
+  const signature = (Array.isArray(secrets) ? secrets : [secrets])
+    .map((secret) => new Webhook(secret).sign(id, timestamp, body))
+    .join(' ');
+  return {
+    'content-type': options.contentType ?? 'application/json',
+    'webhook-id': id,
+    'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
+    'webhook-signature': signature,
+  };
+}
+
+export async function postEvents(server: TestServer, body: string, options: { contentType?: string; secrets?: string[] } = {}) {
+  return fetch(`${server.url}/api/v1/events`, {
+    method: 'POST',
+    headers: signedHeaders(body, options.secrets ?? server.webhookSecret, { contentType: options.contentType }),
+    body,
+  });
+}
