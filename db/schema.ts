@@ -36,6 +36,9 @@ export const users = sqliteTable('users', {
   /** Service users exist only to own API tokens. */
   isService: integer('is_service', { mode: 'boolean' }).notNull().default(false),
   active: integer('active', { mode: 'boolean' }).notNull().default(true),
+  /** IANA zone the user reads times in; null means the organisation's. */
+  timezone: text('timezone'),
+  lastLoginAt: integer('last_login_at'),
   createdAt: integer('created_at').notNull(),
 });
 
@@ -143,3 +146,109 @@ export const settings = sqliteTable('settings', {
   key: text('key').primaryKey(),
   value: text('value').notNull(),
 });
+
+/** Browser sessions: the cookie holds a random id; only its SHA-256 is stored. */
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: integer('created_at').notNull(),
+    lastSeenAt: integer('last_seen_at').notNull(),
+    /** Absolute end, whatever the activity. */
+    expiresAt: integer('expires_at').notNull(),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+  },
+  (t) => [index('sessions_user_idx').on(t.userId)],
+);
+
+/** Failed sign-ins, per account and per address, for throttling. */
+export const loginFailures = sqliteTable(
+  'login_failures',
+  {
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    /** 'account:<email>' or 'ip:<address>'. */
+    key: text('key').notNull(),
+    at: integer('at').notNull(),
+  },
+  (t) => [index('login_failures_key_idx').on(t.key, t.at)],
+);
+
+/** Security-relevant actions (issue: audit log). */
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    at: integer('at').notNull(),
+    actorUserId: text('actor_user_id'),
+    actorName: text('actor_name'),
+    action: text('action').notNull(),
+    target: text('target'),
+    details: text('details').notNull().default('{}'),
+    ip: text('ip'),
+  },
+  (t) => [index('audit_at_idx').on(t.at), index('audit_action_idx').on(t.action, t.at)],
+);
+
+/** The customer's link: an unguessable token, never the request id. */
+export const payLinks = sqliteTable('pay_links', {
+  token: text('token').primaryKey(),
+  requestId: text('request_id').notNull().unique(),
+  createdAt: integer('created_at').notNull(),
+});
+
+/** Messages handed to a channel adapter (the sandbox channel records them here). */
+export const outboundMessages = sqliteTable(
+  'outbound_messages',
+  {
+    id: text('id').primaryKey(),
+    requestId: text('request_id').notNull(),
+    channel: text('channel').notNull(),
+    recipient: text('recipient').notNull(),
+    text: text('text').notNull(),
+    status: text('status', { enum: ['delivered', 'failed'] }).notNull(),
+    failureReason: text('failure_reason'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('outbound_request_idx').on(t.requestId)],
+);
+
+export const scheduledReports = sqliteTable('scheduled_reports', {
+  id: text('id').primaryKey(),
+  ownerUserId: text('owner_user_id')
+    .notNull()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  name: text('name').notNull(),
+  /** 'payment-requests' or 'agents'. */
+  report: text('report').notNull(),
+  format: text('format', { enum: ['csv', 'xlsx'] }).notNull(),
+  cadence: text('cadence', { enum: ['daily', 'weekly', 'monthly'] }).notNull(),
+  /** Local time of day in `timezone`, 'HH:MM'. */
+  runAt: text('run_at').notNull(),
+  timezone: text('timezone').notNull(),
+  /** Shared filters (SPEC §3) other than from/to, as JSON. */
+  filters: text('filters').notNull().default('{}'),
+  nextRunAt: integer('next_run_at').notNull(),
+  lastRunAt: integer('last_run_at'),
+  active: integer('active', { mode: 'boolean' }).notNull().default(true),
+  createdAt: integer('created_at').notNull(),
+});
+
+export const reportFiles = sqliteTable(
+  'report_files',
+  {
+    id: text('id').primaryKey(),
+    scheduleId: text('schedule_id').references(() => scheduledReports.id, { onDelete: 'set null' }),
+    ownerUserId: text('owner_user_id').notNull(),
+    fileName: text('file_name').notNull(),
+    path: text('path').notNull(),
+    format: text('format').notNull(),
+    rows: integer('rows').notNull(),
+    bytes: integer('bytes').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('report_files_owner_idx').on(t.ownerUserId, t.createdAt)],
+);

@@ -1,19 +1,9 @@
-import type { MetaFunction } from '@remix-run/node';
+import type { LoaderFunctionArgs } from '@remix-run/node';
+import { redirect } from '@remix-run/node';
+import { HOME_BY_ROLE, requireViewer } from '../services/auth.server';
 
-export const meta: MetaFunction = () => [{ title: 'Paylink Desk' }];
-
-export default function Index() {
-  return (
-    <main className="page page-narrow">
-      <h1>Paylink Desk</h1>
-      <p className="muted">Pay-by-link requests for contact centres.</p>
-      <div className="card">
-        <h2>Event API</h2>
-        <p>
-          Signed events go to <code>POST /api/v1/events</code>; a request and its timeline are at{' '}
-          <code>GET /api/v1/payment-requests/:id</code> with a bearer token. See the README.
-        </p>
-      </div>
-    </main>
-  );
+/** `/` sends each role to its home page (SPEC §6). */
+export function loader({ request }: LoaderFunctionArgs) {
+  const viewer = requireViewer(request);
+  throw redirect(HOME_BY_ROLE[viewer.role]);
 }

@@ -1,16 +1,81 @@
+import { redirect } from '@remix-run/node';
 import { getDb } from '../../db/client';
+import type { Role } from '../../db/schema';
 import { apiError } from '../lib/http.server';
-import { viewerForToken } from './api-tokens.server';
+import { loadViewer, viewerForToken } from './api-tokens.server';
 import type { Viewer } from './scope.server';
+import { getSessionUserId } from './session.server';
+
+/** API-style routes answer JSON errors; pages redirect to the sign-in page. */
+function isApiPath(pathname: string): boolean {
+  return pathname.startsWith('/api/') || pathname.startsWith('/exports/');
+}
+
+export type AuthMethod = 'token' | 'session';
+
+/** The caller by bearer token or session cookie, or null. */
+export function getViewer(request: Request): { viewer: Viewer; method: AuthMethod } | null {
+  const db = getDb();
+  const header = request.headers.get('authorization');
+  if (header) {
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    const viewer = match?.[1] ? viewerForToken(db, match[1]) : null;
+    return viewer ? { viewer, method: 'token' } : null;
+  }
+  const userId = getSessionUserId(db, request);
+  const viewer = userId ? loadViewer(db, userId) : null;
+  return viewer ? { viewer, method: 'session' } : null;
+}
 
 /**
- * The caller of an API route: a bearer token (SPEC §4). Throws a 401 JSON response otherwise.
- * Every loader and action calls this (or the page variant) itself.
+ * The signed-in caller (bearer token or session cookie), else 401 JSON for API routes and a
+ * redirect to /login for pages. With `roles`, other roles get 403. Every loader and action
+ * calls this itself (SPEC §5); scope checks on resources come after (canSee → 404).
  */
-export function requireApiViewer(request: Request): Viewer {
-  const header = request.headers.get('authorization') ?? '';
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  const viewer = match?.[1] ? viewerForToken(getDb(), match[1]) : null;
-  if (!viewer) throw apiError(401, 'unauthorized', 'A valid bearer token is required');
-  return viewer;
+export function requireViewer(request: Request, roles?: readonly Role[]): Viewer {
+  const url = new URL(request.url);
+  const found = getViewer(request);
+  if (!found) {
+    if (isApiPath(url.pathname)) throw apiError(401, 'unauthorized', 'Sign in or send a valid bearer token');
+    throw redirect(`/login?redirectTo=${encodeURIComponent(url.pathname + url.search)}`);
+  }
+  if (found.method === 'session' && request.method !== 'GET' && request.method !== 'HEAD') assertSameOrigin(request);
+  if (roles && !roles.includes(found.viewer.role)) {
+    if (isApiPath(url.pathname)) throw apiError(403, 'forbidden', 'Your role may not do this');
+    throw new Response('Your role may not open this page.', { status: 403, statusText: 'Forbidden' });
+  }
+  return found.viewer;
 }
+
+/** Kept for API routes that only take tokens or sessions alike: same as requireViewer. */
+export const requireApiViewer = requireViewer;
+
+/** Cookie-authenticated mutations must come from our own pages (CSRF defence besides SameSite=Lax). */
+export function assertSameOrigin(request: Request): void {
+  const expected = new URL(request.url).origin;
+  const origin = request.headers.get('origin') ?? refererOrigin(request.headers.get('referer'));
+  const host = request.headers.get('host');
+  const matches = origin !== null && (origin === expected || (host !== null && new URL(origin).host === host));
+  if (!matches) throw apiError(403, 'bad_origin', 'Cross-site request refused');
+}
+
+function refererOrigin(referer: string | null): string | null {
+  if (!referer) return null;
+  try {
+    return new URL(referer).origin;
+  } catch {
+    return null;
+  }
+}
+
+export function clientIp(request: Request): string {
+  return request.headers.get('x-forwarded-for')?.split(',')[0]?.trim() || request.headers.get('x-real-ip') || 'local';
+}
+
+/** Where each role lands after signing in (SPEC §6: `/` redirects by role). */
+export const HOME_BY_ROLE: Record<Role, string> = {
+  agent: '/agent',
+  supervisor: '/dashboard',
+  manager: '/dashboard',
+  admin: '/admin',
+};

@@ -1,0 +1,112 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
+import { redirect } from '@remix-run/node';
+import { Form, useActionData, useNavigation, useSearchParams } from '@remix-run/react';
+import { z } from 'zod';
+import { getDb } from '../../db/client';
+import { HOME_BY_ROLE, assertSameOrigin, clientIp, getViewer } from '../services/auth.server';
+import { signIn } from '../services/sign-in.server';
+
+const signInSchema = z.object({
+  email: z.string().trim().email('Enter your email address'),
+  password: z.string().min(1, 'Enter your password'),
+  redirectTo: z.string().optional(),
+});
+
+/** Only same-site paths: never an open redirect. */
+function safeRedirect(to: string | undefined, fallback: string): string {
+  return to?.startsWith('/') && !to.startsWith('//') ? to : fallback;
+}
+
+export function loader({ request }: LoaderFunctionArgs) {
+  const found = getViewer(request);
+  if (found) throw redirect(HOME_BY_ROLE[found.viewer.role]);
+  return null;
+}
+
+export function action({ request }: ActionFunctionArgs) {
+  assertSameOrigin(request);
+  return request.formData().then((form) => {
+    const parsed = signInSchema.safeParse(Object.fromEntries(form));
+    if (!parsed.success) {
+      const fieldErrors = Object.fromEntries(parsed.error.issues.map((issue) => [issue.path[0], issue.message]));
+      return Response.json({ formError: null, fieldErrors }, { status: 400 });
+    }
+    const { email, password, redirectTo } = parsed.data;
+    const result = signIn(getDb(), request, email, password, clientIp(request));
+    if (!result.ok) {
+      const formError =
+        result.reason === 'throttled'
+          ? 'Too many failed attempts. Wait 15 minutes and try again.'
+          : 'Email or password is incorrect.';
+      return Response.json({ formError, fieldErrors: {} }, { status: result.reason === 'throttled' ? 429 : 401 });
+    }
+    return redirect(safeRedirect(redirectTo, HOME_BY_ROLE[result.role]), { headers: { 'Set-Cookie': result.setCookie } });
+  });
+}
+
+export const meta: MetaFunction = () => [{ title: 'Sign in · Paylink Desk' }];
+
+interface ActionData {
+  formError: string | null;
+  fieldErrors: Record<string, string>;
+}
+
+export default function Login() {
+  const data = useActionData<ActionData>();
+  const [params] = useSearchParams();
+  const navigation = useNavigation();
+  const busy = navigation.state === 'submitting';
+  return (
+    <main className="auth-page">
+      <div className="card auth-card">
+        <div className="brand brand-large">
+          <img src="/favicon.svg" alt="" width={28} height={28} /> Paylink Desk
+        </div>
+        <h1>Sign in</h1>
+        {data?.formError ? (
+          <p role="alert" className="form-error">
+            {data.formError}
+          </p>
+        ) : null}
+        <Form method="post" className="stack" noValidate>
+          <input type="hidden" name="redirectTo" value={params.get('redirectTo') ?? ''} />
+          <label className="field">
+            <span>Email</span>
+            <input
+              name="email"
+              type="email"
+              autoComplete="username"
+              required
+              aria-invalid={Boolean(data?.fieldErrors.email)}
+              aria-describedby="email-error"
+            />
+            {data?.fieldErrors.email ? (
+              <span id="email-error" className="field-error">
+                {data.fieldErrors.email}
+              </span>
+            ) : null}
+          </label>
+          <label className="field">
+            <span>Password</span>
+            <input
+              name="password"
+              type="password"
+              autoComplete="current-password"
+              required
+              aria-invalid={Boolean(data?.fieldErrors.password)}
+              aria-describedby="password-error"
+            />
+            {data?.fieldErrors.password ? (
+              <span id="password-error" className="field-error">
+                {data.fieldErrors.password}
+              </span>
+            ) : null}
+          </label>
+          <button type="submit" disabled={busy}>
+            {busy ? 'Signing in…' : 'Sign in'}
+          </button>
+        </Form>
+      </div>
+    </main>
+  );
+}

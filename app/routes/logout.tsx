@@ -1,0 +1,18 @@
+import type { ActionFunctionArgs } from '@remix-run/node';
+import { redirect } from '@remix-run/node';
+import { getDb } from '../../db/client';
+import { recordAudit } from '../services/audit.server';
+import { assertSameOrigin, clientIp, getViewer } from '../services/auth.server';
+import { destroySession } from '../services/session.server';
+
+export function loader() {
+  return redirect('/');
+}
+
+export function action({ request }: ActionFunctionArgs) {
+  assertSameOrigin(request);
+  const db = getDb();
+  const found = getViewer(request);
+  if (found) recordAudit(db, { action: 'sign_out', actor: found.viewer, ip: clientIp(request) });
+  return redirect('/login', { headers: { 'Set-Cookie': destroySession(db, request) } });
+}
