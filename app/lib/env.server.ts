@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { isTimeZoneName } from './time-zone';
 
 const ttlSeconds = (fallback: number) => z.coerce.number().int().min(60).max(1800).default(fallback);
 
@@ -19,20 +20,12 @@ const schema = z.object({
   ORG_TIMEZONE: z
     .string()
     .default('UTC')
-    .refine((zone) => isTimeZone(zone), 'must be an IANA time zone name'),
+    .refine(isTimeZoneName, 'must be an IANA time zone name'),
   EXPIRY_SWEEP_MS: z.coerce.number().int().min(250).max(10_000).default(2000),
 });
 
 export type Env = z.infer<typeof schema> & { SESSION_SECRET: string; WEBHOOK_SECRET: string };
 
-export function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 let cached: Env | undefined;
 

@@ -7,3 +7,8 @@ export function apiError(status: number, code: string, message: string, init: Re
 export function invariantApi(condition: unknown, status: number, code: string, message: string): asserts condition {
   if (!condition) throw apiError(status, code, message);
 }
+
+/** 400 naming the offending field: { error: { code, message, field } }. */
+export function badRequest(code: string, field: string, message: string): Response {
+  return Response.json({ error: { code, message, field } }, { status: 400 });
+}

@@ -1,13 +1,9 @@
 import type { Db } from '../../db/client';
-import { sha256Hex } from '../lib/canonical-json';
+import { systemExpiryEventId } from '../domain/system-expiry';
 import { ingestEvents } from './ingest.server';
 
 const BATCH = 1000;
 
-/** A deterministic id, so concurrent sweepers record one expiry once. */
-export function systemExpiryEventId(requestId: string, expiresAt: number): string {
-  return `sys_exp_${sha256Hex(`${requestId}@${expiresAt}`).slice(0, 32)}`;
-}
 
 /**
  * Records every due expiry as a system `expired` event (SPEC §1), through the one write path.

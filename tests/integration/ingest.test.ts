@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../../db/client';
-import { runExpirySweep, systemExpiryEventId } from '../../app/services/expiry-sweeper.server';
+import { systemExpiryEventId } from '../../app/domain/system-expiry';
+import { runExpirySweep } from '../../app/services/expiry-sweeper.server';
 import { ingestEvents } from '../../app/services/ingest.server';
 import { createTestDb } from '../support/db';
 import { MINUTE, T0, created, step } from '../support/events';

@@ -1,0 +1,168 @@
+import { parseArgs } from 'node:util';
+import { parseRfc3339 } from '../app/domain/event-schema';
+import { type IngestSummary, ingestEvents } from '../app/services/ingest.server';
+import { getExpirySettings } from '../app/services/settings.server';
+import { type Db, openDatabase, writeTransaction } from '../db/client';
+import { migrateDatabase } from '../db/migrate';
+import { generateSeedEvents } from './generate';
+
+const USAGE = `Usage: npm run seed -- --requests N --days D --seed S [--reset] [--now 2026-03-10T14:30:00Z]
+
+  --requests N   payment requests to create (default 30000)
+  --days D       days of history, ending now (default 30)
+  --seed S       seed of the generator: the same seed gives the same data (default 42)
+  --reset        delete all requests, events, rejected events, and agents and teams no user refers to
+  --now T        end of the period (RFC 3339), for byte-identical data between runs (default: now)
+
+Writes to DATABASE_URL (default data/app.db) through the ingest path.`;
+
+interface SeedArgs {
+  requests: number;
+  days: number;
+  seed: number;
+  reset: boolean;
+  now: number;
+}
+
+class UsageError extends Error {}
+
+function integerArg(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${text}"`);
+  }
+  return value;
+}
+
+function parseSeedArgs(argv: string[]): SeedArgs | null {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        requests: { type: 'string' },
+        days: { type: 'string' },
+        seed: { type: 'string' },
+        reset: { type: 'boolean', default: false },
+        now: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.help) return null;
+  const nowText = values.now as string | undefined;
+  const now = nowText === undefined ? Date.now() : parseRfc3339(nowText);
+  if (now === null) throw new UsageError(`--now must be an RFC 3339 timestamp with an offset, got "${nowText}"`);
+  return {
+    requests: integerArg('requests', values.requests as string | undefined, 30_000, 1, 100_000_000),
+    days: integerArg('days', values.days as string | undefined, 30, 1, 3650),
+    seed: integerArg('seed', values.seed as string | undefined, 42, 0, 0xffffffff),
+    reset: values.reset === true,
+    now,
+  };
+}
+
+/**
+ * Deletes the demo data: all requests, events and rejected events, then the agents and teams no
+ * user or supervisor scope refers to (users, tokens and settings are the admin's, never touched).
+ */
+function resetDemoData(db: Db): void {
+  writeTransaction(db, () => {
+    db.$client.exec(`
+      DELETE FROM events;
+      DELETE FROM payment_requests;
+      DELETE FROM rejected_events;
+      DELETE FROM agents WHERE id NOT IN (SELECT agent_id FROM users WHERE agent_id IS NOT NULL);
+      DELETE FROM teams WHERE id NOT IN (SELECT team_id FROM agents) AND id NOT IN (SELECT team_id FROM user_teams);
+    `);
+  });
+}
+
+function alreadySeeded(db: Db, seed: number): boolean {
+  // Every event id of a seed starts with evt_<seed>_; '`' is the character after '_'.
+  const row = db.$client
+    .prepare('SELECT 1 FROM events WHERE id >= ? AND id < ? LIMIT 1')
+    .get(`evt_${seed}_`, `evt_${seed}\``);
+  return row !== undefined;
+}
+
+function checkIngested(summary: IngestSummary): number {
+  const rejected = summary.results.find((result) => result.status === 'rejected');
+  if (rejected && 'error' in rejected) {
+    throw new Error(`Generated event ${rejected.id} was rejected: ${rejected.error.code} ${rejected.error.message}`);
+  }
+  return summary.accepted;
+}
+
+function formatDuration(ms: number): string {
+  return ms < 60_000
+    ? `${(ms / 1000).toFixed(1)} s`
+    : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+function seed(args: SeedArgs): void {
+  const file = process.env.DATABASE_URL ?? 'data/app.db';
+  const db = openDatabase(file, { synchronous: 'NORMAL' });
+  try {
+    migrateDatabase(db);
+    if (args.reset) resetDemoData(db);
+    else if (alreadySeeded(db, args.seed)) {
+      throw new UsageError(`${file} already holds data of seed ${args.seed}: add --reset, or use another --seed`);
+    }
+    const settings = getExpirySettings(db);
+    const ingestOptions = { now: args.now, settings };
+    console.log(
+      `Seeding ${file}: ${args.requests} requests over ${args.days} days to ${new Date(args.now).toISOString()}, seed ${args.seed}`,
+    );
+
+    const started = performance.now();
+    const interactive = process.stdout.isTTY;
+    let requests = 0;
+    let events = 0;
+    let nextReport = 0.05;
+    for (const batch of generateSeedEvents({ ...args, ...settings })) {
+      // A system expiry is applied only after its request's own events (SPEC §1), hence two calls.
+      events += checkIngested(ingestEvents(db, batch.events, 'seed', ingestOptions));
+      events += checkIngested(ingestEvents(db, batch.systemEvents, 'system', ingestOptions));
+      requests += batch.outcomes.length;
+      const done = requests / args.requests;
+      const rate = Math.round(events / ((performance.now() - started) / 1000));
+      const line = `  ${requests}/${args.requests} requests (${Math.floor(done * 100)}%), ${events} events, ${rate} events/s`;
+      if (interactive) process.stdout.write(`\r${line}`);
+      else if (done >= nextReport || done === 1) {
+        console.log(line);
+        nextReport = Math.floor(done * 20 + 1) / 20;
+      }
+    }
+    if (interactive) process.stdout.write('\n');
+    db.$client.pragma('wal_checkpoint(TRUNCATE)');
+    const elapsed = performance.now() - started;
+    console.log(
+      `Seeded ${requests} requests, ${events} events in ${formatDuration(elapsed)} (${Math.round(events / (elapsed / 1000))} events/s)`,
+    );
+  } finally {
+    db.$client.close();
+  }
+}
+
+function main(): void {
+  try {
+    const args = parseSeedArgs(process.argv.slice(2));
+    if (!args) {
+      console.log(USAGE);
+      return;
+    }
+    seed(args);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`${error.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+  }
+}
+
+main();

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { FilterError, filterRange, filtersToSearchParams, parseFilters } from '../../app/lib/filters';
+
+describe('parseFilters', () => {
+  it('parses repeatable and comma-separated values and defaults the zone', () => {
+    const filters = parseFilters(new URLSearchParams('from=2026-11-01&to=2026-11-30&team=tm_a&team=tm_b,tm_c&currency=USD'), 'UTC');
+    expect(filters).toEqual({
+      from: '2026-11-01',
+      to: '2026-11-30',
+      tz: 'UTC',
+      team: ['tm_a', 'tm_b', 'tm_c'],
+      agent: [],
+      channel: [],
+      currency: ['USD'],
+      status: [],
+    });
+    expect(filtersToSearchParams(filters).toString()).toBe('from=2026-11-01&to=2026-11-30&tz=UTC&team=tm_a&team=tm_b&team=tm_c&currency=USD');
+  });
+
+  it.each([
+    ['from=2026-13-01', 'from'],
+    ['to=2026-02-30', 'to'],
+    ['from=2026-11-05&to=2026-11-01', 'from'],
+    ['tz=Mars/Olympus', 'tz'],
+    ['channel=fax', 'channel'],
+    ['currency=XYZ', 'currency'],
+    ['status=lost', 'status'],
+    ['agent=bad%20id', 'agent'],
+  ])('rejects %s naming the field', (query, field) => {
+    expect(() => parseFilters(new URLSearchParams(query), 'UTC')).toThrowError(FilterError);
+    try {
+      parseFilters(new URLSearchParams(query), 'UTC');
+    } catch (error) {
+      expect((error as FilterError).field).toBe(field);
+    }
+  });
+});
+
+describe('filterRange', () => {
+  it('spans whole days in the zone, DST days included', () => {
+    // Europe/Berlin leaves summer time on 2026-10-25: that day has 25 hours.
+    expect(filterRange({ from: '2026-10-25', to: '2026-10-25', tz: 'Europe/Berlin' })).toEqual({
+      start: Date.parse('2026-10-24T22:00:00Z'),
+      end: Date.parse('2026-10-25T23:00:00Z'),
+    });
+    // America/New_York starts summer time on 2026-03-08: 23 hours.
+    expect(filterRange({ from: '2026-03-08', to: '2026-03-08', tz: 'America/New_York' })).toEqual({
+      start: Date.parse('2026-03-08T05:00:00Z'),
+      end: Date.parse('2026-03-09T04:00:00Z'),
+    });
+    expect(filterRange({ tz: 'UTC' })).toEqual({ start: null, end: null });
+  });
+});
