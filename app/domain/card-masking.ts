@@ -59,7 +59,8 @@ export function containsCardNumber(text: string): boolean {
   return maskCardNumbers(text) !== text;
 }
 
-export const SECRET_CARD_KEYS = /^(cvc|cvv|cvv2|cvn|csc|securitycode|security_code|pan|number|cardnumber|card_number)$/i;
+export const SECRET_CARD_KEYS =
+  /^(cvc|cvv|cvv2|cvn|csc|securitycode|security_code|pan|number|cardnumber|card_number)$/i;
 
 /**
  * Masks a JSON value as received, for storage: card numbers in every string, and card

@@ -160,7 +160,11 @@ export function validateEvent(input: unknown, now: number): EventValidation {
   // SPEC §1 "Card data": never accepted, on any event type (the paid event's strict schema is not enough).
   const secretPath = findSecretCardKey(input);
   if (secretPath !== null) {
-    return fail({ code: 'card_data_not_allowed', path: secretPath, message: 'Card numbers and security codes are never accepted' });
+    return fail({
+      code: 'card_data_not_allowed',
+      path: secretPath,
+      message: 'Card numbers and security codes are never accepted',
+    });
   }
 
   const occurredAt = parseRfc3339(parsed.data.occurredAt);
