@@ -44,7 +44,10 @@ export function formatMinorUnits(amount: number, currency: string): string {
  */
 export function parseMajorUnits(text: string, currency: string): number | null {
   const exponent = currencyExponent(currency);
-  const match = /^(\d+)(?:\.(\d*))?$/.exec(text.trim().replace(/,/g, ''));
+  const trimmed = text.trim();
+  // Commas only as thousands separators ('1,234.50'): '1,50' is ambiguous and refused, never read as 150.
+  if (trimmed.includes(',') && !/^\d{1,3}(,\d{3})+(\.\d*)?$/.test(trimmed)) return null;
+  const match = /^(\d+)(?:\.(\d*))?$/.exec(trimmed.replace(/,/g, ''));
   if (!match) return null;
   const [, whole = '', fraction = ''] = match;
   if (fraction.length > exponent) return null;

@@ -1,0 +1,231 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { containsCardNumber, maskCardNumbers, maskJsonValue, passesLuhn } from '../../app/domain/card-masking';
+
+describe('passesLuhn', () => {
+  it.each([
+    '4111111111111111',
+    '378282246310005',
+    '4222222222222',
+    '5555555555554444',
+    '6011111111111117',
+    '3530111333300000',
+    '30569309025904',
+    '4111111111111111110',
+    '0',
+    '00',
+    '18',
+  ])('%s passes', (digits) => {
+    expect(passesLuhn(digits)).toBe(true);
+  });
+
+  it.each(['4111111111111112', '378282246310006', '4111111111111111123', '1', '79927398710'])('%s fails', (digits) => {
+    expect(passesLuhn(digits)).toBe(false);
+  });
+
+  it('accepts the classic example 79927398713', () => {
+    expect(passesLuhn('79927398713')).toBe(true);
+  });
+});
+
+describe('maskCardNumbers (SPEC §1 Card data)', () => {
+  it.each([
+    ['4111111111111111', '************1111'],
+    ['378282246310005', '***********0005'],
+    ['4222222222222', '*********2222'],
+    ['4111111111111111110', '***************1110'],
+    ['30569309025904', '**********5904'],
+  ])('masks a Luhn-valid run of 13–19 digits: %s', (card, masked) => {
+    expect(maskCardNumbers(card)).toBe(masked);
+  });
+
+  it('masks inside free text and keeps the text around it', () => {
+    expect(maskCardNumbers('Floral Oasis Dress, paid with 4111111111111111!')).toBe(
+      'Floral Oasis Dress, paid with ************1111!',
+    );
+    expect(maskCardNumbers('card:5555555555554444;')).toBe('card:************4444;');
+    expect(maskCardNumbers('x4111111111111111y')).toBe('x************1111y');
+  });
+
+  it('masks card numbers grouped by single spaces or dashes, keeping the grouping', () => {
+    expect(maskCardNumbers('4111 1111 1111 1111')).toBe('**** **** **** 1111');
+    expect(maskCardNumbers('4111-1111-1111-1111')).toBe('****-****-****-1111');
+    expect(maskCardNumbers('3782 822463 10005')).toBe('**** ****** *0005');
+    expect(maskCardNumbers('4111 1111-1111 1111')).toBe('**** ****-**** 1111');
+    expect(maskCardNumbers('4-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1')).toBe('*-*-*-*-*-*-*-*-*-*-*-*-1-1-1-1');
+  });
+
+  it('masks every card number in a text', () => {
+    expect(maskCardNumbers('4111111111111111 and 5555-5555-5555-4444')).toBe(
+      '************1111 and ****-****-****-4444',
+    );
+    expect(maskCardNumbers('4111111111111111 4111111111111111')).toBe('************1111 ************1111');
+  });
+
+  it('masks a card number glued to a CVV or an expiry by a separator', () => {
+    expect(maskCardNumbers('4111111111111111 123')).toBe('************1111 123');
+    expect(maskCardNumbers('4111 1111 1111 1111 123')).toBe('**** **** **** 1111 123');
+    expect(maskCardNumbers('4111-1111-1111-1111-123')).toBe('****-****-****-1111-123');
+    expect(maskCardNumbers('4111 1111 1111 1111 12/27')).toBe('**** **** **** 1111 12/27');
+  });
+
+  it('masks a card number preceded by other grouped digits', () => {
+    expect(maskCardNumbers('1 4111 1111 1111 1111')).toBe('1 **** **** **** 1111');
+    expect(maskCardNumbers('1234 5678 9 4111 1111 1111 1111')).toBe('1234 5678 9 **** **** **** 1111');
+  });
+
+  it.each([
+    ['a Luhn-invalid run', '4111111111111112'],
+    ['12 digits, Luhn-valid', '411111111117'],
+    ['20 digits, Luhn-valid', '41111111111111111115'],
+    ['21 digits, Luhn-valid', '411111111111111111117'],
+    ['a phone number', '+27821234567'],
+    ['an international phone number with spaces', '+27 82 123 4567'],
+    ['a date', '2026-11-23'],
+    ['an order number', 'SO-1001'],
+    ['double spaces between groups', '4111  1111  1111  1111'],
+    ['dots between groups', '4111.1111.1111.1111'],
+    ['a card number with a digit glued on', '41111111111111111'],
+    ['an empty string', ''],
+    ['no digits', 'Floral Oasis Dress'],
+  ])('leaves %s alone', (_, text) => {
+    expect(maskCardNumbers(text)).toBe(text);
+    expect(containsCardNumber(text)).toBe(false);
+  });
+
+  it('does not mask a card number that is part of a contiguous run of 20 or more digits', () => {
+    expect(maskCardNumbers('41111111111111110000')).toBe('41111111111111110000');
+    expect(maskCardNumbers('00004111111111111111')).toBe('00004111111111111111');
+  });
+
+  it('containsCardNumber is true exactly when something would be masked', () => {
+    expect(containsCardNumber('pay 4111 1111 1111 1111')).toBe(true);
+    expect(containsCardNumber('4222222222222')).toBe(true);
+  });
+
+  it('never leaves a generated card number in clear, whatever surrounds it', () => {
+    const digit = fc.integer({ min: 0, max: 9 }).map(String);
+    const luhnCard = fc.array(digit, { minLength: 12, maxLength: 18 }).map((body) => {
+      for (let check = 0; check <= 9; check++) {
+        const candidate = body.join('') + check;
+        if (passesLuhn(candidate)) return candidate;
+      }
+      throw new Error('unreachable: some check digit always passes');
+    });
+    const separator = fc.constantFrom(' ', '-', '');
+    const grouped = fc.tuple(luhnCard, separator, fc.integer({ min: 3, max: 6 })).map(([card, sep, size]) => ({
+      card,
+      text: (card.match(new RegExp(`.{1,${size}}`, 'g')) ?? []).join(sep),
+    }));
+    const nonDigitEdge = fc.constantFrom('', 'card ', 'x', ': ', '(', 'no.');
+    const tail = fc.constantFrom('', ' exp 12/27', '!', ' 123', '-12', ' cvv 999', 'abc');
+    fc.assert(
+      fc.property(grouped, nonDigitEdge, tail, ({ card, text }, before, after) => {
+        const masked = maskCardNumbers(`${before}${text}${after}`);
+        expect(masked.length).toBe(before.length + text.length + after.length);
+        expect(masked.startsWith(before)).toBe(true);
+        const maskedCard = masked.slice(before.length, before.length + text.length);
+        const visible = maskedCard.replace(/[^\d]/g, '');
+        if (/\d/.test(after)) {
+          // Digits glued after the card may form a longer Luhn-valid run, masked as a whole:
+          // then fewer of the card's digits show. Never more than its last four.
+          expect(visible.length).toBeLessThanOrEqual(4);
+          expect(card.endsWith(visible)).toBe(true);
+        } else {
+          expect(visible).toBe(card.slice(-4));
+          expect(masked.endsWith(after)).toBe(true);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('only ever replaces digits by asterisks', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9 \-a-z]{0,60}$/), (text) => {
+        const once = maskCardNumbers(text);
+        expect(once.length).toBe(text.length);
+        expect(once.replace(/\*/g, '0').replace(/\d/g, '0')).toBe(text.replace(/\d/g, '0'));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('maskJsonValue', () => {
+  it('masks card numbers in every string, at any depth, in arrays too', () => {
+    const input = {
+      reason: 'paid with 4111 1111 1111 1111',
+      paymentRequest: { customer: { name: 'Valeria 4111111111111111' }, orderNumber: 'SO-1001' },
+      notes: ['5555555555554444', 'fine'],
+      amount: 36121,
+      ok: true,
+      nothing: null,
+    };
+    expect(maskJsonValue(input)).toEqual({
+      reason: 'paid with **** **** **** 1111',
+      paymentRequest: { customer: { name: 'Valeria ************1111' }, orderNumber: 'SO-1001' },
+      notes: ['************4444', 'fine'],
+      amount: 36121,
+      ok: true,
+      nothing: null,
+    });
+  });
+
+  it('redacts the values of keys that name a card number or security code', () => {
+    const input = {
+      data: {
+        card: { brand: 'visa', last4: '1111', number: '4111111111111111', cvc: '123' },
+        cvv: 123,
+        CVV2: '123',
+        cvn: '1',
+        csc: '1',
+        securityCode: '123',
+        security_code: '123',
+        pan: '4111111111111111',
+        cardNumber: 4111111111111111,
+        card_number: '4111 1111 1111 1111',
+        PAN: 'x',
+      },
+    };
+    expect(maskJsonValue(input)).toEqual({
+      data: {
+        card: { brand: 'visa', last4: '1111', number: '[redacted]', cvc: '[redacted]' },
+        cvv: '[redacted]',
+        CVV2: '[redacted]',
+        cvn: '[redacted]',
+        csc: '[redacted]',
+        securityCode: '[redacted]',
+        security_code: '[redacted]',
+        pan: '[redacted]',
+        cardNumber: '[redacted]',
+        card_number: '[redacted]',
+        PAN: '[redacted]',
+      },
+    });
+  });
+
+  it('keeps keys that merely contain those words, and non-scalar values under secret keys are walked', () => {
+    expect(
+      maskJsonValue({ orderNumber: 'SO-1', panel: 'a', number: { inner: '4111111111111111' }, cvv: null }),
+    ).toEqual({
+      orderNumber: 'SO-1',
+      panel: 'a',
+      number: { inner: '************1111' },
+      cvv: null,
+    });
+  });
+
+  it('passes scalars through and masks a bare string', () => {
+    expect(maskJsonValue(42)).toBe(42);
+    expect(maskJsonValue(null)).toBeNull();
+    expect(maskJsonValue(false)).toBe(false);
+    expect(maskJsonValue('4111111111111111')).toBe('************1111');
+  });
+
+  it('does not modify its input', () => {
+    const input = { cvv: '123', reason: '4111111111111111' };
+    maskJsonValue(input);
+    expect(input).toEqual({ cvv: '123', reason: '4111111111111111' });
+  });
+});
