@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { type Db, writeTransaction } from '../../db/client';
 import { maskCardNumbers, maskJsonValue } from '../domain/card-masking';
-import { type EventError, type PaymentRequestDetails, type ValidEvent, validateEvent } from '../domain/event-schema';
+import { type EventError, type PaymentRequestDetails, validateEvent } from '../domain/event-schema';
 import { type EventSource, type EventType, type Status, isTerminal } from '../domain/lifecycle';
 import { type ExpirySettings, type ReplayEvent, replayEvents } from '../domain/replay';
 import { canonicalJson, sha256Hex } from '../lib/canonical-json';
@@ -57,7 +57,7 @@ function prepareStatements(sqlite: Database.Database) {
     findEvent: sqlite.prepare<[string], { content_hash: string }>('SELECT content_hash FROM events WHERE id = ?'),
     insertEvent: sqlite.prepare(
       `INSERT INTO events (id, request_id, type, occurred_at, received_at, source, content_hash, body, applied, anomaly)
-       VALUES (@id, @requestId, @type, @occurredAt, @receivedAt, @source, @contentHash, @body, 0, NULL)`,
+       VALUES (@id, @requestId, @type, @occurredAt, @receivedAt, @source, @contentHash, @body, @applied, @anomaly)`,
     ),
     insertRejected: sqlite.prepare(
       `INSERT INTO rejected_events (event_id, received_at, source, code, path, message, raw)
@@ -129,16 +129,17 @@ export function ingestEvents(
   };
 
   writeTransaction(db, () => {
-    const affected = new Set<string>();
+    const pending = new Map<string, PendingEvent[]>();
+    const batchHashes = new Map<string, string>();
     for (const { input, hash, validation } of prepared) {
       if (!validation.ok) {
         reject(input, validation.eventId, validation.error);
         continue;
       }
       const event = validation.event;
-      const existing = statements.findEvent.get(event.id);
-      if (existing) {
-        if (existing.content_hash === hash) {
+      const existingHash = batchHashes.get(event.id) ?? statements.findEvent.get(event.id)?.content_hash;
+      if (existingHash !== undefined) {
+        if (existingHash === hash) {
           summary.duplicates += 1;
           summary.results.push({ id: event.id, status: 'duplicate' });
         } else {
@@ -150,13 +151,30 @@ export function ingestEvents(
         }
         continue;
       }
-      storeEvent(statements, event, input, hash, source, now);
-      affected.add(event.requestId);
+      batchHashes.set(event.id, hash);
+      if (event.details) {
+        const { agent } = event.details;
+        statements.insertTeam.run(agent.team.id, agent.team.name, now);
+        statements.insertAgent.run(agent.id, agent.name, agent.team.id, now);
+      }
+      const row: PendingEvent = {
+        id: event.id,
+        requestId: event.requestId,
+        type: event.type,
+        occurredAt: event.occurredAt,
+        receivedAt: now,
+        source,
+        contentHash: hash,
+        body: JSON.stringify(maskStoredEvent(input)),
+      };
+      const list = pending.get(event.requestId);
+      if (list) list.push(row);
+      else pending.set(event.requestId, [row]);
       summary.accepted += 1;
       summary.results.push({ id: event.id, status: 'accepted' });
     }
-    for (const requestId of affected) {
-      const change = reproject(statements, requestId, settings, now);
+    for (const [requestId, fresh] of pending) {
+      const change = reproject(statements, requestId, fresh, settings, now);
       if (change) summary.changes.push(change);
     }
   });
@@ -165,39 +183,44 @@ export function ingestEvents(
   return summary;
 }
 
-function storeEvent(statements: Statements, event: ValidEvent, input: unknown, hash: string, source: string, now: number) {
-  if (event.details) {
-    const { agent } = event.details;
-    statements.insertTeam.run(agent.team.id, agent.team.name, now);
-    statements.insertAgent.run(agent.id, agent.name, agent.team.id, now);
-  }
-  statements.insertEvent.run({
-    id: event.id,
-    requestId: event.requestId,
-    type: event.type,
-    occurredAt: event.occurredAt,
-    receivedAt: now,
-    source,
-    contentHash: hash,
-    body: JSON.stringify(maskStoredEvent(input)),
-  });
+interface PendingEvent {
+  id: string;
+  requestId: string;
+  type: EventType;
+  occurredAt: number;
+  receivedAt: number;
+  source: string;
+  contentHash: string;
+  body: string;
 }
 
-/** Replays one request from its stored events and writes the outcome and projection. */
-function reproject(statements: Statements, requestId: string, settings: ExpirySettings, now: number): StatusChange | null {
-  const rows = statements.eventsOfRequest.all(requestId);
-  const replayInput: ReplayEvent[] = rows.map((row) => ({
-    id: row.id,
-    type: row.type,
-    occurredAt: row.occurred_at,
-    source: row.source,
-  }));
+/**
+ * Replays one request from its stored events plus the batch's new ones, inserts the new events
+ * with their outcome (one write each) and updates stored events whose outcome changed.
+ */
+function reproject(
+  statements: Statements,
+  requestId: string,
+  fresh: readonly PendingEvent[],
+  settings: ExpirySettings,
+  now: number,
+): StatusChange | null {
+  const stored = statements.eventsOfRequest.all(requestId);
+  const replayInput: ReplayEvent[] = [
+    ...stored.map((row) => ({ id: row.id, type: row.type, occurredAt: row.occurred_at, source: row.source })),
+    ...fresh,
+  ];
   const result = replayEvents(replayInput, settings, now);
+
+  for (const event of fresh) {
+    const outcome = result?.outcomes.get(event.id);
+    statements.insertEvent.run({ ...event, applied: outcome?.applied ? 1 : 0, anomaly: outcome?.anomaly ?? null });
+  }
   if (!result) return null; // orphans wait for their created event
 
   let lastEventAt = 0;
   let createdBody = '';
-  for (const row of rows) {
+  for (const row of stored) {
     const outcome = result.outcomes.get(row.id)!;
     const applied = outcome.applied ? 1 : 0;
     if (applied !== row.applied || outcome.anomaly !== row.anomaly) {
@@ -205,6 +228,10 @@ function reproject(statements: Statements, requestId: string, settings: ExpirySe
     }
     if (outcome.applied) lastEventAt = Math.max(lastEventAt, row.occurred_at);
     if (row.id === result.state.createdEventId) createdBody = row.body;
+  }
+  for (const event of fresh) {
+    if (result.outcomes.get(event.id)?.applied) lastEventAt = Math.max(lastEventAt, event.occurredAt);
+    if (event.id === result.state.createdEventId) createdBody = event.body;
   }
 
   const details = (JSON.parse(createdBody) as { paymentRequest: PaymentRequestDetails }).paymentRequest;
