@@ -4,6 +4,7 @@ import { type IngestSummary, ingestEvents } from '../app/services/ingest.server'
 import { getExpirySettings } from '../app/services/settings.server';
 import { type Db, openDatabase, writeTransaction } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
+import { DEMO_PASSWORD, ensureDemoUsers } from './demo-users';
 import { generateSeedEvents } from './generate';
 
 const USAGE = `Usage: npm run seed -- --requests N --days D --seed S [--reset] [--now 2026-03-10T14:30:00Z]
@@ -145,6 +146,10 @@ function seed(args: SeedArgs): void {
     console.log(
       `Seeded ${requests} requests, ${events} events in ${formatDuration(elapsed)} (${Math.round(events / (elapsed / 1000))} events/s)`,
     );
+    if (process.env.NODE_ENV !== 'production') {
+      const created = ensureDemoUsers(db);
+      if (created.length > 0) console.log(`Demo accounts (password "${DEMO_PASSWORD}"): ${created.join(', ')}`);
+    }
   } finally {
     db.$client.close();
   }

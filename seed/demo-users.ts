@@ -1,0 +1,61 @@
+import { eq } from 'drizzle-orm';
+import { type Db, writeTransaction } from '../db/client';
+import { type Role, agents, teams, userTeams, users } from '../db/schema';
+import { hashPassword } from '../app/services/password.server';
+
+/** The documented demo password of every demo account (README). Never created in production. */
+export const DEMO_PASSWORD = 'paylink-demo';
+
+interface DemoUser {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  teamIds?: string[];
+  agentId?: string;
+}
+
+const SUPERVISORS: readonly [teamId: string, name: string][] = [
+  ['tm_retail', 'Rudo Dube'],
+  ['tm_collections', 'Pieter van Wyk'],
+  ['tm_travel', 'Amara Okafor'],
+  ['tm_telesales', 'Lindiwe Khumalo'],
+  ['tm_support', 'Sipho Ndlovu'],
+];
+
+export const DEMO_USERS: readonly DemoUser[] = [
+  { id: 'usr_demo_admin', email: 'admin@paylink.test', name: 'Ada Admin', role: 'admin' },
+  { id: 'usr_demo_manager', email: 'manager@paylink.test', name: 'Mandla Manager', role: 'manager' },
+  ...SUPERVISORS.map(([teamId, name]) => ({
+    id: `usr_demo_sup_${teamId.replace('tm_', '')}`,
+    email: `${teamId.replace('tm_', '')}.supervisor@paylink.test`,
+    name,
+    role: 'supervisor' as const,
+    teamIds: [teamId],
+  })),
+  { id: 'usr_demo_agent', email: 'agent@paylink.test', name: 'Thandi Mokoena', role: 'agent', agentId: 'ag_17' },
+];
+
+/**
+ * Creates the demo accounts that do not exist yet (an existing email is left as it is, password
+ * included). Teams and agents they refer to must exist (the seed's events create them).
+ */
+export function ensureDemoUsers(db: Db, now = Date.now()): string[] {
+  if (process.env.NODE_ENV === 'production') throw new Error('Demo accounts are never created in production');
+  const created: string[] = [];
+  const missing = DEMO_USERS.filter((user) => !db.select({ id: users.id }).from(users).where(eq(users.email, user.email)).get());
+  const hashes = new Map(missing.map((user) => [user.id, hashPassword(DEMO_PASSWORD)]));
+  writeTransaction(db, () => {
+    for (const user of missing) {
+      const teamIds = (user.teamIds ?? []).filter((id) => db.select({ id: teams.id }).from(teams).where(eq(teams.id, id)).get());
+      const agentId =
+        user.agentId && db.select({ id: agents.id }).from(agents).where(eq(agents.id, user.agentId)).get() ? user.agentId : null;
+      db.insert(users)
+        .values({ id: user.id, email: user.email, name: user.name, role: user.role, agentId, passwordHash: hashes.get(user.id)!, createdAt: now })
+        .run();
+      for (const teamId of teamIds) db.insert(userTeams).values({ userId: user.id, teamId }).run();
+      created.push(user.email);
+    }
+  });
+  return created;
+}
