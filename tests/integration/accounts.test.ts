@@ -1,0 +1,142 @@
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Db } from '../../db/client';
+import { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, SESSION_COOKIE, createSession, getSessionUserId } from '../../app/services/session.server';
+import { signIn } from '../../app/services/sign-in.server';
+import { MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS } from '../../app/services/throttle.server';
+import { createTestDb } from '../support/db';
+import { type TestServer, startServer } from '../support/server';
+import { TEST_PASSWORD, insertUser, insertUserInFile, signInOverHttp } from '../support/users';
+
+const withCookie = (cookie: string) => new Request('http://app.test/', { headers: { cookie } });
+
+describe('sessions (service level)', () => {
+  let db: Db;
+  beforeEach(() => {
+    db = createTestDb().db;
+  });
+  afterEach(() => db.$client.close());
+
+  it('ends a session after the idle timeout and after the absolute timeout', () => {
+    const { id } = insertUser(db, { role: 'manager' });
+    const t0 = Date.parse('2026-11-23T08:00:00Z');
+    const cookie = createSession(db, id, new Request('http://app.test/'), { ip: null, userAgent: null }, t0).split(';')[0]!;
+    expect(getSessionUserId(db, withCookie(cookie), t0 + IDLE_TIMEOUT_MS - 1000)).toBe(id);
+    // Activity above moved lastSeen: still alive one idle period after it, dead one idle period after the last use.
+    let at = t0 + IDLE_TIMEOUT_MS - 1000;
+    expect(getSessionUserId(db, withCookie(cookie), at + IDLE_TIMEOUT_MS + 1)).toBeNull();
+
+    const fresh = createSession(db, id, new Request('http://app.test/'), { ip: null, userAgent: null }, t0).split(';')[0]!;
+    for (at = t0; at < t0 + ABSOLUTE_TIMEOUT_MS - IDLE_TIMEOUT_MS; at += IDLE_TIMEOUT_MS / 2) {
+      expect(getSessionUserId(db, withCookie(fresh), at)).toBe(id);
+    }
+    expect(getSessionUserId(db, withCookie(fresh), t0 + ABSOLUTE_TIMEOUT_MS + 1)).toBeNull();
+  });
+
+  it('rejects a tampered or unknown cookie', () => {
+    const { id } = insertUser(db, { role: 'manager' });
+    const cookie = createSession(db, id, new Request('http://app.test/'), { ip: null, userAgent: null }).split(';')[0]!;
+    const tampered = `${cookie.slice(0, -2)}${cookie.endsWith('A') ? 'BB' : 'AA'}`;
+    expect(getSessionUserId(db, withCookie(tampered))).toBeNull();
+    expect(getSessionUserId(db, withCookie(`${SESSION_COOKIE}=`))).toBeNull();
+  });
+
+  it('rotates the session id at sign-in: the cookie from before no longer works', () => {
+    const { id, email } = insertUser(db, { role: 'manager' });
+    const before = createSession(db, id, new Request('http://app.test/'), { ip: null, userAgent: null }).split(';')[0]!;
+    const result = signIn(db, withCookie(before), email, TEST_PASSWORD, '10.0.0.1');
+    expect(result.ok).toBe(true);
+    const after = result.ok ? result.setCookie.split(';')[0]! : '';
+    expect(after).not.toBe(before);
+    expect(getSessionUserId(db, withCookie(before))).toBeNull();
+    expect(getSessionUserId(db, withCookie(after))).toBe(id);
+  });
+
+  it('throttles per account, even with the right password, and per address across accounts', () => {
+    const { email } = insertUser(db, { role: 'manager' });
+    for (let i = 0; i < MAX_FAILURES_PER_ACCOUNT; i++) {
+      expect(signIn(db, new Request('http://app.test/'), email, 'wrong', `10.0.0.${i}`)).toEqual({ ok: false, reason: 'invalid' });
+    }
+    expect(signIn(db, new Request('http://app.test/'), email, TEST_PASSWORD, '10.9.9.9')).toEqual({ ok: false, reason: 'throttled' });
+
+    const other = insertUser(db, { role: 'agent', agentId: 'ag_1' });
+    for (let i = 0; i < MAX_FAILURES_PER_ADDRESS; i++) {
+      signIn(db, new Request('http://app.test/'), `nobody${i}@example.test`, 'wrong', '192.0.2.7');
+    }
+    expect(signIn(db, new Request('http://app.test/'), other.email, TEST_PASSWORD, '192.0.2.7')).toEqual({ ok: false, reason: 'throttled' });
+    expect(signIn(db, new Request('http://app.test/'), other.email, TEST_PASSWORD, '192.0.2.8').ok).toBe(true);
+  });
+
+  it('refuses deactivated users and audits successes and failures', () => {
+    const active = insertUser(db, { role: 'manager', name: 'Mia' });
+    const inactive = insertUser(db, { role: 'manager', active: false });
+    expect(signIn(db, new Request('http://app.test/'), inactive.email, TEST_PASSWORD, '10.0.0.1')).toEqual({ ok: false, reason: 'invalid' });
+    expect(signIn(db, new Request('http://app.test/'), active.email, TEST_PASSWORD, '10.0.0.1').ok).toBe(true);
+    const audit = db.$client.prepare('SELECT action, actor_user_id, actor_name, ip FROM audit_log ORDER BY seq').all();
+    expect(audit).toEqual([
+      { action: 'sign_in_failed', actor_user_id: null, actor_name: inactive.email, ip: '10.0.0.1' },
+      { action: 'sign_in', actor_user_id: active.id, actor_name: 'Mia', ip: '10.0.0.1' },
+    ]);
+  });
+});
+
+describe('sign-in over HTTP', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(() => server.stop());
+
+  it.each([
+    ['agent', '/agent'],
+    ['supervisor', '/dashboard'],
+    ['manager', '/dashboard'],
+    ['admin', '/admin'],
+  ] as const)('signs a %s in with a secure session cookie and lands on %s', async (role, home) => {
+    const user = insertUserInFile(server.dbFile, {
+      role,
+      teamIds: role === 'supervisor' ? ['tm_retail'] : undefined,
+      agentId: role === 'agent' ? `ag_${role}` : undefined,
+    });
+    const { response, setCookie } = await signInOverHttp(server.url, user.email);
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toBe(home);
+    expect(setCookie).toMatch(/^pld_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=43200; Secure$/);
+  });
+
+  it('answers a wrong password with 401 and a generic message', async () => {
+    const user = insertUserInFile(server.dbFile, { role: 'manager' });
+    const { response } = await signInOverHttp(server.url, user.email, 'nope');
+    expect(response.status).toBe(401);
+  });
+
+  it('refuses a cross-site sign-in post', async () => {
+    const user = insertUserInFile(server.dbFile, { role: 'manager' });
+    const { response, setCookie } = await signInOverHttp(server.url, user.email, TEST_PASSWORD, { origin: 'https://evil.example' });
+    // Remix's own guard refuses a cross-origin document POST before our Origin check runs.
+    expect(response.status).toBeGreaterThanOrEqual(400);
+    expect(setCookie).toBe('');
+  });
+
+  it('redirects a signed-out page visit to /login and answers the API with 401', async () => {
+    const page = await fetch(`${server.url}/?from=2026-11-01`, { redirect: 'manual' });
+    expect(page.status).toBe(302);
+    expect(page.headers.get('location')).toBe('/login?redirectTo=%2F%3Ffrom%3D2026-11-01');
+    expect((await fetch(`${server.url}/api/v1/payment-requests/pr_1`)).status).toBe(401);
+  });
+
+  it('uses the session cookie for API routes and ends it at sign-out', async () => {
+    const user = insertUserInFile(server.dbFile, { role: 'manager' });
+    const { cookie } = await signInOverHttp(server.url, user.email);
+    const api = await fetch(`${server.url}/api/v1/payment-requests/pr_missing`, { headers: { cookie } });
+    expect(api.status).toBe(404);
+    const logout = await fetch(`${server.url}/logout`, { method: 'POST', redirect: 'manual', headers: { cookie, origin: server.url } });
+    expect(logout.status).toBe(302);
+    expect(logout.headers.get('set-cookie')).toMatch(/^pld_session=; .*Max-Age=0/);
+    expect((await fetch(`${server.url}/api/v1/payment-requests/pr_missing`, { headers: { cookie } })).status).toBe(401);
+    const actions = new Database(server.dbFile, { readonly: true })
+      .prepare('SELECT action FROM audit_log WHERE actor_user_id = ? ORDER BY seq')
+      .all(user.id);
+    expect(actions).toEqual([{ action: 'sign_in' }, { action: 'sign_out' }]);
+  });
+});

@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import { type Db, openDatabase } from '../../db/client';
+import { type Role, agents, teams, userTeams, users } from '../../db/schema';
+import { hashPassword } from '../../app/services/password.server';
+
+export const TEST_PASSWORD = 'correct horse battery staple';
+let cachedHash: string | undefined;
+
+export interface TestUserInput {
+  role: Role;
+  email?: string;
+  name?: string;
+  teamIds?: string[];
+  agentId?: string;
+  active?: boolean;
+}
+
+/** Inserts a user who can sign in with TEST_PASSWORD (teams and agent rows created when missing). */
+export function insertUser(db: Db, input: TestUserInput): { id: string; email: string } {
+  cachedHash ??= hashPassword(TEST_PASSWORD);
+  const id = `usr_${randomUUID()}`;
+  const email = input.email ?? `${input.role}-${id.slice(4, 12)}@example.test`;
+  const now = Date.now();
+  for (const teamId of input.teamIds ?? []) {
+    db.insert(teams).values({ id: teamId, name: teamId, createdAt: now }).onConflictDoNothing().run();
+  }
+  if (input.agentId) {
+    const teamId = input.teamIds?.[0] ?? 'tm_retail';
+    db.insert(teams).values({ id: teamId, name: teamId, createdAt: now }).onConflictDoNothing().run();
+    db.insert(agents).values({ id: input.agentId, name: input.name ?? input.agentId, teamId, createdAt: now }).onConflictDoNothing().run();
+  }
+  db.insert(users)
+    .values({
+      id,
+      email,
+      name: input.name ?? `Test ${input.role}`,
+      role: input.role,
+      passwordHash: cachedHash,
+      agentId: input.agentId ?? null,
+      active: input.active ?? true,
+      createdAt: now,
+    })
+    .run();
+  if (input.role === 'supervisor') for (const teamId of input.teamIds ?? []) db.insert(userTeams).values({ userId: id, teamId }).run();
+  return { id, email };
+}
+
+export function insertUserInFile(file: string, input: TestUserInput) {
+  const db = openDatabase(file);
+  try {
+    return insertUser(db, input);
+  } finally {
+    db.$client.close();
+  }
+}
+
+/** Signs in over HTTP as a browser would; returns the session cookie ('pld_session=…'). */
+export async function signInOverHttp(baseUrl: string, email: string, password = TEST_PASSWORD, extraHeaders: Record<string, string> = {}) {
+  const response = await fetch(`${baseUrl}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: baseUrl, ...extraHeaders },
+    body: new URLSearchParams({ email, password }).toString(),
+  });
+  const setCookie = response.headers.get('set-cookie') ?? '';
+  return { response, setCookie, cookie: setCookie.split(';')[0] ?? '' };
+}
