@@ -247,3 +247,21 @@ describe('expiry sweeper in the server process', () => {
     expect(body?.timeline.at(-1)).toMatchObject({ type: 'payment_request.expired', source: 'system', occurredAt: iso(-2000), anomaly: null });
   });
 });
+
+describe('overload', () => {
+  it('answers 503 with Retry-After while another writer holds the database, storing nothing', async () => {
+    const holder = new Database(server.dbFile);
+    holder.pragma('busy_timeout = 0');
+    holder.prepare('BEGIN IMMEDIATE').run();
+    try {
+      const response = await postEvents(server, JSON.stringify(created('pr_busy')));
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('1');
+      expect((await response.json()).error.code).toBe('overloaded');
+    } finally {
+      holder.prepare('ROLLBACK').run();
+      holder.close();
+    }
+    expect((await postEvents(server, JSON.stringify(created('pr_busy')))).status).toBe(200);
+  });
+});
