@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
+import { createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
+import { importNdjsonFile } from '../cli/import';
 import { openDatabase } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
-import { importNdjsonFile } from '../cli/import';
 import { generateSeedEvents } from '../seed/generate';
 import type { BenchRow } from './types';
 
@@ -56,7 +56,14 @@ async function benchImport(eventsFile: string, events: number): Promise<BenchRow
 
 async function startServer(dbFile: string, secret: string, port: number): Promise<ChildProcess> {
   const child = spawn('node', ['node_modules/.bin/remix-serve', 'build/index.js'], {
-    env: { ...process.env, NODE_ENV: 'production', PORT: String(port), DATABASE_URL: dbFile, WEBHOOK_SECRET: secret, SESSION_SECRET: randomBytes(32).toString('hex') },
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      DATABASE_URL: dbFile,
+      WEBHOOK_SECRET: secret,
+      SESSION_SECRET: randomBytes(32).toString('hex'),
+    },
     stdio: 'ignore',
   });
   for (let i = 0; i < 200; i++) {
@@ -81,7 +88,13 @@ async function benchHttp(): Promise<BenchRow> {
   const bodies: string[] = [];
   let current: string[] = [];
   let total = 0;
-  outer: for (const batch of generateSeedEvents({ requests: Math.ceil(HTTP_EVENTS / 3), days: 30, seed: 12, now: Date.now(), ...SETTINGS })) {
+  outer: for (const batch of generateSeedEvents({
+    requests: Math.ceil(HTTP_EVENTS / 3),
+    days: 30,
+    seed: 12,
+    now: Date.now(),
+    ...SETTINGS,
+  })) {
     for (const event of batch.events) {
       current.push(JSON.stringify(event));
       total += 1;

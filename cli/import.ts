@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import type { Db } from '../db/client';
 import { ingestEvents } from '../app/services/ingest.server';
 import { getExpirySettings } from '../app/services/settings.server';
+import type { Db } from '../db/client';
 
 const BATCH = 5000;
 
@@ -43,7 +43,8 @@ export async function importNdjsonFile(db: Db, file: string, options: ImportOpti
     tally.duplicates += summary.duplicates;
     tally.rejected += summary.rejected;
     for (const result of summary.results) {
-      if (result.status === 'rejected') console.error(`  rejected ${result.id ?? '(no id)'}: ${result.error.code} at ${result.error.path}`);
+      if (result.status === 'rejected')
+        console.error(`  rejected ${result.id ?? '(no id)'}: ${result.error.code} at ${result.error.path}`);
     }
     batch = [];
     report(stream.bytesRead, tally);

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
+import { createServiceToken } from '../app/services/api-tokens.server';
+import { runExpirySweep } from '../app/services/expiry-sweeper.server';
 import { getDb } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
 import { ROLES, type Role } from '../db/schema';
-import { createServiceToken } from '../app/services/api-tokens.server';
-import { runExpirySweep } from '../app/services/expiry-sweeper.server';
 import { importNdjsonFile } from './import';
 import { signCurlHeaders } from './sign';
 
@@ -29,7 +29,12 @@ async function main(argv: string[]) {
       const { values, positionals } = parseArgs({
         args: rest,
         allowPositionals: true,
-        options: { role: { type: 'string' }, team: { type: 'string', multiple: true }, agent: { type: 'string' }, name: { type: 'string' } },
+        options: {
+          role: { type: 'string' },
+          team: { type: 'string', multiple: true },
+          agent: { type: 'string' },
+          name: { type: 'string' },
+        },
       });
       if (positionals[0] !== 'create') fail('Unknown token command');
       if (!values.role || !ROLES.includes(values.role as Role)) fail(`--role must be one of ${ROLES.join(', ')}`);

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
-import { type Db, writeTransaction } from '../db/client';
-import { type Role, agents, teams, userTeams, users } from '../db/schema';
 import { hashPassword } from '../app/services/password.server';
+import { type Db, writeTransaction } from '../db/client';
+import { agents, type Role, teams, users, userTeams } from '../db/schema';
 
 /** The documented demo password of every demo account (README). Never created in production. */
 export const DEMO_PASSWORD = 'paylink-demo';
@@ -43,15 +43,29 @@ export const DEMO_USERS: readonly DemoUser[] = [
 export function ensureDemoUsers(db: Db, now = Date.now()): string[] {
   if (process.env.NODE_ENV === 'production') throw new Error('Demo accounts are never created in production');
   const created: string[] = [];
-  const missing = DEMO_USERS.filter((user) => !db.select({ id: users.id }).from(users).where(eq(users.email, user.email)).get());
+  const missing = DEMO_USERS.filter(
+    (user) => !db.select({ id: users.id }).from(users).where(eq(users.email, user.email)).get(),
+  );
   const hashes = new Map(missing.map((user) => [user.id, hashPassword(DEMO_PASSWORD)]));
   writeTransaction(db, () => {
     for (const user of missing) {
-      const teamIds = (user.teamIds ?? []).filter((id) => db.select({ id: teams.id }).from(teams).where(eq(teams.id, id)).get());
+      const teamIds = (user.teamIds ?? []).filter((id) =>
+        db.select({ id: teams.id }).from(teams).where(eq(teams.id, id)).get(),
+      );
       const agentId =
-        user.agentId && db.select({ id: agents.id }).from(agents).where(eq(agents.id, user.agentId)).get() ? user.agentId : null;
+        user.agentId && db.select({ id: agents.id }).from(agents).where(eq(agents.id, user.agentId)).get()
+          ? user.agentId
+          : null;
       db.insert(users)
-        .values({ id: user.id, email: user.email, name: user.name, role: user.role, agentId, passwordHash: hashes.get(user.id)!, createdAt: now })
+        .values({
+          id: user.id,
+          email: user.email,
+          name: user.name,
+          role: user.role,
+          agentId,
+          passwordHash: hashes.get(user.id)!,
+          createdAt: now,
+        })
         .run();
       for (const teamId of teamIds) db.insert(userTeams).values({ userId: user.id, teamId }).run();
       created.push(user.email);

@@ -73,7 +73,9 @@ export function maskJsonValue(value: unknown): unknown {
     return Object.fromEntries(
       Object.entries(value).map(([key, inner]) => [
         key,
-        SECRET_CARD_KEYS.test(key) && (typeof inner === 'string' || typeof inner === 'number') ? '[redacted]' : maskJsonValue(inner),
+        SECRET_CARD_KEYS.test(key) && (typeof inner === 'string' || typeof inner === 'number')
+          ? '[redacted]'
+          : maskJsonValue(inner),
       ]),
     );
   }

@@ -22,7 +22,8 @@ export function parseRfc3339(value: string): number | null {
   if (Number.isNaN(epoch)) return null;
   // Date.parse rolls 2026-02-30 over to March; a real calendar date round-trips.
   const local = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
-  if (local.getUTCDate() !== Number(day) || Number(hour) > 23 || Number(minute) > 59 || Number(second) > 60) return null;
+  if (local.getUTCDate() !== Number(day) || Number(hour) > 23 || Number(minute) > 59 || Number(second) > 60)
+    return null;
   return epoch;
 }
 
@@ -39,9 +40,7 @@ const paymentRequestDetails = z.object({
   reason: freeText,
   channel: z.enum(CHANNELS),
   customer: z.object({
-    phone: z
-      .string()
-      .regex(/^\+?[0-9 ()-]{4,32}$/, 'must be a phone number'),
+    phone: z.string().regex(/^\+?[0-9 ()-]{4,32}$/, 'must be a phone number'),
     name: z.string().max(200).optional(),
   }),
 });
@@ -91,7 +90,9 @@ export interface EventError {
   message: string;
 }
 
-export type EventValidation = { ok: true; event: ValidEvent } | { ok: false; eventId: string | null; error: EventError };
+export type EventValidation =
+  | { ok: true; event: ValidEvent }
+  | { ok: false; eventId: string | null; error: EventError };
 
 const CODE_BY_PATH: Record<string, string> = {
   id: 'invalid_id',
@@ -121,7 +122,11 @@ function errorFromIssue(input: unknown, issue: z.core.$ZodIssue, prefix: string[
     const key = [dotted, issue.keys[0]].filter(Boolean).join('.');
     const isCard = dotted.startsWith('data.card') || /card|cvc|cvv|pan|number/i.test(issue.keys[0] ?? '');
     return isCard
-      ? { code: 'card_data_not_allowed', path: key, message: 'Card data beyond card.brand and card.last4 is never accepted' }
+      ? {
+          code: 'card_data_not_allowed',
+          path: key,
+          message: 'Card data beyond card.brand and card.last4 is never accepted',
+        }
       : { code: 'invalid_data', path: key, message: `Unknown field ${key}` };
   }
   if (valueAt(input, path) === undefined) {
@@ -169,16 +174,25 @@ export function validateEvent(input: unknown, now: number): EventValidation {
 
   const occurredAt = parseRfc3339(parsed.data.occurredAt);
   if (occurredAt === null) {
-    return fail({ code: 'invalid_occurred_at', path: 'occurredAt', message: 'occurredAt must be an RFC 3339 timestamp with an offset' });
+    return fail({
+      code: 'invalid_occurred_at',
+      path: 'occurredAt',
+      message: 'occurredAt must be an RFC 3339 timestamp with an offset',
+    });
   }
   if (occurredAt > now + MAX_FUTURE_MS) {
-    return fail({ code: 'occurred_in_future', path: 'occurredAt', message: 'occurredAt is more than 5 minutes in the future' });
+    return fail({
+      code: 'occurred_in_future',
+      path: 'occurredAt',
+      message: 'occurredAt is more than 5 minutes in the future',
+    });
   }
 
   let details: PaymentRequestDetails | null = null;
   if (type === 'payment_request.created') {
     const result = paymentRequestDetails.safeParse(paymentRequest);
-    if (!result.success) return fail(errorFromIssue(input, result.error.issues[0] as z.core.$ZodIssue, ['paymentRequest']));
+    if (!result.success)
+      return fail(errorFromIssue(input, result.error.issues[0] as z.core.$ZodIssue, ['paymentRequest']));
     details = result.data;
   }
 

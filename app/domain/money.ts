@@ -33,7 +33,9 @@ export function currencyExponent(currency: string): number {
 export function formatMinorUnits(amount: number, currency: string): string {
   const exponent = currencyExponent(currency);
   const sign = amount < 0 ? '-' : '';
-  const digits = Math.abs(amount).toString().padStart(exponent + 1, '0');
+  const digits = Math.abs(amount)
+    .toString()
+    .padStart(exponent + 1, '0');
   if (exponent === 0) return sign + digits;
   return `${sign}${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
 }

@@ -1,11 +1,4 @@
-import {
-  type Anomaly,
-  EVENT_TYPE_RANK,
-  type EventType,
-  type Status,
-  TRANSITIONS,
-  isTerminal,
-} from './lifecycle';
+import { type Anomaly, EVENT_TYPE_RANK, type EventType, isTerminal, type Status, TRANSITIONS } from './lifecycle';
 
 export interface ReplayEvent {
   id: string;

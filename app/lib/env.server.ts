@@ -17,15 +17,11 @@ const schema = z.object({
     .optional(),
   LINK_TTL_UNOPENED: ttlSeconds(300),
   LINK_TTL_OPENED: ttlSeconds(900),
-  ORG_TIMEZONE: z
-    .string()
-    .default('UTC')
-    .refine(isTimeZoneName, 'must be an IANA time zone name'),
+  ORG_TIMEZONE: z.string().default('UTC').refine(isTimeZoneName, 'must be an IANA time zone name'),
   EXPIRY_SWEEP_MS: z.coerce.number().int().min(250).max(10_000).default(2000),
 });
 
 export type Env = z.infer<typeof schema> & { SESSION_SECRET: string; WEBHOOK_SECRET: string };
-
 
 let cached: Env | undefined;
 

@@ -55,7 +55,10 @@ export function parseFilters(params: URLSearchParams, defaultTimeZone: string): 
     if (value !== null && value !== '') raw[key] = value;
   }
   for (const key of REPEATABLE) {
-    const values = params.getAll(key).flatMap((value) => value.split(',')).filter(Boolean);
+    const values = params
+      .getAll(key)
+      .flatMap((value) => value.split(','))
+      .filter(Boolean);
     if (values.length > 0) raw[key] = values;
   }
   const parsed = filterSchema.safeParse(raw);
@@ -73,7 +76,10 @@ export function startOfDayInZone(date: string, timeZone: string): number {
 }
 
 /** The range [start, end) of the filters' from/to days in their zone; null ends are open. */
-export function filterRange(filters: Pick<Filters, 'from' | 'to' | 'tz'>): { start: number | null; end: number | null } {
+export function filterRange(filters: Pick<Filters, 'from' | 'to' | 'tz'>): {
+  start: number | null;
+  end: number | null;
+} {
   const start = filters.from ? startOfDayInZone(filters.from, filters.tz) : null;
   let end: number | null = null;
   if (filters.to) {

@@ -24,7 +24,9 @@ export function formatMoney(amount: number, currency: string, locale = 'en'): st
 /** A rate (0..1) as a percentage with one decimal, or an em dash when there is none. */
 export function formatRate(rate: number | null, locale = 'en'): string {
   if (rate === null) return '—';
-  return new Intl.NumberFormat(locale, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(rate);
+  return new Intl.NumberFormat(locale, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(
+    rate,
+  );
 }
 
 export function formatCount(value: number, locale = 'en'): string {

@@ -57,4 +57,3 @@ export function getPaymentRequestWithTimeline(db: Db, row: PaymentRequestRow) {
     timeline,
   };
 }
-

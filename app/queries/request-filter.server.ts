@@ -1,4 +1,4 @@
-import { type SQL, and, eq, gte, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, eq, gte, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
 import { paymentRequests } from '../../db/schema';
 import { type Filters, filterRange } from '../lib/filters';
 import type { Viewer } from '../services/scope.server';
@@ -46,10 +46,12 @@ export function requestConditions(filters: Filters, viewer: Viewer, options: Con
     if (filters.q) {
       const prefix = `${escapeLike(filters.q)}%`;
       conditions.push(
-        or(sql`${paymentRequests.orderNumber} LIKE ${prefix} ESCAPE '\\'`, sql`${paymentRequests.id} LIKE ${prefix} ESCAPE '\\'`),
+        or(
+          sql`${paymentRequests.orderNumber} LIKE ${prefix} ESCAPE '\\'`,
+          sql`${paymentRequests.id} LIKE ${prefix} ESCAPE '\\'`,
+        ),
       );
     }
   }
   return and(...conditions);
 }
-

@@ -12,7 +12,9 @@ const HEARTBEAT_MS = 15_000;
 export function loader({ request }: LoaderFunctionArgs) {
   const viewer = requireViewer(request);
   const encoder = new TextEncoder();
-  const lastEventId = Number(request.headers.get('last-event-id') ?? new URL(request.url).searchParams.get('after') ?? '');
+  const lastEventId = Number(
+    request.headers.get('last-event-id') ?? new URL(request.url).searchParams.get('after') ?? '',
+  );
 
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {

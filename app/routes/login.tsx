@@ -3,7 +3,7 @@ import { redirect } from '@remix-run/node';
 import { Form, useActionData, useNavigation, useSearchParams } from '@remix-run/react';
 import { z } from 'zod';
 import { getDb } from '../../db/client';
-import { HOME_BY_ROLE, assertSameOrigin, clientIp, getViewer } from '../services/auth.server';
+import { assertSameOrigin, clientIp, getViewer, HOME_BY_ROLE } from '../services/auth.server';
 import { signIn } from '../services/sign-in.server';
 
 const signInSchema = z.object({
@@ -40,7 +40,9 @@ export function action({ request }: ActionFunctionArgs) {
           : 'Email or password is incorrect.';
       return Response.json({ formError, fieldErrors: {} }, { status: result.reason === 'throttled' ? 429 : 401 });
     }
-    return redirect(safeRedirect(redirectTo, HOME_BY_ROLE[result.role]), { headers: { 'Set-Cookie': result.setCookie } });
+    return redirect(safeRedirect(redirectTo, HOME_BY_ROLE[result.role]), {
+      headers: { 'Set-Cookie': result.setCookie },
+    });
   });
 }
 

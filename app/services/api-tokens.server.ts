@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { and, eq, isNull } from 'drizzle-orm';
 import { type Db, writeTransaction } from '../../db/client';
-import { type Role, apiTokens, teams, userTeams, users } from '../../db/schema';
+import { apiTokens, type Role, teams, users, userTeams } from '../../db/schema';
 import { sha256Hex } from '../lib/canonical-json';
-import { type Viewer, scopeFor } from './scope.server';
+import { scopeFor, type Viewer } from './scope.server';
 
 export function hashToken(token: string): string {
   return sha256Hex(token);
@@ -19,7 +19,8 @@ export interface CreateServiceTokenInput {
 /** Creates a service user with the role and scope, and an API token for it. The token is returned once. */
 export function createServiceToken(db: Db, input: CreateServiceTokenInput): { token: string; userId: string } {
   const teamIds = [...new Set(input.teamIds ?? [])];
-  if (input.role === 'supervisor' && teamIds.length === 0) throw new Error('A supervisor token needs at least one --team');
+  if (input.role === 'supervisor' && teamIds.length === 0)
+    throw new Error('A supervisor token needs at least one --team');
   if (input.role === 'agent' && !input.agentId) throw new Error('An agent token needs --agent');
   const token = `pld_${randomBytes(32).toString('base64url')}`;
   const userId = `usr_${randomUUID()}`;
@@ -31,7 +32,14 @@ export function createServiceToken(db: Db, input: CreateServiceTokenInput): { to
       }
     }
     db.insert(users)
-      .values({ id: userId, name: input.name, role: input.role, agentId: input.agentId ?? null, isService: true, createdAt: now })
+      .values({
+        id: userId,
+        name: input.name,
+        role: input.role,
+        agentId: input.agentId ?? null,
+        isService: true,
+        createdAt: now,
+      })
       .run();
     for (const teamId of teamIds) db.insert(userTeams).values({ userId, teamId }).run();
     db.insert(apiTokens)
@@ -43,7 +51,11 @@ export function createServiceToken(db: Db, input: CreateServiceTokenInput): { to
 
 /** The viewer for a user id (active users only), with their role's scope. */
 export function loadViewer(db: Db, userId: string): Viewer | null {
-  const user = db.select().from(users).where(and(eq(users.id, userId), eq(users.active, true))).get();
+  const user = db
+    .select()
+    .from(users)
+    .where(and(eq(users.id, userId), eq(users.active, true)))
+    .get();
   if (!user) return null;
   const teamIds = db
     .select({ teamId: userTeams.teamId })

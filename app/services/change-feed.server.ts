@@ -1,6 +1,6 @@
 import { type Db, getDb } from '../../db/client';
 import { STATUS_LABELS, type Status } from '../domain/lifecycle';
-import { type Viewer, canSee } from './scope.server';
+import { canSee, type Viewer } from './scope.server';
 
 /** One request whose events changed, as live views receive it. */
 export interface RequestChange {
@@ -30,7 +30,10 @@ const globalForFeed = globalThis as unknown as { __paylinkFeed?: Feed };
 /** Requests touched by events after `afterSeq`, with their current projection (orphans excluded). */
 export function readChangesSince(db: Db, afterSeq: number, limit = MAX_PER_POLL): RequestChange[] {
   const rows = db.$client
-    .prepare<[number, number], { seq: number; id: string; agent_id: string; team_id: string; status: Status; expires_at: number | null }>(
+    .prepare<
+      [number, number],
+      { seq: number; id: string; agent_id: string; team_id: string; status: Status; expires_at: number | null }
+    >(
       `SELECT max(e.seq) AS seq, r.id, r.agent_id, r.team_id, r.status, r.expires_at
        FROM (SELECT seq, request_id FROM events WHERE seq > ? ORDER BY seq LIMIT ?) e
        JOIN payment_requests r ON r.id = e.request_id

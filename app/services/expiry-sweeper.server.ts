@@ -4,7 +4,6 @@ import { ingestEvents } from './ingest.server';
 
 const BATCH = 1000;
 
-
 /**
  * Records every due expiry as a system `expired` event (SPEC §1), through the one write path.
  * Returns how many were recorded.

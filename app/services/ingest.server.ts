@@ -2,11 +2,11 @@ import type Database from 'better-sqlite3';
 import { type Db, writeTransaction } from '../../db/client';
 import { maskCardNumbers, maskJsonValue } from '../domain/card-masking';
 import { type EventError, type PaymentRequestDetails, validateEvent } from '../domain/event-schema';
-import { type EventSource, type EventType, type Status, isTerminal } from '../domain/lifecycle';
+import { type EventSource, type EventType, isTerminal, type Status } from '../domain/lifecycle';
 import { type ExpirySettings, type ReplayEvent, replayEvents } from '../domain/replay';
 import { canonicalJson, sha256Hex } from '../lib/canonical-json';
 import { getExpirySettings } from './settings.server';
-import { type StatusChange, publishStatusChanges } from './status-bus.server';
+import { publishStatusChanges, type StatusChange } from './status-bus.server';
 
 export type EventResult =
   | { id: string | null; status: 'accepted' | 'duplicate' }
@@ -39,7 +39,7 @@ function maskStoredEvent(value: unknown, key = ''): unknown {
 
 /** A raw rejected body, masked as a whole: it may hold anything, card numbers and codes included. */
 export function maskRawBody(raw: unknown): string {
-  return typeof raw === 'string' ? maskCardNumbers(raw) : JSON.stringify(maskJsonValue(raw)) ?? 'null';
+  return typeof raw === 'string' ? maskCardNumbers(raw) : (JSON.stringify(maskJsonValue(raw)) ?? 'null');
 }
 
 interface StoredEventRow {

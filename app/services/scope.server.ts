@@ -1,6 +1,9 @@
 import type { Role } from '../../db/schema';
 
-export type Scope = { kind: 'all' } | { kind: 'teams'; teamIds: readonly string[] } | { kind: 'agent'; agentId: string | null };
+export type Scope =
+  | { kind: 'all' }
+  | { kind: 'teams'; teamIds: readonly string[] }
+  | { kind: 'agent'; agentId: string | null };
 
 export interface Viewer {
   userId: string;

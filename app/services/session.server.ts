@@ -61,7 +61,9 @@ export function getSessionUserId(db: Db, request: Request, now = Date.now()): st
   const session = db
     .select()
     .from(sessions)
-    .where(and(eq(sessions.idHash, idHash), gt(sessions.expiresAt, now), gt(sessions.lastSeenAt, now - IDLE_TIMEOUT_MS)))
+    .where(
+      and(eq(sessions.idHash, idHash), gt(sessions.expiresAt, now), gt(sessions.lastSeenAt, now - IDLE_TIMEOUT_MS)),
+    )
     .get();
   if (!session) return null;
   if (now - session.lastSeenAt > TOUCH_EVERY_MS) {
@@ -73,7 +75,10 @@ export function getSessionUserId(db: Db, request: Request, now = Date.now()): st
 /** Ends the browser's session, if any. Returns the Set-Cookie value that clears the cookie. */
 export function destroySession(db: Db, request: Request): string {
   const id = readCookie(request, SESSION_COOKIE);
-  if (id) db.delete(sessions).where(eq(sessions.idHash, hashSessionId(id))).run();
+  if (id)
+    db.delete(sessions)
+      .where(eq(sessions.idHash, hashSessionId(id)))
+      .run();
   return cookieHeader('', 0);
 }
 

@@ -6,9 +6,7 @@ import { dummyPasswordHash, verifyPassword } from './password.server';
 import { createSession } from './session.server';
 import { clearAccountFailures, isSignInThrottled, recordSignInFailure } from './throttle.server';
 
-export type SignInResult =
-  | { ok: true; setCookie: string; role: Role }
-  | { ok: false; reason: 'invalid' | 'throttled' };
+export type SignInResult = { ok: true; setCookie: string; role: Role } | { ok: false; reason: 'invalid' | 'throttled' };
 
 /** Checks the password (constant work whether or not the account exists), throttles, audits, rotates the session. */
 export function signIn(db: Db, request: Request, email: string, password: string, ip: string): SignInResult {

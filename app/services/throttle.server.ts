@@ -34,9 +34,13 @@ export function recordSignInFailure(db: Db, email: string, ip: string, now = Dat
       { key: addressKey(ip), at: now },
     ])
     .run();
-  db.delete(loginFailures).where(lt(loginFailures.at, now - THROTTLE_WINDOW_MS)).run();
+  db.delete(loginFailures)
+    .where(lt(loginFailures.at, now - THROTTLE_WINDOW_MS))
+    .run();
 }
 
 export function clearAccountFailures(db: Db, email: string): void {
-  db.delete(loginFailures).where(eq(loginFailures.key, accountKey(email))).run();
+  db.delete(loginFailures)
+    .where(eq(loginFailures.key, accountKey(email)))
+    .run();
 }

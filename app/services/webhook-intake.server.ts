@@ -30,7 +30,12 @@ const TOLERANCE_SECONDS = 5 * 60;
  * a timestamp at most 5 minutes off, several space-separated `v1,<sig>` entries. The package's own
  * verify() also JSON-parses the body, which NDJSON is not, so we compare against its sign().
  */
-export function verifyWebhook(payload: string, headers: Headers, secrets: readonly string[], now = Date.now()): boolean {
+export function verifyWebhook(
+  payload: string,
+  headers: Headers,
+  secrets: readonly string[],
+  now = Date.now(),
+): boolean {
   const id = headers.get('webhook-id');
   const timestamp = headers.get('webhook-timestamp');
   const signatureHeader = headers.get('webhook-signature');
@@ -43,7 +48,8 @@ export function verifyWebhook(payload: string, headers: Headers, secrets: readon
     .map((entry) => Buffer.from(entry));
   for (const secret of secrets) {
     const expected = Buffer.from(new Webhook(secret).sign(id, new Date(seconds * 1000), payload));
-    if (offered.some((candidate) => candidate.length === expected.length && timingSafeEqual(candidate, expected))) return true;
+    if (offered.some((candidate) => candidate.length === expected.length && timingSafeEqual(candidate, expected)))
+      return true;
   }
   return false;
 }

@@ -1,12 +1,18 @@
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Db } from '../../db/client';
-import { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, SESSION_COOKIE, createSession, getSessionUserId } from '../../app/services/session.server';
+import {
+  ABSOLUTE_TIMEOUT_MS,
+  createSession,
+  getSessionUserId,
+  IDLE_TIMEOUT_MS,
+  SESSION_COOKIE,
+} from '../../app/services/session.server';
 import { signIn } from '../../app/services/sign-in.server';
 import { MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS } from '../../app/services/throttle.server';
+import type { Db } from '../../db/client';
 import { createTestDb } from '../support/db';
-import { type TestServer, startServer } from '../support/server';
-import { TEST_PASSWORD, insertUser, insertUserInFile, signInOverHttp } from '../support/users';
+import { startServer, type TestServer } from '../support/server';
+import { insertUser, insertUserInFile, signInOverHttp, TEST_PASSWORD } from '../support/users';
 
 const withCookie = (cookie: string) => new Request('http://app.test/', { headers: { cookie } });
 
@@ -20,13 +26,17 @@ describe('sessions (service level)', () => {
   it('ends a session after the idle timeout and after the absolute timeout', () => {
     const { id } = insertUser(db, { role: 'manager' });
     const t0 = Date.parse('2026-11-23T08:00:00Z');
-    const cookie = createSession(db, id, new Request('http://app.test/'), { ip: null, userAgent: null }, t0).split(';')[0]!;
+    const cookie = createSession(db, id, new Request('http://app.test/'), { ip: null, userAgent: null }, t0).split(
+      ';',
+    )[0]!;
     expect(getSessionUserId(db, withCookie(cookie), t0 + IDLE_TIMEOUT_MS - 1000)).toBe(id);
     // Activity above moved lastSeen: still alive one idle period after it, dead one idle period after the last use.
     let at = t0 + IDLE_TIMEOUT_MS - 1000;
     expect(getSessionUserId(db, withCookie(cookie), at + IDLE_TIMEOUT_MS + 1)).toBeNull();
 
-    const fresh = createSession(db, id, new Request('http://app.test/'), { ip: null, userAgent: null }, t0).split(';')[0]!;
+    const fresh = createSession(db, id, new Request('http://app.test/'), { ip: null, userAgent: null }, t0).split(
+      ';',
+    )[0]!;
     for (at = t0; at < t0 + ABSOLUTE_TIMEOUT_MS - IDLE_TIMEOUT_MS; at += IDLE_TIMEOUT_MS / 2) {
       expect(getSessionUserId(db, withCookie(fresh), at)).toBe(id);
     }
@@ -55,22 +65,34 @@ describe('sessions (service level)', () => {
   it('throttles per account, even with the right password, and per address across accounts', () => {
     const { email } = insertUser(db, { role: 'manager' });
     for (let i = 0; i < MAX_FAILURES_PER_ACCOUNT; i++) {
-      expect(signIn(db, new Request('http://app.test/'), email, 'wrong', `10.0.0.${i}`)).toEqual({ ok: false, reason: 'invalid' });
+      expect(signIn(db, new Request('http://app.test/'), email, 'wrong', `10.0.0.${i}`)).toEqual({
+        ok: false,
+        reason: 'invalid',
+      });
     }
-    expect(signIn(db, new Request('http://app.test/'), email, TEST_PASSWORD, '10.9.9.9')).toEqual({ ok: false, reason: 'throttled' });
+    expect(signIn(db, new Request('http://app.test/'), email, TEST_PASSWORD, '10.9.9.9')).toEqual({
+      ok: false,
+      reason: 'throttled',
+    });
 
     const other = insertUser(db, { role: 'agent', agentId: 'ag_1' });
     for (let i = 0; i < MAX_FAILURES_PER_ADDRESS; i++) {
       signIn(db, new Request('http://app.test/'), `nobody${i}@example.test`, 'wrong', '192.0.2.7');
     }
-    expect(signIn(db, new Request('http://app.test/'), other.email, TEST_PASSWORD, '192.0.2.7')).toEqual({ ok: false, reason: 'throttled' });
+    expect(signIn(db, new Request('http://app.test/'), other.email, TEST_PASSWORD, '192.0.2.7')).toEqual({
+      ok: false,
+      reason: 'throttled',
+    });
     expect(signIn(db, new Request('http://app.test/'), other.email, TEST_PASSWORD, '192.0.2.8').ok).toBe(true);
   });
 
   it('refuses deactivated users and audits successes and failures', () => {
     const active = insertUser(db, { role: 'manager', name: 'Mia' });
     const inactive = insertUser(db, { role: 'manager', active: false });
-    expect(signIn(db, new Request('http://app.test/'), inactive.email, TEST_PASSWORD, '10.0.0.1')).toEqual({ ok: false, reason: 'invalid' });
+    expect(signIn(db, new Request('http://app.test/'), inactive.email, TEST_PASSWORD, '10.0.0.1')).toEqual({
+      ok: false,
+      reason: 'invalid',
+    });
     expect(signIn(db, new Request('http://app.test/'), active.email, TEST_PASSWORD, '10.0.0.1').ok).toBe(true);
     const audit = db.$client.prepare('SELECT action, actor_user_id, actor_name, ip FROM audit_log ORDER BY seq').all();
     expect(audit).toEqual([
@@ -101,7 +123,9 @@ describe('sign-in over HTTP', () => {
     const { response, setCookie } = await signInOverHttp(server.url, user.email);
     expect(response.status).toBe(302);
     expect(response.headers.get('location')).toBe(home);
-    expect(setCookie).toMatch(/^pld_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=43200; Secure$/);
+    expect(setCookie).toMatch(
+      /^pld_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=43200; Secure$/,
+    );
   });
 
   it('answers a wrong password with 401 and a generic message', async () => {
@@ -112,7 +136,9 @@ describe('sign-in over HTTP', () => {
 
   it('refuses a cross-site sign-in post', async () => {
     const user = insertUserInFile(server.dbFile, { role: 'manager' });
-    const { response, setCookie } = await signInOverHttp(server.url, user.email, TEST_PASSWORD, { origin: 'https://evil.example' });
+    const { response, setCookie } = await signInOverHttp(server.url, user.email, TEST_PASSWORD, {
+      origin: 'https://evil.example',
+    });
     // Remix's own guard refuses a cross-origin document POST before our Origin check runs.
     expect(response.status).toBeGreaterThanOrEqual(400);
     expect(setCookie).toBe('');
@@ -130,7 +156,11 @@ describe('sign-in over HTTP', () => {
     const { cookie } = await signInOverHttp(server.url, user.email);
     const api = await fetch(`${server.url}/api/v1/payment-requests/pr_missing`, { headers: { cookie } });
     expect(api.status).toBe(404);
-    const logout = await fetch(`${server.url}/logout`, { method: 'POST', redirect: 'manual', headers: { cookie, origin: server.url } });
+    const logout = await fetch(`${server.url}/logout`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie, origin: server.url },
+    });
     expect(logout.status).toBe(302);
     expect(logout.headers.get('set-cookie')).toMatch(/^pld_session=; .*Max-Age=0/);
     expect((await fetch(`${server.url}/api/v1/payment-requests/pr_missing`, { headers: { cookie } })).status).toBe(401);

@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../db/client';
 import { createServiceToken } from '../../app/services/api-tokens.server';
-import { type TestServer, newWebhookSecret, postEvents, signedHeaders, startServer } from '../support/server';
+import { openDatabase } from '../../db/client';
+import { newWebhookSecret, postEvents, signedHeaders, startServer, type TestServer } from '../support/server';
 
 let server: TestServer;
 const MINUTE = 60_000;
@@ -16,7 +16,11 @@ function created(requestId: string, overrides: Record<string, unknown> = {}, tea
     occurredAt: iso(-10 * MINUTE),
     paymentRequest: {
       id: requestId,
-      agent: { id: teamId === 'tm_retail' ? 'ag_17' : 'ag_40', name: 'Thandi Mokoena', team: { id: teamId, name: teamId } },
+      agent: {
+        id: teamId === 'tm_retail' ? 'ag_17' : 'ag_40',
+        name: 'Thandi Mokoena',
+        team: { id: teamId, name: teamId },
+      },
       amount: 36121,
       currency: 'USD',
       orderNumber: 'SO-1001',
@@ -36,7 +40,8 @@ const event = (requestId: string, type: string, offset: number, data = {}) => ({
   data,
 });
 const count = (table: string) =>
-  (new Database(server.dbFile, { readonly: true }).prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+  (new Database(server.dbFile, { readonly: true }).prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number })
+    .n;
 
 function tokenFor(role: 'manager' | 'supervisor' | 'agent', scope: { teamIds?: string[]; agentId?: string } = {}) {
   const db = openDatabase(server.dbFile);
@@ -54,7 +59,11 @@ describe('POST /api/v1/events signatures', () => {
   const body = JSON.stringify(created('pr_sig'));
 
   it('refuses a missing signature with 401 and stores nothing', async () => {
-    const response = await fetch(`${server.url}/api/v1/events`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+    const response = await fetch(`${server.url}/api/v1/events`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
     expect(response.status).toBe(401);
     expect(await response.json()).toEqual({ error: { code: 'invalid_signature', message: expect.any(String) } });
   });
@@ -72,7 +81,11 @@ describe('POST /api/v1/events signatures', () => {
 
   it('refuses a body altered after signing', async () => {
     const headers = signedHeaders(body, server.webhookSecret);
-    const response = await fetch(`${server.url}/api/v1/events`, { method: 'POST', body: body.replace('36121', '1'), headers });
+    const response = await fetch(`${server.url}/api/v1/events`, {
+      method: 'POST',
+      body: body.replace('36121', '1'),
+      headers,
+    });
     expect(response.status).toBe(401);
     expect(count('events')).toBe(0);
     expect(count('rejected_events')).toBe(0);
@@ -81,20 +94,29 @@ describe('POST /api/v1/events signatures', () => {
   it('accepts several space-separated signatures when one matches (rotation)', async () => {
     const response = await postEvents(server, body, { secrets: [newWebhookSecret(), server.webhookSecret] });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ accepted: 1, duplicates: 0, rejected: 0, results: [{ id: 'evt_pr_sig_created', status: 'accepted' }] });
+    expect(await response.json()).toEqual({
+      accepted: 1,
+      duplicates: 0,
+      rejected: 0,
+      results: [{ id: 'evt_pr_sig_created', status: 'accepted' }],
+    });
   });
 
   it('accepts the previous secret during a rotation set by the admin', async () => {
     const previous = newWebhookSecret();
     const current = newWebhookSecret();
     const db = openDatabase(server.dbFile);
-    db.$client.prepare("INSERT INTO settings (key, value) VALUES ('webhook_secret', ?), ('webhook_secret_previous', ?)").run(current, previous);
+    db.$client
+      .prepare("INSERT INTO settings (key, value) VALUES ('webhook_secret', ?), ('webhook_secret_previous', ?)")
+      .run(current, previous);
     db.$client.close();
     try {
       for (const secret of [current, previous]) {
         expect((await postEvents(server, JSON.stringify(created('pr_rot')), { secrets: [secret] })).status).toBe(200);
       }
-      expect((await postEvents(server, JSON.stringify(created('pr_rot')), { secrets: [server.webhookSecret] })).status).toBe(401);
+      expect(
+        (await postEvents(server, JSON.stringify(created('pr_rot')), { secrets: [server.webhookSecret] })).status,
+      ).toBe(401);
     } finally {
       const cleanup = openDatabase(server.dbFile);
       cleanup.$client.prepare("DELETE FROM settings WHERE key LIKE 'webhook_secret%'").run();
@@ -105,7 +127,11 @@ describe('POST /api/v1/events signatures', () => {
 
 describe('POST /api/v1/events bodies', () => {
   it('takes an array and answers per event, in order', async () => {
-    const body = JSON.stringify([created('pr_arr'), event('pr_arr', 'sent', -9 * MINUTE), event('pr_arr', 'sent', -9 * MINUTE)]);
+    const body = JSON.stringify([
+      created('pr_arr'),
+      event('pr_arr', 'sent', -9 * MINUTE),
+      event('pr_arr', 'sent', -9 * MINUTE),
+    ]);
     const response = await postEvents(server, body);
     expect(await response.json()).toEqual({
       accepted: 2,
@@ -130,7 +156,12 @@ describe('POST /api/v1/events bodies', () => {
     ['a bare string', '"hello"', 'application/json', 'invalid_body'],
     ['an empty array', '[]', 'application/json', 'invalid_body'],
     ['a broken NDJSON line', '{"id":"a"}\n{oops', 'application/x-ndjson', 'invalid_body'],
-    ['more than 10,000 events', JSON.stringify(Array.from({ length: 10_001 }, () => ({}))), 'application/json', 'too_many_events'],
+    [
+      'more than 10,000 events',
+      JSON.stringify(Array.from({ length: 10_001 }, () => ({}))),
+      'application/json',
+      'too_many_events',
+    ],
   ])('answers 400 to %s and stores nothing', async (_name, body, contentType, code) => {
     const before = count('rejected_events');
     const response = await postEvents(server, body, { contentType });
@@ -148,22 +179,38 @@ describe('POST /api/v1/events bodies', () => {
 
   it('rejects each invalid event with a code naming the field and keeps the raw body', async () => {
     const cases = [
-      [{ ...created('pr_bad1'), paymentRequest: { ...created('pr_bad1').paymentRequest, currency: 'XYZ' } }, 'invalid_currency', 'paymentRequest.currency'],
-      [{ ...created('pr_bad2'), paymentRequest: { ...created('pr_bad2').paymentRequest, amount: 12.5 } }, 'invalid_amount', 'paymentRequest.amount'],
-      [{ ...created('pr_bad3'), paymentRequest: { ...created('pr_bad3').paymentRequest, channel: 'fax' } }, 'invalid_channel', 'paymentRequest.channel'],
+      [
+        { ...created('pr_bad1'), paymentRequest: { ...created('pr_bad1').paymentRequest, currency: 'XYZ' } },
+        'invalid_currency',
+        'paymentRequest.currency',
+      ],
+      [
+        { ...created('pr_bad2'), paymentRequest: { ...created('pr_bad2').paymentRequest, amount: 12.5 } },
+        'invalid_amount',
+        'paymentRequest.amount',
+      ],
+      [
+        { ...created('pr_bad3'), paymentRequest: { ...created('pr_bad3').paymentRequest, channel: 'fax' } },
+        'invalid_channel',
+        'paymentRequest.channel',
+      ],
       [{ ...event('pr_bad4', 'sent', 0), occurredAt: iso(6 * MINUTE) }, 'occurred_in_future', 'occurredAt'],
       [{ ...event('pr_bad5', 'sent', 0), occurredAt: '2026-11-23 10:00' }, 'invalid_occurred_at', 'occurredAt'],
       [{ ...event('pr_bad6', 'sent', 0), type: 'payment_request.refunded' }, 'invalid_type', 'type'],
       [{ ...event('pr_bad7', 'sent', 0), id: 'has spaces' }, 'invalid_id', 'id'],
-      [event('pr_bad8', 'paid', 0, { card: { brand: 'visa', last4: '1111', number: '4111111111111111' } }), 'card_data_not_allowed', 'data.card.number'],
+      [
+        event('pr_bad8', 'paid', 0, { card: { brand: 'visa', last4: '1111', number: '4111111111111111' } }),
+        'card_data_not_allowed',
+        'data.card.number',
+      ],
       [{ ...created('pr_bad9'), paymentRequest: { id: 'pr_bad9' } }, 'missing_field', 'paymentRequest.agent'],
     ] as const;
     const response = await postEvents(server, JSON.stringify(cases.map(([body]) => body)));
     const json = await response.json();
     expect(json.rejected).toBe(cases.length);
-    expect(json.results.map((result: { error: { code: string; path: string } }) => [result.error.code, result.error.path])).toEqual(
-      cases.map(([, code, path]) => [code, path]),
-    );
+    expect(
+      json.results.map((result: { error: { code: string; path: string } }) => [result.error.code, result.error.path]),
+    ).toEqual(cases.map(([, code, path]) => [code, path]));
     const raw = new Database(server.dbFile, { readonly: true })
       .prepare("SELECT raw FROM rejected_events WHERE code = 'card_data_not_allowed'")
       .get() as { raw: string };
@@ -188,13 +235,17 @@ describe('GET /api/v1/payment-requests/:id', () => {
 
   it('answers 401 without a valid token', async () => {
     expect((await fetch(`${server.url}/api/v1/payment-requests/pr_read`)).status).toBe(401);
-    const response = await fetch(`${server.url}/api/v1/payment-requests/pr_read`, { headers: { authorization: 'Bearer nope' } });
+    const response = await fetch(`${server.url}/api/v1/payment-requests/pr_read`, {
+      headers: { authorization: 'Bearer nope' },
+    });
     expect(response.status).toBe(401);
   });
 
   it('returns the request with its timeline and anomalies', async () => {
     const token = tokenFor('manager');
-    const response = await fetch(`${server.url}/api/v1/payment-requests/pr_read`, { headers: { authorization: `Bearer ${token}` } });
+    const response = await fetch(`${server.url}/api/v1/payment-requests/pr_read`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(response.status).toBe(200);
     const body = await response.json();
     expect(body).toMatchObject({
@@ -210,7 +261,9 @@ describe('GET /api/v1/payment-requests/:id', () => {
       paidAt: iso(-8 * MINUTE),
       openedAt: null,
     });
-    expect(body.timeline.map((e: { type: string; anomaly: string | null; source: string }) => [e.type, e.anomaly, e.source])).toEqual([
+    expect(
+      body.timeline.map((e: { type: string; anomaly: string | null; source: string }) => [e.type, e.anomaly, e.source]),
+    ).toEqual([
       ['payment_request.created', null, 'api'],
       ['payment_request.sent', null, 'api'],
       ['payment_request.paid', null, 'api'],
@@ -222,11 +275,17 @@ describe('GET /api/v1/payment-requests/:id', () => {
     const supervisor = tokenFor('supervisor', { teamIds: ['tm_collections'] });
     const agent = tokenFor('agent', { agentId: 'ag_40' });
     for (const token of [supervisor, agent]) {
-      const outside = await fetch(`${server.url}/api/v1/payment-requests/pr_read`, { headers: { authorization: `Bearer ${token}` } });
-      const unknown = await fetch(`${server.url}/api/v1/payment-requests/pr_nope`, { headers: { authorization: `Bearer ${token}` } });
+      const outside = await fetch(`${server.url}/api/v1/payment-requests/pr_read`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const unknown = await fetch(`${server.url}/api/v1/payment-requests/pr_nope`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(outside.status).toBe(404);
       expect(await outside.json()).toEqual(await unknown.json());
-      const inside = await fetch(`${server.url}/api/v1/payment-requests/pr_other`, { headers: { authorization: `Bearer ${token}` } });
+      const inside = await fetch(`${server.url}/api/v1/payment-requests/pr_other`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(inside.status).toBe(200);
     }
   });
@@ -239,12 +298,19 @@ describe('expiry sweeper in the server process', () => {
     await postEvents(server, JSON.stringify([created('pr_exp'), event('pr_exp', 'sent', -5 * MINUTE - 2000)]));
     let body: { status: string; timeline: { type: string; source: string }[] } | undefined;
     for (let i = 0; i < 40; i++) {
-      body = await (await fetch(`${server.url}/api/v1/payment-requests/pr_exp`, { headers: { authorization: `Bearer ${token}` } })).json();
+      body = await (
+        await fetch(`${server.url}/api/v1/payment-requests/pr_exp`, { headers: { authorization: `Bearer ${token}` } })
+      ).json();
       if (body?.timeline.some((e) => e.source === 'system')) break;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
     expect(body?.status).toBe('expired');
-    expect(body?.timeline.at(-1)).toMatchObject({ type: 'payment_request.expired', source: 'system', occurredAt: iso(-2000), anomaly: null });
+    expect(body?.timeline.at(-1)).toMatchObject({
+      type: 'payment_request.expired',
+      source: 'system',
+      occurredAt: iso(-2000),
+      anomaly: null,
+    });
   });
 });
 

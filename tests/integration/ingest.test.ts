@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Db } from '../../db/client';
 import { systemExpiryEventId } from '../../app/domain/system-expiry';
 import { runExpirySweep } from '../../app/services/expiry-sweeper.server';
 import { ingestEvents } from '../../app/services/ingest.server';
+import type { Db } from '../../db/client';
 import { createTestDb } from '../support/db';
-import { MINUTE, T0, created, step } from '../support/events';
+import { created, MINUTE, step, T0 } from '../support/events';
 
 const settings = { ttlUnopenedMs: 5 * MINUTE, ttlOpenedMs: 15 * MINUTE };
 let db: Db;
@@ -16,7 +16,8 @@ afterEach(() => db.$client.close());
 
 const ingest = (events: unknown[], now = T0 + 60 * MINUTE, source: 'api' | 'system' = 'api') =>
   ingestEvents(db, events, source, { now, settings });
-const request = (id: string) => db.$client.prepare('SELECT * FROM payment_requests WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+const request = (id: string) =>
+  db.$client.prepare('SELECT * FROM payment_requests WHERE id = ?').get(id) as Record<string, unknown> | undefined;
 const outcome = (id: string) => db.$client.prepare('SELECT applied, anomaly, source FROM events WHERE id = ?').get(id);
 
 describe('ingestEvents', () => {
@@ -54,7 +55,11 @@ describe('ingestEvents', () => {
       {
         id: 'evt_pr_1_created',
         status: 'rejected',
-        error: { code: 'conflict', path: 'id', message: 'An event with id evt_pr_1_created and different content was already accepted' },
+        error: {
+          code: 'conflict',
+          path: 'id',
+          message: 'An event with id evt_pr_1_created and different content was already accepted',
+        },
       },
     ]);
     expect(db.$client.prepare('SELECT count(*) AS n FROM events').get()).toEqual({ n: 1 });
@@ -66,7 +71,13 @@ describe('ingestEvents', () => {
   it('treats equal JSON with another key order as a duplicate', () => {
     const event = step('pr_1', 'sent', MINUTE);
     ingest([created('pr_1'), event]);
-    const reordered = { data: {}, paymentRequest: { id: 'pr_1' }, occurredAt: event.occurredAt, type: event.type, id: event.id };
+    const reordered = {
+      data: {},
+      paymentRequest: { id: 'pr_1' },
+      occurredAt: event.occurredAt,
+      type: event.type,
+      id: event.id,
+    };
     expect(ingest([reordered]).duplicates).toBe(1);
   });
 
@@ -79,7 +90,11 @@ describe('ingestEvents', () => {
 
   it('records an expiry through the sweeper once, and a late paid that occurred earlier wins', () => {
     ingest([created('pr_1'), step('pr_1', 'sent', MINUTE)], T0 + 2 * MINUTE);
-    expect(request('pr_1')).toMatchObject({ status: 'sent', expires_at: T0 + 6 * MINUTE, expiry_due_at: T0 + 6 * MINUTE });
+    expect(request('pr_1')).toMatchObject({
+      status: 'sent',
+      expires_at: T0 + 6 * MINUTE,
+      expiry_due_at: T0 + 6 * MINUTE,
+    });
 
     expect(runExpirySweep(db, T0 + 6 * MINUTE)).toBe(0); // exactly at expiresAt it is still in time
     expect(runExpirySweep(db, T0 + 6 * MINUTE + 5000)).toBe(1);
@@ -98,20 +113,32 @@ describe('ingestEvents', () => {
     runExpirySweep(db, T0 + 7 * MINUTE);
     ingest([step('pr_1', 'opened', 4 * MINUTE)], T0 + 8 * MINUTE);
     expect(outcome(systemExpiryEventId('pr_1', T0 + 6 * MINUTE))).toMatchObject({ applied: 0, anomaly: 'void' });
-    expect(request('pr_1')).toMatchObject({ status: 'opened', expires_at: T0 + 19 * MINUTE, expiry_due_at: T0 + 19 * MINUTE });
+    expect(request('pr_1')).toMatchObject({
+      status: 'opened',
+      expires_at: T0 + 19 * MINUTE,
+      expiry_due_at: T0 + 19 * MINUTE,
+    });
     expect(runExpirySweep(db, T0 + 20 * MINUTE)).toBe(1);
     expect(request('pr_1')).toMatchObject({ status: 'expired', closed_at: T0 + 19 * MINUTE });
   });
 
   it('marks an event landing after a terminal status and leaves the projection alone', () => {
-    ingest([created('pr_1'), step('pr_1', 'sent', MINUTE), step('pr_1', 'paid', 2 * MINUTE), step('pr_1', 'opened', 3 * MINUTE)]);
+    ingest([
+      created('pr_1'),
+      step('pr_1', 'sent', MINUTE),
+      step('pr_1', 'paid', 2 * MINUTE),
+      step('pr_1', 'opened', 3 * MINUTE),
+    ]);
     expect(outcome('evt_pr_1_opened')).toMatchObject({ applied: 0, anomaly: 'after_terminal' });
     expect(request('pr_1')).toMatchObject({ status: 'paid', opened_at: null });
   });
 
   it('masks card numbers in free text before storage, rejected bodies included', () => {
     ingest([created('pr_1', 0, { reason: 'Card 4111 1111 1111 1111 please', orderNumber: 'SO-4242424242424242' })]);
-    expect(request('pr_1')).toMatchObject({ reason: 'Card **** **** **** 1111 please', order_number: 'SO-************4242' });
+    expect(request('pr_1')).toMatchObject({
+      reason: 'Card **** **** **** 1111 please',
+      order_number: 'SO-************4242',
+    });
     const stored = db.$client.prepare('SELECT body FROM events').get() as { body: string };
     expect(stored.body).not.toContain('4111 1111 1111 1111');
     expect(stored.body).not.toContain('4242424242424242');
@@ -126,11 +153,19 @@ describe('ingestEvents', () => {
   });
 
   it('counts sent failures and keeps the latest send_failed as the expiry anchor', () => {
-    ingest([
-      created('pr_1'),
-      step('pr_1', 'send_failed', MINUTE, { reason: 'channel down' }),
-      step('pr_1', 'send_failed', 2 * MINUTE, { reason: 'channel down' }, '_2'),
-    ], T0 + 3 * MINUTE);
-    expect(request('pr_1')).toMatchObject({ status: 'send_failed', send_failures: 2, expires_at: T0 + 7 * MINUTE, sent_at: null });
+    ingest(
+      [
+        created('pr_1'),
+        step('pr_1', 'send_failed', MINUTE, { reason: 'channel down' }),
+        step('pr_1', 'send_failed', 2 * MINUTE, { reason: 'channel down' }, '_2'),
+      ],
+      T0 + 3 * MINUTE,
+    );
+    expect(request('pr_1')).toMatchObject({
+      status: 'send_failed',
+      send_failures: 2,
+      expires_at: T0 + 7 * MINUTE,
+      sent_at: null,
+    });
   });
 });

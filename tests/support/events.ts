@@ -39,7 +39,13 @@ export function created(requestId: string, offsetMs = 0, options: CreatedOptions
   };
 }
 
-export function step(requestId: string, type: string, offsetMs: number, data: Record<string, unknown> = {}, suffix = '') {
+export function step(
+  requestId: string,
+  type: string,
+  offsetMs: number,
+  data: Record<string, unknown> = {},
+  suffix = '',
+) {
   return {
     id: `evt_${requestId}_${type}${suffix}`,
     type: `payment_request.${type}`,

@@ -94,7 +94,11 @@ export function signedHeaders(
   };
 }
 
-export async function postEvents(server: TestServer, body: string, options: { contentType?: string; secrets?: string[] } = {}) {
+export async function postEvents(
+  server: TestServer,
+  body: string,
+  options: { contentType?: string; secrets?: string[] } = {},
+) {
   return fetch(`${server.url}/api/v1/events`, {
     method: 'POST',
     headers: signedHeaders(body, options.secrets ?? server.webhookSecret, { contentType: options.contentType }),

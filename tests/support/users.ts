@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { type Db, openDatabase } from '../../db/client';
-import { type Role, agents, teams, userTeams, users } from '../../db/schema';
 import { hashPassword } from '../../app/services/password.server';
+import { type Db, openDatabase } from '../../db/client';
+import { agents, type Role, teams, users, userTeams } from '../../db/schema';
 
 export const TEST_PASSWORD = 'correct horse battery staple';
 let cachedHash: string | undefined;
@@ -27,7 +27,10 @@ export function insertUser(db: Db, input: TestUserInput): { id: string; email: s
   if (input.agentId) {
     const teamId = input.teamIds?.[0] ?? 'tm_retail';
     db.insert(teams).values({ id: teamId, name: teamId, createdAt: now }).onConflictDoNothing().run();
-    db.insert(agents).values({ id: input.agentId, name: input.name ?? input.agentId, teamId, createdAt: now }).onConflictDoNothing().run();
+    db.insert(agents)
+      .values({ id: input.agentId, name: input.name ?? input.agentId, teamId, createdAt: now })
+      .onConflictDoNothing()
+      .run();
   }
   db.insert(users)
     .values({
@@ -41,7 +44,8 @@ export function insertUser(db: Db, input: TestUserInput): { id: string; email: s
       createdAt: now,
     })
     .run();
-  if (input.role === 'supervisor') for (const teamId of input.teamIds ?? []) db.insert(userTeams).values({ userId: id, teamId }).run();
+  if (input.role === 'supervisor')
+    for (const teamId of input.teamIds ?? []) db.insert(userTeams).values({ userId: id, teamId }).run();
   return { id, email };
 }
 
@@ -55,7 +59,12 @@ export function insertUserInFile(file: string, input: TestUserInput) {
 }
 
 /** Signs in over HTTP as a browser would; returns the session cookie ('pld_session=…'). */
-export async function signInOverHttp(baseUrl: string, email: string, password = TEST_PASSWORD, extraHeaders: Record<string, string> = {}) {
+export async function signInOverHttp(
+  baseUrl: string,
+  email: string,
+  password = TEST_PASSWORD,
+  extraHeaders: Record<string, string> = {},
+) {
   const response = await fetch(`${baseUrl}/login`, {
     method: 'POST',
     redirect: 'manual',
