@@ -11,7 +11,6 @@ export default defineConfig({
   retries: 0,
   reporter: [['list']],
   timeout: 30_000,
-  globalSetup: './tests/e2e/global-setup.ts',
   use: {
     baseURL: `http://127.0.0.1:${PORT}`,
     trace: 'retain-on-failure',
@@ -29,7 +28,8 @@ export default defineConfig({
   },
   projects: [{ name: 'chromium', use: { ...devices['Desktop Chrome'] } }],
   webServer: {
-    command: 'node node_modules/.bin/remix-serve build/index.js',
+    // Playwright starts the server before any globalSetup: the command makes its own fresh database.
+    command: `rm -rf tmp/e2e && mkdir -p tmp/e2e && node --import tsx db/migrate.ts && exec node node_modules/.bin/remix-serve build/index.js`,
     url: `http://127.0.0.1:${PORT}/healthz`,
     reuseExistingServer: false,
     timeout: 60_000,
