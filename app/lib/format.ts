@@ -10,7 +10,7 @@ export function isoOrNull(epochMs: number | null | undefined): string | null {
   return epochMs === null || epochMs === undefined ? null : new Date(epochMs).toISOString();
 }
 
-/** Money for people: integer minor units in the currency's own decimals, e.g. 36121 USD → 'US$361.21' (en). */
+/** Money for people: integer minor units in the currency's own decimals, e.g. 36121 USD → '$361.21' (en). */
 export function formatMoney(amount: number, currency: string, locale = 'en'): string {
   const exponent = currencyExponent(currency);
   return new Intl.NumberFormat(locale, {

@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
-import { redirect } from '@remix-run/node';
+import { data, redirect } from '@remix-run/node';
 import { Form, useActionData, useNavigation, useSearchParams } from '@remix-run/react';
 import { z } from 'zod';
 import { getDb } from '../../db/client';
@@ -29,7 +29,7 @@ export function action({ request }: ActionFunctionArgs) {
     const parsed = signInSchema.safeParse(Object.fromEntries(form));
     if (!parsed.success) {
       const fieldErrors = Object.fromEntries(parsed.error.issues.map((issue) => [issue.path[0], issue.message]));
-      return Response.json({ formError: null, fieldErrors }, { status: 400 });
+      return data({ formError: null, fieldErrors }, { status: 400 });
     }
     const { email, password, redirectTo } = parsed.data;
     const result = signIn(getDb(), request, email, password, clientIp(request));
@@ -38,7 +38,7 @@ export function action({ request }: ActionFunctionArgs) {
         result.reason === 'throttled'
           ? 'Too many failed attempts. Wait 15 minutes and try again.'
           : 'Email or password is incorrect.';
-      return Response.json({ formError, fieldErrors: {} }, { status: result.reason === 'throttled' ? 429 : 401 });
+      return data({ formError, fieldErrors: {} }, { status: result.reason === 'throttled' ? 429 : 401 });
     }
     return redirect(safeRedirect(redirectTo, HOME_BY_ROLE[result.role]), {
       headers: { 'Set-Cookie': result.setCookie },
@@ -54,7 +54,7 @@ interface ActionData {
 }
 
 export default function Login() {
-  const data = useActionData<ActionData>();
+  const result = useActionData<ActionData>();
   const [params] = useSearchParams();
   const navigation = useNavigation();
   const busy = navigation.state === 'submitting';
@@ -65,9 +65,9 @@ export default function Login() {
           <img src="/favicon.svg" alt="" width={28} height={28} /> Paylink Desk
         </div>
         <h1>Sign in</h1>
-        {data?.formError ? (
+        {result?.formError ? (
           <p role="alert" className="form-error">
-            {data.formError}
+            {result.formError}
           </p>
         ) : null}
         <Form method="post" className="stack" noValidate>
@@ -79,12 +79,12 @@ export default function Login() {
               type="email"
               autoComplete="username"
               required
-              aria-invalid={Boolean(data?.fieldErrors.email)}
+              aria-invalid={Boolean(result?.fieldErrors.email)}
               aria-describedby="email-error"
             />
-            {data?.fieldErrors.email ? (
+            {result?.fieldErrors.email ? (
               <span id="email-error" className="field-error">
-                {data.fieldErrors.email}
+                {result.fieldErrors.email}
               </span>
             ) : null}
           </label>
@@ -95,12 +95,12 @@ export default function Login() {
               type="password"
               autoComplete="current-password"
               required
-              aria-invalid={Boolean(data?.fieldErrors.password)}
+              aria-invalid={Boolean(result?.fieldErrors.password)}
               aria-describedby="password-error"
             />
-            {data?.fieldErrors.password ? (
+            {result?.fieldErrors.password ? (
               <span id="password-error" className="field-error">
-                {data.fieldErrors.password}
+                {result.fieldErrors.password}
               </span>
             ) : null}
           </label>

@@ -1,0 +1,126 @@
+import { useActionData, useFetcher } from '@remix-run/react';
+import type { Status } from '../domain/lifecycle';
+import { StatusBadge } from './status-badge';
+import { TimeLeft } from './time-left';
+
+export interface AgentCard {
+  id: string;
+  status: Status;
+  amountText: string;
+  orderNumber: string;
+  reason: string;
+  channel: string;
+  customerName: string | null;
+  customerPhone: string;
+  expiresAt: number | null;
+  payUrl: string | null;
+  sendFailureReason: string | null;
+  canCancel: boolean;
+  canRetry: boolean;
+}
+
+/** What the console's action answers for a card's Cancel or Retry. */
+export type CardActionResult =
+  | { intent: 'cancel'; requestId: string; outcome: 'canceled' }
+  | { intent: 'cancel'; requestId: string; outcome: 'refused'; reason: string; message: string }
+  | { intent: 'retry'; requestId: string; status: Status; sendFailureReason: string | null }
+  | { intent: 'cancel' | 'retry'; requestId: string; error: string };
+
+const CHANNEL_LABELS: Record<string, string> = {
+  whatsapp: 'WhatsApp',
+  sms: 'SMS',
+  webchat: 'Web chat',
+  email: 'Email',
+};
+
+const SEND_FAILURE_WORDS: Record<string, string> = {
+  recipient_unreachable: 'The channel could not reach this number.',
+  channel_error: 'The channel did not answer.',
+};
+
+function resultMessage(result: CardActionResult | undefined): { tone: 'bad' | 'ok'; text: string } | null {
+  if (!result) return null;
+  if ('error' in result) return { tone: 'bad', text: result.error };
+  if (result.intent === 'cancel') {
+    return result.outcome === 'refused'
+      ? { tone: 'bad', text: `Could not cancel: ${result.message}` }
+      : { tone: 'ok', text: 'Canceled.' };
+  }
+  return result.sendFailureReason
+    ? { tone: 'bad', text: 'Sending failed again.' }
+    : { tone: 'ok', text: 'Sent again.' };
+}
+
+export function AgentRequestCard({
+  card,
+  now,
+  highlighted,
+  onExpired,
+}: {
+  card: AgentCard;
+  now: number;
+  highlighted: boolean;
+  onExpired: () => void;
+}) {
+  const fetcher = useFetcher<CardActionResult>();
+  // Without JavaScript the form posts the whole page: its answer arrives as the page's action data.
+  const pageResult = useActionData<CardActionResult | { intent: 'send' }>();
+  const result =
+    fetcher.data ??
+    (pageResult && 'requestId' in pageResult && pageResult.requestId === card.id ? pageResult : undefined);
+  const message = resultMessage(result);
+  const busy = fetcher.state !== 'idle';
+  const live = card.expiresAt !== null && ['sent', 'send_failed', 'opened', 'payment_failed'].includes(card.status);
+
+  return (
+    <li className={highlighted ? 'request-card card highlighted' : 'request-card card'} data-request-id={card.id}>
+      <div className="request-card-head">
+        <StatusBadge status={card.status} />
+        {live && card.expiresAt !== null ? (
+          <TimeLeft expiresAt={card.expiresAt} now={now} onExpired={onExpired} className="time-left" />
+        ) : null}
+      </div>
+      <p className="request-amount">
+        {card.amountText} <span className="muted">· Order {card.orderNumber}</span>
+      </p>
+      <p className="request-reason">{card.reason}</p>
+      <p className="muted request-customer">
+        {card.customerName ? `${card.customerName} · ` : ''}
+        <span className="mono">{card.customerPhone}</span> · {CHANNEL_LABELS[card.channel] ?? card.channel}
+      </p>
+      {card.payUrl ? (
+        <p className="request-link">
+          <span className="muted">Sandbox link:</span>{' '}
+          <a href={card.payUrl} target="_blank" rel="noreferrer" className="mono">
+            {card.payUrl}
+          </a>
+        </p>
+      ) : null}
+      {card.status === 'send_failed' && card.sendFailureReason ? (
+        <p className="field-error">
+          {SEND_FAILURE_WORDS[card.sendFailureReason] ?? `Reason: ${card.sendFailureReason}`}
+        </p>
+      ) : null}
+      {card.canRetry || card.canCancel ? (
+        <fetcher.Form method="post" className="request-actions">
+          <input type="hidden" name="requestId" value={card.id} />
+          {card.canRetry ? (
+            <button type="submit" name="intent" value="retry" className="small" disabled={busy}>
+              {busy && fetcher.formData?.get('intent') === 'retry' ? 'Sending…' : 'Retry'}
+            </button>
+          ) : null}
+          {card.canCancel ? (
+            <button type="submit" name="intent" value="cancel" className="secondary small" disabled={busy}>
+              {busy && fetcher.formData?.get('intent') === 'cancel' ? 'Canceling…' : 'Cancel request'}
+            </button>
+          ) : null}
+        </fetcher.Form>
+      ) : null}
+      {message ? (
+        <p role="status" className={message.tone === 'bad' ? 'card-message bad' : 'card-message ok'}>
+          {message.text}
+        </p>
+      ) : null}
+    </li>
+  );
+}

@@ -1,0 +1,16 @@
+import type { ActionFunctionArgs } from '@remix-run/node';
+import { getDb } from '../../db/client';
+import { apiError } from '../lib/http.server';
+import { requireViewer } from '../services/auth.server';
+import { cancelPaymentRequestFromApi } from '../services/payment-requests-api.server';
+
+export function loader() {
+  return apiError(405, 'method_not_allowed', 'POST to cancel this request', { headers: { Allow: 'POST' } });
+}
+
+/** SPEC §4: cancel; agents their own requests, supervisors those of their teams (§5); 404 outside scope. */
+export function action({ request, params }: ActionFunctionArgs) {
+  if (request.method !== 'POST') return loader();
+  const viewer = requireViewer(request, ['agent', 'supervisor']);
+  return cancelPaymentRequestFromApi(getDb(), viewer, request, params.id ?? '');
+}

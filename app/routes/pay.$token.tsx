@@ -1,0 +1,314 @@
+import type {
+  ActionFunctionArgs,
+  HeadersFunction,
+  LinksFunction,
+  LoaderFunctionArgs,
+  MetaFunction,
+} from '@remix-run/node';
+import { data, redirect } from '@remix-run/node';
+import {
+  Form,
+  isRouteErrorResponse,
+  useActionData,
+  useLoaderData,
+  useNavigation,
+  useRevalidator,
+  useRouteError,
+} from '@remix-run/react';
+import { useCallback } from 'react';
+import { getDb } from '../../db/client';
+import { TimeLeft, useServerClock } from '../components/time-left';
+import { getPayPage, type PayPage } from '../queries/pay-page.server';
+import { decline, payWithCard, recordOpened } from '../services/customer-payment.server';
+import payStylesHref from '../styles/pay.css';
+
+// The URL is the customer's key: never cached, and its path never sent on as a referrer.
+// strict-origin, not no-referrer: under no-referrer browsers send `Origin: null` with form posts,
+// which Remix's CSRF guard refuses, and Pay/Decline must work without JavaScript.
+const PAY_HEADERS = {
+  'Cache-Control': 'no-store',
+  'Referrer-Policy': 'strict-origin',
+  'X-Robots-Tag': 'noindex, nofollow',
+};
+
+export const headers: HeadersFunction = () => PAY_HEADERS;
+
+export const links: LinksFunction = () => [{ rel: 'stylesheet', href: payStylesHref }];
+
+function notFound(): Response {
+  return new Response('This payment link does not exist.', {
+    status: 404,
+    statusText: 'Not Found',
+    headers: PAY_HEADERS,
+  });
+}
+
+/** Browsers prefetching a page (speculation rules, link prefetch) are not the customer looking at it. */
+function isPrefetch(request: Request): boolean {
+  const purpose = `${request.headers.get('sec-purpose') ?? ''} ${request.headers.get('purpose') ?? ''}`;
+  return purpose.includes('prefetch');
+}
+
+export function loader({ request, params }: LoaderFunctionArgs) {
+  const db = getDb();
+  const token = params.token ?? '';
+  if (request.method === 'GET' && !isPrefetch(request)) recordOpened(db, token, request.headers.get('user-agent'));
+  const page = getPayPage(db, token, Date.now());
+  if (!page) throw notFound();
+  return page;
+}
+
+interface PayActionData {
+  fieldErrors: Record<string, string>;
+}
+
+export async function action({ request, params }: ActionFunctionArgs) {
+  const db = getDb();
+  const token = params.token ?? '';
+  const form = await request.formData();
+  const intent = form.get('intent');
+  const self = `/pay/${token}`;
+  if (intent === 'decline') {
+    const outcome = await decline(db, token);
+    if (outcome.kind === 'unknown_link') throw notFound();
+    return redirect(self, { headers: PAY_HEADERS });
+  }
+  if (intent === 'pay') {
+    // The card fields go to the provider and nowhere else: the answer never repeats them.
+    const outcome = await payWithCard(db, token, {
+      number: form.get('number'),
+      expiry: form.get('expiry'),
+      cvc: form.get('cvc'),
+    });
+    if (outcome.kind === 'unknown_link') throw notFound();
+    if (outcome.kind === 'invalid') {
+      return data<PayActionData>({ fieldErrors: outcome.fieldErrors }, { status: 400, headers: PAY_HEADERS });
+    }
+    // Post/redirect/get: the page shows the outcome, and a refresh cannot pay twice.
+    return redirect(self, { headers: PAY_HEADERS });
+  }
+  throw new Response('Unknown action', { status: 400, headers: PAY_HEADERS });
+}
+
+export const meta: MetaFunction<typeof loader> = ({ data: page }) => [
+  { title: page ? `Pay ${page.amountText} · ${page.merchantName}` : 'Payment link' },
+  { name: 'robots', content: 'noindex, nofollow' },
+];
+
+export default function PayRoute() {
+  const page = useLoaderData<typeof loader>();
+  if (page.status === 'sent' || page.status === 'opened' || page.status === 'payment_failed')
+    return <Checkout page={page} />;
+  return <FinalPage page={page} />;
+}
+
+function Checkout({ page }: { page: PayPage }) {
+  const result = useActionData<PayActionData>();
+  const errors = result?.fieldErrors ?? {};
+  const navigation = useNavigation();
+  const busyIntent = navigation.state !== 'idle' ? navigation.formData?.get('intent') : null;
+  const revalidator = useRevalidator();
+  const now = useServerClock(page.now);
+  const refresh = useCallback(() => revalidator.revalidate(), [revalidator]);
+
+  return (
+    <main className="pay">
+      <div className="pay-card">
+        <p className="pay-merchant">
+          Payment to <strong>{page.merchantName}</strong>
+        </p>
+        <h1 className="pay-amount">{page.amountText}</h1>
+        <p className="pay-reason">{page.reason}</p>
+        <dl className="pay-details">
+          <div>
+            <dt>Order</dt>
+            <dd>{page.orderNumber}</dd>
+          </div>
+          {page.expiresAt !== null ? (
+            <div>
+              <dt>Time left</dt>
+              <dd>
+                <TimeLeft expiresAt={page.expiresAt} now={now} onExpired={refresh} suffix="" />
+              </dd>
+            </div>
+          ) : null}
+        </dl>
+        {page.status === 'payment_failed' && page.lastFailure ? (
+          <p className="pay-alert" role="alert">
+            <strong>Payment attempt failed.</strong> {page.lastFailure} Try again, or use another card.
+          </p>
+        ) : null}
+        <Form method="post" className="pay-form" noValidate>
+          <CardField name="number" label="Card number" error={errors.number}>
+            <input
+              id="number"
+              name="number"
+              inputMode="numeric"
+              autoComplete="cc-number"
+              placeholder="1234 1234 1234 1234"
+              maxLength={23}
+              aria-invalid={Boolean(errors.number)}
+              aria-describedby={errors.number ? 'number-error' : undefined}
+            />
+          </CardField>
+          <div className="pay-form-row">
+            <CardField name="expiry" label="Expiry (MM/YY)" error={errors.expiry}>
+              <input
+                id="expiry"
+                name="expiry"
+                inputMode="numeric"
+                autoComplete="cc-exp"
+                placeholder="MM/YY"
+                maxLength={7}
+                aria-invalid={Boolean(errors.expiry)}
+                aria-describedby={errors.expiry ? 'expiry-error' : undefined}
+              />
+            </CardField>
+            <CardField name="cvc" label="Security code (CVC)" error={errors.cvc}>
+              <input
+                id="cvc"
+                name="cvc"
+                inputMode="numeric"
+                autoComplete="cc-csc"
+                placeholder="123"
+                maxLength={4}
+                aria-invalid={Boolean(errors.cvc)}
+                aria-describedby={errors.cvc ? 'cvc-error' : undefined}
+              />
+            </CardField>
+          </div>
+          <button type="submit" name="intent" value="pay" className="pay-button" disabled={busyIntent != null}>
+            {busyIntent === 'pay' ? 'Paying…' : `Pay ${page.amountText}`}
+          </button>
+        </Form>
+        <aside className="sandbox-note" aria-labelledby="sandbox-heading">
+          <h2 id="sandbox-heading">Sandbox: no real money moves</h2>
+          <p>Use a test card with any future expiry date and any 3-digit security code:</p>
+          <ul>
+            {page.testCards.map((card) => (
+              <li key={card.number}>
+                <span className="mono">{card.number}</span> <span className="muted">{card.description}</span>
+              </li>
+            ))}
+          </ul>
+        </aside>
+        <details className="pay-decline">
+          <summary>Don’t want to pay?</summary>
+          <Form method="post">
+            <p>Declining tells {page.merchantName} you will not pay this request. Nothing is charged.</p>
+            <button
+              type="submit"
+              name="intent"
+              value="decline"
+              className="secondary danger"
+              disabled={busyIntent != null}
+            >
+              {busyIntent === 'decline' ? 'Declining…' : 'Decline payment'}
+            </button>
+          </Form>
+        </details>
+      </div>
+    </main>
+  );
+}
+
+function CardField({
+  name,
+  label,
+  error,
+  children,
+}: {
+  name: string;
+  label: string;
+  error?: string;
+  children: React.ReactNode;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={name}>{label}</label>
+      {children}
+      {error ? (
+        <span id={`${name}-error`} className="field-error">
+          {error}
+        </span>
+      ) : null}
+    </div>
+  );
+}
+
+const BRAND_LABELS: Record<string, string> = {
+  visa: 'Visa',
+  mastercard: 'Mastercard',
+  amex: 'American Express',
+  discover: 'Discover',
+};
+
+function finalWords(page: PayPage): { tone: string; title: string; body: string } {
+  const what = `${page.amountText} for order ${page.orderNumber}`;
+  switch (page.status) {
+    case 'paid':
+      return { tone: 'ok', title: 'Payment received', body: `Thank you. You paid ${what} to ${page.merchantName}.` };
+    case 'declined':
+      return {
+        tone: 'neutral',
+        title: 'You declined this payment',
+        body: `Nothing was charged. If this was a mistake, ask ${page.merchantName} to send you a new link.`,
+      };
+    case 'expired':
+      return {
+        tone: 'neutral',
+        title: 'This payment link has expired',
+        body: `The link to pay ${what} is no longer valid and nothing was charged. Ask ${page.merchantName} to send you a new link.`,
+      };
+    case 'canceled':
+      return {
+        tone: 'neutral',
+        title: 'This payment request was canceled',
+        body: `${page.merchantName} canceled the request to pay ${what}. Nothing was charged.`,
+      };
+    default:
+      return {
+        tone: 'neutral',
+        title: 'This payment link is not active yet',
+        body: `Ask ${page.merchantName} to send the link again.`,
+      };
+  }
+}
+
+function FinalPage({ page }: { page: PayPage }) {
+  const words = finalWords(page);
+  return (
+    <main className="pay">
+      <div className={`pay-card pay-final pay-final-${words.tone}`} data-status={page.status}>
+        <div className="pay-final-icon" aria-hidden="true">
+          {page.status === 'paid' ? '✓' : '–'}
+        </div>
+        <h1>{words.title}</h1>
+        <p>{words.body}</p>
+        {page.status === 'paid' && page.paidCard ? (
+          <p className="muted">
+            {`Paid with ${BRAND_LABELS[page.paidCard.brand] ?? 'card'} ending in ${page.paidCard.last4}`}
+          </p>
+        ) : null}
+        <p className="muted">You can close this page.</p>
+      </div>
+    </main>
+  );
+}
+
+export function ErrorBoundary() {
+  const error = useRouteError();
+  const missing = isRouteErrorResponse(error) && error.status === 404;
+  return (
+    <main className="pay">
+      <div className="pay-card pay-final pay-final-neutral">
+        <h1>{missing ? 'Payment link not found' : 'Something went wrong'}</h1>
+        <p>
+          {missing
+            ? 'This payment link does not exist. Check that you opened the whole link you were sent, or ask the sender for a new one.'
+            : 'Nothing was charged. Please reload the page in a moment.'}
+        </p>
+      </div>
+    </main>
+  );
+}

@@ -1,0 +1,47 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Db } from '../../db/client';
+import { ID_PATTERN } from '../domain/event-schema';
+import type { EventSource } from '../domain/lifecycle';
+import { ingestEvents } from './ingest.server';
+
+/** A fresh event id, for events that happen once by construction. */
+export function newEventId(): string {
+  return `evt_${randomUUID()}`;
+}
+
+/** A deterministic event id (idempotency key) that stays within the 64 characters ids may have. */
+export function keyedEventId(prefix: string, key: string): string {
+  const id = `evt_${prefix}_${key}`;
+  return ID_PATTERN.test(id) ? id : `evt_${prefix}_${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
+}
+
+export interface OwnEvent {
+  id: string;
+  type: string;
+  requestId: string;
+  data?: Record<string, unknown>;
+}
+
+/**
+ * Writes events the app itself produces through the one write path (ingestEvents), at `now`.
+ * They must be accepted or already be there: a rejection is a bug, not user input, so it throws.
+ */
+export function writeOwnEvents(db: Db, events: readonly OwnEvent[], source: EventSource, now: number): void {
+  const occurredAt = new Date(now).toISOString();
+  const bodies = events.map((event) => ({
+    id: event.id,
+    type: `payment_request.${event.type}`,
+    occurredAt,
+    paymentRequest: { id: event.requestId },
+    data: event.data ?? {},
+  }));
+  assertAccepted(ingestEvents(db, bodies, source, { now }));
+}
+
+export function assertAccepted(summary: ReturnType<typeof ingestEvents>): void {
+  for (const result of summary.results) {
+    if (result.status === 'rejected') {
+      throw new Error(`Event ${result.id} was rejected: ${result.error.code} at ${result.error.path}`);
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import type { z } from 'zod';
+import type { Db } from '../../db/client';
+import { STATUS_LABELS } from '../domain/lifecycle';
+import { apiError, badRequest } from '../lib/http.server';
+import { getPaymentRequestRow, getPaymentRequestWithTimeline } from '../queries/payment-request.server';
+import { clientIp } from './auth.server';
+import { CommandError, cancelPaymentRequest, createPaymentRequest } from './payment-request-commands.server';
+import { createRequestApiSchema } from './payment-request-input';
+import type { Viewer } from './scope.server';
+
+const MAX_BODY_BYTES = 64 * 1024;
+
+const CODE_BY_FIELD: Record<string, string> = {
+  'customer.phone': 'invalid_phone',
+  'customer.name': 'invalid_customer_name',
+  orderNumber: 'invalid_order_number',
+  amount: 'invalid_amount',
+  currency: 'invalid_currency',
+  reason: 'invalid_reason',
+  channel: 'invalid_channel',
+};
+
+function commandErrorResponse(error: unknown): Response {
+  if (error instanceof CommandError) return apiError(error.status, error.code, error.message);
+  throw error;
+}
+
+/** The first problem of a body, with its field named (SPEC §4 errors plus `field`). */
+function validationError(body: unknown, error: z.ZodError): Response {
+  const issue = error.issues[0]!;
+  const path = issue.path.map(String);
+  if (issue.code === 'unrecognized_keys') {
+    const field = [...path, issue.keys[0]].join('.');
+    return badRequest('unknown_field', field, `Unknown field ${field}`);
+  }
+  const field = path.join('.');
+  let value: unknown = body;
+  for (const key of path)
+    value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+  if (value === undefined) return badRequest('missing_field', field, `${field} is required`);
+  return badRequest(CODE_BY_FIELD[field] ?? 'invalid_field', field, issue.message);
+}
+
+/**
+ * POST /api/v1/payment-requests: an agent creates and sends a request for themselves (SPEC §4, §5).
+ * The answer is the request as GET /api/v1/payment-requests/:id gives it, plus the customer's `payUrl`
+ * for platforms that show the link themselves.
+ */
+export async function createPaymentRequestFromApi(db: Db, viewer: Viewer, request: Request): Promise<Response> {
+  const tooLarge = () => apiError(413, 'body_too_large', 'The body may be at most 64 KB');
+  if (Number(request.headers.get('content-length') ?? 0) > MAX_BODY_BYTES) return tooLarge();
+  const text = await request.text();
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES) return tooLarge();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return apiError(400, 'invalid_json', 'The body must be a JSON object');
+  }
+  const parsed = createRequestApiSchema.safeParse(body);
+  if (!parsed.success) return validationError(body, parsed.error);
+  try {
+    const sent = await createPaymentRequest(db, viewer, parsed.data, {
+      baseUrl: new URL(request.url).origin,
+      source: 'api',
+    });
+    const row = getPaymentRequestRow(db, sent.requestId)!;
+    return Response.json(
+      { ...getPaymentRequestWithTimeline(db, row), payUrl: sent.payUrl, sendFailureReason: sent.sendFailureReason },
+      { status: 201, headers: { Location: `/api/v1/payment-requests/${sent.requestId}` } },
+    );
+  } catch (error) {
+    return commandErrorResponse(error);
+  }
+}
+
+/** POST /api/v1/payment-requests/:id/cancel: 200 when canceled, 409 with the reason code when refused. */
+export function cancelPaymentRequestFromApi(db: Db, viewer: Viewer, request: Request, requestId: string): Response {
+  try {
+    const outcome = cancelPaymentRequest(db, viewer, requestId, clientIp(request), { source: 'api' });
+    if (outcome.outcome === 'refused') return apiError(409, outcome.reason, outcome.message);
+    return Response.json({ id: requestId, status: 'canceled', statusLabel: STATUS_LABELS.canceled });
+  } catch (error) {
+    return commandErrorResponse(error);
+  }
+}

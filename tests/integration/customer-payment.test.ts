@@ -1,0 +1,266 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { getPayPage } from '../../app/queries/pay-page.server';
+import { decline, payWithCard, recordOpened } from '../../app/services/customer-payment.server';
+import { createPaymentRequest } from '../../app/services/payment-request-commands.server';
+import type { Db } from '../../db/client';
+import { createTestDb } from '../support/db';
+import { MINUTE, T0 } from '../support/events';
+import { agentViewer, BROWSER_UA, eventsOf, request, seedAgents } from './payment-request-fixtures';
+
+let db: Db;
+let dbFile: string;
+let clockAt = T0;
+const clock = () => clockAt;
+
+beforeEach(() => {
+  ({ db, file: dbFile } = createTestDb());
+  seedAgents(db);
+  clockAt = T0;
+});
+afterEach(() => db.$client.close());
+
+async function sendRequest() {
+  const sent = await createPaymentRequest(
+    db,
+    agentViewer('ag_17'),
+    {
+      customer: { phone: '+27821234567', name: 'Valeria' },
+      orderNumber: 'SO-1001',
+      amount: 36121,
+      currency: 'USD',
+      reason: 'Floral Oasis Dress',
+      channel: 'whatsapp',
+    },
+    { baseUrl: 'https://desk.test', clock },
+  );
+  return { requestId: sent.requestId, token: sent.payUrl.split('/pay/')[1]! };
+}
+
+const card = (number: string) => ({ number, expiry: '12/30', cvc: '123' });
+const pay = (token: string, number: string) => payWithCard(db, token, card(number), { clock });
+const customerEvents = (requestId: string) =>
+  eventsOf(db, requestId)
+    .slice(2)
+    .map(({ type, source, applied, anomaly, data }) => ({ type, source, applied, anomaly, data }));
+const rejectedCount = () => (db.$client.prepare('SELECT count(*) AS n FROM rejected_events').get() as { n: number }).n;
+
+describe('recordOpened', () => {
+  it('records the first browser view once, as evt_open_<requestId>, and starts the opened window', async () => {
+    const { requestId, token } = await sendRequest();
+    clockAt = T0 + MINUTE;
+    expect(recordOpened(db, token, BROWSER_UA, { clock })).toBe('recorded');
+    clockAt = T0 + 2 * MINUTE;
+    expect(recordOpened(db, token, BROWSER_UA, { clock })).toBe('already_recorded');
+    const opened = db.$client
+      .prepare("SELECT id, source, occurred_at FROM events WHERE type = 'payment_request.opened'")
+      .all();
+    expect(opened).toEqual([{ id: `evt_open_${requestId}`, source: 'customer', occurred_at: T0 + MINUTE }]);
+    expect(request(db, requestId)).toMatchObject({
+      status: 'opened',
+      opened_at: T0 + MINUTE,
+      expires_at: T0 + 16 * MINUTE,
+    });
+    expect(rejectedCount()).toBe(0);
+  });
+
+  it('does not count link previews, scanners or clients without a user agent', async () => {
+    const { requestId, token } = await sendRequest();
+    const bots = [
+      'WhatsApp/2.23.20.0 A',
+      'facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)',
+      'Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)',
+      'TelegramBot (like TwitterBot)',
+      'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
+      'curl/8.5.0',
+      '',
+      null,
+    ];
+    for (const userAgent of bots) expect(recordOpened(db, token, userAgent, { clock })).toBe('not_counted');
+    expect(request(db, requestId)).toMatchObject({ status: 'sent', opened_at: null });
+    expect(customerEvents(requestId)).toEqual([]);
+    expect(recordOpened(db, token, BROWSER_UA, { clock })).toBe('recorded');
+  });
+
+  it('does not open an unknown, expired or closed link', async () => {
+    expect(recordOpened(db, 'no-such-token-0123456789abcdef', BROWSER_UA, { clock })).toBe('unknown_link');
+    const { requestId, token } = await sendRequest();
+    clockAt = T0 + 5 * MINUTE + 1;
+    expect(recordOpened(db, token, BROWSER_UA, { clock })).toBe('not_open');
+    expect(customerEvents(requestId)).toEqual([]);
+  });
+});
+
+describe('customer outcomes', () => {
+  it('pays with the success card: opened, then paid from the provider with brand and last 4 only', async () => {
+    const { requestId, token } = await sendRequest();
+    recordOpened(db, token, BROWSER_UA, { clock });
+    clockAt = T0 + 2 * MINUTE;
+    const outcome = await pay(token, '4242 4242 4242 4242');
+    expect(outcome).toEqual({
+      kind: 'paid',
+      card: { brand: 'visa', last4: '4242' },
+      providerReference: expect.stringMatching(/^sbx_ch_/),
+    });
+    expect(customerEvents(requestId)).toEqual([
+      { type: 'payment_request.opened', source: 'customer', applied: 1, anomaly: null, data: {} },
+      {
+        type: 'payment_request.paid',
+        source: 'provider',
+        applied: 1,
+        anomaly: null,
+        data: {
+          card: { brand: 'visa', last4: '4242' },
+          providerReference: outcome.kind === 'paid' && outcome.providerReference,
+        },
+      },
+    ]);
+    expect(request(db, requestId)).toMatchObject({
+      status: 'paid',
+      paid_at: T0 + 2 * MINUTE,
+      closed_at: T0 + 2 * MINUTE,
+    });
+    expect(getPayPage(db, token, clockAt)).toMatchObject({
+      status: 'paid',
+      paidCard: { brand: 'visa', last4: '4242' },
+      amountText: '$361.21',
+      merchantName: 'Retail',
+    });
+    expect(await pay(token, '4242424242424242')).toEqual({ kind: 'not_payable', status: 'paid' });
+    expect(customerEvents(requestId)).toHaveLength(2);
+  });
+
+  it('records payment_failed with the reason, then paid on a good card', async () => {
+    const { requestId, token } = await sendRequest();
+    recordOpened(db, token, BROWSER_UA, { clock });
+    expect(await pay(token, '4000 0000 0000 0002')).toEqual({
+      kind: 'failed',
+      reason: 'card_declined',
+      message: 'Your card was declined.',
+    });
+    expect(getPayPage(db, token, clockAt)).toMatchObject({
+      status: 'payment_failed',
+      lastFailure: 'Your card was declined.',
+    });
+    expect(await pay(token, '4000 0000 0000 9995')).toMatchObject({ kind: 'failed', reason: 'insufficient_funds' });
+    expect(await pay(token, '4242 4242 4242 4242')).toMatchObject({ kind: 'paid' });
+    expect(customerEvents(requestId).map(({ type, data, anomaly }) => ({ type, data, anomaly }))).toEqual([
+      { type: 'payment_request.opened', data: {}, anomaly: null },
+      { type: 'payment_request.payment_failed', data: { reason: 'card_declined' }, anomaly: null },
+      { type: 'payment_request.payment_failed', data: { reason: 'insufficient_funds' }, anomaly: null },
+      {
+        type: 'payment_request.paid',
+        data: { card: { brand: 'visa', last4: '4242' }, providerReference: expect.any(String) },
+        anomaly: null,
+      },
+    ]);
+    expect(request(db, requestId)).toMatchObject({ status: 'paid' });
+  });
+
+  it('records opened before a failed payment when the first view did not count', async () => {
+    const { requestId, token } = await sendRequest();
+    recordOpened(db, token, 'WhatsApp/2.23.20.0 A', { clock });
+    await pay(token, '4000000000000002');
+    expect(customerEvents(requestId).map(({ type, anomaly }) => ({ type, anomaly }))).toEqual([
+      { type: 'payment_request.opened', anomaly: null },
+      { type: 'payment_request.payment_failed', anomaly: null },
+    ]);
+  });
+
+  it('declines', async () => {
+    const { requestId, token } = await sendRequest();
+    recordOpened(db, token, BROWSER_UA, { clock });
+    expect(await decline(db, token, { clock })).toEqual({ kind: 'declined' });
+    expect(customerEvents(requestId).map(({ type, source }) => ({ type, source }))).toEqual([
+      { type: 'payment_request.opened', source: 'customer' },
+      { type: 'payment_request.declined', source: 'customer' },
+    ]);
+    expect(request(db, requestId)).toMatchObject({ status: 'declined' });
+    expect(await decline(db, token, { clock })).toEqual({ kind: 'not_payable', status: 'declined' });
+    expect(await pay(token, '4242424242424242')).toEqual({ kind: 'not_payable', status: 'declined' });
+  });
+
+  it('neither charges nor declines an expired link', async () => {
+    const { requestId, token } = await sendRequest();
+    clockAt = T0 + 5 * MINUTE + 1;
+    expect(await pay(token, '4242424242424242')).toEqual({ kind: 'not_payable', status: 'expired' });
+    expect(await decline(db, token, { clock })).toEqual({ kind: 'not_payable', status: 'expired' });
+    expect(getPayPage(db, token, clockAt)).toMatchObject({ status: 'expired', statusLabel: 'Expired' });
+    expect(customerEvents(requestId)).toEqual([]);
+  });
+
+  it('answers field errors for card input without writing anything', async () => {
+    const { requestId, token } = await sendRequest();
+    const outcome = await payWithCard(
+      db,
+      token,
+      { number: '4242 4242 4242 4241', expiry: '13/30', cvc: '12' },
+      { clock },
+    );
+    expect(outcome).toEqual({
+      kind: 'invalid',
+      fieldErrors: {
+        number: 'This card number is not valid: check the digits',
+        expiry: 'Enter the expiry date as MM/YY',
+        cvc: 'Enter the 3 or 4 digit security code',
+      },
+    });
+    expect(
+      await payWithCard(db, token, { number: '4242424242424242', expiry: '01/24', cvc: '123' }, { clock }),
+    ).toEqual({
+      kind: 'invalid',
+      fieldErrors: { expiry: 'This card has expired' },
+    });
+    expect(await payWithCard(db, token, {}, { clock })).toMatchObject({ kind: 'invalid' });
+    expect(customerEvents(requestId)).toEqual([]);
+  });
+
+  it('answers unknown_link for a token that does not exist', async () => {
+    expect(await pay('AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', '4242424242424242')).toEqual({ kind: 'unknown_link' });
+    expect(await decline(db, 'short', { clock })).toEqual({ kind: 'unknown_link' });
+    expect(getPayPage(db, 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', clockAt)).toBeNull();
+  });
+
+  it('charges once when Pay is submitted twice at the same time', async () => {
+    const { requestId, token } = await sendRequest();
+    const outcomes = await Promise.all([pay(token, '4242424242424242'), pay(token, '4242424242424242')]);
+    expect(outcomes.map((outcome) => outcome.kind)).toEqual(['paid', 'not_payable']);
+    expect(customerEvents(requestId).filter((event) => event.type === 'payment_request.paid')).toHaveLength(1);
+  });
+});
+
+describe('card data', () => {
+  it('never stores a card number or security code anywhere in the database file', async () => {
+    const { token } = await sendRequest();
+    recordOpened(db, token, BROWSER_UA, { clock });
+    await payWithCard(db, token, { number: '4242 4242 4242 4241', expiry: '12/30', cvc: '123' }, { clock });
+    await payWithCard(db, token, { number: '4000 0000 0000 0002', expiry: '12/30', cvc: '123' }, { clock });
+    await payWithCard(db, token, { number: '4000-0000-0000-9995', expiry: '12/30', cvc: '123' }, { clock });
+    expect(
+      await payWithCard(db, token, { number: '4242424242424242', expiry: '12/30', cvc: '123' }, { clock }),
+    ).toMatchObject({
+      kind: 'paid',
+    });
+    db.$client.pragma('wal_checkpoint(TRUNCATE)');
+    db.$client.close();
+    const bytes = Buffer.concat(
+      [dbFile, `${dbFile}-wal`].filter((file) => existsSync(file)).map((file) => readFileSync(file)),
+    ).toString('latin1');
+    for (const secret of [
+      '4242424242424242',
+      '4242 4242 4242 4242',
+      '4242424242424241',
+      '4242 4242 4242 4241',
+      '4000000000000002',
+      '4000 0000 0000 0002',
+      '4000000000009995',
+      '4000-0000-0000-9995',
+      '"cvc"',
+      '"number"',
+    ]) {
+      expect(bytes.includes(secret), secret).toBe(false);
+    }
+    expect(bytes).toContain('"last4":"4242"');
+    ({ db } = createTestDb());
+  });
+});

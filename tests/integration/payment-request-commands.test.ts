@@ -1,0 +1,349 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { getAgentRequestCards } from '../../app/queries/agent-console.server';
+import type { ChannelAdapter } from '../../app/services/channels/channel-adapter';
+import { decline, payWithCard, recordOpened } from '../../app/services/customer-payment.server';
+import { runExpirySweep } from '../../app/services/expiry-sweeper.server';
+import {
+  CommandError,
+  cancelPaymentRequest,
+  createPaymentRequest,
+  retrySend,
+} from '../../app/services/payment-request-commands.server';
+import type { CreatePaymentRequestInput } from '../../app/services/payment-request-input';
+import type { Viewer } from '../../app/services/scope.server';
+import type { Db } from '../../db/client';
+import { createTestDb } from '../support/db';
+import { MINUTE, T0 } from '../support/events';
+import { agentViewer, BROWSER_UA, eventsOf, request, seedAgents } from './payment-request-fixtures';
+
+let db: Db;
+let clockAt = T0;
+const clock = () => clockAt;
+const BASE_URL = 'https://desk.test';
+
+beforeEach(() => {
+  db = createTestDb().db;
+  seedAgents(db);
+  clockAt = T0;
+});
+afterEach(() => db.$client.close());
+
+const input = (overrides: Partial<CreatePaymentRequestInput> = {}): CreatePaymentRequestInput => ({
+  customer: { phone: '+27821234567', name: 'Valeria' },
+  orderNumber: 'SO-1001',
+  amount: 36121,
+  currency: 'USD',
+  reason: 'Floral Oasis Dress',
+  channel: 'whatsapp',
+  ...overrides,
+});
+const thandi = agentViewer('ag_17');
+const create = (overrides: Partial<CreatePaymentRequestInput> = {}, viewer: Viewer = thandi) =>
+  createPaymentRequest(db, viewer, input(overrides), { baseUrl: BASE_URL, clock });
+const tokenOf = (payUrl: string) => payUrl.split('/pay/')[1]!;
+const audit = () =>
+  db.$client.prepare('SELECT action, actor_user_id, target, details, ip FROM audit_log ORDER BY seq').all();
+
+describe('createPaymentRequest', () => {
+  it('writes created and sent, stores an unguessable link and records the message', async () => {
+    const sent = await create();
+    expect(sent).toEqual({
+      requestId: expect.stringMatching(/^pr_[a-z0-9]+$/),
+      status: 'sent',
+      payUrl: expect.stringMatching(/^https:\/\/desk\.test\/pay\/[A-Za-z0-9_-]{32}$/),
+      sendFailureReason: null,
+    });
+    const token = tokenOf(sent.payUrl);
+    expect(db.$client.prepare('SELECT token, request_id FROM pay_links').all()).toEqual([
+      { token, request_id: sent.requestId },
+    ]);
+    expect(eventsOf(db, sent.requestId)).toEqual([
+      {
+        type: 'payment_request.created',
+        source: 'agent_console',
+        applied: 1,
+        anomaly: null,
+        occurred_at: T0,
+        data: {},
+      },
+      { type: 'payment_request.sent', source: 'agent_console', applied: 1, anomaly: null, occurred_at: T0, data: {} },
+    ]);
+    expect(request(db, sent.requestId)).toMatchObject({
+      status: 'sent',
+      agent_id: 'ag_17',
+      team_id: 'tm_retail',
+      amount: 36121,
+      currency: 'USD',
+      order_number: 'SO-1001',
+      customer_name: 'Valeria',
+      customer_phone: '+27821234567',
+      sent_at: T0,
+      expires_at: T0 + 5 * MINUTE,
+    });
+    expect(
+      db.$client.prepare('SELECT request_id, channel, recipient, text, status FROM outbound_messages').all(),
+    ).toEqual([
+      {
+        request_id: sent.requestId,
+        channel: 'whatsapp',
+        recipient: '+27821234567',
+        text: `Hi Valeria, please pay $361.21 for order SO-1001 (Floral Oasis Dress): ${sent.payUrl}`,
+        status: 'delivered',
+      },
+    ]);
+  });
+
+  it('gives every request its own token', async () => {
+    const tokens = new Set<string>();
+    for (let i = 0; i < 5; i++) tokens.add(tokenOf((await create()).payUrl));
+    expect(tokens.size).toBe(5);
+  });
+
+  it('marks events from the API with source api', async () => {
+    const sent = await createPaymentRequest(db, thandi, input(), { baseUrl: BASE_URL, clock, source: 'api' });
+    expect(eventsOf(db, sent.requestId).map((event) => event.source)).toEqual(['api', 'api']);
+  });
+
+  it('writes send_failed with the reason when the channel cannot deliver', async () => {
+    const sent = await create({ customer: { phone: '+27820000000' } });
+    expect(sent).toMatchObject({ status: 'send_failed', sendFailureReason: 'recipient_unreachable' });
+    expect(eventsOf(db, sent.requestId).map(({ type, data }) => ({ type, data }))).toEqual([
+      { type: 'payment_request.created', data: {} },
+      { type: 'payment_request.send_failed', data: { reason: 'recipient_unreachable' } },
+    ]);
+    expect(request(db, sent.requestId)).toMatchObject({ status: 'send_failed', send_failures: 1, sent_at: null });
+    expect(db.$client.prepare('SELECT status, failure_reason FROM outbound_messages').all()).toEqual([
+      { status: 'failed', failure_reason: 'recipient_unreachable' },
+    ]);
+  });
+
+  it('treats an adapter that throws as a failed send', async () => {
+    const broken: ChannelAdapter = {
+      name: 'broken',
+      send: () => Promise.reject(new Error('provider down')),
+    };
+    const sent = await createPaymentRequest(db, thandi, input(), { baseUrl: BASE_URL, clock, channel: broken });
+    expect(sent).toMatchObject({ status: 'send_failed', sendFailureReason: 'channel_error' });
+  });
+
+  it('refuses an agent user without an agent identity, and other roles', async () => {
+    const unlinked: Viewer = {
+      userId: 'usr_x',
+      name: 'No Agent',
+      role: 'agent',
+      scope: { kind: 'agent', agentId: null },
+    };
+    await expect(create({}, unlinked)).rejects.toMatchObject({ code: 'no_agent_identity', status: 403 });
+    const manager: Viewer = { userId: 'usr_m', name: 'Manager', role: 'manager', scope: { kind: 'all' } };
+    await expect(create({}, manager)).rejects.toBeInstanceOf(CommandError);
+    expect(db.$client.prepare('SELECT count(*) AS n FROM events').get()).toEqual({ n: 0 });
+  });
+
+  it('keeps free text masked when it holds a card number', async () => {
+    const sent = await create({ reason: 'card 4242 4242 4242 4242 please' });
+    expect(request(db, sent.requestId)).toMatchObject({ reason: 'card **** **** **** 4242 please' });
+  });
+});
+
+describe('retrySend', () => {
+  const delivering: ChannelAdapter = {
+    name: 'stub',
+    send: async () => ({ status: 'delivered', messageId: 'msg_stub' }),
+  };
+
+  it('sends a failed request again with the same link', async () => {
+    const failed = await create({ customer: { phone: '+27820000000' } });
+    clockAt = T0 + MINUTE;
+    const retried = await retrySend(db, thandi, failed.requestId, { baseUrl: BASE_URL, clock, channel: delivering });
+    expect(retried).toEqual({
+      requestId: failed.requestId,
+      status: 'sent',
+      payUrl: failed.payUrl,
+      sendFailureReason: null,
+    });
+    expect(eventsOf(db, failed.requestId).map((event) => event.type)).toEqual([
+      'payment_request.created',
+      'payment_request.send_failed',
+      'payment_request.sent',
+    ]);
+    expect(request(db, failed.requestId)).toMatchObject({
+      status: 'sent',
+      send_failures: 1,
+      sent_at: T0 + MINUTE,
+      expires_at: T0 + 6 * MINUTE,
+    });
+  });
+
+  it('records a second failure when the channel still cannot deliver', async () => {
+    const failed = await create({ customer: { phone: '+27820000000' } });
+    const retried = await retrySend(db, thandi, failed.requestId, { baseUrl: BASE_URL, clock });
+    expect(retried.status).toBe('send_failed');
+    expect(request(db, failed.requestId)).toMatchObject({ send_failures: 2 });
+  });
+
+  it('refuses to resend a request that was sent, and one outside the scope', async () => {
+    const sent = await create();
+    await expect(retrySend(db, thandi, sent.requestId, { baseUrl: BASE_URL, clock })).rejects.toMatchObject({
+      code: 'not_retryable',
+      status: 409,
+    });
+    await expect(
+      retrySend(db, agentViewer('ag_40'), sent.requestId, { baseUrl: BASE_URL, clock }),
+    ).rejects.toMatchObject({
+      code: 'not_found',
+    });
+  });
+});
+
+describe('cancelPaymentRequest', () => {
+  const cancel = (requestId: string, viewer: Viewer = thandi) =>
+    cancelPaymentRequest(db, viewer, requestId, '203.0.113.9', { clock });
+  const lastEvent = (requestId: string) => eventsOf(db, requestId).at(-1);
+
+  it('cancels a request never opened, and audits it', async () => {
+    const sent = await create();
+    clockAt = T0 + MINUTE;
+    expect(cancel(sent.requestId)).toEqual({ outcome: 'canceled', requestId: sent.requestId });
+    expect(lastEvent(sent.requestId)).toEqual({
+      type: 'payment_request.canceled',
+      source: 'agent_console',
+      applied: 1,
+      anomaly: null,
+      occurred_at: T0 + MINUTE,
+      data: { actorId: thandi.userId },
+    });
+    expect(request(db, sent.requestId)).toMatchObject({ status: 'canceled', closed_at: T0 + MINUTE });
+    expect(audit()).toEqual([
+      { action: 'cancel', actor_user_id: thandi.userId, target: sent.requestId, details: '{}', ip: '203.0.113.9' },
+    ]);
+  });
+
+  it('cancels a request whose send failed', async () => {
+    const failed = await create({ customer: { phone: '+27820000000' } });
+    expect(cancel(failed.requestId).outcome).toBe('canceled');
+  });
+
+  const refusalCases: [string, (requestId: string, token: string) => Promise<void> | void, string][] = [
+    ['already_opened', (_id, token) => void recordOpened(db, token, BROWSER_UA, { clock }), 'opened'],
+    ['already_canceled', (id) => void cancel(id), 'canceled'],
+    [
+      'expired',
+      (id) => {
+        clockAt = T0 + 6 * MINUTE;
+        runExpirySweep(db, clockAt);
+        expect(request(db, id)).toMatchObject({ status: 'expired' });
+      },
+      'expired',
+    ],
+    [
+      'already_closed',
+      async (_id, token) => {
+        await payWithCard(db, token, { number: '4242 4242 4242 4242', expiry: '12/30', cvc: '123' }, { clock });
+      },
+      'paid',
+    ],
+  ];
+
+  for (const [reason, arrange, status] of refusalCases) {
+    it(`refuses with ${reason}, recorded as cancel_rejected without an anomaly`, async () => {
+      const sent = await create();
+      await arrange(sent.requestId, tokenOf(sent.payUrl));
+      clockAt += MINUTE;
+      const outcome = cancel(sent.requestId);
+      expect(outcome).toEqual({ outcome: 'refused', requestId: sent.requestId, reason, message: expect.any(String) });
+      expect(lastEvent(sent.requestId)).toEqual({
+        type: 'payment_request.cancel_rejected',
+        source: 'agent_console',
+        applied: 1,
+        anomaly: null,
+        occurred_at: clockAt,
+        data: { reason, actorId: thandi.userId },
+      });
+      expect(request(db, sent.requestId)).toMatchObject({ status });
+      expect(audit().at(-1)).toEqual({
+        action: 'cancel_refused',
+        actor_user_id: thandi.userId,
+        target: sent.requestId,
+        details: JSON.stringify({ reason }),
+        ip: '203.0.113.9',
+      });
+    });
+  }
+
+  it('refuses a declined request as already_closed', async () => {
+    const sent = await create();
+    await decline(db, tokenOf(sent.payUrl), { clock });
+    expect(cancel(sent.requestId)).toMatchObject({ outcome: 'refused', reason: 'already_closed' });
+  });
+
+  it('refuses as expired once the time is up, before the sweeper records it', async () => {
+    const sent = await create();
+    clockAt = T0 + 5 * MINUTE + 1;
+    expect(cancel(sent.requestId)).toMatchObject({ outcome: 'refused', reason: 'expired' });
+    expect(eventsOf(db, sent.requestId).every((event) => event.anomaly === null)).toBe(true);
+  });
+
+  it('refuses as already_opened after a payment attempt failed', async () => {
+    const sent = await create();
+    await payWithCard(db, tokenOf(sent.payUrl), { number: '4000000000000002', expiry: '12/30', cvc: '123' }, { clock });
+    expect(cancel(sent.requestId)).toMatchObject({ outcome: 'refused', reason: 'already_opened' });
+  });
+
+  it('answers not_found outside the scope and forbidden for roles that may not cancel', async () => {
+    const sent = await create();
+    expect(() => cancel(sent.requestId, agentViewer('ag_40'))).toThrow(expect.objectContaining({ code: 'not_found' }));
+    const otherSupervisor: Viewer = {
+      userId: 'usr_s2',
+      name: 'Other',
+      role: 'supervisor',
+      scope: { kind: 'teams', teamIds: ['tm_sales'] },
+    };
+    expect(() => cancel(sent.requestId, otherSupervisor)).toThrow(expect.objectContaining({ code: 'not_found' }));
+    expect(() => cancel('pr_missing')).toThrow(expect.objectContaining({ code: 'not_found' }));
+    const manager: Viewer = { userId: 'usr_m', name: 'M', role: 'manager', scope: { kind: 'all' } };
+    expect(() => cancel(sent.requestId, manager)).toThrow(expect.objectContaining({ code: 'forbidden' }));
+    expect(request(db, sent.requestId)).toMatchObject({ status: 'sent' });
+    const supervisor: Viewer = {
+      userId: 'usr_s1',
+      name: 'Sup',
+      role: 'supervisor',
+      scope: { kind: 'teams', teamIds: ['tm_retail'] },
+    };
+    expect(cancel(sent.requestId, supervisor).outcome).toBe('canceled');
+  });
+});
+
+describe('getAgentRequestCards', () => {
+  it('lists the agent’s own requests, newest first, with what can be done on each', async () => {
+    const failed = await create({ customer: { phone: '+27820000000' }, orderNumber: 'SO-1' });
+    clockAt = T0 + 1000;
+    const sent = await create({ orderNumber: 'SO-2' });
+    await createPaymentRequest(db, agentViewer('ag_40'), input(), { baseUrl: BASE_URL, clock });
+    const cards = getAgentRequestCards(db, 'ag_17', BASE_URL, clockAt);
+    expect(cards).toEqual([
+      expect.objectContaining({
+        id: sent.requestId,
+        status: 'sent',
+        statusLabel: 'Waiting for customer',
+        amountText: '$361.21',
+        customerPhone: '•••••••4567',
+        payUrl: sent.payUrl,
+        canCancel: true,
+        canRetry: false,
+        sendFailureReason: null,
+      }),
+      expect.objectContaining({
+        id: failed.requestId,
+        status: 'send_failed',
+        statusLabel: 'Send failed – try again',
+        canCancel: true,
+        canRetry: true,
+        sendFailureReason: 'recipient_unreachable',
+      }),
+    ]);
+    expect(getAgentRequestCards(db, 'ag_17', BASE_URL, T0 + 10 * MINUTE).map((card) => card.status)).toEqual([
+      'expired',
+      'expired',
+    ]);
+  });
+});

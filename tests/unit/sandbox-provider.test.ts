@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { type CardDetails, cardBrand, chargeCard } from '../../app/services/payments/sandbox-provider.server';
+
+const NOW = new Date('2026-11-20T10:00:00Z');
+const card = (number: string, overrides: Partial<CardDetails> = {}): CardDetails => ({
+  number,
+  expMonth: 12,
+  expYear: 2030,
+  cvc: '123',
+  ...overrides,
+});
+const charge = (c: CardDetails) => chargeCard({ amount: 36121, currency: 'USD', card: c }, NOW);
+
+describe('sandbox card provider', () => {
+  it('charges 4242 4242 4242 4242 and returns only brand, last 4 and a reference', async () => {
+    const result = await charge(card('4242 4242 4242 4242'));
+    expect(result).toEqual({
+      status: 'succeeded',
+      card: { brand: 'visa', last4: '4242' },
+      providerReference: expect.stringMatching(/^sbx_ch_[0-9a-f]{24}$/),
+    });
+    expect(JSON.stringify(result)).not.toContain('4242424242424242');
+    expect(JSON.stringify(result)).not.toContain('123');
+  });
+
+  it('charges the Mastercard test card', async () => {
+    expect(await charge(card('5555555555554444'))).toMatchObject({
+      status: 'succeeded',
+      card: { brand: 'mastercard', last4: '4444' },
+    });
+  });
+
+  it('declines 4000 0000 0000 0002 as card_declined', async () => {
+    expect(await charge(card('4000 0000 0000 0002'))).toEqual({
+      status: 'failed',
+      reason: 'card_declined',
+      card: { brand: 'visa', last4: '0002' },
+      providerReference: expect.stringMatching(/^sbx_ch_/),
+    });
+  });
+
+  it('fails 4000 0000 0000 9995 with insufficient_funds', async () => {
+    expect(await charge(card('4000-0000-0000-9995'))).toMatchObject({ status: 'failed', reason: 'insufficient_funds' });
+  });
+
+  it('refuses numbers that are not test cards, invalid numbers, expired cards and bad codes', async () => {
+    expect(await charge(card('4111 1111 1111 1111'))).toMatchObject({ status: 'failed', reason: 'test_card_required' });
+    expect(await charge(card('4242 4242 4242 4241'))).toMatchObject({
+      status: 'failed',
+      reason: 'incorrect_number',
+      card: null,
+    });
+    expect(await charge(card('4242424242424242', { expMonth: 10, expYear: 2026 }))).toMatchObject({
+      status: 'failed',
+      reason: 'expired_card',
+    });
+    expect(await charge(card('4242424242424242', { expMonth: 11, expYear: 2026 }))).toMatchObject({
+      status: 'succeeded',
+    });
+    expect(await charge(card('4242424242424242', { cvc: '12' }))).toMatchObject({
+      status: 'failed',
+      reason: 'incorrect_cvc',
+    });
+  });
+
+  it('gives every charge its own reference', async () => {
+    const first = await charge(card('4242424242424242'));
+    const second = await charge(card('4242424242424242'));
+    expect(first.providerReference).not.toBe(second.providerReference);
+  });
+
+  it('names card brands by their prefixes', () => {
+    expect(['4242', '5105', '2221', '3782', '6011', '9999'].map(cardBrand)).toEqual([
+      'visa',
+      'mastercard',
+      'mastercard',
+      'amex',
+      'discover',
+      'unknown',
+    ]);
+  });
+});
