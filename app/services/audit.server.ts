@@ -13,6 +13,8 @@ export const AUDIT_ACTIONS = [
   'role_change',
   'user_invite',
   'user_deactivate',
+  'user_reactivate',
+  'password_reset',
   'team_change',
   'token_create',
   'token_revoke',

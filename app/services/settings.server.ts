@@ -10,6 +10,8 @@ export const SETTING_KEYS = [
   'org_timezone',
   'webhook_secret',
   'webhook_secret_previous',
+  /** Comma list of ISO 4217 codes the organisation takes payments in (admin settings). */
+  'currencies',
 ] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
@@ -27,4 +29,10 @@ export function getExpirySettings(db: Db): ExpirySettings {
 
 export function getOrgTimeZone(db: Db): string {
   return readSetting(db, 'org_timezone') ?? getEnv().ORG_TIMEZONE;
+}
+
+/** The currencies in use, in the order the admin listed them; empty when none are set. */
+export function getCurrencies(db: Db): string[] {
+  const value = readSetting(db, 'currencies');
+  return value ? value.split(',').filter(Boolean) : [];
 }

@@ -1,0 +1,48 @@
+import { data } from '@remix-run/node';
+import type { z } from 'zod';
+
+/** Messages by form field name, for the field that caused them. */
+export type FieldErrors = Record<string, string>;
+
+/** What a form action answers: a success message (and whatever it returns once), or errors by field. */
+export type Outcome<T extends object = object> =
+  | ({ ok: true; message: string } & T)
+  | { ok: false; fieldErrors: FieldErrors; formError: string | null };
+
+export function failure(fieldErrors: FieldErrors, formError: string | null = null): Outcome<never> {
+  return { ok: false, fieldErrors, formError };
+}
+
+/** The first message per top-level field of a zod error. */
+export function fieldErrorsOf(error: z.ZodError): FieldErrors {
+  const errors: FieldErrors = {};
+  for (const issue of error.issues) {
+    const field = String(issue.path[0] ?? 'form');
+    errors[field] ??= issue.message;
+  }
+  return errors;
+}
+
+/** A form as a plain object for zod: single fields as strings, the named multi-value fields as arrays. */
+export function formToObject(form: FormData, multiValued: readonly string[] = []): Record<string, string | string[]> {
+  const result: Record<string, string | string[]> = {};
+  for (const key of new Set(form.keys())) {
+    const values = form.getAll(key).filter((value): value is string => typeof value === 'string');
+    result[key] = multiValued.includes(key) ? values : (values[0] ?? '');
+  }
+  for (const key of multiValued) result[key] ??= [];
+  return result;
+}
+
+/**
+ * An action's answer: 400 with field errors, else 200. Never cached, since some answers carry a
+ * secret that is shown once (a temporary password, an API token, a webhook secret).
+ */
+export function outcomeResponse<T extends object>(outcome: Outcome<T>) {
+  return data(outcome, { status: outcome.ok ? 200 : 400, headers: { 'Cache-Control': 'no-store' } });
+}
+
+/** For a POST whose `intent` names no operation of the route. */
+export function unknownIntent(intent: unknown): Response {
+  return new Response(`Unknown intent ${JSON.stringify(intent ?? null)}`, { status: 400, statusText: 'Bad Request' });
+}

@@ -1,0 +1,125 @@
+import { and, count, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db } from '../../db/client';
+import { events, paymentRequests, rejectedEvents } from '../../db/schema';
+
+const MINUTE = 60_000;
+export const REJECTED_PAGE_SIZE = 50;
+export const ORPHANS_SHOWN = 50;
+
+/** Counts for the top of the page. */
+export function getIngestionTotals(db: Db, now = Date.now()) {
+  const since = (column: typeof events.receivedAt | typeof rejectedEvents.receivedAt, ms: number) =>
+    gte(column, now - ms);
+  return {
+    events: db.select({ n: count() }).from(events).get()!.n,
+    eventsLastHour: db
+      .select({ n: count() })
+      .from(events)
+      .where(since(events.receivedAt, 60 * MINUTE))
+      .get()!.n,
+    requests: db.select({ n: count() }).from(paymentRequests).get()!.n,
+    rejected: db.select({ n: count() }).from(rejectedEvents).get()!.n,
+    rejectedLastDay: db
+      .select({ n: count() })
+      .from(rejectedEvents)
+      .where(since(rejectedEvents.receivedAt, 24 * 60 * MINUTE))
+      .get()!.n,
+  };
+}
+
+/**
+ * Accepted and rejected events per minute of receipt over the last hour: 60 buckets, oldest first,
+ * the last one the current (partial) minute, every minute present.
+ */
+export function getEventsPerMinute(db: Db, now = Date.now()) {
+  const end = Math.floor(now / MINUTE) * MINUTE + MINUTE;
+  const start = end - 60 * MINUTE;
+  const perMinute = (table: typeof events | typeof rejectedEvents) =>
+    new Map(
+      db
+        .select({ minute: sql<number>`CAST((${table.receivedAt} - ${start}) / ${MINUTE} AS INTEGER)`, n: count() })
+        .from(table)
+        .where(and(gte(table.receivedAt, start), lt(table.receivedAt, end)))
+        .groupBy(sql`1`)
+        .all()
+        .map((row) => [row.minute, row.n]),
+    );
+  const accepted = perMinute(events);
+  const rejected = perMinute(rejectedEvents);
+  return Array.from({ length: 60 }, (_, i) => ({
+    start: start + i * MINUTE,
+    accepted: accepted.get(i) ?? 0,
+    rejected: rejected.get(i) ?? 0,
+  }));
+}
+
+/** Rejection codes with how often each occurred, most frequent first. */
+export function getRejectionCodes(db: Db) {
+  return db
+    .select({ code: rejectedEvents.code, n: count() })
+    .from(rejectedEvents)
+    .groupBy(rejectedEvents.code)
+    .orderBy(desc(count()), rejectedEvents.code)
+    .all();
+}
+
+/** Rejected events newest first, a page at a time: `before` is the last seq of the previous page. */
+export function getRejectedEvents(db: Db, filter: { code?: string; before?: number }) {
+  const conditions: SQL[] = [];
+  if (filter.code) conditions.push(eq(rejectedEvents.code, filter.code));
+  if (filter.before) conditions.push(lt(rejectedEvents.seq, filter.before));
+  const rows = db
+    .select()
+    .from(rejectedEvents)
+    .where(and(...conditions))
+    .orderBy(desc(rejectedEvents.seq))
+    .limit(REJECTED_PAGE_SIZE + 1)
+    .all();
+  const page = rows.slice(0, REJECTED_PAGE_SIZE);
+  return { rows: page, nextBefore: rows.length > REJECTED_PAGE_SIZE ? page.at(-1)!.seq : null };
+}
+
+/**
+ * Orphans (SPEC §1): stored events of requests whose `created` has not arrived, so no projection
+ * row exists yet. Grouped by request, most recently received first, with the totals.
+ */
+export function getOrphans(db: Db) {
+  type Row = { requestId: string; events: number; firstReceivedAt: number; lastReceivedAt: number };
+  const rows = db.$client
+    .prepare<[number], Row & { totalRequests: number; totalEvents: number }>(
+      `WITH orphans AS (
+         SELECT request_id AS requestId, count(*) AS events, min(received_at) AS firstReceivedAt,
+                max(received_at) AS lastReceivedAt
+           FROM events e
+          WHERE NOT EXISTS (SELECT 1 FROM payment_requests p WHERE p.id = e.request_id)
+          GROUP BY request_id)
+       SELECT *, count(*) OVER () AS totalRequests, sum(events) OVER () AS totalEvents
+         FROM orphans
+        ORDER BY lastReceivedAt DESC, requestId
+        LIMIT ?`,
+    )
+    .all(ORPHANS_SHOWN);
+  return {
+    requests: rows[0]?.totalRequests ?? 0,
+    events: rows[0]?.totalEvents ?? 0,
+    rows: rows.map(({ totalRequests, totalEvents, ...row }): Row => row),
+  };
+}
+
+const rejectedQuerySchema = z.object({
+  code: z
+    .string()
+    .regex(/^[a-z_]{1,64}$/)
+    .optional()
+    .catch(undefined),
+  before: z.coerce.number().int().positive().optional().catch(undefined),
+});
+
+/** The page's filter from the query string; anything malformed is ignored (the unfiltered first page). */
+export function parseRejectedQuery(params: URLSearchParams): { code?: string; before?: number } {
+  return rejectedQuerySchema.parse({
+    code: params.get('code') || undefined,
+    before: params.get('before') || undefined,
+  });
+}

@@ -1,0 +1,132 @@
+import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
+import { Link, useLoaderData } from '@remix-run/react';
+import { getDb } from '../../db/client';
+import { LocalTime } from '../components/admin/local-time';
+import { formatCount } from '../lib/format';
+import { getAdminOverview } from '../queries/admin.server';
+import { listAuditEntries } from '../queries/audit-log.server';
+import { getIngestionTotals, getOrphans } from '../queries/ingestion-health.server';
+import { getSettingsValues, getWebhookSecretStatus } from '../services/admin-settings.server';
+import { requireViewer } from '../services/auth.server';
+import adminStylesHref from '../styles/admin.css';
+
+export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStylesHref }];
+
+export function loader({ request }: LoaderFunctionArgs) {
+  requireViewer(request, ['admin']);
+  const db = getDb();
+  const orphans = getOrphans(db);
+  return {
+    overview: getAdminOverview(db),
+    settings: getSettingsValues(db),
+    webhook: getWebhookSecretStatus(db),
+    ingestion: { ...getIngestionTotals(db), orphanRequests: orphans.requests },
+    recent: listAuditEntries(db, {}).entries.slice(0, 5),
+  };
+}
+
+export const meta: MetaFunction = () => [{ title: 'Admin · Paylink Desk' }];
+
+function plural(n: number, one: string, many: string): string {
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
+}
+
+export default function AdminOverview() {
+  const { overview, settings, webhook, ingestion, recent } = useLoaderData<typeof loader>();
+  return (
+    <>
+      <header className="page-header">
+        <h1>Administration</h1>
+      </header>
+      <div className="admin-cards">
+        <section className="card" aria-labelledby="ov-users">
+          <h2 id="ov-users">
+            <Link to="users">Users</Link>
+          </h2>
+          <p className="big-number">{formatCount(overview.activeUsers)}</p>
+          <p className="muted">
+            active · {formatCount(overview.inactiveUsers)} deactivated ·{' '}
+            {plural(overview.agentsWithoutLogin, 'agent', 'agents')} without a login
+          </p>
+        </section>
+        <section className="card" aria-labelledby="ov-teams">
+          <h2 id="ov-teams">
+            <Link to="teams">Teams</Link>
+          </h2>
+          <p className="big-number">{formatCount(overview.teams)}</p>
+        </section>
+        <section className="card" aria-labelledby="ov-tokens">
+          <h2 id="ov-tokens">
+            <Link to="tokens">API tokens</Link>
+          </h2>
+          <p className="big-number">{formatCount(overview.activeTokens)}</p>
+          <p className="muted">active</p>
+        </section>
+        <section className="card" aria-labelledby="ov-settings">
+          <h2 id="ov-settings">
+            <Link to="settings">Settings</Link>
+          </h2>
+          <dl className="kv">
+            <dt>Unopened link valid</dt>
+            <dd>{settings.linkTtlUnopened} min</dd>
+            <dt>Opened link valid</dt>
+            <dd>{settings.linkTtlOpened} min</dd>
+            <dt>Time zone</dt>
+            <dd>{settings.orgTimezone}</dd>
+            <dt>Currencies</dt>
+            <dd>
+              {settings.currencies.length ? settings.currencies.join(', ') : <span className="muted">not set</span>}
+            </dd>
+          </dl>
+        </section>
+        <section className="card" aria-labelledby="ov-webhook">
+          <h2 id="ov-webhook">
+            <Link to="webhook">Webhook secret</Link>
+          </h2>
+          {webhook.rotating ? (
+            <p>
+              <span className="badge badge-warn">Rotation under way</span> two secrets are valid.
+            </p>
+          ) : (
+            <p>
+              <span className="badge badge-ok">One secret</span> from the {webhook.source}.
+            </p>
+          )}
+        </section>
+        <section className="card" aria-labelledby="ov-ingestion">
+          <h2 id="ov-ingestion">
+            <Link to="ingestion">Ingestion health</Link>
+          </h2>
+          <dl className="kv">
+            <dt>Events in the last hour</dt>
+            <dd>{formatCount(ingestion.eventsLastHour)}</dd>
+            <dt>Rejected in the last 24 h</dt>
+            <dd className={ingestion.rejectedLastDay ? 'bad-text' : undefined}>
+              {formatCount(ingestion.rejectedLastDay)}
+            </dd>
+            <dt>Requests waiting for created</dt>
+            <dd>{formatCount(ingestion.orphanRequests)}</dd>
+          </dl>
+        </section>
+      </div>
+      <section className="card admin-card-wide" aria-labelledby="ov-audit">
+        <h2 id="ov-audit">
+          <Link to="audit">Recent audit entries</Link>
+        </h2>
+        {recent.length === 0 ? (
+          <p className="empty">Nothing recorded yet.</p>
+        ) : (
+          <ul className="recent-audit">
+            {recent.map((entry) => (
+              <li key={entry.seq}>
+                <LocalTime ms={entry.at} /> · <strong>{entry.actorName ?? 'system'}</strong>{' '}
+                <span className="mono">{entry.action}</span>
+                {entry.target ? <span className="muted mono"> {entry.target}</span> : null}
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,129 @@
+import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
+import { Form, Link, useLoaderData } from '@remix-run/react';
+import { getDb } from '../../db/client';
+import { LocalTime } from '../components/admin/local-time';
+import { filterRange } from '../lib/filters';
+import { listActorNames, listAuditEntries, parseAuditQuery } from '../queries/audit-log.server';
+import { AUDIT_ACTIONS } from '../services/audit.server';
+import { requireViewer } from '../services/auth.server';
+import { getOrgTimeZone } from '../services/settings.server';
+import adminStylesHref from '../styles/admin.css';
+
+export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStylesHref }];
+
+export function loader({ request }: LoaderFunctionArgs) {
+  requireViewer(request, ['admin']);
+  const db = getDb();
+  const tz = getOrgTimeZone(db);
+  const { values, errors } = parseAuditQuery(new URL(request.url).searchParams);
+  const { start, end } = filterRange({ from: values.from, to: values.to, tz });
+  const page = listAuditEntries(db, { action: values.action, actor: values.actor, start, end, before: values.before });
+  return { filter: values, errors, tz, actions: AUDIT_ACTIONS, actors: listActorNames(db), ...page };
+}
+
+export const meta: MetaFunction = () => [{ title: 'Audit log · Admin · Paylink Desk' }];
+
+function detailsText(details: Record<string, unknown>): string | null {
+  return Object.keys(details).length ? JSON.stringify(details) : null;
+}
+
+export default function AdminAudit() {
+  const { filter, errors, tz, actions, actors, entries, nextBefore } = useLoaderData<typeof loader>();
+  const baseParams = new URLSearchParams();
+  for (const key of ['action', 'actor', 'from', 'to'] as const)
+    if (filter[key]) baseParams.set(key, String(filter[key]));
+  const olderParams = new URLSearchParams(baseParams);
+  if (nextBefore) olderParams.set('before', String(nextBefore));
+  const filtered = baseParams.toString() !== '';
+  return (
+    <>
+      <header className="page-header">
+        <h1>Audit log</h1>
+      </header>
+      <Form method="get" className="card filter-bar" aria-label="Filter the audit log" key={baseParams.toString()}>
+        <label className="field">
+          <span>Action</span>
+          <select name="action" defaultValue={filter.action ?? ''}>
+            <option value="">All actions</option>
+            {actions.map((action) => (
+              <option key={action} value={action}>
+                {action}
+              </option>
+            ))}
+          </select>
+          {errors.action ? <span className="field-error">{errors.action}</span> : null}
+        </label>
+        <label className="field">
+          <span>Actor</span>
+          <input name="actor" list="audit-actors" defaultValue={filter.actor ?? ''} placeholder="Name or user id" />
+          <datalist id="audit-actors">
+            {actors.map((name) => (
+              <option key={name} value={name} />
+            ))}
+          </datalist>
+          {errors.actor ? <span className="field-error">{errors.actor}</span> : null}
+        </label>
+        <label className="field">
+          <span>From</span>
+          <input name="from" type="date" defaultValue={filter.from ?? ''} aria-invalid={Boolean(errors.from)} />
+          {errors.from ? <span className="field-error">{errors.from}</span> : null}
+        </label>
+        <label className="field">
+          <span>To</span>
+          <input name="to" type="date" defaultValue={filter.to ?? ''} aria-invalid={Boolean(errors.to)} />
+          {errors.to ? <span className="field-error">{errors.to}</span> : null}
+        </label>
+        <div className="filter-actions">
+          <button type="submit">Filter</button>
+          {filtered ? (
+            <Link to="." className="button secondary">
+              Clear
+            </Link>
+          ) : null}
+        </div>
+        <p className="hint filter-note">Dates are days in {tz}. Newest first.</p>
+      </Form>
+      {entries.length === 0 ? (
+        <p className="card empty">{filtered ? 'No entries match these filters.' : 'Nothing recorded yet.'}</p>
+      ) : (
+        <div className="table-card scroll-x">
+          <table className="audit-table">
+            <thead>
+              <tr>
+                <th>Time</th>
+                <th>Actor</th>
+                <th>Action</th>
+                <th>Target</th>
+                <th>Details</th>
+                <th>Address</th>
+              </tr>
+            </thead>
+            <tbody>
+              {entries.map((entry) => {
+                const details = detailsText(entry.details);
+                return (
+                  <tr key={entry.seq}>
+                    <td className="nowrap">
+                      <LocalTime ms={entry.at} />
+                    </td>
+                    <td>{entry.actorName ?? <span className="muted">system</span>}</td>
+                    <td>
+                      <span className={`badge audit-${entry.action}`}>{entry.action}</span>
+                    </td>
+                    <td className="mono">{entry.target ?? ''}</td>
+                    <td className="details-cell">{details ? <code>{details}</code> : null}</td>
+                    <td className="mono">{entry.ip ?? ''}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <nav className="pager" aria-label="Audit log pages">
+        {filter.before ? <Link to={`?${baseParams}`}>Newest</Link> : null}
+        {nextBefore ? <Link to={`?${olderParams}`}>Older →</Link> : null}
+      </nav>
+    </>
+  );
+}

@@ -1,0 +1,192 @@
+import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
+import { Form, Link, useLoaderData } from '@remix-run/react';
+import { getDb } from '../../db/client';
+import { EventsPerMinute } from '../components/admin/events-per-minute';
+import { LocalTime } from '../components/admin/local-time';
+import { formatCount } from '../lib/format';
+import {
+  getEventsPerMinute,
+  getIngestionTotals,
+  getOrphans,
+  getRejectedEvents,
+  getRejectionCodes,
+  parseRejectedQuery,
+} from '../queries/ingestion-health.server';
+import { requireViewer } from '../services/auth.server';
+import adminStylesHref from '../styles/admin.css';
+
+export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStylesHref }];
+
+export function loader({ request }: LoaderFunctionArgs) {
+  requireViewer(request, ['admin']);
+  const db = getDb();
+  const filter = parseRejectedQuery(new URL(request.url).searchParams);
+  const now = Date.now();
+  return {
+    filter,
+    totals: getIngestionTotals(db, now),
+    perMinute: getEventsPerMinute(db, now),
+    codes: getRejectionCodes(db),
+    rejected: getRejectedEvents(db, filter),
+    orphans: getOrphans(db),
+  };
+}
+
+export const meta: MetaFunction = () => [{ title: 'Ingestion health · Admin · Paylink Desk' }];
+
+export default function AdminIngestion() {
+  const { filter, totals, perMinute, codes, rejected, orphans } = useLoaderData<typeof loader>();
+  const olderHref = (before: number) =>
+    `?${new URLSearchParams({ ...(filter.code ? { code: filter.code } : {}), before: String(before) })}`;
+  return (
+    <>
+      <header className="page-header">
+        <h1>Ingestion health</h1>
+      </header>
+      <dl className="stat-row">
+        <div className="card stat">
+          <dt>Events stored</dt>
+          <dd>{formatCount(totals.events)}</dd>
+        </div>
+        <div className="card stat">
+          <dt>Last hour</dt>
+          <dd>{formatCount(totals.eventsLastHour)}</dd>
+        </div>
+        <div className="card stat">
+          <dt>Payment requests</dt>
+          <dd>{formatCount(totals.requests)}</dd>
+        </div>
+        <div className={totals.rejectedLastDay ? 'card stat stat-bad' : 'card stat'}>
+          <dt>Rejected (24 h / all)</dt>
+          <dd>
+            {formatCount(totals.rejectedLastDay)} / {formatCount(totals.rejected)}
+          </dd>
+        </div>
+        <div className={orphans.requests ? 'card stat stat-warn' : 'card stat'}>
+          <dt>Waiting for created</dt>
+          <dd>
+            {formatCount(orphans.requests)}{' '}
+            <span className="muted small-text">({formatCount(orphans.events)} events)</span>
+          </dd>
+        </div>
+      </dl>
+
+      <section className="card admin-section" aria-labelledby="per-minute-heading">
+        <h2 id="per-minute-heading">Events per minute, last hour</h2>
+        <EventsPerMinute buckets={perMinute} />
+      </section>
+
+      <section className="admin-section" aria-labelledby="rejected-heading">
+        <div className="section-head">
+          <h2 id="rejected-heading">Rejected events</h2>
+          <Form method="get" className="inline-form" aria-label="Filter rejected events">
+            <label htmlFor="code-filter" className="muted">
+              Code
+            </label>
+            <select id="code-filter" name="code" defaultValue={filter.code ?? ''} key={filter.code ?? ''}>
+              <option value="">All codes</option>
+              {codes.map(({ code, n }) => (
+                <option key={code} value={code}>
+                  {code} ({formatCount(n)})
+                </option>
+              ))}
+            </select>
+            <button type="submit" className="secondary small">
+              Filter
+            </button>
+          </Form>
+        </div>
+        {rejected.rows.length === 0 ? (
+          <p className="card empty">
+            {filter.code ? `No rejected events with code ${filter.code}.` : 'No rejected events.'}
+          </p>
+        ) : (
+          <div className="table-card scroll-x">
+            <table>
+              <thead>
+                <tr>
+                  <th>Received</th>
+                  <th>Event id</th>
+                  <th>Code and path</th>
+                  <th>Message</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rejected.rows.map((row) => (
+                  <tr key={row.seq}>
+                    <td className="nowrap">
+                      <LocalTime ms={row.receivedAt} />
+                      <div className="muted small-text">via {row.source}</div>
+                    </td>
+                    <td className="mono">{row.eventId ?? <span className="muted">none</span>}</td>
+                    <td>
+                      <span className="badge badge-bad mono">{row.code}</span>
+                      {row.path ? <div className="mono small-text">{row.path}</div> : null}
+                    </td>
+                    <td className="message-cell">
+                      {row.message}
+                      <details className="raw">
+                        <summary>Raw body</summary>
+                        {/* Stored masked (SPEC §1): card numbers are down to their last four digits. */}
+                        <pre>{row.raw}</pre>
+                      </details>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        <nav className="pager" aria-label="Rejected events pages">
+          {filter.before ? (
+            <Link to={filter.code ? `?code=${encodeURIComponent(filter.code)}` : '?'}>Newest</Link>
+          ) : null}
+          {rejected.nextBefore ? <Link to={olderHref(rejected.nextBefore)}>Older →</Link> : null}
+        </nav>
+      </section>
+
+      <section className="admin-section" aria-labelledby="orphans-heading">
+        <h2 id="orphans-heading">Waiting for created</h2>
+        <p className="muted">
+          Events of requests whose <code>payment_request.created</code> has not arrived. They are kept and applied when
+          it does.
+        </p>
+        {orphans.rows.length === 0 ? (
+          <p className="card empty">No events are waiting.</p>
+        ) : (
+          <div className="table-card">
+            <table>
+              <thead>
+                <tr>
+                  <th>Request id</th>
+                  <th className="num">Events</th>
+                  <th>First received</th>
+                  <th>Last received</th>
+                </tr>
+              </thead>
+              <tbody>
+                {orphans.rows.map((row) => (
+                  <tr key={row.requestId}>
+                    <td className="mono">{row.requestId}</td>
+                    <td className="num">{formatCount(row.events)}</td>
+                    <td>
+                      <LocalTime ms={row.firstReceivedAt} />
+                    </td>
+                    <td>
+                      <LocalTime ms={row.lastReceivedAt} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            {orphans.requests > orphans.rows.length ? (
+              <p className="muted table-note">
+                Showing the {orphans.rows.length} most recent of {formatCount(orphans.requests)}.
+              </p>
+            ) : null}
+          </div>
+        )}
+      </section>
+    </>
+  );
+}

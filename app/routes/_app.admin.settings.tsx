@@ -1,0 +1,122 @@
+import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
+import { useFetcher, useLoaderData } from '@remix-run/react';
+import { getDb } from '../../db/client';
+import { type ClientOutcome, errorsOf, FieldError, invalidProps, OutcomeMessage } from '../components/admin/admin-form';
+import { formToObject, outcomeResponse, unknownIntent } from '../lib/form.server';
+import { getSettingsValues, updateSettings } from '../services/admin-settings.server';
+import { clientIp, requireViewer } from '../services/auth.server';
+import adminStylesHref from '../styles/admin.css';
+
+export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStylesHref }];
+
+export function loader({ request }: LoaderFunctionArgs) {
+  requireViewer(request, ['admin']);
+  return { values: getSettingsValues(getDb()), timeZones: Intl.supportedValuesOf('timeZone') };
+}
+
+export async function action({ request }: ActionFunctionArgs) {
+  const viewer = requireViewer(request, ['admin']);
+  const input = formToObject(await request.formData());
+  if (input.intent !== 'save_settings') throw unknownIntent(input.intent);
+  return outcomeResponse(updateSettings({ db: getDb(), actor: viewer, ip: clientIp(request) }, input));
+}
+
+export const meta: MetaFunction = () => [{ title: 'Settings · Admin · Paylink Desk' }];
+
+export default function AdminSettings() {
+  const { values, timeZones } = useLoaderData<typeof loader>();
+  const fetcher = useFetcher<ClientOutcome>();
+  const errors = errorsOf(fetcher.data);
+  const field = (name: string) => invalidProps(errors, name, 'settings');
+  return (
+    <>
+      <header className="page-header">
+        <h1>Settings</h1>
+      </header>
+      <section className="card settings-card" aria-labelledby="settings-heading">
+        <h2 id="settings-heading" className="visually-hidden">
+          Organisation settings
+        </h2>
+        {/* Keyed by the saved values: after a save the fields show what was stored (e.g. the zone's canonical spelling). */}
+        <fetcher.Form method="post" className="stack" noValidate key={JSON.stringify(values)}>
+          <input type="hidden" name="intent" value="save_settings" />
+          <OutcomeMessage outcome={fetcher.data} />
+          <fieldset className="settings-group">
+            <legend>Payment links</legend>
+            <label className="field">
+              <span>Unopened link valid for (minutes)</span>
+              <input
+                name="linkTtlUnopened"
+                type="number"
+                min={1}
+                max={30}
+                step="any"
+                defaultValue={values.linkTtlUnopened}
+                {...field('linkTtlUnopened')}
+              />
+              <span className="hint">After the latest send, while the customer has not opened the link. 1 to 30.</span>
+              <FieldError errors={errors} name="linkTtlUnopened" idPrefix="settings" />
+            </label>
+            <label className="field">
+              <span>Opened link valid for (minutes)</span>
+              <input
+                name="linkTtlOpened"
+                type="number"
+                min={1}
+                max={30}
+                step="any"
+                defaultValue={values.linkTtlOpened}
+                {...field('linkTtlOpened')}
+              />
+              <span className="hint">After the customer opened it, if unpaid. 1 to 30.</span>
+              <FieldError errors={errors} name="linkTtlOpened" idPrefix="settings" />
+            </label>
+            <p className="hint">
+              A change applies to each request at its next event; links already running keep their current end until
+              then.
+            </p>
+          </fieldset>
+          <fieldset className="settings-group">
+            <legend>Organisation</legend>
+            <label className="field">
+              <span>Time zone</span>
+              <input
+                name="orgTimezone"
+                list="time-zones"
+                defaultValue={values.orgTimezone}
+                autoComplete="off"
+                {...field('orgTimezone')}
+              />
+              <datalist id="time-zones">
+                {timeZones.map((zone) => (
+                  <option key={zone} value={zone} />
+                ))}
+              </datalist>
+              <span className="hint">IANA name. The default for dashboards, reports and exports.</span>
+              <FieldError errors={errors} name="orgTimezone" idPrefix="settings" />
+            </label>
+            <label className="field">
+              <span>Currencies in use</span>
+              <input
+                name="currencies"
+                defaultValue={values.currencies.join(', ')}
+                placeholder="USD, EUR, ZAR"
+                autoComplete="off"
+                {...field('currencies')}
+              />
+              <span className="hint">
+                ISO 4217 codes, separated by commas. Offered to agents when they send a link.
+              </span>
+              <FieldError errors={errors} name="currencies" idPrefix="settings" />
+            </label>
+          </fieldset>
+          <div>
+            <button type="submit" disabled={fetcher.state !== 'idle'}>
+              {fetcher.state !== 'idle' ? 'Saving…' : 'Save settings'}
+            </button>
+          </div>
+        </fetcher.Form>
+      </section>
+    </>
+  );
+}

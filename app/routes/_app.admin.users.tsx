@@ -1,0 +1,144 @@
+import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
+import { Link, useLoaderData } from '@remix-run/react';
+import { getDb } from '../../db/client';
+import { AgentDatalist } from '../components/admin/access-fields';
+import { LocalTime } from '../components/admin/local-time';
+import { InviteCard, UserRow } from '../components/admin/user-forms';
+import { formToObject, outcomeResponse, unknownIntent } from '../lib/form.server';
+import { listAgentOptions, listAgentsWithoutLogin, listTeamOptions, listUsers } from '../queries/admin.server';
+import { inviteUser, resetUserPassword, setUserActive, updateUserAccess } from '../services/admin.server';
+import { clientIp, requireViewer } from '../services/auth.server';
+import adminStylesHref from '../styles/admin.css';
+
+export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStylesHref }];
+
+export function loader({ request }: LoaderFunctionArgs) {
+  const viewer = requireViewer(request, ['admin']);
+  const db = getDb();
+  const withoutLogin = listAgentsWithoutLogin(db);
+  const inviteId = new URL(request.url).searchParams.get('invite');
+  const prefill = withoutLogin.find((agent) => agent.id === inviteId);
+  return {
+    viewerId: viewer.userId,
+    users: listUsers(db),
+    agentsWithoutLogin: withoutLogin,
+    teams: listTeamOptions(db),
+    agents: listAgentOptions(db),
+    prefill: prefill ? { agentId: prefill.id, name: prefill.name } : null,
+  };
+}
+
+export async function action({ request }: ActionFunctionArgs) {
+  const viewer = requireViewer(request, ['admin']);
+  const input = formToObject(await request.formData(), ['teamIds']);
+  const ctx = { db: getDb(), actor: viewer, ip: clientIp(request) };
+  switch (input.intent) {
+    case 'invite':
+      return outcomeResponse(inviteUser(ctx, input));
+    case 'update_access':
+      return outcomeResponse(updateUserAccess(ctx, input));
+    case 'deactivate':
+      return outcomeResponse(setUserActive(ctx, input, false));
+    case 'reactivate':
+      return outcomeResponse(setUserActive(ctx, input, true));
+    case 'reset_password':
+      return outcomeResponse(resetUserPassword(ctx, input));
+    default:
+      throw unknownIntent(input.intent);
+  }
+}
+
+export const meta: MetaFunction = () => [{ title: 'Users · Admin · Paylink Desk' }];
+
+const AGENT_LIST_ID = 'known-agents';
+
+export default function AdminUsers() {
+  const { viewerId, users, agentsWithoutLogin, teams, agents, prefill } = useLoaderData<typeof loader>();
+  return (
+    <>
+      <header className="page-header">
+        <h1>Users</h1>
+      </header>
+      <AgentDatalist id={AGENT_LIST_ID} agents={agents} />
+      <InviteCard teams={teams} agentListId={AGENT_LIST_ID} prefill={prefill} />
+
+      <section aria-labelledby="people-heading" className="admin-section">
+        <h2 id="people-heading">People with a login</h2>
+        <div className="table-card">
+          <table>
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Email</th>
+                <th>Role</th>
+                <th>Teams</th>
+                <th>Linked agent</th>
+                <th>Status</th>
+                <th>Last sign-in</th>
+                <th>
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {users.map((user) => (
+                <UserRow
+                  key={user.id}
+                  user={user}
+                  isSelf={user.id === viewerId}
+                  teams={teams}
+                  agentListId={AGENT_LIST_ID}
+                />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </section>
+
+      <section aria-labelledby="agents-heading" className="admin-section">
+        <h2 id="agents-heading">Agents without a login</h2>
+        <p className="muted">Agents first seen in events. Invite one to give them the agent console.</p>
+        {agentsWithoutLogin.length === 0 ? (
+          <p className="card empty">Every agent seen in events has a login.</p>
+        ) : (
+          <div className="table-card">
+            <table>
+              <thead>
+                <tr>
+                  <th>Agent</th>
+                  <th>Agent id</th>
+                  <th>Team</th>
+                  <th>First seen</th>
+                  <th>
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {agentsWithoutLogin.map((agent) => (
+                  <tr key={agent.id}>
+                    <td>{agent.name}</td>
+                    <td className="mono">{agent.id}</td>
+                    <td>{agent.teamName}</td>
+                    <td>
+                      <LocalTime ms={agent.firstSeenAt} />
+                    </td>
+                    <td className="actions">
+                      <Link
+                        to={`?invite=${encodeURIComponent(agent.id)}#invite`}
+                        className="button secondary small"
+                        aria-label={`Invite ${agent.name}`}
+                      >
+                        Invite
+                      </Link>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,204 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { type APIRequestContext, expect, type Page, test } from '@playwright/test';
+import { Webhook } from 'standardwebhooks';
+import { hashPassword } from '../../app/services/password.server';
+import { openDatabase } from '../../db/client';
+import { users } from '../../db/schema';
+
+const E2E_DB = 'tmp/e2e/app.db';
+// The server's WEBHOOK_SECRET (playwright.config.ts).
+const ENV_SECRET = 'whsec_ZTJlLXdlYmhvb2stc2VjcmV0LW9ubHktZm9yLXRlc3Rz';
+const PASSWORD = 'admin journey password 1';
+const run = randomBytes(3).toString('hex');
+
+function createAdmin(): string {
+  const email = `admin-${run}@example.test`;
+  const db = openDatabase(E2E_DB);
+  try {
+    db.insert(users)
+      .values({
+        id: `usr_${randomUUID()}`,
+        name: 'Erin Admin',
+        email,
+        role: 'admin',
+        passwordHash: hashPassword(PASSWORD),
+        createdAt: Date.now(),
+      })
+      .run();
+  } finally {
+    db.$client.close();
+  }
+  return email;
+}
+
+/** A full-page screenshot from the top (the sticky header otherwise lands mid-page). */
+async function shot(page: Page, path: string) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path, fullPage: true });
+}
+
+/** Opens an admin section from the section menu and waits for its page. */
+async function openSection(page: Page, name: string) {
+  await page.getByRole('navigation', { name: 'Admin sections' }).getByRole('link', { name }).click();
+  await expect(page.getByRole('heading', { level: 1, name })).toBeVisible();
+}
+
+async function postEvents(request: APIRequestContext, events: unknown[], secret: string) {
+  const body = JSON.stringify(events);
+  const id = `msg_${randomBytes(6).toString('hex')}`;
+  const now = new Date();
+  return request.post('/api/v1/events', {
+    data: body,
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+      'webhook-signature': new Webhook(secret).sign(id, now, body),
+    },
+  });
+}
+
+function createdEvent(requestId: string, overrides: { currency?: string } = {}) {
+  return {
+    id: `evt_${requestId}_created`,
+    type: 'payment_request.created',
+    occurredAt: new Date().toISOString(),
+    paymentRequest: {
+      id: requestId,
+      agent: { id: `ag_${run}`, name: 'Lindiwe Dube', team: { id: `tm_${run}`, name: 'Collections' } },
+      amount: 12500,
+      currency: overrides.currency ?? 'ZAR',
+      orderNumber: 'SO-9',
+      reason: 'Card 4111 1111 1111 1111 on file',
+      channel: 'sms',
+      customer: { phone: '+27820000000', name: 'Pat' },
+    },
+    data: {},
+  };
+}
+
+const sentEvent = (requestId: string, suffix = '') => ({
+  id: `evt_${requestId}_sent${suffix}`,
+  type: 'payment_request.sent',
+  occurredAt: new Date().toISOString(),
+  paymentRequest: { id: requestId },
+  data: {},
+});
+
+test('an admin invites a user, creates a token, rotates the webhook secret and checks ingestion and the audit log', async ({
+  page,
+  request,
+}) => {
+  test.setTimeout(60_000);
+  const email = createAdmin();
+  // Traffic for the ingestion page: an agent without a login, a rejected event (with a card number), an orphan.
+  const ingest = await postEvents(
+    request,
+    [createdEvent(`pr_${run}_1`), createdEvent(`pr_${run}_bad`, { currency: 'XYZ' }), sentEvent(`pr_${run}_orphan`)],
+    ENV_SECRET,
+  );
+  expect(await ingest.json()).toMatchObject({ accepted: 2, rejected: 1 });
+
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/admin$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Administration' })).toBeVisible();
+  await shot(page, 'tmp/e2e/admin-overview.png');
+
+  // Users: the agent first seen in events has no login; invite them.
+  await openSection(page, 'Users');
+  await expect(page.getByRole('heading', { level: 1, name: 'Users' })).toBeVisible();
+  await page.getByRole('link', { name: 'Invite Lindiwe Dube' }).click();
+  const invite = page.locator('#invite');
+  await expect(invite.getByLabel('Name')).toHaveValue('Lindiwe Dube');
+  await expect(invite.getByLabel('Agent id')).toHaveValue(`ag_${run}`);
+  await invite.getByLabel('Email').fill(`lindiwe-${run}@example.test`);
+  await invite.getByRole('button', { name: 'Invite' }).click();
+  const password = invite.getByRole('region', { name: 'Temporary password' });
+  await expect(password).toBeVisible();
+  await expect(password.getByTestId('shown-once-value')).toHaveText(/^[A-Za-z2-9]{4}(-[A-Za-z2-9]{4}){3}$/);
+  const userRow = page.getByRole('row').filter({ hasText: `lindiwe-${run}@example.test` });
+  await expect(userRow).toContainText('Agent');
+  await expect(userRow).toContainText(`ag_${run}`);
+  await expect(page.getByRole('link', { name: 'Invite Lindiwe Dube' })).toHaveCount(0);
+  await shot(page, 'tmp/e2e/admin-users.png');
+  await userRow.getByText('Manage', { exact: true }).click();
+  await expect(userRow.getByRole('button', { name: 'Deactivate' })).toBeVisible();
+  await shot(page, 'tmp/e2e/admin-user-manage.png');
+  await userRow.getByText('Manage', { exact: true }).click();
+
+  // Teams and settings: the team seen in events; currencies in use are saved in canonical form.
+  await openSection(page, 'Teams');
+  await expect(page.getByRole('row').filter({ hasText: `tm_${run}` })).toBeVisible();
+  await shot(page, 'tmp/e2e/admin-teams.png');
+  await openSection(page, 'Settings');
+  await page.getByLabel('Currencies in use').fill('zar, usd');
+  await page.getByLabel('Unopened link valid for (minutes)').fill('31');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await expect(page.getByText('At most 30 minutes')).toBeVisible();
+  await page.getByLabel('Unopened link valid for (minutes)').fill('10');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await expect(page.getByText('Settings saved.')).toBeVisible();
+  await expect(page.getByLabel('Currencies in use')).toHaveValue('ZAR, USD');
+  await shot(page, 'tmp/e2e/admin-settings.png');
+
+  // API token: shown once, works as a bearer token, gone after a reload.
+  await openSection(page, 'API tokens');
+  await page.getByLabel('Name').fill('BI export');
+  await page.getByLabel('Role').selectOption('manager');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const shown = page.getByRole('region', { name: 'New API token' }).getByTestId('shown-once-value');
+  await expect(shown).toHaveText(/^pld_[A-Za-z0-9_-]{43}$/);
+  const token = (await shown.textContent())!;
+  await expect(page.getByRole('row').filter({ hasText: 'BI export' })).toContainText('Active');
+  await shot(page, 'tmp/e2e/admin-tokens.png');
+  const withToken = await request.get(`/api/v1/payment-requests/pr_${run}_1`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  expect(withToken.status()).toBe(200);
+  await page.reload();
+  await expect(page.getByRole('row').filter({ hasText: 'BI export' })).toBeVisible();
+  expect(await page.content()).not.toContain(token);
+
+  // Webhook secret: during a rotation both secrets sign; after finishing only the new one.
+  await openSection(page, 'Webhook secret');
+  await page.getByRole('button', { name: 'Rotate' }).click();
+  const secretValue = page.getByRole('region', { name: 'New webhook secret' }).getByTestId('shown-once-value');
+  await expect(secretValue).toHaveText(/^whsec_[A-Za-z0-9+/]{43}=$/);
+  const newSecret = (await secretValue.textContent())!;
+  await expect(page.getByText('Rotation under way')).toBeVisible();
+  await shot(page, 'tmp/e2e/admin-webhook.png');
+  expect((await postEvents(request, [sentEvent(`pr_${run}_1`)], ENV_SECRET)).status()).toBe(200);
+  expect((await postEvents(request, [sentEvent(`pr_${run}_1`, '_2')], newSecret)).status()).toBe(200);
+  page.once('dialog', (dialog) => dialog.accept());
+  await page.getByRole('button', { name: 'Finish rotation' }).click();
+  await expect(page.getByText('Rotation finished: only the new secret is valid now.')).toBeVisible();
+  await expect(page.getByText('One secret valid')).toBeVisible();
+  expect((await postEvents(request, [sentEvent(`pr_${run}_1`, '_3')], ENV_SECRET)).status()).toBe(401);
+  expect((await postEvents(request, [sentEvent(`pr_${run}_1`, '_3')], newSecret)).status()).toBe(200);
+
+  // Ingestion health: the rejected event (masked raw body) and the orphan.
+  await openSection(page, 'Ingestion health');
+  const rejectedRow = page.getByRole('row').filter({ hasText: `evt_pr_${run}_bad_created` });
+  await expect(rejectedRow).toContainText('invalid_currency');
+  await rejectedRow.getByText('Raw body').click();
+  await expect(rejectedRow.locator('pre')).toContainText('"currency":"XYZ"');
+  await expect(rejectedRow.locator('pre')).not.toContainText('4111 1111 1111 1111');
+  await expect(page.getByRole('row').filter({ hasText: `pr_${run}_orphan` })).toBeVisible();
+  await expect(page.getByRole('img', { name: /Events per minute over the last hour/ })).toBeVisible();
+  await shot(page, 'tmp/e2e/admin-ingestion.png');
+
+  // Audit log: filter to token creations.
+  await openSection(page, 'Audit log');
+  await expect(page.getByRole('cell', { name: 'webhook_secret_rotate' }).first()).toBeVisible();
+  await page.getByLabel('Action').selectOption('token_create');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page).toHaveURL(/action=token_create/);
+  const rows = page.locator('tbody tr');
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText('Erin Admin');
+  await expect(rows.first()).toContainText('BI export');
+  await shot(page, 'tmp/e2e/admin-audit.png');
+});

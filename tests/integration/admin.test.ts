@@ -1,0 +1,646 @@
+import Database from 'better-sqlite3';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { listAgentsWithoutLogin, listApiTokens, listTeams, listUsers } from '../../app/queries/admin.server';
+import { listAuditEntries } from '../../app/queries/audit-log.server';
+import {
+  getEventsPerMinute,
+  getOrphans,
+  getRejectedEvents,
+  getRejectionCodes,
+} from '../../app/queries/ingestion-health.server';
+import {
+  type AdminContext,
+  createApiToken,
+  createTeam,
+  inviteUser,
+  renameTeam,
+  resetUserPassword,
+  revokeApiToken,
+  setUserActive,
+  updateUserAccess,
+} from '../../app/services/admin.server';
+import {
+  finishWebhookRotation,
+  getSettingsValues,
+  rotateWebhookSecret,
+  updateSettings,
+} from '../../app/services/admin-settings.server';
+import { loadViewer, viewerForToken } from '../../app/services/api-tokens.server';
+import { ingestEvents } from '../../app/services/ingest.server';
+import { verifyPassword } from '../../app/services/password.server';
+import { createSession, getSessionUserId } from '../../app/services/session.server';
+import { getCurrencies, getExpirySettings, getOrgTimeZone } from '../../app/services/settings.server';
+import { signIn } from '../../app/services/sign-in.server';
+import { getWebhookSecrets, verifyWebhook } from '../../app/services/webhook-intake.server';
+import type { Db } from '../../db/client';
+import { users } from '../../db/schema';
+import { createTestDb } from '../support/db';
+import { created, MINUTE, step, T0 } from '../support/events';
+import { startServer, type TestServer } from '../support/server';
+import { insertUser, insertUserInFile, signInOverHttp, TEST_PASSWORD } from '../support/users';
+
+const ENV_SECRET = process.env.WEBHOOK_SECRET!;
+
+function auditRows(db: Db, action?: string) {
+  const rows = db.$client
+    .prepare('SELECT action, actor_user_id AS actorUserId, target, details FROM audit_log ORDER BY seq')
+    .all() as { action: string; actorUserId: string | null; target: string | null; details: string }[];
+  return rows
+    .filter((row) => !action || row.action === action)
+    .map((row) => ({ ...row, details: JSON.parse(row.details) as Record<string, unknown> }));
+}
+
+function sessionCookie(db: Db, userId: string): string {
+  return createSession(db, userId, new Request('http://app.test/'), { ip: null, userAgent: null }).split(';')[0]!;
+}
+
+const withCookie = (cookie: string) => new Request('http://app.test/', { headers: { cookie } });
+
+describe('admin services', () => {
+  let db: Db;
+  let ctx: AdminContext;
+  let adminId: string;
+
+  beforeEach(() => {
+    db = createTestDb().db;
+    adminId = insertUser(db, { role: 'admin', name: 'Ada Admin' }).id;
+    ctx = { db, actor: { userId: adminId, name: 'Ada Admin' }, ip: '10.1.1.1' };
+    // Two agents and their teams, first seen in events (no login).
+    ingestEvents(
+      db,
+      [
+        created('pr_1', 0, { agentId: 'ag_17', teamId: 'tm_retail' }),
+        created('pr_2', 0, { agentId: 'ag_18', teamId: 'tm_claims' }),
+      ],
+      'api',
+      { now: T0 },
+    );
+  });
+  afterEach(() => db.$client.close());
+
+  describe('users', () => {
+    it('invites a person with a temporary password that signs in, stores only its hash, and audits it', () => {
+      const result = inviteUser(ctx, {
+        name: 'Sam Super',
+        email: '  Sam@Example.TEST ',
+        role: 'supervisor',
+        teamIds: ['tm_retail', 'tm_claims'],
+      });
+      expect(result.ok).toBe(true);
+      if (!result.ok) return;
+      expect(result.temporaryPassword).toMatch(/^[A-Za-z2-9]{4}(-[A-Za-z2-9]{4}){3}$/);
+      const row = db.$client
+        .prepare('SELECT email, role, password_hash FROM users WHERE id = ?')
+        .get(result.userId) as {
+        email: string;
+        role: string;
+        password_hash: string;
+      };
+      expect(row.email).toBe('sam@example.test');
+      expect(row.role).toBe('supervisor');
+      expect(row.password_hash).not.toContain(result.temporaryPassword);
+      expect(verifyPassword(result.temporaryPassword, row.password_hash)).toBe(true);
+      const signedIn = signIn(
+        db,
+        new Request('http://app.test/login'),
+        'sam@example.test',
+        result.temporaryPassword,
+        '10.0.0.9',
+      );
+      expect(signedIn).toMatchObject({ ok: true, role: 'supervisor' });
+      expect(listUsers(db).find((user) => user.id === result.userId)?.teams).toEqual([
+        { id: 'tm_retail', name: 'Retail' },
+        { id: 'tm_claims', name: 'tm_claims' },
+      ]);
+      expect(auditRows(db, 'user_invite')).toEqual([
+        {
+          action: 'user_invite',
+          actorUserId: adminId,
+          target: result.userId,
+          details: {
+            name: 'Sam Super',
+            email: 'sam@example.test',
+            role: 'supervisor',
+            teamIds: ['tm_retail', 'tm_claims'],
+            agentId: null,
+            createdAgent: false,
+          },
+        },
+      ]);
+      expect(JSON.stringify(auditRows(db))).not.toContain(result.temporaryPassword);
+    });
+
+    it('names the field of each invalid invitation and stores nothing', () => {
+      const existing = insertUser(db, { role: 'manager', email: 'taken@example.test' });
+      expect(existing.id).toBeTruthy();
+      const cases: [Record<string, unknown>, Record<string, string>][] = [
+        [{ name: '', email: 'a@example.test', role: 'manager' }, { name: 'Enter a name' }],
+        [{ name: 'A', email: 'not-an-email', role: 'manager' }, { email: 'Enter a valid email address' }],
+        [
+          { name: 'A', email: 'TAKEN@example.test', role: 'manager' },
+          { email: 'A user with this email already exists' },
+        ],
+        [{ name: 'A', email: 'a@example.test', role: 'boss' }, { role: 'Choose a role' }],
+        [
+          { name: 'A', email: 'a@example.test', role: 'supervisor', teamIds: [] },
+          { teamIds: 'A supervisor needs at least one team' },
+        ],
+        [
+          { name: 'A', email: 'a@example.test', role: 'supervisor', teamIds: ['tm_nope'] },
+          { teamIds: 'Unknown team tm_nope' },
+        ],
+        [
+          { name: 'A', email: 'a@example.test', role: 'agent' },
+          { agentId: 'An agent needs the agent id their requests carry' },
+        ],
+        [
+          { name: 'A', email: 'a@example.test', role: 'agent', agentId: 'ag_new' },
+          { agentId: 'No agent ag_new has been seen yet: choose the one team to create it in' },
+        ],
+      ];
+      for (const [input, fieldErrors] of cases) {
+        expect(inviteUser(ctx, input)).toEqual({ ok: false, fieldErrors, formError: null });
+      }
+      expect(db.select().from(users).all()).toHaveLength(2);
+      expect(auditRows(db, 'user_invite')).toEqual([]);
+    });
+
+    it('links an agent first seen in events to a login, once', () => {
+      expect(listAgentsWithoutLogin(db).map((agent) => agent.id)).toEqual(['ag_17', 'ag_18']);
+      const first = inviteUser(ctx, { name: 'Thandi', email: 'thandi@example.test', role: 'agent', agentId: 'ag_17' });
+      expect(first.ok).toBe(true);
+      expect(listAgentsWithoutLogin(db).map((agent) => agent.id)).toEqual(['ag_18']);
+      expect(inviteUser(ctx, { name: 'Other', email: 'other@example.test', role: 'agent', agentId: 'ag_17' })).toEqual({
+        ok: false,
+        fieldErrors: { agentId: 'Agent ag_17 is already linked to Thandi' },
+        formError: null,
+      });
+      // An agent id not seen yet is created in the one team chosen.
+      const fresh = inviteUser(ctx, {
+        name: 'Nia',
+        email: 'nia@example.test',
+        role: 'agent',
+        agentId: 'ag_99',
+        teamIds: ['tm_claims'],
+      });
+      expect(fresh.ok).toBe(true);
+      expect(db.$client.prepare("SELECT id, name, team_id FROM agents WHERE id = 'ag_99'").get()).toEqual({
+        id: 'ag_99',
+        name: 'Nia',
+        team_id: 'tm_claims',
+      });
+    });
+
+    it('changes role and teams with a role_change audit of before and after; an admin cannot demote themselves', () => {
+      const agent = insertUser(db, { role: 'agent', agentId: 'ag_17', name: 'Thandi' });
+      const result = updateUserAccess(ctx, {
+        userId: agent.id,
+        role: 'supervisor',
+        teamIds: ['tm_retail'],
+        agentId: '',
+      });
+      expect(result).toEqual({ ok: true, message: "Thandi's access is updated." });
+      const row = db.$client.prepare('SELECT role, agent_id FROM users WHERE id = ?').get(agent.id);
+      expect(row).toEqual({ role: 'supervisor', agent_id: null });
+      expect(auditRows(db, 'role_change')).toEqual([
+        {
+          action: 'role_change',
+          actorUserId: adminId,
+          target: agent.id,
+          details: {
+            before: { role: 'agent', teamIds: [], agentId: 'ag_17' },
+            after: { role: 'supervisor', teamIds: ['tm_retail'], agentId: null },
+          },
+        },
+      ]);
+      // The change applies at once: the viewer is loaded per request with the new scope.
+      expect(loadViewer(db, agent.id)?.scope).toEqual({ kind: 'teams', teamIds: ['tm_retail'] });
+
+      expect(updateUserAccess(ctx, { userId: adminId, role: 'manager' })).toEqual({
+        ok: false,
+        fieldErrors: { role: 'You cannot change your own role: ask another admin' },
+        formError: null,
+      });
+      expect(db.$client.prepare('SELECT role FROM users WHERE id = ?').get(adminId)).toEqual({ role: 'admin' });
+      expect(updateUserAccess(ctx, { userId: agent.id, role: 'supervisor', teamIds: ['tm_retail'] })).toEqual({
+        ok: true,
+        message: 'Nothing to change.',
+      });
+      expect(auditRows(db, 'role_change')).toHaveLength(1);
+    });
+
+    it('deactivation ends every session of the person; they cannot be the admin themselves', () => {
+      const manager = insertUser(db, { role: 'manager', name: 'Mo' });
+      const laptop = sessionCookie(db, manager.id);
+      const phone = sessionCookie(db, manager.id);
+      expect(getSessionUserId(db, withCookie(laptop))).toBe(manager.id);
+
+      expect(setUserActive(ctx, { userId: manager.id }, false)).toEqual({
+        ok: true,
+        message: 'Mo is deactivated and signed out everywhere.',
+      });
+      expect(getSessionUserId(db, withCookie(laptop))).toBeNull();
+      expect(getSessionUserId(db, withCookie(phone))).toBeNull();
+      expect(db.$client.prepare('SELECT count(*) AS n FROM sessions WHERE user_id = ?').get(manager.id)).toEqual({
+        n: 0,
+      });
+
+      expect(setUserActive(ctx, { userId: adminId }, false)).toEqual({
+        ok: false,
+        fieldErrors: {},
+        formError: 'You cannot deactivate yourself: ask another admin',
+      });
+      expect(setUserActive(ctx, { userId: manager.id }, true).ok).toBe(true);
+      expect(auditRows(db).map((row) => [row.action, row.target])).toEqual([
+        ['user_deactivate', manager.id],
+        ['user_reactivate', manager.id],
+      ]);
+    });
+
+    it('resets a password: the old one stops working and the sessions end', () => {
+      const manager = insertUser(db, { role: 'manager' });
+      const cookie = sessionCookie(db, manager.id);
+      const result = resetUserPassword(ctx, { userId: manager.id });
+      expect(result.ok).toBe(true);
+      if (!result.ok) return;
+      const { password_hash: hash } = db.$client
+        .prepare('SELECT password_hash FROM users WHERE id = ?')
+        .get(manager.id) as {
+        password_hash: string;
+      };
+      expect(verifyPassword(TEST_PASSWORD, hash)).toBe(false);
+      expect(verifyPassword(result.temporaryPassword, hash)).toBe(true);
+      expect(getSessionUserId(db, withCookie(cookie))).toBeNull();
+      expect(auditRows(db, 'password_reset').map((row) => row.target)).toEqual([manager.id]);
+    });
+  });
+
+  describe('teams', () => {
+    it('creates and renames teams, lists agent counts and supervisors, and audits team_change', () => {
+      insertUser(db, { role: 'supervisor', name: 'Sue', teamIds: ['tm_retail'] });
+      expect(createTeam(ctx, { teamId: 'tm_vip', name: 'VIP' }).ok).toBe(true);
+      expect(createTeam(ctx, { teamId: 'tm_vip', name: 'Again' })).toEqual({
+        ok: false,
+        fieldErrors: { teamId: 'A team tm_vip already exists' },
+        formError: null,
+      });
+      expect(createTeam(ctx, { teamId: 'bad id!', name: 'X' })).toMatchObject({
+        ok: false,
+        fieldErrors: { teamId: 'Enter a valid team id' },
+      });
+      expect(renameTeam(ctx, { teamId: 'tm_retail', name: 'Retail South' }).ok).toBe(true);
+      expect(listTeams(db)).toEqual([
+        { id: 'tm_retail', name: 'Retail South', agentCount: 1, supervisors: ['Sue'] },
+        { id: 'tm_claims', name: 'tm_claims', agentCount: 1, supervisors: [] },
+        { id: 'tm_vip', name: 'VIP', agentCount: 0, supervisors: [] },
+      ]);
+      // A later event naming the team does not undo the rename.
+      ingestEvents(db, [created('pr_3', MINUTE, { teamId: 'tm_retail' })], 'api', { now: T0 + MINUTE });
+      expect(listTeams(db).find((team) => team.id === 'tm_retail')?.name).toBe('Retail South');
+      expect(auditRows(db, 'team_change').map((row) => row.details)).toEqual([
+        { op: 'create', name: 'VIP' },
+        { op: 'rename', before: 'Retail', after: 'Retail South' },
+      ]);
+    });
+  });
+
+  describe('API tokens', () => {
+    it('creates a token with its role and scope, shown once and stored hashed; revoking makes it useless', () => {
+      const created = createApiToken(ctx, { name: 'BI export', role: 'supervisor', teamIds: ['tm_retail'] });
+      expect(created.ok).toBe(true);
+      if (!created.ok) return;
+      expect(created.token).toMatch(/^pld_[A-Za-z0-9_-]{43}$/);
+      const viewer = viewerForToken(db, created.token);
+      expect(viewer).toMatchObject({
+        name: 'BI export',
+        role: 'supervisor',
+        scope: { kind: 'teams', teamIds: ['tm_retail'] },
+      });
+      const dump = JSON.stringify(db.$client.prepare('SELECT * FROM api_tokens').all());
+      expect(dump).not.toContain(created.token);
+      expect(listApiTokens(db)).toEqual([
+        expect.objectContaining({
+          id: created.tokenId,
+          name: 'BI export',
+          role: 'supervisor',
+          teams: [{ id: 'tm_retail', name: 'Retail' }],
+          revokedAt: null,
+          createdBy: 'Ada Admin',
+        }),
+      ]);
+      expect(listApiTokens(db)[0]!.lastUsedAt).toEqual(expect.any(Number));
+
+      expect(revokeApiToken(ctx, { tokenId: created.tokenId })).toEqual({
+        ok: true,
+        message: 'Token BI export is revoked.',
+      });
+      expect(viewerForToken(db, created.token)).toBeNull();
+      expect(listApiTokens(db)[0]!.revokedAt).toEqual(expect.any(Number));
+      expect(auditRows(db).map((row) => [row.action, row.target])).toEqual([
+        ['token_create', created.tokenId],
+        ['token_revoke', created.tokenId],
+      ]);
+      expect(JSON.stringify(auditRows(db))).not.toContain(created.token);
+    });
+
+    it('refuses a supervisor token without teams and an agent token for an unknown agent', () => {
+      expect(createApiToken(ctx, { name: 'T', role: 'supervisor' })).toMatchObject({
+        ok: false,
+        fieldErrors: { teamIds: 'A supervisor needs at least one team' },
+      });
+      expect(createApiToken(ctx, { name: 'T', role: 'agent', agentId: 'ag_nope' })).toMatchObject({
+        ok: false,
+        fieldErrors: { agentId: 'No agent ag_nope has been seen yet' },
+      });
+      const agentToken = createApiToken(ctx, { name: 'Bot', role: 'agent', agentId: 'ag_17' });
+      expect(agentToken.ok && viewerForToken(db, agentToken.token)?.scope).toEqual({ kind: 'agent', agentId: 'ag_17' });
+    });
+  });
+
+  describe('webhook secret rotation', () => {
+    const body = '{"id":"evt_1"}';
+    const signedBy = (secret: string) => {
+      const now = new Date();
+      const headers = new Headers({
+        'webhook-id': 'msg_1',
+        'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+        'webhook-signature': new Webhook(secret).sign('msg_1', now, body),
+      });
+      return verifyWebhook(body, headers, getWebhookSecrets(db));
+    };
+
+    it('keeps both secrets valid during a rotation and only the new one after finishing', () => {
+      expect(getWebhookSecrets(db)).toEqual([ENV_SECRET]);
+      const rotated = rotateWebhookSecret(ctx);
+      expect(rotated.ok).toBe(true);
+      if (!rotated.ok) return;
+      expect(rotated.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+      expect(Buffer.from(rotated.secret.slice(6), 'base64')).toHaveLength(32);
+      expect(getWebhookSecrets(db)).toEqual([rotated.secret, ENV_SECRET]);
+      expect(signedBy(ENV_SECRET)).toBe(true);
+      expect(signedBy(rotated.secret)).toBe(true);
+
+      expect(rotateWebhookSecret(ctx)).toEqual({
+        ok: false,
+        fieldErrors: {},
+        formError: 'A rotation is already under way: finish it before starting another.',
+      });
+      expect(getWebhookSecrets(db)).toEqual([rotated.secret, ENV_SECRET]);
+
+      expect(finishWebhookRotation(ctx).ok).toBe(true);
+      expect(getWebhookSecrets(db)).toEqual([rotated.secret]);
+      expect(signedBy(ENV_SECRET)).toBe(false);
+      expect(signedBy(rotated.secret)).toBe(true);
+      expect(finishWebhookRotation(ctx)).toMatchObject({ ok: false, formError: 'No rotation is under way.' });
+
+      // A second rotation moves the stored secret (not the environment's) to previous.
+      const again = rotateWebhookSecret(ctx);
+      expect(again.ok && getWebhookSecrets(db)).toEqual([again.ok ? again.secret : '', rotated.secret]);
+
+      const audit = auditRows(db, 'webhook_secret_rotate');
+      expect(audit.map((row) => row.details)).toEqual([
+        { phase: 'started' },
+        { phase: 'finished' },
+        { phase: 'started' },
+      ]);
+      const everything = JSON.stringify(db.$client.prepare('SELECT * FROM audit_log').all());
+      for (const secret of [ENV_SECRET, rotated.secret, again.ok ? again.secret : '']) {
+        expect(everything).not.toContain(secret.slice(6, 20));
+      }
+    });
+  });
+
+  describe('settings', () => {
+    const valid = { linkTtlUnopened: '5', linkTtlOpened: '15', orgTimezone: 'UTC', currencies: '' };
+
+    it('keeps link TTLs within 1 to 30 minutes, stored in seconds', () => {
+      for (const bad of ['0.5', '0', '31', '-1', 'ten']) {
+        const result = updateSettings(ctx, { ...valid, linkTtlUnopened: bad });
+        expect(result.ok).toBe(false);
+        expect(Object.keys(result.ok ? {} : result.fieldErrors)).toEqual(['linkTtlUnopened']);
+      }
+      expect(updateSettings(ctx, { ...valid, linkTtlOpened: '30.5' })).toEqual({
+        ok: false,
+        fieldErrors: { linkTtlOpened: 'At most 30 minutes' },
+        formError: null,
+      });
+      expect(getExpirySettings(db)).toEqual({ ttlUnopenedMs: 300_000, ttlOpenedMs: 900_000 });
+
+      expect(updateSettings(ctx, { ...valid, linkTtlUnopened: '1', linkTtlOpened: '30' }).ok).toBe(true);
+      expect(
+        db.$client.prepare("SELECT key, value FROM settings WHERE key LIKE 'link_ttl%' ORDER BY key").all(),
+      ).toEqual([
+        { key: 'link_ttl_opened', value: '1800' },
+        { key: 'link_ttl_unopened', value: '60' },
+      ]);
+      expect(getExpirySettings(db)).toEqual({ ttlUnopenedMs: 60_000, ttlOpenedMs: 1_800_000 });
+    });
+
+    it('validates the time zone and currencies, stores them canonically and audits before and after', () => {
+      expect(updateSettings(ctx, { ...valid, orgTimezone: 'Mars/Olympus' })).toMatchObject({
+        ok: false,
+        fieldErrors: { orgTimezone: 'Enter an IANA time zone name, e.g. Africa/Johannesburg' },
+      });
+      expect(updateSettings(ctx, { ...valid, orgTimezone: '+02:00' }).ok).toBe(false);
+      expect(updateSettings(ctx, { ...valid, currencies: 'USD, EURO, XXY' })).toMatchObject({
+        ok: false,
+        fieldErrors: { currencies: 'Not ISO 4217 currency codes: EURO, XXY' },
+      });
+      expect(auditRows(db, 'settings_change')).toEqual([]);
+
+      expect(
+        updateSettings(ctx, { ...valid, orgTimezone: 'africa/johannesburg', currencies: 'zar, usd,ZAR  kwd' }),
+      ).toEqual({
+        ok: true,
+        message: 'Settings saved.',
+      });
+      expect(getOrgTimeZone(db)).toBe('Africa/Johannesburg');
+      expect(getCurrencies(db)).toEqual(['ZAR', 'USD', 'KWD']);
+      expect(getSettingsValues(db)).toEqual({
+        linkTtlUnopened: 5,
+        linkTtlOpened: 15,
+        orgTimezone: 'Africa/Johannesburg',
+        currencies: ['ZAR', 'USD', 'KWD'],
+      });
+      expect(auditRows(db, 'settings_change')).toEqual([
+        {
+          action: 'settings_change',
+          actorUserId: adminId,
+          target: null,
+          details: {
+            changes: {
+              org_timezone: { before: 'UTC', after: 'Africa/Johannesburg' },
+              currencies: { before: [], after: ['ZAR', 'USD', 'KWD'] },
+            },
+          },
+        },
+      ]);
+      // Saving the same values changes and audits nothing.
+      expect(updateSettings(ctx, { ...valid, orgTimezone: 'Africa/Johannesburg', currencies: 'ZAR,USD,KWD' })).toEqual({
+        ok: true,
+        message: 'Nothing to change.',
+      });
+      expect(auditRows(db, 'settings_change')).toHaveLength(1);
+    });
+  });
+
+  describe('ingestion health', () => {
+    it('lists rejected events by code, orphans waiting for created, and events per minute', () => {
+      const at = T0 + 10 * MINUTE + 30_000;
+      const badCurrency = created('pr_bad', 0, { currency: 'XYZ' });
+      ingestEvents(db, [badCurrency, step('pr_orphan', 'sent', MINUTE), step('pr_1', 'sent', MINUTE)], 'api', {
+        now: at,
+      });
+      ingestEvents(db, [{ id: 'evt_x', type: 'nope' }, step('pr_orphan', 'opened', 2 * MINUTE)], 'api', {
+        now: at + 3 * MINUTE,
+      });
+
+      expect(getRejectionCodes(db)).toEqual([
+        { code: 'invalid_currency', n: 1 },
+        { code: 'invalid_type', n: 1 },
+      ]);
+      const onlyCurrency = getRejectedEvents(db, { code: 'invalid_currency' });
+      expect(onlyCurrency.rows.map((row) => [row.eventId, row.code, row.path])).toEqual([
+        ['evt_pr_bad_created', 'invalid_currency', 'paymentRequest.currency'],
+      ]);
+      expect(JSON.parse(onlyCurrency.rows[0]!.raw)).toMatchObject({ id: 'evt_pr_bad_created' });
+      expect(getRejectedEvents(db, {}).rows.map((row) => row.code)).toEqual(['invalid_type', 'invalid_currency']);
+
+      expect(getOrphans(db)).toEqual({
+        requests: 1,
+        events: 2,
+        rows: [{ requestId: 'pr_orphan', events: 2, firstReceivedAt: at, lastReceivedAt: at + 3 * MINUTE }],
+      });
+
+      const buckets = getEventsPerMinute(db, at + 3 * MINUTE + 5_000);
+      expect(buckets).toHaveLength(60);
+      const minute = (ms: number) => Math.floor(ms / MINUTE) * MINUTE;
+      expect(buckets.at(-1)!.start).toBe(minute(at + 3 * MINUTE));
+      expect(buckets.filter((bucket) => bucket.accepted + bucket.rejected > 0)).toEqual([
+        { start: T0, accepted: 2, rejected: 0 },
+        { start: minute(at), accepted: 2, rejected: 1 },
+        { start: minute(at + 3 * MINUTE), accepted: 1, rejected: 1 },
+      ]);
+    });
+  });
+
+  describe('audit log', () => {
+    it('filters by action, actor and date range, newest first, a page at a time', () => {
+      const day = Date.parse('2026-11-20T12:00:00Z');
+      const insert = db.$client.prepare(
+        "INSERT INTO audit_log (at, actor_user_id, actor_name, action, details) VALUES (?, ?, ?, ?, '{}')",
+      );
+      for (let i = 0; i < 60; i++) insert.run(day + i * MINUTE, 'usr_a', 'Ada Admin', 'settings_change');
+      insert.run(day + 24 * 60 * MINUTE, 'usr_b', 'Bo 100%', 'token_create');
+
+      const first = listAuditEntries(db, {});
+      expect(first.entries).toHaveLength(50);
+      expect(first.entries[0]!.action).toBe('token_create');
+      const second = listAuditEntries(db, { before: first.nextBefore! });
+      expect(second.entries).toHaveLength(11);
+      expect(second.nextBefore).toBeNull();
+
+      expect(listAuditEntries(db, { action: 'token_create' }).entries.map((entry) => entry.actorName)).toEqual([
+        'Bo 100%',
+      ]);
+      // LIKE wildcards in the filter are literal characters.
+      expect(listAuditEntries(db, { actor: '%' }).entries.map((entry) => entry.actorName)).toEqual(['Bo 100%']);
+      expect(listAuditEntries(db, { actor: 'Ada%' }).entries).toHaveLength(0);
+      expect(listAuditEntries(db, { actor: 'ada' }).entries).toHaveLength(50);
+      expect(listAuditEntries(db, { actor: 'usr_a' }).entries).toHaveLength(50);
+      const nov20 = listAuditEntries(db, {
+        start: Date.parse('2026-11-20T00:00:00Z'),
+        end: Date.parse('2026-11-21T00:00:00Z'),
+      });
+      expect(nov20.entries.every((entry) => entry.action === 'settings_change')).toBe(true);
+      expect(nov20.nextBefore).not.toBeNull();
+    });
+  });
+});
+
+describe('admin pages over HTTP', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(() => server.stop());
+
+  const PAGES = [
+    '/admin',
+    '/admin/users',
+    '/admin/teams',
+    '/admin/settings',
+    '/admin/tokens',
+    '/admin/webhook',
+    '/admin/ingestion',
+    '/admin/audit',
+  ];
+
+  it('redirects a signed-out visitor to /login', async () => {
+    for (const path of PAGES) {
+      const response = await fetch(`${server.url}${path}`, { redirect: 'manual' });
+      expect(response.status, path).toBe(302);
+      expect(response.headers.get('location'), path).toBe(`/login?redirectTo=${encodeURIComponent(path)}`);
+    }
+  });
+
+  it.each(['agent', 'supervisor', 'manager'] as const)(
+    'answers 403 to a %s on every admin page and action',
+    async (role) => {
+      const user = insertUserInFile(server.dbFile, {
+        role,
+        teamIds: role === 'supervisor' ? ['tm_retail'] : undefined,
+        agentId: role === 'agent' ? 'ag_http' : undefined,
+      });
+      const { cookie } = await signInOverHttp(server.url, user.email);
+      expect(cookie).toMatch(/^pld_session=/);
+      for (const path of PAGES) {
+        const response = await fetch(`${server.url}${path}`, { headers: { cookie }, redirect: 'manual' });
+        expect(response.status, path).toBe(403);
+      }
+      const post = await fetch(`${server.url}/admin/webhook`, {
+        method: 'POST',
+        headers: { cookie, origin: server.url, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'intent=rotate',
+        redirect: 'manual',
+      });
+      expect(post.status).toBe(403);
+      const db = new Database(server.dbFile, { readonly: true });
+      expect(db.prepare("SELECT count(*) AS n FROM settings WHERE key LIKE 'webhook%'").get()).toEqual({ n: 0 });
+      db.close();
+    },
+  );
+
+  it('serves every admin page to an admin, and takes their POSTs only from our own origin', async () => {
+    const admin = insertUserInFile(server.dbFile, { role: 'admin' });
+    const { cookie } = await signInOverHttp(server.url, admin.email);
+    for (const path of PAGES) {
+      const response = await fetch(`${server.url}${path}`, { headers: { cookie } });
+      expect(response.status, path).toBe(200);
+    }
+    const invite = (origin: string | null) =>
+      fetch(`${server.url}/admin/users`, {
+        method: 'POST',
+        headers: { cookie, ...(origin ? { origin } : {}), 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          intent: 'invite',
+          name: 'Http Person',
+          email: 'http@example.test',
+          role: 'manager',
+        }),
+        redirect: 'manual',
+      });
+    // Cross-site: Remix's own check answers first (500, "host header does not match origin"); without
+    // an Origin header ours does (403). Either way nothing is stored.
+    expect((await invite('https://evil.example')).status).toBeGreaterThanOrEqual(400);
+    expect((await invite(null)).status).toBe(403);
+    const before = new Database(server.dbFile, { readonly: true });
+    expect(before.prepare("SELECT count(*) AS n FROM users WHERE email = 'http@example.test'").get()).toEqual({ n: 0 });
+    before.close();
+    expect((await invite(server.url)).status).toBe(200);
+    const db = new Database(server.dbFile, { readonly: true });
+    expect(db.prepare("SELECT role FROM users WHERE email = 'http@example.test'").get()).toEqual({ role: 'manager' });
+    db.close();
+  });
+});
