@@ -1,5 +1,7 @@
+import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createServiceToken } from '../app/services/api-tokens.server';
+import { recordAudit } from '../app/services/audit.server';
 import { runExpirySweep } from '../app/services/expiry-sweeper.server';
 import { getDb } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
@@ -40,11 +42,17 @@ async function main(argv: string[]) {
       if (!values.role || !ROLES.includes(values.role as Role)) fail(`--role must be one of ${ROLES.join(', ')}`);
       if (!values.name?.trim()) fail('--name is required');
       try {
-        const { token } = createServiceToken(db, {
+        const { token, userId } = createServiceToken(db, {
           role: values.role as Role,
           name: values.name,
           teamIds: values.team ?? [],
           agentId: values.agent ?? null,
+        });
+        recordAudit(db, {
+          action: 'token_create',
+          actorName: `cli (${userInfo().username})`,
+          target: userId,
+          details: { role: values.role, teams: values.team ?? [], agent: values.agent ?? null, name: values.name },
         });
         console.log(`Created a ${values.role} token "${values.name}". It is shown once; keep it secret:`);
         console.log(token);

@@ -65,6 +65,17 @@ describe('cli token create', () => {
     const token = output.trim().split('\n').at(-1)!;
     expect(token).toMatch(/^pld_[A-Za-z0-9_-]{43}$/);
     const check = openDatabase(file);
+    expect(check.$client.prepare('SELECT action, details FROM audit_log').all()).toEqual([
+      {
+        action: 'token_create',
+        details: JSON.stringify({
+          role: 'supervisor',
+          teams: ['tm_retail', 'tm_travel'],
+          agent: null,
+          name: 'Wallboard',
+        }),
+      },
+    ]);
     expect(viewerForToken(check, token)).toMatchObject({
       role: 'supervisor',
       name: 'Wallboard',
