@@ -17,11 +17,13 @@ import {
   retrySend,
 } from '../services/payment-request-commands.server';
 import { fieldErrors, sendFormSchema } from '../services/payment-request-input';
+import { getCurrencies } from '../services/settings.server';
 import agentStylesHref from '../styles/agent.css';
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: agentStylesHref }];
 
-const CURRENCIES = [
+/** Offered when the admin has not set the currencies in use. */
+const DEFAULT_CURRENCIES = [
   'USD',
   'EUR',
   'GBP',
@@ -64,7 +66,10 @@ export function loader({ request }: LoaderFunctionArgs) {
     cards: agentId ? getAgentRequestCards(getDb(), agentId, url.origin, now) : [],
     now,
     sentId: url.searchParams.get('sent'),
-    currencies: CURRENCIES.map((code) => ({ code, decimals: currencyExponent(code) })),
+    currencies: (getCurrencies(getDb()).length > 0 ? getCurrencies(getDb()) : DEFAULT_CURRENCIES).map((code) => ({
+      code,
+      decimals: currencyExponent(code),
+    })),
   };
 }
 
