@@ -61,12 +61,13 @@ export function loader({ request }: LoaderFunctionArgs) {
   const url = new URL(request.url);
   const agentId = viewer.scope.kind === 'agent' ? viewer.scope.agentId : null;
   const now = Date.now();
+  const configured = getCurrencies(getDb());
   return {
     agentLinked: agentId !== null,
     cards: agentId ? getAgentRequestCards(getDb(), agentId, url.origin, now) : [],
     now,
     sentId: url.searchParams.get('sent'),
-    currencies: (getCurrencies(getDb()).length > 0 ? getCurrencies(getDb()) : DEFAULT_CURRENCIES).map((code) => ({
+    currencies: (configured.length > 0 ? configured : DEFAULT_CURRENCIES).map((code) => ({
       code,
       decimals: currencyExponent(code),
     })),
