@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { ROLLUP_TABLES, type RollupTable, STORED_NAMES } from './metrics-rollups';
 
 // Timestamps are UTC epoch milliseconds (integers) everywhere.
 
@@ -252,3 +253,44 @@ export const reportFiles = sqliteTable(
   },
   (t) => [index('report_files_owner_idx').on(t.ownerUserId, t.createdAt)],
 );
+
+/**
+ * Metrics rollups (SPEC §3 counts per UTC cell and dimensions, with a time-to-pay histogram), kept
+ * equal to the aggregate of payment_requests by triggers: see db/metrics-rollups.ts. Stored
+ * WITHOUT ROWID (set in the migration): rows live in their primary-key order.
+ */
+function rollupValueColumns() {
+  return Object.fromEntries(STORED_NAMES.map((column) => [column, integer(column).notNull().default(0)])) as Record<
+    string,
+    ReturnType<typeof integer>
+  >;
+}
+
+function rollupTable(table: RollupTable) {
+  const keyColumns = {
+    bucket: integer('bucket').notNull(),
+    teamId: text('team_id').notNull(),
+    agentId: text('agent_id').notNull(),
+    channel: text('channel').notNull(),
+    currency: text('currency').notNull(),
+  };
+  const byName = {
+    bucket: 'bucket',
+    team_id: 'teamId',
+    agent_id: 'agentId',
+    channel: 'channel',
+    currency: 'currency',
+  } as const;
+  const used = Object.fromEntries(table.key.map((column) => [byName[column], keyColumns[byName[column]]]));
+  return sqliteTable(table.name, { ...used, ...rollupValueColumns() }, (t) => [
+    primaryKey({
+      name: `${table.name}_pk`,
+      columns: table.key.map((column) => t[byName[column]]!) as [never, ...never[]],
+    }),
+  ]);
+}
+
+export const metricsRollup15m = rollupTable(ROLLUP_TABLES.quarterHour);
+export const metricsRollupDay = rollupTable(ROLLUP_TABLES.day);
+export const metricsRollupAgentDay = rollupTable(ROLLUP_TABLES.agentDay);
+export const metricsRollupAgentChannelDay = rollupTable(ROLLUP_TABLES.agentChannelDay);

@@ -1,0 +1,244 @@
+import { Link } from '@remix-run/react';
+import {
+  createColumnHelper,
+  createSortedRowModel,
+  rowSortingFeature,
+  type SortingState,
+  sortFn_alphanumeric,
+  sortFn_basic,
+  tableFeatures,
+  type Updater,
+  useTable,
+} from '@tanstack/react-table';
+import { createContext, useContext } from 'react';
+import type { Metrics } from '../domain/metrics';
+import { formatCount, formatDuration, formatMoney, formatRate } from '../lib/format';
+
+export interface LeaderboardRow extends Metrics {
+  agentId: string;
+  agentName: string;
+  teamId: string;
+  teamName: string;
+}
+
+interface CellEnv {
+  locale: string;
+  agentHref: (agentId: string) => string;
+}
+const CellContext = createContext<CellEnv>({ locale: 'en', agentHref: (id) => `/dashboard/agents/${id}` });
+
+/** Sorting happens here, on the rows the loader gave: the URL only says which column (sort, order). */
+const features = tableFeatures({
+  rowSortingFeature,
+  sortedRowModel: createSortedRowModel(),
+  sortFns: { alphanumeric: sortFn_alphanumeric, basic: sortFn_basic },
+});
+const helper = createColumnHelper<typeof features, LeaderboardRow>();
+
+// Rates are null when nothing was sent; undefined sorts them last whichever the direction.
+const orLast = (value: number | null) => value ?? undefined;
+
+function AgentCell({ row }: { row: LeaderboardRow }) {
+  const { agentHref } = useContext(CellContext);
+  return (
+    <>
+      <Link to={agentHref(row.agentId)} prefetch="intent" className="agent-link">
+        {row.agentName}
+      </Link>
+      <div className="muted small">{row.teamName}</div>
+    </>
+  );
+}
+
+function Count({ value }: { value: number }) {
+  return <>{formatCount(value, useContext(CellContext).locale)}</>;
+}
+
+function Rate({ value }: { value: number | null | undefined }) {
+  return <>{formatRate(value ?? null, useContext(CellContext).locale)}</>;
+}
+
+function Collected({ collected }: { collected: Record<string, number> }) {
+  const { locale } = useContext(CellContext);
+  const entries = Object.entries(collected);
+  if (entries.length === 0) return <span className="muted">—</span>;
+  return (
+    <ul className="plain-list collected-cell">
+      {entries.map(([currency, amount]) => (
+        <li key={currency}>{formatMoney(amount, currency, locale)}</li>
+      ))}
+    </ul>
+  );
+}
+
+const numeric = { numeric: true };
+const columns = helper.columns([
+  helper.accessor('agentName', {
+    id: 'agentName',
+    header: 'Agent',
+    sortFn: 'alphanumeric',
+    cell: ({ row }) => <AgentCell row={row.original} />,
+  }),
+  helper.accessor('sent', {
+    id: 'sent',
+    header: 'Sent',
+    sortDescFirst: true,
+    meta: numeric,
+    cell: ({ getValue }) => <Count value={getValue()} />,
+  }),
+  helper.accessor((row) => orLast(row.openRate), {
+    id: 'openRate',
+    header: 'Open rate',
+    sortDescFirst: true,
+    sortUndefined: 'last',
+    meta: numeric,
+    cell: ({ getValue }) => <Rate value={getValue()} />,
+  }),
+  helper.accessor('paid', {
+    id: 'paid',
+    header: 'Paid',
+    sortDescFirst: true,
+    meta: numeric,
+    cell: ({ getValue }) => <Count value={getValue()} />,
+  }),
+  helper.accessor((row) => orLast(row.conversionRate), {
+    id: 'conversionRate',
+    header: 'Conversion',
+    sortDescFirst: true,
+    sortUndefined: 'last',
+    meta: numeric,
+    cell: ({ getValue }) => <Rate value={getValue()} />,
+  }),
+  helper.accessor((row) => orLast(row.declineRate), {
+    id: 'declineRate',
+    header: 'Declined',
+    sortDescFirst: true,
+    sortUndefined: 'last',
+    meta: numeric,
+    cell: ({ getValue }) => <Rate value={getValue()} />,
+  }),
+  helper.accessor((row) => orLast(row.expiryRate), {
+    id: 'expiryRate',
+    header: 'Expired',
+    sortDescFirst: true,
+    sortUndefined: 'last',
+    meta: numeric,
+    cell: ({ row, getValue }) => (
+      <span title={`${row.original.expiredUnopened} unopened, ${row.original.expiredAfterOpen} after open`}>
+        <Rate value={getValue()} />
+      </span>
+    ),
+  }),
+  helper.accessor((row) => orLast(row.cancelRate), {
+    id: 'cancelRate',
+    header: 'Canceled',
+    sortDescFirst: true,
+    sortUndefined: 'last',
+    meta: numeric,
+    cell: ({ getValue }) => <Rate value={getValue()} />,
+  }),
+  helper.accessor((row) => orLast(row.medianSecondsToPay), {
+    id: 'medianSecondsToPay',
+    header: 'Median time to pay',
+    sortUndefined: 'last',
+    meta: numeric,
+    cell: ({ getValue }) => formatDuration(getValue() ?? null),
+  }),
+  helper.display({
+    id: 'collected',
+    header: 'Collected',
+    meta: numeric,
+    cell: ({ row }) => <Collected collected={row.original.collected} />,
+  }),
+]);
+
+const ARIA_SORT = { asc: 'ascending', desc: 'descending' } as const;
+
+interface Props {
+  rows: LeaderboardRow[];
+  sorting: SortingState;
+  /** The URL of this view sorted another way: headers are links, so sorting works without JavaScript. */
+  sortHref: (sorting: SortingState) => string;
+  onSortingChange: (sorting: SortingState) => void;
+  agentHref: (agentId: string) => string;
+  locale: string;
+}
+
+/** Agents of the range, one row each (GET /api/v1/metrics/agents), sortable on every figure. */
+export function AgentLeaderboard({ rows, sorting, sortHref, onSortingChange, agentHref, locale }: Props) {
+  const table = useTable({
+    features,
+    columns,
+    data: rows,
+    getRowId: (row) => row.agentId,
+    enableMultiSort: false,
+    enableSortingRemoval: false,
+    state: { sorting },
+    onSortingChange: (updater: Updater<SortingState>) =>
+      onSortingChange(typeof updater === 'function' ? updater(sorting) : updater),
+  });
+
+  return (
+    <CellContext.Provider value={{ locale, agentHref }}>
+      <div className="dash-scroll">
+        <table className="leaderboard" data-testid="leaderboard">
+          <thead>
+            {table.getHeaderGroups().map((group) => (
+              <tr key={group.id}>
+                {group.headers.map((header) => {
+                  const { column } = header;
+                  const sorted = column.getIsSorted();
+                  const isNumeric = Boolean((column.columnDef.meta as { numeric?: boolean } | undefined)?.numeric);
+                  const next = sorted ? (sorted === 'asc' ? 'desc' : 'asc') : column.getFirstSortDir();
+                  return (
+                    <th
+                      key={header.id}
+                      scope="col"
+                      className={isNumeric ? 'num' : undefined}
+                      aria-sort={sorted ? ARIA_SORT[sorted] : undefined}
+                    >
+                      {column.getCanSort() ? (
+                        <Link
+                          to={sortHref([{ id: column.id, desc: next === 'desc' }])}
+                          preventScrollReset
+                          replace
+                          className="sort-link"
+                          onClick={(event) => {
+                            if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
+                            event.preventDefault();
+                            onSortingChange([{ id: column.id, desc: next === 'desc' }]);
+                          }}
+                        >
+                          <table.FlexRender header={header} />
+                          <span className="sort-mark" aria-hidden="true">
+                            {sorted === 'asc' ? '▲' : sorted === 'desc' ? '▼' : ''}
+                          </span>
+                        </Link>
+                      ) : (
+                        <table.FlexRender header={header} />
+                      )}
+                    </th>
+                  );
+                })}
+              </tr>
+            ))}
+          </thead>
+          <tbody>
+            {table.getRowModel().rows.map((row) => (
+              <tr key={row.id} data-agent={row.original.agentId}>
+                {row.getAllCells().map((cell) => {
+                  const isNumeric = Boolean((cell.column.columnDef.meta as { numeric?: boolean } | undefined)?.numeric);
+                  return (
+                    <td key={cell.id} className={isNumeric ? 'num' : undefined}>
+                      <table.FlexRender cell={cell} />
+                    </td>
+                  );
+                })}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </CellContext.Provider>
+  );
+}

@@ -1,0 +1,144 @@
+import { Form, Link } from '@remix-run/react';
+import { CHANNELS } from '../domain/lifecycle';
+import { type DashboardRange, DEFAULT_PRESET } from '../lib/dashboard-view';
+import { PRESET_LABELS, RANGE_PRESETS } from '../lib/date-ranges';
+import type { Filters } from '../lib/filters';
+
+export const CHANNEL_NAMES: Record<string, string> = {
+  whatsapp: 'WhatsApp',
+  sms: 'SMS',
+  webchat: 'Web chat',
+  email: 'Email',
+};
+
+export interface DashboardFilterOptions {
+  teams: { id: string; name: string }[];
+  agents: { id: string; name: string; teamId: string }[];
+}
+
+function Choices({
+  legend,
+  name,
+  items,
+  selected,
+}: {
+  legend: string;
+  name: string;
+  items: { value: string; label: string }[];
+  selected: readonly string[];
+}) {
+  const chosen = items.filter((item) => selected.includes(item.value));
+  const summary = chosen.length === 0 ? 'All' : chosen.length === 1 ? chosen[0]!.label : `${chosen.length} selected`;
+  return (
+    <details className="dash-choices">
+      <summary>
+        <span className="dash-choices-legend">{legend}</span> <span className="muted">{summary}</span>
+      </summary>
+      <fieldset>
+        <legend className="visually-hidden">{legend}</legend>
+        {items.map((item) => (
+          <label key={item.value}>
+            <input type="checkbox" name={name} value={item.value} defaultChecked={selected.includes(item.value)} />{' '}
+            {item.label}
+          </label>
+        ))}
+      </fieldset>
+    </details>
+  );
+}
+
+interface Props {
+  /** Where the form and the preset links go: /dashboard or an agent's page. */
+  action: string;
+  range: DashboardRange;
+  filters: Filters;
+  options: DashboardFilterOptions;
+  timeZones: string[];
+  /** The current query string, so preset links keep the other filters. */
+  search: string;
+  /** Team and agent pickers (not on an agent's own page). */
+  showPeople: boolean;
+}
+
+function presetHref(action: string, search: string, preset: string): string {
+  const params = new URLSearchParams(search);
+  params.delete('from');
+  params.delete('to');
+  if (preset === DEFAULT_PRESET) params.delete('range');
+  else params.set('range', preset);
+  const text = params.toString();
+  return text ? `${action}?${text}` : action;
+}
+
+/** The range presets as links, and every filter as one GET form: the URL holds the whole view. */
+export function DashboardFilters({ action, range, filters, options, timeZones, search, showPeople }: Props) {
+  return (
+    <div className="card dash-filters">
+      <nav className="presets" aria-label="Date range">
+        {RANGE_PRESETS.map((preset) => (
+          <Link
+            key={preset}
+            to={presetHref(action, search, preset)}
+            className={range.preset === preset ? 'preset active' : 'preset'}
+            aria-current={range.preset === preset ? 'true' : undefined}
+          >
+            {PRESET_LABELS[preset]}
+          </Link>
+        ))}
+      </nav>
+      <Form method="get" action={action} className="dash-filter-form" aria-label="Filters">
+        <input type="hidden" name="range" value={range.preset ?? 'custom'} />
+        <label className="field">
+          <span>From</span>
+          <input type="date" name="from" defaultValue={range.from} required />
+        </label>
+        <label className="field">
+          <span>To</span>
+          <input type="date" name="to" defaultValue={range.to} required />
+        </label>
+        {showPeople && options.teams.length > 1 ? (
+          <Choices
+            legend="Team"
+            name="team"
+            items={options.teams.map((t) => ({ value: t.id, label: t.name }))}
+            selected={filters.team}
+          />
+        ) : null}
+        {showPeople && options.agents.length > 0 ? (
+          <Choices
+            legend="Agent"
+            name="agent"
+            items={options.agents.map((a) => ({ value: a.id, label: a.name }))}
+            selected={filters.agent}
+          />
+        ) : null}
+        <Choices
+          legend="Channel"
+          name="channel"
+          items={CHANNELS.map((channel) => ({ value: channel, label: CHANNEL_NAMES[channel] ?? channel }))}
+          selected={filters.channel}
+        />
+        <label className="field">
+          <span>Currency</span>
+          <input name="currency" size={10} placeholder="All" defaultValue={filters.currency.join(', ')} />
+        </label>
+        <label className="field">
+          <span>Time zone</span>
+          <select name="tz" defaultValue={filters.tz}>
+            {timeZones.map((zone) => (
+              <option key={zone} value={zone}>
+                {zone}
+              </option>
+            ))}
+          </select>
+        </label>
+        <div className="dash-filter-actions">
+          <button type="submit">Apply</button>
+          <Link to={action} className="button secondary">
+            Reset
+          </Link>
+        </div>
+      </Form>
+    </div>
+  );
+}

@@ -1,0 +1,151 @@
+import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
+import {
+  type ShouldRevalidateFunction,
+  useLoaderData,
+  useLocation,
+  useNavigate,
+  useNavigation,
+} from '@remix-run/react';
+import type { SortingState } from '@tanstack/react-table';
+import { getDb } from '../../db/client';
+import { AgentLeaderboard } from '../components/agent-leaderboard';
+import { DashboardFilters } from '../components/dashboard-filters';
+import { Funnel } from '../components/funnel';
+import { KpiCards } from '../components/kpi-cards';
+import { LiveIndicator, useLiveRevalidation } from '../components/live-revalidation';
+import { RouteError } from '../components/route-error';
+import { TrendChart } from '../components/trend-chart';
+import { rangeDescription, withParams } from '../lib/dashboard-view';
+import { requestLocale } from '../lib/locale.server';
+import { getDashboard } from '../queries/dashboard.server';
+import { getReportFilterOptions } from '../queries/reports.server';
+import { requireViewer } from '../services/auth.server';
+import { dashboardRequest, timeZoneList } from '../services/dashboard-view.server';
+import stylesHref from '../styles/dashboard.css';
+
+export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesHref }];
+
+export function loader({ request }: LoaderFunctionArgs) {
+  const viewer = requireViewer(request, ['supervisor', 'manager', 'admin']);
+  const { range, filters, sorting } = dashboardRequest(request);
+  const db = getDb();
+  return {
+    range,
+    filters,
+    sorting,
+    ...getDashboard(db, filters, viewer),
+    options: getReportFilterOptions(db, viewer),
+    timeZones: timeZoneList(filters.tz),
+    locale: requestLocale(request),
+  };
+}
+
+/** Re-sorting the leaderboard changes only `sort`/`order`: the rows are already here. */
+export const shouldRevalidate: ShouldRevalidateFunction = ({
+  currentUrl,
+  nextUrl,
+  formMethod,
+  defaultShouldRevalidate,
+}) => {
+  // Same URL: a revalidation (live updates) wants fresh data.
+  if (formMethod || currentUrl.href === nextUrl.href || currentUrl.pathname !== nextUrl.pathname) {
+    return defaultShouldRevalidate;
+  }
+  const strip = (url: URL) => {
+    const params = new URLSearchParams(url.search);
+    params.delete('sort');
+    params.delete('order');
+    return params.toString();
+  };
+  return strip(currentUrl) === strip(nextUrl) ? false : defaultShouldRevalidate;
+};
+
+export const meta: MetaFunction = () => [{ title: 'Dashboard · Paylink Desk' }];
+
+export default function Dashboard() {
+  const data = useLoaderData<typeof loader>();
+  const { range, filters, summary, previous, series, interval, leaderboard, locale } = data;
+  const location = useLocation();
+  const busy = useNavigation().state === 'loading';
+  const navigate = useNavigate();
+  const live = useLiveRevalidation(filters);
+
+  // The URL, not the loader, is the truth for sorting: a new sort skips the loader (shouldRevalidate).
+  const params = new URLSearchParams(location.search);
+  const sorting: SortingState = params.get('sort')
+    ? [{ id: params.get('sort')!, desc: params.get('order') !== 'asc' }]
+    : data.sorting;
+  const sortHref = (next: SortingState) =>
+    withParams(location.search, { sort: next[0]?.id ?? null, order: next[0]?.desc ? 'desc' : 'asc' });
+  // The agent's page keeps the range and filters (and the sort, for the way back).
+  const agentSearch = withParams(location.search, { agent: null, team: null });
+
+  return (
+    <div className={busy ? 'dashboard busy' : 'dashboard'} aria-busy={busy}>
+      <div className="page-header">
+        <div>
+          <h1>Dashboard</h1>
+          <p className="muted subtitle">
+            Links sent {rangeDescription(range, locale)} · times in {filters.tz}
+          </p>
+        </div>
+        <LiveIndicator live={live} refreshHref={`/dashboard${location.search}`} />
+      </div>
+
+      <DashboardFilters
+        key={location.search}
+        action="/dashboard"
+        range={range}
+        filters={filters}
+        options={data.options}
+        timeZones={data.timeZones}
+        search={location.search}
+        showPeople
+      />
+
+      {summary.sent === 0 && summary.sendFailures === 0 ? (
+        <div className="card empty" data-testid="empty">
+          <p>No links sent in this range.</p>
+          <p className="muted small">Try a longer range or fewer filters.</p>
+        </div>
+      ) : (
+        <>
+          <KpiCards current={summary} previous={previous} locale={locale} />
+          <div className="dash-grid">
+            <section className="card" aria-labelledby="trend-title">
+              <h2 id="trend-title">Outcomes per {interval}</h2>
+              <TrendChart buckets={series} interval={interval} timeZone={filters.tz} locale={locale} />
+            </section>
+            <section className="card" aria-labelledby="funnel-title">
+              <h2 id="funnel-title">Funnel</h2>
+              <Funnel metrics={summary} locale={locale} />
+            </section>
+          </div>
+          <section className="card leaderboard-card" aria-labelledby="agents-title">
+            <h2 id="agents-title">
+              Agents <span className="muted small">{leaderboard.length}</span>
+            </h2>
+            {leaderboard.length === 0 ? (
+              <p className="empty">No agent sent a link in this range.</p>
+            ) : (
+              <AgentLeaderboard
+                rows={leaderboard}
+                sorting={sorting}
+                sortHref={sortHref}
+                onSortingChange={(next) => navigate(sortHref(next), { replace: true, preventScrollReset: true })}
+                agentHref={(agentId) =>
+                  `/dashboard/agents/${encodeURIComponent(agentId)}${agentSearch === '?' ? '' : agentSearch}`
+                }
+                locale={locale}
+              />
+            )}
+          </section>
+        </>
+      )}
+    </div>
+  );
+}
+
+export function ErrorBoundary() {
+  return <RouteError backTo="/dashboard" backLabel="Back to the dashboard" />;
+}

@@ -1,0 +1,154 @@
+import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
+import { Link, useLoaderData, useLocation, useNavigation } from '@remix-run/react';
+import { getDb } from '../../db/client';
+import { CHANNEL_NAMES, DashboardFilters } from '../components/dashboard-filters';
+import { Funnel } from '../components/funnel';
+import { KpiCards } from '../components/kpi-cards';
+import { LiveIndicator, useLiveRevalidation } from '../components/live-revalidation';
+import { RouteError } from '../components/route-error';
+import { StatusBadge } from '../components/status-badge';
+import { TrendChart } from '../components/trend-chart';
+import { rangeDescription, withParams } from '../lib/dashboard-view';
+import { formatDateTime, formatMoney } from '../lib/format';
+import { requestLocale } from '../lib/locale.server';
+import { getAgentDashboard, getVisibleAgent } from '../queries/dashboard.server';
+import { requireViewer } from '../services/auth.server';
+import { dashboardRequest, timeZoneList } from '../services/dashboard-view.server';
+import stylesHref from '../styles/dashboard.css';
+
+export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesHref }];
+
+/**
+ * /dashboard/agents/:agentId (the file name's `dashboard_` keeps it out of the dashboard's layout:
+ * a page of its own at that URL). An agent outside the viewer's scope answers 404 (SPEC §5).
+ */
+export function loader({ request, params }: LoaderFunctionArgs) {
+  const viewer = requireViewer(request, ['supervisor', 'manager', 'admin']);
+  const db = getDb();
+  const agent = getVisibleAgent(db, params.agentId ?? '', viewer);
+  if (!agent) throw new Response('No such agent in your teams.', { status: 404, statusText: 'Not Found' });
+  const { range, filters } = dashboardRequest(request);
+  return {
+    agent,
+    range,
+    filters,
+    ...getAgentDashboard(db, agent.id, filters, viewer),
+    timeZones: timeZoneList(filters.tz),
+    locale: requestLocale(request),
+  };
+}
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: `${data?.agent.name ?? 'Agent'} · Dashboard · Paylink Desk` },
+];
+
+export default function AgentDashboard() {
+  const { agent, range, filters, summary, previous, series, interval, requests, timeZones, locale } =
+    useLoaderData<typeof loader>();
+  const location = useLocation();
+  const busy = useNavigation().state === 'loading';
+  const live = useLiveRevalidation({ team: [], agent: [agent.id] });
+  const back = withParams(location.search, {});
+  const path = `/dashboard/agents/${encodeURIComponent(agent.id)}`;
+
+  return (
+    <div className={busy ? 'dashboard busy' : 'dashboard'} aria-busy={busy}>
+      <nav aria-label="Breadcrumb" className="breadcrumb small">
+        <Link to={`/dashboard${back === '?' ? '' : back}`}>← Dashboard</Link>
+      </nav>
+      <div className="page-header">
+        <div>
+          <h1>{agent.name}</h1>
+          <p className="muted subtitle">
+            {agent.teamName} · links sent {rangeDescription(range, locale)} · times in {filters.tz}
+          </p>
+        </div>
+        <LiveIndicator live={live} refreshHref={`${path}${location.search}`} />
+      </div>
+
+      <DashboardFilters
+        key={location.search}
+        action={path}
+        range={range}
+        filters={filters}
+        options={{ teams: [], agents: [] }}
+        timeZones={timeZones}
+        search={location.search}
+        showPeople={false}
+      />
+
+      {summary.sent === 0 && summary.sendFailures === 0 ? (
+        <div className="card empty" data-testid="empty">
+          <p>No links sent in this range.</p>
+        </div>
+      ) : (
+        <>
+          <KpiCards current={summary} previous={previous} locale={locale} />
+          <div className="dash-grid">
+            <section className="card" aria-labelledby="trend-title">
+              <h2 id="trend-title">Outcomes per {interval}</h2>
+              <TrendChart buckets={series} interval={interval} timeZone={filters.tz} locale={locale} />
+            </section>
+            <section className="card" aria-labelledby="funnel-title">
+              <h2 id="funnel-title">Funnel</h2>
+              <Funnel metrics={summary} locale={locale} />
+            </section>
+          </div>
+          <section className="card" aria-labelledby="requests-title">
+            <h2 id="requests-title">
+              Latest requests <span className="muted small">sent in this range, newest first</span>
+            </h2>
+            {requests.length === 0 ? (
+              <p className="empty">No requests sent in this range.</p>
+            ) : (
+              <div className="dash-scroll">
+                <table className="agent-requests" data-testid="agent-requests">
+                  <thead>
+                    <tr>
+                      <th scope="col">Order</th>
+                      <th scope="col">Status</th>
+                      <th scope="col" className="num">
+                        Amount
+                      </th>
+                      <th scope="col">Channel</th>
+                      <th scope="col">Sent</th>
+                      <th scope="col">Closed</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {requests.map((request) => (
+                      <tr key={request.id}>
+                        <td>
+                          <Link to={`/requests/${encodeURIComponent(request.id)}`}>{request.orderNumber}</Link>
+                          <div className="mono muted small">{request.id}</div>
+                        </td>
+                        <td>
+                          <StatusBadge status={request.status} />
+                        </td>
+                        <td className="num">{formatMoney(request.amount, request.currency, locale)}</td>
+                        <td>{CHANNEL_NAMES[request.channel] ?? request.channel}</td>
+                        <td>{formatDateTime(request.sentAt, filters.tz)}</td>
+                        <td>{formatDateTime(request.closedAt, filters.tz)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+            <p className="small">
+              <Link
+                to={`/requests?agent=${encodeURIComponent(agent.id)}&from=${range.from}&to=${range.to}&tz=${encodeURIComponent(filters.tz)}`}
+              >
+                All of {agent.name}’s requests in the explorer →
+              </Link>
+            </p>
+          </section>
+        </>
+      )}
+    </div>
+  );
+}
+
+export function ErrorBoundary() {
+  return <RouteError backTo="/dashboard" backLabel="Back to the dashboard" />;
+}

@@ -1,0 +1,12 @@
+import type { LoaderFunctionArgs } from '@remix-run/node';
+import { getDb } from '../../db/client';
+import { getMetricsSummary } from '../queries/metrics.server';
+import { requireViewer } from '../services/auth.server';
+import { filtersFromRequest } from '../services/request-filters.server';
+
+/** GET /api/v1/metrics/summary: the metrics of SPEC §3 for the filters, within the caller's scope. */
+export function loader({ request }: LoaderFunctionArgs) {
+  const viewer = requireViewer(request);
+  const filters = filtersFromRequest(request);
+  return Response.json(getMetricsSummary(getDb(), filters, viewer));
+}

@@ -1,0 +1,26 @@
+import type { LoaderFunctionArgs } from '@remix-run/node';
+import { getDb } from '../../db/client';
+import { withDefaultRange } from '../lib/date-ranges';
+import { badRequest } from '../lib/http.server';
+import { parseInterval } from '../lib/time-buckets';
+import { DEFAULT_SERIES_DAYS, getMetricsTimeseries, TooManyBucketsError } from '../queries/metrics.server';
+import { requireViewer } from '../services/auth.server';
+import { filtersFromRequest } from '../services/request-filters.server';
+
+/**
+ * GET /api/v1/metrics/timeseries?interval=hour|day|week|month (default day): `{ buckets }`, every
+ * bucket of the range. Without from/to the range is the last 30 days in the zone, today included.
+ */
+export function loader({ request }: LoaderFunctionArgs) {
+  const viewer = requireViewer(request);
+  const filters = withDefaultRange(filtersFromRequest(request), DEFAULT_SERIES_DAYS);
+  const interval = parseInterval(new URL(request.url).searchParams.get('interval'));
+  if (!interval) throw badRequest('invalid_parameter', 'interval', 'interval: must be one of hour, day, week, month');
+  try {
+    return Response.json({ buckets: getMetricsTimeseries(getDb(), filters, viewer, interval) });
+  } catch (error) {
+    if (error instanceof TooManyBucketsError)
+      throw badRequest('too_many_buckets', 'interval', `interval: ${error.message}`);
+    throw error;
+  }
+}

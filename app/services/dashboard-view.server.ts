@@ -1,0 +1,43 @@
+import { redirect } from '@remix-run/node';
+import type { SortingState } from '@tanstack/react-table';
+import { canonicalSearch, type DashboardRange, isPreset, LEADERBOARD_SORTS, resolveRange } from '../lib/dashboard-view';
+import type { Filters } from '../lib/filters';
+import { badRequest } from '../lib/http.server';
+import { filtersFromRequest } from './request-filters.server';
+
+export interface DashboardRequest {
+  range: DashboardRange;
+  filters: Filters & { from: string; to: string };
+  sorting: SortingState;
+}
+
+/**
+ * The dashboard's view from its URL: the shared filters (400 naming a bad field), the range
+ * (a preset or from/to), the leaderboard's sort. A URL that says the same thing longer is
+ * redirected to its short form, so shared links and history entries stay clean.
+ */
+export function dashboardRequest(request: Request): DashboardRequest {
+  const url = new URL(request.url);
+  const parsed = filtersFromRequest(request);
+  const asked = url.searchParams.get('range');
+  if (asked && asked !== 'custom' && !isPreset(asked)) {
+    throw badRequest('invalid_filter', 'range', 'range: must be today, yesterday, 7d, 30d, 90d or custom');
+  }
+  const range = resolveRange(url.searchParams, parsed);
+  const canonical = canonicalSearch(url.searchParams, range);
+  if (canonical !== url.searchParams.toString()) throw redirect(`${url.pathname}${canonical ? `?${canonical}` : ''}`);
+
+  const sort = url.searchParams.get('sort');
+  const sorting: SortingState = [
+    { id: sort && LEADERBOARD_SORTS.includes(sort) ? sort : 'sent', desc: url.searchParams.get('order') !== 'asc' },
+  ];
+  return { range, filters: { ...parsed, from: range.from, to: range.to }, sorting };
+}
+
+/** Every zone this runtime knows, the current one included. */
+export function timeZoneList(current: string): string[] {
+  const zones = new Set(Intl.supportedValuesOf('timeZone'));
+  zones.add('UTC');
+  zones.add(current);
+  return [...zones].sort();
+}

@@ -1,0 +1,197 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { shiftDate, todayIn } from '../app/lib/date-ranges';
+import { type Filters, parseFilters } from '../app/lib/filters';
+import { getAgentLeaderboard, getMetricsSummary, getMetricsTimeseries } from '../app/queries/metrics.server';
+import { createServiceToken } from '../app/services/api-tokens.server';
+import type { Viewer } from '../app/services/scope.server';
+import { type Db, openDatabase } from '../db/client';
+import { migrateDatabase } from '../db/migrate';
+import type { BenchRow } from './types';
+
+/**
+ * The metrics endpoints (GET /api/v1/metrics/summary|agents|timeseries) on a year of a large
+ * contact centre. Goal: a 90-day query for all teams in p95 ≤ 50 ms. The database is made once
+ * (about 6 minutes) and reused:
+ *   DATABASE_URL=/work/bench-data/app.db npm run seed -- --requests 1000000 --days 365 --seed 7 --reset
+ * then `npm run build && npm run bench -- metrics`. Each endpoint is timed end to end over HTTP
+ * against the built server (as `npm start` runs it), and in-process (the query alone), after a
+ * warm-up. The 90 days end on the last day holding a sent request.
+ */
+const DB_FILE = process.env.BENCH_METRICS_DB ?? '/work/bench-data/app.db';
+const SAMPLES = Number(process.env.BENCH_METRICS_SAMPLES ?? 60);
+const WARM_UP = 3;
+
+function ensureDatabase(): void {
+  if (existsSync(DB_FILE)) return;
+  console.error(`bench/metrics: seeding ${DB_FILE} with 1,000,000 requests (several minutes)...`);
+  execFileSync('npx', ['tsx', 'seed/cli.ts', '--requests', '1000000', '--days', '365', '--seed', '7', '--reset'], {
+    env: { ...process.env, DATABASE_URL: DB_FILE },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+const rank = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? 0;
+
+function summarise(name: string, samples: number[], note?: string): BenchRow {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { name, samples: sorted.length, p50Ms: rank(sorted, 0.5), p95Ms: rank(sorted, 0.95), note };
+}
+
+async function time(fn: () => unknown | Promise<unknown>): Promise<number[]> {
+  for (let i = 0; i < WARM_UP; i++) await fn();
+  const samples: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const started = performance.now();
+    await fn();
+    samples.push(performance.now() - started);
+  }
+  return samples;
+}
+
+interface Scenario {
+  name: string;
+  query: string;
+  viewer: 'manager' | 'supervisor';
+}
+
+function scenarios(from: string, to: string): Scenario[] {
+  const range = `from=${from}&to=${to}`;
+  return [
+    { name: 'summary, 90 days, all teams', query: `summary?${range}`, viewer: 'manager' },
+    { name: 'agents, 90 days, all teams', query: `agents?${range}`, viewer: 'manager' },
+    { name: 'timeseries day, 90 days, all teams', query: `timeseries?interval=day&${range}`, viewer: 'manager' },
+    { name: 'timeseries week, 90 days, all teams', query: `timeseries?interval=week&${range}`, viewer: 'manager' },
+    {
+      name: 'timeseries day, 90 days, all teams, Europe/Berlin',
+      query: `timeseries?interval=day&${range}&tz=Europe/Berlin`,
+      viewer: 'manager',
+    },
+    { name: 'summary, 90 days, supervisor of 2 teams', query: `summary?${range}`, viewer: 'supervisor' },
+    { name: 'agents, 90 days, supervisor of 2 teams', query: `agents?${range}`, viewer: 'supervisor' },
+    {
+      name: 'timeseries day, 90 days, supervisor of 2 teams',
+      query: `timeseries?interval=day&${range}`,
+      viewer: 'supervisor',
+    },
+    {
+      name: 'timeseries hour, 7 days, all teams',
+      query: `timeseries?interval=hour&from=${shiftDate(to, -6)}&to=${to}`,
+      viewer: 'manager',
+    },
+  ];
+}
+
+function callInProcess(db: Db, scenario: Scenario, viewer: Viewer): () => unknown {
+  const [endpoint, query] = scenario.query.split('?') as [string, string];
+  const params = new URLSearchParams(query);
+  const filters: Filters = parseFilters(params, 'UTC');
+  if (endpoint === 'summary') return () => JSON.stringify(getMetricsSummary(db, filters, viewer));
+  if (endpoint === 'agents') return () => JSON.stringify({ rows: getAgentLeaderboard(db, filters, viewer) });
+  const interval = params.get('interval') as 'hour' | 'day' | 'week' | 'month';
+  return () => JSON.stringify({ buckets: getMetricsTimeseries(db, filters, viewer, interval) });
+}
+
+/** CPU seconds (user + system) a process has used: on a busy machine, wall time alone misleads. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+async function startServer(port: number): Promise<ChildProcess> {
+  const child = spawn('node', ['node_modules/.bin/remix-serve', 'build/index.js'], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      DATABASE_URL: DB_FILE,
+      WEBHOOK_SECRET: `whsec_${randomBytes(24).toString('base64')}`,
+      SESSION_SECRET: randomBytes(32).toString('hex'),
+      EXPIRY_SWEEP_MS: '10000',
+    },
+    stdio: 'ignore',
+  });
+  for (let i = 0; i < 400; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return child;
+    } catch {
+      // starting
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.kill();
+  throw new Error('server did not start');
+}
+
+export async function run(): Promise<BenchRow[]> {
+  ensureDatabase();
+  const db = openDatabase(DB_FILE);
+  migrateDatabase(db);
+  const { max } = db.$client.prepare('SELECT max(sent_at) AS max FROM payment_requests').get() as {
+    max: number | null;
+  };
+  if (max === null) throw new Error(`${DB_FILE} holds no sent requests: seed it first`);
+  const to = todayIn('UTC', max);
+  const from = shiftDate(to, -89);
+  const requests = (db.$client.prepare('SELECT count(*) AS n FROM payment_requests').get() as { n: number }).n;
+  const teams = (db.$client.prepare('SELECT id FROM teams ORDER BY id LIMIT 2').pluck().all() as string[]) ?? [];
+  const viewers: Record<Scenario['viewer'], Viewer> = {
+    manager: { userId: 'bench', name: 'bench', role: 'manager', scope: { kind: 'all' } },
+    supervisor: { userId: 'bench', name: 'bench', role: 'supervisor', scope: { kind: 'teams', teamIds: teams } },
+  };
+  const data = `${requests.toLocaleString('en')} requests, ${from}..${to}`;
+  const rows: BenchRow[] = [];
+
+  const http = existsSync('build/index.js');
+  const tokens = {
+    manager: createServiceToken(db, { role: 'manager', name: 'bench metrics' }),
+    supervisor: createServiceToken(db, { role: 'supervisor', name: 'bench metrics', teamIds: teams }),
+  };
+  try {
+    if (http) {
+      const port = await freePort();
+      const server = await startServer(port);
+      try {
+        for (const scenario of scenarios(from, to)) {
+          const url = `http://127.0.0.1:${port}/api/v1/metrics/${scenario.query}`;
+          const headers = { authorization: `Bearer ${tokens[scenario.viewer].token}` };
+          const fetchOnce = async () => {
+            const response = await fetch(url, { headers });
+            if (!response.ok) throw new Error(`${url}: HTTP ${response.status} ${await response.text()}`);
+            await response.arrayBuffer();
+          };
+          const cpuBefore = cpuSeconds(server.pid!);
+          const samples = await time(fetchOnce);
+          const cpuMs = ((cpuSeconds(server.pid!) - cpuBefore) * 1000) / (SAMPLES + WARM_UP);
+          rows.push(summarise(`HTTP ${scenario.name}`, samples, `${data}; server CPU ${cpuMs.toFixed(1)} ms/request`));
+        }
+      } finally {
+        server.kill('SIGTERM');
+      }
+    } else {
+      console.error('bench/metrics: no build/index.js, so no HTTP timings (run `npm run build` first)');
+    }
+    for (const scenario of scenarios(from, to)) {
+      const samples = await time(callInProcess(db, scenario, viewers[scenario.viewer]));
+      rows.push(summarise(`in-process ${scenario.name}`, samples, data));
+    }
+  } finally {
+    const remove = db.$client.prepare('DELETE FROM users WHERE id = ?');
+    for (const { userId } of Object.values(tokens)) remove.run(userId);
+    db.$client.close();
+  }
+  return rows;
+}

@@ -1,0 +1,205 @@
+import { expect, type Page, test } from '@playwright/test';
+import { Webhook } from 'standardwebhooks';
+import { ingestEvents } from '../../app/services/ingest.server';
+import { hashPassword } from '../../app/services/password.server';
+import { openDatabase } from '../../db/client';
+import { users, userTeams } from '../../db/schema';
+
+/**
+ * A supervisor's journey through the dashboard: range, filter, back button, leaderboard sort,
+ * an agent's page, and a new event arriving live. Data of its own, in teams no other spec uses.
+ */
+
+const DB_FILE = 'tmp/e2e/app.db';
+const WEBHOOK_SECRET = 'whsec_ZTJlLXdlYmhvb2stc2VjcmV0LW9ubHktZm9yLXRlc3Rz';
+const EMAIL = 'dash.supervisor@e2e.test';
+const PASSWORD = 'a long e2e password';
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+const now = Date.now();
+const iso = (offset: number) => new Date(now + offset).toISOString();
+
+const TEAM = { id: 'tm_e2e_dash', name: 'E2E Dash' };
+const OTHER_TEAM = { id: 'tm_e2e_other', name: 'E2E Other' };
+const ADA = { id: 'ag_e2e_ada', name: 'Ada Okoro', team: TEAM };
+const BEA = { id: 'ag_e2e_bea', name: 'Bea Lindqvist', team: TEAM };
+const CAL = { id: 'ag_e2e_cal', name: 'Cal Outsider', team: OTHER_TEAM };
+
+type Agent = typeof ADA;
+
+/** A request sent `ago` ms before now, then paid, declined or left to expire. */
+function request(
+  id: string,
+  agent: Agent,
+  ago: number,
+  outcome: 'paid' | 'declined' | 'expired',
+  channel = 'whatsapp',
+) {
+  const step = (type: string, offset: number) => ({
+    id: `evt_${id}_${type}`,
+    type: `payment_request.${type}`,
+    occurredAt: iso(-ago + offset),
+    paymentRequest: { id },
+    data: {},
+  });
+  return [
+    {
+      id: `evt_${id}_created`,
+      type: 'payment_request.created',
+      occurredAt: iso(-ago - MINUTE),
+      paymentRequest: {
+        id,
+        agent,
+        amount: 12_500,
+        currency: 'EUR',
+        orderNumber: `SO-${id}`,
+        reason: 'E2E order',
+        channel,
+        customer: { phone: '+27821234567', name: 'Customer' },
+      },
+      data: {},
+    },
+    step('sent', 0),
+    ...(outcome === 'expired' ? [] : [step('opened', MINUTE), step(outcome, 2 * MINUTE)]),
+  ];
+}
+
+test.beforeAll(() => {
+  const db = openDatabase(DB_FILE);
+  try {
+    const events = [
+      ...request('pr_e2e_d1', ADA, 2 * DAY, 'paid'),
+      ...request('pr_e2e_d2', ADA, 2 * DAY + 30 * MINUTE, 'paid'),
+      ...request('pr_e2e_d3', ADA, 3 * DAY, 'declined'),
+      ...request('pr_e2e_d4', ADA, 3 * DAY + 30 * MINUTE, 'expired'),
+      ...request('pr_e2e_d5', BEA, 1 * DAY, 'paid'),
+      ...request('pr_e2e_d6', BEA, 4 * DAY, 'paid', 'sms'),
+      ...request('pr_e2e_d7', ADA, 20 * DAY, 'paid'),
+      ...request('pr_e2e_d8', CAL, 1 * DAY, 'paid'),
+    ];
+    const summary = ingestEvents(db, events, 'api', {
+      now,
+      settings: { ttlUnopenedMs: 5 * MINUTE, ttlOpenedMs: 15 * MINUTE },
+    });
+    expect(summary.rejected).toBe(0);
+    db.insert(users)
+      .values({
+        id: 'usr_e2e_dash',
+        name: 'Sam Supervisor',
+        email: EMAIL,
+        role: 'supervisor',
+        passwordHash: hashPassword(PASSWORD),
+        createdAt: now,
+      })
+      .onConflictDoNothing()
+      .run();
+    db.insert(userTeams).values({ userId: 'usr_e2e_dash', teamId: TEAM.id }).onConflictDoNothing().run();
+  } finally {
+    db.$client.close();
+  }
+});
+
+async function postEvents(page: Page, events: unknown[]) {
+  const body = JSON.stringify(events);
+  const id = `msg_${Date.now()}`;
+  const timestamp = new Date();
+  const response = await page.request.post('/api/v1/events', {
+    data: body,
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
+      'webhook-signature': new Webhook(WEBHOOK_SECRET).sign(id, timestamp, body),
+    },
+  });
+  expect(response.status()).toBe(200);
+}
+
+const linksSent = (page: Page) => page.locator('[data-kpi="Links sent"] .kpi-value');
+const firstAgent = (page: Page) => page.locator('[data-testid="leaderboard"] tbody tr').first();
+
+test('the dashboard works without JavaScript', async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(EMAIL);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.goto('/dashboard?range=30d');
+  await expect(linksSent(page)).toHaveText('7');
+  await page.getByRole('link', { name: 'Conversion' }).click();
+  await expect(firstAgent(page)).toHaveAttribute('data-agent', BEA.id);
+  await expect(page.getByText('Loading chart…')).toBeVisible();
+  await expect(page.locator('.trend-numbers table')).toHaveCount(1);
+  await context.close();
+});
+
+test('a supervisor reads, filters and sorts the dashboard, opens an agent and sees events arrive live', async ({
+  page,
+}) => {
+  await page.goto('/login?redirectTo=/dashboard');
+  await page.getByLabel('Email').fill(EMAIL);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Dashboard' })).toBeVisible();
+
+  // Last 7 days by default; only the supervisor's team.
+  await expect(page.getByRole('link', { name: 'Last 7 days' })).toHaveAttribute('aria-current', 'true');
+  await expect(linksSent(page)).toHaveText('6');
+  await expect(page.locator('[data-kpi="Conversion"] .kpi-value')).toHaveText('66.7%');
+  await expect(page.getByRole('link', { name: CAL.name })).toHaveCount(0);
+  await expect(page.getByTestId('live')).toHaveText('Live');
+  await page.screenshot({ path: 'tmp/e2e/dashboard-7d.png', fullPage: true });
+
+  // Change the range, then a filter: both land in the URL.
+  await page.getByRole('link', { name: 'Last 30 days' }).click();
+  await expect(page).toHaveURL(/range=30d/);
+  await expect(linksSent(page)).toHaveText('7');
+  await page.locator('summary', { hasText: 'Channel' }).click();
+  await page.getByRole('checkbox', { name: 'SMS' }).check();
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(/channel=sms/);
+  await expect(page).toHaveURL(/range=30d/);
+  await expect(linksSent(page)).toHaveText('1');
+
+  // The back button undoes the filter.
+  await page.goBack();
+  await expect(page).not.toHaveURL(/channel=sms/);
+  await expect(linksSent(page)).toHaveText('7');
+
+  // Sort the leaderboard: most links first, then best conversion first.
+  await expect(firstAgent(page)).toHaveAttribute('data-agent', ADA.id);
+  await page.getByRole('link', { name: 'Conversion' }).click();
+  await expect(page).toHaveURL(/sort=conversionRate&order=desc/);
+  await expect(firstAgent(page)).toHaveAttribute('data-agent', BEA.id);
+  await expect(page.locator('th[aria-sort="descending"]')).toHaveText(/Conversion/);
+  await page.screenshot({ path: 'tmp/e2e/dashboard-sorted.png', fullPage: true });
+
+  // An agent's page: their metrics and latest requests.
+  await firstAgent(page).getByRole('link', { name: BEA.name }).click();
+  await expect(page).toHaveURL(new RegExp(`/dashboard/agents/${BEA.id}\\?range=30d&sort=conversionRate`));
+  await expect(page.getByRole('heading', { level: 1, name: BEA.name })).toBeVisible();
+  await expect(linksSent(page)).toHaveText('2');
+  await expect(page.getByTestId('agent-requests').locator('tbody tr')).toHaveCount(2);
+  await expect(page.getByTestId('agent-requests')).toContainText('SO-pr_e2e_d6');
+  await page.screenshot({ path: 'tmp/e2e/dashboard-agent.png', fullPage: true });
+
+  // A new link sent by Bea shows up without a reload.
+  await expect(page.getByTestId('live')).toHaveText('Live');
+  await postEvents(page, request('pr_e2e_live', BEA, 30_000, 'expired'));
+  await expect(linksSent(page)).toHaveText('3', { timeout: 15_000 });
+  await expect(page.getByTestId('agent-requests')).toContainText('SO-pr_e2e_live');
+
+  // Back on the (sorted) dashboard it counts too, and the next one arrives live there as well.
+  await page.getByRole('link', { name: '← Dashboard' }).click();
+  await expect(linksSent(page)).toHaveText('8');
+  await expect(page.getByTestId('live')).toHaveText('Live');
+  await postEvents(page, request('pr_e2e_live2', ADA, 20_000, 'expired'));
+  await expect(linksSent(page)).toHaveText('9', { timeout: 15_000 });
+  await expect(firstAgent(page)).toHaveAttribute('data-agent', BEA.id);
+
+  // An agent outside the supervisor's teams is not found.
+  const outside = await page.goto(`/dashboard/agents/${CAL.id}`);
+  expect(outside?.status()).toBe(404);
+});

@@ -1,0 +1,158 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServiceToken } from '../../app/services/api-tokens.server';
+import { openDatabase } from '../../db/client';
+import { postEvents, startServer, type TestServer } from '../support/server';
+
+let server: TestServer;
+const MINUTE = 60_000;
+const now = Date.now();
+const iso = (offset: number) => new Date(now + offset).toISOString();
+const today = iso(0).slice(0, 10);
+const yesterday = new Date(now - 24 * 60 * MINUTE).toISOString().slice(0, 10);
+
+function created(requestId: string, agentId: string, teamId: string, currency = 'USD') {
+  return {
+    id: `evt_${requestId}_created`,
+    type: 'payment_request.created',
+    occurredAt: iso(-20 * MINUTE),
+    paymentRequest: {
+      id: requestId,
+      agent: {
+        id: agentId,
+        name: `Agent ${agentId}`,
+        team: { id: teamId, name: teamId === 'tm_retail' ? 'Retail' : 'Collections' },
+      },
+      amount: 2500,
+      currency,
+      orderNumber: `SO-${requestId}`,
+      reason: 'Order',
+      channel: 'sms',
+      customer: { phone: '+27821234567' },
+    },
+    data: {},
+  };
+}
+const event = (requestId: string, type: string, offset: number) => ({
+  id: `evt_${requestId}_${type}`,
+  type: `payment_request.${type}`,
+  occurredAt: iso(offset),
+  paymentRequest: { id: requestId },
+  data: {},
+});
+
+const tokens: Record<string, string> = {};
+
+async function get(path: string, token?: string) {
+  const response = await fetch(`${server.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+beforeAll(async () => {
+  server = await startServer();
+  const body = JSON.stringify([
+    created('pr_r1', 'ag_17', 'tm_retail'),
+    event('pr_r1', 'sent', -19 * MINUTE),
+    event('pr_r1', 'paid', -17 * MINUTE),
+    created('pr_r2', 'ag_18', 'tm_retail', 'EUR'),
+    event('pr_r2', 'sent', -18 * MINUTE),
+    event('pr_r2', 'declined', -16 * MINUTE),
+    created('pr_c1', 'ag_40', 'tm_collections', 'ZAR'),
+    event('pr_c1', 'sent', -15 * MINUTE),
+    event('pr_c1', 'paid', -14 * MINUTE),
+  ]);
+  expect((await postEvents(server, body)).status).toBe(200);
+  const db = openDatabase(server.dbFile);
+  tokens.manager = createServiceToken(db, { role: 'manager', name: 'manager' }).token;
+  tokens.supervisor = createServiceToken(db, {
+    role: 'supervisor',
+    name: 'supervisor',
+    teamIds: ['tm_collections'],
+  }).token;
+  tokens.agent = createServiceToken(db, { role: 'agent', name: 'agent', agentId: 'ag_18' }).token;
+  db.$client.close();
+});
+afterAll(() => server.stop());
+
+const range = `from=${yesterday}&to=${today}`;
+
+describe('GET /api/v1/metrics/*', () => {
+  it('answers the summary for the caller’s scope', async () => {
+    const manager = await get(`/api/v1/metrics/summary?${range}`, tokens.manager);
+    expect(manager.status).toBe(200);
+    expect(manager.body).toMatchObject({
+      sent: 3,
+      paid: 2,
+      declined: 1,
+      conversionRate: 2 / 3,
+      medianSecondsToPay: 60,
+      p90SecondsToPay: 120,
+      collected: { USD: 2500, ZAR: 2500 },
+    });
+    expect((await get(`/api/v1/metrics/summary?${range}`, tokens.supervisor)).body).toMatchObject({
+      sent: 1,
+      collected: { ZAR: 2500 },
+    });
+    expect((await get(`/api/v1/metrics/summary?${range}`, tokens.agent)).body).toMatchObject({
+      sent: 1,
+      declined: 1,
+      collected: {},
+    });
+    expect((await get(`/api/v1/metrics/summary?${range}&currency=EUR`, tokens.manager)).body).toMatchObject({
+      sent: 1,
+    });
+  });
+
+  it('lists one row per agent with team names, scoped', async () => {
+    const { status, body } = await get(`/api/v1/metrics/agents?${range}`, tokens.manager);
+    expect(status).toBe(200);
+    const rows = body.rows as Record<string, unknown>[];
+    expect(rows.map((row) => [row.agentId, row.agentName, row.teamId, row.teamName, row.sent]).sort()).toEqual([
+      ['ag_17', 'Agent ag_17', 'tm_retail', 'Retail', 1],
+      ['ag_18', 'Agent ag_18', 'tm_retail', 'Retail', 1],
+      ['ag_40', 'Agent ag_40', 'tm_collections', 'Collections', 1],
+    ]);
+    expect(Object.keys(rows[0]!)).toEqual(
+      expect.arrayContaining(['openRate', 'expiredUnopened', 'medianSecondsToPay', 'collected', 'sendFailures']),
+    );
+    const scoped = await get(`/api/v1/metrics/agents?${range}`, tokens.supervisor);
+    expect((scoped.body.rows as { agentId: string }[]).map((row) => row.agentId)).toEqual(['ag_40']);
+  });
+
+  it('answers every bucket of the range, starts with the zone offset', async () => {
+    const { status, body } = await get(`/api/v1/metrics/timeseries?interval=day&${range}`, tokens.manager);
+    expect(status).toBe(200);
+    const buckets = body.buckets as { start: string; sent: number }[];
+    expect(buckets.map((bucket) => bucket.start)).toEqual([
+      `${yesterday}T00:00:00.000+00:00`,
+      `${today}T00:00:00.000+00:00`,
+    ]);
+    expect(buckets.reduce((sum, bucket) => sum + bucket.sent, 0)).toBe(3);
+    const berlin = await get(
+      `/api/v1/metrics/timeseries?interval=hour&from=2026-10-25&to=2026-10-25&tz=Europe/Berlin`,
+      tokens.manager,
+    );
+    expect((berlin.body.buckets as unknown[]).length).toBe(25);
+    const defaults = await get('/api/v1/metrics/timeseries', tokens.supervisor);
+    expect((defaults.body.buckets as { start: string }[]).length).toBe(30);
+    expect((defaults.body.buckets as { start: string }[]).at(-1)!.start).toBe(`${today}T00:00:00.000+00:00`);
+  });
+
+  it('refuses bad input with 400 naming the field, and callers without a token with 401', async () => {
+    expect(await get('/api/v1/metrics/timeseries?interval=fortnight', tokens.manager)).toEqual({
+      status: 400,
+      body: { error: { code: 'invalid_parameter', message: expect.stringContaining('interval'), field: 'interval' } },
+    });
+    const tooMany = await get('/api/v1/metrics/timeseries?interval=hour&from=2026-01-01&to=2026-03-31', tokens.manager);
+    expect(tooMany).toMatchObject({ status: 400, body: { error: { code: 'too_many_buckets', field: 'interval' } } });
+    expect(await get('/api/v1/metrics/summary?from=2026-02-30', tokens.manager)).toMatchObject({
+      status: 400,
+      body: { error: { field: 'from' } },
+    });
+    expect(await get('/api/v1/metrics/agents?tz=Mars/Base', tokens.manager)).toMatchObject({
+      status: 400,
+      body: { error: { field: 'tz' } },
+    });
+    expect((await get('/api/v1/metrics/summary')).status).toBe(401);
+    expect((await get('/api/v1/metrics/agents', 'pld_not-a-token')).status).toBe(401);
+  });
+});

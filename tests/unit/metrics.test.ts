@@ -1,0 +1,287 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  addCounts,
+  change,
+  emptyCounts,
+  metricsOfRequests,
+  nearestRank,
+  payTimes,
+  percentile,
+  type RequestFacts,
+  rate,
+  requestCounts,
+  secondsToPay,
+  toMetrics,
+} from '../../app/domain/metrics';
+import {
+  daysBetween,
+  matchingPreset,
+  presetRange,
+  previousPeriod,
+  shiftDate,
+  withDefaultRange,
+} from '../../app/lib/date-ranges';
+import { bucketIndex, bucketStarts, isoInZone } from '../../app/lib/time-buckets';
+import { EARLIEST, LATEST, rangePieces } from '../../app/queries/metrics-cells';
+import { DAY_MS, PAY_BIN_EDGES_MS, rollupMigrationSql, STORED_COLUMNS, VALUE_COLUMNS } from '../../db/metrics-rollups';
+
+const T = Date.parse('2026-11-20T10:00:00.000Z');
+const S = 1000;
+
+function request(overrides: Partial<RequestFacts & { createdAt: number }>): RequestFacts & { createdAt: number } {
+  return {
+    status: 'sent',
+    amount: 1000,
+    currency: 'USD',
+    createdAt: T,
+    sentAt: T,
+    openedAt: null,
+    paidAt: null,
+    sendFailures: 0,
+    ...overrides,
+  };
+}
+
+describe('rates and percentiles', () => {
+  it('divides by sent, null when nothing was sent', () => {
+    expect(rate(3, 4)).toBe(0.75);
+    expect(rate(0, 4)).toBe(0);
+    expect(rate(0, 0)).toBeNull();
+  });
+
+  it('takes the nearest rank: ceil(p·n)', () => {
+    expect(nearestRank(0.5, 1)).toBe(1);
+    expect(nearestRank(0.5, 4)).toBe(2);
+    expect(nearestRank(0.5, 5)).toBe(3);
+    expect(nearestRank(0.9, 10)).toBe(9);
+    expect(nearestRank(0.9, 11)).toBe(10);
+    expect(nearestRank(0.9, 20)).toBe(18);
+    expect(percentile([40, 10, 30, 20], 0.5)).toBe(20);
+    expect(percentile([15, 20, 35, 40, 50], 0.5)).toBe(35);
+    expect(percentile([15, 20, 35, 40, 50], 0.9)).toBe(50);
+    expect(percentile([], 0.5)).toBeNull();
+    expect(payTimes([252, 60, 120])).toEqual({ medianSecondsToPay: 120, p90SecondsToPay: 252 });
+    expect(payTimes([])).toEqual({ medianSecondsToPay: null, p90SecondsToPay: null });
+  });
+
+  it('measures time to pay from sentAt to paidAt, paid requests only', () => {
+    expect(secondsToPay(request({ status: 'paid', paidAt: T + 252_500 }))).toBe(252.5);
+    expect(secondsToPay(request({ status: 'declined', paidAt: T + 1 }))).toBeNull();
+  });
+
+  it('changes relative to the previous value', () => {
+    expect(change(120, 100)).toBeCloseTo(0.2);
+    expect(change(80, 100)).toBeCloseTo(-0.2);
+    expect(change(5, 0)).toBeNull();
+    expect(change(null, 3)).toBeNull();
+  });
+});
+
+describe('counts of one request', () => {
+  it('classifies each status as SPEC §3 says', () => {
+    expect(requestCounts(request({ status: 'opened', openedAt: T + S }))).toMatchObject({
+      sent: 1,
+      opened: 1,
+      inFlight: 1,
+    });
+    expect(requestCounts(request({ status: 'payment_failed', openedAt: T + S }))).toMatchObject({
+      inFlight: 1,
+      opened: 1,
+    });
+    expect(requestCounts(request({ status: 'paid', amount: 36121, openedAt: T + S, paidAt: T + 2 * S }))).toEqual({
+      ...emptyCounts(),
+      sent: 1,
+      opened: 1,
+      paid: 1,
+      collected: { USD: 36121 },
+    });
+    expect(requestCounts(request({ status: 'expired', openedAt: T + S }))).toMatchObject({
+      expired: 1,
+      expiredOpened: 1,
+    });
+    expect(requestCounts(request({ status: 'expired' }))).toMatchObject({ expired: 1, expiredOpened: 0, opened: 0 });
+    expect(requestCounts(request({ status: 'canceled' }))).toMatchObject({ canceled: 1, inFlight: 0 });
+    expect(requestCounts(request({ status: 'created', sentAt: null }))).toEqual(emptyCounts());
+  });
+
+  it('adds counts without ever adding currencies together', () => {
+    const total = addCounts(
+      requestCounts(request({ status: 'paid', amount: 100, paidAt: T })),
+      requestCounts(request({ status: 'paid', amount: 250, currency: 'EUR', paidAt: T })),
+    );
+    addCounts(total, requestCounts(request({ status: 'paid', amount: 5, paidAt: T })));
+    expect(total.collected).toEqual({ USD: 105, EUR: 250 });
+    expect(total.paid).toBe(3);
+  });
+});
+
+describe('metricsOfRequests', () => {
+  it('computes the whole record with exact values', () => {
+    const inRange = (at: number) => at >= T && at < T + DAY_MS;
+    const requests = [
+      request({ status: 'paid', amount: 36121, openedAt: T + 30 * S, paidAt: T + 252 * S }),
+      request({ status: 'paid', amount: 1500, currency: 'EUR', openedAt: T + 10 * S, paidAt: T + 60 * S }),
+      request({ status: 'paid', amount: 99, currency: 'KWD', paidAt: T + 120 * S }),
+      request({ status: 'declined', openedAt: T + S }),
+      request({ status: 'expired' }),
+      request({ status: 'expired', openedAt: T + S }),
+      request({ status: 'canceled' }),
+      request({ status: 'sent' }),
+      request({ status: 'send_failed', sentAt: null, sendFailures: 2 }),
+      request({ status: 'sent', sendFailures: 1 }),
+      request({ status: 'paid', sentAt: T - DAY_MS, paidAt: T }), // sent outside the range: not in S
+    ];
+    expect(metricsOfRequests(requests, inRange)).toEqual({
+      sent: 9,
+      opened: 4,
+      paid: 3,
+      declined: 1,
+      expired: 2,
+      canceled: 1,
+      inFlight: 2,
+      openRate: 4 / 9,
+      conversionRate: 3 / 9,
+      declineRate: 1 / 9,
+      expiryRate: 2 / 9,
+      cancelRate: 1 / 9,
+      expiredUnopened: 1,
+      expiredAfterOpen: 1,
+      medianSecondsToPay: 120,
+      p90SecondsToPay: 252,
+      collected: { EUR: 1500, KWD: 99, USD: 36121 },
+      sendFailures: 2,
+    });
+  });
+
+  it('gives null rates and no collected when nothing was sent', () => {
+    expect(toMetrics(emptyCounts())).toMatchObject({
+      sent: 0,
+      openRate: null,
+      conversionRate: null,
+      collected: {},
+      medianSecondsToPay: null,
+    });
+  });
+});
+
+describe('time buckets', () => {
+  it('gives a 25-hour DST day 25 hour buckets in Europe/Berlin', () => {
+    const start = Date.parse('2026-10-24T22:00:00Z');
+    const end = Date.parse('2026-10-25T23:00:00Z');
+    const starts = bucketStarts(start, end, 'hour', 'Europe/Berlin')!;
+    expect(starts).toHaveLength(25);
+    expect(starts.slice(0, 4).map((at) => isoInZone(at, 'Europe/Berlin'))).toEqual([
+      '2026-10-25T00:00:00.000+02:00',
+      '2026-10-25T01:00:00.000+02:00',
+      '2026-10-25T02:00:00.000+02:00',
+      '2026-10-25T02:00:00.000+01:00',
+    ]);
+  });
+
+  it('starts days at local midnight across DST, weeks on Monday, months on the 1st', () => {
+    const start = Date.parse('2026-03-27T23:00:00Z'); // 28 March 00:00 in Berlin
+    const end = Date.parse('2026-03-30T22:00:00Z'); // 31 March 00:00 (+02:00)
+    expect(bucketStarts(start, end, 'day', 'Europe/Berlin')!.map((at) => isoInZone(at, 'Europe/Berlin'))).toEqual([
+      '2026-03-28T00:00:00.000+01:00',
+      '2026-03-29T00:00:00.000+01:00',
+      '2026-03-30T00:00:00.000+02:00',
+    ]);
+    expect(bucketStarts(start, end, 'week', 'Europe/Berlin')!.map((at) => isoInZone(at, 'Europe/Berlin'))).toEqual([
+      '2026-03-23T00:00:00.000+01:00',
+      '2026-03-30T00:00:00.000+02:00',
+    ]);
+    expect(bucketStarts(start, end, 'month', 'Europe/Berlin')!.map((at) => isoInZone(at, 'Europe/Berlin'))).toEqual([
+      '2026-03-01T00:00:00.000+01:00',
+    ]);
+    expect(bucketStarts(start, end, 'hour', 'Europe/Berlin', 10)).toBeNull();
+  });
+
+  it('finds the bucket of an instant', () => {
+    expect(bucketIndex([10, 20, 30], 5)).toBe(-1);
+    expect(bucketIndex([10, 20, 30], 20)).toBe(1);
+    expect(bucketIndex([10, 20, 30], 99)).toBe(2);
+  });
+});
+
+describe('range pieces', () => {
+  const day = Date.parse('2026-10-25T00:00:00Z');
+  const H = 3_600_000;
+
+  it('reads whole UTC days from the day rollup', () => {
+    expect(rangePieces(day, day + 3 * DAY_MS)).toEqual([{ source: 'day', start: day, end: day + 3 * DAY_MS, sign: 1 }]);
+    expect(rangePieces(EARLIEST, LATEST)).toEqual([{ source: 'day', start: EARLIEST, end: LATEST, sign: 1 }]);
+  });
+
+  it('reads short partial days as quarter hours and long ones as the day minus the rest', () => {
+    // Berlin days: 22:00 UTC to 22:00 UTC (2 hours of the day before, then the day minus 2 hours).
+    expect(rangePieces(day - 2 * H, day + 22 * H)).toEqual([
+      { source: 'quarterHour', start: day - 2 * H, end: day, sign: 1 },
+      { source: 'day', start: day, end: day + DAY_MS, sign: 1 },
+      { source: 'quarterHour', start: day + 22 * H, end: day + DAY_MS, sign: -1 },
+    ]);
+    expect(rangePieces(day + H, day + 2 * H)).toEqual([
+      { source: 'quarterHour', start: day + H, end: day + 2 * H, sign: 1 },
+    ]);
+  });
+
+  it('reads the requests only off a 15-minute boundary', () => {
+    const odd = day + 10 * 60_000;
+    expect(rangePieces(odd, day + H)).toEqual([
+      { source: 'requests', start: odd, end: day + 15 * 60_000, sign: 1 },
+      { source: 'quarterHour', start: day + 15 * 60_000, end: day + H, sign: 1 },
+    ]);
+    expect(rangePieces(odd, odd + 60_000)).toEqual([{ source: 'requests', start: odd, end: odd + 60_000, sign: 1 }]);
+  });
+});
+
+describe('rollup storage', () => {
+  it('stores every value once and keeps the histogram bins in ascending order', () => {
+    const stored = STORED_COLUMNS.flatMap((column) => [column.low, ...(column.high ? [column.high] : [])]);
+    expect([...stored].sort()).toEqual([...VALUE_COLUMNS].sort());
+    expect([...PAY_BIN_EDGES_MS].sort((a, b) => a - b)).toEqual(PAY_BIN_EDGES_MS);
+  });
+
+  it('has its triggers, indexes and backfill in the migration exactly as db/metrics-rollups.ts writes them', () => {
+    const migration = readFileSync('db/migrations/0002_metrics_rollups.sql', 'utf8').split(
+      '--> statement-breakpoint\n',
+    );
+    const handWritten = migration.slice(-rollupMigrationSql().length).map((statement) => statement.trim());
+    expect(handWritten).toEqual(rollupMigrationSql());
+  });
+});
+
+describe('date ranges', () => {
+  const now = Date.parse('2026-03-29T23:30:00Z'); // already 30 March in Berlin
+
+  it('resolves presets in the zone', () => {
+    expect(presetRange('today', 'UTC', now)).toEqual({ from: '2026-03-29', to: '2026-03-29' });
+    expect(presetRange('today', 'Europe/Berlin', now)).toEqual({ from: '2026-03-30', to: '2026-03-30' });
+    expect(presetRange('yesterday', 'Europe/Berlin', now)).toEqual({ from: '2026-03-29', to: '2026-03-29' });
+    expect(presetRange('7d', 'UTC', now)).toEqual({ from: '2026-03-23', to: '2026-03-29' });
+    expect(presetRange('90d', 'UTC', now)).toEqual({ from: '2025-12-30', to: '2026-03-29' });
+    expect(matchingPreset('2026-03-23', '2026-03-29', 'UTC', now)).toBe('7d');
+    expect(matchingPreset('2026-03-22', '2026-03-29', 'UTC', now)).toBeNull();
+  });
+
+  it('gives the previous period of equal length', () => {
+    expect(previousPeriod('2026-03-23', '2026-03-29')).toEqual({ from: '2026-03-16', to: '2026-03-22' });
+    expect(previousPeriod('2026-03-01', '2026-03-01')).toEqual({ from: '2026-02-28', to: '2026-02-28' });
+    expect(daysBetween('2026-02-27', '2026-03-02')).toBe(4);
+    expect(shiftDate('2026-12-31', 1)).toBe('2027-01-01');
+  });
+
+  it('defaults a missing range to the last N days', () => {
+    expect(withDefaultRange({ tz: 'UTC' }, 30, now)).toEqual({ tz: 'UTC', from: '2026-02-28', to: '2026-03-29' });
+    expect(withDefaultRange({ tz: 'UTC', to: '2026-01-10' }, 30, now)).toEqual({
+      tz: 'UTC',
+      from: '2025-12-12',
+      to: '2026-01-10',
+    });
+    expect(withDefaultRange({ tz: 'UTC', from: '2026-03-20' }, 30, now)).toEqual({
+      tz: 'UTC',
+      from: '2026-03-20',
+      to: '2026-03-29',
+    });
+  });
+});
