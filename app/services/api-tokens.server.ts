@@ -69,11 +69,15 @@ export function loadViewer(db: Db, userId: string): Viewer | null {
 /** The viewer behind a bearer token, or null when the token is unknown, revoked or its user inactive. */
 export function viewerForToken(db: Db, token: string): Viewer | null {
   const row = db
-    .select({ id: apiTokens.id, userId: apiTokens.userId })
+    .select({ id: apiTokens.id, userId: apiTokens.userId, lastUsedAt: apiTokens.lastUsedAt })
     .from(apiTokens)
     .where(and(eq(apiTokens.tokenHash, hashToken(token)), isNull(apiTokens.revokedAt)))
     .get();
   if (!row) return null;
-  db.update(apiTokens).set({ lastUsedAt: Date.now() }).where(eq(apiTokens.id, row.id)).run();
+  // At most one write a minute: every API read must not take the write lock that ingestion needs.
+  const now = Date.now();
+  if (row.lastUsedAt === null || now - row.lastUsedAt > 60_000) {
+    db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.id)).run();
+  }
   return loadViewer(db, row.userId);
 }
