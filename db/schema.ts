@@ -118,12 +118,19 @@ export const paymentRequests = sqliteTable(
     updatedAt: integer('updated_at').notNull(),
   },
   (t) => [
-    index('pr_sent_idx').on(t.sentAt),
+    index('pr_sent_idx').on(t.sentAt, t.id),
     index('pr_team_sent_idx').on(t.teamId, t.sentAt),
     index('pr_agent_sent_idx').on(t.agentId, t.sentAt),
     index('pr_created_idx').on(t.createdAt),
     index('pr_order_idx').on(t.orderNumber),
     index('pr_expiry_due_idx').on(t.expiryDueAt).where(sql`expiry_due_at IS NOT NULL`),
+    // Keyset pages of /requests for each sortable column (measured at 1M requests: 0.4-2 s a page without).
+    index('pr_status_sent_idx').on(t.status, t.sentAt, t.id),
+    index('pr_channel_sent_idx').on(t.channel, t.sentAt, t.id),
+    index('pr_currency_amount_idx').on(t.currency, t.amount, t.id),
+    index('pr_closed_idx').on(t.closedAt, t.id),
+    index('pr_expires_idx').on(t.expiresAt, t.id),
+    index('pr_team_agent_sent_idx').on(t.teamId, t.agentId, t.sentAt, t.id),
   ],
 );
 
