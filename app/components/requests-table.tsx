@@ -1,0 +1,265 @@
+import { Link } from '@remix-run/react';
+import {
+  createColumnHelper,
+  rowSortingFeature,
+  type SortingState,
+  tableFeatures,
+  type Updater,
+  useTable,
+} from '@tanstack/react-table';
+import { createContext, useContext } from 'react';
+import { isTerminal, type Status } from '../domain/lifecycle';
+import { formatMoney } from '../lib/format';
+import { StatusBadge } from './status-badge';
+import { TimeLeft, useServerClock } from './time-left';
+
+/** One row as GET /api/v1/payment-requests answers it. */
+export interface RequestListRow {
+  id: string;
+  status: Status;
+  statusLabel: string;
+  agent: { id: string; name: string };
+  team: { id: string; name: string };
+  amount: number;
+  currency: string;
+  channel: string;
+  orderNumber: string;
+  createdAt: string | null;
+  sentAt: string | null;
+  openedAt: string | null;
+  closedAt: string | null;
+  expiresAt: string | null;
+}
+
+export const CHANNEL_LABELS: Record<string, string> = {
+  whatsapp: 'WhatsApp',
+  sms: 'SMS',
+  webchat: 'Web chat',
+  email: 'Email',
+};
+
+/** What cells need besides their row: the viewer's zone, the server's clock, where a row links. */
+interface CellEnv {
+  timeZone: string;
+  serverNow: number;
+  detailHref: (id: string) => string;
+}
+const CellContext = createContext<CellEnv>({ timeZone: 'UTC', serverNow: 0, detailHref: (id) => `/requests/${id}` });
+
+const epoch = (iso: string | null) => (iso === null ? null : Date.parse(iso));
+
+// A table page formats hundreds of instants; building an Intl.DateTimeFormat costs ~75 µs, so
+// each (zone, style) is built once.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+const STYLES = {
+  year: { year: 'numeric' },
+  short: { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' },
+  shortWithYear: { day: 'numeric', month: 'short', year: '2-digit', hour: '2-digit', minute: '2-digit' },
+  // The same as formatDateTime (app/lib/format.ts): the full instant, on hover.
+  full: { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' },
+} satisfies Record<string, Intl.DateTimeFormatOptions>;
+
+function format(epochMs: number, timeZone: string, style: keyof typeof STYLES): string {
+  const key = `${timeZone} ${style}`;
+  let formatter = formatters.get(key);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-GB', { timeZone, ...STYLES[style] });
+    formatters.set(key, formatter);
+  }
+  return formatter.format(epochMs);
+}
+
+/** '23 Nov, 10:15' in the viewer's zone (the year too when it is not this year); the full instant on hover. */
+function When({ iso }: { iso: string | null }) {
+  const { timeZone, serverNow } = useContext(CellContext);
+  if (iso === null) return <span className="muted">—</span>;
+  const at = Date.parse(iso);
+  const thisYear = format(at, timeZone, 'year') === format(serverNow, timeZone, 'year');
+  return (
+    <time dateTime={iso} title={format(at, timeZone, 'full')}>
+      {format(at, timeZone, thisYear ? 'short' : 'shortWithYear')}
+    </time>
+  );
+}
+
+function Countdown({ expiresAt }: { expiresAt: number }) {
+  const { serverNow } = useContext(CellContext);
+  const now = useServerClock(serverNow);
+  return <TimeLeft expiresAt={expiresAt} now={now} className="countdown" />;
+}
+
+/** When a closed request closed; for an open one, the time its link has left, counting down. */
+function ClosedOrTimeLeft({ row }: { row: RequestListRow }) {
+  const expiresAt = epoch(row.expiresAt);
+  if (!isTerminal(row.status) && expiresAt !== null) return <Countdown expiresAt={expiresAt} />;
+  return <When iso={row.closedAt} />;
+}
+
+function OrderCell({ row }: { row: RequestListRow }) {
+  const { detailHref } = useContext(CellContext);
+  return (
+    <>
+      <Link to={detailHref(row.id)} className="order-link" prefetch="intent">
+        {row.orderNumber}
+      </Link>
+      <div className="mono muted small-id">{row.id}</div>
+    </>
+  );
+}
+
+// Sorting belongs to the server (manualSorting): the table only holds which column is sorted.
+const features = tableFeatures({ rowSortingFeature });
+const helper = createColumnHelper<typeof features, RequestListRow>();
+
+// Column ids are the API's sort keys.
+const columns = helper.columns([
+  helper.accessor('orderNumber', {
+    id: 'orderNumber',
+    header: 'Order',
+    cell: ({ row }) => <OrderCell row={row.original} />,
+  }),
+  helper.accessor('status', {
+    id: 'status',
+    header: 'Status',
+    cell: ({ row }) => <StatusBadge status={row.original.status} />,
+  }),
+  helper.accessor('amount', {
+    id: 'amount',
+    header: 'Amount',
+    sortDescFirst: true,
+    meta: { numeric: true },
+    cell: ({ row }) => formatMoney(row.original.amount, row.original.currency),
+  }),
+  helper.accessor((row) => row.agent.name, {
+    id: 'agent',
+    header: 'Agent',
+    cell: ({ row }) => (
+      <>
+        {row.original.agent.name}
+        <div className="muted small-id">{row.original.team.name}</div>
+      </>
+    ),
+  }),
+  helper.accessor('channel', {
+    id: 'channel',
+    header: 'Channel',
+    cell: ({ getValue }) => CHANNEL_LABELS[getValue()] ?? getValue(),
+  }),
+  helper.accessor('createdAt', {
+    id: 'createdAt',
+    header: 'Created',
+    sortDescFirst: true,
+    cell: ({ getValue }) => <When iso={getValue()} />,
+  }),
+  helper.accessor('sentAt', {
+    id: 'sentAt',
+    header: 'Sent',
+    sortDescFirst: true,
+    cell: ({ getValue }) => <When iso={getValue()} />,
+  }),
+  // Open requests have no closedAt: they sort with the NULLs (first ascending, last descending).
+  helper.accessor('closedAt', {
+    id: 'closedAt',
+    header: 'Closed / time left',
+    sortDescFirst: true,
+    cell: ({ row }) => <ClosedOrTimeLeft row={row.original} />,
+  }),
+]);
+
+const ARIA_SORT = { asc: 'ascending', desc: 'descending' } as const;
+
+interface Props {
+  rows: RequestListRow[];
+  sorting: SortingState;
+  /** The URL of the list sorted this way (first page). */
+  sortHref: (sort: SortingState) => string;
+  onSortingChange: (sort: SortingState) => void;
+  timeZone: string;
+  serverNow: number;
+  detailHref: (id: string) => string;
+  busy: boolean;
+}
+
+/** The requests explorer's table: server-sorted columns whose headers are links (they work without JavaScript). */
+export function RequestsTable({
+  rows,
+  sorting,
+  sortHref,
+  onSortingChange,
+  timeZone,
+  serverNow,
+  detailHref,
+  busy,
+}: Props) {
+  const table = useTable({
+    features,
+    columns,
+    data: rows,
+    getRowId: (row) => row.id,
+    manualSorting: true,
+    enableMultiSort: false,
+    enableSortingRemoval: false,
+    state: { sorting },
+    onSortingChange: (updater: Updater<SortingState>) =>
+      onSortingChange(typeof updater === 'function' ? updater(sorting) : updater),
+  });
+
+  return (
+    <CellContext.Provider value={{ timeZone, serverNow, detailHref }}>
+      <div className={busy ? 'table-scroll busy' : 'table-scroll'} aria-busy={busy}>
+        <table className="requests-table">
+          <thead>
+            {table.getHeaderGroups().map((group) => (
+              <tr key={group.id}>
+                {group.headers.map((header) => {
+                  const { column } = header;
+                  const sorted = column.getIsSorted();
+                  const next = sorted ? (sorted === 'asc' ? 'desc' : 'asc') : column.getFirstSortDir();
+                  const numeric = (column.columnDef.meta as { numeric?: boolean } | undefined)?.numeric;
+                  return (
+                    <th
+                      key={header.id}
+                      aria-sort={sorted ? ARIA_SORT[sorted] : 'none'}
+                      className={numeric ? 'num' : undefined}
+                    >
+                      <Link
+                        to={sortHref([{ id: column.id, desc: next === 'desc' }])}
+                        className={sorted ? 'sort-link sorted' : 'sort-link'}
+                        onClick={(event) => {
+                          if (event.metaKey || event.ctrlKey || event.shiftKey) return;
+                          event.preventDefault();
+                          column.toggleSorting(next === 'desc', false);
+                        }}
+                      >
+                        <table.FlexRender header={header} />
+                        <span className="sort-mark" aria-hidden="true">
+                          {sorted === 'asc' ? '▲' : sorted === 'desc' ? '▼' : '↕'}
+                        </span>
+                      </Link>
+                    </th>
+                  );
+                })}
+              </tr>
+            ))}
+          </thead>
+          <tbody>
+            {table.getRowModel().rows.map((row) => (
+              <tr key={row.id} data-status={row.original.status}>
+                {row.getAllCells().map((cell) => (
+                  <td
+                    key={cell.id}
+                    className={
+                      (cell.column.columnDef.meta as { numeric?: boolean } | undefined)?.numeric ? 'num' : undefined
+                    }
+                  >
+                    <table.FlexRender cell={cell} />
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </CellContext.Provider>
+  );
+}

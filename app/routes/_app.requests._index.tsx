@@ -1,0 +1,217 @@
+import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
+import { redirect } from '@remix-run/node';
+import {
+  isRouteErrorResponse,
+  Link,
+  useLoaderData,
+  useLocation,
+  useNavigate,
+  useNavigation,
+  useRevalidator,
+  useRouteError,
+} from '@remix-run/react';
+import type { SortingState } from '@tanstack/react-table';
+import { useCallback, useEffect, useState } from 'react';
+import { getDb } from '../../db/client';
+import { RequestsFilterForm } from '../components/requests-filter-form';
+import { RequestsTable } from '../components/requests-table';
+import { useLiveChanges } from '../components/use-live-changes';
+import { getReportFilterOptions } from '../queries/reports.server';
+import { listOptionsFromRequest } from '../queries/request-list-options.server';
+import { listPaymentRequests } from '../queries/requests-list.server';
+import { requireViewer } from '../services/auth.server';
+import { filtersFromRequest } from '../services/request-filters.server';
+import stylesHref from '../styles/requests.css';
+
+export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesHref }];
+
+const PAGE_SIZES = [25, 50, 100, 200] as const;
+
+/**
+ * The GET form sends every field, empty ones too, and currencies as typed ('usd, eur'): the
+ * canonical URL keeps only what filters, so links stay short and shareable.
+ */
+function canonicalSearch(url: URL): string | null {
+  const params = new URLSearchParams();
+  for (const [key, value] of url.searchParams) {
+    if (key === 'currency') {
+      for (const code of value.split(/[\s,]+/).filter(Boolean)) params.append(key, code.toUpperCase());
+    } else if (value.trim() !== '') params.append(key, value);
+  }
+  const search = params.toString();
+  return search === url.searchParams.toString() ? null : search;
+}
+
+let allTimeZones: string[] | null = null;
+
+function timeZoneList(current: string): string[] {
+  allTimeZones ??= [...new Set([...Intl.supportedValuesOf('timeZone'), 'UTC'])].sort();
+  return allTimeZones.includes(current) ? allTimeZones : [...allTimeZones, current].sort();
+}
+
+export function loader({ request }: LoaderFunctionArgs) {
+  const viewer = requireViewer(request, ['supervisor', 'manager', 'admin']);
+  const url = new URL(request.url);
+  const canonical = canonicalSearch(url);
+  if (canonical !== null) throw redirect(`${url.pathname}${canonical ? `?${canonical}` : ''}`);
+  const filters = filtersFromRequest(request);
+  const options = listOptionsFromRequest(request);
+  const db = getDb();
+  const pageNumber = Math.max(1, Math.min(1_000_000, Number.parseInt(url.searchParams.get('page') ?? '1', 10) || 1));
+  return {
+    filters,
+    options,
+    pageNumber,
+    page: listPaymentRequests(db, filters, viewer, options),
+    filterOptions: getReportFilterOptions(db, viewer),
+    timeZones: timeZoneList(filters.tz),
+    serverNow: Date.now(),
+  };
+}
+
+export const meta: MetaFunction = () => [{ title: 'Requests · Paylink Desk' }];
+
+function withParams(search: string, changes: Record<string, string | null>): string {
+  const params = new URLSearchParams(search);
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === null) params.delete(key);
+    else params.set(key, value);
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '?';
+}
+
+export default function RequestsExplorer() {
+  const { filters, options, pageNumber, page, filterOptions, timeZones, serverNow } = useLoaderData<typeof loader>();
+  const location = useLocation();
+  const navigate = useNavigate();
+  const navigation = useNavigation();
+  const revalidator = useRevalidator();
+  const refresh = useCallback(() => {
+    if (revalidator.state === 'idle') revalidator.revalidate();
+  }, [revalidator]);
+  const live = useLiveChanges(refresh, 1000);
+  const [hydrated, setHydrated] = useState(false);
+  useEffect(() => setHydrated(true), []);
+
+  const busy = navigation.state === 'loading' && navigation.location.pathname === '/requests';
+  const sorting: SortingState = [{ id: options.sort, desc: options.order === 'desc' }];
+  const sortHref = (next: SortingState) =>
+    withParams(location.search, {
+      sort: next[0]?.id ?? null,
+      order: next[0]?.desc ? 'desc' : 'asc',
+      cursor: null,
+      page: null,
+    });
+  const pageHref = (cursor: string, number: number) =>
+    withParams(location.search, { cursor, page: number > 1 ? String(number) : null });
+  const filtered =
+    Boolean(filters.q || filters.from || filters.to) ||
+    [filters.status, filters.team, filters.agent, filters.channel, filters.currency].some((list) => list.length > 0);
+
+  return (
+    <div className="requests-page">
+      <div className="page-header">
+        <div>
+          <h1>Requests</h1>
+          <p className="muted subtitle">
+            Every payment request you can see{filters.from || filters.to ? ', sent in the chosen range' : ''}. Times in{' '}
+            {filters.tz}.
+          </p>
+        </div>
+        {hydrated ? (
+          <span className={live ? 'live-dot' : 'live-dot offline'} data-testid="live">
+            {live ? 'Live' : 'Connecting…'}
+          </span>
+        ) : (
+          <a href={`/requests${location.search}`} className="button secondary small">
+            Refresh
+          </a>
+        )}
+      </div>
+
+      <RequestsFilterForm
+        key={location.search}
+        filters={filters}
+        keep={{ sort: options.sort, order: options.order, limit: options.limit }}
+        options={filterOptions}
+        timeZones={timeZones}
+        pageSizes={PAGE_SIZES}
+      />
+
+      {page.rows.length === 0 ? (
+        <div className="card empty" data-testid="empty">
+          {filtered || options.cursor ? (
+            <>
+              <p>No requests match these filters.</p>
+              <Link to="/requests" className="button secondary">
+                Clear filters
+              </Link>
+            </>
+          ) : (
+            <p>No payment requests yet. They appear here as soon as agents send them.</p>
+          )}
+        </div>
+      ) : (
+        <RequestsTable
+          rows={page.rows}
+          sorting={sorting}
+          sortHref={sortHref}
+          onSortingChange={(next) => navigate(sortHref(next))}
+          timeZone={filters.tz}
+          serverNow={serverNow}
+          detailHref={(id) => `/requests/${encodeURIComponent(id)}${location.search}`}
+          busy={busy}
+        />
+      )}
+
+      {page.rows.length === 0 && !page.prevCursor ? null : (
+        <nav className="pager" aria-label="Pages">
+          {page.prevCursor ? (
+            <Link to={pageHref(page.prevCursor, pageNumber - 1)} className="button secondary" rel="prev">
+              ← Previous
+            </Link>
+          ) : (
+            <span className="button secondary disabled" aria-disabled="true">
+              ← Previous
+            </span>
+          )}
+          <span className="muted">
+            Page {pageNumber} · {page.rows.length} {page.rows.length === 1 ? 'request' : 'requests'}
+          </span>
+          {page.nextCursor ? (
+            <Link to={pageHref(page.nextCursor, pageNumber + 1)} className="button secondary" rel="next">
+              Next →
+            </Link>
+          ) : (
+            <span className="button secondary disabled" aria-disabled="true">
+              Next →
+            </span>
+          )}
+        </nav>
+      )}
+    </div>
+  );
+}
+
+export function ErrorBoundary() {
+  const error = useRouteError();
+  let message = 'The list could not be loaded. Please try again.';
+  if (isRouteErrorResponse(error)) {
+    const data = error.data as { error?: { message?: string; field?: string } } | string | null;
+    if (typeof data === 'string') message = data;
+    else if (data?.error?.message)
+      message = `“${data.error.field ?? 'query'}” ${data.error.message.replace(/^\w+: /, '')}.`;
+  }
+  return (
+    <div className="requests-page">
+      <h1>Requests</h1>
+      <div className="card error-card" role="alert">
+        <p>{message}</p>
+        <Link to="/requests" className="button secondary">
+          Start again
+        </Link>
+      </div>
+    </div>
+  );
+}

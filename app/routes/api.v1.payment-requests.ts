@@ -1,0 +1,30 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node';
+import { getDb } from '../../db/client';
+import { apiError } from '../lib/http.server';
+import { listOptionsFromRequest } from '../queries/request-list-options.server';
+import { listPaymentRequests } from '../queries/requests-list.server';
+import { requireViewer } from '../services/auth.server';
+import { createPaymentRequestFromApi } from '../services/payment-requests-api.server';
+import { filtersFromRequest } from '../services/request-filters.server';
+
+/** GET /api/v1/payment-requests (SPEC §4): the shared filters, sort, order, limit ≤ 500, cursor. */
+export function loader({ request }: LoaderFunctionArgs) {
+  const viewer = requireViewer(request);
+  const filters = filtersFromRequest(request);
+  const options = listOptionsFromRequest(request);
+  return Response.json(listPaymentRequests(getDb(), filters, viewer, options));
+}
+
+// POST /api/v1/payment-requests (an agent creates and sends a request) is the `action` below,
+// owned by the agent-console work.
+
+/** Only agents create, for themselves (SPEC §5): other roles get 403. */
+export async function action({ request }: ActionFunctionArgs) {
+  if (request.method !== 'POST') {
+    return apiError(405, 'method_not_allowed', 'Use GET to list or POST to create', {
+      headers: { Allow: 'GET, POST' },
+    });
+  }
+  const viewer = requireViewer(request, ['agent']);
+  return createPaymentRequestFromApi(getDb(), viewer, request);
+}

@@ -1,0 +1,185 @@
+import { existsSync } from 'node:fs';
+import { parseFilters } from '../app/lib/filters';
+import { LIST_SORT_KEYS, parseListOptions } from '../app/queries/request-list-options.server';
+import { listPaymentRequests } from '../app/queries/requests-list.server';
+import type { Viewer } from '../app/services/scope.server';
+import { type Db, openDatabase } from '../db/client';
+import type { BenchRow } from './types';
+
+/**
+ * The request list (GET /api/v1/payment-requests, /requests) on a large database. Goal: a page in
+ * p95 ≤ 20 ms with 1M requests. Make one with
+ *   DATABASE_URL=/work/bench-data-b/app.db npm run seed -- --requests 1000000 --days 365 --seed 7 --reset
+ * and run `BENCH_DATABASE_URL=/work/bench-data-b/app.db npm run bench -- requests-list`.
+ * Times are in-process (query, paging and serialisation), after a warm-up read of each scenario.
+ */
+const FILE = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'data/app.db';
+const DAY = 86_400_000;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+}
+
+function summarise(name: string, samples: number[], note?: string): BenchRow {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { name, samples: sorted.length, p50Ms: percentile(sorted, 50), p95Ms: percentile(sorted, 95), note };
+}
+
+interface Scenario {
+  name: string;
+  viewer: Viewer;
+  /** Query strings of the first pages; each is paged forward `pages` times. */
+  queries: string[];
+  pages: number;
+  /** Also walk back with prevCursor from the last page reached. */
+  back?: boolean;
+}
+
+function timePages(db: Db, scenario: Scenario, orgZone: string): number[] {
+  const samples: number[] = [];
+  const read = (params: URLSearchParams) => {
+    const started = performance.now();
+    const result = listPaymentRequests(db, parseFilters(params, orgZone), scenario.viewer, parseListOptions(params));
+    samples.push(performance.now() - started);
+    return result;
+  };
+  for (const query of scenario.queries) {
+    const base = new URLSearchParams(query);
+    // Warm-up: the first read of a query pays for the pages it brings into the cache.
+    listPaymentRequests(db, parseFilters(base, orgZone), scenario.viewer, parseListOptions(base));
+    let result = read(base);
+    for (let page = 1; page < scenario.pages && result.nextCursor; page++) {
+      const params = new URLSearchParams(base);
+      params.set('cursor', result.nextCursor);
+      result = read(params);
+    }
+    if (scenario.back) {
+      for (let page = 1; page < scenario.pages && result.prevCursor; page++) {
+        const params = new URLSearchParams(base);
+        params.set('cursor', result.prevCursor);
+        result = read(params);
+      }
+    }
+  }
+  return samples;
+}
+
+function topValues(db: Db, column: 'team_id' | 'agent_id', limit: number): string[] {
+  // Small tables give the candidates; counts come from the index (team_id|agent_id, sent_at).
+  const table = column === 'team_id' ? 'teams' : 'agents';
+  return (db.$client.prepare(`SELECT id FROM ${table} ORDER BY id`).all() as { id: string }[])
+    .map(({ id }) => ({
+      id,
+      n: (db.$client.prepare(`SELECT count(*) AS n FROM payment_requests WHERE ${column} = ?`).get(id) as { n: number })
+        .n,
+    }))
+    .sort((a, b) => b.n - a.n)
+    .slice(0, limit)
+    .map(({ id }) => id);
+}
+
+function isoDay(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(0, 10);
+}
+
+export async function run(): Promise<BenchRow[]> {
+  if (!existsSync(FILE)) return [{ name: `request list: no database at ${FILE}`, samples: 0, p50Ms: 0, p95Ms: 0 }];
+  const db = openDatabase(FILE);
+  try {
+    const total = (db.$client.prepare('SELECT count(*) AS n FROM payment_requests').get() as { n: number }).n;
+    const lastSent = (
+      db.$client.prepare('SELECT max(sent_at) AS t FROM payment_requests').get() as { t: number | null }
+    ).t;
+    if (total === 0 || lastSent === null)
+      return [{ name: 'request list: empty database', samples: 0, p50Ms: 0, p95Ms: 0 }];
+    const teams = topValues(db, 'team_id', 3);
+    const agents = topValues(db, 'agent_id', 3);
+    const orderNumber = (
+      db.$client.prepare('SELECT order_number AS o FROM payment_requests ORDER BY rowid LIMIT 1 OFFSET 4321').get() as {
+        o: string;
+      }
+    ).o;
+    const requestId = (
+      db.$client.prepare('SELECT id FROM payment_requests ORDER BY rowid LIMIT 1 OFFSET 98765').get() as { id: string }
+    ).id;
+    const from90 = isoDay(lastSent - 89 * DAY);
+    const to = isoDay(lastSent);
+
+    const manager: Viewer = { userId: 'bench', name: 'Bench', role: 'manager', scope: { kind: 'all' } };
+    const supervisor: Viewer = { ...manager, role: 'supervisor', scope: { kind: 'teams', teamIds: teams.slice(0, 2) } };
+    const agent: Viewer = { ...manager, role: 'agent', scope: { kind: 'agent', agentId: agents[0]! } };
+    const both = (query: string) => [`${query}&order=desc`, `${query}&order=asc`];
+
+    const scenarios: Scenario[] = [
+      {
+        name: 'default list (sentAt desc), 200 pages forward and back',
+        viewer: manager,
+        queries: [''],
+        pages: 200,
+        back: true,
+      },
+      { name: 'supervisor of 2 teams, 100 pages', viewer: supervisor, queries: both('sort=sentAt'), pages: 50 },
+      { name: 'agent, own requests, 50 pages', viewer: agent, queries: both('sort=sentAt'), pages: 25 },
+      {
+        name: 'last 90 days (from/to), 50 pages',
+        viewer: manager,
+        queries: both(`from=${from90}&to=${to}`),
+        pages: 25,
+      },
+      ...LIST_SORT_KEYS.map((sort) => ({
+        name: `sort=${sort} asc+desc, 10 pages each`,
+        viewer: manager,
+        queries: both(`sort=${sort}`),
+        pages: 10,
+      })),
+      {
+        name: 'supervisor, sort=amount/status/closedAt/agent/team, 5 pages each',
+        viewer: supervisor,
+        queries: ['amount', 'status', 'closedAt', 'agent', 'team'].flatMap((sort) => both(`sort=${sort}`)),
+        pages: 5,
+      },
+      {
+        name: 'filters (status, team, channel, currency, range, agent) with sorts',
+        viewer: manager,
+        queries: [
+          'status=paid',
+          'status=expired&status=declined',
+          'status=opened',
+          `team=${teams[0]}&channel=sms`,
+          'currency=EUR&status=paid',
+          `from=${from90}&to=${to}&agent=${agents[1]}&agent=${agents[2]}`,
+          `from=${from90}&to=${to}&team=${teams[2]}&status=canceled`,
+          'status=opened&status=sent&sort=amount',
+          `from=${to}&to=${to}&sort=amount`,
+          `from=${from90}&to=${to}&sort=closedAt&order=asc`,
+          `agent=${agents[0]}&sort=amount`,
+        ],
+        pages: 10,
+      },
+      {
+        name: `search q: order number, id, prefix (${orderNumber.slice(0, -2)})`,
+        viewer: manager,
+        queries: [
+          `q=${orderNumber}`,
+          `q=${orderNumber.toLowerCase()}`,
+          `q=${requestId}`,
+          `q=${orderNumber.slice(0, -2)}`,
+        ],
+        pages: 3,
+      },
+      { name: 'limit=500, 20 pages', viewer: manager, queries: ['limit=500'], pages: 20 },
+    ];
+
+    const rows: BenchRow[] = [];
+    const all: number[] = [];
+    for (const scenario of scenarios) {
+      const samples = timePages(db, scenario, 'UTC');
+      all.push(...samples);
+      rows.push(summarise(scenario.name, samples));
+    }
+    rows.push(summarise('every page above', all, `${total.toLocaleString('en')} requests in ${FILE}`));
+    return rows;
+  } finally {
+    db.$client.close();
+  }
+}

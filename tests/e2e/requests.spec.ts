@@ -1,0 +1,147 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { type APIRequestContext, expect, type Page, test } from '@playwright/test';
+import { hashPassword } from '../../app/services/password.server';
+import { openDatabase } from '../../db/client';
+import { users, userTeams } from '../../db/schema';
+import { signedHeaders } from '../support/server';
+
+const E2E_DB = 'tmp/e2e/app.db';
+// The server's WEBHOOK_SECRET (playwright.config.ts).
+const WEBHOOK_SECRET = 'whsec_ZTJlLXdlYmhvb2stc2VjcmV0LW9ubHktZm9yLXRlc3Rz';
+const PASSWORD = 'requests journey password 1';
+const run = randomBytes(3).toString('hex');
+const MINUTE = 60_000;
+
+const teamId = `tm_req_${run}`;
+const otherTeamId = `tm_other_${run}`;
+const paidId = `pr_req_${run}_paid`;
+const orderNumber = `SO-E2E-${run.toUpperCase()}`;
+
+function paymentRequest(id: string, order: string, team: string) {
+  return {
+    id,
+    agent: {
+      id: `ag_${team}`,
+      name: team === teamId ? 'Thandi Mokoena' : 'Omar Other',
+      team: { id: team, name: `Team ${team}` },
+    },
+    amount: 36121,
+    currency: 'USD',
+    orderNumber: order,
+    reason: 'Floral Oasis Dress',
+    channel: 'whatsapp',
+    customer: { phone: '+27821234567', name: 'Valeria' },
+  };
+}
+
+function event(requestId: string, type: string, occurredAt: number, data: Record<string, unknown> = {}) {
+  return {
+    id: `evt_${requestId}_${type}_${occurredAt}`,
+    type: `payment_request.${type}`,
+    occurredAt: new Date(occurredAt).toISOString(),
+    paymentRequest: { id: requestId },
+    data,
+  };
+}
+
+async function postEvents(request: APIRequestContext, events: unknown[]) {
+  const body = JSON.stringify(events);
+  const response = await request.post('/api/v1/events', { data: body, headers: signedHeaders(body, WEBHOOK_SECRET) });
+  expect(response.status()).toBe(200);
+  expect(((await response.json()) as { rejected: number }).rejected).toBe(0);
+}
+
+/** A supervisor of one team, made directly in the database (the admin pages are another journey). */
+function createSupervisor(): string {
+  const email = `supervisor-${run}@example.test`;
+  const userId = `usr_${randomUUID()}`;
+  const db = openDatabase(E2E_DB);
+  try {
+    db.insert(users)
+      .values({
+        id: userId,
+        name: 'Sam Supervisor',
+        email,
+        role: 'supervisor',
+        passwordHash: hashPassword(PASSWORD),
+        createdAt: Date.now(),
+      })
+      .run();
+    db.insert(userTeams).values({ userId, teamId }).run();
+  } finally {
+    db.$client.close();
+  }
+  return email;
+}
+
+async function shot(page: Page, path: string) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path, fullPage: true });
+}
+
+test('a supervisor finds an order, reads its timeline with an anomaly, and sees a new event arrive live', async ({
+  page,
+  request,
+}) => {
+  const now = Date.now();
+  // Paid, then an `opened` that happened after the payment: kept, marked after_terminal.
+  await postEvents(request, [
+    { ...event(paidId, 'created', now - 12 * MINUTE), paymentRequest: paymentRequest(paidId, orderNumber, teamId) },
+    event(paidId, 'sent', now - 11 * MINUTE),
+    event(paidId, 'opened', now - 10 * MINUTE),
+    event(paidId, 'paid', now - 9 * MINUTE, { card: { brand: 'visa', last4: '4242' } }),
+    event(paidId, 'opened', now - 8 * MINUTE),
+    // Another team's request with a similar order number: never visible to this supervisor.
+    {
+      ...event(`pr_req_${run}_other`, 'created', now - 5 * MINUTE),
+      paymentRequest: paymentRequest(`pr_req_${run}_other`, `${orderNumber}-X`, otherTeamId),
+    },
+    event(`pr_req_${run}_other`, 'sent', now - 4 * MINUTE),
+  ]);
+  const email = createSupervisor();
+
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith('/login'));
+
+  await page.goto('/requests');
+  await expect(page.getByRole('heading', { level: 1, name: 'Requests' })).toBeVisible();
+  await expect(page.getByTestId('live')).toHaveText('Live');
+  await page.getByLabel('Order number or request id').fill(orderNumber.toLowerCase());
+  await page.getByRole('button', { name: 'Search' }).click();
+  await expect(page).toHaveURL(new RegExp(`q=${orderNumber.toLowerCase()}`));
+  const rows = page.locator('table.requests-table tbody tr');
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText(orderNumber);
+  await expect(rows.first()).toContainText('Paid');
+  await expect(rows.first()).toContainText('$361.21');
+  await shot(page, 'tmp/e2e/requests-list.png');
+
+  await rows.first().getByRole('link', { name: orderNumber }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toContainText(orderNumber);
+  const timeline = page.getByTestId('timeline-event');
+  await expect(timeline).toHaveCount(5);
+  await expect(timeline.nth(3)).toContainText('Paid');
+  await expect(timeline.nth(3)).toContainText('visa •••• 4242');
+  await expect(timeline.nth(4)).toContainText('Customer opened the link');
+  await expect(page.getByTestId('anomaly')).toHaveText(
+    'After the request closed: Arrived after the request was already closed; kept for the record, no effect.',
+  );
+
+  // A refused cancel arrives while the page is open: it appears without a reload.
+  await expect(page.getByTestId('live')).toHaveText('Live');
+  await postEvents(request, [event(paidId, 'cancel_rejected', Date.now() - 1000, { reason: 'already_closed' })]);
+  await expect(timeline).toHaveCount(6, { timeout: 10_000 });
+  await expect(timeline.nth(5)).toContainText('Cancel refused');
+  await expect(timeline.nth(5)).toContainText('This request is already closed (paid or declined).');
+  await shot(page, 'tmp/e2e/request-detail.png');
+
+  // Back to the list, the search is kept; the other team's request is out of scope: 404.
+  await page.getByRole('link', { name: '← Requests' }).click();
+  await expect(page.getByLabel('Order number or request id')).toHaveValue(orderNumber.toLowerCase());
+  const hidden = await page.goto(`/requests/pr_req_${run}_other`);
+  expect(hidden?.status()).toBe(404);
+  await expect(page.getByRole('heading', { level: 1, name: 'Request not found' })).toBeVisible();
+});
