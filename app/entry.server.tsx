@@ -6,12 +6,14 @@ import { renderToPipeableStream } from 'react-dom/server';
 import { getDb } from '../db/client';
 import { getEnv } from './lib/env.server';
 import { startExpirySweeper } from './services/expiry-sweeper.server';
+import { startReportScheduler } from './services/report-scheduler.server';
 
 const ABORT_DELAY = 5_000;
 
 // Validated once at start: production refuses to run without its secrets.
 const env = getEnv();
 startExpirySweeper(() => getDb(env.DATABASE_URL), env.EXPIRY_SWEEP_MS);
+startReportScheduler(() => getDb(env.DATABASE_URL), 30_000);
 
 export default function handleRequest(
   request: Request,
@@ -30,9 +32,13 @@ export default function handleRequest(
           const body = new PassThrough();
           responseHeaders.set('Content-Type', 'text/html; charset=utf-8');
           responseHeaders.set('X-Content-Type-Options', 'nosniff');
-          responseHeaders.set('Referrer-Policy', 'same-origin');
+          // A route may be stricter (the pay page: no-referrer, its URL is the customer's key).
+          if (!responseHeaders.has('Referrer-Policy')) responseHeaders.set('Referrer-Policy', 'same-origin');
           resolve(
-            new Response(createReadableStreamFromReadable(body), { headers: responseHeaders, status: responseStatusCode }),
+            new Response(createReadableStreamFromReadable(body), {
+              headers: responseHeaders,
+              status: responseStatusCode,
+            }),
           );
           pipe(body);
         },

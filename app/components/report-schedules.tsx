@@ -1,0 +1,186 @@
+import { Form } from '@remix-run/react';
+import { CADENCE_LABELS, CADENCES } from '../domain/report-schedule';
+import type { Filters } from '../lib/filters';
+
+export interface ScheduleView {
+  id: string;
+  name: string;
+  report: string;
+  format: string;
+  cadence: string;
+  when: string;
+  nextRun: string;
+  lastRun: string | null;
+  active: boolean;
+}
+
+export interface ReportFileView {
+  id: string;
+  fileName: string;
+  rows: number;
+  size: string;
+  created: string;
+  scheduleName: string | null;
+}
+
+interface FormProps {
+  filters: Filters;
+  timeZones: string[];
+  fieldErrors: Record<string, string>;
+  busy: boolean;
+}
+
+const REPORT_LABELS: Record<string, string> = { 'payment-requests': 'Payment requests', agents: 'Agents' };
+
+const LIST_KEYS = ['team', 'agent', 'channel', 'currency', 'status'] as const;
+
+/** Schedules a report with the filters currently applied; each run covers the period before it. */
+export function ScheduleForm({ filters, timeZones, fieldErrors, busy }: FormProps) {
+  return (
+    <Form method="post" className="schedule-form" aria-label="Schedule a report">
+      <input type="hidden" name="intent" value="schedule" />
+      {LIST_KEYS.flatMap((key) =>
+        filters[key].map((value) => <input key={`${key}-${value}`} type="hidden" name={key} value={value} />),
+      )}
+      <label className="field">
+        <span>Name</span>
+        <input
+          name="name"
+          required
+          maxLength={80}
+          placeholder="e.g. Daily requests for finance"
+          aria-invalid={Boolean(fieldErrors.name)}
+        />
+        {fieldErrors.name ? <span className="field-error">{fieldErrors.name}</span> : null}
+      </label>
+      <div className="field">
+        <label htmlFor="schedule-report">Report</label>
+        <select id="schedule-report" name="report" defaultValue="payment-requests">
+          <option value="payment-requests">Payment requests</option>
+          <option value="agents">Agents</option>
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor="schedule-cadence">Cadence</label>
+        <select id="schedule-cadence" name="cadence" defaultValue="daily">
+          {CADENCES.map((cadence) => (
+            <option key={cadence} value={cadence}>
+              {CADENCE_LABELS[cadence]}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="field-row">
+        <label className="field">
+          <span>At</span>
+          <input type="time" name="runAt" defaultValue="06:00" required aria-invalid={Boolean(fieldErrors.runAt)} />
+          {fieldErrors.runAt ? <span className="field-error">{fieldErrors.runAt}</span> : null}
+        </label>
+        <div className="field">
+          <label htmlFor="schedule-format">Format</label>
+          <select id="schedule-format" name="format" defaultValue="csv">
+            <option value="csv">CSV</option>
+            <option value="xlsx">XLSX</option>
+          </select>
+        </div>
+      </div>
+      <div className="field">
+        <label htmlFor="schedule-timezone">Time zone</label>
+        <select id="schedule-timezone" name="timezone" defaultValue={filters.tz}>
+          {timeZones.map((zone) => (
+            <option key={zone} value={zone}>
+              {zone}
+            </option>
+          ))}
+        </select>
+      </div>
+      <p className="muted small-print">Uses the filters applied on the left; the range is set by each run.</p>
+      <button type="submit" disabled={busy}>
+        Schedule report
+      </button>
+    </Form>
+  );
+}
+
+export function ScheduleList({ schedules }: { schedules: ScheduleView[] }) {
+  if (schedules.length === 0) return <p className="empty">No scheduled reports yet.</p>;
+  return (
+    <table className="report-table">
+      <thead>
+        <tr>
+          <th scope="col">Name</th>
+          <th scope="col">Report</th>
+          <th scope="col">When</th>
+          <th scope="col">Next run</th>
+          <th scope="col">
+            <span className="visually-hidden">Actions</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {schedules.map((schedule) => (
+          <tr key={schedule.id}>
+            <td>
+              {schedule.name}
+              {schedule.active ? null : <span className="badge badge-canceled">paused</span>}
+            </td>
+            <td>
+              {REPORT_LABELS[schedule.report] ?? schedule.report} · {schedule.format.toUpperCase()}
+            </td>
+            <td>{schedule.when}</td>
+            <td>
+              {schedule.nextRun}
+              {schedule.lastRun ? <div className="muted small-print">last {schedule.lastRun}</div> : null}
+            </td>
+            <td className="row-actions">
+              <Form method="post">
+                <input type="hidden" name="id" value={schedule.id} />
+                <button type="submit" name="intent" value="run-now" className="secondary small">
+                  Run now
+                </button>{' '}
+                <button type="submit" name="intent" value="delete-schedule" className="secondary small danger">
+                  Delete
+                </button>
+              </Form>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function ReportFileList({ files }: { files: ReportFileView[] }) {
+  if (files.length === 0) return <p className="empty">Files from scheduled runs appear here.</p>;
+  return (
+    <table className="report-table">
+      <thead>
+        <tr>
+          <th scope="col">File</th>
+          <th scope="col" className="num">
+            Rows
+          </th>
+          <th scope="col" className="num">
+            Size
+          </th>
+          <th scope="col">Made</th>
+        </tr>
+      </thead>
+      <tbody>
+        {files.map((file) => (
+          <tr key={file.id}>
+            <td>
+              <a href={`/reports/files/${file.id}`} download={file.fileName}>
+                {file.fileName}
+              </a>
+              {file.scheduleName ? <div className="muted small-print">{file.scheduleName}</div> : null}
+            </td>
+            <td className="num">{file.rows.toLocaleString('en')}</td>
+            <td className="num">{file.size}</td>
+            <td>{file.created}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

@@ -1,0 +1,225 @@
+import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
+import { redirect } from '@remix-run/node';
+import { useActionData, useLoaderData, useNavigation } from '@remix-run/react';
+import { getDb } from '../../db/client';
+import { ReportFilterForm } from '../components/report-filter-form';
+import { ReportFileList, ScheduleForm, ScheduleList } from '../components/report-schedules';
+import { CADENCE_LABELS, type Cadence } from '../domain/report-schedule';
+import { type DatePreset, datePresets } from '../lib/date-presets';
+import { type Filters, filtersToSearchParams } from '../lib/filters';
+import { failure, type Outcome, outcomeResponse } from '../lib/form.server';
+import { formatCount, formatDateTime } from '../lib/format';
+import { dateInZone } from '../lib/zoned-time';
+import { countExportAgents, countExportRequests } from '../queries/export-rows.server';
+import { getReportFilterOptions, getSchedule, listReportFiles, listSchedules } from '../queries/reports.server';
+import { requireViewer } from '../services/auth.server';
+import { EXPORT_ROLES } from '../services/exports.server';
+import { runSchedule } from '../services/report-scheduler.server';
+import { createSchedule, deleteSchedule } from '../services/report-schedules.server';
+import { filtersFromRequest } from '../services/request-filters.server';
+import stylesHref from '../styles/reports.css';
+
+export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesHref }];
+
+function timeZoneList(current: string): string[] {
+  const zones = new Set(Intl.supportedValuesOf('timeZone'));
+  zones.add('UTC');
+  zones.add(current);
+  return [...zones].sort();
+}
+
+function fileSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** Currency codes typed as 'usd, eur' become the canonical repeatable parameter. */
+function canonicalCurrencies(url: URL): URL | null {
+  const typed = url.searchParams.getAll('currency');
+  const codes = typed
+    .flatMap((value) => value.split(/[\s,]+/))
+    .filter(Boolean)
+    .map((code) => code.toUpperCase());
+  if (codes.join(',') === typed.join(',')) return null;
+  const next = new URL(url);
+  next.searchParams.delete('currency');
+  for (const code of codes) next.searchParams.append('currency', code);
+  return next;
+}
+
+export function loader({ request }: LoaderFunctionArgs) {
+  const viewer = requireViewer(request, EXPORT_ROLES);
+  const url = new URL(request.url);
+  const canonical = canonicalCurrencies(url);
+  if (canonical) throw redirect(canonical.pathname + canonical.search);
+  const db = getDb();
+  const now = Date.now();
+  const parsed = filtersFromRequest(request);
+  const today = dateInZone(now, parsed.tz);
+  const presets = datePresets(today);
+  // No range asked for: the last 30 days, so the counts are never of the whole history by surprise.
+  const last30 = presets.find((preset) => preset.key === 'last-30')!;
+  const filters: Filters = parsed.from || parsed.to ? parsed : { ...parsed, from: last30.from, to: last30.to };
+  return {
+    filters,
+    query: filtersToSearchParams(filters).toString(),
+    presets,
+    counts: {
+      paymentRequests: countExportRequests(db, filters, viewer),
+      agents: countExportAgents(db, filters, viewer),
+    },
+    options: getReportFilterOptions(db, viewer),
+    timeZones: timeZoneList(filters.tz),
+    schedules: listSchedules(db, viewer).map((schedule) => ({
+      id: schedule.id,
+      name: schedule.name,
+      report: schedule.report,
+      format: schedule.format,
+      cadence: schedule.cadence,
+      when: `${CADENCE_LABELS[schedule.cadence as Cadence].split(':')[0]} at ${schedule.runAt} ${schedule.timezone}`,
+      nextRun: formatDateTime(schedule.nextRunAt, schedule.timezone),
+      lastRun: schedule.lastRunAt ? formatDateTime(schedule.lastRunAt, schedule.timezone) : null,
+      active: schedule.active,
+    })),
+    files: listReportFiles(db, viewer).map((file) => ({
+      id: file.id,
+      fileName: file.fileName,
+      rows: file.rows,
+      size: fileSize(file.bytes),
+      created: formatDateTime(file.createdAt, filters.tz),
+      scheduleName: file.scheduleName,
+    })),
+  };
+}
+
+export async function action({ request }: ActionFunctionArgs) {
+  const viewer = requireViewer(request, EXPORT_ROLES);
+  const db = getDb();
+  const form = new URLSearchParams((await request.text()) || '');
+  const intent = form.get('intent');
+  let outcome: Outcome;
+  if (intent === 'schedule') {
+    outcome = createSchedule(db, viewer, form);
+  } else if (intent === 'delete-schedule') {
+    outcome = deleteSchedule(db, viewer, form.get('id') ?? '');
+  } else if (intent === 'run-now') {
+    const schedule = getSchedule(db, form.get('id') ?? '');
+    if (!schedule || schedule.ownerUserId !== viewer.userId) {
+      outcome = failure({}, 'No such schedule.');
+    } else {
+      const now = Date.now();
+      const file = await runSchedule(db, schedule, now, now);
+      outcome = file
+        ? { ok: true, message: `Made ${file.fileName} (${formatCount(file.rows)} rows).` }
+        : failure({}, 'This schedule is paused: its owner may no longer export.');
+    }
+  } else {
+    outcome = failure({}, 'Unknown action.');
+  }
+  return outcomeResponse(outcome);
+}
+
+export const meta: MetaFunction = () => [{ title: 'Reports · Paylink Desk' }];
+
+function describeRange(filters: Filters): string {
+  return `${filters.from ?? 'the start'} to ${filters.to ?? 'now'} (${filters.tz})`;
+}
+
+export default function Reports() {
+  const data = useLoaderData<typeof loader>();
+  const result = useActionData<Outcome>();
+  const navigation = useNavigation();
+  const counting = navigation.state === 'loading' && navigation.formMethod !== 'POST';
+  const saving = navigation.state === 'submitting';
+  const filters = data.filters as Filters;
+  const presetQuery = (preset: DatePreset) =>
+    filtersToSearchParams({ ...filters, from: preset.from, to: preset.to }).toString();
+  const exports = [
+    { report: 'payment-requests', title: 'Payment requests', unit: 'request', count: data.counts.paymentRequests },
+    { report: 'agents', title: 'Agents', unit: 'agent', count: data.counts.agents },
+  ];
+  return (
+    <div className="reports">
+      <div className="page-header">
+        <div>
+          <h1>Reports</h1>
+          <p className="muted">
+            Export payment requests and agent metrics for finance and planning, in your time zone.
+          </p>
+        </div>
+      </div>
+      <div className="reports-layout">
+        <ReportFilterForm
+          // Uncontrolled inputs keep their first defaultValue: a new URL (a preset) remounts them.
+          key={data.query}
+          filters={filters}
+          presets={data.presets}
+          presetQuery={presetQuery}
+          timeZones={data.timeZones}
+          options={data.options}
+          busy={counting}
+        />
+        <div className="reports-main">
+          <section className="card" aria-labelledby="download-heading">
+            <h2 id="download-heading">Download</h2>
+            <p className="muted">Requests sent from {describeRange(filters)}.</p>
+            <ul className={counting ? 'exports stale' : 'exports'}>
+              {exports.map((item) => (
+                <li key={item.report} className="export-row">
+                  <div>
+                    <div className="export-title">{item.title}</div>
+                    <div className="export-count" data-testid={`count-${item.report}`}>
+                      {formatCount(item.count)} {item.count === 1 ? item.unit : `${item.unit}s`}
+                    </div>
+                  </div>
+                  <div className="export-links">
+                    <a
+                      className="button"
+                      href={`/exports/${item.report}.csv?${data.query}`}
+                      download
+                      aria-label={`Download ${item.title} CSV`}
+                    >
+                      Download CSV
+                    </a>
+                    <a
+                      className="button secondary"
+                      href={`/exports/${item.report}.xlsx?${data.query}`}
+                      download
+                      aria-label={`Download ${item.title} XLSX`}
+                    >
+                      XLSX
+                    </a>
+                  </div>
+                </li>
+              ))}
+            </ul>
+            <p className="muted small-print">XLSX files add a summary sheet with the KPIs of the range.</p>
+          </section>
+          <section className="card" aria-labelledby="schedules-heading">
+            <h2 id="schedules-heading">Scheduled reports</h2>
+            {result ? (
+              <p role="status" className={result.ok ? 'notice' : 'form-error'}>
+                {result.ok ? result.message : (result.formError ?? 'Check the fields below.')}
+              </p>
+            ) : null}
+            <div className="schedules-layout">
+              <ScheduleForm
+                key={`${filters.tz} ${data.query} ${result?.ok ? result.message : ''}`}
+                filters={filters}
+                timeZones={data.timeZones}
+                fieldErrors={result && !result.ok ? result.fieldErrors : {}}
+                busy={saving}
+              />
+              <ScheduleList schedules={data.schedules} />
+            </div>
+          </section>
+          <section className="card" aria-labelledby="files-heading">
+            <h2 id="files-heading">Kept files</h2>
+            <ReportFileList files={data.files} />
+          </section>
+        </div>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,18 @@
+import type { LoaderFunctionArgs } from '@remix-run/node';
+import { getDb } from '../../db/client';
+import { clientIp, requireViewer } from '../services/auth.server';
+import { EXPORT_ROLES, exportResponse } from '../services/exports.server';
+import { filtersFromRequest } from '../services/request-filters.server';
+
+/** GET /exports/payment-requests.xlsx (SPEC §4): the shared filters, the caller's scope, streamed and audited. */
+export function loader({ request }: LoaderFunctionArgs) {
+  const viewer = requireViewer(request, EXPORT_ROLES);
+  const filters = filtersFromRequest(request);
+  return exportResponse(getDb(), {
+    report: 'payment-requests',
+    format: 'xlsx',
+    filters,
+    viewer,
+    ip: clientIp(request),
+  });
+}

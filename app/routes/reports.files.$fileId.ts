@@ -1,0 +1,24 @@
+import { createReadStream, existsSync } from 'node:fs';
+import { createReadableStreamFromReadable, type LoaderFunctionArgs } from '@remix-run/node';
+import { getDb } from '../../db/client';
+import { CONTENT_TYPES, type ExportFormat } from '../lib/export-cells';
+import { getReportFileFor } from '../queries/reports.server';
+import { requireViewer } from '../services/auth.server';
+import { EXPORT_ROLES } from '../services/exports.server';
+
+/** GET /reports/files/:fileId: a kept scheduled-report file, for its owner (or an admin); others get 404. */
+export function loader({ request, params }: LoaderFunctionArgs) {
+  const viewer = requireViewer(request, EXPORT_ROLES);
+  const file = getReportFileFor(getDb(), viewer, params.fileId ?? '');
+  if (!file || !existsSync(file.path))
+    throw new Response('No such report file.', { status: 404, statusText: 'Not Found' });
+  return new Response(createReadableStreamFromReadable(createReadStream(file.path)), {
+    headers: {
+      'Content-Type': CONTENT_TYPES[file.format as ExportFormat] ?? 'application/octet-stream',
+      'Content-Disposition': `attachment; filename="${file.fileName}"`,
+      'Content-Length': String(file.bytes),
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+    },
+  });
+}

@@ -1,0 +1,132 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { createServiceToken } from '../app/services/api-tokens.server';
+import { openDatabase } from '../db/client';
+import { migrateDatabase } from '../db/migrate';
+import type { BenchRow } from './types';
+
+/**
+ * CSV export of a million requests through the built server (remix-serve, as `npm start`), with
+ * the server's resident memory sampled from /proc while it streams. The database is made once
+ * (about 6 minutes) and reused:
+ *   DATABASE_URL=/work/bench-data-c/app.db npm run seed -- --requests 1000000 --days 365 --seed 7 --reset
+ */
+const DB_FILE = process.env.BENCH_EXPORT_DB ?? '/work/bench-data-c/app.db';
+const RUNS = Number(process.env.BENCH_EXPORT_RUNS ?? 3);
+const QUERY = process.env.BENCH_EXPORT_QUERY ?? 'tz=America/New_York';
+
+function ensureDatabase(): void {
+  if (existsSync(DB_FILE)) return;
+  console.error(`bench/exports: seeding ${DB_FILE} with 1,000,000 requests (several minutes)...`);
+  execFileSync('npx', ['tsx', 'seed/cli.ts', '--requests', '1000000', '--days', '365', '--seed', '7', '--reset'], {
+    env: { ...process.env, DATABASE_URL: DB_FILE },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+function residentMb(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : 0;
+}
+
+async function startServer(port: number): Promise<ChildProcess> {
+  const child = spawn('node', ['node_modules/.bin/remix-serve', 'build/index.js'], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      DATABASE_URL: DB_FILE,
+      WEBHOOK_SECRET: `whsec_${randomBytes(24).toString('base64')}`,
+      SESSION_SECRET: randomBytes(32).toString('hex'),
+    },
+    stdio: 'ignore',
+  });
+  for (let i = 0; i < 400; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return child;
+    } catch {
+      // starting
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.kill();
+  throw new Error('server did not start');
+}
+
+/** Streams one export, counting rows (line ends) without keeping the body. */
+async function download(url: string, token: string): Promise<{ ms: number; rows: number; bytes: number }> {
+  const started = performance.now();
+  const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
+  let lines = 0;
+  let bytes = 0;
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    bytes += chunk.byteLength;
+    const buffer = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    for (let at = buffer.indexOf(10); at !== -1; at = buffer.indexOf(10, at + 1)) lines += 1;
+  }
+  return { ms: performance.now() - started, rows: lines - 1, bytes };
+}
+
+/** CPU seconds (user + system) the process has used: under a busy machine, wall time alone misleads. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+const rank = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!;
+
+export async function run(): Promise<BenchRow[]> {
+  if (!existsSync('build/index.js')) throw new Error('Run `npm run build` first');
+  ensureDatabase();
+  const db = openDatabase(DB_FILE);
+  migrateDatabase(db);
+  const { token } = createServiceToken(db, { role: 'manager', name: 'bench exports' });
+  db.$client.close();
+
+  const port = await freePort();
+  const server = await startServer(port);
+  const pid = server.pid!;
+  try {
+    const idleMb = residentMb(pid);
+    let peakMb = idleMb;
+    const sampler = setInterval(() => {
+      peakMb = Math.max(peakMb, residentMb(pid));
+    }, 20);
+    const url = `http://127.0.0.1:${port}/exports/payment-requests.csv?${QUERY}`;
+    const runs: { ms: number; rows: number; bytes: number }[] = [];
+    const cpuBefore = cpuSeconds(pid);
+    for (let i = 0; i < RUNS; i++) runs.push(await download(url, token));
+    const cpuPerRun = (cpuSeconds(pid) - cpuBefore) / RUNS;
+    clearInterval(sampler);
+    peakMb = Math.max(peakMb, residentMb(pid));
+
+    const times = runs.map((r) => r.ms).sort((a, b) => a - b);
+    const rows = runs[0]!.rows;
+    const p50 = rank(times, 0.5);
+    return [
+      {
+        name: `CSV export over HTTP (${rows.toLocaleString('en')} rows, ${(runs[0]!.bytes / 1e6).toFixed(0)} MB)`,
+        samples: runs.length,
+        p50Ms: p50,
+        p95Ms: rank(times, 0.95),
+        note: `${Math.round(rows / (p50 / 1000)).toLocaleString('en')} rows/s at p50 (${Math.round(rows / cpuPerRun).toLocaleString('en')} per server CPU-second); server RSS peak ${peakMb.toFixed(0)} MB (idle ${idleMb.toFixed(0)} MB)`,
+      },
+    ];
+  } finally {
+    server.kill('SIGTERM');
+  }
+}

@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs';
+import { expect, type Page, test } from '@playwright/test';
+import { ingestEvents } from '../../app/services/ingest.server';
+import { openDatabase } from '../../db/client';
+import { insertUser, TEST_PASSWORD } from '../support/users';
+
+const E2E_DB = 'tmp/e2e/app.db';
+const MINUTE = 60_000;
+
+/** Three requests sent on 2024-02-28/29 (New York), one the day after: the journey's own data. */
+function seedRequests(): void {
+  const db = openDatabase(E2E_DB);
+  try {
+    const events = [
+      '2024-02-28T15:00:00Z',
+      '2024-02-29T16:30:00Z',
+      '2024-02-29T23:59:00Z',
+      '2024-03-01T06:00:00Z',
+    ].flatMap((sentAt, index) => {
+      const id = `pr_report_${index}`;
+      const sent = Date.parse(sentAt);
+      return [
+        {
+          id: `evt_${id}_created`,
+          type: 'payment_request.created',
+          occurredAt: new Date(sent - MINUTE).toISOString(),
+          paymentRequest: {
+            id,
+            agent: { id: 'ag_reports', name: 'Rhea Reports', team: { id: 'tm_reports', name: 'Reports team' } },
+            amount: 1250 + index,
+            currency: 'USD',
+            orderNumber: `SO-R${index}`,
+            reason: 'Annual plan',
+            channel: 'whatsapp',
+            customer: { phone: '+15550001234', name: 'Cleo' },
+          },
+          data: {},
+        },
+        { id: `evt_${id}_sent`, type: 'payment_request.sent', occurredAt: sentAt, paymentRequest: { id }, data: {} },
+      ];
+    });
+    const summary = ingestEvents(db, events, 'api', {
+      settings: { ttlUnopenedMs: 5 * MINUTE, ttlOpenedMs: 15 * MINUTE },
+    });
+    expect(summary.rejected).toBe(0);
+  } finally {
+    db.$client.close();
+  }
+}
+
+function createManager(): string {
+  const db = openDatabase(E2E_DB);
+  try {
+    return insertUser(db, { role: 'manager', name: 'Mina Manager' }).email;
+  } finally {
+    db.$client.close();
+  }
+}
+
+async function signIn(page: Page, email: string) {
+  await page.goto('/login?redirectTo=/reports');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(TEST_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Reports' })).toBeVisible();
+}
+
+test('a manager sets a range, sees the count and downloads the CSV', async ({ page }) => {
+  seedRequests();
+  await signIn(page, createManager());
+
+  await page.getByLabel('From', { exact: true }).fill('2024-02-28');
+  await page.getByLabel('To', { exact: true }).fill('2024-02-29');
+  await page.getByLabel('Time zone', { exact: true }).first().selectOption('America/New_York');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(/from=2024-02-28&to=2024-02-29&tz=America%2FNew_York/);
+  await expect(page.getByTestId('count-payment-requests')).toHaveText('3 requests');
+  await expect(page.getByTestId('count-agents')).toHaveText('1 agent');
+
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: 'tmp/e2e/reports.png', fullPage: true });
+
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: 'Download Payment requests CSV' }).click(),
+  ]);
+  expect(download.suggestedFilename()).toBe('payment-requests_2024-02-28_2024-02-29_America-New_York.csv');
+  const text = readFileSync((await download.path())!, 'utf8');
+  const lines = text.split('\r\n');
+  expect(lines[0]).toBe(
+    'request_id,order_number,agent_id,agent_name,team_id,team_name,channel,currency,amount,status,created_at,sent_at,opened_at,closed_at,seconds_to_pay,reason,customer_phone',
+  );
+  expect(lines.slice(1, -1).map((line) => line.split(',')[0])).toEqual(['pr_report_0', 'pr_report_1', 'pr_report_2']);
+  expect(lines[2]).toContain(',2024-02-29T11:30:00.000-05:00,');
+});

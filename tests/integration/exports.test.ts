@@ -1,0 +1,551 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import ExcelJS from 'exceljs';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseFilters } from '../../app/lib/filters';
+import { createServiceToken, loadViewer } from '../../app/services/api-tokens.server';
+import { createExport, type ExportResult } from '../../app/services/exports.server';
+import { ingestEvents } from '../../app/services/ingest.server';
+import { runDueReports } from '../../app/services/report-scheduler.server';
+import { createSchedule } from '../../app/services/report-schedules.server';
+import type { Viewer } from '../../app/services/scope.server';
+import { type Db, openDatabase } from '../../db/client';
+import { createTestDb } from '../support/db';
+import { MINUTE } from '../support/events';
+import { startServer, type TestServer } from '../support/server';
+
+const settings = { ttlUnopenedMs: 5 * MINUTE, ttlOpenedMs: 30 * MINUTE };
+const NOW = Date.parse('2026-11-25T12:00:00Z');
+const manager: Viewer = { userId: 'usr_m', name: 'Mia Manager', role: 'manager', scope: { kind: 'all' } };
+const vipSupervisor: Viewer = {
+  userId: 'usr_s',
+  name: 'Sam',
+  role: 'supervisor',
+  scope: { kind: 'teams', teamIds: ['tm_vip'] },
+};
+
+interface RequestSpec {
+  agent: { id: string; name: string; team: { id: string; name: string } };
+  amount: number;
+  currency: string;
+  orderNumber: string;
+  reason: string;
+  channel: string;
+  phone: string;
+}
+
+const RETAIL = { id: 'tm_retail', name: 'Retail' };
+const THANDI = { id: 'ag_17', name: 'Thandi Mokoena', team: RETAIL };
+
+function lifecycle(id: string, spec: Partial<RequestSpec>, steps: [string, string][]) {
+  const request = {
+    agent: THANDI,
+    amount: 36121,
+    currency: 'USD',
+    orderNumber: 'SO-1001',
+    reason: 'Floral Oasis Dress',
+    channel: 'whatsapp',
+    phone: '+27821234567',
+    ...spec,
+  };
+  return steps.map(([type, occurredAt]) => ({
+    id: `evt_${id}_${type}`,
+    type: `payment_request.${type}`,
+    occurredAt,
+    paymentRequest:
+      type === 'created'
+        ? {
+            id,
+            agent: request.agent,
+            amount: request.amount,
+            currency: request.currency,
+            orderNumber: request.orderNumber,
+            reason: request.reason,
+            channel: request.channel,
+            customer: { phone: request.phone, name: 'Valeria' },
+          }
+        : { id },
+    data: {},
+  }));
+}
+
+/** Three requests in S for 2026-11-01..03 in New York (one across the DST change), two outside. */
+const EVENTS = [
+  ...lifecycle('pr_usd', {}, [
+    ['created', '2026-11-01T05:30:00.000Z'],
+    ['sent', '2026-11-01T05:31:00.000Z'],
+    ['opened', '2026-11-01T05:34:00.000Z'],
+    ['paid', '2026-11-01T06:03:00.500Z'],
+  ]),
+  ...lifecycle(
+    'pr_jpy',
+    {
+      agent: { id: 'ag_18', name: 'Lerato "Lee", Dube', team: RETAIL },
+      amount: 5000,
+      currency: 'JPY',
+      orderNumber: '+SO-2',
+      reason: '=HYPERLINK("http://evil.example","Click")',
+      channel: 'sms',
+    },
+    [
+      ['created', '2026-11-02T14:00:00.000Z'],
+      ['sent', '2026-11-02T14:01:00.000Z'],
+    ],
+  ),
+  ...lifecycle(
+    'pr_kwd',
+    {
+      agent: { id: 'ag_30', name: 'Ana', team: { id: 'tm_vip', name: 'VIP' } },
+      amount: 1234567,
+      currency: 'KWD',
+      orderNumber: 'SO-3',
+      reason: 'Card 4111 1111 1111 1111 on file',
+      channel: 'webchat',
+      phone: '+965 5123 9876',
+    },
+    [
+      ['created', '2026-11-03T09:00:00.000Z'],
+      ['sent', '2026-11-03T09:00:30.000Z'],
+      ['opened', '2026-11-03T09:02:00.000Z'],
+      ['paid', '2026-11-03T09:03:00.000Z'],
+    ],
+  ),
+  ...lifecycle('pr_early', {}, [
+    ['created', '2026-11-01T03:59:00.000Z'],
+    ['sent', '2026-11-01T03:59:59.999Z'],
+  ]),
+  ...lifecycle('pr_late', {}, [
+    ['created', '2026-11-04T04:59:00.000Z'],
+    ['sent', '2026-11-04T05:00:00.000Z'],
+  ]),
+  ...lifecycle('pr_unsent', {}, [['created', '2026-11-02T10:00:00.000Z']]),
+];
+
+const HEADER =
+  'request_id,order_number,agent_id,agent_name,team_id,team_name,channel,currency,amount,status,created_at,sent_at,opened_at,closed_at,seconds_to_pay,reason,customer_phone\r\n';
+const ROW_USD =
+  'pr_usd,SO-1001,ag_17,Thandi Mokoena,tm_retail,Retail,whatsapp,USD,361.21,paid,2026-11-01T01:30:00.000-04:00,2026-11-01T01:31:00.000-04:00,2026-11-01T01:34:00.000-04:00,2026-11-01T01:03:00.500-05:00,1920.5,Floral Oasis Dress,*******4567\r\n';
+const ROW_JPY = `pr_jpy,'+SO-2,ag_18,"Lerato ""Lee"", Dube",tm_retail,Retail,sms,JPY,5000,expired,2026-11-02T09:00:00.000-05:00,2026-11-02T09:01:00.000-05:00,,2026-11-02T09:06:00.000-05:00,,"'=HYPERLINK(""http://evil.example"",""Click"")",*******4567\r\n`;
+const ROW_KWD =
+  'pr_kwd,SO-3,ag_30,Ana,tm_vip,VIP,webchat,KWD,1234.567,paid,2026-11-03T04:00:00.000-05:00,2026-11-03T04:00:30.000-05:00,2026-11-03T04:02:00.000-05:00,2026-11-03T04:03:00.000-05:00,150,Card **** **** **** 1111 on file,*******9876\r\n';
+
+const ROW_EARLY =
+  'pr_early,SO-1001,ag_17,Thandi Mokoena,tm_retail,Retail,whatsapp,USD,361.21,expired,2026-10-31T23:59:00.000-04:00,2026-10-31T23:59:59.999-04:00,,2026-11-01T00:04:59.999-04:00,,Floral Oasis Dress,*******4567\r\n';
+
+const QUERY = 'from=2026-11-01&to=2026-11-03&tz=America/New_York';
+
+function ingestFixture(db: Db) {
+  const summary = ingestEvents(db, EVENTS, 'api', { now: NOW, settings });
+  expect(summary.rejected).toBe(0);
+}
+
+async function exportBytes(
+  db: Db,
+  report: 'payment-requests' | 'agents',
+  format: 'csv' | 'xlsx',
+  query: string,
+  viewer = manager,
+) {
+  let result: ExportResult | undefined;
+  const { stream, fileName } = createExport(
+    db,
+    { report, format, filters: parseFilters(new URLSearchParams(query), 'UTC'), viewer },
+    (end) => {
+      result = end;
+    },
+    NOW,
+  );
+  const bytes = Buffer.from(await new Response(stream).arrayBuffer());
+  return { bytes, text: bytes.toString('utf8'), fileName, result: result! };
+}
+
+async function readWorkbook(bytes: Buffer) {
+  const workbook = new ExcelJS.Workbook();
+  await workbook.xlsx.load(bytes as unknown as ArrayBuffer);
+  return workbook;
+}
+
+describe('exports on a small event set', () => {
+  let db: Db;
+  beforeEach(() => {
+    db = createTestDb().db;
+    ingestFixture(db);
+  });
+  afterEach(() => db.$client.close());
+
+  it('writes payment-requests.csv byte for byte: CRLF, quoting, injection prefix, DST offsets, JPY and KWD', async () => {
+    const { text, fileName, result } = await exportBytes(db, 'payment-requests', 'csv', QUERY);
+    expect(text).toBe(HEADER + ROW_USD + ROW_JPY + ROW_KWD);
+    expect(fileName).toBe('payment-requests_2026-11-01_2026-11-03_America-New_York.csv');
+    expect(result).toEqual({ completed: true, rows: 3 });
+  });
+
+  it('limits a supervisor to their teams, and applies the shared filters and status', async () => {
+    expect((await exportBytes(db, 'payment-requests', 'csv', QUERY, vipSupervisor)).text).toBe(HEADER + ROW_KWD);
+    expect((await exportBytes(db, 'payment-requests', 'csv', `${QUERY}&currency=JPY,KWD&status=expired`)).text).toBe(
+      HEADER + ROW_JPY,
+    );
+    expect((await exportBytes(db, 'payment-requests', 'csv', `${QUERY}&team=tm_retail&channel=whatsapp`)).text).toBe(
+      HEADER + ROW_USD,
+    );
+    expect((await exportBytes(db, 'payment-requests', 'csv', 'from=2030-01-01&to=2030-01-02')).text).toBe(HEADER);
+  });
+
+  it('writes agents.csv with rates to 4 decimals and collected_<CUR> columns in code order', async () => {
+    const { text, result } = await exportBytes(db, 'agents', 'csv', QUERY);
+    const lines = text.split('\r\n');
+    expect(lines[0]).toBe(
+      'agent_id,agent_name,team_id,team_name,sent,opened,paid,declined,expired,canceled,in_flight,open_rate,conversion_rate,decline_rate,expiry_rate,cancel_rate,median_seconds_to_pay,collected_KWD,collected_USD',
+    );
+    expect(lines.slice(1, -1).sort()).toEqual([
+      'ag_17,Thandi Mokoena,tm_retail,Retail,1,1,1,0,0,0,0,1.0000,1.0000,0.0000,0.0000,0.0000,1920.5,0.000,361.21',
+      'ag_18,"Lerato ""Lee"", Dube",tm_retail,Retail,1,0,0,0,1,0,0,0.0000,0.0000,0.0000,1.0000,0.0000,,0.000,0.00',
+      'ag_30,Ana,tm_vip,VIP,1,1,1,0,0,0,0,1.0000,1.0000,0.0000,0.0000,0.0000,150,1234.567,0.00',
+    ]);
+    expect(lines.at(-1)).toBe('');
+    expect(result).toEqual({ completed: true, rows: 3 });
+    const supervisor = await exportBytes(db, 'agents', 'csv', QUERY, vipSupervisor);
+    expect(supervisor.text.split('\r\n').slice(1)).toEqual([
+      'ag_30,Ana,tm_vip,VIP,1,1,1,0,0,0,0,1.0000,1.0000,0.0000,0.0000,0.0000,150,1234.567',
+      '',
+    ]);
+  });
+
+  it('writes payment-requests.xlsx with a summary sheet, typed cells, a frozen header and widths', async () => {
+    const { bytes, fileName, result } = await exportBytes(db, 'payment-requests', 'xlsx', QUERY);
+    expect(fileName).toBe('payment-requests_2026-11-01_2026-11-03_America-New_York.xlsx');
+    expect(result).toEqual({ completed: true, rows: 3 });
+    const workbook = await readWorkbook(bytes);
+    expect(workbook.worksheets.map((sheet) => sheet.name)).toEqual(['Summary', 'Payment requests']);
+
+    const summary = workbook.getWorksheet('Summary')!;
+    const kpi = (label: string) => {
+      let value: ExcelJS.CellValue | undefined;
+      summary.eachRow((row) => {
+        if (row.getCell(1).value === label) value = row.getCell(2).value;
+      });
+      return value;
+    };
+    expect(kpi('Time zone')).toBe('America/New_York');
+    expect(kpi('Sent')).toBe(3);
+    expect(kpi('Paid')).toBe(2);
+    expect(kpi('Expired')).toBe(1);
+    expect(kpi('Conversion rate')).toBeCloseTo(2 / 3, 10);
+    expect(kpi('Collected KWD')).toBe(1234.567);
+    expect(kpi('Collected USD')).toBe(361.21);
+
+    const sheet = workbook.getWorksheet('Payment requests')!;
+    expect(sheet.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
+    expect(sheet.getRow(1).values).toEqual([undefined, ...HEADER.trim().split(',')]);
+    expect(sheet.getRow(1).font?.bold).toBe(true);
+    expect(sheet.getColumn(16).width).toBe(36);
+    expect(sheet.rowCount).toBe(4);
+    const usd = sheet.getRow(2);
+    expect(usd.getCell(1).value).toBe('pr_usd');
+    expect(usd.getCell(9).value).toBe(361.21);
+    expect(usd.getCell(9).numFmt).toBe('#,##0.00');
+    expect(usd.getCell(11).value).toEqual(new Date('2026-11-01T01:30:00.000Z'));
+    expect(usd.getCell(11).numFmt).toBe('yyyy-mm-dd hh:mm:ss');
+    expect(usd.getCell(14).value).toEqual(new Date('2026-11-01T01:03:00.500Z'));
+    expect(usd.getCell(15).value).toBe(1920.5);
+    expect(usd.getCell(17).value).toBe('*******4567');
+    const jpy = sheet.getRow(3);
+    expect(jpy.getCell(9).value).toBe(5000);
+    expect(jpy.getCell(9).numFmt).toBe('#,##0');
+    expect(jpy.getCell(13).value).toBeNull();
+    expect(jpy.getCell(16).value).toBe('=HYPERLINK("http://evil.example","Click")');
+    expect(jpy.getCell(16).type).toBe(ExcelJS.ValueType.String);
+    const kwd = sheet.getRow(4);
+    expect(kwd.getCell(9).value).toBe(1234.567);
+    expect(kwd.getCell(9).numFmt).toBe('#,##0.000');
+  });
+
+  it('writes agents.xlsx with the summary sheet and numeric metrics', async () => {
+    const { bytes } = await exportBytes(db, 'agents', 'xlsx', QUERY, vipSupervisor);
+    const workbook = await readWorkbook(bytes);
+    expect(workbook.worksheets.map((sheet) => sheet.name)).toEqual(['Summary', 'Agents']);
+    const sheet = workbook.getWorksheet('Agents')!;
+    expect(sheet.getRow(2).values).toEqual([
+      undefined,
+      'ag_30',
+      'Ana',
+      'tm_vip',
+      'VIP',
+      1,
+      1,
+      1,
+      0,
+      0,
+      0,
+      0,
+      1,
+      1,
+      0,
+      0,
+      0,
+      150,
+      1234.567,
+    ]);
+    expect(sheet.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
+  });
+});
+
+describe('streaming a large export', () => {
+  let db: Db;
+  const ROWS = 60_000;
+  beforeAll(() => {
+    db = createTestDb().db;
+    db.$client.exec(`
+      INSERT INTO teams (id, name, created_at) VALUES ('tm_bulk', 'Bulk', 0);
+      INSERT INTO agents (id, name, team_id, created_at) VALUES ('ag_bulk', 'Bulk Agent', 'tm_bulk', 0);
+      WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${ROWS})
+      INSERT INTO payment_requests (id, agent_id, team_id, amount, currency, channel, order_number, reason,
+        customer_phone, status, created_at, sent_at, last_event_at, updated_at)
+      SELECT printf('pr_%06d', i), 'ag_bulk', 'tm_bulk', i, 'USD', 'sms', printf('SO-%d', i), 'Bulk, item',
+        '+15550001234', 'sent', 1793000000000 + i * 1000, 1793000000000 + i * 1000 + 500, 0, 0 FROM n;
+    `);
+  });
+  afterAll(() => db.$client.close());
+
+  it('reads the database only as fast as the reader takes rows, and counts them all', async () => {
+    let result: ExportResult | undefined;
+    const filters = parseFilters(new URLSearchParams(''), 'UTC');
+    const { stream, rowsSoFar } = createExport(
+      db,
+      { report: 'payment-requests', format: 'csv', filters, viewer: manager },
+      (end) => {
+        result = end;
+      },
+    );
+    const reader = stream.getReader();
+    let lines = 0;
+    const count = (chunk: Uint8Array) => {
+      for (const byte of chunk) if (byte === 10) lines += 1;
+    };
+    count((await reader.read()).value!);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // However long the reader waits: the 1 MB queue and a chunk beyond it, not the whole table.
+    expect(rowsSoFar()).toBeLessThanOrEqual(12_000);
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      count(value);
+    }
+    expect(lines).toBe(ROWS + 1);
+    expect(result).toEqual({ completed: true, rows: ROWS });
+  });
+
+  it('stops reading when the reader cancels, and reports the rows it wrote', async () => {
+    let result: ExportResult | undefined;
+    const filters = parseFilters(new URLSearchParams(''), 'UTC');
+    const { stream } = createExport(
+      db,
+      { report: 'payment-requests', format: 'csv', filters, viewer: manager },
+      (end) => {
+        result = end;
+      },
+    );
+    const reader = stream.getReader();
+    await reader.read();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await reader.cancel();
+    expect(result?.completed).toBe(false);
+    expect(result!.rows).toBeGreaterThan(0);
+    expect(result!.rows).toBeLessThanOrEqual(12_000);
+  });
+});
+
+describe('scheduled reports', () => {
+  let db: Db;
+  let file: string;
+  beforeEach(() => {
+    ({ db, file } = createTestDb());
+    ingestFixture(db);
+  });
+  afterEach(() => db.$client.close());
+
+  const scheduleForm = (fields: Record<string, string>) =>
+    new URLSearchParams({
+      name: 'Daily WhatsApp',
+      report: 'payment-requests',
+      format: 'csv',
+      cadence: 'daily',
+      runAt: '06:00',
+      timezone: 'America/New_York',
+      ...fields,
+    });
+  const scheduleRow = () => db.$client.prepare('SELECT next_run_at, last_run_at, active FROM scheduled_reports').get();
+
+  it('runs a daily report at 06:00 New York time across the DST change and keeps its files', async () => {
+    const { userId } = createServiceToken(db, { role: 'manager', name: 'Finance' });
+    const viewer = loadViewer(db, userId)!;
+    const created = createSchedule(
+      db,
+      viewer,
+      scheduleForm({ channel: 'whatsapp' }),
+      Date.parse('2026-10-31T12:00:00Z'),
+    );
+    expect(created.ok).toBe(true);
+    // 06:00 on the fall-back day is 06:00 EST, 11:00 UTC (the day before, 06:00 EDT was 10:00 UTC).
+    expect(scheduleRow()).toEqual({ next_run_at: Date.parse('2026-11-01T11:00:00Z'), last_run_at: null, active: 1 });
+
+    expect(await runDueReports(db, Date.parse('2026-11-01T10:59:59Z'))).toEqual([]);
+    const first = await runDueReports(db, Date.parse('2026-11-01T11:00:20Z'));
+    expect(first).toHaveLength(1);
+    // The last millisecond of 31 October in New York is in; the first of 1 November is not.
+    expect(first[0]).toMatchObject({
+      fileName: 'payment-requests_2026-10-31_2026-10-31_America-New_York.csv',
+      rows: 1,
+    });
+    expect(readFileSync(first[0]!.path, 'utf8')).toBe(HEADER + ROW_EARLY);
+    expect(first[0]!.path.startsWith(join(dirname(file), 'reports'))).toBe(true);
+    expect(scheduleRow()).toMatchObject({ next_run_at: Date.parse('2026-11-02T11:00:00Z') });
+    // Claimed: a second sweep at the same time runs nothing.
+    expect(await runDueReports(db, Date.parse('2026-11-01T11:00:30Z'))).toEqual([]);
+
+    const second = await runDueReports(db, Date.parse('2026-11-02T11:00:00Z'));
+    expect(second.map((f) => [f.fileName, f.rows])).toEqual([
+      ['payment-requests_2026-11-01_2026-11-01_America-New_York.csv', 1],
+    ]);
+    expect(readFileSync(second[0]!.path, 'utf8')).toBe(HEADER + ROW_USD);
+
+    const files = db.$client
+      .prepare('SELECT owner_user_id, file_name, rows, bytes FROM report_files ORDER BY created_at')
+      .all();
+    expect(files).toEqual([
+      { owner_user_id: userId, file_name: first[0]!.fileName, rows: 1, bytes: Buffer.byteLength(HEADER + ROW_EARLY) },
+      { owner_user_id: userId, file_name: second[0]!.fileName, rows: 1, bytes: Buffer.byteLength(HEADER + ROW_USD) },
+    ]);
+    const audits = db.$client
+      .prepare("SELECT actor_user_id, details FROM audit_log WHERE action = 'export' ORDER BY seq")
+      .all() as {
+      actor_user_id: string;
+      details: string;
+    }[];
+    expect(audits.map((a) => [a.actor_user_id, JSON.parse(a.details).rows, JSON.parse(a.details).filters])).toEqual([
+      [userId, 1, { from: '2026-10-31', to: '2026-10-31', tz: 'America/New_York', channel: ['whatsapp'] }],
+      [userId, 1, { from: '2026-11-01', to: '2026-11-01', tz: 'America/New_York', channel: ['whatsapp'] }],
+    ]);
+  });
+
+  it('writes a weekly XLSX for the previous ISO week with the owner scope, and pauses when the owner may no longer export', async () => {
+    const { userId } = createServiceToken(db, { role: 'supervisor', name: 'VIP lead', teamIds: ['tm_vip'] });
+    const viewer = loadViewer(db, userId)!;
+    createSchedule(
+      db,
+      viewer,
+      scheduleForm({ cadence: 'weekly', format: 'xlsx', runAt: '07:30', timezone: 'Europe/Berlin' }),
+      Date.parse('2026-11-04T00:00:00Z'),
+    );
+    const [weekly] = await runDueReports(db, Date.parse('2026-11-09T06:30:00Z'));
+    expect(weekly).toMatchObject({ fileName: 'payment-requests_2026-11-02_2026-11-08_Europe-Berlin.xlsx', rows: 1 });
+    const sheet = (await readWorkbook(readFileSync(weekly!.path))).getWorksheet('Payment requests')!;
+    expect(sheet.getRow(2).getCell(1).value).toBe('pr_kwd');
+
+    db.$client.prepare('UPDATE users SET active = 0 WHERE id = ?').run(userId);
+    expect(await runDueReports(db, Date.parse('2026-11-16T06:30:00Z'))).toEqual([]);
+    expect(scheduleRow()).toMatchObject({ active: 0 });
+  });
+});
+
+describe('GET /exports/* over HTTP', () => {
+  let server: TestServer;
+  const tokens: Record<string, string> = {};
+  beforeAll(async () => {
+    server = await startServer();
+    const db = openDatabase(server.dbFile);
+    ingestFixture(db);
+    tokens.manager = createServiceToken(db, { role: 'manager', name: 'Mia Manager' }).token;
+    tokens.supervisor = createServiceToken(db, { role: 'supervisor', name: 'Sam', teamIds: ['tm_vip'] }).token;
+    tokens.agent = createServiceToken(db, { role: 'agent', name: 'Thandi', agentId: 'ag_17' }).token;
+    db.$client.close();
+  });
+  afterAll(() => server.stop());
+
+  const get = (path: string, token?: string) =>
+    fetch(`${server.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+
+  it('streams CSV and XLSX with their content types and file names', async () => {
+    const csv = await get(`/exports/payment-requests.csv?${QUERY}`, tokens.manager);
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(csv.headers.get('content-disposition')).toBe(
+      'attachment; filename="payment-requests_2026-11-01_2026-11-03_America-New_York.csv"',
+    );
+    expect(csv.headers.get('content-encoding')).toBeNull();
+    expect(await csv.text()).toBe(HEADER + ROW_USD + ROW_JPY + ROW_KWD);
+
+    const xlsx = await get(`/exports/agents.xlsx?${QUERY}`, tokens.manager);
+    expect(xlsx.headers.get('content-type')).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    expect(xlsx.headers.get('content-disposition')).toBe(
+      'attachment; filename="agents_2026-11-01_2026-11-03_America-New_York.xlsx"',
+    );
+    const workbook = await readWorkbook(Buffer.from(await xlsx.arrayBuffer()));
+    expect(workbook.getWorksheet('Agents')!.rowCount).toBe(4);
+  });
+
+  it('limits a supervisor to their teams and audits who exported what', async () => {
+    const response = await get(`/exports/payment-requests.csv?${QUERY}`, tokens.supervisor);
+    expect(await response.text()).toBe(HEADER + ROW_KWD);
+    const db = openDatabase(server.dbFile);
+    try {
+      const audit = db.$client
+        .prepare("SELECT actor_name, target, details FROM audit_log WHERE action = 'export' AND actor_name = 'Sam'")
+        .get() as { actor_name: string; target: string; details: string };
+      expect(audit.target).toBe('payment-requests.csv');
+      expect(JSON.parse(audit.details)).toMatchObject({
+        report: 'payment-requests',
+        format: 'csv',
+        filters: { from: '2026-11-01', to: '2026-11-03', tz: 'America/New_York' },
+        rows: 1,
+        completed: true,
+      });
+    } finally {
+      db.$client.close();
+    }
+  });
+
+  it('serves a kept report file to its owner only', async () => {
+    const db = openDatabase(server.dbFile);
+    let file: { id: string; fileName: string } | undefined;
+    try {
+      const owner = loadViewer(
+        db,
+        db.$client.prepare("SELECT id FROM users WHERE name = 'Mia Manager'").pluck().get() as string,
+      )!;
+      createSchedule(
+        db,
+        owner,
+        new URLSearchParams({
+          name: 'Daily',
+          report: 'payment-requests',
+          format: 'csv',
+          cadence: 'daily',
+          runAt: '06:00',
+          timezone: 'America/New_York',
+        }),
+        Date.parse('2026-11-01T12:00:00Z'),
+      );
+      [file] = await runDueReports(db, Date.parse('2026-11-02T11:00:00Z'));
+    } finally {
+      db.$client.close();
+    }
+    const download = await get(`/reports/files/${file!.id}`, tokens.manager);
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-disposition')).toBe(`attachment; filename="${file!.fileName}"`);
+    expect(await download.text()).toBe(HEADER + ROW_USD);
+    expect((await get(`/reports/files/${file!.id}`, tokens.supervisor)).status).toBe(404);
+    expect((await get('/reports/files/rpf_missing', tokens.manager)).status).toBe(404);
+  });
+
+  it('answers 401 without a token, 403 to an agent and 400 naming a bad filter', async () => {
+    const anonymous = await get('/exports/payment-requests.csv');
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toEqual({ error: { code: 'unauthorized', message: expect.any(String) } });
+    expect((await get('/exports/agents.csv', tokens.agent)).status).toBe(403);
+    expect((await get('/exports/payment-requests.xlsx', tokens.agent)).status).toBe(403);
+    const bad = await get('/exports/payment-requests.csv?tz=Mars/Base', tokens.manager);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { code: 'invalid_filter', field: 'tz' } });
+  });
+});
