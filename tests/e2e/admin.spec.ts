@@ -202,3 +202,14 @@ test('an admin invites a user, creates a token, rotates the webhook secret and c
   await expect(rows.first()).toContainText('BI export');
   await shot(page, 'tmp/e2e/admin-audit.png');
 });
+
+// The journey changed settings stored in the database (webhook secret, link TTLs, currencies):
+// give the shared server back its configured ones so later journeys see the defaults.
+test.afterAll(() => {
+  const db = openDatabase(E2E_DB);
+  try {
+    db.$client.prepare('DELETE FROM settings').run();
+  } finally {
+    db.$client.close();
+  }
+});

@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import { expect, test } from '@playwright/test';
+import type { Role } from '../../db/schema';
+import { insertUserInFile, TEST_PASSWORD } from '../support/users';
+
+const E2E_DB = 'tmp/e2e/app.db';
+const run = randomBytes(3).toString('hex');
+
+const HOMES: [Role, RegExp, string][] = [
+  ['agent', /\/agent$/, 'Console'],
+  ['supervisor', /\/dashboard$/, 'Dashboard'],
+  ['manager', /\/dashboard$/, 'Dashboard'],
+  ['admin', /\/admin$/, 'Administration'],
+];
+
+for (const [role, home, heading] of HOMES) {
+  test(`a ${role} signs in and lands on their home page, then signs out`, async ({ page }) => {
+    const { email } = insertUserInFile(E2E_DB, {
+      role,
+      email: `${role}-${run}@example.test`,
+      name: `Signin ${role}`,
+      teamIds: role === 'supervisor' || role === 'agent' ? [`tm_signin_${run}`] : undefined,
+      agentId: role === 'agent' ? `ag_signin_${run}` : undefined,
+    });
+    await page.goto('/');
+    await expect(page).toHaveURL(/\/login/);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(TEST_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page).toHaveURL(home);
+    await expect(page.getByRole('heading', { level: 1 })).toContainText(heading);
+    await expect(page.getByRole('banner').getByText(`Signin ${role}`)).toBeVisible();
+    await page.screenshot({ path: `tmp/e2e/home-${role}.png`, fullPage: true });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect(page).toHaveURL(/\/login$/);
+  });
+}
+
+test('a wrong password says so in words, with JavaScript running', async ({ page }) => {
+  const { email } = insertUserInFile(E2E_DB, { role: 'manager', email: `wrong-${run}@example.test` });
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toHaveText('Email or password is incorrect.');
+  await expect(page).toHaveURL(/\/login$/);
+});
