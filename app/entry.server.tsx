@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { type EntryContext, createReadableStreamFromReadable } from '@remix-run/node';
+import { createReadableStreamFromReadable, type EntryContext } from '@remix-run/node';
 import { RemixServer } from '@remix-run/react';
 import { isbot } from 'isbot';
 import { renderToPipeableStream } from 'react-dom/server';

@@ -3,7 +3,10 @@ import { FilterError, filterRange, filtersToSearchParams, parseFilters } from '.
 
 describe('parseFilters', () => {
   it('parses repeatable and comma-separated values and defaults the zone', () => {
-    const filters = parseFilters(new URLSearchParams('from=2026-11-01&to=2026-11-30&team=tm_a&team=tm_b,tm_c&currency=USD'), 'UTC');
+    const filters = parseFilters(
+      new URLSearchParams('from=2026-11-01&to=2026-11-30&team=tm_a&team=tm_b,tm_c&currency=USD'),
+      'UTC',
+    );
     expect(filters).toEqual({
       from: '2026-11-01',
       to: '2026-11-30',
@@ -14,7 +17,9 @@ describe('parseFilters', () => {
       currency: ['USD'],
       status: [],
     });
-    expect(filtersToSearchParams(filters).toString()).toBe('from=2026-11-01&to=2026-11-30&tz=UTC&team=tm_a&team=tm_b&team=tm_c&currency=USD');
+    expect(filtersToSearchParams(filters).toString()).toBe(
+      'from=2026-11-01&to=2026-11-30&tz=UTC&team=tm_a&team=tm_b&team=tm_c&currency=USD',
+    );
   });
 
   it.each([
