@@ -1,10 +1,11 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createServiceToken } from '../app/services/api-tokens.server';
 import { openDatabase } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
+import { BENCH_DB, ensureBenchDatabase } from './_database';
 import type { BenchRow } from './types';
 
 /**
@@ -13,18 +14,9 @@ import type { BenchRow } from './types';
  * (about 6 minutes) and reused:
  *   DATABASE_URL=/work/bench-data-c/app.db npm run seed -- --requests 1000000 --days 365 --seed 7 --reset
  */
-const DB_FILE = process.env.BENCH_EXPORT_DB ?? '/work/bench-data-c/app.db';
+const DB_FILE = BENCH_DB;
 const RUNS = Number(process.env.BENCH_EXPORT_RUNS ?? 3);
 const QUERY = process.env.BENCH_EXPORT_QUERY ?? 'tz=America/New_York';
-
-function ensureDatabase(): void {
-  if (existsSync(DB_FILE)) return;
-  console.error(`bench/exports: seeding ${DB_FILE} with 1,000,000 requests (several minutes)...`);
-  execFileSync('npx', ['tsx', 'seed/cli.ts', '--requests', '1000000', '--days', '365', '--seed', '7', '--reset'], {
-    env: { ...process.env, DATABASE_URL: DB_FILE },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -91,7 +83,7 @@ const rank = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * s
 
 export async function run(): Promise<BenchRow[]> {
   if (!existsSync('build/index.js')) throw new Error('Run `npm run build` first');
-  ensureDatabase();
+  ensureBenchDatabase('exports');
   const db = openDatabase(DB_FILE);
   migrateDatabase(db);
   const { token } = createServiceToken(db, { role: 'manager', name: 'bench exports' });

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -9,6 +9,7 @@ import { createServiceToken } from '../app/services/api-tokens.server';
 import type { Viewer } from '../app/services/scope.server';
 import { type Db, openDatabase } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
+import { BENCH_DB, ensureBenchDatabase } from './_database';
 import type { BenchRow } from './types';
 
 /**
@@ -20,18 +21,9 @@ import type { BenchRow } from './types';
  * against the built server (as `npm start` runs it), and in-process (the query alone), after a
  * warm-up. The 90 days end on the last day holding a sent request.
  */
-const DB_FILE = process.env.BENCH_METRICS_DB ?? '/work/bench-data/app.db';
+const DB_FILE = BENCH_DB;
 const SAMPLES = Number(process.env.BENCH_METRICS_SAMPLES ?? 60);
 const WARM_UP = 3;
-
-function ensureDatabase(): void {
-  if (existsSync(DB_FILE)) return;
-  console.error(`bench/metrics: seeding ${DB_FILE} with 1,000,000 requests (several minutes)...`);
-  execFileSync('npx', ['tsx', 'seed/cli.ts', '--requests', '1000000', '--days', '365', '--seed', '7', '--reset'], {
-    env: { ...process.env, DATABASE_URL: DB_FILE },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
 
 const rank = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? 0;
 
@@ -137,7 +129,7 @@ async function startServer(port: number): Promise<ChildProcess> {
 }
 
 export async function run(): Promise<BenchRow[]> {
-  ensureDatabase();
+  ensureBenchDatabase('metrics');
   const db = openDatabase(DB_FILE);
   migrateDatabase(db);
   const { max } = db.$client.prepare('SELECT max(sent_at) AS max FROM payment_requests').get() as {

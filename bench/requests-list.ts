@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
 import { parseFilters } from '../app/lib/filters';
 import { LIST_SORT_KEYS, parseListOptions } from '../app/queries/request-list-options.server';
 import { listPaymentRequests } from '../app/queries/requests-list.server';
 import type { Viewer } from '../app/services/scope.server';
 import { type Db, openDatabase } from '../db/client';
+import { BENCH_DB, ensureBenchDatabase } from './_database';
 import type { BenchRow } from './types';
 
 /**
@@ -13,7 +13,7 @@ import type { BenchRow } from './types';
  * and run `BENCH_DATABASE_URL=/work/bench-data-b/app.db npm run bench -- requests-list`.
  * Times are in-process (query, paging and serialisation), after a warm-up read of each scenario.
  */
-const FILE = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'data/app.db';
+const FILE = BENCH_DB;
 const DAY = 86_400_000;
 
 function percentile(sorted: number[], p: number): number {
@@ -83,7 +83,7 @@ function isoDay(epochMs: number): string {
 }
 
 export async function run(): Promise<BenchRow[]> {
-  if (!existsSync(FILE)) return [{ name: `request list: no database at ${FILE}`, samples: 0, p50Ms: 0, p95Ms: 0 }];
+  ensureBenchDatabase('requests-list');
   const db = openDatabase(FILE);
   try {
     const total = (db.$client.prepare('SELECT count(*) AS n FROM payment_requests').get() as { n: number }).n;

@@ -130,6 +130,7 @@ export const paymentRequests = sqliteTable(
     index('pr_currency_amount_idx').on(t.currency, t.amount, t.id),
     index('pr_closed_idx').on(t.closedAt, t.id),
     index('pr_expires_idx').on(t.expiresAt, t.id),
+    index('pr_opened_idx').on(t.openedAt, t.id),
     index('pr_team_agent_sent_idx').on(t.teamId, t.agentId, t.sentAt, t.id),
   ],
 );

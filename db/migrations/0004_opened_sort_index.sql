@@ -1,0 +1,1 @@
+CREATE INDEX `pr_opened_idx` ON `payment_requests` (`opened_at`,`id`);
