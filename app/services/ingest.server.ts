@@ -2,11 +2,10 @@ import type Database from 'better-sqlite3';
 import { type Db, writeTransaction } from '../../db/client';
 import { maskCardNumbers, maskJsonValue } from '../domain/card-masking';
 import { type EventError, type PaymentRequestDetails, validateEvent } from '../domain/event-schema';
-import { type EventSource, type EventType, isTerminal, type Status } from '../domain/lifecycle';
+import { type EventSource, type EventType, isTerminal } from '../domain/lifecycle';
 import { type ExpirySettings, type ReplayEvent, replayEvents } from '../domain/replay';
 import { canonicalJson, sha256Hex } from '../lib/canonical-json';
 import { getExpirySettings } from './settings.server';
-import { publishStatusChanges, type StatusChange } from './status-bus.server';
 
 export type EventResult =
   | { id: string | null; status: 'accepted' | 'duplicate' }
@@ -17,7 +16,6 @@ export interface IngestSummary {
   duplicates: number;
   rejected: number;
   results: EventResult[];
-  changes: StatusChange[];
 }
 
 export interface IngestOptions {
@@ -69,7 +67,6 @@ function prepareStatements(sqlite: Database.Database) {
       'SELECT id, type, occurred_at, source, applied, anomaly, body FROM events WHERE request_id = ?',
     ),
     updateOutcome: sqlite.prepare('UPDATE events SET applied = ?, anomaly = ? WHERE id = ?'),
-    requestStatus: sqlite.prepare<[string], { status: Status }>('SELECT status FROM payment_requests WHERE id = ?'),
     upsertRequest: sqlite.prepare(
       `INSERT INTO payment_requests (id, agent_id, team_id, amount, currency, channel, order_number, reason,
          customer_name, customer_phone, status, created_at, sent_at, opened_at, paid_at, closed_at, expires_at,
@@ -121,7 +118,7 @@ export function ingestEvents(
     validation: validateEvent(input, now),
   }));
 
-  const summary: IngestSummary = { accepted: 0, duplicates: 0, rejected: 0, results: [], changes: [] };
+  const summary: IngestSummary = { accepted: 0, duplicates: 0, rejected: 0, results: [] };
   const reject = (input: unknown, eventId: string | null, error: EventError) => {
     statements.insertRejected.run({ eventId, receivedAt: now, source, ...error, raw: maskRawBody(input) });
     summary.rejected += 1;
@@ -173,13 +170,9 @@ export function ingestEvents(
       summary.accepted += 1;
       summary.results.push({ id: event.id, status: 'accepted' });
     }
-    for (const [requestId, fresh] of pending) {
-      const change = reproject(statements, requestId, fresh, settings, now);
-      if (change) summary.changes.push(change);
-    }
+    for (const [requestId, fresh] of pending) reproject(statements, requestId, fresh, settings, now);
   });
 
-  publishStatusChanges(summary.changes);
   return summary;
 }
 
@@ -204,7 +197,7 @@ function reproject(
   fresh: readonly PendingEvent[],
   settings: ExpirySettings,
   now: number,
-): StatusChange | null {
+): void {
   const stored = statements.eventsOfRequest.all(requestId);
   const replayInput: ReplayEvent[] = [
     ...stored.map((row) => ({ id: row.id, type: row.type, occurredAt: row.occurred_at, source: row.source })),
@@ -216,7 +209,7 @@ function reproject(
     const outcome = result?.outcomes.get(event.id);
     statements.insertEvent.run({ ...event, applied: outcome?.applied ? 1 : 0, anomaly: outcome?.anomaly ?? null });
   }
-  if (!result) return null; // orphans wait for their created event
+  if (!result) return; // orphans wait for their created event
 
   let lastEventAt = 0;
   let createdBody = '';
@@ -236,7 +229,6 @@ function reproject(
 
   const details = (JSON.parse(createdBody) as { paymentRequest: PaymentRequestDetails }).paymentRequest;
   const { state } = result;
-  const previous = statements.requestStatus.get(requestId)?.status ?? null;
   statements.upsertRequest.run({
     id: requestId,
     agentId: details.agent.id,
@@ -260,13 +252,4 @@ function reproject(
     lastEventAt: Math.max(lastEventAt, state.closedAt ?? 0),
     updatedAt: now,
   });
-  if (previous === state.status) return null;
-  return {
-    requestId,
-    agentId: details.agent.id,
-    teamId: details.agent.team.id,
-    from: previous,
-    to: state.status,
-    at: state.closedAt ?? lastEventAt,
-  };
 }
