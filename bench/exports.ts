@@ -1,11 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { createServiceToken } from '../app/services/api-tokens.server';
 import { openDatabase } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
 import { BENCH_DB, ensureBenchDatabase } from './_database';
+import { startBenchServer } from './_server';
 import type { BenchRow } from './types';
 
 /**
@@ -18,44 +16,9 @@ const DB_FILE = BENCH_DB;
 const RUNS = Number(process.env.BENCH_EXPORT_RUNS ?? 3);
 const QUERY = process.env.BENCH_EXPORT_QUERY ?? 'tz=America/New_York';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
 function residentMb(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : 0;
-}
-
-async function startServer(port: number): Promise<ChildProcess> {
-  const child = spawn('node', ['node_modules/.bin/remix-serve', 'build/index.js'], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      PORT: String(port),
-      DATABASE_URL: DB_FILE,
-      WEBHOOK_SECRET: `whsec_${randomBytes(24).toString('base64')}`,
-      SESSION_SECRET: randomBytes(32).toString('hex'),
-    },
-    stdio: 'ignore',
-  });
-  for (let i = 0; i < 400; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return child;
-    } catch {
-      // starting
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  child.kill();
-  throw new Error('server did not start');
 }
 
 /** Streams one export, counting rows (line ends) without keeping the body. */
@@ -89,8 +52,7 @@ export async function run(): Promise<BenchRow[]> {
   const { token } = createServiceToken(db, { role: 'manager', name: 'bench exports' });
   db.$client.close();
 
-  const port = await freePort();
-  const server = await startServer(port);
+  const { child: server, url: baseUrl } = await startBenchServer(DB_FILE);
   const pid = server.pid!;
   try {
     const idleMb = residentMb(pid);
@@ -98,7 +60,7 @@ export async function run(): Promise<BenchRow[]> {
     const sampler = setInterval(() => {
       peakMb = Math.max(peakMb, residentMb(pid));
     }, 20);
-    const url = `http://127.0.0.1:${port}/exports/payment-requests.csv?${QUERY}`;
+    const url = `${baseUrl}/exports/payment-requests.csv?${QUERY}`;
     const runs: { ms: number; rows: number; bytes: number }[] = [];
     const cpuBefore = cpuSeconds(pid);
     for (let i = 0; i < RUNS; i++) runs.push(await download(url, token));

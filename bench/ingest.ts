@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -8,6 +7,7 @@ import { importNdjsonFile } from '../cli/import';
 import { openDatabase } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
 import { generateSeedEvents } from '../seed/generate';
+import { startBenchServer } from './_server';
 import type { BenchRow } from './types';
 
 const DIR = process.env.BENCH_DIR ?? join(process.cwd(), 'tmp', 'bench');
@@ -54,37 +54,11 @@ async function benchImport(eventsFile: string, events: number): Promise<BenchRow
   };
 }
 
-async function startServer(dbFile: string, secret: string, port: number): Promise<ChildProcess> {
-  const child = spawn('node', ['node_modules/.bin/remix-serve', 'build/index.js'], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      PORT: String(port),
-      DATABASE_URL: dbFile,
-      WEBHOOK_SECRET: secret,
-      SESSION_SECRET: randomBytes(32).toString('hex'),
-    },
-    stdio: 'ignore',
-  });
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return child;
-    } catch {
-      // starting
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  child.kill();
-  throw new Error('server did not start');
-}
-
 async function benchHttp(): Promise<BenchRow> {
   const dbFile = join(DIR, 'http.db');
   freshDb(dbFile).$client.close();
-  const secret = `whsec_${randomBytes(24).toString('base64')}`;
-  const port = 3990;
-  const server = await startServer(dbFile, secret, port);
-  const webhook = new Webhook(secret);
+  const { child: server, url: baseUrl, webhookSecret } = await startBenchServer(dbFile);
+  const webhook = new Webhook(webhookSecret);
   const bodies: string[] = [];
   let current: string[] = [];
   let total = 0;
@@ -113,7 +87,7 @@ async function benchHttp(): Promise<BenchRow> {
     const id = `msg_${randomBytes(8).toString('hex')}`;
     const at = new Date();
     const t0 = performance.now();
-    const response = await fetch(`http://127.0.0.1:${port}/api/v1/events`, {
+    const response = await fetch(`${baseUrl}/api/v1/events`, {
       method: 'POST',
       headers: {
         'content-type': 'application/x-ndjson',

@@ -1,7 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { shiftDate, todayIn } from '../app/lib/date-ranges';
 import { type Filters, parseFilters } from '../app/lib/filters';
 import { getAgentLeaderboard, getMetricsSummary, getMetricsTimeseries } from '../app/queries/metrics.server';
@@ -10,6 +7,7 @@ import type { Viewer } from '../app/services/scope.server';
 import { type Db, openDatabase } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
 import { BENCH_DB, ensureBenchDatabase } from './_database';
+import { startBenchServer } from './_server';
 import type { BenchRow } from './types';
 
 /**
@@ -92,42 +90,6 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-async function startServer(port: number): Promise<ChildProcess> {
-  const child = spawn('node', ['node_modules/.bin/remix-serve', 'build/index.js'], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      PORT: String(port),
-      DATABASE_URL: DB_FILE,
-      WEBHOOK_SECRET: `whsec_${randomBytes(24).toString('base64')}`,
-      SESSION_SECRET: randomBytes(32).toString('hex'),
-      EXPIRY_SWEEP_MS: '10000',
-    },
-    stdio: 'ignore',
-  });
-  for (let i = 0; i < 400; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return child;
-    } catch {
-      // starting
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  child.kill();
-  throw new Error('server did not start');
-}
-
 export async function run(): Promise<BenchRow[]> {
   ensureBenchDatabase('metrics');
   const db = openDatabase(DB_FILE);
@@ -154,11 +116,10 @@ export async function run(): Promise<BenchRow[]> {
   };
   try {
     if (http) {
-      const port = await freePort();
-      const server = await startServer(port);
+      const { child: server, url: baseUrl } = await startBenchServer(DB_FILE, { EXPIRY_SWEEP_MS: '10000' });
       try {
         for (const scenario of scenarios(from, to)) {
-          const url = `http://127.0.0.1:${port}/api/v1/metrics/${scenario.query}`;
+          const url = `${baseUrl}/api/v1/metrics/${scenario.query}`;
           const headers = { authorization: `Bearer ${tokens[scenario.viewer].token}` };
           const fetchOnce = async () => {
             const response = await fetch(url, { headers });

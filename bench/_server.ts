@@ -1,0 +1,49 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export interface BenchServer {
+  child: ChildProcess;
+  url: string;
+  webhookSecret: string;
+}
+
+/** The built app (as `npm start` serves it) on a free port and the given database; resolves once /healthz answers. */
+export async function startBenchServer(databaseFile: string, env: Record<string, string> = {}): Promise<BenchServer> {
+  const port = await freePort();
+  const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
+  const child = spawn('node', ['node_modules/.bin/remix-serve', 'build/index.js'], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      DATABASE_URL: databaseFile,
+      WEBHOOK_SECRET: webhookSecret,
+      SESSION_SECRET: randomBytes(32).toString('hex'),
+      ...env,
+    },
+    stdio: 'ignore',
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 400; i++) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return { child, url, webhookSecret };
+    } catch {
+      // starting
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.kill();
+  throw new Error('server did not start');
+}
