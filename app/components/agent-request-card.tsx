@@ -1,5 +1,6 @@
 import { useActionData, useFetcher } from '@remix-run/react';
 import type { Status } from '../domain/lifecycle';
+import { CHANNEL_LABELS } from '../domain/lifecycle';
 import { StatusBadge } from './status-badge';
 import { TimeLeft } from './time-left';
 
@@ -25,13 +26,6 @@ export type CardActionResult =
   | { intent: 'cancel'; requestId: string; outcome: 'refused'; reason: string; message: string }
   | { intent: 'retry'; requestId: string; status: Status; sendFailureReason: string | null }
   | { intent: 'cancel' | 'retry'; requestId: string; error: string };
-
-const CHANNEL_LABELS: Record<string, string> = {
-  whatsapp: 'WhatsApp',
-  sms: 'SMS',
-  webchat: 'Web chat',
-  email: 'Email',
-};
 
 const SEND_FAILURE_WORDS: Record<string, string> = {
   recipient_unreachable: 'The channel could not reach this number.',

@@ -1,15 +1,8 @@
 import { Form, Link } from '@remix-run/react';
-import { CHANNELS } from '../domain/lifecycle';
+import { CHANNEL_LABELS, CHANNELS } from '../domain/lifecycle';
 import { type DashboardRange, DEFAULT_PRESET } from '../lib/dashboard-view';
 import { PRESET_LABELS, RANGE_PRESETS } from '../lib/date-ranges';
 import type { Filters } from '../lib/filters';
-
-export const CHANNEL_NAMES: Record<string, string> = {
-  whatsapp: 'WhatsApp',
-  sms: 'SMS',
-  webchat: 'Web chat',
-  email: 'Email',
-};
 
 export interface DashboardFilterOptions {
   teams: { id: string; name: string }[];
@@ -115,7 +108,7 @@ export function DashboardFilters({ action, range, filters, options, timeZones, s
         <Choices
           legend="Channel"
           name="channel"
-          items={CHANNELS.map((channel) => ({ value: channel, label: CHANNEL_NAMES[channel] ?? channel }))}
+          items={CHANNELS.map((channel) => ({ value: channel, label: CHANNEL_LABELS[channel] ?? channel }))}
           selected={filters.channel}
         />
         <label className="field">

@@ -1,5 +1,5 @@
 import { Form, Link } from '@remix-run/react';
-import { CHANNELS, STATUS_LABELS, STATUSES } from '../domain/lifecycle';
+import { CHANNEL_LABELS, CHANNELS, STATUS_LABELS, STATUSES } from '../domain/lifecycle';
 import type { DatePreset } from '../lib/date-presets';
 import type { Filters } from '../lib/filters';
 
@@ -16,13 +16,6 @@ interface Props {
   options: FilterOptions;
   busy: boolean;
 }
-
-const CHANNEL_LABELS: Record<string, string> = {
-  whatsapp: 'WhatsApp',
-  sms: 'SMS',
-  webchat: 'Web chat',
-  email: 'Email',
-};
 
 /** Range, time zone and the shared filters (SPEC §3) as a GET form: the URL holds the view. */
 export function ReportFilterForm({ filters, presets, presetQuery, timeZones, options, busy }: Props) {

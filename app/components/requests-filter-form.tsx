@@ -1,7 +1,6 @@
 import { Form, Link } from '@remix-run/react';
-import { CHANNELS, STATUS_LABELS, STATUSES } from '../domain/lifecycle';
+import { CHANNEL_LABELS, CHANNELS, STATUS_LABELS, STATUSES } from '../domain/lifecycle';
 import type { Filters } from '../lib/filters';
-import { CHANNEL_LABELS } from './requests-table';
 
 export interface RequestFilterOptions {
   teams: { id: string; name: string }[];

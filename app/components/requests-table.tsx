@@ -8,7 +8,7 @@ import {
   useTable,
 } from '@tanstack/react-table';
 import { createContext, useContext } from 'react';
-import { isTerminal, type Status } from '../domain/lifecycle';
+import { CHANNEL_LABELS, isTerminal, type Status } from '../domain/lifecycle';
 import { formatMoney } from '../lib/format';
 import { StatusBadge } from './status-badge';
 import { TimeLeft, useServerClock } from './time-left';
@@ -30,13 +30,6 @@ export interface RequestListRow {
   closedAt: string | null;
   expiresAt: string | null;
 }
-
-export const CHANNEL_LABELS: Record<string, string> = {
-  whatsapp: 'WhatsApp',
-  sms: 'SMS',
-  webchat: 'Web chat',
-  email: 'Email',
-};
 
 /** What cells need besides their row: the viewer's zone, the server's clock, where a row links. */
 interface CellEnv {

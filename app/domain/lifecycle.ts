@@ -82,6 +82,14 @@ export const CANCEL_REJECTION_MESSAGES: Record<CancelRejectionReason, string> = 
 export const CHANNELS = ['whatsapp', 'sms', 'webchat', 'email'] as const;
 export type Channel = (typeof CHANNELS)[number];
 
+/** How each channel is named in the UI and in exports' labels. */
+export const CHANNEL_LABELS: Record<string, string> = {
+  whatsapp: 'WhatsApp',
+  sms: 'SMS',
+  webchat: 'Web chat',
+  email: 'Email',
+} satisfies Record<Channel, string>;
+
 export const EVENT_SOURCES = ['api', 'import', 'seed', 'system', 'agent_console', 'customer', 'provider'] as const;
 export type EventSource = (typeof EVENT_SOURCES)[number];
 

@@ -6,7 +6,7 @@ import { getDb } from '../../db/client';
 import { AgentRequestCard, type CardActionResult } from '../components/agent-request-card';
 import { useServerClock } from '../components/time-left';
 import { useLiveChanges } from '../components/use-live-changes';
-import { CHANNELS } from '../domain/lifecycle';
+import { CHANNEL_LABELS, CHANNELS } from '../domain/lifecycle';
 import { currencyExponent } from '../domain/money';
 import { getAgentRequestCards } from '../queries/agent-console.server';
 import { clientIp, requireViewer } from '../services/auth.server';
@@ -40,12 +40,6 @@ const DEFAULT_CURRENCIES = [
   'JPY',
   'KWD',
 ];
-const CHANNEL_LABELS: Record<(typeof CHANNELS)[number], string> = {
-  whatsapp: 'WhatsApp',
-  sms: 'SMS',
-  webchat: 'Web chat',
-  email: 'Email',
-};
 const SEND_FIELDS = [
   'customerPhone',
   'customerName',

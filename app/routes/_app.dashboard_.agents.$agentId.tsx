@@ -1,13 +1,14 @@
 import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Link, useLoaderData, useLocation, useNavigation } from '@remix-run/react';
 import { getDb } from '../../db/client';
-import { CHANNEL_NAMES, DashboardFilters } from '../components/dashboard-filters';
+import { DashboardFilters } from '../components/dashboard-filters';
 import { Funnel } from '../components/funnel';
 import { KpiCards } from '../components/kpi-cards';
 import { LiveIndicator, useLiveRevalidation } from '../components/live-revalidation';
 import { RouteError } from '../components/route-error';
 import { StatusBadge } from '../components/status-badge';
 import { TrendChart } from '../components/trend-chart';
+import { CHANNEL_LABELS } from '../domain/lifecycle';
 import { rangeDescription, withParams } from '../lib/dashboard-view';
 import { formatDateTime, formatMoney } from '../lib/format';
 import { requestLocale } from '../lib/locale.server';
@@ -126,7 +127,7 @@ export default function AgentDashboard() {
                           <StatusBadge status={request.status} />
                         </td>
                         <td className="num">{formatMoney(request.amount, request.currency, locale)}</td>
-                        <td>{CHANNEL_NAMES[request.channel] ?? request.channel}</td>
+                        <td>{CHANNEL_LABELS[request.channel] ?? request.channel}</td>
                         <td>{formatDateTime(request.sentAt, filters.tz)}</td>
                         <td>{formatDateTime(request.closedAt, filters.tz)}</td>
                       </tr>

@@ -11,11 +11,10 @@ import {
 import { useCallback, useEffect, useState } from 'react';
 import { getDb } from '../../db/client';
 import { RequestTimeline } from '../components/request-timeline';
-import { CHANNEL_LABELS } from '../components/requests-table';
 import { StatusBadge } from '../components/status-badge';
 import { TimeLeft, useServerClock } from '../components/time-left';
 import { type LiveChange, useLiveChanges } from '../components/use-live-changes';
-import { isTerminal } from '../domain/lifecycle';
+import { CHANNEL_LABELS, isTerminal } from '../domain/lifecycle';
 import { formatDateTime, formatMoney } from '../lib/format';
 import { getPaymentRequestRow, getPaymentRequestWithTimeline } from '../queries/payment-request.server';
 import { requireViewer } from '../services/auth.server';
