@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { createServiceToken } from '../app/services/api-tokens.server';
 import { openDatabase } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
@@ -21,19 +22,30 @@ function residentMb(pid: number): number {
   return match ? Number(match[1]) / 1024 : 0;
 }
 
-/** Streams one export, counting rows (line ends) without keeping the body. */
-async function download(url: string, token: string): Promise<{ ms: number; rows: number; bytes: number }> {
+/**
+ * Streams one export with node:http (a client as light as curl, so the two cores go to the server),
+ * counting rows (line ends) without keeping the body.
+ */
+function download(url: string, token: string): Promise<{ ms: number; rows: number; bytes: number }> {
   const started = performance.now();
-  const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
-  if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
-  let lines = 0;
-  let bytes = 0;
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-    bytes += chunk.byteLength;
-    const buffer = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    for (let at = buffer.indexOf(10); at !== -1; at = buffer.indexOf(10, at + 1)) lines += 1;
-  }
-  return { ms: performance.now() - started, rows: lines - 1, bytes };
+  return new Promise((resolve, reject) => {
+    const request = get(url, { headers: { authorization: `Bearer ${token}` } }, (response) => {
+      if (response.statusCode !== 200) {
+        reject(new Error(`HTTP ${response.statusCode}`));
+        response.resume();
+        return;
+      }
+      let lines = 0;
+      let bytes = 0;
+      response.on('data', (chunk: Buffer) => {
+        bytes += chunk.byteLength;
+        for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines += 1;
+      });
+      response.on('end', () => resolve({ ms: performance.now() - started, rows: lines - 1, bytes }));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+  });
 }
 
 /** CPU seconds (user + system) the process has used: under a busy machine, wall time alone misleads. */

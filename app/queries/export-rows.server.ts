@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
-import { count, sql } from 'drizzle-orm';
+import { and, count, gte, is, lt, Placeholder, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { agents, paymentRequests, teams } from '../../db/schema';
-import type { Filters } from '../lib/filters';
+import { type Filters, filterRange } from '../lib/filters';
 import type { Viewer } from '../services/scope.server';
 import { requestConditions } from './request-filter.server';
 
@@ -48,8 +48,14 @@ export function countExportAgents(db: Db, filters: Filters, viewer: Viewer): num
   );
 }
 
+/** Agent and team names by id. */
+export interface ExportNames {
+  agents: Map<string, string>;
+  teams: Map<string, string>;
+}
+
 /** Agent and team names by id: small tables, read once per export instead of joined per row. */
-export function exportNames(db: Db): { agents: Map<string, string>; teams: Map<string, string> } {
+export function exportNames(db: Db): ExportNames {
   return {
     agents: new Map(
       db
@@ -82,18 +88,9 @@ function openExportReader(db: Db): Database.Database {
   return reader;
 }
 
-/**
- * The requests of S in sentAt order, one at a time from one streaming query: nothing is read
- * before the export asks for it, and a million rows are never held at once. Rows are handed out
- * singly, not in arrays, so that little is alive when the young generation is collected: what is,
- * gets promoted, and old-space garbage is what grows the server's memory during a long export.
- */
-export function* exportRequestRows(
-  db: Db,
-  filters: Filters,
-  viewer: Viewer,
-): Generator<ExportRequestRow, void, undefined> {
-  const query = db
+/** The columns of ExportRequestRow, in its order; sentAt order, ties by id (the pr_sent_idx index). */
+function selectExportRows(db: Db, where: SQL | undefined) {
+  return db
     .select({
       id: paymentRequests.id,
       orderNumber: paymentRequests.orderNumber,
@@ -112,9 +109,55 @@ export function* exportRequestRows(
       customerPhone: paymentRequests.customerPhone,
     })
     .from(paymentRequests)
-    .where(conditionsFor(filters, viewer))
-    .orderBy(paymentRequests.sentAt, sql`"payment_requests"."rowid"`)
-    .toSQL();
+    .where(where)
+    .orderBy(paymentRequests.sentAt, paymentRequests.id);
+}
+
+/** A bound value of a query, or a slot the runner fills: the sentAt bounds of one slice. */
+export type SliceParam = unknown | { slot: 'lo' | 'hi' };
+
+/** The export's query for the rows of S with lo <= sentAt < hi, as SQL text and its parameters. */
+export interface ExportSliceQuery {
+  sql: string;
+  params: SliceParam[];
+  /** S's own sentAt range (epoch ms, end exclusive), null where open. */
+  start: number | null;
+  end: number | null;
+}
+
+/**
+ * The export's query cut into slices of sentAt, for workers that each read alternate slices on
+ * their own connection (app/services/export-workers.server.ts): the same columns and order as
+ * exportRequestRows, so the slices joined in order are its rows.
+ */
+export function exportRequestSliceQuery(db: Db, filters: Filters, viewer: Viewer): ExportSliceQuery {
+  const where = and(
+    conditionsFor(filters, viewer),
+    gte(paymentRequests.sentAt, sql.placeholder('lo')),
+    lt(paymentRequests.sentAt, sql.placeholder('hi')),
+  );
+  const query = selectExportRows(db, where).toSQL();
+  const { start, end } = filterRange(filters);
+  return {
+    sql: query.sql,
+    params: query.params.map((param) => (is(param, Placeholder) ? { slot: param.name as 'lo' | 'hi' } : param)),
+    start,
+    end,
+  };
+}
+
+/**
+ * The requests of S in sentAt order, one at a time from one streaming query: nothing is read
+ * before the export asks for it, and a million rows are never held at once. Rows are handed out
+ * singly, not in arrays, so that little is alive when the young generation is collected: what is,
+ * gets promoted, and old-space garbage is what grows the server's memory during a long export.
+ */
+export function* exportRequestRows(
+  db: Db,
+  filters: Filters,
+  viewer: Viewer,
+): Generator<ExportRequestRow, void, undefined> {
+  const query = selectExportRows(db, conditionsFor(filters, viewer)).toSQL();
   const reader = openExportReader(db);
   try {
     // raw(): arrays in the order of the select above.

@@ -25,11 +25,11 @@ export interface ExportOutcome {
  * whole file up in memory. Written chunks wait in sockets as ArrayBuffers: while the process holds
  * more than this many bytes of them, exports pause before making the next chunk.
  */
-const BUFFERED_LIMIT = 32 << 20;
+const BUFFERED_LIMIT = 16 << 20;
 
 let checks = 0;
 
-async function whileSocketsAreFull(): Promise<void> {
+export async function whileSocketsAreFull(): Promise<void> {
   // process.memoryUsage() walks the heap's spaces: once every 16 chunks (about 1 MB) is enough.
   checks = (checks + 1) % 16;
   if (checks !== 0) return;
@@ -85,36 +85,6 @@ export function textChunkStream(
     },
     byteStrategy(),
   );
-}
-
-const CHUNK_BYTES = 64 * 1024;
-
-/**
- * Gathers lines of text into byte chunks of about 64 KB, each line UTF-8-encoded straight into the
- * chunk's buffer: no chunk-sized string is ever built (it would be joined, flattened and encoded
- * again), and the bytes live outside the JavaScript heap.
- */
-export class ByteChunker {
-  private buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-  private length = 0;
-
-  /** Adds a line; returns the chunk it completed, if it did. */
-  add(text: string): Uint8Array | null {
-    const room = text.length * 3;
-    const full = this.length + room > this.buffer.length ? this.take() : null;
-    if (room > this.buffer.length) this.buffer = Buffer.allocUnsafe(room);
-    this.length += this.buffer.write(text, this.length);
-    return full;
-  }
-
-  /** The bytes gathered so far (null when none), and a fresh buffer for what follows. */
-  take(): Uint8Array | null {
-    if (this.length === 0) return null;
-    const chunk = this.buffer.subarray(0, this.length);
-    this.buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-    this.length = 0;
-    return chunk;
-  }
 }
 
 export type XlsxWorkbook = ExcelJS.stream.xlsx.WorkbookWriter;

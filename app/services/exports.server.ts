@@ -6,6 +6,7 @@ import { recordAudit } from './audit.server';
 import { agentsCsv, agentsXlsx } from './export-agents.server';
 import { paymentRequestsCsv, paymentRequestsXlsx } from './export-payment-requests.server';
 import type { ExportOutcome } from './export-streams.server';
+import { type ExportWorkerOptions, parallelPaymentRequestsCsv } from './export-workers.server';
 import type { Viewer } from './scope.server';
 
 /** Who may export (SPEC §5): supervisors their teams, managers and admins everything. */
@@ -39,6 +40,7 @@ export function createExport(
   input: ExportRequest,
   onEnd: (result: ExportResult) => void,
   now = Date.now(),
+  workerOptions: ExportWorkerOptions = {},
 ): ExportStream {
   const { report, format, filters, viewer } = input;
   const tally = { rows: 0 };
@@ -47,7 +49,7 @@ export function createExport(
   const stream =
     report === 'payment-requests'
       ? format === 'csv'
-        ? paymentRequestsCsv(context, end)
+        ? (parallelPaymentRequestsCsv(context, end, workerOptions) ?? paymentRequestsCsv(context, end))
         : paymentRequestsXlsx(context, end)
       : format === 'csv'
         ? agentsCsv(context, end)

@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import ExcelJS from 'exceljs';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseFilters } from '../../app/lib/filters';
 import { createServiceToken, loadViewer } from '../../app/services/api-tokens.server';
+import { type ExportWorkerOptions, exportWorkerStats } from '../../app/services/export-workers.server';
 import { createExport, type ExportResult } from '../../app/services/exports.server';
 import { ingestEvents } from '../../app/services/ingest.server';
 import { runDueReports } from '../../app/services/report-scheduler.server';
@@ -145,6 +147,7 @@ async function exportBytes(
   format: 'csv' | 'xlsx',
   query: string,
   viewer = manager,
+  workerOptions: ExportWorkerOptions = {},
 ) {
   let result: ExportResult | undefined;
   const { stream, fileName } = createExport(
@@ -154,6 +157,7 @@ async function exportBytes(
       result = end;
     },
     NOW,
+    workerOptions,
   );
   const bytes = Buffer.from(await new Response(stream).arrayBuffer());
   return { bytes, text: bytes.toString('utf8'), fileName, result: result! };
@@ -189,6 +193,34 @@ describe('exports on a small event set', () => {
       HEADER + ROW_USD,
     );
     expect((await exportBytes(db, 'payment-requests', 'csv', 'from=2030-01-01&to=2030-01-02')).text).toBe(HEADER);
+  });
+
+  it('writes the same bytes from worker threads, a request a slice, as from the server thread', async () => {
+    const cases: [string, Viewer][] = [
+      [QUERY, manager],
+      [QUERY, vipSupervisor],
+      [`${QUERY}&currency=JPY,KWD&status=expired`, manager],
+      ['from=2030-01-01&to=2030-01-02', manager],
+      ['tz=Asia/Tokyo', manager],
+    ];
+    for (const [query, viewer] of cases) {
+      const alone = await exportBytes(db, 'payment-requests', 'csv', query, viewer, { workers: 0 });
+      for (const workers of [1, 2, 3]) {
+        const threaded = await exportBytes(db, 'payment-requests', 'csv', query, viewer, {
+          workers,
+          minRows: 0,
+          sliceRows: 1,
+        });
+        expect(threaded.text, `${query} with ${workers} workers`).toBe(alone.text);
+        expect(threaded.result).toEqual(alone.result);
+      }
+    }
+    expect(
+      (await exportBytes(db, 'payment-requests', 'csv', 'tz=UTC', manager, { workers: 2, minRows: 0 })).result,
+    ).toEqual({
+      completed: true,
+      rows: 5,
+    });
   });
 
   it('writes agents.csv with rates to 4 decimals and collected_<CUR> columns in code order', async () => {
@@ -307,7 +339,7 @@ describe('streaming a large export', () => {
   });
   afterAll(() => db.$client.close());
 
-  it('reads the database only as fast as the reader takes rows, and counts them all', async () => {
+  it('reads the database only as fast as the reader takes rows, and counts them all (in the server thread)', async () => {
     let result: ExportResult | undefined;
     const filters = parseFilters(new URLSearchParams(''), 'UTC');
     const { stream, rowsSoFar } = createExport(
@@ -316,6 +348,8 @@ describe('streaming a large export', () => {
       (end) => {
         result = end;
       },
+      NOW,
+      { workers: 0 },
     );
     const reader = stream.getReader();
     let lines = 0;
@@ -344,6 +378,8 @@ describe('streaming a large export', () => {
       (end) => {
         result = end;
       },
+      NOW,
+      { workers: 0 },
     );
     const reader = stream.getReader();
     await reader.read();
@@ -352,6 +388,99 @@ describe('streaming a large export', () => {
     expect(result?.completed).toBe(false);
     expect(result!.rows).toBeGreaterThan(0);
     expect(result!.rows).toBeLessThanOrEqual(12_000);
+  });
+
+  /** The export's SHA-256, its row count and the outcome, read without keeping the bytes. */
+  async function digest(workerOptions: ExportWorkerOptions, query = '', viewer = manager) {
+    let result: ExportResult | undefined;
+    const filters = parseFilters(new URLSearchParams(query), 'UTC');
+    const { stream } = createExport(
+      db,
+      { report: 'payment-requests', format: 'csv', filters, viewer },
+      (end) => {
+        result = end;
+      },
+      NOW,
+      workerOptions,
+    );
+    const hash = createHash('sha256');
+    let lines = 0;
+    for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
+      hash.update(chunk);
+      for (const byte of chunk) if (byte === 10) lines += 1;
+    }
+    return { sha256: hash.digest('hex'), lines, result };
+  }
+
+  it('writes a large export from worker threads byte for byte as the server thread does', async () => {
+    const alone = await digest({ workers: 0 });
+    expect(alone.lines).toBe(ROWS + 1);
+    expect(await digest({ workers: 2, minRows: 0, sliceRows: 997 })).toEqual(alone);
+    expect(await digest({ workers: 3, minRows: 0, sliceRows: 25_000 })).toEqual(alone);
+    // A range and a time zone: slices start at the range, not at the first request.
+    const query = 'from=2026-10-27&to=2026-10-27&tz=Asia/Kolkata&status=sent';
+    const ranged = await digest({ workers: 0 }, query);
+    expect(ranged.result).toEqual({ completed: true, rows: 20_601 });
+    expect(await digest({ workers: 2, minRows: 0, sliceRows: 1_000 }, query)).toEqual(ranged);
+    expect(exportWorkerStats()).toEqual({ liveWorkers: expect.any(Number), queuedChunks: 0 });
+  });
+
+  it('holds at most a few chunks per worker while the reader waits, and stops the workers when it cancels', async () => {
+    let result: ExportResult | undefined;
+    const filters = parseFilters(new URLSearchParams(''), 'UTC');
+    const { stream, rowsSoFar } = createExport(
+      db,
+      { report: 'payment-requests', format: 'csv', filters, viewer: manager },
+      (end) => {
+        result = end;
+      },
+      NOW,
+      { workers: 2, minRows: 0, sliceRows: 500 },
+    );
+    const reader = stream.getReader();
+    await reader.read();
+    // Each worker sends its 16 credits' worth (the reader's chunk and the one in the stream's queue
+    // were paid back), then waits: 32 chunks of about 64 KB, however long the reader takes.
+    await vi.waitFor(() => expect(exportWorkerStats().queuedChunks).toBe(32));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(exportWorkerStats()).toEqual({ liveWorkers: 2, queuedChunks: 32 });
+    expect(rowsSoFar()).toBeLessThan(1_000);
+    await reader.cancel();
+    expect(result).toEqual({ completed: false, rows: rowsSoFar() });
+    expect(exportWorkerStats().queuedChunks).toBe(0);
+    await vi.waitFor(() => expect(exportWorkerStats().liveWorkers).toBe(0));
+  });
+
+  it('exports one snapshot from all its workers: requests written after it began are left out', async () => {
+    const filters = parseFilters(new URLSearchParams(''), 'UTC');
+    const { stream } = createExport(
+      db,
+      { report: 'payment-requests', format: 'csv', filters, viewer: manager },
+      () => {},
+      NOW,
+      { workers: 2, minRows: 0, sliceRows: 1_000 },
+    );
+    const reader = stream.getReader();
+    const first = (await reader.read()).value!;
+    const late = ingestEvents(
+      db,
+      lifecycle('pr_late_arrival', {}, [
+        ['created', new Date(1793000000000 + 30_000 * 1000).toISOString()],
+        ['sent', new Date(1793000000000 + 30_000 * 1000 + 700).toISOString()],
+      ]),
+      'api',
+      { now: NOW, settings },
+    );
+    expect(late.accepted).toBe(2);
+    let text = Buffer.from(first).toString('utf8');
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += Buffer.from(value).toString('utf8');
+    }
+    expect(text.split('\r\n').length - 2).toBe(ROWS);
+    expect(text).not.toContain('pr_late_arrival');
+    db.$client.prepare("DELETE FROM payment_requests WHERE id = 'pr_late_arrival'").run();
   });
 });
 

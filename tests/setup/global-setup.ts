@@ -13,4 +13,6 @@ export default function setup() {
   db.$client.pragma('wal_checkpoint(TRUNCATE)');
   db.$client.close();
   if (!existsSync('build/index.js')) execFileSync('npx', ['remix', 'build'], { stdio: 'inherit' });
+  // The export workers run from their bundle: rebuilt every time (a few milliseconds), never stale.
+  execFileSync('npm', ['run', '--silent', 'build:workers'], { stdio: 'inherit' });
 }
