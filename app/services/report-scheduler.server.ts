@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
-import { and, eq } from 'drizzle-orm';
+import { and, desc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { reportFiles, scheduledReports } from '../../db/schema';
 import { type Cadence, nextRunAt, rangeForRun } from '../domain/report-schedule';
@@ -28,6 +28,30 @@ export interface ReportFileSummary {
   path: string;
   rows: number;
   bytes: number;
+}
+
+/** Files kept per schedule: a month of a daily report. Older ones are deleted after each run. */
+export const KEPT_FILES_PER_SCHEDULE = 31;
+
+/** Deletes a schedule's files beyond the newest KEPT_FILES_PER_SCHEDULE, rows and files both. */
+function pruneKeptFiles(db: Db, scheduleId: string): void {
+  const old = db
+    .select({ id: reportFiles.id, path: reportFiles.path })
+    .from(reportFiles)
+    .where(eq(reportFiles.scheduleId, scheduleId))
+    .orderBy(desc(reportFiles.createdAt), desc(reportFiles.id))
+    .all()
+    .slice(KEPT_FILES_PER_SCHEDULE);
+  if (old.length === 0) return;
+  db.delete(reportFiles)
+    .where(
+      inArray(
+        reportFiles.id,
+        old.map((file) => file.id),
+      ),
+    )
+    .run();
+  for (const file of old) rmSync(file.path, { force: true });
 }
 
 /**
@@ -90,6 +114,7 @@ export async function runSchedule(
       createdAt: now,
     })
     .run();
+  pruneKeptFiles(db, schedule.id);
   recordAudit(
     db,
     {

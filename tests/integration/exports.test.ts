@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -8,7 +8,7 @@ import { createServiceToken, loadViewer } from '../../app/services/api-tokens.se
 import { type ExportWorkerOptions, exportWorkerStats } from '../../app/services/export-workers.server';
 import { createExport, type ExportResult } from '../../app/services/exports.server';
 import { ingestEvents } from '../../app/services/ingest.server';
-import { runDueReports } from '../../app/services/report-scheduler.server';
+import { KEPT_FILES_PER_SCHEDULE, runDueReports } from '../../app/services/report-scheduler.server';
 import { createSchedule } from '../../app/services/report-schedules.server';
 import type { Viewer } from '../../app/services/scope.server';
 import { type Db, openDatabase } from '../../db/client';
@@ -555,6 +555,23 @@ describe('scheduled reports', () => {
       [userId, 1, { from: '2026-10-31', to: '2026-10-31', tz: 'America/New_York', channel: ['whatsapp'] }],
       [userId, 1, { from: '2026-11-01', to: '2026-11-01', tz: 'America/New_York', channel: ['whatsapp'] }],
     ]);
+  });
+
+  it(`keeps a schedule's newest ${KEPT_FILES_PER_SCHEDULE} files and deletes older ones with their rows`, async () => {
+    const { userId } = createServiceToken(db, { role: 'manager', name: 'Finance' });
+    const viewer = loadViewer(db, userId)!;
+    const created = createSchedule(db, viewer, scheduleForm({}), Date.parse('2026-10-01T00:00:00Z'));
+    const schedule = db.$client.prepare('SELECT * FROM scheduled_reports').get() as { next_run_at: number };
+    expect(created.ok).toBe(true);
+    const made: { id: string; path: string }[] = [];
+    // One run a day for 33 days (06:00 New York, whichever the offset).
+    for (let day = 0; day < KEPT_FILES_PER_SCHEDULE + 2; day++) {
+      const runs = await runDueReports(db, schedule.next_run_at + day * 86_400_000 + 3_600_000);
+      made.push(...runs);
+    }
+    const kept = db.$client.prepare('SELECT id FROM report_files ORDER BY created_at').all() as { id: string }[];
+    expect(kept.map((row) => row.id)).toEqual(made.slice(2).map((run) => run.id));
+    expect(made.map((run) => existsSync(run.path))).toEqual([false, false, ...made.slice(2).map(() => true)]);
   });
 
   it('writes a weekly XLSX for the previous ISO week with the owner scope, and pauses when the owner may no longer export', async () => {
