@@ -339,18 +339,24 @@ describe('streaming a large export', () => {
   });
   afterAll(() => db.$client.close());
 
-  it('reads the database only as fast as the reader takes rows, and counts them all (in the server thread)', async () => {
+  /** Starts an export of the bulk rows; `result()` is its outcome once it ended. */
+  function startExport(workerOptions: ExportWorkerOptions, query = '', viewer = manager) {
     let result: ExportResult | undefined;
-    const filters = parseFilters(new URLSearchParams(''), 'UTC');
-    const { stream, rowsSoFar } = createExport(
+    const filters = parseFilters(new URLSearchParams(query), 'UTC');
+    const started = createExport(
       db,
-      { report: 'payment-requests', format: 'csv', filters, viewer: manager },
+      { report: 'payment-requests', format: 'csv', filters, viewer },
       (end) => {
         result = end;
       },
       NOW,
-      { workers: 0 },
+      workerOptions,
     );
+    return { ...started, result: () => result };
+  }
+
+  it('reads the database only as fast as the reader takes rows, and counts them all (in the server thread)', async () => {
+    const { stream, rowsSoFar, result } = startExport({ workers: 0 });
     const reader = stream.getReader();
     let lines = 0;
     const count = (chunk: Uint8Array) => {
@@ -366,50 +372,30 @@ describe('streaming a large export', () => {
       count(value);
     }
     expect(lines).toBe(ROWS + 1);
-    expect(result).toEqual({ completed: true, rows: ROWS });
+    expect(result()).toEqual({ completed: true, rows: ROWS });
   });
 
   it('stops reading when the reader cancels, and reports the rows it wrote', async () => {
-    let result: ExportResult | undefined;
-    const filters = parseFilters(new URLSearchParams(''), 'UTC');
-    const { stream } = createExport(
-      db,
-      { report: 'payment-requests', format: 'csv', filters, viewer: manager },
-      (end) => {
-        result = end;
-      },
-      NOW,
-      { workers: 0 },
-    );
+    const { stream, result } = startExport({ workers: 0 });
     const reader = stream.getReader();
     await reader.read();
     await new Promise((resolve) => setTimeout(resolve, 50));
     await reader.cancel();
-    expect(result?.completed).toBe(false);
-    expect(result!.rows).toBeGreaterThan(0);
-    expect(result!.rows).toBeLessThanOrEqual(12_000);
+    expect(result()?.completed).toBe(false);
+    expect(result()!.rows).toBeGreaterThan(0);
+    expect(result()!.rows).toBeLessThanOrEqual(12_000);
   });
 
   /** The export's SHA-256, its row count and the outcome, read without keeping the bytes. */
   async function digest(workerOptions: ExportWorkerOptions, query = '', viewer = manager) {
-    let result: ExportResult | undefined;
-    const filters = parseFilters(new URLSearchParams(query), 'UTC');
-    const { stream } = createExport(
-      db,
-      { report: 'payment-requests', format: 'csv', filters, viewer },
-      (end) => {
-        result = end;
-      },
-      NOW,
-      workerOptions,
-    );
+    const { stream, result } = startExport(workerOptions, query, viewer);
     const hash = createHash('sha256');
     let lines = 0;
     for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
       hash.update(chunk);
       for (const byte of chunk) if (byte === 10) lines += 1;
     }
-    return { sha256: hash.digest('hex'), lines, result };
+    return { sha256: hash.digest('hex'), lines, result: result() };
   }
 
   it('writes a large export from worker threads byte for byte as the server thread does', async () => {
@@ -426,17 +412,7 @@ describe('streaming a large export', () => {
   });
 
   it('holds at most a few chunks per worker while the reader waits, and stops the workers when it cancels', async () => {
-    let result: ExportResult | undefined;
-    const filters = parseFilters(new URLSearchParams(''), 'UTC');
-    const { stream, rowsSoFar } = createExport(
-      db,
-      { report: 'payment-requests', format: 'csv', filters, viewer: manager },
-      (end) => {
-        result = end;
-      },
-      NOW,
-      { workers: 2, minRows: 0, sliceRows: 500 },
-    );
+    const { stream, rowsSoFar, result } = startExport({ workers: 2, minRows: 0, sliceRows: 500 });
     const reader = stream.getReader();
     await reader.read();
     // Each worker sends its 16 credits' worth (the reader's chunk and the one in the stream's queue
@@ -446,20 +422,13 @@ describe('streaming a large export', () => {
     expect(exportWorkerStats()).toEqual({ liveWorkers: 2, queuedChunks: 32 });
     expect(rowsSoFar()).toBeLessThan(1_000);
     await reader.cancel();
-    expect(result).toEqual({ completed: false, rows: rowsSoFar() });
+    expect(result()).toEqual({ completed: false, rows: rowsSoFar() });
     expect(exportWorkerStats().queuedChunks).toBe(0);
     await vi.waitFor(() => expect(exportWorkerStats().liveWorkers).toBe(0));
   });
 
   it('exports one snapshot from all its workers: requests written after it began are left out', async () => {
-    const filters = parseFilters(new URLSearchParams(''), 'UTC');
-    const { stream } = createExport(
-      db,
-      { report: 'payment-requests', format: 'csv', filters, viewer: manager },
-      () => {},
-      NOW,
-      { workers: 2, minRows: 0, sliceRows: 1_000 },
-    );
+    const { stream } = startExport({ workers: 2, minRows: 0, sliceRows: 1_000 });
     const reader = stream.getReader();
     const first = (await reader.read()).value!;
     const late = ingestEvents(
