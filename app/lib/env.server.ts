@@ -19,6 +19,8 @@ const schema = z.object({
   LINK_TTL_OPENED: ttlSeconds(900),
   ORG_TIMEZONE: z.string().default('UTC').refine(isTimeZoneName, 'must be an IANA time zone name'),
   EXPIRY_SWEEP_MS: z.coerce.number().int().min(250).max(10_000).default(2000),
+  /** Reverse proxies in front of the app that append the client's address to X-Forwarded-For. */
+  TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(5).default(0),
 });
 
 export type Env = z.infer<typeof schema> & { SESSION_SECRET: string; WEBHOOK_SECRET: string };

@@ -1,6 +1,7 @@
 import { redirect } from '@remix-run/node';
 import { getDb } from '../../db/client';
 import type { Role } from '../../db/schema';
+import { getEnv } from '../lib/env.server';
 import { apiError } from '../lib/http.server';
 import { loadViewer, viewerForToken } from './api-tokens.server';
 import type { Viewer } from './scope.server';
@@ -68,8 +69,23 @@ function refererOrigin(referer: string | null): string | null {
   }
 }
 
-export function clientIp(request: Request): string {
-  return request.headers.get('x-forwarded-for')?.split(',')[0]?.trim() || request.headers.get('x-real-ip') || 'local';
+export function clientIp(request: Request): string | null {
+  return forwardedClientAddress(request.headers.get('x-forwarded-for'), getEnv().TRUSTED_PROXY_HOPS);
+}
+
+/**
+ * The client's address as the trusted proxies saw it: each appends the address it was called
+ * from, so with N proxies it is the N-th entry from the right. Entries further left were sent by
+ * the client and prove nothing. With no trusted proxy (remix-serve does not hand the socket's
+ * address to the app) the address is unknown: null, and only per-account limits apply.
+ */
+export function forwardedClientAddress(header: string | null, trustedHops: number): string | null {
+  if (trustedHops === 0 || !header) return null;
+  const entries = header
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  return entries[entries.length - trustedHops] ?? null;
 }
 
 /** Where each role lands after signing in (SPEC §6: `/` redirects by role). */

@@ -73,7 +73,7 @@ export function filtersForAudit(filters: Filters): Record<string, unknown> {
  * The HTTP response of an export (SPEC §4), audited when the stream ends: who, which filters, how
  * many rows, and whether the download completed.
  */
-export function exportResponse(db: Db, input: ExportRequest & { ip: string }): Response {
+export function exportResponse(db: Db, input: ExportRequest & { ip: string | null }): Response {
   const started = Date.now();
   const { stream, fileName, contentType } = createExport(db, input, (result) => {
     try {

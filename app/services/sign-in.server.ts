@@ -9,7 +9,7 @@ import { clearAccountFailures, isSignInThrottled, recordSignInFailure } from './
 export type SignInResult = { ok: true; setCookie: string; role: Role } | { ok: false; reason: 'invalid' | 'throttled' };
 
 /** Checks the password (constant work whether or not the account exists), throttles, audits, rotates the session. */
-export function signIn(db: Db, request: Request, email: string, password: string, ip: string): SignInResult {
+export function signIn(db: Db, request: Request, email: string, password: string, ip: string | null): SignInResult {
   const normalized = email.trim().toLowerCase();
   if (isSignInThrottled(db, normalized, ip)) {
     recordAudit(db, { action: 'sign_in_failed', actorName: normalized, details: { reason: 'throttled' }, ip });

@@ -18,21 +18,22 @@ function failuresSince(db: Db, key: string, since: number): number {
   return row?.n ?? 0;
 }
 
-/** Whether a sign-in for this account from this address must wait (per-account and per-address limits). */
-export function isSignInThrottled(db: Db, email: string, ip: string, now = Date.now()): boolean {
+/**
+ * Whether a sign-in for this account from this address must wait (per-account and per-address
+ * limits). An unknown address (null) has no limit of its own: one shared key would let anyone
+ * lock everyone out.
+ */
+export function isSignInThrottled(db: Db, email: string, ip: string | null, now = Date.now()): boolean {
   const since = now - THROTTLE_WINDOW_MS;
   return (
     failuresSince(db, accountKey(email), since) >= MAX_FAILURES_PER_ACCOUNT ||
-    failuresSince(db, addressKey(ip), since) >= MAX_FAILURES_PER_ADDRESS
+    (ip !== null && failuresSince(db, addressKey(ip), since) >= MAX_FAILURES_PER_ADDRESS)
   );
 }
 
-export function recordSignInFailure(db: Db, email: string, ip: string, now = Date.now()): void {
+export function recordSignInFailure(db: Db, email: string, ip: string | null, now = Date.now()): void {
   db.insert(loginFailures)
-    .values([
-      { key: accountKey(email), at: now },
-      { key: addressKey(ip), at: now },
-    ])
+    .values([{ key: accountKey(email), at: now }, ...(ip === null ? [] : [{ key: addressKey(ip), at: now }])])
     .run();
   db.delete(loginFailures)
     .where(lt(loginFailures.at, now - THROTTLE_WINDOW_MS))

@@ -86,6 +86,17 @@ describe('sessions (service level)', () => {
     expect(signIn(db, new Request('http://app.test/'), other.email, TEST_PASSWORD, '192.0.2.8').ok).toBe(true);
   });
 
+  it('keeps no per-address count when the address is unknown, so nobody can lock everyone out', () => {
+    for (let i = 0; i < MAX_FAILURES_PER_ADDRESS + 5; i++) {
+      signIn(db, new Request('http://app.test/'), `nobody${i}@example.test`, 'wrong', null);
+    }
+    const { email } = insertUser(db, { role: 'manager' });
+    expect(signIn(db, new Request('http://app.test/'), email, TEST_PASSWORD, null).ok).toBe(true);
+    expect(db.$client.prepare("SELECT count(*) AS n FROM login_failures WHERE key LIKE 'ip:%'").get()).toEqual({
+      n: 0,
+    });
+  });
+
   it('refuses deactivated users and audits successes and failures', () => {
     const active = insertUser(db, { role: 'manager', name: 'Mia' });
     const inactive = insertUser(db, { role: 'manager', active: false });
