@@ -1,51 +1,15 @@
 import { Form, Link } from '@remix-run/react';
-import { CHANNEL_LABELS, CHANNELS } from '../domain/lifecycle';
 import { type DashboardRange, DEFAULT_PRESET } from '../lib/dashboard-view';
 import { PRESET_LABELS, RANGE_PRESETS } from '../lib/date-ranges';
 import type { Filters } from '../lib/filters';
-
-export interface DashboardFilterOptions {
-  teams: { id: string; name: string }[];
-  agents: { id: string; name: string; teamId: string }[];
-}
-
-function Choices({
-  legend,
-  name,
-  items,
-  selected,
-}: {
-  legend: string;
-  name: string;
-  items: { value: string; label: string }[];
-  selected: readonly string[];
-}) {
-  const chosen = items.filter((item) => selected.includes(item.value));
-  const summary = chosen.length === 0 ? 'All' : chosen.length === 1 ? chosen[0]!.label : `${chosen.length} selected`;
-  return (
-    <details className="dash-choices">
-      <summary>
-        <span className="dash-choices-legend">{legend}</span> <span className="muted">{summary}</span>
-      </summary>
-      <fieldset>
-        <legend className="visually-hidden">{legend}</legend>
-        {items.map((item) => (
-          <label key={item.value}>
-            <input type="checkbox" name={name} value={item.value} defaultChecked={selected.includes(item.value)} />{' '}
-            {item.label}
-          </label>
-        ))}
-      </fieldset>
-    </details>
-  );
-}
+import { CHANNEL_CHOICES, Choices, type FilterOptions, namedChoices } from './choices';
 
 interface Props {
   /** Where the form and the preset links go: /dashboard or an agent's page. */
   action: string;
   range: DashboardRange;
   filters: Filters;
-  options: DashboardFilterOptions;
+  options: FilterOptions;
   timeZones: string[];
   /** The current query string, so preset links keep the other filters. */
   search: string;
@@ -90,27 +54,12 @@ export function DashboardFilters({ action, range, filters, options, timeZones, s
           <input type="date" name="to" defaultValue={range.to} required />
         </label>
         {showPeople && options.teams.length > 1 ? (
-          <Choices
-            legend="Team"
-            name="team"
-            items={options.teams.map((t) => ({ value: t.id, label: t.name }))}
-            selected={filters.team}
-          />
+          <Choices legend="Team" name="team" items={namedChoices(options.teams)} selected={filters.team} />
         ) : null}
         {showPeople && options.agents.length > 0 ? (
-          <Choices
-            legend="Agent"
-            name="agent"
-            items={options.agents.map((a) => ({ value: a.id, label: a.name }))}
-            selected={filters.agent}
-          />
+          <Choices legend="Agent" name="agent" items={namedChoices(options.agents)} selected={filters.agent} />
         ) : null}
-        <Choices
-          legend="Channel"
-          name="channel"
-          items={CHANNELS.map((channel) => ({ value: channel, label: CHANNEL_LABELS[channel] ?? channel }))}
-          selected={filters.channel}
-        />
+        <Choices legend="Channel" name="channel" items={CHANNEL_CHOICES} selected={filters.channel} />
         <label className="field">
           <span>Currency</span>
           <input name="currency" size={10} placeholder="All" defaultValue={filters.currency.join(', ')} />
