@@ -1,12 +1,7 @@
 import { Form, Link } from '@remix-run/react';
-import { CHANNEL_LABELS, CHANNELS, STATUS_LABELS, STATUSES } from '../domain/lifecycle';
 import type { DatePreset } from '../lib/date-presets';
 import type { Filters } from '../lib/filters';
-
-export interface FilterOptions {
-  teams: { id: string; name: string }[];
-  agents: { id: string; name: string; teamId: string }[];
-}
+import { CHANNEL_CHOICES, Choices, type FilterOptions, namedChoices, STATUS_CHOICES } from './choices';
 
 interface Props {
   filters: Filters;
@@ -56,62 +51,28 @@ export function ReportFilterForm({ filters, presets, presetQuery, timeZones, opt
         </select>
       </div>
       {options.teams.length > 1 ? (
-        <div className="field">
-          <label htmlFor="filter-team">Teams</label>
-          <select
-            id="filter-team"
-            name="team"
-            multiple
-            size={Math.min(5, options.teams.length)}
-            defaultValue={filters.team}
-          >
-            {options.teams.map((team) => (
-              <option key={team.id} value={team.id}>
-                {team.name}
-              </option>
-            ))}
-          </select>
-        </div>
+        <Choices legend="Team" name="team" items={namedChoices(options.teams)} selected={filters.team} />
       ) : null}
-      <div className="field">
-        <label htmlFor="filter-agent">Agents</label>
-        <select
-          id="filter-agent"
-          name="agent"
-          multiple
-          size={Math.min(6, Math.max(2, options.agents.length))}
-          defaultValue={filters.agent}
-        >
-          {options.agents.map((agent) => (
-            <option key={agent.id} value={agent.id}>
-              {agent.name}
-            </option>
-          ))}
-        </select>
-        <small className="muted">None selected means all. Ctrl/⌘-click picks several.</small>
-      </div>
-      <fieldset className="checks">
-        <legend>Channels</legend>
-        {CHANNELS.map((channel) => (
-          <label key={channel}>
-            <input type="checkbox" name="channel" value={channel} defaultChecked={filters.channel.includes(channel)} />{' '}
-            {CHANNEL_LABELS[channel] ?? channel}
-          </label>
-        ))}
-      </fieldset>
+      {options.agents.length > 0 ? (
+        <Choices legend="Agent" name="agent" items={namedChoices(options.agents)} selected={filters.agent} />
+      ) : null}
+      <Choices legend="Channel" name="channel" items={CHANNEL_CHOICES} selected={filters.channel} />
       <label className="field">
         <span>Currencies</span>
         <input name="currency" placeholder="All, or e.g. USD, EUR" defaultValue={filters.currency.join(', ')} />
       </label>
-      <fieldset className="checks single">
-        <legend>Statuses (request export)</legend>
-        {STATUSES.map((status) => (
-          <label key={status}>
-            <input type="checkbox" name="status" value={status} defaultChecked={filters.status.includes(status)} />{' '}
-            {STATUS_LABELS[status]}
-          </label>
-        ))}
-      </fieldset>
+      <div className="field">
+        <Choices
+          legend="Status"
+          name="status"
+          items={STATUS_CHOICES}
+          selected={filters.status}
+          describedBy="filter-status-note"
+        />
+        <small id="filter-status-note" className="muted">
+          Filters the payment requests export only.
+        </small>
+      </div>
       <div className="actions">
         <button type="submit" disabled={busy}>
           {busy ? 'Counting…' : 'Apply'}

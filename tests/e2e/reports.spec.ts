@@ -92,4 +92,12 @@ test('a manager sets a range, sees the count and downloads the CSV', async ({ pa
   );
   expect(lines.slice(1, -1).map((line) => line.split(',')[0])).toEqual(['pr_report_0', 'pr_report_1', 'pr_report_2']);
   expect(lines[2]).toContain(',2024-02-29T11:30:00.000-05:00,');
+
+  // A channel picked in the filters narrows the counts: the seeded links all went by WhatsApp.
+  await page.locator('summary', { hasText: 'Channel' }).click();
+  await page.getByRole('group', { name: 'Channel' }).getByRole('checkbox', { name: 'SMS' }).check();
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(/tz=America%2FNew_York&channel=sms&/);
+  await expect(page.getByTestId('count-payment-requests')).toHaveText('0 requests');
+  await expect(page.locator('summary', { hasText: 'Channel' })).toHaveText('Channel SMS');
 });
