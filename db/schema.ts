@@ -302,3 +302,25 @@ export const metricsRollup15m = rollupTable(ROLLUP_TABLES.quarterHour);
 export const metricsRollupDay = rollupTable(ROLLUP_TABLES.day);
 export const metricsRollupAgentDay = rollupTable(ROLLUP_TABLES.agentDay);
 export const metricsRollupAgentChannelDay = rollupTable(ROLLUP_TABLES.agentChannelDay);
+
+/**
+ * Idempotency-Key of POST /api/v1/payment-requests (and the agent console's send form), per user,
+ * kept 24 h: the request it created and the response it got, replayed to a retry of the same body.
+ */
+export const idempotencyKeys = sqliteTable(
+  'idempotency_keys',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    key: text('key').notNull(),
+    /** SHA-256 of the canonical JSON of the request body: a retry must send the same. */
+    bodyHash: text('body_hash').notNull(),
+    requestId: text('request_id').notNull(),
+    /** Null while the first request is in flight (the link not yet handed to the channel). */
+    responseStatus: integer('response_status'),
+    responseBody: text('response_body'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.key] }), index('idempotency_keys_created_idx').on(t.createdAt)],
+);

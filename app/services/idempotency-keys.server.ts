@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import { and, eq, lte } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db } from '../../db/client';
+import { idempotencyKeys } from '../../db/schema';
+import { canonicalJson, sha256Hex } from '../lib/canonical-json';
+
+export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
+/** How long a key holds, as Stripe keeps them: a retry after that creates anew. */
+export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** 1–255 printable ASCII characters (space included), as HTTP header values safely carry. */
+export const idempotencyKeySchema = z
+  .string()
+  .min(1, `${IDEMPOTENCY_KEY_HEADER} must not be empty`)
+  .max(255, `${IDEMPOTENCY_KEY_HEADER} must be at most 255 characters`)
+  .regex(/^[\x20-\x7e]+$/, `${IDEMPOTENCY_KEY_HEADER} must be printable ASCII characters`);
+
+/** A caller's key and the hash of what they sent with it. */
+export interface IdempotencyClaim {
+  key: string;
+  bodyHash: string;
+}
+
+export function idempotencyBodyHash(body: unknown): string {
+  return sha256Hex(canonicalJson(body));
+}
+
+export interface StoredResponse {
+  status: number;
+  /** The JSON text sent the first time, byte for byte. */
+  body: string;
+}
+
+/** What an earlier use of the key left: `response` is null while that first request is in flight. */
+export type PriorUse =
+  | { kind: 'same_request'; requestId: string; response: StoredResponse | null }
+  | { kind: 'other_body' };
+
+/**
+ * Claims `key` for `userId` and the request about to be created, or says what an earlier use of it left.
+ * Call inside the write transaction that creates the request: the claim and the creation commit together,
+ * so no second request can slip in between (see createPaymentRequestOnce). Keys older than the TTL are
+ * deleted first, which is also how they expire.
+ */
+export function claimIdempotencyKey(
+  db: Db,
+  userId: string,
+  claim: IdempotencyClaim,
+  requestId: string,
+  now: number,
+): PriorUse | null {
+  db.delete(idempotencyKeys)
+    .where(lte(idempotencyKeys.createdAt, now - IDEMPOTENCY_KEY_TTL_MS))
+    .run();
+  const prior = db
+    .select()
+    .from(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, claim.key)))
+    .get();
+  if (!prior) {
+    db.insert(idempotencyKeys)
+      .values({ userId, key: claim.key, bodyHash: claim.bodyHash, requestId, createdAt: now })
+      .run();
+    return null;
+  }
+  if (prior.bodyHash !== claim.bodyHash) return { kind: 'other_body' };
+  const response =
+    prior.responseStatus === null || prior.responseBody === null
+      ? null
+      : { status: prior.responseStatus, body: prior.responseBody };
+  return { kind: 'same_request', requestId: prior.requestId, response };
+}
+
+/** Keeps the response of the request that claimed the key, for its retries. */
+export function recordIdempotentResponse(db: Db, userId: string, key: string, response: StoredResponse): void {
+  db.update(idempotencyKeys)
+    .set({ responseStatus: response.status, responseBody: response.body })
+    .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)))
+    .run();
+}
+
+/** A key for a form the server renders (the agent console's send form). */
+export function newIdempotencyKey(): string {
+  return randomUUID();
+}
