@@ -11,9 +11,19 @@ import {
   type Status,
 } from '../domain/lifecycle';
 import { formatMoney } from '../lib/format';
-import { getPaymentRequestRow, type PaymentRequestRow } from '../queries/payment-request.server';
+import {
+  getPaymentRequestRow,
+  getPaymentRequestWithTimeline,
+  type PaymentRequestRow,
+} from '../queries/payment-request.server';
 import { recordAudit } from './audit.server';
 import { type ChannelAdapter, channelAdapterFor } from './channels/index.server';
+import {
+  claimIdempotencyKey,
+  type IdempotencyClaim,
+  recordIdempotentResponse,
+  type StoredResponse,
+} from './idempotency-keys.server';
 import { ingestEvents } from './ingest.server';
 import { assertAccepted, newEventId, writeOwnEvents } from './own-events.server';
 import type { CreatePaymentRequestInput } from './payment-request-input';
@@ -94,18 +104,16 @@ function requireAgentIdentity(db: Db, viewer: Viewer) {
   return agent;
 }
 
-/** Creates a request (`created`), gives it a pay link and sends it through the channel (`sent` or `send_failed`). */
-export async function createPaymentRequest(
-  db: Db,
-  viewer: Viewer,
-  input: CreatePaymentRequestInput,
-  options: SendOptions,
-): Promise<SendOutcome> {
-  const clock = options.clock ?? Date.now;
+interface NewRequest {
+  requestId: string;
+  token: string;
+  created: Record<string, unknown>;
+}
+
+/** The `created` event and pay-link token of a request about to be made by this agent, at `now`. */
+function newRequest(db: Db, viewer: Viewer, input: CreatePaymentRequestInput, now: number): NewRequest {
   const agent = requireAgentIdentity(db, viewer);
-  const now = clock();
   const requestId = newRequestId(now);
-  const token = newPayToken();
   const created = {
     id: `evt_${requestId}_created`,
     type: 'payment_request.created',
@@ -122,11 +130,81 @@ export async function createPaymentRequest(
     },
     data: {},
   };
-  writeTransaction(db, () => {
-    assertAccepted(ingestEvents(db, [created], options.source ?? 'agent_console', { now }));
-    db.insert(payLinks).values({ token, requestId, createdAt: now }).run();
+  return { requestId, token: newPayToken(), created };
+}
+
+/** Call inside a write transaction. */
+function writeNewRequest(db: Db, request: NewRequest, options: CommandOptions, now: number): void {
+  assertAccepted(ingestEvents(db, [request.created], options.source ?? 'agent_console', { now }));
+  db.insert(payLinks).values({ token: request.token, requestId: request.requestId, createdAt: now }).run();
+}
+
+/** Creates a request (`created`), gives it a pay link and sends it through the channel (`sent` or `send_failed`). */
+export async function createPaymentRequest(
+  db: Db,
+  viewer: Viewer,
+  input: CreatePaymentRequestInput,
+  options: SendOptions,
+): Promise<SendOutcome> {
+  const now = (options.clock ?? Date.now)();
+  const request = newRequest(db, viewer, input, now);
+  writeTransaction(db, () => writeNewRequest(db, request, options, now));
+  return deliverLink(db, getPaymentRequestRow(db, request.requestId)!, request.token, options);
+}
+
+/** The answer to a create, as POST /api/v1/payment-requests sends it and a retry with its key gets again. */
+export function createdRequestResponse(db: Db, sent: SendOutcome): StoredResponse {
+  const row = getPaymentRequestRow(db, sent.requestId)!;
+  const body = {
+    ...getPaymentRequestWithTimeline(db, row),
+    payUrl: sent.payUrl,
+    sendFailureReason: sent.sendFailureReason,
+  };
+  return { status: 201, body: JSON.stringify(body) };
+}
+
+export type CreateOnceOutcome =
+  | { outcome: 'created' | 'replayed'; requestId: string; response: StoredResponse }
+  /** The first request with this key has created `requestId` and is still sending it. */
+  | { outcome: 'in_flight'; requestId: string }
+  /** The caller used this key for a different body. */
+  | { outcome: 'key_reused' };
+
+/**
+ * createPaymentRequest under the caller's idempotency key: the first use of the key creates and sends,
+ * and records the answer (createdRequestResponse); a retry with the same body within 24 h gets that
+ * answer again without creating or sending anything.
+ */
+export async function createPaymentRequestOnce(
+  db: Db,
+  viewer: Viewer,
+  input: CreatePaymentRequestInput,
+  claim: IdempotencyClaim,
+  options: SendOptions,
+): Promise<CreateOnceOutcome> {
+  const now = (options.clock ?? Date.now)();
+  const request = newRequest(db, viewer, input, now);
+  // The key is claimed in the same BEGIN IMMEDIATE transaction that writes `created`, not in one of its
+  // own: SQLite runs one writer at a time (in this process and across processes), so of two requests with
+  // the same key exactly one finds it free and creates, and the other finds the claim with the request it
+  // names, answered (a replay) or not yet (in flight, while the channel sends). A claim committed on its
+  // own could outlive a failed creation and name a request that does not exist; here a creation that
+  // rolls back takes its claim with it, so a retry creates.
+  const prior = writeTransaction(db, () => {
+    const found = claimIdempotencyKey(db, viewer.userId, claim, request.requestId, now);
+    if (found === null) writeNewRequest(db, request, options, now);
+    return found;
   });
-  return deliverLink(db, getPaymentRequestRow(db, requestId)!, token, options);
+  if (prior?.kind === 'other_body') return { outcome: 'key_reused' };
+  if (prior) {
+    return prior.response
+      ? { outcome: 'replayed', requestId: prior.requestId, response: prior.response }
+      : { outcome: 'in_flight', requestId: prior.requestId };
+  }
+  const sent = await deliverLink(db, getPaymentRequestRow(db, request.requestId)!, request.token, options);
+  const response = createdRequestResponse(db, sent);
+  writeTransaction(db, () => recordIdempotentResponse(db, viewer.userId, claim.key, response));
+  return { outcome: 'created', requestId: sent.requestId, response };
 }
 
 /** Sends a request whose send failed (or never happened) again, with the same link. */

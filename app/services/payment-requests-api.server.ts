@@ -2,9 +2,21 @@ import type { z } from 'zod';
 import type { Db } from '../../db/client';
 import { STATUS_LABELS } from '../domain/lifecycle';
 import { apiError, badRequest } from '../lib/http.server';
-import { getPaymentRequestRow, getPaymentRequestWithTimeline } from '../queries/payment-request.server';
 import { clientIp } from './auth.server';
-import { CommandError, cancelPaymentRequest, createPaymentRequest } from './payment-request-commands.server';
+import {
+  IDEMPOTENCY_KEY_HEADER,
+  idempotencyBodyHash,
+  idempotencyKeySchema,
+  type StoredResponse,
+} from './idempotency-keys.server';
+import {
+  CommandError,
+  cancelPaymentRequest,
+  createdRequestResponse,
+  createPaymentRequest,
+  createPaymentRequestOnce,
+  type SendOptions,
+} from './payment-request-commands.server';
 import { createRequestApiSchema } from './payment-request-input';
 import type { Viewer } from './scope.server';
 
@@ -44,9 +56,20 @@ function validationError(body: unknown, error: z.ZodError): Response {
 /**
  * POST /api/v1/payment-requests: an agent creates and sends a request for themselves (SPEC §4, §5).
  * The answer is the request as GET /api/v1/payment-requests/:id gives it, plus the customer's `payUrl`
- * for platforms that show the link themselves.
+ * for platforms that show the link themselves. With an Idempotency-Key header, a retry gets that
+ * answer again (createPaymentRequestOnce), as the IETF draft on the header and Stripe have it.
  */
-export async function createPaymentRequestFromApi(db: Db, viewer: Viewer, request: Request): Promise<Response> {
+export async function createPaymentRequestFromApi(
+  db: Db,
+  viewer: Viewer,
+  request: Request,
+  options: Pick<SendOptions, 'clock' | 'channel'> = {},
+): Promise<Response> {
+  const keyHeader = request.headers.get(IDEMPOTENCY_KEY_HEADER);
+  const key = keyHeader === null ? null : idempotencyKeySchema.safeParse(keyHeader);
+  if (key && !key.success) {
+    return badRequest('invalid_idempotency_key', IDEMPOTENCY_KEY_HEADER, key.error.issues[0]!.message);
+  }
   const tooLarge = () => apiError(413, 'body_too_large', 'The body may be at most 64 KB');
   if (Number(request.headers.get('content-length') ?? 0) > MAX_BODY_BYTES) return tooLarge();
   const text = await request.text();
@@ -59,19 +82,37 @@ export async function createPaymentRequestFromApi(db: Db, viewer: Viewer, reques
   }
   const parsed = createRequestApiSchema.safeParse(body);
   if (!parsed.success) return validationError(body, parsed.error);
+  const sendOptions = { ...options, baseUrl: new URL(request.url).origin, source: 'api' as const };
   try {
-    const sent = await createPaymentRequest(db, viewer, parsed.data, {
-      baseUrl: new URL(request.url).origin,
-      source: 'api',
-    });
-    const row = getPaymentRequestRow(db, sent.requestId)!;
-    return Response.json(
-      { ...getPaymentRequestWithTimeline(db, row), payUrl: sent.payUrl, sendFailureReason: sent.sendFailureReason },
-      { status: 201, headers: { Location: `/api/v1/payment-requests/${sent.requestId}` } },
-    );
+    if (!key) {
+      const sent = await createPaymentRequest(db, viewer, parsed.data, sendOptions);
+      return toHttpResponse(createdRequestResponse(db, sent), sent.requestId);
+    }
+    const claim = { key: key.data, bodyHash: idempotencyBodyHash(body) };
+    const once = await createPaymentRequestOnce(db, viewer, parsed.data, claim, sendOptions);
+    switch (once.outcome) {
+      case 'created':
+        return toHttpResponse(once.response, once.requestId);
+      case 'replayed':
+        return toHttpResponse(once.response, once.requestId, { 'Idempotent-Replayed': 'true' });
+      case 'in_flight':
+        return apiError(409, 'idempotency_key_in_use', 'The first request with this key is still being sent', {
+          headers: { 'Retry-After': '1' },
+        });
+      case 'key_reused':
+        return apiError(422, 'idempotency_key_reused', 'This Idempotency-Key was already used with a different body');
+    }
   } catch (error) {
     return commandErrorResponse(error);
   }
+}
+
+/** The created request's answer, the same bytes for the first request and its replays. */
+function toHttpResponse(response: StoredResponse, requestId: string, headers: Record<string, string> = {}): Response {
+  return new Response(response.body, {
+    status: response.status,
+    headers: { 'Content-Type': 'application/json', Location: `/api/v1/payment-requests/${requestId}`, ...headers },
+  });
 }
 
 /** POST /api/v1/payment-requests/:id/cancel: 200 when canceled, 409 with the reason code when refused. */
