@@ -2,7 +2,7 @@ import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunctio
 import { data, redirect } from '@remix-run/node';
 import { Form, useActionData, useLoaderData, useNavigation, useRevalidator } from '@remix-run/react';
 import { cloneElement, type ReactElement, useCallback, useEffect, useState } from 'react';
-import { getDb } from '../../db/client';
+import { type Db, getDb } from '../../db/client';
 import { AgentRequestCard, type CardActionResult } from '../components/agent-request-card';
 import { useServerClock } from '../components/time-left';
 import { useLiveChanges } from '../components/use-live-changes';
@@ -10,13 +10,16 @@ import { CHANNEL_LABELS, CHANNELS } from '../domain/lifecycle';
 import { currencyExponent } from '../domain/money';
 import { getAgentRequestCards } from '../queries/agent-console.server';
 import { clientIp, requireViewer } from '../services/auth.server';
+import { idempotencyBodyHash, idempotencyKeySchema, newIdempotencyKey } from '../services/idempotency-keys.server';
 import {
   CommandError,
   cancelPaymentRequest,
   createPaymentRequest,
+  createPaymentRequestOnce,
   retrySend,
 } from '../services/payment-request-commands.server';
 import { fieldErrors, sendFormSchema } from '../services/payment-request-input';
+import type { Viewer } from '../services/scope.server';
 import { getCurrencies } from '../services/settings.server';
 import agentStylesHref from '../styles/agent.css';
 
@@ -61,6 +64,7 @@ export function loader({ request }: LoaderFunctionArgs) {
     cards: agentId ? getAgentRequestCards(getDb(), agentId, url.origin, now) : [],
     now,
     sentId: url.searchParams.get('sent'),
+    sendKey: newIdempotencyKey(),
     currencies: (configured.length > 0 ? configured : DEFAULT_CURRENCIES).map((code) => ({
       code,
       decimals: currencyExponent(code),
@@ -73,6 +77,8 @@ type SendResult = {
   fieldErrors: Record<string, string>;
   formError: string | null;
   values: Record<string, string>;
+  /** A fresh key for the form, when the one it had was used for other details. */
+  idempotencyKey?: string;
 };
 type ActionResult = SendResult | CardActionResult;
 
@@ -84,27 +90,7 @@ export async function action({ request }: ActionFunctionArgs) {
   const requestId = String(form.get('requestId') ?? '');
   const baseUrl = new URL(request.url).origin;
   try {
-    if (intent === 'send') {
-      const values = Object.fromEntries(SEND_FIELDS.map((field) => [field, String(form.get(field) ?? '')]));
-      const parsed = sendFormSchema.safeParse(values);
-      if (!parsed.success) {
-        return data<ActionResult>(
-          { intent, fieldErrors: fieldErrors(parsed.error), formError: null, values },
-          { status: 400 },
-        );
-      }
-      try {
-        const sent = await createPaymentRequest(db, viewer, parsed.data, { baseUrl, source: 'agent_console' });
-        // Post/redirect/get: a refresh must not send the request twice.
-        return redirect(`/agent?sent=${encodeURIComponent(sent.requestId)}`);
-      } catch (error) {
-        if (!(error instanceof CommandError)) throw error;
-        return data<ActionResult>(
-          { intent, fieldErrors: {}, formError: error.message, values },
-          { status: error.status },
-        );
-      }
-    }
+    if (intent === 'send') return await send(db, viewer, form, baseUrl);
     if (intent === 'cancel') {
       return data<ActionResult>({ intent, ...cancelPaymentRequest(db, viewer, requestId, clientIp(request)) });
     }
@@ -117,6 +103,47 @@ export async function action({ request }: ActionFunctionArgs) {
     return data<ActionResult>({ intent, requestId, error: error.message }, { status: error.status });
   }
   throw new Response('Unknown action', { status: 400 });
+}
+
+/**
+ * The send form, once per form key: a double click or a resubmitted page (created, replayed or still
+ * in flight) lands on the same request. A form without a key (rendered before it had one) sends as before.
+ */
+async function send(db: Db, viewer: Viewer, form: FormData, baseUrl: string) {
+  const values = Object.fromEntries(SEND_FIELDS.map((field) => [field, String(form.get(field) ?? '')]));
+  const failed = (status: number, result: Partial<SendResult>) =>
+    data<ActionResult>({ intent: 'send', fieldErrors: {}, formError: null, values, ...result }, { status });
+  const parsed = sendFormSchema.safeParse(values);
+  if (!parsed.success) return failed(400, { fieldErrors: fieldErrors(parsed.error) });
+  const rawKey = form.get('idempotencyKey');
+  const key = rawKey === null ? null : idempotencyKeySchema.safeParse(rawKey);
+  if (key && !key.success) {
+    return failed(400, { formError: 'This form is out of date. Send it again.', idempotencyKey: newIdempotencyKey() });
+  }
+  const options = { baseUrl, source: 'agent_console' } as const;
+  try {
+    const created = key
+      ? await createPaymentRequestOnce(
+          db,
+          viewer,
+          parsed.data,
+          { key: key.data, bodyHash: idempotencyBodyHash(values) },
+          options,
+        )
+      : { outcome: 'created' as const, ...(await createPaymentRequest(db, viewer, parsed.data, options)) };
+    if (created.outcome === 'key_reused') {
+      return failed(422, {
+        formError:
+          'This form already sent a request with other details. Check your requests, then send again if you still need this one.',
+        idempotencyKey: newIdempotencyKey(),
+      });
+    }
+    // Post/redirect/get: a refresh must not send the request twice.
+    return redirect(`/agent?sent=${encodeURIComponent(created.requestId)}`);
+  } catch (error) {
+    if (!(error instanceof CommandError)) throw error;
+    return failed(error.status, { formError: error.message });
+  }
 }
 
 export const meta: MetaFunction = () => [{ title: 'Console · Paylink Desk' }];
@@ -181,9 +208,16 @@ export default function AgentConsole() {
 }
 
 function SendForm() {
-  const { currencies } = useLoaderData<typeof loader>();
+  const { currencies, sendKey } = useLoaderData<typeof loader>();
   const result = useActionData<ActionResult>();
   const sendResult = result?.intent === 'send' ? (result as SendResult) : undefined;
+  // One key for the life of the form (it remounts after each send), not the latest loader's: live
+  // updates reload the loader while the agent types, and a resubmission must carry the key it had.
+  const [idempotencyKey, setIdempotencyKey] = useState(sendKey);
+  const renewedKey = sendResult?.idempotencyKey;
+  useEffect(() => {
+    if (renewedKey) setIdempotencyKey(renewedKey);
+  }, [renewedKey]);
   const errors = sendResult?.fieldErrors ?? {};
   const values = sendResult?.values ?? {};
   const [currency, setCurrency] = useState(values.currency || 'USD');
@@ -193,6 +227,7 @@ function SendForm() {
 
   return (
     <Form method="post" className="stack send-form" noValidate>
+      <input type="hidden" name="idempotencyKey" value={idempotencyKey} />
       {sendResult?.formError ? (
         <p className="form-error" role="alert">
           {sendResult.formError}
