@@ -37,6 +37,8 @@ export const users = sqliteTable('users', {
   /** Service users exist only to own API tokens. */
   isService: integer('is_service', { mode: 'boolean' }).notNull().default(false),
   active: integer('active', { mode: 'boolean' }).notNull().default(true),
+  /** Set when an admin invites the person or resets their password: they must choose their own before anything else. */
+  mustChangePassword: integer('must_change_password', { mode: 'boolean' }).notNull().default(false),
   /** IANA zone the user reads times in; null means the organisation's. */
   timezone: text('timezone'),
   lastLoginAt: integer('last_login_at'),

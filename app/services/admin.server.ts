@@ -112,7 +112,8 @@ const inviteSchema = z.object({
 
 /**
  * Invites a person: a login with a random temporary password, returned once for the admin to hand
- * over (the simpler safe option: no mail is sent, nothing but its scrypt hash is stored).
+ * over (the simpler safe option: no mail is sent, nothing but its scrypt hash is stored). They must
+ * replace it with their own at their first sign-in.
  */
 export function inviteUser(ctx: AdminContext, input: unknown): Outcome<{ userId: string; temporaryPassword: string }> {
   const { db } = ctx;
@@ -134,7 +135,16 @@ export function inviteUser(ctx: AdminContext, input: unknown): Outcome<{ userId:
       db.insert(agents).values({ id: access.agentId, name, teamId: newAgentTeam, createdAt: now }).run();
     }
     db.insert(users)
-      .values({ id: userId, name, email, role: access.role, passwordHash, agentId: access.agentId, createdAt: now })
+      .values({
+        id: userId,
+        name,
+        email,
+        role: access.role,
+        passwordHash,
+        mustChangePassword: true,
+        agentId: access.agentId,
+        createdAt: now,
+      })
       .run();
     for (const teamId of access.teamIds) db.insert(userTeams).values({ userId, teamId }).run();
     recordAudit(db, {
@@ -229,7 +239,7 @@ export function setUserActive(ctx: AdminContext, input: unknown, active: boolean
   return { ok: true, message: `${user.name} is ${active ? 'reactivated' : 'deactivated and signed out everywhere'}.` };
 }
 
-/** A new temporary password for someone who lost theirs; their sessions end. */
+/** A new temporary password for someone who lost theirs; their sessions end and they must replace it at sign-in. */
 export function resetUserPassword(ctx: AdminContext, input: unknown): Outcome<{ temporaryPassword: string }> {
   const { db } = ctx;
   const parsed = userIdSchema.safeParse(input);
@@ -240,7 +250,7 @@ export function resetUserPassword(ctx: AdminContext, input: unknown): Outcome<{ 
   const temporaryPassword = generateTemporaryPassword();
   const passwordHash = hashPassword(temporaryPassword);
   writeTransaction(db, () => {
-    db.update(users).set({ passwordHash }).where(eq(users.id, user.id)).run();
+    db.update(users).set({ passwordHash, mustChangePassword: true }).where(eq(users.id, user.id)).run();
     destroyUserSessions(db, user.id);
     recordAudit(db, {
       action: 'password_reset',

@@ -6,7 +6,9 @@ import { dummyPasswordHash, verifyPassword } from './password.server';
 import { createSession } from './session.server';
 import { clearAccountFailures, isSignInThrottled, recordSignInFailure } from './throttle.server';
 
-export type SignInResult = { ok: true; setCookie: string; role: Role } | { ok: false; reason: 'invalid' | 'throttled' };
+export type SignInResult =
+  | { ok: true; setCookie: string; role: Role; mustChangePassword: boolean }
+  | { ok: false; reason: 'invalid' | 'throttled' };
 
 /** Checks the password (constant work whether or not the account exists), throttles, audits, rotates the session. */
 export function signIn(db: Db, request: Request, email: string, password: string, ip: string | null): SignInResult {
@@ -26,5 +28,5 @@ export function signIn(db: Db, request: Request, email: string, password: string
   clearAccountFailures(db, normalized);
   const setCookie = createSession(db, user.id, request, { ip, userAgent: request.headers.get('user-agent') });
   recordAudit(db, { action: 'sign_in', actor: { userId: user.id, name: user.name }, ip });
-  return { ok: true, setCookie, role: user.role };
+  return { ok: true, setCookie, role: user.role, mustChangePassword: user.mustChangePassword };
 }

@@ -63,8 +63,8 @@ function InviteForm({ teams, agentListId, prefill }: InviteProps) {
       <OutcomeMessage outcome={outcome} />
       {outcome?.ok && outcome.temporaryPassword ? (
         <ShownOnce label="Temporary password" value={outcome.temporaryPassword}>
-          Hand it to the person over a trusted channel; they sign in with their email and this password. An admin can
-          reset it from the user's Manage menu.
+          Hand it to the person over a trusted channel; they sign in with their email and this password, then choose
+          their own. An admin can reset it from the user's Manage menu.
         </ShownOnce>
       ) : null}
       {/* Keyed by the pre-filled agent so the defaults apply; the fetcher (and its answer) lives above. */}
@@ -219,7 +219,7 @@ function PasswordReset({ userId, active }: { userId: string; active: boolean }) 
       <input type="hidden" name="userId" value={userId} />
       {outcome?.ok && outcome.temporaryPassword ? (
         <ShownOnce label="New temporary password" value={outcome.temporaryPassword}>
-          Their sessions have ended.
+          Their sessions have ended. They choose their own password when they next sign in.
         </ShownOnce>
       ) : (
         <OutcomeMessage outcome={outcome} />
