@@ -15,6 +15,8 @@ export const AUDIT_ACTIONS = [
   'user_deactivate',
   'user_reactivate',
   'password_reset',
+  'password_change',
+  'password_change_failed',
   'team_change',
   'token_create',
   'token_revoke',

@@ -32,3 +32,18 @@ export function dummyPasswordHash(): string {
   dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
   return dummyHash;
 }
+
+export const MIN_PASSWORD_LENGTH = 12;
+export const MAX_PASSWORD_LENGTH = 256;
+
+/**
+ * The rules for a password a person chooses (NIST SP 800-63B: length, no composition rules),
+ * counted in characters after the same normalisation hashing applies. Null when it is acceptable.
+ */
+export function newPasswordProblem(password: string, email: string | null): string | null {
+  const length = [...password.normalize('NFKC')].length;
+  if (length < MIN_PASSWORD_LENGTH) return `Use at least ${MIN_PASSWORD_LENGTH} characters`;
+  if (length > MAX_PASSWORD_LENGTH) return `Use at most ${MAX_PASSWORD_LENGTH} characters`;
+  if (email && password.trim().toLowerCase() === email.toLowerCase()) return 'Do not use your email address';
+  return null;
+}

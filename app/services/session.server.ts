@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { and, eq, gt, lt } from 'drizzle-orm';
+import { and, eq, gt, lt, ne } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { sessions, users } from '../../db/schema';
 import { getEnv } from '../lib/env.server';
@@ -34,9 +34,8 @@ export interface RequestMeta {
   userAgent: string | null;
 }
 
-/** Starts a session with a new id (any earlier one from this browser is ended: rotation). Returns the Set-Cookie value. */
-export function createSession(db: Db, userId: string, request: Request, meta: RequestMeta, now = Date.now()): string {
-  destroySession(db, request);
+/** Stores a new session with a fresh random id; returns the Set-Cookie value that carries it. */
+function insertSession(db: Db, userId: string, meta: RequestMeta, now: number): string {
   const id = randomBytes(32).toString('base64url');
   db.insert(sessions)
     .values({
@@ -49,8 +48,37 @@ export function createSession(db: Db, userId: string, request: Request, meta: Re
       userAgent: meta.userAgent?.slice(0, 300) ?? null,
     })
     .run();
-  db.update(users).set({ lastLoginAt: now }).where(eq(users.id, userId)).run();
   return cookieHeader(id, ABSOLUTE_TIMEOUT_MS / 1000);
+}
+
+/** Starts a session with a new id (any earlier one from this browser is ended: rotation). Returns the Set-Cookie value. */
+export function createSession(db: Db, userId: string, request: Request, meta: RequestMeta, now = Date.now()): string {
+  destroySession(db, request);
+  const setCookie = insertSession(db, userId, meta, now);
+  db.update(users).set({ lastLoginAt: now }).where(eq(users.id, userId)).run();
+  return setCookie;
+}
+
+/**
+ * After a password change: the user's other sessions end (other browsers are signed out) and this
+ * browser's session is rotated, so no session id from before the change opens anything. Not a
+ * sign-in: the last sign-in time stays. Returns the Set-Cookie value and how many other sessions ended.
+ */
+export function endOtherSessionsAndRotate(
+  db: Db,
+  userId: string,
+  request: Request,
+  meta: RequestMeta,
+  now = Date.now(),
+): { setCookie: string; otherSessionsEnded: number } {
+  const id = readCookie(request, SESSION_COOKIE);
+  const current = id ? hashSessionId(id) : '';
+  const otherSessionsEnded = db
+    .delete(sessions)
+    .where(and(eq(sessions.userId, userId), ne(sessions.idHash, current)))
+    .run().changes;
+  destroySession(db, request);
+  return { setCookie: insertSession(db, userId, meta, now), otherSessionsEnded };
 }
 
 /** The user id of a live session (idle and absolute timeouts enforced), touching its last-seen time. */
