@@ -6,6 +6,9 @@ export interface NavItem {
   roles: readonly Role[];
 }
 
+/** Where every person changes their password (and is sent while an admin's temporary one is in use). */
+export const ACCOUNT_PATH = '/account';
+
 export const NAV_ITEMS: readonly NavItem[] = [
   { to: '/agent', label: 'Console', roles: ['agent'] },
   { to: '/dashboard', label: 'Dashboard', roles: ['supervisor', 'manager', 'admin'] },

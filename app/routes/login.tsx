@@ -3,6 +3,7 @@ import { data, redirect } from '@remix-run/node';
 import { Form, useActionData, useNavigation, useSearchParams } from '@remix-run/react';
 import { z } from 'zod';
 import { getDb } from '../../db/client';
+import { ACCOUNT_PATH } from '../lib/navigation';
 import { assertSameOrigin, clientIp, getViewer, HOME_BY_ROLE } from '../services/auth.server';
 import { signIn } from '../services/sign-in.server';
 
@@ -19,7 +20,7 @@ function safeRedirect(to: string | undefined, fallback: string): string {
 
 export function loader({ request }: LoaderFunctionArgs) {
   const found = getViewer(request);
-  if (found) throw redirect(HOME_BY_ROLE[found.viewer.role]);
+  if (found) throw redirect(found.mustChangePassword ? ACCOUNT_PATH : HOME_BY_ROLE[found.viewer.role]);
   return null;
 }
 
@@ -40,7 +41,8 @@ export function action({ request }: ActionFunctionArgs) {
           : 'Email or password is incorrect.';
       return data({ formError, fieldErrors: {} }, { status: result.reason === 'throttled' ? 429 : 401 });
     }
-    return redirect(safeRedirect(redirectTo, HOME_BY_ROLE[result.role]), {
+    const to = result.mustChangePassword ? ACCOUNT_PATH : safeRedirect(redirectTo, HOME_BY_ROLE[result.role]);
+    return redirect(to, {
       headers: { 'Set-Cookie': result.setCookie },
     });
   });

@@ -49,8 +49,8 @@ export function createServiceToken(db: Db, input: CreateServiceTokenInput): { to
   return { token, userId };
 }
 
-/** The viewer for a user id (active users only), with their role's scope. */
-export function loadViewer(db: Db, userId: string): Viewer | null {
+/** An active user as a viewer (with their role's scope), and whether they still have to replace a temporary password. */
+export function loadAccount(db: Db, userId: string): { viewer: Viewer; mustChangePassword: boolean } | null {
   const user = db
     .select()
     .from(users)
@@ -63,7 +63,15 @@ export function loadViewer(db: Db, userId: string): Viewer | null {
     .where(eq(userTeams.userId, user.id))
     .all()
     .map((row) => row.teamId);
-  return { userId: user.id, name: user.name, role: user.role, scope: scopeFor(user.role, teamIds, user.agentId) };
+  return {
+    viewer: { userId: user.id, name: user.name, role: user.role, scope: scopeFor(user.role, teamIds, user.agentId) },
+    mustChangePassword: user.mustChangePassword,
+  };
+}
+
+/** The viewer for a user id (active users only), with their role's scope. */
+export function loadViewer(db: Db, userId: string): Viewer | null {
+  return loadAccount(db, userId)?.viewer ?? null;
 }
 
 /** The viewer behind a bearer token, or null when the token is unknown, revoked or its user inactive. */

@@ -3,7 +3,8 @@ import { getDb } from '../../db/client';
 import type { Role } from '../../db/schema';
 import { getEnv } from '../lib/env.server';
 import { apiError } from '../lib/http.server';
-import { loadViewer, viewerForToken } from './api-tokens.server';
+import { ACCOUNT_PATH } from '../lib/navigation';
+import { loadAccount, viewerForToken } from './api-tokens.server';
 import type { Viewer } from './scope.server';
 import { getSessionUserId } from './session.server';
 
@@ -14,26 +15,28 @@ function isApiPath(pathname: string): boolean {
 
 export type AuthMethod = 'token' | 'session';
 
+export interface SignedIn {
+  viewer: Viewer;
+  method: AuthMethod;
+  /** A session of someone still on an admin's temporary password (never true for bearer tokens). */
+  mustChangePassword: boolean;
+}
+
 /** The caller by bearer token or session cookie, or null. */
-export function getViewer(request: Request): { viewer: Viewer; method: AuthMethod } | null {
+export function getViewer(request: Request): SignedIn | null {
   const db = getDb();
   const header = request.headers.get('authorization');
   if (header) {
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     const viewer = match?.[1] ? viewerForToken(db, match[1]) : null;
-    return viewer ? { viewer, method: 'token' } : null;
+    return viewer ? { viewer, method: 'token', mustChangePassword: false } : null;
   }
   const userId = getSessionUserId(db, request);
-  const viewer = userId ? loadViewer(db, userId) : null;
-  return viewer ? { viewer, method: 'session' } : null;
+  const account = userId ? loadAccount(db, userId) : null;
+  return account ? { ...account, method: 'session' } : null;
 }
 
-/**
- * The signed-in caller (bearer token or session cookie), else 401 JSON for API routes and a
- * redirect to /login for pages. With `roles`, other roles get 403. Every loader and action
- * calls this itself (SPEC §5); scope checks on resources come after (canSee → 404).
- */
-export function requireViewer(request: Request, roles?: readonly Role[]): Viewer {
+function authenticate(request: Request, roles: readonly Role[] | undefined, allowPendingPasswordChange: boolean) {
   const url = new URL(request.url);
   const found = getViewer(request);
   if (!found) {
@@ -41,11 +44,36 @@ export function requireViewer(request: Request, roles?: readonly Role[]): Viewer
     throw redirect(`/login?redirectTo=${encodeURIComponent(url.pathname + url.search)}`);
   }
   if (found.method === 'session' && request.method !== 'GET' && request.method !== 'HEAD') assertSameOrigin(request);
+  if (found.mustChangePassword && !allowPendingPasswordChange) {
+    if (isApiPath(url.pathname)) {
+      throw apiError(403, 'password_change_required', `Change your temporary password at ${ACCOUNT_PATH} first`);
+    }
+    throw redirect(ACCOUNT_PATH);
+  }
   if (roles && !roles.includes(found.viewer.role)) {
     if (isApiPath(url.pathname)) throw apiError(403, 'forbidden', 'Your role may not do this');
     throw new Response('Your role may not open this page.', { status: 403, statusText: 'Forbidden' });
   }
-  return found.viewer;
+  return found;
+}
+
+/**
+ * The signed-in caller (bearer token or session cookie), else 401 JSON for API routes and a
+ * redirect to /login for pages. With `roles`, other roles get 403. Every loader and action
+ * calls this itself (SPEC §5); scope checks on resources come after (canSee → 404). A session
+ * still on a temporary password gets only the change-password page: pages redirect there, API
+ * routes answer 403 `password_change_required`.
+ */
+export function requireViewer(request: Request, roles?: readonly Role[]): Viewer {
+  return authenticate(request, roles, false).viewer;
+}
+
+/**
+ * As requireViewer, but a pending password change is let through: only for the signed-in layout
+ * (whose children check for themselves) and the change-password page itself.
+ */
+export function requireSignedIn(request: Request): SignedIn {
+  return authenticate(request, undefined, true);
 }
 
 /** Kept for API routes that only take tokens or sessions alike: same as requireViewer. */

@@ -41,6 +41,7 @@ const ROUTES: [method: 'GET' | 'POST', path: string, expected: Expect][] = [
   ['GET', '/requests/pr_b', { ...page(EVERYONE), agent: 404, supervisor: 404 }],
   ['GET', '/requests/pr_nope', { ...all(404), anon: 302 }],
   ['GET', '/agent', page(['agent'])],
+  ['GET', '/account', page(EVERYONE)],
   ['GET', '/reports', page(ANALYSTS)],
   ['GET', '/admin', page(['admin'])],
   ['GET', '/admin/users', page(['admin'])],

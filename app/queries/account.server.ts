@@ -1,0 +1,12 @@
+import { eq } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { users } from '../../db/schema';
+
+/** What the account page shows of the signed-in person. */
+export function getAccount(db: Db, userId: string) {
+  return db
+    .select({ name: users.name, email: users.email, role: users.role, mustChangePassword: users.mustChangePassword })
+    .from(users)
+    .where(eq(users.id, userId))
+    .get();
+}

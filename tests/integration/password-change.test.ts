@@ -1,0 +1,440 @@
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type AdminContext, inviteUser, resetUserPassword } from '../../app/services/admin.server';
+import { createServiceToken } from '../../app/services/api-tokens.server';
+import { verifyPassword } from '../../app/services/password.server';
+import { changePassword, THROTTLED_MESSAGE } from '../../app/services/password-change.server';
+import { createSession, getSessionUserId } from '../../app/services/session.server';
+import { signIn } from '../../app/services/sign-in.server';
+import { MAX_FAILURES_PER_ACCOUNT } from '../../app/services/throttle.server';
+import { type Db, openDatabase } from '../../db/client';
+import { DEMO_PASSWORD, DEMO_USERS, ensureDemoUsers } from '../../seed/demo-users';
+import { createTestDb } from '../support/db';
+import { startServer, type TestServer } from '../support/server';
+import { insertUser, insertUserInFile, signInOverHttp, TEST_PASSWORD } from '../support/users';
+
+const NEW_PASSWORD = 'a brand new passphrase';
+
+const withCookie = (cookie: string) => new Request('http://app.test/account', { headers: { cookie } });
+const cookieOf = (setCookie: string) => setCookie.split(';')[0]!;
+
+function sessionCookie(db: Db, userId: string): string {
+  return cookieOf(createSession(db, userId, new Request('http://app.test/'), { ip: null, userAgent: null }));
+}
+
+function auditRows(db: Db) {
+  const rows = db.$client
+    .prepare('SELECT action, actor_user_id AS actorUserId, actor_name AS actorName, target, details, ip FROM audit_log')
+    .all() as { action: string; details: string }[];
+  return rows.map((row) => ({ ...row, details: JSON.parse(row.details) as unknown }));
+}
+
+function userRow(db: Db, userId: string) {
+  return db.$client
+    .prepare(
+      'SELECT password_hash AS hash, must_change_password AS mustChange, last_login_at AS lastLoginAt FROM users WHERE id = ?',
+    )
+    .get(userId) as { hash: string; mustChange: number; lastLoginAt: number | null };
+}
+
+describe('changing one’s password (service level)', () => {
+  let db: Db;
+  let user: { id: string; email: string };
+  let cookie: string;
+  // Real clock throughout: sign-in and the throttle's clean-up read Date.now() too.
+  const change = (input: Record<string, string>, options: { cookie?: string; ip?: string | null } = {}) =>
+    changePassword(
+      {
+        db,
+        actor: { userId: user.id, name: 'Mia Manager' },
+        request: withCookie(options.cookie ?? cookie),
+        ip: options.ip === undefined ? '10.0.0.1' : options.ip,
+      },
+      input,
+    );
+  const valid = { currentPassword: TEST_PASSWORD, newPassword: NEW_PASSWORD, confirmPassword: NEW_PASSWORD };
+
+  beforeEach(() => {
+    db = createTestDb().db;
+    user = insertUser(db, { role: 'manager', name: 'Mia Manager', email: 'mia@example.test' });
+    cookie = sessionCookie(db, user.id);
+  });
+  afterEach(() => db.$client.close());
+
+  it('refuses a wrong current password, counts it as a failed attempt and audits it', () => {
+    const before = userRow(db, user.id).hash;
+    expect(change({ ...valid, currentPassword: 'not my password' })).toEqual({
+      ok: false,
+      status: 400,
+      fieldErrors: { currentPassword: 'Your current password is not correct' },
+      formError: null,
+    });
+    expect(userRow(db, user.id).hash).toBe(before);
+    expect(getSessionUserId(db, withCookie(cookie))).toBe(user.id);
+    expect(db.$client.prepare('SELECT key FROM login_failures ORDER BY seq').all()).toEqual([
+      { key: 'account:mia@example.test' },
+      { key: 'ip:10.0.0.1' },
+    ]);
+    expect(auditRows(db)).toEqual([
+      {
+        action: 'password_change_failed',
+        actorUserId: user.id,
+        actorName: 'Mia Manager',
+        target: null,
+        details: { reason: 'wrong_password' },
+        ip: '10.0.0.1',
+      },
+    ]);
+  });
+
+  it.each([
+    [
+      'too short (11 characters)',
+      { newPassword: 'abcdefghijk', confirmPassword: 'abcdefghijk' },
+      { newPassword: 'Use at least 12 characters' },
+    ],
+    [
+      'too long',
+      { newPassword: 'x'.repeat(257), confirmPassword: 'x'.repeat(257) },
+      { newPassword: 'Use at most 256 characters' },
+    ],
+    [
+      'the email',
+      { newPassword: ' MIA@example.test', confirmPassword: ' MIA@example.test' },
+      { newPassword: 'Do not use your email address' },
+    ],
+    [
+      'not confirmed',
+      { confirmPassword: 'a brand new passphrasE' },
+      { confirmPassword: 'Does not match the new password' },
+    ],
+    [
+      'empty',
+      { currentPassword: '', newPassword: '', confirmPassword: '' },
+      {
+        currentPassword: 'Enter your current password',
+        newPassword: 'Enter a new password',
+        confirmPassword: 'Enter the new password again',
+      },
+    ],
+    [
+      'the current one',
+      { newPassword: TEST_PASSWORD, confirmPassword: TEST_PASSWORD },
+      { newPassword: 'Choose a password other than your current one' },
+    ],
+  ])('refuses a new password that is %s, naming the field', (_case, override, fieldErrors) => {
+    const before = userRow(db, user.id).hash;
+    expect(change({ ...valid, ...override })).toEqual({ ok: false, status: 400, fieldErrors, formError: null });
+    expect(userRow(db, user.id).hash).toBe(before);
+    expect(auditRows(db)).toEqual([]);
+    expect(db.$client.prepare('SELECT count(*) AS n FROM login_failures').get()).toEqual({ n: 0 });
+  });
+
+  it('counts characters, not UTF-16 units: 12 emoji are long enough, 11 are not', () => {
+    expect(change({ ...valid, newPassword: '🔑'.repeat(11), confirmPassword: '🔑'.repeat(11) })).toMatchObject({
+      fieldErrors: { newPassword: 'Use at least 12 characters' },
+    });
+    expect(change({ ...valid, newPassword: '🔑'.repeat(12), confirmPassword: '🔑'.repeat(12) }).ok).toBe(true);
+  });
+
+  it('changes the password, ends the other sessions, rotates this one and audits it', () => {
+    const laptop = sessionCookie(db, user.id);
+    const phone = sessionCookie(db, user.id);
+    const someoneElse = insertUser(db, { role: 'admin' });
+    const theirs = sessionCookie(db, someoneElse.id);
+    const lastLoginAt = userRow(db, user.id).lastLoginAt;
+
+    const result = change(valid);
+    expect(result).toEqual({
+      ok: true,
+      setCookie: expect.stringMatching(
+        /^pld_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=43200$/,
+      ),
+      wasTemporary: false,
+      otherSessionsEnded: 2,
+    });
+    if (!result.ok) return;
+    const rotated = cookieOf(result.setCookie);
+    expect(getSessionUserId(db, withCookie(cookie))).toBeNull();
+    expect(getSessionUserId(db, withCookie(laptop))).toBeNull();
+    expect(getSessionUserId(db, withCookie(phone))).toBeNull();
+    expect(getSessionUserId(db, withCookie(rotated))).toBe(user.id);
+    expect(getSessionUserId(db, withCookie(theirs))).toBe(someoneElse.id);
+    expect(db.$client.prepare('SELECT count(*) AS n FROM sessions WHERE user_id = ?').get(user.id)).toEqual({ n: 1 });
+
+    const row = userRow(db, user.id);
+    expect(verifyPassword(NEW_PASSWORD, row.hash)).toBe(true);
+    expect(verifyPassword(TEST_PASSWORD, row.hash)).toBe(false);
+    expect(row.lastLoginAt).toBe(lastLoginAt);
+    expect(auditRows(db)).toEqual([
+      {
+        action: 'password_change',
+        actorUserId: user.id,
+        actorName: 'Mia Manager',
+        target: user.id,
+        details: { wasTemporary: false, otherSessionsEnded: 2 },
+        ip: '10.0.0.1',
+      },
+    ]);
+    expect(JSON.stringify(auditRows(db))).not.toContain(NEW_PASSWORD);
+    expect(signIn(db, new Request('http://app.test/'), user.email, TEST_PASSWORD, null)).toEqual({
+      ok: false,
+      reason: 'invalid',
+    });
+    expect(signIn(db, new Request('http://app.test/'), user.email, NEW_PASSWORD, null)).toMatchObject({
+      ok: true,
+      mustChangePassword: false,
+    });
+  });
+
+  it('throttles wrong current passwords like sign-ins, sharing the per-account count', () => {
+    for (let i = 0; i < MAX_FAILURES_PER_ACCOUNT - 1; i++) {
+      expect(change({ ...valid, currentPassword: `guess ${i}` }, { ip: `10.0.1.${i}` }).ok).toBe(false);
+    }
+    // The fifth wrong guess comes through the sign-in form: the limit is one for both doors.
+    expect(signIn(db, new Request('http://app.test/'), user.email, 'guess 4', null)).toEqual({
+      ok: false,
+      reason: 'invalid',
+    });
+    expect(change(valid, { ip: '10.9.9.9' })).toEqual({
+      ok: false,
+      status: 429,
+      fieldErrors: {},
+      formError: THROTTLED_MESSAGE,
+    });
+    expect(signIn(db, new Request('http://app.test/'), user.email, TEST_PASSWORD, null)).toEqual({
+      ok: false,
+      reason: 'throttled',
+    });
+    expect(verifyPassword(TEST_PASSWORD, userRow(db, user.id).hash)).toBe(true);
+    expect(
+      auditRows(db)
+        .filter((row) => row.action === 'password_change_failed')
+        .map((row) => row.details),
+    ).toEqual([
+      { reason: 'wrong_password' },
+      { reason: 'wrong_password' },
+      { reason: 'wrong_password' },
+      { reason: 'wrong_password' },
+      { reason: 'throttled' },
+    ]);
+  });
+
+  it('clears the account’s failed attempts once the current password is proven', () => {
+    change({ ...valid, currentPassword: 'one wrong guess' }, { ip: null });
+    expect(change(valid, { ip: null }).ok).toBe(true);
+    expect(db.$client.prepare('SELECT count(*) AS n FROM login_failures').get()).toEqual({ n: 0 });
+  });
+
+  it('refuses a service user, who has no password', () => {
+    const { userId } = createServiceToken(db, { role: 'manager', name: 'BI' });
+    const result = changePassword(
+      { db, actor: { userId, name: 'BI' }, request: new Request('http://app.test/account'), ip: null },
+      valid,
+    );
+    expect(result).toEqual({
+      ok: false,
+      status: 403,
+      fieldErrors: {},
+      formError: 'This account has no password to change.',
+    });
+  });
+});
+
+describe('temporary passwords must be replaced', () => {
+  let db: Db;
+  let ctx: AdminContext;
+  beforeEach(() => {
+    db = createTestDb().db;
+    const admin = insertUser(db, { role: 'admin', name: 'Ada Admin' });
+    ctx = { db, actor: { userId: admin.id, name: 'Ada Admin' }, ip: null };
+  });
+  afterEach(() => db.$client.close());
+
+  it('flags an invited person; the change clears the flag and is audited as replacing a temporary password', () => {
+    const invited = inviteUser(ctx, { name: 'Nia New', email: 'nia@example.test', role: 'manager' });
+    if (!invited.ok) throw new Error('invite failed');
+    expect(userRow(db, invited.userId).mustChange).toBe(1);
+    const signedIn = signIn(db, new Request('http://app.test/'), 'nia@example.test', invited.temporaryPassword, null);
+    expect(signedIn).toMatchObject({ ok: true, role: 'manager', mustChangePassword: true });
+    if (!signedIn.ok) return;
+    const result = changePassword(
+      {
+        db,
+        actor: { userId: invited.userId, name: 'Nia New' },
+        request: withCookie(cookieOf(signedIn.setCookie)),
+        ip: null,
+      },
+      { currentPassword: invited.temporaryPassword, newPassword: NEW_PASSWORD, confirmPassword: NEW_PASSWORD },
+    );
+    expect(result).toMatchObject({ ok: true, wasTemporary: true, otherSessionsEnded: 0 });
+    expect(userRow(db, invited.userId).mustChange).toBe(0);
+    expect(auditRows(db).at(-1)).toMatchObject({
+      action: 'password_change',
+      target: invited.userId,
+      details: { wasTemporary: true, otherSessionsEnded: 0 },
+    });
+  });
+
+  it('flags a person whose password an admin reset', () => {
+    const manager = insertUser(db, { role: 'manager' });
+    expect(userRow(db, manager.id).mustChange).toBe(0);
+    const reset = resetUserPassword(ctx, { userId: manager.id });
+    if (!reset.ok) throw new Error('reset failed');
+    expect(userRow(db, manager.id).mustChange).toBe(1);
+    expect(signIn(db, new Request('http://app.test/'), manager.email, reset.temporaryPassword, null)).toMatchObject({
+      ok: true,
+      mustChangePassword: true,
+    });
+  });
+
+  it('never flags the seed’s demo accounts', () => {
+    db.$client.prepare("INSERT INTO teams (id, name, created_at) VALUES ('tm_retail', 'Retail', 0)").run();
+    expect(ensureDemoUsers(db)).toHaveLength(DEMO_USERS.length);
+    expect(
+      db.$client
+        .prepare("SELECT count(*) AS n FROM users WHERE id LIKE 'usr_demo_%' AND must_change_password = 0")
+        .get(),
+    ).toEqual({ n: DEMO_USERS.length });
+    expect(signIn(db, new Request('http://app.test/'), 'admin@paylink.test', DEMO_PASSWORD, null)).toMatchObject({
+      ok: true,
+      mustChangePassword: false,
+    });
+  });
+});
+
+describe('the forced change over HTTP', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(() => server.stop());
+
+  const get = (path: string, headers: Record<string, string>) =>
+    fetch(`${server.url}${path}`, { headers, redirect: 'manual' });
+
+  /** An admin invites an agent; returns their email and temporary password. */
+  function invite(): { email: string; temporaryPassword: string } {
+    const db = openDatabase(server.dbFile);
+    try {
+      const admin = insertUser(db, { role: 'admin' });
+      const result = inviteUser(
+        { db, actor: { userId: admin.id, name: 'Admin' }, ip: null },
+        { name: 'Ines Invited', email: 'ines@example.test', role: 'agent', agentId: 'ag_ines', teamIds: ['tm_new'] },
+      );
+      if (!result.ok) throw new Error(JSON.stringify(result));
+      return { email: 'ines@example.test', temporaryPassword: result.temporaryPassword };
+    } finally {
+      db.$client.close();
+    }
+  }
+
+  it('sends every signed-in page to /account until the change; the API refuses the session, tokens work', async () => {
+    const db = openDatabase(server.dbFile);
+    db.$client.prepare("INSERT INTO teams (id, name, created_at) VALUES ('tm_new', 'New', 0)").run();
+    const { token } = createServiceToken(db, { role: 'manager', name: 'BI' });
+    db.$client.close();
+    const { email, temporaryPassword } = invite();
+
+    const signedIn = await signInOverHttp(server.url, email, temporaryPassword);
+    expect(signedIn.response.status).toBe(302);
+    expect(signedIn.response.headers.get('location')).toBe('/account');
+    const cookie = signedIn.cookie;
+
+    for (const path of ['/', '/agent', '/dashboard', '/requests/pr_x', '/admin', '/login']) {
+      const response = await get(path, { cookie });
+      expect([path, response.status, response.headers.get('location')]).toEqual([path, 302, '/account']);
+    }
+    const account = await get('/account', { cookie });
+    expect(account.status).toBe(200);
+    const html = await account.text();
+    expect(html).toContain('You signed in with a temporary password from an administrator.');
+    expect(html).not.toContain('aria-label="Main"');
+
+    const api = await get('/api/v1/payment-requests', { cookie });
+    expect(api.status).toBe(403);
+    expect(await api.json()).toEqual({
+      error: { code: 'password_change_required', message: 'Change your temporary password at /account first' },
+    });
+    expect((await get('/api/v1/payment-requests', { authorization: `Bearer ${token}` })).status).toBe(200);
+
+    // An action of another page is refused the same way: nothing is sent.
+    const send = await fetch(`${server.url}/agent`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie, origin: server.url, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ intent: 'send' }),
+    });
+    expect([send.status, send.headers.get('location')]).toEqual([302, '/account']);
+
+    const post = (body: Record<string, string>) =>
+      fetch(`${server.url}/account`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie, origin: server.url, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(body),
+      });
+    const weak = await post({ currentPassword: temporaryPassword, newPassword: 'short', confirmPassword: 'short' });
+    expect(weak.status).toBe(400);
+    expect(await weak.text()).toContain('Use at least 12 characters');
+
+    const changed = await post({
+      currentPassword: temporaryPassword,
+      newPassword: NEW_PASSWORD,
+      confirmPassword: NEW_PASSWORD,
+    });
+    expect([changed.status, changed.headers.get('location')]).toEqual([302, '/agent']);
+    const rotated = cookieOf(changed.headers.get('set-cookie') ?? '');
+    expect(rotated).toMatch(/^pld_session=/);
+    expect(rotated).not.toBe(cookie);
+    expect((await get('/agent', { cookie: rotated })).status).toBe(200);
+    expect((await get('/api/v1/payment-requests', { cookie: rotated })).status).toBe(200);
+    const old = await get('/agent', { cookie });
+    expect([old.status, old.headers.get('location')]).toEqual([302, '/login?redirectTo=%2Fagent']);
+
+    const check = new Database(server.dbFile, { readonly: true });
+    expect(check.prepare('SELECT must_change_password AS flag FROM users WHERE email = ?').get(email)).toEqual({
+      flag: 0,
+    });
+    check.close();
+  });
+
+  it('lets a person on a temporary password sign out', async () => {
+    const user = insertUserInFile(server.dbFile, { role: 'manager', email: 'flagged@example.test' });
+    const db = new Database(server.dbFile);
+    db.prepare('UPDATE users SET must_change_password = 1 WHERE id = ?').run(user.id);
+    db.close();
+    const { cookie } = await signInOverHttp(server.url, user.email);
+    const logout = await fetch(`${server.url}/logout`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie, origin: server.url },
+    });
+    expect([logout.status, logout.headers.get('location')]).toEqual([302, '/login']);
+    expect(logout.headers.get('set-cookie')).toMatch(/^pld_session=; .*Max-Age=0/);
+    const after = await get('/account', { cookie });
+    expect([after.status, after.headers.get('location')]).toEqual([302, '/login?redirectTo=%2Faccount']);
+  });
+
+  it('answers a voluntary change with the page again (POST, redirect, GET) and the rotated cookie', async () => {
+    const user = insertUserInFile(server.dbFile, { role: 'supervisor', teamIds: ['tm_retail'] });
+    const { cookie } = await signInOverHttp(server.url, user.email);
+    const response = await fetch(`${server.url}/account`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie, origin: server.url, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        currentPassword: TEST_PASSWORD,
+        newPassword: NEW_PASSWORD,
+        confirmPassword: NEW_PASSWORD,
+      }),
+    });
+    expect([response.status, response.headers.get('location')]).toEqual([302, '/account?changed=1']);
+    const rotated = cookieOf(response.headers.get('set-cookie') ?? '');
+    const page = await get('/account?changed=1', { cookie: rotated });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Your password is changed. Any other sessions you had are signed out.');
+    expect((await get('/dashboard', { cookie: rotated })).status).toBe(200);
+    expect((await get('/dashboard', { cookie })).status).toBe(302);
+  });
+});
