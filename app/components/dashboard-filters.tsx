@@ -3,6 +3,7 @@ import { type DashboardRange, DEFAULT_PRESET } from '../lib/dashboard-view';
 import { PRESET_LABELS, RANGE_PRESETS } from '../lib/date-ranges';
 import type { Filters } from '../lib/filters';
 import { CHANNEL_CHOICES, Choices, type FilterOptions, namedChoices } from './choices';
+import { TimeZoneField } from './time-zone-field';
 
 interface Props {
   /** Where the form and the preset links go: /dashboard or an agent's page. */
@@ -10,7 +11,7 @@ interface Props {
   range: DashboardRange;
   filters: Filters;
   options: FilterOptions;
-  timeZones: string[];
+  timeZones: readonly string[];
   /** The current query string, so preset links keep the other filters. */
   search: string;
   /** Team and agent pickers (not on an agent's own page). */
@@ -64,16 +65,7 @@ export function DashboardFilters({ action, range, filters, options, timeZones, s
           <span>Currency</span>
           <input name="currency" size={10} placeholder="All" defaultValue={filters.currency.join(', ')} />
         </label>
-        <label className="field">
-          <span>Time zone</span>
-          <select name="tz" defaultValue={filters.tz}>
-            {timeZones.map((zone) => (
-              <option key={zone} value={zone}>
-                {zone}
-              </option>
-            ))}
-          </select>
-        </label>
+        <TimeZoneField name="tz" zones={timeZones} defaultValue={filters.tz} />
         <div className="dash-filter-actions">
           <button type="submit">Apply</button>
           <Link to={action} className="button secondary">

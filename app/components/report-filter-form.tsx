@@ -2,12 +2,13 @@ import { Form, Link } from '@remix-run/react';
 import type { DatePreset } from '../lib/date-presets';
 import type { Filters } from '../lib/filters';
 import { CHANNEL_CHOICES, Choices, type FilterOptions, namedChoices, STATUS_CHOICES } from './choices';
+import { TimeZoneField } from './time-zone-field';
 
 interface Props {
   filters: Filters;
   presets: DatePreset[];
   presetQuery: (preset: DatePreset) => string;
-  timeZones: string[];
+  timeZones: readonly string[];
   options: FilterOptions;
   busy: boolean;
 }
@@ -40,16 +41,7 @@ export function ReportFilterForm({ filters, presets, presetQuery, timeZones, opt
           <input type="date" name="to" defaultValue={filters.to ?? ''} />
         </label>
       </div>
-      <div className="field">
-        <label htmlFor="filter-tz">Time zone</label>
-        <select id="filter-tz" name="tz" defaultValue={filters.tz}>
-          {timeZones.map((zone) => (
-            <option key={zone} value={zone}>
-              {zone}
-            </option>
-          ))}
-        </select>
-      </div>
+      <TimeZoneField name="tz" zones={timeZones} defaultValue={filters.tz} />
       {options.teams.length > 1 ? (
         <Choices legend="Team" name="team" items={namedChoices(options.teams)} selected={filters.team} />
       ) : null}

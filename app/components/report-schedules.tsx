@@ -1,6 +1,7 @@
 import { Form } from '@remix-run/react';
 import { CADENCE_LABELS, CADENCES } from '../domain/report-schedule';
 import type { Filters } from '../lib/filters';
+import { TimeZoneField } from './time-zone-field';
 
 export interface ScheduleView {
   id: string;
@@ -25,7 +26,7 @@ export interface ReportFileView {
 
 interface FormProps {
   filters: Filters;
-  timeZones: string[];
+  timeZones: readonly string[];
   fieldErrors: Record<string, string>;
   busy: boolean;
 }
@@ -84,16 +85,7 @@ export function ScheduleForm({ filters, timeZones, fieldErrors, busy }: FormProp
           </select>
         </div>
       </div>
-      <div className="field">
-        <label htmlFor="schedule-timezone">Time zone</label>
-        <select id="schedule-timezone" name="timezone" defaultValue={filters.tz}>
-          {timeZones.map((zone) => (
-            <option key={zone} value={zone}>
-              {zone}
-            </option>
-          ))}
-        </select>
-      </div>
+      <TimeZoneField name="timezone" zones={timeZones} defaultValue={filters.tz} />
       <p className="muted small-print">Uses the filters applied on the left; the range is set by each run.</p>
       <button type="submit" disabled={busy}>
         Schedule report

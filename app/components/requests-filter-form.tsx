@@ -1,13 +1,14 @@
 import { Form, Link } from '@remix-run/react';
 import type { Filters } from '../lib/filters';
 import { CHANNEL_CHOICES, Choices, type FilterOptions, namedChoices, STATUS_CHOICES } from './choices';
+import { TimeZoneField } from './time-zone-field';
 
 interface Props {
   filters: Filters;
   /** Kept across a new search: the sort, and the page size. */
   keep: { sort: string; order: string; limit: number };
   options: FilterOptions;
-  timeZones: string[];
+  timeZones: readonly string[];
   pageSizes: readonly number[];
 }
 
@@ -28,16 +29,7 @@ export function RequestsFilterForm({ filters, keep, options, timeZones, pageSize
           <span>to</span>
           <input type="date" name="to" defaultValue={filters.to ?? ''} />
         </label>
-        <label className="field">
-          <span>Time zone</span>
-          <select name="tz" defaultValue={filters.tz}>
-            {timeZones.map((zone) => (
-              <option key={zone} value={zone}>
-                {zone}
-              </option>
-            ))}
-          </select>
-        </label>
+        <TimeZoneField name="tz" zones={timeZones} defaultValue={filters.tz} />
       </div>
       <div className="filter-row">
         <Choices legend="Status" name="status" items={STATUS_CHOICES} selected={filters.status} />

@@ -7,3 +7,11 @@ export function isTimeZoneName(zone: string): boolean {
     return false;
   }
 }
+
+let knownZones: readonly string[] | undefined;
+
+/** The choices of a time-zone select: every zone this runtime knows, UTC and `current` included, sorted. */
+export function timeZoneList(current: string): readonly string[] {
+  knownZones ??= [...new Set([...Intl.supportedValuesOf('timeZone'), 'UTC'])].sort();
+  return knownZones.includes(current) ? knownZones : [...knownZones, current].sort();
+}

@@ -17,10 +17,11 @@ import { RouteError } from '../components/route-error';
 import { TrendChart } from '../components/trend-chart';
 import { rangeDescription, withParams } from '../lib/dashboard-view';
 import { requestLocale } from '../lib/locale.server';
+import { timeZoneList } from '../lib/time-zone';
 import { getDashboard } from '../queries/dashboard.server';
 import { getReportFilterOptions } from '../queries/reports.server';
 import { requireViewer } from '../services/auth.server';
-import { dashboardRequest, timeZoneList } from '../services/dashboard-view.server';
+import { dashboardRequest } from '../services/dashboard-view.server';
 import stylesHref from '../styles/dashboard.css';
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesHref }];

@@ -12,9 +12,10 @@ import { CHANNEL_LABELS } from '../domain/lifecycle';
 import { rangeDescription, withParams } from '../lib/dashboard-view';
 import { formatDateTime, formatMoney } from '../lib/format';
 import { requestLocale } from '../lib/locale.server';
+import { timeZoneList } from '../lib/time-zone';
 import { getAgentDashboard, getVisibleAgent } from '../queries/dashboard.server';
 import { requireViewer } from '../services/auth.server';
-import { dashboardRequest, timeZoneList } from '../services/dashboard-view.server';
+import { dashboardRequest } from '../services/dashboard-view.server';
 import stylesHref from '../styles/dashboard.css';
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesHref }];

@@ -9,6 +9,7 @@ import { type DatePreset, datePresets } from '../lib/date-presets';
 import { type Filters, filtersToSearchParams } from '../lib/filters';
 import { failure, type Outcome, outcomeResponse } from '../lib/form.server';
 import { formatCount, formatDateTime } from '../lib/format';
+import { timeZoneList } from '../lib/time-zone';
 import { dateInZone } from '../lib/zoned-time';
 import { countExportAgents, countExportRequests } from '../queries/export-rows.server';
 import { getReportFilterOptions, getSchedule, listReportFiles, listSchedules } from '../queries/reports.server';
@@ -20,13 +21,6 @@ import { filtersFromRequest } from '../services/request-filters.server';
 import stylesHref from '../styles/reports.css';
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesHref }];
-
-function timeZoneList(current: string): string[] {
-  const zones = new Set(Intl.supportedValuesOf('timeZone'));
-  zones.add('UTC');
-  zones.add(current);
-  return [...zones].sort();
-}
 
 function fileSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;

@@ -16,6 +16,7 @@ import { getDb } from '../../db/client';
 import { RequestsFilterForm } from '../components/requests-filter-form';
 import { RequestsTable } from '../components/requests-table';
 import { useLiveChanges } from '../components/use-live-changes';
+import { timeZoneList } from '../lib/time-zone';
 import { getReportFilterOptions } from '../queries/reports.server';
 import { listOptionsFromRequest } from '../queries/request-list-options.server';
 import { listPaymentRequests } from '../queries/requests-list.server';
@@ -40,13 +41,6 @@ function canonicalSearch(url: URL): string | null {
   }
   const search = params.toString();
   return search === url.searchParams.toString() ? null : search;
-}
-
-let allTimeZones: string[] | null = null;
-
-function timeZoneList(current: string): string[] {
-  allTimeZones ??= [...new Set([...Intl.supportedValuesOf('timeZone'), 'UTC'])].sort();
-  return allTimeZones.includes(current) ? allTimeZones : [...allTimeZones, current].sort();
 }
 
 export function loader({ request }: LoaderFunctionArgs) {

@@ -33,11 +33,3 @@ export function dashboardRequest(request: Request): DashboardRequest {
   ];
   return { range, filters: { ...parsed, from: range.from, to: range.to }, sorting };
 }
-
-/** Every zone this runtime knows, the current one included. */
-export function timeZoneList(current: string): string[] {
-  const zones = new Set(Intl.supportedValuesOf('timeZone'));
-  zones.add('UTC');
-  zones.add(current);
-  return [...zones].sort();
-}
