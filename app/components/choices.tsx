@@ -1,3 +1,4 @@
+import { type ChangeEvent, type SyntheticEvent, useEffect, useRef, useState } from 'react';
 import { CHANNEL_LABELS, CHANNELS, STATUS_LABELS, STATUSES } from '../domain/lifecycle';
 import type { getReportFilterOptions } from '../queries/reports.server';
 
@@ -31,20 +32,77 @@ interface Props {
   describedBy?: string;
 }
 
-/** A multi-select picker: a disclosure that shows what is picked, opening on a group of checkboxes. */
+/** 'All' when nothing is ticked, the name when one is, else how many. */
+function summarize(items: Choice[], ticked: readonly string[]): string {
+  const chosen = items.filter((item) => ticked.includes(item.value));
+  if (chosen.length === 0) return 'All';
+  return chosen.length === 1 ? chosen[0]!.label : `${chosen.length} selected`;
+}
+
+/**
+ * A multi-select picker: a disclosure that shows what is picked, opening on a group of checkboxes.
+ * It is a <details>, so it opens and submits without JavaScript, and its <summary> is the button
+ * (browsers expose its expanded state). With JavaScript: one open at a time; Escape (focus back on
+ * the summary) or a click outside closes it; the summary follows the ticks before the form is sent.
+ */
 export function Choices({ legend, name, items, selected, describedBy }: Props) {
-  const chosen = items.filter((item) => selected.includes(item.value));
-  const summary = chosen.length === 0 ? 'All' : chosen.length === 1 ? chosen[0]!.label : `${chosen.length} selected`;
+  const details = useRef<HTMLDetailsElement>(null);
+  const [open, setOpen] = useState(false);
+  // The forms remount on a new URL (their key), so the URL's selection is only the starting point.
+  const [ticked, setTicked] = useState<readonly string[]>(selected);
+
+  useEffect(() => {
+    const element = details.current;
+    if (!open || !element) return;
+    const onPointerDown = (event: PointerEvent) => {
+      if (!element.contains(event.target as Node)) element.open = false;
+    };
+    const onKeyDown = (event: KeyboardEvent) => {
+      if (event.key !== 'Escape') return;
+      const focus = document.activeElement;
+      element.open = false;
+      // Focus inside would vanish with the list; focus elsewhere on the page stays where it is.
+      if (!focus || focus === document.body || element.contains(focus)) element.querySelector('summary')?.focus();
+    };
+    document.addEventListener('pointerdown', onPointerDown);
+    document.addEventListener('keydown', onKeyDown);
+    return () => {
+      document.removeEventListener('pointerdown', onPointerDown);
+      document.removeEventListener('keydown', onKeyDown);
+    };
+  }, [open]);
+
+  const onToggle = (event: SyntheticEvent<HTMLDetailsElement>) => {
+    const element = event.currentTarget;
+    setOpen(element.open);
+    if (!element.open) return;
+    for (const other of document.querySelectorAll<HTMLDetailsElement>('details.choices[open]')) {
+      if (other !== element) other.open = false;
+    }
+  };
+
+  const onTick = (event: ChangeEvent<HTMLInputElement>) => {
+    const { value, checked } = event.currentTarget;
+    setTicked((now) => (checked ? [...now, value] : now.filter((other) => other !== value)));
+  };
+
   return (
-    <details className="choices">
+    <details className="choices" ref={details} onToggle={onToggle}>
       <summary aria-describedby={describedBy}>
-        <span className="choices-legend">{legend}</span> <span className="choices-value">{summary}</span>
+        <span className="choices-legend">{legend}</span>{' '}
+        <span className="choices-value">{summarize(items, ticked)}</span>
       </summary>
       <fieldset aria-describedby={describedBy}>
         <legend className="visually-hidden">{legend}</legend>
         {items.map((item) => (
           <label key={item.value}>
-            <input type="checkbox" name={name} value={item.value} defaultChecked={selected.includes(item.value)} />{' '}
+            <input
+              type="checkbox"
+              name={name}
+              value={item.value}
+              defaultChecked={selected.includes(item.value)}
+              onChange={onTick}
+            />{' '}
             {item.label}
           </label>
         ))}

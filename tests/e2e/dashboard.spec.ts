@@ -117,6 +117,9 @@ async function postEvents(page: Page, events: unknown[]) {
 
 const linksSent = (page: Page) => page.locator('[data-kpi="Links sent"] .kpi-value');
 const firstAgent = (page: Page) => page.locator('[data-testid="leaderboard"] tbody tr').first();
+/** A multi-select filter picker (components/choices.tsx) by its legend. */
+const picker = (page: Page, legend: string) =>
+  page.locator('details.choices', { has: page.locator('.choices-legend', { hasText: legend }) });
 
 test('the dashboard works without JavaScript', async ({ browser }) => {
   const context = await browser.newContext({ javaScriptEnabled: false });
@@ -156,8 +159,31 @@ test('a supervisor reads, filters and sorts the dashboard, opens an agent and se
   await page.getByRole('link', { name: 'Last 30 days' }).click();
   await expect(page).toHaveURL(/range=30d/);
   await expect(linksSent(page)).toHaveText('7');
-  await page.locator('summary', { hasText: 'Channel' }).click();
+  // The channel picker: its summary follows the ticks before Apply; Escape closes it, back on its button.
+  const channelPicker = picker(page, 'Channel');
+  const channelButton = channelPicker.locator('summary');
+  await expect(channelButton).toHaveText('Channel All');
+  await channelButton.click();
+  await expect(channelPicker).toHaveAttribute('open');
   await page.getByRole('checkbox', { name: 'SMS' }).check();
+  await expect(channelButton).toHaveText('Channel SMS');
+  await page.getByRole('checkbox', { name: 'WhatsApp' }).check();
+  await expect(channelButton).toHaveText('Channel 2 selected');
+  await page.getByRole('checkbox', { name: 'WhatsApp' }).uncheck();
+  await expect(channelButton).toHaveText('Channel SMS');
+  await page.keyboard.press('Escape');
+  await expect(channelPicker).not.toHaveAttribute('open');
+  await expect(channelButton).toBeFocused();
+  // Opening another picker closes the first; a click outside closes the second.
+  await page.keyboard.press('Enter');
+  await expect(channelPicker).toHaveAttribute('open');
+  const agentPicker = picker(page, 'Agent');
+  await agentPicker.locator('summary').click();
+  await expect(agentPicker).toHaveAttribute('open');
+  await expect(channelPicker).not.toHaveAttribute('open');
+  await page.getByRole('heading', { level: 1, name: 'Dashboard' }).click();
+  await expect(agentPicker).not.toHaveAttribute('open');
+  await expect(channelButton).toHaveText('Channel SMS');
   await page.getByRole('button', { name: 'Apply' }).click();
   await expect(page).toHaveURL(/channel=sms/);
   await expect(page).toHaveURL(/range=30d/);

@@ -94,8 +94,14 @@ test('a manager sets a range, sees the count and downloads the CSV', async ({ pa
   expect(lines[2]).toContain(',2024-02-29T11:30:00.000-05:00,');
 
   // A channel picked in the filters narrows the counts: the seeded links all went by WhatsApp.
-  await page.locator('summary', { hasText: 'Channel' }).click();
-  await page.getByRole('group', { name: 'Channel' }).getByRole('checkbox', { name: 'SMS' }).check();
+  // Here the pickers open in place; the summary follows the tick, and a click outside folds the list.
+  const channelButton = page.locator('summary', { hasText: 'Channel' });
+  await channelButton.click();
+  const channels = page.getByRole('group', { name: 'Channel' });
+  await channels.getByRole('checkbox', { name: 'SMS' }).check();
+  await expect(channelButton).toHaveText('Channel SMS');
+  await page.getByRole('heading', { level: 1, name: 'Reports' }).click();
+  await expect(channels).toBeHidden();
   await page.getByRole('button', { name: 'Apply' }).click();
   await expect(page).toHaveURL(/tz=America%2FNew_York&channel=sms&/);
   await expect(page.getByTestId('count-payment-requests')).toHaveText('0 requests');
