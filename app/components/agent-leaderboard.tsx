@@ -1,18 +1,9 @@
 import { Link } from '@remix-run/react';
-import {
-  createColumnHelper,
-  createSortedRowModel,
-  rowSortingFeature,
-  type SortingState,
-  sortFn_alphanumeric,
-  sortFn_basic,
-  tableFeatures,
-  type Updater,
-  useTable,
-} from '@tanstack/react-table';
+import { createColumnHelper, type SortingState } from '@tanstack/react-table';
 import { createContext, useContext } from 'react';
 import type { Metrics } from '../domain/metrics';
 import { formatCount, formatDuration, formatMoney, formatRate } from '../lib/format';
+import { type SortableFeatures, SortableTable, useSortableTable } from './sortable-table';
 
 export interface LeaderboardRow extends Metrics {
   agentId: string;
@@ -28,12 +19,7 @@ interface CellEnv {
 const CellContext = createContext<CellEnv>({ locale: 'en', agentHref: (id) => `/dashboard/agents/${id}` });
 
 /** Sorting happens here, on the rows the loader gave: the URL only says which column (sort, order). */
-const features = tableFeatures({
-  rowSortingFeature,
-  sortedRowModel: createSortedRowModel(),
-  sortFns: { alphanumeric: sortFn_alphanumeric, basic: sortFn_basic },
-});
-const helper = createColumnHelper<typeof features, LeaderboardRow>();
+const helper = createColumnHelper<SortableFeatures, LeaderboardRow>();
 
 // Rates are null when nothing was sent; undefined sorts them last whichever the direction.
 const orLast = (value: number | null) => value ?? undefined;
@@ -152,8 +138,6 @@ const columns = helper.columns([
   }),
 ]);
 
-const ARIA_SORT = { asc: 'ascending', desc: 'descending' } as const;
-
 interface Props {
   rows: LeaderboardRow[];
   sorting: SortingState;
@@ -166,78 +150,25 @@ interface Props {
 
 /** Agents of the range, one row each (GET /api/v1/metrics/agents), sortable on every figure. */
 export function AgentLeaderboard({ rows, sorting, sortHref, onSortingChange, agentHref, locale }: Props) {
-  const table = useTable({
-    features,
+  const table = useSortableTable({
     columns,
     data: rows,
     getRowId: (row) => row.agentId,
-    enableMultiSort: false,
-    enableSortingRemoval: false,
-    state: { sorting },
-    onSortingChange: (updater: Updater<SortingState>) =>
-      onSortingChange(typeof updater === 'function' ? updater(sorting) : updater),
+    sorting,
+    onSortingChange,
   });
 
   return (
     <CellContext.Provider value={{ locale, agentHref }}>
       <div className="dash-scroll">
-        <table className="leaderboard" data-testid="leaderboard">
-          <thead>
-            {table.getHeaderGroups().map((group) => (
-              <tr key={group.id}>
-                {group.headers.map((header) => {
-                  const { column } = header;
-                  const sorted = column.getIsSorted();
-                  const isNumeric = Boolean((column.columnDef.meta as { numeric?: boolean } | undefined)?.numeric);
-                  const next = sorted ? (sorted === 'asc' ? 'desc' : 'asc') : column.getFirstSortDir();
-                  return (
-                    <th
-                      key={header.id}
-                      scope="col"
-                      className={isNumeric ? 'num' : undefined}
-                      aria-sort={sorted ? ARIA_SORT[sorted] : undefined}
-                    >
-                      {column.getCanSort() ? (
-                        <Link
-                          to={sortHref([{ id: column.id, desc: next === 'desc' }])}
-                          preventScrollReset
-                          replace
-                          className="sort-link"
-                          onClick={(event) => {
-                            if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
-                            event.preventDefault();
-                            onSortingChange([{ id: column.id, desc: next === 'desc' }]);
-                          }}
-                        >
-                          <table.FlexRender header={header} />
-                          <span className="sort-mark" aria-hidden="true">
-                            {sorted === 'asc' ? '▲' : sorted === 'desc' ? '▼' : ''}
-                          </span>
-                        </Link>
-                      ) : (
-                        <table.FlexRender header={header} />
-                      )}
-                    </th>
-                  );
-                })}
-              </tr>
-            ))}
-          </thead>
-          <tbody>
-            {table.getRowModel().rows.map((row) => (
-              <tr key={row.id} data-agent={row.original.agentId}>
-                {row.getAllCells().map((cell) => {
-                  const isNumeric = Boolean((cell.column.columnDef.meta as { numeric?: boolean } | undefined)?.numeric);
-                  return (
-                    <td key={cell.id} className={isNumeric ? 'num' : undefined}>
-                      <table.FlexRender cell={cell} />
-                    </td>
-                  );
-                })}
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <SortableTable
+          table={table}
+          sortHref={sortHref}
+          className="leaderboard"
+          testId="leaderboard"
+          rowAttributes={(row) => ({ 'data-agent': row.agentId })}
+          inPlace
+        />
       </div>
     </CellContext.Provider>
   );

@@ -1,15 +1,9 @@
 import { Link } from '@remix-run/react';
-import {
-  createColumnHelper,
-  rowSortingFeature,
-  type SortingState,
-  tableFeatures,
-  type Updater,
-  useTable,
-} from '@tanstack/react-table';
+import { createColumnHelper, type SortingState } from '@tanstack/react-table';
 import { createContext, useContext } from 'react';
 import { CHANNEL_LABELS, isTerminal, type Status } from '../domain/lifecycle';
 import { formatMoney } from '../lib/format';
+import { type SortableFeatures, SortableTable, useSortableTable } from './sortable-table';
 import { StatusBadge } from './status-badge';
 import { TimeLeft, useServerClock } from './time-left';
 
@@ -101,8 +95,7 @@ function OrderCell({ row }: { row: RequestListRow }) {
 }
 
 // Sorting belongs to the server (manualSorting): the table only holds which column is sorted.
-const features = tableFeatures({ rowSortingFeature });
-const helper = createColumnHelper<typeof features, RequestListRow>();
+const helper = createColumnHelper<SortableFeatures, RequestListRow>();
 
 // Column ids are the API's sort keys.
 const columns = helper.columns([
@@ -159,8 +152,6 @@ const columns = helper.columns([
   }),
 ]);
 
-const ARIA_SORT = { asc: 'ascending', desc: 'descending' } as const;
-
 interface Props {
   rows: RequestListRow[];
   sorting: SortingState;
@@ -184,74 +175,25 @@ export function RequestsTable({
   detailHref,
   busy,
 }: Props) {
-  const table = useTable({
-    features,
+  const table = useSortableTable({
     columns,
     data: rows,
     getRowId: (row) => row.id,
+    sorting,
+    onSortingChange,
     manualSorting: true,
-    enableMultiSort: false,
-    enableSortingRemoval: false,
-    state: { sorting },
-    onSortingChange: (updater: Updater<SortingState>) =>
-      onSortingChange(typeof updater === 'function' ? updater(sorting) : updater),
   });
 
   return (
     <CellContext.Provider value={{ timeZone, serverNow, detailHref }}>
       <div className={busy ? 'table-scroll busy' : 'table-scroll'} aria-busy={busy}>
-        <table className="requests-table">
-          <thead>
-            {table.getHeaderGroups().map((group) => (
-              <tr key={group.id}>
-                {group.headers.map((header) => {
-                  const { column } = header;
-                  const sorted = column.getIsSorted();
-                  const next = sorted ? (sorted === 'asc' ? 'desc' : 'asc') : column.getFirstSortDir();
-                  const numeric = (column.columnDef.meta as { numeric?: boolean } | undefined)?.numeric;
-                  return (
-                    <th
-                      key={header.id}
-                      aria-sort={sorted ? ARIA_SORT[sorted] : 'none'}
-                      className={numeric ? 'num' : undefined}
-                    >
-                      <Link
-                        to={sortHref([{ id: column.id, desc: next === 'desc' }])}
-                        className={sorted ? 'sort-link sorted' : 'sort-link'}
-                        onClick={(event) => {
-                          if (event.metaKey || event.ctrlKey || event.shiftKey) return;
-                          event.preventDefault();
-                          column.toggleSorting(next === 'desc', false);
-                        }}
-                      >
-                        <table.FlexRender header={header} />
-                        <span className="sort-mark" aria-hidden="true">
-                          {sorted === 'asc' ? '▲' : sorted === 'desc' ? '▼' : '↕'}
-                        </span>
-                      </Link>
-                    </th>
-                  );
-                })}
-              </tr>
-            ))}
-          </thead>
-          <tbody>
-            {table.getRowModel().rows.map((row) => (
-              <tr key={row.id} data-status={row.original.status}>
-                {row.getAllCells().map((cell) => (
-                  <td
-                    key={cell.id}
-                    className={
-                      (cell.column.columnDef.meta as { numeric?: boolean } | undefined)?.numeric ? 'num' : undefined
-                    }
-                  >
-                    <table.FlexRender cell={cell} />
-                  </td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <SortableTable
+          table={table}
+          sortHref={sortHref}
+          className="requests-table"
+          rowAttributes={(row) => ({ 'data-status': row.status })}
+          unsortedMark="↕"
+        />
       </div>
     </CellContext.Provider>
   );
