@@ -10,14 +10,10 @@ import type { SortingState } from '@tanstack/react-table';
 import { getDb } from '../../db/client';
 import { AgentLeaderboard } from '../components/agent-leaderboard';
 import { DashboardFilters } from '../components/dashboard-filters';
-import { Funnel } from '../components/funnel';
-import { KpiCards } from '../components/kpi-cards';
+import { DashboardMetrics } from '../components/dashboard-metrics';
 import { LiveIndicator, useLiveRevalidation } from '../components/live-revalidation';
 import { RouteError } from '../components/route-error';
-import { TrendChart } from '../components/trend-chart';
 import { rangeDescription, withParams } from '../lib/dashboard-view';
-import { requestLocale } from '../lib/locale.server';
-import { timeZoneList } from '../lib/time-zone';
 import { getDashboard } from '../queries/dashboard.server';
 import { getReportFilterOptions } from '../queries/reports.server';
 import { requireViewer } from '../services/auth.server';
@@ -28,17 +24,9 @@ export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesHref
 
 export function loader({ request }: LoaderFunctionArgs) {
   const viewer = requireViewer(request, ['supervisor', 'manager', 'admin']);
-  const { range, filters, sorting } = dashboardRequest(request);
+  const view = dashboardRequest(request);
   const db = getDb();
-  return {
-    range,
-    filters,
-    sorting,
-    ...getDashboard(db, filters, viewer),
-    options: getReportFilterOptions(db, viewer),
-    timeZones: timeZoneList(filters.tz),
-    locale: requestLocale(request),
-  };
+  return { ...view, ...getDashboard(db, view.filters, viewer), options: getReportFilterOptions(db, viewer) };
 }
 
 /** Re-sorting the leaderboard changes only `sort`/`order`: the rows are already here. */
@@ -65,7 +53,7 @@ export const meta: MetaFunction = () => [{ title: 'Dashboard · Paylink Desk' }]
 
 export default function Dashboard() {
   const data = useLoaderData<typeof loader>();
-  const { range, filters, summary, previous, series, interval, leaderboard, locale } = data;
+  const { range, filters, summary, leaderboard, locale } = data;
   const location = useLocation();
   const busy = useNavigation().state === 'loading';
   const navigate = useNavigate();
@@ -111,17 +99,7 @@ export default function Dashboard() {
         </div>
       ) : (
         <>
-          <KpiCards current={summary} previous={previous} locale={locale} />
-          <div className="dash-grid">
-            <section className="card" aria-labelledby="trend-title">
-              <h2 id="trend-title">Outcomes per {interval}</h2>
-              <TrendChart buckets={series} interval={interval} timeZone={filters.tz} locale={locale} />
-            </section>
-            <section className="card" aria-labelledby="funnel-title">
-              <h2 id="funnel-title">Funnel</h2>
-              <Funnel metrics={summary} locale={locale} />
-            </section>
-          </div>
+          <DashboardMetrics metrics={data} timeZone={filters.tz} locale={locale} />
           <section className="card leaderboard-card" aria-labelledby="agents-title">
             <h2 id="agents-title">
               Agents <span className="muted small">{leaderboard.length}</span>

@@ -2,17 +2,13 @@ import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run
 import { Link, useLoaderData, useLocation, useNavigation } from '@remix-run/react';
 import { getDb } from '../../db/client';
 import { DashboardFilters } from '../components/dashboard-filters';
-import { Funnel } from '../components/funnel';
-import { KpiCards } from '../components/kpi-cards';
+import { DashboardMetrics } from '../components/dashboard-metrics';
 import { LiveIndicator, useLiveRevalidation } from '../components/live-revalidation';
 import { RouteError } from '../components/route-error';
 import { StatusBadge } from '../components/status-badge';
-import { TrendChart } from '../components/trend-chart';
 import { CHANNEL_LABELS } from '../domain/lifecycle';
 import { rangeDescription, withParams } from '../lib/dashboard-view';
 import { formatDateTime, formatMoney } from '../lib/format';
-import { requestLocale } from '../lib/locale.server';
-import { timeZoneList } from '../lib/time-zone';
 import { getAgentDashboard, getVisibleAgent } from '../queries/dashboard.server';
 import { requireViewer } from '../services/auth.server';
 import { dashboardRequest } from '../services/dashboard-view.server';
@@ -29,15 +25,8 @@ export function loader({ request, params }: LoaderFunctionArgs) {
   const db = getDb();
   const agent = getVisibleAgent(db, params.agentId ?? '', viewer);
   if (!agent) throw new Response('No such agent in your teams.', { status: 404, statusText: 'Not Found' });
-  const { range, filters } = dashboardRequest(request);
-  return {
-    agent,
-    range,
-    filters,
-    ...getAgentDashboard(db, agent.id, filters, viewer),
-    timeZones: timeZoneList(filters.tz),
-    locale: requestLocale(request),
-  };
+  const { range, filters, timeZones, locale } = dashboardRequest(request);
+  return { agent, range, filters, ...getAgentDashboard(db, agent.id, filters, viewer), timeZones, locale };
 }
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
@@ -45,8 +34,8 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 ];
 
 export default function AgentDashboard() {
-  const { agent, range, filters, summary, previous, series, interval, requests, timeZones, locale } =
-    useLoaderData<typeof loader>();
+  const data = useLoaderData<typeof loader>();
+  const { agent, range, filters, summary, requests, timeZones, locale } = data;
   const location = useLocation();
   const busy = useNavigation().state === 'loading';
   const live = useLiveRevalidation({ team: [], agent: [agent.id] });
@@ -85,17 +74,7 @@ export default function AgentDashboard() {
         </div>
       ) : (
         <>
-          <KpiCards current={summary} previous={previous} locale={locale} />
-          <div className="dash-grid">
-            <section className="card" aria-labelledby="trend-title">
-              <h2 id="trend-title">Outcomes per {interval}</h2>
-              <TrendChart buckets={series} interval={interval} timeZone={filters.tz} locale={locale} />
-            </section>
-            <section className="card" aria-labelledby="funnel-title">
-              <h2 id="funnel-title">Funnel</h2>
-              <Funnel metrics={summary} locale={locale} />
-            </section>
-          </div>
+          <DashboardMetrics metrics={data} timeZone={filters.tz} locale={locale} />
           <section className="card" aria-labelledby="requests-title">
             <h2 id="requests-title">
               Latest requests <span className="muted small">sent in this range, newest first</span>
