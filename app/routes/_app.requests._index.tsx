@@ -16,6 +16,7 @@ import { getDb } from '../../db/client';
 import { RequestsFilterForm } from '../components/requests-filter-form';
 import { RequestsTable } from '../components/requests-table';
 import { useLiveChanges } from '../components/use-live-changes';
+import { withParams } from '../lib/dashboard-view';
 import { timeZoneList } from '../lib/time-zone';
 import { getReportFilterOptions } from '../queries/reports.server';
 import { listOptionsFromRequest } from '../queries/request-list-options.server';
@@ -64,16 +65,6 @@ export function loader({ request }: LoaderFunctionArgs) {
 }
 
 export const meta: MetaFunction = () => [{ title: 'Requests · Paylink Desk' }];
-
-function withParams(search: string, changes: Record<string, string | null>): string {
-  const params = new URLSearchParams(search);
-  for (const [key, value] of Object.entries(changes)) {
-    if (value === null) params.delete(key);
-    else params.set(key, value);
-  }
-  const text = params.toString();
-  return text ? `?${text}` : '?';
-}
 
 export default function RequestsExplorer() {
   const { filters, options, pageNumber, page, filterOptions, timeZones, serverNow } = useLoaderData<typeof loader>();
