@@ -1,5 +1,6 @@
 import { type ChangeEvent, type SyntheticEvent, useEffect, useRef, useState } from 'react';
 import { CHANNEL_LABELS, CHANNELS, STATUS_LABELS, STATUSES } from '../domain/lifecycle';
+import type { Filters } from '../lib/filters';
 import type { getReportFilterOptions } from '../queries/reports.server';
 
 export interface Choice {
@@ -108,5 +109,25 @@ export function Choices({ legend, name, items, selected, describedBy }: Props) {
         ))}
       </fieldset>
     </details>
+  );
+}
+
+interface GroupProps {
+  options: FilterOptions;
+  filters: Pick<Filters, 'team' | 'agent' | 'channel'>;
+}
+
+/** The team, agent and channel pickers of every filter form: teams when there are two or more, agents when any. */
+export function TeamAgentChannelChoices({ options, filters }: GroupProps) {
+  return (
+    <>
+      {options.teams.length > 1 ? (
+        <Choices legend="Team" name="team" items={namedChoices(options.teams)} selected={filters.team} />
+      ) : null}
+      {options.agents.length > 0 ? (
+        <Choices legend="Agent" name="agent" items={namedChoices(options.agents)} selected={filters.agent} />
+      ) : null}
+      <Choices legend="Channel" name="channel" items={CHANNEL_CHOICES} selected={filters.channel} />
+    </>
   );
 }

@@ -2,7 +2,7 @@ import { Form, Link } from '@remix-run/react';
 import { type DashboardRange, DEFAULT_PRESET } from '../lib/dashboard-view';
 import { PRESET_LABELS, RANGE_PRESETS } from '../lib/date-ranges';
 import type { Filters } from '../lib/filters';
-import { CHANNEL_CHOICES, Choices, type FilterOptions, namedChoices } from './choices';
+import { type FilterOptions, TeamAgentChannelChoices } from './choices';
 import { TimeZoneField } from './time-zone-field';
 
 interface Props {
@@ -10,12 +10,11 @@ interface Props {
   action: string;
   range: DashboardRange;
   filters: Filters;
+  /** The teams and agents to pick from: none on an agent's own page. */
   options: FilterOptions;
   timeZones: readonly string[];
   /** The current query string, so preset links keep the other filters. */
   search: string;
-  /** Team and agent pickers (not on an agent's own page). */
-  showPeople: boolean;
 }
 
 function presetHref(action: string, search: string, preset: string): string {
@@ -29,7 +28,7 @@ function presetHref(action: string, search: string, preset: string): string {
 }
 
 /** The range presets as links, and every filter as one GET form: the URL holds the whole view. */
-export function DashboardFilters({ action, range, filters, options, timeZones, search, showPeople }: Props) {
+export function DashboardFilters({ action, range, filters, options, timeZones, search }: Props) {
   return (
     <div className="card dash-filters">
       <nav className="presets" aria-label="Date range">
@@ -54,13 +53,7 @@ export function DashboardFilters({ action, range, filters, options, timeZones, s
           <span>To</span>
           <input type="date" name="to" defaultValue={range.to} required />
         </label>
-        {showPeople && options.teams.length > 1 ? (
-          <Choices legend="Team" name="team" items={namedChoices(options.teams)} selected={filters.team} />
-        ) : null}
-        {showPeople && options.agents.length > 0 ? (
-          <Choices legend="Agent" name="agent" items={namedChoices(options.agents)} selected={filters.agent} />
-        ) : null}
-        <Choices legend="Channel" name="channel" items={CHANNEL_CHOICES} selected={filters.channel} />
+        <TeamAgentChannelChoices options={options} filters={filters} />
         <label className="field">
           <span>Currency</span>
           <input name="currency" size={10} placeholder="All" defaultValue={filters.currency.join(', ')} />

@@ -1,7 +1,7 @@
 import { Form, Link } from '@remix-run/react';
 import type { DatePreset } from '../lib/date-presets';
 import type { Filters } from '../lib/filters';
-import { CHANNEL_CHOICES, Choices, type FilterOptions, namedChoices, STATUS_CHOICES } from './choices';
+import { Choices, type FilterOptions, STATUS_CHOICES, TeamAgentChannelChoices } from './choices';
 import { TimeZoneField } from './time-zone-field';
 
 interface Props {
@@ -42,13 +42,7 @@ export function ReportFilterForm({ filters, presets, presetQuery, timeZones, opt
         </label>
       </div>
       <TimeZoneField name="tz" zones={timeZones} defaultValue={filters.tz} />
-      {options.teams.length > 1 ? (
-        <Choices legend="Team" name="team" items={namedChoices(options.teams)} selected={filters.team} />
-      ) : null}
-      {options.agents.length > 0 ? (
-        <Choices legend="Agent" name="agent" items={namedChoices(options.agents)} selected={filters.agent} />
-      ) : null}
-      <Choices legend="Channel" name="channel" items={CHANNEL_CHOICES} selected={filters.channel} />
+      <TeamAgentChannelChoices options={options} filters={filters} />
       <label className="field">
         <span>Currencies</span>
         <input name="currency" placeholder="All, or e.g. USD, EUR" defaultValue={filters.currency.join(', ')} />

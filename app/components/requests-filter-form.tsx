@@ -1,6 +1,6 @@
 import { Form, Link } from '@remix-run/react';
 import type { Filters } from '../lib/filters';
-import { CHANNEL_CHOICES, Choices, type FilterOptions, namedChoices, STATUS_CHOICES } from './choices';
+import { Choices, type FilterOptions, STATUS_CHOICES, TeamAgentChannelChoices } from './choices';
 import { TimeZoneField } from './time-zone-field';
 
 interface Props {
@@ -33,13 +33,7 @@ export function RequestsFilterForm({ filters, keep, options, timeZones, pageSize
       </div>
       <div className="filter-row">
         <Choices legend="Status" name="status" items={STATUS_CHOICES} selected={filters.status} />
-        {options.teams.length > 1 ? (
-          <Choices legend="Team" name="team" items={namedChoices(options.teams)} selected={filters.team} />
-        ) : null}
-        {options.agents.length > 0 ? (
-          <Choices legend="Agent" name="agent" items={namedChoices(options.agents)} selected={filters.agent} />
-        ) : null}
-        <Choices legend="Channel" name="channel" items={CHANNEL_CHOICES} selected={filters.channel} />
+        <TeamAgentChannelChoices options={options} filters={filters} />
         <label className="field inline">
           <span>Currency</span>
           <input name="currency" size={12} placeholder="All, or USD, EUR" defaultValue={filters.currency.join(', ')} />

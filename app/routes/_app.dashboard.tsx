@@ -89,7 +89,6 @@ export default function Dashboard() {
         options={data.options}
         timeZones={data.timeZones}
         search={location.search}
-        showPeople
       />
 
       {summary.sent === 0 && summary.sendFailures === 0 ? (

@@ -65,7 +65,6 @@ export default function AgentDashboard() {
         options={{ teams: [], agents: [] }}
         timeZones={timeZones}
         search={location.search}
-        showPeople={false}
       />
 
       {summary.sent === 0 && summary.sendFailures === 0 ? (
