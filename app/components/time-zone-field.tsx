@@ -16,9 +16,7 @@ export function TimeZoneField({ name, zones, defaultValue }: Props) {
       <label htmlFor={id}>Time zone</label>
       <select id={id} name={name} defaultValue={defaultValue}>
         {zones.map((zone) => (
-          <option key={zone} value={zone}>
-            {zone}
-          </option>
+          <option key={zone}>{zone}</option>
         ))}
       </select>
     </div>
