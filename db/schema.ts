@@ -39,6 +39,8 @@ export const users = sqliteTable('users', {
   active: integer('active', { mode: 'boolean' }).notNull().default(true),
   /** Set when an admin invites the person or resets their password: they must choose their own before anything else. */
   mustChangePassword: integer('must_change_password', { mode: 'boolean' }).notNull().default(false),
+  /** While the password is an admin's temporary one: when it stops working (epoch ms); null otherwise. */
+  temporaryPasswordExpiresAt: integer('temporary_password_expires_at'),
   /** IANA zone the user reads times in; null means the organisation's. */
   timezone: text('timezone'),
   lastLoginAt: integer('last_login_at'),

@@ -5,7 +5,13 @@ import { users } from '../../db/schema';
 /** What the account page shows of the signed-in person. */
 export function getAccount(db: Db, userId: string) {
   return db
-    .select({ name: users.name, email: users.email, role: users.role, mustChangePassword: users.mustChangePassword })
+    .select({
+      name: users.name,
+      email: users.email,
+      role: users.role,
+      mustChangePassword: users.mustChangePassword,
+      temporaryPasswordExpiresAt: users.temporaryPasswordExpiresAt,
+    })
     .from(users)
     .where(eq(users.id, userId))
     .get();

@@ -6,7 +6,11 @@ import { formToObject } from '../lib/form.server';
 import { ACCOUNT_PATH, ROLE_LABELS } from '../lib/navigation';
 import { getAccount } from '../queries/account.server';
 import { clientIp, HOME_BY_ROLE, requireSignedIn } from '../services/auth.server';
-import { MIN_PASSWORD_LENGTH } from '../services/password.server';
+import {
+  isTemporaryPasswordExpired,
+  MIN_PASSWORD_LENGTH,
+  TEMPORARY_PASSWORD_EXPIRED_MESSAGE,
+} from '../services/password.server';
 import { changePassword } from '../services/password-change.server';
 import stylesHref from '../styles/account.css';
 
@@ -25,7 +29,12 @@ export function loader({ request }: LoaderFunctionArgs) {
   const viewer = requirePerson(request);
   const account = getAccount(getDb(), viewer.userId);
   if (!account) throw new Response('Not found', { status: 404 });
-  return { account, changed: new URL(request.url).searchParams.has('changed'), minLength: MIN_PASSWORD_LENGTH };
+  return {
+    account,
+    temporaryPasswordExpired: isTemporaryPasswordExpired(account, Date.now()),
+    changed: new URL(request.url).searchParams.has('changed'),
+    minLength: MIN_PASSWORD_LENGTH,
+  };
 }
 
 export async function action({ request }: ActionFunctionArgs) {
@@ -58,7 +67,7 @@ function describedBy(name: string, errors: Record<string, string>): string | und
 }
 
 export default function Account() {
-  const { account, changed, minLength } = useLoaderData<typeof loader>();
+  const { account, temporaryPasswordExpired, changed, minLength } = useLoaderData<typeof loader>();
   const result = useActionData<ActionData>();
   const navigation = useNavigation();
   const location = useLocation();
@@ -74,7 +83,11 @@ export default function Account() {
         <p className="muted account-who">
           {account.name} · {account.email} · {ROLE_LABELS[account.role]}
         </p>
-        {account.mustChangePassword ? (
+        {temporaryPasswordExpired ? (
+          <p className="form-error" role="alert">
+            {TEMPORARY_PASSWORD_EXPIRED_MESSAGE}
+          </p>
+        ) : account.mustChangePassword ? (
           <p className="account-notice warn" role="status">
             You signed in with a temporary password from an administrator. Choose your own password to continue.
           </p>
@@ -84,46 +97,49 @@ export default function Account() {
             Your password is changed. Any other sessions you had are signed out.
           </p>
         ) : null}
-        {result ? (
+        {result && !temporaryPasswordExpired ? (
           <p className="form-error" role="alert">
             {result.formError ?? 'Please correct the fields marked below.'}
           </p>
         ) : null}
-        {/* Keyed by the navigation: after a change the fields are empty again. */}
-        <Form method="post" action={ACCOUNT_PATH} className="stack" noValidate key={location.key}>
-          {/* Lets password managers file the new password under the right account. */}
-          <input type="email" name="username" autoComplete="username" value={account.email ?? ''} readOnly hidden />
-          {FIELDS.map((field) => (
-            <div className="field" key={field.name}>
-              <label htmlFor={`account-${field.name}`}>{field.label}</label>
-              <input
-                id={`account-${field.name}`}
-                name={field.name}
-                type="password"
-                autoComplete={field.autoComplete}
-                required
-                aria-invalid={Boolean(errors[field.name])}
-                aria-describedby={describedBy(field.name, errors)}
-              />
-              {field.name === 'newPassword' ? (
-                <span id="newPassword-hint" className="hint">
-                  At least {minLength} characters; not your email address. A passphrase works well.
-                </span>
-              ) : null}
-              {errors[field.name] ? (
-                <span id={`${field.name}-error`} className="field-error">
-                  {errors[field.name]}
-                </span>
-              ) : null}
+        {/* An expired temporary password cannot prove who is changing it: nothing to fill in. */}
+        {temporaryPasswordExpired ? null : (
+          /* Keyed by the navigation: after a change the fields are empty again. */
+          <Form method="post" action={ACCOUNT_PATH} className="stack" noValidate key={location.key}>
+            {/* Lets password managers file the new password under the right account. */}
+            <input type="email" name="username" autoComplete="username" value={account.email ?? ''} readOnly hidden />
+            {FIELDS.map((field) => (
+              <div className="field" key={field.name}>
+                <label htmlFor={`account-${field.name}`}>{field.label}</label>
+                <input
+                  id={`account-${field.name}`}
+                  name={field.name}
+                  type="password"
+                  autoComplete={field.autoComplete}
+                  required
+                  aria-invalid={Boolean(errors[field.name])}
+                  aria-describedby={describedBy(field.name, errors)}
+                />
+                {field.name === 'newPassword' ? (
+                  <span id="newPassword-hint" className="hint">
+                    At least {minLength} characters; not your email address. A passphrase works well.
+                  </span>
+                ) : null}
+                {errors[field.name] ? (
+                  <span id={`${field.name}-error`} className="field-error">
+                    {errors[field.name]}
+                  </span>
+                ) : null}
+              </div>
+            ))}
+            <p className="hint">Changing it signs you out everywhere else; you stay signed in here.</p>
+            <div>
+              <button type="submit" disabled={busy}>
+                {busy ? 'Changing…' : 'Change password'}
+              </button>
             </div>
-          ))}
-          <p className="hint">Changing it signs you out everywhere else; you stay signed in here.</p>
-          <div>
-            <button type="submit" disabled={busy}>
-              {busy ? 'Changing…' : 'Change password'}
-            </button>
-          </div>
-        </Form>
+          </Form>
+        )}
       </section>
     </div>
   );

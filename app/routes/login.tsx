@@ -5,13 +5,20 @@ import { z } from 'zod';
 import { getDb } from '../../db/client';
 import { ACCOUNT_PATH } from '../lib/navigation';
 import { assertSameOrigin, clientIp, getViewer, HOME_BY_ROLE } from '../services/auth.server';
-import { signIn } from '../services/sign-in.server';
+import { TEMPORARY_PASSWORD_EXPIRED_MESSAGE } from '../services/password.server';
+import { type SignInFailure, signIn } from '../services/sign-in.server';
 
 const signInSchema = z.object({
   email: z.string().trim().email('Enter your email address'),
   password: z.string().min(1, 'Enter your password'),
   redirectTo: z.string().optional(),
 });
+
+const SIGN_IN_FAILURES: Record<SignInFailure, string> = {
+  invalid: 'Email or password is incorrect.',
+  throttled: 'Too many failed attempts. Wait 15 minutes and try again.',
+  temporary_password_expired: TEMPORARY_PASSWORD_EXPIRED_MESSAGE,
+};
 
 /** Only same-site paths: never an open redirect. */
 function safeRedirect(to: string | undefined, fallback: string): string {
@@ -35,10 +42,7 @@ export function action({ request }: ActionFunctionArgs) {
     const { email, password, redirectTo } = parsed.data;
     const result = signIn(getDb(), request, email, password, clientIp(request));
     if (!result.ok) {
-      const formError =
-        result.reason === 'throttled'
-          ? 'Too many failed attempts. Wait 15 minutes and try again.'
-          : 'Email or password is incorrect.';
+      const formError = SIGN_IN_FAILURES[result.reason];
       return data({ formError, fieldErrors: {} }, { status: result.reason === 'throttled' ? 429 : 401 });
     }
     const to = result.mustChangePassword ? ACCOUNT_PATH : safeRedirect(redirectTo, HOME_BY_ROLE[result.role]);

@@ -6,7 +6,7 @@ import { agents, apiTokens, ROLES, type Role, teams, users, userTeams } from '..
 import { type FieldErrors, failure, fieldErrorsOf, type Outcome } from '../lib/form.server';
 import { createServiceToken } from './api-tokens.server';
 import { recordAudit } from './audit.server';
-import { hashPassword } from './password.server';
+import { hashPassword, TEMPORARY_PASSWORD_TTL_MS } from './password.server';
 import type { Viewer } from './scope.server';
 import { destroyUserSessions } from './session.server';
 
@@ -112,10 +112,14 @@ const inviteSchema = z.object({
 
 /**
  * Invites a person: a login with a random temporary password, returned once for the admin to hand
- * over (the simpler safe option: no mail is sent, nothing but its scrypt hash is stored). They must
- * replace it with their own at their first sign-in.
+ * over (the simpler safe option: no mail is sent, nothing but its scrypt hash is stored). It works
+ * for 72 hours; they must replace it with their own at their first sign-in.
  */
-export function inviteUser(ctx: AdminContext, input: unknown): Outcome<{ userId: string; temporaryPassword: string }> {
+export function inviteUser(
+  ctx: AdminContext,
+  input: unknown,
+  now = Date.now(),
+): Outcome<{ userId: string; temporaryPassword: string; expiresAt: number }> {
   const { db } = ctx;
   const parsed = inviteSchema.safeParse(input);
   if (!parsed.success) return failure(fieldErrorsOf(parsed.error));
@@ -129,7 +133,7 @@ export function inviteUser(ctx: AdminContext, input: unknown): Outcome<{ userId:
   const temporaryPassword = generateTemporaryPassword();
   const passwordHash = hashPassword(temporaryPassword);
   const userId = `usr_${randomUUID()}`;
-  const now = Date.now();
+  const expiresAt = now + TEMPORARY_PASSWORD_TTL_MS;
   writeTransaction(db, () => {
     if (newAgentTeam && access.agentId) {
       db.insert(agents).values({ id: access.agentId, name, teamId: newAgentTeam, createdAt: now }).run();
@@ -142,20 +146,25 @@ export function inviteUser(ctx: AdminContext, input: unknown): Outcome<{ userId:
         role: access.role,
         passwordHash,
         mustChangePassword: true,
+        temporaryPasswordExpiresAt: expiresAt,
         agentId: access.agentId,
         createdAt: now,
       })
       .run();
     for (const teamId of access.teamIds) db.insert(userTeams).values({ userId, teamId }).run();
-    recordAudit(db, {
-      action: 'user_invite',
-      actor: ctx.actor,
-      target: userId,
-      details: { name, email, ...access, createdAgent: Boolean(newAgentTeam) },
-      ip: ctx.ip,
-    });
+    recordAudit(
+      db,
+      {
+        action: 'user_invite',
+        actor: ctx.actor,
+        target: userId,
+        details: { name, email, ...access, createdAgent: Boolean(newAgentTeam) },
+        ip: ctx.ip,
+      },
+      now,
+    );
   });
-  return { ok: true, message: `${name} is invited.`, userId, temporaryPassword };
+  return { ok: true, message: `${name} is invited.`, userId, temporaryPassword, expiresAt };
 }
 
 function findPerson(db: Db, userId: string) {
@@ -239,8 +248,15 @@ export function setUserActive(ctx: AdminContext, input: unknown, active: boolean
   return { ok: true, message: `${user.name} is ${active ? 'reactivated' : 'deactivated and signed out everywhere'}.` };
 }
 
-/** A new temporary password for someone who lost theirs; their sessions end and they must replace it at sign-in. */
-export function resetUserPassword(ctx: AdminContext, input: unknown): Outcome<{ temporaryPassword: string }> {
+/**
+ * A new temporary password, for 72 hours from now, for someone who lost theirs or whose temporary
+ * one expired; their sessions end and they must replace it at sign-in.
+ */
+export function resetUserPassword(
+  ctx: AdminContext,
+  input: unknown,
+  now = Date.now(),
+): Outcome<{ temporaryPassword: string; expiresAt: number }> {
   const { db } = ctx;
   const parsed = userIdSchema.safeParse(input);
   if (!parsed.success) return failure(fieldErrorsOf(parsed.error));
@@ -249,18 +265,20 @@ export function resetUserPassword(ctx: AdminContext, input: unknown): Outcome<{ 
   if (user.id === ctx.actor.userId) return failure({}, 'You cannot reset your own password here: ask another admin');
   const temporaryPassword = generateTemporaryPassword();
   const passwordHash = hashPassword(temporaryPassword);
+  const expiresAt = now + TEMPORARY_PASSWORD_TTL_MS;
   writeTransaction(db, () => {
-    db.update(users).set({ passwordHash, mustChangePassword: true }).where(eq(users.id, user.id)).run();
+    db.update(users)
+      .set({ passwordHash, mustChangePassword: true, temporaryPasswordExpiresAt: expiresAt })
+      .where(eq(users.id, user.id))
+      .run();
     destroyUserSessions(db, user.id);
-    recordAudit(db, {
-      action: 'password_reset',
-      actor: ctx.actor,
-      target: user.id,
-      details: { name: user.name },
-      ip: ctx.ip,
-    });
+    recordAudit(
+      db,
+      { action: 'password_reset', actor: ctx.actor, target: user.id, details: { name: user.name }, ip: ctx.ip },
+      now,
+    );
   });
-  return { ok: true, message: `${user.name} has a new temporary password.`, temporaryPassword };
+  return { ok: true, message: `${user.name} has a new temporary password.`, temporaryPassword, expiresAt };
 }
 
 const createTeamSchema = z.object({ teamId: idField('team'), name: nameField });

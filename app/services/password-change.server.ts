@@ -4,7 +4,13 @@ import { type Db, writeTransaction } from '../../db/client';
 import { users } from '../../db/schema';
 import { type FieldErrors, fieldErrorsOf } from '../lib/form.server';
 import { recordAudit } from './audit.server';
-import { hashPassword, newPasswordProblem, verifyPassword } from './password.server';
+import {
+  hashPassword,
+  isTemporaryPasswordExpired,
+  newPasswordProblem,
+  TEMPORARY_PASSWORD_EXPIRED_MESSAGE,
+  verifyPassword,
+} from './password.server';
 import type { Viewer } from './scope.server';
 import { endOtherSessionsAndRotate } from './session.server';
 import { clearAccountFailures, isSignInThrottled, recordSignInFailure } from './throttle.server';
@@ -71,6 +77,15 @@ export function changePassword(ctx: AccountContext, input: unknown, now = Date.n
     return refused(400, { currentPassword: 'Your current password is not correct' });
   }
   clearAccountFailures(db, user.email);
+  // A session opened with the temporary password can outlive it (up to 12 h): it no longer proves anything.
+  if (isTemporaryPasswordExpired(user, now)) {
+    recordAudit(
+      db,
+      { action: 'password_change_failed', actor, details: { reason: 'temporary_password_expired' }, ip },
+      now,
+    );
+    return refused(403, {}, TEMPORARY_PASSWORD_EXPIRED_MESSAGE);
+  }
   // Compared only once the current password is proven: before that, this would answer guesses unthrottled.
   if (verifyPassword(parsed.data.newPassword, user.passwordHash)) {
     return refused(400, { newPassword: 'Choose a password other than your current one' });
@@ -79,7 +94,10 @@ export function changePassword(ctx: AccountContext, input: unknown, now = Date.n
   const passwordHash = hashPassword(parsed.data.newPassword);
   const wasTemporary = user.mustChangePassword;
   const { setCookie, otherSessionsEnded } = writeTransaction(db, () => {
-    db.update(users).set({ passwordHash, mustChangePassword: false }).where(eq(users.id, user.id)).run();
+    db.update(users)
+      .set({ passwordHash, mustChangePassword: false, temporaryPasswordExpiresAt: null })
+      .where(eq(users.id, user.id))
+      .run();
     const sessions = endOtherSessionsAndRotate(
       db,
       user.id,

@@ -47,3 +47,17 @@ export function newPasswordProblem(password: string, email: string | null): stri
   if (email && password.trim().toLowerCase() === email.toLowerCase()) return 'Do not use your email address';
   return null;
 }
+
+/** How long an admin's temporary password (invite or reset) works: 72 hours from when it is issued. */
+export const TEMPORARY_PASSWORD_TTL_MS = 72 * 60 * 60 * 1000;
+
+export const TEMPORARY_PASSWORD_EXPIRED_MESSAGE =
+  'Your temporary password has expired. Ask an administrator for a new one.';
+
+/** Whether the person's password is an admin's temporary one past its expiry (at exactly the expiry it no longer works). */
+export function isTemporaryPasswordExpired(
+  user: { mustChangePassword: boolean; temporaryPasswordExpiresAt: number | null },
+  now: number,
+): boolean {
+  return user.mustChangePassword && user.temporaryPasswordExpiresAt !== null && now >= user.temporaryPasswordExpiresAt;
+}

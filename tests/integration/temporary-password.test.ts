@@ -1,0 +1,339 @@
+import { randomUUID } from 'node:crypto';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type AdminContext, inviteUser, resetUserPassword } from '../../app/services/admin.server';
+import { verifyPassword } from '../../app/services/password.server';
+import { changePassword } from '../../app/services/password-change.server';
+import { createSession } from '../../app/services/session.server';
+import { signIn } from '../../app/services/sign-in.server';
+import { type Db, openDatabase } from '../../db/client';
+import { MIGRATIONS_FOLDER, migrateDatabase } from '../../db/migrate';
+import { DEMO_PASSWORD, DEMO_USERS, ensureDemoUsers } from '../../seed/demo-users';
+import { createTestDb } from '../support/db';
+import { TEST_TMP } from '../support/paths';
+import { startServer, type TestServer } from '../support/server';
+import { insertUser, signInOverHttp } from '../support/users';
+
+const HOUR = 60 * 60 * 1000;
+/** When the admin issues the temporary password, and when it stops working: 72 h later. */
+const ISSUED = Date.parse('2026-11-22T12:00:00.000Z');
+const EXPIRES = Date.parse('2026-11-25T12:00:00.000Z');
+const EXPIRED_MESSAGE = 'Your temporary password has expired. Ask an administrator for a new one.';
+const NEW_PASSWORD = 'a passphrase of my own';
+
+const login = (db: Db, email: string, password: string, now: number) =>
+  signIn(db, new Request('http://app.test/login'), email, password, '10.0.0.7', now);
+
+function auditRows(db: Db) {
+  const rows = db.$client
+    .prepare(
+      'SELECT at, action, actor_user_id AS actorUserId, actor_name AS actorName, target, details, ip FROM audit_log ORDER BY seq',
+    )
+    .all() as { action: string; details: string }[];
+  return rows.map((row) => ({ ...row, details: JSON.parse(row.details) as unknown }));
+}
+
+const count = (db: Db, sql: string) => (db.$client.prepare(sql).get() as { n: number }).n;
+
+function userRow(db: Db, userId: string) {
+  return db.$client
+    .prepare(
+      'SELECT password_hash AS hash, must_change_password AS mustChange, temporary_password_expires_at AS expiresAt FROM users WHERE id = ?',
+    )
+    .get(userId) as { hash: string; mustChange: number; expiresAt: number | null };
+}
+
+describe('temporary passwords expire 72 hours after an admin issues them', () => {
+  let db: Db;
+  let ctx: AdminContext;
+  let adminId: string;
+
+  beforeEach(() => {
+    db = createTestDb().db;
+    adminId = insertUser(db, { role: 'admin', name: 'Ada Admin' }).id;
+    ctx = { db, actor: { userId: adminId, name: 'Ada Admin' }, ip: null };
+  });
+  afterEach(() => db.$client.close());
+
+  function invite(now = ISSUED) {
+    const result = inviteUser(ctx, { name: 'Nia New', email: 'nia@example.test', role: 'manager' }, now);
+    if (!result.ok) throw new Error(JSON.stringify(result));
+    return result;
+  }
+
+  it('stores the expiry with the invitation and returns it to the admin', () => {
+    const invited = invite();
+    expect(invited.expiresAt).toBe(EXPIRES);
+    expect(userRow(db, invited.userId)).toMatchObject({ mustChange: 1, expiresAt: EXPIRES });
+  });
+
+  it('signs in at 72 h − 1 ms; at 72 h refuses with its own reason, no session, no throttle count, audited', () => {
+    const { userId, temporaryPassword } = invite();
+    expect(login(db, 'nia@example.test', temporaryPassword, EXPIRES - 1)).toMatchObject({
+      ok: true,
+      role: 'manager',
+      mustChangePassword: true,
+    });
+    expect(count(db, 'SELECT count(*) AS n FROM sessions')).toBe(1);
+
+    expect(login(db, 'nia@example.test', temporaryPassword, EXPIRES)).toEqual({
+      ok: false,
+      reason: 'temporary_password_expired',
+    });
+    expect(count(db, 'SELECT count(*) AS n FROM sessions')).toBe(1);
+    expect(count(db, 'SELECT count(*) AS n FROM login_failures')).toBe(0);
+    expect(auditRows(db).at(-1)).toEqual({
+      at: EXPIRES,
+      action: 'sign_in_failed',
+      actorUserId: null,
+      actorName: 'nia@example.test',
+      target: userId,
+      details: { reason: 'temporary_password_expired', expiredAt: '2026-11-25T12:00:00.000Z' },
+      ip: '10.0.0.7',
+    });
+  });
+
+  it('tells nobody else: a wrong password for that account, or an unknown email, is just incorrect', () => {
+    invite();
+    const later = EXPIRES + 24 * HOUR;
+    expect(login(db, 'nia@example.test', 'not the temporary password', later)).toEqual({
+      ok: false,
+      reason: 'invalid',
+    });
+    expect(login(db, 'nobody@example.test', 'not the temporary password', later)).toEqual({
+      ok: false,
+      reason: 'invalid',
+    });
+    expect(
+      auditRows(db)
+        .filter((row) => row.action === 'sign_in_failed')
+        .map((row) => row.details),
+    ).toEqual([{ reason: 'invalid' }, { reason: 'invalid' }]);
+    // Wrong guesses still count towards the sign-in limit.
+    expect(count(db, "SELECT count(*) AS n FROM login_failures WHERE key LIKE 'account:%'")).toBe(2);
+  });
+
+  it('refuses to change an expired temporary password from a session opened in time, and audits it', () => {
+    const { userId, temporaryPassword } = invite();
+    const cookie = createSession(
+      db,
+      userId,
+      new Request('http://app.test/'),
+      { ip: null, userAgent: null },
+      EXPIRES - HOUR,
+    ).split(';')[0]!;
+    const before = userRow(db, userId).hash;
+    const result = changePassword(
+      {
+        db,
+        actor: { userId, name: 'Nia New' },
+        request: new Request('http://app.test/account', { headers: { cookie } }),
+        ip: null,
+      },
+      { currentPassword: temporaryPassword, newPassword: NEW_PASSWORD, confirmPassword: NEW_PASSWORD },
+      EXPIRES,
+    );
+    expect(result).toEqual({ ok: false, status: 403, fieldErrors: {}, formError: EXPIRED_MESSAGE });
+    expect(userRow(db, userId)).toEqual({ hash: before, mustChange: 1, expiresAt: EXPIRES });
+    expect(auditRows(db).at(-1)).toEqual({
+      at: EXPIRES,
+      action: 'password_change_failed',
+      actorUserId: userId,
+      actorName: 'Nia New',
+      target: null,
+      details: { reason: 'temporary_password_expired' },
+      ip: null,
+    });
+  });
+
+  it('forgets the expiry once the person chooses their own password, which then never expires', () => {
+    const { userId, temporaryPassword } = invite();
+    const cookie = createSession(
+      db,
+      userId,
+      new Request('http://app.test/'),
+      { ip: null, userAgent: null },
+      EXPIRES - 1,
+    ).split(';')[0]!;
+    const result = changePassword(
+      {
+        db,
+        actor: { userId, name: 'Nia New' },
+        request: new Request('http://app.test/account', { headers: { cookie } }),
+        ip: null,
+      },
+      { currentPassword: temporaryPassword, newPassword: NEW_PASSWORD, confirmPassword: NEW_PASSWORD },
+      EXPIRES - 1,
+    );
+    expect(result).toMatchObject({ ok: true, wasTemporary: true });
+    expect(userRow(db, userId)).toMatchObject({ mustChange: 0, expiresAt: null });
+    expect(login(db, 'nia@example.test', NEW_PASSWORD, EXPIRES + 365 * 24 * HOUR)).toMatchObject({
+      ok: true,
+      mustChangePassword: false,
+    });
+  });
+
+  it('a reset issues a fresh 72 hours, replacing the expired password', () => {
+    const { userId, temporaryPassword: first } = invite();
+    const resetAt = EXPIRES + 5 * HOUR;
+    const reset = resetUserPassword(ctx, { userId }, resetAt);
+    if (!reset.ok) throw new Error(JSON.stringify(reset));
+    expect(reset.expiresAt).toBe(Date.parse('2026-11-28T17:00:00.000Z'));
+    expect(userRow(db, userId)).toMatchObject({ mustChange: 1, expiresAt: reset.expiresAt });
+    expect(verifyPassword(first, userRow(db, userId).hash)).toBe(false);
+    expect(auditRows(db).at(-1)).toMatchObject({ at: resetAt, action: 'password_reset', target: userId });
+
+    expect(login(db, 'nia@example.test', reset.temporaryPassword, reset.expiresAt - 1)).toMatchObject({ ok: true });
+    expect(login(db, 'nia@example.test', reset.temporaryPassword, reset.expiresAt)).toEqual({
+      ok: false,
+      reason: 'temporary_password_expired',
+    });
+  });
+
+  it('never touches the seed’s demo accounts', () => {
+    db.$client.prepare("INSERT INTO teams (id, name, created_at) VALUES ('tm_retail', 'Retail', 0)").run();
+    expect(ensureDemoUsers(db)).toHaveLength(DEMO_USERS.length);
+    expect(
+      count(
+        db,
+        "SELECT count(*) AS n FROM users WHERE id LIKE 'usr_demo_%' AND must_change_password = 0 AND temporary_password_expires_at IS NULL",
+      ),
+    ).toBe(DEMO_USERS.length);
+    expect(login(db, 'agent@paylink.test', DEMO_PASSWORD, Date.now() + 365 * 24 * HOUR)).toMatchObject({
+      ok: true,
+      mustChangePassword: false,
+    });
+  });
+});
+
+describe('migration 0007 for people already on a temporary password', () => {
+  /** A database migrated up to 0006: the migrations folder without its newest entry. */
+  function databaseBefore0007(): Db {
+    const folder = join(TEST_TMP, `migrations-${randomUUID()}`);
+    mkdirSync(join(folder, 'meta'), { recursive: true });
+    for (const name of readdirSync(MIGRATIONS_FOLDER).filter((file) => file.endsWith('.sql'))) {
+      copyFileSync(join(MIGRATIONS_FOLDER, name), join(folder, name));
+    }
+    const journal = JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8'));
+    const index = journal.entries.findIndex((entry: { tag: string }) => entry.tag.startsWith('0007_'));
+    journal.entries = journal.entries.slice(0, index);
+    writeFileSync(join(folder, 'meta', '_journal.json'), JSON.stringify(journal));
+    const db = openDatabase(join(TEST_TMP, `${randomUUID()}.db`));
+    migrateDatabase(db, folder);
+    return db;
+  }
+
+  it('gives each 72 hours from their latest invite or reset in the audit log, else from the migration', () => {
+    const db = databaseBefore0007();
+    const insert = db.$client.prepare(
+      "INSERT INTO users (id, name, email, role, password_hash, must_change_password, created_at) VALUES (?, ?, ?, 'manager', 'x', ?, 0)",
+    );
+    insert.run('usr_invited', 'Invited', 'invited@example.test', 1);
+    insert.run('usr_reset', 'Reset', 'reset@example.test', 1);
+    insert.run('usr_no_trace', 'No trace', 'no-trace@example.test', 1);
+    insert.run('usr_settled', 'Settled', 'settled@example.test', 0);
+    const audit = db.$client.prepare("INSERT INTO audit_log (at, action, target, details) VALUES (?, ?, ?, '{}')");
+    audit.run(ISSUED, 'user_invite', 'usr_invited');
+    audit.run(ISSUED, 'user_invite', 'usr_reset');
+    audit.run(ISSUED + 10 * HOUR, 'password_reset', 'usr_reset');
+    audit.run(ISSUED + 20 * HOUR, 'role_change', 'usr_reset');
+
+    const before = Date.now();
+    migrateDatabase(db);
+    const after = Date.now();
+    const expiry = (id: string) =>
+      (
+        db.$client.prepare('SELECT temporary_password_expires_at AS at FROM users WHERE id = ?').get(id) as {
+          at: number | null;
+        }
+      ).at;
+    expect(expiry('usr_invited')).toBe(EXPIRES);
+    expect(expiry('usr_reset')).toBe(EXPIRES + 10 * HOUR);
+    expect(expiry('usr_settled')).toBeNull();
+    // No trace of when it was issued: a fresh 72 hours from the migration (whole seconds).
+    const noTrace = expiry('usr_no_trace')!;
+    expect(noTrace).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 + 72 * HOUR);
+    expect(noTrace).toBeLessThanOrEqual(after + 72 * HOUR);
+    db.$client.close();
+  });
+});
+
+describe('expired temporary passwords over HTTP', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ ORG_TIMEZONE: 'Africa/Johannesburg' });
+  });
+  afterAll(() => server.stop());
+
+  const post = (path: string, cookie: string, body: Record<string, string>) =>
+    fetch(`${server.url}${path}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie, origin: server.url, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(body),
+    });
+
+  /** An admin invites someone `issuedAgo` ms before now; returns the admin and the invitation. */
+  function inviteInServer(email: string, issuedAgo: number) {
+    const db = openDatabase(server.dbFile);
+    try {
+      const admin = insertUser(db, { role: 'admin', name: 'Ada Admin' });
+      const invited = inviteUser(
+        { db, actor: { userId: admin.id, name: 'Ada Admin' }, ip: null },
+        { name: `Invited ${email}`, email, role: 'manager' },
+        Date.now() - issuedAgo,
+      );
+      if (!invited.ok) throw new Error(JSON.stringify(invited));
+      return { admin, ...invited };
+    } finally {
+      db.$client.close();
+    }
+  }
+
+  function setExpiry(userId: string, expiresAt: number) {
+    const db = new Database(server.dbFile);
+    db.prepare('UPDATE users SET temporary_password_expires_at = ? WHERE id = ?').run(expiresAt, userId);
+    db.close();
+  }
+
+  it('says on the login page that the temporary password expired, and only to whoever typed it', async () => {
+    const { temporaryPassword } = inviteInServer('late@example.test', 72 * HOUR);
+    const expired = await signInOverHttp(server.url, 'late@example.test', temporaryPassword);
+    expect(expired.response.status).toBe(401);
+    expect(expired.setCookie).toBe('');
+    const html = await expired.response.text();
+    expect(html).toContain(`<p role="alert" class="form-error">${EXPIRED_MESSAGE}</p>`);
+
+    for (const [email, password] of [
+      ['late@example.test', 'a wrong password'],
+      ['nobody@example.test', temporaryPassword],
+    ] as const) {
+      const wrong = await signInOverHttp(server.url, email, password);
+      expect(wrong.response.status).toBe(401);
+      const text = await wrong.response.text();
+      expect(text).toContain('Email or password is incorrect.');
+      expect(text).not.toContain('expired');
+    }
+  });
+
+  it('shows a session opened in time that its password expired, with no form, and refuses the change', async () => {
+    const { userId, temporaryPassword } = inviteInServer('slow@example.test', HOUR);
+    const { cookie } = await signInOverHttp(server.url, 'slow@example.test', temporaryPassword);
+    expect(cookie).toMatch(/^pld_session=/);
+    setExpiry(userId, Date.now() - 1);
+
+    const page = await fetch(`${server.url}/account`, { headers: { cookie } });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain(`<p class="form-error" role="alert">${EXPIRED_MESSAGE}</p>`);
+    expect(html).not.toContain('Change password</button>');
+    const change = await post('/account', cookie, {
+      currentPassword: temporaryPassword,
+      newPassword: NEW_PASSWORD,
+      confirmPassword: NEW_PASSWORD,
+    });
+    expect(change.status).toBe(403);
+  });
+});
