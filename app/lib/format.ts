@@ -56,3 +56,14 @@ export function formatDateTime(epochMs: number | null, timeZone: string, locale 
     second: '2-digit',
   }).format(epochMs);
 }
+
+/** An instant as day, month and time in the viewer's zone, e.g. '25 Nov, 14:00': for instants a few days away. */
+export function formatDayTime(epochMs: number, timeZone: string, locale = 'en-GB'): string {
+  return new Intl.DateTimeFormat(locale, {
+    timeZone,
+    day: 'numeric',
+    month: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+  }).format(epochMs);
+}

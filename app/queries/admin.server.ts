@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { agents, apiTokens, auditLog, teams, users, userTeams } from '../../db/schema';
+import { isTemporaryPasswordExpired } from '../services/password.server';
 
 export type TeamOption = { id: string; name: string };
 
@@ -34,8 +35,12 @@ function teamsByUser(db: Db): Map<string, TeamOption[]> {
   return byUser;
 }
 
-/** People with a login (service users own API tokens and are listed there). */
-export function listUsers(db: Db) {
+/**
+ * People with a login (service users own API tokens and are listed there). `temporaryPassword` is set
+ * while someone has yet to replace an admin's temporary password: when it expires, and whether it has
+ * by `now`.
+ */
+export function listUsers(db: Db, now = Date.now()) {
   const teamMap = teamsByUser(db);
   return db
     .select({
@@ -49,6 +54,8 @@ export function listUsers(db: Db) {
       active: users.active,
       lastLoginAt: users.lastLoginAt,
       createdAt: users.createdAt,
+      mustChangePassword: users.mustChangePassword,
+      temporaryPasswordExpiresAt: users.temporaryPasswordExpiresAt,
     })
     .from(users)
     .leftJoin(agents, eq(agents.id, users.agentId))
@@ -56,7 +63,16 @@ export function listUsers(db: Db) {
     .where(eq(users.isService, false))
     .orderBy(desc(users.active), asc(sql`lower(${users.name})`))
     .all()
-    .map((user) => ({ ...user, teams: teamMap.get(user.id) ?? [] }));
+    .map(({ mustChangePassword, temporaryPasswordExpiresAt, ...user }) => ({
+      ...user,
+      teams: teamMap.get(user.id) ?? [],
+      temporaryPassword: mustChangePassword
+        ? {
+            expiresAt: temporaryPasswordExpiresAt,
+            expired: isTemporaryPasswordExpired({ mustChangePassword, temporaryPasswordExpiresAt }, now),
+          }
+        : null,
+    }));
 }
 
 export type AdminUser = ReturnType<typeof listUsers>[number];

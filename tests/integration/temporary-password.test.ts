@@ -3,6 +3,7 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } fro
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { listUsers } from '../../app/queries/admin.server';
 import { type AdminContext, inviteUser, resetUserPassword } from '../../app/services/admin.server';
 import { verifyPassword } from '../../app/services/password.server';
 import { changePassword } from '../../app/services/password-change.server';
@@ -36,6 +37,9 @@ function auditRows(db: Db) {
 }
 
 const count = (db: Db, sql: string) => (db.$client.prepare(sql).get() as { n: number }).n;
+
+/** The text a reader sees of some HTML (React's <!-- --> separators and tags removed). */
+const textOf = (html: string) => html.replace(/<!--.*?-->/g, '').replace(/<[^>]+>/g, '');
 
 function userRow(db: Db, userId: string) {
   return db.$client
@@ -192,6 +196,27 @@ describe('temporary passwords expire 72 hours after an admin issues them', () =>
     });
   });
 
+  it('gives the admin list each person’s temporary password: none, until when, or expired', () => {
+    const { userId } = invite();
+    insertUser(db, { role: 'supervisor', name: 'Sam Settled', teamIds: ['tm_retail'] });
+    const badges = (now: number) =>
+      Object.fromEntries(listUsers(db, now).map((user) => [user.name, user.temporaryPassword]));
+
+    expect(badges(EXPIRES - 1)).toEqual({
+      'Ada Admin': null,
+      'Nia New': { expiresAt: EXPIRES, expired: false },
+      'Sam Settled': null,
+    });
+    expect(badges(EXPIRES)).toEqual({
+      'Ada Admin': null,
+      'Nia New': { expiresAt: EXPIRES, expired: true },
+      'Sam Settled': null,
+    });
+    // The admin issues a new one from the list (the reset action): a fresh 72 hours.
+    expect(resetUserPassword(ctx, { userId }, EXPIRES + HOUR).ok).toBe(true);
+    expect(badges(EXPIRES + HOUR)['Nia New']).toEqual({ expiresAt: EXPIRES + 73 * HOUR, expired: false });
+  });
+
   it('never touches the seed’s demo accounts', () => {
     db.$client.prepare("INSERT INTO teams (id, name, created_at) VALUES ('tm_retail', 'Retail', 0)").run();
     expect(ensureDemoUsers(db)).toHaveLength(DEMO_USERS.length);
@@ -205,6 +230,7 @@ describe('temporary passwords expire 72 hours after an admin issues them', () =>
       ok: true,
       mustChangePassword: false,
     });
+    expect(listUsers(db).filter((user) => user.temporaryPassword !== null)).toEqual([]);
   });
 });
 
@@ -335,5 +361,57 @@ describe('expired temporary passwords over HTTP', () => {
       confirmPassword: NEW_PASSWORD,
     });
     expect(change.status).toBe(403);
+  });
+
+  it('lists who still has a temporary password in the admin’s zone, and issues a new one from there', async () => {
+    const { admin, userId } = inviteInServer('pending@example.test', HOUR);
+    const old = inviteInServer('old@example.test', 80 * HOUR);
+    // 12:00 UTC is 14:00 in Johannesburg.
+    setExpiry(userId, Date.parse('2099-11-25T12:00:00.000Z'));
+    setExpiry(old.userId, Date.parse('2026-11-20T12:00:00.000Z'));
+    const { cookie } = await signInOverHttp(server.url, admin.email);
+
+    const usersPage = async () => (await fetch(`${server.url}/admin/users`, { headers: { cookie } })).text();
+    let html = await usersPage();
+    /** The status cell of the person's row: its HTML, and its text. */
+    const statusOf = (email: string) => {
+      const row = new RegExp(`<tr[^>]*>(?:(?!</tr>).)*${email}(?:(?!</tr>).)*</tr>`).exec(html)?.[0] ?? '';
+      const cell = [...row.matchAll(/<td[^>]*>((?:(?!<\/td>).)*)<\/td>/g)][5]?.[1] ?? '';
+      return { html: cell, text: textOf(cell) };
+    };
+    expect(statusOf('pending@example.test').text).toBe(
+      'ActiveTemporary passwordExpires 25 Nov, 14:00Issue new password',
+    );
+    expect(statusOf('pending@example.test').html).toContain(
+      '<span class="badge badge-warn">Temporary password</span><span class="expiry hint">Expires<!-- --> <time dateTime="2099-11-25T12:00:00.000Z">25 Nov, 14:00</time></span>',
+    );
+    expect(statusOf('old@example.test').text).toBe('ActiveTemporary passwordExpired 20 Nov, 14:00Issue new password');
+    expect(statusOf('old@example.test').html).toContain(
+      '<span class="badge badge-bad">Temporary password</span><span class="expiry bad-text">Expired',
+    );
+    expect(statusOf(admin.email).text).toBe('Active');
+    expect(html).toContain('aria-label="Issue new password for Invited old@example.test"');
+
+    // The button posts the existing reset: a fresh 72 hours from now.
+    const before = Date.now();
+    const reissued = await post('/admin/users', cookie, { intent: 'reset_password', userId: old.userId });
+    const after = Date.now();
+    expect(reissued.status).toBe(200);
+    const db = new Database(server.dbFile, { readonly: true });
+    const row = db
+      .prepare('SELECT must_change_password AS flag, temporary_password_expires_at AS at FROM users WHERE id = ?')
+      .get(old.userId) as { flag: number; at: number };
+    const audit = db
+      .prepare("SELECT actor_user_id AS actor FROM audit_log WHERE action = 'password_reset' AND target = ?")
+      .all(old.userId);
+    db.close();
+    expect(row.flag).toBe(1);
+    expect(row.at).toBeGreaterThanOrEqual(before + 72 * HOUR);
+    expect(row.at).toBeLessThanOrEqual(after + 72 * HOUR);
+    expect(audit).toEqual([{ actor: admin.id }]);
+    html = await usersPage();
+    expect(statusOf('old@example.test').text).toMatch(
+      /^ActiveTemporary passwordExpires \d{1,2} [A-Z][a-z]{2}, \d\d:\d\dIssue new password$/,
+    );
   });
 });

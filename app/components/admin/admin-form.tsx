@@ -3,7 +3,7 @@ import { type ReactNode, useEffect, useState } from 'react';
 
 /** An admin action's answer as the browser gets it (see Outcome in lib/form.server). */
 export type ClientOutcome =
-  | { ok: true; message: string; temporaryPassword?: string; token?: string; secret?: string }
+  | { ok: true; message: string; temporaryPassword?: string; expiresAt?: number; token?: string; secret?: string }
   | { ok: false; fieldErrors: Record<string, string>; formError: string | null };
 
 export function errorsOf(outcome: ClientOutcome | undefined): Record<string, string> {

@@ -13,6 +13,7 @@ import {
   useSuccessCount,
 } from './admin-form';
 import { LocalTime } from './local-time';
+import { TemporaryPasswordBadge, type TemporaryPasswordState, ValidUntil } from './temporary-password';
 
 type TeamOption = { id: string; name: string };
 
@@ -63,8 +64,9 @@ function InviteForm({ teams, agentListId, prefill }: InviteProps) {
       <OutcomeMessage outcome={outcome} />
       {outcome?.ok && outcome.temporaryPassword ? (
         <ShownOnce label="Temporary password" value={outcome.temporaryPassword}>
+          <ValidUntil expiresAt={outcome.expiresAt} />
           Hand it to the person over a trusted channel; they sign in with their email and this password, then choose
-          their own. An admin can reset it from the user's Manage menu.
+          their own. An admin can issue a new one from the users list.
         </ShownOnce>
       ) : null}
       {/* Keyed by the pre-filled agent so the defaults apply; the fetcher (and its answer) lives above. */}
@@ -117,68 +119,108 @@ interface UserRowProps {
     active: boolean;
     lastLoginAt: number | null;
     teams: TeamOption[];
+    temporaryPassword: TemporaryPasswordState | null;
   };
   isSelf: boolean;
   teams: TeamOption[];
   agentListId: string;
 }
 
+/** The table's column count, for the row under a person that shows their new temporary password. */
+const USER_COLUMNS = 8;
+
 export function UserRow({ user, isSelf, teams, agentListId }: UserRowProps) {
+  // The status cell's "Issue new password": its answer (the password, shown once) gets a row of its own.
+  const reissue = useFetcher<ClientOutcome>();
+  const canReissue = user.temporaryPassword !== null && user.active && !isSelf;
   return (
-    <tr className={user.active ? undefined : 'inactive'} data-user-id={user.id}>
-      <td>
-        <strong>{user.name}</strong>
-        {isSelf ? <span className="muted"> (you)</span> : null}
-      </td>
-      <td className="email">{user.email}</td>
-      <td>
-        <span className={`badge role-${user.role}`}>{ROLE_LABELS[user.role]}</span>
-      </td>
-      <td>
-        {user.teams.length ? (
-          user.teams.map((team) => team.name).join(', ')
-        ) : user.agentTeamName ? (
-          <span title="The agent's team in events">{user.agentTeamName}</span>
-        ) : (
-          <span className="muted">—</span>
-        )}
-      </td>
-      <td>
-        {user.agentId ? (
-          <>
-            {user.agentName ?? user.agentId} <span className="muted mono">{user.agentId}</span>
-          </>
-        ) : (
-          <span className="muted">—</span>
-        )}
-      </td>
-      <td>
-        {user.active ? (
-          <span className="badge badge-ok">Active</span>
-        ) : (
-          <span className="badge badge-off">Deactivated</span>
-        )}
-      </td>
-      <td>
-        <LocalTime ms={user.lastLoginAt} fallback="Never" />
-      </td>
-      <td className="actions">
-        <details className="row-menu">
-          <summary className="button secondary small">Manage</summary>
-          <div className="row-menu-panel card">
-            <AccessForm user={user} isSelf={isSelf} teams={teams} agentListId={agentListId} />
-            {isSelf ? (
-              <p className="muted small-text">You cannot deactivate yourself or reset your own password here.</p>
+    <>
+      <tr className={user.active ? undefined : 'inactive'} data-user-id={user.id}>
+        <td>
+          <strong>{user.name}</strong>
+          {isSelf ? <span className="muted"> (you)</span> : null}
+        </td>
+        <td className="email">{user.email}</td>
+        <td>
+          <span className={`badge role-${user.role}`}>{ROLE_LABELS[user.role]}</span>
+        </td>
+        <td>
+          {user.teams.length ? (
+            user.teams.map((team) => team.name).join(', ')
+          ) : user.agentTeamName ? (
+            <span title="The agent's team in events">{user.agentTeamName}</span>
+          ) : (
+            <span className="muted">—</span>
+          )}
+        </td>
+        <td>
+          {user.agentId ? (
+            <>
+              {user.agentName ?? user.agentId} <span className="muted mono">{user.agentId}</span>
+            </>
+          ) : (
+            <span className="muted">—</span>
+          )}
+        </td>
+        <td>
+          <div className="status-stack">
+            {user.active ? (
+              <span className="badge badge-ok">Active</span>
             ) : (
-              <>
-                <PasswordReset userId={user.id} active={user.active} />
-                <ActiveToggle userId={user.id} active={user.active} />
-              </>
+              <span className="badge badge-off">Deactivated</span>
             )}
+            {user.temporaryPassword ? <TemporaryPasswordBadge state={user.temporaryPassword} /> : null}
+            {canReissue ? (
+              <reissue.Form method="post">
+                <input type="hidden" name="intent" value="reset_password" />
+                <input type="hidden" name="userId" value={user.id} />
+                <button
+                  type="submit"
+                  className="secondary small"
+                  aria-label={`Issue new password for ${user.name}`}
+                  disabled={reissue.state !== 'idle'}
+                >
+                  Issue new password
+                </button>
+              </reissue.Form>
+            ) : null}
           </div>
-        </details>
-      </td>
-    </tr>
+        </td>
+        <td>
+          <LocalTime ms={user.lastLoginAt} fallback="Never" />
+        </td>
+        <td className="actions">
+          <details className="row-menu">
+            <summary className="button secondary small">Manage</summary>
+            <div className="row-menu-panel card">
+              <AccessForm user={user} isSelf={isSelf} teams={teams} agentListId={agentListId} />
+              {isSelf ? (
+                <p className="muted small-text">You cannot deactivate yourself or reset your own password here.</p>
+              ) : (
+                <>
+                  <PasswordReset userId={user.id} active={user.active} />
+                  <ActiveToggle userId={user.id} active={user.active} />
+                </>
+              )}
+            </div>
+          </details>
+        </td>
+      </tr>
+      {reissue.data ? (
+        <tr className="reissue-row">
+          <td colSpan={USER_COLUMNS}>
+            {reissue.data.ok && reissue.data.temporaryPassword ? (
+              <ShownOnce label={`New temporary password for ${user.name}`} value={reissue.data.temporaryPassword}>
+                <ValidUntil expiresAt={reissue.data.expiresAt} />
+                Their sessions have ended. They choose their own password when they next sign in.
+              </ShownOnce>
+            ) : (
+              <OutcomeMessage outcome={reissue.data} />
+            )}
+          </td>
+        </tr>
+      ) : null}
+    </>
   );
 }
 
@@ -219,6 +261,7 @@ function PasswordReset({ userId, active }: { userId: string; active: boolean }) 
       <input type="hidden" name="userId" value={userId} />
       {outcome?.ok && outcome.temporaryPassword ? (
         <ShownOnce label="New temporary password" value={outcome.temporaryPassword}>
+          <ValidUntil expiresAt={outcome.expiresAt} />
           Their sessions have ended. They choose their own password when they next sign in.
         </ShownOnce>
       ) : (
