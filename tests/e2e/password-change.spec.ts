@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { expect, type Page, test } from '@playwright/test';
+import { openDatabase } from '../../db/client';
 import { E2E_DB } from '../../playwright.config';
 import { insertUserInFile, TEST_PASSWORD } from '../support/users';
 
@@ -77,4 +78,75 @@ test('an invited user signs in with the temporary password, must choose their ow
   await page.getByRole('button', { name: 'Sign out' }).click();
   await signIn(page, email, NEW_PASSWORD);
   await expect(page).toHaveURL(/\/dashboard$/);
+});
+
+/** Puts a person on a temporary password (the fixture's TEST_PASSWORD) that expires at `expiresAt`. */
+function onTemporaryPassword(userId: string, expiresAt: number) {
+  const db = openDatabase(E2E_DB);
+  try {
+    db.$client
+      .prepare('UPDATE users SET must_change_password = 1, temporary_password_expires_at = ? WHERE id = ?')
+      .run(expiresAt, userId);
+  } finally {
+    db.$client.close();
+  }
+}
+
+test('an expired temporary password is refused with a message; the admin sees it in the list and issues a new one', async ({
+  page,
+}) => {
+  test.setTimeout(60_000);
+  const admin = insertUserInFile(E2E_DB, { role: 'admin', name: 'Petra Admin', email: `petra2-${run}@example.test` });
+  const late = insertUserInFile(E2E_DB, {
+    role: 'supervisor',
+    name: 'Lerato Late',
+    email: `lerato-${run}@example.test`,
+    teamIds: ['tm_retail'],
+  });
+  const pending = insertUserInFile(E2E_DB, {
+    role: 'manager',
+    name: 'Pat Pending',
+    email: `pat-${run}@example.test`,
+  });
+  onTemporaryPassword(late.id, Date.now() - 60_000);
+  onTemporaryPassword(pending.id, Date.now() + 50 * 60 * 60 * 1000);
+
+  // More than 72 hours after the admin issued it: the sign-in page says so, and nothing opens.
+  await signIn(page, late.email, TEST_PASSWORD);
+  await expect(page.getByRole('alert')).toHaveText(
+    'Your temporary password has expired. Ask an administrator for a new one.',
+  );
+  await expect(page).toHaveURL(/\/login$/);
+  await page.screenshot({ path: 'tmp/e2e/login-temporary-expired.png', fullPage: true });
+
+  // The admin's list shows who still has a temporary password, and which one has expired.
+  await signIn(page, admin.email, TEST_PASSWORD);
+  await expect(page).toHaveURL(/\/admin$/);
+  await page.goto('/admin/users');
+  const lateRow = page.getByRole('row').filter({ hasText: late.email });
+  const pendingRow = page.getByRole('row').filter({ hasText: pending.email });
+  const dayTime = /^\d{1,2} [A-Z][a-z]{2}, \d\d:\d\d$/;
+  await expect(lateRow.getByText('Temporary password', { exact: true })).toHaveClass(/badge-bad/);
+  await expect(lateRow.getByText(/^Expired /).locator('time')).toHaveText(dayTime);
+  await expect(pendingRow.getByText('Temporary password', { exact: true })).toHaveClass(/badge-warn/);
+  await expect(pendingRow.getByText(/^Expires /).locator('time')).toHaveText(dayTime);
+  await expect(page.getByRole('row').filter({ hasText: admin.email }).getByText('Temporary password')).toHaveCount(0);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: 'tmp/e2e/admin-users-temporary.png', fullPage: true });
+
+  // A new one from the list: shown once, for a fresh 72 hours.
+  await lateRow.getByRole('button', { name: 'Issue new password for Lerato Late' }).click();
+  const shown = page.getByRole('region', { name: 'New temporary password for Lerato Late' });
+  await expect(shown).toContainText('It works for 72 hours, until');
+  const value = shown.getByTestId('shown-once-value');
+  await expect(value).toHaveText(/^[A-Za-z2-9]{4}(-[A-Za-z2-9]{4}){3}$/);
+  const temporaryPassword = (await value.textContent())!;
+  await expect(lateRow.getByText('Temporary password', { exact: true })).toHaveClass(/badge-warn/);
+  await expect(lateRow.getByText(/^Expires /)).toBeVisible();
+  await shown.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: 'tmp/e2e/admin-users-reissued.png' });
+  await page.getByRole('button', { name: 'Sign out' }).click();
+
+  await signIn(page, late.email, temporaryPassword);
+  await expect(page).toHaveURL(/\/account$/);
 });
