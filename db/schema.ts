@@ -123,8 +123,10 @@ export const paymentRequests = sqliteTable(
   },
   (t) => [
     index('pr_sent_idx').on(t.sentAt, t.id),
-    index('pr_team_sent_idx').on(t.teamId, t.sentAt),
-    index('pr_agent_sent_idx').on(t.agentId, t.sentAt),
+    // With the id: one team's (agent's) requests in (sent_at, id) order, the order sort=team|agent
+    // reads them in (and sentAt within a scope), without sorting ties such as the never-sent (NULL).
+    index('pr_team_sent_idx').on(t.teamId, t.sentAt, t.id),
+    index('pr_agent_sent_idx').on(t.agentId, t.sentAt, t.id),
     index('pr_created_idx').on(t.createdAt),
     index('pr_order_idx').on(t.orderNumber),
     index('pr_expiry_due_idx').on(t.expiryDueAt).where(sql`expiry_due_at IS NOT NULL`),
