@@ -6,14 +6,18 @@ import { badRequest } from '../lib/http.server';
 // opaque cursor). Reading the pages is requests-list.server.ts.
 
 type RequestField = keyof typeof paymentRequests.$inferSelect;
+/** The name of a request's agent or team: a column of the agents or teams table, not of the request. */
+type NameField = 'agentName' | 'teamName';
 
 export interface SortColumn {
-  field: RequestField;
+  field: RequestField | NameField;
   kind: 'integer' | 'text';
   nullable: boolean;
 }
+/** A column of payment_requests itself: every sort key but agent and team has only these. */
+export type RequestColumn = SortColumn & { field: RequestField };
 
-export const column = (field: RequestField, kind: SortColumn['kind'], nullable = false): SortColumn => ({
+export const column = <F extends SortColumn['field']>(field: F, kind: SortColumn['kind'], nullable = false) => ({
   field,
   kind,
   nullable,
@@ -22,9 +26,10 @@ const SENT_AT = column('sentAt', 'integer', true);
 
 /**
  * Sort key → the columns it orders by, always followed by the request id as the tie-breaker.
- * Low-cardinality keys continue with sentAt so that each lines up with an index (team and agent
- * with (team_id, sent_at) and (agent_id, sent_at)). Amount orders within a currency: minor units
- * of different currencies are never compared. Agent and team order by their id, the stable code.
+ * Low-cardinality keys continue with sentAt so that each lines up with an index (status with
+ * (status, sent_at, id)...). Amount orders within a currency: minor units of different currencies
+ * are never compared. Agent and team order by the name people see, then the agent's (team's) id so
+ * two agents of one name never interleave, then sentAt: request-list-by-name.server.ts reads them.
  */
 export const LIST_SORTS = {
   sentAt: [SENT_AT],
@@ -34,13 +39,18 @@ export const LIST_SORTS = {
   expiresAt: [column('expiresAt', 'integer', true)],
   amount: [column('currency', 'text'), column('amount', 'integer')],
   status: [column('status', 'text'), SENT_AT],
-  agent: [column('agentId', 'text'), SENT_AT],
-  team: [column('teamId', 'text'), SENT_AT],
+  agent: [column('agentName', 'text'), column('agentId', 'text'), SENT_AT],
+  team: [column('teamName', 'text'), column('teamId', 'text'), SENT_AT],
   channel: [column('channel', 'text'), SENT_AT],
   orderNumber: [column('orderNumber', 'text')],
 } as const satisfies Record<string, readonly SortColumn[]>;
 
 export type ListSort = keyof typeof LIST_SORTS;
+/** The sorts by a name: of the request's agent, of its team. */
+export type NameSort = 'agent' | 'team';
+/** The sorts by columns of payment_requests alone, which its indexes hold in order. */
+export type ColumnSort = Exclude<ListSort, NameSort>;
+export const isNameSort = (sort: ListSort): sort is NameSort => sort === 'agent' || sort === 'team';
 export const LIST_SORT_KEYS = Object.keys(LIST_SORTS) as [ListSort, ...ListSort[]];
 export type SortOrder = 'asc' | 'desc';
 export const MAX_LIST_LIMIT = 500;

@@ -4,7 +4,7 @@ import { paymentRequests } from '../../db/schema';
 import { IN_FLIGHT_STATUSES, type Status } from '../domain/lifecycle';
 import { type Filters, filterRange } from '../lib/filters';
 import type { Viewer } from '../services/scope.server';
-import { LIST_SORTS, type ListSort } from './request-list-options.server';
+import { type ColumnSort, isNameSort, LIST_SORTS, type ListSort } from './request-list-options.server';
 
 /**
  * How to read a request-list page so that SQLite touches only the rows the page needs. Without
@@ -15,12 +15,17 @@ import { LIST_SORTS, type ListSort } from './request-list-options.server';
 export interface ReadPlan {
   /** Read one value of an IN list at a time, each through an index (value, sort columns...), and merge. */
   partition: Partition | null;
-  /** Read through this index (INDEXED BY): it is in the sort's order. */
+  /** Read through this index (INDEXED BY): it is in the sort's order, or with fewRows it finds them. */
   index: string | null;
   /** Bounds the from/to range implies on the first sort column, for rows where it is not NULL. */
   leadingBounds: SQL | undefined;
   /** The requests q matches, when they are few: the page is chosen among them. */
   onlyIds: string[] | null;
+  /**
+   * sort=agent|team only: the filters pick few rows (q's few matches, in-flight statuses), so read
+   * them all through `index` and sort them by name in memory instead of walking the agents (teams).
+   */
+  fewRows: boolean;
 }
 
 export interface Partition {
@@ -76,7 +81,7 @@ function indexesOf(db: Db): IndexInfo[] {
   return found;
 }
 
-function indexLeadingWith(db: Db, columns: readonly string[]): string | null {
+export function indexLeadingWith(db: Db, columns: readonly string[]): string | null {
   const match = indexesOf(db).find((index) => columns.every((column, position) => index.columns[position] === column));
   return match?.name ?? null;
 }
@@ -85,7 +90,7 @@ function indexLeadingWith(db: Db, columns: readonly string[]): string | null {
  * An IN list of several agents, statuses or teams, with an index that starts with that column and
  * continues with the sort's (team_id, sent_at for sentAt): one ordered index range per value.
  */
-function partitionFor(db: Db, filters: Filters, viewer: Viewer, sort: ListSort): Partition | null {
+function partitionFor(db: Db, filters: Filters, viewer: Viewer, sort: ColumnSort): Partition | null {
   const { scope } = viewer;
   const sortColumns = LIST_SORTS[sort].map((c) => paymentRequests[c.field].name);
   const candidates: Partition[] = [
@@ -108,14 +113,15 @@ function partitionFor(db: Db, filters: Filters, viewer: Viewer, sort: ListSort):
   return null;
 }
 
+const onlyTransientStatuses = (filters: Filters) =>
+  filters.status.length > 0 && filters.status.every((status) => TRANSIENT_STATUSES.has(status));
+
 /**
  * Other sorts walk their own index, unless the filters pick so few rows that reading those few
  * through their own index and sorting them is cheaper: in-flight statuses, a range of a few days.
  */
 function sortIndexFor(db: Db, filters: Filters, sortColumns: string[]): string | null {
-  if (filters.status.length > 0 && filters.status.every((status) => TRANSIENT_STATUSES.has(status))) {
-    return indexLeadingWith(db, [paymentRequests.status.name]);
-  }
+  if (onlyTransientStatuses(filters)) return indexLeadingWith(db, [paymentRequests.status.name]);
   const { start, end } = filterRange(filters);
   if (start !== null && end !== null && end - start <= SHORT_RANGE_MS) {
     return indexLeadingWith(db, [paymentRequests.sentAt.name]);
@@ -132,7 +138,7 @@ function sortIndexFor(db: Db, filters: Filters, sortColumns: string[]): string |
 const FOLLOWS_SENT_AT = new Set(['openedAt', 'closedAt', 'expiresAt']);
 const MARGIN_AFTER_RANGE_MS = 86_400_000;
 
-function leadingBoundsFor(filters: Filters, sort: ListSort): SQL | undefined {
+function leadingBoundsFor(filters: Filters, sort: ColumnSort): SQL | undefined {
   const first = LIST_SORTS[sort][0]!;
   if (!FOLLOWS_SENT_AT.has(first.field)) return undefined;
   const { start, end } = filterRange(filters);
@@ -154,18 +160,35 @@ function fewMatchesOf(db: Db, q: string): string[] | null {
   return rows.length > Q_FEW ? null : rows.map((row) => row.id);
 }
 
+/**
+ * sort=agent|team walk the agents (teams) in name order, each one's requests through its own index
+ * (request-list-by-name.server.ts), unless the filters pick so few rows that reading them all and
+ * sorting them is cheaper than passing every agent whose requests hold none of them.
+ */
+function planNameRead(db: Db, filters: Filters): ReadPlan {
+  const none = { partition: null, leadingBounds: undefined };
+  const onlyIds = filters.q ? fewMatchesOf(db, filters.q) : null;
+  const few = onlyIds
+    ? indexLeadingWith(db, [paymentRequests.id.name])
+    : onlyTransientStatuses(filters)
+      ? indexLeadingWith(db, [paymentRequests.status.name])
+      : null;
+  return { ...none, index: few, onlyIds, fewRows: few !== null };
+}
+
 export function planListRead(db: Db, filters: Filters, viewer: Viewer, sort: ListSort): ReadPlan {
+  if (isNameSort(sort)) return planNameRead(db, filters);
   const leadingBounds = leadingBoundsFor(filters, sort);
   const sortColumns = LIST_SORTS[sort].map((c) => paymentRequests[c.field].name);
   if (filters.q) {
     const onlyIds = fewMatchesOf(db, filters.q);
     // Few: look them up by id and sort them. Many: walk the sort's index and test each.
     const index = indexLeadingWith(db, onlyIds ? [paymentRequests.id.name] : sortColumns);
-    return { partition: null, index, leadingBounds, onlyIds };
+    return { partition: null, index, leadingBounds, onlyIds, fewRows: false };
   }
   const partition = partitionFor(db, filters, viewer, sort);
-  if (partition) return { partition, index: null, leadingBounds, onlyIds: null };
+  if (partition) return { partition, index: null, leadingBounds, onlyIds: null, fewRows: false };
   // sentAt has its own indexes alongside every scope (sent_at, team_id+sent_at, agent_id+sent_at).
   const index = sort === 'sentAt' ? null : sortIndexFor(db, filters, sortColumns);
-  return { partition: null, index, leadingBounds, onlyIds: null };
+  return { partition: null, index, leadingBounds, onlyIds: null, fewRows: false };
 }

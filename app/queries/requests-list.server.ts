@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, type SQL, sql } from 'drizzle-orm';
+import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { agents, paymentRequests, teams } from '../../db/schema';
 import { STATUS_LABELS, type Status } from '../domain/lifecycle';
@@ -6,16 +6,20 @@ import type { Filters } from '../lib/filters';
 import { isoOrNull, maskPhone } from '../lib/format';
 import type { Viewer } from '../services/scope.server';
 import { requestConditions } from './request-filter.server';
+import { type NameRead, readIdsByName } from './request-list-by-name.server';
+import { compareValues, ID_COLUMN, orderBy, segmentsAfter, segmentsFromStart } from './request-list-keyset.server';
 import {
   type Cursor,
-  column,
   decodeCursor,
   encodeCursor,
+  isNameSort,
   type KeyValue,
   LIST_SORTS,
   ListOptionError,
   type ListOptions,
+  type ListSort,
   MAX_LIST_LIMIT,
+  type RequestColumn,
   type RowKey,
   type SortColumn,
   type SortOrder,
@@ -37,71 +41,7 @@ export function listConditions(filters: Filters, viewer: Viewer): SQL | undefine
   return and(shared, searchCondition(filters.q));
 }
 
-// ---- Keyset paging ----
-
-const ID_COLUMN = column('id', 'text');
-
-/**
- * Order: the sort columns then id, all in one direction; NULL sorts lowest (SQLite's own order:
- * first ascending, last descending), so every sort lines up with a plain index read either way.
- */
-function orderBy(columns: readonly SortColumn[], direction: SortOrder): SQL[] {
-  const by = direction === 'asc' ? asc : desc;
-  return [...columns, ID_COLUMN].map((c) => by(paymentRequests[c.field]));
-}
-
-/** Rows of one read, one index range; `leadingNonNull` when the first sort column is never NULL in it. */
-interface Segment {
-  where: SQL | undefined;
-  leadingNonNull: boolean;
-}
-
-/** Rows whose value of one column comes after `value`, as index ranges in reading order. */
-function after(c: SortColumn, value: KeyValue, direction: SortOrder): { where: SQL; nonNull: boolean }[] {
-  const target = paymentRequests[c.field];
-  if (direction === 'asc') return [{ where: value === null ? isNotNull(target) : gt(target, value), nonNull: true }];
-  if (value === null) return [];
-  const below = { where: lt(target, value), nonNull: true };
-  return c.nullable ? [below, { where: isNull(target), nonNull: false }] : [below];
-}
-
-function same(c: SortColumn, value: KeyValue): SQL {
-  const target = paymentRequests[c.field];
-  return value === null ? isNull(target) : eq(target, value);
-}
-
-/** The whole list: NULLs of a nullable first column apart, so the rest can take bounds. */
-function segmentsFromStart(columns: readonly SortColumn[], direction: SortOrder): Segment[] {
-  const first = columns[0]!;
-  if (!first.nullable) return [{ where: undefined, leadingNonNull: true }];
-  const target = paymentRequests[first.field];
-  const nulls = { where: isNull(target), leadingNonNull: false };
-  const values = { where: isNotNull(target), leadingNonNull: true };
-  return direction === 'asc' ? [nulls, values] : [values, nulls];
-}
-
-/**
- * Everything after a boundary row, split into segments that each are one index range and that
- * follow each other in order: ties on every column (then id after), ties on all but the last...,
- * then the first column after. Reading them in turn until the page is full never scans skipped
- * rows, however deep the page, NULLs included.
- */
-function segmentsAfter(columns: readonly SortColumn[], boundary: RowKey, direction: SortOrder): Segment[] {
-  const all = [...columns, ID_COLUMN];
-  const key = [...boundary.values, boundary.id];
-  const segments: Segment[] = [];
-  for (let depth = all.length - 1; depth >= 0; depth--) {
-    const ties = all.slice(0, depth).map((c, index) => same(c, key[index]!));
-    for (const range of after(all[depth]!, key[depth]!, direction)) {
-      // Below the first column the ties fix it: NULL or not as the boundary's value is.
-      const leadingNonNull = depth > 0 ? key[0] !== null : range.nonNull;
-      segments.push({ where: and(...ties, range.where), leadingNonNull });
-    }
-  }
-  return segments;
-}
-
-function selectPage(db: Db, where: SQL | undefined, order: SQL[], limit: number) {
+function selectRows(db: Db, where: SQL | undefined) {
   return db
     .select({
       id: paymentRequests.id,
@@ -124,10 +64,25 @@ function selectPage(db: Db, where: SQL | undefined, order: SQL[], limit: number)
     .from(paymentRequests)
     .leftJoin(agents, eq(agents.id, paymentRequests.agentId))
     .leftJoin(teams, eq(teams.id, paymentRequests.teamId))
-    .where(where)
+    .where(where);
+}
+
+function selectPage(db: Db, where: SQL | undefined, order: SQL[], limit: number) {
+  return selectRows(db, where)
     .orderBy(...order)
     .limit(limit)
     .all();
+}
+
+/** The rows of these ids, in this order. */
+function selectInOrder(db: Db, ids: string[]): PageRow[] {
+  if (ids.length === 0) return [];
+  const byId = new Map(
+    selectRows(db, inArray(paymentRequests.id, ids))
+      .all()
+      .map((row) => [row.id, row]),
+  );
+  return ids.map((id) => byId.get(id)).filter((row) => row !== undefined);
 }
 
 /**
@@ -146,15 +101,7 @@ function selectPageThrough(db: Db, index: string, where: SQL | undefined, order:
 
 type PageRow = ReturnType<typeof selectPage>[number];
 
-/** SQLite's order of two key values: NULL lowest, numbers by value, text by code unit (ASCII ids). */
-function compareValues(a: KeyValue, b: KeyValue): number {
-  if (a === b) return 0;
-  if (a === null) return -1;
-  if (b === null) return 1;
-  return a < b ? -1 : 1;
-}
-
-function rowComparator(columns: readonly SortColumn[], direction: SortOrder) {
+function rowComparator(columns: readonly RequestColumn[], direction: SortOrder) {
   const sign = direction === 'asc' ? 1 : -1;
   const fields = [...columns, ID_COLUMN].map((c) => c.field as keyof PageRow);
   return (a: PageRow, b: PageRow) => {
@@ -169,7 +116,7 @@ function rowComparator(columns: readonly SortColumn[], direction: SortOrder) {
 function selectPlanned(
   db: Db,
   where: SQL | undefined,
-  columns: readonly SortColumn[],
+  columns: readonly RequestColumn[],
   direction: SortOrder,
   plan: ReadPlan,
   limit: number,
@@ -187,7 +134,7 @@ function selectPlanned(
 function readRows(
   db: Db,
   where: SQL | undefined,
-  columns: readonly SortColumn[],
+  columns: readonly RequestColumn[],
   direction: SortOrder,
   boundary: RowKey | null,
   count: number,
@@ -243,6 +190,23 @@ export interface PaymentRequestPage {
   prevCursor: string | null;
 }
 
+type Reader = (direction: SortOrder, boundary: RowKey | null, count: number) => PageRow[];
+
+/** Reads rows of a sort in order from a boundary: its own index for a column, the name walk for agent/team. */
+function readerFor(db: Db, sort: ListSort, filters: Filters, viewer: Viewer): Reader {
+  const plan = planListRead(db, filters, viewer, sort);
+  const where = and(
+    listConditions(filters, viewer),
+    plan.onlyIds ? inArray(paymentRequests.id, plan.onlyIds) : undefined,
+  );
+  if (isNameSort(sort)) {
+    const read: NameRead = { db, sort, where, filters, viewer, plan };
+    return (direction, boundary, count) => selectInOrder(db, readIdsByName(read, direction, boundary, count));
+  }
+  const columns: readonly RequestColumn[] = LIST_SORTS[sort];
+  return (direction, boundary, count) => readRows(db, where, columns, direction, boundary, count, plan);
+}
+
 /**
  * One page of the requests the viewer may see (SPEC §4–5), filtered server-side, sorted by an
  * allowlisted key with the id as tie-breaker, paged by keyset: a cursor names the boundary row,
@@ -260,35 +224,33 @@ export function listPaymentRequests(
   }
   const columns: readonly SortColumn[] = LIST_SORTS[sort];
   const cursor = options.cursor ? decodeCursor(options.cursor, sort, order) : null;
-  const plan = planListRead(db, filters, viewer, sort);
-  const where = and(
-    listConditions(filters, viewer),
-    plan.onlyIds ? inArray(paymentRequests.id, plan.onlyIds) : undefined,
-  );
   const backwards = cursor?.direction === 'prev';
   const reading = backwards ? flip(order) : order;
 
-  const read = (direction: SortOrder, boundary: RowKey | null, count: number) =>
-    readRows(db, where, columns, direction, boundary, count, plan);
+  // One read transaction: the page and the look beyond its ends see one snapshot, so a request
+  // or a rename committed meanwhile cannot make them disagree (and a cursor's name is the one
+  // the page was sorted by).
+  return db.$client.transaction(() => {
+    const read = readerFor(db, sort, filters, viewer);
+    const fetched = read(reading, cursor, options.limit + 1);
+    const more = fetched.length > options.limit;
+    const page = fetched.slice(0, options.limit);
+    if (backwards) page.reverse();
 
-  const fetched = read(reading, cursor, options.limit + 1);
-  const more = fetched.length > options.limit;
-  const page = fetched.slice(0, options.limit);
-  if (backwards) page.reverse();
-
-  const make = (row: PageRow | undefined, direction: Cursor['direction']) =>
-    row ? encodeCursor({ sort, order, direction, ...keyOf(columns, row) }) : null;
-  const first = page[0];
-  const last = page.at(-1);
-  // The far side of the page: more rows in reading direction were counted; the near side has
-  // rows when one exists beyond the page's first row going the other way.
-  const hasBefore = backwards
-    ? more
-    : cursor !== null && first !== undefined && read(flip(order), keyOf(columns, first), 1).length > 0;
-  const hasAfter = backwards ? last !== undefined && read(order, keyOf(columns, last), 1).length > 0 : more;
-  return {
-    rows: page.map(toListRow),
-    nextCursor: hasAfter ? make(last, 'next') : null,
-    prevCursor: hasBefore ? make(first, 'prev') : null,
-  };
+    const make = (row: PageRow | undefined, direction: Cursor['direction']) =>
+      row ? encodeCursor({ sort, order, direction, ...keyOf(columns, row) }) : null;
+    const first = page[0];
+    const last = page.at(-1);
+    // The far side of the page: more rows in reading direction were counted; the near side has
+    // rows when one exists beyond the page's first row going the other way.
+    const hasBefore = backwards
+      ? more
+      : cursor !== null && first !== undefined && read(flip(order), keyOf(columns, first), 1).length > 0;
+    const hasAfter = backwards ? last !== undefined && read(order, keyOf(columns, last), 1).length > 0 : more;
+    return {
+      rows: page.map(toListRow),
+      nextCursor: hasAfter ? make(last, 'next') : null,
+      prevCursor: hasBefore ? make(first, 'prev') : null,
+    };
+  })();
 }

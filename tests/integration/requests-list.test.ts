@@ -1,3 +1,4 @@
+import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseFilters } from '../../app/lib/filters';
 import {
@@ -14,7 +15,7 @@ import { ingestEvents } from '../../app/services/ingest.server';
 import type { Viewer } from '../../app/services/scope.server';
 import type { Db } from '../../db/client';
 import { openDatabase } from '../../db/client';
-import { paymentRequests } from '../../db/schema';
+import { agents, paymentRequests, teams } from '../../db/schema';
 import { createTestDb } from '../support/db';
 import { type CreatedOptions, created, MINUTE, step, T0 } from '../support/events';
 import { postEvents, startServer, type TestServer } from '../support/server';
@@ -231,7 +232,10 @@ describe('listPaymentRequests: cursor paging visits every row exactly once', () 
       events.push(
         createdWith(id, (i % 5) * MINUTE, {
           agentId: `ag_${agentNumber}`,
+          // Names in another order than the ids: sort=agent|team follow the names.
+          agentName: ['Zola Zulu', 'aisha Patel', 'Émile Roux'][agentNumber],
           teamId: agentNumber === 2 ? 'tm_b' : 'tm_a',
+          teamName: agentNumber === 2 ? 'Collections' : 'Wholesale',
           amount: [1000, 2000, 1000, 500][i % 4],
           currency: i % 2 ? 'EUR' : 'USD',
           orderNumber: `SO-${i % 7}`,
@@ -249,11 +253,19 @@ describe('listPaymentRequests: cursor paging visits every row exactly once', () 
   });
   afterAll(() => db.$client.close());
 
-  type Row = typeof paymentRequests.$inferSelect;
+  type Row = typeof paymentRequests.$inferSelect & { agentName: string; teamName: string };
+  const names = new Intl.Collator('en', { numeric: true });
 
-  /** The documented order, computed independently: NULL lowest, then id. */
+  /** The documented order, computed independently: names as people read them, NULL lowest, then id. */
   function expectedOrder(sort: ListSort, order: SortOrder, keep: (row: Row) => boolean = () => true): string[] {
-    const rows = db.select().from(paymentRequests).all().filter(keep);
+    const rows = db
+      .select()
+      .from(paymentRequests)
+      .innerJoin(agents, eq(agents.id, paymentRequests.agentId))
+      .innerJoin(teams, eq(teams.id, paymentRequests.teamId))
+      .all()
+      .map((row) => ({ ...row.payment_requests, agentName: row.agents.name, teamName: row.teams.name }))
+      .filter(keep);
     const fields = [...LIST_SORTS[sort].map((c) => c.field), 'id' as const];
     const compare = (a: Row, b: Row) => {
       for (const field of fields) {
@@ -262,6 +274,7 @@ describe('listPaymentRequests: cursor paging visits every row exactly once', () 
         if (x === y) continue;
         if (x === null) return -1;
         if (y === null) return 1;
+        if (field === 'agentName' || field === 'teamName') return names.compare(String(x), String(y));
         return x < y ? -1 : 1;
       }
       return 0;

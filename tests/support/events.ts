@@ -8,7 +8,9 @@ export function at(offsetMs: number): string {
 
 export interface CreatedOptions {
   agentId?: string;
+  agentName?: string;
   teamId?: string;
+  teamName?: string;
   amount?: number;
   currency?: string;
   reason?: string;
@@ -25,8 +27,8 @@ export function created(requestId: string, offsetMs = 0, options: CreatedOptions
       id: requestId,
       agent: {
         id: options.agentId ?? 'ag_17',
-        name: 'Thandi Mokoena',
-        team: { id: teamId, name: teamId === 'tm_retail' ? 'Retail' : teamId },
+        name: options.agentName ?? 'Thandi Mokoena',
+        team: { id: teamId, name: options.teamName ?? (teamId === 'tm_retail' ? 'Retail' : teamId) },
       },
       amount: options.amount ?? 36121,
       currency: options.currency ?? 'USD',
