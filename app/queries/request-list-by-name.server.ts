@@ -52,19 +52,21 @@ const OWNER = {
 const ownerCache = new WeakMap<object, Map<NameSort, { signature: string; owners: Owner[] }>>();
 
 /**
- * Every agent (team) in name order. The table is read each time (a rename must show at once), but
- * sorting thousands of names with the collator costs milliseconds, so the order is kept per
- * connection while the table's contents are the same.
+ * Every agent (team) in name order. The table is read on every page (a rename shows at once), as
+ * one JSON text from SQLite; sorting thousands of names with the collator costs milliseconds, so
+ * the order is kept per connection for as long as that text is the same.
  */
 function ownersInNameOrder(db: Db, sort: NameSort): Owner[] {
   const { table } = OWNER[sort];
-  const rows = db.select({ id: table.id, name: table.name }).from(table).all();
-  const signature = JSON.stringify(rows);
+  const { signature } = db.get<{ signature: string }>(
+    sql`SELECT json_group_array(json_array(${table.id}, ${table.name})) AS signature FROM ${table}`,
+  );
   const cached = ownerCache.get(db.$client) ?? new Map();
   ownerCache.set(db.$client, cached);
   const hit = cached.get(sort);
   if (hit?.signature === signature) return hit.owners;
-  const owners = rows.sort(compareOwners);
+  const rows = JSON.parse(signature) as [id: string, name: string][];
+  const owners = rows.map(([id, name]) => ({ id, name })).sort(compareOwners);
   cached.set(sort, { signature, owners });
   return owners;
 }
@@ -211,13 +213,38 @@ export interface NameRead {
   plan: ReadPlan;
 }
 
-/** The ids of up to `count` rows in `direction`, after the boundary when there is one. */
-export function readIdsByName(read: NameRead, direction: SortOrder, boundary: RowKey | null, count: number): string[] {
-  if (read.plan.fewRows) return readFewByName(read, direction, boundary, count);
-  const walk = walkFor(read.db, read.sort, read.filters, read.viewer);
-  const owners = direction === 'asc' ? walk.owners : [...walk.owners].reverse();
+/** Reads ids of up to `count` rows in `direction`, after the boundary when there is one. */
+export type IdReader = (direction: SortOrder, boundary: RowKey | null, count: number) => string[];
+
+/**
+ * The reader of one page (the page, then the look past its ends): the walk, its statements, or
+ * the few rows sorted, are made once and reused.
+ */
+export function nameReader(read: NameRead): IdReader {
+  if (read.plan.fewRows) return fewRowsReader(read);
+  let walk: Walk | null = null;
+  const ranges = new Map<SortOrder, RangeReader>();
+  return (direction, boundary, count) => {
+    walk ??= walkFor(read.db, read.sort, read.filters, read.viewer);
+    const { streamsOf } = walk;
+    let reader = ranges.get(direction);
+    if (!reader) {
+      reader = new RangeReader(read.db, read.sort, streamsOf !== null, read.where, direction);
+      ranges.set(direction, reader);
+    }
+    return walkOwners(walk, reader, direction, boundary, count);
+  };
+}
+
+function walkOwners(
+  walk: Walk,
+  ranges: RangeReader,
+  direction: SortOrder,
+  boundary: RowKey | null,
+  count: number,
+): string[] {
   const { streamsOf } = walk;
-  const ranges = new RangeReader(read.db, read.sort, streamsOf !== null, read.where, direction);
+  const owners = direction === 'asc' ? walk.owners : [...walk.owners].reverse();
   const boundaryOwner = boundary ? ownerOf(boundary) : null;
   // Within the boundary's owner: the rows after it, as sentAt/id segments; after it: all.
   const within = boundary
@@ -248,28 +275,52 @@ function ownerOf(boundary: RowKey): Owner {
   return { name: boundary.values[0] as string, id: boundary.values[1] as string };
 }
 
-/** Few rows (q's matches, in-flight statuses): all of them through the plan's index, sorted here. */
-function readFewByName(read: NameRead, direction: SortOrder, boundary: RowKey | null, count: number): string[] {
-  const { db, sort, where, plan } = read;
-  const owners = new Map(ownersInNameOrder(db, sort).map((owner) => [owner.id, owner]));
+interface Keyed {
+  owner: Owner;
+  sentAt: KeyValue;
+  id: string;
+}
+
+const compareKeyed = (a: Keyed, b: Keyed) =>
+  compareOwners(a.owner, b.owner) || compareValues(a.sentAt, b.sentAt) || compareValues(a.id, b.id);
+
+/**
+ * Few rows (q's matches, in-flight statuses): all of them through the plan's index, sorted here
+ * once per page (by the owner's place in the name order, then sentAt and id).
+ */
+function fewRowsReader(read: NameRead): IdReader {
+  let sorted: Keyed[] | null = null;
+  return (direction, boundary, count) => {
+    sorted ??= readFewSorted(read);
+    const rows = direction === 'asc' ? sorted : [...sorted].reverse();
+    const sign = direction === 'asc' ? 1 : -1;
+    const start: Keyed | null = boundary
+      ? { owner: ownerOf(boundary), sentAt: boundary.values[2] ?? null, id: boundary.id }
+      : null;
+    let first = 0;
+    if (start) {
+      let high = rows.length;
+      while (first < high) {
+        const middle = (first + high) >> 1;
+        if (sign * compareKeyed(rows[middle]!, start) <= 0) first = middle + 1;
+        else high = middle;
+      }
+    }
+    return rows.slice(first, first + count).map((row) => row.id);
+  };
+}
+
+function readFewSorted({ db, sort, where, plan }: NameRead): Keyed[] {
+  const owners = ownersInNameOrder(db, sort);
+  const rank = new Map(owners.map((owner, index) => [owner.id, index]));
   const rows = db.all<{ id: string; owner: string; sentAt: number | null }>(
     sql`SELECT ${paymentRequests.id} AS id, ${OWNER[sort].column} AS owner, ${paymentRequests.sentAt} AS sentAt
         FROM ${paymentRequests} INDEXED BY ${sql.identifier(plan.index!)} WHERE ${where ?? sql`1`}`,
   );
-  type Keyed = { owner: Owner; sentAt: KeyValue; id: string };
-  const sign = direction === 'asc' ? 1 : -1;
-  const compare = (a: Keyed, b: Keyed) =>
-    sign * (compareOwners(a.owner, b.owner) || compareValues(a.sentAt, b.sentAt) || compareValues(a.id, b.id));
-  const keyed = rows.flatMap((row) => {
-    const owner = owners.get(row.owner);
-    return owner ? [{ owner, sentAt: row.sentAt, id: row.id }] : [];
+  const ranked = rows.flatMap((row) => {
+    const index = rank.get(row.owner);
+    return index === undefined ? [] : [{ index, owner: owners[index]!, sentAt: row.sentAt, id: row.id }];
   });
-  const start: Keyed | null = boundary
-    ? { owner: ownerOf(boundary), sentAt: boundary.values[2] ?? null, id: boundary.id }
-    : null;
-  return keyed
-    .filter((row) => start === null || compare(row, start) > 0)
-    .sort(compare)
-    .slice(0, count)
-    .map((row) => row.id);
+  ranked.sort((a, b) => a.index - b.index || compareValues(a.sentAt, b.sentAt) || compareValues(a.id, b.id));
+  return ranked;
 }

@@ -6,7 +6,7 @@ import type { Filters } from '../lib/filters';
 import { isoOrNull, maskPhone } from '../lib/format';
 import type { Viewer } from '../services/scope.server';
 import { requestConditions } from './request-filter.server';
-import { type NameRead, readIdsByName } from './request-list-by-name.server';
+import { nameReader } from './request-list-by-name.server';
 import { compareValues, ID_COLUMN, orderBy, segmentsAfter, segmentsFromStart } from './request-list-keyset.server';
 import {
   type Cursor,
@@ -200,8 +200,8 @@ function readerFor(db: Db, sort: ListSort, filters: Filters, viewer: Viewer): Re
     plan.onlyIds ? inArray(paymentRequests.id, plan.onlyIds) : undefined,
   );
   if (isNameSort(sort)) {
-    const read: NameRead = { db, sort, where, filters, viewer, plan };
-    return (direction, boundary, count) => selectInOrder(db, readIdsByName(read, direction, boundary, count));
+    const readIds = nameReader({ db, sort, where, filters, viewer, plan });
+    return (direction, boundary, count) => selectInOrder(db, readIds(direction, boundary, count));
   }
   const columns: readonly RequestColumn[] = LIST_SORTS[sort];
   return (direction, boundary, count) => readRows(db, where, columns, direction, boundary, count, plan);
