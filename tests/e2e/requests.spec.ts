@@ -52,8 +52,8 @@ async function postEvents(request: APIRequestContext, events: unknown[]) {
 }
 
 /** A supervisor of one team, made directly in the database (the admin pages are another journey). */
-function createSupervisor(): string {
-  const email = `supervisor-${run}@example.test`;
+function createSupervisor(team = teamId, label = 'supervisor'): string {
+  const email = `${label}-${run}@example.test`;
   const userId = `usr_${randomUUID()}`;
   const db = openDatabase(E2E_DB);
   try {
@@ -67,11 +67,19 @@ function createSupervisor(): string {
         createdAt: Date.now(),
       })
       .run();
-    db.insert(userTeams).values({ userId, teamId }).run();
+    db.insert(userTeams).values({ userId, teamId: team }).run();
   } finally {
     db.$client.close();
   }
   return email;
+}
+
+async function signIn(page: Page, email: string) {
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith('/login'));
 }
 
 async function shot(page: Page, path: string) {
@@ -98,13 +106,7 @@ test('a supervisor finds an order, reads its timeline with an anomaly, and sees 
     },
     event(`pr_req_${run}_other`, 'sent', now - 4 * MINUTE),
   ]);
-  const email = createSupervisor();
-
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith('/login'));
+  await signIn(page, createSupervisor());
 
   await page.goto('/requests');
   await expect(page.getByRole('heading', { level: 1, name: 'Requests' })).toBeVisible();
@@ -144,4 +146,55 @@ test('a supervisor finds an order, reads its timeline with an anomaly, and sees 
   const hidden = await page.goto(`/requests/pr_req_${run}_other`);
   expect(hidden?.status()).toBe(404);
   await expect(page.getByRole('heading', { level: 1, name: 'Request not found' })).toBeVisible();
+});
+
+test('a supervisor sorts the requests by agent name with the column header', async ({ page, request }) => {
+  const sortTeam = `tm_sort_${run}`;
+  const now = Date.now();
+  // Agent ids in another order than their names, which differ in case: the column follows the names.
+  const sent = [
+    [`ag_${run}_1`, 'Zanele Mahlangu'],
+    [`ag_${run}_2`, 'aisha Patel'],
+    [`ag_${run}_3`, 'Bongani Dube'],
+  ].flatMap(([agentId, name], index) => {
+    const id = `pr_sort_${run}_${index}`;
+    const details = paymentRequest(id, `SO-SORT-${run}-${index}`, sortTeam);
+    return [
+      {
+        ...event(id, 'created', now - 6 * MINUTE),
+        paymentRequest: { ...details, agent: { ...details.agent, id: agentId, name } },
+      },
+      event(id, 'sent', now - (5 - index) * MINUTE),
+    ];
+  });
+  await postEvents(request, sent);
+  await signIn(page, createSupervisor(sortTeam, 'sorting-supervisor'));
+
+  await page.goto('/requests');
+  const agentCells = page.locator('table.requests-table tbody tr td:nth-child(4)');
+  await expect(agentCells).toHaveCount(3);
+  await page
+    .locator('table.requests-table thead')
+    .getByRole('link', { name: /^Agent/ })
+    .click();
+  await expect(page).toHaveURL(/sort=agent&order=asc/);
+  await expect(page.locator('th[aria-sort="ascending"]')).toHaveText(/Agent/);
+  await expect(agentCells).toHaveText([/^aisha Patel/, /^Bongani Dube/, /^Zanele Mahlangu/]);
+  await page
+    .locator('table.requests-table thead')
+    .getByRole('link', { name: /^Agent/ })
+    .click();
+  await expect(page).toHaveURL(/sort=agent&order=desc/);
+  await expect(agentCells).toHaveText([/^Zanele Mahlangu/, /^Bongani Dube/, /^aisha Patel/]);
+  await shot(page, 'tmp/e2e/requests-sorted-by-agent.png');
+
+  // Pages of one row keep the name order, forward and back.
+  await page.goto('/requests?sort=agent&order=asc&limit=1');
+  await expect(agentCells).toHaveText([/^aisha Patel/]);
+  await page.getByRole('link', { name: /Next/ }).click();
+  await expect(agentCells).toHaveText([/^Bongani Dube/]);
+  await page.getByRole('link', { name: /Next/ }).click();
+  await expect(agentCells).toHaveText([/^Zanele Mahlangu/]);
+  await page.getByRole('link', { name: /Previous/ }).click();
+  await expect(agentCells).toHaveText([/^Bongani Dube/]);
 });
