@@ -16,8 +16,8 @@ import { indexLeadingWith, type ReadPlan } from './request-list-plan.server';
  * Names live in the small agents and teams tables and can change (an admin renames a team), so
  * they are not copied onto the millions of payment_requests rows: a rename would rewrite a million
  * rows, and no index could hold the order anyway without that copy. Instead each agent's (team's)
- * requests are one index range already in (sent_at, id) order: (agent_id, sent_at), (team_id,
- * sent_at), or (team_id, agent_id, sent_at, id) for one team and one agent. A page walks the owners
+ * requests are one index range already in (sent_at, id) order: (agent_id, sent_at, id), (team_id,
+ * sent_at, id), or (team_id, agent_id, sent_at, id) for one team and one agent. A page walks the owners
  * (agents or teams, sorted here by name) from the cursor on and reads each owner's range until the
  * page is full: an index seek per owner passed, however deep the page, and no sort of the table.
  *

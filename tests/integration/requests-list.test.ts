@@ -514,11 +514,16 @@ describe('GET /api/v1/payment-requests', () => {
 
   it('answers 400 naming the field for bad sort, order, limit, cursor and filters', async () => {
     const token = tokenFor('manager');
+    const formerAgentCursor = Buffer.from(
+      JSON.stringify({ s: 'agent', o: 'asc', d: 'next', k: ['ag_17', now - 9 * MINUTE], i: 'pr_h1' }),
+    ).toString('base64url');
     for (const [query, field] of [
       ['?limit=501', 'limit'],
       ['?sort=customer', 'sort'],
       ['?order=sideways', 'order'],
       ['?cursor=bm9wZQ', 'cursor'],
+      // A cursor of sort=agent from when it ordered by the agent id: (agentId, sentAt), no name.
+      [`?sort=agent&order=asc&cursor=${formerAgentCursor}`, 'cursor'],
       ['?status=lost', 'status'],
       ['?from=2026-02-30', 'from'],
     ] as const) {
