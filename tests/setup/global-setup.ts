@@ -12,7 +12,10 @@ export default function setup() {
   migrateDatabase(db);
   db.$client.pragma('wal_checkpoint(TRUNCATE)');
   db.$client.close();
-  if (!existsSync('build/index.js')) execFileSync('npx', ['remix', 'build'], { stdio: 'inherit' });
+  // vitest sets NODE_ENV=test, which would make a development build (jsxDEV): build for production.
+  if (!existsSync('build/index.js')) {
+    execFileSync('npx', ['remix', 'build'], { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
+  }
   // The export workers run from their bundle: rebuilt every time (a few milliseconds), never stale.
   execFileSync('npm', ['run', '--silent', 'build:workers'], { stdio: 'inherit' });
 }
