@@ -9,6 +9,7 @@ import { recordAudit } from './audit.server';
 import { hashPassword, TEMPORARY_PASSWORD_TTL_MS } from './password.server';
 import type { Viewer } from './scope.server';
 import { destroyUserSessions } from './session.server';
+import { clearAccountFailures } from './throttle.server';
 
 /** Who does an admin change, and from where: every change is audited with both. */
 export interface AdminContext {
@@ -272,6 +273,8 @@ export function resetUserPassword(
       .where(eq(users.id, user.id))
       .run();
     destroyUserSessions(db, user.id);
+    // The person locked out by wrong guesses can use the new password at once.
+    if (user.email) clearAccountFailures(db, user.email);
     recordAudit(
       db,
       { action: 'password_reset', actor: ctx.actor, target: user.id, details: { name: user.name }, ip: ctx.ip },

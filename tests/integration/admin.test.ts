@@ -32,6 +32,7 @@ import { verifyPassword } from '../../app/services/password.server';
 import { createSession, getSessionUserId } from '../../app/services/session.server';
 import { getCurrencies, getExpirySettings, getOrgTimeZone } from '../../app/services/settings.server';
 import { signIn } from '../../app/services/sign-in.server';
+import { isSignInThrottled, MAX_FAILURES_PER_ACCOUNT, recordSignInFailure } from '../../app/services/throttle.server';
 import { getWebhookSecrets, verifyWebhook } from '../../app/services/webhook-intake.server';
 import type { Db } from '../../db/client';
 import { users } from '../../db/schema';
@@ -258,10 +259,13 @@ describe('admin services', () => {
       ]);
     });
 
-    it('resets a password: the old one stops working and the sessions end', () => {
+    it('resets a password: the old one stops working, the sessions end, and the sign-in limit starts over', () => {
       const manager = insertUser(db, { role: 'manager' });
       const cookie = sessionCookie(db, manager.id);
+      for (let i = 0; i < MAX_FAILURES_PER_ACCOUNT; i++) recordSignInFailure(db, manager.email, null);
+      expect(isSignInThrottled(db, manager.email, null)).toBe(true);
       const result = resetUserPassword(ctx, { userId: manager.id });
+      expect(isSignInThrottled(db, manager.email, null)).toBe(false);
       expect(result.ok).toBe(true);
       if (!result.ok) return;
       const { password_hash: hash } = db.$client
