@@ -129,6 +129,19 @@ interface UserRowProps {
 /** The table's column count, for the row under a person that shows their new temporary password. */
 const USER_COLUMNS = 8;
 
+/** An email that may wrap after its @ (and nowhere else) when the table is short of room. */
+function BreakableEmail({ email }: { email: string }) {
+  const at = email.lastIndexOf('@');
+  if (at < 0) return <>{email}</>;
+  return (
+    <>
+      {email.slice(0, at + 1)}
+      <wbr />
+      {email.slice(at + 1)}
+    </>
+  );
+}
+
 export function UserRow({ user, isSelf, teams, agentListId }: UserRowProps) {
   // The status cell's "Issue new password": its answer (the password, shown once) gets a row of its own.
   const reissue = useFetcher<ClientOutcome>();
@@ -140,7 +153,7 @@ export function UserRow({ user, isSelf, teams, agentListId }: UserRowProps) {
           <strong>{user.name}</strong>
           {isSelf ? <span className="muted"> (you)</span> : null}
         </td>
-        <td className="email">{user.email}</td>
+        <td className="email">{user.email ? <BreakableEmail email={user.email} /> : null}</td>
         <td>
           <span className={`badge role-${user.role}`}>{ROLE_LABELS[user.role]}</span>
         </td>
