@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { agents, reportFiles, scheduledReports, teams } from '../../db/schema';
+import { byNameThenId } from '../lib/name-order';
 import type { Viewer } from '../services/scope.server';
 
 export type ScheduledReportRow = typeof scheduledReports.$inferSelect;
@@ -15,14 +16,14 @@ export function getReportFilterOptions(db: Db, viewer: Viewer) {
     .select({ id: teams.id, name: teams.name })
     .from(teams)
     .where(teamIds ? inArray(teams.id, teamIds) : undefined)
-    .orderBy(asc(teams.name))
-    .all();
+    .all()
+    .sort(byNameThenId);
   const agentRows = db
     .select({ id: agents.id, name: agents.name, teamId: agents.teamId })
     .from(agents)
     .where(teamIds ? inArray(agents.teamId, teamIds) : undefined)
-    .orderBy(asc(agents.name))
-    .all();
+    .all()
+    .sort(byNameThenId);
   return { teams: teamRows, agents: agentRows };
 }
 

@@ -4,6 +4,7 @@ import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../../db/client';
 import { agents, paymentRequests, teams } from '../../db/schema';
 import type { Filters } from '../lib/filters';
+import { compareNames } from '../lib/name-order';
 import type { Viewer } from '../services/scope.server';
 import { compareValues, orderBy, segmentsAfter } from './request-list-keyset.server';
 import { type KeyValue, LIST_SORTS, type NameSort, type RowKey, type SortOrder } from './request-list-options.server';
@@ -35,13 +36,9 @@ export interface Owner {
   name: string;
 }
 
-// Names as people read them: case and accents do not split "aisha" from "Aisha", and "Agent 9"
-// comes before "Agent 10". Fixed to 'en' so every server orders (and resumes cursors) alike.
-const collator = new Intl.Collator('en', { numeric: true });
-
 /** The order of agents (teams) in sort=agent|team: by name, then by id. */
 export function compareOwners(a: Owner, b: Owner): number {
-  return collator.compare(a.name, b.name) || compareValues(a.id, b.id);
+  return compareNames(a.name, b.name) || compareValues(a.id, b.id);
 }
 
 const OWNER = {
