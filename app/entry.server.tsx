@@ -5,8 +5,8 @@ import { isbot } from 'isbot';
 import { renderToPipeableStream } from 'react-dom/server';
 import { getDb } from '../db/client';
 import { getEnv } from './lib/env.server';
-import { startExpirySweeper } from './services/expiry-sweeper.server';
-import { startReportScheduler } from './services/report-scheduler.server';
+import { startExpirySweeper } from './write/expiry-sweeper.server';
+import { startReportScheduler } from './write/report-scheduler.server';
 
 const ABORT_DELAY = 5_000;
 

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { createServiceToken } from '../app/services/api-tokens.server';
+import { createServiceToken } from '../app/write/api-tokens.server';
 import { openDatabase } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
 import { BENCH_DB, ensureBenchDatabase } from './_database';

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { shiftDate, todayIn } from '../app/lib/date-ranges';
-import { type Filters, parseFilters } from '../app/lib/filters';
-import { getAgentLeaderboard, getMetricsSummary, getMetricsTimeseries } from '../app/queries/metrics.server';
-import { createServiceToken } from '../app/services/api-tokens.server';
-import type { Viewer } from '../app/services/scope.server';
+import type { Viewer } from '../app/domain/access';
+import { shiftDate, todayIn } from '../app/read/date-ranges';
+import { type Filters, parseFilters } from '../app/read/filters';
+import { getAgentLeaderboard, getMetricsSummary, getMetricsTimeseries } from '../app/read/metrics/metrics.server';
+import { createServiceToken } from '../app/write/api-tokens.server';
 import { type Db, openDatabase } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
 import { BENCH_DB, ensureBenchDatabase } from './_database';

@@ -1,7 +1,7 @@
-import { parseFilters } from '../app/lib/filters';
-import { LIST_SORT_KEYS, parseListOptions } from '../app/queries/request-list-options.server';
-import { listPaymentRequests } from '../app/queries/requests-list.server';
-import type { Viewer } from '../app/services/scope.server';
+import type { Viewer } from '../app/domain/access';
+import { parseFilters } from '../app/read/filters';
+import { LIST_SORT_KEYS, parseListOptions } from '../app/read/request-list/options.server';
+import { listPaymentRequests } from '../app/read/request-list/request-list.server';
 import { type Db, openDatabase } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
 import { BENCH_DB, ensureBenchDatabase } from './_database';

@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { ingestEvents } from '../app/services/ingest.server';
-import { getExpirySettings } from '../app/services/settings.server';
+import { getExpirySettings } from '../app/read/settings.server';
+import { ingestEvents } from '../app/write/ingest.server';
 import type { Db } from '../db/client';
 
 const BATCH = 5000;

@@ -1,11 +1,11 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { createServiceToken } from '../app/services/api-tokens.server';
-import { recordAudit } from '../app/services/audit.server';
-import { runExpirySweep } from '../app/services/expiry-sweeper.server';
+import { ROLES, type Role } from '../app/domain/access';
+import { createServiceToken } from '../app/write/api-tokens.server';
+import { recordAudit } from '../app/write/audit.server';
+import { runExpirySweep } from '../app/write/expiry-sweeper.server';
 import { getDb } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
-import { ROLES, type Role } from '../db/schema';
 import { importNdjsonFile } from './import';
 import { signCurlHeaders } from './sign';
 

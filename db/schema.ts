@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { ROLES } from '../app/domain/access';
 import { ROLLUP_TABLES, type RollupTable, STORED_NAMES } from './metrics-rollups';
 
 // Timestamps are UTC epoch milliseconds (integers) everywhere.
@@ -22,9 +23,6 @@ export const agents = sqliteTable(
   },
   (t) => [index('agents_team_idx').on(t.teamId)],
 );
-
-export const ROLES = ['agent', 'supervisor', 'manager', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
 
 export const users = sqliteTable('users', {
   id: text('id').primaryKey(),

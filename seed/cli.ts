@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { parseRfc3339 } from '../app/domain/event-schema';
-import { type IngestSummary, ingestEvents } from '../app/services/ingest.server';
-import { getExpirySettings } from '../app/services/settings.server';
+import { getExpirySettings } from '../app/read/settings.server';
+import { type IngestSummary, ingestEvents } from '../app/write/ingest.server';
 import { type Db, openDatabase, writeTransaction } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
 import { DEMO_PASSWORD, ensureDemoUsers } from './demo-users';

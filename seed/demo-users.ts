@@ -1,7 +1,8 @@
 import { eq } from 'drizzle-orm';
-import { hashPassword } from '../app/services/password.server';
+import type { Role } from '../app/domain/access';
+import { hashPassword } from '../app/lib/password.server';
 import { type Db, writeTransaction } from '../db/client';
-import { agents, type Role, teams, users, userTeams } from '../db/schema';
+import { agents, teams, users, userTeams } from '../db/schema';
 
 /** The documented demo password of every demo account (README). Never created in production. */
 export const DEMO_PASSWORD = 'paylink-demo';

@@ -1,8 +1,8 @@
 import { Link } from '@remix-run/react';
 import { createColumnHelper, type SortingState } from '@tanstack/react-table';
 import { createContext, useContext } from 'react';
+import { formatCount, formatDuration, formatMoney, formatRate } from '../domain/format';
 import type { Metrics } from '../domain/metrics';
-import { formatCount, formatDuration, formatMoney, formatRate } from '../lib/format';
 import { type SortableFeatures, SortableTable, useSortableTable } from './sortable-table';
 
 export interface LeaderboardRow extends Metrics {

@@ -1,7 +1,7 @@
 import { type ChangeEvent, type SyntheticEvent, useEffect, useRef, useState } from 'react';
 import { CHANNEL_LABELS, CHANNELS, STATUS_LABELS, STATUSES } from '../domain/lifecycle';
-import type { Filters } from '../lib/filters';
-import type { getReportFilterOptions } from '../queries/reports.server';
+import type { Filters } from '../read/filters';
+import type { getReportFilterOptions } from '../read/reports.server';
 
 export interface Choice {
   value: string;

@@ -1,7 +1,7 @@
 import { Form, Link } from '@remix-run/react';
-import { type DashboardRange, DEFAULT_PRESET } from '../lib/dashboard-view';
-import { PRESET_LABELS, RANGE_PRESETS } from '../lib/date-ranges';
-import type { Filters } from '../lib/filters';
+import { type DashboardRange, DEFAULT_PRESET } from '../read/dashboard-view';
+import { PRESET_LABELS, RANGE_PRESETS } from '../read/date-ranges';
+import type { Filters } from '../read/filters';
 import { type FilterOptions, TeamAgentChannelChoices } from './choices';
 import { TimeZoneField } from './time-zone-field';
 

@@ -1,6 +1,6 @@
+import { formatCount, formatRate } from '../domain/format';
 import type { Metrics } from '../domain/metrics';
 import { rate } from '../domain/metrics';
-import { formatCount, formatRate } from '../lib/format';
 
 /** Sent → opened → paid, each step as a share of the links sent. */
 export function Funnel({ metrics, locale }: { metrics: Pick<Metrics, 'sent' | 'opened' | 'paid'>; locale: string }) {

@@ -1,6 +1,6 @@
+import { formatCount, formatDuration, formatMoney, formatRate } from '../domain/format';
 import type { Metrics } from '../domain/metrics';
 import { change } from '../domain/metrics';
-import { formatCount, formatDuration, formatMoney, formatRate } from '../lib/format';
 
 type Tone = 'good' | 'bad' | 'flat' | 'none';
 

@@ -1,6 +1,6 @@
 import { useRevalidator } from '@remix-run/react';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { Filters } from '../lib/filters';
+import type { Filters } from '../read/filters';
 import { type LiveChange, useLiveChanges } from './use-live-changes';
 
 /**

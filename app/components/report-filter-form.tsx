@@ -1,6 +1,6 @@
 import { Form, Link } from '@remix-run/react';
-import type { DatePreset } from '../lib/date-presets';
-import type { Filters } from '../lib/filters';
+import type { DatePreset } from '../read/date-presets';
+import type { Filters } from '../read/filters';
 import { Choices, type FilterOptions, STATUS_CHOICES, TeamAgentChannelChoices } from './choices';
 import { TimeZoneField } from './time-zone-field';
 

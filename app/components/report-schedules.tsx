@@ -1,6 +1,6 @@
 import { Form } from '@remix-run/react';
 import { CADENCE_LABELS, CADENCES } from '../domain/report-schedule';
-import type { Filters } from '../lib/filters';
+import type { Filters } from '../read/filters';
 import { TimeZoneField } from './time-zone-field';
 
 export interface ScheduleView {

@@ -1,3 +1,4 @@
+import { formatDateTime, formatDuration } from '../domain/format';
 import {
   type Anomaly,
   CANCEL_REJECTION_MESSAGES,
@@ -5,7 +6,6 @@ import {
   type EventSource,
   type EventType,
 } from '../domain/lifecycle';
-import { formatDateTime, formatDuration } from '../lib/format';
 
 export const EVENT_TYPE_LABELS: Record<EventType, string> = {
   'payment_request.created': 'Request created',

@@ -1,5 +1,5 @@
 import { Form, Link } from '@remix-run/react';
-import type { Filters } from '../lib/filters';
+import type { Filters } from '../read/filters';
 import { Choices, type FilterOptions, STATUS_CHOICES, TeamAgentChannelChoices } from './choices';
 import { TimeZoneField } from './time-zone-field';
 

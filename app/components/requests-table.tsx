@@ -1,8 +1,8 @@
 import { Link } from '@remix-run/react';
 import { createColumnHelper, type SortingState } from '@tanstack/react-table';
 import { createContext, useContext } from 'react';
+import { formatMoney } from '../domain/format';
 import { CHANNEL_LABELS, isTerminal, type Status } from '../domain/lifecycle';
-import { formatMoney } from '../lib/format';
 import { type SortableFeatures, SortableTable, useSortableTable } from './sortable-table';
 import { StatusBadge } from './status-badge';
 import { TimeLeft, useServerClock } from './time-left';
@@ -42,7 +42,7 @@ const STYLES = {
   year: { year: 'numeric' },
   short: { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' },
   shortWithYear: { day: 'numeric', month: 'short', year: '2-digit', hour: '2-digit', minute: '2-digit' },
-  // The same as formatDateTime (app/lib/format.ts): the full instant, on hover.
+  // The same as formatDateTime (app/domain/format.ts): the full instant, on hover.
   full: { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' },
 } satisfies Record<string, Intl.DateTimeFormatOptions>;
 

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { formatCount } from '../domain/format';
 import type { Metrics } from '../domain/metrics';
-import { formatCount } from '../lib/format';
 import type { Interval } from '../lib/time-buckets';
 
 export type TrendBucket = Pick<Metrics, 'sent' | 'paid' | 'declined' | 'expired' | 'canceled' | 'inFlight'> & {

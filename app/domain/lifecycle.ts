@@ -113,3 +113,6 @@ export function cancelRefusalReason(status: Status, openedAt: number | null): Ca
   if (openedAt !== null || status === 'opened' || status === 'payment_failed') return 'already_opened';
   return null;
 }
+
+/** Statuses in which the customer can still pay or decline (SPEC §1 transitions of paid and declined). */
+export const PAYABLE_STATUSES: readonly Status[] = ['sent', 'opened', 'payment_failed'];

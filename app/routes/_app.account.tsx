@@ -2,16 +2,16 @@ import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunctio
 import { data, redirect } from '@remix-run/node';
 import { Form, useActionData, useLoaderData, useLocation, useNavigation } from '@remix-run/react';
 import { getDb } from '../../db/client';
+import { ACCOUNT_PATH, ROLE_LABELS } from '../domain/navigation';
+import { clientIp, HOME_BY_ROLE, requireSignedIn } from '../http/auth.server';
+import { changePassword } from '../http/password-change.server';
 import { formToObject } from '../lib/form.server';
-import { ACCOUNT_PATH, ROLE_LABELS } from '../lib/navigation';
-import { getAccount } from '../queries/account.server';
-import { clientIp, HOME_BY_ROLE, requireSignedIn } from '../services/auth.server';
 import {
   isTemporaryPasswordExpired,
   MIN_PASSWORD_LENGTH,
   TEMPORARY_PASSWORD_EXPIRED_MESSAGE,
-} from '../services/password.server';
-import { changePassword } from '../services/password-change.server';
+} from '../lib/password.server';
+import { getAccount } from '../read/account.server';
 import stylesHref from '../styles/account.css';
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesHref }];

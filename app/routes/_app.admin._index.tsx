@@ -2,13 +2,13 @@ import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run
 import { Link, useLoaderData } from '@remix-run/react';
 import { getDb } from '../../db/client';
 import { LocalTime } from '../components/admin/local-time';
-import { formatCount } from '../lib/format';
-import { getAdminOverview } from '../queries/admin.server';
-import { listAuditEntries } from '../queries/audit-log.server';
-import { getIngestionTotals, getOrphans } from '../queries/ingestion-health.server';
-import { getSettingsValues, getWebhookSecretStatus } from '../services/admin-settings.server';
-import { requireViewer } from '../services/auth.server';
+import { formatCount } from '../domain/format';
+import { requireViewer } from '../http/auth.server';
+import { getAdminOverview } from '../read/admin.server';
+import { listAuditEntries } from '../read/audit-log.server';
+import { getIngestionTotals, getOrphans } from '../read/ingestion-health.server';
 import adminStylesHref from '../styles/admin.css';
+import { getSettingsValues, getWebhookSecretStatus } from '../write/admin-settings.server';
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStylesHref }];
 

@@ -2,11 +2,11 @@ import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run
 import { Form, Link, useLoaderData } from '@remix-run/react';
 import { getDb } from '../../db/client';
 import { LocalTime } from '../components/admin/local-time';
-import { filterRange } from '../lib/filters';
-import { listActorNames, listAuditEntries, parseAuditQuery } from '../queries/audit-log.server';
-import { AUDIT_ACTIONS } from '../services/audit.server';
-import { requireViewer } from '../services/auth.server';
-import { getOrgTimeZone } from '../services/settings.server';
+import { AUDIT_ACTIONS } from '../domain/audit';
+import { requireViewer } from '../http/auth.server';
+import { listActorNames, listAuditEntries, parseAuditQuery } from '../read/audit-log.server';
+import { filterRange } from '../read/filters';
+import { getOrgTimeZone } from '../read/settings.server';
 import adminStylesHref from '../styles/admin.css';
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStylesHref }];

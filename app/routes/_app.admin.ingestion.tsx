@@ -3,7 +3,8 @@ import { Form, Link, useLoaderData } from '@remix-run/react';
 import { getDb } from '../../db/client';
 import { EventsPerMinute } from '../components/admin/events-per-minute';
 import { LocalTime } from '../components/admin/local-time';
-import { formatCount } from '../lib/format';
+import { formatCount } from '../domain/format';
+import { requireViewer } from '../http/auth.server';
 import {
   getEventsPerMinute,
   getIngestionTotals,
@@ -11,8 +12,7 @@ import {
   getRejectedEvents,
   getRejectionCodes,
   parseRejectedQuery,
-} from '../queries/ingestion-health.server';
-import { requireViewer } from '../services/auth.server';
+} from '../read/ingestion-health.server';
 import adminStylesHref from '../styles/admin.css';
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStylesHref }];

@@ -9,12 +9,12 @@ import {
   OutcomeMessage,
   useSuccessCount,
 } from '../components/admin/admin-form';
+import { formatCount } from '../domain/format';
+import { clientIp, requireViewer } from '../http/auth.server';
 import { formToObject, outcomeResponse, unknownIntent } from '../lib/form.server';
-import { formatCount } from '../lib/format';
-import { listTeams } from '../queries/admin.server';
-import { createTeam, renameTeam } from '../services/admin.server';
-import { clientIp, requireViewer } from '../services/auth.server';
+import { listTeams } from '../read/admin.server';
 import adminStylesHref from '../styles/admin.css';
+import { createTeam, renameTeam } from '../write/admin.server';
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStylesHref }];
 

@@ -12,12 +12,12 @@ import {
   useSuccessCount,
 } from '../components/admin/admin-form';
 import { LocalTime } from '../components/admin/local-time';
+import { ROLE_LABELS } from '../domain/navigation';
+import { clientIp, requireViewer } from '../http/auth.server';
 import { formToObject, outcomeResponse, unknownIntent } from '../lib/form.server';
-import { ROLE_LABELS } from '../lib/navigation';
-import { listAgentOptions, listApiTokens, listTeamOptions } from '../queries/admin.server';
-import { createApiToken, revokeApiToken } from '../services/admin.server';
-import { clientIp, requireViewer } from '../services/auth.server';
+import { listAgentOptions, listApiTokens, listTeamOptions } from '../read/admin.server';
 import adminStylesHref from '../styles/admin.css';
+import { createApiToken, revokeApiToken } from '../write/admin.server';
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStylesHref }];
 

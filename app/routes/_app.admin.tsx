@@ -1,6 +1,6 @@
 import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { NavLink, Outlet } from '@remix-run/react';
-import { requireViewer } from '../services/auth.server';
+import { requireViewer } from '../http/auth.server';
 import adminStylesHref from '../styles/admin.css';
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStylesHref }];

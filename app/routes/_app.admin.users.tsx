@@ -4,11 +4,11 @@ import { getDb } from '../../db/client';
 import { AgentDatalist } from '../components/admin/access-fields';
 import { LocalTime } from '../components/admin/local-time';
 import { InviteCard, UserRow } from '../components/admin/user-forms';
+import { clientIp, requireViewer } from '../http/auth.server';
 import { formToObject, outcomeResponse, unknownIntent } from '../lib/form.server';
-import { listAgentOptions, listAgentsWithoutLogin, listTeamOptions, listUsers } from '../queries/admin.server';
-import { inviteUser, resetUserPassword, setUserActive, updateUserAccess } from '../services/admin.server';
-import { clientIp, requireViewer } from '../services/auth.server';
+import { listAgentOptions, listAgentsWithoutLogin, listTeamOptions, listUsers } from '../read/admin.server';
 import adminStylesHref from '../styles/admin.css';
+import { inviteUser, resetUserPassword, setUserActive, updateUserAccess } from '../write/admin.server';
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStylesHref }];
 

@@ -2,10 +2,10 @@ import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunctio
 import { useFetcher, useLoaderData } from '@remix-run/react';
 import { getDb } from '../../db/client';
 import { type ClientOutcome, OutcomeMessage, ShownOnce } from '../components/admin/admin-form';
+import { clientIp, requireViewer } from '../http/auth.server';
 import { formToObject, outcomeResponse, unknownIntent } from '../lib/form.server';
-import { finishWebhookRotation, getWebhookSecretStatus, rotateWebhookSecret } from '../services/admin-settings.server';
-import { clientIp, requireViewer } from '../services/auth.server';
 import adminStylesHref from '../styles/admin.css';
+import { finishWebhookRotation, getWebhookSecretStatus, rotateWebhookSecret } from '../write/admin-settings.server';
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStylesHref }];
 

@@ -6,22 +6,22 @@ import { type Db, getDb } from '../../db/client';
 import { AgentRequestCard, type CardActionResult } from '../components/agent-request-card';
 import { useServerClock } from '../components/time-left';
 import { useLiveChanges } from '../components/use-live-changes';
+import type { Viewer } from '../domain/access';
 import { CHANNEL_LABELS, CHANNELS } from '../domain/lifecycle';
 import { currencyExponent } from '../domain/money';
-import { getAgentRequestCards } from '../queries/agent-console.server';
-import { clientIp, requireViewer } from '../services/auth.server';
-import { idempotencyBodyHash, idempotencyKeySchema, newIdempotencyKey } from '../services/idempotency-keys.server';
+import { clientIp, requireViewer } from '../http/auth.server';
+import { getAgentRequestCards } from '../read/agent-console.server';
+import { getCurrencies } from '../read/settings.server';
+import agentStylesHref from '../styles/agent.css';
+import { idempotencyBodyHash, idempotencyKeySchema, newIdempotencyKey } from '../write/idempotency-keys.server';
 import {
   CommandError,
   cancelPaymentRequest,
   createPaymentRequest,
   createPaymentRequestOnce,
   retrySend,
-} from '../services/payment-request-commands.server';
-import { fieldErrors, sendFormSchema } from '../services/payment-request-input';
-import type { Viewer } from '../services/scope.server';
-import { getCurrencies } from '../services/settings.server';
-import agentStylesHref from '../styles/agent.css';
+} from '../write/payment-request-commands.server';
+import { fieldErrors, sendFormSchema } from '../write/payment-request-input';
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: agentStylesHref }];
 

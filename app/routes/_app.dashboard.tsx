@@ -13,11 +13,11 @@ import { DashboardFilters } from '../components/dashboard-filters';
 import { DashboardMetrics } from '../components/dashboard-metrics';
 import { LiveIndicator, useLiveRevalidation } from '../components/live-revalidation';
 import { RouteError } from '../components/route-error';
-import { rangeDescription, withParams } from '../lib/dashboard-view';
-import { getDashboard } from '../queries/dashboard.server';
-import { getReportFilterOptions } from '../queries/reports.server';
-import { requireViewer } from '../services/auth.server';
-import { dashboardRequest } from '../services/dashboard-view.server';
+import { requireViewer } from '../http/auth.server';
+import { dashboardRequest } from '../http/dashboard-params.server';
+import { getDashboard } from '../read/dashboard.server';
+import { rangeDescription, withParams } from '../read/dashboard-view';
+import { getReportFilterOptions } from '../read/reports.server';
 import stylesHref from '../styles/dashboard.css';
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesHref }];

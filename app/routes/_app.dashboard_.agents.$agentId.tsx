@@ -6,12 +6,12 @@ import { DashboardMetrics } from '../components/dashboard-metrics';
 import { LiveIndicator, useLiveRevalidation } from '../components/live-revalidation';
 import { RouteError } from '../components/route-error';
 import { StatusBadge } from '../components/status-badge';
+import { formatDateTime, formatMoney } from '../domain/format';
 import { CHANNEL_LABELS } from '../domain/lifecycle';
-import { rangeDescription, withParams } from '../lib/dashboard-view';
-import { formatDateTime, formatMoney } from '../lib/format';
-import { getAgentDashboard, getVisibleAgent } from '../queries/dashboard.server';
-import { requireViewer } from '../services/auth.server';
-import { dashboardRequest } from '../services/dashboard-view.server';
+import { requireViewer } from '../http/auth.server';
+import { dashboardRequest } from '../http/dashboard-params.server';
+import { getAgentDashboard, getVisibleAgent } from '../read/dashboard.server';
+import { rangeDescription, withParams } from '../read/dashboard-view';
 import stylesHref from '../styles/dashboard.css';
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesHref }];

@@ -14,12 +14,12 @@ import { RequestTimeline } from '../components/request-timeline';
 import { StatusBadge } from '../components/status-badge';
 import { TimeLeft, useServerClock } from '../components/time-left';
 import { type LiveChange, useLiveChanges } from '../components/use-live-changes';
+import { canSee } from '../domain/access';
+import { formatDateTime, formatMoney } from '../domain/format';
 import { CHANNEL_LABELS, isTerminal } from '../domain/lifecycle';
-import { formatDateTime, formatMoney } from '../lib/format';
-import { getPaymentRequestRow, getPaymentRequestWithTimeline } from '../queries/payment-request.server';
-import { requireViewer } from '../services/auth.server';
-import { filtersFromRequest } from '../services/request-filters.server';
-import { canSee } from '../services/scope.server';
+import { requireViewer } from '../http/auth.server';
+import { filtersFromRequest } from '../http/filter-params.server';
+import { getPaymentRequestRow, getPaymentRequestWithTimeline } from '../read/payment-request.server';
 import stylesHref from '../styles/requests.css';
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesHref }];

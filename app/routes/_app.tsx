@@ -1,9 +1,9 @@
 import type { LoaderFunctionArgs } from '@remix-run/node';
 import { Form, NavLink, Outlet, useLoaderData, useNavigation } from '@remix-run/react';
 import { getDb } from '../../db/client';
-import { ACCOUNT_PATH, NAV_ITEMS, ROLE_LABELS } from '../lib/navigation';
-import { requireSignedIn } from '../services/auth.server';
-import { getOrgTimeZone } from '../services/settings.server';
+import { ACCOUNT_PATH, NAV_ITEMS, ROLE_LABELS } from '../domain/navigation';
+import { requireSignedIn } from '../http/auth.server';
+import { getOrgTimeZone } from '../read/settings.server';
 
 /**
  * The signed-in shell: navigation for the viewer's role. Child routes check role and scope

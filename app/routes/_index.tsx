@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs } from '@remix-run/node';
 import { redirect } from '@remix-run/node';
-import { HOME_BY_ROLE, requireViewer } from '../services/auth.server';
+import { HOME_BY_ROLE, requireViewer } from '../http/auth.server';
 
 /** `/` sends each role to its home page (SPEC §6). */
 export function loader({ request }: LoaderFunctionArgs) {

@@ -1,14 +1,14 @@
 import type { ActionFunctionArgs } from '@remix-run/node';
 import { getDb } from '../../db/client';
-import { apiError } from '../lib/http.server';
-import { ingestEvents } from '../services/ingest.server';
 import {
   BodyError,
   getWebhookSecrets,
   parseEventsBody,
   readBodyText,
   verifyWebhook,
-} from '../services/webhook-intake.server';
+} from '../http/webhook-intake.server';
+import { apiError } from '../lib/http.server';
+import { ingestEvents } from '../write/ingest.server';
 
 // Bodies being read or written at once; past this senders are asked to retry (SPEC §2: 503, never a lost event).
 const MAX_IN_FLIGHT = 16;

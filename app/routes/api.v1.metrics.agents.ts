@@ -1,8 +1,8 @@
 import type { LoaderFunctionArgs } from '@remix-run/node';
 import { getDb } from '../../db/client';
-import { getAgentLeaderboard } from '../queries/metrics.server';
-import { requireViewer } from '../services/auth.server';
-import { filtersFromRequest } from '../services/request-filters.server';
+import { requireViewer } from '../http/auth.server';
+import { filtersFromRequest } from '../http/filter-params.server';
+import { getAgentLeaderboard } from '../read/metrics/metrics.server';
 
 /** GET /api/v1/metrics/agents: one row per agent with a request in S (SPEC §4), within the caller's scope. */
 export function loader({ request }: LoaderFunctionArgs) {

@@ -1,8 +1,8 @@
 import type { LoaderFunctionArgs } from '@remix-run/node';
 import { getDb } from '../../db/client';
-import { getMetricsSummary } from '../queries/metrics.server';
-import { requireViewer } from '../services/auth.server';
-import { filtersFromRequest } from '../services/request-filters.server';
+import { requireViewer } from '../http/auth.server';
+import { filtersFromRequest } from '../http/filter-params.server';
+import { getMetricsSummary } from '../read/metrics/metrics.server';
 
 /** GET /api/v1/metrics/summary: the metrics of SPEC §3 for the filters, within the caller's scope. */
 export function loader({ request }: LoaderFunctionArgs) {

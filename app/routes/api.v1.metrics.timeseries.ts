@@ -1,11 +1,11 @@
 import type { LoaderFunctionArgs } from '@remix-run/node';
 import { getDb } from '../../db/client';
-import { withDefaultRange } from '../lib/date-ranges';
+import { requireViewer } from '../http/auth.server';
+import { filtersFromRequest } from '../http/filter-params.server';
 import { badRequest } from '../lib/http.server';
 import { parseInterval } from '../lib/time-buckets';
-import { DEFAULT_SERIES_DAYS, getMetricsTimeseries, TooManyBucketsError } from '../queries/metrics.server';
-import { requireViewer } from '../services/auth.server';
-import { filtersFromRequest } from '../services/request-filters.server';
+import { withDefaultRange } from '../read/date-ranges';
+import { DEFAULT_SERIES_DAYS, getMetricsTimeseries, TooManyBucketsError } from '../read/metrics/metrics.server';
 
 /**
  * GET /api/v1/metrics/timeseries?interval=hour|day|week|month (default day): `{ buckets }`, every

@@ -1,8 +1,8 @@
 import type { ActionFunctionArgs } from '@remix-run/node';
 import { getDb } from '../../db/client';
+import { requireViewer } from '../http/auth.server';
+import { cancelPaymentRequestFromApi } from '../http/payment-requests-api.server';
 import { apiError } from '../lib/http.server';
-import { requireViewer } from '../services/auth.server';
-import { cancelPaymentRequestFromApi } from '../services/payment-requests-api.server';
 
 export function loader() {
   return apiError(405, 'method_not_allowed', 'POST to cancel this request', { headers: { Allow: 'POST' } });

@@ -1,9 +1,9 @@
 import type { LoaderFunctionArgs } from '@remix-run/node';
 import { getDb } from '../../db/client';
+import { canSee } from '../domain/access';
+import { requireApiViewer } from '../http/auth.server';
 import { apiError } from '../lib/http.server';
-import { getPaymentRequestRow, getPaymentRequestWithTimeline } from '../queries/payment-request.server';
-import { requireApiViewer } from '../services/auth.server';
-import { canSee } from '../services/scope.server';
+import { getPaymentRequestRow, getPaymentRequestWithTimeline } from '../read/payment-request.server';
 
 export function loader({ request, params }: LoaderFunctionArgs) {
   const viewer = requireApiViewer(request);

@@ -1,11 +1,11 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node';
 import { getDb } from '../../db/client';
+import { requireViewer } from '../http/auth.server';
+import { filtersFromRequest } from '../http/filter-params.server';
+import { createPaymentRequestFromApi } from '../http/payment-requests-api.server';
 import { apiError } from '../lib/http.server';
-import { listOptionsFromRequest } from '../queries/request-list-options.server';
-import { listPaymentRequests } from '../queries/requests-list.server';
-import { requireViewer } from '../services/auth.server';
-import { createPaymentRequestFromApi } from '../services/payment-requests-api.server';
-import { filtersFromRequest } from '../services/request-filters.server';
+import { listOptionsFromRequest } from '../read/request-list/options.server';
+import { listPaymentRequests } from '../read/request-list/request-list.server';
 
 /** GET /api/v1/payment-requests (SPEC §4): the shared filters, sort, order, limit ≤ 500, cursor. */
 export function loader({ request }: LoaderFunctionArgs) {

@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs } from '@remix-run/node';
 import { getDb } from '../../db/client';
-import { requireViewer } from '../services/auth.server';
-import { readChangesSince, subscribeToChanges, visibleChanges } from '../services/change-feed.server';
+import { requireViewer } from '../http/auth.server';
+import { readChangesSince, subscribeToChanges, visibleChanges } from '../http/change-feed.server';
 
 const HEARTBEAT_MS = 15_000;
 

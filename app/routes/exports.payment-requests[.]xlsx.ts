@@ -1,8 +1,9 @@
 import type { LoaderFunctionArgs } from '@remix-run/node';
 import { getDb } from '../../db/client';
-import { clientIp, requireViewer } from '../services/auth.server';
-import { EXPORT_ROLES, exportResponse } from '../services/exports.server';
-import { filtersFromRequest } from '../services/request-filters.server';
+import { EXPORT_ROLES } from '../domain/access';
+import { clientIp, requireViewer } from '../http/auth.server';
+import { exportResponse } from '../http/exports.server';
+import { filtersFromRequest } from '../http/filter-params.server';
 
 /** GET /exports/payment-requests.xlsx (SPEC §4): the shared filters, the caller's scope, streamed and audited. */
 export function loader({ request }: LoaderFunctionArgs) {

@@ -3,10 +3,10 @@ import { data, redirect } from '@remix-run/node';
 import { Form, useActionData, useNavigation, useSearchParams } from '@remix-run/react';
 import { z } from 'zod';
 import { getDb } from '../../db/client';
-import { ACCOUNT_PATH } from '../lib/navigation';
-import { assertSameOrigin, clientIp, getViewer, HOME_BY_ROLE } from '../services/auth.server';
-import { TEMPORARY_PASSWORD_EXPIRED_MESSAGE } from '../services/password.server';
-import { type SignInFailure, signIn } from '../services/sign-in.server';
+import { ACCOUNT_PATH } from '../domain/navigation';
+import { assertSameOrigin, clientIp, getViewer, HOME_BY_ROLE } from '../http/auth.server';
+import { type SignInFailure, signIn } from '../http/sign-in.server';
+import { TEMPORARY_PASSWORD_EXPIRED_MESSAGE } from '../lib/password.server';
 
 const signInSchema = z.object({
   email: z.string().trim().email('Enter your email address'),

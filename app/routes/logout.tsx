@@ -1,9 +1,9 @@
 import type { ActionFunctionArgs } from '@remix-run/node';
 import { redirect } from '@remix-run/node';
 import { getDb } from '../../db/client';
-import { recordAudit } from '../services/audit.server';
-import { assertSameOrigin, clientIp, getViewer } from '../services/auth.server';
-import { destroySession } from '../services/session.server';
+import { assertSameOrigin, clientIp, getViewer } from '../http/auth.server';
+import { destroySession } from '../http/session.server';
+import { recordAudit } from '../write/audit.server';
 
 export function loader() {
   return redirect('/');

@@ -18,9 +18,9 @@ import {
 import { useCallback } from 'react';
 import { getDb } from '../../db/client';
 import { TimeLeft, useServerClock } from '../components/time-left';
-import { getPayPage, type PayPage } from '../queries/pay-page.server';
-import { decline, payWithCard, recordOpened } from '../services/customer-payment.server';
+import { getPayPage, type PayPage } from '../read/pay-page.server';
 import payStylesHref from '../styles/pay.css';
+import { decline, payWithCard, recordOpened } from '../write/customer-payment.server';
 
 // The URL is the customer's key: never cached, and its path never sent on as a referrer.
 // strict-origin, not no-referrer: under no-referrer browsers send `Origin: null` with form posts,

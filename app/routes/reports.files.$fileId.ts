@@ -1,10 +1,10 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { createReadableStreamFromReadable, type LoaderFunctionArgs } from '@remix-run/node';
 import { getDb } from '../../db/client';
-import { CONTENT_TYPES, type ExportFormat } from '../lib/export-cells';
-import { getReportFileFor } from '../queries/reports.server';
-import { requireViewer } from '../services/auth.server';
-import { EXPORT_ROLES } from '../services/exports.server';
+import { EXPORT_ROLES } from '../domain/access';
+import { requireViewer } from '../http/auth.server';
+import { CONTENT_TYPES, type ExportFormat } from '../read/exports/cells';
+import { getReportFileFor } from '../read/reports.server';
 
 /** GET /reports/files/:fileId: a kept scheduled-report file, for its owner (or an admin); others get 404. */
 export function loader({ request, params }: LoaderFunctionArgs) {

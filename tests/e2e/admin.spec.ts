@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type APIRequestContext, expect, type Page, test } from '@playwright/test';
 import { Webhook } from 'standardwebhooks';
-import { hashPassword } from '../../app/services/password.server';
+import { hashPassword } from '../../app/lib/password.server';
 import { openDatabase } from '../../db/client';
 import { users } from '../../db/schema';
 

@@ -1,7 +1,7 @@
 import { expect, type Page, test } from '@playwright/test';
 import { Webhook } from 'standardwebhooks';
-import { ingestEvents } from '../../app/services/ingest.server';
-import { hashPassword } from '../../app/services/password.server';
+import { hashPassword } from '../../app/lib/password.server';
+import { ingestEvents } from '../../app/write/ingest.server';
 import { openDatabase } from '../../db/client';
 import { users, userTeams } from '../../db/schema';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect, type Page, test } from '@playwright/test';
-import { ingestEvents } from '../../app/services/ingest.server';
+import { ingestEvents } from '../../app/write/ingest.server';
 import { openDatabase } from '../../db/client';
 import { insertUser, TEST_PASSWORD } from '../support/users';
 

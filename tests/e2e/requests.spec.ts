@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type APIRequestContext, expect, type Page, test } from '@playwright/test';
-import { hashPassword } from '../../app/services/password.server';
+import { hashPassword } from '../../app/lib/password.server';
 import { openDatabase } from '../../db/client';
 import { users, userTeams } from '../../db/schema';
 import { signedHeaders } from '../support/server';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { expect, test } from '@playwright/test';
-import type { Role } from '../../db/schema';
+import type { Role } from '../../app/domain/access';
 import { insertUserInFile, TEST_PASSWORD } from '../support/users';
 
 const E2E_DB = 'tmp/e2e/app.db';

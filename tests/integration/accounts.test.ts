@@ -6,9 +6,9 @@ import {
   getSessionUserId,
   IDLE_TIMEOUT_MS,
   SESSION_COOKIE,
-} from '../../app/services/session.server';
-import { signIn } from '../../app/services/sign-in.server';
-import { MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS } from '../../app/services/throttle.server';
+} from '../../app/http/session.server';
+import { signIn } from '../../app/http/sign-in.server';
+import { MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS } from '../../app/write/sign-in-throttle.server';
 import type { Db } from '../../db/client';
 import { createTestDb } from '../support/db';
 import { startServer, type TestServer } from '../support/server';

@@ -1,14 +1,19 @@
 import Database from 'better-sqlite3';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { listAgentsWithoutLogin, listApiTokens, listTeams, listUsers } from '../../app/queries/admin.server';
-import { listAuditEntries } from '../../app/queries/audit-log.server';
+import { createSession, getSessionUserId } from '../../app/http/session.server';
+import { signIn } from '../../app/http/sign-in.server';
+import { getWebhookSecrets, verifyWebhook } from '../../app/http/webhook-intake.server';
+import { verifyPassword } from '../../app/lib/password.server';
+import { listAgentsWithoutLogin, listApiTokens, listTeams, listUsers } from '../../app/read/admin.server';
+import { listAuditEntries } from '../../app/read/audit-log.server';
 import {
   getEventsPerMinute,
   getOrphans,
   getRejectedEvents,
   getRejectionCodes,
-} from '../../app/queries/ingestion-health.server';
+} from '../../app/read/ingestion-health.server';
+import { getCurrencies, getExpirySettings, getOrgTimeZone } from '../../app/read/settings.server';
 import {
   type AdminContext,
   createApiToken,
@@ -19,21 +24,20 @@ import {
   revokeApiToken,
   setUserActive,
   updateUserAccess,
-} from '../../app/services/admin.server';
+} from '../../app/write/admin.server';
 import {
   finishWebhookRotation,
   getSettingsValues,
   rotateWebhookSecret,
   updateSettings,
-} from '../../app/services/admin-settings.server';
-import { loadViewer, viewerForToken } from '../../app/services/api-tokens.server';
-import { ingestEvents } from '../../app/services/ingest.server';
-import { verifyPassword } from '../../app/services/password.server';
-import { createSession, getSessionUserId } from '../../app/services/session.server';
-import { getCurrencies, getExpirySettings, getOrgTimeZone } from '../../app/services/settings.server';
-import { signIn } from '../../app/services/sign-in.server';
-import { isSignInThrottled, MAX_FAILURES_PER_ACCOUNT, recordSignInFailure } from '../../app/services/throttle.server';
-import { getWebhookSecrets, verifyWebhook } from '../../app/services/webhook-intake.server';
+} from '../../app/write/admin-settings.server';
+import { loadViewer, viewerForToken } from '../../app/write/api-tokens.server';
+import { ingestEvents } from '../../app/write/ingest.server';
+import {
+  isSignInThrottled,
+  MAX_FAILURES_PER_ACCOUNT,
+  recordSignInFailure,
+} from '../../app/write/sign-in-throttle.server';
 import type { Db } from '../../db/client';
 import { users } from '../../db/schema';
 import { createTestDb } from '../support/db';

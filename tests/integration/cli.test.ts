@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { viewerForToken } from '../../app/services/api-tokens.server';
+import { viewerForToken } from '../../app/write/api-tokens.server';
 import { importNdjsonFile } from '../../cli/import';
 import { openDatabase } from '../../db/client';
 import { createTestDb } from '../support/db';

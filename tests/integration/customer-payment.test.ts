@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { getPayPage } from '../../app/queries/pay-page.server';
-import { decline, payWithCard, recordOpened } from '../../app/services/customer-payment.server';
-import { createPaymentRequest } from '../../app/services/payment-request-commands.server';
+import { getPayPage } from '../../app/read/pay-page.server';
+import { decline, payWithCard, recordOpened } from '../../app/write/customer-payment.server';
+import { createPaymentRequest } from '../../app/write/payment-request-commands.server';
 import type { Db } from '../../db/client';
 import { createTestDb } from '../support/db';
 import { MINUTE, T0 } from '../support/events';

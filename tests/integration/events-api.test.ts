@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServiceToken } from '../../app/services/api-tokens.server';
+import { createServiceToken } from '../../app/write/api-tokens.server';
 import { openDatabase } from '../../db/client';
 import { newWebhookSecret, postEvents, signedHeaders, startServer, type TestServer } from '../support/server';
 

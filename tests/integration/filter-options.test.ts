@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { getReportFilterOptions } from '../../app/queries/reports.server';
-import type { Viewer } from '../../app/services/scope.server';
+import type { Viewer } from '../../app/domain/access';
+import { getReportFilterOptions } from '../../app/read/reports.server';
 import type { Db } from '../../db/client';
 import { createTestDb } from '../support/db';
 

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createServiceToken } from '../../app/services/api-tokens.server';
-import type { ChannelAdapter, SendResult } from '../../app/services/channels/channel-adapter';
-import { IDEMPOTENCY_KEY_TTL_MS } from '../../app/services/idempotency-keys.server';
-import { createPaymentRequestFromApi } from '../../app/services/payment-requests-api.server';
-import type { Viewer } from '../../app/services/scope.server';
+import type { Viewer } from '../../app/domain/access';
+import { createPaymentRequestFromApi } from '../../app/http/payment-requests-api.server';
+import { createServiceToken } from '../../app/write/api-tokens.server';
+import type { ChannelAdapter, SendResult } from '../../app/write/channels/channel-adapter';
+import { IDEMPOTENCY_KEY_TTL_MS } from '../../app/write/idempotency-keys.server';
 import { type Db, openDatabase } from '../../db/client';
 import { createTestDb } from '../support/db';
 import { T0 } from '../support/events';

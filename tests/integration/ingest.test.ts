@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemExpiryEventId } from '../../app/domain/system-expiry';
-import { runExpirySweep } from '../../app/services/expiry-sweeper.server';
-import { ingestEvents } from '../../app/services/ingest.server';
+import { runExpirySweep } from '../../app/write/expiry-sweeper.server';
+import { ingestEvents } from '../../app/write/ingest.server';
 import type { Db } from '../../db/client';
 import { createTestDb } from '../support/db';
 import { created, MINUTE, step, T0 } from '../support/events';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServiceToken } from '../../app/services/api-tokens.server';
+import { createServiceToken } from '../../app/write/api-tokens.server';
 import { openDatabase } from '../../db/client';
 import { postEvents, startServer, type TestServer } from '../support/server';
 

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Viewer } from '../../app/domain/access';
 import type { Status } from '../../app/domain/lifecycle';
 import { type Metrics, metricsOfRequests, type RequestFacts } from '../../app/domain/metrics';
-import { type Filters, filterRange, parseFilters } from '../../app/lib/filters';
-import { getAgentLeaderboard, getMetricsSummary, getMetricsTimeseries } from '../../app/queries/metrics.server';
-import { MetricsReader } from '../../app/queries/metrics-engine.server';
-import { totalsToCounts } from '../../app/queries/metrics-totals';
-import { ingestEvents } from '../../app/services/ingest.server';
-import type { Viewer } from '../../app/services/scope.server';
+import { type Filters, filterRange, parseFilters } from '../../app/read/filters';
+import { MetricsReader } from '../../app/read/metrics/engine.server';
+import { getAgentLeaderboard, getMetricsSummary, getMetricsTimeseries } from '../../app/read/metrics/metrics.server';
+import { totalsToCounts } from '../../app/read/metrics/totals';
+import { ingestEvents } from '../../app/write/ingest.server';
 import type { Db } from '../../db/client';
 import { ROLLUP_TABLES, rollupBackfillSql } from '../../db/metrics-rollups';
 import { generateSeedEvents } from '../../seed/generate';

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Filters, parseFilters } from '../../app/lib/filters';
-import { getAgentLeaderboard, getMetricsSummary, getMetricsTimeseries } from '../../app/queries/metrics.server';
-import { ingestEvents } from '../../app/services/ingest.server';
-import type { Viewer } from '../../app/services/scope.server';
+import type { Viewer } from '../../app/domain/access';
+import { type Filters, parseFilters } from '../../app/read/filters';
+import { getAgentLeaderboard, getMetricsSummary, getMetricsTimeseries } from '../../app/read/metrics/metrics.server';
+import { ingestEvents } from '../../app/write/ingest.server';
 import type { Db } from '../../db/client';
 import { createTestDb } from '../support/db';
 import { type CreatedOptions, created, MINUTE, step, T0 } from '../support/events';

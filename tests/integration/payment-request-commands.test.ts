@@ -1,16 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { getAgentRequestCards } from '../../app/queries/agent-console.server';
-import type { ChannelAdapter } from '../../app/services/channels/channel-adapter';
-import { decline, payWithCard, recordOpened } from '../../app/services/customer-payment.server';
-import { runExpirySweep } from '../../app/services/expiry-sweeper.server';
+import type { Viewer } from '../../app/domain/access';
+import { getAgentRequestCards } from '../../app/read/agent-console.server';
+import type { ChannelAdapter } from '../../app/write/channels/channel-adapter';
+import { decline, payWithCard, recordOpened } from '../../app/write/customer-payment.server';
+import { runExpirySweep } from '../../app/write/expiry-sweeper.server';
 import {
   CommandError,
   cancelPaymentRequest,
   createPaymentRequest,
   retrySend,
-} from '../../app/services/payment-request-commands.server';
-import type { CreatePaymentRequestInput } from '../../app/services/payment-request-input';
-import type { Viewer } from '../../app/services/scope.server';
+} from '../../app/write/payment-request-commands.server';
+import type { CreatePaymentRequestInput } from '../../app/write/payment-request-input';
 import type { Db } from '../../db/client';
 import { createTestDb } from '../support/db';
 import { MINUTE, T0 } from '../support/events';

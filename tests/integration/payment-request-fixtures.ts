@@ -1,4 +1,4 @@
-import type { Viewer } from '../../app/services/scope.server';
+import type { Viewer } from '../../app/domain/access';
 import type { Db } from '../../db/client';
 
 export const BROWSER_UA =

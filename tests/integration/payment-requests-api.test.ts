@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServiceToken } from '../../app/services/api-tokens.server';
+import { createServiceToken } from '../../app/write/api-tokens.server';
 import { openDatabase } from '../../db/client';
 import { startServer, type TestServer } from '../support/server';
 import { BROWSER_UA, seedAgents } from './payment-request-fixtures';

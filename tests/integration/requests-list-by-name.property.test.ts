@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseFilters } from '../../app/lib/filters';
-import { parseListOptions } from '../../app/queries/request-list-options.server';
-import { listPaymentRequests, type PaymentRequestPage } from '../../app/queries/requests-list.server';
-import type { Viewer } from '../../app/services/scope.server';
+import type { Viewer } from '../../app/domain/access';
+import { parseFilters } from '../../app/read/filters';
+import { parseListOptions } from '../../app/read/request-list/options.server';
+import { listPaymentRequests, type PaymentRequestPage } from '../../app/read/request-list/request-list.server';
 import type { Db } from '../../db/client';
 import { agents, paymentRequests, teams } from '../../db/schema';
 import { createTestDb } from '../support/db';

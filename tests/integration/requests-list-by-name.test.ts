@@ -1,10 +1,10 @@
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseFilters } from '../../app/lib/filters';
-import { ListOptionError, parseListOptions } from '../../app/queries/request-list-options.server';
-import { listPaymentRequests, type PaymentRequestPage } from '../../app/queries/requests-list.server';
-import { ingestEvents } from '../../app/services/ingest.server';
-import type { Viewer } from '../../app/services/scope.server';
+import type { Viewer } from '../../app/domain/access';
+import { parseFilters } from '../../app/read/filters';
+import { ListOptionError, parseListOptions } from '../../app/read/request-list/options.server';
+import { listPaymentRequests, type PaymentRequestPage } from '../../app/read/request-list/request-list.server';
+import { ingestEvents } from '../../app/write/ingest.server';
 import type { Db } from '../../db/client';
 import { agents, teams } from '../../db/schema';
 import { createTestDb } from '../support/db';

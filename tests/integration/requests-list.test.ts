@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseFilters } from '../../app/lib/filters';
+import type { Viewer } from '../../app/domain/access';
+import { parseFilters } from '../../app/read/filters';
 import {
   LIST_SORT_KEYS,
   LIST_SORTS,
@@ -8,11 +9,10 @@ import {
   type ListSort,
   parseListOptions,
   type SortOrder,
-} from '../../app/queries/request-list-options.server';
-import { listPaymentRequests, type PaymentRequestPage } from '../../app/queries/requests-list.server';
-import { createServiceToken } from '../../app/services/api-tokens.server';
-import { ingestEvents } from '../../app/services/ingest.server';
-import type { Viewer } from '../../app/services/scope.server';
+} from '../../app/read/request-list/options.server';
+import { listPaymentRequests, type PaymentRequestPage } from '../../app/read/request-list/request-list.server';
+import { createServiceToken } from '../../app/write/api-tokens.server';
+import { ingestEvents } from '../../app/write/ingest.server';
 import type { Db } from '../../db/client';
 import { openDatabase } from '../../db/client';
 import { agents, paymentRequests, teams } from '../../db/schema';

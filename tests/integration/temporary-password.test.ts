@@ -3,12 +3,12 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } fro
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { listUsers } from '../../app/queries/admin.server';
-import { type AdminContext, inviteUser, resetUserPassword } from '../../app/services/admin.server';
-import { verifyPassword } from '../../app/services/password.server';
-import { changePassword } from '../../app/services/password-change.server';
-import { createSession } from '../../app/services/session.server';
-import { signIn } from '../../app/services/sign-in.server';
+import { changePassword } from '../../app/http/password-change.server';
+import { createSession } from '../../app/http/session.server';
+import { signIn } from '../../app/http/sign-in.server';
+import { verifyPassword } from '../../app/lib/password.server';
+import { listUsers } from '../../app/read/admin.server';
+import { type AdminContext, inviteUser, resetUserPassword } from '../../app/write/admin.server';
 import { type Db, openDatabase } from '../../db/client';
 import { MIGRATIONS_FOLDER, migrateDatabase } from '../../db/migrate';
 import { DEMO_PASSWORD, DEMO_USERS, ensureDemoUsers } from '../../seed/demo-users';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { hashPassword } from '../../app/services/password.server';
+import type { Role } from '../../app/domain/access';
+import { hashPassword } from '../../app/lib/password.server';
 import { type Db, openDatabase } from '../../db/client';
-import { agents, type Role, teams, users, userTeams } from '../../db/schema';
+import { agents, teams, users, userTeams } from '../../db/schema';
 
 export const TEST_PASSWORD = 'correct horse battery staple';
 let cachedHash: string | undefined;

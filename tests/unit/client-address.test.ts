@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forwardedClientAddress } from '../../app/services/auth.server';
+import { forwardedClientAddress } from '../../app/http/auth.server';
 
 describe('the client address behind trusted proxies', () => {
   it('ignores X-Forwarded-For when no proxy is trusted: a client can write anything there', () => {

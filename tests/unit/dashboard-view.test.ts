@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalSearch, intervalFor, rangeDescription, resolveRange, withParams } from '../../app/lib/dashboard-view';
+import {
+  canonicalSearch,
+  intervalFor,
+  rangeDescription,
+  resolveRange,
+  withParams,
+} from '../../app/read/dashboard-view';
 
 const NOW = Date.parse('2026-11-23T10:00:00Z');
 const params = (query: string) => new URLSearchParams(query);

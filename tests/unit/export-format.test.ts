@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { csvRecord, csvRecordsStrict } from '../../app/lib/csv';
-import { exportFileName, maskPhoneForExport, rateCell, secondsCell } from '../../app/lib/export-cells';
-import { parseFilters } from '../../app/lib/filters';
 import { isoFormatter, wallClockConverter } from '../../app/lib/zoned-time';
+import { exportFileName, maskPhoneForExport, rateCell, secondsCell } from '../../app/read/exports/cells';
+import { parseFilters } from '../../app/read/filters';
 
 describe('csvRecord', () => {
   it('copies plain cells and leaves quoting and formula prefixes to csv-stringify', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FilterError, filterRange, filtersToSearchParams, parseFilters } from '../../app/lib/filters';
+import { FilterError, filterRange, filtersToSearchParams, parseFilters } from '../../app/read/filters';
 
 describe('parseFilters', () => {
   it('parses repeatable and comma-separated values and defaults the zone', () => {

@@ -14,6 +14,7 @@ import {
   secondsToPay,
   toMetrics,
 } from '../../app/domain/metrics';
+import { bucketIndex, bucketStarts, isoInZone } from '../../app/lib/time-buckets';
 import {
   daysBetween,
   matchingPreset,
@@ -21,9 +22,8 @@ import {
   previousPeriod,
   shiftDate,
   withDefaultRange,
-} from '../../app/lib/date-ranges';
-import { bucketIndex, bucketStarts, isoInZone } from '../../app/lib/time-buckets';
-import { EARLIEST, LATEST, rangePieces } from '../../app/queries/metrics-cells';
+} from '../../app/read/date-ranges';
+import { EARLIEST, LATEST, rangePieces } from '../../app/read/metrics/cells';
 import { DAY_MS, PAY_BIN_EDGES_MS, rollupMigrationSql, STORED_COLUMNS, VALUE_COLUMNS } from '../../db/metrics-rollups';
 
 const T = Date.parse('2026-11-20T10:00:00.000Z');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRequestApiSchema, fieldErrors, sendFormSchema } from '../../app/services/payment-request-input';
+import { createRequestApiSchema, fieldErrors, sendFormSchema } from '../../app/write/payment-request-input';
 
 const form = {
   customerPhone: '+27 82 123-4567',

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createSandboxChannel, SANDBOX_FAILURE_REASON } from '../../app/services/channels/sandbox-channel.server';
+import { createSandboxChannel, SANDBOX_FAILURE_REASON } from '../../app/write/channels/sandbox-channel.server';
 import type { Db } from '../../db/client';
 import { createTestDb } from '../support/db';
 

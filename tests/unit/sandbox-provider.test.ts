@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type CardDetails, cardBrand, chargeCard } from '../../app/services/payments/sandbox-provider.server';
+import { type CardDetails, cardBrand } from '../../app/domain/payment-cards';
+import { chargeCard } from '../../app/write/payments/sandbox-provider.server';
 
 const NOW = new Date('2026-11-20T10:00:00Z');
 const card = (number: string, overrides: Partial<CardDetails> = {}): CardDetails => ({

@@ -1,6 +1,6 @@
 import { useState } from 'react';
-import type { Role } from '../../../db/schema';
-import { ROLE_LABELS } from '../../lib/navigation';
+import type { Role } from '../../domain/access';
+import { ROLE_LABELS } from '../../domain/navigation';
 import { FieldError, invalidProps } from './admin-form';
 
 export interface AccessDefaults {

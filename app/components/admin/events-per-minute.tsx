@@ -1,4 +1,4 @@
-import { formatCount } from '../../lib/format';
+import { formatCount } from '../../domain/format';
 import { useOrgTimeZone } from './local-time';
 
 export interface MinuteBucket {

@@ -1,5 +1,5 @@
 import { useRouteLoaderData } from '@remix-run/react';
-import { formatDateTime } from '../../lib/format';
+import { formatDateTime } from '../../domain/format';
 
 /** The organisation's time zone, from the signed-in layout's loader. */
 export function useOrgTimeZone(): string {

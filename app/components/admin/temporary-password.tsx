@@ -1,4 +1,4 @@
-import { formatDayTime } from '../../lib/format';
+import { formatDayTime } from '../../domain/format';
 import { useOrgTimeZone } from './local-time';
 
 /** An admin's temporary password that its holder has not replaced yet (see listUsers). */

@@ -1,7 +1,7 @@
 import { useFetcher } from '@remix-run/react';
 import { useEffect, useState } from 'react';
-import type { Role } from '../../../db/schema';
-import { ROLE_LABELS } from '../../lib/navigation';
+import type { Role } from '../../domain/access';
+import { ROLE_LABELS } from '../../domain/navigation';
 import { AccessFields } from './access-fields';
 import {
   type ClientOutcome,

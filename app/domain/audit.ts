@@ -1,0 +1,21 @@
+export const AUDIT_ACTIONS = [
+  'sign_in',
+  'sign_in_failed',
+  'sign_out',
+  'cancel',
+  'cancel_refused',
+  'export',
+  'settings_change',
+  'role_change',
+  'user_invite',
+  'user_deactivate',
+  'user_reactivate',
+  'password_reset',
+  'password_change',
+  'password_change_failed',
+  'team_change',
+  'token_create',
+  'token_revoke',
+  'webhook_secret_rotate',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];

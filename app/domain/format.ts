@@ -1,0 +1,69 @@
+import { currencyExponent } from './money';
+
+/** Masks a phone number to its last four digits: '+27821234567' → '•••••••4567'. */
+export function maskPhone(phone: string): string {
+  const digits = phone.replace(/\D/g, '');
+  return `${'•'.repeat(Math.max(0, digits.length - 4))}${digits.slice(-4)}`;
+}
+
+export function isoOrNull(epochMs: number | null | undefined): string | null {
+  return epochMs === null || epochMs === undefined ? null : new Date(epochMs).toISOString();
+}
+
+/** Money for people: integer minor units in the currency's own decimals, e.g. 36121 USD → '$361.21' (en). */
+export function formatMoney(amount: number, currency: string, locale = 'en'): string {
+  const exponent = currencyExponent(currency);
+  return new Intl.NumberFormat(locale, {
+    style: 'currency',
+    currency,
+    minimumFractionDigits: exponent,
+    maximumFractionDigits: exponent,
+  }).format(amount / 10 ** exponent);
+}
+
+/** A rate (0..1) as a percentage with one decimal, or an em dash when there is none. */
+export function formatRate(rate: number | null, locale = 'en'): string {
+  if (rate === null) return '—';
+  return new Intl.NumberFormat(locale, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(
+    rate,
+  );
+}
+
+export function formatCount(value: number, locale = 'en'): string {
+  return new Intl.NumberFormat(locale).format(value);
+}
+
+/** Seconds as '4m 12s', '1h 03m', '2d 4h'; an em dash for null. */
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null) return '—';
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  return `${Math.floor(s / 86_400)}d ${Math.floor((s % 86_400) / 3600)}h`;
+}
+
+/** An instant in the viewer's zone, e.g. '23 Nov 2026, 10:15'. */
+export function formatDateTime(epochMs: number | null, timeZone: string, locale = 'en-GB'): string {
+  if (epochMs === null) return '—';
+  return new Intl.DateTimeFormat(locale, {
+    timeZone,
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).format(epochMs);
+}
+
+/** An instant as day, month and time in the viewer's zone, e.g. '25 Nov, 14:00': for instants a few days away. */
+export function formatDayTime(epochMs: number, timeZone: string, locale = 'en-GB'): string {
+  return new Intl.DateTimeFormat(locale, {
+    timeZone,
+    day: 'numeric',
+    month: 'short',
+    hour: '2-digit',
+    minute: '2-digit',
+  }).format(epochMs);
+}

@@ -1,0 +1,51 @@
+/** A card as the customer typed it: it passes through memory to the provider and is never stored. */
+export interface CardDetails {
+  /** Digits only or grouped with spaces/dashes. */
+  number: string;
+  expMonth: number;
+  /** Four digits. */
+  expYear: number;
+  cvc: string;
+}
+
+export interface CardSummary {
+  brand: string;
+  last4: string;
+}
+
+export const PAYMENT_FAILURE_REASONS = [
+  'card_declined',
+  'insufficient_funds',
+  'expired_card',
+  'incorrect_number',
+  'incorrect_cvc',
+  'test_card_required',
+] as const;
+export type PaymentFailureReason = (typeof PAYMENT_FAILURE_REASONS)[number];
+
+type TestOutcome = 'succeeded' | 'card_declined' | 'insufficient_funds';
+
+/** The test cards (any future expiry, any 3-digit CVC, 4 digits for Amex), shown on the sandbox pay page. */
+export const SANDBOX_TEST_CARDS: readonly { number: string; outcome: TestOutcome; description: string }[] = [
+  { number: '4242 4242 4242 4242', outcome: 'succeeded', description: 'Visa: payment succeeds' },
+  { number: '5555 5555 5555 4444', outcome: 'succeeded', description: 'Mastercard: payment succeeds' },
+  { number: '4000 0000 0000 0002', outcome: 'card_declined', description: 'Visa: card declined' },
+  { number: '4000 0000 0000 9995', outcome: 'insufficient_funds', description: 'Visa: insufficient funds' },
+];
+
+export const PAYMENT_FAILURE_MESSAGES: Record<PaymentFailureReason, string> = {
+  card_declined: 'Your card was declined.',
+  insufficient_funds: 'Your card has insufficient funds.',
+  expired_card: 'Your card has expired.',
+  incorrect_number: 'The card number is not valid.',
+  incorrect_cvc: 'The security code is not valid.',
+  test_card_required: 'This is a sandbox: only the test cards listed on this page are accepted.',
+};
+
+export function cardBrand(digits: string): string {
+  if (/^4/.test(digits)) return 'visa';
+  if (/^(5[1-5]|2(2[2-9]|[3-6]\d|7[01]|720))/.test(digits)) return 'mastercard';
+  if (/^3[47]/.test(digits)) return 'amex';
+  if (/^(6011|65|64[4-9])/.test(digits)) return 'discover';
+  return 'unknown';
+}

@@ -1,0 +1,124 @@
+import { redirect } from '@remix-run/node';
+import { getDb } from '../../db/client';
+import type { Role, Viewer } from '../domain/access';
+import { ACCOUNT_PATH } from '../domain/navigation';
+import { getEnv } from '../lib/env.server';
+import { apiError } from '../lib/http.server';
+import { loadAccount, viewerForToken } from '../write/api-tokens.server';
+import { getSessionUserId } from './session.server';
+
+/** API-style routes answer JSON errors; pages redirect to the sign-in page. */
+function isApiPath(pathname: string): boolean {
+  return pathname.startsWith('/api/') || pathname.startsWith('/exports/');
+}
+
+export type AuthMethod = 'token' | 'session';
+
+export interface SignedIn {
+  viewer: Viewer;
+  method: AuthMethod;
+  /** A session of someone still on an admin's temporary password (never true for bearer tokens). */
+  mustChangePassword: boolean;
+}
+
+/** The caller by bearer token or session cookie, or null. */
+export function getViewer(request: Request): SignedIn | null {
+  const db = getDb();
+  const header = request.headers.get('authorization');
+  if (header) {
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    const viewer = match?.[1] ? viewerForToken(db, match[1]) : null;
+    return viewer ? { viewer, method: 'token', mustChangePassword: false } : null;
+  }
+  const userId = getSessionUserId(db, request);
+  const account = userId ? loadAccount(db, userId) : null;
+  return account ? { ...account, method: 'session' } : null;
+}
+
+function authenticate(request: Request, roles: readonly Role[] | undefined, allowPendingPasswordChange: boolean) {
+  const url = new URL(request.url);
+  const found = getViewer(request);
+  if (!found) {
+    if (isApiPath(url.pathname)) throw apiError(401, 'unauthorized', 'Sign in or send a valid bearer token');
+    throw redirect(`/login?redirectTo=${encodeURIComponent(url.pathname + url.search)}`);
+  }
+  if (found.method === 'session' && request.method !== 'GET' && request.method !== 'HEAD') assertSameOrigin(request);
+  if (found.mustChangePassword && !allowPendingPasswordChange) {
+    if (isApiPath(url.pathname)) {
+      throw apiError(403, 'password_change_required', `Change your temporary password at ${ACCOUNT_PATH} first`);
+    }
+    throw redirect(ACCOUNT_PATH);
+  }
+  if (roles && !roles.includes(found.viewer.role)) {
+    if (isApiPath(url.pathname)) throw apiError(403, 'forbidden', 'Your role may not do this');
+    throw new Response('Your role may not open this page.', { status: 403, statusText: 'Forbidden' });
+  }
+  return found;
+}
+
+/**
+ * The signed-in caller (bearer token or session cookie), else 401 JSON for API routes and a
+ * redirect to /login for pages. With `roles`, other roles get 403. Every loader and action
+ * calls this itself (SPEC §5); scope checks on resources come after (canSee → 404). A session
+ * still on a temporary password gets only the change-password page: pages redirect there, API
+ * routes answer 403 `password_change_required`.
+ */
+export function requireViewer(request: Request, roles?: readonly Role[]): Viewer {
+  return authenticate(request, roles, false).viewer;
+}
+
+/**
+ * As requireViewer, but a pending password change is let through: only for the signed-in layout
+ * (whose children check for themselves) and the change-password page itself.
+ */
+export function requireSignedIn(request: Request): SignedIn {
+  return authenticate(request, undefined, true);
+}
+
+/** Kept for API routes that only take tokens or sessions alike: same as requireViewer. */
+export const requireApiViewer = requireViewer;
+
+/** Cookie-authenticated mutations must come from our own pages (CSRF defence besides SameSite=Lax). */
+export function assertSameOrigin(request: Request): void {
+  const expected = new URL(request.url).origin;
+  const origin = request.headers.get('origin') ?? refererOrigin(request.headers.get('referer'));
+  const host = request.headers.get('host');
+  const matches = origin !== null && (origin === expected || (host !== null && new URL(origin).host === host));
+  if (!matches) throw apiError(403, 'bad_origin', 'Cross-site request refused');
+}
+
+function refererOrigin(referer: string | null): string | null {
+  if (!referer) return null;
+  try {
+    return new URL(referer).origin;
+  } catch {
+    return null;
+  }
+}
+
+export function clientIp(request: Request): string | null {
+  return forwardedClientAddress(request.headers.get('x-forwarded-for'), getEnv().TRUSTED_PROXY_HOPS);
+}
+
+/**
+ * The client's address as the trusted proxies saw it: each appends the address it was called
+ * from, so with N proxies it is the N-th entry from the right. Entries further left were sent by
+ * the client and prove nothing. With no trusted proxy (remix-serve does not hand the socket's
+ * address to the app) the address is unknown: null, and only per-account limits apply.
+ */
+export function forwardedClientAddress(header: string | null, trustedHops: number): string | null {
+  if (trustedHops === 0 || !header) return null;
+  const entries = header
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  return entries[entries.length - trustedHops] ?? null;
+}
+
+/** Where each role lands after signing in (SPEC §6: `/` redirects by role). */
+export const HOME_BY_ROLE: Record<Role, string> = {
+  agent: '/agent',
+  supervisor: '/dashboard',
+  manager: '/dashboard',
+  admin: '/admin',
+};

@@ -1,0 +1,89 @@
+import { type Db, getDb } from '../../db/client';
+import { canSee, type Viewer } from '../domain/access';
+import { STATUS_LABELS, type Status } from '../domain/lifecycle';
+
+/** One request whose events changed, as live views receive it. */
+export interface RequestChange {
+  /** The highest events.seq behind this change: a resumable cursor (SSE Last-Event-ID). */
+  seq: number;
+  requestId: string;
+  agentId: string;
+  teamId: string;
+  status: Status;
+  statusLabel: string;
+  expiresAt: number | null;
+}
+
+type Listener = (changes: RequestChange[]) => void;
+
+const POLL_MS = 1000;
+const MAX_PER_POLL = 5000;
+
+interface Feed {
+  cursor: number;
+  listeners: Set<Listener>;
+  timer: NodeJS.Timeout | null;
+}
+
+const globalForFeed = globalThis as unknown as { __paylinkFeed?: Feed };
+
+/** Requests touched by events after `afterSeq`, with their current projection (orphans excluded). */
+export function readChangesSince(db: Db, afterSeq: number, limit = MAX_PER_POLL): RequestChange[] {
+  const rows = db.$client
+    .prepare<
+      [number, number],
+      { seq: number; id: string; agent_id: string; team_id: string; status: Status; expires_at: number | null }
+    >(
+      `SELECT max(e.seq) AS seq, r.id, r.agent_id, r.team_id, r.status, r.expires_at
+       FROM (SELECT seq, request_id FROM events WHERE seq > ? ORDER BY seq LIMIT ?) e
+       JOIN payment_requests r ON r.id = e.request_id
+       GROUP BY r.id ORDER BY seq`,
+    )
+    .all(afterSeq, limit);
+  return rows.map((row) => ({
+    seq: row.seq,
+    requestId: row.id,
+    agentId: row.agent_id,
+    teamId: row.team_id,
+    status: row.status,
+    statusLabel: STATUS_LABELS[row.status],
+    expiresAt: row.expires_at,
+  }));
+}
+
+export function currentSeq(db: Db): number {
+  return (db.$client.prepare('SELECT coalesce(max(seq), 0) AS seq FROM events').get() as { seq: number }).seq;
+}
+
+/**
+ * Polls the events table once per process and fans changes out to subscribers. Polling the
+ * database (not an in-process bus) also carries changes written by other processes: the CLI
+ * import, a second server.
+ */
+export function subscribeToChanges(listener: Listener): () => void {
+  let feed = globalForFeed.__paylinkFeed;
+  if (!feed) {
+    feed = { cursor: currentSeq(getDb()), listeners: new Set(), timer: null };
+    globalForFeed.__paylinkFeed = feed;
+  }
+  const active = feed;
+  if (active.listeners.size === 0) active.cursor = currentSeq(getDb());
+  active.listeners.add(listener);
+  active.timer ??= setInterval(() => {
+    const changes = readChangesSince(getDb(), active.cursor);
+    if (changes.length === 0) return;
+    active.cursor = Math.max(...changes.map((change) => change.seq));
+    for (const notify of active.listeners) notify(changes);
+  }, POLL_MS);
+  return () => {
+    active.listeners.delete(listener);
+    if (active.listeners.size === 0 && active.timer) {
+      clearInterval(active.timer);
+      active.timer = null;
+    }
+  };
+}
+
+export function visibleChanges(viewer: Viewer, changes: readonly RequestChange[]): RequestChange[] {
+  return changes.filter((change) => canSee(viewer, change));
+}

@@ -1,0 +1,54 @@
+import { redirect } from '@remix-run/node';
+import type { SortingState } from '@tanstack/react-table';
+import { badRequest } from '../lib/http.server';
+import { requestLocale } from '../lib/locale.server';
+import { timeZoneList } from '../lib/time-zone';
+import {
+  canonicalSearch,
+  type DashboardRange,
+  isPreset,
+  LEADERBOARD_SORTS,
+  resolveRange,
+} from '../read/dashboard-view';
+import type { Filters } from '../read/filters';
+import { filtersFromRequest } from './filter-params.server';
+
+export interface DashboardRequest {
+  range: DashboardRange;
+  filters: Filters & { from: string; to: string };
+  sorting: SortingState;
+  /** The choices of the time-zone field. */
+  timeZones: readonly string[];
+  /** The reader's locale, for numbers and dates formatted alike on the server and in the browser. */
+  locale: string;
+}
+
+/**
+ * The dashboard's view from its URL: the shared filters (400 naming a bad field), the range
+ * (a preset or from/to), the leaderboard's sort. A URL that says the same thing longer is
+ * redirected to its short form, so shared links and history entries stay clean. With it, what
+ * both dashboard pages (everyone's, an agent's) need besides their data: zones and locale.
+ */
+export function dashboardRequest(request: Request): DashboardRequest {
+  const url = new URL(request.url);
+  const parsed = filtersFromRequest(request);
+  const asked = url.searchParams.get('range');
+  if (asked && asked !== 'custom' && !isPreset(asked)) {
+    throw badRequest('invalid_filter', 'range', 'range: must be today, yesterday, 7d, 30d, 90d or custom');
+  }
+  const range = resolveRange(url.searchParams, parsed);
+  const canonical = canonicalSearch(url.searchParams, range);
+  if (canonical !== url.searchParams.toString()) throw redirect(`${url.pathname}${canonical ? `?${canonical}` : ''}`);
+
+  const sort = url.searchParams.get('sort');
+  const sorting: SortingState = [
+    { id: sort && LEADERBOARD_SORTS.includes(sort) ? sort : 'sent', desc: url.searchParams.get('order') !== 'asc' },
+  ];
+  return {
+    range,
+    filters: { ...parsed, from: range.from, to: range.to },
+    sorting,
+    timeZones: timeZoneList(parsed.tz),
+    locale: requestLocale(request),
+  };
+}

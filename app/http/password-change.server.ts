@@ -1,0 +1,122 @@
+import { eq } from 'drizzle-orm';
+import { z } from 'zod';
+import { type Db, writeTransaction } from '../../db/client';
+import { users } from '../../db/schema';
+import type { Viewer } from '../domain/access';
+import { type FieldErrors, fieldErrorsOf } from '../lib/form.server';
+import {
+  hashPassword,
+  isTemporaryPasswordExpired,
+  newPasswordProblem,
+  TEMPORARY_PASSWORD_EXPIRED_MESSAGE,
+  verifyPassword,
+} from '../lib/password.server';
+import { recordAudit } from '../write/audit.server';
+import { clearAccountFailures, isSignInThrottled, recordSignInFailure } from '../write/sign-in-throttle.server';
+import { endOtherSessionsAndRotate } from './session.server';
+
+/** Who changes their own password, from which browser (the session to keep) and address. */
+export interface AccountContext {
+  db: Db;
+  actor: Pick<Viewer, 'userId' | 'name'>;
+  request: Request;
+  ip: string | null;
+}
+
+export type PasswordChangeResult =
+  | { ok: true; setCookie: string; wasTemporary: boolean; otherSessionsEnded: number }
+  | { ok: false; status: 400 | 403 | 429; fieldErrors: FieldErrors; formError: string | null };
+
+const changePasswordSchema = z.object({
+  currentPassword: z.string({ error: 'Enter your current password' }).min(1, 'Enter your current password'),
+  newPassword: z.string({ error: 'Enter a new password' }).min(1, 'Enter a new password'),
+  confirmPassword: z.string({ error: 'Enter the new password again' }).min(1, 'Enter the new password again'),
+});
+
+export const THROTTLED_MESSAGE = 'Too many wrong passwords. Wait 15 minutes and try again.';
+
+const refused = (
+  status: 400 | 403 | 429,
+  fieldErrors: FieldErrors,
+  formError: string | null = null,
+): PasswordChangeResult => ({ ok: false, status, fieldErrors, formError });
+
+/** The new password's problems that need no secret: its rules and the confirmation. */
+function formProblems(input: z.infer<typeof changePasswordSchema>, email: string | null): FieldErrors {
+  const errors: FieldErrors = {};
+  const problem = newPasswordProblem(input.newPassword, email);
+  if (problem) errors.newPassword = problem;
+  if (input.confirmPassword !== input.newPassword) errors.confirmPassword = 'Does not match the new password';
+  return errors;
+}
+
+/**
+ * A person replaces their password. Wrong current passwords count against the same per-account
+ * and per-address limits as failed sign-ins, so a stolen session cannot be used to guess the
+ * password. Success ends the person's other sessions, rotates this one and clears the
+ * temporary-password flag; both outcomes are audited.
+ */
+export function changePassword(ctx: AccountContext, input: unknown, now = Date.now()): PasswordChangeResult {
+  const { db, actor, ip } = ctx;
+  const user = db.select().from(users).where(eq(users.id, actor.userId)).get();
+  if (!user?.active || user.isService || !user.passwordHash || !user.email) {
+    return refused(403, {}, 'This account has no password to change.');
+  }
+  const parsed = changePasswordSchema.safeParse(input);
+  if (!parsed.success) return refused(400, fieldErrorsOf(parsed.error));
+  const problems = formProblems(parsed.data, user.email);
+  if (Object.keys(problems).length > 0) return refused(400, problems);
+
+  if (isSignInThrottled(db, user.email, ip, now)) {
+    recordAudit(db, { action: 'password_change_failed', actor, details: { reason: 'throttled' }, ip }, now);
+    return refused(429, {}, THROTTLED_MESSAGE);
+  }
+  if (!verifyPassword(parsed.data.currentPassword, user.passwordHash)) {
+    recordSignInFailure(db, user.email, ip, now);
+    recordAudit(db, { action: 'password_change_failed', actor, details: { reason: 'wrong_password' }, ip }, now);
+    return refused(400, { currentPassword: 'Your current password is not correct' });
+  }
+  clearAccountFailures(db, user.email);
+  // A session opened with the temporary password can outlive it (up to 12 h): it no longer proves anything.
+  if (isTemporaryPasswordExpired(user, now)) {
+    recordAudit(
+      db,
+      { action: 'password_change_failed', actor, details: { reason: 'temporary_password_expired' }, ip },
+      now,
+    );
+    return refused(403, {}, TEMPORARY_PASSWORD_EXPIRED_MESSAGE);
+  }
+  // Compared only once the current password is proven: before that, this would answer guesses unthrottled.
+  if (verifyPassword(parsed.data.newPassword, user.passwordHash)) {
+    return refused(400, { newPassword: 'Choose a password other than your current one' });
+  }
+
+  const passwordHash = hashPassword(parsed.data.newPassword);
+  const wasTemporary = user.mustChangePassword;
+  const { setCookie, otherSessionsEnded } = writeTransaction(db, () => {
+    db.update(users)
+      .set({ passwordHash, mustChangePassword: false, temporaryPasswordExpiresAt: null })
+      .where(eq(users.id, user.id))
+      .run();
+    const sessions = endOtherSessionsAndRotate(
+      db,
+      user.id,
+      ctx.request,
+      { ip, userAgent: ctx.request.headers.get('user-agent') },
+      now,
+    );
+    recordAudit(
+      db,
+      {
+        action: 'password_change',
+        actor,
+        target: user.id,
+        details: { wasTemporary, otherSessionsEnded: sessions.otherSessionsEnded },
+        ip,
+      },
+      now,
+    );
+    return sessions;
+  });
+  return { ok: true, setCookie, wasTemporary, otherSessionsEnded };
+}

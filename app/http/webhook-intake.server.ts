@@ -1,0 +1,104 @@
+import { timingSafeEqual } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import type { Db } from '../../db/client';
+import { getEnv } from '../lib/env.server';
+import { readSetting } from '../read/settings.server';
+
+export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+export const MAX_EVENTS_PER_REQUEST = 10_000;
+
+export class BodyError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Secrets that verify a signature: the current one and, during a rotation, the previous one. */
+export function getWebhookSecrets(db: Db): string[] {
+  const current = readSetting(db, 'webhook_secret') ?? getEnv().WEBHOOK_SECRET;
+  const previous = readSetting(db, 'webhook_secret_previous');
+  return previous ? [current, previous] : [current];
+}
+
+const TOLERANCE_SECONDS = 5 * 60;
+
+/**
+ * Standard Webhooks verification against any valid secret: the signature over `id.timestamp.body`,
+ * a timestamp at most 5 minutes off, several space-separated `v1,<sig>` entries. The package's own
+ * verify() also JSON-parses the body, which NDJSON is not, so we compare against its sign().
+ */
+export function verifyWebhook(
+  payload: string,
+  headers: Headers,
+  secrets: readonly string[],
+  now = Date.now(),
+): boolean {
+  const id = headers.get('webhook-id');
+  const timestamp = headers.get('webhook-timestamp');
+  const signatureHeader = headers.get('webhook-signature');
+  if (!id || !timestamp || !signatureHeader || !/^\d{1,12}$/.test(timestamp)) return false;
+  const seconds = Number(timestamp);
+  if (Math.abs(now / 1000 - seconds) > TOLERANCE_SECONDS) return false;
+  const offered = signatureHeader
+    .split(' ')
+    .filter((entry) => entry.startsWith('v1,'))
+    .map((entry) => Buffer.from(entry));
+  for (const secret of secrets) {
+    const expected = Buffer.from(new Webhook(secret).sign(id, new Date(seconds * 1000), payload));
+    if (offered.some((candidate) => candidate.length === expected.length && timingSafeEqual(candidate, expected)))
+      return true;
+  }
+  return false;
+}
+
+/** Reads at most MAX_BODY_BYTES of the body as UTF-8 text. */
+export async function readBodyText(request: Request): Promise<string> {
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > MAX_BODY_BYTES) throw new BodyError('body_too_large', 'The body is larger than 10 MB');
+  if (!request.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > MAX_BODY_BYTES) throw new BodyError('body_too_large', 'The body is larger than 10 MB');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** One event object, a JSON array of events, or NDJSON (SPEC §2). */
+export function parseEventsBody(text: string, contentType: string): unknown[] {
+  const isNdjson = /application\/(x-)?ndjson/i.test(contentType);
+  let items: unknown[];
+  if (isNdjson) {
+    items = [];
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!.trim();
+      if (!line) continue;
+      try {
+        items.push(JSON.parse(line));
+      } catch {
+        throw new BodyError('invalid_body', `Line ${i + 1} is not valid JSON`);
+      }
+    }
+  } else {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new BodyError('invalid_body', 'The body is not valid JSON (send NDJSON as application/x-ndjson)');
+    }
+    if (Array.isArray(parsed)) items = parsed;
+    else if (parsed !== null && typeof parsed === 'object') items = [parsed];
+    else throw new BodyError('invalid_body', 'The body must be an event object or an array of events');
+  }
+  if (items.length === 0) throw new BodyError('invalid_body', 'The body holds no events');
+  if (items.length > MAX_EVENTS_PER_REQUEST) {
+    throw new BodyError('too_many_events', `At most ${MAX_EVENTS_PER_REQUEST} events per request`);
+  }
+  return items;
+}

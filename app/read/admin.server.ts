@@ -1,0 +1,170 @@
+import { and, asc, count, desc, eq, isNotNull, isNull, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { agents, apiTokens, auditLog, teams, users, userTeams } from '../../db/schema';
+import { isTemporaryPasswordExpired } from '../lib/password.server';
+
+export type TeamOption = { id: string; name: string };
+
+export function listTeamOptions(db: Db): TeamOption[] {
+  return db
+    .select({ id: teams.id, name: teams.name })
+    .from(teams)
+    .orderBy(asc(sql`lower(${teams.name})`), asc(teams.id))
+    .all();
+}
+
+export function listAgentOptions(db: Db) {
+  return db
+    .select({ id: agents.id, name: agents.name, teamName: teams.name })
+    .from(agents)
+    .innerJoin(teams, eq(teams.id, agents.teamId))
+    .orderBy(asc(sql`lower(${agents.name})`), asc(agents.id))
+    .all();
+}
+
+/** Team ids and names per user, for the users and tokens lists. */
+function teamsByUser(db: Db): Map<string, TeamOption[]> {
+  const rows = db
+    .select({ userId: userTeams.userId, id: teams.id, name: teams.name })
+    .from(userTeams)
+    .innerJoin(teams, eq(teams.id, userTeams.teamId))
+    .orderBy(asc(sql`lower(${teams.name})`))
+    .all();
+  const byUser = new Map<string, TeamOption[]>();
+  for (const { userId, id, name } of rows) byUser.set(userId, [...(byUser.get(userId) ?? []), { id, name }]);
+  return byUser;
+}
+
+/**
+ * People with a login (service users own API tokens and are listed there). `temporaryPassword` is set
+ * while someone has yet to replace an admin's temporary password: when it expires, and whether it has
+ * by `now`.
+ */
+export function listUsers(db: Db, now = Date.now()) {
+  const teamMap = teamsByUser(db);
+  return db
+    .select({
+      id: users.id,
+      name: users.name,
+      email: users.email,
+      role: users.role,
+      agentId: users.agentId,
+      agentName: agents.name,
+      agentTeamName: teams.name,
+      active: users.active,
+      lastLoginAt: users.lastLoginAt,
+      createdAt: users.createdAt,
+      mustChangePassword: users.mustChangePassword,
+      temporaryPasswordExpiresAt: users.temporaryPasswordExpiresAt,
+    })
+    .from(users)
+    .leftJoin(agents, eq(agents.id, users.agentId))
+    .leftJoin(teams, eq(teams.id, agents.teamId))
+    .where(eq(users.isService, false))
+    .orderBy(desc(users.active), asc(sql`lower(${users.name})`))
+    .all()
+    .map(({ mustChangePassword, temporaryPasswordExpiresAt, ...user }) => ({
+      ...user,
+      teams: teamMap.get(user.id) ?? [],
+      temporaryPassword: mustChangePassword
+        ? {
+            expiresAt: temporaryPasswordExpiresAt,
+            expired: isTemporaryPasswordExpired({ mustChangePassword, temporaryPasswordExpiresAt }, now),
+          }
+        : null,
+    }));
+}
+
+export type AdminUser = ReturnType<typeof listUsers>[number];
+
+/** Agents first seen in events that no person's login carries yet (SPEC §2: they exist without a login). */
+export function listAgentsWithoutLogin(db: Db) {
+  return db
+    .select({
+      id: agents.id,
+      name: agents.name,
+      teamId: agents.teamId,
+      teamName: teams.name,
+      firstSeenAt: agents.createdAt,
+    })
+    .from(agents)
+    .innerJoin(teams, eq(teams.id, agents.teamId))
+    .where(sql`NOT EXISTS (SELECT 1 FROM ${users} WHERE ${users.agentId} = ${agents.id} AND ${users.isService} = 0)`)
+    .orderBy(asc(agents.name), asc(agents.id))
+    .all();
+}
+
+/** Teams with how many agents they hold and who supervises them (active supervisors with a login). */
+export function listTeams(db: Db) {
+  const agentCounts = new Map(
+    db
+      .select({ teamId: agents.teamId, n: count() })
+      .from(agents)
+      .groupBy(agents.teamId)
+      .all()
+      .map((row) => [row.teamId, row.n]),
+  );
+  const supervisors = db
+    .select({ teamId: userTeams.teamId, name: users.name })
+    .from(userTeams)
+    .innerJoin(users, eq(users.id, userTeams.userId))
+    .where(and(eq(users.role, 'supervisor'), eq(users.isService, false), eq(users.active, true)))
+    .orderBy(asc(users.name))
+    .all();
+  return listTeamOptions(db).map((team) => ({
+    ...team,
+    agentCount: agentCounts.get(team.id) ?? 0,
+    supervisors: supervisors.filter((row) => row.teamId === team.id).map((row) => row.name),
+  }));
+}
+
+/** Every token, newest first, with its service user's role and scope and the admin who created it (from the audit log). */
+export function listApiTokens(db: Db) {
+  const teamMap = teamsByUser(db);
+  const creators = new Map(
+    db
+      .select({ tokenId: auditLog.target, actorName: auditLog.actorName })
+      .from(auditLog)
+      .where(and(eq(auditLog.action, 'token_create'), isNotNull(auditLog.target)))
+      .all()
+      .map((row) => [row.tokenId, row.actorName]),
+  );
+  return db
+    .select({
+      id: apiTokens.id,
+      name: apiTokens.name,
+      ownerId: users.id,
+      ownerName: users.name,
+      role: users.role,
+      agentId: users.agentId,
+      createdAt: apiTokens.createdAt,
+      lastUsedAt: apiTokens.lastUsedAt,
+      revokedAt: apiTokens.revokedAt,
+    })
+    .from(apiTokens)
+    .innerJoin(users, eq(users.id, apiTokens.userId))
+    .orderBy(sql`${apiTokens.revokedAt} IS NOT NULL`, desc(apiTokens.createdAt))
+    .all()
+    .map((token) => ({
+      ...token,
+      teams: teamMap.get(token.ownerId) ?? [],
+      createdBy: creators.get(token.id) ?? null,
+    }));
+}
+
+/** The counts on the admin overview page. */
+export function getAdminOverview(db: Db) {
+  const people = db
+    .select({ active: users.active, n: count() })
+    .from(users)
+    .where(eq(users.isService, false))
+    .groupBy(users.active)
+    .all();
+  return {
+    activeUsers: people.find((row) => row.active)?.n ?? 0,
+    inactiveUsers: people.find((row) => !row.active)?.n ?? 0,
+    agentsWithoutLogin: listAgentsWithoutLogin(db).length,
+    teams: db.select({ n: count() }).from(teams).get()!.n,
+    activeTokens: db.select({ n: count() }).from(apiTokens).where(isNull(apiTokens.revokedAt)).get()!.n,
+  };
+}

@@ -1,0 +1,80 @@
+import { and, desc, eq, gte, lt } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { agents, paymentRequests, teams } from '../../db/schema';
+import { canSee, type Viewer } from '../domain/access';
+import type { Status } from '../domain/lifecycle';
+import { intervalFor } from './dashboard-view';
+import { previousPeriod } from './date-ranges';
+import { requestConditions } from './filter-sql.server';
+import { type Filters, filterRange } from './filters';
+import { getAgentLeaderboard, getMetricsSummary, getMetricsTimeseries } from './metrics/metrics.server';
+
+type RangedFilters = Filters & { from: string; to: string };
+
+/** The metrics of the range and of the period of equal length before it (the KPI cards' change). */
+function summaries(db: Db, filters: RangedFilters, viewer: Viewer) {
+  return {
+    summary: getMetricsSummary(db, filters, viewer),
+    previous: getMetricsSummary(db, { ...filters, ...previousPeriod(filters.from, filters.to) }, viewer),
+  };
+}
+
+/** Everything /dashboard shows: KPIs with their change, the trend, the leaderboard. */
+export function getDashboard(db: Db, filters: RangedFilters, viewer: Viewer) {
+  const interval = intervalFor(filters);
+  return {
+    ...summaries(db, filters, viewer),
+    interval,
+    series: getMetricsTimeseries(db, filters, viewer, interval),
+    leaderboard: getAgentLeaderboard(db, filters, viewer),
+  };
+}
+
+/** An agent the viewer may see (SPEC §5: otherwise nothing, and the page answers 404). */
+export function getVisibleAgent(db: Db, agentId: string, viewer: Viewer) {
+  const agent = db
+    .select({ id: agents.id, name: agents.name, teamId: agents.teamId, teamName: teams.name })
+    .from(agents)
+    .innerJoin(teams, eq(teams.id, agents.teamId))
+    .where(eq(agents.id, agentId))
+    .get();
+  return agent && canSee(viewer, { agentId: agent.id, teamId: agent.teamId }) ? agent : null;
+}
+
+const LATEST_REQUESTS = 25;
+
+/** /dashboard/agents/:agentId: the agent's metrics, trend and latest requests sent in the range. */
+export function getAgentDashboard(db: Db, agentId: string, filters: RangedFilters, viewer: Viewer) {
+  const agentFilters = { ...filters, team: [], agent: [agentId] };
+  const interval = intervalFor(filters);
+  const { start, end } = filterRange(filters);
+  const requests = db
+    .select({
+      id: paymentRequests.id,
+      orderNumber: paymentRequests.orderNumber,
+      status: paymentRequests.status,
+      amount: paymentRequests.amount,
+      currency: paymentRequests.currency,
+      channel: paymentRequests.channel,
+      sentAt: paymentRequests.sentAt,
+      closedAt: paymentRequests.closedAt,
+    })
+    .from(paymentRequests)
+    .where(
+      and(
+        requestConditions({ ...agentFilters, from: undefined, to: undefined }, viewer),
+        gte(paymentRequests.sentAt, start!),
+        lt(paymentRequests.sentAt, end!),
+      ),
+    )
+    .orderBy(desc(paymentRequests.sentAt))
+    .limit(LATEST_REQUESTS)
+    .all()
+    .map((row) => ({ ...row, status: row.status as Status }));
+  return {
+    ...summaries(db, agentFilters, viewer),
+    interval,
+    series: getMetricsTimeseries(db, agentFilters, viewer, interval),
+    requests,
+  };
+}

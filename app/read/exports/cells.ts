@@ -1,0 +1,48 @@
+import { dateInZone } from '../../lib/zoned-time';
+import type { Filters } from '../filters';
+
+export const EXPORT_REPORTS = ['payment-requests', 'agents'] as const;
+export type ExportReport = (typeof EXPORT_REPORTS)[number];
+export const EXPORT_FORMATS = ['csv', 'xlsx'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export const CONTENT_TYPES: Record<ExportFormat, string> = {
+  csv: 'text/csv; charset=utf-8',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+};
+
+/** A phone for files leaving the app: ASCII stars, then the last four digits ('*******4567'). */
+export function maskPhoneForExport(phone: string): string {
+  let digits = 0;
+  let last4 = '';
+  for (let i = phone.length - 1; i >= 0; i--) {
+    const code = phone.charCodeAt(i);
+    if (code < 48 || code > 57) continue;
+    digits += 1;
+    if (digits <= 4) last4 = phone[i] + last4;
+  }
+  return digits > 4 ? STARS[Math.min(digits - 4, STARS.length - 1)]! + last4 : last4;
+}
+
+const STARS = Array.from({ length: 32 }, (_, n) => '*'.repeat(n));
+
+/** A rate with 4 decimals ('0.4125'), empty when null (SPEC §4). */
+export function rateCell(rate: number | null): string {
+  return rate === null ? '' : rate.toFixed(4);
+}
+
+/** Seconds as the shortest decimal (ms precision): 95, 95.5. Empty when null. */
+export function secondsCell(seconds: number | null): string {
+  return seconds === null ? '' : String(Math.round(seconds * 1000) / 1000);
+}
+
+/**
+ * What and when, safe in a header: payment-requests_2026-11-01_2026-11-30_America-New_York.csv.
+ * An open start reads 'start'; an open end is the day of the export.
+ */
+export function exportFileName(report: ExportReport, format: ExportFormat, filters: Filters, now = Date.now()): string {
+  const from = filters.from ?? 'start';
+  const to = filters.to ?? dateInZone(now, filters.tz);
+  const zone = filters.tz.replace(/\//g, '-').replace(/[^A-Za-z0-9_+-]/g, '');
+  return `${report}_${from}_${to}_${zone}.${format}`;
+}

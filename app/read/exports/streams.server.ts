@@ -1,0 +1,192 @@
+import { Writable } from 'node:stream';
+import ExcelJS from 'exceljs';
+import type { Db } from '../../../db/client';
+import type { Viewer } from '../../domain/access';
+import type { Filters } from '../filters';
+
+/** What every export writer gets: the query, the caller, and the running row count. */
+export interface ExportContext {
+  db: Db;
+  filters: Filters;
+  viewer: Viewer;
+  tally: { rows: number };
+  now: number;
+}
+
+/** How an export stream ended: all rows written, or the reader went away (or it failed). */
+export interface ExportOutcome {
+  completed: boolean;
+  error?: unknown;
+}
+
+/**
+ * Remix's node adapter (writeReadableStreamToWritable in @remix-run/node 2.x) reads a response
+ * body as fast as it can and ignores the socket's backpressure, so a slow download would pile the
+ * whole file up in memory. Written chunks wait in sockets as ArrayBuffers: while the process holds
+ * more than this many bytes of them, exports pause before making the next chunk.
+ */
+const BUFFERED_LIMIT = 16 << 20;
+
+let checks = 0;
+
+export async function whileSocketsAreFull(): Promise<void> {
+  // process.memoryUsage() walks the heap's spaces: once every 16 chunks (about 1 MB) is enough.
+  checks = (checks + 1) % 16;
+  if (checks !== 0) return;
+  // Bounded: a stalled client elsewhere slows every export to a chunk per few seconds, never stops it.
+  const deadline = Date.now() + 3_000;
+  while (process.memoryUsage().arrayBuffers > BUFFERED_LIMIT && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Bytes queued for a slow reader before the export stops producing. */
+const QUEUE_BYTES = 1 << 20;
+const byteStrategy = () => new ByteLengthQueuingStrategy({ highWaterMark: QUEUE_BYTES });
+
+/**
+ * A byte stream pulled from a generator of chunks (bytes, or text to encode): each pull runs the
+ * generator one step, so nothing is read from the database before the reader asks for it.
+ */
+export function textChunkStream(
+  chunks: Iterator<Uint8Array | string>,
+  onEnd: (outcome: ExportOutcome) => void,
+): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  let ended = false;
+  const end = (outcome: ExportOutcome) => {
+    if (ended) return;
+    ended = true;
+    onEnd(outcome);
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        // One chunk per event-loop turn: a long export must not starve the server's other requests.
+        await new Promise((resolve) => setImmediate(resolve));
+        await whileSocketsAreFull();
+        try {
+          const next = chunks.next();
+          if (next.done) {
+            controller.close();
+            end({ completed: true });
+          } else {
+            controller.enqueue(typeof next.value === 'string' ? encoder.encode(next.value) : next.value);
+          }
+        } catch (error) {
+          end({ completed: false, error });
+          controller.error(error);
+        }
+      },
+      cancel() {
+        chunks.return?.();
+        end({ completed: false });
+      },
+    },
+    byteStrategy(),
+  );
+}
+
+export type XlsxWorkbook = ExcelJS.stream.xlsx.WorkbookWriter;
+
+/** Resolves when the reader wants more; rejects once it has gone away, so the writer stops. */
+export type WaitForDemand = (sheet?: ExcelJS.Worksheet) => Promise<void>;
+
+/** Uncompressed sheet XML allowed to wait for the zip writer. */
+const SHEET_BACKLOG = 2 << 20;
+
+interface SheetStreamInternals {
+  // archiver's entry streams come from readable-stream 2, which has no writableLength.
+  stream?: { pipes?: { _writableState?: { length: number } }[] };
+}
+
+/**
+ * Bytes of a streaming worksheet that exceljs has handed to the zip writer and zlib has not taken
+ * yet. exceljs pushes rows on without waiting (its StreamBuf ignores its destination's
+ * backpressure), so a fast query would pile the whole sheet up here; this is the only place the
+ * lag shows, through exceljs's internals (exceljs 4.4).
+ */
+function sheetBacklog(sheet: ExcelJS.Worksheet): number {
+  const pipes = (sheet as unknown as SheetStreamInternals).stream?.pipes ?? [];
+  return pipes.reduce((sum, pipe) => sum + (pipe._writableState?.length ?? 0), 0);
+}
+
+class ReaderGone extends Error {}
+
+/**
+ * An XLSX written with exceljs's streaming WorkbookWriter, as a byte stream. exceljs buffers
+ * whatever it is given, so `write` calls `waitForDemand()` between chunks of rows: rows are only
+ * produced while the reader keeps up.
+ */
+export function xlsxStream(
+  write: (workbook: XlsxWorkbook, waitForDemand: WaitForDemand) => Promise<void>,
+  onEnd: (outcome: ExportOutcome) => void,
+): ReadableStream<Uint8Array> {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let gone = false;
+  let blockedWrite: (() => void) | null = null;
+  let waiters: (() => void)[] = [];
+  const wake = () => {
+    const pending = waiters;
+    waiters = [];
+    for (const resolve of pending) resolve();
+    const resume = blockedWrite;
+    blockedWrite = null;
+    resume?.();
+  };
+  const hasDemand = () => (controller.desiredSize ?? 0) > 0;
+
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      if (gone) return callback();
+      controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      if (hasDemand()) callback();
+      else blockedWrite = () => callback();
+    },
+  });
+
+  const waitForDemand: WaitForDemand = async (sheet) => {
+    // A macrotask turn lets zlib and the zip writer move what was already written along.
+    await new Promise((resolve) => setImmediate(resolve));
+    for (;;) {
+      if (gone) throw new ReaderGone();
+      if (!hasDemand()) await new Promise<void>((resolve) => waiters.push(resolve));
+      else if (sheet && sheetBacklog(sheet) > SHEET_BACKLOG) await new Promise((resolve) => setTimeout(resolve, 2));
+      else return;
+    }
+  };
+
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        controller = c;
+      },
+      pull() {
+        wake();
+      },
+      cancel() {
+        gone = true;
+        wake();
+      },
+    },
+    byteStrategy(),
+  );
+
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: sink, useStyles: true, useSharedStrings: false });
+  write(workbook, waitForDemand)
+    .then(() => workbook.commit())
+    .then(
+      () => {
+        if (gone) return onEnd({ completed: false });
+        controller.close();
+        onEnd({ completed: true });
+      },
+      (error: unknown) => {
+        sink.destroy();
+        if (error instanceof ReaderGone) return onEnd({ completed: false });
+        onEnd({ completed: false, error });
+        if (!gone) controller.error(error);
+      },
+    );
+  return stream;
+}

@@ -1,0 +1,51 @@
+import type { ExportSliceQuery } from './rows.server';
+
+/**
+ * How the server thread and the payment-requests CSV workers talk (app/read/exports/workers.server.ts
+ * has the whole picture). Chunks flow one way as transferred ArrayBuffers; the way back is a
+ * SharedArrayBuffer of credits, so a worker can wait for its reader without an event loop.
+ */
+
+export interface ExportWorkerData {
+  /** The database file; each worker opens its own read-only connection. */
+  file: string;
+  query: ExportSliceQuery;
+  /** Index entries of sentAt (before the other filters) in one slice. */
+  sliceRows: number;
+  agents: [string, string][];
+  teams: [string, string][];
+  timeZone: string;
+  /** This worker's number: it formats the slices whose number modulo the worker count is this. */
+  index: number;
+  /** Int32Array over it: [cancelled flag, credits of worker 0, credits of worker 1, ...]. */
+  signals: SharedArrayBuffer;
+}
+
+export type ToWorker =
+  /** Open a read transaction and report its snapshot. */
+  | { type: 'begin' }
+  /** The snapshots differed: roll back and begin again. */
+  | { type: 'again' }
+  /** Write your slices, out of `workers` in all. */
+  | { type: 'go'; workers: number }
+  /** Not needed: roll back and exit. */
+  | { type: 'stop' };
+
+export type FromWorker =
+  | { type: 'ready' }
+  /** The last event sequence number the worker's snapshot holds: equal numbers, equal snapshots. */
+  | { type: 'snapshot'; seq: number }
+  /** Bytes of the file, and how many rows end in them. */
+  | { type: 'chunk'; bytes: ArrayBuffer; length: number; rows: number }
+  | { type: 'slice-end'; slice: number }
+  /** No slices left; `slices` is how many the export has. */
+  | { type: 'done'; slices: number }
+  | { type: 'error'; message: string };
+
+/** Chunks (about 64 KB each) a worker may have in flight before it waits for the reader. */
+export const WORKER_CREDITS = 16;
+
+/** The signals slot that, set to 1, tells every worker to stop. */
+export const CANCELLED = 0;
+/** The signals slot of a worker's credits. */
+export const creditSlot = (index: number) => 1 + index;

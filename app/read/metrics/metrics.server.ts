@@ -1,0 +1,99 @@
+import { inArray } from 'drizzle-orm';
+import type { Db } from '../../../db/client';
+import { agents, teams } from '../../../db/schema';
+import type { Viewer } from '../../domain/access';
+import { type Metrics, toMetrics } from '../../domain/metrics';
+import { bucketStarts, type Interval, isoInZone } from '../../lib/time-buckets';
+import { type Filters, filterRange } from '../filters';
+import { EARLIEST, LATEST } from './cells';
+import { MetricsReader } from './engine.server';
+import { emptyTotals, totalsToCounts } from './totals';
+
+/** [start, end) of the filters' days; an open end reaches as far as time goes. */
+function rangeOf(filters: Filters): { start: number; end: number } {
+  const { start, end } = filterRange(filters);
+  return { start: start ?? EARLIEST, end: end ?? LATEST };
+}
+
+/** The metrics of SPEC §3 over the requests S of the filters, within the viewer's scope. */
+export function getMetricsSummary(db: Db, filters: Filters, viewer: Viewer): Metrics {
+  const reader = new MetricsReader(db, filters, viewer);
+  const { start, end } = rangeOf(filters);
+  const totals = reader.readRange(start, end, 'none').get('');
+  if (!totals) return toMetrics(totalsToCounts(emptyTotals()));
+  return toMetrics(totalsToCounts(totals), reader.payTimes(totals, start, end));
+}
+
+export interface AgentMetricsRow extends Metrics {
+  agentId: string;
+  agentName: string;
+  teamId: string;
+  teamName: string;
+}
+
+/** One row per agent with at least one request in S (SPEC §4), busiest first. */
+export function getAgentLeaderboard(db: Db, filters: Filters, viewer: Viewer): AgentMetricsRow[] {
+  const reader = new MetricsReader(db, filters, viewer);
+  const { start, end } = rangeOf(filters);
+  const byAgent = [...reader.readRange(start, end, 'agent')].filter(([, totals]) => totals.values[0]! > 0);
+  if (byAgent.length === 0) return [];
+  const agentIds = byAgent.map(([agentId]) => String(agentId));
+  const agentRows = db.select().from(agents).where(inArray(agents.id, agentIds)).all();
+  const agentById = new Map(agentRows.map((agent) => [agent.id, agent]));
+  const teamIds = [...new Set(agentRows.map((agent) => agent.teamId))];
+  const teamById = new Map(
+    (teamIds.length ? db.select().from(teams).where(inArray(teams.id, teamIds)).all() : []).map((team) => [
+      team.id,
+      team,
+    ]),
+  );
+  return byAgent
+    .map(([key, totals]) => {
+      const agentId = String(key);
+      const agent = agentById.get(agentId);
+      const teamId = agent?.teamId ?? '';
+      return {
+        agentId,
+        agentName: agent?.name ?? agentId,
+        teamId,
+        teamName: teamById.get(teamId)?.name ?? teamId,
+        ...toMetrics(totalsToCounts(totals), reader.payTimes(totals, start, end, agentId)),
+      };
+    })
+    .sort((a, b) => b.sent - a.sent || a.agentName.localeCompare(b.agentName));
+}
+
+export interface MetricsBucket extends Metrics {
+  /** Start of the bucket, ISO 8601 with the zone's offset at that instant. */
+  start: string;
+}
+
+/** Hour buckets beyond this are refused: 31 days, one DST hour to spare. */
+export const MAX_BUCKETS: Record<Interval, number> = { hour: 745, day: 1830, week: 520, month: 240 };
+
+export class TooManyBucketsError extends Error {}
+
+/** The days a time series covers when the filters give none: the last 30 days, today included. */
+export const DEFAULT_SERIES_DAYS = 30;
+
+/**
+ * The metrics per bucket of the range, every bucket present (SPEC §3). Buckets start at midnight
+ * (hour: each hour) in the filters' zone; the first and last may reach outside the range, and
+ * count only what is inside it.
+ */
+export function getMetricsTimeseries(db: Db, filters: Filters, viewer: Viewer, interval: Interval): MetricsBucket[] {
+  const { start, end } = rangeOf(filters);
+  const starts = bucketStarts(start, end, interval, filters.tz, MAX_BUCKETS[interval]);
+  if (!starts)
+    throw new TooManyBucketsError(`More than ${MAX_BUCKETS[interval]} ${interval} buckets: choose a shorter range`);
+  const reader = new MetricsReader(db, filters, viewer);
+  const ranges = starts.map((bucketStart, i) => ({
+    start: Math.max(bucketStart, start),
+    end: Math.min(starts[i + 1] ?? end, end),
+  }));
+  const totals = reader.readRanges(ranges);
+  return starts.map((bucketStart, i) => ({
+    start: isoInZone(bucketStart, filters.tz),
+    ...toMetrics(totalsToCounts(totals[i]!), reader.payTimes(totals[i]!, ranges[i]!.start, ranges[i]!.end)),
+  }));
+}

@@ -1,0 +1,61 @@
+import { eq } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { payLinks } from '../../db/schema';
+import { currentStatus } from '../domain/current-status';
+import { formatMoney } from '../domain/format';
+import { PAYABLE_STATUSES, STATUS_LABELS, type Status } from '../domain/lifecycle';
+import { PAYMENT_FAILURE_MESSAGES, type PaymentFailureReason, SANDBOX_TEST_CARDS } from '../domain/payment-cards';
+import { getPaymentRequestRow, type PaymentRequestRow } from './payment-request.server';
+
+// Our tokens are 32 base64url characters; anything else is not worth a lookup.
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
+
+export function requestForToken(db: Db, token: string): PaymentRequestRow | null {
+  if (!TOKEN_PATTERN.test(token)) return null;
+  const link = db.select({ requestId: payLinks.requestId }).from(payLinks).where(eq(payLinks.token, token)).get();
+  return (link && getPaymentRequestRow(db, link.requestId)) || null;
+}
+
+interface EventData {
+  data?: { card?: { brand: string; last4: string }; reason?: string };
+}
+
+function latestAppliedData(db: Db, requestId: string, type: string): EventData['data'] | null {
+  const row = db.$client
+    .prepare<[string, string], { body: string }>(
+      `SELECT body FROM events WHERE request_id = ? AND type = ? AND applied = 1
+       ORDER BY occurred_at DESC, seq DESC LIMIT 1`,
+    )
+    .get(requestId, `payment_request.${type}`);
+  return row ? ((JSON.parse(row.body) as EventData).data ?? {}) : null;
+}
+
+/** What the customer's page shows for a link: only what the customer needs, never ids or the agent's data. */
+export function getPayPage(db: Db, token: string, now: number) {
+  const row = requestForToken(db, token);
+  if (!row) return null;
+  const team = db.$client.prepare<[string], { name: string }>('SELECT name FROM teams WHERE id = ?').get(row.teamId);
+  const status = currentStatus(row.status as Status, row.expiresAt, now);
+  const paid = status === 'paid' ? latestAppliedData(db, row.id, 'paid') : null;
+  const failed = status === 'payment_failed' ? latestAppliedData(db, row.id, 'payment_failed') : null;
+  const failureReason = failed?.reason ?? null;
+  return {
+    status,
+    statusLabel: STATUS_LABELS[status],
+    merchantName: team?.name ?? 'the merchant',
+    amountText: formatMoney(row.amount, row.currency),
+    orderNumber: row.orderNumber,
+    reason: row.reason,
+    customerName: row.customerName,
+    expiresAt: row.expiresAt,
+    now,
+    paidCard: paid?.card ?? null,
+    lastFailure:
+      failureReason === null
+        ? null
+        : (PAYMENT_FAILURE_MESSAGES[failureReason as PaymentFailureReason] ?? 'The payment did not go through.'),
+    testCards: PAYABLE_STATUSES.includes(status) ? SANDBOX_TEST_CARDS : [],
+  };
+}
+
+export type PayPage = NonNullable<ReturnType<typeof getPayPage>>;

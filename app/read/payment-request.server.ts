@@ -1,0 +1,59 @@
+import { asc, eq } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { agents, events, paymentRequests, teams } from '../../db/schema';
+import { isoOrNull, maskPhone } from '../domain/format';
+import { ANOMALY_EXPLANATIONS, type Anomaly, type EventType, STATUS_LABELS, type Status } from '../domain/lifecycle';
+import { compareForReplay } from '../domain/replay';
+
+export type PaymentRequestRow = typeof paymentRequests.$inferSelect;
+
+export function getPaymentRequestRow(db: Db, id: string): PaymentRequestRow | undefined {
+  return db.select().from(paymentRequests).where(eq(paymentRequests.id, id)).get();
+}
+
+/** A request with its whole timeline in replay order, anomalies explained (SPEC §4). */
+export function getPaymentRequestWithTimeline(db: Db, row: PaymentRequestRow) {
+  const agent = db.select({ name: agents.name }).from(agents).where(eq(agents.id, row.agentId)).get();
+  const team = db.select({ name: teams.name }).from(teams).where(eq(teams.id, row.teamId)).get();
+  const rows = db.select().from(events).where(eq(events.requestId, row.id)).orderBy(asc(events.occurredAt)).all();
+  const timeline = rows
+    .map((event) => ({ ...event, type: event.type as EventType }))
+    .sort(compareForReplay)
+    .map((event) => {
+      const anomaly = event.anomaly as Anomaly | null;
+      const body = JSON.parse(event.body) as { data?: Record<string, unknown> };
+      return {
+        id: event.id,
+        type: event.type,
+        occurredAt: isoOrNull(event.occurredAt),
+        receivedAt: isoOrNull(event.receivedAt),
+        source: event.source,
+        applied: event.applied,
+        anomaly,
+        anomalyExplanation: anomaly ? ANOMALY_EXPLANATIONS[anomaly] : null,
+        data: body.data ?? {},
+      };
+    });
+  const status = row.status as Status;
+  return {
+    id: row.id,
+    status,
+    statusLabel: STATUS_LABELS[status],
+    agent: { id: row.agentId, name: agent?.name ?? row.agentId },
+    team: { id: row.teamId, name: team?.name ?? row.teamId },
+    amount: row.amount,
+    currency: row.currency,
+    orderNumber: row.orderNumber,
+    reason: row.reason,
+    channel: row.channel,
+    customer: { name: row.customerName, phone: maskPhone(row.customerPhone) },
+    createdAt: isoOrNull(row.createdAt),
+    sentAt: isoOrNull(row.sentAt),
+    openedAt: isoOrNull(row.openedAt),
+    paidAt: isoOrNull(row.paidAt),
+    closedAt: isoOrNull(row.closedAt),
+    expiresAt: isoOrNull(row.expiresAt),
+    sendFailures: row.sendFailures,
+    timeline,
+  };
+}

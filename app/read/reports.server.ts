@@ -1,0 +1,79 @@
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { agents, reportFiles, scheduledReports, teams } from '../../db/schema';
+import type { Viewer } from '../domain/access';
+import { byNameThenId } from '../lib/name-order';
+
+export type ScheduledReportRow = typeof scheduledReports.$inferSelect;
+export type ReportFileRow = typeof reportFiles.$inferSelect;
+
+/** Teams and agents the viewer may filter on: their scope only (SPEC §5). */
+export function getReportFilterOptions(db: Db, viewer: Viewer) {
+  const { scope } = viewer;
+  const teamIds = scope.kind === 'teams' ? [...scope.teamIds] : null;
+  if (scope.kind === 'agent') return { teams: [], agents: [] };
+  const teamRows = db
+    .select({ id: teams.id, name: teams.name })
+    .from(teams)
+    .where(teamIds ? inArray(teams.id, teamIds) : undefined)
+    .all()
+    .sort(byNameThenId);
+  const agentRows = db
+    .select({ id: agents.id, name: agents.name, teamId: agents.teamId })
+    .from(agents)
+    .where(teamIds ? inArray(agents.teamId, teamIds) : undefined)
+    .all()
+    .sort(byNameThenId);
+  return { teams: teamRows, agents: agentRows };
+}
+
+/** The viewer's own schedules, soonest first. */
+export function listSchedules(db: Db, viewer: Viewer): ScheduledReportRow[] {
+  return db
+    .select()
+    .from(scheduledReports)
+    .where(eq(scheduledReports.ownerUserId, viewer.userId))
+    .orderBy(asc(scheduledReports.nextRunAt))
+    .all();
+}
+
+export function getSchedule(db: Db, id: string): ScheduledReportRow | undefined {
+  return db.select().from(scheduledReports).where(eq(scheduledReports.id, id)).get();
+}
+
+/** Schedules whose run is due at `now`. */
+export function listDueSchedules(db: Db, now: number): ScheduledReportRow[] {
+  return db
+    .select()
+    .from(scheduledReports)
+    .where(and(eq(scheduledReports.active, true), sql`${scheduledReports.nextRunAt} <= ${now}`))
+    .orderBy(asc(scheduledReports.nextRunAt))
+    .all();
+}
+
+/** The viewer's kept files, newest first, with the schedule's name when it still exists. */
+export function listReportFiles(db: Db, viewer: Viewer, limit = 50) {
+  return db
+    .select({
+      id: reportFiles.id,
+      fileName: reportFiles.fileName,
+      format: reportFiles.format,
+      rows: reportFiles.rows,
+      bytes: reportFiles.bytes,
+      createdAt: reportFiles.createdAt,
+      scheduleName: scheduledReports.name,
+    })
+    .from(reportFiles)
+    .leftJoin(scheduledReports, eq(scheduledReports.id, reportFiles.scheduleId))
+    .where(eq(reportFiles.ownerUserId, viewer.userId))
+    .orderBy(desc(reportFiles.createdAt))
+    .limit(limit)
+    .all();
+}
+
+/** A kept file, if the viewer may download it: their own, or any for an admin. */
+export function getReportFileFor(db: Db, viewer: Viewer, id: string): ReportFileRow | undefined {
+  const file = db.select().from(reportFiles).where(eq(reportFiles.id, id)).get();
+  if (!file) return undefined;
+  return file.ownerUserId === viewer.userId || viewer.role === 'admin' ? file : undefined;
+}

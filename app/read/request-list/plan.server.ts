@@ -1,0 +1,194 @@
+import { and, gte, lt, or, type SQL } from 'drizzle-orm';
+import type { Db } from '../../../db/client';
+import { paymentRequests } from '../../../db/schema';
+import type { Viewer } from '../../domain/access';
+import { IN_FLIGHT_STATUSES, type Status } from '../../domain/lifecycle';
+import { type Filters, filterRange } from '../filters';
+import { type ColumnSort, isNameSort, LIST_SORTS, type ListSort } from './options.server';
+
+/**
+ * How to read a request-list page so that SQLite touches only the rows the page needs. Without
+ * statistics SQLite's planner prefers any index that narrows the WHERE clause (a supervisor's
+ * teams: 40% of the table) and then sorts everything it found, which costs seconds at a million
+ * rows where walking the sort order and stopping after one page costs a millisecond.
+ */
+export interface ReadPlan {
+  /** Read one value of an IN list at a time, each through an index (value, sort columns...), and merge. */
+  partition: Partition | null;
+  /** Read through this index (INDEXED BY): it is in the sort's order, or with fewRows it finds them. */
+  index: string | null;
+  /** Bounds the from/to range implies on the first sort column, for rows where it is not NULL. */
+  leadingBounds: SQL | undefined;
+  /** The requests q matches, when they are few: the page is chosen among them. */
+  onlyIds: string[] | null;
+  /**
+   * sort=agent|team only: the filters pick few rows (q's few matches, in-flight statuses), so read
+   * them all through `index` and sort them by name in memory instead of walking the agents (teams).
+   */
+  fewRows: boolean;
+}
+
+export interface Partition {
+  field: 'agentId' | 'teamId' | 'status';
+  values: readonly string[];
+}
+
+const MAX_CODE_POINT = String.fromCodePoint(0x10ffff);
+
+/**
+ * `q`: a prefix of the order number or of the request id, as typed, upper- or lower-cased. Written
+ * as ranges (not LIKE, which SQLite cannot serve from a case-sensitive index) so both the
+ * order-number index and the primary key answer it.
+ */
+export function searchCondition(q: string | undefined): SQL | undefined {
+  if (!q) return undefined;
+  const variants = [...new Set([q, q.toUpperCase(), q.toLowerCase()])];
+  return or(
+    ...variants.flatMap((prefix) => [
+      and(gte(paymentRequests.orderNumber, prefix), lt(paymentRequests.orderNumber, prefix + MAX_CODE_POINT)),
+      and(gte(paymentRequests.id, prefix), lt(paymentRequests.id, prefix + MAX_CODE_POINT)),
+    ]),
+  );
+}
+
+const MAX_PARTITIONS = 32;
+/** A q matching at most this many requests is read through the primary key and sorted. */
+const Q_FEW = 2000;
+/** A from/to range this short holds few enough rows to read whole and sort. */
+const SHORT_RANGE_MS = 3 * 86_400_000;
+/** Statuses a request holds only until its link expires (≤ 30 min): always few rows. */
+const TRANSIENT_STATUSES: ReadonlySet<Status> = new Set<Status>([...IN_FLIGHT_STATUSES, 'created', 'send_failed']);
+
+interface IndexInfo {
+  name: string;
+  columns: string[];
+}
+const indexCache = new WeakMap<object, IndexInfo[]>();
+
+/** payment_requests' indexes, read once per connection (they change only by migration, before serving). */
+function indexesOf(db: Db): IndexInfo[] {
+  let found = indexCache.get(db.$client);
+  if (!found) {
+    const names = db.$client.prepare("SELECT name FROM pragma_index_list('payment_requests')").all() as {
+      name: string;
+    }[];
+    const columnsOf = db.$client.prepare<[string], { name: string }>(
+      'SELECT name FROM pragma_index_info(?) ORDER BY seqno',
+    );
+    found = names.map(({ name }) => ({ name, columns: columnsOf.all(name).map((c) => c.name) }));
+    indexCache.set(db.$client, found);
+  }
+  return found;
+}
+
+export function indexLeadingWith(db: Db, columns: readonly string[]): string | null {
+  const match = indexesOf(db).find((index) => columns.every((column, position) => index.columns[position] === column));
+  return match?.name ?? null;
+}
+
+/**
+ * An IN list of several agents, statuses or teams, with an index that starts with that column and
+ * continues with the sort's (team_id, sent_at for sentAt): one ordered index range per value.
+ */
+function partitionFor(db: Db, filters: Filters, viewer: Viewer, sort: ColumnSort): Partition | null {
+  const { scope } = viewer;
+  const sortColumns = LIST_SORTS[sort].map((c) => paymentRequests[c.field].name);
+  const candidates: Partition[] = [
+    {
+      field: 'agentId',
+      values: filters.agent.length ? filters.agent : scope.kind === 'agent' && scope.agentId ? [scope.agentId] : [],
+    },
+    { field: 'status', values: filters.status },
+    { field: 'teamId', values: filters.team.length ? filters.team : scope.kind === 'teams' ? scope.teamIds : [] },
+  ];
+  // The narrowest constraint first; a single value needs no split (SQLite seeks it in order).
+  for (const candidate of candidates) {
+    const values = [...new Set(candidate.values)];
+    const column = paymentRequests[candidate.field].name;
+    if (values.length === 1 || (values.length > 0 && sortColumns[0] === column)) return null;
+    if (values.length > 1 && values.length <= MAX_PARTITIONS && indexLeadingWith(db, [column, ...sortColumns])) {
+      return { field: candidate.field, values };
+    }
+  }
+  return null;
+}
+
+const onlyTransientStatuses = (filters: Filters) =>
+  filters.status.length > 0 && filters.status.every((status) => TRANSIENT_STATUSES.has(status));
+
+/**
+ * Other sorts walk their own index, unless the filters pick so few rows that reading those few
+ * through their own index and sorting them is cheaper: in-flight statuses, a range of a few days.
+ */
+function sortIndexFor(db: Db, filters: Filters, sortColumns: string[]): string | null {
+  if (onlyTransientStatuses(filters)) return indexLeadingWith(db, [paymentRequests.status.name]);
+  const { start, end } = filterRange(filters);
+  if (start !== null && end !== null && end - start <= SHORT_RANGE_MS) {
+    return indexLeadingWith(db, [paymentRequests.sentAt.name]);
+  }
+  return indexLeadingWith(db, sortColumns);
+}
+
+/**
+ * A request's openedAt, closedAt and expiresAt come at or after its sentAt (SPEC §1: opened only
+ * from sent; terminal after it; the link expires a TTL after a send or an open), and within the
+ * link's lifetime of at most 2 × 30 minutes after it; a day is a wide margin. Reading those sorts
+ * from the range's edge, not from the ends of the whole table, keeps a range far in the past cheap.
+ */
+const FOLLOWS_SENT_AT = new Set(['openedAt', 'closedAt', 'expiresAt']);
+const MARGIN_AFTER_RANGE_MS = 86_400_000;
+
+function leadingBoundsFor(filters: Filters, sort: ColumnSort): SQL | undefined {
+  const first = LIST_SORTS[sort][0]!;
+  if (!FOLLOWS_SENT_AT.has(first.field)) return undefined;
+  const { start, end } = filterRange(filters);
+  const target = paymentRequests[first.field];
+  return and(
+    start !== null ? gte(target, start) : undefined,
+    end !== null ? lt(target, end + MARGIN_AFTER_RANGE_MS) : undefined,
+  );
+}
+
+/** The ids q matches, or null when there are more than Q_FEW (a short prefix such as 'SO-1'). */
+function fewMatchesOf(db: Db, q: string): string[] | null {
+  const rows = db
+    .select({ id: paymentRequests.id })
+    .from(paymentRequests)
+    .where(searchCondition(q))
+    .limit(Q_FEW + 1)
+    .all();
+  return rows.length > Q_FEW ? null : rows.map((row) => row.id);
+}
+
+/**
+ * sort=agent|team walk the agents (teams) in name order, each one's requests through its own index
+ * (request-list-by-name.server.ts), unless the filters pick so few rows that reading them all and
+ * sorting them is cheaper than passing every agent whose requests hold none of them.
+ */
+function planNameRead(db: Db, filters: Filters): ReadPlan {
+  const none = { partition: null, leadingBounds: undefined };
+  const onlyIds = filters.q ? fewMatchesOf(db, filters.q) : null;
+  const few = onlyIds
+    ? indexLeadingWith(db, [paymentRequests.id.name])
+    : onlyTransientStatuses(filters)
+      ? indexLeadingWith(db, [paymentRequests.status.name])
+      : null;
+  return { ...none, index: few, onlyIds, fewRows: few !== null };
+}
+
+export function planListRead(db: Db, filters: Filters, viewer: Viewer, sort: ListSort): ReadPlan {
+  if (isNameSort(sort)) return planNameRead(db, filters);
+  const leadingBounds = leadingBoundsFor(filters, sort);
+  const sortColumns = LIST_SORTS[sort].map((c) => paymentRequests[c.field].name);
+  if (filters.q) {
+    const onlyIds = fewMatchesOf(db, filters.q);
+    // Few: look them up by id and sort them. Many: walk the sort's index and test each.
+    const index = indexLeadingWith(db, onlyIds ? [paymentRequests.id.name] : sortColumns);
+    return { partition: null, index, leadingBounds, onlyIds, fewRows: false };
+  }
+  const partition = partitionFor(db, filters, viewer, sort);
+  if (partition) return { partition, index: null, leadingBounds, onlyIds: null, fewRows: false };
+  // sentAt has its own indexes alongside every scope (sent_at, team_id+sent_at, agent_id+sent_at).
+  const index = sort === 'sentAt' ? null : sortIndexFor(db, filters, sortColumns);
+  return { partition: null, index, leadingBounds, onlyIds: null, fewRows: false };
+}

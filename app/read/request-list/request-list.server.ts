@@ -1,0 +1,256 @@
+import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import type { Db } from '../../../db/client';
+import { agents, paymentRequests, teams } from '../../../db/schema';
+import type { Viewer } from '../../domain/access';
+import { isoOrNull, maskPhone } from '../../domain/format';
+import { STATUS_LABELS, type Status } from '../../domain/lifecycle';
+import { requestConditions } from '../filter-sql.server';
+import type { Filters } from '../filters';
+import { nameReader } from './by-name.server';
+import { compareValues, ID_COLUMN, orderBy, segmentsAfter, segmentsFromStart } from './keyset.server';
+import {
+  type Cursor,
+  decodeCursor,
+  encodeCursor,
+  isNameSort,
+  type KeyValue,
+  LIST_SORTS,
+  ListOptionError,
+  type ListOptions,
+  type ListSort,
+  MAX_LIST_LIMIT,
+  type RequestColumn,
+  type RowKey,
+  type SortColumn,
+  type SortOrder,
+} from './options.server';
+import { planListRead, type ReadPlan, searchCondition } from './plan.server';
+
+/**
+ * Scope and filters of a request list. SPEC §3 puts a request in a range by its sentAt, so with
+ * `from`/`to` only sent requests in range are listed; without them the list shows every request,
+ * the never-sent ones (created, send_failed) included. (requestConditions with rangeColumn
+ * 'createdAt' and no from/to adds no range condition at all.)
+ */
+export function listConditions(filters: Filters, viewer: Viewer): SQL | undefined {
+  const ranged = filters.from !== undefined || filters.to !== undefined;
+  const shared = requestConditions({ ...filters, q: undefined }, viewer, {
+    includeListFilters: true,
+    rangeColumn: ranged ? 'sentAt' : 'createdAt',
+  });
+  return and(shared, searchCondition(filters.q));
+}
+
+function selectRows(db: Db, where: SQL | undefined) {
+  return db
+    .select({
+      id: paymentRequests.id,
+      status: paymentRequests.status,
+      agentId: paymentRequests.agentId,
+      agentName: agents.name,
+      teamId: paymentRequests.teamId,
+      teamName: teams.name,
+      amount: paymentRequests.amount,
+      currency: paymentRequests.currency,
+      channel: paymentRequests.channel,
+      orderNumber: paymentRequests.orderNumber,
+      customerPhone: paymentRequests.customerPhone,
+      createdAt: paymentRequests.createdAt,
+      sentAt: paymentRequests.sentAt,
+      openedAt: paymentRequests.openedAt,
+      closedAt: paymentRequests.closedAt,
+      expiresAt: paymentRequests.expiresAt,
+    })
+    .from(paymentRequests)
+    .leftJoin(agents, eq(agents.id, paymentRequests.agentId))
+    .leftJoin(teams, eq(teams.id, paymentRequests.teamId))
+    .where(where);
+}
+
+function selectPage(db: Db, where: SQL | undefined, order: SQL[], limit: number) {
+  return selectRows(db, where)
+    .orderBy(...order)
+    .limit(limit)
+    .all();
+}
+
+/** The rows of these ids, in this order. */
+function selectInOrder(db: Db, ids: string[]): PageRow[] {
+  if (ids.length === 0) return [];
+  const byId = new Map(
+    selectRows(db, inArray(paymentRequests.id, ids))
+      .all()
+      .map((row) => [row.id, row]),
+  );
+  return ids.map((id) => byId.get(id)).filter((row) => row !== undefined);
+}
+
+/**
+ * A page read through a chosen index: the ids first (drizzle cannot write INDEXED BY), then
+ * their rows by primary key.
+ */
+function selectPageThrough(db: Db, index: string, where: SQL | undefined, order: SQL[], limit: number) {
+  const ids = db
+    .all<{ id: string }>(
+      sql`SELECT ${paymentRequests.id} FROM ${paymentRequests} INDEXED BY ${sql.identifier(index)}
+          WHERE ${where ?? sql`1`} ORDER BY ${sql.join(order, sql`, `)} LIMIT ${limit}`,
+    )
+    .map((row) => row.id);
+  return ids.length === 0 ? [] : selectPage(db, inArray(paymentRequests.id, ids), order, limit);
+}
+
+type PageRow = ReturnType<typeof selectPage>[number];
+
+function rowComparator(columns: readonly RequestColumn[], direction: SortOrder) {
+  const sign = direction === 'asc' ? 1 : -1;
+  const fields = [...columns, ID_COLUMN].map((c) => c.field as keyof PageRow);
+  return (a: PageRow, b: PageRow) => {
+    for (const field of fields) {
+      const order = compareValues(a[field] as KeyValue, b[field] as KeyValue);
+      if (order !== 0) return sign * order;
+    }
+    return 0;
+  };
+}
+
+function selectPlanned(
+  db: Db,
+  where: SQL | undefined,
+  columns: readonly RequestColumn[],
+  direction: SortOrder,
+  plan: ReadPlan,
+  limit: number,
+): PageRow[] {
+  const order = orderBy(columns, direction);
+  const { partition, index } = plan;
+  if (!partition)
+    return index ? selectPageThrough(db, index, where, order, limit) : selectPage(db, where, order, limit);
+  const target = paymentRequests[partition.field];
+  const rows = partition.values.flatMap((value) => selectPage(db, and(eq(target, value), where), order, limit));
+  return rows.sort(rowComparator(columns, direction)).slice(0, limit);
+}
+
+/** Up to `count` rows in `direction`, after the boundary when there is one. */
+function readRows(
+  db: Db,
+  where: SQL | undefined,
+  columns: readonly RequestColumn[],
+  direction: SortOrder,
+  boundary: RowKey | null,
+  count: number,
+  plan: ReadPlan,
+): PageRow[] {
+  const segments = boundary ? segmentsAfter(columns, boundary, direction) : segmentsFromStart(columns, direction);
+  const rows: PageRow[] = [];
+  for (const segment of segments) {
+    // The segment first: given two bounds on one column (the cursor and a range), SQLite seeks
+    // the index with the first one written.
+    const bounds = segment.leadingNonNull ? plan.leadingBounds : undefined;
+    const segmentWhere = and(segment.where, bounds, where);
+    rows.push(...selectPlanned(db, segmentWhere, columns, direction, plan, count - rows.length));
+    if (rows.length >= count) break;
+  }
+  return rows;
+}
+
+function keyOf(columns: readonly SortColumn[], row: PageRow): RowKey {
+  return { values: columns.map((c) => row[c.field as keyof PageRow] as KeyValue), id: row.id };
+}
+
+const flip = (order: SortOrder): SortOrder => (order === 'asc' ? 'desc' : 'asc');
+
+function toListRow(row: PageRow) {
+  const status = row.status as Status;
+  return {
+    id: row.id,
+    status,
+    statusLabel: STATUS_LABELS[status],
+    agent: { id: row.agentId, name: row.agentName ?? row.agentId },
+    team: { id: row.teamId, name: row.teamName ?? row.teamId },
+    amount: row.amount,
+    currency: row.currency,
+    channel: row.channel,
+    orderNumber: row.orderNumber,
+    customer: { phone: maskPhone(row.customerPhone) },
+    createdAt: isoOrNull(row.createdAt),
+    sentAt: isoOrNull(row.sentAt),
+    openedAt: isoOrNull(row.openedAt),
+    closedAt: isoOrNull(row.closedAt),
+    expiresAt: isoOrNull(row.expiresAt),
+  };
+}
+
+export type PaymentRequestListRow = ReturnType<typeof toListRow>;
+
+export interface PaymentRequestPage {
+  rows: PaymentRequestListRow[];
+  /** The page after this one, or null at the end. */
+  nextCursor: string | null;
+  /** The page before this one, or null at the start. */
+  prevCursor: string | null;
+}
+
+type Reader = (direction: SortOrder, boundary: RowKey | null, count: number) => PageRow[];
+
+/** Reads rows of a sort in order from a boundary: its own index for a column, the name walk for agent/team. */
+function readerFor(db: Db, sort: ListSort, filters: Filters, viewer: Viewer): Reader {
+  const plan = planListRead(db, filters, viewer, sort);
+  const where = and(
+    listConditions(filters, viewer),
+    plan.onlyIds ? inArray(paymentRequests.id, plan.onlyIds) : undefined,
+  );
+  if (isNameSort(sort)) {
+    const readIds = nameReader({ db, sort, where, filters, viewer, plan });
+    return (direction, boundary, count) => selectInOrder(db, readIds(direction, boundary, count));
+  }
+  const columns: readonly RequestColumn[] = LIST_SORTS[sort];
+  return (direction, boundary, count) => readRows(db, where, columns, direction, boundary, count, plan);
+}
+
+/**
+ * One page of the requests the viewer may see (SPEC §4–5), filtered server-side, sorted by an
+ * allowlisted key with the id as tie-breaker, paged by keyset: a cursor names the boundary row,
+ * so a page costs the same at any depth and rows never repeat or go missing between pages.
+ */
+export function listPaymentRequests(
+  db: Db,
+  filters: Filters,
+  viewer: Viewer,
+  options: ListOptions,
+): PaymentRequestPage {
+  const { sort, order } = options;
+  if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > MAX_LIST_LIMIT) {
+    throw new ListOptionError('limit', `must be a whole number from 1 to ${MAX_LIST_LIMIT}`);
+  }
+  const columns: readonly SortColumn[] = LIST_SORTS[sort];
+  const cursor = options.cursor ? decodeCursor(options.cursor, sort, order) : null;
+  const backwards = cursor?.direction === 'prev';
+  const reading = backwards ? flip(order) : order;
+
+  // One read transaction: the page and the look beyond its ends see one snapshot, so a request
+  // or a rename committed meanwhile cannot make them disagree (and a cursor's name is the one
+  // the page was sorted by).
+  return db.$client.transaction(() => {
+    const read = readerFor(db, sort, filters, viewer);
+    const fetched = read(reading, cursor, options.limit + 1);
+    const more = fetched.length > options.limit;
+    const page = fetched.slice(0, options.limit);
+    if (backwards) page.reverse();
+
+    const make = (row: PageRow | undefined, direction: Cursor['direction']) =>
+      row ? encodeCursor({ sort, order, direction, ...keyOf(columns, row) }) : null;
+    const first = page[0];
+    const last = page.at(-1);
+    // The far side of the page: more rows in reading direction were counted; the near side has
+    // rows when one exists beyond the page's first row going the other way.
+    const hasBefore = backwards
+      ? more
+      : cursor !== null && first !== undefined && read(flip(order), keyOf(columns, first), 1).length > 0;
+    const hasAfter = backwards ? last !== undefined && read(order, keyOf(columns, last), 1).length > 0 : more;
+    return {
+      rows: page.map(toListRow),
+      nextCursor: hasAfter ? make(last, 'next') : null,
+      prevCursor: hasBefore ? make(first, 'prev') : null,
+    };
+  })();
+}

@@ -1,0 +1,160 @@
+import { randomBytes } from 'node:crypto';
+import { eq } from 'drizzle-orm';
+import { z } from 'zod';
+import { type Db, writeTransaction } from '../../db/client';
+import { settings } from '../../db/schema';
+import { isCurrencyCode } from '../domain/money';
+import { getEnv } from '../lib/env.server';
+import { failure, fieldErrorsOf, type Outcome } from '../lib/form.server';
+import { isTimeZoneName } from '../lib/time-zone';
+import {
+  getCurrencies,
+  getExpirySettings,
+  getOrgTimeZone,
+  readSetting,
+  type SettingKey,
+} from '../read/settings.server';
+import type { AdminContext } from './admin.server';
+import { recordAudit } from './audit.server';
+
+function writeSetting(db: Db, key: SettingKey, value: string | null): void {
+  if (value === null) db.delete(settings).where(eq(settings.key, key)).run();
+  else db.insert(settings).values({ key, value }).onConflictDoUpdate({ target: settings.key, set: { value } }).run();
+}
+
+/** The IANA name as the runtime spells it ('europe/london' → 'Europe/London'); offsets like '+02:00' are not zones. */
+function canonicalTimeZone(zone: string): string | null {
+  if (!isTimeZoneName(zone) || /^[+-]\d/.test(zone)) return null;
+  return new Intl.DateTimeFormat('en', { timeZone: zone }).resolvedOptions().timeZone;
+}
+
+const ttlMinutes = (label: string) =>
+  z.coerce
+    .number({ message: `Enter the ${label} in minutes` })
+    .min(1, 'At least 1 minute')
+    .max(30, 'At most 30 minutes');
+
+const settingsSchema = z.object({
+  linkTtlUnopened: ttlMinutes('time an unopened link stays valid'),
+  linkTtlOpened: ttlMinutes('time an opened link stays valid'),
+  orgTimezone: z
+    .string()
+    .trim()
+    .transform((zone, ctx) => {
+      const canonical = canonicalTimeZone(zone);
+      if (!canonical)
+        ctx.addIssue({ code: 'custom', message: 'Enter an IANA time zone name, e.g. Africa/Johannesburg' });
+      return canonical ?? zone;
+    }),
+  currencies: z
+    .string()
+    .max(400, 'Too long')
+    .transform((list, ctx) => {
+      const codes = [
+        ...new Set(
+          list
+            .split(/[\s,]+/)
+            .map((code) => code.trim().toUpperCase())
+            .filter(Boolean),
+        ),
+      ];
+      const bad = codes.filter((code) => !isCurrencyCode(code));
+      if (bad.length) ctx.addIssue({ code: 'custom', message: `Not ISO 4217 currency codes: ${bad.join(', ')}` });
+      return codes;
+    }),
+});
+
+/** The organisation settings as the admin edits them: TTLs in minutes (stored in seconds). */
+export function getSettingsValues(db: Db) {
+  const { ttlUnopenedMs, ttlOpenedMs } = getExpirySettings(db);
+  return {
+    linkTtlUnopened: ttlUnopenedMs / 60_000,
+    linkTtlOpened: ttlOpenedMs / 60_000,
+    orgTimezone: getOrgTimeZone(db),
+    currencies: getCurrencies(db),
+  };
+}
+
+/** Saves the settings that changed; one settings_change audit entry lists each with its before and after. */
+export function updateSettings(ctx: AdminContext, input: unknown): Outcome {
+  const { db } = ctx;
+  const parsed = settingsSchema.safeParse(input);
+  if (!parsed.success) return failure(fieldErrorsOf(parsed.error));
+  const current = getSettingsValues(db);
+  const next = parsed.data;
+  const changes: Record<string, { before: unknown; after: unknown }> = {};
+  const writes: [SettingKey, string | null][] = [];
+  const ttl = [
+    ['link_ttl_unopened', current.linkTtlUnopened, next.linkTtlUnopened],
+    ['link_ttl_opened', current.linkTtlOpened, next.linkTtlOpened],
+  ] as const;
+  for (const [key, beforeMinutes, afterMinutes] of ttl) {
+    const before = Math.round(beforeMinutes * 60);
+    const after = Math.round(afterMinutes * 60);
+    if (before !== after) {
+      changes[key] = { before, after };
+      writes.push([key, String(after)]);
+    }
+  }
+  if (current.orgTimezone !== next.orgTimezone) {
+    changes.org_timezone = { before: current.orgTimezone, after: next.orgTimezone };
+    writes.push(['org_timezone', next.orgTimezone]);
+  }
+  if (current.currencies.join(',') !== next.currencies.join(',')) {
+    changes.currencies = { before: current.currencies, after: next.currencies };
+    writes.push(['currencies', next.currencies.length ? next.currencies.join(',') : null]);
+  }
+  if (writes.length === 0) return { ok: true, message: 'Nothing to change.' };
+  writeTransaction(db, () => {
+    for (const [key, value] of writes) writeSetting(db, key, value);
+    recordAudit(db, { action: 'settings_change', actor: ctx.actor, details: { changes }, ip: ctx.ip });
+  });
+  return { ok: true, message: 'Settings saved.' };
+}
+
+/** A Standard Webhooks secret: whsec_ and 32 random bytes in base64. */
+export function generateWebhookSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64')}`;
+}
+
+/** Where the signing secret comes from and whether a rotation (two valid secrets) is under way. */
+export function getWebhookSecretStatus(db: Db) {
+  return {
+    source: readSetting(db, 'webhook_secret') ? ('settings' as const) : ('environment' as const),
+    rotating: readSetting(db, 'webhook_secret_previous') !== null,
+  };
+}
+
+/**
+ * Starts a rotation: a new current secret, the old one kept as previous so both verify until the
+ * senders switch (SPEC §2). Refused while a rotation is under way: a third secret would silently
+ * drop the one senders may still use.
+ */
+export function rotateWebhookSecret(ctx: AdminContext): Outcome<{ secret: string }> {
+  const { db } = ctx;
+  const secret = generateWebhookSecret();
+  const started = writeTransaction(db, () => {
+    if (readSetting(db, 'webhook_secret_previous') !== null) return false;
+    const current = readSetting(db, 'webhook_secret') ?? getEnv().WEBHOOK_SECRET;
+    writeSetting(db, 'webhook_secret_previous', current);
+    writeSetting(db, 'webhook_secret', secret);
+    // Never the secrets themselves: the audit log is readable by every admin, forever.
+    recordAudit(db, { action: 'webhook_secret_rotate', actor: ctx.actor, details: { phase: 'started' }, ip: ctx.ip });
+    return true;
+  });
+  if (!started) return failure({}, 'A rotation is already under way: finish it before starting another.');
+  return { ok: true, message: 'New secret created. Both secrets are valid until you finish the rotation.', secret };
+}
+
+/** Ends a rotation: only the new secret verifies from now on. */
+export function finishWebhookRotation(ctx: AdminContext): Outcome {
+  const { db } = ctx;
+  const finished = writeTransaction(db, () => {
+    if (readSetting(db, 'webhook_secret_previous') === null) return false;
+    writeSetting(db, 'webhook_secret_previous', null);
+    recordAudit(db, { action: 'webhook_secret_rotate', actor: ctx.actor, details: { phase: 'finished' }, ip: ctx.ip });
+    return true;
+  });
+  if (!finished) return failure({}, 'No rotation is under way.');
+  return { ok: true, message: 'Rotation finished: only the new secret is valid now.' };
+}

@@ -1,0 +1,381 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import { and, eq, inArray, isNull, ne } from 'drizzle-orm';
+import { z } from 'zod';
+import { type Db, writeTransaction } from '../../db/client';
+import { agents, apiTokens, teams, users, userTeams } from '../../db/schema';
+import type { Viewer } from '../domain/access';
+import { ROLES, type Role } from '../domain/access';
+import { type FieldErrors, failure, fieldErrorsOf, type Outcome } from '../lib/form.server';
+import { hashPassword, TEMPORARY_PASSWORD_TTL_MS } from '../lib/password.server';
+import { createServiceToken } from './api-tokens.server';
+import { recordAudit } from './audit.server';
+import { destroyUserSessions } from './sessions.server';
+import { clearAccountFailures } from './sign-in-throttle.server';
+
+/** Who does an admin change, and from where: every change is audited with both. */
+export interface AdminContext {
+  db: Db;
+  actor: Pick<Viewer, 'userId' | 'name'>;
+  ip: string | null;
+}
+
+const ID = /^[A-Za-z0-9_.:-]{1,64}$/;
+const idField = (what: string) => z.string().trim().regex(ID, `Enter a valid ${what} id`);
+const nameField = z.string().trim().min(1, 'Enter a name').max(100, 'At most 100 characters');
+const optionalText = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value) => value || null);
+
+/** The role and its scope: teams for supervisors, the agent identity for agents. */
+const accessFields = {
+  role: z.enum(ROLES, { message: 'Choose a role' }),
+  teamIds: z.array(idField('team')).default([]),
+  agentId: optionalText.pipe(idField('agent').nullable()),
+};
+
+// Temporary passwords avoid look-alike characters (0/O, 1/l/I): people copy them by hand too.
+const PASSWORD_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
+
+/** 16 random characters in four groups (~93 bits), e.g. 'h7Kq-2mVz-Tn4e-Wc9R'. */
+export function generateTemporaryPassword(): string {
+  const groups = Array.from({ length: 4 }, () =>
+    Array.from({ length: 4 }, () => PASSWORD_ALPHABET[randomInt(PASSWORD_ALPHABET.length)]).join(''),
+  );
+  return groups.join('-');
+}
+
+interface Access {
+  role: Role;
+  teamIds: string[];
+  agentId: string | null;
+}
+
+/**
+ * Checks a role's scope against the database and normalises it: supervisors need existing teams;
+ * agents need an agent id. For a login (`forLogin`), the agent must not be linked to another login,
+ * and an agent id not seen in events yet is created in the one team chosen. Other roles carry neither.
+ */
+function checkAccess(
+  db: Db,
+  input: Access,
+  forLogin: { userId: string | null } | null,
+): { ok: true; access: Access; newAgentTeam: string | null } | { ok: false; errors: FieldErrors } {
+  const teamIds = [...new Set(input.teamIds)];
+  const known = teamIds.length ? db.select({ id: teams.id }).from(teams).where(inArray(teams.id, teamIds)).all() : [];
+  const unknown = teamIds.find((id) => !known.some((team) => team.id === id));
+  if (unknown) return { ok: false, errors: { teamIds: `Unknown team ${unknown}` } };
+  if (input.role === 'supervisor') {
+    if (teamIds.length === 0) return { ok: false, errors: { teamIds: 'A supervisor needs at least one team' } };
+    return { ok: true, access: { role: input.role, teamIds, agentId: null }, newAgentTeam: null };
+  }
+  if (input.role !== 'agent')
+    return { ok: true, access: { role: input.role, teamIds: [], agentId: null }, newAgentTeam: null };
+  const agentId = input.agentId;
+  if (!agentId) return { ok: false, errors: { agentId: 'An agent needs the agent id their requests carry' } };
+  const exists = db.select({ id: agents.id }).from(agents).where(eq(agents.id, agentId)).get();
+  const access: Access = { role: 'agent', teamIds: [], agentId };
+  if (!forLogin) {
+    if (!exists) return { ok: false, errors: { agentId: `No agent ${agentId} has been seen yet` } };
+    return { ok: true, access, newAgentTeam: null };
+  }
+  const linked = db
+    .select({ name: users.name })
+    .from(users)
+    .where(
+      and(
+        eq(users.agentId, agentId),
+        eq(users.isService, false),
+        forLogin.userId ? ne(users.id, forLogin.userId) : undefined,
+      ),
+    )
+    .get();
+  if (linked) return { ok: false, errors: { agentId: `Agent ${agentId} is already linked to ${linked.name}` } };
+  if (!exists && teamIds.length !== 1) {
+    return {
+      ok: false,
+      errors: { agentId: `No agent ${agentId} has been seen yet: choose the one team to create it in` },
+    };
+  }
+  return { ok: true, access, newAgentTeam: exists ? null : teamIds[0]! };
+}
+
+const inviteSchema = z.object({
+  name: nameField,
+  email: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .max(254, 'At most 254 characters')
+    .pipe(z.email('Enter a valid email address')),
+  ...accessFields,
+});
+
+/**
+ * Invites a person: a login with a random temporary password, returned once for the admin to hand
+ * over (the simpler safe option: no mail is sent, nothing but its scrypt hash is stored). It works
+ * for 72 hours; they must replace it with their own at their first sign-in.
+ */
+export function inviteUser(
+  ctx: AdminContext,
+  input: unknown,
+  now = Date.now(),
+): Outcome<{ userId: string; temporaryPassword: string; expiresAt: number }> {
+  const { db } = ctx;
+  const parsed = inviteSchema.safeParse(input);
+  if (!parsed.success) return failure(fieldErrorsOf(parsed.error));
+  const { name, email } = parsed.data;
+  if (db.select({ id: users.id }).from(users).where(eq(users.email, email)).get()) {
+    return failure({ email: 'A user with this email already exists' });
+  }
+  const checked = checkAccess(db, parsed.data, { userId: null });
+  if (!checked.ok) return failure(checked.errors);
+  const { access, newAgentTeam } = checked;
+  const temporaryPassword = generateTemporaryPassword();
+  const passwordHash = hashPassword(temporaryPassword);
+  const userId = `usr_${randomUUID()}`;
+  const expiresAt = now + TEMPORARY_PASSWORD_TTL_MS;
+  writeTransaction(db, () => {
+    if (newAgentTeam && access.agentId) {
+      db.insert(agents).values({ id: access.agentId, name, teamId: newAgentTeam, createdAt: now }).run();
+    }
+    db.insert(users)
+      .values({
+        id: userId,
+        name,
+        email,
+        role: access.role,
+        passwordHash,
+        mustChangePassword: true,
+        temporaryPasswordExpiresAt: expiresAt,
+        agentId: access.agentId,
+        createdAt: now,
+      })
+      .run();
+    for (const teamId of access.teamIds) db.insert(userTeams).values({ userId, teamId }).run();
+    recordAudit(
+      db,
+      {
+        action: 'user_invite',
+        actor: ctx.actor,
+        target: userId,
+        details: { name, email, ...access, createdAgent: Boolean(newAgentTeam) },
+        ip: ctx.ip,
+      },
+      now,
+    );
+  });
+  return { ok: true, message: `${name} is invited.`, userId, temporaryPassword, expiresAt };
+}
+
+function findPerson(db: Db, userId: string) {
+  return db
+    .select()
+    .from(users)
+    .where(and(eq(users.id, userId), eq(users.isService, false)))
+    .get();
+}
+
+function teamIdsOf(db: Db, userId: string): string[] {
+  return db
+    .select({ teamId: userTeams.teamId })
+    .from(userTeams)
+    .where(eq(userTeams.userId, userId))
+    .all()
+    .map((row) => row.teamId)
+    .sort();
+}
+
+const updateAccessSchema = z.object({ userId: idField('user'), ...accessFields });
+
+/** Changes a person's role, teams and linked agent (audited as role_change). An admin cannot demote themselves. */
+export function updateUserAccess(ctx: AdminContext, input: unknown): Outcome {
+  const { db } = ctx;
+  const parsed = updateAccessSchema.safeParse(input);
+  if (!parsed.success) return failure(fieldErrorsOf(parsed.error));
+  const user = findPerson(db, parsed.data.userId);
+  if (!user) return failure({}, 'No such user');
+  if (user.id === ctx.actor.userId && parsed.data.role !== 'admin') {
+    return failure({ role: 'You cannot change your own role: ask another admin' });
+  }
+  const checked = checkAccess(db, parsed.data, { userId: user.id });
+  if (!checked.ok) return failure(checked.errors);
+  const { access, newAgentTeam } = checked;
+  const before: Access = { role: user.role, teamIds: teamIdsOf(db, user.id), agentId: user.agentId };
+  const after: Access = { ...access, teamIds: [...access.teamIds].sort() };
+  if (JSON.stringify(before) === JSON.stringify(after)) return { ok: true, message: 'Nothing to change.' };
+  const now = Date.now();
+  writeTransaction(db, () => {
+    if (newAgentTeam && after.agentId) {
+      db.insert(agents).values({ id: after.agentId, name: user.name, teamId: newAgentTeam, createdAt: now }).run();
+    }
+    db.update(users).set({ role: after.role, agentId: after.agentId }).where(eq(users.id, user.id)).run();
+    db.delete(userTeams).where(eq(userTeams.userId, user.id)).run();
+    for (const teamId of after.teamIds) db.insert(userTeams).values({ userId: user.id, teamId }).run();
+    recordAudit(db, {
+      action: 'role_change',
+      actor: ctx.actor,
+      target: user.id,
+      details: { before, after },
+      ip: ctx.ip,
+    });
+  });
+  return { ok: true, message: `${user.name}'s access is updated.` };
+}
+
+const userIdSchema = z.object({ userId: idField('user') });
+
+/** Deactivating ends every session of the person at once; their sign-in is refused from then on. */
+export function setUserActive(ctx: AdminContext, input: unknown, active: boolean): Outcome {
+  const { db } = ctx;
+  const parsed = userIdSchema.safeParse(input);
+  if (!parsed.success) return failure(fieldErrorsOf(parsed.error));
+  const user = findPerson(db, parsed.data.userId);
+  if (!user) return failure({}, 'No such user');
+  if (user.id === ctx.actor.userId) return failure({}, 'You cannot deactivate yourself: ask another admin');
+  if (user.active === active)
+    return { ok: true, message: `${user.name} is already ${active ? 'active' : 'deactivated'}.` };
+  writeTransaction(db, () => {
+    db.update(users).set({ active }).where(eq(users.id, user.id)).run();
+    if (!active) destroyUserSessions(db, user.id);
+    recordAudit(db, {
+      action: active ? 'user_reactivate' : 'user_deactivate',
+      actor: ctx.actor,
+      target: user.id,
+      details: { name: user.name, email: user.email },
+      ip: ctx.ip,
+    });
+  });
+  return { ok: true, message: `${user.name} is ${active ? 'reactivated' : 'deactivated and signed out everywhere'}.` };
+}
+
+/**
+ * A new temporary password, for 72 hours from now, for someone who lost theirs or whose temporary
+ * one expired; their sessions end and they must replace it at sign-in.
+ */
+export function resetUserPassword(
+  ctx: AdminContext,
+  input: unknown,
+  now = Date.now(),
+): Outcome<{ temporaryPassword: string; expiresAt: number }> {
+  const { db } = ctx;
+  const parsed = userIdSchema.safeParse(input);
+  if (!parsed.success) return failure(fieldErrorsOf(parsed.error));
+  const user = findPerson(db, parsed.data.userId);
+  if (!user) return failure({}, 'No such user');
+  if (user.id === ctx.actor.userId) return failure({}, 'You cannot reset your own password here: ask another admin');
+  const temporaryPassword = generateTemporaryPassword();
+  const passwordHash = hashPassword(temporaryPassword);
+  const expiresAt = now + TEMPORARY_PASSWORD_TTL_MS;
+  writeTransaction(db, () => {
+    db.update(users)
+      .set({ passwordHash, mustChangePassword: true, temporaryPasswordExpiresAt: expiresAt })
+      .where(eq(users.id, user.id))
+      .run();
+    destroyUserSessions(db, user.id);
+    // The person locked out by wrong guesses can use the new password at once.
+    if (user.email) clearAccountFailures(db, user.email);
+    recordAudit(
+      db,
+      { action: 'password_reset', actor: ctx.actor, target: user.id, details: { name: user.name }, ip: ctx.ip },
+      now,
+    );
+  });
+  return { ok: true, message: `${user.name} has a new temporary password.`, temporaryPassword, expiresAt };
+}
+
+const createTeamSchema = z.object({ teamId: idField('team'), name: nameField });
+
+/** Creates a team ahead of its first events: the id must be the one the contact-centre system sends. */
+export function createTeam(ctx: AdminContext, input: unknown): Outcome {
+  const { db } = ctx;
+  const parsed = createTeamSchema.safeParse(input);
+  if (!parsed.success) return failure(fieldErrorsOf(parsed.error));
+  const { teamId, name } = parsed.data;
+  if (db.select({ id: teams.id }).from(teams).where(eq(teams.id, teamId)).get()) {
+    return failure({ teamId: `A team ${teamId} already exists` });
+  }
+  writeTransaction(db, () => {
+    db.insert(teams).values({ id: teamId, name, createdAt: Date.now() }).run();
+    recordAudit(db, {
+      action: 'team_change',
+      actor: ctx.actor,
+      target: teamId,
+      details: { op: 'create', name },
+      ip: ctx.ip,
+    });
+  });
+  return { ok: true, message: `Team ${name} is created.` };
+}
+
+/** Renames a team. Ingestion never overwrites a name (INSERT OR IGNORE), so the admin's name stays. */
+export function renameTeam(ctx: AdminContext, input: unknown): Outcome {
+  const { db } = ctx;
+  const parsed = createTeamSchema.safeParse(input);
+  if (!parsed.success) return failure(fieldErrorsOf(parsed.error));
+  const { teamId, name } = parsed.data;
+  const team = db.select().from(teams).where(eq(teams.id, teamId)).get();
+  if (!team) return failure({}, 'No such team');
+  if (team.name === name) return { ok: true, message: 'Nothing to change.' };
+  writeTransaction(db, () => {
+    db.update(teams).set({ name }).where(eq(teams.id, teamId)).run();
+    recordAudit(db, {
+      action: 'team_change',
+      actor: ctx.actor,
+      target: teamId,
+      details: { op: 'rename', before: team.name, after: name },
+      ip: ctx.ip,
+    });
+  });
+  return { ok: true, message: `Team ${team.name} is now ${name}.` };
+}
+
+const createTokenSchema = z.object({ name: nameField, ...accessFields });
+
+/** An API token for a new service user with the role and scope; the token is returned once, only its hash kept. */
+export function createApiToken(ctx: AdminContext, input: unknown): Outcome<{ token: string; tokenId: string }> {
+  const { db } = ctx;
+  const parsed = createTokenSchema.safeParse(input);
+  if (!parsed.success) return failure(fieldErrorsOf(parsed.error));
+  const checked = checkAccess(db, parsed.data, null);
+  if (!checked.ok) return failure(checked.errors);
+  const { access } = checked;
+  const { name } = parsed.data;
+  const { token, userId } = createServiceToken(db, { name, ...access });
+  const tokenId = db.select({ id: apiTokens.id }).from(apiTokens).where(eq(apiTokens.userId, userId)).get()!.id;
+  recordAudit(db, {
+    action: 'token_create',
+    actor: ctx.actor,
+    target: tokenId,
+    details: { name, ...access, serviceUserId: userId },
+    ip: ctx.ip,
+  });
+  return { ok: true, message: `Token ${name} is created.`, token, tokenId };
+}
+
+const revokeTokenSchema = z.object({ tokenId: idField('token') });
+
+/** Revoking is final: the token stops working on its next request. */
+export function revokeApiToken(ctx: AdminContext, input: unknown): Outcome {
+  const { db } = ctx;
+  const parsed = revokeTokenSchema.safeParse(input);
+  if (!parsed.success) return failure(fieldErrorsOf(parsed.error));
+  const token = db.select().from(apiTokens).where(eq(apiTokens.id, parsed.data.tokenId)).get();
+  if (!token) return failure({}, 'No such token');
+  if (token.revokedAt !== null) return { ok: true, message: `Token ${token.name} was already revoked.` };
+  writeTransaction(db, () => {
+    db.update(apiTokens)
+      .set({ revokedAt: Date.now() })
+      .where(and(eq(apiTokens.id, token.id), isNull(apiTokens.revokedAt)))
+      .run();
+    recordAudit(db, {
+      action: 'token_revoke',
+      actor: ctx.actor,
+      target: token.id,
+      details: { name: token.name },
+      ip: ctx.ip,
+    });
+  });
+  return { ok: true, message: `Token ${token.name} is revoked.` };
+}

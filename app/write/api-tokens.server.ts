@@ -1,0 +1,91 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { and, eq, isNull } from 'drizzle-orm';
+import { type Db, writeTransaction } from '../../db/client';
+import { apiTokens, teams, users, userTeams } from '../../db/schema';
+import { type Role, scopeFor, type Viewer } from '../domain/access';
+import { sha256Hex } from '../lib/canonical-json';
+
+export function hashToken(token: string): string {
+  return sha256Hex(token);
+}
+
+export interface CreateServiceTokenInput {
+  role: Role;
+  name: string;
+  teamIds?: readonly string[];
+  agentId?: string | null;
+}
+
+/** Creates a service user with the role and scope, and an API token for it. The token is returned once. */
+export function createServiceToken(db: Db, input: CreateServiceTokenInput): { token: string; userId: string } {
+  const teamIds = [...new Set(input.teamIds ?? [])];
+  if (input.role === 'supervisor' && teamIds.length === 0)
+    throw new Error('A supervisor token needs at least one --team');
+  if (input.role === 'agent' && !input.agentId) throw new Error('An agent token needs --agent');
+  const token = `pld_${randomBytes(32).toString('base64url')}`;
+  const userId = `usr_${randomUUID()}`;
+  const now = Date.now();
+  writeTransaction(db, () => {
+    for (const teamId of teamIds) {
+      if (!db.select({ id: teams.id }).from(teams).where(eq(teams.id, teamId)).get()) {
+        db.insert(teams).values({ id: teamId, name: teamId, createdAt: now }).run();
+      }
+    }
+    db.insert(users)
+      .values({
+        id: userId,
+        name: input.name,
+        role: input.role,
+        agentId: input.agentId ?? null,
+        isService: true,
+        createdAt: now,
+      })
+      .run();
+    for (const teamId of teamIds) db.insert(userTeams).values({ userId, teamId }).run();
+    db.insert(apiTokens)
+      .values({ id: `tok_${randomUUID()}`, userId, name: input.name, tokenHash: hashToken(token), createdAt: now })
+      .run();
+  });
+  return { token, userId };
+}
+
+/** An active user as a viewer (with their role's scope), and whether they still have to replace a temporary password. */
+export function loadAccount(db: Db, userId: string): { viewer: Viewer; mustChangePassword: boolean } | null {
+  const user = db
+    .select()
+    .from(users)
+    .where(and(eq(users.id, userId), eq(users.active, true)))
+    .get();
+  if (!user) return null;
+  const teamIds = db
+    .select({ teamId: userTeams.teamId })
+    .from(userTeams)
+    .where(eq(userTeams.userId, user.id))
+    .all()
+    .map((row) => row.teamId);
+  return {
+    viewer: { userId: user.id, name: user.name, role: user.role, scope: scopeFor(user.role, teamIds, user.agentId) },
+    mustChangePassword: user.mustChangePassword,
+  };
+}
+
+/** The viewer for a user id (active users only), with their role's scope. */
+export function loadViewer(db: Db, userId: string): Viewer | null {
+  return loadAccount(db, userId)?.viewer ?? null;
+}
+
+/** The viewer behind a bearer token, or null when the token is unknown, revoked or its user inactive. */
+export function viewerForToken(db: Db, token: string): Viewer | null {
+  const row = db
+    .select({ id: apiTokens.id, userId: apiTokens.userId, lastUsedAt: apiTokens.lastUsedAt })
+    .from(apiTokens)
+    .where(and(eq(apiTokens.tokenHash, hashToken(token)), isNull(apiTokens.revokedAt)))
+    .get();
+  if (!row) return null;
+  // At most one write a minute: every API read must not take the write lock that ingestion needs.
+  const now = Date.now();
+  if (row.lastUsedAt === null || now - row.lastUsedAt > 60_000) {
+    db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.id)).run();
+  }
+  return loadViewer(db, row.userId);
+}

@@ -1,0 +1,28 @@
+import type { Db } from '../../db/client';
+import { auditLog } from '../../db/schema';
+import type { Viewer } from '../domain/access';
+import type { AuditAction } from '../domain/audit';
+
+export interface AuditEntry {
+  action: AuditAction;
+  actor?: Pick<Viewer, 'userId' | 'name'> | null;
+  /** For actions without a signed-in actor (a failed sign-in): who it was about. */
+  actorName?: string | null;
+  target?: string | null;
+  details?: Record<string, unknown>;
+  ip?: string | null;
+}
+
+export function recordAudit(db: Db, entry: AuditEntry, now = Date.now()): void {
+  db.insert(auditLog)
+    .values({
+      at: now,
+      actorUserId: entry.actor?.userId ?? null,
+      actorName: entry.actor?.name ?? entry.actorName ?? null,
+      action: entry.action,
+      target: entry.target ?? null,
+      details: JSON.stringify(entry.details ?? {}),
+      ip: entry.ip ?? null,
+    })
+    .run();
+}

@@ -1,0 +1,190 @@
+import { isbot } from 'isbot';
+import { z } from 'zod';
+import type { Db } from '../../db/client';
+import { passesLuhn } from '../domain/card-masking';
+import { currentStatus } from '../domain/current-status';
+import { PAYABLE_STATUSES, type Status } from '../domain/lifecycle';
+import {
+  type CardDetails,
+  type CardSummary,
+  PAYMENT_FAILURE_MESSAGES,
+  type PaymentFailureReason,
+} from '../domain/payment-cards';
+import { requestForToken } from '../read/pay-page.server';
+import { getPaymentRequestRow, type PaymentRequestRow } from '../read/payment-request.server';
+import { keyedEventId, newEventId, writeOwnEvents } from './own-events.server';
+import { fieldErrors } from './payment-request-input';
+import { chargeCard } from './payments/sandbox-provider.server';
+
+export interface CustomerOptions {
+  clock?: () => number;
+}
+
+/** Link previews (WhatsApp, Slack…), scanners and clients that name no browser do not count as the customer. */
+export function isCustomerBrowser(userAgent: string | null): boolean {
+  return Boolean(userAgent?.trim()) && !isbot(userAgent);
+}
+
+export function openedEventId(requestId: string): string {
+  return keyedEventId('open', requestId);
+}
+
+export type OpenedOutcome = 'recorded' | 'already_recorded' | 'not_counted' | 'not_open' | 'unknown_link';
+
+/** The customer's first view of the link: one `opened` per request, which starts the opened window. */
+export function recordOpened(
+  db: Db,
+  token: string,
+  userAgent: string | null,
+  options: CustomerOptions = {},
+): OpenedOutcome {
+  if (!isCustomerBrowser(userAgent)) return 'not_counted';
+  const row = requestForToken(db, token);
+  if (!row) return 'unknown_link';
+  return writeOpened(db, row, (options.clock ?? Date.now)());
+}
+
+// ingestEvents treats the same id with other content (occurredAt differs on every view) as a
+// conflict, so look for the event before writing it.
+function writeOpened(
+  db: Db,
+  row: PaymentRequestRow,
+  now: number,
+): Exclude<OpenedOutcome, 'not_counted' | 'unknown_link'> {
+  const id = openedEventId(row.id);
+  if (db.$client.prepare('SELECT 1 FROM events WHERE id = ?').get(id)) return 'already_recorded';
+  if (currentStatus(row.status as Status, row.expiresAt, now) !== 'sent') return 'not_open';
+  writeOwnEvents(db, [{ id, type: 'opened', requestId: row.id }], 'customer', now);
+  return 'recorded';
+}
+
+const EXPIRY = /^(0[1-9]|1[0-2])\s*\/\s*(\d{2}|\d{4})$/;
+
+/** The pay form's card fields. Messages never repeat what was typed. */
+export const cardFormSchema = z
+  .object({
+    number: z
+      .string({ error: 'Enter the card number' })
+      .transform((value) => value.replace(/[\s-]/g, ''))
+      .pipe(
+        z
+          .string()
+          .regex(/^\d{13,19}$/, 'Enter the 13 to 19 digits of the card number')
+          .refine(passesLuhn, 'This card number is not valid: check the digits'),
+      ),
+    expiry: z.string({ error: 'Enter the expiry date' }).trim().regex(EXPIRY, 'Enter the expiry date as MM/YY'),
+    cvc: z
+      .string({ error: 'Enter the security code' })
+      .trim()
+      .regex(/^\d{3,4}$/, 'Enter the 3 or 4 digit security code'),
+  })
+  .transform(({ number, expiry, cvc }): CardDetails => {
+    const [, month = '', year = ''] = EXPIRY.exec(expiry) ?? [];
+    return { number, expMonth: Number(month), expYear: year.length === 2 ? 2000 + Number(year) : Number(year), cvc };
+  });
+
+function expiryInPast(card: CardDetails, now: number): boolean {
+  const today = new Date(now);
+  const year = today.getUTCFullYear();
+  return card.expYear < year || (card.expYear === year && card.expMonth < today.getUTCMonth() + 1);
+}
+
+export type PayOutcome =
+  | { kind: 'invalid'; fieldErrors: Record<string, string> }
+  | { kind: 'unknown_link' }
+  | { kind: 'not_payable'; status: Status }
+  | { kind: 'paid'; card: CardSummary; providerReference: string }
+  | { kind: 'failed'; reason: PaymentFailureReason; message: string };
+
+/**
+ * Charges the card with the sandbox provider and records `paid` or `payment_failed` (source
+ * provider). Card number and code live only in this call's memory; only brand and last 4 are kept.
+ */
+export async function payWithCard(
+  db: Db,
+  token: string,
+  fields: Record<string, unknown>,
+  options: CustomerOptions = {},
+): Promise<PayOutcome> {
+  const clock = options.clock ?? Date.now;
+  const parsed = cardFormSchema.safeParse(fields);
+  if (!parsed.success) return { kind: 'invalid', fieldErrors: fieldErrors(parsed.error) };
+  const card = parsed.data;
+  if (expiryInPast(card, clock())) return { kind: 'invalid', fieldErrors: { expiry: 'This card has expired' } };
+
+  const row = requestForToken(db, token);
+  if (!row) return { kind: 'unknown_link' };
+  return oneAtATime(row.id, async () => {
+    const before = payableRequest(db, row.id, clock());
+    if (before.kind !== 'payable') return before;
+    const charge = await chargeCard(
+      { amount: before.row.amount, currency: before.row.currency, card },
+      new Date(clock()),
+    );
+    const now = clock();
+    if (charge.status === 'succeeded') {
+      const data = { card: charge.card, providerReference: charge.providerReference };
+      writeOwnEvents(
+        db,
+        [{ id: keyedEventId('pay', charge.providerReference), type: 'paid', requestId: row.id, data }],
+        'provider',
+        now,
+      );
+      return { kind: 'paid', card: charge.card, providerReference: charge.providerReference };
+    }
+    const data = { reason: charge.reason };
+    writeOwnEvents(
+      db,
+      [{ id: keyedEventId('pay', charge.providerReference), type: 'payment_failed', requestId: row.id, data }],
+      'provider',
+      now,
+    );
+    return { kind: 'failed', reason: charge.reason, message: PAYMENT_FAILURE_MESSAGES[charge.reason] };
+  });
+}
+
+export type DeclineOutcome = { kind: 'declined' } | { kind: 'unknown_link' } | { kind: 'not_payable'; status: Status };
+
+/** The customer declines to pay: `declined` (source customer). */
+export async function decline(db: Db, token: string, options: CustomerOptions = {}): Promise<DeclineOutcome> {
+  const clock = options.clock ?? Date.now;
+  const row = requestForToken(db, token);
+  if (!row) return { kind: 'unknown_link' };
+  return oneAtATime(row.id, async () => {
+    const before = payableRequest(db, row.id, clock());
+    if (before.kind !== 'payable') return before;
+    writeOwnEvents(db, [{ id: newEventId(), type: 'declined', requestId: row.id }], 'customer', clock());
+    return { kind: 'declined' };
+  });
+}
+
+/**
+ * The request if the customer can act on it now. Acting on the page proves the customer opened
+ * it, so a missing `opened` (their first view looked like a bot) is recorded first: a
+ * `payment_failed` is only valid after `opened`.
+ */
+function payableRequest(
+  db: Db,
+  requestId: string,
+  now: number,
+): { kind: 'payable'; row: PaymentRequestRow } | { kind: 'not_payable'; status: Status } {
+  let row = getPaymentRequestRow(db, requestId)!;
+  const status = currentStatus(row.status as Status, row.expiresAt, now);
+  if (!PAYABLE_STATUSES.includes(status)) return { kind: 'not_payable', status };
+  if (status === 'sent' && writeOpened(db, row, now) === 'recorded') row = getPaymentRequestRow(db, requestId)!;
+  return { kind: 'payable', row };
+}
+
+// A double-clicked Pay must not charge twice: one customer action per request at a time (per process).
+const queues = new Map<string, Promise<unknown>>();
+
+function oneAtATime<T>(key: string, task: () => Promise<T>): Promise<T> {
+  const previous = queues.get(key) ?? Promise.resolve();
+  const run = previous.catch(() => undefined).then(task);
+  queues.set(key, run);
+  const cleanup = () => {
+    if (queues.get(key) === run) queues.delete(key);
+  };
+  run.then(cleanup, cleanup);
+  return run;
+}

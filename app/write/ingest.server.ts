@@ -1,0 +1,255 @@
+import type Database from 'better-sqlite3';
+import { type Db, writeTransaction } from '../../db/client';
+import { maskCardNumbers, maskJsonValue } from '../domain/card-masking';
+import { type EventError, type PaymentRequestDetails, validateEvent } from '../domain/event-schema';
+import { type EventSource, type EventType, isTerminal } from '../domain/lifecycle';
+import { type ExpirySettings, type ReplayEvent, replayEvents } from '../domain/replay';
+import { canonicalJson, sha256Hex } from '../lib/canonical-json';
+import { getExpirySettings } from '../read/settings.server';
+
+export type EventResult =
+  | { id: string | null; status: 'accepted' | 'duplicate' }
+  | { id: string | null; status: 'rejected'; error: EventError };
+
+export interface IngestSummary {
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  results: EventResult[];
+}
+
+export interface IngestOptions {
+  now?: number;
+  settings?: ExpirySettings;
+}
+
+// Keys whose values are identifiers or codes, never free text: masking them would corrupt keys.
+const UNMASKED_KEYS = new Set(['id', 'type', 'occurredAt', 'currency', 'channel', 'phone', 'last4', 'brand']);
+
+function maskStoredEvent(value: unknown, key = ''): unknown {
+  if (typeof value === 'string') return UNMASKED_KEYS.has(key) ? value : maskCardNumbers(value);
+  if (Array.isArray(value)) return value.map((inner) => maskStoredEvent(inner));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, inner]) => [k, maskStoredEvent(inner, k)]));
+  }
+  return value;
+}
+
+/** A raw rejected body, masked as a whole: it may hold anything, card numbers and codes included. */
+export function maskRawBody(raw: unknown): string {
+  return typeof raw === 'string' ? maskCardNumbers(raw) : (JSON.stringify(maskJsonValue(raw)) ?? 'null');
+}
+
+interface StoredEventRow {
+  id: string;
+  type: EventType;
+  occurred_at: number;
+  source: string;
+  applied: number;
+  anomaly: string | null;
+  body: string;
+}
+
+function prepareStatements(sqlite: Database.Database) {
+  return {
+    findEvent: sqlite.prepare<[string], { content_hash: string }>('SELECT content_hash FROM events WHERE id = ?'),
+    insertEvent: sqlite.prepare(
+      `INSERT INTO events (id, request_id, type, occurred_at, received_at, source, content_hash, body, applied, anomaly)
+       VALUES (@id, @requestId, @type, @occurredAt, @receivedAt, @source, @contentHash, @body, @applied, @anomaly)`,
+    ),
+    insertRejected: sqlite.prepare(
+      `INSERT INTO rejected_events (event_id, received_at, source, code, path, message, raw)
+       VALUES (@eventId, @receivedAt, @source, @code, @path, @message, @raw)`,
+    ),
+    insertTeam: sqlite.prepare('INSERT OR IGNORE INTO teams (id, name, created_at) VALUES (?, ?, ?)'),
+    insertAgent: sqlite.prepare('INSERT OR IGNORE INTO agents (id, name, team_id, created_at) VALUES (?, ?, ?, ?)'),
+    eventsOfRequest: sqlite.prepare<[string], StoredEventRow>(
+      'SELECT id, type, occurred_at, source, applied, anomaly, body FROM events WHERE request_id = ?',
+    ),
+    updateOutcome: sqlite.prepare('UPDATE events SET applied = ?, anomaly = ? WHERE id = ?'),
+    upsertRequest: sqlite.prepare(
+      `INSERT INTO payment_requests (id, agent_id, team_id, amount, currency, channel, order_number, reason,
+         customer_name, customer_phone, status, created_at, sent_at, opened_at, paid_at, closed_at, expires_at,
+         expiry_due_at, send_failures, last_event_at, updated_at)
+       VALUES (@id, @agentId, @teamId, @amount, @currency, @channel, @orderNumber, @reason, @customerName,
+         @customerPhone, @status, @createdAt, @sentAt, @openedAt, @paidAt, @closedAt, @expiresAt, @expiryDueAt,
+         @sendFailures, @lastEventAt, @updatedAt)
+       ON CONFLICT (id) DO UPDATE SET agent_id = excluded.agent_id, team_id = excluded.team_id,
+         amount = excluded.amount, currency = excluded.currency, channel = excluded.channel,
+         order_number = excluded.order_number, reason = excluded.reason, customer_name = excluded.customer_name,
+         customer_phone = excluded.customer_phone, status = excluded.status, created_at = excluded.created_at,
+         sent_at = excluded.sent_at, opened_at = excluded.opened_at, paid_at = excluded.paid_at,
+         closed_at = excluded.closed_at, expires_at = excluded.expires_at, expiry_due_at = excluded.expiry_due_at,
+         send_failures = excluded.send_failures, last_event_at = excluded.last_event_at,
+         updated_at = excluded.updated_at`,
+    ),
+  };
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+const statementCache = new WeakMap<Database.Database, Statements>();
+
+function statementsFor(db: Db): Statements {
+  let statements = statementCache.get(db.$client);
+  if (!statements) {
+    statements = prepareStatements(db.$client);
+    statementCache.set(db.$client, statements);
+  }
+  return statements;
+}
+
+/**
+ * The one write path (SPEC §1–2). Validates each event, dedupes by id (duplicate vs conflict),
+ * stores accepted events and rejected bodies, replays every affected request and updates its
+ * projection, all in one IMMEDIATE transaction: when this returns, everything accepted is committed.
+ */
+export function ingestEvents(
+  db: Db,
+  inputs: readonly unknown[],
+  source: EventSource,
+  options: IngestOptions = {},
+): IngestSummary {
+  const now = options.now ?? Date.now();
+  const settings = options.settings ?? getExpirySettings(db);
+  const statements = statementsFor(db);
+  const prepared = inputs.map((input) => ({
+    input,
+    hash: sha256Hex(canonicalJson(input)),
+    validation: validateEvent(input, now),
+  }));
+
+  const summary: IngestSummary = { accepted: 0, duplicates: 0, rejected: 0, results: [] };
+  const reject = (input: unknown, eventId: string | null, error: EventError) => {
+    statements.insertRejected.run({ eventId, receivedAt: now, source, ...error, raw: maskRawBody(input) });
+    summary.rejected += 1;
+    summary.results.push({ id: eventId, status: 'rejected', error });
+  };
+
+  writeTransaction(db, () => {
+    const pending = new Map<string, PendingEvent[]>();
+    const batchHashes = new Map<string, string>();
+    for (const { input, hash, validation } of prepared) {
+      if (!validation.ok) {
+        reject(input, validation.eventId, validation.error);
+        continue;
+      }
+      const event = validation.event;
+      const existingHash = batchHashes.get(event.id) ?? statements.findEvent.get(event.id)?.content_hash;
+      if (existingHash !== undefined) {
+        if (existingHash === hash) {
+          summary.duplicates += 1;
+          summary.results.push({ id: event.id, status: 'duplicate' });
+        } else {
+          reject(input, event.id, {
+            code: 'conflict',
+            path: 'id',
+            message: `An event with id ${event.id} and different content was already accepted`,
+          });
+        }
+        continue;
+      }
+      batchHashes.set(event.id, hash);
+      if (event.details) {
+        const { agent } = event.details;
+        statements.insertTeam.run(agent.team.id, agent.team.name, now);
+        statements.insertAgent.run(agent.id, agent.name, agent.team.id, now);
+      }
+      const row: PendingEvent = {
+        id: event.id,
+        requestId: event.requestId,
+        type: event.type,
+        occurredAt: event.occurredAt,
+        receivedAt: now,
+        source,
+        contentHash: hash,
+        body: JSON.stringify(maskStoredEvent(input)),
+      };
+      const list = pending.get(event.requestId);
+      if (list) list.push(row);
+      else pending.set(event.requestId, [row]);
+      summary.accepted += 1;
+      summary.results.push({ id: event.id, status: 'accepted' });
+    }
+    for (const [requestId, fresh] of pending) reproject(statements, requestId, fresh, settings, now);
+  });
+
+  return summary;
+}
+
+interface PendingEvent {
+  id: string;
+  requestId: string;
+  type: EventType;
+  occurredAt: number;
+  receivedAt: number;
+  source: string;
+  contentHash: string;
+  body: string;
+}
+
+/**
+ * Replays one request from its stored events plus the batch's new ones, inserts the new events
+ * with their outcome (one write each) and updates stored events whose outcome changed.
+ */
+function reproject(
+  statements: Statements,
+  requestId: string,
+  fresh: readonly PendingEvent[],
+  settings: ExpirySettings,
+  now: number,
+): void {
+  const stored = statements.eventsOfRequest.all(requestId);
+  const replayInput: ReplayEvent[] = [
+    ...stored.map((row) => ({ id: row.id, type: row.type, occurredAt: row.occurred_at, source: row.source })),
+    ...fresh,
+  ];
+  const result = replayEvents(replayInput, settings, now);
+
+  for (const event of fresh) {
+    const outcome = result?.outcomes.get(event.id);
+    statements.insertEvent.run({ ...event, applied: outcome?.applied ? 1 : 0, anomaly: outcome?.anomaly ?? null });
+  }
+  if (!result) return; // orphans wait for their created event
+
+  let lastEventAt = 0;
+  let createdBody = '';
+  for (const row of stored) {
+    const outcome = result.outcomes.get(row.id)!;
+    const applied = outcome.applied ? 1 : 0;
+    if (applied !== row.applied || outcome.anomaly !== row.anomaly) {
+      statements.updateOutcome.run(applied, outcome.anomaly, row.id);
+    }
+    if (outcome.applied) lastEventAt = Math.max(lastEventAt, row.occurred_at);
+    if (row.id === result.state.createdEventId) createdBody = row.body;
+  }
+  for (const event of fresh) {
+    if (result.outcomes.get(event.id)?.applied) lastEventAt = Math.max(lastEventAt, event.occurredAt);
+    if (event.id === result.state.createdEventId) createdBody = event.body;
+  }
+
+  const details = (JSON.parse(createdBody) as { paymentRequest: PaymentRequestDetails }).paymentRequest;
+  const { state } = result;
+  statements.upsertRequest.run({
+    id: requestId,
+    agentId: details.agent.id,
+    teamId: details.agent.team.id,
+    amount: details.amount,
+    currency: details.currency,
+    channel: details.channel,
+    orderNumber: details.orderNumber,
+    reason: details.reason,
+    customerName: details.customer.name ?? null,
+    customerPhone: details.customer.phone,
+    status: state.status,
+    createdAt: state.createdAt,
+    sentAt: state.sentAt,
+    openedAt: state.openedAt,
+    paidAt: state.paidAt,
+    closedAt: state.closedAt,
+    expiresAt: state.expiresAt,
+    expiryDueAt: result.unrecordedExpiryAt ?? (isTerminal(state.status) ? null : state.expiresAt),
+    sendFailures: state.sendFailures,
+    lastEventAt: Math.max(lastEventAt, state.closedAt ?? 0),
+    updatedAt: now,
+  });
+}

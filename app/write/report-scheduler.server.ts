@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import { and, desc, eq, inArray } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { reportFiles, scheduledReports } from '../../db/schema';
+import { EXPORT_ROLES } from '../domain/access';
+import { type Cadence, nextRunAt, rangeForRun } from '../domain/report-schedule';
+import type { ExportFormat, ExportReport } from '../read/exports/cells';
+import { createExport, type ExportResult, filtersForAudit } from '../read/exports/exports.server';
+import { listDueSchedules, type ScheduledReportRow } from '../read/reports.server';
+import { loadViewer } from './api-tokens.server';
+import { recordAudit } from './audit.server';
+import { filtersForRun } from './report-schedules.server';
+
+/** Kept report files live beside the database: <dir of the database>/reports/. */
+export function reportsDirectory(db: Db): string {
+  const file = db.$client.name;
+  return resolve(file === ':memory:' ? 'data' : dirname(file), 'reports');
+}
+
+export interface ReportFileSummary {
+  id: string;
+  scheduleId: string;
+  fileName: string;
+  path: string;
+  rows: number;
+  bytes: number;
+}
+
+/** Files kept per schedule: a month of a daily report. Older ones are deleted after each run. */
+export const KEPT_FILES_PER_SCHEDULE = 31;
+
+/** Deletes a schedule's files beyond the newest KEPT_FILES_PER_SCHEDULE, rows and files both. */
+function pruneKeptFiles(db: Db, scheduleId: string): void {
+  const old = db
+    .select({ id: reportFiles.id, path: reportFiles.path })
+    .from(reportFiles)
+    .where(eq(reportFiles.scheduleId, scheduleId))
+    .orderBy(desc(reportFiles.createdAt), desc(reportFiles.id))
+    .all()
+    .slice(KEPT_FILES_PER_SCHEDULE);
+  if (old.length === 0) return;
+  db.delete(reportFiles)
+    .where(
+      inArray(
+        reportFiles.id,
+        old.map((file) => file.id),
+      ),
+    )
+    .run();
+  for (const file of old) rmSync(file.path, { force: true });
+}
+
+/**
+ * Writes one run of a schedule to a file and records it. The range is relative to the run it was
+ * due for (`dueAt`), so a run the server caught up on late still reports on its own period.
+ */
+export async function runSchedule(
+  db: Db,
+  schedule: ScheduledReportRow,
+  dueAt: number,
+  now = Date.now(),
+): Promise<ReportFileSummary | null> {
+  const viewer = loadViewer(db, schedule.ownerUserId);
+  if (!viewer || !EXPORT_ROLES.includes(viewer.role)) {
+    // The owner left or lost the right to export: the schedule stops rather than leak data.
+    db.update(scheduledReports).set({ active: false }).where(eq(scheduledReports.id, schedule.id)).run();
+    return null;
+  }
+  const range = rangeForRun(schedule.cadence as Cadence, dueAt, schedule.timezone);
+  const filters = filtersForRun(schedule.filters, range, schedule.timezone);
+  const report = schedule.report as ExportReport;
+  const format = schedule.format as ExportFormat;
+  const id = `rpf_${randomUUID()}`;
+  const directory = reportsDirectory(db);
+  mkdirSync(directory, { recursive: true });
+  const path = join(directory, `${id}.${format}`);
+  const partial = `${path}.part`;
+
+  let result: ExportResult = { rows: 0, completed: false };
+  const { stream, fileName } = createExport(
+    db,
+    { report, format, filters, viewer },
+    (end) => {
+      result = end;
+    },
+    now,
+  );
+  try {
+    await pipeline(Readable.fromWeb(stream as NodeReadableStream<Uint8Array>), createWriteStream(partial));
+  } catch (error) {
+    rmSync(partial, { force: true });
+    throw error;
+  }
+  if (!result.completed) {
+    rmSync(partial, { force: true });
+    throw result.error ?? new Error('Report export did not complete');
+  }
+  renameSync(partial, path);
+  const bytes = statSync(path).size;
+  db.insert(reportFiles)
+    .values({
+      id,
+      scheduleId: schedule.id,
+      ownerUserId: viewer.userId,
+      fileName,
+      path,
+      format,
+      rows: result.rows,
+      bytes,
+      createdAt: now,
+    })
+    .run();
+  pruneKeptFiles(db, schedule.id);
+  recordAudit(
+    db,
+    {
+      action: 'export',
+      actor: viewer,
+      target: `schedule:${schedule.id}`,
+      details: {
+        report,
+        format,
+        filters: filtersForAudit(filters),
+        rows: result.rows,
+        completed: true,
+        scheduled: true,
+      },
+      ip: null,
+    },
+    now,
+  );
+  return { id, scheduleId: schedule.id, fileName, path, rows: result.rows, bytes };
+}
+
+/**
+ * Runs every schedule due at `now`, one after another, and moves each to its next local run time.
+ * A schedule is claimed (next_run_at moved) before it runs, so two sweeps never run it twice.
+ */
+export async function runDueReports(db: Db, now = Date.now()): Promise<ReportFileSummary[]> {
+  const files: ReportFileSummary[] = [];
+  for (const schedule of listDueSchedules(db, now)) {
+    const next = nextRunAt({ cadence: schedule.cadence, runAt: schedule.runAt, timezone: schedule.timezone }, now);
+    const claimed = db
+      .update(scheduledReports)
+      .set({ nextRunAt: next, lastRunAt: now })
+      .where(and(eq(scheduledReports.id, schedule.id), eq(scheduledReports.nextRunAt, schedule.nextRunAt)))
+      .run();
+    if (claimed.changes !== 1) continue;
+    try {
+      const file = await runSchedule(db, schedule, schedule.nextRunAt, now);
+      if (file) files.push(file);
+    } catch (error) {
+      console.error(`Scheduled report ${schedule.id} failed`, error);
+    }
+  }
+  return files;
+}
+
+const globalForScheduler = globalThis as unknown as { __paylinkReportScheduler?: NodeJS.Timeout };
+
+/** Checks for due schedules every `intervalMs`, once per process; a slow run is never overlapped. */
+export function startReportScheduler(getDb: () => Db, intervalMs: number): void {
+  if (globalForScheduler.__paylinkReportScheduler) return;
+  let running = false;
+  globalForScheduler.__paylinkReportScheduler = setInterval(() => {
+    if (running) return;
+    running = true;
+    runDueReports(getDb())
+      .catch((error) => console.error('Report scheduler failed', error))
+      .finally(() => {
+        running = false;
+      });
+  }, intervalMs);
+  globalForScheduler.__paylinkReportScheduler.unref();
+}

@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import { and, eq } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Db } from '../../db/client';
+import { scheduledReports } from '../../db/schema';
+import type { Viewer } from '../domain/access';
+import { CADENCES, nextRunAt, RUN_AT } from '../domain/report-schedule';
+import { failure, fieldErrorsOf, type Outcome } from '../lib/form.server';
+import { isTimeZoneName } from '../lib/time-zone';
+import { EXPORT_FORMATS, EXPORT_REPORTS } from '../read/exports/cells';
+import { FilterError, type Filters, parseFilters } from '../read/filters';
+
+export const scheduleInputSchema = z.object({
+  name: z.string().trim().min(1, 'Give the report a name').max(80, 'At most 80 characters'),
+  report: z.enum(EXPORT_REPORTS, 'Choose a report'),
+  format: z.enum(EXPORT_FORMATS, 'Choose CSV or XLSX'),
+  cadence: z.enum(CADENCES, 'Choose daily, weekly or monthly'),
+  runAt: z.string().regex(RUN_AT, 'Enter a time HH:MM'),
+  timezone: z.string().refine(isTimeZoneName, 'Choose a time zone'),
+});
+
+/** The shared filters a schedule keeps (SPEC §3 minus the range, which each run computes). */
+export type ScheduleFilters = Pick<Filters, 'team' | 'agent' | 'channel' | 'currency' | 'status'>;
+
+const FILTER_KEYS = ['team', 'agent', 'channel', 'currency', 'status'] as const;
+
+export function scheduleFilters(filters: Filters): ScheduleFilters {
+  return Object.fromEntries(FILTER_KEYS.map((key) => [key, filters[key]])) as ScheduleFilters;
+}
+
+/** A stored schedule's filters for a run: the kept lists, the run's range and the schedule's zone. */
+export function filtersForRun(stored: string, range: { from: string; to: string }, timeZone: string): Filters {
+  const params = new URLSearchParams();
+  const kept = JSON.parse(stored) as Partial<ScheduleFilters>;
+  for (const key of FILTER_KEYS) for (const value of kept[key] ?? []) params.append(key, value);
+  params.set('from', range.from);
+  params.set('to', range.to);
+  return parseFilters(params, timeZone);
+}
+
+/** Creates a schedule from the /reports form; its first run is the next qualifying local time. */
+export function createSchedule(
+  db: Db,
+  viewer: Viewer,
+  form: URLSearchParams,
+  now = Date.now(),
+): Outcome<{ id: string }> {
+  const parsed = scheduleInputSchema.safeParse(Object.fromEntries(form));
+  if (!parsed.success) return failure(fieldErrorsOf(parsed.error));
+  let filters: Filters;
+  try {
+    const lists = new URLSearchParams();
+    for (const key of FILTER_KEYS) for (const value of form.getAll(key)) lists.append(key, value);
+    filters = parseFilters(lists, parsed.data.timezone);
+  } catch (error) {
+    if (error instanceof FilterError) return failure({ [error.field]: error.message });
+    throw error;
+  }
+  const input = parsed.data;
+  const id = `rps_${randomUUID()}`;
+  db.insert(scheduledReports)
+    .values({
+      id,
+      ownerUserId: viewer.userId,
+      name: input.name,
+      report: input.report,
+      format: input.format,
+      cadence: input.cadence,
+      runAt: input.runAt,
+      timezone: input.timezone,
+      filters: JSON.stringify(scheduleFilters(filters)),
+      nextRunAt: nextRunAt(input, now),
+      active: true,
+      createdAt: now,
+    })
+    .run();
+  return { ok: true, message: `Scheduled “${input.name}”.`, id };
+}
+
+/** Deletes one of the viewer's schedules (its kept files stay). */
+export function deleteSchedule(db: Db, viewer: Viewer, id: string): Outcome {
+  const result = db
+    .delete(scheduledReports)
+    .where(and(eq(scheduledReports.id, id), eq(scheduledReports.ownerUserId, viewer.userId)))
+    .run();
+  return result.changes === 1 ? { ok: true, message: 'Schedule deleted.' } : failure({}, 'No such schedule.');
+}
