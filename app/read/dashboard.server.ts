@@ -1,13 +1,13 @@
-import { and, desc, eq, gte, lt } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { agents, paymentRequests, teams } from '../../db/schema';
 import { canSee, type Viewer } from '../domain/access';
 import type { Status } from '../domain/lifecycle';
 import { intervalFor } from './dashboard-view';
 import { previousPeriod } from './date-ranges';
-import { requestConditions } from './filter-sql.server';
-import { type Filters, filterRange } from './filters';
+import type { Filters } from './filters';
 import { getAgentLeaderboard, getMetricsSummary, getMetricsTimeseries } from './metrics/metrics.server';
+import { compileQuery, requestCondition } from './query-compiler.server';
 
 type RangedFilters = Filters & { from: string; to: string };
 
@@ -47,7 +47,6 @@ const LATEST_REQUESTS = 25;
 export function getAgentDashboard(db: Db, agentId: string, filters: RangedFilters, viewer: Viewer) {
   const agentFilters = { ...filters, team: [], agent: [agentId] };
   const interval = intervalFor(filters);
-  const { start, end } = filterRange(filters);
   const requests = db
     .select({
       id: paymentRequests.id,
@@ -60,13 +59,7 @@ export function getAgentDashboard(db: Db, agentId: string, filters: RangedFilter
       closedAt: paymentRequests.closedAt,
     })
     .from(paymentRequests)
-    .where(
-      and(
-        requestConditions({ ...agentFilters, from: undefined, to: undefined }, viewer),
-        gte(paymentRequests.sentAt, start!),
-        lt(paymentRequests.sentAt, end!),
-      ),
-    )
+    .where(requestCondition(compileQuery(agentFilters, viewer), { range: 'sentAt', list: false }))
     .orderBy(desc(paymentRequests.sentAt))
     .limit(LATEST_REQUESTS)
     .all()

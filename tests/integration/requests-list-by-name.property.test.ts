@@ -120,10 +120,11 @@ function constraintArb(data: Dataset): fc.Arbitrary<Constraint> {
     },
     {
       weight: 2,
-      arbitrary: fc.constantFrom('pr_1', 'PR_2', 'SO-3').map((q) => ({
+      // q: a case-insensitive substring of the id or the order number (SPEC §3), not only a prefix.
+      arbitrary: fc.constantFrom('pr_1', 'PR_2', 'SO-3', '1', 'o-2').map((q) => ({
         ...all,
         query: `q=${q}`,
-        keep: (r: Request) => [r.id, r.orderNumber].some((text) => text.toLowerCase().startsWith(q.toLowerCase())),
+        keep: (r: Request) => [r.id, r.orderNumber].some((text) => text.toLowerCase().includes(q.toLowerCase())),
       })),
     },
   );

@@ -3,8 +3,8 @@ import { and, count, gte, is, lt, Placeholder, type SQL, sql } from 'drizzle-orm
 import type { Db } from '../../../db/client';
 import { agents, paymentRequests, teams } from '../../../db/schema';
 import type { Viewer } from '../../domain/access';
-import { requestConditions } from '../filter-sql.server';
-import { type Filters, filterRange } from '../filters';
+import type { Filters } from '../filters';
+import { compileQuery, requestCondition } from '../query-compiler.server';
 
 /**
  * One request of S as the export reads it (SPEC §4 columns, before formatting), positional: at a
@@ -28,9 +28,9 @@ export type ExportRequestRow = [
   customerPhone: string,
 ];
 
-// The payment-requests export is a request list: status and q filter it too (SPEC §3).
+// The payment-requests export is a request list of S: status and q filter it too (SPEC §3).
 const conditionsFor = (filters: Filters, viewer: Viewer) =>
-  requestConditions(filters, viewer, { includeListFilters: true });
+  requestCondition(compileQuery(filters, viewer), { range: 'sentAt', list: true });
 
 /** How many rows the payment-requests export of these filters has. */
 export function countExportRequests(db: Db, filters: Filters, viewer: Viewer): number {
@@ -43,7 +43,7 @@ export function countExportAgents(db: Db, filters: Filters, viewer: Viewer): num
     db
       .select({ n: sql<number>`count(DISTINCT ${paymentRequests.agentId})` })
       .from(paymentRequests)
-      .where(requestConditions(filters, viewer))
+      .where(requestCondition(compileQuery(filters, viewer), { range: 'sentAt', list: false }))
       .get()?.n ?? 0
   );
 }
@@ -131,13 +131,14 @@ export interface ExportSliceQuery {
  * exportRequestRows, so the slices joined in order are its rows.
  */
 export function exportRequestSliceQuery(db: Db, filters: Filters, viewer: Viewer): ExportSliceQuery {
+  const compiled = compileQuery(filters, viewer);
   const where = and(
-    conditionsFor(filters, viewer),
+    requestCondition(compiled, { range: 'sentAt', list: true }),
     gte(paymentRequests.sentAt, sql.placeholder('lo')),
     lt(paymentRequests.sentAt, sql.placeholder('hi')),
   );
   const query = selectExportRows(db, where).toSQL();
-  const { start, end } = filterRange(filters);
+  const { start, end } = compiled;
   return {
     sql: query.sql,
     params: query.params.map((param) => (is(param, Placeholder) ? { slot: param.name as 'lo' | 'hi' } : param)),

@@ -1,6 +1,4 @@
 import type Database from 'better-sqlite3';
-import type { SQL } from 'drizzle-orm';
-import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../../../db/client';
 import {
   contributionSql,
@@ -16,8 +14,17 @@ import {
 } from '../../../db/metrics-rollups';
 import type { Viewer } from '../../domain/access';
 import { nearestRank, type PayTimes } from '../../domain/metrics';
-import { requestConditions } from '../filter-sql.server';
 import type { Filters } from '../filters';
+import {
+  asText,
+  compileQuery,
+  constrainedDimensions,
+  type ReadQuery,
+  requestCondition,
+  rollupColumn,
+  rollupCondition,
+  type SqlText,
+} from '../query-compiler.server';
 import { type Piece, rangePieces } from './cells';
 import {
   addCollected,
@@ -55,54 +62,14 @@ function prepare(db: Db, text: string): Database.Statement {
   return statement;
 }
 
-interface Where {
-  sql: string;
-  params: unknown[];
-}
-
-const dialect = new SQLiteSyncDialect();
-
-function rendered(condition: SQL | undefined): Where {
-  if (!condition) return { sql: '1', params: [] };
-  const query = dialect.sqlToQuery(condition);
-  return { sql: query.sql, params: query.params };
-}
-
-/** Which dimensions the filters and the viewer's scope constrain: a rollup must have them all. */
-function constrainedDimensions(filters: Filters, viewer: Viewer): Set<RollupDimension> {
-  const dims = new Set<RollupDimension>(['currency']);
-  if (filters.team.length > 0 || viewer.scope.kind === 'teams') dims.add('team_id');
-  if (filters.agent.length > 0 || viewer.scope.kind === 'agent') dims.add('agent_id');
-  if (filters.channel.length > 0) dims.add('channel');
-  return dims;
-}
-
-function inList(column: string, values: readonly string[]): Where {
-  return { sql: `${column} IN (${values.map(() => '?').join(', ')})`, params: [...values] };
-}
-
-/** The scope of SPEC §5 and the dimension filters as a condition on a rollup table (mirrors requestConditions). */
-function rollupWhere(filters: Filters, viewer: Viewer): Where {
-  const parts: Where[] = [];
-  const { scope } = viewer;
-  if (scope.kind === 'teams')
-    parts.push(scope.teamIds.length > 0 ? inList('team_id', scope.teamIds) : { sql: '0', params: [] });
-  if (scope.kind === 'agent')
-    parts.push(scope.agentId ? { sql: 'agent_id = ?', params: [scope.agentId] } : { sql: '0', params: [] });
-  if (filters.team.length > 0) parts.push(inList('team_id', filters.team));
-  if (filters.agent.length > 0) parts.push(inList('agent_id', filters.agent));
-  if (filters.channel.length > 0) parts.push(inList('channel', filters.channel));
-  if (filters.currency.length > 0) parts.push(inList('currency', filters.currency));
-  if (parts.length === 0) return { sql: '1', params: [] };
-  return { sql: parts.map((part) => `(${part.sql})`).join(' AND '), params: parts.flatMap((part) => part.params) };
-}
-
 export type Grouping = 'none' | 'agent' | 'cell';
 
 /** One set of filters and scope, read from the rollups (and the requests for unaligned edges). */
 export class MetricsReader {
-  private readonly rollupCondition: Where;
-  private readonly requestCondition: Where;
+  private readonly query: ReadQuery;
+  /** Scope and filters on payment_requests; each read bounds sentAt or createdAt itself. */
+  private readonly requestCondition: SqlText;
+  /** The dimensions a rollup must have: the constrained ones, and currency for the amounts. */
   private readonly dimensions: Set<RollupDimension>;
   private readonly currencyFilter: string[];
 
@@ -111,11 +78,10 @@ export class MetricsReader {
     filters: Filters,
     viewer: Viewer,
   ) {
-    const withoutRange = { ...filters, from: undefined, to: undefined };
-    this.rollupCondition = rollupWhere(filters, viewer);
-    this.requestCondition = rendered(requestConditions(withoutRange, viewer, { rangeColumn: 'createdAt' }));
-    this.dimensions = constrainedDimensions(filters, viewer);
-    this.currencyFilter = [...filters.currency];
+    this.query = compileQuery(filters, viewer);
+    this.requestCondition = asText(requestCondition(this.query, { range: 'none', list: false }));
+    this.dimensions = new Set<RollupDimension>(['currency', ...constrainedDimensions(this.query).map(rollupColumn)]);
+    this.currencyFilter = [...(this.query.allowed.currency ?? [])];
   }
 
   /** The smallest day rollup holding every constrained dimension (agent grouping needs agent_id). */
@@ -165,8 +131,9 @@ export class MetricsReader {
     // Agent-first tables: naming every agent lets SQLite seek each one's cells instead of scanning all time.
     const agentIds = table.key[0] === 'agent_id' && !this.dimensions.has('agent_id') ? this.allAgentIds() : [];
     const seek = agentIds.length > 0 ? `agent_id IN (${agentIds.map(() => '?').join(', ')}) AND ` : '';
-    const where = `${seek}bucket >= ? AND bucket < ? AND ${this.rollupCondition.sql}`;
-    const params = [...agentIds, start, end, ...this.rollupCondition.params];
+    const condition = rollupCondition(this.query, start, end);
+    const where = `${seek}${condition.sql}`;
+    const params = [...agentIds, ...condition.params];
     // Amounts per currency as columns of the same pass: no second query sorting rows by currency.
     const currencies = this.currenciesBetween(start, end);
     const perCurrency = currencies.map(() => 'sum(CASE WHEN currency = ? THEN paid_amount ELSE 0 END)');

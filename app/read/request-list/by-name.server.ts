@@ -3,9 +3,8 @@ import { and, fillPlaceholders, type SQL, sql } from 'drizzle-orm';
 import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../../../db/client';
 import { agents, paymentRequests, teams } from '../../../db/schema';
-import type { Viewer } from '../../domain/access';
 import { compareNames } from '../../lib/name-order';
-import type { Filters } from '../filters';
+import type { ReadQuery } from '../query-compiler.server';
 import { compareValues, orderBy, segmentsAfter } from './keyset.server';
 import { type KeyValue, LIST_SORTS, type NameSort, type RowKey, type SortOrder } from './options.server';
 import { indexLeadingWith, type ReadPlan } from './plan.server';
@@ -68,18 +67,11 @@ function ownersInNameOrder(db: Db, sort: NameSort): Owner[] {
   return owners;
 }
 
-/** The values of a column the filter and the scope both allow; null when any. */
-function allowed(filter: readonly string[], scope: readonly string[] | null): readonly string[] | null {
-  if (filter.length === 0) return scope;
-  const values = [...new Set(filter)];
-  return scope ? values.filter((value) => scope.includes(value)) : values;
-}
-
 /**
  * Which owners to walk, and for each the values of the other column to read one at a time: a
  * supervisor's teams under sort=agent (through (team_id, agent_id, sent_at, id), one range per
- * team, merged), an agent's own id under sort=team. The WHERE clause applies filters and scope
- * in full; this only chooses what to read.
+ * team, merged), an agent's own id under sort=team, from the values the compiled query allows. The
+ * WHERE clause applies filters and scope in full; this only chooses what to read.
  */
 interface Walk {
   owners: Owner[];
@@ -87,10 +79,8 @@ interface Walk {
   streamsOf: ((owner: Owner) => readonly string[]) | null;
 }
 
-function walkFor(db: Db, sort: NameSort, filters: Filters, viewer: Viewer): Walk {
-  const { scope } = viewer;
-  const agentIds = allowed(filters.agent, scope.kind === 'agent' ? (scope.agentId ? [scope.agentId] : []) : null);
-  const teamIds = allowed(filters.team, scope.kind === 'teams' ? scope.teamIds : null);
+function walkFor(db: Db, sort: NameSort, query: ReadQuery): Walk {
+  const { agent: agentIds, team: teamIds } = query.allowed;
   const [ownerIds, otherIds] = sort === 'agent' ? [agentIds, teamIds] : [teamIds, agentIds];
   const all = ownersInNameOrder(db, sort);
   const only = ownerIds ? new Set(ownerIds) : null;
@@ -205,8 +195,7 @@ export interface NameRead {
   db: Db;
   sort: NameSort;
   where: SQL | undefined;
-  filters: Filters;
-  viewer: Viewer;
+  query: ReadQuery;
   plan: ReadPlan;
 }
 
@@ -222,7 +211,7 @@ export function nameReader(read: NameRead): IdReader {
   let walk: Walk | null = null;
   const ranges = new Map<SortOrder, RangeReader>();
   return (direction, boundary, count) => {
-    walk ??= walkFor(read.db, read.sort, read.filters, read.viewer);
+    walk ??= walkFor(read.db, read.sort, read.query);
     const { streamsOf } = walk;
     let reader = ranges.get(direction);
     if (!reader) {

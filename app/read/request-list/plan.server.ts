@@ -1,9 +1,9 @@
-import { and, gte, lt, or, type SQL } from 'drizzle-orm';
+import { and, gte, lt, type SQL } from 'drizzle-orm';
 import type { Db } from '../../../db/client';
 import { paymentRequests } from '../../../db/schema';
-import type { Viewer } from '../../domain/access';
 import { IN_FLIGHT_STATUSES, type Status } from '../../domain/lifecycle';
-import { type Filters, filterRange } from '../filters';
+import type { Filters } from '../filters';
+import { listCondition, type ReadQuery } from '../query-compiler.server';
 import { type ColumnSort, isNameSort, LIST_SORTS, type ListSort } from './options.server';
 
 /**
@@ -31,24 +31,6 @@ export interface ReadPlan {
 export interface Partition {
   field: 'agentId' | 'teamId' | 'status';
   values: readonly string[];
-}
-
-const MAX_CODE_POINT = String.fromCodePoint(0x10ffff);
-
-/**
- * `q`: a prefix of the order number or of the request id, as typed, upper- or lower-cased. Written
- * as ranges (not LIKE, which SQLite cannot serve from a case-sensitive index) so both the
- * order-number index and the primary key answer it.
- */
-export function searchCondition(q: string | undefined): SQL | undefined {
-  if (!q) return undefined;
-  const variants = [...new Set([q, q.toUpperCase(), q.toLowerCase()])];
-  return or(
-    ...variants.flatMap((prefix) => [
-      and(gte(paymentRequests.orderNumber, prefix), lt(paymentRequests.orderNumber, prefix + MAX_CODE_POINT)),
-      and(gte(paymentRequests.id, prefix), lt(paymentRequests.id, prefix + MAX_CODE_POINT)),
-    ]),
-  );
 }
 
 const MAX_PARTITIONS = 32;
@@ -87,19 +69,17 @@ export function indexLeadingWith(db: Db, columns: readonly string[]): string | n
 }
 
 /**
- * An IN list of several agents, statuses or teams, with an index that starts with that column and
- * continues with the sort's (team_id, sent_at for sentAt): one ordered index range per value.
+ * An IN list of several agents, statuses or teams (as the compiled query allows them), with an index
+ * that starts with that column and continues with the sort's (team_id, sent_at for sentAt): one
+ * ordered index range per value.
  */
-function partitionFor(db: Db, filters: Filters, viewer: Viewer, sort: ColumnSort): Partition | null {
-  const { scope } = viewer;
+function partitionFor(db: Db, query: ReadQuery, sort: ColumnSort): Partition | null {
+  const { allowed, filters } = query;
   const sortColumns = LIST_SORTS[sort].map((c) => paymentRequests[c.field].name);
   const candidates: Partition[] = [
-    {
-      field: 'agentId',
-      values: filters.agent.length ? filters.agent : scope.kind === 'agent' && scope.agentId ? [scope.agentId] : [],
-    },
+    { field: 'agentId', values: allowed.agent ?? [] },
     { field: 'status', values: filters.status },
-    { field: 'teamId', values: filters.team.length ? filters.team : scope.kind === 'teams' ? scope.teamIds : [] },
+    { field: 'teamId', values: allowed.team ?? [] },
   ];
   // The narrowest constraint first; a single value needs no split (SQLite seeks it in order).
   for (const candidate of candidates) {
@@ -120,9 +100,9 @@ const onlyTransientStatuses = (filters: Filters) =>
  * Other sorts walk their own index, unless the filters pick so few rows that reading those few
  * through their own index and sorting them is cheaper: in-flight statuses, a range of a few days.
  */
-function sortIndexFor(db: Db, filters: Filters, sortColumns: string[]): string | null {
-  if (onlyTransientStatuses(filters)) return indexLeadingWith(db, [paymentRequests.status.name]);
-  const { start, end } = filterRange(filters);
+function sortIndexFor(db: Db, query: ReadQuery, sortColumns: string[]): string | null {
+  if (onlyTransientStatuses(query.filters)) return indexLeadingWith(db, [paymentRequests.status.name]);
+  const { start, end } = query;
   if (start !== null && end !== null && end - start <= SHORT_RANGE_MS) {
     return indexLeadingWith(db, [paymentRequests.sentAt.name]);
   }
@@ -138,10 +118,10 @@ function sortIndexFor(db: Db, filters: Filters, sortColumns: string[]): string |
 const FOLLOWS_SENT_AT = new Set(['openedAt', 'closedAt', 'expiresAt']);
 const MARGIN_AFTER_RANGE_MS = 86_400_000;
 
-function leadingBoundsFor(filters: Filters, sort: ColumnSort): SQL | undefined {
+function leadingBoundsFor(query: ReadQuery, sort: ColumnSort): SQL | undefined {
   const first = LIST_SORTS[sort][0]!;
   if (!FOLLOWS_SENT_AT.has(first.field)) return undefined;
-  const { start, end } = filterRange(filters);
+  const { start, end } = query;
   const target = paymentRequests[first.field];
   return and(
     start !== null ? gte(target, start) : undefined,
@@ -149,12 +129,16 @@ function leadingBoundsFor(filters: Filters, sort: ColumnSort): SQL | undefined {
   );
 }
 
-/** The ids q matches, or null when there are more than Q_FEW (a short prefix such as 'SO-1'). */
-function fewMatchesOf(db: Db, q: string): string[] | null {
+/**
+ * The ids the list's conditions (q among them) match, or null when there are more than Q_FEW (a
+ * short text such as 'SO-1'). No index serves q's substring: this scans the rows the other
+ * conditions leave, stopping at the (Q_FEW + 1)th match.
+ */
+function fewMatchesOf(db: Db, query: ReadQuery): string[] | null {
   const rows = db
     .select({ id: paymentRequests.id })
     .from(paymentRequests)
-    .where(searchCondition(q))
+    .where(listCondition(query))
     .limit(Q_FEW + 1)
     .all();
   return rows.length > Q_FEW ? null : rows.map((row) => row.id);
@@ -165,30 +149,31 @@ function fewMatchesOf(db: Db, q: string): string[] | null {
  * (request-list-by-name.server.ts), unless the filters pick so few rows that reading them all and
  * sorting them is cheaper than passing every agent whose requests hold none of them.
  */
-function planNameRead(db: Db, filters: Filters): ReadPlan {
+function planNameRead(db: Db, query: ReadQuery): ReadPlan {
   const none = { partition: null, leadingBounds: undefined };
-  const onlyIds = filters.q ? fewMatchesOf(db, filters.q) : null;
+  const onlyIds = query.filters.q ? fewMatchesOf(db, query) : null;
   const few = onlyIds
     ? indexLeadingWith(db, [paymentRequests.id.name])
-    : onlyTransientStatuses(filters)
+    : onlyTransientStatuses(query.filters)
       ? indexLeadingWith(db, [paymentRequests.status.name])
       : null;
   return { ...none, index: few, onlyIds, fewRows: few !== null };
 }
 
-export function planListRead(db: Db, filters: Filters, viewer: Viewer, sort: ListSort): ReadPlan {
-  if (isNameSort(sort)) return planNameRead(db, filters);
-  const leadingBounds = leadingBoundsFor(filters, sort);
+export function planListRead(db: Db, query: ReadQuery, sort: ListSort): ReadPlan {
+  if (isNameSort(sort)) return planNameRead(db, query);
+  const { filters } = query;
+  const leadingBounds = leadingBoundsFor(query, sort);
   const sortColumns = LIST_SORTS[sort].map((c) => paymentRequests[c.field].name);
   if (filters.q) {
-    const onlyIds = fewMatchesOf(db, filters.q);
+    const onlyIds = fewMatchesOf(db, query);
     // Few: look them up by id and sort them. Many: walk the sort's index and test each.
     const index = indexLeadingWith(db, onlyIds ? [paymentRequests.id.name] : sortColumns);
     return { partition: null, index, leadingBounds, onlyIds, fewRows: false };
   }
-  const partition = partitionFor(db, filters, viewer, sort);
+  const partition = partitionFor(db, query, sort);
   if (partition) return { partition, index: null, leadingBounds, onlyIds: null, fewRows: false };
   // sentAt has its own indexes alongside every scope (sent_at, team_id+sent_at, agent_id+sent_at).
-  const index = sort === 'sentAt' ? null : sortIndexFor(db, filters, sortColumns);
+  const index = sort === 'sentAt' ? null : sortIndexFor(db, query, sortColumns);
   return { partition: null, index, leadingBounds, onlyIds: null, fewRows: false };
 }

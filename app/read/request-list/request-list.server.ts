@@ -4,8 +4,8 @@ import { agents, paymentRequests, teams } from '../../../db/schema';
 import type { Viewer } from '../../domain/access';
 import { isoOrNull, maskPhone } from '../../domain/format';
 import { STATUS_LABELS, type Status } from '../../domain/lifecycle';
-import { requestConditions } from '../filter-sql.server';
 import type { Filters } from '../filters';
+import { compileQuery, listCondition, type ReadQuery } from '../query-compiler.server';
 import { nameReader } from './by-name.server';
 import { compareValues, ID_COLUMN, orderBy, segmentsAfter, segmentsFromStart } from './keyset.server';
 import {
@@ -24,22 +24,7 @@ import {
   type SortColumn,
   type SortOrder,
 } from './options.server';
-import { planListRead, type ReadPlan, searchCondition } from './plan.server';
-
-/**
- * Scope and filters of a request list. SPEC §3 puts a request in a range by its sentAt, so with
- * `from`/`to` only sent requests in range are listed; without them the list shows every request,
- * the never-sent ones (created, send_failed) included. (requestConditions with rangeColumn
- * 'createdAt' and no from/to adds no range condition at all.)
- */
-export function listConditions(filters: Filters, viewer: Viewer): SQL | undefined {
-  const ranged = filters.from !== undefined || filters.to !== undefined;
-  const shared = requestConditions({ ...filters, q: undefined }, viewer, {
-    includeListFilters: true,
-    rangeColumn: ranged ? 'sentAt' : 'createdAt',
-  });
-  return and(shared, searchCondition(filters.q));
-}
+import { planListRead, type ReadPlan } from './plan.server';
 
 function selectRows(db: Db, where: SQL | undefined) {
   return db
@@ -193,14 +178,11 @@ export interface PaymentRequestPage {
 type Reader = (direction: SortOrder, boundary: RowKey | null, count: number) => PageRow[];
 
 /** Reads rows of a sort in order from a boundary: its own index for a column, the name walk for agent/team. */
-function readerFor(db: Db, sort: ListSort, filters: Filters, viewer: Viewer): Reader {
-  const plan = planListRead(db, filters, viewer, sort);
-  const where = and(
-    listConditions(filters, viewer),
-    plan.onlyIds ? inArray(paymentRequests.id, plan.onlyIds) : undefined,
-  );
+function readerFor(db: Db, sort: ListSort, query: ReadQuery): Reader {
+  const plan = planListRead(db, query, sort);
+  const where = and(listCondition(query), plan.onlyIds ? inArray(paymentRequests.id, plan.onlyIds) : undefined);
   if (isNameSort(sort)) {
-    const readIds = nameReader({ db, sort, where, filters, viewer, plan });
+    const readIds = nameReader({ db, sort, where, query, plan });
     return (direction, boundary, count) => selectInOrder(db, readIds(direction, boundary, count));
   }
   const columns: readonly RequestColumn[] = LIST_SORTS[sort];
@@ -231,7 +213,7 @@ export function listPaymentRequests(
   // or a rename committed meanwhile cannot make them disagree (and a cursor's name is the one
   // the page was sorted by).
   return db.$client.transaction(() => {
-    const read = readerFor(db, sort, filters, viewer);
+    const read = readerFor(db, sort, compileQuery(filters, viewer));
     const fetched = read(reading, cursor, options.limit + 1);
     const more = fetched.length > options.limit;
     const page = fetched.slice(0, options.limit);
