@@ -142,6 +142,9 @@ describe('listPaymentRequests: filters, sorts and scope on a hand-built set', ()
     expect(ids(db, 'q=SO-2002')).toEqual(['pr_d']);
     expect(ids(db, 'q=SO-9')).toEqual([]);
     expect(ids(db, 'q=%25')).toEqual([]);
+    // q is a substring (SPEC §3), not only a prefix: of the order number, the id.
+    expect(ids(db, 'q=1002')).toEqual(['pr_b']);
+    expect(ids(db, 'q=R_C')).toEqual(['pr_c']);
     expect(ids(db, 'team=tm_retail&status=paid,canceled&currency=USD')).toEqual(['pr_a', 'pr_g']);
   });
 
