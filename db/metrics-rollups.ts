@@ -1,6 +1,19 @@
+import {
+  HISTOGRAM_COLUMNS as HISTOGRAM,
+  PAID,
+  PAY_BIN_EDGES_MS,
+  PAY_BINS,
+  type RangeInstant,
+  type RequestRule,
+  ROLLUP_COLUMNS,
+  type RollupColumn,
+} from '../app/domain/metric-table';
+
 /**
  * Rollups of the SPEC §3 counts, kept by triggers on payment_requests (so every write to the
  * projection, the one ingest path and the demo reset alike, moves them in the same transaction).
+ * Their value columns and what each request adds to them come from the metric table
+ * (app/domain/metric-table.ts): this file only turns those definitions into SQL.
  *
  * Each table sums, per UTC time cell and dimensions, what each request in S adds (by sentAt) plus
  * the send failures (by createdAt), and a histogram of time to pay in PAY_BIN_EDGES_MS bins: the
@@ -9,6 +22,8 @@
  * Cells are UTC 15 minutes or UTC days: every zone's midnight falls on a 15-minute boundary, so any
  * range of local days is whole cells; day cells cover the middle, 15-minute cells the edges.
  */
+
+export { PAY_BIN_EDGES_MS, PAY_BINS };
 
 export const QUARTER_HOUR_MS = 900_000;
 export const DAY_MS = 86_400_000;
@@ -41,75 +56,35 @@ export function rollupDimensions(table: RollupTable): RollupDimension[] {
   return table.key.filter((column): column is RollupDimension => column !== 'bucket');
 }
 
-/** Upper edges (exclusive) of the time-to-pay histogram bins, in ms; the last bin is open. */
-export const PAY_BIN_EDGES_MS: readonly number[] = [
-  5, 10, 15, 20, 25, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 135, 150, 165, 180, 210, 240, 270, 300, 360, 420, 480,
-  600, 900, 1200, 1800, 3600,
-].map((seconds) => seconds * 1000);
-export const PAY_BINS = PAY_BIN_EDGES_MS.length + 1;
-export const HISTOGRAM_COLUMNS: readonly string[] = Array.from({ length: PAY_BINS }, (_, i) => `h${i}`);
+/** The value columns every rollup table keeps, one count or sum each, in the metric table's order. */
+export const VALUE_COLUMNS: readonly string[] = ROLLUP_COLUMNS.map((column) => column.name);
+export const HISTOGRAM_COLUMNS: readonly string[] = HISTOGRAM.map((column) => column.name);
 
-/** The counts each table sums (SPEC §3), and the histogram of time to pay: the logical values. */
-export const COUNT_COLUMNS = [
-  'sent',
-  'opened',
-  'paid',
-  'declined',
-  'expired',
-  'expired_opened',
-  'canceled',
-  'in_flight',
-  'paid_amount',
-  'send_failures',
-] as const;
-export type CountColumn = (typeof COUNT_COLUMNS)[number];
+const TIME_COLUMN: Record<RangeInstant, string> = { sentAt: 'sent_at', createdAt: 'created_at' };
 
-export const VALUE_COLUMNS: readonly string[] = [...COUNT_COLUMNS, ...HISTOGRAM_COLUMNS];
+/** The value columns placed in time by each instant: one upsert per instant and table. */
+const COLUMNS_BY_INSTANT: readonly { time: string; columns: readonly RollupColumn[] }[] = (
+  Object.keys(TIME_COLUMN) as RangeInstant[]
+)
+  .map((by) => ({ time: TIME_COLUMN[by], columns: ROLLUP_COLUMNS.filter((column) => column.by === by) }))
+  .filter((group) => group.columns.length > 0);
 
-/**
- * How the values are stored: counts two to a column (low + high · 2³²), which halves the columns
- * every read sums. A count stays below 2³² in any sum, so the halves never carry into each other.
- */
-export interface StoredColumn {
-  name: string;
-  low: string;
-  high: string | null;
+function quoted(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
 }
 
-const PAIRS: readonly [string, string][] = [
-  ['sent', 'opened'],
-  ['paid', 'declined'],
-  ['expired', 'expired_opened'],
-  ['canceled', 'in_flight'],
-  ...Array.from({ length: PAY_BINS / 2 }, (_, i): [string, string] => [`h${2 * i}`, `h${2 * i + 1}`]),
-];
-
-export const STORED_COLUMNS: readonly StoredColumn[] = [
-  ...PAIRS.slice(0, 4).map(([low, high]) => ({ name: `${low}__${high}`, low, high })),
-  { name: 'paid_amount', low: 'paid_amount', high: null },
-  { name: 'send_failures', low: 'send_failures', high: null },
-  ...PAIRS.slice(4).map(([low, high]) => ({ name: `${low}_${high.slice(1)}`, low, high })),
-];
-
-const HIGH = 4294967296;
-
-/**
- * SQL summing the stored columns and decoding them into VALUE_COLUMNS order, over rows of `from`;
- * then one column per `extra` aggregate (their parameters come before those of `from`).
- */
-export function decodedSumsSql(group: string | null, from: string, extra: readonly string[] = []): string {
-  const sums = [
-    ...STORED_COLUMNS.map((column, i) => `sum(${column.name}) AS s${i}`),
-    ...extra.map((aggregate, i) => `${aggregate} AS x${i}`),
-  ].join(', ');
-  const decoded = new Map<string, string>();
-  STORED_COLUMNS.forEach((column, i) => {
-    decoded.set(column.low, column.high ? `(s${i} & ${HIGH - 1})` : `s${i}`);
-    if (column.high) decoded.set(column.high, `(s${i} >> 32)`);
-  });
-  const inner = `SELECT ${group ?? "''"} AS g, ${sums} FROM ${from}${group ? ` GROUP BY ${group}` : ''}`;
-  const outer = [...VALUE_COLUMNS.map((column) => decoded.get(column)), ...extra.map((_, i) => `x${i}`)];
-  return `SELECT g, ${outer.join(', ')} FROM (${inner}) WHERE s0 IS NOT NULL`;
+/** A rule of the metric table as a condition on a payment_requests row; `p` is a prefix such as 'NEW.'. */
+export function ruleSql(rule: RequestRule, p = ''): string {
+  const parts: string[] = [];
+  if (rule.statuses)
+    parts.push(
+      rule.statuses.length === 1
+        ? `${p}status = ${quoted(rule.statuses[0]!)}`
+        : `${p}status IN (${rule.statuses.map(quoted).join(', ')})`,
+    );
+  if (rule.opened !== undefined) parts.push(`${p}opened_at IS ${rule.opened ? 'NOT NULL' : 'NULL'}`);
+  if (rule.sendFailed) parts.push(`${p}send_failures > 0`);
+  return parts.length === 0 ? '1' : parts.join(' AND ');
 }
 
 /** The histogram bin of a paid request's time to pay; `p` is a column prefix such as 'NEW.'. */
@@ -118,22 +93,25 @@ export function payBinSql(p = ''): string {
   return `(CASE ${cases} ELSE ${PAY_BINS - 1} END)`;
 }
 
-/** What one request in S adds to each value column (SPEC §3), as SQL over its row; `bin` is its pay bin. */
-export function contributionSql(p: string, bin: string): Record<string, string> {
-  const paid = `${p}status = 'paid'`;
-  return {
-    sent: '1',
-    opened: `(${p}opened_at IS NOT NULL)`,
-    paid: `(${paid})`,
-    declined: `(${p}status = 'declined')`,
-    expired: `(${p}status = 'expired')`,
-    expired_opened: `(${p}status = 'expired' AND ${p}opened_at IS NOT NULL)`,
-    canceled: `(${p}status = 'canceled')`,
-    in_flight: `(${p}status IN ('sent', 'opened', 'payment_failed'))`,
-    paid_amount: `(CASE WHEN ${paid} THEN ${p}amount ELSE 0 END)`,
-    send_failures: '0',
-    ...Object.fromEntries(HISTOGRAM_COLUMNS.map((column, i) => [column, `(${paid} AND ${bin} = ${i})`])),
-  };
+function conditionSql(column: RollupColumn, p: string, bin: string): string {
+  const rule = ruleSql(column.where, p);
+  if (column.payBin === undefined) return rule;
+  return rule === '1' ? `${bin} = ${column.payBin}` : `${rule} AND ${bin} = ${column.payBin}`;
+}
+
+/** What one request adds to a value column, as SQL over its row; `bin` is its pay bin. */
+export function contributionSql(column: RollupColumn, p: string, bin: string): string {
+  const condition = conditionSql(column, p, bin);
+  if (column.adds === 'amount')
+    return condition === '1' ? `${p}amount` : `(CASE WHEN ${condition} THEN ${p}amount ELSE 0 END)`;
+  return condition === '1' ? '1' : `(${condition})`;
+}
+
+/** Whether a row adds to any of the columns ('1' when one of them counts every row). */
+function addsAnySql(columns: readonly RollupColumn[], p: string): string {
+  const conditions = columns.map((column) => ruleSql(column.where, p));
+  if (conditions.includes('1')) return '1';
+  return [...new Set(conditions)].map((condition) => `(${condition})`).join(' OR ');
 }
 
 /** Start of the cell holding a timestamp (floor, also before 1970). */
@@ -141,22 +119,18 @@ export function cellSql(expression: string, cellMs: number): string {
   return `(${expression} - ((${expression} % ${cellMs}) + ${cellMs}) % ${cellMs})`;
 }
 
-/** A request's contribution to each stored column. */
-export function storedContributionSql(p: string, bin: string): Record<string, string> {
-  const logical = contributionSql(p, bin);
-  return Object.fromEntries(
-    STORED_COLUMNS.map((column) => [
-      column.name,
-      column.high ? `(${logical[column.low]} + ${logical[column.high]} * ${HIGH})` : logical[column.low]!,
-    ]),
-  );
-}
-
-function upsertSql(table: RollupTable, select: Record<string, string>, from: string, where: string): string {
-  const columns = [...table.key, ...STORED_NAMES];
-  const values = columns.map((column) => select[column] ?? '0');
-  const updates = STORED_NAMES.map((column) => `${column} = ${column} + excluded.${column}`).join(', ');
-  return `INSERT INTO ${table.name} (${columns.join(', ')}) SELECT ${values.join(', ')}${from} WHERE ${where} ON CONFLICT (${table.key.join(', ')}) DO UPDATE SET ${updates};`;
+function upsertSql(
+  table: RollupTable,
+  key: Record<string, string>,
+  values: Record<string, string>,
+  from: string,
+  where: string,
+): string {
+  const names = Object.keys(values);
+  const columns = [...table.key, ...names];
+  const selected = [...table.key.map((column) => key[column]!), ...names.map((name) => values[name]!)];
+  const updates = names.map((column) => `${column} = ${column} + excluded.${column}`).join(', ');
+  return `INSERT INTO ${table.name} (${columns.join(', ')}) SELECT ${selected.join(', ')}${from} WHERE ${where} ON CONFLICT (${table.key.join(', ')}) DO UPDATE SET ${updates};`;
 }
 
 function keySelect(table: RollupTable, p: string, timeColumn: string): Record<string, string> {
@@ -178,71 +152,83 @@ function sameKeySql(table: RollupTable, timeColumn: string): string {
     .join(' AND ');
 }
 
-function scaled(values: Record<string, string>, sign: '+' | '-'): Record<string, string> {
-  return Object.fromEntries(Object.entries(values).map(([column, sql]) => [column, sign === '-' ? `-${sql}` : sql]));
+function contributions(columns: readonly RollupColumn[], p: string, bin: string, sign: '+' | '-' = '+') {
+  return Object.fromEntries(
+    columns.map((column) => {
+      const sql = contributionSql(column, p, bin);
+      return [column.name, sign === '-' ? `-${sql}` : sql];
+    }),
+  );
 }
 
-export const STORED_NAMES: readonly string[] = STORED_COLUMNS.map((column) => column.name);
+function needsBin(columns: readonly RollupColumn[]): boolean {
+  return columns.some((column) => column.payBin !== undefined);
+}
 
 /** The pay bins of the NEW and/or OLD row, computed once per statement. */
-function binsFrom(rows: readonly ('NEW.' | 'OLD.')[]): string {
-  const columns = rows.map((p) => `${payBinSql(p)} AS ${p === 'NEW.' ? 'nb' : 'ob'}`);
-  return ` FROM (SELECT ${columns.join(', ')}) AS bins`;
+function binsFrom(columns: readonly RollupColumn[], rows: readonly ('NEW.' | 'OLD.')[]): string {
+  if (!needsBin(columns)) return ' FROM (SELECT 1)';
+  const selected = rows.map((p) => `${payBinSql(p)} AS ${p === 'NEW.' ? 'nb' : 'ob'}`);
+  return ` FROM (SELECT ${selected.join(', ')}) AS bins`;
+}
+
+function where(...conditions: string[]): string {
+  return conditions.filter((condition) => condition !== '1').join(' AND ') || '1';
 }
 
 /** A row's whole contribution added (+) or removed (−): inserts and deletes of requests. */
 function rowStatements(table: RollupTable, p: 'NEW.' | 'OLD.', sign: '+' | '-'): string[] {
   const bin = p === 'NEW.' ? 'bins.nb' : 'bins.ob';
-  const sent = { ...keySelect(table, p, 'sent_at'), ...scaled(storedContributionSql(p, bin), sign) };
-  const failures = { ...keySelect(table, p, 'created_at'), send_failures: sign === '-' ? '-1' : '1' };
-  return [
-    upsertSql(table, sent, binsFrom([p]), `${p}sent_at IS NOT NULL`),
-    upsertSql(table, failures, ' FROM (SELECT 1)', `${p}send_failures > 0`),
-  ];
+  return COLUMNS_BY_INSTANT.map(({ time, columns }) => {
+    const adds = addsAnySql(columns, p);
+    return upsertSql(
+      table,
+      keySelect(table, p, time),
+      contributions(columns, p, bin, sign),
+      binsFrom(columns, [p]),
+      where(`${p}${time} IS NOT NULL`, adds === '1' ? '1' : `(${adds})`),
+    );
+  });
 }
 
 /** An update moves the difference: new minus old in place when the cell is the same, else both. */
 function updateStatements(table: RollupTable): string[] {
-  const sameSent = `(OLD.sent_at IS NOT NULL AND ${sameKeySql(table, 'sent_at')})`;
-  const newC = storedContributionSql('NEW.', 'bins.nb');
-  const oldC = storedContributionSql('OLD.', 'bins.ob');
-  const delta = Object.fromEntries(
-    Object.keys(newC).map((column) => [
-      column,
-      `(${newC[column]} - CASE WHEN ${sameSent} THEN ${oldC[column]} ELSE 0 END)`,
-    ]),
-  );
-  const sameCreated = sameKeySql(table, 'created_at');
-  const failed = (p: string) => `(${p}send_failures > 0)`;
-  return [
-    upsertSql(
-      table,
-      { ...keySelect(table, 'NEW.', 'sent_at'), ...delta },
-      binsFrom(['NEW.', 'OLD.']),
-      'NEW.sent_at IS NOT NULL',
-    ),
-    upsertSql(
-      table,
-      { ...keySelect(table, 'OLD.', 'sent_at'), ...scaled(oldC, '-') },
-      binsFrom(['OLD.']),
-      `OLD.sent_at IS NOT NULL AND NOT (NEW.sent_at IS NOT NULL AND ${sameKeySql(table, 'sent_at')})`,
-    ),
-    upsertSql(
-      table,
-      {
-        ...keySelect(table, 'NEW.', 'created_at'),
-        send_failures: `${failed('NEW.')} - CASE WHEN ${sameCreated} THEN ${failed('OLD.')} ELSE 0 END`,
-      },
-      ' FROM (SELECT 1)',
-      `${failed('NEW.')} - CASE WHEN ${sameCreated} THEN ${failed('OLD.')} ELSE 0 END != 0`,
-    ),
-    upsertSql(
-      table,
-      { ...keySelect(table, 'OLD.', 'created_at'), send_failures: '-1' },
-      ' FROM (SELECT 1)',
-      `${failed('OLD.')} AND NOT (${sameCreated})`,
-    ),
-  ];
+  return COLUMNS_BY_INSTANT.flatMap(({ time, columns }) => {
+    const same = `(OLD.${time} IS NOT NULL AND ${sameKeySql(table, time)})`;
+    const newC = contributions(columns, 'NEW.', 'bins.nb');
+    const oldC = contributions(columns, 'OLD.', 'bins.ob');
+    const delta = Object.fromEntries(
+      columns.map(({ name }) => [name, `(${newC[name]} - CASE WHEN ${same} THEN ${oldC[name]} ELSE 0 END)`]),
+    );
+    // A group with a column every row adds to always moves; otherwise skip rows that add nothing.
+    const conditional = addsAnySql(columns, 'NEW.') !== '1';
+    const moved = conditional
+      ? `(${Object.values(delta)
+          .map((sql) => `${sql} != 0`)
+          .join(' OR ')})`
+      : '1';
+    const oldAdds = addsAnySql(columns, 'OLD.');
+    return [
+      upsertSql(
+        table,
+        keySelect(table, 'NEW.', time),
+        delta,
+        binsFrom(columns, ['NEW.', 'OLD.']),
+        where(`NEW.${time} IS NOT NULL`, moved),
+      ),
+      upsertSql(
+        table,
+        keySelect(table, 'OLD.', time),
+        contributions(columns, 'OLD.', 'bins.ob', '-'),
+        binsFrom(columns, ['OLD.']),
+        where(
+          `OLD.${time} IS NOT NULL`,
+          oldAdds === '1' ? '1' : `(${oldAdds})`,
+          `NOT (NEW.${time} IS NOT NULL AND ${sameKeySql(table, time)})`,
+        ),
+      ),
+    ];
+  });
 }
 
 /** Columns whose change can move a request's contribution. */
@@ -259,6 +245,8 @@ const WATCHED = [
   'created_at',
 ];
 
+const TRIGGERS = ['metrics_rollup_insert', 'metrics_rollup_update', 'metrics_rollup_delete'] as const;
+
 /** The triggers keeping every rollup table equal to the aggregate of payment_requests. */
 export function rollupTriggerSql(): string[] {
   const tables = Object.values(ROLLUP_TABLES);
@@ -267,42 +255,67 @@ export function rollupTriggerSql(): string[] {
     '(OLD.send_failures > 0) != (NEW.send_failures > 0)',
   ];
   return [
-    `CREATE TRIGGER metrics_rollup_insert AFTER INSERT ON payment_requests BEGIN\n${tables
+    `CREATE TRIGGER ${TRIGGERS[0]} AFTER INSERT ON payment_requests BEGIN\n${tables
       .flatMap((table) => rowStatements(table, 'NEW.', '+'))
       .join('\n')}\nEND;`,
-    `CREATE TRIGGER metrics_rollup_update AFTER UPDATE ON payment_requests WHEN ${changed.join(' OR ')} BEGIN\n${tables
+    `CREATE TRIGGER ${TRIGGERS[1]} AFTER UPDATE ON payment_requests WHEN ${changed.join(' OR ')} BEGIN\n${tables
       .flatMap(updateStatements)
       .join('\n')}\nEND;`,
-    `CREATE TRIGGER metrics_rollup_delete AFTER DELETE ON payment_requests BEGIN\n${tables
+    `CREATE TRIGGER ${TRIGGERS[2]} AFTER DELETE ON payment_requests BEGIN\n${tables
       .flatMap((table) => rowStatements(table, 'OLD.', '-'))
       .join('\n')}\nEND;`,
   ];
 }
 
-/** Fills the rollups from the existing projection (the migration runs it once). */
+/** Fills the rollups from the existing projection (a migration runs it once). */
 export function rollupBackfillSql(): string[] {
-  return Object.values(ROLLUP_TABLES).flatMap((table) => {
-    const key = keySelect(table, '', 'sent_at');
-    const contribution = storedContributionSql('', payBinSql());
-    const values = STORED_NAMES.map((column) => `sum(${contribution[column]})`);
-    const keyValues = table.key.map((column) => key[column]);
-    const failureKey = keySelect(table, '', 'created_at');
-    const failureValues = STORED_NAMES.map((column) => (column === 'send_failures' ? 'count(*)' : '0'));
-    const updates = STORED_NAMES.map((column) => `${column} = ${column} + excluded.${column}`).join(', ');
-    return [
-      `INSERT INTO ${table.name} (${[...table.key, ...STORED_NAMES].join(', ')}) SELECT ${[...keyValues, ...values].join(', ')} FROM payment_requests WHERE sent_at IS NOT NULL GROUP BY ${table.key.map((_, i) => i + 1).join(', ')};`,
-      `INSERT INTO ${table.name} (${[...table.key, ...STORED_NAMES].join(', ')}) SELECT ${[...table.key.map((column) => failureKey[column]), ...failureValues].join(', ')} FROM payment_requests WHERE send_failures > 0 GROUP BY ${table.key.map((_, i) => i + 1).join(', ')} ON CONFLICT (${table.key.join(', ')}) DO UPDATE SET ${updates};`,
-    ];
-  });
+  return Object.values(ROLLUP_TABLES).flatMap((table) =>
+    COLUMNS_BY_INSTANT.map(({ time, columns }) => {
+      const key = keySelect(table, '', time);
+      const values = Object.fromEntries(
+        Object.entries(contributions(columns, '', payBinSql())).map(([name, sql]) => [name, `sum(${sql})`]),
+      );
+      const adds = addsAnySql(columns, '');
+      const groupBy = table.key.map((_, i) => i + 1).join(', ');
+      const statement = upsertSql(
+        table,
+        key,
+        values,
+        ' FROM payment_requests',
+        where(`${time} IS NOT NULL`, adds === '1' ? '1' : `(${adds})`),
+      );
+      return statement.replace(' ON CONFLICT', ` GROUP BY ${groupBy} ON CONFLICT`);
+    }),
+  );
 }
 
 /** Exact times to pay are read from paid requests through these, bin first. */
 export const PAID_INDEX_SQL: readonly string[] = [
-  `CREATE INDEX pr_paid_bin_idx ON payment_requests (${payBinSql()}, sent_at, paid_at, team_id, agent_id, channel, currency) WHERE status = 'paid';`,
-  `CREATE INDEX pr_paid_agent_bin_idx ON payment_requests (agent_id, ${payBinSql()}, sent_at, paid_at, team_id, channel, currency) WHERE status = 'paid';`,
+  `CREATE INDEX pr_paid_bin_idx ON payment_requests (${payBinSql()}, sent_at, paid_at, team_id, agent_id, channel, currency) WHERE ${ruleSql(PAID)};`,
+  `CREATE INDEX pr_paid_agent_bin_idx ON payment_requests (agent_id, ${payBinSql()}, sent_at, paid_at, team_id, channel, currency) WHERE ${ruleSql(PAID)};`,
 ];
 
-/** The hand-written part of migration 0002 (after the generated CREATE TABLEs); a test keeps them equal. */
-export function rollupMigrationSql(): string[] {
-  return [...PAID_INDEX_SQL, ...rollupTriggerSql(), ...rollupBackfillSql()];
+/** A rollup table as the migration creates it (WITHOUT ROWID: rows live in primary-key order). */
+export function rollupTableSql(table: RollupTable): string {
+  const key = table.key.map((column) => `\t\`${column}\` ${column === 'bucket' ? 'integer' : 'text'} NOT NULL,`);
+  const values = VALUE_COLUMNS.map((column) => `\t\`${column}\` integer DEFAULT 0 NOT NULL,`);
+  const primary = `\tPRIMARY KEY(${table.key.map((column) => `\`${column}\``).join(', ')})`;
+  return `CREATE TABLE \`${table.name}\` (\n${[...key, ...values, primary].join('\n')}\n) WITHOUT ROWID;`;
+}
+
+/**
+ * The migration that rebuilds the rollups (after their columns changed): drop the triggers and the
+ * tables, create them again, then the triggers, then fill them from the projection. The paid-time
+ * indexes do not depend on the value columns and stay. A test keeps the newest such migration equal
+ * to this.
+ */
+export function rollupRebuildSql(): string[] {
+  const tables = Object.values(ROLLUP_TABLES);
+  return [
+    ...TRIGGERS.map((name) => `DROP TRIGGER IF EXISTS ${name};`),
+    ...tables.map((table) => `DROP TABLE IF EXISTS ${table.name};`),
+    ...tables.map(rollupTableSql),
+    ...rollupTriggerSql(),
+    ...rollupBackfillSql(),
+  ];
 }

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { ROLES } from '../app/domain/access';
-import { ROLLUP_TABLES, type RollupTable, STORED_NAMES } from './metrics-rollups';
+import { ROLLUP_TABLES, type RollupTable, VALUE_COLUMNS } from './metrics-rollups';
 
 // Timestamps are UTC epoch milliseconds (integers) everywhere.
 
@@ -272,7 +272,7 @@ export const reportFiles = sqliteTable(
  * WITHOUT ROWID (set in the migration): rows live in their primary-key order.
  */
 function rollupValueColumns() {
-  return Object.fromEntries(STORED_NAMES.map((column) => [column, integer(column).notNull().default(0)])) as Record<
+  return Object.fromEntries(VALUE_COLUMNS.map((column) => [column, integer(column).notNull().default(0)])) as Record<
     string,
     ReturnType<typeof integer>
   >;

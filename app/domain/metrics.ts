@@ -1,8 +1,10 @@
 import { IN_FLIGHT_STATUSES, type Status } from './lifecycle';
 
 /**
- * The metrics of SPEC §3, defined once. Queries aggregate the additive parts (`MetricCounts`) and
- * the times to pay; `toMetrics` turns them into the record every view, API and export shows.
+ * The metrics of SPEC §3 written out by hand, request by request: the reference (test oracle) the
+ * production metrics are checked against. Production reads them from the rollups through the
+ * metric table (app/domain/metric-table.ts), where each metric is defined once; `Metrics` is the
+ * record both give, and the rate and percentile helpers here are shared.
  */
 
 /** What one request in S adds to the counts (the sendFailures part is counted by createdAt instead). */

@@ -1,3 +1,4 @@
+import { type ExportColumn, METRICS, type MetricDefinition } from '../../domain/metric-table';
 import { currencyExponent, formatMinorUnits } from '../../domain/money';
 import { csvRecord } from '../../lib/csv';
 import { rateCell, secondsCell } from './cells';
@@ -5,29 +6,41 @@ import { getAgentLeaderboard } from './metrics.server';
 import { addDataSheet, moneyFormat, writeSummarySheet } from './sheets.server';
 import { type ExportContext, type ExportOutcome, textChunkStream, xlsxStream } from './streams.server';
 
-/** SPEC §4, then collected_<CUR> for each currency present, in code order. */
-export const AGENT_COLUMNS = [
-  'agent_id',
-  'agent_name',
-  'team_id',
-  'team_name',
-  'sent',
-  'opened',
-  'paid',
-  'declined',
-  'expired',
-  'canceled',
-  'in_flight',
-  'open_rate',
-  'conversion_rate',
-  'decline_rate',
-  'expiry_rate',
-  'cancel_rate',
-  'median_seconds_to_pay',
+/** SPEC §4: who, then the metrics with an export column, in the metric table's order. */
+const IDENTITY_COLUMNS = [
+  { name: 'agent_id', width: 14 },
+  { name: 'agent_name', width: 24 },
+  { name: 'team_id', width: 14 },
+  { name: 'team_name', width: 18 },
 ] as const;
 
-const WIDTHS = [14, 24, 14, 18, 9, 9, 9, 10, 9, 10, 10, 11, 16, 13, 12, 12, 22];
+const EXPORTED = METRICS.filter(
+  (metric): metric is MetricDefinition & { exportColumn: ExportColumn } => metric.exportColumn !== null,
+);
+
+/** The metrics before collected_<CUR> (SPEC §4: those columns come last, one per currency present). */
+const SCALARS = EXPORTED.filter((metric) => metric.formula.kind !== 'collected');
+const COLLECTED = EXPORTED.find((metric) => metric.formula.kind === 'collected')!.exportColumn;
+
+export const AGENT_COLUMNS: readonly string[] = [
+  ...IDENTITY_COLUMNS.map((column) => column.name),
+  ...SCALARS.map((metric) => metric.exportColumn.name),
+];
+
 const RATE_FORMAT = '0.00%';
+
+/** A metric's CSV cell: counts as integers, rates with 4 places, seconds as the shortest decimal. */
+function csvCell(metric: MetricDefinition, row: AgentRow): string {
+  const value = row[metric.name] as number | null;
+  switch (metric.formula.kind) {
+    case 'rate':
+      return rateCell(value);
+    case 'secondsToPay':
+      return secondsCell(value);
+    default:
+      return String(value);
+  }
+}
 
 type AgentRow = ReturnType<typeof getAgentLeaderboard>[number];
 
@@ -42,12 +55,9 @@ function leaderboard(context: ExportContext) {
   return { rows, currencies: currenciesOf(rows) };
 }
 
-const RATES = ['openRate', 'conversionRate', 'declineRate', 'expiryRate', 'cancelRate'] as const;
-const COUNTS = ['sent', 'opened', 'paid', 'declined', 'expired', 'canceled', 'inFlight'] as const;
-
 function* csvChunks(context: ExportContext): Generator<string, void, undefined> {
   const { rows, currencies } = leaderboard(context);
-  const lines = [csvRecord([...AGENT_COLUMNS, ...currencies.map((code) => `collected_${code}`)])];
+  const lines = [csvRecord([...AGENT_COLUMNS, ...currencies.map((code) => `${COLLECTED.name}${code}`)])];
   for (const row of rows) {
     lines.push(
       csvRecord([
@@ -55,9 +65,7 @@ function* csvChunks(context: ExportContext): Generator<string, void, undefined> 
         row.agentName,
         row.teamId,
         row.teamName,
-        ...COUNTS.map((key) => String(row[key])),
-        ...RATES.map((key) => rateCell(row[key])),
-        secondsCell(row.medianSecondsToPay),
+        ...SCALARS.map((metric) => csvCell(metric, row)),
         ...currencies.map((code) => formatMinorUnits(row.collected[code] ?? 0, code)),
       ]),
     );
@@ -77,12 +85,17 @@ export function agentsXlsx(context: ExportContext, onEnd: (outcome: ExportOutcom
     writeSummarySheet(workbook, context, 'Agents');
     const { rows, currencies } = leaderboard(context);
     const sheet = addDataSheet(workbook, 'Agents', [
-      ...AGENT_COLUMNS.map((header, index) => ({
-        header,
-        width: WIDTHS[index]!,
-        numFmt: header.endsWith('_rate') ? RATE_FORMAT : undefined,
+      ...IDENTITY_COLUMNS.map((column) => ({ header: column.name, width: column.width })),
+      ...SCALARS.map((metric) => ({
+        header: metric.exportColumn.name,
+        width: metric.exportColumn.width,
+        numFmt: metric.formula.kind === 'rate' ? RATE_FORMAT : undefined,
       })),
-      ...currencies.map((code) => ({ header: `collected_${code}`, width: 16, numFmt: moneyFormat(code) })),
+      ...currencies.map((code) => ({
+        header: `${COLLECTED.name}${code}`,
+        width: COLLECTED.width,
+        numFmt: moneyFormat(code),
+      })),
     ]);
     for (const row of rows) {
       sheet
@@ -91,9 +104,7 @@ export function agentsXlsx(context: ExportContext, onEnd: (outcome: ExportOutcom
           row.agentName,
           row.teamId,
           row.teamName,
-          ...COUNTS.map((key) => row[key]),
-          ...RATES.map((key) => row[key]),
-          row.medianSecondsToPay,
+          ...SCALARS.map((metric) => row[metric.name] as number | null),
           ...currencies.map((code) => (row.collected[code] ?? 0) / 10 ** currencyExponent(code)),
         ])
         .commit();

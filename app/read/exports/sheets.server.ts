@@ -1,4 +1,5 @@
 import type ExcelJS from 'exceljs';
+import { METRICS } from '../../domain/metric-table';
 import type { Metrics } from '../../domain/metrics';
 import { currencyExponent } from '../../domain/money';
 import { wallClockConverter } from '../../lib/zoned-time';
@@ -53,31 +54,18 @@ function describeScope(context: ExportContext): string {
 
 type SummaryValue = string | number | Date | null;
 
+/** One row per metric of the table, by its label; collected gives one row per currency. */
 function metricRows(metrics: Metrics): [string, SummaryValue, string?][] {
-  return [
-    ['Sent', metrics.sent],
-    ['Opened', metrics.opened],
-    ['Paid', metrics.paid],
-    ['Declined', metrics.declined],
-    ['Expired', metrics.expired],
-    ['Expired unopened', metrics.expiredUnopened],
-    ['Expired after open', metrics.expiredAfterOpen],
-    ['Canceled', metrics.canceled],
-    ['In flight', metrics.inFlight],
-    ['Open rate', metrics.openRate, RATE_FORMAT],
-    ['Conversion rate', metrics.conversionRate, RATE_FORMAT],
-    ['Decline rate', metrics.declineRate, RATE_FORMAT],
-    ['Expiry rate', metrics.expiryRate, RATE_FORMAT],
-    ['Cancel rate', metrics.cancelRate, RATE_FORMAT],
-    ['Median seconds to pay', metrics.medianSecondsToPay],
-    ['P90 seconds to pay', metrics.p90SecondsToPay],
-    ...Object.entries(metrics.collected).map(([currency, amount]): [string, SummaryValue, string] => [
-      `Collected ${currency}`,
-      amount / 10 ** currencyExponent(currency),
-      moneyFormat(currency),
-    ]),
-    ['Send failures', metrics.sendFailures],
-  ];
+  return METRICS.flatMap((metric): [string, SummaryValue, string?][] => {
+    if (metric.formula.kind === 'collected')
+      return Object.entries(metrics.collected).map(([currency, amount]) => [
+        `${metric.label} ${currency}`,
+        amount / 10 ** currencyExponent(currency),
+        moneyFormat(currency),
+      ]);
+    const value = metrics[metric.name] as number | null;
+    return [metric.formula.kind === 'rate' ? [metric.label, value, RATE_FORMAT] : [metric.label, value]];
+  });
 }
 
 /**

@@ -3,17 +3,17 @@ import type { Db } from '../../../db/client';
 import {
   contributionSql,
   DAY_MS,
-  decodedSumsSql,
-  HISTOGRAM_COLUMNS,
   payBinSql,
   ROLLUP_TABLES,
   type RollupDimension,
   type RollupTable,
   rollupDimensions,
+  ruleSql,
   VALUE_COLUMNS,
 } from '../../../db/metrics-rollups';
 import type { Viewer } from '../../domain/access';
-import { nearestRank, type PayTimes } from '../../domain/metrics';
+import { PAID, PAID_AMOUNT_COLUMN, type RangeInstant, ROLLUP_COLUMNS } from '../../domain/metric-table';
+import type { Metrics, PayTimes } from '../../domain/metrics';
 import type { Filters } from '../filters';
 import {
   asText,
@@ -29,13 +29,13 @@ import { type Piece, rangePieces } from './cells';
 import {
   addCollected,
   addInto,
-  COUNT_INDEX,
+  COLUMN_INDEX,
   emptyTotals,
   type GroupKey,
-  HISTOGRAM_START,
   mergeInto,
   mergeTotals,
   type Totals,
+  totalsToMetrics,
 } from './totals';
 
 /**
@@ -137,7 +137,7 @@ export class MetricsReader {
     // Amounts per currency as columns of the same pass: no second query sorting rows by currency.
     const currencies = this.currenciesBetween(start, end);
     const perCurrency = currencies.map(() => 'sum(CASE WHEN currency = ? THEN paid_amount ELSE 0 END)');
-    const text = decodedSumsSql(group, `${table.name} WHERE ${where}`, perCurrency);
+    const text = sumsSql(group, `${table.name} WHERE ${where}`, perCurrency);
     const result = new Map<GroupKey, Totals>();
     const width = VALUE_COLUMNS.length;
     for (const row of prepare(this.db, text)
@@ -158,10 +158,6 @@ export class MetricsReader {
   readRequests(start: number, end: number, grouping: 'none' | 'agent'): Map<GroupKey, Totals> {
     const group = grouping === 'agent' ? 'agent_id' : "''";
     const { sql: condition, params } = this.requestCondition;
-    const contributions = contributionSelect();
-    const sentSql = `SELECT ${group}, ${contributions} FROM payment_requests WHERE sent_at IS NOT NULL AND sent_at >= ? AND sent_at < ? AND ${condition} GROUP BY 1`;
-    const failuresSql = `SELECT ${group}, count(*) FROM payment_requests WHERE send_failures > 0 AND created_at >= ? AND created_at < ? AND ${condition} GROUP BY 1`;
-    const collectedSql = `SELECT ${group}, currency, sum(amount) FROM payment_requests WHERE status = 'paid' AND sent_at >= ? AND sent_at < ? AND ${condition} GROUP BY 1, 2`;
     const result = new Map<GroupKey, Totals>();
     const totalsOf = (key: GroupKey) => {
       let totals = result.get(key);
@@ -171,16 +167,19 @@ export class MetricsReader {
       }
       return totals;
     };
-    for (const row of prepare(this.db, sentSql)
-      .raw()
-      .all(start, end, ...params) as [GroupKey, ...number[]][]) {
-      addInto(totalsOf(row[0]), row.slice(1) as number[], 1);
+    for (const { time, indexes, select } of REQUEST_SUMS) {
+      const text = `SELECT ${group}, ${select} FROM payment_requests WHERE ${time} >= ? AND ${time} < ? AND ${condition} GROUP BY 1`;
+      for (const row of prepare(this.db, text)
+        .raw()
+        .all(start, end, ...params) as [GroupKey, ...number[]][]) {
+        const totals = totalsOf(row[0]);
+        indexes.forEach((index, i) => {
+          totals.values[index]! += row[1 + i] as number;
+        });
+      }
     }
-    for (const [key, count] of prepare(this.db, failuresSql)
-      .raw()
-      .all(start, end, ...params) as [GroupKey, number][]) {
-      totalsOf(key).values[COUNT_INDEX.send_failures!]! += count;
-    }
+    const paidTime = TIME_COLUMN[PAID_AMOUNT_COLUMN.by];
+    const collectedSql = `SELECT ${group}, currency, sum(amount) FROM payment_requests WHERE ${ruleSql(PAID_AMOUNT_COLUMN.where)} AND ${paidTime} >= ? AND ${paidTime} < ? AND ${condition} GROUP BY 1, 2`;
     for (const [key, currency, amount] of prepare(this.db, collectedSql)
       .raw()
       .all(start, end, ...params) as [GroupKey, string, number][]) {
@@ -234,18 +233,21 @@ export class MetricsReader {
     return results;
   }
 
-  /**
-   * Median and p90 of time to pay over paid requests with sentAt in [start, end) (and of one agent
-   * when given), exact: the histogram gives the bin and the rank inside it.
-   */
-  payTimes(totals: Totals, start: number, end: number, agentId?: string): PayTimes {
-    const histogram = totals.values.slice(HISTOGRAM_START, HISTOGRAM_START + HISTOGRAM_COLUMNS.length);
-    const paid = histogram.reduce((sum, count) => sum + count, 0);
-    if (paid === 0) return { medianSecondsToPay: null, p90SecondsToPay: null };
-    const at = (p: number) => this.valueAtRank(histogram, nearestRank(p, paid), start, end, agentId);
-    return { medianSecondsToPay: at(0.5), p90SecondsToPay: at(0.9) };
+  /** The metrics of SPEC §3 of totals over [start, end) (of one agent when given). */
+  metrics(totals: Totals, start: number, end: number, agentId?: string): Metrics {
+    return totalsToMetrics(totals, (histogram, rank) => this.valueAtRank(histogram, rank, start, end, agentId));
   }
 
+  /** Median and p90 of time to pay over paid requests with sentAt in [start, end), exact. */
+  payTimes(totals: Totals, start: number, end: number, agentId?: string): PayTimes {
+    const { medianSecondsToPay, p90SecondsToPay } = this.metrics(totals, start, end, agentId);
+    return { medianSecondsToPay, p90SecondsToPay };
+  }
+
+  /**
+   * The time to pay at a rank among the paid requests, exact: the histogram gives the bin and the
+   * rank inside it, and only that bin's requests are read, sorted, from the bin-first partial index.
+   */
   private valueAtRank(
     histogram: readonly number[],
     rank: number,
@@ -257,7 +259,7 @@ export class MetricsReader {
     let bin = 0;
     while (bin < histogram.length - 1 && before + histogram[bin]! < rank) before += histogram[bin++]!;
     const agent = agentId === undefined ? '' : ' AND agent_id = ?';
-    const text = `SELECT paid_at - sent_at FROM payment_requests WHERE status = 'paid' AND ${payBinSql()} = ? AND sent_at >= ? AND sent_at < ?${agent} AND ${this.requestCondition.sql} ORDER BY 1 LIMIT 1 OFFSET ?`;
+    const text = `SELECT paid_at - sent_at FROM payment_requests WHERE ${ruleSql(PAID)} AND ${payBinSql()} = ? AND sent_at >= ? AND sent_at < ?${agent} AND ${this.requestCondition.sql} ORDER BY 1 LIMIT 1 OFFSET ?`;
     const params = [
       bin,
       start,
@@ -274,12 +276,36 @@ export class MetricsReader {
   }
 }
 
-function contributionSelect(): string {
-  // Same formulas as the rollup triggers (db/metrics-rollups.ts), summed over the rows.
-  return VALUE_COLUMNS.map((column) => `sum(${REQUEST_CONTRIBUTION[column]})`).join(', ');
-}
+const TIME_COLUMN: Record<RangeInstant, string> = { sentAt: 'sent_at', createdAt: 'created_at' };
 
-const REQUEST_CONTRIBUTION = contributionSql('', payBinSql());
+/**
+ * The rollup columns summed straight from the requests, one query per instant placing them in time:
+ * the same contributions as the triggers (db/metrics-rollups.ts).
+ */
+const REQUEST_SUMS = (['sentAt', 'createdAt'] as const)
+  .map((by) => {
+    const columns = ROLLUP_COLUMNS.filter((column) => column.by === by);
+    const bin = payBinSql();
+    return {
+      time: TIME_COLUMN[by],
+      indexes: columns.map((column) => COLUMN_INDEX.get(column.name)!),
+      select: columns.map((column) => `sum(${contributionSql(column, '', bin)})`).join(', '),
+    };
+  })
+  .filter((sums) => sums.indexes.length > 0);
+
+/**
+ * SQL summing every value column over rows of `from` (grouped by `group`), then one column per
+ * `extra` aggregate (their parameters come before those of `from`); no row when nothing matched.
+ */
+function sumsSql(group: string | null, from: string, extra: readonly string[] = []): string {
+  const sums = [
+    ...VALUE_COLUMNS.map((column, i) => `sum(${column}) AS s${i}`),
+    ...extra.map((aggregate, i) => `${aggregate} AS x${i}`),
+  ].join(', ');
+  const inner = `SELECT ${group ?? "''"} AS g, ${sums} FROM ${from}${group ? ` GROUP BY ${group}` : ''}`;
+  return `SELECT * FROM (${inner}) WHERE s0 IS NOT NULL`;
+}
 
 /** The union of pieces as disjoint runs. */
 function mergedRuns(pieces: readonly Piece[]): { start: number; end: number }[] {

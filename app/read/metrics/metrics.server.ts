@@ -2,12 +2,12 @@ import { inArray } from 'drizzle-orm';
 import type { Db } from '../../../db/client';
 import { agents, teams } from '../../../db/schema';
 import type { Viewer } from '../../domain/access';
-import { type Metrics, toMetrics } from '../../domain/metrics';
+import type { Metrics } from '../../domain/metrics';
 import { bucketStarts, type Interval, isoInZone } from '../../lib/time-buckets';
 import { type Filters, filterRange } from '../filters';
 import { EARLIEST, LATEST } from './cells';
 import { MetricsReader } from './engine.server';
-import { emptyTotals, totalsToCounts } from './totals';
+import { emptyTotals, sentOf } from './totals';
 
 /** [start, end) of the filters' days; an open end reaches as far as time goes. */
 function rangeOf(filters: Filters): { start: number; end: number } {
@@ -19,9 +19,8 @@ function rangeOf(filters: Filters): { start: number; end: number } {
 export function getMetricsSummary(db: Db, filters: Filters, viewer: Viewer): Metrics {
   const reader = new MetricsReader(db, filters, viewer);
   const { start, end } = rangeOf(filters);
-  const totals = reader.readRange(start, end, 'none').get('');
-  if (!totals) return toMetrics(totalsToCounts(emptyTotals()));
-  return toMetrics(totalsToCounts(totals), reader.payTimes(totals, start, end));
+  const totals = reader.readRange(start, end, 'none').get('') ?? emptyTotals();
+  return reader.metrics(totals, start, end);
 }
 
 export interface AgentMetricsRow extends Metrics {
@@ -35,7 +34,7 @@ export interface AgentMetricsRow extends Metrics {
 export function getAgentLeaderboard(db: Db, filters: Filters, viewer: Viewer): AgentMetricsRow[] {
   const reader = new MetricsReader(db, filters, viewer);
   const { start, end } = rangeOf(filters);
-  const byAgent = [...reader.readRange(start, end, 'agent')].filter(([, totals]) => totals.values[0]! > 0);
+  const byAgent = [...reader.readRange(start, end, 'agent')].filter(([, totals]) => sentOf(totals) > 0);
   if (byAgent.length === 0) return [];
   const agentIds = byAgent.map(([agentId]) => String(agentId));
   const agentRows = db.select().from(agents).where(inArray(agents.id, agentIds)).all();
@@ -57,7 +56,7 @@ export function getAgentLeaderboard(db: Db, filters: Filters, viewer: Viewer): A
         agentName: agent?.name ?? agentId,
         teamId,
         teamName: teamById.get(teamId)?.name ?? teamId,
-        ...toMetrics(totalsToCounts(totals), reader.payTimes(totals, start, end, agentId)),
+        ...reader.metrics(totals, start, end, agentId),
       };
     })
     .sort((a, b) => b.sent - a.sent || a.agentName.localeCompare(b.agentName));
@@ -94,6 +93,6 @@ export function getMetricsTimeseries(db: Db, filters: Filters, viewer: Viewer, i
   const totals = reader.readRanges(ranges);
   return starts.map((bucketStart, i) => ({
     start: isoInZone(bucketStart, filters.tz),
-    ...toMetrics(totalsToCounts(totals[i]!), reader.payTimes(totals[i]!, ranges[i]!.start, ranges[i]!.end)),
+    ...reader.metrics(totals[i]!, ranges[i]!.start, ranges[i]!.end),
   }));
 }

@@ -1,5 +1,6 @@
-import { type COUNT_COLUMNS, HISTOGRAM_COLUMNS, VALUE_COLUMNS } from '../../../db/metrics-rollups';
-import { emptyCounts, type MetricCounts } from '../../domain/metrics';
+import { HISTOGRAM_COLUMNS, VALUE_COLUMNS } from '../../../db/metrics-rollups';
+import { countColumnName, metricsFromSums } from '../../domain/metric-table';
+import type { Metrics } from '../../domain/metrics';
 
 /** Totals read from the rollups, added and subtracted piece by piece (pure: no I/O). */
 
@@ -23,24 +24,32 @@ export function addCollected(target: Totals, currency: string, amount: number, s
   target.collected.set(currency, (target.collected.get(currency) ?? 0) + sign * amount);
 }
 
-export const COUNT_INDEX = Object.fromEntries(VALUE_COLUMNS.map((column, i) => [column, i])) as Record<string, number>;
-export const HISTOGRAM_START = COUNT_INDEX[HISTOGRAM_COLUMNS[0]!]!;
+export const COLUMN_INDEX: ReadonlyMap<string, number> = new Map(VALUE_COLUMNS.map((column, i) => [column, i]));
+export const HISTOGRAM_START = COLUMN_INDEX.get(HISTOGRAM_COLUMNS[0]!)!;
+const SENT_INDEX = COLUMN_INDEX.get(countColumnName('sent'))!;
 
-export function totalsToCounts(totals: Totals): MetricCounts {
-  const v = (column: (typeof COUNT_COLUMNS)[number]) => totals.values[COUNT_INDEX[column]!]!;
-  return {
-    ...emptyCounts(),
-    sent: v('sent'),
-    opened: v('opened'),
-    paid: v('paid'),
-    declined: v('declined'),
-    expired: v('expired'),
-    expiredOpened: v('expired_opened'),
-    canceled: v('canceled'),
-    inFlight: v('in_flight'),
-    sendFailures: v('send_failures'),
-    collected: Object.fromEntries(totals.collected),
-  };
+/** The number of requests in S the totals count. */
+export function sentOf(totals: Totals): number {
+  return totals.values[SENT_INDEX]!;
+}
+
+function column(totals: Totals, name: string): number {
+  const index = COLUMN_INDEX.get(name);
+  if (index === undefined) throw new Error(`No rollup column ${name}`);
+  return totals.values[index]!;
+}
+
+/** The metrics of the totals, by the metric table; a time to pay is found from its rank in the histogram. */
+export function totalsToMetrics(
+  totals: Totals,
+  secondsToPayAtRank: (histogram: readonly number[], rank: number) => number,
+): Metrics {
+  return metricsFromSums({
+    column: (name) => column(totals, name),
+    collected: totals.collected,
+    secondsToPayAtRank: (rank) =>
+      secondsToPayAtRank(totals.values.slice(HISTOGRAM_START, HISTOGRAM_START + HISTOGRAM_COLUMNS.length), rank),
+  });
 }
 
 export function mergeTotals(target: Totals, part: Totals, sign: number): void {
