@@ -16,8 +16,9 @@ import type { BenchRow } from './types';
  * (about 6 minutes) and reused:
  *   DATABASE_URL=/work/bench-data/app.db npm run seed -- --requests 1000000 --days 365 --seed 7 --reset
  * then `npm run build && npm run bench -- metrics`. Each endpoint is timed end to end over HTTP
- * against the built server (as `npm start` runs it), and in-process (the query alone), after a
- * warm-up. The 90 days end on the last day holding a sent request.
+ * against the built server (as `npm start` runs it), and in-process (the query alone, with its CPU
+ * time per call: on a shared machine wall time alone misleads), after a warm-up. The 90 days end on
+ * the last day holding a sent request.
  */
 const DB_FILE = BENCH_DB;
 const SAMPLES = Number(process.env.BENCH_METRICS_SAMPLES ?? 60);
@@ -138,8 +139,11 @@ export async function run(): Promise<BenchRow[]> {
       console.error('bench/metrics: no build/index.js, so no HTTP timings (run `npm run build` first)');
     }
     for (const scenario of scenarios(from, to)) {
+      const cpuBefore = process.cpuUsage();
       const samples = await time(callInProcess(db, scenario, viewers[scenario.viewer]));
-      rows.push(summarise(`in-process ${scenario.name}`, samples, data));
+      const cpu = process.cpuUsage(cpuBefore);
+      const cpuMs = (cpu.user + cpu.system) / 1000 / (SAMPLES + WARM_UP);
+      rows.push(summarise(`in-process ${scenario.name}`, samples, `${data}; CPU ${cpuMs.toFixed(1)} ms/call`));
     }
   } finally {
     const remove = db.$client.prepare('DELETE FROM users WHERE id = ?');
