@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Db } from '../../db/client';
 import type { Viewer } from '../domain/access';
 import { STATUS_LABELS } from '../domain/lifecycle';
+import { getEnv } from '../lib/env.server';
 import { apiError, badRequest } from '../lib/http.server';
 import {
   IDEMPOTENCY_KEY_HEADER,
@@ -82,7 +83,7 @@ export async function createPaymentRequestFromApi(
   }
   const parsed = createRequestApiSchema.safeParse(body);
   if (!parsed.success) return validationError(body, parsed.error);
-  const sendOptions = { ...options, baseUrl: new URL(request.url).origin, source: 'api' as const };
+  const sendOptions = { ...options, baseUrl: getEnv().PUBLIC_URL, source: 'api' as const };
   try {
     if (!key) {
       const sent = await createPaymentRequest(db, viewer, parsed.data, sendOptions);

@@ -21,9 +21,33 @@ const schema = z.object({
   EXPIRY_SWEEP_MS: z.coerce.number().int().min(250).max(10_000).default(2000),
   /** Reverse proxies in front of the app that append the client's address to X-Forwarded-For. */
   TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(5).default(0),
+  /** The origin of every link sent to a customer (SPEC §7): never taken from a request's headers. */
+  PUBLIC_URL: z
+    .string()
+    .refine(isHttpOrigin, 'must be an http(s) origin such as https://desk.example.com (no path)')
+    .transform((value) => new URL(value).origin)
+    .optional(),
+  /** A request's headers and body must have arrived within this (the server answers 408). */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(300_000).default(30_000),
+  /** Live-update (SSE) connections open at once, per user and in all. */
+  LIVE_STREAMS_PER_USER: z.coerce.number().int().min(1).max(1000).default(10),
+  LIVE_STREAMS_TOTAL: z.coerce.number().int().min(1).max(100_000).default(1000),
 });
 
-export type Env = z.infer<typeof schema> & { SESSION_SECRET: string; WEBHOOK_SECRET: string };
+function isHttpOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (
+      (url.protocol === 'http:' || url.protocol === 'https:') && `${url.origin}/` === url.href.replace(/\/?$/, '/')
+    );
+  } catch {
+    return false;
+  }
+}
+
+const DEV_PUBLIC_URL = 'http://localhost:3000';
+
+export type Env = z.infer<typeof schema> & { SESSION_SECRET: string; WEBHOOK_SECRET: string; PUBLIC_URL: string };
 
 let cached: Env | undefined;
 
@@ -40,11 +64,15 @@ export function getEnv(): Env {
   if (missing.length > 0 && env.NODE_ENV === 'production') {
     throw new Error(`Refusing to start in production without ${missing.join(' and ')}`);
   }
+  if (!env.PUBLIC_URL && env.NODE_ENV === 'production') {
+    throw new Error('Refusing to start in production without PUBLIC_URL (the origin put in links sent to customers)');
+  }
   const generated = missing.length > 0 ? loadOrCreateDevSecrets(env.DATABASE_URL) : undefined;
   cached = {
     ...env,
     SESSION_SECRET: env.SESSION_SECRET ?? generated!.SESSION_SECRET,
     WEBHOOK_SECRET: env.WEBHOOK_SECRET ?? generated!.WEBHOOK_SECRET,
+    PUBLIC_URL: env.PUBLIC_URL ?? DEV_PUBLIC_URL,
   };
   return cached;
 }

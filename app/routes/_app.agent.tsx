@@ -10,6 +10,7 @@ import type { Viewer } from '../domain/access';
 import { CHANNEL_LABELS, CHANNELS } from '../domain/lifecycle';
 import { currencyExponent } from '../domain/money';
 import { clientIp, requireViewer } from '../http/auth.server';
+import { getEnv } from '../lib/env.server';
 import { getAgentRequestCards } from '../read/agent-console.server';
 import { getCurrencies } from '../read/settings.server';
 import agentStylesHref from '../styles/agent.css';
@@ -61,7 +62,7 @@ export function loader({ request }: LoaderFunctionArgs) {
   const configured = getCurrencies(getDb());
   return {
     agentLinked: agentId !== null,
-    cards: agentId ? getAgentRequestCards(getDb(), agentId, url.origin, now) : [],
+    cards: agentId ? getAgentRequestCards(getDb(), agentId, getEnv().PUBLIC_URL, now) : [],
     now,
     sentId: url.searchParams.get('sent'),
     sendKey: newIdempotencyKey(),
@@ -88,7 +89,8 @@ export async function action({ request }: ActionFunctionArgs) {
   const form = await request.formData();
   const intent = form.get('intent');
   const requestId = String(form.get('requestId') ?? '');
-  const baseUrl = new URL(request.url).origin;
+  // Links go to customers: from PUBLIC_URL, never from the request's Host (a header anyone can set).
+  const baseUrl = getEnv().PUBLIC_URL;
   try {
     if (intent === 'send') return await send(db, viewer, form, baseUrl);
     if (intent === 'cancel') {
