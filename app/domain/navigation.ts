@@ -23,3 +23,25 @@ export const ROLE_LABELS: Record<Role, string> = {
   manager: 'Manager',
   admin: 'Administrator',
 };
+
+const SAME_SITE_BASE = 'http://same-site.invalid';
+
+/**
+ * A path on this site to go to after signing in, else the fallback: never an open redirect.
+ * Browsers read `/\evil.example`, `/<tab>/evil.example` and `/.//evil.example` as `//evil.example`
+ * (another host), so the target is parsed as a browser would and kept only when it stays on our
+ * origin and its normalized path does not itself start with `//`.
+ */
+export function safeRedirectPath(to: string | null | undefined, fallback: string): string {
+  if (!to?.startsWith('/') || to.startsWith('//') || to.startsWith('/\\')) return fallback;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (/[\u0000-\u001f\u007f\\]/.test(to)) return fallback;
+  let url: URL;
+  try {
+    url = new URL(to, SAME_SITE_BASE);
+  } catch {
+    return fallback;
+  }
+  if (url.origin !== SAME_SITE_BASE || url.pathname.startsWith('//')) return fallback;
+  return `${url.pathname}${url.search}${url.hash}`;
+}

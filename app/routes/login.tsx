@@ -3,7 +3,7 @@ import { data, redirect } from '@remix-run/node';
 import { Form, useActionData, useNavigation, useSearchParams } from '@remix-run/react';
 import { z } from 'zod';
 import { getDb } from '../../db/client';
-import { ACCOUNT_PATH } from '../domain/navigation';
+import { ACCOUNT_PATH, safeRedirectPath } from '../domain/navigation';
 import { assertSameOrigin, clientIp, getViewer, HOME_BY_ROLE } from '../http/auth.server';
 import { type SignInFailure, signIn } from '../http/sign-in.server';
 import { TEMPORARY_PASSWORD_EXPIRED_MESSAGE } from '../lib/password.server';
@@ -19,11 +19,6 @@ const SIGN_IN_FAILURES: Record<SignInFailure, string> = {
   throttled: 'Too many failed attempts. Wait 15 minutes and try again.',
   temporary_password_expired: TEMPORARY_PASSWORD_EXPIRED_MESSAGE,
 };
-
-/** Only same-site paths: never an open redirect. */
-function safeRedirect(to: string | undefined, fallback: string): string {
-  return to?.startsWith('/') && !to.startsWith('//') ? to : fallback;
-}
 
 export function loader({ request }: LoaderFunctionArgs) {
   const found = getViewer(request);
@@ -45,7 +40,7 @@ export function action({ request }: ActionFunctionArgs) {
       const formError = SIGN_IN_FAILURES[result.reason];
       return data({ formError, fieldErrors: {} }, { status: result.reason === 'throttled' ? 429 : 401 });
     }
-    const to = result.mustChangePassword ? ACCOUNT_PATH : safeRedirect(redirectTo, HOME_BY_ROLE[result.role]);
+    const to = result.mustChangePassword ? ACCOUNT_PATH : safeRedirectPath(redirectTo, HOME_BY_ROLE[result.role]);
     return redirect(to, {
       headers: { 'Set-Cookie': result.setCookie },
     });
