@@ -3,7 +3,7 @@ import { getDb } from '../../db/client';
 import type { Role, Viewer } from '../domain/access';
 import { ACCOUNT_PATH } from '../domain/navigation';
 import { getEnv } from '../lib/env.server';
-import { apiError } from '../lib/http.server';
+import { apiError, CLIENT_ADDRESS_HEADER } from '../lib/http.server';
 import { loadAccount, viewerForToken } from '../write/api-tokens.server';
 import { getSessionUserId } from './session.server';
 
@@ -81,30 +81,36 @@ export const requireApiViewer = requireViewer;
 /** Cookie-authenticated mutations must come from our own pages (CSRF defence besides SameSite=Lax). */
 export function assertSameOrigin(request: Request): void {
   const expected = new URL(request.url).origin;
-  const origin = request.headers.get('origin') ?? refererOrigin(request.headers.get('referer'));
+  const origin = originOf(request.headers.get('origin') ?? request.headers.get('referer'));
   const host = request.headers.get('host');
-  const matches = origin !== null && (origin === expected || (host !== null && new URL(origin).host === host));
+  const matches = origin !== null && (origin.origin === expected || (host !== null && origin.host === host));
   if (!matches) throw apiError(403, 'bad_origin', 'Cross-site request refused');
 }
 
-function refererOrigin(referer: string | null): string | null {
-  if (!referer) return null;
+/** `Origin: null` (sandboxed frames, some redirects) and malformed values are no origin at all. */
+function originOf(value: string | null): URL | null {
+  if (!value || value === 'null') return null;
   try {
-    return new URL(referer).origin;
+    return new URL(value);
   } catch {
     return null;
   }
 }
 
+/**
+ * The caller's address for audits and the per-address sign-in limit: with TRUSTED_PROXY_HOPS
+ * proxies in front, the entry they appended to X-Forwarded-For; without, the socket's address.
+ */
 export function clientIp(request: Request): string | null {
-  return forwardedClientAddress(request.headers.get('x-forwarded-for'), getEnv().TRUSTED_PROXY_HOPS);
+  const hops = getEnv().TRUSTED_PROXY_HOPS;
+  if (hops > 0) return forwardedClientAddress(request.headers.get('x-forwarded-for'), hops);
+  return request.headers.get(CLIENT_ADDRESS_HEADER) || null;
 }
 
 /**
  * The client's address as the trusted proxies saw it: each appends the address it was called
  * from, so with N proxies it is the N-th entry from the right. Entries further left were sent by
- * the client and prove nothing. With no trusted proxy (remix-serve does not hand the socket's
- * address to the app) the address is unknown: null, and only per-account limits apply.
+ * the client and prove nothing.
  */
 export function forwardedClientAddress(header: string | null, trustedHops: number): string | null {
   if (trustedHops === 0 || !header) return null;

@@ -1,3 +1,10 @@
+/**
+ * The header our server (server.ts) sets to the socket's peer address on every request, after
+ * dropping any copy the client sent: a Remix request carries no socket, and a header survives the
+ * requests Remix derives from it (single fetch's `.data` requests).
+ */
+export const CLIENT_ADDRESS_HEADER = 'x-paylink-client-address';
+
 /** The API's error shape (SPEC §4): { error: { code, message } }. */
 export function apiError(status: number, code: string, message: string, init: ResponseInit = {}): Response {
   return Response.json({ error: { code, message } }, { ...init, status });
