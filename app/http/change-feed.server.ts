@@ -87,3 +87,52 @@ export function subscribeToChanges(listener: Listener): () => void {
 export function visibleChanges(viewer: Viewer, changes: readonly RequestChange[]): RequestChange[] {
   return changes.filter((change) => canSee(viewer, change));
 }
+
+/** Listeners currently subscribed to the feed (one per open live stream). */
+export function changeListenerCount(): number {
+  return globalForFeed.__paylinkFeed?.listeners.size ?? 0;
+}
+
+interface LiveStream {
+  userId: string;
+  /** Ends the stream for good: flushes what is queued, unsubscribes, stops its heartbeat. */
+  close(): void;
+}
+
+const globalForStreams = globalThis as unknown as { __paylinkLiveStreams?: Set<LiveStream> };
+
+function liveStreams(): Set<LiveStream> {
+  globalForStreams.__paylinkLiveStreams ??= new Set();
+  return globalForStreams.__paylinkLiveStreams;
+}
+
+export interface LiveStreamLimits {
+  perUser: number;
+  total: number;
+}
+
+/**
+ * Registers an SSE connection, or says which cap refuses it: each user may hold `perUser` streams
+ * and the process `total` (finding 1: 200 stalled clients took the server down). The returned
+ * function unregisters it.
+ */
+export function registerLiveStream(stream: LiveStream, limits: LiveStreamLimits): (() => void) | 'per_user' | 'total' {
+  const streams = liveStreams();
+  if (streams.size >= limits.total) return 'total';
+  let mine = 0;
+  for (const other of streams) if (other.userId === stream.userId) mine += 1;
+  if (mine >= limits.perUser) return 'per_user';
+  streams.add(stream);
+  return () => {
+    streams.delete(stream);
+  };
+}
+
+export function liveStreamCount(): number {
+  return liveStreams().size;
+}
+
+/** At shutdown: ends every live stream so its connection can close. */
+export function closeLiveStreams(): void {
+  for (const stream of [...liveStreams()]) stream.close();
+}

@@ -1,53 +1,103 @@
 import type { LoaderFunctionArgs } from '@remix-run/node';
 import { getDb } from '../../db/client';
 import { requireViewer } from '../http/auth.server';
-import { readChangesSince, subscribeToChanges, visibleChanges } from '../http/change-feed.server';
+import {
+  type RequestChange,
+  readChangesSince,
+  registerLiveStream,
+  subscribeToChanges,
+  visibleChanges,
+} from '../http/change-feed.server';
+import { getEnv } from '../lib/env.server';
+import { apiError } from '../lib/http.server';
 
 const HEARTBEAT_MS = 15_000;
+/**
+ * Bytes queued for a client beyond what its socket holds. A reader that lets this much pile up is
+ * not reading (the server only takes from the stream as the socket drains): it is disconnected, and
+ * on reconnecting resumes from Last-Event-ID.
+ */
+const QUEUE_LIMIT = 256 * 1024;
 
 /**
  * Server-Sent Events (SPEC §4): every status change the caller may see, as `event: change` with
  * the request's current status. `Last-Event-ID` resumes after a reconnect without losing changes.
+ * Capped per user (429) and in all (503).
  */
 export function loader({ request }: LoaderFunctionArgs) {
   const viewer = requireViewer(request);
+  const env = getEnv();
   const encoder = new TextEncoder();
   const lastEventId = Number(
     request.headers.get('last-event-id') ?? new URL(request.url).searchParams.get('after') ?? '',
   );
 
-  const stream = new ReadableStream<Uint8Array>({
-    start(controller) {
-      const send = (text: string) => {
-        try {
-          controller.enqueue(encoder.encode(text));
-        } catch {
-          cleanup();
-        }
-      };
-      const sendChanges = (changes: ReturnType<typeof readChangesSince>) => {
-        for (const change of visibleChanges(viewer, changes)) {
-          send(`id: ${change.seq}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`);
-        }
-      };
-      send('retry: 3000\n: connected\n\n');
-      if (Number.isSafeInteger(lastEventId) && lastEventId > 0) sendChanges(readChangesSince(getDb(), lastEventId));
-      const unsubscribe = subscribeToChanges(sendChanges);
-      const heartbeat = setInterval(() => send(': heartbeat\n\n'), HEARTBEAT_MS);
-      const cleanup = () => {
-        clearInterval(heartbeat);
-        unsubscribe();
-      };
-      request.signal.addEventListener('abort', () => {
-        cleanup();
-        try {
-          controller.close();
-        } catch {
-          // already closed
-        }
-      });
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let cleanup = () => {};
+  let ended = false;
+  const end = (how: 'close' | 'drop') => {
+    if (ended) return;
+    ended = true;
+    cleanup();
+    try {
+      if (how === 'close') controller.close();
+      else controller.error(new Error('Live-update client is not reading'));
+    } catch {
+      // already closed or cancelled
+    }
+  };
+
+  const registered = registerLiveStream(
+    { userId: viewer.userId, close: () => end('close') },
+    { perUser: env.LIVE_STREAMS_PER_USER, total: env.LIVE_STREAMS_TOTAL },
+  );
+  if (registered === 'per_user') {
+    return apiError(429, 'too_many_streams', 'Too many live-update connections for this user; close one first', {
+      headers: { 'Retry-After': '10' },
+    });
+  }
+  if (registered === 'total') {
+    return apiError(503, 'overloaded', 'Too many live-update connections; retry shortly', {
+      headers: { 'Retry-After': '10' },
+    });
+  }
+
+  // The catch-up after a reconnect (at most one poll's worth) is queued whole: dropping it would
+  // discard it and the client would reconnect to the same catch-up for ever.
+  const send = (text: string, catchingUp = false) => {
+    if (ended) return;
+    controller.enqueue(encoder.encode(text));
+    if (!catchingUp && (controller.desiredSize ?? 0) <= 0) end('drop');
+  };
+  const sendChanges = (changes: RequestChange[], catchingUp = false) => {
+    for (const change of visibleChanges(viewer, changes)) {
+      send(`id: ${change.seq}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`, catchingUp);
+    }
+  };
+
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        controller = c;
+        const unsubscribe = subscribeToChanges((changes) => sendChanges(changes));
+        const heartbeat = setInterval(() => send(': heartbeat\n\n'), HEARTBEAT_MS);
+        cleanup = () => {
+          clearInterval(heartbeat);
+          unsubscribe();
+          registered();
+        };
+        send('retry: 3000\n: connected\n\n');
+        if (Number.isSafeInteger(lastEventId) && lastEventId > 0)
+          sendChanges(readChangesSince(getDb(), lastEventId), true);
+      },
+      // The server cancels the body when the socket closes, whether or not request.signal aborted.
+      cancel() {
+        end('close');
+      },
     },
-  });
+    new ByteLengthQueuingStrategy({ highWaterMark: QUEUE_LIMIT }),
+  );
+  request.signal.addEventListener('abort', () => end('close'));
 
   return new Response(stream, {
     headers: {
