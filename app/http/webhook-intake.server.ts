@@ -54,6 +54,13 @@ export function verifyWebhook(
   return false;
 }
 
+/**
+ * Bytes of event bodies held while they arrive, all requests together. A slow sender holds few
+ * bytes, so it blocks no one; many large bodies at once get 503 (retry) instead of the memory.
+ */
+const MAX_RECEIVING_BYTES = 128 * 1024 * 1024;
+let receivingBytes = 0;
+
 /** Reads at most MAX_BODY_BYTES of the body as UTF-8 text. */
 export async function readBodyText(request: Request): Promise<string> {
   const declared = Number(request.headers.get('content-length') ?? '0');
@@ -61,10 +68,20 @@ export async function readBodyText(request: Request): Promise<string> {
   if (!request.body) return '';
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > MAX_BODY_BYTES) throw new BodyError('body_too_large', 'The body is larger than 10 MB');
-    chunks.push(chunk);
+  try {
+    for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
+      size += chunk.byteLength;
+      receivingBytes += chunk.byteLength;
+      if (size > MAX_BODY_BYTES) throw new BodyError('body_too_large', 'The body is larger than 10 MB');
+      if (receivingBytes > MAX_RECEIVING_BYTES) throw new BodyError('busy', 'Too many bodies arriving at once');
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    if (error instanceof BodyError) throw error;
+    // The client went away or the server cut the body off (its size or time limit).
+    throw new BodyError('invalid_body', 'The body could not be read to its end');
+  } finally {
+    receivingBytes -= size;
   }
   return Buffer.concat(chunks).toString('utf8');
 }

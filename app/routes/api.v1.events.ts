@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs } from '@remix-run/node';
-import { getDb } from '../../db/client';
+import { type Db, getDb } from '../../db/client';
 import {
   BodyError,
   getWebhookSecrets,
@@ -10,7 +10,9 @@ import {
 import { apiError } from '../lib/http.server';
 import { ingestEvents } from '../write/ingest.server';
 
-// Bodies being read or written at once; past this senders are asked to retry (SPEC §2: 503, never a lost event).
+// Verified bodies being parsed and stored at once; past this senders are asked to retry (SPEC §2:
+// 503, never a lost event). A slot is taken only once the whole body has arrived (the server gives
+// it REQUEST_TIMEOUT_MS) and its signature holds: slow or unsigned uploads cannot take the slots.
 const MAX_IN_FLIGHT = 16;
 let inFlight = 0;
 
@@ -20,32 +22,32 @@ export function loader() {
 
 export async function action({ request }: ActionFunctionArgs) {
   if (request.method !== 'POST') return loader();
-  if (inFlight >= MAX_IN_FLIGHT) return overloaded();
-  inFlight += 1;
-  try {
-    return await receive(request);
-  } finally {
-    inFlight -= 1;
-  }
-}
-
-async function receive(request: Request) {
   const db = getDb();
   let text: string;
   try {
     text = await readBodyText(request);
   } catch (error) {
-    if (error instanceof BodyError) return apiError(400, error.code, error.message);
+    if (error instanceof BodyError) return bodyError(error);
     throw error;
   }
   if (!verifyWebhook(text, request.headers, getWebhookSecrets(db))) {
     return apiError(401, 'invalid_signature', 'Missing or invalid webhook signature, or a stale timestamp');
   }
+  if (inFlight >= MAX_IN_FLIGHT) return overloaded();
+  inFlight += 1;
+  try {
+    return await store(db, text, request.headers.get('content-type') ?? '');
+  } finally {
+    inFlight -= 1;
+  }
+}
+
+async function store(db: Db, text: string, contentType: string) {
   let inputs: unknown[];
   try {
-    inputs = parseEventsBody(text, request.headers.get('content-type') ?? '');
+    inputs = parseEventsBody(text, contentType);
   } catch (error) {
-    if (error instanceof BodyError) return apiError(400, error.code, error.message);
+    if (error instanceof BodyError) return bodyError(error);
     throw error;
   }
   try {
@@ -55,6 +57,11 @@ async function receive(request: Request) {
     if (isBusy(error)) return overloaded();
     throw error;
   }
+}
+
+function bodyError(error: BodyError) {
+  if (error.code === 'busy') return overloaded();
+  return apiError(400, error.code, error.message);
 }
 
 function isBusy(error: unknown): boolean {
