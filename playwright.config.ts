@@ -29,13 +29,14 @@ export default defineConfig({
   projects: [{ name: 'chromium', use: { ...devices['Desktop Chrome'] } }],
   webServer: {
     // Playwright starts the server before any globalSetup: the command makes its own fresh database.
-    command: `rm -rf tmp/e2e && mkdir -p tmp/e2e && node --import tsx db/migrate.ts && exec node node_modules/.bin/remix-serve build/index.js`,
+    command: `rm -rf tmp/e2e && mkdir -p tmp/e2e && node --import tsx db/migrate.ts && exec node build/server.js`,
     url: `http://127.0.0.1:${PORT}/healthz`,
     reuseExistingServer: false,
     timeout: 60_000,
     env: {
       NODE_ENV: 'production',
       PORT: String(PORT),
+      PUBLIC_URL: `http://127.0.0.1:${PORT}`,
       DATABASE_URL: E2E_DB,
       WEBHOOK_SECRET: 'whsec_ZTJlLXdlYmhvb2stc2VjcmV0LW9ubHktZm9yLXRlc3Rz',
       SESSION_SECRET: 'e2e-session-secret-only-for-tests-0123456789',

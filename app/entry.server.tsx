@@ -1,12 +1,14 @@
 import { PassThrough } from 'node:stream';
-import { createReadableStreamFromReadable, type EntryContext } from '@remix-run/node';
+import { type AppLoadContext, createReadableStreamFromReadable, type EntryContext } from '@remix-run/node';
 import { RemixServer } from '@remix-run/react';
 import { isbot } from 'isbot';
 import { renderToPipeableStream } from 'react-dom/server';
-import { getDb } from '../db/client';
+import { closeDb, getDb } from '../db/client';
+import { NonceProvider } from './components/nonce';
+import { closeLiveStreams } from './http/change-feed.server';
 import { getEnv } from './lib/env.server';
-import { startExpirySweeper } from './write/expiry-sweeper.server';
-import { startReportScheduler } from './write/report-scheduler.server';
+import { startExpirySweeper, stopExpirySweeper } from './write/expiry-sweeper.server';
+import { startReportScheduler, stopReportScheduler } from './write/report-scheduler.server';
 
 const ABORT_DELAY = 5_000;
 
@@ -20,13 +22,18 @@ export default function handleRequest(
   responseStatusCode: number,
   responseHeaders: Headers,
   remixContext: EntryContext,
+  loadContext: AppLoadContext,
 ) {
+  const nonce = typeof loadContext?.cspNonce === 'string' ? loadContext.cspNonce : '';
   const readyEvent = isbot(request.headers.get('user-agent') ?? '') ? 'onAllReady' : 'onShellReady';
   return new Promise((resolve, reject) => {
     let shellRendered = false;
     const { pipe, abort } = renderToPipeableStream(
-      <RemixServer context={remixContext} url={request.url} abortDelay={ABORT_DELAY} />,
+      <NonceProvider value={nonce}>
+        <RemixServer context={remixContext} url={request.url} abortDelay={ABORT_DELAY} nonce={nonce} />
+      </NonceProvider>,
       {
+        nonce,
         [readyEvent]() {
           shellRendered = true;
           const body = new PassThrough();
@@ -53,4 +60,19 @@ export default function handleRequest(
     );
     setTimeout(abort, ABORT_DELAY);
   });
+}
+
+/**
+ * Called by server.ts on SIGTERM once it stops taking connections: ends live streams (so their
+ * connections can close), stops the sweeper and the report scheduler (waiting for a run under way).
+ */
+export async function stopBackgroundWork(): Promise<void> {
+  closeLiveStreams();
+  stopExpirySweeper();
+  await stopReportScheduler();
+}
+
+/** The last step of a shutdown, once in-flight requests have finished (or the deadline passed). */
+export function closeDatabase(): void {
+  closeDb();
 }

@@ -23,11 +23,12 @@ export interface BenchServer {
 export async function startBenchServer(databaseFile: string, env: Record<string, string> = {}): Promise<BenchServer> {
   const port = await freePort();
   const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
-  const child = spawn('node', ['node_modules/.bin/remix-serve', 'build/index.js'], {
+  const child = spawn('node', ['build/server.js'], {
     env: {
       ...process.env,
       NODE_ENV: 'production',
       PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
       DATABASE_URL: databaseFile,
       WEBHOOK_SECRET: webhookSecret,
       SESSION_SECRET: randomBytes(32).toString('hex'),

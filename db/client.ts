@@ -42,3 +42,11 @@ export function getDb(file = process.env.DATABASE_URL ?? 'data/app.db'): Db {
   globalForDb.__paylinkDb = { file, db };
   return db;
 }
+
+/** At shutdown: closes the process-wide connection (a later getDb() would open it again). */
+export function closeDb(): void {
+  const current = globalForDb.__paylinkDb;
+  if (!current) return;
+  globalForDb.__paylinkDb = undefined;
+  if (current.db.$client.open) current.db.$client.close();
+}

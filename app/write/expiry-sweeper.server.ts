@@ -43,3 +43,9 @@ export function startExpirySweeper(getDb: () => Db, intervalMs: number): void {
   }, intervalMs);
   globalForSweeper.__paylinkSweeper.unref();
 }
+
+/** At shutdown: no further sweeps (a sweep runs synchronously, so none is ever half-done). */
+export function stopExpirySweeper(): void {
+  clearInterval(globalForSweeper.__paylinkSweeper);
+  globalForSweeper.__paylinkSweeper = undefined;
+}

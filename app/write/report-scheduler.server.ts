@@ -161,20 +161,34 @@ export async function runDueReports(db: Db, now = Date.now()): Promise<ReportFil
   return files;
 }
 
-const globalForScheduler = globalThis as unknown as { __paylinkReportScheduler?: NodeJS.Timeout };
+const globalForScheduler = globalThis as unknown as {
+  __paylinkReportScheduler?: { timer: NodeJS.Timeout; running: Promise<void> | null };
+};
 
 /** Checks for due schedules every `intervalMs`, once per process; a slow run is never overlapped. */
 export function startReportScheduler(getDb: () => Db, intervalMs: number): void {
   if (globalForScheduler.__paylinkReportScheduler) return;
-  let running = false;
-  globalForScheduler.__paylinkReportScheduler = setInterval(() => {
-    if (running) return;
-    running = true;
-    runDueReports(getDb())
-      .catch((error) => console.error('Report scheduler failed', error))
-      .finally(() => {
-        running = false;
-      });
-  }, intervalMs);
-  globalForScheduler.__paylinkReportScheduler.unref();
+  const scheduler: { timer: NodeJS.Timeout; running: Promise<void> | null } = {
+    running: null,
+    timer: setInterval(() => {
+      if (scheduler.running) return;
+      scheduler.running = runDueReports(getDb())
+        .then(() => {})
+        .catch((error) => console.error('Report scheduler failed', error))
+        .finally(() => {
+          scheduler.running = null;
+        });
+    }, intervalMs),
+  };
+  scheduler.timer.unref();
+  globalForScheduler.__paylinkReportScheduler = scheduler;
+}
+
+/** At shutdown: no further runs; resolves when the one under way (if any) has finished. */
+export async function stopReportScheduler(): Promise<void> {
+  const scheduler = globalForScheduler.__paylinkReportScheduler;
+  if (!scheduler) return;
+  clearInterval(scheduler.timer);
+  globalForScheduler.__paylinkReportScheduler = undefined;
+  await scheduler.running;
 }

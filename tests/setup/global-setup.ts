@@ -16,6 +16,7 @@ export default function setup() {
   if (!existsSync('build/index.js')) {
     execFileSync('npx', ['remix', 'build'], { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
   }
-  // The export workers run from their bundle: rebuilt every time (a few milliseconds), never stale.
+  // The export workers and the server run from their bundles: rebuilt every time (milliseconds), never stale.
   execFileSync('npm', ['run', '--silent', 'build:workers'], { stdio: 'inherit' });
+  execFileSync('npm', ['run', '--silent', 'build:server'], { stdio: 'inherit' });
 }

@@ -26,17 +26,18 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Starts the built app (remix-serve, as `npm start` does) on its own database file. */
+/** Starts the built app (build/server.js, as `npm start` does) on its own database file. */
 export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
   const { db, file } = createTestDb();
   db.$client.close();
   const port = await freePort();
   const webhookSecret = env.WEBHOOK_SECRET ?? newWebhookSecret();
-  const child: ChildProcess = spawn('node', ['node_modules/.bin/remix-serve', 'build/index.js'], {
+  const child: ChildProcess = spawn('node', ['build/server.js'], {
     env: {
       ...process.env,
       NODE_ENV: 'production',
       PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
       DATABASE_URL: file,
       WEBHOOK_SECRET: webhookSecret,
       SESSION_SECRET: randomBytes(32).toString('hex'),

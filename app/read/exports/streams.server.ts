@@ -20,27 +20,9 @@ export interface ExportOutcome {
 }
 
 /**
- * Remix's node adapter (writeReadableStreamToWritable in @remix-run/node 2.x) reads a response
- * body as fast as it can and ignores the socket's backpressure, so a slow download would pile the
- * whole file up in memory. Written chunks wait in sockets as ArrayBuffers: while the process holds
- * more than this many bytes of them, exports pause before making the next chunk.
+ * Bytes queued for a slow reader before the export stops producing. The server (server.ts) takes
+ * a chunk from the stream only once the socket has drained the last, so this is all it holds.
  */
-const BUFFERED_LIMIT = 16 << 20;
-
-let checks = 0;
-
-export async function whileSocketsAreFull(): Promise<void> {
-  // process.memoryUsage() walks the heap's spaces: once every 16 chunks (about 1 MB) is enough.
-  checks = (checks + 1) % 16;
-  if (checks !== 0) return;
-  // Bounded: a stalled client elsewhere slows every export to a chunk per few seconds, never stops it.
-  const deadline = Date.now() + 3_000;
-  while (process.memoryUsage().arrayBuffers > BUFFERED_LIMIT && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-/** Bytes queued for a slow reader before the export stops producing. */
 const QUEUE_BYTES = 1 << 20;
 const byteStrategy = () => new ByteLengthQueuingStrategy({ highWaterMark: QUEUE_BYTES });
 
@@ -64,7 +46,6 @@ export function textChunkStream(
       async pull(controller) {
         // One chunk per event-loop turn: a long export must not starve the server's other requests.
         await new Promise((resolve) => setImmediate(resolve));
-        await whileSocketsAreFull();
         try {
           const next = chunks.next();
           if (next.done) {

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { exportNames, exportRequestSliceQuery } from './rows.server';
-import { type ExportContext, type ExportOutcome, whileSocketsAreFull } from './streams.server';
+import type { ExportContext, ExportOutcome } from './streams.server';
 import {
   CANCELLED,
   creditSlot,
@@ -217,7 +217,6 @@ export function parallelPaymentRequestsCsv(
       async pull(controller) {
         try {
           const writing = await started;
-          await whileSocketsAreFull();
           for (;;) {
             const index = slice % writing;
             const message = await next(index);

@@ -1,0 +1,210 @@
+/**
+ * The production server (`npm start`; `npm run dev` runs it under remix dev). Node's own `http`
+ * with Remix's request handler rather than Express and @remix-run/express: that adapter is exactly
+ * what let a slow reader pile a whole export up in memory (it writes without waiting for the
+ * socket), read bodies without a limit and took the host from X-Forwarded-Host. Owning the ~150
+ * lines that turn a socket into a Request and a Response back into bytes is how each of those is
+ * fixed at its root; the rest (static files, headers) is small enough not to need a framework.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { broadcastDevReady, createRequestHandler, type ServerBuild } from '@remix-run/node';
+import { getEnv } from './app/lib/env.server';
+import { CLIENT_ADDRESS_HEADER } from './app/lib/http.server';
+import { fetchHeaders, sendFetchResponse, toFetchRequest } from './server/remix-adapter';
+import { newNonce, securityHeaders } from './server/security-headers';
+import { serveStaticFile } from './server/static-files';
+
+/** SPEC §2: event batches up to 10 MB. Every other body is a form or a small JSON object. */
+const EVENTS_PATH = '/api/v1/events';
+const EVENTS_BODY_LIMIT = 10 * 1024 * 1024;
+const FORM_BODY_LIMIT = 64 * 1024;
+/** SIGTERM to exit: in-flight requests get this long, then connections are cut. */
+const SHUTDOWN_GRACE_MS = 8_000;
+
+interface AppEntry {
+  stopBackgroundWork?: () => Promise<void>;
+  closeDatabase?: () => void;
+}
+
+const env = getEnv();
+const production = env.NODE_ENV === 'production';
+const BUILD_FILE = resolve('build/index.js');
+const build = (await import(pathToFileURL(BUILD_FILE).href)) as ServerBuild;
+const entry = build.entry.module as AppEntry;
+const handleRemix = createRequestHandler(build, env.NODE_ENV);
+
+let inFlight = 0;
+let shuttingDown = false;
+
+const server = createServer(
+  {
+    // Header and body timeouts: a request must have arrived whole in time (Node answers 408).
+    headersTimeout: Math.min(10_000, env.REQUEST_TIMEOUT_MS),
+    requestTimeout: env.REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: 5_000,
+    connectionsCheckingInterval: 1_000,
+  },
+  (req, res) => {
+    inFlight += 1;
+    res.once('close', () => {
+      inFlight -= 1;
+    });
+    handle(req, res).catch((error: unknown) => {
+      console.error('Request failed', error);
+      if (!res.headersSent) plainError(res, 500, 'Internal Server Error');
+      else res.destroy();
+    });
+  },
+);
+// Idle sockets (no byte either way for a minute) are closed; live streams send a heartbeat every 15 s.
+server.timeout = 60_000;
+server.maxHeadersCount = 100;
+
+async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (shuttingDown) res.setHeader('Connection', 'close');
+  const url = requestUrl(req);
+  if (!url) {
+    plainError(res, 400, 'Bad Request');
+    return;
+  }
+  const nonce = newNonce();
+  for (const [name, value] of securityHeaders({ pathname: url.pathname, nonce, production })) {
+    res.setHeader(name, value);
+  }
+  if (await serveStaticFile(req, res, 'public')) return;
+
+  const isMutation = !['GET', 'HEAD', 'OPTIONS'].includes(req.method ?? 'GET');
+  if (isMutation && !isSameOriginPost(req)) {
+    return refuse(res, url.pathname, 403, 'bad_origin', 'Cross-site request refused');
+  }
+  const limit = url.pathname === EVENTS_PATH ? EVENTS_BODY_LIMIT : FORM_BODY_LIMIT;
+  if (Number(req.headers['content-length'] ?? 0) > limit) {
+    tooLarge(res, url.pathname, limit);
+    return;
+  }
+
+  let overLimit = false;
+  const request = toFetchRequest(req, res, {
+    url,
+    headers: appHeaders(req),
+    bodyLimit: limit,
+    onLimitExceeded: () => {
+      overLimit = true;
+    },
+  });
+  const response = await handleRemix(request, { cspNonce: nonce });
+  if (overLimit) {
+    await response.body?.cancel();
+    tooLarge(res, url.pathname, limit);
+    return;
+  }
+  if (!response.headers.has('Referrer-Policy')) res.setHeader('Referrer-Policy', 'same-origin');
+  await sendFetchResponse(res, response, req.method ?? 'GET');
+}
+
+/** The URL the app sees. Its host is only ever compared with Origin: links use PUBLIC_URL (finding 8). */
+function requestUrl(req: IncomingMessage): URL | null {
+  const host = req.headers.host ?? 'localhost';
+  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host)) return null;
+  const forwardedProto = env.TRUSTED_PROXY_HOPS > 0 ? String(req.headers['x-forwarded-proto'] ?? '') : '';
+  const protocol = forwardedProto.split(',')[0]?.trim() === 'https' ? 'https' : 'http';
+  try {
+    return new URL(req.url ?? '/', `${protocol}://${host}`);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The client's socket address goes to the app in a header only this server sets (a client's own
+ * copy is dropped); X-Forwarded-Host only counts behind a trusted proxy.
+ */
+function appHeaders(req: IncomingMessage): Headers {
+  const headers = fetchHeaders(req);
+  headers.delete(CLIENT_ADDRESS_HEADER);
+  const address = req.socket.remoteAddress;
+  if (address) headers.set(CLIENT_ADDRESS_HEADER, address.replace(/^::ffff:/, ''));
+  if (env.TRUSTED_PROXY_HOPS === 0) headers.delete('x-forwarded-host');
+  return headers;
+}
+
+/**
+ * Remix refuses a cross-origin form post by throwing (a 500, finding 13); the same rule answered
+ * here as a 403: an Origin header, when sent, must name this host (`Origin: null` never does).
+ */
+function isSameOriginPost(req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  const forwardedHost = env.TRUSTED_PROXY_HOPS > 0 ? req.headers['x-forwarded-host'] : undefined;
+  const host =
+    (typeof forwardedHost === 'string' ? forwardedHost.split(',')[0]?.trim() : undefined) || req.headers.host;
+  try {
+    return origin !== 'null' && host !== undefined && new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
+function isApiPath(pathname: string): boolean {
+  return pathname.startsWith('/api/') || pathname.startsWith('/exports/');
+}
+
+/** SPEC §2 answers a too-large event batch with 400; everything else gets 413. The body is never read. */
+function tooLarge(res: ServerResponse, pathname: string, limit: number): void {
+  res.setHeader('Connection', 'close');
+  const message = `The body is larger than ${limit >= 1024 * 1024 ? `${limit / 1024 / 1024} MB` : `${limit / 1024} KB`}`;
+  refuse(res, pathname, pathname === EVENTS_PATH ? 400 : 413, 'body_too_large', message);
+}
+
+function refuse(res: ServerResponse, pathname: string, status: number, code: string, message: string): void {
+  if (!isApiPath(pathname)) {
+    plainError(res, status, message);
+    return;
+  }
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify({ error: { code, message } }));
+}
+
+function plainError(res: ServerResponse, status: number, message: string): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  res.end(message);
+}
+
+/**
+ * SIGTERM: stop taking connections, end live streams and background work, let in-flight requests
+ * finish (at most SHUTDOWN_GRACE_MS), then close the database and exit: all within 10 s.
+ */
+async function shutDown(signal: string): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  console.log(`${signal}: finishing ${inFlight} request(s), then exiting`);
+  const deadline = Date.now() + SHUTDOWN_GRACE_MS;
+  server.close();
+  server.closeIdleConnections();
+  await Promise.race([entry.stopBackgroundWork?.(), sleep(SHUTDOWN_GRACE_MS / 2)]);
+  while (inFlight > 0 && Date.now() < deadline) {
+    server.closeIdleConnections();
+    await sleep(50);
+  }
+  const clean = inFlight === 0;
+  server.closeAllConnections();
+  entry.closeDatabase?.();
+  if (!clean) console.error(`Cut off ${inFlight} request(s) still running after ${SHUTDOWN_GRACE_MS} ms`);
+  process.exit(clean ? 0 : 1);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((done) => setTimeout(done, ms));
+}
+
+process.once('SIGTERM', () => void shutDown('SIGTERM'));
+process.once('SIGINT', () => void shutDown('SIGINT'));
+
+server.listen(env.PORT, () => {
+  console.log(`Paylink Desk listening on http://localhost:${env.PORT} (${env.NODE_ENV})`);
+  if (env.NODE_ENV === 'development') void broadcastDevReady(build);
+});
