@@ -13,11 +13,12 @@ import { apiError } from '../lib/http.server';
 
 const HEARTBEAT_MS = 15_000;
 /**
- * Bytes queued for a client beyond what its socket holds. A reader that lets this much pile up is
- * not reading (the server only takes from the stream as the socket drains): it is disconnected, and
- * on reconnecting resumes from Last-Event-ID.
+ * Bytes still queued for a client when the next batch of changes (or heartbeat) comes. The server
+ * takes from the stream only as the socket drains, so a client this far behind a second later is
+ * not reading: it is disconnected, and on reconnecting resumes from Last-Event-ID. A client's
+ * memory is therefore at most this plus one poll's batch.
  */
-const QUEUE_LIMIT = 256 * 1024;
+const QUEUE_LIMIT = 64 * 1024;
 
 /**
  * Server-Sent Events (SPEC §4): every status change the caller may see, as `event: change` with
@@ -62,33 +63,35 @@ export function loader({ request }: LoaderFunctionArgs) {
     });
   }
 
-  // The catch-up after a reconnect (at most one poll's worth) is queued whole: dropping it would
-  // discard it and the client would reconnect to the same catch-up for ever.
-  const send = (text: string, catchingUp = false) => {
-    if (ended) return;
-    controller.enqueue(encoder.encode(text));
-    if (!catchingUp && (controller.desiredSize ?? 0) <= 0) end('drop');
+  // Checked before a batch, not within it: a burst (up to one poll's 5,000 changes) is queued
+  // whole, since nobody could have read it yet.
+  const keepingUp = () => (controller.desiredSize ?? 0) >= 0;
+  const send = (text: string) => {
+    if (!ended) controller.enqueue(encoder.encode(text));
   };
-  const sendChanges = (changes: RequestChange[], catchingUp = false) => {
-    for (const change of visibleChanges(viewer, changes)) {
-      send(`id: ${change.seq}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`, catchingUp);
+  const sendChanges = (changes: RequestChange[]) => {
+    const visible = visibleChanges(viewer, changes);
+    if (visible.length === 0 || ended) return;
+    if (!keepingUp()) {
+      end('drop');
+      return;
     }
+    send(visible.map((change) => `id: ${change.seq}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`).join(''));
   };
 
   const stream = new ReadableStream<Uint8Array>(
     {
       start(c) {
         controller = c;
-        const unsubscribe = subscribeToChanges((changes) => sendChanges(changes));
-        const heartbeat = setInterval(() => send(': heartbeat\n\n'), HEARTBEAT_MS);
+        const unsubscribe = subscribeToChanges(sendChanges);
+        const heartbeat = setInterval(() => (keepingUp() ? send(': heartbeat\n\n') : end('drop')), HEARTBEAT_MS);
         cleanup = () => {
           clearInterval(heartbeat);
           unsubscribe();
           registered();
         };
         send('retry: 3000\n: connected\n\n');
-        if (Number.isSafeInteger(lastEventId) && lastEventId > 0)
-          sendChanges(readChangesSince(getDb(), lastEventId), true);
+        if (Number.isSafeInteger(lastEventId) && lastEventId > 0) sendChanges(readChangesSince(getDb(), lastEventId));
       },
       // The server cancels the body when the socket closes, whether or not request.signal aborted.
       cancel() {
