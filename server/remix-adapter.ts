@@ -111,7 +111,10 @@ export async function sendFetchResponse(res: ServerResponse, response: Response,
   if (response.statusText) res.statusMessage = response.statusText;
   for (const [name, value] of response.headers) {
     if (name === 'set-cookie') continue;
-    res.appendHeader(name, value);
+    // A route's own CSP is sent beside the server's (browsers enforce both); any other header
+    // the app sets replaces the server's default.
+    if (name === 'content-security-policy') res.appendHeader(name, value);
+    else res.setHeader(name, value);
   }
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) res.setHeader('set-cookie', cookies);
