@@ -6,6 +6,8 @@ import { createTestDb } from './db';
 
 export interface TestServer {
   url: string;
+  /** The server's own process (spawned as `node build/server.js`): for its memory, or a signal. */
+  pid: number;
   dbFile: string;
   webhookSecret: string;
   stop(): Promise<void>;
@@ -66,6 +68,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
   }
   return {
     url,
+    pid: child.pid!,
     dbFile: file,
     webhookSecret,
     stop: () =>

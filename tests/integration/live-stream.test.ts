@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { changeListenerCount } from '../../app/http/change-feed.server';
+import { loader } from '../../app/routes/api.v1.stream';
+import { createServiceToken } from '../../app/write/api-tokens.server';
+import { ingestEvents } from '../../app/write/ingest.server';
+import { closeDb, type Db, getDb } from '../../db/client';
+import { createTestDb } from '../support/db';
+import { created } from '../support/events';
+
+// The route in-process, so that nothing but its own queue sits between it and the reader: over a
+// socket the kernel's buffers (megabytes on loopback) would hide what the route holds.
+let db: Db;
+let token: string;
+const saved = process.env.DATABASE_URL;
+
+beforeAll(() => {
+  const fresh = createTestDb();
+  fresh.db.$client.close();
+  process.env.DATABASE_URL = fresh.file;
+  db = getDb();
+  token = createServiceToken(db, { role: 'manager', name: 'watcher' }).token;
+});
+afterAll(() => {
+  closeDb();
+  process.env.DATABASE_URL = saved;
+});
+
+function open(signal?: AbortSignal): Response {
+  const request = new Request('http://desk.test/api/v1/stream', {
+    headers: { authorization: `Bearer ${token}` },
+    signal,
+  });
+  return loader({ request, params: {}, context: { cspNonce: '' } }) as Response;
+}
+
+describe('GET /api/v1/stream, in-process (finding 1)', () => {
+  it('unsubscribes when the server cancels the body (the socket closed), even if the signal never aborts', async () => {
+    const responses = Array.from({ length: 6 }, () => open());
+    expect(changeListenerCount()).toBe(6);
+    for (const response of responses) await response.body!.cancel();
+    expect(changeListenerCount()).toBe(0);
+  });
+
+  it('unsubscribes when the request signal aborts', () => {
+    const controller = new AbortController();
+    open(controller.signal);
+    expect(changeListenerCount()).toBe(1);
+    controller.abort();
+    expect(changeListenerCount()).toBe(0);
+  });
+
+  it('drops a reader that lets more than 64 KB pile up, instead of queueing without bound', async () => {
+    const response = open();
+    const reader = response.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe('retry: 3000\n: connected\n\n');
+    // About 170 bytes a change: 500 changes a poll, polled once a second, never read.
+    for (let batch = 0; batch < 3; batch++) {
+      ingestEvents(
+        db,
+        Array.from({ length: 500 }, (_, i) => created(`pr_pile_${batch}_${i}`)),
+        'api',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+    }
+    expect(changeListenerCount()).toBe(0);
+    await expect(reader.read()).rejects.toThrow('Live-update client is not reading');
+  });
+});

@@ -1,0 +1,126 @@
+import { connect, type Socket } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createServiceToken } from '../../app/write/api-tokens.server';
+import { openDatabase } from '../../db/client';
+import { created } from '../support/events';
+import { residentBytes } from '../support/http';
+import { postEvents, startServer, type TestServer } from '../support/server';
+
+const USERS = 10;
+const PER_USER = 10;
+const TOTAL = 105;
+const INGEST_MS = 8_000;
+const BATCH = 50;
+/**
+ * Generous: the finding was /healthz timing out for 12 minutes. This box is shared by up to 8
+ * developers' test runs, where one 50-event batch alone can hold the event loop for a second.
+ */
+const HEALTHZ_BOUND_MS = 2_000;
+let server: TestServer;
+let tokens: string[];
+
+beforeAll(async () => {
+  server = await startServer({ LIVE_STREAMS_PER_USER: String(PER_USER), LIVE_STREAMS_TOTAL: String(TOTAL) });
+  const db = openDatabase(server.dbFile);
+  tokens = Array.from(
+    { length: USERS + 1 },
+    (_, i) => createServiceToken(db, { role: 'manager', name: `watcher ${i}` }).token,
+  );
+  db.$client.close();
+}, 60_000);
+afterAll(() => server.stop());
+
+const opened: Socket[] = [];
+afterEach(() => {
+  for (const socket of opened.splice(0)) socket.destroy();
+});
+
+/** A live-update connection over a raw socket that never reads past the response's status line. */
+async function openStream(token: string): Promise<{ socket: Socket; status: number }> {
+  const { port } = new URL(server.url);
+  const socket = connect(Number(port), '127.0.0.1');
+  opened.push(socket);
+  socket.on('error', () => {});
+  socket.write(
+    ['GET /api/v1/stream HTTP/1.1', `Host: 127.0.0.1:${port}`, `Authorization: Bearer ${token}`, '', ''].join('\r\n'),
+  );
+  const status = await new Promise<number>((resolve) => {
+    socket.once('data', (chunk) => {
+      socket.pause();
+      resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(chunk.toString('latin1'))?.[1] ?? 0));
+    });
+  });
+  return { socket, status };
+}
+
+async function liveStreams(): Promise<number> {
+  return ((await (await fetch(`${server.url}/healthz`)).json()) as { liveStreams: number }).liveStreams;
+}
+
+async function until(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('live-update connections (finding 1)', () => {
+  it('are unsubscribed when their sockets close, and capped per user (429)', async () => {
+    const streams = await Promise.all(Array.from({ length: PER_USER }, () => openStream(tokens[0]!)));
+    expect(streams.map((stream) => stream.status)).toEqual(Array(PER_USER).fill(200));
+    expect(await liveStreams()).toBe(PER_USER);
+    const extra = await openStream(tokens[0]!);
+    expect(extra.status).toBe(429);
+    extra.socket.destroy();
+    for (const { socket } of streams) socket.destroy();
+    await until(async () => (await liveStreams()) === 0);
+  });
+
+  it('100 clients that never read: RSS and /healthz stay bounded, the cap in all answers 503, nothing leaks', async () => {
+    const before = await residentBytes(server.pid);
+    const silent = await Promise.all(
+      Array.from({ length: USERS * PER_USER }, (_, i) => openStream(tokens[i % USERS]!)),
+    );
+    expect(silent.every((stream) => stream.status === 200)).toBe(true);
+    const last = tokens[USERS]!;
+    const more = await Promise.all(Array.from({ length: TOTAL - USERS * PER_USER }, () => openStream(last)));
+    expect(more.every((stream) => stream.status === 200)).toBe(true);
+    const refused = await openStream(last);
+    expect(refused.status).toBe(503);
+    refused.socket.destroy();
+    for (const { socket } of more) socket.destroy();
+
+    // Changes flow to every stream while /healthz is timed and the server's memory sampled.
+    let peak = before;
+    let slowest = 0;
+    let events = 0;
+    const started = Date.now();
+    const probe = (async () => {
+      while (Date.now() - started < INGEST_MS) {
+        const t = performance.now();
+        expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+        slowest = Math.max(slowest, performance.now() - t);
+        peak = Math.max(peak, await residentBytes(server.pid));
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    })();
+    for (let batch = 0; Date.now() - started < INGEST_MS; batch++) {
+      const body = Array.from({ length: BATCH }, (_, i) => JSON.stringify(created(`pr_live_${batch}_${i}`))).join('\n');
+      const response = await postEvents(server, body, { contentType: 'application/x-ndjson' });
+      expect(response.status).toBe(200);
+      await response.body?.cancel();
+      events += BATCH;
+    }
+    await probe;
+    const dropped = USERS * PER_USER - (await liveStreams());
+    console.log(
+      `100 silent SSE clients: ${events} events in ${INGEST_MS} ms; RSS ${(before / 2 ** 20).toFixed(0)} -> peak ` +
+        `${(peak / 2 ** 20).toFixed(0)} MB; slowest /healthz ${slowest.toFixed(0)} ms; ${dropped} clients dropped`,
+    );
+    expect(peak - before).toBeLessThan(100 * 2 ** 20);
+    expect(slowest).toBeLessThan(HEALTHZ_BOUND_MS);
+    for (const { socket } of silent) socket.destroy();
+    await until(async () => (await liveStreams()) === 0);
+  }, 60_000);
+});

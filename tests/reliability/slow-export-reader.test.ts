@@ -1,0 +1,80 @@
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServiceToken } from '../../app/write/api-tokens.server';
+import { openDatabase } from '../../db/client';
+import { residentBytes } from '../support/http';
+import { startServer, type TestServer } from '../support/server';
+
+/** About 21 MB of CSV: far more than the socket buffers and the export's 1 MB queue hold. */
+const ROWS = 120_000;
+const READ_MS = 5_000;
+let server: TestServer;
+let token: string;
+
+beforeAll(async () => {
+  server = await startServer();
+  const db = openDatabase(server.dbFile);
+  db.$client.exec(`
+    INSERT INTO teams (id, name, created_at) VALUES ('tm_bulk', 'Bulk', 0);
+    INSERT INTO agents (id, name, team_id, created_at) VALUES ('ag_bulk', 'Bulk Agent', 'tm_bulk', 0);
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${ROWS})
+    INSERT INTO payment_requests (id, agent_id, team_id, amount, currency, channel, order_number, reason,
+      customer_phone, status, created_at, sent_at, last_event_at, updated_at)
+    SELECT printf('pr_%06d', i), 'ag_bulk', 'tm_bulk', i, 'USD', 'sms', printf('SO-%d', i), 'Bulk, item',
+      '+15550001234', 'sent', 1793000000000 + i * 1000, 1793000000000 + i * 1000 + 500, 0, 0 FROM n;
+  `);
+  token = createServiceToken(db, { role: 'manager', name: 'slow reader' }).token;
+  db.$client.close();
+}, 60_000);
+afterAll(() => server.stop());
+
+describe('a slow export reader (finding 6)', () => {
+  it('makes the server produce rows only as fast as it reads them, with RSS bounded', async () => {
+    const before = await residentBytes(server.pid);
+    const { port } = new URL(server.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    socket.write(
+      [
+        'GET /exports/payment-requests.csv HTTP/1.1',
+        `Host: 127.0.0.1:${port}`,
+        `Authorization: Bearer ${token}`,
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    socket.pause();
+    // 1 KB/s: 100 bytes every 100 ms.
+    let read = 0;
+    let peak = before;
+    const started = Date.now();
+    while (Date.now() - started < READ_MS) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const chunk = socket.read(100) as Buffer | null;
+      read += chunk?.byteLength ?? 0;
+      peak = Math.max(peak, await residentBytes(server.pid));
+    }
+    expect(read).toBeGreaterThan(0);
+    socket.destroy();
+
+    const db = openDatabase(server.dbFile);
+    const audited = async () =>
+      db.$client
+        .prepare<[], { details: string }>("SELECT details FROM audit_log WHERE action = 'export' ORDER BY seq DESC")
+        .get();
+    let row = await audited();
+    for (let i = 0; !row && i < 100; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      row = await audited();
+    }
+    db.$client.close();
+    const details = JSON.parse(row!.details) as { rows: number; completed: boolean };
+    console.log(
+      `slow export reader: read ${read} B in ${READ_MS} ms; server made ${details.rows} of ${ROWS} rows; ` +
+        `RSS ${(before / 2 ** 20).toFixed(0)} -> peak ${(peak / 2 ** 20).toFixed(0)} MB`,
+    );
+    expect(details.completed).toBe(false);
+    // Socket buffers (a few MB on loopback) and the export's queues, not the 21 MB file.
+    expect(details.rows).toBeLessThan(ROWS / 2);
+    expect(peak - before).toBeLessThan(100 * 2 ** 20);
+  }, 60_000);
+});
