@@ -33,8 +33,8 @@ export function exportResponse(db: Db, input: ExportRequest & { ip: string | nul
     headers: {
       'Content-Type': contentType,
       'Content-Disposition': `attachment; filename="${fileName}"`,
-      // no-transform: remix-serve's compression middleware would gzip the CSV on the fly, which
-      // costs more CPU than making it and cuts the export to a quarter of its speed.
+      // no-transform: a compressing proxy (remix-serve gzipped on the fly) would spend more CPU than
+      // making the CSV does, and cut the export to a quarter of its speed.
       'Cache-Control': 'no-store, no-transform',
       'X-Content-Type-Options': 'nosniff',
     },
