@@ -8,7 +8,7 @@ import { startBenchServer } from './_server';
 import type { BenchRow } from './types';
 
 /**
- * CSV export of a million requests through the built server (remix-serve, as `npm start`), with
+ * CSV export of a million requests through the built server (build/server.js, as `npm start`), with
  * the server's resident memory sampled from /proc while it streams. The database is made once
  * (about 6 minutes) and reused:
  *   DATABASE_URL=/work/bench-data-c/app.db npm run seed -- --requests 1000000 --days 365 --seed 7 --reset

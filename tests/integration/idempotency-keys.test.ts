@@ -136,8 +136,9 @@ describe('Idempotency-Key on POST /api/v1/payment-requests (HTTP)', () => {
 
   it('answers 400 naming the header to a malformed key, creating nothing', async () => {
     const before = count(db, 'payment_requests');
-    // An empty header is tested at the service below: remix-serve's adapter drops empty header values.
+    // Our server hands an empty header to the app as it came (remix-serve's adapter dropped it).
     const cases: [string, string][] = [
+      ['', 'Idempotency-Key must not be empty'],
       ['k'.repeat(256), 'Idempotency-Key must be at most 255 characters'],
       ['tab\there', 'Idempotency-Key must be printable ASCII characters'],
       ['clé', 'Idempotency-Key must be printable ASCII characters'],
