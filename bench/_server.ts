@@ -48,3 +48,11 @@ export async function startBenchServer(databaseFile: string, env: Record<string,
   child.kill();
   throw new Error('server did not start');
 }
+
+/** Stops a bench server and waits until it has exited (its database is closed). */
+export async function stopBenchServer(server: BenchServer): Promise<void> {
+  if (server.child.exitCode !== null || server.child.signalCode !== null) return;
+  const exited = new Promise((resolve) => server.child.once('exit', resolve));
+  server.child.kill('SIGTERM');
+  await exited;
+}

@@ -3,9 +3,9 @@ import { get } from 'node:http';
 import { createServiceToken } from '../app/write/api-tokens.server';
 import { openDatabase } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
-import { BENCH_DB, ensureBenchDatabase } from './_database';
+import { benchDatabase } from './_database';
 import { startBenchServer } from './_server';
-import type { BenchRow } from './types';
+import type { BenchOptions, BenchResult } from './types';
 
 /**
  * CSV export of a million requests through the built server (build/server.js, as `npm start`), with
@@ -13,8 +13,7 @@ import type { BenchRow } from './types';
  * (about 6 minutes) and reused:
  *   DATABASE_URL=/work/bench-data-c/app.db npm run seed -- --requests 1000000 --days 365 --seed 7 --reset
  */
-const DB_FILE = BENCH_DB;
-const RUNS = Number(process.env.BENCH_EXPORT_RUNS ?? 3);
+
 const QUERY = process.env.BENCH_EXPORT_QUERY ?? 'tz=America/New_York';
 
 function residentMb(pid: number): number {
@@ -56,9 +55,10 @@ function cpuSeconds(pid: number): number {
 
 const rank = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!;
 
-export async function run(): Promise<BenchRow[]> {
+export async function run(options: BenchOptions): Promise<BenchResult> {
+  const RUNS = Number(process.env.BENCH_EXPORT_RUNS ?? (options.quick ? 1 : 3));
   if (!existsSync('build/index.js')) throw new Error('Run `npm run build` first');
-  ensureBenchDatabase('exports');
+  const DB_FILE = benchDatabase('exports', options);
   const db = openDatabase(DB_FILE);
   migrateDatabase(db);
   const { token } = createServiceToken(db, { role: 'manager', name: 'bench exports' });
@@ -83,15 +83,17 @@ export async function run(): Promise<BenchRow[]> {
     const times = runs.map((r) => r.ms).sort((a, b) => a - b);
     const rows = runs[0]!.rows;
     const p50 = rank(times, 0.5);
-    return [
-      {
-        name: `CSV export over HTTP (${rows.toLocaleString('en')} rows, ${(runs[0]!.bytes / 1e6).toFixed(0)} MB)`,
-        samples: runs.length,
-        p50Ms: p50,
-        p95Ms: rank(times, 0.95),
-        note: `${Math.round(rows / (p50 / 1000)).toLocaleString('en')} rows/s at p50 (${Math.round(rows / cpuPerRun).toLocaleString('en')} per server CPU-second); server RSS peak ${peakMb.toFixed(0)} MB (idle ${idleMb.toFixed(0)} MB)`,
-      },
-    ];
+    return {
+      rows: [
+        {
+          name: `CSV export over HTTP (${rows.toLocaleString('en')} rows, ${(runs[0]!.bytes / 1e6).toFixed(0)} MB)`,
+          samples: runs.length,
+          p50Ms: p50,
+          p95Ms: rank(times, 0.95),
+          note: `${Math.round(rows / (p50 / 1000)).toLocaleString('en')} rows/s at p50 (${Math.round(rows / cpuPerRun).toLocaleString('en')} per server CPU-second); server RSS peak ${peakMb.toFixed(0)} MB (idle ${idleMb.toFixed(0)} MB)`,
+        },
+      ],
+    };
   } finally {
     server.kill('SIGTERM');
   }

@@ -1,123 +1,178 @@
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { Webhook } from 'standardwebhooks';
 import { importNdjsonFile } from '../cli/import';
 import { openDatabase } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
-import { generateSeedEvents } from '../seed/generate';
-import { startBenchServer } from './_server';
-import type { BenchRow } from './types';
+import { generateSeedEvents, type SeedEvent } from '../seed/generate';
+import { benchDatabase, benchRequests } from './_database';
+import { bareFloor } from './_floor';
+import { ndjsonBatches, type SendResult, sendBatches } from './_senders';
+import { startBenchServer, stopBenchServer } from './_server';
+import { type BenchOptions, type BenchResult, type BenchRow, verdict } from './types';
 
+/**
+ * Ingest (issue 14): HTTP POST /api/v1/events of signed NDJSON batches of 1,000 from 2 senders,
+ * into an empty database and into a copy of the shared bench database (1M requests, or 10k with
+ * --quick); the same events through a bare better-sqlite3 loop (bench/_floor.ts) in the same run;
+ * then 10,000 late, out-of-order events into the loaded copy; and the CLI import of an NDJSON file.
+ */
 const DIR = process.env.BENCH_DIR ?? join(process.cwd(), 'tmp', 'bench');
-const REQUESTS = Number(process.env.BENCH_INGEST_REQUESTS ?? 250_000);
-const HTTP_EVENTS = Number(process.env.BENCH_HTTP_EVENTS ?? 200_000);
 const HTTP_BATCH = 1000;
-const NOW = Date.parse('2026-11-20T12:00:00Z');
+const SENDERS = 2;
+const LATE_EVENTS = 10_000;
+const DAY = 86_400_000;
 const SETTINGS = { ttlUnopenedMs: 300_000, ttlOpenedMs: 900_000 };
+const load = () => loadavg()[0]!.toFixed(1);
 
-/** An NDJSON file of seed events (about four per request; system expiries left to the replay). */
-async function writeEventsFile(file: string): Promise<number> {
+/** The first `count` events the seed generator makes (about four per request), as senders post them. */
+function seedEvents(seed: number, count: number, now: number, days: number): SeedEvent[] {
+  const events: SeedEvent[] = [];
+  for (const batch of generateSeedEvents({ requests: Math.ceil(count / 3), days, seed, now, ...SETTINGS })) {
+    for (const event of batch.events) {
+      if (events.length === count) return events;
+      events.push(event);
+    }
+  }
+  return events;
+}
+
+/** Events that arrive late and out of order: weeks old, newest first, so each `created` comes last. */
+function lateEvents(now: number): SeedEvent[] {
+  return seedEvents(13, LATE_EVENTS, now - 45 * DAY, 30).reverse();
+}
+
+function freshDb(file: string): void {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+  const db = openDatabase(file);
+  migrateDatabase(db);
+  db.$client.close();
+}
+
+/** A copy of the shared database, checkpointed first, so the benches that write leave it as it was. */
+function copyOf(source: string, file: string): void {
+  const db = openDatabase(source);
+  migrateDatabase(db);
+  db.$client.pragma('wal_checkpoint(TRUNCATE)');
+  db.$client.close();
+  for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+  copyFileSync(source, file);
+}
+
+const rank = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? 0;
+const perSecond = (value: number) => `${Math.round(value).toLocaleString('en')} events/s`;
+
+function httpRow(name: string, result: SendResult, senders: number): BenchRow {
+  return {
+    name,
+    samples: result.latencies.length,
+    p50Ms: rank(result.latencies, 0.5),
+    p95Ms: rank(result.latencies, 0.95),
+    note: `${perSecond(result.eventsPerSecond)}, ${senders} sender(s), a batch each; load ${load()}`,
+  };
+}
+
+async function ingestOverHttp(file: string, bodies: string[], senders: number, late?: string[]) {
+  const server = await startBenchServer(file);
+  try {
+    const main = await sendBatches(server.url, server.webhookSecret, bodies, senders);
+    const afterwards = late ? await sendBatches(server.url, server.webhookSecret, late, 1) : undefined;
+    return { main, late: afterwards };
+  } finally {
+    await stopBenchServer(server);
+  }
+}
+
+async function benchImport(options: BenchOptions): Promise<BenchRow> {
+  const requests = Number(process.env.BENCH_INGEST_REQUESTS ?? (options.quick ? 2_500 : 250_000));
+  const file = join(DIR, `events-${requests}.ndjson`);
   const out = createWriteStream(file);
-  let count = 0;
-  for (const batch of generateSeedEvents({ requests: REQUESTS, days: 90, seed: 11, now: NOW, ...SETTINGS })) {
-    const text = batch.events.map((event) => JSON.stringify(event)).join('\n');
-    count += batch.events.length;
-    if (!out.write(`${text}\n`)) await once(out, 'drain');
+  for (const batch of generateSeedEvents({
+    requests,
+    days: 90,
+    seed: 11,
+    now: Date.parse('2026-11-20T12:00:00Z'),
+    ...SETTINGS,
+  })) {
+    if (!out.write(`${batch.events.map((event) => JSON.stringify(event)).join('\n')}\n`)) await once(out, 'drain');
   }
   out.end();
   await once(out, 'finish');
-  return count;
-}
-
-function freshDb(file: string) {
-  rmSync(file, { force: true });
-  rmSync(`${file}-wal`, { force: true });
-  rmSync(`${file}-shm`, { force: true });
-  const db = openDatabase(file);
-  migrateDatabase(db);
-  return db;
-}
-
-async function benchImport(eventsFile: string, events: number): Promise<BenchRow> {
-  const db = freshDb(join(DIR, 'import.db'));
-  const tally = await importNdjsonFile(db, eventsFile, { progress: 'none' });
+  const dbFile = join(DIR, 'import.db');
+  freshDb(dbFile);
+  const db = openDatabase(dbFile);
+  const tally = await importNdjsonFile(db, file, { progress: 'none' });
   db.$client.close();
-  const perSecond = Math.round(tally.total / (tally.ms / 1000));
   return {
-    name: `cli import (${events.toLocaleString('en')} events, batches of 5,000)`,
+    name: `cli import (${tally.total.toLocaleString('en')} events, batches of 5,000, empty database)`,
     samples: 1,
     p50Ms: tally.ms,
     p95Ms: tally.ms,
-    note: `${perSecond.toLocaleString('en')} events/s, ${tally.accepted} accepted`,
+    note: `${perSecond(tally.total / (tally.ms / 1000))}, ${tally.accepted} accepted; load ${load()}`,
   };
 }
 
-async function benchHttp(): Promise<BenchRow> {
-  const dbFile = join(DIR, 'http.db');
-  freshDb(dbFile).$client.close();
-  const { child: server, url: baseUrl, webhookSecret } = await startBenchServer(dbFile);
-  const webhook = new Webhook(webhookSecret);
-  const bodies: string[] = [];
-  let current: string[] = [];
-  let total = 0;
-  outer: for (const batch of generateSeedEvents({
-    requests: Math.ceil(HTTP_EVENTS / 3),
-    days: 30,
-    seed: 12,
-    now: Date.now(),
-    ...SETTINGS,
-  })) {
-    for (const event of batch.events) {
-      current.push(JSON.stringify(event));
-      total += 1;
-      if (current.length === HTTP_BATCH) {
-        bodies.push(current.join('\n'));
-        current = [];
-      }
-      if (total >= HTTP_EVENTS) break outer;
-    }
-  }
-  if (current.length) bodies.push(current.join('\n'));
-
-  const latencies: number[] = [];
-  const started = performance.now();
-  for (const body of bodies) {
-    const id = `msg_${randomBytes(8).toString('hex')}`;
-    const at = new Date();
-    const t0 = performance.now();
-    const response = await fetch(`${baseUrl}/api/v1/events`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-ndjson',
-        'webhook-id': id,
-        'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-        'webhook-signature': webhook.sign(id, at, body),
-      },
-      body,
-    });
-    if (!response.ok) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
-    await response.json();
-    latencies.push(performance.now() - t0);
-  }
-  const elapsed = performance.now() - started;
-  server.kill('SIGTERM');
-  latencies.sort((a, b) => a - b);
-  const rank = (p: number) => latencies[Math.max(0, Math.ceil((p / 100) * latencies.length) - 1)]!;
-  return {
-    name: `HTTP POST /api/v1/events (signed NDJSON x ${HTTP_BATCH}, ${total.toLocaleString('en')} events)`,
-    samples: latencies.length,
-    p50Ms: rank(50),
-    p95Ms: rank(95),
-    note: `${Math.round(total / (elapsed / 1000)).toLocaleString('en')} events/s, one sender`,
-  };
-}
-
-export async function run(): Promise<BenchRow[]> {
+export async function run(options: BenchOptions): Promise<BenchResult> {
   mkdirSync(DIR, { recursive: true });
   if (!existsSync('build/index.js')) throw new Error('Run `npm run build` first');
-  const eventsFile = join(DIR, `events-${REQUESTS}.ndjson`);
-  const events = await writeEventsFile(eventsFile);
-  return [await benchImport(eventsFile, events), await benchHttp()];
+  const source = benchDatabase('ingest', options);
+  const scale = benchRequests(options).toLocaleString('en');
+  const count = Number(process.env.BENCH_HTTP_EVENTS ?? (options.quick ? 20_000 : 200_000));
+  const now = Date.now();
+  const events = seedEvents(12, count, now, 3);
+  const bodies = ndjsonBatches(events, HTTP_BATCH);
+  const late = ndjsonBatches(lateEvents(now), HTTP_BATCH);
+
+  const emptyFile = join(DIR, 'ingest-empty.db');
+  freshDb(emptyFile);
+  const empty = await ingestOverHttp(emptyFile, bodies, SENDERS);
+  const loadedFile = join(DIR, 'ingest-loaded.db');
+  copyOf(source, loadedFile);
+  const loaded = await ingestOverHttp(loadedFile, bodies, SENDERS, late);
+  const floor = bareFloor(join(DIR, 'ingest-floor.db'), events, HTTP_BATCH);
+  for (const file of [emptyFile, loadedFile]) {
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+  }
+
+  const n = events.length.toLocaleString('en');
+  const rows: BenchRow[] = [
+    httpRow(`HTTP ingest, empty database (${n} events)`, empty.main, SENDERS),
+    httpRow(`HTTP ingest, database of ${scale} requests (${n} events)`, loaded.main, SENDERS),
+    httpRow(
+      `HTTP ingest, ${LATE_EVENTS.toLocaleString('en')} late out-of-order events, ${scale} requests`,
+      loaded.late!,
+      1,
+    ),
+    {
+      name: `bare better-sqlite3 floor (${n} events, 1,000 a transaction)`,
+      samples: 1,
+      p50Ms: (events.length / floor) * 1000,
+      p95Ms: (events.length / floor) * 1000,
+      note: `${perSecond(floor)}; load ${load()}`,
+    },
+  ];
+  if (process.env.BENCH_SKIP_IMPORT !== '1') rows.push(await benchImport(options));
+
+  const rate = loaded.main.eventsPerSecond;
+  const ratio = rate / floor;
+  const flat = rate / empty.main.eventsPerSecond;
+  const lateRate = loaded.late!.eventsPerSecond;
+  return {
+    rows,
+    targets: [
+      { id: 'ingest-1m', measured: `${perSecond(rate)} (${scale} requests)`, ...verdict(options, rate >= 30_000) },
+      {
+        id: 'ingest-floor',
+        measured: `floor ${perSecond(floor)}; ratio ${ratio.toFixed(2)}`,
+        ...verdict(options, ratio >= 0.25),
+      },
+      {
+        id: 'ingest-flat',
+        measured: `${flat.toFixed(2)} (${perSecond(rate)} / ${perSecond(empty.main.eventsPerSecond)})`,
+        ...verdict(options, flat >= 0.9),
+      },
+      { id: 'ingest-late', measured: perSecond(lateRate), ...verdict(options, lateRate >= 10_000) },
+    ],
+  };
 }

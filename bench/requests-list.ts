@@ -4,8 +4,8 @@ import { LIST_SORT_KEYS, parseListOptions } from '../app/read/request-list/optio
 import { listPaymentRequests } from '../app/read/request-list/request-list.server';
 import { type Db, openDatabase } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
-import { BENCH_DB, ensureBenchDatabase } from './_database';
-import type { BenchRow } from './types';
+import { benchDatabase } from './_database';
+import type { BenchOptions, BenchResult, BenchRow } from './types';
 
 /**
  * The request list (GET /api/v1/payment-requests, /requests) on a large database. Goal: a page in
@@ -13,7 +13,6 @@ import type { BenchRow } from './types';
  *   BENCH_DB=/path/to/app.db npm run bench -- requests-list
  * Times are in-process (query, paging and serialisation), after a warm-up read of each scenario.
  */
-const FILE = BENCH_DB;
 const DAY = 86_400_000;
 
 function percentile(sorted: number[], p: number): number {
@@ -82,8 +81,8 @@ function isoDay(epochMs: number): string {
   return new Date(epochMs).toISOString().slice(0, 10);
 }
 
-export async function run(): Promise<BenchRow[]> {
-  ensureBenchDatabase('requests-list');
+export async function run(options: BenchOptions): Promise<BenchResult> {
+  const FILE = benchDatabase('requests-list', options);
   const db = openDatabase(FILE);
   // The list reads through indexes that migrations add (0007: the name sorts' (owner, sent_at, id)).
   migrateDatabase(db);
@@ -93,16 +92,20 @@ export async function run(): Promise<BenchRow[]> {
       db.$client.prepare('SELECT max(sent_at) AS t FROM payment_requests').get() as { t: number | null }
     ).t;
     if (total === 0 || lastSent === null)
-      return [{ name: 'request list: empty database', samples: 0, p50Ms: 0, p95Ms: 0 }];
+      return { rows: [{ name: 'request list: empty database', samples: 0, p50Ms: 0, p95Ms: 0 }] };
     const teams = topValues(db, 'team_id', 3);
     const agents = topValues(db, 'agent_id', 3);
+    // A row well inside the data, whatever its size (--quick has 10,000 requests).
+    const nth = (n: number) => Math.min(n, total - 1);
     const orderNumber = (
-      db.$client.prepare('SELECT order_number AS o FROM payment_requests ORDER BY rowid LIMIT 1 OFFSET 4321').get() as {
-        o: string;
-      }
+      db.$client
+        .prepare('SELECT order_number AS o FROM payment_requests ORDER BY rowid LIMIT 1 OFFSET ?')
+        .get(nth(4321)) as { o: string }
     ).o;
     const requestId = (
-      db.$client.prepare('SELECT id FROM payment_requests ORDER BY rowid LIMIT 1 OFFSET 98765').get() as { id: string }
+      db.$client.prepare('SELECT id FROM payment_requests ORDER BY rowid LIMIT 1 OFFSET ?').get(nth(98765)) as {
+        id: string;
+      }
     ).id;
     const from90 = isoDay(lastSent - 89 * DAY);
     const from7 = isoDay(lastSent - 6 * DAY);
@@ -232,7 +235,7 @@ export async function run(): Promise<BenchRow[]> {
       rows.push(summarise(scenario.name, samples));
     }
     rows.push(summarise('every page above', all, `${total.toLocaleString('en')} requests in ${FILE}`));
-    return rows;
+    return { rows };
   } finally {
     db.$client.close();
   }

@@ -1,8 +1,56 @@
-/** One line of `npm run bench`'s table. */
+/** One line of `npm run bench`'s measurements table. */
 export interface BenchRow {
   name: string;
   samples: number;
   p50Ms: number;
   p95Ms: number;
   note?: string;
+}
+
+/** How `npm run bench` was asked to run. */
+export interface BenchOptions {
+  /** About 10,000 requests instead of a million, a few minutes in all: what CI runs. */
+  quick: boolean;
+  /** Also the figures that need a 10M-request database (BENCH_DB_10M). */
+  full: boolean;
+}
+
+/** The figures of issue 14's targets table, in its order. */
+export const TARGET_IDS = [
+  'ingest-1m',
+  'ingest-floor',
+  'ingest-flat',
+  'ingest-late',
+  'disk-per-request',
+  'xlsx-1m',
+  'metrics-10m',
+  'dashboard-1m',
+] as const;
+export type TargetId = (typeof TARGET_IDS)[number];
+
+export type Verdict = 'PASS' | 'FAIL' | 'NOT RUN';
+
+/** A figure measured against its target. */
+export interface TargetResult {
+  id: TargetId;
+  /** What was measured, with its unit ('31,204 events/s'). */
+  measured: string;
+  verdict: Verdict;
+  /** Why NOT RUN, or the conditions worth reading beside the figure. */
+  why?: string;
+}
+
+/** What one bench module reports. */
+export interface BenchResult {
+  rows: BenchRow[];
+  targets?: TargetResult[];
+}
+
+/**
+ * A verdict for a measured figure: PASS/FAIL at the target's scale; in --quick mode the figure is
+ * printed but the verdict is NOT RUN, since 10,000 requests say nothing about a million.
+ */
+export function verdict(options: BenchOptions, holds: boolean): { verdict: Verdict; why?: string } {
+  if (options.quick) return { verdict: 'NOT RUN', why: 'quick mode: measured on ~10k requests, the target is at 1M' };
+  return { verdict: holds ? 'PASS' : 'FAIL' };
 }

@@ -1,0 +1,74 @@
+import { randomBytes } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import type { SeedEvent } from '../seed/generate';
+
+/** NDJSON bodies of `size` events each, in the order given. */
+export function ndjsonBatches(events: readonly SeedEvent[], size: number): string[] {
+  const bodies: string[] = [];
+  for (let at = 0; at < events.length; at += size) {
+    bodies.push(
+      events
+        .slice(at, at + size)
+        .map((event) => JSON.stringify(event))
+        .join('\n'),
+    );
+  }
+  return bodies;
+}
+
+export interface SendResult {
+  events: number;
+  ms: number;
+  eventsPerSecond: number;
+  /** Milliseconds per batch, sorted. */
+  latencies: number[];
+}
+
+/**
+ * Posts the bodies to /api/v1/events, signed, from `senders` concurrent senders taking the next
+ * body as each finishes. Throws unless every event of every batch is accepted.
+ */
+export async function sendBatches(
+  baseUrl: string,
+  webhookSecret: string,
+  bodies: readonly string[],
+  senders: number,
+): Promise<SendResult> {
+  const webhook = new Webhook(webhookSecret);
+  const latencies: number[] = [];
+  let next = 0;
+  let events = 0;
+  const sender = async () => {
+    for (let index = next++; index < bodies.length; index = next++) {
+      const body = bodies[index]!;
+      const id = `msg_${randomBytes(8).toString('hex')}`;
+      const at = new Date();
+      const t0 = performance.now();
+      const response = await fetch(`${baseUrl}/api/v1/events`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-ndjson',
+          'webhook-id': id,
+          'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+          'webhook-signature': webhook.sign(id, at, body),
+        },
+        body,
+      });
+      if (!response.ok) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
+      const result = (await response.json()) as { accepted: number; rejected: number; duplicates: number };
+      latencies.push(performance.now() - t0);
+      const sent = body.split('\n').length;
+      if (result.accepted !== sent) {
+        throw new Error(
+          `batch ${index}: ${result.accepted} of ${sent} accepted (${JSON.stringify(result).slice(0, 300)})`,
+        );
+      }
+      events += sent;
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: senders }, sender));
+  const ms = performance.now() - started;
+  latencies.sort((a, b) => a - b);
+  return { events, ms, eventsPerSecond: events / (ms / 1000), latencies };
+}

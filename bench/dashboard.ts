@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { shiftDate, todayIn } from '../app/read/date-ranges';
+import { createServiceToken } from '../app/write/api-tokens.server';
+import { openDatabase } from '../db/client';
+import { migrateDatabase } from '../db/migrate';
+import { benchDatabase, benchRequests } from './_database';
+import { startBenchServer, stopBenchServer } from './_server';
+import { type BenchOptions, type BenchResult, verdict } from './types';
+
+/**
+ * The /dashboard document (issue 14): server-rendered HTML for a manager, 90 days ending on the
+ * last day holding a sent request, over HTTP from the built server, after a warm-up.
+ */
+const WARM_UP = 3;
+const rank = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? 0;
+
+export async function run(options: BenchOptions): Promise<BenchResult> {
+  if (!existsSync('build/index.js')) throw new Error('Run `npm run build` first');
+  const samples = Number(process.env.BENCH_DASHBOARD_SAMPLES ?? (options.quick ? 10 : 40));
+  const file = benchDatabase('dashboard', options);
+  const db = openDatabase(file);
+  migrateDatabase(db);
+  const max = db.$client.prepare('SELECT max(sent_at) FROM payment_requests').pluck().get() as number | null;
+  if (max === null) throw new Error(`${file} holds no sent requests`);
+  const to = todayIn('UTC', max);
+  const from = shiftDate(to, -89);
+  const { token, userId } = createServiceToken(db, { role: 'manager', name: 'bench dashboard' });
+  const server = await startBenchServer(file, { EXPIRY_SWEEP_MS: '10000' });
+  const times: number[] = [];
+  let bytes = 0;
+  try {
+    const url = `${server.url}/dashboard?from=${from}&to=${to}`;
+    for (let i = 0; i < WARM_UP + samples; i++) {
+      const started = performance.now();
+      const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+      if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+      bytes = (await response.arrayBuffer()).byteLength;
+      if (i >= WARM_UP) times.push(performance.now() - started);
+    }
+  } finally {
+    await stopBenchServer(server);
+    db.$client.prepare('DELETE FROM users WHERE id = ?').run(userId);
+    db.$client.close();
+  }
+  times.sort((a, b) => a - b);
+  const p95 = rank(times, 0.95);
+  const scale = benchRequests(options).toLocaleString('en');
+  return {
+    rows: [
+      {
+        name: `HTTP GET /dashboard, 90 days, manager (${scale} requests)`,
+        samples: times.length,
+        p50Ms: rank(times, 0.5),
+        p95Ms: p95,
+        note: `${(bytes / 1024).toFixed(0)} KB document, ${from}..${to}; load ${loadavg()[0]!.toFixed(1)}`,
+      },
+    ],
+    targets: [{ id: 'dashboard-1m', measured: `p95 ${p95.toFixed(1)} ms`, ...verdict(options, p95 <= 100) }],
+  };
+}

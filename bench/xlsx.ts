@@ -1,0 +1,134 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { Agent, get } from 'node:http';
+import { loadavg } from 'node:os';
+import { countExportRequests } from '../app/read/exports/rows.server';
+import { parseFilters } from '../app/read/filters';
+import { createServiceToken } from '../app/write/api-tokens.server';
+import { openDatabase } from '../db/client';
+import { migrateDatabase } from '../db/migrate';
+import { benchDatabase, benchRequests } from './_database';
+import { startBenchServer, stopBenchServer } from './_server';
+import { type BenchOptions, type BenchResult, verdict } from './types';
+
+/**
+ * payment-requests.xlsx of every request (issue 14: 1M rows), downloaded from the built server
+ * while /healthz is asked every 20 ms on another connection: rows per second, the server's peak
+ * resident memory (sampled from /proc every 20 ms) and /healthz latency meanwhile.
+ */
+const QUERY = process.env.BENCH_XLSX_QUERY ?? 'tz=America/New_York';
+const PROBE_EVERY_MS = 20;
+const rank = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? 0;
+
+function residentMb(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : 0;
+}
+
+function download(url: string, token: string): Promise<{ ms: number; bytes: number }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    get(url, { headers: { authorization: `Bearer ${token}` } }, (response) => {
+      if (response.statusCode !== 200) {
+        response.resume();
+        return reject(new Error(`HTTP ${response.statusCode}`));
+      }
+      let bytes = 0;
+      response.on('data', (chunk: Buffer) => {
+        bytes += chunk.byteLength;
+      });
+      response.on('end', () => resolve({ ms: performance.now() - started, bytes }));
+      response.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
+/** Asks /healthz every PROBE_EVERY_MS on a kept-alive connection until stopped; the latencies. */
+function probeHealth(baseUrl: string): { stop: () => Promise<number[]> } {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const latencies: number[] = [];
+  let running = true;
+  const once = () =>
+    new Promise<void>((resolve, reject) => {
+      const started = performance.now();
+      get(`${baseUrl}/healthz`, { agent }, (response) => {
+        response.resume();
+        response.on('end', () => {
+          latencies.push(performance.now() - started);
+          resolve();
+        });
+      }).on('error', reject);
+    });
+  const loop = (async () => {
+    while (running) {
+      const started = performance.now();
+      await once();
+      const rest = PROBE_EVERY_MS - (performance.now() - started);
+      if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      agent.destroy();
+      return latencies.sort((a, b) => a - b);
+    },
+  };
+}
+
+export async function run(options: BenchOptions): Promise<BenchResult> {
+  if (!existsSync('build/index.js')) throw new Error('Run `npm run build` first');
+  const file = benchDatabase('xlsx', options);
+  const db = openDatabase(file);
+  migrateDatabase(db);
+  const manager = { userId: 'bench', name: 'bench', role: 'manager', scope: { kind: 'all' } } as const;
+  const rows = countExportRequests(db, parseFilters(new URLSearchParams(QUERY), 'UTC'), manager);
+  const { token, userId } = createServiceToken(db, { role: 'manager', name: 'bench xlsx' });
+  const server = await startBenchServer(file, { EXPIRY_SWEEP_MS: '10000' });
+  const pid = server.child.pid!;
+  try {
+    const idleMb = residentMb(pid);
+    let peakMb = idleMb;
+    const sampler = setInterval(() => {
+      peakMb = Math.max(peakMb, residentMb(pid));
+    }, 20);
+    const probe = probeHealth(server.url);
+    const result = await download(`${server.url}/exports/payment-requests.xlsx?${QUERY}`, token);
+    const health = await probe.stop();
+    clearInterval(sampler);
+    peakMb = Math.max(peakMb, residentMb(pid));
+    const rate = rows / (result.ms / 1000);
+    const p99 = rank(health, 0.99);
+    const scale = benchRequests(options).toLocaleString('en');
+    const measured = `${Math.round(rate).toLocaleString('en')} rows/s, RSS peak ${peakMb.toFixed(0)} MB, /healthz p99 ${p99.toFixed(1)} ms`;
+    return {
+      rows: [
+        {
+          name: `XLSX export over HTTP (${rows.toLocaleString('en')} rows, ${(result.bytes / 1e6).toFixed(0)} MB)`,
+          samples: 1,
+          p50Ms: result.ms,
+          p95Ms: result.ms,
+          note: `${measured} (idle ${idleMb.toFixed(0)} MB); load ${loadavg()[0]!.toFixed(1)}`,
+        },
+        {
+          name: '/healthz during the XLSX export',
+          samples: health.length,
+          p50Ms: rank(health, 0.5),
+          p95Ms: rank(health, 0.95),
+          note: `p99 ${p99.toFixed(1)} ms, max ${(health.at(-1) ?? 0).toFixed(1)} ms`,
+        },
+      ],
+      targets: [
+        {
+          id: 'xlsx-1m',
+          measured: `${measured} (${scale} requests)`,
+          ...verdict(options, rate >= 50_000 && peakMb <= 300 && p99 <= 50),
+        },
+      ],
+    };
+  } finally {
+    await stopBenchServer(server);
+    db.$client.prepare('DELETE FROM users WHERE id = ?').run(userId);
+    db.$client.close();
+  }
+}
