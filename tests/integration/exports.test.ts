@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import type { Viewer } from '../../app/domain/access';
 import { createExport, type ExportResult } from '../../app/read/exports/exports.server';
 import { type ExportWorkerOptions, exportWorkerStats } from '../../app/read/exports/workers.server';
+import { xlsxWorkerStats } from '../../app/read/exports/xlsx-worker.server';
 import { parseFilters } from '../../app/read/filters';
 import { createServiceToken, loadViewer } from '../../app/write/api-tokens.server';
 import { ingestEvents } from '../../app/write/ingest.server';
@@ -319,6 +320,32 @@ describe('exports on a small event set', () => {
       1234.567,
     ]);
     expect(sheet.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
+  });
+
+  it('writes payment-requests.xlsx from its worker thread with the same sheets, cells and formats', async () => {
+    const inThread = await exportBytes(db, 'payment-requests', 'xlsx', QUERY, manager, { workers: 0 });
+    const before = xlsxWorkerStats().started;
+    const fromWorker = await exportBytes(db, 'payment-requests', 'xlsx', QUERY, manager, { minRows: 0 });
+    expect(xlsxWorkerStats().started).toBe(before + 1);
+    expect(fromWorker.result).toEqual({ completed: true, rows: 3 });
+    expect(fromWorker.fileName).toBe(inThread.fileName);
+    const cells = async (bytes: Buffer) =>
+      (await readWorkbook(bytes)).worksheets.map((sheet) => ({
+        name: sheet.name,
+        views: sheet.views,
+        widths: sheet.columns.map((column) => column.width),
+        rows: sheet.getRows(1, sheet.rowCount)!.map((row) => ({
+          bold: row.font?.bold,
+          cells: Array.from({ length: sheet.columnCount }, (_, index) => {
+            const cell = row.getCell(index + 1);
+            return { value: cell.value, type: cell.type, numFmt: cell.numFmt };
+          }),
+        })),
+      }));
+    const expected = await cells(inThread.bytes);
+    expect(expected.map((sheet) => sheet.name)).toEqual(['Summary', 'Payment requests']);
+    expect(expected[1]!.rows).toHaveLength(4);
+    expect(await cells(fromWorker.bytes)).toEqual(expected);
   });
 });
 

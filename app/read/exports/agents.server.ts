@@ -3,7 +3,7 @@ import { currencyExponent, formatMinorUnits } from '../../domain/money';
 import { csvRecord } from '../../lib/csv';
 import { rateCell, secondsCell } from './cells';
 import { getAgentLeaderboard } from './metrics.server';
-import { addDataSheet, moneyFormat, writeSummarySheet } from './sheets.server';
+import { addDataSheet, moneyFormat, summaryInput, writeSummarySheet } from './sheets.server';
 import { type ExportContext, type ExportOutcome, textChunkStream, xlsxStream } from './streams.server';
 
 /** SPEC §4: who, then the metrics with an export column, in the metric table's order. */
@@ -82,7 +82,7 @@ export function agentsCsv(context: ExportContext, onEnd: (outcome: ExportOutcome
 /** agents.xlsx: the summary sheet, then one typed row per agent. */
 export function agentsXlsx(context: ExportContext, onEnd: (outcome: ExportOutcome) => void) {
   return xlsxStream(async (workbook) => {
-    writeSummarySheet(workbook, context, 'Agents');
+    writeSummarySheet(workbook, summaryInput(context), 'Agents');
     const { rows, currencies } = leaderboard(context);
     const sheet = addDataSheet(workbook, 'Agents', [
       ...IDENTITY_COLUMNS.map((column) => ({ header: column.name, width: column.width })),

@@ -6,6 +6,7 @@ import { CONTENT_TYPES, type ExportFormat, type ExportReport, exportFileName } f
 import { paymentRequestsCsv, paymentRequestsXlsx } from './payment-requests.server';
 import type { ExportOutcome } from './streams.server';
 import { type ExportWorkerOptions, parallelPaymentRequestsCsv } from './workers.server';
+import { workerPaymentRequestsXlsx } from './xlsx-worker.server';
 
 export interface ExportRequest {
   report: ExportReport;
@@ -45,7 +46,7 @@ export function createExport(
     report === 'payment-requests'
       ? format === 'csv'
         ? (parallelPaymentRequestsCsv(context, end, workerOptions) ?? paymentRequestsCsv(context, end))
-        : paymentRequestsXlsx(context, end)
+        : (workerPaymentRequestsXlsx(context, end, workerOptions) ?? paymentRequestsXlsx(context, end))
       : format === 'csv'
         ? agentsCsv(context, end)
         : agentsXlsx(context, end);

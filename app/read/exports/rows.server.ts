@@ -147,6 +147,12 @@ export function exportRequestSliceQuery(db: Db, filters: Filters, viewer: Viewer
   };
 }
 
+/** The export's query for every row of S (exportRequestRows'), as SQL text and its parameters, for a worker to run. */
+export function exportRequestQuery(db: Db, filters: Filters, viewer: Viewer): { sql: string; params: unknown[] } {
+  const query = selectExportRows(db, conditionsFor(filters, viewer)).toSQL();
+  return { sql: query.sql, params: query.params };
+}
+
 /**
  * The requests of S in sentAt order, one at a time from one streaming query: nothing is read
  * before the export asks for it, and a million rows are never held at once. Rows are handed out

@@ -3,6 +3,7 @@ import ExcelJS from 'exceljs';
 import type { Db } from '../../../db/client';
 import type { Viewer } from '../../domain/access';
 import type { Filters } from '../filters';
+import { SHEET_BACKLOG, sheetBacklog, type XlsxWorkbook } from './sheets';
 
 /** What every export writer gets: the query, the caller, and the running row count. */
 export interface ExportContext {
@@ -68,29 +69,8 @@ export function textChunkStream(
   );
 }
 
-export type XlsxWorkbook = ExcelJS.stream.xlsx.WorkbookWriter;
-
 /** Resolves when the reader wants more; rejects once it has gone away, so the writer stops. */
 export type WaitForDemand = (sheet?: ExcelJS.Worksheet) => Promise<void>;
-
-/** Uncompressed sheet XML allowed to wait for the zip writer. */
-const SHEET_BACKLOG = 2 << 20;
-
-interface SheetStreamInternals {
-  // archiver's entry streams come from readable-stream 2, which has no writableLength.
-  stream?: { pipes?: { _writableState?: { length: number } }[] };
-}
-
-/**
- * Bytes of a streaming worksheet that exceljs has handed to the zip writer and zlib has not taken
- * yet. exceljs pushes rows on without waiting (its StreamBuf ignores its destination's
- * backpressure), so a fast query would pile the whole sheet up here; this is the only place the
- * lag shows, through exceljs's internals (exceljs 4.4).
- */
-function sheetBacklog(sheet: ExcelJS.Worksheet): number {
-  const pipes = (sheet as unknown as SheetStreamInternals).stream?.pipes ?? [];
-  return pipes.reduce((sum, pipe) => sum + (pipe._writableState?.length ?? 0), 0);
-}
 
 class ReaderGone extends Error {}
 

@@ -49,3 +49,27 @@ export const WORKER_CREDITS = 16;
 export const CANCELLED = 0;
 /** The signals slot of a worker's credits. */
 export const creditSlot = (index: number) => 1 + index;
+
+/** What the payment-requests.xlsx worker is given (app/read/exports/xlsx-worker.server.ts). */
+export interface XlsxWorkerData {
+  file: string;
+  /** The export's query (every row of S, in sentAt order) as SQL text and its parameters. */
+  sql: string;
+  params: unknown[];
+  agents: [string, string][];
+  teams: [string, string][];
+  /** The summary sheet's input, computed in the server's thread (the metrics engine stays there). */
+  summary: import('./sheets').SummaryInput;
+}
+
+/** The server's thread took a chunk: the worker may send one more. */
+export type ToXlsxWorker = { type: 'credit' };
+
+export type FromXlsxWorker =
+  /** Bytes of the file, and the rows written so far. */
+  | { type: 'chunk'; bytes: ArrayBuffer; rows: number }
+  | { type: 'done'; rows: number }
+  | { type: 'error'; message: string };
+
+/** Chunks the XLSX worker may have in flight before it waits for the reader. */
+export const XLSX_WORKER_CREDITS = 16;

@@ -1,0 +1,128 @@
+import type ExcelJS from 'exceljs';
+import type { Viewer } from '../../domain/access';
+import { METRICS } from '../../domain/metric-table';
+import type { Metrics } from '../../domain/metrics';
+import { currencyExponent } from '../../domain/money';
+import { wallClockConverter } from '../../lib/zoned-time';
+import type { Filters } from '../filters';
+
+/**
+ * The sheets of an XLSX export, without I/O: the server's thread and the XLSX export worker
+ * (payment-requests-xlsx.worker.ts) write them alike.
+ */
+
+export type XlsxWorkbook = ExcelJS.stream.xlsx.WorkbookWriter;
+
+export const DATE_TIME_FORMAT = 'yyyy-mm-dd hh:mm:ss';
+const RATE_FORMAT = '0.00%';
+
+/** Excel's number format for amounts in major units, with the currency's own decimals. */
+export function moneyFormat(currency: string): string {
+  const exponent = currencyExponent(currency);
+  return exponent === 0 ? '#,##0' : `#,##0.${'0'.repeat(exponent)}`;
+}
+
+export interface SheetColumn {
+  header: string;
+  width: number;
+  numFmt?: string;
+}
+
+/** A data sheet: bold frozen header row, column widths and formats, an auto-filter on the header. */
+export function addDataSheet(workbook: XlsxWorkbook, name: string, columns: readonly SheetColumn[]): ExcelJS.Worksheet {
+  const sheet = workbook.addWorksheet(name, { views: [{ state: 'frozen', xSplit: 0, ySplit: 1 }] });
+  sheet.columns = columns.map((column) => ({
+    key: column.header,
+    width: column.width,
+    style: column.numFmt ? { numFmt: column.numFmt } : {},
+  }));
+  const header = sheet.addRow(columns.map((column) => column.header));
+  header.font = { bold: true };
+  header.commit();
+  sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: columns.length } };
+  return sheet;
+}
+
+/** What the summary sheet says: the export's filters, the caller's scope, when, and the KPIs. */
+export interface SummaryInput {
+  filters: Filters;
+  scope: Viewer['scope'];
+  now: number;
+  metrics: Metrics;
+}
+
+function describeFilters(filters: Filters): string {
+  const parts = (['team', 'agent', 'channel', 'currency', 'status'] as const)
+    .filter((key) => filters[key].length > 0)
+    .map((key) => `${key}: ${filters[key].join(', ')}`);
+  if (filters.q) parts.push(`search: ${filters.q}`);
+  return parts.length > 0 ? parts.join('; ') : 'none';
+}
+
+function describeScope(scope: Viewer['scope']): string {
+  if (scope.kind === 'all') return 'all teams';
+  if (scope.kind === 'teams') return `teams ${scope.teamIds.join(', ')}`;
+  return `agent ${scope.agentId ?? '-'}`;
+}
+
+type SummaryValue = string | number | Date | null;
+
+function metricRows(metrics: Metrics): [string, SummaryValue, string?][] {
+  return METRICS.flatMap((metric): [string, SummaryValue, string?][] => {
+    if (metric.formula.kind === 'collected')
+      return Object.entries(metrics.collected).map(([currency, amount]) => [
+        `${metric.label} ${currency}`,
+        amount / 10 ** currencyExponent(currency),
+        moneyFormat(currency),
+      ]);
+    const value = metrics[metric.name] as number | null;
+    return [metric.formula.kind === 'rate' ? [metric.label, value, RATE_FORMAT] : [metric.label, value]];
+  });
+}
+
+/**
+ * The first sheet: what the file holds (range, zone, filters, scope) and the KPIs of the range
+ * (SPEC §3). Committed before the data sheet starts: the streaming writer zips sheets in order,
+ * and rows of a later sheet would wait in memory behind an open one.
+ */
+export function writeSummarySheet(workbook: XlsxWorkbook, input: SummaryInput, title: string): void {
+  const { filters, now } = input;
+  const sheet = workbook.addWorksheet('Summary');
+  sheet.columns = [{ width: 26 }, { width: 44 }];
+  const add = (values: SummaryValue[], numFmt?: string, bold = false) => {
+    const row = sheet.addRow(values);
+    if (numFmt) row.getCell(2).numFmt = numFmt;
+    if (bold) row.font = { bold: true };
+    row.commit();
+  };
+  add([`${title} report`], undefined, true);
+  add(['From', filters.from ?? 'start']);
+  add(['To', filters.to ?? 'now']);
+  add(['Time zone', filters.tz]);
+  add(['Filters', describeFilters(filters)]);
+  add(['Scope', describeScope(input.scope)]);
+  add(['Generated', wallClockConverter(filters.tz)(now)], DATE_TIME_FORMAT);
+  add([]);
+  add(['Metric', 'Value'], undefined, true);
+  for (const [label, value, numFmt] of metricRows(input.metrics)) add([label, value], numFmt);
+  sheet.commit();
+}
+
+/** Uncompressed sheet XML allowed to wait for the zip writer. */
+export const SHEET_BACKLOG = 2 << 20;
+
+interface SheetStreamInternals {
+  // archiver's entry streams come from readable-stream 2, which has no writableLength.
+  stream?: { pipes?: { _writableState?: { length: number } }[] };
+}
+
+/**
+ * Bytes of a streaming worksheet that exceljs has handed to the zip writer and zlib has not taken
+ * yet. exceljs pushes rows on without waiting (its StreamBuf ignores its destination's
+ * backpressure), so a fast query would pile the whole sheet up here; this is the only place the
+ * lag shows, through exceljs's internals (exceljs 4.4).
+ */
+export function sheetBacklog(sheet: ExcelJS.Worksheet): number {
+  const pipes = (sheet as unknown as SheetStreamInternals).stream?.pipes ?? [];
+  return pipes.reduce((sum, pipe) => sum + (pipe._writableState?.length ?? 0), 0);
+}

@@ -1,0 +1,157 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { filterRange } from '../filters';
+import { exportNames, exportRequestQuery } from './rows.server';
+import { summaryInput } from './sheets.server';
+import { type ExportContext, type ExportOutcome, whileSocketsAreFull } from './streams.server';
+import type { FromXlsxWorker, ToXlsxWorker, XlsxWorkerData } from './worker-protocol';
+
+/**
+ * Large payment-requests.xlsx exports, written by a worker thread.
+ *
+ * exceljs and zlib cost about 50 µs a row, all of it synchronous: in the server's thread a
+ * million rows would hold its event loop for most of a minute, a slice at a time. One worker
+ * (payment-requests-xlsx.worker.ts) reads the rows on its own read-only connection and writes the
+ * whole workbook; this thread computes the summary sheet's KPIs (the metrics engine), then only
+ * hands the worker's zipped chunks to the response. The worker may be XLSX_WORKER_CREDITS chunks
+ * ahead of the download, then waits: memory stays bounded however slow the reader.
+ *
+ * Small exports (fewer than MIN_ROWS requests by the sentAt index) stay in the server's thread,
+ * where they start sooner; so do all of them when the bundle has not been built, for in-memory
+ * databases, and beyond MAX_LIVE_WORKERS XLSX threads at once.
+ */
+
+const BUNDLE = 'workers/payment-requests-xlsx.cjs';
+const MIN_ROWS = 5_000;
+const MAX_LIVE_WORKERS = 2;
+let liveWorkers = 0;
+let started = 0;
+
+/** XLSX export threads alive now and started since the process began (for tests and diagnostics). */
+export function xlsxWorkerStats(): { liveWorkers: number; started: number } {
+  return { liveWorkers, started };
+}
+
+export interface XlsxWorkerOptions {
+  /** 0 keeps the export in the server's thread. */
+  workers?: number;
+  /** Below this many requests in the range the export stays in the server's thread. */
+  minRows?: number;
+}
+
+let bundle: string | null | undefined;
+
+function workerBundle(): string | null {
+  if (bundle) return bundle;
+  const candidates = [
+    process.env.XLSX_WORKER_FILE,
+    fileURLToPath(new URL(BUNDLE, import.meta.url)),
+    resolve('build', BUNDLE),
+  ];
+  bundle = candidates.find((file): file is string => !!file && existsSync(file)) ?? null;
+  return bundle;
+}
+
+/** Whether S's sentAt range holds at least `rows` requests (the other filters aside): one short index walk. */
+function rangeHoldsAtLeast(context: ExportContext, rows: number): boolean {
+  if (rows <= 0) return true;
+  const { start, end } = filterRange(context.filters);
+  const found = context.db.$client
+    .prepare('SELECT 1 FROM payment_requests WHERE sent_at >= ? AND sent_at < ? ORDER BY sent_at LIMIT 1 OFFSET ?')
+    .pluck()
+    .get(start ?? Number.MIN_SAFE_INTEGER, end ?? Number.MAX_SAFE_INTEGER, rows - 1);
+  return found !== undefined;
+}
+
+/** payment-requests.xlsx as a byte stream written by a worker thread, or null when it should stay in the server's thread. */
+export function workerPaymentRequestsXlsx(
+  context: ExportContext,
+  onEnd: (outcome: ExportOutcome) => void,
+  options: XlsxWorkerOptions = {},
+): ReadableStream<Uint8Array> | null {
+  const { db, filters, viewer, tally } = context;
+  if (options.workers === 0 || liveWorkers >= MAX_LIVE_WORKERS || db.$client.memory) return null;
+  const file = workerBundle();
+  if (!file || !rangeHoldsAtLeast(context, options.minRows ?? MIN_ROWS)) return null;
+
+  const names = exportNames(db);
+  const query = exportRequestQuery(db, filters, viewer);
+  const workerData: XlsxWorkerData = {
+    file: db.$client.name,
+    sql: query.sql,
+    params: query.params,
+    agents: [...names.agents],
+    teams: [...names.teams],
+    summary: summaryInput(context),
+  };
+  const worker = new Worker(file, {
+    workerData,
+    // exceljs keeps one row and the zip writer's window: a small heap keeps the server's memory flat.
+    resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 },
+  });
+  liveWorkers += 1;
+  started += 1;
+
+  const queue: FromXlsxWorker[] = [];
+  let waiting: ((message: FromXlsxWorker) => void) | null = null;
+  const deliver = (message: FromXlsxWorker) => {
+    const resolveWaiting = waiting;
+    waiting = null;
+    if (resolveWaiting) resolveWaiting(message);
+    else queue.push(message);
+  };
+  const next = (): Promise<FromXlsxWorker> => {
+    const queued = queue.shift();
+    return queued ? Promise.resolve(queued) : new Promise((resolve) => (waiting = resolve));
+  };
+  let exited = false;
+  worker.on('message', deliver);
+  worker.on('error', (error) => deliver({ type: 'error', message: error.stack ?? error.message }));
+  worker.on('exit', (code) => {
+    exited = true;
+    liveWorkers -= 1;
+    deliver({ type: 'error', message: `XLSX export worker exited early (code ${code})` });
+  });
+
+  let ended = false;
+  const end = (outcome: ExportOutcome) => {
+    if (!exited) void worker.terminate();
+    queue.length = 0;
+    if (ended) return;
+    ended = true;
+    onEnd(outcome);
+  };
+  const credit: ToXlsxWorker = { type: 'credit' };
+
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          await whileSocketsAreFull();
+          const message = await next();
+          if (ended) return;
+          if (message.type === 'chunk') {
+            tally.rows = message.rows;
+            controller.enqueue(new Uint8Array(message.bytes));
+            worker.postMessage(credit);
+          } else if (message.type === 'done') {
+            tally.rows = message.rows;
+            controller.close();
+            end({ completed: true });
+          } else throw new Error(`XLSX export worker failed: ${message.message}`);
+        } catch (error) {
+          if (ended) return;
+          end({ completed: false, error });
+          controller.error(error);
+        }
+      },
+      cancel() {
+        end({ completed: false });
+      },
+    },
+    // The worker's credits are the buffer; the stream itself holds one chunk.
+    new CountQueuingStrategy({ highWaterMark: 1 }),
+  );
+}
