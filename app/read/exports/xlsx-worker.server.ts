@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { filterRange } from '../filters';
 import { exportNames, exportRequestQuery } from './rows.server';
 import { summaryInput } from './sheets.server';
-import { type ExportContext, type ExportOutcome, whileSocketsAreFull } from './streams.server';
+import type { ExportContext, ExportOutcome } from './streams.server';
 import type { FromXlsxWorker, ToXlsxWorker, XlsxWorkerData } from './worker-protocol';
 
 /**
@@ -129,7 +129,6 @@ export function workerPaymentRequestsXlsx(
     {
       async pull(controller) {
         try {
-          await whileSocketsAreFull();
           const message = await next();
           if (ended) return;
           if (message.type === 'chunk') {
