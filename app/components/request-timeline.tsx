@@ -1,11 +1,6 @@
+import { cardInWords, reasonInWords } from '../domain/event-words';
 import { formatDateTime, formatDuration } from '../domain/format';
-import {
-  type Anomaly,
-  CANCEL_REJECTION_MESSAGES,
-  type CancelRejectionReason,
-  type EventSource,
-  type EventType,
-} from '../domain/lifecycle';
+import type { Anomaly, EventSource, EventType } from '../domain/lifecycle';
 
 export const EVENT_TYPE_LABELS: Record<EventType, string> = {
   'payment_request.created': 'Request created',
@@ -46,6 +41,8 @@ export interface TimelineEvent {
   anomaly: Anomaly | null;
   anomalyExplanation: string | null;
   data: Record<string, unknown>;
+  /** The name of the person in `data.actorId`, when that is someone the app knows. */
+  actorName: string | null;
 }
 
 const text = (value: unknown) => (typeof value === 'string' || typeof value === 'number' ? String(value) : null);
@@ -55,23 +52,13 @@ function details(event: TimelineEvent): string[] {
   const { data } = event;
   const lines: string[] = [];
   const reason = text(data.reason);
-  if (reason) {
-    const message =
-      event.type === 'payment_request.cancel_rejected'
-        ? CANCEL_REJECTION_MESSAGES[reason as CancelRejectionReason]
-        : undefined;
-    lines.push(message ? `${message} (${reason})` : `Reason: ${reason}`);
-  }
+  if (reason) lines.push(reasonInWords(event.type, reason));
   const card = data.card as { brand?: unknown; last4?: unknown } | undefined;
-  if (card && (text(card.brand) || text(card.last4))) {
-    lines.push(
-      `Card: ${[text(card.brand), text(card.last4) ? `•••• ${text(card.last4)}` : null].filter(Boolean).join(' ')}`,
-    );
-  }
+  if (card && (text(card.brand) || text(card.last4)))
+    lines.push(`Paid with ${cardInWords(text(card.brand), text(card.last4))}`);
   const reference = text(data.providerReference);
-  if (reference) lines.push(`Provider reference: ${reference}`);
-  const actor = text(data.actorId);
-  if (actor) lines.push(`By: ${actor}`);
+  if (reference) lines.push(`Payment provider's reference: ${reference}`);
+  if (text(data.actorId)) lines.push(event.actorName ? `By ${event.actorName}` : 'By a person no longer in the app');
   return lines;
 }
 

@@ -1,6 +1,6 @@
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { agents, events, paymentRequests, teams } from '../../db/schema';
+import { agents, events, paymentRequests, teams, users } from '../../db/schema';
 import { isoOrNull, maskPhone } from '../domain/format';
 import { ANOMALY_EXPLANATIONS, type Anomaly, type EventType, STATUS_LABELS, type Status } from '../domain/lifecycle';
 import { compareForReplay } from '../domain/replay';
@@ -11,29 +11,46 @@ export function getPaymentRequestRow(db: Db, id: string): PaymentRequestRow | un
   return db.select().from(paymentRequests).where(eq(paymentRequests.id, id)).get();
 }
 
+/** People's names by user id, for the "who did it" of a timeline (events carry only the id). */
+function namesOfUsers(db: Db, ids: string[]): Map<string, string> {
+  if (ids.length === 0) return new Map();
+  const rows = db
+    .select({ id: users.id, name: users.name })
+    .from(users)
+    .where(inArray(users.id, [...new Set(ids)]))
+    .all();
+  return new Map(rows.map((row) => [row.id, row.name]));
+}
+
 /** A request with its whole timeline in replay order, anomalies explained (SPEC §4). */
 export function getPaymentRequestWithTimeline(db: Db, row: PaymentRequestRow) {
   const agent = db.select({ name: agents.name }).from(agents).where(eq(agents.id, row.agentId)).get();
   const team = db.select({ name: teams.name }).from(teams).where(eq(teams.id, row.teamId)).get();
   const rows = db.select().from(events).where(eq(events.requestId, row.id)).orderBy(asc(events.occurredAt)).all();
-  const timeline = rows
+  const parsed = rows
     .map((event) => ({ ...event, type: event.type as EventType }))
     .sort(compareForReplay)
-    .map((event) => {
-      const anomaly = event.anomaly as Anomaly | null;
-      const body = JSON.parse(event.body) as { data?: Record<string, unknown> };
-      return {
-        id: event.id,
-        type: event.type,
-        occurredAt: isoOrNull(event.occurredAt),
-        receivedAt: isoOrNull(event.receivedAt),
-        source: event.source,
-        applied: event.applied,
-        anomaly,
-        anomalyExplanation: anomaly ? ANOMALY_EXPLANATIONS[anomaly] : null,
-        data: body.data ?? {},
-      };
-    });
+    .map((event) => ({ event, data: (JSON.parse(event.body) as { data?: Record<string, unknown> }).data ?? {} }));
+  const actorNames = namesOfUsers(
+    db,
+    parsed.map(({ data }) => data.actorId).filter((id): id is string => typeof id === 'string'),
+  );
+  const timeline = parsed.map(({ event, data }) => {
+    const anomaly = event.anomaly as Anomaly | null;
+    const actorId = typeof data.actorId === 'string' ? data.actorId : null;
+    return {
+      id: event.id,
+      type: event.type,
+      occurredAt: isoOrNull(event.occurredAt),
+      receivedAt: isoOrNull(event.receivedAt),
+      source: event.source,
+      applied: event.applied,
+      anomaly,
+      anomalyExplanation: anomaly ? ANOMALY_EXPLANATIONS[anomaly] : null,
+      data,
+      actorName: actorId ? (actorNames.get(actorId) ?? null) : null,
+    };
+  });
   const status = row.status as Status;
   return {
     id: row.id,

@@ -111,7 +111,7 @@ test('a supervisor finds an order, reads its timeline with an anomaly, and sees 
   await page.goto('/requests');
   await expect(page.getByRole('heading', { level: 1, name: 'Requests' })).toBeVisible();
   await expect(page.getByTestId('live')).toHaveText('Live');
-  await page.getByLabel('Order number or request id').fill(orderNumber.toLowerCase());
+  await page.getByLabel('Search order number, request id or customer name').fill(orderNumber.toLowerCase());
   await page.getByRole('button', { name: 'Search' }).click();
   await expect(page).toHaveURL(new RegExp(`q=${orderNumber.toLowerCase()}`));
   const rows = page.locator('table.requests-table tbody tr');
@@ -126,7 +126,7 @@ test('a supervisor finds an order, reads its timeline with an anomaly, and sees 
   const timeline = page.getByTestId('timeline-event');
   await expect(timeline).toHaveCount(5);
   await expect(timeline.nth(3)).toContainText('Paid');
-  await expect(timeline.nth(3)).toContainText('visa •••• 4242');
+  await expect(timeline.nth(3)).toContainText('Paid with Visa ending in 4242');
   await expect(timeline.nth(4)).toContainText('Customer opened the link');
   await expect(page.getByTestId('anomaly')).toHaveText(
     'After the request closed: Arrived after the request was already closed; kept for the record, no effect.',
@@ -142,7 +142,9 @@ test('a supervisor finds an order, reads its timeline with an anomaly, and sees 
 
   // Back to the list, the search is kept; the other team's request is out of scope: 404.
   await page.getByRole('link', { name: '← Requests' }).click();
-  await expect(page.getByLabel('Order number or request id')).toHaveValue(orderNumber.toLowerCase());
+  await expect(page.getByLabel('Search order number, request id or customer name')).toHaveValue(
+    orderNumber.toLowerCase(),
+  );
   const hidden = await page.goto(`/requests/pr_req_${run}_other`);
   expect(hidden?.status()).toBe(404);
   await expect(page.getByRole('heading', { level: 1, name: 'Request not found' })).toBeVisible();
