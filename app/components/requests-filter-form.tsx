@@ -18,8 +18,17 @@ export function RequestsFilterForm({ filters, keep, options, timeZones, pageSize
     <Form method="get" className="card requests-filters" role="search" aria-label="Search and filter requests">
       <div className="filter-row">
         <label className="field grow">
-          <span>Order number or request id</span>
-          <input type="search" name="q" defaultValue={filters.q ?? ''} placeholder="e.g. SO-1234 or pr_8842" />
+          <span>Search order number, request id or customer name</span>
+          <input
+            type="search"
+            name="q"
+            defaultValue={filters.q ?? ''}
+            placeholder="Part of one, e.g. 1299, pr_88 or Valeria"
+            aria-describedby="search-hint"
+          />
+          <span id="search-hint" className="muted hint">
+            Any part, upper or lower case.
+          </span>
         </label>
         <label className="field">
           <span>Sent from</span>

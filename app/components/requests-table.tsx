@@ -30,8 +30,20 @@ interface CellEnv {
   timeZone: string;
   serverNow: number;
   detailHref: (id: string) => string;
+  /** Sorted by amount: amounts are ordered within each currency, never across them. */
+  byAmount: boolean;
 }
-const CellContext = createContext<CellEnv>({ timeZone: 'UTC', serverNow: 0, detailHref: (id) => `/requests/${id}` });
+const CellContext = createContext<CellEnv>({
+  timeZone: 'UTC',
+  serverNow: 0,
+  detailHref: (id) => `/requests/${id}`,
+  byAmount: false,
+});
+
+/** The amount column says how it sorts: within a currency (the list is then grouped by currency). */
+function AmountHeader() {
+  return useContext(CellContext).byAmount ? <>Amount, within currency</> : <>Amount</>;
+}
 
 const epoch = (iso: string | null) => (iso === null ? null : Date.parse(iso));
 
@@ -111,7 +123,7 @@ const columns = helper.columns([
   }),
   helper.accessor('amount', {
     id: 'amount',
-    header: 'Amount',
+    header: () => <AmountHeader />,
     sortDescFirst: true,
     meta: { numeric: true },
     cell: ({ row }) => formatMoney(row.original.amount, row.original.currency),
@@ -175,6 +187,7 @@ export function RequestsTable({
   detailHref,
   busy,
 }: Props) {
+  const byAmount = sorting[0]?.id === 'amount';
   const table = useSortableTable({
     columns,
     data: rows,
@@ -185,7 +198,7 @@ export function RequestsTable({
   });
 
   return (
-    <CellContext.Provider value={{ timeZone, serverNow, detailHref }}>
+    <CellContext.Provider value={{ timeZone, serverNow, detailHref, byAmount }}>
       <div className={busy ? 'table-scroll busy' : 'table-scroll'} aria-busy={busy}>
         <SortableTable
           table={table}
@@ -193,6 +206,8 @@ export function RequestsTable({
           className="requests-table"
           rowAttributes={(row) => ({ 'data-status': row.status })}
           unsortedMark="↕"
+          groupOf={byAmount ? (row) => row.currency : undefined}
+          groupHeading={(currency) => `${currency}: amounts in ${currency} only, sorted by amount`}
         />
       </div>
     </CellContext.Provider>

@@ -12,6 +12,7 @@ import {
   type Updater,
   useTable,
 } from '@tanstack/react-table';
+import { Fragment, type ReactNode } from 'react';
 
 /**
  * The features of every sortable table. A table whose rows come sorted from the server sets
@@ -68,6 +69,9 @@ interface Props<TData extends RowData> {
   inPlace?: boolean;
   /** What a sortable column not sorted now shows beside its name. */
   unsortedMark?: string;
+  /** Rows in groups (e.g. by currency): a heading row starts each run of rows with the same key. */
+  groupOf?: (row: TData) => string;
+  groupHeading?: (key: string) => ReactNode;
 }
 
 /** A table whose column headers sort it (one column at a time, aria-sort on the sorted one). */
@@ -79,7 +83,11 @@ export function SortableTable<TData extends RowData>({
   rowAttributes,
   inPlace = false,
   unsortedMark = '',
+  groupOf,
+  groupHeading,
 }: Props<TData>) {
+  const columnCount = table.getAllLeafColumns().length;
+  let previousGroup: string | null = null;
   return (
     <table className={className} data-testid={testId}>
       <thead>
@@ -123,15 +131,29 @@ export function SortableTable<TData extends RowData>({
         ))}
       </thead>
       <tbody>
-        {table.getRowModel().rows.map((row) => (
-          <tr key={row.id} {...rowAttributes?.(row.original)}>
-            {row.getAllCells().map((cell) => (
-              <td key={cell.id} className={isNumeric(cell.column.columnDef.meta) ? 'num' : undefined}>
-                <table.FlexRender cell={cell} />
-              </td>
-            ))}
-          </tr>
-        ))}
+        {table.getRowModel().rows.map((row) => {
+          const group = groupOf?.(row.original) ?? null;
+          const startsGroup = group !== null && group !== previousGroup;
+          previousGroup = group;
+          return (
+            <Fragment key={row.id}>
+              {startsGroup ? (
+                <tr className="group-row" data-testid="group-row">
+                  <th scope="colgroup" colSpan={columnCount}>
+                    {groupHeading ? groupHeading(group) : group}
+                  </th>
+                </tr>
+              ) : null}
+              <tr {...rowAttributes?.(row.original)}>
+                {row.getAllCells().map((cell) => (
+                  <td key={cell.id} className={isNumeric(cell.column.columnDef.meta) ? 'num' : undefined}>
+                    <table.FlexRender cell={cell} />
+                  </td>
+                ))}
+              </tr>
+            </Fragment>
+          );
+        })}
       </tbody>
     </table>
   );

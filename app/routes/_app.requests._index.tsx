@@ -22,7 +22,7 @@ import { timeZoneList } from '../lib/time-zone';
 import { withParams } from '../read/dashboard-view';
 import { getReportFilterOptions } from '../read/reports.server';
 import { listOptionsFromRequest } from '../read/request-list/options.server';
-import { listPaymentRequests } from '../read/request-list/request-list.server';
+import { countPaymentRequests, listPaymentRequests } from '../read/request-list/request-list.server';
 import stylesHref from '../styles/requests.css';
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesHref }];
@@ -58,16 +58,28 @@ export function loader({ request }: LoaderFunctionArgs) {
     options,
     pageNumber,
     page: listPaymentRequests(db, filters, viewer, options),
+    total: countPaymentRequests(db, filters, viewer),
     filterOptions: getReportFilterOptions(db, viewer),
     timeZones: timeZoneList(filters.tz),
     serverNow: Date.now(),
   };
 }
 
+const count = (n: number) => n.toLocaleString('en');
+
+/** '51–100 of 1,234 requests', '1–50 of more than 10,000 requests', 'No requests on page 3'. */
+function shownRange(pageNumber: number, limit: number, rows: number, total: { count: number; more: boolean }): string {
+  if (rows === 0) return `No requests on page ${pageNumber}`;
+  const first = (pageNumber - 1) * limit + 1;
+  const of = total.more ? `more than ${count(total.count)}` : count(total.count);
+  return `${count(first)}–${count(first + rows - 1)} of ${of} ${!total.more && total.count === 1 ? 'request' : 'requests'}`;
+}
+
 export const meta: MetaFunction = () => [{ title: 'Requests · Paylink Desk' }];
 
 export default function RequestsExplorer() {
-  const { filters, options, pageNumber, page, filterOptions, timeZones, serverNow } = useLoaderData<typeof loader>();
+  const { filters, options, pageNumber, page, total, filterOptions, timeZones, serverNow } =
+    useLoaderData<typeof loader>();
   const location = useLocation();
   const navigate = useNavigate();
   const navigation = useNavigation();
@@ -90,9 +102,10 @@ export default function RequestsExplorer() {
     });
   const pageHref = (cursor: string, number: number) =>
     withParams(location.search, { cursor, page: number > 1 ? String(number) : null });
-  const filtered =
-    Boolean(filters.q || filters.from || filters.to) ||
+  const narrowed =
+    Boolean(filters.from || filters.to) ||
     [filters.status, filters.team, filters.agent, filters.channel, filters.currency].some((list) => list.length > 0);
+  const filtered = Boolean(filters.q) || narrowed;
 
   return (
     <div className="requests-page">
@@ -128,7 +141,11 @@ export default function RequestsExplorer() {
         <div className="card empty" data-testid="empty">
           {filtered || options.cursor ? (
             <>
-              <p>No requests match these filters.</p>
+              <p>
+                {filters.q
+                  ? `No request${narrowed ? ' among these filters' : ''} has “${filters.q}” in its order number, request id or customer name.`
+                  : 'No requests match these filters.'}
+              </p>
               <Link to="/requests" className="button secondary">
                 Clear filters
               </Link>
@@ -161,8 +178,8 @@ export default function RequestsExplorer() {
               ← Previous
             </span>
           )}
-          <span className="muted">
-            Page {pageNumber} · {page.rows.length} {page.rows.length === 1 ? 'request' : 'requests'}
+          <span className="muted" data-testid="list-range">
+            {shownRange(pageNumber, options.limit, page.rows.length, total)}
           </span>
           {page.nextCursor ? (
             <Link to={pageHref(page.nextCursor, pageNumber + 1)} className="button secondary" rel="next">

@@ -236,3 +236,18 @@ export function listPaymentRequests(
     };
   })();
 }
+
+/** Counting stops here: past it the footer says "more than 10,000" rather than read every matching row. */
+export const COUNT_CAP = 10_000;
+
+/** How many requests the list's filters match, exactly up to COUNT_CAP (`more` past it), so a count never reads a million rows. */
+export function countPaymentRequests(db: Db, filters: Filters, viewer: Viewer): { count: number; more: boolean } {
+  const capped = db
+    .select({ one: sql<number>`1`.as('one') })
+    .from(paymentRequests)
+    .where(listConditions(filters, viewer))
+    .limit(COUNT_CAP + 1)
+    .as('capped');
+  const count = db.select({ n: sql<number>`count(*)` }).from(capped).get()?.n ?? 0;
+  return count > COUNT_CAP ? { count: COUNT_CAP, more: true } : { count, more: false };
+}
