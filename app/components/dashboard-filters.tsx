@@ -1,4 +1,5 @@
 import { Form, Link } from '@remix-run/react';
+import { useEffect, useRef } from 'react';
 import { type DashboardRange, DEFAULT_PRESET } from '../read/dashboard-view';
 import { PRESET_LABELS, RANGE_PRESETS } from '../read/date-ranges';
 import type { Filters } from '../read/filters';
@@ -27,8 +28,19 @@ function presetHref(action: string, search: string, preset: string): string {
   return text ? `${action}?${text}` : action;
 }
 
+/**
+ * The chip a person chose, kept across the navigation it starts: the filters are remounted for the
+ * new URL, and focus goes back to the same chip instead of the top of the page.
+ */
+let chosenPreset: string | null = null;
+
 /** The range presets as links, and every filter as one GET form: the URL holds the whole view. */
 export function DashboardFilters({ action, range, filters, options, timeZones, search }: Props) {
+  const activeChip = useRef<HTMLAnchorElement>(null);
+  useEffect(() => {
+    if (chosenPreset !== null && chosenPreset === range.preset) activeChip.current?.focus();
+    chosenPreset = null;
+  }, [range.preset]);
   return (
     <div className="card dash-filters">
       <nav className="presets" aria-label="Date range">
@@ -36,6 +48,11 @@ export function DashboardFilters({ action, range, filters, options, timeZones, s
           <Link
             key={preset}
             to={presetHref(action, search, preset)}
+            ref={range.preset === preset ? activeChip : undefined}
+            onClick={() => {
+              chosenPreset = preset;
+            }}
+            preventScrollReset
             className={range.preset === preset ? 'preset active' : 'preset'}
             aria-current={range.preset === preset ? 'true' : undefined}
           >

@@ -1,6 +1,7 @@
 import { formatCount, formatDuration, formatMoney, formatRate } from '../domain/format';
 import type { Metrics } from '../domain/metrics';
-import { change } from '../domain/metrics';
+import { change, MIN_SENT_TO_COMPARE } from '../domain/metrics';
+import type { Comparison } from '../read/date-ranges';
 
 type Tone = 'good' | 'bad' | 'flat' | 'none';
 
@@ -23,24 +24,61 @@ function tone(difference: number, better: Better): Tone {
 const signed = (magnitude: string, value: number) =>
   value > 0 ? `+${magnitude}` : value < 0 ? `−${magnitude}` : magnitude;
 
+/** What every change on the cards is measured against, and whether it holds enough to say anything. */
+interface Baseline {
+  /** 'yesterday 00:00 – 07:33'-like words for the period compared with. */
+  words: string;
+  /** Links sent in it: below MIN_SENT_TO_COMPARE no change is shown. */
+  sent: number;
+  locale: string;
+}
+
+function notEnough(baseline: Baseline): Delta {
+  return {
+    text: 'not enough data',
+    tone: 'none',
+    title: `Only ${formatCount(baseline.sent, baseline.locale)} links were sent in ${baseline.words}: a change needs at least ${MIN_SENT_TO_COMPARE} to compare with.`,
+  };
+}
+
 /** Relative change of a count or an amount: '+12.5%'. */
-function relative(current: number | null, previous: number | null, better: Better, locale: string): Delta {
+function relative(current: number | null, previous: number | null, better: Better, baseline: Baseline): Delta {
+  if (baseline.sent < MIN_SENT_TO_COMPARE) return notEnough(baseline);
   const ratio = change(current, previous);
-  if (ratio === null) return { text: '—', tone: 'none', title: 'nothing to compare in the previous period' };
-  const text = signed(formatRate(Math.abs(ratio), locale), ratio);
-  return { text, tone: tone(ratio, better), title: `${text} against the previous period` };
+  if (ratio === null) return { text: '—', tone: 'none', title: `Nothing to compare with in ${baseline.words}` };
+  const text = signed(formatRate(Math.abs(ratio), baseline.locale), ratio);
+  return { text, tone: tone(ratio, better), title: `${text} against ${baseline.words}` };
 }
 
 /** Change of a rate in percentage points: '+2.1 pts'. */
-function points(current: number | null, previous: number | null, better: Better, locale: string): Delta {
+function points(current: number | null, previous: number | null, better: Better, baseline: Baseline): Delta {
+  if (baseline.sent < MIN_SENT_TO_COMPARE) return notEnough(baseline);
   if (current === null || previous === null)
-    return { text: '—', tone: 'none', title: 'nothing to compare in the previous period' };
+    return { text: '—', tone: 'none', title: `Nothing to compare with in ${baseline.words}` };
   const difference = Math.round((current - previous) * 1000) / 10;
-  const number = new Intl.NumberFormat(locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(
+  const number = new Intl.NumberFormat(baseline.locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(
     Math.abs(difference),
   );
   const text = `${signed(number, difference)} pts`;
-  return { text, tone: tone(difference, better), title: `${text} (percentage points) against the previous period` };
+  return { text, tone: tone(difference, better), title: `${text} (percentage points) against ${baseline.words}` };
+}
+
+/** '1 Dec 2026, 00:00 – 07:33' for a cut period, '24 Nov – 30 Nov 2026' for whole days. */
+export function comparisonWords(comparison: Comparison, timeZone: string, locale: string): string {
+  const day = new Intl.DateTimeFormat(locale, { timeZone, day: 'numeric', month: 'short', year: 'numeric' });
+  const time = new Intl.DateTimeFormat(locale, { timeZone, hour: '2-digit', minute: '2-digit' });
+  if (comparison.partial) {
+    const lastMoment = comparison.end - 1;
+    const sameDay = day.format(comparison.start) === day.format(lastMoment);
+    return sameDay
+      ? `${day.format(comparison.start)}, ${time.format(comparison.start)} – ${time.format(comparison.end)}`
+      : `${day.format(comparison.start)}, ${time.format(comparison.start)} – ${day.format(lastMoment)}, ${time.format(comparison.end)}`;
+  }
+  const utcDay = new Intl.DateTimeFormat(locale, { timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric' });
+  const date = (ymd: string) => utcDay.format(Date.parse(`${ymd}T00:00:00Z`));
+  return comparison.from === comparison.to
+    ? date(comparison.from)
+    : `${date(comparison.from)} – ${date(comparison.to)}`;
 }
 
 export function KpiCard({
@@ -70,27 +108,41 @@ export function KpiCard({
 interface Props {
   current: Metrics;
   previous: Metrics;
+  comparison: Comparison;
+  timeZone: string;
   locale: string;
 }
 
-/** The KPI cards of SPEC §6, each with its change against the previous period of equal length. */
-export function KpiCards({ current, previous, locale }: Props) {
+/**
+ * The KPI cards of SPEC §6, each with its change against the period before (comparisonPeriod: the
+ * same elapsed part of it while this one runs), or "not enough data" when that period is sparse.
+ */
+export function KpiCards({ current, previous, comparison, timeZone, locale }: Props) {
+  const words = comparisonWords(comparison, timeZone, locale);
+  const baseline: Baseline = { words, sent: previous.sent, locale };
   const rateCard = (label: string, key: keyof Metrics & `${string}Rate`, better: Better, detail?: string) => (
     <KpiCard
       key={label}
       label={label}
       value={formatRate(current[key], locale)}
-      delta={points(current[key], previous[key], better, locale)}
+      delta={points(current[key], previous[key], better, baseline)}
       detail={detail}
     />
   );
   const currencies = [...new Set([...Object.keys(current.collected), ...Object.keys(previous.collected)])].sort();
   return (
-    <section aria-label="Key figures" className="kpis">
+    <section aria-label="Key figures" className="kpis" aria-describedby="kpi-comparison">
+      <p className="kpi-comparison muted" id="kpi-comparison" data-testid="comparison">
+        Changes compare with {words}
+        {comparison.partial ? ', as far into that period as this one has run' : ', the period before'}
+        {previous.sent < MIN_SENT_TO_COMPARE
+          ? ` (${formatCount(previous.sent, locale)} links sent: too few to compare, at least ${MIN_SENT_TO_COMPARE} needed).`
+          : '.'}
+      </p>
       <KpiCard
         label="Links sent"
         value={formatCount(current.sent, locale)}
-        delta={relative(current.sent, previous.sent, 'up', locale)}
+        delta={relative(current.sent, previous.sent, 'up', baseline)}
       />
       {rateCard('Open rate', 'openRate', 'up', `${formatCount(current.opened, locale)} opened`)}
       {rateCard('Conversion', 'conversionRate', 'up', `${formatCount(current.paid, locale)} paid`)}
@@ -105,7 +157,7 @@ export function KpiCards({ current, previous, locale }: Props) {
       <KpiCard
         label="Median time to pay"
         value={formatDuration(current.medianSecondsToPay)}
-        delta={relative(current.medianSecondsToPay, previous.medianSecondsToPay, 'down', locale)}
+        delta={relative(current.medianSecondsToPay, previous.medianSecondsToPay, 'down', baseline)}
         detail={current.p90SecondsToPay === null ? undefined : `p90 ${formatDuration(current.p90SecondsToPay)}`}
       />
       <div className="kpi card kpi-collected" data-kpi="Collected">
@@ -119,7 +171,7 @@ export function KpiCards({ current, previous, locale }: Props) {
                 current.collected[currency] ?? 0,
                 previous.collected[currency] ?? null,
                 'up',
-                locale,
+                baseline,
               );
               return (
                 <li key={currency}>

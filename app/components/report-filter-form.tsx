@@ -1,5 +1,5 @@
 import { Form, Link } from '@remix-run/react';
-import type { DatePreset } from '../read/date-presets';
+import type { DatePreset } from '../read/date-ranges';
 import type { Filters } from '../read/filters';
 import { Choices, type FilterOptions, STATUS_CHOICES, TeamAgentChannelChoices } from './choices';
 import { TimeZoneField } from './time-zone-field';

@@ -227,3 +227,10 @@ export function change(current: number | null, previous: number | null): number 
   if (current === null || previous === null || previous === 0) return null;
   return (current - previous) / previous;
 }
+
+/**
+ * A change is shown only when the period compared with sent at least this many links: below it a
+ * percentage swings wildly on one or two requests (+2,578.6% from 3 links), so the cards say
+ * "not enough data" instead.
+ */
+export const MIN_SENT_TO_COMPARE = 20;

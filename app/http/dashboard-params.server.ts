@@ -1,16 +1,13 @@
 import { redirect } from '@remix-run/node';
 import type { SortingState } from '@tanstack/react-table';
+import { getDb } from '../../db/client';
 import { badRequest } from '../lib/http.server';
 import { requestLocale } from '../lib/locale.server';
 import { timeZoneList } from '../lib/time-zone';
-import {
-  canonicalSearch,
-  type DashboardRange,
-  isPreset,
-  LEADERBOARD_SORTS,
-  resolveRange,
-} from '../read/dashboard-view';
+import { canonicalSearch, type DashboardRange, LEADERBOARD_SORTS, resolveRange } from '../read/dashboard-view';
+import { isPreset, PRESET_ALIASES, RANGE_PRESETS } from '../read/date-ranges';
 import type { Filters } from '../read/filters';
+import { getWeekStartsOn } from '../read/settings.server';
 import { filtersFromRequest } from './filter-params.server';
 
 export interface DashboardRequest {
@@ -33,10 +30,16 @@ export function dashboardRequest(request: Request): DashboardRequest {
   const url = new URL(request.url);
   const parsed = filtersFromRequest(request);
   const asked = url.searchParams.get('range');
-  if (asked && asked !== 'custom' && !isPreset(asked)) {
-    throw badRequest('invalid_filter', 'range', 'range: must be today, yesterday, 7d, 30d, 90d or custom');
+  const alias = asked ? PRESET_ALIASES[asked] : undefined;
+  if (alias) {
+    // An older link's name for a preset: the same view under today's name.
+    url.searchParams.set('range', alias);
+    throw redirect(`${url.pathname}?${url.searchParams}`);
   }
-  const range = resolveRange(url.searchParams, parsed);
+  if (asked && asked !== 'custom' && !isPreset(asked)) {
+    throw badRequest('invalid_filter', 'range', `range: must be one of ${RANGE_PRESETS.join(', ')} or custom`);
+  }
+  const range = resolveRange(url.searchParams, parsed, Date.now(), getWeekStartsOn(getDb()));
   const canonical = canonicalSearch(url.searchParams, range);
   if (canonical !== url.searchParams.toString()) throw redirect(`${url.pathname}${canonical ? `?${canonical}` : ''}`);
 

@@ -1,5 +1,6 @@
+import type { Day } from 'date-fns';
 import type { Interval } from '../lib/time-buckets';
-import { daysBetween, presetRange, RANGE_PRESETS, type RangePreset } from './date-ranges';
+import { DEFAULT_WEEK_START, daysBetween, isPreset, PRESET_LABELS, presetRange, type RangePreset } from './date-ranges';
 import type { Filters } from './filters';
 
 /**
@@ -17,6 +18,7 @@ export const LEADERBOARD_SORTS: readonly string[] = [
   'sent',
   'openRate',
   'paid',
+  'expiredUnopened',
   'conversionRate',
   'declineRate',
   'expiryRate',
@@ -30,18 +32,15 @@ export interface DashboardRange {
   to: string;
 }
 
-export function isPreset(value: string | null): value is RangePreset {
-  return value !== null && (RANGE_PRESETS as readonly string[]).includes(value);
-}
-
 /** The range the URL asks for (its from/to already parsed and validated into `filters`). */
 export function resolveRange(
   params: URLSearchParams,
   filters: Pick<Filters, 'from' | 'to' | 'tz'>,
   now = Date.now(),
+  weekStartsOn: Day = DEFAULT_WEEK_START,
 ): DashboardRange {
   const asked = params.get('range');
-  const preset = isPreset(asked) ? presetRange(asked, filters.tz, now) : null;
+  const preset = isPreset(asked) ? presetRange(asked, filters.tz, now, weekStartsOn) : null;
   if (preset && isPreset(asked)) {
     const edited = (filters.from && filters.from !== preset.from) || (filters.to && filters.to !== preset.to);
     if (!edited) return { preset: asked, ...preset };
@@ -51,7 +50,7 @@ export function resolveRange(
     const to = filters.to ?? filters.from!;
     return { preset: null, from, to };
   }
-  return { preset: DEFAULT_PRESET, ...presetRange(DEFAULT_PRESET, filters.tz, now) };
+  return { preset: DEFAULT_PRESET, ...presetRange(DEFAULT_PRESET, filters.tz, now, weekStartsOn) };
 }
 
 /** The query string that names this view most shortly: the preset or the dates, never both, no empty fields. */
@@ -112,18 +111,8 @@ export function rangeDescription(range: DashboardRange, locale: string): string 
     range.from === range.to
       ? withYear.format(dateOf(range.from))
       : `${(sameYear ? withoutYear : withYear).format(dateOf(range.from))} – ${withYear.format(dateOf(range.to))}`;
-  switch (range.preset) {
-    case 'today':
-      return `today (${dates})`;
-    case 'yesterday':
-      return `yesterday (${dates})`;
-    case '7d':
-      return `in the last 7 days (${dates})`;
-    case '30d':
-      return `in the last 30 days (${dates})`;
-    case '90d':
-      return `in the last 90 days (${dates})`;
-    default:
-      return range.from === range.to ? `on ${dates}` : dates;
-  }
+  if (!range.preset) return range.from === range.to ? `on ${dates}` : dates;
+  const label = PRESET_LABELS[range.preset].toLowerCase();
+  const rolling = range.preset === '7d' || range.preset === '30d' || range.preset === '90d';
+  return `${rolling ? `in the ${label}` : label} (${dates})`;
 }

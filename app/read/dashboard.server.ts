@@ -3,27 +3,37 @@ import type { Db } from '../../db/client';
 import { agents, paymentRequests, teams } from '../../db/schema';
 import { canSee, type Viewer } from '../domain/access';
 import type { Status } from '../domain/lifecycle';
-import { intervalFor } from './dashboard-view';
-import { previousPeriod } from './date-ranges';
+import { type DashboardRange, intervalFor } from './dashboard-view';
+import { comparisonPeriod } from './date-ranges';
 import type { Filters } from './filters';
-import { getAgentLeaderboard, getMetricsSummary, getMetricsTimeseries } from './metrics/metrics.server';
+import {
+  getAgentLeaderboard,
+  getMetricsSummary,
+  getMetricsSummaryBetween,
+  getMetricsTimeseries,
+} from './metrics/metrics.server';
 import { compileQuery, requestCondition } from './query-compiler.server';
 
 type RangedFilters = Filters & { from: string; to: string };
 
-/** The metrics of the range and of the period of equal length before it (the KPI cards' change). */
-function summaries(db: Db, filters: RangedFilters, viewer: Viewer) {
+/**
+ * The metrics of the range and of the period they are compared with (the KPI cards' change): the
+ * period before, cut to the same elapsed part while the range is still running (comparisonPeriod).
+ */
+function summaries(db: Db, filters: RangedFilters, range: DashboardRange, viewer: Viewer, now: number) {
+  const comparison = comparisonPeriod(range, filters.tz, now);
   return {
     summary: getMetricsSummary(db, filters, viewer),
-    previous: getMetricsSummary(db, { ...filters, ...previousPeriod(filters.from, filters.to) }, viewer),
+    previous: getMetricsSummaryBetween(db, filters, viewer, comparison),
+    comparison,
   };
 }
 
 /** Everything /dashboard shows: KPIs with their change, the trend, the leaderboard. */
-export function getDashboard(db: Db, filters: RangedFilters, viewer: Viewer) {
+export function getDashboard(db: Db, filters: RangedFilters, range: DashboardRange, viewer: Viewer, now = Date.now()) {
   const interval = intervalFor(filters);
   return {
-    ...summaries(db, filters, viewer),
+    ...summaries(db, filters, range, viewer, now),
     interval,
     series: getMetricsTimeseries(db, filters, viewer, interval),
     leaderboard: getAgentLeaderboard(db, filters, viewer),
@@ -44,7 +54,14 @@ export function getVisibleAgent(db: Db, agentId: string, viewer: Viewer) {
 const LATEST_REQUESTS = 25;
 
 /** /dashboard/agents/:agentId: the agent's metrics, trend and latest requests sent in the range. */
-export function getAgentDashboard(db: Db, agentId: string, filters: RangedFilters, viewer: Viewer) {
+export function getAgentDashboard(
+  db: Db,
+  agentId: string,
+  filters: RangedFilters,
+  range: DashboardRange,
+  viewer: Viewer,
+  now = Date.now(),
+) {
   const agentFilters = { ...filters, team: [], agent: [agentId] };
   const interval = intervalFor(filters);
   const requests = db
@@ -65,7 +82,7 @@ export function getAgentDashboard(db: Db, agentId: string, filters: RangedFilter
     .all()
     .map((row) => ({ ...row, status: row.status as Status }));
   return {
-    ...summaries(db, agentFilters, viewer),
+    ...summaries(db, agentFilters, range, viewer, now),
     interval,
     series: getMetricsTimeseries(db, agentFilters, viewer, interval),
     requests,

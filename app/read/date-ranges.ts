@@ -1,33 +1,71 @@
 import { TZDate } from '@date-fns/tz';
-import { addDays, differenceInCalendarDays, format } from 'date-fns';
+import { addDays, addMonths, type Day, differenceInCalendarDays, format, startOfMonth, startOfWeek } from 'date-fns';
 import type { Filters } from './filters';
 
-/** Calendar dates 'YYYY-MM-DD' of the shared filters (SPEC §3), reckoned in a time zone. */
+/**
+ * Calendar dates 'YYYY-MM-DD' of the shared filters (SPEC §3), reckoned in a time zone, and the one
+ * vocabulary of date presets every page uses (the dashboard's `range=`, the reports' quick ranges).
+ */
 
-export const RANGE_PRESETS = ['today', 'yesterday', '7d', '30d', '90d'] as const;
+export const RANGE_PRESETS = [
+  'today',
+  'yesterday',
+  'this-week',
+  'last-week',
+  '7d',
+  'this-month',
+  'last-month',
+  '30d',
+  '90d',
+] as const;
 export type RangePreset = (typeof RANGE_PRESETS)[number];
 
 export const PRESET_LABELS: Record<RangePreset, string> = {
   today: 'Today',
   yesterday: 'Yesterday',
+  'this-week': 'This week',
+  'last-week': 'Last week',
   '7d': 'Last 7 days',
+  'this-month': 'This month',
+  'last-month': 'Last month',
   '30d': 'Last 30 days',
   '90d': 'Last 90 days',
 };
+
+/** Preset names older links carry (the reports page once had its own): each means the preset named. */
+export const PRESET_ALIASES: Readonly<Record<string, RangePreset>> = {
+  'last-7': '7d',
+  'last-30': '30d',
+  'last-90': '90d',
+};
+
+/** Days a week may start on (date-fns' numbering: 0 Sunday, 1 Monday, 6 Saturday); the organisation's setting. */
+export const WEEK_STARTS: readonly { day: Day; label: string }[] = [
+  { day: 1, label: 'Monday' },
+  { day: 0, label: 'Sunday' },
+  { day: 6, label: 'Saturday' },
+];
+export const DEFAULT_WEEK_START: Day = 1;
+
+export function isPreset(value: string | null): value is RangePreset {
+  return value !== null && (RANGE_PRESETS as readonly string[]).includes(value);
+}
 
 function parseDate(date: string): TZDate {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];
   return new TZDate(y, m - 1, d, 'UTC');
 }
 
+const ymd = (date: Date) => format(date, 'yyyy-MM-dd');
+
 /** Shifts a calendar date by whole days. */
 export function shiftDate(date: string, days: number): string {
-  return format(addDays(parseDate(date), days), 'yyyy-MM-dd');
+  return ymd(addDays(parseDate(date), days));
 }
 
 /** Today's date in the zone. */
 export function todayIn(timeZone: string, now = Date.now()): string {
-  return format(new TZDate(now, timeZone), 'yyyy-MM-dd');
+  return ymd(new TZDate(now, timeZone));
 }
 
 /** Inclusive number of days from `from` to `to`. */
@@ -35,18 +73,32 @@ export function daysBetween(from: string, to: string): number {
   return differenceInCalendarDays(parseDate(to), parseDate(from)) + 1;
 }
 
-/** The from/to of a preset, ending today in the zone. */
-export function presetRange(preset: RangePreset, timeZone: string, now = Date.now()): { from: string; to: string } {
+/** The from/to of a preset, relative to today in the zone; weeks start on the organisation's day. */
+export function presetRange(
+  preset: RangePreset,
+  timeZone: string,
+  now = Date.now(),
+  weekStartsOn: Day = DEFAULT_WEEK_START,
+): { from: string; to: string } {
   const today = todayIn(timeZone, now);
+  const day = parseDate(today);
+  const weekStart = ymd(startOfWeek(day, { weekStartsOn }));
+  const monthStart = startOfMonth(day);
   switch (preset) {
     case 'today':
       return { from: today, to: today };
-    case 'yesterday': {
-      const yesterday = shiftDate(today, -1);
-      return { from: yesterday, to: yesterday };
-    }
+    case 'yesterday':
+      return { from: shiftDate(today, -1), to: shiftDate(today, -1) };
+    case 'this-week':
+      return { from: weekStart, to: today };
+    case 'last-week':
+      return { from: shiftDate(weekStart, -7), to: shiftDate(weekStart, -1) };
     case '7d':
       return { from: shiftDate(today, -6), to: today };
+    case 'this-month':
+      return { from: ymd(monthStart), to: today };
+    case 'last-month':
+      return { from: ymd(addMonths(monthStart, -1)), to: ymd(addDays(monthStart, -1)) };
     case '30d':
       return { from: shiftDate(today, -29), to: today };
     case '90d':
@@ -54,11 +106,33 @@ export function presetRange(preset: RangePreset, timeZone: string, now = Date.no
   }
 }
 
-/** The preset a from/to pair is, if any (so the UI can highlight it). */
-export function matchingPreset(from: string, to: string, timeZone: string, now = Date.now()): RangePreset | null {
+export interface DatePreset {
+  key: RangePreset;
+  label: string;
+  from: string;
+  to: string;
+}
+
+/** Every preset with its dates today, in the order the chips show them. */
+export function datePresets(timeZone: string, now = Date.now(), weekStartsOn: Day = DEFAULT_WEEK_START): DatePreset[] {
+  return RANGE_PRESETS.map((key) => ({
+    key,
+    label: PRESET_LABELS[key],
+    ...presetRange(key, timeZone, now, weekStartsOn),
+  }));
+}
+
+/** The first preset a from/to pair is, if any (so the UI can highlight it). */
+export function matchingPreset(
+  from: string,
+  to: string,
+  timeZone: string,
+  now = Date.now(),
+  weekStartsOn: Day = DEFAULT_WEEK_START,
+): RangePreset | null {
   return (
     RANGE_PRESETS.find((preset) => {
-      const range = presetRange(preset, timeZone, now);
+      const range = presetRange(preset, timeZone, now, weekStartsOn);
       return range.from === from && range.to === to;
     }) ?? null
   );
@@ -83,8 +157,50 @@ export function withDefaultRange<T extends Pick<Filters, 'from' | 'to' | 'tz'>>(
   return { ...filters, from: shiftDate(to, -(days - 1)), to };
 }
 
-/** The period of equal length just before from..to, for the change shown on KPI cards. */
-export function previousPeriod(from: string, to: string): { from: string; to: string } {
-  const days = daysBetween(from, to);
-  return { from: shiftDate(from, -days), to: shiftDate(from, -1) };
+/** Epoch ms of midnight starting a date in a zone. */
+function midnight(date: string, timeZone: string): number {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return new TZDate(y, m - 1, d, timeZone).getTime();
+}
+
+/** The instants [start, end) a change is measured against, and whether the current period is still running. */
+export interface Comparison {
+  /** The previous period's days (a month before a month preset, else as many days just before). */
+  from: string;
+  to: string;
+  start: number;
+  end: number;
+  /** The current period is still running: both are cut at the same point (`end` is before the end of `to`). */
+  partial: boolean;
+}
+
+/**
+ * What a change compares like with like: the period just before (the month before for This month
+ * and Last month, else as many days), and while the current period is still running only the same
+ * elapsed part of it (Today at 07:33 against yesterday 00:00–07:33; This month on its 2nd day at
+ * 07:33 against the 1st of last month to the 2nd at 07:33).
+ */
+export function comparisonPeriod(
+  range: { preset: RangePreset | null; from: string; to: string },
+  timeZone: string,
+  now = Date.now(),
+): Comparison {
+  const byMonth = range.preset === 'this-month' || range.preset === 'last-month';
+  const from = byMonth
+    ? ymd(addMonths(parseDate(range.from), -1))
+    : shiftDate(range.from, -daysBetween(range.from, range.to));
+  const to = shiftDate(range.from, -1);
+  const start = midnight(from, timeZone);
+  const fullEnd = midnight(shiftDate(to, 1), timeZone);
+  const currentStart = midnight(range.from, timeZone);
+  const currentEnd = midnight(shiftDate(range.to, 1), timeZone);
+  if (now >= currentEnd || now < currentStart) {
+    return { from, to, start, end: fullEnd, partial: false };
+  }
+  // Whole days elapsed, then the time of day: the same wall-clock point, DST days included.
+  const today = todayIn(timeZone, now);
+  const elapsedDays = daysBetween(range.from, today) - 1;
+  const sinceMidnight = now - midnight(today, timeZone);
+  const cut = midnight(shiftDate(from, elapsedDays), timeZone) + sinceMidnight;
+  return { from, to, start, end: Math.min(cut, fullEnd), partial: true };
 }

@@ -1,8 +1,10 @@
+import type { Day } from 'date-fns';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { settings } from '../../db/schema';
 import type { ExpirySettings } from '../domain/replay';
 import { getEnv } from '../lib/env.server';
+import { DEFAULT_WEEK_START, WEEK_STARTS } from './date-ranges';
 
 export const SETTING_KEYS = [
   'link_ttl_unopened',
@@ -12,6 +14,8 @@ export const SETTING_KEYS = [
   'webhook_secret_previous',
   /** Comma list of ISO 4217 codes the organisation takes payments in (admin settings). */
   'currencies',
+  /** The day weeks start on for the This week / Last week presets: 0 Sunday, 1 Monday, 6 Saturday. */
+  'week_starts_on',
 ] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
@@ -29,6 +33,12 @@ export function getExpirySettings(db: Db): ExpirySettings {
 
 export function getOrgTimeZone(db: Db): string {
   return readSetting(db, 'org_timezone') ?? getEnv().ORG_TIMEZONE;
+}
+
+/** The organisation's first day of the week (admin settings), Monday unless set. */
+export function getWeekStartsOn(db: Db): Day {
+  const value = Number(readSetting(db, 'week_starts_on'));
+  return WEEK_STARTS.find((start) => start.day === value)?.day ?? DEFAULT_WEEK_START;
 }
 
 /** The currencies in use, in the order the admin listed them; empty when none are set. */

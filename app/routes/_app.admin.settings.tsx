@@ -4,6 +4,7 @@ import { getDb } from '../../db/client';
 import { type ClientOutcome, errorsOf, FieldError, invalidProps, OutcomeMessage } from '../components/admin/admin-form';
 import { clientIp, requireViewer } from '../http/auth.server';
 import { formToObject, outcomeResponse, unknownIntent } from '../lib/form.server';
+import { WEEK_STARTS } from '../read/date-ranges';
 import adminStylesHref from '../styles/admin.css';
 import { getSettingsValues, updateSettings } from '../write/admin-settings.server';
 
@@ -94,6 +95,18 @@ export default function AdminSettings() {
               </datalist>
               <span className="hint">IANA name. The default for dashboards, reports and exports.</span>
               <FieldError errors={errors} name="orgTimezone" idPrefix="settings" />
+            </label>
+            <label className="field">
+              <span>Weeks start on</span>
+              <select name="weekStartsOn" defaultValue={String(values.weekStartsOn)} {...field('weekStartsOn')}>
+                {WEEK_STARTS.map((start) => (
+                  <option key={start.day} value={start.day}>
+                    {start.label}
+                  </option>
+                ))}
+              </select>
+              <span className="hint">For the This week and Last week ranges of dashboards and reports.</span>
+              <FieldError errors={errors} name="weekStartsOn" idPrefix="settings" />
             </label>
             <label className="field">
               <span>Currencies in use</span>

@@ -26,7 +26,11 @@ export function loader({ request }: LoaderFunctionArgs) {
   const viewer = requireViewer(request, ['supervisor', 'manager', 'admin']);
   const view = dashboardRequest(request);
   const db = getDb();
-  return { ...view, ...getDashboard(db, view.filters, viewer), options: getReportFilterOptions(db, viewer) };
+  return {
+    ...view,
+    ...getDashboard(db, view.filters, view.range, viewer),
+    options: getReportFilterOptions(db, viewer),
+  };
 }
 
 /** Re-sorting the leaderboard changes only `sort`/`order`: the rows are already here. */

@@ -26,7 +26,7 @@ export function loader({ request, params }: LoaderFunctionArgs) {
   const agent = getVisibleAgent(db, params.agentId ?? '', viewer);
   if (!agent) throw new Response('No such agent in your teams.', { status: 404, statusText: 'Not Found' });
   const { range, filters, timeZones, locale } = dashboardRequest(request);
-  return { agent, range, filters, ...getAgentDashboard(db, agent.id, filters, viewer), timeZones, locale };
+  return { agent, range, filters, ...getAgentDashboard(db, agent.id, filters, range, viewer), timeZones, locale };
 }
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [

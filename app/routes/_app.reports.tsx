@@ -11,11 +11,11 @@ import { requireViewer } from '../http/auth.server';
 import { filtersFromRequest } from '../http/filter-params.server';
 import { failure, type Outcome, outcomeResponse } from '../lib/form.server';
 import { timeZoneList } from '../lib/time-zone';
-import { dateInZone } from '../lib/zoned-time';
-import { type DatePreset, datePresets } from '../read/date-presets';
+import { type DatePreset, datePresets } from '../read/date-ranges';
 import { countExportAgents, countExportRequests } from '../read/exports/rows.server';
 import { type Filters, filtersToSearchParams } from '../read/filters';
 import { getReportFilterOptions, getSchedule, listReportFiles, listSchedules } from '../read/reports.server';
+import { getWeekStartsOn } from '../read/settings.server';
 import stylesHref from '../styles/reports.css';
 import { runSchedule } from '../write/report-scheduler.server';
 import { createSchedule, deleteSchedule } from '../write/report-schedules.server';
@@ -50,10 +50,9 @@ export function loader({ request }: LoaderFunctionArgs) {
   const db = getDb();
   const now = Date.now();
   const parsed = filtersFromRequest(request);
-  const today = dateInZone(now, parsed.tz);
-  const presets = datePresets(today);
+  const presets = datePresets(parsed.tz, now, getWeekStartsOn(db));
   // No range asked for: the last 30 days, so the counts are never of the whole history by surprise.
-  const last30 = presets.find((preset) => preset.key === 'last-30')!;
+  const last30 = presets.find((preset) => preset.key === '30d')!;
   const filters: Filters = parsed.from || parsed.to ? parsed : { ...parsed, from: last30.from, to: last30.to };
   return {
     filters,

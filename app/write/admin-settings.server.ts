@@ -7,10 +7,12 @@ import { isCurrencyCode } from '../domain/money';
 import { getEnv } from '../lib/env.server';
 import { failure, fieldErrorsOf, type Outcome } from '../lib/form.server';
 import { isTimeZoneName } from '../lib/time-zone';
+import { WEEK_STARTS } from '../read/date-ranges';
 import {
   getCurrencies,
   getExpirySettings,
   getOrgTimeZone,
+  getWeekStartsOn,
   readSetting,
   type SettingKey,
 } from '../read/settings.server';
@@ -46,6 +48,10 @@ const settingsSchema = z.object({
         ctx.addIssue({ code: 'custom', message: 'Enter an IANA time zone name, e.g. Africa/Johannesburg' });
       return canonical ?? zone;
     }),
+  weekStartsOn: z.coerce
+    .number()
+    .refine((day) => WEEK_STARTS.some((start) => start.day === day), 'Choose Monday, Sunday or Saturday')
+    .optional(),
   currencies: z
     .string()
     .max(400, 'Too long')
@@ -72,6 +78,7 @@ export function getSettingsValues(db: Db) {
     linkTtlOpened: ttlOpenedMs / 60_000,
     orgTimezone: getOrgTimeZone(db),
     currencies: getCurrencies(db),
+    weekStartsOn: getWeekStartsOn(db) as number,
   };
 }
 
@@ -99,6 +106,10 @@ export function updateSettings(ctx: AdminContext, input: unknown): Outcome {
   if (current.orgTimezone !== next.orgTimezone) {
     changes.org_timezone = { before: current.orgTimezone, after: next.orgTimezone };
     writes.push(['org_timezone', next.orgTimezone]);
+  }
+  if (next.weekStartsOn !== undefined && current.weekStartsOn !== next.weekStartsOn) {
+    changes.week_starts_on = { before: current.weekStartsOn, after: next.weekStartsOn };
+    writes.push(['week_starts_on', String(next.weekStartsOn)]);
   }
   if (current.currencies.join(',') !== next.currencies.join(',')) {
     changes.currencies = { before: current.currencies, after: next.currencies };

@@ -13,7 +13,7 @@ import {
   getRejectedEvents,
   getRejectionCodes,
 } from '../../app/read/ingestion-health.server';
-import { getCurrencies, getExpirySettings, getOrgTimeZone } from '../../app/read/settings.server';
+import { getCurrencies, getExpirySettings, getOrgTimeZone, getWeekStartsOn } from '../../app/read/settings.server';
 import {
   type AdminContext,
   createApiToken,
@@ -470,6 +470,7 @@ describe('admin services', () => {
         linkTtlOpened: 15,
         orgTimezone: 'Africa/Johannesburg',
         currencies: ['ZAR', 'USD', 'KWD'],
+        weekStartsOn: 1,
       });
       expect(auditRows(db, 'settings_change')).toEqual([
         {
@@ -490,6 +491,22 @@ describe('admin services', () => {
         message: 'Nothing to change.',
       });
       expect(auditRows(db, 'settings_change')).toHaveLength(1);
+    });
+  });
+
+  describe('week start', () => {
+    it('is Monday until an admin picks Sunday or Saturday; other days are refused', () => {
+      const valid = { linkTtlUnopened: '5', linkTtlOpened: '15', orgTimezone: 'UTC', currencies: '' };
+      expect(getWeekStartsOn(db)).toBe(1);
+      expect(updateSettings(ctx, { ...valid, weekStartsOn: '3' })).toMatchObject({
+        ok: false,
+        fieldErrors: { weekStartsOn: 'Choose Monday, Sunday or Saturday' },
+      });
+      expect(updateSettings(ctx, { ...valid, weekStartsOn: '0' })).toEqual({ ok: true, message: 'Settings saved.' });
+      expect(getWeekStartsOn(db)).toBe(0);
+      expect(auditRows(db, 'settings_change').at(-1)?.details).toEqual({
+        changes: { week_starts_on: { before: 1, after: 0 } },
+      });
     });
   });
 

@@ -16,10 +16,10 @@ import {
 } from '../../app/domain/metrics';
 import { bucketIndex, bucketStarts, isoInZone } from '../../app/lib/time-buckets';
 import {
+  comparisonPeriod,
   daysBetween,
   matchingPreset,
   presetRange,
-  previousPeriod,
   shiftDate,
   withDefaultRange,
 } from '../../app/read/date-ranges';
@@ -269,13 +269,78 @@ describe('date ranges', () => {
     expect(presetRange('yesterday', 'Europe/Berlin', now)).toEqual({ from: '2026-03-29', to: '2026-03-29' });
     expect(presetRange('7d', 'UTC', now)).toEqual({ from: '2026-03-23', to: '2026-03-29' });
     expect(presetRange('90d', 'UTC', now)).toEqual({ from: '2025-12-30', to: '2026-03-29' });
-    expect(matchingPreset('2026-03-23', '2026-03-29', 'UTC', now)).toBe('7d');
+    expect(matchingPreset('2026-03-23', '2026-03-29', 'UTC', now, 0)).toBe('7d');
     expect(matchingPreset('2026-03-22', '2026-03-29', 'UTC', now)).toBeNull();
   });
 
-  it('gives the previous period of equal length', () => {
-    expect(previousPeriod('2026-03-23', '2026-03-29')).toEqual({ from: '2026-03-16', to: '2026-03-22' });
-    expect(previousPeriod('2026-03-01', '2026-03-01')).toEqual({ from: '2026-02-28', to: '2026-02-28' });
+  it("resolves weeks from the organisation's first day, and calendar months", () => {
+    // 29 March 2026 is a Sunday.
+    expect(presetRange('this-week', 'UTC', now)).toEqual({ from: '2026-03-23', to: '2026-03-29' });
+    expect(presetRange('last-week', 'UTC', now)).toEqual({ from: '2026-03-16', to: '2026-03-22' });
+    expect(presetRange('this-week', 'UTC', now, 0)).toEqual({ from: '2026-03-29', to: '2026-03-29' });
+    expect(presetRange('last-week', 'UTC', now, 0)).toEqual({ from: '2026-03-22', to: '2026-03-28' });
+    expect(presetRange('last-week', 'UTC', now, 6)).toEqual({ from: '2026-03-21', to: '2026-03-27' });
+    expect(presetRange('this-week', 'Europe/Berlin', now)).toEqual({ from: '2026-03-30', to: '2026-03-30' });
+    expect(presetRange('this-month', 'UTC', now)).toEqual({ from: '2026-03-01', to: '2026-03-29' });
+    expect(presetRange('last-month', 'UTC', now)).toEqual({ from: '2026-02-01', to: '2026-02-28' });
+    expect(presetRange('last-month', 'UTC', Date.parse('2026-01-15T12:00:00Z'))).toEqual({
+      from: '2025-12-01',
+      to: '2025-12-31',
+    });
+    expect(matchingPreset('2026-03-23', '2026-03-29', 'UTC', now)).toBe('this-week');
+  });
+
+  it('compares a running period with the same elapsed part of the one before', () => {
+    const at = (iso: string) => Date.parse(iso);
+    // Today at 23:30 against yesterday 00:00-23:30.
+    expect(comparisonPeriod({ preset: 'today', from: '2026-03-29', to: '2026-03-29' }, 'UTC', now)).toEqual({
+      from: '2026-03-28',
+      to: '2026-03-28',
+      start: at('2026-03-28T00:00:00Z'),
+      end: at('2026-03-28T23:30:00Z'),
+      partial: true,
+    });
+    // Berlin, 01:30 on the day after the clocks went forward: yesterday 00:00-01:30 local (CET, +01:00).
+    expect(comparisonPeriod({ preset: 'today', from: '2026-03-30', to: '2026-03-30' }, 'Europe/Berlin', now)).toEqual({
+      from: '2026-03-29',
+      to: '2026-03-29',
+      start: at('2026-03-29T00:00:00+01:00'),
+      end: at('2026-03-29T01:30:00+01:00'),
+      partial: true,
+    });
+    // The last 7 days with today still running: 6 days and 23.5 hours on each side.
+    expect(comparisonPeriod({ preset: '7d', from: '2026-03-23', to: '2026-03-29' }, 'UTC', now)).toMatchObject({
+      from: '2026-03-16',
+      to: '2026-03-22',
+      start: at('2026-03-16T00:00:00Z'),
+      end: at('2026-03-22T23:30:00Z'),
+    });
+    // This month on its 29th day against all of a 28-day February.
+    expect(comparisonPeriod({ preset: 'this-month', from: '2026-03-01', to: '2026-03-29' }, 'UTC', now)).toEqual({
+      from: '2026-02-01',
+      to: '2026-02-28',
+      start: at('2026-02-01T00:00:00Z'),
+      end: at('2026-03-01T00:00:00Z'),
+      partial: true,
+    });
+    // Finished periods compare whole: a month with the month before, days with as many days.
+    expect(comparisonPeriod({ preset: 'last-month', from: '2026-02-01', to: '2026-02-28' }, 'UTC', now)).toEqual({
+      from: '2026-01-01',
+      to: '2026-01-31',
+      start: at('2026-01-01T00:00:00Z'),
+      end: at('2026-02-01T00:00:00Z'),
+      partial: false,
+    });
+    expect(comparisonPeriod({ preset: null, from: '2026-03-01', to: '2026-03-07' }, 'UTC', now)).toEqual({
+      from: '2026-02-22',
+      to: '2026-02-28',
+      start: at('2026-02-22T00:00:00Z'),
+      end: at('2026-03-01T00:00:00Z'),
+      partial: false,
+    });
+  });
+
+  it('counts days between calendar dates', () => {
     expect(daysBetween('2026-02-27', '2026-03-02')).toBe(4);
     expect(shiftDate('2026-12-31', 1)).toBe('2027-01-01');
   });

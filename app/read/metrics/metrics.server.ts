@@ -17,8 +17,17 @@ function rangeOf(filters: Filters): { start: number; end: number } {
 
 /** The metrics of SPEC §3 over the requests S of the filters, within the viewer's scope. */
 export function getMetricsSummary(db: Db, filters: Filters, viewer: Viewer): Metrics {
+  return getMetricsSummaryBetween(db, filters, viewer, rangeOf(filters));
+}
+
+/** The same over requests sent in [start, end) instead of the filters' days (a comparison cut mid-day). */
+export function getMetricsSummaryBetween(
+  db: Db,
+  filters: Filters,
+  viewer: Viewer,
+  { start, end }: { start: number; end: number },
+): Metrics {
   const reader = new MetricsReader(db, filters, viewer);
-  const { start, end } = rangeOf(filters);
   const totals = reader.readRange(start, end, 'none').get('') ?? emptyTotals();
   return reader.metrics(totals, start, end);
 }

@@ -245,7 +245,7 @@ export function countPaymentRequests(db: Db, filters: Filters, viewer: Viewer): 
   const capped = db
     .select({ one: sql<number>`1`.as('one') })
     .from(paymentRequests)
-    .where(listConditions(filters, viewer))
+    .where(listCondition(compileQuery(filters, viewer)))
     .limit(COUNT_CAP + 1)
     .as('capped');
   const count = db.select({ n: sql<number>`count(*)` }).from(capped).get()?.n ?? 0;
