@@ -58,6 +58,30 @@ function Collected({ collected }: { collected: Record<string, number> }) {
 }
 
 const numeric = { numeric: true };
+
+/** A rate column: its header says so ("… %"), its cell a percentage; null rates sort last either way. */
+function rateColumn(id: 'openRate' | 'conversionRate' | 'declineRate' | 'expiryRate' | 'cancelRate', header: string) {
+  return helper.accessor((row) => orLast(row[id]), {
+    id,
+    header,
+    sortDescFirst: true,
+    sortUndefined: 'last',
+    meta: numeric,
+    cell: ({ getValue }) => <Rate value={getValue()} />,
+  });
+}
+
+function countColumn(id: 'sent' | 'paid' | 'expiredUnopened', header: string) {
+  return helper.accessor(id, {
+    id,
+    header,
+    sortDescFirst: true,
+    meta: numeric,
+    cell: ({ getValue }) => <Count value={getValue()} />,
+  });
+}
+
+// Counts first, in the order of the everyday question (sent, paid, expired unopened), then rates.
 const columns = helper.columns([
   helper.accessor('agentName', {
     id: 'agentName',
@@ -65,64 +89,14 @@ const columns = helper.columns([
     sortFn: 'alphanumeric',
     cell: ({ row }) => <AgentCell row={row.original} />,
   }),
-  helper.accessor('sent', {
-    id: 'sent',
-    header: 'Sent',
-    sortDescFirst: true,
-    meta: numeric,
-    cell: ({ getValue }) => <Count value={getValue()} />,
-  }),
-  helper.accessor((row) => orLast(row.openRate), {
-    id: 'openRate',
-    header: 'Open rate',
-    sortDescFirst: true,
-    sortUndefined: 'last',
-    meta: numeric,
-    cell: ({ getValue }) => <Rate value={getValue()} />,
-  }),
-  helper.accessor('paid', {
-    id: 'paid',
-    header: 'Paid',
-    sortDescFirst: true,
-    meta: numeric,
-    cell: ({ getValue }) => <Count value={getValue()} />,
-  }),
-  helper.accessor((row) => orLast(row.conversionRate), {
-    id: 'conversionRate',
-    header: 'Conversion',
-    sortDescFirst: true,
-    sortUndefined: 'last',
-    meta: numeric,
-    cell: ({ getValue }) => <Rate value={getValue()} />,
-  }),
-  helper.accessor((row) => orLast(row.declineRate), {
-    id: 'declineRate',
-    header: 'Declined',
-    sortDescFirst: true,
-    sortUndefined: 'last',
-    meta: numeric,
-    cell: ({ getValue }) => <Rate value={getValue()} />,
-  }),
-  helper.accessor((row) => orLast(row.expiryRate), {
-    id: 'expiryRate',
-    header: 'Expired',
-    sortDescFirst: true,
-    sortUndefined: 'last',
-    meta: numeric,
-    cell: ({ row, getValue }) => (
-      <span title={`${row.original.expiredUnopened} unopened, ${row.original.expiredAfterOpen} after open`}>
-        <Rate value={getValue()} />
-      </span>
-    ),
-  }),
-  helper.accessor((row) => orLast(row.cancelRate), {
-    id: 'cancelRate',
-    header: 'Canceled',
-    sortDescFirst: true,
-    sortUndefined: 'last',
-    meta: numeric,
-    cell: ({ getValue }) => <Rate value={getValue()} />,
-  }),
+  countColumn('sent', 'Sent'),
+  countColumn('paid', 'Paid'),
+  countColumn('expiredUnopened', 'Expired unopened'),
+  rateColumn('openRate', 'Open rate %'),
+  rateColumn('conversionRate', 'Conversion %'),
+  rateColumn('declineRate', 'Decline rate %'),
+  rateColumn('expiryRate', 'Expiry rate %'),
+  rateColumn('cancelRate', 'Cancel rate %'),
   helper.accessor((row) => orLast(row.medianSecondsToPay), {
     id: 'medianSecondsToPay',
     header: 'Median time to pay',
@@ -160,7 +134,7 @@ export function AgentLeaderboard({ rows, sorting, sortHref, onSortingChange, age
 
   return (
     <CellContext.Provider value={{ locale, agentHref }}>
-      <div className="dash-scroll">
+      <div className="leaderboard-box">
         <SortableTable
           table={table}
           sortHref={sortHref}

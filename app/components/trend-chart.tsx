@@ -8,14 +8,77 @@ export type TrendBucket = Pick<Metrics, 'sent' | 'paid' | 'declined' | 'expired'
   start: string;
 };
 
-/** Outcomes stacked per bucket: together they make up the links sent in it. */
+/**
+ * Outcomes stacked per bucket: together they make up the links sent in it. In lifecycle order
+ * (SPEC §1: still open, then the terminal statuses in the table's order), the order of the bars,
+ * the legend, the tooltip and the table alike.
+ */
 const OUTCOMES = [
+  { key: 'inFlight', label: 'Still open', color: '#2457d6' },
   { key: 'paid', label: 'Paid', color: '#18794e' },
   { key: 'declined', label: 'Declined', color: '#c0342b' },
   { key: 'expired', label: 'Expired', color: '#a15c00' },
   { key: 'canceled', label: 'Canceled', color: '#8a94a3' },
-  { key: 'inFlight', label: 'Still open', color: '#2457d6' },
 ] as const;
+
+/** The x axis' title: what a bucket is, and in which zone. */
+const AXIS_TITLES: Record<Interval, string> = {
+  hour: 'Hour sent',
+  day: 'Day sent',
+  week: 'Week sent (starting)',
+  month: 'Month sent',
+};
+
+/**
+ * Ticks at even steps: hours on multiples of 2, 3 or 6 (00:00, 03:00, …), other buckets every
+ * k-th one, at most about a dozen labels however wide the range.
+ */
+export function evenTicks(starts: readonly string[], interval: Interval, timeZone: string): string[] {
+  if (interval === 'hour') {
+    const step = [1, 2, 3, 6, 12].find((hours) => starts.length / hours <= 12) ?? 24;
+    const hourOf = new Intl.DateTimeFormat('en', { timeZone, hour: 'numeric', hourCycle: 'h23' });
+    return starts.filter((start) => Number(hourOf.format(Date.parse(start))) % step === 0);
+  }
+  const step = Math.max(1, Math.ceil(starts.length / 12));
+  return starts.filter((_, index) => index % step === 0);
+}
+
+type Row = TrendBucket & { label: string };
+
+/** The tooltip: the bucket, each outcome in lifecycle order, and the links sent in all. */
+function TrendTooltip({
+  active,
+  payload,
+  locale,
+}: {
+  active?: boolean;
+  payload?: readonly { payload?: Row }[];
+  locale: string;
+}) {
+  const row = payload?.[0]?.payload;
+  if (!active || !row) return null;
+  return (
+    <div className="trend-tooltip">
+      <div className="trend-tooltip-title">{row.label}</div>
+      <table>
+        <tbody>
+          {OUTCOMES.map((outcome) => (
+            <tr key={outcome.key}>
+              <th scope="row">
+                <span className="swatch" style={{ background: outcome.color }} /> {outcome.label}
+              </th>
+              <td className="num">{formatCount(row[outcome.key], locale)}</td>
+            </tr>
+          ))}
+          <tr className="trend-tooltip-total">
+            <th scope="row">Links sent</th>
+            <td className="num">{formatCount(row.sent, locale)}</td>
+          </tr>
+        </tbody>
+      </table>
+    </div>
+  );
+}
 
 const HEIGHT = 280;
 
@@ -45,31 +108,81 @@ interface Props {
 export function TrendChart({ buckets, interval, timeZone, locale }: Props) {
   const [mounted, setMounted] = useState(false);
   useEffect(() => setMounted(true), []);
-  const rows = buckets.map((bucket) => ({ ...bucket, label: bucketLabel(bucket.start, interval, timeZone, locale) }));
+  const multiDayHours = interval === 'hour' && buckets.length > 25;
+  const rows: Row[] = buckets.map((bucket) => ({
+    ...bucket,
+    label: multiDayHours
+      ? `${bucketLabel(bucket.start, 'day', timeZone, locale)}, ${bucketLabel(bucket.start, 'hour', timeZone, locale)}`
+      : bucketLabel(bucket.start, interval, timeZone, locale),
+  }));
+  const labelOf = new Map(rows.map((row) => [row.start, row.label]));
+  const ticks = evenTicks(
+    rows.map((row) => row.start),
+    interval,
+    timeZone,
+  );
   const total = buckets.reduce((sum, bucket) => sum + bucket.sent, 0);
-  const dayLabel = interval === 'hour' && rows.length > 24;
   return (
     <figure className="trend">
-      <div className="trend-plot" style={{ height: HEIGHT }} aria-hidden="true">
+      {/* Hidden from assistive technology (the table below has the numbers), so nothing in it may take focus. */}
+      <div className="trend-plot" style={{ height: HEIGHT }} aria-hidden="true" data-testid="trend-plot">
         {mounted ? (
           <ResponsiveContainer width="100%" height={HEIGHT}>
-            <BarChart data={rows} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
+            <BarChart
+              data={rows}
+              margin={{ top: 8, right: 8, bottom: 20, left: 8 }}
+              accessibilityLayer={false}
+              tabIndex={-1}
+            >
               <CartesianGrid vertical={false} stroke="#e2e5ea" />
-              <XAxis dataKey="label" tickLine={false} minTickGap={dayLabel ? 24 : 8} fontSize={12} />
+              <XAxis
+                dataKey="start"
+                ticks={ticks}
+                interval={0}
+                tickFormatter={(start: string) =>
+                  multiDayHours ? bucketLabel(start, 'hour', timeZone, locale) : (labelOf.get(start) ?? '')
+                }
+                tickLine={false}
+                fontSize={12}
+                label={{
+                  value: `${AXIS_TITLES[interval]} (${timeZone})`,
+                  position: 'insideBottom',
+                  offset: -14,
+                  fontSize: 12,
+                }}
+              />
               <YAxis
                 allowDecimals={false}
                 tickLine={false}
                 axisLine={false}
-                width={48}
+                width={56}
                 fontSize={12}
                 tickFormatter={(value: number) => formatCount(value, locale)}
+                label={{
+                  value: 'Links sent (count)',
+                  angle: -90,
+                  position: 'insideLeft',
+                  offset: 0,
+                  fontSize: 12,
+                  style: { textAnchor: 'middle' },
+                }}
               />
               <Tooltip
-                formatter={(value, name) => [formatCount(Number(value), locale), name]}
-                labelFormatter={(label) => String(label)}
+                content={(props) => (
+                  <TrendTooltip
+                    active={props.active}
+                    payload={props.payload as readonly { payload?: Row }[]}
+                    locale={locale}
+                  />
+                )}
                 cursor={{ fill: 'rgba(36, 87, 214, 0.06)' }}
               />
-              <Legend iconType="square" itemSorter={null} wrapperStyle={{ fontSize: 13 }} />
+              <Legend
+                iconType="square"
+                itemSorter={null}
+                verticalAlign="top"
+                wrapperStyle={{ fontSize: 13, paddingBottom: 4 }}
+              />
               {OUTCOMES.map((outcome) => (
                 <Bar
                   key={outcome.key}
@@ -105,14 +218,14 @@ export function TrendChart({ buckets, interval, timeZone, locale }: Props) {
                         ? 'Week of'
                         : 'Day'}
                 </th>
-                <th scope="col" className="num">
-                  Sent
-                </th>
                 {OUTCOMES.map((outcome) => (
                   <th key={outcome.key} scope="col" className="num">
                     {outcome.label}
                   </th>
                 ))}
+                <th scope="col" className="num">
+                  Links sent
+                </th>
               </tr>
             </thead>
             <tbody>
@@ -121,12 +234,12 @@ export function TrendChart({ buckets, interval, timeZone, locale }: Props) {
                   <th scope="row">
                     <time dateTime={row.start}>{row.label}</time>
                   </th>
-                  <td className="num">{formatCount(row.sent, locale)}</td>
                   {OUTCOMES.map((outcome) => (
                     <td key={outcome.key} className="num">
                       {formatCount(row[outcome.key], locale)}
                     </td>
                   ))}
+                  <td className="num">{formatCount(row.sent, locale)}</td>
                 </tr>
               ))}
             </tbody>
