@@ -1,5 +1,6 @@
 import type { LoaderFunctionArgs } from '@remix-run/node';
-import { Form, NavLink, Outlet, useLoaderData, useNavigation } from '@remix-run/react';
+import { Form, NavLink, Outlet, useLoaderData, useLocation, useNavigation } from '@remix-run/react';
+import { useEffect, useRef, useState } from 'react';
 import { getDb } from '../../db/client';
 import { ACCOUNT_PATH, NAV_ITEMS, ROLE_LABELS } from '../domain/navigation';
 import { requireSignedIn } from '../http/auth.server';
@@ -19,49 +20,93 @@ export function loader({ request }: LoaderFunctionArgs) {
   };
 }
 
+/**
+ * On a phone the navigation and the account buttons fold behind a Menu button (a disclosure:
+ * aria-expanded, Escape closes it and gives focus back to the button, any navigation closes it).
+ * Until the page is hydrated, or without JavaScript, they stay unfolded and wrap instead.
+ */
+function useMenu() {
+  const [open, setOpen] = useState(false);
+  const [hydrated, setHydrated] = useState(false);
+  const button = useRef<HTMLButtonElement>(null);
+  const location = useLocation();
+  useEffect(() => setHydrated(true), []);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: closing on every navigation is the point
+  useEffect(() => setOpen(false), [location.key]);
+  useEffect(() => {
+    if (!open) return;
+    const onKey = (event: KeyboardEvent) => {
+      if (event.key !== 'Escape') return;
+      setOpen(false);
+      button.current?.focus();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [open]);
+  return { open, setOpen, hydrated, button };
+}
+
 export default function AppShell() {
   const { viewer, mustChangePassword } = useLoaderData<typeof loader>();
   const navItems = mustChangePassword ? [] : NAV_ITEMS.filter((item) => item.roles.includes(viewer.role));
   const navigation = useNavigation();
+  const menu = useMenu();
+  const panelClass = ['menu-panel', menu.hydrated ? 'foldable' : '', menu.open ? 'open' : ''].filter(Boolean).join(' ');
   return (
     <div className="shell">
+      <a href="#main" className="skip-link">
+        Skip to content
+      </a>
       <header className="topbar">
         <div className="topbar-inner">
           <a href="/" className="brand">
             <img src="/favicon.svg" alt="" width={22} height={22} /> Paylink Desk
           </a>
-          {navItems.length > 0 ? (
-            <nav aria-label="Main">
-              <ul className="nav">
-                {navItems.map((item) => (
-                  <li key={item.to}>
-                    <NavLink to={item.to} className={({ isActive }) => (isActive ? 'nav-link active' : 'nav-link')}>
-                      {item.label}
-                    </NavLink>
-                  </li>
-                ))}
-              </ul>
-            </nav>
-          ) : null}
-          <div className="who">
-            <span>
-              {viewer.name} <span className="muted">· {ROLE_LABELS[viewer.role]}</span>
-            </span>
-            {mustChangePassword ? null : (
-              <NavLink to={ACCOUNT_PATH} className="button secondary small">
-                Account
-              </NavLink>
-            )}
-            <Form method="post" action="/logout">
-              <button type="submit" className="secondary small">
-                Sign out
-              </button>
-            </Form>
+          <button
+            type="button"
+            ref={menu.button}
+            className="menu-button secondary small"
+            aria-expanded={menu.open}
+            aria-controls="main-menu"
+            hidden={!menu.hydrated}
+            onClick={() => menu.setOpen(!menu.open)}
+          >
+            <span aria-hidden="true">☰</span> Menu
+          </button>
+          <div className={panelClass} id="main-menu">
+            {navItems.length > 0 ? (
+              <nav aria-label="Main">
+                <ul className="nav">
+                  {navItems.map((item) => (
+                    <li key={item.to}>
+                      <NavLink to={item.to} className={({ isActive }) => (isActive ? 'nav-link active' : 'nav-link')}>
+                        {item.label}
+                      </NavLink>
+                    </li>
+                  ))}
+                </ul>
+              </nav>
+            ) : null}
+            <div className="who">
+              <span>
+                {viewer.name} <span className="muted">· {ROLE_LABELS[viewer.role]}</span>
+              </span>
+              {mustChangePassword ? null : (
+                <NavLink to={ACCOUNT_PATH} className="button secondary small">
+                  Account
+                </NavLink>
+              )}
+              <Form method="post" action="/logout">
+                <button type="submit" className="secondary small">
+                  Sign out
+                </button>
+              </Form>
+            </div>
           </div>
         </div>
         <div className={navigation.state === 'loading' ? 'progress active' : 'progress'} aria-hidden="true" />
       </header>
-      <main className="page">
+      <main className="page" id="main" tabIndex={-1}>
         <Outlet />
       </main>
     </div>

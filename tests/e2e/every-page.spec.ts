@@ -1,0 +1,182 @@
+import { AxeBuilder } from '@axe-core/playwright';
+import { expect, type Page, test } from '@playwright/test';
+import { eq } from 'drizzle-orm';
+import { hashPassword } from '../../app/lib/password.server';
+import { ingestEvents } from '../../app/write/ingest.server';
+import { openDatabase } from '../../db/client';
+import { users, userTeams } from '../../db/schema';
+
+/**
+ * Every page of every role, at a 390 px phone and a 1440 px desktop: nothing scrolls sideways on the
+ * phone, axe finds no serious or critical violation at either width, and a full-page screenshot of
+ * each lands in tmp/e2e/pages/ for a person to look at. Data of its own (team tm_e2e_pages).
+ */
+
+const DB_FILE = 'tmp/e2e/app.db';
+const PASSWORD = 'every page password 1';
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const now = Date.now();
+const iso = (at: number) => new Date(at).toISOString();
+
+const TEAM = { id: 'tm_e2e_pages', name: 'E2E Pages with a rather long team name' };
+const AGENT = { id: 'ag_e2e_pages', name: 'Nomvula Hlongwane-Fitzgerald', team: TEAM };
+const OTHER = { id: 'ag_e2e_pages_2', name: 'Bram de Vries', team: TEAM };
+
+const PEOPLE = {
+  agent: { id: 'usr_e2e_pages_agent', email: 'pages.agent@e2e.test', name: AGENT.name },
+  supervisor: { id: 'usr_e2e_pages_sup', email: 'pages.supervisor@e2e.test', name: 'Siphesihle Supervisor' },
+  manager: { id: 'usr_e2e_pages_mgr', email: 'pages.manager@e2e.test', name: 'Mandla Manager' },
+  admin: { id: 'usr_e2e_pages_admin', email: 'pages.admin@e2e.test', name: 'Ada Administrator' },
+} as const;
+type Role = keyof typeof PEOPLE;
+
+function created(id: string, agent: typeof AGENT, at: number, currency = 'ZAR', amount = 1_234_567) {
+  return {
+    id: `evt_${id}_created`,
+    type: 'payment_request.created',
+    occurredAt: iso(at),
+    paymentRequest: {
+      id,
+      agent,
+      amount,
+      currency,
+      orderNumber: `SO-${id.toUpperCase()}-0001`,
+      reason: 'Floral Oasis Dress with a long description that might wrap',
+      channel: 'whatsapp',
+      customer: { phone: '+27821234567', name: 'Valeria Fernández' },
+    },
+    data: {},
+  };
+}
+const step = (id: string, type: string, at: number, data: Record<string, unknown> = {}) => ({
+  id: `evt_${id}_${type}_${at}`,
+  type: `payment_request.${type}`,
+  occurredAt: iso(at),
+  paymentRequest: { id },
+  data,
+});
+
+/** One request with every kind of timeline entry: a failed send, a refused cancel, a failed payment, a card. */
+const BUSY = 'pr_e2e_pages_busy';
+
+test.beforeAll(() => {
+  const db = openDatabase(DB_FILE);
+  try {
+    // A worker restarted after a failure finds the data already there.
+    if (db.select({ id: users.id }).from(users).where(eq(users.id, PEOPLE.admin.id)).get()) return;
+    const t = now - 3 * HOUR;
+    const events = [
+      created(BUSY, AGENT, t),
+      step(BUSY, 'send_failed', t + 1000, { reason: 'channel_error' }),
+      step(BUSY, 'sent', t + MINUTE),
+      step(BUSY, 'opened', t + 2 * MINUTE),
+      step(BUSY, 'cancel_rejected', t + 3 * MINUTE, { reason: 'already_opened', actorId: PEOPLE.agent.id }),
+      step(BUSY, 'payment_failed', t + 4 * MINUTE, { reason: 'insufficient_funds' }),
+      step(BUSY, 'paid', t + 5 * MINUTE, { card: { brand: 'visa', last4: '4242' } }),
+      ...[1, 2, 3, 4, 5, 6].flatMap((n) => {
+        const id = `pr_e2e_pages_${n}`;
+        const at = now - n * 5 * HOUR;
+        return [
+          created(id, n % 2 ? AGENT : OTHER, at, n % 3 ? 'USD' : 'EUR', 10_000 * n),
+          step(id, 'sent', at + 1000),
+          ...(n % 2 ? [step(id, 'opened', at + MINUTE), step(id, 'paid', at + 2 * MINUTE)] : []),
+        ];
+      }),
+    ];
+    const summary = ingestEvents(db, events, 'api', {
+      now,
+      settings: { ttlUnopenedMs: 5 * MINUTE, ttlOpenedMs: 15 * MINUTE },
+    });
+    expect(summary.rejected).toBe(0);
+    for (const [role, person] of Object.entries(PEOPLE)) {
+      db.insert(users)
+        .values({
+          ...person,
+          role: role as Role,
+          passwordHash: hashPassword(PASSWORD),
+          agentId: role === 'agent' ? AGENT.id : null,
+          createdAt: now,
+        })
+        .onConflictDoNothing()
+        .run();
+    }
+    db.insert(userTeams).values({ userId: PEOPLE.supervisor.id, teamId: TEAM.id }).onConflictDoNothing().run();
+  } finally {
+    db.$client.close();
+  }
+});
+
+const ANALYST_PAGES = [
+  '/dashboard',
+  `/dashboard/agents/${AGENT.id}`,
+  '/requests',
+  `/requests/${BUSY}`,
+  '/reports',
+  '/account',
+];
+const PAGES: Record<Role, string[]> = {
+  agent: ['/agent', `/requests/${BUSY}`, '/account'],
+  supervisor: ANALYST_PAGES,
+  manager: ANALYST_PAGES,
+  admin: [
+    ...ANALYST_PAGES,
+    '/admin',
+    '/admin/users',
+    '/admin/teams',
+    '/admin/settings',
+    '/admin/tokens',
+    '/admin/webhook',
+    '/admin/ingestion',
+    '/admin/audit',
+  ],
+};
+
+async function signIn(page: Page, email: string) {
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith('/login'));
+}
+
+/** The page's name in a screenshot file: '/admin/users' -> 'admin-users'. */
+const slug = (path: string) => path.replace(/^\//, '').replace(/[^a-z0-9]+/gi, '-') || 'home';
+
+async function seriousViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).analyze();
+  return results.violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`);
+}
+
+async function checkPage(page: Page, path: string, width: number, name: string) {
+  await page.setViewportSize({ width, height: width < 500 ? 844 : 900 });
+  const response = await page.goto(path);
+  expect(response?.status(), path).toBe(200);
+  // Not 'networkidle': the live pages hold a Server-Sent Events stream open. The shell's Menu button
+  // is shown once React has hydrated the page.
+  if (path !== '/login') await page.locator('.menu-button:not([hidden])').waitFor({ state: 'attached' });
+  if (width < 500) {
+    const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect.soft(scrollWidth, `${path} at ${width} px`).toBeLessThanOrEqual(width);
+  }
+  expect.soft(await seriousViolations(page), `${path} at ${width} px`).toEqual([]);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: `tmp/e2e/pages/${name}-${slug(path)}-${width}.png`, fullPage: true });
+}
+
+test('the sign-in page fits a phone and passes axe', async ({ page }) => {
+  for (const width of [390, 1440]) await checkPage(page, '/login', width, 'anyone');
+});
+
+// One test per page and role (both widths), so each stays within its own time limit.
+for (const role of Object.keys(PEOPLE) as Role[]) {
+  for (const path of PAGES[role]) {
+    test(`${role}: ${path} fits a 390 px phone and passes axe at 390 and 1440 px`, async ({ page }) => {
+      test.setTimeout(120_000);
+      await signIn(page, PEOPLE[role].email);
+      for (const width of [390, 1440]) await checkPage(page, path, width, role);
+    });
+  }
+}
