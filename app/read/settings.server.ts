@@ -37,8 +37,8 @@ export function getOrgTimeZone(db: Db): string {
 
 /** The organisation's first day of the week (admin settings), Monday unless set. */
 export function getWeekStartsOn(db: Db): Day {
-  const value = Number(readSetting(db, 'week_starts_on'));
-  return WEEK_STARTS.find((start) => start.day === value)?.day ?? DEFAULT_WEEK_START;
+  const value = readSetting(db, 'week_starts_on');
+  return WEEK_STARTS.find((start) => String(start.day) === value)?.day ?? DEFAULT_WEEK_START;
 }
 
 /** The currencies in use, in the order the admin listed them; empty when none are set. */
