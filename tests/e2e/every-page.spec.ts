@@ -174,7 +174,8 @@ test('the sign-in page fits a phone and passes axe', async ({ page }) => {
 for (const role of Object.keys(PEOPLE) as Role[]) {
   for (const path of PAGES[role]) {
     test(`${role}: ${path} fits a 390 px phone and passes axe at 390 and 1440 px`, async ({ page }) => {
-      test.setTimeout(120_000);
+      // Two page loads, two axe runs and two full-page screenshots: minutes on a loaded shared machine.
+      test.setTimeout(300_000);
       await signIn(page, PEOPLE[role].email);
       for (const width of [390, 1440]) await checkPage(page, path, width, role);
     });
