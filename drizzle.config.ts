@@ -1,8 +1,9 @@
 import { defineConfig } from 'drizzle-kit';
+import { databaseUrlFromEnv } from './app/lib/env.server';
 
 export default defineConfig({
   dialect: 'sqlite',
   schema: './db/schema.ts',
   out: './db/migrations',
-  dbCredentials: { url: process.env.DATABASE_URL ?? 'data/app.db' },
+  dbCredentials: { url: databaseUrlFromEnv() },
 });

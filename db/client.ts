@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
+import { databaseUrlFromEnv } from '../app/lib/env.server';
 import * as schema from './schema';
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
@@ -34,7 +35,7 @@ export function writeTransaction<T>(db: Db, fn: () => T): T {
 const globalForDb = globalThis as unknown as { __paylinkDb?: { file: string; db: Db } };
 
 /** The process-wide connection for DATABASE_URL (kept across dev rebuilds). */
-export function getDb(file = process.env.DATABASE_URL ?? 'data/app.db'): Db {
+export function getDb(file = databaseUrlFromEnv()): Db {
   const current = globalForDb.__paylinkDb;
   if (current && current.file === file) return current.db;
   current?.db.$client.close();

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { databaseUrlFromEnv } from '../app/lib/env.server';
 import { type Db, openDatabase } from './client';
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url));
@@ -9,7 +10,7 @@ export function migrateDatabase(db: Db, migrationsFolder = MIGRATIONS_FOLDER): v
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const file = process.env.DATABASE_URL ?? 'data/app.db';
+  const file = databaseUrlFromEnv();
   const db = openDatabase(file);
   migrateDatabase(db);
   db.$client.close();

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { parseRfc3339 } from '../app/domain/event-schema';
+import { DEFAULT_DATABASE_URL, databaseUrlFromEnv } from '../app/lib/env.server';
 import { getExpirySettings } from '../app/read/settings.server';
 import { type IngestSummary, ingestEvents } from '../app/write/ingest.server';
 import { type Db, openDatabase, writeTransaction } from '../db/client';
@@ -15,7 +16,7 @@ const USAGE = `Usage: npm run seed -- --requests N --days D --seed S [--reset] [
   --reset        delete all requests, events, rejected events, and agents and teams no user refers to
   --now T        end of the period (RFC 3339), for byte-identical data between runs (default: now)
 
-Writes to DATABASE_URL (default data/app.db) through the ingest path.`;
+Writes to DATABASE_URL (default ${DEFAULT_DATABASE_URL}) through the ingest path.`;
 
 interface SeedArgs {
   requests: number;
@@ -107,7 +108,7 @@ function formatDuration(ms: number): string {
 }
 
 function seed(args: SeedArgs): void {
-  const file = process.env.DATABASE_URL ?? 'data/app.db';
+  const file = databaseUrlFromEnv();
   const db = openDatabase(file, { synchronous: 'NORMAL' });
   try {
     migrateDatabase(db);

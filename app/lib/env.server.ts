@@ -6,9 +6,13 @@ import { isTimeZoneName } from './time-zone';
 
 const ttlSeconds = (fallback: number) => z.coerce.number().int().min(60).max(1800).default(fallback);
 
+/** The SQLite file when DATABASE_URL is not set: the one place this default is written. */
+export const DEFAULT_DATABASE_URL = 'data/app.db';
+const databaseUrl = z.string().min(1).default(DEFAULT_DATABASE_URL);
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
-  DATABASE_URL: z.string().min(1).default('data/app.db'),
+  DATABASE_URL: databaseUrl,
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   WEBHOOK_SECRET: z
@@ -32,6 +36,10 @@ const schema = z.object({
   /** Live-update (SSE) connections open at once, per user and in all. */
   LIVE_STREAMS_PER_USER: z.coerce.number().int().min(1).max(1000).default(10),
   LIVE_STREAMS_TOTAL: z.coerce.number().int().min(1).max(100_000).default(1000),
+  /** Threads for one large CSV export; unset: the cores, at most 4; 0 keeps exports in the server's thread. */
+  EXPORT_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
+  /** The built export worker, when it is not beside the server build (tests, benches). */
+  EXPORT_WORKER_FILE: z.string().min(1).optional(),
 });
 
 function isHttpOrigin(value: string): boolean {
@@ -50,6 +58,13 @@ const DEV_PUBLIC_URL = 'http://localhost:3000';
 export type Env = z.infer<typeof schema> & { SESSION_SECRET: string; WEBHOOK_SECRET: string; PUBLIC_URL: string };
 
 let cached: Env | undefined;
+
+/** DATABASE_URL alone, for tools that open the database without the app's secrets (migrate, seed, drizzle-kit). */
+export function databaseUrlFromEnv(): string {
+  const parsed = databaseUrl.safeParse(process.env.DATABASE_URL || undefined);
+  if (!parsed.success) throw new Error(`Invalid environment:\n  DATABASE_URL: ${parsed.error.issues[0]!.message}`);
+  return parsed.data;
+}
 
 /** The environment, validated once. In development missing secrets are generated, kept beside the database and printed. */
 export function getEnv(): Env {

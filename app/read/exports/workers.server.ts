@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { getEnv } from '../../lib/env.server';
 import { exportNames, exportRequestSliceQuery } from './rows.server';
 import type { ExportContext, ExportOutcome } from './streams.server';
 import {
@@ -59,9 +60,7 @@ export interface ExportWorkerOptions {
 }
 
 function defaultWorkers(): number {
-  const configured = Number(process.env.EXPORT_WORKERS);
-  if (process.env.EXPORT_WORKERS !== undefined && Number.isInteger(configured) && configured >= 0) return configured;
-  return Math.min(4, availableParallelism());
+  return getEnv().EXPORT_WORKERS ?? Math.min(4, availableParallelism());
 }
 
 let bundle: string | null | undefined;
@@ -71,7 +70,7 @@ let warned = false;
 function workerBundle(): string | null {
   if (bundle) return bundle;
   const candidates = [
-    process.env.EXPORT_WORKER_FILE,
+    getEnv().EXPORT_WORKER_FILE,
     fileURLToPath(new URL(BUNDLE, import.meta.url)),
     resolve('build', BUNDLE),
   ];

@@ -1,0 +1,48 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_DATABASE_URL, databaseUrlFromEnv, getEnv, resetEnvCache } from '../../app/lib/env.server';
+
+const saved = { ...process.env };
+
+function withEnv(values: Record<string, string | undefined>) {
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+  resetEnvCache();
+}
+
+afterEach(() => {
+  process.env = { ...saved };
+  resetEnvCache();
+});
+
+describe('getEnv validates every variable at start', () => {
+  it('reads EXPORT_WORKERS and EXPIRY_SWEEP_MS as numbers, EXPORT_WORKERS unset by default', () => {
+    withEnv({ EXPORT_WORKERS: undefined, EXPIRY_SWEEP_MS: undefined });
+    expect(getEnv().EXPORT_WORKERS).toBeUndefined();
+    expect(getEnv().EXPIRY_SWEEP_MS).toBe(2000);
+    withEnv({ EXPORT_WORKERS: '0', EXPIRY_SWEEP_MS: '500' });
+    expect(getEnv().EXPORT_WORKERS).toBe(0);
+    expect(getEnv().EXPIRY_SWEEP_MS).toBe(500);
+  });
+
+  it.each([
+    ['EXPORT_WORKERS', 'two'],
+    ['EXPORT_WORKERS', '-1'],
+    ['EXPIRY_SWEEP_MS', '10'],
+    ['LINK_TTL_OPENED', '30'],
+    ['ORG_TIMEZONE', 'Mars/Olympus'],
+    ['TRUSTED_PROXY_HOPS', '9'],
+  ])('refuses %s=%s, naming it', (key, value) => {
+    withEnv({ [key]: value });
+    expect(() => getEnv()).toThrow(new RegExp(`Invalid environment:\\n  ${key}: `));
+  });
+
+  it('defaults DATABASE_URL to data/app.db, for the app and for the tools alike', () => {
+    withEnv({ DATABASE_URL: undefined });
+    expect(DEFAULT_DATABASE_URL).toBe('data/app.db');
+    expect(databaseUrlFromEnv()).toBe('data/app.db');
+    withEnv({ DATABASE_URL: 'tmp/other.db' });
+    expect(databaseUrlFromEnv()).toBe('tmp/other.db');
+  });
+});
