@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { ROLES } from '../app/domain/access';
+import { ANOMALIES, CHANNELS, EVENT_SOURCES, EVENT_TYPES, STATUSES } from '../app/domain/lifecycle';
 import { ROLLUP_TABLES, type RollupTable, VALUE_COLUMNS } from './metrics-rollups';
 
 // Timestamps are UTC epoch milliseconds (integers) everywhere.
@@ -79,15 +80,15 @@ export const events = sqliteTable(
     seq: integer('seq').primaryKey({ autoIncrement: true }),
     id: text('id').notNull(),
     requestId: text('request_id').notNull(),
-    type: text('type').notNull(),
+    type: text('type', { enum: EVENT_TYPES }).notNull(),
     occurredAt: integer('occurred_at').notNull(),
     receivedAt: integer('received_at').notNull(),
-    source: text('source').notNull(),
+    source: text('source', { enum: EVENT_SOURCES }).notNull(),
     /** SHA-256 of the canonical JSON as received, before masking: the idempotency check. */
     contentHash: text('content_hash').notNull(),
     body: text('body').notNull(),
     applied: integer('applied', { mode: 'boolean' }).notNull().default(false),
-    anomaly: text('anomaly'),
+    anomaly: text('anomaly', { enum: ANOMALIES }),
   },
   (t) => [uniqueIndex('events_id_idx').on(t.id), index('events_request_idx').on(t.requestId, t.occurredAt)],
 );
@@ -101,12 +102,12 @@ export const paymentRequests = sqliteTable(
     teamId: text('team_id').notNull(),
     amount: integer('amount').notNull(),
     currency: text('currency').notNull(),
-    channel: text('channel').notNull(),
+    channel: text('channel', { enum: CHANNELS }).notNull(),
     orderNumber: text('order_number').notNull(),
     reason: text('reason').notNull(),
     customerName: text('customer_name'),
     customerPhone: text('customer_phone').notNull(),
-    status: text('status').notNull(),
+    status: text('status', { enum: STATUSES }).notNull(),
     createdAt: integer('created_at').notNull(),
     sentAt: integer('sent_at'),
     openedAt: integer('opened_at'),
@@ -219,7 +220,7 @@ export const outboundMessages = sqliteTable(
   {
     id: text('id').primaryKey(),
     requestId: text('request_id').notNull(),
-    channel: text('channel').notNull(),
+    channel: text('channel', { enum: CHANNELS }).notNull(),
     recipient: text('recipient').notNull(),
     text: text('text').notNull(),
     status: text('status', { enum: ['delivered', 'failed'] }).notNull(),

@@ -3,7 +3,7 @@ import type { Db } from '../../db/client';
 import { payLinks } from '../../db/schema';
 import { currentStatus } from '../domain/current-status';
 import { formatMoney } from '../domain/format';
-import { PAYABLE_STATUSES, STATUS_LABELS, type Status } from '../domain/lifecycle';
+import { PAYABLE_STATUSES, STATUS_LABELS } from '../domain/lifecycle';
 import { PAYMENT_FAILURE_MESSAGES, type PaymentFailureReason, SANDBOX_TEST_CARDS } from '../domain/payment-cards';
 import { getPaymentRequestRow, type PaymentRequestRow } from './payment-request.server';
 
@@ -35,7 +35,7 @@ export function getPayPage(db: Db, token: string, now: number) {
   const row = requestForToken(db, token);
   if (!row) return null;
   const team = db.$client.prepare<[string], { name: string }>('SELECT name FROM teams WHERE id = ?').get(row.teamId);
-  const status = currentStatus(row.status as Status, row.expiresAt, now);
+  const status = currentStatus(row.status, row.expiresAt, now);
   const paid = status === 'paid' ? latestAppliedData(db, row.id, 'paid') : null;
   const failed = status === 'payment_failed' ? latestAppliedData(db, row.id, 'payment_failed') : null;
   const failureReason = failed?.reason ?? null;

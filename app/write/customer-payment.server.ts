@@ -53,7 +53,7 @@ function writeOpened(
 ): Exclude<OpenedOutcome, 'not_counted' | 'unknown_link'> {
   const id = openedEventId(row.id);
   if (db.$client.prepare('SELECT 1 FROM events WHERE id = ?').get(id)) return 'already_recorded';
-  if (currentStatus(row.status as Status, row.expiresAt, now) !== 'sent') return 'not_open';
+  if (currentStatus(row.status, row.expiresAt, now) !== 'sent') return 'not_open';
   writeOwnEvents(db, [{ id, type: 'opened', requestId: row.id }], 'customer', now);
   return 'recorded';
 }
@@ -169,7 +169,7 @@ function payableRequest(
   now: number,
 ): { kind: 'payable'; row: PaymentRequestRow } | { kind: 'not_payable'; status: Status } {
   let row = getPaymentRequestRow(db, requestId)!;
-  const status = currentStatus(row.status as Status, row.expiresAt, now);
+  const status = currentStatus(row.status, row.expiresAt, now);
   if (!PAYABLE_STATUSES.includes(status)) return { kind: 'not_payable', status };
   if (status === 'sent' && writeOpened(db, row, now) === 'recorded') row = getPaymentRequestRow(db, requestId)!;
   return { kind: 'payable', row };

@@ -210,7 +210,7 @@ export async function retrySend(db: Db, viewer: Viewer, requestId: string, optio
   requireAgentIdentity(db, viewer);
   const row = getPaymentRequestRow(db, requestId);
   if (!row || !canSee(viewer, row)) throw new CommandError('not_found', 'No such payment request');
-  const status = currentStatus(row.status as Status, row.expiresAt, clock());
+  const status = currentStatus(row.status, row.expiresAt, clock());
   if (status !== 'send_failed' && status !== 'created') {
     throw new CommandError('not_retryable', 'Only a request whose send failed can be sent again');
   }
@@ -252,7 +252,7 @@ async function deliverLink(db: Db, row: PaymentRequestRow, token: string, option
     options.source ?? 'agent_console',
     now,
   );
-  const status = (getPaymentRequestRow(db, row.id)?.status ?? 'created') as Status;
+  const status = getPaymentRequestRow(db, row.id)?.status ?? 'created';
   return { requestId: row.id, status, payUrl, sendFailureReason: failure };
 }
 
@@ -280,7 +280,7 @@ export function cancelPaymentRequest(
   return writeTransaction(db, () => {
     const row = getPaymentRequestRow(db, requestId);
     if (!row || !canSee(viewer, row)) throw new CommandError('not_found', 'No such payment request');
-    const reason = cancelRefusalReason(currentStatus(row.status as Status, row.expiresAt, now), row.openedAt);
+    const reason = cancelRefusalReason(currentStatus(row.status, row.expiresAt, now), row.openedAt);
     const event = reason
       ? { id: newEventId(), type: 'cancel_rejected', requestId, data: { reason, actorId: viewer.userId } }
       : { id: newEventId(), type: 'canceled', requestId, data: { actorId: viewer.userId } };

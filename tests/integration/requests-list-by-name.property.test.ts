@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Viewer } from '../../app/domain/access';
+import type { Status } from '../../app/domain/lifecycle';
 import { parseFilters } from '../../app/read/filters';
 import { parseListOptions } from '../../app/read/request-list/options.server';
 import { listPaymentRequests, type PaymentRequestPage } from '../../app/read/request-list/request-list.server';
@@ -25,7 +26,7 @@ interface Dataset {
     agentId: string;
     teamId: string;
     sentAt: number | null;
-    status: string;
+    status: Status;
     orderNumber: string;
   }[];
 }
@@ -167,7 +168,7 @@ describe('sort=agent|team paging (property)', () => {
           ...r,
           amount: 1000,
           currency: 'USD',
-          channel: 'sms',
+          channel: 'sms' as const,
           reason: 'Order',
           customerPhone: '+27821234567',
           createdAt: T0 - MINUTE,

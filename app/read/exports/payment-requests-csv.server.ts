@@ -1,4 +1,3 @@
-import type { Status } from '../../domain/lifecycle';
 import { secondsToPay } from '../../domain/metrics';
 import { formatMinorUnits } from '../../domain/money';
 import { ByteChunker } from '../../lib/byte-chunker';
@@ -106,7 +105,7 @@ export class PaymentRequestsCsvWriter {
         time(sentAt),
         time(openedAt),
         time(closedAt),
-        secondsCell(secondsToPay({ status: status as Status, sentAt, paidAt })),
+        secondsCell(secondsToPay({ status, sentAt, paidAt })),
         csvCell(reason),
         `${maskPhoneForExport(phone)}\r\n`,
       ].join(','),

@@ -3,6 +3,7 @@ import { and, count, gte, is, lt, Placeholder, type SQL, sql } from 'drizzle-orm
 import type { Db } from '../../../db/client';
 import { agents, paymentRequests, teams } from '../../../db/schema';
 import type { Viewer } from '../../domain/access';
+import type { Status } from '../../domain/lifecycle';
 import type { Filters } from '../filters';
 import { compileQuery, requestCondition } from '../query-compiler.server';
 
@@ -18,7 +19,7 @@ export type ExportRequestRow = [
   channel: string,
   currency: string,
   amount: number,
-  status: string,
+  status: Status,
   createdAt: number,
   sentAt: number,
   openedAt: number | null,
