@@ -22,7 +22,7 @@ export interface SignedIn {
 }
 
 /** The caller by bearer token or session cookie, or null. */
-export function getViewer(request: Request): SignedIn | null {
+export async function getViewer(request: Request): Promise<SignedIn | null> {
   const db = getDb();
   const header = request.headers.get('authorization');
   if (header) {
@@ -30,14 +30,18 @@ export function getViewer(request: Request): SignedIn | null {
     const viewer = match?.[1] ? viewerForToken(db, match[1]) : null;
     return viewer ? { viewer, method: 'token', mustChangePassword: false } : null;
   }
-  const userId = getSessionUserId(db, request);
+  const userId = await getSessionUserId(db, request);
   const account = userId ? loadAccount(db, userId) : null;
   return account ? { ...account, method: 'session' } : null;
 }
 
-function authenticate(request: Request, roles: readonly Role[] | undefined, allowPendingPasswordChange: boolean) {
+async function authenticate(
+  request: Request,
+  roles: readonly Role[] | undefined,
+  allowPendingPasswordChange: boolean,
+): Promise<SignedIn> {
   const url = new URL(request.url);
-  const found = getViewer(request);
+  const found = await getViewer(request);
   if (!found) {
     if (isApiPath(url.pathname)) throw apiError(401, 'unauthorized', 'Sign in or send a valid bearer token');
     throw redirect(`/login?redirectTo=${encodeURIComponent(url.pathname + url.search)}`);
@@ -63,15 +67,15 @@ function authenticate(request: Request, roles: readonly Role[] | undefined, allo
  * still on a temporary password gets only the change-password page: pages redirect there, API
  * routes answer 403 `password_change_required`.
  */
-export function requireViewer(request: Request, roles?: readonly Role[]): Viewer {
-  return authenticate(request, roles, false).viewer;
+export async function requireViewer(request: Request, roles?: readonly Role[]): Promise<Viewer> {
+  return (await authenticate(request, roles, false)).viewer;
 }
 
 /**
  * As requireViewer, but a pending password change is let through: only for the signed-in layout
  * (whose children check for themselves) and the change-password page itself.
  */
-export function requireSignedIn(request: Request): SignedIn {
+export function requireSignedIn(request: Request): Promise<SignedIn> {
   return authenticate(request, undefined, true);
 }
 

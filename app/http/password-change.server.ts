@@ -13,7 +13,7 @@ import {
 } from '../lib/password.server';
 import { recordAudit } from '../write/audit.server';
 import { clearAccountFailures, isSignInThrottled, recordSignInFailure } from '../write/sign-in-throttle.server';
-import { endOtherSessionsAndRotate } from './session.server';
+import { currentSessionId, endOtherSessions, rotateSession } from './session.server';
 
 /** Who changes their own password, from which browser (the session to keep) and address. */
 export interface AccountContext {
@@ -56,7 +56,11 @@ function formProblems(input: z.infer<typeof changePasswordSchema>, email: string
  * password. Success ends the person's other sessions, rotates this one and clears the
  * temporary-password flag; both outcomes are audited.
  */
-export function changePassword(ctx: AccountContext, input: unknown, now = Date.now()): PasswordChangeResult {
+export async function changePassword(
+  ctx: AccountContext,
+  input: unknown,
+  now = Date.now(),
+): Promise<PasswordChangeResult> {
   const { db, actor, ip } = ctx;
   const user = db.select().from(users).where(eq(users.id, actor.userId)).get();
   if (!user?.active || user.isService || !user.passwordHash || !user.email) {
@@ -93,30 +97,33 @@ export function changePassword(ctx: AccountContext, input: unknown, now = Date.n
 
   const passwordHash = hashPassword(parsed.data.newPassword);
   const wasTemporary = user.mustChangePassword;
-  const { setCookie, otherSessionsEnded } = writeTransaction(db, () => {
+  const currentId = await currentSessionId(ctx.request);
+  const otherSessionsEnded = writeTransaction(db, () => {
     db.update(users)
       .set({ passwordHash, mustChangePassword: false, temporaryPasswordExpiresAt: null })
       .where(eq(users.id, user.id))
       .run();
-    const sessions = endOtherSessionsAndRotate(
-      db,
-      user.id,
-      ctx.request,
-      { ip, userAgent: ctx.request.headers.get('user-agent') },
-      now,
-    );
+    const ended = endOtherSessions(db, user.id, currentId);
     recordAudit(
       db,
       {
         action: 'password_change',
         actor,
         target: user.id,
-        details: { wasTemporary, otherSessionsEnded: sessions.otherSessionsEnded },
+        details: { wasTemporary, otherSessionsEnded: ended },
         ip,
       },
       now,
     );
-    return sessions;
+    return ended;
   });
+  // After the commit: the rotation's cookie is signed asynchronously, which a SQLite transaction cannot wait for.
+  const setCookie = await rotateSession(
+    db,
+    user.id,
+    ctx.request,
+    { ip, userAgent: ctx.request.headers.get('user-agent') },
+    now,
+  );
   return { ok: true, setCookie, wasTemporary, otherSessionsEnded };
 }

@@ -1,111 +1,173 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { type Cookie, createCookie, createSessionStorage, type SessionStorage } from '@remix-run/node';
 import { and, eq, gt, ne } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { sessions, users } from '../../db/schema';
 import { getEnv } from '../lib/env.server';
+import { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, purgeExpiredSessions } from '../write/sessions.server';
 
+export { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS };
 export const SESSION_COOKIE = 'pld_session';
-export const IDLE_TIMEOUT_MS = 60 * 60 * 1000;
-export const ABSOLUTE_TIMEOUT_MS = 12 * 60 * 60 * 1000;
 const TOUCH_EVERY_MS = 60 * 1000;
-
-/** Only a keyed hash of the cookie's id is stored: a copy of the database alone opens no session. */
-function hashSessionId(id: string): string {
-  return createHmac('sha256', getEnv().SESSION_SECRET).update(id).digest('hex');
-}
-
-export function readCookie(request: Request, name: string): string | null {
-  const header = request.headers.get('cookie');
-  if (!header) return null;
-  for (const part of header.split(';')) {
-    const [key, ...rest] = part.trim().split('=');
-    if (key === name) return decodeURIComponent(rest.join('='));
-  }
-  return null;
-}
-
-function cookieHeader(value: string, maxAgeSeconds: number): string {
-  const secure = getEnv().NODE_ENV === 'production' ? '; Secure' : '';
-  return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${maxAgeSeconds}${secure}`;
-}
 
 export interface RequestMeta {
   ip: string | null;
   userAgent: string | null;
 }
 
-/** Stores a new session with a fresh random id; returns the Set-Cookie value that carries it. */
-function insertSession(db: Db, userId: string, meta: RequestMeta, now: number): string {
-  const id = randomBytes(32).toString('base64url');
-  db.insert(sessions)
-    .values({
-      idHash: hashSessionId(id),
-      userId,
-      createdAt: now,
-      lastSeenAt: now,
-      expiresAt: now + ABSOLUTE_TIMEOUT_MS,
-      ip: meta.ip,
-      userAgent: meta.userAgent?.slice(0, 300) ?? null,
-    })
-    .run();
-  return cookieHeader(id, ABSOLUTE_TIMEOUT_MS / 1000);
+interface SessionData {
+  userId: string;
 }
 
-/** Starts a session with a new id (any earlier one from this browser is ended: rotation). Returns the Set-Cookie value. */
-export function createSession(db: Db, userId: string, request: Request, meta: RequestMeta, now = Date.now()): string {
-  destroySession(db, request);
-  const setCookie = insertSession(db, userId, meta, now);
-  db.update(users).set({ lastLoginAt: now }).where(eq(users.id, userId)).run();
-  return setCookie;
+let cookie: Cookie | undefined;
+
+/** The session cookie: a signed random id, HttpOnly, SameSite=Lax, Secure in production, 12 h at most. */
+function sessionCookie(): Cookie {
+  const env = getEnv();
+  cookie ??= createCookie(SESSION_COOKIE, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: env.NODE_ENV === 'production',
+    maxAge: ABSOLUTE_TIMEOUT_MS / 1000,
+    secrets: [env.SESSION_SECRET],
+  });
+  return cookie;
+}
+
+/** Only a keyed hash of the cookie's id is stored: a copy of the database alone opens no session. */
+function hashSessionId(id: string): string {
+  return createHmac('sha256', getEnv().SESSION_SECRET).update(id).digest('hex');
+}
+
+/** A cookie value that is not an id this server signed (tampered, garbled, another shape) is no session. */
+function asSessionId(value: unknown): string | null {
+  return typeof value === 'string' && value.length > 0 && value.length <= 100 ? value : null;
 }
 
 /**
- * After a password change: the user's other sessions end (other browsers are signed out) and this
- * browser's session is rotated, so no session id from before the change opens anything. Not a
- * sign-in: the last sign-in time stays. Returns the Set-Cookie value and how many other sessions ended.
+ * Remix's session storage over the `sessions` table, for one request at `now`: the cookie carries a
+ * random id, the table its keyed hash; reading enforces the idle and absolute timeouts.
  */
-export function endOtherSessionsAndRotate(
+function sessionStorage(
+  db: Db,
+  now: number,
+  meta: RequestMeta = { ip: null, userAgent: null },
+): SessionStorage<SessionData> {
+  return createSessionStorage<SessionData>({
+    cookie: sessionCookie(),
+    createData(data) {
+      const id = randomBytes(32).toString('base64url');
+      db.insert(sessions)
+        .values({
+          idHash: hashSessionId(id),
+          userId: data.userId!,
+          createdAt: now,
+          lastSeenAt: now,
+          expiresAt: now + ABSOLUTE_TIMEOUT_MS,
+          ip: meta.ip,
+          userAgent: meta.userAgent?.slice(0, 300) ?? null,
+        })
+        .run();
+      return Promise.resolve(id);
+    },
+    readData(value) {
+      const id = asSessionId(value);
+      if (!id) return Promise.resolve(null);
+      const idHash = hashSessionId(id);
+      const session = db
+        .select()
+        .from(sessions)
+        .where(
+          and(eq(sessions.idHash, idHash), gt(sessions.expiresAt, now), gt(sessions.lastSeenAt, now - IDLE_TIMEOUT_MS)),
+        )
+        .get();
+      if (!session) return Promise.resolve(null);
+      if (now - session.lastSeenAt > TOUCH_EVERY_MS) {
+        db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.idHash, idHash)).run();
+      }
+      return Promise.resolve({ userId: session.userId });
+    },
+    updateData(value) {
+      const id = asSessionId(value);
+      if (id)
+        db.update(sessions)
+          .set({ lastSeenAt: now })
+          .where(eq(sessions.idHash, hashSessionId(id)))
+          .run();
+      return Promise.resolve();
+    },
+    deleteData(value) {
+      const id = asSessionId(value);
+      if (id)
+        db.delete(sessions)
+          .where(eq(sessions.idHash, hashSessionId(id)))
+          .run();
+      return Promise.resolve();
+    },
+  });
+}
+
+/** The session id the request's cookie carries, if it is one this server signed. */
+export async function currentSessionId(request: Request): Promise<string | null> {
+  return asSessionId(await sessionCookie().parse(request.headers.get('cookie')));
+}
+
+/** A new session for the user; returns the Set-Cookie value that carries it. */
+async function startSession(db: Db, userId: string, meta: RequestMeta, now: number): Promise<string> {
+  const storage = sessionStorage(db, now, meta);
+  const session = await storage.getSession();
+  session.set('userId', userId);
+  return storage.commitSession(session);
+}
+
+/**
+ * Signs in: any earlier session of this browser ends (rotation), sessions past their timeouts are
+ * deleted, and a session with a new id starts. Returns the Set-Cookie value.
+ */
+export async function createSession(
   db: Db,
   userId: string,
   request: Request,
   meta: RequestMeta,
   now = Date.now(),
-): { setCookie: string; otherSessionsEnded: number } {
-  const id = readCookie(request, SESSION_COOKIE);
-  const current = id ? hashSessionId(id) : '';
-  const otherSessionsEnded = db
+): Promise<string> {
+  await destroySession(db, request, now);
+  purgeExpiredSessions(db, now);
+  const setCookie = await startSession(db, userId, meta, now);
+  db.update(users).set({ lastLoginAt: now }).where(eq(users.id, userId)).run();
+  return setCookie;
+}
+
+/** After a password change: the user's sessions other than this browser's end. Returns how many. */
+export function endOtherSessions(db: Db, userId: string, currentId: string | null): number {
+  const current = currentId ? hashSessionId(currentId) : '';
+  return db
     .delete(sessions)
     .where(and(eq(sessions.userId, userId), ne(sessions.idHash, current)))
     .run().changes;
-  destroySession(db, request);
-  return { setCookie: insertSession(db, userId, meta, now), otherSessionsEnded };
+}
+
+/** This browser's session is replaced by one with a new id (not a sign-in: the last sign-in time stays). */
+export async function rotateSession(
+  db: Db,
+  userId: string,
+  request: Request,
+  meta: RequestMeta,
+  now = Date.now(),
+): Promise<string> {
+  await destroySession(db, request, now);
+  return startSession(db, userId, meta, now);
 }
 
 /** The user id of a live session (idle and absolute timeouts enforced), touching its last-seen time. */
-export function getSessionUserId(db: Db, request: Request, now = Date.now()): string | null {
-  const id = readCookie(request, SESSION_COOKIE);
-  if (!id || id.length > 100) return null;
-  const idHash = hashSessionId(id);
-  const session = db
-    .select()
-    .from(sessions)
-    .where(
-      and(eq(sessions.idHash, idHash), gt(sessions.expiresAt, now), gt(sessions.lastSeenAt, now - IDLE_TIMEOUT_MS)),
-    )
-    .get();
-  if (!session) return null;
-  if (now - session.lastSeenAt > TOUCH_EVERY_MS) {
-    db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.idHash, idHash)).run();
-  }
-  return session.userId;
+export async function getSessionUserId(db: Db, request: Request, now = Date.now()): Promise<string | null> {
+  const session = await sessionStorage(db, now).getSession(request.headers.get('cookie'));
+  return session.get('userId') ?? null;
 }
 
 /** Ends the browser's session, if any. Returns the Set-Cookie value that clears the cookie. */
-export function destroySession(db: Db, request: Request): string {
-  const id = readCookie(request, SESSION_COOKIE);
-  if (id)
-    db.delete(sessions)
-      .where(eq(sessions.idHash, hashSessionId(id)))
-      .run();
-  return cookieHeader('', 0);
+export async function destroySession(db: Db, request: Request, now = Date.now()): Promise<string> {
+  const storage = sessionStorage(db, now);
+  return storage.destroySession(await storage.getSession(request.headers.get('cookie')));
 }

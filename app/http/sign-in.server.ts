@@ -18,14 +18,14 @@ export type SignInResult =
  * the session. An admin's temporary password past its 72 hours is refused; only someone who typed it
  * correctly learns that it expired, so this tells nothing about which emails have accounts.
  */
-export function signIn(
+export async function signIn(
   db: Db,
   request: Request,
   email: string,
   password: string,
   ip: string | null,
   now = Date.now(),
-): SignInResult {
+): Promise<SignInResult> {
   const normalized = email.trim().toLowerCase();
   if (isSignInThrottled(db, normalized, ip, now)) {
     recordAudit(db, { action: 'sign_in_failed', actorName: normalized, details: { reason: 'throttled' }, ip }, now);
@@ -58,7 +58,13 @@ export function signIn(
     return { ok: false, reason: 'temporary_password_expired' };
   }
   clearAccountFailures(db, normalized);
-  const setCookie = createSession(db, user.id, request, { ip, userAgent: request.headers.get('user-agent') }, now);
+  const setCookie = await createSession(
+    db,
+    user.id,
+    request,
+    { ip, userAgent: request.headers.get('user-agent') },
+    now,
+  );
   recordAudit(db, { action: 'sign_in', actor: { userId: user.id, name: user.name }, ip }, now);
   return { ok: true, setCookie, role: user.role, mustChangePassword: user.mustChangePassword };
 }

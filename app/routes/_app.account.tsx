@@ -17,16 +17,16 @@ import stylesHref from '../styles/account.css';
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesHref }];
 
 /** Only a person in a browser session has a password to change here; a bearer token does not. */
-function requirePerson(request: Request) {
-  const signedIn = requireSignedIn(request);
+async function requirePerson(request: Request) {
+  const signedIn = await requireSignedIn(request);
   if (signedIn.method !== 'session') {
     throw new Response('Sign in with your password to change it.', { status: 403, statusText: 'Forbidden' });
   }
   return signedIn.viewer;
 }
 
-export function loader({ request }: LoaderFunctionArgs) {
-  const viewer = requirePerson(request);
+export async function loader({ request }: LoaderFunctionArgs) {
+  const viewer = await requirePerson(request);
   const account = getAccount(getDb(), viewer.userId);
   if (!account) throw new Response('Not found', { status: 404 });
   return {
@@ -38,9 +38,9 @@ export function loader({ request }: LoaderFunctionArgs) {
 }
 
 export async function action({ request }: ActionFunctionArgs) {
-  const viewer = requirePerson(request);
+  const viewer = await requirePerson(request);
   const input = formToObject(await request.formData());
-  const result = changePassword({ db: getDb(), actor: viewer, request, ip: clientIp(request) }, input);
+  const result = await changePassword({ db: getDb(), actor: viewer, request, ip: clientIp(request) }, input);
   if (!result.ok) {
     const { fieldErrors, formError } = result;
     return data({ ok: false as const, fieldErrors, formError }, { status: result.status });

@@ -12,8 +12,8 @@ import { getSettingsValues, getWebhookSecretStatus } from '../write/admin-settin
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStylesHref }];
 
-export function loader({ request }: LoaderFunctionArgs) {
-  requireViewer(request, ['admin']);
+export async function loader({ request }: LoaderFunctionArgs) {
+  await requireViewer(request, ['admin']);
   const db = getDb();
   const orphans = getOrphans(db);
   return {

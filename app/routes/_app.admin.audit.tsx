@@ -11,8 +11,8 @@ import adminStylesHref from '../styles/admin.css';
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStylesHref }];
 
-export function loader({ request }: LoaderFunctionArgs) {
-  requireViewer(request, ['admin']);
+export async function loader({ request }: LoaderFunctionArgs) {
+  await requireViewer(request, ['admin']);
   const db = getDb();
   const tz = getOrgTimeZone(db);
   const { values, errors } = parseAuditQuery(new URL(request.url).searchParams);

@@ -17,8 +17,8 @@ import adminStylesHref from '../styles/admin.css';
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStylesHref }];
 
-export function loader({ request }: LoaderFunctionArgs) {
-  requireViewer(request, ['admin']);
+export async function loader({ request }: LoaderFunctionArgs) {
+  await requireViewer(request, ['admin']);
   const db = getDb();
   const filter = parseRejectedQuery(new URL(request.url).searchParams);
   const now = Date.now();

@@ -10,13 +10,13 @@ import { getSettingsValues, updateSettings } from '../write/admin-settings.serve
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStylesHref }];
 
-export function loader({ request }: LoaderFunctionArgs) {
-  requireViewer(request, ['admin']);
+export async function loader({ request }: LoaderFunctionArgs) {
+  await requireViewer(request, ['admin']);
   return { values: getSettingsValues(getDb()), timeZones: Intl.supportedValuesOf('timeZone') };
 }
 
 export async function action({ request }: ActionFunctionArgs) {
-  const viewer = requireViewer(request, ['admin']);
+  const viewer = await requireViewer(request, ['admin']);
   const input = formToObject(await request.formData());
   if (input.intent !== 'save_settings') throw unknownIntent(input.intent);
   return outcomeResponse(updateSettings({ db: getDb(), actor: viewer, ip: clientIp(request) }, input));

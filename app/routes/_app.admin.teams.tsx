@@ -18,13 +18,13 @@ import { createTeam, renameTeam } from '../write/admin.server';
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStylesHref }];
 
-export function loader({ request }: LoaderFunctionArgs) {
-  requireViewer(request, ['admin']);
+export async function loader({ request }: LoaderFunctionArgs) {
+  await requireViewer(request, ['admin']);
   return { teams: listTeams(getDb()) };
 }
 
 export async function action({ request }: ActionFunctionArgs) {
-  const viewer = requireViewer(request, ['admin']);
+  const viewer = await requireViewer(request, ['admin']);
   const input = formToObject(await request.formData());
   const ctx = { db: getDb(), actor: viewer, ip: clientIp(request) };
   switch (input.intent) {

@@ -21,14 +21,14 @@ import { createApiToken, revokeApiToken } from '../write/admin.server';
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStylesHref }];
 
-export function loader({ request }: LoaderFunctionArgs) {
-  requireViewer(request, ['admin']);
+export async function loader({ request }: LoaderFunctionArgs) {
+  await requireViewer(request, ['admin']);
   const db = getDb();
   return { tokens: listApiTokens(db), teams: listTeamOptions(db), agents: listAgentOptions(db) };
 }
 
 export async function action({ request }: ActionFunctionArgs) {
-  const viewer = requireViewer(request, ['admin']);
+  const viewer = await requireViewer(request, ['admin']);
   const input = formToObject(await request.formData(), ['teamIds']);
   const ctx = { db: getDb(), actor: viewer, ip: clientIp(request) };
   switch (input.intent) {

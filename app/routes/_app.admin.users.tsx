@@ -12,8 +12,8 @@ import { inviteUser, resetUserPassword, setUserActive, updateUserAccess } from '
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStylesHref }];
 
-export function loader({ request }: LoaderFunctionArgs) {
-  const viewer = requireViewer(request, ['admin']);
+export async function loader({ request }: LoaderFunctionArgs) {
+  const viewer = await requireViewer(request, ['admin']);
   const db = getDb();
   const withoutLogin = listAgentsWithoutLogin(db);
   const inviteId = new URL(request.url).searchParams.get('invite');
@@ -29,7 +29,7 @@ export function loader({ request }: LoaderFunctionArgs) {
 }
 
 export async function action({ request }: ActionFunctionArgs) {
-  const viewer = requireViewer(request, ['admin']);
+  const viewer = await requireViewer(request, ['admin']);
   const input = formToObject(await request.formData(), ['teamIds']);
   const ctx = { db: getDb(), actor: viewer, ip: clientIp(request) };
   switch (input.intent) {

@@ -54,8 +54,8 @@ const SEND_FIELDS = [
   'channel',
 ] as const;
 
-export function loader({ request }: LoaderFunctionArgs) {
-  const viewer = requireViewer(request, ['agent']);
+export async function loader({ request }: LoaderFunctionArgs) {
+  const viewer = await requireViewer(request, ['agent']);
   const url = new URL(request.url);
   const agentId = viewer.scope.kind === 'agent' ? viewer.scope.agentId : null;
   const now = Date.now();
@@ -84,7 +84,7 @@ type SendResult = {
 type ActionResult = SendResult | CardActionResult;
 
 export async function action({ request }: ActionFunctionArgs) {
-  const viewer = requireViewer(request, ['agent']);
+  const viewer = await requireViewer(request, ['agent']);
   const db = getDb();
   const form = await request.formData();
   const intent = form.get('intent');

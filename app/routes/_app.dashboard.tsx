@@ -22,8 +22,8 @@ import stylesHref from '../styles/dashboard.css';
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesHref }];
 
-export function loader({ request }: LoaderFunctionArgs) {
-  const viewer = requireViewer(request, ['supervisor', 'manager', 'admin']);
+export async function loader({ request }: LoaderFunctionArgs) {
+  const viewer = await requireViewer(request, ['supervisor', 'manager', 'admin']);
   const view = dashboardRequest(request);
   const db = getDb();
   return {

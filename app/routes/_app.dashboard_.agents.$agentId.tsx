@@ -20,8 +20,8 @@ export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesHref
  * /dashboard/agents/:agentId (the file name's `dashboard_` keeps it out of the dashboard's layout:
  * a page of its own at that URL). An agent outside the viewer's scope answers 404 (SPEC §5).
  */
-export function loader({ request, params }: LoaderFunctionArgs) {
-  const viewer = requireViewer(request, ['supervisor', 'manager', 'admin']);
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const viewer = await requireViewer(request, ['supervisor', 'manager', 'admin']);
   const db = getDb();
   const agent = getVisibleAgent(db, params.agentId ?? '', viewer);
   if (!agent) throw new Response('No such agent in your teams.', { status: 404, statusText: 'Not Found' });

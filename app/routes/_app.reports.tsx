@@ -42,8 +42,8 @@ function canonicalCurrencies(url: URL): URL | null {
   return next;
 }
 
-export function loader({ request }: LoaderFunctionArgs) {
-  const viewer = requireViewer(request, EXPORT_ROLES);
+export async function loader({ request }: LoaderFunctionArgs) {
+  const viewer = await requireViewer(request, EXPORT_ROLES);
   const url = new URL(request.url);
   const canonical = canonicalCurrencies(url);
   if (canonical) throw redirect(canonical.pathname + canonical.search);
@@ -87,7 +87,7 @@ export function loader({ request }: LoaderFunctionArgs) {
 }
 
 export async function action({ request }: ActionFunctionArgs) {
-  const viewer = requireViewer(request, EXPORT_ROLES);
+  const viewer = await requireViewer(request, EXPORT_ROLES);
   const db = getDb();
   const form = new URLSearchParams((await request.text()) || '');
   const intent = form.get('intent');

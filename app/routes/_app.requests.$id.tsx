@@ -24,8 +24,8 @@ import stylesHref from '../styles/requests.css';
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesHref }];
 
-export function loader({ request, params }: LoaderFunctionArgs) {
-  const viewer = requireViewer(request);
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const viewer = await requireViewer(request);
   const { tz } = filtersFromRequest(request);
   const db = getDb();
   const row = getPaymentRequestRow(db, params.id ?? '');

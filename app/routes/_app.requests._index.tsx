@@ -44,8 +44,8 @@ function canonicalSearch(url: URL): string | null {
   return search === url.searchParams.toString() ? null : search;
 }
 
-export function loader({ request }: LoaderFunctionArgs) {
-  const viewer = requireViewer(request, ['supervisor', 'manager', 'admin']);
+export async function loader({ request }: LoaderFunctionArgs) {
+  const viewer = await requireViewer(request, ['supervisor', 'manager', 'admin']);
   const url = new URL(request.url);
   const canonical = canonicalSearch(url);
   if (canonical !== null) throw redirect(`${url.pathname}${canonical ? `?${canonical}` : ''}`);

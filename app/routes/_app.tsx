@@ -2,6 +2,7 @@ import type { LoaderFunctionArgs } from '@remix-run/node';
 import { Form, NavLink, Outlet, useLoaderData, useLocation, useNavigation } from '@remix-run/react';
 import { useEffect, useRef, useState } from 'react';
 import { getDb } from '../../db/client';
+import { RouteError } from '../components/route-error';
 import { ACCOUNT_PATH, NAV_ITEMS, ROLE_LABELS } from '../domain/navigation';
 import { requireSignedIn } from '../http/auth.server';
 import { getOrgTimeZone } from '../read/settings.server';
@@ -11,8 +12,8 @@ import { getOrgTimeZone } from '../read/settings.server';
  * themselves, and send a person still on a temporary password to the account page; the shell
  * lets that page through and shows no navigation meanwhile.
  */
-export function loader({ request }: LoaderFunctionArgs) {
-  const { viewer, mustChangePassword } = requireSignedIn(request);
+export async function loader({ request }: LoaderFunctionArgs) {
+  const { viewer, mustChangePassword } = await requireSignedIn(request);
   return {
     viewer: { name: viewer.name, role: viewer.role },
     mustChangePassword,
@@ -111,4 +112,8 @@ export default function AppShell() {
       </main>
     </div>
   );
+}
+
+export function ErrorBoundary() {
+  return <RouteError backTo="/" backLabel="Back to the start" />;
 }

@@ -3,7 +3,7 @@ import { redirect } from '@remix-run/node';
 import { HOME_BY_ROLE, requireViewer } from '../http/auth.server';
 
 /** `/` sends each role to its home page (SPEC §6). */
-export function loader({ request }: LoaderFunctionArgs) {
-  const viewer = requireViewer(request);
+export async function loader({ request }: LoaderFunctionArgs) {
+  const viewer = await requireViewer(request);
   throw redirect(HOME_BY_ROLE[viewer.role]);
 }

@@ -5,8 +5,8 @@ import { filtersFromRequest } from '../http/filter-params.server';
 import { getAgentLeaderboard } from '../read/metrics/metrics.server';
 
 /** GET /api/v1/metrics/agents: one row per agent with a request in S (SPEC §4), within the caller's scope. */
-export function loader({ request }: LoaderFunctionArgs) {
-  const viewer = requireViewer(request);
+export async function loader({ request }: LoaderFunctionArgs) {
+  const viewer = await requireViewer(request);
   const filters = filtersFromRequest(request);
   return Response.json({ rows: getAgentLeaderboard(getDb(), filters, viewer) });
 }

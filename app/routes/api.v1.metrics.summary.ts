@@ -5,8 +5,8 @@ import { filtersFromRequest } from '../http/filter-params.server';
 import { getMetricsSummary } from '../read/metrics/metrics.server';
 
 /** GET /api/v1/metrics/summary: the metrics of SPEC §3 for the filters, within the caller's scope. */
-export function loader({ request }: LoaderFunctionArgs) {
-  const viewer = requireViewer(request);
+export async function loader({ request }: LoaderFunctionArgs) {
+  const viewer = await requireViewer(request);
   const filters = filtersFromRequest(request);
   return Response.json(getMetricsSummary(getDb(), filters, viewer));
 }

@@ -11,8 +11,8 @@ import { DEFAULT_SERIES_DAYS, getMetricsTimeseries, TooManyBucketsError } from '
  * GET /api/v1/metrics/timeseries?interval=hour|day|week|month (default day): `{ buckets }`, every
  * bucket of the range. Without from/to the range is the last 30 days in the zone, today included.
  */
-export function loader({ request }: LoaderFunctionArgs) {
-  const viewer = requireViewer(request);
+export async function loader({ request }: LoaderFunctionArgs) {
+  const viewer = await requireViewer(request);
   const filters = withDefaultRange(filtersFromRequest(request), DEFAULT_SERIES_DAYS);
   const interval = parseInterval(new URL(request.url).searchParams.get('interval'));
   if (!interval) throw badRequest('invalid_parameter', 'interval', 'interval: must be one of hour, day, week, month');

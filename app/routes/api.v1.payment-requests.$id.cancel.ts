@@ -4,13 +4,13 @@ import { requireViewer } from '../http/auth.server';
 import { cancelPaymentRequestFromApi } from '../http/payment-requests-api.server';
 import { apiError } from '../lib/http.server';
 
-export function loader() {
+export async function loader() {
   return apiError(405, 'method_not_allowed', 'POST to cancel this request', { headers: { Allow: 'POST' } });
 }
 
 /** SPEC §4: cancel; agents their own requests, supervisors those of their teams (§5); 404 outside scope. */
-export function action({ request, params }: ActionFunctionArgs) {
+export async function action({ request, params }: ActionFunctionArgs) {
   if (request.method !== 'POST') return loader();
-  const viewer = requireViewer(request, ['agent', 'supervisor']);
+  const viewer = await requireViewer(request, ['agent', 'supervisor']);
   return cancelPaymentRequestFromApi(getDb(), viewer, request, params.id ?? '');
 }

@@ -5,8 +5,8 @@ import { requireApiViewer } from '../http/auth.server';
 import { apiError } from '../lib/http.server';
 import { getPaymentRequestRow, getPaymentRequestWithTimeline } from '../read/payment-request.server';
 
-export function loader({ request, params }: LoaderFunctionArgs) {
-  const viewer = requireApiViewer(request);
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const viewer = await requireApiViewer(request);
   const db = getDb();
   const row = getPaymentRequestRow(db, params.id ?? '');
   // Outside the caller's scope looks exactly like a request that does not exist (SPEC §5).

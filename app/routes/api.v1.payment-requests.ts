@@ -8,8 +8,8 @@ import { listOptionsFromRequest } from '../read/request-list/options.server';
 import { listPaymentRequests } from '../read/request-list/request-list.server';
 
 /** GET /api/v1/payment-requests (SPEC §4): the shared filters, sort, order, limit ≤ 500, cursor. */
-export function loader({ request }: LoaderFunctionArgs) {
-  const viewer = requireViewer(request);
+export async function loader({ request }: LoaderFunctionArgs) {
+  const viewer = await requireViewer(request);
   const filters = filtersFromRequest(request);
   const options = listOptionsFromRequest(request);
   return Response.json(listPaymentRequests(getDb(), filters, viewer, options));
@@ -25,6 +25,6 @@ export async function action({ request }: ActionFunctionArgs) {
       headers: { Allow: 'GET, POST' },
     });
   }
-  const viewer = requireViewer(request, ['agent']);
+  const viewer = await requireViewer(request, ['agent']);
   return createPaymentRequestFromApi(getDb(), viewer, request);
 }

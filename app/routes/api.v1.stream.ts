@@ -25,8 +25,8 @@ const QUEUE_LIMIT = 64 * 1024;
  * the request's current status. `Last-Event-ID` resumes after a reconnect without losing changes.
  * Capped per user (429) and in all (503).
  */
-export function loader({ request }: LoaderFunctionArgs) {
-  const viewer = requireViewer(request);
+export async function loader({ request }: LoaderFunctionArgs) {
+  const viewer = await requireViewer(request);
   const env = getEnv();
   const encoder = new TextEncoder();
   const lastEventId = Number(

@@ -6,8 +6,8 @@ import { exportResponse } from '../http/exports.server';
 import { filtersFromRequest } from '../http/filter-params.server';
 
 /** GET /exports/agents.csv (SPEC §4): the shared filters, the caller's scope, streamed and audited. */
-export function loader({ request }: LoaderFunctionArgs) {
-  const viewer = requireViewer(request, EXPORT_ROLES);
+export async function loader({ request }: LoaderFunctionArgs) {
+  const viewer = await requireViewer(request, EXPORT_ROLES);
   const filters = filtersFromRequest(request);
   return exportResponse(getDb(), { report: 'agents', format: 'csv', filters, viewer, ip: clientIp(request) });
 }

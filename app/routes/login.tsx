@@ -20,22 +20,22 @@ const SIGN_IN_FAILURES: Record<SignInFailure, string> = {
   temporary_password_expired: TEMPORARY_PASSWORD_EXPIRED_MESSAGE,
 };
 
-export function loader({ request }: LoaderFunctionArgs) {
-  const found = getViewer(request);
+export async function loader({ request }: LoaderFunctionArgs) {
+  const found = await getViewer(request);
   if (found) throw redirect(found.mustChangePassword ? ACCOUNT_PATH : HOME_BY_ROLE[found.viewer.role]);
   return null;
 }
 
-export function action({ request }: ActionFunctionArgs) {
+export async function action({ request }: ActionFunctionArgs) {
   assertSameOrigin(request);
-  return request.formData().then((form) => {
+  return request.formData().then(async (form) => {
     const parsed = signInSchema.safeParse(Object.fromEntries(form));
     if (!parsed.success) {
       const fieldErrors = Object.fromEntries(parsed.error.issues.map((issue) => [issue.path[0], issue.message]));
       return data({ formError: null, fieldErrors }, { status: 400 });
     }
     const { email, password, redirectTo } = parsed.data;
-    const result = signIn(getDb(), request, email, password, clientIp(request));
+    const result = await signIn(getDb(), request, email, password, clientIp(request));
     if (!result.ok) {
       const formError = SIGN_IN_FAILURES[result.reason];
       return data({ formError, fieldErrors: {} }, { status: result.reason === 'throttled' ? 429 : 401 });

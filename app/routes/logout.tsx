@@ -5,14 +5,14 @@ import { assertSameOrigin, clientIp, getViewer } from '../http/auth.server';
 import { destroySession } from '../http/session.server';
 import { recordAudit } from '../write/audit.server';
 
-export function loader() {
+export async function loader() {
   return redirect('/');
 }
 
-export function action({ request }: ActionFunctionArgs) {
+export async function action({ request }: ActionFunctionArgs) {
   assertSameOrigin(request);
   const db = getDb();
-  const found = getViewer(request);
+  const found = await getViewer(request);
   if (found) recordAudit(db, { action: 'sign_out', actor: found.viewer, ip: clientIp(request) });
-  return redirect('/login', { headers: { 'Set-Cookie': destroySession(db, request) } });
+  return redirect('/login', { headers: { 'Set-Cookie': await destroySession(db, request) } });
 }

@@ -7,8 +7,8 @@ import { CONTENT_TYPES, type ExportFormat } from '../read/exports/cells';
 import { getReportFileFor } from '../read/reports.server';
 
 /** GET /reports/files/:fileId: a kept scheduled-report file, for its owner (or an admin); others get 404. */
-export function loader({ request, params }: LoaderFunctionArgs) {
-  const viewer = requireViewer(request, EXPORT_ROLES);
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const viewer = await requireViewer(request, EXPORT_ROLES);
   const file = getReportFileFor(getDb(), viewer, params.fileId ?? '');
   if (!file || !existsSync(file.path))
     throw new Response('No such report file.', { status: 404, statusText: 'Not Found' });

@@ -23,88 +23,127 @@ describe('sessions (service level)', () => {
   });
   afterEach(() => db.$client.close());
 
-  it('ends a session after the idle timeout and after the absolute timeout', () => {
+  it('ends a session after the idle timeout and after the absolute timeout', async () => {
     const { id } = insertUser(db, { role: 'manager' });
     const t0 = Date.parse('2026-11-23T08:00:00Z');
-    const cookie = createSession(db, id, new Request('http://app.test/'), { ip: null, userAgent: null }, t0).split(
-      ';',
-    )[0]!;
-    expect(getSessionUserId(db, withCookie(cookie), t0 + IDLE_TIMEOUT_MS - 1000)).toBe(id);
+    const cookie = (
+      await createSession(db, id, new Request('http://app.test/'), { ip: null, userAgent: null }, t0)
+    ).split(';')[0]!;
+    expect(await getSessionUserId(db, withCookie(cookie), t0 + IDLE_TIMEOUT_MS - 1000)).toBe(id);
     // Activity above moved lastSeen: still alive one idle period after it, dead one idle period after the last use.
     let at = t0 + IDLE_TIMEOUT_MS - 1000;
-    expect(getSessionUserId(db, withCookie(cookie), at + IDLE_TIMEOUT_MS + 1)).toBeNull();
+    expect(await getSessionUserId(db, withCookie(cookie), at + IDLE_TIMEOUT_MS + 1)).toBeNull();
 
-    const fresh = createSession(db, id, new Request('http://app.test/'), { ip: null, userAgent: null }, t0).split(
+    const fresh = (
+      await createSession(db, id, new Request('http://app.test/'), { ip: null, userAgent: null }, t0)
+    ).split(';')[0]!;
+    for (at = t0; at < t0 + ABSOLUTE_TIMEOUT_MS - IDLE_TIMEOUT_MS; at += IDLE_TIMEOUT_MS / 2) {
+      expect(await getSessionUserId(db, withCookie(fresh), at)).toBe(id);
+    }
+    expect(await getSessionUserId(db, withCookie(fresh), t0 + ABSOLUTE_TIMEOUT_MS + 1)).toBeNull();
+  });
+
+  it('rejects a tampered or unknown cookie', async () => {
+    const { id } = insertUser(db, { role: 'manager' });
+    const cookie = (await createSession(db, id, new Request('http://app.test/'), { ip: null, userAgent: null })).split(
       ';',
     )[0]!;
-    for (at = t0; at < t0 + ABSOLUTE_TIMEOUT_MS - IDLE_TIMEOUT_MS; at += IDLE_TIMEOUT_MS / 2) {
-      expect(getSessionUserId(db, withCookie(fresh), at)).toBe(id);
-    }
-    expect(getSessionUserId(db, withCookie(fresh), t0 + ABSOLUTE_TIMEOUT_MS + 1)).toBeNull();
-  });
-
-  it('rejects a tampered or unknown cookie', () => {
-    const { id } = insertUser(db, { role: 'manager' });
-    const cookie = createSession(db, id, new Request('http://app.test/'), { ip: null, userAgent: null }).split(';')[0]!;
     const tampered = `${cookie.slice(0, -2)}${cookie.endsWith('A') ? 'BB' : 'AA'}`;
-    expect(getSessionUserId(db, withCookie(tampered))).toBeNull();
-    expect(getSessionUserId(db, withCookie(`${SESSION_COOKIE}=`))).toBeNull();
+    expect(await getSessionUserId(db, withCookie(tampered))).toBeNull();
+    expect(await getSessionUserId(db, withCookie(`${SESSION_COOKIE}=`))).toBeNull();
+    // Not URL-decodable, not base64, not signed: each is no session, never an error.
+    for (const garbled of ['%', '%E0%A4%A', '"', 'e30', `${cookie.slice(SESSION_COOKIE.length + 1, -3)}%`]) {
+      expect(await getSessionUserId(db, withCookie(`${SESSION_COOKIE}=${garbled}`))).toBeNull();
+    }
+    // The genuine cookie still opens its session.
+    expect(await getSessionUserId(db, withCookie(cookie))).toBe(id);
   });
 
-  it('rotates the session id at sign-in: the cookie from before no longer works', () => {
+  it('deletes the sessions past their timeouts when someone signs in', async () => {
+    const t0 = Date.parse('2026-11-23T08:00:00Z');
+    const request = new Request('http://app.test/');
+    const meta = { ip: null, userAgent: null };
+    const ended = insertUser(db, { role: 'manager' });
+    const idle = insertUser(db, { role: 'manager' });
+    const live = insertUser(db, { role: 'manager' });
+    const signingIn = insertUser(db, { role: 'manager' });
+    const at = t0 + ABSOLUTE_TIMEOUT_MS;
+    const cookies: string[] = [];
+    for (const user of [ended, idle, live]) {
+      cookies.push((await createSession(db, user.id, request, meta, at - 10 * 60_000)).split(';')[0]!);
+    }
+    const [, idleCookie, liveCookie] = cookies as [string, string, string];
+    const move = db.$client.prepare('UPDATE sessions SET expires_at = ?, last_seen_at = ? WHERE user_id = ?');
+    move.run(at - 1, at - 10 * 60_000, ended.id); // past its absolute end, though used 10 minutes ago
+    move.run(at + ABSOLUTE_TIMEOUT_MS, at - IDLE_TIMEOUT_MS - 1, idle.id); // unused for over an hour
+    const sessionsOf = () =>
+      db.$client.prepare('SELECT user_id AS userId FROM sessions ORDER BY rowid').all() as { userId: string }[];
+    expect(sessionsOf().map((row) => row.userId)).toEqual([ended.id, idle.id, live.id]);
+
+    const result = await signIn(db, request, signingIn.email, TEST_PASSWORD, null, at);
+    expect(result.ok).toBe(true);
+    // ended: past its 12 h; idle: last seen more than an hour ago; live: seen a moment ago.
+    expect(sessionsOf().map((row) => row.userId)).toEqual([live.id, signingIn.id]);
+    expect(await getSessionUserId(db, withCookie(idleCookie), at)).toBeNull();
+    expect(await getSessionUserId(db, withCookie(liveCookie), at)).toBe(live.id);
+  });
+
+  it('rotates the session id at sign-in: the cookie from before no longer works', async () => {
     const { id, email } = insertUser(db, { role: 'manager' });
-    const before = createSession(db, id, new Request('http://app.test/'), { ip: null, userAgent: null }).split(';')[0]!;
-    const result = signIn(db, withCookie(before), email, TEST_PASSWORD, '10.0.0.1');
+    const before = (await createSession(db, id, new Request('http://app.test/'), { ip: null, userAgent: null })).split(
+      ';',
+    )[0]!;
+    const result = await signIn(db, withCookie(before), email, TEST_PASSWORD, '10.0.0.1');
     expect(result.ok).toBe(true);
     const after = result.ok ? result.setCookie.split(';')[0]! : '';
     expect(after).not.toBe(before);
-    expect(getSessionUserId(db, withCookie(before))).toBeNull();
-    expect(getSessionUserId(db, withCookie(after))).toBe(id);
+    expect(await getSessionUserId(db, withCookie(before))).toBeNull();
+    expect(await getSessionUserId(db, withCookie(after))).toBe(id);
   });
 
-  it('throttles per account, even with the right password, and per address across accounts', () => {
+  it('throttles per account, even with the right password, and per address across accounts', async () => {
     const { email } = insertUser(db, { role: 'manager' });
     for (let i = 0; i < MAX_FAILURES_PER_ACCOUNT; i++) {
-      expect(signIn(db, new Request('http://app.test/'), email, 'wrong', `10.0.0.${i}`)).toEqual({
+      expect(await signIn(db, new Request('http://app.test/'), email, 'wrong', `10.0.0.${i}`)).toEqual({
         ok: false,
         reason: 'invalid',
       });
     }
-    expect(signIn(db, new Request('http://app.test/'), email, TEST_PASSWORD, '10.9.9.9')).toEqual({
+    expect(await signIn(db, new Request('http://app.test/'), email, TEST_PASSWORD, '10.9.9.9')).toEqual({
       ok: false,
       reason: 'throttled',
     });
 
     const other = insertUser(db, { role: 'agent', agentId: 'ag_1' });
     for (let i = 0; i < MAX_FAILURES_PER_ADDRESS; i++) {
-      signIn(db, new Request('http://app.test/'), `nobody${i}@example.test`, 'wrong', '192.0.2.7');
+      await signIn(db, new Request('http://app.test/'), `nobody${i}@example.test`, 'wrong', '192.0.2.7');
     }
-    expect(signIn(db, new Request('http://app.test/'), other.email, TEST_PASSWORD, '192.0.2.7')).toEqual({
+    expect(await signIn(db, new Request('http://app.test/'), other.email, TEST_PASSWORD, '192.0.2.7')).toEqual({
       ok: false,
       reason: 'throttled',
     });
-    expect(signIn(db, new Request('http://app.test/'), other.email, TEST_PASSWORD, '192.0.2.8').ok).toBe(true);
+    expect((await signIn(db, new Request('http://app.test/'), other.email, TEST_PASSWORD, '192.0.2.8')).ok).toBe(true);
   });
 
-  it('keeps no per-address count when the address is unknown, so nobody can lock everyone out', () => {
+  it('keeps no per-address count when the address is unknown, so nobody can lock everyone out', async () => {
     for (let i = 0; i < MAX_FAILURES_PER_ADDRESS + 5; i++) {
-      signIn(db, new Request('http://app.test/'), `nobody${i}@example.test`, 'wrong', null);
+      await signIn(db, new Request('http://app.test/'), `nobody${i}@example.test`, 'wrong', null);
     }
     const { email } = insertUser(db, { role: 'manager' });
-    expect(signIn(db, new Request('http://app.test/'), email, TEST_PASSWORD, null).ok).toBe(true);
+    expect((await signIn(db, new Request('http://app.test/'), email, TEST_PASSWORD, null)).ok).toBe(true);
     expect(db.$client.prepare("SELECT count(*) AS n FROM login_failures WHERE key LIKE 'ip:%'").get()).toEqual({
       n: 0,
     });
   });
 
-  it('refuses deactivated users and audits successes and failures', () => {
+  it('refuses deactivated users and audits successes and failures', async () => {
     const active = insertUser(db, { role: 'manager', name: 'Mia' });
     const inactive = insertUser(db, { role: 'manager', active: false });
-    expect(signIn(db, new Request('http://app.test/'), inactive.email, TEST_PASSWORD, '10.0.0.1')).toEqual({
+    expect(await signIn(db, new Request('http://app.test/'), inactive.email, TEST_PASSWORD, '10.0.0.1')).toEqual({
       ok: false,
       reason: 'invalid',
     });
-    expect(signIn(db, new Request('http://app.test/'), active.email, TEST_PASSWORD, '10.0.0.1').ok).toBe(true);
+    expect((await signIn(db, new Request('http://app.test/'), active.email, TEST_PASSWORD, '10.0.0.1')).ok).toBe(true);
     const audit = db.$client.prepare('SELECT action, actor_user_id, actor_name, ip FROM audit_log ORDER BY seq').all();
     expect(audit).toEqual([
       { action: 'sign_in_failed', actor_user_id: null, actor_name: inactive.email, ip: '10.0.0.1' },
@@ -135,7 +174,7 @@ describe('sign-in over HTTP', () => {
     expect(response.status).toBe(302);
     expect(response.headers.get('location')).toBe(home);
     expect(setCookie).toMatch(
-      /^pld_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=43200; Secure$/,
+      /^pld_session=[A-Za-z0-9+/]{60}\.(?:[A-Za-z0-9]|%2B|%2F){43}; Max-Age=43200; Path=\/; HttpOnly; Secure; SameSite=Lax$/,
     );
   });
 
@@ -162,6 +201,25 @@ describe('sign-in over HTTP', () => {
     expect((await fetch(`${server.url}/api/v1/payment-requests/pr_1`)).status).toBe(401);
   });
 
+  it.each(['%', '%E0%A4%A', 'e30', '"unterminated'])(
+    'treats the cookie pld_session=%s as no session: pages redirect to /login, the API answers 401',
+    async (value) => {
+      const headers = { cookie: `pld_session=${value}` };
+      for (const path of ['/', '/dashboard', '/requests', '/admin', '/account']) {
+        const page = await fetch(`${server.url}${path}`, { redirect: 'manual', headers });
+        expect([path, page.status]).toEqual([path, 302]);
+        expect(page.headers.get('location')).toBe(`/login?redirectTo=${encodeURIComponent(path)}`);
+      }
+      for (const path of ['/api/v1/payment-requests', '/api/v1/metrics/summary', '/exports/agents.csv']) {
+        const api = await fetch(`${server.url}${path}`, { headers });
+        expect([path, api.status]).toEqual([path, 401]);
+        expect(await api.json()).toEqual({
+          error: { code: 'unauthorized', message: 'Sign in or send a valid bearer token' },
+        });
+      }
+    },
+  );
+
   it('uses the session cookie for API routes and ends it at sign-out', async () => {
     const user = insertUserInFile(server.dbFile, { role: 'manager' });
     const { cookie } = await signInOverHttp(server.url, user.email);
@@ -173,7 +231,9 @@ describe('sign-in over HTTP', () => {
       headers: { cookie, origin: server.url },
     });
     expect(logout.status).toBe(302);
-    expect(logout.headers.get('set-cookie')).toMatch(/^pld_session=; .*Max-Age=0/);
+    expect(logout.headers.get('set-cookie')).toMatch(
+      /^pld_session=; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax$/,
+    );
     expect((await fetch(`${server.url}/api/v1/payment-requests/pr_missing`, { headers: { cookie } })).status).toBe(401);
     const actions = new Database(server.dbFile, { readonly: true })
       .prepare('SELECT action FROM audit_log WHERE actor_user_id = ? ORDER BY seq')

@@ -56,8 +56,10 @@ function auditRows(db: Db, action?: string) {
     .map((row) => ({ ...row, details: JSON.parse(row.details) as Record<string, unknown> }));
 }
 
-function sessionCookie(db: Db, userId: string): string {
-  return createSession(db, userId, new Request('http://app.test/'), { ip: null, userAgent: null }).split(';')[0]!;
+async function sessionCookie(db: Db, userId: string): Promise<string> {
+  return (await createSession(db, userId, new Request('http://app.test/'), { ip: null, userAgent: null })).split(
+    ';',
+  )[0]!;
 }
 
 const withCookie = (cookie: string) => new Request('http://app.test/', { headers: { cookie } });
@@ -85,7 +87,7 @@ describe('admin services', () => {
   afterEach(() => db.$client.close());
 
   describe('users', () => {
-    it('invites a person with a temporary password that signs in, stores only its hash, and audits it', () => {
+    it('invites a person with a temporary password that signs in, stores only its hash, and audits it', async () => {
       const result = inviteUser(ctx, {
         name: 'Sam Super',
         email: '  Sam@Example.TEST ',
@@ -106,7 +108,7 @@ describe('admin services', () => {
       expect(row.role).toBe('supervisor');
       expect(row.password_hash).not.toContain(result.temporaryPassword);
       expect(verifyPassword(result.temporaryPassword, row.password_hash)).toBe(true);
-      const signedIn = signIn(
+      const signedIn = await signIn(
         db,
         new Request('http://app.test/login'),
         'sam@example.test',
@@ -136,7 +138,7 @@ describe('admin services', () => {
       expect(JSON.stringify(auditRows(db))).not.toContain(result.temporaryPassword);
     });
 
-    it('names the field of each invalid invitation and stores nothing', () => {
+    it('names the field of each invalid invitation and stores nothing', async () => {
       const existing = insertUser(db, { role: 'manager', email: 'taken@example.test' });
       expect(existing.id).toBeTruthy();
       const cases: [Record<string, unknown>, Record<string, string>][] = [
@@ -171,7 +173,7 @@ describe('admin services', () => {
       expect(auditRows(db, 'user_invite')).toEqual([]);
     });
 
-    it('links an agent first seen in events to a login, once', () => {
+    it('links an agent first seen in events to a login, once', async () => {
       expect(listAgentsWithoutLogin(db).map((agent) => agent.id)).toEqual(['ag_17', 'ag_18']);
       const first = inviteUser(ctx, { name: 'Thandi', email: 'thandi@example.test', role: 'agent', agentId: 'ag_17' });
       expect(first.ok).toBe(true);
@@ -197,7 +199,7 @@ describe('admin services', () => {
       });
     });
 
-    it('changes role and teams with a role_change audit of before and after; an admin cannot demote themselves', () => {
+    it('changes role and teams with a role_change audit of before and after; an admin cannot demote themselves', async () => {
       const agent = insertUser(db, { role: 'agent', agentId: 'ag_17', name: 'Thandi' });
       const result = updateUserAccess(ctx, {
         userId: agent.id,
@@ -235,18 +237,18 @@ describe('admin services', () => {
       expect(auditRows(db, 'role_change')).toHaveLength(1);
     });
 
-    it('deactivation ends every session of the person; they cannot be the admin themselves', () => {
+    it('deactivation ends every session of the person; they cannot be the admin themselves', async () => {
       const manager = insertUser(db, { role: 'manager', name: 'Mo' });
-      const laptop = sessionCookie(db, manager.id);
-      const phone = sessionCookie(db, manager.id);
-      expect(getSessionUserId(db, withCookie(laptop))).toBe(manager.id);
+      const laptop = await sessionCookie(db, manager.id);
+      const phone = await sessionCookie(db, manager.id);
+      expect(await getSessionUserId(db, withCookie(laptop))).toBe(manager.id);
 
       expect(setUserActive(ctx, { userId: manager.id }, false)).toEqual({
         ok: true,
         message: 'Mo is deactivated and signed out everywhere.',
       });
-      expect(getSessionUserId(db, withCookie(laptop))).toBeNull();
-      expect(getSessionUserId(db, withCookie(phone))).toBeNull();
+      expect(await getSessionUserId(db, withCookie(laptop))).toBeNull();
+      expect(await getSessionUserId(db, withCookie(phone))).toBeNull();
       expect(db.$client.prepare('SELECT count(*) AS n FROM sessions WHERE user_id = ?').get(manager.id)).toEqual({
         n: 0,
       });
@@ -263,9 +265,9 @@ describe('admin services', () => {
       ]);
     });
 
-    it('resets a password: the old one stops working, the sessions end, and the sign-in limit starts over', () => {
+    it('resets a password: the old one stops working, the sessions end, and the sign-in limit starts over', async () => {
       const manager = insertUser(db, { role: 'manager' });
-      const cookie = sessionCookie(db, manager.id);
+      const cookie = await sessionCookie(db, manager.id);
       for (let i = 0; i < MAX_FAILURES_PER_ACCOUNT; i++) recordSignInFailure(db, manager.email, null);
       expect(isSignInThrottled(db, manager.email, null)).toBe(true);
       const result = resetUserPassword(ctx, { userId: manager.id });
@@ -279,13 +281,13 @@ describe('admin services', () => {
       };
       expect(verifyPassword(TEST_PASSWORD, hash)).toBe(false);
       expect(verifyPassword(result.temporaryPassword, hash)).toBe(true);
-      expect(getSessionUserId(db, withCookie(cookie))).toBeNull();
+      expect(await getSessionUserId(db, withCookie(cookie))).toBeNull();
       expect(auditRows(db, 'password_reset').map((row) => row.target)).toEqual([manager.id]);
     });
   });
 
   describe('teams', () => {
-    it('creates and renames teams, lists agent counts and supervisors, and audits team_change', () => {
+    it('creates and renames teams, lists agent counts and supervisors, and audits team_change', async () => {
       insertUser(db, { role: 'supervisor', name: 'Sue', teamIds: ['tm_retail'] });
       expect(createTeam(ctx, { teamId: 'tm_vip', name: 'VIP' }).ok).toBe(true);
       expect(createTeam(ctx, { teamId: 'tm_vip', name: 'Again' })).toEqual({
@@ -314,7 +316,7 @@ describe('admin services', () => {
   });
 
   describe('API tokens', () => {
-    it('creates a token with its role and scope, shown once and stored hashed; revoking makes it useless', () => {
+    it('creates a token with its role and scope, shown once and stored hashed; revoking makes it useless', async () => {
       const created = createApiToken(ctx, { name: 'BI export', role: 'supervisor', teamIds: ['tm_retail'] });
       expect(created.ok).toBe(true);
       if (!created.ok) return;
@@ -352,7 +354,7 @@ describe('admin services', () => {
       expect(JSON.stringify(auditRows(db))).not.toContain(created.token);
     });
 
-    it('refuses a supervisor token without teams and an agent token for an unknown agent', () => {
+    it('refuses a supervisor token without teams and an agent token for an unknown agent', async () => {
       expect(createApiToken(ctx, { name: 'T', role: 'supervisor' })).toMatchObject({
         ok: false,
         fieldErrors: { teamIds: 'A supervisor needs at least one team' },
@@ -378,7 +380,7 @@ describe('admin services', () => {
       return verifyWebhook(body, headers, getWebhookSecrets(db));
     };
 
-    it('keeps both secrets valid during a rotation and only the new one after finishing', () => {
+    it('keeps both secrets valid during a rotation and only the new one after finishing', async () => {
       expect(getWebhookSecrets(db)).toEqual([ENV_SECRET]);
       const rotated = rotateWebhookSecret(ctx);
       expect(rotated.ok).toBe(true);
@@ -422,7 +424,7 @@ describe('admin services', () => {
   describe('settings', () => {
     const valid = { linkTtlUnopened: '5', linkTtlOpened: '15', orgTimezone: 'UTC', currencies: '' };
 
-    it('keeps link TTLs within 1 to 30 minutes, stored in seconds', () => {
+    it('keeps link TTLs within 1 to 30 minutes, stored in seconds', async () => {
       for (const bad of ['0.5', '0', '31', '-1', 'ten']) {
         const result = updateSettings(ctx, { ...valid, linkTtlUnopened: bad });
         expect(result.ok).toBe(false);
@@ -445,7 +447,7 @@ describe('admin services', () => {
       expect(getExpirySettings(db)).toEqual({ ttlUnopenedMs: 60_000, ttlOpenedMs: 1_800_000 });
     });
 
-    it('validates the time zone and currencies, stores them canonically and audits before and after', () => {
+    it('validates the time zone and currencies, stores them canonically and audits before and after', async () => {
       expect(updateSettings(ctx, { ...valid, orgTimezone: 'Mars/Olympus' })).toMatchObject({
         ok: false,
         fieldErrors: { orgTimezone: 'Enter an IANA time zone name, e.g. Africa/Johannesburg' },
@@ -511,7 +513,7 @@ describe('admin services', () => {
   });
 
   describe('ingestion health', () => {
-    it('lists rejected events by code, orphans waiting for created, and events per minute', () => {
+    it('lists rejected events by code, orphans waiting for created, and events per minute', async () => {
       const at = T0 + 10 * MINUTE + 30_000;
       const badCurrency = created('pr_bad', 0, { currency: 'XYZ' });
       ingestEvents(db, [badCurrency, step('pr_orphan', 'sent', MINUTE), step('pr_1', 'sent', MINUTE)], 'api', {
@@ -551,7 +553,7 @@ describe('admin services', () => {
   });
 
   describe('audit log', () => {
-    it('filters by action, actor and date range, newest first, a page at a time', () => {
+    it('filters by action, actor and date range, newest first, a page at a time', async () => {
       const day = Date.parse('2026-11-20T12:00:00Z');
       const insert = db.$client.prepare(
         "INSERT INTO audit_log (at, actor_user_id, actor_name, action, details) VALUES (?, ?, ?, ?, '{}')",

@@ -25,32 +25,32 @@ afterAll(() => {
   process.env.DATABASE_URL = saved;
 });
 
-function open(signal?: AbortSignal): Response {
+async function open(signal?: AbortSignal): Promise<Response> {
   const request = new Request('http://desk.test/api/v1/stream', {
     headers: { authorization: `Bearer ${token}` },
     signal,
   });
-  return loader({ request, params: {}, context: { cspNonce: '' } }) as Response;
+  return (await loader({ request, params: {}, context: { cspNonce: '' } })) as Response;
 }
 
 describe('GET /api/v1/stream, in-process (finding 1)', () => {
   it('unsubscribes when the server cancels the body (the socket closed), even if the signal never aborts', async () => {
-    const responses = Array.from({ length: 6 }, () => open());
+    const responses = await Promise.all(Array.from({ length: 6 }, () => open()));
     expect(changeListenerCount()).toBe(6);
     for (const response of responses) await response.body!.cancel();
     expect(changeListenerCount()).toBe(0);
   });
 
-  it('unsubscribes when the request signal aborts', () => {
+  it('unsubscribes when the request signal aborts', async () => {
     const controller = new AbortController();
-    open(controller.signal);
+    await open(controller.signal);
     expect(changeListenerCount()).toBe(1);
     controller.abort();
     expect(changeListenerCount()).toBe(0);
   });
 
   it('drops a reader that lets more than 64 KB pile up, instead of queueing without bound', async () => {
-    const response = open();
+    const response = await open();
     const reader = response.body!.getReader();
     expect(new TextDecoder().decode((await reader.read()).value)).toBe('retry: 3000\n: connected\n\n');
     // About 170 bytes a change: 500 changes a poll, polled once a second, never read.

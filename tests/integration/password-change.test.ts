@@ -18,8 +18,8 @@ const NEW_PASSWORD = 'a brand new passphrase';
 const withCookie = (cookie: string) => new Request('http://app.test/account', { headers: { cookie } });
 const cookieOf = (setCookie: string) => setCookie.split(';')[0]!;
 
-function sessionCookie(db: Db, userId: string): string {
-  return cookieOf(createSession(db, userId, new Request('http://app.test/'), { ip: null, userAgent: null }));
+async function sessionCookie(db: Db, userId: string): Promise<string> {
+  return cookieOf(await createSession(db, userId, new Request('http://app.test/'), { ip: null, userAgent: null }));
 }
 
 function auditRows(db: Db) {
@@ -42,8 +42,8 @@ describe('changing one’s password (service level)', () => {
   let user: { id: string; email: string };
   let cookie: string;
   // Real clock throughout: sign-in and the throttle's clean-up read Date.now() too.
-  const change = (input: Record<string, string>, options: { cookie?: string; ip?: string | null } = {}) =>
-    changePassword(
+  const change = async (input: Record<string, string>, options: { cookie?: string; ip?: string | null } = {}) =>
+    await changePassword(
       {
         db,
         actor: { userId: user.id, name: 'Mia Manager' },
@@ -54,23 +54,23 @@ describe('changing one’s password (service level)', () => {
     );
   const valid = { currentPassword: TEST_PASSWORD, newPassword: NEW_PASSWORD, confirmPassword: NEW_PASSWORD };
 
-  beforeEach(() => {
+  beforeEach(async () => {
     db = createTestDb().db;
     user = insertUser(db, { role: 'manager', name: 'Mia Manager', email: 'mia@example.test' });
-    cookie = sessionCookie(db, user.id);
+    cookie = await sessionCookie(db, user.id);
   });
   afterEach(() => db.$client.close());
 
-  it('refuses a wrong current password, counts it as a failed attempt and audits it', () => {
+  it('refuses a wrong current password, counts it as a failed attempt and audits it', async () => {
     const before = userRow(db, user.id).hash;
-    expect(change({ ...valid, currentPassword: 'not my password' })).toEqual({
+    expect(await change({ ...valid, currentPassword: 'not my password' })).toEqual({
       ok: false,
       status: 400,
       fieldErrors: { currentPassword: 'Your current password is not correct' },
       formError: null,
     });
     expect(userRow(db, user.id).hash).toBe(before);
-    expect(getSessionUserId(db, withCookie(cookie))).toBe(user.id);
+    expect(await getSessionUserId(db, withCookie(cookie))).toBe(user.id);
     expect(db.$client.prepare('SELECT key FROM login_failures ORDER BY seq').all()).toEqual([
       { key: 'account:mia@example.test' },
       { key: 'ip:10.0.0.1' },
@@ -122,44 +122,44 @@ describe('changing one’s password (service level)', () => {
       { newPassword: TEST_PASSWORD, confirmPassword: TEST_PASSWORD },
       { newPassword: 'Choose a password other than your current one' },
     ],
-  ])('refuses a new password that is %s, naming the field', (_case, override, fieldErrors) => {
+  ])('refuses a new password that is %s, naming the field', async (_case, override, fieldErrors) => {
     const before = userRow(db, user.id).hash;
-    expect(change({ ...valid, ...override })).toEqual({ ok: false, status: 400, fieldErrors, formError: null });
+    expect(await change({ ...valid, ...override })).toEqual({ ok: false, status: 400, fieldErrors, formError: null });
     expect(userRow(db, user.id).hash).toBe(before);
     expect(auditRows(db)).toEqual([]);
     expect(db.$client.prepare('SELECT count(*) AS n FROM login_failures').get()).toEqual({ n: 0 });
   });
 
-  it('counts characters, not UTF-16 units: 12 emoji are long enough, 11 are not', () => {
-    expect(change({ ...valid, newPassword: '🔑'.repeat(11), confirmPassword: '🔑'.repeat(11) })).toMatchObject({
+  it('counts characters, not UTF-16 units: 12 emoji are long enough, 11 are not', async () => {
+    expect(await change({ ...valid, newPassword: '🔑'.repeat(11), confirmPassword: '🔑'.repeat(11) })).toMatchObject({
       fieldErrors: { newPassword: 'Use at least 12 characters' },
     });
-    expect(change({ ...valid, newPassword: '🔑'.repeat(12), confirmPassword: '🔑'.repeat(12) }).ok).toBe(true);
+    expect((await change({ ...valid, newPassword: '🔑'.repeat(12), confirmPassword: '🔑'.repeat(12) })).ok).toBe(true);
   });
 
-  it('changes the password, ends the other sessions, rotates this one and audits it', () => {
-    const laptop = sessionCookie(db, user.id);
-    const phone = sessionCookie(db, user.id);
+  it('changes the password, ends the other sessions, rotates this one and audits it', async () => {
+    const laptop = await sessionCookie(db, user.id);
+    const phone = await sessionCookie(db, user.id);
     const someoneElse = insertUser(db, { role: 'admin' });
-    const theirs = sessionCookie(db, someoneElse.id);
+    const theirs = await sessionCookie(db, someoneElse.id);
     const lastLoginAt = userRow(db, user.id).lastLoginAt;
 
-    const result = change(valid);
+    const result = await change(valid);
     expect(result).toEqual({
       ok: true,
       setCookie: expect.stringMatching(
-        /^pld_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=43200$/,
+        /^pld_session=[A-Za-z0-9+/]{60}\.(?:[A-Za-z0-9]|%2B|%2F){43}; Max-Age=43200; Path=\/; HttpOnly; SameSite=Lax$/,
       ),
       wasTemporary: false,
       otherSessionsEnded: 2,
     });
     if (!result.ok) return;
     const rotated = cookieOf(result.setCookie);
-    expect(getSessionUserId(db, withCookie(cookie))).toBeNull();
-    expect(getSessionUserId(db, withCookie(laptop))).toBeNull();
-    expect(getSessionUserId(db, withCookie(phone))).toBeNull();
-    expect(getSessionUserId(db, withCookie(rotated))).toBe(user.id);
-    expect(getSessionUserId(db, withCookie(theirs))).toBe(someoneElse.id);
+    expect(await getSessionUserId(db, withCookie(cookie))).toBeNull();
+    expect(await getSessionUserId(db, withCookie(laptop))).toBeNull();
+    expect(await getSessionUserId(db, withCookie(phone))).toBeNull();
+    expect(await getSessionUserId(db, withCookie(rotated))).toBe(user.id);
+    expect(await getSessionUserId(db, withCookie(theirs))).toBe(someoneElse.id);
     expect(db.$client.prepare('SELECT count(*) AS n FROM sessions WHERE user_id = ?').get(user.id)).toEqual({ n: 1 });
 
     const row = userRow(db, user.id);
@@ -177,32 +177,32 @@ describe('changing one’s password (service level)', () => {
       },
     ]);
     expect(JSON.stringify(auditRows(db))).not.toContain(NEW_PASSWORD);
-    expect(signIn(db, new Request('http://app.test/'), user.email, TEST_PASSWORD, null)).toEqual({
+    expect(await signIn(db, new Request('http://app.test/'), user.email, TEST_PASSWORD, null)).toEqual({
       ok: false,
       reason: 'invalid',
     });
-    expect(signIn(db, new Request('http://app.test/'), user.email, NEW_PASSWORD, null)).toMatchObject({
+    expect(await signIn(db, new Request('http://app.test/'), user.email, NEW_PASSWORD, null)).toMatchObject({
       ok: true,
       mustChangePassword: false,
     });
   });
 
-  it('throttles wrong current passwords like sign-ins, sharing the per-account count', () => {
+  it('throttles wrong current passwords like sign-ins, sharing the per-account count', async () => {
     for (let i = 0; i < MAX_FAILURES_PER_ACCOUNT - 1; i++) {
-      expect(change({ ...valid, currentPassword: `guess ${i}` }, { ip: `10.0.1.${i}` }).ok).toBe(false);
+      expect((await change({ ...valid, currentPassword: `guess ${i}` }, { ip: `10.0.1.${i}` })).ok).toBe(false);
     }
     // The fifth wrong guess comes through the sign-in form: the limit is one for both doors.
-    expect(signIn(db, new Request('http://app.test/'), user.email, 'guess 4', null)).toEqual({
+    expect(await signIn(db, new Request('http://app.test/'), user.email, 'guess 4', null)).toEqual({
       ok: false,
       reason: 'invalid',
     });
-    expect(change(valid, { ip: '10.9.9.9' })).toEqual({
+    expect(await change(valid, { ip: '10.9.9.9' })).toEqual({
       ok: false,
       status: 429,
       fieldErrors: {},
       formError: THROTTLED_MESSAGE,
     });
-    expect(signIn(db, new Request('http://app.test/'), user.email, TEST_PASSWORD, null)).toEqual({
+    expect(await signIn(db, new Request('http://app.test/'), user.email, TEST_PASSWORD, null)).toEqual({
       ok: false,
       reason: 'throttled',
     });
@@ -220,15 +220,15 @@ describe('changing one’s password (service level)', () => {
     ]);
   });
 
-  it('clears the account’s failed attempts once the current password is proven', () => {
-    change({ ...valid, currentPassword: 'one wrong guess' }, { ip: null });
-    expect(change(valid, { ip: null }).ok).toBe(true);
+  it('clears the account’s failed attempts once the current password is proven', async () => {
+    await change({ ...valid, currentPassword: 'one wrong guess' }, { ip: null });
+    expect((await change(valid, { ip: null })).ok).toBe(true);
     expect(db.$client.prepare('SELECT count(*) AS n FROM login_failures').get()).toEqual({ n: 0 });
   });
 
-  it('refuses a service user, who has no password', () => {
+  it('refuses a service user, who has no password', async () => {
     const { userId } = createServiceToken(db, { role: 'manager', name: 'BI' });
-    const result = changePassword(
+    const result = await changePassword(
       { db, actor: { userId, name: 'BI' }, request: new Request('http://app.test/account'), ip: null },
       valid,
     );
@@ -251,14 +251,20 @@ describe('temporary passwords must be replaced', () => {
   });
   afterEach(() => db.$client.close());
 
-  it('flags an invited person; the change clears the flag and is audited as replacing a temporary password', () => {
+  it('flags an invited person; the change clears the flag and is audited as replacing a temporary password', async () => {
     const invited = inviteUser(ctx, { name: 'Nia New', email: 'nia@example.test', role: 'manager' });
     if (!invited.ok) throw new Error('invite failed');
     expect(userRow(db, invited.userId).mustChange).toBe(1);
-    const signedIn = signIn(db, new Request('http://app.test/'), 'nia@example.test', invited.temporaryPassword, null);
+    const signedIn = await signIn(
+      db,
+      new Request('http://app.test/'),
+      'nia@example.test',
+      invited.temporaryPassword,
+      null,
+    );
     expect(signedIn).toMatchObject({ ok: true, role: 'manager', mustChangePassword: true });
     if (!signedIn.ok) return;
-    const result = changePassword(
+    const result = await changePassword(
       {
         db,
         actor: { userId: invited.userId, name: 'Nia New' },
@@ -276,19 +282,21 @@ describe('temporary passwords must be replaced', () => {
     });
   });
 
-  it('flags a person whose password an admin reset', () => {
+  it('flags a person whose password an admin reset', async () => {
     const manager = insertUser(db, { role: 'manager' });
     expect(userRow(db, manager.id).mustChange).toBe(0);
     const reset = resetUserPassword(ctx, { userId: manager.id });
     if (!reset.ok) throw new Error('reset failed');
     expect(userRow(db, manager.id).mustChange).toBe(1);
-    expect(signIn(db, new Request('http://app.test/'), manager.email, reset.temporaryPassword, null)).toMatchObject({
+    expect(
+      await signIn(db, new Request('http://app.test/'), manager.email, reset.temporaryPassword, null),
+    ).toMatchObject({
       ok: true,
       mustChangePassword: true,
     });
   });
 
-  it('never flags the seed’s demo accounts', () => {
+  it('never flags the seed’s demo accounts', async () => {
     db.$client.prepare("INSERT INTO teams (id, name, created_at) VALUES ('tm_retail', 'Retail', 0)").run();
     expect(ensureDemoUsers(db)).toHaveLength(DEMO_USERS.length);
     expect(
@@ -296,7 +304,7 @@ describe('temporary passwords must be replaced', () => {
         .prepare("SELECT count(*) AS n FROM users WHERE id LIKE 'usr_demo_%' AND must_change_password = 0")
         .get(),
     ).toEqual({ n: DEMO_USERS.length });
-    expect(signIn(db, new Request('http://app.test/'), 'admin@paylink.test', DEMO_PASSWORD, null)).toMatchObject({
+    expect(await signIn(db, new Request('http://app.test/'), 'admin@paylink.test', DEMO_PASSWORD, null)).toMatchObject({
       ok: true,
       mustChangePassword: false,
     });
@@ -411,7 +419,9 @@ describe('the forced change over HTTP', () => {
       headers: { cookie, origin: server.url },
     });
     expect([logout.status, logout.headers.get('location')]).toEqual([302, '/login']);
-    expect(logout.headers.get('set-cookie')).toMatch(/^pld_session=; .*Max-Age=0/);
+    expect(logout.headers.get('set-cookie')).toMatch(
+      /^pld_session=; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax$/,
+    );
     const after = await get('/account', { cookie });
     expect([after.status, after.headers.get('location')]).toEqual([302, '/login?redirectTo=%2Faccount']);
   });

@@ -24,8 +24,8 @@ const EXPIRES = Date.parse('2026-11-25T12:00:00.000Z');
 const EXPIRED_MESSAGE = 'Your temporary password has expired. Ask an administrator for a new one.';
 const NEW_PASSWORD = 'a passphrase of my own';
 
-const login = (db: Db, email: string, password: string, now: number) =>
-  signIn(db, new Request('http://app.test/login'), email, password, '10.0.0.7', now);
+const login = async (db: Db, email: string, password: string, now: number) =>
+  await signIn(db, new Request('http://app.test/login'), email, password, '10.0.0.7', now);
 
 function auditRows(db: Db) {
   const rows = db.$client
@@ -67,22 +67,22 @@ describe('temporary passwords expire 72 hours after an admin issues them', () =>
     return result;
   }
 
-  it('stores the expiry with the invitation and returns it to the admin', () => {
+  it('stores the expiry with the invitation and returns it to the admin', async () => {
     const invited = invite();
     expect(invited.expiresAt).toBe(EXPIRES);
     expect(userRow(db, invited.userId)).toMatchObject({ mustChange: 1, expiresAt: EXPIRES });
   });
 
-  it('signs in at 72 h − 1 ms; at 72 h refuses with its own reason, no session, no throttle count, audited', () => {
+  it('signs in at 72 h − 1 ms; at 72 h refuses with its own reason, no session, no throttle count, audited', async () => {
     const { userId, temporaryPassword } = invite();
-    expect(login(db, 'nia@example.test', temporaryPassword, EXPIRES - 1)).toMatchObject({
+    expect(await login(db, 'nia@example.test', temporaryPassword, EXPIRES - 1)).toMatchObject({
       ok: true,
       role: 'manager',
       mustChangePassword: true,
     });
     expect(count(db, 'SELECT count(*) AS n FROM sessions')).toBe(1);
 
-    expect(login(db, 'nia@example.test', temporaryPassword, EXPIRES)).toEqual({
+    expect(await login(db, 'nia@example.test', temporaryPassword, EXPIRES)).toEqual({
       ok: false,
       reason: 'temporary_password_expired',
     });
@@ -99,14 +99,14 @@ describe('temporary passwords expire 72 hours after an admin issues them', () =>
     });
   });
 
-  it('tells nobody else: a wrong password for that account, or an unknown email, is just incorrect', () => {
+  it('tells nobody else: a wrong password for that account, or an unknown email, is just incorrect', async () => {
     invite();
     const later = EXPIRES + 24 * HOUR;
-    expect(login(db, 'nia@example.test', 'not the temporary password', later)).toEqual({
+    expect(await login(db, 'nia@example.test', 'not the temporary password', later)).toEqual({
       ok: false,
       reason: 'invalid',
     });
-    expect(login(db, 'nobody@example.test', 'not the temporary password', later)).toEqual({
+    expect(await login(db, 'nobody@example.test', 'not the temporary password', later)).toEqual({
       ok: false,
       reason: 'invalid',
     });
@@ -119,17 +119,13 @@ describe('temporary passwords expire 72 hours after an admin issues them', () =>
     expect(count(db, "SELECT count(*) AS n FROM login_failures WHERE key LIKE 'account:%'")).toBe(2);
   });
 
-  it('refuses to change an expired temporary password from a session opened in time, and audits it', () => {
+  it('refuses to change an expired temporary password from a session opened in time, and audits it', async () => {
     const { userId, temporaryPassword } = invite();
-    const cookie = createSession(
-      db,
-      userId,
-      new Request('http://app.test/'),
-      { ip: null, userAgent: null },
-      EXPIRES - HOUR,
+    const cookie = (
+      await createSession(db, userId, new Request('http://app.test/'), { ip: null, userAgent: null }, EXPIRES - HOUR)
     ).split(';')[0]!;
     const before = userRow(db, userId).hash;
-    const result = changePassword(
+    const result = await changePassword(
       {
         db,
         actor: { userId, name: 'Nia New' },
@@ -152,16 +148,12 @@ describe('temporary passwords expire 72 hours after an admin issues them', () =>
     });
   });
 
-  it('forgets the expiry once the person chooses their own password, which then never expires', () => {
+  it('forgets the expiry once the person chooses their own password, which then never expires', async () => {
     const { userId, temporaryPassword } = invite();
-    const cookie = createSession(
-      db,
-      userId,
-      new Request('http://app.test/'),
-      { ip: null, userAgent: null },
-      EXPIRES - 1,
+    const cookie = (
+      await createSession(db, userId, new Request('http://app.test/'), { ip: null, userAgent: null }, EXPIRES - 1)
     ).split(';')[0]!;
-    const result = changePassword(
+    const result = await changePassword(
       {
         db,
         actor: { userId, name: 'Nia New' },
@@ -173,13 +165,13 @@ describe('temporary passwords expire 72 hours after an admin issues them', () =>
     );
     expect(result).toMatchObject({ ok: true, wasTemporary: true });
     expect(userRow(db, userId)).toMatchObject({ mustChange: 0, expiresAt: null });
-    expect(login(db, 'nia@example.test', NEW_PASSWORD, EXPIRES + 365 * 24 * HOUR)).toMatchObject({
+    expect(await login(db, 'nia@example.test', NEW_PASSWORD, EXPIRES + 365 * 24 * HOUR)).toMatchObject({
       ok: true,
       mustChangePassword: false,
     });
   });
 
-  it('a reset issues a fresh 72 hours, replacing the expired password', () => {
+  it('a reset issues a fresh 72 hours, replacing the expired password', async () => {
     const { userId, temporaryPassword: first } = invite();
     const resetAt = EXPIRES + 5 * HOUR;
     const reset = resetUserPassword(ctx, { userId }, resetAt);
@@ -189,14 +181,16 @@ describe('temporary passwords expire 72 hours after an admin issues them', () =>
     expect(verifyPassword(first, userRow(db, userId).hash)).toBe(false);
     expect(auditRows(db).at(-1)).toMatchObject({ at: resetAt, action: 'password_reset', target: userId });
 
-    expect(login(db, 'nia@example.test', reset.temporaryPassword, reset.expiresAt - 1)).toMatchObject({ ok: true });
-    expect(login(db, 'nia@example.test', reset.temporaryPassword, reset.expiresAt)).toEqual({
+    expect(await login(db, 'nia@example.test', reset.temporaryPassword, reset.expiresAt - 1)).toMatchObject({
+      ok: true,
+    });
+    expect(await login(db, 'nia@example.test', reset.temporaryPassword, reset.expiresAt)).toEqual({
       ok: false,
       reason: 'temporary_password_expired',
     });
   });
 
-  it('gives the admin list each person’s temporary password: none, until when, or expired', () => {
+  it('gives the admin list each person’s temporary password: none, until when, or expired', async () => {
     const { userId } = invite();
     insertUser(db, { role: 'supervisor', name: 'Sam Settled', teamIds: ['tm_retail'] });
     const badges = (now: number) =>
@@ -217,7 +211,7 @@ describe('temporary passwords expire 72 hours after an admin issues them', () =>
     expect(badges(EXPIRES + HOUR)['Nia New']).toEqual({ expiresAt: EXPIRES + 73 * HOUR, expired: false });
   });
 
-  it('never touches the seed’s demo accounts', () => {
+  it('never touches the seed’s demo accounts', async () => {
     db.$client.prepare("INSERT INTO teams (id, name, created_at) VALUES ('tm_retail', 'Retail', 0)").run();
     expect(ensureDemoUsers(db)).toHaveLength(DEMO_USERS.length);
     expect(
@@ -226,7 +220,7 @@ describe('temporary passwords expire 72 hours after an admin issues them', () =>
         "SELECT count(*) AS n FROM users WHERE id LIKE 'usr_demo_%' AND must_change_password = 0 AND temporary_password_expires_at IS NULL",
       ),
     ).toBe(DEMO_USERS.length);
-    expect(login(db, 'agent@paylink.test', DEMO_PASSWORD, Date.now() + 365 * 24 * HOUR)).toMatchObject({
+    expect(await login(db, 'agent@paylink.test', DEMO_PASSWORD, Date.now() + 365 * 24 * HOUR)).toMatchObject({
       ok: true,
       mustChangePassword: false,
     });
@@ -251,7 +245,7 @@ describe('migration 0007 for people already on a temporary password', () => {
     return db;
   }
 
-  it('gives each 72 hours from their latest invite or reset in the audit log, else from the migration', () => {
+  it('gives each 72 hours from their latest invite or reset in the audit log, else from the migration', async () => {
     const db = databaseBefore0007();
     const insert = db.$client.prepare(
       "INSERT INTO users (id, name, email, role, password_hash, must_change_password, created_at) VALUES (?, ?, ?, 'manager', 'x', ?, 0)",
