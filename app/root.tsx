@@ -1,7 +1,8 @@
 import type { LinksFunction } from '@remix-run/node';
-import { isRouteErrorResponse, Links, Meta, Outlet, Scripts, ScrollRestoration, useRouteError } from '@remix-run/react';
+import { Links, Meta, Outlet, Scripts, ScrollRestoration } from '@remix-run/react';
 import type { ReactNode } from 'react';
 import { useNonce } from './components/nonce';
+import { RouteError } from './components/route-error';
 import stylesHref from './styles/app.css';
 
 export const links: LinksFunction = () => [
@@ -33,16 +34,9 @@ export default function App() {
 }
 
 export function ErrorBoundary() {
-  const error = useRouteError();
-  const title = isRouteErrorResponse(error) ? `${error.status} ${error.statusText}` : 'Something went wrong';
-  const detail = isRouteErrorResponse(error) ? (typeof error.data === 'string' ? error.data : null) : null;
   return (
     <main className="page page-narrow">
-      <h1>{title}</h1>
-      {detail ? <p>{detail}</p> : <p>Please try again. If it keeps happening, tell your administrator.</p>}
-      <p>
-        <a href="/">Back to the start</a>
-      </p>
+      <RouteError backTo="/" backLabel="Back to the start" />
     </main>
   );
 }

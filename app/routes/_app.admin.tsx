@@ -1,12 +1,13 @@
 import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { NavLink, Outlet } from '@remix-run/react';
+import { RouteError } from '../components/route-error';
 import { requireViewer } from '../http/auth.server';
 import adminStylesHref from '../styles/admin.css';
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStylesHref }];
 
-export function loader({ request }: LoaderFunctionArgs) {
-  requireViewer(request, ['admin']);
+export async function loader({ request }: LoaderFunctionArgs) {
+  await requireViewer(request, ['admin']);
   return null;
 }
 
@@ -47,4 +48,8 @@ export default function AdminLayout() {
       </div>
     </div>
   );
+}
+
+export function ErrorBoundary() {
+  return <RouteError backTo="/admin" backLabel="Back to the admin overview" />;
 }
