@@ -41,6 +41,7 @@ export default defineConfig({
       WEBHOOK_SECRET: 'whsec_ZTJlLXdlYmhvb2stc2VjcmV0LW9ubHktZm9yLXRlc3Rz',
       SESSION_SECRET: 'e2e-session-secret-only-for-tests-0123456789',
       EXPIRY_SWEEP_MS: '1000',
+      PASSWORD_HASH_COST: '12',
     },
   },
 });

@@ -44,6 +44,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
       WEBHOOK_SECRET: webhookSecret,
       SESSION_SECRET: randomBytes(32).toString('hex'),
       EXPIRY_SWEEP_MS: '500',
+      PASSWORD_HASH_COST: '12',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
