@@ -12,7 +12,7 @@ import {
   verifyPassword,
 } from '../lib/password.server';
 import { recordAudit } from '../write/audit.server';
-import { clearAccountFailures, isSignInThrottled, recordSignInFailure } from '../write/sign-in-throttle.server';
+import { clearAddressFailures, recordSignInFailure, signInGate } from '../write/sign-in-throttle.server';
 import { endOtherSessionsAndRotate } from './session.server';
 
 /** Who changes their own password, from which browser (the session to keep) and address. */
@@ -56,7 +56,11 @@ function formProblems(input: z.infer<typeof changePasswordSchema>, email: string
  * password. Success ends the person's other sessions, rotates this one and clears the
  * temporary-password flag; both outcomes are audited.
  */
-export function changePassword(ctx: AccountContext, input: unknown, now = Date.now()): PasswordChangeResult {
+export async function changePassword(
+  ctx: AccountContext,
+  input: unknown,
+  now = Date.now(),
+): Promise<PasswordChangeResult> {
   const { db, actor, ip } = ctx;
   const user = db.select().from(users).where(eq(users.id, actor.userId)).get();
   if (!user?.active || user.isService || !user.passwordHash || !user.email) {
@@ -67,16 +71,17 @@ export function changePassword(ctx: AccountContext, input: unknown, now = Date.n
   const problems = formProblems(parsed.data, user.email);
   if (Object.keys(problems).length > 0) return refused(400, problems);
 
-  if (isSignInThrottled(db, user.email, ip, now)) {
+  // A slowed account (many failures from everywhere) is not locked here either: the owner must get in.
+  if (signInGate(db, user.email, ip, now).kind === 'locked') {
     recordAudit(db, { action: 'password_change_failed', actor, details: { reason: 'throttled' }, ip }, now);
     return refused(429, {}, THROTTLED_MESSAGE);
   }
-  if (!verifyPassword(parsed.data.currentPassword, user.passwordHash)) {
+  if (!(await verifyPassword(parsed.data.currentPassword, user.passwordHash))) {
     recordSignInFailure(db, user.email, ip, now);
     recordAudit(db, { action: 'password_change_failed', actor, details: { reason: 'wrong_password' }, ip }, now);
     return refused(400, { currentPassword: 'Your current password is not correct' });
   }
-  clearAccountFailures(db, user.email);
+  clearAddressFailures(db, user.email, ip);
   // A session opened with the temporary password can outlive it (up to 12 h): it no longer proves anything.
   if (isTemporaryPasswordExpired(user, now)) {
     recordAudit(
@@ -87,11 +92,11 @@ export function changePassword(ctx: AccountContext, input: unknown, now = Date.n
     return refused(403, {}, TEMPORARY_PASSWORD_EXPIRED_MESSAGE);
   }
   // Compared only once the current password is proven: before that, this would answer guesses unthrottled.
-  if (verifyPassword(parsed.data.newPassword, user.passwordHash)) {
+  if (await verifyPassword(parsed.data.newPassword, user.passwordHash)) {
     return refused(400, { newPassword: 'Choose a password other than your current one' });
   }
 
-  const passwordHash = hashPassword(parsed.data.newPassword);
+  const passwordHash = await hashPassword(parsed.data.newPassword);
   const wasTemporary = user.mustChangePassword;
   const { setCookie, otherSessionsEnded } = writeTransaction(db, () => {
     db.update(users)

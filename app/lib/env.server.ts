@@ -6,6 +6,9 @@ import { isTimeZoneName } from './time-zone';
 
 const ttlSeconds = (fallback: number) => z.coerce.number().int().min(60).max(1800).default(fallback);
 
+/** log2 of scrypt's N for new password hashes: 17 in production (OWASP), lower only to make tests fast. */
+const passwordHashCost = z.coerce.number().int().min(10).max(20).default(17);
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   DATABASE_URL: z.string().min(1).default('data/app.db'),
@@ -21,6 +24,7 @@ const schema = z.object({
   EXPIRY_SWEEP_MS: z.coerce.number().int().min(250).max(10_000).default(2000),
   /** Reverse proxies in front of the app that append the client's address to X-Forwarded-For. */
   TRUSTED_PROXY_HOPS: z.coerce.number().int().min(0).max(5).default(0),
+  PASSWORD_HASH_COST: passwordHashCost,
 });
 
 export type Env = z.infer<typeof schema> & { SESSION_SECRET: string; WEBHOOK_SECRET: string };
@@ -60,6 +64,17 @@ function loadOrCreateDevSecrets(databaseUrl: string): { SESSION_SECRET: string; 
   writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   console.warn(`Development secrets generated and kept in ${file}:\n  WEBHOOK_SECRET=${secrets.WEBHOOK_SECRET}`);
   return secrets;
+}
+
+/**
+ * PASSWORD_HASH_COST alone, validated by the same rule as getEnv() (which checks it at start): scripts
+ * that hash a password (seed, CLI, test fixtures) need no secrets.
+ */
+export function passwordHashCostFromEnv(): number {
+  const parsed = passwordHashCost.safeParse(process.env.PASSWORD_HASH_COST);
+  if (!parsed.success)
+    throw new Error(`Invalid environment:\n  PASSWORD_HASH_COST: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
 }
 
 /** For tests that change the environment between cases. */

@@ -40,7 +40,7 @@ export function loader({ request }: LoaderFunctionArgs) {
 export async function action({ request }: ActionFunctionArgs) {
   const viewer = requirePerson(request);
   const input = formToObject(await request.formData());
-  const result = changePassword({ db: getDb(), actor: viewer, request, ip: clientIp(request) }, input);
+  const result = await changePassword({ db: getDb(), actor: viewer, request, ip: clientIp(request) }, input);
   if (!result.ok) {
     const { fieldErrors, formError } = result;
     return data({ ok: false as const, fieldErrors, formError }, { status: result.status });

@@ -17,6 +17,7 @@ const signInSchema = z.object({
 const SIGN_IN_FAILURES: Record<SignInFailure, string> = {
   invalid: 'Email or password is incorrect.',
   throttled: 'Too many failed attempts. Wait 15 minutes and try again.',
+  busy: 'Too many sign-ins at once. Try again in a moment.',
   temporary_password_expired: TEMPORARY_PASSWORD_EXPIRED_MESSAGE,
 };
 
@@ -31,19 +32,27 @@ export function loader({ request }: LoaderFunctionArgs) {
   return null;
 }
 
+const FAILURE_STATUS: Record<SignInFailure, number> = {
+  invalid: 401,
+  temporary_password_expired: 401,
+  throttled: 429,
+  busy: 503,
+};
+
 export function action({ request }: ActionFunctionArgs) {
   assertSameOrigin(request);
-  return request.formData().then((form) => {
+  return request.formData().then(async (form) => {
     const parsed = signInSchema.safeParse(Object.fromEntries(form));
     if (!parsed.success) {
       const fieldErrors = Object.fromEntries(parsed.error.issues.map((issue) => [issue.path[0], issue.message]));
       return data({ formError: null, fieldErrors }, { status: 400 });
     }
     const { email, password, redirectTo } = parsed.data;
-    const result = signIn(getDb(), request, email, password, clientIp(request));
+    const result = await signIn(getDb(), request, email, password, clientIp(request));
     if (!result.ok) {
       const formError = SIGN_IN_FAILURES[result.reason];
-      return data({ formError, fieldErrors: {} }, { status: result.reason === 'throttled' ? 429 : 401 });
+      const headers: HeadersInit = result.reason === 'busy' ? { 'Retry-After': '1' } : {};
+      return data({ formError, fieldErrors: {} }, { status: FAILURE_STATUS[result.reason], headers });
     }
     const to = result.mustChangePassword ? ACCOUNT_PATH : safeRedirect(redirectTo, HOME_BY_ROLE[result.role]);
     return redirect(to, {

@@ -35,7 +35,7 @@ import { loadViewer, viewerForToken } from '../../app/write/api-tokens.server';
 import { ingestEvents } from '../../app/write/ingest.server';
 import {
   isSignInThrottled,
-  MAX_FAILURES_PER_ACCOUNT,
+  MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS,
   recordSignInFailure,
 } from '../../app/write/sign-in-throttle.server';
 import type { Db } from '../../db/client';
@@ -67,7 +67,7 @@ describe('admin services', () => {
   let ctx: AdminContext;
   let adminId: string;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     db = createTestDb().db;
     adminId = insertUser(db, { role: 'admin', name: 'Ada Admin' }).id;
     ctx = { db, actor: { userId: adminId, name: 'Ada Admin' }, ip: '10.1.1.1' };
@@ -85,8 +85,8 @@ describe('admin services', () => {
   afterEach(() => db.$client.close());
 
   describe('users', () => {
-    it('invites a person with a temporary password that signs in, stores only its hash, and audits it', () => {
-      const result = inviteUser(ctx, {
+    it('invites a person with a temporary password that signs in, stores only its hash, and audits it', async () => {
+      const result = await inviteUser(ctx, {
         name: 'Sam Super',
         email: '  Sam@Example.TEST ',
         role: 'supervisor',
@@ -105,8 +105,8 @@ describe('admin services', () => {
       expect(row.email).toBe('sam@example.test');
       expect(row.role).toBe('supervisor');
       expect(row.password_hash).not.toContain(result.temporaryPassword);
-      expect(verifyPassword(result.temporaryPassword, row.password_hash)).toBe(true);
-      const signedIn = signIn(
+      expect(await verifyPassword(result.temporaryPassword, row.password_hash)).toBe(true);
+      const signedIn = await signIn(
         db,
         new Request('http://app.test/login'),
         'sam@example.test',
@@ -136,7 +136,7 @@ describe('admin services', () => {
       expect(JSON.stringify(auditRows(db))).not.toContain(result.temporaryPassword);
     });
 
-    it('names the field of each invalid invitation and stores nothing', () => {
+    it('names the field of each invalid invitation and stores nothing', async () => {
       const existing = insertUser(db, { role: 'manager', email: 'taken@example.test' });
       expect(existing.id).toBeTruthy();
       const cases: [Record<string, unknown>, Record<string, string>][] = [
@@ -165,24 +165,31 @@ describe('admin services', () => {
         ],
       ];
       for (const [input, fieldErrors] of cases) {
-        expect(inviteUser(ctx, input)).toEqual({ ok: false, fieldErrors, formError: null });
+        expect(await inviteUser(ctx, input)).toEqual({ ok: false, fieldErrors, formError: null });
       }
       expect(db.select().from(users).all()).toHaveLength(2);
       expect(auditRows(db, 'user_invite')).toEqual([]);
     });
 
-    it('links an agent first seen in events to a login, once', () => {
+    it('links an agent first seen in events to a login, once', async () => {
       expect(listAgentsWithoutLogin(db).map((agent) => agent.id)).toEqual(['ag_17', 'ag_18']);
-      const first = inviteUser(ctx, { name: 'Thandi', email: 'thandi@example.test', role: 'agent', agentId: 'ag_17' });
+      const first = await inviteUser(ctx, {
+        name: 'Thandi',
+        email: 'thandi@example.test',
+        role: 'agent',
+        agentId: 'ag_17',
+      });
       expect(first.ok).toBe(true);
       expect(listAgentsWithoutLogin(db).map((agent) => agent.id)).toEqual(['ag_18']);
-      expect(inviteUser(ctx, { name: 'Other', email: 'other@example.test', role: 'agent', agentId: 'ag_17' })).toEqual({
+      expect(
+        await inviteUser(ctx, { name: 'Other', email: 'other@example.test', role: 'agent', agentId: 'ag_17' }),
+      ).toEqual({
         ok: false,
         fieldErrors: { agentId: 'Agent ag_17 is already linked to Thandi' },
         formError: null,
       });
       // An agent id not seen yet is created in the one team chosen.
-      const fresh = inviteUser(ctx, {
+      const fresh = await inviteUser(ctx, {
         name: 'Nia',
         email: 'nia@example.test',
         role: 'agent',
@@ -197,7 +204,7 @@ describe('admin services', () => {
       });
     });
 
-    it('changes role and teams with a role_change audit of before and after; an admin cannot demote themselves', () => {
+    it('changes role and teams with a role_change audit of before and after; an admin cannot demote themselves', async () => {
       const agent = insertUser(db, { role: 'agent', agentId: 'ag_17', name: 'Thandi' });
       const result = updateUserAccess(ctx, {
         userId: agent.id,
@@ -235,7 +242,7 @@ describe('admin services', () => {
       expect(auditRows(db, 'role_change')).toHaveLength(1);
     });
 
-    it('deactivation ends every session of the person; they cannot be the admin themselves', () => {
+    it('deactivation ends every session of the person; they cannot be the admin themselves', async () => {
       const manager = insertUser(db, { role: 'manager', name: 'Mo' });
       const laptop = sessionCookie(db, manager.id);
       const phone = sessionCookie(db, manager.id);
@@ -263,13 +270,13 @@ describe('admin services', () => {
       ]);
     });
 
-    it('resets a password: the old one stops working, the sessions end, and the sign-in limit starts over', () => {
+    it('resets a password: the old one stops working, the sessions end, and the sign-in limit starts over', async () => {
       const manager = insertUser(db, { role: 'manager' });
       const cookie = sessionCookie(db, manager.id);
-      for (let i = 0; i < MAX_FAILURES_PER_ACCOUNT; i++) recordSignInFailure(db, manager.email, null);
-      expect(isSignInThrottled(db, manager.email, null)).toBe(true);
-      const result = resetUserPassword(ctx, { userId: manager.id });
-      expect(isSignInThrottled(db, manager.email, null)).toBe(false);
+      for (let i = 0; i < MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS; i++) recordSignInFailure(db, manager.email, '10.0.0.5');
+      expect(isSignInThrottled(db, manager.email, '10.0.0.5')).toBe(true);
+      const result = await resetUserPassword(ctx, { userId: manager.id });
+      expect(isSignInThrottled(db, manager.email, '10.0.0.5')).toBe(false);
       expect(result.ok).toBe(true);
       if (!result.ok) return;
       const { password_hash: hash } = db.$client
@@ -277,15 +284,15 @@ describe('admin services', () => {
         .get(manager.id) as {
         password_hash: string;
       };
-      expect(verifyPassword(TEST_PASSWORD, hash)).toBe(false);
-      expect(verifyPassword(result.temporaryPassword, hash)).toBe(true);
+      expect(await verifyPassword(TEST_PASSWORD, hash)).toBe(false);
+      expect(await verifyPassword(result.temporaryPassword, hash)).toBe(true);
       expect(getSessionUserId(db, withCookie(cookie))).toBeNull();
       expect(auditRows(db, 'password_reset').map((row) => row.target)).toEqual([manager.id]);
     });
   });
 
   describe('teams', () => {
-    it('creates and renames teams, lists agent counts and supervisors, and audits team_change', () => {
+    it('creates and renames teams, lists agent counts and supervisors, and audits team_change', async () => {
       insertUser(db, { role: 'supervisor', name: 'Sue', teamIds: ['tm_retail'] });
       expect(createTeam(ctx, { teamId: 'tm_vip', name: 'VIP' }).ok).toBe(true);
       expect(createTeam(ctx, { teamId: 'tm_vip', name: 'Again' })).toEqual({
@@ -314,7 +321,7 @@ describe('admin services', () => {
   });
 
   describe('API tokens', () => {
-    it('creates a token with its role and scope, shown once and stored hashed; revoking makes it useless', () => {
+    it('creates a token with its role and scope, shown once and stored hashed; revoking makes it useless', async () => {
       const created = createApiToken(ctx, { name: 'BI export', role: 'supervisor', teamIds: ['tm_retail'] });
       expect(created.ok).toBe(true);
       if (!created.ok) return;
@@ -352,7 +359,7 @@ describe('admin services', () => {
       expect(JSON.stringify(auditRows(db))).not.toContain(created.token);
     });
 
-    it('refuses a supervisor token without teams and an agent token for an unknown agent', () => {
+    it('refuses a supervisor token without teams and an agent token for an unknown agent', async () => {
       expect(createApiToken(ctx, { name: 'T', role: 'supervisor' })).toMatchObject({
         ok: false,
         fieldErrors: { teamIds: 'A supervisor needs at least one team' },
@@ -378,7 +385,7 @@ describe('admin services', () => {
       return verifyWebhook(body, headers, getWebhookSecrets(db));
     };
 
-    it('keeps both secrets valid during a rotation and only the new one after finishing', () => {
+    it('keeps both secrets valid during a rotation and only the new one after finishing', async () => {
       expect(getWebhookSecrets(db)).toEqual([ENV_SECRET]);
       const rotated = rotateWebhookSecret(ctx);
       expect(rotated.ok).toBe(true);
@@ -422,7 +429,7 @@ describe('admin services', () => {
   describe('settings', () => {
     const valid = { linkTtlUnopened: '5', linkTtlOpened: '15', orgTimezone: 'UTC', currencies: '' };
 
-    it('keeps link TTLs within 1 to 30 minutes, stored in seconds', () => {
+    it('keeps link TTLs within 1 to 30 minutes, stored in seconds', async () => {
       for (const bad of ['0.5', '0', '31', '-1', 'ten']) {
         const result = updateSettings(ctx, { ...valid, linkTtlUnopened: bad });
         expect(result.ok).toBe(false);
@@ -445,7 +452,7 @@ describe('admin services', () => {
       expect(getExpirySettings(db)).toEqual({ ttlUnopenedMs: 60_000, ttlOpenedMs: 1_800_000 });
     });
 
-    it('validates the time zone and currencies, stores them canonically and audits before and after', () => {
+    it('validates the time zone and currencies, stores them canonically and audits before and after', async () => {
       expect(updateSettings(ctx, { ...valid, orgTimezone: 'Mars/Olympus' })).toMatchObject({
         ok: false,
         fieldErrors: { orgTimezone: 'Enter an IANA time zone name, e.g. Africa/Johannesburg' },
@@ -494,7 +501,7 @@ describe('admin services', () => {
   });
 
   describe('ingestion health', () => {
-    it('lists rejected events by code, orphans waiting for created, and events per minute', () => {
+    it('lists rejected events by code, orphans waiting for created, and events per minute', async () => {
       const at = T0 + 10 * MINUTE + 30_000;
       const badCurrency = created('pr_bad', 0, { currency: 'XYZ' });
       ingestEvents(db, [badCurrency, step('pr_orphan', 'sent', MINUTE), step('pr_1', 'sent', MINUTE)], 'api', {
@@ -534,7 +541,7 @@ describe('admin services', () => {
   });
 
   describe('audit log', () => {
-    it('filters by action, actor and date range, newest first, a page at a time', () => {
+    it('filters by action, actor and date range, newest first, a page at a time', async () => {
       const day = Date.parse('2026-11-20T12:00:00Z');
       const insert = db.$client.prepare(
         "INSERT INTO audit_log (at, actor_user_id, actor_name, action, details) VALUES (?, ?, ?, ?, '{}')",

@@ -54,35 +54,35 @@ describe('temporary passwords expire 72 hours after an admin issues them', () =>
   let ctx: AdminContext;
   let adminId: string;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     db = createTestDb().db;
     adminId = insertUser(db, { role: 'admin', name: 'Ada Admin' }).id;
     ctx = { db, actor: { userId: adminId, name: 'Ada Admin' }, ip: null };
   });
   afterEach(() => db.$client.close());
 
-  function invite(now = ISSUED) {
-    const result = inviteUser(ctx, { name: 'Nia New', email: 'nia@example.test', role: 'manager' }, now);
+  async function invite(now = ISSUED) {
+    const result = await inviteUser(ctx, { name: 'Nia New', email: 'nia@example.test', role: 'manager' }, now);
     if (!result.ok) throw new Error(JSON.stringify(result));
     return result;
   }
 
-  it('stores the expiry with the invitation and returns it to the admin', () => {
-    const invited = invite();
+  it('stores the expiry with the invitation and returns it to the admin', async () => {
+    const invited = await invite();
     expect(invited.expiresAt).toBe(EXPIRES);
     expect(userRow(db, invited.userId)).toMatchObject({ mustChange: 1, expiresAt: EXPIRES });
   });
 
-  it('signs in at 72 h − 1 ms; at 72 h refuses with its own reason, no session, no throttle count, audited', () => {
-    const { userId, temporaryPassword } = invite();
-    expect(login(db, 'nia@example.test', temporaryPassword, EXPIRES - 1)).toMatchObject({
+  it('signs in at 72 h − 1 ms; at 72 h refuses with its own reason, no session, no throttle count, audited', async () => {
+    const { userId, temporaryPassword } = await invite();
+    expect(await login(db, 'nia@example.test', temporaryPassword, EXPIRES - 1)).toMatchObject({
       ok: true,
       role: 'manager',
       mustChangePassword: true,
     });
     expect(count(db, 'SELECT count(*) AS n FROM sessions')).toBe(1);
 
-    expect(login(db, 'nia@example.test', temporaryPassword, EXPIRES)).toEqual({
+    expect(await login(db, 'nia@example.test', temporaryPassword, EXPIRES)).toEqual({
       ok: false,
       reason: 'temporary_password_expired',
     });
@@ -99,14 +99,14 @@ describe('temporary passwords expire 72 hours after an admin issues them', () =>
     });
   });
 
-  it('tells nobody else: a wrong password for that account, or an unknown email, is just incorrect', () => {
-    invite();
+  it('tells nobody else: a wrong password for that account, or an unknown email, is just incorrect', async () => {
+    await invite();
     const later = EXPIRES + 24 * HOUR;
-    expect(login(db, 'nia@example.test', 'not the temporary password', later)).toEqual({
+    expect(await login(db, 'nia@example.test', 'not the temporary password', later)).toEqual({
       ok: false,
       reason: 'invalid',
     });
-    expect(login(db, 'nobody@example.test', 'not the temporary password', later)).toEqual({
+    expect(await login(db, 'nobody@example.test', 'not the temporary password', later)).toEqual({
       ok: false,
       reason: 'invalid',
     });
@@ -119,8 +119,8 @@ describe('temporary passwords expire 72 hours after an admin issues them', () =>
     expect(count(db, "SELECT count(*) AS n FROM login_failures WHERE key LIKE 'account:%'")).toBe(2);
   });
 
-  it('refuses to change an expired temporary password from a session opened in time, and audits it', () => {
-    const { userId, temporaryPassword } = invite();
+  it('refuses to change an expired temporary password from a session opened in time, and audits it', async () => {
+    const { userId, temporaryPassword } = await invite();
     const cookie = createSession(
       db,
       userId,
@@ -129,7 +129,7 @@ describe('temporary passwords expire 72 hours after an admin issues them', () =>
       EXPIRES - HOUR,
     ).split(';')[0]!;
     const before = userRow(db, userId).hash;
-    const result = changePassword(
+    const result = await changePassword(
       {
         db,
         actor: { userId, name: 'Nia New' },
@@ -152,8 +152,8 @@ describe('temporary passwords expire 72 hours after an admin issues them', () =>
     });
   });
 
-  it('forgets the expiry once the person chooses their own password, which then never expires', () => {
-    const { userId, temporaryPassword } = invite();
+  it('forgets the expiry once the person chooses their own password, which then never expires', async () => {
+    const { userId, temporaryPassword } = await invite();
     const cookie = createSession(
       db,
       userId,
@@ -161,7 +161,7 @@ describe('temporary passwords expire 72 hours after an admin issues them', () =>
       { ip: null, userAgent: null },
       EXPIRES - 1,
     ).split(';')[0]!;
-    const result = changePassword(
+    const result = await changePassword(
       {
         db,
         actor: { userId, name: 'Nia New' },
@@ -173,31 +173,33 @@ describe('temporary passwords expire 72 hours after an admin issues them', () =>
     );
     expect(result).toMatchObject({ ok: true, wasTemporary: true });
     expect(userRow(db, userId)).toMatchObject({ mustChange: 0, expiresAt: null });
-    expect(login(db, 'nia@example.test', NEW_PASSWORD, EXPIRES + 365 * 24 * HOUR)).toMatchObject({
+    expect(await login(db, 'nia@example.test', NEW_PASSWORD, EXPIRES + 365 * 24 * HOUR)).toMatchObject({
       ok: true,
       mustChangePassword: false,
     });
   });
 
-  it('a reset issues a fresh 72 hours, replacing the expired password', () => {
-    const { userId, temporaryPassword: first } = invite();
+  it('a reset issues a fresh 72 hours, replacing the expired password', async () => {
+    const { userId, temporaryPassword: first } = await invite();
     const resetAt = EXPIRES + 5 * HOUR;
-    const reset = resetUserPassword(ctx, { userId }, resetAt);
+    const reset = await resetUserPassword(ctx, { userId }, resetAt);
     if (!reset.ok) throw new Error(JSON.stringify(reset));
     expect(reset.expiresAt).toBe(Date.parse('2026-11-28T17:00:00.000Z'));
     expect(userRow(db, userId)).toMatchObject({ mustChange: 1, expiresAt: reset.expiresAt });
-    expect(verifyPassword(first, userRow(db, userId).hash)).toBe(false);
+    expect(await verifyPassword(first, userRow(db, userId).hash)).toBe(false);
     expect(auditRows(db).at(-1)).toMatchObject({ at: resetAt, action: 'password_reset', target: userId });
 
-    expect(login(db, 'nia@example.test', reset.temporaryPassword, reset.expiresAt - 1)).toMatchObject({ ok: true });
-    expect(login(db, 'nia@example.test', reset.temporaryPassword, reset.expiresAt)).toEqual({
+    expect(await login(db, 'nia@example.test', reset.temporaryPassword, reset.expiresAt - 1)).toMatchObject({
+      ok: true,
+    });
+    expect(await login(db, 'nia@example.test', reset.temporaryPassword, reset.expiresAt)).toEqual({
       ok: false,
       reason: 'temporary_password_expired',
     });
   });
 
-  it('gives the admin list each person’s temporary password: none, until when, or expired', () => {
-    const { userId } = invite();
+  it('gives the admin list each person’s temporary password: none, until when, or expired', async () => {
+    const { userId } = await invite();
     insertUser(db, { role: 'supervisor', name: 'Sam Settled', teamIds: ['tm_retail'] });
     const badges = (now: number) =>
       Object.fromEntries(listUsers(db, now).map((user) => [user.name, user.temporaryPassword]));
@@ -213,20 +215,20 @@ describe('temporary passwords expire 72 hours after an admin issues them', () =>
       'Sam Settled': null,
     });
     // The admin issues a new one from the list (the reset action): a fresh 72 hours.
-    expect(resetUserPassword(ctx, { userId }, EXPIRES + HOUR).ok).toBe(true);
+    expect((await resetUserPassword(ctx, { userId }, EXPIRES + HOUR)).ok).toBe(true);
     expect(badges(EXPIRES + HOUR)['Nia New']).toEqual({ expiresAt: EXPIRES + 73 * HOUR, expired: false });
   });
 
-  it('never touches the seed’s demo accounts', () => {
+  it('never touches the seed’s demo accounts', async () => {
     db.$client.prepare("INSERT INTO teams (id, name, created_at) VALUES ('tm_retail', 'Retail', 0)").run();
-    expect(ensureDemoUsers(db)).toHaveLength(DEMO_USERS.length);
+    expect(await ensureDemoUsers(db)).toHaveLength(DEMO_USERS.length);
     expect(
       count(
         db,
         "SELECT count(*) AS n FROM users WHERE id LIKE 'usr_demo_%' AND must_change_password = 0 AND temporary_password_expires_at IS NULL",
       ),
     ).toBe(DEMO_USERS.length);
-    expect(login(db, 'agent@paylink.test', DEMO_PASSWORD, Date.now() + 365 * 24 * HOUR)).toMatchObject({
+    expect(await login(db, 'agent@paylink.test', DEMO_PASSWORD, Date.now() + 365 * 24 * HOUR)).toMatchObject({
       ok: true,
       mustChangePassword: false,
     });
@@ -251,7 +253,7 @@ describe('migration 0007 for people already on a temporary password', () => {
     return db;
   }
 
-  it('gives each 72 hours from their latest invite or reset in the audit log, else from the migration', () => {
+  it('gives each 72 hours from their latest invite or reset in the audit log, else from the migration', async () => {
     const db = databaseBefore0007();
     const insert = db.$client.prepare(
       "INSERT INTO users (id, name, email, role, password_hash, must_change_password, created_at) VALUES (?, ?, ?, 'manager', 'x', ?, 0)",
@@ -302,11 +304,11 @@ describe('expired temporary passwords over HTTP', () => {
     });
 
   /** An admin invites someone `issuedAgo` ms before now; returns the admin and the invitation. */
-  function inviteInServer(email: string, issuedAgo: number) {
+  async function inviteInServer(email: string, issuedAgo: number) {
     const db = openDatabase(server.dbFile);
     try {
       const admin = insertUser(db, { role: 'admin', name: 'Ada Admin' });
-      const invited = inviteUser(
+      const invited = await inviteUser(
         { db, actor: { userId: admin.id, name: 'Ada Admin' }, ip: null },
         { name: `Invited ${email}`, email, role: 'manager' },
         Date.now() - issuedAgo,
@@ -325,7 +327,7 @@ describe('expired temporary passwords over HTTP', () => {
   }
 
   it('says on the login page that the temporary password expired, and only to whoever typed it', async () => {
-    const { temporaryPassword } = inviteInServer('late@example.test', 72 * HOUR);
+    const { temporaryPassword } = await inviteInServer('late@example.test', 72 * HOUR);
     const expired = await signInOverHttp(server.url, 'late@example.test', temporaryPassword);
     expect(expired.response.status).toBe(401);
     expect(expired.setCookie).toBe('');
@@ -345,7 +347,7 @@ describe('expired temporary passwords over HTTP', () => {
   });
 
   it('shows a session opened in time that its password expired, with no form, and refuses the change', async () => {
-    const { userId, temporaryPassword } = inviteInServer('slow@example.test', HOUR);
+    const { userId, temporaryPassword } = await inviteInServer('slow@example.test', HOUR);
     const { cookie } = await signInOverHttp(server.url, 'slow@example.test', temporaryPassword);
     expect(cookie).toMatch(/^pld_session=/);
     setExpiry(userId, Date.now() - 1);
@@ -364,8 +366,8 @@ describe('expired temporary passwords over HTTP', () => {
   });
 
   it('lists who still has a temporary password in the admin’s zone, and issues a new one from there', async () => {
-    const { admin, userId } = inviteInServer('pending@example.test', HOUR);
-    const old = inviteInServer('old@example.test', 80 * HOUR);
+    const { admin, userId } = await inviteInServer('pending@example.test', HOUR);
+    const old = await inviteInServer('old@example.test', 80 * HOUR);
     // 12:00 UTC is 14:00 in Johannesburg.
     setExpiry(userId, Date.parse('2099-11-25T12:00:00.000Z'));
     setExpiry(old.userId, Date.parse('2026-11-20T12:00:00.000Z'));
