@@ -6,11 +6,11 @@ import {
   type EventValidation,
   ID_PATTERN,
   MAX_EVENT_DEPTH,
-  type PaymentRequestDetails,
   validateEvent,
 } from '../domain/event-schema';
-import { type EventSource, type EventType, isTerminal } from '../domain/lifecycle';
-import { type ExpirySettings, type ReplayEvent, replayEvents } from '../domain/replay';
+import type { EventSource, EventType } from '../domain/lifecycle';
+import { type ProjectionEvent, projectRequest } from '../domain/projection';
+import type { ExpirySettings } from '../domain/replay';
 import { canonicalJson, sha256Hex } from '../lib/canonical-json';
 import { getExpirySettings } from '../read/settings.server';
 
@@ -218,57 +218,29 @@ function reproject(
   now: number,
 ): void {
   const stored = statements.eventsOfRequest.all(requestId);
-  const replayInput: ReplayEvent[] = [
-    ...stored.map((row) => ({ id: row.id, type: row.type, occurredAt: row.occurred_at, source: row.source })),
+  const events: ProjectionEvent[] = [
+    ...stored.map((row) => ({
+      id: row.id,
+      type: row.type,
+      occurredAt: row.occurred_at,
+      source: row.source,
+      body: row.body,
+    })),
     ...fresh,
   ];
-  const result = replayEvents(replayInput, settings, now);
-
+  const projected = projectRequest(requestId, events, settings, now);
   for (const event of fresh) {
-    const outcome = result?.outcomes.get(event.id);
+    const outcome = projected?.result.outcomes.get(event.id);
     statements.insertEvent.run({ ...event, applied: outcome?.applied ? 1 : 0, anomaly: outcome?.anomaly ?? null });
   }
-  if (!result) return; // orphans wait for their created event
+  if (!projected) return; // orphans wait for their created event
 
-  let lastEventAt = 0;
-  let createdBody = '';
   for (const row of stored) {
-    const outcome = result.outcomes.get(row.id)!;
+    const outcome = projected.result.outcomes.get(row.id)!;
     const applied = outcome.applied ? 1 : 0;
     if (applied !== row.applied || outcome.anomaly !== row.anomaly) {
       statements.updateOutcome.run(applied, outcome.anomaly, row.id);
     }
-    if (outcome.applied) lastEventAt = Math.max(lastEventAt, row.occurred_at);
-    if (row.id === result.state.createdEventId) createdBody = row.body;
   }
-  for (const event of fresh) {
-    if (result.outcomes.get(event.id)?.applied) lastEventAt = Math.max(lastEventAt, event.occurredAt);
-    if (event.id === result.state.createdEventId) createdBody = event.body;
-  }
-
-  const details = (JSON.parse(createdBody) as { paymentRequest: PaymentRequestDetails }).paymentRequest;
-  const { state } = result;
-  statements.upsertRequest.run({
-    id: requestId,
-    agentId: details.agent.id,
-    teamId: details.agent.team.id,
-    amount: details.amount,
-    currency: details.currency,
-    channel: details.channel,
-    orderNumber: details.orderNumber,
-    reason: details.reason,
-    customerName: details.customer.name ?? null,
-    customerPhone: details.customer.phone,
-    status: state.status,
-    createdAt: state.createdAt,
-    sentAt: state.sentAt,
-    openedAt: state.openedAt,
-    paidAt: state.paidAt,
-    closedAt: state.closedAt,
-    expiresAt: state.expiresAt,
-    expiryDueAt: result.unrecordedExpiryAt ?? (isTerminal(state.status) ? null : state.expiresAt),
-    sendFailures: state.sendFailures,
-    lastEventAt: Math.max(lastEventAt, state.closedAt ?? 0),
-    updatedAt: now,
-  });
+  statements.upsertRequest.run({ ...projected.projection, updatedAt: now });
 }
