@@ -83,7 +83,7 @@ const eventArb = fc
     const event = created(`pr_fz_${n}`) as unknown as Record<string, unknown>;
     event.id = `evt_fz_${n}`;
     event.occurredAt = new Date().toISOString();
-    paths.forEach((path, i) => setAt(event, path, values[i]));
+    for (const [i, path] of paths.entries()) setAt(event, path, values[i]);
     return event;
   });
 
