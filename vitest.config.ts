@@ -14,8 +14,8 @@ export default defineConfig({
       DATABASE_URL: 'tmp/tests/unused.db',
       WEBHOOK_SECRET: 'whsec_dGVzdC1zZWNyZXQtZm9yLXZpdGVzdC1vbmx5',
       SESSION_SECRET: 'test-session-secret-for-vitest-only-0123456789',
-      // log2 of scrypt's N for password hashes: cheap in tests, the production default stays (branch hostile reads it).
-      PASSWORD_HASH_COST: '12',
+      // The lowest cost: fixtures hash fast. Tests of hashing itself set the production cost (17) explicitly.
+      PASSWORD_HASH_COST: '10',
     },
   },
 });

@@ -107,7 +107,7 @@ function formatDuration(ms: number): string {
     : `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
-function seed(args: SeedArgs): void {
+async function seed(args: SeedArgs): Promise<void> {
   const file = databaseUrlFromEnv();
   const db = openDatabase(file, { synchronous: 'NORMAL' });
   try {
@@ -148,7 +148,7 @@ function seed(args: SeedArgs): void {
       `Seeded ${requests} requests, ${events} events in ${formatDuration(elapsed)} (${Math.round(events / (elapsed / 1000))} events/s)`,
     );
     if (process.env.NODE_ENV !== 'production') {
-      const created = ensureDemoUsers(db);
+      const created = await ensureDemoUsers(db);
       if (created.length > 0) console.log(`Demo accounts (password "${DEMO_PASSWORD}"): ${created.join(', ')}`);
     }
   } finally {
@@ -156,14 +156,14 @@ function seed(args: SeedArgs): void {
   }
 }
 
-function main(): void {
+async function main(): Promise<void> {
   try {
     const args = parseSeedArgs(process.argv.slice(2));
     if (!args) {
       console.log(USAGE);
       return;
     }
-    seed(args);
+    await seed(args);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     console.error(`${error.message}\n\n${USAGE}`);
@@ -171,4 +171,4 @@ function main(): void {
   }
 }
 
-main();
+await main();

@@ -41,13 +41,15 @@ export const DEMO_USERS: readonly DemoUser[] = [
  * Creates the demo accounts that do not exist yet (an existing email is left as it is, password
  * included). Teams and agents they refer to must exist (the seed's events create them).
  */
-export function ensureDemoUsers(db: Db, now = Date.now()): string[] {
+export async function ensureDemoUsers(db: Db, now = Date.now()): Promise<string[]> {
   if (process.env.NODE_ENV === 'production') throw new Error('Demo accounts are never created in production');
   const created: string[] = [];
   const missing = DEMO_USERS.filter(
     (user) => !db.select({ id: users.id }).from(users).where(eq(users.email, user.email)).get(),
   );
-  const hashes = new Map(missing.map((user) => [user.id, hashPassword(DEMO_PASSWORD)]));
+  const hashes = new Map(
+    await Promise.all(missing.map(async (user) => [user.id, await hashPassword(DEMO_PASSWORD)] as const)),
+  );
   writeTransaction(db, () => {
     for (const user of missing) {
       const teamIds = (user.teamIds ?? []).filter((id) =>

@@ -1,7 +1,24 @@
-// A maximal run of digit groups joined by single spaces or dashes.
-const GROUPED_DIGITS = /\d+(?:[ -]\d+)*/g;
+// Separators a card number may be written with between its digit groups: spaces of every width
+// (non-breaking, thin, figure), zero-width characters, dashes of every kind, dots, slashes and
+// underscores, up to three in a row ("4111  1111", "4111 - 1111").
+const SEPARATOR = '[\\s\\-._/\\u00AD\\u200B-\\u200D\\u2010-\\u2015\\u2060\\u2212\\uFEFF]{1,3}';
+// A maximal run of digit groups (any script's decimal digits: full-width ０-９ too) joined by separators.
+const GROUPED_DIGITS = new RegExp(`\\p{Nd}+(?:${SEPARATOR}\\p{Nd}+)*`, 'gu');
+const SPLIT = new RegExp(`(${SEPARATOR})`, 'u');
 const MIN_CARD_DIGITS = 13;
 const MAX_CARD_DIGITS = 19;
+
+/** A decimal digit of any script as 0–9 (full-width and mathematical digits fold to ASCII under NFKC). */
+function digitValue(char: string): number {
+  const folded = char.normalize('NFKC');
+  if (folded >= '0' && folded <= '9' && folded.length === 1) return folded.charCodeAt(0) - 48;
+  // Other scripts' digits come in blocks of ten from their zero.
+  let zero = char.codePointAt(0)!;
+  while (/\p{Nd}/u.test(String.fromCodePoint(zero - 1))) zero -= 1;
+  return (char.codePointAt(0)! - zero) % 10;
+}
+
+const asciiDigits = (group: string) => Array.from(group, (char) => String(digitValue(char))).join('');
 
 export function passesLuhn(digits: string): boolean {
   let sum = 0;
@@ -26,17 +43,19 @@ export function maskCardNumbers(text: string): string {
 // A card number is whole groups of the run; the run may glue it to other digits (a CVV, an expiry:
 // "4111 1111 1111 1111 123"), so every window of groups is tried, leftmost and longest first.
 function maskGroupedRun(run: string): string {
-  const groups = run.split(/[ -]/);
-  const separators = run.match(/[ -]/g) ?? [];
+  const parts = run.split(SPLIT);
+  const groups = parts.filter((_, i) => i % 2 === 0);
+  const separators = parts.filter((_, i) => i % 2 === 1);
+  const digits = groups.map(asciiDigits);
   for (let start = 0; start < groups.length; ) {
-    const end = cardWindowEnd(groups, start);
+    const end = cardWindowEnd(digits, start);
     if (end < 0) {
       start++;
       continue;
     }
-    let toHide = groups.slice(start, end + 1).join('').length - 4;
+    let toHide = digits.slice(start, end + 1).join('').length - 4;
     for (let i = start; i <= end; i++) {
-      groups[i] = (groups[i] as string).replace(/\d/g, (digit) => (toHide-- > 0 ? '*' : digit));
+      groups[i] = Array.from(groups[i] as string, (char) => (toHide-- > 0 ? '*' : char)).join('');
     }
     start = end + 1;
   }
@@ -59,20 +78,43 @@ export function containsCardNumber(text: string): boolean {
   return maskCardNumbers(text) !== text;
 }
 
+/**
+ * The first of make(0), make(1)… that holds no card number. Ids we make (random or hashed hex) hold
+ * one by chance now and then, and the ingest path refuses such ids; `make` is deterministic per
+ * attempt where the id must be (a system expiry's id).
+ */
+export function firstWithoutCardNumber(make: (attempt: number) => string): string {
+  for (let attempt = 0; ; attempt++) {
+    const id = make(attempt);
+    if (!containsCardNumber(id)) return id;
+  }
+}
+
 export const SECRET_CARD_KEYS =
   /^(cvc|cvv|cvv2|cvn|csc|securitycode|security_code|pan|number|cardnumber|card_number)$/i;
 
 /**
- * Masks a JSON value as received, for storage: card numbers in every string, and card
- * numbers or security codes under keys that name them are dropped to '[redacted]'.
+ * A JSON number as it may be stored: a number whose digits hold a card number becomes the masked
+ * text of its digits (a number cannot be masked and stay a number).
+ */
+export function maskJsonNumber(value: number): number | string {
+  const text = Number.isFinite(value) ? BigInt(Math.trunc(value)).toString() : String(value);
+  const masked = maskCardNumbers(text);
+  return masked === text ? value : masked;
+}
+
+/**
+ * Masks a JSON value for storage: card numbers in every string, every key and every number, at any
+ * depth; card numbers or security codes under keys that name them are dropped to '[redacted]'.
  */
 export function maskJsonValue(value: unknown): unknown {
   if (typeof value === 'string') return maskCardNumbers(value);
+  if (typeof value === 'number') return maskJsonNumber(value);
   if (Array.isArray(value)) return value.map(maskJsonValue);
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(
       Object.entries(value).map(([key, inner]) => [
-        key,
+        maskCardNumbers(key),
         SECRET_CARD_KEYS.test(key) && (typeof inner === 'string' || typeof inner === 'number')
           ? '[redacted]'
           : maskJsonValue(inner),
@@ -80,4 +122,18 @@ export function maskJsonValue(value: unknown): unknown {
     );
   }
   return value;
+}
+
+/** Whether arrays and objects nest deeper than `limit` levels (the value itself is level 1); found without recursion. */
+export function exceedsJsonDepth(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth > limit) return true;
+    for (const inner of Object.values(current)) {
+      if (inner !== null && typeof inner === 'object') stack.push([inner, depth + 1]);
+    }
+  }
+  return false;
 }

@@ -1,13 +1,23 @@
 import { z } from 'zod';
-import { SECRET_CARD_KEYS } from './card-masking';
+import { containsCardNumber, SECRET_CARD_KEYS } from './card-masking';
 import { CANCEL_REJECTION_REASONS, CHANNELS, EVENT_TYPES, type EventType } from './lifecycle';
 import { isCurrencyCode } from './money';
 
 export const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 const MAX_FUTURE_MS = 5 * 60 * 1000;
+/** Nothing happened before this: an earlier occurredAt is a sender's bug (year 0000, epoch 0). */
+export const EARLIEST_OCCURRED_AT = Date.UTC(2000, 0, 1);
+/** Arrays and objects nested deeper than this in one event are refused (too_deep) before anything recurses. */
+export const MAX_EVENT_DEPTH = 400;
+/** E.164: at most 15 digits in a phone number. */
+const MAX_PHONE_DIGITS = 15;
 
-const id = z.string().regex(ID_PATTERN, 'must be 1–64 characters of A-Z a-z 0-9 _ . : -');
+const id = z
+  .string()
+  .regex(ID_PATTERN, 'must be 1–64 characters of A-Z a-z 0-9 _ . : -')
+  // A route cannot address them: URLs resolve . and .. as path segments.
+  .refine((value) => value !== '.' && value !== '..', 'must not be . or ..');
 const name = z.string().trim().min(1, 'must not be empty').max(200);
 const freeText = z.string().max(2000);
 
@@ -34,13 +44,21 @@ const paymentRequestDetails = z.object({
     name,
     team: z.object({ id, name }),
   }),
-  amount: z.number().int('must be an integer in minor units').positive('must be positive').max(Number.MAX_SAFE_INTEGER),
+  amount: z
+    .number()
+    .int('must be an integer in minor units')
+    .positive('must be positive')
+    .max(Number.MAX_SAFE_INTEGER)
+    .refine((value) => !containsCardNumber(String(value)), 'must not be a card number'),
   currency: z.string().refine(isCurrencyCode, 'must be an ISO 4217 currency code'),
   orderNumber: z.string().trim().min(1, 'must not be empty').max(100),
   reason: freeText,
   channel: z.enum(CHANNELS),
   customer: z.object({
-    phone: z.string().regex(/^\+?[0-9 ()-]{4,32}$/, 'must be a phone number'),
+    phone: z
+      .string()
+      .regex(/^\+?[0-9 ()-]{4,32}$/, 'must be a phone number')
+      .refine((value) => value.replace(/\D/g, '').length <= MAX_PHONE_DIGITS, 'must have at most 15 digits (E.164)'),
     name: z.string().max(200).optional(),
   }),
 });
@@ -149,6 +167,25 @@ function findSecretCardKey(value: unknown, path: string[] = []): string | null {
   return null;
 }
 
+const ID_PATHS = [
+  ['id'],
+  ['paymentRequest', 'id'],
+  ['paymentRequest', 'agent', 'id'],
+  ['paymentRequest', 'agent', 'team', 'id'],
+];
+
+/**
+ * Path of the first id holding a card number. An id is a key (idempotency, URLs, joins): it cannot
+ * be masked without breaking what refers to it, so such an event is refused instead (PCI DSS).
+ */
+function findCardNumberInId(input: unknown): string | null {
+  for (const path of ID_PATHS) {
+    const value = valueAt(input, path);
+    if (typeof value === 'string' && containsCardNumber(value)) return path.join('.');
+  }
+  return null;
+}
+
 /** Validates one event as received (SPEC §2). `now` bounds occurredAt (at most 5 minutes ahead). */
 export function validateEvent(input: unknown, now: number): EventValidation {
   const eventId = valueAt(input, ['id']);
@@ -157,6 +194,14 @@ export function validateEvent(input: unknown, now: number): EventValidation {
 
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     return fail({ code: 'invalid_event', path: '', message: 'An event must be a JSON object' });
+  }
+  const cardId = findCardNumberInId(input);
+  if (cardId !== null) {
+    return fail({
+      code: 'card_data_not_allowed',
+      path: cardId,
+      message: `${cardId} holds a card number: ids are stored as they are, so it is refused`,
+    });
   }
   const parsed = envelope.safeParse(input);
   if (!parsed.success) return fail(errorFromIssue(input, parsed.error.issues[0] as z.core.$ZodIssue));
@@ -178,6 +223,13 @@ export function validateEvent(input: unknown, now: number): EventValidation {
       code: 'invalid_occurred_at',
       path: 'occurredAt',
       message: 'occurredAt must be an RFC 3339 timestamp with an offset',
+    });
+  }
+  if (occurredAt < EARLIEST_OCCURRED_AT) {
+    return fail({
+      code: 'invalid_occurred_at',
+      path: 'occurredAt',
+      message: 'occurredAt must be in the year 2000 or later',
     });
   }
   if (occurredAt > now + MAX_FUTURE_MS) {

@@ -33,6 +33,12 @@ export const SANDBOX_TEST_CARDS: readonly { number: string; outcome: TestOutcome
   { number: '4000 0000 0000 9995', outcome: 'insufficient_funds', description: 'Visa: insufficient funds' },
 ];
 
+/**
+ * Failed card attempts one link takes; then it refuses more (card testing: trying stolen numbers
+ * one after another against a link).
+ */
+export const MAX_FAILED_CARD_ATTEMPTS = 5;
+
 export const PAYMENT_FAILURE_MESSAGES: Record<PaymentFailureReason, string> = {
   card_declined: 'Your card was declined.',
   insufficient_funds: 'Your card has insufficient funds.',

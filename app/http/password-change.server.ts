@@ -12,7 +12,7 @@ import {
   verifyPassword,
 } from '../lib/password.server';
 import { recordAudit } from '../write/audit.server';
-import { clearAccountFailures, isSignInThrottled, recordSignInFailure } from '../write/sign-in-throttle.server';
+import { clearAddressFailures, recordSignInFailure, signInGate } from '../write/sign-in-throttle.server';
 import { currentSessionId, endOtherSessions, rotateSession } from './session.server';
 
 /** Who changes their own password, from which browser (the session to keep) and address. */
@@ -71,16 +71,17 @@ export async function changePassword(
   const problems = formProblems(parsed.data, user.email);
   if (Object.keys(problems).length > 0) return refused(400, problems);
 
-  if (isSignInThrottled(db, user.email, ip, now)) {
+  // A slowed account (many failures from everywhere) is not locked here either: the owner must get in.
+  if (signInGate(db, user.email, ip, now).kind === 'locked') {
     recordAudit(db, { action: 'password_change_failed', actor, details: { reason: 'throttled' }, ip }, now);
     return refused(429, {}, THROTTLED_MESSAGE);
   }
-  if (!verifyPassword(parsed.data.currentPassword, user.passwordHash)) {
+  if (!(await verifyPassword(parsed.data.currentPassword, user.passwordHash))) {
     recordSignInFailure(db, user.email, ip, now);
     recordAudit(db, { action: 'password_change_failed', actor, details: { reason: 'wrong_password' }, ip }, now);
     return refused(400, { currentPassword: 'Your current password is not correct' });
   }
-  clearAccountFailures(db, user.email);
+  clearAddressFailures(db, user.email, ip);
   // A session opened with the temporary password can outlive it (up to 12 h): it no longer proves anything.
   if (isTemporaryPasswordExpired(user, now)) {
     recordAudit(
@@ -91,11 +92,11 @@ export async function changePassword(
     return refused(403, {}, TEMPORARY_PASSWORD_EXPIRED_MESSAGE);
   }
   // Compared only once the current password is proven: before that, this would answer guesses unthrottled.
-  if (verifyPassword(parsed.data.newPassword, user.passwordHash)) {
+  if (await verifyPassword(parsed.data.newPassword, user.passwordHash)) {
     return refused(400, { newPassword: 'Choose a password other than your current one' });
   }
 
-  const passwordHash = hashPassword(parsed.data.newPassword);
+  const passwordHash = await hashPassword(parsed.data.newPassword);
   const wasTemporary = user.mustChangePassword;
   const currentId = await currentSessionId(ctx.request);
   const otherSessionsEnded = writeTransaction(db, () => {

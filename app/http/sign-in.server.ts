@@ -2,21 +2,51 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { users } from '../../db/schema';
 import type { Role } from '../domain/access';
-import { dummyPasswordHash, isTemporaryPasswordExpired, verifyPassword } from '../lib/password.server';
+import {
+  dummyPasswordHash,
+  isTemporaryPasswordExpired,
+  PasswordHashBusyError,
+  verifyPassword,
+} from '../lib/password.server';
 import { recordAudit } from '../write/audit.server';
-import { clearAccountFailures, isSignInThrottled, recordSignInFailure } from '../write/sign-in-throttle.server';
+import { clearAddressFailures, recordSignInFailure, signInGate } from '../write/sign-in-throttle.server';
 import { createSession } from './session.server';
 
-export type SignInFailure = 'invalid' | 'throttled' | 'temporary_password_expired';
+export type SignInFailure = 'invalid' | 'throttled' | 'busy' | 'temporary_password_expired';
 
 export type SignInResult =
   | { ok: true; setCookie: string; role: Role; mustChangePassword: boolean }
   | { ok: false; reason: SignInFailure };
 
+// Slowed accounts take their attempts one at a time, each after a wait: an attacker spread over many
+// addresses gets one guess per SLOWED_ATTEMPT_MS, and the owner still gets in with the right password.
+const MAX_SLOWED_WAITING = 10;
+const slowedQueues = new Map<string, { tail: Promise<void>; waiting: number }>();
+
+async function afterSlowedTurn<T>(account: string, waitMs: number, work: () => Promise<T>): Promise<T | 'busy'> {
+  const queue = slowedQueues.get(account) ?? { tail: Promise.resolve(), waiting: 0 };
+  if (queue.waiting >= MAX_SLOWED_WAITING) return 'busy';
+  queue.waiting += 1;
+  slowedQueues.set(account, queue);
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const turn = queue.tail.then(() => new Promise<void>((resolve) => setTimeout(resolve, waitMs)));
+  queue.tail = turn.then(() => finished);
+  await turn;
+  try {
+    return await work();
+  } finally {
+    done();
+    queue.waiting -= 1;
+    if (queue.waiting === 0) slowedQueues.delete(account);
+  }
+}
+
 /**
- * Checks the password (constant work whether or not the account exists), throttles, audits, rotates
- * the session. An admin's temporary password past its 72 hours is refused; only someone who typed it
- * correctly learns that it expired, so this tells nothing about which emails have accounts.
+ * Checks the password (constant work whether or not the account exists, hashed off the event loop),
+ * throttles per account and address, audits, rotates the session. An admin's temporary password
+ * past its 72 hours is refused; only someone who typed it correctly learns that it expired, so this
+ * tells nothing about which emails have accounts.
  */
 export async function signIn(
   db: Db,
@@ -27,13 +57,37 @@ export async function signIn(
   now = Date.now(),
 ): Promise<SignInResult> {
   const normalized = email.trim().toLowerCase();
-  if (isSignInThrottled(db, normalized, ip, now)) {
-    recordAudit(db, { action: 'sign_in_failed', actorName: normalized, details: { reason: 'throttled' }, ip }, now);
+  const gate = signInGate(db, normalized, ip, now);
+  if (gate.kind === 'locked') {
+    recordAudit(
+      db,
+      { action: 'sign_in_failed', actorName: normalized, details: { reason: 'throttled', scope: gate.scope }, ip },
+      now,
+    );
     return { ok: false, reason: 'throttled' };
   }
+  const attempt = () => checkPassword(db, request, normalized, password, ip, now);
+  try {
+    const result = gate.kind === 'slowed' ? await afterSlowedTurn(normalized, gate.waitMs, attempt) : await attempt();
+    if (result !== 'busy') return result;
+  } catch (error) {
+    if (!(error instanceof PasswordHashBusyError)) throw error;
+  }
+  recordAudit(db, { action: 'sign_in_failed', actorName: normalized, details: { reason: 'busy' }, ip }, now);
+  return { ok: false, reason: 'busy' };
+}
+
+async function checkPassword(
+  db: Db,
+  request: Request,
+  normalized: string,
+  password: string,
+  ip: string | null,
+  now: number,
+): Promise<SignInResult> {
   const user = db.select().from(users).where(eq(users.email, normalized)).get();
   const usable = user?.active && user.passwordHash && !user.isService;
-  const passwordOk = verifyPassword(password, usable ? user.passwordHash! : dummyPasswordHash());
+  const passwordOk = await verifyPassword(password, usable ? user.passwordHash! : await dummyPasswordHash());
   if (!usable || !passwordOk) {
     recordSignInFailure(db, normalized, ip, now);
     recordAudit(db, { action: 'sign_in_failed', actorName: normalized, details: { reason: 'invalid' }, ip }, now);
@@ -57,7 +111,7 @@ export async function signIn(
     );
     return { ok: false, reason: 'temporary_password_expired' };
   }
-  clearAccountFailures(db, normalized);
+  clearAddressFailures(db, normalized, ip);
   const setCookie = await createSession(
     db,
     user.id,

@@ -9,6 +9,8 @@ const ttlSeconds = (fallback: number) => z.coerce.number().int().min(60).max(180
 /** The SQLite file when DATABASE_URL is not set: the one place this default is written. */
 export const DEFAULT_DATABASE_URL = 'data/app.db';
 const databaseUrl = z.string().min(1).default(DEFAULT_DATABASE_URL);
+/** log2 of scrypt's N for new password hashes: 17 in production (OWASP), lower only to make tests fast. */
+const passwordHashCost = z.coerce.number().int().min(10).max(20).default(17);
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -40,6 +42,7 @@ const schema = z.object({
   EXPORT_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
   /** The built export worker, when it is not beside the server build (tests, benches). */
   EXPORT_WORKER_FILE: z.string().min(1).optional(),
+  PASSWORD_HASH_COST: passwordHashCost,
 });
 
 function isHttpOrigin(value: string): boolean {
@@ -103,6 +106,17 @@ function loadOrCreateDevSecrets(databaseUrl: string): { SESSION_SECRET: string; 
   writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   console.warn(`Development secrets generated and kept in ${file}:\n  WEBHOOK_SECRET=${secrets.WEBHOOK_SECRET}`);
   return secrets;
+}
+
+/**
+ * PASSWORD_HASH_COST alone, validated by the same rule as getEnv() (which checks it at start): scripts
+ * that hash a password (seed, CLI, test fixtures) need no secrets.
+ */
+export function passwordHashCostFromEnv(): number {
+  const parsed = passwordHashCost.safeParse(process.env.PASSWORD_HASH_COST);
+  if (!parsed.success)
+    throw new Error(`Invalid environment:\n  PASSWORD_HASH_COST: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
 }
 
 /** For tests that change the environment between cases. */

@@ -1,35 +1,91 @@
-import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { passwordHashCostFromEnv } from './env.server';
 
-// OWASP's scrypt parameters: N=2^17, r=8, p=1 (memory-hard, ~128 MiB per hash).
-const N = 2 ** 17;
+// OWASP's scrypt parameters: N=2^17 (PASSWORD_HASH_COST=17), r=8, p=1 (memory-hard, ~128 MiB per hash).
 const R = 8;
 const P = 1;
 const KEY_LENGTH = 32;
-const MAXMEM = 256 * 1024 * 1024;
+const MAX_STORED_LOG2_N = 20;
 
-export function hashPassword(password: string): string {
-  const salt = randomBytes(16);
-  const key = scryptSync(password.normalize('NFKC'), salt, KEY_LENGTH, { N, r: R, p: P, maxmem: MAXMEM });
-  return `scrypt$${N}$${R}$${P}$${salt.toString('base64')}$${key.toString('base64')}`;
+/**
+ * At most this many hashes run at once (each on libuv's thread pool, off the event loop, ~128 MiB
+ * at N=2^17); up to MAX_WAITING more wait their turn, and beyond that hashing is refused
+ * (PasswordHashBusyError, answered 503) rather than queued without bound.
+ */
+export const MAX_CONCURRENT_HASHES = 2;
+export const MAX_WAITING_HASHES = 32;
+
+export class PasswordHashBusyError extends Error {
+  constructor() {
+    super('Too many password checks at once');
+  }
 }
 
-export function verifyPassword(password: string, stored: string): boolean {
+let running = 0;
+const waiting: (() => void)[] = [];
+
+async function withHashSlot<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= MAX_CONCURRENT_HASHES) {
+    if (waiting.length >= MAX_WAITING_HASHES) throw new PasswordHashBusyError();
+    await new Promise<void>((resolve) => waiting.push(resolve));
+  } else {
+    running += 1;
+  }
+  try {
+    return await work();
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else running -= 1;
+  }
+}
+
+/** Hashes running or waiting now (for tests and health). */
+export function passwordHashLoad(): { running: number; waiting: number } {
+  return { running, waiting: waiting.length };
+}
+
+function scryptKey(password: string, salt: Buffer, length: number, n: number): Promise<Buffer> {
+  return withHashSlot(
+    () =>
+      new Promise((resolve, reject) => {
+        const options = { N: n, r: R, p: P, maxmem: 256 * n * R };
+        scrypt(password.normalize('NFKC'), salt, length, options, (error, key) =>
+          error ? reject(error) : resolve(key),
+        );
+      }),
+  );
+}
+
+/** A new hash at PASSWORD_HASH_COST (log2 of N) unless `cost` is given; the hash records its own N. */
+export async function hashPassword(password: string, cost = passwordHashCostFromEnv()): Promise<string> {
+  const n = 2 ** cost;
+  const salt = randomBytes(16);
+  const key = await scryptKey(password, salt, KEY_LENGTH, n);
+  return `scrypt$${n}$${R}$${P}$${salt.toString('base64')}$${key.toString('base64')}`;
+}
+
+/** Verifies against the N, r and p the hash was made with, so hashes made at another cost keep working. */
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
   const [scheme, n, r, p, salt, key] = stored.split('$');
   if (scheme !== 'scrypt' || !n || !r || !p || !salt || !key) return false;
+  const log2n = Math.log2(Number(n));
+  // A stored N is trusted only within the bounds we would make ourselves: it sizes the memory.
+  if (!Number.isInteger(log2n) || log2n < 1 || log2n > MAX_STORED_LOG2_N || r !== String(R) || p !== String(P))
+    return false;
   const expected = Buffer.from(key, 'base64');
-  const actual = scryptSync(password.normalize('NFKC'), Buffer.from(salt, 'base64'), expected.length, {
-    N: Number(n),
-    r: Number(r),
-    p: Number(p),
-    maxmem: MAXMEM,
-  });
+  if (expected.length === 0) return false;
+  const actual = await scryptKey(password, Buffer.from(salt, 'base64'), expected.length, Number(n));
   return timingSafeEqual(actual, expected);
 }
 
 /** A hash to verify against when the account does not exist, so timing does not reveal which emails exist. */
-let dummyHash: string | undefined;
-export function dummyPasswordHash(): string {
-  dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
+let dummyHash: Promise<string> | undefined;
+export function dummyPasswordHash(): Promise<string> {
+  dummyHash ??= hashPassword(randomBytes(16).toString('hex')).catch((error) => {
+    dummyHash = undefined;
+    throw error;
+  });
   return dummyHash;
 }
 

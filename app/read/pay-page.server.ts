@@ -3,8 +3,13 @@ import type { Db } from '../../db/client';
 import { payLinks } from '../../db/schema';
 import { currentStatus } from '../domain/current-status';
 import { formatMoney } from '../domain/format';
-import { PAYABLE_STATUSES, STATUS_LABELS } from '../domain/lifecycle';
-import { PAYMENT_FAILURE_MESSAGES, type PaymentFailureReason, SANDBOX_TEST_CARDS } from '../domain/payment-cards';
+import { PAYABLE_STATUSES, STATUS_LABELS, type Status } from '../domain/lifecycle';
+import {
+  MAX_FAILED_CARD_ATTEMPTS,
+  PAYMENT_FAILURE_MESSAGES,
+  type PaymentFailureReason,
+  SANDBOX_TEST_CARDS,
+} from '../domain/payment-cards';
 import { getPaymentRequestRow, type PaymentRequestRow } from './payment-request.server';
 
 // Our tokens are 32 base64url characters; anything else is not worth a lookup.
@@ -30,6 +35,15 @@ function latestAppliedData(db: Db, requestId: string, type: string): EventData['
   return row ? ((JSON.parse(row.body) as EventData).data ?? {}) : null;
 }
 
+/** How many card attempts on this request failed (each is a stored payment_failed event). */
+export function failedCardAttempts(db: Db, requestId: string): number {
+  return db.$client
+    .prepare<[string], { n: number }>(
+      "SELECT count(*) AS n FROM events WHERE request_id = ? AND type = 'payment_request.payment_failed'",
+    )
+    .get(requestId)!.n;
+}
+
 /** What the customer's page shows for a link: only what the customer needs, never ids or the agent's data. */
 export function getPayPage(db: Db, token: string, now: number) {
   const row = requestForToken(db, token);
@@ -39,7 +53,10 @@ export function getPayPage(db: Db, token: string, now: number) {
   const paid = status === 'paid' ? latestAppliedData(db, row.id, 'paid') : null;
   const failed = status === 'payment_failed' ? latestAppliedData(db, row.id, 'payment_failed') : null;
   const failureReason = failed?.reason ?? null;
+  const attemptsExhausted =
+    PAYABLE_STATUSES.includes(status) && failedCardAttempts(db, row.id) >= MAX_FAILED_CARD_ATTEMPTS;
   return {
+    attemptsExhausted,
     status,
     statusLabel: STATUS_LABELS[status],
     merchantName: team?.name ?? 'the merchant',
@@ -54,7 +71,7 @@ export function getPayPage(db: Db, token: string, now: number) {
       failureReason === null
         ? null
         : (PAYMENT_FAILURE_MESSAGES[failureReason as PaymentFailureReason] ?? 'The payment did not go through.'),
-    testCards: PAYABLE_STATUSES.includes(status) ? SANDBOX_TEST_CARDS : [],
+    testCards: PAYABLE_STATUSES.includes(status) && !attemptsExhausted ? SANDBOX_TEST_CARDS : [],
   };
 }
 

@@ -34,7 +34,7 @@ export async function action({ request }: ActionFunctionArgs) {
   const ctx = { db: getDb(), actor: viewer, ip: clientIp(request) };
   switch (input.intent) {
     case 'invite':
-      return outcomeResponse(inviteUser(ctx, input));
+      return outcomeResponse(await inviteUser(ctx, input));
     case 'update_access':
       return outcomeResponse(updateUserAccess(ctx, input));
     case 'deactivate':
@@ -42,7 +42,7 @@ export async function action({ request }: ActionFunctionArgs) {
     case 'reactivate':
       return outcomeResponse(setUserActive(ctx, input, true));
     case 'reset_password':
-      return outcomeResponse(resetUserPassword(ctx, input));
+      return outcomeResponse(await resetUserPassword(ctx, input));
     default:
       throw unknownIntent(input.intent);
   }

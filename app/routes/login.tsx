@@ -17,6 +17,7 @@ const signInSchema = z.object({
 const SIGN_IN_FAILURES: Record<SignInFailure, string> = {
   invalid: 'Email or password is incorrect.',
   throttled: 'Too many failed attempts. Wait 15 minutes and try again.',
+  busy: 'Too many sign-ins at once. Try again in a moment.',
   temporary_password_expired: TEMPORARY_PASSWORD_EXPIRED_MESSAGE,
 };
 
@@ -25,6 +26,13 @@ export async function loader({ request }: LoaderFunctionArgs) {
   if (found) throw redirect(found.mustChangePassword ? ACCOUNT_PATH : HOME_BY_ROLE[found.viewer.role]);
   return null;
 }
+
+const FAILURE_STATUS: Record<SignInFailure, number> = {
+  invalid: 401,
+  temporary_password_expired: 401,
+  throttled: 429,
+  busy: 503,
+};
 
 export async function action({ request }: ActionFunctionArgs) {
   assertSameOrigin(request);
@@ -38,7 +46,8 @@ export async function action({ request }: ActionFunctionArgs) {
     const result = await signIn(getDb(), request, email, password, clientIp(request));
     if (!result.ok) {
       const formError = SIGN_IN_FAILURES[result.reason];
-      return data({ formError, fieldErrors: {} }, { status: result.reason === 'throttled' ? 429 : 401 });
+      const headers: HeadersInit = result.reason === 'busy' ? { 'Retry-After': '1' } : {};
+      return data({ formError, fieldErrors: {} }, { status: FAILURE_STATUS[result.reason], headers });
     }
     const to = result.mustChangePassword ? ACCOUNT_PATH : safeRedirectPath(redirectTo, HOME_BY_ROLE[result.role]);
     return redirect(to, {

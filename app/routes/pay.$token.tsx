@@ -18,6 +18,7 @@ import {
 import { useCallback } from 'react';
 import { getDb } from '../../db/client';
 import { TimeLeft, useServerClock } from '../components/time-left';
+import { MAX_FAILED_CARD_ATTEMPTS } from '../domain/payment-cards';
 import { getPayPage, type PayPage } from '../read/pay-page.server';
 import payStylesHref from '../styles/pay.css';
 import { decline, payWithCard, recordOpened } from '../write/customer-payment.server';
@@ -97,6 +98,7 @@ export const meta: MetaFunction<typeof loader> = ({ data: page }) => [
 
 export default function PayRoute() {
   const page = useLoaderData<typeof loader>();
+  if (page.attemptsExhausted) return <FinalPage page={page} />;
   if (page.status === 'sent' || page.status === 'opened' || page.status === 'payment_failed')
     return <Checkout page={page} />;
   return <FinalPage page={page} />;
@@ -245,6 +247,13 @@ const BRAND_LABELS: Record<string, string> = {
 
 function finalWords(page: PayPage): { tone: string; title: string; body: string } {
   const what = `${page.amountText} for order ${page.orderNumber}`;
+  if (page.attemptsExhausted) {
+    return {
+      tone: 'neutral',
+      title: 'Too many failed card attempts',
+      body: `This link takes no more cards after ${MAX_FAILED_CARD_ATTEMPTS} failed attempts. Nothing was charged. Ask ${page.merchantName} to send you a new link to pay ${what}.`,
+    };
+  }
   switch (page.status) {
     case 'paid':
       return { tone: 'ok', title: 'Payment received', body: `Thank you. You paid ${what} to ${page.merchantName}.` };

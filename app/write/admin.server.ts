@@ -117,11 +117,11 @@ const inviteSchema = z.object({
  * over (the simpler safe option: no mail is sent, nothing but its scrypt hash is stored). It works
  * for 72 hours; they must replace it with their own at their first sign-in.
  */
-export function inviteUser(
+export async function inviteUser(
   ctx: AdminContext,
   input: unknown,
   now = Date.now(),
-): Outcome<{ userId: string; temporaryPassword: string; expiresAt: number }> {
+): Promise<Outcome<{ userId: string; temporaryPassword: string; expiresAt: number }>> {
   const { db } = ctx;
   const parsed = inviteSchema.safeParse(input);
   if (!parsed.success) return failure(fieldErrorsOf(parsed.error));
@@ -133,7 +133,7 @@ export function inviteUser(
   if (!checked.ok) return failure(checked.errors);
   const { access, newAgentTeam } = checked;
   const temporaryPassword = generateTemporaryPassword();
-  const passwordHash = hashPassword(temporaryPassword);
+  const passwordHash = await hashPassword(temporaryPassword);
   const userId = `usr_${randomUUID()}`;
   const expiresAt = now + TEMPORARY_PASSWORD_TTL_MS;
   writeTransaction(db, () => {
@@ -254,11 +254,11 @@ export function setUserActive(ctx: AdminContext, input: unknown, active: boolean
  * A new temporary password, for 72 hours from now, for someone who lost theirs or whose temporary
  * one expired; their sessions end and they must replace it at sign-in.
  */
-export function resetUserPassword(
+export async function resetUserPassword(
   ctx: AdminContext,
   input: unknown,
   now = Date.now(),
-): Outcome<{ temporaryPassword: string; expiresAt: number }> {
+): Promise<Outcome<{ temporaryPassword: string; expiresAt: number }>> {
   const { db } = ctx;
   const parsed = userIdSchema.safeParse(input);
   if (!parsed.success) return failure(fieldErrorsOf(parsed.error));
@@ -266,7 +266,7 @@ export function resetUserPassword(
   if (!user) return failure({}, 'No such user');
   if (user.id === ctx.actor.userId) return failure({}, 'You cannot reset your own password here: ask another admin');
   const temporaryPassword = generateTemporaryPassword();
-  const passwordHash = hashPassword(temporaryPassword);
+  const passwordHash = await hashPassword(temporaryPassword);
   const expiresAt = now + TEMPORARY_PASSWORD_TTL_MS;
   writeTransaction(db, () => {
     db.update(users)

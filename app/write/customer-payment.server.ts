@@ -7,10 +7,11 @@ import { PAYABLE_STATUSES, type Status } from '../domain/lifecycle';
 import {
   type CardDetails,
   type CardSummary,
+  MAX_FAILED_CARD_ATTEMPTS,
   PAYMENT_FAILURE_MESSAGES,
   type PaymentFailureReason,
 } from '../domain/payment-cards';
-import { requestForToken } from '../read/pay-page.server';
+import { failedCardAttempts, requestForToken } from '../read/pay-page.server';
 import { getPaymentRequestRow, type PaymentRequestRow } from '../read/payment-request.server';
 import { keyedEventId, newEventId, writeOwnEvents } from './own-events.server';
 import { fieldErrors } from './payment-request-input';
@@ -93,6 +94,7 @@ export type PayOutcome =
   | { kind: 'invalid'; fieldErrors: Record<string, string> }
   | { kind: 'unknown_link' }
   | { kind: 'not_payable'; status: Status }
+  | { kind: 'too_many_attempts' }
   | { kind: 'paid'; card: CardSummary; providerReference: string }
   | { kind: 'failed'; reason: PaymentFailureReason; message: string };
 
@@ -117,6 +119,8 @@ export async function payWithCard(
   return oneAtATime(row.id, async () => {
     const before = payableRequest(db, row.id, clock());
     if (before.kind !== 'payable') return before;
+    // Counted inside the per-request queue, so concurrent attempts cannot slip past the limit.
+    if (failedCardAttempts(db, row.id) >= MAX_FAILED_CARD_ATTEMPTS) return { kind: 'too_many_attempts' };
     const charge = await chargeCard(
       { amount: before.row.amount, currency: before.row.currency, card },
       new Date(clock()),

@@ -1,9 +1,16 @@
 import type Database from 'better-sqlite3';
 import { type Db, writeTransaction } from '../../db/client';
-import { maskCardNumbers, maskJsonValue } from '../domain/card-masking';
-import { type EventError, type PaymentRequestDetails, validateEvent } from '../domain/event-schema';
-import { type EventSource, type EventType, isTerminal } from '../domain/lifecycle';
-import { type ExpirySettings, type ReplayEvent, replayEvents } from '../domain/replay';
+import { exceedsJsonDepth, maskCardNumbers, maskJsonValue } from '../domain/card-masking';
+import {
+  type EventError,
+  type EventValidation,
+  ID_PATTERN,
+  MAX_EVENT_DEPTH,
+  validateEvent,
+} from '../domain/event-schema';
+import type { EventSource, EventType } from '../domain/lifecycle';
+import { type ProjectionEvent, projectRequest } from '../domain/projection';
+import type { ExpirySettings } from '../domain/replay';
 import { canonicalJson, sha256Hex } from '../lib/canonical-json';
 import { getExpirySettings } from '../read/settings.server';
 
@@ -23,21 +30,24 @@ export interface IngestOptions {
   settings?: ExpirySettings;
 }
 
-// Keys whose values are identifiers or codes, never free text: masking them would corrupt keys.
-const UNMASKED_KEYS = new Set(['id', 'type', 'occurredAt', 'currency', 'channel', 'phone', 'last4', 'brand']);
-
-function maskStoredEvent(value: unknown, key = ''): unknown {
-  if (typeof value === 'string') return UNMASKED_KEYS.has(key) ? value : maskCardNumbers(value);
-  if (Array.isArray(value)) return value.map((inner) => maskStoredEvent(inner));
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, inner]) => [k, maskStoredEvent(inner, k)]));
-  }
-  return value;
-}
-
 /** A raw rejected body, masked as a whole: it may hold anything, card numbers and codes included. */
 export function maskRawBody(raw: unknown): string {
   return typeof raw === 'string' ? maskCardNumbers(raw) : (JSON.stringify(maskJsonValue(raw)) ?? 'null');
+}
+
+/** A rejection as stored: every text in it masked (an unknown key or an id may carry a card number). */
+function storedRejection(eventId: string | null, error: EventError, input: unknown) {
+  return {
+    eventId: eventId === null ? null : maskCardNumbers(eventId),
+    code: error.code,
+    path: maskCardNumbers(error.path),
+    message: maskCardNumbers(error.message),
+    // Too deep to walk safely: only the fact is kept.
+    raw:
+      error.code === 'too_deep'
+        ? JSON.stringify(`[nested deeper than ${MAX_EVENT_DEPTH} levels: not kept]`)
+        : maskRawBody(input),
+  };
 }
 
 interface StoredEventRow {
@@ -112,15 +122,15 @@ export function ingestEvents(
   const now = options.now ?? Date.now();
   const settings = options.settings ?? getExpirySettings(db);
   const statements = statementsFor(db);
-  const prepared = inputs.map((input) => ({
-    input,
-    hash: sha256Hex(canonicalJson(input)),
-    validation: validateEvent(input, now),
-  }));
+  const prepared = inputs.map((input) => {
+    // Checked before anything that recurses (hashing, validation, masking) can overflow the stack.
+    if (exceedsJsonDepth(input, MAX_EVENT_DEPTH)) return { input, hash: '', validation: tooDeep(input) };
+    return { input, hash: sha256Hex(canonicalJson(input)), validation: validateEvent(input, now) };
+  });
 
   const summary: IngestSummary = { accepted: 0, duplicates: 0, rejected: 0, results: [] };
   const reject = (input: unknown, eventId: string | null, error: EventError) => {
-    statements.insertRejected.run({ eventId, receivedAt: now, source, ...error, raw: maskRawBody(input) });
+    statements.insertRejected.run({ receivedAt: now, source, ...storedRejection(eventId, error, input) });
     summary.rejected += 1;
     summary.results.push({ id: eventId, status: 'rejected', error });
   };
@@ -151,8 +161,8 @@ export function ingestEvents(
       batchHashes.set(event.id, hash);
       if (event.details) {
         const { agent } = event.details;
-        statements.insertTeam.run(agent.team.id, agent.team.name, now);
-        statements.insertAgent.run(agent.id, agent.name, agent.team.id, now);
+        statements.insertTeam.run(agent.team.id, maskCardNumbers(agent.team.name), now);
+        statements.insertAgent.run(agent.id, maskCardNumbers(agent.name), agent.team.id, now);
       }
       const row: PendingEvent = {
         id: event.id,
@@ -162,7 +172,7 @@ export function ingestEvents(
         receivedAt: now,
         source,
         contentHash: hash,
-        body: JSON.stringify(maskStoredEvent(input)),
+        body: JSON.stringify(maskJsonValue(input)),
       };
       const list = pending.get(event.requestId);
       if (list) list.push(row);
@@ -174,6 +184,15 @@ export function ingestEvents(
   });
 
   return summary;
+}
+
+function tooDeep(input: unknown): EventValidation {
+  const id = input !== null && typeof input === 'object' ? (input as { id?: unknown }).id : undefined;
+  return {
+    ok: false,
+    eventId: typeof id === 'string' && ID_PATTERN.test(id) ? id : null,
+    error: { code: 'too_deep', path: '', message: `An event may nest at most ${MAX_EVENT_DEPTH} levels` },
+  };
 }
 
 interface PendingEvent {
@@ -199,57 +218,29 @@ function reproject(
   now: number,
 ): void {
   const stored = statements.eventsOfRequest.all(requestId);
-  const replayInput: ReplayEvent[] = [
-    ...stored.map((row) => ({ id: row.id, type: row.type, occurredAt: row.occurred_at, source: row.source })),
+  const events: ProjectionEvent[] = [
+    ...stored.map((row) => ({
+      id: row.id,
+      type: row.type,
+      occurredAt: row.occurred_at,
+      source: row.source,
+      body: row.body,
+    })),
     ...fresh,
   ];
-  const result = replayEvents(replayInput, settings, now);
-
+  const projected = projectRequest(requestId, events, settings, now);
   for (const event of fresh) {
-    const outcome = result?.outcomes.get(event.id);
+    const outcome = projected?.result.outcomes.get(event.id);
     statements.insertEvent.run({ ...event, applied: outcome?.applied ? 1 : 0, anomaly: outcome?.anomaly ?? null });
   }
-  if (!result) return; // orphans wait for their created event
+  if (!projected) return; // orphans wait for their created event
 
-  let lastEventAt = 0;
-  let createdBody = '';
   for (const row of stored) {
-    const outcome = result.outcomes.get(row.id)!;
+    const outcome = projected.result.outcomes.get(row.id)!;
     const applied = outcome.applied ? 1 : 0;
     if (applied !== row.applied || outcome.anomaly !== row.anomaly) {
       statements.updateOutcome.run(applied, outcome.anomaly, row.id);
     }
-    if (outcome.applied) lastEventAt = Math.max(lastEventAt, row.occurred_at);
-    if (row.id === result.state.createdEventId) createdBody = row.body;
   }
-  for (const event of fresh) {
-    if (result.outcomes.get(event.id)?.applied) lastEventAt = Math.max(lastEventAt, event.occurredAt);
-    if (event.id === result.state.createdEventId) createdBody = event.body;
-  }
-
-  const details = (JSON.parse(createdBody) as { paymentRequest: PaymentRequestDetails }).paymentRequest;
-  const { state } = result;
-  statements.upsertRequest.run({
-    id: requestId,
-    agentId: details.agent.id,
-    teamId: details.agent.team.id,
-    amount: details.amount,
-    currency: details.currency,
-    channel: details.channel,
-    orderNumber: details.orderNumber,
-    reason: details.reason,
-    customerName: details.customer.name ?? null,
-    customerPhone: details.customer.phone,
-    status: state.status,
-    createdAt: state.createdAt,
-    sentAt: state.sentAt,
-    openedAt: state.openedAt,
-    paidAt: state.paidAt,
-    closedAt: state.closedAt,
-    expiresAt: state.expiresAt,
-    expiryDueAt: result.unrecordedExpiryAt ?? (isTerminal(state.status) ? null : state.expiresAt),
-    sendFailures: state.sendFailures,
-    lastEventAt: Math.max(lastEventAt, state.closedAt ?? 0),
-    updatedAt: now,
-  });
+  statements.upsertRequest.run({ ...projected.projection, updatedAt: now });
 }

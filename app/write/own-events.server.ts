@@ -1,18 +1,23 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Db } from '../../db/client';
+import { firstWithoutCardNumber } from '../domain/card-masking';
 import { ID_PATTERN } from '../domain/event-schema';
 import type { EventSource } from '../domain/lifecycle';
 import { ingestEvents } from './ingest.server';
 
 /** A fresh event id, for events that happen once by construction. */
 export function newEventId(): string {
-  return `evt_${randomUUID()}`;
+  return firstWithoutCardNumber(() => `evt_${randomUUID()}`);
 }
 
 /** A deterministic event id (idempotency key) that stays within the 64 characters ids may have. */
 export function keyedEventId(prefix: string, key: string): string {
   const id = `evt_${prefix}_${key}`;
-  return ID_PATTERN.test(id) ? id : `evt_${prefix}_${createHash('sha256').update(key).digest('hex').slice(0, 40)}`;
+  return firstWithoutCardNumber((attempt) =>
+    attempt === 0 && ID_PATTERN.test(id)
+      ? id
+      : `evt_${prefix}_${createHash('sha256').update(`${attempt}:${key}`).digest('hex').slice(0, 40)}`,
+  );
 }
 
 export interface OwnEvent {

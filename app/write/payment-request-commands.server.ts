@@ -3,6 +3,7 @@ import { eq } from 'drizzle-orm';
 import { type Db, writeTransaction } from '../../db/client';
 import { agents, payLinks, teams } from '../../db/schema';
 import { canSee, type Viewer } from '../domain/access';
+import { firstWithoutCardNumber } from '../domain/card-masking';
 import { currentStatus } from '../domain/current-status';
 import { formatMoney } from '../domain/format';
 import {
@@ -73,7 +74,7 @@ export interface SendOutcome {
 }
 
 function newRequestId(now: number): string {
-  return `pr_${now.toString(36)}${randomBytes(8).toString('hex')}`;
+  return firstWithoutCardNumber(() => `pr_${now.toString(36)}${randomBytes(8).toString('hex')}`);
 }
 
 /** 192 random bits, base64url: the customer's link is the only key to the pay page. */

@@ -11,8 +11,9 @@ const ENV_SECRET = 'whsec_ZTJlLXdlYmhvb2stc2VjcmV0LW9ubHktZm9yLXRlc3Rz';
 const PASSWORD = 'admin journey password 1';
 const run = randomBytes(3).toString('hex');
 
-function createAdmin(): string {
+async function createAdmin(): Promise<string> {
   const email = `admin-${run}@example.test`;
+  const passwordHash = await hashPassword(PASSWORD);
   const db = openDatabase(E2E_DB);
   try {
     db.insert(users)
@@ -21,7 +22,7 @@ function createAdmin(): string {
         name: 'Erin Admin',
         email,
         role: 'admin',
-        passwordHash: hashPassword(PASSWORD),
+        passwordHash,
         createdAt: Date.now(),
       })
       .run();
@@ -90,7 +91,7 @@ test('an admin invites a user, creates a token, rotates the webhook secret and c
   request,
 }) => {
   test.setTimeout(60_000);
-  const email = createAdmin();
+  const email = await createAdmin();
   // Traffic for the ingestion page: an agent without a login, a rejected event (with a card number), an orphan.
   const ingest = await postEvents(
     request,

@@ -64,7 +64,7 @@ function request(
   ];
 }
 
-test.beforeAll(() => {
+test.beforeAll(async () => {
   const db = openDatabase(DB_FILE);
   try {
     const events = [
@@ -88,7 +88,7 @@ test.beforeAll(() => {
         name: 'Sam Supervisor',
         email: EMAIL,
         role: 'supervisor',
-        passwordHash: hashPassword(PASSWORD),
+        passwordHash: await hashPassword(PASSWORD),
         createdAt: now,
       })
       .onConflictDoNothing()

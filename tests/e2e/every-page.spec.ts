@@ -60,7 +60,7 @@ const step = (id: string, type: string, at: number, data: Record<string, unknown
 /** One request with every kind of timeline entry: a failed send, a refused cancel, a failed payment, a card. */
 const BUSY = 'pr_e2e_pages_busy';
 
-test.beforeAll(() => {
+test.beforeAll(async () => {
   const db = openDatabase(DB_FILE);
   try {
     // A worker restarted after a failure finds the data already there.
@@ -94,7 +94,7 @@ test.beforeAll(() => {
         .values({
           ...person,
           role: role as Role,
-          passwordHash: hashPassword(PASSWORD),
+          passwordHash: await hashPassword(PASSWORD),
           agentId: role === 'agent' ? AGENT.id : null,
           createdAt: now,
         })

@@ -52,7 +52,8 @@ async function postEvents(request: APIRequestContext, events: unknown[]) {
 }
 
 /** A supervisor of one team, made directly in the database (the admin pages are another journey). */
-function createSupervisor(team = teamId, label = 'supervisor'): string {
+async function createSupervisor(team = teamId, label = 'supervisor'): Promise<string> {
+  const passwordHash = await hashPassword(PASSWORD);
   const email = `${label}-${run}@example.test`;
   const userId = `usr_${randomUUID()}`;
   const db = openDatabase(E2E_DB);
@@ -63,7 +64,7 @@ function createSupervisor(team = teamId, label = 'supervisor'): string {
         name: 'Sam Supervisor',
         email,
         role: 'supervisor',
-        passwordHash: hashPassword(PASSWORD),
+        passwordHash,
         createdAt: Date.now(),
       })
       .run();
@@ -106,7 +107,7 @@ test('a supervisor finds an order, reads its timeline with an anomaly, and sees 
     },
     event(`pr_req_${run}_other`, 'sent', now - 4 * MINUTE),
   ]);
-  await signIn(page, createSupervisor());
+  await signIn(page, await createSupervisor());
 
   await page.goto('/requests');
   await expect(page.getByRole('heading', { level: 1, name: 'Requests' })).toBeVisible();
@@ -170,7 +171,7 @@ test('a supervisor sorts the requests by agent name with the column header', asy
     ];
   });
   await postEvents(request, sent);
-  await signIn(page, createSupervisor(sortTeam, 'sorting-supervisor'));
+  await signIn(page, await createSupervisor(sortTeam, 'sorting-supervisor'));
 
   await page.goto('/requests');
   const agentCells = page.locator('table.requests-table tbody tr td:nth-child(4)');

@@ -64,7 +64,7 @@ function request(at: number, paid: boolean, currency = 'USD', amount = 10_000) {
 const times = (count: number, make: (i: number) => unknown[]) =>
   Array.from({ length: count }, (_, i) => make(i)).flat();
 
-test.beforeAll(() => {
+test.beforeAll(async () => {
   const db = openDatabase(DB_FILE);
   try {
     if (db.select({ id: users.id }).from(users).where(eq(users.email, EMAIL)).get()) return;
@@ -117,7 +117,7 @@ test.beforeAll(() => {
         name: 'Sizwe Supervisor',
         email: EMAIL,
         role: 'supervisor',
-        passwordHash: hashPassword(PASSWORD),
+        passwordHash: await hashPassword(PASSWORD),
         createdAt: now,
       })
       .run();

@@ -8,7 +8,16 @@ import {
   SESSION_COOKIE,
 } from '../../app/http/session.server';
 import { signIn } from '../../app/http/sign-in.server';
-import { MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS } from '../../app/write/sign-in-throttle.server';
+import {
+  ACCOUNT_SLOWDOWN_AFTER,
+  clearAddressFailures,
+  MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS,
+  MAX_FAILURES_PER_ADDRESS,
+  recordSignInFailure,
+  SLOWED_ATTEMPT_MS,
+  signInGate,
+  THROTTLE_WINDOW_MS,
+} from '../../app/write/sign-in-throttle.server';
 import type { Db } from '../../db/client';
 import { createTestDb } from '../support/db';
 import { startServer, type TestServer } from '../support/server';
@@ -18,7 +27,7 @@ const withCookie = (cookie: string) => new Request('http://app.test/', { headers
 
 describe('sessions (service level)', () => {
   let db: Db;
-  beforeEach(() => {
+  beforeEach(async () => {
     db = createTestDb().db;
   });
   afterEach(() => db.$client.close());
@@ -101,28 +110,64 @@ describe('sessions (service level)', () => {
     expect(await getSessionUserId(db, withCookie(after))).toBe(id);
   });
 
-  it('throttles per account, even with the right password, and per address across accounts', async () => {
+  it('locks an address out of one account after 5 failures, and out of all after 20, never the account for others', async () => {
     const { email } = insertUser(db, { role: 'manager' });
-    for (let i = 0; i < MAX_FAILURES_PER_ACCOUNT; i++) {
-      expect(await signIn(db, new Request('http://app.test/'), email, 'wrong', `10.0.0.${i}`)).toEqual({
-        ok: false,
-        reason: 'invalid',
-      });
+    const attempt = (password: string, ip: string | null, who = email) =>
+      signIn(db, new Request('http://app.test/'), who, password, ip);
+    for (let i = 0; i < MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS; i++) {
+      expect(await attempt('wrong', '203.0.113.9')).toEqual({ ok: false, reason: 'invalid' });
     }
-    expect(await signIn(db, new Request('http://app.test/'), email, TEST_PASSWORD, '10.9.9.9')).toEqual({
-      ok: false,
-      reason: 'throttled',
-    });
+    // The attacker's address is locked out of this account, even with the right password...
+    expect(await attempt(TEST_PASSWORD, '203.0.113.9')).toEqual({ ok: false, reason: 'throttled' });
+    // ...and the owner, from anywhere else, is not.
+    expect((await attempt(TEST_PASSWORD, '198.51.100.1')).ok).toBe(true);
+    expect((await attempt(TEST_PASSWORD, null)).ok).toBe(true);
 
     const other = insertUser(db, { role: 'agent', agentId: 'ag_1' });
     for (let i = 0; i < MAX_FAILURES_PER_ADDRESS; i++) {
-      await signIn(db, new Request('http://app.test/'), `nobody${i}@example.test`, 'wrong', '192.0.2.7');
+      await attempt('wrong', '192.0.2.7', `nobody${i}@example.test`);
     }
-    expect(await signIn(db, new Request('http://app.test/'), other.email, TEST_PASSWORD, '192.0.2.7')).toEqual({
-      ok: false,
-      reason: 'throttled',
-    });
-    expect((await signIn(db, new Request('http://app.test/'), other.email, TEST_PASSWORD, '192.0.2.8')).ok).toBe(true);
+    expect(await attempt(TEST_PASSWORD, '192.0.2.7', other.email)).toEqual({ ok: false, reason: 'throttled' });
+    expect((await attempt(TEST_PASSWORD, '192.0.2.8', other.email)).ok).toBe(true);
+    const throttled = db.$client
+      .prepare(
+        "SELECT details FROM audit_log WHERE action = 'sign_in_failed' AND details LIKE '%throttled%' ORDER BY seq",
+      )
+      .all()
+      .map((row) => JSON.parse((row as { details: string }).details));
+    expect(throttled).toEqual([
+      { reason: 'throttled', scope: 'account_and_address' },
+      { reason: 'throttled', scope: 'address' },
+    ]);
+  });
+
+  it('counts exactly: the 5th failure from one address locks it, the 4th does not; a success from it starts it over', () => {
+    const email = 'someone@example.test';
+    const now = Date.parse('2026-11-23T08:00:00Z');
+    for (let i = 0; i < 4; i++) recordSignInFailure(db, email, '203.0.113.1', now);
+    expect(signInGate(db, email, '203.0.113.1', now)).toEqual({ kind: 'open' });
+    recordSignInFailure(db, email, '203.0.113.1', now);
+    expect(signInGate(db, email, '203.0.113.1', now)).toEqual({ kind: 'locked', scope: 'account_and_address' });
+    expect(signInGate(db, email, '203.0.113.2', now)).toEqual({ kind: 'open' });
+    // 15 minutes later the window has passed.
+    expect(signInGate(db, email, '203.0.113.1', now + THROTTLE_WINDOW_MS + 1)).toEqual({ kind: 'open' });
+    clearAddressFailures(db, email, '203.0.113.1');
+    expect(signInGate(db, email, '203.0.113.1', now)).toEqual({ kind: 'open' });
+  });
+
+  it('slows, never locks, an account failed from many addresses: 50 failures from 50 addresses', async () => {
+    const { email } = insertUser(db, { role: 'manager' });
+    const now = Date.now();
+    for (let i = 0; i < ACCOUNT_SLOWDOWN_AFTER - 1; i++) recordSignInFailure(db, email, `10.1.0.${i}`, now);
+    expect(signInGate(db, email, '10.2.0.1', now)).toEqual({ kind: 'open' });
+    recordSignInFailure(db, email, '10.1.1.1', now);
+    expect(signInGate(db, email, '10.2.0.1', now)).toEqual({ kind: 'slowed', waitMs: SLOWED_ATTEMPT_MS });
+    expect(signInGate(db, email, null, now)).toEqual({ kind: 'slowed', waitMs: SLOWED_ATTEMPT_MS });
+    // The owner still gets in with the right password, after the wait.
+    const started = performance.now();
+    const result = await signIn(db, new Request('http://app.test/'), email, TEST_PASSWORD, '10.2.0.1');
+    expect(result.ok).toBe(true);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(SLOWED_ATTEMPT_MS - 50);
   });
 
   it('keeps no per-address count when the address is unknown, so nobody can lock everyone out', async () => {
@@ -130,10 +175,15 @@ describe('sessions (service level)', () => {
       await signIn(db, new Request('http://app.test/'), `nobody${i}@example.test`, 'wrong', null);
     }
     const { email } = insertUser(db, { role: 'manager' });
+    for (let i = 0; i < MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS + 2; i++) {
+      await signIn(db, new Request('http://app.test/'), email, 'wrong', null);
+    }
     expect((await signIn(db, new Request('http://app.test/'), email, TEST_PASSWORD, null)).ok).toBe(true);
-    expect(db.$client.prepare("SELECT count(*) AS n FROM login_failures WHERE key LIKE 'ip:%'").get()).toEqual({
-      n: 0,
-    });
+    expect(db.$client.prepare("SELECT count(*) AS n FROM login_failures WHERE key NOT LIKE 'account:%'").get()).toEqual(
+      {
+        n: 0,
+      },
+    );
   });
 
   it('refuses deactivated users and audits successes and failures', async () => {

@@ -35,7 +35,7 @@ import { loadViewer, viewerForToken } from '../../app/write/api-tokens.server';
 import { ingestEvents } from '../../app/write/ingest.server';
 import {
   isSignInThrottled,
-  MAX_FAILURES_PER_ACCOUNT,
+  MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS,
   recordSignInFailure,
 } from '../../app/write/sign-in-throttle.server';
 import type { Db } from '../../db/client';
@@ -69,7 +69,7 @@ describe('admin services', () => {
   let ctx: AdminContext;
   let adminId: string;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     db = createTestDb().db;
     adminId = insertUser(db, { role: 'admin', name: 'Ada Admin' }).id;
     ctx = { db, actor: { userId: adminId, name: 'Ada Admin' }, ip: '10.1.1.1' };
@@ -88,7 +88,7 @@ describe('admin services', () => {
 
   describe('users', () => {
     it('invites a person with a temporary password that signs in, stores only its hash, and audits it', async () => {
-      const result = inviteUser(ctx, {
+      const result = await inviteUser(ctx, {
         name: 'Sam Super',
         email: '  Sam@Example.TEST ',
         role: 'supervisor',
@@ -107,7 +107,7 @@ describe('admin services', () => {
       expect(row.email).toBe('sam@example.test');
       expect(row.role).toBe('supervisor');
       expect(row.password_hash).not.toContain(result.temporaryPassword);
-      expect(verifyPassword(result.temporaryPassword, row.password_hash)).toBe(true);
+      expect(await verifyPassword(result.temporaryPassword, row.password_hash)).toBe(true);
       const signedIn = await signIn(
         db,
         new Request('http://app.test/login'),
@@ -167,7 +167,7 @@ describe('admin services', () => {
         ],
       ];
       for (const [input, fieldErrors] of cases) {
-        expect(inviteUser(ctx, input)).toEqual({ ok: false, fieldErrors, formError: null });
+        expect(await inviteUser(ctx, input)).toEqual({ ok: false, fieldErrors, formError: null });
       }
       expect(db.select().from(users).all()).toHaveLength(2);
       expect(auditRows(db, 'user_invite')).toEqual([]);
@@ -175,16 +175,23 @@ describe('admin services', () => {
 
     it('links an agent first seen in events to a login, once', async () => {
       expect(listAgentsWithoutLogin(db).map((agent) => agent.id)).toEqual(['ag_17', 'ag_18']);
-      const first = inviteUser(ctx, { name: 'Thandi', email: 'thandi@example.test', role: 'agent', agentId: 'ag_17' });
+      const first = await inviteUser(ctx, {
+        name: 'Thandi',
+        email: 'thandi@example.test',
+        role: 'agent',
+        agentId: 'ag_17',
+      });
       expect(first.ok).toBe(true);
       expect(listAgentsWithoutLogin(db).map((agent) => agent.id)).toEqual(['ag_18']);
-      expect(inviteUser(ctx, { name: 'Other', email: 'other@example.test', role: 'agent', agentId: 'ag_17' })).toEqual({
+      expect(
+        await inviteUser(ctx, { name: 'Other', email: 'other@example.test', role: 'agent', agentId: 'ag_17' }),
+      ).toEqual({
         ok: false,
         fieldErrors: { agentId: 'Agent ag_17 is already linked to Thandi' },
         formError: null,
       });
       // An agent id not seen yet is created in the one team chosen.
-      const fresh = inviteUser(ctx, {
+      const fresh = await inviteUser(ctx, {
         name: 'Nia',
         email: 'nia@example.test',
         role: 'agent',
@@ -268,10 +275,10 @@ describe('admin services', () => {
     it('resets a password: the old one stops working, the sessions end, and the sign-in limit starts over', async () => {
       const manager = insertUser(db, { role: 'manager' });
       const cookie = await sessionCookie(db, manager.id);
-      for (let i = 0; i < MAX_FAILURES_PER_ACCOUNT; i++) recordSignInFailure(db, manager.email, null);
-      expect(isSignInThrottled(db, manager.email, null)).toBe(true);
-      const result = resetUserPassword(ctx, { userId: manager.id });
-      expect(isSignInThrottled(db, manager.email, null)).toBe(false);
+      for (let i = 0; i < MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS; i++) recordSignInFailure(db, manager.email, '10.0.0.5');
+      expect(isSignInThrottled(db, manager.email, '10.0.0.5')).toBe(true);
+      const result = await resetUserPassword(ctx, { userId: manager.id });
+      expect(isSignInThrottled(db, manager.email, '10.0.0.5')).toBe(false);
       expect(result.ok).toBe(true);
       if (!result.ok) return;
       const { password_hash: hash } = db.$client
@@ -279,8 +286,8 @@ describe('admin services', () => {
         .get(manager.id) as {
         password_hash: string;
       };
-      expect(verifyPassword(TEST_PASSWORD, hash)).toBe(false);
-      expect(verifyPassword(result.temporaryPassword, hash)).toBe(true);
+      expect(await verifyPassword(TEST_PASSWORD, hash)).toBe(false);
+      expect(await verifyPassword(result.temporaryPassword, hash)).toBe(true);
       expect(await getSessionUserId(db, withCookie(cookie))).toBeNull();
       expect(auditRows(db, 'password_reset').map((row) => row.target)).toEqual([manager.id]);
     });

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MAX_FAILED_CARD_ATTEMPTS } from '../../app/domain/payment-cards';
 import { getPayPage } from '../../app/read/pay-page.server';
 import { decline, payWithCard, recordOpened } from '../../app/write/customer-payment.server';
 import { createPaymentRequest } from '../../app/write/payment-request-commands.server';
@@ -226,6 +227,30 @@ describe('customer outcomes', () => {
     const outcomes = await Promise.all([pay(token, '4242424242424242'), pay(token, '4242424242424242')]);
     expect(outcomes.map((outcome) => outcome.kind)).toEqual(['paid', 'not_payable']);
     expect(customerEvents(requestId).filter((event) => event.type === 'payment_request.paid')).toHaveLength(1);
+  });
+
+  it(`refuses a link's card attempts after ${MAX_FAILED_CARD_ATTEMPTS} failed ones (card testing), even at once`, async () => {
+    const { requestId, token } = await sendRequest();
+    for (let i = 0; i < MAX_FAILED_CARD_ATTEMPTS - 1; i++) {
+      clockAt += 1000;
+      expect(await pay(token, '4000 0000 0000 0002')).toMatchObject({ kind: 'failed', reason: 'card_declined' });
+    }
+    expect(getPayPage(db, token, clockAt)).toMatchObject({ status: 'payment_failed', attemptsExhausted: false });
+    clockAt += 1000;
+    // The fifth failure and two more attempts racing it: only the fifth reaches the provider.
+    const racing = await Promise.all([
+      pay(token, '4000 0000 0000 9995'),
+      pay(token, '4000 0000 0000 0002'),
+      pay(token, '4242 4242 4242 4242'),
+    ]);
+    expect(racing.map((outcome) => outcome.kind)).toEqual(['failed', 'too_many_attempts', 'too_many_attempts']);
+    const failures = customerEvents(requestId).filter((event) => event.type === 'payment_request.payment_failed');
+    expect(failures).toHaveLength(MAX_FAILED_CARD_ATTEMPTS);
+    expect(getPayPage(db, token, clockAt)).toMatchObject({
+      status: 'payment_failed',
+      attemptsExhausted: true,
+      testCards: [],
+    });
   });
 });
 

@@ -6,7 +6,7 @@ import { signIn } from '../../app/http/sign-in.server';
 import { verifyPassword } from '../../app/lib/password.server';
 import { type AdminContext, inviteUser, resetUserPassword } from '../../app/write/admin.server';
 import { createServiceToken } from '../../app/write/api-tokens.server';
-import { MAX_FAILURES_PER_ACCOUNT } from '../../app/write/sign-in-throttle.server';
+import { MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS } from '../../app/write/sign-in-throttle.server';
 import { type Db, openDatabase } from '../../db/client';
 import { DEMO_PASSWORD, DEMO_USERS, ensureDemoUsers } from '../../seed/demo-users';
 import { createTestDb } from '../support/db';
@@ -73,6 +73,7 @@ describe('changing one’s password (service level)', () => {
     expect(await getSessionUserId(db, withCookie(cookie))).toBe(user.id);
     expect(db.$client.prepare('SELECT key FROM login_failures ORDER BY seq').all()).toEqual([
       { key: 'account:mia@example.test' },
+      { key: 'pair:mia@example.test|10.0.0.1' },
       { key: 'ip:10.0.0.1' },
     ]);
     expect(auditRows(db)).toEqual([
@@ -163,8 +164,8 @@ describe('changing one’s password (service level)', () => {
     expect(db.$client.prepare('SELECT count(*) AS n FROM sessions WHERE user_id = ?').get(user.id)).toEqual({ n: 1 });
 
     const row = userRow(db, user.id);
-    expect(verifyPassword(NEW_PASSWORD, row.hash)).toBe(true);
-    expect(verifyPassword(TEST_PASSWORD, row.hash)).toBe(false);
+    expect(await verifyPassword(NEW_PASSWORD, row.hash)).toBe(true);
+    expect(await verifyPassword(TEST_PASSWORD, row.hash)).toBe(false);
     expect(row.lastLoginAt).toBe(lastLoginAt);
     expect(auditRows(db)).toEqual([
       {
@@ -187,26 +188,28 @@ describe('changing one’s password (service level)', () => {
     });
   });
 
-  it('throttles wrong current passwords like sign-ins, sharing the per-account count', async () => {
-    for (let i = 0; i < MAX_FAILURES_PER_ACCOUNT - 1; i++) {
-      expect((await change({ ...valid, currentPassword: `guess ${i}` }, { ip: `10.0.1.${i}` })).ok).toBe(false);
+  it('throttles wrong current passwords like sign-ins, sharing the per-account-and-address count', async () => {
+    for (let i = 0; i < MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS - 1; i++) {
+      expect((await change({ ...valid, currentPassword: `guess ${i}` }, { ip: '10.0.1.1' })).ok).toBe(false);
     }
     // The fifth wrong guess comes through the sign-in form: the limit is one for both doors.
-    expect(await signIn(db, new Request('http://app.test/'), user.email, 'guess 4', null)).toEqual({
+    expect(await signIn(db, new Request('http://app.test/'), user.email, 'guess 4', '10.0.1.1')).toEqual({
       ok: false,
       reason: 'invalid',
     });
-    expect(await change(valid, { ip: '10.9.9.9' })).toEqual({
+    expect(await change(valid, { ip: '10.0.1.1' })).toEqual({
       ok: false,
       status: 429,
       fieldErrors: {},
       formError: THROTTLED_MESSAGE,
     });
-    expect(await signIn(db, new Request('http://app.test/'), user.email, TEST_PASSWORD, null)).toEqual({
+    expect(await signIn(db, new Request('http://app.test/'), user.email, TEST_PASSWORD, '10.0.1.1')).toEqual({
       ok: false,
       reason: 'throttled',
     });
-    expect(verifyPassword(TEST_PASSWORD, userRow(db, user.id).hash)).toBe(true);
+    // Another address is not locked out: the lock-out cannot be turned against the owner.
+    expect((await signIn(db, new Request('http://app.test/'), user.email, TEST_PASSWORD, '10.0.1.2')).ok).toBe(true);
+    expect(await verifyPassword(TEST_PASSWORD, userRow(db, user.id).hash)).toBe(true);
     expect(
       auditRows(db)
         .filter((row) => row.action === 'password_change_failed')
@@ -220,10 +223,14 @@ describe('changing one’s password (service level)', () => {
     ]);
   });
 
-  it('clears the account’s failed attempts once the current password is proven', async () => {
-    await change({ ...valid, currentPassword: 'one wrong guess' }, { ip: null });
-    expect((await change(valid, { ip: null })).ok).toBe(true);
-    expect(db.$client.prepare('SELECT count(*) AS n FROM login_failures').get()).toEqual({ n: 0 });
+  it('clears the address’s failed attempts for the account once the current password is proven', async () => {
+    await change({ ...valid, currentPassword: 'one wrong guess' }, { ip: '10.0.3.3' });
+    expect((await change(valid, { ip: '10.0.3.3' })).ok).toBe(true);
+    // The account-wide count (for the slow-down) stays: a correct password from one place says nothing of others.
+    expect(db.$client.prepare('SELECT key FROM login_failures ORDER BY seq').all()).toEqual([
+      { key: `account:${user.email}` },
+      { key: 'ip:10.0.3.3' },
+    ]);
   });
 
   it('refuses a service user, who has no password', async () => {
@@ -244,7 +251,7 @@ describe('changing one’s password (service level)', () => {
 describe('temporary passwords must be replaced', () => {
   let db: Db;
   let ctx: AdminContext;
-  beforeEach(() => {
+  beforeEach(async () => {
     db = createTestDb().db;
     const admin = insertUser(db, { role: 'admin', name: 'Ada Admin' });
     ctx = { db, actor: { userId: admin.id, name: 'Ada Admin' }, ip: null };
@@ -252,7 +259,7 @@ describe('temporary passwords must be replaced', () => {
   afterEach(() => db.$client.close());
 
   it('flags an invited person; the change clears the flag and is audited as replacing a temporary password', async () => {
-    const invited = inviteUser(ctx, { name: 'Nia New', email: 'nia@example.test', role: 'manager' });
+    const invited = await inviteUser(ctx, { name: 'Nia New', email: 'nia@example.test', role: 'manager' });
     if (!invited.ok) throw new Error('invite failed');
     expect(userRow(db, invited.userId).mustChange).toBe(1);
     const signedIn = await signIn(
@@ -285,7 +292,7 @@ describe('temporary passwords must be replaced', () => {
   it('flags a person whose password an admin reset', async () => {
     const manager = insertUser(db, { role: 'manager' });
     expect(userRow(db, manager.id).mustChange).toBe(0);
-    const reset = resetUserPassword(ctx, { userId: manager.id });
+    const reset = await resetUserPassword(ctx, { userId: manager.id });
     if (!reset.ok) throw new Error('reset failed');
     expect(userRow(db, manager.id).mustChange).toBe(1);
     expect(
@@ -298,7 +305,7 @@ describe('temporary passwords must be replaced', () => {
 
   it('never flags the seed’s demo accounts', async () => {
     db.$client.prepare("INSERT INTO teams (id, name, created_at) VALUES ('tm_retail', 'Retail', 0)").run();
-    expect(ensureDemoUsers(db)).toHaveLength(DEMO_USERS.length);
+    expect(await ensureDemoUsers(db)).toHaveLength(DEMO_USERS.length);
     expect(
       db.$client
         .prepare("SELECT count(*) AS n FROM users WHERE id LIKE 'usr_demo_%' AND must_change_password = 0")
@@ -322,11 +329,11 @@ describe('the forced change over HTTP', () => {
     fetch(`${server.url}${path}`, { headers, redirect: 'manual' });
 
   /** An admin invites an agent; returns their email and temporary password. */
-  function invite(): { email: string; temporaryPassword: string } {
+  async function invite(): Promise<{ email: string; temporaryPassword: string }> {
     const db = openDatabase(server.dbFile);
     try {
       const admin = insertUser(db, { role: 'admin' });
-      const result = inviteUser(
+      const result = await inviteUser(
         { db, actor: { userId: admin.id, name: 'Admin' }, ip: null },
         { name: 'Ines Invited', email: 'ines@example.test', role: 'agent', agentId: 'ag_ines', teamIds: ['tm_new'] },
       );
@@ -342,7 +349,7 @@ describe('the forced change over HTTP', () => {
     db.$client.prepare("INSERT INTO teams (id, name, created_at) VALUES ('tm_new', 'New', 0)").run();
     const { token } = createServiceToken(db, { role: 'manager', name: 'BI' });
     db.$client.close();
-    const { email, temporaryPassword } = invite();
+    const { email, temporaryPassword } = await invite();
 
     const signedIn = await signInOverHttp(server.url, email, temporaryPassword);
     expect(signedIn.response.status).toBe(302);

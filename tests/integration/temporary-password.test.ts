@@ -54,27 +54,27 @@ describe('temporary passwords expire 72 hours after an admin issues them', () =>
   let ctx: AdminContext;
   let adminId: string;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     db = createTestDb().db;
     adminId = insertUser(db, { role: 'admin', name: 'Ada Admin' }).id;
     ctx = { db, actor: { userId: adminId, name: 'Ada Admin' }, ip: null };
   });
   afterEach(() => db.$client.close());
 
-  function invite(now = ISSUED) {
-    const result = inviteUser(ctx, { name: 'Nia New', email: 'nia@example.test', role: 'manager' }, now);
+  async function invite(now = ISSUED) {
+    const result = await inviteUser(ctx, { name: 'Nia New', email: 'nia@example.test', role: 'manager' }, now);
     if (!result.ok) throw new Error(JSON.stringify(result));
     return result;
   }
 
   it('stores the expiry with the invitation and returns it to the admin', async () => {
-    const invited = invite();
+    const invited = await invite();
     expect(invited.expiresAt).toBe(EXPIRES);
     expect(userRow(db, invited.userId)).toMatchObject({ mustChange: 1, expiresAt: EXPIRES });
   });
 
   it('signs in at 72 h − 1 ms; at 72 h refuses with its own reason, no session, no throttle count, audited', async () => {
-    const { userId, temporaryPassword } = invite();
+    const { userId, temporaryPassword } = await invite();
     expect(await login(db, 'nia@example.test', temporaryPassword, EXPIRES - 1)).toMatchObject({
       ok: true,
       role: 'manager',
@@ -100,7 +100,7 @@ describe('temporary passwords expire 72 hours after an admin issues them', () =>
   });
 
   it('tells nobody else: a wrong password for that account, or an unknown email, is just incorrect', async () => {
-    invite();
+    await invite();
     const later = EXPIRES + 24 * HOUR;
     expect(await login(db, 'nia@example.test', 'not the temporary password', later)).toEqual({
       ok: false,
@@ -120,7 +120,7 @@ describe('temporary passwords expire 72 hours after an admin issues them', () =>
   });
 
   it('refuses to change an expired temporary password from a session opened in time, and audits it', async () => {
-    const { userId, temporaryPassword } = invite();
+    const { userId, temporaryPassword } = await invite();
     const cookie = (
       await createSession(db, userId, new Request('http://app.test/'), { ip: null, userAgent: null }, EXPIRES - HOUR)
     ).split(';')[0]!;
@@ -149,7 +149,7 @@ describe('temporary passwords expire 72 hours after an admin issues them', () =>
   });
 
   it('forgets the expiry once the person chooses their own password, which then never expires', async () => {
-    const { userId, temporaryPassword } = invite();
+    const { userId, temporaryPassword } = await invite();
     const cookie = (
       await createSession(db, userId, new Request('http://app.test/'), { ip: null, userAgent: null }, EXPIRES - 1)
     ).split(';')[0]!;
@@ -172,13 +172,13 @@ describe('temporary passwords expire 72 hours after an admin issues them', () =>
   });
 
   it('a reset issues a fresh 72 hours, replacing the expired password', async () => {
-    const { userId, temporaryPassword: first } = invite();
+    const { userId, temporaryPassword: first } = await invite();
     const resetAt = EXPIRES + 5 * HOUR;
-    const reset = resetUserPassword(ctx, { userId }, resetAt);
+    const reset = await resetUserPassword(ctx, { userId }, resetAt);
     if (!reset.ok) throw new Error(JSON.stringify(reset));
     expect(reset.expiresAt).toBe(Date.parse('2026-11-28T17:00:00.000Z'));
     expect(userRow(db, userId)).toMatchObject({ mustChange: 1, expiresAt: reset.expiresAt });
-    expect(verifyPassword(first, userRow(db, userId).hash)).toBe(false);
+    expect(await verifyPassword(first, userRow(db, userId).hash)).toBe(false);
     expect(auditRows(db).at(-1)).toMatchObject({ at: resetAt, action: 'password_reset', target: userId });
 
     expect(await login(db, 'nia@example.test', reset.temporaryPassword, reset.expiresAt - 1)).toMatchObject({
@@ -191,7 +191,7 @@ describe('temporary passwords expire 72 hours after an admin issues them', () =>
   });
 
   it('gives the admin list each person’s temporary password: none, until when, or expired', async () => {
-    const { userId } = invite();
+    const { userId } = await invite();
     insertUser(db, { role: 'supervisor', name: 'Sam Settled', teamIds: ['tm_retail'] });
     const badges = (now: number) =>
       Object.fromEntries(listUsers(db, now).map((user) => [user.name, user.temporaryPassword]));
@@ -207,13 +207,13 @@ describe('temporary passwords expire 72 hours after an admin issues them', () =>
       'Sam Settled': null,
     });
     // The admin issues a new one from the list (the reset action): a fresh 72 hours.
-    expect(resetUserPassword(ctx, { userId }, EXPIRES + HOUR).ok).toBe(true);
+    expect((await resetUserPassword(ctx, { userId }, EXPIRES + HOUR)).ok).toBe(true);
     expect(badges(EXPIRES + HOUR)['Nia New']).toEqual({ expiresAt: EXPIRES + 73 * HOUR, expired: false });
   });
 
   it('never touches the seed’s demo accounts', async () => {
     db.$client.prepare("INSERT INTO teams (id, name, created_at) VALUES ('tm_retail', 'Retail', 0)").run();
-    expect(ensureDemoUsers(db)).toHaveLength(DEMO_USERS.length);
+    expect(await ensureDemoUsers(db)).toHaveLength(DEMO_USERS.length);
     expect(
       count(
         db,
@@ -296,11 +296,11 @@ describe('expired temporary passwords over HTTP', () => {
     });
 
   /** An admin invites someone `issuedAgo` ms before now; returns the admin and the invitation. */
-  function inviteInServer(email: string, issuedAgo: number) {
+  async function inviteInServer(email: string, issuedAgo: number) {
     const db = openDatabase(server.dbFile);
     try {
       const admin = insertUser(db, { role: 'admin', name: 'Ada Admin' });
-      const invited = inviteUser(
+      const invited = await inviteUser(
         { db, actor: { userId: admin.id, name: 'Ada Admin' }, ip: null },
         { name: `Invited ${email}`, email, role: 'manager' },
         Date.now() - issuedAgo,
@@ -319,7 +319,7 @@ describe('expired temporary passwords over HTTP', () => {
   }
 
   it('says on the login page that the temporary password expired, and only to whoever typed it', async () => {
-    const { temporaryPassword } = inviteInServer('late@example.test', 72 * HOUR);
+    const { temporaryPassword } = await inviteInServer('late@example.test', 72 * HOUR);
     const expired = await signInOverHttp(server.url, 'late@example.test', temporaryPassword);
     expect(expired.response.status).toBe(401);
     expect(expired.setCookie).toBe('');
@@ -339,7 +339,7 @@ describe('expired temporary passwords over HTTP', () => {
   });
 
   it('shows a session opened in time that its password expired, with no form, and refuses the change', async () => {
-    const { userId, temporaryPassword } = inviteInServer('slow@example.test', HOUR);
+    const { userId, temporaryPassword } = await inviteInServer('slow@example.test', HOUR);
     const { cookie } = await signInOverHttp(server.url, 'slow@example.test', temporaryPassword);
     expect(cookie).toMatch(/^pld_session=/);
     setExpiry(userId, Date.now() - 1);
@@ -358,8 +358,8 @@ describe('expired temporary passwords over HTTP', () => {
   });
 
   it('lists who still has a temporary password in the admin’s zone, and issues a new one from there', async () => {
-    const { admin, userId } = inviteInServer('pending@example.test', HOUR);
-    const old = inviteInServer('old@example.test', 80 * HOUR);
+    const { admin, userId } = await inviteInServer('pending@example.test', HOUR);
+    const old = await inviteInServer('old@example.test', 80 * HOUR);
     // 12:00 UTC is 14:00 in Johannesburg.
     setExpiry(userId, Date.parse('2099-11-25T12:00:00.000Z'));
     setExpiry(old.userId, Date.parse('2026-11-20T12:00:00.000Z'));

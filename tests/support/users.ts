@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Role } from '../../app/domain/access';
-import { hashPassword } from '../../app/lib/password.server';
 import { type Db, openDatabase } from '../../db/client';
 import { agents, teams, users, userTeams } from '../../db/schema';
 
 export const TEST_PASSWORD = 'correct horse battery staple';
-let cachedHash: string | undefined;
+/**
+ * TEST_PASSWORD hashed once with scrypt at N=2^10 (the lowest PASSWORD_HASH_COST): a fixture kept as
+ * a literal so insertUser() stays synchronous, and fast to verify; the hash carries its own N.
+ */
+export const TEST_PASSWORD_HASH =
+  'scrypt$1024$8$1$5jB2dqpJBUiaUeh175viXg==$U4W/1bOkdtuI0QUDjxrdk/f25/pOdvdkf9TwEkigLas=';
 
 export interface TestUserInput {
   role: Role;
@@ -18,7 +22,6 @@ export interface TestUserInput {
 
 /** Inserts a user who can sign in with TEST_PASSWORD (teams and agent rows created when missing). */
 export function insertUser(db: Db, input: TestUserInput): { id: string; email: string } {
-  cachedHash ??= hashPassword(TEST_PASSWORD);
   const id = `usr_${randomUUID()}`;
   const email = input.email ?? `${input.role}-${id.slice(4, 12)}@example.test`;
   const now = Date.now();
@@ -39,7 +42,7 @@ export function insertUser(db: Db, input: TestUserInput): { id: string; email: s
       email,
       name: input.name ?? `Test ${input.role}`,
       role: input.role,
-      passwordHash: cachedHash,
+      passwordHash: TEST_PASSWORD_HASH,
       agentId: input.agentId ?? null,
       active: input.active ?? true,
       createdAt: now,

@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { containsCardNumber, maskCardNumbers, maskJsonValue, passesLuhn } from '../../app/domain/card-masking';
+import {
+  containsCardNumber,
+  exceedsJsonDepth,
+  maskCardNumbers,
+  maskJsonValue,
+  passesLuhn,
+} from '../../app/domain/card-masking';
 
 describe('passesLuhn', () => {
   it.each([
@@ -83,14 +89,76 @@ describe('maskCardNumbers (SPEC §1 Card data)', () => {
     ['an international phone number with spaces', '+27 82 123 4567'],
     ['a date', '2026-11-23'],
     ['an order number', 'SO-1001'],
-    ['double spaces between groups', '4111  1111  1111  1111'],
-    ['dots between groups', '4111.1111.1111.1111'],
     ['a card number with a digit glued on', '41111111111111111'],
     ['an empty string', ''],
     ['no digits', 'Floral Oasis Dress'],
   ])('leaves %s alone', (_, text) => {
     expect(maskCardNumbers(text)).toBe(text);
     expect(containsCardNumber(text)).toBe(false);
+  });
+
+  // Issue #11 finding 4: each separator the masker once missed, between every group.
+  it.each([
+    ['a dot', '.'],
+    ['a slash', '/'],
+    ['an underscore', '_'],
+    ['a double space', '  '],
+    ['a non-breaking space', '\u00A0'],
+    ['a narrow non-breaking space', '\u202F'],
+    ['a thin space', '\u2009'],
+    ['a zero-width space', '\u200B'],
+    ['a zero-width joiner', '\u200D'],
+    ['a word joiner', '\u2060'],
+    ['a soft hyphen', '\u00AD'],
+    ['an en dash', '\u2013'],
+    ['a minus sign', '\u2212'],
+    ['a tab', '\t'],
+    ['a space, dash, space', ' - '],
+  ])('masks a card number grouped with %s', (_, separator) => {
+    const text = ['4111', '1111', '1111', '1111'].join(separator);
+    expect(maskCardNumbers(`paid with ${text}.`)).toBe(
+      `paid with ${['****', '****', '****', '1111'].join(separator)}.`,
+    );
+  });
+
+  it('masks full-width and other scripts’ digits, keeping the last four as written', () => {
+    expect(maskCardNumbers('４１１１１１１１１１１１１１１１')).toBe('************１１１１');
+    expect(maskCardNumbers('４１１１ １１１１ １１１１ １１１１')).toBe('**** **** **** １１１１');
+    // Arabic-Indic digits: ٤١١١١١١١١١١١١١١١ is 4111111111111111.
+    expect(
+      maskCardNumbers(
+        '\u0664\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661\u0661',
+      ),
+    ).toBe('************\u0661\u0661\u0661\u0661');
+  });
+
+  it('masks every key and number of a JSON value at any depth, not only strings', () => {
+    expect(
+      maskJsonValue({
+        id: '4111111111111111',
+        data: { ref: 4111111111111111, phone: '4111 1111 1111 1111', '4111111111111111': 'key' },
+        card: { brand: '5555555555554444' },
+        list: [[[{ deep: 378282246310005 }]]],
+        amount: 36121,
+      }),
+    ).toEqual({
+      id: '************1111',
+      data: { ref: '************1111', phone: '**** **** **** 1111', '************1111': 'key' },
+      card: { brand: '************4444' },
+      list: [[[{ deep: '***********0005' }]]],
+      amount: 36121,
+    });
+  });
+
+  it('tells whether a value nests deeper than a limit without recursing', () => {
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(exceedsJsonDepth(deep, 400)).toBe(true);
+    let exact: unknown = {};
+    for (let i = 1; i < 400; i++) exact = { a: exact };
+    expect(exceedsJsonDepth(exact, 400)).toBe(false);
+    expect(exceedsJsonDepth({ a: exact }, 400)).toBe(true);
+    expect(exceedsJsonDepth('text', 0)).toBe(false);
   });
 
   it('does not mask a card number that is part of a contiguous run of 20 or more digits', () => {

@@ -1,0 +1,115 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MAX_EVENT_DEPTH } from '../../app/domain/event-schema';
+import { ingestEvents } from '../../app/write/ingest.server';
+import type { Db } from '../../db/client';
+import { createTestDb } from '../support/db';
+import { created, MINUTE } from '../support/events';
+
+const SETTINGS = { ttlUnopenedMs: 5 * MINUTE, ttlOpenedMs: 15 * MINUTE };
+const NOW = Date.parse('2026-11-20T12:00:00.000Z');
+
+function nested(levels: number): Record<string, unknown> {
+  // `levels` objects deep, counting the data object itself.
+  let value: Record<string, unknown> = {};
+  for (let i = 1; i < levels; i++) value = { a: value };
+  return value;
+}
+
+const codes = (summary: ReturnType<typeof ingestEvents>) =>
+  summary.results.map((result) => (result.status === 'rejected' ? result.error.code : result.status));
+
+describe('ingest refuses what it cannot store safely, event by event', () => {
+  let db: Db;
+  beforeEach(() => {
+    db = createTestDb().db;
+  });
+  afterEach(() => db.$client.close());
+
+  it(`refuses an event nested deeper than ${MAX_EVENT_DEPTH} levels as too_deep, and keeps the rest of the batch`, () => {
+    // Event (1) > data (2) > … : data nested 398 deep makes 399 levels in all; 2,200 overflowed the stack before.
+    const fine = { ...created('pr_deep_ok'), data: nested(MAX_EVENT_DEPTH - 1) };
+    const limit = { ...created('pr_deep_limit'), data: nested(MAX_EVENT_DEPTH - 2) };
+    const tooDeep = { ...created('pr_deep_1'), data: nested(MAX_EVENT_DEPTH) };
+    const overflow = { ...created('pr_deep_2'), data: nested(50_000) };
+    const summary = ingestEvents(db, [fine, tooDeep, overflow, limit, created('pr_deep_3')], 'api', {
+      now: NOW,
+      settings: SETTINGS,
+    });
+    expect(codes(summary)).toEqual(['accepted', 'too_deep', 'too_deep', 'accepted', 'accepted']);
+    expect(summary.results[1]).toEqual({
+      id: 'evt_pr_deep_1_created',
+      status: 'rejected',
+      error: { code: 'too_deep', path: '', message: `An event may nest at most ${MAX_EVENT_DEPTH} levels` },
+    });
+    expect(db.$client.prepare('SELECT id FROM payment_requests ORDER BY id').all()).toEqual([
+      { id: 'pr_deep_3' },
+      { id: 'pr_deep_limit' },
+      { id: 'pr_deep_ok' },
+    ]);
+    expect(db.$client.prepare('SELECT event_id, code, raw FROM rejected_events ORDER BY seq').all()).toEqual([
+      { event_id: 'evt_pr_deep_1_created', code: 'too_deep', raw: '"[nested deeper than 400 levels: not kept]"' },
+      { event_id: 'evt_pr_deep_2_created', code: 'too_deep', raw: '"[nested deeper than 400 levels: not kept]"' },
+    ]);
+  });
+
+  it.each([
+    ['.', 'id'],
+    ['..', 'id'],
+  ])('refuses the id %s, which no route can address', (id) => {
+    const summary = ingestEvents(db, [{ ...created('pr_dots'), id }, created(id)], 'api', {
+      now: NOW,
+      settings: SETTINGS,
+    });
+    expect(summary.results.map((result) => (result.status === 'rejected' ? result.error : result.status))).toEqual([
+      { code: 'invalid_id', path: 'id', message: 'id must not be . or ..' },
+      { code: 'invalid_id', path: 'paymentRequest.id', message: 'paymentRequest.id must not be . or ..' },
+    ]);
+  });
+
+  it('refuses an all-digit id that is a card number (it cannot be masked: it is a key), and takes one that is not', () => {
+    const summary = ingestEvents(
+      db,
+      [
+        { ...created('pr_digits_1'), id: '4111111111111111' },
+        { ...created('4111111111111111'), id: 'evt_digits_2' },
+        { ...created('4111111111111112'), id: '4111111111111113' },
+      ],
+      'api',
+      { now: NOW, settings: SETTINGS },
+    );
+    expect(summary.results.map((result) => (result.status === 'rejected' ? result.error.path : result.status))).toEqual(
+      ['id', 'paymentRequest.id', 'accepted'],
+    );
+    expect(db.$client.prepare('SELECT event_id FROM rejected_events ORDER BY seq').all()).toEqual([
+      { event_id: '************1111' },
+      { event_id: 'evt_digits_2' },
+    ]);
+  });
+
+  it('refuses an occurredAt before the year 2000', () => {
+    const summary = ingestEvents(
+      db,
+      [
+        { ...created('pr_old_1'), occurredAt: '0000-01-01T00:00:00Z' },
+        { ...created('pr_old_2'), occurredAt: '1999-12-31T23:59:59.999Z' },
+        { ...created('pr_old_3'), occurredAt: '2000-01-01T00:00:00Z' },
+      ],
+      'api',
+      { now: NOW, settings: SETTINGS },
+    );
+    expect(codes(summary)).toEqual(['invalid_occurred_at', 'invalid_occurred_at', 'accepted']);
+  });
+
+  it('limits customer.phone to E.164’s 15 digits', () => {
+    const phone = (value: string) => {
+      const event = created(`pr_phone_${value.length}`);
+      event.paymentRequest.customer.phone = value;
+      return event;
+    };
+    const summary = ingestEvents(db, [phone('+123456789012345'), phone('+1234567890123456')], 'api', {
+      now: NOW,
+      settings: SETTINGS,
+    });
+    expect(codes(summary)).toEqual(['accepted', 'invalid_phone']);
+  });
+});
