@@ -6,6 +6,7 @@ import { formatMoney } from '../domain/format';
 import { PAYABLE_STATUSES, STATUS_LABELS, type Status } from '../domain/lifecycle';
 import { PAYMENT_FAILURE_MESSAGES, type PaymentFailureReason, SANDBOX_TEST_CARDS } from '../domain/payment-cards';
 import { getPaymentRequestRow, type PaymentRequestRow } from './payment-request.server';
+import { getOrgBranding } from './settings.server';
 
 // Our tokens are 32 base64url characters; anything else is not worth a lookup.
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
@@ -30,11 +31,19 @@ function latestAppliedData(db: Db, requestId: string, type: string): EventData['
   return row ? ((JSON.parse(row.body) as EventData).data ?? {}) : null;
 }
 
+function countAppliedEvents(db: Db, requestId: string, type: string): number {
+  return db.$client
+    .prepare<[string, string], { n: number }>(
+      'SELECT count(*) AS n FROM events WHERE request_id = ? AND type = ? AND applied = 1',
+    )
+    .get(requestId, `payment_request.${type}`)!.n;
+}
+
 /** What the customer's page shows for a link: only what the customer needs, never ids or the agent's data. */
 export function getPayPage(db: Db, token: string, now: number) {
   const row = requestForToken(db, token);
   if (!row) return null;
-  const team = db.$client.prepare<[string], { name: string }>('SELECT name FROM teams WHERE id = ?').get(row.teamId);
+  const branding = getOrgBranding(db);
   const status = currentStatus(row.status as Status, row.expiresAt, now);
   const paid = status === 'paid' ? latestAppliedData(db, row.id, 'paid') : null;
   const failed = status === 'payment_failed' ? latestAppliedData(db, row.id, 'payment_failed') : null;
@@ -42,7 +51,11 @@ export function getPayPage(db: Db, token: string, now: number) {
   return {
     status,
     statusLabel: STATUS_LABELS[status],
-    merchantName: team?.name ?? 'the merchant',
+    // The organisation, never the team's internal name (Retail, Collections…).
+    merchantName: branding.displayName,
+    merchantLogoUrl: branding.logoUrl,
+    /** Attempts that failed so far: the card form starts empty after each. */
+    failedAttempts: countAppliedEvents(db, row.id, 'payment_failed'),
     amountText: formatMoney(row.amount, row.currency),
     orderNumber: row.orderNumber,
     reason: row.reason,
