@@ -1,4 +1,4 @@
-import type { LinksFunction } from '@remix-run/node';
+import type { HeadersFunction, LinksFunction, MetaFunction } from '@remix-run/node';
 import { isRouteErrorResponse, Links, Meta, Outlet, Scripts, ScrollRestoration, useRouteError } from '@remix-run/react';
 import type { ReactNode } from 'react';
 import stylesHref from './styles/app.css';
@@ -7,6 +7,15 @@ export const links: LinksFunction = () => [
   { rel: 'stylesheet', href: stylesHref },
   { rel: 'icon', href: '/favicon.svg', type: 'image/svg+xml' },
 ];
+
+/**
+ * No page may be framed (clickjacking), except the agent panel under /embed/, whose route sets
+ * `frame-ancestors` to the origins an admin allows. Routes with their own `headers` keep these.
+ */
+export const headers: HeadersFunction = () => ({
+  'X-Frame-Options': 'DENY',
+  'Content-Security-Policy': "frame-ancestors 'none'",
+});
 
 export function Layout({ children }: { children: ReactNode }) {
   return (
@@ -29,6 +38,15 @@ export function Layout({ children }: { children: ReactNode }) {
 export default function App() {
   return <Outlet />;
 }
+
+export const meta: MetaFunction = ({ error }) =>
+  error === undefined
+    ? []
+    : [
+        {
+          title: `${isRouteErrorResponse(error) ? `${error.status} ${error.statusText}` : 'Something went wrong'} · Paylink Desk`,
+        },
+      ];
 
 export function ErrorBoundary() {
   const error = useRouteError();

@@ -5,7 +5,7 @@ import type { Role } from '../domain/access';
 import { dummyPasswordHash, isTemporaryPasswordExpired, verifyPassword } from '../lib/password.server';
 import { recordAudit } from '../write/audit.server';
 import { clearAccountFailures, isSignInThrottled, recordSignInFailure } from '../write/sign-in-throttle.server';
-import { createSession } from './session.server';
+import { createSession, type SessionKind } from './session.server';
 
 export type SignInFailure = 'invalid' | 'throttled' | 'temporary_password_expired';
 
@@ -25,6 +25,7 @@ export function signIn(
   password: string,
   ip: string | null,
   now = Date.now(),
+  kind: SessionKind = 'app',
 ): SignInResult {
   const normalized = email.trim().toLowerCase();
   if (isSignInThrottled(db, normalized, ip, now)) {
@@ -58,7 +59,14 @@ export function signIn(
     return { ok: false, reason: 'temporary_password_expired' };
   }
   clearAccountFailures(db, normalized);
-  const setCookie = createSession(db, user.id, request, { ip, userAgent: request.headers.get('user-agent') }, now);
+  const setCookie = createSession(
+    db,
+    user.id,
+    request,
+    { ip, userAgent: request.headers.get('user-agent') },
+    now,
+    kind,
+  );
   recordAudit(db, { action: 'sign_in', actor: { userId: user.id, name: user.name }, ip }, now);
   return { ok: true, setCookie, role: user.role, mustChangePassword: user.mustChangePassword };
 }
