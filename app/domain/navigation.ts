@@ -23,3 +23,25 @@ export const ROLE_LABELS: Record<Role, string> = {
   manager: 'Manager',
   admin: 'Administrator',
 };
+
+/** Where each role lands after signing in (SPEC §6: `/` redirects by role), and the way home from an error. */
+export const HOME_BY_ROLE: Record<Role, string> = {
+  agent: '/agent',
+  supervisor: '/dashboard',
+  manager: '/dashboard',
+  admin: '/admin',
+};
+
+export const HOME_LABEL_BY_ROLE: Record<Role, string> = {
+  agent: 'Back to your console',
+  supervisor: 'Back to the dashboard',
+  manager: 'Back to the dashboard',
+  admin: 'Back to Admin',
+};
+
+/** Whether a page of the app is one this role may open (by the navigation's sections). */
+export function roleMayOpen(role: Role, path: string): boolean {
+  if (path === ACCOUNT_PATH) return true;
+  const item = NAV_ITEMS.find((entry) => path === entry.to || path.startsWith(`${entry.to}/`));
+  return item ? item.roles.includes(role) : false;
+}

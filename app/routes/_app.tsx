@@ -1,6 +1,9 @@
-import type { LoaderFunctionArgs } from '@remix-run/node';
-import { Form, NavLink, Outlet, useLoaderData, useNavigation } from '@remix-run/react';
+import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
+import { Form, NavLink, Outlet, useLoaderData, useNavigation, useRouteLoaderData } from '@remix-run/react';
+import type { ReactNode } from 'react';
 import { getDb } from '../../db/client';
+import { describeError, RouteError } from '../components/route-error';
+import type { Role } from '../domain/access';
 import { ACCOUNT_PATH, NAV_ITEMS, ROLE_LABELS } from '../domain/navigation';
 import { requireSignedIn } from '../http/auth.server';
 import { getOrgTimeZone } from '../read/settings.server';
@@ -21,6 +24,38 @@ export function loader({ request }: LoaderFunctionArgs) {
 
 export default function AppShell() {
   const { viewer, mustChangePassword } = useLoaderData<typeof loader>();
+  return (
+    <Shell viewer={viewer} mustChangePassword={mustChangePassword}>
+      <Outlet />
+    </Shell>
+  );
+}
+
+/** An error below the shell (a page this role may not open, a lost connection) keeps the shell around it. */
+export const meta: MetaFunction = ({ error }) =>
+  error === undefined ? [] : [{ title: `${describeError(error).title} · Paylink Desk` }];
+
+export function ErrorBoundary() {
+  const shell = useRouteLoaderData<typeof loader>('routes/_app');
+  const error = <RouteError />;
+  return shell ? (
+    <Shell viewer={shell.viewer} mustChangePassword={shell.mustChangePassword}>
+      {error}
+    </Shell>
+  ) : (
+    <main className="page page-narrow">{error}</main>
+  );
+}
+
+function Shell({
+  viewer,
+  mustChangePassword,
+  children,
+}: {
+  viewer: { name: string; role: Role };
+  mustChangePassword: boolean;
+  children: ReactNode;
+}) {
   const navItems = mustChangePassword ? [] : NAV_ITEMS.filter((item) => item.roles.includes(viewer.role));
   const navigation = useNavigation();
   return (
@@ -61,9 +96,7 @@ export default function AppShell() {
         </div>
         <div className={navigation.state === 'loading' ? 'progress active' : 'progress'} aria-hidden="true" />
       </header>
-      <main className="page">
-        <Outlet />
-      </main>
+      <main className="page">{children}</main>
     </div>
   );
 }
