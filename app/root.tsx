@@ -1,6 +1,7 @@
 import type { HeadersFunction, LinksFunction, MetaFunction } from '@remix-run/node';
-import { isRouteErrorResponse, Links, Meta, Outlet, Scripts, ScrollRestoration, useRouteError } from '@remix-run/react';
+import { Links, Meta, Outlet, Scripts, ScrollRestoration } from '@remix-run/react';
 import type { ReactNode } from 'react';
+import { describeError, RouteError } from './components/route-error';
 import stylesHref from './styles/app.css';
 
 export const links: LinksFunction = () => [
@@ -40,25 +41,12 @@ export default function App() {
 }
 
 export const meta: MetaFunction = ({ error }) =>
-  error === undefined
-    ? []
-    : [
-        {
-          title: `${isRouteErrorResponse(error) ? `${error.status} ${error.statusText}` : 'Something went wrong'} · Paylink Desk`,
-        },
-      ];
+  error === undefined ? [] : [{ title: `${describeError(error).title} · Paylink Desk` }];
 
 export function ErrorBoundary() {
-  const error = useRouteError();
-  const title = isRouteErrorResponse(error) ? `${error.status} ${error.statusText}` : 'Something went wrong';
-  const detail = isRouteErrorResponse(error) ? (typeof error.data === 'string' ? error.data : null) : null;
   return (
     <main className="page page-narrow">
-      <h1>{title}</h1>
-      {detail ? <p>{detail}</p> : <p>Please try again. If it keeps happening, tell your administrator.</p>}
-      <p>
-        <a href="/">Back to the start</a>
-      </p>
+      <RouteError />
     </main>
   );
 }
