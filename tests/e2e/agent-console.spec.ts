@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { createUser, customerPhone, fillSendForm, signIn } from './helpers';
 
-test.describe.configure({ timeout: 120_000 });
+test.describe.configure({ timeout: 180_000 });
 
 test('field errors still show when a live update lands while the form is submitted; focus returns after Send', async ({
   page,

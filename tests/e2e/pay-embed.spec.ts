@@ -9,7 +9,7 @@ const APP_ORIGIN = `http://127.0.0.1:${APP_PORT}`;
 const HOST_PORT = APP_PORT + 1;
 const HOST_ORIGIN = `http://localhost:${HOST_PORT}`;
 
-test.describe.configure({ timeout: 120_000 });
+test.describe.configure({ timeout: 180_000 });
 
 test('a customer on a phone types the expiry without a slash and pays; a declined card leaves nothing behind', async ({
   page,
