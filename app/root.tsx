@@ -1,14 +1,23 @@
-import type { LinksFunction } from '@remix-run/node';
+import type { HeadersFunction, LinksFunction, MetaFunction } from '@remix-run/node';
 import { Links, Meta, Outlet, Scripts, ScrollRestoration } from '@remix-run/react';
 import type { ReactNode } from 'react';
 import { useNonce } from './components/nonce';
-import { RouteError } from './components/route-error';
+import { describeError, RouteError } from './components/route-error';
 import stylesHref from './styles/app.css';
 
 export const links: LinksFunction = () => [
   { rel: 'stylesheet', href: stylesHref },
   { rel: 'icon', href: '/favicon.svg', type: 'image/svg+xml' },
 ];
+
+/**
+ * No page may be framed (clickjacking), except the agent panel under /embed/, whose route sets
+ * `frame-ancestors` to the origins an admin allows. Routes with their own `headers` keep these.
+ */
+export const headers: HeadersFunction = () => ({
+  'X-Frame-Options': 'DENY',
+  'Content-Security-Policy': "frame-ancestors 'none'",
+});
 
 export function Layout({ children }: { children: ReactNode }) {
   const nonce = useNonce();
@@ -33,10 +42,13 @@ export default function App() {
   return <Outlet />;
 }
 
+export const meta: MetaFunction = ({ error }) =>
+  error === undefined ? [] : [{ title: `${describeError(error).title} · Paylink Desk` }];
+
 export function ErrorBoundary() {
   return (
     <main className="page page-narrow">
-      <RouteError backTo="/" backLabel="Back to the start" />
+      <RouteError />
     </main>
   );
 }

@@ -214,6 +214,21 @@ export const payLinks = sqliteTable('pay_links', {
   createdAt: integer('created_at').notNull(),
 });
 
+/**
+ * The chat conversation a request was sent from (the embedded agent panel's `conversationId`). A
+ * side table, like pay_links: payment_requests is the replay's projection of events, and this is
+ * context from the sending console, not part of the request's lifecycle.
+ */
+export const requestConversations = sqliteTable(
+  'request_conversations',
+  {
+    requestId: text('request_id').primaryKey(),
+    conversationId: text('conversation_id').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('request_conversations_conversation_idx').on(t.conversationId, t.createdAt)],
+);
+
 /** Messages handed to a channel adapter (the sandbox channel records them here). */
 export const outboundMessages = sqliteTable(
   'outbound_messages',

@@ -1,4 +1,5 @@
 import { useActionData, useFetcher } from '@remix-run/react';
+import type { CardActionResult } from '../domain/agent-console';
 import type { Status } from '../domain/lifecycle';
 import { CHANNEL_LABELS } from '../domain/lifecycle';
 import { StatusBadge } from './status-badge';
@@ -13,6 +14,9 @@ export interface AgentCard {
   channel: string;
   customerName: string | null;
   customerPhone: string;
+  createdAt: number;
+  sentAt: number | null;
+  closedAt: number | null;
   expiresAt: number | null;
   payUrl: string | null;
   sendFailureReason: string | null;
@@ -20,12 +24,7 @@ export interface AgentCard {
   canRetry: boolean;
 }
 
-/** What the console's action answers for a card's Cancel or Retry. */
-export type CardActionResult =
-  | { intent: 'cancel'; requestId: string; outcome: 'canceled' }
-  | { intent: 'cancel'; requestId: string; outcome: 'refused'; reason: string; message: string }
-  | { intent: 'retry'; requestId: string; status: Status; sendFailureReason: string | null }
-  | { intent: 'cancel' | 'retry'; requestId: string; error: string };
+export type { CardActionResult };
 
 const SEND_FAILURE_WORDS: Record<string, string> = {
   recipient_unreachable: 'The channel could not reach this number.',
@@ -45,14 +44,47 @@ function resultMessage(result: CardActionResult | undefined): { tone: 'bad' | 'o
     : { tone: 'ok', text: 'Sent again.' };
 }
 
+/** A time of day in the organisation's zone ('09:14'), with the date when it is not today's. */
+function timeText(epochMs: number, now: number, timeZone: string): string {
+  const day = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+  const sameDay = day.format(epochMs) === day.format(now);
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    ...(sameDay ? {} : { day: 'numeric', month: 'short' }),
+    hour: '2-digit',
+    minute: '2-digit',
+  }).format(epochMs);
+}
+
+function CardTimes({ card, now, timeZone }: { card: AgentCard; now: number; timeZone: string }) {
+  const sent = card.sentAt ?? card.createdAt;
+  return (
+    <p className="muted request-times">
+      <span>
+        {card.sentAt === null ? 'Created' : 'Sent'}{' '}
+        <time dateTime={new Date(sent).toISOString()}>{timeText(sent, now, timeZone)}</time>
+      </span>
+      {card.closedAt !== null ? (
+        <span>
+          {' · Closed '}
+          <time dateTime={new Date(card.closedAt).toISOString()}>{timeText(card.closedAt, now, timeZone)}</time>
+        </span>
+      ) : null}
+    </p>
+  );
+}
+
 export function AgentRequestCard({
   card,
   now,
+  timeZone,
   highlighted,
   onExpired,
 }: {
   card: AgentCard;
   now: number;
+  /** The organisation's zone, for the sent and closed times. */
+  timeZone: string;
   highlighted: boolean;
   onExpired: () => void;
 }) {
@@ -78,6 +110,7 @@ export function AgentRequestCard({
         {card.amountText} <span className="muted">· Order {card.orderNumber}</span>
       </p>
       <p className="request-reason">{card.reason}</p>
+      <CardTimes card={card} now={now} timeZone={timeZone} />
       <p className="muted request-customer">
         {card.customerName ? `${card.customerName} · ` : ''}
         <span className="mono">{card.customerPhone}</span> · {CHANNEL_LABELS[card.channel] ?? card.channel}

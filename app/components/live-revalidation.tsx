@@ -1,13 +1,13 @@
 import { useRevalidator } from '@remix-run/react';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Filters } from '../read/filters';
-import { type LiveChange, useLiveChanges } from './use-live-changes';
+import { type LiveChange, type LiveState, useLiveChanges } from './use-live-changes';
 
 /**
  * Reloads the page's data when a status change the view could count arrives on the stream
- * (debounced; one reload at a time). Returns whether the stream is connected.
+ * (debounced; one reload at a time). Returns the stream's state.
  */
-export function useLiveRevalidation(filters: Pick<Filters, 'team' | 'agent'>): boolean {
+export function useLiveRevalidation(filters: Pick<Filters, 'team' | 'agent'>): LiveState {
   const revalidator = useRevalidator();
   const pending = useRef(false);
   const relevant = useCallback(
@@ -33,8 +33,17 @@ export function useLiveRevalidation(filters: Pick<Filters, 'team' | 'agent'>): b
   return useLiveChanges(onChanges, 1000);
 }
 
-/** "Live" while the stream is connected; before hydration (or without JS) a plain refresh link. */
-export function LiveIndicator({ live, refreshHref }: { live: boolean; refreshHref: string }) {
+const LIVE_WORDS: Record<LiveState, { text: string; title: string }> = {
+  live: { text: 'Live', title: 'Updates as events arrive' },
+  connecting: { text: 'Connecting…', title: 'Connecting to live updates' },
+  paused: {
+    text: 'Live updates paused, retrying',
+    title: 'The live connection dropped: this page reloads every 10 seconds until it is back',
+  },
+};
+
+/** The stream's state in words; before hydration (or without JS) a plain refresh link. */
+export function LiveIndicator({ live, refreshHref }: { live: LiveState; refreshHref: string }) {
   const [hydrated, setHydrated] = useState(false);
   useEffect(() => setHydrated(true), []);
   if (!hydrated) {
@@ -44,13 +53,16 @@ export function LiveIndicator({ live, refreshHref }: { live: boolean; refreshHre
       </a>
     );
   }
+  const words = LIVE_WORDS[live];
   return (
     <span
-      className={live ? 'live-dot' : 'live-dot offline'}
+      className={`live-dot ${live === 'live' ? '' : live === 'paused' ? 'offline paused' : 'offline'}`.trim()}
       data-testid="live"
-      title={live ? 'Updates as events arrive' : 'Reconnecting to live updates'}
+      data-state={live}
+      role="status"
+      title={words.title}
     >
-      {live ? 'Live' : 'Connecting…'}
+      {words.text}
     </span>
   );
 }

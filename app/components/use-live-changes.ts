@@ -1,3 +1,4 @@
+import { useRevalidator } from '@remix-run/react';
 import { useEffect, useRef, useState } from 'react';
 
 export interface LiveChange {
@@ -11,34 +12,97 @@ export interface LiveChange {
 }
 
 /**
- * Subscribes to /api/v1/stream and calls `onChanges` with batches of changes, debounced.
- * Returns whether the stream is connected, so views can show that they are live.
+ * `live`: the stream is connected. `connecting`: not yet, or reconnecting for a moment.
+ * `paused`: down for more than PAUSE_AFTER_MS; the page reloads its data every POLL_MS meanwhile.
  */
-export function useLiveChanges(onChanges: (changes: LiveChange[]) => void, debounceMs = 750): boolean {
-  const [connected, setConnected] = useState(false);
+export type LiveState = 'connecting' | 'live' | 'paused';
+
+export const PAUSE_AFTER_MS = 4000;
+export const POLL_MS = 10_000;
+const RECONNECT_MS = [2000, 5000, 10_000, 30_000];
+
+/**
+ * Subscribes to the change stream (`/api/v1/stream`, or the embedded panel's) and calls `onChanges`
+ * with batches of changes, debounced. When the stream stays down (a proxy cut it, the server
+ * restarted, the network dropped) the page says so and falls back to polling: it reloads its data at
+ * once and then every POLL_MS until the stream is back. A stream the browser gave up on (an error
+ * status closes an EventSource for good) is opened again with backoff.
+ */
+export function useLiveChanges(
+  onChanges: (changes: LiveChange[]) => void,
+  debounceMs = 750,
+  streamUrl = '/api/v1/stream',
+): LiveState {
+  const [state, setState] = useState<LiveState>('connecting');
   const callback = useRef(onChanges);
   callback.current = onChanges;
+  const revalidator = useRevalidator();
+  const revalidate = useRef(revalidator);
+  revalidate.current = revalidator;
 
   useEffect(() => {
-    const source = new EventSource('/api/v1/stream');
+    let source: EventSource | null = null;
     let pending: LiveChange[] = [];
-    let timer: ReturnType<typeof setTimeout> | null = null;
-    source.onopen = () => setConnected(true);
-    source.onerror = () => setConnected(false);
-    source.addEventListener('change', (event) => {
-      pending.push(JSON.parse((event as MessageEvent<string>).data) as LiveChange);
-      timer ??= setTimeout(() => {
-        const batch = pending;
-        pending = [];
-        timer = null;
-        callback.current(batch);
-      }, debounceMs);
-    });
-    return () => {
-      if (timer) clearTimeout(timer);
-      source.close();
-    };
-  }, [debounceMs]);
+    let debounce: ReturnType<typeof setTimeout> | null = null;
+    let pauseTimer: ReturnType<typeof setTimeout> | null = null;
+    let reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+    let pollTimer: ReturnType<typeof setInterval> | null = null;
+    let attempts = 0;
+    let stopped = false;
 
-  return connected;
+    const poll = () => {
+      if (revalidate.current.state === 'idle') revalidate.current.revalidate();
+    };
+    const stopPolling = () => {
+      if (pollTimer) clearInterval(pollTimer);
+      pollTimer = null;
+    };
+    const down = () => {
+      setState((current) => (current === 'paused' ? current : 'connecting'));
+      pauseTimer ??= setTimeout(() => {
+        setState('paused');
+        poll();
+        pollTimer ??= setInterval(poll, POLL_MS);
+      }, PAUSE_AFTER_MS);
+    };
+    const connect = () => {
+      source = new EventSource(streamUrl);
+      source.onopen = () => {
+        attempts = 0;
+        if (pauseTimer) clearTimeout(pauseTimer);
+        pauseTimer = null;
+        // Changes made while the stream was down arrive from Last-Event-ID only within one
+        // EventSource: after a pause, reload once to be sure.
+        if (pollTimer) poll();
+        stopPolling();
+        setState('live');
+      };
+      source.onerror = () => {
+        down();
+        if (source?.readyState === EventSource.CLOSED && !stopped) {
+          source.close();
+          const wait = RECONNECT_MS[Math.min(attempts++, RECONNECT_MS.length - 1)]!;
+          reconnectTimer = setTimeout(connect, wait);
+        }
+      };
+      source.addEventListener('change', (event) => {
+        pending.push(JSON.parse((event as MessageEvent<string>).data) as LiveChange);
+        debounce ??= setTimeout(() => {
+          const batch = pending;
+          pending = [];
+          debounce = null;
+          callback.current(batch);
+        }, debounceMs);
+      });
+    };
+    connect();
+    return () => {
+      stopped = true;
+      for (const timer of [debounce, pauseTimer, reconnectTimer]) if (timer) clearTimeout(timer);
+      stopPolling();
+      source?.close();
+    };
+  }, [debounceMs, streamUrl]);
+
+  return state;
 }

@@ -45,3 +45,25 @@ export function safeRedirectPath(to: string | null | undefined, fallback: string
   if (url.origin !== SAME_SITE_BASE || url.pathname.startsWith('//')) return fallback;
   return `${url.pathname}${url.search}${url.hash}`;
 }
+
+/** Where each role lands after signing in (SPEC §6: `/` redirects by role), and the way home from an error. */
+export const HOME_BY_ROLE: Record<Role, string> = {
+  agent: '/agent',
+  supervisor: '/dashboard',
+  manager: '/dashboard',
+  admin: '/admin',
+};
+
+export const HOME_LABEL_BY_ROLE: Record<Role, string> = {
+  agent: 'Back to your console',
+  supervisor: 'Back to the dashboard',
+  manager: 'Back to the dashboard',
+  admin: 'Back to Admin',
+};
+
+/** Whether a page of the app is one this role may open (by the navigation's sections). */
+export function roleMayOpen(role: Role, path: string): boolean {
+  if (path === ACCOUNT_PATH) return true;
+  const item = NAV_ITEMS.find((entry) => path === entry.to || path.startsWith(`${entry.to}/`));
+  return item ? item.roles.includes(role) : false;
+}

@@ -55,3 +55,39 @@ export function cardBrand(digits: string): string {
   if (/^(6011|65|64[4-9])/.test(digits)) return 'discover';
   return 'unknown';
 }
+
+export const CARD_BRAND_LABELS: Record<string, string> = {
+  visa: 'Visa',
+  mastercard: 'Mastercard',
+  amex: 'American Express',
+  discover: 'Discover',
+};
+
+/** The most digits a card of this brand has: American Express 15, others up to 19. */
+export function maxCardDigits(digits: string): number {
+  return cardBrand(digits) === 'amex' ? 15 : 19;
+}
+
+/** Digits grouped as printed on the card: American Express 4-6-5, others in fours ('4242 4242 4242 4242'). */
+export function formatCardNumber(digits: string): string {
+  if (cardBrand(digits) === 'amex') {
+    return [digits.slice(0, 4), digits.slice(4, 10), digits.slice(10, 15)].filter(Boolean).join(' ');
+  }
+  return digits.replace(/(\d{4})(?=\d)/g, '$1 ');
+}
+
+/**
+ * The expiry as hosted payment pages show it while it is typed: '1229' → '12 / 29', '3' → '03 / '
+ * (no month starts with 2–9), '12' → '12 / ' when typing forward, and without the separator when
+ * deleting, so backspace is never stuck behind it.
+ */
+export function formatExpiryInput(text: string, typingForward: boolean): string {
+  let digits = text.replace(/\D/g, '');
+  if (/^[2-9]/.test(digits)) digits = `0${digits}`;
+  // '1/29' typed with a slash after a one-digit month.
+  if (/^1\s*\/\s*\d/.test(text.trim())) digits = `0${digits}`;
+  digits = digits.slice(0, 4);
+  if (digits.length > 2) return `${digits.slice(0, 2)} / ${digits.slice(2)}`;
+  if (digits.length === 2 && typingForward) return `${digits} / `;
+  return digits;
+}

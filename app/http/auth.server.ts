@@ -5,7 +5,7 @@ import { ACCOUNT_PATH } from '../domain/navigation';
 import { getEnv } from '../lib/env.server';
 import { apiError, CLIENT_ADDRESS_HEADER } from '../lib/http.server';
 import { loadAccount, viewerForToken } from '../write/api-tokens.server';
-import { getSessionUserId } from './session.server';
+import { getSessionUserId, type SessionKind } from './session.server';
 
 /** API-style routes answer JSON errors; pages redirect to the sign-in page. */
 function isApiPath(pathname: string): boolean {
@@ -22,7 +22,7 @@ export interface SignedIn {
 }
 
 /** The caller by bearer token or session cookie, or null. */
-export async function getViewer(request: Request): Promise<SignedIn | null> {
+export async function getViewer(request: Request, sessionKind: SessionKind = 'app'): Promise<SignedIn | null> {
   const db = getDb();
   const header = request.headers.get('authorization');
   if (header) {
@@ -30,7 +30,7 @@ export async function getViewer(request: Request): Promise<SignedIn | null> {
     const viewer = match?.[1] ? viewerForToken(db, match[1]) : null;
     return viewer ? { viewer, method: 'token', mustChangePassword: false } : null;
   }
-  const userId = await getSessionUserId(db, request);
+  const userId = await getSessionUserId(db, request, Date.now(), sessionKind);
   const account = userId ? loadAccount(db, userId) : null;
   return account ? { ...account, method: 'session' } : null;
 }
@@ -79,6 +79,26 @@ export function requireSignedIn(request: Request): Promise<SignedIn> {
   return authenticate(request, undefined, true);
 }
 
+export type EmbedAccess =
+  | { kind: 'signed_in'; viewer: Viewer }
+  | { kind: 'signed_out' }
+  | { kind: 'must_change_password' }
+  | { kind: 'not_an_agent'; role: Viewer['role'] };
+
+/**
+ * The embedded agent panel's caller, by its own session cookie (never the app's: in a third-party
+ * frame that one is not sent). The panel shows its own sign-in instead of redirecting, since a
+ * redirect would leave the host's frame. Mutations must come from the panel itself (same origin).
+ */
+export async function getEmbedAccess(request: Request): Promise<EmbedAccess> {
+  const found = await getViewer(request, 'embed');
+  if (!found) return { kind: 'signed_out' };
+  if (request.method !== 'GET' && request.method !== 'HEAD') assertSameOrigin(request);
+  if (found.mustChangePassword) return { kind: 'must_change_password' };
+  if (found.viewer.role !== 'agent') return { kind: 'not_an_agent', role: found.viewer.role };
+  return { kind: 'signed_in', viewer: found.viewer };
+}
+
 /** Kept for API routes that only take tokens or sessions alike: same as requireViewer. */
 export const requireApiViewer = requireViewer;
 
@@ -125,10 +145,4 @@ export function forwardedClientAddress(header: string | null, trustedHops: numbe
   return entries[entries.length - trustedHops] ?? null;
 }
 
-/** Where each role lands after signing in (SPEC §6: `/` redirects by role). */
-export const HOME_BY_ROLE: Record<Role, string> = {
-  agent: '/agent',
-  supervisor: '/dashboard',
-  manager: '/dashboard',
-  admin: '/admin',
-};
+export { HOME_BY_ROLE } from '../domain/navigation';

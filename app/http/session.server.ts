@@ -8,6 +8,15 @@ import { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, purgeExpiredSessions } from '../w
 
 export { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS };
 export const SESSION_COOKIE = 'pld_session';
+/**
+ * The embedded agent panel's own session (README "The agent panel in a chat desk"). Inside a chat
+ * desk's frame the page is third-party, so a SameSite=Lax cookie is never sent: this one is
+ * SameSite=None; Secure, and Partitioned (CHIPS) so browsers that block third-party cookies keep it,
+ * per host site. It is scoped to /embed: it opens nothing else, and the app's own session is not
+ * exposed to cross-site requests.
+ */
+export const EMBED_SESSION_COOKIE = 'pld_embed_session';
+export type SessionKind = 'app' | 'embed';
 const TOUCH_EVERY_MS = 60 * 1000;
 
 export interface RequestMeta {
@@ -19,20 +28,35 @@ interface SessionData {
   userId: string;
 }
 
-let cookie: Cookie | undefined;
+const cookies: Partial<Record<SessionKind, Cookie>> = {};
 
-/** The session cookie: a signed random id, HttpOnly, SameSite=Lax, Secure in production, 12 h at most. */
-function sessionCookie(): Cookie {
+/**
+ * The session cookie: a signed random id, HttpOnly, 12 h at most; the app's is SameSite=Lax and
+ * Secure in production, the embed's SameSite=None; Secure; Partitioned on /embed (browsers accept
+ * Secure cookies from http://localhost, so it works in development too).
+ */
+function sessionCookie(kind: SessionKind = 'app'): Cookie {
   const env = getEnv();
-  cookie ??= createCookie(SESSION_COOKIE, {
-    path: '/',
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: env.NODE_ENV === 'production',
-    maxAge: ABSOLUTE_TIMEOUT_MS / 1000,
-    secrets: [env.SESSION_SECRET],
-  });
-  return cookie;
+  cookies[kind] ??=
+    kind === 'embed'
+      ? createCookie(EMBED_SESSION_COOKIE, {
+          path: '/embed',
+          httpOnly: true,
+          sameSite: 'none',
+          secure: true,
+          partitioned: true,
+          maxAge: ABSOLUTE_TIMEOUT_MS / 1000,
+          secrets: [env.SESSION_SECRET],
+        })
+      : createCookie(SESSION_COOKIE, {
+          path: '/',
+          httpOnly: true,
+          sameSite: 'lax',
+          secure: env.NODE_ENV === 'production',
+          maxAge: ABSOLUTE_TIMEOUT_MS / 1000,
+          secrets: [env.SESSION_SECRET],
+        });
+  return cookies[kind];
 }
 
 /** Only a keyed hash of the cookie's id is stored: a copy of the database alone opens no session. */
@@ -53,9 +77,10 @@ function sessionStorage(
   db: Db,
   now: number,
   meta: RequestMeta = { ip: null, userAgent: null },
+  kind: SessionKind = 'app',
 ): SessionStorage<SessionData> {
   return createSessionStorage<SessionData>({
-    cookie: sessionCookie(),
+    cookie: sessionCookie(kind),
     createData(data) {
       const id = randomBytes(32).toString('base64url');
       db.insert(sessions)
@@ -114,8 +139,14 @@ export async function currentSessionId(request: Request): Promise<string | null>
 }
 
 /** A new session for the user; returns the Set-Cookie value that carries it. */
-async function startSession(db: Db, userId: string, meta: RequestMeta, now: number): Promise<string> {
-  const storage = sessionStorage(db, now, meta);
+async function startSession(
+  db: Db,
+  userId: string,
+  meta: RequestMeta,
+  now: number,
+  kind: SessionKind = 'app',
+): Promise<string> {
+  const storage = sessionStorage(db, now, meta, kind);
   const session = await storage.getSession();
   session.set('userId', userId);
   return storage.commitSession(session);
@@ -131,10 +162,11 @@ export async function createSession(
   request: Request,
   meta: RequestMeta,
   now = Date.now(),
+  kind: SessionKind = 'app',
 ): Promise<string> {
-  await destroySession(db, request, now);
+  await destroySession(db, request, now, kind);
   purgeExpiredSessions(db, now);
-  const setCookie = await startSession(db, userId, meta, now);
+  const setCookie = await startSession(db, userId, meta, now, kind);
   db.update(users).set({ lastLoginAt: now }).where(eq(users.id, userId)).run();
   return setCookie;
 }
@@ -161,13 +193,23 @@ export async function rotateSession(
 }
 
 /** The user id of a live session (idle and absolute timeouts enforced), touching its last-seen time. */
-export async function getSessionUserId(db: Db, request: Request, now = Date.now()): Promise<string | null> {
-  const session = await sessionStorage(db, now).getSession(request.headers.get('cookie'));
+export async function getSessionUserId(
+  db: Db,
+  request: Request,
+  now = Date.now(),
+  kind: SessionKind = 'app',
+): Promise<string | null> {
+  const session = await sessionStorage(db, now, undefined, kind).getSession(request.headers.get('cookie'));
   return session.get('userId') ?? null;
 }
 
 /** Ends the browser's session, if any. Returns the Set-Cookie value that clears the cookie. */
-export async function destroySession(db: Db, request: Request, now = Date.now()): Promise<string> {
-  const storage = sessionStorage(db, now);
+export async function destroySession(
+  db: Db,
+  request: Request,
+  now = Date.now(),
+  kind: SessionKind = 'app',
+): Promise<string> {
+  const storage = sessionStorage(db, now, undefined, kind);
   return storage.destroySession(await storage.getSession(request.headers.get('cookie')));
 }

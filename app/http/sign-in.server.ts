@@ -10,7 +10,7 @@ import {
 } from '../lib/password.server';
 import { recordAudit } from '../write/audit.server';
 import { clearAddressFailures, recordSignInFailure, signInGate } from '../write/sign-in-throttle.server';
-import { createSession } from './session.server';
+import { createSession, type SessionKind } from './session.server';
 
 export type SignInFailure = 'invalid' | 'throttled' | 'busy' | 'temporary_password_expired';
 
@@ -55,6 +55,7 @@ export async function signIn(
   password: string,
   ip: string | null,
   now = Date.now(),
+  kind: SessionKind = 'app',
 ): Promise<SignInResult> {
   const normalized = email.trim().toLowerCase();
   const gate = signInGate(db, normalized, ip, now);
@@ -66,7 +67,7 @@ export async function signIn(
     );
     return { ok: false, reason: 'throttled' };
   }
-  const attempt = () => checkPassword(db, request, normalized, password, ip, now);
+  const attempt = () => checkPassword(db, request, normalized, password, ip, now, kind);
   try {
     const result = gate.kind === 'slowed' ? await afterSlowedTurn(normalized, gate.waitMs, attempt) : await attempt();
     if (result !== 'busy') return result;
@@ -84,6 +85,7 @@ async function checkPassword(
   password: string,
   ip: string | null,
   now: number,
+  kind: SessionKind,
 ): Promise<SignInResult> {
   const user = db.select().from(users).where(eq(users.email, normalized)).get();
   const usable = user?.active && user.passwordHash && !user.isService;
@@ -118,6 +120,7 @@ async function checkPassword(
     request,
     { ip, userAgent: request.headers.get('user-agent') },
     now,
+    kind,
   );
   recordAudit(db, { action: 'sign_in', actor: { userId: user.id, name: user.name }, ip }, now);
   return { ok: true, setCookie, role: user.role, mustChangePassword: user.mustChangePassword };

@@ -1,7 +1,7 @@
 import type { Db } from '../../db/client';
 import { currentStatus } from '../domain/current-status';
 import { formatMoney, maskPhone } from '../domain/format';
-import { cancelRefusalReason, STATUS_LABELS, type Status } from '../domain/lifecycle';
+import { cancelRefusalReason, isTerminal, STATUS_LABELS, type Status } from '../domain/lifecycle';
 import { payUrlFor } from '../domain/pay-link';
 
 const RECENT_CARDS = 30;
@@ -17,26 +17,40 @@ interface CardRow {
   customer_name: string | null;
   customer_phone: string;
   created_at: number;
+  sent_at: number | null;
   opened_at: number | null;
+  closed_at: number | null;
   expires_at: number | null;
   token: string | null;
   send_failure: string | null;
 }
 
-/** The agent's most recent requests as status cards, newest first, with what the agent can do on each. */
-export function getAgentRequestCards(db: Db, agentId: string, baseUrl: string, now: number) {
+/**
+ * The agent's most recent requests as status cards, newest first, with what the agent can do on each;
+ * with `conversationId`, only those sent from that chat conversation (the embedded panel).
+ */
+export function getAgentRequestCards(
+  db: Db,
+  agentId: string,
+  baseUrl: string,
+  now: number,
+  options: { conversationId?: string | null } = {},
+) {
+  const conversation = options.conversationId
+    ? 'JOIN request_conversations c ON c.request_id = r.id AND c.conversation_id = @conversationId'
+    : '';
   const rows = db.$client
-    .prepare<[string, number], CardRow>(
+    .prepare<{ agentId: string; conversationId: string | null; limit: number }, CardRow>(
       `SELECT r.id, r.status, r.amount, r.currency, r.channel, r.order_number, r.reason, r.customer_name,
-         r.customer_phone, r.created_at, r.opened_at, r.expires_at, l.token,
+         r.customer_phone, r.created_at, r.sent_at, r.opened_at, r.closed_at, r.expires_at, l.token,
          CASE WHEN r.status = 'send_failed' THEN (
            SELECT json_extract(e.body, '$.data.reason') FROM events e
            WHERE e.request_id = r.id AND e.type = 'payment_request.send_failed' AND e.applied = 1
            ORDER BY e.occurred_at DESC, e.seq DESC LIMIT 1) END AS send_failure
-       FROM payment_requests r LEFT JOIN pay_links l ON l.request_id = r.id
-       WHERE r.agent_id = ? ORDER BY r.created_at DESC, r.id DESC LIMIT ?`,
+       FROM payment_requests r ${conversation} LEFT JOIN pay_links l ON l.request_id = r.id
+       WHERE r.agent_id = @agentId ORDER BY r.created_at DESC, r.id DESC LIMIT @limit`,
     )
-    .all(agentId, RECENT_CARDS);
+    .all({ agentId, conversationId: options.conversationId ?? null, limit: RECENT_CARDS });
   return rows.map((row) => {
     const status = currentStatus(row.status, row.expires_at, now);
     return {
@@ -50,6 +64,9 @@ export function getAgentRequestCards(db: Db, agentId: string, baseUrl: string, n
       customerName: row.customer_name,
       customerPhone: maskPhone(row.customer_phone),
       createdAt: row.created_at,
+      sentAt: row.sent_at,
+      // Expired by the clock but not swept yet: it closed at its expiry.
+      closedAt: row.closed_at ?? (isTerminal(status) ? row.expires_at : null),
       expiresAt: row.expires_at,
       payUrl: row.token ? payUrlFor(baseUrl, row.token) : null,
       sendFailureReason: row.send_failure,
@@ -60,3 +77,41 @@ export function getAgentRequestCards(db: Db, agentId: string, baseUrl: string, n
 }
 
 export type AgentRequestCard = ReturnType<typeof getAgentRequestCards>[number];
+
+const DAY_KEY = (timeZone: string) =>
+  new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+
+/**
+ * The console's order: open requests first (newest first), then finished ones by the day they
+ * closed, in the organisation's zone: 'Today', 'Yesterday', then e.g. 'Monday 30 November'.
+ */
+export function groupAgentCards<T extends { status: Status; closedAt: number | null; createdAt: number }>(
+  cards: readonly T[],
+  timeZone: string,
+  now: number,
+) {
+  const dayOf = DAY_KEY(timeZone);
+  const today = dayOf.format(now);
+  const yesterday = dayOf.format(now - 86_400_000);
+  const label = new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'long', day: 'numeric', month: 'long' });
+  const open = cards.filter((card) => !isTerminal(card.status));
+  const finished = cards
+    .filter((card) => isTerminal(card.status))
+    .sort((a, b) => (b.closedAt ?? b.createdAt) - (a.closedAt ?? a.createdAt));
+  const days: { day: string; label: string; cards: T[] }[] = [];
+  for (const card of finished) {
+    const at = card.closedAt ?? card.createdAt;
+    const day = dayOf.format(at);
+    let group = days.at(-1);
+    if (group?.day !== day) {
+      group = {
+        day,
+        label: day === today ? 'Today' : day === yesterday ? 'Yesterday' : label.format(at),
+        cards: [],
+      };
+      days.push(group);
+    }
+    group.cards.push(card);
+  }
+  return { open, finished: days };
+}

@@ -11,6 +11,7 @@ import {
   SANDBOX_TEST_CARDS,
 } from '../domain/payment-cards';
 import { getPaymentRequestRow, type PaymentRequestRow } from './payment-request.server';
+import { getOrgBranding } from './settings.server';
 
 // Our tokens are 32 base64url characters; anything else is not worth a lookup.
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
@@ -44,11 +45,19 @@ export function failedCardAttempts(db: Db, requestId: string): number {
     .get(requestId)!.n;
 }
 
+function countAppliedEvents(db: Db, requestId: string, type: string): number {
+  return db.$client
+    .prepare<[string, string], { n: number }>(
+      'SELECT count(*) AS n FROM events WHERE request_id = ? AND type = ? AND applied = 1',
+    )
+    .get(requestId, `payment_request.${type}`)!.n;
+}
+
 /** What the customer's page shows for a link: only what the customer needs, never ids or the agent's data. */
 export function getPayPage(db: Db, token: string, now: number) {
   const row = requestForToken(db, token);
   if (!row) return null;
-  const team = db.$client.prepare<[string], { name: string }>('SELECT name FROM teams WHERE id = ?').get(row.teamId);
+  const branding = getOrgBranding(db);
   const status = currentStatus(row.status, row.expiresAt, now);
   const paid = status === 'paid' ? latestAppliedData(db, row.id, 'paid') : null;
   const failed = status === 'payment_failed' ? latestAppliedData(db, row.id, 'payment_failed') : null;
@@ -59,7 +68,11 @@ export function getPayPage(db: Db, token: string, now: number) {
     attemptsExhausted,
     status,
     statusLabel: STATUS_LABELS[status],
-    merchantName: team?.name ?? 'the merchant',
+    // The organisation, never the team's internal name (Retail, Collections…).
+    merchantName: branding.displayName,
+    merchantLogoUrl: branding.logoUrl,
+    /** Attempts that failed so far: the card form starts empty after each. */
+    failedAttempts: countAppliedEvents(db, row.id, 'payment_failed'),
     amountText: formatMoney(row.amount, row.currency),
     orderNumber: row.orderNumber,
     reason: row.reason,

@@ -2,6 +2,7 @@ import type { Day } from 'date-fns';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { settings } from '../../db/schema';
+import { currencyExponent } from '../domain/money';
 import type { ExpirySettings } from '../domain/replay';
 import { getEnv } from '../lib/env.server';
 import { DEFAULT_WEEK_START, WEEK_STARTS } from './date-ranges';
@@ -16,6 +17,12 @@ export const SETTING_KEYS = [
   'currencies',
   /** The day weeks start on for the This week / Last week presets: 0 Sunday, 1 Monday, 6 Saturday. */
   'week_starts_on',
+  /** The name customers see on the pay page (default DEFAULT_ORG_DISPLAY_NAME). */
+  'org_display_name',
+  /** An https URL of the organisation's logo, shown on the pay page. */
+  'org_logo_url',
+  /** Space-separated origins allowed to frame /embed/* (the chat desks that host the agent panel). */
+  'embed_origins',
 ] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
@@ -45,4 +52,48 @@ export function getWeekStartsOn(db: Db): Day {
 export function getCurrencies(db: Db): string[] {
   const value = readSetting(db, 'currencies');
   return value ? value.split(',').filter(Boolean) : [];
+}
+
+export const DEFAULT_ORG_DISPLAY_NAME = 'Paylink Desk';
+
+/** Who the customer pays, as the pay page names it: the admin's display name and logo. */
+export function getOrgBranding(db: Db): { displayName: string; logoUrl: string | null } {
+  return {
+    displayName: readSetting(db, 'org_display_name') ?? DEFAULT_ORG_DISPLAY_NAME,
+    logoUrl: readSetting(db, 'org_logo_url'),
+  };
+}
+
+/** The origins an admin allows to frame the embedded agent panel, e.g. ['https://desk.example.com']. */
+export function getEmbedOrigins(db: Db): string[] {
+  const value = readSetting(db, 'embed_origins');
+  return value ? value.split(' ').filter(Boolean) : [];
+}
+
+/** Offered when the admin has not set the currencies in use. */
+const DEFAULT_CURRENCIES = [
+  'USD',
+  'EUR',
+  'GBP',
+  'ZAR',
+  'KES',
+  'NGN',
+  'INR',
+  'AUD',
+  'CAD',
+  'CHF',
+  'AED',
+  'BRL',
+  'MXN',
+  'JPY',
+  'KWD',
+];
+
+/** The currencies the agent's send form offers, with their decimals. */
+export function getCurrencyChoices(db: Db): { code: string; decimals: number }[] {
+  const configured = getCurrencies(db);
+  return (configured.length > 0 ? configured : DEFAULT_CURRENCIES).map((code) => ({
+    code,
+    decimals: currencyExponent(code),
+  }));
 }

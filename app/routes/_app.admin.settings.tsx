@@ -123,6 +123,55 @@ export default function AdminSettings() {
               <FieldError errors={errors} name="currencies" idPrefix="settings" />
             </label>
           </fieldset>
+          <fieldset className="settings-group">
+            <legend>What customers see</legend>
+            <label className="field">
+              <span>Organisation display name</span>
+              <input
+                name="orgDisplayName"
+                defaultValue={values.orgDisplayName}
+                maxLength={80}
+                autoComplete="organization"
+                {...field('orgDisplayName')}
+              />
+              <span className="hint">The pay page says “Payment to” this name. Empty: Paylink Desk.</span>
+              <FieldError errors={errors} name="orgDisplayName" idPrefix="settings" />
+            </label>
+            <label className="field">
+              <span>Logo URL (optional)</span>
+              <input
+                name="orgLogoUrl"
+                type="url"
+                inputMode="url"
+                defaultValue={values.orgLogoUrl}
+                placeholder="https://cdn.example.com/logo.png"
+                autoComplete="off"
+                {...field('orgLogoUrl')}
+              />
+              <span className="hint">An https:// address of an image, shown above the amount on the pay page.</span>
+              <FieldError errors={errors} name="orgLogoUrl" idPrefix="settings" />
+            </label>
+          </fieldset>
+          <fieldset className="settings-group">
+            <legend>Agent panel in a chat desk</legend>
+            <label className="field">
+              <span>Chat desks allowed to show the panel</span>
+              <textarea
+                name="embedOrigins"
+                rows={3}
+                defaultValue={values.embedOrigins.join('\n')}
+                placeholder="https://desk.example.com"
+                autoComplete="off"
+                spellCheck={false}
+                {...field('embedOrigins')}
+              />
+              <span className="hint">
+                One origin per line (https; http only for localhost). Only these may frame /embed/agent; no other page
+                can be framed. Empty: the panel cannot be embedded anywhere.
+              </span>
+              <FieldError errors={errors} name="embedOrigins" idPrefix="settings" />
+            </label>
+          </fieldset>
           <div>
             <button type="submit" disabled={fetcher.state !== 'idle'}>
               {fetcher.state !== 'idle' ? 'Saving…' : 'Save settings'}

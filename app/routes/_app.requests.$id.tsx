@@ -8,9 +8,11 @@ import {
   useRevalidator,
   useRouteError,
 } from '@remix-run/react';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback } from 'react';
 import { getDb } from '../../db/client';
+import { LiveIndicator } from '../components/live-revalidation';
 import { RequestTimeline } from '../components/request-timeline';
+import { describeError, RouteError } from '../components/route-error';
 import { StatusBadge } from '../components/status-badge';
 import { TimeLeft, useServerClock } from '../components/time-left';
 import { type LiveChange, useLiveChanges } from '../components/use-live-changes';
@@ -68,8 +70,6 @@ export default function RequestDetail() {
     [request.id, revalidator],
   );
   const live = useLiveChanges(refresh, 300);
-  const [hydrated, setHydrated] = useState(false);
-  useEffect(() => setHydrated(true), []);
   const now = useServerClock(serverNow);
 
   const at = (iso: string | null) => formatDateTime(iso ? Date.parse(iso) : null, timeZone);
@@ -97,15 +97,7 @@ export default function RequestDetail() {
             ) : null}
           </div>
         </div>
-        {hydrated ? (
-          <span className={live ? 'live-dot' : 'live-dot offline'} data-testid="live">
-            {live ? 'Live' : 'Connecting…'}
-          </span>
-        ) : (
-          <a href={location.pathname + location.search} className="button secondary small">
-            Refresh
-          </a>
-        )}
+        <LiveIndicator live={live} refreshHref={location.pathname + location.search} />
       </div>
 
       <div className="detail-grid">
@@ -146,6 +138,8 @@ export default function RequestDetail() {
 export function ErrorBoundary() {
   const error = useRouteError();
   const params = useParams();
+  // A page this role may not open, or a lost connection: the shared words and the role's way home.
+  if (describeError(error).kind === 'forbidden' || describeError(error).kind === 'offline') return <RouteError />;
   const notFound = isRouteErrorResponse(error) && error.status === 404;
   return (
     <div className="request-detail">

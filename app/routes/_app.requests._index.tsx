@@ -11,10 +11,12 @@ import {
   useRouteError,
 } from '@remix-run/react';
 import type { SortingState } from '@tanstack/react-table';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback } from 'react';
 import { getDb } from '../../db/client';
+import { LiveIndicator } from '../components/live-revalidation';
 import { RequestsFilterForm } from '../components/requests-filter-form';
 import { RequestsTable } from '../components/requests-table';
+import { describeError, RouteError } from '../components/route-error';
 import { useLiveChanges } from '../components/use-live-changes';
 import { requireViewer } from '../http/auth.server';
 import { filtersFromRequest } from '../http/filter-params.server';
@@ -88,8 +90,6 @@ export default function RequestsExplorer() {
     if (revalidator.state === 'idle') revalidator.revalidate();
   }, [revalidator]);
   const live = useLiveChanges(refresh, 1000);
-  const [hydrated, setHydrated] = useState(false);
-  useEffect(() => setHydrated(true), []);
 
   const busy = navigation.state === 'loading' && navigation.location.pathname === '/requests';
   const sorting: SortingState = [{ id: options.sort, desc: options.order === 'desc' }];
@@ -117,15 +117,7 @@ export default function RequestsExplorer() {
             {filters.tz}.
           </p>
         </div>
-        {hydrated ? (
-          <span className={live ? 'live-dot' : 'live-dot offline'} data-testid="live">
-            {live ? 'Live' : 'Connecting…'}
-          </span>
-        ) : (
-          <a href={`/requests${location.search}`} className="button secondary small">
-            Refresh
-          </a>
-        )}
+        <LiveIndicator live={live} refreshHref={`/requests${location.search}`} />
       </div>
 
       <RequestsFilterForm
@@ -198,6 +190,8 @@ export default function RequestsExplorer() {
 
 export function ErrorBoundary() {
   const error = useRouteError();
+  // A page this role may not open, or a lost connection: the shared words and the role's way home.
+  if (describeError(error).kind === 'forbidden' || describeError(error).kind === 'offline') return <RouteError />;
   let message = 'The list could not be loaded. Please try again.';
   if (isRouteErrorResponse(error)) {
     const data = error.data as { error?: { message?: string; field?: string } } | string | null;

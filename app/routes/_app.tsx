@@ -1,8 +1,9 @@
-import type { LoaderFunctionArgs } from '@remix-run/node';
-import { Form, NavLink, Outlet, useLoaderData, useLocation, useNavigation } from '@remix-run/react';
-import { useEffect, useRef, useState } from 'react';
+import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
+import { Form, NavLink, Outlet, useLoaderData, useLocation, useNavigation, useRouteLoaderData } from '@remix-run/react';
+import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { getDb } from '../../db/client';
-import { RouteError } from '../components/route-error';
+import { describeError, RouteError } from '../components/route-error';
+import type { Role } from '../domain/access';
 import { ACCOUNT_PATH, NAV_ITEMS, ROLE_LABELS } from '../domain/navigation';
 import { requireSignedIn } from '../http/auth.server';
 import { getOrgTimeZone } from '../read/settings.server';
@@ -49,6 +50,38 @@ function useMenu() {
 
 export default function AppShell() {
   const { viewer, mustChangePassword } = useLoaderData<typeof loader>();
+  return (
+    <Shell viewer={viewer} mustChangePassword={mustChangePassword}>
+      <Outlet />
+    </Shell>
+  );
+}
+
+/** An error below the shell (a page this role may not open, a lost connection) keeps the shell around it. */
+export const meta: MetaFunction = ({ error }) =>
+  error === undefined ? [] : [{ title: `${describeError(error).title} · Paylink Desk` }];
+
+export function ErrorBoundary() {
+  const shell = useRouteLoaderData<typeof loader>('routes/_app');
+  const error = <RouteError />;
+  return shell ? (
+    <Shell viewer={shell.viewer} mustChangePassword={shell.mustChangePassword}>
+      {error}
+    </Shell>
+  ) : (
+    <main className="page page-narrow">{error}</main>
+  );
+}
+
+function Shell({
+  viewer,
+  mustChangePassword,
+  children,
+}: {
+  viewer: { name: string; role: Role };
+  mustChangePassword: boolean;
+  children: ReactNode;
+}) {
   const navItems = mustChangePassword ? [] : NAV_ITEMS.filter((item) => item.roles.includes(viewer.role));
   const navigation = useNavigation();
   const menu = useMenu();
@@ -108,12 +141,8 @@ export default function AppShell() {
         <div className={navigation.state === 'loading' ? 'progress active' : 'progress'} aria-hidden="true" />
       </header>
       <main className="page" id="main" tabIndex={-1}>
-        <Outlet />
+        {children}
       </main>
     </div>
   );
-}
-
-export function ErrorBoundary() {
-  return <RouteError backTo="/" backLabel="Back to the start" />;
 }

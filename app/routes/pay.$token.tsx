@@ -15,10 +15,17 @@ import {
   useRevalidator,
   useRouteError,
 } from '@remix-run/react';
-import { useCallback } from 'react';
+import { type ChangeEvent, type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
 import { getDb } from '../../db/client';
 import { TimeLeft, useServerClock } from '../components/time-left';
-import { MAX_FAILED_CARD_ATTEMPTS } from '../domain/payment-cards';
+import {
+  CARD_BRAND_LABELS,
+  cardBrand,
+  formatCardNumber,
+  formatExpiryInput,
+  MAX_FAILED_CARD_ATTEMPTS,
+  maxCardDigits,
+} from '../domain/payment-cards';
 import { getPayPage, type PayPage } from '../read/pay-page.server';
 import payStylesHref from '../styles/pay.css';
 import { decline, payWithCard, recordOpened } from '../write/customer-payment.server';
@@ -32,7 +39,11 @@ const PAY_HEADERS = {
   'X-Robots-Tag': 'noindex, nofollow',
 };
 
-export const headers: HeadersFunction = () => PAY_HEADERS;
+export const headers: HeadersFunction = ({ parentHeaders }) => {
+  const headers = new Headers(parentHeaders);
+  for (const [name, value] of Object.entries(PAY_HEADERS)) headers.set(name, value);
+  return headers;
+};
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: payStylesHref }];
 
@@ -116,9 +127,7 @@ function Checkout({ page }: { page: PayPage }) {
   return (
     <main className="pay">
       <div className="pay-card">
-        <p className="pay-merchant">
-          Payment to <strong>{page.merchantName}</strong>
-        </p>
+        <Merchant page={page} />
         <h1 className="pay-amount">{page.amountText}</h1>
         <p className="pay-reason">{page.reason}</p>
         <dl className="pay-details">
@@ -140,49 +149,8 @@ function Checkout({ page }: { page: PayPage }) {
             <strong>Payment attempt failed.</strong> {page.lastFailure} Try again, or use another card.
           </p>
         ) : null}
-        <Form method="post" className="pay-form" noValidate>
-          <CardField name="number" label="Card number" error={errors.number}>
-            <input
-              id="number"
-              name="number"
-              inputMode="numeric"
-              autoComplete="cc-number"
-              placeholder="1234 1234 1234 1234"
-              maxLength={23}
-              aria-invalid={Boolean(errors.number)}
-              aria-describedby={errors.number ? 'number-error' : undefined}
-            />
-          </CardField>
-          <div className="pay-form-row">
-            <CardField name="expiry" label="Expiry (MM/YY)" error={errors.expiry}>
-              <input
-                id="expiry"
-                name="expiry"
-                inputMode="numeric"
-                autoComplete="cc-exp"
-                placeholder="MM/YY"
-                maxLength={7}
-                aria-invalid={Boolean(errors.expiry)}
-                aria-describedby={errors.expiry ? 'expiry-error' : undefined}
-              />
-            </CardField>
-            <CardField name="cvc" label="Security code (CVC)" error={errors.cvc}>
-              <input
-                id="cvc"
-                name="cvc"
-                inputMode="numeric"
-                autoComplete="cc-csc"
-                placeholder="123"
-                maxLength={4}
-                aria-invalid={Boolean(errors.cvc)}
-                aria-describedby={errors.cvc ? 'cvc-error' : undefined}
-              />
-            </CardField>
-          </div>
-          <button type="submit" name="intent" value="pay" className="pay-button" disabled={busyIntent != null}>
-            {busyIntent === 'pay' ? 'Paying…' : `Pay ${page.amountText}`}
-          </button>
-        </Form>
+        {/* A new form after each failed attempt: nothing of the declined card stays in the fields. */}
+        <CardForm key={page.failedAttempts} errors={errors} busyIntent={busyIntent} amountText={page.amountText} />
         <aside className="sandbox-note" aria-labelledby="sandbox-heading">
           <h2 id="sandbox-heading">Sandbox: no real money moves</h2>
           <p>Use a test card with any future expiry date and any 3-digit security code:</p>
@@ -214,20 +182,173 @@ function Checkout({ page }: { page: PayPage }) {
   );
 }
 
+function Merchant({ page }: { page: PayPage }) {
+  return (
+    <div className="pay-merchant">
+      {page.merchantLogoUrl ? (
+        <img className="pay-logo" src={page.merchantLogoUrl} alt="" referrerPolicy="no-referrer" />
+      ) : null}
+      <p>
+        Payment to <strong>{page.merchantName}</strong>
+      </p>
+    </div>
+  );
+}
+
+/** Where the caret belongs after reformatting: after as many digits as were before it. */
+function caretAfterDigits(formatted: string, digitsBefore: number): number {
+  let seen = 0;
+  for (let index = 0; index < formatted.length; index++) {
+    if (seen === digitsBefore) return index;
+    if (/\d/.test(formatted[index]!)) seen++;
+  }
+  return formatted.length;
+}
+
+/** Formats an input's value as typed, keeping the caret beside the digit it was after. */
+function reformat(event: ChangeEvent<HTMLInputElement>, format: (text: string) => string): string {
+  const input = event.target;
+  const caret = input.selectionStart ?? input.value.length;
+  const digitsBefore = input.value.slice(0, caret).replace(/\D/g, '').length;
+  const next = format(input.value);
+  const atEnd = caret === input.value.length;
+  requestAnimationFrame(() => {
+    if (document.activeElement !== input) return;
+    const position = atEnd ? next.length : caretAfterDigits(next, digitsBefore);
+    input.setSelectionRange(position, position);
+  });
+  return next;
+}
+
+/**
+ * Card fields as hosted payment pages have them: numeric keypads, autofill names, the number grouped
+ * with its brand, the expiry's ' / ' inserted as it is typed. Without JavaScript they are plain
+ * inputs, and the server reads '1229', '12/29' and '12 / 29' alike.
+ */
+function CardForm({
+  errors,
+  busyIntent,
+  amountText,
+}: {
+  errors: Record<string, string>;
+  busyIntent: FormDataEntryValue | null | undefined;
+  amountText: string;
+}) {
+  const [number, setNumber] = useState('');
+  const [expiry, setExpiry] = useState('');
+  const digits = number.replace(/\D/g, '');
+  const brand = cardBrand(digits);
+  const firstInvalid = useRef<HTMLInputElement | null>(null);
+  const errorKey = Object.keys(errors).join(',');
+  useEffect(() => {
+    if (errorKey) firstInvalid.current?.focus();
+  }, [errorKey]);
+  const firstError = ['number', 'expiry', 'cvc'].find((name) => errors[name]);
+  const refFor = (name: string) => (name === firstError ? firstInvalid : undefined);
+
+  return (
+    <Form method="post" className="pay-form" noValidate>
+      <CardField
+        name="number"
+        label="Card number"
+        error={errors.number}
+        adornment={
+          brand !== 'unknown' ? (
+            <span className="card-brand" data-brand={brand}>
+              {CARD_BRAND_LABELS[brand]}
+            </span>
+          ) : null
+        }
+      >
+        <input
+          ref={refFor('number')}
+          id="number"
+          name="number"
+          type="text"
+          inputMode="numeric"
+          autoComplete="cc-number"
+          autoCorrect="off"
+          spellCheck={false}
+          placeholder="1234 1234 1234 1234"
+          maxLength={23}
+          value={number}
+          onChange={(event) =>
+            setNumber(
+              reformat(event, (text) => {
+                const typed = text.replace(/\D/g, '');
+                return formatCardNumber(typed.slice(0, maxCardDigits(typed)));
+              }),
+            )
+          }
+          aria-invalid={Boolean(errors.number)}
+          aria-describedby={errors.number ? 'number-error' : undefined}
+        />
+      </CardField>
+      <div className="pay-form-row">
+        <CardField name="expiry" label="Expiry (MM/YY)" error={errors.expiry}>
+          <input
+            ref={refFor('expiry')}
+            id="expiry"
+            name="expiry"
+            type="text"
+            inputMode="numeric"
+            autoComplete="cc-exp"
+            autoCorrect="off"
+            spellCheck={false}
+            placeholder="MM / YY"
+            maxLength={9}
+            value={expiry}
+            onChange={(event) => {
+              const forward = (event.nativeEvent as InputEvent).inputType?.startsWith('insert') ?? true;
+              setExpiry(reformat(event, (text) => formatExpiryInput(text, forward)));
+            }}
+            aria-invalid={Boolean(errors.expiry)}
+            aria-describedby={errors.expiry ? 'expiry-error' : undefined}
+          />
+        </CardField>
+        <CardField name="cvc" label="Security code (CVC)" error={errors.cvc}>
+          <input
+            ref={refFor('cvc')}
+            id="cvc"
+            name="cvc"
+            type="text"
+            inputMode="numeric"
+            autoComplete="cc-csc"
+            autoCorrect="off"
+            spellCheck={false}
+            placeholder={brand === 'amex' ? '1234' : '123'}
+            maxLength={4}
+            aria-invalid={Boolean(errors.cvc)}
+            aria-describedby={errors.cvc ? 'cvc-error' : undefined}
+          />
+        </CardField>
+      </div>
+      <button type="submit" name="intent" value="pay" className="pay-button" disabled={busyIntent != null}>
+        {busyIntent === 'pay' ? 'Paying…' : `Pay ${amountText}`}
+      </button>
+    </Form>
+  );
+}
+
 function CardField({
   name,
   label,
   error,
+  adornment,
   children,
 }: {
   name: string;
   label: string;
   error?: string;
-  children: React.ReactNode;
+  adornment?: ReactNode;
+  children: ReactNode;
 }) {
   return (
     <div className="field">
-      <label htmlFor={name}>{label}</label>
+      <div className="pay-field-label">
+        <label htmlFor={name}>{label}</label>
+        {adornment}
+      </div>
       {children}
       {error ? (
         <span id={`${name}-error`} className="field-error">
@@ -237,13 +358,6 @@ function CardField({
     </div>
   );
 }
-
-const BRAND_LABELS: Record<string, string> = {
-  visa: 'Visa',
-  mastercard: 'Mastercard',
-  amex: 'American Express',
-  discover: 'Discover',
-};
 
 function finalWords(page: PayPage): { tone: string; title: string; body: string } {
   const what = `${page.amountText} for order ${page.orderNumber}`;
@@ -289,6 +403,7 @@ function FinalPage({ page }: { page: PayPage }) {
   return (
     <main className="pay">
       <div className={`pay-card pay-final pay-final-${words.tone}`} data-status={page.status}>
+        <Merchant page={page} />
         <div className="pay-final-icon" aria-hidden="true">
           {page.status === 'paid' ? '✓' : '–'}
         </div>
@@ -296,7 +411,7 @@ function FinalPage({ page }: { page: PayPage }) {
         <p>{words.body}</p>
         {page.status === 'paid' && page.paidCard ? (
           <p className="muted">
-            {`Paid with ${BRAND_LABELS[page.paidCard.brand] ?? 'card'} ending in ${page.paidCard.last4}`}
+            {`Paid with ${CARD_BRAND_LABELS[page.paidCard.brand] ?? 'card'} ending in ${page.paidCard.last4}`}
           </p>
         ) : null}
         <p className="muted">You can close this page.</p>

@@ -9,8 +9,11 @@ import { failure, fieldErrorsOf, type Outcome } from '../lib/form.server';
 import { isTimeZoneName } from '../lib/time-zone';
 import { WEEK_STARTS } from '../read/date-ranges';
 import {
+  DEFAULT_ORG_DISPLAY_NAME,
   getCurrencies,
+  getEmbedOrigins,
   getExpirySettings,
+  getOrgBranding,
   getOrgTimeZone,
   getWeekStartsOn,
   readSetting,
@@ -35,6 +38,24 @@ const ttlMinutes = (label: string) =>
     .number({ message: `Enter the ${label} in minutes` })
     .min(1, 'At least 1 minute')
     .max(30, 'At most 30 minutes');
+
+/** http is for a desk on this machine only (development); anything else must be https. */
+function isLocalHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]';
+}
+
+/** 'https://desk.example.com/path' → 'https://desk.example.com'; null when it is not an allowable origin. */
+export function parseEmbedOrigin(text: string): string | null {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return null;
+  }
+  const secure = url.protocol === 'https:' || (url.protocol === 'http:' && isLocalHost(url.hostname));
+  if (!secure || url.username || url.password) return null;
+  return url.origin;
+}
 
 const settingsSchema = z.object({
   linkTtlUnopened: ttlMinutes('time an unopened link stays valid'),
@@ -68,6 +89,34 @@ const settingsSchema = z.object({
       if (bad.length) ctx.addIssue({ code: 'custom', message: `Not ISO 4217 currency codes: ${bad.join(', ')}` });
       return codes;
     }),
+  orgDisplayName: z
+    .string()
+    .trim()
+    .max(80, 'At most 80 characters')
+    .transform((name) => name || DEFAULT_ORG_DISPLAY_NAME),
+  orgLogoUrl: z
+    .string()
+    .trim()
+    .max(500, 'At most 500 characters')
+    .refine((text) => text === '' || (/^https:\/\/[^\s]+$/i.test(text) && URL.canParse(text)), {
+      message: 'Enter an https:// address of an image, or leave it empty',
+    })
+    .transform((text) => text || null),
+  embedOrigins: z
+    .string()
+    .max(2000, 'Too long')
+    .transform((list, ctx) => {
+      const entries = list.split(/[\s,]+/).filter(Boolean);
+      const origins = entries.map(parseEmbedOrigin);
+      const bad = entries.filter((_, index) => origins[index] === null);
+      if (bad.length) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `Not https origins: ${bad.join(', ')} (http only for localhost, e.g. https://desk.example.com)`,
+        });
+      }
+      return [...new Set(origins.filter((origin): origin is string => origin !== null))];
+    }),
 });
 
 /** The organisation settings as the admin edits them: TTLs in minutes (stored in seconds). */
@@ -79,6 +128,9 @@ export function getSettingsValues(db: Db) {
     orgTimezone: getOrgTimeZone(db),
     currencies: getCurrencies(db),
     weekStartsOn: getWeekStartsOn(db) as number,
+    orgDisplayName: getOrgBranding(db).displayName,
+    orgLogoUrl: getOrgBranding(db).logoUrl ?? '',
+    embedOrigins: getEmbedOrigins(db),
   };
 }
 
@@ -114,6 +166,18 @@ export function updateSettings(ctx: AdminContext, input: unknown): Outcome {
   if (current.currencies.join(',') !== next.currencies.join(',')) {
     changes.currencies = { before: current.currencies, after: next.currencies };
     writes.push(['currencies', next.currencies.length ? next.currencies.join(',') : null]);
+  }
+  if (current.orgDisplayName !== next.orgDisplayName) {
+    changes.org_display_name = { before: current.orgDisplayName, after: next.orgDisplayName };
+    writes.push(['org_display_name', next.orgDisplayName === DEFAULT_ORG_DISPLAY_NAME ? null : next.orgDisplayName]);
+  }
+  if ((current.orgLogoUrl || null) !== next.orgLogoUrl) {
+    changes.org_logo_url = { before: current.orgLogoUrl || null, after: next.orgLogoUrl };
+    writes.push(['org_logo_url', next.orgLogoUrl]);
+  }
+  if (current.embedOrigins.join(' ') !== next.embedOrigins.join(' ')) {
+    changes.embed_origins = { before: current.embedOrigins, after: next.embedOrigins };
+    writes.push(['embed_origins', next.embedOrigins.length ? next.embedOrigins.join(' ') : null]);
   }
   if (writes.length === 0) return { ok: true, message: 'Nothing to change.' };
   writeTransaction(db, () => {

@@ -59,7 +59,9 @@ function writeOpened(
   return 'recorded';
 }
 
-const EXPIRY = /^(0[1-9]|1[0-2])\s*\/\s*(\d{2}|\d{4})$/;
+// '12/29', '12 / 29' (as the page formats it), and digits only, '1229' or '122029': a phone's numeric
+// keypad has no '/', and without JavaScript nothing inserts it.
+const EXPIRY = /^(0[1-9]|1[0-2])\s*(?:\/\s*)?(\d{2}|\d{4})$/;
 
 /** The pay form's card fields. Messages never repeat what was typed. */
 export const cardFormSchema = z
@@ -73,7 +75,10 @@ export const cardFormSchema = z
           .regex(/^\d{13,19}$/, 'Enter the 13 to 19 digits of the card number')
           .refine(passesLuhn, 'This card number is not valid: check the digits'),
       ),
-    expiry: z.string({ error: 'Enter the expiry date' }).trim().regex(EXPIRY, 'Enter the expiry date as MM/YY'),
+    expiry: z
+      .string({ error: 'Enter the expiry date' })
+      .trim()
+      .regex(EXPIRY, 'Enter the expiry date as MM / YY, e.g. 12 / 29'),
     cvc: z
       .string({ error: 'Enter the security code' })
       .trim()

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { type Db, writeTransaction } from '../../db/client';
-import { agents, payLinks, teams } from '../../db/schema';
+import { agents, payLinks, requestConversations, teams } from '../../db/schema';
 import { canSee, type Viewer } from '../domain/access';
 import { firstWithoutCardNumber } from '../domain/card-masking';
 import { currentStatus } from '../domain/current-status';
@@ -63,6 +63,8 @@ export interface SendOptions extends CommandOptions {
   baseUrl: string;
   /** Replaces the channel's adapter (tests, or a provider chosen per tenant). */
   channel?: ChannelAdapter;
+  /** The chat conversation the embedded panel sends from: its requests are listed per conversation. */
+  conversationId?: string | null;
 }
 
 export interface SendOutcome {
@@ -132,9 +134,14 @@ function newRequest(db: Db, viewer: Viewer, input: CreatePaymentRequestInput, no
 }
 
 /** Call inside a write transaction. */
-function writeNewRequest(db: Db, request: NewRequest, options: CommandOptions, now: number): void {
+function writeNewRequest(db: Db, request: NewRequest, options: SendOptions, now: number): void {
   assertAccepted(ingestEvents(db, [request.created], options.source ?? 'agent_console', { now }));
   db.insert(payLinks).values({ token: request.token, requestId: request.requestId, createdAt: now }).run();
+  if (options.conversationId) {
+    db.insert(requestConversations)
+      .values({ requestId: request.requestId, conversationId: options.conversationId, createdAt: now })
+      .run();
+  }
 }
 
 /** Creates a request (`created`), gives it a pay link and sends it through the channel (`sent` or `send_failed`). */

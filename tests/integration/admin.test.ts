@@ -13,7 +13,14 @@ import {
   getRejectedEvents,
   getRejectionCodes,
 } from '../../app/read/ingestion-health.server';
-import { getCurrencies, getExpirySettings, getOrgTimeZone, getWeekStartsOn } from '../../app/read/settings.server';
+import {
+  getCurrencies,
+  getEmbedOrigins,
+  getExpirySettings,
+  getOrgBranding,
+  getOrgTimeZone,
+  getWeekStartsOn,
+} from '../../app/read/settings.server';
 import {
   type AdminContext,
   createApiToken,
@@ -429,7 +436,15 @@ describe('admin services', () => {
   });
 
   describe('settings', () => {
-    const valid = { linkTtlUnopened: '5', linkTtlOpened: '15', orgTimezone: 'UTC', currencies: '' };
+    const valid = {
+      linkTtlUnopened: '5',
+      linkTtlOpened: '15',
+      orgTimezone: 'UTC',
+      currencies: '',
+      orgDisplayName: '',
+      orgLogoUrl: '',
+      embedOrigins: '',
+    };
 
     it('keeps link TTLs within 1 to 30 minutes, stored in seconds', async () => {
       for (const bad of ['0.5', '0', '31', '-1', 'ten']) {
@@ -452,6 +467,47 @@ describe('admin services', () => {
         { key: 'link_ttl_unopened', value: '60' },
       ]);
       expect(getExpirySettings(db)).toEqual({ ttlUnopenedMs: 60_000, ttlOpenedMs: 1_800_000 });
+    });
+
+    it('takes the display name, an https logo and the origins allowed to frame the agent panel', () => {
+      expect(
+        updateSettings(ctx, {
+          ...valid,
+          orgLogoUrl: 'http://cdn.example.com/logo.png',
+          embedOrigins: 'https://desk.example.com http://desk.example.com javascript:alert(1)',
+        }),
+      ).toEqual({
+        ok: false,
+        fieldErrors: {
+          orgLogoUrl: 'Enter an https:// address of an image, or leave it empty',
+          embedOrigins:
+            'Not https origins: http://desk.example.com, javascript:alert(1) (http only for localhost, e.g. https://desk.example.com)',
+        },
+        formError: null,
+      });
+      expect(
+        updateSettings(ctx, {
+          ...valid,
+          orgDisplayName: '  Acme Stores ',
+          orgLogoUrl: 'https://cdn.example.com/acme.png',
+          embedOrigins: 'https://desk.example.com/app/, http://localhost:4107\nhttps://desk.example.com',
+        }),
+      ).toEqual({ ok: true, message: 'Settings saved.' });
+      expect(getOrgBranding(db)).toEqual({ displayName: 'Acme Stores', logoUrl: 'https://cdn.example.com/acme.png' });
+      expect(getEmbedOrigins(db)).toEqual(['https://desk.example.com', 'http://localhost:4107']);
+      expect(auditRows(db, 'settings_change').map((row) => row.details)).toEqual([
+        {
+          changes: {
+            org_display_name: { before: 'Paylink Desk', after: 'Acme Stores' },
+            org_logo_url: { before: null, after: 'https://cdn.example.com/acme.png' },
+            embed_origins: { before: [], after: ['https://desk.example.com', 'http://localhost:4107'] },
+          },
+        },
+      ]);
+      // Emptied, they fall back to the defaults.
+      expect(updateSettings(ctx, valid).ok).toBe(true);
+      expect(getOrgBranding(db)).toEqual({ displayName: 'Paylink Desk', logoUrl: null });
+      expect(getEmbedOrigins(db)).toEqual([]);
     });
 
     it('validates the time zone and currencies, stores them canonically and audits before and after', async () => {
@@ -480,6 +536,9 @@ describe('admin services', () => {
         orgTimezone: 'Africa/Johannesburg',
         currencies: ['ZAR', 'USD', 'KWD'],
         weekStartsOn: 1,
+        orgDisplayName: 'Paylink Desk',
+        orgLogoUrl: '',
+        embedOrigins: [],
       });
       expect(auditRows(db, 'settings_change')).toEqual([
         {

@@ -125,7 +125,10 @@ describe('customer outcomes', () => {
       status: 'paid',
       paidCard: { brand: 'visa', last4: '4242' },
       amountText: '$361.21',
-      merchantName: 'Retail',
+      // The organisation's display name (default), never the team's internal name.
+      merchantName: 'Paylink Desk',
+      merchantLogoUrl: null,
+      failedAttempts: 0,
     });
     expect(await pay(token, '4242424242424242')).toEqual({ kind: 'not_payable', status: 'paid' });
     expect(customerEvents(requestId)).toHaveLength(2);
@@ -142,6 +145,7 @@ describe('customer outcomes', () => {
     expect(getPayPage(db, token, clockAt)).toMatchObject({
       status: 'payment_failed',
       lastFailure: 'Your card was declined.',
+      failedAttempts: 1,
     });
     expect(await pay(token, '4000 0000 0000 9995')).toMatchObject({ kind: 'failed', reason: 'insufficient_funds' });
     expect(await pay(token, '4242 4242 4242 4242')).toMatchObject({ kind: 'paid' });
@@ -202,7 +206,7 @@ describe('customer outcomes', () => {
       kind: 'invalid',
       fieldErrors: {
         number: 'This card number is not valid: check the digits',
-        expiry: 'Enter the expiry date as MM/YY',
+        expiry: 'Enter the expiry date as MM / YY, e.g. 12 / 29',
         cvc: 'Enter the 3 or 4 digit security code',
       },
     });

@@ -1,0 +1,167 @@
+import { useActionData, useFetcher } from '@remix-run/react';
+import { cloneElement, type ReactElement, useEffect, useRef, useState } from 'react';
+import type { ConsoleActionResult, SendField, SendResult } from '../domain/agent-console';
+import { CHANNEL_LABELS, CHANNELS } from '../domain/lifecycle';
+
+export interface CurrencyChoice {
+  code: string;
+  decimals: number;
+}
+
+const FIELD_ORDER: readonly SendField[] = ['customerPhone', 'customerName', 'orderNumber', 'amount', 'reason'];
+
+/**
+ * The agent's send form. It posts through a fetcher: its answer (field errors, what was typed) is
+ * the fetcher's own and survives the page's live reloads, which would drop a navigation's action
+ * data when they land while the form is submitted. Without JavaScript it posts the page, and the
+ * answer arrives as the page's action data. Remounted (keyed) after each send.
+ */
+export function SendForm({
+  currencies,
+  sendKey,
+  initialValues = {},
+  focusOnMount = false,
+}: {
+  currencies: readonly CurrencyChoice[];
+  /** The idempotency key this form starts with (README: a double click sends once). */
+  sendKey: string;
+  /** Fields filled in from elsewhere, e.g. the chat conversation of the embedded panel. */
+  initialValues?: Partial<Record<SendField, string>>;
+  /** After a send: the agent's next request starts in the first field. */
+  focusOnMount?: boolean;
+}) {
+  const fetcher = useFetcher<ConsoleActionResult>();
+  const pageResult = useActionData<ConsoleActionResult>();
+  const fromFetcher = fetcher.data?.intent === 'send' ? (fetcher.data as SendResult) : undefined;
+  const fromPage = pageResult?.intent === 'send' ? (pageResult as SendResult) : undefined;
+  const sendResult = fromFetcher ?? fromPage;
+  // One key for the life of the form (it remounts after each send), not the latest loader's: live
+  // updates reload the loader while the agent types, and a resubmission must carry the key it had.
+  const [idempotencyKey, setIdempotencyKey] = useState(sendKey);
+  const renewedKey = sendResult?.idempotencyKey;
+  useEffect(() => {
+    if (renewedKey) setIdempotencyKey(renewedKey);
+  }, [renewedKey]);
+  const errors = sendResult?.fieldErrors ?? {};
+  const values: Partial<Record<string, string>> = sendResult?.values ?? initialValues;
+  const [currency, setCurrency] = useState(values.currency || 'USD');
+  const decimals = currencies.find((choice) => choice.code === currency)?.decimals ?? 2;
+  const sending = fetcher.state !== 'idle';
+
+  const form = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    if (focusOnMount) form.current?.querySelector<HTMLInputElement>('#customerPhone')?.focus();
+  }, [focusOnMount]);
+  // After a refused send, the first field to fix has the focus (and its message is read out with it).
+  useEffect(() => {
+    if (!sendResult) return;
+    const first = FIELD_ORDER.find((name) => sendResult.fieldErrors[name]) ?? Object.keys(sendResult.fieldErrors)[0];
+    if (first) form.current?.querySelector<HTMLElement>(`#${first}`)?.focus();
+  }, [sendResult]);
+
+  return (
+    <fetcher.Form method="post" className="stack send-form" noValidate ref={form}>
+      <input type="hidden" name="idempotencyKey" value={idempotencyKey} />
+      {sendResult?.formError ? (
+        <p className="form-error" role="alert">
+          {sendResult.formError}
+        </p>
+      ) : null}
+      {sendResult && !sendResult.formError && Object.keys(errors).length > 0 ? (
+        <p className="form-error" role="alert">
+          Nothing was sent: correct the fields marked below.
+        </p>
+      ) : null}
+      <Field
+        name="customerPhone"
+        label="Customer phone"
+        error={errors.customerPhone}
+        hint="International format, e.g. +27821234567"
+      >
+        <input name="customerPhone" type="tel" autoComplete="off" inputMode="tel" defaultValue={values.customerPhone} />
+      </Field>
+      <Field name="customerName" label="Customer name (optional)" error={errors.customerName}>
+        <input name="customerName" autoComplete="off" defaultValue={values.customerName} />
+      </Field>
+      <Field name="orderNumber" label="Order number" error={errors.orderNumber}>
+        <input name="orderNumber" autoComplete="off" defaultValue={values.orderNumber} />
+      </Field>
+      <div className="field-row">
+        <Field
+          name="amount"
+          label="Amount"
+          error={errors.amount}
+          hint={decimals === 0 ? `${currency} has no decimals` : `${currency}: up to ${decimals} decimals`}
+        >
+          <input
+            name="amount"
+            inputMode="decimal"
+            autoComplete="off"
+            placeholder={(0).toFixed(decimals)}
+            defaultValue={values.amount}
+          />
+        </Field>
+        <Field name="currency" label="Currency" error={errors.currency}>
+          <select name="currency" value={currency} onChange={(event) => setCurrency(event.target.value)}>
+            {currencies.map((choice) => (
+              <option key={choice.code} value={choice.code}>
+                {choice.code}
+              </option>
+            ))}
+          </select>
+        </Field>
+      </div>
+      <Field name="reason" label="Reason" error={errors.reason} hint="What the customer pays for; they see it">
+        <input name="reason" autoComplete="off" defaultValue={values.reason} />
+      </Field>
+      <Field name="channel" label="Channel" error={errors.channel}>
+        <select name="channel" defaultValue={values.channel || 'whatsapp'}>
+          {CHANNELS.map((channel) => (
+            <option key={channel} value={channel}>
+              {CHANNEL_LABELS[channel]}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <button type="submit" name="intent" value="send" disabled={sending}>
+        {sending ? 'Sending…' : 'Send link'}
+      </button>
+    </fetcher.Form>
+  );
+}
+
+function Field({
+  name,
+  label,
+  error,
+  hint,
+  children,
+}: {
+  name: string;
+  label: string;
+  error?: string;
+  hint?: string;
+  children: ReactElement<Record<string, unknown>>;
+}) {
+  const describedBy = [hint ? `${name}-hint` : null, error ? `${name}-error` : null].filter(Boolean).join(' ');
+  return (
+    <div className="field">
+      <label htmlFor={name}>{label}</label>
+      {cloneElement(children, {
+        id: name,
+        'aria-invalid': Boolean(error),
+        'aria-describedby': describedBy || undefined,
+      })}
+      {hint ? (
+        <span id={`${name}-hint`} className="field-hint">
+          {hint}
+        </span>
+      ) : null}
+      {error ? (
+        <span id={`${name}-error`} className="field-error">
+          {error}
+        </span>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,111 @@
+import { getDb } from '../../db/client';
+import type { Viewer } from '../domain/access';
+import { getEnv } from '../lib/env.server';
+import { apiError } from '../lib/http.server';
+import {
+  type RequestChange,
+  readChangesSince,
+  registerLiveStream,
+  subscribeToChanges,
+  visibleChanges,
+} from './change-feed.server';
+
+const HEARTBEAT_MS = 15_000;
+/**
+ * Bytes still queued for a client when the next batch of changes (or heartbeat) comes. The server
+ * takes from the stream only as the socket drains, so a client this far behind a second later is
+ * not reading: it is disconnected, and on reconnecting resumes from Last-Event-ID. A client's
+ * memory is therefore at most this plus one poll's batch.
+ */
+const QUEUE_LIMIT = 64 * 1024;
+
+/**
+ * Server-Sent Events (SPEC §4): every status change the caller may see, as `event: change` with
+ * the request's current status. `Last-Event-ID` resumes after a reconnect without losing changes.
+ * Capped per user (429) and in all (503). Used by /api/v1/stream and the agent panel's /embed/stream.
+ */
+export function changeStreamResponse(viewer: Viewer, request: Request): Response {
+  const env = getEnv();
+  const encoder = new TextEncoder();
+  const lastEventId = Number(
+    request.headers.get('last-event-id') ?? new URL(request.url).searchParams.get('after') ?? '',
+  );
+
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let cleanup = () => {};
+  let ended = false;
+  const end = (how: 'close' | 'drop') => {
+    if (ended) return;
+    ended = true;
+    cleanup();
+    try {
+      if (how === 'close') controller.close();
+      else controller.error(new Error('Live-update client is not reading'));
+    } catch {
+      // already closed or cancelled
+    }
+  };
+
+  const registered = registerLiveStream(
+    { userId: viewer.userId, close: () => end('close') },
+    { perUser: env.LIVE_STREAMS_PER_USER, total: env.LIVE_STREAMS_TOTAL },
+  );
+  if (registered === 'per_user') {
+    return apiError(429, 'too_many_streams', 'Too many live-update connections for this user; close one first', {
+      headers: { 'Retry-After': '10' },
+    });
+  }
+  if (registered === 'total') {
+    return apiError(503, 'overloaded', 'Too many live-update connections; retry shortly', {
+      headers: { 'Retry-After': '10' },
+    });
+  }
+
+  // Checked before a batch, not within it: a burst (up to one poll's 5,000 changes) is queued
+  // whole, since nobody could have read it yet.
+  const keepingUp = () => (controller.desiredSize ?? 0) >= 0;
+  const send = (text: string) => {
+    if (!ended) controller.enqueue(encoder.encode(text));
+  };
+  const sendChanges = (changes: RequestChange[]) => {
+    const visible = visibleChanges(viewer, changes);
+    if (visible.length === 0 || ended) return;
+    if (!keepingUp()) {
+      end('drop');
+      return;
+    }
+    send(visible.map((change) => `id: ${change.seq}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`).join(''));
+  };
+
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        controller = c;
+        const unsubscribe = subscribeToChanges(sendChanges);
+        const heartbeat = setInterval(() => (keepingUp() ? send(': heartbeat\n\n') : end('drop')), HEARTBEAT_MS);
+        cleanup = () => {
+          clearInterval(heartbeat);
+          unsubscribe();
+          registered();
+        };
+        send('retry: 3000\n: connected\n\n');
+        if (Number.isSafeInteger(lastEventId) && lastEventId > 0) sendChanges(readChangesSince(getDb(), lastEventId));
+      },
+      // The server cancels the body when the socket closes, whether or not request.signal aborted.
+      cancel() {
+        end('close');
+      },
+    },
+    new ByteLengthQueuingStrategy({ highWaterMark: QUEUE_LIMIT }),
+  );
+  request.signal.addEventListener('abort', () => end('close'));
+
+  return new Response(stream, {
+    headers: {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    },
+  });
+}

@@ -1,0 +1,281 @@
+import type {
+  ActionFunctionArgs,
+  HeadersFunction,
+  LinksFunction,
+  LoaderFunctionArgs,
+  MetaFunction,
+} from '@remix-run/node';
+import { data, redirect } from '@remix-run/node';
+import { Form, useActionData, useLoaderData, useNavigation, useRevalidator } from '@remix-run/react';
+import { useCallback, useMemo } from 'react';
+import { z } from 'zod';
+import { getDb } from '../../db/client';
+import { AgentRequestList } from '../components/agent-request-list';
+import { LiveIndicator } from '../components/live-revalidation';
+import { SendForm } from '../components/send-form';
+import { useServerClock } from '../components/time-left';
+import { useHostMessages } from '../components/use-host-messages';
+import { useLiveChanges } from '../components/use-live-changes';
+import { consoleAction } from '../http/agent-console.server';
+import { assertSameOrigin, clientIp, getEmbedAccess } from '../http/auth.server';
+import { destroySession } from '../http/session.server';
+import { type SignInFailure, signIn } from '../http/sign-in.server';
+import { getEnv } from '../lib/env.server';
+import { TEMPORARY_PASSWORD_EXPIRED_MESSAGE } from '../lib/password.server';
+import { getAgentRequestCards, groupAgentCards } from '../read/agent-console.server';
+import { getCurrencyChoices, getEmbedOrigins, getOrgTimeZone } from '../read/settings.server';
+import agentStylesHref from '../styles/agent.css';
+import embedStylesHref from '../styles/embed.css';
+import { newIdempotencyKey } from '../write/idempotency-keys.server';
+
+/**
+ * Only the chat desks an admin listed may frame the panel; with none listed, nobody may. Set here,
+ * not inherited: the root's headers refuse framing everywhere else (X-Frame-Options would win).
+ */
+export const headers: HeadersFunction = () => {
+  const origins = getEmbedOrigins(getDb());
+  return {
+    'Content-Security-Policy': `frame-ancestors ${origins.length ? origins.join(' ') : "'none'"}`,
+    'Cache-Control': 'no-store',
+    'Referrer-Policy': 'strict-origin',
+  };
+};
+
+export const links: LinksFunction = () => [
+  { rel: 'stylesheet', href: agentStylesHref },
+  { rel: 'stylesheet', href: embedStylesHref },
+];
+
+const contextText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max)
+    .regex(/^[^\p{Cc}]*$/u)
+    .optional()
+    .catch(undefined)
+    .transform((value) => value || null);
+
+/** The conversation's context, as the host puts it in the URL (each optional; bad values are ignored). */
+const contextSchema = z.object({
+  phone: contextText(32),
+  name: contextText(200),
+  conversationId: contextText(200),
+  orderNumber: contextText(100),
+  hostOrigin: contextText(200),
+});
+
+function embedContext(url: URL) {
+  return contextSchema.parse(Object.fromEntries(url.searchParams));
+}
+
+/** The panel's own URL with its context, optionally naming the request just sent. */
+function panelHref(url: URL, sentId: string | null): string {
+  const params = new URLSearchParams(url.searchParams);
+  params.delete('sent');
+  if (sentId) params.set('sent', sentId);
+  const query = params.toString();
+  return `${url.pathname}${query ? `?${query}` : ''}`;
+}
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const db = getDb();
+  const url = new URL(request.url);
+  const context = embedContext(url);
+  const access = await getEmbedAccess(request);
+  const base = { context, allowedOrigins: getEmbedOrigins(db), access: access.kind };
+  if (access.kind !== 'signed_in') return { ...base, panel: null };
+  const { viewer } = access;
+  const agentId = viewer.scope.kind === 'agent' ? viewer.scope.agentId : null;
+  const now = Date.now();
+  const timeZone = getOrgTimeZone(db);
+  const cards = agentId
+    ? getAgentRequestCards(db, agentId, getEnv().PUBLIC_URL, now, { conversationId: context.conversationId })
+    : [];
+  return {
+    ...base,
+    panel: {
+      agentName: viewer.name,
+      agentLinked: agentId !== null,
+      cards,
+      groups: groupAgentCards(cards, timeZone, now),
+      timeZone,
+      now,
+      sentId: url.searchParams.get('sent'),
+      sendKey: newIdempotencyKey(),
+      currencies: getCurrencyChoices(db),
+    },
+  };
+}
+
+const signInSchema = z.object({
+  email: z.string().trim().email('Enter your email address'),
+  password: z.string().min(1, 'Enter your password'),
+});
+
+const SIGN_IN_FAILURES: Record<SignInFailure, string> = {
+  invalid: 'Email or password is incorrect.',
+  throttled: 'Too many failed attempts. Wait 15 minutes and try again.',
+  busy: 'Too many sign-ins at once. Try again in a moment.',
+  temporary_password_expired: TEMPORARY_PASSWORD_EXPIRED_MESSAGE,
+};
+
+export async function action({ request }: ActionFunctionArgs) {
+  const db = getDb();
+  const url = new URL(request.url);
+  const intent = (await request.clone().formData()).get('intent');
+  if (intent === 'sign_in' || intent === 'sign_out') {
+    assertSameOrigin(request);
+    const form = await request.formData();
+    if (intent === 'sign_out') {
+      return redirect(panelHref(url, null), {
+        headers: { 'Set-Cookie': await destroySession(db, request, Date.now(), 'embed') },
+      });
+    }
+    const parsed = signInSchema.safeParse(Object.fromEntries(form));
+    if (!parsed.success) return data({ signInError: parsed.error.issues[0]!.message }, { status: 400 });
+    const result = await signIn(
+      db,
+      request,
+      parsed.data.email,
+      parsed.data.password,
+      clientIp(request),
+      Date.now(),
+      'embed',
+    );
+    if (!result.ok) {
+      return data(
+        { signInError: SIGN_IN_FAILURES[result.reason] },
+        { status: result.reason === 'throttled' ? 429 : result.reason === 'busy' ? 503 : 401 },
+      );
+    }
+    return redirect(panelHref(url, null), { headers: { 'Set-Cookie': result.setCookie } });
+  }
+  const access = await getEmbedAccess(request);
+  if (access.kind !== 'signed_in') throw redirect(panelHref(url, null));
+  return consoleAction(request, access.viewer, db, {
+    afterSend: (requestId) => panelHref(url, requestId),
+    conversationId: embedContext(url).conversationId,
+  });
+}
+
+export const meta: MetaFunction = () => [{ title: 'Payment links · Paylink Desk' }];
+
+export default function EmbeddedAgentPanel() {
+  const { context, allowedOrigins, access, panel } = useLoaderData<typeof loader>();
+  useHostMessages({
+    cards: panel?.cards ?? NO_CARDS,
+    conversationId: context.conversationId,
+    signedIn: panel !== null,
+    allowedOrigins,
+    requestedOrigin: context.hostOrigin,
+  });
+  return (
+    <main className="embed-panel">
+      {panel ? <SignedInPanel panel={panel} context={context} /> : <SignedOut access={access} />}
+    </main>
+  );
+}
+
+const NO_CARDS: never[] = [];
+
+type Panel = NonNullable<ReturnType<typeof useLoaderData<typeof loader>>['panel']>;
+type Context = ReturnType<typeof useLoaderData<typeof loader>>['context'];
+
+function SignedInPanel({ panel, context }: { panel: Panel; context: Context }) {
+  const revalidator = useRevalidator();
+  const refresh = useCallback(() => {
+    if (revalidator.state === 'idle') revalidator.revalidate();
+  }, [revalidator]);
+  const live = useLiveChanges(refresh, 300, '/embed/stream');
+  const now = useServerClock(panel.now);
+  const initialValues = useMemo(
+    () => ({
+      customerPhone: context.phone ?? undefined,
+      customerName: context.name ?? undefined,
+      orderNumber: context.orderNumber ?? undefined,
+    }),
+    [context.phone, context.name, context.orderNumber],
+  );
+  return (
+    <>
+      <header className="embed-header">
+        <strong>Payment link</strong>
+        <LiveIndicator live={live} refreshHref="" />
+        <Form method="post" className="embed-sign-out">
+          <button type="submit" name="intent" value="sign_out" className="secondary small" title={panel.agentName}>
+            Sign out
+          </button>
+        </Form>
+      </header>
+      {panel.agentLinked ? (
+        <SendForm
+          key={panel.sentId ?? 'new'}
+          currencies={panel.currencies}
+          sendKey={panel.sendKey}
+          initialValues={initialValues}
+          focusOnMount={panel.sentId !== null}
+        />
+      ) : (
+        <p className="form-error" role="alert">
+          Your account is not linked to an agent, so it cannot send payment requests. Ask an administrator to link it.
+        </p>
+      )}
+      <section aria-labelledby="embed-requests-heading" className="embed-requests">
+        <h2 id="embed-requests-heading">{context.conversationId ? 'In this conversation' : 'Your recent requests'}</h2>
+        <AgentRequestList
+          groups={panel.groups}
+          now={now}
+          timeZone={panel.timeZone}
+          highlightedId={panel.sentId}
+          onExpired={refresh}
+          emptyText="No payment links sent from this conversation yet."
+        />
+      </section>
+    </>
+  );
+}
+
+function SignedOut({ access }: { access: string }) {
+  const result = useActionData<{ signInError?: string }>();
+  const navigation = useNavigation();
+  if (access === 'must_change_password' || access === 'not_an_agent') {
+    return (
+      <div className="card embed-notice" role="alert">
+        <p>
+          {access === 'must_change_password'
+            ? 'Choose your own password first: open Paylink Desk, sign in and change it, then come back.'
+            : 'This panel is for agents. Sign in with an agent account.'}
+        </p>
+        <Form method="post">
+          <button type="submit" name="intent" value="sign_out" className="secondary small">
+            Sign out
+          </button>
+        </Form>
+      </div>
+    );
+  }
+  return (
+    <div className="card embed-sign-in">
+      <h1>Sign in to send payment links</h1>
+      {result?.signInError ? (
+        <p role="alert" className="form-error">
+          {result.signInError}
+        </p>
+      ) : null}
+      <Form method="post" className="stack" noValidate>
+        <label className="field">
+          <span>Email</span>
+          <input name="email" type="email" autoComplete="username" required />
+        </label>
+        <label className="field">
+          <span>Password</span>
+          <input name="password" type="password" autoComplete="current-password" required />
+        </label>
+        <button type="submit" name="intent" value="sign_in" disabled={navigation.state === 'submitting'}>
+          {navigation.state === 'submitting' ? 'Signing in…' : 'Sign in'}
+        </button>
+      </Form>
+    </div>
+  );
+}

@@ -1,0 +1,201 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { expect, test } from '@playwright/test';
+import { createUser, customerPhone, fillSendForm, signIn, TEST_PASSWORD } from './helpers';
+
+const APP_PORT = Number(process.env.E2E_PORT ?? 3999);
+const APP_ORIGIN = `http://127.0.0.1:${APP_PORT}`;
+// Another site: `localhost` is not `127.0.0.1`, and the port differs too.
+const HOST_PORT = APP_PORT + 1;
+const HOST_ORIGIN = `http://localhost:${HOST_PORT}`;
+
+test.describe.configure({ timeout: 180_000 });
+
+test('a customer on a phone types the expiry without a slash and pays; a declined card leaves nothing behind', async ({
+  page,
+  browser,
+}) => {
+  const { email } = createUser('agent');
+  await signIn(page, email, /\/agent$/);
+  await fillSendForm(page, 'SO-PHONE-1');
+  await page.getByRole('button', { name: 'Send link' }).click();
+  const card = page.locator('.request-card', { hasText: 'Order SO-PHONE-1' });
+  const payUrl = await card.getByRole('link').textContent();
+
+  const customer = await customerPhone(browser, 390);
+  const pay = customer.page;
+  await pay.goto(payUrl!);
+  // The organisation, not the team's internal name.
+  await expect(pay.getByText('Payment to Paylink Desk')).toBeVisible();
+  await expect(pay.getByText('Retail')).toHaveCount(0);
+
+  const number = pay.getByLabel('Card number');
+  const expiry = pay.getByLabel('Expiry (MM/YY)');
+  const cvc = pay.getByLabel('Security code (CVC)');
+  for (const [field, autocomplete] of [
+    [number, 'cc-number'],
+    [expiry, 'cc-exp'],
+    [cvc, 'cc-csc'],
+  ] as const) {
+    await expect(field).toHaveAttribute('autocomplete', autocomplete);
+    await expect(field).toHaveAttribute('inputmode', 'numeric');
+  }
+
+  await number.pressSequentially('4000000000000002');
+  await expect(number).toHaveValue('4000 0000 0000 0002');
+  await expect(pay.locator('.card-brand')).toHaveText('Visa');
+  await expiry.pressSequentially('1229');
+  await expect(expiry).toHaveValue('12 / 29');
+  await cvc.pressSequentially('123');
+  await pay.getByRole('button', { name: 'Pay $361.21' }).click();
+  await expect(pay.getByRole('alert')).toContainText('Your card was declined.');
+  await expect(number).toHaveValue('');
+  await expect(cvc).toHaveValue('');
+
+  // A mistake is named beside its field.
+  await number.pressSequentially('4242424242424241');
+  await expiry.pressSequentially('1229');
+  await cvc.pressSequentially('123');
+  await pay.getByRole('button', { name: 'Pay $361.21' }).click();
+  await expect(number).toHaveAttribute('aria-invalid', 'true');
+  await expect(number).toHaveAttribute('aria-describedby', 'number-error');
+  await expect(pay.locator('#number-error')).toHaveText('This card number is not valid: check the digits');
+  await expect(number).toBeFocused();
+
+  await number.fill('');
+  await number.pressSequentially('4242424242424242');
+  await expect(number).toHaveValue('4242 4242 4242 4242');
+  await pay.screenshot({ path: 'tmp/e2e/shots/pay-390.png', fullPage: true });
+  await pay.getByRole('button', { name: 'Pay $361.21' }).click();
+  await expect(pay.getByRole('heading', { name: 'Payment received' })).toBeVisible();
+  await expect(pay.getByText('Paid with Visa ending in 4242')).toBeVisible();
+  expect(await pay.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await customer.context.close();
+});
+
+test('without JavaScript the server reads the expiry as digits only', async ({ page, browser }) => {
+  const { email } = createUser('agent');
+  await signIn(page, email, /\/agent$/);
+  await fillSendForm(page, 'SO-PHONE-2');
+  await page.getByRole('button', { name: 'Send link' }).click();
+  const payUrl = await page.locator('.request-card', { hasText: 'Order SO-PHONE-2' }).getByRole('link').textContent();
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, javaScriptEnabled: false });
+  const pay = await context.newPage();
+  await pay.goto(payUrl!);
+  await pay.getByLabel('Card number').fill('4242424242424242');
+  await pay.getByLabel('Expiry (MM/YY)').fill('1229');
+  await pay.getByLabel('Security code (CVC)').fill('123');
+  await pay.getByRole('button', { name: 'Pay $361.21' }).click();
+  await expect(pay.getByRole('heading', { name: 'Payment received' })).toBeVisible();
+  await context.close();
+});
+
+/** The example host page from public/, served from another origin, pointing at the app. */
+function startHost(): Promise<Server> {
+  const html = readFileSync('public/embed-example.html', 'utf8');
+  const server = createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    response.end(html);
+  });
+  return new Promise((resolve) => server.listen(HOST_PORT, 'localhost', () => resolve(server)));
+}
+
+test('a chat desk on another origin frames the agent panel, sends a link and hears the customer open it', async ({
+  page,
+  browser,
+  request,
+}) => {
+  // The admin names the organisation and allows the chat desk's origin.
+  const admin = createUser('admin');
+  await signIn(page, admin.email, /\/admin/);
+  await page.goto('/admin/settings');
+  await page.getByLabel('Organisation display name').fill('Acme Stores');
+  await page.getByLabel('Logo URL (optional)').fill('http://cdn.example.com/acme.png');
+  await page.getByLabel('Chat desks allowed to show the panel').fill(HOST_ORIGIN);
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await expect(page.locator('#settings-orgLogoUrl-error')).toHaveText(
+    'Enter an https:// address of an image, or leave it empty',
+  );
+  await page.getByLabel('Logo URL (optional)').fill('https://cdn.example.com/acme.png');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await expect(page.getByRole('status')).toHaveText('Settings saved.');
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await page.screenshot({ path: 'tmp/e2e/shots/admin-settings-1440.png', fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: 'tmp/e2e/shots/admin-settings-390.png', fullPage: true });
+
+  // Only /embed may be framed, and only by the listed origin.
+  const embedHeaders = (await request.get('/embed/agent')).headers();
+  expect(embedHeaders['content-security-policy']).toBe(`frame-ancestors ${HOST_ORIGIN}`);
+  expect(embedHeaders['x-frame-options']).toBeUndefined();
+  for (const path of ['/login', '/pay/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA']) {
+    const headers = (await request.get(path)).headers();
+    expect(headers['x-frame-options']).toBe('DENY');
+    expect(headers['content-security-policy']).toBe("frame-ancestors 'none'");
+  }
+
+  const host = await startHost();
+  try {
+    const { email } = createUser('agent');
+    const desk = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+    const deskPage = await desk.newPage();
+    await deskPage.goto(`${HOST_ORIGIN}/?panel=${encodeURIComponent(APP_ORIGIN)}`);
+    const panel = deskPage.frameLocator('#paylink');
+    // The panel's own sign-in, inside the frame (its cookie is SameSite=None; Partitioned).
+    await panel.getByLabel('Email').fill(email);
+    await panel.getByLabel('Password').fill(TEST_PASSWORD);
+    await panel.getByRole('button', { name: 'Sign in' }).click();
+    await expect(panel.getByLabel('Customer phone')).toBeVisible({ timeout: 30_000 });
+
+    // The conversation's context arrives filled in.
+    await expect(panel.getByLabel('Customer phone')).toHaveValue('+27821234567');
+    await expect(panel.getByLabel('Customer name (optional)')).toHaveValue('Valeria');
+    await expect(panel.getByLabel('Order number')).toHaveValue('SO-1001');
+    await expect(panel.getByText('Live', { exact: true })).toBeVisible();
+    await panel.getByLabel('Amount').fill('361.21');
+    await panel.getByLabel('Reason').fill('Floral Oasis Dress');
+    await panel.getByRole('button', { name: 'Send link' }).click();
+    const card = panel.locator('.request-card', { hasText: 'Order SO-1001' });
+    await expect(card.getByText('Waiting for customer')).toBeVisible();
+    await expect(deskPage.locator('.bubble.card[data-status="sent"]')).toHaveCount(1);
+    await deskPage.screenshot({ path: 'tmp/e2e/shots/embed-host-1100.png' });
+    const payUrl = await card.getByRole('link').textContent();
+
+    const customer = await customerPhone(browser, 390);
+    await customer.page.goto(payUrl!);
+    await expect(customer.page.getByText('Payment to Acme Stores')).toBeVisible();
+    await expect(customer.page.locator('img.pay-logo')).toHaveAttribute('src', 'https://cdn.example.com/acme.png');
+
+    await expect(card.getByText('Customer opened link')).toBeVisible({ timeout: 15_000 });
+    await expect(deskPage.locator('.bubble.card[data-status="opened"]')).toHaveText(
+      'Payment link $361.21 for SO-1001: Customer opened link',
+    );
+    const messages = await deskPage.evaluate(
+      () => (window as unknown as { paylinkMessages: Record<string, unknown>[] }).paylinkMessages,
+    );
+    const opened = messages.find((message) => message.status === 'opened');
+    expect(opened).toMatchObject({
+      type: 'paylink:status',
+      version: 1,
+      conversationId: 'conv-1001',
+      status: 'opened',
+      statusLabel: 'Customer opened link',
+      amountText: '$361.21',
+      orderNumber: 'SO-1001',
+      payUrl,
+    });
+    expect(messages.filter((message) => message.type === 'paylink:status').map((message) => message.status)).toEqual([
+      'sent',
+      'opened',
+    ]);
+    expect(messages.at(0)).toEqual({ type: 'paylink:ready', version: 1, conversationId: 'conv-1001', signedIn: false });
+
+    // The panel lists this conversation's requests only.
+    await deskPage.setViewportSize({ width: 390, height: 844 });
+    await deskPage.screenshot({ path: 'tmp/e2e/shots/embed-host-390.png', fullPage: true });
+    await customer.context.close();
+    await desk.close();
+  } finally {
+    host.close();
+  }
+});
