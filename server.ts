@@ -20,6 +20,8 @@ import { serveStaticFile } from './server/static-files';
 const EVENTS_PATH = '/api/v1/events';
 const EVENTS_BODY_LIMIT = 10 * 1024 * 1024;
 const FORM_BODY_LIMIT = 64 * 1024;
+/** Bytes of an over-limit body read (and dropped) after answering, before the connection is cut. */
+const DISCARD_LIMIT = 32 * 1024 * 1024;
 /** SIGTERM to exit: in-flight requests get this long, then connections are cut. */
 const SHUTDOWN_GRACE_MS = 8_000;
 
@@ -81,7 +83,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   }
   const limit = url.pathname === EVENTS_PATH ? EVENTS_BODY_LIMIT : FORM_BODY_LIMIT;
   if (Number(req.headers['content-length'] ?? 0) > limit) {
-    tooLarge(res, url.pathname, limit);
+    tooLarge(req, res, url.pathname, limit);
     return;
   }
 
@@ -97,7 +99,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   const response = await handleRemix(request, { cspNonce: nonce });
   if (overLimit) {
     await response.body?.cancel();
-    tooLarge(res, url.pathname, limit);
+    tooLarge(req, res, url.pathname, limit);
     return;
   }
   if (!response.headers.has('Referrer-Policy')) res.setHeader('Referrer-Policy', 'same-origin');
@@ -151,11 +153,21 @@ function isApiPath(pathname: string): boolean {
   return pathname.startsWith('/api/') || pathname.startsWith('/exports/');
 }
 
-/** SPEC §2 answers a too-large event batch with 400; everything else gets 413. The body is never read. */
-function tooLarge(res: ServerResponse, pathname: string, limit: number): void {
-  res.setHeader('Connection', 'close');
+/**
+ * SPEC §2 answers a too-large event batch with 400; everything else gets 413. Nothing more of the
+ * body is kept: the rest is read and discarded, so a client still sending gets to read the answer
+ * (cut off past DISCARD_LIMIT, and by the request timeout).
+ */
+function tooLarge(req: IncomingMessage, res: ServerResponse, pathname: string, limit: number): void {
   const message = `The body is larger than ${limit >= 1024 * 1024 ? `${limit / 1024 / 1024} MB` : `${limit / 1024} KB`}`;
   refuse(res, pathname, pathname === EVENTS_PATH ? 400 : 413, 'body_too_large', message);
+  let discarded = 0;
+  req.removeAllListeners('data');
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.byteLength;
+    if (discarded > DISCARD_LIMIT) req.socket.destroy();
+  });
+  req.resume();
 }
 
 function refuse(res: ServerResponse, pathname: string, status: number, code: string, message: string): void {
