@@ -564,7 +564,15 @@ describe('admin services', () => {
 
   describe('week start', () => {
     it('is Monday until an admin picks Sunday or Saturday; other days are refused', () => {
-      const valid = { linkTtlUnopened: '5', linkTtlOpened: '15', orgTimezone: 'UTC', currencies: '' };
+      const valid = {
+        linkTtlUnopened: '5',
+        linkTtlOpened: '15',
+        orgTimezone: 'UTC',
+        currencies: '',
+        orgDisplayName: 'Paylink Desk',
+        orgLogoUrl: '',
+        embedOrigins: '',
+      };
       expect(getWeekStartsOn(db)).toBe(1);
       expect(updateSettings(ctx, { ...valid, weekStartsOn: '3' })).toMatchObject({
         ok: false,

@@ -59,9 +59,13 @@ describe('security headers (finding 10)', () => {
     }
     const embed = await rawRequest(`${server.url}/embed/agent`);
     expect(embed.headers['x-frame-options']).toBeUndefined();
-    const ours = [embed.headers['content-security-policy']].flat().find((value) => value?.includes("'nonce-"));
+    // Two policies, both enforced: the server's (with the nonce, no frame-ancestors) and the embed
+    // route's frame-ancestors, here 'none' since no admin has allowed an origin yet.
+    const policies = [embed.headers['content-security-policy']].flat().flatMap((value) => String(value).split(', '));
+    const ours = policies.find((value) => value.includes("'nonce-"));
     expect(ours).toBeDefined();
     expect(ours).not.toContain('frame-ancestors');
+    expect(policies.filter((value) => value.includes('frame-ancestors'))).toEqual(["frame-ancestors 'none'"]);
   });
 
   it('serves the client build immutable for a year and public files for an hour', async () => {

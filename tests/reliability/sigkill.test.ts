@@ -11,11 +11,12 @@ const KILLS = 10;
 const PORT = 4105 + 700; // this branch's own range, away from the e2e port
 
 function startOn(file: string, secret: string): ChildProcess {
-  return spawn('node', ['node_modules/.bin/remix-serve', 'build/index.js'], {
+  return spawn('node', ['build/server.js'], {
     env: {
       ...process.env,
       NODE_ENV: 'production',
       PORT: String(PORT),
+      PUBLIC_URL: `http://127.0.0.1:${PORT}`,
       DATABASE_URL: file,
       WEBHOOK_SECRET: secret,
       SESSION_SECRET: randomBytes(32).toString('hex'),
