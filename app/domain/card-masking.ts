@@ -7,6 +7,10 @@ const GROUPED_DIGITS = new RegExp(`\\p{Nd}+(?:${SEPARATOR}\\p{Nd}+)*`, 'gu');
 const SPLIT = new RegExp(`(${SEPARATOR})`, 'u');
 const MIN_CARD_DIGITS = 13;
 const MAX_CARD_DIGITS = 19;
+// Payment cards' first digit (ISO/IEC 7812 major industry identifier) is 2 to 6: Mastercard 2 and 5,
+// Amex, Diners and JCB 3, Visa 4, Discover, UnionPay and Maestro 6. Requiring it keeps epoch
+// milliseconds (13 digits from 1…), which senders put in ids and data, from being taken for cards.
+const CARD_FIRST_DIGIT = /^[2-6]/;
 
 /** A decimal digit of any script as 0–9 (full-width and mathematical digits fold to ASCII under NFKC). */
 function digitValue(char: string): number {
@@ -35,7 +39,7 @@ export function passesLuhn(digits: string): boolean {
   return sum % 10 === 0;
 }
 
-/** Masks card numbers (Luhn-valid runs of 13–19 digits) to their last four digits. */
+/** Masks card numbers (Luhn-valid runs of 13–19 digits starting with 2–6) to their last four digits. */
 export function maskCardNumbers(text: string): string {
   return text.replace(GROUPED_DIGITS, maskGroupedRun);
 }
@@ -69,7 +73,7 @@ function cardWindowEnd(groups: readonly string[], start: number): number {
   for (let end = start; end < groups.length; end++) {
     digits += groups[end];
     if (digits.length > MAX_CARD_DIGITS) break;
-    if (digits.length >= MIN_CARD_DIGITS && passesLuhn(digits)) longest = end;
+    if (digits.length >= MIN_CARD_DIGITS && CARD_FIRST_DIGIT.test(digits) && passesLuhn(digits)) longest = end;
   }
   return longest;
 }

@@ -1,6 +1,6 @@
 import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { NavLink, Outlet } from '@remix-run/react';
-import { RouteError } from '../components/route-error';
+import { describeError, RouteError } from '../components/route-error';
 import { requireViewer } from '../http/auth.server';
 import adminStylesHref from '../styles/admin.css';
 
@@ -22,7 +22,10 @@ const SECTIONS = [
   { to: '/admin/audit', label: 'Audit log' },
 ];
 
-export const meta: MetaFunction = () => [{ title: 'Admin · Paylink Desk' }];
+export const meta: MetaFunction = ({ error }) =>
+  error === undefined
+    ? [{ title: 'Admin · Paylink Desk' }]
+    : [{ title: `${describeError(error).title} · Paylink Desk` }];
 
 /** The admin area: a section menu beside each section. Every section checks the admin role itself. */
 export default function AdminLayout() {

@@ -95,7 +95,11 @@ test('an agent sends a link, the customer pays with a test card, the agent’s c
   await expect(card.getByText('Payment attempt failed')).toBeVisible({ timeout: 10_000 });
   await customer.page.screenshot({ path: 'tmp/e2e/pay-failed.png', fullPage: true });
 
+  // After a decline the card form starts empty (nothing of the refused card is kept).
+  await expect(customer.page.getByLabel('Card number')).toHaveValue('');
   await customer.page.getByLabel('Card number').fill('4242 4242 4242 4242');
+  await customer.page.getByLabel('Expiry (MM/YY)').fill('12/30');
+  await customer.page.getByLabel('Security code (CVC)').fill('123');
   await customer.page.getByRole('button', { name: 'Pay $361.21' }).click();
   await expect(customer.page.getByRole('heading', { name: 'Payment received' })).toBeVisible();
   await expect(customer.page.getByText('Paid with Visa ending in 4242')).toBeVisible();

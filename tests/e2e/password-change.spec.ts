@@ -27,7 +27,7 @@ test('an invited user signs in with the temporary password, must choose their ow
   await page.goto('/admin/users');
   await page.locator('#invite summary').click();
   const invite = page.locator('#invite');
-  await invite.getByLabel('Name').fill('Mo Manager');
+  await invite.getByLabel('Name', { exact: true }).fill('Mo Manager');
   await invite.getByLabel('Email').fill(email);
   await invite.getByLabel('Role').selectOption('manager');
   await invite.getByRole('button', { name: 'Invite' }).click();

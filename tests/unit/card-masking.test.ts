@@ -171,9 +171,18 @@ describe('maskCardNumbers (SPEC §1 Card data)', () => {
     expect(containsCardNumber('4222222222222')).toBe(true);
   });
 
+  it('leaves epoch milliseconds alone: a Luhn-valid run starting with 1 is no payment card', () => {
+    expect(passesLuhn('1796208023301')).toBe(true);
+    expect(maskCardNumbers('evt_pr_1_sent_1796208023301')).toBe('evt_pr_1_sent_1796208023301');
+    expect(maskCardNumbers('4111 1111 1111 1111')).toBe('**** **** **** 1111');
+  });
+
   it('never leaves a generated card number in clear, whatever surrounds it', () => {
     const digit = fc.integer({ min: 0, max: 9 }).map(String);
-    const luhnCard = fc.array(digit, { minLength: 12, maxLength: 18 }).map((body) => {
+    // A payment card's first digit is 2 to 6 (ISO/IEC 7812); see the epoch-milliseconds test below.
+    const firstDigit = fc.integer({ min: 2, max: 6 }).map(String);
+    const luhnCard = fc.tuple(firstDigit, fc.array(digit, { minLength: 11, maxLength: 17 })).map(([first, rest]) => {
+      const body = [first, ...rest];
       for (let check = 0; check <= 9; check++) {
         const candidate = body.join('') + check;
         if (passesLuhn(candidate)) return candidate;
