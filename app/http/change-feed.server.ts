@@ -97,6 +97,8 @@ interface LiveStream {
   userId: string;
   /** Ends the stream for good: flushes what is queued, unsubscribes, stops its heartbeat. */
   close(): void;
+  /** Bytes written for this client that its socket has not taken yet. */
+  queuedBytes(): number;
 }
 
 const globalForStreams = globalThis as unknown as { __paylinkLiveStreams?: Set<LiveStream> };
@@ -130,6 +132,13 @@ export function registerLiveStream(stream: LiveStream, limits: LiveStreamLimits)
 
 export function liveStreamCount(): number {
   return liveStreams().size;
+}
+
+/** Bytes held in this process for all live-update clients together (bounded per client by design). */
+export function liveStreamQueuedBytes(): number {
+  let total = 0;
+  for (const stream of liveStreams()) total += stream.queuedBytes();
+  return total;
 }
 
 /** At shutdown: ends every live stream so its connection can close. */

@@ -47,7 +47,12 @@ export function changeStreamResponse(viewer: Viewer, request: Request): Response
   };
 
   const registered = registerLiveStream(
-    { userId: viewer.userId, close: () => end('close') },
+    {
+      userId: viewer.userId,
+      close: () => end('close'),
+      queuedBytes: () =>
+        ended || controller === undefined ? 0 : QUEUE_LIMIT - (controller.desiredSize ?? QUEUE_LIMIT),
+    },
     { perUser: env.LIVE_STREAMS_PER_USER, total: env.LIVE_STREAMS_TOTAL },
   );
   if (registered === 'per_user') {

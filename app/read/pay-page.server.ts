@@ -3,7 +3,7 @@ import type { Db } from '../../db/client';
 import { payLinks } from '../../db/schema';
 import { currentStatus } from '../domain/current-status';
 import { formatMoney } from '../domain/format';
-import { PAYABLE_STATUSES, STATUS_LABELS, type Status } from '../domain/lifecycle';
+import { PAYABLE_STATUSES, STATUS_LABELS } from '../domain/lifecycle';
 import {
   MAX_FAILED_CARD_ATTEMPTS,
   PAYMENT_FAILURE_MESSAGES,

@@ -1,11 +1,18 @@
 import { getDb } from '../../db/client';
-import { changeListenerCount } from '../http/change-feed.server';
+import { changeListenerCount, liveStreamQueuedBytes } from '../http/change-feed.server';
 
-/** 200 when the database answers (SPEC §4), with the live-update listeners held (leaks show here). */
+/**
+ * 200 when the database answers (SPEC §4), with the live-update listeners held and the bytes queued
+ * for them in this process (leaks and unbounded queues show here).
+ */
 export function loader() {
   try {
     getDb().$client.prepare('SELECT 1').get();
-    return Response.json({ status: 'ok', liveStreams: changeListenerCount() });
+    return Response.json({
+      status: 'ok',
+      liveStreams: changeListenerCount(),
+      liveStreamQueuedBytes: liveStreamQueuedBytes(),
+    });
   } catch {
     return Response.json({ status: 'unavailable' }, { status: 503 });
   }
