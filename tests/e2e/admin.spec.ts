@@ -1,13 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { type APIRequestContext, expect, type Page, test } from '@playwright/test';
+import type { APIRequestContext, Page } from '@playwright/test';
 import { Webhook } from 'standardwebhooks';
 import { hashPassword } from '../../app/lib/password.server';
 import { openDatabase } from '../../db/client';
 import { users } from '../../db/schema';
+import { E2E_DB, expect, test, WEBHOOK_SECRET } from './fixtures';
 
-const E2E_DB = 'tmp/e2e/app.db';
-// The server's WEBHOOK_SECRET (playwright.config.ts).
-const ENV_SECRET = 'whsec_ZTJlLXdlYmhvb2stc2VjcmV0LW9ubHktZm9yLXRlc3Rz';
+const ENV_SECRET = WEBHOOK_SECRET;
 const PASSWORD = 'admin journey password 1';
 const run = randomBytes(3).toString('hex');
 

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { createUser, customerPhone, fillSendForm, signIn } from './helpers';
 
 test.describe.configure({ timeout: 180_000 });

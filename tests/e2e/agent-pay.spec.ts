@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { type Browser, devices, expect, type Page, test } from '@playwright/test';
+import { type Browser, devices, type Page } from '@playwright/test';
 import { openDatabase } from '../../db/client';
-import { E2E_DB } from '../../playwright.config';
 import { insertUser, TEST_PASSWORD } from '../support/users';
+import { E2E_DB, expect, test } from './fixtures';
 
 /** An agent who can sign in: the team (named, as the pay page shows it), the agent identity and the user. */
 function createAgentUser(): { email: string } {

@@ -1,17 +1,16 @@
-import { expect, type Page, test } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { Webhook } from 'standardwebhooks';
 import { hashPassword } from '../../app/lib/password.server';
 import { ingestEvents } from '../../app/write/ingest.server';
 import { openDatabase } from '../../db/client';
 import { users, userTeams } from '../../db/schema';
+import { E2E_DB, expect, test, WEBHOOK_SECRET } from './fixtures';
 
 /**
  * A supervisor's journey through the dashboard: range, filter, back button, leaderboard sort,
  * an agent's page, and a new event arriving live. Data of its own, in teams no other spec uses.
  */
 
-const DB_FILE = 'tmp/e2e/app.db';
-const WEBHOOK_SECRET = 'whsec_ZTJlLXdlYmhvb2stc2VjcmV0LW9ubHktZm9yLXRlc3Rz';
 const EMAIL = 'dash.supervisor@e2e.test';
 const PASSWORD = 'a long e2e password';
 const MINUTE = 60_000;
@@ -65,7 +64,7 @@ function request(
 }
 
 test.beforeAll(async () => {
-  const db = openDatabase(DB_FILE);
+  const db = openDatabase(E2E_DB);
   try {
     const events = [
       ...request('pr_e2e_d1', ADA, 2 * DAY, 'paid'),

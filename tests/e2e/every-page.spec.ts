@@ -1,10 +1,11 @@
 import { AxeBuilder } from '@axe-core/playwright';
-import { expect, type Page, test } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { eq } from 'drizzle-orm';
 import { hashPassword } from '../../app/lib/password.server';
 import { ingestEvents } from '../../app/write/ingest.server';
 import { openDatabase } from '../../db/client';
 import { users, userTeams } from '../../db/schema';
+import { E2E_DB, expect, test } from './fixtures';
 
 /**
  * Every page of every role, at a 390 px phone and a 1440 px desktop: nothing scrolls sideways on the
@@ -12,7 +13,6 @@ import { users, userTeams } from '../../db/schema';
  * each lands in tmp/e2e/pages/ for a person to look at. Data of its own (team tm_e2e_pages).
  */
 
-const DB_FILE = 'tmp/e2e/app.db';
 const PASSWORD = 'every page password 1';
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -60,10 +60,13 @@ const step = (id: string, type: string, at: number, data: Record<string, unknown
 /** One request with every kind of timeline entry: a failed send, a refused cancel, a failed payment, a card. */
 const BUSY = 'pr_e2e_pages_busy';
 
+// Each page's test is independent: they run on both workers, each worker seeding its own database.
+test.describe.configure({ mode: 'parallel' });
+
 test.beforeAll(async () => {
-  const db = openDatabase(DB_FILE);
+  const db = openDatabase(E2E_DB);
   try {
-    // A worker restarted after a failure finds the data already there.
+    // beforeAll runs again when this worker takes up more of this file's tests: the data is already there.
     if (db.select({ id: users.id }).from(users).where(eq(users.id, PEOPLE.admin.id)).get()) return;
     const t = now - 3 * HOUR;
     const events = [

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { type Browser, devices, expect, type Page } from '@playwright/test';
+import { type Browser, devices, type Page } from '@playwright/test';
 import type { Role } from '../../app/domain/access';
 import { openDatabase } from '../../db/client';
-import { E2E_DB } from '../../playwright.config';
 import { insertUser, TEST_PASSWORD } from '../support/users';
+import { E2E_DB, expect } from './fixtures';
 
 /** A person who can sign in; agents get an agent identity in the team 'Retail' (an internal name). */
 export function createUser(role: Role): { email: string } {

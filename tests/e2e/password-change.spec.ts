@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { expect, type Page, test } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { openDatabase } from '../../db/client';
-import { E2E_DB } from '../../playwright.config';
 import { insertUserInFile, TEST_PASSWORD } from '../support/users';
+import { E2E_DB, expect, test } from './fixtures';
 
 const run = randomBytes(3).toString('hex');
 const NEW_PASSWORD = 'my own long passphrase';

@@ -1,12 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { expect, test } from '@playwright/test';
+import { APP_ORIGIN, expect, HOST_PORT, test } from './fixtures';
 import { createUser, customerPhone, fillSendForm, signIn, TEST_PASSWORD } from './helpers';
 
-const APP_PORT = Number(process.env.E2E_PORT ?? 3999);
-const APP_ORIGIN = `http://127.0.0.1:${APP_PORT}`;
 // Another site: `localhost` is not `127.0.0.1`, and the port differs too.
-const HOST_PORT = APP_PORT + 1;
 const HOST_ORIGIN = `http://localhost:${HOST_PORT}`;
 
 test.describe.configure({ timeout: 180_000 });

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { expect, type Page, test } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { ingestEvents } from '../../app/write/ingest.server';
 import { openDatabase } from '../../db/client';
 import { insertUser, TEST_PASSWORD } from '../support/users';
+import { E2E_DB, expect, test } from './fixtures';
 
-const E2E_DB = 'tmp/e2e/app.db';
 const MINUTE = 60_000;
 
 /** Three requests sent on 2024-02-28/29 (New York), one the day after: the journey's own data. */

@@ -1,13 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { type APIRequestContext, expect, type Page, test } from '@playwright/test';
+import type { APIRequestContext, Page } from '@playwright/test';
 import { hashPassword } from '../../app/lib/password.server';
 import { openDatabase } from '../../db/client';
 import { users, userTeams } from '../../db/schema';
 import { signedHeaders } from '../support/server';
+import { E2E_DB, expect, test, WEBHOOK_SECRET } from './fixtures';
 
-const E2E_DB = 'tmp/e2e/app.db';
-// The server's WEBHOOK_SECRET (playwright.config.ts).
-const WEBHOOK_SECRET = 'whsec_ZTJlLXdlYmhvb2stc2VjcmV0LW9ubHktZm9yLXRlc3Rz';
 const PASSWORD = 'requests journey password 1';
 const run = randomBytes(3).toString('hex');
 const MINUTE = 60_000;

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { expect, test } from '@playwright/test';
 import type { Role } from '../../app/domain/access';
 import { insertUserInFile, TEST_PASSWORD } from '../support/users';
+import { E2E_DB, expect, test } from './fixtures';
 
-const E2E_DB = 'tmp/e2e/app.db';
 const run = randomBytes(3).toString('hex');
 
 const HOMES: [Role, RegExp, string][] = [

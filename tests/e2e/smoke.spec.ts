@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures';
 
 test('the app answers its health check and sends a signed-out visitor to sign in', async ({ page, request }) => {
   expect(await (await request.get('/healthz')).json()).toEqual({ status: 'ok', liveStreams: expect.any(Number) });

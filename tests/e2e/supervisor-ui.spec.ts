@@ -1,9 +1,10 @@
-import { expect as baseExpect, type Page, test } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { eq } from 'drizzle-orm';
 import { hashPassword } from '../../app/lib/password.server';
 import { ingestEvents } from '../../app/write/ingest.server';
 import { openDatabase } from '../../db/client';
 import { users, userTeams } from '../../db/schema';
+import { expect as baseExpect, E2E_DB, test } from './fixtures';
 
 /**
  * What a supervisor reads (issue #12): the phone menu and skip link, like-for-like comparisons,
@@ -17,7 +18,6 @@ import { users, userTeams } from '../../db/schema';
 // This machine is shared: a client-side navigation can take several seconds to render.
 const expect = baseExpect.configure({ timeout: 15_000 });
 
-const DB_FILE = 'tmp/e2e/app.db';
 const PASSWORD = 'supervisor ui password 1';
 const EMAIL = 'sup.ui@e2e.test';
 const MINUTE = 60_000;
@@ -65,7 +65,7 @@ const times = (count: number, make: (i: number) => unknown[]) =>
   Array.from({ length: count }, (_, i) => make(i)).flat();
 
 test.beforeAll(async () => {
-  const db = openDatabase(DB_FILE);
+  const db = openDatabase(E2E_DB);
   try {
     if (db.select({ id: users.id }).from(users).where(eq(users.email, EMAIL)).get()) return;
     const events = [
