@@ -14,7 +14,9 @@ export default defineConfig({
   workers: WORKERS,
   retries: 0,
   reporter: [['list']],
-  timeout: 30_000,
+  // Two workers, each with a server and a browser, share two cores: a journey can take twice as long.
+  timeout: 90_000,
+  expect: { timeout: 10_000 },
   use: {
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
