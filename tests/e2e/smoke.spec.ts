@@ -1,7 +1,11 @@
 import { expect, test } from './fixtures';
 
 test('the app answers its health check and sends a signed-out visitor to sign in', async ({ page, request }) => {
-  expect(await (await request.get('/healthz')).json()).toEqual({ status: 'ok', liveStreams: expect.any(Number) });
+  expect(await (await request.get('/healthz')).json()).toEqual({
+    status: 'ok',
+    liveStreams: expect.any(Number),
+    liveStreamQueuedBytes: expect.any(Number),
+  });
   // The CSP allows only scripts with this response's nonce: a page that hydrates proves they carry it.
   const errors: string[] = [];
   page.on('console', (message) => {
