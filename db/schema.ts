@@ -89,6 +89,12 @@ export const events = sqliteTable(
     body: text('body').notNull(),
     applied: integer('applied', { mode: 'boolean' }).notNull().default(false),
     anomaly: text('anomaly', { enum: ANOMALIES }),
+    /**
+     * The link TTL in force when the event was accepted, in ms, on sent, send_failed and opened: the
+     * replay uses it, so a TTL change does not re-time links already running. Null on other types
+     * and on events accepted before migration 0011 (those fall back to the current settings).
+     */
+    linkTtlMs: integer('link_ttl_ms'),
   },
   (t) => [uniqueIndex('events_id_idx').on(t.id), index('events_request_idx').on(t.requestId, t.occurredAt)],
 );

@@ -5,6 +5,12 @@ export interface ReplayEvent {
   type: EventType;
   occurredAt: number;
   source: string;
+  /**
+   * The link TTL in force when the event was accepted (ms), recorded by the write path on the events
+   * that start one (see linkTtlOf); null on the others, and on events stored before it was recorded,
+   * which fall back to the replay's settings.
+   */
+  linkTtlMs: number | null;
 }
 
 export interface ExpirySettings {
@@ -46,6 +52,17 @@ export interface ReplayResult {
 const CREATED: EventType = 'payment_request.created';
 const EXPIRED: EventType = 'payment_request.expired';
 
+/**
+ * The TTL an accepted event starts under `settings`, to be stored with it (SPEC §1 Expiry):
+ * LINK_TTL_UNOPENED for sent and send_failed, LINK_TTL_OPENED for opened, null for any other type.
+ * A settings change thus applies to links sent or opened after it only, whenever the replay runs.
+ */
+export function linkTtlOf(type: EventType, settings: ExpirySettings): number | null {
+  if (type === 'payment_request.sent' || type === 'payment_request.send_failed') return settings.ttlUnopenedMs;
+  if (type === 'payment_request.opened') return settings.ttlOpenedMs;
+  return null;
+}
+
 export function isSystemExpiry(event: ReplayEvent): boolean {
   return event.type === EXPIRED && event.source === 'system';
 }
@@ -63,7 +80,8 @@ export function compareForReplay(a: ReplayEvent, b: ReplayEvent): number {
 
 /**
  * Replays one request's events through the state machine (SPEC §1). Returns null while the
- * request has no created event (an orphan: it counts nowhere).
+ * request has no created event (an orphan: it counts nowhere). Each sent, send_failed and opened
+ * starts the TTL recorded with it (`linkTtlMs`); `settings` only stands in where none was recorded.
  *
  * System expiries are derived, not inputs: the replay expires a non-terminal request when its
  * expiresAt is earlier than the next event or than `now`, and a system `expired` event is the
@@ -134,15 +152,15 @@ function applyEvent(state: RequestState, event: ReplayEvent, settings: ExpirySet
   switch (transition.to) {
     case 'sent':
       state.sentAt ??= at;
-      state.expiresAt = at + settings.ttlUnopenedMs;
+      state.expiresAt = at + (event.linkTtlMs ?? settings.ttlUnopenedMs);
       break;
     case 'send_failed':
       state.sendFailures += 1;
-      state.expiresAt = at + settings.ttlUnopenedMs;
+      state.expiresAt = at + (event.linkTtlMs ?? settings.ttlUnopenedMs);
       break;
     case 'opened':
       state.openedAt ??= at;
-      state.expiresAt = at + settings.ttlOpenedMs;
+      state.expiresAt = at + (event.linkTtlMs ?? settings.ttlOpenedMs);
       break;
     case 'paid':
       state.paidAt ??= at;

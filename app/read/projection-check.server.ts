@@ -16,6 +16,7 @@ interface StoredEvent {
   occurred_at: number;
   source: string;
   body: string;
+  link_ttl_ms: number | null;
 }
 
 const COLUMNS: Record<keyof RequestProjection, string> = {
@@ -44,8 +45,9 @@ const COLUMNS: Record<keyof RequestProjection, string> = {
 /**
  * Replays every request from its stored events and compares with its stored projection. Each
  * projection is replayed as of its own updated_at (the `now` it was made with), so requests that
- * expired since are not reported; TTL settings are today's (a change re-times open requests only on
- * their next replay, so such requests may be reported after a settings change).
+ * expired since are not reported. Each event's recorded TTL is used; `settings` (today's) only for
+ * events accepted before TTLs were recorded (migration 0011), so a request whose link started before
+ * that and that has not been replayed since a TTL change may be reported.
  */
 export function verifyProjections(
   db: Db,
@@ -79,7 +81,7 @@ export function verifyProjections(
   };
   // Events come ordered by request (its index), one request's events in memory at a time.
   const all = db.$client.prepare<[], StoredEvent>(
-    'SELECT id, request_id, type, occurred_at, source, body FROM events ORDER BY request_id, seq',
+    'SELECT id, request_id, type, occurred_at, source, body, link_ttl_ms FROM events ORDER BY request_id, seq',
   );
   for (const event of all.iterate()) {
     if (event.request_id !== current) {
@@ -93,6 +95,7 @@ export function verifyProjections(
       occurredAt: event.occurred_at,
       source: event.source,
       body: event.body,
+      linkTtlMs: event.link_ttl_ms,
     });
   }
   check();

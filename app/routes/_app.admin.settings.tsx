@@ -73,8 +73,7 @@ export default function AdminSettings() {
               <FieldError errors={errors} name="linkTtlOpened" idPrefix="settings" />
             </label>
             <p className="hint">
-              A change applies to each request at its next event; links already running keep their current end until
-              then.
+              A change applies to links sent or opened after it; links already running keep the time they started with.
             </p>
           </fieldset>
           <fieldset className="settings-group">

@@ -10,7 +10,7 @@ import {
 } from '../domain/event-schema';
 import type { EventSource, EventType } from '../domain/lifecycle';
 import { type ProjectionEvent, projectRequest } from '../domain/projection';
-import type { ExpirySettings } from '../domain/replay';
+import { type ExpirySettings, linkTtlOf } from '../domain/replay';
 import { canonicalJson, sha256Hex } from '../lib/canonical-json';
 import { getExpirySettings } from '../read/settings.server';
 
@@ -27,6 +27,10 @@ export interface IngestSummary {
 
 export interface IngestOptions {
   now?: number;
+  /**
+   * The TTLs in force (default: read from the settings in the write transaction). Recorded with each
+   * accepted sent, send_failed and opened, and the fallback for stored events without a recorded TTL.
+   */
   settings?: ExpirySettings;
 }
 
@@ -58,14 +62,17 @@ interface StoredEventRow {
   applied: number;
   anomaly: string | null;
   body: string;
+  link_ttl_ms: number | null;
 }
 
 function prepareStatements(sqlite: Database.Database) {
   return {
     findEvent: sqlite.prepare<[string], { content_hash: string }>('SELECT content_hash FROM events WHERE id = ?'),
     insertEvent: sqlite.prepare(
-      `INSERT INTO events (id, request_id, type, occurred_at, received_at, source, content_hash, body, applied, anomaly)
-       VALUES (@id, @requestId, @type, @occurredAt, @receivedAt, @source, @contentHash, @body, @applied, @anomaly)`,
+      `INSERT INTO events (id, request_id, type, occurred_at, received_at, source, content_hash, body, applied, anomaly,
+         link_ttl_ms)
+       VALUES (@id, @requestId, @type, @occurredAt, @receivedAt, @source, @contentHash, @body, @applied, @anomaly,
+         @linkTtlMs)`,
     ),
     insertRejected: sqlite.prepare(
       `INSERT INTO rejected_events (event_id, received_at, source, code, path, message, raw)
@@ -74,7 +81,7 @@ function prepareStatements(sqlite: Database.Database) {
     insertTeam: sqlite.prepare('INSERT OR IGNORE INTO teams (id, name, created_at) VALUES (?, ?, ?)'),
     insertAgent: sqlite.prepare('INSERT OR IGNORE INTO agents (id, name, team_id, created_at) VALUES (?, ?, ?, ?)'),
     eventsOfRequest: sqlite.prepare<[string], StoredEventRow>(
-      'SELECT id, type, occurred_at, source, applied, anomaly, body FROM events WHERE request_id = ?',
+      'SELECT id, type, occurred_at, source, applied, anomaly, body, link_ttl_ms FROM events WHERE request_id = ?',
     ),
     updateOutcome: sqlite.prepare('UPDATE events SET applied = ?, anomaly = ? WHERE id = ?'),
     upsertRequest: sqlite.prepare(
@@ -120,7 +127,6 @@ export function ingestEvents(
   options: IngestOptions = {},
 ): IngestSummary {
   const now = options.now ?? Date.now();
-  const settings = options.settings ?? getExpirySettings(db);
   const statements = statementsFor(db);
   const prepared = inputs.map((input) => {
     // Checked before anything that recurses (hashing, validation, masking) can overflow the stack.
@@ -136,6 +142,8 @@ export function ingestEvents(
   };
 
   writeTransaction(db, () => {
+    // Read under the write lock: the TTL recorded with an event is the one in force when it is accepted.
+    const settings = options.settings ?? getExpirySettings(db);
     const pending = new Map<string, PendingEvent[]>();
     const batchHashes = new Map<string, string>();
     for (const { input, hash, validation } of prepared) {
@@ -173,6 +181,7 @@ export function ingestEvents(
         source,
         contentHash: hash,
         body: JSON.stringify(maskJsonValue(input)),
+        linkTtlMs: linkTtlOf(event.type, settings),
       };
       const list = pending.get(event.requestId);
       if (list) list.push(row);
@@ -204,6 +213,7 @@ interface PendingEvent {
   source: string;
   contentHash: string;
   body: string;
+  linkTtlMs: number | null;
 }
 
 /**
@@ -225,6 +235,7 @@ function reproject(
       occurredAt: row.occurred_at,
       source: row.source,
       body: row.body,
+      linkTtlMs: row.link_ttl_ms,
     })),
     ...fresh,
   ];

@@ -197,6 +197,7 @@ function replayed(requests: readonly RequestSpec[]): Replayed[] {
       type: event.type as EventType,
       occurredAt: Date.parse(event.occurredAt),
       source: 'api',
+      linkTtlMs: null,
     }));
     const agent = AGENTS[spec.agent]!;
     return {

@@ -9,8 +9,15 @@ export const SETTINGS: ExpirySettings = { ttlUnopenedMs: 5 * MINUTE, ttlOpenedMs
 
 export type ShortType = EventType extends `payment_request.${infer T}` ? T : never;
 
-export function ev(id: string, type: ShortType, occurredAt: number, source = 'api'): ReplayEvent {
-  return { id, type: `payment_request.${type}` as EventType, occurredAt, source };
+/** An event as the replay reads it; `linkTtlMs` null: no TTL recorded, the replay's settings apply. */
+export function ev(
+  id: string,
+  type: ShortType,
+  occurredAt: number,
+  source = 'api',
+  linkTtlMs: number | null = null,
+): ReplayEvent {
+  return { id, type: `payment_request.${type}` as EventType, occurredAt, source, linkTtlMs };
 }
 
 /** A system expiry: the record the sweeper writes (SPEC §1 Expiry). */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { validateEvent } from '../../app/domain/event-schema';
 import type { Status } from '../../app/domain/lifecycle';
 import { currencyExponent } from '../../app/domain/money';
-import { type ReplayEvent, type ReplayResult, replayEvents } from '../../app/domain/replay';
+import { linkTtlOf, type ReplayEvent, type ReplayResult, replayEvents } from '../../app/domain/replay';
 import { generateSeedEvents, type SeedBatch, type SeedEvent, type SeedOptions } from '../../seed/generate';
 
 // A Tuesday afternoon, so the last minutes of the period are busy.
@@ -29,7 +29,14 @@ function replayAll(batches: SeedBatch[], now: number, ttl = TTL): Replayed[] {
     const eventsOf = new Map<string, SeedEvent[]>();
     const add = (event: SeedEvent, source: string) => {
       const requestId = event.paymentRequest.id;
-      const replayEvent = { id: event.id, type: event.type, occurredAt: Date.parse(event.occurredAt), source };
+      // As ingest records it: the TTL in force (the seed's) with each event that starts one.
+      const replayEvent = {
+        id: event.id,
+        type: event.type,
+        occurredAt: Date.parse(event.occurredAt),
+        source,
+        linkTtlMs: linkTtlOf(event.type, ttl),
+      };
       byRequest.set(requestId, [...(byRequest.get(requestId) ?? []), replayEvent]);
       eventsOf.set(requestId, [...(eventsOf.get(requestId) ?? []), event]);
     };

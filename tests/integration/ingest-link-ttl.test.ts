@@ -1,0 +1,189 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { systemExpiryEventId } from '../../app/domain/system-expiry';
+import { verifyProjections } from '../../app/read/projection-check.server';
+import { getExpirySettings } from '../../app/read/settings.server';
+import type { AdminContext } from '../../app/write/admin.server';
+import { updateSettings } from '../../app/write/admin-settings.server';
+import { runExpirySweep } from '../../app/write/expiry-sweeper.server';
+import { ingestEvents } from '../../app/write/ingest.server';
+import type { Db } from '../../db/client';
+import { createTestDb } from '../support/db';
+import { created, MINUTE, step, T0 } from '../support/events';
+import { insertUser } from '../support/users';
+
+// Settings come from the admin's settings page (no `settings` option): the TTLs in force when each
+// event is accepted are the ones the write path records with it (SPEC §1 Expiry, issue #10).
+let db: Db;
+let ctx: AdminContext;
+
+beforeEach(() => {
+  db = createTestDb().db;
+  const adminId = insertUser(db, { role: 'admin', name: 'Ada Admin' }).id;
+  ctx = { db, actor: { userId: adminId, name: 'Ada Admin' }, ip: '10.1.1.1' };
+});
+afterEach(() => db.$client.close());
+
+/** The admin sets both TTLs, in minutes, on the settings page. */
+function setTtls(unopenedMinutes: number, openedMinutes: number) {
+  const outcome = updateSettings(ctx, {
+    linkTtlUnopened: String(unopenedMinutes),
+    linkTtlOpened: String(openedMinutes),
+    orgTimezone: 'UTC',
+    currencies: '',
+    orgDisplayName: '',
+    orgLogoUrl: '',
+    embedOrigins: '',
+  });
+  expect(outcome.ok).toBe(true);
+  expect(getExpirySettings(db)).toEqual({
+    ttlUnopenedMs: unopenedMinutes * MINUTE,
+    ttlOpenedMs: openedMinutes * MINUTE,
+  });
+}
+
+/** Accepts events as the API does, `now` a second after the given offset. */
+const ingestAt = (offset: number, events: unknown[]) => {
+  const summary = ingestEvents(db, events, 'api', { now: T0 + offset + 1000 });
+  expect(summary.rejected).toBe(0);
+  return summary;
+};
+const request = (id: string) =>
+  db.$client
+    .prepare(
+      'SELECT status, sent_at, opened_at, paid_at, closed_at, expires_at, expiry_due_at FROM payment_requests WHERE id = ?',
+    )
+    .get(id);
+const recordedTtls = (requestId: string) =>
+  db.$client
+    .prepare<[string], { id: string; linkTtlMs: number | null; applied: number; anomaly: string | null }>(
+      'SELECT id, link_ttl_ms AS linkTtlMs, applied, anomaly FROM events WHERE request_id = ? ORDER BY seq',
+    )
+    .all(requestId);
+
+describe('a TTL change applies to links sent or opened after it only', () => {
+  it('paid after 14 minutes of a 15-minute open stays paid when the TTL becomes 10 and a late event arrives', () => {
+    setTtls(5, 15);
+    ingestAt(0, [created('pr_1')]);
+    ingestAt(MINUTE, [step('pr_1', 'sent', MINUTE)]);
+    ingestAt(4 * MINUTE, [step('pr_1', 'opened', 4 * MINUTE)]);
+    ingestAt(18 * MINUTE, [step('pr_1', 'paid', 18 * MINUTE, { card: { brand: 'visa', last4: '4242' } })]);
+    const paid = {
+      status: 'paid',
+      sent_at: T0 + MINUTE,
+      opened_at: T0 + 4 * MINUTE,
+      paid_at: T0 + 18 * MINUTE,
+      closed_at: T0 + 18 * MINUTE,
+      expires_at: T0 + 19 * MINUTE,
+      expiry_due_at: null,
+    };
+    expect(request('pr_1')).toEqual(paid);
+
+    setTtls(5, 10);
+    ingestAt(20 * MINUTE, [step('pr_1', 'cancel_rejected', 20 * MINUTE, { reason: 'already_closed' })]);
+
+    expect(request('pr_1')).toEqual(paid);
+    expect(recordedTtls('pr_1')).toEqual([
+      { id: 'evt_pr_1_created', linkTtlMs: null, applied: 1, anomaly: null },
+      { id: 'evt_pr_1_sent', linkTtlMs: 5 * MINUTE, applied: 1, anomaly: null },
+      { id: 'evt_pr_1_opened', linkTtlMs: 15 * MINUTE, applied: 1, anomaly: null },
+      { id: 'evt_pr_1_paid', linkTtlMs: null, applied: 1, anomaly: null },
+      { id: 'evt_pr_1_cancel_rejected', linkTtlMs: null, applied: 1, anomaly: null },
+    ]);
+    // Nor does the sweeper or `cli verify` (today's settings passed, as the CLI does) see it otherwise.
+    expect(runExpirySweep(db, T0 + 60 * MINUTE)).toBe(0);
+    expect(verifyProjections(db, getExpirySettings(db))).toEqual({ checked: 1, different: [] });
+  });
+
+  it('a link sent before a change and opened after it: the sent-time TTL for sent, the opened-time TTL for opened', () => {
+    setTtls(5, 15);
+    ingestAt(0, [created('pr_2'), step('pr_2', 'sent', MINUTE)]);
+    expect(request('pr_2')).toMatchObject({ status: 'sent', expires_at: T0 + 6 * MINUTE });
+
+    // Under 2 minutes the link would have expired at +3 min, before this open at +5.
+    setTtls(2, 10);
+    ingestAt(5 * MINUTE, [step('pr_2', 'opened', 5 * MINUTE)]);
+
+    expect(request('pr_2')).toEqual({
+      status: 'opened',
+      sent_at: T0 + MINUTE,
+      opened_at: T0 + 5 * MINUTE,
+      paid_at: null,
+      closed_at: null,
+      expires_at: T0 + 15 * MINUTE,
+      expiry_due_at: T0 + 15 * MINUTE,
+    });
+    expect(recordedTtls('pr_2').map((row) => row.linkTtlMs)).toEqual([null, 5 * MINUTE, 10 * MINUTE]);
+  });
+
+  it('the sweeper expires links at their recorded TTL, whether the setting grew or shrank since', () => {
+    setTtls(5, 15);
+    ingestAt(0, [created('pr_longer'), step('pr_longer', 'sent', MINUTE)]);
+    ingestAt(0, [created('pr_shorter'), step('pr_shorter', 'sent', MINUTE)]);
+
+    setTtls(30, 30);
+    ingestAt(2 * MINUTE, [step('pr_longer', 'cancel_rejected', 2 * MINUTE, { reason: 'expired' })]);
+    setTtls(1, 1);
+    ingestAt(2 * MINUTE, [step('pr_shorter', 'cancel_rejected', 2 * MINUTE, { reason: 'expired' })]);
+
+    expect(runExpirySweep(db, T0 + 5 * MINUTE)).toBe(0);
+    expect(request('pr_longer')).toMatchObject({ status: 'sent', expiry_due_at: T0 + 6 * MINUTE });
+    expect(request('pr_shorter')).toMatchObject({ status: 'sent', expiry_due_at: T0 + 6 * MINUTE });
+
+    expect(runExpirySweep(db, T0 + 6 * MINUTE + 1)).toBe(2);
+    for (const id of ['pr_longer', 'pr_shorter']) {
+      expect(request(id)).toEqual({
+        status: 'expired',
+        sent_at: T0 + MINUTE,
+        opened_at: null,
+        paid_at: null,
+        closed_at: T0 + 6 * MINUTE,
+        expires_at: T0 + 6 * MINUTE,
+        expiry_due_at: null,
+      });
+      expect(
+        db.$client
+          .prepare('SELECT occurred_at, source, applied, anomaly FROM events WHERE id = ?')
+          .get(systemExpiryEventId(id, T0 + 6 * MINUTE)),
+      ).toEqual({ occurred_at: T0 + 6 * MINUTE, source: 'system', applied: 1, anomaly: null });
+    }
+  });
+
+  it('events arriving out of order, under different settings, each keep the TTL in force when accepted', () => {
+    setTtls(5, 10);
+    ingestAt(3 * MINUTE, [step('pr_3', 'opened', 3 * MINUTE)]); // an orphan, recorded with 10 minutes
+    setTtls(2, 20);
+    ingestAt(3 * MINUTE, [step('pr_3', 'sent', MINUTE)]); // recorded with 2 minutes: the link ends at +3
+    setTtls(30, 30);
+    ingestAt(3 * MINUTE, [created('pr_3')]);
+
+    // sent +1 (2 min: until +3), opened at exactly +3 (in time; 10 min: until +13).
+    expect(request('pr_3')).toEqual({
+      status: 'opened',
+      sent_at: T0 + MINUTE,
+      opened_at: T0 + 3 * MINUTE,
+      paid_at: null,
+      closed_at: null,
+      expires_at: T0 + 13 * MINUTE,
+      expiry_due_at: T0 + 13 * MINUTE,
+    });
+    // A duplicate delivered under yet other settings changes nothing, its recorded TTL included.
+    setTtls(1, 1);
+    expect(ingestAt(4 * MINUTE, [step('pr_3', 'sent', MINUTE)]).duplicates).toBe(1);
+    expect(recordedTtls('pr_3').map((row) => [row.id, row.linkTtlMs])).toEqual([
+      ['evt_pr_3_opened', 10 * MINUTE],
+      ['evt_pr_3_sent', 2 * MINUTE],
+      ['evt_pr_3_created', null],
+    ]);
+    expect(runExpirySweep(db, T0 + 60 * MINUTE)).toBe(1);
+    expect(request('pr_3')).toMatchObject({ status: 'expired', closed_at: T0 + 13 * MINUTE });
+  });
+
+  it('an event stored before TTLs were recorded (migration 0011) falls back to the settings of the replay', () => {
+    setTtls(5, 15);
+    ingestAt(0, [created('pr_old'), step('pr_old', 'sent', MINUTE)]);
+    db.$client.prepare("UPDATE events SET link_ttl_ms = NULL WHERE request_id = 'pr_old'").run();
+    setTtls(10, 15);
+    ingestAt(2 * MINUTE, [step('pr_old', 'cancel_rejected', 2 * MINUTE, { reason: 'expired' })]);
+    expect(request('pr_old')).toMatchObject({ status: 'sent', expires_at: T0 + 11 * MINUTE });
+  });
+});
