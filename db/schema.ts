@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { ROLES } from '../app/domain/access';
 import { ANOMALIES, CHANNELS, EVENT_SOURCES, EVENT_TYPES, STATUSES } from '../app/domain/lifecycle';
+import { NAME_SOURCES } from '../app/domain/name-source';
 import { ROLLUP_TABLES, type RollupTable, VALUE_COLUMNS } from './metrics-rollups';
 
 // Timestamps are UTC epoch milliseconds (integers) everywhere.
@@ -9,6 +10,7 @@ import { ROLLUP_TABLES, type RollupTable, VALUE_COLUMNS } from './metrics-rollup
 export const teams = sqliteTable('teams', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
+  nameSource: text('name_source', { enum: NAME_SOURCES }).notNull().default('event'),
   createdAt: integer('created_at').notNull(),
 });
 

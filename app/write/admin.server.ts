@@ -297,7 +297,7 @@ export function createTeam(ctx: AdminContext, input: unknown): Outcome {
     return failure({ teamId: `A team ${teamId} already exists` });
   }
   writeTransaction(db, () => {
-    db.insert(teams).values({ id: teamId, name, createdAt: Date.now() }).run();
+    db.insert(teams).values({ id: teamId, name, nameSource: 'admin', createdAt: Date.now() }).run();
     recordAudit(db, {
       action: 'team_change',
       actor: ctx.actor,
@@ -309,7 +309,7 @@ export function createTeam(ctx: AdminContext, input: unknown): Outcome {
   return { ok: true, message: `Team ${name} is created.` };
 }
 
-/** Renames a team. Ingestion never overwrites a name (INSERT OR IGNORE), so the admin's name stays. */
+/** Renames a team. Ingestion replaces placeholder names only, so the admin's name stays. */
 export function renameTeam(ctx: AdminContext, input: unknown): Outcome {
   const { db } = ctx;
   const parsed = createTeamSchema.safeParse(input);
@@ -317,9 +317,10 @@ export function renameTeam(ctx: AdminContext, input: unknown): Outcome {
   const { teamId, name } = parsed.data;
   const team = db.select().from(teams).where(eq(teams.id, teamId)).get();
   if (!team) return failure({}, 'No such team');
+  // Saving a placeholder name unchanged does not adopt it: the first event's name still replaces it.
   if (team.name === name) return { ok: true, message: 'Nothing to change.' };
   writeTransaction(db, () => {
-    db.update(teams).set({ name }).where(eq(teams.id, teamId)).run();
+    db.update(teams).set({ name, nameSource: 'admin' }).where(eq(teams.id, teamId)).run();
     recordAudit(db, {
       action: 'team_change',
       actor: ctx.actor,

@@ -28,7 +28,8 @@ export function createServiceToken(db: Db, input: CreateServiceTokenInput): { to
   writeTransaction(db, () => {
     for (const teamId of teamIds) {
       if (!db.select({ id: teams.id }).from(teams).where(eq(teams.id, teamId)).get()) {
-        db.insert(teams).values({ id: teamId, name: teamId, createdAt: now }).run();
+        // Named by its id until the first event that carries the team names it (ingestEvents).
+        db.insert(teams).values({ id: teamId, name: teamId, nameSource: 'placeholder', createdAt: now }).run();
       }
     }
     db.insert(users)

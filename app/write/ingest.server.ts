@@ -78,7 +78,13 @@ function prepareStatements(sqlite: Database.Database) {
       `INSERT INTO rejected_events (event_id, received_at, source, code, path, message, raw)
        VALUES (@eventId, @receivedAt, @source, @code, @path, @message, @raw)`,
     ),
-    insertTeam: sqlite.prepare('INSERT OR IGNORE INTO teams (id, name, created_at) VALUES (?, ?, ?)'),
+    // A placeholder name (the id a scope gave a team before any event) gives way to the first name an
+    // event carries; a name from an event or an admin stays.
+    upsertTeam: sqlite.prepare(
+      `INSERT INTO teams (id, name, name_source, created_at) VALUES (?, ?, 'event', ?)
+       ON CONFLICT (id) DO UPDATE SET name = excluded.name, name_source = 'event'
+       WHERE teams.name_source = 'placeholder'`,
+    ),
     insertAgent: sqlite.prepare('INSERT OR IGNORE INTO agents (id, name, team_id, created_at) VALUES (?, ?, ?, ?)'),
     eventsOfRequest: sqlite.prepare<[string], StoredEventRow>(
       'SELECT id, type, occurred_at, source, applied, anomaly, body, link_ttl_ms FROM events WHERE request_id = ?',
@@ -169,7 +175,7 @@ export function ingestEvents(
       batchHashes.set(event.id, hash);
       if (event.details) {
         const { agent } = event.details;
-        statements.insertTeam.run(agent.team.id, maskCardNumbers(agent.team.name), now);
+        statements.upsertTeam.run(agent.team.id, maskCardNumbers(agent.team.name), now);
         statements.insertAgent.run(agent.id, maskCardNumbers(agent.name), agent.team.id, now);
       }
       const row: PendingEvent = {
