@@ -1,0 +1,322 @@
+import { sql } from 'drizzle-orm';
+import { bigint, boolean, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { ROLES } from '../app/domain/access';
+import { ANOMALIES, CHANNELS, EVENT_SOURCES, EVENT_TYPES, STATUSES } from '../app/domain/lifecycle';
+import { ROLLUP_TABLES, type RollupTable, VALUE_COLUMNS } from './metrics-rollups';
+
+/**
+ * db/schema.ts for PostgreSQL (issue 13): the same tables, column names, nullability, defaults, keys,
+ * indexes and enum value lists, so the app reads one shape of row on either engine. A unit test
+ * (tests/unit/schema-pg-parity.test.ts) walks both with getTableConfig and fails on any difference:
+ * a change to db/schema.ts must be made here too.
+ *
+ * Timestamps (UTC epoch ms) and money (minor units) are bigint in mode 'number': every value the
+ * app keeps is far inside 2^53 (epoch ms reach 2^53 in the year 287,396; amounts are at most a few
+ * billion minor units), the rows keep the `number` types db/schema.ts gives them, and JSON answers
+ * need no BigInt handling. mode 'bigint' would make every reader and writer differ by engine.
+ * Booleans are boolean (SQLite stores 0/1). Enums are text with the value list in the type, as in
+ * SQLite (no CHECK: the two engines accept the same rows); the write path validates them with zod.
+ */
+
+const epochMs = (name: string) => bigint(name, { mode: 'number' });
+const minorUnits = (name: string) => bigint(name, { mode: 'number' });
+/** SQLite's INTEGER PRIMARY KEY AUTOINCREMENT; by default, so a copy can keep the SQLite seq values. */
+const seqColumn = () => bigint('seq', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity();
+
+export const teams = pgTable('teams', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  createdAt: epochMs('created_at').notNull(),
+});
+
+export const agents = pgTable(
+  'agents',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    teamId: text('team_id')
+      .notNull()
+      .references(() => teams.id),
+    createdAt: epochMs('created_at').notNull(),
+  },
+  (t) => [index('agents_team_idx').on(t.teamId)],
+);
+
+export const users = pgTable('users', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  email: text('email').unique(),
+  role: text('role', { enum: ROLES }).notNull(),
+  passwordHash: text('password_hash'),
+  agentId: text('agent_id').references(() => agents.id),
+  isService: boolean('is_service').notNull().default(false),
+  active: boolean('active').notNull().default(true),
+  mustChangePassword: boolean('must_change_password').notNull().default(false),
+  temporaryPasswordExpiresAt: epochMs('temporary_password_expires_at'),
+  timezone: text('timezone'),
+  lastLoginAt: epochMs('last_login_at'),
+  createdAt: epochMs('created_at').notNull(),
+});
+
+export const userTeams = pgTable(
+  'user_teams',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    teamId: text('team_id')
+      .notNull()
+      .references(() => teams.id),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.teamId] })],
+);
+
+export const apiTokens = pgTable('api_tokens', {
+  id: text('id').primaryKey(),
+  userId: text('user_id')
+    .notNull()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  name: text('name').notNull(),
+  tokenHash: text('token_hash').notNull().unique(),
+  createdAt: epochMs('created_at').notNull(),
+  lastUsedAt: epochMs('last_used_at'),
+  revokedAt: epochMs('revoked_at'),
+});
+
+export const events = pgTable(
+  'events',
+  {
+    seq: seqColumn(),
+    id: text('id').notNull(),
+    requestId: text('request_id').notNull(),
+    type: text('type', { enum: EVENT_TYPES }).notNull(),
+    occurredAt: epochMs('occurred_at').notNull(),
+    receivedAt: epochMs('received_at').notNull(),
+    source: text('source', { enum: EVENT_SOURCES }).notNull(),
+    contentHash: text('content_hash').notNull(),
+    body: text('body').notNull(),
+    applied: boolean('applied').notNull().default(false),
+    anomaly: text('anomaly', { enum: ANOMALIES }),
+  },
+  (t) => [uniqueIndex('events_id_idx').on(t.id), index('events_request_idx').on(t.requestId, t.occurredAt)],
+);
+
+export const paymentRequests = pgTable(
+  'payment_requests',
+  {
+    id: text('id').primaryKey(),
+    agentId: text('agent_id').notNull(),
+    teamId: text('team_id').notNull(),
+    amount: minorUnits('amount').notNull(),
+    currency: text('currency').notNull(),
+    channel: text('channel', { enum: CHANNELS }).notNull(),
+    orderNumber: text('order_number').notNull(),
+    reason: text('reason').notNull(),
+    customerName: text('customer_name'),
+    customerPhone: text('customer_phone').notNull(),
+    status: text('status', { enum: STATUSES }).notNull(),
+    createdAt: epochMs('created_at').notNull(),
+    sentAt: epochMs('sent_at'),
+    openedAt: epochMs('opened_at'),
+    paidAt: epochMs('paid_at'),
+    closedAt: epochMs('closed_at'),
+    expiresAt: epochMs('expires_at'),
+    expiryDueAt: epochMs('expiry_due_at'),
+    sendFailures: integer('send_failures').notNull().default(0),
+    lastEventAt: epochMs('last_event_at').notNull(),
+    updatedAt: epochMs('updated_at').notNull(),
+  },
+  (t) => [
+    index('pr_sent_idx').on(t.sentAt, t.id),
+    index('pr_team_sent_idx').on(t.teamId, t.sentAt, t.id),
+    index('pr_agent_sent_idx').on(t.agentId, t.sentAt, t.id),
+    index('pr_created_idx').on(t.createdAt),
+    index('pr_order_idx').on(t.orderNumber),
+    index('pr_expiry_due_idx').on(t.expiryDueAt).where(sql`expiry_due_at IS NOT NULL`),
+    index('pr_status_sent_idx').on(t.status, t.sentAt, t.id),
+    index('pr_channel_sent_idx').on(t.channel, t.sentAt, t.id),
+    index('pr_currency_amount_idx').on(t.currency, t.amount, t.id),
+    index('pr_closed_idx').on(t.closedAt, t.id),
+    index('pr_expires_idx').on(t.expiresAt, t.id),
+    index('pr_opened_idx').on(t.openedAt, t.id),
+    index('pr_team_agent_sent_idx').on(t.teamId, t.agentId, t.sentAt, t.id),
+  ],
+);
+
+export const rejectedEvents = pgTable(
+  'rejected_events',
+  {
+    seq: seqColumn(),
+    eventId: text('event_id'),
+    receivedAt: epochMs('received_at').notNull(),
+    source: text('source').notNull(),
+    code: text('code').notNull(),
+    path: text('path').notNull(),
+    message: text('message').notNull(),
+    raw: text('raw').notNull(),
+  },
+  (t) => [index('rejected_received_idx').on(t.receivedAt)],
+);
+
+export const settings = pgTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+});
+
+export const sessions = pgTable(
+  'sessions',
+  {
+    idHash: text('id_hash').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: epochMs('created_at').notNull(),
+    lastSeenAt: epochMs('last_seen_at').notNull(),
+    expiresAt: epochMs('expires_at').notNull(),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+  },
+  (t) => [index('sessions_user_idx').on(t.userId)],
+);
+
+export const loginFailures = pgTable(
+  'login_failures',
+  {
+    seq: seqColumn(),
+    key: text('key').notNull(),
+    at: epochMs('at').notNull(),
+  },
+  (t) => [index('login_failures_key_idx').on(t.key, t.at)],
+);
+
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    seq: seqColumn(),
+    at: epochMs('at').notNull(),
+    actorUserId: text('actor_user_id'),
+    actorName: text('actor_name'),
+    action: text('action').notNull(),
+    target: text('target'),
+    details: text('details').notNull().default('{}'),
+    ip: text('ip'),
+  },
+  (t) => [index('audit_at_idx').on(t.at), index('audit_action_idx').on(t.action, t.at)],
+);
+
+export const payLinks = pgTable('pay_links', {
+  token: text('token').primaryKey(),
+  requestId: text('request_id').notNull().unique(),
+  createdAt: epochMs('created_at').notNull(),
+});
+
+export const requestConversations = pgTable(
+  'request_conversations',
+  {
+    requestId: text('request_id').primaryKey(),
+    conversationId: text('conversation_id').notNull(),
+    createdAt: epochMs('created_at').notNull(),
+  },
+  (t) => [index('request_conversations_conversation_idx').on(t.conversationId, t.createdAt)],
+);
+
+export const outboundMessages = pgTable(
+  'outbound_messages',
+  {
+    id: text('id').primaryKey(),
+    requestId: text('request_id').notNull(),
+    channel: text('channel', { enum: CHANNELS }).notNull(),
+    recipient: text('recipient').notNull(),
+    text: text('text').notNull(),
+    status: text('status', { enum: ['delivered', 'failed'] }).notNull(),
+    failureReason: text('failure_reason'),
+    createdAt: epochMs('created_at').notNull(),
+  },
+  (t) => [index('outbound_request_idx').on(t.requestId)],
+);
+
+export const scheduledReports = pgTable('scheduled_reports', {
+  id: text('id').primaryKey(),
+  ownerUserId: text('owner_user_id')
+    .notNull()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  name: text('name').notNull(),
+  report: text('report').notNull(),
+  format: text('format', { enum: ['csv', 'xlsx'] }).notNull(),
+  cadence: text('cadence', { enum: ['daily', 'weekly', 'monthly'] }).notNull(),
+  runAt: text('run_at').notNull(),
+  timezone: text('timezone').notNull(),
+  filters: text('filters').notNull().default('{}'),
+  nextRunAt: epochMs('next_run_at').notNull(),
+  lastRunAt: epochMs('last_run_at'),
+  active: boolean('active').notNull().default(true),
+  createdAt: epochMs('created_at').notNull(),
+});
+
+export const reportFiles = pgTable(
+  'report_files',
+  {
+    id: text('id').primaryKey(),
+    scheduleId: text('schedule_id').references(() => scheduledReports.id, { onDelete: 'set null' }),
+    ownerUserId: text('owner_user_id').notNull(),
+    fileName: text('file_name').notNull(),
+    path: text('path').notNull(),
+    format: text('format').notNull(),
+    rows: integer('rows').notNull(),
+    bytes: bigint('bytes', { mode: 'number' }).notNull(),
+    createdAt: epochMs('created_at').notNull(),
+  },
+  (t) => [index('report_files_owner_idx').on(t.ownerUserId, t.createdAt)],
+);
+
+/**
+ * Metrics rollups, kept equal to the aggregate of payment_requests by the plpgsql triggers of
+ * db/metrics-rollups.pg.ts (a custom migration creates them). Values are bigint: paid_amount sums money.
+ */
+function rollupTable(table: RollupTable) {
+  const keyColumns = {
+    bucket: epochMs('bucket').notNull(),
+    teamId: text('team_id').notNull(),
+    agentId: text('agent_id').notNull(),
+    channel: text('channel').notNull(),
+    currency: text('currency').notNull(),
+  };
+  const byName = {
+    bucket: 'bucket',
+    team_id: 'teamId',
+    agent_id: 'agentId',
+    channel: 'channel',
+    currency: 'currency',
+  } as const;
+  const used = Object.fromEntries(table.key.map((column) => [byName[column], keyColumns[byName[column]]]));
+  const values = Object.fromEntries(
+    VALUE_COLUMNS.map((column) => [column, bigint(column, { mode: 'number' }).notNull().default(0)]),
+  );
+  return pgTable(table.name, { ...used, ...values }, (t) => [
+    primaryKey({
+      name: `${table.name}_pk`,
+      columns: table.key.map((column) => t[byName[column]]!) as [never, ...never[]],
+    }),
+  ]);
+}
+
+export const metricsRollup15m = rollupTable(ROLLUP_TABLES.quarterHour);
+export const metricsRollupDay = rollupTable(ROLLUP_TABLES.day);
+export const metricsRollupAgentDay = rollupTable(ROLLUP_TABLES.agentDay);
+export const metricsRollupAgentChannelDay = rollupTable(ROLLUP_TABLES.agentChannelDay);
+
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    key: text('key').notNull(),
+    bodyHash: text('body_hash').notNull(),
+    requestId: text('request_id').notNull(),
+    responseStatus: integer('response_status'),
+    responseBody: text('response_body'),
+    createdAt: epochMs('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.key] }), index('idempotency_keys_created_idx').on(t.createdAt)],
+);

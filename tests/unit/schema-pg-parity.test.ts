@@ -1,0 +1,133 @@
+import { is, type SQL } from 'drizzle-orm';
+import { PgDialect, PgTable, getTableConfig as pgConfig } from 'drizzle-orm/pg-core';
+import { SQLiteSyncDialect, SQLiteTable, getTableConfig as sqliteConfig } from 'drizzle-orm/sqlite-core';
+import { describe, expect, it } from 'vitest';
+import * as sqlite from '../../db/schema';
+import * as pgSchema from '../../db/schema.pg';
+
+// db/schema.pg.ts mirrors db/schema.ts (issue 13): every difference the app could see is a failure.
+
+/** What both engines must agree on, in one engine-neutral shape. */
+interface Shape {
+  table: string;
+  columns: Record<string, string>;
+  primaryKeys: string[];
+  uniques: string[];
+  indexes: string[];
+  foreignKeys: string[];
+}
+
+/**
+ * A column's kind as the app sees it (drizzle's dataType): SQLite integer and pg integer/bigint mode
+ * 'number' are both 'number', SQLite 0/1 mode 'boolean' and pg boolean both 'boolean'.
+ */
+function kind(column: { dataType: string; enumValues?: readonly string[] }): string {
+  const enumValues = column.enumValues?.length ? `[${column.enumValues.join('|')}]` : '';
+  return `${column.dataType}${enumValues}`;
+}
+
+function describeColumn(column: {
+  dataType: string;
+  enumValues?: readonly string[];
+  notNull: boolean;
+  primary: boolean;
+  isUnique: boolean;
+  hasDefault: boolean;
+  default?: unknown;
+}): string {
+  const parts = [kind(column), column.notNull ? 'not null' : 'null'];
+  if (column.primary) parts.push('primary key');
+  if (column.isUnique) parts.push('unique');
+  if (column.hasDefault) parts.push(`default ${JSON.stringify(column.default ?? null)}`);
+  return parts.join(' ');
+}
+
+type IndexColumn = { name: string } | SQL;
+const columnName = (column: IndexColumn) => ('name' in column ? column.name : 'expression');
+
+function sqliteShape(table: SQLiteTable): Shape {
+  const config = sqliteConfig(table);
+  const dialect = new SQLiteSyncDialect();
+  return {
+    table: config.name,
+    columns: Object.fromEntries(config.columns.map((column) => [column.name, describeColumn(column)])),
+    primaryKeys: config.primaryKeys.map((key) => key.columns.map((column) => column.name).join(', ')),
+    uniques: config.uniqueConstraints.map((unique) => unique.columns.map((column) => column.name).join(', ')),
+    indexes: config.indexes.map(({ config: index }) =>
+      [
+        index.name,
+        index.unique ? 'unique' : '',
+        (index.columns as IndexColumn[]).map(columnName).join(', '),
+        index.where ? `where ${dialect.sqlToQuery(index.where).sql}` : '',
+      ].join(' '),
+    ),
+    foreignKeys: config.foreignKeys.map((key) => {
+      const { columns, foreignColumns } = key.reference();
+      return `${columns.map((c) => c.name)} -> ${foreignColumns.map((c) => `${getTableName(c.table)}.${c.name}`)} on delete ${key.onDelete ?? 'no action'}`;
+    }),
+  };
+}
+
+function pgShape(table: PgTable): Shape {
+  const config = pgConfig(table);
+  const dialect = new PgDialect();
+  return {
+    table: config.name,
+    columns: Object.fromEntries(config.columns.map((column) => [column.name, describeColumn(column)])),
+    primaryKeys: config.primaryKeys.map((key) => key.columns.map((column) => column.name).join(', ')),
+    uniques: config.uniqueConstraints.map((unique) => unique.columns.map((column) => column.name).join(', ')),
+    indexes: config.indexes.map(({ config: index }) =>
+      [
+        index.name,
+        index.unique ? 'unique' : '',
+        (index.columns as IndexColumn[]).map(columnName).join(', '),
+        index.where ? `where ${dialect.sqlToQuery(index.where).sql}` : '',
+      ].join(' '),
+    ),
+    foreignKeys: config.foreignKeys.map((key) => {
+      const { columns, foreignColumns } = key.reference();
+      return `${columns.map((c) => c.name)} -> ${foreignColumns.map((c) => `${getTableName(c.table)}.${c.name}`)} on delete ${key.onDelete ?? 'no action'}`;
+    }),
+  };
+}
+
+function getTableName(table: unknown): string {
+  return (table as Record<symbol, string>)[Symbol.for('drizzle:Name')]!;
+}
+
+const sqliteTables = (Object.entries(sqlite) as [string, unknown][]).filter((entry): entry is [string, SQLiteTable] =>
+  is(entry[1], SQLiteTable),
+);
+const pgTables = (Object.entries(pgSchema) as [string, unknown][]).filter((entry): entry is [string, PgTable] =>
+  is(entry[1], PgTable),
+);
+
+describe('db/schema.pg.ts mirrors db/schema.ts', () => {
+  it('exports the same tables under the same names', () => {
+    expect(pgTables.map(([name, table]) => `${name}=${pgConfig(table).name}`).sort()).toEqual(
+      sqliteTables.map(([name, table]) => `${name}=${sqliteConfig(table).name}`).sort(),
+    );
+    expect(sqliteTables.length).toBe(22);
+  });
+
+  it.each(sqliteTables.map(([name]) => name))('%s: columns, nullability, defaults, keys, indexes', (name) => {
+    const sqliteTable = sqliteTables.find(([n]) => n === name)![1];
+    const pgTable = pgTables.find(([n]) => n === name)?.[1];
+    expect(pgTable, `db/schema.pg.ts has no ${name}`).toBeDefined();
+    expect(pgShape(pgTable!)).toEqual(sqliteShape(sqliteTable));
+  });
+
+  it('describes a column the same way on both engines', () => {
+    // The comparison itself: a few known columns, so a shape that lost its detail cannot pass.
+    const sqliteEvents = sqliteShape(sqlite.events);
+    expect(sqliteEvents.columns.seq).toBe('number not null primary key default null');
+    expect(sqliteEvents.columns.applied).toBe('boolean not null default false');
+    expect(sqliteEvents.columns.source).toBe('string[api|import|seed|system|agent_console|customer|provider] not null');
+    expect(sqliteEvents.indexes).toEqual(['events_id_idx unique id ', 'events_request_idx  request_id, occurred_at ']);
+    const pgRequests = pgShape(pgSchema.paymentRequests);
+    expect(pgRequests.columns.amount).toBe('number not null');
+    expect(pgRequests.indexes).toContain('pr_expiry_due_idx  expiry_due_at where expiry_due_at IS NOT NULL');
+    expect(pgShape(pgSchema.metricsRollupDay).primaryKeys).toEqual(['bucket, team_id, currency']);
+    expect(pgShape(pgSchema.sessions).foreignKeys).toEqual(['user_id -> users.id on delete cascade']);
+  });
+});
