@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { bigint, boolean, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { ROLES } from '../app/domain/access';
 import { ANOMALIES, CHANNELS, EVENT_SOURCES, EVENT_TYPES, STATUSES } from '../app/domain/lifecycle';
+import { NAME_SOURCES } from '../app/domain/name-source';
 import { ROLLUP_TABLES, type RollupTable, VALUE_COLUMNS } from './metrics-rollups';
 
 /**
@@ -26,6 +27,7 @@ const seqColumn = () => bigint('seq', { mode: 'number' }).primaryKey().generated
 export const teams = pgTable('teams', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
+  nameSource: text('name_source', { enum: NAME_SOURCES }).notNull().default('event'),
   createdAt: epochMs('created_at').notNull(),
 });
 
@@ -97,6 +99,8 @@ export const events = pgTable(
     body: text('body').notNull(),
     applied: boolean('applied').notNull().default(false),
     anomaly: text('anomaly', { enum: ANOMALIES }),
+    /** The link TTL in force when the event was accepted (ms); see db/schema.ts. */
+    linkTtlMs: integer('link_ttl_ms'),
   },
   (t) => [uniqueIndex('events_id_idx').on(t.id), index('events_request_idx').on(t.requestId, t.occurredAt)],
 );

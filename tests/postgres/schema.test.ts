@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
@@ -218,7 +219,9 @@ describe.skipIf(!PG_TEST_URL)('PostgreSQL: db/migrations-pg and the rollup trigg
     );
     expect(indexes.rows.map((row) => row.name)).toEqual(['pr_paid_agent_bin_idx', 'pr_paid_bin_idx']);
     const applied = await client.query('SELECT count(*) AS n FROM drizzle.__drizzle_migrations');
-    expect(applied.rows[0].n).toBe(2);
+    const journal = JSON.parse(readFileSync('db/migrations-pg/meta/_journal.json', 'utf8')) as { entries: unknown[] };
+    expect(journal.entries.length).toBe(3);
+    expect(applied.rows[0].n).toBe(journal.entries.length);
   });
 
   it('keeps events as on SQLite: seq from 1, the event id unique', async () => {
