@@ -1,12 +1,27 @@
 import type { Db } from '../../db/client';
+import { withByteOrderMark } from '../lib/csv';
+import { badRequest } from '../lib/http.server';
 import { createExport, type ExportRequest, filtersForAudit } from '../read/exports/exports.server';
 import { recordAudit } from '../write/audit.server';
+
+/**
+ * `excel=1` on a CSV export asks for the "CSV for Excel" variant: the same bytes after a UTF-8
+ * byte-order mark, without which Excel on Windows reads 'Fernández' as 'FernÃ¡ndez'. Plain CSV
+ * (SPEC §4) stays the default.
+ */
+export function excelVariantFromRequest(request: Request): boolean {
+  const value = new URL(request.url).searchParams.get('excel');
+  if (value === null || value === '0') return false;
+  if (value === '1') return true;
+  throw badRequest('invalid_parameter', 'excel', 'excel must be 1 (CSV for Excel, with a byte-order mark) or 0');
+}
 
 /**
  * The HTTP response of an export (SPEC §4), audited when the stream ends: who, which filters, how
  * many rows, and whether the download completed.
  */
-export function exportResponse(db: Db, input: ExportRequest & { ip: string | null }): Response {
+export function exportResponse(db: Db, input: ExportRequest & { ip: string | null; excel?: boolean }): Response {
+  const excel = input.format === 'csv' && input.excel === true;
   const started = Date.now();
   const { stream, fileName, contentType } = createExport(db, input, (result) => {
     try {
@@ -18,6 +33,7 @@ export function exportResponse(db: Db, input: ExportRequest & { ip: string | nul
           report: input.report,
           format: input.format,
           filters: filtersForAudit(input.filters),
+          ...(excel ? { variant: 'excel' } : {}),
           rows: result.rows,
           completed: result.completed,
           ms: Date.now() - started,
@@ -29,7 +45,7 @@ export function exportResponse(db: Db, input: ExportRequest & { ip: string | nul
     }
     if (result.error) console.error('Export failed', result.error);
   });
-  return new Response(stream, {
+  return new Response(excel ? withByteOrderMark(stream) : stream, {
     headers: {
       'Content-Type': contentType,
       'Content-Disposition': `attachment; filename="${fileName}"`,

@@ -36,3 +36,17 @@ export function csvRecord(cells: readonly string[]): string {
 export function csvRecordsStrict(rows: readonly (readonly string[])[]): string {
   return stringify(rows as string[][], CSV_OPTIONS);
 }
+
+/** UTF-8's byte-order mark: Excel on Windows reads a CSV as UTF-8 only when the file starts with it. */
+export const UTF8_BOM = new Uint8Array([0xef, 0xbb, 0xbf]);
+
+/** The same bytes with a UTF-8 byte-order mark in front (the "CSV for Excel" download). */
+export function withByteOrderMark(stream: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  return stream.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      start(controller) {
+        controller.enqueue(UTF8_BOM);
+      },
+    }),
+  );
+}

@@ -2,12 +2,13 @@ import type { LoaderFunctionArgs } from '@remix-run/node';
 import { getDb } from '../../db/client';
 import { EXPORT_ROLES } from '../domain/access';
 import { clientIp, requireViewer } from '../http/auth.server';
-import { exportResponse } from '../http/exports.server';
+import { excelVariantFromRequest, exportResponse } from '../http/exports.server';
 import { filtersFromRequest } from '../http/filter-params.server';
 
-/** GET /exports/agents.csv (SPEC §4): the shared filters, the caller's scope, streamed and audited. */
+/** GET /exports/agents.csv (SPEC §4): the shared filters, the caller's scope, streamed and audited; `excel=1` adds a BOM. */
 export async function loader({ request }: LoaderFunctionArgs) {
   const viewer = await requireViewer(request, EXPORT_ROLES);
   const filters = filtersFromRequest(request);
-  return exportResponse(getDb(), { report: 'agents', format: 'csv', filters, viewer, ip: clientIp(request) });
+  const excel = excelVariantFromRequest(request);
+  return exportResponse(getDb(), { report: 'agents', format: 'csv', filters, viewer, ip: clientIp(request), excel });
 }

@@ -260,6 +260,9 @@ describe('exports on a small event set', () => {
       return value;
     };
     expect(kpi('Time zone')).toBe('America/New_York');
+    // Local time with its real offset, as text: a date cell would be read back as UTC ('Z').
+    expect(kpi('Generated')).toBe('2026-11-25 07:00:00 -05:00 (America/New_York)');
+    expect(kpi('Dates and times')).toBe('local time in America/New_York');
     expect(kpi('Sent')).toBe(3);
     expect(kpi('Paid')).toBe(2);
     expect(kpi('Expired')).toBe(1);
@@ -624,6 +627,24 @@ describe('GET /exports/* over HTTP', () => {
     );
     const workbook = await readWorkbook(Buffer.from(await xlsx.arrayBuffer()));
     expect(workbook.getWorksheet('Agents')!.rowCount).toBe(4);
+  });
+
+  it('offers CSV for Excel: the same bytes after a UTF-8 byte-order mark; plain CSV has none', async () => {
+    const plain = Buffer.from(
+      await (await get(`/exports/payment-requests.csv?${QUERY}`, tokens.manager)).arrayBuffer(),
+    );
+    expect([...plain.subarray(0, 3)]).toEqual([...Buffer.from('req')]);
+    const excel = await get(`/exports/payment-requests.csv?${QUERY}&excel=1`, tokens.manager);
+    expect(excel.status).toBe(200);
+    expect(excel.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    const bytes = Buffer.from(await excel.arrayBuffer());
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(bytes.subarray(3).equals(plain)).toBe(true);
+    const agents = Buffer.from(await (await get(`/exports/agents.csv?${QUERY}&excel=1`, tokens.manager)).arrayBuffer());
+    expect([...agents.subarray(0, 12)]).toEqual([0xef, 0xbb, 0xbf, ...Buffer.from('agent_id,')]);
+    const bad = await get(`/exports/payment-requests.csv?${QUERY}&excel=yes`, tokens.manager);
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error).toMatchObject({ code: 'invalid_parameter', field: 'excel' });
   });
 
   it('limits a supervisor to their teams and audits who exported what', async () => {

@@ -3,7 +3,7 @@ import type { Viewer } from '../../domain/access';
 import { METRICS } from '../../domain/metric-table';
 import type { Metrics } from '../../domain/metrics';
 import { currencyExponent } from '../../domain/money';
-import { wallClockConverter } from '../../lib/zoned-time';
+import { isoFormatter } from '../../lib/zoned-time';
 import type { Filters } from '../filters';
 
 /**
@@ -67,6 +67,15 @@ function describeScope(scope: Viewer['scope']): string {
 
 type SummaryValue = string | number | Date | null;
 
+/**
+ * When the file was made, as text with its real offset and zone: '2026-11-25 07:00:00 -05:00
+ * (America/New_York)'. An Excel date cell has no zone, and readers show a wall-clock one as UTC ('Z').
+ */
+export function generatedAt(now: number, timeZone: string): string {
+  const iso = isoFormatter(timeZone)(now);
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} ${iso.slice(23)} (${timeZone})`;
+}
+
 function metricRows(metrics: Metrics): [string, SummaryValue, string?][] {
   return METRICS.flatMap((metric): [string, SummaryValue, string?][] => {
     if (metric.formula.kind === 'collected')
@@ -101,7 +110,8 @@ export function writeSummarySheet(workbook: XlsxWorkbook, input: SummaryInput, t
   add(['Time zone', filters.tz]);
   add(['Filters', describeFilters(filters)]);
   add(['Scope', describeScope(input.scope)]);
-  add(['Generated', wallClockConverter(filters.tz)(now)], DATE_TIME_FORMAT);
+  add(['Generated', generatedAt(now, filters.tz)]);
+  add(['Dates and times', `local time in ${filters.tz}`]);
   add([]);
   add(['Metric', 'Value'], undefined, true);
   for (const [label, value, numFmt] of metricRows(input.metrics)) add([label, value], numFmt);
