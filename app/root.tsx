@@ -1,8 +1,9 @@
-import type { HeadersFunction, LinksFunction, MetaFunction } from '@remix-run/node';
+import type { HeadersFunction, LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Links, Meta, Outlet, Scripts, ScrollRestoration } from '@remix-run/react';
 import type { ReactNode } from 'react';
 import { useNonce } from './components/nonce';
 import { describeError, RouteError } from './components/route-error';
+import { requestLocale } from './lib/locale.server';
 import stylesHref from './styles/app.css';
 
 export const links: LinksFunction = () => [
@@ -19,6 +20,14 @@ export const headers: HeadersFunction = () => ({
   'Content-Security-Policy': "frame-ancestors 'none'",
 });
 
+/** The reader's locale, for every page's dates and numbers (components/use-locale.ts). */
+export function loader({ request }: LoaderFunctionArgs) {
+  return { locale: requestLocale(request) };
+}
+
+// The locale comes from the browser's language, which does not change between navigations.
+export const shouldRevalidate = () => false;
+
 export function Layout({ children }: { children: ReactNode }) {
   const nonce = useNonce();
   return (
@@ -30,6 +39,10 @@ export function Layout({ children }: { children: ReactNode }) {
         <Links />
       </head>
       <body>
+        {/* Every page's <main> is #main: the first Tab on any page offers to skip what comes before it. */}
+        <a href="#main" className="skip-link">
+          Skip to content
+        </a>
         {children}
         <ScrollRestoration nonce={nonce} />
         <Scripts nonce={nonce} />
@@ -47,7 +60,7 @@ export const meta: MetaFunction = ({ error }) =>
 
 export function ErrorBoundary() {
   return (
-    <main className="page page-narrow">
+    <main className="page page-narrow" id="main" tabIndex={-1}>
       <RouteError />
     </main>
   );

@@ -4,6 +4,7 @@ import type { Status } from '../domain/lifecycle';
 import { CHANNEL_LABELS } from '../domain/lifecycle';
 import { StatusBadge } from './status-badge';
 import { TimeLeft } from './time-left';
+import { useLocale } from './use-locale';
 
 export interface AgentCard {
   id: string;
@@ -45,10 +46,10 @@ function resultMessage(result: CardActionResult | undefined): { tone: 'bad' | 'o
 }
 
 /** A time of day in the organisation's zone ('09:14'), with the date when it is not today's. */
-function timeText(epochMs: number, now: number, timeZone: string): string {
+function timeText(epochMs: number, now: number, timeZone: string, locale: string): string {
   const day = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
   const sameDay = day.format(epochMs) === day.format(now);
-  return new Intl.DateTimeFormat('en-GB', {
+  return new Intl.DateTimeFormat(locale, {
     timeZone,
     ...(sameDay ? {} : { day: 'numeric', month: 'short' }),
     hour: '2-digit',
@@ -58,16 +59,17 @@ function timeText(epochMs: number, now: number, timeZone: string): string {
 
 function CardTimes({ card, now, timeZone }: { card: AgentCard; now: number; timeZone: string }) {
   const sent = card.sentAt ?? card.createdAt;
+  const locale = useLocale();
   return (
     <p className="muted request-times">
       <span>
         {card.sentAt === null ? 'Created' : 'Sent'}{' '}
-        <time dateTime={new Date(sent).toISOString()}>{timeText(sent, now, timeZone)}</time>
+        <time dateTime={new Date(sent).toISOString()}>{timeText(sent, now, timeZone, locale)}</time>
       </span>
       {card.closedAt !== null ? (
         <span>
           {' · Closed '}
-          <time dateTime={new Date(card.closedAt).toISOString()}>{timeText(card.closedAt, now, timeZone)}</time>
+          <time dateTime={new Date(card.closedAt).toISOString()}>{timeText(card.closedAt, now, timeZone, locale)}</time>
         </span>
       ) : null}
     </p>

@@ -1,9 +1,10 @@
 import { Form, Link } from '@remix-run/react';
-import { useEffect, useRef } from 'react';
 import { type DashboardRange, DEFAULT_PRESET } from '../read/dashboard-view';
 import { PRESET_LABELS, RANGE_PRESETS } from '../read/date-ranges';
 import type { Filters } from '../read/filters';
 import { type FilterOptions, TeamAgentChannelChoices } from './choices';
+import { DateField } from './date-field';
+import { usePresetFocus } from './preset-focus';
 import { TimeZoneField } from './time-zone-field';
 
 interface Props {
@@ -28,19 +29,9 @@ function presetHref(action: string, search: string, preset: string): string {
   return text ? `${action}?${text}` : action;
 }
 
-/**
- * The chip a person chose, kept across the navigation it starts: the filters are remounted for the
- * new URL, and focus goes back to the same chip instead of the top of the page.
- */
-let chosenPreset: string | null = null;
-
 /** The range presets as links, and every filter as one GET form: the URL holds the whole view. */
 export function DashboardFilters({ action, range, filters, options, timeZones, search }: Props) {
-  const activeChip = useRef<HTMLAnchorElement>(null);
-  useEffect(() => {
-    if (chosenPreset !== null && chosenPreset === range.preset) activeChip.current?.focus();
-    chosenPreset = null;
-  }, [range.preset]);
+  const { activeChip, choose } = usePresetFocus(range.preset);
   return (
     <div className="card dash-filters">
       <nav className="presets" aria-label="Date range">
@@ -49,9 +40,7 @@ export function DashboardFilters({ action, range, filters, options, timeZones, s
             key={preset}
             to={presetHref(action, search, preset)}
             ref={range.preset === preset ? activeChip : undefined}
-            onClick={() => {
-              chosenPreset = preset;
-            }}
+            onClick={() => choose(preset)}
             preventScrollReset
             className={range.preset === preset ? 'preset active' : 'preset'}
             aria-current={range.preset === preset ? 'true' : undefined}
@@ -62,14 +51,8 @@ export function DashboardFilters({ action, range, filters, options, timeZones, s
       </nav>
       <Form method="get" action={action} className="dash-filter-form" aria-label="Filters">
         <input type="hidden" name="range" value={range.preset ?? 'custom'} />
-        <label className="field">
-          <span>From</span>
-          <input type="date" name="from" defaultValue={range.from} required />
-        </label>
-        <label className="field">
-          <span>To</span>
-          <input type="date" name="to" defaultValue={range.to} required />
-        </label>
+        <DateField label="From" name="from" defaultValue={range.from} required />
+        <DateField label="To" name="to" defaultValue={range.to} required />
         <TeamAgentChannelChoices options={options} filters={filters} />
         <label className="field">
           <span>Currency</span>

@@ -2,6 +2,8 @@ import { Form, Link } from '@remix-run/react';
 import type { DatePreset } from '../read/date-ranges';
 import type { Filters } from '../read/filters';
 import { Choices, type FilterOptions, STATUS_CHOICES, TeamAgentChannelChoices } from './choices';
+import { DateField } from './date-field';
+import { usePresetFocus } from './preset-focus';
 import { TimeZoneField } from './time-zone-field';
 
 interface Props {
@@ -16,6 +18,7 @@ interface Props {
 /** Range, time zone and the shared filters (SPEC §3) as a GET form: the URL holds the view. */
 export function ReportFilterForm({ filters, presets, presetQuery, timeZones, options, busy }: Props) {
   const activePreset = presets.find((preset) => preset.from === filters.from && preset.to === filters.to)?.key;
+  const { activeChip, choose } = usePresetFocus(activePreset);
   return (
     <Form method="get" className="card report-filters" aria-labelledby="filters-heading">
       <h2 id="filters-heading">Range and filters</h2>
@@ -24,6 +27,9 @@ export function ReportFilterForm({ filters, presets, presetQuery, timeZones, opt
           <Link
             key={preset.key}
             to={`?${presetQuery(preset)}`}
+            ref={preset.key === activePreset ? activeChip : undefined}
+            onClick={() => choose(preset.key)}
+            preventScrollReset
             className={preset.key === activePreset ? 'preset active' : 'preset'}
             aria-current={preset.key === activePreset ? 'true' : undefined}
           >
@@ -32,14 +38,8 @@ export function ReportFilterForm({ filters, presets, presetQuery, timeZones, opt
         ))}
       </nav>
       <div className="field-row">
-        <label className="field">
-          <span>From</span>
-          <input type="date" name="from" defaultValue={filters.from ?? ''} />
-        </label>
-        <label className="field">
-          <span>To</span>
-          <input type="date" name="to" defaultValue={filters.to ?? ''} />
-        </label>
+        <DateField label="From" name="from" defaultValue={filters.from ?? ''} />
+        <DateField label="To" name="to" defaultValue={filters.to ?? ''} />
       </div>
       <TimeZoneField name="tz" zones={timeZones} defaultValue={filters.tz} />
       <TeamAgentChannelChoices options={options} filters={filters} />

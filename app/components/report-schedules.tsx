@@ -2,6 +2,7 @@ import { Form } from '@remix-run/react';
 import { CADENCE_LABELS, CADENCES } from '../domain/report-schedule';
 import type { Filters } from '../read/filters';
 import { TimeZoneField } from './time-zone-field';
+import { useLocale } from './use-locale';
 
 export interface ScheduleView {
   id: string;
@@ -85,7 +86,7 @@ export function ScheduleForm({ filters, timeZones, fieldErrors, busy }: FormProp
           </select>
         </div>
       </div>
-      <TimeZoneField name="timezone" zones={timeZones} defaultValue={filters.tz} />
+      <TimeZoneField name="timezone" zones={timeZones} defaultValue={filters.tz} error={fieldErrors.timezone} />
       <p className="muted small-print">Uses the filters applied on the left; the range is set by each run.</p>
       <button type="submit" disabled={busy}>
         Schedule report
@@ -94,55 +95,46 @@ export function ScheduleForm({ filters, timeZones, fieldErrors, busy }: FormProp
   );
 }
 
+/**
+ * One schedule an item: its name on a line of its own, under it what, when and the next run (in
+ * the schedule's zone, named) with the actions beside them, or below them on a phone.
+ */
 export function ScheduleList({ schedules }: { schedules: ScheduleView[] }) {
   if (schedules.length === 0) return <p className="empty">No scheduled reports yet.</p>;
   return (
-    <table className="report-table">
-      <thead>
-        <tr>
-          <th scope="col">Name</th>
-          <th scope="col">Report</th>
-          <th scope="col">When</th>
-          <th scope="col">Next run</th>
-          <th scope="col">
-            <span className="visually-hidden">Actions</span>
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {schedules.map((schedule) => (
-          <tr key={schedule.id}>
-            <td>
-              {schedule.name}
-              {schedule.active ? null : <span className="badge badge-canceled">paused</span>}
-            </td>
-            <td>
-              {REPORT_LABELS[schedule.report] ?? schedule.report} · {schedule.format.toUpperCase()}
-            </td>
-            <td>{schedule.when}</td>
-            <td>
-              {schedule.nextRun}
-              {schedule.lastRun ? <div className="muted small-print">last {schedule.lastRun}</div> : null}
-            </td>
-            <td className="row-actions">
-              <Form method="post">
-                <input type="hidden" name="id" value={schedule.id} />
-                <button type="submit" name="intent" value="run-now" className="secondary small">
-                  Run now
-                </button>{' '}
-                <button type="submit" name="intent" value="delete-schedule" className="secondary small danger">
-                  Delete
-                </button>
-              </Form>
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <ul className="schedule-list" aria-label="Your scheduled reports">
+      {schedules.map((schedule) => (
+        <li key={schedule.id} className="schedule-item">
+          <div className="schedule-name">
+            {schedule.name}
+            {schedule.active ? null : <span className="badge badge-canceled">paused</span>}
+          </div>
+          <div className="schedule-about">
+            <div className="muted small-print">
+              {REPORT_LABELS[schedule.report] ?? schedule.report} · {schedule.format.toUpperCase()} · {schedule.when}
+            </div>
+            <div className="small-print" data-testid="schedule-next-run">
+              Next run {schedule.nextRun}
+            </div>
+            {schedule.lastRun ? <div className="muted small-print">Last run {schedule.lastRun}</div> : null}
+          </div>
+          <Form method="post" className="row-actions">
+            <input type="hidden" name="id" value={schedule.id} />
+            <button type="submit" name="intent" value="run-now" className="secondary small">
+              Run now<span className="visually-hidden">: {schedule.name}</span>
+            </button>
+            <button type="submit" name="intent" value="delete-schedule" className="secondary small danger">
+              Delete<span className="visually-hidden">: {schedule.name}</span>
+            </button>
+          </Form>
+        </li>
+      ))}
+    </ul>
   );
 }
 
 export function ReportFileList({ files }: { files: ReportFileView[] }) {
+  const locale = useLocale();
   if (files.length === 0) return <p className="empty">Files from scheduled runs appear here.</p>;
   return (
     <table className="report-table">
@@ -167,7 +159,7 @@ export function ReportFileList({ files }: { files: ReportFileView[] }) {
               </a>
               {file.scheduleName ? <div className="muted small-print">{file.scheduleName}</div> : null}
             </td>
-            <td className="num">{file.rows.toLocaleString('en')}</td>
+            <td className="num">{file.rows.toLocaleString(locale)}</td>
             <td className="num">{file.size}</td>
             <td>{file.created}</td>
           </tr>

@@ -1,6 +1,7 @@
 import { cardInWords, reasonInWords } from '../domain/event-words';
 import { formatDateTime, formatDuration } from '../domain/format';
 import type { Anomaly, EventSource, EventType } from '../domain/lifecycle';
+import { useLocale } from './use-locale';
 
 export const EVENT_TYPE_LABELS: Record<EventType, string> = {
   'payment_request.created': 'Request created',
@@ -71,6 +72,7 @@ function lateness(event: TimelineEvent): string | null {
 
 /** Every event of a request in replay order (SPEC §1), anomalies explained in words. */
 export function RequestTimeline({ events, timeZone }: { events: TimelineEvent[]; timeZone: string }) {
+  const locale = useLocale();
   return (
     <ol className="timeline" aria-label="Timeline">
       {events.map((event) => {
@@ -88,7 +90,7 @@ export function RequestTimeline({ events, timeZone }: { events: TimelineEvent[];
             <div className="timeline-head">
               <strong className="timeline-type">{EVENT_TYPE_LABELS[event.type] ?? event.type}</strong>
               <time dateTime={event.occurredAt ?? undefined}>
-                {formatDateTime(event.occurredAt ? Date.parse(event.occurredAt) : null, timeZone)}
+                {formatDateTime(event.occurredAt ? Date.parse(event.occurredAt) : null, timeZone, locale)}
               </time>
               <span className={`source source-${event.source}`}>{sourceLabel}</span>
               {!event.applied && !event.anomaly && event.type !== 'payment_request.cancel_rejected' ? (

@@ -1,6 +1,7 @@
 import { Form, Link } from '@remix-run/react';
 import type { Filters } from '../read/filters';
 import { Choices, type FilterOptions, STATUS_CHOICES, TeamAgentChannelChoices } from './choices';
+import { DateField } from './date-field';
 import { TimeZoneField } from './time-zone-field';
 
 interface Props {
@@ -30,14 +31,8 @@ export function RequestsFilterForm({ filters, keep, options, timeZones, pageSize
             Any part, upper or lower case.
           </span>
         </label>
-        <label className="field">
-          <span>Sent from</span>
-          <input type="date" name="from" defaultValue={filters.from ?? ''} />
-        </label>
-        <label className="field">
-          <span>to</span>
-          <input type="date" name="to" defaultValue={filters.to ?? ''} />
-        </label>
+        <DateField label="Sent from" name="from" defaultValue={filters.from ?? ''} />
+        <DateField label="to" name="to" defaultValue={filters.to ?? ''} />
         <TimeZoneField name="tz" zones={timeZones} defaultValue={filters.tz} />
       </div>
       <div className="filter-row">

@@ -6,6 +6,7 @@ import { CHANNEL_LABELS, isTerminal, type Status } from '../domain/lifecycle';
 import { type SortableFeatures, SortableTable, useSortableTable } from './sortable-table';
 import { StatusBadge } from './status-badge';
 import { TimeLeft, useServerClock } from './time-left';
+import { useLocale } from './use-locale';
 
 /** One row as GET /api/v1/payment-requests answers it. */
 export interface RequestListRow {
@@ -58,11 +59,11 @@ const STYLES = {
   full: { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' },
 } satisfies Record<string, Intl.DateTimeFormatOptions>;
 
-function format(epochMs: number, timeZone: string, style: keyof typeof STYLES): string {
-  const key = `${timeZone} ${style}`;
+function format(epochMs: number, timeZone: string, locale: string, style: keyof typeof STYLES): string {
+  const key = `${locale} ${timeZone} ${style}`;
   let formatter = formatters.get(key);
   if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-GB', { timeZone, ...STYLES[style] });
+    formatter = new Intl.DateTimeFormat(locale, { timeZone, ...STYLES[style] });
     formatters.set(key, formatter);
   }
   return formatter.format(epochMs);
@@ -71,12 +72,13 @@ function format(epochMs: number, timeZone: string, style: keyof typeof STYLES): 
 /** '23 Nov, 10:15' in the viewer's zone (the year too when it is not this year); the full instant on hover. */
 function When({ iso }: { iso: string | null }) {
   const { timeZone, serverNow } = useContext(CellContext);
+  const locale = useLocale();
   if (iso === null) return <span className="muted">—</span>;
   const at = Date.parse(iso);
-  const thisYear = format(at, timeZone, 'year') === format(serverNow, timeZone, 'year');
+  const thisYear = format(at, timeZone, locale, 'year') === format(serverNow, timeZone, locale, 'year');
   return (
-    <time dateTime={iso} title={format(at, timeZone, 'full')}>
-      {format(at, timeZone, thisYear ? 'short' : 'shortWithYear')}
+    <time dateTime={iso} title={format(at, timeZone, locale, 'full')}>
+      {format(at, timeZone, locale, thisYear ? 'short' : 'shortWithYear')}
     </time>
   );
 }

@@ -43,8 +43,8 @@ export function formatDuration(seconds: number | null): string {
   return `${Math.floor(s / 86_400)}d ${Math.floor((s % 86_400) / 3600)}h`;
 }
 
-/** An instant in the viewer's zone, e.g. '23 Nov 2026, 10:15'. */
-export function formatDateTime(epochMs: number | null, timeZone: string, locale = 'en-GB'): string {
+/** An instant in the viewer's zone and locale, e.g. '23 Nov 2026, 10:15:00' (en-GB). */
+export function formatDateTime(epochMs: number | null, timeZone: string, locale: string): string {
   if (epochMs === null) return '—';
   return new Intl.DateTimeFormat(locale, {
     timeZone,
@@ -57,13 +57,26 @@ export function formatDateTime(epochMs: number | null, timeZone: string, locale 
   }).format(epochMs);
 }
 
-/** An instant as day, month and time in the viewer's zone, e.g. '25 Nov, 14:00': for instants a few days away. */
-export function formatDayTime(epochMs: number, timeZone: string, locale = 'en-GB'): string {
+/** An instant as day, month and time in the viewer's zone, e.g. '25 Nov, 14:00' (en-GB): for instants a few days away. */
+export function formatDayTime(epochMs: number, timeZone: string, locale: string): string {
   return new Intl.DateTimeFormat(locale, {
     timeZone,
     day: 'numeric',
     month: 'short',
     hour: '2-digit',
     minute: '2-digit',
+  }).format(epochMs);
+}
+
+/** An instant with its zone named, for times set in another zone than the page's: '7 Dec 2026, 06:00 GMT+2' (en-GB). */
+export function formatZonedDateTime(epochMs: number, timeZone: string, locale: string): string {
+  return new Intl.DateTimeFormat(locale, {
+    timeZone,
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZoneName: 'short',
   }).format(epochMs);
 }

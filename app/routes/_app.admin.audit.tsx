@@ -2,6 +2,7 @@ import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run
 import { Form, Link, useLoaderData } from '@remix-run/react';
 import { getDb } from '../../db/client';
 import { LocalTime } from '../components/admin/local-time';
+import { DateField } from '../components/date-field';
 import { AUDIT_ACTIONS } from '../domain/audit';
 import { requireViewer } from '../http/auth.server';
 import { listActorNames, listAuditEntries, parseAuditQuery } from '../read/audit-log.server';
@@ -63,16 +64,8 @@ export default function AdminAudit() {
           </datalist>
           {errors.actor ? <span className="field-error">{errors.actor}</span> : null}
         </label>
-        <label className="field">
-          <span>From</span>
-          <input name="from" type="date" defaultValue={filter.from ?? ''} aria-invalid={Boolean(errors.from)} />
-          {errors.from ? <span className="field-error">{errors.from}</span> : null}
-        </label>
-        <label className="field">
-          <span>To</span>
-          <input name="to" type="date" defaultValue={filter.to ?? ''} aria-invalid={Boolean(errors.to)} />
-          {errors.to ? <span className="field-error">{errors.to}</span> : null}
-        </label>
+        <DateField label="From" name="from" defaultValue={filter.from ?? ''} error={errors.from} />
+        <DateField label="To" name="to" defaultValue={filter.to ?? ''} error={errors.to} />
         <div className="filter-actions">
           <button type="submit">Filter</button>
           {filtered ? (

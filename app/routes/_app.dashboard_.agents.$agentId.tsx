@@ -107,8 +107,8 @@ export default function AgentDashboard() {
                         </td>
                         <td className="num">{formatMoney(request.amount, request.currency, locale)}</td>
                         <td>{CHANNEL_LABELS[request.channel] ?? request.channel}</td>
-                        <td>{formatDateTime(request.sentAt, filters.tz)}</td>
-                        <td>{formatDateTime(request.closedAt, filters.tz)}</td>
+                        <td>{formatDateTime(request.sentAt, filters.tz, locale)}</td>
+                        <td>{formatDateTime(request.closedAt, filters.tz, locale)}</td>
                       </tr>
                     ))}
                   </tbody>

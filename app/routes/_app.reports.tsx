@@ -5,11 +5,12 @@ import { getDb } from '../../db/client';
 import { ReportFilterForm } from '../components/report-filter-form';
 import { ReportFileList, ScheduleForm, ScheduleList } from '../components/report-schedules';
 import { EXPORT_ROLES } from '../domain/access';
-import { formatCount, formatDateTime } from '../domain/format';
+import { formatCount, formatDateTime, formatZonedDateTime } from '../domain/format';
 import { CADENCE_LABELS, type Cadence } from '../domain/report-schedule';
 import { requireViewer } from '../http/auth.server';
 import { filtersFromRequest } from '../http/filter-params.server';
 import { failure, type Outcome, outcomeResponse } from '../lib/form.server';
+import { requestLocale } from '../lib/locale.server';
 import { timeZoneList } from '../lib/time-zone';
 import { type DatePreset, datePresets } from '../read/date-ranges';
 import { countExportAgents, countExportRequests } from '../read/exports/rows.server';
@@ -49,6 +50,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   if (canonical) throw redirect(canonical.pathname + canonical.search);
   const db = getDb();
   const now = Date.now();
+  const locale = requestLocale(request);
   const parsed = filtersFromRequest(request);
   const presets = datePresets(parsed.tz, now, getWeekStartsOn(db));
   // No range asked for: the last 30 days, so the counts are never of the whole history by surprise.
@@ -70,9 +72,10 @@ export async function loader({ request }: LoaderFunctionArgs) {
       report: schedule.report,
       format: schedule.format,
       cadence: schedule.cadence,
-      when: `${CADENCE_LABELS[schedule.cadence as Cadence].split(':')[0]} at ${schedule.runAt} ${schedule.timezone}`,
-      nextRun: formatDateTime(schedule.nextRunAt, schedule.timezone),
-      lastRun: schedule.lastRunAt ? formatDateTime(schedule.lastRunAt, schedule.timezone) : null,
+      when: `${CADENCE_LABELS[schedule.cadence as Cadence].split(':')[0]} at ${schedule.runAt} (${schedule.timezone})`,
+      // In the schedule's own zone, named: it may not be the zone the page's filters use.
+      nextRun: formatZonedDateTime(schedule.nextRunAt, schedule.timezone, locale),
+      lastRun: schedule.lastRunAt ? formatZonedDateTime(schedule.lastRunAt, schedule.timezone, locale) : null,
       active: schedule.active,
     })),
     files: listReportFiles(db, viewer).map((file) => ({
@@ -80,7 +83,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
       fileName: file.fileName,
       rows: file.rows,
       size: fileSize(file.bytes),
-      created: formatDateTime(file.createdAt, filters.tz),
+      created: formatDateTime(file.createdAt, filters.tz, locale),
       scheduleName: file.scheduleName,
     })),
   };
@@ -183,11 +186,22 @@ export default function Reports() {
                     >
                       XLSX
                     </a>
+                    <a
+                      className="button secondary"
+                      href={`/exports/${item.report}.csv?${data.query}&excel=1`}
+                      download
+                      aria-label={`Download ${item.title} CSV for Excel`}
+                    >
+                      CSV for Excel
+                    </a>
                   </div>
                 </li>
               ))}
             </ul>
-            <p className="muted small-print">XLSX files add a summary sheet with the KPIs of the range.</p>
+            <p className="muted small-print">
+              XLSX files add a summary sheet with the KPIs of the range. CSV for Excel is the same CSV with a byte-order
+              mark, so Excel on Windows shows accented names (Fernández) correctly.
+            </p>
           </section>
           <section className="card" aria-labelledby="schedules-heading">
             <h2 id="schedules-heading">Scheduled reports</h2>

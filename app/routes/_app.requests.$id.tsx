@@ -16,6 +16,7 @@ import { describeError, RouteError } from '../components/route-error';
 import { StatusBadge } from '../components/status-badge';
 import { TimeLeft, useServerClock } from '../components/time-left';
 import { type LiveChange, useLiveChanges } from '../components/use-live-changes';
+import { useLocale } from '../components/use-locale';
 import { canSee } from '../domain/access';
 import { formatDateTime, formatMoney } from '../domain/format';
 import { CHANNEL_LABELS, isTerminal } from '../domain/lifecycle';
@@ -72,7 +73,8 @@ export default function RequestDetail() {
   const live = useLiveChanges(refresh, 300);
   const now = useServerClock(serverNow);
 
-  const at = (iso: string | null) => formatDateTime(iso ? Date.parse(iso) : null, timeZone);
+  const locale = useLocale();
+  const at = (iso: string | null) => formatDateTime(iso ? Date.parse(iso) : null, timeZone, locale);
   const expiresAt = request.expiresAt ? Date.parse(request.expiresAt) : null;
   const open = !isTerminal(request.status) && expiresAt !== null;
   const back = listHref === '/requests' ? `/requests${location.search}` : listHref;

@@ -69,7 +69,9 @@ export function ErrorBoundary() {
       {error}
     </Shell>
   ) : (
-    <main className="page page-narrow">{error}</main>
+    <main className="page page-narrow" id="main" tabIndex={-1}>
+      {error}
+    </main>
   );
 }
 
@@ -88,9 +90,6 @@ function Shell({
   const panelClass = ['menu-panel', menu.hydrated ? 'foldable' : '', menu.open ? 'open' : ''].filter(Boolean).join(' ');
   return (
     <div className="shell">
-      <a href="#main" className="skip-link">
-        Skip to content
-      </a>
       <header className="topbar">
         <div className="topbar-inner">
           <a href="/" className="brand">

@@ -171,7 +171,7 @@ export default function EmbeddedAgentPanel() {
     requestedOrigin: context.hostOrigin,
   });
   return (
-    <main className="embed-panel">
+    <main className="embed-panel" id="main" tabIndex={-1}>
       {panel ? <SignedInPanel panel={panel} context={context} /> : <SignedOut access={access} />}
     </main>
   );

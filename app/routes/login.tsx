@@ -69,7 +69,7 @@ export default function Login() {
   const navigation = useNavigation();
   const busy = navigation.state === 'submitting';
   return (
-    <main className="auth-page">
+    <main className="auth-page" id="main" tabIndex={-1}>
       <div className="card auth-card">
         <div className="brand brand-large">
           <img src="/favicon.svg" alt="" width={28} height={28} /> Paylink Desk

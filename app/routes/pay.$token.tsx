@@ -125,7 +125,7 @@ function Checkout({ page }: { page: PayPage }) {
   const refresh = useCallback(() => revalidator.revalidate(), [revalidator]);
 
   return (
-    <main className="pay">
+    <main className="pay" id="main" tabIndex={-1}>
       <div className="pay-card">
         <Merchant page={page} />
         <h1 className="pay-amount">{page.amountText}</h1>
@@ -401,7 +401,7 @@ function finalWords(page: PayPage): { tone: string; title: string; body: string 
 function FinalPage({ page }: { page: PayPage }) {
   const words = finalWords(page);
   return (
-    <main className="pay">
+    <main className="pay" id="main" tabIndex={-1}>
       <div className={`pay-card pay-final pay-final-${words.tone}`} data-status={page.status}>
         <Merchant page={page} />
         <div className="pay-final-icon" aria-hidden="true">
@@ -424,7 +424,7 @@ export function ErrorBoundary() {
   const error = useRouteError();
   const missing = isRouteErrorResponse(error) && error.status === 404;
   return (
-    <main className="pay">
+    <main className="pay" id="main" tabIndex={-1}>
       <div className="pay-card pay-final pay-final-neutral">
         <h1>{missing ? 'Payment link not found' : 'Something went wrong'}</h1>
         <p>

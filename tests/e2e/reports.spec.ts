@@ -71,7 +71,7 @@ test('a manager sets a range, sees the count and downloads the CSV', async ({ pa
 
   await page.getByLabel('From', { exact: true }).fill('2024-02-28');
   await page.getByLabel('To', { exact: true }).fill('2024-02-29');
-  await page.getByLabel('Time zone', { exact: true }).first().selectOption('America/New_York');
+  await page.getByLabel('Time zone', { exact: true }).first().fill('America/New_York');
   await page.getByRole('button', { name: 'Apply' }).click();
   await expect(page).toHaveURL(/from=2024-02-28&to=2024-02-29&tz=America%2FNew_York/);
   await expect(page.getByTestId('count-payment-requests')).toHaveText('3 requests');
@@ -82,7 +82,7 @@ test('a manager sets a range, sees the count and downloads the CSV', async ({ pa
 
   const [download] = await Promise.all([
     page.waitForEvent('download'),
-    page.getByRole('link', { name: 'Download Payment requests CSV' }).click(),
+    page.getByRole('link', { name: 'Download Payment requests CSV', exact: true }).click(),
   ]);
   expect(download.suggestedFilename()).toBe('payment-requests_2024-02-28_2024-02-29_America-New_York.csv');
   const text = readFileSync((await download.path())!, 'utf8');

@@ -1,4 +1,5 @@
 import { formatCount } from '../../domain/format';
+import { useLocale } from '../use-locale';
 import { useOrgTimeZone } from './local-time';
 
 export interface MinuteBucket {
@@ -11,15 +12,14 @@ const WIDTH = 600;
 const HEIGHT = 90;
 const BAR = WIDTH / 60;
 
-function clock(ms: number, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(
-    ms,
-  );
+function clock(ms: number, timeZone: string, locale: string): string {
+  return new Intl.DateTimeFormat(locale, { timeZone, hour: '2-digit', minute: '2-digit' }).format(ms);
 }
 
 /** Sixty bars, accepted stacked under rejected, with the same numbers as a table for screen readers. */
 export function EventsPerMinute({ buckets }: { buckets: MinuteBucket[] }) {
   const timeZone = useOrgTimeZone();
+  const locale = useLocale();
   const peak = Math.max(0, ...buckets.map((bucket) => bucket.accepted + bucket.rejected));
   const max = Math.max(1, peak);
   const total = buckets.reduce((sum, bucket) => sum + bucket.accepted + bucket.rejected, 0);
@@ -41,7 +41,7 @@ export function EventsPerMinute({ buckets }: { buckets: MinuteBucket[] }) {
           return (
             <g key={bucket.start}>
               <title>
-                {`${clock(bucket.start, timeZone)}: ${bucket.accepted} accepted, ${bucket.rejected} rejected`}
+                {`${clock(bucket.start, timeZone, locale)}: ${bucket.accepted} accepted, ${bucket.rejected} rejected`}
               </title>
               <rect
                 x={i * BAR + 1}
@@ -62,7 +62,7 @@ export function EventsPerMinute({ buckets }: { buckets: MinuteBucket[] }) {
         })}
       </svg>
       <figcaption className="spark-caption">
-        <span suppressHydrationWarning>{first ? clock(first.start, timeZone) : ''}</span>
+        <span suppressHydrationWarning>{first ? clock(first.start, timeZone, locale) : ''}</span>
         <span className="spark-legend">
           <span className="key key-accepted" /> accepted <span className="key key-rejected" /> rejected · peak{' '}
           {formatCount(peak)}/min
@@ -85,7 +85,7 @@ export function EventsPerMinute({ buckets }: { buckets: MinuteBucket[] }) {
             <tbody>
               {busy.map((bucket) => (
                 <tr key={bucket.start}>
-                  <td suppressHydrationWarning>{clock(bucket.start, timeZone)}</td>
+                  <td suppressHydrationWarning>{clock(bucket.start, timeZone, locale)}</td>
                   <td className="num">{formatCount(bucket.accepted)}</td>
                   <td className="num">{formatCount(bucket.rejected)}</td>
                 </tr>

@@ -1,5 +1,6 @@
 import { useRouteLoaderData } from '@remix-run/react';
 import { formatDateTime } from '../../domain/format';
+import { useLocale } from '../use-locale';
 
 /** The organisation's time zone, from the signed-in layout's loader. */
 export function useOrgTimeZone(): string {
@@ -10,11 +11,12 @@ export function useOrgTimeZone(): string {
 /** An instant in the organisation's zone; the machine-readable ISO form rides along. */
 export function LocalTime({ ms, fallback = '—' }: { ms: number | null; fallback?: string }) {
   const timeZone = useOrgTimeZone();
+  const locale = useLocale();
   if (ms === null) return <span className="muted">{fallback}</span>;
   return (
     // Server and browser may ship different ICU data ('Sep' vs 'Sept'); the server's text stays.
     <time dateTime={new Date(ms).toISOString()} suppressHydrationWarning>
-      {formatDateTime(ms, timeZone)}
+      {formatDateTime(ms, timeZone, locale)}
     </time>
   );
 }

@@ -1,4 +1,5 @@
 import { formatDayTime } from '../../domain/format';
+import { useLocale } from '../use-locale';
 import { useOrgTimeZone } from './local-time';
 
 /** An admin's temporary password that its holder has not replaced yet (see listUsers). */
@@ -10,9 +11,10 @@ export interface TemporaryPasswordState {
 /** Day and time in the organisation's zone; the machine-readable ISO form rides along. */
 function DayTime({ ms }: { ms: number }) {
   const timeZone = useOrgTimeZone();
+  const locale = useLocale();
   return (
     <time dateTime={new Date(ms).toISOString()} suppressHydrationWarning>
-      {formatDayTime(ms, timeZone)}
+      {formatDayTime(ms, timeZone, locale)}
     </time>
   );
 }
