@@ -4,6 +4,7 @@ import { useActionData, useLoaderData, useNavigation } from '@remix-run/react';
 import { getDb } from '../../db/client';
 import { ReportFilterForm } from '../components/report-filter-form';
 import { ReportFileList, ScheduleForm, ScheduleList } from '../components/report-schedules';
+import { formatCalendarDate, useLocale } from '../components/use-locale';
 import { EXPORT_ROLES } from '../domain/access';
 import { formatCount, formatDateTime, formatZonedDateTime } from '../domain/format';
 import { CADENCE_LABELS, type Cadence } from '../domain/report-schedule';
@@ -118,14 +119,17 @@ export async function action({ request }: ActionFunctionArgs) {
 
 export const meta: MetaFunction = () => [{ title: 'Reports · Paylink Desk' }];
 
-function describeRange(filters: Filters): string {
-  return `${filters.from ?? 'the start'} to ${filters.to ?? 'now'} (${filters.tz})`;
+function describeRange(filters: Filters, locale: string): string {
+  const from = filters.from ? formatCalendarDate(filters.from, locale) : 'the start';
+  const to = filters.to ? formatCalendarDate(filters.to, locale) : 'now';
+  return `${from} to ${to} (${filters.tz})`;
 }
 
 export default function Reports() {
   const data = useLoaderData<typeof loader>();
   const result = useActionData<Outcome>();
   const navigation = useNavigation();
+  const locale = useLocale();
   const counting = navigation.state === 'loading' && navigation.formMethod !== 'POST';
   const saving = navigation.state === 'submitting';
   const filters = data.filters as Filters;
@@ -159,7 +163,7 @@ export default function Reports() {
         <div className="reports-main">
           <section className="card" aria-labelledby="download-heading">
             <h2 id="download-heading">Download</h2>
-            <p className="muted">Requests sent from {describeRange(filters)}.</p>
+            <p className="muted">Requests sent from {describeRange(filters, locale)}.</p>
             <ul className={counting ? 'exports stale' : 'exports'}>
               {exports.map((item) => (
                 <li key={item.report} className="export-row">

@@ -170,6 +170,7 @@ test.describe('in German', () => {
     const filters = page.getByRole('form', { name: 'Range and filters' });
     await expect(filters.getByTestId('date-hint-from')).toHaveText('26.11.2026');
     await expect(filters.getByTestId('date-hint-to')).toHaveText('02.12.2026');
+    await expect(page.getByText('Requests sent from 26.11.2026 to 02.12.2026 (Africa/Johannesburg).')).toBeVisible();
     await filters.getByLabel('From', { exact: true }).fill('2026-11-27');
     await expect(filters.getByTestId('date-hint-from')).toHaveText('27.11.2026');
     const item = page.locator('.schedule-item', { hasText: SCHEDULE_NAME });

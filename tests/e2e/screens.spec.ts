@@ -72,6 +72,7 @@ async function shoot(page: Page, path: string, name = slug(path)) {
     if (page.url() !== new URL(path, page.url()).href || width === WIDTHS[0]) await page.goto(path);
     else await page.reload();
     await page.waitForLoadState('load');
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.waitForTimeout(300);
     await page.screenshot({ path: `tmp/screens/${name}-${width}.png`, fullPage: true });
   }
