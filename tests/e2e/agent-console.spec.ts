@@ -64,8 +64,9 @@ test('cards show sent and closed times, open requests first and finished ones by
   await expect(groups.nth(1).getByRole('heading')).toHaveText('Finished today');
   const canceled = groups.nth(1).locator('.request-card');
   await expect(canceled).toContainText('Order SO-DAY-1');
-  await expect(canceled.locator('.request-times')).toHaveText(/^Sent \d\d:\d\d · Closed \d\d:\d\d$/);
-  await expect(groups.nth(0).locator('.request-times')).toHaveText(/^Sent \d\d:\d\d$/);
+  // Times in the reader's locale: Playwright's default en-US writes '01:06 PM'.
+  await expect(canceled.locator('.request-times')).toHaveText(/^Sent \d\d:\d\d [AP]M · Closed \d\d:\d\d [AP]M$/);
+  await expect(groups.nth(0).locator('.request-times')).toHaveText(/^Sent \d\d:\d\d [AP]M$/);
   for (const width of [1440, 390]) {
     await page.setViewportSize({ width, height: 900 });
     await page.screenshot({ path: `tmp/e2e/shots/agent-${width}.png`, fullPage: true });
