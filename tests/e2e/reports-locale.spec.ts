@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { expect, type Page, test } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { ingestEvents } from '../../app/write/ingest.server';
 import { openDatabase } from '../../db/client';
-import { E2E_DB } from '../../playwright.config';
 import { insertUser, TEST_PASSWORD } from '../support/users';
+import { E2E_DB, expect, test } from './fixtures';
 
 /**
  * Issue #12, points 15 and 16 and the leaderboard's width: /reports names the zone of a schedule's

@@ -1,7 +1,7 @@
-import { expect, type Page, test } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { ingestEvents } from '../../app/write/ingest.server';
 import { openDatabase } from '../../db/client';
-import { E2E_DB } from '../../playwright.config';
+import { E2E_DB, expect, test } from './fixtures';
 import { createUser, fillSendForm, signIn } from './helpers';
 
 /**
