@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { issuePath } from '../lib/zod-issues';
 import { containsCardNumber, SECRET_CARD_KEYS } from './card-masking';
 import { CANCEL_REJECTION_REASONS, CHANNELS, EVENT_TYPES, type EventType } from './lifecycle';
 import { isCurrencyCode } from './money';
@@ -137,7 +138,7 @@ function errorFromIssue(input: unknown, issue: z.core.$ZodIssue, prefix: string[
   const path = [...prefix, ...issue.path.map(String)];
   const dotted = path.join('.');
   if (issue.code === 'unrecognized_keys') {
-    const key = [dotted, issue.keys[0]].filter(Boolean).join('.');
+    const key = issuePath(issue, '', prefix);
     const isCard = dotted.startsWith('data.card') || /card|cvc|cvv|pan|number/i.test(issue.keys[0] ?? '');
     return isCard
       ? {

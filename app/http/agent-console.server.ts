@@ -3,6 +3,7 @@ import type { Db } from '../../db/client';
 import type { Viewer } from '../domain/access';
 import { type ConsoleActionResult, SEND_FIELDS, type SendResult } from '../domain/agent-console';
 import { getEnv } from '../lib/env.server';
+import { fieldErrorsOf } from '../lib/zod-issues';
 import { idempotencyBodyHash, idempotencyKeySchema, newIdempotencyKey } from '../write/idempotency-keys.server';
 import {
   CommandError,
@@ -11,7 +12,7 @@ import {
   createPaymentRequestOnce,
   retrySend,
 } from '../write/payment-request-commands.server';
-import { fieldErrors, sendFormSchema } from '../write/payment-request-input';
+import { sendFormSchema } from '../write/payment-request-input';
 import { clientIp } from './auth.server';
 
 export interface ConsoleActionOptions {
@@ -58,7 +59,7 @@ async function send(db: Db, viewer: Viewer, form: FormData, baseUrl: string, opt
   const failed = (status: number, result: Partial<SendResult>) =>
     data<ConsoleActionResult>({ intent: 'send', fieldErrors: {}, formError: null, values, ...result }, { status });
   const parsed = sendFormSchema.safeParse(values);
-  if (!parsed.success) return failed(400, { fieldErrors: fieldErrors(parsed.error) });
+  if (!parsed.success) return failed(400, { fieldErrors: fieldErrorsOf(parsed.error, 'path') });
   const rawKey = form.get('idempotencyKey');
   const key = rawKey === null ? null : idempotencyKeySchema.safeParse(rawKey);
   if (key && !key.success) {

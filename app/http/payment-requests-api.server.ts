@@ -3,7 +3,8 @@ import type { Db } from '../../db/client';
 import type { Viewer } from '../domain/access';
 import { STATUS_LABELS } from '../domain/lifecycle';
 import { getEnv } from '../lib/env.server';
-import { apiError, badRequest } from '../lib/http.server';
+import { apiError, badRequest, zodErrorResponse } from '../lib/http.server';
+import { issuePath } from '../lib/zod-issues';
 import {
   IDEMPOTENCY_KEY_HEADER,
   idempotencyBodyHash,
@@ -40,18 +41,15 @@ function commandErrorResponse(error: unknown): Response {
 
 /** The first problem of a body, with its field named (SPEC §4 errors plus `field`). */
 function validationError(body: unknown, error: z.ZodError): Response {
-  const issue = error.issues[0]!;
+  const issue = error.issues[0] as z.core.$ZodIssue;
+  const field = issuePath(issue);
+  if (issue.code === 'unrecognized_keys') return badRequest('unknown_field', field, `Unknown field ${field}`);
   const path = issue.path.map(String);
-  if (issue.code === 'unrecognized_keys') {
-    const field = [...path, issue.keys[0]].join('.');
-    return badRequest('unknown_field', field, `Unknown field ${field}`);
-  }
-  const field = path.join('.');
   let value: unknown = body;
   for (const key of path)
     value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
   if (value === undefined) return badRequest('missing_field', field, `${field} is required`);
-  return badRequest(CODE_BY_FIELD[field] ?? 'invalid_field', field, issue.message);
+  return zodErrorResponse(error, CODE_BY_FIELD[field] ?? 'invalid_field');
 }
 
 /**
@@ -69,7 +67,7 @@ export async function createPaymentRequestFromApi(
   const keyHeader = request.headers.get(IDEMPOTENCY_KEY_HEADER);
   const key = keyHeader === null ? null : idempotencyKeySchema.safeParse(keyHeader);
   if (key && !key.success) {
-    return badRequest('invalid_idempotency_key', IDEMPOTENCY_KEY_HEADER, key.error.issues[0]!.message);
+    return zodErrorResponse(key.error, 'invalid_idempotency_key', { fallback: IDEMPOTENCY_KEY_HEADER });
   }
   const tooLarge = () => apiError(413, 'body_too_large', 'The body may be at most 64 KB');
   if (Number(request.headers.get('content-length') ?? 0) > MAX_BODY_BYTES) return tooLarge();

@@ -1,5 +1,4 @@
 import { data } from '@remix-run/node';
-import type { z } from 'zod';
 
 /** Messages by form field name, for the field that caused them. */
 export type FieldErrors = Record<string, string>;
@@ -13,15 +12,7 @@ export function failure(fieldErrors: FieldErrors, formError: string | null = nul
   return { ok: false, fieldErrors, formError };
 }
 
-/** The first message per top-level field of a zod error. */
-export function fieldErrorsOf(error: z.ZodError): FieldErrors {
-  const errors: FieldErrors = {};
-  for (const issue of error.issues) {
-    const field = String(issue.path[0] ?? 'form');
-    errors[field] ??= issue.message;
-  }
-  return errors;
-}
+export { fieldErrorsOf } from './zod-issues';
 
 /** A form as a plain object for zod: single fields as strings, the named multi-value fields as arrays. */
 export function formToObject(form: FormData, multiValued: readonly string[] = []): Record<string, string | string[]> {

@@ -1,3 +1,6 @@
+import type { z } from 'zod';
+import { firstIssue } from './zod-issues';
+
 /**
  * The header our server (server.ts) sets to the socket's peer address on every request, after
  * dropping any copy the client sent: a Remix request carries no socket, and a header survives the
@@ -18,4 +21,17 @@ export function invariantApi(condition: unknown, status: number, code: string, m
 /** 400 naming the offending field: { error: { code, message, field } }. */
 export function badRequest(code: string, field: string, message: string): Response {
   return Response.json({ error: { code, message, field } }, { status: 400 });
+}
+
+/**
+ * A failed zod parse as the API's 400: { error: { code, message, field } }, the field being the first
+ * issue's dotted path (`customer.phone`), or its query parameter with `depth: 'field'` (`team`).
+ */
+export function zodErrorResponse(
+  error: z.ZodError,
+  code: string,
+  options: { fallback?: string; depth?: 'path' | 'field' } = {},
+): Response {
+  const { field, message } = firstIssue(error, options);
+  return badRequest(code, field, message);
 }

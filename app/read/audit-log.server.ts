@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Db } from '../../db/client';
 import { auditLog, users } from '../../db/schema';
 import { AUDIT_ACTIONS, type AuditAction } from '../domain/audit';
+import { firstIssue } from '../lib/zod-issues';
 
 export const AUDIT_PAGE_SIZE = 50;
 
@@ -84,7 +85,7 @@ export function parseAuditQuery(params: URLSearchParams) {
     if (raw === null || raw.trim() === '') continue;
     const parsed = fields[key].safeParse(raw);
     if (parsed.success) Object.assign(values, { [key]: parsed.data });
-    else errors[key] = parsed.error.issues[0]?.message ?? 'Invalid';
+    else errors[key] = firstIssue(parsed.error).message;
   }
   if (values.from && values.to && values.from > values.to) {
     errors.from = 'Must not be after the end date';

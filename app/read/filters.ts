@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { CHANNELS, STATUSES } from '../domain/lifecycle';
 import { isCurrencyCode } from '../domain/money';
 import { isTimeZoneName } from '../lib/time-zone';
+import { firstIssue } from '../lib/zod-issues';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const ID = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -63,8 +64,8 @@ export function parseFilters(params: URLSearchParams, defaultTimeZone: string): 
   }
   const parsed = filterSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new FilterError(String(issue.path[0] ?? 'filters'), issue.message);
+    const { field, message } = firstIssue(parsed.error, { fallback: 'filters', depth: 'field' });
+    throw new FilterError(field, message);
   }
   return { ...parsed.data, tz: parsed.data.tz ?? defaultTimeZone };
 }

@@ -22,6 +22,7 @@ import { destroySession } from '../http/session.server';
 import { type SignInFailure, signIn } from '../http/sign-in.server';
 import { getEnv } from '../lib/env.server';
 import { TEMPORARY_PASSWORD_EXPIRED_MESSAGE } from '../lib/password.server';
+import { firstIssue } from '../lib/zod-issues';
 import { getAgentRequestCards, groupAgentCards } from '../read/agent-console.server';
 import { getCurrencyChoices, getEmbedOrigins, getOrgTimeZone } from '../read/settings.server';
 import agentStylesHref from '../styles/agent.css';
@@ -133,7 +134,7 @@ export async function action({ request }: ActionFunctionArgs) {
       });
     }
     const parsed = signInSchema.safeParse(Object.fromEntries(form));
-    if (!parsed.success) return data({ signInError: parsed.error.issues[0]!.message }, { status: 400 });
+    if (!parsed.success) return data({ signInError: firstIssue(parsed.error).message }, { status: 400 });
     const result = await signIn(
       db,
       request,

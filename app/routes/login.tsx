@@ -7,6 +7,7 @@ import { ACCOUNT_PATH, safeRedirectPath } from '../domain/navigation';
 import { assertSameOrigin, clientIp, getViewer, HOME_BY_ROLE } from '../http/auth.server';
 import { type SignInFailure, signIn } from '../http/sign-in.server';
 import { TEMPORARY_PASSWORD_EXPIRED_MESSAGE } from '../lib/password.server';
+import { fieldErrorsOf } from '../lib/zod-issues';
 
 const signInSchema = z.object({
   email: z.string().trim().email('Enter your email address'),
@@ -39,8 +40,7 @@ export async function action({ request }: ActionFunctionArgs) {
   return request.formData().then(async (form) => {
     const parsed = signInSchema.safeParse(Object.fromEntries(form));
     if (!parsed.success) {
-      const fieldErrors = Object.fromEntries(parsed.error.issues.map((issue) => [issue.path[0], issue.message]));
-      return data({ formError: null, fieldErrors }, { status: 400 });
+      return data({ formError: null, fieldErrors: fieldErrorsOf(parsed.error) }, { status: 400 });
     }
     const { email, password, redirectTo } = parsed.data;
     const result = await signIn(getDb(), request, email, password, clientIp(request));

@@ -11,10 +11,10 @@ import {
   PAYMENT_FAILURE_MESSAGES,
   type PaymentFailureReason,
 } from '../domain/payment-cards';
+import { fieldErrorsOf } from '../lib/zod-issues';
 import { failedCardAttempts, requestForToken } from '../read/pay-page.server';
 import { getPaymentRequestRow, type PaymentRequestRow } from '../read/payment-request.server';
 import { keyedEventId, newEventId, writeOwnEvents } from './own-events.server';
-import { fieldErrors } from './payment-request-input';
 import { chargeCard } from './payments/sandbox-provider.server';
 
 export interface CustomerOptions {
@@ -115,7 +115,7 @@ export async function payWithCard(
 ): Promise<PayOutcome> {
   const clock = options.clock ?? Date.now;
   const parsed = cardFormSchema.safeParse(fields);
-  if (!parsed.success) return { kind: 'invalid', fieldErrors: fieldErrors(parsed.error) };
+  if (!parsed.success) return { kind: 'invalid', fieldErrors: fieldErrorsOf(parsed.error, 'path') };
   const card = parsed.data;
   if (expiryInPast(card, clock())) return { kind: 'invalid', fieldErrors: { expiry: 'This card has expired' } };
 

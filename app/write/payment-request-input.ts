@@ -99,13 +99,3 @@ export const createRequestApiSchema = z.strictObject({
   reason,
   channel,
 }) satisfies z.ZodType<CreatePaymentRequestInput, unknown>;
-
-/** Field errors by dotted path, first message per field. */
-export function fieldErrors(error: z.ZodError): Record<string, string> {
-  const errors: Record<string, string> = {};
-  for (const issue of error.issues) {
-    const key = issue.path.map(String).join('.') || '_form';
-    errors[key] ??= issue.message;
-  }
-  return errors;
-}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createRequestApiSchema, fieldErrors, sendFormSchema } from '../../app/write/payment-request-input';
+import { fieldErrorsOf } from '../../app/lib/zod-issues';
+import { createRequestApiSchema, sendFormSchema } from '../../app/write/payment-request-input';
 
 const form = {
   customerPhone: '+27 82 123-4567',
@@ -12,7 +13,7 @@ const form = {
 };
 const errorsOf = (input: unknown) => {
   const parsed = sendFormSchema.safeParse(input);
-  return parsed.success ? null : fieldErrors(parsed.error);
+  return parsed.success ? null : fieldErrorsOf(parsed.error, 'path');
 };
 
 describe('sendFormSchema', () => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { paymentRequests } from '../../../db/schema';
 import { badRequest } from '../../lib/http.server';
+import { firstIssue } from '../../lib/zod-issues';
 
 // The request list's sort keys, query-string options and cursors (SPEC §4: sort, order, limit ≤ 500,
 // opaque cursor). Reading the pages is requests-list.server.ts.
@@ -149,8 +150,8 @@ export function parseListOptions(params: URLSearchParams): ListOptions {
   const raw = Object.fromEntries(['sort', 'order', 'limit', 'cursor'].map((key) => [key, params.get(key)]));
   const parsed = listOptionsSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ListOptionError(String(issue.path[0] ?? 'query'), issue.message);
+    const { field, message } = firstIssue(parsed.error, { fallback: 'query', depth: 'field' });
+    throw new ListOptionError(field, message);
   }
   const options: ListOptions = {
     sort: parsed.data.sort ?? 'sentAt',
