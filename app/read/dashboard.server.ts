@@ -2,7 +2,6 @@ import { desc, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { agents, paymentRequests, teams } from '../../db/schema';
 import { canSee, type Viewer } from '../domain/access';
-import type { Status } from '../domain/lifecycle';
 import { type DashboardRange, intervalFor } from './dashboard-view';
 import { comparisonPeriod } from './date-ranges';
 import type { Filters } from './filters';
@@ -79,8 +78,7 @@ export function getAgentDashboard(
     .where(requestCondition(compileQuery(agentFilters, viewer), { range: 'sentAt', list: false }))
     .orderBy(desc(paymentRequests.sentAt))
     .limit(LATEST_REQUESTS)
-    .all()
-    .map((row) => ({ ...row, status: row.status as Status }));
+    .all();
   return {
     ...summaries(db, agentFilters, range, viewer, now),
     interval,

@@ -2,7 +2,7 @@ import { asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { agents, events, paymentRequests, teams, users } from '../../db/schema';
 import { isoOrNull, maskPhone } from '../domain/format';
-import { ANOMALY_EXPLANATIONS, type Anomaly, type EventType, STATUS_LABELS, type Status } from '../domain/lifecycle';
+import { ANOMALY_EXPLANATIONS, STATUS_LABELS } from '../domain/lifecycle';
 import { compareForReplay } from '../domain/replay';
 
 export type PaymentRequestRow = typeof paymentRequests.$inferSelect;
@@ -28,7 +28,6 @@ export function getPaymentRequestWithTimeline(db: Db, row: PaymentRequestRow) {
   const team = db.select({ name: teams.name }).from(teams).where(eq(teams.id, row.teamId)).get();
   const rows = db.select().from(events).where(eq(events.requestId, row.id)).orderBy(asc(events.occurredAt)).all();
   const parsed = rows
-    .map((event) => ({ ...event, type: event.type as EventType }))
     .sort(compareForReplay)
     .map((event) => ({ event, data: (JSON.parse(event.body) as { data?: Record<string, unknown> }).data ?? {} }));
   const actorNames = namesOfUsers(
@@ -36,7 +35,7 @@ export function getPaymentRequestWithTimeline(db: Db, row: PaymentRequestRow) {
     parsed.map(({ data }) => data.actorId).filter((id): id is string => typeof id === 'string'),
   );
   const timeline = parsed.map(({ event, data }) => {
-    const anomaly = event.anomaly as Anomaly | null;
+    const anomaly = event.anomaly;
     const actorId = typeof data.actorId === 'string' ? data.actorId : null;
     return {
       id: event.id,
@@ -51,7 +50,7 @@ export function getPaymentRequestWithTimeline(db: Db, row: PaymentRequestRow) {
       actorName: actorId ? (actorNames.get(actorId) ?? null) : null,
     };
   });
-  const status = row.status as Status;
+  const status = row.status;
   return {
     id: row.id,
     status,

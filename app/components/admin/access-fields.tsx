@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { Role } from '../../domain/access';
+import { ROLES, type Role } from '../../domain/access';
 import { ROLE_LABELS } from '../../domain/navigation';
 import { FieldError, invalidProps } from './admin-form';
 
@@ -41,10 +41,10 @@ export function AccessFields({ idPrefix, teams, agentListId, defaults, errors, a
           name="role"
           value={role}
           disabled={roleLocked}
-          onChange={(event) => setRole(event.target.value as Role)}
+          onChange={(event) => setRole(ROLES.find((value) => value === event.target.value) ?? 'agent')}
           {...invalidProps(errors, 'role', idPrefix)}
         >
-          {(Object.keys(ROLE_LABELS) as Role[]).map((value) => (
+          {ROLES.map((value) => (
             <option key={value} value={value}>
               {ROLE_LABELS[value]}
             </option>

@@ -1,5 +1,4 @@
 import type ExcelJS from 'exceljs';
-import type { Status } from '../../domain/lifecycle';
 import { secondsToPay } from '../../domain/metrics';
 import { currencyExponent } from '../../domain/money';
 import { wallClockConverter } from '../../lib/zoned-time';
@@ -110,7 +109,7 @@ export async function writePaymentRequestSheets(
       date(sentAt),
       date(openedAt),
       date(closedAt),
-      secondsToPay({ status: status as Status, sentAt, paidAt }),
+      secondsToPay({ status, sentAt, paidAt }),
       reason,
       maskPhoneForExport(phone),
     ];

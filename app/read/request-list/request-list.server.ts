@@ -3,7 +3,7 @@ import type { Db } from '../../../db/client';
 import { agents, paymentRequests, teams } from '../../../db/schema';
 import type { Viewer } from '../../domain/access';
 import { isoOrNull, maskPhone } from '../../domain/format';
-import { STATUS_LABELS, type Status } from '../../domain/lifecycle';
+import { STATUS_LABELS } from '../../domain/lifecycle';
 import type { Filters } from '../filters';
 import { compileQuery, listCondition, type ReadQuery } from '../query-compiler.server';
 import { nameReader } from './by-name.server';
@@ -145,7 +145,7 @@ function keyOf(columns: readonly SortColumn[], row: PageRow): RowKey {
 const flip = (order: SortOrder): SortOrder => (order === 'asc' ? 'desc' : 'asc');
 
 function toListRow(row: PageRow) {
-  const status = row.status as Status;
+  const status = row.status;
   return {
     id: row.id,
     status,
