@@ -44,7 +44,7 @@ function Rate({ value }: { value: number | null | undefined }) {
   return <>{formatRate(value ?? null, useContext(CellContext).locale)}</>;
 }
 
-function Collected({ collected }: { collected: Record<string, number> }) {
+function Collected({ collected }: { collected: Metrics['collected'] }) {
   const { locale } = useContext(CellContext);
   const entries = Object.entries(collected);
   if (entries.length === 0) return <span className="muted">—</span>;

@@ -167,9 +167,11 @@ export function KpiCards({ current, previous, comparison, timeZone, locale }: Pr
         ) : (
           <ul className="collected-list">
             {currencies.map((currency) => {
+              // A change in percent: a double's 15 digits are plenty (the amount itself is shown exactly).
+              const before = previous.collected[currency];
               const delta = relative(
-                current.collected[currency] ?? 0,
-                previous.collected[currency] ?? null,
+                Number(current.collected[currency] ?? 0),
+                before === undefined ? null : Number(before),
                 'up',
                 baseline,
               );

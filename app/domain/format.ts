@@ -1,4 +1,4 @@
-import { currencyExponent } from './money';
+import { currencyExponent, formatMinorUnits, type MinorAmount } from './money';
 
 /** Masks a phone number to its last four digits: '+27821234567' → '•••••••4567'. */
 export function maskPhone(phone: string): string {
@@ -10,15 +10,19 @@ export function isoOrNull(epochMs: number | null | undefined): string | null {
   return epochMs === null || epochMs === undefined ? null : new Date(epochMs).toISOString();
 }
 
-/** Money for people: integer minor units in the currency's own decimals, e.g. 36121 USD → '$361.21' (en). */
-export function formatMoney(amount: number, currency: string, locale = 'en'): string {
+/**
+ * Money for people: integer minor units in the currency's own decimals, e.g. 36121 USD → '$361.21' (en).
+ * Intl formats the major units' decimal string exactly (ECMA-402's string numerics), so a sum above
+ * 2^53 keeps every digit: '12000000000000000' USD → '$120,000,000,000,000.00'.
+ */
+export function formatMoney(amount: MinorAmount | bigint, currency: string, locale = 'en'): string {
   const exponent = currencyExponent(currency);
   return new Intl.NumberFormat(locale, {
     style: 'currency',
     currency,
     minimumFractionDigits: exponent,
     maximumFractionDigits: exponent,
-  }).format(amount / 10 ** exponent);
+  }).format(formatMinorUnits(amount, currency) as Intl.StringNumericLiteral);
 }
 
 /** A rate (0..1) as a percentage with one decimal, or an em dash when there is none. */

@@ -1,5 +1,6 @@
 import { IN_FLIGHT_STATUSES, type Status } from './lifecycle';
 import { type Metrics, nearestRank, rate } from './metrics';
+import { toMinorAmount } from './money';
 
 /**
  * The metrics of SPEC §3, each defined once: its name, label, formula, the rollup columns it reads
@@ -225,8 +226,8 @@ export const ROLLUP_COLUMNS: readonly RollupColumn[] = (() => {
 /** What the readers hand over: the sums of the rollup columns over a set of requests. */
 export interface RollupSums {
   column(name: string): number;
-  /** Amounts of paid requests per currency (the paid_amount column split by the currency key). */
-  collected: ReadonlyMap<string, number>;
+  /** Amounts of paid requests per currency (the paid_amount column split by the currency key), exact. */
+  collected: ReadonlyMap<string, bigint>;
   /** The time to pay in seconds of the paid request at this 1-based rank (fastest first). */
   secondsToPayAtRank(rank: number): number;
 }
@@ -249,7 +250,10 @@ function evaluate(metric: MetricDefinition, sums: RollupSums): Metrics[keyof Met
     }
     case 'collected':
       return Object.fromEntries(
-        [...sums.collected].filter(([, amount]) => amount !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        [...sums.collected]
+          .filter(([, amount]) => amount !== 0n)
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+          .map(([currency, amount]) => [currency, toMinorAmount(amount)]),
       );
   }
 }

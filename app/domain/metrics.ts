@@ -1,4 +1,5 @@
 import { IN_FLIGHT_STATUSES, type Status } from './lifecycle';
+import { addToTotals, type MinorAmount } from './money';
 
 /**
  * The metrics of SPEC §3 written out by hand, request by request: the reference (test oracle) the
@@ -29,8 +30,8 @@ export interface MetricCounts {
   expiredOpened: number;
   canceled: number;
   inFlight: number;
-  /** Sum of `amount` of paid requests, per currency, in minor units. */
-  collected: Record<string, number>;
+  /** Sum of `amount` of paid requests, per currency, in minor units (exact: a string beyond 2^53). */
+  collected: Record<string, MinorAmount>;
   /** Requests created in range with at least one send_failed (by createdAt, not sentAt). */
   sendFailures: number;
 }
@@ -53,7 +54,7 @@ export interface Metrics {
   expiredAfterOpen: number;
   medianSecondsToPay: number | null;
   p90SecondsToPay: number | null;
-  collected: Record<string, number>;
+  collected: Record<string, MinorAmount>;
   sendFailures: number;
 }
 
@@ -87,8 +88,7 @@ export function emptyCounts(): MetricCounts {
 /** Adds b into a (mutates a); currencies are kept apart, never added together. */
 export function addCounts(a: MetricCounts, b: MetricCounts): MetricCounts {
   for (const field of COUNT_FIELDS) a[field] += b[field];
-  for (const [currency, amount] of Object.entries(b.collected))
-    a.collected[currency] = (a.collected[currency] ?? 0) + amount;
+  for (const [currency, amount] of Object.entries(b.collected)) addToTotals(a.collected, currency, amount);
   return a;
 }
 
@@ -168,7 +168,7 @@ export function payTimes(seconds: readonly number[]): PayTimes {
 }
 
 /** Currencies in code order, so JSON and CSV columns come out stable. */
-function sortedCollected(collected: Record<string, number>): Record<string, number> {
+function sortedCollected(collected: Record<string, MinorAmount>): Record<string, MinorAmount> {
   return Object.fromEntries(
     Object.entries(collected)
       .filter(([, amount]) => amount !== 0)

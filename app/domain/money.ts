@@ -29,13 +29,40 @@ export function currencyExponent(currency: string): number {
   return exponent;
 }
 
-/** Integer minor units as a decimal string in major units: (36121, 'USD') → '361.21'. */
-export function formatMinorUnits(amount: number, currency: string): string {
+/**
+ * A sum of amounts in minor units as JSON carries it: a number while it is a safe integer (SPEC §3's
+ * `{ "USD": 36121 }`), a decimal string of the exact integer beyond 2^53 (`"12000000000000000"`),
+ * where a JSON number would lose digits. One request's amount is at most 2^53 - 1 (the event
+ * schema); sums across requests are what outgrow it.
+ */
+export type MinorAmount = number | string;
+
+/** An exact integer as a MinorAmount: a number up to Number.MAX_SAFE_INTEGER, else its decimal string. */
+export function toMinorAmount(value: bigint): MinorAmount {
+  const safe = value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER);
+  return safe ? Number(value) : value.toString();
+}
+
+/** A MinorAmount (or a safe integer number) as the exact integer it stands for. */
+export function minorAmountToBigInt(value: MinorAmount | bigint): bigint {
+  if (typeof value === 'number' && !Number.isSafeInteger(value)) throw new Error(`Not an exact amount: ${value}`);
+  return BigInt(value);
+}
+
+/** a + b exactly, as a MinorAmount. */
+export function addMinorAmounts(a: MinorAmount, b: MinorAmount): MinorAmount {
+  return toMinorAmount(minorAmountToBigInt(a) + minorAmountToBigInt(b));
+}
+
+/**
+ * Integer minor units as a decimal string in major units, by string arithmetic so that no digit is
+ * lost above 2^53: (36121, 'USD') → '361.21', ('12000000000000000', 'USD') → '120000000000000.00'.
+ */
+export function formatMinorUnits(amount: MinorAmount | bigint, currency: string): string {
   const exponent = currencyExponent(currency);
-  const sign = amount < 0 ? '-' : '';
-  const digits = Math.abs(amount)
-    .toString()
-    .padStart(exponent + 1, '0');
+  const value = minorAmountToBigInt(amount);
+  const sign = value < 0n ? '-' : '';
+  const digits = (value < 0n ? -value : value).toString().padStart(exponent + 1, '0');
   if (exponent === 0) return sign + digits;
   return `${sign}${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
 }
@@ -57,7 +84,7 @@ export function parseMajorUnits(text: string, currency: string): number | null {
   return Number.isSafeInteger(minor) && minor > 0 ? minor : null;
 }
 
-/** Adds amounts per currency; never across currencies. */
-export function addToTotals(totals: Record<string, number>, currency: string, amount: number): void {
-  totals[currency] = (totals[currency] ?? 0) + amount;
+/** Adds amounts per currency, exactly; never across currencies. */
+export function addToTotals(totals: Record<string, MinorAmount>, currency: string, amount: MinorAmount): void {
+  totals[currency] = addMinorAmounts(totals[currency] ?? 0, amount);
 }

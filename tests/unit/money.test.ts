@@ -1,11 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { formatMoney } from '../../app/domain/format';
 import {
+  addMinorAmounts,
   addToTotals,
   currencyExponent,
   formatMinorUnits,
   isCurrencyCode,
+  minorAmountToBigInt,
   parseMajorUnits,
+  toMinorAmount,
 } from '../../app/domain/money';
 
 describe('ISO 4217 exponents (SPEC §2: JPY 0, USD 2, KWD 3)', () => {
@@ -154,5 +158,27 @@ describe('addToTotals', () => {
     addToTotals(totals, 'USD', 79);
     addToTotals(totals, 'KWD', 1);
     expect(totals).toEqual({ USD: 36200, JPY: 500, KWD: 1 });
+  });
+});
+
+describe('sums beyond 2^53', () => {
+  it('are numbers while safe and exact decimal strings beyond', () => {
+    expect(toMinorAmount(9007199254740991n)).toBe(9007199254740991);
+    expect(toMinorAmount(9007199254740992n)).toBe('9007199254740992');
+    expect(toMinorAmount(-9007199254740992n)).toBe('-9007199254740992');
+    expect(addMinorAmounts(addMinorAmounts(4_000_000_000_000_000, 4_000_000_000_000_000), 4_000_000_000_000_001)).toBe(
+      '12000000000000001',
+    );
+    expect(addMinorAmounts('12000000000000001', -4_000_000_000_000_001)).toBe(8_000_000_000_000_000);
+    expect(() => minorAmountToBigInt(2 ** 53 + 2)).toThrow('Not an exact amount');
+  });
+
+  it('format by string arithmetic', () => {
+    expect(formatMinorUnits('12000000000000001', 'USD')).toBe('120000000000000.01');
+    expect(formatMinorUnits(12000000000000001n, 'KWD')).toBe('12000000000000.001');
+    expect(formatMinorUnits('-12000000000000001', 'JPY')).toBe('-12000000000000001');
+    expect(formatMoney('12000000000000001', 'USD')).toBe('$120,000,000,000,000.01');
+    expect(formatMoney(36121, 'USD')).toBe('$361.21');
+    expect(formatMoney('12000000000000001', 'JPY', 'de')).toBe('12.000.000.000.000.001\u00a0¥');
   });
 });

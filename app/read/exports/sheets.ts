@@ -2,7 +2,7 @@ import type ExcelJS from 'exceljs';
 import type { Viewer } from '../../domain/access';
 import { METRICS } from '../../domain/metric-table';
 import type { Metrics } from '../../domain/metrics';
-import { currencyExponent } from '../../domain/money';
+import { currencyExponent, formatMinorUnits, type MinorAmount } from '../../domain/money';
 import { isoFormatter } from '../../lib/zoned-time';
 import type { Filters } from '../filters';
 
@@ -15,6 +15,14 @@ export type XlsxWorkbook = ExcelJS.stream.xlsx.WorkbookWriter;
 
 export const DATE_TIME_FORMAT = 'yyyy-mm-dd hh:mm:ss';
 const RATE_FORMAT = '0.00%';
+
+/**
+ * An amount as an XLSX cell in major units: a number (formatted by moneyFormat) while the minor
+ * units are a safe integer; beyond 2^53 the exact decimal text, since Excel's doubles keep 15 digits.
+ */
+export function moneyCell(amount: MinorAmount, currency: string): number | string {
+  return typeof amount === 'number' ? amount / 10 ** currencyExponent(currency) : formatMinorUnits(amount, currency);
+}
 
 /** Excel's number format for amounts in major units, with the currency's own decimals. */
 export function moneyFormat(currency: string): string {
@@ -81,7 +89,7 @@ function metricRows(metrics: Metrics): [string, SummaryValue, string?][] {
     if (metric.formula.kind === 'collected')
       return Object.entries(metrics.collected).map(([currency, amount]) => [
         `${metric.label} ${currency}`,
-        amount / 10 ** currencyExponent(currency),
+        moneyCell(amount, currency),
         moneyFormat(currency),
       ]);
     const value = metrics[metric.name] as number | null;

@@ -136,18 +136,19 @@ export class MetricsReader {
     const params = [...agentIds, ...condition.params];
     // Amounts per currency as columns of the same pass: no second query sorting rows by currency.
     const currencies = this.currenciesBetween(start, end);
-    const perCurrency = currencies.map(() => 'sum(CASE WHEN currency = ? THEN paid_amount ELSE 0 END)');
+    // As TEXT: SQLite sums int64 exactly, and a JS number would round a sum beyond 2^53.
+    const perCurrency = currencies.map(() => 'CAST(sum(CASE WHEN currency = ? THEN paid_amount ELSE 0 END) AS TEXT)');
     const text = sumsSql(group, `${table.name} WHERE ${where}`, perCurrency);
     const result = new Map<GroupKey, Totals>();
     const width = VALUE_COLUMNS.length;
     for (const row of prepare(this.db, text)
       .raw()
-      .all(...currencies, ...params) as [GroupKey, ...number[]][]) {
+      .all(...currencies, ...params) as [GroupKey, ...(number | string)[]][]) {
       const totals = emptyTotals();
       addInto(totals, row.slice(1, 1 + width) as number[], 1);
       currencies.forEach((currency, i) => {
-        const amount = row[1 + width + i] as number;
-        if (amount !== 0) addCollected(totals, currency, amount, 1);
+        const amount = BigInt(row[1 + width + i] as string);
+        if (amount !== 0n) addCollected(totals, currency, amount, 1);
       });
       result.set(row[0], totals);
     }
@@ -179,11 +180,11 @@ export class MetricsReader {
       }
     }
     const paidTime = TIME_COLUMN[PAID_AMOUNT_COLUMN.by];
-    const collectedSql = `SELECT ${group}, currency, sum(amount) FROM payment_requests WHERE ${ruleSql(PAID_AMOUNT_COLUMN.where)} AND ${paidTime} >= ? AND ${paidTime} < ? AND ${condition} GROUP BY 1, 2`;
+    const collectedSql = `SELECT ${group}, currency, CAST(sum(amount) AS TEXT) FROM payment_requests WHERE ${ruleSql(PAID_AMOUNT_COLUMN.where)} AND ${paidTime} >= ? AND ${paidTime} < ? AND ${condition} GROUP BY 1, 2`;
     for (const [key, currency, amount] of prepare(this.db, collectedSql)
       .raw()
-      .all(start, end, ...params) as [GroupKey, string, number][]) {
-      addCollected(totalsOf(key), currency, amount, 1);
+      .all(start, end, ...params) as [GroupKey, string, string][]) {
+      addCollected(totalsOf(key), currency, BigInt(amount), 1);
     }
     return result;
   }

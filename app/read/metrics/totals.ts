@@ -4,10 +4,10 @@ import type { Metrics } from '../../domain/metrics';
 
 /** Totals read from the rollups, added and subtracted piece by piece (pure: no I/O). */
 
-/** Sums of VALUE_COLUMNS, plus the amounts collected per currency. */
+/** Sums of VALUE_COLUMNS, plus the amounts collected per currency (exact: they outgrow 2^53). */
 export interface Totals {
   values: number[];
-  collected: Map<string, number>;
+  collected: Map<string, bigint>;
 }
 
 export type GroupKey = string | number;
@@ -20,8 +20,8 @@ export function addInto(target: Totals, values: readonly number[], sign: number)
   for (let i = 0; i < values.length; i++) target.values[i]! += sign * (values[i] ?? 0);
 }
 
-export function addCollected(target: Totals, currency: string, amount: number, sign: number): void {
-  target.collected.set(currency, (target.collected.get(currency) ?? 0) + sign * amount);
+export function addCollected(target: Totals, currency: string, amount: bigint, sign: number): void {
+  target.collected.set(currency, (target.collected.get(currency) ?? 0n) + BigInt(sign) * amount);
 }
 
 export const COLUMN_INDEX: ReadonlyMap<string, number> = new Map(VALUE_COLUMNS.map((column, i) => [column, i]));

@@ -1,0 +1,149 @@
+import ExcelJS from 'exceljs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServiceToken } from '../../app/write/api-tokens.server';
+import { openDatabase } from '../../db/client';
+import { postEvents, startServer, type TestServer } from '../support/server';
+import { insertUserInFile, signInOverHttp } from '../support/users';
+
+/**
+ * Sums of amounts beyond 2^53 (issue 11, finding 13): one request's amount is at most 2^53 - 1 (the
+ * event schema), but three of 4,000,000,000,000,000 minor units sum to 12,000,000,000,000,000, which a
+ * double cannot hold next to its neighbours (12000000000000001 reads back as ...000). SQLite sums
+ * int64 exactly; the API carries such a sum as a decimal string, the exports and the page exactly.
+ */
+const AMOUNT = 4_000_000_000_000_000;
+const TOTAL = '12000000000000000';
+const MINUTE = 60_000;
+const now = Date.now();
+const iso = (offset: number) => new Date(now + offset).toISOString();
+const today = iso(0).slice(0, 10);
+const yesterday = new Date(now - 24 * 60 * MINUTE).toISOString().slice(0, 10);
+const RANGE = `from=${yesterday}&to=${today}&tz=UTC`;
+
+let server: TestServer;
+let token = '';
+let cookie = '';
+
+function paidRequest(requestId: string, agentId: string, amount: number, currency: string, offset: number) {
+  return [
+    {
+      id: `evt_${requestId}_created`,
+      type: 'payment_request.created',
+      occurredAt: iso(offset - 3 * MINUTE),
+      paymentRequest: {
+        id: requestId,
+        agent: { id: agentId, name: `Agent ${agentId}`, team: { id: 'tm_big', name: 'Big' } },
+        amount,
+        currency,
+        orderNumber: `SO-${requestId}`,
+        reason: 'Order',
+        channel: 'sms',
+        customer: { phone: '+27821234567' },
+      },
+      data: {},
+    },
+    {
+      id: `evt_${requestId}_sent`,
+      type: 'payment_request.sent',
+      occurredAt: iso(offset - 2 * MINUTE),
+      paymentRequest: { id: requestId },
+      data: {},
+    },
+    {
+      id: `evt_${requestId}_paid`,
+      type: 'payment_request.paid',
+      occurredAt: iso(offset - MINUTE),
+      paymentRequest: { id: requestId },
+      data: {},
+    },
+  ];
+}
+
+async function get(path: string) {
+  const response = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  expect(response.status).toBe(200);
+  return response;
+}
+
+async function workbookAt(path: string) {
+  const workbook = new ExcelJS.Workbook();
+  await workbook.xlsx.load((await (await get(path)).arrayBuffer()) as ArrayBuffer);
+  return workbook;
+}
+
+function summaryValue(workbook: ExcelJS.Workbook, label: string) {
+  let value: ExcelJS.CellValue | undefined;
+  workbook.getWorksheet('Summary')!.eachRow((row) => {
+    if (row.getCell(1).value === label) value = row.getCell(2).value;
+  });
+  return value;
+}
+
+beforeAll(async () => {
+  server = await startServer();
+  const events = [
+    ...paidRequest('pr_big_1', 'ag_big', AMOUNT, 'USD', -40 * MINUTE),
+    ...paidRequest('pr_big_2', 'ag_big', AMOUNT, 'USD', -30 * MINUTE),
+    ...paidRequest('pr_big_3', 'ag_big', AMOUNT, 'USD', -20 * MINUTE),
+    // A small sum stays a JSON number (SPEC §3's { "USD": 36121 }).
+    ...paidRequest('pr_small', 'ag_small', 36121, 'EUR', -10 * MINUTE),
+  ];
+  const response = await postEvents(server, JSON.stringify(events));
+  expect((await response.json()).accepted).toBe(12);
+  const db = openDatabase(server.dbFile);
+  token = createServiceToken(db, { role: 'manager', name: 'money' }).token;
+  db.$client.close();
+  const { email } = insertUserInFile(server.dbFile, { role: 'manager' });
+  cookie = (await signInOverHttp(server.url, email)).cookie;
+}, 120_000);
+afterAll(() => server.stop());
+
+describe('money totals above 2^53', () => {
+  it('the API answers the exact sum as a decimal string, smaller sums as numbers', async () => {
+    for (const query of [RANGE, '']) {
+      const text = await (await get(`/api/v1/metrics/summary?${query}`)).text();
+      expect(text).toContain(`"collected":{"EUR":36121,"USD":"${TOTAL}"}`);
+      expect(JSON.parse(text).collected).toEqual({ EUR: 36121, USD: TOTAL });
+    }
+    const agents = (await (await get(`/api/v1/metrics/agents?${RANGE}`)).json()) as {
+      rows: { agentId: string; collected: Record<string, number | string> }[];
+    };
+    expect(agents.rows.map((row) => [row.agentId, row.collected])).toEqual([
+      ['ag_big', { USD: TOTAL }],
+      ['ag_small', { EUR: 36121 }],
+    ]);
+    const series = (await (await get(`/api/v1/metrics/timeseries?interval=day&${RANGE}`)).json()) as {
+      buckets: { start: string; collected: Record<string, number | string> }[];
+    };
+    expect(series.buckets.map((bucket) => bucket.collected)).toEqual(
+      yesterday === today ? [{ EUR: 36121, USD: TOTAL }] : [{}, { EUR: 36121, USD: TOTAL }],
+    );
+  });
+
+  it('agents.csv and both XLSX files hold the exact total in major units', async () => {
+    const csv = await (await get(`/exports/agents.csv?${RANGE}`)).text();
+    const lines = csv.trim().split('\r\n');
+    expect(lines[0]!.endsWith(',collected_EUR,collected_USD')).toBe(true);
+    expect(lines.slice(1).map((line) => [line.split(',')[0], line.split(',').slice(-2)])).toEqual([
+      ['ag_big', ['0.00', '120000000000000.00']],
+      ['ag_small', ['361.21', '0.00']],
+    ]);
+
+    const agents = await workbookAt(`/exports/agents.xlsx?${RANGE}`);
+    expect(summaryValue(agents, 'Collected USD')).toBe('120000000000000.00');
+    expect(summaryValue(agents, 'Collected EUR')).toBe(361.21);
+    const row = agents.getWorksheet('Agents')!.getRow(2).values as ExcelJS.CellValue[];
+    expect([row[1], row.at(-1)]).toEqual(['ag_big', '120000000000000.00']);
+
+    const requests = await workbookAt(`/exports/payment-requests.xlsx?${RANGE}`);
+    expect(summaryValue(requests, 'Collected USD')).toBe('120000000000000.00');
+  });
+
+  it('the dashboard shows the exact total', async () => {
+    const response = await fetch(`${server.url}/dashboard?${RANGE}`, { headers: { cookie } });
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toContain('$120,000,000,000,000.00');
+    expect(html).toContain('€361.21');
+  });
+});
