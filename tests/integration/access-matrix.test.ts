@@ -1,6 +1,7 @@
+import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postEvents, startServer, type TestServer } from '../support/server';
-import { insertUserInFile, signInOverHttp } from '../support/users';
+import { insertUserInFile, signInOverHttp, TEST_PASSWORD } from '../support/users';
 
 /**
  * Every route for every role (SPEC §5): allowed, 403 for a role that may not, 404 for a resource
@@ -67,7 +68,8 @@ const ROUTES: [method: 'GET' | 'POST', path: string, expected: Expect][] = [
 ];
 
 let server: TestServer;
-const cookies: Partial<Record<Who, string>> = {};
+const cookies: Partial<Record<Who | 'otherAgent', string>> = {};
+const embedCookies: Partial<Record<Who | 'otherAgent', string>> = {};
 
 function created(requestId: string, agentId: string, teamId: string) {
   return {
@@ -100,15 +102,36 @@ beforeAll(async () => {
     JSON.stringify([created('pr_a', 'ag_a', 'tm_a'), sent('pr_a'), created('pr_b', 'ag_b', 'tm_b'), sent('pr_b')]),
   );
   expect((await response.json()).accepted).toBe(4);
-  const users: [Who, Parameters<typeof insertUserInFile>[1]][] = [
+  // More requests for the scoped views: a second agent in each team, a paid one of the agent's own.
+  const more = await postEvents(
+    server,
+    JSON.stringify([
+      created('pr_a2', 'ag_a2', 'tm_a'),
+      sent('pr_a2'),
+      created('pr_a3', 'ag_a', 'tm_a'),
+      sent('pr_a3'),
+      {
+        id: 'evt_pr_a3_paid',
+        type: 'payment_request.paid',
+        occurredAt: new Date(Date.now() - 40_000).toISOString(),
+        paymentRequest: { id: 'pr_a3' },
+      },
+      created('pr_b2', 'ag_b2', 'tm_b'),
+      sent('pr_b2'),
+    ]),
+  );
+  expect((await more.json()).accepted).toBe(7);
+  const users: [Who | 'otherAgent', Parameters<typeof insertUserInFile>[1]][] = [
     ['agent', { role: 'agent', agentId: 'ag_a', teamIds: ['tm_a'] }],
     ['supervisor', { role: 'supervisor', teamIds: ['tm_a'] }],
     ['manager', { role: 'manager' }],
     ['admin', { role: 'admin' }],
+    ['otherAgent', { role: 'agent', agentId: 'ag_b', teamIds: ['tm_b'] }],
   ];
   for (const [who, input] of users) {
     const { email } = insertUserInFile(server.dbFile, input);
     cookies[who] = (await signInOverHttp(server.url, email)).cookie;
+    embedCookies[who] = await signInToPanel(email);
   }
 }, 120_000);
 afterAll(() => server.stop());
@@ -127,5 +150,204 @@ describe('route × role matrix', () => {
     if (status === 302 && who === 'anon' && path !== '/login') {
       expect(response.headers.get('location')).toMatch(/^\/login\?redirectTo=/);
     }
+  });
+});
+
+/** Signs in inside the agent panel (its own cookie, pld_embed_session); '' when refused. */
+async function signInToPanel(email: string): Promise<string> {
+  const response = await fetch(`${server.url}/embed/agent`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: server.url },
+    body: new URLSearchParams({ intent: 'sign_in', email, password: TEST_PASSWORD }).toString(),
+  });
+  await response.body?.cancel();
+  const cookie = (response.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  return cookie.startsWith('pld_embed_session=') ? cookie : '';
+}
+
+/**
+ * SPEC §5 by content, not status codes: for every route that returns requests or agents, each role
+ * gets exactly the rows of its scope, checked against the seeded data (a 200 proves nothing about
+ * which rows came back).
+ */
+type Caller = Who | 'otherAgent';
+const CALLERS: Exclude<Caller, 'anon'>[] = ['agent', 'supervisor', 'manager', 'admin', 'otherAgent'];
+const ALL_REQUESTS = ['pr_a', 'pr_a2', 'pr_a3', 'pr_b', 'pr_b2'];
+const ALL_AGENTS = ['ag_a', 'ag_a2', 'ag_b', 'ag_b2'];
+const REQUESTS_OF_AGENT: Record<string, string[]> = {
+  ag_a: ['pr_a', 'pr_a3'],
+  ag_a2: ['pr_a2'],
+  ag_b: ['pr_b'],
+  ag_b2: ['pr_b2'],
+};
+const SCOPE: Record<Exclude<Caller, 'anon'>, { requests: string[]; agents: string[] }> = {
+  agent: { requests: ['pr_a', 'pr_a3'], agents: ['ag_a'] },
+  supervisor: { requests: ['pr_a', 'pr_a2', 'pr_a3'], agents: ['ag_a', 'ag_a2'] },
+  manager: { requests: ALL_REQUESTS, agents: ALL_AGENTS },
+  admin: { requests: ALL_REQUESTS, agents: ALL_AGENTS },
+  otherAgent: { requests: ['pr_b'], agents: ['ag_b'] },
+};
+const isAnalyst = (who: Caller) => who === 'supervisor' || who === 'manager' || who === 'admin';
+const sorted = (ids: Iterable<string>) => [...new Set(ids)].sort();
+/** Request and agent ids as they appear anywhere in a page or file (`evt_pr_a_sent` is not one). */
+const requestIdsIn = (text: string) => sorted(text.match(/\bpr_[ab]\d?\b/g) ?? []);
+const agentIdsIn = (text: string) => sorted(text.match(/\bag_[ab]\d?\b/g) ?? []);
+const RANGE = (() => {
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  return `from=${day(Date.now() - 86_400_000)}&to=${day(Date.now() + 86_400_000)}&tz=UTC`;
+})();
+
+async function as(who: Caller, path: string, cookie = cookies[who]) {
+  return fetch(`${server.url}${path}`, { headers: cookie ? { cookie } : {}, redirect: 'manual' });
+}
+async function text(who: Caller, path: string) {
+  const response = await as(who, path);
+  expect(response.status).toBe(200);
+  return response.text();
+}
+async function json<T>(who: Caller, path: string): Promise<T> {
+  return JSON.parse(await text(who, path)) as T;
+}
+async function workbook(who: Caller, path: string) {
+  const response = await as(who, path);
+  expect(response.status).toBe(200);
+  const book = new ExcelJS.Workbook();
+  await book.xlsx.load((await response.arrayBuffer()) as ArrayBuffer);
+  return book;
+}
+function firstColumn(sheet: ExcelJS.Worksheet): string[] {
+  const ids: string[] = [];
+  sheet.eachRow((row, number) => {
+    if (number > 1) ids.push(String(row.getCell(1).value));
+  });
+  return sorted(ids);
+}
+/** The ids among `candidates` that a route answers 200 for (the rest must be 404, as if absent). */
+async function openable(who: Caller, candidates: string[], path: (id: string) => string) {
+  const open: string[] = [];
+  for (const id of candidates) {
+    const response = await as(who, path(id));
+    await response.body?.cancel();
+    expect([200, 404]).toContain(response.status);
+    if (response.status === 200) open.push(id);
+  }
+  return open;
+}
+/** The requests of the live stream's catch-up (Last-Event-ID 1: every change after the first event). */
+async function streamCatchUp(who: Caller) {
+  const controller = new AbortController();
+  const response = await fetch(`${server.url}/api/v1/stream`, {
+    headers: { cookie: cookies[who]!, 'last-event-id': '1' },
+    signal: controller.signal,
+  });
+  expect(response.status).toBe(200);
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let received = '';
+  const stop = setTimeout(() => controller.abort(), 1500);
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      received += decoder.decode(value, { stream: true });
+    }
+  } catch {
+    // aborted after the catch-up had time to arrive
+  } finally {
+    clearTimeout(stop);
+  }
+  return sorted(
+    received
+      .split('\n')
+      .filter((line) => line.startsWith('data: '))
+      .map((line) => (JSON.parse(line.slice(6)) as { requestId: string }).requestId),
+  );
+}
+
+describe.each(CALLERS)('rows returned to %s are exactly its scope', (who) => {
+  const scope = SCOPE[who];
+
+  it('GET /api/v1/payment-requests and each /api/v1/payment-requests/:id', async () => {
+    const list = await json<{ rows: { id: string }[] }>(who, `/api/v1/payment-requests?limit=500`);
+    expect(sorted(list.rows.map((row) => row.id))).toEqual(scope.requests);
+    expect(await openable(who, ALL_REQUESTS, (id) => `/api/v1/payment-requests/${id}`)).toEqual(scope.requests);
+  });
+
+  it('the request pages: /requests and each /requests/:id', async () => {
+    expect(await openable(who, ALL_REQUESTS, (id) => `/requests/${id}`)).toEqual(scope.requests);
+    if (!isAnalyst(who)) {
+      expect((await as(who, '/requests')).status).toBe(403);
+      return;
+    }
+    expect(requestIdsIn(await text(who, `/requests?${RANGE}`))).toEqual(scope.requests);
+  });
+
+  it('/api/v1/metrics/agents, summary and timeseries', async () => {
+    const agents = await json<{ rows: { agentId: string; sent: number }[] }>(who, `/api/v1/metrics/agents?${RANGE}`);
+    expect(sorted(agents.rows.map((row) => row.agentId))).toEqual(scope.agents);
+    for (const row of agents.rows) expect(row.sent).toBe(REQUESTS_OF_AGENT[row.agentId]!.length);
+    const summary = await json<{ sent: number; paid: number }>(who, `/api/v1/metrics/summary?${RANGE}`);
+    expect(summary.sent).toBe(scope.requests.length);
+    expect(summary.paid).toBe(scope.requests.includes('pr_a3') ? 1 : 0);
+    const series = await json<{ buckets: { sent: number }[] }>(who, `/api/v1/metrics/timeseries?interval=day&${RANGE}`);
+    expect(series.buckets.reduce((total, bucket) => total + bucket.sent, 0)).toBe(scope.requests.length);
+  });
+
+  it('the dashboard and each agent page', async () => {
+    if (!isAnalyst(who)) {
+      expect((await as(who, `/dashboard?${RANGE}`)).status).toBe(403);
+      return;
+    }
+    expect(agentIdsIn(await text(who, `/dashboard?${RANGE}`))).toEqual(scope.agents);
+    expect(await openable(who, ALL_AGENTS, (id) => `/dashboard/agents/${id}?${RANGE}`)).toEqual(scope.agents);
+    for (const agentId of scope.agents) {
+      expect(requestIdsIn(await text(who, `/dashboard/agents/${agentId}?${RANGE}`))).toEqual(
+        REQUESTS_OF_AGENT[agentId],
+      );
+    }
+  });
+
+  it('CSV and XLSX exports and the /reports counts', async () => {
+    if (!isAnalyst(who)) {
+      for (const path of ['/exports/payment-requests.csv', '/exports/agents.xlsx', '/reports']) {
+        const response = await as(who, path);
+        await response.body?.cancel();
+        expect(response.status).toBe(403);
+      }
+      return;
+    }
+    const csvIds = async (path: string) =>
+      sorted(
+        (await text(who, `${path}?${RANGE}`))
+          .trim()
+          .split('\r\n')
+          .slice(1)
+          .map((line) => line.split(',')[0]!),
+      );
+    expect(await csvIds('/exports/payment-requests.csv')).toEqual(scope.requests);
+    expect(await csvIds('/exports/agents.csv')).toEqual(scope.agents);
+    const requests = await workbook(who, `/exports/payment-requests.xlsx?${RANGE}`);
+    expect(firstColumn(requests.getWorksheet('Payment requests')!)).toEqual(scope.requests);
+    const agents = await workbook(who, `/exports/agents.xlsx?${RANGE}`);
+    expect(firstColumn(agents.getWorksheet('Agents')!)).toEqual(scope.agents);
+    const reports = await text(who, `/reports?${RANGE}`);
+    const count = (report: string) =>
+      new RegExp(`data-testid="count-${report}"[^>]*>(.*?)</div>`).exec(reports)?.[1]?.replace(/<!-- -->/g, '');
+    expect(count('payment-requests')).toBe(`${scope.requests.length} requests`);
+    expect(count('agents')).toBe(`${scope.agents.length} agent${scope.agents.length === 1 ? '' : 's'}`);
+  });
+
+  it('the live stream catch-up', async () => {
+    expect(await streamCatchUp(who)).toEqual(scope.requests);
+  });
+
+  it('the agent console and the agent panel', async () => {
+    const own = who === 'agent' || who === 'otherAgent' ? scope.requests : [];
+    if (own.length > 0) expect(requestIdsIn(await text(who, '/agent'))).toEqual(own);
+    const panel = await as(who, '/embed/agent', embedCookies[who]);
+    expect(panel.status).toBe(200);
+    const html = await panel.text();
+    expect(requestIdsIn(html)).toEqual(own);
   });
 });
