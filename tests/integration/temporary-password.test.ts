@@ -365,9 +365,12 @@ describe('expired temporary passwords over HTTP', () => {
     setExpiry(old.userId, Date.parse('2026-11-20T12:00:00.000Z'));
     const { cookie } = await signInOverHttp(server.url, admin.email);
 
-    // Emails carry a <wbr> after their @ (where they may wrap): read them without it.
+    // Emails carry a <wbr> after their @ (where they may wrap): read them without it. A British
+    // reader: the page writes dates in the browser's locale (Accept-Language).
     const usersPage = async () =>
-      (await (await fetch(`${server.url}/admin/users`, { headers: { cookie } })).text()).replaceAll('<wbr/>', '');
+      (
+        await (await fetch(`${server.url}/admin/users`, { headers: { cookie, 'accept-language': 'en-GB' } })).text()
+      ).replaceAll('<wbr/>', '');
     let html = await usersPage();
     /** The status cell of the person's row: its HTML, and its text. */
     const statusOf = (email: string) => {
