@@ -125,7 +125,8 @@ test('an expired temporary password is refused with a message; the admin sees it
   await page.goto('/admin/users');
   const lateRow = page.getByRole('row').filter({ hasText: late.email });
   const pendingRow = page.getByRole('row').filter({ hasText: pending.email });
-  const dayTime = /^\d{1,2} [A-Z][a-z]{2}, \d\d:\d\d$/;
+  // In the browser's locale: Playwright's default, en-US ('Dec 2, 01:26 PM').
+  const dayTime = /^[A-Z][a-z]{2} \d{1,2}, \d\d:\d\d [AP]M$/;
   await expect(lateRow.getByText('Temporary password', { exact: true })).toHaveClass(/badge-bad/);
   await expect(lateRow.getByText(/^Expired /).locator('time')).toHaveText(dayTime);
   await expect(pendingRow.getByText('Temporary password', { exact: true })).toHaveClass(/badge-warn/);
