@@ -6,6 +6,9 @@ import { defineConfig, devices } from '@playwright/test';
  * `npm test` builds first; E2E_PORT moves the ports (worker N uses E2E_PORT + 2N and the next one).
  */
 const WORKERS = Number(process.env.E2E_WORKERS ?? 2);
+// Specs hash their fixtures' passwords in the worker processes, which inherit this: the lowest cost
+// (N=2^10) instead of production's 2^17, which took ~3 s a sign-in on this machine.
+process.env.PASSWORD_HASH_COST ??= '10';
 
 export default defineConfig({
   testDir: 'tests/e2e',

@@ -27,7 +27,7 @@ const SERVER_ENV = {
   WEBHOOK_SECRET,
   SESSION_SECRET: 'e2e-session-secret-only-for-tests-0123456789',
   EXPIRY_SWEEP_MS: '1000',
-  PASSWORD_HASH_COST: '12',
+  PASSWORD_HASH_COST: '10',
 };
 
 async function waitForHealth(server: ChildProcess, deadline: number): Promise<void> {
