@@ -117,8 +117,8 @@ test('reports: next run with its zone, CSV for Excel with a BOM, schedule names 
   expect(agents.subarray(0, 12).toString('utf8')).toBe('\uFEFFagent_id,');
 
   // A schedule in Johannesburg time, typed: the zone field suggests from every zone as one types.
-  await page.getByLabel('Name').fill(SCHEDULE_NAME);
   const form = page.getByRole('form', { name: 'Schedule a report' });
+  await form.getByLabel('Name', { exact: true }).fill(SCHEDULE_NAME);
   const zone = form.getByLabel('Time zone');
   expect(await zone.evaluate((input: HTMLInputElement) => input.list?.options.length ?? 0)).toBeGreaterThan(300);
   await zone.fill('Africa/Johannesburg');

@@ -109,7 +109,7 @@ test('every page at 390 and 1440 px', async ({ page, browser }) => {
   }
   // A schedule, so the schedules table has a row.
   await page.goto('/reports');
-  await page.getByLabel('Name').fill('Daily payment requests for the finance team');
+  await page.getByLabel('Name', { exact: true }).fill('Daily payment requests for the finance team');
   await page.getByRole('button', { name: 'Schedule report' }).click();
   await expect(page.getByRole('status')).toBeVisible();
   await shoot(page, '/reports', 'reports-with-schedule');
