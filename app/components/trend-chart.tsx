@@ -33,13 +33,13 @@ const AXIS_TITLES: Record<Interval, string> = {
  * Ticks at even steps: hours on multiples of 2, 3 or 6 (00:00, 03:00, …), other buckets every
  * k-th one, at most about a dozen labels however wide the range.
  */
-export function evenTicks(starts: readonly string[], interval: Interval, timeZone: string): string[] {
+export function evenTicks(starts: readonly string[], interval: Interval, timeZone: string, maxTicks = 12): string[] {
   if (interval === 'hour') {
-    const step = [1, 2, 3, 6, 12].find((hours) => starts.length / hours <= 12) ?? 24;
+    const step = [1, 2, 3, 6, 12].find((hours) => starts.length / hours <= maxTicks) ?? 24;
     const hourOf = new Intl.DateTimeFormat('en', { timeZone, hour: 'numeric', hourCycle: 'h23' });
     return starts.filter((start) => Number(hourOf.format(Date.parse(start))) % step === 0);
   }
-  const step = Math.max(1, Math.ceil(starts.length / 12));
+  const step = Math.max(1, Math.ceil(starts.length / maxTicks));
   return starts.filter((_, index) => index % step === 0);
 }
 
@@ -108,6 +108,15 @@ interface Props {
 export function TrendChart({ buckets, interval, timeZone, locale }: Props) {
   const [mounted, setMounted] = useState(false);
   useEffect(() => setMounted(true), []);
+  // On a phone the plot is ~300 px wide: at most 4 labels, so 'Nov 26' and 'Nov 27' never overlap.
+  const [narrow, setNarrow] = useState(false);
+  useEffect(() => {
+    const query = window.matchMedia('(max-width: 640px)');
+    const update = () => setNarrow(query.matches);
+    update();
+    query.addEventListener('change', update);
+    return () => query.removeEventListener('change', update);
+  }, []);
   const multiDayHours = interval === 'hour' && buckets.length > 25;
   const rows: Row[] = buckets.map((bucket) => ({
     ...bucket,
@@ -120,6 +129,7 @@ export function TrendChart({ buckets, interval, timeZone, locale }: Props) {
     rows.map((row) => row.start),
     interval,
     timeZone,
+    narrow ? 4 : 12,
   );
   const total = buckets.reduce((sum, bucket) => sum + bucket.sent, 0);
   return (
