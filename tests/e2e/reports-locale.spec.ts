@@ -200,7 +200,8 @@ test('every layout starts with a skip link to its content', async ({ page }) => 
 test('dashboard at 1440 px: the leaderboard, Collected included, stays inside its card', async ({ page }) => {
   await page.setViewportSize({ width: 1440, height: 900 });
   await signIn(page, '/dashboard');
-  const row = page.locator('.leaderboard tbody tr', { hasText: AGENT.name });
+  // By id: every-page's agent, in the same worker's database, has the same name.
+  const row = page.locator(`.leaderboard tbody tr[data-agent="${AGENT.id}"]`);
   await expect(row.locator('.collected-cell li')).toHaveCount(CURRENCIES.length);
   const box = await page.locator('.leaderboard-box').evaluate((element) => {
     const card = element.closest('.card')!.getBoundingClientRect();
