@@ -42,6 +42,7 @@ const schema = z.object({
   EXPORT_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
   /** The built export worker, when it is not beside the server build (tests, benches). */
   EXPORT_WORKER_FILE: z.string().min(1).optional(),
+  XLSX_WORKER_FILE: z.string().min(1).optional(),
   PASSWORD_HASH_COST: passwordHashCost,
 });
 

@@ -1,11 +1,9 @@
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { getEnv } from '../../lib/env.server';
 import { exportNames, exportRequestSliceQuery } from './rows.server';
 import type { ExportContext, ExportOutcome } from './streams.server';
+import { rangeHoldsAtLeast, workerBundle } from './worker-bundle.server';
 import {
   CANCELLED,
   creditSlot,
@@ -63,35 +61,6 @@ function defaultWorkers(): number {
   return getEnv().EXPORT_WORKERS ?? Math.min(4, availableParallelism());
 }
 
-let bundle: string | null | undefined;
-let warned = false;
-
-/** The built worker: beside the server build (build/index.js), or under ./build when run from source. */
-function workerBundle(): string | null {
-  if (bundle) return bundle;
-  const candidates = [
-    getEnv().EXPORT_WORKER_FILE,
-    fileURLToPath(new URL(BUNDLE, import.meta.url)),
-    resolve('build', BUNDLE),
-  ];
-  bundle = candidates.find((file): file is string => !!file && existsSync(file)) ?? null;
-  if (!bundle && !warned) {
-    warned = true;
-    console.warn(`Export workers are not built (npm run build:workers): large exports run in the server's thread.`);
-  }
-  return bundle;
-}
-
-/** Whether S has at least `rows` requests by the sentAt index alone (the other filters aside): one short index walk. */
-function rangeHoldsAtLeast(context: ExportContext, rows: number, start: number | null, end: number | null): boolean {
-  if (rows <= 0) return true;
-  const found = context.db.$client
-    .prepare('SELECT 1 FROM payment_requests WHERE sent_at >= ? AND sent_at < ? ORDER BY sent_at LIMIT 1 OFFSET ?')
-    .pluck()
-    .get(start ?? Number.MIN_SAFE_INTEGER, end ?? Number.MAX_SAFE_INTEGER, rows - 1);
-  return found !== undefined;
-}
-
 type Message = FromWorker | { type: 'exit'; code: number };
 
 /**
@@ -106,10 +75,10 @@ export function parallelPaymentRequestsCsv(
   const { db, filters, viewer, tally } = context;
   const wanted = Math.min(options.workers ?? defaultWorkers(), MAX_LIVE_WORKERS - liveWorkers);
   if (wanted < 1 || db.$client.memory) return null;
-  const file = workerBundle();
+  const file = workerBundle(BUNDLE, getEnv().EXPORT_WORKER_FILE);
   if (!file) return null;
   const query = exportRequestSliceQuery(db, filters, viewer);
-  if (!rangeHoldsAtLeast(context, options.minRows ?? MIN_ROWS, query.start, query.end)) return null;
+  if (!rangeHoldsAtLeast(db, options.minRows ?? MIN_ROWS, query.start, query.end)) return null;
 
   const names = exportNames(db);
   const signals = new Int32Array(new SharedArrayBuffer(4 * (1 + wanted)));

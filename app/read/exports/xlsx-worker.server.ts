@@ -1,11 +1,10 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { getEnv } from '../../lib/env.server';
 import { filterRange } from '../filters';
 import { exportNames, exportRequestQuery } from './rows.server';
 import { summaryInput } from './sheets.server';
 import type { ExportContext, ExportOutcome } from './streams.server';
+import { rangeHoldsAtLeast, workerBundle } from './worker-bundle.server';
 import type { FromXlsxWorker, ToXlsxWorker, XlsxWorkerData } from './worker-protocol';
 
 /**
@@ -41,30 +40,6 @@ export interface XlsxWorkerOptions {
   minRows?: number;
 }
 
-let bundle: string | null | undefined;
-
-function workerBundle(): string | null {
-  if (bundle) return bundle;
-  const candidates = [
-    process.env.XLSX_WORKER_FILE,
-    fileURLToPath(new URL(BUNDLE, import.meta.url)),
-    resolve('build', BUNDLE),
-  ];
-  bundle = candidates.find((file): file is string => !!file && existsSync(file)) ?? null;
-  return bundle;
-}
-
-/** Whether S's sentAt range holds at least `rows` requests (the other filters aside): one short index walk. */
-function rangeHoldsAtLeast(context: ExportContext, rows: number): boolean {
-  if (rows <= 0) return true;
-  const { start, end } = filterRange(context.filters);
-  const found = context.db.$client
-    .prepare('SELECT 1 FROM payment_requests WHERE sent_at >= ? AND sent_at < ? ORDER BY sent_at LIMIT 1 OFFSET ?')
-    .pluck()
-    .get(start ?? Number.MIN_SAFE_INTEGER, end ?? Number.MAX_SAFE_INTEGER, rows - 1);
-  return found !== undefined;
-}
-
 /** payment-requests.xlsx as a byte stream written by a worker thread, or null when it should stay in the server's thread. */
 export function workerPaymentRequestsXlsx(
   context: ExportContext,
@@ -73,8 +48,9 @@ export function workerPaymentRequestsXlsx(
 ): ReadableStream<Uint8Array> | null {
   const { db, filters, viewer, tally } = context;
   if (options.workers === 0 || liveWorkers >= MAX_LIVE_WORKERS || db.$client.memory) return null;
-  const file = workerBundle();
-  if (!file || !rangeHoldsAtLeast(context, options.minRows ?? MIN_ROWS)) return null;
+  const file = workerBundle(BUNDLE, getEnv().XLSX_WORKER_FILE);
+  const range = filterRange(filters);
+  if (!file || !rangeHoldsAtLeast(db, options.minRows ?? MIN_ROWS, range.start, range.end)) return null;
 
   const names = exportNames(db);
   const query = exportRequestQuery(db, filters, viewer);
