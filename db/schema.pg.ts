@@ -1,5 +1,15 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  customType,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
 import { ROLES } from '../app/domain/access';
 import { ANOMALIES, CHANNELS, EVENT_SOURCES, EVENT_TYPES, STATUSES } from '../app/domain/lifecycle';
 import { NAME_SOURCES } from '../app/domain/name-source';
@@ -22,6 +32,8 @@ import { ROLLUP_TABLES, type RollupTable, VALUE_COLUMNS } from './metrics-rollup
 const epochMs = (name: string) => bigint(name, { mode: 'number' });
 const minorUnits = (name: string) => bigint(name, { mode: 'number' });
 /** SQLite's INTEGER PRIMARY KEY AUTOINCREMENT; by default, so a copy can keep the SQLite seq values. */
+/** SQLite's blob (mode 'buffer'): bytea, a Buffer both ways (pg-core has no bytea builder). */
+const bytes = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
 const seqColumn = () => bigint('seq', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity();
 
 export const teams = pgTable('teams', {
@@ -95,14 +107,15 @@ export const events = pgTable(
     occurredAt: epochMs('occurred_at').notNull(),
     receivedAt: epochMs('received_at').notNull(),
     source: text('source', { enum: EVENT_SOURCES }).notNull(),
-    contentHash: text('content_hash').notNull(),
+    /** SHA-256 of the canonical JSON as received: its 32 bytes, or null (see db/schema.ts). */
+    contentHash: bytes('content_hash'),
     body: text('body').notNull(),
     applied: boolean('applied').notNull().default(false),
     anomaly: text('anomaly', { enum: ANOMALIES }),
     /** The link TTL in force when the event was accepted (ms); see db/schema.ts. */
     linkTtlMs: integer('link_ttl_ms'),
   },
-  (t) => [uniqueIndex('events_id_idx').on(t.id), index('events_request_idx').on(t.requestId, t.occurredAt)],
+  (t) => [uniqueIndex('events_id_idx').on(t.id), index('events_request_idx').on(t.requestId)],
 );
 
 export const paymentRequests = pgTable(

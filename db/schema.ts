@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { ROLES } from '../app/domain/access';
 import { ANOMALIES, CHANNELS, EVENT_SOURCES, EVENT_TYPES, STATUSES } from '../app/domain/lifecycle';
 import { NAME_SOURCES } from '../app/domain/name-source';
@@ -86,8 +86,16 @@ export const events = sqliteTable(
     occurredAt: integer('occurred_at').notNull(),
     receivedAt: integer('received_at').notNull(),
     source: text('source', { enum: EVENT_SOURCES }).notNull(),
-    /** SHA-256 of the canonical JSON as received, before masking: the idempotency check. */
-    contentHash: text('content_hash').notNull(),
+    /**
+     * SHA-256 of the canonical JSON as received, before masking: the idempotency check, as its 32
+     * bytes. Null when the stored body gives the event back as received (nothing was masked): the
+     * hash is then computed from it when a duplicate needs it (db/event-rows.ts).
+     */
+    contentHash: blob('content_hash', { mode: 'buffer' }),
+    /**
+     * The event as received, card numbers masked, without what the columns hold (id, type,
+     * paymentRequest.id, a canonical occurredAt): db/event-rows.ts stores and rebuilds it.
+     */
     body: text('body').notNull(),
     applied: integer('applied', { mode: 'boolean' }).notNull().default(false),
     anomaly: text('anomaly', { enum: ANOMALIES }),
@@ -98,7 +106,9 @@ export const events = sqliteTable(
      */
     linkTtlMs: integer('link_ttl_ms'),
   },
-  (t) => [uniqueIndex('events_id_idx').on(t.id), index('events_request_idx').on(t.requestId, t.occurredAt)],
+  // A request's events by request_id (then seq, the rowid every index entry ends with): a request
+  // has a handful, sorted by occurred_at in memory.
+  (t) => [uniqueIndex('events_id_idx').on(t.id), index('events_request_idx').on(t.requestId)],
 );
 
 /** The projection: each request's state as the replay of its events gives it. */

@@ -1,5 +1,6 @@
 import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
+import { eventBodyOfRow } from '../../db/event-rows';
 import { payLinks } from '../../db/schema';
 import { currentStatus } from '../domain/current-status';
 import { formatMoney } from '../domain/format';
@@ -28,12 +29,12 @@ interface EventData {
 
 function latestAppliedData(db: Db, requestId: string, type: string): EventData['data'] | null {
   const row = db.$client
-    .prepare<[string, string], { body: string }>(
-      `SELECT body FROM events WHERE request_id = ? AND type = ? AND applied = 1
+    .prepare<[string, string], { id: string; type: string; occurred_at: number; request_id: string; body: string }>(
+      `SELECT id, type, occurred_at, request_id, body FROM events WHERE request_id = ? AND type = ? AND applied = 1
        ORDER BY occurred_at DESC, seq DESC LIMIT 1`,
     )
     .get(requestId, `payment_request.${type}`);
-  return row ? ((JSON.parse(row.body) as EventData).data ?? {}) : null;
+  return row ? ((JSON.parse(eventBodyOfRow(row)) as EventData).data ?? {}) : null;
 }
 
 /** How many card attempts on this request failed (each is a stored payment_failed event). */

@@ -1,5 +1,6 @@
 import { asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client';
+import { eventBody } from '../../db/event-rows';
 import { agents, events, paymentRequests, teams, users } from '../../db/schema';
 import { isoOrNull, maskPhone } from '../domain/format';
 import { ANOMALY_EXPLANATIONS, STATUS_LABELS } from '../domain/lifecycle';
@@ -27,9 +28,10 @@ export function getPaymentRequestWithTimeline(db: Db, row: PaymentRequestRow) {
   const agent = db.select({ name: agents.name }).from(agents).where(eq(agents.id, row.agentId)).get();
   const team = db.select({ name: teams.name }).from(teams).where(eq(teams.id, row.teamId)).get();
   const rows = db.select().from(events).where(eq(events.requestId, row.id)).orderBy(asc(events.occurredAt)).all();
-  const parsed = rows
-    .sort(compareForReplay)
-    .map((event) => ({ event, data: (JSON.parse(event.body) as { data?: Record<string, unknown> }).data ?? {} }));
+  const parsed = rows.sort(compareForReplay).map((event) => ({
+    event,
+    data: (JSON.parse(eventBody(event.body, event)) as { data?: Record<string, unknown> }).data ?? {},
+  }));
   const actorNames = namesOfUsers(
     db,
     parsed.map(({ data }) => data.actorId).filter((id): id is string => typeof id === 'string'),

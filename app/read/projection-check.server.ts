@@ -1,4 +1,5 @@
 import type { Db } from '../../db/client';
+import { eventBodyOfRow } from '../../db/event-rows';
 import type { EventType } from '../domain/lifecycle';
 import { type ProjectionEvent, projectRequest, type RequestProjection } from '../domain/projection';
 import type { ExpirySettings } from '../domain/replay';
@@ -94,7 +95,7 @@ export function verifyProjections(
       type: event.type,
       occurredAt: event.occurred_at,
       source: event.source,
-      body: event.body,
+      body: eventBodyOfRow(event),
       linkTtlMs: event.link_ttl_ms,
     });
   }

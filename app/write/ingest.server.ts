@@ -1,11 +1,19 @@
 import type Database from 'better-sqlite3';
 import { type Db, writeTransaction } from '../../db/client';
+import {
+  contentHashBlob,
+  eventBody,
+  type StoredHashRow,
+  storedContentHash,
+  storedEventBody,
+} from '../../db/event-rows';
 import { exceedsJsonDepth, maskCardNumbers, maskJsonValue } from '../domain/card-masking';
 import {
   type EventError,
   type EventValidation,
   ID_PATTERN,
   MAX_EVENT_DEPTH,
+  type ValidEvent,
   validateEvent,
 } from '../domain/event-schema';
 import type { EventSource, EventType } from '../domain/lifecycle';
@@ -67,7 +75,9 @@ interface StoredEventRow {
 
 function prepareStatements(sqlite: Database.Database) {
   return {
-    findEvent: sqlite.prepare<[string], { content_hash: string }>('SELECT content_hash FROM events WHERE id = ?'),
+    findEvent: sqlite.prepare<[string], StoredHashRow>(
+      'SELECT id, type, occurred_at, request_id, body, content_hash FROM events WHERE id = ?',
+    ),
     insertEvent: sqlite.prepare(
       `INSERT INTO events (id, request_id, type, occurred_at, received_at, source, content_hash, body, applied, anomaly,
          link_ttl_ms)
@@ -158,7 +168,8 @@ export function ingestEvents(
         continue;
       }
       const event = validation.event;
-      const existingHash = batchHashes.get(event.id) ?? statements.findEvent.get(event.id)?.content_hash;
+      const found = batchHashes.has(event.id) ? undefined : statements.findEvent.get(event.id);
+      const existingHash = batchHashes.get(event.id) ?? (found ? storedContentHash(found) : undefined);
       if (existingHash !== undefined) {
         if (existingHash === hash) {
           summary.duplicates += 1;
@@ -186,7 +197,7 @@ export function ingestEvents(
         receivedAt: now,
         source,
         contentHash: hash,
-        body: JSON.stringify(maskJsonValue(input)),
+        ...storedForm(input, hash, event),
         linkTtlMs: linkTtlOf(event.type, settings),
       };
       const list = pending.get(event.requestId);
@@ -217,9 +228,24 @@ interface PendingEvent {
   occurredAt: number;
   receivedAt: number;
   source: string;
+  /** SHA-256 in hex, and as stored (db/event-rows.ts). */
   contentHash: string;
+  storedHash: Buffer | null;
+  /** The body (masked) as the replay reads it, and as stored (db/event-rows.ts). */
   body: string;
+  storedBody: string;
   linkTtlMs: number | null;
+}
+
+/** An accepted event's body and hash as stored: db/event-rows.ts. */
+function storedForm(input: unknown, hash: string, event: ValidEvent) {
+  const masked = maskJsonValue(input) as Record<string, unknown>;
+  const body = JSON.stringify(masked);
+  return {
+    body,
+    storedBody: storedEventBody(masked, event),
+    storedHash: contentHashBlob(hash, body, JSON.stringify(input)),
+  };
 }
 
 /**
@@ -240,7 +266,7 @@ function reproject(
       type: row.type,
       occurredAt: row.occurred_at,
       source: row.source,
-      body: row.body,
+      body: eventBody(row.body, { id: row.id, type: row.type, occurredAt: row.occurred_at, requestId }),
       linkTtlMs: row.link_ttl_ms,
     })),
     ...fresh,
@@ -248,7 +274,13 @@ function reproject(
   const projected = projectRequest(requestId, events, settings, now);
   for (const event of fresh) {
     const outcome = projected?.result.outcomes.get(event.id);
-    statements.insertEvent.run({ ...event, applied: outcome?.applied ? 1 : 0, anomaly: outcome?.anomaly ?? null });
+    statements.insertEvent.run({
+      ...event,
+      contentHash: event.storedHash,
+      body: event.storedBody,
+      applied: outcome?.applied ? 1 : 0,
+      anomaly: outcome?.anomaly ?? null,
+    });
   }
   if (!projected) return; // orphans wait for their created event
 

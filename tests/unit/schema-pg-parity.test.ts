@@ -21,14 +21,17 @@ interface Shape {
  * A column's kind as the app sees it (drizzle's dataType): SQLite integer and pg integer/bigint mode
  * 'number' are both 'number', SQLite 0/1 mode 'boolean' and pg boolean both 'boolean'.
  */
-function kind(column: { dataType: string; enumValues?: readonly string[] }): string {
+function kind(column: { dataType: string; enumValues?: readonly string[]; getSQLType?: () => string }): string {
   const enumValues = column.enumValues?.length ? `[${column.enumValues.join('|')}]` : '';
-  return `${column.dataType}${enumValues}`;
+  // pg-core has no bytea builder: db/schema.pg.ts's bytea customType is SQLite's blob in mode 'buffer'.
+  const dataType = column.dataType === 'custom' && column.getSQLType?.() === 'bytea' ? 'buffer' : column.dataType;
+  return `${dataType}${enumValues}`;
 }
 
 function describeColumn(column: {
   dataType: string;
   enumValues?: readonly string[];
+  getSQLType?: () => string;
   notNull: boolean;
   primary: boolean;
   isUnique: boolean;
@@ -123,7 +126,9 @@ describe('db/schema.pg.ts mirrors db/schema.ts', () => {
     expect(sqliteEvents.columns.seq).toBe('number not null primary key default null');
     expect(sqliteEvents.columns.applied).toBe('boolean not null default false');
     expect(sqliteEvents.columns.source).toBe('string[api|import|seed|system|agent_console|customer|provider] not null');
-    expect(sqliteEvents.indexes).toEqual(['events_id_idx unique id ', 'events_request_idx  request_id, occurred_at ']);
+    expect(sqliteEvents.columns.content_hash).toBe('buffer null');
+    expect(pgShape(pgSchema.events).columns.content_hash).toBe('buffer null');
+    expect(sqliteEvents.indexes).toEqual(['events_id_idx unique id ', 'events_request_idx  request_id ']);
     const pgRequests = pgShape(pgSchema.paymentRequests);
     expect(pgRequests.columns.amount).toBe('number not null');
     expect(pgRequests.indexes).toContain('pr_expiry_due_idx  expiry_due_at where expiry_due_at IS NOT NULL');

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { maskJsonValue } from '../../app/domain/card-masking';
+import { canonicalJson, sha256Hex } from '../../app/lib/canonical-json';
+import { contentHashBlob, type EventColumns, eventBody, storedContentHash, storedEventBody } from '../../db/event-rows';
+import { created, step, T0 } from '../support/events';
+
+const columnsOf = (event: Record<string, unknown>): EventColumns => ({
+  id: event.id as string,
+  type: event.type as string,
+  occurredAt: Date.parse(event.occurredAt as string),
+  requestId: (event.paymentRequest as { id: string }).id,
+});
+
+const roundTrip = (event: Record<string, unknown>) => {
+  const stored = storedEventBody(event, columnsOf(event));
+  return { stored, rebuilt: JSON.parse(eventBody(stored, columnsOf(event))) as unknown };
+};
+
+describe('an event body as stored (db/event-rows.ts)', () => {
+  it('keeps only what the columns do not hold, and gives back the same value', () => {
+    const sent = step('pr_1', 'sent', 60_000);
+    expect(roundTrip(sent)).toEqual({ stored: '{"data":{}}', rebuilt: sent });
+    const paid = step('pr_1', 'paid', 120_000, { card: { brand: 'visa', last4: '4242' }, providerReference: 'p_1' });
+    expect(roundTrip(paid)).toEqual({
+      stored: '{"data":{"card":{"brand":"visa","last4":"4242"},"providerReference":"p_1"}}',
+      rebuilt: paid,
+    });
+    const createdEvent = created('pr_1');
+    const { stored, rebuilt } = roundTrip(createdEvent);
+    expect(stored.startsWith('{"paymentRequest":{"agent":{"id":"ag_17"')).toBe(true);
+    expect(stored).not.toContain('pr_1');
+    expect(stored).not.toContain('evt_pr_1_created');
+    expect(rebuilt).toEqual(createdEvent);
+  });
+
+  it('stores {} for an event with nothing else, and keeps unknown keys and their order', () => {
+    const { data: _data, ...bare } = step('pr_1', 'opened', 0);
+    expect(roundTrip(bare)).toEqual({ stored: '{}', rebuilt: bare });
+    const { data: _unused, ...rest } = step('pr_1', 'canceled', 0);
+    const reordered = { data: { z: 1, a: [1, { b: null }] }, extra: 'x', ...rest };
+    expect(roundTrip(reordered)).toEqual({
+      stored: '{"data":{"z":1,"a":[1,{"b":null}]},"extra":"x"}',
+      rebuilt: reordered,
+    });
+  });
+
+  it.each([
+    ['an offset', '2026-11-20T12:00:00+02:00'],
+    ['no milliseconds', '2026-11-20T10:00:00Z'],
+    ['a lower-case t and z', '2026-11-20t10:00:00.000z'],
+    ['more digits', '2026-11-20T10:00:00.0001Z'],
+  ])('keeps an occurredAt written with %s', (_name, occurredAt) => {
+    const event = { ...step('pr_1', 'sent', 0), occurredAt };
+    const columns = { ...columnsOf(event), occurredAt: T0 };
+    const stored = storedEventBody(event, columns);
+    expect(stored).toBe(`{"occurredAt":"${occurredAt}","data":{}}`);
+    expect(JSON.parse(eventBody(stored, columns))).toEqual(event);
+  });
+
+  it('keeps whatever else a non-created event carries in paymentRequest', () => {
+    const event = { ...step('pr_1', 'sent', 0), paymentRequest: { id: 'pr_1', note: 'n' } };
+    expect(roundTrip(event)).toEqual({ stored: '{"paymentRequest":{"note":"n"},"data":{}}', rebuilt: event });
+  });
+
+  it('refuses a body whose id, type or request disagrees with the columns', () => {
+    const event = step('pr_1', 'sent', 0);
+    expect(() => storedEventBody(event, { ...columnsOf(event), id: 'other' })).toThrow(/id or type/);
+    expect(() => storedEventBody(event, { ...columnsOf(event), type: 'payment_request.opened' })).toThrow(/id or type/);
+    expect(() => storedEventBody(event, { ...columnsOf(event), requestId: 'pr_2' })).toThrow(/request_id/);
+  });
+});
+
+describe('a content hash as stored', () => {
+  const row = (event: Record<string, unknown>, hash: Buffer | null) => {
+    const columns = columnsOf(event);
+    return {
+      id: columns.id,
+      type: columns.type,
+      occurred_at: columns.occurredAt,
+      request_id: columns.requestId,
+      body: storedEventBody(maskJsonValue(event) as Record<string, unknown>, columns),
+      content_hash: hash,
+    };
+  };
+
+  it('is nothing when the body gives the event back, and computed from it on demand', () => {
+    const event = { ...created('pr_1'), occurredAt: '2026-11-20T12:00:00+02:00' };
+    const hash = sha256Hex(canonicalJson(event));
+    const body = JSON.stringify(maskJsonValue(event));
+    expect(contentHashBlob(hash, body, JSON.stringify(event))).toBeNull();
+    expect(storedContentHash(row(event, null))).toBe(hash);
+  });
+
+  it('is the 32 bytes of the hash of the event as received when masking changed the body', () => {
+    const event = step('pr_1', 'payment_failed', 0, { reason: 'card 4111 1111 1111 1111 declined' });
+    const hash = sha256Hex(canonicalJson(event));
+    const body = JSON.stringify(maskJsonValue(event));
+    const blob = contentHashBlob(hash, body, JSON.stringify(event));
+    expect(blob).toEqual(Buffer.from(hash, 'hex'));
+    expect(blob).toHaveLength(32);
+    expect(storedContentHash(row(event, blob))).toBe(hash);
+    // The masked body alone would not give it back.
+    expect(sha256Hex(canonicalJson(JSON.parse(body)))).not.toBe(hash);
+  });
+});
