@@ -35,7 +35,19 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       .slice(0, 8)
       .map((part) => `${part.name} ${Math.round(part.bytes / requests)}`)
       .join(', ');
-    const note = `${requests.toLocaleString('en')} requests, ${(events / requests).toFixed(2)} events each, page ${pageSize} B, ${(used / 1e6).toFixed(0)} MB in use (${((free * pageSize) / 1e6).toFixed(0)} MB free pages); bytes per request: ${top}; load ${loadavg()[0]!.toFixed(1)}`;
+    // Where the bytes go by kind: the event log, the projection, its indexes, the rollups.
+    const indexesOf = (table: string) =>
+      new Set(reader.prepare(`SELECT name FROM pragma_index_list('${table}')`).pluck().all() as string[]);
+    const requestIndexes = indexesOf('payment_requests');
+    const eventIndexes = indexesOf('events');
+    const sum = (keep: (name: string) => boolean) =>
+      Math.round(parts.filter((part) => keep(part.name)).reduce((total, part) => total + part.bytes, 0) / requests);
+    const groups = [
+      `events ${sum((name) => name === 'events')} (+ ${eventIndexes.size} indexes ${sum((name) => eventIndexes.has(name))})`,
+      `payment_requests ${sum((name) => name === 'payment_requests')} (+ ${requestIndexes.size} indexes ${sum((name) => requestIndexes.has(name))})`,
+      `rollups ${sum((name) => name.startsWith('metrics_rollup_'))}`,
+    ].join(', ');
+    const note = `${requests.toLocaleString('en')} requests, ${(events / requests).toFixed(2)} events each, page ${pageSize} B, ${(used / 1e6).toFixed(0)} MB in use (${((free * pageSize) / 1e6).toFixed(0)} MB free pages); bytes per request: ${groups}; largest: ${top}; load ${loadavg()[0]!.toFixed(1)}`;
     return {
       rows: [{ name: 'disk per request (after checkpoint)', samples: 1, p50Ms: 0, p95Ms: 0, note }],
       targets: [
