@@ -1,3 +1,4 @@
+import { maskJsonValue } from '../app/domain/card-masking';
 import { canonicalJson, sha256Hex } from '../app/lib/canonical-json';
 
 /**
@@ -36,6 +37,21 @@ export interface EventColumns {
  */
 export function contentHashBlob(hex: string, body: string, received: string): Buffer | null {
   return body === received ? null : Buffer.from(hex, 'hex');
+}
+
+/**
+ * An accepted event (valid, so its id, type, occurredAt and paymentRequest.id are the columns') as
+ * ingest needs it: `body`, the masked event's JSON the replay reads; `storedBody` and `storedHash`,
+ * what the row keeps. `hash` is the SHA-256 in hex of the canonical JSON of `input`.
+ */
+export function storedForm(input: unknown, hash: string, columns: EventColumns) {
+  const masked = maskJsonValue(input) as JsonObject;
+  const body = JSON.stringify(masked);
+  return {
+    body,
+    storedBody: storedEventBody(masked, columns),
+    storedHash: contentHashBlob(hash, body, JSON.stringify(input)),
+  };
 }
 
 /** A stored row as the duplicate check reads it. */

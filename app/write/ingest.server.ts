@@ -1,19 +1,12 @@
 import type Database from 'better-sqlite3';
 import { type Db, writeTransaction } from '../../db/client';
-import {
-  contentHashBlob,
-  eventBody,
-  type StoredHashRow,
-  storedContentHash,
-  storedEventBody,
-} from '../../db/event-rows';
+import { eventBody, type StoredHashRow, storedContentHash, storedForm } from '../../db/event-rows';
 import { exceedsJsonDepth, maskCardNumbers, maskJsonValue } from '../domain/card-masking';
 import {
   type EventError,
   type EventValidation,
   ID_PATTERN,
   MAX_EVENT_DEPTH,
-  type ValidEvent,
   validateEvent,
 } from '../domain/event-schema';
 import type { EventSource, EventType } from '../domain/lifecycle';
@@ -235,17 +228,6 @@ interface PendingEvent {
   body: string;
   storedBody: string;
   linkTtlMs: number | null;
-}
-
-/** An accepted event's body and hash as stored: db/event-rows.ts. */
-function storedForm(input: unknown, hash: string, event: ValidEvent) {
-  const masked = maskJsonValue(input) as Record<string, unknown>;
-  const body = JSON.stringify(masked);
-  return {
-    body,
-    storedBody: storedEventBody(masked, event),
-    storedHash: contentHashBlob(hash, body, JSON.stringify(input)),
-  };
 }
 
 /**
