@@ -10,6 +10,8 @@ import { recordAudit } from '../app/write/audit.server';
 import { runExpirySweep } from '../app/write/expiry-sweeper.server';
 import { getDb } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
+import { isPostgresUrl, redactUrl } from '../db/pg-client';
+import { copyDatabase, verifyCopy } from './copy-database';
 import { importNdjsonFile } from './import';
 import { signCurlHeaders } from './sign';
 
@@ -21,7 +23,10 @@ const USAGE = `Usage: npm run cli -- <command>
   expire                     run the expiry sweep once
   sign FILE.json             print curl headers that sign FILE with WEBHOOK_SECRET
   verify                     replay every request from its events; list those whose stored projection differs
-  backup FILE                copy the database to FILE with SQLite's online backup (safe while the server runs)`;
+  backup FILE                copy the database to FILE with SQLite's online backup (safe while the server runs)
+  copy-database --from FILE --to postgres://…
+                             copy an SQLite database into an empty PostgreSQL one, then check that every
+                             table, every request's projection and the last 90 days' metrics agree`;
 
 function fail(message: string): never {
   console.error(`${message}\n\n${USAGE}`);
@@ -30,6 +35,7 @@ function fail(message: string): never {
 
 async function main(argv: string[]) {
   const [command, ...rest] = argv;
+  if (command === 'copy-database') return copyDatabaseCommand(rest);
   const db = getDb();
   migrateDatabase(db);
   switch (command) {
@@ -117,6 +123,44 @@ async function main(argv: string[]) {
     }
     default:
       fail(command ? `Unknown command ${command}` : 'No command given');
+  }
+}
+
+async function copyDatabaseCommand(args: string[]) {
+  const { values } = parseArgs({ args, options: { from: { type: 'string' }, to: { type: 'string' } } });
+  if (!values.from) fail('copy-database needs --from FILE (the SQLite database)');
+  if (!existsSync(values.from)) fail(`--from ${values.from} does not exist`);
+  if (!values.to || !isPostgresUrl(values.to)) fail('copy-database needs --to postgres://… (an empty database)');
+  const target = redactUrl(values.to);
+  console.log(`Copying ${values.from} into ${target}`);
+  try {
+    const copied = await copyDatabase(values.from, values.to, (line) => console.log(line));
+    const rows = copied.tables.reduce((sum, table) => sum + table.rows, 0);
+    console.log(`Copied ${rows.toLocaleString('en')} rows in ${(copied.ms / 1000).toFixed(1)} s; checking…`);
+    const check = await verifyCopy(values.from, values.to);
+    for (const difference of [...check.tableDifferences, ...check.rollupDifferences])
+      console.log(`DIFFERENT ${difference.table} ${difference.key}: ${difference.detail}`);
+    for (const difference of check.projectionDifferences)
+      console.log(`DIFFERENT projection ${difference.requestId}: ${JSON.stringify(difference.fields)}`);
+    const paid = Object.entries(check.totals.paidAmountByCurrency)
+      .map(([currency, amount]) => `${currency} ${amount}`)
+      .join(', ');
+    console.log(
+      `Checked ${check.requestsChecked.toLocaleString('en')} requests (projection = replay of the copied events), ` +
+        `every table row for row, and ${check.rollupCells.toLocaleString('en')} metric cells of the last 90 days ` +
+        `(sent ${check.totals.sent}, paid ${check.totals.paid}, paid amounts in minor units: ${paid || 'none'})`,
+    );
+    const differences =
+      check.tableDifferences.length + check.rollupDifferences.length + check.projectionDifferences.length;
+    if (differences > 0) {
+      console.log(`The copy DIFFERS in ${differences} place(s): see above.`);
+      process.exitCode = 1;
+    } else {
+      console.log('The copy agrees with the source: every table, every projection, the last 90 days of metrics.');
+    }
+  } catch (error) {
+    console.error(`copy-database failed: ${(error as Error).message}`);
+    process.exitCode = 1;
   }
 }
 

@@ -10,16 +10,6 @@ export interface ProjectionDifference {
   fields: Record<string, [unknown, unknown]>;
 }
 
-interface StoredEvent {
-  id: string;
-  request_id: string;
-  type: EventType;
-  occurred_at: number;
-  source: string;
-  body: string;
-  link_ttl_ms: number | null;
-}
-
 const COLUMNS: Record<keyof RequestProjection, string> = {
   id: 'id',
   agentId: 'agent_id',
@@ -43,6 +33,55 @@ const COLUMNS: Record<keyof RequestProjection, string> = {
   lastEventAt: 'last_event_at',
 };
 
+/** An event row as stored (snake_case columns), for the replay. */
+export interface StoredEvent {
+  id: string;
+  request_id: string;
+  type: EventType;
+  occurred_at: number;
+  source: string;
+  body: string;
+  link_ttl_ms: number | null;
+}
+
+/** The columns of an events row the replay needs, in the order verifiers select them. */
+export const STORED_EVENT_COLUMNS = 'id, request_id, type, occurred_at, source, body, link_ttl_ms';
+
+export function projectionEvent(event: StoredEvent): ProjectionEvent {
+  return {
+    id: event.id,
+    type: event.type,
+    occurredAt: event.occurred_at,
+    source: event.source,
+    body: eventBodyOfRow(event),
+    linkTtlMs: event.link_ttl_ms,
+  };
+}
+
+/**
+ * One request's stored projection row (snake_case, as either engine returns it; undefined when
+ * missing) against the replay of its events as of the row's own updated_at. Null when they agree.
+ */
+export function compareProjection(
+  requestId: string,
+  events: ProjectionEvent[],
+  row: Record<string, unknown> | undefined,
+  settings: ExpirySettings,
+): ProjectionDifference | null {
+  const now = typeof row?.updated_at === 'number' ? row.updated_at : Date.now();
+  const projected = projectRequest(requestId, events, settings, now);
+  if (!projected || !row) {
+    if (!projected && !row) return null;
+    return { requestId, fields: { row: [row ? 'present' : 'missing', projected ? 'present' : 'missing'] } };
+  }
+  const fields: ProjectionDifference['fields'] = {};
+  for (const [key, column] of Object.entries(COLUMNS)) {
+    const replayed = projected.projection[key as keyof RequestProjection];
+    if (row[column] !== replayed) fields[key] = [row[column], replayed];
+  }
+  return Object.keys(fields).length > 0 ? { requestId, fields } : null;
+}
+
 /**
  * Replays every request from its stored events and compares with its stored projection. Each
  * projection is replayed as of its own updated_at (the `now` it was made with), so requests that
@@ -62,27 +101,12 @@ export function verifyProjections(
   const check = () => {
     if (current === null) return;
     checked += 1;
-    const row = stored.get(current);
-    const now = typeof row?.updated_at === 'number' ? row.updated_at : Date.now();
-    const projected = projectRequest(current, events, settings, now);
-    if (!projected || !row) {
-      if (projected || row)
-        different.push({
-          requestId: current,
-          fields: { row: [row ? 'present' : 'missing', projected ? 'present' : 'missing'] },
-        });
-      return;
-    }
-    const fields: ProjectionDifference['fields'] = {};
-    for (const [key, column] of Object.entries(COLUMNS)) {
-      const replayed = projected.projection[key as keyof RequestProjection];
-      if (row[column] !== replayed) fields[key] = [row[column], replayed];
-    }
-    if (Object.keys(fields).length > 0) different.push({ requestId: current, fields });
+    const difference = compareProjection(current, events, stored.get(current), settings);
+    if (difference) different.push(difference);
   };
   // Events come ordered by request (its index), one request's events in memory at a time.
   const all = db.$client.prepare<[], StoredEvent>(
-    'SELECT id, request_id, type, occurred_at, source, body, link_ttl_ms FROM events ORDER BY request_id, seq',
+    `SELECT ${STORED_EVENT_COLUMNS} FROM events ORDER BY request_id, seq`,
   );
   for (const event of all.iterate()) {
     if (event.request_id !== current) {
@@ -90,14 +114,7 @@ export function verifyProjections(
       current = event.request_id;
       events = [];
     }
-    events.push({
-      id: event.id,
-      type: event.type,
-      occurredAt: event.occurred_at,
-      source: event.source,
-      body: eventBodyOfRow(event),
-      linkTtlMs: event.link_ttl_ms,
-    });
+    events.push(projectionEvent(event));
   }
   check();
   const orphanRows = db.$client
