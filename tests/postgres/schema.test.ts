@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { drizzle } from 'drizzle-orm/node-postgres';
-import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import { getTableConfig } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../db/client';
 import { DAY_MS, ROLLUP_TABLES } from '../../db/metrics-rollups';
 import { rollupBackfillPgSql } from '../../db/metrics-rollups.pg';
+import { connectPostgres, migratePostgres } from '../../db/pg-client';
 import * as pgSchema from '../../db/schema.pg';
 import { createTestDb } from '../support/db';
 
@@ -19,16 +17,6 @@ if (!PG_TEST_URL) {
   console.log(
     'tests/postgres/schema.test.ts skipped: PG_TEST_URL is not set (scripts/pg-cluster.sh start; PG_TEST_URL=$(scripts/pg-cluster.sh url))',
   );
-}
-
-const MIGRATIONS_PG = fileURLToPath(new URL('../../db/migrations-pg', import.meta.url));
-const INT8_OID = 20;
-
-/** bigint columns as numbers, as the app reads them (mode 'number'); refuses a value beyond 2^53. */
-function parseInt8(value: string): number {
-  const number = Number(value);
-  if (!Number.isSafeInteger(number)) throw new Error(`int8 ${value} is not a safe integer`);
-  return number;
 }
 
 const D = Date.UTC(2026, 10, 23);
@@ -178,15 +166,8 @@ describe.skipIf(!PG_TEST_URL)('PostgreSQL: db/migrations-pg and the rollup trigg
     await admin.query(`CREATE DATABASE ${database}`);
     const url = new URL(PG_TEST_URL!);
     url.pathname = `/${database}`;
-    client = new pg.Client({
-      connectionString: url.toString(),
-      types: {
-        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-          oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-      },
-    });
-    await client.connect();
-    await migrate(drizzle(client), { migrationsFolder: MIGRATIONS_PG });
+    client = await connectPostgres(url.toString());
+    await migratePostgres(client);
     sqlite = createTestDb().db;
   });
 
