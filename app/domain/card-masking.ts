@@ -41,12 +41,29 @@ export function passesLuhn(digits: string): boolean {
 
 /** Masks card numbers (Luhn-valid runs of 13–19 digits starting with 2–6) to their last four digits. */
 export function maskCardNumbers(text: string): string {
-  return text.replace(GROUPED_DIGITS, maskGroupedRun);
+  return mayHoldCard(text) ? text.replace(GROUPED_DIGITS, maskGroupedRun) : text;
+}
+
+/**
+ * False when the text cannot hold a card number: shorter than 13, or all ASCII with fewer than 13
+ * digits (a card needs 13; outside ASCII, digits of other scripts count too, so such text always goes
+ * through the pattern). Most texts of an event (names, ids, instants) end here, before any regular expression.
+ */
+function mayHoldCard(text: string): boolean {
+  if (text.length < MIN_CARD_DIGITS) return false; // 13 digits take 13 UTF-16 units at least
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code > 0x7f) return true;
+    if (code >= 48 && code <= 57 && ++digits >= MIN_CARD_DIGITS) return true;
+  }
+  return false;
 }
 
 // A card number is whole groups of the run; the run may glue it to other digits (a CVV, an expiry:
 // "4111 1111 1111 1111 123"), so every window of groups is tried, leftmost and longest first.
 function maskGroupedRun(run: string): string {
+  if (!mayHoldCard(run)) return run;
   const parts = run.split(SPLIT);
   const groups = parts.filter((_, i) => i % 2 === 0);
   const separators = parts.filter((_, i) => i % 2 === 1);
