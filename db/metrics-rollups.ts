@@ -10,10 +10,12 @@ import {
 } from '../app/domain/metric-table';
 
 /**
- * Rollups of the SPEC §3 counts, kept by triggers on payment_requests (so every write to the
- * projection, the one ingest path and the demo reset alike, moves them in the same transaction).
- * Their value columns and what each request adds to them come from the metric table
- * (app/domain/metric-table.ts): this file only turns those definitions into SQL.
+ * Rollups of the SPEC §3 counts. The ingest moves them in its write transaction, one upsert per cell a
+ * batch touches (db/rollup-deltas.ts computes the same moves in JavaScript); since migration 0013
+ * only the delete trigger remains (the demo reset deletes requests with plain SQL). The insert and
+ * update triggers below are what migrations 0002–0009 installed, and what PostgreSQL still runs
+ * (db/metrics-rollups.pg.ts). Their value columns and what each request adds to them come from the
+ * metric table (app/domain/metric-table.ts): this file only turns those definitions into SQL.
  *
  * Each table sums, per UTC time cell and dimensions, what each request in S adds (by sentAt) plus
  * the send failures (by createdAt), and a histogram of time to pay in PAY_BIN_EDGES_MS bins: the
@@ -303,19 +305,28 @@ export function rollupTableSql(table: RollupTable): string {
   return `CREATE TABLE \`${table.name}\` (\n${[...key, ...values, primary].join('\n')}\n) WITHOUT ROWID;`;
 }
 
+/** The triggers migration 0013 dropped: the writer moves the rollups on insert and update. */
+export const WRITER_MOVED_TRIGGERS = [TRIGGERS[0], TRIGGERS[1]] as const;
+
 /**
  * The migration that rebuilds the rollups (after their columns changed): drop the triggers and the
- * tables, create them again, then the triggers, then fill them from the projection. The paid-time
- * indexes do not depend on the value columns and stay. A test keeps the newest such migration equal
- * to this.
+ * tables, create them again, then the delete trigger (`withWriterTriggers`: all three, as migration
+ * 0009 did), then fill them from the projection. The paid-time indexes do not depend on the value
+ * columns and stay. A test keeps migration 0009 equal to this with the writer triggers.
  */
-export function rollupRebuildSql(): string[] {
+export function rollupRebuildSql(options: { withWriterTriggers?: boolean } = {}): string[] {
   const tables = Object.values(ROLLUP_TABLES);
+  const triggers = rollupTriggerSql();
   return [
     ...TRIGGERS.map((name) => `DROP TRIGGER IF EXISTS ${name};`),
     ...tables.map((table) => `DROP TABLE IF EXISTS ${table.name};`),
     ...tables.map(rollupTableSql),
-    ...rollupTriggerSql(),
+    ...(options.withWriterTriggers ? triggers : [triggers[2]!]),
     ...rollupBackfillSql(),
   ];
+}
+
+/** Migration 0013: the insert and update triggers go (the rollups already stored are correct). */
+export function writerTriggersDropSql(): string[] {
+  return WRITER_MOVED_TRIGGERS.map((name) => `DROP TRIGGER IF EXISTS ${name};`);
 }

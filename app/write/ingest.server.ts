@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { type Db, writeTransaction } from '../../db/client';
-import { eventBody, type StoredHashRow, storedContentHash, storedForm } from '../../db/event-rows';
+import { eventBody, storedForm } from '../../db/event-rows';
+import { RollupDeltaSums, type RollupRow } from '../../db/rollup-deltas';
 import { exceedsJsonDepth, maskCardNumbers, maskJsonValue } from '../domain/card-masking';
 import {
   type EventError,
@@ -14,6 +15,7 @@ import { type ProjectionEvent, projectRequest } from '../domain/projection';
 import { type ExpirySettings, linkTtlOf } from '../domain/replay';
 import { canonicalJson, sha256Hex } from '../lib/canonical-json';
 import { getExpirySettings } from '../read/settings.server';
+import { projectionRows, type StoredEventRow, storedEventsByRequest, storedHashes } from './ingest-batch.server';
 
 export type EventResult =
   | { id: string | null; status: 'accepted' | 'duplicate' }
@@ -55,22 +57,8 @@ function storedRejection(eventId: string | null, error: EventError, input: unkno
   };
 }
 
-interface StoredEventRow {
-  id: string;
-  type: EventType;
-  occurred_at: number;
-  source: string;
-  applied: number;
-  anomaly: string | null;
-  body: string;
-  link_ttl_ms: number | null;
-}
-
 function prepareStatements(sqlite: Database.Database) {
   return {
-    findEvent: sqlite.prepare<[string], StoredHashRow>(
-      'SELECT id, type, occurred_at, request_id, body, content_hash FROM events WHERE id = ?',
-    ),
     insertEvent: sqlite.prepare(
       `INSERT INTO events (id, request_id, type, occurred_at, received_at, source, content_hash, body, applied, anomaly,
          link_ttl_ms)
@@ -89,9 +77,6 @@ function prepareStatements(sqlite: Database.Database) {
        WHERE teams.name_source = 'placeholder'`,
     ),
     insertAgent: sqlite.prepare('INSERT OR IGNORE INTO agents (id, name, team_id, created_at) VALUES (?, ?, ?, ?)'),
-    eventsOfRequest: sqlite.prepare<[string], StoredEventRow>(
-      'SELECT id, type, occurred_at, source, applied, anomaly, body, link_ttl_ms FROM events WHERE request_id = ?',
-    ),
     updateOutcome: sqlite.prepare('UPDATE events SET applied = ?, anomaly = ? WHERE id = ?'),
     upsertRequest: sqlite.prepare(
       `INSERT INTO payment_requests (id, agent_id, team_id, amount, currency, channel, order_number, reason,
@@ -155,14 +140,18 @@ export function ingestEvents(
     const settings = options.settings ?? getExpirySettings(db);
     const pending = new Map<string, PendingEvent[]>();
     const batchHashes = new Map<string, string>();
+    // One read for the whole batch: the stored hash of every id it carries.
+    const known = storedHashes(
+      db.$client,
+      prepared.flatMap(({ validation }) => (validation.ok ? [validation.event.id] : [])),
+    );
     for (const { input, hash, validation } of prepared) {
       if (!validation.ok) {
         reject(input, validation.eventId, validation.error);
         continue;
       }
       const event = validation.event;
-      const found = batchHashes.has(event.id) ? undefined : statements.findEvent.get(event.id);
-      const existingHash = batchHashes.get(event.id) ?? (found ? storedContentHash(found) : undefined);
+      const existingHash = batchHashes.get(event.id) ?? known.get(event.id);
       if (existingHash !== undefined) {
         if (existingHash === hash) {
           summary.duplicates += 1;
@@ -199,7 +188,17 @@ export function ingestEvents(
       summary.accepted += 1;
       summary.results.push({ id: event.id, status: 'accepted' });
     }
-    for (const [requestId, fresh] of pending) reproject(statements, requestId, fresh, settings, now);
+    // The replay input and the current projection of every touched request, one read each; the
+    // rollup cells the batch moves are written once each at the end (db/rollup-deltas.ts).
+    const requestIds = [...pending.keys()];
+    const stored = storedEventsByRequest(db.$client, requestIds);
+    const current = projectionRows(db.$client, requestIds);
+    const rollups = new RollupDeltaSums();
+    for (const [requestId, fresh] of pending) {
+      const projected = reproject(statements, requestId, stored.get(requestId) ?? [], fresh, settings, now);
+      if (projected) rollups.add(current.get(requestId) ?? null, projected);
+    }
+    rollups.flush(db.$client);
   });
 
   return summary;
@@ -232,20 +231,21 @@ interface PendingEvent {
 
 /**
  * Replays one request from its stored events plus the batch's new ones, inserts the new events
- * with their outcome (one write each) and updates stored events whose outcome changed.
+ * with their outcome (one write each) and updates stored events whose outcome changed. Returns the
+ * projection written (null for an orphan: nothing is).
  */
 function reproject(
   statements: Statements,
   requestId: string,
+  stored: readonly StoredEventRow[],
   fresh: readonly PendingEvent[],
   settings: ExpirySettings,
   now: number,
-): void {
-  const stored = statements.eventsOfRequest.all(requestId);
+): RollupRow | null {
   const events: ProjectionEvent[] = [
     ...stored.map((row) => ({
       id: row.id,
-      type: row.type,
+      type: row.type as EventType,
       occurredAt: row.occurred_at,
       source: row.source,
       body: eventBody(row.body, { id: row.id, type: row.type, occurredAt: row.occurred_at, requestId }),
@@ -264,7 +264,7 @@ function reproject(
       anomaly: outcome?.anomaly ?? null,
     });
   }
-  if (!projected) return; // orphans wait for their created event
+  if (!projected) return null; // orphans wait for their created event
 
   for (const row of stored) {
     const outcome = projected.result.outcomes.get(row.id)!;
@@ -274,4 +274,5 @@ function reproject(
     }
   }
   statements.upsertRequest.run({ ...projected.projection, updatedAt: now });
+  return projected.projection;
 }

@@ -24,7 +24,15 @@ import {
   withDefaultRange,
 } from '../../app/read/date-ranges';
 import { EARLIEST, LATEST, rangePieces } from '../../app/read/metrics/cells';
-import { DAY_MS, PAID_INDEX_SQL, PAY_BIN_EDGES_MS, rollupRebuildSql, VALUE_COLUMNS } from '../../db/metrics-rollups';
+import {
+  DAY_MS,
+  PAID_INDEX_SQL,
+  PAY_BIN_EDGES_MS,
+  rollupRebuildSql,
+  rollupTriggerSql,
+  VALUE_COLUMNS,
+  writerTriggersDropSql,
+} from '../../db/metrics-rollups';
 
 const T = Date.parse('2026-11-20T10:00:00.000Z');
 const S = 1000;
@@ -247,11 +255,20 @@ describe('rollup storage', () => {
   });
 
   it('has its tables, triggers and backfill in the newest rollup migration exactly as db/metrics-rollups.ts writes them', () => {
+    const rebuild = rollupRebuildSql({ withWriterTriggers: true });
     const migration = statements('0009_metrics_rollups_unpacked.sql');
-    const handWritten = migration
-      .slice(-rollupRebuildSql().length)
-      .map((statement) => statement.replace(/^--.*\n/, ''));
-    expect(handWritten).toEqual(rollupRebuildSql());
+    const handWritten = migration.slice(-rebuild.length).map((statement) => statement.replace(/^--.*\n/, ''));
+    expect(handWritten).toEqual(rebuild);
+  });
+
+  it('drops the insert and update triggers in migration 0014 and keeps the delete trigger', () => {
+    const migration = statements('0014_rollup_deltas_in_writer.sql').map((statement) =>
+      statement.replace(/^(--.*\n)+/, ''),
+    );
+    expect(migration).toEqual(writerTriggersDropSql());
+    expect(rollupRebuildSql().filter((statement) => statement.startsWith('CREATE TRIGGER'))).toEqual([
+      rollupTriggerSql()[2],
+    ]);
   });
 
   it('keeps the paid-time indexes of migration 0002 as db/metrics-rollups.ts writes them', () => {
