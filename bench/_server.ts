@@ -21,7 +21,8 @@ export interface BenchServer {
 
 /** The built app (as `npm start` serves it) on a free port and the given database; resolves once /healthz answers. */
 export async function startBenchServer(databaseFile: string, env: Record<string, string> = {}): Promise<BenchServer> {
-  const port = await freePort();
+  // BENCH_PORT: a port of one's own on a shared machine (one server at a time); otherwise any free one.
+  const port = process.env.BENCH_PORT ? Number(process.env.BENCH_PORT) : await freePort();
   const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
   const child = spawn('node', ['build/server.js'], {
     env: {

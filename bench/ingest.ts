@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { copyFileSync, createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { importNdjsonFile } from '../cli/import';
@@ -63,21 +63,47 @@ function copyOf(source: string, file: string): void {
 const rank = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? 0;
 const perSecond = (value: number) => `${Math.round(value).toLocaleString('en')} events/s`;
 
-function httpRow(name: string, result: SendResult, senders: number): BenchRow {
+/** CPU seconds (user + system) a process has used so far, from /proc (null where there is none). */
+function cpuSecondsOf(pid: number | undefined): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return null;
+  }
+}
+
+/** A send and the server's CPU seconds over it: events per server CPU-second are steadier than per second on a shared machine. */
+type Measured = SendResult & { serverCpuSeconds: number | null };
+
+function perServerCpu(result: Measured): string {
+  return result.serverCpuSeconds
+    ? `${perSecond(result.events / result.serverCpuSeconds).replace('/s', '')} per server CPU-second`
+    : '';
+}
+
+function httpRow(name: string, result: Measured, senders: number): BenchRow {
   return {
     name,
     samples: result.latencies.length,
     p50Ms: rank(result.latencies, 0.5),
     p95Ms: rank(result.latencies, 0.95),
-    note: `${perSecond(result.eventsPerSecond)}, ${senders} sender(s), a batch each; load ${load()}`,
+    note: `${perSecond(result.eventsPerSecond)}, ${perServerCpu(result)}, ${senders} sender(s), a batch each; load ${load()}`,
   };
 }
 
 async function ingestOverHttp(file: string, bodies: string[], senders: number, late?: string[]) {
   const server = await startBenchServer(file);
+  const measured = async (send: () => Promise<SendResult>): Promise<Measured> => {
+    const before = cpuSecondsOf(server.child.pid);
+    const result = await send();
+    const after = cpuSecondsOf(server.child.pid);
+    return { ...result, serverCpuSeconds: before === null || after === null ? null : after - before };
+  };
   try {
-    const main = await sendBatches(server.url, server.webhookSecret, bodies, senders);
-    const afterwards = late ? await sendBatches(server.url, server.webhookSecret, late, 1) : undefined;
+    const main = await measured(() => sendBatches(server.url, server.webhookSecret, bodies, senders));
+    const afterwards = late ? await measured(() => sendBatches(server.url, server.webhookSecret, late, 1)) : undefined;
     return { main, late: afterwards };
   } finally {
     await stopBenchServer(server);
@@ -130,7 +156,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const loadedFile = join(DIR, 'ingest-loaded.db');
   copyOf(source, loadedFile);
   const loaded = await ingestOverHttp(loadedFile, bodies, SENDERS, late);
-  const floor = bareFloor(join(DIR, 'ingest-floor.db'), events, HTTP_BATCH);
+  const { perSecond: floor, perCpuSecond: floorPerCpu } = bareFloor(join(DIR, 'ingest-floor.db'), events, HTTP_BATCH);
   for (const file of [emptyFile, loadedFile]) {
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
   }
@@ -149,13 +175,16 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       samples: 1,
       p50Ms: (events.length / floor) * 1000,
       p95Ms: (events.length / floor) * 1000,
-      note: `${perSecond(floor)}; load ${load()}`,
+      note: `${perSecond(floor)}, ${perSecond(floorPerCpu).replace('/s', '')} per CPU-second; load ${load()}`,
     },
   ];
   if (process.env.BENCH_SKIP_IMPORT !== '1') rows.push(await benchImport(options));
 
   const rate = loaded.main.eventsPerSecond;
   const ratio = rate / floor;
+  const cpuRatio = loaded.main.serverCpuSeconds
+    ? loaded.main.events / loaded.main.serverCpuSeconds / floorPerCpu
+    : null;
   const flat = rate / empty.main.eventsPerSecond;
   const lateRate = loaded.late!.eventsPerSecond;
   return {
@@ -164,7 +193,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       { id: 'ingest-1m', measured: `${perSecond(rate)} (${scale} requests)`, ...verdict(options, rate >= 30_000) },
       {
         id: 'ingest-floor',
-        measured: `floor ${perSecond(floor)}; ratio ${ratio.toFixed(2)}`,
+        measured: `floor ${perSecond(floor)}; ratio ${ratio.toFixed(2)}${cpuRatio === null ? '' : ` (per CPU-second ${cpuRatio.toFixed(2)})`}`,
         ...verdict(options, ratio >= 0.25),
       },
       {
