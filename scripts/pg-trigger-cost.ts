@@ -7,6 +7,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import pg from 'pg';
 import { openDatabase } from '../db/client';
+import { rollupTriggerSql } from '../db/metrics-rollups';
 import { migrateDatabase } from '../db/migrate';
 
 const N = 20_000;
@@ -47,7 +48,9 @@ async function main() {
     const file = `tmp/trigger-cost-${process.pid}-${triggers}.db`;
     const db = openDatabase(file, { synchronous: 'NORMAL' });
     migrateDatabase(db);
-    if (!triggers) for (const name of ['metrics_rollup_insert', 'metrics_rollup_update', 'metrics_rollup_delete']) db.$client.exec(`DROP TRIGGER ${name}`);
+    // Migration 0013 dropped SQLite's insert and update triggers (the writer moves the rollups): put them back to measure them.
+    if (triggers) for (const sql of rollupTriggerSql().slice(0, 2)) db.$client.exec(sql);
+    else db.$client.exec('DROP TRIGGER metrics_rollup_delete');
     let t = performance.now();
     db.$client.exec(`WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < ${N}) INSERT INTO payment_requests (${cols}) SELECT ${row('g')} FROM s`);
     const ins = performance.now() - t;
