@@ -11,7 +11,7 @@ import {
 
 /**
  * Rollups of the SPEC §3 counts. The ingest moves them in its write transaction, one upsert per cell a
- * batch touches (db/rollup-deltas.ts computes the same moves in JavaScript); since migration 0013
+ * batch touches (db/rollup-deltas.ts computes the same moves in JavaScript); since migration 0014
  * only the delete trigger remains (the demo reset deletes requests with plain SQL). The insert and
  * update triggers below are what migrations 0002–0009 installed, and what PostgreSQL still runs
  * (db/metrics-rollups.pg.ts). Their value columns and what each request adds to them come from the
@@ -305,7 +305,7 @@ export function rollupTableSql(table: RollupTable): string {
   return `CREATE TABLE \`${table.name}\` (\n${[...key, ...values, primary].join('\n')}\n) WITHOUT ROWID;`;
 }
 
-/** The triggers migration 0013 dropped: the writer moves the rollups on insert and update. */
+/** The triggers migration 0014 dropped: the writer moves the rollups on insert and update. */
 export const WRITER_MOVED_TRIGGERS = [TRIGGERS[0], TRIGGERS[1]] as const;
 
 /**
@@ -326,7 +326,7 @@ export function rollupRebuildSql(options: { withWriterTriggers?: boolean } = {})
   ];
 }
 
-/** Migration 0013: the insert and update triggers go (the rollups already stored are correct). */
+/** Migration 0014: the insert and update triggers go (the rollups already stored are correct). */
 export function writerTriggersDropSql(): string[] {
   return WRITER_MOVED_TRIGGERS.map((name) => `DROP TRIGGER IF EXISTS ${name};`);
 }

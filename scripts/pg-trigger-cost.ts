@@ -48,7 +48,7 @@ async function main() {
     const file = `tmp/trigger-cost-${process.pid}-${triggers}.db`;
     const db = openDatabase(file, { synchronous: 'NORMAL' });
     migrateDatabase(db);
-    // Migration 0013 dropped SQLite's insert and update triggers (the writer moves the rollups): put them back to measure them.
+    // Migration 0014 dropped SQLite's insert and update triggers (the writer moves the rollups): put them back to measure them.
     if (triggers) for (const sql of rollupTriggerSql().slice(0, 2)) db.$client.exec(sql);
     else db.$client.exec('DROP TRIGGER metrics_rollup_delete');
     let t = performance.now();

@@ -122,7 +122,7 @@ describe('rollup deltas summed in the writer', () => {
   let oneByOne: Db;
   beforeAll(() => {
     triggered = createTestDb().db;
-    // The insert and update triggers as they were before migration 0013 (the delete trigger is still there).
+    // The insert and update triggers as they were before migration 0014 (the delete trigger is still there).
     for (const sql of rollupTriggerSql().slice(0, 2)) triggered.$client.exec(sql);
     summed = createTestDb().db;
     oneByOne = createTestDb().db;

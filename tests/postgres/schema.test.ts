@@ -228,7 +228,7 @@ describe.skipIf(!PG_TEST_URL)('PostgreSQL: db/migrations-pg and the rollup trigg
   });
 
   it("moves the rollups exactly as SQLite's writer deltas do, for the same writes", async () => {
-    // SQLite moves them in the writer since migration 0013 (db/rollup-deltas.ts): each write there
+    // SQLite moves them in the writer since migration 0014 (db/rollup-deltas.ts): each write there
     // reads the row before and after and adds the difference; a delete still goes by its trigger.
     const rowOf = (id: string) =>
       (sqlite.$client.prepare(`SELECT ${ROLLUP_ROW_SQL} FROM payment_requests WHERE id = ?`).get(id) as
