@@ -1,8 +1,8 @@
 import { PaymentRequestsCsvWriter } from './payment-requests-csv.server';
-import { writePaymentRequestSheets } from './payment-requests-xlsx';
+import { writePaymentRequestsXlsx } from './payment-requests-xlsx';
 import { exportNames, exportRequestRows } from './rows.server';
-import { summaryInput, writeSummarySheet } from './sheets.server';
-import { type ExportContext, type ExportOutcome, textChunkStream, xlsxStream } from './streams.server';
+import { summaryInput } from './sheets.server';
+import { type ExportContext, type ExportOutcome, emittedStream, textChunkStream } from './streams.server';
 
 function* csvChunks({ db, filters, viewer, tally }: ExportContext): Generator<Uint8Array, void, undefined> {
   const writer = new PaymentRequestsCsvWriter(exportNames(db), filters.tz);
@@ -25,9 +25,8 @@ export function paymentRequestsCsv(context: ExportContext, onEnd: (outcome: Expo
 /** payment-requests.xlsx in the server's thread: a summary sheet (KPIs of the range), then the rows with typed cells. */
 export function paymentRequestsXlsx(context: ExportContext, onEnd: (outcome: ExportOutcome) => void) {
   const { db, filters, viewer, tally } = context;
-  return xlsxStream(async (workbook, waitForDemand) => {
-    writeSummarySheet(workbook, summaryInput(context), 'Payment requests');
+  return emittedStream((emit) => {
     const rows = exportRequestRows(db, filters, viewer);
-    await writePaymentRequestSheets(workbook, rows, exportNames(db), filters.tz, tally, waitForDemand);
+    return writePaymentRequestsXlsx(emit, rows, exportNames(db), summaryInput(context), tally);
   }, onEnd);
 }

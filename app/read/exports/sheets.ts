@@ -97,50 +97,47 @@ function metricRows(metrics: Metrics): [string, SummaryValue, string?][] {
   });
 }
 
+/** A row of the summary sheet: its values, the second cell's number format, and whether it is bold. */
+export interface SummaryRow {
+  values: SummaryValue[];
+  numFmt?: string;
+  bold?: boolean;
+}
+
+/** The summary sheet's rows: what the file holds (range, zone, filters, scope) and the KPIs of the range (SPEC §3). */
+export function summaryRows(input: SummaryInput, title: string): SummaryRow[] {
+  const { filters, now } = input;
+  return [
+    { values: [`${title} report`], bold: true },
+    { values: ['From', filters.from ?? 'start'] },
+    { values: ['To', filters.to ?? 'now'] },
+    { values: ['Time zone', filters.tz] },
+    { values: ['Filters', describeFilters(filters)] },
+    { values: ['Scope', describeScope(input.scope)] },
+    { values: ['Generated', generatedAt(now, filters.tz)] },
+    { values: ['Dates and times', `local time in ${filters.tz}`] },
+    { values: [] },
+    { values: ['Metric', 'Value'], bold: true },
+    ...metricRows(input.metrics).map(([label, value, numFmt]) => ({ values: [label, value], numFmt })),
+  ];
+}
+
+/** The summary sheet's column widths. */
+export const SUMMARY_WIDTHS = [26, 44];
+
 /**
- * The first sheet: what the file holds (range, zone, filters, scope) and the KPIs of the range
- * (SPEC §3). Committed before the data sheet starts: the streaming writer zips sheets in order,
- * and rows of a later sheet would wait in memory behind an open one.
+ * The first sheet (summaryRows) with exceljs. Committed before the data sheet starts: the
+ * streaming writer zips sheets in order, and rows of a later sheet would wait in memory behind an
+ * open one.
  */
 export function writeSummarySheet(workbook: XlsxWorkbook, input: SummaryInput, title: string): void {
-  const { filters, now } = input;
   const sheet = workbook.addWorksheet('Summary');
-  sheet.columns = [{ width: 26 }, { width: 44 }];
-  const add = (values: SummaryValue[], numFmt?: string, bold = false) => {
+  sheet.columns = SUMMARY_WIDTHS.map((width) => ({ width }));
+  for (const { values, numFmt, bold } of summaryRows(input, title)) {
     const row = sheet.addRow(values);
     if (numFmt) row.getCell(2).numFmt = numFmt;
     if (bold) row.font = { bold: true };
     row.commit();
-  };
-  add([`${title} report`], undefined, true);
-  add(['From', filters.from ?? 'start']);
-  add(['To', filters.to ?? 'now']);
-  add(['Time zone', filters.tz]);
-  add(['Filters', describeFilters(filters)]);
-  add(['Scope', describeScope(input.scope)]);
-  add(['Generated', generatedAt(now, filters.tz)]);
-  add(['Dates and times', `local time in ${filters.tz}`]);
-  add([]);
-  add(['Metric', 'Value'], undefined, true);
-  for (const [label, value, numFmt] of metricRows(input.metrics)) add([label, value], numFmt);
+  }
   sheet.commit();
-}
-
-/** Uncompressed sheet XML allowed to wait for the zip writer. */
-export const SHEET_BACKLOG = 2 << 20;
-
-interface SheetStreamInternals {
-  // archiver's entry streams come from readable-stream 2, which has no writableLength.
-  stream?: { pipes?: { _writableState?: { length: number } }[] };
-}
-
-/**
- * Bytes of a streaming worksheet that exceljs has handed to the zip writer and zlib has not taken
- * yet. exceljs pushes rows on without waiting (its StreamBuf ignores its destination's
- * backpressure), so a fast query would pile the whole sheet up here; this is the only place the
- * lag shows, through exceljs's internals (exceljs 4.4).
- */
-export function sheetBacklog(sheet: ExcelJS.Worksheet): number {
-  const pipes = (sheet as unknown as SheetStreamInternals).stream?.pipes ?? [];
-  return pipes.reduce((sum, pipe) => sum + (pipe._writableState?.length ?? 0), 0);
 }

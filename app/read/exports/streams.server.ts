@@ -2,8 +2,9 @@ import { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import type { Db } from '../../../db/client';
 import type { Viewer } from '../../domain/access';
+import type { Emit } from '../../lib/zip-stream';
 import type { Filters } from '../filters';
-import { SHEET_BACKLOG, sheetBacklog, type XlsxWorkbook } from './sheets';
+import type { XlsxWorkbook } from './sheets';
 
 /** What every export writer gets: the query, the caller, and the running row count. */
 export interface ExportContext {
@@ -70,7 +71,7 @@ export function textChunkStream(
 }
 
 /** Resolves when the reader wants more; rejects once it has gone away, so the writer stops. */
-export type WaitForDemand = (sheet?: ExcelJS.Worksheet) => Promise<void>;
+export type WaitForDemand = () => Promise<void>;
 
 class ReaderGone extends Error {}
 
@@ -106,13 +107,12 @@ export function xlsxStream(
     },
   });
 
-  const waitForDemand: WaitForDemand = async (sheet) => {
+  const waitForDemand: WaitForDemand = async () => {
     // A macrotask turn lets zlib and the zip writer move what was already written along.
     await new Promise((resolve) => setImmediate(resolve));
     for (;;) {
       if (gone) throw new ReaderGone();
       if (!hasDemand()) await new Promise<void>((resolve) => waiters.push(resolve));
-      else if (sheet && sheetBacklog(sheet) > SHEET_BACKLOG) await new Promise((resolve) => setTimeout(resolve, 2));
       else return;
     }
   };
@@ -149,5 +149,56 @@ export function xlsxStream(
         if (!gone) controller.error(error);
       },
     );
+  return stream;
+}
+
+/**
+ * A byte stream fed by a writer that hands its chunks to `emit` (ZipStream): `emit` resolves when
+ * the reader wants more, and rejects once it has gone away, so the writer stops. The writer starts
+ * at once; the stream's queue (QUEUE_BYTES) and the chunk being written are all it gets ahead.
+ */
+export function emittedStream(
+  write: (emit: Emit) => Promise<void>,
+  onEnd: (outcome: ExportOutcome) => void,
+): ReadableStream<Uint8Array> {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let gone = false;
+  let waiting: (() => void) | null = null;
+  const wake = () => {
+    const resume = waiting;
+    waiting = null;
+    resume?.();
+  };
+  const emit: Emit = async (chunk) => {
+    if (gone) throw new ReaderGone();
+    controller.enqueue(chunk);
+    while (!gone && (controller.desiredSize ?? 0) <= 0) await new Promise<void>((resolve) => (waiting = resolve));
+    if (gone) throw new ReaderGone();
+  };
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        controller = c;
+      },
+      pull: wake,
+      cancel() {
+        gone = true;
+        wake();
+      },
+    },
+    byteStrategy(),
+  );
+  write(emit).then(
+    () => {
+      if (gone) return onEnd({ completed: false });
+      controller.close();
+      onEnd({ completed: true });
+    },
+    (error: unknown) => {
+      if (error instanceof ReaderGone) return onEnd({ completed: false });
+      onEnd({ completed: false, error });
+      if (!gone) controller.error(error);
+    },
+  );
   return stream;
 }

@@ -71,5 +71,5 @@ export type FromXlsxWorker =
   | { type: 'done'; rows: number }
   | { type: 'error'; message: string };
 
-/** Chunks the XLSX worker may have in flight before it waits for the reader. */
+/** Chunks (CHUNK_BYTES each, app/lib/zip-stream.ts) the XLSX worker may have in flight before it waits for the reader. */
 export const XLSX_WORKER_CREDITS = 16;

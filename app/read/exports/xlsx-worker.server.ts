@@ -10,8 +10,8 @@ import type { FromXlsxWorker, ToXlsxWorker, XlsxWorkerData } from './worker-prot
 /**
  * Large payment-requests.xlsx exports, written by a worker thread.
  *
- * exceljs and zlib cost about 50 µs a row, all of it synchronous: in the server's thread a
- * million rows would hold its event loop for most of a minute, a slice at a time. One worker
+ * Building a million rows' XML takes seconds of one core (and zlib more on libuv's pool): in the
+ * server's thread it would hold its event loop a slice at a time for all that while. One worker
  * (payment-requests-xlsx.worker.ts) reads the rows on its own read-only connection and writes the
  * whole workbook; this thread computes the summary sheet's KPIs (the metrics engine), then only
  * hands the worker's zipped chunks to the response. The worker may be XLSX_WORKER_CREDITS chunks
@@ -27,10 +27,16 @@ const MIN_ROWS = 5_000;
 const MAX_LIVE_WORKERS = 2;
 let liveWorkers = 0;
 let started = 0;
+/** Chunks the workers sent that wait in this thread for their readers. */
+let queuedChunks = 0;
 
-/** XLSX export threads alive now and started since the process began (for tests and diagnostics). */
-export function xlsxWorkerStats(): { liveWorkers: number; started: number } {
-  return { liveWorkers, started };
+/**
+ * XLSX export threads alive now and started since the process began, and the chunks (of
+ * CHUNK_BYTES each but an export's last) they sent that wait here for a reader (for tests and
+ * diagnostics).
+ */
+export function xlsxWorkerStats(): { liveWorkers: number; started: number; queuedChunks: number } {
+  return { liveWorkers, started, queuedChunks };
 }
 
 export interface XlsxWorkerOptions {
@@ -64,7 +70,7 @@ export function workerPaymentRequestsXlsx(
   };
   const worker = new Worker(file, {
     workerData,
-    // exceljs keeps one row and the zip writer's window: a small heap keeps the server's memory flat.
+    // The writer holds one block of XML and one being deflated: a small heap keeps the server's memory flat.
     resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 },
   });
   liveWorkers += 1;
@@ -76,10 +82,14 @@ export function workerPaymentRequestsXlsx(
     const resolveWaiting = waiting;
     waiting = null;
     if (resolveWaiting) resolveWaiting(message);
-    else queue.push(message);
+    else {
+      queue.push(message);
+      if (message.type === 'chunk') queuedChunks += 1;
+    }
   };
   const next = (): Promise<FromXlsxWorker> => {
     const queued = queue.shift();
+    if (queued?.type === 'chunk') queuedChunks -= 1;
     return queued ? Promise.resolve(queued) : new Promise((resolve) => (waiting = resolve));
   };
   let exited = false;
@@ -94,6 +104,7 @@ export function workerPaymentRequestsXlsx(
   let ended = false;
   const end = (outcome: ExportOutcome) => {
     if (!exited) void worker.terminate();
+    queuedChunks -= queue.filter((message) => message.type === 'chunk').length;
     queue.length = 0;
     if (ended) return;
     ended = true;
