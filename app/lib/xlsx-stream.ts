@@ -204,6 +204,7 @@ export class XlsxSheetWriter {
   /** The number of the last row written (1-based). */
   rowNumber = 0;
   private readonly columns: string[];
+  private readonly opens: string[][] = [];
 
   constructor(
     readonly name: string,
@@ -226,14 +227,29 @@ export class XlsxSheetWriter {
     for (let i = 0; i < values.length; i++) {
       const value = values[i];
       const style = typeof styles === 'number' ? styles : (styles[i] ?? 0);
-      const ref = `<c r="${this.columns[i] ?? columnName(i)}${r}"${style ? ` s="${style}"` : ''}`;
-      if (typeof value === 'string') xml += `${ref} t="inlineStr"><is>${textElement(value)}</is></c>`;
-      else if (typeof value === 'number' && Number.isFinite(value)) xml += `${ref}><v>${value}</v></c>`;
+      const open = `${this.cellOpen(i, style)}${r}"`;
+      if (typeof value === 'string') xml += `${open} t="inlineStr"><is>${textElement(value)}</is></c>`;
+      else if (typeof value === 'number' && Number.isFinite(value)) xml += `${open}><v>${value}</v></c>`;
       else if (value instanceof Date && !Number.isNaN(value.getTime()))
-        xml += `${ref}><v>${excelSerial(value.getTime())}</v></c>`;
-      else if (style) xml += `${ref}/>`;
+        xml += `${open}><v>${excelSerial(value.getTime())}</v></c>`;
+      else if (style) xml += `${open}/>`;
     }
     return this.entry.write(`${xml}</row>`);
+  }
+
+  /** '<c s="3" r="B' for column 1 and style 3, kept per column and style. */
+  private cellOpen(column: number, style: number): string {
+    let byStyle = this.opens[column];
+    if (!byStyle) {
+      byStyle = [];
+      this.opens[column] = byStyle;
+    }
+    let open = byStyle[style];
+    if (open === undefined) {
+      open = `<c${style ? ` s="${style}"` : ''} r="${this.columns[column] ?? columnName(column)}`;
+      byStyle[style] = open;
+    }
+    return open;
   }
 
   /** Leaves a row empty. */

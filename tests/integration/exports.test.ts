@@ -4,7 +4,9 @@ import { dirname, join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Viewer } from '../../app/domain/access';
+import { CHUNK_BYTES } from '../../app/lib/zip-stream';
 import { createExport, type ExportResult } from '../../app/read/exports/exports.server';
+import { XLSX_WORKER_CREDITS } from '../../app/read/exports/worker-protocol';
 import { type ExportWorkerOptions, exportWorkerStats } from '../../app/read/exports/workers.server';
 import { xlsxWorkerStats } from '../../app/read/exports/xlsx-worker.server';
 import { parseFilters } from '../../app/read/filters';
@@ -370,12 +372,17 @@ describe('streaming a large export', () => {
   afterAll(() => db.$client.close());
 
   /** Starts an export of the bulk rows; `result()` is its outcome once it ended. */
-  function startExport(workerOptions: ExportWorkerOptions, query = '', viewer = manager) {
+  function startExport(
+    workerOptions: ExportWorkerOptions,
+    query = '',
+    viewer = manager,
+    format: 'csv' | 'xlsx' = 'csv',
+  ) {
     let result: ExportResult | undefined;
     const filters = parseFilters(new URLSearchParams(query), 'UTC');
     const started = createExport(
       db,
-      { report: 'payment-requests', format: 'csv', filters, viewer },
+      { report: 'payment-requests', format, filters, viewer },
       (end) => {
         result = end;
       },
@@ -456,6 +463,39 @@ describe('streaming a large export', () => {
     expect(exportWorkerStats().queuedChunks).toBe(0);
     await vi.waitFor(() => expect(exportWorkerStats().liveWorkers).toBe(0));
   });
+
+  it('holds exactly its credits of 64 KB chunks from the XLSX worker while the reader waits, and stops it when it cancels', async () => {
+    const { stream, rowsSoFar, result } = startExport({ minRows: 0 }, '', manager, 'xlsx');
+    const reader = stream.getReader();
+    const first = (await reader.read()).value!;
+    expect(first.byteLength).toBe(CHUNK_BYTES);
+    // The worker sends its XLSX_WORKER_CREDITS chunks (the reader's and the one in the stream's
+    // queue were paid back), then waits: 16 x 64 KB = 1 MB here, however long the reader takes.
+    await vi.waitFor(() => expect(xlsxWorkerStats().queuedChunks).toBe(XLSX_WORKER_CREDITS));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(xlsxWorkerStats()).toMatchObject({ liveWorkers: 1, queuedChunks: XLSX_WORKER_CREDITS });
+    expect(XLSX_WORKER_CREDITS * CHUNK_BYTES).toBe(1 << 20);
+    expect(rowsSoFar()).toBeLessThan(ROWS / 2);
+    await reader.cancel();
+    expect(result()).toEqual({ completed: false, rows: rowsSoFar() });
+    expect(xlsxWorkerStats().queuedChunks).toBe(0);
+    await vi.waitFor(() => expect(xlsxWorkerStats().liveWorkers).toBe(0));
+  });
+
+  it('writes a large XLSX from its worker with every row of a range, read back by exceljs', async () => {
+    const query = 'from=2026-10-27&to=2026-10-27&tz=Asia/Kolkata&status=sent';
+    const { stream, result } = startExport({ minRows: 0 }, query, manager, 'xlsx');
+    const workbook = await readWorkbook(Buffer.from(await new Response(stream).arrayBuffer()));
+    expect(result()).toEqual({ completed: true, rows: 20_601 });
+    const sheet = workbook.getWorksheet('Payment requests')!;
+    expect(sheet.rowCount).toBe(20_601 + 1);
+    const ids = sheet.getColumn(1).values.slice(2) as string[];
+    expect(ids).toHaveLength(20_601);
+    expect(new Set(ids).size).toBe(20_601);
+    const last = sheet.getRow(20_601 + 1);
+    expect(last.getCell(9).value).toBe(Number(ids.at(-1)!.slice(3)) / 100);
+    expect(last.getCell(16).value).toBe('Bulk, item');
+  }, 120_000);
 
   it('exports one snapshot from all its workers: requests written after it began are left out', async () => {
     const { stream } = startExport({ workers: 2, minRows: 0, sliceRows: 1_000 });

@@ -2,7 +2,7 @@ import { secondsToPay } from '../../domain/metrics';
 import { currencyExponent } from '../../domain/money';
 import { type XlsxSheetWriter, XlsxStream, type XlsxValue } from '../../lib/xlsx-stream';
 import type { Emit } from '../../lib/zip-stream';
-import { wallClockConverter } from '../../lib/zoned-time';
+import { offsetLookup } from '../../lib/zoned-time';
 import { maskPhoneForExport } from './cells';
 import { PAYMENT_REQUEST_COLUMNS } from './payment-requests-csv.server';
 import type { ExportNames, ExportRequestRow } from './rows.server';
@@ -79,8 +79,10 @@ export async function writePaymentRequestsXlsx(
   };
   let sheet = await startSheet('Payment requests');
 
-  const offsetMs = wallClockConverter(summary.filters.tz);
-  const serial = (ms: number | null) => (ms === null ? null : EPOCH_SERIAL + offsetMs(ms).getTime() / DAY_MS);
+  // The wall clock in the export's zone, as wallClockConverter's Date would hold it (Date truncates).
+  const offsetAt = offsetLookup(summary.filters.tz);
+  const serial = (ms: number | null) =>
+    ms === null ? null : EPOCH_SERIAL + Math.trunc(ms + offsetAt(ms) * 60_000) / DAY_MS;
   const values: XlsxValue[] = new Array(PAYMENT_REQUEST_COLUMNS.length);
   const styles = isDate.map((dated) => (dated ? date : 0));
   for (const row of rows) {
