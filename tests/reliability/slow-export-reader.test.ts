@@ -28,46 +28,57 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => server.stop());
 
-describe('a slow export reader (finding 6)', () => {
-  it('makes the server produce rows only as fast as it reads them, with RSS bounded', async () => {
-    const before = await residentBytes(server.pid);
-    const { port } = new URL(server.url);
-    const socket = connect(Number(port), '127.0.0.1');
-    socket.write(
-      [
-        'GET /exports/payment-requests.csv HTTP/1.1',
-        `Host: 127.0.0.1:${port}`,
-        `Authorization: Bearer ${token}`,
-        '',
-        '',
-      ].join('\r\n'),
-    );
-    socket.pause();
-    // 1 KB/s: 100 bytes every 100 ms.
-    let read = 0;
-    let peak = before;
-    const started = Date.now();
-    while (Date.now() - started < READ_MS) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const chunk = socket.read(100) as Buffer | null;
-      read += chunk?.byteLength ?? 0;
-      peak = Math.max(peak, await residentBytes(server.pid));
-    }
-    expect(read).toBeGreaterThan(0);
-    socket.destroy();
+/** Reads `path` at 1 KB/s for READ_MS, then hangs up; what the audit log says the export made, and the RSS. */
+async function readSlowly(path: string) {
+  const before = await residentBytes(server.pid);
+  const { port } = new URL(server.url);
+  const socket = connect(Number(port), '127.0.0.1');
+  socket.write(
+    [`GET ${path} HTTP/1.1`, `Host: 127.0.0.1:${port}`, `Authorization: Bearer ${token}`, '', ''].join('\r\n'),
+  );
+  socket.pause();
+  let read = 0;
+  let peak = before;
+  const started = Date.now();
+  while (Date.now() - started < READ_MS) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const chunk = socket.read(100) as Buffer | null;
+    read += chunk?.byteLength ?? 0;
+    peak = Math.max(peak, await residentBytes(server.pid));
+  }
+  socket.destroy();
+  const db = openDatabase(server.dbFile);
+  const audited = () =>
+    db.$client
+      .prepare<[string], { details: string }>(
+        "SELECT details FROM audit_log WHERE action = 'export' AND target = ? ORDER BY seq DESC",
+      )
+      .get(path.slice('/exports/'.length));
+  let row = audited();
+  for (let i = 0; !row && i < 100; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    row = audited();
+  }
+  db.$client.close();
+  return { read, before, peak, details: JSON.parse(row!.details) as { rows: number; completed: boolean } };
+}
 
-    const db = openDatabase(server.dbFile);
-    const audited = async () =>
-      db.$client
-        .prepare<[], { details: string }>("SELECT details FROM audit_log WHERE action = 'export' ORDER BY seq DESC")
-        .get();
-    let row = await audited();
-    for (let i = 0; !row && i < 100; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      row = await audited();
-    }
-    db.$client.close();
-    const details = JSON.parse(row!.details) as { rows: number; completed: boolean };
+describe('a slow export reader (finding 6)', () => {
+  it('makes the server produce XLSX rows only as fast as it reads them (worker credits), with RSS bounded', async () => {
+    const { read, before, peak, details } = await readSlowly('/exports/payment-requests.xlsx');
+    console.log(
+      `slow XLSX reader: read ${read} B in ${READ_MS} ms; server made ${details.rows} of ${ROWS} rows; ` +
+        `RSS ${(before / 2 ** 20).toFixed(0)} -> peak ${(peak / 2 ** 20).toFixed(0)} MB`,
+    );
+    expect(read).toBeGreaterThan(0);
+    expect(details.completed).toBe(false);
+    expect(details.rows).toBeLessThan(ROWS / 2);
+    expect(peak - before).toBeLessThan(100 * 2 ** 20);
+  }, 60_000);
+
+  it('makes the server produce rows only as fast as it reads them, with RSS bounded', async () => {
+    const { read, before, peak, details } = await readSlowly('/exports/payment-requests.csv');
+    expect(read).toBeGreaterThan(0);
     console.log(
       `slow export reader: read ${read} B in ${READ_MS} ms; server made ${details.rows} of ${ROWS} rows; ` +
         `RSS ${(before / 2 ** 20).toFixed(0)} -> peak ${(peak / 2 ** 20).toFixed(0)} MB`,
