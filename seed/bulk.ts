@@ -1,0 +1,232 @@
+import type Database from 'better-sqlite3';
+import { maskCardNumbers, maskJsonValue } from '../app/domain/card-masking';
+import { type PaymentRequestDetails, parseRfc3339 } from '../app/domain/event-schema';
+import type { EventSource } from '../app/domain/lifecycle';
+import { type ProjectionEvent, projectRequest } from '../app/domain/projection';
+import { type ExpirySettings, linkTtlOf } from '../app/domain/replay';
+import { canonicalJson, sha256Hex } from '../app/lib/canonical-json';
+import type { Db } from '../db/client';
+import { ROLLUP_TABLES, rollupBulkFillSql } from '../db/metrics-rollups';
+import { generateSeedEvents, type SeedEvent, type SeedOptions } from './generate';
+
+/**
+ * The bulk generator: the same events as `npm run seed` (seed/generate.ts), written straight into
+ * an empty database instead of through ingest, for the 1M- and 10M-request bench databases.
+ *
+ * - events rows are made as ingest makes them (content hash of the canonical JSON, masked body,
+ *   the TTL in force), in the order ingest inserts them (a batch's requests, then its system
+ *   expiries), with each event's applied/anomaly from the replay of the whole request;
+ * - payment_requests rows are the pure projection (app/domain/projection.ts) of each request;
+ * - the rollup tables are filled at the end by the set-based backfill (db/metrics-rollups.ts), not
+ *   by the triggers: these, and every index on events and payment_requests, are dropped while the
+ *   rows go in and created again from their own stored SQL afterwards (a sorted index build is
+ *   several times cheaper than millions of random B-tree inserts).
+ *
+ * tests/integration/seed-bulk.test.ts checks that the result equals ingesting the same events.
+ */
+
+export interface BulkProgress {
+  requests: number;
+  events: number;
+  phase: 'rows' | 'rollups' | 'indexes';
+}
+
+export interface BulkSummary {
+  requests: number;
+  events: number;
+  /** Milliseconds spent on each phase. */
+  timings: { rows: number; rollups: number; indexes: number };
+}
+
+/** Rows written per transaction. */
+const EVENTS_PER_TRANSACTION = 200_000;
+
+interface EventRow {
+  id: string;
+  requestId: string;
+  type: SeedEvent['type'];
+  occurredAt: number;
+  receivedAt: number;
+  source: EventSource;
+  contentHash: string;
+  body: string;
+  linkTtlMs: number | null;
+}
+
+/** An accepted event's row as ingest stores it (app/write/ingest.server.ts), outcome aside. */
+function eventRow(input: SeedEvent, source: EventSource, settings: ExpirySettings, now: number): EventRow {
+  const occurredAt = parseRfc3339(input.occurredAt);
+  if (occurredAt === null) throw new Error(`Generated event ${input.id} has no valid occurredAt`);
+  return {
+    id: input.id,
+    requestId: input.paymentRequest.id,
+    type: input.type,
+    occurredAt,
+    receivedAt: now,
+    source,
+    contentHash: sha256Hex(canonicalJson(input)),
+    body: JSON.stringify(maskJsonValue(input)),
+    linkTtlMs: linkTtlOf(input.type, settings),
+  };
+}
+
+/** What the replay reads of an event (no hash; a body only on created, the one the projection parses). */
+function replayRow(input: SeedEvent, source: EventSource, settings: ExpirySettings, now: number): EventRow {
+  const occurredAt = parseRfc3339(input.occurredAt);
+  if (occurredAt === null) throw new Error(`Generated event ${input.id} has no valid occurredAt`);
+  return {
+    id: input.id,
+    requestId: input.paymentRequest.id,
+    type: input.type,
+    occurredAt,
+    receivedAt: now,
+    source,
+    contentHash: '',
+    body: input.type === 'payment_request.created' ? JSON.stringify(maskJsonValue(input)) : '',
+    linkTtlMs: linkTtlOf(input.type, settings),
+  };
+}
+
+/** The SQL of the triggers and indexes of the tables written here, to drop now and create again later. */
+function schemaObjects(sqlite: Database.Database) {
+  return sqlite
+    .prepare(
+      `SELECT type, name, sql FROM sqlite_master
+       WHERE type IN ('index', 'trigger') AND tbl_name IN ('events', 'payment_requests') AND sql IS NOT NULL
+       ORDER BY type DESC, name`,
+    )
+    .all() as { type: 'index' | 'trigger'; name: string; sql: string }[];
+}
+
+function assertEmpty(sqlite: Database.Database): void {
+  const rows = sqlite
+    .prepare('SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM payment_requests) AS n')
+    .pluck()
+    .get() as number;
+  if (rows > 0) throw new Error('The bulk generator writes into a database without events or requests: reset it');
+}
+
+/**
+ * Writes the seed's events, their projection and the rollups into `db`, which must hold no events
+ * nor requests. Teams and agents are added as ingest adds them (created at `options.now`).
+ */
+export function bulkSeed(
+  db: Db,
+  options: SeedOptions & {
+    settings: ExpirySettings;
+    /**
+     * false: no events rows, only what the reads use (requests, agents, teams, rollups), for the
+     * 10M-request metrics database. The projection is the same; only the created event's body is
+     * made (masked), the one the projection reads; nothing is hashed.
+     */
+    events?: boolean;
+    onProgress?: (progress: BulkProgress) => void;
+  },
+): BulkSummary {
+  const sqlite = db.$client;
+  const { settings, now } = options;
+  const writeEvents = options.events ?? true;
+  const rowOf = writeEvents ? eventRow : replayRow;
+  assertEmpty(sqlite);
+  const objects = schemaObjects(sqlite);
+  const timings = { rows: 0, rollups: 0, indexes: 0 };
+
+  const insertEvent = sqlite.prepare(
+    `INSERT INTO events (id, request_id, type, occurred_at, received_at, source, content_hash, body, applied, anomaly,
+       link_ttl_ms)
+     VALUES (@id, @requestId, @type, @occurredAt, @receivedAt, @source, @contentHash, @body, @applied, @anomaly,
+       @linkTtlMs)`,
+  );
+  const upsertTeam = sqlite.prepare(
+    `INSERT INTO teams (id, name, name_source, created_at) VALUES (?, ?, 'event', ?)
+     ON CONFLICT (id) DO UPDATE SET name = excluded.name, name_source = 'event'
+     WHERE teams.name_source = 'placeholder'`,
+  );
+  const insertAgent = sqlite.prepare(
+    'INSERT OR IGNORE INTO agents (id, name, team_id, created_at) VALUES (?, ?, ?, ?)',
+  );
+  const insertRequest = sqlite.prepare(
+    `INSERT INTO payment_requests (id, agent_id, team_id, amount, currency, channel, order_number, reason,
+       customer_name, customer_phone, status, created_at, sent_at, opened_at, paid_at, closed_at, expires_at,
+       expiry_due_at, send_failures, last_event_at, updated_at)
+     VALUES (@id, @agentId, @teamId, @amount, @currency, @channel, @orderNumber, @reason, @customerName,
+       @customerPhone, @status, @createdAt, @sentAt, @openedAt, @paidAt, @closedAt, @expiresAt, @expiryDueAt,
+       @sendFailures, @lastEventAt, @updatedAt)`,
+  );
+
+  let started = performance.now();
+  for (const object of objects) sqlite.exec(`DROP ${object.type.toUpperCase()} "${object.name}"`);
+  let requests = 0;
+  let events = 0;
+  const seenAgents = new Set<string>();
+  try {
+    let open = false;
+    let inTransaction = 0;
+    for (const batch of generateSeedEvents(options)) {
+      if (!open) {
+        sqlite.exec('BEGIN');
+        open = true;
+      }
+      // The rows of each request (its own events and, later in the batch, its system expiry).
+      const byRequest = new Map<string, EventRow[]>();
+      const rows: EventRow[] = [];
+      for (const input of batch.events) {
+        const row = rowOf(input, 'seed', settings, now);
+        rows.push(row);
+        const list = byRequest.get(row.requestId);
+        if (list) list.push(row);
+        else byRequest.set(row.requestId, [row]);
+        const agent =
+          input.type === 'payment_request.created' ? (input.paymentRequest as PaymentRequestDetails).agent : null;
+        if (agent && !seenAgents.has(agent.id)) {
+          seenAgents.add(agent.id);
+          upsertTeam.run(agent.team.id, maskCardNumbers(agent.team.name), now);
+          insertAgent.run(agent.id, maskCardNumbers(agent.name), agent.team.id, now);
+        }
+      }
+      for (const input of batch.systemEvents) {
+        const row = rowOf(input, 'system', settings, now);
+        rows.push(row);
+        byRequest.get(row.requestId)!.push(row);
+      }
+      const outcomes = new Map<string, { applied: boolean; anomaly: string | null }>();
+      for (const [requestId, list] of byRequest) {
+        const projected = projectRequest(requestId, list as ProjectionEvent[], settings, now);
+        if (!projected) throw new Error(`Generated request ${requestId} has no created event`);
+        for (const [id, outcome] of projected.result.outcomes) outcomes.set(id, outcome);
+        insertRequest.run({ ...projected.projection, updatedAt: now });
+      }
+      for (const row of writeEvents ? rows : []) {
+        const outcome = outcomes.get(row.id)!;
+        insertEvent.run({ ...row, applied: outcome.applied ? 1 : 0, anomaly: outcome.anomaly ?? null });
+      }
+      requests += batch.outcomes.length;
+      events += rows.length;
+      inTransaction += rows.length;
+      if (inTransaction >= EVENTS_PER_TRANSACTION) {
+        sqlite.exec('COMMIT');
+        open = false;
+        inTransaction = 0;
+        options.onProgress?.({ requests, events, phase: 'rows' });
+      }
+    }
+    if (open) sqlite.exec('COMMIT');
+    timings.rows = performance.now() - started;
+
+    started = performance.now();
+    options.onProgress?.({ requests, events, phase: 'rollups' });
+    sqlite.transaction(() => {
+      for (const table of Object.values(ROLLUP_TABLES)) sqlite.exec(`DELETE FROM ${table.name}`);
+      for (const statement of rollupBulkFillSql()) sqlite.exec(statement);
+    })();
+    timings.rollups = performance.now() - started;
+  } finally {
+    if (sqlite.inTransaction) sqlite.exec('ROLLBACK');
+    // Indexes first (the triggers' statements do not need them), then the triggers, as they were.
+    started = performance.now();
+    options.onProgress?.({ requests, events, phase: 'indexes' });
+    for (const object of objects) sqlite.exec(object.sql);
+    timings.indexes = performance.now() - started;
+  }
+  return { requests, events, timings };
+}
