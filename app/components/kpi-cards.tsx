@@ -1,6 +1,7 @@
 import { formatCount, formatDuration, formatMoney, formatRate } from '../domain/format';
 import type { Metrics } from '../domain/metrics';
 import { change, MIN_SENT_TO_COMPARE } from '../domain/metrics';
+import { dateTimeFormat, numberFormat } from '../lib/intl-cache';
 import type { Comparison } from '../read/date-ranges';
 
 type Tone = 'good' | 'bad' | 'flat' | 'none';
@@ -56,7 +57,7 @@ function points(current: number | null, previous: number | null, better: Better,
   if (current === null || previous === null)
     return { text: '—', tone: 'none', title: `Nothing to compare with in ${baseline.words}` };
   const difference = Math.round((current - previous) * 1000) / 10;
-  const number = new Intl.NumberFormat(baseline.locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(
+  const number = numberFormat(baseline.locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(
     Math.abs(difference),
   );
   const text = `${signed(number, difference)} pts`;
@@ -65,8 +66,8 @@ function points(current: number | null, previous: number | null, better: Better,
 
 /** '1 Dec 2026, 00:00 – 07:33' for a cut period, '24 Nov – 30 Nov 2026' for whole days. */
 export function comparisonWords(comparison: Comparison, timeZone: string, locale: string): string {
-  const day = new Intl.DateTimeFormat(locale, { timeZone, day: 'numeric', month: 'short', year: 'numeric' });
-  const time = new Intl.DateTimeFormat(locale, { timeZone, hour: '2-digit', minute: '2-digit' });
+  const day = dateTimeFormat(locale, { timeZone, day: 'numeric', month: 'short', year: 'numeric' });
+  const time = dateTimeFormat(locale, { timeZone, hour: '2-digit', minute: '2-digit' });
   if (comparison.partial) {
     const lastMoment = comparison.end - 1;
     const sameDay = day.format(comparison.start) === day.format(lastMoment);
@@ -74,7 +75,7 @@ export function comparisonWords(comparison: Comparison, timeZone: string, locale
       ? `${day.format(comparison.start)}, ${time.format(comparison.start)} – ${time.format(comparison.end)}`
       : `${day.format(comparison.start)}, ${time.format(comparison.start)} – ${day.format(lastMoment)}, ${time.format(comparison.end)}`;
   }
-  const utcDay = new Intl.DateTimeFormat(locale, { timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric' });
+  const utcDay = dateTimeFormat(locale, { timeZone: 'UTC', day: 'numeric', month: 'short', year: 'numeric' });
   const date = (ymd: string) => utcDay.format(Date.parse(`${ymd}T00:00:00Z`));
   return comparison.from === comparison.to
     ? date(comparison.from)

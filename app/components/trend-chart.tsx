@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { formatCount } from '../domain/format';
 import type { Metrics } from '../domain/metrics';
+import { dateTimeFormat } from '../lib/intl-cache';
 import type { Interval } from '../lib/time-buckets';
 
 export type TrendBucket = Pick<Metrics, 'sent' | 'paid' | 'declined' | 'expired' | 'canceled' | 'inFlight'> & {
@@ -36,7 +37,7 @@ const AXIS_TITLES: Record<Interval, string> = {
 export function evenTicks(starts: readonly string[], interval: Interval, timeZone: string, maxTicks = 12): string[] {
   if (interval === 'hour') {
     const step = [1, 2, 3, 6, 12].find((hours) => starts.length / hours <= maxTicks) ?? 24;
-    const hourOf = new Intl.DateTimeFormat('en', { timeZone, hour: 'numeric', hourCycle: 'h23' });
+    const hourOf = dateTimeFormat('en', { timeZone, hour: 'numeric', hourCycle: 'h23' });
     return starts.filter((start) => Number(hourOf.format(Date.parse(start))) % step === 0);
   }
   const step = Math.max(1, Math.ceil(starts.length / maxTicks));
@@ -90,7 +91,7 @@ export function bucketLabel(iso: string, interval: Interval, timeZone: string, l
       : interval === 'month'
         ? { month: 'short', year: 'numeric' }
         : { day: 'numeric', month: 'short' };
-  const label = new Intl.DateTimeFormat(locale, { timeZone, ...options }).format(Date.parse(iso));
+  const label = dateTimeFormat(locale, { timeZone, ...options }).format(Date.parse(iso));
   return interval === 'week' ? `wk ${label}` : label;
 }
 

@@ -1,3 +1,4 @@
+import { dateTimeFormat, numberFormat } from '../lib/intl-cache';
 import { currencyExponent, formatMinorUnits, type MinorAmount } from './money';
 
 /** Masks a phone number to its last four digits: '+27821234567' → '•••••••4567'. */
@@ -17,7 +18,7 @@ export function isoOrNull(epochMs: number | null | undefined): string | null {
  */
 export function formatMoney(amount: MinorAmount | bigint, currency: string, locale = 'en'): string {
   const exponent = currencyExponent(currency);
-  return new Intl.NumberFormat(locale, {
+  return numberFormat(locale, {
     style: 'currency',
     currency,
     minimumFractionDigits: exponent,
@@ -28,13 +29,11 @@ export function formatMoney(amount: MinorAmount | bigint, currency: string, loca
 /** A rate (0..1) as a percentage with one decimal, or an em dash when there is none. */
 export function formatRate(rate: number | null, locale = 'en'): string {
   if (rate === null) return '—';
-  return new Intl.NumberFormat(locale, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(
-    rate,
-  );
+  return numberFormat(locale, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(rate);
 }
 
 export function formatCount(value: number, locale = 'en'): string {
-  return new Intl.NumberFormat(locale).format(value);
+  return numberFormat(locale).format(value);
 }
 
 /** Seconds as '4m 12s', '1h 03m', '2d 4h'; an em dash for null. */
@@ -50,7 +49,7 @@ export function formatDuration(seconds: number | null): string {
 /** An instant in the viewer's zone and locale, e.g. '23 Nov 2026, 10:15:00' (en-GB). */
 export function formatDateTime(epochMs: number | null, timeZone: string, locale: string): string {
   if (epochMs === null) return '—';
-  return new Intl.DateTimeFormat(locale, {
+  return dateTimeFormat(locale, {
     timeZone,
     day: 'numeric',
     month: 'short',
@@ -63,7 +62,7 @@ export function formatDateTime(epochMs: number | null, timeZone: string, locale:
 
 /** An instant as day, month and time in the viewer's zone, e.g. '25 Nov, 14:00' (en-GB): for instants a few days away. */
 export function formatDayTime(epochMs: number, timeZone: string, locale: string): string {
-  return new Intl.DateTimeFormat(locale, {
+  return dateTimeFormat(locale, {
     timeZone,
     day: 'numeric',
     month: 'short',
@@ -74,7 +73,7 @@ export function formatDayTime(epochMs: number, timeZone: string, locale: string)
 
 /** An instant with its zone named, for times set in another zone than the page's: '7 Dec 2026, 06:00 GMT+2' (en-GB). */
 export function formatZonedDateTime(epochMs: number, timeZone: string, locale: string): string {
-  return new Intl.DateTimeFormat(locale, {
+  return dateTimeFormat(locale, {
     timeZone,
     day: 'numeric',
     month: 'short',

@@ -1,4 +1,5 @@
 import type { Day } from 'date-fns';
+import { dateTimeFormat } from '../lib/intl-cache';
 import type { Interval } from '../lib/time-buckets';
 import { DEFAULT_WEEK_START, daysBetween, isPreset, PRESET_LABELS, presetRange, type RangePreset } from './date-ranges';
 import type { Filters } from './filters';
@@ -99,13 +100,13 @@ function dateOf(date: string): Date {
 /** 'today (23 Nov 2026)', 'in the last 7 days (17 Nov – 23 Nov 2026)', '1 Oct – 15 Oct 2026'. */
 export function rangeDescription(range: DashboardRange, locale: string): string {
   // Not formatRange: its spacing differs between the server's ICU and browsers', which breaks hydration.
-  const withYear = new Intl.DateTimeFormat(locale, {
+  const withYear = dateTimeFormat(locale, {
     day: 'numeric',
     month: 'short',
     year: 'numeric',
     timeZone: 'UTC',
   });
-  const withoutYear = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', timeZone: 'UTC' });
+  const withoutYear = dateTimeFormat(locale, { day: 'numeric', month: 'short', timeZone: 'UTC' });
   const sameYear = range.from.slice(0, 4) === range.to.slice(0, 4);
   const dates =
     range.from === range.to
