@@ -6,6 +6,7 @@ import { type ProjectionEvent, projectRequest } from '../app/domain/projection';
 import { type ExpirySettings, linkTtlOf } from '../app/domain/replay';
 import { canonicalJson, sha256Hex } from '../app/lib/canonical-json';
 import type { Db } from '../db/client';
+import { storedForm } from '../db/event-rows';
 import { ROLLUP_TABLES, rollupBulkFillSql } from '../db/metrics-rollups';
 import { generateSeedEvents, type SeedEvent, type SeedOptions } from './generate';
 
@@ -48,8 +49,11 @@ interface EventRow {
   occurredAt: number;
   receivedAt: number;
   source: EventSource;
-  contentHash: string;
+  /** The body the replay reads (masked, whole). */
   body: string;
+  /** What the row keeps (db/event-rows.ts, as ingest stores it): the hash's bytes or null, the slim body. */
+  storedHash: Buffer | null;
+  storedBody: string;
   linkTtlMs: number | null;
 }
 
@@ -57,15 +61,12 @@ interface EventRow {
 function eventRow(input: SeedEvent, source: EventSource, settings: ExpirySettings, now: number): EventRow {
   const occurredAt = parseRfc3339(input.occurredAt);
   if (occurredAt === null) throw new Error(`Generated event ${input.id} has no valid occurredAt`);
+  const columns = { id: input.id, type: input.type, occurredAt, requestId: input.paymentRequest.id };
   return {
-    id: input.id,
-    requestId: input.paymentRequest.id,
-    type: input.type,
-    occurredAt,
+    ...columns,
     receivedAt: now,
     source,
-    contentHash: sha256Hex(canonicalJson(input)),
-    body: JSON.stringify(maskJsonValue(input)),
+    ...storedForm(input, sha256Hex(canonicalJson(input)), columns),
     linkTtlMs: linkTtlOf(input.type, settings),
   };
 }
@@ -81,8 +82,9 @@ function replayRow(input: SeedEvent, source: EventSource, settings: ExpirySettin
     occurredAt,
     receivedAt: now,
     source,
-    contentHash: '',
     body: input.type === 'payment_request.created' ? JSON.stringify(maskJsonValue(input)) : '',
+    storedHash: null,
+    storedBody: '',
     linkTtlMs: linkTtlOf(input.type, settings),
   };
 }
@@ -198,7 +200,13 @@ export function bulkSeed(
       }
       for (const row of writeEvents ? rows : []) {
         const outcome = outcomes.get(row.id)!;
-        insertEvent.run({ ...row, applied: outcome.applied ? 1 : 0, anomaly: outcome.anomaly ?? null });
+        insertEvent.run({
+          ...row,
+          contentHash: row.storedHash,
+          body: row.storedBody,
+          applied: outcome.applied ? 1 : 0,
+          anomaly: outcome.anomaly ?? null,
+        });
       }
       requests += batch.outcomes.length;
       events += rows.length;
