@@ -15,6 +15,7 @@ import { fieldErrorsOf } from '../lib/zod-issues';
 import { failedCardAttempts, requestForToken } from '../read/pay-page.server';
 import { getPaymentRequestRow, type PaymentRequestRow } from '../read/payment-request.server';
 import { keyedEventId, newEventId, writeOwnEvents } from './own-events.server';
+import { withPaymentClaim } from './payment-claims.server';
 import { chargeCard } from './payments/sandbox-provider.server';
 
 export interface CustomerOptions {
@@ -121,10 +122,10 @@ export async function payWithCard(
 
   const row = requestForToken(db, token);
   if (!row) return { kind: 'unknown_link' };
-  return oneAtATime(row.id, async () => {
+  return withPaymentClaim(db, row.id, async () => {
     const before = payableRequest(db, row.id, clock());
     if (before.kind !== 'payable') return before;
-    // Counted inside the per-request queue, so concurrent attempts cannot slip past the limit.
+    // Counted inside the claim, so concurrent attempts cannot slip past the limit.
     if (failedCardAttempts(db, row.id) >= MAX_FAILED_CARD_ATTEMPTS) return { kind: 'too_many_attempts' };
     const charge = await chargeCard(
       { amount: before.row.amount, currency: before.row.currency, card },
@@ -159,7 +160,7 @@ export async function decline(db: Db, token: string, options: CustomerOptions = 
   const clock = options.clock ?? Date.now;
   const row = requestForToken(db, token);
   if (!row) return { kind: 'unknown_link' };
-  return oneAtATime(row.id, async () => {
+  return withPaymentClaim(db, row.id, async () => {
     const before = payableRequest(db, row.id, clock());
     if (before.kind !== 'payable') return before;
     writeOwnEvents(db, [{ id: newEventId(), type: 'declined', requestId: row.id }], 'customer', clock());
@@ -182,18 +183,4 @@ function payableRequest(
   if (!PAYABLE_STATUSES.includes(status)) return { kind: 'not_payable', status };
   if (status === 'sent' && writeOpened(db, row, now) === 'recorded') row = getPaymentRequestRow(db, requestId)!;
   return { kind: 'payable', row };
-}
-
-// A double-clicked Pay must not charge twice: one customer action per request at a time (per process).
-const queues = new Map<string, Promise<unknown>>();
-
-function oneAtATime<T>(key: string, task: () => Promise<T>): Promise<T> {
-  const previous = queues.get(key) ?? Promise.resolve();
-  const run = previous.catch(() => undefined).then(task);
-  queues.set(key, run);
-  const cleanup = () => {
-    if (queues.get(key) === run) queues.delete(key);
-  };
-  run.then(cleanup, cleanup);
-  return run;
 }

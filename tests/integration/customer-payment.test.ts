@@ -3,8 +3,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_FAILED_CARD_ATTEMPTS } from '../../app/domain/payment-cards';
 import { getPayPage } from '../../app/read/pay-page.server';
 import { decline, payWithCard, recordOpened } from '../../app/write/customer-payment.server';
+import { PAYMENT_CLAIM_STALE_MS, releaseClaim, tryClaim } from '../../app/write/payment-claims.server';
 import { createPaymentRequest } from '../../app/write/payment-request-commands.server';
-import type { Db } from '../../db/client';
+import { type Db, openDatabase } from '../../db/client';
 import { createTestDb } from '../support/db';
 import { MINUTE, T0 } from '../support/events';
 import { agentViewer, BROWSER_UA, eventsOf, request, seedAgents } from './payment-request-fixtures';
@@ -255,6 +256,57 @@ describe('customer outcomes', () => {
       attemptsExhausted: true,
       testCards: [],
     });
+  });
+});
+
+describe('one customer action at a time across app instances (payment_claims)', () => {
+  const claims = () => db.$client.prepare('SELECT request_id, holder FROM payment_claims').all();
+
+  it('waits while another instance holds the request, then pays; the claim is gone after', async () => {
+    const { requestId, token } = await sendRequest();
+    const other = openDatabase(dbFile);
+    try {
+      expect(tryClaim(other, requestId, 'instance-b')).toBe(true);
+      let settled = false;
+      const paying = pay(token, '4242424242424242').then((outcome) => {
+        settled = true;
+        return outcome;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(settled).toBe(false);
+      expect(customerEvents(requestId)).toEqual([]);
+      expect(claims()).toEqual([{ request_id: requestId, holder: 'instance-b' }]);
+      releaseClaim(other, requestId, 'instance-b');
+      expect(await paying).toMatchObject({ kind: 'paid' });
+      expect(claims()).toEqual([]);
+    } finally {
+      other.$client.close();
+    }
+  });
+
+  it('takes over a claim left by an instance that died mid-payment once it is stale', async () => {
+    const { requestId, token } = await sendRequest();
+    db.$client
+      .prepare('INSERT INTO payment_claims (request_id, holder, claimed_at) VALUES (?, ?, ?)')
+      .run(requestId, 'dead-instance', Date.now() - PAYMENT_CLAIM_STALE_MS - 1);
+    expect(await pay(token, '4242424242424242')).toMatchObject({ kind: 'paid' });
+    expect(claims()).toEqual([]);
+  });
+
+  it('charges once when two instances (two connections) take Pay at the same time', async () => {
+    const { requestId, token } = await sendRequest();
+    const other = openDatabase(dbFile);
+    try {
+      const outcomes = await Promise.all([
+        pay(token, '4242424242424242'),
+        payWithCard(other, token, card('4242424242424242'), { clock }),
+      ]);
+      expect(outcomes.map((outcome) => outcome.kind).sort()).toEqual(['not_payable', 'paid']);
+      expect(customerEvents(requestId).filter((event) => event.type === 'payment_request.paid')).toHaveLength(1);
+      expect(claims()).toEqual([]);
+    } finally {
+      other.$client.close();
+    }
   });
 });
 
