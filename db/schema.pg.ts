@@ -206,6 +206,11 @@ export const loginFailures = pgTable(
   (t) => [index('login_failures_key_idx').on(t.key, t.at)],
 );
 
+export const signInSlots = pgTable('sign_in_slots', {
+  account: text('account').primaryKey(),
+  nextAt: epochMs('next_at').notNull(),
+});
+
 export const auditLog = pgTable(
   'audit_log',
   {

@@ -209,6 +209,16 @@ export const loginFailures = sqliteTable(
   (t) => [index('login_failures_key_idx').on(t.key, t.at)],
 );
 
+/**
+ * A slowed account's next free sign-in turn (epoch ms): each slowed attempt reserves the turn
+ * SLOWED_ATTEMPT_MS after the last one reserved, in the database, so the pace holds across every
+ * app instance (app/write/sign-in-throttle.server.ts).
+ */
+export const signInSlots = sqliteTable('sign_in_slots', {
+  account: text('account').primaryKey(),
+  nextAt: integer('next_at').notNull(),
+});
+
 /** Security-relevant actions (issue: audit log). */
 export const auditLog = sqliteTable(
   'audit_log',

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { users } from '../../db/schema';
@@ -9,7 +10,12 @@ import {
   verifyPassword,
 } from '../lib/password.server';
 import { recordAudit } from '../write/audit.server';
-import { clearAddressFailures, recordSignInFailure, signInGate } from '../write/sign-in-throttle.server';
+import {
+  clearAddressFailures,
+  recordSignInFailure,
+  reserveSlowedTurn,
+  signInGate,
+} from '../write/sign-in-throttle.server';
 import { createSession, type SessionKind } from './session.server';
 
 export type SignInFailure = 'invalid' | 'throttled' | 'busy' | 'temporary_password_expired';
@@ -18,28 +24,19 @@ export type SignInResult =
   | { ok: true; setCookie: string; role: Role; mustChangePassword: boolean }
   | { ok: false; reason: SignInFailure };
 
-// Slowed accounts take their attempts one at a time, each after a wait: an attacker spread over many
-// addresses gets one guess per SLOWED_ATTEMPT_MS, and the owner still gets in with the right password.
-const MAX_SLOWED_WAITING = 10;
-const slowedQueues = new Map<string, { tail: Promise<void>; waiting: number }>();
-
-async function afterSlowedTurn<T>(account: string, waitMs: number, work: () => Promise<T>): Promise<T | 'busy'> {
-  const queue = slowedQueues.get(account) ?? { tail: Promise.resolve(), waiting: 0 };
-  if (queue.waiting >= MAX_SLOWED_WAITING) return 'busy';
-  queue.waiting += 1;
-  slowedQueues.set(account, queue);
-  let done!: () => void;
-  const finished = new Promise<void>((resolve) => (done = resolve));
-  const turn = queue.tail.then(() => new Promise<void>((resolve) => setTimeout(resolve, waitMs)));
-  queue.tail = turn.then(() => finished);
-  await turn;
-  try {
-    return await work();
-  } finally {
-    done();
-    queue.waiting -= 1;
-    if (queue.waiting === 0) slowedQueues.delete(account);
-  }
+// Slowed accounts take turns SLOWED_ATTEMPT_MS apart, reserved in the database (every instance
+// shares them): an attacker spread over many addresses gets one guess per turn, and the owner still
+// gets in with the right password.
+async function afterSlowedTurn<T>(
+  db: Db,
+  account: string,
+  waitMs: number,
+  work: () => Promise<T>,
+): Promise<T | 'busy'> {
+  const startAt = reserveSlowedTurn(db, account, waitMs);
+  if (startAt === 'busy') return 'busy';
+  await sleep(Math.max(0, startAt - Date.now()));
+  return work();
 }
 
 /**
@@ -69,7 +66,8 @@ export async function signIn(
   }
   const attempt = () => checkPassword(db, request, normalized, password, ip, now, kind);
   try {
-    const result = gate.kind === 'slowed' ? await afterSlowedTurn(normalized, gate.waitMs, attempt) : await attempt();
+    const result =
+      gate.kind === 'slowed' ? await afterSlowedTurn(db, normalized, gate.waitMs, attempt) : await attempt();
     if (result !== 'busy') return result;
   } catch (error) {
     if (!(error instanceof PasswordHashBusyError)) throw error;

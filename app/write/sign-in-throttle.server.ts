@@ -1,6 +1,6 @@
 import { and, count, eq, gte, lt, or, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client';
-import { loginFailures } from '../../db/schema';
+import { type Db, writeTransaction } from '../../db/client';
+import { loginFailures, signInSlots } from '../../db/schema';
 
 export const THROTTLE_WINDOW_MS = 15 * 60 * 1000;
 /** Wrong passwords for one account from one address before that address is locked out of that account. */
@@ -9,11 +9,13 @@ export const MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS = 5;
 export const MAX_FAILURES_PER_ADDRESS = 20;
 /**
  * Wrong passwords for one account from all addresses before its sign-ins are slowed (never locked:
- * a lock here would let anyone lock anyone out). Slowed attempts wait SLOWED_ATTEMPT_MS each, one
- * at a time per account (app/http/sign-in.server.ts).
+ * a lock here would let anyone lock anyone out). Slowed attempts start SLOWED_ATTEMPT_MS apart per
+ * account, across every instance (reserveSlowedTurn).
  */
 export const ACCOUNT_SLOWDOWN_AFTER = 50;
 export const SLOWED_ATTEMPT_MS = 2000;
+/** Slowed attempts of one account waiting their turn before more are refused as busy. */
+export const MAX_SLOWED_WAITING = 10;
 
 const accountKey = (email: string) => `account:${email.toLowerCase()}`;
 const pairPrefix = (email: string) => `pair:${email.toLowerCase()}|`;
@@ -83,4 +85,31 @@ export function clearAccountFailures(db: Db, email: string): void {
       or(eq(loginFailures.key, accountKey(email)), sql`substr(${loginFailures.key}, 1, ${prefix.length}) = ${prefix}`),
     )
     .run();
+}
+
+/**
+ * Reserves a slowed account's next turn: the instant (epoch ms) this attempt may start, waitMs after
+ * the turn reserved before it (or after now), or 'busy' when MAX_SLOWED_WAITING turns are already
+ * waiting. Kept in `sign_in_slots`, so every app instance paces the same account together: an
+ * attacker spread over many addresses and instances gets one guess per waitMs. A reserved turn needs
+ * no release: the queue is the time between now and the last reserved turn, so an instance that
+ * dies leaves nothing stuck.
+ */
+export function reserveSlowedTurn(db: Db, email: string, waitMs: number, now = Date.now()): number | 'busy' {
+  const account = accountKey(email);
+  return writeTransaction(db, () => {
+    const row = db
+      .select({ nextAt: signInSlots.nextAt })
+      .from(signInSlots)
+      .where(eq(signInSlots.account, account))
+      .get();
+    const after = Math.max(now, row?.nextAt ?? now);
+    if (after - now >= MAX_SLOWED_WAITING * waitMs) return 'busy';
+    const startAt = after + waitMs;
+    db.insert(signInSlots)
+      .values({ account, nextAt: startAt })
+      .onConflictDoUpdate({ target: signInSlots.account, set: { nextAt: startAt } })
+      .run();
+    return startAt;
+  });
 }

@@ -13,12 +13,14 @@ import {
   clearAddressFailures,
   MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS,
   MAX_FAILURES_PER_ADDRESS,
+  MAX_SLOWED_WAITING,
   recordSignInFailure,
+  reserveSlowedTurn,
   SLOWED_ATTEMPT_MS,
   signInGate,
   THROTTLE_WINDOW_MS,
 } from '../../app/write/sign-in-throttle.server';
-import type { Db } from '../../db/client';
+import { type Db, openDatabase } from '../../db/client';
 import { createTestDb } from '../support/db';
 import { startServer, type TestServer } from '../support/server';
 import { insertUser, insertUserInFile, signInOverHttp, TEST_PASSWORD } from '../support/users';
@@ -168,6 +170,34 @@ describe('sessions (service level)', () => {
     const result = await signIn(db, new Request('http://app.test/'), email, TEST_PASSWORD, '10.2.0.1');
     expect(result.ok).toBe(true);
     expect(performance.now() - started).toBeGreaterThanOrEqual(SLOWED_ATTEMPT_MS - 50);
+  });
+
+  it('paces a slowed account across instances: turns reserved in the database, one per wait, at most 10 waiting', () => {
+    const { db: one, file } = createTestDb();
+    const other = openDatabase(file);
+    try {
+      const W = SLOWED_ATTEMPT_MS;
+      const t = 1_800_000_000_000;
+      // Two instances (two connections) share the account's turns, in the order they ask.
+      expect(reserveSlowedTurn(one, 'Slow@Example.test', W, t)).toBe(t + W);
+      expect(reserveSlowedTurn(other, 'slow@example.test', W, t)).toBe(t + 2 * W);
+      for (let turn = 3; turn <= MAX_SLOWED_WAITING; turn++) {
+        expect(reserveSlowedTurn(turn % 2 ? one : other, 'slow@example.test', W, t)).toBe(t + turn * W);
+      }
+      expect(reserveSlowedTurn(other, 'slow@example.test', W, t)).toBe('busy');
+      // Another account has its own turns; time passing frees places in the queue.
+      expect(reserveSlowedTurn(one, 'owner@example.test', W, t)).toBe(t + W);
+      expect(reserveSlowedTurn(one, 'slow@example.test', W, t + 3 * W)).toBe(t + 11 * W);
+      // Long after the last turn, the next one waits a single turn again (nothing to release).
+      expect(reserveSlowedTurn(other, 'slow@example.test', W, t + 100 * W)).toBe(t + 101 * W);
+      expect(one.$client.prepare('SELECT account, next_at FROM sign_in_slots ORDER BY account').all()).toEqual([
+        { account: 'account:owner@example.test', next_at: t + W },
+        { account: 'account:slow@example.test', next_at: t + 101 * W },
+      ]);
+    } finally {
+      other.$client.close();
+      one.$client.close();
+    }
   });
 
   it('keeps no per-address count when the address is unknown, so nobody can lock everyone out', async () => {

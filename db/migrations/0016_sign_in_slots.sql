@@ -1,0 +1,4 @@
+CREATE TABLE `sign_in_slots` (
+	`account` text PRIMARY KEY NOT NULL,
+	`next_at` integer NOT NULL
+);
