@@ -8,7 +8,15 @@ const ttlSeconds = (fallback: number) => z.coerce.number().int().min(60).max(180
 
 /** The SQLite file when DATABASE_URL is not set: the one place this default is written. */
 export const DEFAULT_DATABASE_URL = 'data/app.db';
-const databaseUrl = z.string().min(1).default(DEFAULT_DATABASE_URL);
+const databaseUrl = z
+  .string()
+  .min(1)
+  .refine((url) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(url), {
+    // A URL would otherwise be taken for a file name (postgres://… makes a folder "postgres:").
+    message:
+      'is an SQLite file path; the app does not run on PostgreSQL yet (npm run cli -- copy-database copies a database into one; docs/postgres.md)',
+  })
+  .default(DEFAULT_DATABASE_URL);
 /** log2 of scrypt's N for new password hashes: 17 in production (OWASP), lower only to make tests fast. */
 const passwordHashCost = z.coerce.number().int().min(10).max(20).default(17);
 

@@ -45,4 +45,12 @@ describe('getEnv validates every variable at start', () => {
     withEnv({ DATABASE_URL: 'tmp/other.db' });
     expect(databaseUrlFromEnv()).toBe('tmp/other.db');
   });
+
+  it('refuses a postgres:// DATABASE_URL with a message saying why, instead of making a folder of that name', () => {
+    withEnv({ DATABASE_URL: 'postgres://app:secret@db.internal:5432/paylink' });
+    const message =
+      'Invalid environment:\n  DATABASE_URL: is an SQLite file path; the app does not run on PostgreSQL yet (npm run cli -- copy-database copies a database into one; docs/postgres.md)';
+    expect(() => databaseUrlFromEnv()).toThrow(message);
+    expect(() => getEnv()).toThrow(/DATABASE_URL: is an SQLite file path/);
+  });
 });
