@@ -298,6 +298,13 @@ export const reportFiles = pgTable(
   (t) => [index('report_files_owner_idx').on(t.ownerUserId, t.createdAt)],
 );
 
+/** db/schema.ts's leases. */
+export const leases = pgTable('leases', {
+  name: text('name').primaryKey(),
+  holder: text('holder').notNull(),
+  expiresAt: epochMs('expires_at').notNull(),
+});
+
 /**
  * Metrics rollups, kept equal to the aggregate of payment_requests by the plpgsql triggers of
  * db/metrics-rollups.pg.ts (a custom migration creates them). Values are bigint: paid_amount sums money.

@@ -322,6 +322,17 @@ export const reportFiles = sqliteTable(
 );
 
 /**
+ * Work that runs once across every app instance on the database (the expiry sweeper, the report
+ * scheduler): the instance named by `holder` does it until `expires_at`; it renews each tick, and
+ * another instance takes the lease over once it has expired (its holder died or stalled).
+ */
+export const leases = sqliteTable('leases', {
+  name: text('name').primaryKey(),
+  holder: text('holder').notNull(),
+  expiresAt: integer('expires_at').notNull(),
+});
+
+/**
  * Metrics rollups (SPEC §3 counts per UTC cell and dimensions, with a time-to-pay histogram), kept
  * equal to the aggregate of payment_requests by triggers: see db/metrics-rollups.ts. Stored
  * WITHOUT ROWID (set in the migration): rows live in their primary-key order.

@@ -1,6 +1,7 @@
 import type { Db } from '../../db/client';
 import { systemExpiryEventId } from '../domain/system-expiry';
 import { ingestEvents } from './ingest.server';
+import { leaseMsFor, processHolder, releaseLease, tryLease } from './leases.server';
 
 const BATCH = 1000;
 
@@ -29,23 +30,74 @@ export function runExpirySweep(db: Db, now = Date.now()): number {
   }
 }
 
-const globalForSweeper = globalThis as unknown as { __paylinkSweeper?: NodeJS.Timeout };
+/** The lease that makes one instance on the database the sweeper (app/write/leases.server.ts). */
+export const EXPIRY_SWEEPER_LEASE = 'expiry-sweeper';
 
-/** Starts the in-process sweeper once per process. */
+export interface ExpirySweeper {
+  /** Takes or renews the lease, then sweeps if this instance holds it: how many it recorded, null when it does not. */
+  tick(): number | null;
+  /** Gives the lease up (a clean stop), so another instance sweeps from its next tick. */
+  release(): void;
+}
+
+/**
+ * One instance's sweeper: every tick renews the lease (a few ticks long, leaseMsFor), and only the
+ * holder sweeps. If the holder dies, another instance takes over once its lease has run out. Should
+ * two ever sweep at once (a holder stalled past its lease), they still record each expiry once: the
+ * system event ids are deterministic. `holder` and `now` are for tests.
+ */
+export function createExpirySweeper(
+  getDb: () => Db,
+  intervalMs: number,
+  options: { holder?: string; now?: () => number } = {},
+): ExpirySweeper {
+  const holder = options.holder ?? processHolder();
+  const clock = options.now ?? Date.now;
+  const leaseMs = leaseMsFor(intervalMs);
+  return {
+    tick() {
+      const db = getDb();
+      const now = clock();
+      if (!tryLease(db, EXPIRY_SWEEPER_LEASE, holder, leaseMs, now)) return null;
+      return runExpirySweep(db, now);
+    },
+    release() {
+      releaseLease(getDb(), EXPIRY_SWEEPER_LEASE, holder);
+    },
+  };
+}
+
+const globalForSweeper = globalThis as unknown as {
+  __paylinkExpirySweeper?: { timer: NodeJS.Timeout; sweeper: ExpirySweeper };
+};
+
+/** Starts the in-process sweeper once per process; it sweeps while it holds the lease. */
 export function startExpirySweeper(getDb: () => Db, intervalMs: number): void {
-  if (globalForSweeper.__paylinkSweeper) return;
-  globalForSweeper.__paylinkSweeper = setInterval(() => {
+  if (globalForSweeper.__paylinkExpirySweeper) return;
+  const sweeper = createExpirySweeper(getDb, intervalMs);
+  const timer = setInterval(() => {
     try {
-      runExpirySweep(getDb());
+      sweeper.tick();
     } catch (error) {
       console.error('Expiry sweep failed', error);
     }
   }, intervalMs);
-  globalForSweeper.__paylinkSweeper.unref();
+  timer.unref();
+  globalForSweeper.__paylinkExpirySweeper = { timer, sweeper };
 }
 
-/** At shutdown: no further sweeps (a sweep runs synchronously, so none is ever half-done). */
+/**
+ * At shutdown: no further sweeps (a sweep runs synchronously, so none is ever half-done), and the
+ * lease is released so another instance takes over at its next tick rather than after the lease.
+ */
 export function stopExpirySweeper(): void {
-  clearInterval(globalForSweeper.__paylinkSweeper);
-  globalForSweeper.__paylinkSweeper = undefined;
+  const current = globalForSweeper.__paylinkExpirySweeper;
+  if (!current) return;
+  clearInterval(current.timer);
+  globalForSweeper.__paylinkExpirySweeper = undefined;
+  try {
+    current.sweeper.release();
+  } catch (error) {
+    console.error('Expiry sweeper lease release failed', error);
+  }
 }

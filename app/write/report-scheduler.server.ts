@@ -14,6 +14,7 @@ import { createExport, type ExportResult, filtersForAudit } from '../read/export
 import { listDueSchedules, type ScheduledReportRow } from '../read/reports.server';
 import { loadViewer } from './api-tokens.server';
 import { recordAudit } from './audit.server';
+import { leaseMsFor, processHolder, releaseLease, tryLease } from './leases.server';
 import { filtersForRun } from './report-schedules.server';
 
 /** Kept report files live beside the database: <dir of the database>/reports/. */
@@ -161,34 +162,80 @@ export async function runDueReports(db: Db, now = Date.now()): Promise<ReportFil
   return files;
 }
 
-const globalForScheduler = globalThis as unknown as {
-  __paylinkReportScheduler?: { timer: NodeJS.Timeout; running: Promise<void> | null };
-};
+/** The lease that makes one instance on the database the report scheduler (app/write/leases.server.ts). */
+export const REPORT_SCHEDULER_LEASE = 'report-scheduler';
 
-/** Checks for due schedules every `intervalMs`, once per process; a slow run is never overlapped. */
-export function startReportScheduler(getDb: () => Db, intervalMs: number): void {
-  if (globalForScheduler.__paylinkReportScheduler) return;
-  const scheduler: { timer: NodeJS.Timeout; running: Promise<void> | null } = {
-    running: null,
-    timer: setInterval(() => {
-      if (scheduler.running) return;
-      scheduler.running = runDueReports(getDb())
-        .then(() => {})
-        .catch((error) => console.error('Report scheduler failed', error))
-        .finally(() => {
-          scheduler.running = null;
-        });
-    }, intervalMs),
-  };
-  scheduler.timer.unref();
-  globalForScheduler.__paylinkReportScheduler = scheduler;
+export interface ReportScheduler {
+  /**
+   * Takes or renews the lease; if this instance holds it and no run is under way, runs the due
+   * schedules. Resolves to the files written, or null when it did not run.
+   */
+  tick(): Promise<ReportFileSummary[] | null>;
+  /** No run under way any more (waits for it), and the lease given up. */
+  stop(): Promise<void>;
 }
 
-/** At shutdown: no further runs; resolves when the one under way (if any) has finished. */
+/**
+ * One instance's scheduler: every tick renews the lease (a few ticks long, leaseMsFor), also while
+ * a slow run is under way, and only the holder runs schedules; another instance takes over once a
+ * dead holder's lease has run out. Each due schedule is still claimed on its next_run_at before it
+ * runs, so it runs once even if two instances ever overlap. `holder` and `now` are for tests.
+ */
+export function createReportScheduler(
+  getDb: () => Db,
+  intervalMs: number,
+  options: { holder?: string; now?: () => number } = {},
+): ReportScheduler {
+  const holder = options.holder ?? processHolder();
+  const clock = options.now ?? Date.now;
+  const leaseMs = leaseMsFor(intervalMs);
+  let running: Promise<unknown> | null = null;
+  return {
+    async tick() {
+      const db = getDb();
+      const now = clock();
+      if (!tryLease(db, REPORT_SCHEDULER_LEASE, holder, leaseMs, now) || running) return null;
+      const run = (async () => {
+        try {
+          return await runDueReports(db, now);
+        } finally {
+          running = null;
+        }
+      })();
+      running = run.catch(() => {});
+      return run;
+    },
+    async stop() {
+      await running;
+      releaseLease(getDb(), REPORT_SCHEDULER_LEASE, holder);
+    },
+  };
+}
+
+const globalForScheduler = globalThis as unknown as {
+  __paylinkReportScheduler?: { timer: NodeJS.Timeout; scheduler: ReportScheduler };
+};
+
+/** Checks for due schedules every `intervalMs`, once per process, while it holds the lease; a slow run is never overlapped. */
+export function startReportScheduler(getDb: () => Db, intervalMs: number): void {
+  if (globalForScheduler.__paylinkReportScheduler) return;
+  const scheduler = createReportScheduler(getDb, intervalMs);
+  const timer = setInterval(() => {
+    scheduler.tick().catch((error) => console.error('Report scheduler failed', error));
+  }, intervalMs);
+  timer.unref();
+  globalForScheduler.__paylinkReportScheduler = { timer, scheduler };
+}
+
+/** At shutdown: no further runs; resolves when the one under way (if any) has finished and the lease is released. */
 export async function stopReportScheduler(): Promise<void> {
-  const scheduler = globalForScheduler.__paylinkReportScheduler;
-  if (!scheduler) return;
-  clearInterval(scheduler.timer);
+  const current = globalForScheduler.__paylinkReportScheduler;
+  if (!current) return;
+  clearInterval(current.timer);
   globalForScheduler.__paylinkReportScheduler = undefined;
-  await scheduler.running;
+  try {
+    await current.scheduler.stop();
+  } catch (error) {
+    console.error('Report scheduler lease release failed', error);
+  }
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { getTableConfig } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LEASE_HOLDER_SQL, LEASE_UPSERT_SQL } from '../../app/write/leases.server';
 import type { Db } from '../../db/client';
 import { DAY_MS, ROLLUP_TABLES } from '../../db/metrics-rollups';
 import { rollupBackfillPgSql } from '../../db/metrics-rollups.pg';
@@ -187,7 +188,7 @@ describe.skipIf(!PG_TEST_URL)('PostgreSQL: db/migrations-pg and the rollup trigg
       .map((table) => getTableConfig(table).name)
       .sort();
     expect(tables.rows.map((row) => row.name)).toEqual(expected);
-    expect(expected).toHaveLength(24);
+    expect(expected).toHaveLength(25);
     const triggers = await client.query<{ name: string }>(
       `SELECT tgname AS name FROM pg_trigger WHERE NOT tgisinternal ORDER BY tgname`,
     );
@@ -202,7 +203,7 @@ describe.skipIf(!PG_TEST_URL)('PostgreSQL: db/migrations-pg and the rollup trigg
     expect(indexes.rows.map((row) => row.name)).toEqual(['pr_paid_agent_bin_idx', 'pr_paid_bin_idx']);
     const applied = await client.query('SELECT count(*) AS n FROM drizzle.__drizzle_migrations');
     const journal = JSON.parse(readFileSync('db/migrations-pg/meta/_journal.json', 'utf8')) as { entries: unknown[] };
-    expect(journal.entries.length).toBe(6);
+    expect(journal.entries.length).toBe(7);
     expect(applied.rows[0].n).toBe(journal.entries.length);
   });
 
@@ -295,5 +296,46 @@ describe.skipIf(!PG_TEST_URL)('PostgreSQL: db/migrations-pg and the rollup trigg
     for (const statement of rollupBackfillPgSql()) await client.query(statement);
     await client.query('COMMIT');
     expect(await read()).toEqual(kept);
+  });
+
+  it("takes, renews and hands over leases with leases.server.ts's statements, one winner of a race", async () => {
+    const numbered = (sql: string) => {
+      let n = 0;
+      return sql.replace(/\?/g, () => `$${++n}`);
+    };
+    const tryLeasePg = async (db: pg.Client, holder: string, ttlMs: number, now: number) => {
+      await db.query('BEGIN');
+      try {
+        await db.query(numbered(LEASE_UPSERT_SQL), ['job', holder, now + ttlMs, now]);
+        const row = await db.query<{ holder: string }>(numbered(LEASE_HOLDER_SQL), ['job']);
+        await db.query('COMMIT');
+        return row.rows[0]?.holder === holder;
+      } catch (error) {
+        await db.query('ROLLBACK');
+        throw error;
+      }
+    };
+    const url = new URL(PG_TEST_URL!);
+    url.pathname = `/${database}`;
+    const other = await connectPostgres(url.toString());
+    try {
+      expect(await tryLeasePg(client, 'holder-a', 6000, 1000)).toBe(true);
+      expect(await tryLeasePg(other, 'holder-b', 6000, 1000)).toBe(false);
+      expect(await tryLeasePg(client, 'holder-a', 6000, 3000)).toBe(true);
+      expect(await tryLeasePg(other, 'holder-b', 6000, 8999)).toBe(false);
+      expect(await tryLeasePg(other, 'holder-b', 6000, 9000)).toBe(true);
+      expect(await tryLeasePg(client, 'holder-a', 6000, 9001)).toBe(false);
+      const row = await client.query('SELECT holder, expires_at FROM leases');
+      expect(row.rows).toEqual([{ holder: 'holder-b', expires_at: 15000 }]);
+
+      await client.query('DELETE FROM leases');
+      const race = await Promise.all([
+        tryLeasePg(client, 'holder-a', 6000, 20_000),
+        tryLeasePg(other, 'holder-b', 6000, 20_000),
+      ]);
+      expect(race.filter(Boolean)).toHaveLength(1);
+    } finally {
+      await other.end();
+    }
   });
 });

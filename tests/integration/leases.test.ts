@@ -1,0 +1,201 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { systemExpiryEventId } from '../../app/domain/system-expiry';
+import { createServiceToken, loadViewer } from '../../app/write/api-tokens.server';
+import {
+  createExpirySweeper,
+  EXPIRY_SWEEPER_LEASE,
+  startExpirySweeper,
+  stopExpirySweeper,
+} from '../../app/write/expiry-sweeper.server';
+import { ingestEvents } from '../../app/write/ingest.server';
+import { LEASE_FLOOR_MS, leaseMsFor, processHolder, releaseLease, tryLease } from '../../app/write/leases.server';
+import { createReportScheduler, REPORT_SCHEDULER_LEASE } from '../../app/write/report-scheduler.server';
+import { createSchedule } from '../../app/write/report-schedules.server';
+import { type Db, openDatabase } from '../../db/client';
+import { createTestDb } from '../support/db';
+import { created, MINUTE, step, T0 } from '../support/events';
+
+// Two app instances on one database: two connections to one file, each with its own holder id.
+let a: Db;
+let b: Db;
+
+beforeEach(() => {
+  const test = createTestDb();
+  a = test.db;
+  b = openDatabase(test.file);
+});
+afterEach(() => {
+  a.$client.close();
+  b.$client.close();
+});
+
+const leaseRow = (name: string) => a.$client.prepare('SELECT holder, expires_at FROM leases WHERE name = ?').get(name);
+
+describe('tryLease and releaseLease', () => {
+  it('gives the lease to one holder, lets it renew, and hands it over only once it has expired', () => {
+    expect(tryLease(a, 'job', 'holder-a', 6000, 1000)).toBe(true);
+    expect(tryLease(b, 'job', 'holder-b', 6000, 1000)).toBe(false);
+    expect(leaseRow('job')).toEqual({ holder: 'holder-a', expires_at: 7000 });
+
+    // The holder renews: the lease now runs to 9000, so B is still refused after the first 7000.
+    expect(tryLease(a, 'job', 'holder-a', 6000, 3000)).toBe(true);
+    expect(leaseRow('job')).toEqual({ holder: 'holder-a', expires_at: 9000 });
+    expect(tryLease(b, 'job', 'holder-b', 6000, 7000)).toBe(false);
+    expect(tryLease(b, 'job', 'holder-b', 6000, 8999)).toBe(false);
+    expect(leaseRow('job')).toEqual({ holder: 'holder-a', expires_at: 9000 });
+
+    // A stopped renewing: at its expiry B takes over, and A (back late) is refused.
+    expect(tryLease(b, 'job', 'holder-b', 6000, 9000)).toBe(true);
+    expect(leaseRow('job')).toEqual({ holder: 'holder-b', expires_at: 15000 });
+    expect(tryLease(a, 'job', 'holder-a', 6000, 9001)).toBe(false);
+    expect(leaseRow('job')).toEqual({ holder: 'holder-b', expires_at: 15000 });
+  });
+
+  it('lets another holder take a released lease at once; only the holder can release it', () => {
+    expect(tryLease(a, 'job', 'holder-a', 6000, 1000)).toBe(true);
+    releaseLease(b, 'job', 'holder-b');
+    expect(leaseRow('job')).toEqual({ holder: 'holder-a', expires_at: 7000 });
+    expect(tryLease(b, 'job', 'holder-b', 6000, 1001)).toBe(false);
+
+    releaseLease(a, 'job', 'holder-a');
+    expect(leaseRow('job')).toBeUndefined();
+    expect(tryLease(b, 'job', 'holder-b', 6000, 1002)).toBe(true);
+    expect(leaseRow('job')).toEqual({ holder: 'holder-b', expires_at: 7002 });
+  });
+
+  it('keeps leases of different names apart', () => {
+    expect(tryLease(a, 'one', 'holder-a', 6000, 1000)).toBe(true);
+    expect(tryLease(b, 'two', 'holder-b', 6000, 1000)).toBe(true);
+    expect(tryLease(b, 'one', 'holder-b', 6000, 1000)).toBe(false);
+    expect(tryLease(a, 'two', 'holder-a', 6000, 1000)).toBe(false);
+  });
+
+  it('lasts three ticks, at least LEASE_FLOOR_MS; one holder id per process', () => {
+    expect(LEASE_FLOOR_MS).toBe(5000);
+    expect(leaseMsFor(250)).toBe(5000);
+    expect(leaseMsFor(2000)).toBe(6000);
+    expect(leaseMsFor(30_000)).toBe(90_000);
+    expect(processHolder()).toBe(processHolder());
+    expect(processHolder()).toMatch(new RegExp(`:${process.pid}:[0-9a-f-]{36}$`));
+  });
+});
+
+describe('expiry sweeper on two instances', () => {
+  const settings = { ttlUnopenedMs: 5 * MINUTE, ttlOpenedMs: 15 * MINUTE };
+  const systemEvents = () =>
+    a.$client.prepare("SELECT id, request_id, applied FROM events WHERE source = 'system' ORDER BY seq").all();
+  const status = (id: string) =>
+    (a.$client.prepare('SELECT status FROM payment_requests WHERE id = ?').get(id) as { status: string }).status;
+
+  beforeEach(() => {
+    // pr_1 expires at T0 + 6 min, pr_2 at T0 + 15 min.
+    ingestEvents(a, [created('pr_1'), step('pr_1', 'sent', MINUTE)], 'api', { now: T0 + 2 * MINUTE, settings });
+    ingestEvents(a, [created('pr_2', 9 * MINUTE), step('pr_2', 'sent', 10 * MINUTE)], 'api', {
+      now: T0 + 11 * MINUTE,
+      settings,
+    });
+  });
+
+  it('records one expiry, and goes on on the other instance a lease period after the holder died', () => {
+    let nowA = T0 + 7 * MINUTE;
+    let nowB = T0 + 7 * MINUTE;
+    const sweeperA = createExpirySweeper(() => a, 2000, { holder: 'instance-a', now: () => nowA });
+    const sweeperB = createExpirySweeper(() => b, 2000, { holder: 'instance-b', now: () => nowB });
+
+    expect(sweeperA.tick()).toBe(1);
+    expect(sweeperB.tick()).toBeNull();
+    expect(sweeperA.tick()).toBe(0);
+    expect(systemEvents()).toEqual([
+      { id: systemExpiryEventId('pr_1', T0 + 6 * MINUTE), request_id: 'pr_1', applied: 1 },
+    ]);
+    expect(status('pr_1')).toBe('expired');
+
+    // A's last tick renews the lease to T0 + 15 min + 5 s (3 × 2 s); then A dies without releasing it.
+    nowA = T0 + 15 * MINUTE - 1000;
+    expect(sweeperA.tick()).toBe(0);
+    expect(leaseRow(EXPIRY_SWEEPER_LEASE)).toEqual({ holder: 'instance-a', expires_at: T0 + 15 * MINUTE + 5000 });
+
+    // pr_2 is due, but the lease is still A's: B does not sweep.
+    nowB = T0 + 15 * MINUTE + 4999;
+    expect(sweeperB.tick()).toBeNull();
+    expect(status('pr_2')).toBe('sent');
+
+    // The lease has run out: B takes it and expires pr_2, once.
+    nowB = T0 + 15 * MINUTE + 5000;
+    expect(sweeperB.tick()).toBe(1);
+    expect(leaseRow(EXPIRY_SWEEPER_LEASE)).toEqual({ holder: 'instance-b', expires_at: T0 + 15 * MINUTE + 11_000 });
+    expect(status('pr_2')).toBe('expired');
+    expect(systemEvents()).toEqual([
+      { id: systemExpiryEventId('pr_1', T0 + 6 * MINUTE), request_id: 'pr_1', applied: 1 },
+      { id: systemExpiryEventId('pr_2', T0 + 15 * MINUTE), request_id: 'pr_2', applied: 1 },
+    ]);
+
+    // A comes back (it was only stalled): it is refused while B renews.
+    nowA = T0 + 15 * MINUTE + 6000;
+    expect(sweeperA.tick()).toBeNull();
+  });
+
+  it('hands over at once on a clean stop', () => {
+    const now = T0 + 16 * MINUTE;
+    const sweeperA = createExpirySweeper(() => a, 2000, { holder: 'instance-a', now: () => now });
+    const sweeperB = createExpirySweeper(() => b, 2000, { holder: 'instance-b', now: () => now });
+    expect(sweeperA.tick()).toBe(2);
+    expect(sweeperB.tick()).toBeNull();
+    sweeperA.release();
+    expect(sweeperB.tick()).toBe(0);
+    expect(leaseRow(EXPIRY_SWEEPER_LEASE)).toEqual({ holder: 'instance-b', expires_at: now + 6000 });
+  });
+
+  it("startExpirySweeper sweeps under this process's lease and stopExpirySweeper releases it", () => {
+    vi.useFakeTimers({ now: T0 + 16 * MINUTE, toFake: ['setInterval', 'clearInterval', 'Date'] });
+    try {
+      startExpirySweeper(() => a, 1000);
+      vi.advanceTimersByTime(1000);
+      expect(leaseRow(EXPIRY_SWEEPER_LEASE)).toEqual({ holder: processHolder(), expires_at: T0 + 16 * MINUTE + 6000 });
+      expect(systemEvents()).toHaveLength(2);
+      stopExpirySweeper();
+      expect(leaseRow(EXPIRY_SWEEPER_LEASE)).toBeUndefined();
+    } finally {
+      stopExpirySweeper();
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('report scheduler on two instances', () => {
+  const form = new URLSearchParams({
+    name: 'Daily requests',
+    report: 'payment-requests',
+    format: 'csv',
+    cadence: 'daily',
+    runAt: '06:00',
+    timezone: 'America/New_York',
+  });
+  const fileCount = () => (a.$client.prepare('SELECT count(*) AS n FROM report_files').get() as { n: number }).n;
+
+  it('runs a due schedule once, and on the other instance once the holder died', async () => {
+    const { userId } = createServiceToken(a, { role: 'manager', name: 'Finance' });
+    expect(createSchedule(a, loadViewer(a, userId)!, form, Date.parse('2026-10-31T12:00:00Z')).ok).toBe(true);
+    let now = Date.parse('2026-11-01T11:00:20Z');
+    const schedulerA = createReportScheduler(() => a, 30_000, { holder: 'instance-a', now: () => now });
+    const schedulerB = createReportScheduler(() => b, 30_000, { holder: 'instance-b', now: () => now });
+
+    const [runA, runB] = await Promise.all([schedulerA.tick(), schedulerB.tick()]);
+    expect(runA?.map((file) => file.fileName)).toEqual(['payment-requests_2026-10-31_2026-10-31_America-New_York.csv']);
+    expect(runB).toBeNull();
+    expect(fileCount()).toBe(1);
+    expect(leaseRow(REPORT_SCHEDULER_LEASE)).toEqual({ holder: 'instance-a', expires_at: now + 90_000 });
+
+    // A dies; the next day's run is B's (A's lease ran out long before).
+    now = Date.parse('2026-11-02T11:00:00Z');
+    expect((await schedulerB.tick())?.map((file) => file.fileName)).toEqual([
+      'payment-requests_2026-11-01_2026-11-01_America-New_York.csv',
+    ]);
+    expect(fileCount()).toBe(2);
+    expect(await schedulerA.tick()).toBeNull();
+
+    // A clean stop releases the lease.
+    await schedulerB.stop();
+    expect(leaseRow(REPORT_SCHEDULER_LEASE)).toBeUndefined();
+  });
+});
