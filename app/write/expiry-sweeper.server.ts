@@ -3,19 +3,21 @@ import { systemExpiryEventId } from '../domain/system-expiry';
 import { ingestEvents } from './ingest.server';
 import { leaseMsFor, processHolder, releaseLease, tryLease } from './leases.server';
 
-const BATCH = 1000;
+export const EXPIRY_SWEEP_BATCH = 1000;
 
 /**
- * Records every due expiry as a system `expired` event (SPEC §1), through the one write path.
- * Returns how many were recorded.
+ * Records every due expiry as a system `expired` event (SPEC §1), through the one write path, in
+ * batches of EXPIRY_SWEEP_BATCH. Returns how many were recorded. `keepGoing` is asked before each
+ * batch after the first (the sweeper renews its lease there: a long backlog blocks the event loop,
+ * so its timer cannot) and the sweep stops when it says no.
  */
-export function runExpirySweep(db: Db, now = Date.now()): number {
+export function runExpirySweep(db: Db, now = Date.now(), keepGoing: () => boolean = () => true): number {
   const due = db.$client.prepare<[number, number], { id: string; expiry_due_at: number }>(
     'SELECT id, expiry_due_at FROM payment_requests WHERE expiry_due_at < ? ORDER BY expiry_due_at LIMIT ?',
   );
   let recorded = 0;
   for (;;) {
-    const rows = due.all(now, BATCH);
+    const rows = due.all(now, EXPIRY_SWEEP_BATCH);
     if (rows.length === 0) return recorded;
     const events = rows.map((row) => ({
       id: systemExpiryEventId(row.id, row.expiry_due_at),
@@ -26,7 +28,7 @@ export function runExpirySweep(db: Db, now = Date.now()): number {
     }));
     const summary = ingestEvents(db, events, 'system', { now });
     recorded += summary.accepted;
-    if (summary.accepted === 0 || rows.length < BATCH) return recorded;
+    if (summary.accepted === 0 || rows.length < EXPIRY_SWEEP_BATCH || !keepGoing()) return recorded;
   }
 }
 
@@ -34,7 +36,10 @@ export function runExpirySweep(db: Db, now = Date.now()): number {
 export const EXPIRY_SWEEPER_LEASE = 'expiry-sweeper';
 
 export interface ExpirySweeper {
-  /** Takes or renews the lease, then sweeps if this instance holds it: how many it recorded, null when it does not. */
+  /**
+   * Takes or renews the lease, then sweeps if this instance holds it (renewing it between batches,
+   * stopping if it was lost): how many it recorded, null when it does not hold it.
+   */
   tick(): number | null;
   /** Gives the lease up (a clean stop), so another instance sweeps from its next tick. */
   release(): void;
@@ -59,7 +64,7 @@ export function createExpirySweeper(
       const db = getDb();
       const now = clock();
       if (!tryLease(db, EXPIRY_SWEEPER_LEASE, holder, leaseMs, now)) return null;
-      return runExpirySweep(db, now);
+      return runExpirySweep(db, now, () => tryLease(db, EXPIRY_SWEEPER_LEASE, holder, leaseMs, clock()));
     },
     release() {
       releaseLease(getDb(), EXPIRY_SWEEPER_LEASE, holder);

@@ -3,6 +3,7 @@ import { systemExpiryEventId } from '../../app/domain/system-expiry';
 import { createServiceToken, loadViewer } from '../../app/write/api-tokens.server';
 import {
   createExpirySweeper,
+  EXPIRY_SWEEP_BATCH,
   EXPIRY_SWEEPER_LEASE,
   startExpirySweeper,
   stopExpirySweeper,
@@ -144,6 +145,50 @@ describe('expiry sweeper on two instances', () => {
     sweeperA.release();
     expect(sweeperB.tick()).toBe(0);
     expect(leaseRow(EXPIRY_SWEEPER_LEASE)).toEqual({ holder: 'instance-b', expires_at: now + 6000 });
+  });
+
+  describe('a backlog longer than one batch', () => {
+    const now = T0 + 16 * MINUTE;
+    beforeEach(() => {
+      const links = Array.from({ length: EXPIRY_SWEEP_BATCH }, (_, i) => `pr_b${i}`);
+      ingestEvents(
+        a,
+        links.flatMap((id) => [created(id), step(id, 'sent', MINUTE)]),
+        'api',
+        {
+          now: T0 + 2 * MINUTE,
+          settings,
+        },
+      );
+    });
+
+    it('renews the lease between batches (the timer cannot while the sweep runs)', () => {
+      const times = [now, now + 1000];
+      const sweeper = createExpirySweeper(() => a, 2000, { holder: 'instance-a', now: () => times.shift()! });
+      expect(sweeper.tick()).toBe(EXPIRY_SWEEP_BATCH + 2);
+      expect(times).toEqual([]);
+      expect(leaseRow(EXPIRY_SWEEPER_LEASE)).toEqual({ holder: 'instance-a', expires_at: now + 1000 + 6000 });
+    });
+
+    it('stops after the batch under way when the lease was lost, and the new holder goes on', () => {
+      const times = [now, now + 7000];
+      const sweeperA = createExpirySweeper(() => a, 2000, {
+        holder: 'instance-a',
+        now: () => {
+          if (times.length === 1) {
+            // A stalled past its lease during the first batch, and B took the lease over meanwhile.
+            b.$client
+              .prepare("UPDATE leases SET holder = 'instance-b', expires_at = ? WHERE name = ?")
+              .run(now + 6500 + 6000, EXPIRY_SWEEPER_LEASE);
+          }
+          return times.shift()!;
+        },
+      });
+      expect(sweeperA.tick()).toBe(EXPIRY_SWEEP_BATCH);
+      const sweeperB = createExpirySweeper(() => b, 2000, { holder: 'instance-b', now: () => now + 7000 });
+      expect(sweeperB.tick()).toBe(2);
+      expect((systemEvents() as unknown[]).length).toBe(EXPIRY_SWEEP_BATCH + 2);
+    });
   });
 
   it("startExpirySweeper sweeps under this process's lease and stopExpirySweeper releases it", () => {
