@@ -243,11 +243,6 @@ export const payLinks = sqliteTable('pay_links', {
 });
 
 /**
- * The chat conversation a request was sent from (the embedded agent panel's `conversationId`). A
- * side table, like pay_links: payment_requests is the replay's projection of events, and this is
- * context from the sending console, not part of the request's lifecycle.
- */
-/**
  * A customer action (pay or decline) in progress on a request: one at a time across every app
  * instance (a double-clicked Pay charges once), released when the action ends. A claim older than
  * PAYMENT_CLAIM_STALE_MS was left by an instance that died mid-action and is taken over.
@@ -258,6 +253,11 @@ export const paymentClaims = sqliteTable('payment_claims', {
   claimedAt: integer('claimed_at').notNull(),
 });
 
+/**
+ * The chat conversation a request was sent from (the embedded agent panel's `conversationId`). A
+ * side table, like pay_links: payment_requests is the replay's projection of events, and this is
+ * context from the sending console, not part of the request's lifecycle.
+ */
 export const requestConversations = sqliteTable(
   'request_conversations',
   {
