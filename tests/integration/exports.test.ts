@@ -454,14 +454,15 @@ describe('streaming a large export', () => {
     await reader.read();
     // Each worker sends its 16 credits' worth (the reader's chunk and the one in the stream's queue
     // were paid back), then waits: 32 chunks of about 64 KB, however long the reader takes.
-    await vi.waitFor(() => expect(exportWorkerStats().queuedChunks).toBe(32));
+    // Waiting for a state, not timing it: on a loaded machine the workers take seconds to fill their credits.
+    await vi.waitFor(() => expect(exportWorkerStats().queuedChunks).toBe(32), { timeout: 30_000 });
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(exportWorkerStats()).toEqual({ liveWorkers: 2, queuedChunks: 32 });
     expect(rowsSoFar()).toBeLessThan(1_000);
     await reader.cancel();
     expect(result()).toEqual({ completed: false, rows: rowsSoFar() });
     expect(exportWorkerStats().queuedChunks).toBe(0);
-    await vi.waitFor(() => expect(exportWorkerStats().liveWorkers).toBe(0));
+    await vi.waitFor(() => expect(exportWorkerStats().liveWorkers).toBe(0), { timeout: 30_000 });
   });
 
   it('holds exactly its credits of 64 KB chunks from the XLSX worker while the reader waits, and stops it when it cancels', async () => {
@@ -471,7 +472,7 @@ describe('streaming a large export', () => {
     expect(first.byteLength).toBe(CHUNK_BYTES);
     // The worker sends its XLSX_WORKER_CREDITS chunks (the reader's and the one in the stream's
     // queue were paid back), then waits: 16 x 64 KB = 1 MB here, however long the reader takes.
-    await vi.waitFor(() => expect(xlsxWorkerStats().queuedChunks).toBe(XLSX_WORKER_CREDITS));
+    await vi.waitFor(() => expect(xlsxWorkerStats().queuedChunks).toBe(XLSX_WORKER_CREDITS), { timeout: 30_000 });
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(xlsxWorkerStats()).toMatchObject({ liveWorkers: 1, queuedChunks: XLSX_WORKER_CREDITS });
     expect(XLSX_WORKER_CREDITS * CHUNK_BYTES).toBe(1 << 20);
@@ -479,7 +480,7 @@ describe('streaming a large export', () => {
     await reader.cancel();
     expect(result()).toEqual({ completed: false, rows: rowsSoFar() });
     expect(xlsxWorkerStats().queuedChunks).toBe(0);
-    await vi.waitFor(() => expect(xlsxWorkerStats().liveWorkers).toBe(0));
+    await vi.waitFor(() => expect(xlsxWorkerStats().liveWorkers).toBe(0), { timeout: 30_000 });
   });
 
   it('writes a large XLSX from its worker with every row of a range, read back by exceljs', async () => {
