@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import type { Viewer } from '../app/domain/access';
 import { getDashboard } from '../app/read/dashboard.server';
@@ -24,6 +24,14 @@ import { type BenchOptions, type BenchResult, type BenchRow, verdict } from './t
  * last day holding a sent request, over HTTP from the built server, after a warm-up.
  */
 const WARM_UP = 3;
+/** CPU seconds (user + system) a process has used so far, from /proc (null where there is none). */
+function processCpuMs(pid: number | undefined): number | null {
+  if (pid === undefined || !existsSync(`/proc/${pid}/stat`)) return null;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 a second on Linux).
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
 const rank = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? 0;
 
 /**
@@ -78,15 +86,20 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const server = await startBenchServer(file, { EXPIRY_SWEEP_MS: '10000' });
   const times: number[] = [];
   let bytes = 0;
+  let serverCpuMs: number | null = null;
   try {
     const url = `${server.url}/dashboard?from=${from}&to=${to}`;
+    let cpuBefore: number | null = null;
     for (let i = 0; i < WARM_UP + samples; i++) {
+      if (i === WARM_UP) cpuBefore = processCpuMs(server.child.pid);
       const started = performance.now();
       const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
       if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
       bytes = (await response.arrayBuffer()).byteLength;
       if (i >= WARM_UP) times.push(performance.now() - started);
     }
+    const cpuAfter = processCpuMs(server.child.pid);
+    if (cpuBefore !== null && cpuAfter !== null) serverCpuMs = (cpuAfter - cpuBefore) / samples;
   } finally {
     await stopBenchServer(server);
     db.$client.prepare('DELETE FROM users WHERE id = ?').run(userId);
@@ -105,7 +118,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
         samples: times.length,
         p50Ms: rank(times, 0.5),
         p95Ms: p95,
-        note: `${(bytes / 1024).toFixed(0)} KB document, ${from}..${to}; load ${loadavg()[0]!.toFixed(1)}`,
+        note: `${(bytes / 1024).toFixed(0)} KB document, ${from}..${to}; server CPU ${serverCpuMs === null ? '?' : serverCpuMs.toFixed(1)} ms/document; load ${loadavg()[0]!.toFixed(1)}`,
       },
       ...parts,
     ],
