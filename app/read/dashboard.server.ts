@@ -10,6 +10,7 @@ import {
   getMetricsSummary,
   getMetricsSummaryBetween,
   getMetricsTimeseries,
+  pageCurrencies,
 } from './metrics/metrics.server';
 import { compileQuery, requestCondition } from './query-compiler.server';
 
@@ -17,25 +18,29 @@ type RangedFilters = Filters & { from: string; to: string };
 
 /**
  * The metrics of the range and of the period they are compared with (the KPI cards' change): the
- * period before, cut to the same elapsed part while the range is still running (comparisonPeriod).
+ * period before, cut to the same elapsed part while the range is still running (comparisonPeriod);
+ * the page's readers share one currency lookup over both periods.
  */
 function summaries(db: Db, filters: RangedFilters, range: DashboardRange, viewer: Viewer, now: number) {
   const comparison = comparisonPeriod(range, filters.tz, now);
+  const currencies = pageCurrencies(db, filters, comparison.start);
   return {
-    summary: getMetricsSummary(db, filters, viewer),
-    previous: getMetricsSummaryBetween(db, filters, viewer, comparison),
+    summary: getMetricsSummary(db, filters, viewer, currencies),
+    previous: getMetricsSummaryBetween(db, filters, viewer, comparison, currencies),
     comparison,
+    currencies,
   };
 }
 
 /** Everything /dashboard shows: KPIs with their change, the trend, the leaderboard. */
 export function getDashboard(db: Db, filters: RangedFilters, range: DashboardRange, viewer: Viewer, now = Date.now()) {
   const interval = intervalFor(filters);
+  const { currencies, ...kpis } = summaries(db, filters, range, viewer, now);
   return {
-    ...summaries(db, filters, range, viewer, now),
+    ...kpis,
     interval,
-    series: getMetricsTimeseries(db, filters, viewer, interval),
-    leaderboard: getAgentLeaderboard(db, filters, viewer),
+    series: getMetricsTimeseries(db, filters, viewer, interval, currencies),
+    leaderboard: getAgentLeaderboard(db, filters, viewer, currencies),
   };
 }
 
@@ -79,10 +84,11 @@ export function getAgentDashboard(
     .orderBy(desc(paymentRequests.sentAt))
     .limit(LATEST_REQUESTS)
     .all();
+  const { currencies, ...kpis } = summaries(db, agentFilters, range, viewer, now);
   return {
-    ...summaries(db, agentFilters, range, viewer, now),
+    ...kpis,
     interval,
-    series: getMetricsTimeseries(db, agentFilters, viewer, interval),
+    series: getMetricsTimeseries(db, agentFilters, viewer, interval, currencies),
     requests,
   };
 }

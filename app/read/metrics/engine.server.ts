@@ -64,6 +64,29 @@ function prepare(db: Db, text: string): Database.Statement {
 
 export type Grouping = 'none' | 'agent' | 'cell';
 
+/**
+ * The currencies of requests sent in UTC days, looked up once per range and reused for any range
+ * inside one already read (a superset of currencies only adds sums of 0). One per page or request:
+ * it does not see later writes.
+ */
+export class CurrencyLookup {
+  private readonly read: { from: number; to: number; currencies: string[] }[] = [];
+
+  constructor(private readonly db: Db) {}
+
+  /** Currencies with requests sent in the UTC days around [start, end), or more. */
+  between(start: number, end: number): string[] {
+    const from = Math.floor(start / DAY_MS) * DAY_MS;
+    const to = Math.ceil(end / DAY_MS) * DAY_MS;
+    const covering = this.read.find((range) => range.from <= from && to <= range.to);
+    if (covering) return covering.currencies;
+    const text = `SELECT DISTINCT currency FROM ${ROLLUP_TABLES.day.name} WHERE bucket >= ? AND bucket < ? ORDER BY currency`;
+    const currencies = prepare(this.db, text).pluck().all(from, to) as string[];
+    this.read.push({ from, to, currencies });
+    return currencies;
+  }
+}
+
 /** One set of filters and scope, read from the rollups (and the requests for unaligned edges). */
 export class MetricsReader {
   private readonly query: ReadQuery;
@@ -77,6 +100,8 @@ export class MetricsReader {
     private readonly db: Db,
     filters: Filters,
     viewer: Viewer,
+    /** Shared by the readers of one page, so that it looks the currencies up once. */
+    private readonly currencies: CurrencyLookup = new CurrencyLookup(db),
   ) {
     this.query = compileQuery(filters, viewer);
     this.requestCondition = asText(requestCondition(this.query, { range: 'none', list: false }));
@@ -104,24 +129,13 @@ export class MetricsReader {
     return this.agentIds;
   }
 
-  private readonly currencyCache = new Map<string, string[]>();
-
   /**
    * Currencies with requests sent in the UTC days around [start, end) (a superset is harmless:
    * their sums are 0); the filter's own list when it has one.
    */
   private currenciesBetween(start: number, end: number): string[] {
     if (this.currencyFilter.length > 0) return this.currencyFilter;
-    const from = Math.floor(start / DAY_MS) * DAY_MS;
-    const to = Math.ceil(end / DAY_MS) * DAY_MS;
-    const key = `${from}:${to}`;
-    let currencies = this.currencyCache.get(key);
-    if (!currencies) {
-      const text = `SELECT DISTINCT currency FROM ${ROLLUP_TABLES.day.name} WHERE bucket >= ? AND bucket < ? ORDER BY currency`;
-      currencies = prepare(this.db, text).pluck().all(from, to) as string[];
-      this.currencyCache.set(key, currencies);
-    }
-    return currencies;
+    return this.currencies.between(start, end);
   }
 
   /** Totals of [start, end) from one rollup table, per group: none, agent_id or cell start. */
@@ -245,6 +259,16 @@ export class MetricsReader {
     return { medianSecondsToPay, p90SecondsToPay };
   }
 
+  private readonly rankTexts: string[] = [];
+
+  /** The statement of valueAtRank (built once per reader: a page runs it hundreds of times). */
+  private rankText(perAgent: boolean): string {
+    const index = perAgent ? 1 : 0;
+    this.rankTexts[index] ??=
+      `SELECT paid_at - sent_at FROM payment_requests WHERE ${ruleSql(PAID)} AND ${payBinSql()} = ? AND sent_at >= ? AND sent_at < ?${perAgent ? ' AND agent_id = ?' : ''} AND ${this.requestCondition.sql} ORDER BY 1 LIMIT 1 OFFSET ?`;
+    return this.rankTexts[index]!;
+  }
+
   /**
    * The time to pay at a rank among the paid requests, exact: the histogram gives the bin and the
    * rank inside it, and only that bin's requests are read, sorted, from the bin-first partial index.
@@ -259,8 +283,7 @@ export class MetricsReader {
     let before = 0;
     let bin = 0;
     while (bin < histogram.length - 1 && before + histogram[bin]! < rank) before += histogram[bin++]!;
-    const agent = agentId === undefined ? '' : ' AND agent_id = ?';
-    const text = `SELECT paid_at - sent_at FROM payment_requests WHERE ${ruleSql(PAID)} AND ${payBinSql()} = ? AND sent_at >= ? AND sent_at < ?${agent} AND ${this.requestCondition.sql} ORDER BY 1 LIMIT 1 OFFSET ?`;
+    const text = this.rankText(agentId !== undefined);
     const params = [
       bin,
       start,

@@ -6,7 +6,7 @@ import type { Metrics } from '../../domain/metrics';
 import { bucketStarts, type Interval, isoInZone } from '../../lib/time-buckets';
 import { type Filters, filterRange } from '../filters';
 import { EARLIEST, LATEST } from './cells';
-import { MetricsReader } from './engine.server';
+import { CurrencyLookup, MetricsReader } from './engine.server';
 import { emptyTotals, sentOf } from './totals';
 
 /** [start, end) of the filters' days; an open end reaches as far as time goes. */
@@ -16,8 +16,19 @@ function rangeOf(filters: Filters): { start: number; end: number } {
 }
 
 /** The metrics of SPEC §3 over the requests S of the filters, within the viewer's scope. */
-export function getMetricsSummary(db: Db, filters: Filters, viewer: Viewer): Metrics {
-  return getMetricsSummaryBetween(db, filters, viewer, rangeOf(filters));
+export function getMetricsSummary(db: Db, filters: Filters, viewer: Viewer, currencies?: CurrencyLookup): Metrics {
+  return getMetricsSummaryBetween(db, filters, viewer, rangeOf(filters), currencies);
+}
+
+/**
+ * One currency lookup for the readers of a page over the days from `earliest` to the end of the
+ * filters' range (the readers' own lookups reuse it: no DISTINCT per reader and piece).
+ */
+export function pageCurrencies(db: Db, filters: Filters, earliest?: number): CurrencyLookup {
+  const currencies = new CurrencyLookup(db);
+  const { start, end } = rangeOf(filters);
+  if (start !== EARLIEST && end !== LATEST) currencies.between(Math.min(start, earliest ?? start), end);
+  return currencies;
 }
 
 /** The same over requests sent in [start, end) instead of the filters' days (a comparison cut mid-day). */
@@ -26,8 +37,9 @@ export function getMetricsSummaryBetween(
   filters: Filters,
   viewer: Viewer,
   { start, end }: { start: number; end: number },
+  currencies?: CurrencyLookup,
 ): Metrics {
-  const reader = new MetricsReader(db, filters, viewer);
+  const reader = new MetricsReader(db, filters, viewer, currencies);
   const totals = reader.readRange(start, end, 'none').get('') ?? emptyTotals();
   return reader.metrics(totals, start, end);
 }
@@ -40,8 +52,13 @@ export interface AgentMetricsRow extends Metrics {
 }
 
 /** One row per agent with at least one request in S (SPEC §4), busiest first. */
-export function getAgentLeaderboard(db: Db, filters: Filters, viewer: Viewer): AgentMetricsRow[] {
-  const reader = new MetricsReader(db, filters, viewer);
+export function getAgentLeaderboard(
+  db: Db,
+  filters: Filters,
+  viewer: Viewer,
+  currencies?: CurrencyLookup,
+): AgentMetricsRow[] {
+  const reader = new MetricsReader(db, filters, viewer, currencies);
   const { start, end } = rangeOf(filters);
   const byAgent = [...reader.readRange(start, end, 'agent')].filter(([, totals]) => sentOf(totals) > 0);
   if (byAgent.length === 0) return [];
@@ -89,12 +106,18 @@ export const DEFAULT_SERIES_DAYS = 30;
  * (hour: each hour) in the filters' zone; the first and last may reach outside the range, and
  * count only what is inside it.
  */
-export function getMetricsTimeseries(db: Db, filters: Filters, viewer: Viewer, interval: Interval): MetricsBucket[] {
+export function getMetricsTimeseries(
+  db: Db,
+  filters: Filters,
+  viewer: Viewer,
+  interval: Interval,
+  currencies?: CurrencyLookup,
+): MetricsBucket[] {
   const { start, end } = rangeOf(filters);
   const starts = bucketStarts(start, end, interval, filters.tz, MAX_BUCKETS[interval]);
   if (!starts)
     throw new TooManyBucketsError(`More than ${MAX_BUCKETS[interval]} ${interval} buckets: choose a shorter range`);
-  const reader = new MetricsReader(db, filters, viewer);
+  const reader = new MetricsReader(db, filters, viewer, currencies);
   const ranges = starts.map((bucketStart, i) => ({
     start: Math.max(bucketStart, start),
     end: Math.min(starts[i + 1] ?? end, end),
