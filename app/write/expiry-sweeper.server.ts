@@ -1,7 +1,7 @@
 import type { Db } from '../../db/client';
 import { systemExpiryEventId } from '../domain/system-expiry';
 import { ingestEvents } from './ingest.server';
-import { leaseMsFor, processHolder, releaseLease, tryLease } from './leases.server';
+import { jobLease } from './leases.server';
 
 export const EXPIRY_SWEEP_BATCH = 1000;
 
@@ -56,18 +56,16 @@ export function createExpirySweeper(
   intervalMs: number,
   options: { holder?: string; now?: () => number } = {},
 ): ExpirySweeper {
-  const holder = options.holder ?? processHolder();
-  const clock = options.now ?? Date.now;
-  const leaseMs = leaseMsFor(intervalMs);
+  const lease = jobLease(EXPIRY_SWEEPER_LEASE, intervalMs, options);
   return {
     tick() {
       const db = getDb();
-      const now = clock();
-      if (!tryLease(db, EXPIRY_SWEEPER_LEASE, holder, leaseMs, now)) return null;
-      return runExpirySweep(db, now, () => tryLease(db, EXPIRY_SWEEPER_LEASE, holder, leaseMs, clock()));
+      const now = lease.now();
+      if (!lease.take(db, now)) return null;
+      return runExpirySweep(db, now, () => lease.take(db));
     },
     release() {
-      releaseLease(getDb(), EXPIRY_SWEEPER_LEASE, holder);
+      lease.release(getDb());
     },
   };
 }

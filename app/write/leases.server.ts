@@ -53,3 +53,22 @@ export function tryLease(db: Db, name: string, holder: string, ttlMs: number, no
 export function releaseLease(db: Db, name: string, holder: string): void {
   db.$client.prepare('DELETE FROM leases WHERE name = ? AND holder = ?').run(name, holder);
 }
+
+/**
+ * A named lease as one instance's ticking job holds it: its holder (this process unless a test
+ * names one), its length (leaseMsFor the tick interval) and its clock, bound once.
+ */
+export function jobLease(
+  name: string,
+  intervalMs: number,
+  options: { holder?: string; now?: () => number } = {},
+): { take(db: Db, now?: number): boolean; release(db: Db): void; now(): number } {
+  const holder = options.holder ?? processHolder();
+  const clock = options.now ?? Date.now;
+  const leaseMs = leaseMsFor(intervalMs);
+  return {
+    take: (db, now = clock()) => tryLease(db, name, holder, leaseMs, now),
+    release: (db) => releaseLease(db, name, holder),
+    now: clock,
+  };
+}

@@ -14,7 +14,7 @@ import { createExport, type ExportResult, filtersForAudit } from '../read/export
 import { listDueSchedules, type ScheduledReportRow } from '../read/reports.server';
 import { loadViewer } from './api-tokens.server';
 import { recordAudit } from './audit.server';
-import { leaseMsFor, processHolder, releaseLease, tryLease } from './leases.server';
+import { jobLease } from './leases.server';
 import { filtersForRun } from './report-schedules.server';
 
 /** Kept report files live beside the database: <dir of the database>/reports/. */
@@ -186,15 +186,13 @@ export function createReportScheduler(
   intervalMs: number,
   options: { holder?: string; now?: () => number } = {},
 ): ReportScheduler {
-  const holder = options.holder ?? processHolder();
-  const clock = options.now ?? Date.now;
-  const leaseMs = leaseMsFor(intervalMs);
+  const lease = jobLease(REPORT_SCHEDULER_LEASE, intervalMs, options);
   let running: Promise<unknown> | null = null;
   return {
     async tick() {
       const db = getDb();
-      const now = clock();
-      if (!tryLease(db, REPORT_SCHEDULER_LEASE, holder, leaseMs, now) || running) return null;
+      const now = lease.now();
+      if (!lease.take(db, now) || running) return null;
       const run = (async () => {
         try {
           return await runDueReports(db, now);
@@ -207,7 +205,7 @@ export function createReportScheduler(
     },
     async stop() {
       await running;
-      releaseLease(getDb(), REPORT_SCHEDULER_LEASE, holder);
+      lease.release(getDb());
     },
   };
 }
