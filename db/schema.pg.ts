@@ -232,13 +232,6 @@ export const payLinks = pgTable('pay_links', {
   createdAt: epochMs('created_at').notNull(),
 });
 
-/** db/schema.ts's paymentClaims. */
-export const paymentClaims = pgTable('payment_claims', {
-  requestId: text('request_id').primaryKey(),
-  holder: text('holder').notNull(),
-  claimedAt: epochMs('claimed_at').notNull(),
-});
-
 export const requestConversations = pgTable(
   'request_conversations',
   {

@@ -243,17 +243,6 @@ export const payLinks = sqliteTable('pay_links', {
 });
 
 /**
- * A customer action (pay or decline) in progress on a request: one at a time across every app
- * instance (a double-clicked Pay charges once), released when the action ends. A claim older than
- * PAYMENT_CLAIM_STALE_MS was left by an instance that died mid-action and is taken over.
- */
-export const paymentClaims = sqliteTable('payment_claims', {
-  requestId: text('request_id').primaryKey(),
-  holder: text('holder').notNull(),
-  claimedAt: integer('claimed_at').notNull(),
-});
-
-/**
  * The chat conversation a request was sent from (the embedded agent panel's `conversationId`). A
  * side table, like pay_links: payment_requests is the replay's projection of events, and this is
  * context from the sending console, not part of the request's lifecycle.

@@ -1,35 +1,30 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Db, writeTransaction } from '../../db/client';
+import type { Db } from '../../db/client';
+import { releaseLease, tryLease } from './leases.server';
 
 /**
  * One customer action (pay or decline) per request at a time, across every app instance on the
- * database (issue 13: nothing that guards money lives in one process's memory). The claim is a row
- * of `payment_claims`, taken in a write transaction and deleted when the action ends; a second
- * action on the same request waits for it, then sees what the first one did (paid: not payable).
- * An instance that dies mid-action leaves its claim: after PAYMENT_CLAIM_STALE_MS another takes it
- * over (the sandbox charge answers in milliseconds; a real provider's call must time out before it).
+ * database (issue 13: nothing that guards money lives in one process's memory). The claim is the
+ * lease `payment:<request id>` (app/write/leases.server.ts), taken by a holder of its own for the
+ * action and released when it ends; a second action on the same request waits for it, then sees
+ * what the first one did (paid: not payable). An instance that dies mid-action leaves its lease:
+ * after PAYMENT_CLAIM_STALE_MS another takes it over (the sandbox charge answers in milliseconds; a
+ * real provider's call must time out before it).
  */
 
 export const PAYMENT_CLAIM_STALE_MS = 30_000;
 const RETRY_MS = 25;
 
+export const paymentClaimName = (requestId: string) => `payment:${requestId}`;
+
 /** Takes the request's claim if it is free or stale; true when this holder has it. */
 export function tryClaim(db: Db, requestId: string, holder: string, now = Date.now()): boolean {
-  return writeTransaction(db, () => {
-    db.$client
-      .prepare('DELETE FROM payment_claims WHERE request_id = ? AND claimed_at <= ?')
-      .run(requestId, now - PAYMENT_CLAIM_STALE_MS);
-    return (
-      db.$client
-        .prepare('INSERT INTO payment_claims (request_id, holder, claimed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
-        .run(requestId, holder, now).changes === 1
-    );
-  });
+  return tryLease(db, paymentClaimName(requestId), holder, PAYMENT_CLAIM_STALE_MS, now);
 }
 
 export function releaseClaim(db: Db, requestId: string, holder: string): void {
-  db.$client.prepare('DELETE FROM payment_claims WHERE request_id = ? AND holder = ?').run(requestId, holder);
+  releaseLease(db, paymentClaimName(requestId), holder);
 }
 
 /**

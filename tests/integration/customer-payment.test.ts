@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_FAILED_CARD_ATTEMPTS } from '../../app/domain/payment-cards';
 import { getPayPage } from '../../app/read/pay-page.server';
 import { decline, payWithCard, recordOpened } from '../../app/write/customer-payment.server';
-import { PAYMENT_CLAIM_STALE_MS, releaseClaim, tryClaim } from '../../app/write/payment-claims.server';
+import { paymentClaimName, releaseClaim, tryClaim } from '../../app/write/payment-claims.server';
 import { createPaymentRequest } from '../../app/write/payment-request-commands.server';
 import { type Db, openDatabase } from '../../db/client';
 import { createTestDb } from '../support/db';
@@ -259,8 +259,8 @@ describe('customer outcomes', () => {
   });
 });
 
-describe('one customer action at a time across app instances (payment_claims)', () => {
-  const claims = () => db.$client.prepare('SELECT request_id, holder FROM payment_claims').all();
+describe('one customer action at a time across app instances (a lease per request)', () => {
+  const claims = () => db.$client.prepare("SELECT name, holder FROM leases WHERE name LIKE 'payment:%'").all();
 
   it('waits while another instance holds the request, then pays; the claim is gone after', async () => {
     const { requestId, token } = await sendRequest();
@@ -275,7 +275,7 @@ describe('one customer action at a time across app instances (payment_claims)', 
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(settled).toBe(false);
       expect(customerEvents(requestId)).toEqual([]);
-      expect(claims()).toEqual([{ request_id: requestId, holder: 'instance-b' }]);
+      expect(claims()).toEqual([{ name: paymentClaimName(requestId), holder: 'instance-b' }]);
       releaseClaim(other, requestId, 'instance-b');
       expect(await paying).toMatchObject({ kind: 'paid' });
       expect(claims()).toEqual([]);
@@ -287,8 +287,9 @@ describe('one customer action at a time across app instances (payment_claims)', 
   it('takes over a claim left by an instance that died mid-payment once it is stale', async () => {
     const { requestId, token } = await sendRequest();
     db.$client
-      .prepare('INSERT INTO payment_claims (request_id, holder, claimed_at) VALUES (?, ?, ?)')
-      .run(requestId, 'dead-instance', Date.now() - PAYMENT_CLAIM_STALE_MS - 1);
+      .prepare('INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)')
+      // Taken PAYMENT_CLAIM_STALE_MS + 1 ms ago: its lease ran out 1 ms ago.
+      .run(paymentClaimName(requestId), 'dead-instance', Date.now() - 1);
     expect(await pay(token, '4242424242424242')).toMatchObject({ kind: 'paid' });
     expect(claims()).toEqual([]);
   });

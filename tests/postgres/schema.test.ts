@@ -188,7 +188,7 @@ describe.skipIf(!PG_TEST_URL)('PostgreSQL: db/migrations-pg and the rollup trigg
       .map((table) => getTableConfig(table).name)
       .sort();
     expect(tables.rows.map((row) => row.name)).toEqual(expected);
-    expect(expected).toHaveLength(25);
+    expect(expected).toHaveLength(24);
     const triggers = await client.query<{ name: string }>(
       `SELECT tgname AS name FROM pg_trigger WHERE NOT tgisinternal ORDER BY tgname`,
     );
@@ -203,7 +203,7 @@ describe.skipIf(!PG_TEST_URL)('PostgreSQL: db/migrations-pg and the rollup trigg
     expect(indexes.rows.map((row) => row.name)).toEqual(['pr_paid_agent_bin_idx', 'pr_paid_bin_idx']);
     const applied = await client.query('SELECT count(*) AS n FROM drizzle.__drizzle_migrations');
     const journal = JSON.parse(readFileSync('db/migrations-pg/meta/_journal.json', 'utf8')) as { entries: unknown[] };
-    expect(journal.entries.length).toBe(7);
+    expect(journal.entries.length).toBe(8);
     expect(applied.rows[0].n).toBe(journal.entries.length);
   });
 
