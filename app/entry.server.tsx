@@ -68,7 +68,7 @@ export default function handleRequest(
  */
 export async function stopBackgroundWork(): Promise<void> {
   closeLiveStreams();
-  stopExpirySweeper();
+  await stopExpirySweeper();
   await stopReportScheduler();
 }
 

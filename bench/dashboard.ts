@@ -44,12 +44,15 @@ function loaderParts(db: Db, from: string, to: string, samples: number, data: st
   const range: DashboardRange = { preset: null, from, to };
   const comparison = comparisonPeriod(range, 'UTC');
   const parts: [string, () => unknown][] = [
-    ['summary', () => getMetricsSummary(db, filters, viewer)],
-    ['previous period summary', () => getMetricsSummaryBetween(db, filters, viewer, comparison)],
-    [`series (${intervalFor(filters)})`, () => getMetricsTimeseries(db, filters, viewer, intervalFor(filters))],
-    ['leaderboard', () => getAgentLeaderboard(db, filters, viewer)],
-    ['filter options', () => getReportFilterOptions(db, viewer)],
-    ['whole loader data (getDashboard)', () => getDashboard(db, filters, range, viewer)],
+    ['summary', async () => await getMetricsSummary(db, filters, viewer)],
+    ['previous period summary', async () => await getMetricsSummaryBetween(db, filters, viewer, comparison)],
+    [
+      `series (${intervalFor(filters)})`,
+      async () => await getMetricsTimeseries(db, filters, viewer, intervalFor(filters)),
+    ],
+    ['leaderboard', async () => await getAgentLeaderboard(db, filters, viewer)],
+    ['filter options', async () => await getReportFilterOptions(db, viewer)],
+    ['whole loader data (getDashboard)', async () => await getDashboard(db, filters, range, viewer)],
   ];
   return parts.map(([name, fn]) => {
     for (let i = 0; i < WARM_UP; i++) fn();
@@ -82,7 +85,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   if (max === null) throw new Error(`${file} holds no sent requests`);
   const to = todayIn('UTC', max);
   const from = shiftDate(to, -89);
-  const { token, userId } = createServiceToken(db, { role: 'manager', name: 'bench dashboard' });
+  const { token, userId } = await createServiceToken(db, { role: 'manager', name: 'bench dashboard' });
   const server = await startBenchServer(file, { EXPIRY_SWEEP_MS: '10000' });
   const times: number[] = [];
   let bytes = 0;

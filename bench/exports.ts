@@ -61,7 +61,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const DB_FILE = benchDatabase('exports', options);
   const db = openDatabase(DB_FILE);
   migrateDatabase(db);
-  const { token } = createServiceToken(db, { role: 'manager', name: 'bench exports' });
+  const { token } = await createServiceToken(db, { role: 'manager', name: 'bench exports' });
   db.$client.close();
 
   const { child: server, url: baseUrl } = await startBenchServer(DB_FILE);

@@ -82,10 +82,11 @@ function callInProcess(db: Db, scenario: Scenario, viewer: Viewer): () => unknow
   const [endpoint, query] = scenario.query.split('?') as [string, string];
   const params = new URLSearchParams(query);
   const filters: Filters = parseFilters(params, 'UTC');
-  if (endpoint === 'summary') return () => JSON.stringify(getMetricsSummary(db, filters, viewer));
-  if (endpoint === 'agents') return () => JSON.stringify({ rows: getAgentLeaderboard(db, filters, viewer) });
+  if (endpoint === 'summary') return async () => JSON.stringify(await getMetricsSummary(db, filters, viewer));
+  if (endpoint === 'agents')
+    return async () => JSON.stringify({ rows: await getAgentLeaderboard(db, filters, viewer) });
   const interval = params.get('interval') as 'hour' | 'day' | 'week' | 'month';
-  return () => JSON.stringify({ buckets: getMetricsTimeseries(db, filters, viewer, interval) });
+  return async () => JSON.stringify({ buckets: await getMetricsTimeseries(db, filters, viewer, interval) });
 }
 
 /** CPU seconds (user + system) a process has used: on a busy machine, wall time alone misleads. */
@@ -110,7 +111,7 @@ async function tenMillionTarget(options: BenchOptions, rows: BenchRow[]): Promis
   const max = db.$client.prepare('SELECT max(sent_at) FROM payment_requests').pluck().get() as number;
   const requests = db.$client.prepare('SELECT count(*) FROM payment_requests').pluck().get() as number;
   const to = todayIn('UTC', max);
-  const { token, userId } = createServiceToken(db, { role: 'manager', name: 'bench metrics 10M' });
+  const { token, userId } = await createServiceToken(db, { role: 'manager', name: 'bench metrics 10M' });
   const server = await startBenchServer(file, { EXPIRY_SWEEP_MS: '10000' });
   const worst = { 90: 0, 365: 0 };
   try {
@@ -166,8 +167,8 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
 
   const http = existsSync('build/index.js');
   const tokens = {
-    manager: createServiceToken(db, { role: 'manager', name: 'bench metrics' }),
-    supervisor: createServiceToken(db, { role: 'supervisor', name: 'bench metrics', teamIds: teams }),
+    manager: await createServiceToken(db, { role: 'manager', name: 'bench metrics' }),
+    supervisor: await createServiceToken(db, { role: 'supervisor', name: 'bench metrics', teamIds: teams }),
   };
   try {
     if (http) {

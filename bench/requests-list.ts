@@ -34,29 +34,34 @@ interface Scenario {
   back?: boolean;
 }
 
-function timePages(db: Db, scenario: Scenario, orgZone: string): number[] {
+async function timePages(db: Db, scenario: Scenario, orgZone: string): Promise<number[]> {
   const samples: number[] = [];
-  const read = (params: URLSearchParams) => {
+  const read = async (params: URLSearchParams) => {
     const started = performance.now();
-    const result = listPaymentRequests(db, parseFilters(params, orgZone), scenario.viewer, parseListOptions(params));
+    const result = await listPaymentRequests(
+      db,
+      parseFilters(params, orgZone),
+      scenario.viewer,
+      parseListOptions(params),
+    );
     samples.push(performance.now() - started);
     return result;
   };
   for (const query of scenario.queries) {
     const base = new URLSearchParams(query);
     // Warm-up: the first read of a query pays for the pages it brings into the cache.
-    listPaymentRequests(db, parseFilters(base, orgZone), scenario.viewer, parseListOptions(base));
-    let result = read(base);
+    await listPaymentRequests(db, parseFilters(base, orgZone), scenario.viewer, parseListOptions(base));
+    let result = await read(base);
     for (let page = 1; page < scenario.pages && result.nextCursor; page++) {
       const params = new URLSearchParams(base);
       params.set('cursor', result.nextCursor);
-      result = read(params);
+      result = await read(params);
     }
     if (scenario.back) {
       for (let page = 1; page < scenario.pages && result.prevCursor; page++) {
         const params = new URLSearchParams(base);
         params.set('cursor', result.prevCursor);
-        result = read(params);
+        result = await read(params);
       }
     }
   }
@@ -230,7 +235,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     const rows: BenchRow[] = [];
     const all: number[] = [];
     for (const scenario of scenarios) {
-      const samples = timePages(db, scenario, 'UTC');
+      const samples = await timePages(db, scenario, 'UTC');
       all.push(...samples);
       rows.push(summarise(scenario.name, samples));
     }

@@ -123,7 +123,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   migrateDatabase(db);
   const manager = { userId: 'bench', name: 'bench', role: 'manager', scope: { kind: 'all' } } as const;
   const rows = countExportRequests(db, parseFilters(new URLSearchParams(QUERY), 'UTC'), manager);
-  const { token, userId } = createServiceToken(db, { role: 'manager', name: 'bench xlsx' });
+  const { token, userId } = await createServiceToken(db, { role: 'manager', name: 'bench xlsx' });
   const server = await startBenchServer(file, { EXPIRY_SWEEP_MS: '10000' });
   const pid = server.child.pid!;
   try {

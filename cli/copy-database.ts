@@ -209,7 +209,7 @@ export async function verifyCopy(from: string, to: string, options: { days?: num
   const since = Math.floor(now / DAY_MS) * DAY_MS - (days - 1) * DAY_MS;
   const source = new Database(from, { readonly: true, fileMustExist: true });
   const settingsDb = openDatabase(from);
-  const settings = getExpirySettings(settingsDb);
+  const settings = await getExpirySettings(settingsDb);
   settingsDb.$client.close();
   const pool = openPostgres(to, { max: 1 });
   const client = await pool.connect();

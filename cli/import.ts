@@ -26,7 +26,7 @@ export interface ImportOptions {
  */
 export async function importNdjsonFile(db: Db, file: string, options: ImportOptions = {}): Promise<ImportTally> {
   const size = (await stat(file)).size;
-  const settings = getExpirySettings(db);
+  const settings = await getExpirySettings(db);
   const stream = createReadStream(file, { encoding: 'utf8' });
   const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
   const started = performance.now();
@@ -35,9 +35,9 @@ export async function importNdjsonFile(db: Db, file: string, options: ImportOpti
   let batch: unknown[] = [];
   let lineNumber = 0;
 
-  const flush = () => {
+  const flush = async () => {
     if (batch.length === 0) return;
-    const summary = ingestEvents(db, batch, 'import', { settings });
+    const summary = await ingestEvents(db, batch, 'import', { settings });
     tally.total += batch.length;
     tally.accepted += summary.accepted;
     tally.duplicates += summary.duplicates;
@@ -60,9 +60,9 @@ export async function importNdjsonFile(db: Db, file: string, options: ImportOpti
       console.error(`  line ${lineNumber} is not valid JSON; skipped`);
       continue;
     }
-    if (batch.length >= BATCH) flush();
+    if (batch.length >= BATCH) await flush();
   }
-  flush();
+  await flush();
   tally.ms = performance.now() - started;
   report(size, tally, true);
   return tally;

@@ -35,7 +35,7 @@ function fail(message: string): never {
 
 async function main(argv: string[]) {
   const [command, ...rest] = argv;
-  if (command === 'copy-database') return copyDatabaseCommand(rest);
+  if (command === 'copy-database') return await copyDatabaseCommand(rest);
   const db = getDb();
   migrateDatabase(db);
   switch (command) {
@@ -54,13 +54,13 @@ async function main(argv: string[]) {
       if (!values.role || !ROLES.includes(values.role as Role)) fail(`--role must be one of ${ROLES.join(', ')}`);
       if (!values.name?.trim()) fail('--name is required');
       try {
-        const { token, userId } = createServiceToken(db, {
+        const { token, userId } = await createServiceToken(db, {
           role: values.role as Role,
           name: values.name,
           teamIds: values.team ?? [],
           agentId: values.agent ?? null,
         });
-        recordAudit(db, {
+        await recordAudit(db, {
           action: 'token_create',
           actorName: `cli (${userInfo().username})`,
           target: userId,
@@ -86,7 +86,7 @@ async function main(argv: string[]) {
       return;
     }
     case 'expire': {
-      const recorded = runExpirySweep(db);
+      const recorded = await runExpirySweep(db);
       console.log(`Recorded ${recorded} expiries`);
       return;
     }
@@ -97,7 +97,7 @@ async function main(argv: string[]) {
       return;
     }
     case 'verify': {
-      const { checked, different } = verifyProjections(db, getExpirySettings(db));
+      const { checked, different } = await verifyProjections(db, await getExpirySettings(db));
       for (const difference of different) console.log(`${difference.requestId}\t${JSON.stringify(difference.fields)}`);
       console.log(`Verified ${checked} requests: ${different.length} different`);
       if (different.length > 0) process.exitCode = 1;

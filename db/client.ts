@@ -1,5 +1,6 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { databaseUrlFromEnv } from '../app/lib/env.server';
@@ -27,9 +28,52 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
   return drizzle(sqlite, { schema }) as Db;
 }
 
-/** Runs fn in a BEGIN IMMEDIATE transaction: writers take the lock up front instead of failing mid-way. */
-export function writeTransaction<T>(db: Db, fn: () => T): T {
-  return db.$client.transaction(fn).immediate();
+/** The write transaction the current async call chain holds, per connection. */
+const heldTransactions = new AsyncLocalStorage<Database.Database>();
+/**
+ * The tail of each database's queue of write transactions in this process, by file (by connection
+ * for an in-memory database). By file, not by connection: a second connection's BEGIN IMMEDIATE to
+ * the same file would wait for the lock synchronously (busy_timeout), blocking the very thread that
+ * must finish the first transaction; queued here, it waits without blocking.
+ */
+const writeQueues = new Map<string | Database.Database, Promise<void>>();
+
+/**
+ * Runs fn in a BEGIN IMMEDIATE transaction (writers take the lock up front instead of failing
+ * mid-way) and resolves with its result once committed; rolls back and rejects when fn throws.
+ * fn may be async: the connection is held for this call chain until fn settles, so a second
+ * write transaction on the same connection waits its turn instead of joining this one. A call made
+ * inside fn (same call chain) runs within the transaction already open.
+ */
+export async function writeTransaction<T>(db: Db, fn: () => T | Promise<T>): Promise<T> {
+  const client = db.$client;
+  if (heldTransactions.getStore() === client) return fn();
+  const key = client.memory ? client : resolve(client.name);
+  const previous = writeQueues.get(key);
+  let release!: () => void;
+  const mine = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const tail = previous ? previous.then(() => mine) : mine;
+  writeQueues.set(key, tail);
+  if (previous) await previous;
+  try {
+    return await heldTransactions.run(client, async () => {
+      client.prepare('BEGIN IMMEDIATE').run();
+      try {
+        const result = await fn();
+        client.prepare('COMMIT').run();
+        return result;
+      } catch (error) {
+        if (client.inTransaction) client.prepare('ROLLBACK').run();
+        throw error;
+      }
+    });
+  } finally {
+    release();
+    // The last in the queue leaves no entry behind.
+    if (writeQueues.get(key) === tail) writeQueues.delete(key);
+  }
 }
 
 const globalForDb = globalThis as unknown as { __paylinkDb?: { file: string; db: Db } };

@@ -86,8 +86,8 @@ function parseSeedArgs(argv: string[]): SeedArgs | null {
  * Deletes the demo data: all requests, events and rejected events, then the agents and teams no
  * user or supervisor scope refers to (users, tokens and settings are the admin's, never touched).
  */
-function resetDemoData(db: Db): void {
-  writeTransaction(db, () => {
+async function resetDemoData(db: Db): Promise<void> {
+  await writeTransaction(db, () => {
     db.$client.exec(`
       DELETE FROM events;
       DELETE FROM payment_requests;
@@ -131,11 +131,11 @@ async function seed(args: SeedArgs): Promise<void> {
   const db = openDatabase(file, { synchronous: 'NORMAL' });
   try {
     migrateDatabase(db);
-    if (args.reset) resetDemoData(db);
+    if (args.reset) await resetDemoData(db);
     else if (alreadySeeded(db, args.seed)) {
       throw new UsageError(`${file} already holds data of seed ${args.seed}: add --reset, or use another --seed`);
     }
-    const settings = getExpirySettings(db);
+    const settings = await getExpirySettings(db);
     const ingestOptions = { now: args.now, settings };
     console.log(
       `Seeding ${file}: ${args.requests} requests over ${args.days} days to ${new Date(args.now).toISOString()}, seed ${args.seed}`,
@@ -169,8 +169,8 @@ async function seed(args: SeedArgs): Promise<void> {
     let nextReport = 0.05;
     for (const batch of generateSeedEvents({ ...args, ...settings })) {
       // A system expiry is applied only after its request's own events (SPEC §1), hence two calls.
-      events += checkIngested(ingestEvents(db, batch.events, 'seed', ingestOptions));
-      events += checkIngested(ingestEvents(db, batch.systemEvents, 'system', ingestOptions));
+      events += checkIngested(await ingestEvents(db, batch.events, 'seed', ingestOptions));
+      events += checkIngested(await ingestEvents(db, batch.systemEvents, 'system', ingestOptions));
       requests += batch.outcomes.length;
       const done = requests / args.requests;
       const rate = Math.round(events / ((performance.now() - started) / 1000));

@@ -50,7 +50,7 @@ export async function ensureDemoUsers(db: Db, now = Date.now()): Promise<string[
   const hashes = new Map(
     await Promise.all(missing.map(async (user) => [user.id, await hashPassword(DEMO_PASSWORD)] as const)),
   );
-  writeTransaction(db, () => {
+  await writeTransaction(db, () => {
     for (const user of missing) {
       const teamIds = (user.teamIds ?? []).filter((id) =>
         db.select({ id: teams.id }).from(teams).where(eq(teams.id, id)).get(),

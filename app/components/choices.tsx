@@ -9,7 +9,7 @@ export interface Choice {
 }
 
 /** The teams and agents the viewer may filter by, as every filter form receives them. */
-export type FilterOptions = ReturnType<typeof getReportFilterOptions>;
+export type FilterOptions = Awaited<ReturnType<typeof getReportFilterOptions>>;
 
 export const CHANNEL_CHOICES: Choice[] = CHANNELS.map((channel) => ({
   value: channel,

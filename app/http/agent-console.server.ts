@@ -32,7 +32,10 @@ export async function consoleAction(request: Request, viewer: Viewer, db: Db, op
   try {
     if (intent === 'send') return await send(db, viewer, form, baseUrl, options);
     if (intent === 'cancel') {
-      return data<ConsoleActionResult>({ intent, ...cancelPaymentRequest(db, viewer, requestId, clientIp(request)) });
+      return data<ConsoleActionResult>({
+        intent,
+        ...(await cancelPaymentRequest(db, viewer, requestId, clientIp(request))),
+      });
     }
     if (intent === 'retry') {
       const sent = await retrySend(db, viewer, requestId, { baseUrl });

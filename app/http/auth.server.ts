@@ -27,11 +27,11 @@ export async function getViewer(request: Request, sessionKind: SessionKind = 'ap
   const header = request.headers.get('authorization');
   if (header) {
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    const viewer = match?.[1] ? viewerForToken(db, match[1]) : null;
+    const viewer = match?.[1] ? await viewerForToken(db, match[1]) : null;
     return viewer ? { viewer, method: 'token', mustChangePassword: false } : null;
   }
   const userId = await getSessionUserId(db, request, Date.now(), sessionKind);
-  const account = userId ? loadAccount(db, userId) : null;
+  const account = userId ? await loadAccount(db, userId) : null;
   return account ? { ...account, method: 'session' } : null;
 }
 
@@ -75,8 +75,8 @@ export async function requireViewer(request: Request, roles?: readonly Role[]): 
  * As requireViewer, but a pending password change is let through: only for the signed-in layout
  * (whose children check for themselves) and the change-password page itself.
  */
-export function requireSignedIn(request: Request): Promise<SignedIn> {
-  return authenticate(request, undefined, true);
+export async function requireSignedIn(request: Request): Promise<SignedIn> {
+  return await authenticate(request, undefined, true);
 }
 
 export type EmbedAccess =

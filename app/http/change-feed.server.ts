@@ -23,12 +23,14 @@ interface Feed {
   cursor: number;
   listeners: Set<Listener>;
   timer: NodeJS.Timeout | null;
+  /** A poll is under way: the next tick skips rather than read the same changes twice. */
+  polling: boolean;
 }
 
 const globalForFeed = globalThis as unknown as { __paylinkFeed?: Feed };
 
 /** Requests touched by events after `afterSeq`, with their current projection (orphans excluded). */
-export function readChangesSince(db: Db, afterSeq: number, limit = MAX_PER_POLL): RequestChange[] {
+export async function readChangesSince(db: Db, afterSeq: number, limit = MAX_PER_POLL): Promise<RequestChange[]> {
   const rows = db.$client
     .prepare<
       [number, number],
@@ -51,7 +53,7 @@ export function readChangesSince(db: Db, afterSeq: number, limit = MAX_PER_POLL)
   }));
 }
 
-export function currentSeq(db: Db): number {
+export async function currentSeq(db: Db): Promise<number> {
   return (db.$client.prepare('SELECT coalesce(max(seq), 0) AS seq FROM events').get() as { seq: number }).seq;
 }
 
@@ -60,20 +62,24 @@ export function currentSeq(db: Db): number {
  * database (not an in-process bus) also carries changes written by other processes: the CLI
  * import, a second server.
  */
-export function subscribeToChanges(listener: Listener): () => void {
-  let feed = globalForFeed.__paylinkFeed;
-  if (!feed) {
-    feed = { cursor: currentSeq(getDb()), listeners: new Set(), timer: null };
-    globalForFeed.__paylinkFeed = feed;
-  }
-  const active = feed;
-  if (active.listeners.size === 0) active.cursor = currentSeq(getDb());
+export async function subscribeToChanges(listener: Listener): Promise<() => void> {
+  globalForFeed.__paylinkFeed ??= { cursor: 0, listeners: new Set(), timer: null, polling: false };
+  const active = globalForFeed.__paylinkFeed;
+  if (active.listeners.size === 0) active.cursor = await currentSeq(getDb());
   active.listeners.add(listener);
   active.timer ??= setInterval(() => {
-    const changes = readChangesSince(getDb(), active.cursor);
-    if (changes.length === 0) return;
-    active.cursor = Math.max(...changes.map((change) => change.seq));
-    for (const notify of active.listeners) notify(changes);
+    if (active.polling) return;
+    active.polling = true;
+    readChangesSince(getDb(), active.cursor)
+      .then((changes) => {
+        if (changes.length === 0) return;
+        active.cursor = Math.max(...changes.map((change) => change.seq));
+        for (const notify of active.listeners) notify(changes);
+      })
+      .catch((error) => console.error('Change feed poll failed', error))
+      .finally(() => {
+        active.polling = false;
+      });
   }, POLL_MS);
   return () => {
     active.listeners.delete(listener);

@@ -26,9 +26,9 @@ export interface DashboardRequest {
  * redirected to its short form, so shared links and history entries stay clean. With it, what
  * both dashboard pages (everyone's, an agent's) need besides their data: zones and locale.
  */
-export function dashboardRequest(request: Request): DashboardRequest {
+export async function dashboardRequest(request: Request): Promise<DashboardRequest> {
   const url = new URL(request.url);
-  const parsed = filtersFromRequest(request);
+  const parsed = await filtersFromRequest(request);
   const asked = url.searchParams.get('range');
   const alias = asked ? PRESET_ALIASES[asked] : undefined;
   if (alias) {
@@ -39,7 +39,7 @@ export function dashboardRequest(request: Request): DashboardRequest {
   if (asked && asked !== 'custom' && !isPreset(asked)) {
     throw badRequest('invalid_filter', 'range', `range: must be one of ${RANGE_PRESETS.join(', ')} or custom`);
   }
-  const range = resolveRange(url.searchParams, parsed, Date.now(), getWeekStartsOn(getDb()));
+  const range = resolveRange(url.searchParams, parsed, Date.now(), await getWeekStartsOn(getDb()));
   const canonical = canonicalSearch(url.searchParams, range);
   if (canonical !== url.searchParams.toString()) throw redirect(`${url.pathname}${canonical ? `?${canonical}` : ''}`);
 

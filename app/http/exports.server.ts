@@ -20,12 +20,15 @@ export function excelVariantFromRequest(request: Request): boolean {
  * The HTTP response of an export (SPEC §4), audited when the stream ends: who, which filters, how
  * many rows, and whether the download completed.
  */
-export function exportResponse(db: Db, input: ExportRequest & { ip: string | null; excel?: boolean }): Response {
+export async function exportResponse(
+  db: Db,
+  input: ExportRequest & { ip: string | null; excel?: boolean },
+): Promise<Response> {
   const excel = input.format === 'csv' && input.excel === true;
   const started = Date.now();
-  const { stream, fileName, contentType } = createExport(db, input, (result) => {
+  const { stream, fileName, contentType } = await createExport(db, input, async (result) => {
     try {
-      recordAudit(db, {
+      await recordAudit(db, {
         action: 'export',
         actor: input.viewer,
         target: `${input.report}.${input.format}`,

@@ -4,9 +4,9 @@ import { FilterError, type Filters, parseFilters } from '../read/filters';
 import { getOrgTimeZone } from '../read/settings.server';
 
 /** The shared filters of a request's query string; bad input throws a 400 that names the field. */
-export function filtersFromRequest(request: Request): Filters {
+export async function filtersFromRequest(request: Request): Promise<Filters> {
   try {
-    return parseFilters(new URL(request.url).searchParams, getOrgTimeZone(getDb()));
+    return parseFilters(new URL(request.url).searchParams, await getOrgTimeZone(getDb()));
   } catch (error) {
     if (error instanceof FilterError) throw badRequest('invalid_filter', error.field, error.message);
     throw error;

@@ -84,17 +84,25 @@ export function changeStreamResponse(viewer: Viewer, request: Request): Response
 
   const stream = new ReadableStream<Uint8Array>(
     {
-      start(c) {
+      async start(c) {
         controller = c;
-        const unsubscribe = subscribeToChanges(sendChanges);
         const heartbeat = setInterval(() => (keepingUp() ? send(': heartbeat\n\n') : end('drop')), HEARTBEAT_MS);
+        let unsubscribe = () => {};
         cleanup = () => {
           clearInterval(heartbeat);
           unsubscribe();
           registered();
         };
+        const subscribed = await subscribeToChanges(sendChanges);
+        // The client may have gone while the feed was joined: leave nothing subscribed behind it.
+        if (ended) {
+          subscribed();
+          return;
+        }
+        unsubscribe = subscribed;
         send('retry: 3000\n: connected\n\n');
-        if (Number.isSafeInteger(lastEventId) && lastEventId > 0) sendChanges(readChangesSince(getDb(), lastEventId));
+        if (Number.isSafeInteger(lastEventId) && lastEventId > 0)
+          sendChanges(await readChangesSince(getDb(), lastEventId));
       },
       // The server cancels the body when the socket closes, whether or not request.signal aborted.
       cancel() {

@@ -72,19 +72,19 @@ export async function changePassword(
   if (Object.keys(problems).length > 0) return refused(400, problems);
 
   // A slowed account (many failures from everywhere) is not locked here either: the owner must get in.
-  if (signInGate(db, user.email, ip, now).kind === 'locked') {
-    recordAudit(db, { action: 'password_change_failed', actor, details: { reason: 'throttled' }, ip }, now);
+  if ((await signInGate(db, user.email, ip, now)).kind === 'locked') {
+    await recordAudit(db, { action: 'password_change_failed', actor, details: { reason: 'throttled' }, ip }, now);
     return refused(429, {}, THROTTLED_MESSAGE);
   }
   if (!(await verifyPassword(parsed.data.currentPassword, user.passwordHash))) {
-    recordSignInFailure(db, user.email, ip, now);
-    recordAudit(db, { action: 'password_change_failed', actor, details: { reason: 'wrong_password' }, ip }, now);
+    await recordSignInFailure(db, user.email, ip, now);
+    await recordAudit(db, { action: 'password_change_failed', actor, details: { reason: 'wrong_password' }, ip }, now);
     return refused(400, { currentPassword: 'Your current password is not correct' });
   }
-  clearAddressFailures(db, user.email, ip);
+  await clearAddressFailures(db, user.email, ip);
   // A session opened with the temporary password can outlive it (up to 12 h): it no longer proves anything.
   if (isTemporaryPasswordExpired(user, now)) {
-    recordAudit(
+    await recordAudit(
       db,
       { action: 'password_change_failed', actor, details: { reason: 'temporary_password_expired' }, ip },
       now,
@@ -99,13 +99,13 @@ export async function changePassword(
   const passwordHash = await hashPassword(parsed.data.newPassword);
   const wasTemporary = user.mustChangePassword;
   const currentId = await currentSessionId(ctx.request);
-  const otherSessionsEnded = writeTransaction(db, () => {
+  const otherSessionsEnded = await writeTransaction(db, async () => {
     db.update(users)
       .set({ passwordHash, mustChangePassword: false, temporaryPasswordExpiresAt: null })
       .where(eq(users.id, user.id))
       .run();
-    const ended = endOtherSessions(db, user.id, currentId);
-    recordAudit(
+    const ended = await endOtherSessions(db, user.id, currentId);
+    await recordAudit(
       db,
       {
         action: 'password_change',

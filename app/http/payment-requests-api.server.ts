@@ -85,7 +85,7 @@ export async function createPaymentRequestFromApi(
   try {
     if (!key) {
       const sent = await createPaymentRequest(db, viewer, parsed.data, sendOptions);
-      return toHttpResponse(createdRequestResponse(db, sent), sent.requestId);
+      return toHttpResponse(await createdRequestResponse(db, sent), sent.requestId);
     }
     const claim = { key: key.data, bodyHash: idempotencyBodyHash(body) };
     const once = await createPaymentRequestOnce(db, viewer, parsed.data, claim, sendOptions);
@@ -115,9 +115,14 @@ function toHttpResponse(response: StoredResponse, requestId: string, headers: Re
 }
 
 /** POST /api/v1/payment-requests/:id/cancel: 200 when canceled, 409 with the reason code when refused. */
-export function cancelPaymentRequestFromApi(db: Db, viewer: Viewer, request: Request, requestId: string): Response {
+export async function cancelPaymentRequestFromApi(
+  db: Db,
+  viewer: Viewer,
+  request: Request,
+  requestId: string,
+): Promise<Response> {
   try {
-    const outcome = cancelPaymentRequest(db, viewer, requestId, clientIp(request), { source: 'api' });
+    const outcome = await cancelPaymentRequest(db, viewer, requestId, clientIp(request), { source: 'api' });
     if (outcome.outcome === 'refused') return apiError(409, outcome.reason, outcome.message);
     return Response.json({ id: requestId, status: 'canceled', statusLabel: STATUS_LABELS.canceled });
   } catch (error) {

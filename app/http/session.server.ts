@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { type Cookie, createCookie, createSessionStorage, type SessionStorage } from '@remix-run/node';
 import { and, eq, gt, ne } from 'drizzle-orm';
-import type { Db } from '../../db/client';
+import { type Db, writeTransaction } from '../../db/client';
 import { sessions, users } from '../../db/schema';
 import { getEnv } from '../lib/env.server';
 import { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, purgeExpiredSessions } from '../write/sessions.server';
@@ -81,22 +81,25 @@ function sessionStorage(
 ): SessionStorage<SessionData> {
   return createSessionStorage<SessionData>({
     cookie: sessionCookie(kind),
-    createData(data) {
+    async createData(data) {
       const id = randomBytes(32).toString('base64url');
-      db.insert(sessions)
-        .values({
-          idHash: hashSessionId(id),
-          userId: data.userId!,
-          createdAt: now,
-          lastSeenAt: now,
-          expiresAt: now + ABSOLUTE_TIMEOUT_MS,
-          ip: meta.ip,
-          userAgent: meta.userAgent?.slice(0, 300) ?? null,
-        })
-        .run();
+      await writeTransaction(db, () =>
+        db
+          .insert(sessions)
+          .values({
+            idHash: hashSessionId(id),
+            userId: data.userId!,
+            createdAt: now,
+            lastSeenAt: now,
+            expiresAt: now + ABSOLUTE_TIMEOUT_MS,
+            ip: meta.ip,
+            userAgent: meta.userAgent?.slice(0, 300) ?? null,
+          })
+          .run(),
+      );
       return Promise.resolve(id);
     },
-    readData(value) {
+    async readData(value) {
       const id = asSessionId(value);
       if (!id) return Promise.resolve(null);
       const idHash = hashSessionId(id);
@@ -109,25 +112,33 @@ function sessionStorage(
         .get();
       if (!session) return Promise.resolve(null);
       if (now - session.lastSeenAt > TOUCH_EVERY_MS) {
-        db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.idHash, idHash)).run();
+        await writeTransaction(db, () =>
+          db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.idHash, idHash)).run(),
+        );
       }
       return Promise.resolve({ userId: session.userId });
     },
-    updateData(value) {
+    async updateData(value) {
       const id = asSessionId(value);
       if (id)
-        db.update(sessions)
-          .set({ lastSeenAt: now })
-          .where(eq(sessions.idHash, hashSessionId(id)))
-          .run();
+        await writeTransaction(db, () =>
+          db
+            .update(sessions)
+            .set({ lastSeenAt: now })
+            .where(eq(sessions.idHash, hashSessionId(id)))
+            .run(),
+        );
       return Promise.resolve();
     },
-    deleteData(value) {
+    async deleteData(value) {
       const id = asSessionId(value);
       if (id)
-        db.delete(sessions)
-          .where(eq(sessions.idHash, hashSessionId(id)))
-          .run();
+        await writeTransaction(db, () =>
+          db
+            .delete(sessions)
+            .where(eq(sessions.idHash, hashSessionId(id)))
+            .run(),
+        );
       return Promise.resolve();
     },
   });
@@ -165,19 +176,23 @@ export async function createSession(
   kind: SessionKind = 'app',
 ): Promise<string> {
   await destroySession(db, request, now, kind);
-  purgeExpiredSessions(db, now);
+  await purgeExpiredSessions(db, now);
   const setCookie = await startSession(db, userId, meta, now, kind);
-  db.update(users).set({ lastLoginAt: now }).where(eq(users.id, userId)).run();
+  await writeTransaction(db, () => db.update(users).set({ lastLoginAt: now }).where(eq(users.id, userId)).run());
   return setCookie;
 }
 
 /** After a password change: the user's sessions other than this browser's end. Returns how many. */
-export function endOtherSessions(db: Db, userId: string, currentId: string | null): number {
+export async function endOtherSessions(db: Db, userId: string, currentId: string | null): Promise<number> {
   const current = currentId ? hashSessionId(currentId) : '';
-  return db
-    .delete(sessions)
-    .where(and(eq(sessions.userId, userId), ne(sessions.idHash, current)))
-    .run().changes;
+  return await writeTransaction(
+    db,
+    () =>
+      db
+        .delete(sessions)
+        .where(and(eq(sessions.userId, userId), ne(sessions.idHash, current)))
+        .run().changes,
+  );
 }
 
 /** This browser's session is replaced by one with a new id (not a sign-in: the last sign-in time stays). */

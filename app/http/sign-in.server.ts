@@ -33,7 +33,7 @@ async function afterSlowedTurn<T>(
   waitMs: number,
   work: () => Promise<T>,
 ): Promise<T | 'busy'> {
-  const startAt = reserveSlowedTurn(db, account, waitMs);
+  const startAt = await reserveSlowedTurn(db, account, waitMs);
   if (startAt === 'busy') return 'busy';
   await sleep(Math.max(0, startAt - Date.now()));
   return work();
@@ -55,16 +55,16 @@ export async function signIn(
   kind: SessionKind = 'app',
 ): Promise<SignInResult> {
   const normalized = email.trim().toLowerCase();
-  const gate = signInGate(db, normalized, ip, now);
+  const gate = await signInGate(db, normalized, ip, now);
   if (gate.kind === 'locked') {
-    recordAudit(
+    await recordAudit(
       db,
       { action: 'sign_in_failed', actorName: normalized, details: { reason: 'throttled', scope: gate.scope }, ip },
       now,
     );
     return { ok: false, reason: 'throttled' };
   }
-  const attempt = () => checkPassword(db, request, normalized, password, ip, now, kind);
+  const attempt = async () => await checkPassword(db, request, normalized, password, ip, now, kind);
   try {
     const result =
       gate.kind === 'slowed' ? await afterSlowedTurn(db, normalized, gate.waitMs, attempt) : await attempt();
@@ -72,7 +72,7 @@ export async function signIn(
   } catch (error) {
     if (!(error instanceof PasswordHashBusyError)) throw error;
   }
-  recordAudit(db, { action: 'sign_in_failed', actorName: normalized, details: { reason: 'busy' }, ip }, now);
+  await recordAudit(db, { action: 'sign_in_failed', actorName: normalized, details: { reason: 'busy' }, ip }, now);
   return { ok: false, reason: 'busy' };
 }
 
@@ -89,13 +89,13 @@ async function checkPassword(
   const usable = user?.active && user.passwordHash && !user.isService;
   const passwordOk = await verifyPassword(password, usable ? user.passwordHash! : await dummyPasswordHash());
   if (!usable || !passwordOk) {
-    recordSignInFailure(db, normalized, ip, now);
-    recordAudit(db, { action: 'sign_in_failed', actorName: normalized, details: { reason: 'invalid' }, ip }, now);
+    await recordSignInFailure(db, normalized, ip, now);
+    await recordAudit(db, { action: 'sign_in_failed', actorName: normalized, details: { reason: 'invalid' }, ip }, now);
     return { ok: false, reason: 'invalid' };
   }
   if (isTemporaryPasswordExpired(user, now)) {
     // Not counted towards the throttle: the password is proven, and it opens nothing any more.
-    recordAudit(
+    await recordAudit(
       db,
       {
         action: 'sign_in_failed',
@@ -111,7 +111,7 @@ async function checkPassword(
     );
     return { ok: false, reason: 'temporary_password_expired' };
   }
-  clearAddressFailures(db, normalized, ip);
+  await clearAddressFailures(db, normalized, ip);
   const setCookie = await createSession(
     db,
     user.id,
@@ -120,6 +120,6 @@ async function checkPassword(
     now,
     kind,
   );
-  recordAudit(db, { action: 'sign_in', actor: { userId: user.id, name: user.name }, ip }, now);
+  await recordAudit(db, { action: 'sign_in', actor: { userId: user.id, name: user.name }, ip }, now);
   return { ok: true, setCookie, role: user.role, mustChangePassword: user.mustChangePassword };
 }

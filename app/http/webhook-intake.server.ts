@@ -17,9 +17,9 @@ export class BodyError extends Error {
 }
 
 /** Secrets that verify a signature: the current one and, during a rotation, the previous one. */
-export function getWebhookSecrets(db: Db): string[] {
-  const current = readSetting(db, 'webhook_secret') ?? getEnv().WEBHOOK_SECRET;
-  const previous = readSetting(db, 'webhook_secret_previous');
+export async function getWebhookSecrets(db: Db): Promise<string[]> {
+  const current = (await readSetting(db, 'webhook_secret')) ?? getEnv().WEBHOOK_SECRET;
+  const previous = await readSetting(db, 'webhook_secret_previous');
   return previous ? [current, previous] : [current];
 }
 

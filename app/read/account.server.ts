@@ -3,7 +3,7 @@ import type { Db } from '../../db/client';
 import { users } from '../../db/schema';
 
 /** What the account page shows of the signed-in person. */
-export function getAccount(db: Db, userId: string) {
+export async function getAccount(db: Db, userId: string) {
   return db
     .select({
       name: users.name,

@@ -5,7 +5,7 @@ import { isTemporaryPasswordExpired } from '../lib/password.server';
 
 export type TeamOption = { id: string; name: string };
 
-export function listTeamOptions(db: Db): TeamOption[] {
+export async function listTeamOptions(db: Db): Promise<TeamOption[]> {
   return db
     .select({ id: teams.id, name: teams.name })
     .from(teams)
@@ -13,7 +13,7 @@ export function listTeamOptions(db: Db): TeamOption[] {
     .all();
 }
 
-export function listAgentOptions(db: Db) {
+export async function listAgentOptions(db: Db) {
   return db
     .select({ id: agents.id, name: agents.name, teamName: teams.name })
     .from(agents)
@@ -23,7 +23,7 @@ export function listAgentOptions(db: Db) {
 }
 
 /** Team ids and names per user, for the users and tokens lists. */
-function teamsByUser(db: Db): Map<string, TeamOption[]> {
+async function teamsByUser(db: Db): Promise<Map<string, TeamOption[]>> {
   const rows = db
     .select({ userId: userTeams.userId, id: teams.id, name: teams.name })
     .from(userTeams)
@@ -40,8 +40,8 @@ function teamsByUser(db: Db): Map<string, TeamOption[]> {
  * while someone has yet to replace an admin's temporary password: when it expires, and whether it has
  * by `now`.
  */
-export function listUsers(db: Db, now = Date.now()) {
-  const teamMap = teamsByUser(db);
+export async function listUsers(db: Db, now = Date.now()) {
+  const teamMap = await teamsByUser(db);
   return db
     .select({
       id: users.id,
@@ -75,10 +75,10 @@ export function listUsers(db: Db, now = Date.now()) {
     }));
 }
 
-export type AdminUser = ReturnType<typeof listUsers>[number];
+export type AdminUser = Awaited<ReturnType<typeof listUsers>>[number];
 
 /** Agents first seen in events that no person's login carries yet (SPEC §2: they exist without a login). */
-export function listAgentsWithoutLogin(db: Db) {
+export async function listAgentsWithoutLogin(db: Db) {
   return db
     .select({
       id: agents.id,
@@ -95,7 +95,7 @@ export function listAgentsWithoutLogin(db: Db) {
 }
 
 /** Teams with how many agents they hold and who supervises them (active supervisors with a login). */
-export function listTeams(db: Db) {
+export async function listTeams(db: Db) {
   const agentCounts = new Map(
     db
       .select({ teamId: agents.teamId, n: count() })
@@ -111,7 +111,7 @@ export function listTeams(db: Db) {
     .where(and(eq(users.role, 'supervisor'), eq(users.isService, false), eq(users.active, true)))
     .orderBy(asc(users.name))
     .all();
-  return listTeamOptions(db).map((team) => ({
+  return (await listTeamOptions(db)).map((team) => ({
     ...team,
     agentCount: agentCounts.get(team.id) ?? 0,
     supervisors: supervisors.filter((row) => row.teamId === team.id).map((row) => row.name),
@@ -119,8 +119,8 @@ export function listTeams(db: Db) {
 }
 
 /** Every token, newest first, with its service user's role and scope and the admin who created it (from the audit log). */
-export function listApiTokens(db: Db) {
-  const teamMap = teamsByUser(db);
+export async function listApiTokens(db: Db) {
+  const teamMap = await teamsByUser(db);
   const creators = new Map(
     db
       .select({ tokenId: auditLog.target, actorName: auditLog.actorName })
@@ -153,7 +153,7 @@ export function listApiTokens(db: Db) {
 }
 
 /** The counts on the admin overview page. */
-export function getAdminOverview(db: Db) {
+export async function getAdminOverview(db: Db) {
   const people = db
     .select({ active: users.active, n: count() })
     .from(users)
@@ -163,7 +163,7 @@ export function getAdminOverview(db: Db) {
   return {
     activeUsers: people.find((row) => row.active)?.n ?? 0,
     inactiveUsers: people.find((row) => !row.active)?.n ?? 0,
-    agentsWithoutLogin: listAgentsWithoutLogin(db).length,
+    agentsWithoutLogin: (await listAgentsWithoutLogin(db)).length,
     teams: db.select({ n: count() }).from(teams).get()!.n,
     activeTokens: db.select({ n: count() }).from(apiTokens).where(isNull(apiTokens.revokedAt)).get()!.n,
   };

@@ -29,7 +29,7 @@ interface CardRow {
  * The agent's most recent requests as status cards, newest first, with what the agent can do on each;
  * with `conversationId`, only those sent from that chat conversation (the embedded panel).
  */
-export function getAgentRequestCards(
+export async function getAgentRequestCards(
   db: Db,
   agentId: string,
   baseUrl: string,
@@ -76,7 +76,7 @@ export function getAgentRequestCards(
   });
 }
 
-export type AgentRequestCard = ReturnType<typeof getAgentRequestCards>[number];
+export type AgentRequestCard = Awaited<ReturnType<typeof getAgentRequestCards>>[number];
 
 const DAY_KEY = (timeZone: string) =>
   new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });

@@ -23,7 +23,7 @@ function escapeLike(text: string): string {
 }
 
 /** Audit entries newest first, a page at a time, with the cursor of the next (older) page. */
-export function listAuditEntries(db: Db, filter: AuditFilter) {
+export async function listAuditEntries(db: Db, filter: AuditFilter) {
   const conditions: (SQL | undefined)[] = [];
   if (filter.action) conditions.push(eq(auditLog.action, filter.action));
   if (filter.actor) {
@@ -52,7 +52,7 @@ export function listAuditEntries(db: Db, filter: AuditFilter) {
 }
 
 /** Names to suggest in the actor filter: every person with a login. */
-export function listActorNames(db: Db): string[] {
+export async function listActorNames(db: Db): Promise<string[]> {
   return db
     .selectDistinct({ name: users.name })
     .from(users)

@@ -21,31 +21,37 @@ type RangedFilters = Filters & { from: string; to: string };
  * period before, cut to the same elapsed part while the range is still running (comparisonPeriod);
  * the page's readers share one currency lookup over both periods.
  */
-function summaries(db: Db, filters: RangedFilters, range: DashboardRange, viewer: Viewer, now: number) {
+async function summaries(db: Db, filters: RangedFilters, range: DashboardRange, viewer: Viewer, now: number) {
   const comparison = comparisonPeriod(range, filters.tz, now);
-  const currencies = pageCurrencies(db, filters, comparison.start);
+  const currencies = await pageCurrencies(db, filters, comparison.start);
   return {
-    summary: getMetricsSummary(db, filters, viewer, currencies),
-    previous: getMetricsSummaryBetween(db, filters, viewer, comparison, currencies),
+    summary: await getMetricsSummary(db, filters, viewer, currencies),
+    previous: await getMetricsSummaryBetween(db, filters, viewer, comparison, currencies),
     comparison,
     currencies,
   };
 }
 
 /** Everything /dashboard shows: KPIs with their change, the trend, the leaderboard. */
-export function getDashboard(db: Db, filters: RangedFilters, range: DashboardRange, viewer: Viewer, now = Date.now()) {
+export async function getDashboard(
+  db: Db,
+  filters: RangedFilters,
+  range: DashboardRange,
+  viewer: Viewer,
+  now = Date.now(),
+) {
   const interval = intervalFor(filters);
-  const { currencies, ...kpis } = summaries(db, filters, range, viewer, now);
+  const { currencies, ...kpis } = await summaries(db, filters, range, viewer, now);
   return {
     ...kpis,
     interval,
-    series: getMetricsTimeseries(db, filters, viewer, interval, currencies),
-    leaderboard: getAgentLeaderboard(db, filters, viewer, currencies),
+    series: await getMetricsTimeseries(db, filters, viewer, interval, currencies),
+    leaderboard: await getAgentLeaderboard(db, filters, viewer, currencies),
   };
 }
 
 /** An agent the viewer may see (SPEC §5: otherwise nothing, and the page answers 404). */
-export function getVisibleAgent(db: Db, agentId: string, viewer: Viewer) {
+export async function getVisibleAgent(db: Db, agentId: string, viewer: Viewer) {
   const agent = db
     .select({ id: agents.id, name: agents.name, teamId: agents.teamId, teamName: teams.name })
     .from(agents)
@@ -58,7 +64,7 @@ export function getVisibleAgent(db: Db, agentId: string, viewer: Viewer) {
 const LATEST_REQUESTS = 25;
 
 /** /dashboard/agents/:agentId: the agent's metrics, trend and latest requests sent in the range. */
-export function getAgentDashboard(
+export async function getAgentDashboard(
   db: Db,
   agentId: string,
   filters: RangedFilters,
@@ -84,11 +90,11 @@ export function getAgentDashboard(
     .orderBy(desc(paymentRequests.sentAt))
     .limit(LATEST_REQUESTS)
     .all();
-  const { currencies, ...kpis } = summaries(db, agentFilters, range, viewer, now);
+  const { currencies, ...kpis } = await summaries(db, agentFilters, range, viewer, now);
   return {
     ...kpis,
     interval,
-    series: getMetricsTimeseries(db, agentFilters, viewer, interval, currencies),
+    series: await getMetricsTimeseries(db, agentFilters, viewer, interval, currencies),
     requests,
   };
 }

@@ -8,7 +8,7 @@ export const REJECTED_PAGE_SIZE = 50;
 export const ORPHANS_SHOWN = 50;
 
 /** Counts for the top of the page. */
-export function getIngestionTotals(db: Db, now = Date.now()) {
+export async function getIngestionTotals(db: Db, now = Date.now()) {
   const since = (column: typeof events.receivedAt | typeof rejectedEvents.receivedAt, ms: number) =>
     gte(column, now - ms);
   return {
@@ -32,10 +32,10 @@ export function getIngestionTotals(db: Db, now = Date.now()) {
  * Accepted and rejected events per minute of receipt over the last hour: 60 buckets, oldest first,
  * the last one the current (partial) minute, every minute present.
  */
-export function getEventsPerMinute(db: Db, now = Date.now()) {
+export async function getEventsPerMinute(db: Db, now = Date.now()) {
   const end = Math.floor(now / MINUTE) * MINUTE + MINUTE;
   const start = end - 60 * MINUTE;
-  const perMinute = (table: typeof events | typeof rejectedEvents) =>
+  const perMinute = async (table: typeof events | typeof rejectedEvents) =>
     new Map(
       db
         .select({ minute: sql<number>`CAST((${table.receivedAt} - ${start}) / ${MINUTE} AS INTEGER)`, n: count() })
@@ -45,8 +45,8 @@ export function getEventsPerMinute(db: Db, now = Date.now()) {
         .all()
         .map((row) => [row.minute, row.n]),
     );
-  const accepted = perMinute(events);
-  const rejected = perMinute(rejectedEvents);
+  const accepted = await perMinute(events);
+  const rejected = await perMinute(rejectedEvents);
   return Array.from({ length: 60 }, (_, i) => ({
     start: start + i * MINUTE,
     accepted: accepted.get(i) ?? 0,
@@ -55,7 +55,7 @@ export function getEventsPerMinute(db: Db, now = Date.now()) {
 }
 
 /** Rejection codes with how often each occurred, most frequent first. */
-export function getRejectionCodes(db: Db) {
+export async function getRejectionCodes(db: Db) {
   return db
     .select({ code: rejectedEvents.code, n: count() })
     .from(rejectedEvents)
@@ -65,7 +65,7 @@ export function getRejectionCodes(db: Db) {
 }
 
 /** Rejected events newest first, a page at a time: `before` is the last seq of the previous page. */
-export function getRejectedEvents(db: Db, filter: { code?: string; before?: number }) {
+export async function getRejectedEvents(db: Db, filter: { code?: string; before?: number }) {
   const conditions: SQL[] = [];
   if (filter.code) conditions.push(eq(rejectedEvents.code, filter.code));
   if (filter.before) conditions.push(lt(rejectedEvents.seq, filter.before));
@@ -84,7 +84,7 @@ export function getRejectedEvents(db: Db, filter: { code?: string; before?: numb
  * Orphans (SPEC §1): stored events of requests whose `created` has not arrived, so no projection
  * row exists yet. Grouped by request, most recently received first, with the totals.
  */
-export function getOrphans(db: Db) {
+export async function getOrphans(db: Db) {
   type Row = { requestId: string; events: number; firstReceivedAt: number; lastReceivedAt: number };
   const rows = db.$client
     .prepare<[number], Row & { totalRequests: number; totalEvents: number }>(

@@ -17,17 +17,17 @@ import { getOrgBranding } from './settings.server';
 // Our tokens are 32 base64url characters; anything else is not worth a lookup.
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
 
-export function requestForToken(db: Db, token: string): PaymentRequestRow | null {
+export async function requestForToken(db: Db, token: string): Promise<PaymentRequestRow | null> {
   if (!TOKEN_PATTERN.test(token)) return null;
   const link = db.select({ requestId: payLinks.requestId }).from(payLinks).where(eq(payLinks.token, token)).get();
-  return (link && getPaymentRequestRow(db, link.requestId)) || null;
+  return (link && (await getPaymentRequestRow(db, link.requestId))) || null;
 }
 
 interface EventData {
   data?: { card?: { brand: string; last4: string }; reason?: string };
 }
 
-function latestAppliedData(db: Db, requestId: string, type: string): EventData['data'] | null {
+async function latestAppliedData(db: Db, requestId: string, type: string): Promise<EventData['data'] | null> {
   const row = db.$client
     .prepare<[string, string], { id: string; type: string; occurred_at: number; request_id: string; body: string }>(
       `SELECT id, type, occurred_at, request_id, body FROM events WHERE request_id = ? AND type = ? AND applied = 1
@@ -38,7 +38,7 @@ function latestAppliedData(db: Db, requestId: string, type: string): EventData['
 }
 
 /** How many card attempts on this request failed (each is a stored payment_failed event). */
-export function failedCardAttempts(db: Db, requestId: string): number {
+export async function failedCardAttempts(db: Db, requestId: string): Promise<number> {
   return db.$client
     .prepare<[string], { n: number }>(
       "SELECT count(*) AS n FROM events WHERE request_id = ? AND type = 'payment_request.payment_failed'",
@@ -46,7 +46,7 @@ export function failedCardAttempts(db: Db, requestId: string): number {
     .get(requestId)!.n;
 }
 
-function countAppliedEvents(db: Db, requestId: string, type: string): number {
+async function countAppliedEvents(db: Db, requestId: string, type: string): Promise<number> {
   return db.$client
     .prepare<[string, string], { n: number }>(
       'SELECT count(*) AS n FROM events WHERE request_id = ? AND type = ? AND applied = 1',
@@ -55,16 +55,16 @@ function countAppliedEvents(db: Db, requestId: string, type: string): number {
 }
 
 /** What the customer's page shows for a link: only what the customer needs, never ids or the agent's data. */
-export function getPayPage(db: Db, token: string, now: number) {
-  const row = requestForToken(db, token);
+export async function getPayPage(db: Db, token: string, now: number) {
+  const row = await requestForToken(db, token);
   if (!row) return null;
-  const branding = getOrgBranding(db);
+  const branding = await getOrgBranding(db);
   const status = currentStatus(row.status, row.expiresAt, now);
-  const paid = status === 'paid' ? latestAppliedData(db, row.id, 'paid') : null;
-  const failed = status === 'payment_failed' ? latestAppliedData(db, row.id, 'payment_failed') : null;
+  const paid = status === 'paid' ? await latestAppliedData(db, row.id, 'paid') : null;
+  const failed = status === 'payment_failed' ? await latestAppliedData(db, row.id, 'payment_failed') : null;
   const failureReason = failed?.reason ?? null;
   const attemptsExhausted =
-    PAYABLE_STATUSES.includes(status) && failedCardAttempts(db, row.id) >= MAX_FAILED_CARD_ATTEMPTS;
+    PAYABLE_STATUSES.includes(status) && (await failedCardAttempts(db, row.id)) >= MAX_FAILED_CARD_ATTEMPTS;
   return {
     attemptsExhausted,
     status,
@@ -73,7 +73,7 @@ export function getPayPage(db: Db, token: string, now: number) {
     merchantName: branding.displayName,
     merchantLogoUrl: branding.logoUrl,
     /** Attempts that failed so far: the card form starts empty after each. */
-    failedAttempts: countAppliedEvents(db, row.id, 'payment_failed'),
+    failedAttempts: await countAppliedEvents(db, row.id, 'payment_failed'),
     amountText: formatMoney(row.amount, row.currency),
     orderNumber: row.orderNumber,
     reason: row.reason,
@@ -89,4 +89,4 @@ export function getPayPage(db: Db, token: string, now: number) {
   };
 }
 
-export type PayPage = NonNullable<ReturnType<typeof getPayPage>>;
+export type PayPage = NonNullable<Awaited<ReturnType<typeof getPayPage>>>;

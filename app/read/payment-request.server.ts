@@ -8,12 +8,12 @@ import { compareForReplay } from '../domain/replay';
 
 export type PaymentRequestRow = typeof paymentRequests.$inferSelect;
 
-export function getPaymentRequestRow(db: Db, id: string): PaymentRequestRow | undefined {
+export async function getPaymentRequestRow(db: Db, id: string): Promise<PaymentRequestRow | undefined> {
   return db.select().from(paymentRequests).where(eq(paymentRequests.id, id)).get();
 }
 
 /** People's names by user id, for the "who did it" of a timeline (events carry only the id). */
-function namesOfUsers(db: Db, ids: string[]): Map<string, string> {
+async function namesOfUsers(db: Db, ids: string[]): Promise<Map<string, string>> {
   if (ids.length === 0) return new Map();
   const rows = db
     .select({ id: users.id, name: users.name })
@@ -24,7 +24,7 @@ function namesOfUsers(db: Db, ids: string[]): Map<string, string> {
 }
 
 /** A request with its whole timeline in replay order, anomalies explained (SPEC §4). */
-export function getPaymentRequestWithTimeline(db: Db, row: PaymentRequestRow) {
+export async function getPaymentRequestWithTimeline(db: Db, row: PaymentRequestRow) {
   const agent = db.select({ name: agents.name }).from(agents).where(eq(agents.id, row.agentId)).get();
   const team = db.select({ name: teams.name }).from(teams).where(eq(teams.id, row.teamId)).get();
   const rows = db.select().from(events).where(eq(events.requestId, row.id)).orderBy(asc(events.occurredAt)).all();
@@ -32,7 +32,7 @@ export function getPaymentRequestWithTimeline(db: Db, row: PaymentRequestRow) {
     event,
     data: (JSON.parse(eventBody(event.body, event)) as { data?: Record<string, unknown> }).data ?? {},
   }));
-  const actorNames = namesOfUsers(
+  const actorNames = await namesOfUsers(
     db,
     parsed.map(({ data }) => data.actorId).filter((id): id is string => typeof id === 'string'),
   );

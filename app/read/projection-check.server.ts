@@ -89,16 +89,16 @@ export function compareProjection(
  * events accepted before TTLs were recorded (migration 0011), so a request whose link started before
  * that and that has not been replayed since a TTL change may be reported.
  */
-export function verifyProjections(
+export async function verifyProjections(
   db: Db,
   settings: ExpirySettings,
-): { checked: number; different: ProjectionDifference[] } {
+): Promise<{ checked: number; different: ProjectionDifference[] }> {
   const stored = db.$client.prepare<[string], Record<string, unknown>>('SELECT * FROM payment_requests WHERE id = ?');
   const different: ProjectionDifference[] = [];
   let checked = 0;
   let current: string | null = null;
   let events: ProjectionEvent[] = [];
-  const check = () => {
+  const check = async () => {
     if (current === null) return;
     checked += 1;
     const difference = compareProjection(current, events, stored.get(current), settings);
@@ -110,13 +110,13 @@ export function verifyProjections(
   );
   for (const event of all.iterate()) {
     if (event.request_id !== current) {
-      check();
+      await check();
       current = event.request_id;
       events = [];
     }
     events.push(projectionEvent(event));
   }
-  check();
+  await check();
   const orphanRows = db.$client
     .prepare<[], { id: string }>('SELECT id FROM payment_requests WHERE id NOT IN (SELECT request_id FROM events)')
     .all();

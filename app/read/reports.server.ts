@@ -8,7 +8,7 @@ export type ScheduledReportRow = typeof scheduledReports.$inferSelect;
 export type ReportFileRow = typeof reportFiles.$inferSelect;
 
 /** Teams and agents the viewer may filter on: their scope only (SPEC §5). */
-export function getReportFilterOptions(db: Db, viewer: Viewer) {
+export async function getReportFilterOptions(db: Db, viewer: Viewer) {
   const { scope } = viewer;
   const teamIds = scope.kind === 'teams' ? [...scope.teamIds] : null;
   if (scope.kind === 'agent') return { teams: [], agents: [] };
@@ -28,7 +28,7 @@ export function getReportFilterOptions(db: Db, viewer: Viewer) {
 }
 
 /** The viewer's own schedules, soonest first. */
-export function listSchedules(db: Db, viewer: Viewer): ScheduledReportRow[] {
+export async function listSchedules(db: Db, viewer: Viewer): Promise<ScheduledReportRow[]> {
   return db
     .select()
     .from(scheduledReports)
@@ -37,12 +37,12 @@ export function listSchedules(db: Db, viewer: Viewer): ScheduledReportRow[] {
     .all();
 }
 
-export function getSchedule(db: Db, id: string): ScheduledReportRow | undefined {
+export async function getSchedule(db: Db, id: string): Promise<ScheduledReportRow | undefined> {
   return db.select().from(scheduledReports).where(eq(scheduledReports.id, id)).get();
 }
 
 /** Schedules whose run is due at `now`. */
-export function listDueSchedules(db: Db, now: number): ScheduledReportRow[] {
+export async function listDueSchedules(db: Db, now: number): Promise<ScheduledReportRow[]> {
   return db
     .select()
     .from(scheduledReports)
@@ -52,7 +52,7 @@ export function listDueSchedules(db: Db, now: number): ScheduledReportRow[] {
 }
 
 /** The viewer's kept files, newest first, with the schedule's name when it still exists. */
-export function listReportFiles(db: Db, viewer: Viewer, limit = 50) {
+export async function listReportFiles(db: Db, viewer: Viewer, limit = 50) {
   return db
     .select({
       id: reportFiles.id,
@@ -72,7 +72,7 @@ export function listReportFiles(db: Db, viewer: Viewer, limit = 50) {
 }
 
 /** A kept file, if the viewer may download it: their own, or any for an admin. */
-export function getReportFileFor(db: Db, viewer: Viewer, id: string): ReportFileRow | undefined {
+export async function getReportFileFor(db: Db, viewer: Viewer, id: string): Promise<ReportFileRow | undefined> {
   const file = db.select().from(reportFiles).where(eq(reportFiles.id, id)).get();
   if (!file) return undefined;
   return file.ownerUserId === viewer.userId || viewer.role === 'admin' ? file : undefined;

@@ -26,47 +26,47 @@ export const SETTING_KEYS = [
 ] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
-export function readSetting(db: Db, key: SettingKey): string | null {
+export async function readSetting(db: Db, key: SettingKey): Promise<string | null> {
   return db.select({ value: settings.value }).from(settings).where(eq(settings.key, key)).get()?.value ?? null;
 }
 
 /** Link TTLs: the admin's setting when there is one, else the environment's. */
-export function getExpirySettings(db: Db): ExpirySettings {
+export async function getExpirySettings(db: Db): Promise<ExpirySettings> {
   const env = getEnv();
-  const unopened = Number(readSetting(db, 'link_ttl_unopened') ?? env.LINK_TTL_UNOPENED);
-  const opened = Number(readSetting(db, 'link_ttl_opened') ?? env.LINK_TTL_OPENED);
+  const unopened = Number((await readSetting(db, 'link_ttl_unopened')) ?? env.LINK_TTL_UNOPENED);
+  const opened = Number((await readSetting(db, 'link_ttl_opened')) ?? env.LINK_TTL_OPENED);
   return { ttlUnopenedMs: unopened * 1000, ttlOpenedMs: opened * 1000 };
 }
 
-export function getOrgTimeZone(db: Db): string {
-  return readSetting(db, 'org_timezone') ?? getEnv().ORG_TIMEZONE;
+export async function getOrgTimeZone(db: Db): Promise<string> {
+  return (await readSetting(db, 'org_timezone')) ?? getEnv().ORG_TIMEZONE;
 }
 
 /** The organisation's first day of the week (admin settings), Monday unless set. */
-export function getWeekStartsOn(db: Db): Day {
-  const value = readSetting(db, 'week_starts_on');
+export async function getWeekStartsOn(db: Db): Promise<Day> {
+  const value = await readSetting(db, 'week_starts_on');
   return WEEK_STARTS.find((start) => String(start.day) === value)?.day ?? DEFAULT_WEEK_START;
 }
 
 /** The currencies in use, in the order the admin listed them; empty when none are set. */
-export function getCurrencies(db: Db): string[] {
-  const value = readSetting(db, 'currencies');
+export async function getCurrencies(db: Db): Promise<string[]> {
+  const value = await readSetting(db, 'currencies');
   return value ? value.split(',').filter(Boolean) : [];
 }
 
 export const DEFAULT_ORG_DISPLAY_NAME = 'Paylink Desk';
 
 /** Who the customer pays, as the pay page names it: the admin's display name and logo. */
-export function getOrgBranding(db: Db): { displayName: string; logoUrl: string | null } {
+export async function getOrgBranding(db: Db): Promise<{ displayName: string; logoUrl: string | null }> {
   return {
-    displayName: readSetting(db, 'org_display_name') ?? DEFAULT_ORG_DISPLAY_NAME,
-    logoUrl: readSetting(db, 'org_logo_url'),
+    displayName: (await readSetting(db, 'org_display_name')) ?? DEFAULT_ORG_DISPLAY_NAME,
+    logoUrl: await readSetting(db, 'org_logo_url'),
   };
 }
 
 /** The origins an admin allows to frame the embedded agent panel, e.g. ['https://desk.example.com']. */
-export function getEmbedOrigins(db: Db): string[] {
-  const value = readSetting(db, 'embed_origins');
+export async function getEmbedOrigins(db: Db): Promise<string[]> {
+  const value = await readSetting(db, 'embed_origins');
   return value ? value.split(' ').filter(Boolean) : [];
 }
 
@@ -90,8 +90,8 @@ const DEFAULT_CURRENCIES = [
 ];
 
 /** The currencies the agent's send form offers, with their decimals. */
-export function getCurrencyChoices(db: Db): { code: string; decimals: number }[] {
-  const configured = getCurrencies(db);
+export async function getCurrencyChoices(db: Db): Promise<{ code: string; decimals: number }[]> {
+  const configured = await getCurrencies(db);
   return (configured.length > 0 ? configured : DEFAULT_CURRENCIES).map((code) => ({
     code,
     decimals: currencyExponent(code),

@@ -27,7 +27,7 @@ async function requirePerson(request: Request) {
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const viewer = await requirePerson(request);
-  const account = getAccount(getDb(), viewer.userId);
+  const account = await getAccount(getDb(), viewer.userId);
   if (!account) throw new Response('Not found', { status: 404 });
   return {
     account,

@@ -15,13 +15,13 @@ export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStyle
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireViewer(request, ['admin']);
   const db = getDb();
-  const orphans = getOrphans(db);
+  const orphans = await getOrphans(db);
   return {
-    overview: getAdminOverview(db),
-    settings: getSettingsValues(db),
-    webhook: getWebhookSecretStatus(db),
-    ingestion: { ...getIngestionTotals(db), orphanRequests: orphans.requests },
-    recent: listAuditEntries(db, {}).entries.slice(0, 5),
+    overview: await getAdminOverview(db),
+    settings: await getSettingsValues(db),
+    webhook: await getWebhookSecretStatus(db),
+    ingestion: { ...(await getIngestionTotals(db)), orphanRequests: orphans.requests },
+    recent: (await listAuditEntries(db, {})).entries.slice(0, 5),
   };
 }
 

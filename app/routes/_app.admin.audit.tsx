@@ -15,11 +15,17 @@ export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStyle
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireViewer(request, ['admin']);
   const db = getDb();
-  const tz = getOrgTimeZone(db);
+  const tz = await getOrgTimeZone(db);
   const { values, errors } = parseAuditQuery(new URL(request.url).searchParams);
   const { start, end } = filterRange({ from: values.from, to: values.to, tz });
-  const page = listAuditEntries(db, { action: values.action, actor: values.actor, start, end, before: values.before });
-  return { filter: values, errors, tz, actions: AUDIT_ACTIONS, actors: listActorNames(db), ...page };
+  const page = await listAuditEntries(db, {
+    action: values.action,
+    actor: values.actor,
+    start,
+    end,
+    before: values.before,
+  });
+  return { filter: values, errors, tz, actions: AUDIT_ACTIONS, actors: await listActorNames(db), ...page };
 }
 
 export const meta: MetaFunction = () => [{ title: 'Audit log · Admin · Paylink Desk' }];

@@ -24,11 +24,11 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const now = Date.now();
   return {
     filter,
-    totals: getIngestionTotals(db, now),
-    perMinute: getEventsPerMinute(db, now),
-    codes: getRejectionCodes(db),
-    rejected: getRejectedEvents(db, filter),
-    orphans: getOrphans(db),
+    totals: await getIngestionTotals(db, now),
+    perMinute: await getEventsPerMinute(db, now),
+    codes: await getRejectionCodes(db),
+    rejected: await getRejectedEvents(db, filter),
+    orphans: await getOrphans(db),
   };
 }
 

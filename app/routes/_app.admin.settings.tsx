@@ -12,14 +12,14 @@ export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStyle
 
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireViewer(request, ['admin']);
-  return { values: getSettingsValues(getDb()), timeZones: Intl.supportedValuesOf('timeZone') };
+  return { values: await getSettingsValues(getDb()), timeZones: Intl.supportedValuesOf('timeZone') };
 }
 
 export async function action({ request }: ActionFunctionArgs) {
   const viewer = await requireViewer(request, ['admin']);
   const input = formToObject(await request.formData());
   if (input.intent !== 'save_settings') throw unknownIntent(input.intent);
-  return outcomeResponse(updateSettings({ db: getDb(), actor: viewer, ip: clientIp(request) }, input));
+  return outcomeResponse(await updateSettings({ db: getDb(), actor: viewer, ip: clientIp(request) }, input));
 }
 
 export const meta: MetaFunction = () => [{ title: 'Settings · Admin · Paylink Desk' }];

@@ -20,7 +20,7 @@ export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStyle
 
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireViewer(request, ['admin']);
-  return { teams: listTeams(getDb()) };
+  return { teams: await listTeams(getDb()) };
 }
 
 export async function action({ request }: ActionFunctionArgs) {
@@ -29,9 +29,9 @@ export async function action({ request }: ActionFunctionArgs) {
   const ctx = { db: getDb(), actor: viewer, ip: clientIp(request) };
   switch (input.intent) {
     case 'create_team':
-      return outcomeResponse(createTeam(ctx, input));
+      return outcomeResponse(await createTeam(ctx, input));
     case 'rename_team':
-      return outcomeResponse(renameTeam(ctx, input));
+      return outcomeResponse(await renameTeam(ctx, input));
     default:
       throw unknownIntent(input.intent);
   }

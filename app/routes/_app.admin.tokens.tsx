@@ -24,7 +24,7 @@ export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStyle
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireViewer(request, ['admin']);
   const db = getDb();
-  return { tokens: listApiTokens(db), teams: listTeamOptions(db), agents: listAgentOptions(db) };
+  return { tokens: await listApiTokens(db), teams: await listTeamOptions(db), agents: await listAgentOptions(db) };
 }
 
 export async function action({ request }: ActionFunctionArgs) {
@@ -33,9 +33,9 @@ export async function action({ request }: ActionFunctionArgs) {
   const ctx = { db: getDb(), actor: viewer, ip: clientIp(request) };
   switch (input.intent) {
     case 'create_token':
-      return outcomeResponse(createApiToken(ctx, input));
+      return outcomeResponse(await createApiToken(ctx, input));
     case 'revoke_token':
-      return outcomeResponse(revokeApiToken(ctx, input));
+      return outcomeResponse(await revokeApiToken(ctx, input));
     default:
       throw unknownIntent(input.intent);
   }

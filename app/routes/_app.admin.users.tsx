@@ -15,15 +15,15 @@ export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStyle
 export async function loader({ request }: LoaderFunctionArgs) {
   const viewer = await requireViewer(request, ['admin']);
   const db = getDb();
-  const withoutLogin = listAgentsWithoutLogin(db);
+  const withoutLogin = await listAgentsWithoutLogin(db);
   const inviteId = new URL(request.url).searchParams.get('invite');
   const prefill = withoutLogin.find((agent) => agent.id === inviteId);
   return {
     viewerId: viewer.userId,
-    users: listUsers(db),
+    users: await listUsers(db),
     agentsWithoutLogin: withoutLogin,
-    teams: listTeamOptions(db),
-    agents: listAgentOptions(db),
+    teams: await listTeamOptions(db),
+    agents: await listAgentOptions(db),
     prefill: prefill ? { agentId: prefill.id, name: prefill.name } : null,
   };
 }
@@ -36,11 +36,11 @@ export async function action({ request }: ActionFunctionArgs) {
     case 'invite':
       return outcomeResponse(await inviteUser(ctx, input));
     case 'update_access':
-      return outcomeResponse(updateUserAccess(ctx, input));
+      return outcomeResponse(await updateUserAccess(ctx, input));
     case 'deactivate':
-      return outcomeResponse(setUserActive(ctx, input, false));
+      return outcomeResponse(await setUserActive(ctx, input, false));
     case 'reactivate':
-      return outcomeResponse(setUserActive(ctx, input, true));
+      return outcomeResponse(await setUserActive(ctx, input, true));
     case 'reset_password':
       return outcomeResponse(await resetUserPassword(ctx, input));
     default:

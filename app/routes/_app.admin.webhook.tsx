@@ -11,7 +11,7 @@ export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStyle
 
 export async function loader({ request }: LoaderFunctionArgs) {
   await requireViewer(request, ['admin']);
-  return getWebhookSecretStatus(getDb());
+  return await getWebhookSecretStatus(getDb());
 }
 
 export async function action({ request }: ActionFunctionArgs) {
@@ -20,9 +20,9 @@ export async function action({ request }: ActionFunctionArgs) {
   const ctx = { db: getDb(), actor: viewer, ip: clientIp(request) };
   switch (input.intent) {
     case 'rotate':
-      return outcomeResponse(rotateWebhookSecret(ctx));
+      return outcomeResponse(await rotateWebhookSecret(ctx));
     case 'finish_rotation':
-      return outcomeResponse(finishWebhookRotation(ctx));
+      return outcomeResponse(await finishWebhookRotation(ctx));
     default:
       throw unknownIntent(input.intent);
   }

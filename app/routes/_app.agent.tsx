@@ -23,8 +23,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const url = new URL(request.url);
   const agentId = viewer.scope.kind === 'agent' ? viewer.scope.agentId : null;
   const now = Date.now();
-  const timeZone = getOrgTimeZone(db);
-  const cards = agentId ? getAgentRequestCards(db, agentId, getEnv().PUBLIC_URL, now) : [];
+  const timeZone = await getOrgTimeZone(db);
+  const cards = agentId ? await getAgentRequestCards(db, agentId, getEnv().PUBLIC_URL, now) : [];
   return {
     agentLinked: agentId !== null,
     groups: groupAgentCards(cards, timeZone, now),
@@ -32,13 +32,13 @@ export async function loader({ request }: LoaderFunctionArgs) {
     now,
     sentId: url.searchParams.get('sent'),
     sendKey: newIdempotencyKey(),
-    currencies: getCurrencyChoices(db),
+    currencies: await getCurrencyChoices(db),
   };
 }
 
 export async function action({ request }: ActionFunctionArgs) {
   const viewer = await requireViewer(request, ['agent']);
-  return consoleAction(request, viewer, getDb(), {
+  return await consoleAction(request, viewer, getDb(), {
     afterSend: (requestId) => `/agent?sent=${encodeURIComponent(requestId)}`,
   });
 }

@@ -24,12 +24,12 @@ export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesHref
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const viewer = await requireViewer(request, ['supervisor', 'manager', 'admin']);
-  const view = dashboardRequest(request);
+  const view = await dashboardRequest(request);
   const db = getDb();
   return {
     ...view,
-    ...getDashboard(db, view.filters, view.range, viewer),
-    options: getReportFilterOptions(db, viewer),
+    ...(await getDashboard(db, view.filters, view.range, viewer)),
+    options: await getReportFilterOptions(db, viewer),
   };
 }
 

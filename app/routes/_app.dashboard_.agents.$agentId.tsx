@@ -23,10 +23,17 @@ export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesHref
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const viewer = await requireViewer(request, ['supervisor', 'manager', 'admin']);
   const db = getDb();
-  const agent = getVisibleAgent(db, params.agentId ?? '', viewer);
+  const agent = await getVisibleAgent(db, params.agentId ?? '', viewer);
   if (!agent) throw new Response('No such agent in your teams.', { status: 404, statusText: 'Not Found' });
-  const { range, filters, timeZones, locale } = dashboardRequest(request);
-  return { agent, range, filters, ...getAgentDashboard(db, agent.id, filters, range, viewer), timeZones, locale };
+  const { range, filters, timeZones, locale } = await dashboardRequest(request);
+  return {
+    agent,
+    range,
+    filters,
+    ...(await getAgentDashboard(db, agent.id, filters, range, viewer)),
+    timeZones,
+    locale,
+  };
 }
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [

@@ -52,8 +52,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const db = getDb();
   const now = Date.now();
   const locale = requestLocale(request);
-  const parsed = filtersFromRequest(request);
-  const presets = datePresets(parsed.tz, now, getWeekStartsOn(db));
+  const parsed = await filtersFromRequest(request);
+  const presets = datePresets(parsed.tz, now, await getWeekStartsOn(db));
   // No range asked for: the last 30 days, so the counts are never of the whole history by surprise.
   const last30 = presets.find((preset) => preset.key === '30d')!;
   const filters: Filters = parsed.from || parsed.to ? parsed : { ...parsed, from: last30.from, to: last30.to };
@@ -65,9 +65,9 @@ export async function loader({ request }: LoaderFunctionArgs) {
       paymentRequests: countExportRequests(db, filters, viewer),
       agents: countExportAgents(db, filters, viewer),
     },
-    options: getReportFilterOptions(db, viewer),
+    options: await getReportFilterOptions(db, viewer),
     timeZones: timeZoneList(filters.tz),
-    schedules: listSchedules(db, viewer).map((schedule) => ({
+    schedules: (await listSchedules(db, viewer)).map((schedule) => ({
       id: schedule.id,
       name: schedule.name,
       report: schedule.report,
@@ -79,7 +79,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
       lastRun: schedule.lastRunAt ? formatZonedDateTime(schedule.lastRunAt, schedule.timezone, locale) : null,
       active: schedule.active,
     })),
-    files: listReportFiles(db, viewer).map((file) => ({
+    files: (await listReportFiles(db, viewer)).map((file) => ({
       id: file.id,
       fileName: file.fileName,
       rows: file.rows,
@@ -97,11 +97,11 @@ export async function action({ request }: ActionFunctionArgs) {
   const intent = form.get('intent');
   let outcome: Outcome;
   if (intent === 'schedule') {
-    outcome = createSchedule(db, viewer, form);
+    outcome = await createSchedule(db, viewer, form);
   } else if (intent === 'delete-schedule') {
-    outcome = deleteSchedule(db, viewer, form.get('id') ?? '');
+    outcome = await deleteSchedule(db, viewer, form.get('id') ?? '');
   } else if (intent === 'run-now') {
-    const schedule = getSchedule(db, form.get('id') ?? '');
+    const schedule = await getSchedule(db, form.get('id') ?? '');
     if (!schedule || schedule.ownerUserId !== viewer.userId) {
       outcome = failure({}, 'No such schedule.');
     } else {

@@ -29,9 +29,9 @@ export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesHref
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const viewer = await requireViewer(request);
-  const { tz } = filtersFromRequest(request);
+  const { tz } = await filtersFromRequest(request);
   const db = getDb();
-  const row = getPaymentRequestRow(db, params.id ?? '');
+  const row = await getPaymentRequestRow(db, params.id ?? '');
   // Outside the viewer's scope looks exactly like a request that does not exist (SPEC §5).
   if (!row || !canSee(viewer, row))
     throw new Response('There is no payment request with this id that you may see.', {
@@ -39,7 +39,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       statusText: 'Not Found',
     });
   return {
-    request: getPaymentRequestWithTimeline(db, row),
+    request: await getPaymentRequestWithTimeline(db, row),
     timeZone: tz,
     listHref: viewer.role === 'agent' ? '/agent' : '/requests',
     serverNow: Date.now(),

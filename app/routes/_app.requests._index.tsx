@@ -51,7 +51,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const url = new URL(request.url);
   const canonical = canonicalSearch(url);
   if (canonical !== null) throw redirect(`${url.pathname}${canonical ? `?${canonical}` : ''}`);
-  const filters = filtersFromRequest(request);
+  const filters = await filtersFromRequest(request);
   const options = listOptionsFromRequest(request);
   const db = getDb();
   const pageNumber = Math.max(1, Math.min(1_000_000, Number.parseInt(url.searchParams.get('page') ?? '1', 10) || 1));
@@ -59,9 +59,9 @@ export async function loader({ request }: LoaderFunctionArgs) {
     filters,
     options,
     pageNumber,
-    page: listPaymentRequests(db, filters, viewer, options),
-    total: countPaymentRequests(db, filters, viewer),
-    filterOptions: getReportFilterOptions(db, viewer),
+    page: await listPaymentRequests(db, filters, viewer, options),
+    total: await countPaymentRequests(db, filters, viewer),
+    filterOptions: await getReportFilterOptions(db, viewer),
     timeZones: timeZoneList(filters.tz),
     serverNow: Date.now(),
   };

@@ -18,7 +18,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return {
     viewer: { name: viewer.name, role: viewer.role },
     mustChangePassword,
-    orgTimeZone: getOrgTimeZone(getDb()),
+    orgTimeZone: await getOrgTimeZone(getDb()),
   };
 }
 

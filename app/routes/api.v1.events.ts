@@ -30,7 +30,7 @@ export async function action({ request }: ActionFunctionArgs) {
     if (error instanceof BodyError) return bodyError(error);
     throw error;
   }
-  if (!verifyWebhook(text, request.headers, getWebhookSecrets(db))) {
+  if (!verifyWebhook(text, request.headers, await getWebhookSecrets(db))) {
     return apiError(401, 'invalid_signature', 'Missing or invalid webhook signature, or a stale timestamp');
   }
   if (inFlight >= MAX_IN_FLIGHT) return overloaded();
@@ -51,7 +51,7 @@ async function store(db: Db, text: string, contentType: string) {
     throw error;
   }
   try {
-    const { accepted, duplicates, rejected, results } = ingestEvents(db, inputs, 'api');
+    const { accepted, duplicates, rejected, results } = await ingestEvents(db, inputs, 'api');
     return Response.json({ accepted, duplicates, rejected, results });
   } catch (error) {
     if (isBusy(error)) return overloaded();

@@ -7,6 +7,6 @@ import { getAgentLeaderboard } from '../read/metrics/metrics.server';
 /** GET /api/v1/metrics/agents: one row per agent with a request in S (SPEC §4), within the caller's scope. */
 export async function loader({ request }: LoaderFunctionArgs) {
   const viewer = await requireViewer(request);
-  const filters = filtersFromRequest(request);
-  return Response.json({ rows: getAgentLeaderboard(getDb(), filters, viewer) });
+  const filters = await filtersFromRequest(request);
+  return Response.json({ rows: await getAgentLeaderboard(getDb(), filters, viewer) });
 }

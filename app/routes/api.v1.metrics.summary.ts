@@ -7,6 +7,6 @@ import { getMetricsSummary } from '../read/metrics/metrics.server';
 /** GET /api/v1/metrics/summary: the metrics of SPEC §3 for the filters, within the caller's scope. */
 export async function loader({ request }: LoaderFunctionArgs) {
   const viewer = await requireViewer(request);
-  const filters = filtersFromRequest(request);
-  return Response.json(getMetricsSummary(getDb(), filters, viewer));
+  const filters = await filtersFromRequest(request);
+  return Response.json(await getMetricsSummary(getDb(), filters, viewer));
 }

@@ -13,11 +13,11 @@ import { DEFAULT_SERIES_DAYS, getMetricsTimeseries, TooManyBucketsError } from '
  */
 export async function loader({ request }: LoaderFunctionArgs) {
   const viewer = await requireViewer(request);
-  const filters = withDefaultRange(filtersFromRequest(request), DEFAULT_SERIES_DAYS);
+  const filters = withDefaultRange(await filtersFromRequest(request), DEFAULT_SERIES_DAYS);
   const interval = parseInterval(new URL(request.url).searchParams.get('interval'));
   if (!interval) throw badRequest('invalid_parameter', 'interval', 'interval: must be one of hour, day, week, month');
   try {
-    return Response.json({ buckets: getMetricsTimeseries(getDb(), filters, viewer, interval) });
+    return Response.json({ buckets: await getMetricsTimeseries(getDb(), filters, viewer, interval) });
   } catch (error) {
     if (error instanceof TooManyBucketsError)
       throw badRequest('too_many_buckets', 'interval', `interval: ${error.message}`);

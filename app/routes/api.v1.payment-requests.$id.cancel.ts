@@ -12,5 +12,5 @@ export async function loader() {
 export async function action({ request, params }: ActionFunctionArgs) {
   if (request.method !== 'POST') return loader();
   const viewer = await requireViewer(request, ['agent', 'supervisor']);
-  return cancelPaymentRequestFromApi(getDb(), viewer, request, params.id ?? '');
+  return await cancelPaymentRequestFromApi(getDb(), viewer, request, params.id ?? '');
 }

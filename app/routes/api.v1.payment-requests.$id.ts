@@ -8,8 +8,8 @@ import { getPaymentRequestRow, getPaymentRequestWithTimeline } from '../read/pay
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const viewer = await requireApiViewer(request);
   const db = getDb();
-  const row = getPaymentRequestRow(db, params.id ?? '');
+  const row = await getPaymentRequestRow(db, params.id ?? '');
   // Outside the caller's scope looks exactly like a request that does not exist (SPEC §5).
   if (!row || !canSee(viewer, row)) return apiError(404, 'not_found', 'No such payment request');
-  return Response.json(getPaymentRequestWithTimeline(db, row));
+  return Response.json(await getPaymentRequestWithTimeline(db, row));
 }

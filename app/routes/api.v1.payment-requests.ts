@@ -10,9 +10,9 @@ import { listPaymentRequests } from '../read/request-list/request-list.server';
 /** GET /api/v1/payment-requests (SPEC §4): the shared filters, sort, order, limit ≤ 500, cursor. */
 export async function loader({ request }: LoaderFunctionArgs) {
   const viewer = await requireViewer(request);
-  const filters = filtersFromRequest(request);
+  const filters = await filtersFromRequest(request);
   const options = listOptionsFromRequest(request);
-  return Response.json(listPaymentRequests(getDb(), filters, viewer, options));
+  return Response.json(await listPaymentRequests(getDb(), filters, viewer, options));
 }
 
 // POST /api/v1/payment-requests (an agent creates and sends a request) is the `action` below,
@@ -26,5 +26,5 @@ export async function action({ request }: ActionFunctionArgs) {
     });
   }
   const viewer = await requireViewer(request, ['agent']);
-  return createPaymentRequestFromApi(getDb(), viewer, request);
+  return await createPaymentRequestFromApi(getDb(), viewer, request);
 }

@@ -5,7 +5,7 @@ import type {
   LoaderFunctionArgs,
   MetaFunction,
 } from '@remix-run/node';
-import { data, redirect } from '@remix-run/node';
+import { data, json, redirect } from '@remix-run/node';
 import { Form, useActionData, useLoaderData, useNavigation, useRevalidator } from '@remix-run/react';
 import { useCallback, useMemo } from 'react';
 import { z } from 'zod';
@@ -33,14 +33,16 @@ import { newIdempotencyKey } from '../write/idempotency-keys.server';
  * Only the chat desks an admin listed may frame the panel; with none listed, nobody may. Set here,
  * not inherited: the root's headers refuse framing everywhere else (X-Frame-Options would win).
  */
-export const headers: HeadersFunction = () => {
-  const origins = getEmbedOrigins(getDb());
-  return {
-    'Content-Security-Policy': `frame-ancestors ${origins.length ? origins.join(' ') : "'none'"}`,
-    'Cache-Control': 'no-store',
-    'Referrer-Policy': 'strict-origin',
-  };
-};
+export const headers: HeadersFunction = ({ loaderHeaders }) => ({
+  // The loader read the allowed origins; a response without them (an error) may be framed by nobody.
+  'Content-Security-Policy': loaderHeaders.get('Content-Security-Policy') ?? "frame-ancestors 'none'",
+  'Cache-Control': 'no-store',
+  'Referrer-Policy': 'strict-origin',
+});
+
+function frameAncestors(origins: readonly string[]): HeadersInit {
+  return { 'Content-Security-Policy': `frame-ancestors ${origins.length ? origins.join(' ') : "'none'"}` };
+}
 
 export const links: LinksFunction = () => [
   { rel: 'stylesheet', href: agentStylesHref },
@@ -84,29 +86,34 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const url = new URL(request.url);
   const context = embedContext(url);
   const access = await getEmbedAccess(request);
-  const base = { context, allowedOrigins: getEmbedOrigins(db), access: access.kind };
-  if (access.kind !== 'signed_in') return { ...base, panel: null };
+  const allowedOrigins = await getEmbedOrigins(db);
+  const headers = frameAncestors(allowedOrigins);
+  const base = { context, allowedOrigins, access: access.kind };
+  if (access.kind !== 'signed_in') return json({ ...base, panel: null }, { headers });
   const { viewer } = access;
   const agentId = viewer.scope.kind === 'agent' ? viewer.scope.agentId : null;
   const now = Date.now();
-  const timeZone = getOrgTimeZone(db);
+  const timeZone = await getOrgTimeZone(db);
   const cards = agentId
-    ? getAgentRequestCards(db, agentId, getEnv().PUBLIC_URL, now, { conversationId: context.conversationId })
+    ? await getAgentRequestCards(db, agentId, getEnv().PUBLIC_URL, now, { conversationId: context.conversationId })
     : [];
-  return {
-    ...base,
-    panel: {
-      agentName: viewer.name,
-      agentLinked: agentId !== null,
-      cards,
-      groups: groupAgentCards(cards, timeZone, now),
-      timeZone,
-      now,
-      sentId: url.searchParams.get('sent'),
-      sendKey: newIdempotencyKey(),
-      currencies: getCurrencyChoices(db),
+  return json(
+    {
+      ...base,
+      panel: {
+        agentName: viewer.name,
+        agentLinked: agentId !== null,
+        cards,
+        groups: groupAgentCards(cards, timeZone, now),
+        timeZone,
+        now,
+        sentId: url.searchParams.get('sent'),
+        sendKey: newIdempotencyKey(),
+        currencies: await getCurrencyChoices(db),
+      },
     },
-  };
+    { headers },
+  );
 }
 
 const signInSchema = z.object({
@@ -154,7 +161,7 @@ export async function action({ request }: ActionFunctionArgs) {
   }
   const access = await getEmbedAccess(request);
   if (access.kind !== 'signed_in') throw redirect(panelHref(url, null));
-  return consoleAction(request, access.viewer, db, {
+  return await consoleAction(request, access.viewer, db, {
     afterSend: (requestId) => panelHref(url, requestId),
     conversationId: embedContext(url).conversationId,
   });

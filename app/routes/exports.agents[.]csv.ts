@@ -8,7 +8,14 @@ import { filtersFromRequest } from '../http/filter-params.server';
 /** GET /exports/agents.csv (SPEC §4): the shared filters, the caller's scope, streamed and audited; `excel=1` adds a BOM. */
 export async function loader({ request }: LoaderFunctionArgs) {
   const viewer = await requireViewer(request, EXPORT_ROLES);
-  const filters = filtersFromRequest(request);
+  const filters = await filtersFromRequest(request);
   const excel = excelVariantFromRequest(request);
-  return exportResponse(getDb(), { report: 'agents', format: 'csv', filters, viewer, ip: clientIp(request), excel });
+  return await exportResponse(getDb(), {
+    report: 'agents',
+    format: 'csv',
+    filters,
+    viewer,
+    ip: clientIp(request),
+    excel,
+  });
 }

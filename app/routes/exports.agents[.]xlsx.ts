@@ -8,6 +8,6 @@ import { filtersFromRequest } from '../http/filter-params.server';
 /** GET /exports/agents.xlsx (SPEC §4): the shared filters, the caller's scope, streamed and audited. */
 export async function loader({ request }: LoaderFunctionArgs) {
   const viewer = await requireViewer(request, EXPORT_ROLES);
-  const filters = filtersFromRequest(request);
-  return exportResponse(getDb(), { report: 'agents', format: 'xlsx', filters, viewer, ip: clientIp(request) });
+  const filters = await filtersFromRequest(request);
+  return await exportResponse(getDb(), { report: 'agents', format: 'xlsx', filters, viewer, ip: clientIp(request) });
 }

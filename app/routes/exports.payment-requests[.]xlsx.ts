@@ -8,8 +8,8 @@ import { filtersFromRequest } from '../http/filter-params.server';
 /** GET /exports/payment-requests.xlsx (SPEC §4): the shared filters, the caller's scope, streamed and audited. */
 export async function loader({ request }: LoaderFunctionArgs) {
   const viewer = await requireViewer(request, EXPORT_ROLES);
-  const filters = filtersFromRequest(request);
-  return exportResponse(getDb(), {
+  const filters = await filtersFromRequest(request);
+  return await exportResponse(getDb(), {
     report: 'payment-requests',
     format: 'xlsx',
     filters,

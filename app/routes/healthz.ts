@@ -5,7 +5,7 @@ import { changeListenerCount, liveStreamQueuedBytes } from '../http/change-feed.
  * 200 when the database answers (SPEC §4), with the live-update listeners held and the bytes queued
  * for them in this process (leaks and unbounded queues show here).
  */
-export function loader() {
+export async function loader() {
   try {
     getDb().$client.prepare('SELECT 1').get();
     return Response.json({

@@ -13,6 +13,6 @@ export async function action({ request }: ActionFunctionArgs) {
   assertSameOrigin(request);
   const db = getDb();
   const found = await getViewer(request);
-  if (found) recordAudit(db, { action: 'sign_out', actor: found.viewer, ip: clientIp(request) });
+  if (found) await recordAudit(db, { action: 'sign_out', actor: found.viewer, ip: clientIp(request) });
   return redirect('/login', { headers: { 'Set-Cookie': await destroySession(db, request) } });
 }

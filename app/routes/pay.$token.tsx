@@ -61,11 +61,12 @@ function isPrefetch(request: Request): boolean {
   return purpose.includes('prefetch');
 }
 
-export function loader({ request, params }: LoaderFunctionArgs) {
+export async function loader({ request, params }: LoaderFunctionArgs) {
   const db = getDb();
   const token = params.token ?? '';
-  if (request.method === 'GET' && !isPrefetch(request)) recordOpened(db, token, request.headers.get('user-agent'));
-  const page = getPayPage(db, token, Date.now());
+  if (request.method === 'GET' && !isPrefetch(request))
+    await recordOpened(db, token, request.headers.get('user-agent'));
+  const page = await getPayPage(db, token, Date.now());
   if (!page) throw notFound();
   return page;
 }

@@ -9,7 +9,7 @@ import { getReportFileFor } from '../read/reports.server';
 /** GET /reports/files/:fileId: a kept scheduled-report file, for its owner (or an admin); others get 404. */
 export async function loader({ request, params }: LoaderFunctionArgs) {
   const viewer = await requireViewer(request, EXPORT_ROLES);
-  const file = getReportFileFor(getDb(), viewer, params.fileId ?? '');
+  const file = await getReportFileFor(getDb(), viewer, params.fileId ?? '');
   if (!file || !existsSync(file.path))
     throw new Response('No such report file.', { status: 404, statusText: 'Not Found' });
   return new Response(createReadableStreamFromReadable(createReadStream(file.path)), {

@@ -22,9 +22,12 @@ import {
 import type { AdminContext } from './admin.server';
 import { recordAudit } from './audit.server';
 
-function writeSetting(db: Db, key: SettingKey, value: string | null): void {
-  if (value === null) db.delete(settings).where(eq(settings.key, key)).run();
-  else db.insert(settings).values({ key, value }).onConflictDoUpdate({ target: settings.key, set: { value } }).run();
+async function writeSetting(db: Db, key: SettingKey, value: string | null): Promise<void> {
+  if (value === null) await writeTransaction(db, () => db.delete(settings).where(eq(settings.key, key)).run());
+  else
+    await writeTransaction(db, () =>
+      db.insert(settings).values({ key, value }).onConflictDoUpdate({ target: settings.key, set: { value } }).run(),
+    );
 }
 
 /** The IANA name as the runtime spells it ('europe/london' → 'Europe/London'); offsets like '+02:00' are not zones. */
@@ -120,26 +123,26 @@ const settingsSchema = z.object({
 });
 
 /** The organisation settings as the admin edits them: TTLs in minutes (stored in seconds). */
-export function getSettingsValues(db: Db) {
-  const { ttlUnopenedMs, ttlOpenedMs } = getExpirySettings(db);
+export async function getSettingsValues(db: Db) {
+  const { ttlUnopenedMs, ttlOpenedMs } = await getExpirySettings(db);
   return {
     linkTtlUnopened: ttlUnopenedMs / 60_000,
     linkTtlOpened: ttlOpenedMs / 60_000,
-    orgTimezone: getOrgTimeZone(db),
-    currencies: getCurrencies(db),
-    weekStartsOn: getWeekStartsOn(db) as number,
-    orgDisplayName: getOrgBranding(db).displayName,
-    orgLogoUrl: getOrgBranding(db).logoUrl ?? '',
-    embedOrigins: getEmbedOrigins(db),
+    orgTimezone: await getOrgTimeZone(db),
+    currencies: await getCurrencies(db),
+    weekStartsOn: (await getWeekStartsOn(db)) as number,
+    orgDisplayName: (await getOrgBranding(db)).displayName,
+    orgLogoUrl: (await getOrgBranding(db)).logoUrl ?? '',
+    embedOrigins: await getEmbedOrigins(db),
   };
 }
 
 /** Saves the settings that changed; one settings_change audit entry lists each with its before and after. */
-export function updateSettings(ctx: AdminContext, input: unknown): Outcome {
+export async function updateSettings(ctx: AdminContext, input: unknown): Promise<Outcome> {
   const { db } = ctx;
   const parsed = settingsSchema.safeParse(input);
   if (!parsed.success) return failure(fieldErrorsOf(parsed.error));
-  const current = getSettingsValues(db);
+  const current = await getSettingsValues(db);
   const next = parsed.data;
   const changes: Record<string, { before: unknown; after: unknown }> = {};
   const writes: [SettingKey, string | null][] = [];
@@ -180,9 +183,9 @@ export function updateSettings(ctx: AdminContext, input: unknown): Outcome {
     writes.push(['embed_origins', next.embedOrigins.length ? next.embedOrigins.join(' ') : null]);
   }
   if (writes.length === 0) return { ok: true, message: 'Nothing to change.' };
-  writeTransaction(db, () => {
-    for (const [key, value] of writes) writeSetting(db, key, value);
-    recordAudit(db, { action: 'settings_change', actor: ctx.actor, details: { changes }, ip: ctx.ip });
+  await writeTransaction(db, async () => {
+    for (const [key, value] of writes) await writeSetting(db, key, value);
+    await recordAudit(db, { action: 'settings_change', actor: ctx.actor, details: { changes }, ip: ctx.ip });
   });
   return { ok: true, message: 'Settings saved.' };
 }
@@ -193,10 +196,10 @@ export function generateWebhookSecret(): string {
 }
 
 /** Where the signing secret comes from and whether a rotation (two valid secrets) is under way. */
-export function getWebhookSecretStatus(db: Db) {
+export async function getWebhookSecretStatus(db: Db) {
   return {
-    source: readSetting(db, 'webhook_secret') ? ('settings' as const) : ('environment' as const),
-    rotating: readSetting(db, 'webhook_secret_previous') !== null,
+    source: (await readSetting(db, 'webhook_secret')) ? ('settings' as const) : ('environment' as const),
+    rotating: (await readSetting(db, 'webhook_secret_previous')) !== null,
   };
 }
 
@@ -205,16 +208,21 @@ export function getWebhookSecretStatus(db: Db) {
  * senders switch (SPEC §2). Refused while a rotation is under way: a third secret would silently
  * drop the one senders may still use.
  */
-export function rotateWebhookSecret(ctx: AdminContext): Outcome<{ secret: string }> {
+export async function rotateWebhookSecret(ctx: AdminContext): Promise<Outcome<{ secret: string }>> {
   const { db } = ctx;
   const secret = generateWebhookSecret();
-  const started = writeTransaction(db, () => {
-    if (readSetting(db, 'webhook_secret_previous') !== null) return false;
-    const current = readSetting(db, 'webhook_secret') ?? getEnv().WEBHOOK_SECRET;
-    writeSetting(db, 'webhook_secret_previous', current);
-    writeSetting(db, 'webhook_secret', secret);
+  const started = await writeTransaction(db, async () => {
+    if ((await readSetting(db, 'webhook_secret_previous')) !== null) return false;
+    const current = (await readSetting(db, 'webhook_secret')) ?? getEnv().WEBHOOK_SECRET;
+    await writeSetting(db, 'webhook_secret_previous', current);
+    await writeSetting(db, 'webhook_secret', secret);
     // Never the secrets themselves: the audit log is readable by every admin, forever.
-    recordAudit(db, { action: 'webhook_secret_rotate', actor: ctx.actor, details: { phase: 'started' }, ip: ctx.ip });
+    await recordAudit(db, {
+      action: 'webhook_secret_rotate',
+      actor: ctx.actor,
+      details: { phase: 'started' },
+      ip: ctx.ip,
+    });
     return true;
   });
   if (!started) return failure({}, 'A rotation is already under way: finish it before starting another.');
@@ -222,12 +230,17 @@ export function rotateWebhookSecret(ctx: AdminContext): Outcome<{ secret: string
 }
 
 /** Ends a rotation: only the new secret verifies from now on. */
-export function finishWebhookRotation(ctx: AdminContext): Outcome {
+export async function finishWebhookRotation(ctx: AdminContext): Promise<Outcome> {
   const { db } = ctx;
-  const finished = writeTransaction(db, () => {
-    if (readSetting(db, 'webhook_secret_previous') === null) return false;
-    writeSetting(db, 'webhook_secret_previous', null);
-    recordAudit(db, { action: 'webhook_secret_rotate', actor: ctx.actor, details: { phase: 'finished' }, ip: ctx.ip });
+  const finished = await writeTransaction(db, async () => {
+    if ((await readSetting(db, 'webhook_secret_previous')) === null) return false;
+    await writeSetting(db, 'webhook_secret_previous', null);
+    await recordAudit(db, {
+      action: 'webhook_secret_rotate',
+      actor: ctx.actor,
+      details: { phase: 'finished' },
+      ip: ctx.ip,
+    });
     return true;
   });
   if (!finished) return failure({}, 'No rotation is under way.');

@@ -57,11 +57,11 @@ interface Access {
  * agents need an agent id. For a login (`forLogin`), the agent must not be linked to another login,
  * and an agent id not seen in events yet is created in the one team chosen. Other roles carry neither.
  */
-function checkAccess(
+async function checkAccess(
   db: Db,
   input: Access,
   forLogin: { userId: string | null } | null,
-): { ok: true; access: Access; newAgentTeam: string | null } | { ok: false; errors: FieldErrors } {
+): Promise<{ ok: true; access: Access; newAgentTeam: string | null } | { ok: false; errors: FieldErrors }> {
   const teamIds = [...new Set(input.teamIds)];
   const known = teamIds.length ? db.select({ id: teams.id }).from(teams).where(inArray(teams.id, teamIds)).all() : [];
   const unknown = teamIds.find((id) => !known.some((team) => team.id === id));
@@ -129,14 +129,14 @@ export async function inviteUser(
   if (db.select({ id: users.id }).from(users).where(eq(users.email, email)).get()) {
     return failure({ email: 'A user with this email already exists' });
   }
-  const checked = checkAccess(db, parsed.data, { userId: null });
+  const checked = await checkAccess(db, parsed.data, { userId: null });
   if (!checked.ok) return failure(checked.errors);
   const { access, newAgentTeam } = checked;
   const temporaryPassword = generateTemporaryPassword();
   const passwordHash = await hashPassword(temporaryPassword);
   const userId = `usr_${randomUUID()}`;
   const expiresAt = now + TEMPORARY_PASSWORD_TTL_MS;
-  writeTransaction(db, () => {
+  await writeTransaction(db, async () => {
     if (newAgentTeam && access.agentId) {
       db.insert(agents).values({ id: access.agentId, name, teamId: newAgentTeam, createdAt: now }).run();
     }
@@ -154,7 +154,7 @@ export async function inviteUser(
       })
       .run();
     for (const teamId of access.teamIds) db.insert(userTeams).values({ userId, teamId }).run();
-    recordAudit(
+    await recordAudit(
       db,
       {
         action: 'user_invite',
@@ -169,7 +169,7 @@ export async function inviteUser(
   return { ok: true, message: `${name} is invited.`, userId, temporaryPassword, expiresAt };
 }
 
-function findPerson(db: Db, userId: string) {
+async function findPerson(db: Db, userId: string) {
   return db
     .select()
     .from(users)
@@ -177,7 +177,7 @@ function findPerson(db: Db, userId: string) {
     .get();
 }
 
-function teamIdsOf(db: Db, userId: string): string[] {
+async function teamIdsOf(db: Db, userId: string): Promise<string[]> {
   return db
     .select({ teamId: userTeams.teamId })
     .from(userTeams)
@@ -190,30 +190,30 @@ function teamIdsOf(db: Db, userId: string): string[] {
 const updateAccessSchema = z.object({ userId: idField('user'), ...accessFields });
 
 /** Changes a person's role, teams and linked agent (audited as role_change). An admin cannot demote themselves. */
-export function updateUserAccess(ctx: AdminContext, input: unknown): Outcome {
+export async function updateUserAccess(ctx: AdminContext, input: unknown): Promise<Outcome> {
   const { db } = ctx;
   const parsed = updateAccessSchema.safeParse(input);
   if (!parsed.success) return failure(fieldErrorsOf(parsed.error));
-  const user = findPerson(db, parsed.data.userId);
+  const user = await findPerson(db, parsed.data.userId);
   if (!user) return failure({}, 'No such user');
   if (user.id === ctx.actor.userId && parsed.data.role !== 'admin') {
     return failure({ role: 'You cannot change your own role: ask another admin' });
   }
-  const checked = checkAccess(db, parsed.data, { userId: user.id });
+  const checked = await checkAccess(db, parsed.data, { userId: user.id });
   if (!checked.ok) return failure(checked.errors);
   const { access, newAgentTeam } = checked;
-  const before: Access = { role: user.role, teamIds: teamIdsOf(db, user.id), agentId: user.agentId };
+  const before: Access = { role: user.role, teamIds: await teamIdsOf(db, user.id), agentId: user.agentId };
   const after: Access = { ...access, teamIds: [...access.teamIds].sort() };
   if (JSON.stringify(before) === JSON.stringify(after)) return { ok: true, message: 'Nothing to change.' };
   const now = Date.now();
-  writeTransaction(db, () => {
+  await writeTransaction(db, async () => {
     if (newAgentTeam && after.agentId) {
       db.insert(agents).values({ id: after.agentId, name: user.name, teamId: newAgentTeam, createdAt: now }).run();
     }
     db.update(users).set({ role: after.role, agentId: after.agentId }).where(eq(users.id, user.id)).run();
     db.delete(userTeams).where(eq(userTeams.userId, user.id)).run();
     for (const teamId of after.teamIds) db.insert(userTeams).values({ userId: user.id, teamId }).run();
-    recordAudit(db, {
+    await recordAudit(db, {
       action: 'role_change',
       actor: ctx.actor,
       target: user.id,
@@ -227,19 +227,19 @@ export function updateUserAccess(ctx: AdminContext, input: unknown): Outcome {
 const userIdSchema = z.object({ userId: idField('user') });
 
 /** Deactivating ends every session of the person at once; their sign-in is refused from then on. */
-export function setUserActive(ctx: AdminContext, input: unknown, active: boolean): Outcome {
+export async function setUserActive(ctx: AdminContext, input: unknown, active: boolean): Promise<Outcome> {
   const { db } = ctx;
   const parsed = userIdSchema.safeParse(input);
   if (!parsed.success) return failure(fieldErrorsOf(parsed.error));
-  const user = findPerson(db, parsed.data.userId);
+  const user = await findPerson(db, parsed.data.userId);
   if (!user) return failure({}, 'No such user');
   if (user.id === ctx.actor.userId) return failure({}, 'You cannot deactivate yourself: ask another admin');
   if (user.active === active)
     return { ok: true, message: `${user.name} is already ${active ? 'active' : 'deactivated'}.` };
-  writeTransaction(db, () => {
+  await writeTransaction(db, async () => {
     db.update(users).set({ active }).where(eq(users.id, user.id)).run();
-    if (!active) destroyUserSessions(db, user.id);
-    recordAudit(db, {
+    if (!active) await destroyUserSessions(db, user.id);
+    await recordAudit(db, {
       action: active ? 'user_reactivate' : 'user_deactivate',
       actor: ctx.actor,
       target: user.id,
@@ -262,21 +262,21 @@ export async function resetUserPassword(
   const { db } = ctx;
   const parsed = userIdSchema.safeParse(input);
   if (!parsed.success) return failure(fieldErrorsOf(parsed.error));
-  const user = findPerson(db, parsed.data.userId);
+  const user = await findPerson(db, parsed.data.userId);
   if (!user) return failure({}, 'No such user');
   if (user.id === ctx.actor.userId) return failure({}, 'You cannot reset your own password here: ask another admin');
   const temporaryPassword = generateTemporaryPassword();
   const passwordHash = await hashPassword(temporaryPassword);
   const expiresAt = now + TEMPORARY_PASSWORD_TTL_MS;
-  writeTransaction(db, () => {
+  await writeTransaction(db, async () => {
     db.update(users)
       .set({ passwordHash, mustChangePassword: true, temporaryPasswordExpiresAt: expiresAt })
       .where(eq(users.id, user.id))
       .run();
-    destroyUserSessions(db, user.id);
+    await destroyUserSessions(db, user.id);
     // The person locked out by wrong guesses can use the new password at once.
-    if (user.email) clearAccountFailures(db, user.email);
-    recordAudit(
+    if (user.email) await clearAccountFailures(db, user.email);
+    await recordAudit(
       db,
       { action: 'password_reset', actor: ctx.actor, target: user.id, details: { name: user.name }, ip: ctx.ip },
       now,
@@ -288,7 +288,7 @@ export async function resetUserPassword(
 const createTeamSchema = z.object({ teamId: idField('team'), name: nameField });
 
 /** Creates a team ahead of its first events: the id must be the one the contact-centre system sends. */
-export function createTeam(ctx: AdminContext, input: unknown): Outcome {
+export async function createTeam(ctx: AdminContext, input: unknown): Promise<Outcome> {
   const { db } = ctx;
   const parsed = createTeamSchema.safeParse(input);
   if (!parsed.success) return failure(fieldErrorsOf(parsed.error));
@@ -296,9 +296,9 @@ export function createTeam(ctx: AdminContext, input: unknown): Outcome {
   if (db.select({ id: teams.id }).from(teams).where(eq(teams.id, teamId)).get()) {
     return failure({ teamId: `A team ${teamId} already exists` });
   }
-  writeTransaction(db, () => {
+  await writeTransaction(db, async () => {
     db.insert(teams).values({ id: teamId, name, nameSource: 'admin', createdAt: Date.now() }).run();
-    recordAudit(db, {
+    await recordAudit(db, {
       action: 'team_change',
       actor: ctx.actor,
       target: teamId,
@@ -310,7 +310,7 @@ export function createTeam(ctx: AdminContext, input: unknown): Outcome {
 }
 
 /** Renames a team. Ingestion replaces placeholder names only, so the admin's name stays. */
-export function renameTeam(ctx: AdminContext, input: unknown): Outcome {
+export async function renameTeam(ctx: AdminContext, input: unknown): Promise<Outcome> {
   const { db } = ctx;
   const parsed = createTeamSchema.safeParse(input);
   if (!parsed.success) return failure(fieldErrorsOf(parsed.error));
@@ -319,9 +319,9 @@ export function renameTeam(ctx: AdminContext, input: unknown): Outcome {
   if (!team) return failure({}, 'No such team');
   // Saving a placeholder name unchanged does not adopt it: the first event's name still replaces it.
   if (team.name === name) return { ok: true, message: 'Nothing to change.' };
-  writeTransaction(db, () => {
+  await writeTransaction(db, async () => {
     db.update(teams).set({ name, nameSource: 'admin' }).where(eq(teams.id, teamId)).run();
-    recordAudit(db, {
+    await recordAudit(db, {
       action: 'team_change',
       actor: ctx.actor,
       target: teamId,
@@ -335,17 +335,20 @@ export function renameTeam(ctx: AdminContext, input: unknown): Outcome {
 const createTokenSchema = z.object({ name: nameField, ...accessFields });
 
 /** An API token for a new service user with the role and scope; the token is returned once, only its hash kept. */
-export function createApiToken(ctx: AdminContext, input: unknown): Outcome<{ token: string; tokenId: string }> {
+export async function createApiToken(
+  ctx: AdminContext,
+  input: unknown,
+): Promise<Outcome<{ token: string; tokenId: string }>> {
   const { db } = ctx;
   const parsed = createTokenSchema.safeParse(input);
   if (!parsed.success) return failure(fieldErrorsOf(parsed.error));
-  const checked = checkAccess(db, parsed.data, null);
+  const checked = await checkAccess(db, parsed.data, null);
   if (!checked.ok) return failure(checked.errors);
   const { access } = checked;
   const { name } = parsed.data;
-  const { token, userId } = createServiceToken(db, { name, ...access });
+  const { token, userId } = await createServiceToken(db, { name, ...access });
   const tokenId = db.select({ id: apiTokens.id }).from(apiTokens).where(eq(apiTokens.userId, userId)).get()!.id;
-  recordAudit(db, {
+  await recordAudit(db, {
     action: 'token_create',
     actor: ctx.actor,
     target: tokenId,
@@ -358,19 +361,19 @@ export function createApiToken(ctx: AdminContext, input: unknown): Outcome<{ tok
 const revokeTokenSchema = z.object({ tokenId: idField('token') });
 
 /** Revoking is final: the token stops working on its next request. */
-export function revokeApiToken(ctx: AdminContext, input: unknown): Outcome {
+export async function revokeApiToken(ctx: AdminContext, input: unknown): Promise<Outcome> {
   const { db } = ctx;
   const parsed = revokeTokenSchema.safeParse(input);
   if (!parsed.success) return failure(fieldErrorsOf(parsed.error));
   const token = db.select().from(apiTokens).where(eq(apiTokens.id, parsed.data.tokenId)).get();
   if (!token) return failure({}, 'No such token');
   if (token.revokedAt !== null) return { ok: true, message: `Token ${token.name} was already revoked.` };
-  writeTransaction(db, () => {
+  await writeTransaction(db, async () => {
     db.update(apiTokens)
       .set({ revokedAt: Date.now() })
       .where(and(eq(apiTokens.id, token.id), isNull(apiTokens.revokedAt)))
       .run();
-    recordAudit(db, {
+    await recordAudit(db, {
       action: 'token_revoke',
       actor: ctx.actor,
       target: token.id,

@@ -17,7 +17,10 @@ export interface CreateServiceTokenInput {
 }
 
 /** Creates a service user with the role and scope, and an API token for it. The token is returned once. */
-export function createServiceToken(db: Db, input: CreateServiceTokenInput): { token: string; userId: string } {
+export async function createServiceToken(
+  db: Db,
+  input: CreateServiceTokenInput,
+): Promise<{ token: string; userId: string }> {
   const teamIds = [...new Set(input.teamIds ?? [])];
   if (input.role === 'supervisor' && teamIds.length === 0)
     throw new Error('A supervisor token needs at least one --team');
@@ -25,7 +28,7 @@ export function createServiceToken(db: Db, input: CreateServiceTokenInput): { to
   const token = `pld_${randomBytes(32).toString('base64url')}`;
   const userId = `usr_${randomUUID()}`;
   const now = Date.now();
-  writeTransaction(db, () => {
+  await writeTransaction(db, () => {
     for (const teamId of teamIds) {
       if (!db.select({ id: teams.id }).from(teams).where(eq(teams.id, teamId)).get()) {
         // Named by its id until the first event that carries the team names it (ingestEvents).
@@ -51,7 +54,10 @@ export function createServiceToken(db: Db, input: CreateServiceTokenInput): { to
 }
 
 /** An active user as a viewer (with their role's scope), and whether they still have to replace a temporary password. */
-export function loadAccount(db: Db, userId: string): { viewer: Viewer; mustChangePassword: boolean } | null {
+export async function loadAccount(
+  db: Db,
+  userId: string,
+): Promise<{ viewer: Viewer; mustChangePassword: boolean } | null> {
   const user = db
     .select()
     .from(users)
@@ -71,12 +77,12 @@ export function loadAccount(db: Db, userId: string): { viewer: Viewer; mustChang
 }
 
 /** The viewer for a user id (active users only), with their role's scope. */
-export function loadViewer(db: Db, userId: string): Viewer | null {
-  return loadAccount(db, userId)?.viewer ?? null;
+export async function loadViewer(db: Db, userId: string): Promise<Viewer | null> {
+  return (await loadAccount(db, userId))?.viewer ?? null;
 }
 
 /** The viewer behind a bearer token, or null when the token is unknown, revoked or its user inactive. */
-export function viewerForToken(db: Db, token: string): Viewer | null {
+export async function viewerForToken(db: Db, token: string): Promise<Viewer | null> {
   const row = db
     .select({ id: apiTokens.id, userId: apiTokens.userId, lastUsedAt: apiTokens.lastUsedAt })
     .from(apiTokens)
@@ -86,7 +92,9 @@ export function viewerForToken(db: Db, token: string): Viewer | null {
   // At most one write a minute: every API read must not take the write lock that ingestion needs.
   const now = Date.now();
   if (row.lastUsedAt === null || now - row.lastUsedAt > 60_000) {
-    db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.id)).run();
+    await writeTransaction(db, () =>
+      db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.id)).run(),
+    );
   }
-  return loadViewer(db, row.userId);
+  return await loadViewer(db, row.userId);
 }

@@ -1,4 +1,4 @@
-import type { Db } from '../../db/client';
+import { type Db, writeTransaction } from '../../db/client';
 import { auditLog } from '../../db/schema';
 import type { Viewer } from '../domain/access';
 import type { AuditAction } from '../domain/audit';
@@ -13,16 +13,19 @@ export interface AuditEntry {
   ip?: string | null;
 }
 
-export function recordAudit(db: Db, entry: AuditEntry, now = Date.now()): void {
-  db.insert(auditLog)
-    .values({
-      at: now,
-      actorUserId: entry.actor?.userId ?? null,
-      actorName: entry.actor?.name ?? entry.actorName ?? null,
-      action: entry.action,
-      target: entry.target ?? null,
-      details: JSON.stringify(entry.details ?? {}),
-      ip: entry.ip ?? null,
-    })
-    .run();
+export async function recordAudit(db: Db, entry: AuditEntry, now = Date.now()): Promise<void> {
+  await writeTransaction(db, () =>
+    db
+      .insert(auditLog)
+      .values({
+        at: now,
+        actorUserId: entry.actor?.userId ?? null,
+        actorName: entry.actor?.name ?? entry.actorName ?? null,
+        action: entry.action,
+        target: entry.target ?? null,
+        details: JSON.stringify(entry.details ?? {}),
+        ip: entry.ip ?? null,
+      })
+      .run(),
+  );
 }

@@ -34,29 +34,29 @@ export function openedEventId(requestId: string): string {
 export type OpenedOutcome = 'recorded' | 'already_recorded' | 'not_counted' | 'not_open' | 'unknown_link';
 
 /** The customer's first view of the link: one `opened` per request, which starts the opened window. */
-export function recordOpened(
+export async function recordOpened(
   db: Db,
   token: string,
   userAgent: string | null,
   options: CustomerOptions = {},
-): OpenedOutcome {
+): Promise<OpenedOutcome> {
   if (!isCustomerBrowser(userAgent)) return 'not_counted';
-  const row = requestForToken(db, token);
+  const row = await requestForToken(db, token);
   if (!row) return 'unknown_link';
-  return writeOpened(db, row, (options.clock ?? Date.now)());
+  return await writeOpened(db, row, (options.clock ?? Date.now)());
 }
 
 // ingestEvents treats the same id with other content (occurredAt differs on every view) as a
 // conflict, so look for the event before writing it.
-function writeOpened(
+async function writeOpened(
   db: Db,
   row: PaymentRequestRow,
   now: number,
-): Exclude<OpenedOutcome, 'not_counted' | 'unknown_link'> {
+): Promise<Exclude<OpenedOutcome, 'not_counted' | 'unknown_link'>> {
   const id = openedEventId(row.id);
   if (db.$client.prepare('SELECT 1 FROM events WHERE id = ?').get(id)) return 'already_recorded';
   if (currentStatus(row.status, row.expiresAt, now) !== 'sent') return 'not_open';
-  writeOwnEvents(db, [{ id, type: 'opened', requestId: row.id }], 'customer', now);
+  await writeOwnEvents(db, [{ id, type: 'opened', requestId: row.id }], 'customer', now);
   return 'recorded';
 }
 
@@ -120,13 +120,13 @@ export async function payWithCard(
   const card = parsed.data;
   if (expiryInPast(card, clock())) return { kind: 'invalid', fieldErrors: { expiry: 'This card has expired' } };
 
-  const row = requestForToken(db, token);
+  const row = await requestForToken(db, token);
   if (!row) return { kind: 'unknown_link' };
-  return withPaymentClaim(db, row.id, async () => {
-    const before = payableRequest(db, row.id, clock());
+  return await withPaymentClaim(db, row.id, async () => {
+    const before = await payableRequest(db, row.id, clock());
     if (before.kind !== 'payable') return before;
     // Counted inside the claim, so concurrent attempts cannot slip past the limit.
-    if (failedCardAttempts(db, row.id) >= MAX_FAILED_CARD_ATTEMPTS) return { kind: 'too_many_attempts' };
+    if ((await failedCardAttempts(db, row.id)) >= MAX_FAILED_CARD_ATTEMPTS) return { kind: 'too_many_attempts' };
     const charge = await chargeCard(
       { amount: before.row.amount, currency: before.row.currency, card },
       new Date(clock()),
@@ -134,7 +134,7 @@ export async function payWithCard(
     const now = clock();
     if (charge.status === 'succeeded') {
       const data = { card: charge.card, providerReference: charge.providerReference };
-      writeOwnEvents(
+      await writeOwnEvents(
         db,
         [{ id: keyedEventId('pay', charge.providerReference), type: 'paid', requestId: row.id, data }],
         'provider',
@@ -143,7 +143,7 @@ export async function payWithCard(
       return { kind: 'paid', card: charge.card, providerReference: charge.providerReference };
     }
     const data = { reason: charge.reason };
-    writeOwnEvents(
+    await writeOwnEvents(
       db,
       [{ id: keyedEventId('pay', charge.providerReference), type: 'payment_failed', requestId: row.id, data }],
       'provider',
@@ -158,12 +158,12 @@ export type DeclineOutcome = { kind: 'declined' } | { kind: 'unknown_link' } | {
 /** The customer declines to pay: `declined` (source customer). */
 export async function decline(db: Db, token: string, options: CustomerOptions = {}): Promise<DeclineOutcome> {
   const clock = options.clock ?? Date.now;
-  const row = requestForToken(db, token);
+  const row = await requestForToken(db, token);
   if (!row) return { kind: 'unknown_link' };
-  return withPaymentClaim(db, row.id, async () => {
-    const before = payableRequest(db, row.id, clock());
+  return await withPaymentClaim(db, row.id, async () => {
+    const before = await payableRequest(db, row.id, clock());
     if (before.kind !== 'payable') return before;
-    writeOwnEvents(db, [{ id: newEventId(), type: 'declined', requestId: row.id }], 'customer', clock());
+    await writeOwnEvents(db, [{ id: newEventId(), type: 'declined', requestId: row.id }], 'customer', clock());
     return { kind: 'declined' };
   });
 }
@@ -173,14 +173,15 @@ export async function decline(db: Db, token: string, options: CustomerOptions = 
  * it, so a missing `opened` (their first view looked like a bot) is recorded first: a
  * `payment_failed` is only valid after `opened`.
  */
-function payableRequest(
+async function payableRequest(
   db: Db,
   requestId: string,
   now: number,
-): { kind: 'payable'; row: PaymentRequestRow } | { kind: 'not_payable'; status: Status } {
-  let row = getPaymentRequestRow(db, requestId)!;
+): Promise<{ kind: 'payable'; row: PaymentRequestRow } | { kind: 'not_payable'; status: Status }> {
+  let row = (await getPaymentRequestRow(db, requestId))!;
   const status = currentStatus(row.status, row.expiresAt, now);
   if (!PAYABLE_STATUSES.includes(status)) return { kind: 'not_payable', status };
-  if (status === 'sent' && writeOpened(db, row, now) === 'recorded') row = getPaymentRequestRow(db, requestId)!;
+  if (status === 'sent' && (await writeOpened(db, row, now)) === 'recorded')
+    row = (await getPaymentRequestRow(db, requestId))!;
   return { kind: 'payable', row };
 }

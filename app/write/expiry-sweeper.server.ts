@@ -11,7 +11,11 @@ export const EXPIRY_SWEEP_BATCH = 1000;
  * batch after the first (the sweeper renews its lease there: a long backlog blocks the event loop,
  * so its timer cannot) and the sweep stops when it says no.
  */
-export function runExpirySweep(db: Db, now = Date.now(), keepGoing: () => boolean = () => true): number {
+export async function runExpirySweep(
+  db: Db,
+  now = Date.now(),
+  keepGoing: () => boolean | Promise<boolean> = () => true,
+): Promise<number> {
   const due = db.$client.prepare<[number, number], { id: string; expiry_due_at: number }>(
     'SELECT id, expiry_due_at FROM payment_requests WHERE expiry_due_at < ? ORDER BY expiry_due_at LIMIT ?',
   );
@@ -26,9 +30,9 @@ export function runExpirySweep(db: Db, now = Date.now(), keepGoing: () => boolea
       paymentRequest: { id: row.id },
       data: {},
     }));
-    const summary = ingestEvents(db, events, 'system', { now });
+    const summary = await ingestEvents(db, events, 'system', { now });
     recorded += summary.accepted;
-    if (summary.accepted === 0 || rows.length < EXPIRY_SWEEP_BATCH || !keepGoing()) return recorded;
+    if (summary.accepted === 0 || rows.length < EXPIRY_SWEEP_BATCH || !(await keepGoing())) return recorded;
   }
 }
 
@@ -40,9 +44,9 @@ export interface ExpirySweeper {
    * Takes or renews the lease, then sweeps if this instance holds it (renewing it between batches,
    * stopping if it was lost): how many it recorded, null when it does not hold it.
    */
-  tick(): number | null;
+  tick(): Promise<number | null>;
   /** Gives the lease up (a clean stop), so another instance sweeps from its next tick. */
-  release(): void;
+  release(): Promise<void>;
 }
 
 /**
@@ -58,48 +62,53 @@ export function createExpirySweeper(
 ): ExpirySweeper {
   const lease = jobLease(EXPIRY_SWEEPER_LEASE, intervalMs, options);
   return {
-    tick() {
+    async tick() {
       const db = getDb();
       const now = lease.now();
-      if (!lease.take(db, now)) return null;
-      return runExpirySweep(db, now, () => lease.take(db));
+      if (!(await lease.take(db, now))) return null;
+      return await runExpirySweep(db, now, () => lease.take(db));
     },
-    release() {
-      lease.release(getDb());
+    async release() {
+      await lease.release(getDb());
     },
   };
 }
 
 const globalForSweeper = globalThis as unknown as {
-  __paylinkExpirySweeper?: { timer: NodeJS.Timeout; sweeper: ExpirySweeper };
+  __paylinkExpirySweeper?: { timer: NodeJS.Timeout; sweeper: ExpirySweeper; inFlight: () => Promise<unknown> | null };
 };
 
 /** Starts the in-process sweeper once per process; it sweeps while it holds the lease. */
 export function startExpirySweeper(getDb: () => Db, intervalMs: number): void {
   if (globalForSweeper.__paylinkExpirySweeper) return;
   const sweeper = createExpirySweeper(getDb, intervalMs);
+  // One tick at a time: a sweep longer than the interval is not joined by a second one.
+  let running: Promise<unknown> | null = null;
   const timer = setInterval(() => {
-    try {
-      sweeper.tick();
-    } catch (error) {
-      console.error('Expiry sweep failed', error);
-    }
+    if (running) return;
+    running = sweeper
+      .tick()
+      .catch((error) => console.error('Expiry sweep failed', error))
+      .finally(() => {
+        running = null;
+      });
   }, intervalMs);
   timer.unref();
-  globalForSweeper.__paylinkExpirySweeper = { timer, sweeper };
+  globalForSweeper.__paylinkExpirySweeper = { timer, sweeper, inFlight: () => running };
 }
 
 /**
- * At shutdown: no further sweeps (a sweep runs synchronously, so none is ever half-done), and the
- * lease is released so another instance takes over at its next tick rather than after the lease.
+ * At shutdown: no further sweeps, the one in flight (if any) is waited for, and the lease is
+ * released so another instance takes over at its next tick rather than after the lease.
  */
-export function stopExpirySweeper(): void {
+export async function stopExpirySweeper(): Promise<void> {
   const current = globalForSweeper.__paylinkExpirySweeper;
   if (!current) return;
   clearInterval(current.timer);
   globalForSweeper.__paylinkExpirySweeper = undefined;
   try {
-    current.sweeper.release();
+    await current.inFlight();
+    await current.sweeper.release();
   } catch (error) {
     console.error('Expiry sweeper lease release failed', error);
   }

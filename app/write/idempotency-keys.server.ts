@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, lte } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Db } from '../../db/client';
+import { type Db, writeTransaction } from '../../db/client';
 import { idempotencyKeys } from '../../db/schema';
 import { canonicalJson, sha256Hex } from '../lib/canonical-json';
 
@@ -43,25 +43,31 @@ export type PriorUse =
  * so no second request can slip in between (see createPaymentRequestOnce). Keys older than the TTL are
  * deleted first, which is also how they expire.
  */
-export function claimIdempotencyKey(
+export async function claimIdempotencyKey(
   db: Db,
   userId: string,
   claim: IdempotencyClaim,
   requestId: string,
   now: number,
-): PriorUse | null {
-  db.delete(idempotencyKeys)
-    .where(lte(idempotencyKeys.createdAt, now - IDEMPOTENCY_KEY_TTL_MS))
-    .run();
+): Promise<PriorUse | null> {
+  await writeTransaction(db, () =>
+    db
+      .delete(idempotencyKeys)
+      .where(lte(idempotencyKeys.createdAt, now - IDEMPOTENCY_KEY_TTL_MS))
+      .run(),
+  );
   const prior = db
     .select()
     .from(idempotencyKeys)
     .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, claim.key)))
     .get();
   if (!prior) {
-    db.insert(idempotencyKeys)
-      .values({ userId, key: claim.key, bodyHash: claim.bodyHash, requestId, createdAt: now })
-      .run();
+    await writeTransaction(db, () =>
+      db
+        .insert(idempotencyKeys)
+        .values({ userId, key: claim.key, bodyHash: claim.bodyHash, requestId, createdAt: now })
+        .run(),
+    );
     return null;
   }
   if (prior.bodyHash !== claim.bodyHash) return { kind: 'other_body' };
@@ -73,11 +79,19 @@ export function claimIdempotencyKey(
 }
 
 /** Keeps the response of the request that claimed the key, for its retries. */
-export function recordIdempotentResponse(db: Db, userId: string, key: string, response: StoredResponse): void {
-  db.update(idempotencyKeys)
-    .set({ responseStatus: response.status, responseBody: response.body })
-    .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)))
-    .run();
+export async function recordIdempotentResponse(
+  db: Db,
+  userId: string,
+  key: string,
+  response: StoredResponse,
+): Promise<void> {
+  await writeTransaction(db, () =>
+    db
+      .update(idempotencyKeys)
+      .set({ responseStatus: response.status, responseBody: response.body })
+      .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)))
+      .run(),
+  );
 }
 
 /** A key for a form the server renders (the agent console's send form). */

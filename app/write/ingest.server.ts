@@ -114,12 +114,12 @@ function statementsFor(db: Db): Statements {
  * stores accepted events and rejected bodies, replays every affected request and updates its
  * projection, all in one IMMEDIATE transaction: when this returns, everything accepted is committed.
  */
-export function ingestEvents(
+export async function ingestEvents(
   db: Db,
   inputs: readonly unknown[],
   source: EventSource,
   options: IngestOptions = {},
-): IngestSummary {
+): Promise<IngestSummary> {
   const now = options.now ?? Date.now();
   const statements = statementsFor(db);
   const prepared = inputs.map((input) => {
@@ -135,9 +135,9 @@ export function ingestEvents(
     summary.results.push({ id: eventId, status: 'rejected', error });
   };
 
-  writeTransaction(db, () => {
+  await writeTransaction(db, async () => {
     // Read under the write lock: the TTL recorded with an event is the one in force when it is accepted.
-    const settings = options.settings ?? getExpirySettings(db);
+    const settings = options.settings ?? (await getExpirySettings(db));
     const pending = new Map<string, PendingEvent[]>();
     const batchHashes = new Map<string, string>();
     // One read for the whole batch: the stored hash of every id it carries.

@@ -41,8 +41,14 @@ export const LEASE_HOLDER_SQL = 'SELECT holder FROM leases WHERE name = ?';
  * Takes the lease `name` for `holder` until `now + ttlMs` when it is free, expired or already this
  * holder's (a renewal). True when this holder has it afterwards.
  */
-export function tryLease(db: Db, name: string, holder: string, ttlMs: number, now = Date.now()): boolean {
-  return writeTransaction(db, () => {
+export async function tryLease(
+  db: Db,
+  name: string,
+  holder: string,
+  ttlMs: number,
+  now = Date.now(),
+): Promise<boolean> {
+  return await writeTransaction(db, () => {
     db.$client.prepare(LEASE_UPSERT_SQL).run(name, holder, now + ttlMs, now);
     const row = db.$client.prepare<[string], { holder: string }>(LEASE_HOLDER_SQL).get(name);
     return row?.holder === holder;
@@ -50,8 +56,10 @@ export function tryLease(db: Db, name: string, holder: string, ttlMs: number, no
 }
 
 /** At a clean stop: gives the lease up so another instance takes it at its next tick. */
-export function releaseLease(db: Db, name: string, holder: string): void {
-  db.$client.prepare('DELETE FROM leases WHERE name = ? AND holder = ?').run(name, holder);
+export async function releaseLease(db: Db, name: string, holder: string): Promise<void> {
+  await writeTransaction(db, () =>
+    db.$client.prepare('DELETE FROM leases WHERE name = ? AND holder = ?').run(name, holder),
+  );
 }
 
 /**
@@ -62,7 +70,7 @@ export function jobLease(
   name: string,
   intervalMs: number,
   options: { holder?: string; now?: () => number } = {},
-): { take(db: Db, now?: number): boolean; release(db: Db): void; now(): number } {
+): { take(db: Db, now?: number): Promise<boolean>; release(db: Db): Promise<void>; now(): number } {
   const holder = options.holder ?? processHolder();
   const clock = options.now ?? Date.now;
   const leaseMs = leaseMsFor(intervalMs);

@@ -31,7 +31,12 @@ export interface OwnEvent {
  * Writes events the app itself produces through the one write path (ingestEvents), at `now`.
  * They must be accepted or already be there: a rejection is a bug, not user input, so it throws.
  */
-export function writeOwnEvents(db: Db, events: readonly OwnEvent[], source: EventSource, now: number): void {
+export async function writeOwnEvents(
+  db: Db,
+  events: readonly OwnEvent[],
+  source: EventSource,
+  now: number,
+): Promise<void> {
   const occurredAt = new Date(now).toISOString();
   const bodies = events.map((event) => ({
     id: event.id,
@@ -40,10 +45,10 @@ export function writeOwnEvents(db: Db, events: readonly OwnEvent[], source: Even
     paymentRequest: { id: event.requestId },
     data: event.data ?? {},
   }));
-  assertAccepted(ingestEvents(db, bodies, source, { now }));
+  assertAccepted(await ingestEvents(db, bodies, source, { now }));
 }
 
-export function assertAccepted(summary: ReturnType<typeof ingestEvents>): void {
+export function assertAccepted(summary: Awaited<ReturnType<typeof ingestEvents>>): void {
   for (const result of summary.results) {
     if (result.status === 'rejected') {
       throw new Error(`Event ${result.id} was rejected: ${result.error.code} at ${result.error.path}`);

@@ -19,12 +19,12 @@ const RETRY_MS = 25;
 export const paymentClaimName = (requestId: string) => `payment:${requestId}`;
 
 /** Takes the request's claim if it is free or stale; true when this holder has it. */
-export function tryClaim(db: Db, requestId: string, holder: string, now = Date.now()): boolean {
-  return tryLease(db, paymentClaimName(requestId), holder, PAYMENT_CLAIM_STALE_MS, now);
+export async function tryClaim(db: Db, requestId: string, holder: string, now = Date.now()): Promise<boolean> {
+  return await tryLease(db, paymentClaimName(requestId), holder, PAYMENT_CLAIM_STALE_MS, now);
 }
 
-export function releaseClaim(db: Db, requestId: string, holder: string): void {
-  releaseLease(db, paymentClaimName(requestId), holder);
+export async function releaseClaim(db: Db, requestId: string, holder: string): Promise<void> {
+  await releaseLease(db, paymentClaimName(requestId), holder);
 }
 
 /**
@@ -33,10 +33,10 @@ export function releaseClaim(db: Db, requestId: string, holder: string): void {
  */
 export async function withPaymentClaim<T>(db: Db, requestId: string, task: () => Promise<T>): Promise<T> {
   const holder = randomUUID();
-  while (!tryClaim(db, requestId, holder)) await sleep(RETRY_MS);
+  while (!(await tryClaim(db, requestId, holder))) await sleep(RETRY_MS);
   try {
     return await task();
   } finally {
-    releaseClaim(db, requestId, holder);
+    await releaseClaim(db, requestId, holder);
   }
 }

@@ -84,7 +84,7 @@ function newPayToken(): string {
   return randomBytes(24).toString('base64url');
 }
 
-function requireAgentIdentity(db: Db, viewer: Viewer) {
+async function requireAgentIdentity(db: Db, viewer: Viewer) {
   if (viewer.role !== 'agent') throw new CommandError('forbidden', 'Only agents send payment requests');
   const agentId = viewer.scope.kind === 'agent' ? viewer.scope.agentId : null;
   const agent = agentId
@@ -111,8 +111,8 @@ interface NewRequest {
 }
 
 /** The `created` event and pay-link token of a request about to be made by this agent, at `now`. */
-function newRequest(db: Db, viewer: Viewer, input: CreatePaymentRequestInput, now: number): NewRequest {
-  const agent = requireAgentIdentity(db, viewer);
+async function newRequest(db: Db, viewer: Viewer, input: CreatePaymentRequestInput, now: number): Promise<NewRequest> {
+  const agent = await requireAgentIdentity(db, viewer);
   const requestId = newRequestId(now);
   const created = {
     id: `evt_${requestId}_created`,
@@ -134,8 +134,8 @@ function newRequest(db: Db, viewer: Viewer, input: CreatePaymentRequestInput, no
 }
 
 /** Call inside a write transaction. */
-function writeNewRequest(db: Db, request: NewRequest, options: SendOptions, now: number): void {
-  assertAccepted(ingestEvents(db, [request.created], options.source ?? 'agent_console', { now }));
+async function writeNewRequest(db: Db, request: NewRequest, options: SendOptions, now: number): Promise<void> {
+  assertAccepted(await ingestEvents(db, [request.created], options.source ?? 'agent_console', { now }));
   db.insert(payLinks).values({ token: request.token, requestId: request.requestId, createdAt: now }).run();
   if (options.conversationId) {
     db.insert(requestConversations)
@@ -152,16 +152,16 @@ export async function createPaymentRequest(
   options: SendOptions,
 ): Promise<SendOutcome> {
   const now = (options.clock ?? Date.now)();
-  const request = newRequest(db, viewer, input, now);
-  writeTransaction(db, () => writeNewRequest(db, request, options, now));
-  return deliverLink(db, getPaymentRequestRow(db, request.requestId)!, request.token, options);
+  const request = await newRequest(db, viewer, input, now);
+  await writeTransaction(db, async () => await writeNewRequest(db, request, options, now));
+  return await deliverLink(db, (await getPaymentRequestRow(db, request.requestId))!, request.token, options);
 }
 
 /** The answer to a create, as POST /api/v1/payment-requests sends it and a retry with its key gets again. */
-export function createdRequestResponse(db: Db, sent: SendOutcome): StoredResponse {
-  const row = getPaymentRequestRow(db, sent.requestId)!;
+export async function createdRequestResponse(db: Db, sent: SendOutcome): Promise<StoredResponse> {
+  const row = (await getPaymentRequestRow(db, sent.requestId))!;
   const body = {
-    ...getPaymentRequestWithTimeline(db, row),
+    ...(await getPaymentRequestWithTimeline(db, row)),
     payUrl: sent.payUrl,
     sendFailureReason: sent.sendFailureReason,
   };
@@ -188,16 +188,16 @@ export async function createPaymentRequestOnce(
   options: SendOptions,
 ): Promise<CreateOnceOutcome> {
   const now = (options.clock ?? Date.now)();
-  const request = newRequest(db, viewer, input, now);
+  const request = await newRequest(db, viewer, input, now);
   // The key is claimed in the same BEGIN IMMEDIATE transaction that writes `created`, not in one of its
   // own: SQLite runs one writer at a time (in this process and across processes), so of two requests with
   // the same key exactly one finds it free and creates, and the other finds the claim with the request it
   // names, answered (a replay) or not yet (in flight, while the channel sends). A claim committed on its
   // own could outlive a failed creation and name a request that does not exist; here a creation that
   // rolls back takes its claim with it, so a retry creates.
-  const prior = writeTransaction(db, () => {
-    const found = claimIdempotencyKey(db, viewer.userId, claim, request.requestId, now);
-    if (found === null) writeNewRequest(db, request, options, now);
+  const prior = await writeTransaction(db, async () => {
+    const found = await claimIdempotencyKey(db, viewer.userId, claim, request.requestId, now);
+    if (found === null) await writeNewRequest(db, request, options, now);
     return found;
   });
   if (prior?.kind === 'other_body') return { outcome: 'key_reused' };
@@ -206,17 +206,17 @@ export async function createPaymentRequestOnce(
       ? { outcome: 'replayed', requestId: prior.requestId, response: prior.response }
       : { outcome: 'in_flight', requestId: prior.requestId };
   }
-  const sent = await deliverLink(db, getPaymentRequestRow(db, request.requestId)!, request.token, options);
-  const response = createdRequestResponse(db, sent);
-  writeTransaction(db, () => recordIdempotentResponse(db, viewer.userId, claim.key, response));
+  const sent = await deliverLink(db, (await getPaymentRequestRow(db, request.requestId))!, request.token, options);
+  const response = await createdRequestResponse(db, sent);
+  await writeTransaction(db, async () => await recordIdempotentResponse(db, viewer.userId, claim.key, response));
   return { outcome: 'created', requestId: sent.requestId, response };
 }
 
 /** Sends a request whose send failed (or never happened) again, with the same link. */
 export async function retrySend(db: Db, viewer: Viewer, requestId: string, options: SendOptions): Promise<SendOutcome> {
   const clock = options.clock ?? Date.now;
-  requireAgentIdentity(db, viewer);
-  const row = getPaymentRequestRow(db, requestId);
+  await requireAgentIdentity(db, viewer);
+  const row = await getPaymentRequestRow(db, requestId);
   if (!row || !canSee(viewer, row)) throw new CommandError('not_found', 'No such payment request');
   const status = currentStatus(row.status, row.expiresAt, clock());
   if (status !== 'send_failed' && status !== 'created') {
@@ -224,7 +224,7 @@ export async function retrySend(db: Db, viewer: Viewer, requestId: string, optio
   }
   const link = db.select({ token: payLinks.token }).from(payLinks).where(eq(payLinks.requestId, requestId)).get();
   if (!link) throw new CommandError('not_retryable', 'This request has no pay link to send');
-  return deliverLink(db, row, link.token, options);
+  return await deliverLink(db, row, link.token, options);
 }
 
 function messageText(row: PaymentRequestRow, payUrl: string): string {
@@ -250,7 +250,7 @@ async function deliverLink(db: Db, row: PaymentRequestRow, token: string, option
     failure = 'channel_error';
   }
   const now = clock();
-  writeOwnEvents(
+  await writeOwnEvents(
     db,
     [
       failure === null
@@ -260,7 +260,7 @@ async function deliverLink(db: Db, row: PaymentRequestRow, token: string, option
     options.source ?? 'agent_console',
     now,
   );
-  const status = getPaymentRequestRow(db, row.id)?.status ?? 'created';
+  const status = (await getPaymentRequestRow(db, row.id))?.status ?? 'created';
   return { requestId: row.id, status, payUrl, sendFailureReason: failure };
 }
 
@@ -275,25 +275,25 @@ const CANCEL_ROLES: readonly Viewer['role'][] = ['agent', 'supervisor'];
  * Cancels a request while the link was never opened and it is not terminal (SPEC §1). A refused
  * cancel is recorded as `cancel_rejected` and answered with its reason; both are audited.
  */
-export function cancelPaymentRequest(
+export async function cancelPaymentRequest(
   db: Db,
   viewer: Viewer,
   requestId: string,
   ip: string | null,
   options: CommandOptions = {},
-): CancelOutcome {
+): Promise<CancelOutcome> {
   if (!CANCEL_ROLES.includes(viewer.role)) throw new CommandError('forbidden', 'Your role may not cancel requests');
   const now = (options.clock ?? Date.now)();
   // Decide and write under one write lock: nothing can open or pay the link in between.
-  return writeTransaction(db, () => {
-    const row = getPaymentRequestRow(db, requestId);
+  return await writeTransaction(db, async () => {
+    const row = await getPaymentRequestRow(db, requestId);
     if (!row || !canSee(viewer, row)) throw new CommandError('not_found', 'No such payment request');
     const reason = cancelRefusalReason(currentStatus(row.status, row.expiresAt, now), row.openedAt);
     const event = reason
       ? { id: newEventId(), type: 'cancel_rejected', requestId, data: { reason, actorId: viewer.userId } }
       : { id: newEventId(), type: 'canceled', requestId, data: { actorId: viewer.userId } };
-    writeOwnEvents(db, [event], options.source ?? 'agent_console', now);
-    recordAudit(
+    await writeOwnEvents(db, [event], options.source ?? 'agent_console', now);
+    await recordAudit(
       db,
       {
         action: reason ? 'cancel_refused' : 'cancel',

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { and, desc, eq, inArray } from 'drizzle-orm';
-import type { Db } from '../../db/client';
+import { type Db, writeTransaction } from '../../db/client';
 import { reportFiles, scheduledReports } from '../../db/schema';
 import { EXPORT_ROLES } from '../domain/access';
 import { type Cadence, nextRunAt, rangeForRun } from '../domain/report-schedule';
@@ -36,7 +36,7 @@ export interface ReportFileSummary {
 export const KEPT_FILES_PER_SCHEDULE = 31;
 
 /** Deletes a schedule's files beyond the newest KEPT_FILES_PER_SCHEDULE, rows and files both. */
-function pruneKeptFiles(db: Db, scheduleId: string): void {
+async function pruneKeptFiles(db: Db, scheduleId: string): Promise<void> {
   const old = db
     .select({ id: reportFiles.id, path: reportFiles.path })
     .from(reportFiles)
@@ -45,14 +45,17 @@ function pruneKeptFiles(db: Db, scheduleId: string): void {
     .all()
     .slice(KEPT_FILES_PER_SCHEDULE);
   if (old.length === 0) return;
-  db.delete(reportFiles)
-    .where(
-      inArray(
-        reportFiles.id,
-        old.map((file) => file.id),
-      ),
-    )
-    .run();
+  await writeTransaction(db, () =>
+    db
+      .delete(reportFiles)
+      .where(
+        inArray(
+          reportFiles.id,
+          old.map((file) => file.id),
+        ),
+      )
+      .run(),
+  );
   for (const file of old) rmSync(file.path, { force: true });
 }
 
@@ -66,10 +69,12 @@ export async function runSchedule(
   dueAt: number,
   now = Date.now(),
 ): Promise<ReportFileSummary | null> {
-  const viewer = loadViewer(db, schedule.ownerUserId);
+  const viewer = await loadViewer(db, schedule.ownerUserId);
   if (!viewer || !EXPORT_ROLES.includes(viewer.role)) {
     // The owner left or lost the right to export: the schedule stops rather than leak data.
-    db.update(scheduledReports).set({ active: false }).where(eq(scheduledReports.id, schedule.id)).run();
+    await writeTransaction(db, () =>
+      db.update(scheduledReports).set({ active: false }).where(eq(scheduledReports.id, schedule.id)).run(),
+    );
     return null;
   }
   const range = rangeForRun(schedule.cadence as Cadence, dueAt, schedule.timezone);
@@ -83,7 +88,7 @@ export async function runSchedule(
   const partial = `${path}.part`;
 
   let result: ExportResult = { rows: 0, completed: false };
-  const { stream, fileName } = createExport(
+  const { stream, fileName } = await createExport(
     db,
     { report, format, filters, viewer },
     (end) => {
@@ -103,21 +108,24 @@ export async function runSchedule(
   }
   renameSync(partial, path);
   const bytes = statSync(path).size;
-  db.insert(reportFiles)
-    .values({
-      id,
-      scheduleId: schedule.id,
-      ownerUserId: viewer.userId,
-      fileName,
-      path,
-      format,
-      rows: result.rows,
-      bytes,
-      createdAt: now,
-    })
-    .run();
-  pruneKeptFiles(db, schedule.id);
-  recordAudit(
+  await writeTransaction(db, () =>
+    db
+      .insert(reportFiles)
+      .values({
+        id,
+        scheduleId: schedule.id,
+        ownerUserId: viewer.userId,
+        fileName,
+        path,
+        format,
+        rows: result.rows,
+        bytes,
+        createdAt: now,
+      })
+      .run(),
+  );
+  await pruneKeptFiles(db, schedule.id);
+  await recordAudit(
     db,
     {
       action: 'export',
@@ -144,13 +152,15 @@ export async function runSchedule(
  */
 export async function runDueReports(db: Db, now = Date.now()): Promise<ReportFileSummary[]> {
   const files: ReportFileSummary[] = [];
-  for (const schedule of listDueSchedules(db, now)) {
+  for (const schedule of await listDueSchedules(db, now)) {
     const next = nextRunAt({ cadence: schedule.cadence, runAt: schedule.runAt, timezone: schedule.timezone }, now);
-    const claimed = db
-      .update(scheduledReports)
-      .set({ nextRunAt: next, lastRunAt: now })
-      .where(and(eq(scheduledReports.id, schedule.id), eq(scheduledReports.nextRunAt, schedule.nextRunAt)))
-      .run();
+    const claimed = await writeTransaction(db, () =>
+      db
+        .update(scheduledReports)
+        .set({ nextRunAt: next, lastRunAt: now })
+        .where(and(eq(scheduledReports.id, schedule.id), eq(scheduledReports.nextRunAt, schedule.nextRunAt)))
+        .run(),
+    );
     if (claimed.changes !== 1) continue;
     try {
       const file = await runSchedule(db, schedule, schedule.nextRunAt, now);
@@ -192,7 +202,7 @@ export function createReportScheduler(
     async tick() {
       const db = getDb();
       const now = lease.now();
-      if (!lease.take(db, now) || running) return null;
+      if (!(await lease.take(db, now)) || running) return null;
       const run = (async () => {
         try {
           return await runDueReports(db, now);
@@ -205,7 +215,7 @@ export function createReportScheduler(
     },
     async stop() {
       await running;
-      lease.release(getDb());
+      await lease.release(getDb());
     },
   };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Db } from '../../db/client';
+import { type Db, writeTransaction } from '../../db/client';
 import { scheduledReports } from '../../db/schema';
 import type { Viewer } from '../domain/access';
 import { CADENCES, nextRunAt, RUN_AT } from '../domain/report-schedule';
@@ -39,12 +39,12 @@ export function filtersForRun(stored: string, range: { from: string; to: string 
 }
 
 /** Creates a schedule from the /reports form; its first run is the next qualifying local time. */
-export function createSchedule(
+export async function createSchedule(
   db: Db,
   viewer: Viewer,
   form: URLSearchParams,
   now = Date.now(),
-): Outcome<{ id: string }> {
+): Promise<Outcome<{ id: string }>> {
   const parsed = scheduleInputSchema.safeParse(Object.fromEntries(form));
   if (!parsed.success) return failure(fieldErrorsOf(parsed.error));
   let filters: Filters;
@@ -58,30 +58,35 @@ export function createSchedule(
   }
   const input = parsed.data;
   const id = `rps_${randomUUID()}`;
-  db.insert(scheduledReports)
-    .values({
-      id,
-      ownerUserId: viewer.userId,
-      name: input.name,
-      report: input.report,
-      format: input.format,
-      cadence: input.cadence,
-      runAt: input.runAt,
-      timezone: input.timezone,
-      filters: JSON.stringify(scheduleFilters(filters)),
-      nextRunAt: nextRunAt(input, now),
-      active: true,
-      createdAt: now,
-    })
-    .run();
+  await writeTransaction(db, () =>
+    db
+      .insert(scheduledReports)
+      .values({
+        id,
+        ownerUserId: viewer.userId,
+        name: input.name,
+        report: input.report,
+        format: input.format,
+        cadence: input.cadence,
+        runAt: input.runAt,
+        timezone: input.timezone,
+        filters: JSON.stringify(scheduleFilters(filters)),
+        nextRunAt: nextRunAt(input, now),
+        active: true,
+        createdAt: now,
+      })
+      .run(),
+  );
   return { ok: true, message: `Scheduled “${input.name}”.`, id };
 }
 
 /** Deletes one of the viewer's schedules (its kept files stay). */
-export function deleteSchedule(db: Db, viewer: Viewer, id: string): Outcome {
-  const result = db
-    .delete(scheduledReports)
-    .where(and(eq(scheduledReports.id, id), eq(scheduledReports.ownerUserId, viewer.userId)))
-    .run();
+export async function deleteSchedule(db: Db, viewer: Viewer, id: string): Promise<Outcome> {
+  const result = await writeTransaction(db, () =>
+    db
+      .delete(scheduledReports)
+      .where(and(eq(scheduledReports.id, id), eq(scheduledReports.ownerUserId, viewer.userId)))
+      .run(),
+  );
   return result.changes === 1 ? { ok: true, message: 'Schedule deleted.' } : failure({}, 'No such schedule.');
 }

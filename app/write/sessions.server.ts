@@ -1,5 +1,5 @@
 import { eq, lt, or } from 'drizzle-orm';
-import type { Db } from '../../db/client';
+import { type Db, writeTransaction } from '../../db/client';
 import { sessions } from '../../db/schema';
 
 /** A session ends after an hour without a request... */
@@ -7,14 +7,18 @@ export const IDLE_TIMEOUT_MS = 60 * 60 * 1000;
 /** ...and 12 hours after sign-in, whatever the activity. */
 export const ABSOLUTE_TIMEOUT_MS = 12 * 60 * 60 * 1000;
 
-export function destroyUserSessions(db: Db, userId: string): void {
-  db.delete(sessions).where(eq(sessions.userId, userId)).run();
+export async function destroyUserSessions(db: Db, userId: string): Promise<void> {
+  await writeTransaction(db, () => db.delete(sessions).where(eq(sessions.userId, userId)).run());
 }
 
 /** Deletes the sessions no cookie can open any more (past their absolute end, or idle too long). Returns how many. */
-export function purgeExpiredSessions(db: Db, now = Date.now()): number {
-  return db
-    .delete(sessions)
-    .where(or(lt(sessions.expiresAt, now), lt(sessions.lastSeenAt, now - IDLE_TIMEOUT_MS)))
-    .run().changes;
+export async function purgeExpiredSessions(db: Db, now = Date.now()): Promise<number> {
+  return await writeTransaction(
+    db,
+    () =>
+      db
+        .delete(sessions)
+        .where(or(lt(sessions.expiresAt, now), lt(sessions.lastSeenAt, now - IDLE_TIMEOUT_MS)))
+        .run().changes,
+  );
 }

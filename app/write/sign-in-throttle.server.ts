@@ -27,7 +27,7 @@ export type SignInGate =
   | { kind: 'locked'; scope: 'account_and_address' | 'address' }
   | { kind: 'slowed'; waitMs: number };
 
-function failuresSince(db: Db, key: string, since: number): number {
+async function failuresSince(db: Db, key: string, since: number): Promise<number> {
   const row = db
     .select({ n: count() })
     .from(loginFailures)
@@ -42,49 +42,64 @@ function failuresSince(db: Db, key: string, since: number): number {
  * everywhere. An unknown address (null) has no count of its own (one shared key would let anyone
  * lock everyone out): only the account's slow-down applies to it.
  */
-export function signInGate(db: Db, email: string, ip: string | null, now = Date.now()): SignInGate {
+export async function signInGate(db: Db, email: string, ip: string | null, now = Date.now()): Promise<SignInGate> {
   const since = now - THROTTLE_WINDOW_MS;
   if (ip !== null) {
-    if (failuresSince(db, pairKey(email, ip), since) >= MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS)
+    if ((await failuresSince(db, pairKey(email, ip), since)) >= MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS)
       return { kind: 'locked', scope: 'account_and_address' };
-    if (failuresSince(db, addressKey(ip), since) >= MAX_FAILURES_PER_ADDRESS)
+    if ((await failuresSince(db, addressKey(ip), since)) >= MAX_FAILURES_PER_ADDRESS)
       return { kind: 'locked', scope: 'address' };
   }
-  if (failuresSince(db, accountKey(email), since) >= ACCOUNT_SLOWDOWN_AFTER)
+  if ((await failuresSince(db, accountKey(email), since)) >= ACCOUNT_SLOWDOWN_AFTER)
     return { kind: 'slowed', waitMs: SLOWED_ATTEMPT_MS };
   return { kind: 'open' };
 }
 
-export function isSignInThrottled(db: Db, email: string, ip: string | null, now = Date.now()): boolean {
-  return signInGate(db, email, ip, now).kind === 'locked';
+export async function isSignInThrottled(db: Db, email: string, ip: string | null, now = Date.now()): Promise<boolean> {
+  return (await signInGate(db, email, ip, now)).kind === 'locked';
 }
 
-export function recordSignInFailure(db: Db, email: string, ip: string | null, now = Date.now()): void {
+export async function recordSignInFailure(db: Db, email: string, ip: string | null, now = Date.now()): Promise<void> {
   const keys = [accountKey(email), ...(ip === null ? [] : [pairKey(email, ip), addressKey(ip)])];
-  db.insert(loginFailures)
-    .values(keys.map((key) => ({ key, at: now })))
-    .run();
-  db.delete(loginFailures)
-    .where(lt(loginFailures.at, now - THROTTLE_WINDOW_MS))
-    .run();
+  await writeTransaction(db, () =>
+    db
+      .insert(loginFailures)
+      .values(keys.map((key) => ({ key, at: now })))
+      .run(),
+  );
+  await writeTransaction(db, () =>
+    db
+      .delete(loginFailures)
+      .where(lt(loginFailures.at, now - THROTTLE_WINDOW_MS))
+      .run(),
+  );
 }
 
 /** After a correct password from this address: that address starts over for this account. */
-export function clearAddressFailures(db: Db, email: string, ip: string | null): void {
+export async function clearAddressFailures(db: Db, email: string, ip: string | null): Promise<void> {
   if (ip === null) return;
-  db.delete(loginFailures)
-    .where(eq(loginFailures.key, pairKey(email, ip)))
-    .run();
+  await writeTransaction(db, () =>
+    db
+      .delete(loginFailures)
+      .where(eq(loginFailures.key, pairKey(email, ip)))
+      .run(),
+  );
 }
 
 /** After an admin's reset: every count for the account starts over (its per-address counts included). */
-export function clearAccountFailures(db: Db, email: string): void {
+export async function clearAccountFailures(db: Db, email: string): Promise<void> {
   const prefix = pairPrefix(email);
-  db.delete(loginFailures)
-    .where(
-      or(eq(loginFailures.key, accountKey(email)), sql`substr(${loginFailures.key}, 1, ${prefix.length}) = ${prefix}`),
-    )
-    .run();
+  await writeTransaction(db, () =>
+    db
+      .delete(loginFailures)
+      .where(
+        or(
+          eq(loginFailures.key, accountKey(email)),
+          sql`substr(${loginFailures.key}, 1, ${prefix.length}) = ${prefix}`,
+        ),
+      )
+      .run(),
+  );
 }
 
 /**
@@ -95,9 +110,14 @@ export function clearAccountFailures(db: Db, email: string): void {
  * no release: the queue is the time between now and the last reserved turn, so an instance that
  * dies leaves nothing stuck.
  */
-export function reserveSlowedTurn(db: Db, email: string, waitMs: number, now = Date.now()): number | 'busy' {
+export async function reserveSlowedTurn(
+  db: Db,
+  email: string,
+  waitMs: number,
+  now = Date.now(),
+): Promise<number | 'busy'> {
   const account = accountKey(email);
-  return writeTransaction(db, () => {
+  return await writeTransaction(db, () => {
     const row = db
       .select({ nextAt: signInSlots.nextAt })
       .from(signInSlots)

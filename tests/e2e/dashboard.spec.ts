@@ -76,7 +76,7 @@ test.beforeAll(async () => {
       ...request('pr_e2e_d7', ADA, 20 * DAY, 'paid'),
       ...request('pr_e2e_d8', CAL, 1 * DAY, 'paid'),
     ];
-    const summary = ingestEvents(db, events, 'api', {
+    const summary = await ingestEvents(db, events, 'api', {
       now,
       settings: { ttlUnopenedMs: 5 * MINUTE, ttlOpenedMs: 15 * MINUTE },
     });

@@ -90,7 +90,7 @@ test.beforeAll(async () => {
         ];
       }),
     ];
-    const summary = ingestEvents(db, events, 'api', {
+    const summary = await ingestEvents(db, events, 'api', {
       now,
       settings: { ttlUnopenedMs: 5 * MINUTE, ttlOpenedMs: 15 * MINUTE },
     });

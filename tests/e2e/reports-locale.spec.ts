@@ -24,7 +24,7 @@ const SCHEDULE_NAME = 'Daily payment requests for the finance team';
 
 const manager = 'locale.manager@e2e.test';
 
-test.beforeAll(() => {
+test.beforeAll(async () => {
   const db = openDatabase(E2E_DB);
   const now = Date.now();
   try {
@@ -63,7 +63,7 @@ test.beforeAll(() => {
         step('paid', 2 * MINUTE),
       ];
     });
-    expect(ingestEvents(db, events, 'api', { now }).rejected).toBe(0);
+    expect((await ingestEvents(db, events, 'api', { now })).rejected).toBe(0);
     insertUser(db, { role: 'manager', name: 'Lindiwe Locale', email: manager });
   } finally {
     db.$client.close();

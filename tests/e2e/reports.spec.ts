@@ -8,7 +8,7 @@ import { E2E_DB, expect, test } from './fixtures';
 const MINUTE = 60_000;
 
 /** Three requests sent on 2024-02-28/29 (New York), one the day after: the journey's own data. */
-function seedRequests(): void {
+async function seedRequests(): Promise<void> {
   const db = openDatabase(E2E_DB);
   try {
     const events = [
@@ -39,7 +39,7 @@ function seedRequests(): void {
         { id: `evt_${id}_sent`, type: 'payment_request.sent', occurredAt: sentAt, paymentRequest: { id }, data: {} },
       ];
     });
-    const summary = ingestEvents(db, events, 'api', {
+    const summary = await ingestEvents(db, events, 'api', {
       settings: { ttlUnopenedMs: 5 * MINUTE, ttlOpenedMs: 15 * MINUTE },
     });
     expect(summary.rejected).toBe(0);
@@ -66,7 +66,7 @@ async function signIn(page: Page, email: string) {
 }
 
 test('a manager sets a range, sees the count and downloads the CSV', async ({ page }) => {
-  seedRequests();
+  await seedRequests();
   await signIn(page, createManager());
 
   await page.getByLabel('From', { exact: true }).fill('2024-02-28');

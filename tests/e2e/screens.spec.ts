@@ -22,7 +22,7 @@ const AGENT = {
 };
 
 /** Requests of one agent in five currencies, so the leaderboard's Collected column holds several amounts. */
-function seed(): void {
+async function seed(): Promise<void> {
   const db = openDatabase(E2E_DB);
   const now = Date.now();
   try {
@@ -58,7 +58,7 @@ function seed(): void {
         step('paid', 2 * MINUTE, { card: { brand: 'visa', last4: '4242' } }),
       ];
     });
-    expect(ingestEvents(db, events, 'api', { now }).rejected).toBe(0);
+    expect((await ingestEvents(db, events, 'api', { now })).rejected).toBe(0);
   } finally {
     db.$client.close();
   }
@@ -79,7 +79,7 @@ async function shoot(page: Page, path: string, name = slug(path)) {
 }
 
 test('every page at 390 and 1440 px', async ({ page, browser }) => {
-  seed();
+  await seed();
   await page.setViewportSize({ width: 1440, height: 900 });
   await page.goto('/login');
   await page.screenshot({ path: 'tmp/screens/login-1440.png', fullPage: true });

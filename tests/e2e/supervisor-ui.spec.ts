@@ -106,7 +106,7 @@ test.beforeAll(async () => {
       step('payment_failed', t + 4 * MINUTE, { reason: 'insufficient_funds' }),
       step('paid', t + 5 * MINUTE, { card: { brand: 'visa', last4: '4242' } }),
     );
-    const summary = ingestEvents(db, events, 'api', {
+    const summary = await ingestEvents(db, events, 'api', {
       now,
       settings: { ttlUnopenedMs: 5 * MINUTE, ttlOpenedMs: 15 * MINUTE },
     });

@@ -114,8 +114,8 @@ describe('sessions (service level)', () => {
 
   it('locks an address out of one account after 5 failures, and out of all after 20, never the account for others', async () => {
     const { email } = insertUser(db, { role: 'manager' });
-    const attempt = (password: string, ip: string | null, who = email) =>
-      signIn(db, new Request('http://app.test/'), who, password, ip);
+    const attempt = async (password: string, ip: string | null, who = email) =>
+      await signIn(db, new Request('http://app.test/'), who, password, ip);
     for (let i = 0; i < MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS; i++) {
       expect(await attempt('wrong', '203.0.113.9')).toEqual({ ok: false, reason: 'invalid' });
     }
@@ -143,28 +143,28 @@ describe('sessions (service level)', () => {
     ]);
   });
 
-  it('counts exactly: the 5th failure from one address locks it, the 4th does not; a success from it starts it over', () => {
+  it('counts exactly: the 5th failure from one address locks it, the 4th does not; a success from it starts it over', async () => {
     const email = 'someone@example.test';
     const now = Date.parse('2026-11-23T08:00:00Z');
-    for (let i = 0; i < 4; i++) recordSignInFailure(db, email, '203.0.113.1', now);
-    expect(signInGate(db, email, '203.0.113.1', now)).toEqual({ kind: 'open' });
-    recordSignInFailure(db, email, '203.0.113.1', now);
-    expect(signInGate(db, email, '203.0.113.1', now)).toEqual({ kind: 'locked', scope: 'account_and_address' });
-    expect(signInGate(db, email, '203.0.113.2', now)).toEqual({ kind: 'open' });
+    for (let i = 0; i < 4; i++) await recordSignInFailure(db, email, '203.0.113.1', now);
+    expect(await signInGate(db, email, '203.0.113.1', now)).toEqual({ kind: 'open' });
+    await recordSignInFailure(db, email, '203.0.113.1', now);
+    expect(await signInGate(db, email, '203.0.113.1', now)).toEqual({ kind: 'locked', scope: 'account_and_address' });
+    expect(await signInGate(db, email, '203.0.113.2', now)).toEqual({ kind: 'open' });
     // 15 minutes later the window has passed.
-    expect(signInGate(db, email, '203.0.113.1', now + THROTTLE_WINDOW_MS + 1)).toEqual({ kind: 'open' });
-    clearAddressFailures(db, email, '203.0.113.1');
-    expect(signInGate(db, email, '203.0.113.1', now)).toEqual({ kind: 'open' });
+    expect(await signInGate(db, email, '203.0.113.1', now + THROTTLE_WINDOW_MS + 1)).toEqual({ kind: 'open' });
+    await clearAddressFailures(db, email, '203.0.113.1');
+    expect(await signInGate(db, email, '203.0.113.1', now)).toEqual({ kind: 'open' });
   });
 
   it('slows, never locks, an account failed from many addresses: 50 failures from 50 addresses', async () => {
     const { email } = insertUser(db, { role: 'manager' });
     const now = Date.now();
-    for (let i = 0; i < ACCOUNT_SLOWDOWN_AFTER - 1; i++) recordSignInFailure(db, email, `10.1.0.${i}`, now);
-    expect(signInGate(db, email, '10.2.0.1', now)).toEqual({ kind: 'open' });
-    recordSignInFailure(db, email, '10.1.1.1', now);
-    expect(signInGate(db, email, '10.2.0.1', now)).toEqual({ kind: 'slowed', waitMs: SLOWED_ATTEMPT_MS });
-    expect(signInGate(db, email, null, now)).toEqual({ kind: 'slowed', waitMs: SLOWED_ATTEMPT_MS });
+    for (let i = 0; i < ACCOUNT_SLOWDOWN_AFTER - 1; i++) await recordSignInFailure(db, email, `10.1.0.${i}`, now);
+    expect(await signInGate(db, email, '10.2.0.1', now)).toEqual({ kind: 'open' });
+    await recordSignInFailure(db, email, '10.1.1.1', now);
+    expect(await signInGate(db, email, '10.2.0.1', now)).toEqual({ kind: 'slowed', waitMs: SLOWED_ATTEMPT_MS });
+    expect(await signInGate(db, email, null, now)).toEqual({ kind: 'slowed', waitMs: SLOWED_ATTEMPT_MS });
     // The owner still gets in with the right password, after the wait.
     const started = performance.now();
     const result = await signIn(db, new Request('http://app.test/'), email, TEST_PASSWORD, '10.2.0.1');
@@ -172,24 +172,24 @@ describe('sessions (service level)', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(SLOWED_ATTEMPT_MS - 50);
   });
 
-  it('paces a slowed account across instances: turns reserved in the database, one per wait, at most 10 waiting', () => {
+  it('paces a slowed account across instances: turns reserved in the database, one per wait, at most 10 waiting', async () => {
     const { db: one, file } = createTestDb();
     const other = openDatabase(file);
     try {
       const W = SLOWED_ATTEMPT_MS;
       const t = 1_800_000_000_000;
       // Two instances (two connections) share the account's turns, in the order they ask.
-      expect(reserveSlowedTurn(one, 'Slow@Example.test', W, t)).toBe(t + W);
-      expect(reserveSlowedTurn(other, 'slow@example.test', W, t)).toBe(t + 2 * W);
+      expect(await reserveSlowedTurn(one, 'Slow@Example.test', W, t)).toBe(t + W);
+      expect(await reserveSlowedTurn(other, 'slow@example.test', W, t)).toBe(t + 2 * W);
       for (let turn = 3; turn <= MAX_SLOWED_WAITING; turn++) {
-        expect(reserveSlowedTurn(turn % 2 ? one : other, 'slow@example.test', W, t)).toBe(t + turn * W);
+        expect(await reserveSlowedTurn(turn % 2 ? one : other, 'slow@example.test', W, t)).toBe(t + turn * W);
       }
-      expect(reserveSlowedTurn(other, 'slow@example.test', W, t)).toBe('busy');
+      expect(await reserveSlowedTurn(other, 'slow@example.test', W, t)).toBe('busy');
       // Another account has its own turns; time passing frees places in the queue.
-      expect(reserveSlowedTurn(one, 'owner@example.test', W, t)).toBe(t + W);
-      expect(reserveSlowedTurn(one, 'slow@example.test', W, t + 3 * W)).toBe(t + 11 * W);
+      expect(await reserveSlowedTurn(one, 'owner@example.test', W, t)).toBe(t + W);
+      expect(await reserveSlowedTurn(one, 'slow@example.test', W, t + 3 * W)).toBe(t + 11 * W);
       // Long after the last turn, the next one waits a single turn again (nothing to release).
-      expect(reserveSlowedTurn(other, 'slow@example.test', W, t + 100 * W)).toBe(t + 101 * W);
+      expect(await reserveSlowedTurn(other, 'slow@example.test', W, t + 100 * W)).toBe(t + 101 * W);
       expect(one.$client.prepare('SELECT account, next_at FROM sign_in_slots ORDER BY account').all()).toEqual([
         { account: 'account:owner@example.test', next_at: t + W },
         { account: 'account:slow@example.test', next_at: t + 101 * W },

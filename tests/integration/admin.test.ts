@@ -81,7 +81,7 @@ describe('admin services', () => {
     adminId = insertUser(db, { role: 'admin', name: 'Ada Admin' }).id;
     ctx = { db, actor: { userId: adminId, name: 'Ada Admin' }, ip: '10.1.1.1' };
     // Two agents and their teams, first seen in events (no login).
-    ingestEvents(
+    await ingestEvents(
       db,
       [
         created('pr_1', 0, { agentId: 'ag_17', teamId: 'tm_retail' }),
@@ -123,7 +123,7 @@ describe('admin services', () => {
         '10.0.0.9',
       );
       expect(signedIn).toMatchObject({ ok: true, role: 'supervisor' });
-      expect(listUsers(db).find((user) => user.id === result.userId)?.teams).toEqual([
+      expect((await listUsers(db)).find((user) => user.id === result.userId)?.teams).toEqual([
         { id: 'tm_retail', name: 'Retail' },
         { id: 'tm_claims', name: 'tm_claims' },
       ]);
@@ -181,7 +181,7 @@ describe('admin services', () => {
     });
 
     it('links an agent first seen in events to a login, once', async () => {
-      expect(listAgentsWithoutLogin(db).map((agent) => agent.id)).toEqual(['ag_17', 'ag_18']);
+      expect((await listAgentsWithoutLogin(db)).map((agent) => agent.id)).toEqual(['ag_17', 'ag_18']);
       const first = await inviteUser(ctx, {
         name: 'Thandi',
         email: 'thandi@example.test',
@@ -189,7 +189,7 @@ describe('admin services', () => {
         agentId: 'ag_17',
       });
       expect(first.ok).toBe(true);
-      expect(listAgentsWithoutLogin(db).map((agent) => agent.id)).toEqual(['ag_18']);
+      expect((await listAgentsWithoutLogin(db)).map((agent) => agent.id)).toEqual(['ag_18']);
       expect(
         await inviteUser(ctx, { name: 'Other', email: 'other@example.test', role: 'agent', agentId: 'ag_17' }),
       ).toEqual({
@@ -215,7 +215,7 @@ describe('admin services', () => {
 
     it('changes role and teams with a role_change audit of before and after; an admin cannot demote themselves', async () => {
       const agent = insertUser(db, { role: 'agent', agentId: 'ag_17', name: 'Thandi' });
-      const result = updateUserAccess(ctx, {
+      const result = await updateUserAccess(ctx, {
         userId: agent.id,
         role: 'supervisor',
         teamIds: ['tm_retail'],
@@ -236,15 +236,15 @@ describe('admin services', () => {
         },
       ]);
       // The change applies at once: the viewer is loaded per request with the new scope.
-      expect(loadViewer(db, agent.id)?.scope).toEqual({ kind: 'teams', teamIds: ['tm_retail'] });
+      expect((await loadViewer(db, agent.id))?.scope).toEqual({ kind: 'teams', teamIds: ['tm_retail'] });
 
-      expect(updateUserAccess(ctx, { userId: adminId, role: 'manager' })).toEqual({
+      expect(await updateUserAccess(ctx, { userId: adminId, role: 'manager' })).toEqual({
         ok: false,
         fieldErrors: { role: 'You cannot change your own role: ask another admin' },
         formError: null,
       });
       expect(db.$client.prepare('SELECT role FROM users WHERE id = ?').get(adminId)).toEqual({ role: 'admin' });
-      expect(updateUserAccess(ctx, { userId: agent.id, role: 'supervisor', teamIds: ['tm_retail'] })).toEqual({
+      expect(await updateUserAccess(ctx, { userId: agent.id, role: 'supervisor', teamIds: ['tm_retail'] })).toEqual({
         ok: true,
         message: 'Nothing to change.',
       });
@@ -257,7 +257,7 @@ describe('admin services', () => {
       const phone = await sessionCookie(db, manager.id);
       expect(await getSessionUserId(db, withCookie(laptop))).toBe(manager.id);
 
-      expect(setUserActive(ctx, { userId: manager.id }, false)).toEqual({
+      expect(await setUserActive(ctx, { userId: manager.id }, false)).toEqual({
         ok: true,
         message: 'Mo is deactivated and signed out everywhere.',
       });
@@ -267,12 +267,12 @@ describe('admin services', () => {
         n: 0,
       });
 
-      expect(setUserActive(ctx, { userId: adminId }, false)).toEqual({
+      expect(await setUserActive(ctx, { userId: adminId }, false)).toEqual({
         ok: false,
         fieldErrors: {},
         formError: 'You cannot deactivate yourself: ask another admin',
       });
-      expect(setUserActive(ctx, { userId: manager.id }, true).ok).toBe(true);
+      expect((await setUserActive(ctx, { userId: manager.id }, true)).ok).toBe(true);
       expect(auditRows(db).map((row) => [row.action, row.target])).toEqual([
         ['user_deactivate', manager.id],
         ['user_reactivate', manager.id],
@@ -282,10 +282,11 @@ describe('admin services', () => {
     it('resets a password: the old one stops working, the sessions end, and the sign-in limit starts over', async () => {
       const manager = insertUser(db, { role: 'manager' });
       const cookie = await sessionCookie(db, manager.id);
-      for (let i = 0; i < MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS; i++) recordSignInFailure(db, manager.email, '10.0.0.5');
-      expect(isSignInThrottled(db, manager.email, '10.0.0.5')).toBe(true);
+      for (let i = 0; i < MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS; i++)
+        await recordSignInFailure(db, manager.email, '10.0.0.5');
+      expect(await isSignInThrottled(db, manager.email, '10.0.0.5')).toBe(true);
       const result = await resetUserPassword(ctx, { userId: manager.id });
-      expect(isSignInThrottled(db, manager.email, '10.0.0.5')).toBe(false);
+      expect(await isSignInThrottled(db, manager.email, '10.0.0.5')).toBe(false);
       expect(result.ok).toBe(true);
       if (!result.ok) return;
       const { password_hash: hash } = db.$client
@@ -303,25 +304,25 @@ describe('admin services', () => {
   describe('teams', () => {
     it('creates and renames teams, lists agent counts and supervisors, and audits team_change', async () => {
       insertUser(db, { role: 'supervisor', name: 'Sue', teamIds: ['tm_retail'] });
-      expect(createTeam(ctx, { teamId: 'tm_vip', name: 'VIP' }).ok).toBe(true);
-      expect(createTeam(ctx, { teamId: 'tm_vip', name: 'Again' })).toEqual({
+      expect((await createTeam(ctx, { teamId: 'tm_vip', name: 'VIP' })).ok).toBe(true);
+      expect(await createTeam(ctx, { teamId: 'tm_vip', name: 'Again' })).toEqual({
         ok: false,
         fieldErrors: { teamId: 'A team tm_vip already exists' },
         formError: null,
       });
-      expect(createTeam(ctx, { teamId: 'bad id!', name: 'X' })).toMatchObject({
+      expect(await createTeam(ctx, { teamId: 'bad id!', name: 'X' })).toMatchObject({
         ok: false,
         fieldErrors: { teamId: 'Enter a valid team id' },
       });
-      expect(renameTeam(ctx, { teamId: 'tm_retail', name: 'Retail South' }).ok).toBe(true);
-      expect(listTeams(db)).toEqual([
+      expect((await renameTeam(ctx, { teamId: 'tm_retail', name: 'Retail South' })).ok).toBe(true);
+      expect(await listTeams(db)).toEqual([
         { id: 'tm_retail', name: 'Retail South', agentCount: 1, supervisors: ['Sue'] },
         { id: 'tm_claims', name: 'tm_claims', agentCount: 1, supervisors: [] },
         { id: 'tm_vip', name: 'VIP', agentCount: 0, supervisors: [] },
       ]);
       // A later event naming the team does not undo the rename.
-      ingestEvents(db, [created('pr_3', MINUTE, { teamId: 'tm_retail' })], 'api', { now: T0 + MINUTE });
-      expect(listTeams(db).find((team) => team.id === 'tm_retail')?.name).toBe('Retail South');
+      await ingestEvents(db, [created('pr_3', MINUTE, { teamId: 'tm_retail' })], 'api', { now: T0 + MINUTE });
+      expect((await listTeams(db)).find((team) => team.id === 'tm_retail')?.name).toBe('Retail South');
       expect(auditRows(db, 'team_change').map((row) => row.details)).toEqual([
         { op: 'create', name: 'VIP' },
         { op: 'rename', before: 'Retail', after: 'Retail South' },
@@ -331,11 +332,11 @@ describe('admin services', () => {
 
   describe('API tokens', () => {
     it('creates a token with its role and scope, shown once and stored hashed; revoking makes it useless', async () => {
-      const created = createApiToken(ctx, { name: 'BI export', role: 'supervisor', teamIds: ['tm_retail'] });
+      const created = await createApiToken(ctx, { name: 'BI export', role: 'supervisor', teamIds: ['tm_retail'] });
       expect(created.ok).toBe(true);
       if (!created.ok) return;
       expect(created.token).toMatch(/^pld_[A-Za-z0-9_-]{43}$/);
-      const viewer = viewerForToken(db, created.token);
+      const viewer = await viewerForToken(db, created.token);
       expect(viewer).toMatchObject({
         name: 'BI export',
         role: 'supervisor',
@@ -343,7 +344,7 @@ describe('admin services', () => {
       });
       const dump = JSON.stringify(db.$client.prepare('SELECT * FROM api_tokens').all());
       expect(dump).not.toContain(created.token);
-      expect(listApiTokens(db)).toEqual([
+      expect(await listApiTokens(db)).toEqual([
         expect.objectContaining({
           id: created.tokenId,
           name: 'BI export',
@@ -353,14 +354,14 @@ describe('admin services', () => {
           createdBy: 'Ada Admin',
         }),
       ]);
-      expect(listApiTokens(db)[0]!.lastUsedAt).toEqual(expect.any(Number));
+      expect((await listApiTokens(db))[0]!.lastUsedAt).toEqual(expect.any(Number));
 
-      expect(revokeApiToken(ctx, { tokenId: created.tokenId })).toEqual({
+      expect(await revokeApiToken(ctx, { tokenId: created.tokenId })).toEqual({
         ok: true,
         message: 'Token BI export is revoked.',
       });
-      expect(viewerForToken(db, created.token)).toBeNull();
-      expect(listApiTokens(db)[0]!.revokedAt).toEqual(expect.any(Number));
+      expect(await viewerForToken(db, created.token)).toBeNull();
+      expect((await listApiTokens(db))[0]!.revokedAt).toEqual(expect.any(Number));
       expect(auditRows(db).map((row) => [row.action, row.target])).toEqual([
         ['token_create', created.tokenId],
         ['token_revoke', created.tokenId],
@@ -369,58 +370,61 @@ describe('admin services', () => {
     });
 
     it('refuses a supervisor token without teams and an agent token for an unknown agent', async () => {
-      expect(createApiToken(ctx, { name: 'T', role: 'supervisor' })).toMatchObject({
+      expect(await createApiToken(ctx, { name: 'T', role: 'supervisor' })).toMatchObject({
         ok: false,
         fieldErrors: { teamIds: 'A supervisor needs at least one team' },
       });
-      expect(createApiToken(ctx, { name: 'T', role: 'agent', agentId: 'ag_nope' })).toMatchObject({
+      expect(await createApiToken(ctx, { name: 'T', role: 'agent', agentId: 'ag_nope' })).toMatchObject({
         ok: false,
         fieldErrors: { agentId: 'No agent ag_nope has been seen yet' },
       });
-      const agentToken = createApiToken(ctx, { name: 'Bot', role: 'agent', agentId: 'ag_17' });
-      expect(agentToken.ok && viewerForToken(db, agentToken.token)?.scope).toEqual({ kind: 'agent', agentId: 'ag_17' });
+      const agentToken = await createApiToken(ctx, { name: 'Bot', role: 'agent', agentId: 'ag_17' });
+      expect(agentToken.ok && (await viewerForToken(db, agentToken.token))?.scope).toEqual({
+        kind: 'agent',
+        agentId: 'ag_17',
+      });
     });
   });
 
   describe('webhook secret rotation', () => {
     const body = '{"id":"evt_1"}';
-    const signedBy = (secret: string) => {
+    const signedBy = async (secret: string) => {
       const now = new Date();
       const headers = new Headers({
         'webhook-id': 'msg_1',
         'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
         'webhook-signature': new Webhook(secret).sign('msg_1', now, body),
       });
-      return verifyWebhook(body, headers, getWebhookSecrets(db));
+      return verifyWebhook(body, headers, await getWebhookSecrets(db));
     };
 
     it('keeps both secrets valid during a rotation and only the new one after finishing', async () => {
-      expect(getWebhookSecrets(db)).toEqual([ENV_SECRET]);
-      const rotated = rotateWebhookSecret(ctx);
+      expect(await getWebhookSecrets(db)).toEqual([ENV_SECRET]);
+      const rotated = await rotateWebhookSecret(ctx);
       expect(rotated.ok).toBe(true);
       if (!rotated.ok) return;
       expect(rotated.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
       expect(Buffer.from(rotated.secret.slice(6), 'base64')).toHaveLength(32);
-      expect(getWebhookSecrets(db)).toEqual([rotated.secret, ENV_SECRET]);
-      expect(signedBy(ENV_SECRET)).toBe(true);
-      expect(signedBy(rotated.secret)).toBe(true);
+      expect(await getWebhookSecrets(db)).toEqual([rotated.secret, ENV_SECRET]);
+      expect(await signedBy(ENV_SECRET)).toBe(true);
+      expect(await signedBy(rotated.secret)).toBe(true);
 
-      expect(rotateWebhookSecret(ctx)).toEqual({
+      expect(await rotateWebhookSecret(ctx)).toEqual({
         ok: false,
         fieldErrors: {},
         formError: 'A rotation is already under way: finish it before starting another.',
       });
-      expect(getWebhookSecrets(db)).toEqual([rotated.secret, ENV_SECRET]);
+      expect(await getWebhookSecrets(db)).toEqual([rotated.secret, ENV_SECRET]);
 
-      expect(finishWebhookRotation(ctx).ok).toBe(true);
-      expect(getWebhookSecrets(db)).toEqual([rotated.secret]);
-      expect(signedBy(ENV_SECRET)).toBe(false);
-      expect(signedBy(rotated.secret)).toBe(true);
-      expect(finishWebhookRotation(ctx)).toMatchObject({ ok: false, formError: 'No rotation is under way.' });
+      expect((await finishWebhookRotation(ctx)).ok).toBe(true);
+      expect(await getWebhookSecrets(db)).toEqual([rotated.secret]);
+      expect(await signedBy(ENV_SECRET)).toBe(false);
+      expect(await signedBy(rotated.secret)).toBe(true);
+      expect(await finishWebhookRotation(ctx)).toMatchObject({ ok: false, formError: 'No rotation is under way.' });
 
       // A second rotation moves the stored secret (not the environment's) to previous.
-      const again = rotateWebhookSecret(ctx);
-      expect(again.ok && getWebhookSecrets(db)).toEqual([again.ok ? again.secret : '', rotated.secret]);
+      const again = await rotateWebhookSecret(ctx);
+      expect(again.ok && (await getWebhookSecrets(db))).toEqual([again.ok ? again.secret : '', rotated.secret]);
 
       const audit = auditRows(db, 'webhook_secret_rotate');
       expect(audit.map((row) => row.details)).toEqual([
@@ -448,30 +452,30 @@ describe('admin services', () => {
 
     it('keeps link TTLs within 1 to 30 minutes, stored in seconds', async () => {
       for (const bad of ['0.5', '0', '31', '-1', 'ten']) {
-        const result = updateSettings(ctx, { ...valid, linkTtlUnopened: bad });
+        const result = await updateSettings(ctx, { ...valid, linkTtlUnopened: bad });
         expect(result.ok).toBe(false);
         expect(Object.keys(result.ok ? {} : result.fieldErrors)).toEqual(['linkTtlUnopened']);
       }
-      expect(updateSettings(ctx, { ...valid, linkTtlOpened: '30.5' })).toEqual({
+      expect(await updateSettings(ctx, { ...valid, linkTtlOpened: '30.5' })).toEqual({
         ok: false,
         fieldErrors: { linkTtlOpened: 'At most 30 minutes' },
         formError: null,
       });
-      expect(getExpirySettings(db)).toEqual({ ttlUnopenedMs: 300_000, ttlOpenedMs: 900_000 });
+      expect(await getExpirySettings(db)).toEqual({ ttlUnopenedMs: 300_000, ttlOpenedMs: 900_000 });
 
-      expect(updateSettings(ctx, { ...valid, linkTtlUnopened: '1', linkTtlOpened: '30' }).ok).toBe(true);
+      expect((await updateSettings(ctx, { ...valid, linkTtlUnopened: '1', linkTtlOpened: '30' })).ok).toBe(true);
       expect(
         db.$client.prepare("SELECT key, value FROM settings WHERE key LIKE 'link_ttl%' ORDER BY key").all(),
       ).toEqual([
         { key: 'link_ttl_opened', value: '1800' },
         { key: 'link_ttl_unopened', value: '60' },
       ]);
-      expect(getExpirySettings(db)).toEqual({ ttlUnopenedMs: 60_000, ttlOpenedMs: 1_800_000 });
+      expect(await getExpirySettings(db)).toEqual({ ttlUnopenedMs: 60_000, ttlOpenedMs: 1_800_000 });
     });
 
-    it('takes the display name, an https logo and the origins allowed to frame the agent panel', () => {
+    it('takes the display name, an https logo and the origins allowed to frame the agent panel', async () => {
       expect(
-        updateSettings(ctx, {
+        await updateSettings(ctx, {
           ...valid,
           orgLogoUrl: 'http://cdn.example.com/logo.png',
           embedOrigins: 'https://desk.example.com http://desk.example.com javascript:alert(1)',
@@ -486,15 +490,18 @@ describe('admin services', () => {
         formError: null,
       });
       expect(
-        updateSettings(ctx, {
+        await updateSettings(ctx, {
           ...valid,
           orgDisplayName: '  Acme Stores ',
           orgLogoUrl: 'https://cdn.example.com/acme.png',
           embedOrigins: 'https://desk.example.com/app/, http://localhost:4107\nhttps://desk.example.com',
         }),
       ).toEqual({ ok: true, message: 'Settings saved.' });
-      expect(getOrgBranding(db)).toEqual({ displayName: 'Acme Stores', logoUrl: 'https://cdn.example.com/acme.png' });
-      expect(getEmbedOrigins(db)).toEqual(['https://desk.example.com', 'http://localhost:4107']);
+      expect(await getOrgBranding(db)).toEqual({
+        displayName: 'Acme Stores',
+        logoUrl: 'https://cdn.example.com/acme.png',
+      });
+      expect(await getEmbedOrigins(db)).toEqual(['https://desk.example.com', 'http://localhost:4107']);
       expect(auditRows(db, 'settings_change').map((row) => row.details)).toEqual([
         {
           changes: {
@@ -505,32 +512,32 @@ describe('admin services', () => {
         },
       ]);
       // Emptied, they fall back to the defaults.
-      expect(updateSettings(ctx, valid).ok).toBe(true);
-      expect(getOrgBranding(db)).toEqual({ displayName: 'Paylink Desk', logoUrl: null });
-      expect(getEmbedOrigins(db)).toEqual([]);
+      expect((await updateSettings(ctx, valid)).ok).toBe(true);
+      expect(await getOrgBranding(db)).toEqual({ displayName: 'Paylink Desk', logoUrl: null });
+      expect(await getEmbedOrigins(db)).toEqual([]);
     });
 
     it('validates the time zone and currencies, stores them canonically and audits before and after', async () => {
-      expect(updateSettings(ctx, { ...valid, orgTimezone: 'Mars/Olympus' })).toMatchObject({
+      expect(await updateSettings(ctx, { ...valid, orgTimezone: 'Mars/Olympus' })).toMatchObject({
         ok: false,
         fieldErrors: { orgTimezone: 'Enter an IANA time zone name, e.g. Africa/Johannesburg' },
       });
-      expect(updateSettings(ctx, { ...valid, orgTimezone: '+02:00' }).ok).toBe(false);
-      expect(updateSettings(ctx, { ...valid, currencies: 'USD, EURO, XXY' })).toMatchObject({
+      expect((await updateSettings(ctx, { ...valid, orgTimezone: '+02:00' })).ok).toBe(false);
+      expect(await updateSettings(ctx, { ...valid, currencies: 'USD, EURO, XXY' })).toMatchObject({
         ok: false,
         fieldErrors: { currencies: 'Not ISO 4217 currency codes: EURO, XXY' },
       });
       expect(auditRows(db, 'settings_change')).toEqual([]);
 
       expect(
-        updateSettings(ctx, { ...valid, orgTimezone: 'africa/johannesburg', currencies: 'zar, usd,ZAR  kwd' }),
+        await updateSettings(ctx, { ...valid, orgTimezone: 'africa/johannesburg', currencies: 'zar, usd,ZAR  kwd' }),
       ).toEqual({
         ok: true,
         message: 'Settings saved.',
       });
-      expect(getOrgTimeZone(db)).toBe('Africa/Johannesburg');
-      expect(getCurrencies(db)).toEqual(['ZAR', 'USD', 'KWD']);
-      expect(getSettingsValues(db)).toEqual({
+      expect(await getOrgTimeZone(db)).toBe('Africa/Johannesburg');
+      expect(await getCurrencies(db)).toEqual(['ZAR', 'USD', 'KWD']);
+      expect(await getSettingsValues(db)).toEqual({
         linkTtlUnopened: 5,
         linkTtlOpened: 15,
         orgTimezone: 'Africa/Johannesburg',
@@ -554,7 +561,9 @@ describe('admin services', () => {
         },
       ]);
       // Saving the same values changes and audits nothing.
-      expect(updateSettings(ctx, { ...valid, orgTimezone: 'Africa/Johannesburg', currencies: 'ZAR,USD,KWD' })).toEqual({
+      expect(
+        await updateSettings(ctx, { ...valid, orgTimezone: 'Africa/Johannesburg', currencies: 'ZAR,USD,KWD' }),
+      ).toEqual({
         ok: true,
         message: 'Nothing to change.',
       });
@@ -563,7 +572,7 @@ describe('admin services', () => {
   });
 
   describe('week start', () => {
-    it('is Monday until an admin picks Sunday or Saturday; other days are refused', () => {
+    it('is Monday until an admin picks Sunday or Saturday; other days are refused', async () => {
       const valid = {
         linkTtlUnopened: '5',
         linkTtlOpened: '15',
@@ -573,13 +582,16 @@ describe('admin services', () => {
         orgLogoUrl: '',
         embedOrigins: '',
       };
-      expect(getWeekStartsOn(db)).toBe(1);
-      expect(updateSettings(ctx, { ...valid, weekStartsOn: '3' })).toMatchObject({
+      expect(await getWeekStartsOn(db)).toBe(1);
+      expect(await updateSettings(ctx, { ...valid, weekStartsOn: '3' })).toMatchObject({
         ok: false,
         fieldErrors: { weekStartsOn: 'Choose Monday, Sunday or Saturday' },
       });
-      expect(updateSettings(ctx, { ...valid, weekStartsOn: '0' })).toEqual({ ok: true, message: 'Settings saved.' });
-      expect(getWeekStartsOn(db)).toBe(0);
+      expect(await updateSettings(ctx, { ...valid, weekStartsOn: '0' })).toEqual({
+        ok: true,
+        message: 'Settings saved.',
+      });
+      expect(await getWeekStartsOn(db)).toBe(0);
       expect(auditRows(db, 'settings_change').at(-1)?.details).toEqual({
         changes: { week_starts_on: { before: 1, after: 0 } },
       });
@@ -590,31 +602,34 @@ describe('admin services', () => {
     it('lists rejected events by code, orphans waiting for created, and events per minute', async () => {
       const at = T0 + 10 * MINUTE + 30_000;
       const badCurrency = created('pr_bad', 0, { currency: 'XYZ' });
-      ingestEvents(db, [badCurrency, step('pr_orphan', 'sent', MINUTE), step('pr_1', 'sent', MINUTE)], 'api', {
+      await ingestEvents(db, [badCurrency, step('pr_orphan', 'sent', MINUTE), step('pr_1', 'sent', MINUTE)], 'api', {
         now: at,
       });
-      ingestEvents(db, [{ id: 'evt_x', type: 'nope' }, step('pr_orphan', 'opened', 2 * MINUTE)], 'api', {
+      await ingestEvents(db, [{ id: 'evt_x', type: 'nope' }, step('pr_orphan', 'opened', 2 * MINUTE)], 'api', {
         now: at + 3 * MINUTE,
       });
 
-      expect(getRejectionCodes(db)).toEqual([
+      expect(await getRejectionCodes(db)).toEqual([
         { code: 'invalid_currency', n: 1 },
         { code: 'invalid_type', n: 1 },
       ]);
-      const onlyCurrency = getRejectedEvents(db, { code: 'invalid_currency' });
+      const onlyCurrency = await getRejectedEvents(db, { code: 'invalid_currency' });
       expect(onlyCurrency.rows.map((row) => [row.eventId, row.code, row.path])).toEqual([
         ['evt_pr_bad_created', 'invalid_currency', 'paymentRequest.currency'],
       ]);
       expect(JSON.parse(onlyCurrency.rows[0]!.raw)).toMatchObject({ id: 'evt_pr_bad_created' });
-      expect(getRejectedEvents(db, {}).rows.map((row) => row.code)).toEqual(['invalid_type', 'invalid_currency']);
+      expect((await getRejectedEvents(db, {})).rows.map((row) => row.code)).toEqual([
+        'invalid_type',
+        'invalid_currency',
+      ]);
 
-      expect(getOrphans(db)).toEqual({
+      expect(await getOrphans(db)).toEqual({
         requests: 1,
         events: 2,
         rows: [{ requestId: 'pr_orphan', events: 2, firstReceivedAt: at, lastReceivedAt: at + 3 * MINUTE }],
       });
 
-      const buckets = getEventsPerMinute(db, at + 3 * MINUTE + 5_000);
+      const buckets = await getEventsPerMinute(db, at + 3 * MINUTE + 5_000);
       expect(buckets).toHaveLength(60);
       const minute = (ms: number) => Math.floor(ms / MINUTE) * MINUTE;
       expect(buckets.at(-1)!.start).toBe(minute(at + 3 * MINUTE));
@@ -635,22 +650,22 @@ describe('admin services', () => {
       for (let i = 0; i < 60; i++) insert.run(day + i * MINUTE, 'usr_a', 'Ada Admin', 'settings_change');
       insert.run(day + 24 * 60 * MINUTE, 'usr_b', 'Bo 100%', 'token_create');
 
-      const first = listAuditEntries(db, {});
+      const first = await listAuditEntries(db, {});
       expect(first.entries).toHaveLength(50);
       expect(first.entries[0]!.action).toBe('token_create');
-      const second = listAuditEntries(db, { before: first.nextBefore! });
+      const second = await listAuditEntries(db, { before: first.nextBefore! });
       expect(second.entries).toHaveLength(11);
       expect(second.nextBefore).toBeNull();
 
-      expect(listAuditEntries(db, { action: 'token_create' }).entries.map((entry) => entry.actorName)).toEqual([
+      expect((await listAuditEntries(db, { action: 'token_create' })).entries.map((entry) => entry.actorName)).toEqual([
         'Bo 100%',
       ]);
       // LIKE wildcards in the filter are literal characters.
-      expect(listAuditEntries(db, { actor: '%' }).entries.map((entry) => entry.actorName)).toEqual(['Bo 100%']);
-      expect(listAuditEntries(db, { actor: 'Ada%' }).entries).toHaveLength(0);
-      expect(listAuditEntries(db, { actor: 'ada' }).entries).toHaveLength(50);
-      expect(listAuditEntries(db, { actor: 'usr_a' }).entries).toHaveLength(50);
-      const nov20 = listAuditEntries(db, {
+      expect((await listAuditEntries(db, { actor: '%' })).entries.map((entry) => entry.actorName)).toEqual(['Bo 100%']);
+      expect((await listAuditEntries(db, { actor: 'Ada%' })).entries).toHaveLength(0);
+      expect((await listAuditEntries(db, { actor: 'ada' })).entries).toHaveLength(50);
+      expect((await listAuditEntries(db, { actor: 'usr_a' })).entries).toHaveLength(50);
+      const nov20 = await listAuditEntries(db, {
         start: Date.parse('2026-11-20T00:00:00Z'),
         end: Date.parse('2026-11-21T00:00:00Z'),
       });

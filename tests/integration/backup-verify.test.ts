@@ -40,11 +40,11 @@ describe('cli backup and verify', () => {
     timeout: 180_000,
   }, async () => {
     let next = 0;
-    const ingest = (count: number) => {
-      expect(ingestEvents(db, batch(next, count), 'api', { settings: SETTINGS }).rejected).toBe(0);
+    const ingest = async (count: number) => {
+      expect((await ingestEvents(db, batch(next, count), 'api', { settings: SETTINGS })).rejected).toBe(0);
       next += count;
     };
-    ingest(2000);
+    await ingest(2000);
     const target = join(TEST_TMP, `backup-${Date.now()}.db`);
     const child = spawn('npx', ['tsx', 'cli/main.ts', 'backup', target], {
       env: { ...process.env, DATABASE_URL: file },
@@ -58,7 +58,7 @@ describe('cli backup and verify', () => {
     void exited.then(() => (running = false));
     let batchesDuring = 0;
     while (running) {
-      ingest(50);
+      await ingest(50);
       batchesDuring += 1;
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
@@ -76,7 +76,7 @@ describe('cli backup and verify', () => {
       expect(events % 2).toBe(0); // whole batches only: a snapshot, never half a transaction
       expect(requests).toBe(events / 2);
       expect(requests).toBeGreaterThanOrEqual(2000);
-      expect(verifyProjections(restored, SETTINGS)).toEqual({ checked: requests, different: [] });
+      expect(await verifyProjections(restored, SETTINGS)).toEqual({ checked: requests, different: [] });
     } finally {
       restored.$client.close();
     }
@@ -85,10 +85,10 @@ describe('cli backup and verify', () => {
     expect(verified.stdout).toMatch(/Verified \d+ requests: 0 different/);
   });
 
-  it('verify names a request whose stored projection differs from its replay', () => {
-    ingestEvents(db, batch(0, 3), 'api', { settings: SETTINGS });
+  it('verify names a request whose stored projection differs from its replay', async () => {
+    await ingestEvents(db, batch(0, 3), 'api', { settings: SETTINGS });
     db.$client.prepare("UPDATE payment_requests SET status = 'paid', amount = 1 WHERE id = 'pr_bk_1'").run();
-    expect(verifyProjections(db, SETTINGS)).toEqual({
+    expect(await verifyProjections(db, SETTINGS)).toEqual({
       checked: 3,
       different: [{ requestId: 'pr_bk_1', fields: { amount: [1, 36121], status: ['paid', 'expired'] } }],
     });

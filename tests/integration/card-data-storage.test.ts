@@ -41,7 +41,7 @@ describe('card numbers never reach the database file or its WAL (PCI DSS)', () =
   });
   afterEach(() => db.$client.close());
 
-  it('masks or refuses a PAN in every field, key and number, accepted or rejected', () => {
+  it('masks or refuses a PAN in every field, key and number, accepted or rejected', async () => {
     const base = created('pr_pan_1', 0, {
       agentName: `Agent ${group(PANS.agentName, '.')}`,
       teamName: `Team ${group(PANS.teamName, '\u00A0')}`,
@@ -77,7 +77,7 @@ describe('card numbers never reach the database file or its WAL (PCI DSS)', () =
     longPhone.paymentRequest.customer.phone = PANS.phone;
     const cardAmount = created('pr_pan_7', 0, { amount: Number(PANS.amount) });
 
-    const summary = ingestEvents(
+    const summary = await ingestEvents(
       db,
       [createdEvent, paid, rejectedWithNumber, rejectedKey, cardId, cardAgentId, longPhone, cardAmount],
       'api',

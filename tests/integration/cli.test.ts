@@ -38,7 +38,7 @@ describe('cli import', () => {
 });
 
 describe('cli token create', () => {
-  it('prints a working token alone on the last line', () => {
+  it('prints a working token alone on the last line', async () => {
     const { db, file } = createTestDb();
     db.$client.close();
     const output = execFileSync(
@@ -76,7 +76,7 @@ describe('cli token create', () => {
         }),
       },
     ]);
-    expect(viewerForToken(check, token)).toMatchObject({
+    expect(await viewerForToken(check, token)).toMatchObject({
       role: 'supervisor',
       name: 'Wallboard',
       scope: { kind: 'teams', teamIds: ['tm_retail', 'tm_travel'] },

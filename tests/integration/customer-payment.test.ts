@@ -40,7 +40,7 @@ async function sendRequest() {
 }
 
 const card = (number: string) => ({ number, expiry: '12/30', cvc: '123' });
-const pay = (token: string, number: string) => payWithCard(db, token, card(number), { clock });
+const pay = async (token: string, number: string) => await payWithCard(db, token, card(number), { clock });
 const customerEvents = (requestId: string) =>
   eventsOf(db, requestId)
     .slice(2)
@@ -51,9 +51,9 @@ describe('recordOpened', () => {
   it('records the first browser view once, as evt_open_<requestId>, and starts the opened window', async () => {
     const { requestId, token } = await sendRequest();
     clockAt = T0 + MINUTE;
-    expect(recordOpened(db, token, BROWSER_UA, { clock })).toBe('recorded');
+    expect(await recordOpened(db, token, BROWSER_UA, { clock })).toBe('recorded');
     clockAt = T0 + 2 * MINUTE;
-    expect(recordOpened(db, token, BROWSER_UA, { clock })).toBe('already_recorded');
+    expect(await recordOpened(db, token, BROWSER_UA, { clock })).toBe('already_recorded');
     const opened = db.$client
       .prepare("SELECT id, source, occurred_at FROM events WHERE type = 'payment_request.opened'")
       .all();
@@ -78,17 +78,17 @@ describe('recordOpened', () => {
       '',
       null,
     ];
-    for (const userAgent of bots) expect(recordOpened(db, token, userAgent, { clock })).toBe('not_counted');
+    for (const userAgent of bots) expect(await recordOpened(db, token, userAgent, { clock })).toBe('not_counted');
     expect(request(db, requestId)).toMatchObject({ status: 'sent', opened_at: null });
     expect(customerEvents(requestId)).toEqual([]);
-    expect(recordOpened(db, token, BROWSER_UA, { clock })).toBe('recorded');
+    expect(await recordOpened(db, token, BROWSER_UA, { clock })).toBe('recorded');
   });
 
   it('does not open an unknown, expired or closed link', async () => {
-    expect(recordOpened(db, 'no-such-token-0123456789abcdef', BROWSER_UA, { clock })).toBe('unknown_link');
+    expect(await recordOpened(db, 'no-such-token-0123456789abcdef', BROWSER_UA, { clock })).toBe('unknown_link');
     const { requestId, token } = await sendRequest();
     clockAt = T0 + 5 * MINUTE + 1;
-    expect(recordOpened(db, token, BROWSER_UA, { clock })).toBe('not_open');
+    expect(await recordOpened(db, token, BROWSER_UA, { clock })).toBe('not_open');
     expect(customerEvents(requestId)).toEqual([]);
   });
 });
@@ -96,7 +96,7 @@ describe('recordOpened', () => {
 describe('customer outcomes', () => {
   it('pays with the success card: opened, then paid from the provider with brand and last 4 only', async () => {
     const { requestId, token } = await sendRequest();
-    recordOpened(db, token, BROWSER_UA, { clock });
+    await recordOpened(db, token, BROWSER_UA, { clock });
     clockAt = T0 + 2 * MINUTE;
     const outcome = await pay(token, '4242 4242 4242 4242');
     expect(outcome).toEqual({
@@ -122,7 +122,7 @@ describe('customer outcomes', () => {
       paid_at: T0 + 2 * MINUTE,
       closed_at: T0 + 2 * MINUTE,
     });
-    expect(getPayPage(db, token, clockAt)).toMatchObject({
+    expect(await getPayPage(db, token, clockAt)).toMatchObject({
       status: 'paid',
       paidCard: { brand: 'visa', last4: '4242' },
       amountText: '$361.21',
@@ -137,13 +137,13 @@ describe('customer outcomes', () => {
 
   it('records payment_failed with the reason, then paid on a good card', async () => {
     const { requestId, token } = await sendRequest();
-    recordOpened(db, token, BROWSER_UA, { clock });
+    await recordOpened(db, token, BROWSER_UA, { clock });
     expect(await pay(token, '4000 0000 0000 0002')).toEqual({
       kind: 'failed',
       reason: 'card_declined',
       message: 'Your card was declined.',
     });
-    expect(getPayPage(db, token, clockAt)).toMatchObject({
+    expect(await getPayPage(db, token, clockAt)).toMatchObject({
       status: 'payment_failed',
       lastFailure: 'Your card was declined.',
       failedAttempts: 1,
@@ -165,7 +165,7 @@ describe('customer outcomes', () => {
 
   it('records opened before a failed payment when the first view did not count', async () => {
     const { requestId, token } = await sendRequest();
-    recordOpened(db, token, 'WhatsApp/2.23.20.0 A', { clock });
+    await recordOpened(db, token, 'WhatsApp/2.23.20.0 A', { clock });
     await pay(token, '4000000000000002');
     expect(customerEvents(requestId).map(({ type, anomaly }) => ({ type, anomaly }))).toEqual([
       { type: 'payment_request.opened', anomaly: null },
@@ -175,7 +175,7 @@ describe('customer outcomes', () => {
 
   it('declines', async () => {
     const { requestId, token } = await sendRequest();
-    recordOpened(db, token, BROWSER_UA, { clock });
+    await recordOpened(db, token, BROWSER_UA, { clock });
     expect(await decline(db, token, { clock })).toEqual({ kind: 'declined' });
     expect(customerEvents(requestId).map(({ type, source }) => ({ type, source }))).toEqual([
       { type: 'payment_request.opened', source: 'customer' },
@@ -191,7 +191,7 @@ describe('customer outcomes', () => {
     clockAt = T0 + 5 * MINUTE + 1;
     expect(await pay(token, '4242424242424242')).toEqual({ kind: 'not_payable', status: 'expired' });
     expect(await decline(db, token, { clock })).toEqual({ kind: 'not_payable', status: 'expired' });
-    expect(getPayPage(db, token, clockAt)).toMatchObject({ status: 'expired', statusLabel: 'Expired' });
+    expect(await getPayPage(db, token, clockAt)).toMatchObject({ status: 'expired', statusLabel: 'Expired' });
     expect(customerEvents(requestId)).toEqual([]);
   });
 
@@ -224,7 +224,7 @@ describe('customer outcomes', () => {
   it('answers unknown_link for a token that does not exist', async () => {
     expect(await pay('AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', '4242424242424242')).toEqual({ kind: 'unknown_link' });
     expect(await decline(db, 'short', { clock })).toEqual({ kind: 'unknown_link' });
-    expect(getPayPage(db, 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', clockAt)).toBeNull();
+    expect(await getPayPage(db, 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', clockAt)).toBeNull();
   });
 
   it('charges once when Pay is submitted twice at the same time', async () => {
@@ -240,7 +240,7 @@ describe('customer outcomes', () => {
       clockAt += 1000;
       expect(await pay(token, '4000 0000 0000 0002')).toMatchObject({ kind: 'failed', reason: 'card_declined' });
     }
-    expect(getPayPage(db, token, clockAt)).toMatchObject({ status: 'payment_failed', attemptsExhausted: false });
+    expect(await getPayPage(db, token, clockAt)).toMatchObject({ status: 'payment_failed', attemptsExhausted: false });
     clockAt += 1000;
     // The fifth failure and two more attempts racing it: only the fifth reaches the provider.
     const racing = await Promise.all([
@@ -251,7 +251,7 @@ describe('customer outcomes', () => {
     expect(racing.map((outcome) => outcome.kind)).toEqual(['failed', 'too_many_attempts', 'too_many_attempts']);
     const failures = customerEvents(requestId).filter((event) => event.type === 'payment_request.payment_failed');
     expect(failures).toHaveLength(MAX_FAILED_CARD_ATTEMPTS);
-    expect(getPayPage(db, token, clockAt)).toMatchObject({
+    expect(await getPayPage(db, token, clockAt)).toMatchObject({
       status: 'payment_failed',
       attemptsExhausted: true,
       testCards: [],
@@ -266,7 +266,7 @@ describe('one customer action at a time across app instances (a lease per reques
     const { requestId, token } = await sendRequest();
     const other = openDatabase(dbFile);
     try {
-      expect(tryClaim(other, requestId, 'instance-b')).toBe(true);
+      expect(await tryClaim(other, requestId, 'instance-b')).toBe(true);
       let settled = false;
       const paying = pay(token, '4242424242424242').then((outcome) => {
         settled = true;
@@ -276,7 +276,7 @@ describe('one customer action at a time across app instances (a lease per reques
       expect(settled).toBe(false);
       expect(customerEvents(requestId)).toEqual([]);
       expect(claims()).toEqual([{ name: paymentClaimName(requestId), holder: 'instance-b' }]);
-      releaseClaim(other, requestId, 'instance-b');
+      await releaseClaim(other, requestId, 'instance-b');
       expect(await paying).toMatchObject({ kind: 'paid' });
       expect(claims()).toEqual([]);
     } finally {
@@ -314,7 +314,7 @@ describe('one customer action at a time across app instances (a lease per reques
 describe('card data', () => {
   it('never stores a card number or security code anywhere in the database file', async () => {
     const { token } = await sendRequest();
-    recordOpened(db, token, BROWSER_UA, { clock });
+    await recordOpened(db, token, BROWSER_UA, { clock });
     await payWithCard(db, token, { number: '4242 4242 4242 4241', expiry: '12/30', cvc: '123' }, { clock });
     await payWithCard(db, token, { number: '4000 0000 0000 0002', expiry: '12/30', cvc: '123' }, { clock });
     await payWithCard(db, token, { number: '4000-0000-0000-9995', expiry: '12/30', cvc: '123' }, { clock });

@@ -54,13 +54,15 @@ function databaseBefore0013(): Db {
 }
 
 const timelines = (db: Db) =>
-  ['pr_a', 'pr_b'].map((id) => getPaymentRequestWithTimeline(db, getPaymentRequestRow(db, id)!));
+  Promise.all(
+    ['pr_a', 'pr_b'].map(async (id) => await getPaymentRequestWithTimeline(db, (await getPaymentRequestRow(db, id))!)),
+  );
 
 describe('migration 0013 for events stored before it', () => {
-  it('gives the same timelines, replay and duplicate detection as events stored after it', () => {
+  it('gives the same timelines, replay and duplicate detection as events stored after it', async () => {
     // The reference: the same events ingested by today's code.
     const today = createTestDb().db;
-    ingestEvents(today, EVENTS, 'api', { now: NOW, settings });
+    await ingestEvents(today, EVENTS, 'api', { now: NOW, settings });
 
     // The same rows as the code before 0013 wrote them: the whole masked body, the hash in hex.
     const old = databaseBefore0013();
@@ -111,14 +113,14 @@ describe('migration 0013 for events stored before it', () => {
     expect(migrated.map((row) => Buffer.from(row.content_hash as Buffer).toString('hex'))).toEqual(
       EVENTS.map((event) => sha256Hex(canonicalJson(event))),
     );
-    expect(timelines(old)).toEqual(timelines(today));
-    expect(verifyProjections(old, settings)).toEqual({ checked: 2, different: [] });
+    expect(await timelines(old)).toEqual(await timelines(today));
+    expect(await verifyProjections(old, settings)).toEqual({ checked: 2, different: [] });
 
     // The same events again: duplicates; one of them with other content: a conflict.
-    const again = ingestEvents(old, EVENTS, 'api', { now: NOW + MINUTE, settings });
+    const again = await ingestEvents(old, EVENTS, 'api', { now: NOW + MINUTE, settings });
     expect(again).toMatchObject({ accepted: 0, duplicates: EVENTS.length, rejected: 0 });
     const changed: Record<string, unknown> = { ...EVENTS[1]!, data: { note: 'other' } };
-    expect(ingestEvents(old, [changed], 'api', { now: NOW + MINUTE, settings }).results).toEqual([
+    expect((await ingestEvents(old, [changed], 'api', { now: NOW + MINUTE, settings })).results).toEqual([
       expect.objectContaining({
         id: changed.id,
         status: 'rejected',
@@ -126,7 +128,7 @@ describe('migration 0013 for events stored before it', () => {
       }),
     ]);
     // A new event continues the sequence after the deleted one.
-    ingestEvents(old, [step('pr_a', 'expired', 20 * MINUTE)], 'api', { now: NOW + 20 * MINUTE, settings });
+    await ingestEvents(old, [step('pr_a', 'expired', 20 * MINUTE)], 'api', { now: NOW + 20 * MINUTE, settings });
     expect(old.$client.prepare('SELECT max(seq) FROM events').pluck().get()).toBe(101);
   });
 });

@@ -43,9 +43,12 @@ const count = (table: string) =>
   (new Database(server.dbFile, { readonly: true }).prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number })
     .n;
 
-function tokenFor(role: 'manager' | 'supervisor' | 'agent', scope: { teamIds?: string[]; agentId?: string } = {}) {
+async function tokenFor(
+  role: 'manager' | 'supervisor' | 'agent',
+  scope: { teamIds?: string[]; agentId?: string } = {},
+) {
   const db = openDatabase(server.dbFile);
-  const { token } = createServiceToken(db, { role, name: `${role} test`, ...scope });
+  const { token } = await createServiceToken(db, { role, name: `${role} test`, ...scope });
   db.$client.close();
   return token;
 }
@@ -242,7 +245,7 @@ describe('GET /api/v1/payment-requests/:id', () => {
   });
 
   it('returns the request with its timeline and anomalies', async () => {
-    const token = tokenFor('manager');
+    const token = await tokenFor('manager');
     const response = await fetch(`${server.url}/api/v1/payment-requests/pr_read`, {
       headers: { authorization: `Bearer ${token}` },
     });
@@ -272,8 +275,8 @@ describe('GET /api/v1/payment-requests/:id', () => {
   });
 
   it('answers 404 outside a supervisor or agent scope, exactly as for an unknown id', async () => {
-    const supervisor = tokenFor('supervisor', { teamIds: ['tm_collections'] });
-    const agent = tokenFor('agent', { agentId: 'ag_40' });
+    const supervisor = await tokenFor('supervisor', { teamIds: ['tm_collections'] });
+    const agent = await tokenFor('agent', { agentId: 'ag_40' });
     for (const token of [supervisor, agent]) {
       const outside = await fetch(`${server.url}/api/v1/payment-requests/pr_read`, {
         headers: { authorization: `Bearer ${token}` },
@@ -293,7 +296,7 @@ describe('GET /api/v1/payment-requests/:id', () => {
 
 describe('expiry sweeper in the server process', () => {
   it('records a system expired event within seconds of expiresAt', async () => {
-    const token = tokenFor('manager');
+    const token = await tokenFor('manager');
     // Sent 5 minutes and 2 seconds ago: the link expired 2 seconds ago.
     await postEvents(server, JSON.stringify([created('pr_exp'), event('pr_exp', 'sent', -5 * MINUTE - 2000)]));
     let body: { status: string; timeline: { type: string; source: string }[] } | undefined;

@@ -139,8 +139,8 @@ const ROW_EARLY =
 
 const QUERY = 'from=2026-11-01&to=2026-11-03&tz=America/New_York';
 
-function ingestFixture(db: Db) {
-  const summary = ingestEvents(db, EVENTS, 'api', { now: NOW, settings });
+async function ingestFixture(db: Db) {
+  const summary = await ingestEvents(db, EVENTS, 'api', { now: NOW, settings });
   expect(summary.rejected).toBe(0);
 }
 
@@ -153,7 +153,7 @@ async function exportBytes(
   workerOptions: ExportWorkerOptions = {},
 ) {
   let result: ExportResult | undefined;
-  const { stream, fileName } = createExport(
+  const { stream, fileName } = await createExport(
     db,
     { report, format, filters: parseFilters(new URLSearchParams(query), 'UTC'), viewer },
     (end) => {
@@ -174,9 +174,9 @@ async function readWorkbook(bytes: Buffer) {
 
 describe('exports on a small event set', () => {
   let db: Db;
-  beforeEach(() => {
+  beforeEach(async () => {
     db = createTestDb().db;
-    ingestFixture(db);
+    await ingestFixture(db);
   });
   afterEach(() => db.$client.close());
 
@@ -372,7 +372,7 @@ describe('streaming a large export', () => {
   afterAll(() => db.$client.close());
 
   /** Starts an export of the bulk rows; `result()` is its outcome once it ended. */
-  function startExport(
+  async function startExport(
     workerOptions: ExportWorkerOptions,
     query = '',
     viewer = manager,
@@ -380,7 +380,7 @@ describe('streaming a large export', () => {
   ) {
     let result: ExportResult | undefined;
     const filters = parseFilters(new URLSearchParams(query), 'UTC');
-    const started = createExport(
+    const started = await createExport(
       db,
       { report: 'payment-requests', format, filters, viewer },
       (end) => {
@@ -393,7 +393,7 @@ describe('streaming a large export', () => {
   }
 
   it('reads the database only as fast as the reader takes rows, and counts them all (in the server thread)', async () => {
-    const { stream, rowsSoFar, result } = startExport({ workers: 0 });
+    const { stream, rowsSoFar, result } = await startExport({ workers: 0 });
     const reader = stream.getReader();
     let lines = 0;
     const count = (chunk: Uint8Array) => {
@@ -413,7 +413,7 @@ describe('streaming a large export', () => {
   });
 
   it('stops reading when the reader cancels, and reports the rows it wrote', async () => {
-    const { stream, result } = startExport({ workers: 0 });
+    const { stream, result } = await startExport({ workers: 0 });
     const reader = stream.getReader();
     await reader.read();
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -425,7 +425,7 @@ describe('streaming a large export', () => {
 
   /** The export's SHA-256, its row count and the outcome, read without keeping the bytes. */
   async function digest(workerOptions: ExportWorkerOptions, query = '', viewer = manager) {
-    const { stream, result } = startExport(workerOptions, query, viewer);
+    const { stream, result } = await startExport(workerOptions, query, viewer);
     const hash = createHash('sha256');
     let lines = 0;
     for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
@@ -449,7 +449,7 @@ describe('streaming a large export', () => {
   });
 
   it('holds at most a few chunks per worker while the reader waits, and stops the workers when it cancels', async () => {
-    const { stream, rowsSoFar, result } = startExport({ workers: 2, minRows: 0, sliceRows: 500 });
+    const { stream, rowsSoFar, result } = await startExport({ workers: 2, minRows: 0, sliceRows: 500 });
     const reader = stream.getReader();
     await reader.read();
     // Each worker sends its 16 credits' worth (the reader's chunk and the one in the stream's queue
@@ -466,7 +466,7 @@ describe('streaming a large export', () => {
   });
 
   it('holds exactly its credits of 64 KB chunks from the XLSX worker while the reader waits, and stops it when it cancels', async () => {
-    const { stream, rowsSoFar, result } = startExport({ minRows: 0 }, '', manager, 'xlsx');
+    const { stream, rowsSoFar, result } = await startExport({ minRows: 0 }, '', manager, 'xlsx');
     const reader = stream.getReader();
     const first = (await reader.read()).value!;
     expect(first.byteLength).toBe(CHUNK_BYTES);
@@ -485,7 +485,7 @@ describe('streaming a large export', () => {
 
   it('writes a large XLSX from its worker with every row of a range, read back by exceljs', async () => {
     const query = 'from=2026-10-27&to=2026-10-27&tz=Asia/Kolkata&status=sent';
-    const { stream, result } = startExport({ minRows: 0 }, query, manager, 'xlsx');
+    const { stream, result } = await startExport({ minRows: 0 }, query, manager, 'xlsx');
     const workbook = await readWorkbook(Buffer.from(await new Response(stream).arrayBuffer()));
     expect(result()).toEqual({ completed: true, rows: 20_601 });
     const sheet = workbook.getWorksheet('Payment requests')!;
@@ -499,10 +499,10 @@ describe('streaming a large export', () => {
   }, 120_000);
 
   it('exports one snapshot from all its workers: requests written after it began are left out', async () => {
-    const { stream } = startExport({ workers: 2, minRows: 0, sliceRows: 1_000 });
+    const { stream } = await startExport({ workers: 2, minRows: 0, sliceRows: 1_000 });
     const reader = stream.getReader();
     const first = (await reader.read()).value!;
-    const late = ingestEvents(
+    const late = await ingestEvents(
       db,
       lifecycle('pr_late_arrival', {}, [
         ['created', new Date(1793000000000 + 30_000 * 1000).toISOString()],
@@ -527,9 +527,9 @@ describe('streaming a large export', () => {
 describe('scheduled reports', () => {
   let db: Db;
   let file: string;
-  beforeEach(() => {
+  beforeEach(async () => {
     ({ db, file } = createTestDb());
-    ingestFixture(db);
+    await ingestFixture(db);
   });
   afterEach(() => db.$client.close());
 
@@ -546,9 +546,9 @@ describe('scheduled reports', () => {
   const scheduleRow = () => db.$client.prepare('SELECT next_run_at, last_run_at, active FROM scheduled_reports').get();
 
   it('runs a daily report at 06:00 New York time across the DST change and keeps its files', async () => {
-    const { userId } = createServiceToken(db, { role: 'manager', name: 'Finance' });
-    const viewer = loadViewer(db, userId)!;
-    const created = createSchedule(
+    const { userId } = await createServiceToken(db, { role: 'manager', name: 'Finance' });
+    const viewer = (await loadViewer(db, userId))!;
+    const created = await createSchedule(
       db,
       viewer,
       scheduleForm({ channel: 'whatsapp' }),
@@ -598,9 +598,9 @@ describe('scheduled reports', () => {
   });
 
   it(`keeps a schedule's newest ${KEPT_FILES_PER_SCHEDULE} files and deletes older ones with their rows`, async () => {
-    const { userId } = createServiceToken(db, { role: 'manager', name: 'Finance' });
-    const viewer = loadViewer(db, userId)!;
-    const created = createSchedule(db, viewer, scheduleForm({}), Date.parse('2026-10-01T00:00:00Z'));
+    const { userId } = await createServiceToken(db, { role: 'manager', name: 'Finance' });
+    const viewer = (await loadViewer(db, userId))!;
+    const created = await createSchedule(db, viewer, scheduleForm({}), Date.parse('2026-10-01T00:00:00Z'));
     const schedule = db.$client.prepare('SELECT * FROM scheduled_reports').get() as { next_run_at: number };
     expect(created.ok).toBe(true);
     const made: { id: string; path: string }[] = [];
@@ -615,9 +615,9 @@ describe('scheduled reports', () => {
   });
 
   it('writes a weekly XLSX for the previous ISO week with the owner scope, and pauses when the owner may no longer export', async () => {
-    const { userId } = createServiceToken(db, { role: 'supervisor', name: 'VIP lead', teamIds: ['tm_vip'] });
-    const viewer = loadViewer(db, userId)!;
-    createSchedule(
+    const { userId } = await createServiceToken(db, { role: 'supervisor', name: 'VIP lead', teamIds: ['tm_vip'] });
+    const viewer = (await loadViewer(db, userId))!;
+    await createSchedule(
       db,
       viewer,
       scheduleForm({ cadence: 'weekly', format: 'xlsx', runAt: '07:30', timezone: 'Europe/Berlin' }),
@@ -640,10 +640,10 @@ describe('GET /exports/* over HTTP', () => {
   beforeAll(async () => {
     server = await startServer();
     const db = openDatabase(server.dbFile);
-    ingestFixture(db);
-    tokens.manager = createServiceToken(db, { role: 'manager', name: 'Mia Manager' }).token;
-    tokens.supervisor = createServiceToken(db, { role: 'supervisor', name: 'Sam', teamIds: ['tm_vip'] }).token;
-    tokens.agent = createServiceToken(db, { role: 'agent', name: 'Thandi', agentId: 'ag_17' }).token;
+    await ingestFixture(db);
+    tokens.manager = (await createServiceToken(db, { role: 'manager', name: 'Mia Manager' })).token;
+    tokens.supervisor = (await createServiceToken(db, { role: 'supervisor', name: 'Sam', teamIds: ['tm_vip'] })).token;
+    tokens.agent = (await createServiceToken(db, { role: 'agent', name: 'Thandi', agentId: 'ag_17' })).token;
     db.$client.close();
   });
   afterAll(() => server.stop());
@@ -713,11 +713,11 @@ describe('GET /exports/* over HTTP', () => {
     const db = openDatabase(server.dbFile);
     let file: { id: string; fileName: string } | undefined;
     try {
-      const owner = loadViewer(
+      const owner = (await loadViewer(
         db,
         db.$client.prepare("SELECT id FROM users WHERE name = 'Mia Manager'").pluck().get() as string,
-      )!;
-      createSchedule(
+      ))!;
+      await createSchedule(
         db,
         owner,
         new URLSearchParams({

@@ -19,8 +19,8 @@ describe('the team and agent pickers', () => {
   });
   afterEach(() => db.$client.close());
 
-  it('lists names as people read them (case, accents and numbers), as the request list sorts them', () => {
-    const { teams, agents } = getReportFilterOptions(db, manager);
+  it('lists names as people read them (case, accents and numbers), as the request list sorts them', async () => {
+    const { teams, agents } = await getReportFilterOptions(db, manager);
     expect(teams.map((team) => team.name)).toEqual(['Accounts', 'billing', 'Émile Desk']);
     expect(agents.map((agent) => `${agent.name} ${agent.id}`)).toEqual([
       'Agent 9 ag_2',
@@ -33,9 +33,9 @@ describe('the team and agent pickers', () => {
     ]);
   });
 
-  it('offers a supervisor only their teams and those teams’ agents', () => {
+  it('offers a supervisor only their teams and those teams’ agents', async () => {
     const supervisor: Viewer = { ...manager, role: 'supervisor', scope: { kind: 'teams', teamIds: ['tm_e'] } };
-    const { teams, agents } = getReportFilterOptions(db, supervisor);
+    const { teams, agents } = await getReportFilterOptions(db, supervisor);
     expect(teams.map((team) => team.id)).toEqual(['tm_e']);
     expect(agents.map((agent) => agent.id)).toEqual(['ag_4', 'ag_6', 'ag_7']);
   });

@@ -278,21 +278,25 @@ describe('the same filters through list, metrics, /reports counts and the CSV', 
   beforeAll(async () => {
     server = await startServer();
     const db = openDatabase(server.dbFile);
-    const summary = ingestEvents(db, REQUESTS.flatMap(eventsOf), 'api');
+    const summary = await ingestEvents(db, REQUESTS.flatMap(eventsOf), 'api');
     expect(summary.rejected).toBe(0);
-    tokens.agent = createServiceToken(db, { role: 'agent', name: 'Agent 1', agentId: 'ag_1' }).token;
-    tokens.supervisorOfOne = createServiceToken(db, {
-      role: 'supervisor',
-      name: 'Retail lead',
-      teamIds: ['tm_retail'],
-    }).token;
-    tokens.supervisorOfTwo = createServiceToken(db, {
-      role: 'supervisor',
-      name: 'Support and VIP lead',
-      teamIds: ['tm_support', 'tm_vip'],
-    }).token;
-    tokens.manager = createServiceToken(db, { role: 'manager', name: 'Manager' }).token;
-    tokens.admin = createServiceToken(db, { role: 'admin', name: 'Admin' }).token;
+    tokens.agent = (await createServiceToken(db, { role: 'agent', name: 'Agent 1', agentId: 'ag_1' })).token;
+    tokens.supervisorOfOne = (
+      await createServiceToken(db, {
+        role: 'supervisor',
+        name: 'Retail lead',
+        teamIds: ['tm_retail'],
+      })
+    ).token;
+    tokens.supervisorOfTwo = (
+      await createServiceToken(db, {
+        role: 'supervisor',
+        name: 'Support and VIP lead',
+        teamIds: ['tm_support', 'tm_vip'],
+      })
+    ).token;
+    tokens.manager = (await createServiceToken(db, { role: 'manager', name: 'Manager' })).token;
+    tokens.admin = (await createServiceToken(db, { role: 'admin', name: 'Admin' })).token;
     // Every request ended before now: no expiry sweep can change a status under the test.
     const statuses = db.$client.prepare('SELECT id, status FROM payment_requests ORDER BY id').all();
     expect(statuses).toEqual(

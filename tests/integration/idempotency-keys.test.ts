@@ -48,8 +48,8 @@ describe('Idempotency-Key on POST /api/v1/payment-requests (HTTP)', () => {
     server = await startServer();
     db = openDatabase(server.dbFile);
     seedAgents(db);
-    thandi = createServiceToken(db, { role: 'agent', name: 'thandi', agentId: 'ag_17' });
-    sam = createServiceToken(db, { role: 'agent', name: 'sam', agentId: 'ag_40' });
+    thandi = await createServiceToken(db, { role: 'agent', name: 'thandi', agentId: 'ag_17' });
+    sam = await createServiceToken(db, { role: 'agent', name: 'sam', agentId: 'ag_40' });
   });
   afterAll(async () => {
     db.$client.close();
@@ -228,8 +228,8 @@ describe('Idempotency-Key at the service (fake clock, held channel)', () => {
   });
   afterEach(() => db.$client.close());
 
-  const call = (key: string, payload: unknown = body, who = viewer, channel?: ChannelAdapter) =>
-    createPaymentRequestFromApi(
+  const call = async (key: string, payload: unknown = body, who = viewer, channel?: ChannelAdapter) =>
+    await createPaymentRequestFromApi(
       db,
       who,
       new Request('https://desk.test/api/v1/payment-requests', {

@@ -15,7 +15,7 @@ function nested(levels: number): Record<string, unknown> {
   return value;
 }
 
-const codes = (summary: ReturnType<typeof ingestEvents>) =>
+const codes = (summary: Awaited<ReturnType<typeof ingestEvents>>) =>
   summary.results.map((result) => (result.status === 'rejected' ? result.error.code : result.status));
 
 describe('ingest refuses what it cannot store safely, event by event', () => {
@@ -25,13 +25,13 @@ describe('ingest refuses what it cannot store safely, event by event', () => {
   });
   afterEach(() => db.$client.close());
 
-  it(`refuses an event nested deeper than ${MAX_EVENT_DEPTH} levels as too_deep, and keeps the rest of the batch`, () => {
+  it(`refuses an event nested deeper than ${MAX_EVENT_DEPTH} levels as too_deep, and keeps the rest of the batch`, async () => {
     // Event (1) > data (2) > … : data nested 398 deep makes 399 levels in all; 2,200 overflowed the stack before.
     const fine = { ...created('pr_deep_ok'), data: nested(MAX_EVENT_DEPTH - 1) };
     const limit = { ...created('pr_deep_limit'), data: nested(MAX_EVENT_DEPTH - 2) };
     const tooDeep = { ...created('pr_deep_1'), data: nested(MAX_EVENT_DEPTH) };
     const overflow = { ...created('pr_deep_2'), data: nested(50_000) };
-    const summary = ingestEvents(db, [fine, tooDeep, overflow, limit, created('pr_deep_3')], 'api', {
+    const summary = await ingestEvents(db, [fine, tooDeep, overflow, limit, created('pr_deep_3')], 'api', {
       now: NOW,
       settings: SETTINGS,
     });
@@ -55,8 +55,8 @@ describe('ingest refuses what it cannot store safely, event by event', () => {
   it.each([
     ['.', 'id'],
     ['..', 'id'],
-  ])('refuses the id %s, which no route can address', (id) => {
-    const summary = ingestEvents(db, [{ ...created('pr_dots'), id }, created(id)], 'api', {
+  ])('refuses the id %s, which no route can address', async (id) => {
+    const summary = await ingestEvents(db, [{ ...created('pr_dots'), id }, created(id)], 'api', {
       now: NOW,
       settings: SETTINGS,
     });
@@ -66,8 +66,8 @@ describe('ingest refuses what it cannot store safely, event by event', () => {
     ]);
   });
 
-  it('refuses an all-digit id that is a card number (it cannot be masked: it is a key), and takes one that is not', () => {
-    const summary = ingestEvents(
+  it('refuses an all-digit id that is a card number (it cannot be masked: it is a key), and takes one that is not', async () => {
+    const summary = await ingestEvents(
       db,
       [
         { ...created('pr_digits_1'), id: '4111111111111111' },
@@ -86,8 +86,8 @@ describe('ingest refuses what it cannot store safely, event by event', () => {
     ]);
   });
 
-  it('refuses an occurredAt before the year 2000', () => {
-    const summary = ingestEvents(
+  it('refuses an occurredAt before the year 2000', async () => {
+    const summary = await ingestEvents(
       db,
       [
         { ...created('pr_old_1'), occurredAt: '0000-01-01T00:00:00Z' },
@@ -100,13 +100,13 @@ describe('ingest refuses what it cannot store safely, event by event', () => {
     expect(codes(summary)).toEqual(['invalid_occurred_at', 'invalid_occurred_at', 'accepted']);
   });
 
-  it('limits customer.phone to E.164’s 15 digits', () => {
+  it('limits customer.phone to E.164’s 15 digits', async () => {
     const phone = (value: string) => {
       const event = created(`pr_phone_${value.length}`);
       event.paymentRequest.customer.phone = value;
       return event;
     };
-    const summary = ingestEvents(db, [phone('+123456789012345'), phone('+1234567890123456')], 'api', {
+    const summary = await ingestEvents(db, [phone('+123456789012345'), phone('+1234567890123456')], 'api', {
       now: NOW,
       settings: SETTINGS,
     });

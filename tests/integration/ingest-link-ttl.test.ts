@@ -24,8 +24,8 @@ beforeEach(() => {
 afterEach(() => db.$client.close());
 
 /** The admin sets both TTLs, in minutes, on the settings page. */
-function setTtls(unopenedMinutes: number, openedMinutes: number) {
-  const outcome = updateSettings(ctx, {
+async function setTtls(unopenedMinutes: number, openedMinutes: number) {
+  const outcome = await updateSettings(ctx, {
     linkTtlUnopened: String(unopenedMinutes),
     linkTtlOpened: String(openedMinutes),
     orgTimezone: 'UTC',
@@ -35,15 +35,15 @@ function setTtls(unopenedMinutes: number, openedMinutes: number) {
     embedOrigins: '',
   });
   expect(outcome.ok).toBe(true);
-  expect(getExpirySettings(db)).toEqual({
+  expect(await getExpirySettings(db)).toEqual({
     ttlUnopenedMs: unopenedMinutes * MINUTE,
     ttlOpenedMs: openedMinutes * MINUTE,
   });
 }
 
 /** Accepts events as the API does, `now` a second after the given offset. */
-const ingestAt = (offset: number, events: unknown[]) => {
-  const summary = ingestEvents(db, events, 'api', { now: T0 + offset + 1000 });
+const ingestAt = async (offset: number, events: unknown[]) => {
+  const summary = await ingestEvents(db, events, 'api', { now: T0 + offset + 1000 });
   expect(summary.rejected).toBe(0);
   return summary;
 };
@@ -61,12 +61,12 @@ const recordedTtls = (requestId: string) =>
     .all(requestId);
 
 describe('a TTL change applies to links sent or opened after it only', () => {
-  it('paid after 14 minutes of a 15-minute open stays paid when the TTL becomes 10 and a late event arrives', () => {
-    setTtls(5, 15);
-    ingestAt(0, [created('pr_1')]);
-    ingestAt(MINUTE, [step('pr_1', 'sent', MINUTE)]);
-    ingestAt(4 * MINUTE, [step('pr_1', 'opened', 4 * MINUTE)]);
-    ingestAt(18 * MINUTE, [step('pr_1', 'paid', 18 * MINUTE, { card: { brand: 'visa', last4: '4242' } })]);
+  it('paid after 14 minutes of a 15-minute open stays paid when the TTL becomes 10 and a late event arrives', async () => {
+    await setTtls(5, 15);
+    await ingestAt(0, [created('pr_1')]);
+    await ingestAt(MINUTE, [step('pr_1', 'sent', MINUTE)]);
+    await ingestAt(4 * MINUTE, [step('pr_1', 'opened', 4 * MINUTE)]);
+    await ingestAt(18 * MINUTE, [step('pr_1', 'paid', 18 * MINUTE, { card: { brand: 'visa', last4: '4242' } })]);
     const paid = {
       status: 'paid',
       sent_at: T0 + MINUTE,
@@ -78,8 +78,8 @@ describe('a TTL change applies to links sent or opened after it only', () => {
     };
     expect(request('pr_1')).toEqual(paid);
 
-    setTtls(5, 10);
-    ingestAt(20 * MINUTE, [step('pr_1', 'cancel_rejected', 20 * MINUTE, { reason: 'already_closed' })]);
+    await setTtls(5, 10);
+    await ingestAt(20 * MINUTE, [step('pr_1', 'cancel_rejected', 20 * MINUTE, { reason: 'already_closed' })]);
 
     expect(request('pr_1')).toEqual(paid);
     expect(recordedTtls('pr_1')).toEqual([
@@ -90,18 +90,18 @@ describe('a TTL change applies to links sent or opened after it only', () => {
       { id: 'evt_pr_1_cancel_rejected', linkTtlMs: null, applied: 1, anomaly: null },
     ]);
     // Nor does the sweeper or `cli verify` (today's settings passed, as the CLI does) see it otherwise.
-    expect(runExpirySweep(db, T0 + 60 * MINUTE)).toBe(0);
-    expect(verifyProjections(db, getExpirySettings(db))).toEqual({ checked: 1, different: [] });
+    expect(await runExpirySweep(db, T0 + 60 * MINUTE)).toBe(0);
+    expect(await verifyProjections(db, await getExpirySettings(db))).toEqual({ checked: 1, different: [] });
   });
 
-  it('a link sent before a change and opened after it: the sent-time TTL for sent, the opened-time TTL for opened', () => {
-    setTtls(5, 15);
-    ingestAt(0, [created('pr_2'), step('pr_2', 'sent', MINUTE)]);
+  it('a link sent before a change and opened after it: the sent-time TTL for sent, the opened-time TTL for opened', async () => {
+    await setTtls(5, 15);
+    await ingestAt(0, [created('pr_2'), step('pr_2', 'sent', MINUTE)]);
     expect(request('pr_2')).toMatchObject({ status: 'sent', expires_at: T0 + 6 * MINUTE });
 
     // Under 2 minutes the link would have expired at +3 min, before this open at +5.
-    setTtls(2, 10);
-    ingestAt(5 * MINUTE, [step('pr_2', 'opened', 5 * MINUTE)]);
+    await setTtls(2, 10);
+    await ingestAt(5 * MINUTE, [step('pr_2', 'opened', 5 * MINUTE)]);
 
     expect(request('pr_2')).toEqual({
       status: 'opened',
@@ -115,21 +115,21 @@ describe('a TTL change applies to links sent or opened after it only', () => {
     expect(recordedTtls('pr_2').map((row) => row.linkTtlMs)).toEqual([null, 5 * MINUTE, 10 * MINUTE]);
   });
 
-  it('the sweeper expires links at their recorded TTL, whether the setting grew or shrank since', () => {
-    setTtls(5, 15);
-    ingestAt(0, [created('pr_longer'), step('pr_longer', 'sent', MINUTE)]);
-    ingestAt(0, [created('pr_shorter'), step('pr_shorter', 'sent', MINUTE)]);
+  it('the sweeper expires links at their recorded TTL, whether the setting grew or shrank since', async () => {
+    await setTtls(5, 15);
+    await ingestAt(0, [created('pr_longer'), step('pr_longer', 'sent', MINUTE)]);
+    await ingestAt(0, [created('pr_shorter'), step('pr_shorter', 'sent', MINUTE)]);
 
-    setTtls(30, 30);
-    ingestAt(2 * MINUTE, [step('pr_longer', 'cancel_rejected', 2 * MINUTE, { reason: 'expired' })]);
-    setTtls(1, 1);
-    ingestAt(2 * MINUTE, [step('pr_shorter', 'cancel_rejected', 2 * MINUTE, { reason: 'expired' })]);
+    await setTtls(30, 30);
+    await ingestAt(2 * MINUTE, [step('pr_longer', 'cancel_rejected', 2 * MINUTE, { reason: 'expired' })]);
+    await setTtls(1, 1);
+    await ingestAt(2 * MINUTE, [step('pr_shorter', 'cancel_rejected', 2 * MINUTE, { reason: 'expired' })]);
 
-    expect(runExpirySweep(db, T0 + 5 * MINUTE)).toBe(0);
+    expect(await runExpirySweep(db, T0 + 5 * MINUTE)).toBe(0);
     expect(request('pr_longer')).toMatchObject({ status: 'sent', expiry_due_at: T0 + 6 * MINUTE });
     expect(request('pr_shorter')).toMatchObject({ status: 'sent', expiry_due_at: T0 + 6 * MINUTE });
 
-    expect(runExpirySweep(db, T0 + 6 * MINUTE + 1)).toBe(2);
+    expect(await runExpirySweep(db, T0 + 6 * MINUTE + 1)).toBe(2);
     for (const id of ['pr_longer', 'pr_shorter']) {
       expect(request(id)).toEqual({
         status: 'expired',
@@ -148,13 +148,13 @@ describe('a TTL change applies to links sent or opened after it only', () => {
     }
   });
 
-  it('events arriving out of order, under different settings, each keep the TTL in force when accepted', () => {
-    setTtls(5, 10);
-    ingestAt(3 * MINUTE, [step('pr_3', 'opened', 3 * MINUTE)]); // an orphan, recorded with 10 minutes
-    setTtls(2, 20);
-    ingestAt(3 * MINUTE, [step('pr_3', 'sent', MINUTE)]); // recorded with 2 minutes: the link ends at +3
-    setTtls(30, 30);
-    ingestAt(3 * MINUTE, [created('pr_3')]);
+  it('events arriving out of order, under different settings, each keep the TTL in force when accepted', async () => {
+    await setTtls(5, 10);
+    await ingestAt(3 * MINUTE, [step('pr_3', 'opened', 3 * MINUTE)]); // an orphan, recorded with 10 minutes
+    await setTtls(2, 20);
+    await ingestAt(3 * MINUTE, [step('pr_3', 'sent', MINUTE)]); // recorded with 2 minutes: the link ends at +3
+    await setTtls(30, 30);
+    await ingestAt(3 * MINUTE, [created('pr_3')]);
 
     // sent +1 (2 min: until +3), opened at exactly +3 (in time; 10 min: until +13).
     expect(request('pr_3')).toEqual({
@@ -167,23 +167,23 @@ describe('a TTL change applies to links sent or opened after it only', () => {
       expiry_due_at: T0 + 13 * MINUTE,
     });
     // A duplicate delivered under yet other settings changes nothing, its recorded TTL included.
-    setTtls(1, 1);
-    expect(ingestAt(4 * MINUTE, [step('pr_3', 'sent', MINUTE)]).duplicates).toBe(1);
+    await setTtls(1, 1);
+    expect((await ingestAt(4 * MINUTE, [step('pr_3', 'sent', MINUTE)])).duplicates).toBe(1);
     expect(recordedTtls('pr_3').map((row) => [row.id, row.linkTtlMs])).toEqual([
       ['evt_pr_3_opened', 10 * MINUTE],
       ['evt_pr_3_sent', 2 * MINUTE],
       ['evt_pr_3_created', null],
     ]);
-    expect(runExpirySweep(db, T0 + 60 * MINUTE)).toBe(1);
+    expect(await runExpirySweep(db, T0 + 60 * MINUTE)).toBe(1);
     expect(request('pr_3')).toMatchObject({ status: 'expired', closed_at: T0 + 13 * MINUTE });
   });
 
-  it('an event stored before TTLs were recorded (migration 0011) falls back to the settings of the replay', () => {
-    setTtls(5, 15);
-    ingestAt(0, [created('pr_old'), step('pr_old', 'sent', MINUTE)]);
+  it('an event stored before TTLs were recorded (migration 0011) falls back to the settings of the replay', async () => {
+    await setTtls(5, 15);
+    await ingestAt(0, [created('pr_old'), step('pr_old', 'sent', MINUTE)]);
     db.$client.prepare("UPDATE events SET link_ttl_ms = NULL WHERE request_id = 'pr_old'").run();
-    setTtls(10, 15);
-    ingestAt(2 * MINUTE, [step('pr_old', 'cancel_rejected', 2 * MINUTE, { reason: 'expired' })]);
+    await setTtls(10, 15);
+    await ingestAt(2 * MINUTE, [step('pr_old', 'cancel_rejected', 2 * MINUTE, { reason: 'expired' })]);
     expect(request('pr_old')).toMatchObject({ status: 'sent', expires_at: T0 + 11 * MINUTE });
   });
 });

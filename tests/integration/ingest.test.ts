@@ -14,15 +14,15 @@ beforeEach(() => {
 });
 afterEach(() => db.$client.close());
 
-const ingest = (events: unknown[], now = T0 + 60 * MINUTE, source: 'api' | 'system' = 'api') =>
-  ingestEvents(db, events, source, { now, settings });
+const ingest = async (events: unknown[], now = T0 + 60 * MINUTE, source: 'api' | 'system' = 'api') =>
+  await ingestEvents(db, events, source, { now, settings });
 const request = (id: string) =>
   db.$client.prepare('SELECT * FROM payment_requests WHERE id = ?').get(id) as Record<string, unknown> | undefined;
 const outcome = (id: string) => db.$client.prepare('SELECT applied, anomaly, source FROM events WHERE id = ?').get(id);
 
 describe('ingestEvents', () => {
-  it('stores, replays and projects a paid request', () => {
-    const summary = ingest([
+  it('stores, replays and projects a paid request', async () => {
+    const summary = await ingest([
       created('pr_1'),
       step('pr_1', 'sent', MINUTE),
       step('pr_1', 'opened', 2 * MINUTE),
@@ -47,9 +47,9 @@ describe('ingestEvents', () => {
     ]);
   });
 
-  it('acknowledges an exact duplicate and rejects the same id with other content as conflict', () => {
-    ingest([created('pr_1')]);
-    const again = ingest([created('pr_1'), { ...created('pr_1'), occurredAt: '2026-11-20T10:00:01.000Z' }]);
+  it('acknowledges an exact duplicate and rejects the same id with other content as conflict', async () => {
+    await ingest([created('pr_1')]);
+    const again = await ingest([created('pr_1'), { ...created('pr_1'), occurredAt: '2026-11-20T10:00:01.000Z' }]);
     expect(again.results).toEqual([
       { id: 'evt_pr_1_created', status: 'duplicate' },
       {
@@ -68,9 +68,9 @@ describe('ingestEvents', () => {
     ]);
   });
 
-  it('treats equal JSON with another key order as a duplicate', () => {
+  it('treats equal JSON with another key order as a duplicate', async () => {
     const event = step('pr_1', 'sent', MINUTE);
-    ingest([created('pr_1'), event]);
+    await ingest([created('pr_1'), event]);
     const reordered = {
       data: {},
       paymentRequest: { id: 'pr_1' },
@@ -78,52 +78,52 @@ describe('ingestEvents', () => {
       type: event.type,
       id: event.id,
     };
-    expect(ingest([reordered]).duplicates).toBe(1);
+    expect((await ingest([reordered])).duplicates).toBe(1);
   });
 
-  it('keeps orphans until created arrives, then applies them', () => {
-    ingest([step('pr_1', 'sent', MINUTE), step('pr_1', 'opened', 2 * MINUTE)], T0 + 3 * MINUTE);
+  it('keeps orphans until created arrives, then applies them', async () => {
+    await ingest([step('pr_1', 'sent', MINUTE), step('pr_1', 'opened', 2 * MINUTE)], T0 + 3 * MINUTE);
     expect(request('pr_1')).toBeUndefined();
-    ingest([created('pr_1')], T0 + 4 * MINUTE);
+    await ingest([created('pr_1')], T0 + 4 * MINUTE);
     expect(request('pr_1')).toMatchObject({ status: 'opened', sent_at: T0 + MINUTE, opened_at: T0 + 2 * MINUTE });
   });
 
-  it('records an expiry through the sweeper once, and a late paid that occurred earlier wins', () => {
-    ingest([created('pr_1'), step('pr_1', 'sent', MINUTE)], T0 + 2 * MINUTE);
+  it('records an expiry through the sweeper once, and a late paid that occurred earlier wins', async () => {
+    await ingest([created('pr_1'), step('pr_1', 'sent', MINUTE)], T0 + 2 * MINUTE);
     expect(request('pr_1')).toMatchObject({
       status: 'sent',
       expires_at: T0 + 6 * MINUTE,
       expiry_due_at: T0 + 6 * MINUTE,
     });
 
-    expect(runExpirySweep(db, T0 + 6 * MINUTE)).toBe(0); // exactly at expiresAt it is still in time
-    expect(runExpirySweep(db, T0 + 6 * MINUTE + 5000)).toBe(1);
-    expect(runExpirySweep(db, T0 + 6 * MINUTE + 9000)).toBe(0);
+    expect(await runExpirySweep(db, T0 + 6 * MINUTE)).toBe(0); // exactly at expiresAt it is still in time
+    expect(await runExpirySweep(db, T0 + 6 * MINUTE + 5000)).toBe(1);
+    expect(await runExpirySweep(db, T0 + 6 * MINUTE + 9000)).toBe(0);
     const systemId = systemExpiryEventId('pr_1', T0 + 6 * MINUTE);
     expect(outcome(systemId)).toEqual({ applied: 1, anomaly: null, source: 'system' });
     expect(request('pr_1')).toMatchObject({ status: 'expired', closed_at: T0 + 6 * MINUTE, expiry_due_at: null });
 
-    ingest([step('pr_1', 'paid', 5 * MINUTE)], T0 + 10 * MINUTE);
+    await ingest([step('pr_1', 'paid', 5 * MINUTE)], T0 + 10 * MINUTE);
     expect(request('pr_1')).toMatchObject({ status: 'paid', paid_at: T0 + 5 * MINUTE, closed_at: T0 + 5 * MINUTE });
     expect(outcome(systemId)).toEqual({ applied: 0, anomaly: 'void', source: 'system' });
   });
 
-  it('voids a system expiry that a late opened contradicts and records the new one', () => {
-    ingest([created('pr_1'), step('pr_1', 'sent', MINUTE)], T0 + 2 * MINUTE);
-    runExpirySweep(db, T0 + 7 * MINUTE);
-    ingest([step('pr_1', 'opened', 4 * MINUTE)], T0 + 8 * MINUTE);
+  it('voids a system expiry that a late opened contradicts and records the new one', async () => {
+    await ingest([created('pr_1'), step('pr_1', 'sent', MINUTE)], T0 + 2 * MINUTE);
+    await runExpirySweep(db, T0 + 7 * MINUTE);
+    await ingest([step('pr_1', 'opened', 4 * MINUTE)], T0 + 8 * MINUTE);
     expect(outcome(systemExpiryEventId('pr_1', T0 + 6 * MINUTE))).toMatchObject({ applied: 0, anomaly: 'void' });
     expect(request('pr_1')).toMatchObject({
       status: 'opened',
       expires_at: T0 + 19 * MINUTE,
       expiry_due_at: T0 + 19 * MINUTE,
     });
-    expect(runExpirySweep(db, T0 + 20 * MINUTE)).toBe(1);
+    expect(await runExpirySweep(db, T0 + 20 * MINUTE)).toBe(1);
     expect(request('pr_1')).toMatchObject({ status: 'expired', closed_at: T0 + 19 * MINUTE });
   });
 
-  it('marks an event landing after a terminal status and leaves the projection alone', () => {
-    ingest([
+  it('marks an event landing after a terminal status and leaves the projection alone', async () => {
+    await ingest([
       created('pr_1'),
       step('pr_1', 'sent', MINUTE),
       step('pr_1', 'paid', 2 * MINUTE),
@@ -133,8 +133,10 @@ describe('ingestEvents', () => {
     expect(request('pr_1')).toMatchObject({ status: 'paid', opened_at: null });
   });
 
-  it('masks card numbers in free text before storage, rejected bodies included', () => {
-    ingest([created('pr_1', 0, { reason: 'Card 4111 1111 1111 1111 please', orderNumber: 'SO-4242424242424242' })]);
+  it('masks card numbers in free text before storage, rejected bodies included', async () => {
+    await ingest([
+      created('pr_1', 0, { reason: 'Card 4111 1111 1111 1111 please', orderNumber: 'SO-4242424242424242' }),
+    ]);
     expect(request('pr_1')).toMatchObject({
       reason: 'Card **** **** **** 1111 please',
       order_number: 'SO-************4242',
@@ -143,7 +145,7 @@ describe('ingestEvents', () => {
     expect(stored.body).not.toContain('4111 1111 1111 1111');
     expect(stored.body).not.toContain('4242424242424242');
 
-    const summary = ingest([
+    const summary = await ingest([
       step('pr_1', 'paid', MINUTE, { card: { brand: 'visa', last4: '1111', number: '4111111111111111', cvc: '123' } }),
     ]);
     expect(summary.results[0]).toMatchObject({ status: 'rejected', error: { code: 'card_data_not_allowed' } });
@@ -152,8 +154,8 @@ describe('ingestEvents', () => {
     expect(rejected.raw).not.toContain('"123"');
   });
 
-  it('counts sent failures and keeps the latest send_failed as the expiry anchor', () => {
-    ingest(
+  it('counts sent failures and keeps the latest send_failed as the expiry anchor', async () => {
+    await ingest(
       [
         created('pr_1'),
         step('pr_1', 'send_failed', MINUTE, { reason: 'channel down' }),

@@ -33,42 +33,42 @@ afterEach(() => {
 const leaseRow = (name: string) => a.$client.prepare('SELECT holder, expires_at FROM leases WHERE name = ?').get(name);
 
 describe('tryLease and releaseLease', () => {
-  it('gives the lease to one holder, lets it renew, and hands it over only once it has expired', () => {
-    expect(tryLease(a, 'job', 'holder-a', 6000, 1000)).toBe(true);
-    expect(tryLease(b, 'job', 'holder-b', 6000, 1000)).toBe(false);
+  it('gives the lease to one holder, lets it renew, and hands it over only once it has expired', async () => {
+    expect(await tryLease(a, 'job', 'holder-a', 6000, 1000)).toBe(true);
+    expect(await tryLease(b, 'job', 'holder-b', 6000, 1000)).toBe(false);
     expect(leaseRow('job')).toEqual({ holder: 'holder-a', expires_at: 7000 });
 
     // The holder renews: the lease now runs to 9000, so B is still refused after the first 7000.
-    expect(tryLease(a, 'job', 'holder-a', 6000, 3000)).toBe(true);
+    expect(await tryLease(a, 'job', 'holder-a', 6000, 3000)).toBe(true);
     expect(leaseRow('job')).toEqual({ holder: 'holder-a', expires_at: 9000 });
-    expect(tryLease(b, 'job', 'holder-b', 6000, 7000)).toBe(false);
-    expect(tryLease(b, 'job', 'holder-b', 6000, 8999)).toBe(false);
+    expect(await tryLease(b, 'job', 'holder-b', 6000, 7000)).toBe(false);
+    expect(await tryLease(b, 'job', 'holder-b', 6000, 8999)).toBe(false);
     expect(leaseRow('job')).toEqual({ holder: 'holder-a', expires_at: 9000 });
 
     // A stopped renewing: at its expiry B takes over, and A (back late) is refused.
-    expect(tryLease(b, 'job', 'holder-b', 6000, 9000)).toBe(true);
+    expect(await tryLease(b, 'job', 'holder-b', 6000, 9000)).toBe(true);
     expect(leaseRow('job')).toEqual({ holder: 'holder-b', expires_at: 15000 });
-    expect(tryLease(a, 'job', 'holder-a', 6000, 9001)).toBe(false);
+    expect(await tryLease(a, 'job', 'holder-a', 6000, 9001)).toBe(false);
     expect(leaseRow('job')).toEqual({ holder: 'holder-b', expires_at: 15000 });
   });
 
-  it('lets another holder take a released lease at once; only the holder can release it', () => {
-    expect(tryLease(a, 'job', 'holder-a', 6000, 1000)).toBe(true);
-    releaseLease(b, 'job', 'holder-b');
+  it('lets another holder take a released lease at once; only the holder can release it', async () => {
+    expect(await tryLease(a, 'job', 'holder-a', 6000, 1000)).toBe(true);
+    await releaseLease(b, 'job', 'holder-b');
     expect(leaseRow('job')).toEqual({ holder: 'holder-a', expires_at: 7000 });
-    expect(tryLease(b, 'job', 'holder-b', 6000, 1001)).toBe(false);
+    expect(await tryLease(b, 'job', 'holder-b', 6000, 1001)).toBe(false);
 
-    releaseLease(a, 'job', 'holder-a');
+    await releaseLease(a, 'job', 'holder-a');
     expect(leaseRow('job')).toBeUndefined();
-    expect(tryLease(b, 'job', 'holder-b', 6000, 1002)).toBe(true);
+    expect(await tryLease(b, 'job', 'holder-b', 6000, 1002)).toBe(true);
     expect(leaseRow('job')).toEqual({ holder: 'holder-b', expires_at: 7002 });
   });
 
-  it('keeps leases of different names apart', () => {
-    expect(tryLease(a, 'one', 'holder-a', 6000, 1000)).toBe(true);
-    expect(tryLease(b, 'two', 'holder-b', 6000, 1000)).toBe(true);
-    expect(tryLease(b, 'one', 'holder-b', 6000, 1000)).toBe(false);
-    expect(tryLease(a, 'two', 'holder-a', 6000, 1000)).toBe(false);
+  it('keeps leases of different names apart', async () => {
+    expect(await tryLease(a, 'one', 'holder-a', 6000, 1000)).toBe(true);
+    expect(await tryLease(b, 'two', 'holder-b', 6000, 1000)).toBe(true);
+    expect(await tryLease(b, 'one', 'holder-b', 6000, 1000)).toBe(false);
+    expect(await tryLease(a, 'two', 'holder-a', 6000, 1000)).toBe(false);
   });
 
   it('lasts three ticks, at least LEASE_FLOOR_MS; one holder id per process', () => {
@@ -88,24 +88,24 @@ describe('expiry sweeper on two instances', () => {
   const status = (id: string) =>
     (a.$client.prepare('SELECT status FROM payment_requests WHERE id = ?').get(id) as { status: string }).status;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     // pr_1 expires at T0 + 6 min, pr_2 at T0 + 15 min.
-    ingestEvents(a, [created('pr_1'), step('pr_1', 'sent', MINUTE)], 'api', { now: T0 + 2 * MINUTE, settings });
-    ingestEvents(a, [created('pr_2', 9 * MINUTE), step('pr_2', 'sent', 10 * MINUTE)], 'api', {
+    await ingestEvents(a, [created('pr_1'), step('pr_1', 'sent', MINUTE)], 'api', { now: T0 + 2 * MINUTE, settings });
+    await ingestEvents(a, [created('pr_2', 9 * MINUTE), step('pr_2', 'sent', 10 * MINUTE)], 'api', {
       now: T0 + 11 * MINUTE,
       settings,
     });
   });
 
-  it('records one expiry, and goes on on the other instance a lease period after the holder died', () => {
+  it('records one expiry, and goes on on the other instance a lease period after the holder died', async () => {
     let nowA = T0 + 7 * MINUTE;
     let nowB = T0 + 7 * MINUTE;
     const sweeperA = createExpirySweeper(() => a, 2000, { holder: 'instance-a', now: () => nowA });
     const sweeperB = createExpirySweeper(() => b, 2000, { holder: 'instance-b', now: () => nowB });
 
-    expect(sweeperA.tick()).toBe(1);
-    expect(sweeperB.tick()).toBeNull();
-    expect(sweeperA.tick()).toBe(0);
+    expect(await sweeperA.tick()).toBe(1);
+    expect(await sweeperB.tick()).toBeNull();
+    expect(await sweeperA.tick()).toBe(0);
     expect(systemEvents()).toEqual([
       { id: systemExpiryEventId('pr_1', T0 + 6 * MINUTE), request_id: 'pr_1', applied: 1 },
     ]);
@@ -113,17 +113,17 @@ describe('expiry sweeper on two instances', () => {
 
     // A's last tick renews the lease to T0 + 15 min + 5 s (3 × 2 s); then A dies without releasing it.
     nowA = T0 + 15 * MINUTE - 1000;
-    expect(sweeperA.tick()).toBe(0);
+    expect(await sweeperA.tick()).toBe(0);
     expect(leaseRow(EXPIRY_SWEEPER_LEASE)).toEqual({ holder: 'instance-a', expires_at: T0 + 15 * MINUTE + 5000 });
 
     // pr_2 is due, but the lease is still A's: B does not sweep.
     nowB = T0 + 15 * MINUTE + 4999;
-    expect(sweeperB.tick()).toBeNull();
+    expect(await sweeperB.tick()).toBeNull();
     expect(status('pr_2')).toBe('sent');
 
     // The lease has run out: B takes it and expires pr_2, once.
     nowB = T0 + 15 * MINUTE + 5000;
-    expect(sweeperB.tick()).toBe(1);
+    expect(await sweeperB.tick()).toBe(1);
     expect(leaseRow(EXPIRY_SWEEPER_LEASE)).toEqual({ holder: 'instance-b', expires_at: T0 + 15 * MINUTE + 11_000 });
     expect(status('pr_2')).toBe('expired');
     expect(systemEvents()).toEqual([
@@ -133,25 +133,25 @@ describe('expiry sweeper on two instances', () => {
 
     // A comes back (it was only stalled): it is refused while B renews.
     nowA = T0 + 15 * MINUTE + 6000;
-    expect(sweeperA.tick()).toBeNull();
+    expect(await sweeperA.tick()).toBeNull();
   });
 
-  it('hands over at once on a clean stop', () => {
+  it('hands over at once on a clean stop', async () => {
     const now = T0 + 16 * MINUTE;
     const sweeperA = createExpirySweeper(() => a, 2000, { holder: 'instance-a', now: () => now });
     const sweeperB = createExpirySweeper(() => b, 2000, { holder: 'instance-b', now: () => now });
-    expect(sweeperA.tick()).toBe(2);
-    expect(sweeperB.tick()).toBeNull();
-    sweeperA.release();
-    expect(sweeperB.tick()).toBe(0);
+    expect(await sweeperA.tick()).toBe(2);
+    expect(await sweeperB.tick()).toBeNull();
+    await sweeperA.release();
+    expect(await sweeperB.tick()).toBe(0);
     expect(leaseRow(EXPIRY_SWEEPER_LEASE)).toEqual({ holder: 'instance-b', expires_at: now + 6000 });
   });
 
   describe('a backlog longer than one batch', () => {
     const now = T0 + 16 * MINUTE;
-    beforeEach(() => {
+    beforeEach(async () => {
       const links = Array.from({ length: EXPIRY_SWEEP_BATCH }, (_, i) => `pr_b${i}`);
-      ingestEvents(
+      await ingestEvents(
         a,
         links.flatMap((id) => [created(id), step(id, 'sent', MINUTE)]),
         'api',
@@ -162,15 +162,15 @@ describe('expiry sweeper on two instances', () => {
       );
     });
 
-    it('renews the lease between batches (the timer cannot while the sweep runs)', () => {
+    it('renews the lease between batches (the timer cannot while the sweep runs)', async () => {
       const times = [now, now + 1000];
       const sweeper = createExpirySweeper(() => a, 2000, { holder: 'instance-a', now: () => times.shift()! });
-      expect(sweeper.tick()).toBe(EXPIRY_SWEEP_BATCH + 2);
+      expect(await sweeper.tick()).toBe(EXPIRY_SWEEP_BATCH + 2);
       expect(times).toEqual([]);
       expect(leaseRow(EXPIRY_SWEEPER_LEASE)).toEqual({ holder: 'instance-a', expires_at: now + 1000 + 6000 });
     });
 
-    it('stops after the batch under way when the lease was lost, and the new holder goes on', () => {
+    it('stops after the batch under way when the lease was lost, and the new holder goes on', async () => {
       const times = [now, now + 7000];
       const sweeperA = createExpirySweeper(() => a, 2000, {
         holder: 'instance-a',
@@ -184,24 +184,25 @@ describe('expiry sweeper on two instances', () => {
           return times.shift()!;
         },
       });
-      expect(sweeperA.tick()).toBe(EXPIRY_SWEEP_BATCH);
+      expect(await sweeperA.tick()).toBe(EXPIRY_SWEEP_BATCH);
       const sweeperB = createExpirySweeper(() => b, 2000, { holder: 'instance-b', now: () => now + 7000 });
-      expect(sweeperB.tick()).toBe(2);
+      expect(await sweeperB.tick()).toBe(2);
       expect((systemEvents() as unknown[]).length).toBe(EXPIRY_SWEEP_BATCH + 2);
     });
   });
 
-  it("startExpirySweeper sweeps under this process's lease and stopExpirySweeper releases it", () => {
+  it("startExpirySweeper sweeps under this process's lease and stopExpirySweeper releases it", async () => {
     vi.useFakeTimers({ now: T0 + 16 * MINUTE, toFake: ['setInterval', 'clearInterval', 'Date'] });
     try {
       startExpirySweeper(() => a, 1000);
       vi.advanceTimersByTime(1000);
+      // The tick's sweep is asynchronous: wait for its two expiries, then the lease is this process's.
+      await vi.waitFor(() => expect(systemEvents()).toHaveLength(2));
       expect(leaseRow(EXPIRY_SWEEPER_LEASE)).toEqual({ holder: processHolder(), expires_at: T0 + 16 * MINUTE + 6000 });
-      expect(systemEvents()).toHaveLength(2);
-      stopExpirySweeper();
+      await stopExpirySweeper();
       expect(leaseRow(EXPIRY_SWEEPER_LEASE)).toBeUndefined();
     } finally {
-      stopExpirySweeper();
+      await stopExpirySweeper();
       vi.useRealTimers();
     }
   });
@@ -219,13 +220,15 @@ describe('report scheduler on two instances', () => {
   const fileCount = () => (a.$client.prepare('SELECT count(*) AS n FROM report_files').get() as { n: number }).n;
 
   it('runs a due schedule once, and on the other instance once the holder died', async () => {
-    const { userId } = createServiceToken(a, { role: 'manager', name: 'Finance' });
-    expect(createSchedule(a, loadViewer(a, userId)!, form, Date.parse('2026-10-31T12:00:00Z')).ok).toBe(true);
+    const { userId } = await createServiceToken(a, { role: 'manager', name: 'Finance' });
+    expect((await createSchedule(a, (await loadViewer(a, userId))!, form, Date.parse('2026-10-31T12:00:00Z'))).ok).toBe(
+      true,
+    );
     let now = Date.parse('2026-11-01T11:00:20Z');
     const schedulerA = createReportScheduler(() => a, 30_000, { holder: 'instance-a', now: () => now });
     const schedulerB = createReportScheduler(() => b, 30_000, { holder: 'instance-b', now: () => now });
 
-    const [runA, runB] = await Promise.all([schedulerA.tick(), schedulerB.tick()]);
+    const [runA, runB] = await Promise.all([await schedulerA.tick(), await schedulerB.tick()]);
     expect(runA?.map((file) => file.fileName)).toEqual(['payment-requests_2026-10-31_2026-10-31_America-New_York.csv']);
     expect(runB).toBeNull();
     expect(fileCount()).toBe(1);

@@ -13,12 +13,12 @@ let db: Db;
 let token: string;
 const saved = process.env.DATABASE_URL;
 
-beforeAll(() => {
+beforeAll(async () => {
   const fresh = createTestDb();
   fresh.db.$client.close();
   process.env.DATABASE_URL = fresh.file;
   db = getDb();
-  token = createServiceToken(db, { role: 'manager', name: 'watcher' }).token;
+  token = (await createServiceToken(db, { role: 'manager', name: 'watcher' })).token;
 });
 afterAll(() => {
   closeDb();
@@ -35,7 +35,7 @@ async function open(signal?: AbortSignal): Promise<Response> {
 
 describe('GET /api/v1/stream, in-process (finding 1)', () => {
   it('unsubscribes when the server cancels the body (the socket closed), even if the signal never aborts', async () => {
-    const responses = await Promise.all(Array.from({ length: 6 }, () => open()));
+    const responses = await Promise.all(Array.from({ length: 6 }, async () => await open()));
     expect(changeListenerCount()).toBe(6);
     for (const response of responses) await response.body!.cancel();
     expect(changeListenerCount()).toBe(0);
@@ -55,7 +55,7 @@ describe('GET /api/v1/stream, in-process (finding 1)', () => {
     expect(new TextDecoder().decode((await reader.read()).value)).toBe('retry: 3000\n: connected\n\n');
     // About 170 bytes a change: 500 changes a poll, polled once a second, never read.
     for (let batch = 0; batch < 3; batch++) {
-      ingestEvents(
+      await ingestEvents(
         db,
         Array.from({ length: 500 }, (_, i) => created(`pr_pile_${batch}_${i}`)),
         'api',

@@ -62,13 +62,15 @@ beforeAll(async () => {
   ]);
   expect((await postEvents(server, body)).status).toBe(200);
   const db = openDatabase(server.dbFile);
-  tokens.manager = createServiceToken(db, { role: 'manager', name: 'manager' }).token;
-  tokens.supervisor = createServiceToken(db, {
-    role: 'supervisor',
-    name: 'supervisor',
-    teamIds: ['tm_collections'],
-  }).token;
-  tokens.agent = createServiceToken(db, { role: 'agent', name: 'agent', agentId: 'ag_18' }).token;
+  tokens.manager = (await createServiceToken(db, { role: 'manager', name: 'manager' })).token;
+  tokens.supervisor = (
+    await createServiceToken(db, {
+      role: 'supervisor',
+      name: 'supervisor',
+      teamIds: ['tm_collections'],
+    })
+  ).token;
+  tokens.agent = (await createServiceToken(db, { role: 'agent', name: 'agent', agentId: 'ag_18' })).token;
   db.$client.close();
 });
 afterAll(() => server.stop());

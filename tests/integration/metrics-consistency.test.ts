@@ -25,11 +25,11 @@ type Row = RequestFacts & { createdAt: number; agentId: string; teamId: string; 
 let db: Db;
 let rows: Row[];
 
-beforeAll(() => {
+beforeAll(async () => {
   db = createTestDb().db;
   for (const batch of generateSeedEvents({ requests: 1500, days: 9, seed: 3, now: NOW, ...settings })) {
-    ingestEvents(db, batch.events, 'seed', { now: NOW, settings });
-    ingestEvents(db, batch.systemEvents, 'system', { now: NOW, settings });
+    await ingestEvents(db, batch.events, 'seed', { now: NOW, settings });
+    await ingestEvents(db, batch.systemEvents, 'system', { now: NOW, settings });
   }
   rows = (
     db.$client
@@ -75,12 +75,12 @@ describe('rollup queries agree with the formulas on every request', () => {
     expect(rows.filter((row) => row.status === 'expired' && row.openedAt !== null).length).toBeGreaterThan(0);
   });
 
-  it.each(ZONES)('summary, daily and hourly series in %s', (tz) => {
+  it.each(ZONES)('summary, daily and hourly series in %s', async (tz) => {
     const f = filters(`from=2026-10-21&to=2026-10-27&tz=${tz}`);
     const { start, end } = rangeOf(f);
-    expect(getMetricsSummary(db, f, manager)).toEqual(expected(rows, start, end));
+    expect(await getMetricsSummary(db, f, manager)).toEqual(expected(rows, start, end));
 
-    const days = getMetricsTimeseries(db, f, manager, 'day');
+    const days = await getMetricsTimeseries(db, f, manager, 'day');
     expect(days).toHaveLength(7);
     const dayStarts = days.map((bucket) => Date.parse(bucket.start));
     days.forEach(({ start: _start, ...metrics }, i) => {
@@ -88,20 +88,22 @@ describe('rollup queries agree with the formulas on every request', () => {
     });
 
     const oneDay = filters(`from=2026-10-25&to=2026-10-25&tz=${tz}`);
-    const hours = getMetricsTimeseries(db, oneDay, manager, 'hour');
+    const hours = await getMetricsTimeseries(db, oneDay, manager, 'hour');
     const hourStarts = hours.map((bucket) => Date.parse(bucket.start));
     hours.forEach(({ start: _start, ...metrics }, i) => {
       expect(metrics, `${tz} hour ${i}`).toEqual(
         expected(rows, hourStarts[i]!, hourStarts[i + 1] ?? rangeOf(oneDay).end),
       );
     });
-    expect(hours.reduce((sum, bucket) => sum + bucket.sent, 0)).toBe(getMetricsSummary(db, oneDay, manager).sent);
+    expect(hours.reduce((sum, bucket) => sum + bucket.sent, 0)).toBe(
+      (await getMetricsSummary(db, oneDay, manager)).sent,
+    );
   });
 
-  it.each(ZONES.slice(0, 3))('agent leaderboard in %s', (tz) => {
+  it.each(ZONES.slice(0, 3))('agent leaderboard in %s', async (tz) => {
     const f = filters(`from=2026-10-20&to=2026-10-27&tz=${tz}`);
     const { start, end } = rangeOf(f);
-    const leaderboard = getAgentLeaderboard(db, f, manager);
+    const leaderboard = await getAgentLeaderboard(db, f, manager);
     const agentIds = [
       ...new Set(
         rows.filter((row) => row.sentAt !== null && row.sentAt >= start && row.sentAt < end).map((row) => row.agentId),
@@ -130,12 +132,12 @@ describe('rollup queries agree with the formulas on every request', () => {
       'agent=ag_01,ag_02&currency=EUR',
       (row: Row) => ['ag_01', 'ag_02'].includes(row.agentId) && row.currency === 'EUR',
     ],
-  ] as const)('filters %s', (query, keep) => {
+  ] as const)('filters %s', async (query, keep) => {
     const f = filters(`from=2026-10-21&to=2026-10-27&tz=Europe/Berlin&${query}`);
     const { start, end } = rangeOf(f);
     const subset = rows.filter(keep);
-    expect(getMetricsSummary(db, f, manager)).toEqual(expected(subset, start, end));
-    for (const { agentId, agentName: _n, teamId: _t, teamName: _tn, ...metrics } of getAgentLeaderboard(
+    expect(await getMetricsSummary(db, f, manager)).toEqual(expected(subset, start, end));
+    for (const { agentId, agentName: _n, teamId: _t, teamName: _tn, ...metrics } of await getAgentLeaderboard(
       db,
       f,
       manager,
@@ -148,7 +150,7 @@ describe('rollup queries agree with the formulas on every request', () => {
         ),
       );
     }
-    const days = getMetricsTimeseries(db, f, manager, 'day');
+    const days = await getMetricsTimeseries(db, f, manager, 'day');
     days.forEach(({ start: bucketStart, ...metrics }, i) => {
       expect(metrics).toEqual(
         expected(subset, Date.parse(bucketStart), days[i + 1] ? Date.parse(days[i + 1]!.start) : end),
@@ -156,7 +158,7 @@ describe('rollup queries agree with the formulas on every request', () => {
     });
   });
 
-  it('scopes a supervisor to their teams and an agent to their own requests', () => {
+  it('scopes a supervisor to their teams and an agent to their own requests', async () => {
     const f = filters('from=2026-10-21&to=2026-10-27');
     const { start, end } = rangeOf(f);
     const supervisor: Viewer = {
@@ -165,12 +167,12 @@ describe('rollup queries agree with the formulas on every request', () => {
       scope: { kind: 'teams', teamIds: ['tm_retail', 'tm_support'] },
     };
     const teamRows = rows.filter((row) => row.teamId === 'tm_retail' || row.teamId === 'tm_support');
-    expect(getMetricsSummary(db, f, supervisor)).toEqual(expected(teamRows, start, end));
-    expect(new Set(getAgentLeaderboard(db, f, supervisor).map((row) => row.teamId))).toEqual(
+    expect(await getMetricsSummary(db, f, supervisor)).toEqual(expected(teamRows, start, end));
+    expect(new Set((await getAgentLeaderboard(db, f, supervisor)).map((row) => row.teamId))).toEqual(
       new Set(['tm_retail', 'tm_support']),
     );
     const agent: Viewer = { ...manager, role: 'agent', scope: { kind: 'agent', agentId: 'ag_03' } };
-    expect(getMetricsSummary(db, f, agent)).toEqual(
+    expect(await getMetricsSummary(db, f, agent)).toEqual(
       expected(
         rows.filter((row) => row.agentId === 'ag_03'),
         start,
@@ -179,7 +181,7 @@ describe('rollup queries agree with the formulas on every request', () => {
     );
   });
 
-  it('reads ranges off a 15-minute boundary from the requests themselves', () => {
+  it('reads ranges off a 15-minute boundary from the requests themselves', async () => {
     const f = filters('tz=UTC');
     const reader = new MetricsReader(db, f, manager);
     const start = Date.parse('2026-10-22T09:07:13.000Z');
@@ -188,7 +190,7 @@ describe('rollup queries agree with the formulas on every request', () => {
       Date.parse('2026-10-22T17:52:01.000Z'),
       Date.parse('2026-10-26T03:00:00.500Z'),
     ]) {
-      const totals = reader.readRange(start, end, 'none').get('')!;
+      const totals = (await reader.readRange(start, end, 'none')).get('')!;
       const { sent, paid, opened, sendFailures, collected } = expected(rows, start, end);
       expect(reader.metrics(totals, start, end)).toMatchObject({ sent, paid, opened, sendFailures, collected });
       expect(reader.payTimes(totals, start, end)).toEqual({

@@ -268,69 +268,72 @@ const ALL_TIME: FilterSpec = {
 };
 
 describe('metrics read from the rollups', () => {
-  it('equal the reference formulas over the replayed requests, for any events, filters and scope', () => {
-    fc.assert(
-      fc.property(scenarioArb, fc.array(filterArb, { minLength: 1, maxLength: 3 }), (scenario, filterSpecs) => {
-        const { db } = createTestDb();
-        try {
-          const events = scenario.requests.flatMap(requestEvents);
-          const delivered = events
-            .map((event, i) => ({ event, key: scenario.order[i]! }))
-            .sort((a, b) => a.key - b.key)
-            .map(({ event }) => event);
-          for (const batch of [delivered.slice(0, scenario.cut), delivered.slice(scenario.cut)]) {
-            const summary = ingestEvents(db, batch, 'api', { now: NOW, settings: SETTINGS });
-            expect(summary.rejected, JSON.stringify(summary.results)).toBe(0);
-          }
-          const rows = replayed(scenario.requests);
+  it('equal the reference formulas over the replayed requests, for any events, filters and scope', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        scenarioArb,
+        fc.array(filterArb, { minLength: 1, maxLength: 3 }),
+        async (scenario, filterSpecs) => {
+          const { db } = createTestDb();
+          try {
+            const events = scenario.requests.flatMap(requestEvents);
+            const delivered = events
+              .map((event, i) => ({ event, key: scenario.order[i]! }))
+              .sort((a, b) => a.key - b.key)
+              .map(({ event }) => event);
+            for (const batch of [delivered.slice(0, scenario.cut), delivered.slice(scenario.cut)]) {
+              const summary = await ingestEvents(db, batch, 'api', { now: NOW, settings: SETTINGS });
+              expect(summary.rejected, JSON.stringify(summary.results)).toBe(0);
+            }
+            const rows = replayed(scenario.requests);
 
-          for (const spec of filterSpecs) {
-            const filters = filtersOf(spec);
-            const viewer: Viewer = { userId: 'usr_p', name: 'Property', role: 'manager', scope: spec.scope };
-            if (spec.scope.kind === 'teams') viewer.role = 'supervisor';
-            if (spec.scope.kind === 'agent') viewer.role = 'agent';
-            const range = filterRange(filters);
-            const start = range.start ?? Number.MIN_SAFE_INTEGER;
-            const end = range.end ?? Number.MAX_SAFE_INTEGER;
-            const visible = rows.filter((row) => inFiltersAndScope(spec, row));
+            for (const spec of filterSpecs) {
+              const filters = filtersOf(spec);
+              const viewer: Viewer = { userId: 'usr_p', name: 'Property', role: 'manager', scope: spec.scope };
+              if (spec.scope.kind === 'teams') viewer.role = 'supervisor';
+              if (spec.scope.kind === 'agent') viewer.role = 'agent';
+              const range = filterRange(filters);
+              const start = range.start ?? Number.MIN_SAFE_INTEGER;
+              const end = range.end ?? Number.MAX_SAFE_INTEGER;
+              const visible = rows.filter((row) => inFiltersAndScope(spec, row));
 
-            expect(getMetricsSummary(db, filters, viewer)).toEqual(expected(visible, start, end));
+              expect(await getMetricsSummary(db, filters, viewer)).toEqual(expected(visible, start, end));
 
-            const byAgent = new Map(
-              getAgentLeaderboard(db, filters, viewer).map(({ agentId, agentName: _n, teamId, teamName: _t, ...m }) => [
-                agentId,
-                { teamId, metrics: m },
-              ]),
-            );
-            const senders = new Set(
-              visible
-                .filter((row) => row.sentAt !== null && row.sentAt >= start && row.sentAt < end)
-                .map((r) => r.agentId),
-            );
-            expect([...byAgent.keys()].sort()).toEqual([...senders].sort());
-            for (const [agentId, { teamId, metrics }] of byAgent) {
-              expect(teamId).toBe(AGENTS.find((agent) => agent.id === agentId)!.teamId);
-              expect(metrics, agentId).toEqual(
-                expected(
-                  visible.filter((row) => row.agentId === agentId),
-                  start,
-                  end,
+              const byAgent = new Map(
+                (await getAgentLeaderboard(db, filters, viewer)).map(
+                  ({ agentId, agentName: _n, teamId, teamName: _t, ...m }) => [agentId, { teamId, metrics: m }],
                 ),
               );
-            }
+              const senders = new Set(
+                visible
+                  .filter((row) => row.sentAt !== null && row.sentAt >= start && row.sentAt < end)
+                  .map((r) => r.agentId),
+              );
+              expect([...byAgent.keys()].sort()).toEqual([...senders].sort());
+              for (const [agentId, { teamId, metrics }] of byAgent) {
+                expect(teamId).toBe(AGENTS.find((agent) => agent.id === agentId)!.teamId);
+                expect(metrics, agentId).toEqual(
+                  expected(
+                    visible.filter((row) => row.agentId === agentId),
+                    start,
+                    end,
+                  ),
+                );
+              }
 
-            if (range.start === null || range.end === null) continue;
-            const buckets = getMetricsTimeseries(db, filters, viewer, spec.interval);
-            buckets.forEach(({ start: bucketStart, ...metrics }, i) => {
-              const from = Math.max(Date.parse(bucketStart), start);
-              const to = Math.min(buckets[i + 1] ? Date.parse(buckets[i + 1]!.start) : end, end);
-              expect(metrics, `${spec.interval} bucket ${bucketStart}`).toEqual(expected(visible, from, to));
-            });
+              if (range.start === null || range.end === null) continue;
+              const buckets = await getMetricsTimeseries(db, filters, viewer, spec.interval);
+              buckets.forEach(({ start: bucketStart, ...metrics }, i) => {
+                const from = Math.max(Date.parse(bucketStart), start);
+                const to = Math.min(buckets[i + 1] ? Date.parse(buckets[i + 1]!.start) : end, end);
+                expect(metrics, `${spec.interval} bucket ${bucketStart}`).toEqual(expected(visible, from, to));
+              });
+            }
+          } finally {
+            db.$client.close();
           }
-        } finally {
-          db.$client.close();
-        }
-      }),
+        },
+      ),
       { numRuns: 40, examples: [[IN_FLIGHT_EXAMPLE, [ALL_TIME]]] },
     );
   });

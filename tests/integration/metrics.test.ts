@@ -23,8 +23,8 @@ beforeEach(() => {
 });
 afterEach(() => db.$client.close());
 
-const ingest = (events: unknown[], now = T0 + 6 * HOUR) => {
-  const summary = ingestEvents(db, events, 'api', { now, settings });
+const ingest = async (events: unknown[], now = T0 + 6 * HOUR) => {
+  const summary = await ingestEvents(db, events, 'api', { now, settings });
   expect(summary.rejected, JSON.stringify(summary.results)).toBe(0);
   return summary;
 };
@@ -38,8 +38,8 @@ function requestEvents(id: string, at: number, steps: [string, number][], option
 }
 
 /** Friday 2026-11-20 (UTC): the hand-built day of the exact tests below. */
-function ingestFriday() {
-  ingest([
+async function ingestFriday() {
+  await ingest([
     ...requestEvents('pr_paid1', 0, [
       ['sent', MINUTE],
       ['opened', 2 * MINUTE],
@@ -103,9 +103,9 @@ function ingestFriday() {
 const DAY_BEFORE = 24 * HOUR;
 
 describe('metrics on a hand-built day', () => {
-  it('summarises S exactly (SPEC §3)', () => {
-    ingestFriday();
-    expect(getMetricsSummary(db, filters('from=2026-11-20&to=2026-11-20'), manager)).toEqual({
+  it('summarises S exactly (SPEC §3)', async () => {
+    await ingestFriday();
+    expect(await getMetricsSummary(db, filters('from=2026-11-20&to=2026-11-20'), manager)).toEqual({
       sent: 9,
       opened: 4,
       paid: 4,
@@ -128,21 +128,21 @@ describe('metrics on a hand-built day', () => {
     });
   });
 
-  it('counts nothing in an empty range', () => {
-    ingestFriday();
-    expect(getMetricsSummary(db, filters('from=2026-11-21&to=2026-11-22'), manager)).toMatchObject({
+  it('counts nothing in an empty range', async () => {
+    await ingestFriday();
+    expect(await getMetricsSummary(db, filters('from=2026-11-21&to=2026-11-22'), manager)).toMatchObject({
       sent: 0,
       openRate: null,
       medianSecondsToPay: null,
       collected: {},
       sendFailures: 0,
     });
-    expect(getAgentLeaderboard(db, filters('from=2026-11-21&to=2026-11-22'), manager)).toEqual([]);
+    expect(await getAgentLeaderboard(db, filters('from=2026-11-21&to=2026-11-22'), manager)).toEqual([]);
   });
 
-  it('ranks agents with their teams, one row per agent with a request in S', () => {
-    ingestFriday();
-    const rows = getAgentLeaderboard(db, filters('from=2026-11-20&to=2026-11-20'), manager);
+  it('ranks agents with their teams, one row per agent with a request in S', async () => {
+    await ingestFriday();
+    const rows = await getAgentLeaderboard(db, filters('from=2026-11-20&to=2026-11-20'), manager);
     expect(rows.map((row) => [row.agentId, row.agentName, row.teamId, row.teamName, row.sent, row.paid])).toEqual([
       ['ag_17', 'Thandi Mokoena', 'tm_retail', 'Retail', 8, 3],
       ['ag_20', 'Thandi Mokoena', 'tm_collections', 'tm_collections', 1, 1],
@@ -158,9 +158,9 @@ describe('metrics on a hand-built day', () => {
     expect(rows[1]).toMatchObject({ conversionRate: 1, medianSecondsToPay: 600, collected: { JPY: 5000 } });
   });
 
-  it('fills every hour bucket of the day, zeros included', () => {
-    ingestFriday();
-    const buckets = getMetricsTimeseries(db, filters('from=2026-11-20&to=2026-11-20'), manager, 'hour');
+  it('fills every hour bucket of the day, zeros included', async () => {
+    await ingestFriday();
+    const buckets = await getMetricsTimeseries(db, filters('from=2026-11-20&to=2026-11-20'), manager, 'hour');
     expect(buckets).toHaveLength(24);
     expect(buckets[0]!.start).toBe('2026-11-20T00:00:00.000+00:00');
     const sent = buckets.map((bucket) => bucket.sent);
@@ -177,57 +177,61 @@ describe('metrics on a hand-built day', () => {
     expect(buckets[3]).toMatchObject({ sent: 0, openRate: null, collected: {} });
   });
 
-  it('filters by team, agent, channel and currency', () => {
-    ingestFriday();
+  it('filters by team, agent, channel and currency', async () => {
+    await ingestFriday();
     const day = 'from=2026-11-20&to=2026-11-20';
-    expect(getMetricsSummary(db, filters(`${day}&team=tm_collections`), manager).sent).toBe(1);
-    expect(getMetricsSummary(db, filters(`${day}&agent=ag_17`), manager).sent).toBe(8);
-    expect(getMetricsSummary(db, filters(`${day}&currency=EUR,JPY`), manager)).toMatchObject({ sent: 2, paid: 2 });
-    expect(getMetricsSummary(db, filters(`${day}&channel=whatsapp`), manager).sent).toBe(9);
-    expect(getMetricsSummary(db, filters(`${day}&channel=sms`), manager).sent).toBe(0);
-    const sms = getAgentLeaderboard(db, filters(`${day}&channel=sms,whatsapp&agent=ag_20`), manager);
+    expect((await getMetricsSummary(db, filters(`${day}&team=tm_collections`), manager)).sent).toBe(1);
+    expect((await getMetricsSummary(db, filters(`${day}&agent=ag_17`), manager)).sent).toBe(8);
+    expect(await getMetricsSummary(db, filters(`${day}&currency=EUR,JPY`), manager)).toMatchObject({
+      sent: 2,
+      paid: 2,
+    });
+    expect((await getMetricsSummary(db, filters(`${day}&channel=whatsapp`), manager)).sent).toBe(9);
+    expect((await getMetricsSummary(db, filters(`${day}&channel=sms`), manager)).sent).toBe(0);
+    const sms = await getAgentLeaderboard(db, filters(`${day}&channel=sms,whatsapp&agent=ag_20`), manager);
     expect(sms.map((row) => [row.agentId, row.sent])).toEqual([['ag_20', 1]]);
   });
 
-  it('shows a supervisor only their teams, and an agent only their own requests', () => {
-    ingestFriday();
+  it('shows a supervisor only their teams, and an agent only their own requests', async () => {
+    await ingestFriday();
     const day = filters('from=2026-11-20&to=2026-11-20');
-    expect(getMetricsSummary(db, day, collectionsSupervisor)).toMatchObject({
+    expect(await getMetricsSummary(db, day, collectionsSupervisor)).toMatchObject({
       sent: 1,
       paid: 1,
       collected: { JPY: 5000 },
     });
-    expect(getAgentLeaderboard(db, day, collectionsSupervisor).map((row) => row.agentId)).toEqual(['ag_20']);
-    expect(getMetricsTimeseries(db, day, collectionsSupervisor, 'day')).toMatchObject([{ sent: 1 }]);
+    expect((await getAgentLeaderboard(db, day, collectionsSupervisor)).map((row) => row.agentId)).toEqual(['ag_20']);
+    expect(await getMetricsTimeseries(db, day, collectionsSupervisor, 'day')).toMatchObject([{ sent: 1 }]);
     // A filter for a team outside the scope widens nothing.
     expect(
-      getMetricsSummary(db, filters('from=2026-11-20&to=2026-11-20&team=tm_retail'), collectionsSupervisor).sent,
+      (await getMetricsSummary(db, filters('from=2026-11-20&to=2026-11-20&team=tm_retail'), collectionsSupervisor))
+        .sent,
     ).toBe(0);
     const agent: Viewer = { userId: 'usr_a', name: 'Agent', role: 'agent', scope: { kind: 'agent', agentId: 'ag_17' } };
-    expect(getMetricsSummary(db, day, agent)).toMatchObject({ sent: 8, paid: 3 });
+    expect(await getMetricsSummary(db, day, agent)).toMatchObject({ sent: 8, paid: 3 });
     const noTeams: Viewer = { ...collectionsSupervisor, scope: { kind: 'teams', teamIds: [] } };
-    expect(getMetricsSummary(db, day, noTeams).sent).toBe(0);
+    expect((await getMetricsSummary(db, day, noTeams)).sent).toBe(0);
   });
 });
 
 describe('late events move the counts', () => {
-  it('moves an expired request to paid when a paid that occurred earlier arrives late', () => {
-    ingest(
+  it('moves an expired request to paid when a paid that occurred earlier arrives late', async () => {
+    await ingest(
       requestEvents('pr_late', 0, [
         ['sent', MINUTE],
         ['opened', 2 * MINUTE],
       ]),
     );
     const day = filters('from=2026-11-20&to=2026-11-20');
-    expect(getMetricsSummary(db, day, manager)).toMatchObject({
+    expect(await getMetricsSummary(db, day, manager)).toMatchObject({
       expired: 1,
       expiredAfterOpen: 1,
       paid: 0,
       collected: {},
     });
 
-    ingest([step('pr_late', 'paid', 10 * MINUTE)]);
-    expect(getMetricsSummary(db, day, manager)).toMatchObject({
+    await ingest([step('pr_late', 'paid', 10 * MINUTE)]);
+    expect(await getMetricsSummary(db, day, manager)).toMatchObject({
       sent: 1,
       opened: 1,
       expired: 0,
@@ -236,36 +240,45 @@ describe('late events move the counts', () => {
       medianSecondsToPay: 540,
       collected: { USD: 36121 },
     });
-    expect(getMetricsTimeseries(db, day, manager, 'day')).toMatchObject([{ sent: 1, paid: 1, expired: 0 }]);
+    expect(await getMetricsTimeseries(db, day, manager, 'day')).toMatchObject([{ sent: 1, paid: 1, expired: 0 }]);
   });
 
-  it('moves a request to another day when an earlier sent arrives late', () => {
-    ingest(
+  it('moves a request to another day when an earlier sent arrives late', async () => {
+    await ingest(
       requestEvents('pr_moved', -2 * HOUR, [
         ['sent', 30 * MINUTE],
         ['paid', 35 * MINUTE],
       ]),
     );
     const twoDays = filters('from=2026-11-19&to=2026-11-20');
-    expect(getMetricsTimeseries(db, twoDays, manager, 'day').map((bucket) => [bucket.sent, bucket.paid])).toEqual([
+    expect(
+      (await getMetricsTimeseries(db, twoDays, manager, 'day')).map((bucket) => [bucket.sent, bucket.paid]),
+    ).toEqual([
       [0, 0],
       [1, 1],
     ]);
     // The earlier sent applies first; the one at +30 min becomes an invalid transition.
-    ingest([step('pr_moved', 'sent', -11 * HOUR, {}, '_early')]);
-    expect(getMetricsTimeseries(db, twoDays, manager, 'day').map((bucket) => [bucket.sent, bucket.paid])).toEqual([
+    await ingest([step('pr_moved', 'sent', -11 * HOUR, {}, '_early')]);
+    expect(
+      (await getMetricsTimeseries(db, twoDays, manager, 'day')).map((bucket) => [bucket.sent, bucket.paid]),
+    ).toEqual([
       [1, 0],
       [0, 0],
     ]);
-    expect(getMetricsSummary(db, twoDays, manager)).toMatchObject({ sent: 1, paid: 0, expired: 1, expiredUnopened: 1 });
+    expect(await getMetricsSummary(db, twoDays, manager)).toMatchObject({
+      sent: 1,
+      paid: 0,
+      expired: 1,
+      expiredUnopened: 1,
+    });
   });
 
-  it('forgets a request whose send a late cancel voids', () => {
-    ingest(requestEvents('pr_void', 0, [['sent', 10 * MINUTE]]));
+  it('forgets a request whose send a late cancel voids', async () => {
+    await ingest(requestEvents('pr_void', 0, [['sent', 10 * MINUTE]]));
     const day = filters('from=2026-11-20&to=2026-11-20');
-    expect(getMetricsSummary(db, day, manager).sent).toBe(1);
-    ingest([step('pr_void', 'canceled', 5 * MINUTE)]);
-    expect(getMetricsSummary(db, day, manager)).toMatchObject({ sent: 0, canceled: 0 });
+    expect((await getMetricsSummary(db, day, manager)).sent).toBe(1);
+    await ingest([step('pr_void', 'canceled', 5 * MINUTE)]);
+    expect(await getMetricsSummary(db, day, manager)).toMatchObject({ sent: 0, canceled: 0 });
   });
 });
 
@@ -277,8 +290,8 @@ describe('time zones', () => {
   };
   const now = Date.parse('2026-10-27T00:00:00Z');
 
-  function ingestDstDay() {
-    ingest(
+  async function ingestDstDay() {
+    await ingest(
       [
         ...sentAt('pr_a', '2026-10-24T21:30:00Z'), // 23:30 on the 24th in Berlin
         ...sentAt('pr_b', '2026-10-24T22:30:00Z'), // 00:30 (+02:00)
@@ -292,9 +305,9 @@ describe('time zones', () => {
     );
   }
 
-  it('gives the 25-hour day 25 hour buckets, each counted in its own hour', () => {
-    ingestDstDay();
-    const buckets = getMetricsTimeseries(
+  it('gives the 25-hour day 25 hour buckets, each counted in its own hour', async () => {
+    await ingestDstDay();
+    const buckets = await getMetricsTimeseries(
       db,
       filters('from=2026-10-25&to=2026-10-25&tz=Europe/Berlin'),
       manager,
@@ -314,33 +327,47 @@ describe('time zones', () => {
     ]);
   });
 
-  it('cuts days at local midnight, DST days included', () => {
-    ingestDstDay();
+  it('cuts days at local midnight, DST days included', async () => {
+    await ingestDstDay();
     const berlin = filters('from=2026-10-24&to=2026-10-26&tz=Europe/Berlin');
-    const days = getMetricsTimeseries(db, berlin, manager, 'day');
+    const days = await getMetricsTimeseries(db, berlin, manager, 'day');
     expect(days.map((bucket) => [bucket.start, bucket.sent])).toEqual([
       ['2026-10-24T00:00:00.000+02:00', 1],
       ['2026-10-25T00:00:00.000+02:00', 5],
       ['2026-10-26T00:00:00.000+01:00', 1],
     ]);
-    expect(getMetricsSummary(db, filters('from=2026-10-25&to=2026-10-25&tz=Europe/Berlin'), manager).sent).toBe(5);
-    expect(getMetricsSummary(db, filters('from=2026-10-25&to=2026-10-25'), manager).sent).toBe(5);
-    expect(getMetricsSummary(db, filters('from=2026-10-25&to=2026-10-25&tz=America/New_York'), manager).sent).toBe(2);
-    const kolkata = getMetricsTimeseries(db, filters('from=2026-10-25&to=2026-10-26&tz=Asia/Kolkata'), manager, 'day');
+    expect((await getMetricsSummary(db, filters('from=2026-10-25&to=2026-10-25&tz=Europe/Berlin'), manager)).sent).toBe(
+      5,
+    );
+    expect((await getMetricsSummary(db, filters('from=2026-10-25&to=2026-10-25'), manager)).sent).toBe(5);
+    expect(
+      (await getMetricsSummary(db, filters('from=2026-10-25&to=2026-10-25&tz=America/New_York'), manager)).sent,
+    ).toBe(2);
+    const kolkata = await getMetricsTimeseries(
+      db,
+      filters('from=2026-10-25&to=2026-10-26&tz=Asia/Kolkata'),
+      manager,
+      'day',
+    );
     expect(kolkata.map((bucket) => [bucket.start, bucket.sent])).toEqual([
       ['2026-10-25T00:00:00.000+05:30', 5],
       ['2026-10-26T00:00:00.000+05:30', 2],
     ]);
   });
 
-  it('starts weeks on Monday and months on the 1st, counting only inside the range', () => {
-    ingestDstDay();
-    const weeks = getMetricsTimeseries(db, filters('from=2026-10-25&to=2026-10-27&tz=Europe/Berlin'), manager, 'week');
+  it('starts weeks on Monday and months on the 1st, counting only inside the range', async () => {
+    await ingestDstDay();
+    const weeks = await getMetricsTimeseries(
+      db,
+      filters('from=2026-10-25&to=2026-10-27&tz=Europe/Berlin'),
+      manager,
+      'week',
+    );
     expect(weeks.map((bucket) => [bucket.start, bucket.sent])).toEqual([
       ['2026-10-19T00:00:00.000+02:00', 5],
       ['2026-10-26T00:00:00.000+01:00', 1],
     ]);
-    const months = getMetricsTimeseries(
+    const months = await getMetricsTimeseries(
       db,
       filters('from=2026-10-01&to=2026-11-30&tz=Europe/Berlin'),
       manager,

@@ -91,7 +91,7 @@ beforeAll(async () => {
   const response = await postEvents(server, JSON.stringify(events));
   expect((await response.json()).accepted).toBe(12);
   const db = openDatabase(server.dbFile);
-  token = createServiceToken(db, { role: 'manager', name: 'money' }).token;
+  token = (await createServiceToken(db, { role: 'manager', name: 'money' })).token;
   db.$client.close();
   const { email } = insertUserInFile(server.dbFile, { role: 'manager' });
   cookie = (await signInOverHttp(server.url, email)).cookie;

@@ -234,7 +234,7 @@ describe('changing one’s password (service level)', () => {
   });
 
   it('refuses a service user, who has no password', async () => {
-    const { userId } = createServiceToken(db, { role: 'manager', name: 'BI' });
+    const { userId } = await createServiceToken(db, { role: 'manager', name: 'BI' });
     const result = await changePassword(
       { db, actor: { userId, name: 'BI' }, request: new Request('http://app.test/account'), ip: null },
       valid,
@@ -347,7 +347,7 @@ describe('the forced change over HTTP', () => {
   it('sends every signed-in page to /account until the change; the API refuses the session, tokens work', async () => {
     const db = openDatabase(server.dbFile);
     db.$client.prepare("INSERT INTO teams (id, name, created_at) VALUES ('tm_new', 'New', 0)").run();
-    const { token } = createServiceToken(db, { role: 'manager', name: 'BI' });
+    const { token } = await createServiceToken(db, { role: 'manager', name: 'BI' });
     db.$client.close();
     const { email, temporaryPassword } = await invite();
 

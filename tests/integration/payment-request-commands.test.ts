@@ -38,8 +38,8 @@ const input = (overrides: Partial<CreatePaymentRequestInput> = {}): CreatePaymen
   ...overrides,
 });
 const thandi = agentViewer('ag_17');
-const create = (overrides: Partial<CreatePaymentRequestInput> = {}, viewer: Viewer = thandi) =>
-  createPaymentRequest(db, viewer, input(overrides), { baseUrl: BASE_URL, clock });
+const create = async (overrides: Partial<CreatePaymentRequestInput> = {}, viewer: Viewer = thandi) =>
+  await createPaymentRequest(db, viewer, input(overrides), { baseUrl: BASE_URL, clock });
 const tokenOf = (payUrl: string) => payUrl.split('/pay/')[1]!;
 const audit = () =>
   db.$client.prepare('SELECT action, actor_user_id, target, details, ip FROM audit_log ORDER BY seq').all();
@@ -196,14 +196,14 @@ describe('retrySend', () => {
 });
 
 describe('cancelPaymentRequest', () => {
-  const cancel = (requestId: string, viewer: Viewer = thandi) =>
-    cancelPaymentRequest(db, viewer, requestId, '203.0.113.9', { clock });
+  const cancel = async (requestId: string, viewer: Viewer = thandi) =>
+    await cancelPaymentRequest(db, viewer, requestId, '203.0.113.9', { clock });
   const lastEvent = (requestId: string) => eventsOf(db, requestId).at(-1);
 
   it('cancels a request never opened, and audits it', async () => {
     const sent = await create();
     clockAt = T0 + MINUTE;
-    expect(cancel(sent.requestId)).toEqual({ outcome: 'canceled', requestId: sent.requestId });
+    expect(await cancel(sent.requestId)).toEqual({ outcome: 'canceled', requestId: sent.requestId });
     expect(lastEvent(sent.requestId)).toEqual({
       type: 'payment_request.canceled',
       source: 'agent_console',
@@ -220,17 +220,17 @@ describe('cancelPaymentRequest', () => {
 
   it('cancels a request whose send failed', async () => {
     const failed = await create({ customer: { phone: '+27820000000' } });
-    expect(cancel(failed.requestId).outcome).toBe('canceled');
+    expect((await cancel(failed.requestId)).outcome).toBe('canceled');
   });
 
   const refusalCases: [string, (requestId: string, token: string) => Promise<void> | void, string][] = [
-    ['already_opened', (_id, token) => void recordOpened(db, token, BROWSER_UA, { clock }), 'opened'],
-    ['already_canceled', (id) => void cancel(id), 'canceled'],
+    ['already_opened', async (_id, token) => void (await recordOpened(db, token, BROWSER_UA, { clock })), 'opened'],
+    ['already_canceled', async (id) => void (await cancel(id)), 'canceled'],
     [
       'expired',
-      (id) => {
+      async (id) => {
         clockAt = T0 + 6 * MINUTE;
-        runExpirySweep(db, clockAt);
+        await runExpirySweep(db, clockAt);
         expect(request(db, id)).toMatchObject({ status: 'expired' });
       },
       'expired',
@@ -249,7 +249,7 @@ describe('cancelPaymentRequest', () => {
       const sent = await create();
       await arrange(sent.requestId, tokenOf(sent.payUrl));
       clockAt += MINUTE;
-      const outcome = cancel(sent.requestId);
+      const outcome = await cancel(sent.requestId);
       expect(outcome).toEqual({ outcome: 'refused', requestId: sent.requestId, reason, message: expect.any(String) });
       expect(lastEvent(sent.requestId)).toEqual({
         type: 'payment_request.cancel_rejected',
@@ -273,35 +273,39 @@ describe('cancelPaymentRequest', () => {
   it('refuses a declined request as already_closed', async () => {
     const sent = await create();
     await decline(db, tokenOf(sent.payUrl), { clock });
-    expect(cancel(sent.requestId)).toMatchObject({ outcome: 'refused', reason: 'already_closed' });
+    expect(await cancel(sent.requestId)).toMatchObject({ outcome: 'refused', reason: 'already_closed' });
   });
 
   it('refuses as expired once the time is up, before the sweeper records it', async () => {
     const sent = await create();
     clockAt = T0 + 5 * MINUTE + 1;
-    expect(cancel(sent.requestId)).toMatchObject({ outcome: 'refused', reason: 'expired' });
+    expect(await cancel(sent.requestId)).toMatchObject({ outcome: 'refused', reason: 'expired' });
     expect(eventsOf(db, sent.requestId).every((event) => event.anomaly === null)).toBe(true);
   });
 
   it('refuses as already_opened after a payment attempt failed', async () => {
     const sent = await create();
     await payWithCard(db, tokenOf(sent.payUrl), { number: '4000000000000002', expiry: '12/30', cvc: '123' }, { clock });
-    expect(cancel(sent.requestId)).toMatchObject({ outcome: 'refused', reason: 'already_opened' });
+    expect(await cancel(sent.requestId)).toMatchObject({ outcome: 'refused', reason: 'already_opened' });
   });
 
   it('answers not_found outside the scope and forbidden for roles that may not cancel', async () => {
     const sent = await create();
-    expect(() => cancel(sent.requestId, agentViewer('ag_40'))).toThrow(expect.objectContaining({ code: 'not_found' }));
+    await expect(cancel(sent.requestId, agentViewer('ag_40'))).rejects.toThrow(
+      expect.objectContaining({ code: 'not_found' }),
+    );
     const otherSupervisor: Viewer = {
       userId: 'usr_s2',
       name: 'Other',
       role: 'supervisor',
       scope: { kind: 'teams', teamIds: ['tm_sales'] },
     };
-    expect(() => cancel(sent.requestId, otherSupervisor)).toThrow(expect.objectContaining({ code: 'not_found' }));
-    expect(() => cancel('pr_missing')).toThrow(expect.objectContaining({ code: 'not_found' }));
+    await expect(cancel(sent.requestId, otherSupervisor)).rejects.toThrow(
+      expect.objectContaining({ code: 'not_found' }),
+    );
+    await expect(cancel('pr_missing')).rejects.toThrow(expect.objectContaining({ code: 'not_found' }));
     const manager: Viewer = { userId: 'usr_m', name: 'M', role: 'manager', scope: { kind: 'all' } };
-    expect(() => cancel(sent.requestId, manager)).toThrow(expect.objectContaining({ code: 'forbidden' }));
+    await expect(cancel(sent.requestId, manager)).rejects.toThrow(expect.objectContaining({ code: 'forbidden' }));
     expect(request(db, sent.requestId)).toMatchObject({ status: 'sent' });
     const supervisor: Viewer = {
       userId: 'usr_s1',
@@ -309,7 +313,7 @@ describe('cancelPaymentRequest', () => {
       role: 'supervisor',
       scope: { kind: 'teams', teamIds: ['tm_retail'] },
     };
-    expect(cancel(sent.requestId, supervisor).outcome).toBe('canceled');
+    expect((await cancel(sent.requestId, supervisor)).outcome).toBe('canceled');
   });
 });
 
@@ -319,7 +323,7 @@ describe('getAgentRequestCards', () => {
     clockAt = T0 + 1000;
     const sent = await create({ orderNumber: 'SO-2' });
     await createPaymentRequest(db, agentViewer('ag_40'), input(), { baseUrl: BASE_URL, clock });
-    const cards = getAgentRequestCards(db, 'ag_17', BASE_URL, clockAt);
+    const cards = await getAgentRequestCards(db, 'ag_17', BASE_URL, clockAt);
     expect(cards).toEqual([
       expect.objectContaining({
         id: sent.requestId,
@@ -341,7 +345,7 @@ describe('getAgentRequestCards', () => {
         sendFailureReason: 'recipient_unreachable',
       }),
     ]);
-    expect(getAgentRequestCards(db, 'ag_17', BASE_URL, T0 + 10 * MINUTE).map((card) => card.status)).toEqual([
+    expect((await getAgentRequestCards(db, 'ag_17', BASE_URL, T0 + 10 * MINUTE)).map((card) => card.status)).toEqual([
       'expired',
       'expired',
     ]);

@@ -41,8 +41,8 @@ const NOW = T0 + 60 * MINUTE;
 
 const list =
   (sort: ListSort, viewer: Viewer = manager, more: Partial<Filters> = {}) =>
-  (db: Db) =>
-    listPaymentRequests(db, filters(more), viewer, { sort, order: 'desc', limit: 50 });
+  async (db: Db) =>
+    await listPaymentRequests(db, filters(more), viewer, { sort, order: 'desc', limit: 50 });
 
 /** Each index and the read that needs it (what the index serves, for the failure message). */
 const JUSTIFIED: [index: string, read: string, run: (db: Db) => unknown][] = [
@@ -62,21 +62,22 @@ const JUSTIFIED: [index: string, read: string, run: (db: Db) => unknown][] = [
   ['pr_currency_amount_idx', 'the request list by amount (within a currency)', list('amount')],
   ['pr_status_sent_idx', 'the request list by status', list('status')],
   ['pr_channel_sent_idx', 'the request list by channel', list('channel')],
-  ['pr_expiry_due_idx', 'the expiry sweeper', (db) => runExpirySweep(db, NOW)],
+  ['pr_expiry_due_idx', 'the expiry sweeper', async (db) => await runExpirySweep(db, NOW)],
   [
     'pr_paid_bin_idx',
     "the dashboard's median time to pay",
-    (db) => getDashboard(db, { ...filters(), ...range }, { preset: null, ...range }, manager, NOW),
+    async (db) => await getDashboard(db, { ...filters(), ...range }, { preset: null, ...range }, manager, NOW),
   ],
   [
     'pr_paid_agent_bin_idx',
     "an agent's dashboard median time to pay",
-    (db) => getAgentDashboard(db, 'ag_17', { ...filters(), ...range }, { preset: null, ...range }, manager, NOW),
+    async (db) =>
+      await getAgentDashboard(db, 'ag_17', { ...filters(), ...range }, { preset: null, ...range }, manager, NOW),
   ],
 ];
 
 /** The indexes the EXPLAIN QUERY PLAN of every payment_requests read `run` makes names. */
-function indexesUsedBy(db: Db, run: (db: Db) => unknown): Set<string> {
+async function indexesUsedBy(db: Db, run: (db: Db) => unknown): Promise<Set<string>> {
   const client = db.$client;
   const prepare = client.prepare;
   const found = new Set<string>();
@@ -103,7 +104,7 @@ function indexesUsedBy(db: Db, run: (db: Db) => unknown): Set<string> {
     });
   client.prepare = ((text: string) => watch(text, prepare.call(client, text))) as typeof client.prepare;
   try {
-    run(db);
+    await run(db);
   } finally {
     client.prepare = prepare;
   }
@@ -112,7 +113,7 @@ function indexesUsedBy(db: Db, run: (db: Db) => unknown): Set<string> {
 
 describe('each index of payment_requests is used by the read that needs it', () => {
   let db: Db;
-  beforeAll(() => {
+  beforeAll(async () => {
     db = createTestDb().db;
     const retail = { teamId: 'tm_retail', agentId: 'ag_17' };
     const support = { teamId: 'tm_support', teamName: 'Support', agentId: 'ag_31', agentName: 'Lindiwe Dube' };
@@ -127,15 +128,15 @@ describe('each index of payment_requests is used by the read that needs it', () 
       step('pr_support', 'sent', 8 * MINUTE),
       step('pr_support', 'paid', 9 * MINUTE),
     ];
-    ingestEvents(db, events, 'api', {
+    await ingestEvents(db, events, 'api', {
       now: T0 + 10 * MINUTE,
       settings: { ttlUnopenedMs: 5 * MINUTE, ttlOpenedMs: 15 * MINUTE },
     });
   });
   afterAll(() => db.$client.close());
 
-  it.each(JUSTIFIED)('%s: %s', (index, _read, run) => {
-    expect([...indexesUsedBy(db, run)]).toContain(index);
+  it.each(JUSTIFIED)('%s: %s', async (index, _read, run) => {
+    expect([...(await indexesUsedBy(db, run))]).toContain(index);
   });
 
   it('has no index that no read above needs', () => {

@@ -12,9 +12,9 @@ let sam: string;
 let retailSupervisor: string;
 let manager: string;
 
-function token(role: 'agent' | 'supervisor' | 'manager', scope: { agentId?: string; teamIds?: string[] }) {
+async function token(role: 'agent' | 'supervisor' | 'manager', scope: { agentId?: string; teamIds?: string[] }) {
   const db = openDatabase(server.dbFile);
-  const { token } = createServiceToken(db, { role, name: `${role} ${scope.agentId ?? ''}`, ...scope });
+  const { token } = await createServiceToken(db, { role, name: `${role} ${scope.agentId ?? ''}`, ...scope });
   db.$client.close();
   return token;
 }
@@ -24,10 +24,10 @@ beforeAll(async () => {
   const db = openDatabase(server.dbFile);
   seedAgents(db);
   db.$client.close();
-  thandi = token('agent', { agentId: 'ag_17' });
-  sam = token('agent', { agentId: 'ag_40' });
-  retailSupervisor = token('supervisor', { teamIds: ['tm_retail'] });
-  manager = token('manager', {});
+  thandi = await token('agent', { agentId: 'ag_17' });
+  sam = await token('agent', { agentId: 'ag_40' });
+  retailSupervisor = await token('supervisor', { teamIds: ['tm_retail'] });
+  manager = await token('manager', {});
 });
 afterAll(() => server.stop());
 

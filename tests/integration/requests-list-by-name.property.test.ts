@@ -179,12 +179,12 @@ describe('sort=agent|team paging (property)', () => {
       .run();
   }
 
-  function page(query: string, viewer: Viewer): PaymentRequestPage {
+  async function page(query: string, viewer: Viewer): Promise<PaymentRequestPage> {
     const params = new URLSearchParams(query);
-    return listPaymentRequests(db, parseFilters(params, 'UTC'), viewer, parseListOptions(params));
+    return await listPaymentRequests(db, parseFilters(params, 'UTC'), viewer, parseListOptions(params));
   }
 
-  it('every page forward and back: the whole sorted list, each row once', () => {
+  it('every page forward and back: the whole sorted list, each row once', async () => {
     const caseArb = datasetArb.chain((data) =>
       fc.record({
         data: fc.constant(data),
@@ -194,18 +194,18 @@ describe('sort=agent|team paging (property)', () => {
         limit: fc.integer({ min: 1, max: 7 }),
       }),
     );
-    fc.assert(
-      fc.property(caseArb, ({ data, constraint, sort, order, limit }) => {
+    await fc.assert(
+      fc.asyncProperty(caseArb, async ({ data, constraint, sort, order, limit }) => {
         load(data);
         const expected = expectedOrder(data, sort, order, constraint.keep);
         const query = `sort=${sort}&order=${order}&limit=${limit}&${constraint.query}`;
 
         const forward: string[][] = [];
-        let current = page(query, constraint.viewer);
+        let current = await page(query, constraint.viewer);
         expect(current.prevCursor).toBeNull();
         forward.push(current.rows.map((row) => row.id));
         while (current.nextCursor && forward.length <= expected.length) {
-          current = page(`${query}&cursor=${current.nextCursor}`, constraint.viewer);
+          current = await page(`${query}&cursor=${current.nextCursor}`, constraint.viewer);
           forward.push(current.rows.map((row) => row.id));
         }
         expect(forward.flat()).toEqual(expected);
@@ -213,7 +213,7 @@ describe('sort=agent|team paging (property)', () => {
 
         const back: string[][] = [forward.at(-1)!];
         while (current.prevCursor && back.length <= expected.length) {
-          current = page(`${query}&cursor=${current.prevCursor}`, constraint.viewer);
+          current = await page(`${query}&cursor=${current.prevCursor}`, constraint.viewer);
           back.unshift(current.rows.map((row) => row.id));
         }
         expect(back).toEqual(forward);

@@ -50,38 +50,39 @@ const agent2: Viewer = { userId: 'usr_a', name: 'Agent', role: 'agent', scope: {
 
 let db: Db;
 
-function page(query: string, viewer: Viewer = manager): PaymentRequestPage {
+async function page(query: string, viewer: Viewer = manager): Promise<PaymentRequestPage> {
   const params = new URLSearchParams(query);
-  return listPaymentRequests(db, parseFilters(params, 'UTC'), viewer, parseListOptions(params));
+  return await listPaymentRequests(db, parseFilters(params, 'UTC'), viewer, parseListOptions(params));
 }
-const ids = (query: string, viewer: Viewer = manager) => page(`${query}&limit=500`, viewer).rows.map((row) => row.id);
+const ids = async (query: string, viewer: Viewer = manager) =>
+  (await page(`${query}&limit=500`, viewer)).rows.map((row) => row.id);
 
 /** Every page forward from the first, then every page back from the last with prevCursor. */
-function walk(query: string, viewer: Viewer = manager): { forward: string[][]; back: string[][] } {
+async function walk(query: string, viewer: Viewer = manager): Promise<{ forward: string[][]; back: string[][] }> {
   const forward: string[][] = [];
-  let current = page(query, viewer);
+  let current = await page(query, viewer);
   expect(current.prevCursor).toBeNull();
   forward.push(current.rows.map((row) => row.id));
   while (current.nextCursor && forward.length < 50) {
-    current = page(`${query}&cursor=${current.nextCursor}`, viewer);
+    current = await page(`${query}&cursor=${current.nextCursor}`, viewer);
     forward.push(current.rows.map((row) => row.id));
   }
   const back: string[][] = [forward.at(-1)!];
   while (current.prevCursor && back.length < 50) {
-    current = page(`${query}&cursor=${current.prevCursor}`, viewer);
+    current = await page(`${query}&cursor=${current.prevCursor}`, viewer);
     expect(current.nextCursor).not.toBeNull();
     back.unshift(current.rows.map((row) => row.id));
   }
   return { forward, back };
 }
 
-function ingest(events: unknown[]) {
-  expect(ingestEvents(db, events, 'api', { now: NOW, settings }).rejected).toBe(0);
+async function ingest(events: unknown[]) {
+  expect((await ingestEvents(db, events, 'api', { now: NOW, settings })).rejected).toBe(0);
 }
 
-beforeEach(() => {
+beforeEach(async () => {
   db = createTestDb().db;
-  ingest([
+  await ingest([
     ...request(1, 'ag_1', 5),
     ...request(2, 'ag_1', null),
     ...request(3, 'ag_2', 2),
@@ -121,10 +122,12 @@ const BY_TEAM = [
 const reversed = (list: string[]) => [...list].reverse();
 
 describe('sort=agent and sort=team order by name', () => {
-  it('sort=agent: by agent name, then agent id, then sentAt (never sent first), then id; desc reverses it all', () => {
-    expect(ids('sort=agent&order=asc')).toEqual(BY_AGENT);
-    expect(ids('sort=agent&order=desc')).toEqual(reversed(BY_AGENT));
-    expect(page('sort=agent&order=asc&limit=500').rows.map((row) => `${row.agent.name} (${row.agent.id})`)).toEqual([
+  it('sort=agent: by agent name, then agent id, then sentAt (never sent first), then id; desc reverses it all', async () => {
+    expect(await ids('sort=agent&order=asc')).toEqual(BY_AGENT);
+    expect(await ids('sort=agent&order=desc')).toEqual(reversed(BY_AGENT));
+    expect(
+      (await page('sort=agent&order=asc&limit=500')).rows.map((row) => `${row.agent.name} (${row.agent.id})`),
+    ).toEqual([
       ...Array(4).fill('aisha Patel (ag_2)'),
       ...Array(2).fill('Bongani Dube (ag_3)'),
       ...Array(2).fill('Bongani Dube (ag_4)'),
@@ -133,10 +136,10 @@ describe('sort=agent and sort=team order by name', () => {
     ]);
   });
 
-  it('sort=team: by team name, then team id, then sentAt, then id; desc reverses it all', () => {
-    expect(ids('sort=team&order=asc')).toEqual(BY_TEAM);
-    expect(ids('sort=team&order=desc')).toEqual(reversed(BY_TEAM));
-    expect(page('sort=team&order=asc&limit=500').rows.map((row) => row.team.name)).toEqual([
+  it('sort=team: by team name, then team id, then sentAt, then id; desc reverses it all', async () => {
+    expect(await ids('sort=team&order=asc')).toEqual(BY_TEAM);
+    expect(await ids('sort=team&order=desc')).toEqual(reversed(BY_TEAM));
+    expect((await page('sort=team&order=asc&limit=500')).rows.map((row) => row.team.name)).toEqual([
       'collections',
       'collections',
       ...Array(5).fill('Retail'),
@@ -144,9 +147,9 @@ describe('sort=agent and sort=team order by name', () => {
     ]);
   });
 
-  it('keeps two agents of one name apart though their requests were sent in turns', () => {
+  it('keeps two agents of one name apart though their requests were sent in turns', async () => {
     // ag_3 sent at +1m and +3m, ag_4 at +2m and +4m: by name and time alone they would interleave.
-    const { forward, back } = walk('sort=agent&order=asc&limit=1&agent=ag_3&agent=ag_4');
+    const { forward, back } = await walk('sort=agent&order=asc&limit=1&agent=ag_3&agent=ag_4');
     expect(forward).toEqual([['pr_06'], ['pr_07'], ['pr_08'], ['pr_09']]);
     expect(back).toEqual(forward);
   });
@@ -156,24 +159,24 @@ describe('sort=agent and sort=team order by name', () => {
     ['sort=agent&order=desc', reversed(BY_AGENT)],
     ['sort=team&order=asc', BY_TEAM],
     ['sort=team&order=desc', reversed(BY_TEAM)],
-  ])('%s pages forward and back with every row once', (query, expected) => {
+  ])('%s pages forward and back with every row once', async (query, expected) => {
     for (const limit of [1, 2, 3, 5, 12]) {
-      const { forward, back } = walk(`${query}&limit=${limit}`);
+      const { forward, back } = await walk(`${query}&limit=${limit}`);
       expect(forward.flat()).toEqual(expected);
       expect(forward.slice(0, -1).every((rows) => rows.length === limit)).toBe(true);
       expect(back).toEqual(forward);
     }
-    const pages = walk(`${query}&limit=5`).forward;
+    const pages = (await walk(`${query}&limit=5`)).forward;
     expect(pages).toEqual([expected.slice(0, 5), expected.slice(5, 10), expected.slice(10)]);
   });
 
-  it('refuses a cursor of the former id order with the bad-cursor error', () => {
+  it('refuses a cursor of the former id order with the bad-cursor error', async () => {
     const former = Buffer.from(
       JSON.stringify({ s: 'agent', o: 'asc', d: 'next', k: ['ag_2', T0 + 2 * MINUTE], i: 'pr_04' }),
     ).toString('base64url');
-    expect(() => page(`sort=agent&order=asc&cursor=${former}`)).toThrow(ListOptionError);
+    await expect(page(`sort=agent&order=asc&cursor=${former}`)).rejects.toThrow(ListOptionError);
     try {
-      page(`sort=agent&order=asc&cursor=${former}`);
+      await page(`sort=agent&order=asc&cursor=${former}`);
     } catch (error) {
       expect((error as ListOptionError).field).toBe('cursor');
     }
@@ -181,12 +184,12 @@ describe('sort=agent and sort=team order by name', () => {
 });
 
 describe('sort=agent|team within scopes and filters', () => {
-  it('a supervisor of two teams: only their requests, an agent who worked in both merged by time', () => {
+  it('a supervisor of two teams: only their requests, an agent who worked in both merged by time', async () => {
     const viewer = supervisorOf('tm_a', 'tm_z');
     const inScope = BY_AGENT.filter((id) => id !== 'pr_10' && id !== 'pr_11');
-    expect(ids('sort=agent&order=asc', viewer)).toEqual(inScope);
-    expect(ids('sort=agent&order=desc', viewer)).toEqual(reversed(inScope));
-    const { forward, back } = walk('sort=agent&order=asc&limit=3', viewer);
+    expect(await ids('sort=agent&order=asc', viewer)).toEqual(inScope);
+    expect(await ids('sort=agent&order=desc', viewer)).toEqual(reversed(inScope));
+    const { forward, back } = await walk('sort=agent&order=asc&limit=3', viewer);
     // ag_2's request in tm_z was sent first: the two teams' ranges are merged by time.
     expect(forward).toEqual([
       ['pr_12', 'pr_03', 'pr_04'],
@@ -195,29 +198,32 @@ describe('sort=agent|team within scopes and filters', () => {
       ['pr_01'],
     ]);
     expect(back).toEqual(forward);
-    expect(ids('sort=team&order=desc', viewer)).toEqual([
+    expect(await ids('sort=team&order=desc', viewer)).toEqual([
       ...['pr_01', 'pr_09', 'pr_08', 'pr_12', 'pr_02'],
       ...['pr_05', 'pr_07', 'pr_04', 'pr_03', 'pr_06'],
     ]);
   });
 
-  it("a supervisor of one team sees ag_2 only with that team's request", () => {
+  it("a supervisor of one team sees ag_2 only with that team's request", async () => {
     const viewer = supervisorOf('tm_z');
-    expect(ids('sort=agent&order=asc', viewer)).toEqual(['pr_12', 'pr_08', 'pr_09', 'pr_02', 'pr_01']);
-    expect(ids('sort=agent&order=asc&team=tm_a', viewer)).toEqual([]);
-    expect(ids('sort=team&order=asc', supervisorOf())).toEqual([]);
-    expect(ids('sort=agent&order=asc', supervisorOf())).toEqual([]);
+    expect(await ids('sort=agent&order=asc', viewer)).toEqual(['pr_12', 'pr_08', 'pr_09', 'pr_02', 'pr_01']);
+    expect(await ids('sort=agent&order=asc&team=tm_a', viewer)).toEqual([]);
+    expect(await ids('sort=team&order=asc', supervisorOf())).toEqual([]);
+    expect(await ids('sort=agent&order=asc', supervisorOf())).toEqual([]);
   });
 
-  it('an agent sees their own requests, by team name', () => {
-    expect(ids('sort=team&order=asc', agent2)).toEqual(['pr_03', 'pr_04', 'pr_05', 'pr_12']);
-    expect(walk('sort=team&order=desc&limit=3', agent2).forward).toEqual([['pr_12', 'pr_05', 'pr_04'], ['pr_03']]);
-    expect(ids('sort=agent&order=asc', agent2)).toEqual(['pr_12', 'pr_03', 'pr_04', 'pr_05']);
-    expect(ids('sort=agent&order=asc&agent=ag_1', agent2)).toEqual([]);
+  it('an agent sees their own requests, by team name', async () => {
+    expect(await ids('sort=team&order=asc', agent2)).toEqual(['pr_03', 'pr_04', 'pr_05', 'pr_12']);
+    expect((await walk('sort=team&order=desc&limit=3', agent2)).forward).toEqual([
+      ['pr_12', 'pr_05', 'pr_04'],
+      ['pr_03'],
+    ]);
+    expect(await ids('sort=agent&order=asc', agent2)).toEqual(['pr_12', 'pr_03', 'pr_04', 'pr_05']);
+    expect(await ids('sort=agent&order=asc&agent=ag_1', agent2)).toEqual([]);
   });
 
-  it('team and agent filters', () => {
-    expect(ids('sort=agent&order=asc&team=tm_c&team=tm_z')).toEqual([
+  it('team and agent filters', async () => {
+    expect(await ids('sort=agent&order=asc&team=tm_c&team=tm_z')).toEqual([
       'pr_12',
       'pr_08',
       'pr_09',
@@ -228,67 +234,67 @@ describe('sort=agent|team within scopes and filters', () => {
     ]);
     // Two agents in two teams: each team's requests of both agents, merged by sentAt.
     const twoAgents = 'sort=team&order=asc&agent=ag_4&agent=ag_2';
-    expect(ids(twoAgents)).toEqual(['pr_03', 'pr_04', 'pr_05', 'pr_12', 'pr_08', 'pr_09']);
-    const { forward, back } = walk(`${twoAgents}&limit=2`);
+    expect(await ids(twoAgents)).toEqual(['pr_03', 'pr_04', 'pr_05', 'pr_12', 'pr_08', 'pr_09']);
+    const { forward, back } = await walk(`${twoAgents}&limit=2`);
     expect(forward).toEqual([
       ['pr_03', 'pr_04'],
       ['pr_05', 'pr_12'],
       ['pr_08', 'pr_09'],
     ]);
     expect(back).toEqual(forward);
-    expect(ids('sort=agent&order=desc&team=tm_a&agent=ag_3')).toEqual(['pr_07', 'pr_06']);
+    expect(await ids('sort=agent&order=desc&team=tm_a&agent=ag_3')).toEqual(['pr_07', 'pr_06']);
   });
 
-  it('status, range and search filters', () => {
+  it('status, range and search filters', async () => {
     // In flight or never sent at NOW: few rows, read whole and sorted by name.
     const transient = 'status=sent,send_failed,created';
-    expect(ids(`sort=agent&order=asc&${transient}`)).toEqual(['pr_05', 'pr_11', 'pr_10', 'pr_02', 'pr_01']);
-    const { forward, back } = walk(`sort=agent&order=desc&${transient}&limit=4`);
+    expect(await ids(`sort=agent&order=asc&${transient}`)).toEqual(['pr_05', 'pr_11', 'pr_10', 'pr_02', 'pr_01']);
+    const { forward, back } = await walk(`sort=agent&order=desc&${transient}&limit=4`);
     expect(forward).toEqual([['pr_01', 'pr_02', 'pr_10', 'pr_11'], ['pr_05']]);
     expect(back).toEqual(forward);
-    expect(ids('sort=team&order=asc&status=expired')).toEqual(['pr_04', 'pr_07', 'pr_12', 'pr_08', 'pr_09']);
-    expect(ids('sort=team&order=asc&status=paid')).toEqual(['pr_06', 'pr_03']);
+    expect(await ids('sort=team&order=asc&status=expired')).toEqual(['pr_04', 'pr_07', 'pr_12', 'pr_08', 'pr_09']);
+    expect(await ids('sort=team&order=asc&status=paid')).toEqual(['pr_06', 'pr_03']);
     // sentAt in range: the never-sent ones drop out.
     const sent = BY_AGENT.filter((id) => id !== 'pr_02' && id !== 'pr_11');
-    expect(ids('sort=agent&order=asc&from=2026-11-20&to=2026-11-20')).toEqual(sent);
-    expect(walk('sort=agent&order=asc&from=2026-11-20&to=2026-11-20&limit=4').forward.flat()).toEqual(sent);
-    expect(ids('sort=agent&order=asc&from=2026-11-21')).toEqual([]);
-    expect(ids('sort=agent&order=asc&q=so-101')).toEqual(['pr_12', 'pr_11', 'pr_10']);
-    expect(walk('sort=team&order=asc&q=SO-101&limit=1').forward).toEqual([['pr_11'], ['pr_10'], ['pr_12']]);
+    expect(await ids('sort=agent&order=asc&from=2026-11-20&to=2026-11-20')).toEqual(sent);
+    expect((await walk('sort=agent&order=asc&from=2026-11-20&to=2026-11-20&limit=4')).forward.flat()).toEqual(sent);
+    expect(await ids('sort=agent&order=asc&from=2026-11-21')).toEqual([]);
+    expect(await ids('sort=agent&order=asc&q=so-101')).toEqual(['pr_12', 'pr_11', 'pr_10']);
+    expect((await walk('sort=team&order=asc&q=SO-101&limit=1')).forward).toEqual([['pr_11'], ['pr_10'], ['pr_12']]);
   });
 });
 
 describe('sort=agent|team while data changes between page reads', () => {
   const rename = (agentId: string, name: string) => db.update(agents).set({ name }).where(eq(agents.id, agentId)).run();
 
-  it('an agent renamed before the cursor: its rows are not shown again going forward, and are there going back', () => {
-    const first = page('sort=agent&order=asc&limit=3');
+  it('an agent renamed before the cursor: its rows are not shown again going forward, and are there going back', async () => {
+    const first = await page('sort=agent&order=asc&limit=3');
     expect(first.rows.map((row) => row.id)).toEqual(['pr_12', 'pr_03', 'pr_04']);
     rename('ag_5', 'Aaron Roux');
-    const second = page(`sort=agent&order=asc&limit=3&cursor=${first.nextCursor}`);
+    const second = await page(`sort=agent&order=asc&limit=3&cursor=${first.nextCursor}`);
     expect(second.rows.map((row) => row.id)).toEqual(['pr_05', 'pr_06', 'pr_07']);
-    const third = page(`sort=agent&order=asc&limit=3&cursor=${second.nextCursor}`);
+    const third = await page(`sort=agent&order=asc&limit=3&cursor=${second.nextCursor}`);
     expect(third.rows.map((row) => row.id)).toEqual(['pr_08', 'pr_09', 'pr_02']);
-    const fourth = page(`sort=agent&order=asc&limit=3&cursor=${third.nextCursor}`);
+    const fourth = await page(`sort=agent&order=asc&limit=3&cursor=${third.nextCursor}`);
     expect(fourth.rows.map((row) => row.id)).toEqual(['pr_01']);
     expect(fourth.nextCursor).toBeNull();
     // Back from the second page: Aaron Roux now comes first.
-    const before = page(`sort=agent&order=asc&limit=3&cursor=${second.prevCursor}`);
+    const before = await page(`sort=agent&order=asc&limit=3&cursor=${second.prevCursor}`);
     expect(before.rows.map((row) => row.id)).toEqual(['pr_12', 'pr_03', 'pr_04']);
-    const start = page(`sort=agent&order=asc&limit=3&cursor=${before.prevCursor}`);
+    const start = await page(`sort=agent&order=asc&limit=3&cursor=${before.prevCursor}`);
     expect(start.rows.map((row) => row.id)).toEqual(['pr_11', 'pr_10']);
     expect(start.rows[0]!.agent.name).toBe('Aaron Roux');
     expect(start.prevCursor).toBeNull();
   });
 
-  it('the agent of the cursor row renamed: the next page goes on after the old name; its rows move to the new one', () => {
-    const first = page('sort=agent&order=asc&limit=2');
+  it('the agent of the cursor row renamed: the next page goes on after the old name; its rows move to the new one', async () => {
+    const first = await page('sort=agent&order=asc&limit=2');
     expect(first.rows.map((row) => row.id)).toEqual(['pr_12', 'pr_03']);
     rename('ag_2', 'Zoë Patel');
     const rest: string[] = [];
     let cursor = first.nextCursor;
     while (cursor) {
-      const next = page(`sort=agent&order=asc&limit=2&cursor=${cursor}`);
+      const next = await page(`sort=agent&order=asc&limit=2&cursor=${cursor}`);
       rest.push(...next.rows.map((row) => row.id));
       cursor = next.nextCursor;
     }
@@ -306,14 +312,14 @@ describe('sort=agent|team while data changes between page reads', () => {
     ]);
   });
 
-  it('a team renamed between pages moves its requests; the others are each shown once', () => {
-    const first = page('sort=team&order=asc&limit=3');
+  it('a team renamed between pages moves its requests; the others are each shown once', async () => {
+    const first = await page('sort=team&order=asc&limit=3');
     expect(first.rows.map((row) => row.id)).toEqual(['pr_11', 'pr_10', 'pr_06']);
     db.update(teams).set({ name: 'Wholesale' }).where(eq(teams.id, 'tm_c')).run();
     const rest: string[] = [];
     let cursor = first.nextCursor;
     while (cursor) {
-      const next = page(`sort=team&order=asc&limit=3&cursor=${cursor}`);
+      const next = await page(`sort=team&order=asc&limit=3&cursor=${cursor}`);
       rest.push(...next.rows.map((row) => row.id));
       cursor = next.nextCursor;
     }
@@ -321,31 +327,31 @@ describe('sort=agent|team while data changes between page reads', () => {
     expect(rest).toEqual([...BY_TEAM.slice(3), 'pr_11', 'pr_10']);
   });
 
-  it('requests that arrive between pages: the ones after the cursor appear, none repeats', () => {
-    const first = page('sort=agent&order=asc&limit=4');
+  it('requests that arrive between pages: the ones after the cursor appear, none repeats', async () => {
+    const first = await page('sort=agent&order=asc&limit=4');
     expect(first.rows.map((row) => row.id)).toEqual(['pr_12', 'pr_03', 'pr_04', 'pr_05']);
-    ingest([
+    await ingest([
       ...request(13, 'ag_2', 1), // aisha Patel, before the cursor
       ...request(14, 'ag_3', 9), // Bongani Dube (ag_3), after it
       ...request(15, 'ag_1', null), // Zanele Mahlangu, never sent: first of her requests
     ]);
     // A new agent whose name comes first.
     const newAgent = { agentId: 'ag_6', agentName: 'Aaron Able', teamId: 'tm_a', teamName: 'Retail' };
-    ingest([created('pr_16', 0, newAgent), step('pr_16', 'sent', 9 * MINUTE)]);
+    await ingest([created('pr_16', 0, newAgent), step('pr_16', 'sent', 9 * MINUTE)]);
     const rest: string[] = [];
     let current = first;
     while (current.nextCursor) {
-      current = page(`sort=agent&order=asc&limit=4&cursor=${current.nextCursor}`);
+      current = await page(`sort=agent&order=asc&limit=4&cursor=${current.nextCursor}`);
       rest.push(...current.rows.map((row) => row.id));
     }
     expect(rest).toEqual(['pr_06', 'pr_07', 'pr_14', 'pr_08', 'pr_09', 'pr_11', 'pr_10', 'pr_02', 'pr_15', 'pr_01']);
     // Going back from the end shows the whole list as it is now.
     const back: string[] = [...current.rows.map((row) => row.id)];
     while (current.prevCursor) {
-      current = page(`sort=agent&order=asc&limit=4&cursor=${current.prevCursor}`);
+      current = await page(`sort=agent&order=asc&limit=4&cursor=${current.prevCursor}`);
       back.unshift(...current.rows.map((row) => row.id));
     }
-    expect(back).toEqual(ids('sort=agent&order=asc'));
+    expect(back).toEqual(await ids('sort=agent&order=asc'));
     expect(back.slice(0, 6)).toEqual(['pr_16', 'pr_12', 'pr_13', 'pr_03', 'pr_04', 'pr_05']);
   });
 });

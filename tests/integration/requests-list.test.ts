@@ -37,21 +37,22 @@ function createdWith(requestId: string, offset: number, options: CreatedOptions 
   return options.channel ? { ...event, paymentRequest: { ...event.paymentRequest, channel: options.channel } } : event;
 }
 
-function page(db: Db, query: string, viewer: Viewer = manager): PaymentRequestPage {
+async function page(db: Db, query: string, viewer: Viewer = manager): Promise<PaymentRequestPage> {
   const params = new URLSearchParams(query);
-  return listPaymentRequests(db, parseFilters(params, 'UTC'), viewer, parseListOptions(params));
+  return await listPaymentRequests(db, parseFilters(params, 'UTC'), viewer, parseListOptions(params));
 }
-const ids = (db: Db, query = '', viewer: Viewer = manager) => page(db, query, viewer).rows.map((row) => row.id);
+const ids = async (db: Db, query = '', viewer: Viewer = manager) =>
+  (await page(db, query, viewer)).rows.map((row) => row.id);
 
 describe('listPaymentRequests: filters, sorts and scope on a hand-built set', () => {
   let db: Db;
   const NOW = T0 + 19 * MINUTE;
 
-  beforeEach(() => {
+  beforeEach(async () => {
     db = createTestDb().db;
     const retail = { teamId: 'tm_retail' };
     const support = { teamId: 'tm_support', agentId: 'ag_40' };
-    const summary = ingestEvents(
+    const summary = await ingestEvents(
       db,
       [
         // paid; sent at +1m, the same instant as pr_b
@@ -86,8 +87,8 @@ describe('listPaymentRequests: filters, sorts and scope on a hand-built set', ()
   });
   afterEach(() => db.$client.close());
 
-  it('lists every request, never-sent ones last, newest sent first by default', () => {
-    const result = page(db, '');
+  it('lists every request, never-sent ones last, newest sent first by default', async () => {
+    const result = await page(db, '');
     expect(result.rows.map((row) => [row.id, row.status])).toEqual([
       ['pr_f', 'sent'],
       ['pr_c', 'declined'],
@@ -101,8 +102,8 @@ describe('listPaymentRequests: filters, sorts and scope on a hand-built set', ()
     expect(result.prevCursor).toBeNull();
   });
 
-  it('answers each row in the API shape, phone masked, times ISO', () => {
-    const row = page(db, 'q=pr_a').rows[0];
+  it('answers each row in the API shape, phone masked, times ISO', async () => {
+    const row = (await page(db, 'q=pr_a')).rows[0];
     expect(row).toEqual({
       id: 'pr_a',
       status: 'paid',
@@ -122,33 +123,33 @@ describe('listPaymentRequests: filters, sorts and scope on a hand-built set', ()
     });
   });
 
-  it('applies the sentAt range only when from or to is given (SPEC §3)', () => {
-    expect(ids(db, 'from=2026-11-20&to=2026-11-20')).toEqual(['pr_f', 'pr_c', 'pr_b', 'pr_a']);
-    expect(ids(db, 'to=2026-11-19')).toEqual(['pr_g']);
+  it('applies the sentAt range only when from or to is given (SPEC §3)', async () => {
+    expect(await ids(db, 'from=2026-11-20&to=2026-11-20')).toEqual(['pr_f', 'pr_c', 'pr_b', 'pr_a']);
+    expect(await ids(db, 'to=2026-11-19')).toEqual(['pr_g']);
     // 10:01Z is 12:01 in Johannesburg, the same day; 2026-11-19 there ends at 22:00Z.
-    expect(ids(db, 'from=2026-11-19&to=2026-11-19&tz=Africa/Johannesburg')).toEqual(['pr_g']);
+    expect(await ids(db, 'from=2026-11-19&to=2026-11-19&tz=Africa/Johannesburg')).toEqual(['pr_g']);
   });
 
-  it('filters on status, team, agent, channel, currency and q', () => {
-    expect(ids(db, 'status=paid&status=opened')).toEqual(['pr_b', 'pr_a']);
-    expect(ids(db, 'status=created,expired')).toEqual(['pr_e', 'pr_d']);
-    expect(ids(db, 'team=tm_support')).toEqual(['pr_c', 'pr_d']);
-    expect(ids(db, 'agent=ag_18')).toEqual(['pr_b', 'pr_g']);
-    expect(ids(db, 'channel=sms')).toEqual(['pr_c']);
-    expect(ids(db, 'currency=JPY&currency=EUR')).toEqual(['pr_b', 'pr_d']);
-    expect(ids(db, 'q=SO-100')).toEqual(['pr_f', 'pr_b', 'pr_a', 'pr_e']);
-    expect(ids(db, 'q=so-100')).toEqual(['pr_f', 'pr_b', 'pr_a', 'pr_e']);
-    expect(ids(db, 'q=PR_C')).toEqual(['pr_c']);
-    expect(ids(db, 'q=SO-2002')).toEqual(['pr_d']);
-    expect(ids(db, 'q=SO-9')).toEqual([]);
-    expect(ids(db, 'q=%25')).toEqual([]);
+  it('filters on status, team, agent, channel, currency and q', async () => {
+    expect(await ids(db, 'status=paid&status=opened')).toEqual(['pr_b', 'pr_a']);
+    expect(await ids(db, 'status=created,expired')).toEqual(['pr_e', 'pr_d']);
+    expect(await ids(db, 'team=tm_support')).toEqual(['pr_c', 'pr_d']);
+    expect(await ids(db, 'agent=ag_18')).toEqual(['pr_b', 'pr_g']);
+    expect(await ids(db, 'channel=sms')).toEqual(['pr_c']);
+    expect(await ids(db, 'currency=JPY&currency=EUR')).toEqual(['pr_b', 'pr_d']);
+    expect(await ids(db, 'q=SO-100')).toEqual(['pr_f', 'pr_b', 'pr_a', 'pr_e']);
+    expect(await ids(db, 'q=so-100')).toEqual(['pr_f', 'pr_b', 'pr_a', 'pr_e']);
+    expect(await ids(db, 'q=PR_C')).toEqual(['pr_c']);
+    expect(await ids(db, 'q=SO-2002')).toEqual(['pr_d']);
+    expect(await ids(db, 'q=SO-9')).toEqual([]);
+    expect(await ids(db, 'q=%25')).toEqual([]);
     // q is a substring (SPEC §3), not only a prefix: of the order number, the id.
-    expect(ids(db, 'q=1002')).toEqual(['pr_b']);
-    expect(ids(db, 'q=R_C')).toEqual(['pr_c']);
-    expect(ids(db, 'team=tm_retail&status=paid,canceled&currency=USD')).toEqual(['pr_a', 'pr_g']);
+    expect(await ids(db, 'q=1002')).toEqual(['pr_b']);
+    expect(await ids(db, 'q=R_C')).toEqual(['pr_c']);
+    expect(await ids(db, 'team=tm_retail&status=paid,canceled&currency=USD')).toEqual(['pr_a', 'pr_g']);
   });
 
-  it('sorts on every key, both ways, nulls lowest and ties by id', () => {
+  it('sorts on every key, both ways, nulls lowest and ties by id', async () => {
     const expected: Record<ListSort, string[]> = {
       sentAt: ['pr_d', 'pr_e', 'pr_g', 'pr_a', 'pr_b', 'pr_c', 'pr_f'],
       createdAt: ['pr_g', 'pr_a', 'pr_b', 'pr_c', 'pr_d', 'pr_e', 'pr_f'],
@@ -164,59 +165,69 @@ describe('listPaymentRequests: filters, sorts and scope on a hand-built set', ()
       orderNumber: ['pr_g', 'pr_a', 'pr_b', 'pr_e', 'pr_f', 'pr_c', 'pr_d'],
     };
     for (const sort of LIST_SORT_KEYS) {
-      expect(ids(db, `sort=${sort}&order=asc`), `${sort} asc`).toEqual(expected[sort]);
-      expect(ids(db, `sort=${sort}&order=desc`), `${sort} desc`).toEqual([...expected[sort]].reverse());
+      expect(await ids(db, `sort=${sort}&order=asc`), `${sort} asc`).toEqual(expected[sort]);
+      expect(await ids(db, `sort=${sort}&order=desc`), `${sort} desc`).toEqual([...expected[sort]].reverse());
     }
   });
 
-  it('sorts a sentAt range by times that follow it, a close after the range end included', () => {
+  it('sorts a sentAt range by times that follow it, a close after the range end included', async () => {
     const late = [
       createdWith('pr_h', -DAY + 13 * 60 * MINUTE, { amount: 900, orderNumber: 'SO-0998' }),
       step('pr_h', 'sent', -DAY + 13 * 60 * MINUTE + 58 * MINUTE),
       step('pr_h', 'declined', -DAY + 14 * 60 * MINUTE + 2 * MINUTE),
     ];
-    expect(ingestEvents(db, late, 'api', { now: NOW, settings }).rejected).toBe(0);
+    expect((await ingestEvents(db, late, 'api', { now: NOW, settings })).rejected).toBe(0);
     // pr_h was sent at 23:58 on the 19th and declined at 00:02 on the 20th.
-    expect(ids(db, 'to=2026-11-19&sort=closedAt&order=desc')).toEqual(['pr_h', 'pr_g']);
-    expect(ids(db, 'to=2026-11-19&sort=closedAt&order=asc')).toEqual(['pr_g', 'pr_h']);
-    expect(ids(db, 'from=2026-11-20&sort=closedAt&order=asc')).toEqual(['pr_b', 'pr_f', 'pr_a', 'pr_c']);
-    expect(ids(db, 'from=2026-11-20&to=2026-11-20&sort=closedAt&order=desc')).toEqual(['pr_c', 'pr_a', 'pr_f', 'pr_b']);
-    expect(ids(db, 'from=2026-11-20&to=2026-11-20&sort=openedAt&order=desc')).toEqual(['pr_b', 'pr_f', 'pr_c', 'pr_a']);
-    expect(ids(db, 'from=2026-11-19&to=2026-11-19&sort=expiresAt&order=asc')).toEqual(['pr_g', 'pr_h']);
+    expect(await ids(db, 'to=2026-11-19&sort=closedAt&order=desc')).toEqual(['pr_h', 'pr_g']);
+    expect(await ids(db, 'to=2026-11-19&sort=closedAt&order=asc')).toEqual(['pr_g', 'pr_h']);
+    expect(await ids(db, 'from=2026-11-20&sort=closedAt&order=asc')).toEqual(['pr_b', 'pr_f', 'pr_a', 'pr_c']);
+    expect(await ids(db, 'from=2026-11-20&to=2026-11-20&sort=closedAt&order=desc')).toEqual([
+      'pr_c',
+      'pr_a',
+      'pr_f',
+      'pr_b',
+    ]);
+    expect(await ids(db, 'from=2026-11-20&to=2026-11-20&sort=openedAt&order=desc')).toEqual([
+      'pr_b',
+      'pr_f',
+      'pr_c',
+      'pr_a',
+    ]);
+    expect(await ids(db, 'from=2026-11-19&to=2026-11-19&sort=expiresAt&order=asc')).toEqual(['pr_g', 'pr_h']);
   });
 
-  it('keeps each viewer to their scope; a filter never widens it', () => {
-    expect(ids(db, '', supportSupervisor)).toEqual(['pr_c', 'pr_d']);
-    expect(ids(db, 'team=tm_retail', supportSupervisor)).toEqual([]);
-    expect(ids(db, 'q=pr_a', supportSupervisor)).toEqual([]);
-    expect(ids(db, '', agent17)).toEqual(['pr_f', 'pr_a', 'pr_e']);
-    expect(ids(db, 'agent=ag_18', agent17)).toEqual([]);
+  it('keeps each viewer to their scope; a filter never widens it', async () => {
+    expect(await ids(db, '', supportSupervisor)).toEqual(['pr_c', 'pr_d']);
+    expect(await ids(db, 'team=tm_retail', supportSupervisor)).toEqual([]);
+    expect(await ids(db, 'q=pr_a', supportSupervisor)).toEqual([]);
+    expect(await ids(db, '', agent17)).toEqual(['pr_f', 'pr_a', 'pr_e']);
+    expect(await ids(db, 'agent=ag_18', agent17)).toEqual([]);
     const nobody: Viewer = { ...supportSupervisor, scope: { kind: 'teams', teamIds: [] } };
-    expect(ids(db, '', nobody)).toEqual([]);
+    expect(await ids(db, '', nobody)).toEqual([]);
   });
 
-  it('refuses bad options naming the field', () => {
-    const fieldOf = (query: string) => {
+  it('refuses bad options naming the field', async () => {
+    const fieldOf = async (query: string) => {
       try {
-        page(db, query);
+        await page(db, query);
       } catch (error) {
         if (error instanceof ListOptionError) return error.field;
         throw error;
       }
       return null;
     };
-    expect(fieldOf('limit=501')).toBe('limit');
-    expect(fieldOf('limit=0')).toBe('limit');
-    expect(fieldOf('limit=ten')).toBe('limit');
-    expect(fieldOf('limit=500')).toBeNull();
-    expect(fieldOf('sort=reason')).toBe('sort');
-    expect(fieldOf('order=up')).toBe('order');
-    expect(fieldOf('cursor=not-a-cursor')).toBe('cursor');
-    expect(fieldOf(`cursor=${Buffer.from('{"s":"sentAt"}').toString('base64url')}`)).toBe('cursor');
-    const { nextCursor } = page(db, 'limit=2');
-    expect(fieldOf(`limit=2&cursor=${nextCursor}`)).toBeNull();
-    expect(fieldOf(`limit=2&sort=amount&cursor=${nextCursor}`)).toBe('cursor');
-    expect(fieldOf(`limit=2&order=asc&cursor=${nextCursor}`)).toBe('cursor');
+    expect(await fieldOf('limit=501')).toBe('limit');
+    expect(await fieldOf('limit=0')).toBe('limit');
+    expect(await fieldOf('limit=ten')).toBe('limit');
+    expect(await fieldOf('limit=500')).toBeNull();
+    expect(await fieldOf('sort=reason')).toBe('sort');
+    expect(await fieldOf('order=up')).toBe('order');
+    expect(await fieldOf('cursor=not-a-cursor')).toBe('cursor');
+    expect(await fieldOf(`cursor=${Buffer.from('{"s":"sentAt"}').toString('base64url')}`)).toBe('cursor');
+    const { nextCursor } = await page(db, 'limit=2');
+    expect(await fieldOf(`limit=2&cursor=${nextCursor}`)).toBeNull();
+    expect(await fieldOf(`limit=2&sort=amount&cursor=${nextCursor}`)).toBe('cursor');
+    expect(await fieldOf(`limit=2&order=asc&cursor=${nextCursor}`)).toBe('cursor');
   });
 });
 
@@ -226,7 +237,7 @@ describe('listPaymentRequests: cursor paging visits every row exactly once', () 
   const COUNT = 41;
   const NOW = T0 + 16 * MINUTE;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     ({ db, file } = createTestDb());
     const events: unknown[] = [];
     for (let i = 0; i < COUNT; i++) {
@@ -252,7 +263,7 @@ describe('listPaymentRequests: cursor paging visits every row exactly once', () 
       if (i % 3 === 0) events.push(step(id, 'paid', sentAt + MINUTE));
       else if (i % 5 === 0) events.push(step(id, 'opened', sentAt + MINUTE));
     }
-    expect(ingestEvents(db, events, 'api', { now: NOW, settings }).rejected).toBe(0);
+    expect((await ingestEvents(db, events, 'api', { now: NOW, settings })).rejected).toBe(0);
   });
   afterAll(() => db.$client.close());
 
@@ -288,16 +299,16 @@ describe('listPaymentRequests: cursor paging visits every row exactly once', () 
 
   it.each(LIST_SORT_KEYS.flatMap((sort) => (['asc', 'desc'] as const).map((order) => [sort, order] as const)))(
     'sort=%s order=%s, forward and back',
-    (sort, order) => {
+    async (sort, order) => {
       const expected = expectedOrder(sort, order);
       expect(expected).toHaveLength(COUNT);
-      expect(ids(db, `sort=${sort}&order=${order}&limit=500`)).toEqual(expected);
+      expect(await ids(db, `sort=${sort}&order=${order}&limit=500`)).toEqual(expected);
 
       const pages: string[][] = [];
       let cursor: string | null = null;
       let last: PaymentRequestPage | null = null;
       do {
-        last = page(db, `sort=${sort}&order=${order}&limit=4${cursor ? `&cursor=${cursor}` : ''}`);
+        last = await page(db, `sort=${sort}&order=${order}&limit=4${cursor ? `&cursor=${cursor}` : ''}`);
         pages.push(last.rows.map((row) => row.id));
         expect(last.prevCursor === null).toBe(pages.length === 1);
         cursor = last.nextCursor;
@@ -309,7 +320,7 @@ describe('listPaymentRequests: cursor paging visits every row exactly once', () 
       const back: string[][] = [pages.at(-1)!];
       let previous = last.prevCursor;
       while (previous) {
-        const earlier = page(db, `sort=${sort}&order=${order}&limit=4&cursor=${previous}`);
+        const earlier = await page(db, `sort=${sort}&order=${order}&limit=4&cursor=${previous}`);
         back.unshift(earlier.rows.map((row) => row.id));
         expect(earlier.nextCursor).not.toBeNull();
         previous = earlier.prevCursor;
@@ -328,15 +339,15 @@ describe('listPaymentRequests: cursor paging visits every row exactly once', () 
       'status=sent,paid,expired',
       (row: Row) => ['sent', 'paid', 'expired'].includes(row.status),
     ],
-  ] as const)('sentAt pages merge for %s', (_name, scope, query, keep) => {
+  ] as const)('sentAt pages merge for %s', async (_name, scope, query, keep) => {
     const viewer: Viewer = { ...manager, scope: scope as Viewer['scope'] };
     for (const order of ['asc', 'desc'] as const) {
       const expected = expectedOrder('sentAt', order, keep);
-      expect(ids(db, `${query}&order=${order}&limit=500`, viewer)).toEqual(expected);
+      expect(await ids(db, `${query}&order=${order}&limit=500`, viewer)).toEqual(expected);
       const seen: string[] = [];
       let cursor: string | null = null;
       do {
-        const result: PaymentRequestPage = page(
+        const result: PaymentRequestPage = await page(
           db,
           `${query}&order=${order}&limit=3${cursor ? `&cursor=${cursor}` : ''}`,
           viewer,
@@ -348,7 +359,7 @@ describe('listPaymentRequests: cursor paging visits every row exactly once', () 
     }
   });
 
-  it('merges status pages once an index (status, sent_at) exists', () => {
+  it('merges status pages once an index (status, sent_at) exists', async () => {
     db.$client.exec('CREATE INDEX test_status_sent_idx ON payment_requests (status, sent_at)');
     // A new connection: indexes are looked up once per connection.
     const indexed = openDatabase(file);
@@ -363,7 +374,7 @@ describe('listPaymentRequests: cursor paging visits every row exactly once', () 
       const paged: string[] = [];
       let cursor: string | null = null;
       do {
-        const result: PaymentRequestPage = page(
+        const result: PaymentRequestPage = await page(
           indexed,
           `status=sent,paid&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
         );
@@ -378,7 +389,7 @@ describe('listPaymentRequests: cursor paging visits every row exactly once', () 
     }
   });
 
-  it.each(LIST_SORT_KEYS)('sort=%s within a sentAt range pages like the whole list filtered', (sort) => {
+  it.each(LIST_SORT_KEYS)('sort=%s within a sentAt range pages like the whole list filtered', async (sort) => {
     const inRange = (row: Row) => row.sentAt !== null && row.sentAt >= Date.parse('2026-11-20T00:00:00Z');
     for (const order of ['asc', 'desc'] as const) {
       const expected = expectedOrder(sort, order, inRange);
@@ -387,7 +398,7 @@ describe('listPaymentRequests: cursor paging visits every row exactly once', () 
       let cursor: string | null = null;
       do {
         const query = `from=2026-11-20&to=2026-11-20&sort=${sort}&order=${order}&limit=6`;
-        const result: PaymentRequestPage = page(db, `${query}${cursor ? `&cursor=${cursor}` : ''}`);
+        const result: PaymentRequestPage = await page(db, `${query}${cursor ? `&cursor=${cursor}` : ''}`);
         seen.push(...result.rows.map((row) => row.id));
         cursor = result.nextCursor;
       } while (cursor && seen.length <= COUNT);
@@ -395,10 +406,10 @@ describe('listPaymentRequests: cursor paging visits every row exactly once', () 
     }
   });
 
-  it('pages a filtered list and ends with no next cursor', () => {
-    const first = page(db, 'status=paid&limit=4');
-    const second = page(db, `status=paid&limit=4&cursor=${first.nextCursor}`);
-    const all = ids(db, 'status=paid');
+  it('pages a filtered list and ends with no next cursor', async () => {
+    const first = await page(db, 'status=paid&limit=4');
+    const second = await page(db, `status=paid&limit=4&cursor=${first.nextCursor}`);
+    const all = await ids(db, 'status=paid');
     expect(all).toEqual(['pr_39', 'pr_27', 'pr_15', 'pr_03', 'pr_33', 'pr_21', 'pr_09']);
     expect([...first.rows, ...second.rows].map((row) => row.id)).toEqual(all);
     expect(second.nextCursor).toBeNull();
@@ -406,7 +417,7 @@ describe('listPaymentRequests: cursor paging visits every row exactly once', () 
 });
 
 describe('listPaymentRequests: a search that matches thousands of requests', () => {
-  it('pages q=SO-7 sorted by amount the same as the matches sorted in memory', () => {
+  it('pages q=SO-7 sorted by amount the same as the matches sorted in memory', async () => {
     const { db } = createTestDb();
     try {
       const events = Array.from({ length: 2300 }, (_, i) =>
@@ -416,7 +427,7 @@ describe('listPaymentRequests: a search that matches thousands of requests', () 
           currency: i % 3 ? 'USD' : 'EUR',
         }),
       );
-      expect(ingestEvents(db, events, 'api', { now: T0 + 60 * MINUTE, settings }).rejected).toBe(0);
+      expect((await ingestEvents(db, events, 'api', { now: T0 + 60 * MINUTE, settings })).rejected).toBe(0);
       const matches = db
         .select()
         .from(paymentRequests)
@@ -430,12 +441,15 @@ describe('listPaymentRequests: a search that matches thousands of requests', () 
       const seen: string[] = [];
       let cursor: string | null = null;
       do {
-        const result: PaymentRequestPage = page(db, `q=so-7&sort=amount&limit=500${cursor ? `&cursor=${cursor}` : ''}`);
+        const result: PaymentRequestPage = await page(
+          db,
+          `q=so-7&sort=amount&limit=500${cursor ? `&cursor=${cursor}` : ''}`,
+        );
         seen.push(...result.rows.map((row) => row.id));
         cursor = result.nextCursor;
       } while (cursor);
       expect(seen).toEqual(matches);
-      expect(ids(db, 'q=SO-81').slice(0, 3)).toEqual(['pr_q1990', 'pr_q1980', 'pr_q1970']);
+      expect((await ids(db, 'q=SO-81')).slice(0, 3)).toEqual(['pr_q1990', 'pr_q1980', 'pr_q1970']);
     } finally {
       db.$client.close();
     }
@@ -458,9 +472,9 @@ describe('GET /api/v1/payment-requests', () => {
     occurredAt: iso(-10 * MINUTE),
   });
 
-  function tokenFor(role: 'manager' | 'supervisor', teamIds?: string[]) {
+  async function tokenFor(role: 'manager' | 'supervisor', teamIds?: string[]) {
     const db = openDatabase(server.dbFile);
-    const { token } = createServiceToken(db, { role, name: `${role} test`, teamIds });
+    const { token } = await createServiceToken(db, { role, name: `${role} test`, teamIds });
     db.$client.close();
     return token;
   }
@@ -490,7 +504,7 @@ describe('GET /api/v1/payment-requests', () => {
   });
 
   it('lists with filters, sort and cursor for a manager', async () => {
-    const token = tokenFor('manager');
+    const token = await tokenFor('manager');
     const first = await get('?limit=2', token);
     expect(first.status).toBe(200);
     const body = (await first.json()) as PaymentRequestPage;
@@ -510,13 +524,13 @@ describe('GET /api/v1/payment-requests', () => {
   });
 
   it('keeps a supervisor to their teams', async () => {
-    const token = tokenFor('supervisor', ['tm_support']);
+    const token = await tokenFor('supervisor', ['tm_support']);
     const body = (await (await get('', token)).json()) as PaymentRequestPage;
     expect(body.rows.map((row) => row.id)).toEqual(['pr_h2']);
   });
 
   it('answers 400 naming the field for bad sort, order, limit, cursor and filters', async () => {
-    const token = tokenFor('manager');
+    const token = await tokenFor('manager');
     const formerAgentCursor = Buffer.from(
       JSON.stringify({ s: 'agent', o: 'asc', d: 'next', k: ['ag_17', now - 9 * MINUTE], i: 'pr_h1' }),
     ).toString('base64url');

@@ -22,11 +22,11 @@ let bulk: Db;
 let summary: ReturnType<typeof bulkSeed>;
 let withoutEvents: Db;
 
-beforeAll(() => {
+beforeAll(async () => {
   ingested = createTestDb().db;
   for (const batch of generateSeedEvents(OPTIONS)) {
-    ingestEvents(ingested, batch.events, 'seed', { now: NOW, settings });
-    ingestEvents(ingested, batch.systemEvents, 'system', { now: NOW, settings });
+    await ingestEvents(ingested, batch.events, 'seed', { now: NOW, settings });
+    await ingestEvents(ingested, batch.systemEvents, 'system', { now: NOW, settings });
   }
   bulk = createTestDb().db;
   summary = bulkSeed(bulk, { ...OPTIONS, settings });

@@ -21,7 +21,7 @@ beforeAll(async () => {
   server = await startServer({ PUBLIC_URL });
   const db = openDatabase(server.dbFile);
   seedAgents(db);
-  agentToken = createServiceToken(db, { role: 'agent', agentId: 'ag_17', name: 'Thandi bot' }).token;
+  agentToken = (await createServiceToken(db, { role: 'agent', agentId: 'ag_17', name: 'Thandi bot' })).token;
   db.$client.close();
 });
 afterAll(() => server.stop());
@@ -217,7 +217,7 @@ describe("the client's address", () => {
 describe('SIGTERM', () => {
   it('stops taking connections, ends live streams, finishes an upload under way, and exits 0 within 10 s', async () => {
     const { db, file } = createTestDb();
-    const { token } = createServiceToken(db, { role: 'manager', name: 'm' });
+    const { token } = await createServiceToken(db, { role: 'manager', name: 'm' });
     db.$client.close();
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;

@@ -122,42 +122,42 @@ describe('names an admin set stay', () => {
     ctx = { db, actor: { userId: adminId, name: 'Ada Admin' }, ip: '10.1.1.1' };
   });
   afterEach(() => db.$client.close());
-  const ingest = (events: unknown[]) =>
-    expect(ingestEvents(db, events, 'api', { now: T0 + 60 * MINUTE }).accepted).toBe(events.length);
+  const ingest = async (events: unknown[]) =>
+    expect((await ingestEvents(db, events, 'api', { now: T0 + 60 * MINUTE })).accepted).toBe(events.length);
 
-  it('a team an admin created keeps its name when events carry another', () => {
-    expect(createTeam(ctx, { teamId: 'tm_claims', name: 'Claims Desk' }).ok).toBe(true);
-    ingest([created('pr_1', 0, { teamId: 'tm_claims', teamName: 'Claims' })]);
+  it('a team an admin created keeps its name when events carry another', async () => {
+    expect((await createTeam(ctx, { teamId: 'tm_claims', name: 'Claims Desk' })).ok).toBe(true);
+    await ingest([created('pr_1', 0, { teamId: 'tm_claims', teamName: 'Claims' })]);
     expect(teamRow(db, 'tm_claims')).toEqual({ name: 'Claims Desk', nameSource: 'admin' });
   });
 
-  it('a placeholder an admin renamed before any event keeps the admin’s name', () => {
-    createServiceToken(db, { role: 'supervisor', name: 'Board', teamIds: ['tm_billing'] });
-    expect(renameTeam(ctx, { teamId: 'tm_billing', name: 'Billing (admin)' }).ok).toBe(true);
-    ingest([created('pr_1', 0, { teamId: 'tm_billing', teamName: 'Billing & Renewals' })]);
+  it('a placeholder an admin renamed before any event keeps the admin’s name', async () => {
+    await createServiceToken(db, { role: 'supervisor', name: 'Board', teamIds: ['tm_billing'] });
+    expect((await renameTeam(ctx, { teamId: 'tm_billing', name: 'Billing (admin)' })).ok).toBe(true);
+    await ingest([created('pr_1', 0, { teamId: 'tm_billing', teamName: 'Billing & Renewals' })]);
     expect(teamRow(db, 'tm_billing')).toEqual({ name: 'Billing (admin)', nameSource: 'admin' });
   });
 
-  it('an event-named team an admin renames keeps the admin’s name', () => {
-    ingest([created('pr_1', 0, { teamId: 'tm_billing', teamName: 'Billing & Renewals' })]);
-    expect(renameTeam(ctx, { teamId: 'tm_billing', name: 'Renewals' }).ok).toBe(true);
-    ingest([created('pr_2', 0, { teamId: 'tm_billing', teamName: 'Billing & Renewals' })]);
+  it('an event-named team an admin renames keeps the admin’s name', async () => {
+    await ingest([created('pr_1', 0, { teamId: 'tm_billing', teamName: 'Billing & Renewals' })]);
+    expect((await renameTeam(ctx, { teamId: 'tm_billing', name: 'Renewals' })).ok).toBe(true);
+    await ingest([created('pr_2', 0, { teamId: 'tm_billing', teamName: 'Billing & Renewals' })]);
     expect(teamRow(db, 'tm_billing')).toEqual({ name: 'Renewals', nameSource: 'admin' });
   });
 
-  it('saving a placeholder’s name unchanged does not adopt it: the first event still names the team', () => {
-    createServiceToken(db, { role: 'supervisor', name: 'Board', teamIds: ['tm_billing'] });
-    expect(renameTeam(ctx, { teamId: 'tm_billing', name: 'tm_billing' })).toEqual({
+  it('saving a placeholder’s name unchanged does not adopt it: the first event still names the team', async () => {
+    await createServiceToken(db, { role: 'supervisor', name: 'Board', teamIds: ['tm_billing'] });
+    expect(await renameTeam(ctx, { teamId: 'tm_billing', name: 'tm_billing' })).toEqual({
       ok: true,
       message: 'Nothing to change.',
     });
-    ingest([created('pr_1', 0, { teamId: 'tm_billing', teamName: 'Billing & Renewals' })]);
+    await ingest([created('pr_1', 0, { teamId: 'tm_billing', teamName: 'Billing & Renewals' })]);
     expect(teamRow(db, 'tm_billing')).toEqual({ name: 'Billing & Renewals', nameSource: 'event' });
   });
 
-  it('a token for a team that events named already leaves its name alone', () => {
-    ingest([created('pr_1', 0, { teamId: 'tm_billing', teamName: 'Billing & Renewals' })]);
-    createServiceToken(db, { role: 'supervisor', name: 'Board', teamIds: ['tm_billing'] });
+  it('a token for a team that events named already leaves its name alone', async () => {
+    await ingest([created('pr_1', 0, { teamId: 'tm_billing', teamName: 'Billing & Renewals' })]);
+    await createServiceToken(db, { role: 'supervisor', name: 'Board', teamIds: ['tm_billing'] });
     expect(teamRow(db, 'tm_billing')).toEqual({ name: 'Billing & Renewals', nameSource: 'event' });
   });
 });
@@ -179,7 +179,7 @@ describe('migration 0012 for teams named before it', () => {
     return db;
   }
 
-  it('marks the teams admins created or renamed, and names the id-named others from their first event', () => {
+  it('marks the teams admins created or renamed, and names the id-named others from their first event', async () => {
     const db = databaseBefore0012();
     const team = db.$client.prepare('INSERT INTO teams (id, name, created_at) VALUES (?, ?, 0)');
     team.run('tm_billing', 'tm_billing'); // from `cli token create`, then events
@@ -217,7 +217,7 @@ describe('migration 0012 for teams named before it', () => {
       { id: 'tm_retail', name: 'Retail', nameSource: 'event' },
     ]);
     // The placeholder left gives way to its first event, as after any `cli token create`.
-    ingestEvents(db, [created('pr_q1', 0, { teamId: 'tm_quiet', teamName: 'Quiet Hours' })], 'api', {
+    await ingestEvents(db, [created('pr_q1', 0, { teamId: 'tm_quiet', teamName: 'Quiet Hours' })], 'api', {
       now: T0 + MINUTE,
     });
     expect(teamRow(db, 'tm_quiet')).toEqual({ name: 'Quiet Hours', nameSource: 'event' });

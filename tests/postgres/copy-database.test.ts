@@ -62,7 +62,7 @@ describe.skipIf(!PG_TEST_URL)('copy-database: SQLite into an empty PostgreSQL', 
     for (const name of databases) await admin.query(`CREATE DATABASE ${name}`);
     const test = createTestDb();
     file = test.file;
-    const summary = ingestEvents(test.db, events(), 'api', { now: NOW, settings: SETTINGS });
+    const summary = await ingestEvents(test.db, events(), 'api', { now: NOW, settings: SETTINGS });
     expect(summary.rejected).toBe(0);
     insertUser(test.db, { role: 'supervisor', name: 'Copy Supervisor', teamIds: ['tm_copy_a'] });
     test.db.$client.close();

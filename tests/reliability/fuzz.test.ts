@@ -107,7 +107,7 @@ describe('fuzzing every entry point a stranger can reach', () => {
   beforeAll(async () => {
     server = await startServer();
     const db = openDatabase(server.dbFile);
-    token = createServiceToken(db, { role: 'manager', name: 'fuzz', teamIds: [], agentId: null }).token;
+    token = (await createServiceToken(db, { role: 'manager', name: 'fuzz', teamIds: [], agentId: null })).token;
     db.$client.close();
   });
   afterAll(() => server.stop());

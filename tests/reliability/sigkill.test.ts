@@ -130,7 +130,7 @@ describe(`SIGKILL during ingest (${KILLS} kills, 2 senders)`, () => {
       expect(missing).toEqual([]);
       expect(db.$client.prepare('SELECT count(*) - count(DISTINCT id) FROM events').pluck().get()).toBe(0);
       expect(acked.size).toBeGreaterThan(100);
-      expect(verifyProjections(db, getExpirySettings(db)).different).toEqual([]);
+      expect((await verifyProjections(db, await getExpirySettings(db))).different).toEqual([]);
       console.log(
         `sigkill: ${KILLS} kills, ${attempted} offered (many while the server was down), ${acked.size} acknowledged, ${stored.size} stored, 0 lost`,
       );

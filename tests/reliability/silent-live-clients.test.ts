@@ -22,10 +22,9 @@ let tokens: string[];
 beforeAll(async () => {
   server = await startServer({ LIVE_STREAMS_PER_USER: String(PER_USER), LIVE_STREAMS_TOTAL: String(TOTAL) });
   const db = openDatabase(server.dbFile);
-  tokens = Array.from(
-    { length: USERS + 1 },
-    (_, i) => createServiceToken(db, { role: 'manager', name: `watcher ${i}` }).token,
-  );
+  tokens = [];
+  for (let i = 0; i <= USERS; i++)
+    tokens.push((await createServiceToken(db, { role: 'manager', name: `watcher ${i}` })).token);
   db.$client.close();
 }, 60_000);
 afterAll(() => server.stop());

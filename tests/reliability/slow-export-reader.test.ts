@@ -23,7 +23,7 @@ beforeAll(async () => {
     SELECT printf('pr_%06d', i), 'ag_bulk', 'tm_bulk', i, 'USD', 'sms', printf('SO-%d', i), 'Bulk, item',
       '+15550001234', 'sent', 1793000000000 + i * 1000, 1793000000000 + i * 1000 + 500, 0, 0 FROM n;
   `);
-  token = createServiceToken(db, { role: 'manager', name: 'slow reader' }).token;
+  token = (await createServiceToken(db, { role: 'manager', name: 'slow reader' })).token;
   db.$client.close();
 }, 60_000);
 afterAll(() => server.stop());

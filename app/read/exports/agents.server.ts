@@ -42,7 +42,7 @@ function csvCell(metric: MetricDefinition, row: AgentRow): string {
   }
 }
 
-type AgentRow = ReturnType<typeof getAgentLeaderboard>[number];
+type AgentRow = Awaited<ReturnType<typeof getAgentLeaderboard>>[number];
 
 function currenciesOf(rows: readonly AgentRow[]): string[] {
   const codes = new Set<string>();
@@ -50,13 +50,13 @@ function currenciesOf(rows: readonly AgentRow[]): string[] {
   return [...codes].sort();
 }
 
-function leaderboard(context: ExportContext) {
-  const rows = getAgentLeaderboard(context.db, context.filters, context.viewer);
+async function leaderboard(context: ExportContext) {
+  const rows = await getAgentLeaderboard(context.db, context.filters, context.viewer);
   return { rows, currencies: currenciesOf(rows) };
 }
 
-function* csvChunks(context: ExportContext): Generator<string, void, undefined> {
-  const { rows, currencies } = leaderboard(context);
+async function* csvChunks(context: ExportContext): AsyncGenerator<string, void, undefined> {
+  const { rows, currencies } = await leaderboard(context);
   const lines = [csvRecord([...AGENT_COLUMNS, ...currencies.map((code) => `${COLLECTED.name}${code}`)])];
   for (const row of rows) {
     lines.push(
@@ -82,8 +82,8 @@ export function agentsCsv(context: ExportContext, onEnd: (outcome: ExportOutcome
 /** agents.xlsx: the summary sheet, then one typed row per agent. */
 export function agentsXlsx(context: ExportContext, onEnd: (outcome: ExportOutcome) => void) {
   return xlsxStream(async (workbook) => {
-    writeSummarySheet(workbook, summaryInput(context), 'Agents');
-    const { rows, currencies } = leaderboard(context);
+    writeSummarySheet(workbook, await summaryInput(context), 'Agents');
+    const { rows, currencies } = await leaderboard(context);
     const sheet = addDataSheet(workbook, 'Agents', [
       ...IDENTITY_COLUMNS.map((column) => ({ header: column.name, width: column.width })),
       ...SCALARS.map((metric) => ({

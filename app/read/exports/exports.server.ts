@@ -31,13 +31,13 @@ export interface ExportStream {
  * Starts an export: a byte stream that reads the database only as fast as it is consumed.
  * `onEnd` runs once, when the last byte is written or the reader gave up.
  */
-export function createExport(
+export async function createExport(
   db: Db,
   input: ExportRequest,
   onEnd: (result: ExportResult) => void,
   now = Date.now(),
   workerOptions: ExportWorkerOptions = {},
-): ExportStream {
+): Promise<ExportStream> {
   const { report, format, filters, viewer } = input;
   const tally = { rows: 0 };
   const end = (outcome: ExportOutcome) => onEnd({ ...outcome, rows: tally.rows });
@@ -45,8 +45,8 @@ export function createExport(
   const stream =
     report === 'payment-requests'
       ? format === 'csv'
-        ? (parallelPaymentRequestsCsv(context, end, workerOptions) ?? paymentRequestsCsv(context, end))
-        : (workerPaymentRequestsXlsx(context, end, workerOptions) ?? paymentRequestsXlsx(context, end))
+        ? ((await parallelPaymentRequestsCsv(context, end, workerOptions)) ?? paymentRequestsCsv(context, end))
+        : ((await workerPaymentRequestsXlsx(context, end, workerOptions)) ?? paymentRequestsXlsx(context, end))
       : format === 'csv'
         ? agentsCsv(context, end)
         : agentsXlsx(context, end);

@@ -25,8 +25,8 @@ export function paymentRequestsCsv(context: ExportContext, onEnd: (outcome: Expo
 /** payment-requests.xlsx in the server's thread: a summary sheet (KPIs of the range), then the rows with typed cells. */
 export function paymentRequestsXlsx(context: ExportContext, onEnd: (outcome: ExportOutcome) => void) {
   const { db, filters, viewer, tally } = context;
-  return emittedStream((emit) => {
+  return emittedStream(async (emit) => {
     const rows = exportRequestRows(db, filters, viewer);
-    return writePaymentRequestsXlsx(emit, rows, exportNames(db), summaryInput(context), tally);
+    return writePaymentRequestsXlsx(emit, rows, exportNames(db), await summaryInput(context), tally);
   }, onEnd);
 }

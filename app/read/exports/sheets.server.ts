@@ -5,11 +5,11 @@ import type { ExportContext } from './streams.server';
 export { addDataSheet, DATE_TIME_FORMAT, moneyCell, moneyFormat, type SheetColumn, writeSummarySheet } from './sheets';
 
 /** The summary sheet's input for an export: its filters, the caller's scope, and the metrics engine's KPIs. */
-export function summaryInput(context: ExportContext): SummaryInput {
+export async function summaryInput(context: ExportContext): Promise<SummaryInput> {
   return {
     filters: context.filters,
     scope: context.viewer.scope,
     now: context.now,
-    metrics: getMetricsSummary(context.db, context.filters, context.viewer),
+    metrics: await getMetricsSummary(context.db, context.filters, context.viewer),
   };
 }

@@ -33,7 +33,7 @@ const byteStrategy = () => new ByteLengthQueuingStrategy({ highWaterMark: QUEUE_
  * generator one step, so nothing is read from the database before the reader asks for it.
  */
 export function textChunkStream(
-  chunks: Iterator<Uint8Array | string>,
+  chunks: Iterator<Uint8Array | string> | AsyncIterator<Uint8Array | string>,
   onEnd: (outcome: ExportOutcome) => void,
 ): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
@@ -49,7 +49,7 @@ export function textChunkStream(
         // One chunk per event-loop turn: a long export must not starve the server's other requests.
         await new Promise((resolve) => setImmediate(resolve));
         try {
-          const next = chunks.next();
+          const next = await chunks.next();
           if (next.done) {
             controller.close();
             end({ completed: true });
@@ -62,7 +62,7 @@ export function textChunkStream(
         }
       },
       cancel() {
-        chunks.return?.();
+        void chunks.return?.();
         end({ completed: false });
       },
     },

@@ -29,7 +29,12 @@ export function workerBundle(bundle: string, override: string | undefined): stri
 }
 
 /** Whether [start, end) holds at least `rows` requests by the sentAt index alone (the other filters aside): one short index walk. */
-export function rangeHoldsAtLeast(db: Db, rows: number, start: number | null, end: number | null): boolean {
+export async function rangeHoldsAtLeast(
+  db: Db,
+  rows: number,
+  start: number | null,
+  end: number | null,
+): Promise<boolean> {
   if (rows <= 0) return true;
   const hit = db.$client
     .prepare('SELECT 1 FROM payment_requests WHERE sent_at >= ? AND sent_at < ? ORDER BY sent_at LIMIT 1 OFFSET ?')

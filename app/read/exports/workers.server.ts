@@ -67,18 +67,18 @@ type Message = FromWorker | { type: 'exit'; code: number };
  * payment-requests.csv as a byte stream written by worker threads, or null when this export should
  * run in the server's thread (see above).
  */
-export function parallelPaymentRequestsCsv(
+export async function parallelPaymentRequestsCsv(
   context: ExportContext,
   onEnd: (outcome: ExportOutcome) => void,
   options: ExportWorkerOptions = {},
-): ReadableStream<Uint8Array> | null {
+): Promise<ReadableStream<Uint8Array> | null> {
   const { db, filters, viewer, tally } = context;
   const wanted = Math.min(options.workers ?? defaultWorkers(), MAX_LIVE_WORKERS - liveWorkers);
   if (wanted < 1 || db.$client.memory) return null;
   const file = workerBundle(BUNDLE, getEnv().EXPORT_WORKER_FILE);
   if (!file) return null;
   const query = exportRequestSliceQuery(db, filters, viewer);
-  if (!rangeHoldsAtLeast(db, options.minRows ?? MIN_ROWS, query.start, query.end)) return null;
+  if (!(await rangeHoldsAtLeast(db, options.minRows ?? MIN_ROWS, query.start, query.end))) return null;
 
   const names = exportNames(db);
   const signals = new Int32Array(new SharedArrayBuffer(4 * (1 + wanted)));

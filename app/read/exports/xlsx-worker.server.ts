@@ -47,16 +47,16 @@ export interface XlsxWorkerOptions {
 }
 
 /** payment-requests.xlsx as a byte stream written by a worker thread, or null when it should stay in the server's thread. */
-export function workerPaymentRequestsXlsx(
+export async function workerPaymentRequestsXlsx(
   context: ExportContext,
   onEnd: (outcome: ExportOutcome) => void,
   options: XlsxWorkerOptions = {},
-): ReadableStream<Uint8Array> | null {
+): Promise<ReadableStream<Uint8Array> | null> {
   const { db, filters, viewer, tally } = context;
   if (options.workers === 0 || liveWorkers >= MAX_LIVE_WORKERS || db.$client.memory) return null;
   const file = workerBundle(BUNDLE, getEnv().XLSX_WORKER_FILE);
   const range = filterRange(filters);
-  if (!file || !rangeHoldsAtLeast(db, options.minRows ?? MIN_ROWS, range.start, range.end)) return null;
+  if (!file || !(await rangeHoldsAtLeast(db, options.minRows ?? MIN_ROWS, range.start, range.end))) return null;
 
   const names = exportNames(db);
   const query = exportRequestQuery(db, filters, viewer);
@@ -66,7 +66,7 @@ export function workerPaymentRequestsXlsx(
     params: query.params,
     agents: [...names.agents],
     teams: [...names.teams],
-    summary: summaryInput(context),
+    summary: await summaryInput(context),
   };
   const worker = new Worker(file, {
     workerData,

@@ -16,31 +16,36 @@ function rangeOf(filters: Filters): { start: number; end: number } {
 }
 
 /** The metrics of SPEC §3 over the requests S of the filters, within the viewer's scope. */
-export function getMetricsSummary(db: Db, filters: Filters, viewer: Viewer, currencies?: CurrencyLookup): Metrics {
-  return getMetricsSummaryBetween(db, filters, viewer, rangeOf(filters), currencies);
+export async function getMetricsSummary(
+  db: Db,
+  filters: Filters,
+  viewer: Viewer,
+  currencies?: CurrencyLookup,
+): Promise<Metrics> {
+  return await getMetricsSummaryBetween(db, filters, viewer, rangeOf(filters), currencies);
 }
 
 /**
  * One currency lookup for the readers of a page over the days from `earliest` to the end of the
  * filters' range (the readers' own lookups reuse it: no DISTINCT per reader and piece).
  */
-export function pageCurrencies(db: Db, filters: Filters, earliest?: number): CurrencyLookup {
+export async function pageCurrencies(db: Db, filters: Filters, earliest?: number): Promise<CurrencyLookup> {
   const currencies = new CurrencyLookup(db);
   const { start, end } = rangeOf(filters);
-  if (start !== EARLIEST && end !== LATEST) currencies.between(Math.min(start, earliest ?? start), end);
+  if (start !== EARLIEST && end !== LATEST) await currencies.between(Math.min(start, earliest ?? start), end);
   return currencies;
 }
 
 /** The same over requests sent in [start, end) instead of the filters' days (a comparison cut mid-day). */
-export function getMetricsSummaryBetween(
+export async function getMetricsSummaryBetween(
   db: Db,
   filters: Filters,
   viewer: Viewer,
   { start, end }: { start: number; end: number },
   currencies?: CurrencyLookup,
-): Metrics {
+): Promise<Metrics> {
   const reader = new MetricsReader(db, filters, viewer, currencies);
-  const totals = reader.readRange(start, end, 'none').get('') ?? emptyTotals();
+  const totals = (await reader.readRange(start, end, 'none')).get('') ?? emptyTotals();
   return reader.metrics(totals, start, end);
 }
 
@@ -52,15 +57,15 @@ export interface AgentMetricsRow extends Metrics {
 }
 
 /** One row per agent with at least one request in S (SPEC §4), busiest first. */
-export function getAgentLeaderboard(
+export async function getAgentLeaderboard(
   db: Db,
   filters: Filters,
   viewer: Viewer,
   currencies?: CurrencyLookup,
-): AgentMetricsRow[] {
+): Promise<AgentMetricsRow[]> {
   const reader = new MetricsReader(db, filters, viewer, currencies);
   const { start, end } = rangeOf(filters);
-  const byAgent = [...reader.readRange(start, end, 'agent')].filter(([, totals]) => sentOf(totals) > 0);
+  const byAgent = [...(await reader.readRange(start, end, 'agent'))].filter(([, totals]) => sentOf(totals) > 0);
   if (byAgent.length === 0) return [];
   const agentIds = byAgent.map(([agentId]) => String(agentId));
   const agentRows = db.select().from(agents).where(inArray(agents.id, agentIds)).all();
@@ -106,13 +111,13 @@ export const DEFAULT_SERIES_DAYS = 30;
  * (hour: each hour) in the filters' zone; the first and last may reach outside the range, and
  * count only what is inside it.
  */
-export function getMetricsTimeseries(
+export async function getMetricsTimeseries(
   db: Db,
   filters: Filters,
   viewer: Viewer,
   interval: Interval,
   currencies?: CurrencyLookup,
-): MetricsBucket[] {
+): Promise<MetricsBucket[]> {
   const { start, end } = rangeOf(filters);
   const starts = bucketStarts(start, end, interval, filters.tz, MAX_BUCKETS[interval]);
   if (!starts)
@@ -122,7 +127,7 @@ export function getMetricsTimeseries(
     start: Math.max(bucketStart, start),
     end: Math.min(starts[i + 1] ?? end, end),
   }));
-  const totals = reader.readRanges(ranges);
+  const totals = await reader.readRanges(ranges);
   return starts.map((bucketStart, i) => ({
     start: isoInZone(bucketStart, filters.tz),
     ...reader.metrics(totals[i]!, ranges[i]!.start, ranges[i]!.end),

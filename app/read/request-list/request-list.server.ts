@@ -194,12 +194,12 @@ function readerFor(db: Db, sort: ListSort, query: ReadQuery): Reader {
  * allowlisted key with the id as tie-breaker, paged by keyset: a cursor names the boundary row,
  * so a page costs the same at any depth and rows never repeat or go missing between pages.
  */
-export function listPaymentRequests(
+export async function listPaymentRequests(
   db: Db,
   filters: Filters,
   viewer: Viewer,
   options: ListOptions,
-): PaymentRequestPage {
+): Promise<PaymentRequestPage> {
   const { sort, order } = options;
   if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > MAX_LIST_LIMIT) {
     throw new ListOptionError('limit', `must be a whole number from 1 to ${MAX_LIST_LIMIT}`);
@@ -241,7 +241,11 @@ export function listPaymentRequests(
 export const COUNT_CAP = 10_000;
 
 /** How many requests the list's filters match, exactly up to COUNT_CAP (`more` past it), so a count never reads a million rows. */
-export function countPaymentRequests(db: Db, filters: Filters, viewer: Viewer): { count: number; more: boolean } {
+export async function countPaymentRequests(
+  db: Db,
+  filters: Filters,
+  viewer: Viewer,
+): Promise<{ count: number; more: boolean }> {
   const capped = db
     .select({ one: sql<number>`1`.as('one') })
     .from(paymentRequests)

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../../../db/client';
+import { type Db, writeTransaction } from '../../../db/client';
 import { outboundMessages } from '../../../db/schema';
 import type { ChannelAdapter, OutboundMessage, SendResult } from './channel-adapter';
 
@@ -17,18 +17,21 @@ export function createSandboxChannel(db: Db, clock: () => number = Date.now): Ch
     async send(message: OutboundMessage): Promise<SendResult> {
       const id = `msg_${randomUUID()}`;
       const fails = message.recipient.replace(/\D/g, '').endsWith(SANDBOX_FAILING_SUFFIX);
-      db.insert(outboundMessages)
-        .values({
-          id,
-          requestId: message.requestId,
-          channel: message.channel,
-          recipient: message.recipient,
-          text: message.text,
-          status: fails ? 'failed' : 'delivered',
-          failureReason: fails ? SANDBOX_FAILURE_REASON : null,
-          createdAt: clock(),
-        })
-        .run();
+      await writeTransaction(db, () =>
+        db
+          .insert(outboundMessages)
+          .values({
+            id,
+            requestId: message.requestId,
+            channel: message.channel,
+            recipient: message.recipient,
+            text: message.text,
+            status: fails ? 'failed' : 'delivered',
+            failureReason: fails ? SANDBOX_FAILURE_REASON : null,
+            createdAt: clock(),
+          })
+          .run(),
+      );
       return fails
         ? { status: 'failed', messageId: id, reason: SANDBOX_FAILURE_REASON }
         : { status: 'delivered', messageId: id };
