@@ -1,7 +1,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import type { Db } from '../../../db/client';
+import * as schema from '../../../db/schema';
+import { getMetricsSummary } from '../metrics/metrics.server';
 import { writePaymentRequestsXlsx } from './payment-requests-xlsx';
-import type { ExportRequestRow } from './rows.server';
+import { type ExportRequestRow, exportNames } from './rows.server';
 import { type FromXlsxWorker, type ToXlsxWorker, XLSX_WORKER_CREDITS, type XlsxWorkerData } from './worker-protocol';
 
 /**
@@ -42,15 +46,21 @@ async function main(): Promise<void> {
   const reader = new Database(data.file, { readonly: true, fileMustExist: true });
   reader.pragma('busy_timeout = 5000');
   reader.pragma('cache_size = -16384');
+  const db = drizzle(reader, { schema }) as Db;
   try {
+    // One snapshot for the summary, the names and the rows, however long the download takes.
+    reader.exec('BEGIN');
+    const { filters, viewer, now } = data;
+    const summary = { filters, scope: viewer.scope, now, metrics: await getMetricsSummary(db, filters, viewer) };
+    const names = exportNames(db);
     const rows = reader
       .prepare(data.sql)
       .raw()
       .iterate(...data.params) as IterableIterator<ExportRequestRow>;
-    const names = { agents: new Map(data.agents), teams: new Map(data.teams) };
-    await writePaymentRequestsXlsx(emit, rows, names, data.summary, tally);
+    await writePaymentRequestsXlsx(emit, rows, names, summary, tally);
     post({ type: 'done', rows: tally.rows });
   } finally {
+    if (reader.inTransaction) reader.exec('ROLLBACK');
     reader.close();
   }
 }

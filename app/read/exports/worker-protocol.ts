@@ -56,10 +56,13 @@ export interface XlsxWorkerData {
   /** The export's query (every row of S, in sentAt order) as SQL text and its parameters. */
   sql: string;
   params: unknown[];
-  agents: [string, string][];
-  teams: [string, string][];
-  /** The summary sheet's input, computed in the server's thread (the metrics engine stays there). */
-  summary: import('./sheets').SummaryInput;
+  /**
+   * What the summary sheet is computed from, in the worker (its KPIs by the metrics engine, and the
+   * agent and team names, read in the same snapshot as the rows): none of it on the server's thread.
+   */
+  filters: import('../filters').Filters;
+  viewer: import('../../domain/access').Viewer;
+  now: number;
 }
 
 /** The server's thread took a chunk: the worker may send one more. */

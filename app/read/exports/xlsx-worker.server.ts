@@ -1,8 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { getEnv } from '../../lib/env.server';
 import { filterRange } from '../filters';
-import { exportNames, exportRequestQuery } from './rows.server';
-import { summaryInput } from './sheets.server';
+import { exportRequestQuery } from './rows.server';
 import type { ExportContext, ExportOutcome } from './streams.server';
 import { rangeHoldsAtLeast, workerBundle } from './worker-bundle.server';
 import type { FromXlsxWorker, ToXlsxWorker, XlsxWorkerData } from './worker-protocol';
@@ -58,15 +57,14 @@ export async function workerPaymentRequestsXlsx(
   const range = filterRange(filters);
   if (!file || !(await rangeHoldsAtLeast(db, options.minRows ?? MIN_ROWS, range.start, range.end))) return null;
 
-  const names = exportNames(db);
   const query = exportRequestQuery(db, filters, viewer);
   const workerData: XlsxWorkerData = {
     file: db.$client.name,
     sql: query.sql,
     params: query.params,
-    agents: [...names.agents],
-    teams: [...names.teams],
-    summary: await summaryInput(context),
+    filters,
+    viewer,
+    now: context.now,
   };
   const worker = new Worker(file, {
     workerData,
