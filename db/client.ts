@@ -95,3 +95,8 @@ export function closeDb(): void {
   globalForDb.__paylinkDb = undefined;
   if (current.db.$client.open) current.db.$client.close();
 }
+
+/** The first row of a query's result, or undefined: `.get()` spelled so that it reads the same on either engine. */
+export function first<T>(rows: readonly T[]): T | undefined {
+  return rows[0];
+}

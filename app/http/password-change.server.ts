@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { type Db, writeTransaction } from '../../db/client';
+import { type Db, first, writeTransaction } from '../../db/client';
 import { users } from '../../db/schema';
 import type { Viewer } from '../domain/access';
 import { type FieldErrors, fieldErrorsOf } from '../lib/form.server';
@@ -62,7 +62,7 @@ export async function changePassword(
   now = Date.now(),
 ): Promise<PasswordChangeResult> {
   const { db, actor, ip } = ctx;
-  const user = db.select().from(users).where(eq(users.id, actor.userId)).get();
+  const user = first(await db.select().from(users).where(eq(users.id, actor.userId)).limit(1));
   if (!user?.active || user.isService || !user.passwordHash || !user.email) {
     return refused(403, {}, 'This account has no password to change.');
   }
@@ -100,10 +100,10 @@ export async function changePassword(
   const wasTemporary = user.mustChangePassword;
   const currentId = await currentSessionId(ctx.request);
   const otherSessionsEnded = await writeTransaction(db, async () => {
-    db.update(users)
+    await db
+      .update(users)
       .set({ passwordHash, mustChangePassword: false, temporaryPasswordExpiresAt: null })
-      .where(eq(users.id, user.id))
-      .run();
+      .where(eq(users.id, user.id));
     const ended = await endOtherSessions(db, user.id, currentId);
     await recordAudit(
       db,

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { type Cookie, createCookie, createSessionStorage, type SessionStorage } from '@remix-run/node';
 import { and, eq, gt, ne } from 'drizzle-orm';
-import { type Db, writeTransaction } from '../../db/client';
+import { type Db, first, writeTransaction } from '../../db/client';
 import { sessions, users } from '../../db/schema';
 import { getEnv } from '../lib/env.server';
 import { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, purgeExpiredSessions } from '../write/sessions.server';
@@ -83,10 +83,10 @@ function sessionStorage(
     cookie: sessionCookie(kind),
     async createData(data) {
       const id = randomBytes(32).toString('base64url');
-      await writeTransaction(db, () =>
-        db
-          .insert(sessions)
-          .values({
+      await writeTransaction(
+        db,
+        async () =>
+          await db.insert(sessions).values({
             idHash: hashSessionId(id),
             userId: data.userId!,
             createdAt: now,
@@ -94,8 +94,7 @@ function sessionStorage(
             expiresAt: now + ABSOLUTE_TIMEOUT_MS,
             ip: meta.ip,
             userAgent: meta.userAgent?.slice(0, 300) ?? null,
-          })
-          .run(),
+          }),
       );
       return Promise.resolve(id);
     },
@@ -103,17 +102,24 @@ function sessionStorage(
       const id = asSessionId(value);
       if (!id) return Promise.resolve(null);
       const idHash = hashSessionId(id);
-      const session = db
-        .select()
-        .from(sessions)
-        .where(
-          and(eq(sessions.idHash, idHash), gt(sessions.expiresAt, now), gt(sessions.lastSeenAt, now - IDLE_TIMEOUT_MS)),
-        )
-        .get();
+      const session = first(
+        await db
+          .select()
+          .from(sessions)
+          .where(
+            and(
+              eq(sessions.idHash, idHash),
+              gt(sessions.expiresAt, now),
+              gt(sessions.lastSeenAt, now - IDLE_TIMEOUT_MS),
+            ),
+          )
+          .limit(1),
+      );
       if (!session) return Promise.resolve(null);
       if (now - session.lastSeenAt > TOUCH_EVERY_MS) {
-        await writeTransaction(db, () =>
-          db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.idHash, idHash)).run(),
+        await writeTransaction(
+          db,
+          async () => await db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.idHash, idHash)),
         );
       }
       return Promise.resolve({ userId: session.userId });
@@ -121,24 +127,20 @@ function sessionStorage(
     async updateData(value) {
       const id = asSessionId(value);
       if (id)
-        await writeTransaction(db, () =>
-          db
-            .update(sessions)
-            .set({ lastSeenAt: now })
-            .where(eq(sessions.idHash, hashSessionId(id)))
-            .run(),
+        await writeTransaction(
+          db,
+          async () =>
+            await db
+              .update(sessions)
+              .set({ lastSeenAt: now })
+              .where(eq(sessions.idHash, hashSessionId(id))),
         );
       return Promise.resolve();
     },
     async deleteData(value) {
       const id = asSessionId(value);
       if (id)
-        await writeTransaction(db, () =>
-          db
-            .delete(sessions)
-            .where(eq(sessions.idHash, hashSessionId(id)))
-            .run(),
-        );
+        await writeTransaction(db, async () => await db.delete(sessions).where(eq(sessions.idHash, hashSessionId(id))));
       return Promise.resolve();
     },
   });
@@ -178,7 +180,7 @@ export async function createSession(
   await destroySession(db, request, now, kind);
   await purgeExpiredSessions(db, now);
   const setCookie = await startSession(db, userId, meta, now, kind);
-  await writeTransaction(db, () => db.update(users).set({ lastLoginAt: now }).where(eq(users.id, userId)).run());
+  await writeTransaction(db, async () => await db.update(users).set({ lastLoginAt: now }).where(eq(users.id, userId)));
   return setCookie;
 }
 
@@ -187,11 +189,8 @@ export async function endOtherSessions(db: Db, userId: string, currentId: string
   const current = currentId ? hashSessionId(currentId) : '';
   return await writeTransaction(
     db,
-    () =>
-      db
-        .delete(sessions)
-        .where(and(eq(sessions.userId, userId), ne(sessions.idHash, current)))
-        .run().changes,
+    async () =>
+      (await db.delete(sessions).where(and(eq(sessions.userId, userId), ne(sessions.idHash, current)))).changes,
   );
 }
 

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eq } from 'drizzle-orm';
-import type { Db } from '../../db/client';
+import { type Db, first } from '../../db/client';
 import { users } from '../../db/schema';
 import type { Role } from '../domain/access';
 import {
@@ -85,7 +85,7 @@ async function checkPassword(
   now: number,
   kind: SessionKind,
 ): Promise<SignInResult> {
-  const user = db.select().from(users).where(eq(users.email, normalized)).get();
+  const user = first(await db.select().from(users).where(eq(users.email, normalized)).limit(1));
   const usable = user?.active && user.passwordHash && !user.isService;
   const passwordOk = await verifyPassword(password, usable ? user.passwordHash! : await dummyPasswordHash());
   if (!usable || !passwordOk) {

@@ -1,18 +1,20 @@
 import { eq } from 'drizzle-orm';
-import type { Db } from '../../db/client';
+import { type Db, first } from '../../db/client';
 import { users } from '../../db/schema';
 
 /** What the account page shows of the signed-in person. */
 export async function getAccount(db: Db, userId: string) {
-  return db
-    .select({
-      name: users.name,
-      email: users.email,
-      role: users.role,
-      mustChangePassword: users.mustChangePassword,
-      temporaryPasswordExpiresAt: users.temporaryPasswordExpiresAt,
-    })
-    .from(users)
-    .where(eq(users.id, userId))
-    .get();
+  return first(
+    await db
+      .select({
+        name: users.name,
+        email: users.email,
+        role: users.role,
+        mustChangePassword: users.mustChangePassword,
+        temporaryPasswordExpiresAt: users.temporaryPasswordExpiresAt,
+      })
+      .from(users)
+      .where(eq(users.id, userId))
+      .limit(1),
+  );
 }

@@ -1,35 +1,32 @@
 import { and, asc, count, desc, eq, isNotNull, isNull, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client';
+import { type Db, first } from '../../db/client';
 import { agents, apiTokens, auditLog, teams, users, userTeams } from '../../db/schema';
 import { isTemporaryPasswordExpired } from '../lib/password.server';
 
 export type TeamOption = { id: string; name: string };
 
 export async function listTeamOptions(db: Db): Promise<TeamOption[]> {
-  return db
+  return await db
     .select({ id: teams.id, name: teams.name })
     .from(teams)
-    .orderBy(asc(sql`lower(${teams.name})`), asc(teams.id))
-    .all();
+    .orderBy(asc(sql`lower(${teams.name})`), asc(teams.id));
 }
 
 export async function listAgentOptions(db: Db) {
-  return db
+  return await db
     .select({ id: agents.id, name: agents.name, teamName: teams.name })
     .from(agents)
     .innerJoin(teams, eq(teams.id, agents.teamId))
-    .orderBy(asc(sql`lower(${agents.name})`), asc(agents.id))
-    .all();
+    .orderBy(asc(sql`lower(${agents.name})`), asc(agents.id));
 }
 
 /** Team ids and names per user, for the users and tokens lists. */
 async function teamsByUser(db: Db): Promise<Map<string, TeamOption[]>> {
-  const rows = db
+  const rows = await db
     .select({ userId: userTeams.userId, id: teams.id, name: teams.name })
     .from(userTeams)
     .innerJoin(teams, eq(teams.id, userTeams.teamId))
-    .orderBy(asc(sql`lower(${teams.name})`))
-    .all();
+    .orderBy(asc(sql`lower(${teams.name})`));
   const byUser = new Map<string, TeamOption[]>();
   for (const { userId, id, name } of rows) byUser.set(userId, [...(byUser.get(userId) ?? []), { id, name }]);
   return byUser;
@@ -42,44 +39,44 @@ async function teamsByUser(db: Db): Promise<Map<string, TeamOption[]>> {
  */
 export async function listUsers(db: Db, now = Date.now()) {
   const teamMap = await teamsByUser(db);
-  return db
-    .select({
-      id: users.id,
-      name: users.name,
-      email: users.email,
-      role: users.role,
-      agentId: users.agentId,
-      agentName: agents.name,
-      agentTeamName: teams.name,
-      active: users.active,
-      lastLoginAt: users.lastLoginAt,
-      createdAt: users.createdAt,
-      mustChangePassword: users.mustChangePassword,
-      temporaryPasswordExpiresAt: users.temporaryPasswordExpiresAt,
-    })
-    .from(users)
-    .leftJoin(agents, eq(agents.id, users.agentId))
-    .leftJoin(teams, eq(teams.id, agents.teamId))
-    .where(eq(users.isService, false))
-    .orderBy(desc(users.active), asc(sql`lower(${users.name})`))
-    .all()
-    .map(({ mustChangePassword, temporaryPasswordExpiresAt, ...user }) => ({
-      ...user,
-      teams: teamMap.get(user.id) ?? [],
-      temporaryPassword: mustChangePassword
-        ? {
-            expiresAt: temporaryPasswordExpiresAt,
-            expired: isTemporaryPasswordExpired({ mustChangePassword, temporaryPasswordExpiresAt }, now),
-          }
-        : null,
-    }));
+  return (
+    await db
+      .select({
+        id: users.id,
+        name: users.name,
+        email: users.email,
+        role: users.role,
+        agentId: users.agentId,
+        agentName: agents.name,
+        agentTeamName: teams.name,
+        active: users.active,
+        lastLoginAt: users.lastLoginAt,
+        createdAt: users.createdAt,
+        mustChangePassword: users.mustChangePassword,
+        temporaryPasswordExpiresAt: users.temporaryPasswordExpiresAt,
+      })
+      .from(users)
+      .leftJoin(agents, eq(agents.id, users.agentId))
+      .leftJoin(teams, eq(teams.id, agents.teamId))
+      .where(eq(users.isService, false))
+      .orderBy(desc(users.active), asc(sql`lower(${users.name})`))
+  ).map(({ mustChangePassword, temporaryPasswordExpiresAt, ...user }) => ({
+    ...user,
+    teams: teamMap.get(user.id) ?? [],
+    temporaryPassword: mustChangePassword
+      ? {
+          expiresAt: temporaryPasswordExpiresAt,
+          expired: isTemporaryPasswordExpired({ mustChangePassword, temporaryPasswordExpiresAt }, now),
+        }
+      : null,
+  }));
 }
 
 export type AdminUser = Awaited<ReturnType<typeof listUsers>>[number];
 
 /** Agents first seen in events that no person's login carries yet (SPEC §2: they exist without a login). */
 export async function listAgentsWithoutLogin(db: Db) {
-  return db
+  return await db
     .select({
       id: agents.id,
       name: agents.name,
@@ -90,27 +87,23 @@ export async function listAgentsWithoutLogin(db: Db) {
     .from(agents)
     .innerJoin(teams, eq(teams.id, agents.teamId))
     .where(sql`NOT EXISTS (SELECT 1 FROM ${users} WHERE ${users.agentId} = ${agents.id} AND ${users.isService} = 0)`)
-    .orderBy(asc(agents.name), asc(agents.id))
-    .all();
+    .orderBy(asc(agents.name), asc(agents.id));
 }
 
 /** Teams with how many agents they hold and who supervises them (active supervisors with a login). */
 export async function listTeams(db: Db) {
   const agentCounts = new Map(
-    db
-      .select({ teamId: agents.teamId, n: count() })
-      .from(agents)
-      .groupBy(agents.teamId)
-      .all()
-      .map((row) => [row.teamId, row.n]),
+    (await db.select({ teamId: agents.teamId, n: count() }).from(agents).groupBy(agents.teamId)).map((row) => [
+      row.teamId,
+      row.n,
+    ]),
   );
-  const supervisors = db
+  const supervisors = await db
     .select({ teamId: userTeams.teamId, name: users.name })
     .from(userTeams)
     .innerJoin(users, eq(users.id, userTeams.userId))
     .where(and(eq(users.role, 'supervisor'), eq(users.isService, false), eq(users.active, true)))
-    .orderBy(asc(users.name))
-    .all();
+    .orderBy(asc(users.name));
   return (await listTeamOptions(db)).map((team) => ({
     ...team,
     agentCount: agentCounts.get(team.id) ?? 0,
@@ -122,49 +115,48 @@ export async function listTeams(db: Db) {
 export async function listApiTokens(db: Db) {
   const teamMap = await teamsByUser(db);
   const creators = new Map(
-    db
-      .select({ tokenId: auditLog.target, actorName: auditLog.actorName })
-      .from(auditLog)
-      .where(and(eq(auditLog.action, 'token_create'), isNotNull(auditLog.target)))
-      .all()
-      .map((row) => [row.tokenId, row.actorName]),
+    (
+      await db
+        .select({ tokenId: auditLog.target, actorName: auditLog.actorName })
+        .from(auditLog)
+        .where(and(eq(auditLog.action, 'token_create'), isNotNull(auditLog.target)))
+    ).map((row) => [row.tokenId, row.actorName]),
   );
-  return db
-    .select({
-      id: apiTokens.id,
-      name: apiTokens.name,
-      ownerId: users.id,
-      ownerName: users.name,
-      role: users.role,
-      agentId: users.agentId,
-      createdAt: apiTokens.createdAt,
-      lastUsedAt: apiTokens.lastUsedAt,
-      revokedAt: apiTokens.revokedAt,
-    })
-    .from(apiTokens)
-    .innerJoin(users, eq(users.id, apiTokens.userId))
-    .orderBy(sql`${apiTokens.revokedAt} IS NOT NULL`, desc(apiTokens.createdAt))
-    .all()
-    .map((token) => ({
-      ...token,
-      teams: teamMap.get(token.ownerId) ?? [],
-      createdBy: creators.get(token.id) ?? null,
-    }));
+  return (
+    await db
+      .select({
+        id: apiTokens.id,
+        name: apiTokens.name,
+        ownerId: users.id,
+        ownerName: users.name,
+        role: users.role,
+        agentId: users.agentId,
+        createdAt: apiTokens.createdAt,
+        lastUsedAt: apiTokens.lastUsedAt,
+        revokedAt: apiTokens.revokedAt,
+      })
+      .from(apiTokens)
+      .innerJoin(users, eq(users.id, apiTokens.userId))
+      .orderBy(sql`${apiTokens.revokedAt} IS NOT NULL`, desc(apiTokens.createdAt))
+  ).map((token) => ({
+    ...token,
+    teams: teamMap.get(token.ownerId) ?? [],
+    createdBy: creators.get(token.id) ?? null,
+  }));
 }
 
 /** The counts on the admin overview page. */
 export async function getAdminOverview(db: Db) {
-  const people = db
+  const people = await db
     .select({ active: users.active, n: count() })
     .from(users)
     .where(eq(users.isService, false))
-    .groupBy(users.active)
-    .all();
+    .groupBy(users.active);
   return {
     activeUsers: people.find((row) => row.active)?.n ?? 0,
     inactiveUsers: people.find((row) => !row.active)?.n ?? 0,
     agentsWithoutLogin: (await listAgentsWithoutLogin(db)).length,
-    teams: db.select({ n: count() }).from(teams).get()!.n,
-    activeTokens: db.select({ n: count() }).from(apiTokens).where(isNull(apiTokens.revokedAt)).get()!.n,
+    teams: first(await db.select({ n: count() }).from(teams).limit(1))!.n,
+    activeTokens: first(await db.select({ n: count() }).from(apiTokens).where(isNull(apiTokens.revokedAt)).limit(1))!.n,
   };
 }

@@ -37,13 +37,12 @@ export async function listAuditEntries(db: Db, filter: AuditFilter) {
   if (filter.start != null) conditions.push(gte(auditLog.at, filter.start));
   if (filter.end != null) conditions.push(lt(auditLog.at, filter.end));
   if (filter.before) conditions.push(lt(auditLog.seq, filter.before));
-  const rows = db
+  const rows = await db
     .select()
     .from(auditLog)
     .where(and(...conditions))
     .orderBy(desc(auditLog.seq))
-    .limit(AUDIT_PAGE_SIZE + 1)
-    .all();
+    .limit(AUDIT_PAGE_SIZE + 1);
   const page = rows.slice(0, AUDIT_PAGE_SIZE);
   return {
     entries: page.map((row) => ({ ...row, details: JSON.parse(row.details) as Record<string, unknown> })),
@@ -53,13 +52,9 @@ export async function listAuditEntries(db: Db, filter: AuditFilter) {
 
 /** Names to suggest in the actor filter: every person with a login. */
 export async function listActorNames(db: Db): Promise<string[]> {
-  return db
-    .selectDistinct({ name: users.name })
-    .from(users)
-    .where(eq(users.isService, false))
-    .orderBy(users.name)
-    .all()
-    .map((row) => row.name);
+  return (
+    await db.selectDistinct({ name: users.name }).from(users).where(eq(users.isService, false)).orderBy(users.name)
+  ).map((row) => row.name);
 }
 
 const date = z

@@ -1,5 +1,5 @@
 import { desc, eq } from 'drizzle-orm';
-import type { Db } from '../../db/client';
+import { type Db, first } from '../../db/client';
 import { agents, paymentRequests, teams } from '../../db/schema';
 import { canSee, type Viewer } from '../domain/access';
 import { type DashboardRange, intervalFor } from './dashboard-view';
@@ -52,12 +52,14 @@ export async function getDashboard(
 
 /** An agent the viewer may see (SPEC §5: otherwise nothing, and the page answers 404). */
 export async function getVisibleAgent(db: Db, agentId: string, viewer: Viewer) {
-  const agent = db
-    .select({ id: agents.id, name: agents.name, teamId: agents.teamId, teamName: teams.name })
-    .from(agents)
-    .innerJoin(teams, eq(teams.id, agents.teamId))
-    .where(eq(agents.id, agentId))
-    .get();
+  const agent = first(
+    await db
+      .select({ id: agents.id, name: agents.name, teamId: agents.teamId, teamName: teams.name })
+      .from(agents)
+      .innerJoin(teams, eq(teams.id, agents.teamId))
+      .where(eq(agents.id, agentId))
+      .limit(1),
+  );
   return agent && canSee(viewer, { agentId: agent.id, teamId: agent.teamId }) ? agent : null;
 }
 
@@ -74,7 +76,7 @@ export async function getAgentDashboard(
 ) {
   const agentFilters = { ...filters, team: [], agent: [agentId] };
   const interval = intervalFor(filters);
-  const requests = db
+  const requests = await db
     .select({
       id: paymentRequests.id,
       orderNumber: paymentRequests.orderNumber,
@@ -88,8 +90,7 @@ export async function getAgentDashboard(
     .from(paymentRequests)
     .where(requestCondition(compileQuery(agentFilters, viewer), { range: 'sentAt', list: false }))
     .orderBy(desc(paymentRequests.sentAt))
-    .limit(LATEST_REQUESTS)
-    .all();
+    .limit(LATEST_REQUESTS);
   const { currencies, ...kpis } = await summaries(db, agentFilters, range, viewer, now);
   return {
     ...kpis,

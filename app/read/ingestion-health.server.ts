@@ -1,6 +1,6 @@
 import { and, count, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Db } from '../../db/client';
+import { type Db, first } from '../../db/client';
 import { events, paymentRequests, rejectedEvents } from '../../db/schema';
 
 const MINUTE = 60_000;
@@ -12,19 +12,23 @@ export async function getIngestionTotals(db: Db, now = Date.now()) {
   const since = (column: typeof events.receivedAt | typeof rejectedEvents.receivedAt, ms: number) =>
     gte(column, now - ms);
   return {
-    events: db.select({ n: count() }).from(events).get()!.n,
-    eventsLastHour: db
-      .select({ n: count() })
-      .from(events)
-      .where(since(events.receivedAt, 60 * MINUTE))
-      .get()!.n,
-    requests: db.select({ n: count() }).from(paymentRequests).get()!.n,
-    rejected: db.select({ n: count() }).from(rejectedEvents).get()!.n,
-    rejectedLastDay: db
-      .select({ n: count() })
-      .from(rejectedEvents)
-      .where(since(rejectedEvents.receivedAt, 24 * 60 * MINUTE))
-      .get()!.n,
+    events: first(await db.select({ n: count() }).from(events).limit(1))!.n,
+    eventsLastHour: first(
+      await db
+        .select({ n: count() })
+        .from(events)
+        .where(since(events.receivedAt, 60 * MINUTE))
+        .limit(1),
+    )!.n,
+    requests: first(await db.select({ n: count() }).from(paymentRequests).limit(1))!.n,
+    rejected: first(await db.select({ n: count() }).from(rejectedEvents).limit(1))!.n,
+    rejectedLastDay: first(
+      await db
+        .select({ n: count() })
+        .from(rejectedEvents)
+        .where(since(rejectedEvents.receivedAt, 24 * 60 * MINUTE))
+        .limit(1),
+    )!.n,
   };
 }
 
@@ -37,13 +41,13 @@ export async function getEventsPerMinute(db: Db, now = Date.now()) {
   const start = end - 60 * MINUTE;
   const perMinute = async (table: typeof events | typeof rejectedEvents) =>
     new Map(
-      db
-        .select({ minute: sql<number>`CAST((${table.receivedAt} - ${start}) / ${MINUTE} AS INTEGER)`, n: count() })
-        .from(table)
-        .where(and(gte(table.receivedAt, start), lt(table.receivedAt, end)))
-        .groupBy(sql`1`)
-        .all()
-        .map((row) => [row.minute, row.n]),
+      (
+        await db
+          .select({ minute: sql<number>`CAST((${table.receivedAt} - ${start}) / ${MINUTE} AS INTEGER)`, n: count() })
+          .from(table)
+          .where(and(gte(table.receivedAt, start), lt(table.receivedAt, end)))
+          .groupBy(sql`1`)
+      ).map((row) => [row.minute, row.n]),
     );
   const accepted = await perMinute(events);
   const rejected = await perMinute(rejectedEvents);
@@ -56,12 +60,11 @@ export async function getEventsPerMinute(db: Db, now = Date.now()) {
 
 /** Rejection codes with how often each occurred, most frequent first. */
 export async function getRejectionCodes(db: Db) {
-  return db
+  return await db
     .select({ code: rejectedEvents.code, n: count() })
     .from(rejectedEvents)
     .groupBy(rejectedEvents.code)
-    .orderBy(desc(count()), rejectedEvents.code)
-    .all();
+    .orderBy(desc(count()), rejectedEvents.code);
 }
 
 /** Rejected events newest first, a page at a time: `before` is the last seq of the previous page. */
@@ -69,13 +72,12 @@ export async function getRejectedEvents(db: Db, filter: { code?: string; before?
   const conditions: SQL[] = [];
   if (filter.code) conditions.push(eq(rejectedEvents.code, filter.code));
   if (filter.before) conditions.push(lt(rejectedEvents.seq, filter.before));
-  const rows = db
+  const rows = await db
     .select()
     .from(rejectedEvents)
     .where(and(...conditions))
     .orderBy(desc(rejectedEvents.seq))
-    .limit(REJECTED_PAGE_SIZE + 1)
-    .all();
+    .limit(REJECTED_PAGE_SIZE + 1);
   const page = rows.slice(0, REJECTED_PAGE_SIZE);
   return { rows: page, nextBefore: rows.length > REJECTED_PAGE_SIZE ? page.at(-1)!.seq : null };
 }

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import type { Db } from '../../db/client';
+import { type Db, first } from '../../db/client';
 import { eventBodyOfRow } from '../../db/event-rows';
 import { payLinks } from '../../db/schema';
 import { currentStatus } from '../domain/current-status';
@@ -19,7 +19,9 @@ const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,64}$/;
 
 export async function requestForToken(db: Db, token: string): Promise<PaymentRequestRow | null> {
   if (!TOKEN_PATTERN.test(token)) return null;
-  const link = db.select({ requestId: payLinks.requestId }).from(payLinks).where(eq(payLinks.token, token)).get();
+  const link = first(
+    await db.select({ requestId: payLinks.requestId }).from(payLinks).where(eq(payLinks.token, token)).limit(1),
+  );
   return (link && (await getPaymentRequestRow(db, link.requestId))) || null;
 }
 

@@ -1,5 +1,5 @@
 import { asc, eq, inArray } from 'drizzle-orm';
-import type { Db } from '../../db/client';
+import { type Db, first } from '../../db/client';
 import { eventBody } from '../../db/event-rows';
 import { agents, events, paymentRequests, teams, users } from '../../db/schema';
 import { isoOrNull, maskPhone } from '../domain/format';
@@ -9,25 +9,24 @@ import { compareForReplay } from '../domain/replay';
 export type PaymentRequestRow = typeof paymentRequests.$inferSelect;
 
 export async function getPaymentRequestRow(db: Db, id: string): Promise<PaymentRequestRow | undefined> {
-  return db.select().from(paymentRequests).where(eq(paymentRequests.id, id)).get();
+  return first(await db.select().from(paymentRequests).where(eq(paymentRequests.id, id)).limit(1));
 }
 
 /** People's names by user id, for the "who did it" of a timeline (events carry only the id). */
 async function namesOfUsers(db: Db, ids: string[]): Promise<Map<string, string>> {
   if (ids.length === 0) return new Map();
-  const rows = db
+  const rows = await db
     .select({ id: users.id, name: users.name })
     .from(users)
-    .where(inArray(users.id, [...new Set(ids)]))
-    .all();
+    .where(inArray(users.id, [...new Set(ids)]));
   return new Map(rows.map((row) => [row.id, row.name]));
 }
 
 /** A request with its whole timeline in replay order, anomalies explained (SPEC §4). */
 export async function getPaymentRequestWithTimeline(db: Db, row: PaymentRequestRow) {
-  const agent = db.select({ name: agents.name }).from(agents).where(eq(agents.id, row.agentId)).get();
-  const team = db.select({ name: teams.name }).from(teams).where(eq(teams.id, row.teamId)).get();
-  const rows = db.select().from(events).where(eq(events.requestId, row.id)).orderBy(asc(events.occurredAt)).all();
+  const agent = first(await db.select({ name: agents.name }).from(agents).where(eq(agents.id, row.agentId)).limit(1));
+  const team = first(await db.select({ name: teams.name }).from(teams).where(eq(teams.id, row.teamId)).limit(1));
+  const rows = await db.select().from(events).where(eq(events.requestId, row.id)).orderBy(asc(events.occurredAt));
   const parsed = rows.sort(compareForReplay).map((event) => ({
     event,
     data: (JSON.parse(eventBody(event.body, event)) as { data?: Record<string, unknown> }).data ?? {},

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client';
+import { type Db, first } from '../../db/client';
 import { agents, reportFiles, scheduledReports, teams } from '../../db/schema';
 import type { Viewer } from '../domain/access';
 import { byNameThenId } from '../lib/name-order';
@@ -12,48 +12,46 @@ export async function getReportFilterOptions(db: Db, viewer: Viewer) {
   const { scope } = viewer;
   const teamIds = scope.kind === 'teams' ? [...scope.teamIds] : null;
   if (scope.kind === 'agent') return { teams: [], agents: [] };
-  const teamRows = db
-    .select({ id: teams.id, name: teams.name })
-    .from(teams)
-    .where(teamIds ? inArray(teams.id, teamIds) : undefined)
-    .all()
-    .sort(byNameThenId);
-  const agentRows = db
-    .select({ id: agents.id, name: agents.name, teamId: agents.teamId })
-    .from(agents)
-    .where(teamIds ? inArray(agents.teamId, teamIds) : undefined)
-    .all()
-    .sort(byNameThenId);
+  const teamRows = (
+    await db
+      .select({ id: teams.id, name: teams.name })
+      .from(teams)
+      .where(teamIds ? inArray(teams.id, teamIds) : undefined)
+  ).sort(byNameThenId);
+  const agentRows = (
+    await db
+      .select({ id: agents.id, name: agents.name, teamId: agents.teamId })
+      .from(agents)
+      .where(teamIds ? inArray(agents.teamId, teamIds) : undefined)
+  ).sort(byNameThenId);
   return { teams: teamRows, agents: agentRows };
 }
 
 /** The viewer's own schedules, soonest first. */
 export async function listSchedules(db: Db, viewer: Viewer): Promise<ScheduledReportRow[]> {
-  return db
+  return await db
     .select()
     .from(scheduledReports)
     .where(eq(scheduledReports.ownerUserId, viewer.userId))
-    .orderBy(asc(scheduledReports.nextRunAt))
-    .all();
+    .orderBy(asc(scheduledReports.nextRunAt));
 }
 
 export async function getSchedule(db: Db, id: string): Promise<ScheduledReportRow | undefined> {
-  return db.select().from(scheduledReports).where(eq(scheduledReports.id, id)).get();
+  return first(await db.select().from(scheduledReports).where(eq(scheduledReports.id, id)).limit(1));
 }
 
 /** Schedules whose run is due at `now`. */
 export async function listDueSchedules(db: Db, now: number): Promise<ScheduledReportRow[]> {
-  return db
+  return await db
     .select()
     .from(scheduledReports)
     .where(and(eq(scheduledReports.active, true), sql`${scheduledReports.nextRunAt} <= ${now}`))
-    .orderBy(asc(scheduledReports.nextRunAt))
-    .all();
+    .orderBy(asc(scheduledReports.nextRunAt));
 }
 
 /** The viewer's kept files, newest first, with the schedule's name when it still exists. */
 export async function listReportFiles(db: Db, viewer: Viewer, limit = 50) {
-  return db
+  return await db
     .select({
       id: reportFiles.id,
       fileName: reportFiles.fileName,
@@ -67,13 +65,12 @@ export async function listReportFiles(db: Db, viewer: Viewer, limit = 50) {
     .leftJoin(scheduledReports, eq(scheduledReports.id, reportFiles.scheduleId))
     .where(eq(reportFiles.ownerUserId, viewer.userId))
     .orderBy(desc(reportFiles.createdAt))
-    .limit(limit)
-    .all();
+    .limit(limit);
 }
 
 /** A kept file, if the viewer may download it: their own, or any for an admin. */
 export async function getReportFileFor(db: Db, viewer: Viewer, id: string): Promise<ReportFileRow | undefined> {
-  const file = db.select().from(reportFiles).where(eq(reportFiles.id, id)).get();
+  const file = first(await db.select().from(reportFiles).where(eq(reportFiles.id, id)).limit(1));
   if (!file) return undefined;
   return file.ownerUserId === viewer.userId || viewer.role === 'admin' ? file : undefined;
 }

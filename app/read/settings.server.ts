@@ -1,6 +1,6 @@
 import type { Day } from 'date-fns';
 import { eq } from 'drizzle-orm';
-import type { Db } from '../../db/client';
+import { type Db, first } from '../../db/client';
 import { settings } from '../../db/schema';
 import { currencyExponent } from '../domain/money';
 import type { ExpirySettings } from '../domain/replay';
@@ -27,7 +27,10 @@ export const SETTING_KEYS = [
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
 export async function readSetting(db: Db, key: SettingKey): Promise<string | null> {
-  return db.select({ value: settings.value }).from(settings).where(eq(settings.key, key)).get()?.value ?? null;
+  return (
+    first(await db.select({ value: settings.value }).from(settings).where(eq(settings.key, key)).limit(1))?.value ??
+    null
+  );
 }
 
 /** Link TTLs: the admin's setting when there is one, else the environment's. */

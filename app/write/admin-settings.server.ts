@@ -23,10 +23,12 @@ import type { AdminContext } from './admin.server';
 import { recordAudit } from './audit.server';
 
 async function writeSetting(db: Db, key: SettingKey, value: string | null): Promise<void> {
-  if (value === null) await writeTransaction(db, () => db.delete(settings).where(eq(settings.key, key)).run());
+  if (value === null) await writeTransaction(db, async () => await db.delete(settings).where(eq(settings.key, key)));
   else
-    await writeTransaction(db, () =>
-      db.insert(settings).values({ key, value }).onConflictDoUpdate({ target: settings.key, set: { value } }).run(),
+    await writeTransaction(
+      db,
+      async () =>
+        await db.insert(settings).values({ key, value }).onConflictDoUpdate({ target: settings.key, set: { value } }),
     );
 }
 

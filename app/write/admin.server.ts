@@ -1,7 +1,7 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { and, eq, inArray, isNull, ne } from 'drizzle-orm';
 import { z } from 'zod';
-import { type Db, writeTransaction } from '../../db/client';
+import { type Db, first, writeTransaction } from '../../db/client';
 import { agents, apiTokens, teams, users, userTeams } from '../../db/schema';
 import type { Viewer } from '../domain/access';
 import { ROLES, type Role } from '../domain/access';
@@ -63,7 +63,7 @@ async function checkAccess(
   forLogin: { userId: string | null } | null,
 ): Promise<{ ok: true; access: Access; newAgentTeam: string | null } | { ok: false; errors: FieldErrors }> {
   const teamIds = [...new Set(input.teamIds)];
-  const known = teamIds.length ? db.select({ id: teams.id }).from(teams).where(inArray(teams.id, teamIds)).all() : [];
+  const known = teamIds.length ? await db.select({ id: teams.id }).from(teams).where(inArray(teams.id, teamIds)) : [];
   const unknown = teamIds.find((id) => !known.some((team) => team.id === id));
   if (unknown) return { ok: false, errors: { teamIds: `Unknown team ${unknown}` } };
   if (input.role === 'supervisor') {
@@ -74,23 +74,25 @@ async function checkAccess(
     return { ok: true, access: { role: input.role, teamIds: [], agentId: null }, newAgentTeam: null };
   const agentId = input.agentId;
   if (!agentId) return { ok: false, errors: { agentId: 'An agent needs the agent id their requests carry' } };
-  const exists = db.select({ id: agents.id }).from(agents).where(eq(agents.id, agentId)).get();
+  const exists = first(await db.select({ id: agents.id }).from(agents).where(eq(agents.id, agentId)).limit(1));
   const access: Access = { role: 'agent', teamIds: [], agentId };
   if (!forLogin) {
     if (!exists) return { ok: false, errors: { agentId: `No agent ${agentId} has been seen yet` } };
     return { ok: true, access, newAgentTeam: null };
   }
-  const linked = db
-    .select({ name: users.name })
-    .from(users)
-    .where(
-      and(
-        eq(users.agentId, agentId),
-        eq(users.isService, false),
-        forLogin.userId ? ne(users.id, forLogin.userId) : undefined,
-      ),
-    )
-    .get();
+  const linked = first(
+    await db
+      .select({ name: users.name })
+      .from(users)
+      .where(
+        and(
+          eq(users.agentId, agentId),
+          eq(users.isService, false),
+          forLogin.userId ? ne(users.id, forLogin.userId) : undefined,
+        ),
+      )
+      .limit(1),
+  );
   if (linked) return { ok: false, errors: { agentId: `Agent ${agentId} is already linked to ${linked.name}` } };
   if (!exists && teamIds.length !== 1) {
     return {
@@ -126,7 +128,7 @@ export async function inviteUser(
   const parsed = inviteSchema.safeParse(input);
   if (!parsed.success) return failure(fieldErrorsOf(parsed.error));
   const { name, email } = parsed.data;
-  if (db.select({ id: users.id }).from(users).where(eq(users.email, email)).get()) {
+  if (first(await db.select({ id: users.id }).from(users).where(eq(users.email, email)).limit(1))) {
     return failure({ email: 'A user with this email already exists' });
   }
   const checked = await checkAccess(db, parsed.data, { userId: null });
@@ -138,22 +140,20 @@ export async function inviteUser(
   const expiresAt = now + TEMPORARY_PASSWORD_TTL_MS;
   await writeTransaction(db, async () => {
     if (newAgentTeam && access.agentId) {
-      db.insert(agents).values({ id: access.agentId, name, teamId: newAgentTeam, createdAt: now }).run();
+      await db.insert(agents).values({ id: access.agentId, name, teamId: newAgentTeam, createdAt: now });
     }
-    db.insert(users)
-      .values({
-        id: userId,
-        name,
-        email,
-        role: access.role,
-        passwordHash,
-        mustChangePassword: true,
-        temporaryPasswordExpiresAt: expiresAt,
-        agentId: access.agentId,
-        createdAt: now,
-      })
-      .run();
-    for (const teamId of access.teamIds) db.insert(userTeams).values({ userId, teamId }).run();
+    await db.insert(users).values({
+      id: userId,
+      name,
+      email,
+      role: access.role,
+      passwordHash,
+      mustChangePassword: true,
+      temporaryPasswordExpiresAt: expiresAt,
+      agentId: access.agentId,
+      createdAt: now,
+    });
+    for (const teamId of access.teamIds) await db.insert(userTeams).values({ userId, teamId });
     await recordAudit(
       db,
       {
@@ -170,19 +170,17 @@ export async function inviteUser(
 }
 
 async function findPerson(db: Db, userId: string) {
-  return db
-    .select()
-    .from(users)
-    .where(and(eq(users.id, userId), eq(users.isService, false)))
-    .get();
+  return first(
+    await db
+      .select()
+      .from(users)
+      .where(and(eq(users.id, userId), eq(users.isService, false)))
+      .limit(1),
+  );
 }
 
 async function teamIdsOf(db: Db, userId: string): Promise<string[]> {
-  return db
-    .select({ teamId: userTeams.teamId })
-    .from(userTeams)
-    .where(eq(userTeams.userId, userId))
-    .all()
+  return (await db.select({ teamId: userTeams.teamId }).from(userTeams).where(eq(userTeams.userId, userId)))
     .map((row) => row.teamId)
     .sort();
 }
@@ -208,11 +206,11 @@ export async function updateUserAccess(ctx: AdminContext, input: unknown): Promi
   const now = Date.now();
   await writeTransaction(db, async () => {
     if (newAgentTeam && after.agentId) {
-      db.insert(agents).values({ id: after.agentId, name: user.name, teamId: newAgentTeam, createdAt: now }).run();
+      await db.insert(agents).values({ id: after.agentId, name: user.name, teamId: newAgentTeam, createdAt: now });
     }
-    db.update(users).set({ role: after.role, agentId: after.agentId }).where(eq(users.id, user.id)).run();
-    db.delete(userTeams).where(eq(userTeams.userId, user.id)).run();
-    for (const teamId of after.teamIds) db.insert(userTeams).values({ userId: user.id, teamId }).run();
+    await db.update(users).set({ role: after.role, agentId: after.agentId }).where(eq(users.id, user.id));
+    await db.delete(userTeams).where(eq(userTeams.userId, user.id));
+    for (const teamId of after.teamIds) await db.insert(userTeams).values({ userId: user.id, teamId });
     await recordAudit(db, {
       action: 'role_change',
       actor: ctx.actor,
@@ -237,7 +235,7 @@ export async function setUserActive(ctx: AdminContext, input: unknown, active: b
   if (user.active === active)
     return { ok: true, message: `${user.name} is already ${active ? 'active' : 'deactivated'}.` };
   await writeTransaction(db, async () => {
-    db.update(users).set({ active }).where(eq(users.id, user.id)).run();
+    await db.update(users).set({ active }).where(eq(users.id, user.id));
     if (!active) await destroyUserSessions(db, user.id);
     await recordAudit(db, {
       action: active ? 'user_reactivate' : 'user_deactivate',
@@ -269,10 +267,10 @@ export async function resetUserPassword(
   const passwordHash = await hashPassword(temporaryPassword);
   const expiresAt = now + TEMPORARY_PASSWORD_TTL_MS;
   await writeTransaction(db, async () => {
-    db.update(users)
+    await db
+      .update(users)
       .set({ passwordHash, mustChangePassword: true, temporaryPasswordExpiresAt: expiresAt })
-      .where(eq(users.id, user.id))
-      .run();
+      .where(eq(users.id, user.id));
     await destroyUserSessions(db, user.id);
     // The person locked out by wrong guesses can use the new password at once.
     if (user.email) await clearAccountFailures(db, user.email);
@@ -293,11 +291,11 @@ export async function createTeam(ctx: AdminContext, input: unknown): Promise<Out
   const parsed = createTeamSchema.safeParse(input);
   if (!parsed.success) return failure(fieldErrorsOf(parsed.error));
   const { teamId, name } = parsed.data;
-  if (db.select({ id: teams.id }).from(teams).where(eq(teams.id, teamId)).get()) {
+  if (first(await db.select({ id: teams.id }).from(teams).where(eq(teams.id, teamId)).limit(1))) {
     return failure({ teamId: `A team ${teamId} already exists` });
   }
   await writeTransaction(db, async () => {
-    db.insert(teams).values({ id: teamId, name, nameSource: 'admin', createdAt: Date.now() }).run();
+    await db.insert(teams).values({ id: teamId, name, nameSource: 'admin', createdAt: Date.now() });
     await recordAudit(db, {
       action: 'team_change',
       actor: ctx.actor,
@@ -315,12 +313,12 @@ export async function renameTeam(ctx: AdminContext, input: unknown): Promise<Out
   const parsed = createTeamSchema.safeParse(input);
   if (!parsed.success) return failure(fieldErrorsOf(parsed.error));
   const { teamId, name } = parsed.data;
-  const team = db.select().from(teams).where(eq(teams.id, teamId)).get();
+  const team = first(await db.select().from(teams).where(eq(teams.id, teamId)).limit(1));
   if (!team) return failure({}, 'No such team');
   // Saving a placeholder name unchanged does not adopt it: the first event's name still replaces it.
   if (team.name === name) return { ok: true, message: 'Nothing to change.' };
   await writeTransaction(db, async () => {
-    db.update(teams).set({ name, nameSource: 'admin' }).where(eq(teams.id, teamId)).run();
+    await db.update(teams).set({ name, nameSource: 'admin' }).where(eq(teams.id, teamId));
     await recordAudit(db, {
       action: 'team_change',
       actor: ctx.actor,
@@ -347,7 +345,9 @@ export async function createApiToken(
   const { access } = checked;
   const { name } = parsed.data;
   const { token, userId } = await createServiceToken(db, { name, ...access });
-  const tokenId = db.select({ id: apiTokens.id }).from(apiTokens).where(eq(apiTokens.userId, userId)).get()!.id;
+  const tokenId = first(
+    await db.select({ id: apiTokens.id }).from(apiTokens).where(eq(apiTokens.userId, userId)).limit(1),
+  )!.id;
   await recordAudit(db, {
     action: 'token_create',
     actor: ctx.actor,
@@ -365,14 +365,14 @@ export async function revokeApiToken(ctx: AdminContext, input: unknown): Promise
   const { db } = ctx;
   const parsed = revokeTokenSchema.safeParse(input);
   if (!parsed.success) return failure(fieldErrorsOf(parsed.error));
-  const token = db.select().from(apiTokens).where(eq(apiTokens.id, parsed.data.tokenId)).get();
+  const token = first(await db.select().from(apiTokens).where(eq(apiTokens.id, parsed.data.tokenId)).limit(1));
   if (!token) return failure({}, 'No such token');
   if (token.revokedAt !== null) return { ok: true, message: `Token ${token.name} was already revoked.` };
   await writeTransaction(db, async () => {
-    db.update(apiTokens)
+    await db
+      .update(apiTokens)
       .set({ revokedAt: Date.now() })
-      .where(and(eq(apiTokens.id, token.id), isNull(apiTokens.revokedAt)))
-      .run();
+      .where(and(eq(apiTokens.id, token.id), isNull(apiTokens.revokedAt)));
     await recordAudit(db, {
       action: 'token_revoke',
       actor: ctx.actor,

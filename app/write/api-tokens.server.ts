@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { and, eq, isNull } from 'drizzle-orm';
-import { type Db, writeTransaction } from '../../db/client';
+import { type Db, first, writeTransaction } from '../../db/client';
 import { apiTokens, teams, users, userTeams } from '../../db/schema';
 import { type Role, scopeFor, type Viewer } from '../domain/access';
 import { sha256Hex } from '../lib/canonical-json';
@@ -28,27 +28,25 @@ export async function createServiceToken(
   const token = `pld_${randomBytes(32).toString('base64url')}`;
   const userId = `usr_${randomUUID()}`;
   const now = Date.now();
-  await writeTransaction(db, () => {
+  await writeTransaction(db, async () => {
     for (const teamId of teamIds) {
-      if (!db.select({ id: teams.id }).from(teams).where(eq(teams.id, teamId)).get()) {
+      if (!first(await db.select({ id: teams.id }).from(teams).where(eq(teams.id, teamId)).limit(1))) {
         // Named by its id until the first event that carries the team names it (ingestEvents).
-        db.insert(teams).values({ id: teamId, name: teamId, nameSource: 'placeholder', createdAt: now }).run();
+        await db.insert(teams).values({ id: teamId, name: teamId, nameSource: 'placeholder', createdAt: now });
       }
     }
-    db.insert(users)
-      .values({
-        id: userId,
-        name: input.name,
-        role: input.role,
-        agentId: input.agentId ?? null,
-        isService: true,
-        createdAt: now,
-      })
-      .run();
-    for (const teamId of teamIds) db.insert(userTeams).values({ userId, teamId }).run();
-    db.insert(apiTokens)
-      .values({ id: `tok_${randomUUID()}`, userId, name: input.name, tokenHash: hashToken(token), createdAt: now })
-      .run();
+    await db.insert(users).values({
+      id: userId,
+      name: input.name,
+      role: input.role,
+      agentId: input.agentId ?? null,
+      isService: true,
+      createdAt: now,
+    });
+    for (const teamId of teamIds) await db.insert(userTeams).values({ userId, teamId });
+    await db
+      .insert(apiTokens)
+      .values({ id: `tok_${randomUUID()}`, userId, name: input.name, tokenHash: hashToken(token), createdAt: now });
   });
   return { token, userId };
 }
@@ -58,18 +56,17 @@ export async function loadAccount(
   db: Db,
   userId: string,
 ): Promise<{ viewer: Viewer; mustChangePassword: boolean } | null> {
-  const user = db
-    .select()
-    .from(users)
-    .where(and(eq(users.id, userId), eq(users.active, true)))
-    .get();
+  const user = first(
+    await db
+      .select()
+      .from(users)
+      .where(and(eq(users.id, userId), eq(users.active, true)))
+      .limit(1),
+  );
   if (!user) return null;
-  const teamIds = db
-    .select({ teamId: userTeams.teamId })
-    .from(userTeams)
-    .where(eq(userTeams.userId, user.id))
-    .all()
-    .map((row) => row.teamId);
+  const teamIds = (
+    await db.select({ teamId: userTeams.teamId }).from(userTeams).where(eq(userTeams.userId, user.id))
+  ).map((row) => row.teamId);
   return {
     viewer: { userId: user.id, name: user.name, role: user.role, scope: scopeFor(user.role, teamIds, user.agentId) },
     mustChangePassword: user.mustChangePassword,
@@ -83,17 +80,20 @@ export async function loadViewer(db: Db, userId: string): Promise<Viewer | null>
 
 /** The viewer behind a bearer token, or null when the token is unknown, revoked or its user inactive. */
 export async function viewerForToken(db: Db, token: string): Promise<Viewer | null> {
-  const row = db
-    .select({ id: apiTokens.id, userId: apiTokens.userId, lastUsedAt: apiTokens.lastUsedAt })
-    .from(apiTokens)
-    .where(and(eq(apiTokens.tokenHash, hashToken(token)), isNull(apiTokens.revokedAt)))
-    .get();
+  const row = first(
+    await db
+      .select({ id: apiTokens.id, userId: apiTokens.userId, lastUsedAt: apiTokens.lastUsedAt })
+      .from(apiTokens)
+      .where(and(eq(apiTokens.tokenHash, hashToken(token)), isNull(apiTokens.revokedAt)))
+      .limit(1),
+  );
   if (!row) return null;
   // At most one write a minute: every API read must not take the write lock that ingestion needs.
   const now = Date.now();
   if (row.lastUsedAt === null || now - row.lastUsedAt > 60_000) {
-    await writeTransaction(db, () =>
-      db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.id)).run(),
+    await writeTransaction(
+      db,
+      async () => await db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.id)),
     );
   }
   return await loadViewer(db, row.userId);

@@ -14,10 +14,10 @@ export interface AuditEntry {
 }
 
 export async function recordAudit(db: Db, entry: AuditEntry, now = Date.now()): Promise<void> {
-  await writeTransaction(db, () =>
-    db
-      .insert(auditLog)
-      .values({
+  await writeTransaction(
+    db,
+    async () =>
+      await db.insert(auditLog).values({
         at: now,
         actorUserId: entry.actor?.userId ?? null,
         actorName: entry.actor?.name ?? entry.actorName ?? null,
@@ -25,7 +25,6 @@ export async function recordAudit(db: Db, entry: AuditEntry, now = Date.now()): 
         target: entry.target ?? null,
         details: JSON.stringify(entry.details ?? {}),
         ip: entry.ip ?? null,
-      })
-      .run(),
+      }),
   );
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, lte } from 'drizzle-orm';
 import { z } from 'zod';
-import { type Db, writeTransaction } from '../../db/client';
+import { type Db, first, writeTransaction } from '../../db/client';
 import { idempotencyKeys } from '../../db/schema';
 import { canonicalJson, sha256Hex } from '../lib/canonical-json';
 
@@ -50,23 +50,24 @@ export async function claimIdempotencyKey(
   requestId: string,
   now: number,
 ): Promise<PriorUse | null> {
-  await writeTransaction(db, () =>
-    db
-      .delete(idempotencyKeys)
-      .where(lte(idempotencyKeys.createdAt, now - IDEMPOTENCY_KEY_TTL_MS))
-      .run(),
+  await writeTransaction(
+    db,
+    async () => await db.delete(idempotencyKeys).where(lte(idempotencyKeys.createdAt, now - IDEMPOTENCY_KEY_TTL_MS)),
   );
-  const prior = db
-    .select()
-    .from(idempotencyKeys)
-    .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, claim.key)))
-    .get();
+  const prior = first(
+    await db
+      .select()
+      .from(idempotencyKeys)
+      .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, claim.key)))
+      .limit(1),
+  );
   if (!prior) {
-    await writeTransaction(db, () =>
-      db
-        .insert(idempotencyKeys)
-        .values({ userId, key: claim.key, bodyHash: claim.bodyHash, requestId, createdAt: now })
-        .run(),
+    await writeTransaction(
+      db,
+      async () =>
+        await db
+          .insert(idempotencyKeys)
+          .values({ userId, key: claim.key, bodyHash: claim.bodyHash, requestId, createdAt: now }),
     );
     return null;
   }
@@ -85,12 +86,13 @@ export async function recordIdempotentResponse(
   key: string,
   response: StoredResponse,
 ): Promise<void> {
-  await writeTransaction(db, () =>
-    db
-      .update(idempotencyKeys)
-      .set({ responseStatus: response.status, responseBody: response.body })
-      .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)))
-      .run(),
+  await writeTransaction(
+    db,
+    async () =>
+      await db
+        .update(idempotencyKeys)
+        .set({ responseStatus: response.status, responseBody: response.body })
+        .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key))),
   );
 }
 

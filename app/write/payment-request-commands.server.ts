@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { type Db, writeTransaction } from '../../db/client';
+import { type Db, first, writeTransaction } from '../../db/client';
 import { agents, payLinks, requestConversations, teams } from '../../db/schema';
 import { canSee, type Viewer } from '../domain/access';
 import { firstWithoutCardNumber } from '../domain/card-masking';
@@ -88,12 +88,14 @@ async function requireAgentIdentity(db: Db, viewer: Viewer) {
   if (viewer.role !== 'agent') throw new CommandError('forbidden', 'Only agents send payment requests');
   const agentId = viewer.scope.kind === 'agent' ? viewer.scope.agentId : null;
   const agent = agentId
-    ? db
-        .select({ id: agents.id, name: agents.name, teamId: teams.id, teamName: teams.name })
-        .from(agents)
-        .innerJoin(teams, eq(teams.id, agents.teamId))
-        .where(eq(agents.id, agentId))
-        .get()
+    ? first(
+        await db
+          .select({ id: agents.id, name: agents.name, teamId: teams.id, teamName: teams.name })
+          .from(agents)
+          .innerJoin(teams, eq(teams.id, agents.teamId))
+          .where(eq(agents.id, agentId))
+          .limit(1),
+      )
     : undefined;
   if (!agent) {
     throw new CommandError(
@@ -136,11 +138,11 @@ async function newRequest(db: Db, viewer: Viewer, input: CreatePaymentRequestInp
 /** Call inside a write transaction. */
 async function writeNewRequest(db: Db, request: NewRequest, options: SendOptions, now: number): Promise<void> {
   assertAccepted(await ingestEvents(db, [request.created], options.source ?? 'agent_console', { now }));
-  db.insert(payLinks).values({ token: request.token, requestId: request.requestId, createdAt: now }).run();
+  await db.insert(payLinks).values({ token: request.token, requestId: request.requestId, createdAt: now });
   if (options.conversationId) {
-    db.insert(requestConversations)
-      .values({ requestId: request.requestId, conversationId: options.conversationId, createdAt: now })
-      .run();
+    await db
+      .insert(requestConversations)
+      .values({ requestId: request.requestId, conversationId: options.conversationId, createdAt: now });
   }
 }
 
@@ -222,7 +224,9 @@ export async function retrySend(db: Db, viewer: Viewer, requestId: string, optio
   if (status !== 'send_failed' && status !== 'created') {
     throw new CommandError('not_retryable', 'Only a request whose send failed can be sent again');
   }
-  const link = db.select({ token: payLinks.token }).from(payLinks).where(eq(payLinks.requestId, requestId)).get();
+  const link = first(
+    await db.select({ token: payLinks.token }).from(payLinks).where(eq(payLinks.requestId, requestId)).limit(1),
+  );
   if (!link) throw new CommandError('not_retryable', 'This request has no pay link to send');
   return await deliverLink(db, row, link.token, options);
 }

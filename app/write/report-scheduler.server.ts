@@ -37,24 +37,23 @@ export const KEPT_FILES_PER_SCHEDULE = 31;
 
 /** Deletes a schedule's files beyond the newest KEPT_FILES_PER_SCHEDULE, rows and files both. */
 async function pruneKeptFiles(db: Db, scheduleId: string): Promise<void> {
-  const old = db
-    .select({ id: reportFiles.id, path: reportFiles.path })
-    .from(reportFiles)
-    .where(eq(reportFiles.scheduleId, scheduleId))
-    .orderBy(desc(reportFiles.createdAt), desc(reportFiles.id))
-    .all()
-    .slice(KEPT_FILES_PER_SCHEDULE);
+  const old = (
+    await db
+      .select({ id: reportFiles.id, path: reportFiles.path })
+      .from(reportFiles)
+      .where(eq(reportFiles.scheduleId, scheduleId))
+      .orderBy(desc(reportFiles.createdAt), desc(reportFiles.id))
+  ).slice(KEPT_FILES_PER_SCHEDULE);
   if (old.length === 0) return;
-  await writeTransaction(db, () =>
-    db
-      .delete(reportFiles)
-      .where(
+  await writeTransaction(
+    db,
+    async () =>
+      await db.delete(reportFiles).where(
         inArray(
           reportFiles.id,
           old.map((file) => file.id),
         ),
-      )
-      .run(),
+      ),
   );
   for (const file of old) rmSync(file.path, { force: true });
 }
@@ -72,8 +71,9 @@ export async function runSchedule(
   const viewer = await loadViewer(db, schedule.ownerUserId);
   if (!viewer || !EXPORT_ROLES.includes(viewer.role)) {
     // The owner left or lost the right to export: the schedule stops rather than leak data.
-    await writeTransaction(db, () =>
-      db.update(scheduledReports).set({ active: false }).where(eq(scheduledReports.id, schedule.id)).run(),
+    await writeTransaction(
+      db,
+      async () => await db.update(scheduledReports).set({ active: false }).where(eq(scheduledReports.id, schedule.id)),
     );
     return null;
   }
@@ -108,10 +108,10 @@ export async function runSchedule(
   }
   renameSync(partial, path);
   const bytes = statSync(path).size;
-  await writeTransaction(db, () =>
-    db
-      .insert(reportFiles)
-      .values({
+  await writeTransaction(
+    db,
+    async () =>
+      await db.insert(reportFiles).values({
         id,
         scheduleId: schedule.id,
         ownerUserId: viewer.userId,
@@ -121,8 +121,7 @@ export async function runSchedule(
         rows: result.rows,
         bytes,
         createdAt: now,
-      })
-      .run(),
+      }),
   );
   await pruneKeptFiles(db, schedule.id);
   await recordAudit(
@@ -154,12 +153,13 @@ export async function runDueReports(db: Db, now = Date.now()): Promise<ReportFil
   const files: ReportFileSummary[] = [];
   for (const schedule of await listDueSchedules(db, now)) {
     const next = nextRunAt({ cadence: schedule.cadence, runAt: schedule.runAt, timezone: schedule.timezone }, now);
-    const claimed = await writeTransaction(db, () =>
-      db
-        .update(scheduledReports)
-        .set({ nextRunAt: next, lastRunAt: now })
-        .where(and(eq(scheduledReports.id, schedule.id), eq(scheduledReports.nextRunAt, schedule.nextRunAt)))
-        .run(),
+    const claimed = await writeTransaction(
+      db,
+      async () =>
+        await db
+          .update(scheduledReports)
+          .set({ nextRunAt: next, lastRunAt: now })
+          .where(and(eq(scheduledReports.id, schedule.id), eq(scheduledReports.nextRunAt, schedule.nextRunAt))),
     );
     if (claimed.changes !== 1) continue;
     try {

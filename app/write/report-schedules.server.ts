@@ -58,10 +58,10 @@ export async function createSchedule(
   }
   const input = parsed.data;
   const id = `rps_${randomUUID()}`;
-  await writeTransaction(db, () =>
-    db
-      .insert(scheduledReports)
-      .values({
+  await writeTransaction(
+    db,
+    async () =>
+      await db.insert(scheduledReports).values({
         id,
         ownerUserId: viewer.userId,
         name: input.name,
@@ -74,19 +74,19 @@ export async function createSchedule(
         nextRunAt: nextRunAt(input, now),
         active: true,
         createdAt: now,
-      })
-      .run(),
+      }),
   );
   return { ok: true, message: `Scheduled “${input.name}”.`, id };
 }
 
 /** Deletes one of the viewer's schedules (its kept files stay). */
 export async function deleteSchedule(db: Db, viewer: Viewer, id: string): Promise<Outcome> {
-  const result = await writeTransaction(db, () =>
-    db
-      .delete(scheduledReports)
-      .where(and(eq(scheduledReports.id, id), eq(scheduledReports.ownerUserId, viewer.userId)))
-      .run(),
+  const result = await writeTransaction(
+    db,
+    async () =>
+      await db
+        .delete(scheduledReports)
+        .where(and(eq(scheduledReports.id, id), eq(scheduledReports.ownerUserId, viewer.userId))),
   );
   return result.changes === 1 ? { ok: true, message: 'Schedule deleted.' } : failure({}, 'No such schedule.');
 }

@@ -8,17 +8,15 @@ export const IDLE_TIMEOUT_MS = 60 * 60 * 1000;
 export const ABSOLUTE_TIMEOUT_MS = 12 * 60 * 60 * 1000;
 
 export async function destroyUserSessions(db: Db, userId: string): Promise<void> {
-  await writeTransaction(db, () => db.delete(sessions).where(eq(sessions.userId, userId)).run());
+  await writeTransaction(db, async () => await db.delete(sessions).where(eq(sessions.userId, userId)));
 }
 
 /** Deletes the sessions no cookie can open any more (past their absolute end, or idle too long). Returns how many. */
 export async function purgeExpiredSessions(db: Db, now = Date.now()): Promise<number> {
   return await writeTransaction(
     db,
-    () =>
-      db
-        .delete(sessions)
-        .where(or(lt(sessions.expiresAt, now), lt(sessions.lastSeenAt, now - IDLE_TIMEOUT_MS)))
-        .run().changes,
+    async () =>
+      (await db.delete(sessions).where(or(lt(sessions.expiresAt, now), lt(sessions.lastSeenAt, now - IDLE_TIMEOUT_MS))))
+        .changes,
   );
 }

@@ -1,5 +1,5 @@
 import { and, count, eq, gte, lt, or, sql } from 'drizzle-orm';
-import { type Db, writeTransaction } from '../../db/client';
+import { type Db, first, writeTransaction } from '../../db/client';
 import { loginFailures, signInSlots } from '../../db/schema';
 
 export const THROTTLE_WINDOW_MS = 15 * 60 * 1000;
@@ -28,11 +28,13 @@ export type SignInGate =
   | { kind: 'slowed'; waitMs: number };
 
 async function failuresSince(db: Db, key: string, since: number): Promise<number> {
-  const row = db
-    .select({ n: count() })
-    .from(loginFailures)
-    .where(and(eq(loginFailures.key, key), gte(loginFailures.at, since)))
-    .get();
+  const row = first(
+    await db
+      .select({ n: count() })
+      .from(loginFailures)
+      .where(and(eq(loginFailures.key, key), gte(loginFailures.at, since)))
+      .limit(1),
+  );
   return row?.n ?? 0;
 }
 
@@ -61,44 +63,36 @@ export async function isSignInThrottled(db: Db, email: string, ip: string | null
 
 export async function recordSignInFailure(db: Db, email: string, ip: string | null, now = Date.now()): Promise<void> {
   const keys = [accountKey(email), ...(ip === null ? [] : [pairKey(email, ip), addressKey(ip)])];
-  await writeTransaction(db, () =>
-    db
-      .insert(loginFailures)
-      .values(keys.map((key) => ({ key, at: now })))
-      .run(),
-  );
-  await writeTransaction(db, () =>
-    db
-      .delete(loginFailures)
-      .where(lt(loginFailures.at, now - THROTTLE_WINDOW_MS))
-      .run(),
+  await writeTransaction(db, async () => await db.insert(loginFailures).values(keys.map((key) => ({ key, at: now }))));
+  await writeTransaction(
+    db,
+    async () => await db.delete(loginFailures).where(lt(loginFailures.at, now - THROTTLE_WINDOW_MS)),
   );
 }
 
 /** After a correct password from this address: that address starts over for this account. */
 export async function clearAddressFailures(db: Db, email: string, ip: string | null): Promise<void> {
   if (ip === null) return;
-  await writeTransaction(db, () =>
-    db
-      .delete(loginFailures)
-      .where(eq(loginFailures.key, pairKey(email, ip)))
-      .run(),
+  await writeTransaction(
+    db,
+    async () => await db.delete(loginFailures).where(eq(loginFailures.key, pairKey(email, ip))),
   );
 }
 
 /** After an admin's reset: every count for the account starts over (its per-address counts included). */
 export async function clearAccountFailures(db: Db, email: string): Promise<void> {
   const prefix = pairPrefix(email);
-  await writeTransaction(db, () =>
-    db
-      .delete(loginFailures)
-      .where(
-        or(
-          eq(loginFailures.key, accountKey(email)),
-          sql`substr(${loginFailures.key}, 1, ${prefix.length}) = ${prefix}`,
+  await writeTransaction(
+    db,
+    async () =>
+      await db
+        .delete(loginFailures)
+        .where(
+          or(
+            eq(loginFailures.key, accountKey(email)),
+            sql`substr(${loginFailures.key}, 1, ${prefix.length}) = ${prefix}`,
+          ),
         ),
-      )
-      .run(),
   );
 }
 
@@ -117,19 +111,21 @@ export async function reserveSlowedTurn(
   now = Date.now(),
 ): Promise<number | 'busy'> {
   const account = accountKey(email);
-  return await writeTransaction(db, () => {
-    const row = db
-      .select({ nextAt: signInSlots.nextAt })
-      .from(signInSlots)
-      .where(eq(signInSlots.account, account))
-      .get();
+  return await writeTransaction(db, async () => {
+    const row = first(
+      await db
+        .select({ nextAt: signInSlots.nextAt })
+        .from(signInSlots)
+        .where(eq(signInSlots.account, account))
+        .limit(1),
+    );
     const after = Math.max(now, row?.nextAt ?? now);
     if (after - now >= MAX_SLOWED_WAITING * waitMs) return 'busy';
     const startAt = after + waitMs;
-    db.insert(signInSlots)
+    await db
+      .insert(signInSlots)
       .values({ account, nextAt: startAt })
-      .onConflictDoUpdate({ target: signInSlots.account, set: { nextAt: startAt } })
-      .run();
+      .onConflictDoUpdate({ target: signInSlots.account, set: { nextAt: startAt } });
     return startAt;
   });
 }

@@ -68,11 +68,11 @@ export async function getAgentLeaderboard(
   const byAgent = [...(await reader.readRange(start, end, 'agent'))].filter(([, totals]) => sentOf(totals) > 0);
   if (byAgent.length === 0) return [];
   const agentIds = byAgent.map(([agentId]) => String(agentId));
-  const agentRows = db.select().from(agents).where(inArray(agents.id, agentIds)).all();
+  const agentRows = await db.select().from(agents).where(inArray(agents.id, agentIds));
   const agentById = new Map(agentRows.map((agent) => [agent.id, agent]));
   const teamIds = [...new Set(agentRows.map((agent) => agent.teamId))];
   const teamById = new Map(
-    (teamIds.length ? db.select().from(teams).where(inArray(teams.id, teamIds)).all() : []).map((team) => [
+    (teamIds.length ? await db.select().from(teams).where(inArray(teams.id, teamIds)) : []).map((team) => [
       team.id,
       team,
     ]),

@@ -17,10 +17,10 @@ export function createSandboxChannel(db: Db, clock: () => number = Date.now): Ch
     async send(message: OutboundMessage): Promise<SendResult> {
       const id = `msg_${randomUUID()}`;
       const fails = message.recipient.replace(/\D/g, '').endsWith(SANDBOX_FAILING_SUFFIX);
-      await writeTransaction(db, () =>
-        db
-          .insert(outboundMessages)
-          .values({
+      await writeTransaction(
+        db,
+        async () =>
+          await db.insert(outboundMessages).values({
             id,
             requestId: message.requestId,
             channel: message.channel,
@@ -29,8 +29,7 @@ export function createSandboxChannel(db: Db, clock: () => number = Date.now): Ch
             status: fails ? 'failed' : 'delivered',
             failureReason: fails ? SANDBOX_FAILURE_REASON : null,
             createdAt: clock(),
-          })
-          .run(),
+          }),
       );
       return fails
         ? { status: 'failed', messageId: id, reason: SANDBOX_FAILURE_REASON }
