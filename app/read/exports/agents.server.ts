@@ -4,7 +4,7 @@ import { csvRecord } from '../../lib/csv';
 import { rateCell, secondsCell } from './cells';
 import { getAgentLeaderboard } from './metrics.server';
 import { addDataSheet, moneyCell, moneyFormat, summaryInput, writeSummarySheet } from './sheets.server';
-import { type ExportContext, type ExportOutcome, textChunkStream, xlsxStream } from './streams.server';
+import { type ExportContext, type OnExportEnd, textChunkStream, xlsxStream } from './streams.server';
 
 /** SPEC §4: who, then the metrics with an export column, in the metric table's order. */
 const IDENTITY_COLUMNS = [
@@ -75,12 +75,12 @@ async function* csvChunks(context: ExportContext): AsyncGenerator<string, void, 
 }
 
 /** agents.csv: one row per agent with a request in S, as /api/v1/metrics/agents. */
-export function agentsCsv(context: ExportContext, onEnd: (outcome: ExportOutcome) => void) {
+export function agentsCsv(context: ExportContext, onEnd: OnExportEnd) {
   return textChunkStream(csvChunks(context), onEnd);
 }
 
 /** agents.xlsx: the summary sheet, then one typed row per agent. */
-export function agentsXlsx(context: ExportContext, onEnd: (outcome: ExportOutcome) => void) {
+export function agentsXlsx(context: ExportContext, onEnd: OnExportEnd) {
   return xlsxStream(async (workbook) => {
     writeSummarySheet(workbook, await summaryInput(context), 'Agents');
     const { rows, currencies } = await leaderboard(context);

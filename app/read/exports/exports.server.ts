@@ -29,12 +29,13 @@ export interface ExportStream {
 
 /**
  * Starts an export: a byte stream that reads the database only as fast as it is consumed.
- * `onEnd` runs once, when the last byte is written or the reader gave up.
+ * `onEnd` runs once, when the last byte is written or the reader gave up; a complete stream closes
+ * only after what it returns has settled.
  */
 export async function createExport(
   db: Db,
   input: ExportRequest,
-  onEnd: (result: ExportResult) => void,
+  onEnd: (result: ExportResult) => void | Promise<void>,
   now = Date.now(),
   workerOptions: ExportWorkerOptions = {},
 ): Promise<ExportStream> {

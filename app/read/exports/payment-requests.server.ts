@@ -2,7 +2,7 @@ import { PaymentRequestsCsvWriter } from './payment-requests-csv.server';
 import { writePaymentRequestsXlsx } from './payment-requests-xlsx';
 import { exportNames, exportRequestRows } from './rows.server';
 import { summaryInput } from './sheets.server';
-import { type ExportContext, type ExportOutcome, emittedStream, textChunkStream } from './streams.server';
+import { type ExportContext, emittedStream, type OnExportEnd, textChunkStream } from './streams.server';
 
 function* csvChunks({ db, filters, viewer, tally }: ExportContext): Generator<Uint8Array, void, undefined> {
   const writer = new PaymentRequestsCsvWriter(exportNames(db), filters.tz);
@@ -18,12 +18,12 @@ function* csvChunks({ db, filters, viewer, tally }: ExportContext): Generator<Ui
 }
 
 /** payment-requests.csv: one row per request in S, streamed a chunk of rows per read. */
-export function paymentRequestsCsv(context: ExportContext, onEnd: (outcome: ExportOutcome) => void) {
+export function paymentRequestsCsv(context: ExportContext, onEnd: OnExportEnd) {
   return textChunkStream(csvChunks(context), onEnd);
 }
 
 /** payment-requests.xlsx in the server's thread: a summary sheet (KPIs of the range), then the rows with typed cells. */
-export function paymentRequestsXlsx(context: ExportContext, onEnd: (outcome: ExportOutcome) => void) {
+export function paymentRequestsXlsx(context: ExportContext, onEnd: OnExportEnd) {
   const { db, filters, viewer, tally } = context;
   return emittedStream(async (emit) => {
     const rows = exportRequestRows(db, filters, viewer);

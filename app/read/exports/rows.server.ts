@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { and, count, gte, is, lt, Placeholder, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../../db/client';
-import { agents, paymentRequests, teams } from '../../../db/schema';
+import { agents, paymentRequests, teams } from '../../../db/tables';
 import type { Viewer } from '../../domain/access';
 import type { Status } from '../../domain/lifecycle';
 import type { Filters } from '../filters';

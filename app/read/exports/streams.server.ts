@@ -22,6 +22,12 @@ export interface ExportOutcome {
 }
 
 /**
+ * Told how an export ended. A complete export's stream closes only after the promise this returns
+ * settles, so a reader that has the last byte knows the export was recorded (the audit row).
+ */
+export type OnExportEnd = (outcome: ExportOutcome) => void | Promise<void>;
+
+/**
  * Bytes queued for a slow reader before the export stops producing. The server (server.ts) takes
  * a chunk from the stream only once the socket has drained the last, so this is all it holds.
  */
@@ -34,14 +40,14 @@ const byteStrategy = () => new ByteLengthQueuingStrategy({ highWaterMark: QUEUE_
  */
 export function textChunkStream(
   chunks: Iterator<Uint8Array | string> | AsyncIterator<Uint8Array | string>,
-  onEnd: (outcome: ExportOutcome) => void,
+  onEnd: OnExportEnd,
 ): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   let ended = false;
-  const end = (outcome: ExportOutcome) => {
+  const end = async (outcome: ExportOutcome) => {
     if (ended) return;
     ended = true;
-    onEnd(outcome);
+    await onEnd(outcome);
   };
   return new ReadableStream<Uint8Array>(
     {
@@ -51,19 +57,19 @@ export function textChunkStream(
         try {
           const next = await chunks.next();
           if (next.done) {
+            await end({ completed: true });
             controller.close();
-            end({ completed: true });
           } else {
             controller.enqueue(typeof next.value === 'string' ? encoder.encode(next.value) : next.value);
           }
         } catch (error) {
-          end({ completed: false, error });
+          void end({ completed: false, error });
           controller.error(error);
         }
       },
       cancel() {
         void chunks.return?.();
-        end({ completed: false });
+        void end({ completed: false });
       },
     },
     byteStrategy(),
@@ -82,7 +88,7 @@ class ReaderGone extends Error {}
  */
 export function xlsxStream(
   write: (workbook: XlsxWorkbook, waitForDemand: WaitForDemand) => Promise<void>,
-  onEnd: (outcome: ExportOutcome) => void,
+  onEnd: OnExportEnd,
 ): ReadableStream<Uint8Array> {
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let gone = false;
@@ -137,10 +143,10 @@ export function xlsxStream(
   write(workbook, waitForDemand)
     .then(() => workbook.commit())
     .then(
-      () => {
+      async () => {
         if (gone) return onEnd({ completed: false });
-        controller.close();
-        onEnd({ completed: true });
+        await onEnd({ completed: true });
+        if (!gone) controller.close();
       },
       (error: unknown) => {
         sink.destroy();
@@ -157,10 +163,7 @@ export function xlsxStream(
  * the reader wants more, and rejects once it has gone away, so the writer stops. The writer starts
  * at once; the stream's queue (QUEUE_BYTES) and the chunk being written are all it gets ahead.
  */
-export function emittedStream(
-  write: (emit: Emit) => Promise<void>,
-  onEnd: (outcome: ExportOutcome) => void,
-): ReadableStream<Uint8Array> {
+export function emittedStream(write: (emit: Emit) => Promise<void>, onEnd: OnExportEnd): ReadableStream<Uint8Array> {
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let gone = false;
   let waiting: (() => void) | null = null;
@@ -189,10 +192,10 @@ export function emittedStream(
     byteStrategy(),
   );
   write(emit).then(
-    () => {
+    async () => {
       if (gone) return onEnd({ completed: false });
-      controller.close();
-      onEnd({ completed: true });
+      await onEnd({ completed: true });
+      if (!gone) controller.close();
     },
     (error: unknown) => {
       if (error instanceof ReaderGone) return onEnd({ completed: false });

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { getEnv } from '../../lib/env.server';
 import { exportNames, exportRequestSliceQuery } from './rows.server';
-import type { ExportContext, ExportOutcome } from './streams.server';
+import type { ExportContext, ExportOutcome, OnExportEnd } from './streams.server';
 import { rangeHoldsAtLeast, workerBundle } from './worker-bundle.server';
 import {
   CANCELLED,
@@ -69,7 +69,7 @@ type Message = FromWorker | { type: 'exit'; code: number };
  */
 export async function parallelPaymentRequestsCsv(
   context: ExportContext,
-  onEnd: (outcome: ExportOutcome) => void,
+  onEnd: OnExportEnd,
   options: ExportWorkerOptions = {},
 ): Promise<ReadableStream<Uint8Array> | null> {
   const { db, filters, viewer, tally } = context;
@@ -144,11 +144,11 @@ export async function parallelPaymentRequestsCsv(
     }
   };
   let ended = false;
-  const end = (outcome: ExportOutcome) => {
+  const end = async (outcome: ExportOutcome) => {
     stop();
     if (ended) return;
     ended = true;
-    onEnd(outcome);
+    await onEnd(outcome);
   };
 
   /** Waits for a message of one type from every worker; any other answer is a failure. */
@@ -198,18 +198,18 @@ export async function parallelPaymentRequestsCsv(
             }
             if (message.type === 'slice-end' && message.slice === slice) slice += 1;
             else if (message.type === 'done' && message.slices === slice) {
-              controller.close();
-              return end({ completed: true });
+              await end({ completed: true });
+              return controller.close();
             } else throw workerFailure(message);
           }
         } catch (error) {
           if (ended) return;
-          end({ completed: false, error });
+          void end({ completed: false, error });
           controller.error(error);
         }
       },
       cancel() {
-        end({ completed: false });
+        void end({ completed: false });
       },
     },
     // The workers' credits are the buffer; the stream itself holds one chunk.

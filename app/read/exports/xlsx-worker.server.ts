@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { getEnv } from '../../lib/env.server';
 import { filterRange } from '../filters';
 import { exportRequestQuery } from './rows.server';
-import type { ExportContext, ExportOutcome } from './streams.server';
+import type { ExportContext, ExportOutcome, OnExportEnd } from './streams.server';
 import { rangeHoldsAtLeast, workerBundle } from './worker-bundle.server';
 import type { FromXlsxWorker, ToXlsxWorker, XlsxWorkerData } from './worker-protocol';
 
@@ -48,7 +48,7 @@ export interface XlsxWorkerOptions {
 /** payment-requests.xlsx as a byte stream written by a worker thread, or null when it should stay in the server's thread. */
 export async function workerPaymentRequestsXlsx(
   context: ExportContext,
-  onEnd: (outcome: ExportOutcome) => void,
+  onEnd: OnExportEnd,
   options: XlsxWorkerOptions = {},
 ): Promise<ReadableStream<Uint8Array> | null> {
   const { db, filters, viewer, tally } = context;
@@ -100,13 +100,13 @@ export async function workerPaymentRequestsXlsx(
   });
 
   let ended = false;
-  const end = (outcome: ExportOutcome) => {
+  const end = async (outcome: ExportOutcome) => {
     if (!exited) void worker.terminate();
     queuedChunks -= queue.filter((message) => message.type === 'chunk').length;
     queue.length = 0;
     if (ended) return;
     ended = true;
-    onEnd(outcome);
+    await onEnd(outcome);
   };
   const credit: ToXlsxWorker = { type: 'credit' };
 
@@ -122,17 +122,17 @@ export async function workerPaymentRequestsXlsx(
             worker.postMessage(credit);
           } else if (message.type === 'done') {
             tally.rows = message.rows;
+            await end({ completed: true });
             controller.close();
-            end({ completed: true });
           } else throw new Error(`XLSX export worker failed: ${message.message}`);
         } catch (error) {
           if (ended) return;
-          end({ completed: false, error });
+          void end({ completed: false, error });
           controller.error(error);
         }
       },
       cancel() {
-        end({ completed: false });
+        void end({ completed: false });
       },
     },
     // The worker's credits are the buffer; the stream itself holds one chunk.
