@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Db, first, writeTransaction } from '../../db/client';
-import { users } from '../../db/schema';
+import { users } from '../../db/tables';
 import type { Viewer } from '../domain/access';
 import { type FieldErrors, fieldErrorsOf } from '../lib/form.server';
 import {

@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { type Cookie, createCookie, createSessionStorage, type SessionStorage } from '@remix-run/node';
 import { and, eq, gt, ne } from 'drizzle-orm';
 import { type Db, first, writeTransaction } from '../../db/client';
-import { sessions, users } from '../../db/schema';
+import { sessions, users } from '../../db/tables';
 import { getEnv } from '../lib/env.server';
 import { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, purgeExpiredSessions } from '../write/sessions.server';
 

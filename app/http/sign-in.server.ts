@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eq } from 'drizzle-orm';
 import { type Db, first } from '../../db/client';
-import { users } from '../../db/schema';
+import { users } from '../../db/tables';
 import type { Role } from '../domain/access';
 import {
   dummyPasswordHash,

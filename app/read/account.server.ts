@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { type Db, first } from '../../db/client';
-import { users } from '../../db/schema';
+import { users } from '../../db/tables';
 
 /** What the account page shows of the signed-in person. */
 export async function getAccount(db: Db, userId: string) {

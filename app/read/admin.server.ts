@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, isNotNull, isNull, sql } from 'drizzle-orm';
 import { type Db, first } from '../../db/client';
-import { agents, apiTokens, auditLog, teams, users, userTeams } from '../../db/schema';
+import { agents, apiTokens, auditLog, teams, users, userTeams } from '../../db/tables';
 import { isTemporaryPasswordExpired } from '../lib/password.server';
 
 export type TeamOption = { id: string; name: string };

@@ -1,7 +1,7 @@
 import { and, desc, eq, gte, lt, or, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../../db/client';
-import { auditLog, users } from '../../db/schema';
+import { auditLog, users } from '../../db/tables';
 import { AUDIT_ACTIONS, type AuditAction } from '../domain/audit';
 import { firstIssue } from '../lib/zod-issues';
 

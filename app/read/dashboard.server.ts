@@ -1,6 +1,6 @@
 import { desc, eq } from 'drizzle-orm';
 import { type Db, first } from '../../db/client';
-import { agents, paymentRequests, teams } from '../../db/schema';
+import { agents, paymentRequests, teams } from '../../db/tables';
 import { canSee, type Viewer } from '../domain/access';
 import { type DashboardRange, intervalFor } from './dashboard-view';
 import { comparisonPeriod } from './date-ranges';

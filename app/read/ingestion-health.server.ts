@@ -1,7 +1,7 @@
 import { and, count, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Db, first } from '../../db/client';
-import { events, paymentRequests, rejectedEvents } from '../../db/schema';
+import { events, paymentRequests, rejectedEvents } from '../../db/tables';
 
 const MINUTE = 60_000;
 export const REJECTED_PAGE_SIZE = 50;

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { type Db, first } from '../../db/client';
 import { eventBodyOfRow } from '../../db/event-rows';
-import { payLinks } from '../../db/schema';
+import { payLinks } from '../../db/tables';
 import { currentStatus } from '../domain/current-status';
 import { formatMoney } from '../domain/format';
 import { PAYABLE_STATUSES, STATUS_LABELS } from '../domain/lifecycle';

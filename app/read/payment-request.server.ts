@@ -1,7 +1,7 @@
 import { asc, eq, inArray } from 'drizzle-orm';
 import { type Db, first } from '../../db/client';
 import { eventBody } from '../../db/event-rows';
-import { agents, events, paymentRequests, teams, users } from '../../db/schema';
+import { agents, events, paymentRequests, teams, users } from '../../db/tables';
 import { isoOrNull, maskPhone } from '../domain/format';
 import { ANOMALY_EXPLANATIONS, STATUS_LABELS } from '../domain/lifecycle';
 import { compareForReplay } from '../domain/replay';

@@ -1,7 +1,7 @@
 import { and, gte, inArray, isNotNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
 import type { RollupDimension } from '../../db/metrics-rollups';
-import { paymentRequests } from '../../db/schema';
+import { paymentRequests } from '../../db/tables';
 import type { Viewer } from '../domain/access';
 import { type Filters, filterRange } from './filters';
 

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { type Db, first } from '../../db/client';
-import { agents, reportFiles, scheduledReports, teams } from '../../db/schema';
+import { agents, reportFiles, scheduledReports, teams } from '../../db/tables';
 import type { Viewer } from '../domain/access';
 import { byNameThenId } from '../lib/name-order';
 

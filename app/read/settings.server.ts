@@ -1,7 +1,7 @@
 import type { Day } from 'date-fns';
 import { eq } from 'drizzle-orm';
 import { type Db, first } from '../../db/client';
-import { settings } from '../../db/schema';
+import { settings } from '../../db/tables';
 import { currencyExponent } from '../domain/money';
 import type { ExpirySettings } from '../domain/replay';
 import { getEnv } from '../lib/env.server';

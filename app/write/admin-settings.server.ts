@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Db, writeTransaction } from '../../db/client';
-import { settings } from '../../db/schema';
+import { settings } from '../../db/tables';
 import { isCurrencyCode } from '../domain/money';
 import { getEnv } from '../lib/env.server';
 import { failure, fieldErrorsOf, type Outcome } from '../lib/form.server';

@@ -2,7 +2,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { and, eq, inArray, isNull, ne } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Db, first, writeTransaction } from '../../db/client';
-import { agents, apiTokens, teams, users, userTeams } from '../../db/schema';
+import { agents, apiTokens, teams, users, userTeams } from '../../db/tables';
 import type { Viewer } from '../domain/access';
 import { ROLES, type Role } from '../domain/access';
 import { type FieldErrors, failure, fieldErrorsOf, type Outcome } from '../lib/form.server';

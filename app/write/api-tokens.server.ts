@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { and, eq, isNull } from 'drizzle-orm';
 import { type Db, first, writeTransaction } from '../../db/client';
-import { apiTokens, teams, users, userTeams } from '../../db/schema';
+import { apiTokens, teams, users, userTeams } from '../../db/tables';
 import { type Role, scopeFor, type Viewer } from '../domain/access';
 import { sha256Hex } from '../lib/canonical-json';
 

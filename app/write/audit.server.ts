@@ -1,5 +1,5 @@
 import { type Db, writeTransaction } from '../../db/client';
-import { auditLog } from '../../db/schema';
+import { auditLog } from '../../db/tables';
 import type { Viewer } from '../domain/access';
 import type { AuditAction } from '../domain/audit';
 

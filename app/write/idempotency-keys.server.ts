@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, lte } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Db, first, writeTransaction } from '../../db/client';
-import { idempotencyKeys } from '../../db/schema';
+import { idempotencyKeys } from '../../db/tables';
 import { canonicalJson, sha256Hex } from '../lib/canonical-json';
 
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { type Db, first, writeTransaction } from '../../db/client';
-import { agents, payLinks, requestConversations, teams } from '../../db/schema';
+import { agents, payLinks, requestConversations, teams } from '../../db/tables';
 import { canSee, type Viewer } from '../domain/access';
 import { firstWithoutCardNumber } from '../domain/card-masking';
 import { currentStatus } from '../domain/current-status';

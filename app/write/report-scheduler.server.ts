@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import { type Db, writeTransaction } from '../../db/client';
-import { reportFiles, scheduledReports } from '../../db/schema';
+import { reportFiles, scheduledReports } from '../../db/tables';
 import { EXPORT_ROLES } from '../domain/access';
 import { type Cadence, nextRunAt, rangeForRun } from '../domain/report-schedule';
 import type { ExportFormat, ExportReport } from '../read/exports/cells';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Db, writeTransaction } from '../../db/client';
-import { scheduledReports } from '../../db/schema';
+import { scheduledReports } from '../../db/tables';
 import type { Viewer } from '../domain/access';
 import { CADENCES, nextRunAt, RUN_AT } from '../domain/report-schedule';
 import { failure, fieldErrorsOf, type Outcome } from '../lib/form.server';

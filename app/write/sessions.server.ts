@@ -1,6 +1,6 @@
 import { eq, lt, or } from 'drizzle-orm';
 import { type Db, writeTransaction } from '../../db/client';
-import { sessions } from '../../db/schema';
+import { sessions } from '../../db/tables';
 
 /** A session ends after an hour without a request... */
 export const IDLE_TIMEOUT_MS = 60 * 60 * 1000;

@@ -1,6 +1,6 @@
 import { and, count, eq, gte, lt, or, sql } from 'drizzle-orm';
 import { type Db, first, writeTransaction } from '../../db/client';
-import { loginFailures, signInSlots } from '../../db/schema';
+import { loginFailures, signInSlots } from '../../db/tables';
 
 export const THROTTLE_WINDOW_MS = 15 * 60 * 1000;
 /** Wrong passwords for one account from one address before that address is locked out of that account. */

@@ -1,6 +1,6 @@
 import { inArray } from 'drizzle-orm';
 import type { Db } from '../../../db/client';
-import { agents, teams } from '../../../db/schema';
+import { agents, teams } from '../../../db/tables';
 import type { Viewer } from '../../domain/access';
 import type { Metrics } from '../../domain/metrics';
 import { bucketStarts, type Interval, isoInZone } from '../../lib/time-buckets';

@@ -2,7 +2,7 @@ import type { Statement } from 'better-sqlite3';
 import { and, fillPlaceholders, type SQL, sql } from 'drizzle-orm';
 import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../../../db/client';
-import { agents, paymentRequests, teams } from '../../../db/schema';
+import { agents, paymentRequests, teams } from '../../../db/tables';
 import { compareNames } from '../../lib/name-order';
 import type { ReadQuery } from '../query-compiler.server';
 import { compareValues, orderBy, segmentsAfter } from './keyset.server';

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, isNotNull, isNull, lt, type SQL } from 'drizzle-orm';
-import { paymentRequests } from '../../../db/schema';
+import { paymentRequests } from '../../../db/tables';
 import { column, type KeyValue, type RequestColumn, type RowKey, type SortOrder } from './options.server';
 
 // Keyset paging over columns of payment_requests: the order, and the rows after a boundary row as

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { paymentRequests } from '../../../db/schema';
+import type { paymentRequests } from '../../../db/tables';
 import { badRequest } from '../../lib/http.server';
 import { firstIssue } from '../../lib/zod-issues';
 

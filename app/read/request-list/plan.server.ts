@@ -1,6 +1,6 @@
 import { and, gte, lt, type SQL } from 'drizzle-orm';
 import type { Db } from '../../../db/client';
-import { paymentRequests } from '../../../db/schema';
+import { paymentRequests } from '../../../db/tables';
 import { IN_FLIGHT_STATUSES, type Status } from '../../domain/lifecycle';
 import type { Filters } from '../filters';
 import { listCondition, type ReadQuery } from '../query-compiler.server';

@@ -1,6 +1,6 @@
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../../db/client';
-import { agents, paymentRequests, teams } from '../../../db/schema';
+import { agents, paymentRequests, teams } from '../../../db/tables';
 import type { Viewer } from '../../domain/access';
 import { isoOrNull, maskPhone } from '../../domain/format';
 import { STATUS_LABELS } from '../../domain/lifecycle';

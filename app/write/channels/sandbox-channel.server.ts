@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Db, writeTransaction } from '../../../db/client';
-import { outboundMessages } from '../../../db/schema';
+import { outboundMessages } from '../../../db/tables';
 import type { ChannelAdapter, OutboundMessage, SendResult } from './channel-adapter';
 
 /**
