@@ -3,10 +3,29 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/node-postgres';
+import type pg from 'pg';
 import { databaseUrlFromEnv } from '../app/lib/env.server';
+import { isPostgresUrl, openPostgres } from './pg-client';
 import * as schema from './schema';
+import * as pgSchema from './schema.pg';
 
-export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+/**
+ * The database handle every module takes. Typed as drizzle's SQLite database: on PostgreSQL it is
+ * drizzle's node-postgres database over the same tables (db/tables.ts), whose awaited queries give
+ * the same rows; `$pg` is set there, and `$client` (better-sqlite3's, for the SQL still written for
+ * SQLite alone) throws, naming the code path not yet ported.
+ */
+export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database; $pg?: PostgresHandle };
+
+/** What a PostgreSQL Db carries besides drizzle: the pool, and the client of the transaction held. */
+export interface PostgresHandle {
+  pool: pg.Pool;
+  /** The transaction's client when the calling chain is inside writeTransaction, else the pool. */
+  queryable(): pg.Pool | pg.PoolClient;
+  /** Raw SQL ($1, $2 … placeholders) on queryable(): for what drizzle's builder does not say. */
+  query<Row extends pg.QueryResultRow = Record<string, unknown>>(text: string, values?: unknown[]): Promise<Row[]>;
+}
 
 export interface OpenOptions {
   /** FULL (default) fsyncs every commit: a 200 means the events survive a power cut too. */
@@ -28,6 +47,73 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
   return drizzle(sqlite, { schema }) as Db;
 }
 
+/**
+ * A PostgreSQL Db. drizzle is given a router for a client: each query goes to the client of the
+ * transaction the calling chain holds (writeTransaction), or else to the pool (any connection, in
+ * autocommit), so module code runs the same inside and outside a transaction.
+ */
+export function openPostgresDb(url: string, options: { max?: number } = {}): Db {
+  const pool = openPostgres(url, options);
+  const held = new AsyncLocalStorage<pg.PoolClient>();
+  const queryable = () => held.getStore() ?? pool;
+  const router = { query: (...args: unknown[]) => (queryable().query as (...a: unknown[]) => unknown)(...args) };
+  const db = drizzlePostgres(router as unknown as pg.Pool, { schema: pgSchema });
+  const handle: PostgresHandle & { held: AsyncLocalStorage<pg.PoolClient> } = {
+    pool,
+    held,
+    queryable,
+    async query(text, values) {
+      return (await queryable().query(text, values)).rows;
+    },
+  };
+  const sqliteOnly = new Proxy(
+    {},
+    {
+      get(_, property) {
+        throw new Error(`db.$client.${String(property)} is SQLite's: this code path is not ported to PostgreSQL yet`);
+      },
+    },
+  );
+  Object.defineProperty(db, '$client', { value: sqliteOnly });
+  Object.defineProperty(db, '$pg', { value: handle });
+  return db as unknown as Db;
+}
+
+/** Whether db runs on PostgreSQL (then db.$pg is its handle). */
+export function onPostgres(db: Db): db is Db & { $pg: PostgresHandle } {
+  return db.$pg !== undefined;
+}
+
+/** Rows an awaited insert, update or delete changed: `changes` on SQLite, `rowCount` on PostgreSQL. */
+export function changesOf(result: unknown): number {
+  const { changes, rowCount } = result as { changes?: number; rowCount?: number | null };
+  return changes ?? rowCount ?? 0;
+}
+
+/** On PostgreSQL: BEGIN on a client of the pool, fn with that client held for its call chain, COMMIT. */
+async function postgresTransaction<T>(handle: PostgresHandle, fn: () => T | Promise<T>): Promise<T> {
+  const { held } = handle as PostgresHandle & { held: AsyncLocalStorage<pg.PoolClient> };
+  if (held.getStore()) return fn();
+  const client = await handle.pool.connect();
+  let broken: unknown;
+  try {
+    await client.query('BEGIN');
+    const result = await held.run(client, fn);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    try {
+      await client.query('ROLLBACK');
+    } catch (rollbackError) {
+      broken = rollbackError;
+    }
+    throw error;
+  } finally {
+    // A client whose ROLLBACK failed is in an unknown state: the pool destroys it instead of reusing it.
+    client.release(broken instanceof Error ? broken : undefined);
+  }
+}
+
 /** The write transaction the current async call chain holds, per connection. */
 const heldTransactions = new AsyncLocalStorage<Database.Database>();
 /**
@@ -46,6 +132,7 @@ const writeQueues = new Map<string | Database.Database, Promise<void>>();
  * inside fn (same call chain) runs within the transaction already open.
  */
 export async function writeTransaction<T>(db: Db, fn: () => T | Promise<T>): Promise<T> {
+  if (db.$pg) return postgresTransaction(db.$pg, fn);
   const client = db.$client;
   if (heldTransactions.getStore() === client) return fn();
   const key = client.memory ? client : resolve(client.name);
@@ -78,25 +165,72 @@ export async function writeTransaction<T>(db: Db, fn: () => T | Promise<T>): Pro
 
 const globalForDb = globalThis as unknown as { __paylinkDb?: { file: string; db: Db } };
 
+/** Opens DATABASE_URL's database: a PostgreSQL pool for a postgres:// URL, else the SQLite file. */
+export function openDatabaseUrl(url: string): Db {
+  return isPostgresUrl(url) ? openPostgresDb(url) : openDatabase(url);
+}
+
+/** Closes a Db's connection (SQLite) or pool (PostgreSQL). */
+export async function closeDatabase(db: Db): Promise<void> {
+  if (db.$pg) await db.$pg.pool.end();
+  else if (db.$client.open) db.$client.close();
+}
+
 /** The process-wide connection for DATABASE_URL (kept across dev rebuilds). */
 export function getDb(file = databaseUrlFromEnv()): Db {
   const current = globalForDb.__paylinkDb;
   if (current && current.file === file) return current.db;
-  current?.db.$client.close();
-  const db = openDatabase(file);
+  if (current) void closeDatabase(current.db);
+  const db = openDatabaseUrl(file);
   globalForDb.__paylinkDb = { file, db };
   return db;
 }
 
 /** At shutdown: closes the process-wide connection (a later getDb() would open it again). */
-export function closeDb(): void {
+export async function closeDb(): Promise<void> {
   const current = globalForDb.__paylinkDb;
   if (!current) return;
   globalForDb.__paylinkDb = undefined;
-  if (current.db.$client.open) current.db.$client.close();
+  await closeDatabase(current.db);
 }
 
 /** The first row of a query's result, or undefined: `.get()` spelled so that it reads the same on either engine. */
 export function first<T>(rows: readonly T[]): T | undefined {
   return rows[0];
+}
+
+const postgresText = new Map<string, string>();
+
+/** `?` placeholders as PostgreSQL's $1, $2 … (the SQL written here has no `?` inside a literal). */
+function numberedPlaceholders(text: string): string {
+  let numbered = postgresText.get(text);
+  if (numbered === undefined) {
+    let index = 0;
+    numbered = text.replace(/\?/g, () => `$${++index}`);
+    if (postgresText.size < 1000) postgresText.set(text, numbered);
+  }
+  return numbered;
+}
+
+/**
+ * Raw SQL that both engines accept, with `?` placeholders: its rows. For the statements drizzle's
+ * builder does not say (an upsert's conditional update, a subquery join); on PostgreSQL it runs on
+ * the transaction's client when the caller holds one.
+ */
+export async function sqlRows<Row = Record<string, unknown>>(
+  db: Db,
+  text: string,
+  params: readonly unknown[] = [],
+): Promise<Row[]> {
+  if (db.$pg) return (await db.$pg.query(numberedPlaceholders(text), [...params])) as Row[];
+  return db.$client.prepare(text).all(...params) as Row[];
+}
+
+/** Raw SQL that both engines accept (see sqlRows), run for its effect: the rows it changed. */
+export async function sqlRun(db: Db, text: string, params: readonly unknown[] = []): Promise<number> {
+  if (db.$pg) {
+    const result = await db.$pg.queryable().query(numberedPlaceholders(text), [...params]);
+    return result.rowCount ?? 0;
+  }
+  return db.$client.prepare(text).run(...params).changes;
 }

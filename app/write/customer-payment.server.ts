@@ -1,6 +1,6 @@
 import { isbot } from 'isbot';
 import { z } from 'zod';
-import type { Db } from '../../db/client';
+import { type Db, sqlRows } from '../../db/client';
 import { passesLuhn } from '../domain/card-masking';
 import { currentStatus } from '../domain/current-status';
 import { PAYABLE_STATUSES, type Status } from '../domain/lifecycle';
@@ -54,7 +54,7 @@ async function writeOpened(
   now: number,
 ): Promise<Exclude<OpenedOutcome, 'not_counted' | 'unknown_link'>> {
   const id = openedEventId(row.id);
-  if (db.$client.prepare('SELECT 1 FROM events WHERE id = ?').get(id)) return 'already_recorded';
+  if ((await sqlRows(db, 'SELECT 1 FROM events WHERE id = ?', [id])).length > 0) return 'already_recorded';
   if (currentStatus(row.status, row.expiresAt, now) !== 'sent') return 'not_open';
   await writeOwnEvents(db, [{ id, type: 'opened', requestId: row.id }], 'customer', now);
   return 'recorded';

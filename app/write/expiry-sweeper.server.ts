@@ -1,4 +1,4 @@
-import type { Db } from '../../db/client';
+import { type Db, sqlRows } from '../../db/client';
 import { systemExpiryEventId } from '../domain/system-expiry';
 import { ingestEvents } from './ingest.server';
 import { jobLease } from './leases.server';
@@ -16,12 +16,13 @@ export async function runExpirySweep(
   now = Date.now(),
   keepGoing: () => boolean | Promise<boolean> = () => true,
 ): Promise<number> {
-  const due = db.$client.prepare<[number, number], { id: string; expiry_due_at: number }>(
-    'SELECT id, expiry_due_at FROM payment_requests WHERE expiry_due_at < ? ORDER BY expiry_due_at LIMIT ?',
-  );
   let recorded = 0;
   for (;;) {
-    const rows = due.all(now, EXPIRY_SWEEP_BATCH);
+    const rows = await sqlRows<{ id: string; expiry_due_at: number }>(
+      db,
+      'SELECT id, expiry_due_at FROM payment_requests WHERE expiry_due_at < ? ORDER BY expiry_due_at LIMIT ?',
+      [now, EXPIRY_SWEEP_BATCH],
+    );
     if (rows.length === 0) return recorded;
     const events = rows.map((row) => ({
       id: systemExpiryEventId(row.id, row.expiry_due_at),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { type Db, writeTransaction } from '../../db/client';
+import { type Db, sqlRows, sqlRun, writeTransaction } from '../../db/client';
 
 /**
  * Work that must run once across every app instance on the database (issue 13): the expiry sweeper
@@ -48,18 +48,16 @@ export async function tryLease(
   ttlMs: number,
   now = Date.now(),
 ): Promise<boolean> {
-  return await writeTransaction(db, () => {
-    db.$client.prepare(LEASE_UPSERT_SQL).run(name, holder, now + ttlMs, now);
-    const row = db.$client.prepare<[string], { holder: string }>(LEASE_HOLDER_SQL).get(name);
+  return await writeTransaction(db, async () => {
+    await sqlRun(db, LEASE_UPSERT_SQL, [name, holder, now + ttlMs, now]);
+    const [row] = await sqlRows<{ holder: string }>(db, LEASE_HOLDER_SQL, [name]);
     return row?.holder === holder;
   });
 }
 
 /** At a clean stop: gives the lease up so another instance takes it at its next tick. */
 export async function releaseLease(db: Db, name: string, holder: string): Promise<void> {
-  await writeTransaction(db, () =>
-    db.$client.prepare('DELETE FROM leases WHERE name = ? AND holder = ?').run(name, holder),
-  );
+  await sqlRun(db, 'DELETE FROM leases WHERE name = ? AND holder = ?', [name, holder]);
 }
 
 /**

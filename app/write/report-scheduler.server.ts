@@ -17,8 +17,12 @@ import { recordAudit } from './audit.server';
 import { jobLease } from './leases.server';
 import { filtersForRun } from './report-schedules.server';
 
-/** Kept report files live beside the database: <dir of the database>/reports/. */
+/**
+ * Kept report files live beside the database: <dir of the database>/reports/. On PostgreSQL (no
+ * file) data/reports/ of the instance: not shared between instances yet (issue 13: into the database).
+ */
 export function reportsDirectory(db: Db): string {
+  if (db.$pg) return resolve('data', 'reports');
   const file = db.$client.name;
   return resolve(file === ':memory:' ? 'data' : dirname(file), 'reports');
 }

@@ -30,7 +30,7 @@ const withCookie = (cookie: string) => new Request('http://app.test/', { headers
 describe('sessions (service level)', () => {
   let db: Db;
   beforeEach(async () => {
-    db = createTestDb().db;
+    db = (await createTestDb()).db;
   });
   afterEach(() => db.$client.close());
 
@@ -173,7 +173,7 @@ describe('sessions (service level)', () => {
   });
 
   it('paces a slowed account across instances: turns reserved in the database, one per wait, at most 10 waiting', async () => {
-    const { db: one, file } = createTestDb();
+    const { db: one, file } = await createTestDb();
     const other = openDatabase(file);
     try {
       const W = SLOWED_ATTEMPT_MS;

@@ -77,7 +77,7 @@ describe('admin services', () => {
   let adminId: string;
 
   beforeEach(async () => {
-    db = createTestDb().db;
+    db = (await createTestDb()).db;
     adminId = insertUser(db, { role: 'admin', name: 'Ada Admin' }).id;
     ctx = { db, actor: { userId: adminId, name: 'Ada Admin' }, ip: '10.1.1.1' };
     // Two agents and their teams, first seen in events (no login).

@@ -31,8 +31,8 @@ const cli = (args: string[], file: string) =>
 describe('cli backup and verify', () => {
   let db: Db;
   let file: string;
-  beforeEach(() => {
-    ({ db, file } = createTestDb());
+  beforeEach(async () => {
+    ({ db, file } = await createTestDb());
   });
   afterEach(() => db.$client.close());
 

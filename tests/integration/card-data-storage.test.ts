@@ -34,8 +34,8 @@ const fullWidth = (pan: string) => Array.from(pan, (d) => String.fromCharCode(0x
 describe('card numbers never reach the database file or its WAL (PCI DSS)', () => {
   let db: Db;
   let file: string;
-  beforeEach(() => {
-    ({ db, file } = createTestDb());
+  beforeEach(async () => {
+    ({ db, file } = await createTestDb());
     // Everything stays in the WAL until we read it: nothing is checkpointed into the main file meanwhile.
     db.$client.pragma('wal_autocheckpoint = 0');
   });

@@ -11,7 +11,7 @@ import { TEST_TMP } from '../support/paths';
 
 describe('cli import', () => {
   it('streams a file through ingestEvents, tallies, skips unreadable lines and reconciles orphans', async () => {
-    const { db } = createTestDb();
+    const { db } = await createTestDb();
     const now = Date.now();
     const recent = (event: { occurredAt: string }, offset: number) => ({
       ...event,
@@ -39,7 +39,7 @@ describe('cli import', () => {
 
 describe('cli token create', () => {
   it('prints a working token alone on the last line', async () => {
-    const { db, file } = createTestDb();
+    const { db, file } = await createTestDb();
     db.$client.close();
     const output = execFileSync(
       'npx',
@@ -84,8 +84,8 @@ describe('cli token create', () => {
     check.$client.close();
   });
 
-  it('refuses an unknown role with a clear message', () => {
-    const { db, file } = createTestDb();
+  it('refuses an unknown role with a clear message', async () => {
+    const { db, file } = await createTestDb();
     db.$client.close();
     let stderr = '';
     try {

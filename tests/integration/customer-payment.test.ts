@@ -15,8 +15,8 @@ let dbFile: string;
 let clockAt = T0;
 const clock = () => clockAt;
 
-beforeEach(() => {
-  ({ db, file: dbFile } = createTestDb());
+beforeEach(async () => {
+  ({ db, file: dbFile } = await createTestDb());
   seedAgents(db);
   clockAt = T0;
 });
@@ -343,6 +343,6 @@ describe('card data', () => {
       expect(bytes.includes(secret), secret).toBe(false);
     }
     expect(bytes).toContain('"last4":"4242"');
-    ({ db } = createTestDb());
+    ({ db } = await createTestDb());
   });
 });

@@ -61,7 +61,7 @@ const timelines = (db: Db) =>
 describe('migration 0013 for events stored before it', () => {
   it('gives the same timelines, replay and duplicate detection as events stored after it', async () => {
     // The reference: the same events ingested by today's code.
-    const today = createTestDb().db;
+    const today = (await createTestDb()).db;
     await ingestEvents(today, EVENTS, 'api', { now: NOW, settings });
 
     // The same rows as the code before 0013 wrote them: the whole masked body, the hash in hex.

@@ -175,7 +175,7 @@ async function readWorkbook(bytes: Buffer) {
 describe('exports on a small event set', () => {
   let db: Db;
   beforeEach(async () => {
-    db = createTestDb().db;
+    db = (await createTestDb()).db;
     await ingestFixture(db);
   });
   afterEach(() => db.$client.close());
@@ -357,8 +357,8 @@ describe('exports on a small event set', () => {
 describe('streaming a large export', () => {
   let db: Db;
   const ROWS = 60_000;
-  beforeAll(() => {
-    db = createTestDb().db;
+  beforeAll(async () => {
+    db = (await createTestDb()).db;
     db.$client.exec(`
       INSERT INTO teams (id, name, created_at) VALUES ('tm_bulk', 'Bulk', 0);
       INSERT INTO agents (id, name, team_id, created_at) VALUES ('ag_bulk', 'Bulk Agent', 'tm_bulk', 0);
@@ -528,7 +528,7 @@ describe('scheduled reports', () => {
   let db: Db;
   let file: string;
   beforeEach(async () => {
-    ({ db, file } = createTestDb());
+    ({ db, file } = await createTestDb());
     await ingestFixture(db);
   });
   afterEach(() => db.$client.close());

@@ -8,8 +8,8 @@ const manager: Viewer = { userId: 'usr_m', name: 'Mia', role: 'manager', scope: 
 
 describe('the team and agent pickers', () => {
   let db: Db;
-  beforeEach(() => {
-    db = createTestDb().db;
+  beforeEach(async () => {
+    db = (await createTestDb()).db;
     db.$client.exec(`
       INSERT INTO teams (id, name, created_at) VALUES ('tm_b', 'billing', 0), ('tm_a', 'Accounts', 0), ('tm_e', 'Émile Desk', 0);
       INSERT INTO agents (id, name, team_id, created_at) VALUES

@@ -213,8 +213,8 @@ describe('Idempotency-Key at the service (fake clock, held channel)', () => {
   let clockAt: number;
   const clock = () => clockAt;
 
-  beforeEach(() => {
-    db = createTestDb().db;
+  beforeEach(async () => {
+    db = (await createTestDb()).db;
     seedAgents(db);
     clockAt = T0;
     const agent = (agentId: string): Viewer => ({

@@ -20,8 +20,8 @@ const codes = (summary: Awaited<ReturnType<typeof ingestEvents>>) =>
 
 describe('ingest refuses what it cannot store safely, event by event', () => {
   let db: Db;
-  beforeEach(() => {
-    db = createTestDb().db;
+  beforeEach(async () => {
+    db = (await createTestDb()).db;
   });
   afterEach(() => db.$client.close());
 

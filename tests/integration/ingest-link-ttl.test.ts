@@ -16,8 +16,8 @@ import { insertUser } from '../support/users';
 let db: Db;
 let ctx: AdminContext;
 
-beforeEach(() => {
-  db = createTestDb().db;
+beforeEach(async () => {
+  db = (await createTestDb()).db;
   const adminId = insertUser(db, { role: 'admin', name: 'Ada Admin' }).id;
   ctx = { db, actor: { userId: adminId, name: 'Ada Admin' }, ip: '10.1.1.1' };
 });

@@ -9,8 +9,8 @@ import { created, MINUTE, step, T0 } from '../support/events';
 const settings = { ttlUnopenedMs: 5 * MINUTE, ttlOpenedMs: 15 * MINUTE };
 let db: Db;
 
-beforeEach(() => {
-  db = createTestDb().db;
+beforeEach(async () => {
+  db = (await createTestDb()).db;
 });
 afterEach(() => db.$client.close());
 

@@ -12,56 +12,57 @@ import { ingestEvents } from '../../app/write/ingest.server';
 import { LEASE_FLOOR_MS, leaseMsFor, processHolder, releaseLease, tryLease } from '../../app/write/leases.server';
 import { createReportScheduler, REPORT_SCHEDULER_LEASE } from '../../app/write/report-scheduler.server';
 import { createSchedule } from '../../app/write/report-schedules.server';
-import { type Db, openDatabase } from '../../db/client';
-import { createTestDb } from '../support/db';
+import { closeDatabase, type Db, openDatabaseUrl } from '../../db/client';
+import { ON_POSTGRES } from '../../db/tables';
+import { createTestDb, queryRow, queryRows } from '../support/db';
 import { created, MINUTE, step, T0 } from '../support/events';
 
 // Two app instances on one database: two connections to one file, each with its own holder id.
 let a: Db;
 let b: Db;
 
-beforeEach(() => {
-  const test = createTestDb();
+beforeEach(async () => {
+  const test = await createTestDb();
   a = test.db;
-  b = openDatabase(test.file);
+  b = openDatabaseUrl(test.file);
 });
-afterEach(() => {
-  a.$client.close();
-  b.$client.close();
+afterEach(async () => {
+  await closeDatabase(a);
+  await closeDatabase(b);
 });
 
-const leaseRow = (name: string) => a.$client.prepare('SELECT holder, expires_at FROM leases WHERE name = ?').get(name);
+const leaseRow = (name: string) => queryRow(a, 'SELECT holder, expires_at FROM leases WHERE name = ?', name);
 
 describe('tryLease and releaseLease', () => {
   it('gives the lease to one holder, lets it renew, and hands it over only once it has expired', async () => {
     expect(await tryLease(a, 'job', 'holder-a', 6000, 1000)).toBe(true);
     expect(await tryLease(b, 'job', 'holder-b', 6000, 1000)).toBe(false);
-    expect(leaseRow('job')).toEqual({ holder: 'holder-a', expires_at: 7000 });
+    expect(await leaseRow('job')).toEqual({ holder: 'holder-a', expires_at: 7000 });
 
     // The holder renews: the lease now runs to 9000, so B is still refused after the first 7000.
     expect(await tryLease(a, 'job', 'holder-a', 6000, 3000)).toBe(true);
-    expect(leaseRow('job')).toEqual({ holder: 'holder-a', expires_at: 9000 });
+    expect(await leaseRow('job')).toEqual({ holder: 'holder-a', expires_at: 9000 });
     expect(await tryLease(b, 'job', 'holder-b', 6000, 7000)).toBe(false);
     expect(await tryLease(b, 'job', 'holder-b', 6000, 8999)).toBe(false);
-    expect(leaseRow('job')).toEqual({ holder: 'holder-a', expires_at: 9000 });
+    expect(await leaseRow('job')).toEqual({ holder: 'holder-a', expires_at: 9000 });
 
     // A stopped renewing: at its expiry B takes over, and A (back late) is refused.
     expect(await tryLease(b, 'job', 'holder-b', 6000, 9000)).toBe(true);
-    expect(leaseRow('job')).toEqual({ holder: 'holder-b', expires_at: 15000 });
+    expect(await leaseRow('job')).toEqual({ holder: 'holder-b', expires_at: 15000 });
     expect(await tryLease(a, 'job', 'holder-a', 6000, 9001)).toBe(false);
-    expect(leaseRow('job')).toEqual({ holder: 'holder-b', expires_at: 15000 });
+    expect(await leaseRow('job')).toEqual({ holder: 'holder-b', expires_at: 15000 });
   });
 
   it('lets another holder take a released lease at once; only the holder can release it', async () => {
     expect(await tryLease(a, 'job', 'holder-a', 6000, 1000)).toBe(true);
     await releaseLease(b, 'job', 'holder-b');
-    expect(leaseRow('job')).toEqual({ holder: 'holder-a', expires_at: 7000 });
+    expect(await leaseRow('job')).toEqual({ holder: 'holder-a', expires_at: 7000 });
     expect(await tryLease(b, 'job', 'holder-b', 6000, 1001)).toBe(false);
 
     await releaseLease(a, 'job', 'holder-a');
-    expect(leaseRow('job')).toBeUndefined();
+    expect(await leaseRow('job')).toBeUndefined();
     expect(await tryLease(b, 'job', 'holder-b', 6000, 1002)).toBe(true);
-    expect(leaseRow('job')).toEqual({ holder: 'holder-b', expires_at: 7002 });
+    expect(await leaseRow('job')).toEqual({ holder: 'holder-b', expires_at: 7002 });
   });
 
   it('keeps leases of different names apart', async () => {
@@ -81,12 +82,13 @@ describe('tryLease and releaseLease', () => {
   });
 });
 
-describe('expiry sweeper on two instances', () => {
+// On PostgreSQL from when ingest runs there (issue 13): the sweeper records expiries through it.
+describe.skipIf(ON_POSTGRES)('expiry sweeper on two instances', () => {
   const settings = { ttlUnopenedMs: 5 * MINUTE, ttlOpenedMs: 15 * MINUTE };
   const systemEvents = () =>
-    a.$client.prepare("SELECT id, request_id, applied FROM events WHERE source = 'system' ORDER BY seq").all();
-  const status = (id: string) =>
-    (a.$client.prepare('SELECT status FROM payment_requests WHERE id = ?').get(id) as { status: string }).status;
+    queryRows(a, "SELECT id, request_id, applied FROM events WHERE source = 'system' ORDER BY seq");
+  const status = async (id: string) =>
+    (await queryRow<{ status: string }>(a, 'SELECT status FROM payment_requests WHERE id = ?', id))?.status;
 
   beforeEach(async () => {
     // pr_1 expires at T0 + 6 min, pr_2 at T0 + 15 min.
@@ -106,27 +108,30 @@ describe('expiry sweeper on two instances', () => {
     expect(await sweeperA.tick()).toBe(1);
     expect(await sweeperB.tick()).toBeNull();
     expect(await sweeperA.tick()).toBe(0);
-    expect(systemEvents()).toEqual([
+    expect(await systemEvents()).toEqual([
       { id: systemExpiryEventId('pr_1', T0 + 6 * MINUTE), request_id: 'pr_1', applied: 1 },
     ]);
-    expect(status('pr_1')).toBe('expired');
+    expect(await status('pr_1')).toBe('expired');
 
     // A's last tick renews the lease to T0 + 15 min + 5 s (3 × 2 s); then A dies without releasing it.
     nowA = T0 + 15 * MINUTE - 1000;
     expect(await sweeperA.tick()).toBe(0);
-    expect(leaseRow(EXPIRY_SWEEPER_LEASE)).toEqual({ holder: 'instance-a', expires_at: T0 + 15 * MINUTE + 5000 });
+    expect(await leaseRow(EXPIRY_SWEEPER_LEASE)).toEqual({ holder: 'instance-a', expires_at: T0 + 15 * MINUTE + 5000 });
 
     // pr_2 is due, but the lease is still A's: B does not sweep.
     nowB = T0 + 15 * MINUTE + 4999;
     expect(await sweeperB.tick()).toBeNull();
-    expect(status('pr_2')).toBe('sent');
+    expect(await status('pr_2')).toBe('sent');
 
     // The lease has run out: B takes it and expires pr_2, once.
     nowB = T0 + 15 * MINUTE + 5000;
     expect(await sweeperB.tick()).toBe(1);
-    expect(leaseRow(EXPIRY_SWEEPER_LEASE)).toEqual({ holder: 'instance-b', expires_at: T0 + 15 * MINUTE + 11_000 });
-    expect(status('pr_2')).toBe('expired');
-    expect(systemEvents()).toEqual([
+    expect(await leaseRow(EXPIRY_SWEEPER_LEASE)).toEqual({
+      holder: 'instance-b',
+      expires_at: T0 + 15 * MINUTE + 11_000,
+    });
+    expect(await status('pr_2')).toBe('expired');
+    expect(await systemEvents()).toEqual([
       { id: systemExpiryEventId('pr_1', T0 + 6 * MINUTE), request_id: 'pr_1', applied: 1 },
       { id: systemExpiryEventId('pr_2', T0 + 15 * MINUTE), request_id: 'pr_2', applied: 1 },
     ]);
@@ -144,7 +149,7 @@ describe('expiry sweeper on two instances', () => {
     expect(await sweeperB.tick()).toBeNull();
     await sweeperA.release();
     expect(await sweeperB.tick()).toBe(0);
-    expect(leaseRow(EXPIRY_SWEEPER_LEASE)).toEqual({ holder: 'instance-b', expires_at: now + 6000 });
+    expect(await leaseRow(EXPIRY_SWEEPER_LEASE)).toEqual({ holder: 'instance-b', expires_at: now + 6000 });
   });
 
   describe('a backlog longer than one batch', () => {
@@ -167,7 +172,7 @@ describe('expiry sweeper on two instances', () => {
       const sweeper = createExpirySweeper(() => a, 2000, { holder: 'instance-a', now: () => times.shift()! });
       expect(await sweeper.tick()).toBe(EXPIRY_SWEEP_BATCH + 2);
       expect(times).toEqual([]);
-      expect(leaseRow(EXPIRY_SWEEPER_LEASE)).toEqual({ holder: 'instance-a', expires_at: now + 1000 + 6000 });
+      expect(await leaseRow(EXPIRY_SWEEPER_LEASE)).toEqual({ holder: 'instance-a', expires_at: now + 1000 + 6000 });
     });
 
     it('stops after the batch under way when the lease was lost, and the new holder goes on', async () => {
@@ -187,7 +192,7 @@ describe('expiry sweeper on two instances', () => {
       expect(await sweeperA.tick()).toBe(EXPIRY_SWEEP_BATCH);
       const sweeperB = createExpirySweeper(() => b, 2000, { holder: 'instance-b', now: () => now + 7000 });
       expect(await sweeperB.tick()).toBe(2);
-      expect((systemEvents() as unknown[]).length).toBe(EXPIRY_SWEEP_BATCH + 2);
+      expect((await systemEvents()).length).toBe(EXPIRY_SWEEP_BATCH + 2);
     });
   });
 
@@ -197,10 +202,13 @@ describe('expiry sweeper on two instances', () => {
       startExpirySweeper(() => a, 1000);
       vi.advanceTimersByTime(1000);
       // The tick's sweep is asynchronous: wait for its two expiries, then the lease is this process's.
-      await vi.waitFor(() => expect(systemEvents()).toHaveLength(2));
-      expect(leaseRow(EXPIRY_SWEEPER_LEASE)).toEqual({ holder: processHolder(), expires_at: T0 + 16 * MINUTE + 6000 });
+      await vi.waitFor(async () => expect(await systemEvents()).toHaveLength(2));
+      expect(await leaseRow(EXPIRY_SWEEPER_LEASE)).toEqual({
+        holder: processHolder(),
+        expires_at: T0 + 16 * MINUTE + 6000,
+      });
       await stopExpirySweeper();
-      expect(leaseRow(EXPIRY_SWEEPER_LEASE)).toBeUndefined();
+      expect(await leaseRow(EXPIRY_SWEEPER_LEASE)).toBeUndefined();
     } finally {
       await stopExpirySweeper();
       vi.useRealTimers();
@@ -208,7 +216,8 @@ describe('expiry sweeper on two instances', () => {
   });
 });
 
-describe('report scheduler on two instances', () => {
+// On PostgreSQL from when exports run there (issue 13).
+describe.skipIf(ON_POSTGRES)('report scheduler on two instances', () => {
   const form = new URLSearchParams({
     name: 'Daily requests',
     report: 'payment-requests',
@@ -217,7 +226,7 @@ describe('report scheduler on two instances', () => {
     runAt: '06:00',
     timezone: 'America/New_York',
   });
-  const fileCount = () => (a.$client.prepare('SELECT count(*) AS n FROM report_files').get() as { n: number }).n;
+  const fileCount = async () => (await queryRow<{ n: number }>(a, 'SELECT count(*) AS n FROM report_files'))?.n;
 
   it('runs a due schedule once, and on the other instance once the holder died', async () => {
     const { userId } = await createServiceToken(a, { role: 'manager', name: 'Finance' });
@@ -231,19 +240,19 @@ describe('report scheduler on two instances', () => {
     const [runA, runB] = await Promise.all([await schedulerA.tick(), await schedulerB.tick()]);
     expect(runA?.map((file) => file.fileName)).toEqual(['payment-requests_2026-10-31_2026-10-31_America-New_York.csv']);
     expect(runB).toBeNull();
-    expect(fileCount()).toBe(1);
-    expect(leaseRow(REPORT_SCHEDULER_LEASE)).toEqual({ holder: 'instance-a', expires_at: now + 90_000 });
+    expect(await fileCount()).toBe(1);
+    expect(await leaseRow(REPORT_SCHEDULER_LEASE)).toEqual({ holder: 'instance-a', expires_at: now + 90_000 });
 
     // A dies; the next day's run is B's (A's lease ran out long before).
     now = Date.parse('2026-11-02T11:00:00Z');
     expect((await schedulerB.tick())?.map((file) => file.fileName)).toEqual([
       'payment-requests_2026-11-01_2026-11-01_America-New_York.csv',
     ]);
-    expect(fileCount()).toBe(2);
+    expect(await fileCount()).toBe(2);
     expect(await schedulerA.tick()).toBeNull();
 
     // A clean stop releases the lease.
     await schedulerB.stop();
-    expect(leaseRow(REPORT_SCHEDULER_LEASE)).toBeUndefined();
+    expect(await leaseRow(REPORT_SCHEDULER_LEASE)).toBeUndefined();
   });
 });

@@ -14,7 +14,7 @@ let token: string;
 const saved = process.env.DATABASE_URL;
 
 beforeAll(async () => {
-  const fresh = createTestDb();
+  const fresh = await createTestDb();
   fresh.db.$client.close();
   process.env.DATABASE_URL = fresh.file;
   db = getDb();

@@ -26,7 +26,7 @@ let db: Db;
 let rows: Row[];
 
 beforeAll(async () => {
-  db = createTestDb().db;
+  db = (await createTestDb()).db;
   for (const batch of generateSeedEvents({ requests: 1500, days: 9, seed: 3, now: NOW, ...settings })) {
     await ingestEvents(db, batch.events, 'seed', { now: NOW, settings });
     await ingestEvents(db, batch.systemEvents, 'system', { now: NOW, settings });
@@ -200,7 +200,7 @@ describe('rollup queries agree with the formulas on every request', () => {
     }
   });
 
-  it('keeps the rollups equal to a rebuild from the projection, and empties them with it', () => {
+  it('keeps the rollups equal to a rebuild from the projection, and empties them with it', async () => {
     const snapshot = (of: Db = db) =>
       Object.values(ROLLUP_TABLES).map((table) =>
         of.$client
@@ -226,7 +226,7 @@ describe('rollup queries agree with the formulas on every request', () => {
     })();
     expect(snapshot()).toEqual(maintained);
 
-    const copy = createTestDb().db;
+    const copy = (await createTestDb()).db;
     try {
       copy.$client.exec(`ATTACH DATABASE '${db.$client.name}' AS source`);
       copy.$client.exec('INSERT INTO payment_requests SELECT * FROM source.payment_requests');

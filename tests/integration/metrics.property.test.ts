@@ -274,7 +274,7 @@ describe('metrics read from the rollups', () => {
         scenarioArb,
         fc.array(filterArb, { minLength: 1, maxLength: 3 }),
         async (scenario, filterSpecs) => {
-          const { db } = createTestDb();
+          const { db } = await createTestDb();
           try {
             const events = scenario.requests.flatMap(requestEvents);
             const delivered = events

@@ -18,8 +18,8 @@ const collectionsSupervisor: Viewer = {
 };
 
 let db: Db;
-beforeEach(() => {
-  db = createTestDb().db;
+beforeEach(async () => {
+  db = (await createTestDb()).db;
 });
 afterEach(() => db.$client.close());
 

@@ -55,7 +55,7 @@ describe('changing one’s password (service level)', () => {
   const valid = { currentPassword: TEST_PASSWORD, newPassword: NEW_PASSWORD, confirmPassword: NEW_PASSWORD };
 
   beforeEach(async () => {
-    db = createTestDb().db;
+    db = (await createTestDb()).db;
     user = insertUser(db, { role: 'manager', name: 'Mia Manager', email: 'mia@example.test' });
     cookie = await sessionCookie(db, user.id);
   });
@@ -252,7 +252,7 @@ describe('temporary passwords must be replaced', () => {
   let db: Db;
   let ctx: AdminContext;
   beforeEach(async () => {
-    db = createTestDb().db;
+    db = (await createTestDb()).db;
     const admin = insertUser(db, { role: 'admin', name: 'Ada Admin' });
     ctx = { db, actor: { userId: admin.id, name: 'Ada Admin' }, ip: null };
   });

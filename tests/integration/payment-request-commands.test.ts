@@ -21,8 +21,8 @@ let clockAt = T0;
 const clock = () => clockAt;
 const BASE_URL = 'https://desk.test';
 
-beforeEach(() => {
-  db = createTestDb().db;
+beforeEach(async () => {
+  db = (await createTestDb()).db;
   seedAgents(db);
   clockAt = T0;
 });

@@ -114,7 +114,7 @@ async function indexesUsedBy(db: Db, run: (db: Db) => unknown): Promise<Set<stri
 describe('each index of payment_requests is used by the read that needs it', () => {
   let db: Db;
   beforeAll(async () => {
-    db = createTestDb().db;
+    db = (await createTestDb()).db;
     const retail = { teamId: 'tm_retail', agentId: 'ag_17' };
     const support = { teamId: 'tm_support', teamName: 'Support', agentId: 'ag_31', agentName: 'Lindiwe Dube' };
     const events = [

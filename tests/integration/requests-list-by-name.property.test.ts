@@ -148,8 +148,8 @@ function expectedOrder(data: Dataset, sort: 'agent' | 'team', order: 'asc' | 'de
 
 describe('sort=agent|team paging (property)', () => {
   let db: Db;
-  beforeAll(() => {
-    db = createTestDb().db;
+  beforeAll(async () => {
+    db = (await createTestDb()).db;
   });
   afterAll(() => db.$client.close());
 

@@ -81,7 +81,7 @@ async function ingest(events: unknown[]) {
 }
 
 beforeEach(async () => {
-  db = createTestDb().db;
+  db = (await createTestDb()).db;
   await ingest([
     ...request(1, 'ag_1', 5),
     ...request(2, 'ag_1', null),

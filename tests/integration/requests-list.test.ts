@@ -49,7 +49,7 @@ describe('listPaymentRequests: filters, sorts and scope on a hand-built set', ()
   const NOW = T0 + 19 * MINUTE;
 
   beforeEach(async () => {
-    db = createTestDb().db;
+    db = (await createTestDb()).db;
     const retail = { teamId: 'tm_retail' };
     const support = { teamId: 'tm_support', agentId: 'ag_40' };
     const summary = await ingestEvents(
@@ -238,7 +238,7 @@ describe('listPaymentRequests: cursor paging visits every row exactly once', () 
   const NOW = T0 + 16 * MINUTE;
 
   beforeAll(async () => {
-    ({ db, file } = createTestDb());
+    ({ db, file } = await createTestDb());
     const events: unknown[] = [];
     for (let i = 0; i < COUNT; i++) {
       const id = `pr_${String(i).padStart(2, '0')}`;
@@ -418,7 +418,7 @@ describe('listPaymentRequests: cursor paging visits every row exactly once', () 
 
 describe('listPaymentRequests: a search that matches thousands of requests', () => {
   it('pages q=SO-7 sorted by amount the same as the matches sorted in memory', async () => {
-    const { db } = createTestDb();
+    const { db } = await createTestDb();
     try {
       const events = Array.from({ length: 2300 }, (_, i) =>
         createdWith(`pr_q${i}`, (i % 50) * MINUTE, {

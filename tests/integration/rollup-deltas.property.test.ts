@@ -120,12 +120,12 @@ describe('rollup deltas summed in the writer', () => {
   let triggered: Db;
   let summed: Db;
   let oneByOne: Db;
-  beforeAll(() => {
-    triggered = createTestDb().db;
+  beforeAll(async () => {
+    triggered = (await createTestDb()).db;
     // The insert and update triggers as they were before migration 0014 (the delete trigger is still there).
     for (const sql of rollupTriggerSql().slice(0, 2)) triggered.$client.exec(sql);
-    summed = createTestDb().db;
-    oneByOne = createTestDb().db;
+    summed = (await createTestDb()).db;
+    oneByOne = (await createTestDb()).db;
     for (const db of [triggered, summed, oneByOne]) {
       db.$client.pragma('synchronous = OFF'); // scratch databases: no fsync per statement
       db.$client.exec(`INSERT INTO teams (id, name, created_at) VALUES ('tm_a', 'A', 0), ('tm_b', 'B', 0);

@@ -23,14 +23,14 @@ let summary: ReturnType<typeof bulkSeed>;
 let withoutEvents: Db;
 
 beforeAll(async () => {
-  ingested = createTestDb().db;
+  ingested = (await createTestDb()).db;
   for (const batch of generateSeedEvents(OPTIONS)) {
     await ingestEvents(ingested, batch.events, 'seed', { now: NOW, settings });
     await ingestEvents(ingested, batch.systemEvents, 'system', { now: NOW, settings });
   }
-  bulk = createTestDb().db;
+  bulk = (await createTestDb()).db;
   summary = bulkSeed(bulk, { ...OPTIONS, settings });
-  withoutEvents = createTestDb().db;
+  withoutEvents = (await createTestDb()).db;
   bulkSeed(withoutEvents, { ...OPTIONS, settings, events: false });
 });
 

@@ -216,7 +216,7 @@ describe("the client's address", () => {
 
 describe('SIGTERM', () => {
   it('stops taking connections, ends live streams, finishes an upload under way, and exits 0 within 10 s', async () => {
-    const { db, file } = createTestDb();
+    const { db, file } = await createTestDb();
     const { token } = await createServiceToken(db, { role: 'manager', name: 'm' });
     db.$client.close();
     const port = await freePort();

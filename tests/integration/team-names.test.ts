@@ -116,8 +116,8 @@ describe('a team named by `cli token create --team` before any event (issue #10)
 describe('names an admin set stay', () => {
   let db: Db;
   let ctx: AdminContext;
-  beforeEach(() => {
-    db = createTestDb().db;
+  beforeEach(async () => {
+    db = (await createTestDb()).db;
     const adminId = insertUser(db, { role: 'admin', name: 'Ada Admin' }).id;
     ctx = { db, actor: { userId: adminId, name: 'Ada Admin' }, ip: '10.1.1.1' };
   });

@@ -55,7 +55,7 @@ describe('temporary passwords expire 72 hours after an admin issues them', () =>
   let adminId: string;
 
   beforeEach(async () => {
-    db = createTestDb().db;
+    db = (await createTestDb()).db;
     adminId = insertUser(db, { role: 'admin', name: 'Ada Admin' }).id;
     ctx = { db, actor: { userId: adminId, name: 'Ada Admin' }, ip: null };
   });

@@ -60,7 +60,7 @@ describe.skipIf(!PG_TEST_URL)('copy-database: SQLite into an empty PostgreSQL', 
     admin = new pg.Client({ connectionString: PG_TEST_URL });
     await admin.connect();
     for (const name of databases) await admin.query(`CREATE DATABASE ${name}`);
-    const test = createTestDb();
+    const test = await createTestDb();
     file = test.file;
     const summary = await ingestEvents(test.db, events(), 'api', { now: NOW, settings: SETTINGS });
     expect(summary.rejected).toBe(0);

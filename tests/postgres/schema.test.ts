@@ -170,7 +170,7 @@ describe.skipIf(!PG_TEST_URL)('PostgreSQL: db/migrations-pg and the rollup trigg
     url.pathname = `/${database}`;
     client = await connectPostgres(url.toString());
     await migratePostgres(client);
-    sqlite = createTestDb().db;
+    sqlite = (await createTestDb()).db;
   });
 
   afterAll(async () => {

@@ -46,7 +46,7 @@ describe(`SIGKILL during ingest (${KILLS} kills, 2 senders)`, () => {
   it('stores every acknowledged event exactly once, and every projection equals its replay', {
     timeout: 600_000,
   }, async () => {
-    const { db: setup, file } = createTestDb();
+    const { db: setup, file } = await createTestDb();
     setup.$client.close();
     const secret = newWebhookSecret();
     const url = `http://127.0.0.1:${PORT}`;

@@ -1,12 +1,66 @@
 import { randomUUID } from 'node:crypto';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Db, openDatabase } from '../../db/client';
+import { type Db, onPostgres, openDatabase, openPostgresDb } from '../../db/client';
+import { connectPostgres } from '../../db/pg-client';
+import { ON_POSTGRES } from '../../db/tables';
 import { BASE_DB, TEST_TMP } from './paths';
+import { POSTGRES_TEMPLATE, postgresServerUrl } from './postgres';
 
-/** A fresh database file made from the migrations, for one test. */
-export function createTestDb(): { db: Db; file: string } {
+/**
+ * A fresh migrated database for one test, on the engine this vitest project runs on: a copy of the
+ * base SQLite file, or on PostgreSQL (DATABASE_URL postgres://, the `postgres` project) a database
+ * created from the migrated template. `file` is the file path or the database URL.
+ */
+export async function createTestDb(): Promise<{ db: Db; file: string }> {
+  if (ON_POSTGRES) return createPostgresTestDb();
   const file = join(TEST_TMP, `${randomUUID()}.db`);
   copyFileSync(BASE_DB, file);
   return { db: openDatabase(file), file };
+}
+
+async function createPostgresTestDb(): Promise<{ db: Db; file: string }> {
+  const name = `paylink_t_${randomUUID().replaceAll('-', '')}`;
+  const admin = await connectPostgres(postgresServerUrl('postgres'));
+  try {
+    await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${POSTGRES_TEMPLATE}"`);
+  } finally {
+    await admin.end();
+  }
+  const file = postgresServerUrl(name);
+  return { db: openPostgresDb(file, { max: 4 }), file };
+}
+
+/**
+ * Raw SQL for a test's own checks, on either engine: `?` placeholders (rewritten to $1, $2 … on
+ * PostgreSQL), rows as plain objects.
+ */
+export async function queryRows<Row = Record<string, unknown>>(
+  db: Db,
+  text: string,
+  ...params: unknown[]
+): Promise<Row[]> {
+  if (onPostgres(db)) {
+    let index = 0;
+    return (await db.$pg.query(
+      text.replace(/\?/g, () => `$${++index}`),
+      params,
+    )) as Row[];
+  }
+  return db.$client.prepare(text).all(...params) as Row[];
+}
+
+/** The first row of queryRows, or undefined. */
+export async function queryRow<Row = Record<string, unknown>>(
+  db: Db,
+  text: string,
+  ...params: unknown[]
+): Promise<Row | undefined> {
+  return (await queryRows<Row>(db, text, ...params))[0];
+}
+
+/** Closes a test's database (its pool, on PostgreSQL). */
+export async function closeTestDb(db: Db): Promise<void> {
+  if (onPostgres(db)) await db.$pg.pool.end();
+  else if (db.$client.open) db.$client.close();
 }

@@ -30,7 +30,7 @@ async function freePort(): Promise<number> {
 
 /** Starts the built app (build/server.js, as `npm start` does) on its own database file. */
 export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const { db, file } = createTestDb();
+  const { db, file } = await createTestDb();
   db.$client.close();
   const port = await freePort();
   const webhookSecret = env.WEBHOOK_SECRET ?? newWebhookSecret();

@@ -4,8 +4,8 @@ import type { Db } from '../../db/client';
 import { createTestDb } from '../support/db';
 
 let db: Db;
-beforeEach(() => {
-  db = createTestDb().db;
+beforeEach(async () => {
+  db = (await createTestDb()).db;
 });
 afterEach(() => db.$client.close());
 
