@@ -1,4 +1,4 @@
-import type { Db } from '../../db/client';
+import { type Db, onPostgres, sqlRows } from '../../db/client';
 import { currentStatus } from '../domain/current-status';
 import { formatMoney, maskPhone } from '../domain/format';
 import { cancelRefusalReason, isTerminal, STATUS_LABELS, type Status } from '../domain/lifecycle';
@@ -37,20 +37,22 @@ export async function getAgentRequestCards(
   options: { conversationId?: string | null } = {},
 ) {
   const conversation = options.conversationId
-    ? 'JOIN request_conversations c ON c.request_id = r.id AND c.conversation_id = @conversationId'
+    ? 'JOIN request_conversations c ON c.request_id = r.id AND c.conversation_id = ?'
     : '';
-  const rows = db.$client
-    .prepare<{ agentId: string; conversationId: string | null; limit: number }, CardRow>(
-      `SELECT r.id, r.status, r.amount, r.currency, r.channel, r.order_number, r.reason, r.customer_name,
-         r.customer_phone, r.created_at, r.sent_at, r.opened_at, r.closed_at, r.expires_at, l.token,
-         CASE WHEN r.status = 'send_failed' THEN (
-           SELECT json_extract(e.body, '$.data.reason') FROM events e
-           WHERE e.request_id = r.id AND e.type = 'payment_request.send_failed' AND e.applied = 1
-           ORDER BY e.occurred_at DESC, e.seq DESC LIMIT 1) END AS send_failure
-       FROM payment_requests r ${conversation} LEFT JOIN pay_links l ON l.request_id = r.id
-       WHERE r.agent_id = @agentId ORDER BY r.created_at DESC, r.id DESC LIMIT @limit`,
-    )
-    .all({ agentId, conversationId: options.conversationId ?? null, limit: RECENT_CARDS });
+  // The failure's reason, from the stored body (text on both engines; db/event-rows.ts keeps `data`).
+  const reason = onPostgres(db) ? `(e.body::jsonb #>> '{data,reason}')` : `json_extract(e.body, '$.data.reason')`;
+  const rows = await sqlRows<CardRow>(
+    db,
+    `SELECT r.id, r.status, r.amount, r.currency, r.channel, r.order_number, r.reason, r.customer_name,
+       r.customer_phone, r.created_at, r.sent_at, r.opened_at, r.closed_at, r.expires_at, l.token,
+       CASE WHEN r.status = 'send_failed' THEN (
+         SELECT ${reason} FROM events e
+         WHERE e.request_id = r.id AND e.type = 'payment_request.send_failed' AND e.applied = 1
+         ORDER BY e.occurred_at DESC, e.seq DESC LIMIT 1) END AS send_failure
+     FROM payment_requests r ${conversation} LEFT JOIN pay_links l ON l.request_id = r.id
+     WHERE r.agent_id = ? ORDER BY r.created_at DESC, r.id DESC LIMIT ?`,
+    [...(options.conversationId ? [options.conversationId] : []), agentId, RECENT_CARDS],
+  );
   return rows.map((row) => {
     const status = currentStatus(row.status, row.expires_at, now);
     return {

@@ -1,6 +1,6 @@
 import { and, count, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { type Db, first } from '../../db/client';
+import { type Db, first, sqlRows } from '../../db/client';
 import { events, paymentRequests, rejectedEvents } from '../../db/tables';
 
 const MINUTE = 60_000;
@@ -88,20 +88,21 @@ export async function getRejectedEvents(db: Db, filter: { code?: string; before?
  */
 export async function getOrphans(db: Db) {
   type Row = { requestId: string; events: number; firstReceivedAt: number; lastReceivedAt: number };
-  const rows = db.$client
-    .prepare<[number], Row & { totalRequests: number; totalEvents: number }>(
-      `WITH orphans AS (
-         SELECT request_id AS requestId, count(*) AS events, min(received_at) AS firstReceivedAt,
-                max(received_at) AS lastReceivedAt
-           FROM events e
-          WHERE NOT EXISTS (SELECT 1 FROM payment_requests p WHERE p.id = e.request_id)
-          GROUP BY request_id)
-       SELECT *, count(*) OVER () AS totalRequests, sum(events) OVER () AS totalEvents
-         FROM orphans
-        ORDER BY lastReceivedAt DESC, requestId
-        LIMIT ?`,
-    )
-    .all(ORPHANS_SHOWN);
+  // Quoted aliases: PostgreSQL folds unquoted names to lower case; the casts keep its counts numbers.
+  const rows = await sqlRows<Row & { totalRequests: number; totalEvents: number }>(
+    db,
+    `WITH orphans AS (
+       SELECT request_id AS "requestId", count(*) AS events, min(received_at) AS "firstReceivedAt",
+              max(received_at) AS "lastReceivedAt"
+         FROM events e
+        WHERE NOT EXISTS (SELECT 1 FROM payment_requests p WHERE p.id = e.request_id)
+        GROUP BY request_id)
+     SELECT *, count(*) OVER () AS "totalRequests", CAST(sum(events) OVER () AS bigint) AS "totalEvents"
+       FROM orphans
+      ORDER BY "lastReceivedAt" DESC, "requestId"
+      LIMIT ?`,
+    [ORPHANS_SHOWN],
+  );
   return {
     requests: rows[0]?.totalRequests ?? 0,
     events: rows[0]?.totalEvents ?? 0,

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { type Db, first } from '../../db/client';
+import { type Db, first, sqlRows } from '../../db/client';
 import { eventBodyOfRow } from '../../db/event-rows';
 import { payLinks } from '../../db/tables';
 import { currentStatus } from '../domain/current-status';
@@ -30,30 +30,32 @@ interface EventData {
 }
 
 async function latestAppliedData(db: Db, requestId: string, type: string): Promise<EventData['data'] | null> {
-  const row = db.$client
-    .prepare<[string, string], { id: string; type: string; occurred_at: number; request_id: string; body: string }>(
-      `SELECT id, type, occurred_at, request_id, body FROM events WHERE request_id = ? AND type = ? AND applied = 1
-       ORDER BY occurred_at DESC, seq DESC LIMIT 1`,
-    )
-    .get(requestId, `payment_request.${type}`);
+  const [row] = await sqlRows<{ id: string; type: string; occurred_at: number; request_id: string; body: string }>(
+    db,
+    `SELECT id, type, occurred_at, request_id, body FROM events WHERE request_id = ? AND type = ? AND applied = 1
+     ORDER BY occurred_at DESC, seq DESC LIMIT 1`,
+    [requestId, `payment_request.${type}`],
+  );
   return row ? ((JSON.parse(eventBodyOfRow(row)) as EventData).data ?? {}) : null;
 }
 
 /** How many card attempts on this request failed (each is a stored payment_failed event). */
 export async function failedCardAttempts(db: Db, requestId: string): Promise<number> {
-  return db.$client
-    .prepare<[string], { n: number }>(
-      "SELECT count(*) AS n FROM events WHERE request_id = ? AND type = 'payment_request.payment_failed'",
-    )
-    .get(requestId)!.n;
+  const [row] = await sqlRows<{ n: number }>(
+    db,
+    "SELECT count(*) AS n FROM events WHERE request_id = ? AND type = 'payment_request.payment_failed'",
+    [requestId],
+  );
+  return row!.n;
 }
 
 async function countAppliedEvents(db: Db, requestId: string, type: string): Promise<number> {
-  return db.$client
-    .prepare<[string, string], { n: number }>(
-      'SELECT count(*) AS n FROM events WHERE request_id = ? AND type = ? AND applied = 1',
-    )
-    .get(requestId, `payment_request.${type}`)!.n;
+  const [row] = await sqlRows<{ n: number }>(
+    db,
+    'SELECT count(*) AS n FROM events WHERE request_id = ? AND type = ? AND applied = 1',
+    [requestId, `payment_request.${type}`],
+  );
+  return row!.n;
 }
 
 /** What the customer's page shows for a link: only what the customer needs, never ids or the agent's data. */

@@ -1,4 +1,4 @@
-import type { Db } from '../../db/client';
+import { type Db, sqlRows } from '../../db/client';
 import { eventBodyOfRow } from '../../db/event-rows';
 import type { EventType } from '../domain/lifecycle';
 import { type ProjectionEvent, projectRequest, type RequestProjection } from '../domain/projection';
@@ -93,33 +93,49 @@ export async function verifyProjections(
   db: Db,
   settings: ExpirySettings,
 ): Promise<{ checked: number; different: ProjectionDifference[] }> {
-  const stored = db.$client.prepare<[string], Record<string, unknown>>('SELECT * FROM payment_requests WHERE id = ?');
   const different: ProjectionDifference[] = [];
   let checked = 0;
-  let current: string | null = null;
-  let events: ProjectionEvent[] = [];
-  const check = async () => {
-    if (current === null) return;
-    checked += 1;
-    const difference = compareProjection(current, events, stored.get(current), settings);
-    if (difference) different.push(difference);
-  };
-  // Events come ordered by request (its index), one request's events in memory at a time.
-  const all = db.$client.prepare<[], StoredEvent>(
-    `SELECT ${STORED_EVENT_COLUMNS} FROM events ORDER BY request_id, seq`,
-  );
-  for (const event of all.iterate()) {
-    if (event.request_id !== current) {
-      await check();
-      current = event.request_id;
-      events = [];
+  // Requests in pages, in request_id order (the events' index): one page's events in memory at a time.
+  for (let after = ''; ; ) {
+    const ids = (
+      await sqlRows<{ request_id: string }>(
+        db,
+        'SELECT DISTINCT request_id FROM events WHERE request_id > ? ORDER BY request_id LIMIT ?',
+        [after, VERIFY_PAGE],
+      )
+    ).map((row) => row.request_id);
+    if (ids.length === 0) break;
+    const list = ids.map(() => '?').join(', ');
+    const events = await sqlRows<StoredEvent>(
+      db,
+      `SELECT ${STORED_EVENT_COLUMNS} FROM events WHERE request_id IN (${list}) ORDER BY request_id, seq`,
+      ids,
+    );
+    const rows = new Map(
+      (await sqlRows<Record<string, unknown>>(db, `SELECT * FROM payment_requests WHERE id IN (${list})`, ids)).map(
+        (row) => [row.id as string, row],
+      ),
+    );
+    const byRequest = new Map<string, StoredEvent[]>();
+    for (const event of events) {
+      const list = byRequest.get(event.request_id);
+      if (list) list.push(event);
+      else byRequest.set(event.request_id, [event]);
     }
-    events.push(projectionEvent(event));
+    for (const id of ids) {
+      checked += 1;
+      const difference = compareProjection(id, (byRequest.get(id) ?? []).map(projectionEvent), rows.get(id), settings);
+      if (difference) different.push(difference);
+    }
+    after = ids[ids.length - 1]!;
   }
-  await check();
-  const orphanRows = db.$client
-    .prepare<[], { id: string }>('SELECT id FROM payment_requests WHERE id NOT IN (SELECT request_id FROM events)')
-    .all();
+  const orphanRows = await sqlRows<{ id: string }>(
+    db,
+    'SELECT id FROM payment_requests WHERE id NOT IN (SELECT request_id FROM events)',
+  );
   for (const { id } of orphanRows) different.push({ requestId: id, fields: { row: ['present', 'missing'] } });
   return { checked, different };
 }
+
+/** Requests verified per read. */
+const VERIFY_PAGE = 500;

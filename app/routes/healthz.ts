@@ -1,4 +1,4 @@
-import { getDb } from '../../db/client';
+import { getDb, sqlRows } from '../../db/client';
 import { changeListenerCount, liveStreamQueuedBytes } from '../http/change-feed.server';
 
 /**
@@ -7,7 +7,7 @@ import { changeListenerCount, liveStreamQueuedBytes } from '../http/change-feed.
  */
 export async function loader() {
   try {
-    getDb().$client.prepare('SELECT 1').get();
+    await sqlRows(getDb(), 'SELECT 1');
     return Response.json({
       status: 'ok',
       liveStreams: changeListenerCount(),
