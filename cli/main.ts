@@ -8,9 +8,9 @@ import { getExpirySettings } from '../app/read/settings.server';
 import { createServiceToken } from '../app/write/api-tokens.server';
 import { recordAudit } from '../app/write/audit.server';
 import { runExpirySweep } from '../app/write/expiry-sweeper.server';
-import { getDb } from '../db/client';
+import { closeDb, getDb, onPostgres } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
-import { isPostgresUrl, redactUrl } from '../db/pg-client';
+import { isPostgresUrl, migratePostgres, redactUrl } from '../db/pg-client';
 import { copyDatabase, verifyCopy } from './copy-database';
 import { importNdjsonFile } from './import';
 import { signCurlHeaders } from './sign';
@@ -37,7 +37,8 @@ async function main(argv: string[]) {
   const [command, ...rest] = argv;
   if (command === 'copy-database') return await copyDatabaseCommand(rest);
   const db = getDb();
-  migrateDatabase(db);
+  if (onPostgres(db)) await migratePostgres(db.$pg.pool);
+  else migrateDatabase(db);
   switch (command) {
     case 'token': {
       const { values, positionals } = parseArgs({
@@ -107,6 +108,8 @@ async function main(argv: string[]) {
       const file = rest[0];
       if (!file) fail('backup needs a file');
       if (existsSync(file)) fail(`${file} exists: choose a new file`);
+      if (onPostgres(db))
+        fail("backup copies an SQLite database; on PostgreSQL use pg_dump (or your provider's backups)");
       const started = performance.now();
       // After the first step, the rest in one step: a write from another connection between steps
       // restarts the backup, so small steps never finish under steady ingest. In WAL mode the one
@@ -164,4 +167,9 @@ async function copyDatabaseCommand(args: string[]) {
   }
 }
 
-await main(process.argv.slice(2));
+try {
+  await main(process.argv.slice(2));
+} finally {
+  // A PostgreSQL pool would keep the process alive until its idle clients time out.
+  await closeDb();
+}

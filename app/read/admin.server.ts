@@ -86,7 +86,9 @@ export async function listAgentsWithoutLogin(db: Db) {
     })
     .from(agents)
     .innerJoin(teams, eq(teams.id, agents.teamId))
-    .where(sql`NOT EXISTS (SELECT 1 FROM ${users} WHERE ${users.agentId} = ${agents.id} AND ${users.isService} = 0)`)
+    .where(
+      sql`NOT EXISTS (SELECT 1 FROM ${users} WHERE ${users.agentId} = ${agents.id} AND ${users.isService} = FALSE)`,
+    )
     .orderBy(asc(agents.name), asc(agents.id));
 }
 

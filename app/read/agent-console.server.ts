@@ -47,7 +47,7 @@ export async function getAgentRequestCards(
        r.customer_phone, r.created_at, r.sent_at, r.opened_at, r.closed_at, r.expires_at, l.token,
        CASE WHEN r.status = 'send_failed' THEN (
          SELECT ${reason} FROM events e
-         WHERE e.request_id = r.id AND e.type = 'payment_request.send_failed' AND e.applied = 1
+         WHERE e.request_id = r.id AND e.type = 'payment_request.send_failed' AND e.applied = TRUE
          ORDER BY e.occurred_at DESC, e.seq DESC LIMIT 1) END AS send_failure
      FROM payment_requests r ${conversation} LEFT JOIN pay_links l ON l.request_id = r.id
      WHERE r.agent_id = ? ORDER BY r.created_at DESC, r.id DESC LIMIT ?`,

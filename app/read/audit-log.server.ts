@@ -1,6 +1,6 @@
 import { and, desc, eq, gte, lt, or, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import type { Db } from '../../db/client';
+import { type Db, onPostgres } from '../../db/client';
 import { auditLog, users } from '../../db/tables';
 import { AUDIT_ACTIONS, type AuditAction } from '../domain/audit';
 import { firstIssue } from '../lib/zod-issues';
@@ -30,7 +30,8 @@ export async function listAuditEntries(db: Db, filter: AuditFilter) {
     conditions.push(
       or(
         eq(auditLog.actorUserId, filter.actor),
-        sql`${auditLog.actorName} LIKE ${`%${escapeLike(filter.actor)}%`} ESCAPE '\\'`,
+        // SQLite's LIKE ignores the case of ASCII letters; PostgreSQL's ILIKE ignores case.
+        sql`${auditLog.actorName} ${sql.raw(onPostgres(db) ? 'ILIKE' : 'LIKE')} ${`%${escapeLike(filter.actor)}%`} ESCAPE '\\'`,
       ),
     );
   }

@@ -32,7 +32,7 @@ interface EventData {
 async function latestAppliedData(db: Db, requestId: string, type: string): Promise<EventData['data'] | null> {
   const [row] = await sqlRows<{ id: string; type: string; occurred_at: number; request_id: string; body: string }>(
     db,
-    `SELECT id, type, occurred_at, request_id, body FROM events WHERE request_id = ? AND type = ? AND applied = 1
+    `SELECT id, type, occurred_at, request_id, body FROM events WHERE request_id = ? AND type = ? AND applied = TRUE
      ORDER BY occurred_at DESC, seq DESC LIMIT 1`,
     [requestId, `payment_request.${type}`],
   );
@@ -52,7 +52,7 @@ export async function failedCardAttempts(db: Db, requestId: string): Promise<num
 async function countAppliedEvents(db: Db, requestId: string, type: string): Promise<number> {
   const [row] = await sqlRows<{ n: number }>(
     db,
-    'SELECT count(*) AS n FROM events WHERE request_id = ? AND type = ? AND applied = 1',
+    'SELECT count(*) AS n FROM events WHERE request_id = ? AND type = ? AND applied = TRUE',
     [requestId, `payment_request.${type}`],
   );
   return row!.n;

@@ -2,7 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { createTestDb } from './db';
+import { ON_POSTGRES } from '../../db/tables';
+import { closeTestDb, createTestDb } from './db';
 
 export interface TestServer {
   url: string;
@@ -31,7 +32,7 @@ async function freePort(): Promise<number> {
 /** Starts the built app (build/server.js, as `npm start` does) on its own database file. */
 export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
   const { db, file } = await createTestDb();
-  db.$client.close();
+  await closeTestDb(db);
   const port = await freePort();
   const webhookSecret = env.WEBHOOK_SECRET ?? newWebhookSecret();
   const child: ChildProcess = spawn('node', ['build/server.js'], {
@@ -45,6 +46,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
       SESSION_SECRET: randomBytes(32).toString('hex'),
       EXPIRY_SWEEP_MS: '500',
       PASSWORD_HASH_COST: '12',
+      ...(ON_POSTGRES ? { PAYLINK_POSTGRES_PREVIEW: '1' } : {}),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
