@@ -14,7 +14,7 @@ const env = {
  * (createTestDb, queryRows), they run a second time in the `postgres` project when PG_TEST_URL names
  * a server (.ci/run starts one). The list grows as modules are ported; the rest run on SQLite only.
  */
-export const BOTH_ENGINES = ['tests/integration/leases.test.ts'];
+export const BOTH_ENGINES = ['tests/integration/leases.test.ts', 'tests/integration/exports-engines.test.ts'];
 
 const PG_TEST_URL = process.env.PG_TEST_URL;
 

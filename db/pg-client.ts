@@ -10,7 +10,6 @@ import pg from 'pg';
  */
 
 const INT8_OID = 20;
-const MIGRATIONS_PG = fileURLToPath(new URL('./migrations-pg', import.meta.url));
 
 export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//i.test(url);
@@ -41,7 +40,8 @@ export async function connectPostgres(url: string): Promise<pg.Client> {
 
 /** Applies db/migrations-pg (drizzle-kit's, from db/schema.pg.ts); safe to repeat. */
 export async function migratePostgres(client: pg.Pool | pg.Client): Promise<void> {
-  await migrate(drizzle(client), { migrationsFolder: MIGRATIONS_PG });
+  // Resolved here, not at load: the export workers' CommonJS bundles include this module unused.
+  await migrate(drizzle(client), { migrationsFolder: fileURLToPath(new URL('./migrations-pg', import.meta.url)) });
 }
 
 /** The URL with its password hidden, for messages. */

@@ -47,7 +47,7 @@ async function writeSummary(book: XlsxStream, summary: SummaryInput, title: stri
  */
 export async function writePaymentRequestsXlsx(
   emit: Emit,
-  rows: Iterable<ExportRequestRow>,
+  rows: Iterable<ExportRequestRow> | AsyncIterable<ExportRequestRow>,
   names: ExportNames,
   summary: SummaryInput,
   tally: { rows: number },
@@ -85,7 +85,7 @@ export async function writePaymentRequestsXlsx(
     ms === null ? null : EPOCH_SERIAL + Math.trunc(ms + offsetAt(ms) * 60_000) / DAY_MS;
   const values: XlsxValue[] = new Array(PAYMENT_REQUEST_COLUMNS.length);
   const styles = isDate.map((dated) => (dated ? date : 0));
-  for (const row of rows) {
+  for await (const row of rows) {
     const [
       id,
       orderNumber,

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { and, count, gte, is, lt, Placeholder, type SQL, sql } from 'drizzle-orm';
-import type { Db } from '../../../db/client';
+import { type Db, onPostgres } from '../../../db/client';
 import { agents, paymentRequests, teams } from '../../../db/tables';
 import type { Viewer } from '../../domain/access';
 import type { Status } from '../../domain/lifecycle';
@@ -53,6 +53,19 @@ export function countExportAgents(db: Db, filters: Filters, viewer: Viewer): num
 export interface ExportNames {
   agents: Map<string, string>;
   teams: Map<string, string>;
+}
+
+/** exportNames on either engine (the sync form is for SQLite connections: the export workers'). */
+export async function readExportNames(db: Db): Promise<ExportNames> {
+  if (!onPostgres(db)) return exportNames(db);
+  const [agentRows, teamRows] = await Promise.all([
+    db.select({ id: agents.id, name: agents.name }).from(agents),
+    db.select({ id: teams.id, name: teams.name }).from(teams),
+  ]);
+  return {
+    agents: new Map(agentRows.map((row) => [row.id, row.name])),
+    teams: new Map(teamRows.map((row) => [row.id, row.name])),
+  };
 }
 
 /** Agent and team names by id: small tables, read once per export instead of joined per row. */
@@ -176,5 +189,49 @@ export function* exportRequestRows(
     yield* rows;
   } finally {
     if (reader !== db.$client) reader.close();
+  }
+}
+
+/** Rows fetched from the PostgreSQL cursor per round trip. */
+const FETCH_ROWS = 2000;
+
+/**
+ * exportRequestRows on PostgreSQL: a server-side cursor on a client of its own, in a read-only
+ * REPEATABLE READ transaction (one consistent snapshot however long the download takes), fetched
+ * FETCH_ROWS at a time as the export asks for rows, so memory stays bounded. Closing the generator
+ * early (the reader went away) rolls back and gives the client back.
+ */
+export async function* exportRequestRowsPostgres(
+  db: Db,
+  filters: Filters,
+  viewer: Viewer,
+): AsyncGenerator<ExportRequestRow, void, undefined> {
+  if (!onPostgres(db)) throw new Error('exportRequestRowsPostgres needs a PostgreSQL Db');
+  const query = selectExportRows(db, conditionsFor(filters, viewer)).toSQL();
+  const client = await db.$pg.pool.connect();
+  let finished = false;
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await client.query(`DECLARE export_rows NO SCROLL CURSOR FOR ${query.sql}`, query.params);
+    for (;;) {
+      const { rows } = await client.query<ExportRequestRow>({
+        text: `FETCH ${FETCH_ROWS} FROM export_rows`,
+        rowMode: 'array',
+      });
+      if (rows.length === 0) break;
+      yield* rows;
+    }
+    await client.query('COMMIT');
+    finished = true;
+  } finally {
+    if (!finished) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (error) {
+        broken = error as Error;
+      }
+    }
+    client.release(broken);
   }
 }

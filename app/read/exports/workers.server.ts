@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { onPostgres } from '../../../db/client';
 import { getEnv } from '../../lib/env.server';
 import { exportNames, exportRequestSliceQuery } from './rows.server';
 import type { ExportContext, ExportOutcome, OnExportEnd } from './streams.server';
@@ -74,7 +75,8 @@ export async function parallelPaymentRequestsCsv(
 ): Promise<ReadableStream<Uint8Array> | null> {
   const { db, filters, viewer, tally } = context;
   const wanted = Math.min(options.workers ?? defaultWorkers(), MAX_LIVE_WORKERS - liveWorkers);
-  if (wanted < 1 || db.$client.memory) return null;
+  // On PostgreSQL the export reads a cursor in the server's thread (exportRequestRowsPostgres).
+  if (wanted < 1 || onPostgres(db) || db.$client.memory) return null;
   const file = workerBundle(BUNDLE, getEnv().EXPORT_WORKER_FILE);
   if (!file) return null;
   const query = exportRequestSliceQuery(db, filters, viewer);

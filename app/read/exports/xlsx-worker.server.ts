@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { onPostgres } from '../../../db/client';
 import { getEnv } from '../../lib/env.server';
 import { filterRange } from '../filters';
 import { exportRequestQuery } from './rows.server';
@@ -52,7 +53,8 @@ export async function workerPaymentRequestsXlsx(
   options: XlsxWorkerOptions = {},
 ): Promise<ReadableStream<Uint8Array> | null> {
   const { db, filters, viewer, tally } = context;
-  if (options.workers === 0 || liveWorkers >= MAX_LIVE_WORKERS || db.$client.memory) return null;
+  // On PostgreSQL (no file to open) the workbook is written in the server's thread from a cursor.
+  if (options.workers === 0 || liveWorkers >= MAX_LIVE_WORKERS || onPostgres(db) || db.$client.memory) return null;
   const file = workerBundle(BUNDLE, getEnv().XLSX_WORKER_FILE);
   const range = filterRange(filters);
   if (!file || !(await rangeHoldsAtLeast(db, options.minRows ?? MIN_ROWS, range.start, range.end))) return null;
