@@ -14,7 +14,12 @@ const env = {
  * (createTestDb, queryRows), they run a second time in the `postgres` project when PG_TEST_URL names
  * a server (.ci/run starts one). The list grows as modules are ported; the rest run on SQLite only.
  */
-export const BOTH_ENGINES = ['tests/integration/leases.test.ts', 'tests/integration/exports-engines.test.ts'];
+export const BOTH_ENGINES = [
+  'tests/integration/ingest-instances.test.ts',
+  'tests/integration/ingest.test.ts',
+  'tests/integration/leases.test.ts',
+  'tests/integration/exports-engines.test.ts',
+];
 
 const PG_TEST_URL = process.env.PG_TEST_URL;
 
@@ -48,7 +53,7 @@ export default defineConfig({
                 include: BOTH_ENGINES,
                 globalSetup: ['tests/setup/postgres-setup.ts'],
                 // db/tables.ts picks PostgreSQL's tables from this; test databases come from createTestDb.
-                env: { ...env, DATABASE_URL: PG_TEST_URL },
+                env: { ...env, DATABASE_URL: PG_TEST_URL, PAYLINK_POSTGRES_PREVIEW: '1' },
               },
             },
           ]

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
-import { type Db, writeTransaction } from '../../db/client';
+import { type Db, onPostgres, writeTransaction } from '../../db/client';
 import { eventBody, storedForm } from '../../db/event-rows';
-import { RollupDeltaSums, type RollupRow } from '../../db/rollup-deltas';
+import { RollupDeltaSums } from '../../db/rollup-deltas';
 import { exceedsJsonDepth, maskCardNumbers, maskJsonValue } from '../domain/card-masking';
 import {
   type EventError,
@@ -11,10 +11,11 @@ import {
   validateEvent,
 } from '../domain/event-schema';
 import type { EventSource, EventType } from '../domain/lifecycle';
-import { type ProjectionEvent, projectRequest } from '../domain/projection';
+import { type ProjectionEvent, projectRequest, type RequestProjection } from '../domain/projection';
 import { type ExpirySettings, linkTtlOf } from '../domain/replay';
 import { canonicalJson, sha256Hex } from '../lib/canonical-json';
 import { getExpirySettings } from '../read/settings.server';
+import { ingestEventsPostgres } from './ingest.pg.server';
 import { projectionRows, type StoredEventRow, storedEventsByRequest, storedHashes } from './ingest-batch.server';
 
 export type EventResult =
@@ -109,10 +110,114 @@ function statementsFor(db: Db): Statements {
   return statements;
 }
 
+/** Each input checked (depth first, then hash and validation), before any lock is taken. */
+export interface PreparedInput {
+  input: unknown;
+  hash: string;
+  validation: EventValidation;
+}
+
+export function prepareInputs(inputs: readonly unknown[], now: number): PreparedInput[] {
+  return inputs.map((input) => {
+    // Checked before anything that recurses (hashing, validation, masking) can overflow the stack.
+    if (exceedsJsonDepth(input, MAX_EVENT_DEPTH)) return { input, hash: '', validation: tooDeep(input) };
+    return { input, hash: sha256Hex(canonicalJson(input)), validation: validateEvent(input, now) };
+  });
+}
+
+/** The ids of the valid events of a batch: whose stored hashes the plan needs. */
+export function validEventIds(prepared: readonly PreparedInput[]): string[] {
+  return prepared.flatMap(({ validation }) => (validation.ok ? [validation.event.id] : []));
+}
+
+/** A rejected body as stored in rejected_events. */
+export type RejectedRow = ReturnType<typeof storedRejection> & { receivedAt: number; source: EventSource };
+
+/**
+ * What a batch writes, decided from the inputs and the stored hashes of their ids alone (no I/O):
+ * the results in input order, the rejections, the teams and agents its events name (in order of
+ * first appearance) and the accepted events by request.
+ */
+export interface BatchPlan {
+  summary: IngestSummary;
+  rejected: RejectedRow[];
+  teams: { id: string; name: string }[];
+  agents: { id: string; name: string; teamId: string }[];
+  pending: Map<string, PendingEvent[]>;
+}
+
+export function planBatch(
+  prepared: readonly PreparedInput[],
+  known: ReadonlyMap<string, string>,
+  settings: ExpirySettings,
+  source: EventSource,
+  now: number,
+): BatchPlan {
+  const plan: BatchPlan = {
+    summary: { accepted: 0, duplicates: 0, rejected: 0, results: [] },
+    rejected: [],
+    teams: [],
+    agents: [],
+    pending: new Map(),
+  };
+  const { summary } = plan;
+  const reject = (input: unknown, eventId: string | null, error: EventError) => {
+    plan.rejected.push({ receivedAt: now, source, ...storedRejection(eventId, error, input) });
+    summary.rejected += 1;
+    summary.results.push({ id: eventId, status: 'rejected', error });
+  };
+  const batchHashes = new Map<string, string>();
+  for (const { input, hash, validation } of prepared) {
+    if (!validation.ok) {
+      reject(input, validation.eventId, validation.error);
+      continue;
+    }
+    const event = validation.event;
+    const existingHash = batchHashes.get(event.id) ?? known.get(event.id);
+    if (existingHash !== undefined) {
+      if (existingHash === hash) {
+        summary.duplicates += 1;
+        summary.results.push({ id: event.id, status: 'duplicate' });
+      } else {
+        reject(input, event.id, {
+          code: 'conflict',
+          path: 'id',
+          message: `An event with id ${event.id} and different content was already accepted`,
+        });
+      }
+      continue;
+    }
+    batchHashes.set(event.id, hash);
+    if (event.details) {
+      const { agent } = event.details;
+      plan.teams.push({ id: agent.team.id, name: maskCardNumbers(agent.team.name) });
+      plan.agents.push({ id: agent.id, name: maskCardNumbers(agent.name), teamId: agent.team.id });
+    }
+    const row: PendingEvent = {
+      id: event.id,
+      requestId: event.requestId,
+      type: event.type,
+      occurredAt: event.occurredAt,
+      receivedAt: now,
+      source,
+      contentHash: hash,
+      ...storedForm(input, hash, event),
+      linkTtlMs: linkTtlOf(event.type, settings),
+    };
+    const list = plan.pending.get(event.requestId);
+    if (list) list.push(row);
+    else plan.pending.set(event.requestId, [row]);
+    summary.accepted += 1;
+    summary.results.push({ id: event.id, status: 'accepted' });
+  }
+  return plan;
+}
+
 /**
  * The one write path (SPEC §1–2). Validates each event, dedupes by id (duplicate vs conflict),
  * stores accepted events and rejected bodies, replays every affected request and updates its
  * projection, all in one IMMEDIATE transaction: when this returns, everything accepted is committed.
+ * On PostgreSQL: ingestEventsPostgres (app/write/ingest.pg.server.ts), the same plan and replay.
  */
 export async function ingestEvents(
   db: Db,
@@ -120,88 +225,37 @@ export async function ingestEvents(
   source: EventSource,
   options: IngestOptions = {},
 ): Promise<IngestSummary> {
+  if (onPostgres(db)) return ingestEventsPostgres(db, inputs, source, options);
   const now = options.now ?? Date.now();
   const statements = statementsFor(db);
-  const prepared = inputs.map((input) => {
-    // Checked before anything that recurses (hashing, validation, masking) can overflow the stack.
-    if (exceedsJsonDepth(input, MAX_EVENT_DEPTH)) return { input, hash: '', validation: tooDeep(input) };
-    return { input, hash: sha256Hex(canonicalJson(input)), validation: validateEvent(input, now) };
-  });
-
-  const summary: IngestSummary = { accepted: 0, duplicates: 0, rejected: 0, results: [] };
-  const reject = (input: unknown, eventId: string | null, error: EventError) => {
-    statements.insertRejected.run({ receivedAt: now, source, ...storedRejection(eventId, error, input) });
-    summary.rejected += 1;
-    summary.results.push({ id: eventId, status: 'rejected', error });
-  };
-
-  await writeTransaction(db, async () => {
+  const prepared = prepareInputs(inputs, now);
+  return await writeTransaction(db, async () => {
     // Read under the write lock: the TTL recorded with an event is the one in force when it is accepted.
     const settings = options.settings ?? (await getExpirySettings(db));
-    const pending = new Map<string, PendingEvent[]>();
-    const batchHashes = new Map<string, string>();
     // One read for the whole batch: the stored hash of every id it carries.
-    const known = storedHashes(
-      db.$client,
-      prepared.flatMap(({ validation }) => (validation.ok ? [validation.event.id] : [])),
-    );
-    for (const { input, hash, validation } of prepared) {
-      if (!validation.ok) {
-        reject(input, validation.eventId, validation.error);
-        continue;
-      }
-      const event = validation.event;
-      const existingHash = batchHashes.get(event.id) ?? known.get(event.id);
-      if (existingHash !== undefined) {
-        if (existingHash === hash) {
-          summary.duplicates += 1;
-          summary.results.push({ id: event.id, status: 'duplicate' });
-        } else {
-          reject(input, event.id, {
-            code: 'conflict',
-            path: 'id',
-            message: `An event with id ${event.id} and different content was already accepted`,
-          });
-        }
-        continue;
-      }
-      batchHashes.set(event.id, hash);
-      if (event.details) {
-        const { agent } = event.details;
-        statements.upsertTeam.run(agent.team.id, maskCardNumbers(agent.team.name), now);
-        statements.insertAgent.run(agent.id, maskCardNumbers(agent.name), agent.team.id, now);
-      }
-      const row: PendingEvent = {
-        id: event.id,
-        requestId: event.requestId,
-        type: event.type,
-        occurredAt: event.occurredAt,
-        receivedAt: now,
-        source,
-        contentHash: hash,
-        ...storedForm(input, hash, event),
-        linkTtlMs: linkTtlOf(event.type, settings),
-      };
-      const list = pending.get(event.requestId);
-      if (list) list.push(row);
-      else pending.set(event.requestId, [row]);
-      summary.accepted += 1;
-      summary.results.push({ id: event.id, status: 'accepted' });
-    }
+    const known = storedHashes(db.$client, validEventIds(prepared));
+    const plan = planBatch(prepared, known, settings, source, now);
+    for (const row of plan.rejected) statements.insertRejected.run(row);
+    for (const team of plan.teams) statements.upsertTeam.run(team.id, team.name, now);
+    for (const agent of plan.agents) statements.insertAgent.run(agent.id, agent.name, agent.teamId, now);
     // The replay input and the current projection of every touched request, one read each; the
     // rollup cells the batch moves are written once each at the end (db/rollup-deltas.ts).
-    const requestIds = [...pending.keys()];
+    const requestIds = [...plan.pending.keys()];
     const stored = storedEventsByRequest(db.$client, requestIds);
     const current = projectionRows(db.$client, requestIds);
     const rollups = new RollupDeltaSums();
-    for (const [requestId, fresh] of pending) {
-      const projected = reproject(statements, requestId, stored.get(requestId) ?? [], fresh, settings, now);
-      if (projected) rollups.add(current.get(requestId) ?? null, projected);
+    for (const [requestId, fresh] of plan.pending) {
+      const replayed = replayRequest(requestId, stored.get(requestId) ?? [], fresh, settings, now);
+      for (const row of replayed.inserts) statements.insertEvent.run(row);
+      for (const update of replayed.updates) statements.updateOutcome.run(update.applied, update.anomaly, update.id);
+      if (replayed.projection) {
+        statements.upsertRequest.run({ ...replayed.projection, updatedAt: now });
+        rollups.add(current.get(requestId) ?? null, replayed.projection);
+      }
     }
     rollups.flush(db.$client);
+    return plan.summary;
   });
-
-  return summary;
 }
 
 function tooDeep(input: unknown): EventValidation {
@@ -213,7 +267,7 @@ function tooDeep(input: unknown): EventValidation {
   };
 }
 
-interface PendingEvent {
+export interface PendingEvent {
   id: string;
   requestId: string;
   type: EventType;
@@ -229,19 +283,37 @@ interface PendingEvent {
   linkTtlMs: number | null;
 }
 
+/** A new event's row as inserted: the stored forms, with its outcome in the replay. */
+export interface EventInsert {
+  id: string;
+  requestId: string;
+  type: EventType;
+  occurredAt: number;
+  receivedAt: number;
+  source: string;
+  contentHash: Buffer | null;
+  body: string;
+  applied: 0 | 1;
+  anomaly: string | null;
+  linkTtlMs: number | null;
+}
+
 /**
- * Replays one request from its stored events plus the batch's new ones, inserts the new events
- * with their outcome (one write each) and updates stored events whose outcome changed. Returns the
- * projection written (null for an orphan: nothing is).
+ * Replays one request from its stored events plus the batch's new ones (no I/O): the new events'
+ * rows with their outcome, the stored events whose outcome changed, and the projection to write
+ * (null for an orphan: nothing is).
  */
-function reproject(
-  statements: Statements,
+export function replayRequest(
   requestId: string,
   stored: readonly StoredEventRow[],
   fresh: readonly PendingEvent[],
   settings: ExpirySettings,
   now: number,
-): RollupRow | null {
+): {
+  inserts: EventInsert[];
+  updates: { id: string; applied: 0 | 1; anomaly: string | null }[];
+  projection: RequestProjection | null;
+} {
   const events: ProjectionEvent[] = [
     ...stored.map((row) => ({
       id: row.id,
@@ -254,25 +326,32 @@ function reproject(
     ...fresh,
   ];
   const projected = projectRequest(requestId, events, settings, now);
-  for (const event of fresh) {
+  const inserts = fresh.map((event): EventInsert => {
     const outcome = projected?.result.outcomes.get(event.id);
-    statements.insertEvent.run({
-      ...event,
+    return {
+      id: event.id,
+      requestId: event.requestId,
+      type: event.type,
+      occurredAt: event.occurredAt,
+      receivedAt: event.receivedAt,
+      source: event.source,
       contentHash: event.storedHash,
       body: event.storedBody,
       applied: outcome?.applied ? 1 : 0,
       anomaly: outcome?.anomaly ?? null,
-    });
-  }
-  if (!projected) return null; // orphans wait for their created event
+      linkTtlMs: event.linkTtlMs,
+    };
+  });
+  if (!projected) return { inserts, updates: [], projection: null }; // orphans wait for their created event
 
+  const updates: { id: string; applied: 0 | 1; anomaly: string | null }[] = [];
   for (const row of stored) {
     const outcome = projected.result.outcomes.get(row.id)!;
     const applied = outcome.applied ? 1 : 0;
-    if (applied !== row.applied || outcome.anomaly !== row.anomaly) {
-      statements.updateOutcome.run(applied, outcome.anomaly, row.id);
+    // Number(): PostgreSQL gives the boolean column as true/false, SQLite as 1/0.
+    if (applied !== Number(row.applied) || outcome.anomaly !== row.anomaly) {
+      updates.push({ id: row.id, applied, anomaly: outcome.anomaly });
     }
   }
-  statements.upsertRequest.run({ ...projected.projection, updatedAt: now });
-  return projected.projection;
+  return { inserts, updates, projection: projected.projection };
 }

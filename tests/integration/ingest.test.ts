@@ -3,7 +3,7 @@ import { systemExpiryEventId } from '../../app/domain/system-expiry';
 import { runExpirySweep } from '../../app/write/expiry-sweeper.server';
 import { ingestEvents } from '../../app/write/ingest.server';
 import type { Db } from '../../db/client';
-import { createTestDb } from '../support/db';
+import { closeTestDb, createTestDb, queryRow, queryRows } from '../support/db';
 import { created, MINUTE, step, T0 } from '../support/events';
 
 const settings = { ttlUnopenedMs: 5 * MINUTE, ttlOpenedMs: 15 * MINUTE };
@@ -12,13 +12,14 @@ let db: Db;
 beforeEach(async () => {
   db = (await createTestDb()).db;
 });
-afterEach(() => db.$client.close());
+afterEach(() => closeTestDb(db));
 
 const ingest = async (events: unknown[], now = T0 + 60 * MINUTE, source: 'api' | 'system' = 'api') =>
   await ingestEvents(db, events, source, { now, settings });
-const request = (id: string) =>
-  db.$client.prepare('SELECT * FROM payment_requests WHERE id = ?').get(id) as Record<string, unknown> | undefined;
-const outcome = (id: string) => db.$client.prepare('SELECT applied, anomaly, source FROM events WHERE id = ?').get(id);
+const request = async (id: string) =>
+  (await queryRow(db, 'SELECT * FROM payment_requests WHERE id = ?', id)) as Record<string, unknown> | undefined;
+const outcome = async (id: string) =>
+  await queryRow(db, 'SELECT CAST(applied AS INTEGER) AS applied, anomaly, source FROM events WHERE id = ?', id);
 
 describe('ingestEvents', () => {
   it('stores, replays and projects a paid request', async () => {
@@ -29,7 +30,7 @@ describe('ingestEvents', () => {
       step('pr_1', 'paid', 3 * MINUTE, { card: { brand: 'visa', last4: '4242' } }),
     ]);
     expect(summary).toMatchObject({ accepted: 4, duplicates: 0, rejected: 0 });
-    expect(request('pr_1')).toMatchObject({
+    expect(await request('pr_1')).toMatchObject({
       status: 'paid',
       agent_id: 'ag_17',
       team_id: 'tm_retail',
@@ -42,7 +43,7 @@ describe('ingestEvents', () => {
       closed_at: T0 + 3 * MINUTE,
       expiry_due_at: null,
     });
-    expect(db.$client.prepare('SELECT id, name, team_id FROM agents').all()).toEqual([
+    expect(await queryRows(db, 'SELECT id, name, team_id FROM agents')).toEqual([
       { id: 'ag_17', name: 'Thandi Mokoena', team_id: 'tm_retail' },
     ]);
   });
@@ -62,8 +63,8 @@ describe('ingestEvents', () => {
         },
       },
     ]);
-    expect(db.$client.prepare('SELECT count(*) AS n FROM events').get()).toEqual({ n: 1 });
-    expect(db.$client.prepare('SELECT code, event_id FROM rejected_events').all()).toEqual([
+    expect(await queryRow(db, 'SELECT count(*) AS n FROM events')).toEqual({ n: 1 });
+    expect(await queryRows(db, 'SELECT code, event_id FROM rejected_events')).toEqual([
       { code: 'conflict', event_id: 'evt_pr_1_created' },
     ]);
   });
@@ -83,14 +84,14 @@ describe('ingestEvents', () => {
 
   it('keeps orphans until created arrives, then applies them', async () => {
     await ingest([step('pr_1', 'sent', MINUTE), step('pr_1', 'opened', 2 * MINUTE)], T0 + 3 * MINUTE);
-    expect(request('pr_1')).toBeUndefined();
+    expect(await request('pr_1')).toBeUndefined();
     await ingest([created('pr_1')], T0 + 4 * MINUTE);
-    expect(request('pr_1')).toMatchObject({ status: 'opened', sent_at: T0 + MINUTE, opened_at: T0 + 2 * MINUTE });
+    expect(await request('pr_1')).toMatchObject({ status: 'opened', sent_at: T0 + MINUTE, opened_at: T0 + 2 * MINUTE });
   });
 
   it('records an expiry through the sweeper once, and a late paid that occurred earlier wins', async () => {
     await ingest([created('pr_1'), step('pr_1', 'sent', MINUTE)], T0 + 2 * MINUTE);
-    expect(request('pr_1')).toMatchObject({
+    expect(await request('pr_1')).toMatchObject({
       status: 'sent',
       expires_at: T0 + 6 * MINUTE,
       expiry_due_at: T0 + 6 * MINUTE,
@@ -100,26 +101,30 @@ describe('ingestEvents', () => {
     expect(await runExpirySweep(db, T0 + 6 * MINUTE + 5000)).toBe(1);
     expect(await runExpirySweep(db, T0 + 6 * MINUTE + 9000)).toBe(0);
     const systemId = systemExpiryEventId('pr_1', T0 + 6 * MINUTE);
-    expect(outcome(systemId)).toEqual({ applied: 1, anomaly: null, source: 'system' });
-    expect(request('pr_1')).toMatchObject({ status: 'expired', closed_at: T0 + 6 * MINUTE, expiry_due_at: null });
+    expect(await outcome(systemId)).toEqual({ applied: 1, anomaly: null, source: 'system' });
+    expect(await request('pr_1')).toMatchObject({ status: 'expired', closed_at: T0 + 6 * MINUTE, expiry_due_at: null });
 
     await ingest([step('pr_1', 'paid', 5 * MINUTE)], T0 + 10 * MINUTE);
-    expect(request('pr_1')).toMatchObject({ status: 'paid', paid_at: T0 + 5 * MINUTE, closed_at: T0 + 5 * MINUTE });
-    expect(outcome(systemId)).toEqual({ applied: 0, anomaly: 'void', source: 'system' });
+    expect(await request('pr_1')).toMatchObject({
+      status: 'paid',
+      paid_at: T0 + 5 * MINUTE,
+      closed_at: T0 + 5 * MINUTE,
+    });
+    expect(await outcome(systemId)).toEqual({ applied: 0, anomaly: 'void', source: 'system' });
   });
 
   it('voids a system expiry that a late opened contradicts and records the new one', async () => {
     await ingest([created('pr_1'), step('pr_1', 'sent', MINUTE)], T0 + 2 * MINUTE);
     await runExpirySweep(db, T0 + 7 * MINUTE);
     await ingest([step('pr_1', 'opened', 4 * MINUTE)], T0 + 8 * MINUTE);
-    expect(outcome(systemExpiryEventId('pr_1', T0 + 6 * MINUTE))).toMatchObject({ applied: 0, anomaly: 'void' });
-    expect(request('pr_1')).toMatchObject({
+    expect(await outcome(systemExpiryEventId('pr_1', T0 + 6 * MINUTE))).toMatchObject({ applied: 0, anomaly: 'void' });
+    expect(await request('pr_1')).toMatchObject({
       status: 'opened',
       expires_at: T0 + 19 * MINUTE,
       expiry_due_at: T0 + 19 * MINUTE,
     });
     expect(await runExpirySweep(db, T0 + 20 * MINUTE)).toBe(1);
-    expect(request('pr_1')).toMatchObject({ status: 'expired', closed_at: T0 + 19 * MINUTE });
+    expect(await request('pr_1')).toMatchObject({ status: 'expired', closed_at: T0 + 19 * MINUTE });
   });
 
   it('marks an event landing after a terminal status and leaves the projection alone', async () => {
@@ -129,19 +134,19 @@ describe('ingestEvents', () => {
       step('pr_1', 'paid', 2 * MINUTE),
       step('pr_1', 'opened', 3 * MINUTE),
     ]);
-    expect(outcome('evt_pr_1_opened')).toMatchObject({ applied: 0, anomaly: 'after_terminal' });
-    expect(request('pr_1')).toMatchObject({ status: 'paid', opened_at: null });
+    expect(await outcome('evt_pr_1_opened')).toMatchObject({ applied: 0, anomaly: 'after_terminal' });
+    expect(await request('pr_1')).toMatchObject({ status: 'paid', opened_at: null });
   });
 
   it('masks card numbers in free text before storage, rejected bodies included', async () => {
     await ingest([
       created('pr_1', 0, { reason: 'Card 4111 1111 1111 1111 please', orderNumber: 'SO-4242424242424242' }),
     ]);
-    expect(request('pr_1')).toMatchObject({
+    expect(await request('pr_1')).toMatchObject({
       reason: 'Card **** **** **** 1111 please',
       order_number: 'SO-************4242',
     });
-    const stored = db.$client.prepare('SELECT body FROM events').get() as { body: string };
+    const stored = (await queryRow(db, 'SELECT body FROM events')) as { body: string };
     expect(stored.body).not.toContain('4111 1111 1111 1111');
     expect(stored.body).not.toContain('4242424242424242');
 
@@ -149,7 +154,7 @@ describe('ingestEvents', () => {
       step('pr_1', 'paid', MINUTE, { card: { brand: 'visa', last4: '1111', number: '4111111111111111', cvc: '123' } }),
     ]);
     expect(summary.results[0]).toMatchObject({ status: 'rejected', error: { code: 'card_data_not_allowed' } });
-    const rejected = db.$client.prepare('SELECT raw FROM rejected_events').get() as { raw: string };
+    const rejected = (await queryRow(db, 'SELECT raw FROM rejected_events')) as { raw: string };
     expect(rejected.raw).not.toContain('4111111111111111');
     expect(rejected.raw).not.toContain('"123"');
   });
@@ -163,7 +168,7 @@ describe('ingestEvents', () => {
       ],
       T0 + 3 * MINUTE,
     );
-    expect(request('pr_1')).toMatchObject({
+    expect(await request('pr_1')).toMatchObject({
       status: 'send_failed',
       send_failures: 2,
       expires_at: T0 + 7 * MINUTE,
