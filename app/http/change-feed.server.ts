@@ -1,11 +1,22 @@
-import { type Db, getDb } from '../../db/client';
+import { type Db, getDb, onPostgres } from '../../db/client';
 import { canSee, type Viewer } from '../domain/access';
 import { STATUS_LABELS, type Status } from '../domain/lifecycle';
+import {
+  parseCursor,
+  postgresListenerCount,
+  readChangesPostgres,
+  subscribeToChangesPostgres,
+} from './change-feed.pg.server';
 
 /** One request whose events changed, as live views receive it. */
 export interface RequestChange {
-  /** The highest events.seq behind this change: a resumable cursor (SSE Last-Event-ID). */
+  /** The highest events.seq behind this change. */
   seq: number;
+  /**
+   * Where a reader resumes after this change (SSE id, Last-Event-ID): the seq on SQLite (one writer:
+   * seq order is commit order), `<transaction>.<seq>` on PostgreSQL (change-feed.pg.server.ts).
+   */
+  cursor: string;
   requestId: string;
   agentId: string;
   teamId: string;
@@ -29,8 +40,17 @@ interface Feed {
 
 const globalForFeed = globalThis as unknown as { __paylinkFeed?: Feed };
 
-/** Requests touched by events after `afterSeq`, with their current projection (orphans excluded). */
-export async function readChangesSince(db: Db, afterSeq: number, limit = MAX_PER_POLL): Promise<RequestChange[]> {
+/**
+ * Requests touched by events after the cursor `after` (a change's `cursor`, or a seq), with their
+ * current projection (orphans excluded). An unreadable cursor reads nothing.
+ */
+export async function readChangesSince(db: Db, after: number | string, limit = MAX_PER_POLL): Promise<RequestChange[]> {
+  if (onPostgres(db)) {
+    const cursor = parseCursor(String(after));
+    return cursor ? (await readChangesPostgres(db, cursor, limit)).changes : [];
+  }
+  const afterSeq = Number(after);
+  if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) return [];
   const rows = db.$client
     .prepare<
       [number, number],
@@ -44,6 +64,7 @@ export async function readChangesSince(db: Db, afterSeq: number, limit = MAX_PER
     .all(afterSeq, limit);
   return rows.map((row) => ({
     seq: row.seq,
+    cursor: String(row.seq),
     requestId: row.id,
     agentId: row.agent_id,
     teamId: row.team_id,
@@ -63,6 +84,8 @@ export async function currentSeq(db: Db): Promise<number> {
  * import, a second server.
  */
 export async function subscribeToChanges(listener: Listener): Promise<() => void> {
+  const db = getDb();
+  if (onPostgres(db)) return subscribeToChangesPostgres(db, listener);
   globalForFeed.__paylinkFeed ??= { cursor: 0, listeners: new Set(), timer: null, polling: false };
   const active = globalForFeed.__paylinkFeed;
   if (active.listeners.size === 0) active.cursor = await currentSeq(getDb());
@@ -96,7 +119,7 @@ export function visibleChanges(viewer: Viewer, changes: readonly RequestChange[]
 
 /** Listeners currently subscribed to the feed (one per open live stream). */
 export function changeListenerCount(): number {
-  return globalForFeed.__paylinkFeed?.listeners.size ?? 0;
+  return (globalForFeed.__paylinkFeed?.listeners.size ?? 0) + postgresListenerCount();
 }
 
 interface LiveStream {

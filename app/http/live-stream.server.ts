@@ -27,9 +27,11 @@ const QUEUE_LIMIT = 64 * 1024;
 export function changeStreamResponse(viewer: Viewer, request: Request): Response {
   const env = getEnv();
   const encoder = new TextEncoder();
-  const lastEventId = Number(
-    request.headers.get('last-event-id') ?? new URL(request.url).searchParams.get('after') ?? '',
-  );
+  const lastEventId = (
+    request.headers.get('last-event-id') ??
+    new URL(request.url).searchParams.get('after') ??
+    ''
+  ).slice(0, 64);
 
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let cleanup = () => {};
@@ -79,7 +81,7 @@ export function changeStreamResponse(viewer: Viewer, request: Request): Response
       end('drop');
       return;
     }
-    send(visible.map((change) => `id: ${change.seq}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`).join(''));
+    send(visible.map((change) => `id: ${change.cursor}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`).join(''));
   };
 
   const stream = new ReadableStream<Uint8Array>(
@@ -101,8 +103,7 @@ export function changeStreamResponse(viewer: Viewer, request: Request): Response
         }
         unsubscribe = subscribed;
         send('retry: 3000\n: connected\n\n');
-        if (Number.isSafeInteger(lastEventId) && lastEventId > 0)
-          sendChanges(await readChangesSince(getDb(), lastEventId));
+        if (lastEventId !== '' && lastEventId !== '0') sendChanges(await readChangesSince(getDb(), lastEventId));
       },
       // The server cancels the body when the socket closes, whether or not request.signal aborted.
       cancel() {
