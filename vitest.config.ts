@@ -15,6 +15,8 @@ const env = {
  * a server (.ci/run starts one). The list grows as modules are ported; the rest run on SQLite only.
  */
 export const BOTH_ENGINES = [
+  'tests/integration/metrics.test.ts',
+  'tests/integration/metrics.property.test.ts',
   'tests/integration/ingest-instances.test.ts',
   'tests/integration/ingest.test.ts',
   'tests/integration/leases.test.ts',

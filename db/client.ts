@@ -202,7 +202,7 @@ export function first<T>(rows: readonly T[]): T | undefined {
 const postgresText = new Map<string, string>();
 
 /** `?` placeholders as PostgreSQL's $1, $2 … (the SQL written here has no `?` inside a literal). */
-function numberedPlaceholders(text: string): string {
+export function numberedPlaceholders(text: string): string {
   let numbered = postgresText.get(text);
   if (numbered === undefined) {
     let index = 0;

@@ -1,7 +1,7 @@
 import { and, gte, inArray, isNotNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
 import type { RollupDimension } from '../../db/metrics-rollups';
-import { paymentRequests } from '../../db/tables';
+import { ON_POSTGRES, paymentRequests } from '../../db/tables';
 import type { Viewer } from '../domain/access';
 import { type Filters, filterRange } from './filters';
 
@@ -70,7 +70,8 @@ export function constrainedDimensions(query: ReadQuery): Dimension[] {
 /** The rollup column of a dimension (db/metrics-rollups.ts). */
 export const rollupColumn = (dimension: Dimension): RollupDimension => DIMENSIONS[dimension].rollup;
 
-const NOTHING = sql`0`;
+// TRUE/FALSE, not 1/0: PostgreSQL wants booleans in WHERE; SQLite reads them as 1/0.
+const NOTHING = sql`FALSE`;
 
 function dimensionConditions(query: ReadQuery): (SQL | undefined)[] {
   return DIMENSION_NAMES.map((name) => {
@@ -125,7 +126,7 @@ const dialect = new SQLiteSyncDialect();
 
 /** A condition as text and values (always true when there is none). */
 export function asText(condition: SQL | undefined): SqlText {
-  if (!condition) return { sql: '1', params: [] };
+  if (!condition) return { sql: 'TRUE', params: [] };
   const query = dialect.sqlToQuery(condition);
   return { sql: query.sql, params: query.params };
 }
@@ -140,7 +141,7 @@ export function rollupCondition(query: ReadQuery, start: number, end: number): S
     parts.push(
       values.length > 0
         ? { sql: `${column} IN (${values.map(() => '?').join(', ')})`, params: [...values] }
-        : { sql: '0', params: [] },
+        : { sql: 'FALSE', params: [] },
     );
   }
   return { sql: parts.map((part) => part.sql).join(' AND '), params: parts.flatMap((part) => part.params) };
@@ -155,6 +156,11 @@ const SEARCHED = [paymentRequests.orderNumber, paymentRequests.id, paymentReques
  */
 export function searchCondition(q: string | undefined): SQL | undefined {
   if (!q) return undefined;
+  if (ON_POSTGRES) {
+    // PostgreSQL's ILIKE ignores the case of every letter, not only ASCII's: one pattern for any q.
+    const pattern = `%${q.normalize('NFC').replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    return or(...SEARCHED.map((column) => sql`${column} ILIKE ${pattern} ESCAPE '\\'`));
+  }
   const { operator, pattern } = searchPattern(q);
   return or(
     ...SEARCHED.map((column) =>

@@ -192,8 +192,8 @@ describe('rollup queries agree with the formulas on every request', () => {
     ]) {
       const totals = (await reader.readRange(start, end, 'none')).get('')!;
       const { sent, paid, opened, sendFailures, collected } = expected(rows, start, end);
-      expect(reader.metrics(totals, start, end)).toMatchObject({ sent, paid, opened, sendFailures, collected });
-      expect(reader.payTimes(totals, start, end)).toEqual({
+      expect(await reader.metrics(totals, start, end)).toMatchObject({ sent, paid, opened, sendFailures, collected });
+      expect(await reader.payTimes(totals, start, end)).toEqual({
         medianSecondsToPay: expected(rows, start, end).medianSecondsToPay,
         p90SecondsToPay: expected(rows, start, end).p90SecondsToPay,
       });

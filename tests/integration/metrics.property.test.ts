@@ -7,7 +7,7 @@ import { replayEvents } from '../../app/domain/replay';
 import { type Filters, filterRange, parseFilters } from '../../app/read/filters';
 import { getAgentLeaderboard, getMetricsSummary, getMetricsTimeseries } from '../../app/read/metrics/metrics.server';
 import { ingestEvents } from '../../app/write/ingest.server';
-import { createTestDb } from '../support/db';
+import { closeTestDb, createTestDb } from '../support/db';
 
 // Property: on any set of events, delivered in any order over two ingest calls, the summary, the
 // agent rows and every time-series bucket read from the rollups equal the reference formulas of
@@ -330,7 +330,7 @@ describe('metrics read from the rollups', () => {
               });
             }
           } finally {
-            db.$client.close();
+            await closeTestDb(db);
           }
         },
       ),

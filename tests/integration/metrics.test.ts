@@ -4,7 +4,7 @@ import { type Filters, parseFilters } from '../../app/read/filters';
 import { getAgentLeaderboard, getMetricsSummary, getMetricsTimeseries } from '../../app/read/metrics/metrics.server';
 import { ingestEvents } from '../../app/write/ingest.server';
 import type { Db } from '../../db/client';
-import { createTestDb } from '../support/db';
+import { closeTestDb, createTestDb } from '../support/db';
 import { type CreatedOptions, created, MINUTE, step, T0 } from '../support/events';
 
 const settings = { ttlUnopenedMs: 5 * MINUTE, ttlOpenedMs: 15 * MINUTE };
@@ -21,7 +21,7 @@ let db: Db;
 beforeEach(async () => {
   db = (await createTestDb()).db;
 });
-afterEach(() => db.$client.close());
+afterEach(() => closeTestDb(db));
 
 const ingest = async (events: unknown[], now = T0 + 6 * HOUR) => {
   const summary = await ingestEvents(db, events, 'api', { now, settings });

@@ -51,11 +51,11 @@ describe('compileQuery: the filters meet the scope once', () => {
       params: ['ag_1', 'paid', '%ab%', '%ab%', '%ab%'],
     });
     expect(asText(requestCondition(compiled('team=tm_c', supervisor), { range: 'none', list: false }))).toEqual({
-      sql: '0',
+      sql: 'FALSE',
       params: [],
     });
     expect(asText(requestCondition(compiled('', manager), { range: 'none', list: true }))).toEqual({
-      sql: '1',
+      sql: 'TRUE',
       params: [],
     });
   });
@@ -66,7 +66,7 @@ describe('compileQuery: the filters meet the scope once', () => {
       params: [10, 20, 'tm_b', 'sms', 'email'],
     });
     expect(rollupCondition(compiled('', agentWithoutAgent), 10, 20)).toEqual({
-      sql: 'bucket >= ? AND bucket < ? AND 0',
+      sql: 'bucket >= ? AND bucket < ? AND FALSE',
       params: [10, 20],
     });
     expect(rollupCondition(compiled('', manager), 10, 20)).toEqual({

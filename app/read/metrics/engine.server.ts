@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { Db } from '../../../db/client';
+import { type Db, numberedPlaceholders, onPostgres } from '../../../db/client';
 import {
   contributionSql,
   DAY_MS,
@@ -11,6 +11,7 @@ import {
   ruleSql,
   VALUE_COLUMNS,
 } from '../../../db/metrics-rollups';
+import { contributionPgSql } from '../../../db/metrics-rollups.pg';
 import type { Viewer } from '../../domain/access';
 import { PAID, PAID_AMOUNT_COLUMN, type RangeInstant, ROLLUP_COLUMNS } from '../../domain/metric-table';
 import type { Metrics, PayTimes } from '../../domain/metrics';
@@ -46,6 +47,36 @@ import {
 
 const statementCache = new WeakMap<Database.Database, Map<string, Database.Statement>>();
 
+/**
+ * A statement's rows as arrays (columns in select order): on SQLite from a cached prepared
+ * statement, on PostgreSQL with its `?` numbered (db/client.ts), on the transaction's client if
+ * the caller holds one. The SQL here is written for both (see sqlFor).
+ */
+async function rows<Row extends unknown[]>(db: Db, text: string, params: readonly unknown[]): Promise<Row[]> {
+  if (onPostgres(db)) {
+    const result = await db.$pg.queryable().query<Row>({
+      text: numberedPlaceholders(text),
+      values: [...params],
+      rowMode: 'array',
+    });
+    return result.rows;
+  }
+  return prepare(db, text)
+    .raw()
+    .all(...params) as Row[];
+}
+
+/** The engine-specific spellings: what one request adds to a column (a boolean sums on SQLite only). */
+function contributionFor(db: Db): typeof contributionSql {
+  return onPostgres(db) ? contributionPgSql : contributionSql;
+}
+
+/** A rule as a condition: ruleSql's "always" is 1, which PostgreSQL will not take for a boolean. */
+const ruleCondition = (rule: Parameters<typeof ruleSql>[0]) => {
+  const text = ruleSql(rule);
+  return text === '1' ? 'TRUE' : text;
+};
+
 function prepare(db: Db, text: string): Database.Statement {
   let cache = statementCache.get(db.$client);
   if (!cache) {
@@ -75,13 +106,13 @@ export class CurrencyLookup {
   constructor(private readonly db: Db) {}
 
   /** Currencies with requests sent in the UTC days around [start, end), or more. */
-  between(start: number, end: number): string[] {
+  async between(start: number, end: number): Promise<string[]> {
     const from = Math.floor(start / DAY_MS) * DAY_MS;
     const to = Math.ceil(end / DAY_MS) * DAY_MS;
     const covering = this.read.find((range) => range.from <= from && to <= range.to);
     if (covering) return covering.currencies;
     const text = `SELECT DISTINCT currency FROM ${ROLLUP_TABLES.day.name} WHERE bucket >= ? AND bucket < ? ORDER BY currency`;
-    const currencies = prepare(this.db, text).pluck().all(from, to) as string[];
+    const currencies = (await rows<[string]>(this.db, text, [from, to])).map((row) => row[0]);
     this.read.push({ from, to, currencies });
     return currencies;
   }
@@ -124,8 +155,8 @@ export class MetricsReader {
 
   private agentIds: string[] | null = null;
 
-  private allAgentIds(): string[] {
-    this.agentIds ??= prepare(this.db, 'SELECT id FROM agents ORDER BY id').pluck().all() as string[];
+  private async allAgentIds(): Promise<string[]> {
+    this.agentIds ??= (await rows<[string]>(this.db, 'SELECT id FROM agents ORDER BY id', [])).map((row) => row[0]);
     return this.agentIds;
   }
 
@@ -133,31 +164,34 @@ export class MetricsReader {
    * Currencies with requests sent in the UTC days around [start, end) (a superset is harmless:
    * their sums are 0); the filter's own list when it has one.
    */
-  private currenciesBetween(start: number, end: number): string[] {
+  private async currenciesBetween(start: number, end: number): Promise<string[]> {
     if (this.currencyFilter.length > 0) return this.currencyFilter;
-    return this.currencies.between(start, end);
+    return await this.currencies.between(start, end);
   }
 
   /** Totals of [start, end) from one rollup table, per group: none, agent_id or cell start. */
-  readRollup(source: 'day' | 'quarterHour', start: number, end: number, grouping: Grouping): Map<GroupKey, Totals> {
+  async readRollup(
+    source: 'day' | 'quarterHour',
+    start: number,
+    end: number,
+    grouping: Grouping,
+  ): Promise<Map<GroupKey, Totals>> {
     const table = this.table(source, grouping);
     const group = grouping === 'agent' ? 'agent_id' : grouping === 'cell' ? 'bucket' : null;
     // Agent-first tables: naming every agent lets SQLite seek each one's cells instead of scanning all time.
-    const agentIds = table.key[0] === 'agent_id' && !this.dimensions.has('agent_id') ? this.allAgentIds() : [];
+    const agentIds = table.key[0] === 'agent_id' && !this.dimensions.has('agent_id') ? await this.allAgentIds() : [];
     const seek = agentIds.length > 0 ? `agent_id IN (${agentIds.map(() => '?').join(', ')}) AND ` : '';
     const condition = rollupCondition(this.query, start, end);
     const where = `${seek}${condition.sql}`;
     const params = [...agentIds, ...condition.params];
     // Amounts per currency as columns of the same pass: no second query sorting rows by currency.
-    const currencies = this.currenciesBetween(start, end);
+    const currencies = await this.currenciesBetween(start, end);
     // As TEXT: SQLite sums int64 exactly, and a JS number would round a sum beyond 2^53.
     const perCurrency = currencies.map(() => 'CAST(sum(CASE WHEN currency = ? THEN paid_amount ELSE 0 END) AS TEXT)');
     const text = sumsSql(group, `${table.name} WHERE ${where}`, perCurrency);
     const result = new Map<GroupKey, Totals>();
     const width = VALUE_COLUMNS.length;
-    for (const row of prepare(this.db, text)
-      .raw()
-      .all(...currencies, ...params) as [GroupKey, ...(number | string)[]][]) {
+    for (const row of await rows<[GroupKey, ...(number | string)[]]>(this.db, text, [...currencies, ...params])) {
       const totals = emptyTotals();
       addInto(totals, row.slice(1, 1 + width) as number[], 1);
       currencies.forEach((currency, i) => {
@@ -170,7 +204,7 @@ export class MetricsReader {
   }
 
   /** Totals of [start, end) straight from the requests (edges off a 15-minute boundary), per group. */
-  readRequests(start: number, end: number, grouping: 'none' | 'agent'): Map<GroupKey, Totals> {
+  async readRequests(start: number, end: number, grouping: 'none' | 'agent'): Promise<Map<GroupKey, Totals>> {
     const group = grouping === 'agent' ? 'agent_id' : "''";
     const { sql: condition, params } = this.requestCondition;
     const result = new Map<GroupKey, Totals>();
@@ -182,11 +216,9 @@ export class MetricsReader {
       }
       return totals;
     };
-    for (const { time, indexes, select } of REQUEST_SUMS) {
+    for (const { time, indexes, select } of requestSums(this.db)) {
       const text = `SELECT ${group}, ${select} FROM payment_requests WHERE ${time} >= ? AND ${time} < ? AND ${condition} GROUP BY 1`;
-      for (const row of prepare(this.db, text)
-        .raw()
-        .all(start, end, ...params) as [GroupKey, ...number[]][]) {
+      for (const row of await rows<[GroupKey, ...number[]]>(this.db, text, [start, end, ...params])) {
         const totals = totalsOf(row[0]);
         indexes.forEach((index, i) => {
           totals.values[index]! += row[1 + i] as number;
@@ -194,23 +226,25 @@ export class MetricsReader {
       }
     }
     const paidTime = TIME_COLUMN[PAID_AMOUNT_COLUMN.by];
-    const collectedSql = `SELECT ${group}, currency, CAST(sum(amount) AS TEXT) FROM payment_requests WHERE ${ruleSql(PAID_AMOUNT_COLUMN.where)} AND ${paidTime} >= ? AND ${paidTime} < ? AND ${condition} GROUP BY 1, 2`;
-    for (const [key, currency, amount] of prepare(this.db, collectedSql)
-      .raw()
-      .all(start, end, ...params) as [GroupKey, string, string][]) {
+    const collectedSql = `SELECT ${group}, currency, CAST(sum(amount) AS TEXT) FROM payment_requests WHERE ${ruleCondition(PAID_AMOUNT_COLUMN.where)} AND ${paidTime} >= ? AND ${paidTime} < ? AND ${condition} GROUP BY 1, 2`;
+    for (const [key, currency, amount] of await rows<[GroupKey, string, string]>(this.db, collectedSql, [
+      start,
+      end,
+      ...params,
+    ])) {
       addCollected(totalsOf(key), currency, BigInt(amount), 1);
     }
     return result;
   }
 
   /** Totals of [start, end), per group ('none' or 'agent'), from the cheapest sources. */
-  readRange(start: number, end: number, grouping: 'none' | 'agent'): Map<GroupKey, Totals> {
+  async readRange(start: number, end: number, grouping: 'none' | 'agent'): Promise<Map<GroupKey, Totals>> {
     const result = new Map<GroupKey, Totals>();
     for (const piece of rangePieces(start, end)) {
       const part =
         piece.source === 'requests'
-          ? this.readRequests(piece.start, piece.end, grouping)
-          : this.readRollup(piece.source, piece.start, piece.end, grouping);
+          ? await this.readRequests(piece.start, piece.end, grouping)
+          : await this.readRollup(piece.source, piece.start, piece.end, grouping);
       mergeInto(result, part, piece.sign);
     }
     return result;
@@ -220,20 +254,20 @@ export class MetricsReader {
    * Totals of many ranges at once (time-series buckets): rollup pieces are read per merged run of
    * cells, grouped by cell, then summed per range.
    */
-  readRanges(ranges: readonly { start: number; end: number }[]): Totals[] {
+  async readRanges(ranges: readonly { start: number; end: number }[]): Promise<Totals[]> {
     const results = ranges.map(() => emptyTotals());
     const bySource: Record<'day' | 'quarterHour', { piece: Piece; index: number }[]> = { day: [], quarterHour: [] };
-    ranges.forEach((range, index) => {
+    for (const [index, range] of ranges.entries()) {
       for (const piece of rangePieces(range.start, range.end)) {
         if (piece.source === 'requests') {
-          const part = this.readRequests(piece.start, piece.end, 'none').get('');
+          const part = (await this.readRequests(piece.start, piece.end, 'none')).get('');
           if (part) mergeTotals(results[index]!, part, piece.sign);
         } else bySource[piece.source].push({ piece, index });
       }
-    });
+    }
     for (const source of ['day', 'quarterHour'] as const) {
       for (const run of mergedRuns(bySource[source].map((entry) => entry.piece))) {
-        const cells = [...this.readRollup(source, run.start, run.end, 'cell')].sort(
+        const cells = [...(await this.readRollup(source, run.start, run.end, 'cell'))].sort(
           ([a], [b]) => Number(a) - Number(b),
         );
         const starts = cells.map(([cell]) => Number(cell));
@@ -249,13 +283,22 @@ export class MetricsReader {
   }
 
   /** The metrics of SPEC §3 of totals over [start, end) (of one agent when given). */
-  metrics(totals: Totals, start: number, end: number, agentId?: string): Metrics {
-    return totalsToMetrics(totals, (histogram, rank) => this.valueAtRank(histogram, rank, start, end, agentId));
+  async metrics(totals: Totals, start: number, end: number, agentId?: string): Promise<Metrics> {
+    // The formulas ask for ranks synchronously: note which, read each, then evaluate with the values.
+    const ranks = new Map<number, number>();
+    let histogram: readonly number[] = [];
+    totalsToMetrics(totals, (bins, rank) => {
+      histogram = bins;
+      ranks.set(rank, 0);
+      return 0;
+    });
+    for (const rank of ranks.keys()) ranks.set(rank, await this.valueAtRank(histogram, rank, start, end, agentId));
+    return totalsToMetrics(totals, (_, rank) => ranks.get(rank)!);
   }
 
   /** Median and p90 of time to pay over paid requests with sentAt in [start, end), exact. */
-  payTimes(totals: Totals, start: number, end: number, agentId?: string): PayTimes {
-    const { medianSecondsToPay, p90SecondsToPay } = this.metrics(totals, start, end, agentId);
+  async payTimes(totals: Totals, start: number, end: number, agentId?: string): Promise<PayTimes> {
+    const { medianSecondsToPay, p90SecondsToPay } = await this.metrics(totals, start, end, agentId);
     return { medianSecondsToPay, p90SecondsToPay };
   }
 
@@ -265,7 +308,7 @@ export class MetricsReader {
   private rankText(perAgent: boolean): string {
     const index = perAgent ? 1 : 0;
     this.rankTexts[index] ??=
-      `SELECT paid_at - sent_at FROM payment_requests WHERE ${ruleSql(PAID)} AND ${payBinSql()} = ? AND sent_at >= ? AND sent_at < ?${perAgent ? ' AND agent_id = ?' : ''} AND ${this.requestCondition.sql} ORDER BY 1 LIMIT 1 OFFSET ?`;
+      `SELECT paid_at - sent_at FROM payment_requests WHERE ${ruleCondition(PAID)} AND ${payBinSql()} = ? AND sent_at >= ? AND sent_at < ?${perAgent ? ' AND agent_id = ?' : ''} AND ${this.requestCondition.sql} ORDER BY 1 LIMIT 1 OFFSET ?`;
     return this.rankTexts[index]!;
   }
 
@@ -273,13 +316,13 @@ export class MetricsReader {
    * The time to pay at a rank among the paid requests, exact: the histogram gives the bin and the
    * rank inside it, and only that bin's requests are read, sorted, from the bin-first partial index.
    */
-  private valueAtRank(
+  private async valueAtRank(
     histogram: readonly number[],
     rank: number,
     start: number,
     end: number,
     agentId?: string,
-  ): number {
+  ): Promise<number> {
     let before = 0;
     let bin = 0;
     while (bin < histogram.length - 1 && before + histogram[bin]! < rank) before += histogram[bin++]!;
@@ -292,9 +335,7 @@ export class MetricsReader {
       ...this.requestCondition.params,
       rank - before - 1,
     ];
-    const ms = prepare(this.db, text)
-      .pluck()
-      .get(...params) as number | undefined;
+    const ms = (await rows<[number]>(this.db, text, params))[0]?.[0];
     if (ms === undefined) throw new Error('Metrics rollup histogram disagrees with the paid requests');
     return ms / 1000;
   }
@@ -306,17 +347,22 @@ const TIME_COLUMN: Record<RangeInstant, string> = { sentAt: 'sent_at', createdAt
  * The rollup columns summed straight from the requests, one query per instant placing them in time:
  * the same contributions as the triggers (db/metrics-rollups.ts).
  */
-const REQUEST_SUMS = (['sentAt', 'createdAt'] as const)
-  .map((by) => {
-    const columns = ROLLUP_COLUMNS.filter((column) => column.by === by);
-    const bin = payBinSql();
-    return {
-      time: TIME_COLUMN[by],
-      indexes: columns.map((column) => COLUMN_INDEX.get(column.name)!),
-      select: columns.map((column) => `sum(${contributionSql(column, '', bin)})`).join(', '),
-    };
-  })
-  .filter((sums) => sums.indexes.length > 0);
+function requestSumsWith(contribution: typeof contributionSql) {
+  return (['sentAt', 'createdAt'] as const)
+    .map((by) => {
+      const columns = ROLLUP_COLUMNS.filter((column) => column.by === by);
+      const bin = payBinSql();
+      return {
+        time: TIME_COLUMN[by],
+        indexes: columns.map((column) => COLUMN_INDEX.get(column.name)!),
+        // bigint: PostgreSQL's sum of bigint is numeric, which its driver gives as a string.
+        select: columns.map((column) => `CAST(sum(${contribution(column, '', bin)}) AS bigint)`).join(', '),
+      };
+    })
+    .filter((sums) => sums.indexes.length > 0);
+}
+const REQUEST_SUMS = { sqlite: requestSumsWith(contributionSql), postgres: requestSumsWith(contributionPgSql) };
+const requestSums = (db: Db) => (onPostgres(db) ? REQUEST_SUMS.postgres : REQUEST_SUMS.sqlite);
 
 /**
  * SQL summing every value column over rows of `from` (grouped by `group`), then one column per
@@ -324,11 +370,11 @@ const REQUEST_SUMS = (['sentAt', 'createdAt'] as const)
  */
 function sumsSql(group: string | null, from: string, extra: readonly string[] = []): string {
   const sums = [
-    ...VALUE_COLUMNS.map((column, i) => `sum(${column}) AS s${i}`),
+    ...VALUE_COLUMNS.map((column, i) => `CAST(sum(${column}) AS bigint) AS s${i}`),
     ...extra.map((aggregate, i) => `${aggregate} AS x${i}`),
   ].join(', ');
   const inner = `SELECT ${group ?? "''"} AS g, ${sums} FROM ${from}${group ? ` GROUP BY ${group}` : ''}`;
-  return `SELECT * FROM (${inner}) WHERE s0 IS NOT NULL`;
+  return `SELECT * FROM (${inner}) AS sums WHERE s0 IS NOT NULL`;
 }
 
 /** The union of pieces as disjoint runs. */

@@ -46,7 +46,7 @@ export async function getMetricsSummaryBetween(
 ): Promise<Metrics> {
   const reader = new MetricsReader(db, filters, viewer, currencies);
   const totals = (await reader.readRange(start, end, 'none')).get('') ?? emptyTotals();
-  return reader.metrics(totals, start, end);
+  return await reader.metrics(totals, start, end);
 }
 
 export interface AgentMetricsRow extends Metrics {
@@ -77,20 +77,20 @@ export async function getAgentLeaderboard(
       team,
     ]),
   );
-  return byAgent
-    .map(([key, totals]) => {
-      const agentId = String(key);
-      const agent = agentById.get(agentId);
-      const teamId = agent?.teamId ?? '';
-      return {
-        agentId,
-        agentName: agent?.name ?? agentId,
-        teamId,
-        teamName: teamById.get(teamId)?.name ?? teamId,
-        ...reader.metrics(totals, start, end, agentId),
-      };
-    })
-    .sort((a, b) => b.sent - a.sent || a.agentName.localeCompare(b.agentName));
+  const rows: AgentMetricsRow[] = [];
+  for (const [key, totals] of byAgent) {
+    const agentId = String(key);
+    const agent = agentById.get(agentId);
+    const teamId = agent?.teamId ?? '';
+    rows.push({
+      agentId,
+      agentName: agent?.name ?? agentId,
+      teamId,
+      teamName: teamById.get(teamId)?.name ?? teamId,
+      ...(await reader.metrics(totals, start, end, agentId)),
+    });
+  }
+  return rows.sort((a, b) => b.sent - a.sent || a.agentName.localeCompare(b.agentName));
 }
 
 export interface MetricsBucket extends Metrics {
@@ -128,8 +128,12 @@ export async function getMetricsTimeseries(
     end: Math.min(starts[i + 1] ?? end, end),
   }));
   const totals = await reader.readRanges(ranges);
-  return starts.map((bucketStart, i) => ({
-    start: isoInZone(bucketStart, filters.tz),
-    ...reader.metrics(totals[i]!, ranges[i]!.start, ranges[i]!.end),
-  }));
+  const buckets: MetricsBucket[] = [];
+  for (const [i, bucketStart] of starts.entries()) {
+    buckets.push({
+      start: isoInZone(bucketStart, filters.tz),
+      ...(await reader.metrics(totals[i]!, ranges[i]!.start, ranges[i]!.end)),
+    });
+  }
+  return buckets;
 }
