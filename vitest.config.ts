@@ -15,6 +15,10 @@ const env = {
  * a server (.ci/run starts one). The list grows as modules are ported; the rest run on SQLite only.
  */
 export const BOTH_ENGINES = [
+  'tests/integration/requests-list-engines.test.ts',
+  'tests/integration/requests-list-by-name.test.ts',
+  'tests/integration/requests-list-by-name.property.test.ts',
+  'tests/integration/filter-options.test.ts',
   'tests/integration/metrics.test.ts',
   'tests/integration/metrics.property.test.ts',
   'tests/integration/ingest-instances.test.ts',

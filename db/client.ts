@@ -91,13 +91,17 @@ export function changesOf(result: unknown): number {
 }
 
 /** On PostgreSQL: BEGIN on a client of the pool, fn with that client held for its call chain, COMMIT. */
-async function postgresTransaction<T>(handle: PostgresHandle, fn: () => T | Promise<T>): Promise<T> {
+async function postgresTransaction<T>(
+  handle: PostgresHandle,
+  fn: () => T | Promise<T>,
+  begin = 'BEGIN',
+): Promise<T> {
   const { held } = handle as PostgresHandle & { held: AsyncLocalStorage<pg.PoolClient> };
   if (held.getStore()) return fn();
   const client = await handle.pool.connect();
   let broken: unknown;
   try {
-    await client.query('BEGIN');
+    await client.query(begin);
     const result = await held.run(client, fn);
     await client.query('COMMIT');
     return result;
@@ -161,6 +165,18 @@ export async function writeTransaction<T>(db: Db, fn: () => T | Promise<T>): Pro
     // The last in the queue leaves no entry behind.
     if (writeQueues.get(key) === tail) writeQueues.delete(key);
   }
+}
+
+/**
+ * On PostgreSQL: fn in one read-only REPEATABLE READ transaction (one snapshot for every query it
+ * makes through db), on a client held for its call chain. (SQLite's readers keep their synchronous
+ * better-sqlite3 transactions.)
+ */
+export async function postgresReadTransaction<T>(
+  db: Db & { $pg: PostgresHandle },
+  fn: () => T | Promise<T>,
+): Promise<T> {
+  return postgresTransaction(db.$pg, fn, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
 }
 
 const globalForDb = globalThis as unknown as { __paylinkDb?: { file: string; db: Db } };

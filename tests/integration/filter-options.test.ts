@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Viewer } from '../../app/domain/access';
 import { getReportFilterOptions } from '../../app/read/reports.server';
-import type { Db } from '../../db/client';
-import { createTestDb } from '../support/db';
+import { type Db, sqlRun } from '../../db/client';
+import { closeTestDb, createTestDb } from '../support/db';
 
 const manager: Viewer = { userId: 'usr_m', name: 'Mia', role: 'manager', scope: { kind: 'all' } };
 
@@ -10,14 +10,18 @@ describe('the team and agent pickers', () => {
   let db: Db;
   beforeEach(async () => {
     db = (await createTestDb()).db;
-    db.$client.exec(`
-      INSERT INTO teams (id, name, created_at) VALUES ('tm_b', 'billing', 0), ('tm_a', 'Accounts', 0), ('tm_e', 'Émile Desk', 0);
-      INSERT INTO agents (id, name, team_id, created_at) VALUES
+    await sqlRun(
+      db,
+      "INSERT INTO teams (id, name, created_at) VALUES ('tm_b', 'billing', 0), ('tm_a', 'Accounts', 0), ('tm_e', 'Émile Desk', 0)",
+    );
+    await sqlRun(
+      db,
+      `INSERT INTO agents (id, name, team_id, created_at) VALUES
         ('ag_3', 'Agent 10', 'tm_a', 0), ('ag_2', 'Agent 9', 'tm_a', 0), ('ag_1', 'zanele', 'tm_b', 0),
-        ('ag_5', 'Aisha', 'tm_b', 0), ('ag_4', 'aisha', 'tm_e', 0), ('ag_6', 'Émile', 'tm_e', 0), ('ag_7', 'Emma', 'tm_e', 0);
-    `);
+        ('ag_5', 'Aisha', 'tm_b', 0), ('ag_4', 'aisha', 'tm_e', 0), ('ag_6', 'Émile', 'tm_e', 0), ('ag_7', 'Emma', 'tm_e', 0)`,
+    );
   });
-  afterEach(() => db.$client.close());
+  afterEach(() => closeTestDb(db));
 
   it('lists names as people read them (case, accents and numbers), as the request list sorts them', async () => {
     const { teams, agents } = await getReportFilterOptions(db, manager);

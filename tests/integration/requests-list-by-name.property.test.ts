@@ -5,9 +5,9 @@ import type { Status } from '../../app/domain/lifecycle';
 import { parseFilters } from '../../app/read/filters';
 import { parseListOptions } from '../../app/read/request-list/options.server';
 import { listPaymentRequests, type PaymentRequestPage } from '../../app/read/request-list/request-list.server';
-import type { Db } from '../../db/client';
+import { type Db, sqlRun } from '../../db/client';
 import { agents, paymentRequests, teams } from '../../db/schema';
-import { createTestDb } from '../support/db';
+import { closeTestDb, createTestDb } from '../support/db';
 import { MINUTE, T0 } from '../support/events';
 
 // Property: paging sort=agent|team through every page, forward with nextCursor and back with
@@ -151,32 +151,26 @@ describe('sort=agent|team paging (property)', () => {
   beforeAll(async () => {
     db = (await createTestDb()).db;
   });
-  afterAll(() => db.$client.close());
+  afterAll(() => closeTestDb(db));
 
-  function load(data: Dataset) {
-    db.$client.exec('DELETE FROM payment_requests; DELETE FROM agents; DELETE FROM teams;');
-    db.insert(teams)
-      .values(data.teams.map((team) => ({ ...team, createdAt: T0 })))
-      .run();
-    db.insert(agents)
-      .values(data.agents.map((agent) => ({ ...agent, createdAt: T0 })))
-      .run();
+  async function load(data: Dataset) {
+    for (const table of ['payment_requests', 'agents', 'teams']) await sqlRun(db, `DELETE FROM ${table}`);
+    await db.insert(teams).values(data.teams.map((team) => ({ ...team, createdAt: T0 })));
+    await db.insert(agents).values(data.agents.map((agent) => ({ ...agent, createdAt: T0 })));
     if (data.requests.length === 0) return;
-    db.insert(paymentRequests)
-      .values(
-        data.requests.map((r) => ({
-          ...r,
-          amount: 1000,
-          currency: 'USD',
-          channel: 'sms' as const,
-          reason: 'Order',
-          customerPhone: '+27821234567',
-          createdAt: T0 - MINUTE,
-          lastEventAt: r.sentAt ?? T0 - MINUTE,
-          updatedAt: T0,
-        })),
-      )
-      .run();
+    await db.insert(paymentRequests).values(
+      data.requests.map((r) => ({
+        ...r,
+        amount: 1000,
+        currency: 'USD',
+        channel: 'sms' as const,
+        reason: 'Order',
+        customerPhone: '+27821234567',
+        createdAt: T0 - MINUTE,
+        lastEventAt: r.sentAt ?? T0 - MINUTE,
+        updatedAt: T0,
+      })),
+    );
   }
 
   async function page(query: string, viewer: Viewer): Promise<PaymentRequestPage> {
@@ -196,7 +190,7 @@ describe('sort=agent|team paging (property)', () => {
     );
     await fc.assert(
       fc.asyncProperty(caseArb, async ({ data, constraint, sort, order, limit }) => {
-        load(data);
+        await load(data);
         const expected = expectedOrder(data, sort, order, constraint.keep);
         const query = `sort=${sort}&order=${order}&limit=${limit}&${constraint.query}`;
 

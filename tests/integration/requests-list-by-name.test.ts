@@ -7,7 +7,7 @@ import { listPaymentRequests, type PaymentRequestPage } from '../../app/read/req
 import { ingestEvents } from '../../app/write/ingest.server';
 import type { Db } from '../../db/client';
 import { agents, teams } from '../../db/schema';
-import { createTestDb } from '../support/db';
+import { closeTestDb, createTestDb } from '../support/db';
 import { created, MINUTE, step, T0 } from '../support/events';
 
 // sort=agent|team order by the agent's (team's) name, then its id, then sentAt (NULL lowest), then
@@ -103,7 +103,7 @@ beforeEach(async () => {
     step('pr_06', 'paid', 2 * MINUTE, { card: { brand: 'visa', last4: '4242' } }),
   ]);
 });
-afterEach(() => db.$client.close());
+afterEach(() => closeTestDb(db));
 
 // aisha Patel (ag_2), Bongani Dube (ag_3), Bongani Dube (ag_4), Émile Roux (ag_5), Zanele Mahlangu (ag_1)
 const BY_AGENT = [
@@ -265,12 +265,14 @@ describe('sort=agent|team within scopes and filters', () => {
 });
 
 describe('sort=agent|team while data changes between page reads', () => {
-  const rename = (agentId: string, name: string) => db.update(agents).set({ name }).where(eq(agents.id, agentId)).run();
+  const rename = async (agentId: string, name: string) => {
+    await db.update(agents).set({ name }).where(eq(agents.id, agentId));
+  };
 
   it('an agent renamed before the cursor: its rows are not shown again going forward, and are there going back', async () => {
     const first = await page('sort=agent&order=asc&limit=3');
     expect(first.rows.map((row) => row.id)).toEqual(['pr_12', 'pr_03', 'pr_04']);
-    rename('ag_5', 'Aaron Roux');
+    await rename('ag_5', 'Aaron Roux');
     const second = await page(`sort=agent&order=asc&limit=3&cursor=${first.nextCursor}`);
     expect(second.rows.map((row) => row.id)).toEqual(['pr_05', 'pr_06', 'pr_07']);
     const third = await page(`sort=agent&order=asc&limit=3&cursor=${second.nextCursor}`);
@@ -290,7 +292,7 @@ describe('sort=agent|team while data changes between page reads', () => {
   it('the agent of the cursor row renamed: the next page goes on after the old name; its rows move to the new one', async () => {
     const first = await page('sort=agent&order=asc&limit=2');
     expect(first.rows.map((row) => row.id)).toEqual(['pr_12', 'pr_03']);
-    rename('ag_2', 'Zoë Patel');
+    await rename('ag_2', 'Zoë Patel');
     const rest: string[] = [];
     let cursor = first.nextCursor;
     while (cursor) {
@@ -315,7 +317,7 @@ describe('sort=agent|team while data changes between page reads', () => {
   it('a team renamed between pages moves its requests; the others are each shown once', async () => {
     const first = await page('sort=team&order=asc&limit=3');
     expect(first.rows.map((row) => row.id)).toEqual(['pr_11', 'pr_10', 'pr_06']);
-    db.update(teams).set({ name: 'Wholesale' }).where(eq(teams.id, 'tm_c')).run();
+    await db.update(teams).set({ name: 'Wholesale' }).where(eq(teams.id, 'tm_c'));
     const rest: string[] = [];
     let cursor = first.nextCursor;
     while (cursor) {

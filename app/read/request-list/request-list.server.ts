@@ -1,5 +1,5 @@
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
-import type { Db } from '../../../db/client';
+import { type Db, onPostgres } from '../../../db/client';
 import { agents, paymentRequests, teams } from '../../../db/tables';
 import type { Viewer } from '../../domain/access';
 import { isoOrNull, maskPhone } from '../../domain/format';
@@ -25,8 +25,9 @@ import {
   type SortOrder,
 } from './options.server';
 import { planListRead, type ReadPlan } from './plan.server';
+import { countPaymentRequestsPostgres, listPaymentRequestsPostgres } from './request-list.pg.server';
 
-function selectRows(db: Db, where: SQL | undefined) {
+export function selectRows(db: Db, where: SQL | undefined) {
   return db
     .select({
       id: paymentRequests.id,
@@ -144,7 +145,7 @@ function keyOf(columns: readonly SortColumn[], row: PageRow): RowKey {
 
 const flip = (order: SortOrder): SortOrder => (order === 'asc' ? 'desc' : 'asc');
 
-function toListRow(row: PageRow) {
+export function toListRow(row: PageRow) {
   const status = row.status;
   return {
     id: row.id,
@@ -200,6 +201,7 @@ export async function listPaymentRequests(
   viewer: Viewer,
   options: ListOptions,
 ): Promise<PaymentRequestPage> {
+  if (onPostgres(db)) return listPaymentRequestsPostgres(db, filters, viewer, options);
   const { sort, order } = options;
   if (!Number.isInteger(options.limit) || options.limit < 1 || options.limit > MAX_LIST_LIMIT) {
     throw new ListOptionError('limit', `must be a whole number from 1 to ${MAX_LIST_LIMIT}`);
@@ -246,6 +248,7 @@ export async function countPaymentRequests(
   filters: Filters,
   viewer: Viewer,
 ): Promise<{ count: number; more: boolean }> {
+  if (onPostgres(db)) return countPaymentRequestsPostgres(db, filters, viewer);
   const capped = db
     .select({ one: sql<number>`1`.as('one') })
     .from(paymentRequests)
