@@ -16,7 +16,7 @@ describe('the agent console send form (HTTP)', () => {
   beforeAll(async () => {
     server = await startServer();
     db = openDatabase(server.dbFile);
-    seedAgents(db);
+    await seedAgents(db);
     const { email } = insertUserInFile(server.dbFile, { role: 'agent', agentId: 'ag_17', teamIds: ['tm_retail'] });
     ({ cookie } = await signInOverHttp(server.url, email));
   });

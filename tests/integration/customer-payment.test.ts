@@ -17,7 +17,7 @@ const clock = () => clockAt;
 
 beforeEach(async () => {
   ({ db, file: dbFile } = await createTestDb());
-  seedAgents(db);
+  await seedAgents(db);
   clockAt = T0;
 });
 afterEach(() => db.$client.close());
@@ -41,8 +41,8 @@ async function sendRequest() {
 
 const card = (number: string) => ({ number, expiry: '12/30', cvc: '123' });
 const pay = async (token: string, number: string) => await payWithCard(db, token, card(number), { clock });
-const customerEvents = (requestId: string) =>
-  eventsOf(db, requestId)
+const customerEvents = async (requestId: string) =>
+  (await eventsOf(db, requestId))
     .slice(2)
     .map(({ type, source, applied, anomaly, data }) => ({ type, source, applied, anomaly, data }));
 const rejectedCount = () => (db.$client.prepare('SELECT count(*) AS n FROM rejected_events').get() as { n: number }).n;
@@ -58,7 +58,7 @@ describe('recordOpened', () => {
       .prepare("SELECT id, source, occurred_at FROM events WHERE type = 'payment_request.opened'")
       .all();
     expect(opened).toEqual([{ id: `evt_open_${requestId}`, source: 'customer', occurred_at: T0 + MINUTE }]);
-    expect(request(db, requestId)).toMatchObject({
+    expect(await request(db, requestId)).toMatchObject({
       status: 'opened',
       opened_at: T0 + MINUTE,
       expires_at: T0 + 16 * MINUTE,
@@ -79,8 +79,8 @@ describe('recordOpened', () => {
       null,
     ];
     for (const userAgent of bots) expect(await recordOpened(db, token, userAgent, { clock })).toBe('not_counted');
-    expect(request(db, requestId)).toMatchObject({ status: 'sent', opened_at: null });
-    expect(customerEvents(requestId)).toEqual([]);
+    expect(await request(db, requestId)).toMatchObject({ status: 'sent', opened_at: null });
+    expect(await customerEvents(requestId)).toEqual([]);
     expect(await recordOpened(db, token, BROWSER_UA, { clock })).toBe('recorded');
   });
 
@@ -89,7 +89,7 @@ describe('recordOpened', () => {
     const { requestId, token } = await sendRequest();
     clockAt = T0 + 5 * MINUTE + 1;
     expect(await recordOpened(db, token, BROWSER_UA, { clock })).toBe('not_open');
-    expect(customerEvents(requestId)).toEqual([]);
+    expect(await customerEvents(requestId)).toEqual([]);
   });
 });
 
@@ -104,7 +104,7 @@ describe('customer outcomes', () => {
       card: { brand: 'visa', last4: '4242' },
       providerReference: expect.stringMatching(/^sbx_ch_/),
     });
-    expect(customerEvents(requestId)).toEqual([
+    expect(await customerEvents(requestId)).toEqual([
       { type: 'payment_request.opened', source: 'customer', applied: 1, anomaly: null, data: {} },
       {
         type: 'payment_request.paid',
@@ -117,7 +117,7 @@ describe('customer outcomes', () => {
         },
       },
     ]);
-    expect(request(db, requestId)).toMatchObject({
+    expect(await request(db, requestId)).toMatchObject({
       status: 'paid',
       paid_at: T0 + 2 * MINUTE,
       closed_at: T0 + 2 * MINUTE,
@@ -132,7 +132,7 @@ describe('customer outcomes', () => {
       failedAttempts: 0,
     });
     expect(await pay(token, '4242424242424242')).toEqual({ kind: 'not_payable', status: 'paid' });
-    expect(customerEvents(requestId)).toHaveLength(2);
+    expect(await customerEvents(requestId)).toHaveLength(2);
   });
 
   it('records payment_failed with the reason, then paid on a good card', async () => {
@@ -150,7 +150,7 @@ describe('customer outcomes', () => {
     });
     expect(await pay(token, '4000 0000 0000 9995')).toMatchObject({ kind: 'failed', reason: 'insufficient_funds' });
     expect(await pay(token, '4242 4242 4242 4242')).toMatchObject({ kind: 'paid' });
-    expect(customerEvents(requestId).map(({ type, data, anomaly }) => ({ type, data, anomaly }))).toEqual([
+    expect((await customerEvents(requestId)).map(({ type, data, anomaly }) => ({ type, data, anomaly }))).toEqual([
       { type: 'payment_request.opened', data: {}, anomaly: null },
       { type: 'payment_request.payment_failed', data: { reason: 'card_declined' }, anomaly: null },
       { type: 'payment_request.payment_failed', data: { reason: 'insufficient_funds' }, anomaly: null },
@@ -160,14 +160,14 @@ describe('customer outcomes', () => {
         anomaly: null,
       },
     ]);
-    expect(request(db, requestId)).toMatchObject({ status: 'paid' });
+    expect(await request(db, requestId)).toMatchObject({ status: 'paid' });
   });
 
   it('records opened before a failed payment when the first view did not count', async () => {
     const { requestId, token } = await sendRequest();
     await recordOpened(db, token, 'WhatsApp/2.23.20.0 A', { clock });
     await pay(token, '4000000000000002');
-    expect(customerEvents(requestId).map(({ type, anomaly }) => ({ type, anomaly }))).toEqual([
+    expect((await customerEvents(requestId)).map(({ type, anomaly }) => ({ type, anomaly }))).toEqual([
       { type: 'payment_request.opened', anomaly: null },
       { type: 'payment_request.payment_failed', anomaly: null },
     ]);
@@ -177,11 +177,11 @@ describe('customer outcomes', () => {
     const { requestId, token } = await sendRequest();
     await recordOpened(db, token, BROWSER_UA, { clock });
     expect(await decline(db, token, { clock })).toEqual({ kind: 'declined' });
-    expect(customerEvents(requestId).map(({ type, source }) => ({ type, source }))).toEqual([
+    expect((await customerEvents(requestId)).map(({ type, source }) => ({ type, source }))).toEqual([
       { type: 'payment_request.opened', source: 'customer' },
       { type: 'payment_request.declined', source: 'customer' },
     ]);
-    expect(request(db, requestId)).toMatchObject({ status: 'declined' });
+    expect(await request(db, requestId)).toMatchObject({ status: 'declined' });
     expect(await decline(db, token, { clock })).toEqual({ kind: 'not_payable', status: 'declined' });
     expect(await pay(token, '4242424242424242')).toEqual({ kind: 'not_payable', status: 'declined' });
   });
@@ -192,7 +192,7 @@ describe('customer outcomes', () => {
     expect(await pay(token, '4242424242424242')).toEqual({ kind: 'not_payable', status: 'expired' });
     expect(await decline(db, token, { clock })).toEqual({ kind: 'not_payable', status: 'expired' });
     expect(await getPayPage(db, token, clockAt)).toMatchObject({ status: 'expired', statusLabel: 'Expired' });
-    expect(customerEvents(requestId)).toEqual([]);
+    expect(await customerEvents(requestId)).toEqual([]);
   });
 
   it('answers field errors for card input without writing anything', async () => {
@@ -218,7 +218,7 @@ describe('customer outcomes', () => {
       fieldErrors: { expiry: 'This card has expired' },
     });
     expect(await payWithCard(db, token, {}, { clock })).toMatchObject({ kind: 'invalid' });
-    expect(customerEvents(requestId)).toEqual([]);
+    expect(await customerEvents(requestId)).toEqual([]);
   });
 
   it('answers unknown_link for a token that does not exist', async () => {
@@ -231,7 +231,7 @@ describe('customer outcomes', () => {
     const { requestId, token } = await sendRequest();
     const outcomes = await Promise.all([pay(token, '4242424242424242'), pay(token, '4242424242424242')]);
     expect(outcomes.map((outcome) => outcome.kind)).toEqual(['paid', 'not_payable']);
-    expect(customerEvents(requestId).filter((event) => event.type === 'payment_request.paid')).toHaveLength(1);
+    expect((await customerEvents(requestId)).filter((event) => event.type === 'payment_request.paid')).toHaveLength(1);
   });
 
   it(`refuses a link's card attempts after ${MAX_FAILED_CARD_ATTEMPTS} failed ones (card testing), even at once`, async () => {
@@ -249,7 +249,9 @@ describe('customer outcomes', () => {
       pay(token, '4242 4242 4242 4242'),
     ]);
     expect(racing.map((outcome) => outcome.kind)).toEqual(['failed', 'too_many_attempts', 'too_many_attempts']);
-    const failures = customerEvents(requestId).filter((event) => event.type === 'payment_request.payment_failed');
+    const failures = (await customerEvents(requestId)).filter(
+      (event) => event.type === 'payment_request.payment_failed',
+    );
     expect(failures).toHaveLength(MAX_FAILED_CARD_ATTEMPTS);
     expect(await getPayPage(db, token, clockAt)).toMatchObject({
       status: 'payment_failed',
@@ -274,7 +276,7 @@ describe('one customer action at a time across app instances (a lease per reques
       });
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(settled).toBe(false);
-      expect(customerEvents(requestId)).toEqual([]);
+      expect(await customerEvents(requestId)).toEqual([]);
       expect(claims()).toEqual([{ name: paymentClaimName(requestId), holder: 'instance-b' }]);
       await releaseClaim(other, requestId, 'instance-b');
       expect(await paying).toMatchObject({ kind: 'paid' });
@@ -303,7 +305,9 @@ describe('one customer action at a time across app instances (a lease per reques
         payWithCard(other, token, card('4242424242424242'), { clock }),
       ]);
       expect(outcomes.map((outcome) => outcome.kind).sort()).toEqual(['not_payable', 'paid']);
-      expect(customerEvents(requestId).filter((event) => event.type === 'payment_request.paid')).toHaveLength(1);
+      expect((await customerEvents(requestId)).filter((event) => event.type === 'payment_request.paid')).toHaveLength(
+        1,
+      );
       expect(claims()).toEqual([]);
     } finally {
       other.$client.close();

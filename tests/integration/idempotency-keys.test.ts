@@ -47,7 +47,7 @@ describe('Idempotency-Key on POST /api/v1/payment-requests (HTTP)', () => {
   beforeAll(async () => {
     server = await startServer();
     db = openDatabase(server.dbFile);
-    seedAgents(db);
+    await seedAgents(db);
     thandi = await createServiceToken(db, { role: 'agent', name: 'thandi', agentId: 'ag_17' });
     sam = await createServiceToken(db, { role: 'agent', name: 'sam', agentId: 'ag_40' });
   });
@@ -215,7 +215,7 @@ describe('Idempotency-Key at the service (fake clock, held channel)', () => {
 
   beforeEach(async () => {
     db = (await createTestDb()).db;
-    seedAgents(db);
+    await seedAgents(db);
     clockAt = T0;
     const agent = (agentId: string): Viewer => ({
       userId: insertUser(db, { role: 'agent', agentId }).id,

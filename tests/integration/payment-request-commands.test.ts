@@ -23,7 +23,7 @@ const BASE_URL = 'https://desk.test';
 
 beforeEach(async () => {
   db = (await createTestDb()).db;
-  seedAgents(db);
+  await seedAgents(db);
   clockAt = T0;
 });
 afterEach(() => db.$client.close());
@@ -57,7 +57,7 @@ describe('createPaymentRequest', () => {
     expect(db.$client.prepare('SELECT token, request_id FROM pay_links').all()).toEqual([
       { token, request_id: sent.requestId },
     ]);
-    expect(eventsOf(db, sent.requestId)).toEqual([
+    expect(await eventsOf(db, sent.requestId)).toEqual([
       {
         type: 'payment_request.created',
         source: 'agent_console',
@@ -68,7 +68,7 @@ describe('createPaymentRequest', () => {
       },
       { type: 'payment_request.sent', source: 'agent_console', applied: 1, anomaly: null, occurred_at: T0, data: {} },
     ]);
-    expect(request(db, sent.requestId)).toMatchObject({
+    expect(await request(db, sent.requestId)).toMatchObject({
       status: 'sent',
       agent_id: 'ag_17',
       team_id: 'tm_retail',
@@ -101,17 +101,17 @@ describe('createPaymentRequest', () => {
 
   it('marks events from the API with source api', async () => {
     const sent = await createPaymentRequest(db, thandi, input(), { baseUrl: BASE_URL, clock, source: 'api' });
-    expect(eventsOf(db, sent.requestId).map((event) => event.source)).toEqual(['api', 'api']);
+    expect((await eventsOf(db, sent.requestId)).map((event) => event.source)).toEqual(['api', 'api']);
   });
 
   it('writes send_failed with the reason when the channel cannot deliver', async () => {
     const sent = await create({ customer: { phone: '+27820000000' } });
     expect(sent).toMatchObject({ status: 'send_failed', sendFailureReason: 'recipient_unreachable' });
-    expect(eventsOf(db, sent.requestId).map(({ type, data }) => ({ type, data }))).toEqual([
+    expect((await eventsOf(db, sent.requestId)).map(({ type, data }) => ({ type, data }))).toEqual([
       { type: 'payment_request.created', data: {} },
       { type: 'payment_request.send_failed', data: { reason: 'recipient_unreachable' } },
     ]);
-    expect(request(db, sent.requestId)).toMatchObject({ status: 'send_failed', send_failures: 1, sent_at: null });
+    expect(await request(db, sent.requestId)).toMatchObject({ status: 'send_failed', send_failures: 1, sent_at: null });
     expect(db.$client.prepare('SELECT status, failure_reason FROM outbound_messages').all()).toEqual([
       { status: 'failed', failure_reason: 'recipient_unreachable' },
     ]);
@@ -141,7 +141,7 @@ describe('createPaymentRequest', () => {
 
   it('keeps free text masked when it holds a card number', async () => {
     const sent = await create({ reason: 'card 4242 4242 4242 4242 please' });
-    expect(request(db, sent.requestId)).toMatchObject({ reason: 'card **** **** **** 4242 please' });
+    expect(await request(db, sent.requestId)).toMatchObject({ reason: 'card **** **** **** 4242 please' });
   });
 });
 
@@ -161,12 +161,12 @@ describe('retrySend', () => {
       payUrl: failed.payUrl,
       sendFailureReason: null,
     });
-    expect(eventsOf(db, failed.requestId).map((event) => event.type)).toEqual([
+    expect((await eventsOf(db, failed.requestId)).map((event) => event.type)).toEqual([
       'payment_request.created',
       'payment_request.send_failed',
       'payment_request.sent',
     ]);
-    expect(request(db, failed.requestId)).toMatchObject({
+    expect(await request(db, failed.requestId)).toMatchObject({
       status: 'sent',
       send_failures: 1,
       sent_at: T0 + MINUTE,
@@ -178,7 +178,7 @@ describe('retrySend', () => {
     const failed = await create({ customer: { phone: '+27820000000' } });
     const retried = await retrySend(db, thandi, failed.requestId, { baseUrl: BASE_URL, clock });
     expect(retried.status).toBe('send_failed');
-    expect(request(db, failed.requestId)).toMatchObject({ send_failures: 2 });
+    expect(await request(db, failed.requestId)).toMatchObject({ send_failures: 2 });
   });
 
   it('refuses to resend a request that was sent, and one outside the scope', async () => {
@@ -198,13 +198,13 @@ describe('retrySend', () => {
 describe('cancelPaymentRequest', () => {
   const cancel = async (requestId: string, viewer: Viewer = thandi) =>
     await cancelPaymentRequest(db, viewer, requestId, '203.0.113.9', { clock });
-  const lastEvent = (requestId: string) => eventsOf(db, requestId).at(-1);
+  const lastEvent = async (requestId: string) => (await eventsOf(db, requestId)).at(-1);
 
   it('cancels a request never opened, and audits it', async () => {
     const sent = await create();
     clockAt = T0 + MINUTE;
     expect(await cancel(sent.requestId)).toEqual({ outcome: 'canceled', requestId: sent.requestId });
-    expect(lastEvent(sent.requestId)).toEqual({
+    expect(await lastEvent(sent.requestId)).toEqual({
       type: 'payment_request.canceled',
       source: 'agent_console',
       applied: 1,
@@ -212,7 +212,7 @@ describe('cancelPaymentRequest', () => {
       occurred_at: T0 + MINUTE,
       data: { actorId: thandi.userId },
     });
-    expect(request(db, sent.requestId)).toMatchObject({ status: 'canceled', closed_at: T0 + MINUTE });
+    expect(await request(db, sent.requestId)).toMatchObject({ status: 'canceled', closed_at: T0 + MINUTE });
     expect(audit()).toEqual([
       { action: 'cancel', actor_user_id: thandi.userId, target: sent.requestId, details: '{}', ip: '203.0.113.9' },
     ]);
@@ -231,7 +231,7 @@ describe('cancelPaymentRequest', () => {
       async (id) => {
         clockAt = T0 + 6 * MINUTE;
         await runExpirySweep(db, clockAt);
-        expect(request(db, id)).toMatchObject({ status: 'expired' });
+        expect(await request(db, id)).toMatchObject({ status: 'expired' });
       },
       'expired',
     ],
@@ -251,7 +251,7 @@ describe('cancelPaymentRequest', () => {
       clockAt += MINUTE;
       const outcome = await cancel(sent.requestId);
       expect(outcome).toEqual({ outcome: 'refused', requestId: sent.requestId, reason, message: expect.any(String) });
-      expect(lastEvent(sent.requestId)).toEqual({
+      expect(await lastEvent(sent.requestId)).toEqual({
         type: 'payment_request.cancel_rejected',
         source: 'agent_console',
         applied: 1,
@@ -259,7 +259,7 @@ describe('cancelPaymentRequest', () => {
         occurred_at: clockAt,
         data: { reason, actorId: thandi.userId },
       });
-      expect(request(db, sent.requestId)).toMatchObject({ status });
+      expect(await request(db, sent.requestId)).toMatchObject({ status });
       expect(audit().at(-1)).toEqual({
         action: 'cancel_refused',
         actor_user_id: thandi.userId,
@@ -280,7 +280,7 @@ describe('cancelPaymentRequest', () => {
     const sent = await create();
     clockAt = T0 + 5 * MINUTE + 1;
     expect(await cancel(sent.requestId)).toMatchObject({ outcome: 'refused', reason: 'expired' });
-    expect(eventsOf(db, sent.requestId).every((event) => event.anomaly === null)).toBe(true);
+    expect((await eventsOf(db, sent.requestId)).every((event) => event.anomaly === null)).toBe(true);
   });
 
   it('refuses as already_opened after a payment attempt failed', async () => {
@@ -306,7 +306,7 @@ describe('cancelPaymentRequest', () => {
     await expect(cancel('pr_missing')).rejects.toThrow(expect.objectContaining({ code: 'not_found' }));
     const manager: Viewer = { userId: 'usr_m', name: 'M', role: 'manager', scope: { kind: 'all' } };
     await expect(cancel(sent.requestId, manager)).rejects.toThrow(expect.objectContaining({ code: 'forbidden' }));
-    expect(request(db, sent.requestId)).toMatchObject({ status: 'sent' });
+    expect(await request(db, sent.requestId)).toMatchObject({ status: 'sent' });
     const supervisor: Viewer = {
       userId: 'usr_s1',
       name: 'Sup',

@@ -22,7 +22,7 @@ async function token(role: 'agent' | 'supervisor' | 'manager', scope: { agentId?
 beforeAll(async () => {
   server = await startServer();
   const db = openDatabase(server.dbFile);
-  seedAgents(db);
+  await seedAgents(db);
   db.$client.close();
   thandi = await token('agent', { agentId: 'ag_17' });
   sam = await token('agent', { agentId: 'ag_40' });

@@ -20,7 +20,7 @@ let agentToken: string;
 beforeAll(async () => {
   server = await startServer({ PUBLIC_URL });
   const db = openDatabase(server.dbFile);
-  seedAgents(db);
+  await seedAgents(db);
   agentToken = (await createServiceToken(db, { role: 'agent', agentId: 'ag_17', name: 'Thandi bot' })).token;
   db.$client.close();
 });
