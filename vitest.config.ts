@@ -15,6 +15,8 @@ const env = {
  * a server (.ci/run starts one). The list grows as modules are ported; the rest run on SQLite only.
  */
 export const BOTH_ENGINES = [
+  'tests/integration/customer-payment.test.ts',
+  'tests/integration/payment-request-commands.test.ts',
   'tests/integration/requests-list-engines.test.ts',
   'tests/integration/requests-list-by-name.test.ts',
   'tests/integration/requests-list-by-name.property.test.ts',

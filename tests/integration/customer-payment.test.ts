@@ -5,8 +5,8 @@ import { getPayPage } from '../../app/read/pay-page.server';
 import { decline, payWithCard, recordOpened } from '../../app/write/customer-payment.server';
 import { paymentClaimName, releaseClaim, tryClaim } from '../../app/write/payment-claims.server';
 import { createPaymentRequest } from '../../app/write/payment-request-commands.server';
-import { type Db, openDatabase } from '../../db/client';
-import { createTestDb } from '../support/db';
+import { closeDatabase, type Db, onPostgres, openDatabaseUrl, sqlRun } from '../../db/client';
+import { closeTestDb, createTestDb, queryRow, queryRows } from '../support/db';
 import { MINUTE, T0 } from '../support/events';
 import { agentViewer, BROWSER_UA, eventsOf, request, seedAgents } from './payment-request-fixtures';
 
@@ -20,7 +20,7 @@ beforeEach(async () => {
   await seedAgents(db);
   clockAt = T0;
 });
-afterEach(() => db.$client.close());
+afterEach(() => closeTestDb(db));
 
 async function sendRequest() {
   const sent = await createPaymentRequest(
@@ -45,7 +45,8 @@ const customerEvents = async (requestId: string) =>
   (await eventsOf(db, requestId))
     .slice(2)
     .map(({ type, source, applied, anomaly, data }) => ({ type, source, applied, anomaly, data }));
-const rejectedCount = () => (db.$client.prepare('SELECT count(*) AS n FROM rejected_events').get() as { n: number }).n;
+const rejectedCount = async () =>
+  ((await queryRow(db, 'SELECT count(*) AS n FROM rejected_events')) as { n: number }).n;
 
 describe('recordOpened', () => {
   it('records the first browser view once, as evt_open_<requestId>, and starts the opened window', async () => {
@@ -54,16 +55,17 @@ describe('recordOpened', () => {
     expect(await recordOpened(db, token, BROWSER_UA, { clock })).toBe('recorded');
     clockAt = T0 + 2 * MINUTE;
     expect(await recordOpened(db, token, BROWSER_UA, { clock })).toBe('already_recorded');
-    const opened = db.$client
-      .prepare("SELECT id, source, occurred_at FROM events WHERE type = 'payment_request.opened'")
-      .all();
+    const opened = await queryRows(
+      db,
+      "SELECT id, source, occurred_at FROM events WHERE type = 'payment_request.opened'",
+    );
     expect(opened).toEqual([{ id: `evt_open_${requestId}`, source: 'customer', occurred_at: T0 + MINUTE }]);
     expect(await request(db, requestId)).toMatchObject({
       status: 'opened',
       opened_at: T0 + MINUTE,
       expires_at: T0 + 16 * MINUTE,
     });
-    expect(rejectedCount()).toBe(0);
+    expect(await rejectedCount()).toBe(0);
   });
 
   it('does not count link previews, scanners or clients without a user agent', async () => {
@@ -262,11 +264,11 @@ describe('customer outcomes', () => {
 });
 
 describe('one customer action at a time across app instances (a lease per request)', () => {
-  const claims = () => db.$client.prepare("SELECT name, holder FROM leases WHERE name LIKE 'payment:%'").all();
+  const claims = async () => await queryRows(db, "SELECT name, holder FROM leases WHERE name LIKE 'payment:%'");
 
   it('waits while another instance holds the request, then pays; the claim is gone after', async () => {
     const { requestId, token } = await sendRequest();
-    const other = openDatabase(dbFile);
+    const other = openDatabaseUrl(dbFile);
     try {
       expect(await tryClaim(other, requestId, 'instance-b')).toBe(true);
       let settled = false;
@@ -277,28 +279,30 @@ describe('one customer action at a time across app instances (a lease per reques
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(settled).toBe(false);
       expect(await customerEvents(requestId)).toEqual([]);
-      expect(claims()).toEqual([{ name: paymentClaimName(requestId), holder: 'instance-b' }]);
+      expect(await claims()).toEqual([{ name: paymentClaimName(requestId), holder: 'instance-b' }]);
       await releaseClaim(other, requestId, 'instance-b');
       expect(await paying).toMatchObject({ kind: 'paid' });
-      expect(claims()).toEqual([]);
+      expect(await claims()).toEqual([]);
     } finally {
-      other.$client.close();
+      await closeDatabase(other);
     }
   });
 
   it('takes over a claim left by an instance that died mid-payment once it is stale', async () => {
     const { requestId, token } = await sendRequest();
-    db.$client
-      .prepare('INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)')
-      // Taken PAYMENT_CLAIM_STALE_MS + 1 ms ago: its lease ran out 1 ms ago.
-      .run(paymentClaimName(requestId), 'dead-instance', Date.now() - 1);
+    // Taken PAYMENT_CLAIM_STALE_MS + 1 ms ago: its lease ran out 1 ms ago.
+    await sqlRun(db, 'INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)', [
+      paymentClaimName(requestId),
+      'dead-instance',
+      Date.now() - 1,
+    ]);
     expect(await pay(token, '4242424242424242')).toMatchObject({ kind: 'paid' });
-    expect(claims()).toEqual([]);
+    expect(await claims()).toEqual([]);
   });
 
   it('charges once when two instances (two connections) take Pay at the same time', async () => {
     const { requestId, token } = await sendRequest();
-    const other = openDatabase(dbFile);
+    const other = openDatabaseUrl(dbFile);
     try {
       const outcomes = await Promise.all([
         pay(token, '4242424242424242'),
@@ -308,15 +312,47 @@ describe('one customer action at a time across app instances (a lease per reques
       expect((await customerEvents(requestId)).filter((event) => event.type === 'payment_request.paid')).toHaveLength(
         1,
       );
-      expect(claims()).toEqual([]);
+      expect(await claims()).toEqual([]);
     } finally {
-      other.$client.close();
+      await closeDatabase(other);
     }
   });
 });
 
+/**
+ * Everything the database holds, as text: on SQLite the database file and its WAL, bytes as they
+ * are (the connection checkpointed and closed, then a fresh one opened for afterEach); on
+ * PostgreSQL every row of every table of the app's schema.
+ */
+async function storedText(): Promise<string> {
+  if (onPostgres(db)) {
+    const tables = await queryRows<{ name: string }>(
+      db,
+      "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+    );
+    expect(tables.length).toBeGreaterThan(20);
+    const texts: string[] = [];
+    for (const { name } of tables) {
+      // Each column's value as stored, as text (JSON bodies unescaped).
+      const values = await queryRows<{ v: string | null }>(
+        db,
+        `SELECT kv.value AS v FROM "${name}" AS t, jsonb_each_text(to_jsonb(t)) AS kv`,
+      );
+      for (const { v } of values) if (v !== null) texts.push(v);
+    }
+    return texts.join('\n');
+  }
+  db.$client.pragma('wal_checkpoint(TRUNCATE)');
+  db.$client.close();
+  const text = Buffer.concat(
+    [dbFile, `${dbFile}-wal`].filter((file) => existsSync(file)).map((file) => readFileSync(file)),
+  ).toString('latin1');
+  ({ db } = await createTestDb());
+  return text;
+}
+
 describe('card data', () => {
-  it('never stores a card number or security code anywhere in the database file', async () => {
+  it('never stores a card number or security code anywhere in the database', async () => {
     const { token } = await sendRequest();
     await recordOpened(db, token, BROWSER_UA, { clock });
     await payWithCard(db, token, { number: '4242 4242 4242 4241', expiry: '12/30', cvc: '123' }, { clock });
@@ -327,11 +363,7 @@ describe('card data', () => {
     ).toMatchObject({
       kind: 'paid',
     });
-    db.$client.pragma('wal_checkpoint(TRUNCATE)');
-    db.$client.close();
-    const bytes = Buffer.concat(
-      [dbFile, `${dbFile}-wal`].filter((file) => existsSync(file)).map((file) => readFileSync(file)),
-    ).toString('latin1');
+    const bytes = await storedText();
     for (const secret of [
       '4242424242424242',
       '4242 4242 4242 4242',
@@ -347,6 +379,5 @@ describe('card data', () => {
       expect(bytes.includes(secret), secret).toBe(false);
     }
     expect(bytes).toContain('"last4":"4242"');
-    ({ db } = await createTestDb());
   });
 });

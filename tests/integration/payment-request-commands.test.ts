@@ -12,7 +12,7 @@ import {
 } from '../../app/write/payment-request-commands.server';
 import type { CreatePaymentRequestInput } from '../../app/write/payment-request-input';
 import type { Db } from '../../db/client';
-import { createTestDb } from '../support/db';
+import { closeTestDb, createTestDb, queryRow, queryRows } from '../support/db';
 import { MINUTE, T0 } from '../support/events';
 import { agentViewer, BROWSER_UA, eventsOf, request, seedAgents } from './payment-request-fixtures';
 
@@ -26,7 +26,7 @@ beforeEach(async () => {
   await seedAgents(db);
   clockAt = T0;
 });
-afterEach(() => db.$client.close());
+afterEach(() => closeTestDb(db));
 
 const input = (overrides: Partial<CreatePaymentRequestInput> = {}): CreatePaymentRequestInput => ({
   customer: { phone: '+27821234567', name: 'Valeria' },
@@ -41,8 +41,8 @@ const thandi = agentViewer('ag_17');
 const create = async (overrides: Partial<CreatePaymentRequestInput> = {}, viewer: Viewer = thandi) =>
   await createPaymentRequest(db, viewer, input(overrides), { baseUrl: BASE_URL, clock });
 const tokenOf = (payUrl: string) => payUrl.split('/pay/')[1]!;
-const audit = () =>
-  db.$client.prepare('SELECT action, actor_user_id, target, details, ip FROM audit_log ORDER BY seq').all();
+const audit = async () =>
+  await queryRows(db, 'SELECT action, actor_user_id, target, details, ip FROM audit_log ORDER BY seq');
 
 describe('createPaymentRequest', () => {
   it('writes created and sent, stores an unguessable link and records the message', async () => {
@@ -54,7 +54,7 @@ describe('createPaymentRequest', () => {
       sendFailureReason: null,
     });
     const token = tokenOf(sent.payUrl);
-    expect(db.$client.prepare('SELECT token, request_id FROM pay_links').all()).toEqual([
+    expect(await queryRows(db, 'SELECT token, request_id FROM pay_links')).toEqual([
       { token, request_id: sent.requestId },
     ]);
     expect(await eventsOf(db, sent.requestId)).toEqual([
@@ -80,9 +80,7 @@ describe('createPaymentRequest', () => {
       sent_at: T0,
       expires_at: T0 + 5 * MINUTE,
     });
-    expect(
-      db.$client.prepare('SELECT request_id, channel, recipient, text, status FROM outbound_messages').all(),
-    ).toEqual([
+    expect(await queryRows(db, 'SELECT request_id, channel, recipient, text, status FROM outbound_messages')).toEqual([
       {
         request_id: sent.requestId,
         channel: 'whatsapp',
@@ -112,7 +110,7 @@ describe('createPaymentRequest', () => {
       { type: 'payment_request.send_failed', data: { reason: 'recipient_unreachable' } },
     ]);
     expect(await request(db, sent.requestId)).toMatchObject({ status: 'send_failed', send_failures: 1, sent_at: null });
-    expect(db.$client.prepare('SELECT status, failure_reason FROM outbound_messages').all()).toEqual([
+    expect(await queryRows(db, 'SELECT status, failure_reason FROM outbound_messages')).toEqual([
       { status: 'failed', failure_reason: 'recipient_unreachable' },
     ]);
   });
@@ -136,7 +134,7 @@ describe('createPaymentRequest', () => {
     await expect(create({}, unlinked)).rejects.toMatchObject({ code: 'no_agent_identity', status: 403 });
     const manager: Viewer = { userId: 'usr_m', name: 'Manager', role: 'manager', scope: { kind: 'all' } };
     await expect(create({}, manager)).rejects.toBeInstanceOf(CommandError);
-    expect(db.$client.prepare('SELECT count(*) AS n FROM events').get()).toEqual({ n: 0 });
+    expect(await queryRow(db, 'SELECT count(*) AS n FROM events')).toEqual({ n: 0 });
   });
 
   it('keeps free text masked when it holds a card number', async () => {
@@ -213,7 +211,7 @@ describe('cancelPaymentRequest', () => {
       data: { actorId: thandi.userId },
     });
     expect(await request(db, sent.requestId)).toMatchObject({ status: 'canceled', closed_at: T0 + MINUTE });
-    expect(audit()).toEqual([
+    expect(await audit()).toEqual([
       { action: 'cancel', actor_user_id: thandi.userId, target: sent.requestId, details: '{}', ip: '203.0.113.9' },
     ]);
   });
@@ -260,7 +258,7 @@ describe('cancelPaymentRequest', () => {
         data: { reason, actorId: thandi.userId },
       });
       expect(await request(db, sent.requestId)).toMatchObject({ status });
-      expect(audit().at(-1)).toEqual({
+      expect((await audit()).at(-1)).toEqual({
         action: 'cancel_refused',
         actor_user_id: thandi.userId,
         target: sent.requestId,
