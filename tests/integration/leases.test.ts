@@ -82,11 +82,13 @@ describe('tryLease and releaseLease', () => {
   });
 });
 
-// On PostgreSQL from when ingest runs there (issue 13): the sweeper records expiries through it.
-describe.skipIf(ON_POSTGRES)('expiry sweeper on two instances', () => {
+describe('expiry sweeper on two instances', () => {
   const settings = { ttlUnopenedMs: 5 * MINUTE, ttlOpenedMs: 15 * MINUTE };
   const systemEvents = () =>
-    queryRows(a, "SELECT id, request_id, applied FROM events WHERE source = 'system' ORDER BY seq");
+    queryRows(
+      a,
+      "SELECT id, request_id, CAST(applied AS INTEGER) AS applied FROM events WHERE source = 'system' ORDER BY seq",
+    );
   const status = async (id: string) =>
     (await queryRow<{ status: string }>(a, 'SELECT status FROM payment_requests WHERE id = ?', id))?.status;
 
@@ -175,25 +177,30 @@ describe.skipIf(ON_POSTGRES)('expiry sweeper on two instances', () => {
       expect(await leaseRow(EXPIRY_SWEEPER_LEASE)).toEqual({ holder: 'instance-a', expires_at: now + 1000 + 6000 });
     });
 
-    it('stops after the batch under way when the lease was lost, and the new holder goes on', async () => {
-      const times = [now, now + 7000];
-      const sweeperA = createExpirySweeper(() => a, 2000, {
-        holder: 'instance-a',
-        now: () => {
-          if (times.length === 1) {
-            // A stalled past its lease during the first batch, and B took the lease over meanwhile.
-            b.$client
-              .prepare("UPDATE leases SET holder = 'instance-b', expires_at = ? WHERE name = ?")
-              .run(now + 6500 + 6000, EXPIRY_SWEEPER_LEASE);
-          }
-          return times.shift()!;
-        },
-      });
-      expect(await sweeperA.tick()).toBe(EXPIRY_SWEEP_BATCH);
-      const sweeperB = createExpirySweeper(() => b, 2000, { holder: 'instance-b', now: () => now + 7000 });
-      expect(await sweeperB.tick()).toBe(2);
-      expect((await systemEvents()).length).toBe(EXPIRY_SWEEP_BATCH + 2);
-    });
+    // SQLite only: the takeover is written from inside the sweeper's (synchronous) clock, between two
+    // batches, which only a synchronous driver can do.
+    it.skipIf(ON_POSTGRES)(
+      'stops after the batch under way when the lease was lost, and the new holder goes on',
+      async () => {
+        const times = [now, now + 7000];
+        const sweeperA = createExpirySweeper(() => a, 2000, {
+          holder: 'instance-a',
+          now: () => {
+            if (times.length === 1) {
+              // A stalled past its lease during the first batch, and B took the lease over meanwhile.
+              b.$client
+                .prepare("UPDATE leases SET holder = 'instance-b', expires_at = ? WHERE name = ?")
+                .run(now + 6500 + 6000, EXPIRY_SWEEPER_LEASE);
+            }
+            return times.shift()!;
+          },
+        });
+        expect(await sweeperA.tick()).toBe(EXPIRY_SWEEP_BATCH);
+        const sweeperB = createExpirySweeper(() => b, 2000, { holder: 'instance-b', now: () => now + 7000 });
+        expect(await sweeperB.tick()).toBe(2);
+        expect((await systemEvents()).length).toBe(EXPIRY_SWEEP_BATCH + 2);
+      },
+    );
   });
 
   it("startExpirySweeper sweeps under this process's lease and stopExpirySweeper releases it", async () => {
