@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { type Cookie, createCookie, createSessionStorage, type SessionStorage } from '@remix-run/node';
 import { and, eq, gt, ne } from 'drizzle-orm';
-import { type Db, first, writeTransaction } from '../../db/client';
+import { changesOf, type Db, first, writeTransaction } from '../../db/client';
 import { sessions, users } from '../../db/tables';
 import { getEnv } from '../lib/env.server';
 import { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, purgeExpiredSessions } from '../write/sessions.server';
@@ -187,10 +187,8 @@ export async function createSession(
 /** After a password change: the user's sessions other than this browser's end. Returns how many. */
 export async function endOtherSessions(db: Db, userId: string, currentId: string | null): Promise<number> {
   const current = currentId ? hashSessionId(currentId) : '';
-  return await writeTransaction(
-    db,
-    async () =>
-      (await db.delete(sessions).where(and(eq(sessions.userId, userId), ne(sessions.idHash, current)))).changes,
+  return await writeTransaction(db, async () =>
+    changesOf(await db.delete(sessions).where(and(eq(sessions.userId, userId), ne(sessions.idHash, current)))),
   );
 }
 

@@ -1,11 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { and, desc, eq, inArray } from 'drizzle-orm';
-import { type Db, writeTransaction } from '../../db/client';
+import { changesOf, type Db, writeTransaction } from '../../db/client';
 import { reportFiles, scheduledReports } from '../../db/tables';
 import { EXPORT_ROLES } from '../domain/access';
 import { type Cadence, nextRunAt, rangeForRun } from '../domain/report-schedule';
@@ -15,17 +10,10 @@ import { listDueSchedules, type ScheduledReportRow } from '../read/reports.serve
 import { loadViewer } from './api-tokens.server';
 import { recordAudit } from './audit.server';
 import { jobLease } from './leases.server';
+import { removeStored, storeReportFile } from './report-file-store.server';
 import { filtersForRun } from './report-schedules.server';
 
-/**
- * Kept report files live beside the database: <dir of the database>/reports/. On PostgreSQL (no
- * file) data/reports/ of the instance: not shared between instances yet (issue 13: into the database).
- */
-export function reportsDirectory(db: Db): string {
-  if (db.$pg) return resolve('data', 'reports');
-  const file = db.$client.name;
-  return resolve(file === ':memory:' ? 'data' : dirname(file), 'reports');
-}
+export { reportsDirectory } from './report-file-store.server';
 
 export interface ReportFileSummary {
   id: string;
@@ -59,7 +47,10 @@ async function pruneKeptFiles(db: Db, scheduleId: string): Promise<void> {
         ),
       ),
   );
-  for (const file of old) rmSync(file.path, { force: true });
+  await removeStored(
+    db,
+    old.map((file) => file.path),
+  );
 }
 
 /**
@@ -86,11 +77,6 @@ export async function runSchedule(
   const report = schedule.report as ExportReport;
   const format = schedule.format as ExportFormat;
   const id = `rpf_${randomUUID()}`;
-  const directory = reportsDirectory(db);
-  mkdirSync(directory, { recursive: true });
-  const path = join(directory, `${id}.${format}`);
-  const partial = `${path}.part`;
-
   let result: ExportResult = { rows: 0, completed: false };
   const { stream, fileName } = await createExport(
     db,
@@ -100,18 +86,11 @@ export async function runSchedule(
     },
     now,
   );
-  try {
-    await pipeline(Readable.fromWeb(stream as NodeReadableStream<Uint8Array>), createWriteStream(partial));
-  } catch (error) {
-    rmSync(partial, { force: true });
-    throw error;
-  }
+  const { path, bytes } = await storeReportFile(db, id, format, stream);
   if (!result.completed) {
-    rmSync(partial, { force: true });
+    await removeStored(db, [path]);
     throw result.error ?? new Error('Report export did not complete');
   }
-  renameSync(partial, path);
-  const bytes = statSync(path).size;
   await writeTransaction(
     db,
     async () =>
@@ -165,7 +144,7 @@ export async function runDueReports(db: Db, now = Date.now()): Promise<ReportFil
           .set({ nextRunAt: next, lastRunAt: now })
           .where(and(eq(scheduledReports.id, schedule.id), eq(scheduledReports.nextRunAt, schedule.nextRunAt))),
     );
-    if (claimed.changes !== 1) continue;
+    if (changesOf(claimed) !== 1) continue;
     try {
       const file = await runSchedule(db, schedule, schedule.nextRunAt, now);
       if (file) files.push(file);

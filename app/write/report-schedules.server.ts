@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { type Db, writeTransaction } from '../../db/client';
+import { changesOf, type Db, writeTransaction } from '../../db/client';
 import { scheduledReports } from '../../db/tables';
 import type { Viewer } from '../domain/access';
 import { CADENCES, nextRunAt, RUN_AT } from '../domain/report-schedule';
@@ -88,5 +88,5 @@ export async function deleteSchedule(db: Db, viewer: Viewer, id: string): Promis
         .delete(scheduledReports)
         .where(and(eq(scheduledReports.id, id), eq(scheduledReports.ownerUserId, viewer.userId))),
   );
-  return result.changes === 1 ? { ok: true, message: 'Schedule deleted.' } : failure({}, 'No such schedule.');
+  return changesOf(result) === 1 ? { ok: true, message: 'Schedule deleted.' } : failure({}, 'No such schedule.');
 }

@@ -1,5 +1,5 @@
 import { eq, lt, or } from 'drizzle-orm';
-import { type Db, writeTransaction } from '../../db/client';
+import { changesOf, type Db, writeTransaction } from '../../db/client';
 import { sessions } from '../../db/tables';
 
 /** A session ends after an hour without a request... */
@@ -13,10 +13,9 @@ export async function destroyUserSessions(db: Db, userId: string): Promise<void>
 
 /** Deletes the sessions no cookie can open any more (past their absolute end, or idle too long). Returns how many. */
 export async function purgeExpiredSessions(db: Db, now = Date.now()): Promise<number> {
-  return await writeTransaction(
-    db,
-    async () =>
-      (await db.delete(sessions).where(or(lt(sessions.expiresAt, now), lt(sessions.lastSeenAt, now - IDLE_TIMEOUT_MS))))
-        .changes,
+  return await writeTransaction(db, async () =>
+    changesOf(
+      await db.delete(sessions).where(or(lt(sessions.expiresAt, now), lt(sessions.lastSeenAt, now - IDLE_TIMEOUT_MS))),
+    ),
   );
 }

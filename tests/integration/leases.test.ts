@@ -223,8 +223,7 @@ describe('expiry sweeper on two instances', () => {
   });
 });
 
-// On PostgreSQL from when exports run there (issue 13).
-describe.skipIf(ON_POSTGRES)('report scheduler on two instances', () => {
+describe('report scheduler on two instances', () => {
   const form = new URLSearchParams({
     name: 'Daily requests',
     report: 'payment-requests',

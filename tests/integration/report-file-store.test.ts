@@ -1,0 +1,80 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  openReportFile,
+  removeStored,
+  reportsDirectory,
+  storeReportFile,
+} from '../../app/write/report-file-store.server';
+import { closeDatabase, type Db, onPostgres, openDatabaseUrl } from '../../db/client';
+import { closeTestDb, createTestDb, queryRow } from '../support/db';
+
+// Kept report files (issue 13): on files beside an SQLite database, in the database on PostgreSQL,
+// where a file stored through one instance reads back through another.
+
+let db: Db;
+let file: string;
+beforeEach(async () => {
+  ({ db, file } = await createTestDb());
+});
+afterEach(() => closeTestDb(db));
+
+function streamOf(bytes: Buffer, pieceBytes: number, failAt?: number): ReadableStream<Uint8Array> {
+  let offset = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (failAt !== undefined && offset >= failAt) return controller.error(new Error('export failed'));
+      if (offset >= bytes.length) return controller.close();
+      controller.enqueue(new Uint8Array(bytes.subarray(offset, offset + pieceBytes)));
+      offset += pieceBytes;
+    },
+  });
+}
+
+async function bytesOf(stream: ReadableStream<Uint8Array> | null): Promise<Buffer | null> {
+  return stream ? Buffer.from(await new Response(stream).arrayBuffer()) : null;
+}
+
+describe('report files on this engine', () => {
+  it('stores 2.5 MB in pieces and reads the same bytes back, through another handle too; removed, it is gone', async () => {
+    const content = randomBytes(2_500_000);
+    const { path, bytes } = await storeReportFile(db, 'rpf_test', 'csv', streamOf(content, 65_536));
+    expect(bytes).toBe(2_500_000);
+    expect((await bytesOf(await openReportFile(db, path)))?.equals(content)).toBe(true);
+    const other = openDatabaseUrl(file);
+    try {
+      expect((await bytesOf(await openReportFile(other, path)))?.equals(content)).toBe(true);
+    } finally {
+      await closeDatabase(other);
+    }
+    if (onPostgres(db)) {
+      expect(path).toBe('postgres:report_file_chunks/rpf_test');
+      expect(
+        await queryRow(db, "SELECT count(*)::int AS n FROM report_file_chunks WHERE file_id = 'rpf_test'"),
+      ).toEqual({
+        n: 3,
+      });
+    }
+    await removeStored(db, [path]);
+    expect(await openReportFile(db, path)).toBeNull();
+  });
+
+  it('leaves nothing behind when the export fails half way', async () => {
+    const content = randomBytes(3_000_000);
+    await expect(storeReportFile(db, 'rpf_failed', 'csv', streamOf(content, 65_536, 1_500_000))).rejects.toThrow(
+      'export failed',
+    );
+    if (onPostgres(db)) {
+      expect(
+        await queryRow(db, "SELECT count(*)::int AS n FROM report_file_chunks WHERE file_id = 'rpf_failed'"),
+      ).toEqual({
+        n: 0,
+      });
+    }
+    expect(
+      await openReportFile(db, onPostgres(db) ? 'postgres:report_file_chunks/rpf_failed' : `${file}-nothing`),
+    ).toBeNull();
+  });
+});
