@@ -15,6 +15,7 @@ const env = {
  * a server (.ci/run starts one). The list grows as modules are ported; the rest run on SQLite only.
  */
 export const BOTH_ENGINES = [
+  'tests/reliability/sweeper-failover.test.ts',
   'tests/integration/report-file-store.test.ts',
   'tests/integration/customer-payment.test.ts',
   'tests/integration/payment-request-commands.test.ts',

@@ -29,10 +29,20 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Starts the built app (build/server.js, as `npm start` does) on its own database file. */
-export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const { db, file } = await createTestDb();
-  await closeTestDb(db);
+/**
+ * Starts the built app (build/server.js, as `npm start` does) on its own database, or on
+ * `options.dbFile` (a file or a database URL) to run a second instance beside another.
+ */
+export async function startServer(
+  env: Record<string, string> = {},
+  options: { dbFile?: string } = {},
+): Promise<TestServer> {
+  let file = options.dbFile;
+  if (!file) {
+    const test = await createTestDb();
+    await closeTestDb(test.db);
+    file = test.file;
+  }
   const port = await freePort();
   const webhookSecret = env.WEBHOOK_SECRET ?? newWebhookSecret();
   const child: ChildProcess = spawn('node', ['build/server.js'], {
