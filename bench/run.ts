@@ -11,16 +11,33 @@ import { type BenchOptions, type BenchResult, type BenchRow, TARGET_IDS, type Ta
  *   npm run bench -- --quick           about 10,000 requests, a few minutes (CI)
  *   npm run bench -- --full            also the 10M-request figures (BENCH_DB_10M)
  *   npm run bench -- ingest xlsx       only the named benches
+ *   npm run bench -- --engine postgres SQLite and PostgreSQL side by side (bench/engines.ts; BENCH_PG_URL)
  */
 const here = fileURLToPath(new URL('.', import.meta.url));
-const args = process.argv.slice(2);
-const options: BenchOptions = { quick: args.includes('--quick'), full: args.includes('--full') };
-const unknown = args.filter((arg) => arg.startsWith('--') && !['--quick', '--full'].includes(arg));
-if (unknown.length > 0) {
-  console.error(`Unknown option ${unknown.join(' ')}. Usage: npm run bench -- [--quick] [--full] [bench ...]`);
+const USAGE = 'Usage: npm run bench -- [--quick] [--full] [--engine postgres] [bench ...]';
+const raw = process.argv.slice(2);
+// `--engine postgres` (or --engine=postgres): the engines bench alone, unless benches are named.
+const engineAt = raw.indexOf('--engine');
+const engine = engineAt >= 0 ? raw[engineAt + 1] : raw.find((arg) => arg.startsWith('--engine='))?.slice(9);
+if (engine !== undefined && engine !== 'postgres') {
+  console.error(`--engine takes postgres (SQLite always runs beside it). ${USAGE}`);
   process.exit(2);
 }
-const only = args.filter((arg) => !arg.startsWith('--'));
+const args = raw.filter(
+  (arg, index) => !(engineAt >= 0 && (index === engineAt || index === engineAt + 1)) && !arg.startsWith('--engine='),
+);
+const options: BenchOptions = {
+  quick: args.includes('--quick'),
+  full: args.includes('--full'),
+  engines: engine === 'postgres',
+};
+const unknown = args.filter((arg) => arg.startsWith('--') && !['--quick', '--full'].includes(arg));
+if (unknown.length > 0) {
+  console.error(`Unknown option ${unknown.join(' ')}. ${USAGE}`);
+  process.exit(2);
+}
+const named = args.filter((arg) => !arg.startsWith('--'));
+const only = named.length === 0 && options.engines ? ['engines'] : named;
 const modules = readdirSync(here)
   .filter(
     (file) => file.endsWith('.ts') && !['run.ts', 'types.ts', 'targets.ts'].includes(file) && !file.startsWith('_'),
@@ -80,13 +97,15 @@ const notRun = (id: (typeof TARGET_IDS)[number]): TargetResult => {
       : `bench/${bench}.ts did not report it`;
   return { id, measured: '-', verdict: 'NOT RUN', why };
 };
-console.log('\nTargets (issue 14)\n');
-printTable([
-  ['figure', 'target', 'measured', 'verdict'],
-  ...TARGET_IDS.map((id) => {
-    const result = targets.get(id) ?? notRun(id);
-    const verdict = result.why ? `${result.verdict} (${result.why})` : result.verdict;
-    return [TARGETS[id].figure, TARGETS[id].target, result.measured, verdict];
-  }),
-]);
+if (modules.some((name) => name !== 'engines')) {
+  console.log('\nTargets (issue 14)\n');
+  printTable([
+    ['figure', 'target', 'measured', 'verdict'],
+    ...TARGET_IDS.map((id) => {
+      const result = targets.get(id) ?? notRun(id);
+      const verdict = result.why ? `${result.verdict} (${result.why})` : result.verdict;
+      return [TARGETS[id].figure, TARGETS[id].target, result.measured, verdict];
+    }),
+  ]);
+}
 if (failures.size > 0) process.exitCode = 1;

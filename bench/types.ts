@@ -13,6 +13,8 @@ export interface BenchOptions {
   quick: boolean;
   /** Also the figures that need a 10M-request database (BENCH_DB_10M). */
   full: boolean;
+  /** `--engine postgres`: SQLite and PostgreSQL side by side (bench/engines.ts). */
+  engines: boolean;
 }
 
 /** The figures of issue 14's targets table, in its order. */
