@@ -54,22 +54,30 @@ export async function claimIdempotencyKey(
     db,
     async () => await db.delete(idempotencyKeys).where(lte(idempotencyKeys.createdAt, now - IDEMPOTENCY_KEY_TTL_MS)),
   );
-  const prior = first(
-    await db
-      .select()
-      .from(idempotencyKeys)
-      .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, claim.key)))
-      .limit(1),
-  );
+  const read = async () =>
+    first(
+      await db
+        .select()
+        .from(idempotencyKeys)
+        .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, claim.key)))
+        .limit(1),
+    );
+  let prior = await read();
   if (!prior) {
-    await writeTransaction(
+    const inserted = await writeTransaction(
       db,
       async () =>
         await db
           .insert(idempotencyKeys)
-          .values({ userId, key: claim.key, bodyHash: claim.bodyHash, requestId, createdAt: now }),
+          .values({ userId, key: claim.key, bodyHash: claim.bodyHash, requestId, createdAt: now })
+          .onConflictDoNothing()
+          .returning({ key: idempotencyKeys.key }),
     );
-    return null;
+    if (inserted.length > 0) return null;
+    // Another instance claimed the key between the read and the insert (PostgreSQL: the insert
+    // waited for that claim to commit): answer as its retry would be answered.
+    prior = await read();
+    if (!prior) throw new Error(`Idempotency key ${claim.key} was claimed and is gone`);
   }
   if (prior.bodyHash !== claim.bodyHash) return { kind: 'other_body' };
   const response =

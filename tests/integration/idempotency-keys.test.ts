@@ -5,11 +5,11 @@ import { createPaymentRequestFromApi } from '../../app/http/payment-requests-api
 import { createServiceToken } from '../../app/write/api-tokens.server';
 import type { ChannelAdapter, SendResult } from '../../app/write/channels/channel-adapter';
 import { IDEMPOTENCY_KEY_TTL_MS } from '../../app/write/idempotency-keys.server';
-import { type Db, openDatabase } from '../../db/client';
-import { createTestDb } from '../support/db';
+import { closeDatabase, type Db, openDatabaseUrl } from '../../db/client';
+import { closeTestDb, createTestDb, queryRow, queryRows } from '../support/db';
 import { T0 } from '../support/events';
 import { startServer, type TestServer } from '../support/server';
-import { insertUser } from '../support/users';
+import { addUser } from '../support/users';
 import { seedAgents } from './payment-request-fixtures';
 
 const body = {
@@ -34,8 +34,8 @@ const IN_USE = {
   error: { code: 'idempotency_key_in_use', message: 'The first request with this key is still being sent' },
 };
 
-function count(db: Db, table: string): number {
-  return (db.$client.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+async function count(db: Db, table: string): Promise<number> {
+  return ((await queryRow(db, `SELECT count(*) AS n FROM ${table}`)) as { n: number }).n;
 }
 
 describe('Idempotency-Key on POST /api/v1/payment-requests (HTTP)', () => {
@@ -46,13 +46,13 @@ describe('Idempotency-Key on POST /api/v1/payment-requests (HTTP)', () => {
 
   beforeAll(async () => {
     server = await startServer();
-    db = openDatabase(server.dbFile);
+    db = openDatabaseUrl(server.dbFile);
     await seedAgents(db);
     thandi = await createServiceToken(db, { role: 'agent', name: 'thandi', agentId: 'ag_17' });
     sam = await createServiceToken(db, { role: 'agent', name: 'sam', agentId: 'ag_40' });
   });
   afterAll(async () => {
-    db.$client.close();
+    await closeDatabase(db);
     await server.stop();
   });
 
@@ -67,11 +67,11 @@ describe('Idempotency-Key on POST /api/v1/payment-requests (HTTP)', () => {
       body: typeof payload === 'string' ? payload : JSON.stringify(payload),
     });
   }
-  const requestsOf = (agentId: string) =>
-    db.$client.prepare('SELECT id FROM payment_requests WHERE agent_id = ? ORDER BY created_at, id').all(agentId);
+  const requestsOf = async (agentId: string) =>
+    await queryRows(db, 'SELECT id FROM payment_requests WHERE agent_id = ? ORDER BY created_at, id', agentId);
 
   it('replays the first answer to a retry with the same key and body, without creating or sending again', async () => {
-    const before = { requests: count(db, 'payment_requests'), messages: count(db, 'outbound_messages') };
+    const before = { requests: await count(db, 'payment_requests'), messages: await count(db, 'outbound_messages') };
     const first = await post(thandi.token, 'order-SO-1001-try');
     const firstText = await first.text();
     const created = JSON.parse(firstText) as { id: string; status: string };
@@ -90,9 +90,9 @@ describe('Idempotency-Key on POST /api/v1/payment-requests (HTTP)', () => {
       expect(retry.headers.get('content-type')).toBe(first.headers.get('content-type'));
       expect(await retry.text()).toBe(firstText);
     }
-    expect(count(db, 'payment_requests')).toBe(before.requests + 1);
-    expect(count(db, 'outbound_messages')).toBe(before.messages + 1);
-    expect(db.$client.prepare("SELECT * FROM idempotency_keys WHERE key = 'order-SO-1001-try'").all()).toEqual([
+    expect(await count(db, 'payment_requests')).toBe(before.requests + 1);
+    expect(await count(db, 'outbound_messages')).toBe(before.messages + 1);
+    expect(await queryRows(db, "SELECT * FROM idempotency_keys WHERE key = 'order-SO-1001-try'")).toEqual([
       {
         user_id: thandi.userId,
         key: 'order-SO-1001-try',
@@ -122,7 +122,7 @@ describe('Idempotency-Key on POST /api/v1/payment-requests (HTTP)', () => {
 
   it('answers 422 idempotency_key_reused to the same key with another body, creating nothing', async () => {
     expect((await post(thandi.token, 'reused-key')).status).toBe(201);
-    const before = count(db, 'payment_requests');
+    const before = await count(db, 'payment_requests');
     for (const payload of [
       { ...body, amount: 36122 },
       { ...body, customer: { phone: '+27821234567', name: 'Valeria' } },
@@ -131,11 +131,11 @@ describe('Idempotency-Key on POST /api/v1/payment-requests (HTTP)', () => {
       expect(response.status).toBe(422);
       expect(await response.json()).toEqual(REUSED);
     }
-    expect(count(db, 'payment_requests')).toBe(before);
+    expect(await count(db, 'payment_requests')).toBe(before);
   });
 
   it('answers 400 naming the header to a malformed key, creating nothing', async () => {
-    const before = count(db, 'payment_requests');
+    const before = await count(db, 'payment_requests');
     // Our server hands an empty header to the app as it came (remix-serve's adapter dropped it).
     const cases: [string, string][] = [
       ['', 'Idempotency-Key must not be empty'],
@@ -150,13 +150,13 @@ describe('Idempotency-Key on POST /api/v1/payment-requests (HTTP)', () => {
         error: { code: 'invalid_idempotency_key', message, field: 'Idempotency-Key' },
       });
     }
-    expect(count(db, 'payment_requests')).toBe(before);
+    expect(await count(db, 'payment_requests')).toBe(before);
     // The longest key allowed, with spaces and punctuation.
     const longest = `a key: ${'~'.repeat(248)}`;
     expect(longest.length).toBe(255);
     expect((await post(thandi.token, longest)).status).toBe(201);
     expect((await post(thandi.token, longest)).headers.get('idempotent-replayed')).toBe('true');
-    expect(count(db, 'payment_requests')).toBe(before + 1);
+    expect(await count(db, 'payment_requests')).toBe(before + 1);
   });
 
   it('scopes keys per user: another agent with the same key creates their own request', async () => {
@@ -169,9 +169,10 @@ describe('Idempotency-Key on POST /api/v1/payment-requests (HTTP)', () => {
     expect(b.id).not.toBe(a.id);
     expect(b.agent).toEqual({ id: 'ag_40', name: 'Sam Lee' });
     expect(
-      db.$client
-        .prepare("SELECT user_id, request_id FROM idempotency_keys WHERE key = 'shared-key' ORDER BY created_at")
-        .all(),
+      await queryRows(
+        db,
+        "SELECT user_id, request_id FROM idempotency_keys WHERE key = 'shared-key' ORDER BY created_at",
+      ),
     ).toEqual([
       { user_id: thandi.userId, request_id: a.id },
       { user_id: sam.userId, request_id: b.id },
@@ -179,15 +180,15 @@ describe('Idempotency-Key on POST /api/v1/payment-requests (HTTP)', () => {
   });
 
   it('creates every time without the header, as before', async () => {
-    const before = count(db, 'payment_requests');
+    const before = await count(db, 'payment_requests');
     const [first, second] = [await post(thandi.token, null), await post(thandi.token, null)];
     expect([first.status, second.status]).toEqual([201, 201]);
     expect(second.headers.get('idempotent-replayed')).toBeNull();
-    expect(count(db, 'payment_requests')).toBe(before + 2);
+    expect(await count(db, 'payment_requests')).toBe(before + 2);
   });
 
   it('creates one request when retries with the same key race the first', async () => {
-    const before = requestsOf('ag_17').length;
+    const before = (await requestsOf('ag_17')).length;
     const responses = await Promise.all(Array.from({ length: 8 }, () => post(thandi.token, 'raced-key')));
     const answers = await Promise.all(
       responses.map(async (response) => ({
@@ -196,7 +197,7 @@ describe('Idempotency-Key on POST /api/v1/payment-requests (HTTP)', () => {
         text: await response.text(),
       })),
     );
-    expect(requestsOf('ag_17').length).toBe(before + 1);
+    expect((await requestsOf('ag_17')).length).toBe(before + 1);
     const firsts = answers.filter((answer) => answer.status === 201 && answer.replayed === null);
     expect(firsts.length).toBe(1);
     for (const answer of answers) {
@@ -217,16 +218,16 @@ describe('Idempotency-Key at the service (fake clock, held channel)', () => {
     db = (await createTestDb()).db;
     await seedAgents(db);
     clockAt = T0;
-    const agent = (agentId: string): Viewer => ({
-      userId: insertUser(db, { role: 'agent', agentId }).id,
+    const agent = async (agentId: string): Promise<Viewer> => ({
+      userId: (await addUser(db, { role: 'agent', agentId })).id,
       name: agentId,
       role: 'agent',
       scope: { kind: 'agent', agentId },
     });
-    viewer = agent('ag_17');
-    other = agent('ag_40');
+    viewer = await agent('ag_17');
+    other = await agent('ag_40');
   });
-  afterEach(() => db.$client.close());
+  afterEach(() => closeTestDb(db));
 
   const call = async (key: string, payload: unknown = body, who = viewer, channel?: ChannelAdapter) =>
     await createPaymentRequestFromApi(
@@ -244,22 +245,22 @@ describe('Idempotency-Key at the service (fake clock, held channel)', () => {
     const first = await call('day-key');
     const firstText = await first.text();
     await call('other-user-key', body, other);
-    expect(count(db, 'idempotency_keys')).toBe(2);
+    expect(await count(db, 'idempotency_keys')).toBe(2);
 
     clockAt = T0 + IDEMPOTENCY_KEY_TTL_MS - 1;
     const late = await call('day-key');
     expect([late.status, late.headers.get('idempotent-replayed'), await late.text()]).toEqual([201, 'true', firstText]);
     expect((await call('day-key', { ...body, amount: 1 })).status).toBe(422);
-    expect(count(db, 'payment_requests')).toBe(2);
+    expect(await count(db, 'payment_requests')).toBe(2);
 
     clockAt = T0 + IDEMPOTENCY_KEY_TTL_MS;
     const next = await call('day-key', { ...body, amount: 1 });
     expect([next.status, next.headers.get('idempotent-replayed')]).toEqual([201, null]);
     const nextBody = (await next.json()) as { id: string; amount: number; createdAt: string };
     expect(nextBody).toMatchObject({ amount: 1, createdAt: new Date(T0 + IDEMPOTENCY_KEY_TTL_MS).toISOString() });
-    expect(count(db, 'payment_requests')).toBe(3);
+    expect(await count(db, 'payment_requests')).toBe(3);
     // Writing deleted every key older than 24 h, the other user's included.
-    expect(db.$client.prepare('SELECT user_id, key, request_id, created_at FROM idempotency_keys').all()).toEqual([
+    expect(await queryRows(db, 'SELECT user_id, key, request_id, created_at FROM idempotency_keys')).toEqual([
       { user_id: viewer.userId, key: 'day-key', request_id: nextBody.id, created_at: T0 + IDEMPOTENCY_KEY_TTL_MS },
     ]);
   });
@@ -274,7 +275,7 @@ describe('Idempotency-Key at the service (fake clock, held channel)', () => {
         field: 'Idempotency-Key',
       },
     });
-    expect(count(db, 'payment_requests')).toBe(0);
+    expect(await count(db, 'payment_requests')).toBe(0);
   });
 
   it('answers 409 while the first request is still sending, then replays its answer', async () => {
@@ -300,8 +301,8 @@ describe('Idempotency-Key at the service (fake clock, held channel)', () => {
     expect(second.headers.get('retry-after')).toBe('1');
     expect(await second.json()).toEqual(IN_USE);
     expect((await call('held-key', { ...body, amount: 2 }, viewer, held)).status).toBe(422);
-    expect(db.$client.prepare('SELECT status FROM payment_requests').all()).toEqual([{ status: 'created' }]);
-    expect(db.$client.prepare('SELECT response_status, response_body FROM idempotency_keys').get()).toEqual({
+    expect(await queryRows(db, 'SELECT status FROM payment_requests')).toEqual([{ status: 'created' }]);
+    expect(await queryRow(db, 'SELECT response_status, response_body FROM idempotency_keys')).toEqual({
       response_status: null,
       response_body: null,
     });
@@ -316,6 +317,6 @@ describe('Idempotency-Key at the service (fake clock, held channel)', () => {
       'true',
       doneText,
     ]);
-    expect(count(db, 'payment_requests')).toBe(1);
+    expect(await count(db, 'payment_requests')).toBe(1);
   });
 });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Role } from '../../app/domain/access';
 import { type Db, openDatabase } from '../../db/client';
 import { agents, teams, users, userTeams } from '../../db/schema';
+import * as tables from '../../db/tables';
 
 export const TEST_PASSWORD = 'correct horse battery staple';
 /**
@@ -50,6 +51,40 @@ export function insertUser(db: Db, input: TestUserInput): { id: string; email: s
     .run();
   if (input.role === 'supervisor')
     for (const teamId of input.teamIds ?? []) db.insert(userTeams).values({ userId: id, teamId }).run();
+  return { id, email };
+}
+
+/**
+ * insertUser on either engine (the tables of db/tables.ts, awaited): for test files that run on
+ * PostgreSQL too. insertUser stays synchronous for the SQLite-only files and the browser specs.
+ */
+export async function addUser(db: Db, input: TestUserInput): Promise<{ id: string; email: string }> {
+  const id = `usr_${randomUUID()}`;
+  const email = input.email ?? `${input.role}-${id.slice(4, 12)}@example.test`;
+  const now = Date.now();
+  const teamIds = [...(input.teamIds ?? []), ...(input.agentId ? [input.teamIds?.[0] ?? 'tm_retail'] : [])];
+  for (const teamId of new Set(teamIds)) {
+    await db.insert(tables.teams).values({ id: teamId, name: teamId, createdAt: now }).onConflictDoNothing();
+  }
+  if (input.agentId) {
+    const teamId = input.teamIds?.[0] ?? 'tm_retail';
+    await db
+      .insert(tables.agents)
+      .values({ id: input.agentId, name: input.name ?? input.agentId, teamId, createdAt: now })
+      .onConflictDoNothing();
+  }
+  await db.insert(tables.users).values({
+    id,
+    email,
+    name: input.name ?? `Test ${input.role}`,
+    role: input.role,
+    passwordHash: TEST_PASSWORD_HASH,
+    agentId: input.agentId ?? null,
+    active: input.active ?? true,
+    createdAt: now,
+  });
+  if (input.role === 'supervisor')
+    for (const teamId of input.teamIds ?? []) await db.insert(tables.userTeams).values({ userId: id, teamId });
   return { id, email };
 }
 
