@@ -180,15 +180,14 @@ describe.skipIf(!PG_TEST_URL)('PostgreSQL: db/migrations-pg and the rollup trigg
     await admin?.end();
   });
 
-  it('creates every table of db/schema.pg.ts, the paid-time indexes and the three rollup triggers', async () => {
+  it('creates every table of db/schema.pg.ts (and report_file_chunks), the paid-time indexes and the three rollup triggers', async () => {
     const tables = await client.query<{ name: string }>(
       `SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`,
     );
-    const expected = Object.values(pgSchema)
-      .map((table) => getTableConfig(table).name)
-      .sort();
-    expect(tables.rows.map((row) => row.name)).toEqual(expected);
+    const expected = Object.values(pgSchema).map((table) => getTableConfig(table).name);
     expect(expected).toHaveLength(24);
+    // report_file_chunks: PostgreSQL only (migration 0009, app/write/report-file-store.server.ts).
+    expect(tables.rows.map((row) => row.name)).toEqual([...expected, 'report_file_chunks'].sort());
     const triggers = await client.query<{ name: string }>(
       `SELECT tgname AS name FROM pg_trigger WHERE NOT tgisinternal ORDER BY tgname`,
     );
@@ -203,7 +202,7 @@ describe.skipIf(!PG_TEST_URL)('PostgreSQL: db/migrations-pg and the rollup trigg
     expect(indexes.rows.map((row) => row.name)).toEqual(['pr_paid_agent_bin_idx', 'pr_paid_bin_idx']);
     const applied = await client.query('SELECT count(*) AS n FROM drizzle.__drizzle_migrations');
     const journal = JSON.parse(readFileSync('db/migrations-pg/meta/_journal.json', 'utf8')) as { entries: unknown[] };
-    expect(journal.entries.length).toBe(8);
+    expect(journal.entries.length).toBe(10);
     expect(applied.rows[0].n).toBe(journal.entries.length);
   });
 
