@@ -66,11 +66,6 @@ async function rows<Row extends unknown[]>(db: Db, text: string, params: readonl
     .all(...params) as Row[];
 }
 
-/** The engine-specific spellings: what one request adds to a column (a boolean sums on SQLite only). */
-function contributionFor(db: Db): typeof contributionSql {
-  return onPostgres(db) ? contributionPgSql : contributionSql;
-}
-
 /** A rule as a condition: ruleSql's "always" is 1, which PostgreSQL will not take for a boolean. */
 const ruleCondition = (rule: Parameters<typeof ruleSql>[0]) => {
   const text = ruleSql(rule);
