@@ -1,11 +1,12 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Viewer } from '../../app/domain/access';
 import { parseFilters } from '../../app/read/filters';
 import { compareValues } from '../../app/read/request-list/keyset.server';
 import { LIST_SORTS, type ListSort, parseListOptions } from '../../app/read/request-list/options.server';
 import { countPaymentRequests, listPaymentRequests } from '../../app/read/request-list/request-list.server';
-import type { Db } from '../../db/client';
-import { agents, paymentRequests, teams } from '../../db/tables';
+import { type Db, onPostgres } from '../../db/client';
+import { agents, ON_POSTGRES, paymentRequests, teams } from '../../db/tables';
 import { closeTestDb, createTestDb } from '../support/db';
 
 // Every column sort of the request list, both ways, paged forward and back, for three scopes: the
@@ -158,5 +159,62 @@ describe('the request list on this engine', () => {
         .sort((a, b) => compareValues(a.orderNumber, b.orderNumber) || compareValues(a.id, b.id))
         .map((row) => row.id),
     );
+  });
+});
+
+/** The node types of a plan and every plan under it. */
+function nodeTypes(plan: { 'Node Type': string; Plans?: unknown[] }): string[] {
+  return [plan['Node Type'], ...(plan.Plans ?? []).flatMap((child) => nodeTypes(child as typeof plan))];
+}
+
+describe.skipIf(!ON_POSTGRES)('the request list on PostgreSQL', () => {
+  // An Incremental Sort orders only rows that tie on an index's columns (order_number, created_at:
+  // one-column indexes), a few at a time; a Sort would read and sort the whole scope for each page.
+  it('reads every page of every sort from an index in order: no Sort in any plan', async () => {
+    if (!onPostgres(db)) throw new Error('not on PostgreSQL');
+    const reads = new Map<string, { text: string; values: unknown[] }>();
+    const send = pg.Client.prototype.query;
+    // Every statement the list sends on any client (the read transaction holds one of the pool's).
+    pg.Client.prototype.query = function (this: pg.Client, config: unknown, values?: unknown, ...rest: unknown[]) {
+      const text = typeof config === 'string' ? config : (config as { text?: string }).text;
+      const bound = typeof config === 'string' ? values : ((config as { values?: unknown[] }).values ?? values);
+      if (text && /from "payment_requests".* order by /is.test(text)) {
+        reads.set(`${text} ${JSON.stringify(bound)}`, { text, values: (bound as unknown[]) ?? [] });
+      }
+      return (send as (...args: unknown[]) => unknown).call(this, config, values, ...rest);
+    } as typeof send;
+    try {
+      for (const viewer of Object.values(VIEWERS)) {
+        for (const sort of Object.keys(LIST_SORTS) as ListSort[]) {
+          for (const order of ['asc', 'desc'] as const) {
+            const query = `sort=${sort}&order=${order}&limit=7`;
+            let current = await page(viewer, query);
+            for (let more = 2; more > 0 && current.nextCursor; more--) {
+              current = await page(viewer, `${query}&cursor=${current.nextCursor}`);
+            }
+            if (current.prevCursor) await page(viewer, `${query}&cursor=${current.prevCursor}`);
+          }
+        }
+      }
+    } finally {
+      pg.Client.prototype.query = send;
+    }
+    expect(reads.size).toBeGreaterThan(200);
+
+    // Costs that rule out the other ways to an order, so the plan shows whether an index gives it.
+    const client = await db.$pg.pool.connect();
+    try {
+      await client.query('SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off');
+      const sorted: string[] = [];
+      for (const { text, values } of reads.values()) {
+        const [explained] = (await client.query(`EXPLAIN (FORMAT JSON) ${text}`, values)).rows as {
+          'QUERY PLAN': { Plan: Parameters<typeof nodeTypes>[0] }[];
+        }[];
+        if (nodeTypes(explained!['QUERY PLAN'][0]!.Plan).includes('Sort')) sorted.push(text.replace(/^.* where /s, ''));
+      }
+      expect(sorted).toEqual([]);
+    } finally {
+      client.release(true);
+    }
   });
 });

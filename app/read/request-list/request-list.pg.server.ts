@@ -2,18 +2,22 @@ import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { type Db, type PostgresHandle, postgresReadTransaction } from '../../../db/client';
 import { agents, paymentRequests, teams } from '../../../db/tables';
 import type { Viewer } from '../../domain/access';
+import { CHANNELS, STATUSES } from '../../domain/lifecycle';
 import type { Filters } from '../filters';
 import { compileQuery, listCondition, type ReadQuery } from '../query-compiler.server';
-import { compareOwners, type Owner } from './by-name.server';
-import { ID_COLUMN, segmentsAfter, segmentsFromStart } from './keyset.server';
+import { compareOwners } from './by-name.server';
+import { compareValues, orderBy, segmentsAfter, segmentsFromStart } from './keyset.server';
 import {
+  type ColumnSort,
   type Cursor,
   decodeCursor,
   encodeCursor,
   isNameSort,
+  type KeyValue,
   LIST_SORTS,
   ListOptionError,
   type ListOptions,
+  type ListSort,
   MAX_LIST_LIMIT,
   type NameSort,
   type RequestColumn,
@@ -26,38 +30,29 @@ import { COUNT_CAP, type PaymentRequestPage, selectRows, toListRow } from './req
 /*
  * The request list on PostgreSQL (issue 13): the same rows, order, cursors and counts as on SQLite
  * (request-list.server.ts), read more simply. PostgreSQL's planner picks the indexes itself, so
- * there is no index steering (INDEXED BY) and no partitioned reads: each keyset segment is one
- * ordered query. NULLs sort lowest as on SQLite (NULLS FIRST ascending, LAST descending); text
- * compares by code point when the database's collation is C or C.UTF-8 (docs/postgres.md). The
- * name sorts walk the agents (teams) in name order, each one's requests in (sentAt, id) order.
- * One page, and the look past its ends, read one REPEATABLE READ snapshot.
+ * there is no index steering (INDEXED BY): each keyset segment is one ordered query that an index
+ * returns in order, without a sort. NULLs sort lowest as on SQLite because no read mixes NULL and
+ * set values of a column it orders by (see Group); text compares by code point when the database's
+ * collation is C or C.UTF-8 (docs/postgres.md). The name sorts walk the agents (teams) in name
+ * order, status and channel their values, each one's requests in (sentAt, id) order. One page, and
+ * the look past its ends, read one REPEATABLE READ snapshot.
  */
 
 type PostgresDb = Db & { $pg: PostgresHandle };
 type PageRow = Awaited<ReturnType<typeof selectRows>>[number];
 
-/** Order by the columns then id, NULL lowest in either direction (SQLite's order). */
-function orderBy(columns: readonly RequestColumn[], direction: SortOrder): SQL[] {
-  return [...columns, ID_COLUMN].map((c) =>
-    direction === 'asc'
-      ? sql`${paymentRequests[c.field]} asc nulls first`
-      : sql`${paymentRequests[c.field]} desc nulls last`,
-  );
-}
-
 /** Up to `count` rows in `direction` after the boundary, segment by segment (keyset.server.ts). */
-async function readColumnSort(
+async function readSegments(
   db: PostgresDb,
+  segments: readonly (SQL | undefined)[],
   where: SQL | undefined,
   columns: readonly RequestColumn[],
   direction: SortOrder,
-  boundary: RowKey | null,
   count: number,
 ): Promise<PageRow[]> {
-  const segments = boundary ? segmentsAfter(columns, boundary, direction) : segmentsFromStart(columns, direction);
   const rows: PageRow[] = [];
   for (const segment of segments) {
-    const found = await selectRows(db, and(segment.where, where))
+    const found = await selectRows(db, and(segment, where))
       .orderBy(...orderBy(columns, direction))
       .limit(count - rows.length);
     rows.push(...found);
@@ -66,30 +61,46 @@ async function readColumnSort(
   return rows;
 }
 
-const OWNER = {
-  agent: { table: agents, column: paymentRequests.agentId },
-  team: { table: teams, column: paymentRequests.teamId },
-} as const;
-
-/** The agents (teams) the scope allows, in name order (then id), as the SQLite walk orders them. */
-async function ownersInNameOrder(db: PostgresDb, sort: NameSort, query: ReadQuery): Promise<Owner[]> {
-  const { table } = OWNER[sort];
-  const allowed = sort === 'agent' ? query.allowed.agent : query.allowed.team;
-  const rows = await db
-    .select({ id: table.id, name: table.name })
-    .from(table)
-    .where(allowed ? inArray(table.id, allowed.length > 0 ? [...allowed] : ['']) : undefined);
-  return rows.sort(compareOwners);
+/**
+ * A sort by columns of payment_requests alone whose reads an index returns in order: each segment's
+ * first column is all NULL or all set (keyset.server.ts), the others are never NULL.
+ */
+function readColumnSort(
+  db: PostgresDb,
+  where: SQL | undefined,
+  columns: readonly RequestColumn[],
+  direction: SortOrder,
+  boundary: RowKey | null,
+  count: number,
+): Promise<PageRow[]> {
+  const segments = boundary ? segmentsAfter(columns, boundary, direction) : segmentsFromStart(columns, direction);
+  const wheres = segments.map((s) => s.where);
+  return readSegments(db, wheres, where, columns, direction, count);
 }
 
-/** Index of the first owner at or after `boundary` in reading order. */
-function firstFrom(owners: Owner[], boundary: Owner, direction: SortOrder): number {
+/**
+ * The sorts that go on with sentAt after their leading key (status, channel, agent, team) read one
+ * value of that key at a time, its NULL sentAts and its others apart: then every read is one index
+ * range already in order ((status, sent_at, id), (agent_id, sent_at, id)...), with PostgreSQL's own
+ * NULL placement, which never shows within a read. (Ordering by sent_at NULLS FIRST instead would
+ * match no index: each page would sort every row of its scope.)
+ */
+interface Group {
+  /** The sort's values before sentAt: [status], or [name, owner id]. */
+  key: KeyValue[];
+  where: SQL;
+}
+
+type CompareKeys = (a: KeyValue[], b: KeyValue[]) => number;
+
+/** Index of the first group at or after `key` in reading order. */
+function firstFrom(groups: readonly Group[], key: KeyValue[], compare: CompareKeys, direction: SortOrder): number {
   const sign = direction === 'asc' ? 1 : -1;
   let low = 0;
-  let high = owners.length;
+  let high = groups.length;
   while (low < high) {
     const middle = (low + high) >> 1;
-    if (sign * compareOwners(owners[middle]!, boundary) < 0) low = middle + 1;
+    if (sign * compare(groups[middle]!.key, key) < 0) low = middle + 1;
     else high = middle;
   }
   return low;
@@ -97,35 +108,69 @@ function firstFrom(owners: Owner[], boundary: Owner, direction: SortOrder): numb
 
 const SENT_AT = LIST_SORTS.sentAt;
 
-/** Up to `count` rows of a name sort in `direction` after the boundary: owner by owner. */
-async function readNameSort(
+/** Up to `count` rows after the boundary, group by group (`groups` ascending), each in (sentAt, id) order. */
+async function readGroups(
   db: PostgresDb,
-  sort: NameSort,
-  owners: Owner[],
+  groups: readonly Group[],
+  compare: CompareKeys,
   where: SQL | undefined,
   direction: SortOrder,
   boundary: RowKey | null,
   count: number,
 ): Promise<PageRow[]> {
-  const ordered = direction === 'asc' ? owners : [...owners].reverse();
-  const boundaryOwner = boundary ? { name: boundary.values[0] as string, id: boundary.values[1] as string } : null;
-  const within = boundary
-    ? segmentsAfter(SENT_AT, { values: [boundary.values[2] ?? null], id: boundary.id }, direction).map((s) => s.where)
+  const ordered = direction === 'asc' ? groups : [...groups].reverse();
+  const width = groups[0]?.key.length ?? 0;
+  const boundaryKey = boundary ? boundary.values.slice(0, width) : null;
+  const whole = segmentsFromStart(SENT_AT, direction).map((s) => s.where);
+  const rest = boundary
+    ? segmentsAfter(SENT_AT, { values: [boundary.values[width] ?? null], id: boundary.id }, direction).map(
+        (s) => s.where,
+      )
     : [];
   const rows: PageRow[] = [];
-  for (let i = boundaryOwner ? firstFrom(ordered, boundaryOwner, direction) : 0; i < ordered.length; i++) {
-    const owner = ordered[i]!;
-    const segments = boundaryOwner && compareOwners(owner, boundaryOwner) === 0 ? within : [undefined];
-    for (const segment of segments) {
-      const found = await selectRows(db, and(eq(OWNER[sort].column, owner.id), segment, where))
-        .orderBy(...orderBy(SENT_AT, direction))
-        .limit(count - rows.length);
-      rows.push(...found);
-      if (rows.length >= count) return rows;
-    }
+  for (let i = boundaryKey ? firstFrom(ordered, boundaryKey, compare, direction) : 0; i < ordered.length; i++) {
+    const group = ordered[i]!;
+    const segments = boundaryKey && compare(group.key, boundaryKey) === 0 ? rest : whole;
+    const found = await readSegments(db, segments, and(group.where, where), SENT_AT, direction, count - rows.length);
+    rows.push(...found);
+    if (rows.length >= count) break;
   }
   return rows;
 }
+
+/** The values of status and channel in SQLite's (byte) order: the domain's whole lists. */
+const WALKED_VALUES = {
+  status: { column: paymentRequests.status, values: [...STATUSES].sort(compareValues) },
+  channel: { column: paymentRequests.channel, values: [...CHANNELS].sort(compareValues) },
+} as const;
+type WalkedSort = keyof typeof WALKED_VALUES;
+const isWalked = (sort: ListSort): sort is WalkedSort => sort in WALKED_VALUES;
+
+function valueGroups(sort: WalkedSort): Group[] {
+  const { column, values } = WALKED_VALUES[sort];
+  return values.map((value) => ({ key: [value], where: eq(column, value) }));
+}
+
+const compareFirst: CompareKeys = (a, b) => compareValues(a[0]!, b[0]!);
+
+const OWNER = {
+  agent: { table: agents, column: paymentRequests.agentId },
+  team: { table: teams, column: paymentRequests.teamId },
+} as const;
+
+/** The agents (teams) the scope allows, in name order (then id), as the SQLite walk orders them. */
+async function ownerGroups(db: PostgresDb, sort: NameSort, query: ReadQuery): Promise<Group[]> {
+  const { table, column } = OWNER[sort];
+  const allowed = sort === 'agent' ? query.allowed.agent : query.allowed.team;
+  const rows = await db
+    .select({ id: table.id, name: table.name })
+    .from(table)
+    .where(allowed ? inArray(table.id, allowed.length > 0 ? [...allowed] : ['']) : undefined);
+  return rows.sort(compareOwners).map((owner) => ({ key: [owner.name, owner.id], where: eq(column, owner.id) }));
+}
+
+const compareOwnerKeys: CompareKeys = (a, b) =>
+  compareOwners({ name: a[0] as string, id: a[1] as string }, { name: b[0] as string, id: b[1] as string });
 
 function keyOf(columns: readonly SortColumn[], row: PageRow): RowKey {
   return { values: columns.map((c) => row[c.field as keyof PageRow] as string | number | null), id: row.id };
@@ -152,11 +197,12 @@ export async function listPaymentRequestsPostgres(
   const where = listCondition(query);
 
   return await postgresReadTransaction(db, async () => {
-    const owners = isNameSort(sort) ? await ownersInNameOrder(db, sort, query) : [];
+    const groups = isNameSort(sort) ? await ownerGroups(db, sort, query) : isWalked(sort) ? valueGroups(sort) : null;
+    const compare = isNameSort(sort) ? compareOwnerKeys : compareFirst;
     const read = (direction: SortOrder, boundary: RowKey | null, count: number) =>
-      isNameSort(sort)
-        ? readNameSort(db, sort, owners, where, direction, boundary, count)
-        : readColumnSort(db, where, LIST_SORTS[sort], direction, boundary, count);
+      groups
+        ? readGroups(db, groups, compare, where, direction, boundary, count)
+        : readColumnSort(db, where, LIST_SORTS[sort as ColumnSort], direction, boundary, count);
     const fetched = await read(reading, cursor, options.limit + 1);
     const more = fetched.length > options.limit;
     const page = fetched.slice(0, options.limit);
