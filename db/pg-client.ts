@@ -38,8 +38,31 @@ export async function connectPostgres(url: string): Promise<pg.Client> {
   return client;
 }
 
-/** Applies db/migrations-pg (drizzle-kit's, from db/schema.pg.ts); safe to repeat. */
+/**
+ * Refuses a database whose default collation does not order text by code point, as SQLite's BINARY
+ * does: the request list's cursors, ties by id and order-number sort compare text in SQL and must
+ * order it as on SQLite (and as the cursors a client holds were made). libc's C, POSIX and C.UTF-8
+ * do, and PostgreSQL 17's builtin provider; en_US.UTF-8 or any ICU locale (case and punctuation
+ * weighed apart from letters) do not.
+ */
+export async function assertCodePointCollation(client: pg.Pool | pg.Client): Promise<void> {
+  // datlocprovider exists from PostgreSQL 15 on (before it, always libc): read through jsonb to allow both.
+  const { rows } = await client.query<{ name: string; provider: string | null; collate: string }>(
+    `SELECT datname AS name, to_jsonb(d) ->> 'datlocprovider' AS provider, datcollate AS collate
+     FROM pg_database d WHERE datname = current_database()`,
+  );
+  const { name, provider, collate } = rows[0]!;
+  if (provider === 'b') return;
+  if ((provider ?? 'c') === 'c' && /^(C|POSIX)(\.UTF-?8)?$/i.test(collate)) return;
+  throw new Error(
+    `PostgreSQL database ${name} orders text by ${provider === 'i' ? 'an ICU locale' : collate}, not by code point as SQLite does: ` +
+      `create it with CREATE DATABASE ${name} TEMPLATE template0 LOCALE 'C.UTF-8' (docs/postgres.md)`,
+  );
+}
+
+/** Applies db/migrations-pg (drizzle-kit's, from db/schema.pg.ts) to a code-point-ordered database; safe to repeat. */
 export async function migratePostgres(client: pg.Pool | pg.Client): Promise<void> {
+  await assertCodePointCollation(client);
   // Resolved here, not at load: the export workers' CommonJS bundles include this module unused.
   await migrate(drizzle(client), { migrationsFolder: fileURLToPath(new URL('./migrations-pg', import.meta.url)) });
 }
