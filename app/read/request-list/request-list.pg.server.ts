@@ -158,6 +158,26 @@ const OWNER = {
   team: { table: teams, column: paymentRequests.teamId },
 } as const;
 
+/**
+ * The agents with requests in these teams: a skip-scan of (team_id, agent_id, ...), one seek per
+ * pair, so a supervisor's sort=agent walks their own agents and not every agent of the organisation
+ * (an empty read each). The order of the walk is compareOwners', not this one's.
+ */
+async function agentsWithRequestsIn(db: PostgresDb, teamIds: readonly string[]): Promise<Set<string>> {
+  const rows = (await db.$pg.query(
+    `WITH RECURSIVE pairs(team, agent) AS (
+       SELECT t.team, (SELECT min(agent_id) FROM payment_requests WHERE team_id = t.team)
+       FROM unnest($1::text[]) AS t(team)
+       UNION ALL
+       SELECT team, (SELECT min(agent_id) FROM payment_requests WHERE team_id = pairs.team AND agent_id > pairs.agent)
+       FROM pairs WHERE agent IS NOT NULL
+     )
+     SELECT DISTINCT agent FROM pairs WHERE agent IS NOT NULL`,
+    [teamIds],
+  )) as { agent: string }[];
+  return new Set(rows.map((row) => row.agent));
+}
+
 /** The agents (teams) the scope allows, in name order (then id), as the SQLite walk orders them. */
 async function ownerGroups(db: PostgresDb, sort: NameSort, query: ReadQuery): Promise<Group[]> {
   const { table, column } = OWNER[sort];
@@ -166,7 +186,12 @@ async function ownerGroups(db: PostgresDb, sort: NameSort, query: ReadQuery): Pr
     .select({ id: table.id, name: table.name })
     .from(table)
     .where(allowed ? inArray(table.id, allowed.length > 0 ? [...allowed] : ['']) : undefined);
-  return rows.sort(compareOwners).map((owner) => ({ key: [owner.name, owner.id], where: eq(column, owner.id) }));
+  const teamIds = sort === 'agent' && !allowed ? query.allowed.team : null;
+  const only = teamIds ? await agentsWithRequestsIn(db, teamIds) : null;
+  return rows
+    .filter((owner) => !only || only.has(owner.id))
+    .sort(compareOwners)
+    .map((owner) => ({ key: [owner.name, owner.id], where: eq(column, owner.id) }));
 }
 
 const compareOwnerKeys: CompareKeys = (a, b) =>
