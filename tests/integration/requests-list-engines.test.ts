@@ -163,6 +163,36 @@ describe('the request list on this engine', () => {
     });
   }
 
+  it('sorts by status and channel within their filters, page by page', async () => {
+    const cases = [
+      {
+        filter: 'status=paid&status=declined',
+        sort: 'status',
+        keep: (row: Row) => ['paid', 'declined'].includes(row.status),
+      },
+      { filter: 'channel=sms&channel=email', sort: 'channel', keep: (row: Row) => row.channel !== 'whatsapp' },
+    ] as const;
+    for (const { filter, sort, keep } of cases) {
+      for (const order of ['asc', 'desc'] as const) {
+        const kept = new Set(ROWS.filter(keep).map((row) => row.id));
+        const expected = chunks(
+          expectedIds(manager, sort, order).filter((id) => kept.has(id)),
+          4,
+        );
+        expect(expected.length).toBeGreaterThan(2);
+        const query = `${filter}&sort=${sort}&order=${order}&limit=4`;
+        const pages: string[][] = [];
+        let cursor: string | null = '';
+        while (cursor !== null) {
+          const current = await page(manager, cursor ? `${query}&cursor=${cursor}` : query);
+          pages.push(current.rows.map((row) => row.id));
+          cursor = current.nextCursor;
+        }
+        expect({ filter, order, pages }).toEqual({ filter, order, pages: expected });
+      }
+    }
+  });
+
   it('filters by status, channel and range, and counts what it lists', async () => {
     const query =
       'status=paid&status=declined&channel=sms&from=2026-11-02&to=2026-11-02&sort=sentAt&order=asc&limit=100';

@@ -146,9 +146,14 @@ const WALKED_VALUES = {
 type WalkedSort = keyof typeof WALKED_VALUES;
 const isWalked = (sort: ListSort): sort is WalkedSort => sort in WALKED_VALUES;
 
-function valueGroups(sort: WalkedSort): Group[] {
+/** The values to walk: those the status (channel) filter allows, not an empty read for each other. */
+function valueGroups(sort: WalkedSort, query: ReadQuery): Group[] {
   const { column, values } = WALKED_VALUES[sort];
-  return values.map((value) => ({ key: [value], where: eq(column, value) }));
+  const only: readonly string[] | null =
+    sort === 'status' ? (query.filters.status.length > 0 ? query.filters.status : null) : query.allowed.channel;
+  return values
+    .filter((value) => !only || only.includes(value))
+    .map((value) => ({ key: [value], where: eq(column, value) }));
 }
 
 const compareFirst: CompareKeys = (a, b) => compareValues(a[0]!, b[0]!);
@@ -222,7 +227,11 @@ export async function listPaymentRequestsPostgres(
   const where = listCondition(query);
 
   return await postgresReadTransaction(db, async () => {
-    const groups = isNameSort(sort) ? await ownerGroups(db, sort, query) : isWalked(sort) ? valueGroups(sort) : null;
+    const groups = isNameSort(sort)
+      ? await ownerGroups(db, sort, query)
+      : isWalked(sort)
+        ? valueGroups(sort, query)
+        : null;
     const compare = isNameSort(sort) ? compareOwnerKeys : compareFirst;
     const read = (direction: SortOrder, boundary: RowKey | null, count: number) =>
       groups
