@@ -91,11 +91,7 @@ export function changesOf(result: unknown): number {
 }
 
 /** On PostgreSQL: BEGIN on a client of the pool, fn with that client held for its call chain, COMMIT. */
-async function postgresTransaction<T>(
-  handle: PostgresHandle,
-  fn: () => T | Promise<T>,
-  begin = 'BEGIN',
-): Promise<T> {
+async function postgresTransaction<T>(handle: PostgresHandle, fn: () => T | Promise<T>, begin = 'BEGIN'): Promise<T> {
   const { held } = handle as PostgresHandle & { held: AsyncLocalStorage<pg.PoolClient> };
   if (held.getStore()) return fn();
   const client = await handle.pool.connect();
