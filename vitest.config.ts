@@ -15,6 +15,7 @@ const env = {
  * a server (.ci/run starts one). The list grows as modules are ported; the rest run on SQLite only.
  */
 export const BOTH_ENGINES = [
+  'tests/integration/accounts.test.ts',
   'tests/integration/idempotency-keys.test.ts',
   'tests/reliability/sweeper-failover.test.ts',
   'tests/integration/report-file-store.test.ts',

@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   ABSOLUTE_TIMEOUT_MS,
@@ -20,10 +19,10 @@ import {
   signInGate,
   THROTTLE_WINDOW_MS,
 } from '../../app/write/sign-in-throttle.server';
-import { type Db, openDatabase } from '../../db/client';
-import { createTestDb } from '../support/db';
+import { closeDatabase, type Db, openDatabaseUrl, sqlRun } from '../../db/client';
+import { closeTestDb, createTestDb, queryRow, queryRows } from '../support/db';
 import { startServer, type TestServer } from '../support/server';
-import { insertUser, insertUserInFile, signInOverHttp, TEST_PASSWORD } from '../support/users';
+import { addUser, addUserAt, signInOverHttp, TEST_PASSWORD } from '../support/users';
 
 const withCookie = (cookie: string) => new Request('http://app.test/', { headers: { cookie } });
 
@@ -32,10 +31,10 @@ describe('sessions (service level)', () => {
   beforeEach(async () => {
     db = (await createTestDb()).db;
   });
-  afterEach(() => db.$client.close());
+  afterEach(() => closeTestDb(db));
 
   it('ends a session after the idle timeout and after the absolute timeout', async () => {
-    const { id } = insertUser(db, { role: 'manager' });
+    const { id } = await addUser(db, { role: 'manager' });
     const t0 = Date.parse('2026-11-23T08:00:00Z');
     const cookie = (
       await createSession(db, id, new Request('http://app.test/'), { ip: null, userAgent: null }, t0)
@@ -55,7 +54,7 @@ describe('sessions (service level)', () => {
   });
 
   it('rejects a tampered or unknown cookie', async () => {
-    const { id } = insertUser(db, { role: 'manager' });
+    const { id } = await addUser(db, { role: 'manager' });
     const cookie = (await createSession(db, id, new Request('http://app.test/'), { ip: null, userAgent: null })).split(
       ';',
     )[0]!;
@@ -74,33 +73,35 @@ describe('sessions (service level)', () => {
     const t0 = Date.parse('2026-11-23T08:00:00Z');
     const request = new Request('http://app.test/');
     const meta = { ip: null, userAgent: null };
-    const ended = insertUser(db, { role: 'manager' });
-    const idle = insertUser(db, { role: 'manager' });
-    const live = insertUser(db, { role: 'manager' });
-    const signingIn = insertUser(db, { role: 'manager' });
+    const ended = await addUser(db, { role: 'manager' });
+    const idle = await addUser(db, { role: 'manager' });
+    const live = await addUser(db, { role: 'manager' });
+    const signingIn = await addUser(db, { role: 'manager' });
     const at = t0 + ABSOLUTE_TIMEOUT_MS;
     const cookies: string[] = [];
     for (const user of [ended, idle, live]) {
       cookies.push((await createSession(db, user.id, request, meta, at - 10 * 60_000)).split(';')[0]!);
     }
     const [, idleCookie, liveCookie] = cookies as [string, string, string];
-    const move = db.$client.prepare('UPDATE sessions SET expires_at = ?, last_seen_at = ? WHERE user_id = ?');
-    move.run(at - 1, at - 10 * 60_000, ended.id); // past its absolute end, though used 10 minutes ago
-    move.run(at + ABSOLUTE_TIMEOUT_MS, at - IDLE_TIMEOUT_MS - 1, idle.id); // unused for over an hour
-    const sessionsOf = () =>
-      db.$client.prepare('SELECT user_id AS userId FROM sessions ORDER BY rowid').all() as { userId: string }[];
-    expect(sessionsOf().map((row) => row.userId)).toEqual([ended.id, idle.id, live.id]);
+    const move = 'UPDATE sessions SET expires_at = ?, last_seen_at = ? WHERE user_id = ?';
+    await sqlRun(db, move, [at - 1, at - 10 * 60_000, ended.id]); // past its absolute end, though used 10 minutes ago
+    await sqlRun(db, move, [at + ABSOLUTE_TIMEOUT_MS, at - IDLE_TIMEOUT_MS - 1, idle.id]); // unused for over an hour
+    const sessionsOf = async () =>
+      ((await queryRows(db, 'SELECT user_id AS "userId" FROM sessions')) as { userId: string }[])
+        .map((row) => row.userId)
+        .sort();
+    expect(await sessionsOf()).toEqual([ended.id, idle.id, live.id].sort());
 
     const result = await signIn(db, request, signingIn.email, TEST_PASSWORD, null, at);
     expect(result.ok).toBe(true);
     // ended: past its 12 h; idle: last seen more than an hour ago; live: seen a moment ago.
-    expect(sessionsOf().map((row) => row.userId)).toEqual([live.id, signingIn.id]);
+    expect(await sessionsOf()).toEqual([live.id, signingIn.id].sort());
     expect(await getSessionUserId(db, withCookie(idleCookie), at)).toBeNull();
     expect(await getSessionUserId(db, withCookie(liveCookie), at)).toBe(live.id);
   });
 
   it('rotates the session id at sign-in: the cookie from before no longer works', async () => {
-    const { id, email } = insertUser(db, { role: 'manager' });
+    const { id, email } = await addUser(db, { role: 'manager' });
     const before = (await createSession(db, id, new Request('http://app.test/'), { ip: null, userAgent: null })).split(
       ';',
     )[0]!;
@@ -113,7 +114,7 @@ describe('sessions (service level)', () => {
   });
 
   it('locks an address out of one account after 5 failures, and out of all after 20, never the account for others', async () => {
-    const { email } = insertUser(db, { role: 'manager' });
+    const { email } = await addUser(db, { role: 'manager' });
     const attempt = async (password: string, ip: string | null, who = email) =>
       await signIn(db, new Request('http://app.test/'), who, password, ip);
     for (let i = 0; i < MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS; i++) {
@@ -125,18 +126,18 @@ describe('sessions (service level)', () => {
     expect((await attempt(TEST_PASSWORD, '198.51.100.1')).ok).toBe(true);
     expect((await attempt(TEST_PASSWORD, null)).ok).toBe(true);
 
-    const other = insertUser(db, { role: 'agent', agentId: 'ag_1' });
+    const other = await addUser(db, { role: 'agent', agentId: 'ag_1' });
     for (let i = 0; i < MAX_FAILURES_PER_ADDRESS; i++) {
       await attempt('wrong', '192.0.2.7', `nobody${i}@example.test`);
     }
     expect(await attempt(TEST_PASSWORD, '192.0.2.7', other.email)).toEqual({ ok: false, reason: 'throttled' });
     expect((await attempt(TEST_PASSWORD, '192.0.2.8', other.email)).ok).toBe(true);
-    const throttled = db.$client
-      .prepare(
+    const throttled = (
+      await queryRows(
+        db,
         "SELECT details FROM audit_log WHERE action = 'sign_in_failed' AND details LIKE '%throttled%' ORDER BY seq",
       )
-      .all()
-      .map((row) => JSON.parse((row as { details: string }).details));
+    ).map((row) => JSON.parse((row as { details: string }).details));
     expect(throttled).toEqual([
       { reason: 'throttled', scope: 'account_and_address' },
       { reason: 'throttled', scope: 'address' },
@@ -158,7 +159,7 @@ describe('sessions (service level)', () => {
   });
 
   it('slows, never locks, an account failed from many addresses: 50 failures from 50 addresses', async () => {
-    const { email } = insertUser(db, { role: 'manager' });
+    const { email } = await addUser(db, { role: 'manager' });
     const now = Date.now();
     for (let i = 0; i < ACCOUNT_SLOWDOWN_AFTER - 1; i++) await recordSignInFailure(db, email, `10.1.0.${i}`, now);
     expect(await signInGate(db, email, '10.2.0.1', now)).toEqual({ kind: 'open' });
@@ -174,7 +175,7 @@ describe('sessions (service level)', () => {
 
   it('paces a slowed account across instances: turns reserved in the database, one per wait, at most 10 waiting', async () => {
     const { db: one, file } = await createTestDb();
-    const other = openDatabase(file);
+    const other = openDatabaseUrl(file);
     try {
       const W = SLOWED_ATTEMPT_MS;
       const t = 1_800_000_000_000;
@@ -190,13 +191,13 @@ describe('sessions (service level)', () => {
       expect(await reserveSlowedTurn(one, 'slow@example.test', W, t + 3 * W)).toBe(t + 11 * W);
       // Long after the last turn, the next one waits a single turn again (nothing to release).
       expect(await reserveSlowedTurn(other, 'slow@example.test', W, t + 100 * W)).toBe(t + 101 * W);
-      expect(one.$client.prepare('SELECT account, next_at FROM sign_in_slots ORDER BY account').all()).toEqual([
+      expect(await queryRows(one, 'SELECT account, next_at FROM sign_in_slots ORDER BY account')).toEqual([
         { account: 'account:owner@example.test', next_at: t + W },
         { account: 'account:slow@example.test', next_at: t + 101 * W },
       ]);
     } finally {
-      other.$client.close();
-      one.$client.close();
+      await closeDatabase(other);
+      await closeTestDb(one);
     }
   });
 
@@ -204,27 +205,25 @@ describe('sessions (service level)', () => {
     for (let i = 0; i < MAX_FAILURES_PER_ADDRESS + 5; i++) {
       await signIn(db, new Request('http://app.test/'), `nobody${i}@example.test`, 'wrong', null);
     }
-    const { email } = insertUser(db, { role: 'manager' });
+    const { email } = await addUser(db, { role: 'manager' });
     for (let i = 0; i < MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS + 2; i++) {
       await signIn(db, new Request('http://app.test/'), email, 'wrong', null);
     }
     expect((await signIn(db, new Request('http://app.test/'), email, TEST_PASSWORD, null)).ok).toBe(true);
-    expect(db.$client.prepare("SELECT count(*) AS n FROM login_failures WHERE key NOT LIKE 'account:%'").get()).toEqual(
-      {
-        n: 0,
-      },
-    );
+    expect(await queryRow(db, "SELECT count(*) AS n FROM login_failures WHERE key NOT LIKE 'account:%'")).toEqual({
+      n: 0,
+    });
   });
 
   it('refuses deactivated users and audits successes and failures', async () => {
-    const active = insertUser(db, { role: 'manager', name: 'Mia' });
-    const inactive = insertUser(db, { role: 'manager', active: false });
+    const active = await addUser(db, { role: 'manager', name: 'Mia' });
+    const inactive = await addUser(db, { role: 'manager', active: false });
     expect(await signIn(db, new Request('http://app.test/'), inactive.email, TEST_PASSWORD, '10.0.0.1')).toEqual({
       ok: false,
       reason: 'invalid',
     });
     expect((await signIn(db, new Request('http://app.test/'), active.email, TEST_PASSWORD, '10.0.0.1')).ok).toBe(true);
-    const audit = db.$client.prepare('SELECT action, actor_user_id, actor_name, ip FROM audit_log ORDER BY seq').all();
+    const audit = await queryRows(db, 'SELECT action, actor_user_id, actor_name, ip FROM audit_log ORDER BY seq');
     expect(audit).toEqual([
       { action: 'sign_in_failed', actor_user_id: null, actor_name: inactive.email, ip: '10.0.0.1' },
       { action: 'sign_in', actor_user_id: active.id, actor_name: 'Mia', ip: '10.0.0.1' },
@@ -245,7 +244,7 @@ describe('sign-in over HTTP', () => {
     ['manager', '/dashboard'],
     ['admin', '/admin'],
   ] as const)('signs a %s in with a secure session cookie and lands on %s', async (role, home) => {
-    const user = insertUserInFile(server.dbFile, {
+    const user = await addUserAt(server.dbFile, {
       role,
       teamIds: role === 'supervisor' ? ['tm_retail'] : undefined,
       agentId: role === 'agent' ? `ag_${role}` : undefined,
@@ -259,13 +258,13 @@ describe('sign-in over HTTP', () => {
   });
 
   it('answers a wrong password with 401 and a generic message', async () => {
-    const user = insertUserInFile(server.dbFile, { role: 'manager' });
+    const user = await addUserAt(server.dbFile, { role: 'manager' });
     const { response } = await signInOverHttp(server.url, user.email, 'nope');
     expect(response.status).toBe(401);
   });
 
   it('refuses a cross-site sign-in post', async () => {
-    const user = insertUserInFile(server.dbFile, { role: 'manager' });
+    const user = await addUserAt(server.dbFile, { role: 'manager' });
     const { response, setCookie } = await signInOverHttp(server.url, user.email, TEST_PASSWORD, {
       origin: 'https://evil.example',
     });
@@ -301,7 +300,7 @@ describe('sign-in over HTTP', () => {
   );
 
   it('uses the session cookie for API routes and ends it at sign-out', async () => {
-    const user = insertUserInFile(server.dbFile, { role: 'manager' });
+    const user = await addUserAt(server.dbFile, { role: 'manager' });
     const { cookie } = await signInOverHttp(server.url, user.email);
     const api = await fetch(`${server.url}/api/v1/payment-requests/pr_missing`, { headers: { cookie } });
     expect(api.status).toBe(404);
@@ -315,9 +314,13 @@ describe('sign-in over HTTP', () => {
       /^pld_session=; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax$/,
     );
     expect((await fetch(`${server.url}/api/v1/payment-requests/pr_missing`, { headers: { cookie } })).status).toBe(401);
-    const actions = new Database(server.dbFile, { readonly: true })
-      .prepare('SELECT action FROM audit_log WHERE actor_user_id = ? ORDER BY seq')
-      .all(user.id);
+    const reader = openDatabaseUrl(server.dbFile);
+    const actions = await queryRows(
+      reader,
+      'SELECT action FROM audit_log WHERE actor_user_id = ? ORDER BY seq',
+      user.id,
+    );
+    await closeDatabase(reader);
     expect(actions).toEqual([{ action: 'sign_in' }, { action: 'sign_out' }]);
   });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Role } from '../../app/domain/access';
-import { type Db, openDatabase } from '../../db/client';
+import { closeDatabase, type Db, openDatabase, openDatabaseUrl } from '../../db/client';
 import { agents, teams, users, userTeams } from '../../db/schema';
 import * as tables from '../../db/tables';
 
@@ -86,6 +86,16 @@ export async function addUser(db: Db, input: TestUserInput): Promise<{ id: strin
   if (input.role === 'supervisor')
     for (const teamId of input.teamIds ?? []) await db.insert(tables.userTeams).values({ userId: id, teamId });
   return { id, email };
+}
+
+/** addUser into the database at a file path or URL (a running server's). */
+export async function addUserAt(file: string, input: TestUserInput): Promise<{ id: string; email: string }> {
+  const db = openDatabaseUrl(file);
+  try {
+    return await addUser(db, input);
+  } finally {
+    await closeDatabase(db);
+  }
 }
 
 export function insertUserInFile(file: string, input: TestUserInput) {
