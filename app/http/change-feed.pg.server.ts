@@ -9,11 +9,19 @@ import type { RequestChange } from './change-feed.server';
  * The live feed on PostgreSQL (issue 13), where several instances write at once and `seq` is not
  * commit order: a transaction holding seq 10 may commit after one holding seq 11, so a reader of
  * "seq > last seen" would skip 10. Each event records the transaction that wrote it (events.tx,
- * migration 0008), and a catch-up reads, in (tx, seq) order, only events of transactions older than
- * every transaction still in progress (pg_snapshot_xmin): those are all committed (or rolled back,
- * and invisible), so nothing can commit behind the cursor later. Ingest notifies paylink_changes
- * at commit; each process LISTENs on one connection of its own and catches up on every
- * notification, and once a second in case one was missed.
+ * migration 0008). A reader's cursor moves, in (tx, seq) order, only over events of transactions
+ * older than every transaction still in progress (pg_snapshot_xmin): those have all committed (or
+ * rolled back, and are invisible), so nothing can commit behind the cursor later.
+ *
+ * That horizon is the whole cluster's: one write transaction left open anywhere on the server,
+ * in any database, holds it back for as long as it runs. So transactions above the horizon that
+ * have already committed are delivered at once ("ahead"), whole, and remembered until the cursor
+ * passes them, so they are not delivered again; a change delivered ahead carries the cursor as it
+ * stands, never beyond a transaction still in progress, and a client that resumes from it may see
+ * that change again (the current status, so harmlessly) but never misses one.
+ *
+ * Ingest notifies paylink_changes at commit; each process LISTENs on one connection of its own and
+ * catches up on every notification, and once a second in case one was missed.
  */
 
 /** A position in commit order: the writing transaction's id (xid8, as decimal text) and the event's seq. */
@@ -22,7 +30,16 @@ export interface FeedCursor {
   seq: number;
 }
 
+/** Where a read starts: a cursor, or a plain seq (every event after it, whatever its transaction). */
+export type FeedStart = FeedCursor | { afterSeq: number };
+
 type PostgresDb = Db & { $pg: PostgresHandle };
+
+interface EventRow {
+  tx: string;
+  seq: number;
+  request_id: string;
+}
 
 const POLL_MS = 1000;
 const MAX_PER_READ = 5000;
@@ -36,12 +53,14 @@ export function encodeCursor(cursor: FeedCursor): string {
  * A Last-Event-ID: `<tx>.<seq>` from this feed, or a plain seq (a client of the SQLite feed, or a
  * hand-written `after=`): then every event with a higher seq, whatever its transaction.
  */
-export function parseCursor(text: string): FeedCursor | { afterSeq: number } | null {
+export function parseCursor(text: string): FeedStart | null {
   const match = /^(\d{1,20})\.(\d{1,15})$/.exec(text);
   if (match) return { tx: match[1]!, seq: Number(match[2]) };
   const seq = Number(text);
   return /^\d{1,15}$/.test(text) && seq > 0 ? { afterSeq: seq } : null;
 }
+
+const startText = (start: FeedStart) => ('afterSeq' in start ? String(start.afterSeq) : encodeCursor(start));
 
 /** Where a new subscriber starts: after every transaction that has finished. */
 export async function feedHorizon(db: PostgresDb): Promise<FeedCursor> {
@@ -49,37 +68,69 @@ export async function feedHorizon(db: PostgresDb): Promise<FeedCursor> {
   return { tx: row!.tx, seq: 0 };
 }
 
+/** The horizon, and the transactions above it that have already committed (in one snapshot). */
+async function feedStart(db: PostgresDb): Promise<{ cursor: FeedCursor; ahead: Set<string> }> {
+  const [row] = await db.$pg.query<{ tx: string; ahead: string[] }>(
+    `WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+     SELECT h.xmin::text AS tx,
+       array(SELECT DISTINCT tx::text FROM events WHERE tx >= h.xmin) AS ahead
+     FROM h`,
+  );
+  return { cursor: { tx: row!.tx, seq: 0 }, ahead: new Set(row!.ahead) };
+}
+
+/** Bound values and the condition "after `start`" over events (tx, seq), from fixed SQL only. */
+function afterCondition(start: FeedStart, first: number): { sql: string; values: unknown[] } {
+  return 'afterSeq' in start
+    ? { sql: `seq > $${first}`, values: [start.afterSeq] }
+    : { sql: `(tx, seq) > ($${first}::xid8, $${first + 1}::bigint)`, values: [start.tx, start.seq] };
+}
+
+/** Events after `after` of transactions that can no longer be in progress, in commit order. */
+function readSettled(db: PostgresDb, after: FeedStart, limit: number): Promise<EventRow[]> {
+  const condition = afterCondition(after, 2);
+  return db.$pg.query<EventRow>(
+    `SELECT tx::text AS tx, seq, request_id FROM events
+     WHERE ${condition.sql} AND tx < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY tx, seq LIMIT $1`,
+    [limit, ...condition.values],
+  );
+}
+
 /**
- * The requests touched by events after `after` in commit order (orphans excluded), with their
- * current projection, and the cursor to read from next (the last event read, even when none of
- * its requests has a projection yet).
+ * Events after `after` of transactions above the horizon that have committed (visible, and not
+ * this reader's: it writes nothing), except those in `skip`. Whole transactions only: `more` says
+ * the page was cut, and the transaction it cut is left for the next read.
  */
-export async function readChangesPostgres(
+async function readAhead(
   db: PostgresDb,
-  after: FeedCursor | { afterSeq: number },
-  limit = MAX_PER_READ,
-): Promise<{ changes: RequestChange[]; next: FeedCursor | null }> {
-  const page =
-    'afterSeq' in after
-      ? await db.$pg.query<{ tx: string; seq: number; request_id: string }>(
-          `SELECT tx::text AS tx, seq, request_id FROM events
-           WHERE seq > $1 AND tx < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY tx, seq LIMIT $2`,
-          [after.afterSeq, limit],
-        )
-      : await db.$pg.query<{ tx: string; seq: number; request_id: string }>(
-          `SELECT tx::text AS tx, seq, request_id FROM events
-           WHERE (tx, seq) > ($1::xid8, $2::bigint) AND tx < pg_snapshot_xmin(pg_current_snapshot())
-           ORDER BY tx, seq LIMIT $3`,
-          [after.tx, after.seq, limit],
-        );
-  if (page.length === 0) return { changes: [], next: null };
-  // Each request once, at the position of its last event in the page.
-  const lastOf = new Map<string, { tx: string; seq: number }>();
-  for (const row of page) {
+  after: FeedStart,
+  skip: ReadonlySet<string>,
+  limit: number,
+): Promise<{ rows: EventRow[]; more: boolean }> {
+  const condition = afterCondition(after, 3);
+  const rows = await db.$pg.query<EventRow>(
+    `SELECT tx::text AS tx, seq, request_id FROM events
+     WHERE tx >= pg_snapshot_xmin(pg_current_snapshot()) AND NOT (tx = ANY($1::xid8[])) AND ${condition.sql}
+     ORDER BY tx, seq LIMIT $2`,
+    [[...skip], limit + 1, ...condition.values],
+  );
+  if (rows.length <= limit) return { rows, more: false };
+  const cut = rows[limit]!.tx;
+  return { rows: rows.slice(0, limit).filter((row) => row.tx !== cut), more: true };
+}
+
+/**
+ * The requests behind `rows` with their current projection (orphans excluded), each once, at
+ * its last row and with that row's cursor.
+ */
+async function toChanges(db: PostgresDb, rows: readonly (EventRow & { cursor: string })[]): Promise<RequestChange[]> {
+  if (rows.length === 0) return [];
+  const lastOf = new Map<string, { seq: number; cursor: string }>();
+  for (const row of rows) {
     lastOf.delete(row.request_id);
-    lastOf.set(row.request_id, { tx: row.tx, seq: row.seq });
+    lastOf.set(row.request_id, { seq: row.seq, cursor: row.cursor });
   }
-  const rows = await db.$pg.query<{
+  const projected = await db.$pg.query<{
     id: string;
     agent_id: string;
     team_id: string;
@@ -88,14 +139,14 @@ export async function readChangesPostgres(
   }>('SELECT id, agent_id, team_id, status, expires_at FROM payment_requests WHERE id = ANY($1::text[])', [
     [...lastOf.keys()],
   ]);
-  const projections = new Map(rows.map((row) => [row.id, row]));
+  const projections = new Map(projected.map((row) => [row.id, row]));
   const changes: RequestChange[] = [];
   for (const [requestId, position] of lastOf) {
     const row = projections.get(requestId);
     if (!row) continue;
     changes.push({
       seq: position.seq,
-      cursor: encodeCursor(position),
+      cursor: position.cursor,
       requestId,
       agentId: row.agent_id,
       teamId: row.team_id,
@@ -104,8 +155,49 @@ export async function readChangesPostgres(
       expiresAt: row.expires_at,
     });
   }
+  return changes;
+}
+
+/**
+ * The requests touched by events after `after` in commit order, up to the horizon, and the cursor
+ * to read from next (the last event read, even when none of its requests has a projection yet, or
+ * its transaction is in `delivered`: those were delivered ahead and are passed over).
+ */
+export async function readChangesPostgres(
+  db: PostgresDb,
+  after: FeedStart,
+  limit = MAX_PER_READ,
+  delivered: ReadonlySet<string> = new Set(),
+): Promise<{ changes: RequestChange[]; next: FeedCursor | null }> {
+  const page = await readSettled(db, after, limit);
+  if (page.length === 0) return { changes: [], next: null };
+  const fresh = page.filter((row) => !delivered.has(row.tx));
+  const changes = await toChanges(
+    db,
+    fresh.map((row) => ({ ...row, cursor: encodeCursor(row) })),
+  );
   const last = page[page.length - 1]!;
   return { changes, next: { tx: last.tx, seq: last.seq } };
+}
+
+/**
+ * For a client resuming from its Last-Event-ID: every committed change after `after`, those up to
+ * the horizon in commit order, then those already committed above it with the cursor where the
+ * first part ended (a resume from there may repeat them, never pass a transaction in progress).
+ */
+export async function readChangesAfterPostgres(
+  db: PostgresDb,
+  after: FeedStart,
+  limit = MAX_PER_READ,
+): Promise<RequestChange[]> {
+  const settled = await readSettled(db, after, limit);
+  const last = settled[settled.length - 1];
+  const resumeAt = last ? encodeCursor(last) : startText(after);
+  const { rows: ahead } = await readAhead(db, after, new Set(), limit);
+  return toChanges(db, [
+    ...settled.map((row) => ({ ...row, cursor: encodeCursor(row) })),
+    ...ahead.map((row) => ({ ...row, cursor: resumeAt })),
+  ]);
 }
 
 type Listener = (changes: RequestChange[]) => void;
@@ -113,6 +205,8 @@ type Listener = (changes: RequestChange[]) => void;
 interface Feed {
   db: PostgresDb;
   cursor: FeedCursor;
+  /** Committed transactions above the cursor whose events were delivered ahead of it. */
+  ahead: Set<string>;
   listeners: Set<Listener>;
   timer: NodeJS.Timeout | null;
   listener: pg.Client | null;
@@ -120,13 +214,45 @@ interface Feed {
   reading: boolean;
   again: boolean;
   stopped: boolean;
-  /** Settles once the starting cursor (feedHorizon) is known. */
+  /** Settles once the starting cursor (feedStart) is known. */
   ready: Promise<void>;
 }
 
 /** The feed of each database handle (one per process in production; tests open several). */
 const globalForFeed = globalThis as unknown as { __paylinkPgFeeds?: Map<PostgresDb, Feed> };
 const feeds = () => (globalForFeed.__paylinkPgFeeds ??= new Map());
+
+function deliver(feed: Feed, changes: RequestChange[]): void {
+  if (changes.length > 0) for (const notify of feed.listeners) notify(changes);
+}
+
+/** Moves the cursor up to the horizon, passing over what was delivered ahead. */
+async function catchUpSettled(feed: Feed): Promise<void> {
+  for (;;) {
+    const { changes, next } = await readChangesPostgres(feed.db, feed.cursor, MAX_PER_READ, feed.ahead);
+    if (!next || feed.stopped) return;
+    feed.cursor = next;
+    // Read in tx order: every event of a transaction below the cursor's is behind it for good.
+    for (const tx of feed.ahead) if (BigInt(tx) < BigInt(next.tx)) feed.ahead.delete(tx);
+    deliver(feed, changes);
+  }
+}
+
+/** Delivers, without waiting for the horizon, transactions that have committed above it. */
+async function catchUpAhead(feed: Feed): Promise<void> {
+  for (;;) {
+    const { rows, more } = await readAhead(feed.db, feed.cursor, feed.ahead, MAX_PER_READ);
+    if (rows.length === 0 || feed.stopped) return;
+    for (const row of rows) feed.ahead.add(row.tx);
+    const cursor = encodeCursor(feed.cursor);
+    const changes = await toChanges(
+      feed.db,
+      rows.map((row) => ({ ...row, cursor })),
+    );
+    deliver(feed, changes);
+    if (!more) return;
+  }
+}
 
 async function catchUp(feed: Feed): Promise<void> {
   if (feed.reading) {
@@ -138,12 +264,8 @@ async function catchUp(feed: Feed): Promise<void> {
     await feed.ready;
     do {
       feed.again = false;
-      for (;;) {
-        const { changes, next } = await readChangesPostgres(feed.db, feed.cursor);
-        if (!next || feed.stopped) break;
-        feed.cursor = next;
-        if (changes.length > 0) for (const notify of feed.listeners) notify(changes);
-      }
+      await catchUpSettled(feed);
+      if (!feed.stopped) await catchUpAhead(feed);
     } while (feed.again && !feed.stopped);
   } catch (error) {
     console.error('Change feed catch-up failed', error);
@@ -176,13 +298,21 @@ async function listen(feed: Feed): Promise<void> {
   }
 }
 
-/** subscribeToChanges on PostgreSQL: changes committed through any instance, within about a second. */
-export async function subscribeToChangesPostgres(db: PostgresDb, listener: Listener): Promise<() => void> {
+/**
+ * subscribeToChanges on PostgreSQL: changes committed through any instance, as soon as the commit
+ * notifies, and within `pollMs` (1 s; set by the feed's first subscriber) if a notification is lost.
+ */
+export async function subscribeToChangesPostgres(
+  db: PostgresDb,
+  listener: Listener,
+  options: { pollMs?: number } = {},
+): Promise<() => void> {
   let active = feeds().get(db);
   if (!active) {
     const feed: Feed = {
       db,
       cursor: { tx: '0', seq: 0 },
+      ahead: new Set(),
       listeners: new Set(),
       timer: null,
       listener: null,
@@ -191,9 +321,10 @@ export async function subscribeToChangesPostgres(db: PostgresDb, listener: Liste
       stopped: false,
       ready: Promise.resolve(),
     };
-    feed.ready = feedHorizon(db).then(
-      (cursor) => {
-        feed.cursor = cursor;
+    feed.ready = feedStart(db).then(
+      (start) => {
+        feed.cursor = start.cursor;
+        feed.ahead = start.ahead;
       },
       (error: unknown) => {
         // The next subscriber tries again.
@@ -206,13 +337,15 @@ export async function subscribeToChangesPostgres(db: PostgresDb, listener: Liste
   }
   await active.ready;
   // The last subscriber left while this one waited: start afresh.
-  if (active.stopped) return subscribeToChangesPostgres(db, listener);
+  if (active.stopped) return subscribeToChangesPostgres(db, listener, options);
   active.listeners.add(listener);
   active.timer ??= setInterval(() => {
     void listen(active);
     void catchUp(active);
-  }, POLL_MS);
+  }, options.pollMs ?? POLL_MS);
   await listen(active);
+  // What committed between the starting snapshot and LISTEN notified nobody here.
+  void catchUp(active);
   return () => {
     active.listeners.delete(listener);
     if (active.listeners.size > 0) return;

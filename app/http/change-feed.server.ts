@@ -4,7 +4,7 @@ import { STATUS_LABELS, type Status } from '../domain/lifecycle';
 import {
   parseCursor,
   postgresListenerCount,
-  readChangesPostgres,
+  readChangesAfterPostgres,
   subscribeToChangesPostgres,
 } from './change-feed.pg.server';
 
@@ -47,7 +47,7 @@ const globalForFeed = globalThis as unknown as { __paylinkFeed?: Feed };
 export async function readChangesSince(db: Db, after: number | string, limit = MAX_PER_POLL): Promise<RequestChange[]> {
   if (onPostgres(db)) {
     const cursor = parseCursor(String(after));
-    return cursor ? (await readChangesPostgres(db, cursor, limit)).changes : [];
+    return cursor ? readChangesAfterPostgres(db, cursor, limit) : [];
   }
   const afterSeq = Number(after);
   if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) return [];
