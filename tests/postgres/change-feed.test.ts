@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   encodeCursor,
   feedHorizon,
   parseCursor,
+  readChangesAfterPostgres,
   readChangesPostgres,
   subscribeToChangesPostgres,
 } from '../../app/http/change-feed.pg.server';
@@ -51,6 +52,18 @@ const insertEvent = (connection: pg.Client | pg.Pool, requestId: string) =>
     [`evt_${++eventNumber}`, requestId],
   );
 
+/** Commits an event for `requestId` through its own connection, notifying the feed (as ingest does) or not. */
+async function commitEvent(requestId: string, notify: boolean): Promise<void> {
+  const writer = await client();
+  await writer.query('BEGIN');
+  await insertEvent(writer, requestId);
+  if (notify) await writer.query("SELECT pg_notify('paylink_changes', '')");
+  await writer.query('COMMIT');
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const requestIds = (changes: readonly RequestChange[]) => changes.map((change) => change.requestId);
+
 describe.skipIf(!PG_TEST_URL)('the PostgreSQL change feed', () => {
   beforeAll(async () => {
     const name = `paylink_feed_${randomUUID().replaceAll('-', '')}`;
@@ -60,8 +73,11 @@ describe.skipIf(!PG_TEST_URL)('the PostgreSQL change feed', () => {
     db = openPostgresDb(url, { max: 4 }) as PgDb;
     await migratePostgres(db.$pg.pool);
   });
+  // A transaction a failed test left open would hold the horizon for every test after it.
+  afterEach(async () => {
+    for (const connection of opened.splice(0)) await connection.end().catch(() => {});
+  });
   afterAll(async () => {
-    for (const connection of opened) await connection.end().catch(() => {});
     await closeDatabase(db);
     await admin?.end();
   });
@@ -135,13 +151,116 @@ describe.skipIf(!PG_TEST_URL)('the PostgreSQL change feed', () => {
     await vi.waitFor(
       async () => {
         const { rows } = await admin.query(
-          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'LISTEN paylink_changes%'",
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE datname = $1 AND query LIKE 'LISTEN paylink_changes%'`,
+          [new URL(url).pathname.slice(1)],
         );
         expect(rows[0].n).toBe(0);
       },
       { timeout: 5000, interval: 50 },
     );
     await closeDatabase(other);
+  });
+
+  it('live: delivers a commit ahead of an open transaction with a lower seq, then that one, each once', async () => {
+    const [early, late, after] = [await newRequest(), await newRequest(), await newRequest()];
+    const seen: RequestChange[] = [];
+    const stop = await subscribeToChangesPostgres(db, (changes) => seen.push(...changes));
+    try {
+      const slow = await client();
+      await slow.query('BEGIN');
+      await insertEvent(slow, early);
+      const slowTx = (await slow.query('SELECT pg_current_xact_id()::text AS tx')).rows[0].tx as string;
+      await commitEvent(late, true);
+
+      await vi.waitFor(() => expect(requestIds(seen)).toEqual([late]), { timeout: 2000, interval: 20 });
+      // Its SSE id does not pass the transaction still open: a client resuming from it loses nothing.
+      const lateCursor = parseCursor(seen[0]!.cursor) as { tx: string; seq: number };
+      expect(BigInt(lateCursor.tx)).toBeLessThanOrEqual(BigInt(slowTx));
+
+      await slow.query("SELECT pg_notify('paylink_changes', '')");
+      await slow.query('COMMIT');
+      await vi.waitFor(() => expect(requestIds(seen)).toEqual([late, early]), { timeout: 2000, interval: 20 });
+
+      // The cursor passes both (a later commit settles them): neither comes again.
+      await commitEvent(after, true);
+      await vi.waitFor(() => expect(requestIds(seen)).toEqual([late, early, after]), { timeout: 2000, interval: 20 });
+      await sleep(1300);
+      expect(requestIds(seen)).toEqual([late, early, after]);
+
+      // A client that resumes from the id `late` came with gets `early` (and `late` again), not a gap.
+      expect(requestIds(await readChangesAfterPostgres(db, lateCursor))).toEqual([early, late, after]);
+    } finally {
+      stop();
+    }
+  });
+
+  it('live: a write transaction open in another database of the server does not hold the feed back', async () => {
+    const requestId = await newRequest();
+    const seen: RequestChange[] = [];
+    const stop = await subscribeToChangesPostgres(db, (changes) => seen.push(...changes));
+    const elsewhere = await connectPostgres(postgresServerUrl('postgres'));
+    opened.push(elsewhere);
+    try {
+      await elsewhere.query('BEGIN');
+      await elsewhere.query('SELECT pg_current_xact_id()');
+      const started = Date.now();
+      await commitEvent(requestId, true);
+      await vi.waitFor(() => expect(requestIds(seen)).toEqual([requestId]), { timeout: 2000, interval: 20 });
+      expect(Date.now() - started).toBeLessThan(2000);
+      // The horizon is indeed held: the settled read alone would not see it.
+      const [horizon] = await db.$pg.query<{ tx: string }>(
+        'SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS tx',
+      );
+      const [open] = (await elsewhere.query('SELECT pg_current_xact_id()::text AS tx')).rows as { tx: string }[];
+      expect(horizon!.tx).toBe(open!.tx);
+    } finally {
+      await elsewhere.query('ROLLBACK');
+      stop();
+    }
+  });
+
+  it('live: the notification is what wakes the feed, not the poll', async () => {
+    const [quiet, loud] = [await newRequest(), await newRequest()];
+    const seen: RequestChange[] = [];
+    const stop = await subscribeToChangesPostgres(db, (changes) => seen.push(...changes), { pollMs: 60_000 });
+    try {
+      await sleep(200); // the catch-up made on subscribing has ended
+      await commitEvent(quiet, false);
+      await sleep(700);
+      expect(seen).toEqual([]);
+      const started = Date.now();
+      await commitEvent(loud, true);
+      await vi.waitFor(() => expect(requestIds(seen)).toEqual([quiet, loud]), { timeout: 2000, interval: 10 });
+      console.info(`change feed: notification to delivery ${Date.now() - started} ms`);
+    } finally {
+      stop();
+    }
+  });
+
+  it('live: a commit nobody notified arrives by the poll within 2 s', async () => {
+    const requestId = await newRequest();
+    const seen: RequestChange[] = [];
+    const stop = await subscribeToChangesPostgres(db, (changes) => seen.push(...changes));
+    try {
+      await commitEvent(requestId, false);
+      await vi.waitFor(() => expect(requestIds(seen)).toEqual([requestId]), { timeout: 2000, interval: 20 });
+    } finally {
+      stop();
+    }
+  });
+
+  it('resume: commits above an open transaction come with a cursor before it', async () => {
+    const [early, late] = [await newRequest(), await newRequest()];
+    const start = await feedHorizon(db);
+    const slow = await client();
+    await slow.query('BEGIN');
+    await insertEvent(slow, early);
+    await commitEvent(late, false);
+    const resumed = await readChangesAfterPostgres(db, start);
+    expect(resumed.map((change) => [change.requestId, change.cursor])).toEqual([[late, encodeCursor(start)]]);
+    await slow.query('COMMIT');
+    expect(requestIds(await readChangesAfterPostgres(db, parseCursor(resumed[0]!.cursor)!))).toEqual([early, late]);
   });
 
   it('reads a plain seq (a SQLite-era Last-Event-ID) as every event after it, and refuses garbage', async () => {
