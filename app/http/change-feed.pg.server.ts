@@ -68,55 +68,76 @@ export async function feedHorizon(db: PostgresDb): Promise<FeedCursor> {
   return { tx: row!.tx, seq: 0 };
 }
 
-/** The horizon, and the transactions above it that have already committed (in one snapshot). */
-async function feedStart(db: PostgresDb): Promise<{ cursor: FeedCursor; ahead: Set<string> }> {
-  const [row] = await db.$pg.query<{ tx: string; ahead: string[] }>(
-    `WITH h AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
-     SELECT h.xmin::text AS tx,
-       array(SELECT DISTINCT tx::text FROM events WHERE tx >= h.xmin) AS ahead
-     FROM h`,
+/**
+ * Where a feed starts, from one snapshot: the horizon, the transactions above it that have
+ * already committed (seen: not the feed's to deliver), and the snapshot itself.
+ */
+async function feedStart(db: PostgresDb): Promise<{ cursor: FeedCursor; ahead: Set<string>; snapshot: string }> {
+  const [row] = await db.$pg.query<{ tx: string; ahead: string[]; snapshot: string }>(
+    `WITH s AS (SELECT pg_current_snapshot() AS now)
+     SELECT pg_snapshot_xmin(s.now)::text AS tx, s.now::text AS snapshot,
+       array(SELECT DISTINCT tx::text FROM events WHERE tx >= pg_snapshot_xmin(s.now)) AS ahead
+     FROM s`,
   );
-  return { cursor: { tx: row!.tx, seq: 0 }, ahead: new Set(row!.ahead) };
+  return { cursor: { tx: row!.tx, seq: 0 }, ahead: new Set(row!.ahead), snapshot: row!.snapshot };
 }
 
-/** Bound values and the condition "after `start`" over events (tx, seq), from fixed SQL only. */
+/** Bound values and the condition "after `start`" over events.tx and .seq, from fixed SQL only. */
 function afterCondition(start: FeedStart, first: number): { sql: string; values: unknown[] } {
   return 'afterSeq' in start
-    ? { sql: `seq > $${first}`, values: [start.afterSeq] }
-    : { sql: `(tx, seq) > ($${first}::xid8, $${first + 1}::bigint)`, values: [start.tx, start.seq] };
+    ? { sql: `events.seq > $${first}`, values: [start.afterSeq] }
+    : { sql: `(events.tx, events.seq) > ($${first}::xid8, $${first + 1}::bigint)`, values: [start.tx, start.seq] };
 }
+
+// Rows carry tx as text (xid8 has no JavaScript type), so every ORDER BY names events.tx: a bare
+// `tx` would sort by that text ('1000' before '999'), and a page cut there would skip rows.
 
 /** Events after `after` of transactions that can no longer be in progress, in commit order. */
 function readSettled(db: PostgresDb, after: FeedStart, limit: number): Promise<EventRow[]> {
   const condition = afterCondition(after, 2);
   return db.$pg.query<EventRow>(
-    `SELECT tx::text AS tx, seq, request_id FROM events
-     WHERE ${condition.sql} AND tx < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY tx, seq LIMIT $1`,
+    `SELECT events.tx::text AS tx, events.seq, events.request_id FROM events
+     WHERE ${condition.sql} AND events.tx < pg_snapshot_xmin(pg_current_snapshot())
+     ORDER BY events.tx, events.seq LIMIT $1`,
     [limit, ...condition.values],
   );
 }
 
 /**
  * Events after `after` of transactions above the horizon that have committed (visible, and not
- * this reader's: it writes nothing), except those in `skip`. Whole transactions only: `more` says
- * the page was cut, and the transaction it cut is left for the next read.
+ * this reader's: it writes nothing), and this read's snapshot. With `since` (an earlier read's
+ * snapshot), only transactions that had not committed by then: those are at or above its xmax or
+ * among its in-progress ones, which an index on (tx, seq) finds without reading what was read
+ * before, however long the horizon is held. Whole transactions only: a cut page drops the
+ * transaction it cut (the settled read delivers it, and any left unread, later).
  */
 async function readAhead(
   db: PostgresDb,
   after: FeedStart,
-  skip: ReadonlySet<string>,
+  since: string | null,
   limit: number,
-): Promise<{ rows: EventRow[]; more: boolean }> {
+): Promise<{ rows: EventRow[]; snapshot: string }> {
   const condition = afterCondition(after, 3);
-  const rows = await db.$pg.query<EventRow>(
-    `SELECT tx::text AS tx, seq, request_id FROM events
-     WHERE tx >= pg_snapshot_xmin(pg_current_snapshot()) AND NOT (tx = ANY($1::xid8[])) AND ${condition.sql}
-     ORDER BY tx, seq LIMIT $2`,
-    [[...skip], limit + 1, ...condition.values],
+  const unseen =
+    since === null
+      ? '$1::pg_snapshot IS NULL'
+      : `(events.tx >= pg_snapshot_xmax($1::pg_snapshot)
+          OR events.tx = ANY(array(SELECT pg_snapshot_xip($1::pg_snapshot))))`;
+  const page = await db.$pg.query<{ snapshot: string; tx: string | null; seq: number; request_id: string }>(
+    `WITH s AS (SELECT pg_current_snapshot() AS now)
+     SELECT s.now::text AS snapshot, ahead.tx, ahead.seq, ahead.request_id
+     FROM s LEFT JOIN LATERAL (
+       SELECT events.tx::text AS tx, events.seq, events.request_id FROM events
+       WHERE events.tx >= pg_snapshot_xmin(s.now) AND ${unseen} AND ${condition.sql}
+       ORDER BY events.tx, events.seq LIMIT $2
+     ) ahead ON true`,
+    [since, limit + 1, ...condition.values],
   );
-  if (rows.length <= limit) return { rows, more: false };
+  const snapshot = page[0]!.snapshot;
+  const rows = page.filter((row): row is typeof row & { tx: string } => row.tx !== null);
+  if (rows.length <= limit) return { rows, snapshot };
   const cut = rows[limit]!.tx;
-  return { rows: rows.slice(0, limit).filter((row) => row.tx !== cut), more: true };
+  return { rows: rows.slice(0, limit).filter((row) => row.tx !== cut), snapshot };
 }
 
 /**
@@ -193,7 +214,7 @@ export async function readChangesAfterPostgres(
   const settled = await readSettled(db, after, limit);
   const last = settled[settled.length - 1];
   const resumeAt = last ? encodeCursor(last) : startText(after);
-  const { rows: ahead } = await readAhead(db, after, new Set(), limit);
+  const { rows: ahead } = await readAhead(db, after, null, limit);
   return toChanges(db, [
     ...settled.map((row) => ({ ...row, cursor: encodeCursor(row) })),
     ...ahead.map((row) => ({ ...row, cursor: resumeAt })),
@@ -205,8 +226,10 @@ type Listener = (changes: RequestChange[]) => void;
 interface Feed {
   db: PostgresDb;
   cursor: FeedCursor;
-  /** Committed transactions above the cursor whose events were delivered ahead of it. */
+  /** Committed transactions above the cursor whose events were delivered ahead of it (or before the feed began). */
   ahead: Set<string>;
+  /** The snapshot of the last read ahead: what had committed by then has been read. */
+  aheadSnapshot: string | null;
   listeners: Set<Listener>;
   timer: NodeJS.Timeout | null;
   listener: pg.Client | null;
@@ -238,20 +261,18 @@ async function catchUpSettled(feed: Feed): Promise<void> {
   }
 }
 
-/** Delivers, without waiting for the horizon, transactions that have committed above it. */
+/** Delivers, without waiting for the horizon, transactions that have committed above it since the last look. */
 async function catchUpAhead(feed: Feed): Promise<void> {
-  for (;;) {
-    const { rows, more } = await readAhead(feed.db, feed.cursor, feed.ahead, MAX_PER_READ);
-    if (rows.length === 0 || feed.stopped) return;
-    for (const row of rows) feed.ahead.add(row.tx);
-    const cursor = encodeCursor(feed.cursor);
-    const changes = await toChanges(
-      feed.db,
-      rows.map((row) => ({ ...row, cursor })),
-    );
-    deliver(feed, changes);
-    if (!more) return;
-  }
+  const { rows, snapshot } = await readAhead(feed.db, feed.cursor, feed.aheadSnapshot, MAX_PER_READ);
+  if (feed.stopped) return;
+  feed.aheadSnapshot = snapshot;
+  for (const row of rows) feed.ahead.add(row.tx);
+  const cursor = encodeCursor(feed.cursor);
+  const changes = await toChanges(
+    feed.db,
+    rows.map((row) => ({ ...row, cursor })),
+  );
+  deliver(feed, changes);
 }
 
 async function catchUp(feed: Feed): Promise<void> {
@@ -313,6 +334,7 @@ export async function subscribeToChangesPostgres(
       db,
       cursor: { tx: '0', seq: 0 },
       ahead: new Set(),
+      aheadSnapshot: null,
       listeners: new Set(),
       timer: null,
       listener: null,
@@ -325,6 +347,7 @@ export async function subscribeToChangesPostgres(
       (start) => {
         feed.cursor = start.cursor;
         feed.ahead = start.ahead;
+        feed.aheadSnapshot = start.snapshot;
       },
       (error: unknown) => {
         // The next subscriber tries again.
