@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   encodeCursor,
+  type FeedCursor,
   feedHorizon,
   parseCursor,
   readChangesAfterPostgres,
@@ -196,24 +197,29 @@ describe.skipIf(!PG_TEST_URL)('the PostgreSQL change feed', () => {
   });
 
   it('live: a write transaction open in another database of the server does not hold the feed back', async () => {
-    const requestId = await newRequest();
+    const [first, second] = [await newRequest(), await newRequest()];
     const seen: RequestChange[] = [];
     const stop = await subscribeToChangesPostgres(db, (changes) => seen.push(...changes));
     const elsewhere = await connectPostgres(postgresServerUrl('postgres'));
     opened.push(elsewhere);
     try {
       await elsewhere.query('BEGIN');
-      await elsewhere.query('SELECT pg_current_xact_id()');
-      const started = Date.now();
-      await commitEvent(requestId, true);
-      await vi.waitFor(() => expect(requestIds(seen)).toEqual([requestId]), { timeout: 2000, interval: 20 });
+      const held = (await elsewhere.query('SELECT pg_current_xact_id()::text AS tx')).rows[0].tx as string;
+      // `second` is in progress when `first` is delivered, and commits while the horizon is still held.
+      const slow = await client();
+      await slow.query('BEGIN');
+      await insertEvent(slow, second);
+      let started = Date.now();
+      await commitEvent(first, true);
+      await vi.waitFor(() => expect(requestIds(seen)).toEqual([first]), { timeout: 2000, interval: 20 });
       expect(Date.now() - started).toBeLessThan(2000);
-      // The horizon is indeed held: the settled read alone would not see it.
-      const [horizon] = await db.$pg.query<{ tx: string }>(
-        'SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS tx',
-      );
-      const [open] = (await elsewhere.query('SELECT pg_current_xact_id()::text AS tx')).rows as { tx: string }[];
-      expect(horizon!.tx).toBe(open!.tx);
+      started = Date.now();
+      await slow.query("SELECT pg_notify('paylink_changes', '')");
+      await slow.query('COMMIT');
+      await vi.waitFor(() => expect(requestIds(seen)).toEqual([first, second]), { timeout: 2000, interval: 20 });
+      expect(Date.now() - started).toBeLessThan(2000);
+      // The horizon was held all along: the settled read alone would have delivered neither.
+      expect((await feedHorizon(db)).tx).toBe(held);
     } finally {
       await elsewhere.query('ROLLBACK');
       stop();
@@ -274,5 +280,30 @@ describe.skipIf(!PG_TEST_URL)('the PostgreSQL change feed', () => {
     const seq = (await insertEvent(db.$pg.pool, requestId)).rows[0].seq as number;
     const { changes } = await readChangesPostgres(db, { afterSeq: seq - 1 });
     expect(changes.map((change) => [change.requestId, change.seq])).toEqual([[requestId, seq]]);
+  });
+
+  it('pages in transaction-id order, not in the order of the ids as text (99 < 100)', async () => {
+    // Set by hand below any real transaction (all settled): across 9 -> 10, as 999999 -> 1000000
+    // in production, text order would put 10 first and a page of one would then pass 8 and 9.
+    const byTx = new Map<string, string>();
+    for (const tx of ['8', '9', '10']) {
+      const requestId = await newRequest();
+      byTx.set(tx, requestId);
+      await db.$pg.query(
+        `INSERT INTO events (id, request_id, type, occurred_at, received_at, source, body, tx)
+         VALUES ($1, $2, 'payment_request.sent', 0, 0, 'api', '{}', $3::xid8)`,
+        [`evt_${++eventNumber}`, requestId, tx],
+      );
+    }
+    const read: string[] = [];
+    let cursor: FeedCursor = { tx: '7', seq: 0 };
+    for (let page = 0; page < 3; page++) {
+      const { changes, next } = await readChangesPostgres(db, cursor, 1);
+      read.push(...requestIds(changes));
+      if (!next) break;
+      cursor = next;
+    }
+    expect(read).toEqual([byTx.get('8'), byTx.get('9'), byTx.get('10')]);
+    expect(cursor.tx).toBe('10');
   });
 });
