@@ -9,6 +9,8 @@ import { cellSql, PAID_INDEX_SQL, payBinSql, ROLLUP_TABLES, type RollupTable, ru
  * ambiguous there), and a row's pay bins are computed once into plpgsql variables.
  * The rollup tables themselves come from db/schema.pg.ts (drizzle-kit); this file makes the
  * functions, triggers and the paid-time indexes, written into a custom migration of db/migrations-pg.
+ * Since migration-pg 0010 only the delete trigger is left: the writer moves the rollups on insert and
+ * update (db/rollup-deltas.pg.ts), as on SQLite.
  */
 
 type Row = 'NEW.' | 'OLD.';
@@ -210,4 +212,15 @@ export function rollupBackfillPgSql(): string[] {
 /** The custom migration's statements: the paid-time indexes (same SQL as SQLite's), functions, triggers. */
 export function rollupMigrationPgSql(): string[] {
   return [...PAID_INDEX_SQL, ...rollupTriggerPgSql()];
+}
+
+/** The triggers migration-pg 0010 drops: the writer moves the rollups on insert and update (db/rollup-deltas.pg.ts). */
+export const WRITER_MOVED_TRIGGERS_PG = [TRIGGERS[0], TRIGGERS[1]] as const;
+
+/** Migration-pg 0009, as SQLite's 0014: the insert and update triggers and their functions go; delete keeps its own. */
+export function writerTriggersDropPgSql(): string[] {
+  return WRITER_MOVED_TRIGGERS_PG.flatMap((name) => [
+    `DROP TRIGGER IF EXISTS ${name} ON payment_requests;`,
+    `DROP FUNCTION IF EXISTS ${name}();`,
+  ]);
 }

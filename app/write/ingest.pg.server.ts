@@ -1,11 +1,18 @@
 import { sql } from 'drizzle-orm';
+import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { Db, PostgresHandle } from '../../db/client';
 import { writeTransaction } from '../../db/client';
 import type { StoredHashRow } from '../../db/event-rows';
 import { storedContentHash } from '../../db/event-rows';
-import { agents, events, paymentRequests, rejectedEvents, teams } from '../../db/tables';
+import { RollupDeltaSums, type RollupRow } from '../../db/rollup-deltas';
+import { flushRollupDeltasPostgres, ROLLUP_ROW_PG_SQL } from '../../db/rollup-deltas.pg';
+// PostgreSQL's tables whatever DATABASE_URL names (db/tables.ts picks by it): this module runs on
+// PostgreSQL only, also from a process whose app database is SQLite (tests comparing the engines).
+import type * as pgSchema from '../../db/schema.pg';
+import { agents, events, paymentRequests, rejectedEvents, teams } from '../../db/schema.pg';
 import type { EventSource } from '../domain/lifecycle';
 import { getExpirySettings } from '../read/settings.server';
+import type { StoredEventRow } from './ingest-batch.server';
 import {
   type EventInsert,
   type IngestOptions,
@@ -14,8 +21,7 @@ import {
   prepareInputs,
   replayRequest,
   validEventIds,
-} from './ingest.server';
-import type { StoredEventRow } from './ingest-batch.server';
+} from './ingest-plan';
 
 /**
  * The write path on PostgreSQL (issue 13), for several app instances on one database: the same
@@ -24,7 +30,9 @@ import type { StoredEventRow } from './ingest-batch.server';
  * same request from a stale read. The event id stays the idempotency key across instances: a
  * batch that loses an insert race on an id (the same id sent through two instances, for two
  * different requests) is retried, and then finds the id stored (a duplicate or a conflict).
- * The metrics rollups follow the projection by triggers (db/migrations-pg/0001).
+ * Every row lock taken after the advisory locks is taken in an order all instances share (teams,
+ * agents and rollup cells by key), and the rollups move by the writer's deltas as on SQLite
+ * (db/rollup-deltas.pg.ts), so batches of different requests do not deadlock on shared rows either.
  */
 
 /** Changes committed here wake every instance's live feed (LISTEN paylink_changes). */
@@ -63,6 +71,7 @@ async function writeBatch(
   now: number,
 ): Promise<IngestSummary> {
   const query = db.$pg.query;
+  const pgDb = postgresDrizzle(db);
   // The requests the batch names, locked in one order (hash order) by every instance: no deadlock.
   const requestIds = [
     ...new Set(prepared.flatMap(({ validation }) => (validation.ok ? [validation.event.requestId] : []))),
@@ -86,11 +95,11 @@ async function writeBatch(
   }
   const plan = planBatch(prepared, known, settings, source, now);
 
-  if (plan.rejected.length > 0) await db.insert(rejectedEvents).values(plan.rejected);
-  const teamRows = firstOfEach(plan.teams);
+  if (plan.rejected.length > 0) await pgDb.insert(rejectedEvents).values(plan.rejected);
+  const teamRows = byId(firstOfEach(plan.teams));
   if (teamRows.length > 0) {
     // A placeholder name gives way to the first name an event carries (as on SQLite).
-    await db
+    await pgDb
       .insert(teams)
       .values(teamRows.map((team) => ({ id: team.id, name: team.name, nameSource: 'event' as const, createdAt: now })))
       .onConflictDoUpdate({
@@ -99,9 +108,9 @@ async function writeBatch(
         setWhere: sql`${teams.nameSource} = 'placeholder'`,
       });
   }
-  const agentRows = firstOfEach(plan.agents);
+  const agentRows = byId(firstOfEach(plan.agents));
   if (agentRows.length > 0) {
-    await db
+    await pgDb
       .insert(agents)
       .values(agentRows.map((agent) => ({ ...agent, createdAt: now })))
       .onConflictDoNothing({ target: agents.id });
@@ -109,6 +118,7 @@ async function writeBatch(
 
   const touched = [...plan.pending.keys()];
   const stored = new Map<string, StoredEventRow[]>();
+  const current = new Map<string, RollupRow>();
   if (touched.length > 0) {
     const rows = await query<StoredEventRow>(
       `SELECT request_id, id, type, occurred_at, source, applied, anomaly, body, link_ttl_ms FROM events
@@ -120,7 +130,14 @@ async function writeBatch(
       if (list) list.push(row);
       else stored.set(row.request_id, [row]);
     }
+    // What each projection adds to the rollups before this batch: the deltas move it to what it adds after.
+    const projected = await query<RollupRow & { id: string }>(
+      `SELECT id, ${ROLLUP_ROW_PG_SQL} FROM payment_requests WHERE id = ANY($1::text[])`,
+      [touched],
+    );
+    for (const { id, ...row } of projected) current.set(id, row);
   }
+  const rollups = new RollupDeltaSums();
   const inserts: EventInsert[] = [];
   const updates: { id: string; applied: 0 | 1; anomaly: string | null }[] = [];
   const projections = [];
@@ -128,9 +145,12 @@ async function writeBatch(
     const replayed = replayRequest(requestId, stored.get(requestId) ?? [], fresh, settings, now);
     inserts.push(...replayed.inserts);
     updates.push(...replayed.updates);
-    if (replayed.projection) projections.push({ ...replayed.projection, updatedAt: now });
+    if (replayed.projection) {
+      projections.push({ ...replayed.projection, updatedAt: now });
+      rollups.add(current.get(requestId) ?? null, replayed.projection);
+    }
   }
-  await insertEvents(db, inserts);
+  await insertEvents(pgDb, inserts);
   if (updates.length > 0) {
     await query(
       `UPDATE events SET applied = u.applied, anomaly = u.anomaly
@@ -139,19 +159,27 @@ async function writeBatch(
     );
   }
   if (projections.length > 0) {
-    await db
+    await pgDb
       .insert(paymentRequests)
       .values(projections as (typeof paymentRequests.$inferInsert)[])
       .onConflictDoUpdate({ target: paymentRequests.id, set: excludedColumns(PROJECTION_COLUMNS) });
   }
+  await flushRollupDeltasPostgres(query, rollups.deltas());
   if (inserts.length > 0) await query(`SELECT pg_notify('${CHANGES_CHANNEL}', '')`);
   return plan.summary;
+}
+
+type PostgresDrizzle = NodePgDatabase<typeof pgSchema>;
+
+/** db as what it is on PostgreSQL (Db is typed for SQLite's drizzle): queries typed by db/schema.pg.ts. */
+function postgresDrizzle(db: Db & { $pg: PostgresHandle }): PostgresDrizzle {
+  return db as unknown as PostgresDrizzle;
 }
 
 /** Rows per INSERT: 11 parameters each, well under PostgreSQL's 65,535 a statement. */
 const INSERT_ROWS = 1000;
 
-async function insertEvents(db: Db, rows: readonly EventInsert[]): Promise<void> {
+async function insertEvents(db: PostgresDrizzle, rows: readonly EventInsert[]): Promise<void> {
   for (let start = 0; start < rows.length; start += INSERT_ROWS) {
     const slice = rows.slice(start, start + INSERT_ROWS);
     const inserted = await db
@@ -162,6 +190,11 @@ async function insertEvents(db: Db, rows: readonly EventInsert[]): Promise<void>
     // Another instance stored one of these ids since this batch read the stored hashes.
     if (inserted.length !== slice.length) throw new EventIdRace();
   }
+}
+
+/** Rows in id order: the order every instance locks them in. */
+function byId<T extends { id: string }>(rows: T[]): T[] {
+  return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /** The first entry of each id, in order: what the SQLite path's one-at-a-time inserts keep. */

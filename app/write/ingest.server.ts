@@ -1,62 +1,20 @@
 import type Database from 'better-sqlite3';
 import { type Db, onPostgres, writeTransaction } from '../../db/client';
-import { eventBody, storedForm } from '../../db/event-rows';
 import { RollupDeltaSums } from '../../db/rollup-deltas';
-import { exceedsJsonDepth, maskCardNumbers, maskJsonValue } from '../domain/card-masking';
-import {
-  type EventError,
-  type EventValidation,
-  ID_PATTERN,
-  MAX_EVENT_DEPTH,
-  validateEvent,
-} from '../domain/event-schema';
-import type { EventSource, EventType } from '../domain/lifecycle';
-import { type ProjectionEvent, projectRequest, type RequestProjection } from '../domain/projection';
-import { type ExpirySettings, linkTtlOf } from '../domain/replay';
-import { canonicalJson, sha256Hex } from '../lib/canonical-json';
+import type { EventSource } from '../domain/lifecycle';
 import { getExpirySettings } from '../read/settings.server';
 import { ingestEventsPostgres } from './ingest.pg.server';
-import { projectionRows, type StoredEventRow, storedEventsByRequest, storedHashes } from './ingest-batch.server';
+import { projectionRows, storedEventsByRequest, storedHashes } from './ingest-batch.server';
+import {
+  type IngestOptions,
+  type IngestSummary,
+  planBatch,
+  prepareInputs,
+  replayRequest,
+  validEventIds,
+} from './ingest-plan';
 
-export type EventResult =
-  | { id: string | null; status: 'accepted' | 'duplicate' }
-  | { id: string | null; status: 'rejected'; error: EventError };
-
-export interface IngestSummary {
-  accepted: number;
-  duplicates: number;
-  rejected: number;
-  results: EventResult[];
-}
-
-export interface IngestOptions {
-  now?: number;
-  /**
-   * The TTLs in force (default: read from the settings in the write transaction). Recorded with each
-   * accepted sent, send_failed and opened, and the fallback for stored events without a recorded TTL.
-   */
-  settings?: ExpirySettings;
-}
-
-/** A raw rejected body, masked as a whole: it may hold anything, card numbers and codes included. */
-export function maskRawBody(raw: unknown): string {
-  return typeof raw === 'string' ? maskCardNumbers(raw) : (JSON.stringify(maskJsonValue(raw)) ?? 'null');
-}
-
-/** A rejection as stored: every text in it masked (an unknown key or an id may carry a card number). */
-function storedRejection(eventId: string | null, error: EventError, input: unknown) {
-  return {
-    eventId: eventId === null ? null : maskCardNumbers(eventId),
-    code: error.code,
-    path: maskCardNumbers(error.path),
-    message: maskCardNumbers(error.message),
-    // Too deep to walk safely: only the fact is kept.
-    raw:
-      error.code === 'too_deep'
-        ? JSON.stringify(`[nested deeper than ${MAX_EVENT_DEPTH} levels: not kept]`)
-        : maskRawBody(input),
-  };
-}
+export type { EventResult, IngestOptions, IngestSummary } from './ingest-plan';
 
 function prepareStatements(sqlite: Database.Database) {
   return {
@@ -110,109 +68,6 @@ function statementsFor(db: Db): Statements {
   return statements;
 }
 
-/** Each input checked (depth first, then hash and validation), before any lock is taken. */
-export interface PreparedInput {
-  input: unknown;
-  hash: string;
-  validation: EventValidation;
-}
-
-export function prepareInputs(inputs: readonly unknown[], now: number): PreparedInput[] {
-  return inputs.map((input) => {
-    // Checked before anything that recurses (hashing, validation, masking) can overflow the stack.
-    if (exceedsJsonDepth(input, MAX_EVENT_DEPTH)) return { input, hash: '', validation: tooDeep(input) };
-    return { input, hash: sha256Hex(canonicalJson(input)), validation: validateEvent(input, now) };
-  });
-}
-
-/** The ids of the valid events of a batch: whose stored hashes the plan needs. */
-export function validEventIds(prepared: readonly PreparedInput[]): string[] {
-  return prepared.flatMap(({ validation }) => (validation.ok ? [validation.event.id] : []));
-}
-
-/** A rejected body as stored in rejected_events. */
-export type RejectedRow = ReturnType<typeof storedRejection> & { receivedAt: number; source: EventSource };
-
-/**
- * What a batch writes, decided from the inputs and the stored hashes of their ids alone (no I/O):
- * the results in input order, the rejections, the teams and agents its events name (in order of
- * first appearance) and the accepted events by request.
- */
-export interface BatchPlan {
-  summary: IngestSummary;
-  rejected: RejectedRow[];
-  teams: { id: string; name: string }[];
-  agents: { id: string; name: string; teamId: string }[];
-  pending: Map<string, PendingEvent[]>;
-}
-
-export function planBatch(
-  prepared: readonly PreparedInput[],
-  known: ReadonlyMap<string, string>,
-  settings: ExpirySettings,
-  source: EventSource,
-  now: number,
-): BatchPlan {
-  const plan: BatchPlan = {
-    summary: { accepted: 0, duplicates: 0, rejected: 0, results: [] },
-    rejected: [],
-    teams: [],
-    agents: [],
-    pending: new Map(),
-  };
-  const { summary } = plan;
-  const reject = (input: unknown, eventId: string | null, error: EventError) => {
-    plan.rejected.push({ receivedAt: now, source, ...storedRejection(eventId, error, input) });
-    summary.rejected += 1;
-    summary.results.push({ id: eventId, status: 'rejected', error });
-  };
-  const batchHashes = new Map<string, string>();
-  for (const { input, hash, validation } of prepared) {
-    if (!validation.ok) {
-      reject(input, validation.eventId, validation.error);
-      continue;
-    }
-    const event = validation.event;
-    const existingHash = batchHashes.get(event.id) ?? known.get(event.id);
-    if (existingHash !== undefined) {
-      if (existingHash === hash) {
-        summary.duplicates += 1;
-        summary.results.push({ id: event.id, status: 'duplicate' });
-      } else {
-        reject(input, event.id, {
-          code: 'conflict',
-          path: 'id',
-          message: `An event with id ${event.id} and different content was already accepted`,
-        });
-      }
-      continue;
-    }
-    batchHashes.set(event.id, hash);
-    if (event.details) {
-      const { agent } = event.details;
-      plan.teams.push({ id: agent.team.id, name: maskCardNumbers(agent.team.name) });
-      plan.agents.push({ id: agent.id, name: maskCardNumbers(agent.name), teamId: agent.team.id });
-    }
-    const row: PendingEvent = {
-      id: event.id,
-      requestId: event.requestId,
-      type: event.type,
-      occurredAt: event.occurredAt,
-      receivedAt: now,
-      source,
-      contentHash: hash,
-      ...storedForm(input, hash, event),
-      linkTtlMs: linkTtlOf(event.type, settings),
-    };
-    const list = plan.pending.get(event.requestId);
-    if (list) list.push(row);
-    else plan.pending.set(event.requestId, [row]);
-    summary.accepted += 1;
-    summary.results.push({ id: event.id, status: 'accepted' });
-  }
-  return plan;
-}
-
 /**
  * The one write path (SPEC §1–2). Validates each event, dedupes by id (duplicate vs conflict),
  * stores accepted events and rejected bodies, replays every affected request and updates its
@@ -256,102 +111,4 @@ export async function ingestEvents(
     rollups.flush(db.$client);
     return plan.summary;
   });
-}
-
-function tooDeep(input: unknown): EventValidation {
-  const id = input !== null && typeof input === 'object' ? (input as { id?: unknown }).id : undefined;
-  return {
-    ok: false,
-    eventId: typeof id === 'string' && ID_PATTERN.test(id) ? id : null,
-    error: { code: 'too_deep', path: '', message: `An event may nest at most ${MAX_EVENT_DEPTH} levels` },
-  };
-}
-
-export interface PendingEvent {
-  id: string;
-  requestId: string;
-  type: EventType;
-  occurredAt: number;
-  receivedAt: number;
-  source: string;
-  /** SHA-256 in hex, and as stored (db/event-rows.ts). */
-  contentHash: string;
-  storedHash: Buffer | null;
-  /** The body (masked) as the replay reads it, and as stored (db/event-rows.ts). */
-  body: string;
-  storedBody: string;
-  linkTtlMs: number | null;
-}
-
-/** A new event's row as inserted: the stored forms, with its outcome in the replay. */
-export interface EventInsert {
-  id: string;
-  requestId: string;
-  type: EventType;
-  occurredAt: number;
-  receivedAt: number;
-  source: string;
-  contentHash: Buffer | null;
-  body: string;
-  applied: 0 | 1;
-  anomaly: string | null;
-  linkTtlMs: number | null;
-}
-
-/**
- * Replays one request from its stored events plus the batch's new ones (no I/O): the new events'
- * rows with their outcome, the stored events whose outcome changed, and the projection to write
- * (null for an orphan: nothing is).
- */
-export function replayRequest(
-  requestId: string,
-  stored: readonly StoredEventRow[],
-  fresh: readonly PendingEvent[],
-  settings: ExpirySettings,
-  now: number,
-): {
-  inserts: EventInsert[];
-  updates: { id: string; applied: 0 | 1; anomaly: string | null }[];
-  projection: RequestProjection | null;
-} {
-  const events: ProjectionEvent[] = [
-    ...stored.map((row) => ({
-      id: row.id,
-      type: row.type as EventType,
-      occurredAt: row.occurred_at,
-      source: row.source,
-      body: eventBody(row.body, { id: row.id, type: row.type, occurredAt: row.occurred_at, requestId }),
-      linkTtlMs: row.link_ttl_ms,
-    })),
-    ...fresh,
-  ];
-  const projected = projectRequest(requestId, events, settings, now);
-  const inserts = fresh.map((event): EventInsert => {
-    const outcome = projected?.result.outcomes.get(event.id);
-    return {
-      id: event.id,
-      requestId: event.requestId,
-      type: event.type,
-      occurredAt: event.occurredAt,
-      receivedAt: event.receivedAt,
-      source: event.source,
-      contentHash: event.storedHash,
-      body: event.storedBody,
-      applied: outcome?.applied ? 1 : 0,
-      anomaly: outcome?.anomaly ?? null,
-      linkTtlMs: event.linkTtlMs,
-    };
-  });
-  if (!projected) return { inserts, updates: [], projection: null }; // orphans wait for their created event
-
-  const updates: { id: string; applied: 0 | 1; anomaly: string | null }[] = [];
-  for (const row of stored) {
-    const outcome = projected.result.outcomes.get(row.id)!;
-    const applied = outcome.applied ? 1 : 0;
-    // Number(): PostgreSQL gives the boolean column as true/false, SQLite as 1/0.
-    if (applied !== Number(row.applied) || outcome.anomaly !== row.anomaly) {
-      updates.push({ id: row.id, applied, anomaly: outcome.anomaly });
-    }
-  }
-  return { inserts, updates, projection: projected.projection };
 }

@@ -120,7 +120,7 @@ describe.skipIf(!PG_TEST_URL)('copy-database: SQLite into an empty PostgreSQL', 
     await target.query("DELETE FROM events WHERE id = 'evt_after_copy'");
   });
 
-  it('reports a projection changed after the copy: the table, the replay and the metric cells differ', async () => {
+  it('reports a projection changed after the copy (the table and the replay differ), and a metric cell changed', async () => {
     await target.query(
       "UPDATE payment_requests SET status = 'declined', closed_at = paid_at, paid_at = NULL WHERE id = 'pr_copy_04'",
     );
@@ -134,12 +134,14 @@ describe.skipIf(!PG_TEST_URL)('copy-database: SQLite into an empty PostgreSQL', 
         fields: { status: ['declined', 'paid'], paidAt: [null, T0 + 31 * MINUTE] },
       },
     ]);
-    expect(check.rollupDifferences.map((difference) => difference.table).sort()).toEqual([
-      'metrics_rollup_15m',
-      'metrics_rollup_agent_channel_day',
-      'metrics_rollup_agent_day',
-      'metrics_rollup_day',
-    ]);
+    // The rollups move only by the writer (migration-pg 0009): a hand edit of the projection leaves them.
+    expect(check.rollupDifferences).toEqual([]);
+
+    await target.query(
+      'UPDATE metrics_rollup_day SET paid = paid - 1 WHERE (bucket, team_id, currency) IN (SELECT bucket, team_id, currency FROM metrics_rollup_day WHERE paid > 0 ORDER BY bucket LIMIT 1)',
+    );
+    const moved = await verifyCopy(file, urls[0]!, { now: NOW });
+    expect(moved.rollupDifferences.map((difference) => difference.table)).toEqual(['metrics_rollup_day']);
   });
 
   it('refuses a database that already holds rows, and leaves it as it was', async () => {

@@ -8,6 +8,7 @@ import { DAY_MS, ROLLUP_TABLES } from '../../db/metrics-rollups';
 import { rollupBackfillPgSql } from '../../db/metrics-rollups.pg';
 import { connectPostgres, migratePostgres } from '../../db/pg-client';
 import { ROLLUP_ROW_SQL, RollupDeltaSums, type RollupRow } from '../../db/rollup-deltas';
+import { flushRollupDeltasPostgres, ROLLUP_ROW_PG_SQL } from '../../db/rollup-deltas.pg';
 import * as pgSchema from '../../db/schema.pg';
 import { createTestDb } from '../support/db';
 
@@ -43,7 +44,7 @@ function insertRequest(row: {
   return `INSERT INTO payment_requests (id, agent_id, team_id, amount, currency, channel, order_number, reason, customer_phone, status, created_at, sent_at, closed_at, send_failures, last_event_at, updated_at) VALUES ('${row.id}', '${row.agent}', '${row.team}', ${row.amount}, '${row.currency}', '${row.channel}', 'SO-${row.id}', 'Dress', '+27821234567', '${row.status}', ${row.createdAt}, ${sentAt}, ${closedAt}, ${row.sendFailures ?? 0}, ${row.createdAt}, ${row.createdAt});`;
 }
 
-/** The same plain SQL on both engines: what the replay's writes to the projection do to the triggers. */
+/** The same plain SQL on both engines: what the replay's writes to the projection move in the rollups. */
 const OPERATIONS: readonly string[] = [
   // r1: created unsent, then sent, opened, paid 42 s after sending (histogram bin 7: 40-50 s).
   insertRequest({
@@ -156,7 +157,7 @@ function nonZero(rows: Row[], key: readonly string[]): Row[] {
     .filter((row) => Object.keys(row).length > key.length);
 }
 
-describe.skipIf(!PG_TEST_URL)('PostgreSQL: db/migrations-pg and the rollup triggers', () => {
+describe.skipIf(!PG_TEST_URL)('PostgreSQL: db/migrations-pg and the rollups', () => {
   const database = `paylink_schema_${process.pid}_${Date.now()}`;
   let admin: pg.Client;
   let client: pg.Client;
@@ -180,7 +181,7 @@ describe.skipIf(!PG_TEST_URL)('PostgreSQL: db/migrations-pg and the rollup trigg
     await admin?.end();
   });
 
-  it('creates every table of db/schema.pg.ts (and report_file_chunks), the paid-time indexes and the three rollup triggers', async () => {
+  it('creates every table of db/schema.pg.ts (and report_file_chunks), the paid-time indexes and the rollup delete trigger', async () => {
     const tables = await client.query<{ name: string }>(
       `SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`,
     );
@@ -191,18 +192,15 @@ describe.skipIf(!PG_TEST_URL)('PostgreSQL: db/migrations-pg and the rollup trigg
     const triggers = await client.query<{ name: string }>(
       `SELECT tgname AS name FROM pg_trigger WHERE NOT tgisinternal ORDER BY tgname`,
     );
-    expect(triggers.rows.map((row) => row.name)).toEqual([
-      'metrics_rollup_delete',
-      'metrics_rollup_insert',
-      'metrics_rollup_update',
-    ]);
+    // Inserts and updates move the rollups in the writer since migration-pg 0010 (db/rollup-deltas.pg.ts).
+    expect(triggers.rows.map((row) => row.name)).toEqual(['metrics_rollup_delete']);
     const indexes = await client.query<{ name: string }>(
       `SELECT indexname AS name FROM pg_indexes WHERE indexname LIKE 'pr_paid%' ORDER BY indexname`,
     );
     expect(indexes.rows.map((row) => row.name)).toEqual(['pr_paid_agent_bin_idx', 'pr_paid_bin_idx']);
     const applied = await client.query('SELECT count(*) AS n FROM drizzle.__drizzle_migrations');
     const journal = JSON.parse(readFileSync('db/migrations-pg/meta/_journal.json', 'utf8')) as { entries: unknown[] };
-    expect(journal.entries.length).toBe(10);
+    expect(journal.entries.length).toBe(11);
     expect(applied.rows[0].n).toBe(journal.entries.length);
   });
 
@@ -227,28 +225,35 @@ describe.skipIf(!PG_TEST_URL)('PostgreSQL: db/migrations-pg and the rollup trigg
     expect(() => sqlite.$client.exec(insert('evt_1'))).toThrow(/UNIQUE constraint failed: events.id/);
   });
 
-  it("moves the rollups exactly as SQLite's writer deltas do, for the same writes", async () => {
-    // SQLite moves them in the writer since migration 0014 (db/rollup-deltas.ts): each write there
+  it("moves the rollups by PostgreSQL's writer deltas exactly as by SQLite's, for the same writes", async () => {
+    // Both move them in the writer (SQLite since migration 0014, PostgreSQL since 0010): each write
     // reads the row before and after and adds the difference; a delete still goes by its trigger.
     const rowOf = (id: string) =>
       (sqlite.$client.prepare(`SELECT ${ROLLUP_ROW_SQL} FROM payment_requests WHERE id = ?`).get(id) as
         | RollupRow
         | undefined) ?? null;
+    const pgRowOf = async (id: string) =>
+      (await client.query<RollupRow>(`SELECT ${ROLLUP_ROW_PG_SQL} FROM payment_requests WHERE id = $1`, [id]))
+        .rows[0] ?? null;
     for (const statement of OPERATIONS) {
-      await client.query(statement);
       const id = /'(r\d+)'/.exec(statement)![1]!;
+      const pgBefore = await pgRowOf(id);
+      await client.query(statement);
       const before = rowOf(id);
       sqlite.$client.exec(statement);
       if (statement.startsWith('DELETE')) continue;
       const sums = new RollupDeltaSums();
       sums.add(before, rowOf(id));
       sums.flush(sqlite.$client);
+      const pgSums = new RollupDeltaSums();
+      pgSums.add(pgBefore, await pgRowOf(id));
+      await flushRollupDeltasPostgres((text, values) => client.query(text, values), pgSums.deltas());
     }
     for (const table of Object.values(ROLLUP_TABLES)) {
       const query = `SELECT * FROM ${table.name} ORDER BY ${orderBy(table)}`;
       const onPg = (await client.query<Row>(query)).rows;
       const onSqlite = sqlite.$client.prepare(query).all() as Row[];
-      // The triggers leave a row of zeros where a request moved out of a cell; the deltas write none.
+      // A cell a request moved out of may stay on PostgreSQL as a row of zeros.
       expect(nonZero(onPg, table.key), table.name).toEqual(nonZero(onSqlite, table.key));
       expect(onPg.length, table.name).toBeGreaterThan(0);
     }
@@ -279,7 +284,7 @@ describe.skipIf(!PG_TEST_URL)('PostgreSQL: db/migrations-pg and the rollup trigg
     expect(nonZero(quarter, ROLLUP_TABLES.quarterHour.key)).toHaveLength(7);
   });
 
-  it('the backfill rebuilds from payment_requests what the triggers kept (zero rows aside)', async () => {
+  it('the backfill rebuilds from payment_requests what the writer deltas kept (zero rows aside)', async () => {
     const read = async () => {
       const all: Record<string, Row[]> = {};
       for (const table of Object.values(ROLLUP_TABLES)) {

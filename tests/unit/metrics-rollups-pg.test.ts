@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ROLLUP_TABLES, rollupTriggerSql } from '../../db/metrics-rollups';
-import { rollupMigrationPgSql, rollupTriggerPgSql, WATCHED_COLUMNS } from '../../db/metrics-rollups.pg';
+import {
+  rollupMigrationPgSql,
+  rollupTriggerPgSql,
+  WATCHED_COLUMNS,
+  writerTriggersDropPgSql,
+} from '../../db/metrics-rollups.pg';
 
 // The PostgreSQL rollup triggers are generated from the same metric table as SQLite's (issue 13);
 // tests/postgres/schema.test.ts runs them against a real server and compares with SQLite.
@@ -10,6 +15,16 @@ describe('db/metrics-rollups.pg.ts', () => {
   it('is what the custom migration of db/migrations-pg holds', () => {
     const migration = readFileSync('db/migrations-pg/0001_metrics_rollup_triggers.sql', 'utf8');
     expect(migration).toBe(`${rollupMigrationPgSql().join('\n--> statement-breakpoint\n')}\n`);
+  });
+
+  it('drops the insert and update triggers in migration 0010, keeping the delete trigger', () => {
+    const migration = readFileSync('db/migrations-pg/0010_rollups_by_writer.sql', 'utf8');
+    const statements = migration
+      .replace(/^--.*\n/gm, '')
+      .trim()
+      .split('--> statement-breakpoint\n');
+    expect(statements.map((statement) => statement.trim())).toEqual(writerTriggersDropPgSql());
+    expect(migration).not.toContain('metrics_rollup_delete');
   });
 
   it("watches the columns SQLite's update trigger watches", () => {
