@@ -38,12 +38,12 @@ const rank = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * s
  * What the document's loader reads, part by part, in this process (p50/p95 of wall time and CPU
  * per call): which query dominates.
  */
-function loaderParts(db: Db, from: string, to: string, samples: number, data: string): BenchRow[] {
+async function loaderParts(db: Db, from: string, to: string, samples: number, data: string): Promise<BenchRow[]> {
   const viewer: Viewer = { userId: 'bench', name: 'bench', role: 'manager', scope: { kind: 'all' } };
   const filters = { ...parseFilters(new URLSearchParams({ from, to }), 'UTC'), from, to };
   const range: DashboardRange = { preset: null, from, to };
   const comparison = comparisonPeriod(range, 'UTC');
-  const parts: [string, () => unknown][] = [
+  const parts: [string, () => Promise<unknown>][] = [
     ['summary', async () => await getMetricsSummary(db, filters, viewer)],
     ['previous period summary', async () => await getMetricsSummaryBetween(db, filters, viewer, comparison)],
     [
@@ -54,25 +54,27 @@ function loaderParts(db: Db, from: string, to: string, samples: number, data: st
     ['filter options', async () => await getReportFilterOptions(db, viewer)],
     ['whole loader data (getDashboard)', async () => await getDashboard(db, filters, range, viewer)],
   ];
-  return parts.map(([name, fn]) => {
-    for (let i = 0; i < WARM_UP; i++) fn();
+  const rows: BenchRow[] = [];
+  for (const [name, fn] of parts) {
+    for (let i = 0; i < WARM_UP; i++) await fn();
     const times: number[] = [];
     const cpuBefore = process.cpuUsage();
     for (let i = 0; i < samples; i++) {
       const started = performance.now();
-      fn();
+      await fn();
       times.push(performance.now() - started);
     }
     const cpu = process.cpuUsage(cpuBefore);
     times.sort((a, b) => a - b);
-    return {
+    rows.push({
       name: `in-process ${name}`,
       samples,
       p50Ms: rank(times, 0.5),
       p95Ms: rank(times, 0.95),
       note: `${data}; CPU ${((cpu.user + cpu.system) / 1000 / samples).toFixed(1)} ms/call`,
-    };
-  });
+    });
+  }
+  return rows;
 }
 
 export async function run(options: BenchOptions): Promise<BenchResult> {
@@ -112,7 +114,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const p95 = rank(times, 0.95);
   const scale = benchRequests(options).toLocaleString('en');
   const partsDb = openDatabase(file);
-  const parts = loaderParts(partsDb, from, to, Math.min(samples, 20), `${scale} requests, ${from}..${to}`);
+  const parts = await loaderParts(partsDb, from, to, Math.min(samples, 20), `${scale} requests, ${from}..${to}`);
   partsDb.$client.close();
   return {
     rows: [
