@@ -345,7 +345,8 @@ const TIME_COLUMN: Record<RangeInstant, string> = { sentAt: 'sent_at', createdAt
 function requestSumsWith(contribution: typeof contributionSql) {
   return (['sentAt', 'createdAt'] as const)
     .map((by) => {
-      const columns = ROLLUP_COLUMNS.filter((column) => column.by === by);
+      // The amounts are read per currency, exactly, by readRequests' own query.
+      const columns = ROLLUP_COLUMNS.filter((column) => column.by === by && column !== PAID_AMOUNT_COLUMN);
       const bin = payBinSql();
       return {
         time: TIME_COLUMN[by],
@@ -362,10 +363,14 @@ const requestSums = (db: Db) => (onPostgres(db) ? REQUEST_SUMS.postgres : REQUES
 /**
  * SQL summing every value column over rows of `from` (grouped by `group`), then one column per
  * `extra` aggregate (their parameters come before those of `from`); no row when nothing matched.
+ * paid_amount is left at 0: it is read per currency as text (the extras), and its total over all
+ * currencies, meaningless anyway, can pass 2^53, which PostgreSQL's int8 parser refuses to round.
  */
 function sumsSql(group: string | null, from: string, extra: readonly string[] = []): string {
   const sums = [
-    ...VALUE_COLUMNS.map((column, i) => `CAST(sum(${column}) AS bigint) AS s${i}`),
+    ...VALUE_COLUMNS.map(
+      (column, i) => `${column === PAID_AMOUNT_COLUMN.name ? '0' : `CAST(sum(${column}) AS bigint)`} AS s${i}`,
+    ),
     ...extra.map((aggregate, i) => `${aggregate} AS x${i}`),
   ].join(', ');
   const inner = `SELECT ${group ?? "''"} AS g, ${sums} FROM ${from}${group ? ` GROUP BY ${group}` : ''}`;
