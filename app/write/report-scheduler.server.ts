@@ -13,8 +13,6 @@ import { jobLease } from './leases.server';
 import { removeStored, storeReportFile } from './report-file-store.server';
 import { filtersForRun } from './report-schedules.server';
 
-export { reportsDirectory } from './report-file-store.server';
-
 export interface ReportFileSummary {
   id: string;
   scheduleId: string;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Db, onPostgres, openDatabase, openPostgresDb } from '../../db/client';
+import { type Db, onPostgres, openDatabase, openPostgresDb, sqlRows } from '../../db/client';
 import { connectPostgres } from '../../db/pg-client';
 import { ON_POSTGRES } from '../../db/tables';
 import { BASE_DB, TEST_TMP } from './paths';
@@ -40,14 +40,7 @@ export async function queryRows<Row = Record<string, unknown>>(
   text: string,
   ...params: unknown[]
 ): Promise<Row[]> {
-  if (onPostgres(db)) {
-    let index = 0;
-    return (await db.$pg.query(
-      text.replace(/\?/g, () => `$${++index}`),
-      params,
-    )) as Row[];
-  }
-  return db.$client.prepare(text).all(...params) as Row[];
+  return await sqlRows<Row>(db, text, params);
 }
 
 /** The first row of queryRows, or undefined. */
