@@ -31,6 +31,7 @@ export const BOTH_ENGINES = [
   'tests/integration/ingest.test.ts',
   'tests/integration/leases.test.ts',
   'tests/integration/exports-engines.test.ts',
+  'tests/integration/seed-cli.test.ts',
 ];
 
 const PG_TEST_URL = process.env.PG_TEST_URL;

@@ -3,8 +3,18 @@ import { parseRfc3339 } from '../app/domain/event-schema';
 import { DEFAULT_DATABASE_URL, databaseUrlFromEnv } from '../app/lib/env.server';
 import { getExpirySettings } from '../app/read/settings.server';
 import { type IngestSummary, ingestEvents } from '../app/write/ingest.server';
-import { type Db, openDatabase, writeTransaction } from '../db/client';
+import {
+  closeDatabase,
+  type Db,
+  onPostgres,
+  openDatabase,
+  openPostgresDb,
+  sqlRows,
+  sqlRun,
+  writeTransaction,
+} from '../db/client';
 import { migrateDatabase } from '../db/migrate';
+import { isPostgresUrl, migratePostgres, redactUrl } from '../db/pg-client';
 import { bulkSeed } from './bulk';
 import { DEMO_PASSWORD, ensureDemoUsers } from './demo-users';
 import { generateSeedEvents } from './generate';
@@ -87,23 +97,37 @@ function parseSeedArgs(argv: string[]): SeedArgs | null {
  * user or supervisor scope refers to (users, tokens and settings are the admin's, never touched).
  */
 async function resetDemoData(db: Db): Promise<void> {
-  await writeTransaction(db, () => {
-    db.$client.exec(`
-      DELETE FROM events;
-      DELETE FROM payment_requests;
-      DELETE FROM rejected_events;
-      DELETE FROM agents WHERE id NOT IN (SELECT agent_id FROM users WHERE agent_id IS NOT NULL);
-      DELETE FROM teams WHERE id NOT IN (SELECT team_id FROM agents) AND id NOT IN (SELECT team_id FROM user_teams);
-    `);
+  await writeTransaction(db, async () => {
+    for (const statement of [
+      'DELETE FROM events',
+      'DELETE FROM payment_requests',
+      'DELETE FROM rejected_events',
+      'DELETE FROM agents WHERE id NOT IN (SELECT agent_id FROM users WHERE agent_id IS NOT NULL)',
+      'DELETE FROM teams WHERE id NOT IN (SELECT team_id FROM agents) AND id NOT IN (SELECT team_id FROM user_teams)',
+    ])
+      await sqlRun(db, statement);
   });
 }
 
-function alreadySeeded(db: Db, seed: number): boolean {
+async function alreadySeeded(db: Db, seed: number): Promise<boolean> {
   // Every event id of a seed starts with evt_<seed>_; '`' is the character after '_'.
-  const row = db.$client
-    .prepare('SELECT 1 FROM events WHERE id >= ? AND id < ? LIMIT 1')
-    .get(`evt_${seed}_`, `evt_${seed}\``);
-  return row !== undefined;
+  const rows = await sqlRows(db, 'SELECT 1 FROM events WHERE id >= ? AND id < ? LIMIT 1', [
+    `evt_${seed}_`,
+    `evt_${seed}\``,
+  ]);
+  return rows.length > 0;
+}
+
+/** DATABASE_URL opened and migrated as `npm start` does: an SQLite file, or PostgreSQL by URL. */
+async function openMigrated(url: string): Promise<Db> {
+  if (!isPostgresUrl(url)) {
+    const db = openDatabase(url, { synchronous: 'NORMAL' });
+    migrateDatabase(db);
+    return db;
+  }
+  const db = openPostgresDb(url, { max: 2 });
+  await migratePostgres(db.$pg!.pool);
+  return db;
 }
 
 function checkIngested(summary: IngestSummary): number {
@@ -127,12 +151,15 @@ async function demoUsers(db: Db): Promise<void> {
 }
 
 async function seed(args: SeedArgs): Promise<void> {
-  const file = databaseUrlFromEnv();
-  const db = openDatabase(file, { synchronous: 'NORMAL' });
+  const url = databaseUrlFromEnv();
+  const file = isPostgresUrl(url) ? redactUrl(url) : url;
+  const db = await openMigrated(url);
   try {
-    migrateDatabase(db);
+    if (args.bulk && onPostgres(db)) {
+      throw new UsageError('--bulk writes SQLite files only: seed one, then npm run cli -- copy-database');
+    }
     if (args.reset) await resetDemoData(db);
-    else if (alreadySeeded(db, args.seed)) {
+    else if (await alreadySeeded(db, args.seed)) {
       throw new UsageError(`${file} already holds data of seed ${args.seed}: add --reset, or use another --seed`);
     }
     const settings = await getExpirySettings(db);
@@ -182,14 +209,14 @@ async function seed(args: SeedArgs): Promise<void> {
       }
     }
     if (interactive) process.stdout.write('\n');
-    db.$client.pragma('wal_checkpoint(TRUNCATE)');
+    if (!onPostgres(db)) db.$client.pragma('wal_checkpoint(TRUNCATE)');
     const elapsed = performance.now() - started;
     console.log(
       `Seeded ${requests} requests, ${events} events in ${formatDuration(elapsed)} (${Math.round(events / (elapsed / 1000))} events/s)`,
     );
     await demoUsers(db);
   } finally {
-    db.$client.close();
+    await closeDatabase(db);
   }
 }
 

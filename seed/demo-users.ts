@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { Role } from '../app/domain/access';
 import { hashPassword } from '../app/lib/password.server';
 import { type Db, writeTransaction } from '../db/client';
-import { agents, teams, users, userTeams } from '../db/schema';
+import { agents, teams, users, userTeams } from '../db/tables';
 
 /** The documented demo password of every demo account (README). Never created in production. */
 export const DEMO_PASSWORD = 'paylink-demo';
@@ -44,33 +44,34 @@ export const DEMO_USERS: readonly DemoUser[] = [
 export async function ensureDemoUsers(db: Db, now = Date.now()): Promise<string[]> {
   if (process.env.NODE_ENV === 'production') throw new Error('Demo accounts are never created in production');
   const created: string[] = [];
-  const missing = DEMO_USERS.filter(
-    (user) => !db.select({ id: users.id }).from(users).where(eq(users.email, user.email)).get(),
-  );
+  const missing: DemoUser[] = [];
+  for (const user of DEMO_USERS) {
+    const found = await db.select({ id: users.id }).from(users).where(eq(users.email, user.email)).limit(1);
+    if (found.length === 0) missing.push(user);
+  }
   const hashes = new Map(
     await Promise.all(missing.map(async (user) => [user.id, await hashPassword(DEMO_PASSWORD)] as const)),
   );
-  await writeTransaction(db, () => {
+  await writeTransaction(db, async () => {
     for (const user of missing) {
-      const teamIds = (user.teamIds ?? []).filter((id) =>
-        db.select({ id: teams.id }).from(teams).where(eq(teams.id, id)).get(),
-      );
-      const agentId =
-        user.agentId && db.select({ id: agents.id }).from(agents).where(eq(agents.id, user.agentId)).get()
-          ? user.agentId
-          : null;
-      db.insert(users)
-        .values({
-          id: user.id,
-          email: user.email,
-          name: user.name,
-          role: user.role,
-          agentId,
-          passwordHash: hashes.get(user.id)!,
-          createdAt: now,
-        })
-        .run();
-      for (const teamId of teamIds) db.insert(userTeams).values({ userId: user.id, teamId }).run();
+      const teamIds: string[] = [];
+      for (const id of user.teamIds ?? []) {
+        if ((await db.select({ id: teams.id }).from(teams).where(eq(teams.id, id)).limit(1)).length > 0)
+          teamIds.push(id);
+      }
+      const agentFound =
+        user.agentId !== undefined &&
+        (await db.select({ id: agents.id }).from(agents).where(eq(agents.id, user.agentId)).limit(1)).length > 0;
+      await db.insert(users).values({
+        id: user.id,
+        email: user.email,
+        name: user.name,
+        role: user.role,
+        agentId: agentFound ? user.agentId! : null,
+        passwordHash: hashes.get(user.id)!,
+        createdAt: now,
+      });
+      for (const teamId of teamIds) await db.insert(userTeams).values({ userId: user.id, teamId });
       created.push(user.email);
     }
   });
