@@ -27,6 +27,7 @@ export const BOTH_ENGINES = [
   'tests/integration/filter-options.test.ts',
   'tests/integration/metrics.test.ts',
   'tests/integration/metrics.property.test.ts',
+  'tests/integration/metrics-consistency.test.ts',
   'tests/integration/ingest-instances.test.ts',
   'tests/integration/ingest.test.ts',
   'tests/integration/leases.test.ts',
