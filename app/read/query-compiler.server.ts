@@ -131,18 +131,25 @@ export function asText(condition: SQL | undefined): SqlText {
   return { sql: query.sql, params: query.params };
 }
 
-/** Scope and dimension filters on a rollup table, for the cells with start <= bucket < end. */
-export function rollupCondition(query: ReadQuery, start: number, end: number): SqlText {
+/** `column IN (?, …)`, or with `arrays` (PostgreSQL) `column = ANY(?)` with the values as one array. */
+export function inValues(column: string, values: readonly unknown[], { arrays = false } = {}): SqlText {
+  return arrays
+    ? { sql: `${column} = ANY(?)`, params: [[...values]] }
+    : { sql: `${column} IN (${values.map(() => '?').join(', ')})`, params: [...values] };
+}
+
+/**
+ * Scope and dimension filters on a rollup table, for the cells with start <= bucket < end. With
+ * `arrays` (PostgreSQL), a list is one array parameter, `= ANY(?)`: one text and one value for any
+ * length, where SQLite needs a `?` per value.
+ */
+export function rollupCondition(query: ReadQuery, start: number, end: number, { arrays = false } = {}): SqlText {
   const parts: SqlText[] = [{ sql: 'bucket >= ? AND bucket < ?', params: [start, end] }];
   for (const name of DIMENSION_NAMES) {
     const values = query.allowed[name];
     if (values === null) continue;
     const column = DIMENSIONS[name].rollup;
-    parts.push(
-      values.length > 0
-        ? { sql: `${column} IN (${values.map(() => '?').join(', ')})`, params: [...values] }
-        : { sql: 'FALSE', params: [] },
-    );
+    parts.push(values.length > 0 ? inValues(column, values, { arrays }) : { sql: 'FALSE', params: [] });
   }
   return { sql: parts.map((part) => part.sql).join(' AND '), params: parts.flatMap((part) => part.params) };
 }

@@ -65,6 +65,12 @@ describe('compileQuery: the filters meet the scope once', () => {
       sql: 'bucket >= ? AND bucket < ? AND team_id IN (?) AND channel IN (?, ?)',
       params: [10, 20, 'tm_b', 'sms', 'email'],
     });
+    expect(
+      rollupCondition(compiled('team=tm_b&channel=sms&channel=email', supervisor), 10, 20, { arrays: true }),
+    ).toEqual({
+      sql: 'bucket >= ? AND bucket < ? AND team_id = ANY(?) AND channel = ANY(?)',
+      params: [10, 20, ['tm_b'], ['sms', 'email']],
+    });
     expect(rollupCondition(compiled('', agentWithoutAgent), 10, 20)).toEqual({
       sql: 'bucket >= ? AND bucket < ? AND FALSE',
       params: [10, 20],

@@ -20,6 +20,7 @@ import {
   asText,
   compileQuery,
   constrainedDimensions,
+  inValues,
   type ReadQuery,
   requestCondition,
   rollupColumn,
@@ -174,11 +175,12 @@ export class MetricsReader {
     const table = this.table(source, grouping);
     const group = grouping === 'agent' ? 'agent_id' : grouping === 'cell' ? 'bucket' : null;
     // Agent-first tables: naming every agent lets SQLite seek each one's cells instead of scanning all time.
+    const arrays = onPostgres(this.db);
     const agentIds = table.key[0] === 'agent_id' && !this.dimensions.has('agent_id') ? await this.allAgentIds() : [];
-    const seek = agentIds.length > 0 ? `agent_id IN (${agentIds.map(() => '?').join(', ')}) AND ` : '';
-    const condition = rollupCondition(this.query, start, end);
-    const where = `${seek}${condition.sql}`;
-    const params = [...agentIds, ...condition.params];
+    const seek = agentIds.length > 0 ? inValues('agent_id', agentIds, { arrays }) : null;
+    const condition = rollupCondition(this.query, start, end, { arrays });
+    const where = seek ? `${seek.sql} AND ${condition.sql}` : condition.sql;
+    const params = [...(seek?.params ?? []), ...condition.params];
     // Amounts per currency as columns of the same pass: no second query sorting rows by currency.
     const currencies = await this.currenciesBetween(start, end);
     // As TEXT: SQLite sums int64 exactly, and a JS number would round a sum beyond 2^53.
