@@ -281,16 +281,26 @@ export class MetricsReader {
 
   /** The metrics of SPEC §3 of totals over [start, end) (of one agent when given). */
   async metrics(totals: Totals, start: number, end: number, agentId?: string): Promise<Metrics> {
-    // The formulas ask for ranks synchronously: note which, read each, then evaluate with the values.
-    const ranks = new Map<number, number>();
-    let histogram: readonly number[] = [];
-    totalsToMetrics(totals, (bins, rank) => {
-      histogram = bins;
-      ranks.set(rank, 0);
-      return 0;
+    return (await this.metricsOf([{ totals, start, end, agentId }]))[0]!;
+  }
+
+  /**
+   * The metrics of several totals (time-series buckets, leaderboard rows). The formulas ask for
+   * ranks synchronously: note which each asks, read them all, then evaluate with the values.
+   */
+  async metricsOf(items: readonly RankedTotals[]): Promise<Metrics[]> {
+    const lookups: RankLookup[] = [];
+    const indexes = items.map(({ totals, start, end, agentId }) => {
+      const byRank = new Map<number, number>();
+      totalsToMetrics(totals, (histogram, rank) => {
+        if (!byRank.has(rank))
+          byRank.set(rank, lookups.push({ ...binOfRank(histogram, rank), start, end, agentId }) - 1);
+        return 0;
+      });
+      return byRank;
     });
-    for (const rank of ranks.keys()) ranks.set(rank, await this.valueAtRank(histogram, rank, start, end, agentId));
-    return totalsToMetrics(totals, (_, rank) => ranks.get(rank)!);
+    const values = await this.valuesAtRanks(lookups);
+    return items.map(({ totals }, i) => totalsToMetrics(totals, (_, rank) => values[indexes[i]!.get(rank)!]!));
   }
 
   /** Median and p90 of time to pay over paid requests with sentAt in [start, end), exact. */
@@ -301,7 +311,7 @@ export class MetricsReader {
 
   private readonly rankTexts: string[] = [];
 
-  /** The statement of valueAtRank (built once per reader: a page runs it hundreds of times). */
+  /** The statement of one time to pay at a rank (built once per reader: a page runs it hundreds of times). */
   private rankText(perAgent: boolean): string {
     const index = perAgent ? 1 : 0;
     this.rankTexts[index] ??=
@@ -310,32 +320,86 @@ export class MetricsReader {
   }
 
   /**
-   * The time to pay at a rank among the paid requests, exact: the histogram gives the bin and the
-   * rank inside it, and only that bin's requests are read, sorted, from the bin-first partial index.
+   * PostgreSQL's statement of many times to pay at once: rankText per row of the arrays (bins,
+   * starts, ends, [agents,] offsets), in their order. One round trip instead of one per rank.
    */
-  private async valueAtRank(
-    histogram: readonly number[],
-    rank: number,
-    start: number,
-    end: number,
-    agentId?: string,
-  ): Promise<number> {
-    let before = 0;
-    let bin = 0;
-    while (bin < histogram.length - 1 && before + histogram[bin]! < rank) before += histogram[bin++]!;
-    const text = this.rankText(agentId !== undefined);
-    const params = [
-      bin,
-      start,
-      end,
-      ...(agentId === undefined ? [] : [agentId]),
-      ...this.requestCondition.params,
-      rank - before - 1,
-    ];
-    const ms = (await rows<[number]>(this.db, text, params))[0]?.[0];
-    if (ms === undefined) throw new Error('Metrics rollup histogram disagrees with the paid requests');
-    return ms / 1000;
+  private ranksText(perAgent: boolean): string {
+    const index = perAgent ? 3 : 2;
+    this.rankTexts[index] ??=
+      `SELECT (SELECT paid_at - sent_at FROM payment_requests WHERE ${ruleCondition(PAID)} AND ${payBinSql()} = r.bin AND sent_at >= r.s AND sent_at < r.e${perAgent ? ' AND agent_id = r.a' : ''} AND ${this.requestCondition.sql} ORDER BY 1 LIMIT 1 OFFSET r.o) FROM unnest(?::int[], ?::bigint[], ?::bigint[], ?::bigint[]${perAgent ? ', ?::text[]' : ''}) WITH ORDINALITY AS r(bin, s, e, o${perAgent ? ', a' : ''}, n) ORDER BY r.n`;
+    return this.rankTexts[index]!;
   }
+
+  /**
+   * The times to pay at ranks among the paid requests, exact: the histogram gave each one's bin and
+   * rank inside it, and only that bin's requests are read, sorted, from the bin-first partial index.
+   * On SQLite one cached statement per rank; on PostgreSQL one statement per kind (agent or not).
+   */
+  private async valuesAtRanks(lookups: readonly RankLookup[]): Promise<number[]> {
+    const values: number[] = new Array(lookups.length);
+    if (onPostgres(this.db)) {
+      for (const perAgent of [false, true]) {
+        const which = [...lookups.keys()].filter((i) => (lookups[i]!.agentId !== undefined) === perAgent);
+        if (which.length === 0) continue;
+        const column = (pick: (lookup: RankLookup) => unknown) => which.map((i) => pick(lookups[i]!));
+        const params = [
+          ...this.requestCondition.params,
+          column((lookup) => lookup.bin),
+          column((lookup) => lookup.start),
+          column((lookup) => lookup.end),
+          column((lookup) => lookup.offset),
+          ...(perAgent ? [column((lookup) => lookup.agentId)] : []),
+        ];
+        const found = await rows<[number | null]>(this.db, this.ranksText(perAgent), params);
+        which.forEach((lookup, i) => {
+          values[lookup] = secondsOf(found[i]?.[0]);
+        });
+      }
+      return values;
+    }
+    for (const [i, { bin, start, end, agentId, offset }] of lookups.entries()) {
+      const text = this.rankText(agentId !== undefined);
+      const params = [
+        bin,
+        start,
+        end,
+        ...(agentId === undefined ? [] : [agentId]),
+        ...this.requestCondition.params,
+        offset,
+      ];
+      values[i] = secondsOf((await rows<[number]>(this.db, text, params))[0]?.[0]);
+    }
+    return values;
+  }
+}
+
+/** Totals over [start, end) (of one agent when given), whose metrics are wanted. */
+export interface RankedTotals {
+  totals: Totals;
+  start: number;
+  end: number;
+  agentId?: string;
+}
+
+/** One time to pay to read: the histogram bin holding the rank, and the rank's offset inside it. */
+interface RankLookup {
+  bin: number;
+  offset: number;
+  start: number;
+  end: number;
+  agentId?: string;
+}
+
+function binOfRank(histogram: readonly number[], rank: number): { bin: number; offset: number } {
+  let before = 0;
+  let bin = 0;
+  while (bin < histogram.length - 1 && before + histogram[bin]! < rank) before += histogram[bin++]!;
+  return { bin, offset: rank - before - 1 };
+}
+
+function secondsOf(ms: number | null | undefined): number {
+  if (ms === undefined || ms === null) throw new Error('Metrics rollup histogram disagrees with the paid requests');
+  return ms / 1000;
 }
 
 const TIME_COLUMN: Record<RangeInstant, string> = { sentAt: 'sent_at', createdAt: 'created_at' };

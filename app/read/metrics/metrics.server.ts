@@ -77,19 +77,21 @@ export async function getAgentLeaderboard(
       team,
     ]),
   );
-  const rows: AgentMetricsRow[] = [];
-  for (const [key, totals] of byAgent) {
+  const metrics = await reader.metricsOf(
+    byAgent.map(([key, totals]) => ({ totals, start, end, agentId: String(key) })),
+  );
+  const rows = byAgent.map(([key], i): AgentMetricsRow => {
     const agentId = String(key);
     const agent = agentById.get(agentId);
     const teamId = agent?.teamId ?? '';
-    rows.push({
+    return {
       agentId,
       agentName: agent?.name ?? agentId,
       teamId,
       teamName: teamById.get(teamId)?.name ?? teamId,
-      ...(await reader.metrics(totals, start, end, agentId)),
-    });
-  }
+      ...metrics[i]!,
+    };
+  });
   return rows.sort((a, b) => b.sent - a.sent || a.agentName.localeCompare(b.agentName));
 }
 
@@ -128,12 +130,6 @@ export async function getMetricsTimeseries(
     end: Math.min(starts[i + 1] ?? end, end),
   }));
   const totals = await reader.readRanges(ranges);
-  const buckets: MetricsBucket[] = [];
-  for (const [i, bucketStart] of starts.entries()) {
-    buckets.push({
-      start: isoInZone(bucketStart, filters.tz),
-      ...(await reader.metrics(totals[i]!, ranges[i]!.start, ranges[i]!.end)),
-    });
-  }
-  return buckets;
+  const metrics = await reader.metricsOf(ranges.map((range, i) => ({ totals: totals[i]!, ...range })));
+  return starts.map((bucketStart, i) => ({ start: isoInZone(bucketStart, filters.tz), ...metrics[i]! }));
 }
