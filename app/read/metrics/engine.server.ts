@@ -4,6 +4,7 @@ import {
   contributionSql,
   DAY_MS,
   payBinSql,
+  QUARTER_HOUR_MS,
   ROLLUP_TABLES,
   type RollupDimension,
   type RollupTable,
@@ -171,6 +172,8 @@ export class MetricsReader {
     start: number,
     end: number,
     grouping: Grouping,
+    /** Only these cells of [start, end) (PostgreSQL: several runs in one read). */
+    cells: readonly number[] | null = null,
   ): Promise<Map<GroupKey, Totals>> {
     const table = this.table(source, grouping);
     const group = grouping === 'agent' ? 'agent_id' : grouping === 'cell' ? 'bucket' : null;
@@ -179,8 +182,8 @@ export class MetricsReader {
     const agentIds = table.key[0] === 'agent_id' && !this.dimensions.has('agent_id') ? await this.allAgentIds() : [];
     const seek = agentIds.length > 0 ? inValues('agent_id', agentIds, { arrays }) : null;
     const condition = rollupCondition(this.query, start, end, { arrays });
-    const where = seek ? `${seek.sql} AND ${condition.sql}` : condition.sql;
-    const params = [...(seek?.params ?? []), ...condition.params];
+    const where = `${seek ? `${seek.sql} AND ` : ''}${condition.sql}${cells ? ' AND bucket = ANY(?)' : ''}`;
+    const params = [...(seek?.params ?? []), ...condition.params, ...(cells ? [cells] : [])];
     // Amounts per currency as columns of the same pass: no second query sorting rows by currency.
     const currencies = await this.currenciesBetween(start, end);
     // As TEXT: SQLite sums int64 exactly, and a JS number would round a sum beyond 2^53.
@@ -263,8 +266,8 @@ export class MetricsReader {
       }
     }
     for (const source of ['day', 'quarterHour'] as const) {
-      for (const run of mergedRuns(bySource[source].map((entry) => entry.piece))) {
-        const cells = [...(await this.readRollup(source, run.start, run.end, 'cell'))].sort(
+      for (const run of this.rollupReads(source, mergedRuns(bySource[source].map((entry) => entry.piece)))) {
+        const cells = [...(await this.readRollup(source, run.start, run.end, 'cell', run.cells))].sort(
           ([a], [b]) => Number(a) - Number(b),
         );
         const starts = cells.map(([cell]) => Number(cell));
@@ -277,6 +280,26 @@ export class MetricsReader {
       }
     }
     return results;
+  }
+
+  /**
+   * The reads of disjoint runs of cells: one each on SQLite (cheap, a cached statement); on
+   * PostgreSQL, where each is a round trip, one read of all their cells when they are few (a
+   * daily series off UTC has a run at every bucket edge).
+   */
+  private rollupReads(
+    source: 'day' | 'quarterHour',
+    runs: { start: number; end: number }[],
+  ): { start: number; end: number; cells: number[] | null }[] {
+    const separate = runs.map((run) => ({ ...run, cells: null }));
+    if (runs.length < 2 || !onPostgres(this.db)) return separate;
+    const step = source === 'day' ? DAY_MS : QUARTER_HOUR_MS;
+    const count = runs.reduce((total, run) => total + (run.end - run.start) / step, 0);
+    if (count > MAX_CELLS_READ_AT_ONCE) return separate;
+    const cells = runs.flatMap((run) =>
+      Array.from({ length: (run.end - run.start) / step }, (_, i) => run.start + i * step),
+    );
+    return [{ start: runs[0]!.start, end: runs[runs.length - 1]!.end, cells }];
   }
 
   /** The metrics of SPEC §3 of totals over [start, end) (of one agent when given). */
@@ -372,6 +395,9 @@ export class MetricsReader {
     return values;
   }
 }
+
+/** The most cells named in one rollup read (a month of quarter hours is 2,976). */
+const MAX_CELLS_READ_AT_ONCE = 20_000;
 
 /** Totals over [start, end) (of one agent when given), whose metrics are wanted. */
 export interface RankedTotals {
