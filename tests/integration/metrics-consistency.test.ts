@@ -236,7 +236,7 @@ describe('rollup queries agree with the formulas on every request', () => {
     expect(await snapshot()).toEqual(maintained);
   });
 
-  it.runIf(ON_POSTGRES)('fills the rollups of copied requests by trigger, and empties them with a delete', async () => {
+  it.runIf(ON_POSTGRES)('leaves copied requests to the backfill, and empties the rollups with a delete', async () => {
     const maintained = await snapshot();
     const copy = (await createTestDb()).db;
     try {
@@ -250,7 +250,11 @@ describe('rollup queries agree with the formulas on every request', () => {
           slice.flatMap((row) => columns.map((column) => row[column])),
         );
       }
+      // A plain insert does not move them (PostgreSQL migration 0010): the writer's deltas or the backfill do.
+      expect((await totals(copy, ROLLUP_TABLES.day.name))!.s).toBeNull();
+      for (const statement of rollupBackfillPgSql()) await sqlRun(copy, statement);
       expect(await snapshot(copy)).toEqual(maintained);
+      // The demo reset's delete still empties them, by the delete trigger.
       await sqlRun(copy, 'DELETE FROM payment_requests');
       for (const table of Object.values(ROLLUP_TABLES)) expect(await totals(copy, table.name)).toEqual({ s: 0, f: 0 });
     } finally {
