@@ -12,7 +12,7 @@ export const BENCH_DB_10M = process.env.BENCH_DB_10M ?? 'tmp/bench/app-10m.db';
 /** The small database of --quick runs (BENCH_QUICK_DB). */
 export const QUICK_DB = process.env.BENCH_QUICK_DB ?? 'tmp/bench/app-10k.db';
 /** A fixed end of the seeded year, so that two machines seed the same data. */
-const SEED_NOW = '2026-12-01T00:00:00Z';
+export const BENCH_SEED_NOW = '2026-12-01T00:00:00Z';
 
 /** Requests in the shared database of this run. */
 export const benchRequests = (options: BenchOptions) => (options.quick ? 10_000 : 1_000_000);
@@ -34,7 +34,7 @@ function seedDatabase(bench: string, file: string, requests: number, extra: stri
       '--bulk',
       ...extra,
       '--now',
-      SEED_NOW,
+      BENCH_SEED_NOW,
     ],
     { env: { ...process.env, DATABASE_URL: file }, stdio: ['ignore', 'ignore', 'inherit'] },
   );

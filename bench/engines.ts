@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes, randomInt } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import pg from 'pg';
 import { generateSeedEvents, type SeedEvent } from '../seed/generate';
+import { BENCH_SEED_NOW, benchDatabase, benchRequests } from './_database';
 import { ndjsonBatches, sendBatches } from './_senders';
 import { type BenchServer, startBenchServer, stopBenchServer } from './_server';
 import type { BenchOptions, BenchResult, BenchRow } from './types';
@@ -17,15 +18,21 @@ import type { BenchOptions, BenchResult, BenchRow } from './types';
  * is the built one (build/server.js). PostgreSQL is BENCH_PG_URL or PG_TEST_URL (any database on
  * the server: the bench creates and drops its own); BENCH_ENGINE_REQUESTS sets the size (default
  * 250,000 requests, about a million events; --quick 2,500).
+ *
+ * Then the same on the shared bench database (1M requests, or 10k with --quick; bench/_database.ts)
+ * and its PostgreSQL copy (`paylink_bench_loaded_<requests>`, made once by `cli copy-database` and
+ * kept; it grows by each run's new events): BENCH_ENGINE_LOADED_EVENTS new events (default 40,000; --quick 4,000) through HTTP into a
+ * copy of the SQLite file, into the PostgreSQL copy with one instance, then other new events with two
+ * instances; then the metrics endpoints over the seeded year's last 90 days on each engine.
  */
 
 const DIR = process.env.BENCH_DIR ?? join(process.cwd(), 'tmp', 'bench');
 const SETTINGS = { ttlUnopenedMs: 300_000, ttlOpenedMs: 900_000 };
 const SAMPLES = 20;
 
-function events(requests: number, now: number): SeedEvent[] {
+function events(requests: number, now: number, seed = 21): SeedEvent[] {
   const all: SeedEvent[] = [];
-  for (const batch of generateSeedEvents({ requests, days: 30, seed: 21, now, ...SETTINGS })) all.push(...batch.events);
+  for (const batch of generateSeedEvents({ requests, days: 30, seed, now, ...SETTINGS })) all.push(...batch.events);
   return all;
 }
 
@@ -125,9 +132,15 @@ function download(url: string, token: string): Promise<{ ms: number; rows: numbe
 }
 
 /** The read side on a filled database: metrics of the last 90 days and the full CSV export. */
-async function reads(engine: string, server: BenchServer, token: string): Promise<BenchRow[]> {
-  const to = new Date().toISOString().slice(0, 10);
-  const from = new Date(Date.now() - 89 * 86_400_000).toISOString().slice(0, 10);
+async function reads(
+  engine: string,
+  server: BenchServer,
+  token: string,
+  options: { end?: number; csv?: boolean } = {},
+): Promise<BenchRow[]> {
+  const end = options.end ?? Date.now();
+  const to = new Date(end).toISOString().slice(0, 10);
+  const from = new Date(end - 89 * 86_400_000).toISOString().slice(0, 10);
   const range = `from=${from}&to=${to}&tz=UTC`;
   const rows: BenchRow[] = [];
   for (const query of [`summary?${range}`, `agents?${range}`, `timeseries?interval=day&${range}`]) {
@@ -143,6 +156,7 @@ async function reads(engine: string, server: BenchServer, token: string): Promis
       p95Ms: rank(samples, 0.95),
     });
   }
+  if (options.csv === false) return rows;
   const csv = await download(`${server.url}/exports/payment-requests.csv?tz=UTC`, token);
   rows.push({
     name: `${engine}: payment-requests.csv, every row`,
@@ -202,5 +216,84 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     }
   }
   for (const row of rows) row.note = `${row.note ? `${row.note}; ` : ''}${requests.toLocaleString('en')} requests`;
+  rows.push(...(await loaded(options, base, secret, env)));
   return { rows };
+}
+
+/** The PostgreSQL copy of the shared bench database, made once (cli copy-database) and kept. */
+async function loadedPostgres(base: string, file: string, requests: number): Promise<string> {
+  const database = `paylink_bench_loaded_${requests}`;
+  const url = serverUrl(base, database);
+  const client = new pg.Client({ connectionString: serverUrl(base, 'postgres') });
+  await client.connect();
+  let exists = false;
+  try {
+    exists = (await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database])).rowCount === 1;
+  } finally {
+    await client.end();
+  }
+  if (exists) return url;
+  console.error(`bench/engines: copying ${file} into PostgreSQL database ${database} (cli copy-database)...`);
+  await onServer(base, `CREATE DATABASE "${database}" LOCALE 'C.UTF-8' TEMPLATE template0`);
+  try {
+    execFileSync('node', ['--import', 'tsx', 'cli/main.ts', 'copy-database', '--from', file, '--to', url], {
+      env: { ...process.env, PAYLINK_POSTGRES_PREVIEW: '1' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  } catch (error) {
+    await onServer(base, `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    throw error;
+  }
+  return url;
+}
+
+/** Ingest into, and metrics of, the shared bench database on both engines (one and two instances). */
+async function loaded(
+  options: BenchOptions,
+  base: string,
+  secret: string,
+  env: Record<string, string>,
+): Promise<BenchRow[]> {
+  const source = benchDatabase('engines', options);
+  const stored = benchRequests(options);
+  const size = `${stored.toLocaleString('en')} stored requests`;
+  const newEvents = Number(process.env.BENCH_ENGINE_LOADED_EVENTS ?? (options.quick ? 4_000 : 40_000));
+  const end = Date.parse(BENCH_SEED_NOW);
+  // New requests (other seeds: other ids) over the seeded year's last 30 days, about 4 events each.
+  const fresh = (seed: number) => ndjsonBatches(events(Math.ceil(newEvents / 4), end, seed).slice(0, newEvents), 1000);
+  const rows: BenchRow[] = [];
+
+  const file = join(DIR, 'engines-loaded.db');
+  for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+  copyFileSync(source, file);
+  const sqliteToken = prepare(file);
+  const sqlite = await startBenchServer(file, env);
+  try {
+    const result = await ingest([sqlite], secret, fresh(31));
+    rows.push({ ...result, name: `sqlite, 1 instance: HTTP ingest into ${size}` });
+    rows.push(...(await reads(`sqlite, ${size}`, sqlite, sqliteToken, { end, csv: false })));
+  } finally {
+    await stopBenchServer(sqlite);
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+  }
+
+  const url = await loadedPostgres(base, source, stored);
+  const token = prepare(url);
+  for (const instances of [1, 2]) {
+    const servers: BenchServer[] = [];
+    try {
+      for (let i = 0; i < instances; i++) servers.push(await startBenchServer(url, env));
+      // The copy is kept between runs (a copy takes minutes at 1M) and keeps what each run adds: a
+      // seed of this run's own, so the events are new ones, not duplicates of an earlier run's.
+      const result = await ingest(servers, secret, fresh(100 + randomInt(1_000_000)));
+      rows.push({
+        ...result,
+        name: `postgres, ${instances} instance${instances > 1 ? 's' : ''}: HTTP ingest into ${size}`,
+      });
+      if (instances === 1) rows.push(...(await reads(`postgres, ${size}`, servers[0]!, token, { end, csv: false })));
+    } finally {
+      for (const server of servers) await stopBenchServer(server);
+    }
+  }
+  return rows;
 }
