@@ -33,6 +33,7 @@ export const BOTH_ENGINES = [
   'tests/integration/leases.test.ts',
   'tests/integration/exports-engines.test.ts',
   'tests/integration/seed-cli.test.ts',
+  'tests/integration/admin.test.ts',
 ];
 
 const PG_TEST_URL = process.env.PG_TEST_URL;

@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSession, getSessionUserId } from '../../app/http/session.server';
@@ -45,19 +44,19 @@ import {
   MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS,
   recordSignInFailure,
 } from '../../app/write/sign-in-throttle.server';
-import type { Db } from '../../db/client';
-import { users } from '../../db/schema';
-import { createTestDb } from '../support/db';
+import { closeDatabase, type Db, openDatabaseUrl, sqlRun } from '../../db/client';
+import { closeTestDb, createTestDb, queryRow, queryRows } from '../support/db';
 import { created, MINUTE, step, T0 } from '../support/events';
 import { startServer, type TestServer } from '../support/server';
-import { insertUser, insertUserInFile, signInOverHttp, TEST_PASSWORD } from '../support/users';
+import { addUser, addUserAt, signInOverHttp, TEST_PASSWORD } from '../support/users';
 
 const ENV_SECRET = process.env.WEBHOOK_SECRET!;
 
-function auditRows(db: Db, action?: string) {
-  const rows = db.$client
-    .prepare('SELECT action, actor_user_id AS actorUserId, target, details FROM audit_log ORDER BY seq')
-    .all() as { action: string; actorUserId: string | null; target: string | null; details: string }[];
+async function auditRows(db: Db, action?: string) {
+  const rows = await queryRows<{ action: string; actorUserId: string | null; target: string | null; details: string }>(
+    db,
+    'SELECT action, actor_user_id AS "actorUserId", target, details FROM audit_log ORDER BY seq',
+  );
   return rows
     .filter((row) => !action || row.action === action)
     .map((row) => ({ ...row, details: JSON.parse(row.details) as Record<string, unknown> }));
@@ -78,7 +77,7 @@ describe('admin services', () => {
 
   beforeEach(async () => {
     db = (await createTestDb()).db;
-    adminId = insertUser(db, { role: 'admin', name: 'Ada Admin' }).id;
+    adminId = (await addUser(db, { role: 'admin', name: 'Ada Admin' })).id;
     ctx = { db, actor: { userId: adminId, name: 'Ada Admin' }, ip: '10.1.1.1' };
     // Two agents and their teams, first seen in events (no login).
     await ingestEvents(
@@ -91,7 +90,7 @@ describe('admin services', () => {
       { now: T0 },
     );
   });
-  afterEach(() => db.$client.close());
+  afterEach(() => closeTestDb(db));
 
   describe('users', () => {
     it('invites a person with a temporary password that signs in, stores only its hash, and audits it', async () => {
@@ -104,13 +103,11 @@ describe('admin services', () => {
       expect(result.ok).toBe(true);
       if (!result.ok) return;
       expect(result.temporaryPassword).toMatch(/^[A-Za-z2-9]{4}(-[A-Za-z2-9]{4}){3}$/);
-      const row = db.$client
-        .prepare('SELECT email, role, password_hash FROM users WHERE id = ?')
-        .get(result.userId) as {
-        email: string;
-        role: string;
-        password_hash: string;
-      };
+      const row = (await queryRow<{ email: string; role: string; password_hash: string }>(
+        db,
+        'SELECT email, role, password_hash FROM users WHERE id = ?',
+        result.userId,
+      ))!;
       expect(row.email).toBe('sam@example.test');
       expect(row.role).toBe('supervisor');
       expect(row.password_hash).not.toContain(result.temporaryPassword);
@@ -127,7 +124,7 @@ describe('admin services', () => {
         { id: 'tm_retail', name: 'Retail' },
         { id: 'tm_claims', name: 'tm_claims' },
       ]);
-      expect(auditRows(db, 'user_invite')).toEqual([
+      expect(await auditRows(db, 'user_invite')).toEqual([
         {
           action: 'user_invite',
           actorUserId: adminId,
@@ -142,11 +139,11 @@ describe('admin services', () => {
           },
         },
       ]);
-      expect(JSON.stringify(auditRows(db))).not.toContain(result.temporaryPassword);
+      expect(JSON.stringify(await auditRows(db))).not.toContain(result.temporaryPassword);
     });
 
     it('names the field of each invalid invitation and stores nothing', async () => {
-      const existing = insertUser(db, { role: 'manager', email: 'taken@example.test' });
+      const existing = await addUser(db, { role: 'manager', email: 'taken@example.test' });
       expect(existing.id).toBeTruthy();
       const cases: [Record<string, unknown>, Record<string, string>][] = [
         [{ name: '', email: 'a@example.test', role: 'manager' }, { name: 'Enter a name' }],
@@ -176,8 +173,8 @@ describe('admin services', () => {
       for (const [input, fieldErrors] of cases) {
         expect(await inviteUser(ctx, input)).toEqual({ ok: false, fieldErrors, formError: null });
       }
-      expect(db.select().from(users).all()).toHaveLength(2);
-      expect(auditRows(db, 'user_invite')).toEqual([]);
+      expect(await queryRows(db, 'SELECT id FROM users')).toHaveLength(2);
+      expect(await auditRows(db, 'user_invite')).toEqual([]);
     });
 
     it('links an agent first seen in events to a login, once', async () => {
@@ -206,7 +203,7 @@ describe('admin services', () => {
         teamIds: ['tm_claims'],
       });
       expect(fresh.ok).toBe(true);
-      expect(db.$client.prepare("SELECT id, name, team_id FROM agents WHERE id = 'ag_99'").get()).toEqual({
+      expect(await queryRow(db, "SELECT id, name, team_id FROM agents WHERE id = 'ag_99'")).toEqual({
         id: 'ag_99',
         name: 'Nia',
         team_id: 'tm_claims',
@@ -214,7 +211,7 @@ describe('admin services', () => {
     });
 
     it('changes role and teams with a role_change audit of before and after; an admin cannot demote themselves', async () => {
-      const agent = insertUser(db, { role: 'agent', agentId: 'ag_17', name: 'Thandi' });
+      const agent = await addUser(db, { role: 'agent', agentId: 'ag_17', name: 'Thandi' });
       const result = await updateUserAccess(ctx, {
         userId: agent.id,
         role: 'supervisor',
@@ -222,9 +219,9 @@ describe('admin services', () => {
         agentId: '',
       });
       expect(result).toEqual({ ok: true, message: "Thandi's access is updated." });
-      const row = db.$client.prepare('SELECT role, agent_id FROM users WHERE id = ?').get(agent.id);
+      const row = await queryRow(db, 'SELECT role, agent_id FROM users WHERE id = ?', agent.id);
       expect(row).toEqual({ role: 'supervisor', agent_id: null });
-      expect(auditRows(db, 'role_change')).toEqual([
+      expect(await auditRows(db, 'role_change')).toEqual([
         {
           action: 'role_change',
           actorUserId: adminId,
@@ -243,16 +240,16 @@ describe('admin services', () => {
         fieldErrors: { role: 'You cannot change your own role: ask another admin' },
         formError: null,
       });
-      expect(db.$client.prepare('SELECT role FROM users WHERE id = ?').get(adminId)).toEqual({ role: 'admin' });
+      expect(await queryRow(db, 'SELECT role FROM users WHERE id = ?', adminId)).toEqual({ role: 'admin' });
       expect(await updateUserAccess(ctx, { userId: agent.id, role: 'supervisor', teamIds: ['tm_retail'] })).toEqual({
         ok: true,
         message: 'Nothing to change.',
       });
-      expect(auditRows(db, 'role_change')).toHaveLength(1);
+      expect(await auditRows(db, 'role_change')).toHaveLength(1);
     });
 
     it('deactivation ends every session of the person; they cannot be the admin themselves', async () => {
-      const manager = insertUser(db, { role: 'manager', name: 'Mo' });
+      const manager = await addUser(db, { role: 'manager', name: 'Mo' });
       const laptop = await sessionCookie(db, manager.id);
       const phone = await sessionCookie(db, manager.id);
       expect(await getSessionUserId(db, withCookie(laptop))).toBe(manager.id);
@@ -263,7 +260,7 @@ describe('admin services', () => {
       });
       expect(await getSessionUserId(db, withCookie(laptop))).toBeNull();
       expect(await getSessionUserId(db, withCookie(phone))).toBeNull();
-      expect(db.$client.prepare('SELECT count(*) AS n FROM sessions WHERE user_id = ?').get(manager.id)).toEqual({
+      expect(await queryRow(db, 'SELECT count(*) AS n FROM sessions WHERE user_id = ?', manager.id)).toEqual({
         n: 0,
       });
 
@@ -273,14 +270,14 @@ describe('admin services', () => {
         formError: 'You cannot deactivate yourself: ask another admin',
       });
       expect((await setUserActive(ctx, { userId: manager.id }, true)).ok).toBe(true);
-      expect(auditRows(db).map((row) => [row.action, row.target])).toEqual([
+      expect((await auditRows(db)).map((row) => [row.action, row.target])).toEqual([
         ['user_deactivate', manager.id],
         ['user_reactivate', manager.id],
       ]);
     });
 
     it('resets a password: the old one stops working, the sessions end, and the sign-in limit starts over', async () => {
-      const manager = insertUser(db, { role: 'manager' });
+      const manager = await addUser(db, { role: 'manager' });
       const cookie = await sessionCookie(db, manager.id);
       for (let i = 0; i < MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS; i++)
         await recordSignInFailure(db, manager.email, '10.0.0.5');
@@ -289,21 +286,21 @@ describe('admin services', () => {
       expect(await isSignInThrottled(db, manager.email, '10.0.0.5')).toBe(false);
       expect(result.ok).toBe(true);
       if (!result.ok) return;
-      const { password_hash: hash } = db.$client
-        .prepare('SELECT password_hash FROM users WHERE id = ?')
-        .get(manager.id) as {
-        password_hash: string;
-      };
+      const { password_hash: hash } = (await queryRow<{ password_hash: string }>(
+        db,
+        'SELECT password_hash FROM users WHERE id = ?',
+        manager.id,
+      ))!;
       expect(await verifyPassword(TEST_PASSWORD, hash)).toBe(false);
       expect(await verifyPassword(result.temporaryPassword, hash)).toBe(true);
       expect(await getSessionUserId(db, withCookie(cookie))).toBeNull();
-      expect(auditRows(db, 'password_reset').map((row) => row.target)).toEqual([manager.id]);
+      expect((await auditRows(db, 'password_reset')).map((row) => row.target)).toEqual([manager.id]);
     });
   });
 
   describe('teams', () => {
     it('creates and renames teams, lists agent counts and supervisors, and audits team_change', async () => {
-      insertUser(db, { role: 'supervisor', name: 'Sue', teamIds: ['tm_retail'] });
+      await addUser(db, { role: 'supervisor', name: 'Sue', teamIds: ['tm_retail'] });
       expect((await createTeam(ctx, { teamId: 'tm_vip', name: 'VIP' })).ok).toBe(true);
       expect(await createTeam(ctx, { teamId: 'tm_vip', name: 'Again' })).toEqual({
         ok: false,
@@ -323,7 +320,7 @@ describe('admin services', () => {
       // A later event naming the team does not undo the rename.
       await ingestEvents(db, [created('pr_3', MINUTE, { teamId: 'tm_retail' })], 'api', { now: T0 + MINUTE });
       expect((await listTeams(db)).find((team) => team.id === 'tm_retail')?.name).toBe('Retail South');
-      expect(auditRows(db, 'team_change').map((row) => row.details)).toEqual([
+      expect((await auditRows(db, 'team_change')).map((row) => row.details)).toEqual([
         { op: 'create', name: 'VIP' },
         { op: 'rename', before: 'Retail', after: 'Retail South' },
       ]);
@@ -342,7 +339,7 @@ describe('admin services', () => {
         role: 'supervisor',
         scope: { kind: 'teams', teamIds: ['tm_retail'] },
       });
-      const dump = JSON.stringify(db.$client.prepare('SELECT * FROM api_tokens').all());
+      const dump = JSON.stringify(await queryRows(db, 'SELECT * FROM api_tokens'));
       expect(dump).not.toContain(created.token);
       expect(await listApiTokens(db)).toEqual([
         expect.objectContaining({
@@ -362,11 +359,11 @@ describe('admin services', () => {
       });
       expect(await viewerForToken(db, created.token)).toBeNull();
       expect((await listApiTokens(db))[0]!.revokedAt).toEqual(expect.any(Number));
-      expect(auditRows(db).map((row) => [row.action, row.target])).toEqual([
+      expect((await auditRows(db)).map((row) => [row.action, row.target])).toEqual([
         ['token_create', created.tokenId],
         ['token_revoke', created.tokenId],
       ]);
-      expect(JSON.stringify(auditRows(db))).not.toContain(created.token);
+      expect(JSON.stringify(await auditRows(db))).not.toContain(created.token);
     });
 
     it('refuses a supervisor token without teams and an agent token for an unknown agent', async () => {
@@ -426,13 +423,13 @@ describe('admin services', () => {
       const again = await rotateWebhookSecret(ctx);
       expect(again.ok && (await getWebhookSecrets(db))).toEqual([again.ok ? again.secret : '', rotated.secret]);
 
-      const audit = auditRows(db, 'webhook_secret_rotate');
+      const audit = await auditRows(db, 'webhook_secret_rotate');
       expect(audit.map((row) => row.details)).toEqual([
         { phase: 'started' },
         { phase: 'finished' },
         { phase: 'started' },
       ]);
-      const everything = JSON.stringify(db.$client.prepare('SELECT * FROM audit_log').all());
+      const everything = JSON.stringify(await queryRows(db, 'SELECT * FROM audit_log'));
       for (const secret of [ENV_SECRET, rotated.secret, again.ok ? again.secret : '']) {
         expect(everything).not.toContain(secret.slice(6, 20));
       }
@@ -464,9 +461,7 @@ describe('admin services', () => {
       expect(await getExpirySettings(db)).toEqual({ ttlUnopenedMs: 300_000, ttlOpenedMs: 900_000 });
 
       expect((await updateSettings(ctx, { ...valid, linkTtlUnopened: '1', linkTtlOpened: '30' })).ok).toBe(true);
-      expect(
-        db.$client.prepare("SELECT key, value FROM settings WHERE key LIKE 'link_ttl%' ORDER BY key").all(),
-      ).toEqual([
+      expect(await queryRows(db, "SELECT key, value FROM settings WHERE key LIKE 'link_ttl%' ORDER BY key")).toEqual([
         { key: 'link_ttl_opened', value: '1800' },
         { key: 'link_ttl_unopened', value: '60' },
       ]);
@@ -502,7 +497,7 @@ describe('admin services', () => {
         logoUrl: 'https://cdn.example.com/acme.png',
       });
       expect(await getEmbedOrigins(db)).toEqual(['https://desk.example.com', 'http://localhost:4107']);
-      expect(auditRows(db, 'settings_change').map((row) => row.details)).toEqual([
+      expect((await auditRows(db, 'settings_change')).map((row) => row.details)).toEqual([
         {
           changes: {
             org_display_name: { before: 'Paylink Desk', after: 'Acme Stores' },
@@ -527,7 +522,7 @@ describe('admin services', () => {
         ok: false,
         fieldErrors: { currencies: 'Not ISO 4217 currency codes: EURO, XXY' },
       });
-      expect(auditRows(db, 'settings_change')).toEqual([]);
+      expect(await auditRows(db, 'settings_change')).toEqual([]);
 
       expect(
         await updateSettings(ctx, { ...valid, orgTimezone: 'africa/johannesburg', currencies: 'zar, usd,ZAR  kwd' }),
@@ -547,7 +542,7 @@ describe('admin services', () => {
         orgLogoUrl: '',
         embedOrigins: [],
       });
-      expect(auditRows(db, 'settings_change')).toEqual([
+      expect(await auditRows(db, 'settings_change')).toEqual([
         {
           action: 'settings_change',
           actorUserId: adminId,
@@ -567,7 +562,7 @@ describe('admin services', () => {
         ok: true,
         message: 'Nothing to change.',
       });
-      expect(auditRows(db, 'settings_change')).toHaveLength(1);
+      expect(await auditRows(db, 'settings_change')).toHaveLength(1);
     });
   });
 
@@ -592,7 +587,7 @@ describe('admin services', () => {
         message: 'Settings saved.',
       });
       expect(await getWeekStartsOn(db)).toBe(0);
-      expect(auditRows(db, 'settings_change').at(-1)?.details).toEqual({
+      expect((await auditRows(db, 'settings_change')).at(-1)?.details).toEqual({
         changes: { week_starts_on: { before: 1, after: 0 } },
       });
     });
@@ -644,11 +639,14 @@ describe('admin services', () => {
   describe('audit log', () => {
     it('filters by action, actor and date range, newest first, a page at a time', async () => {
       const day = Date.parse('2026-11-20T12:00:00Z');
-      const insert = db.$client.prepare(
-        "INSERT INTO audit_log (at, actor_user_id, actor_name, action, details) VALUES (?, ?, ?, ?, '{}')",
-      );
-      for (let i = 0; i < 60; i++) insert.run(day + i * MINUTE, 'usr_a', 'Ada Admin', 'settings_change');
-      insert.run(day + 24 * 60 * MINUTE, 'usr_b', 'Bo 100%', 'token_create');
+      const insert = (...values: unknown[]) =>
+        sqlRun(
+          db,
+          "INSERT INTO audit_log (at, actor_user_id, actor_name, action, details) VALUES (?, ?, ?, ?, '{}')",
+          values,
+        );
+      for (let i = 0; i < 60; i++) await insert(day + i * MINUTE, 'usr_a', 'Ada Admin', 'settings_change');
+      await insert(day + 24 * 60 * MINUTE, 'usr_b', 'Bo 100%', 'token_create');
 
       const first = await listAuditEntries(db, {});
       expect(first.entries).toHaveLength(50);
@@ -704,7 +702,7 @@ describe('admin pages over HTTP', () => {
   it.each(['agent', 'supervisor', 'manager'] as const)(
     'answers 403 to a %s on every admin page and action',
     async (role) => {
-      const user = insertUserInFile(server.dbFile, {
+      const user = await addUserAt(server.dbFile, {
         role,
         teamIds: role === 'supervisor' ? ['tm_retail'] : undefined,
         agentId: role === 'agent' ? 'ag_http' : undefined,
@@ -722,14 +720,14 @@ describe('admin pages over HTTP', () => {
         redirect: 'manual',
       });
       expect(post.status).toBe(403);
-      const db = new Database(server.dbFile, { readonly: true });
-      expect(db.prepare("SELECT count(*) AS n FROM settings WHERE key LIKE 'webhook%'").get()).toEqual({ n: 0 });
-      db.close();
+      const db = openDatabaseUrl(server.dbFile);
+      expect(await queryRow(db, "SELECT count(*) AS n FROM settings WHERE key LIKE 'webhook%'")).toEqual({ n: 0 });
+      await closeDatabase(db);
     },
   );
 
   it('serves every admin page to an admin, and takes their POSTs only from our own origin', async () => {
-    const admin = insertUserInFile(server.dbFile, { role: 'admin' });
+    const admin = await addUserAt(server.dbFile, { role: 'admin' });
     const { cookie } = await signInOverHttp(server.url, admin.email);
     for (const path of PAGES) {
       const response = await fetch(`${server.url}${path}`, { headers: { cookie } });
@@ -751,12 +749,15 @@ describe('admin pages over HTTP', () => {
     // an Origin header ours does (403). Either way nothing is stored.
     expect((await invite('https://evil.example')).status).toBeGreaterThanOrEqual(400);
     expect((await invite(null)).status).toBe(403);
-    const before = new Database(server.dbFile, { readonly: true });
-    expect(before.prepare("SELECT count(*) AS n FROM users WHERE email = 'http@example.test'").get()).toEqual({ n: 0 });
-    before.close();
-    expect((await invite(server.url)).status).toBe(200);
-    const db = new Database(server.dbFile, { readonly: true });
-    expect(db.prepare("SELECT role FROM users WHERE email = 'http@example.test'").get()).toEqual({ role: 'manager' });
-    db.close();
+    const db = openDatabaseUrl(server.dbFile);
+    try {
+      expect(await queryRow(db, "SELECT count(*) AS n FROM users WHERE email = 'http@example.test'")).toEqual({ n: 0 });
+      expect((await invite(server.url)).status).toBe(200);
+      expect(await queryRow(db, "SELECT role FROM users WHERE email = 'http@example.test'")).toEqual({
+        role: 'manager',
+      });
+    } finally {
+      await closeDatabase(db);
+    }
   });
 });
