@@ -34,6 +34,7 @@ export const BOTH_ENGINES = [
   'tests/integration/exports-engines.test.ts',
   'tests/integration/seed-cli.test.ts',
   'tests/integration/admin.test.ts',
+  'tests/integration/password-change.test.ts',
 ];
 
 const PG_TEST_URL = process.env.PG_TEST_URL;

@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { changePassword, THROTTLED_MESSAGE } from '../../app/http/password-change.server';
 import { createSession, getSessionUserId } from '../../app/http/session.server';
@@ -7,11 +6,11 @@ import { verifyPassword } from '../../app/lib/password.server';
 import { type AdminContext, inviteUser, resetUserPassword } from '../../app/write/admin.server';
 import { createServiceToken } from '../../app/write/api-tokens.server';
 import { MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS } from '../../app/write/sign-in-throttle.server';
-import { type Db, openDatabase } from '../../db/client';
+import { closeDatabase, type Db, openDatabaseUrl, sqlRun } from '../../db/client';
 import { DEMO_PASSWORD, DEMO_USERS, ensureDemoUsers } from '../../seed/demo-users';
-import { createTestDb } from '../support/db';
+import { closeTestDb, createTestDb, queryRow, queryRows } from '../support/db';
 import { startServer, type TestServer } from '../support/server';
-import { insertUser, insertUserInFile, signInOverHttp, TEST_PASSWORD } from '../support/users';
+import { addUser, addUserAt, signInOverHttp, TEST_PASSWORD } from '../support/users';
 
 const NEW_PASSWORD = 'a brand new passphrase';
 
@@ -22,19 +21,21 @@ async function sessionCookie(db: Db, userId: string): Promise<string> {
   return cookieOf(await createSession(db, userId, new Request('http://app.test/'), { ip: null, userAgent: null }));
 }
 
-function auditRows(db: Db) {
-  const rows = db.$client
-    .prepare('SELECT action, actor_user_id AS actorUserId, actor_name AS actorName, target, details, ip FROM audit_log')
-    .all() as { action: string; details: string }[];
+async function auditRows(db: Db) {
+  const rows = await queryRows<{ action: string; details: string }>(
+    db,
+    'SELECT action, actor_user_id AS "actorUserId", actor_name AS "actorName", target, details, ip FROM audit_log ORDER BY seq',
+  );
   return rows.map((row) => ({ ...row, details: JSON.parse(row.details) as unknown }));
 }
 
-function userRow(db: Db, userId: string) {
-  return db.$client
-    .prepare(
-      'SELECT password_hash AS hash, must_change_password AS mustChange, last_login_at AS lastLoginAt FROM users WHERE id = ?',
-    )
-    .get(userId) as { hash: string; mustChange: number; lastLoginAt: number | null };
+async function userRow(db: Db, userId: string) {
+  // The flag is an integer on SQLite and a boolean on PostgreSQL: read as 0 or 1 on both.
+  return (await queryRow<{ hash: string; mustChange: number; lastLoginAt: number | null }>(
+    db,
+    'SELECT password_hash AS hash, CAST(must_change_password AS INTEGER) AS "mustChange", last_login_at AS "lastLoginAt" FROM users WHERE id = ?',
+    userId,
+  ))!;
 }
 
 describe('changing one’s password (service level)', () => {
@@ -56,27 +57,27 @@ describe('changing one’s password (service level)', () => {
 
   beforeEach(async () => {
     db = (await createTestDb()).db;
-    user = insertUser(db, { role: 'manager', name: 'Mia Manager', email: 'mia@example.test' });
+    user = await addUser(db, { role: 'manager', name: 'Mia Manager', email: 'mia@example.test' });
     cookie = await sessionCookie(db, user.id);
   });
-  afterEach(() => db.$client.close());
+  afterEach(() => closeTestDb(db));
 
   it('refuses a wrong current password, counts it as a failed attempt and audits it', async () => {
-    const before = userRow(db, user.id).hash;
+    const before = (await userRow(db, user.id)).hash;
     expect(await change({ ...valid, currentPassword: 'not my password' })).toEqual({
       ok: false,
       status: 400,
       fieldErrors: { currentPassword: 'Your current password is not correct' },
       formError: null,
     });
-    expect(userRow(db, user.id).hash).toBe(before);
+    expect((await userRow(db, user.id)).hash).toBe(before);
     expect(await getSessionUserId(db, withCookie(cookie))).toBe(user.id);
-    expect(db.$client.prepare('SELECT key FROM login_failures ORDER BY seq').all()).toEqual([
+    expect(await queryRows(db, 'SELECT key FROM login_failures ORDER BY seq')).toEqual([
       { key: 'account:mia@example.test' },
       { key: 'pair:mia@example.test|10.0.0.1' },
       { key: 'ip:10.0.0.1' },
     ]);
-    expect(auditRows(db)).toEqual([
+    expect(await auditRows(db)).toEqual([
       {
         action: 'password_change_failed',
         actorUserId: user.id,
@@ -124,11 +125,11 @@ describe('changing one’s password (service level)', () => {
       { newPassword: 'Choose a password other than your current one' },
     ],
   ])('refuses a new password that is %s, naming the field', async (_case, override, fieldErrors) => {
-    const before = userRow(db, user.id).hash;
+    const before = (await userRow(db, user.id)).hash;
     expect(await change({ ...valid, ...override })).toEqual({ ok: false, status: 400, fieldErrors, formError: null });
-    expect(userRow(db, user.id).hash).toBe(before);
-    expect(auditRows(db)).toEqual([]);
-    expect(db.$client.prepare('SELECT count(*) AS n FROM login_failures').get()).toEqual({ n: 0 });
+    expect((await userRow(db, user.id)).hash).toBe(before);
+    expect(await auditRows(db)).toEqual([]);
+    expect(await queryRow(db, 'SELECT count(*) AS n FROM login_failures')).toEqual({ n: 0 });
   });
 
   it('counts characters, not UTF-16 units: 12 emoji are long enough, 11 are not', async () => {
@@ -141,9 +142,9 @@ describe('changing one’s password (service level)', () => {
   it('changes the password, ends the other sessions, rotates this one and audits it', async () => {
     const laptop = await sessionCookie(db, user.id);
     const phone = await sessionCookie(db, user.id);
-    const someoneElse = insertUser(db, { role: 'admin' });
+    const someoneElse = await addUser(db, { role: 'admin' });
     const theirs = await sessionCookie(db, someoneElse.id);
-    const lastLoginAt = userRow(db, user.id).lastLoginAt;
+    const lastLoginAt = (await userRow(db, user.id)).lastLoginAt;
 
     const result = await change(valid);
     expect(result).toEqual({
@@ -161,13 +162,13 @@ describe('changing one’s password (service level)', () => {
     expect(await getSessionUserId(db, withCookie(phone))).toBeNull();
     expect(await getSessionUserId(db, withCookie(rotated))).toBe(user.id);
     expect(await getSessionUserId(db, withCookie(theirs))).toBe(someoneElse.id);
-    expect(db.$client.prepare('SELECT count(*) AS n FROM sessions WHERE user_id = ?').get(user.id)).toEqual({ n: 1 });
+    expect(await queryRow(db, 'SELECT count(*) AS n FROM sessions WHERE user_id = ?', user.id)).toEqual({ n: 1 });
 
-    const row = userRow(db, user.id);
+    const row = await userRow(db, user.id);
     expect(await verifyPassword(NEW_PASSWORD, row.hash)).toBe(true);
     expect(await verifyPassword(TEST_PASSWORD, row.hash)).toBe(false);
     expect(row.lastLoginAt).toBe(lastLoginAt);
-    expect(auditRows(db)).toEqual([
+    expect(await auditRows(db)).toEqual([
       {
         action: 'password_change',
         actorUserId: user.id,
@@ -177,7 +178,7 @@ describe('changing one’s password (service level)', () => {
         ip: '10.0.0.1',
       },
     ]);
-    expect(JSON.stringify(auditRows(db))).not.toContain(NEW_PASSWORD);
+    expect(JSON.stringify(await auditRows(db))).not.toContain(NEW_PASSWORD);
     expect(await signIn(db, new Request('http://app.test/'), user.email, TEST_PASSWORD, null)).toEqual({
       ok: false,
       reason: 'invalid',
@@ -209,11 +210,9 @@ describe('changing one’s password (service level)', () => {
     });
     // Another address is not locked out: the lock-out cannot be turned against the owner.
     expect((await signIn(db, new Request('http://app.test/'), user.email, TEST_PASSWORD, '10.0.1.2')).ok).toBe(true);
-    expect(await verifyPassword(TEST_PASSWORD, userRow(db, user.id).hash)).toBe(true);
+    expect(await verifyPassword(TEST_PASSWORD, (await userRow(db, user.id)).hash)).toBe(true);
     expect(
-      auditRows(db)
-        .filter((row) => row.action === 'password_change_failed')
-        .map((row) => row.details),
+      (await auditRows(db)).filter((row) => row.action === 'password_change_failed').map((row) => row.details),
     ).toEqual([
       { reason: 'wrong_password' },
       { reason: 'wrong_password' },
@@ -227,7 +226,7 @@ describe('changing one’s password (service level)', () => {
     await change({ ...valid, currentPassword: 'one wrong guess' }, { ip: '10.0.3.3' });
     expect((await change(valid, { ip: '10.0.3.3' })).ok).toBe(true);
     // The account-wide count (for the slow-down) stays: a correct password from one place says nothing of others.
-    expect(db.$client.prepare('SELECT key FROM login_failures ORDER BY seq').all()).toEqual([
+    expect(await queryRows(db, 'SELECT key FROM login_failures ORDER BY seq')).toEqual([
       { key: `account:${user.email}` },
       { key: 'ip:10.0.3.3' },
     ]);
@@ -253,15 +252,15 @@ describe('temporary passwords must be replaced', () => {
   let ctx: AdminContext;
   beforeEach(async () => {
     db = (await createTestDb()).db;
-    const admin = insertUser(db, { role: 'admin', name: 'Ada Admin' });
+    const admin = await addUser(db, { role: 'admin', name: 'Ada Admin' });
     ctx = { db, actor: { userId: admin.id, name: 'Ada Admin' }, ip: null };
   });
-  afterEach(() => db.$client.close());
+  afterEach(() => closeTestDb(db));
 
   it('flags an invited person; the change clears the flag and is audited as replacing a temporary password', async () => {
     const invited = await inviteUser(ctx, { name: 'Nia New', email: 'nia@example.test', role: 'manager' });
     if (!invited.ok) throw new Error('invite failed');
-    expect(userRow(db, invited.userId).mustChange).toBe(1);
+    expect((await userRow(db, invited.userId)).mustChange).toBe(1);
     const signedIn = await signIn(
       db,
       new Request('http://app.test/'),
@@ -281,8 +280,8 @@ describe('temporary passwords must be replaced', () => {
       { currentPassword: invited.temporaryPassword, newPassword: NEW_PASSWORD, confirmPassword: NEW_PASSWORD },
     );
     expect(result).toMatchObject({ ok: true, wasTemporary: true, otherSessionsEnded: 0 });
-    expect(userRow(db, invited.userId).mustChange).toBe(0);
-    expect(auditRows(db).at(-1)).toMatchObject({
+    expect((await userRow(db, invited.userId)).mustChange).toBe(0);
+    expect((await auditRows(db)).at(-1)).toMatchObject({
       action: 'password_change',
       target: invited.userId,
       details: { wasTemporary: true, otherSessionsEnded: 0 },
@@ -290,11 +289,11 @@ describe('temporary passwords must be replaced', () => {
   });
 
   it('flags a person whose password an admin reset', async () => {
-    const manager = insertUser(db, { role: 'manager' });
-    expect(userRow(db, manager.id).mustChange).toBe(0);
+    const manager = await addUser(db, { role: 'manager' });
+    expect((await userRow(db, manager.id)).mustChange).toBe(0);
     const reset = await resetUserPassword(ctx, { userId: manager.id });
     if (!reset.ok) throw new Error('reset failed');
-    expect(userRow(db, manager.id).mustChange).toBe(1);
+    expect((await userRow(db, manager.id)).mustChange).toBe(1);
     expect(
       await signIn(db, new Request('http://app.test/'), manager.email, reset.temporaryPassword, null),
     ).toMatchObject({
@@ -304,12 +303,10 @@ describe('temporary passwords must be replaced', () => {
   });
 
   it('never flags the seed’s demo accounts', async () => {
-    db.$client.prepare("INSERT INTO teams (id, name, created_at) VALUES ('tm_retail', 'Retail', 0)").run();
+    await sqlRun(db, "INSERT INTO teams (id, name, created_at) VALUES ('tm_retail', 'Retail', 0)");
     expect(await ensureDemoUsers(db)).toHaveLength(DEMO_USERS.length);
     expect(
-      db.$client
-        .prepare("SELECT count(*) AS n FROM users WHERE id LIKE 'usr_demo_%' AND must_change_password = 0")
-        .get(),
+      await queryRow(db, "SELECT count(*) AS n FROM users WHERE id LIKE 'usr_demo_%' AND must_change_password = FALSE"),
     ).toEqual({ n: DEMO_USERS.length });
     expect(await signIn(db, new Request('http://app.test/'), 'admin@paylink.test', DEMO_PASSWORD, null)).toMatchObject({
       ok: true,
@@ -330,9 +327,9 @@ describe('the forced change over HTTP', () => {
 
   /** An admin invites an agent; returns their email and temporary password. */
   async function invite(): Promise<{ email: string; temporaryPassword: string }> {
-    const db = openDatabase(server.dbFile);
+    const db = openDatabaseUrl(server.dbFile);
     try {
-      const admin = insertUser(db, { role: 'admin' });
+      const admin = await addUser(db, { role: 'admin' });
       const result = await inviteUser(
         { db, actor: { userId: admin.id, name: 'Admin' }, ip: null },
         { name: 'Ines Invited', email: 'ines@example.test', role: 'agent', agentId: 'ag_ines', teamIds: ['tm_new'] },
@@ -340,15 +337,15 @@ describe('the forced change over HTTP', () => {
       if (!result.ok) throw new Error(JSON.stringify(result));
       return { email: 'ines@example.test', temporaryPassword: result.temporaryPassword };
     } finally {
-      db.$client.close();
+      await closeDatabase(db);
     }
   }
 
   it('sends every signed-in page to /account until the change; the API refuses the session, tokens work', async () => {
-    const db = openDatabase(server.dbFile);
-    db.$client.prepare("INSERT INTO teams (id, name, created_at) VALUES ('tm_new', 'New', 0)").run();
+    const db = openDatabaseUrl(server.dbFile);
+    await sqlRun(db, "INSERT INTO teams (id, name, created_at) VALUES ('tm_new', 'New', 0)");
     const { token } = await createServiceToken(db, { role: 'manager', name: 'BI' });
-    db.$client.close();
+    await closeDatabase(db);
     const { email, temporaryPassword } = await invite();
 
     const signedIn = await signInOverHttp(server.url, email, temporaryPassword);
@@ -407,18 +404,18 @@ describe('the forced change over HTTP', () => {
     const old = await get('/agent', { cookie });
     expect([old.status, old.headers.get('location')]).toEqual([302, '/login?redirectTo=%2Fagent']);
 
-    const check = new Database(server.dbFile, { readonly: true });
-    expect(check.prepare('SELECT must_change_password AS flag FROM users WHERE email = ?').get(email)).toEqual({
-      flag: 0,
-    });
-    check.close();
+    const check = openDatabaseUrl(server.dbFile);
+    expect(
+      await queryRow(check, 'SELECT CAST(must_change_password AS INTEGER) AS flag FROM users WHERE email = ?', email),
+    ).toEqual({ flag: 0 });
+    await closeDatabase(check);
   });
 
   it('lets a person on a temporary password sign out', async () => {
-    const user = insertUserInFile(server.dbFile, { role: 'manager', email: 'flagged@example.test' });
-    const db = new Database(server.dbFile);
-    db.prepare('UPDATE users SET must_change_password = 1 WHERE id = ?').run(user.id);
-    db.close();
+    const user = await addUserAt(server.dbFile, { role: 'manager', email: 'flagged@example.test' });
+    const db = openDatabaseUrl(server.dbFile);
+    await sqlRun(db, 'UPDATE users SET must_change_password = TRUE WHERE id = ?', [user.id]);
+    await closeDatabase(db);
     const { cookie } = await signInOverHttp(server.url, user.email);
     const logout = await fetch(`${server.url}/logout`, {
       method: 'POST',
@@ -434,7 +431,7 @@ describe('the forced change over HTTP', () => {
   });
 
   it('answers a voluntary change with the page again (POST, redirect, GET) and the rotated cookie', async () => {
-    const user = insertUserInFile(server.dbFile, { role: 'supervisor', teamIds: ['tm_retail'] });
+    const user = await addUserAt(server.dbFile, { role: 'supervisor', teamIds: ['tm_retail'] });
     const { cookie } = await signInOverHttp(server.url, user.email);
     const response = await fetch(`${server.url}/account`, {
       method: 'POST',
