@@ -35,6 +35,7 @@ export const BOTH_ENGINES = [
   'tests/integration/seed-cli.test.ts',
   'tests/integration/admin.test.ts',
   'tests/integration/password-change.test.ts',
+  'tests/integration/temporary-password.test.ts',
 ];
 
 const PG_TEST_URL = process.env.PG_TEST_URL;
