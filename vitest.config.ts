@@ -37,6 +37,7 @@ export const BOTH_ENGINES = [
   'tests/integration/password-change.test.ts',
   'tests/integration/temporary-password.test.ts',
   'tests/integration/team-names.test.ts',
+  'tests/integration/password-hashing.test.ts',
 ];
 
 const PG_TEST_URL = process.env.PG_TEST_URL;
