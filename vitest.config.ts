@@ -38,6 +38,7 @@ export const BOTH_ENGINES = [
   'tests/integration/temporary-password.test.ts',
   'tests/integration/team-names.test.ts',
   'tests/integration/password-hashing.test.ts',
+  'tests/integration/agent-console-send.test.ts',
 ];
 
 const PG_TEST_URL = process.env.PG_TEST_URL;

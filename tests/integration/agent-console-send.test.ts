@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Db, openDatabase } from '../../db/client';
+import { closeDatabase, type Db, openDatabaseUrl } from '../../db/client';
+import { queryRow, queryRows } from '../support/db';
 import { startServer, type TestServer } from '../support/server';
-import { insertUserInFile, signInOverHttp } from '../support/users';
+import { addUserAt, signInOverHttp } from '../support/users';
 import { seedAgents } from './payment-request-fixtures';
 
-function count(db: Db, table: string): number {
-  return (db.$client.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+async function count(db: Db, table: string): Promise<number> {
+  return (await queryRow<{ n: number }>(db, `SELECT count(*) AS n FROM ${table}`))!.n;
 }
 
 describe('the agent console send form (HTTP)', () => {
@@ -15,13 +16,13 @@ describe('the agent console send form (HTTP)', () => {
 
   beforeAll(async () => {
     server = await startServer();
-    db = openDatabase(server.dbFile);
+    db = openDatabaseUrl(server.dbFile);
     await seedAgents(db);
-    const { email } = insertUserInFile(server.dbFile, { role: 'agent', agentId: 'ag_17', teamIds: ['tm_retail'] });
+    const { email } = await addUserAt(server.dbFile, { role: 'agent', agentId: 'ag_17', teamIds: ['tm_retail'] });
     ({ cookie } = await signInOverHttp(server.url, email));
   });
   afterAll(async () => {
-    db.$client.close();
+    await closeDatabase(db);
     await server.stop();
   });
 
@@ -43,10 +44,11 @@ describe('the agent console send form (HTTP)', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded', origin: server.url, cookie },
       body: new URLSearchParams({ ...form, intent: 'send' }).toString(),
     });
-  const consoleRequests = () =>
-    db.$client
-      .prepare("SELECT id, order_number, amount FROM payment_requests WHERE order_number LIKE 'SO-CONSOLE-%'")
-      .all() as { id: string; order_number: string; amount: number }[];
+  const consoleRequests = async () =>
+    await queryRows<{ id: string; order_number: string; amount: number }>(
+      db,
+      "SELECT id, order_number, amount FROM payment_requests WHERE order_number LIKE 'SO-CONSOLE-%'",
+    );
 
   it('renders a key per form and sends a double-submitted form once', async () => {
     const key = formKey(await page());
@@ -57,7 +59,7 @@ describe('the agent console send form (HTTP)', () => {
       submit({ ...fields, idempotencyKey: key! }),
       submit({ ...fields, idempotencyKey: key! }),
     ]);
-    const created = consoleRequests();
+    const created = await consoleRequests();
     expect(created).toEqual([{ id: expect.stringMatching(/^pr_/), order_number: 'SO-CONSOLE-1', amount: 36121 }]);
     const location = `/agent?sent=${created[0]!.id}`;
     expect([first.status, first.headers.get('location')]).toEqual([302, location]);
@@ -66,8 +68,8 @@ describe('the agent console send form (HTTP)', () => {
     // The page resubmitted later (back button, a retry after a timeout) lands on the same request.
     const again = await submit({ ...fields, idempotencyKey: key! });
     expect([again.status, again.headers.get('location')]).toEqual([302, location]);
-    expect(consoleRequests().length).toBe(1);
-    expect(count(db, 'outbound_messages')).toBe(1);
+    expect((await consoleRequests()).length).toBe(1);
+    expect(await count(db, 'outbound_messages')).toBe(1);
   });
 
   it('refuses other details under a used key and hands the form a new key', async () => {
@@ -86,7 +88,7 @@ describe('the agent console send form (HTTP)', () => {
       (await submit({ ...fields, orderNumber: 'SO-CONSOLE-2', amount: '99.00', idempotencyKey: fresh! })).status,
     ).toBe(302);
     expect(
-      consoleRequests()
+      (await consoleRequests())
         .filter((row) => row.order_number === 'SO-CONSOLE-2')
         .map((row) => row.amount)
         .sort(),
