@@ -122,7 +122,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const db = openDatabase(file);
   migrateDatabase(db);
   const manager = { userId: 'bench', name: 'bench', role: 'manager', scope: { kind: 'all' } } as const;
-  const rows = countExportRequests(db, parseFilters(new URLSearchParams(QUERY), 'UTC'), manager);
+  const rows = await countExportRequests(db, parseFilters(new URLSearchParams(QUERY), 'UTC'), manager);
   const { token, userId } = await createServiceToken(db, { role: 'manager', name: 'bench xlsx' });
   const server = await startBenchServer(file, { EXPIRY_SWEEP_MS: '10000' });
   const pid = server.child.pid!;

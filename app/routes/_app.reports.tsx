@@ -62,8 +62,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
     query: filtersToSearchParams(filters).toString(),
     presets,
     counts: {
-      paymentRequests: countExportRequests(db, filters, viewer),
-      agents: countExportAgents(db, filters, viewer),
+      paymentRequests: await countExportRequests(db, filters, viewer),
+      agents: await countExportAgents(db, filters, viewer),
     },
     options: await getReportFilterOptions(db, viewer),
     timeZones: timeZoneList(filters.tz),

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { and, count, gte, is, lt, Placeholder, type SQL, sql } from 'drizzle-orm';
+import { and, count, countDistinct, gte, is, lt, Placeholder, type SQL, sql } from 'drizzle-orm';
 import { type Db, onPostgres } from '../../../db/client';
 import { agents, paymentRequests, teams } from '../../../db/tables';
 import type { Viewer } from '../../domain/access';
@@ -34,19 +34,19 @@ const conditionsFor = (filters: Filters, viewer: Viewer) =>
   requestCondition(compileQuery(filters, viewer), { range: 'sentAt', list: true });
 
 /** How many rows the payment-requests export of these filters has. */
-export function countExportRequests(db: Db, filters: Filters, viewer: Viewer): number {
-  return db.select({ n: count() }).from(paymentRequests).where(conditionsFor(filters, viewer)).get()?.n ?? 0;
+export async function countExportRequests(db: Db, filters: Filters, viewer: Viewer): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(paymentRequests).where(conditionsFor(filters, viewer));
+  return row?.n ?? 0;
 }
 
 /** How many agents have at least one request in S (the rows of the agents export). */
-export function countExportAgents(db: Db, filters: Filters, viewer: Viewer): number {
-  return (
-    db
-      .select({ n: sql<number>`count(DISTINCT ${paymentRequests.agentId})` })
-      .from(paymentRequests)
-      .where(requestCondition(compileQuery(filters, viewer), { range: 'sentAt', list: false }))
-      .get()?.n ?? 0
-  );
+export async function countExportAgents(db: Db, filters: Filters, viewer: Viewer): Promise<number> {
+  // countDistinct maps the count to a number: PostgreSQL's count is an int8, read by drizzle as text.
+  const [row] = await db
+    .select({ n: countDistinct(paymentRequests.agentId) })
+    .from(paymentRequests)
+    .where(requestCondition(compileQuery(filters, viewer), { range: 'sentAt', list: false }));
+  return row?.n ?? 0;
 }
 
 /** Agent and team names by id. */
