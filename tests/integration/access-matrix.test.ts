@@ -1,7 +1,7 @@
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postEvents, startServer, type TestServer } from '../support/server';
-import { insertUserInFile, signInOverHttp, TEST_PASSWORD } from '../support/users';
+import { addUserAt, signInOverHttp, TEST_PASSWORD, type TestUserInput } from '../support/users';
 
 /**
  * Every route for every role (SPEC §5): allowed, 403 for a role that may not, 404 for a resource
@@ -121,7 +121,7 @@ beforeAll(async () => {
     ]),
   );
   expect((await more.json()).accepted).toBe(7);
-  const users: [Who | 'otherAgent', Parameters<typeof insertUserInFile>[1]][] = [
+  const users: [Who | 'otherAgent', TestUserInput][] = [
     ['agent', { role: 'agent', agentId: 'ag_a', teamIds: ['tm_a'] }],
     ['supervisor', { role: 'supervisor', teamIds: ['tm_a'] }],
     ['manager', { role: 'manager' }],
@@ -129,7 +129,7 @@ beforeAll(async () => {
     ['otherAgent', { role: 'agent', agentId: 'ag_b', teamIds: ['tm_b'] }],
   ];
   for (const [who, input] of users) {
-    const { email } = insertUserInFile(server.dbFile, input);
+    const { email } = await addUserAt(server.dbFile, input);
     cookies[who] = (await signInOverHttp(server.url, email)).cookie;
     embedCookies[who] = await signInToPanel(email);
   }
