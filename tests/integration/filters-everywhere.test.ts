@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOfDayInZone } from '../../app/read/filters';
 import { createServiceToken } from '../../app/write/api-tokens.server';
 import { ingestEvents } from '../../app/write/ingest.server';
-import { openDatabase } from '../../db/client';
+import { closeDatabase, openDatabaseUrl } from '../../db/client';
+import { queryRows } from '../support/db';
 import { startServer, type TestServer } from '../support/server';
 
 /**
@@ -277,7 +278,7 @@ describe('the same filters through list, metrics, /reports counts and the CSV', 
 
   beforeAll(async () => {
     server = await startServer();
-    const db = openDatabase(server.dbFile);
+    const db = openDatabaseUrl(server.dbFile);
     const summary = await ingestEvents(db, REQUESTS.flatMap(eventsOf), 'api');
     expect(summary.rejected).toBe(0);
     tokens.agent = (await createServiceToken(db, { role: 'agent', name: 'Agent 1', agentId: 'ag_1' })).token;
@@ -298,11 +299,11 @@ describe('the same filters through list, metrics, /reports counts and the CSV', 
     tokens.manager = (await createServiceToken(db, { role: 'manager', name: 'Manager' })).token;
     tokens.admin = (await createServiceToken(db, { role: 'admin', name: 'Admin' })).token;
     // Every request ended before now: no expiry sweep can change a status under the test.
-    const statuses = db.$client.prepare('SELECT id, status FROM payment_requests ORDER BY id').all();
+    const statuses = await queryRows(db, 'SELECT id, status FROM payment_requests ORDER BY id');
     expect(statuses).toEqual(
       REQUESTS.map((r) => ({ id: r.id, status: statusOf(r) })).sort((a, b) => (a.id < b.id ? -1 : 1)),
     );
-    db.$client.close();
+    await closeDatabase(db);
   }, 120_000);
   afterAll(() => server.stop());
 
