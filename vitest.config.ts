@@ -41,6 +41,7 @@ export const BOTH_ENGINES = [
   'tests/integration/agent-console-send.test.ts',
   'tests/integration/access-matrix.test.ts',
   'tests/integration/filters-everywhere.test.ts',
+  'tests/integration/server.test.ts',
 ];
 
 const PG_TEST_URL = process.env.PG_TEST_URL;

@@ -5,12 +5,12 @@ import { request as httpRequest } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createServiceToken } from '../../app/write/api-tokens.server';
-import { openDatabase } from '../../db/client';
-import { createTestDb } from '../support/db';
+import { closeDatabase, openDatabaseUrl } from '../../db/client';
+import { closeTestDb, createTestDb, queryRow } from '../support/db';
 import { created } from '../support/events';
 import { rawRequest } from '../support/http';
 import { newWebhookSecret, signedHeaders, startServer, type TestServer } from '../support/server';
-import { insertUserInFile, signInOverHttp, TEST_PASSWORD } from '../support/users';
+import { addUserAt, signInOverHttp, TEST_PASSWORD } from '../support/users';
 import { seedAgents } from './payment-request-fixtures';
 
 const PUBLIC_URL = 'https://desk.example.com';
@@ -19,10 +19,10 @@ let agentToken: string;
 
 beforeAll(async () => {
   server = await startServer({ PUBLIC_URL });
-  const db = openDatabase(server.dbFile);
+  const db = openDatabaseUrl(server.dbFile);
   await seedAgents(db);
   agentToken = (await createServiceToken(db, { role: 'agent', agentId: 'ag_17', name: 'Thandi bot' })).token;
-  db.$client.close();
+  await closeDatabase(db);
 });
 afterAll(() => server.stop());
 
@@ -169,11 +169,13 @@ describe('links sent to customers (finding 8)', () => {
     expect(response.status).toBe(201);
     const created = JSON.parse(response.body) as { id: string; payUrl: string };
     expect(created.payUrl).toMatch(/^https:\/\/desk\.example\.com\/pay\/[A-Za-z0-9_-]+$/);
-    const db = openDatabase(server.dbFile);
-    const message = db.$client
-      .prepare<[string], { text: string }>('SELECT text FROM outbound_messages WHERE request_id = ?')
-      .get(created.id);
-    db.$client.close();
+    const db = openDatabaseUrl(server.dbFile);
+    const message = await queryRow<{ text: string }>(
+      db,
+      'SELECT text FROM outbound_messages WHERE request_id = ?',
+      created.id,
+    );
+    await closeDatabase(db);
     expect(message?.text).toContain(`${created.payUrl}`);
     expect(message?.text).not.toContain('evil');
   });
@@ -183,7 +185,7 @@ describe('open redirect after sign-in (finding 5)', () => {
   // Every variant is in tests/unit/safe-redirect.test.ts; these go through the sign-in form.
   const hostile = ['/\\evil.example/phish', '/\t/evil.example', 'https://evil.example/'];
   it.each(hostile)('stays on the site for redirectTo=%j', async (redirectTo) => {
-    const { email } = insertUserInFile(server.dbFile, { role: 'manager' });
+    const { email } = await addUserAt(server.dbFile, { role: 'manager' });
     const response = await rawRequest(`${server.url}/login`, {
       method: 'POST',
       headers: { 'content-type': FORM, origin: server.url },
@@ -198,18 +200,18 @@ describe('open redirect after sign-in (finding 5)', () => {
 
 describe("the client's address", () => {
   it('is the socket address when no proxy is trusted, whatever X-Forwarded-For or our own header claim', async () => {
-    const { email } = insertUserInFile(server.dbFile, { role: 'manager' });
+    const { email } = await addUserAt(server.dbFile, { role: 'manager' });
     await signInOverHttp(server.url, email, 'wrong password', {
       'x-forwarded-for': '203.0.113.9',
       'x-paylink-client-address': '198.51.100.1',
     });
-    const db = openDatabase(server.dbFile);
-    const row = db.$client
-      .prepare<[string], { ip: string | null }>(
-        "SELECT ip FROM audit_log WHERE action = 'sign_in_failed' AND actor_name = ? ORDER BY seq DESC",
-      )
-      .get(email);
-    db.$client.close();
+    const db = openDatabaseUrl(server.dbFile);
+    const row = await queryRow<{ ip: string | null }>(
+      db,
+      "SELECT ip FROM audit_log WHERE action = 'sign_in_failed' AND actor_name = ? ORDER BY seq DESC",
+      email,
+    );
+    await closeDatabase(db);
     expect(row).toEqual({ ip: '127.0.0.1' });
   });
 });
@@ -218,7 +220,7 @@ describe('SIGTERM', () => {
   it('stops taking connections, ends live streams, finishes an upload under way, and exits 0 within 10 s', async () => {
     const { db, file } = await createTestDb();
     const { token } = await createServiceToken(db, { role: 'manager', name: 'm' });
-    db.$client.close();
+    await closeTestDb(db);
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const secret = newWebhookSecret();
@@ -266,11 +268,11 @@ describe('SIGTERM', () => {
     expect(await upload).toBe(200);
     expect(await exit).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
-    const after = openDatabase(file);
-    expect(after.$client.prepare("SELECT count(*) AS n FROM payment_requests WHERE id = 'pr_sigterm'").get()).toEqual({
+    const after = openDatabaseUrl(file);
+    expect(await queryRow(after, "SELECT count(*) AS n FROM payment_requests WHERE id = 'pr_sigterm'")).toEqual({
       n: 1,
     });
-    after.$client.close();
+    await closeDatabase(after);
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
   });
 });
