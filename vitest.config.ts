@@ -42,6 +42,7 @@ export const BOTH_ENGINES = [
   'tests/integration/access-matrix.test.ts',
   'tests/integration/filters-everywhere.test.ts',
   'tests/integration/server.test.ts',
+  'tests/integration/ingest-hostile.test.ts',
 ];
 
 const PG_TEST_URL = process.env.PG_TEST_URL;

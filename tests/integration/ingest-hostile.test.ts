@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_EVENT_DEPTH } from '../../app/domain/event-schema';
 import { ingestEvents } from '../../app/write/ingest.server';
 import type { Db } from '../../db/client';
-import { createTestDb } from '../support/db';
+import { closeTestDb, createTestDb, queryRows } from '../support/db';
 import { created, MINUTE } from '../support/events';
 
 const SETTINGS = { ttlUnopenedMs: 5 * MINUTE, ttlOpenedMs: 15 * MINUTE };
@@ -23,7 +23,7 @@ describe('ingest refuses what it cannot store safely, event by event', () => {
   beforeEach(async () => {
     db = (await createTestDb()).db;
   });
-  afterEach(() => db.$client.close());
+  afterEach(() => closeTestDb(db));
 
   it(`refuses an event nested deeper than ${MAX_EVENT_DEPTH} levels as too_deep, and keeps the rest of the batch`, async () => {
     // Event (1) > data (2) > … : data nested 398 deep makes 399 levels in all; 2,200 overflowed the stack before.
@@ -41,12 +41,12 @@ describe('ingest refuses what it cannot store safely, event by event', () => {
       status: 'rejected',
       error: { code: 'too_deep', path: '', message: `An event may nest at most ${MAX_EVENT_DEPTH} levels` },
     });
-    expect(db.$client.prepare('SELECT id FROM payment_requests ORDER BY id').all()).toEqual([
+    expect(await queryRows(db, 'SELECT id FROM payment_requests ORDER BY id')).toEqual([
       { id: 'pr_deep_3' },
       { id: 'pr_deep_limit' },
       { id: 'pr_deep_ok' },
     ]);
-    expect(db.$client.prepare('SELECT event_id, code, raw FROM rejected_events ORDER BY seq').all()).toEqual([
+    expect(await queryRows(db, 'SELECT event_id, code, raw FROM rejected_events ORDER BY seq')).toEqual([
       { event_id: 'evt_pr_deep_1_created', code: 'too_deep', raw: '"[nested deeper than 400 levels: not kept]"' },
       { event_id: 'evt_pr_deep_2_created', code: 'too_deep', raw: '"[nested deeper than 400 levels: not kept]"' },
     ]);
@@ -80,7 +80,7 @@ describe('ingest refuses what it cannot store safely, event by event', () => {
     expect(summary.results.map((result) => (result.status === 'rejected' ? result.error.path : result.status))).toEqual(
       ['id', 'paymentRequest.id', 'accepted'],
     );
-    expect(db.$client.prepare('SELECT event_id FROM rejected_events ORDER BY seq').all()).toEqual([
+    expect(await queryRows(db, 'SELECT event_id FROM rejected_events ORDER BY seq')).toEqual([
       { event_id: '************1111' },
       { event_id: 'evt_digits_2' },
     ]);
