@@ -43,6 +43,7 @@ export const BOTH_ENGINES = [
   'tests/integration/filters-everywhere.test.ts',
   'tests/integration/server.test.ts',
   'tests/integration/ingest-hostile.test.ts',
+  'tests/integration/ingest-link-ttl.test.ts',
 ];
 
 const PG_TEST_URL = process.env.PG_TEST_URL;

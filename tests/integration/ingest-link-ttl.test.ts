@@ -6,10 +6,10 @@ import type { AdminContext } from '../../app/write/admin.server';
 import { updateSettings } from '../../app/write/admin-settings.server';
 import { runExpirySweep } from '../../app/write/expiry-sweeper.server';
 import { ingestEvents } from '../../app/write/ingest.server';
-import type { Db } from '../../db/client';
-import { createTestDb } from '../support/db';
+import { type Db, sqlRun } from '../../db/client';
+import { closeTestDb, createTestDb, queryRow, queryRows } from '../support/db';
 import { created, MINUTE, step, T0 } from '../support/events';
-import { insertUser } from '../support/users';
+import { addUser } from '../support/users';
 
 // Settings come from the admin's settings page (no `settings` option): the TTLs in force when each
 // event is accepted are the ones the write path records with it (SPEC §1 Expiry, issue #10).
@@ -18,10 +18,10 @@ let ctx: AdminContext;
 
 beforeEach(async () => {
   db = (await createTestDb()).db;
-  const adminId = insertUser(db, { role: 'admin', name: 'Ada Admin' }).id;
+  const adminId = (await addUser(db, { role: 'admin', name: 'Ada Admin' })).id;
   ctx = { db, actor: { userId: adminId, name: 'Ada Admin' }, ip: '10.1.1.1' };
 });
-afterEach(() => db.$client.close());
+afterEach(() => closeTestDb(db));
 
 /** The admin sets both TTLs, in minutes, on the settings page. */
 async function setTtls(unopenedMinutes: number, openedMinutes: number) {
@@ -47,18 +47,19 @@ const ingestAt = async (offset: number, events: unknown[]) => {
   expect(summary.rejected).toBe(0);
   return summary;
 };
-const request = (id: string) =>
-  db.$client
-    .prepare(
-      'SELECT status, sent_at, opened_at, paid_at, closed_at, expires_at, expiry_due_at FROM payment_requests WHERE id = ?',
-    )
-    .get(id);
-const recordedTtls = (requestId: string) =>
-  db.$client
-    .prepare<[string], { id: string; linkTtlMs: number | null; applied: number; anomaly: string | null }>(
-      'SELECT id, link_ttl_ms AS linkTtlMs, applied, anomaly FROM events WHERE request_id = ? ORDER BY seq',
-    )
-    .all(requestId);
+const request = async (id: string) =>
+  await queryRow(
+    db,
+    'SELECT status, sent_at, opened_at, paid_at, closed_at, expires_at, expiry_due_at FROM payment_requests WHERE id = ?',
+    id,
+  );
+const recordedTtls = async (requestId: string) =>
+  await queryRows<{ id: string; linkTtlMs: number | null; applied: number; anomaly: string | null }>(
+    db,
+    // The alias quoted: PostgreSQL folds an unquoted one to lower case; applied is a boolean there.
+    'SELECT id, link_ttl_ms AS "linkTtlMs", CAST(applied AS INTEGER) AS applied, anomaly FROM events WHERE request_id = ? ORDER BY seq',
+    requestId,
+  );
 
 describe('a TTL change applies to links sent or opened after it only', () => {
   it('paid after 14 minutes of a 15-minute open stays paid when the TTL becomes 10 and a late event arrives', async () => {
@@ -76,13 +77,13 @@ describe('a TTL change applies to links sent or opened after it only', () => {
       expires_at: T0 + 19 * MINUTE,
       expiry_due_at: null,
     };
-    expect(request('pr_1')).toEqual(paid);
+    expect(await request('pr_1')).toEqual(paid);
 
     await setTtls(5, 10);
     await ingestAt(20 * MINUTE, [step('pr_1', 'cancel_rejected', 20 * MINUTE, { reason: 'already_closed' })]);
 
-    expect(request('pr_1')).toEqual(paid);
-    expect(recordedTtls('pr_1')).toEqual([
+    expect(await request('pr_1')).toEqual(paid);
+    expect(await recordedTtls('pr_1')).toEqual([
       { id: 'evt_pr_1_created', linkTtlMs: null, applied: 1, anomaly: null },
       { id: 'evt_pr_1_sent', linkTtlMs: 5 * MINUTE, applied: 1, anomaly: null },
       { id: 'evt_pr_1_opened', linkTtlMs: 15 * MINUTE, applied: 1, anomaly: null },
@@ -97,13 +98,13 @@ describe('a TTL change applies to links sent or opened after it only', () => {
   it('a link sent before a change and opened after it: the sent-time TTL for sent, the opened-time TTL for opened', async () => {
     await setTtls(5, 15);
     await ingestAt(0, [created('pr_2'), step('pr_2', 'sent', MINUTE)]);
-    expect(request('pr_2')).toMatchObject({ status: 'sent', expires_at: T0 + 6 * MINUTE });
+    expect(await request('pr_2')).toMatchObject({ status: 'sent', expires_at: T0 + 6 * MINUTE });
 
     // Under 2 minutes the link would have expired at +3 min, before this open at +5.
     await setTtls(2, 10);
     await ingestAt(5 * MINUTE, [step('pr_2', 'opened', 5 * MINUTE)]);
 
-    expect(request('pr_2')).toEqual({
+    expect(await request('pr_2')).toEqual({
       status: 'opened',
       sent_at: T0 + MINUTE,
       opened_at: T0 + 5 * MINUTE,
@@ -112,7 +113,7 @@ describe('a TTL change applies to links sent or opened after it only', () => {
       expires_at: T0 + 15 * MINUTE,
       expiry_due_at: T0 + 15 * MINUTE,
     });
-    expect(recordedTtls('pr_2').map((row) => row.linkTtlMs)).toEqual([null, 5 * MINUTE, 10 * MINUTE]);
+    expect((await recordedTtls('pr_2')).map((row) => row.linkTtlMs)).toEqual([null, 5 * MINUTE, 10 * MINUTE]);
   });
 
   it('the sweeper expires links at their recorded TTL, whether the setting grew or shrank since', async () => {
@@ -126,12 +127,12 @@ describe('a TTL change applies to links sent or opened after it only', () => {
     await ingestAt(2 * MINUTE, [step('pr_shorter', 'cancel_rejected', 2 * MINUTE, { reason: 'expired' })]);
 
     expect(await runExpirySweep(db, T0 + 5 * MINUTE)).toBe(0);
-    expect(request('pr_longer')).toMatchObject({ status: 'sent', expiry_due_at: T0 + 6 * MINUTE });
-    expect(request('pr_shorter')).toMatchObject({ status: 'sent', expiry_due_at: T0 + 6 * MINUTE });
+    expect(await request('pr_longer')).toMatchObject({ status: 'sent', expiry_due_at: T0 + 6 * MINUTE });
+    expect(await request('pr_shorter')).toMatchObject({ status: 'sent', expiry_due_at: T0 + 6 * MINUTE });
 
     expect(await runExpirySweep(db, T0 + 6 * MINUTE + 1)).toBe(2);
     for (const id of ['pr_longer', 'pr_shorter']) {
-      expect(request(id)).toEqual({
+      expect(await request(id)).toEqual({
         status: 'expired',
         sent_at: T0 + MINUTE,
         opened_at: null,
@@ -141,9 +142,11 @@ describe('a TTL change applies to links sent or opened after it only', () => {
         expiry_due_at: null,
       });
       expect(
-        db.$client
-          .prepare('SELECT occurred_at, source, applied, anomaly FROM events WHERE id = ?')
-          .get(systemExpiryEventId(id, T0 + 6 * MINUTE)),
+        await queryRow(
+          db,
+          'SELECT occurred_at, source, CAST(applied AS INTEGER) AS applied, anomaly FROM events WHERE id = ?',
+          systemExpiryEventId(id, T0 + 6 * MINUTE),
+        ),
       ).toEqual({ occurred_at: T0 + 6 * MINUTE, source: 'system', applied: 1, anomaly: null });
     }
   });
@@ -157,7 +160,7 @@ describe('a TTL change applies to links sent or opened after it only', () => {
     await ingestAt(3 * MINUTE, [created('pr_3')]);
 
     // sent +1 (2 min: until +3), opened at exactly +3 (in time; 10 min: until +13).
-    expect(request('pr_3')).toEqual({
+    expect(await request('pr_3')).toEqual({
       status: 'opened',
       sent_at: T0 + MINUTE,
       opened_at: T0 + 3 * MINUTE,
@@ -169,21 +172,21 @@ describe('a TTL change applies to links sent or opened after it only', () => {
     // A duplicate delivered under yet other settings changes nothing, its recorded TTL included.
     await setTtls(1, 1);
     expect((await ingestAt(4 * MINUTE, [step('pr_3', 'sent', MINUTE)])).duplicates).toBe(1);
-    expect(recordedTtls('pr_3').map((row) => [row.id, row.linkTtlMs])).toEqual([
+    expect((await recordedTtls('pr_3')).map((row) => [row.id, row.linkTtlMs])).toEqual([
       ['evt_pr_3_opened', 10 * MINUTE],
       ['evt_pr_3_sent', 2 * MINUTE],
       ['evt_pr_3_created', null],
     ]);
     expect(await runExpirySweep(db, T0 + 60 * MINUTE)).toBe(1);
-    expect(request('pr_3')).toMatchObject({ status: 'expired', closed_at: T0 + 13 * MINUTE });
+    expect(await request('pr_3')).toMatchObject({ status: 'expired', closed_at: T0 + 13 * MINUTE });
   });
 
   it('an event stored before TTLs were recorded (migration 0011) falls back to the settings of the replay', async () => {
     await setTtls(5, 15);
     await ingestAt(0, [created('pr_old'), step('pr_old', 'sent', MINUTE)]);
-    db.$client.prepare("UPDATE events SET link_ttl_ms = NULL WHERE request_id = 'pr_old'").run();
+    await sqlRun(db, "UPDATE events SET link_ttl_ms = NULL WHERE request_id = 'pr_old'");
     await setTtls(10, 15);
     await ingestAt(2 * MINUTE, [step('pr_old', 'cancel_rejected', 2 * MINUTE, { reason: 'expired' })]);
-    expect(request('pr_old')).toMatchObject({ status: 'sent', expires_at: T0 + 11 * MINUTE });
+    expect(await request('pr_old')).toMatchObject({ status: 'sent', expires_at: T0 + 11 * MINUTE });
   });
 });
