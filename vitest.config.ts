@@ -44,6 +44,7 @@ export const BOTH_ENGINES = [
   'tests/integration/server.test.ts',
   'tests/integration/ingest-hostile.test.ts',
   'tests/integration/ingest-link-ttl.test.ts',
+  'tests/integration/live-stream.test.ts',
 ];
 
 const PG_TEST_URL = process.env.PG_TEST_URL;

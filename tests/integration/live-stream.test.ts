@@ -4,7 +4,7 @@ import { loader } from '../../app/routes/api.v1.stream';
 import { createServiceToken } from '../../app/write/api-tokens.server';
 import { ingestEvents } from '../../app/write/ingest.server';
 import { closeDb, type Db, getDb } from '../../db/client';
-import { createTestDb } from '../support/db';
+import { closeTestDb, createTestDb } from '../support/db';
 import { created } from '../support/events';
 
 // The route in-process, so that nothing but its own queue sits between it and the reader: over a
@@ -15,15 +15,25 @@ const saved = process.env.DATABASE_URL;
 
 beforeAll(async () => {
   const fresh = await createTestDb();
-  fresh.db.$client.close();
+  await closeTestDb(fresh.db);
   process.env.DATABASE_URL = fresh.file;
   db = getDb();
   token = (await createServiceToken(db, { role: 'manager', name: 'watcher' })).token;
 });
-afterAll(() => {
-  closeDb();
+afterAll(async () => {
+  await closeDb();
   process.env.DATABASE_URL = saved;
 });
+
+/**
+ * Waits for the stream's first chunk, sent once its subscription is made: at once on SQLite, after
+ * the feed's first read and its LISTEN connection on PostgreSQL. Returns the reader.
+ */
+async function connected(response: Response) {
+  const reader = response.body!.getReader();
+  expect(new TextDecoder().decode((await reader.read()).value)).toBe('retry: 3000\n: connected\n\n');
+  return reader;
+}
 
 async function open(signal?: AbortSignal): Promise<Response> {
   const request = new Request('http://desk.test/api/v1/stream', {
@@ -36,23 +46,22 @@ async function open(signal?: AbortSignal): Promise<Response> {
 describe('GET /api/v1/stream, in-process (finding 1)', () => {
   it('unsubscribes when the server cancels the body (the socket closed), even if the signal never aborts', async () => {
     const responses = await Promise.all(Array.from({ length: 6 }, async () => await open()));
+    const readers = await Promise.all(responses.map(connected));
     expect(changeListenerCount()).toBe(6);
-    for (const response of responses) await response.body!.cancel();
+    for (const reader of readers) await reader.cancel();
     expect(changeListenerCount()).toBe(0);
   });
 
   it('unsubscribes when the request signal aborts', async () => {
     const controller = new AbortController();
-    await open(controller.signal);
+    await connected(await open(controller.signal));
     expect(changeListenerCount()).toBe(1);
     controller.abort();
     expect(changeListenerCount()).toBe(0);
   });
 
   it('drops a reader that lets more than 64 KB pile up, instead of queueing without bound', async () => {
-    const response = await open();
-    const reader = response.body!.getReader();
-    expect(new TextDecoder().decode((await reader.read()).value)).toBe('retry: 3000\n: connected\n\n');
+    const reader = await connected(await open());
     // About 170 bytes a change: 500 changes a poll, polled once a second, never read.
     for (let batch = 0; batch < 3; batch++) {
       await ingestEvents(
