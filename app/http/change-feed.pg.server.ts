@@ -233,6 +233,8 @@ interface Feed {
   listeners: Set<Listener>;
   timer: NodeJS.Timeout | null;
   listener: pg.Client | null;
+  /** The LISTEN connection being made, if one is. */
+  connecting: Promise<void> | null;
   /** A catch-up is under way; `again` asks it to read once more when it ends. */
   reading: boolean;
   again: boolean;
@@ -298,6 +300,15 @@ async function catchUp(feed: Feed): Promise<void> {
 /** One LISTEN connection per process; on error it is dropped and made again at the next poll. */
 async function listen(feed: Feed): Promise<void> {
   if (feed.listener || feed.stopped) return;
+  // Subscribers that join at once (and the poll) wait for the one connection being made: each
+  // making its own left all but the last open, unclosed, for the life of the process.
+  feed.connecting ??= connectListener(feed).finally(() => {
+    feed.connecting = null;
+  });
+  await feed.connecting;
+}
+
+async function connectListener(feed: Feed): Promise<void> {
   const url = (feed.db.$pg.pool.options as { connectionString?: string }).connectionString;
   if (!url) return;
   try {
@@ -338,6 +349,7 @@ export async function subscribeToChangesPostgres(
       listeners: new Set(),
       timer: null,
       listener: null,
+      connecting: null,
       reading: false,
       again: false,
       stopped: false,

@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { changeListenerCount } from '../../app/http/change-feed.server';
 import { loader } from '../../app/routes/api.v1.stream';
 import { createServiceToken } from '../../app/write/api-tokens.server';
 import { ingestEvents } from '../../app/write/ingest.server';
 import { closeDb, type Db, getDb } from '../../db/client';
-import { closeTestDb, createTestDb } from '../support/db';
+import { ON_POSTGRES } from '../../db/tables';
+import { closeTestDb, createTestDb, queryRow } from '../support/db';
 import { created } from '../support/events';
 
 // The route in-process, so that nothing but its own queue sits between it and the reader: over a
@@ -35,6 +36,15 @@ async function connected(response: Response) {
   return reader;
 }
 
+/** PostgreSQL: the connections LISTENing for the feed on this test's database (one per process at most). */
+async function listenConnections(): Promise<number> {
+  const row = await queryRow<{ n: number }>(
+    db,
+    "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN paylink_changes'",
+  );
+  return row!.n;
+}
+
 async function open(signal?: AbortSignal): Promise<Response> {
   const request = new Request('http://desk.test/api/v1/stream', {
     headers: { authorization: `Bearer ${token}` },
@@ -48,8 +58,11 @@ describe('GET /api/v1/stream, in-process (finding 1)', () => {
     const responses = await Promise.all(Array.from({ length: 6 }, async () => await open()));
     const readers = await Promise.all(responses.map(connected));
     expect(changeListenerCount()).toBe(6);
+    if (ON_POSTGRES) expect(await listenConnections()).toBe(1);
     for (const reader of readers) await reader.cancel();
     expect(changeListenerCount()).toBe(0);
+    // The last to leave closes the feed's LISTEN connection (its end is asynchronous).
+    if (ON_POSTGRES) await vi.waitFor(async () => expect(await listenConnections()).toBe(0), { timeout: 5_000 });
   });
 
   it('unsubscribes when the request signal aborts', async () => {
