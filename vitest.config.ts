@@ -46,6 +46,7 @@ export const BOTH_ENGINES = [
   'tests/integration/ingest-link-ttl.test.ts',
   'tests/integration/live-stream.test.ts',
   'tests/integration/card-data-storage.test.ts',
+  'tests/integration/cli.test.ts',
 ];
 
 const PG_TEST_URL = process.env.PG_TEST_URL;

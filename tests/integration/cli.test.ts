@@ -1,13 +1,22 @@
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { viewerForToken } from '../../app/write/api-tokens.server';
 import { importNdjsonFile } from '../../cli/import';
-import { openDatabase } from '../../db/client';
-import { createTestDb } from '../support/db';
+import { closeDatabase, openDatabaseUrl } from '../../db/client';
+import { ON_POSTGRES } from '../../db/tables';
+import { closeTestDb, createTestDb, queryRow, queryRows } from '../support/db';
 import { created, MINUTE, step } from '../support/events';
 import { TEST_TMP } from '../support/paths';
+
+/** The CLI's environment on the test's database (a file, or a PostgreSQL URL behind the preview flag). */
+const cliEnv = (file: string) => ({
+  ...process.env,
+  DATABASE_URL: file,
+  ...(ON_POSTGRES ? { PAYLINK_POSTGRES_PREVIEW: '1' } : {}),
+});
 
 describe('cli import', () => {
   it('streams a file through ingestEvents, tallies, skips unreadable lines and reconciles orphans', async () => {
@@ -25,22 +34,23 @@ describe('cli import', () => {
       JSON.stringify({ ...recent(created('pr_bad'), -4 * MINUTE), paymentRequest: { id: 'pr_bad' } }),
       '',
     ];
-    const file = join(TEST_TMP, 'import.ndjson');
+    // Its own name: the sqlite and postgres projects run this file at once, in the same directory.
+    const file = join(TEST_TMP, `import-${randomUUID()}.ndjson`);
     writeFileSync(file, lines.join('\n'));
     const tally = await importNdjsonFile(db, file);
     expect(tally).toMatchObject({ total: 4, accepted: 2, duplicates: 1, rejected: 1, invalidLines: 1 });
-    expect(db.$client.prepare("SELECT status FROM payment_requests WHERE id = 'pr_cli'").get()).toEqual({
+    expect(await queryRow(db, "SELECT status FROM payment_requests WHERE id = 'pr_cli'")).toEqual({
       status: 'sent',
     });
-    expect(db.$client.prepare('SELECT source FROM events').all()).toEqual([{ source: 'import' }, { source: 'import' }]);
-    db.$client.close();
+    expect(await queryRows(db, 'SELECT source FROM events')).toEqual([{ source: 'import' }, { source: 'import' }]);
+    await closeTestDb(db);
   });
 });
 
 describe('cli token create', () => {
   it('prints a working token alone on the last line', async () => {
     const { db, file } = await createTestDb();
-    db.$client.close();
+    await closeTestDb(db);
     const output = execFileSync(
       'npx',
       [
@@ -57,15 +67,12 @@ describe('cli token create', () => {
         '--name',
         'Wallboard',
       ],
-      {
-        env: { ...process.env, DATABASE_URL: file },
-        encoding: 'utf8',
-      },
+      { env: cliEnv(file), encoding: 'utf8' },
     );
     const token = output.trim().split('\n').at(-1)!;
     expect(token).toMatch(/^pld_[A-Za-z0-9_-]{43}$/);
-    const check = openDatabase(file);
-    expect(check.$client.prepare('SELECT action, details FROM audit_log').all()).toEqual([
+    const check = openDatabaseUrl(file);
+    expect(await queryRows(check, 'SELECT action, details FROM audit_log')).toEqual([
       {
         action: 'token_create',
         details: JSON.stringify({
@@ -81,16 +88,16 @@ describe('cli token create', () => {
       name: 'Wallboard',
       scope: { kind: 'teams', teamIds: ['tm_retail', 'tm_travel'] },
     });
-    check.$client.close();
+    await closeDatabase(check);
   });
 
   it('refuses an unknown role with a clear message', async () => {
     const { db, file } = await createTestDb();
-    db.$client.close();
+    await closeTestDb(db);
     let stderr = '';
     try {
       execFileSync('npx', ['tsx', 'cli/main.ts', 'token', 'create', '--role', 'boss', '--name', 'x'], {
-        env: { ...process.env, DATABASE_URL: file },
+        env: cliEnv(file),
         encoding: 'utf8',
         stdio: 'pipe',
       });
@@ -98,5 +105,30 @@ describe('cli token create', () => {
       stderr = (error as { stderr: string }).stderr;
     }
     expect(stderr).toContain('--role must be one of agent, supervisor, manager, admin');
+  });
+});
+
+// `cli backup` is SQLite's online backup (tests/integration/backup-verify.test.ts, SQLite only): on
+// PostgreSQL it refuses, pointing to pg_dump, before writing any file.
+describe.runIf(ON_POSTGRES)('cli backup on PostgreSQL', () => {
+  it('refuses with exit code 2 and names pg_dump, leaving no file', async () => {
+    const { db, file } = await createTestDb();
+    await closeTestDb(db);
+    const target = join(TEST_TMP, `backup-${randomUUID()}.db`);
+    let failure: { status: number; stderr: string } | undefined;
+    try {
+      execFileSync('npx', ['tsx', 'cli/main.ts', 'backup', target], {
+        env: cliEnv(file),
+        encoding: 'utf8',
+        stdio: 'pipe',
+      });
+    } catch (error) {
+      failure = error as { status: number; stderr: string };
+    }
+    expect(failure?.status).toBe(2);
+    expect(failure?.stderr).toContain(
+      "backup copies an SQLite database; on PostgreSQL use pg_dump (or your provider's backups)",
+    );
+    expect(existsSync(target)).toBe(false);
   });
 });
