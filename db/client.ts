@@ -6,6 +6,7 @@ import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/node-postgres';
 import type pg from 'pg';
 import { databaseUrlFromEnv } from '../app/lib/env.server';
+import { type Checkpointer, startCheckpointer } from './checkpointer';
 import { isPostgresUrl, openPostgres } from './pg-client';
 import * as schema from './schema';
 import * as pgSchema from './schema.pg';
@@ -175,7 +176,9 @@ export async function postgresReadTransaction<T>(
   return postgresTransaction(db.$pg, fn, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
 }
 
-const globalForDb = globalThis as unknown as { __paylinkDb?: { file: string; db: Db } };
+const globalForDb = globalThis as unknown as {
+  __paylinkDb?: { file: string; db: Db; checkpointer: Checkpointer | null };
+};
 
 /** Opens DATABASE_URL's database: a PostgreSQL pool for a postgres:// URL, else the SQLite file. */
 export function openDatabaseUrl(url: string): Db {
@@ -192,10 +195,19 @@ export async function closeDatabase(db: Db): Promise<void> {
 export function getDb(file = databaseUrlFromEnv()): Db {
   const current = globalForDb.__paylinkDb;
   if (current && current.file === file) return current.db;
-  if (current) void closeDatabase(current.db);
+  if (current) void closeProcessDb(current);
   const db = openDatabaseUrl(file);
-  globalForDb.__paylinkDb = { file, db };
+  // SQLite's checkpoints run on a worker thread of this process, not in the writer's commits (db/checkpointer.ts).
+  const checkpointer = onPostgres(db) || file === ':memory:' ? null : startCheckpointer(db.$client, file);
+  globalForDb.__paylinkDb = { file, db, checkpointer };
   return db;
+}
+
+async function closeProcessDb({ db, checkpointer }: { db: Db; checkpointer: Checkpointer | null }): Promise<void> {
+  // The writer's connection first, synchronously (SQLite): a shutdown may exit right after this call.
+  const closing = closeDatabase(db);
+  await checkpointer?.stop();
+  await closing;
 }
 
 /** At shutdown: closes the process-wide connection (a later getDb() would open it again). */
@@ -203,7 +215,7 @@ export async function closeDb(): Promise<void> {
   const current = globalForDb.__paylinkDb;
   if (!current) return;
   globalForDb.__paylinkDb = undefined;
-  await closeDatabase(current.db);
+  await closeProcessDb(current);
 }
 
 /** The first row of a query's result, or undefined: `.get()` spelled so that it reads the same on either engine. */
