@@ -78,7 +78,7 @@ sqlite.prepare = ((sql: string) => {
 const cpu = process.cpuUsage();
 const started = performance.now();
 for (let at = 0; at < events.length; at += 1000) {
-  const summary = ingestEvents(db, events.slice(at, at + 1000), 'api', { settings: SETTINGS });
+  const summary = await ingestEvents(db, events.slice(at, at + 1000), 'api', { settings: SETTINGS });
   if (summary.rejected > 0) throw new Error(`rejected: ${JSON.stringify(summary.results.find((r) => r.status === 'rejected'))}`);
 }
 const wall = (performance.now() - started) / 1000;
