@@ -1,6 +1,36 @@
 import type Database from 'better-sqlite3';
 import { type StoredHashRow, storedContentHash } from '../../db/event-rows';
-import { ROLLUP_ROW_SQL, type RollupRow } from '../../db/rollup-deltas';
+import type { RollupRow } from '../../db/rollup-deltas';
+import type { RequestProjection } from '../domain/projection';
+
+/** The columns of a projection row, as (property, column) pairs: what the writer stores. */
+export const PROJECTION_COLUMNS = [
+  ['id', 'id'],
+  ['agentId', 'agent_id'],
+  ['teamId', 'team_id'],
+  ['amount', 'amount'],
+  ['currency', 'currency'],
+  ['channel', 'channel'],
+  ['orderNumber', 'order_number'],
+  ['reason', 'reason'],
+  ['customerName', 'customer_name'],
+  ['customerPhone', 'customer_phone'],
+  ['status', 'status'],
+  ['createdAt', 'created_at'],
+  ['sentAt', 'sent_at'],
+  ['openedAt', 'opened_at'],
+  ['paidAt', 'paid_at'],
+  ['closedAt', 'closed_at'],
+  ['expiresAt', 'expires_at'],
+  ['expiryDueAt', 'expiry_due_at'],
+  ['sendFailures', 'send_failures'],
+  ['lastEventAt', 'last_event_at'],
+] as const satisfies readonly (readonly [keyof RequestProjection, string])[];
+
+/** A stored projection row: every projected column (a RollupRow too). */
+export type StoredProjection = RequestProjection & RollupRow;
+
+const PROJECTION_SELECT = PROJECTION_COLUMNS.map(([key, column]) => `${column} AS ${key}`).join(', ');
 
 /**
  * The reads an ingest batch needs, one query each for the whole batch (issue 14) instead of one per
@@ -30,8 +60,8 @@ function prepareBatchReads(sqlite: Database.Database) {
       `SELECT request_id, id, type, occurred_at, source, applied, anomaly, body, link_ttl_ms FROM events
        WHERE request_id IN (SELECT value FROM json_each(?))`,
     ),
-    projections: sqlite.prepare<[string], RollupRow & { id: string }>(
-      `SELECT id, ${ROLLUP_ROW_SQL} FROM payment_requests WHERE id IN (SELECT value FROM json_each(?))`,
+    projections: sqlite.prepare<[string], StoredProjection>(
+      `SELECT ${PROJECTION_SELECT} FROM payment_requests WHERE id IN (SELECT value FROM json_each(?))`,
     ),
   };
 }
@@ -71,10 +101,16 @@ export function storedEventsByRequest(
   return byRequest;
 }
 
-/** The current projection row (its rollup columns) of each of these requests that has one. */
-export function projectionRows(sqlite: Database.Database, requestIds: readonly string[]): Map<string, RollupRow> {
-  const rows = new Map<string, RollupRow>();
+/**
+ * The stored projection of each of these requests that has one, every column: the rollup deltas
+ * subtract it, and the writer updates only the columns that differ from it.
+ */
+export function projectionRows(
+  sqlite: Database.Database,
+  requestIds: readonly string[],
+): Map<string, StoredProjection> {
+  const rows = new Map<string, StoredProjection>();
   if (requestIds.length === 0) return rows;
-  for (const { id, ...row } of readsFor(sqlite).projections.all(JSON.stringify(requestIds))) rows.set(id, row);
+  for (const row of readsFor(sqlite).projections.all(JSON.stringify(requestIds))) rows.set(row.id, row);
   return rows;
 }

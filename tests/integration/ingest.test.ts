@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemExpiryEventId } from '../../app/domain/system-expiry';
+import { verifyProjections } from '../../app/read/projection-check.server';
 import { runExpirySweep } from '../../app/write/expiry-sweeper.server';
 import { ingestEvents } from '../../app/write/ingest.server';
 import type { Db } from '../../db/client';
@@ -157,6 +158,46 @@ describe('ingestEvents', () => {
     const rejected = (await queryRow(db, 'SELECT raw FROM rejected_events')) as { raw: string };
     expect(rejected.raw).not.toContain('4111111111111111');
     expect(rejected.raw).not.toContain('"123"');
+  });
+
+  it('keeps every column of a projection right when its events arrive over several batches', async () => {
+    // The writer updates only the columns that changed on SQLite: each later batch must still
+    // leave the row equal to the replay of all its events, untouched columns included.
+    const batches = [
+      [created('pr_m1', 0, { amount: 5000 }), created('pr_m2', 0), step('pr_m2', 'sent', MINUTE)],
+      [step('pr_m1', 'sent', MINUTE), step('pr_m2', 'opened', 2 * MINUTE)],
+      [step('pr_m1', 'opened', 3 * MINUTE), step('pr_m2', 'paid', 4 * MINUTE)],
+      [step('pr_m1', 'declined', 5 * MINUTE, { reason: 'insufficient_funds' })],
+    ];
+    const rows: Record<string, unknown>[][] = [];
+    for (const [i, batch] of batches.entries()) {
+      await ingest(batch, T0 + (60 + i) * MINUTE);
+      expect(await verifyProjections(db, settings)).toEqual({ checked: 2, different: [] });
+      rows.push(await queryRows(db, 'SELECT * FROM payment_requests ORDER BY id'));
+    }
+    expect(rows.at(-1)).toEqual([
+      expect.objectContaining({
+        id: 'pr_m1',
+        status: 'declined',
+        amount: 5000,
+        sent_at: T0 + MINUTE,
+        opened_at: T0 + 3 * MINUTE,
+        paid_at: null,
+        closed_at: T0 + 5 * MINUTE,
+        updated_at: T0 + 63 * MINUTE,
+      }),
+      expect.objectContaining({
+        id: 'pr_m2',
+        status: 'paid',
+        amount: 36121,
+        opened_at: T0 + 2 * MINUTE,
+        paid_at: T0 + 4 * MINUTE,
+        updated_at: T0 + 62 * MINUTE,
+      }),
+    ]);
+    // A batch that changes nothing of pr_m2 (a duplicate) leaves its row as it was.
+    await ingest([step('pr_m2', 'paid', 4 * MINUTE)], T0 + 70 * MINUTE);
+    expect(await request('pr_m2')).toEqual(rows.at(-1)![1]);
   });
 
   it('counts sent failures and keeps the latest send_failed as the expiry anchor', async () => {
