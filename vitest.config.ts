@@ -47,6 +47,10 @@ export const BOTH_ENGINES = [
   'tests/integration/live-stream.test.ts',
   'tests/integration/card-data-storage.test.ts',
   'tests/integration/cli.test.ts',
+  'tests/integration/events-api.test.ts',
+  'tests/integration/payment-requests-api.test.ts',
+  'tests/integration/money-totals.test.ts',
+  'tests/integration/metrics-api.test.ts',
 ];
 
 const PG_TEST_URL = process.env.PG_TEST_URL;

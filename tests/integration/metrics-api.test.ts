@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceToken } from '../../app/write/api-tokens.server';
-import { openDatabase } from '../../db/client';
+import { closeDatabase, openDatabaseUrl } from '../../db/client';
 import { postEvents, startServer, type TestServer } from '../support/server';
 
 let server: TestServer;
@@ -61,7 +61,7 @@ beforeAll(async () => {
     event('pr_c1', 'paid', -14 * MINUTE),
   ]);
   expect((await postEvents(server, body)).status).toBe(200);
-  const db = openDatabase(server.dbFile);
+  const db = openDatabaseUrl(server.dbFile);
   tokens.manager = (await createServiceToken(db, { role: 'manager', name: 'manager' })).token;
   tokens.supervisor = (
     await createServiceToken(db, {
@@ -71,7 +71,7 @@ beforeAll(async () => {
     })
   ).token;
   tokens.agent = (await createServiceToken(db, { role: 'agent', name: 'agent', agentId: 'ag_18' })).token;
-  db.$client.close();
+  await closeDatabase(db);
 });
 afterAll(() => server.stop());
 

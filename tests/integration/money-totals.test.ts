@@ -1,9 +1,9 @@
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceToken } from '../../app/write/api-tokens.server';
-import { openDatabase } from '../../db/client';
+import { closeDatabase, openDatabaseUrl } from '../../db/client';
 import { postEvents, startServer, type TestServer } from '../support/server';
-import { insertUserInFile, signInOverHttp } from '../support/users';
+import { addUserAt, signInOverHttp } from '../support/users';
 
 /**
  * Sums of amounts beyond 2^53 (issue 11, finding 13): one request's amount is at most 2^53 - 1 (the
@@ -90,10 +90,10 @@ beforeAll(async () => {
   ];
   const response = await postEvents(server, JSON.stringify(events));
   expect((await response.json()).accepted).toBe(12);
-  const db = openDatabase(server.dbFile);
+  const db = openDatabaseUrl(server.dbFile);
   token = (await createServiceToken(db, { role: 'manager', name: 'money' })).token;
-  db.$client.close();
-  const { email } = insertUserInFile(server.dbFile, { role: 'manager' });
+  await closeDatabase(db);
+  const { email } = await addUserAt(server.dbFile, { role: 'manager' });
   cookie = (await signInOverHttp(server.url, email)).cookie;
 }, 120_000);
 afterAll(() => server.stop());

@@ -1,9 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceToken } from '../../app/write/api-tokens.server';
-import { openDatabase } from '../../db/client';
+import { closeDatabase, openDatabaseUrl } from '../../db/client';
+import { queryRows } from '../support/db';
 import { startServer, type TestServer } from '../support/server';
+import { storedBytes } from '../support/stored-bytes';
 import { BROWSER_UA, seedAgents } from './payment-request-fixtures';
 
 let server: TestServer;
@@ -13,17 +13,17 @@ let retailSupervisor: string;
 let manager: string;
 
 async function token(role: 'agent' | 'supervisor' | 'manager', scope: { agentId?: string; teamIds?: string[] }) {
-  const db = openDatabase(server.dbFile);
+  const db = openDatabaseUrl(server.dbFile);
   const { token } = await createServiceToken(db, { role, name: `${role} ${scope.agentId ?? ''}`, ...scope });
-  db.$client.close();
+  await closeDatabase(db);
   return token;
 }
 
 beforeAll(async () => {
   server = await startServer();
-  const db = openDatabase(server.dbFile);
+  const db = openDatabaseUrl(server.dbFile);
   await seedAgents(db);
-  db.$client.close();
+  await closeDatabase(db);
   thandi = await token('agent', { agentId: 'ag_17' });
   sam = await token('agent', { agentId: 'ag_40' });
   retailSupervisor = await token('supervisor', { teamIds: ['tm_retail'] });
@@ -233,8 +233,9 @@ describe('/pay/:token over HTTP', () => {
     expect(paidPage).not.toContain('4242 4242 4242 4242');
     expect(await statusOf(id)).toBe('paid');
 
-    const files = [server.dbFile, `${server.dbFile}-wal`].filter((file) => existsSync(file));
-    const bytes = Buffer.concat(files.map((file) => readFileSync(file))).toString('latin1');
+    const db = openDatabaseUrl(server.dbFile);
+    const bytes = await storedBytes(db, server.dbFile);
+    await closeDatabase(db);
     expect(bytes).toContain('"last4":"4242"');
     for (const secret of [
       '4242424242424242',
@@ -254,9 +255,9 @@ describe('/pay/:token over HTTP', () => {
     expect(await (await fetch(payUrl, { headers: { 'user-agent': BROWSER_UA } })).text()).toContain(
       'You declined this payment',
     );
-    const db = new Database(server.dbFile, { readonly: true });
-    const sources = db.prepare('SELECT type, source FROM events WHERE request_id = ? ORDER BY seq').all(id);
-    db.close();
+    const db = openDatabaseUrl(server.dbFile);
+    const sources = await queryRows(db, 'SELECT type, source FROM events WHERE request_id = ? ORDER BY seq', id);
+    await closeDatabase(db);
     expect(sources).toEqual([
       { type: 'payment_request.created', source: 'api' },
       { type: 'payment_request.sent', source: 'api' },
