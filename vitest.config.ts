@@ -51,6 +51,7 @@ export const BOTH_ENGINES = [
   'tests/integration/payment-requests-api.test.ts',
   'tests/integration/money-totals.test.ts',
   'tests/integration/metrics-api.test.ts',
+  'tests/integration/requests-list.test.ts',
 ];
 
 const PG_TEST_URL = process.env.PG_TEST_URL;
