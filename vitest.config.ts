@@ -52,6 +52,7 @@ export const BOTH_ENGINES = [
   'tests/integration/money-totals.test.ts',
   'tests/integration/metrics-api.test.ts',
   'tests/integration/requests-list.test.ts',
+  'tests/reliability/fuzz.test.ts',
 ];
 
 const PG_TEST_URL = process.env.PG_TEST_URL;
