@@ -53,6 +53,7 @@ export const BOTH_ENGINES = [
   'tests/integration/metrics-api.test.ts',
   'tests/integration/requests-list.test.ts',
   'tests/reliability/fuzz.test.ts',
+  'tests/reliability/sigkill.test.ts',
 ];
 
 const PG_TEST_URL = process.env.PG_TEST_URL;
