@@ -54,6 +54,7 @@ export const BOTH_ENGINES = [
   'tests/integration/requests-list.test.ts',
   'tests/reliability/fuzz.test.ts',
   'tests/reliability/sigkill.test.ts',
+  'tests/reliability/silent-live-clients.test.ts',
 ];
 
 const PG_TEST_URL = process.env.PG_TEST_URL;

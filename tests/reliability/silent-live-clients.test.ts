@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceToken } from '../../app/write/api-tokens.server';
-import { openDatabase } from '../../db/client';
+import { closeDatabase, openDatabaseUrl } from '../../db/client';
 import { created } from '../support/events';
 import { residentBytes } from '../support/http';
 import { postEvents, startServer, type TestServer } from '../support/server';
@@ -21,11 +21,11 @@ let tokens: string[];
 
 beforeAll(async () => {
   server = await startServer({ LIVE_STREAMS_PER_USER: String(PER_USER), LIVE_STREAMS_TOTAL: String(TOTAL) });
-  const db = openDatabase(server.dbFile);
+  const db = openDatabaseUrl(server.dbFile);
   tokens = [];
   for (let i = 0; i <= USERS; i++)
     tokens.push((await createServiceToken(db, { role: 'manager', name: `watcher ${i}` })).token);
-  db.$client.close();
+  await closeDatabase(db);
 }, 60_000);
 afterAll(() => server.stop());
 
@@ -50,6 +50,35 @@ async function openStream(token: string): Promise<{ socket: Socket; status: numb
     });
   });
   return { socket, status };
+}
+
+/** A live-update connection that reads everything sent to it, until stopped. */
+async function watchStream(token: string): Promise<{ received(): string; stop(): Promise<void> }> {
+  const abort = new AbortController();
+  const response = await fetch(`${server.url}/api/v1/stream`, {
+    headers: { authorization: `Bearer ${token}` },
+    signal: abort.signal,
+  });
+  expect(response.status).toBe(200);
+  const decoder = new TextDecoder();
+  let text = '';
+  const reading = (async () => {
+    const body = response.body!.getReader();
+    try {
+      for (let chunk = await body.read(); !chunk.done; chunk = await body.read()) {
+        text += decoder.decode(chunk.value, { stream: true });
+      }
+    } catch {
+      // aborted by stop()
+    }
+  })();
+  return {
+    received: () => text,
+    stop: async () => {
+      abort.abort();
+      await reading;
+    },
+  };
 }
 
 interface Health {
@@ -100,6 +129,9 @@ describe('live-update connections (finding 1)', () => {
     expect(refused.status).toBe(503);
     refused.socket.destroy();
     for (const { socket } of more) socket.destroy();
+    await until(async () => (await liveStreams()) === USERS * PER_USER);
+    // One client that reads, in a slot the others freed: the changes do flow to the streams.
+    const reader = await watchStream(last);
 
     // Changes flow to every stream while /healthz is timed and the server's memory sampled.
     let peak = before;
@@ -116,7 +148,9 @@ describe('live-update connections (finding 1)', () => {
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     })();
+    let lastId = '';
     for (let batch = 0; Date.now() - started < INGEST_MS; batch++) {
+      lastId = `pr_live_${batch}_${BATCH - 1}`;
       const body = Array.from({ length: BATCH }, (_, i) => JSON.stringify(created(`pr_live_${batch}_${i}`))).join('\n');
       const response = await postEvents(server, body, { contentType: 'application/x-ndjson' });
       expect(response.status).toBe(200);
@@ -124,6 +158,8 @@ describe('live-update connections (finding 1)', () => {
       events += BATCH;
     }
     await probe;
+    await until(async () => reader.received().includes(`"requestId":"${lastId}"`));
+    await reader.stop();
     const dropped = USERS * PER_USER - (await liveStreams());
     console.log(
       `100 silent SSE clients: ${events} events in ${INGEST_MS} ms; RSS ${(before / 2 ** 20).toFixed(0)} -> peak ` +
