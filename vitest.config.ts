@@ -55,6 +55,7 @@ export const BOTH_ENGINES = [
   'tests/reliability/fuzz.test.ts',
   'tests/reliability/sigkill.test.ts',
   'tests/reliability/silent-live-clients.test.ts',
+  'tests/reliability/slow-export-reader.test.ts',
 ];
 
 const PG_TEST_URL = process.env.PG_TEST_URL;
