@@ -56,6 +56,7 @@ export const BOTH_ENGINES = [
   'tests/reliability/sigkill.test.ts',
   'tests/reliability/silent-live-clients.test.ts',
   'tests/reliability/slow-export-reader.test.ts',
+  'tests/reliability/slow-uploads.test.ts',
 ];
 
 const PG_TEST_URL = process.env.PG_TEST_URL;

@@ -1,5 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeDatabase, openDatabaseUrl } from '../../db/client';
+import { queryRows } from '../support/db';
 import { created } from '../support/events';
 import { postEvents, signedHeaders, startServer, type TestServer } from '../support/server';
 
@@ -66,5 +68,12 @@ describe('slow uploads (finding 3)', () => {
     for (const outcome of outcomes) expect(outcome).toMatch(/^HTTP\/1\.1 408 Request Timeout/);
     const count = await fetch(`${server.url}/healthz`);
     expect(count.status).toBe(200);
+    const db = openDatabaseUrl(server.dbFile);
+    try {
+      const stored = await queryRows<{ request_id: string }>(db, 'SELECT request_id FROM events ORDER BY request_id');
+      expect(stored.map((row) => row.request_id)).toEqual(['pr_genuine_0', 'pr_genuine_1', 'pr_genuine_2']);
+    } finally {
+      await closeDatabase(db);
+    }
   }, 30_000);
 });
