@@ -57,6 +57,7 @@ export const BOTH_ENGINES = [
   'tests/reliability/silent-live-clients.test.ts',
   'tests/reliability/slow-export-reader.test.ts',
   'tests/reliability/slow-uploads.test.ts',
+  'tests/reliability/acceptance-two-instances.test.ts',
 ];
 
 const PG_TEST_URL = process.env.PG_TEST_URL;
