@@ -52,6 +52,7 @@ export const BOTH_ENGINES = [
   'tests/integration/money-totals.test.ts',
   'tests/integration/metrics-api.test.ts',
   'tests/integration/requests-list.test.ts',
+  'tests/integration/exports.test.ts',
   'tests/reliability/fuzz.test.ts',
   'tests/reliability/sigkill.test.ts',
   'tests/reliability/silent-live-clients.test.ts',
