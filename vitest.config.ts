@@ -53,6 +53,7 @@ export const BOTH_ENGINES = [
   'tests/integration/metrics-api.test.ts',
   'tests/integration/requests-list.test.ts',
   'tests/integration/exports.test.ts',
+  'tests/integration/backup-verify.test.ts',
   'tests/reliability/fuzz.test.ts',
   'tests/reliability/sigkill.test.ts',
   'tests/reliability/silent-live-clients.test.ts',
