@@ -21,6 +21,8 @@ export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Data
 
 /** What a PostgreSQL Db carries besides drizzle: the pool, and the client of the transaction held. */
 export interface PostgresHandle {
+  /** The URL the pool connects to (a worker thread opens its own pool with it). */
+  url: string;
   pool: pg.Pool;
   /** The transaction's client when the calling chain is inside writeTransaction, else the pool. */
   queryable(): pg.Pool | pg.PoolClient;
@@ -60,6 +62,7 @@ export function openPostgresDb(url: string, options: { max?: number } = {}): Db 
   const router = { query: (...args: unknown[]) => (queryable().query as (...a: unknown[]) => unknown)(...args) };
   const db = drizzlePostgres(router as unknown as pg.Pool, { schema: pgSchema });
   const handle: PostgresHandle & { held: AsyncLocalStorage<pg.PoolClient> } = {
+    url,
     pool,
     held,
     queryable,

@@ -337,35 +337,31 @@ describe('exports on a small event set', () => {
     expect(sheet.views[0]).toMatchObject({ state: 'frozen', ySplit: 1 });
   });
 
-  // The export workers read SQLite's file; on PostgreSQL exports stream from a server-side cursor in the server.
-  it.skipIf(ON_POSTGRES)(
-    'writes payment-requests.xlsx from its worker thread with the same sheets, cells and formats',
-    async () => {
-      const inThread = await exportBytes(db, 'payment-requests', 'xlsx', QUERY, manager, { workers: 0 });
-      const before = xlsxWorkerStats().started;
-      const fromWorker = await exportBytes(db, 'payment-requests', 'xlsx', QUERY, manager, { minRows: 0 });
-      expect(xlsxWorkerStats().started).toBe(before + 1);
-      expect(fromWorker.result).toEqual({ completed: true, rows: 3 });
-      expect(fromWorker.fileName).toBe(inThread.fileName);
-      const cells = async (bytes: Buffer) =>
-        (await readWorkbook(bytes)).worksheets.map((sheet) => ({
-          name: sheet.name,
-          views: sheet.views,
-          widths: sheet.columns.map((column) => column.width),
-          rows: sheet.getRows(1, sheet.rowCount)!.map((row) => ({
-            bold: row.font?.bold,
-            cells: Array.from({ length: sheet.columnCount }, (_, index) => {
-              const cell = row.getCell(index + 1);
-              return { value: cell.value, type: cell.type, numFmt: cell.numFmt };
-            }),
-          })),
-        }));
-      const expected = await cells(inThread.bytes);
-      expect(expected.map((sheet) => sheet.name)).toEqual(['Summary', 'Payment requests']);
-      expect(expected[1]!.rows).toHaveLength(4);
-      expect(await cells(fromWorker.bytes)).toEqual(expected);
-    },
-  );
+  it('writes payment-requests.xlsx from its worker thread with the same sheets, cells and formats', async () => {
+    const inThread = await exportBytes(db, 'payment-requests', 'xlsx', QUERY, manager, { workers: 0 });
+    const before = xlsxWorkerStats().started;
+    const fromWorker = await exportBytes(db, 'payment-requests', 'xlsx', QUERY, manager, { minRows: 0 });
+    expect(xlsxWorkerStats().started).toBe(before + 1);
+    expect(fromWorker.result).toEqual({ completed: true, rows: 3 });
+    expect(fromWorker.fileName).toBe(inThread.fileName);
+    const cells = async (bytes: Buffer) =>
+      (await readWorkbook(bytes)).worksheets.map((sheet) => ({
+        name: sheet.name,
+        views: sheet.views,
+        widths: sheet.columns.map((column) => column.width),
+        rows: sheet.getRows(1, sheet.rowCount)!.map((row) => ({
+          bold: row.font?.bold,
+          cells: Array.from({ length: sheet.columnCount }, (_, index) => {
+            const cell = row.getCell(index + 1);
+            return { value: cell.value, type: cell.type, numFmt: cell.numFmt };
+          }),
+        })),
+      }));
+    const expected = await cells(inThread.bytes);
+    expect(expected.map((sheet) => sheet.name)).toEqual(['Summary', 'Payment requests']);
+    expect(expected[1]!.rows).toHaveLength(4);
+    expect(await cells(fromWorker.bytes)).toEqual(expected);
+  });
 });
 
 describe('streaming a large export', () => {
@@ -468,7 +464,7 @@ describe('streaming a large export', () => {
     expect(exportWorkerStats()).toEqual({ liveWorkers: expect.any(Number), queuedChunks: 0 });
   });
 
-  // The export workers read SQLite's file; on PostgreSQL exports stream from a server-side cursor in the server.
+  // The CSV export workers read SQLite's file by slices of rowids; on PostgreSQL the CSV streams from a cursor in the server.
   it.skipIf(ON_POSTGRES)(
     'holds at most a few chunks per worker while the reader waits, and stops the workers when it cancels',
     async () => {
@@ -489,27 +485,32 @@ describe('streaming a large export', () => {
     },
   );
 
-  // The export workers read SQLite's file; on PostgreSQL exports stream from a server-side cursor in the server.
-  it.skipIf(ON_POSTGRES)(
-    'holds exactly its credits of 64 KB chunks from the XLSX worker while the reader waits, and stops it when it cancels',
-    async () => {
-      const { stream, rowsSoFar, result } = await startExport({ minRows: 0 }, '', manager, 'xlsx');
-      const reader = stream.getReader();
-      const first = (await reader.read()).value!;
-      expect(first.byteLength).toBe(CHUNK_BYTES);
-      // The worker sends its XLSX_WORKER_CREDITS chunks (the reader's and the one in the stream's
-      // queue were paid back), then waits: 16 x 64 KB = 1 MB here, however long the reader takes.
-      await vi.waitFor(() => expect(xlsxWorkerStats().queuedChunks).toBe(XLSX_WORKER_CREDITS), { timeout: 30_000 });
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(xlsxWorkerStats()).toMatchObject({ liveWorkers: 1, queuedChunks: XLSX_WORKER_CREDITS });
-      expect(XLSX_WORKER_CREDITS * CHUNK_BYTES).toBe(1 << 20);
-      expect(rowsSoFar()).toBeLessThan(ROWS / 2);
-      await reader.cancel();
-      expect(result()).toEqual({ completed: false, rows: rowsSoFar() });
-      expect(xlsxWorkerStats().queuedChunks).toBe(0);
-      await vi.waitFor(() => expect(xlsxWorkerStats().liveWorkers).toBe(0), { timeout: 30_000 });
-    },
-  );
+  it('holds exactly its credits of 64 KB chunks from the XLSX worker while the reader waits, and stops it when it cancels', async () => {
+    const { stream, rowsSoFar, result } = await startExport({ minRows: 0 }, '', manager, 'xlsx');
+    const reader = stream.getReader();
+    const first = (await reader.read()).value!;
+    expect(first.byteLength).toBe(CHUNK_BYTES);
+    // The worker sends its XLSX_WORKER_CREDITS chunks (the reader's and the one in the stream's
+    // queue were paid back), then waits: 16 x 64 KB = 1 MB here, however long the reader takes.
+    await vi.waitFor(() => expect(xlsxWorkerStats().queuedChunks).toBe(XLSX_WORKER_CREDITS), { timeout: 30_000 });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(xlsxWorkerStats()).toMatchObject({ liveWorkers: 1, queuedChunks: XLSX_WORKER_CREDITS });
+    expect(XLSX_WORKER_CREDITS * CHUNK_BYTES).toBe(1 << 20);
+    expect(rowsSoFar()).toBeLessThan(ROWS / 2);
+    // PostgreSQL: the worker's own connection holds the export's cursor meanwhile.
+    const cursors = async () =>
+      (await queryRow<{ n: number }>(
+        db,
+        "SELECT CAST(count(*) AS INTEGER) AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'FETCH % FROM export_rows'",
+      ))!.n;
+    if (ON_POSTGRES) expect(await cursors()).toBe(1);
+    await reader.cancel();
+    expect(result()).toEqual({ completed: false, rows: rowsSoFar() });
+    expect(xlsxWorkerStats().queuedChunks).toBe(0);
+    await vi.waitFor(() => expect(xlsxWorkerStats().liveWorkers).toBe(0), { timeout: 30_000 });
+    // Terminating the worker closed its connection: no backend holds the cursor any more.
+    if (ON_POSTGRES) await vi.waitFor(async () => expect(await cursors()).toBe(0), { timeout: 10_000 });
+  });
 
   it('writes a large XLSX from its worker with every row of a range, read back by exceljs', async () => {
     const query = 'from=2026-10-27&to=2026-10-27&tz=Asia/Kolkata&status=sent';

@@ -1,11 +1,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
-import type { Db } from '../../../db/client';
+import { closeDatabase, type Db, openPostgresDb } from '../../../db/client';
+import { isPostgresUrl } from '../../../db/pg-client';
 import * as schema from '../../../db/schema';
 import { getMetricsSummary } from '../metrics/metrics.server';
 import { writePaymentRequestsXlsx } from './payment-requests-xlsx';
-import { type ExportRequestRow, exportNames } from './rows.server';
+import { type ExportRequestRow, exportNames, exportRequestRowsPostgres, readExportNames } from './rows.server';
 import { type FromXlsxWorker, type ToXlsxWorker, XLSX_WORKER_CREDITS, type XlsxWorkerData } from './worker-protocol';
 
 /**
@@ -42,7 +43,26 @@ async function emit(chunk: Uint8Array): Promise<void> {
   post({ type: 'chunk', bytes, rows: tally.rows }, [bytes]);
 }
 
+/**
+ * On PostgreSQL: a pool of this thread's own (closed when the export ends, fails or the thread is
+ * terminated), the rows from a REPEATABLE READ cursor (exportRequestRowsPostgres), the summary and
+ * names read beside it, as the server's thread does on PostgreSQL.
+ */
+async function mainPostgres(): Promise<void> {
+  const db = openPostgresDb(data.file, { max: 2 });
+  try {
+    const { filters, viewer, now } = data;
+    const summary = { filters, scope: viewer.scope, now, metrics: await getMetricsSummary(db, filters, viewer) };
+    const names = await readExportNames(db);
+    await writePaymentRequestsXlsx(emit, exportRequestRowsPostgres(db, filters, viewer), names, summary, tally);
+    post({ type: 'done', rows: tally.rows });
+  } finally {
+    await closeDatabase(db);
+  }
+}
+
 async function main(): Promise<void> {
+  if (isPostgresUrl(data.file)) return await mainPostgres();
   const reader = new Database(data.file, { readonly: true, fileMustExist: true });
   reader.pragma('busy_timeout = 5000');
   reader.pragma('cache_size = -16384');

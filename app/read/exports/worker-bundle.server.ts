@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Db } from '../../../db/client';
+import { type Db, sqlRows } from '../../../db/client';
 
 const found = new Map<string, string>();
 const warned = new Set<string>();
@@ -36,9 +36,10 @@ export async function rangeHoldsAtLeast(
   end: number | null,
 ): Promise<boolean> {
   if (rows <= 0) return true;
-  const hit = db.$client
-    .prepare('SELECT 1 FROM payment_requests WHERE sent_at >= ? AND sent_at < ? ORDER BY sent_at LIMIT 1 OFFSET ?')
-    .pluck()
-    .get(start ?? Number.MIN_SAFE_INTEGER, end ?? Number.MAX_SAFE_INTEGER, rows - 1);
-  return hit !== undefined;
+  const hits = await sqlRows(
+    db,
+    'SELECT 1 AS hit FROM payment_requests WHERE sent_at >= ? AND sent_at < ? ORDER BY sent_at LIMIT 1 OFFSET ?',
+    [start ?? Number.MIN_SAFE_INTEGER, end ?? Number.MAX_SAFE_INTEGER, rows - 1],
+  );
+  return hits.length > 0;
 }

@@ -52,8 +52,9 @@ export const creditSlot = (index: number) => 1 + index;
 
 /** What the payment-requests.xlsx worker is given (app/read/exports/xlsx-worker.server.ts). */
 export interface XlsxWorkerData {
+  /** The SQLite file, or the PostgreSQL URL (the worker then reads the rows from a cursor of its own). */
   file: string;
-  /** The export's query (every row of S, in sentAt order) as SQL text and its parameters. */
+  /** The export's query (every row of S, in sentAt order) as SQL text and its parameters (SQLite). */
   sql: string;
   params: unknown[];
   /**

@@ -53,15 +53,15 @@ export async function workerPaymentRequestsXlsx(
   options: XlsxWorkerOptions = {},
 ): Promise<ReadableStream<Uint8Array> | null> {
   const { db, filters, viewer, tally } = context;
-  // On PostgreSQL (no file to open) the workbook is written in the server's thread from a cursor.
-  if (options.workers === 0 || liveWorkers >= MAX_LIVE_WORKERS || onPostgres(db) || db.$client.memory) return null;
+  if (options.workers === 0 || liveWorkers >= MAX_LIVE_WORKERS || (!onPostgres(db) && db.$client.memory)) return null;
   const file = workerBundle(BUNDLE, getEnv().XLSX_WORKER_FILE);
   const range = filterRange(filters);
   if (!file || !(await rangeHoldsAtLeast(db, options.minRows ?? MIN_ROWS, range.start, range.end))) return null;
 
-  const query = exportRequestQuery(db, filters, viewer);
+  // On PostgreSQL the worker opens a pool of its own to the same URL and reads the rows from a cursor.
+  const query = onPostgres(db) ? { sql: '', params: [] } : exportRequestQuery(db, filters, viewer);
   const workerData: XlsxWorkerData = {
-    file: db.$client.name,
+    file: onPostgres(db) ? db.$pg.url : db.$client.name,
     sql: query.sql,
     params: query.params,
     filters,
