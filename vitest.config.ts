@@ -11,8 +11,12 @@ const env = {
 
 /**
  * The test files that run on PostgreSQL too (issue 13): written against the engine-neutral helpers
- * (createTestDb, queryRows), they run a second time in the `postgres` project when PG_TEST_URL names
- * a server (.ci/run starts one). The list grows as modules are ported; the rest run on SQLite only.
+ * (createTestDb, queryRows, addUser), they run a second time in the `postgres` project when
+ * PG_TEST_URL names a server (.ci/run starts one). Every integration and reliability file is here
+ * but five that test SQLite's own machinery: checkpointer (its WAL), event-rows-migration (its
+ * migration 0013), payment-request-indexes (its query plans), rollup-deltas.property (against its
+ * former triggers) and seed-bulk (the bulk generator writes SQLite files). tests/postgres/ holds the
+ * PostgreSQL-only checks.
  */
 export const BOTH_ENGINES = [
   'tests/integration/accounts.test.ts',
@@ -94,7 +98,7 @@ export default defineConfig({
                 include: BOTH_ENGINES,
                 globalSetup: ['tests/setup/postgres-setup.ts'],
                 // db/tables.ts picks PostgreSQL's tables from this; test databases come from createTestDb.
-                env: { ...env, DATABASE_URL: PG_TEST_URL, PAYLINK_POSTGRES_PREVIEW: '1' },
+                env: { ...env, DATABASE_URL: PG_TEST_URL },
               },
             },
           ]

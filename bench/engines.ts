@@ -54,7 +54,7 @@ async function onServer(base: string, text: string): Promise<void> {
 
 /** Migrates DATABASE_URL as `npm start` does, and makes a manager API token there (the CLI's). */
 function prepare(databaseUrl: string): string {
-  const env = { ...process.env, DATABASE_URL: databaseUrl, PAYLINK_POSTGRES_PREVIEW: '1' };
+  const env = { ...process.env, DATABASE_URL: databaseUrl };
   execFileSync('node', ['--import', 'tsx', 'db/migrate.ts'], { env, stdio: 'ignore' });
   const out = execFileSync(
     'node',
@@ -177,7 +177,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const requests = Number(process.env.BENCH_ENGINE_REQUESTS ?? (options.quick ? 2_500 : 250_000));
   const bodies = ndjsonBatches(events(requests, Date.now()), 1000);
   const secret = `whsec_${randomBytes(24).toString('base64')}`;
-  const env = { WEBHOOK_SECRET: secret, EXPIRY_SWEEP_MS: '2000', PAYLINK_POSTGRES_PREVIEW: '1' };
+  const env = { WEBHOOK_SECRET: secret, EXPIRY_SWEEP_MS: '2000' };
   const rows: BenchRow[] = [];
   mkdirSync(DIR, { recursive: true });
 
@@ -237,7 +237,7 @@ async function loadedPostgres(base: string, file: string, requests: number): Pro
   await onServer(base, `CREATE DATABASE "${database}" LOCALE 'C.UTF-8' TEMPLATE template0`);
   try {
     execFileSync('node', ['--import', 'tsx', 'cli/main.ts', 'copy-database', '--from', file, '--to', url], {
-      env: { ...process.env, PAYLINK_POSTGRES_PREVIEW: '1' },
+      env: { ...process.env },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
   } catch (error) {

@@ -9,18 +9,9 @@ const ttlSeconds = (fallback: number) => z.coerce.number().int().min(60).max(180
 /** The SQLite file when DATABASE_URL is not set: the one place this default is written. */
 export const DEFAULT_DATABASE_URL = 'data/app.db';
 const POSTGRES_URL = /^postgres(ql)?:\/\//i;
-/**
- * Whether a postgres:// DATABASE_URL is accepted: only with PAYLINK_POSTGRES_PREVIEW=1 until every
- * part of the product runs on PostgreSQL (issue 13; docs/postgres.md lists what does and what not).
- */
-const postgresAccepted = () => process.env.PAYLINK_POSTGRES_PREVIEW === '1';
 const databaseUrl = z
   .string()
   .min(1)
-  .refine((url) => !POSTGRES_URL.test(url) || postgresAccepted(), {
-    message:
-      'is a PostgreSQL URL: the app runs on PostgreSQL only as a preview so far, with PAYLINK_POSTGRES_PREVIEW=1 (docs/postgres.md lists what works)',
-  })
   .refine((url) => POSTGRES_URL.test(url) || !/^[a-z][a-z0-9+.-]*:\/\//i.test(url), {
     // A URL would otherwise be taken for a file name (a scheme:// makes a folder "scheme:").
     message: 'is an SQLite file path or a postgres:// URL',

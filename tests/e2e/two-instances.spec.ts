@@ -48,7 +48,6 @@ function start(port: number, origin: string): Promise<ChildProcess> {
       PORT: String(port),
       PUBLIC_URL: origin,
       DATABASE_URL: databaseUrl,
-      PAYLINK_POSTGRES_PREVIEW: '1',
       WEBHOOK_SECRET: 'whsec_dHdvLWluc3RhbmNlcy1lMmUtc2VjcmV0',
       SESSION_SECRET: 'two-instances-session-secret-for-tests-0123456789',
       EXPIRY_SWEEP_MS: '1000',
@@ -76,7 +75,7 @@ test.beforeAll(async () => {
   await sql(serverUrl('postgres'), `CREATE DATABASE "${databaseName}"`);
   databaseUrl = serverUrl(databaseName);
   execFileSync('node', ['--import', 'tsx', 'db/migrate.ts'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PAYLINK_POSTGRES_PREVIEW: '1' },
+    env: { ...process.env, DATABASE_URL: databaseUrl },
     stdio: 'inherit',
   });
   const now = Date.now();

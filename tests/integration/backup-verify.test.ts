@@ -28,7 +28,7 @@ function batch(from: number, count: number) {
 
 const cli = (args: string[], file: string) =>
   spawnSync('npx', ['tsx', 'cli/main.ts', ...args], {
-    env: { ...process.env, DATABASE_URL: file, ...(ON_POSTGRES ? { PAYLINK_POSTGRES_PREVIEW: '1' } : {}) },
+    env: { ...process.env, DATABASE_URL: file },
     encoding: 'utf8',
   });
 

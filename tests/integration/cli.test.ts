@@ -11,12 +11,8 @@ import { closeTestDb, createTestDb, queryRow, queryRows } from '../support/db';
 import { created, MINUTE, step } from '../support/events';
 import { TEST_TMP } from '../support/paths';
 
-/** The CLI's environment on the test's database (a file, or a PostgreSQL URL behind the preview flag). */
-const cliEnv = (file: string) => ({
-  ...process.env,
-  DATABASE_URL: file,
-  ...(ON_POSTGRES ? { PAYLINK_POSTGRES_PREVIEW: '1' } : {}),
-});
+/** The CLI's environment on the test's database (a file, or a PostgreSQL URL). */
+const cliEnv = (file: string) => ({ ...process.env, DATABASE_URL: file });
 
 describe('cli import', () => {
   it('streams a file through ingestEvents, tallies, skips unreadable lines and reconciles orphans', async () => {

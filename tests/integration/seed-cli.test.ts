@@ -14,7 +14,6 @@ function seedCli(url: string, args: string[]) {
       ...process.env,
       NODE_ENV: 'development',
       DATABASE_URL: url,
-      ...(ON_POSTGRES ? { PAYLINK_POSTGRES_PREVIEW: '1' } : {}),
     },
   });
 }

@@ -2,7 +2,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { ON_POSTGRES } from '../../db/tables';
 import { closeTestDb, createTestDb } from './db';
 
 export interface TestServer {
@@ -56,7 +55,6 @@ export async function startServer(
       SESSION_SECRET: randomBytes(32).toString('hex'),
       EXPIRY_SWEEP_MS: '500',
       PASSWORD_HASH_COST: '12',
-      ...(ON_POSTGRES ? { PAYLINK_POSTGRES_PREVIEW: '1' } : {}),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

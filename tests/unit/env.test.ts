@@ -46,20 +46,15 @@ describe('getEnv validates every variable at start', () => {
     expect(databaseUrlFromEnv()).toBe('tmp/other.db');
   });
 
-  it('takes a postgres:// DATABASE_URL only with PAYLINK_POSTGRES_PREVIEW=1, and says so', () => {
-    withEnv({ DATABASE_URL: 'postgres://app:secret@db.internal:5432/paylink', PAYLINK_POSTGRES_PREVIEW: undefined });
-    const message =
-      'Invalid environment:\n  DATABASE_URL: is a PostgreSQL URL: the app runs on PostgreSQL only as a preview so far, with PAYLINK_POSTGRES_PREVIEW=1 (docs/postgres.md lists what works)';
-    expect(() => databaseUrlFromEnv()).toThrow(message);
-    expect(() => getEnv()).toThrow(/DATABASE_URL: is a PostgreSQL URL/);
-    withEnv({ PAYLINK_POSTGRES_PREVIEW: '1' });
+  it('takes a postgres:// or postgresql:// DATABASE_URL', () => {
+    withEnv({ DATABASE_URL: 'postgres://app:secret@db.internal:5432/paylink' });
     expect(databaseUrlFromEnv()).toBe('postgres://app:secret@db.internal:5432/paylink');
     withEnv({ DATABASE_URL: 'postgresql://db.internal/paylink' });
     expect(databaseUrlFromEnv()).toBe('postgresql://db.internal/paylink');
   });
 
   it('refuses any other URL instead of making a folder of that name', () => {
-    withEnv({ DATABASE_URL: 'mysql://db.internal/paylink', PAYLINK_POSTGRES_PREVIEW: '1' });
+    withEnv({ DATABASE_URL: 'mysql://db.internal/paylink' });
     expect(() => databaseUrlFromEnv()).toThrow(
       'Invalid environment:\n  DATABASE_URL: is an SQLite file path or a postgres:// URL',
     );
