@@ -8,6 +8,7 @@ import { createPaymentRequest } from '../../app/write/payment-request-commands.s
 import { closeDatabase, type Db, onPostgres, openDatabaseUrl, sqlRun } from '../../db/client';
 import { closeTestDb, createTestDb, queryRow, queryRows } from '../support/db';
 import { MINUTE, T0 } from '../support/events';
+import { storedBytes } from '../support/stored-bytes';
 import { agentViewer, BROWSER_UA, eventsOf, request, seedAgents } from './payment-request-fixtures';
 
 let db: Db;
@@ -322,26 +323,10 @@ describe('one customer action at a time across app instances (a lease per reques
 /**
  * Everything the database holds, as text: on SQLite the database file and its WAL, bytes as they
  * are (the connection checkpointed and closed, then a fresh one opened for afterEach); on
- * PostgreSQL every row of every table of the app's schema.
+ * PostgreSQL every text, json and bytea column of every table (tests/support/stored-bytes.ts).
  */
 async function storedText(): Promise<string> {
-  if (onPostgres(db)) {
-    const tables = await queryRows<{ name: string }>(
-      db,
-      "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
-    );
-    expect(tables.length).toBeGreaterThan(20);
-    const texts: string[] = [];
-    for (const { name } of tables) {
-      // Each column's value as stored, as text (JSON bodies unescaped).
-      const values = await queryRows<{ v: string | null }>(
-        db,
-        `SELECT kv.value AS v FROM "${name}" AS t, jsonb_each_text(to_jsonb(t)) AS kv`,
-      );
-      for (const { v } of values) if (v !== null) texts.push(v);
-    }
-    return texts.join('\n');
-  }
+  if (onPostgres(db)) return await storedBytes(db, dbFile);
   db.$client.pragma('wal_checkpoint(TRUNCATE)');
   db.$client.close();
   const text = Buffer.concat(
