@@ -44,12 +44,12 @@ async function emit(chunk: Uint8Array): Promise<void> {
 }
 
 /**
- * On PostgreSQL: a pool of this thread's own (closed when the export ends, fails or the thread is
- * terminated), the rows from a REPEATABLE READ cursor (exportRequestRowsPostgres), the summary and
- * names read beside it, as the server's thread does on PostgreSQL.
+ * On PostgreSQL: one connection of this thread's own (its queries run one after another; closed
+ * when the export ends, fails or the thread is terminated), the rows from a REPEATABLE READ cursor
+ * (exportRequestRowsPostgres), the summary and names read beside it, as the server's thread does.
  */
 async function mainPostgres(): Promise<void> {
-  const db = openPostgresDb(data.file, { max: 2 });
+  const db = openPostgresDb(data.file, { max: 1 });
   try {
     const { filters, viewer, now } = data;
     const summary = { filters, scope: viewer.scope, now, metrics: await getMetricsSummary(db, filters, viewer) };
