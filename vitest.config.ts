@@ -36,6 +36,7 @@ export const BOTH_ENGINES = [
   'tests/integration/ingest.test.ts',
   'tests/integration/leases.test.ts',
   'tests/integration/exports-engines.test.ts',
+  'tests/integration/export-worker-engines.test.ts',
   'tests/integration/seed-cli.test.ts',
   'tests/integration/admin.test.ts',
   'tests/integration/password-change.test.ts',
