@@ -1,13 +1,12 @@
 import { useEffect, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { formatCount } from '../domain/format';
-import type { Metrics } from '../domain/metrics';
 import { dateTimeFormat } from '../lib/intl-cache';
 import type { Interval } from '../lib/time-buckets';
 
-export type TrendBucket = Pick<Metrics, 'sent' | 'paid' | 'declined' | 'expired' | 'canceled' | 'inFlight'> & {
-  start: string;
-};
+import type { TrendBucket } from '../read/metrics/metrics.server';
+
+export type { TrendBucket };
 
 /**
  * Outcomes stacked per bucket: together they make up the links sent in it. In lifecycle order

@@ -9,7 +9,7 @@ import {
   getAgentLeaderboard,
   getMetricsSummary,
   getMetricsSummaryBetween,
-  getMetricsTimeseries,
+  getTrend,
   pageCurrencies,
 } from './metrics/metrics.server';
 import { compileQuery, requestCondition } from './query-compiler.server';
@@ -45,7 +45,7 @@ export async function getDashboard(
   return {
     ...kpis,
     interval,
-    series: await getMetricsTimeseries(db, filters, viewer, interval, currencies),
+    series: await getTrend(db, filters, viewer, interval, currencies),
     leaderboard: await getAgentLeaderboard(db, filters, viewer, currencies),
   };
 }
@@ -95,7 +95,7 @@ export async function getAgentDashboard(
   return {
     ...kpis,
     interval,
-    series: await getMetricsTimeseries(db, agentFilters, viewer, interval, currencies),
+    series: await getTrend(db, agentFilters, viewer, interval, currencies),
     requests,
   };
 }

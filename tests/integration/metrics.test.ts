@@ -1,7 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Viewer } from '../../app/domain/access';
 import { type Filters, parseFilters } from '../../app/read/filters';
-import { getAgentLeaderboard, getMetricsSummary, getMetricsTimeseries } from '../../app/read/metrics/metrics.server';
+import {
+  getAgentLeaderboard,
+  getMetricsSummary,
+  getMetricsTimeseries,
+  getTrend,
+} from '../../app/read/metrics/metrics.server';
 import { ingestEvents } from '../../app/write/ingest.server';
 import type { Db } from '../../db/client';
 import { closeTestDb, createTestDb } from '../support/db';
@@ -175,6 +180,38 @@ describe('metrics on a hand-built day', () => {
     expect(buckets[11]).toMatchObject({ canceled: 1, paid: 1, sendFailures: 2, collected: { USD: 1000 } });
     expect(buckets[15]).toMatchObject({ inFlight: 1, openRate: 0 });
     expect(buckets[3]).toMatchObject({ sent: 0, openRate: null, collected: {} });
+  });
+
+  it("gives the dashboards' trend the series' buckets with their outcome counts only", async () => {
+    await ingestFriday();
+    const day = filters('from=2026-11-19&to=2026-11-20');
+    const trend = await getTrend(db, day, manager, 'day');
+    expect(trend).toEqual([
+      { start: '2026-11-19T00:00:00.000+00:00', sent: 1, paid: 1, declined: 0, expired: 0, canceled: 0, inFlight: 0 },
+      { start: '2026-11-20T00:00:00.000+00:00', sent: 9, paid: 4, declined: 1, expired: 2, canceled: 1, inFlight: 1 },
+    ]);
+    const hourly = await getTrend(db, filters('from=2026-11-20&to=2026-11-20'), manager, 'hour');
+    const series = await getMetricsTimeseries(db, filters('from=2026-11-20&to=2026-11-20'), manager, 'hour');
+    expect(hourly).toEqual(
+      series.map(({ start, sent, paid, declined, expired, canceled, inFlight }) => ({
+        start,
+        sent,
+        paid,
+        declined,
+        expired,
+        canceled,
+        inFlight,
+      })),
+    );
+    expect(hourly[10]).toEqual({
+      start: '2026-11-20T10:00:00.000+00:00',
+      sent: 6,
+      paid: 3,
+      declined: 1,
+      expired: 2,
+      canceled: 0,
+      inFlight: 0,
+    });
   });
 
   it('filters by team, agent, channel and currency', async () => {

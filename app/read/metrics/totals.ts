@@ -33,6 +33,11 @@ export function sentOf(totals: Totals): number {
   return totals.values[SENT_INDEX]!;
 }
 
+/** A count metric of the totals: its own rollup column, no time to pay read. */
+export function countOf(totals: Totals, metric: keyof Metrics): number {
+  return column(totals, countColumnName(metric));
+}
+
 function column(totals: Totals, name: string): number {
   const index = COLUMN_INDEX.get(name);
   if (index === undefined) throw new Error(`No rollup column ${name}`);
