@@ -19,6 +19,7 @@ const env = {
  * PostgreSQL-only checks.
  */
 export const BOTH_ENGINES = [
+  'tests/integration/pay-time-sub-bins.test.ts',
   'tests/integration/accounts.test.ts',
   'tests/integration/idempotency-keys.test.ts',
   'tests/reliability/sweeper-failover.test.ts',

@@ -64,12 +64,12 @@ const JUSTIFIED: [index: string, read: string, run: (db: Db) => unknown][] = [
   ['pr_channel_sent_idx', 'the request list by channel', list('channel')],
   ['pr_expiry_due_idx', 'the expiry sweeper', async (db) => await runExpirySweep(db, NOW)],
   [
-    'pr_paid_bin_idx',
+    'pr_paid_sub_bin_idx',
     "the dashboard's median time to pay",
     async (db) => await getDashboard(db, { ...filters(), ...range }, { preset: null, ...range }, manager, NOW),
   ],
   [
-    'pr_paid_agent_bin_idx',
+    'pr_paid_agent_sub_bin_idx',
     "an agent's dashboard median time to pay",
     async (db) =>
       await getAgentDashboard(db, 'ag_17', { ...filters(), ...range }, { preset: null, ...range }, manager, NOW),

@@ -27,6 +27,7 @@ import { EARLIEST, LATEST, rangePieces } from '../../app/read/metrics/cells';
 import {
   DAY_MS,
   PAID_INDEX_SQL,
+  PAID_SUB_BIN_INDEX_SQL,
   PAY_BIN_EDGES_MS,
   rollupRebuildSql,
   rollupTriggerSql,
@@ -274,6 +275,17 @@ describe('rollup storage', () => {
   it('keeps the paid-time indexes of migration 0002 as db/metrics-rollups.ts writes them', () => {
     const migration = statements('0002_metrics_rollups.sql');
     for (const index of PAID_INDEX_SQL) expect(migration).toContain(index);
+  });
+
+  it('has migration 0019 replace them with the sub-bin indexes db/metrics-rollups.ts writes', () => {
+    const migration = statements('0019_paid_sub_bin_indexes.sql').map((statement) =>
+      statement.replace(/^(--.*\n)+/, ''),
+    );
+    expect(migration).toEqual([
+      'DROP INDEX `pr_paid_bin_idx`;',
+      'DROP INDEX `pr_paid_agent_bin_idx`;',
+      ...PAID_SUB_BIN_INDEX_SQL,
+    ]);
   });
 });
 
