@@ -25,7 +25,9 @@ export async function startBenchServer(databaseFile: string, env: Record<string,
   // BENCH_PORT: a port of one's own on a shared machine (one server at a time); otherwise any free one.
   const port = process.env.BENCH_PORT ? Number(process.env.BENCH_PORT) : await freePort();
   const webhookSecret = `whsec_${randomBytes(24).toString('base64')}`;
-  const child = spawn('node', ['build/server.js'], {
+  // BENCH_SERVER_FLAGS: node flags for the server, e.g. `--cpu-prof --cpu-prof-dir=tmp/prof` to profile a bench.
+  const flags = (process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean);
+  const child = spawn('node', [...flags, 'build/server.js'], {
     env: {
       ...process.env,
       NODE_ENV: 'production',

@@ -292,12 +292,12 @@ export function rollupBackfillSql(): string[] {
 }
 
 /** Sub-bins per histogram bin in the SQLite paid-time indexes (paySubBinSql). */
-export const PAY_SUB_BINS = 8;
+export const PAY_SUB_BINS = 32;
 /** Width of the open last bin's sub-bins (the last sub-bin is open too). */
 const LAST_BIN_STEP_MS = 900_000;
 
 /**
- * The sub-bin of a paid request's time to pay: bin × PAY_SUB_BINS plus the eighth of the bin it
+ * The sub-bin of a paid request's time to pay: bin × PAY_SUB_BINS plus the 32nd of the bin it
  * falls in (the open last bin in steps of LAST_BIN_STEP_MS). Integer arithmetic only, the same on
  * both engines. With sub-bins first in the index, the rows of a bin in a range are counted per
  * sub-bin (index steps, no sort), and only the sub-bin holding the rank is sorted: at 1M requests

@@ -133,7 +133,7 @@ const VALUES = ON_POSTGRES
   : 'SELECT value AS ttp, 0 AS sent_at, value AS paid_at FROM json_each(?)';
 
 describe('paySubBinSql', () => {
-  it('cuts every bin in eighths that agree with payBinSql, in the order of the time to pay, on either engine', async () => {
+  it('cuts every bin in 32 parts that agree with payBinSql, in the order of the time to pay, on either engine', async () => {
     const edges = [0, ...PAY_BIN_EDGES_MS];
     const values = [
       -5_000,
@@ -142,8 +142,10 @@ describe('paySubBinSql', () => {
       9_899_999,
       9_900_000,
       86_400_000,
-      624,
-      625,
+      156,
+      157,
+      31_499_999,
+      31_500_000,
       4_499_999,
       4_500_000,
     ];
@@ -161,11 +163,11 @@ describe('paySubBinSql', () => {
       previous = Number(row.sub);
     }
     const sub = (ttp: number) => Number(rows.find((row) => Number(row.ttp) === ttp)!.sub);
-    expect([sub(-5_000), sub(0), sub(624), sub(625), sub(4_999), sub(5_000), sub(99_999), sub(100_000)]).toEqual([
-      0, 0, 0, 1, 7, 8, 103, 104,
+    expect([sub(-5_000), sub(0), sub(156), sub(157), sub(4_999), sub(5_000), sub(99_999), sub(100_000)]).toEqual([
+      0, 0, 0, 1, 31, 32, 415, 416,
     ]);
-    expect([sub(3_599_999), sub(3_600_000), sub(4_499_999), sub(4_500_000), sub(9_899_999), sub(9_900_000)]).toEqual([
-      247, 248, 248, 249, 254, 255,
+    expect([sub(3_599_999), sub(3_600_000), sub(4_499_999), sub(4_500_000), sub(31_499_999), sub(31_500_000)]).toEqual([
+      991, 992, 992, 993, 1022, 1023,
     ]);
   });
 });
