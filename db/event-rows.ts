@@ -12,8 +12,13 @@ import { canonicalJson, sha256Hex } from '../app/lib/canonical-json';
  * other spelling, such as an offset or no milliseconds, is kept). Key order of what remains:
  * `occurredAt` if kept, then `paymentRequest` (without its id, only when something is left, which
  * is on created events), then the event's other keys in their order; an event with nothing left
- * stores `{}`. `data` stays at `$.data`, so SQL reading `json_extract(body, '$.data.…')` works on
- * the stored form. Migration 0013 converts older rows to exactly this layout in SQL.
+ * stores `{}`. Migration 0013 converts older rows to exactly this layout in SQL.
+ *
+ * What remains is packed when its shape is a common one (SHAPES): `[shape, value, ...]`, the
+ * shape's index then its values in order; `{"data":{}}`, the body of most events, is `[]`. Other
+ * shapes stay JSON, among them every body whose `data` holds a `reason`, so SQL reading
+ * `json_extract(body, '$.data.reason')` (a send failure's) works on the stored form. Older rows
+ * keep the JSON layout; both are read.
  *
  * `eventBody` rebuilds the body every reader saw before (the same JSON value; the rebuilt id, type,
  * occurredAt and paymentRequest come first), so a timeline, the replay and `cli verify` are
@@ -98,14 +103,81 @@ export function storedEventBody(body: JsonObject, columns: EventColumns): string
   for (const [key, value] of Object.entries(body)) {
     if (key !== 'id' && key !== 'type' && key !== 'occurredAt' && key !== 'paymentRequest') stored[key] = value;
   }
-  return JSON.stringify(stored);
+  return packed(stored);
+}
+
+/**
+ * The common shapes of a stored body (issue 14's disk: at 1M requests a created event's body was
+ * 287 bytes, mostly key names): its JSON text with each value that is not an object as LEAF. A row
+ * names its shape by index, so the list only grows.
+ */
+const LEAF = 0;
+/** Where a value stands in a shape: a control character, which JSON.stringify always escapes. */
+const MARK = '\u0000';
+const agent = { id: LEAF, name: LEAF, team: { id: LEAF, name: LEAF } };
+const details = { agent, amount: LEAF, currency: LEAF, orderNumber: LEAF, reason: LEAF, channel: LEAF };
+const card = { brand: LEAF, last4: LEAF };
+const SHAPES: readonly string[] = [
+  { paymentRequest: { ...details, customer: { phone: LEAF, name: LEAF } }, data: {} },
+  { paymentRequest: { ...details, customer: { phone: LEAF } }, data: {} },
+  { data: { card, providerReference: LEAF } },
+  { data: { providerReference: LEAF } },
+  { data: { card } },
+  { data: { actorId: LEAF } },
+].map((shape) => skeleton(shape, []));
+const SHAPE_INDEX = new Map(SHAPES.map((shape, index) => [shape, index]));
+/** Each shape cut at its values: the text around them. */
+const SHAPE_PARTS = SHAPES.map((shape) => shape.split(MARK));
+const EMPTY_DATA = '{"data":{}}';
+const PACKED_EMPTY_DATA = '[]';
+
+/**
+ * The JSON text of an object with every value that is not an object as MARK (pushed to `leaves`),
+ * exactly as JSON.stringify spells the rest: key order, escapes.
+ */
+function skeleton(value: unknown, leaves: unknown[]): string {
+  if (!isObject(value)) {
+    leaves.push(value);
+    return MARK;
+  }
+  const members: string[] = [];
+  for (const [key, child] of Object.entries(value)) {
+    if (child !== undefined) members.push(`${JSON.stringify(key)}:${skeleton(child, leaves)}`);
+  }
+  return `{${members.join(',')}}`;
+}
+
+/** A stored body's text: packed when its shape is one of SHAPES (and packs back to itself), else JSON. */
+function packed(stored: JsonObject): string {
+  const json = JSON.stringify(stored);
+  if (json === EMPTY_DATA) return PACKED_EMPTY_DATA;
+  const leaves: unknown[] = [];
+  const index = SHAPE_INDEX.get(skeleton(stored, leaves));
+  if (index === undefined) return json;
+  const text = JSON.stringify([index, ...leaves]);
+  // The shapes are exact by construction; a body that would not come back the same stays JSON.
+  return unpacked(text) === json ? text : json;
+}
+
+/** A stored body's JSON text, packed or not. */
+function unpacked(stored: string): string {
+  if (stored.charCodeAt(0) !== 91 /* [ */) return stored;
+  if (stored === PACKED_EMPTY_DATA) return EMPTY_DATA;
+  const [index, ...leaves] = JSON.parse(stored) as [number, ...unknown[]];
+  const parts = SHAPE_PARTS[index];
+  if (!parts || parts.length !== leaves.length + 1)
+    throw new Error(`events: a stored body names unknown shape ${index}`);
+  let text = parts[0]!;
+  for (let i = 0; i < leaves.length; i++) text += JSON.stringify(leaves[i]) + parts[i + 1]!;
+  return text;
 }
 
 const KEPT_OCCURRED_AT = '{"occurredAt":';
 const DETAILS = '{"paymentRequest":{';
 
 /** The body as received (masked), JSON text, from its stored form and the row's columns. */
-export function eventBody(stored: string, columns: EventColumns): string {
+export function eventBody(packedBody: string, columns: EventColumns): string {
+  const stored = unpacked(packedBody);
   if (stored.startsWith(KEPT_OCCURRED_AT)) {
     // Rare (a sender's own spelling of the instant): rebuild the value.
     const { occurredAt, paymentRequest, ...rest } = JSON.parse(stored) as JsonObject;

@@ -363,6 +363,7 @@ describe('card data', () => {
     ]) {
       expect(bytes.includes(secret), secret).toBe(false);
     }
-    expect(bytes).toContain('"last4":"4242"');
+    // The positive control: the card's brand and last four, as the paid event's packed body holds them.
+    expect(bytes).toContain('"visa","4242"');
   });
 });

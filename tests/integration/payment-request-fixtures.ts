@@ -1,5 +1,6 @@
 import type { Viewer } from '../../app/domain/access';
 import { type Db, sqlRows, sqlRun } from '../../db/client';
+import { eventBodyOfRow } from '../../db/event-rows';
 
 export const BROWSER_UA =
   'Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36';
@@ -28,12 +29,17 @@ export async function eventsOf(db: Db, requestId: string) {
     anomaly: string | null;
     occurred_at: number;
     body: string;
+    id: string;
+    request_id: string;
   }>(
     db,
-    'SELECT type, source, CAST(applied AS INTEGER) AS applied, anomaly, occurred_at, body FROM events WHERE request_id = ? ORDER BY occurred_at, seq',
+    'SELECT type, source, CAST(applied AS INTEGER) AS applied, anomaly, occurred_at, body, id, request_id FROM events WHERE request_id = ? ORDER BY occurred_at, seq',
     [requestId],
   );
-  return rows.map(({ body, ...row }) => ({ ...row, data: (JSON.parse(body) as { data: unknown }).data }));
+  return rows.map(({ body, id, request_id, ...row }) => ({
+    ...row,
+    data: (JSON.parse(eventBodyOfRow({ ...row, body, id, request_id })) as { data: unknown }).data,
+  }));
 }
 
 export async function request(db: Db, id: string): Promise<Record<string, unknown> | undefined> {

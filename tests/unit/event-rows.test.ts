@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { maskJsonValue } from '../../app/domain/card-masking';
 import { canonicalJson, sha256Hex } from '../../app/lib/canonical-json';
@@ -17,20 +18,98 @@ const roundTrip = (event: Record<string, unknown>) => {
 };
 
 describe('an event body as stored (db/event-rows.ts)', () => {
-  it('keeps only what the columns do not hold, and gives back the same value', () => {
+  it('keeps only what the columns do not hold, packed when its shape is a common one, and gives back the same value', () => {
     const sent = step('pr_1', 'sent', 60_000);
-    expect(roundTrip(sent)).toEqual({ stored: '{"data":{}}', rebuilt: sent });
+    expect(roundTrip(sent)).toEqual({ stored: '[]', rebuilt: sent });
     const paid = step('pr_1', 'paid', 120_000, { card: { brand: 'visa', last4: '4242' }, providerReference: 'p_1' });
-    expect(roundTrip(paid)).toEqual({
-      stored: '{"data":{"card":{"brand":"visa","last4":"4242"},"providerReference":"p_1"}}',
-      rebuilt: paid,
-    });
+    expect(roundTrip(paid)).toEqual({ stored: '[2,"visa","4242","p_1"]', rebuilt: paid });
     const createdEvent = created('pr_1');
-    const { stored, rebuilt } = roundTrip(createdEvent);
-    expect(stored.startsWith('{"paymentRequest":{"agent":{"id":"ag_17"')).toBe(true);
-    expect(stored).not.toContain('pr_1');
-    expect(stored).not.toContain('evt_pr_1_created');
-    expect(rebuilt).toEqual(createdEvent);
+    expect(roundTrip(createdEvent)).toEqual({
+      stored:
+        '[0,"ag_17","Thandi Mokoena","tm_retail","Retail",36121,"USD","SO-1001","Floral Oasis Dress","whatsapp","+27821234567","Valeria"]',
+      rebuilt: createdEvent,
+    });
+  });
+
+  it.each([
+    [
+      'created without a customer name',
+      created('pr_1', 0, {}),
+      (event: Record<string, unknown>) => {
+        const request = event.paymentRequest as { customer: { name?: string } };
+        delete request.customer.name;
+      },
+      '[1,"ag_17"',
+    ],
+    ['paid with a provider reference only', step('pr_1', 'paid', 0, { providerReference: 'p_1' }), null, '[3,"p_1"]'],
+    [
+      'paid with a card only',
+      step('pr_1', 'paid', 0, { card: { brand: 'visa', last4: '4242' } }),
+      null,
+      '[4,"visa","4242"]',
+    ],
+    ['canceled by an actor', step('pr_1', 'canceled', 0, { actorId: 'usr_1' }), null, '[5,"usr_1"]'],
+  ])('packs %s', (_name, event, change, prefix) => {
+    change?.(event);
+    const { stored, rebuilt } = roundTrip(event);
+    expect(stored.startsWith(prefix)).toBe(true);
+    expect(rebuilt).toEqual(event);
+  });
+
+  it("keeps JSON for other shapes: a reason (SQL reads a send failure's), keys in another order, odd values", () => {
+    const failed = step('pr_1', 'send_failed', 0, { reason: 'Number unreachable' });
+    expect(roundTrip(failed)).toEqual({ stored: '{"data":{"reason":"Number unreachable"}}', rebuilt: failed });
+    const swapped = step('pr_1', 'paid', 0, { providerReference: 'p_1', card: { brand: 'visa', last4: '4242' } });
+    expect(roundTrip(swapped).stored).toBe(
+      '{"data":{"providerReference":"p_1","card":{"brand":"visa","last4":"4242"}}}',
+    );
+    // A leaf may be any JSON value but an object: still packed, and given back the same.
+    const odd = step('pr_1', 'canceled', 0, { actorId: ['a', { b: null }] });
+    expect(roundTrip(odd)).toEqual({ stored: '[5,["a",{"b":null}]]', rebuilt: odd });
+  });
+
+  it('gives back every body as JSON.stringify wrote it, packed or not (property)', () => {
+    const leaf = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(fc.jsonValue(), { maxLength: 3 }),
+    );
+    const shapes = fc.oneof(
+      fc.record({ data: fc.record({ card: fc.record({ brand: leaf, last4: leaf }), providerReference: leaf }) }),
+      fc.record({ data: fc.record({ actorId: leaf }) }),
+      fc.record({ data: fc.constant({}) }),
+      fc.dictionary(
+        fc
+          .string({ unit: 'binary' })
+          .filter((key) => !['id', 'type', 'occurredAt', 'paymentRequest', '__proto__'].includes(key)),
+        fc.jsonValue(),
+        { maxKeys: 4 },
+      ),
+    );
+    fc.assert(
+      fc.property(shapes, (extra) => {
+        const base = step('pr_1', 'canceled', 0);
+        const { data: _data, ...rest } = base;
+        const event = JSON.parse(JSON.stringify({ ...rest, ...extra })) as Record<string, unknown>;
+        const columns = columnsOf(event);
+        const stored = storedEventBody(event, columns);
+        expect(eventBody(stored, columns)).toBe(
+          JSON.stringify({
+            id: event.id,
+            type: event.type,
+            occurredAt: event.occurredAt,
+            paymentRequest: event.paymentRequest,
+            ...Object.fromEntries(
+              Object.entries(event).filter(([key]) => !['id', 'type', 'occurredAt', 'paymentRequest'].includes(key)),
+            ),
+          }),
+        );
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('stores {} for an event with nothing else, and keeps unknown keys and their order', () => {
