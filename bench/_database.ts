@@ -2,8 +2,15 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { BenchOptions } from './types';
 
-/** The million-request database the read benches share (BENCH_DB; outside data/ so the demo is untouched). */
-export const BENCH_DB = process.env.BENCH_DB ?? 'tmp/bench/app-1m.db';
+/**
+ * Requests in the shared database of a full-scale run: 1M, or BENCH_SCALE (e.g. 100000, to see how a
+ * figure grows from 100k to 1M).
+ */
+const SCALE = Number(process.env.BENCH_SCALE ?? 1_000_000);
+if (!Number.isInteger(SCALE) || SCALE < 1_000) throw new Error('BENCH_SCALE takes a number of requests, 1000 or more');
+const scaleName = SCALE % 1_000_000 === 0 ? `${SCALE / 1_000_000}m` : `${Math.round(SCALE / 1_000)}k`;
+/** The database the read benches share (BENCH_DB; outside data/ so the demo is untouched). */
+export const BENCH_DB = process.env.BENCH_DB ?? `tmp/bench/app-${scaleName}.db`;
 /**
  * The 10M-request database of --full runs (BENCH_DB_10M): requests, agents, teams and rollups, no
  * events rows (the metrics reads never touch them; with events it would be about 25 GB).
@@ -15,7 +22,7 @@ export const QUICK_DB = process.env.BENCH_QUICK_DB ?? 'tmp/bench/app-10k.db';
 export const BENCH_SEED_NOW = '2026-12-01T00:00:00Z';
 
 /** Requests in the shared database of this run. */
-export const benchRequests = (options: BenchOptions) => (options.quick ? 10_000 : 1_000_000);
+export const benchRequests = (options: BenchOptions) => (options.quick ? 10_000 : SCALE);
 
 function seedDatabase(bench: string, file: string, requests: number, extra: string[] = []): void {
   console.error(`bench/${bench}: making ${file} with ${requests.toLocaleString('en')} requests (seed/bulk.ts)...`);
@@ -41,8 +48,8 @@ function seedDatabase(bench: string, file: string, requests: number, extra: stri
 }
 
 /**
- * The database the read benches share: 1,000,000 requests over 365 days (seed 7), or 10,000 with
- * --quick. Made by the bulk generator when missing (the same rows as the ingest path: see
+ * The database the read benches share: 1,000,000 requests over 365 days (seed 7; BENCH_SCALE
+ * others), or 10,000 with --quick. Made by the bulk generator when missing (the same rows as the ingest path: see
  * docs/performance.md for how long it takes) and reused.
  */
 export function benchDatabase(bench: string, options: BenchOptions): string {

@@ -1,3 +1,5 @@
+import { benchRequests } from './_database';
+
 /** One line of `npm run bench`'s measurements table. */
 export interface BenchRow {
   name: string;
@@ -50,9 +52,16 @@ export interface BenchResult {
 
 /**
  * A verdict for a measured figure: PASS/FAIL at the target's scale; in --quick mode the figure is
- * printed but the verdict is NOT RUN, since 10,000 requests say nothing about a million.
+ * printed but the verdict is NOT RUN, since 10,000 requests say nothing about a million (and so at
+ * another BENCH_SCALE).
  */
 export function verdict(options: BenchOptions, holds: boolean): { verdict: Verdict; why?: string } {
   if (options.quick) return { verdict: 'NOT RUN', why: 'quick mode: measured on ~10k requests, the target is at 1M' };
+  if (benchRequests(options) !== 1_000_000) {
+    return {
+      verdict: 'NOT RUN',
+      why: `BENCH_SCALE: measured on ${benchRequests(options).toLocaleString('en')} requests, the target is at 1M`,
+    };
+  }
   return { verdict: holds ? 'PASS' : 'FAIL' };
 }
