@@ -236,7 +236,8 @@ describe('/pay/:token over HTTP', () => {
     const db = openDatabaseUrl(server.dbFile);
     const bytes = await storedBytes(db, server.dbFile);
     await closeDatabase(db);
-    expect(bytes).toContain('"last4":"4242"');
+    // Positive control: the brand and last four are stored (packed as [shape, brand, last4, ref]), the number never.
+    expect(bytes).toContain('"visa","4242"');
     for (const secret of [
       '4242424242424242',
       '4242 4242 4242 4242',
