@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/node-postgres';
 import type pg from 'pg';
-import { databaseUrlFromEnv } from '../app/lib/env.server';
+import { databaseUrlFromEnv, sqliteCacheMbFromEnv } from '../app/lib/env.server';
 import { type Checkpointer, startCheckpointer } from './checkpointer';
 import { isPostgresUrl, openPostgres } from './pg-client';
 import * as schema from './schema';
@@ -33,6 +33,8 @@ export interface PostgresHandle {
 export interface OpenOptions {
   /** FULL (default) fsyncs every commit: a 200 means the events survive a power cut too. */
   synchronous?: 'FULL' | 'NORMAL' | 'OFF';
+  /** The page cache's bound in MB; SQLITE_CACHE_MB (default 512) when not given. */
+  cacheMb?: number;
 }
 
 export function openDatabase(file: string, options: OpenOptions = {}): Db {
@@ -45,7 +47,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
   // Bound the WAL: checkpoint every ~4 MB and truncate the file back after a checkpoint.
   sqlite.pragma('wal_autocheckpoint = 1000');
   sqlite.pragma('journal_size_limit = 67108864');
-  sqlite.pragma('cache_size = -65536');
+  sqlite.pragma(`cache_size = -${(options.cacheMb ?? sqliteCacheMbFromEnv()) * 1024}`);
   sqlite.pragma('temp_store = MEMORY');
   return drizzle(sqlite, { schema }) as Db;
 }

@@ -19,6 +19,13 @@ const databaseUrl = z
   .default(DEFAULT_DATABASE_URL);
 /** log2 of scrypt's N for new password hashes: 17 in production (OWASP), lower only to make tests fast. */
 const passwordHashCost = z.coerce.number().int().min(10).max(20).default(17);
+/**
+ * The most memory, in MB, SQLite's page cache of one connection takes (issue 14). The server's one
+ * connection does every write: at 1M requests (payment_requests and its indexes ~620 MB) 512 against
+ * 64 took ingest from ~8,800 to ~11,900 events/s and 10,000 late events from ~6,800 to ~11,600/s
+ * (docs/performance.md, session 10). Pages are only held once read, so a small database stays small.
+ */
+const sqliteCacheMb = z.coerce.number().int().min(2).max(65_536).default(512);
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -52,6 +59,7 @@ const schema = z.object({
   EXPORT_WORKER_FILE: z.string().min(1).optional(),
   XLSX_WORKER_FILE: z.string().min(1).optional(),
   PASSWORD_HASH_COST: passwordHashCost,
+  SQLITE_CACHE_MB: sqliteCacheMb,
 });
 
 function isHttpOrigin(value: string): boolean {
@@ -125,6 +133,16 @@ export function passwordHashCostFromEnv(): number {
   const parsed = passwordHashCost.safeParse(process.env.PASSWORD_HASH_COST);
   if (!parsed.success)
     throw new Error(`Invalid environment:\n  PASSWORD_HASH_COST: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+}
+
+/**
+ * SQLITE_CACHE_MB alone (the page cache of each SQLite connection openDatabase makes), validated by
+ * the same rule as getEnv(): the migrate, seed and CLI tools open the database without secrets.
+ */
+export function sqliteCacheMbFromEnv(): number {
+  const parsed = sqliteCacheMb.safeParse(process.env.SQLITE_CACHE_MB || undefined);
+  if (!parsed.success) throw new Error(`Invalid environment:\n  SQLITE_CACHE_MB: ${parsed.error.issues[0]?.message}`);
   return parsed.data;
 }
 

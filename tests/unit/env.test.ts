@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_DATABASE_URL, databaseUrlFromEnv, getEnv, resetEnvCache } from '../../app/lib/env.server';
+import {
+  DEFAULT_DATABASE_URL,
+  databaseUrlFromEnv,
+  getEnv,
+  resetEnvCache,
+  sqliteCacheMbFromEnv,
+} from '../../app/lib/env.server';
+import { openDatabase } from '../../db/client';
 
 const saved = { ...process.env };
 
@@ -33,6 +40,8 @@ describe('getEnv validates every variable at start', () => {
     ['LINK_TTL_OPENED', '30'],
     ['ORG_TIMEZONE', 'Mars/Olympus'],
     ['TRUSTED_PROXY_HOPS', '9'],
+    ['SQLITE_CACHE_MB', '1'],
+    ['SQLITE_CACHE_MB', '512MB'],
   ])('refuses %s=%s, naming it', (key, value) => {
     withEnv({ [key]: value });
     expect(() => getEnv()).toThrow(new RegExp(`Invalid environment:\\n  ${key}: `));
@@ -58,5 +67,30 @@ describe('getEnv validates every variable at start', () => {
     expect(() => databaseUrlFromEnv()).toThrow(
       'Invalid environment:\n  DATABASE_URL: is an SQLite file path or a postgres:// URL',
     );
+  });
+});
+
+describe('SQLITE_CACHE_MB bounds the page cache of every SQLite connection openDatabase makes', () => {
+  const cacheOf = (options?: { cacheMb: number }) => {
+    const db = openDatabase(':memory:', options);
+    const kib = db.$client.pragma('cache_size', { simple: true });
+    db.$client.close();
+    return kib;
+  };
+
+  it('is 512 MB by default, the variable otherwise, and an explicit option over both', () => {
+    withEnv({ SQLITE_CACHE_MB: undefined });
+    expect(sqliteCacheMbFromEnv()).toBe(512);
+    expect(cacheOf()).toBe(-524_288);
+    withEnv({ SQLITE_CACHE_MB: '64' });
+    expect(getEnv().SQLITE_CACHE_MB).toBe(64);
+    expect(cacheOf()).toBe(-65_536);
+    expect(cacheOf({ cacheMb: 16 })).toBe(-16_384);
+  });
+
+  it('refuses a value out of bounds before opening anything, naming the variable', () => {
+    withEnv({ SQLITE_CACHE_MB: '100000' });
+    expect(() => sqliteCacheMbFromEnv()).toThrow(/Invalid environment:\n {2}SQLITE_CACHE_MB: /);
+    expect(() => openDatabase(':memory:')).toThrow(/SQLITE_CACHE_MB/);
   });
 });
