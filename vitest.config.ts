@@ -78,7 +78,7 @@ export default defineConfig({
     pool: 'forks',
     // vitest's default is one worker fewer than the cores: one on these 2-core machines. Two halve the
     // run (`npx vitest run` with both engines: 441 s with two, about 12 min with one; the files spend
-    // much of their time waiting on servers, browsers and fsync).
+    // much of their time waiting on servers, child processes and fsync).
     maxWorkers: 2,
     projects: [
       {

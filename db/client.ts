@@ -38,6 +38,8 @@ export interface OpenOptions {
 }
 
 export function openDatabase(file: string, options: OpenOptions = {}): Db {
+  // Read before anything is opened: a refused SQLITE_CACHE_MB leaves no connection or folder behind.
+  const cacheMb = options.cacheMb ?? sqliteCacheMbFromEnv();
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const sqlite = new Database(file);
   sqlite.pragma('journal_mode = WAL');
@@ -47,7 +49,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
   // Bound the WAL: checkpoint every ~4 MB and truncate the file back after a checkpoint.
   sqlite.pragma('wal_autocheckpoint = 1000');
   sqlite.pragma('journal_size_limit = 67108864');
-  sqlite.pragma(`cache_size = -${(options.cacheMb ?? sqliteCacheMbFromEnv()) * 1024}`);
+  sqlite.pragma(`cache_size = -${cacheMb * 1024}`);
   sqlite.pragma('temp_store = MEMORY');
   return drizzle(sqlite, { schema }) as Db;
 }

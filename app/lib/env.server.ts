@@ -125,26 +125,18 @@ function loadOrCreateDevSecrets(databaseUrl: string): { SESSION_SECRET: string; 
   return secrets;
 }
 
-/**
- * PASSWORD_HASH_COST alone, validated by the same rule as getEnv() (which checks it at start): scripts
- * that hash a password (seed, CLI, test fixtures) need no secrets.
- */
-export function passwordHashCostFromEnv(): number {
-  const parsed = passwordHashCost.safeParse(process.env.PASSWORD_HASH_COST);
-  if (!parsed.success)
-    throw new Error(`Invalid environment:\n  PASSWORD_HASH_COST: ${parsed.error.issues[0]?.message}`);
+/** One variable alone, by the same rule as getEnv() (which checks them all at start). */
+function variableFromEnv<T>(key: keyof typeof schema.shape, rule: z.ZodType<T>): T {
+  const parsed = rule.safeParse(process.env[key]);
+  if (!parsed.success) throw new Error(`Invalid environment:\n  ${key}: ${parsed.error.issues[0]?.message}`);
   return parsed.data;
 }
 
-/**
- * SQLITE_CACHE_MB alone (the page cache of each SQLite connection openDatabase makes), validated by
- * the same rule as getEnv(): the migrate, seed and CLI tools open the database without secrets.
- */
-export function sqliteCacheMbFromEnv(): number {
-  const parsed = sqliteCacheMb.safeParse(process.env.SQLITE_CACHE_MB || undefined);
-  if (!parsed.success) throw new Error(`Invalid environment:\n  SQLITE_CACHE_MB: ${parsed.error.issues[0]?.message}`);
-  return parsed.data;
-}
+/** PASSWORD_HASH_COST alone: scripts that hash a password (seed, CLI, test fixtures) need no secrets. */
+export const passwordHashCostFromEnv = (): number => variableFromEnv('PASSWORD_HASH_COST', passwordHashCost);
+
+/** SQLITE_CACHE_MB alone: openDatabase reads it, and migrate, seed and the CLI open databases without secrets. */
+export const sqliteCacheMbFromEnv = (): number => variableFromEnv('SQLITE_CACHE_MB', sqliteCacheMb);
 
 /** For tests that change the environment between cases. */
 export function resetEnvCache(): void {

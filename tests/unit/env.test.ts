@@ -1,3 +1,6 @@
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   DEFAULT_DATABASE_URL,
@@ -89,8 +92,12 @@ describe('SQLITE_CACHE_MB bounds the page cache of every SQLite connection openD
   });
 
   it('refuses a value out of bounds before opening anything, naming the variable', () => {
-    withEnv({ SQLITE_CACHE_MB: '100000' });
-    expect(() => sqliteCacheMbFromEnv()).toThrow(/Invalid environment:\n {2}SQLITE_CACHE_MB: /);
-    expect(() => openDatabase(':memory:')).toThrow(/SQLITE_CACHE_MB/);
+    const folder = join(mkdtempSync(join(tmpdir(), 'cache-mb-')), 'not-made');
+    for (const value of ['100000', '']) {
+      withEnv({ SQLITE_CACHE_MB: value });
+      expect(() => sqliteCacheMbFromEnv()).toThrow(/Invalid environment:\n {2}SQLITE_CACHE_MB: /);
+      expect(() => openDatabase(join(folder, 'app.db'))).toThrow(/SQLITE_CACHE_MB/);
+    }
+    expect(existsSync(folder)).toBe(false);
   });
 });
