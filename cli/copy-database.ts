@@ -29,7 +29,8 @@ const CHUNK_ROWS = 5_000;
 
 interface TableSpec {
   name: string;
-  columns: { name: string; sqlType: string }[];
+  /** `generated`: PostgreSQL computes it (the events' type and source codes), so the copy reads it but never writes it. */
+  columns: { name: string; sqlType: string; generated: boolean }[];
   /** The primary key's columns: the order both engines are read in when compared. */
   key: string[];
   isRollup: boolean;
@@ -54,7 +55,11 @@ export function copyOrder(): TableSpec[] {
     const composite = config.primaryKeys[0]?.columns.map((column) => column.name) ?? [];
     ordered.push({
       name,
-      columns: config.columns.map((column) => ({ name: column.name, sqlType: column.getSQLType() })),
+      columns: config.columns.map((column) => ({
+        name: column.name,
+        sqlType: column.getSQLType(),
+        generated: column.generated !== undefined,
+      })),
       key: primary.length > 0 ? primary : composite,
       isRollup: ROLLUP_NAMES.has(name),
     });
@@ -94,9 +99,10 @@ function orderBy(table: TableSpec, engine: 'sqlite' | 'pg'): string {
 }
 
 async function insertChunk(client: pg.PoolClient, table: TableSpec, rows: unknown[][]): Promise<void> {
-  const names = table.columns.map((column) => quote(column.name)).join(', ');
-  const arrays = table.columns.map((_, i) => rows.map((row) => row[i]));
-  const unnest = table.columns.map((column, i) => `$${i + 1}::${column.sqlType}[]`).join(', ');
+  const written = table.columns.flatMap((column, i) => (column.generated ? [] : [{ ...column, i }]));
+  const names = written.map((column) => quote(column.name)).join(', ');
+  const arrays = written.map((column) => rows.map((row) => row[column.i]));
+  const unnest = written.map((column, n) => `$${n + 1}::${column.sqlType}[]`).join(', ');
   await client.query(`INSERT INTO ${quote(table.name)} (${names}) SELECT * FROM unnest(${unnest})`, arrays);
 }
 

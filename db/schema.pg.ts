@@ -7,12 +7,14 @@ import {
   integer,
   pgTable,
   primaryKey,
+  smallint,
   text,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import { ROLES } from '../app/domain/access';
 import { ANOMALIES, CHANNELS, EVENT_SOURCES, EVENT_TYPES, STATUSES } from '../app/domain/lifecycle';
 import { NAME_SOURCES } from '../app/domain/name-source';
+import { codeOfTextSql, STORED_EVENT_SOURCES, STORED_EVENT_TYPES } from './event-codes';
 import { ROLLUP_TABLES, type RollupTable, VALUE_COLUMNS } from './metrics-rollups';
 
 /**
@@ -114,6 +116,13 @@ export const events = pgTable(
     anomaly: text('anomaly', { enum: ANOMALIES }),
     /** The link TTL in force when the event was accepted (ms); see db/schema.ts. */
     linkTtlMs: integer('link_ttl_ms'),
+    /** SQLite stores these codes and computes type and source (db/event-codes.ts); here the reverse. */
+    typeCode: smallint('type_code')
+      .notNull()
+      .generatedAlwaysAs(sql.raw(codeOfTextSql('type', STORED_EVENT_TYPES))),
+    sourceCode: smallint('source_code')
+      .notNull()
+      .generatedAlwaysAs(sql.raw(codeOfTextSql('source', STORED_EVENT_SOURCES))),
   },
   (t) => [uniqueIndex('events_id_idx').on(t.id), index('events_request_idx').on(t.requestId)],
 );

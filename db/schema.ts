@@ -3,6 +3,7 @@ import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from
 import { ROLES } from '../app/domain/access';
 import { ANOMALIES, CHANNELS, EVENT_SOURCES, EVENT_TYPES, STATUSES } from '../app/domain/lifecycle';
 import { NAME_SOURCES } from '../app/domain/name-source';
+import { STORED_EVENT_SOURCES, STORED_EVENT_TYPES, textOfCodeSql } from './event-codes';
 import { ROLLUP_TABLES, type RollupTable, VALUE_COLUMNS } from './metrics-rollups';
 
 // Timestamps are UTC epoch milliseconds (integers) everywhere.
@@ -82,10 +83,12 @@ export const events = sqliteTable(
     seq: integer('seq').primaryKey({ autoIncrement: true }),
     id: text('id').notNull(),
     requestId: text('request_id').notNull(),
-    type: text('type', { enum: EVENT_TYPES }).notNull(),
+    /** The type as stored: its code in STORED_EVENT_TYPES (db/event-codes.ts); `type` reads it as text. */
+    typeCode: integer('type_code').notNull(),
     occurredAt: integer('occurred_at').notNull(),
     receivedAt: integer('received_at').notNull(),
-    source: text('source', { enum: EVENT_SOURCES }).notNull(),
+    /** The source as stored: its code in STORED_EVENT_SOURCES; `source` reads it as text. */
+    sourceCode: integer('source_code').notNull(),
     /**
      * SHA-256 of the canonical JSON as received, before masking: the idempotency check, as its 32
      * bytes. Null when the stored body gives the event back as received (nothing was masked): the
@@ -105,6 +108,13 @@ export const events = sqliteTable(
      * and on events accepted before migration 0011 (those fall back to the current settings).
      */
     linkTtlMs: integer('link_ttl_ms'),
+    /** Virtual (computed on read, not stored): the writers give type_code and source_code. */
+    type: text('type', { enum: EVENT_TYPES })
+      .notNull()
+      .generatedAlwaysAs(sql.raw(textOfCodeSql('type_code', STORED_EVENT_TYPES)), { mode: 'virtual' }),
+    source: text('source', { enum: EVENT_SOURCES })
+      .notNull()
+      .generatedAlwaysAs(sql.raw(textOfCodeSql('source_code', STORED_EVENT_SOURCES)), { mode: 'virtual' }),
   },
   // A request's events by request_id (then seq, the rowid every index entry ends with): a request
   // has a handful, sorted by occurred_at in memory.

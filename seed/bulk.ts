@@ -6,6 +6,7 @@ import { type ProjectionEvent, projectRequest } from '../app/domain/projection';
 import { type ExpirySettings, linkTtlOf } from '../app/domain/replay';
 import { canonicalJson, sha256Hex } from '../app/lib/canonical-json';
 import type { Db } from '../db/client';
+import { INSERT_EVENT_SQL } from '../db/event-codes';
 import { storedForm } from '../db/event-rows';
 import { ROLLUP_TABLES, rollupBulkFillSql } from '../db/metrics-rollups';
 import { generateSeedEvents, type SeedEvent, type SeedOptions } from './generate';
@@ -133,12 +134,7 @@ export function bulkSeed(
   const objects = schemaObjects(sqlite);
   const timings = { rows: 0, rollups: 0, indexes: 0 };
 
-  const insertEvent = sqlite.prepare(
-    `INSERT INTO events (id, request_id, type, occurred_at, received_at, source, content_hash, body, applied, anomaly,
-       link_ttl_ms)
-     VALUES (@id, @requestId, @type, @occurredAt, @receivedAt, @source, @contentHash, @body, @applied, @anomaly,
-       @linkTtlMs)`,
-  );
+  const insertEvent = sqlite.prepare(INSERT_EVENT_SQL);
   const upsertTeam = sqlite.prepare(
     `INSERT INTO teams (id, name, name_source, created_at) VALUES (?, ?, 'event', ?)
      ON CONFLICT (id) DO UPDATE SET name = excluded.name, name_source = 'event'

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { type Db, onPostgres, writeTransaction } from '../../db/client';
+import { INSERT_EVENT_SQL } from '../../db/event-codes';
 import { RollupDeltaSums } from '../../db/rollup-deltas';
 import type { EventSource } from '../domain/lifecycle';
 import type { RequestProjection } from '../domain/projection';
@@ -25,12 +26,7 @@ export type { EventResult, IngestOptions, IngestSummary } from './ingest-plan';
 
 function prepareStatements(sqlite: Database.Database) {
   return {
-    insertEvent: sqlite.prepare(
-      `INSERT INTO events (id, request_id, type, occurred_at, received_at, source, content_hash, body, applied, anomaly,
-         link_ttl_ms)
-       VALUES (@id, @requestId, @type, @occurredAt, @receivedAt, @source, @contentHash, @body, @applied, @anomaly,
-         @linkTtlMs)`,
-    ),
+    insertEvent: sqlite.prepare(INSERT_EVENT_SQL),
     insertRejected: sqlite.prepare(
       `INSERT INTO rejected_events (event_id, received_at, source, code, path, message, raw)
        VALUES (@eventId, @receivedAt, @source, @code, @path, @message, @raw)`,

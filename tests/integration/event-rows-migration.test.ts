@@ -1,18 +1,15 @@
-import { randomUUID } from 'node:crypto';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { maskJsonValue } from '../../app/domain/card-masking';
 import { canonicalJson, sha256Hex } from '../../app/lib/canonical-json';
 import { getPaymentRequestRow, getPaymentRequestWithTimeline } from '../../app/read/payment-request.server';
 import { verifyProjections } from '../../app/read/projection-check.server';
 import { ingestEvents } from '../../app/write/ingest.server';
-import { type Db, openDatabase } from '../../db/client';
+import type { Db } from '../../db/client';
 import { eventBodyOfRow } from '../../db/event-rows';
-import { MIGRATIONS_FOLDER, migrateDatabase } from '../../db/migrate';
+import { migrateDatabase } from '../../db/migrate';
 import { createTestDb } from '../support/db';
 import { created, MINUTE, step, T0 } from '../support/events';
-import { TEST_TMP } from '../support/paths';
+import { databaseBefore } from '../support/migrations';
 
 // Migration 0013 (issue 14's disk): events stored before it (64-hex hash, whole body) convert to
 // the layout db/event-rows.ts writes, and read back the same: timelines, replay, duplicates.
@@ -38,22 +35,6 @@ const EVENTS: Record<string, unknown>[] = [
   step('pr_b', 'canceled', 4 * MINUTE, { actorId: 'usr_x' }),
 ];
 
-/** A database migrated up to 0012: the migrations folder without 0013 and later. */
-function databaseBefore0013(): Db {
-  const folder = join(TEST_TMP, `migrations-${randomUUID()}`);
-  mkdirSync(join(folder, 'meta'), { recursive: true });
-  for (const name of readdirSync(MIGRATIONS_FOLDER).filter((file) => file.endsWith('.sql'))) {
-    copyFileSync(join(MIGRATIONS_FOLDER, name), join(folder, name));
-  }
-  const journal = JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8'));
-  const index = journal.entries.findIndex((entry: { tag: string }) => entry.tag.startsWith('0013_'));
-  journal.entries = journal.entries.slice(0, index);
-  writeFileSync(join(folder, 'meta', '_journal.json'), JSON.stringify(journal));
-  const db = openDatabase(join(TEST_TMP, `${randomUUID()}.db`));
-  migrateDatabase(db, folder);
-  return db;
-}
-
 const timelines = (db: Db) =>
   Promise.all(
     ['pr_a', 'pr_b'].map(async (id) => await getPaymentRequestWithTimeline(db, (await getPaymentRequestRow(db, id))!)),
@@ -66,7 +47,7 @@ describe('migration 0013 for events stored before it', () => {
     await ingestEvents(today, EVENTS, 'api', { now: NOW, settings });
 
     // The same rows as the code before 0013 wrote them: the whole masked body, the hash in hex.
-    const old = databaseBefore0013();
+    const old = databaseBefore('0013_');
     const rows = today.$client.prepare('SELECT * FROM events ORDER BY seq').all() as Record<string, unknown>[];
     const byId = new Map(EVENTS.map((event) => [event.id as string, event]));
     const insert = old.$client.prepare(

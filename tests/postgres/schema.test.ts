@@ -4,6 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LEASE_HOLDER_SQL, LEASE_UPSERT_SQL } from '../../app/write/leases.server';
 import type { Db } from '../../db/client';
+import { EVENT_SOURCE_CODES, EVENT_TYPE_CODES, STORED_EVENT_SOURCES, STORED_EVENT_TYPES } from '../../db/event-codes';
 import { DAY_MS, ROLLUP_TABLES } from '../../db/metrics-rollups';
 import { rollupBackfillPgSql } from '../../db/metrics-rollups.pg';
 import { connectPostgres, migratePostgres } from '../../db/pg-client';
@@ -200,16 +201,19 @@ describe.skipIf(!PG_TEST_URL)('PostgreSQL: db/migrations-pg and the rollups', ()
     expect(indexes.rows.map((row) => row.name)).toEqual(['pr_paid_agent_bin_idx', 'pr_paid_bin_idx']);
     const applied = await client.query('SELECT count(*) AS n FROM drizzle.__drizzle_migrations');
     const journal = JSON.parse(readFileSync('db/migrations-pg/meta/_journal.json', 'utf8')) as { entries: unknown[] };
-    expect(journal.entries.length).toBe(11);
+    expect(journal.entries.length).toBe(12);
     expect(applied.rows[0].n).toBe(journal.entries.length);
   });
 
   it('keeps events as on SQLite: seq from 1, the event id unique', async () => {
+    // PostgreSQL takes the type and source as text, SQLite as their codes (db/event-codes.ts).
     const insert = (id: string) =>
       `INSERT INTO events (id, request_id, type, occurred_at, received_at, source, content_hash, body, applied) VALUES ('${id}', 'r1', 'payment_request.created', ${D}, ${D + 5}, 'api', 'h', '{}', TRUE)`;
+    const insertSqlite = (id: string) =>
+      `INSERT INTO events (id, request_id, type_code, occurred_at, received_at, source_code, content_hash, body, applied) VALUES ('${id}', 'r1', 0, ${D}, ${D + 5}, 0, 'h', '{}', TRUE)`;
     for (const id of ['evt_1', 'evt_2']) {
       await client.query(insert(id));
-      sqlite.$client.exec(insert(id));
+      sqlite.$client.exec(insertSqlite(id));
     }
     const pgEvents = await client.query('SELECT seq, id, applied FROM events ORDER BY seq');
     const sqliteEvents = sqlite.$client.prepare('SELECT seq, id, applied FROM events ORDER BY seq').all();
@@ -222,7 +226,49 @@ describe.skipIf(!PG_TEST_URL)('PostgreSQL: db/migrations-pg and the rollups', ()
       { seq: 2, id: 'evt_2', applied: 1 },
     ]);
     await expect(client.query(insert('evt_1'))).rejects.toMatchObject({ code: '23505' });
-    expect(() => sqlite.$client.exec(insert('evt_1'))).toThrow(/UNIQUE constraint failed: events.id/);
+    expect(() => sqlite.$client.exec(insertSqlite('evt_1'))).toThrow(/UNIQUE constraint failed: events.id/);
+  });
+
+  it('reads every event type and source the same on both engines, with the same codes', async () => {
+    // Text in, codes computed (PostgreSQL); codes in, text computed (SQLite): one row per type,
+    // the sources taken in turn.
+    const rows = STORED_EVENT_TYPES.map((type, n) => ({
+      id: `evt_code_${n}`,
+      type,
+      source: STORED_EVENT_SOURCES[n % STORED_EVENT_SOURCES.length]!,
+    }));
+    for (const row of rows) {
+      await client.query(
+        `INSERT INTO events (id, request_id, type, occurred_at, received_at, source, body) VALUES ($1, 'r_codes', $2, ${D}, ${D}, $3, '[]')`,
+        [row.id, row.type, row.source],
+      );
+      sqlite.$client
+        .prepare(
+          `INSERT INTO events (id, request_id, type_code, occurred_at, received_at, source_code, body) VALUES (?, 'r_codes', ?, ${D}, ${D}, ?, '[]')`,
+        )
+        .run(row.id, EVENT_TYPE_CODES[row.type], EVENT_SOURCE_CODES[row.source]);
+    }
+    const read =
+      "SELECT id, type, source, type_code, source_code FROM events WHERE request_id = 'r_codes' ORDER BY seq";
+    const pgRows = (await client.query(read)).rows;
+    expect(pgRows).toEqual(sqlite.$client.prepare(read).all());
+    expect(pgRows.slice(0, 3)).toEqual([
+      { id: 'evt_code_0', type: 'payment_request.created', source: 'api', type_code: 0, source_code: 0 },
+      { id: 'evt_code_1', type: 'payment_request.sent', source: 'import', type_code: 1, source_code: 1 },
+      { id: 'evt_code_2', type: 'payment_request.send_failed', source: 'seed', type_code: 2, source_code: 2 },
+    ]);
+    expect(pgRows).toHaveLength(10);
+    // A type no code stands for is refused by both.
+    await expect(
+      client.query(
+        `INSERT INTO events (id, request_id, type, occurred_at, received_at, source, body) VALUES ('evt_bad', 'r', 'payment_request.unknown', ${D}, ${D}, 'api', '[]')`,
+      ),
+    ).rejects.toMatchObject({ code: '23502' });
+    expect(() =>
+      sqlite.$client.exec(
+        `INSERT INTO events (id, request_id, type_code, occurred_at, received_at, source_code, body) VALUES ('evt_bad', 'r', 10, ${D}, ${D}, 0, '[]')`,
+      ),
+    ).toThrow(/NOT NULL constraint failed: events.type/);
   });
 
   it("moves the rollups by PostgreSQL's writer deltas exactly as by SQLite's, for the same writes", async () => {

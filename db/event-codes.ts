@@ -1,0 +1,69 @@
+import { EVENT_SOURCES, EVENT_TYPES, type EventSource, type EventType } from '../app/domain/lifecycle';
+
+/**
+ * An event's type and source as SQLite stores them (issue 14, migration 0020): a small integer each
+ * (`type_code`, `source_code`: one byte, or none for 0 and 1), and `type` and `source` as VIRTUAL
+ * columns computed from them, which take no space. Every read (`WHERE type = 'payment_request.paid'`,
+ * drizzle's `events.type`) is unchanged; the writers give the codes. PostgreSQL 15 has no virtual
+ * columns: there `type` and `source` stay plain text and the codes are STORED columns computed from
+ * them, so both schemas keep the same columns (db/schema.pg.ts).
+ *
+ * Append-only: a code, once given, keeps its meaning, since rows hold it. A new type or source goes
+ * at the end, with a migration that redefines the generated columns (tests/unit/event-codes.test.ts
+ * checks both engines' definitions against these lists).
+ */
+export const STORED_EVENT_TYPES = [
+  'payment_request.created',
+  'payment_request.sent',
+  'payment_request.send_failed',
+  'payment_request.opened',
+  'payment_request.payment_failed',
+  'payment_request.paid',
+  'payment_request.declined',
+  'payment_request.expired',
+  'payment_request.canceled',
+  'payment_request.cancel_rejected',
+] as const satisfies readonly EventType[];
+
+export const STORED_EVENT_SOURCES = [
+  'api',
+  'import',
+  'seed',
+  'system',
+  'agent_console',
+  'customer',
+  'provider',
+] as const satisfies readonly EventSource[];
+
+// Every type and source has a code (a compile error names the one missing).
+const everyType: Exclude<EventType, (typeof STORED_EVENT_TYPES)[number]> extends never ? true : never = true;
+const everySource: Exclude<EventSource, (typeof STORED_EVENT_SOURCES)[number]> extends never ? true : never = true;
+void [everyType, everySource, EVENT_TYPES, EVENT_SOURCES];
+
+const codes = <T extends string>(values: readonly T[]) =>
+  Object.fromEntries(values.map((value, code) => [value, code])) as Record<T, number>;
+
+export const EVENT_TYPE_CODES: Record<EventType, number> = codes(STORED_EVENT_TYPES);
+export const EVENT_SOURCE_CODES: Record<EventSource, number> = codes(STORED_EVENT_SOURCES);
+
+const quoted = (value: string) => `'${value.replace(/'/g, "''")}'`;
+
+/** `CASE column WHEN 0 THEN 'first' ... END`: the text of a code (NULL for an unknown one). */
+export function textOfCodeSql(column: string, values: readonly string[]): string {
+  return `CASE ${column} ${values.map((value, code) => `WHEN ${code} THEN ${quoted(value)}`).join(' ')} END`;
+}
+
+/** `CASE column WHEN 'first' THEN 0 ... END`: the code of a text (NULL for an unknown one). */
+export function codeOfTextSql(column: string, values: readonly string[]): string {
+  return `CASE ${column} ${values.map((value, code) => `WHEN ${quoted(value)} THEN ${code}`).join(' ')} END`;
+}
+
+/**
+ * The INSERT of an accepted event into SQLite's events table (ingest and the bulk generator): named
+ * parameters as EventInsert has them, @type and @source as text, stored as their codes. An unknown
+ * type or source gives a NULL code, which NOT NULL refuses.
+ */
+export const INSERT_EVENT_SQL = `INSERT INTO events (id, request_id, type_code, occurred_at, received_at, source_code,
+    content_hash, body, applied, anomaly, link_ttl_ms)
+  VALUES (@id, @requestId, ${codeOfTextSql('@type', STORED_EVENT_TYPES)}, @occurredAt, @receivedAt,
+    ${codeOfTextSql('@source', STORED_EVENT_SOURCES)}, @contentHash, @body, @applied, @anomaly, @linkTtlMs)`;

@@ -1,0 +1,5 @@
+-- Issue 14: SQLite stores an event's type and source as codes and computes the text (migration 0020);
+-- PostgreSQL 15 has no virtual columns, so here the text stays and the codes are computed from it,
+-- keeping both schemas' columns the same (db/event-codes.ts). A NULL code (an unknown text) is refused.
+ALTER TABLE "events" ADD COLUMN "type_code" smallint GENERATED ALWAYS AS (CASE type WHEN 'payment_request.created' THEN 0 WHEN 'payment_request.sent' THEN 1 WHEN 'payment_request.send_failed' THEN 2 WHEN 'payment_request.opened' THEN 3 WHEN 'payment_request.payment_failed' THEN 4 WHEN 'payment_request.paid' THEN 5 WHEN 'payment_request.declined' THEN 6 WHEN 'payment_request.expired' THEN 7 WHEN 'payment_request.canceled' THEN 8 WHEN 'payment_request.cancel_rejected' THEN 9 END) STORED NOT NULL;--> statement-breakpoint
+ALTER TABLE "events" ADD COLUMN "source_code" smallint GENERATED ALWAYS AS (CASE source WHEN 'api' THEN 0 WHEN 'import' THEN 1 WHEN 'seed' THEN 2 WHEN 'system' THEN 3 WHEN 'agent_console' THEN 4 WHEN 'customer' THEN 5 WHEN 'provider' THEN 6 END) STORED NOT NULL;
