@@ -14,11 +14,14 @@ import { canonicalJson, sha256Hex } from '../app/lib/canonical-json';
  * is on created events), then the event's other keys in their order; an event with nothing left
  * stores `{}`. Migration 0013 converts older rows to exactly this layout in SQL.
  *
- * What remains is packed when its shape is a common one (SHAPES): `[shape, value, ...]`, the
- * shape's index then its values in order; `{"data":{}}`, the body of most events, is `[]`. Other
- * shapes stay JSON, among them every body whose `data` holds a `reason`, so SQL reading
+ * What remains is packed when its shape is a common one (SHAPES): the shape's index then its values
+ * in order, as `\u0001shape` followed by `\u001fvalue` for each (a string as it is, another value as
+ * `\u001e` and its JSON), or, when a string value holds one of those separators, as the JSON array
+ * `[shape, value, ...]`; `{"data":{}}`, the body of most events, is the empty string. Other shapes
+ * stay JSON, among them every body whose `data` holds a `reason`, so SQL reading
  * `json_extract(body, '$.data.reason')` (a send failure's) works on the stored form. Older rows
- * keep the JSON layout; both are read.
+ * keep their layout (JSON, or the array form with `[]` for an empty `data` that came before the
+ * compact one); all are read.
  *
  * `eventBody` rebuilds the body every reader saw before (the same JSON value; the rebuilt id, type,
  * occurredAt and paymentRequest come first), so a timeline, the replay and `cli verify` are
@@ -129,7 +132,13 @@ const SHAPE_INDEX = new Map(SHAPES.map((shape, index) => [shape, index]));
 /** Each shape cut at its values: the text around them. */
 const SHAPE_PARTS = SHAPES.map((shape) => shape.split(MARK));
 const EMPTY_DATA = '{"data":{}}';
-const PACKED_EMPTY_DATA = '[]';
+/** How `{"data":{}}` is stored; rows stored before it say `[]`. */
+const PACKED_EMPTY_DATA = '';
+const OLD_PACKED_EMPTY_DATA = '[]';
+/** The compact form's marks (control characters: JSON text never holds them unescaped). */
+const COMPACT = '\u0001';
+const VALUE = '\u001f';
+const NOT_TEXT = '\u001e';
 
 /**
  * The JSON text of an object with every value that is not an object as MARK (pushed to `leaves`),
@@ -147,6 +156,20 @@ function skeleton(value: unknown, leaves: unknown[]): string {
   return `{${members.join(',')}}`;
 }
 
+/** `\u0001shape\u001fvalue...`, or null when a string value holds a mark (then the array form). */
+function compact(index: number, leaves: readonly unknown[]): string | null {
+  let text = `${COMPACT}${index}`;
+  for (const leaf of leaves) {
+    if (typeof leaf === 'string') {
+      if (leaf.includes(VALUE) || leaf.startsWith(NOT_TEXT)) return null;
+      text += VALUE + leaf;
+    } else {
+      text += VALUE + NOT_TEXT + JSON.stringify(leaf);
+    }
+  }
+  return text;
+}
+
 /** A stored body's text: packed when its shape is one of SHAPES (and packs back to itself), else JSON. */
 function packed(stored: JsonObject): string {
   const json = JSON.stringify(stored);
@@ -154,22 +177,33 @@ function packed(stored: JsonObject): string {
   const leaves: unknown[] = [];
   const index = SHAPE_INDEX.get(skeleton(stored, leaves));
   if (index === undefined) return json;
-  const text = JSON.stringify([index, ...leaves]);
+  const text = compact(index, leaves) ?? JSON.stringify([index, ...leaves]);
   // The shapes are exact by construction; a body that would not come back the same stays JSON.
   return unpacked(text) === json ? text : json;
 }
 
-/** A stored body's JSON text, packed or not. */
-function unpacked(stored: string): string {
-  if (stored.charCodeAt(0) !== 91 /* [ */) return stored;
-  if (stored === PACKED_EMPTY_DATA) return EMPTY_DATA;
-  const [index, ...leaves] = JSON.parse(stored) as [number, ...unknown[]];
+/** A shape's JSON text with its values in place. */
+function filled(index: number, leaves: readonly unknown[]): string {
   const parts = SHAPE_PARTS[index];
   if (!parts || parts.length !== leaves.length + 1)
     throw new Error(`events: a stored body names unknown shape ${index}`);
   let text = parts[0]!;
   for (let i = 0; i < leaves.length; i++) text += JSON.stringify(leaves[i]) + parts[i + 1]!;
   return text;
+}
+
+/** A stored body's JSON text, packed or not. */
+function unpacked(stored: string): string {
+  if (stored === PACKED_EMPTY_DATA || stored === OLD_PACKED_EMPTY_DATA) return EMPTY_DATA;
+  const first = stored.charCodeAt(0);
+  if (first === 1 /* COMPACT */) {
+    const [index, ...values] = stored.slice(1).split(VALUE);
+    const leaves = values.map((value) => (value.startsWith(NOT_TEXT) ? JSON.parse(value.slice(1)) : value));
+    return filled(Number(index), leaves);
+  }
+  if (first !== 91 /* [ */) return stored;
+  const [index, ...leaves] = JSON.parse(stored) as [number, ...unknown[]];
+  return filled(index, leaves);
 }
 
 const KEPT_OCCURRED_AT = '{"occurredAt":';

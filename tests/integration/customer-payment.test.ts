@@ -364,6 +364,6 @@ describe('card data', () => {
       expect(bytes.includes(secret), secret).toBe(false);
     }
     // The positive control: the card's brand and last four, as the paid event's packed body holds them.
-    expect(bytes).toContain('"visa","4242"');
+    expect(bytes).toContain('\u001fvisa\u001f4242');
   });
 });

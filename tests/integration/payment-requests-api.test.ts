@@ -237,7 +237,7 @@ describe('/pay/:token over HTTP', () => {
     const bytes = await storedBytes(db, server.dbFile);
     await closeDatabase(db);
     // Positive control: the brand and last four are stored (packed as [shape, brand, last4, ref]), the number never.
-    expect(bytes).toContain('"visa","4242"');
+    expect(bytes).toContain('\u001fvisa\u001f4242');
     for (const secret of [
       '4242424242424242',
       '4242 4242 4242 4242',

@@ -20,13 +20,13 @@ const roundTrip = (event: Record<string, unknown>) => {
 describe('an event body as stored (db/event-rows.ts)', () => {
   it('keeps only what the columns do not hold, packed when its shape is a common one, and gives back the same value', () => {
     const sent = step('pr_1', 'sent', 60_000);
-    expect(roundTrip(sent)).toEqual({ stored: '[]', rebuilt: sent });
+    expect(roundTrip(sent)).toEqual({ stored: '', rebuilt: sent });
     const paid = step('pr_1', 'paid', 120_000, { card: { brand: 'visa', last4: '4242' }, providerReference: 'p_1' });
-    expect(roundTrip(paid)).toEqual({ stored: '[2,"visa","4242","p_1"]', rebuilt: paid });
+    expect(roundTrip(paid)).toEqual({ stored: '\u00012\u001fvisa\u001f4242\u001fp_1', rebuilt: paid });
     const createdEvent = created('pr_1');
     expect(roundTrip(createdEvent)).toEqual({
       stored:
-        '[0,"ag_17","Thandi Mokoena","tm_retail","Retail",36121,"USD","SO-1001","Floral Oasis Dress","whatsapp","+27821234567","Valeria"]',
+        '\u00010\u001fag_17\u001fThandi Mokoena\u001ftm_retail\u001fRetail\u001f\u001e36121\u001fUSD\u001fSO-1001\u001fFloral Oasis Dress\u001fwhatsapp\u001f+27821234567\u001fValeria',
       rebuilt: createdEvent,
     });
   });
@@ -39,16 +39,21 @@ describe('an event body as stored (db/event-rows.ts)', () => {
         const request = event.paymentRequest as { customer: { name?: string } };
         delete request.customer.name;
       },
-      '[1,"ag_17"',
+      '\u00011\u001fag_17\u001f',
     ],
-    ['paid with a provider reference only', step('pr_1', 'paid', 0, { providerReference: 'p_1' }), null, '[3,"p_1"]'],
+    [
+      'paid with a provider reference only',
+      step('pr_1', 'paid', 0, { providerReference: 'p_1' }),
+      null,
+      '\u00013\u001fp_1',
+    ],
     [
       'paid with a card only',
       step('pr_1', 'paid', 0, { card: { brand: 'visa', last4: '4242' } }),
       null,
-      '[4,"visa","4242"]',
+      '\u00014\u001fvisa\u001f4242',
     ],
-    ['canceled by an actor', step('pr_1', 'canceled', 0, { actorId: 'usr_1' }), null, '[5,"usr_1"]'],
+    ['canceled by an actor', step('pr_1', 'canceled', 0, { actorId: 'usr_1' }), null, '\u00015\u001fusr_1'],
   ])('packs %s', (_name, event, change, prefix) => {
     change?.(event);
     const { stored, rebuilt } = roundTrip(event);
@@ -65,7 +70,19 @@ describe('an event body as stored (db/event-rows.ts)', () => {
     );
     // A leaf may be any JSON value but an object: still packed, and given back the same.
     const odd = step('pr_1', 'canceled', 0, { actorId: ['a', { b: null }] });
-    expect(roundTrip(odd)).toEqual({ stored: '[5,["a",{"b":null}]]', rebuilt: odd });
+    expect(roundTrip(odd)).toEqual({ stored: '\u00015\u001f\u001e["a",{"b":null}]', rebuilt: odd });
+    // A string holding a separator, or starting as a non-string would: the JSON array form.
+    const marked = step('pr_1', 'canceled', 0, { actorId: 'usr\u001f1' });
+    expect(roundTrip(marked)).toEqual({ stored: '[5,"usr\\u001f1"]', rebuilt: marked });
+    const lookalike = step('pr_1', 'canceled', 0, { actorId: '\u001e1' });
+    expect(roundTrip(lookalike)).toEqual({ stored: '[5,"\\u001e1"]', rebuilt: lookalike });
+  });
+
+  it('reads the forms rows stored before the compact one: [] and the JSON array', () => {
+    const paid = step('pr_1', 'paid', 120_000, { card: { brand: 'visa', last4: '4242' }, providerReference: 'p_1' });
+    expect(JSON.parse(eventBody('[2,"visa","4242","p_1"]', columnsOf(paid)))).toEqual(paid);
+    const sent = step('pr_1', 'sent', 60_000);
+    expect(JSON.parse(eventBody('[]', columnsOf(sent)))).toEqual(sent);
   });
 
   it('gives back every body as JSON.stringify wrote it, packed or not (property)', () => {
