@@ -31,6 +31,7 @@ export function isTerminal(status: Status): boolean {
 }
 
 // Table order matters: it breaks ties between events with the same occurredAt (SPEC §1 "Order").
+// Append only: an event's position here is its type_code in SQLite (db/event-codes.ts).
 export const EVENT_TYPES = [
   'payment_request.created',
   'payment_request.sent',
@@ -90,6 +91,7 @@ export const CHANNEL_LABELS: Record<string, string> = {
   email: 'Email',
 } satisfies Record<Channel, string>;
 
+// Append only: a source's position here is its source_code in SQLite (db/event-codes.ts).
 export const EVENT_SOURCES = ['api', 'import', 'seed', 'system', 'agent_console', 'customer', 'provider'] as const;
 export type EventSource = (typeof EVENT_SOURCES)[number];
 

@@ -64,7 +64,8 @@ describe('event type and source codes (migration 0020)', () => {
         source_code: 0,
       },
     ]);
-    // The table's definition is the lists' (a type added to the lists needs a migration).
+    // The table's definition is the lists' (migration 0020's text pins every code: a list reordered,
+    // or grown without a migration, fails here).
     const { sql } = db.$client.prepare("SELECT sql FROM sqlite_schema WHERE name = 'events'").get() as { sql: string };
     expect(sql).toContain(
       `\`type\` text GENERATED ALWAYS AS (${textOfCodeSql('type_code', STORED_EVENT_TYPES)}) VIRTUAL NOT NULL`,
