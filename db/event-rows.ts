@@ -58,7 +58,8 @@ export function storedForm(input: unknown, hash: string, columns: EventColumns) 
   return {
     body,
     storedBody: storedEventBody(masked, columns),
-    storedHash: contentHashBlob(hash, body, JSON.stringify(input)),
+    // Nothing masked (the same object back): the body is the event as received, no hash to keep.
+    storedHash: masked === input ? null : contentHashBlob(hash, body, JSON.stringify(input)),
   };
 }
 

@@ -115,11 +115,14 @@ export const SECRET_CARD_KEYS =
   /^(cvc|cvv|cvv2|cvn|csc|securitycode|security_code|pan|number|cardnumber|card_number)$/i;
 
 /**
- * A JSON number as it may be stored: a number whose digits hold a card number becomes the masked
- * text of its digits (a number cannot be masked and stay a number).
+ * A JSON number as it may be stored: a number whose digits, as its JSON text writes them, hold a
+ * card number becomes the masked text (a number cannot be masked and stay a number). The JSON text,
+ * not the integer part: 0.4111111111111111 is stored as written, digits and all.
  */
 export function maskJsonNumber(value: number): number | string {
-  const text = Number.isFinite(value) ? BigInt(Math.trunc(value)).toString() : String(value);
+  // An integer under 10^12 has at most 12 digits: no card number (13 at least) fits.
+  if (Number.isInteger(value) && Math.abs(value) < 1e12) return value;
+  const text = String(value); // JSON.stringify writes a finite number as String does
   const masked = maskCardNumbers(text);
   return masked === text ? value : masked;
 }
@@ -127,20 +130,34 @@ export function maskJsonNumber(value: number): number | string {
 /**
  * Masks a JSON value for storage: card numbers in every string, every key and every number, at any
  * depth; card numbers or security codes under keys that name them are dropped to '[redacted]'.
+ * What holds nothing to mask comes back as it was (the same object or array, not a copy): ingest
+ * then knows an event was stored as received without writing it out again (db/event-rows.ts), and
+ * most events allocate nothing here. Never mutates its input.
  */
 export function maskJsonValue(value: unknown): unknown {
   if (typeof value === 'string') return maskCardNumbers(value);
   if (typeof value === 'number') return maskJsonNumber(value);
-  if (Array.isArray(value)) return value.map(maskJsonValue);
+  if (Array.isArray(value)) {
+    let copy: unknown[] | null = null;
+    for (let i = 0; i < value.length; i++) {
+      const masked = maskJsonValue(value[i]);
+      if (!copy && masked !== value[i]) copy = value.slice(0, i);
+      copy?.push(masked);
+    }
+    return copy ?? value;
+  }
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([key, inner]) => [
-        maskCardNumbers(key),
+    let changed = false;
+    const entries = Object.entries(value).map(([key, inner]) => {
+      const maskedKey = maskCardNumbers(key);
+      const maskedInner =
         SECRET_CARD_KEYS.test(key) && (typeof inner === 'string' || typeof inner === 'number')
           ? '[redacted]'
-          : maskJsonValue(inner),
-      ]),
-    );
+          : maskJsonValue(inner);
+      if (maskedKey !== key || maskedInner !== inner) changed = true;
+      return [maskedKey, maskedInner] as const;
+    });
+    return changed ? Object.fromEntries(entries) : value;
   }
   return value;
 }

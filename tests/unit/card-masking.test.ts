@@ -293,6 +293,55 @@ describe('maskJsonValue', () => {
     });
   });
 
+  it('gives back what holds nothing to mask as it was, the same object, and never changes its input', () => {
+    const clean = { id: 'evt_1', paymentRequest: { amount: 999_999_999_999, tags: ['a', 1] }, data: {} };
+    expect(maskJsonValue(clean)).toBe(clean);
+    const dirty = { id: 'evt_1', paymentRequest: { amount: 4111111111111111, tags: ['a', '5555555555554444'] } };
+    const before = JSON.stringify(dirty);
+    const masked = maskJsonValue(dirty) as typeof dirty;
+    expect(masked).not.toBe(dirty);
+    expect(masked).toEqual({
+      id: 'evt_1',
+      paymentRequest: { amount: '************1111', tags: ['a', '************4444'] },
+    });
+    expect(JSON.stringify(dirty)).toBe(before);
+    // What did not change is shared, what did is new.
+    expect(maskJsonValue({ a: clean, b: '4111111111111111' })).toEqual({ a: clean, b: '************1111' });
+    expect((maskJsonValue({ a: clean, b: '4111111111111111' }) as { a: unknown }).a).toBe(clean);
+  });
+
+  it('masks a number by the digits its JSON text holds, a fraction or an exponent too', () => {
+    expect(maskJsonValue({ x: 0.4111111111111111 })).toEqual({ x: '0.************1111' });
+    expect(maskJsonValue({ x: 4111111111111111 })).toEqual({ x: '************1111' });
+    expect(maskJsonValue({ x: 999_999_999_999, y: 1.5, z: -2 })).toEqual({ x: 999_999_999_999, y: 1.5, z: -2 });
+    // Found by the property below: JSON writes -1.4208623197315345e+65, whose 17 digits pass Luhn.
+    expect(JSON.stringify(maskJsonValue([-1.4208623197315345e65]))).not.toMatch(/4208623197315345/);
+  });
+
+  it('is the same object back exactly when nothing was masked, and leaves no card number (property)', () => {
+    const card = fc.constantFrom('4111111111111111', '4111 1111 1111 1111', 4111111111111111, '5555555555554444');
+    const leaf = fc.oneof(fc.jsonValue(), card);
+    const value = fc.oneof(
+      leaf,
+      fc.array(leaf, { maxLength: 4 }),
+      fc.dictionary(fc.oneof(fc.string(), fc.constantFrom('cvv', 'number', '4111111111111111')), leaf, {
+        maxKeys: 4,
+      }),
+    );
+    fc.assert(
+      fc.property(value, (input) => {
+        const before = JSON.stringify(input);
+        const masked = maskJsonValue(input);
+        expect(JSON.stringify(input)).toBe(before);
+        if (input !== null && typeof input === 'object') {
+          expect(masked === input).toBe(JSON.stringify(masked) === before);
+        }
+        expect(containsCardNumber(JSON.stringify(masked) ?? '')).toBe(false);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('passes scalars through and masks a bare string', () => {
     expect(maskJsonValue(42)).toBe(42);
     expect(maskJsonValue(null)).toBeNull();
