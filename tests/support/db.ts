@@ -5,7 +5,7 @@ import { type Db, onPostgres, openDatabase, openPostgresDb, sqlRows } from '../.
 import { connectPostgres } from '../../db/pg-client';
 import { ON_POSTGRES } from '../../db/tables';
 import { BASE_DB, TEST_TMP } from './paths';
-import { POSTGRES_TEMPLATE, postgresServerUrl } from './postgres';
+import { POSTGRES_TEMPLATE, postgresServerUrl, TEST_DATABASE_PREFIX } from './postgres';
 
 /**
  * A fresh migrated database for one test, on the engine this vitest project runs on: a copy of the
@@ -20,7 +20,7 @@ export async function createTestDb(): Promise<{ db: Db; file: string }> {
 }
 
 async function createPostgresTestDb(): Promise<{ db: Db; file: string }> {
-  const name = `paylink_t_${randomUUID().replaceAll('-', '')}`;
+  const name = `${TEST_DATABASE_PREFIX}${randomUUID().replaceAll('-', '')}`;
   const admin = await connectPostgres(postgresServerUrl('postgres'));
   try {
     await admin.query(`CREATE DATABASE "${name}" TEMPLATE "${POSTGRES_TEMPLATE}"`);
