@@ -5,6 +5,7 @@ import { verifyProjections } from '../../app/read/projection-check.server';
 import { ingestEvents } from '../../app/write/ingest.server';
 import { type Db, openDatabase, sqlRun } from '../../db/client';
 import { ON_POSTGRES } from '../../db/tables';
+import { CLI_NODE, cliArgs } from '../support/cli';
 import { closeTestDb, createTestDb } from '../support/db';
 import { created, MINUTE } from '../support/events';
 import { TEST_TMP } from '../support/paths';
@@ -27,7 +28,7 @@ function batch(from: number, count: number) {
 }
 
 const cli = (args: string[], file: string) =>
-  spawnSync('npx', ['tsx', 'cli/main.ts', ...args], {
+  spawnSync(CLI_NODE, cliArgs(...args), {
     env: { ...process.env, DATABASE_URL: file },
     encoding: 'utf8',
   });
@@ -54,7 +55,7 @@ describe('cli backup and verify', () => {
       };
       await ingest(2000);
       const target = join(TEST_TMP, `backup-${Date.now()}.db`);
-      const child = spawn('npx', ['tsx', 'cli/main.ts', 'backup', target], {
+      const child = spawn(CLI_NODE, cliArgs('backup', target), {
         env: { ...process.env, DATABASE_URL: file },
         stdio: ['ignore', 'pipe', 'pipe'],
       });

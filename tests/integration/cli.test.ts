@@ -7,6 +7,7 @@ import { viewerForToken } from '../../app/write/api-tokens.server';
 import { importNdjsonFile } from '../../cli/import';
 import { closeDatabase, openDatabaseUrl } from '../../db/client';
 import { ON_POSTGRES } from '../../db/tables';
+import { CLI_NODE, cliArgs } from '../support/cli';
 import { closeTestDb, createTestDb, queryRow, queryRows } from '../support/db';
 import { created, MINUTE, step } from '../support/events';
 import { TEST_TMP } from '../support/paths';
@@ -48,10 +49,8 @@ describe('cli token create', () => {
     const { db, file } = await createTestDb();
     await closeTestDb(db);
     const output = execFileSync(
-      'npx',
-      [
-        'tsx',
-        'cli/main.ts',
+      CLI_NODE,
+      cliArgs(
         'token',
         'create',
         '--role',
@@ -62,7 +61,7 @@ describe('cli token create', () => {
         'tm_travel',
         '--name',
         'Wallboard',
-      ],
+      ),
       { env: cliEnv(file), encoding: 'utf8' },
     );
     const token = output.trim().split('\n').at(-1)!;
@@ -92,7 +91,7 @@ describe('cli token create', () => {
     await closeTestDb(db);
     let stderr = '';
     try {
-      execFileSync('npx', ['tsx', 'cli/main.ts', 'token', 'create', '--role', 'boss', '--name', 'x'], {
+      execFileSync(CLI_NODE, cliArgs('token', 'create', '--role', 'boss', '--name', 'x'), {
         env: cliEnv(file),
         encoding: 'utf8',
         stdio: 'pipe',
@@ -113,7 +112,7 @@ describe.runIf(ON_POSTGRES)('cli backup on PostgreSQL', () => {
     const target = join(TEST_TMP, `backup-${randomUUID()}.db`);
     let failure: { status: number; stderr: string } | undefined;
     try {
-      execFileSync('npx', ['tsx', 'cli/main.ts', 'backup', target], {
+      execFileSync(CLI_NODE, cliArgs('backup', target), {
         env: cliEnv(file),
         encoding: 'utf8',
         stdio: 'pipe',

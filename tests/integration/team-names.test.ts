@@ -9,6 +9,7 @@ import { ingestEvents } from '../../app/write/ingest.server';
 import { closeDatabase, type Db, openDatabase, openDatabaseUrl } from '../../db/client';
 import { MIGRATIONS_FOLDER, migrateDatabase } from '../../db/migrate';
 import { ON_POSTGRES } from '../../db/tables';
+import { CLI_NODE, cliArgs } from '../support/cli';
 import { closeTestDb, createTestDb, queryRow } from '../support/db';
 import { created, MINUTE, step, T0 } from '../support/events';
 import { TEST_TMP } from '../support/paths';
@@ -54,19 +55,8 @@ describe('a team named by `cli token create --team` before any event (issue #10)
   beforeAll(async () => {
     server = await startServer();
     const output = execFileSync(
-      'npx',
-      [
-        'tsx',
-        'cli/main.ts',
-        'token',
-        'create',
-        '--role',
-        'supervisor',
-        '--team',
-        'tm_billing',
-        '--name',
-        'Billing board',
-      ],
+      CLI_NODE,
+      cliArgs('token', 'create', '--role', 'supervisor', '--team', 'tm_billing', '--name', 'Billing board'),
       { env: { ...process.env, DATABASE_URL: server.dbFile }, encoding: 'utf8' },
     );
     token = output.trim().split('\n').at(-1)!;

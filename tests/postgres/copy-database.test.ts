@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestEvents } from '../../app/write/ingest.server';
 import { copyDatabase, verifyCopy } from '../../cli/copy-database';
 import { connectPostgres } from '../../db/pg-client';
+import { CLI_NODE, cliArgs } from '../support/cli';
 import { createTestDb } from '../support/db';
 import { created, MINUTE, step, T0 } from '../support/events';
 import { insertUser } from '../support/users';
@@ -151,7 +152,7 @@ describe.skipIf(!PG_TEST_URL)('copy-database: SQLite into an empty PostgreSQL', 
   });
 
   it('npm run cli -- copy-database copies, checks and says so', async () => {
-    const { stdout } = await run('npx', ['tsx', 'cli/main.ts', 'copy-database', '--from', file, '--to', urls[1]!], {
+    const { stdout } = await run(CLI_NODE, cliArgs('copy-database', '--from', file, '--to', urls[1]!), {
       env: { ...process.env, DATABASE_URL: file },
     });
     expect(stdout).toContain('  payment_requests: 40 rows');

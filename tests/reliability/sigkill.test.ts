@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { verifyProjections } from '../../app/read/projection-check.server';
 import { getExpirySettings } from '../../app/read/settings.server';
 import { closeDatabase, type Db, onPostgres, openDatabaseUrl } from '../../db/client';
+import { CLI_NODE, cliArgs } from '../support/cli';
 import { closeTestDb, createTestDb, queryRow, queryRows } from '../support/db';
 import { freePort, newWebhookSecret, signedHeaders } from '../support/server';
 
@@ -143,7 +144,7 @@ describe(`SIGKILL during ingest (${KILLS} kills, 2 senders)`, () => {
     } finally {
       await closeDatabase(db);
     }
-    const verified = spawnSync('npx', ['tsx', 'cli/main.ts', 'verify'], {
+    const verified = spawnSync(CLI_NODE, cliArgs('verify'), {
       env: { ...process.env, DATABASE_URL: file },
       encoding: 'utf8',
     });
