@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { passesLuhn } from '../../domain/card-masking';
+import { firstWithoutCardNumber, passesLuhn } from '../../domain/card-masking';
 import {
   type CardDetails,
   type CardSummary,
@@ -30,9 +30,18 @@ function expired(expMonth: number, expYear: number, now: Date): boolean {
   return expYear < year || (expYear === year && expMonth < now.getUTCMonth() + 1);
 }
 
+/**
+ * A charge reference: `sbx_ch_` and 24 hex digits. Random hex holds a Luhn-valid run of 13+ digits
+ * about once in 400 draws, which card masking would store as `*****` (and the provider's
+ * reference would then not match its own): such a draw is thrown away.
+ */
+export function newProviderReference(random: (size: number) => Buffer = randomBytes): string {
+  return firstWithoutCardNumber(() => `sbx_ch_${random(12).toString('hex')}`);
+}
+
 /** Charges a card in the sandbox. Never throws for a card problem: that is a failed charge with a reason. */
 export async function chargeCard(input: ChargeInput, now = new Date()): Promise<ChargeResult> {
-  const providerReference = `sbx_ch_${randomBytes(12).toString('hex')}`;
+  const providerReference = newProviderReference();
   const digits = input.card.number.replace(/[\s-]/g, '');
   if (!/^\d{13,19}$/.test(digits) || !passesLuhn(digits)) {
     return { status: 'failed', reason: 'incorrect_number', card: null, providerReference };
