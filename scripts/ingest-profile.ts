@@ -83,6 +83,8 @@ for (let at = 0; at < events.length; at += 1000) {
 }
 const wall = (performance.now() - started) / 1000;
 const used = process.cpuUsage(cpu);
+// With INGEST_PROFILE_PRAGMAS="wal_autocheckpoint = 0" the WAL holds every page the run committed.
+const [walFrames] = sqlite.pragma('wal_checkpoint(PASSIVE)') as { log: number }[];
 const cpuSeconds = (used.user + used.system) / 1e6;
 db.$client.close();
 for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
@@ -91,6 +93,7 @@ const statementMs = [...timings.values()].reduce((total, entry) => total + entry
 console.log(
   `${events.length} ${late ? 'late ' : ''}events into a copy of ${source}: ${Math.round(events.length / wall)} events/s wall, ${Math.round(events.length / cpuSeconds)} per CPU-second; statements ${Math.round(statementMs)} ms of ${Math.round(wall * 1000)} ms; load ${loadavg()[0]!.toFixed(2)}`,
 );
+console.log(`WAL frames (pages committed) ${walFrames?.log}, ${((walFrames?.log ?? 0) / Math.ceil(events.length / 1000)).toFixed(0)} a batch of 1,000`);
 for (const [name, entry] of [...timings].sort(([, a], [, b]) => b.ms - a.ms)) {
   if (entry.calls === 0) continue;
   console.log(

@@ -58,6 +58,10 @@ const schema = z.object({
   /** The built export worker, when it is not beside the server build (tests, benches). */
   EXPORT_WORKER_FILE: z.string().min(1).optional(),
   XLSX_WORKER_FILE: z.string().min(1).optional(),
+  /** Threads that read, check and mask event bodies before they are stored; unset: the cores but one (1 to 4); 0: the server's thread. */
+  INGEST_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
+  /** The built ingest preparation worker, when it is not beside the server build. */
+  INGEST_WORKER_FILE: z.string().min(1).optional(),
   PASSWORD_HASH_COST: passwordHashCost,
   SQLITE_CACHE_MB: sqliteCacheMb,
 });

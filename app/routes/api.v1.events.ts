@@ -1,14 +1,9 @@
 import type { ActionFunctionArgs } from '@remix-run/node';
 import { type Db, getDb } from '../../db/client';
-import {
-  BodyError,
-  getWebhookSecrets,
-  parseEventsBody,
-  readBodyText,
-  verifyWebhook,
-} from '../http/webhook-intake.server';
+import { BodyError, getWebhookSecrets, readBodyText, verifyWebhook } from '../http/webhook-intake.server';
 import { apiError } from '../lib/http.server';
-import { ingestEvents } from '../write/ingest.server';
+import { ingestPrepared } from '../write/ingest.server';
+import { ingestPreparePool } from '../write/ingest-prepare-pool.server';
 
 // Verified bodies being parsed and stored at once; past this senders are asked to retry (SPEC §2:
 // 503, never a lost event). A slot is taken only once the whole body has arrived (the server gives
@@ -43,15 +38,12 @@ export async function action({ request }: ActionFunctionArgs) {
 }
 
 async function store(db: Db, text: string, contentType: string) {
-  let inputs: unknown[];
+  // Read, checked, hashed and masked off this thread when the body is large (ingest-prepare-pool.server.ts).
+  const now = Date.now();
+  const preparation = await ingestPreparePool.prepare(text, contentType, now);
+  if (!preparation.ok) return bodyError(new BodyError(preparation.code, preparation.message));
   try {
-    inputs = parseEventsBody(text, contentType);
-  } catch (error) {
-    if (error instanceof BodyError) return bodyError(error);
-    throw error;
-  }
-  try {
-    const { accepted, duplicates, rejected, results } = await ingestEvents(db, inputs, 'api');
+    const { accepted, duplicates, rejected, results } = await ingestPrepared(db, preparation.prepared, 'api', { now });
     return Response.json({ accepted, duplicates, rejected, results });
   } catch (error) {
     if (isBusy(error)) return overloaded();

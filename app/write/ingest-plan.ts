@@ -45,32 +45,48 @@ export function maskRawBody(raw: unknown): string {
 }
 
 /** A rejection as stored: every text in it masked (an unknown key or an id may carry a card number). */
-function storedRejection(eventId: string | null, error: EventError, input: unknown) {
+function storedRejection(eventId: string | null, error: EventError, raw: string) {
   return {
     eventId: eventId === null ? null : maskCardNumbers(eventId),
     code: error.code,
     path: maskCardNumbers(error.path),
     message: maskCardNumbers(error.message),
-    // Too deep to walk safely: only the fact is kept.
-    raw:
-      error.code === 'too_deep'
-        ? JSON.stringify(`[nested deeper than ${MAX_EVENT_DEPTH} levels: not kept]`)
-        : maskRawBody(input),
+    raw,
   };
 }
 
-/** Each input checked (depth first, then hash and validation), before any lock is taken. */
+/**
+ * Each input checked (depth first, then hash and validation) and put in the forms it is stored in,
+ * before any lock is taken: a valid event's stored body and hash (db/event-rows.ts), an invalid
+ * one's masked body as rejected_events keeps it. Nothing here reads the database or the settings,
+ * and a PreparedInput is plain data: an ingest preparation worker (app/write/ingest-prepare.ts)
+ * makes the same ones off the server's thread.
+ */
 export interface PreparedInput {
-  input: unknown;
   hash: string;
   validation: EventValidation;
+  /** A valid event's stored forms; its `body` (the event, masked) is also its raw form in a conflict. */
+  stored: StoredForm | null;
+  /** An invalid input's raw form in rejected_events. */
+  rejectedRaw: string | null;
 }
+
+export type StoredForm = ReturnType<typeof storedForm>;
+
+/** Raw bodies nested deeper than this are not walked to be kept: only the fact is. */
+const TOO_DEEP_RAW = JSON.stringify(`[nested deeper than ${MAX_EVENT_DEPTH} levels: not kept]`);
 
 export function prepareInputs(inputs: readonly unknown[], now: number): PreparedInput[] {
   return inputs.map((input) => {
     // Checked before anything that recurses (hashing, validation, masking) can overflow the stack.
-    if (exceedsJsonDepth(input, MAX_EVENT_DEPTH)) return { input, hash: '', validation: tooDeep(input) };
-    return { input, hash: sha256Hex(canonicalJson(input)), validation: validateEvent(input, now) };
+    if (exceedsJsonDepth(input, MAX_EVENT_DEPTH)) {
+      return { hash: '', validation: tooDeep(input), stored: null, rejectedRaw: TOO_DEEP_RAW };
+    }
+    const hash = sha256Hex(canonicalJson(input));
+    const validation = validateEvent(input, now);
+    return validation.ok
+      ? { hash, validation, stored: storedForm(input, hash, validation.event), rejectedRaw: null }
+      : { hash, validation, stored: null, rejectedRaw: maskRawBody(input) };
   });
 }
 
@@ -110,25 +126,26 @@ export function planBatch(
     pending: new Map(),
   };
   const { summary } = plan;
-  const reject = (input: unknown, eventId: string | null, error: EventError) => {
-    plan.rejected.push({ receivedAt: now, source, ...storedRejection(eventId, error, input) });
+  const reject = (raw: string, eventId: string | null, error: EventError) => {
+    plan.rejected.push({ receivedAt: now, source, ...storedRejection(eventId, error, raw) });
     summary.rejected += 1;
     summary.results.push({ id: eventId, status: 'rejected', error });
   };
   const batchHashes = new Map<string, string>();
-  for (const { input, hash, validation } of prepared) {
+  for (const { hash, validation, stored, rejectedRaw } of prepared) {
     if (!validation.ok) {
-      reject(input, validation.eventId, validation.error);
+      reject(rejectedRaw ?? 'null', validation.eventId, validation.error);
       continue;
     }
     const event = validation.event;
+    const forms = stored!;
     const existingHash = batchHashes.get(event.id) ?? known.get(event.id);
     if (existingHash !== undefined) {
       if (existingHash === hash) {
         summary.duplicates += 1;
         summary.results.push({ id: event.id, status: 'duplicate' });
       } else {
-        reject(input, event.id, {
+        reject(forms.body, event.id, {
           code: 'conflict',
           path: 'id',
           message: `An event with id ${event.id} and different content was already accepted`,
@@ -150,7 +167,7 @@ export function planBatch(
       receivedAt: now,
       source,
       contentHash: hash,
-      ...storedForm(input, hash, event),
+      ...forms,
       linkTtlMs: linkTtlOf(event.type, settings),
     };
     const list = plan.pending.get(event.requestId);

@@ -17,8 +17,8 @@ import {
   type EventInsert,
   type IngestOptions,
   type IngestSummary,
+  type PreparedInput,
   planBatch,
-  prepareInputs,
   replayRequest,
   validEventIds,
 } from './ingest-plan';
@@ -45,14 +45,14 @@ class EventIdRace extends Error {}
 const RETRYABLE_CODES = new Set(['40P01', '40001']);
 const MAX_ATTEMPTS = 5;
 
-export async function ingestEventsPostgres(
+/** ingestPrepared on PostgreSQL: the inputs already prepared (prepareInputs) at `now`. */
+export async function ingestPreparedPostgres(
   db: Db & { $pg: PostgresHandle },
-  inputs: readonly unknown[],
+  prepared: readonly PreparedInput[],
   source: EventSource,
+  now: number,
   options: IngestOptions = {},
 ): Promise<IngestSummary> {
-  const now = options.now ?? Date.now();
-  const prepared = prepareInputs(inputs, now);
   for (let attempt = 1; ; attempt++) {
     try {
       return await writeTransaction(db, () => writeBatch(db, prepared, source, options, now));
@@ -65,7 +65,7 @@ export async function ingestEventsPostgres(
 
 async function writeBatch(
   db: Db & { $pg: PostgresHandle },
-  prepared: ReturnType<typeof prepareInputs>,
+  prepared: readonly PreparedInput[],
   source: EventSource,
   options: IngestOptions,
   now: number,

@@ -5,7 +5,7 @@ import { RollupDeltaSums } from '../../db/rollup-deltas';
 import type { EventSource } from '../domain/lifecycle';
 import type { RequestProjection } from '../domain/projection';
 import { getExpirySettings } from '../read/settings.server';
-import { ingestEventsPostgres } from './ingest.pg.server';
+import { ingestPreparedPostgres } from './ingest.pg.server';
 import {
   PROJECTION_COLUMNS,
   projectionRows,
@@ -16,6 +16,7 @@ import {
 import {
   type IngestOptions,
   type IngestSummary,
+  type PreparedInput,
   planBatch,
   prepareInputs,
   replayRequest,
@@ -81,7 +82,7 @@ function statementsFor(db: Db): Statements {
  * The one write path (SPEC §1–2). Validates each event, dedupes by id (duplicate vs conflict),
  * stores accepted events and rejected bodies, replays every affected request and updates its
  * projection, all in one IMMEDIATE transaction: when this returns, everything accepted is committed.
- * On PostgreSQL: ingestEventsPostgres (app/write/ingest.pg.server.ts), the same plan and replay.
+ * On PostgreSQL: ingestPreparedPostgres (app/write/ingest.pg.server.ts), the same plan and replay.
  */
 export async function ingestEvents(
   db: Db,
@@ -89,10 +90,23 @@ export async function ingestEvents(
   source: EventSource,
   options: IngestOptions = {},
 ): Promise<IngestSummary> {
-  if (onPostgres(db)) return ingestEventsPostgres(db, inputs, source, options);
   const now = options.now ?? Date.now();
+  return await ingestPrepared(db, prepareInputs(inputs, now), source, { ...options, now });
+}
+
+/**
+ * ingestEvents of inputs already checked and put in their stored forms by prepareInputs at
+ * `options.now` (POST /api/v1/events has that done by a worker thread: app/write/ingest-prepare.ts).
+ */
+export async function ingestPrepared(
+  db: Db,
+  prepared: readonly PreparedInput[],
+  source: EventSource,
+  options: IngestOptions & { now: number },
+): Promise<IngestSummary> {
+  const { now } = options;
+  if (onPostgres(db)) return ingestPreparedPostgres(db, prepared, source, now, options);
   const statements = statementsFor(db);
-  const prepared = prepareInputs(inputs, now);
   return await writeTransaction(db, async () => {
     // Read under the write lock: the TTL recorded with an event is the one in force when it is accepted.
     const settings = options.settings ?? (await getExpirySettings(db));

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifyProjections } from '../../app/read/projection-check.server';
-import { ingestEventsPostgres } from '../../app/write/ingest.pg.server';
 import { type IngestSummary, ingestEvents } from '../../app/write/ingest.server';
 import { type Db, onPostgres, openPostgresDb, type PostgresHandle } from '../../db/client';
 import { ROLLUP_TABLES } from '../../db/metrics-rollups';
@@ -155,7 +154,7 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
   return out;
 }
 
-describe.skipIf(!PG_TEST_URL)('ingestEventsPostgres', () => {
+describe.skipIf(!PG_TEST_URL)('ingestEvents on PostgreSQL', () => {
   const template = `paylink_ingest_${process.pid}_${Date.now()}`;
   const databases: string[] = [];
   const handles: Db[] = [];
@@ -215,7 +214,7 @@ describe.skipIf(!PG_TEST_URL)('ingestEventsPostgres', () => {
     for (const { now, events } of STREAM) {
       summaries.push([
         await ingestEvents(sqlite, events, 'api', { now, settings }),
-        await ingestEventsPostgres(postgres!, events, 'api', { now, settings }),
+        await ingestEvents(postgres!, events, 'api', { now, settings }),
       ]);
     }
     for (const [onSqlite, onPostgres] of summaries) expect(onPostgres).toEqual(onSqlite);
@@ -288,10 +287,10 @@ describe.skipIf(!PG_TEST_URL)('ingestEventsPostgres', () => {
       for (let start = 0, n = 0; start < events.length; start += 5, n++) {
         const batch = events.slice(start, start + 5);
         const [first, second] = n % 2 ? [a, b] : [b, a];
-        batches.push(ingestEventsPostgres(first, batch, 'api', { now, settings }));
+        batches.push(ingestEvents(first, batch, 'api', { now, settings }));
         // Every third batch is sent again through the other instance (a client retrying elsewhere).
         if (n % 3 === 0) {
-          batches.push(ingestEventsPostgres(second, batch, 'api', { now, settings }));
+          batches.push(ingestEvents(second, batch, 'api', { now, settings }));
           resent += batch.length;
         }
       }
@@ -323,14 +322,14 @@ describe.skipIf(!PG_TEST_URL)('ingestEventsPostgres', () => {
   it('stores an event id sent through both instances at once once: the other answer is a duplicate', async () => {
     const [a, b] = (await postgresInstances(2)) as [PgDb, PgDb];
     const now = T0 + 3 * MINUTE;
-    await ingestEventsPostgres(a, [created('pr_1'), created('pr_2', 0, { teamId: 'tm_b' })], 'api', { now, settings });
+    await ingestEvents(a, [created('pr_1'), created('pr_2', 0, { teamId: 'tm_b' })], 'api', { now, settings });
     for (let round = 0; round < 20; round++) {
       const sent = { ...step('pr_1', 'sent', MINUTE), id: `evt_sent_${round}` };
       const other = { ...step('pr_2', 'send_failed', MINUTE, { reason: 'channel down' }), id: `evt_failed_${round}` };
       // Alone, and in batches holding the pair in opposite orders.
       const [first, second] = await Promise.all([
-        ingestEventsPostgres(a, round % 2 ? [sent] : [sent, other], 'api', { now, settings }),
-        ingestEventsPostgres(b, round % 2 ? [sent] : [other, sent], 'api', { now, settings }),
+        ingestEvents(a, round % 2 ? [sent] : [sent, other], 'api', { now, settings }),
+        ingestEvents(b, round % 2 ? [sent] : [other, sent], 'api', { now, settings }),
       ]);
       const statusOf = (summary: IngestSummary, id: string) => summary.results.find((r) => r.id === id)!.status;
       expect([statusOf(first, sent.id), statusOf(second, sent.id)].sort()).toEqual(['accepted', 'duplicate']);

@@ -1,0 +1,123 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { getEnv } from '../lib/env.server';
+import { workerBundle } from '../read/exports/worker-bundle.server';
+import type { PreparedInput } from './ingest-plan';
+import { type BodyPreparation, type PrepareReply, type PrepareRequest, prepareEventsBody } from './ingest-prepare';
+
+/**
+ * Ingest preparation off the server's thread (issue 14). Reading a body into events, validating,
+ * hashing, masking and packing them was about 40% of the writer's time at 1M requests, all on the
+ * one thread that also holds the write transaction. Bodies of at least MIN_WORKER_BYTES go to
+ * INGEST_WORKERS worker threads (default: the cores but one, at least one, at most 4), each to the
+ * one with the fewest waiting; smaller ones (the agent console's single events) are prepared here,
+ * where a round trip would cost more than it saves. A worker that fails or exits is dropped (a
+ * new one starts with the next body) and what it held is prepared here: no body is lost to it.
+ * Without the built bundle (`npm run build:workers`) everything is prepared here.
+ */
+
+const BUNDLE = 'workers/ingest-prepare.cjs';
+export const MIN_WORKER_BYTES = 16 * 1024;
+
+interface PoolWorker {
+  worker: Worker;
+  waiting: Map<number, (reply: PrepareReply | null) => void>;
+}
+
+export interface PreparePoolOptions {
+  /** The built worker, or null to prepare everything in this thread. */
+  file: () => string | null;
+  /** Worker threads wanted (0: none). */
+  workers: () => number;
+}
+
+export class PreparePool {
+  private readonly pool: PoolWorker[] = [];
+  private nextId = 0;
+  private inWorkers = 0;
+
+  constructor(private readonly options: PreparePoolOptions) {}
+
+  /** Bodies prepared by workers so far, and workers alive (for tests and diagnostics). */
+  stats(): { preparedInWorkers: number; workers: number } {
+    return { preparedInWorkers: this.inWorkers, workers: this.pool.length };
+  }
+
+  /**
+   * A body's preparation (ingest-prepare.ts) at `now`, from a worker thread when it is large enough
+   * and one is available, else from this thread. The same result either way.
+   */
+  async prepare(text: string, contentType: string, now: number): Promise<BodyPreparation> {
+    const entry = text.length >= MIN_WORKER_BYTES ? this.pick() : null;
+    if (!entry) return prepareEventsBody(text, contentType, now);
+    const id = ++this.nextId;
+    const reply = await new Promise<PrepareReply | null>((resolve) => {
+      // A worker with bodies to answer keeps the process up until it has; an idle one does not.
+      if (entry.waiting.size === 0) entry.worker.ref();
+      entry.waiting.set(id, resolve);
+      const request: PrepareRequest = { id, text, contentType, now };
+      entry.worker.postMessage(request);
+    });
+    // The worker failed on this body or is gone: this thread prepares it, as without workers.
+    if (!reply || 'error' in reply) return prepareEventsBody(text, contentType, now);
+    this.inWorkers += 1;
+    return reply.result.ok ? { ok: true, prepared: reply.result.prepared.map(asBuffers) } : reply.result;
+  }
+
+  /** Stops the workers (tests; a server's exit does not wait for them). */
+  async stop(): Promise<void> {
+    await Promise.all(this.pool.splice(0).map((entry) => entry.worker.terminate()));
+  }
+
+  private pick(): PoolWorker | null {
+    const wanted = this.options.workers();
+    if (wanted === 0) return null;
+    if (this.pool.length < wanted) {
+      const file = this.options.file();
+      if (!file) return null;
+      this.pool.push(this.start(file));
+    }
+    return this.pool.reduce((best, entry) => (entry.waiting.size < best.waiting.size ? entry : best));
+  }
+
+  private start(file: string): PoolWorker {
+    const entry: PoolWorker = { worker: new Worker(file), waiting: new Map() };
+    const drop = () => {
+      const at = this.pool.indexOf(entry);
+      if (at >= 0) this.pool.splice(at, 1);
+      for (const settle of entry.waiting.values()) settle(null);
+      entry.waiting.clear();
+    };
+    entry.worker.on('message', (reply: PrepareReply) => {
+      const settle = entry.waiting.get(reply.id);
+      entry.waiting.delete(reply.id);
+      if (entry.waiting.size === 0) entry.worker.unref();
+      settle?.(reply);
+    });
+    entry.worker.on('error', (error) => {
+      console.error(`ingest preparation worker failed: ${error.message}`);
+      drop();
+      void entry.worker.terminate();
+    });
+    entry.worker.on('exit', drop);
+    entry.worker.unref();
+    return entry;
+  }
+}
+
+/** A stored hash crosses the thread as a Uint8Array: the writers bind it as a Buffer. */
+function asBuffers(input: PreparedInput): PreparedInput {
+  const hash = input.stored?.storedHash;
+  if (!hash || Buffer.isBuffer(hash)) return input;
+  const bytes = hash as Uint8Array;
+  return {
+    ...input,
+    stored: { ...input.stored!, storedHash: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) },
+  };
+}
+
+/** The server's pool: INGEST_WORKERS threads (default: the cores but one, 1 to 4) of the built worker. */
+export const ingestPreparePool = new PreparePool({
+  file: () => workerBundle(BUNDLE, getEnv().INGEST_WORKER_FILE),
+  workers: () => getEnv().INGEST_WORKERS ?? Math.min(4, Math.max(1, availableParallelism() - 1)),
+});

@@ -1,0 +1,31 @@
+import { BodyError, parseEventsBody } from './events-body';
+import { type PreparedInput, prepareInputs } from './ingest-plan';
+
+/**
+ * A POST /api/v1/events body made ready for the writer, with no I/O: read into events (SPEC §2),
+ * each checked, hashed, masked and put in its stored forms (prepareInputs). The server's thread
+ * hands large bodies to a worker thread that runs this (ingest-prepare-pool.server.ts), so the
+ * writer's thread keeps only the database work; the result is plain data either way.
+ */
+export type BodyPreparation = { ok: true; prepared: PreparedInput[] } | { ok: false; code: string; message: string };
+
+export function prepareEventsBody(text: string, contentType: string, now: number): BodyPreparation {
+  let inputs: unknown[];
+  try {
+    inputs = parseEventsBody(text, contentType);
+  } catch (error) {
+    if (error instanceof BodyError) return { ok: false, code: error.code, message: error.message };
+    throw error;
+  }
+  return { ok: true, prepared: prepareInputs(inputs, now) };
+}
+
+/** A request to a preparation worker, and its answer. */
+export interface PrepareRequest {
+  id: number;
+  text: string;
+  contentType: string;
+  now: number;
+}
+
+export type PrepareReply = { id: number; result: BodyPreparation } | { id: number; error: string };
