@@ -1,0 +1,97 @@
+/**
+ * Which b-trees each ingest commit writes (issue 14): ingestEvents on fresh events (bench/ingest.ts's
+ * generator) into a copy of a database with automatic checkpoints off, then the WAL's frame headers
+ * read (page number, commit marker) and every page mapped to its table or index by `dbstat`. Prints
+ * events per second and the distinct pages a commit, by b-tree.
+ *
+ *   npx tsx scripts/wal-pages.ts SOURCE.db [events=16000] [--late]
+ *
+ * BATCH=N: events a transaction (default 1,000). DROP=idx1,idx2: indexes dropped from the copy first
+ * (what each costs). --late: 10,000-style late events (weeks old, newest first). Writes
+ * tmp/profile/wal.db (a copy of SOURCE), removed at the end.
+ */
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { ingestEvents } from '../app/write/ingest.server';
+import { openDatabase } from '../db/client';
+import { migrateDatabase } from '../db/migrate';
+import { generateSeedEvents, type SeedEvent } from '../seed/generate';
+
+const SETTINGS = { ttlUnopenedMs: 300_000, ttlOpenedMs: 900_000 };
+const DAY = 86_400_000;
+const args = process.argv.slice(2);
+const source = args.find((arg) => arg.endsWith('.db'));
+if (!source) throw new Error('usage: scripts/wal-pages.ts SOURCE.db [events] [--late]');
+const late = args.includes('--late');
+const count = Number(args.find((arg) => /^\d+$/.test(arg)) ?? 16_000);
+const batch = Number(process.env.BATCH ?? 1000);
+
+function seedEvents(seed: number, wanted: number, now: number, days: number): SeedEvent[] {
+  const events: SeedEvent[] = [];
+  for (const generated of generateSeedEvents({ requests: Math.ceil(wanted / 3), days, seed, now, ...SETTINGS })) {
+    for (const event of generated.events) {
+      if (events.length === wanted) return events;
+      events.push(event);
+    }
+  }
+  return events;
+}
+
+const now = Date.now();
+const events = late ? seedEvents(13, count, now - 45 * DAY, 30).reverse() : seedEvents(12, count, now, 3);
+mkdirSync('tmp/profile', { recursive: true });
+const file = 'tmp/profile/wal.db';
+const removeCopy = () => {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+};
+removeCopy();
+const prepareDb = openDatabase(source);
+migrateDatabase(prepareDb);
+prepareDb.$client.pragma('wal_checkpoint(TRUNCATE)');
+prepareDb.$client.close();
+copyFileSync(source, file);
+const db = openDatabase(file);
+for (const name of (process.env.DROP ?? '').split(',').filter(Boolean)) db.$client.exec(`DROP INDEX ${name}`);
+db.$client.pragma('wal_checkpoint(TRUNCATE)');
+db.$client.pragma('wal_autocheckpoint = 0');
+
+const started = performance.now();
+for (let at = 0; at < events.length; at += batch) {
+  await ingestEvents(db, events.slice(at, at + batch), 'api', { settings: SETTINGS });
+}
+const perSecond = Math.round(events.length / ((performance.now() - started) / 1000));
+
+// WAL: a 32-byte header, then frames of a 24-byte header (page number, and the database size in
+// pages on a commit's last frame, else 0) and the page.
+const wal = readFileSync(`${file}-wal`);
+const pageSize = wal.readUInt32BE(8);
+const commits: number[][] = [[]];
+for (let offset = 32; offset + 24 + pageSize <= wal.length; offset += 24 + pageSize) {
+  commits.at(-1)!.push(wal.readUInt32BE(offset));
+  if (wal.readUInt32BE(offset + 4) !== 0) commits.push([]);
+}
+const written = commits.filter((pages) => pages.length > 0);
+const owner = new Map<number, string>();
+for (const row of db.$client.prepare('SELECT name, pageno FROM dbstat').iterate() as Iterable<{
+  name: string;
+  pageno: number;
+}>) {
+  owner.set(row.pageno, row.name);
+}
+const byTree = new Map<string, number>();
+let total = 0;
+for (const pages of written) {
+  for (const page of new Set(pages)) {
+    const tree = owner.get(page) ?? '(free or header)';
+    byTree.set(tree, (byTree.get(tree) ?? 0) + 1);
+    total += 1;
+  }
+}
+db.$client.close();
+removeCopy();
+
+console.log(
+  `${events.length} ${late ? 'late ' : ''}events, batches of ${batch}: ${perSecond} events/s; ${written.length} commits, ${(total / written.length).toFixed(0)} distinct pages a commit`,
+);
+for (const [tree, pages] of [...byTree].sort((a, b) => b[1] - a[1])) {
+  console.log(`${(pages / written.length).toFixed(1).padStart(8)}  ${tree}`);
+}
