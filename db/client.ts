@@ -139,6 +139,16 @@ const writeQueues = new Map<string | Database.Database, Promise<void>>();
  * write transaction on the same connection waits its turn instead of joining this one. A call made
  * inside fn (same call chain) runs within the transaction already open.
  */
+/**
+ * Whether a write transaction holds, or waits for, this SQLite database's connection right now
+ * (false on PostgreSQL, where writers do not queue on one connection).
+ */
+export function sqliteWriterBusy(db: Db): boolean {
+  if (db.$pg) return false;
+  const client = db.$client;
+  return writeQueues.has(client.memory ? client : resolve(client.name));
+}
+
 export async function writeTransaction<T>(db: Db, fn: () => T | Promise<T>): Promise<T> {
   if (db.$pg) return postgresTransaction(db.$pg, fn);
   const client = db.$client;

@@ -47,8 +47,13 @@ export class PreparePool {
    * A body's preparation (ingest-prepare.ts) at `now`, from a worker thread when it is large enough
    * and one is available, else from this thread. The same result either way.
    */
-  async prepare(text: string, contentType: string, now: number): Promise<BodyPreparation> {
-    const entry = text.length >= MIN_WORKER_BYTES ? this.pick() : null;
+  async prepare(
+    text: string,
+    contentType: string,
+    now: number,
+    options: { inThread?: boolean } = {},
+  ): Promise<BodyPreparation> {
+    const entry = text.length >= MIN_WORKER_BYTES && !options.inThread ? this.pick() : null;
     if (!entry) return prepareEventsBody(text, contentType, now);
     const id = ++this.nextId;
     const reply = await new Promise<PrepareReply | null>((resolve) => {

@@ -69,11 +69,15 @@ describe('ingest preparation in a worker thread', () => {
     expect(pool.stats().preparedInWorkers).toBe(1);
   });
 
-  it('keeps small bodies in this thread, and everything when workers are off', async () => {
+  it('keeps small bodies in this thread, any body asked to, and everything when workers are off', async () => {
     const small = JSON.stringify(created('pr_small'));
     const pool = poolOf(WORKER);
     expect(await pool.prepare(small, 'application/json', NOW)).toEqual(
       prepareEventsBody(small, 'application/json', NOW),
+    );
+    // Asked to (the route does while the writer is idle): a large body too.
+    expect(await pool.prepare(mixedBody(), 'application/x-ndjson', NOW, { inThread: true })).toEqual(
+      prepareEventsBody(mixedBody(), 'application/x-ndjson', NOW),
     );
     const off = poolOf(WORKER, 0);
     expect(await off.prepare(mixedBody(), 'application/x-ndjson', NOW)).toEqual(
