@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { importNdjsonFile } from '../cli/import';
 import { openDatabase } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
-import { generateSeedEvents, type SeedEvent } from '../seed/generate';
+import { generateSeedEvents } from '../seed/generate';
 import { benchDatabase, benchRequests } from './_database';
+import { BENCH_SETTINGS, freshEvents, lateEvents } from './_events';
 import { bareFloor } from './_floor';
 import { ndjsonBatches, type SendResult, sendBatches } from './_senders';
 import { startBenchServer, stopBenchServer } from './_server';
@@ -22,26 +23,7 @@ const DIR = process.env.BENCH_DIR ?? join(process.cwd(), 'tmp', 'bench');
 const HTTP_BATCH = 1000;
 const SENDERS = 2;
 const LATE_EVENTS = 10_000;
-const DAY = 86_400_000;
-const SETTINGS = { ttlUnopenedMs: 300_000, ttlOpenedMs: 900_000 };
 const load = () => loadavg()[0]!.toFixed(1);
-
-/** The first `count` events the seed generator makes (about four per request), as senders post them. */
-function seedEvents(seed: number, count: number, now: number, days: number): SeedEvent[] {
-  const events: SeedEvent[] = [];
-  for (const batch of generateSeedEvents({ requests: Math.ceil(count / 3), days, seed, now, ...SETTINGS })) {
-    for (const event of batch.events) {
-      if (events.length === count) return events;
-      events.push(event);
-    }
-  }
-  return events;
-}
-
-/** Events that arrive late and out of order: weeks old, newest first, so each `created` comes last. */
-function lateEvents(now: number): SeedEvent[] {
-  return seedEvents(13, LATE_EVENTS, now - 45 * DAY, 30).reverse();
-}
 
 function freshDb(file: string): void {
   for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
@@ -119,7 +101,7 @@ async function benchImport(options: BenchOptions): Promise<BenchRow> {
     days: 90,
     seed: 11,
     now: Date.parse('2026-11-20T12:00:00Z'),
-    ...SETTINGS,
+    ...BENCH_SETTINGS,
   })) {
     if (!out.write(`${batch.events.map((event) => JSON.stringify(event)).join('\n')}\n`)) await once(out, 'drain');
   }
@@ -146,9 +128,9 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   const scale = benchRequests(options).toLocaleString('en');
   const count = Number(process.env.BENCH_HTTP_EVENTS ?? (options.quick ? 20_000 : 200_000));
   const now = Date.now();
-  const events = seedEvents(12, count, now, 3);
+  const events = freshEvents(count, now);
   const bodies = ndjsonBatches(events, HTTP_BATCH);
-  const late = ndjsonBatches(lateEvents(now), HTTP_BATCH);
+  const late = ndjsonBatches(lateEvents(LATE_EVENTS, now), HTTP_BATCH);
 
   const emptyFile = join(DIR, 'ingest-empty.db');
   freshDb(emptyFile);

@@ -14,29 +14,17 @@ import type Database from 'better-sqlite3';
 import { ingestEvents } from '../app/write/ingest.server';
 import { openDatabase } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
-import { generateSeedEvents, type SeedEvent } from '../seed/generate';
+import { BENCH_SETTINGS, freshEvents, lateEvents } from '../bench/_events';
 
-const SETTINGS = { ttlUnopenedMs: 300_000, ttlOpenedMs: 900_000 };
-const DAY = 86_400_000;
 const args = process.argv.slice(2);
 const source = args.find((arg) => arg.endsWith('.db'));
 if (!source) throw new Error('usage: scripts/ingest-profile.ts SOURCE.db [events] [--late]');
 const late = args.includes('--late');
 const count = Number(args.find((arg) => /^\d+$/.test(arg)) ?? (late ? 10_000 : 20_000));
 
-function seedEvents(seed: number, wanted: number, now: number, days: number): SeedEvent[] {
-  const events: SeedEvent[] = [];
-  for (const batch of generateSeedEvents({ requests: Math.ceil(wanted / 3), days, seed, now, ...SETTINGS })) {
-    for (const event of batch.events) {
-      if (events.length === wanted) return events;
-      events.push(event);
-    }
-  }
-  return events;
-}
 
 const now = Date.now();
-const events = late ? seedEvents(13, count, now - 45 * DAY, 30).reverse() : seedEvents(12, count, now, 3);
+const events = late ? lateEvents(count, now) : freshEvents(count, now);
 
 mkdirSync('tmp/profile', { recursive: true });
 const file = 'tmp/profile/profile.db';
@@ -78,7 +66,7 @@ sqlite.prepare = ((sql: string) => {
 const cpu = process.cpuUsage();
 const started = performance.now();
 for (let at = 0; at < events.length; at += 1000) {
-  const summary = await ingestEvents(db, events.slice(at, at + 1000), 'api', { settings: SETTINGS });
+  const summary = await ingestEvents(db, events.slice(at, at + 1000), 'api', { settings: BENCH_SETTINGS });
   if (summary.rejected > 0) throw new Error(`rejected: ${JSON.stringify(summary.results.find((r) => r.status === 'rejected'))}`);
 }
 const wall = (performance.now() - started) / 1000;

@@ -14,10 +14,8 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { ingestEvents } from '../app/write/ingest.server';
 import { openDatabase } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
-import { generateSeedEvents, type SeedEvent } from '../seed/generate';
+import { BENCH_SETTINGS, freshEvents, lateEvents } from '../bench/_events';
 
-const SETTINGS = { ttlUnopenedMs: 300_000, ttlOpenedMs: 900_000 };
-const DAY = 86_400_000;
 const args = process.argv.slice(2);
 const source = args.find((arg) => arg.endsWith('.db'));
 if (!source) throw new Error('usage: scripts/wal-pages.ts SOURCE.db [events] [--late]');
@@ -25,19 +23,9 @@ const late = args.includes('--late');
 const count = Number(args.find((arg) => /^\d+$/.test(arg)) ?? 16_000);
 const batch = Number(process.env.BATCH ?? 1000);
 
-function seedEvents(seed: number, wanted: number, now: number, days: number): SeedEvent[] {
-  const events: SeedEvent[] = [];
-  for (const generated of generateSeedEvents({ requests: Math.ceil(wanted / 3), days, seed, now, ...SETTINGS })) {
-    for (const event of generated.events) {
-      if (events.length === wanted) return events;
-      events.push(event);
-    }
-  }
-  return events;
-}
 
 const now = Date.now();
-const events = late ? seedEvents(13, count, now - 45 * DAY, 30).reverse() : seedEvents(12, count, now, 3);
+const events = late ? lateEvents(count, now) : freshEvents(count, now);
 mkdirSync('tmp/profile', { recursive: true });
 const file = 'tmp/profile/wal.db';
 const removeCopy = () => {
@@ -56,7 +44,7 @@ db.$client.pragma('wal_autocheckpoint = 0');
 
 const started = performance.now();
 for (let at = 0; at < events.length; at += batch) {
-  await ingestEvents(db, events.slice(at, at + batch), 'api', { settings: SETTINGS });
+  await ingestEvents(db, events.slice(at, at + batch), 'api', { settings: BENCH_SETTINGS });
 }
 const perSecond = Math.round(events.length / ((performance.now() - started) / 1000));
 
