@@ -11,8 +11,9 @@ import { type BodyPreparation, type PrepareReply, type PrepareRequest, prepareEv
  * one thread that also holds the write transaction. Bodies of at least MIN_WORKER_BYTES go to
  * INGEST_WORKERS worker threads (default: the cores but one, at least one, at most 4), each to the
  * one with the fewest waiting; smaller ones (the agent console's single events) are prepared here,
- * where a round trip would cost more than it saves. A worker that fails or exits is dropped (a
- * new one starts with the next body) and what it held is prepared here: no body is lost to it.
+ * where a round trip would cost more than it saves. A worker that fails, exits or outlives a body's
+ * deadline is dropped (a new one starts with the next body) and what it held is prepared here: no
+ * body is lost to it.
  * Without the built bundle (`npm run build:workers`) everything is prepared here.
  */
 
@@ -29,7 +30,15 @@ export interface PreparePoolOptions {
   file: () => string | null;
   /** Worker threads wanted (0: none). */
   workers: () => number;
+  /**
+   * How long a body may wait for its worker (default DEADLINE_MS): past it the worker is stopped as
+   * stuck and what it held is prepared in this thread.
+   */
+  deadlineMs?: number;
 }
+
+/** A 10 MB body takes well under a second to prepare; a queue of MAX_IN_FLIGHT of them a few. */
+const DEADLINE_MS = 30_000;
 
 export class PreparePool {
   private readonly pool: PoolWorker[] = [];
@@ -56,13 +65,17 @@ export class PreparePool {
     const entry = text.length >= MIN_WORKER_BYTES && !options.inThread ? this.pick() : null;
     if (!entry) return prepareEventsBody(text, contentType, now);
     const id = ++this.nextId;
+    let deadline: NodeJS.Timeout | undefined;
     const reply = await new Promise<PrepareReply | null>((resolve) => {
       // A worker with bodies to answer keeps the process up until it has; an idle one does not.
       if (entry.waiting.size === 0) entry.worker.ref();
       entry.waiting.set(id, resolve);
       const request: PrepareRequest = { id, text, contentType, now };
       entry.worker.postMessage(request);
+      // Stopping it settles every body it holds (exit: null), each then prepared here.
+      deadline = setTimeout(() => void entry.worker.terminate(), this.options.deadlineMs ?? DEADLINE_MS);
     });
+    clearTimeout(deadline);
     // The worker failed on this body or is gone: this thread prepares it, as without workers.
     if (!reply || 'error' in reply) return prepareEventsBody(text, contentType, now);
     this.inWorkers += 1;

@@ -14,8 +14,8 @@ import { created, MINUTE, step, T0 } from '../support/events';
 const WORKER = resolve('build/workers/ingest-prepare.cjs');
 const NOW = T0 + 60 * MINUTE;
 const pools: PreparePool[] = [];
-const poolOf = (file: string, workers = 1) => {
-  const pool = new PreparePool({ file: () => file, workers: () => workers });
+const poolOf = (file: string, workers = 1, deadlineMs?: number) => {
+  const pool = new PreparePool({ file: () => file, workers: () => workers, deadlineMs });
   pools.push(pool);
   return pool;
 };
@@ -104,6 +104,18 @@ describe('ingest preparation in a worker thread', () => {
     expect(pool.stats()).toEqual({ preparedInWorkers: 0, workers: 0 });
     expect(await pool.prepare(body, 'application/x-ndjson', NOW)).toEqual(expected);
     expect(pool.stats().preparedInWorkers).toBe(0);
+  });
+
+  it('stops a worker that does not answer by the deadline and prepares its bodies here', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ingest-worker-'));
+    const silent = join(dir, 'silent.cjs');
+    writeFileSync(silent, "require('node:worker_threads').parentPort.on('message', () => {});\n");
+    const pool = poolOf(silent, 1, 200);
+    const body = mixedBody();
+    expect(await pool.prepare(body, 'application/x-ndjson', NOW)).toEqual(
+      prepareEventsBody(body, 'application/x-ndjson', NOW),
+    );
+    expect(pool.stats()).toEqual({ preparedInWorkers: 0, workers: 0 });
   });
 
   it('keeps the process up while a worker holds a body (and not once it is idle)', () => {
