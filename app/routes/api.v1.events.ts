@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs } from '@remix-run/node';
-import { type Db, getDb, sqliteWriterBusy } from '../../db/client';
+import { type Db, getDb, onPostgres, sqliteWriterBusy } from '../../db/client';
 import { BodyError, getWebhookSecrets, readBodyText, verifyWebhook } from '../http/webhook-intake.server';
 import { apiError } from '../lib/http.server';
 import { ingestPrepared } from '../write/ingest.server';
@@ -40,11 +40,12 @@ export async function action({ request }: ActionFunctionArgs) {
 }
 
 async function store(db: Db, text: string, contentType: string) {
-  // Read, checked, hashed and masked by a worker thread (ingest-prepare-pool.server.ts) while the
-  // writer is busy, so that work overlaps its transaction; with the writer idle a body of up to
-  // about 1,000 events is prepared here (sooner: no round trip), a larger one always by a worker.
+  // Read, checked, hashed and masked by a worker thread (ingest-prepare-pool.server.ts) while
+  // SQLite's writer is busy, so that work overlaps its transaction; with the writer idle a body of up
+  // to about 1,000 events is prepared here (sooner: no round trip), a larger one always by a worker.
+  // On PostgreSQL transactions run side by side and leave this thread free: always a worker.
   const now = Date.now();
-  const inThread = text.length <= MAX_IN_THREAD_BYTES && !sqliteWriterBusy(db);
+  const inThread = !onPostgres(db) && text.length <= MAX_IN_THREAD_BYTES && !sqliteWriterBusy(db);
   const preparation = await ingestPreparePool.prepare(text, contentType, now, { inThread });
   if (!preparation.ok) return bodyError(new BodyError(preparation.code, preparation.message));
   try {
