@@ -7,14 +7,15 @@ import { type BodyPreparation, type PrepareReply, type PrepareRequest, prepareEv
 
 /**
  * Ingest preparation off the server's thread (issue 14). Reading a body into events, validating,
- * hashing, masking and packing them was about 40% of the writer's time at 1M requests, all on the
- * one thread that also holds the write transaction. Bodies of at least MIN_WORKER_BYTES go to
- * INGEST_WORKERS worker threads (default: the cores but one, at least one, at most 4), each to the
- * one with the fewest waiting; smaller ones (the agent console's single events) are prepared here,
- * where a round trip would cost more than it saves. A worker that fails, exits or outlives a body's
- * deadline is dropped (a new one starts with the next body) and what it held is prepared here: no
- * body is lost to it.
- * Without the built bundle (`npm run build:workers`) everything is prepared here.
+ * hashing, masking and packing them took about a fifth of the server's thread at 1M requests (20 ms
+ * a body of 1,000 events), on the thread that also holds SQLite's write transaction. Bodies of at
+ * least MIN_WORKER_BYTES go to INGEST_WORKERS worker threads (default: the cores but one, at least
+ * one, at most 4), each to the one with the fewest waiting, unless the caller keeps one here (the
+ * route does while SQLite's writer is idle); smaller ones (the agent console's single events) are
+ * prepared here, where a round trip would cost more than it saves. A worker that fails, exits or
+ * outlives a body's deadline is dropped (a new one starts with the next body) and what it held is
+ * prepared here: no body is lost to it. Without the built bundle (`npm run build:workers`)
+ * everything is prepared here.
  */
 
 const BUNDLE = 'workers/ingest-prepare.cjs';
