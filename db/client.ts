@@ -131,6 +131,8 @@ const heldTransactions = new AsyncLocalStorage<Database.Database>();
  * must finish the first transaction; queued here, it waits without blocking.
  */
 const writeQueues = new Map<string | Database.Database, Promise<void>>();
+/** A connection's queue: by its file (resolved), or the connection itself for an in-memory database. */
+const queueKey = (client: Database.Database) => (client.memory ? client : resolve(client.name));
 
 /**
  * Runs fn in a BEGIN IMMEDIATE transaction (writers take the lock up front instead of failing
@@ -139,21 +141,11 @@ const writeQueues = new Map<string | Database.Database, Promise<void>>();
  * write transaction on the same connection waits its turn instead of joining this one. A call made
  * inside fn (same call chain) runs within the transaction already open.
  */
-/**
- * Whether a write transaction holds, or waits for, this SQLite database's connection right now
- * (false on PostgreSQL, where writers do not queue on one connection).
- */
-export function sqliteWriterBusy(db: Db): boolean {
-  if (db.$pg) return false;
-  const client = db.$client;
-  return writeQueues.has(client.memory ? client : resolve(client.name));
-}
-
 export async function writeTransaction<T>(db: Db, fn: () => T | Promise<T>): Promise<T> {
   if (db.$pg) return postgresTransaction(db.$pg, fn);
   const client = db.$client;
   if (heldTransactions.getStore() === client) return fn();
-  const key = client.memory ? client : resolve(client.name);
+  const key = queueKey(client);
   const previous = writeQueues.get(key);
   let release!: () => void;
   const mine = new Promise<void>((resolve) => {
@@ -179,6 +171,15 @@ export async function writeTransaction<T>(db: Db, fn: () => T | Promise<T>): Pro
     // The last in the queue leaves no entry behind.
     if (writeQueues.get(key) === tail) writeQueues.delete(key);
   }
+}
+
+/**
+ * Whether a write transaction holds, or waits for, this SQLite database's connection right now
+ * (false on PostgreSQL, where writers do not queue on one connection).
+ */
+export function sqliteWriterBusy(db: Db): boolean {
+  if (db.$pg) return false;
+  return writeQueues.has(queueKey(db.$client));
 }
 
 /**

@@ -5,7 +5,7 @@ import { readSetting } from '../read/settings.server';
 
 import { BodyError, MAX_BODY_BYTES } from '../write/events-body';
 
-export { BodyError, MAX_BODY_BYTES, MAX_EVENTS_PER_REQUEST, parseEventsBody } from '../write/events-body';
+export { BodyError } from '../write/events-body';
 
 /** Secrets that verify a signature: the current one and, during a rotation, the previous one. */
 export async function getWebhookSecrets(db: Db): Promise<string[]> {

@@ -47,7 +47,7 @@ async function store(db: Db, text: string, contentType: string) {
   const now = Date.now();
   const inThread = !onPostgres(db) && text.length <= MAX_IN_THREAD_BYTES && !sqliteWriterBusy(db);
   const preparation = await ingestPreparePool.prepare(text, contentType, now, { inThread });
-  if (!preparation.ok) return bodyError(new BodyError(preparation.code, preparation.message));
+  if (!preparation.ok) return bodyError(preparation);
   try {
     const { accepted, duplicates, rejected, results } = await ingestPrepared(db, preparation.prepared, 'api', { now });
     return Response.json({ accepted, duplicates, rejected, results });
@@ -57,7 +57,7 @@ async function store(db: Db, text: string, contentType: string) {
   }
 }
 
-function bodyError(error: BodyError) {
+function bodyError(error: { code: string; message: string }) {
   if (error.code === 'busy') return overloaded();
   return apiError(400, error.code, error.message);
 }

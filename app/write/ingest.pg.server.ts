@@ -45,14 +45,14 @@ class EventIdRace extends Error {}
 const RETRYABLE_CODES = new Set(['40P01', '40001']);
 const MAX_ATTEMPTS = 5;
 
-/** ingestPrepared on PostgreSQL: the inputs already prepared (prepareInputs) at `now`. */
+/** ingestPrepared on PostgreSQL: the inputs already prepared (prepareInputs) at `options.now`. */
 export async function ingestPreparedPostgres(
   db: Db & { $pg: PostgresHandle },
   prepared: readonly PreparedInput[],
   source: EventSource,
-  now: number,
-  options: IngestOptions = {},
+  options: IngestOptions & { now: number },
 ): Promise<IngestSummary> {
+  const { now } = options;
   for (let attempt = 1; ; attempt++) {
     try {
       return await writeTransaction(db, () => writeBatch(db, prepared, source, options, now));

@@ -104,8 +104,8 @@ export async function ingestPrepared(
   source: EventSource,
   options: IngestOptions & { now: number },
 ): Promise<IngestSummary> {
+  if (onPostgres(db)) return ingestPreparedPostgres(db, prepared, source, options);
   const { now } = options;
-  if (onPostgres(db)) return ingestPreparedPostgres(db, prepared, source, now, options);
   const statements = statementsFor(db);
   return await writeTransaction(db, async () => {
     // Read under the write lock: the TTL recorded with an event is the one in force when it is accepted.
