@@ -7,7 +7,7 @@
  *   npx tsx scripts/wal-pages.ts SOURCE.db [events=16000] [--late]
  *
  * BATCH=N: events a transaction (default 1,000). DROP=idx1,idx2: indexes dropped from the copy first
- * (what each costs). --late: 10,000-style late events (weeks old, newest first). Writes
+ * (what each costs). SQL='...': statements run on the copy after DROP (an index variant). --late: 10,000-style late events (weeks old, newest first). Writes
  * tmp/profile/wal.db (a copy of SOURCE), removed at the end.
  */
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -24,7 +24,7 @@ const count = Number(args.find((arg) => /^\d+$/.test(arg)) ?? 16_000);
 const batch = Number(process.env.BATCH ?? 1000);
 
 
-const now = Date.now();
+const now = process.env.NOW ? Date.parse(process.env.NOW) : Date.now();
 const events = late ? lateEvents(count, now) : freshEvents(count, now);
 mkdirSync('tmp/profile', { recursive: true });
 const file = 'tmp/profile/wal.db';
@@ -39,6 +39,7 @@ prepareDb.$client.close();
 copyFileSync(source, file);
 const db = openDatabase(file);
 for (const name of (process.env.DROP ?? '').split(',').filter(Boolean)) db.$client.exec(`DROP INDEX ${name}`);
+if (process.env.SQL) db.$client.exec(process.env.SQL);
 db.$client.pragma('wal_checkpoint(TRUNCATE)');
 db.$client.pragma('wal_autocheckpoint = 0');
 
