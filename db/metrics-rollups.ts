@@ -8,6 +8,7 @@ import {
   ROLLUP_COLUMNS,
   type RollupColumn,
 } from '../app/domain/metric-table';
+import { sentPeriodSql } from './sent-period';
 
 /**
  * Rollups of the SPEC §3 counts. The ingest moves them in its write transaction, one upsert per cell a
@@ -325,11 +326,23 @@ export function subBinsOf(bin: number): number[] {
   return Array.from({ length: PAY_SUB_BINS }, (_, i) => bin * PAY_SUB_BINS + i);
 }
 
-/** SQLite's paid-time indexes since migration 0019: sub-bin first (see paySubBinSql). */
-export const PAID_SUB_BIN_INDEXES = { all: 'pr_paid_sub_bin_idx', agent: 'pr_paid_agent_sub_bin_idx' } as const;
+/** SQLite's paid-time indexes of migration 0019, sub-bin first (see paySubBinSql): replaced by 0022's. */
 export const PAID_SUB_BIN_INDEX_SQL: readonly string[] = [
-  `CREATE INDEX ${PAID_SUB_BIN_INDEXES.all} ON payment_requests (${paySubBinSql()}, sent_at, paid_at, team_id, agent_id, channel, currency) WHERE ${ruleSql(PAID)};`,
-  `CREATE INDEX ${PAID_SUB_BIN_INDEXES.agent} ON payment_requests (agent_id, ${paySubBinSql()}, sent_at, paid_at, team_id, channel, currency) WHERE ${ruleSql(PAID)};`,
+  `CREATE INDEX pr_paid_sub_bin_idx ON payment_requests (${paySubBinSql()}, sent_at, paid_at, team_id, agent_id, channel, currency) WHERE ${ruleSql(PAID)};`,
+  `CREATE INDEX pr_paid_agent_sub_bin_idx ON payment_requests (agent_id, ${paySubBinSql()}, sent_at, paid_at, team_id, channel, currency) WHERE ${ruleSql(PAID)};`,
+];
+
+/**
+ * SQLite's paid-time indexes since migration 0022: the 30-day period of sent_at, then the sub-bin
+ * (db/sent-period.ts): a new paid request's entry lands among its period's, not anywhere in history.
+ */
+export const PAID_SUB_BIN_INDEXES = {
+  all: 'pr_paid_period_sub_bin_idx',
+  agent: 'pr_paid_agent_period_sub_bin_idx',
+} as const;
+export const PAID_PERIOD_INDEX_SQL: readonly string[] = [
+  `CREATE INDEX ${PAID_SUB_BIN_INDEXES.all} ON payment_requests (${sentPeriodSql()}, ${paySubBinSql()}, sent_at, paid_at, team_id, agent_id, channel, currency) WHERE ${ruleSql(PAID)};`,
+  `CREATE INDEX ${PAID_SUB_BIN_INDEXES.agent} ON payment_requests (agent_id, ${sentPeriodSql()}, ${paySubBinSql()}, sent_at, paid_at, team_id, channel, currency) WHERE ${ruleSql(PAID)};`,
 ];
 
 /**

@@ -5,6 +5,7 @@ import { ANOMALIES, CHANNELS, EVENT_SOURCES, EVENT_TYPES, STATUSES } from '../ap
 import { NAME_SOURCES } from '../app/domain/name-source';
 import { STORED_EVENT_SOURCES, STORED_EVENT_TYPES, textOfCodeSql } from './event-codes';
 import { ROLLUP_TABLES, type RollupTable, VALUE_COLUMNS } from './metrics-rollups';
+import { sentPeriodSql } from './sent-period';
 
 // Timestamps are UTC epoch milliseconds (integers) everywhere.
 
@@ -156,7 +157,9 @@ export const paymentRequests = sqliteTable(
     // walks ("USE TEMP B-TREE FOR RIGHT PART OF ORDER BY"), stopping with the page. Migration 0021
     // took the id out of these eight: 70 bytes a request at 1M, list pages within 20 ms p95 (issue 14,
     // docs/performance.md). Amount (a few prices, thousands of ties) and openedAt (17% never opened:
-    // one NULL run) keep the id, so a page never sorts such a run whole.
+    // one NULL run) keep the id, so a page never sorts such a run whole. Amount leads with the 30-day
+    // period of sent_at (migration 0022, db/sent-period.ts): in amount order alone each new request
+    // landed on a random page of the whole index; the list reads each period of its range and merges.
     index('pr_sent_idx').on(t.sentAt),
     index('pr_team_sent_idx').on(t.teamId, t.sentAt),
     index('pr_agent_sent_idx').on(t.agentId, t.sentAt),
@@ -165,7 +168,7 @@ export const paymentRequests = sqliteTable(
     index('pr_expiry_due_idx').on(t.expiryDueAt).where(sql`expiry_due_at IS NOT NULL`),
     index('pr_status_sent_idx').on(t.status, t.sentAt),
     index('pr_channel_sent_idx').on(t.channel, t.sentAt),
-    index('pr_currency_amount_idx').on(t.currency, t.amount, t.id),
+    index('pr_period_currency_amount_idx').on(sql.raw(sentPeriodSql()), t.currency, t.amount, t.id),
     index('pr_closed_idx').on(t.closedAt),
     index('pr_expires_idx').on(t.expiresAt),
     index('pr_opened_idx').on(t.openedAt, t.id),

@@ -45,7 +45,9 @@ beforeAll(async () => {
   const events: unknown[] = [];
   for (let i = 0; i < REQUESTS; i++) {
     const id = `pr_${i}`;
-    const sentAt = Math.floor(next() * 3 * DAY);
+    // 40 days around T0: three 30-day periods of the SQLite indexes (db/sent-period.ts: 692 starts
+    // 2026-11-03, 693 on 2026-12-03).
+    const sentAt = Math.floor((next() * 40 - 20) * DAY);
     // Most in one bin (100–110 s, bin 13), spread over its sub-bins with repeats; the rest anywhere
     // up to 3 hours (the open last bin's sub-bins included).
     const ttp = next() < 0.85 ? 100_000 + Math.floor(next() * 400) * 25 : Math.floor(next() * 3 * 3_600_000);
@@ -56,7 +58,7 @@ beforeAll(async () => {
     );
   }
   const summary = await ingestEvents(db, events, 'api', {
-    now: T0 + 4 * DAY,
+    now: T0 + 21 * DAY,
     settings: { ttlUnopenedMs: 4 * 3_600_000, ttlOpenedMs: 4 * 3_600_000 },
   });
   expect(summary.accepted).toBe(3 * REQUESTS);
@@ -81,13 +83,18 @@ async function expected(start: number, end: number, where = 'TRUE', params: unkn
 }
 
 const dayStart = Date.parse('2026-11-20T00:00:00Z');
+const firstDay = Date.parse('2026-10-31T00:00:00Z');
 
 describe('times to pay from a bin of many rows', () => {
   it('gives the exact median and p90 of the whole range, one day, a team and an agent', async () => {
     const cases: [string, number, number, string, unknown[]][] = [
+      ['from=2026-10-31&to=2026-12-10', firstDay, firstDay + 41 * DAY, 'TRUE', []],
+      ['', -8_640_000_000_000_000, 8_640_000_000_000_000, 'TRUE', []],
       ['from=2026-11-20&to=2026-11-23', dayStart, dayStart + 4 * DAY, 'TRUE', []],
       ['from=2026-11-21&to=2026-11-21', dayStart + DAY, dayStart + 2 * DAY, 'TRUE', []],
-      ['from=2026-11-20&to=2026-11-23&team=tm_retail', dayStart, dayStart + 4 * DAY, 'team_id = ?', ['tm_retail']],
+      ['from=2026-12-01&to=2026-12-05', dayStart + 11 * DAY, dayStart + 16 * DAY, 'TRUE', []],
+      ['from=2026-10-31&to=2026-12-10&team=tm_retail', firstDay, firstDay + 41 * DAY, 'team_id = ?', ['tm_retail']],
+      ['from=2026-10-31&to=2026-12-10&agent=ag_3', firstDay, firstDay + 41 * DAY, 'agent_id = ?', ['ag_3']],
       ['from=2026-11-20&to=2026-11-23&agent=ag_3', dayStart, dayStart + 4 * DAY, 'agent_id = ?', ['ag_3']],
     ];
     for (const [query, start, end, where, params] of cases) {
@@ -103,10 +110,10 @@ describe('times to pay from a bin of many rows', () => {
   });
 
   it('gives each agent of the leaderboard its exact median and p90', async () => {
-    const rows = await getAgentLeaderboard(db, filters('from=2026-11-20&to=2026-11-23'), manager);
+    const rows = await getAgentLeaderboard(db, filters('from=2026-10-31&to=2026-12-10'), manager);
     expect(rows.map((row) => row.agentId).sort()).toEqual(['ag_1', 'ag_2', 'ag_3']);
     for (const row of rows) {
-      const { count, ...times } = await expected(dayStart, dayStart + 4 * DAY, 'agent_id = ?', [row.agentId]);
+      const { count, ...times } = await expected(firstDay, firstDay + 41 * DAY, 'agent_id = ?', [row.agentId]);
       expect([row.agentId, row.paid, row.medianSecondsToPay, row.p90SecondsToPay]).toEqual([
         row.agentId,
         count,
@@ -114,6 +121,15 @@ describe('times to pay from a bin of many rows', () => {
         times.p90SecondsToPay,
       ]);
     }
+  });
+
+  it('has its paid requests in three periods of the SQLite indexes', async () => {
+    const periods = await sqlRows<{ period: number; n: number }>(
+      db,
+      `SELECT sent_at / 2592000000 AS period, count(*) AS n FROM payment_requests WHERE status = 'paid' GROUP BY 1 ORDER BY 1`,
+      [],
+    );
+    expect(periods.map((row) => Number(row.period))).toEqual([691, 692, 693]);
   });
 
   it('has more rows in the median bin than one sort takes, so the sub-bin path runs', async () => {

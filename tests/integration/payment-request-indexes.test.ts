@@ -59,17 +59,17 @@ const JUSTIFIED: [index: string, read: string, run: (db: Db) => unknown][] = [
   ['pr_closed_idx', 'the request list by closedAt', list('closedAt')],
   ['pr_expires_idx', 'the request list by expiresAt', list('expiresAt')],
   ['pr_order_idx', 'the request list by orderNumber', list('orderNumber')],
-  ['pr_currency_amount_idx', 'the request list by amount (within a currency)', list('amount')],
+  ['pr_period_currency_amount_idx', 'the request list by amount (within a currency), a 30-day period at a time', list('amount')],
   ['pr_status_sent_idx', 'the request list by status', list('status')],
   ['pr_channel_sent_idx', 'the request list by channel', list('channel')],
   ['pr_expiry_due_idx', 'the expiry sweeper', async (db) => await runExpirySweep(db, NOW)],
   [
-    'pr_paid_sub_bin_idx',
+    'pr_paid_period_sub_bin_idx',
     "the dashboard's median time to pay",
     async (db) => await getDashboard(db, { ...filters(), ...range }, { preset: null, ...range }, manager, NOW),
   ],
   [
-    'pr_paid_agent_sub_bin_idx',
+    'pr_paid_agent_period_sub_bin_idx',
     "an agent's dashboard median time to pay",
     async (db) =>
       await getAgentDashboard(db, 'ag_17', { ...filters(), ...range }, { preset: null, ...range }, manager, NOW),

@@ -27,6 +27,7 @@ import { EARLIEST, LATEST, rangePieces } from '../../app/read/metrics/cells';
 import {
   DAY_MS,
   PAID_INDEX_SQL,
+  PAID_PERIOD_INDEX_SQL,
   PAID_SUB_BIN_INDEX_SQL,
   PAY_BIN_EDGES_MS,
   rollupRebuildSql,
@@ -285,6 +286,17 @@ describe('rollup storage', () => {
       'DROP INDEX `pr_paid_bin_idx`;',
       'DROP INDEX `pr_paid_agent_bin_idx`;',
       ...PAID_SUB_BIN_INDEX_SQL,
+    ]);
+  });
+
+  it('has migration 0022 replace those with the period-first indexes db/metrics-rollups.ts writes', () => {
+    const migration = statements('0022_period_first_value_indexes.sql').map((statement) =>
+      statement.replace(/^(--.*\n)+/, ''),
+    );
+    expect(migration.slice(2)).toEqual([
+      'DROP INDEX `pr_paid_sub_bin_idx`;',
+      'DROP INDEX `pr_paid_agent_sub_bin_idx`;',
+      ...PAID_PERIOD_INDEX_SQL,
     ]);
   });
 });

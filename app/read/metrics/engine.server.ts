@@ -4,6 +4,7 @@ import {
   contributionSql,
   DAY_MS,
   PAID_SUB_BIN_INDEXES,
+  PAY_SUB_BINS,
   payBinSql,
   paySubBinSql,
   QUARTER_HOUR_MS,
@@ -16,6 +17,7 @@ import {
   VALUE_COLUMNS,
 } from '../../../db/metrics-rollups';
 import { contributionPgSql } from '../../../db/metrics-rollups.pg';
+import { sentAtBounds, sentPeriodSql, sentPeriodsBetween } from '../../../db/sent-period';
 import type { Viewer } from '../../domain/access';
 import { PAID, PAID_AMOUNT_COLUMN, type RangeInstant, ROLLUP_COLUMNS } from '../../domain/metric-table';
 import type { Metrics, PayTimes } from '../../domain/metrics';
@@ -336,31 +338,30 @@ export class MetricsReader {
   }
 
   private readonly rankTexts = new Map<string, string>();
+  private storedSentAt: { first: number; last: number } | null | undefined;
 
   /**
-   * SQLite's statements of a time to pay (built once per reader: a page runs them hundreds of
-   * times). `count`: the rows per sub-bin, in sub-bin order either way; `pick`: the value at an
-   * offset, over the bin's sub-bins (`IN`) or one of them (`=`). INDEXED BY: for an IN list the
-   * planner would rather take (status, sent_at) and sort every paid request of the range.
+   * SQLite's statements of a time to pay (built once per reader and count of periods: a page runs
+   * them hundreds of times). `count`: the rows of one sub-bin; `pick`: the value at an offset, over
+   * the bin's sub-bins (`IN`) or one of them (`=`). The index leads with the period of sent_at
+   * (db/sent-period.ts), so each names the range's periods: one seek per period and sub-bin.
+   * INDEXED BY: for an IN list the planner would rather take (status, sent_at) and sort every paid
+   * request of the range.
    */
-  private rankText(kind: 'count asc' | 'count desc' | 'pick', subBins: 'in' | 'one', perAgent: boolean): string {
-    const key = `${kind} ${subBins} ${perAgent}`;
+  private rankText(kind: 'count' | 'pick', subBins: 'in' | 'one', perAgent: boolean, periods: number): string {
+    const key = `${kind} ${subBins} ${perAgent} ${periods}`;
     let text = this.rankTexts.get(key);
     if (text === undefined) {
       // Agent first when the lookup or the filters and scope name agents: a seek per agent.
       const index = perAgent || this.dimensions.has('agent_id') ? PAID_SUB_BIN_INDEXES.agent : PAID_SUB_BIN_INDEXES.all;
       const sub = paySubBinSql();
-      const inSubBins =
-        subBins === 'in'
-          ? `IN (${subBinsOf(0)
-              .map(() => '?')
-              .join(', ')})`
-          : '= ?';
-      const where = `${ruleCondition(PAID)}${perAgent ? ' AND agent_id = ?' : ''} AND ${sub} ${inSubBins} AND sent_at >= ? AND sent_at < ? AND ${this.requestCondition.sql}`;
+      const list = (length: number) => `IN (${Array.from({ length }, () => '?').join(', ')})`;
+      const inSubBins = subBins === 'in' ? list(PAY_SUB_BINS) : '= ?';
+      const where = `${ruleCondition(PAID)}${perAgent ? ' AND agent_id = ?' : ''} AND ${sentPeriodSql()} ${list(periods)} AND ${sub} ${inSubBins} AND sent_at >= ? AND sent_at < ? AND ${this.requestCondition.sql}`;
       text =
         kind === 'pick'
           ? `SELECT paid_at - sent_at FROM payment_requests INDEXED BY ${index} WHERE ${where} ORDER BY 1 LIMIT 1 OFFSET ?`
-          : `SELECT ${sub}, count(*) FROM payment_requests INDEXED BY ${index} WHERE ${where} GROUP BY 1 ORDER BY 1${kind === 'count desc' ? ' DESC' : ''}`;
+          : `SELECT count(*) FROM payment_requests INDEXED BY ${index} WHERE ${where}`;
       this.rankTexts.set(key, text);
     }
     return text;
@@ -373,31 +374,34 @@ export class MetricsReader {
    * quarter of the bin's rows, not all of them.
    */
   private async valueAtRank({ bin, offset, size, start, end, agentId }: RankLookup): Promise<number | undefined> {
+    if (this.storedSentAt === undefined) this.storedSentAt = sentAtBounds(this.db.$client);
+    const periods = sentPeriodsBetween(start, end, this.storedSentAt);
+    if (periods.length === 0) return undefined;
     const perAgent = agentId !== undefined;
     const around = (subBins: readonly number[]) => [
       ...(perAgent ? [agentId] : []),
+      ...periods,
       ...subBins,
       start,
       end,
       ...this.requestCondition.params,
     ];
+    const text = (kind: 'count' | 'pick', subBins: 'in' | 'one') =>
+      this.rankText(kind, subBins, perAgent, periods.length);
     const pick = async (subBins: 'in' | 'one', params: unknown[], at: number) =>
-      (await rows<[number]>(this.db, this.rankText('pick', subBins, perAgent), [...params, at]))[0]?.[0];
+      (await rows<[number]>(this.db, text('pick', subBins), [...params, at]))[0]?.[0];
     if (size <= SORT_WHOLE_BIN_UP_TO) return await pick('in', around(subBinsOf(bin)), offset);
     // The histogram's count of the bin is its rows in the range: the rank's place from the top.
     const fromTop = offset >= size / 2;
     let left = fromTop ? size - 1 - offset : offset;
-    let found: { subBin: number; at: number } | null = null;
-    const counts = prepare(this.db, this.rankText(fromTop ? 'count desc' : 'count asc', 'in', perAgent)).raw();
-    // Iterated (SQLite groups in index order as it steps) and left at the sub-bin holding the rank.
-    for (const [subBin, count] of counts.iterate(...around(subBinsOf(bin))) as Iterable<[number, number]>) {
-      if (left < count) {
-        found = { subBin, at: fromTop ? count - 1 - left : left };
-        break;
-      }
-      left -= count;
+    const count = prepare(this.db, text('count', 'one')).pluck();
+    const subBins = fromTop ? subBinsOf(bin).reverse() : subBinsOf(bin);
+    for (const subBin of subBins) {
+      const inSubBin = count.get(...around([subBin])) as number;
+      if (left < inSubBin) return await pick('one', around([subBin]), fromTop ? inSubBin - 1 - left : left);
+      left -= inSubBin;
     }
-    return found ? await pick('one', around([found.subBin]), found.at) : undefined;
+    return undefined;
   }
 
   /**

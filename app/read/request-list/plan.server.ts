@@ -1,9 +1,10 @@
 import { and, gte, lt, type SQL } from 'drizzle-orm';
 import type { Db } from '../../../db/client';
+import { sentAtBounds, sentPeriodsBetween } from '../../../db/sent-period';
 import { paymentRequests } from '../../../db/tables';
 import { IN_FLIGHT_STATUSES, type Status } from '../../domain/lifecycle';
 import type { Filters } from '../filters';
-import { listCondition, type ReadQuery } from '../query-compiler.server';
+import { isRanged, listCondition, type ReadQuery } from '../query-compiler.server';
 import { type ColumnSort, isNameSort, LIST_SORTS, type ListSort } from './options.server';
 
 /**
@@ -15,6 +16,11 @@ import { type ColumnSort, isNameSort, LIST_SORTS, type ListSort } from './option
 export interface ReadPlan {
   /** Read one value of an IN list at a time, each through an index (value, sort columns...), and merge. */
   partition: Partition | null;
+  /**
+   * sort=amount: read one 30-day period of sent_at at a time (null: the never sent) through
+   * PERIOD_AMOUNT_INDEX, whose order within a period is the sort's, and merge (db/sent-period.ts).
+   */
+  periods: (number | null)[] | null;
   /** Read through this index (INDEXED BY): it is in the sort's order, or with fewRows it finds them. */
   index: string | null;
   /** Bounds the from/to range implies on the first sort column, for rows where it is not NULL. */
@@ -150,7 +156,7 @@ function fewMatchesOf(db: Db, query: ReadQuery): string[] | null {
  * sorting them is cheaper than passing every agent whose requests hold none of them.
  */
 function planNameRead(db: Db, query: ReadQuery): ReadPlan {
-  const none = { partition: null, leadingBounds: undefined };
+  const none = { partition: null, periods: null, leadingBounds: undefined };
   const onlyIds = query.filters.q ? fewMatchesOf(db, query) : null;
   const few = onlyIds
     ? indexLeadingWith(db, [paymentRequests.id.name])
@@ -169,11 +175,26 @@ export function planListRead(db: Db, query: ReadQuery, sort: ListSort): ReadPlan
     const onlyIds = fewMatchesOf(db, query);
     // Few: look them up by id and sort them. Many: walk the sort's index and test each.
     const index = indexLeadingWith(db, onlyIds ? [paymentRequests.id.name] : sortColumns);
-    return { partition: null, index, leadingBounds, onlyIds, fewRows: false };
+    const periods = !onlyIds && sort === 'amount' ? periodsOf(db, query) : null;
+    return { partition: null, periods, index, leadingBounds, onlyIds, fewRows: false };
   }
   const partition = partitionFor(db, query, sort);
-  if (partition) return { partition, index: null, leadingBounds, onlyIds: null, fewRows: false };
+  if (partition) return { partition, periods: null, index: null, leadingBounds, onlyIds: null, fewRows: false };
   // sentAt has its own indexes alongside every scope (sent_at, team_id+sent_at, agent_id+sent_at).
   const index = sort === 'sentAt' ? null : sortIndexFor(db, query, sortColumns);
-  return { partition: null, index, leadingBounds, onlyIds: null, fewRows: false };
+  // Amount's index leads with the period (no index leads with currency): walk it period by period.
+  const periods = sort === 'amount' && index === null ? periodsOf(db, query) : null;
+  return { partition: null, periods, index, leadingBounds, onlyIds: null, fewRows: false };
+}
+
+/** The request list's periods of sent_at: its range's, or with no range every one and the never sent. */
+function periodsOf(db: Db, query: ReadQuery): (number | null)[] {
+  const { start, end } = query;
+  const periods: (number | null)[] = sentPeriodsBetween(
+    start ?? Number.NEGATIVE_INFINITY,
+    end ?? Number.POSITIVE_INFINITY,
+    sentAtBounds(db.$client),
+  );
+  if (!isRanged(query)) periods.push(null);
+  return periods;
 }

@@ -1,5 +1,6 @@
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { type Db, onPostgres } from '../../../db/client';
+import { PERIOD_AMOUNT_INDEX, sentPeriodSql } from '../../../db/sent-period';
 import { agents, paymentRequests, teams } from '../../../db/tables';
 import type { Viewer } from '../../domain/access';
 import { isoOrNull, maskPhone } from '../../domain/format';
@@ -109,11 +110,44 @@ function selectPlanned(
 ): PageRow[] {
   const order = orderBy(columns, direction);
   const { partition, index } = plan;
+  if (plan.periods) return selectByPeriod(db, where, columns, direction, plan.periods, limit);
   if (!partition)
     return index ? selectPageThrough(db, index, where, order, limit) : selectPage(db, where, order, limit);
   const target = paymentRequests[partition.field];
   const rows = partition.values.flatMap((value) => selectPage(db, and(eq(target, value), where), order, limit));
   return rows.sort(rowComparator(columns, direction)).slice(0, limit);
+}
+
+/**
+ * A page of a sort whose index leads with the period of sent_at (amount: db/sent-period.ts): each
+ * period's first `limit` keys from the index (the sort's columns and id, no row read unless the
+ * filters need one), merged, and the rows of the page's ids.
+ */
+function selectByPeriod(
+  db: Db,
+  where: SQL | undefined,
+  columns: readonly RequestColumn[],
+  direction: SortOrder,
+  periods: readonly (number | null)[],
+  limit: number,
+): PageRow[] {
+  const order = orderBy(columns, direction);
+  const keys = [...columns, ID_COLUMN].map(
+    (c) => sql`${sql.identifier(paymentRequests[c.field].name)} AS ${sql.identifier(c.field)}`,
+  );
+  const period = sql.raw(sentPeriodSql());
+  const found = periods.flatMap((value) =>
+    db.all<PageRow>(
+      sql`SELECT ${sql.join(keys, sql`, `)} FROM ${paymentRequests} INDEXED BY ${sql.identifier(PERIOD_AMOUNT_INDEX)}
+          WHERE ${value === null ? sql`${period} IS NULL` : sql`${period} = ${value}`} AND ${where ?? sql`1`}
+          ORDER BY ${sql.join(order, sql`, `)} LIMIT ${limit}`,
+    ),
+  );
+  const page = found.sort(rowComparator(columns, direction)).slice(0, limit);
+  return selectInOrder(
+    db,
+    page.map((row) => row.id),
+  );
 }
 
 /** Up to `count` rows in `direction`, after the boundary when there is one. */
