@@ -110,7 +110,6 @@ function selectPlanned(
 ): PageRow[] {
   const order = orderBy(columns, direction);
   const { partition, index } = plan;
-  if (plan.periods) return selectByPeriod(db, where, columns, direction, plan.periods, limit);
   if (!partition)
     return index ? selectPageThrough(db, index, where, order, limit) : selectPage(db, where, order, limit);
   const target = paymentRequests[partition.field];
@@ -119,9 +118,12 @@ function selectPlanned(
 }
 
 /**
- * A page of a sort whose index leads with the period of sent_at (amount: db/sent-period.ts): each
- * period's first `limit` keys from the index (the sort's columns and id, no row read unless the
- * filters need one), merged, and the rows of the page's ids.
+ * Rows of a sort whose index leads with the period of sent_at (amount: db/sent-period.ts), after the
+ * boundary when there is one: each period's first keys from the index (the sort's columns and id;
+ * no row is read unless the filters need one), merged, then the rows of the page's ids. The sort's
+ * columns are never NULL, so "after the boundary" is one row-value range of the index, and once
+ * `limit` keys are in hand a later period is read only up to the worst of them (a second bound of
+ * that range): the periods together step over about the rows one index in the sort's order would.
  */
 function selectByPeriod(
   db: Db,
@@ -129,24 +131,46 @@ function selectByPeriod(
   columns: readonly RequestColumn[],
   direction: SortOrder,
   periods: readonly (number | null)[],
+  boundary: RowKey | null,
   limit: number,
 ): PageRow[] {
   const order = orderBy(columns, direction);
-  const keys = [...columns, ID_COLUMN].map(
+  const keyColumns = [...columns, ID_COLUMN];
+  const keys = keyColumns.map(
     (c) => sql`${sql.identifier(paymentRequests[c.field].name)} AS ${sql.identifier(c.field)}`,
   );
+  const tuple = sql`(${sql.join(
+    keyColumns.map((c) => paymentRequests[c.field]),
+    sql`, `,
+  )})`;
+  const beyond = (values: readonly KeyValue[], operator: '<' | '>') =>
+    sql`${tuple} ${sql.raw(operator)} (${sql.join(
+      values.map((value) => sql`${value}`),
+      sql`, `,
+    )})`;
+  const after = boundary ? beyond([...boundary.values, boundary.id], direction === 'asc' ? '>' : '<') : sql`1`;
   const period = sql.raw(sentPeriodSql());
-  const found = periods.flatMap((value) =>
-    db.all<PageRow>(
+  const compare = rowComparator(columns, direction);
+  let found: PageRow[] = [];
+  for (const value of periods) {
+    const worst = found.length >= limit ? found[limit - 1]! : null;
+    const better = worst
+      ? beyond(
+          keyColumns.map((c) => worst[c.field as keyof PageRow] as KeyValue),
+          direction === 'asc' ? '<' : '>',
+        )
+      : sql`1`;
+    const rows = db.all<PageRow>(
       sql`SELECT ${sql.join(keys, sql`, `)} FROM ${paymentRequests} INDEXED BY ${sql.identifier(PERIOD_AMOUNT_INDEX)}
-          WHERE ${value === null ? sql`${period} IS NULL` : sql`${period} = ${value}`} AND ${where ?? sql`1`}
+          WHERE ${value === null ? sql`${period} IS NULL` : sql`${period} = ${value}`} AND ${after} AND ${better}
+            AND ${where ?? sql`1`}
           ORDER BY ${sql.join(order, sql`, `)} LIMIT ${limit}`,
-    ),
-  );
-  const page = found.sort(rowComparator(columns, direction)).slice(0, limit);
+    );
+    found = [...found, ...rows].sort(compare).slice(0, limit);
+  }
   return selectInOrder(
     db,
-    page.map((row) => row.id),
+    found.map((row) => row.id),
   );
 }
 
@@ -160,6 +184,7 @@ function readRows(
   count: number,
   plan: ReadPlan,
 ): PageRow[] {
+  if (plan.periods) return selectByPeriod(db, where, columns, direction, plan.periods, boundary, count);
   const segments = boundary ? segmentsAfter(columns, boundary, direction) : segmentsFromStart(columns, direction);
   const rows: PageRow[] = [];
   for (const segment of segments) {
