@@ -59,7 +59,11 @@ const JUSTIFIED: [index: string, read: string, run: (db: Db) => unknown][] = [
   ['pr_closed_idx', 'the request list by closedAt', list('closedAt')],
   ['pr_expires_idx', 'the request list by expiresAt', list('expiresAt')],
   ['pr_order_idx', 'the request list by orderNumber', list('orderNumber')],
-  ['pr_period_currency_amount_idx', 'the request list by amount (within a currency), a 30-day period at a time', list('amount')],
+  [
+    'pr_period_currency_amount_idx',
+    'the request list by amount (within a currency), a 30-day period at a time',
+    list('amount'),
+  ],
   ['pr_status_sent_idx', 'the request list by status', list('status')],
   ['pr_channel_sent_idx', 'the request list by channel', list('channel')],
   ['pr_expiry_due_idx', 'the expiry sweeper', async (db) => await runExpirySweep(db, NOW)],

@@ -118,7 +118,7 @@ describe('db/schema.pg.ts mirrors db/schema.ts', () => {
   // merges the periods; PostgreSQL's list reads (currency, amount, id) as it always did.
   const ENGINE_OWN_INDEXES: Record<string, [sqlite: string, postgres: string]> = {
     paymentRequests: [
-      'pr_period_currency_amount_idx  expression, currency, amount, id ',
+      'pr_period_currency_amount_idx  expression, currency, amount ',
       'pr_currency_amount_idx  currency, amount, id ',
     ],
   };

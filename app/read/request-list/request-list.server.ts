@@ -119,11 +119,12 @@ function selectPlanned(
 
 /**
  * Rows of a sort whose index leads with the period of sent_at (amount: db/sent-period.ts), after the
- * boundary when there is one: each period's first keys from the index (the sort's columns and id;
- * no row is read unless the filters need one), merged, then the rows of the page's ids. The sort's
- * columns are never NULL, so "after the boundary" is one row-value range of the index, and once
- * `limit` keys are in hand a later period is read only up to the worst of them (a second bound of
- * that range): the periods together step over about the rows one index in the sort's order would.
+ * boundary when there is one: each period's first keys through the index (the sort's columns and
+ * id; within a period a run of equal values is short and sorted by id as the index is walked),
+ * merged, then the rows of the page's ids. The sort's columns are never NULL, so "after the
+ * boundary" is one row-value range, and once `limit` keys are in hand a later period is read only up
+ * to the worst of them (a second bound): the periods together step over about the rows one index
+ * in the sort's order would.
  */
 function selectByPeriod(
   db: Db,
