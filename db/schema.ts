@@ -5,7 +5,7 @@ import { ANOMALIES, CHANNELS, EVENT_SOURCES, EVENT_TYPES, STATUSES } from '../ap
 import { NAME_SOURCES } from '../app/domain/name-source';
 import { STORED_EVENT_SOURCES, STORED_EVENT_TYPES, textOfCodeSql } from './event-codes';
 import { ROLLUP_TABLES, type RollupTable, VALUE_COLUMNS } from './metrics-rollups';
-import { sentPeriodSql } from './sent-period';
+import { PERIOD_AMOUNT_INDEX, sentPeriodSql } from './sent-period';
 
 // Timestamps are UTC epoch milliseconds (integers) everywhere.
 
@@ -170,7 +170,7 @@ export const paymentRequests = sqliteTable(
     index('pr_expiry_due_idx').on(t.expiryDueAt).where(sql`expiry_due_at IS NOT NULL`),
     index('pr_status_sent_idx').on(t.status, t.sentAt),
     index('pr_channel_sent_idx').on(t.channel, t.sentAt),
-    index('pr_period_currency_amount_idx').on(sql.raw(sentPeriodSql()), t.currency, t.amount),
+    index(PERIOD_AMOUNT_INDEX).on(sql.raw(sentPeriodSql()), t.currency, t.amount),
     index('pr_closed_idx').on(t.closedAt),
     index('pr_expires_idx').on(t.expiresAt),
     index('pr_opened_idx').on(t.openedAt, t.id),

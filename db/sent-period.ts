@@ -47,5 +47,5 @@ export function sentPeriodsBetween(
   return periods;
 }
 
-/** The request list's amount index (db/schema.ts): period, currency, amount, id. */
+/** The request list's amount index (db/schema.ts): period, currency, amount (migration 0023). */
 export const PERIOD_AMOUNT_INDEX = 'pr_period_currency_amount_idx';

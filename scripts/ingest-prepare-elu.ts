@@ -8,9 +8,9 @@ import { performance } from 'node:perf_hooks';
 import { resolve } from 'node:path';
 import { PreparePool } from '../app/write/ingest-prepare-pool.server';
 import { prepareEventsBody } from '../app/write/ingest-prepare';
-import { generateSeedEvents, type SeedEvent } from '../seed/generate';
-const events: SeedEvent[] = [];
-for (const b of generateSeedEvents({ requests: 3000, days: 3, seed: 12, now: Date.now(), ttlUnopenedMs: 300000, ttlOpenedMs: 900000 })) events.push(...b.events);
+import { freshEvents } from '../bench/_events';
+
+const events = freshEvents(12_000, Date.now());
 const bodies: string[] = [];
 for (let at = 0; at + 1000 <= events.length; at += 1000) bodies.push(events.slice(at, at + 1000).map((e) => JSON.stringify(e)).join('\n'));
 const pool = new PreparePool({ file: () => resolve('build/workers/ingest-prepare.cjs'), workers: () => 1 });

@@ -22,7 +22,6 @@ if (!source) throw new Error('usage: scripts/ingest-profile.ts SOURCE.db [events
 const late = args.includes('--late');
 const count = Number(args.find((arg) => /^\d+$/.test(arg)) ?? (late ? 10_000 : 20_000));
 
-
 const now = Date.now();
 const events = late ? lateEvents(count, now) : freshEvents(count, now);
 

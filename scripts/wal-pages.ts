@@ -23,7 +23,6 @@ const late = args.includes('--late');
 const count = Number(args.find((arg) => /^\d+$/.test(arg)) ?? 16_000);
 const batch = Number(process.env.BATCH ?? 1000);
 
-
 const now = process.env.NOW ? Date.parse(process.env.NOW) : Date.now();
 const events = late ? lateEvents(count, now) : freshEvents(count, now);
 mkdirSync('tmp/profile', { recursive: true });
