@@ -234,7 +234,13 @@ async function openable(who: Caller, candidates: string[], path: (id: string) =>
   }
   return open;
 }
-/** The requests of the live stream's catch-up (Last-Event-ID 1: every change after the first event). */
+/**
+ * The requests of the live stream's catch-up (Last-Event-ID 1: every change after the first event).
+ * The server writes `: connected`, then the whole catch-up at once (one write, app/http/live-stream):
+ * once a change has arrived, 250 ms more for anything behind it, then the stream is closed. It used
+ * to stay open a fixed 1.5 s (five callers, both engines: 15 s of the run). A caller that gets no
+ * change at all still waits the 1.5 s, and fails the comparison as before.
+ */
 async function streamCatchUp(who: Caller) {
   const controller = new AbortController();
   const response = await fetch(`${server.url}/api/v1/stream`, {
@@ -245,12 +251,18 @@ async function streamCatchUp(who: Caller) {
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();
   let received = '';
-  const stop = setTimeout(() => controller.abort(), 1500);
+  let stop = setTimeout(() => controller.abort(), 1500);
+  let settling = false;
   try {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
       received += decoder.decode(value, { stream: true });
+      if (!settling && received.includes('event: change') && received.endsWith('\n\n')) {
+        settling = true;
+        clearTimeout(stop);
+        stop = setTimeout(() => controller.abort(), 250);
+      }
     }
   } catch {
     // aborted after the catch-up had time to arrive
