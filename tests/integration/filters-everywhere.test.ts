@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, type ExpectStatic, expect, it } from 'vitest';
 import { startOfDayInZone } from '../../app/read/filters';
 import { createServiceToken } from '../../app/write/api-tokens.server';
 import { ingestEvents } from '../../app/write/ingest.server';
@@ -307,6 +307,9 @@ describe('the same filters through list, metrics, /reports counts and the CSV', 
   }, 120_000);
   afterAll(() => server.stop());
 
+  // The cases only read (the fixture is written in beforeAll, and no status can change under them):
+  // they run concurrently, five at a time (vitest's maxConcurrency), each with its own `expect`.
+  // Sequentially they waited on one request at a time: 12 s on SQLite, 32 s on PostgreSQL.
   const get = async (path: string, who: Who) => {
     const response = await fetch(`${server.url}${path}`, {
       headers: { authorization: `Bearer ${tokens[who]}` },
@@ -315,7 +318,7 @@ describe('the same filters through list, metrics, /reports counts and the CSV', 
     return response;
   };
 
-  async function listIds(query: string, who: Who, sort: string): Promise<string[]> {
+  async function listIds(expect: ExpectStatic, query: string, who: Who, sort: string): Promise<string[]> {
     const ids: string[] = [];
     let cursor: string | null = null;
     for (let page = 0; page < 20; page++) {
@@ -330,7 +333,7 @@ describe('the same filters through list, metrics, /reports counts and the CSV', 
     throw new Error('more pages than requests');
   }
 
-  async function csvIds(query: string, who: Who): Promise<string[]> {
+  async function csvIds(expect: ExpectStatic, query: string, who: Who): Promise<string[]> {
     const response = await get(`/exports/payment-requests.csv?${query}`, who);
     expect(response.status).toBe(200);
     const lines = (await response.text()).split('\r\n').filter(Boolean);
@@ -338,7 +341,7 @@ describe('the same filters through list, metrics, /reports counts and the CSV', 
     return lines.slice(1).map((line) => line.split(',')[0]!);
   }
 
-  async function reportsCount(query: string, who: Who): Promise<number> {
+  async function reportsCount(expect: ExpectStatic, query: string, who: Who): Promise<number> {
     const response = await get(`/reports?${query}`, who);
     expect(response.status).toBe(200);
     const match = /data-testid="count-payment-requests">([\d,]+)/.exec(await response.text());
@@ -350,13 +353,13 @@ describe('the same filters through list, metrics, /reports counts and the CSV', 
   const WHO = Object.keys(SCOPES) as Who[];
   const cases = WHO.flatMap((who) => QUERIES.map((query) => [who, query] as const));
 
-  it.each(cases)('as %s: %s', async (who, query) => {
+  it.concurrent.for(cases)('as %s: %s', async ([who, query], { expect }) => {
     const inScope = SCOPES[who];
     const listed = expected(query, inScope, true).map((r) => r.id);
     const inS = expected(query, inScope, false);
 
     for (const sort of ['sentAt', 'agent', 'team', 'amount']) {
-      const ids = await listIds(query, who, sort);
+      const ids = await listIds(expect, query, who, sort);
       expect(ids.length, `sort=${sort}: each row once`).toBe(new Set(ids).size);
       expect(sorted(ids), `list, sort=${sort}`).toEqual(sorted(listed));
     }
@@ -379,8 +382,8 @@ describe('the same filters through list, metrics, /reports counts and the CSV', 
       expect((await get(`/reports?${query}`, who)).status).toBe(403);
       return;
     }
-    expect(sorted(await csvIds(query, who)), 'payment-requests.csv').toEqual(sorted(listed));
-    expect(await reportsCount(query, who), '/reports count').toBe(listed.length);
+    expect(sorted(await csvIds(expect, query, who)), 'payment-requests.csv').toEqual(sorted(listed));
+    expect(await reportsCount(expect, query, who), '/reports count').toBe(listed.length);
   });
 
   it('the fixture makes the filters tell apart what they should', () => {
