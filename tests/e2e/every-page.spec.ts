@@ -156,7 +156,11 @@ const slug = (path: string) => path.replace(/^\//, '').replace(/[^a-z0-9]+/gi, '
 
 async function seriousViolations(page: Page): Promise<string[]> {
   // Only violations are read: axe then skips collecting every passing node (the bulk of its time).
-  const results = await new AxeBuilder({ page }).options({ resultTypes: ['violations'] }).analyze();
+  const axe = new AxeBuilder({ page }).options({ resultTypes: ['violations'] });
+  // Our pages hold no frames: axe.run in the page itself ("legacy" mode) then checks all there is,
+  // without the default's runPartial + a new blank page to finish in (1.1-1.6 s -> 0.5 s a run here).
+  // A page with a frame gets the default, which also checks the frame's content.
+  const results = await (page.frames().length === 1 ? axe.setLegacyMode() : axe).analyze();
   return results.violations
     .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
     .map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`);
