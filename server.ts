@@ -26,6 +26,7 @@ const DISCARD_LIMIT = 32 * 1024 * 1024;
 const SHUTDOWN_GRACE_MS = 8_000;
 
 interface AppEntry {
+  assertMigrated?: () => Promise<void>;
   stopBackgroundWork?: () => Promise<void>;
   closeDatabase?: () => void;
 }
@@ -215,6 +216,14 @@ function sleep(ms: number): Promise<void> {
 
 process.once('SIGTERM', () => void shutDown('SIGTERM'));
 process.once('SIGINT', () => void shutDown('SIGINT'));
+
+try {
+  await entry.assertMigrated?.();
+} catch (error) {
+  console.error(`Paylink Desk did not start: ${error instanceof Error ? error.message : String(error)}`);
+  entry.closeDatabase?.();
+  process.exit(1);
+}
 
 server.listen(env.PORT, () => {
   console.log(`Paylink Desk listening on http://localhost:${env.PORT} (${env.NODE_ENV})`);

@@ -48,6 +48,7 @@ export const BOTH_ENGINES = [
   'tests/integration/access-matrix.test.ts',
   'tests/integration/filters-everywhere.test.ts',
   'tests/integration/server.test.ts',
+  'tests/integration/server-migrations.test.ts',
   'tests/integration/ingest-hostile.test.ts',
   'tests/integration/ingest-link-ttl.test.ts',
   'tests/integration/live-stream.test.ts',

@@ -4,6 +4,7 @@ import { RemixServer } from '@remix-run/react';
 import { isbot } from 'isbot';
 import { renderToPipeableStream } from 'react-dom/server';
 import { closeDb, getDb } from '../db/client';
+import { pendingMigrations } from '../db/migration-state';
 import { NonceProvider } from './components/nonce';
 import { closeLiveStreams } from './http/change-feed.server';
 import { getEnv } from './lib/env.server';
@@ -70,6 +71,19 @@ export async function stopBackgroundWork(): Promise<void> {
   closeLiveStreams();
   await stopExpirySweeper();
   await stopReportScheduler();
+}
+
+/**
+ * Called by server.ts before it listens: refuses a database with migrations not yet applied (a
+ * fresh file, or one an upgrade has not migrated), naming them and how to apply them.
+ */
+export async function assertMigrated(): Promise<void> {
+  const pending = await pendingMigrations(getDb(env.DATABASE_URL));
+  if (pending.length === 0) return;
+  throw new Error(
+    `The database has ${pending.length} migration(s) not applied (${pending[0]}${pending.length > 1 ? ` … ${pending.at(-1)}` : ''}): ` +
+      'run `npm start` (it migrates, then serves) or `npx tsx db/migrate.ts` with the same DATABASE_URL first.',
+  );
 }
 
 /** The last step of a shutdown, once in-flight requests have finished (or the deadline passed). */

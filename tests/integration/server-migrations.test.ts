@@ -1,0 +1,106 @@
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { closeDatabase, openDatabaseUrl, sqlRun } from '../../db/client';
+import sqliteJournal from '../../db/migrations/meta/_journal.json';
+import postgresJournal from '../../db/migrations-pg/meta/_journal.json';
+import { connectPostgres } from '../../db/pg-client';
+import { ON_POSTGRES } from '../../db/tables';
+import { closeTestDb, createTestDb, queryRows } from '../support/db';
+import { TEST_TMP } from '../support/paths';
+import { postgresServerUrl } from '../support/postgres';
+import { freePort, startServer } from '../support/server';
+
+// Runs on both engines. `npm start` migrates and then serves; the built server started by itself
+// (`node build/server.js`, as a process manager does) must not serve a database it has not been
+// migrated for: every request reading a missing table would fail while /healthz said 200.
+
+const TAGS = (ON_POSTGRES ? postgresJournal : sqliteJournal).entries.map((entry) => entry.tag);
+const MIGRATIONS_TABLE = ON_POSTGRES ? 'drizzle.__drizzle_migrations' : '__drizzle_migrations';
+
+/** Runs `node build/server.js` on `databaseUrl` until it exits (or 20 s): its exit code and output. */
+async function runServer(databaseUrl: string): Promise<{ code: number | null; output: string; listened: boolean }> {
+  const port = await freePort();
+  const child = spawn('node', ['build/server.js'], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      DATABASE_URL: databaseUrl,
+      WEBHOOK_SECRET: `whsec_${randomBytes(24).toString('base64')}`,
+      SESSION_SECRET: randomBytes(32).toString('hex'),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    output += chunk;
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  clearTimeout(timer);
+  return { code, output, listened: output.includes('listening on') };
+}
+
+/** A database with no tables at all, on this project's engine. */
+async function newDatabase(): Promise<string> {
+  if (!ON_POSTGRES) return join(TEST_TMP, `${randomUUID()}.db`);
+  const name = `paylink_unmigrated_${randomUUID().replaceAll('-', '')}`;
+  const admin = await connectPostgres(postgresServerUrl('postgres'));
+  try {
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  return postgresServerUrl(name);
+}
+
+describe('the server on a database that is not migrated', () => {
+  it('refuses a new database, naming the migrations and how to apply them, and creates nothing', async () => {
+    const url = await newDatabase();
+    const run = await runServer(url);
+    expect(run.code).toBe(1);
+    expect(run.listened).toBe(false);
+    expect(run.output).toContain(
+      `Paylink Desk did not start: The database has ${TAGS.length} migration(s) not applied (${TAGS[0]} … ${TAGS.at(-1)})`,
+    );
+    expect(run.output).toContain('run `npm start`');
+    const db = openDatabaseUrl(url);
+    try {
+      const tables = ON_POSTGRES
+        ? await queryRows(db, "SELECT tablename FROM pg_tables WHERE schemaname IN ('public', 'drizzle')")
+        : await queryRows(db, "SELECT name FROM sqlite_master WHERE type = 'table'");
+      expect(tables).toEqual([]);
+    } finally {
+      await closeDatabase(db);
+    }
+  });
+
+  it('refuses a database one migration behind, naming that one', async () => {
+    const { db, file } = await createTestDb();
+    await sqlRun(
+      db,
+      `DELETE FROM ${MIGRATIONS_TABLE} WHERE created_at = (SELECT max(created_at) FROM ${MIGRATIONS_TABLE})`,
+    );
+    await closeTestDb(db);
+    const run = await runServer(file);
+    expect(run.code).toBe(1);
+    expect(run.output).toContain(`The database has 1 migration(s) not applied (${TAGS.at(-1)})`);
+  });
+
+  it('serves a migrated database', async () => {
+    const server = await startServer();
+    try {
+      const health = await fetch(`${server.url}/healthz`);
+      expect(health.status).toBe(200);
+      expect(((await health.json()) as { status: string }).status).toBe('ok');
+    } finally {
+      await server.stop();
+    }
+  });
+});
