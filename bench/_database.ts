@@ -74,7 +74,9 @@ function ensureSeeded(bench: string, file: string, requests: number, extra: stri
   if (existsSync(file)) {
     const held = storedRequests(file);
     if (held === requests) return;
-    console.error(`bench/${bench}: ${file} holds ${held ?? 'no'} requests, not ${requests.toLocaleString('en')}: making it again`);
+    console.error(
+      `bench/${bench}: ${file} holds ${held ?? 'no'} requests, not ${requests.toLocaleString('en')}: making it again`,
+    );
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
   }
   seedDatabase(bench, file, requests, extra);
