@@ -75,10 +75,18 @@ export async function stopBackgroundWork(): Promise<void> {
 
 /**
  * Called by server.ts before it listens: refuses a database with migrations not yet applied (a
- * fresh file, or one an upgrade has not migrated), naming them and how to apply them.
+ * fresh file, or one an upgrade has not migrated), naming them and how to apply them. A database
+ * that does not answer yet (PostgreSQL still starting) is not refused: the server starts as
+ * before and /healthz says 503 until it answers.
  */
 export async function assertMigrated(): Promise<void> {
-  const pending = await pendingMigrations(getDb(env.DATABASE_URL));
+  let pending: string[];
+  try {
+    pending = await pendingMigrations(getDb(env.DATABASE_URL));
+  } catch (error) {
+    console.error('Could not check the database migrations at start (serving anyway):', error);
+    return;
+  }
   if (pending.length === 0) return;
   throw new Error(
     `The database has ${pending.length} migration(s) not applied (${pending[0]}${pending.length > 1 ? ` … ${pending.at(-1)}` : ''}): ` +

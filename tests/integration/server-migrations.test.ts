@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { closeDatabase, openDatabaseUrl, sqlRun } from '../../db/client';
 import sqliteJournal from '../../db/migrations/meta/_journal.json';
 import postgresJournal from '../../db/migrations-pg/meta/_journal.json';
@@ -91,6 +91,43 @@ describe('the server on a database that is not migrated', () => {
     const run = await runServer(file);
     expect(run.code).toBe(1);
     expect(run.output).toContain(`The database has 1 migration(s) not applied (${TAGS.at(-1)})`);
+  });
+
+  it('does not refuse a database that does not answer yet: it serves, and /healthz says 503', async () => {
+    // PostgreSQL still starting (here: port 1, where nothing listens). The check cannot run; the
+    // server starts as before, and the health check tells the load balancer.
+    const port = await freePort();
+    const child = spawn('node', ['build/server.js'], {
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        PORT: String(port),
+        PUBLIC_URL: `http://127.0.0.1:${port}`,
+        DATABASE_URL: 'postgres://postgres@127.0.0.1:1/paylink_absent',
+        WEBHOOK_SECRET: `whsec_${randomBytes(24).toString('base64')}`,
+        SESSION_SECRET: randomBytes(32).toString('hex'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stderr.on('data', (chunk) => {
+      output += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      await vi.waitFor(
+        async () => {
+          const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+          expect([health.status, await health.json()]).toEqual([503, { status: 'unavailable' }]);
+        },
+        { timeout: 20_000, interval: 100 },
+      );
+      expect(output).toContain('Could not check the database migrations at start (serving anyway)');
+      expect(child.exitCode).toBeNull();
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
   });
 
   it('serves a migrated database', async () => {
