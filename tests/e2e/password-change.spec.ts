@@ -76,6 +76,9 @@ test('an invited user signs in with the temporary password, must choose their ow
   await expect(page.getByRole('status')).toHaveCount(0);
   await page.screenshot({ path: 'tmp/e2e/account.png', fullPage: true });
   await page.getByRole('button', { name: 'Sign out' }).click();
+  // Signed out once the sign-in page is shown: going on sooner raced the sign-out's own navigation
+  // (the next sign-in's form was replaced mid-way and the old session landed on /dashboard).
+  await expect(page).toHaveURL(/^[^?]*\/login$/);
   await signIn(page, email, NEW_PASSWORD);
   await expect(page).toHaveURL(/^[^?]*\/dashboard$/);
 });
@@ -147,6 +150,9 @@ test('an expired temporary password is refused with a message; the admin sees it
   await shown.scrollIntoViewIfNeeded();
   await page.screenshot({ path: 'tmp/e2e/admin-users-reissued.png' });
   await page.getByRole('button', { name: 'Sign out' }).click();
+  // Signed out once the sign-in page is shown: going on sooner raced the sign-out's own navigation
+  // (the next sign-in's form was replaced mid-way and the old session landed on /dashboard).
+  await expect(page).toHaveURL(/^[^?]*\/login$/);
 
   await signIn(page, late.email, temporaryPassword);
   await expect(page).toHaveURL(/^[^?]*\/account$/);
