@@ -19,8 +19,8 @@ import { freePort, startServer } from '../support/server';
 const TAGS = (ON_POSTGRES ? postgresJournal : sqliteJournal).entries.map((entry) => entry.tag);
 const MIGRATIONS_TABLE = ON_POSTGRES ? 'drizzle.__drizzle_migrations' : '__drizzle_migrations';
 
-/** Runs `node build/server.js` on `databaseUrl` until it exits (or 20 s): its exit code and output. */
-async function runServer(databaseUrl: string): Promise<{ code: number | null; output: string; listened: boolean }> {
+/** `node build/server.js` on `databaseUrl` and a free port, its stdout and stderr gathered. */
+async function spawnServer(databaseUrl: string) {
   const port = await freePort();
   const child = spawn('node', ['build/server.js'], {
     env: {
@@ -34,17 +34,23 @@ async function runServer(databaseUrl: string): Promise<{ code: number | null; ou
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
+  const server = { child, url: `http://127.0.0.1:${port}`, output: '' };
   child.stdout.on('data', (chunk) => {
-    output += chunk;
+    server.output += chunk;
   });
   child.stderr.on('data', (chunk) => {
-    output += chunk;
+    server.output += chunk;
   });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return server;
+}
+
+/** Runs the server on `databaseUrl` until it exits (or 20 s): its exit code and output. */
+async function runServer(databaseUrl: string): Promise<{ code: number | null; output: string; listened: boolean }> {
+  const server = await spawnServer(databaseUrl);
+  const timer = setTimeout(() => server.child.kill('SIGKILL'), 20_000);
+  const code = await new Promise<number | null>((resolve) => server.child.once('exit', resolve));
   clearTimeout(timer);
-  return { code, output, listened: output.includes('listening on') };
+  return { code, output: server.output, listened: server.output.includes('listening on') };
 }
 
 /** A database with no tables at all, on this project's engine. */
@@ -96,36 +102,20 @@ describe('the server on a database that is not migrated', () => {
   it('does not refuse a database that does not answer yet: it serves, and /healthz says 503', async () => {
     // PostgreSQL still starting (here: port 1, where nothing listens). The check cannot run; the
     // server starts as before, and the health check tells the load balancer.
-    const port = await freePort();
-    const child = spawn('node', ['build/server.js'], {
-      env: {
-        ...process.env,
-        NODE_ENV: 'production',
-        PORT: String(port),
-        PUBLIC_URL: `http://127.0.0.1:${port}`,
-        DATABASE_URL: 'postgres://postgres@127.0.0.1:1/paylink_absent',
-        WEBHOOK_SECRET: `whsec_${randomBytes(24).toString('base64')}`,
-        SESSION_SECRET: randomBytes(32).toString('hex'),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stderr.on('data', (chunk) => {
-      output += chunk;
-    });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const server = await spawnServer('postgres://postgres@127.0.0.1:1/paylink_absent');
+    const exited = new Promise<number | null>((resolve) => server.child.once('exit', resolve));
     try {
       await vi.waitFor(
         async () => {
-          const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+          const health = await fetch(`${server.url}/healthz`);
           expect([health.status, await health.json()]).toEqual([503, { status: 'unavailable' }]);
         },
         { timeout: 20_000, interval: 100 },
       );
-      expect(output).toContain('Could not check the database migrations at start (serving anyway)');
-      expect(child.exitCode).toBeNull();
+      expect(server.output).toContain('Could not check the database migrations at start (serving anyway)');
+      expect(server.child.exitCode).toBeNull();
     } finally {
-      child.kill('SIGKILL');
+      server.child.kill('SIGKILL');
       await exited;
     }
   });
