@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { closeDatabase, openDatabaseUrl, sqlRun } from '../../db/client';
@@ -10,7 +9,7 @@ import { ON_POSTGRES } from '../../db/tables';
 import { closeTestDb, createTestDb, queryRows } from '../support/db';
 import { TEST_TMP } from '../support/paths';
 import { postgresServerUrl } from '../support/postgres';
-import { freePort, startServer } from '../support/server';
+import { spawnServer, startServer } from '../support/server';
 
 // Runs on both engines. `npm start` migrates and then serves; the built server started by itself
 // (`node build/server.js`, as a process manager does) must not serve a database it has not been
@@ -19,38 +18,13 @@ import { freePort, startServer } from '../support/server';
 const TAGS = (ON_POSTGRES ? postgresJournal : sqliteJournal).entries.map((entry) => entry.tag);
 const MIGRATIONS_TABLE = ON_POSTGRES ? 'drizzle.__drizzle_migrations' : '__drizzle_migrations';
 
-/** `node build/server.js` on `databaseUrl` and a free port, its stdout and stderr gathered. */
-async function spawnServer(databaseUrl: string) {
-  const port = await freePort();
-  const child = spawn('node', ['build/server.js'], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      PORT: String(port),
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-      DATABASE_URL: databaseUrl,
-      WEBHOOK_SECRET: `whsec_${randomBytes(24).toString('base64')}`,
-      SESSION_SECRET: randomBytes(32).toString('hex'),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const server = { child, url: `http://127.0.0.1:${port}`, output: '' };
-  child.stdout.on('data', (chunk) => {
-    server.output += chunk;
-  });
-  child.stderr.on('data', (chunk) => {
-    server.output += chunk;
-  });
-  return server;
-}
-
 /** Runs the server on `databaseUrl` until it exits (or 20 s): its exit code and output. */
 async function runServer(databaseUrl: string): Promise<{ code: number | null; output: string; listened: boolean }> {
   const server = await spawnServer(databaseUrl);
   const timer = setTimeout(() => server.child.kill('SIGKILL'), 20_000);
   const code = await new Promise<number | null>((resolve) => server.child.once('exit', resolve));
   clearTimeout(timer);
-  return { code, output: server.output, listened: server.output.includes('listening on') };
+  return { code, output: server.output(), listened: server.output().includes('listening on') };
 }
 
 /** A database with no tables at all, on this project's engine. */
@@ -112,7 +86,7 @@ describe('the server on a database that is not migrated', () => {
         },
         { timeout: 20_000, interval: 100 },
       );
-      expect(server.output).toContain('Could not check the database migrations at start (serving anyway)');
+      expect(server.output()).toContain('Could not check the database migrations at start (serving anyway)');
       expect(server.child.exitCode).toBeNull();
     } finally {
       server.child.kill('SIGKILL');

@@ -42,6 +42,36 @@ export async function startServer(
     await closeTestDb(test.db);
     file = test.file;
   }
+  const { child, url, webhookSecret, output } = await spawnServer(file, env);
+  for (let attempt = 0; ; attempt++) {
+    if (child.exitCode !== null) throw new Error(`Server exited early:\n${output()}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (attempt > 200) throw new Error(`Server did not start:\n${output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return {
+    url,
+    pid: child.pid!,
+    dbFile: file,
+    webhookSecret,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/**
+ * `node build/server.js` on `file` (a database file or URL) and a free port, with fresh secrets:
+ * the process, its URL and what it has printed (stdout and stderr) so far. startServer waits for it
+ * to answer; a test of how it starts (or refuses to) reads its exit and output itself.
+ */
+export async function spawnServer(file: string, env: Record<string, string> = {}) {
   const port = await freePort();
   const webhookSecret = env.WEBHOOK_SECRET ?? newWebhookSecret();
   const child: ChildProcess = spawn('node', ['build/server.js'], {
@@ -66,28 +96,7 @@ export async function startServer(
   child.stderr?.on('data', (chunk) => {
     output += chunk;
   });
-  const url = `http://127.0.0.1:${port}`;
-  for (let attempt = 0; ; attempt++) {
-    if (child.exitCode !== null) throw new Error(`Server exited early:\n${output}`);
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (attempt > 200) throw new Error(`Server did not start:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return {
-    url,
-    pid: child.pid!,
-    dbFile: file,
-    webhookSecret,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+  return { child, url: `http://127.0.0.1:${port}`, webhookSecret, output: () => output };
 }
 
 /** Standard Webhooks headers for a body; `secrets` may hold several (rotation: space-separated signatures). */
