@@ -27,6 +27,7 @@ const SHUTDOWN_GRACE_MS = 8_000;
 
 interface AppEntry {
   assertMigrated?: () => Promise<void>;
+  startBackgroundWork?: () => void;
   stopBackgroundWork?: () => Promise<void>;
   closeDatabase?: () => void;
 }
@@ -224,6 +225,7 @@ try {
   entry.closeDatabase?.();
   process.exit(1);
 }
+entry.startBackgroundWork?.();
 
 server.listen(env.PORT, () => {
   console.log(`Paylink Desk listening on http://localhost:${env.PORT} (${env.NODE_ENV})`);

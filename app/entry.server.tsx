@@ -15,8 +15,16 @@ const ABORT_DELAY = 5_000;
 
 // Validated once at start: production refuses to run without its secrets.
 const env = getEnv();
-startExpirySweeper(() => getDb(env.DATABASE_URL), env.EXPIRY_SWEEP_MS);
-startReportScheduler(() => getDb(env.DATABASE_URL), 30_000);
+
+/**
+ * Called by server.ts once assertMigrated has let the database through, before it listens: the
+ * expiry sweeper and the report scheduler (each once per process), never against a database whose
+ * tables are not there yet.
+ */
+export function startBackgroundWork(): void {
+  startExpirySweeper(() => getDb(env.DATABASE_URL), env.EXPIRY_SWEEP_MS);
+  startReportScheduler(() => getDb(env.DATABASE_URL), 30_000);
+}
 
 export default function handleRequest(
   request: Request,
