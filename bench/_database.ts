@@ -17,6 +17,9 @@ export const BENCH_DB = process.env.BENCH_DB ?? `tmp/bench/app-${scaleName}.db`;
  * events rows (the metrics reads never touch them; with events it would be about 25 GB).
  */
 export const BENCH_DB_10M = process.env.BENCH_DB_10M ?? 'tmp/bench/app-10m.db';
+/** The bench database's rows grown through the ingest path (BENCH_GROWN_DB; grownDatabase). */
+export const BENCH_GROWN_DB = process.env.BENCH_GROWN_DB ?? `tmp/bench/app-${scaleName}-grown.db`;
+const QUICK_GROWN_DB = 'tmp/bench/app-10k-grown.db';
 /** The small database of --quick runs (BENCH_QUICK_DB). */
 export const QUICK_DB = process.env.BENCH_QUICK_DB ?? 'tmp/bench/app-10k.db';
 /** A fixed end of the seeded year, so that two machines seed the same data. */
@@ -25,8 +28,9 @@ export const BENCH_SEED_NOW = '2026-12-01T00:00:00Z';
 /** Requests in the shared database of this run. */
 export const benchRequests = (options: BenchOptions) => (options.quick ? 10_000 : SCALE);
 
-function seedDatabase(bench: string, file: string, requests: number, extra: string[] = []): void {
-  console.error(`bench/${bench}: making ${file} with ${requests.toLocaleString('en')} requests (seed/bulk.ts)...`);
+function seedDatabase(bench: string, file: string, requests: number, extra: string[] = [], bulk = true): void {
+  const how = bulk ? 'seed/bulk.ts' : 'the ingest path, batch by batch';
+  console.error(`bench/${bench}: making ${file} with ${requests.toLocaleString('en')} requests (${how})...`);
   execFileSync(
     'npx',
     [
@@ -39,7 +43,7 @@ function seedDatabase(bench: string, file: string, requests: number, extra: stri
       '--seed',
       '7',
       '--reset',
-      '--bulk',
+      ...(bulk ? ['--bulk'] : []),
       ...extra,
       '--now',
       BENCH_SEED_NOW,
@@ -70,7 +74,7 @@ export function tenMillionDatabase(bench: string): string {
  * or failed) holds fewer, or no tables: it is made again rather than measured (a quick run on an
  * empty leftover printed every read figure over 0 rows).
  */
-function ensureSeeded(bench: string, file: string, requests: number, extra: string[] = []): void {
+function ensureSeeded(bench: string, file: string, requests: number, extra: string[] = [], bulk = true): void {
   if (existsSync(file)) {
     const held = storedRequests(file);
     if (held === requests) return;
@@ -79,7 +83,19 @@ function ensureSeeded(bench: string, file: string, requests: number, extra: stri
     );
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
   }
-  seedDatabase(bench, file, requests, extra);
+  seedDatabase(bench, file, requests, extra, bulk);
+}
+
+/**
+ * The bench database's rows made through the ingest path instead (`npm run seed` without --bulk:
+ * about 5 minutes at 1M), as a database in use grows: its index pages split as entries arrive and
+ * keep room to grow, where the bulk generator's CREATE INDEX fills every page. Made when missing
+ * (BENCH_GROWN_DB) and reused.
+ */
+export function grownDatabase(bench: string, options: BenchOptions): string {
+  const file = options.quick ? QUICK_GROWN_DB : BENCH_GROWN_DB;
+  ensureSeeded(bench, file, benchRequests(options), [], false);
+  return file;
 }
 
 function storedRequests(file: string): number | null {
