@@ -1,5 +1,5 @@
 import { expect, test } from './fixtures';
-import { createUser, customerPhone, fillSendForm, signIn } from './helpers';
+import { createUser, customerPhone, fillSendForm, signIn, signOut } from './helpers';
 
 test.describe.configure({ timeout: 180_000 });
 
@@ -90,10 +90,7 @@ test('error pages live in the layout with the way home for the role; a lost conn
   }
   // At 390 px Sign out is folded behind the Menu button.
   await page.setViewportSize({ width: 1440, height: 900 });
-  await page.getByRole('button', { name: 'Sign out' }).click();
-  // Signed out once the sign-in page is shown: going on sooner raced the sign-out's own navigation
-  // (the next sign-in's form was replaced mid-way and the old session landed on /dashboard).
-  await expect(page).toHaveURL(/^[^?]*\/login$/);
+  await signOut(page);
 
   const agent = createUser('agent');
   await signIn(page, agent.email, /\/agent$/);

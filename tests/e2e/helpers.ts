@@ -31,6 +31,16 @@ export async function signIn(page: Page, email: string, landing: RegExp) {
   await expect(page).toHaveURL(landing, { timeout: 30_000 });
 }
 
+/**
+ * Signs out with the shell's button (at 1440 px; at 390 px it is folded behind Menu) and waits for
+ * the sign-in page: going on sooner races the sign-out's own navigation (a sign-in's form replaced
+ * mid-way, the old session landing on /dashboard).
+ */
+export async function signOut(page: Page) {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/^[^?]*\/login$/);
+}
+
 export async function fillSendForm(scope: Page | ReturnType<Page['frameLocator']>, orderNumber?: string) {
   await scope.getByLabel('Customer phone').fill('+27 82 123 4567');
   await scope.getByLabel('Customer name (optional)').fill('Valeria');

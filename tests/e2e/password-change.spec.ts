@@ -3,6 +3,7 @@ import type { Page } from '@playwright/test';
 import { openDatabase } from '../../db/client';
 import { insertUserInFile, TEST_PASSWORD } from '../support/users';
 import { E2E_DB, expect, test } from './fixtures';
+import { signOut } from './helpers';
 
 const run = randomBytes(3).toString('hex');
 const NEW_PASSWORD = 'my own long passphrase';
@@ -34,8 +35,7 @@ test('an invited user signs in with the temporary password, must choose their ow
   const shown = invite.getByRole('region', { name: 'Temporary password' }).getByTestId('shown-once-value');
   await expect(shown).toHaveText(/^[A-Za-z2-9]{4}(-[A-Za-z2-9]{4}){3}$/);
   const temporaryPassword = (await shown.textContent())!;
-  await page.getByRole('button', { name: 'Sign out' }).click();
-  await expect(page).toHaveURL(/^[^?]*\/login$/);
+  await signOut(page);
 
   // The invitee is sent to the account page, and every other page sends them back there.
   await signIn(page, email, temporaryPassword);
@@ -75,10 +75,7 @@ test('an invited user signs in with the temporary password, must choose their ow
   await expect(page).toHaveURL(/^[^?]*\/account$/);
   await expect(page.getByRole('status')).toHaveCount(0);
   await page.screenshot({ path: 'tmp/e2e/account.png', fullPage: true });
-  await page.getByRole('button', { name: 'Sign out' }).click();
-  // Signed out once the sign-in page is shown: going on sooner raced the sign-out's own navigation
-  // (the next sign-in's form was replaced mid-way and the old session landed on /dashboard).
-  await expect(page).toHaveURL(/^[^?]*\/login$/);
+  await signOut(page);
   await signIn(page, email, NEW_PASSWORD);
   await expect(page).toHaveURL(/^[^?]*\/dashboard$/);
 });
@@ -149,10 +146,7 @@ test('an expired temporary password is refused with a message; the admin sees it
   await expect(lateRow.getByText(/^Expires /)).toBeVisible();
   await shown.scrollIntoViewIfNeeded();
   await page.screenshot({ path: 'tmp/e2e/admin-users-reissued.png' });
-  await page.getByRole('button', { name: 'Sign out' }).click();
-  // Signed out once the sign-in page is shown: going on sooner raced the sign-out's own navigation
-  // (the next sign-in's form was replaced mid-way and the old session landed on /dashboard).
-  await expect(page).toHaveURL(/^[^?]*\/login$/);
+  await signOut(page);
 
   await signIn(page, late.email, temporaryPassword);
   await expect(page).toHaveURL(/^[^?]*\/account$/);
