@@ -4,6 +4,7 @@
 #   scripts/pg-cluster.sh start   # install Debian's postgresql when missing, init + start, create paylink_test
 #   scripts/pg-cluster.sh url     # print postgres://postgres@127.0.0.1:PORT/paylink_test
 #   scripts/pg-cluster.sh stop    # stop it and remove its directory
+#   scripts/pg-cluster.sh installed  # exit 0 when a PostgreSQL server (initdb) is installed
 #
 # PG_PORT (default 55432) names the cluster: its directory is ${TMPDIR:-/tmp}/paylink-pg-$PG_PORT. If that
 # port is taken by something else at start, the next free port above it is used and remembered there,
@@ -116,8 +117,9 @@ case "${1:-}" in
 start) start ;;
 stop) stop ;;
 url) url ;;
+installed) pg_bin >/dev/null ;;
 *)
-  echo "usage: $0 start|stop|url   (env PG_PORT, default 55432)" >&2
+  echo "usage: $0 start|stop|url|installed   (env PG_PORT, default 55432)" >&2
   exit 2
   ;;
 esac
