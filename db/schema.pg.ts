@@ -124,7 +124,18 @@ export const events = pgTable(
       .notNull()
       .generatedAlwaysAs(sql.raw(codeOfTextSql('source', STORED_EVENT_SOURCES))),
   },
-  (t) => [uniqueIndex('events_id_idx').on(t.id), index('events_request_idx').on(t.requestId)],
+  (t) => [
+    uniqueIndex('events_id_idx').on(t.id),
+    index('events_request_idx').on(t.requestId),
+    index('events_unapplied_idx').on(t.requestId).where(sql`applied = false`),
+  ],
+);
+
+/** Events accepted per minute of receipt (see db/schema.ts). */
+export const eventReceipts = pgTable(
+  'event_receipts',
+  { minute: epochMs('minute').notNull(), events: integer('events').notNull() },
+  (t) => [primaryKey({ columns: [t.minute] })],
 );
 
 export const paymentRequests = pgTable(

@@ -118,8 +118,27 @@ export const events = sqliteTable(
       .generatedAlwaysAs(sql.raw(textOfCodeSql('source_code', STORED_EVENT_SOURCES)), { mode: 'virtual' }),
   },
   // A request's events by request_id (then seq, the rowid every index entry ends with): a request
-  // has a handful, sorted by occurred_at in memory.
-  (t) => [uniqueIndex('events_id_idx').on(t.id), index('events_request_idx').on(t.requestId)],
+  // has a handful, sorted by occurred_at in memory. events_unapplied_idx holds only the events no
+  // replay applied (orphans waiting for their created, voided ones): the ingestion-health page finds
+  // orphans there instead of walking every event.
+  (t) => [
+    uniqueIndex('events_id_idx').on(t.id),
+    index('events_request_idx').on(t.requestId),
+    index('events_unapplied_idx').on(t.requestId).where(sql`applied = false`),
+  ],
+);
+
+/**
+ * Events accepted per minute of receipt (`minute`: UTC epoch ms of its start), added to by every
+ * batch that stores events, in its transaction. The ingestion-health page reads its last hour here
+ * instead of counting events by received_at (no index; a walk of every event). Rows older than a day
+ * are deleted by the writers (db/event-receipts.ts).
+ */
+export const eventReceipts = sqliteTable(
+  'event_receipts',
+  { minute: integer('minute').notNull(), events: integer('events').notNull() },
+  // A table-level key: still SQLite's rowid (an INTEGER column alone), and no default, as on PostgreSQL.
+  (t) => [primaryKey({ columns: [t.minute] })],
 );
 
 /** The projection: each request's state as the replay of its events gives it. */

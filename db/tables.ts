@@ -21,6 +21,7 @@ export const {
   userTeams,
   apiTokens,
   events,
+  eventReceipts,
   paymentRequests,
   rejectedEvents,
   settings,

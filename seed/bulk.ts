@@ -7,6 +7,7 @@ import { type ExpirySettings, linkTtlOf } from '../app/domain/replay';
 import { canonicalJson, sha256Hex } from '../app/lib/canonical-json';
 import type { Db } from '../db/client';
 import { INSERT_EVENT_SQL } from '../db/event-codes';
+import { addReceipts } from '../db/event-receipts';
 import { storedForm } from '../db/event-rows';
 import { ROLLUP_TABLES, rollupBulkFillSql } from '../db/metrics-rollups';
 import { generateSeedEvents, type SeedEvent, type SeedOptions } from './generate';
@@ -204,6 +205,8 @@ export function bulkSeed(
           anomaly: outcome.anomaly ?? null,
         });
       }
+      // Every row is received at `now`, as ingest at that time would record them.
+      if (writeEvents) addReceipts(sqlite, now, rows.length);
       requests += batch.outcomes.length;
       events += rows.length;
       inTransaction += rows.length;

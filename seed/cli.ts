@@ -100,6 +100,7 @@ async function resetDemoData(db: Db): Promise<void> {
   await writeTransaction(db, async () => {
     for (const statement of [
       'DELETE FROM events',
+      'DELETE FROM event_receipts',
       'DELETE FROM payment_requests',
       'DELETE FROM rejected_events',
       'DELETE FROM agents WHERE id NOT IN (SELECT agent_id FROM users WHERE agent_id IS NOT NULL)',

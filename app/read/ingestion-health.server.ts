@@ -1,32 +1,45 @@
 import { and, count, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Db, first, sqlRows } from '../../db/client';
-import { events, paymentRequests, rejectedEvents } from '../../db/tables';
+import { receiptMinute } from '../../db/event-receipts';
+import { eventReceipts, events, paymentRequests, rejectedEvents } from '../../db/tables';
 
 const MINUTE = 60_000;
 export const REJECTED_PAGE_SIZE = 50;
 export const ORPHANS_SHOWN = 50;
 
-/** Counts for the top of the page. */
+/**
+ * The page's last hour: the current (partial) minute of receipt and the 59 before it, the buckets of
+ * getEventsPerMinute, so the card and the chart agree.
+ */
+function lastHour(now: number) {
+  const end = receiptMinute(now) + MINUTE;
+  return { start: end - 60 * MINUTE, end };
+}
+
+/**
+ * Counts for the top of the page. Events of the last hour come from event_receipts (at most 60
+ * rows); the totals are count(*), which SQLite answers from its smallest index's page headers.
+ */
 export async function getIngestionTotals(db: Db, now = Date.now()) {
-  const since = (column: typeof events.receivedAt | typeof rejectedEvents.receivedAt, ms: number) =>
-    gte(column, now - ms);
+  const { start, end } = lastHour(now);
   return {
     events: first(await db.select({ n: count() }).from(events).limit(1))!.n,
-    eventsLastHour: first(
-      await db
-        .select({ n: count() })
-        .from(events)
-        .where(since(events.receivedAt, 60 * MINUTE))
-        .limit(1),
-    )!.n,
+    eventsLastHour: Number(
+      first(
+        await db
+          .select({ n: sql<number>`coalesce(sum(${eventReceipts.events}), 0)` })
+          .from(eventReceipts)
+          .where(and(gte(eventReceipts.minute, start), lt(eventReceipts.minute, end))),
+      )!.n,
+    ),
     requests: first(await db.select({ n: count() }).from(paymentRequests).limit(1))!.n,
     rejected: first(await db.select({ n: count() }).from(rejectedEvents).limit(1))!.n,
     rejectedLastDay: first(
       await db
         .select({ n: count() })
         .from(rejectedEvents)
-        .where(since(rejectedEvents.receivedAt, 24 * 60 * MINUTE))
+        .where(gte(rejectedEvents.receivedAt, now - 24 * 60 * MINUTE))
         .limit(1),
     )!.n,
   };
@@ -34,23 +47,32 @@ export async function getIngestionTotals(db: Db, now = Date.now()) {
 
 /**
  * Accepted and rejected events per minute of receipt over the last hour: 60 buckets, oldest first,
- * the last one the current (partial) minute, every minute present.
+ * the last one the current (partial) minute, every minute present. Accepted ones from
+ * event_receipts, rejected ones by rejected_received_idx.
  */
 export async function getEventsPerMinute(db: Db, now = Date.now()) {
-  const end = Math.floor(now / MINUTE) * MINUTE + MINUTE;
-  const start = end - 60 * MINUTE;
-  const perMinute = async (table: typeof events | typeof rejectedEvents) =>
-    new Map(
-      (
-        await db
-          .select({ minute: sql<number>`CAST((${table.receivedAt} - ${start}) / ${MINUTE} AS INTEGER)`, n: count() })
-          .from(table)
-          .where(and(gte(table.receivedAt, start), lt(table.receivedAt, end)))
-          .groupBy(sql`1`)
-      ).map((row) => [row.minute, row.n]),
-    );
-  const accepted = await perMinute(events);
-  const rejected = await perMinute(rejectedEvents);
+  const { start, end } = lastHour(now);
+  const bucketOf = (minute: number) => (minute - start) / MINUTE;
+  const accepted = new Map(
+    (
+      await db
+        .select({ minute: eventReceipts.minute, n: eventReceipts.events })
+        .from(eventReceipts)
+        .where(and(gte(eventReceipts.minute, start), lt(eventReceipts.minute, end)))
+    ).map((row) => [bucketOf(row.minute), row.n]),
+  );
+  const rejected = new Map(
+    (
+      await db
+        .select({
+          minute: sql<number>`CAST((${rejectedEvents.receivedAt} - ${start}) / ${MINUTE} AS INTEGER)`,
+          n: count(),
+        })
+        .from(rejectedEvents)
+        .where(and(gte(rejectedEvents.receivedAt, start), lt(rejectedEvents.receivedAt, end)))
+        .groupBy(sql`1`)
+    ).map((row) => [row.minute, row.n]),
+  );
   return Array.from({ length: 60 }, (_, i) => ({
     start: start + i * MINUTE,
     accepted: accepted.get(i) ?? 0,
@@ -95,7 +117,7 @@ export async function getOrphans(db: Db) {
        SELECT request_id AS "requestId", count(*) AS events, min(received_at) AS "firstReceivedAt",
               max(received_at) AS "lastReceivedAt"
          FROM events e
-        WHERE NOT EXISTS (SELECT 1 FROM payment_requests p WHERE p.id = e.request_id)
+        WHERE e.applied = false AND NOT EXISTS (SELECT 1 FROM payment_requests p WHERE p.id = e.request_id)
         GROUP BY request_id)
      SELECT *, count(*) OVER () AS "totalRequests", CAST(sum(events) OVER () AS bigint) AS "totalEvents"
        FROM orphans

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { Db, PostgresHandle } from '../../db/client';
 import { writeTransaction } from '../../db/client';
+import { addReceiptsPostgres } from '../../db/event-receipts';
 import type { StoredHashRow } from '../../db/event-rows';
 import { storedContentHash } from '../../db/event-rows';
 import { RollupDeltaSums, type RollupRow } from '../../db/rollup-deltas';
@@ -160,6 +161,7 @@ async function writeBatch(
   }
   await upsertProjections(query, projections);
   await flushRollupDeltasPostgres(query, rollups.deltas());
+  await addReceiptsPostgres(query, now, inserts.length);
   if (inserts.length > 0) await query(`SELECT pg_notify('${CHANGES_CHANNEL}', '')`);
   return plan.summary;
 }

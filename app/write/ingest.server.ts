@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { type Db, onPostgres, writeTransaction } from '../../db/client';
 import { INSERT_EVENT_SQL } from '../../db/event-codes';
+import { addReceipts } from '../../db/event-receipts';
 import { RollupDeltaSums } from '../../db/rollup-deltas';
 import type { EventSource } from '../domain/lifecycle';
 import type { RequestProjection } from '../domain/projection';
@@ -122,9 +123,11 @@ export async function ingestPrepared(
     const stored = storedEventsByRequest(db.$client, requestIds);
     const current = projectionRows(db.$client, requestIds);
     const rollups = new RollupDeltaSums();
+    let inserted = 0;
     for (const [requestId, fresh] of plan.pending) {
       const replayed = replayRequest(requestId, stored.get(requestId) ?? [], fresh, settings, now);
       for (const row of replayed.inserts) statements.insertEvent.run(row);
+      inserted += replayed.inserts.length;
       for (const update of replayed.updates) statements.updateOutcome.run(update.applied, update.anomaly, update.id);
       if (replayed.projection) {
         writeProjection(db.$client, statements, current.get(requestId), replayed.projection, now);
@@ -132,6 +135,7 @@ export async function ingestPrepared(
       }
     }
     rollups.flush(db.$client);
+    addReceipts(db.$client, now, inserted);
     return plan.summary;
   });
 }

@@ -8,6 +8,7 @@ import { listAgentsWithoutLogin, listApiTokens, listTeams, listUsers } from '../
 import { listAuditEntries } from '../../app/read/audit-log.server';
 import {
   getEventsPerMinute,
+  getIngestionTotals,
   getOrphans,
   getRejectedEvents,
   getRejectionCodes,
@@ -632,6 +633,36 @@ describe('admin services', () => {
         { start: T0, accepted: 2, rejected: 0 },
         { start: minute(at), accepted: 2, rejected: 1 },
         { start: minute(at + 3 * MINUTE), accepted: 1, rejected: 1 },
+      ]);
+    });
+
+    it('counts the last hour from the receipts of each minute, keeps a day of them, and lets orphans go', async () => {
+      const at = T0 + 2 * 24 * 60 * MINUTE + 20_000;
+      const before = await getIngestionTotals(db, at);
+      await ingestEvents(db, [step('pr_late', 'sent', MINUTE), step('pr_late', 'opened', 2 * MINUTE)], 'api', {
+        now: at,
+      });
+      await ingestEvents(db, [created('pr_late'), { id: 'evt_x', type: 'nope' }], 'api', { now: at + 30 * MINUTE });
+      // The created event arrived: its request's events are applied and it is no orphan any more.
+      expect(await getOrphans(db)).toEqual({ requests: 0, events: 0, rows: [] });
+
+      const totals = await getIngestionTotals(db, at + 30 * MINUTE + 5_000);
+      expect(totals.events - before.events).toBe(3);
+      expect(totals.eventsLastHour).toBe(3);
+      expect(totals.requests - before.requests).toBe(1);
+      const buckets = await getEventsPerMinute(db, at + 30 * MINUTE + 5_000);
+      expect(buckets.filter((bucket) => bucket.accepted + bucket.rejected > 0)).toEqual([
+        { start: at - 20_000, accepted: 2, rejected: 0 },
+        { start: at + 30 * MINUTE - 20_000, accepted: 1, rejected: 1 },
+      ]);
+      // An hour later the first minute is out of the page's hour; a day later the writers delete it.
+      expect((await getIngestionTotals(db, at + 61 * MINUTE)).eventsLastHour).toBe(1);
+      const dayLater = at + (24 * 60 + 1) * MINUTE;
+      await ingestEvents(db, [step('pr_late', 'paid', 3 * MINUTE)], 'api', { now: dayLater });
+      const receipts = await queryRows(db, 'SELECT minute, events FROM event_receipts ORDER BY minute');
+      expect(receipts.map((row) => ({ minute: Number(row.minute), events: Number(row.events) }))).toEqual([
+        { minute: at + 30 * MINUTE - 20_000, events: 1 },
+        { minute: dayLater - 20_000, events: 1 },
       ]);
     });
   });

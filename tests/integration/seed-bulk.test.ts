@@ -55,6 +55,7 @@ describe('bulk generator vs ingest', () => {
     ['payment_requests', 'SELECT * FROM payment_requests ORDER BY id'],
     ['agents', 'SELECT * FROM agents ORDER BY id'],
     ['teams', 'SELECT * FROM teams ORDER BY id'],
+    ['event_receipts', 'SELECT * FROM event_receipts ORDER BY minute'],
     ...Object.values(ROLLUP_TABLES).map((table) => [table.name, `SELECT * FROM ${table.name}`]),
   ])('%s: identical rows', (_name, sql) => {
     const expected = rowsOf(ingested, sql);

@@ -110,7 +110,7 @@ describe('db/schema.pg.ts mirrors db/schema.ts', () => {
     expect(pgTables.map(([name, table]) => `${name}=${pgConfig(table).name}`).sort()).toEqual(
       sqliteTables.map(([name, table]) => `${name}=${sqliteConfig(table).name}`).sort(),
     );
-    expect(sqliteTables.length).toBe(24);
+    expect(sqliteTables.length).toBe(25);
   });
 
   // The one index that differs on purpose (issue 14): SQLite's amount index leads with the 30-day
@@ -144,7 +144,12 @@ describe('db/schema.pg.ts mirrors db/schema.ts', () => {
     expect(sqliteEvents.columns.source).toBe('string[api|import|seed|system|agent_console|customer|provider] not null');
     expect(sqliteEvents.columns.content_hash).toBe('buffer null');
     expect(pgShape(pgSchema.events).columns.content_hash).toBe('buffer null');
-    expect(sqliteEvents.indexes).toEqual(['events_id_idx unique id ', 'events_request_idx  request_id ']);
+    expect(sqliteEvents.indexes).toEqual([
+      'events_id_idx unique id ',
+      'events_request_idx  request_id ',
+      'events_unapplied_idx  request_id where applied = false',
+    ]);
+    expect(sqliteShape(sqlite.eventReceipts).primaryKeys).toEqual(['minute']);
     const pgRequests = pgShape(pgSchema.paymentRequests);
     expect(pgRequests.columns.amount).toBe('number not null');
     expect(pgRequests.indexes).toContain('pr_expiry_due_idx  expiry_due_at where expiry_due_at IS NOT NULL');

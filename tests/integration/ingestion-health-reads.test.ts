@@ -1,0 +1,91 @@
+import type Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { getEventsPerMinute, getIngestionTotals, getOrphans } from '../../app/read/ingestion-health.server';
+import { ingestEvents } from '../../app/write/ingest.server';
+import type { Db } from '../../db/client';
+import { receiptMinute } from '../../db/event-receipts';
+import { migrateDatabase } from '../../db/migrate';
+import { createTestDb } from '../support/db';
+import { created, MINUTE, step, T0 } from '../support/events';
+import { databaseBefore } from '../support/migrations';
+
+// The ingestion-health page at scale (SQLite's plans; the behaviour on both engines is in
+// admin.test.ts): no read of the page walks the events table, and migration 0024 fills
+// event_receipts from the events already stored.
+
+/** The plan of every statement `run` makes that reads events, one line per step. */
+async function plansOf(db: Db, run: () => Promise<unknown>): Promise<string[]> {
+  const client = db.$client;
+  const prepare = client.prepare;
+  const plans: string[] = [];
+  client.prepare = ((text: string) => {
+    const statement = prepare.call(client, text) as Database.Statement<unknown[]>;
+    if (/\bFROM events\b/.test(text)) {
+      const original = statement.all.bind(statement);
+      statement.all = ((...params: unknown[]) => {
+        const explain = prepare.call(client, `EXPLAIN QUERY PLAN ${text}`) as Database.Statement<unknown[]>;
+        const steps = explain.all(...params) as { detail: string }[];
+        plans.push(steps.map((step) => step.detail).join(' / '));
+        return original(...params);
+      }) as typeof statement.all;
+    }
+    return statement;
+  }) as typeof client.prepare;
+  try {
+    await run();
+  } finally {
+    client.prepare = prepare;
+  }
+  return plans;
+}
+
+describe('ingestion health reads', () => {
+  it('finds orphans in events_unapplied_idx, and reads the last hour without the events table', async () => {
+    const { db } = await createTestDb();
+    const now = T0 + 10 * MINUTE;
+    await ingestEvents(db, [created('pr_a'), step('pr_a', 'sent', MINUTE), step('pr_orphan', 'sent', MINUTE)], 'api', {
+      now,
+    });
+    const orphans = await plansOf(db, () => getOrphans(db));
+    expect(orphans).toHaveLength(1);
+    // A walk of the partial index (the unapplied events only), never of the table.
+    expect(orphans[0]).toMatch(/SCAN e USING INDEX events_unapplied_idx/);
+    expect(orphans[0]).not.toMatch(/SCAN e(?! USING INDEX events_unapplied_idx)/);
+    expect(await getOrphans(db)).toMatchObject({ requests: 1, events: 1 });
+    // Only the unapplied event is in the partial index.
+    expect(
+      db.$client
+        .prepare('SELECT request_id FROM events INDEXED BY events_unapplied_idx WHERE applied = false')
+        .pluck()
+        .all(),
+    ).toEqual(['pr_orphan']);
+
+    // The totals' count(*) is the only read of events left, and it is not by received_at.
+    const totals = await plansOf(db, () => getIngestionTotals(db, now));
+    expect(totals.filter((plan) => /events/.test(plan) && !/COUNT|COVERING INDEX/.test(plan))).toEqual([]);
+    expect(await plansOf(db, () => getEventsPerMinute(db, now))).toEqual([]);
+  });
+
+  it('migration 0024 counts the last day of stored events per minute of receipt', () => {
+    const db = databaseBefore('0024_');
+    const now = Date.now();
+    const insert = db.$client.prepare(
+      `INSERT INTO events (id, request_id, type_code, occurred_at, received_at, source_code, body, applied)
+       VALUES (?, 'pr_x', 1, 0, ?, 0, '', ?)`,
+    );
+    const receivedAt = [now - 2 * MINUTE, now - 2 * MINUTE, now - 90 * MINUTE, now - 25 * 60 * MINUTE];
+    for (const [i, at] of receivedAt.entries()) insert.run(`evt_${i}`, at, i % 2);
+    migrateDatabase(db);
+    const expected = [
+      { minute: receiptMinute(now - 90 * MINUTE), events: 1 },
+      { minute: receiptMinute(now - 2 * MINUTE), events: 2 },
+    ];
+    expect(db.$client.prepare('SELECT minute, events FROM event_receipts ORDER BY minute').all()).toEqual(expected);
+    expect(
+      db.$client
+        .prepare('SELECT id FROM events INDEXED BY events_unapplied_idx WHERE applied = false ORDER BY id')
+        .pluck()
+        .all(),
+    ).toEqual(['evt_0', 'evt_2']);
+  });
+});
