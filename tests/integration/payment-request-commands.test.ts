@@ -4,6 +4,7 @@ import { getAgentRequestCards } from '../../app/read/agent-console.server';
 import type { ChannelAdapter } from '../../app/write/channels/channel-adapter';
 import { decline, payWithCard, recordOpened } from '../../app/write/customer-payment.server';
 import { runExpirySweep } from '../../app/write/expiry-sweeper.server';
+import { ingestEvents } from '../../app/write/ingest.server';
 import {
   CommandError,
   cancelPaymentRequest,
@@ -13,7 +14,7 @@ import {
 import type { CreatePaymentRequestInput } from '../../app/write/payment-request-input';
 import type { Db } from '../../db/client';
 import { closeTestDb, createTestDb, queryRow, queryRows } from '../support/db';
-import { MINUTE, T0 } from '../support/events';
+import { created, MINUTE, step, T0 } from '../support/events';
 import { agentViewer, BROWSER_UA, eventsOf, request, seedAgents } from './payment-request-fixtures';
 
 let db: Db;
@@ -347,5 +348,29 @@ describe('getAgentRequestCards', () => {
       'expired',
       'expired',
     ]);
+  });
+
+  it('shows the 30 newest by creation of an agent with more, however late each was sent', async () => {
+    // 40 requests a minute apart, each sent 30 s after it was created, but: pr_c02 sent an hour later
+    // (old, out of the 30 newest), pr_c12 sent 80 minutes later (among them, and the most recent
+    // send), pr_c35 and pr_c37 never sent (among them), pr_c20b created in the same millisecond as
+    // pr_c20 (ties by id, newest first); another agent's request, newer than all, is not theirs.
+    const id = (i: number) => `pr_c${String(i).padStart(2, '0')}`;
+    const sentAfter: Record<number, number | null> = { 2: 60 * MINUTE, 12: 80 * MINUTE, 35: null, 37: null };
+    const events: unknown[] = [created('pr_c20b', 20 * MINUTE), step('pr_c20b', 'sent', 20 * MINUTE + 30_000)];
+    events.push(created('pr_other', 50 * MINUTE, { agentId: 'ag_40' }), step('pr_other', 'sent', 51 * MINUTE));
+    for (let i = 0; i < 40; i++) {
+      events.push(created(id(i), i * MINUTE));
+      const after = i in sentAfter ? sentAfter[i] : 30_000;
+      if (after !== null && after !== undefined) events.push(step(id(i), 'sent', i * MINUTE + after));
+    }
+    await ingestEvents(db, events, 'api', { now: T0 + 90 * MINUTE });
+    const cards = await getAgentRequestCards(db, 'ag_17', BASE_URL, T0 + 90 * MINUTE);
+    const newest = Array.from({ length: 30 }, (_, k) => id(39 - k));
+    newest.splice(newest.indexOf('pr_c20'), 0, 'pr_c20b');
+    expect(cards.map((card) => card.id)).toEqual(newest.slice(0, 30));
+    expect(cards.map((card) => card.id)).toContain('pr_c12');
+    expect(cards.map((card) => card.id)).toContain('pr_c35');
+    expect(cards.map((card) => card.id)).not.toContain('pr_c02');
   });
 });
