@@ -7,10 +7,10 @@ const found = new Map<string, string>();
 const warned = new Set<string>();
 
 /**
- * A built export worker (`npm run build:workers`): the file `override` names, else beside the server
+ * A built worker (`npm run build:workers`): the file `override` names, else beside the server
  * build (build/index.js), else under ./build when run from source. Kept once found; while it is
- * missing (looked for again each time, so a later build is picked up) it says so once, and the
- * exports it serves run in the server's thread.
+ * missing (looked for again each time, so a later build is picked up) it says so once, and what
+ * it would do (exports, ingest preparation, q searches) runs in the server's thread.
  */
 export function workerBundle(bundle: string, override: string | undefined): string | null {
   const known = found.get(bundle);
@@ -23,7 +23,7 @@ export function workerBundle(bundle: string, override: string | undefined): stri
   }
   if (!warned.has(bundle)) {
     warned.add(bundle);
-    console.warn(`${bundle} is not built (npm run build:workers): large exports run in the server's thread.`);
+    console.warn(`${bundle} is not built (npm run build:workers): its work runs in the server's thread.`);
   }
   return null;
 }

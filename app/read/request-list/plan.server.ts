@@ -6,6 +6,7 @@ import { IN_FLIGHT_STATUSES, type Status } from '../../domain/lifecycle';
 import type { Filters } from '../filters';
 import { isRanged, listCondition, type ReadQuery } from '../query-compiler.server';
 import { type ColumnSort, isNameSort, LIST_SORTS, type ListSort } from './options.server';
+import { searchOnThread } from './search-pool.server';
 
 /**
  * How to read a request-list page so that SQLite touches only the rows the page needs. Without
@@ -138,26 +139,31 @@ function leadingBoundsFor(query: ReadQuery, sort: ColumnSort): SQL | undefined {
 /**
  * The ids the list's conditions (q among them) match, or null when there are more than Q_FEW (a
  * short text such as 'SO-1'). No index serves q's substring: this scans the rows the other
- * conditions leave, stopping at the (Q_FEW + 1)th match.
+ * conditions leave, stopping at the (Q_FEW + 1)th match, on the search thread when there is one
+ * (search-pool.server.ts). The page is then read from these ids with every condition applied again.
  */
-function fewMatchesOf(db: Db, query: ReadQuery): string[] | null {
-  const rows = db
+export async function qMatches(db: Db, query: ReadQuery): Promise<string[] | null> {
+  const statement = db
     .select({ id: paymentRequests.id })
     .from(paymentRequests)
     .where(listCondition(query))
-    .limit(Q_FEW + 1)
-    .all();
-  return rows.length > Q_FEW ? null : rows.map((row) => row.id);
+    .limit(Q_FEW + 1);
+  const onThread = await searchOnThread(db, statement.toSQL());
+  const ids = onThread ? onThread.map((row) => row[0] as string) : statement.all().map((row) => row.id);
+  return ids.length > Q_FEW ? null : ids;
 }
+
+/** What planListRead is given of q: qMatches' answer, or undefined when q is empty. */
+export type QMatches = string[] | null | undefined;
 
 /**
  * sort=agent|team walk the agents (teams) in name order, each one's requests through its own index
  * (request-list-by-name.server.ts), unless the filters pick so few rows that reading them all and
  * sorting them is cheaper than passing every agent whose requests hold none of them.
  */
-function planNameRead(db: Db, query: ReadQuery): ReadPlan {
+function planNameRead(db: Db, query: ReadQuery, matches: QMatches): ReadPlan {
   const none = { partition: null, periods: null, leadingBounds: undefined };
-  const onlyIds = query.filters.q ? fewMatchesOf(db, query) : null;
+  const onlyIds = matches ?? null;
   const few = onlyIds
     ? indexLeadingWith(db, [paymentRequests.id.name])
     : onlyTransientStatuses(query.filters)
@@ -166,13 +172,15 @@ function planNameRead(db: Db, query: ReadQuery): ReadPlan {
   return { ...none, index: few, onlyIds, fewRows: few !== null };
 }
 
-export function planListRead(db: Db, query: ReadQuery, sort: ListSort): ReadPlan {
-  if (isNameSort(sort)) return planNameRead(db, query);
+/** The plan of a list read; `matches`: qMatches(db, query) when filters.q is set (found before the read). */
+export function planListRead(db: Db, query: ReadQuery, sort: ListSort, matches: QMatches): ReadPlan {
+  if (query.filters.q && matches === undefined) throw new Error('planListRead: q needs its matches (qMatches)');
+  if (isNameSort(sort)) return planNameRead(db, query, matches);
   const { filters } = query;
   const leadingBounds = leadingBoundsFor(query, sort);
   const sortColumns = LIST_SORTS[sort].map((c) => paymentRequests[c.field].name);
   if (filters.q) {
-    const onlyIds = fewMatchesOf(db, query);
+    const onlyIds = matches ?? null;
     // Few: look them up by id and sort them. Many: walk the sort's index and test each.
     const index = indexLeadingWith(db, onlyIds ? [paymentRequests.id.name] : sortColumns);
     const periods = !onlyIds && sort === 'amount' ? periodsOf(db, query) : null;

@@ -25,8 +25,9 @@ import {
   type SortColumn,
   type SortOrder,
 } from './options.server';
-import { planListRead, type ReadPlan } from './plan.server';
+import { planListRead, type QMatches, qMatches, type ReadPlan } from './plan.server';
 import { countPaymentRequestsPostgres, listPaymentRequestsPostgres } from './request-list.pg.server';
+import { searchOnThread } from './search-pool.server';
 
 export function selectRows(db: Db, where: SQL | undefined) {
   return db
@@ -239,8 +240,8 @@ export interface PaymentRequestPage {
 type Reader = (direction: SortOrder, boundary: RowKey | null, count: number) => PageRow[];
 
 /** Reads rows of a sort in order from a boundary: its own index for a column, the name walk for agent/team. */
-function readerFor(db: Db, sort: ListSort, query: ReadQuery): Reader {
-  const plan = planListRead(db, query, sort);
+function readerFor(db: Db, sort: ListSort, query: ReadQuery, matches: QMatches): Reader {
+  const plan = planListRead(db, query, sort, matches);
   const where = and(listCondition(query), plan.onlyIds ? inArray(paymentRequests.id, plan.onlyIds) : undefined);
   if (isNameSort(sort)) {
     const readIds = nameReader({ db, sort, where, query, plan });
@@ -274,8 +275,11 @@ export async function listPaymentRequests(
   // One read transaction: the page and the look beyond its ends see one snapshot, so a request
   // or a rename committed meanwhile cannot make them disagree (and a cursor's name is the one
   // the page was sorted by).
+  const query = compileQuery(filters, viewer);
+  // q's scan first, off this thread when it can be (plan.server.ts, qMatches).
+  const matches = filters.q ? await qMatches(db, query) : undefined;
   return db.$client.transaction(() => {
-    const read = readerFor(db, sort, compileQuery(filters, viewer));
+    const read = readerFor(db, sort, query, matches);
     const fetched = read(reading, cursor, options.limit + 1);
     const more = fetched.length > options.limit;
     const page = fetched.slice(0, options.limit);
@@ -315,6 +319,9 @@ export async function countPaymentRequests(
     .where(listCondition(compileQuery(filters, viewer)))
     .limit(COUNT_CAP + 1)
     .as('capped');
-  const count = db.select({ n: sql<number>`count(*)` }).from(capped).get()?.n ?? 0;
+  const statement = db.select({ n: sql<number>`count(*)` }).from(capped);
+  // q's count reads every row the other filters leave: on the search thread when there is one.
+  const onThread = filters.q ? await searchOnThread(db, statement.toSQL()) : null;
+  const count = onThread ? Number(onThread[0]?.[0] ?? 0) : (statement.get()?.n ?? 0);
   return count > COUNT_CAP ? { count: COUNT_CAP, more: true } : { count, more: false };
 }

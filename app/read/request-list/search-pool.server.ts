@@ -1,0 +1,103 @@
+import { Worker } from 'node:worker_threads';
+import type { Db } from '../../../db/client';
+import { apiError } from '../../lib/http.server';
+import { workerBundle } from '../exports/worker-bundle.server';
+import type { SearchReply, SearchRequest } from './search-protocol';
+
+/**
+ * The request list's `q` scans on a worker thread (SQLite; PostgreSQL runs them in its own server).
+ * A case-insensitive substring has no index: a search with few matches reads every row its other
+ * filters leave, about 150 ms at 1M requests and ten times that at 10M, and the list runs two of
+ * them (the matching ids, the count). On the server's thread that stalled every other client, and a
+ * list open on a search re-ran them at each live refresh. Here they run on one thread per database
+ * file (at most MAX_THREADS files at once), one at a time, on its own read-only connection.
+ *
+ * - Bounded: MAX_WAITING statements may wait for a thread; the next is answered 503 with
+ *   Retry-After, as the password hashes are.
+ * - Never lost: a thread that fails or exits answers null to what it held, and the caller runs the
+ *   statement in this thread (as it does without the built worker, `npm run build:workers`, or on an
+ *   in-memory database).
+ * - Its own snapshot: the caller reads the page in its transaction from the ids found here, with every
+ *   filter applied again, so a request changed in between is left out, never shown wrongly.
+ */
+
+const BUNDLE = 'workers/request-search.cjs';
+const MAX_THREADS = 2;
+export const MAX_WAITING = 32;
+/** An idle thread is stopped after this long (its connection and page cache go with it). */
+const IDLE_MS = 60_000;
+
+interface SearchThread {
+  worker: Worker;
+  waiting: Map<number, (rows: unknown[][] | null) => void>;
+  idle: NodeJS.Timeout | null;
+}
+
+const threads = new Map<string, SearchThread>();
+let nextId = 1;
+let ranOnThread = 0;
+
+/** How many statements a search thread has answered (for tests and diagnostics). */
+export function searchThreadStats(): { threads: number; answered: number } {
+  return { threads: threads.size, answered: ranOnThread };
+}
+
+function stop(file: string, thread: SearchThread): void {
+  if (threads.get(file) === thread) threads.delete(file);
+  if (thread.idle) clearTimeout(thread.idle);
+  for (const resolve of thread.waiting.values()) resolve(null);
+  thread.waiting.clear();
+  void thread.worker.terminate();
+}
+
+function startThread(file: string, bundle: string): SearchThread | null {
+  if (threads.size >= MAX_THREADS) {
+    // Another database file's idle thread makes room; none idle: this statement runs here.
+    const idle = [...threads].find(([, thread]) => thread.waiting.size === 0);
+    if (!idle) return null;
+    stop(...idle);
+  }
+  const worker = new Worker(bundle, { workerData: { file } });
+  worker.unref();
+  const thread: SearchThread = { worker, waiting: new Map(), idle: null };
+  worker.on('message', (reply: SearchReply) => {
+    const resolve = thread.waiting.get(reply.id);
+    if (!resolve) return;
+    thread.waiting.delete(reply.id);
+    if ('rows' in reply) ranOnThread += 1;
+    // A statement that failed there (the file gone, a busy timeout) is run here, where its error shows.
+    resolve('rows' in reply ? reply.rows : null);
+    if (thread.waiting.size === 0) thread.idle = setTimeout(() => stop(file, thread), IDLE_MS).unref();
+  });
+  const fail = () => stop(file, thread);
+  worker.on('error', fail);
+  worker.on('exit', fail);
+  threads.set(file, thread);
+  return thread;
+}
+
+/**
+ * The raw rows of `query` (a SELECT), run on the search thread of db's file; null when there is no
+ * thread to run it (the caller runs it in this thread). Throws a 503 Response when MAX_WAITING wait.
+ */
+export async function searchOnThread(db: Db, query: { sql: string; params: unknown[] }): Promise<unknown[][] | null> {
+  const client = db.$client;
+  if (client.memory || !client.name) return null;
+  const bundle = workerBundle(BUNDLE, undefined);
+  if (!bundle) return null;
+  const thread = threads.get(client.name) ?? startThread(client.name, bundle);
+  if (!thread) return null;
+  if (thread.waiting.size >= MAX_WAITING) {
+    throw apiError(503, 'busy', 'Too many searches at once; retry shortly', { headers: { 'retry-after': '1' } });
+  }
+  if (thread.idle) {
+    clearTimeout(thread.idle);
+    thread.idle = null;
+  }
+  const id = nextId++;
+  return await new Promise<unknown[][] | null>((resolve) => {
+    thread.waiting.set(id, resolve);
+    const request: SearchRequest = { id, sql: query.sql, params: query.params };
+    thread.worker.postMessage(request);
+  });
+}

@@ -1,0 +1,87 @@
+import { renameSync } from 'node:fs';
+import type Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import type { Viewer } from '../../app/domain/access';
+import { parseFilters } from '../../app/read/filters';
+import { countPaymentRequests, listPaymentRequests } from '../../app/read/request-list/request-list.server';
+import { searchThreadStats } from '../../app/read/request-list/search-pool.server';
+import { ingestEvents } from '../../app/write/ingest.server';
+import type { Db } from '../../db/client';
+import { createTestDb } from '../support/db';
+import { created, MINUTE, step, T0 } from '../support/events';
+
+// SQLite (issue 14): the request list's q scans every row its other filters leave (no index serves a
+// substring). They run on a search thread (npm run build:workers, which `npm test` runs first), so a
+// search at 10M requests does not hold the server's thread; the page is then read here from the ids.
+
+const manager: Viewer = { userId: 'usr_m', name: 'Manager', role: 'manager', scope: { kind: 'all' } };
+const supervisor: Viewer = { ...manager, role: 'supervisor', scope: { kind: 'teams', teamIds: ['tm_support'] } };
+
+async function seeded(): Promise<{ db: Db; file: string }> {
+  const test = await createTestDb();
+  const events: unknown[] = [];
+  for (let i = 0; i < 30; i++) {
+    const id = `pr_s${String(i).padStart(2, '0')}`;
+    const teamId = i % 3 === 0 ? 'tm_support' : 'tm_retail';
+    events.push(created(id, i * MINUTE, { teamId, orderNumber: i % 10 === 7 ? `SO-77${i}` : `SO-${1000 + i}` }));
+    events.push(step(id, 'sent', i * MINUTE + 10_000));
+  }
+  await ingestEvents(test.db, events, 'api', { now: T0 + 60 * MINUTE });
+  return test;
+}
+
+/** The statements prepared on db's own connection (this thread) while `run` runs. */
+async function statementsHere(db: Db, run: () => Promise<unknown>): Promise<string[]> {
+  const client = db.$client;
+  const prepare = client.prepare;
+  const seen: string[] = [];
+  client.prepare = ((text: string) => {
+    seen.push(text);
+    return prepare.call(client, text);
+  }) as Database.Database['prepare'];
+  try {
+    await run();
+  } finally {
+    client.prepare = prepare;
+  }
+  return seen;
+}
+
+const search = (db: Db, query: string, viewer = manager) =>
+  Promise.all([
+    listPaymentRequests(db, parseFilters(new URLSearchParams(query), 'UTC'), viewer, {
+      sort: 'sentAt',
+      order: 'desc',
+      limit: 50,
+    }),
+    countPaymentRequests(db, parseFilters(new URLSearchParams(query), 'UTC'), viewer),
+  ]).then(([page, count]) => ({ ids: page.rows.map((row) => row.id), count }));
+
+describe('q searches on the search thread', () => {
+  it('finds the matches there and reads only their page here, in scope', async () => {
+    const { db } = await seeded();
+    const before = searchThreadStats().answered;
+    let result: Awaited<ReturnType<typeof search>> | undefined;
+    const here = await statementsHere(db, async () => {
+      result = await search(db, 'q=so-77');
+    });
+    expect(result).toEqual({ ids: ['pr_s27', 'pr_s17', 'pr_s07'], count: { count: 3, more: false } });
+    // The ids and the count: two statements answered by the thread.
+    expect(searchThreadStats().answered - before).toBe(2);
+    // Here, q's LIKE only ever narrows a list of ids (the page read from the thread's matches).
+    const likes = here.filter((text) => /LIKE/.test(text));
+    expect(likes.length).toBeGreaterThan(0);
+    expect(likes.filter((text) => !/"id" in \(/i.test(text))).toEqual([]);
+    // A supervisor's search stays in their teams (the scope is part of the thread's statement).
+    expect(await search(db, 'q=so-77', supervisor)).toEqual({ ids: ['pr_s27'], count: { count: 1, more: false } });
+  });
+
+  it('answers from this thread when the search thread cannot open the database', async () => {
+    const { db, file } = await seeded();
+    // This connection keeps the file open; a new one (the thread's) finds nothing under the name.
+    renameSync(file, `${file}.moved`);
+    const before = searchThreadStats().answered;
+    expect(await search(db, 'q=SO-1001')).toEqual({ ids: ['pr_s01'], count: { count: 1, more: false } });
+    expect(searchThreadStats().answered - before).toBe(0);
+  });
+});
