@@ -222,7 +222,15 @@ export class MetricsReader {
       return totals;
     };
     for (const { time, indexes, select } of requestSums(this.db)) {
-      const text = `SELECT ${group}, ${select} FROM payment_requests WHERE ${time} >= ? AND ${time} < ? AND ${condition} GROUP BY 1`;
+      // A piece is under 15 minutes: read it by its time. Without statistics SQLite prefers an
+      // equality on a filter's column (team_id IN …) to a range of created_at, and pr_team_sent_idx
+      // then walks the team's whole history (86-202 ms at 1M requests, 1.9-4.1 s at 10M, for every
+      // supervisor's dashboard). sent_at's indexes lead with or end at it, so its reads find it.
+      const source =
+        time === 'created_at' && !onPostgres(this.db)
+          ? 'payment_requests INDEXED BY pr_created_idx'
+          : 'payment_requests';
+      const text = `SELECT ${group}, ${select} FROM ${source} WHERE ${time} >= ? AND ${time} < ? AND ${condition} GROUP BY 1`;
       for (const row of await rows<[GroupKey, ...number[]]>(this.db, text, [start, end, ...params])) {
         const totals = totalsOf(row[0]);
         indexes.forEach((index, i) => {
