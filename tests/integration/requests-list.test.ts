@@ -10,6 +10,7 @@ import {
   parseListOptions,
   type SortOrder,
 } from '../../app/read/request-list/options.server';
+import { FEW_MATCHES } from '../../app/read/request-list/plan.server';
 import { listPaymentRequests, type PaymentRequestPage } from '../../app/read/request-list/request-list.server';
 import { createServiceToken } from '../../app/write/api-tokens.server';
 import { ingestEvents } from '../../app/write/ingest.server';
@@ -20,6 +21,24 @@ import { type CreatedOptions, created, MINUTE, step, T0 } from '../support/event
 import { postEvents, startServer, type TestServer } from '../support/server';
 
 const settings = { ttlUnopenedMs: 5 * MINUTE, ttlOpenedMs: 15 * MINUTE };
+const FEW_MATCHES_LIMIT = FEW_MATCHES.limit;
+/**
+ * Filtered lists read few matches by id (fewMatches): on these small sets always. Each block below
+ * also runs as on a large database, every filter matching "many", through the plans that walk and
+ * merge the sort's indexes.
+ */
+const MATCHES = [
+  ['few matches read by id', FEW_MATCHES_LIMIT],
+  ['many matches, as on a large database', 0],
+] as const;
+const asMatches = (limit: number) => {
+  beforeAll(() => {
+    FEW_MATCHES.limit = limit;
+  });
+  afterAll(() => {
+    FEW_MATCHES.limit = FEW_MATCHES_LIMIT;
+  });
+};
 const DAY = 24 * 60 * MINUTE;
 
 const manager: Viewer = { userId: 'usr_m', name: 'Manager', role: 'manager', scope: { kind: 'all' } };
@@ -43,7 +62,8 @@ async function page(db: Db, query: string, viewer: Viewer = manager): Promise<Pa
 const ids = async (db: Db, query = '', viewer: Viewer = manager) =>
   (await page(db, query, viewer)).rows.map((row) => row.id);
 
-describe('listPaymentRequests: filters, sorts and scope on a hand-built set', () => {
+describe.each(MATCHES)('listPaymentRequests: filters, sorts and scope on a hand-built set (%s)', (_name, limit) => {
+  asMatches(limit);
   let db: Db;
   const NOW = T0 + 19 * MINUTE;
 
@@ -230,7 +250,8 @@ describe('listPaymentRequests: filters, sorts and scope on a hand-built set', ()
   });
 });
 
-describe('listPaymentRequests: cursor paging visits every row exactly once', () => {
+describe.each(MATCHES)('listPaymentRequests: cursor paging visits every row exactly once (%s)', (_name, limit) => {
+  asMatches(limit);
   let db: Db;
   let file: string;
   const COUNT = 41;
@@ -365,6 +386,9 @@ describe('listPaymentRequests: cursor paging visits every row exactly once', () 
     db.$client.exec('CREATE INDEX test_status_sent_idx ON payment_requests (status, sent_at)');
     // A new connection: indexes are looked up once per connection.
     const indexed = openDatabase(file);
+    // Many matches (the plan of a large database): a few are read through the primary key instead.
+    const limit = FEW_MATCHES.limit;
+    FEW_MATCHES.limit = 0;
     const statements: string[] = [];
     const prepare = indexed.$client.prepare.bind(indexed.$client);
     indexed.$client.prepare = ((source: string) => {
@@ -386,6 +410,7 @@ describe('listPaymentRequests: cursor paging visits every row exactly once', () 
       expect(paged).toEqual(expected);
       expect(statements.some((source) => source.includes('"payment_requests"."status" = ?'))).toBe(true);
     } finally {
+      FEW_MATCHES.limit = limit;
       indexed.$client.close();
       db.$client.exec('DROP INDEX test_status_sent_idx');
     }

@@ -25,7 +25,7 @@ import {
   type SortColumn,
   type SortOrder,
 } from './options.server';
-import { planListRead, type QMatches, qMatches, type ReadPlan } from './plan.server';
+import { fewMatches, type Matches, narrows, planListRead, type ReadPlan } from './plan.server';
 import { countPaymentRequestsPostgres, listPaymentRequestsPostgres } from './request-list.pg.server';
 import { searchOnThread } from './search-pool.server';
 
@@ -240,7 +240,7 @@ export interface PaymentRequestPage {
 type Reader = (direction: SortOrder, boundary: RowKey | null, count: number) => PageRow[];
 
 /** Reads rows of a sort in order from a boundary: its own index for a column, the name walk for agent/team. */
-function readerFor(db: Db, sort: ListSort, query: ReadQuery, matches: QMatches): Reader {
+function readerFor(db: Db, sort: ListSort, query: ReadQuery, matches: Matches): Reader {
   const plan = planListRead(db, query, sort, matches);
   const where = and(listCondition(query), plan.onlyIds ? inArray(paymentRequests.id, plan.onlyIds) : undefined);
   if (isNameSort(sort)) {
@@ -276,8 +276,8 @@ export async function listPaymentRequests(
   // or a rename committed meanwhile cannot make them disagree (and a cursor's name is the one
   // the page was sorted by).
   const query = compileQuery(filters, viewer);
-  // q's scan first, off this thread when it can be (plan.server.ts, qMatches).
-  const matches = filters.q ? await qMatches(db, query) : undefined;
+  // The filters' matches first, when they may be few, off this thread when it can be (fewMatches).
+  const matches = narrows(filters) ? await fewMatches(db, query) : undefined;
   return db.$client.transaction(() => {
     const read = readerFor(db, sort, query, matches);
     const fetched = read(reading, cursor, options.limit + 1);
@@ -320,8 +320,9 @@ export async function countPaymentRequests(
     .limit(COUNT_CAP + 1)
     .as('capped');
   const statement = db.select({ n: sql<number>`count(*)` }).from(capped);
-  // q's count reads every row the other filters leave: on the search thread when there is one.
-  const onThread = filters.q ? await searchOnThread(db, statement.toSQL()) : null;
+  // Up to COUNT_CAP + 1 rows, each tested against every filter (q: all the others leave): on the
+  // search thread when there is one (filters matching few rows read a whole index to find them).
+  const onThread = await searchOnThread(db, statement.toSQL());
   const count = onThread ? Number(onThread[0]?.[0] ?? 0) : (statement.get()?.n ?? 0);
   return count > COUNT_CAP ? { count: COUNT_CAP, more: true } : { count, more: false };
 }

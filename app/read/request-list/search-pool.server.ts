@@ -5,12 +5,13 @@ import { workerBundle } from '../exports/worker-bundle.server';
 import type { SearchReply, SearchRequest } from './search-protocol';
 
 /**
- * The request list's `q` scans on a worker thread (SQLite; PostgreSQL runs them in its own server).
- * A case-insensitive substring has no index: a search with few matches reads every row its other
- * filters leave, about 150 ms at 1M requests and ten times that at 10M, and the list runs two of
- * them (the matching ids, the count). On the server's thread that stalled every other client, and a
- * list open on a search re-ran them at each live refresh. Here they run on one thread per database
- * file (at most MAX_THREADS files at once), one at a time, on its own read-only connection.
+ * The request list's scans on a worker thread (SQLite; PostgreSQL runs them in its own server):
+ * the matches of its filters when they may be few (q, whose substring no index serves; team, agent,
+ * channel, currency, status, which may leave few rows scattered along every index) and its capped
+ * count. Such a scan reads every row the best index leaves: about 150-300 ms at 1M requests and ten
+ * times that at 10M. On the server's thread it stalled every other client, and a list open on it
+ * re-ran it at each live refresh. Here they run on one thread per database file (at most
+ * MAX_THREADS files at once), one at a time, on its own read-only connection.
  *
  * - Bounded: MAX_WAITING statements may wait for a thread; the next is answered 503 with
  *   Retry-After, as the password hashes are.
@@ -88,7 +89,7 @@ export async function searchOnThread(db: Db, query: { sql: string; params: unkno
   const thread = threads.get(client.name) ?? startThread(client.name, bundle);
   if (!thread) return null;
   if (thread.waiting.size >= MAX_WAITING) {
-    throw apiError(503, 'busy', 'Too many searches at once; retry shortly', { headers: { 'retry-after': '1' } });
+    throw apiError(503, 'busy', 'Too many list searches at once; retry shortly', { headers: { 'retry-after': '1' } });
   }
   if (thread.idle) {
     clearTimeout(thread.idle);

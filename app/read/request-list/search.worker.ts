@@ -1,8 +1,7 @@
 /**
- * The request list's `q` scans off the server's thread (search-pool.server.ts): no index serves a
- * substring, so a search with few matches reads every row its other filters leave (about 150 ms at
- * 1M requests, ten times that at 10M). This thread runs such a statement on its own read-only
- * connection, one at a time, and gives back its raw rows.
+ * The request list's scans off the server's thread (search-pool.server.ts says which and why): this
+ * thread runs such a statement on its own read-only connection, one at a time, and gives back its
+ * raw rows.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
