@@ -2,6 +2,7 @@ import { renameSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { Viewer } from '../../app/domain/access';
+import { countExportAgents, countExportRequests } from '../../app/read/exports/rows.server';
 import { parseFilters } from '../../app/read/filters';
 import { countPaymentRequests, listPaymentRequests } from '../../app/read/request-list/request-list.server';
 import { searchThreadStats } from '../../app/read/request-list/search-pool.server';
@@ -74,6 +75,15 @@ describe('q searches on the search thread', () => {
     expect(likes.filter((text) => !/"id" in \(/i.test(text))).toEqual([]);
     // A supervisor's search stays in their teams (the scope is part of the thread's statement).
     expect(await search(db, 'q=so-77', supervisor)).toEqual({ ids: ['pr_s27'], count: { count: 1, more: false } });
+  });
+
+  it("counts the /reports page's requests and agents there", async () => {
+    const { db } = await seeded();
+    const filters = parseFilters(new URLSearchParams('team=tm_support'), 'UTC');
+    const before = searchThreadStats().answered;
+    expect(await countExportRequests(db, filters, manager)).toBe(10);
+    expect(await countExportAgents(db, filters, manager)).toBe(1);
+    expect(searchThreadStats().answered - before).toBe(2);
   });
 
   it('answers from this thread when the search thread cannot open the database', async () => {
