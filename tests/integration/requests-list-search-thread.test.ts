@@ -5,7 +5,7 @@ import type { Viewer } from '../../app/domain/access';
 import { countExportAgents, countExportRequests } from '../../app/read/exports/rows.server';
 import { parseFilters } from '../../app/read/filters';
 import { countPaymentRequests, listPaymentRequests } from '../../app/read/request-list/request-list.server';
-import { searchThreadStats } from '../../app/read/request-list/search-pool.server';
+import { MAX_WAITING, searchOnThread, searchThreadStats } from '../../app/read/request-list/search-pool.server';
 import { ingestEvents } from '../../app/write/ingest.server';
 import type { Db } from '../../db/client';
 import { createTestDb } from '../support/db';
@@ -84,6 +84,24 @@ describe('q searches on the search thread', () => {
     expect(await countExportRequests(db, filters, manager)).toBe(10);
     expect(await countExportAgents(db, filters, manager)).toBe(1);
     expect(searchThreadStats().answered - before).toBe(2);
+  });
+
+  it(`lets ${MAX_WAITING} statements wait for the thread and answers the next 503 with Retry-After`, async () => {
+    const { db } = await seeded();
+    const calls = Array.from({ length: MAX_WAITING + 3 }, () =>
+      searchOnThread(db, { sql: 'SELECT count(*) FROM payment_requests', params: [] }),
+    );
+    const settled = await Promise.allSettled(calls);
+    expect(settled.filter((result) => result.status === 'fulfilled').map((result) => result.value)).toEqual(
+      Array.from({ length: MAX_WAITING }, () => [[30]]),
+    );
+    const refused = settled.flatMap((result) => (result.status === 'rejected' ? [result.reason as Response] : []));
+    expect(refused.map((response) => [response.status, response.headers.get('retry-after')])).toEqual(
+      Array.from({ length: 3 }, () => [503, '1']),
+    );
+    expect(await refused[0]!.json()).toEqual({
+      error: { code: 'busy', message: 'Too many list searches at once; retry shortly' },
+    });
   });
 
   it('answers from this thread when the search thread cannot open the database', async () => {
