@@ -53,9 +53,10 @@ export async function getAgentRequestCards(
   now: number,
   options: { conversationId?: string | null } = {},
 ) {
-  const conversation = options.conversationId
-    ? 'JOIN request_conversations c ON c.request_id = r.id AND c.conversation_id = ?'
-    : '';
+  // A conversation's requests first (CROSS JOIN: SQLite keeps that order): driven from the agent's
+  // requests, the join read the agent's whole history (14 ms at 1M requests, warm; 0.05 ms so).
+  const from = options.conversationId ? 'request_conversations c CROSS JOIN payment_requests r' : 'payment_requests r';
+  const conversation = options.conversationId ? 'c.conversation_id = ? AND c.request_id = r.id AND ' : '';
   // A conversation holds few requests: they are read through it. Otherwise only the agent's newest.
   const floor = options.conversationId ? null : await createdAtFloor(db, agentId);
   const recent =
@@ -77,8 +78,8 @@ export async function getAgentRequestCards(
          SELECT ${reason} FROM events e
          WHERE e.request_id = r.id AND e.type = 'payment_request.send_failed' AND e.applied = TRUE
          ORDER BY e.occurred_at DESC, e.seq DESC LIMIT 1) END AS send_failure
-     FROM payment_requests r ${conversation} LEFT JOIN pay_links l ON l.request_id = r.id
-     WHERE ${recent.sql} ORDER BY r.created_at DESC, r.id DESC LIMIT ?`,
+     FROM ${from} LEFT JOIN pay_links l ON l.request_id = r.id
+     WHERE ${conversation}${recent.sql} ORDER BY r.created_at DESC, r.id DESC LIMIT ?`,
     [...(options.conversationId ? [options.conversationId] : []), ...recent.params, RECENT_CARDS],
   );
   return rows.map((row) => {

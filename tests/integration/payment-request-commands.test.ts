@@ -350,6 +350,32 @@ describe('getAgentRequestCards', () => {
     ]);
   });
 
+  it('lists only the requests sent from a conversation with its id, newest first', async () => {
+    const send = async (orderNumber: string, conversationId: string | null) => {
+      clockAt += 1000;
+      return await createPaymentRequest(db, thandi, input({ orderNumber }), {
+        baseUrl: BASE_URL,
+        clock,
+        conversationId,
+      });
+    };
+    const first = await send('SO-1', 'conv_a');
+    await send('SO-2', 'conv_b');
+    await send('SO-3', null);
+    const third = await send('SO-4', 'conv_a');
+    await createPaymentRequest(db, agentViewer('ag_40'), input({ orderNumber: 'SO-5' }), {
+      baseUrl: BASE_URL,
+      clock,
+      conversationId: 'conv_a',
+    });
+    const cards = await getAgentRequestCards(db, 'ag_17', BASE_URL, clockAt, { conversationId: 'conv_a' });
+    expect(cards.map((card) => [card.id, card.orderNumber])).toEqual([
+      [third.requestId, 'SO-4'],
+      [first.requestId, 'SO-1'],
+    ]);
+    expect(await getAgentRequestCards(db, 'ag_17', BASE_URL, clockAt, { conversationId: 'conv_none' })).toEqual([]);
+  });
+
   it('shows the 30 newest by creation of an agent with more, however late each was sent', async () => {
     // 40 requests a minute apart, each sent 30 s after it was created, but: pr_c02 sent an hour later
     // (old, out of the 30 newest), pr_c12 sent 80 minutes later (among them, and the most recent

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Viewer } from '../../app/domain/access';
+import { getAgentRequestCards } from '../../app/read/agent-console.server';
 import { getAgentDashboard, getDashboard } from '../../app/read/dashboard.server';
 import type { Filters } from '../../app/read/filters';
 import type { ListSort } from '../../app/read/request-list/options.server';
@@ -80,6 +81,38 @@ const JUSTIFIED: [index: string, read: string, run: (db: Db) => unknown][] = [
   ],
 ];
 
+/** The EXPLAIN QUERY PLAN (steps joined by ' / ') of each statement matching `pattern` that `run` reads with. */
+async function plansOf(db: Db, pattern: RegExp, run: () => Promise<unknown>): Promise<string[]> {
+  const plans: string[] = [];
+  const client = db.$client;
+  const prepare = client.prepare;
+  client.prepare = ((text: string) => {
+    const original = prepare.call(client, text) as Database.Statement<unknown[]>;
+    if (!pattern.test(text)) return original;
+    const explain = prepare.call(client, `EXPLAIN QUERY PLAN ${text}`) as Database.Statement<unknown[]>;
+    const watched: Database.Statement<unknown[]> = new Proxy(original, {
+      get(target, key) {
+        const value = Reflect.get(target, key) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (key === 'all') {
+            plans.push((explain.all(...args) as { detail: string }[]).map((step) => step.detail).join(' / '));
+          }
+          const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+          return result === target ? watched : result;
+        };
+      },
+    });
+    return watched;
+  }) as typeof client.prepare;
+  try {
+    await run();
+  } finally {
+    client.prepare = prepare;
+  }
+  return plans;
+}
+
 /** The indexes the EXPLAIN QUERY PLAN of every payment_requests read `run` makes names. */
 async function indexesUsedBy(db: Db, run: (db: Db) => unknown): Promise<Set<string>> {
   const client = db.$client;
@@ -147,45 +180,27 @@ describe('each index of payment_requests is used by the read that needs it', () 
     // A supervisor's (team_id IN …) dashboard at a `now` off a 15-minute boundary: its last piece is
     // summed from the requests, by created_at too. Without statistics SQLite took pr_team_sent_idx
     // (team_id = ?) for that one and walked the team's history: 1.9-4.1 s at 10M requests.
-    const plans: string[] = [];
-    const client = db.$client;
-    const prepare = client.prepare;
-    client.prepare = ((text: string) => {
-      if (/created_at >= \?/.test(text)) {
-        const statement = prepare.call(client, `EXPLAIN QUERY PLAN ${text}`) as Database.Statement<unknown[]>;
-        const original = prepare.call(client, text) as Database.Statement<unknown[]>;
-        const watched: Database.Statement<unknown[]> = new Proxy(original, {
-          get(target, key) {
-            const value = Reflect.get(target, key) as unknown;
-            if (typeof value !== 'function') return value;
-            return (...args: unknown[]) => {
-              if (key === 'all') {
-                plans.push((statement.all(...args) as { detail: string }[]).map((step) => step.detail).join(' / '));
-              }
-              const result = (value as (...a: unknown[]) => unknown).apply(target, args);
-              return result === target ? watched : result;
-            };
-          },
-        });
-        return watched;
-      }
-      return prepare.call(client, text);
-    }) as typeof client.prepare;
-    try {
-      await getDashboard(
+    const plans = await plansOf(db, /created_at >= \?/, () =>
+      getDashboard(
         db,
         { ...filters(), ...range },
         { preset: null, ...range },
         supervisorOfTwo,
         NOW + 7 * 60_000 + 13_000,
-      );
-    } finally {
-      client.prepare = prepare;
-    }
+      ),
+    );
     expect(plans.length).toBeGreaterThan(0);
     expect(
       plans.filter((plan) => !/USING INDEX pr_created_idx \(created_at>\? AND created_at<\?\)/.test(plan)),
     ).toEqual([]);
+  });
+
+  it("reads a chat conversation's cards from the conversation, not from the agent's history", async () => {
+    const plans = await plansOf(db, /request_conversations/, () =>
+      getAgentRequestCards(db, 'ag_17', 'https://pay.example', NOW, { conversationId: 'conv_a' }),
+    );
+    expect(plans).toHaveLength(1);
+    expect(plans[0]).toMatch(/^SEARCH c USING INDEX request_conversations_conversation_idx \(conversation_id=\?\)/);
   });
 
   it('has no index that no read above needs', () => {
