@@ -202,11 +202,16 @@ export function planListRead(db: Db, query: ReadQuery, sort: ListSort, matches: 
     return { partition: null, periods: null, index, leadingBounds, onlyIds: matches, fewRows: false };
   }
   if (filters.q) {
-    const onlyIds = matches ?? null;
-    // Few: look them up by id and sort them. Many: walk the sort's index and test each.
-    const index = indexLeadingWith(db, onlyIds ? [paymentRequests.id.name] : sortColumns);
-    const periods = !onlyIds && sort === 'amount' ? periodsOf(db, query) : null;
-    return { partition: null, periods, index, leadingBounds, onlyIds, fewRows: false };
+    // Many matches of q: walk the sort's index and test each.
+    const periods = sort === 'amount' ? periodsOf(db, query) : null;
+    return {
+      partition: null,
+      periods,
+      index: indexLeadingWith(db, sortColumns),
+      leadingBounds,
+      onlyIds: null,
+      fewRows: false,
+    };
   }
   const partition = partitionFor(db, query, sort);
   if (partition) return { partition, periods: null, index: null, leadingBounds, onlyIds: null, fewRows: false };
