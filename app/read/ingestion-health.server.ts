@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { type Db, first, sqlRows } from '../../db/client';
 import { receiptMinute } from '../../db/event-receipts';
 import { eventReceipts, events, paymentRequests, rejectedEvents } from '../../db/tables';
+import { countOffThread } from './request-list/search-pool.server';
 
 const MINUTE = 60_000;
 export const REJECTED_PAGE_SIZE = 50;
@@ -19,12 +20,13 @@ function lastHour(now: number) {
 
 /**
  * Counts for the top of the page. Events of the last hour come from event_receipts (at most 60
- * rows); the totals are count(*), which SQLite answers from its smallest index's page headers.
+ * rows); the totals are count(*), which walks the smallest index: on the search thread.
  */
 export async function getIngestionTotals(db: Db, now = Date.now()) {
   const { start, end } = lastHour(now);
   return {
-    events: first(await db.select({ n: count() }).from(events).limit(1))!.n,
+    // count(*) reads a whole index: about 4 ms warm for 4M events, over a second cold after a restart.
+    events: await countOffThread(db, db.select({ n: count() }).from(events)),
     eventsLastHour: Number(
       first(
         await db
@@ -33,8 +35,8 @@ export async function getIngestionTotals(db: Db, now = Date.now()) {
           .where(and(gte(eventReceipts.minute, start), lt(eventReceipts.minute, end))),
       )!.n,
     ),
-    requests: first(await db.select({ n: count() }).from(paymentRequests).limit(1))!.n,
-    rejected: first(await db.select({ n: count() }).from(rejectedEvents).limit(1))!.n,
+    requests: await countOffThread(db, db.select({ n: count() }).from(paymentRequests)),
+    rejected: await countOffThread(db, db.select({ n: count() }).from(rejectedEvents)),
     rejectedLastDay: first(
       await db
         .select({ n: count() })

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { Db } from '../../../db/client';
+import { type Db, onPostgres } from '../../../db/client';
 import { apiError } from '../../lib/http.server';
 import { workerBundle } from '../exports/worker-bundle.server';
 import type { SearchReply, SearchRequest } from './search-protocol';
@@ -101,4 +101,18 @@ export async function searchOnThread(db: Db, query: { sql: string; params: unkno
     const request: SearchRequest = { id, sql: query.sql, params: query.params };
     thread.worker.postMessage(request);
   });
+}
+
+/**
+ * A count (`SELECT count … AS n`) run on the search thread on SQLite when there is one; here
+ * otherwise, and on PostgreSQL (its server runs it, not this thread).
+ */
+export async function countOffThread(
+  db: Db,
+  statement: PromiseLike<{ n: number }[]> & { toSQL(): { sql: string; params: unknown[] } },
+): Promise<number> {
+  const onThread = onPostgres(db) ? null : await searchOnThread(db, statement.toSQL());
+  if (onThread) return Number(onThread[0]?.[0] ?? 0);
+  const [row] = await statement;
+  return Number(row?.n ?? 0);
 }
