@@ -1,44 +1,19 @@
-import type Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { getEventsPerMinute, getIngestionTotals, getOrphans } from '../../app/read/ingestion-health.server';
 import { searchThreadStats } from '../../app/read/request-list/search-pool.server';
 import { ingestEvents } from '../../app/write/ingest.server';
-import type { Db } from '../../db/client';
 import { receiptMinute } from '../../db/event-receipts';
 import { migrateDatabase } from '../../db/migrate';
 import { createTestDb } from '../support/db';
 import { created, MINUTE, step, T0 } from '../support/events';
 import { databaseBefore } from '../support/migrations';
+import { plansOf } from '../support/sqlite-plans';
 
 // The ingestion-health page at scale (SQLite's plans; the behaviour on both engines is in
 // admin.test.ts): no read of the page walks the events table, and migration 0024 fills
 // event_receipts from the events already stored.
 
-/** The plan of every statement `run` makes that reads events, one line per step. */
-async function plansOf(db: Db, run: () => Promise<unknown>): Promise<string[]> {
-  const client = db.$client;
-  const prepare = client.prepare;
-  const plans: string[] = [];
-  client.prepare = ((text: string) => {
-    const statement = prepare.call(client, text) as Database.Statement<unknown[]>;
-    if (/\bFROM events\b/.test(text)) {
-      const original = statement.all.bind(statement);
-      statement.all = ((...params: unknown[]) => {
-        const explain = prepare.call(client, `EXPLAIN QUERY PLAN ${text}`) as Database.Statement<unknown[]>;
-        const steps = explain.all(...params) as { detail: string }[];
-        plans.push(steps.map((step) => step.detail).join(' / '));
-        return original(...params);
-      }) as typeof statement.all;
-    }
-    return statement;
-  }) as typeof client.prepare;
-  try {
-    await run();
-  } finally {
-    client.prepare = prepare;
-  }
-  return plans;
-}
+const EVENTS_READ = /\bFROM events\b/;
 
 describe('ingestion health reads', () => {
   it('finds orphans in events_unapplied_idx, and reads the last hour without the events table', async () => {
@@ -47,7 +22,7 @@ describe('ingestion health reads', () => {
     await ingestEvents(db, [created('pr_a'), step('pr_a', 'sent', MINUTE), step('pr_orphan', 'sent', MINUTE)], 'api', {
       now,
     });
-    const orphans = await plansOf(db, () => getOrphans(db));
+    const orphans = await plansOf(db, EVENTS_READ, () => getOrphans(db));
     expect(orphans).toHaveLength(1);
     // A walk of the partial index (the unapplied events only), never of the table.
     expect(orphans[0]).toMatch(/SCAN e USING INDEX events_unapplied_idx/);
@@ -64,7 +39,7 @@ describe('ingestion health reads', () => {
     // No read of events in this thread: the totals' three count(*) (events, requests, rejected, each
     // a walk of an index) run on the search thread, and the last hour comes from event_receipts.
     const answered = searchThreadStats().answered;
-    expect(await plansOf(db, () => getIngestionTotals(db, now))).toEqual([]);
+    expect(await plansOf(db, EVENTS_READ, () => getIngestionTotals(db, now))).toEqual([]);
     expect(searchThreadStats().answered - answered).toBe(3);
     expect(await getIngestionTotals(db, now)).toEqual({
       events: 3,
@@ -73,7 +48,7 @@ describe('ingestion health reads', () => {
       rejected: 0,
       rejectedLastDay: 0,
     });
-    expect(await plansOf(db, () => getEventsPerMinute(db, now))).toEqual([]);
+    expect(await plansOf(db, EVENTS_READ, () => getEventsPerMinute(db, now))).toEqual([]);
   });
 
   it('migration 0024 counts the last day of stored events per minute of receipt', () => {

@@ -11,6 +11,7 @@ import { ingestEvents } from '../../app/write/ingest.server';
 import type { Db } from '../../db/client';
 import { createTestDb } from '../support/db';
 import { created, MINUTE, step, T0 } from '../support/events';
+import { plansOf } from '../support/sqlite-plans';
 
 // Issue 14: every index of payment_requests costs disk and a write per projection change, so each
 // one is here with the read that needs it. The test runs that read and asserts the index appears in
@@ -80,38 +81,6 @@ const JUSTIFIED: [index: string, read: string, run: (db: Db) => unknown][] = [
       await getAgentDashboard(db, 'ag_17', { ...filters(), ...range }, { preset: null, ...range }, manager, NOW),
   ],
 ];
-
-/** The EXPLAIN QUERY PLAN (steps joined by ' / ') of each statement matching `pattern` that `run` reads with. */
-async function plansOf(db: Db, pattern: RegExp, run: () => Promise<unknown>): Promise<string[]> {
-  const plans: string[] = [];
-  const client = db.$client;
-  const prepare = client.prepare;
-  client.prepare = ((text: string) => {
-    const original = prepare.call(client, text) as Database.Statement<unknown[]>;
-    if (!pattern.test(text)) return original;
-    const explain = prepare.call(client, `EXPLAIN QUERY PLAN ${text}`) as Database.Statement<unknown[]>;
-    const watched: Database.Statement<unknown[]> = new Proxy(original, {
-      get(target, key) {
-        const value = Reflect.get(target, key) as unknown;
-        if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          if (key === 'all') {
-            plans.push((explain.all(...args) as { detail: string }[]).map((step) => step.detail).join(' / '));
-          }
-          const result = (value as (...a: unknown[]) => unknown).apply(target, args);
-          return result === target ? watched : result;
-        };
-      },
-    });
-    return watched;
-  }) as typeof client.prepare;
-  try {
-    await run();
-  } finally {
-    client.prepare = prepare;
-  }
-  return plans;
-}
 
 /** The indexes the EXPLAIN QUERY PLAN of every payment_requests read `run` makes names. */
 async function indexesUsedBy(db: Db, run: (db: Db) => unknown): Promise<Set<string>> {
