@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { numberedPlaceholders } from './client';
 
 /**
  * event_receipts (db/schema.ts): how many events were accepted in each minute of receipt, so the
@@ -15,13 +16,10 @@ export const RECEIPTS_KEPT_MS = 24 * 60 * RECEIPT_MINUTE_MS;
 /** The start of the minute (UTC epoch ms) that `ms` falls in. */
 export const receiptMinute = (ms: number): number => Math.floor(ms / RECEIPT_MINUTE_MS) * RECEIPT_MINUTE_MS;
 
-/** Parameters: minute, events. The same text serves both engines once the placeholders are numbered. */
+/** Parameters: minute, events. The same text serves both engines (numberedPlaceholders on PostgreSQL). */
 const ADD = `INSERT INTO event_receipts (minute, events) VALUES (?, ?)
   ON CONFLICT (minute) DO UPDATE SET events = event_receipts.events + excluded.events`;
 const PRUNE = 'DELETE FROM event_receipts WHERE minute < ?';
-
-const ADD_RECEIPTS_PG_SQL = ADD.replace('?, ?', '$1, $2');
-const PRUNE_RECEIPTS_PG_SQL = PRUNE.replace('?', '$1');
 
 const statements = new WeakMap<Database.Database, { add: Database.Statement; prune: Database.Statement }>();
 
@@ -44,6 +42,6 @@ export async function addReceiptsPostgres(
   events: number,
 ): Promise<void> {
   if (events === 0) return;
-  await query(PRUNE_RECEIPTS_PG_SQL, [receiptMinute(receivedAt) - RECEIPTS_KEPT_MS]);
-  await query(ADD_RECEIPTS_PG_SQL, [receiptMinute(receivedAt), events]);
+  await query(numberedPlaceholders(PRUNE), [receiptMinute(receivedAt) - RECEIPTS_KEPT_MS]);
+  await query(numberedPlaceholders(ADD), [receiptMinute(receivedAt), events]);
 }

@@ -27,7 +27,7 @@ import {
 } from './options.server';
 import { fewMatches, type Matches, narrows, planListRead, type ReadPlan } from './plan.server';
 import { countPaymentRequestsPostgres, listPaymentRequestsPostgres } from './request-list.pg.server';
-import { searchOnThread } from './search-pool.server';
+import { countOffThread } from './search-pool.server';
 
 export function selectRows(db: Db, where: SQL | undefined) {
   return db
@@ -272,12 +272,12 @@ export async function listPaymentRequests(
   const backwards = cursor?.direction === 'prev';
   const reading = backwards ? flip(order) : order;
 
-  // One read transaction: the page and the look beyond its ends see one snapshot, so a request
-  // or a rename committed meanwhile cannot make them disagree (and a cursor's name is the one
-  // the page was sorted by).
   const query = compileQuery(filters, viewer);
   // The filters' matches first, when they may be few, off this thread when it can be (fewMatches).
   const matches = narrows(filters) ? await fewMatches(db, query) : undefined;
+  // One read transaction: the page and the look beyond its ends see one snapshot, so a request
+  // or a rename committed meanwhile cannot make them disagree (and a cursor's name is the one
+  // the page was sorted by).
   return db.$client.transaction(() => {
     const read = readerFor(db, sort, query, matches);
     const fetched = read(reading, cursor, options.limit + 1);
@@ -319,10 +319,8 @@ export async function countPaymentRequests(
     .where(listCondition(compileQuery(filters, viewer)))
     .limit(COUNT_CAP + 1)
     .as('capped');
-  const statement = db.select({ n: sql<number>`count(*)` }).from(capped);
   // Up to COUNT_CAP + 1 rows, each tested against every filter (q: all the others leave): on the
   // search thread when there is one (filters matching few rows read a whole index to find them).
-  const onThread = await searchOnThread(db, statement.toSQL());
-  const count = onThread ? Number(onThread[0]?.[0] ?? 0) : (statement.get()?.n ?? 0);
+  const count = await countOffThread(db, db.select({ n: sql<number>`count(*)` }).from(capped));
   return count > COUNT_CAP ? { count: COUNT_CAP, more: true } : { count, more: false };
 }
