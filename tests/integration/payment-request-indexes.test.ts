@@ -69,6 +69,12 @@ const JUSTIFIED: [index: string, read: string, run: (db: Db) => unknown][] = [
   ['pr_status_sent_idx', 'the request list by status', list('status')],
   ['pr_channel_sent_idx', 'the request list by channel', list('channel')],
   ['pr_expiry_due_idx', 'the expiry sweeper', async (db) => await runExpirySweep(db, NOW)],
+  ['pr_never_sent_idx', 'the never sent of the request list by sentAt, by id', list('sentAt')],
+  [
+    'pr_agent_never_sent_idx',
+    "the agent console's never sent since its 30 newest sent",
+    async (db) => await getAgentRequestCards(db, 'ag_17', 'https://pay.example', NOW),
+  ],
   [
     'pr_paid_period_sub_bin_idx',
     "the dashboard's median time to pay",
@@ -133,6 +139,12 @@ describe('each index of payment_requests is used by the read that needs it', () 
       created('pr_support', 7 * MINUTE, { ...support, orderNumber: 'SO-1003', currency: 'EUR' }),
       step('pr_support', 'sent', 8 * MINUTE),
       step('pr_support', 'paid', 9 * MINUTE),
+      created('pr_never', 9 * MINUTE, { ...retail, orderNumber: 'SO-1004' }),
+      // ag_17's 30 newest sent before them: the console's floor (agent-console.server.ts).
+      ...Array.from({ length: 30 }, (_, i) => [
+        created(`pr_old_${i}`, -(i + 1) * MINUTE, { ...retail, orderNumber: `SO-2${i}` }),
+        step(`pr_old_${i}`, 'sent', -(i + 1) * MINUTE + 1_000),
+      ]).flat(),
     ];
     await ingestEvents(db, events, 'api', {
       now: T0 + 10 * MINUTE,
@@ -170,6 +182,23 @@ describe('each index of payment_requests is used by the read that needs it', () 
     );
     expect(plans).toHaveLength(1);
     expect(plans[0]).toMatch(/^SEARCH c USING INDEX request_conversations_conversation_idx \(conversation_id=\?\)/);
+  });
+
+  it('reads the never sent in the order they are shown, not as one run of sentAt to sort', async () => {
+    // sentAt ascending starts with them; descending ends with them, in every partition (two teams).
+    for (const viewer of [manager, supervisorOfTwo, agent]) {
+      for (const order of ['asc', 'desc'] as const) {
+        const plans = await plansOf(db, /sent_at" is null/, () =>
+          listPaymentRequests(db, filters(), viewer, { sort: 'sentAt', order, limit: 50 }),
+        );
+        expect(plans.length).toBeGreaterThan(0);
+        expect(plans.filter((plan) => plan !== 'SCAN payment_requests USING INDEX pr_never_sent_idx')).toEqual([]);
+      }
+    }
+    const cards = await plansOf(db, /sent_at IS NULL/, () =>
+      getAgentRequestCards(db, 'ag_17', 'https://pay.example', NOW),
+    );
+    expect(cards.join('\n')).toMatch(/USING INDEX pr_agent_never_sent_idx \(agent_id=\? AND created_at>\?\)/);
   });
 
   it('has no index that no read above needs', () => {

@@ -33,7 +33,16 @@ export interface ReadPlan {
    * them all through `index` and sort them by name in memory instead of walking the agents (teams).
    */
   fewRows: boolean;
+  /**
+   * sort=sentAt without a range: the never sent (sent_at NULL) are read through this index (by id,
+   * NEVER_SENT_INDEX). Every other sentAt index holds them as one run of equal keys, which SQLite
+   * reads whole and sorts by id: 6,762 rows at 1M requests, ~100 ms at 10M for a first page.
+   */
+  neverSentIndex: string | null;
 }
+
+/** payment_requests' never sent (sent_at NULL) in id order: a partial index (migration 0025). */
+export const NEVER_SENT_INDEX = 'pr_never_sent_idx';
 
 export interface Partition {
   field: 'agentId' | 'teamId' | 'status';
@@ -53,28 +62,43 @@ const TRANSIENT_STATUSES: ReadonlySet<Status> = new Set<Status>([...IN_FLIGHT_ST
 
 interface IndexInfo {
   name: string;
+  partial: boolean;
   columns: string[];
 }
 const indexCache = new WeakMap<object, IndexInfo[]>();
 
-/** payment_requests' indexes, read once per connection (they change only by migration, before serving). */
+/**
+ * payment_requests' indexes, read once per connection (they change only by migration, before
+ * serving). Partial ones too (hasIndex), but indexLeadingWith never picks one: it holds only some rows.
+ */
 function indexesOf(db: Db): IndexInfo[] {
   let found = indexCache.get(db.$client);
   if (!found) {
-    const names = db.$client.prepare("SELECT name FROM pragma_index_list('payment_requests')").all() as {
+    const names = db.$client.prepare("SELECT name, partial FROM pragma_index_list('payment_requests')").all() as {
       name: string;
+      partial: number;
     }[];
     const columnsOf = db.$client.prepare<[string], { name: string }>(
       'SELECT name FROM pragma_index_info(?) ORDER BY seqno',
     );
-    found = names.map(({ name }) => ({ name, columns: columnsOf.all(name).map((c) => c.name) }));
+    found = names.map(({ name, partial }) => ({
+      name,
+      partial: partial === 1,
+      columns: columnsOf.all(name).map((c) => c.name),
+    }));
     indexCache.set(db.$client, found);
   }
   return found;
 }
 
+function hasIndex(db: Db, name: string): boolean {
+  return indexesOf(db).some((index) => index.name === name);
+}
+
 export function indexLeadingWith(db: Db, columns: readonly string[]): string | null {
-  const match = indexesOf(db).find((index) => columns.every((column, position) => index.columns[position] === column));
+  const match = indexesOf(db).find(
+    (index) => !index.partial && columns.every((column, position) => index.columns[position] === column),
+  );
   return match?.name ?? null;
 }
 
@@ -186,7 +210,7 @@ function planNameRead(db: Db, query: ReadQuery, matches: Matches): ReadPlan {
     : onlyTransientStatuses(query.filters)
       ? indexLeadingWith(db, [paymentRequests.status.name])
       : null;
-  return { ...none, index: few, onlyIds, fewRows: few !== null };
+  return { ...none, index: few, onlyIds, fewRows: few !== null, neverSentIndex: null };
 }
 
 /** The plan of a list read; `matches`: fewMatches(db, query) when narrows(filters) (found before the read). */
@@ -199,8 +223,18 @@ export function planListRead(db: Db, query: ReadQuery, sort: ListSort, matches: 
   if (matches) {
     // Few: look them up by id and sort them.
     const index = indexLeadingWith(db, [paymentRequests.id.name]);
-    return { partition: null, periods: null, index, leadingBounds, onlyIds: matches, fewRows: false };
+    return {
+      partition: null,
+      periods: null,
+      index,
+      leadingBounds,
+      onlyIds: matches,
+      fewRows: false,
+      neverSentIndex: null,
+    };
   }
+  const neverSentIndex =
+    sort === 'sentAt' && !isRanged(query) && hasIndex(db, NEVER_SENT_INDEX) ? NEVER_SENT_INDEX : null;
   if (filters.q) {
     // Many matches of q: walk the sort's index and test each.
     const periods = sort === 'amount' ? periodsOf(db, query) : null;
@@ -211,15 +245,17 @@ export function planListRead(db: Db, query: ReadQuery, sort: ListSort, matches: 
       leadingBounds,
       onlyIds: null,
       fewRows: false,
+      neverSentIndex,
     };
   }
   const partition = partitionFor(db, query, sort);
-  if (partition) return { partition, periods: null, index: null, leadingBounds, onlyIds: null, fewRows: false };
+  if (partition)
+    return { partition, periods: null, index: null, leadingBounds, onlyIds: null, fewRows: false, neverSentIndex };
   // sentAt has its own indexes alongside every scope (sent_at, team_id+sent_at, agent_id+sent_at).
   const index = sort === 'sentAt' ? null : sortIndexFor(db, query, sortColumns);
   // Amount's index leads with the period (no index leads with currency): walk it period by period.
   const periods = sort === 'amount' && index === null ? periodsOf(db, query) : null;
-  return { partition: null, periods, index, leadingBounds, onlyIds: null, fewRows: false };
+  return { partition: null, periods, index, leadingBounds, onlyIds: null, fewRows: false, neverSentIndex };
 }
 
 /** The request list's periods of sent_at: its range's, or with no range every one and the never sent. */

@@ -194,7 +194,13 @@ function readRows(
     // the index with the first one written.
     const bounds = segment.leadingNonNull ? plan.leadingBounds : undefined;
     const segmentWhere = and(segment.where, bounds, where);
-    rows.push(...selectPlanned(db, segmentWhere, columns, direction, plan, count - rows.length));
+    const left = count - rows.length;
+    // The never sent (the NULL run of sentAt) by id through their own index, in every partition at once.
+    rows.push(
+      ...(!segment.leadingNonNull && plan.neverSentIndex
+        ? selectPageThrough(db, plan.neverSentIndex, segmentWhere, orderBy(columns, direction), left)
+        : selectPlanned(db, segmentWhere, columns, direction, plan, left)),
+    );
     if (rows.length >= count) break;
   }
   return rows;
