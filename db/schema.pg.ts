@@ -134,7 +134,11 @@ export const events = pgTable(
 /** Events accepted per minute of receipt (see db/schema.ts). */
 export const eventReceipts = pgTable(
   'event_receipts',
-  { minute: epochMs('minute').notNull(), events: integer('events').notNull() },
+  {
+    minute: epochMs('minute').notNull(),
+    events: integer('events').notNull(),
+    rejected: integer('rejected').notNull().default(0),
+  },
   (t) => [primaryKey({ columns: [t.minute] })],
 );
 
@@ -198,8 +202,14 @@ export const rejectedEvents = pgTable(
     message: text('message').notNull(),
     raw: text('raw').notNull(),
   },
-  (t) => [index('rejected_received_idx').on(t.receivedAt)],
+  (t) => [index('rejected_received_idx').on(t.receivedAt), index('rejected_code_idx').on(t.code, t.seq)],
 );
+
+export const rejectionCodes = pgTable('rejection_codes', {
+  code: text('code').primaryKey(),
+  // All time: a sender of bad events could pass 2^31 in days.
+  events: bigint('events', { mode: 'number' }).notNull(),
+});
 
 export const settings = pgTable('settings', {
   key: text('key').primaryKey(),

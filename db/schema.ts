@@ -136,7 +136,12 @@ export const events = sqliteTable(
  */
 export const eventReceipts = sqliteTable(
   'event_receipts',
-  { minute: integer('minute').notNull(), events: integer('events').notNull() },
+  {
+    minute: integer('minute').notNull(),
+    events: integer('events').notNull(),
+    /** Events rejected in that minute (migration 0026): the page's rejected per minute and in the last day. */
+    rejected: integer('rejected').notNull().default(0),
+  },
   // A table-level key: still SQLite's rowid (an INTEGER column alone), and no default, as on PostgreSQL.
   (t) => [primaryKey({ columns: [t.minute] })],
 );
@@ -216,8 +221,19 @@ export const rejectedEvents = sqliteTable(
     message: text('message').notNull(),
     raw: text('raw').notNull(),
   },
-  (t) => [index('rejected_received_idx').on(t.receivedAt)],
+  // A code's rejected events newest first (the page's filter): rejected_code_idx, not a walk of all.
+  (t) => [index('rejected_received_idx').on(t.receivedAt), index('rejected_code_idx').on(t.code, t.seq)],
 );
+
+/**
+ * How many events were rejected with each code, ever (migration 0026): the ingestion-health page's
+ * codes. Grouping rejected_events by code read every rejected event (with its raw body) on each view,
+ * and one sender of bad events makes millions. The writers add each batch's in its transaction.
+ */
+export const rejectionCodes = sqliteTable('rejection_codes', {
+  code: text('code').primaryKey(),
+  events: integer('events').notNull(),
+});
 
 export const settings = sqliteTable('settings', {
   key: text('key').primaryKey(),

@@ -24,6 +24,7 @@ export const {
   eventReceipts,
   paymentRequests,
   rejectedEvents,
+  rejectionCodes,
   settings,
   sessions,
   loginFailures,

@@ -206,7 +206,7 @@ export function bulkSeed(
         });
       }
       // Every row is received at `now`, as ingest at that time would record them.
-      if (writeEvents) addReceipts(sqlite, now, rows.length);
+      if (writeEvents) addReceipts(sqlite, { receivedAt: now, accepted: rows.length, rejectedCodes: [] });
       requests += batch.outcomes.length;
       events += rows.length;
       inTransaction += rows.length;

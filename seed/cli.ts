@@ -103,6 +103,7 @@ async function resetDemoData(db: Db): Promise<void> {
       'DELETE FROM event_receipts',
       'DELETE FROM payment_requests',
       'DELETE FROM rejected_events',
+      'DELETE FROM rejection_codes',
       'DELETE FROM agents WHERE id NOT IN (SELECT agent_id FROM users WHERE agent_id IS NOT NULL)',
       'DELETE FROM teams WHERE id NOT IN (SELECT team_id FROM agents) AND id NOT IN (SELECT team_id FROM user_teams)',
     ])

@@ -2,7 +2,7 @@ import { and, count, desc, eq, gte, lt, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Db, first, sqlRows } from '../../db/client';
 import { receiptMinute } from '../../db/event-receipts';
-import { eventReceipts, events, paymentRequests, rejectedEvents } from '../../db/tables';
+import { eventReceipts, events, paymentRequests, rejectedEvents, rejectionCodes } from '../../db/tables';
 import { countOffThread } from './request-list/search-pool.server';
 
 const MINUTE = 60_000;
@@ -18,77 +18,66 @@ function lastHour(now: number) {
   return { start: end - 60 * MINUTE, end };
 }
 
+/** The sums of event_receipts over [start, end): accepted and rejected events. */
+async function receiptsBetween(db: Db, start: number, end: number) {
+  const row = first(
+    await db
+      .select({
+        accepted: sql<number>`coalesce(sum(${eventReceipts.events}), 0)`,
+        rejected: sql<number>`coalesce(sum(${eventReceipts.rejected}), 0)`,
+      })
+      .from(eventReceipts)
+      .where(and(gte(eventReceipts.minute, start), lt(eventReceipts.minute, end))),
+  )!;
+  return { accepted: Number(row.accepted), rejected: Number(row.rejected) };
+}
+
 /**
- * Counts for the top of the page. Events of the last hour come from event_receipts (at most 60
- * rows); the totals are count(*), which walks the smallest index: on the search thread.
+ * Counts for the top of the page. Events of the last hour and rejected of the last day come from
+ * event_receipts (at most 60 and 1,440 rows: the day is its minutes, the current one included); the
+ * totals are count(*), which walks the smallest index: on the search thread.
  */
 export async function getIngestionTotals(db: Db, now = Date.now()) {
   const { start, end } = lastHour(now);
   return {
     // count(*) reads a whole index: about 4 ms warm for 4M events, over a second cold after a restart.
     events: await countOffThread(db, db.select({ n: count() }).from(events)),
-    eventsLastHour: Number(
-      first(
-        await db
-          .select({ n: sql<number>`coalesce(sum(${eventReceipts.events}), 0)` })
-          .from(eventReceipts)
-          .where(and(gte(eventReceipts.minute, start), lt(eventReceipts.minute, end))),
-      )!.n,
-    ),
+    eventsLastHour: (await receiptsBetween(db, start, end)).accepted,
     requests: await countOffThread(db, db.select({ n: count() }).from(paymentRequests)),
     rejected: await countOffThread(db, db.select({ n: count() }).from(rejectedEvents)),
-    rejectedLastDay: first(
-      await db
-        .select({ n: count() })
-        .from(rejectedEvents)
-        .where(gte(rejectedEvents.receivedAt, now - 24 * 60 * MINUTE))
-        .limit(1),
-    )!.n,
+    rejectedLastDay: (await receiptsBetween(db, end - 24 * 60 * MINUTE, end)).rejected,
   };
 }
 
 /**
  * Accepted and rejected events per minute of receipt over the last hour: 60 buckets, oldest first,
- * the last one the current (partial) minute, every minute present. Accepted ones from
- * event_receipts, rejected ones by rejected_received_idx.
+ * the last one the current (partial) minute, every minute present, from event_receipts.
  */
 export async function getEventsPerMinute(db: Db, now = Date.now()) {
   const { start, end } = lastHour(now);
   const bucketOf = (minute: number) => (minute - start) / MINUTE;
-  const accepted = new Map(
+  const byBucket = new Map(
     (
       await db
-        .select({ minute: eventReceipts.minute, n: eventReceipts.events })
+        .select({ minute: eventReceipts.minute, accepted: eventReceipts.events, rejected: eventReceipts.rejected })
         .from(eventReceipts)
         .where(and(gte(eventReceipts.minute, start), lt(eventReceipts.minute, end)))
-    ).map((row) => [bucketOf(row.minute), row.n]),
-  );
-  const rejected = new Map(
-    (
-      await db
-        .select({
-          minute: sql<number>`CAST((${rejectedEvents.receivedAt} - ${start}) / ${MINUTE} AS INTEGER)`,
-          n: count(),
-        })
-        .from(rejectedEvents)
-        .where(and(gte(rejectedEvents.receivedAt, start), lt(rejectedEvents.receivedAt, end)))
-        .groupBy(sql`1`)
-    ).map((row) => [row.minute, row.n]),
+    ).map((row) => [bucketOf(Number(row.minute)), row]),
   );
   return Array.from({ length: 60 }, (_, i) => ({
     start: start + i * MINUTE,
-    accepted: accepted.get(i) ?? 0,
-    rejected: rejected.get(i) ?? 0,
+    accepted: Number(byBucket.get(i)?.accepted ?? 0),
+    rejected: Number(byBucket.get(i)?.rejected ?? 0),
   }));
 }
 
-/** Rejection codes with how often each occurred, most frequent first. */
+/** Rejection codes with how often each occurred (ever), most frequent first: rejection_codes. */
 export async function getRejectionCodes(db: Db) {
-  return await db
-    .select({ code: rejectedEvents.code, n: count() })
-    .from(rejectedEvents)
-    .groupBy(rejectedEvents.code)
-    .orderBy(desc(count()), rejectedEvents.code);
+  const rows = await db
+    .select({ code: rejectionCodes.code, n: rejectionCodes.events })
+    .from(rejectionCodes)
+    .orderBy(desc(rejectionCodes.events), rejectionCodes.code);
+  return rows.map((row) => ({ code: row.code, n: Number(row.n) }));
 }
 
 /** Rejected events newest first, a page at a time: `before` is the last seq of the previous page. */

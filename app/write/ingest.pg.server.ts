@@ -161,7 +161,11 @@ async function writeBatch(
   }
   await upsertProjections(query, projections);
   await flushRollupDeltasPostgres(query, rollups.deltas());
-  await addReceiptsPostgres(query, now, inserts.length);
+  await addReceiptsPostgres(query, {
+    receivedAt: now,
+    accepted: inserts.length,
+    rejectedCodes: plan.rejected.map((row) => row.code),
+  });
   if (inserts.length > 0) await query(`SELECT pg_notify('${CHANGES_CHANNEL}', '')`);
   return plan.summary;
 }

@@ -135,7 +135,11 @@ export async function ingestPrepared(
       }
     }
     rollups.flush(db.$client);
-    addReceipts(db.$client, now, inserted);
+    addReceipts(db.$client, {
+      receivedAt: now,
+      accepted: inserted,
+      rejectedCodes: plan.rejected.map((row) => row.code),
+    });
     return plan.summary;
   });
 }

@@ -667,6 +667,46 @@ describe('admin services', () => {
     });
   });
 
+  describe('rejected events at scale', () => {
+    it('counts the rejected events of each batch by code and by minute as it stores them', async () => {
+      const at = T0 + 10 * MINUTE + 30_000;
+      const bad = (id: string) => ({ id, type: 'nope' });
+      await ingestEvents(
+        db,
+        [bad('evt_b1'), created('pr_bad', 0, { currency: 'XYZ' }), bad('evt_b2'), created('pr_ok')],
+        'api',
+        { now: at },
+      );
+      // A batch of rejected events only.
+      await ingestEvents(db, [bad('evt_b3')], 'api', { now: at + 2 * MINUTE });
+
+      expect(await getRejectionCodes(db)).toEqual([
+        { code: 'invalid_type', n: 3 },
+        { code: 'invalid_currency', n: 1 },
+      ]);
+      // The kept counts are those of the stored rejected events.
+      const grouped = await queryRows(
+        db,
+        'SELECT code, count(*) AS n FROM rejected_events GROUP BY code ORDER BY code',
+      );
+      expect(grouped.map((row) => ({ code: row.code, n: Number(row.n) }))).toEqual([
+        { code: 'invalid_currency', n: 1 },
+        { code: 'invalid_type', n: 3 },
+      ]);
+      const minute = (ms: number) => Math.floor(ms / MINUTE) * MINUTE;
+      const buckets = await getEventsPerMinute(db, at + 2 * MINUTE);
+      expect(buckets.filter((bucket) => bucket.accepted + bucket.rejected > 0)).toEqual([
+        { start: T0, accepted: 2, rejected: 0 },
+        { start: minute(at), accepted: 1, rejected: 3 },
+        { start: minute(at + 2 * MINUTE), accepted: 0, rejected: 1 },
+      ]);
+      expect(await getIngestionTotals(db, at + 2 * MINUTE)).toMatchObject({ rejected: 4, rejectedLastDay: 4 });
+      // A day after the first batch only the second one's minute is within the last day.
+      expect((await getIngestionTotals(db, at + 24 * 60 * MINUTE + MINUTE)).rejectedLastDay).toBe(1);
+      expect((await getIngestionTotals(db, at + 2 * 24 * 60 * MINUTE)).rejectedLastDay).toBe(0);
+    });
+  });
+
   describe('audit log', () => {
     it('filters by action, actor and date range, newest first, a page at a time', async () => {
       const day = Date.parse('2026-11-20T12:00:00Z');

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { getEventsPerMinute, getIngestionTotals, getOrphans } from '../../app/read/ingestion-health.server';
+import {
+  getEventsPerMinute,
+  getIngestionTotals,
+  getOrphans,
+  getRejectedEvents,
+  getRejectionCodes,
+} from '../../app/read/ingestion-health.server';
 import { searchThreadStats } from '../../app/read/request-list/search-pool.server';
 import { ingestEvents } from '../../app/write/ingest.server';
 import { receiptMinute } from '../../db/event-receipts';
@@ -10,8 +16,8 @@ import { databaseBefore } from '../support/migrations';
 import { plansOf } from '../support/sqlite-plans';
 
 // The ingestion-health page at scale (SQLite's plans; the behaviour on both engines is in
-// admin.test.ts): no read of the page walks the events table, and migration 0024 fills
-// event_receipts from the events already stored.
+// admin.test.ts): no read of the page walks the events table or the rejected events, migration 0024
+// fills event_receipts from the events already stored, and 0026 its rejected and rejection_codes.
 
 const EVENTS_READ = /\bFROM events\b/;
 
@@ -49,6 +55,52 @@ describe('ingestion health reads', () => {
       rejectedLastDay: 0,
     });
     expect(await plansOf(db, EVENTS_READ, () => getEventsPerMinute(db, now))).toEqual([]);
+  });
+
+  it('reads rejected events only for the page of them, those of a code through rejected_code_idx', async () => {
+    const { db } = await createTestDb();
+    const now = T0 + 10 * MINUTE;
+    await ingestEvents(db, [{ id: 'evt_x', type: 'nope' }, created('pr_bad', 0, { currency: 'XYZ' })], 'api', { now });
+    const REJECTED_READ = /\brejected_events\b/;
+    const answered = searchThreadStats().answered;
+    expect(await plansOf(db, REJECTED_READ, () => getIngestionTotals(db, now))).toEqual([]);
+    expect(searchThreadStats().answered - answered).toBe(3);
+    expect(await plansOf(db, REJECTED_READ, () => getEventsPerMinute(db, now))).toEqual([]);
+    expect(await plansOf(db, REJECTED_READ, () => getRejectionCodes(db))).toEqual([]);
+    expect(await getRejectionCodes(db)).toEqual([
+      { code: 'invalid_currency', n: 1 },
+      { code: 'invalid_type', n: 1 },
+    ]);
+    for (const filter of [{ code: 'invalid_type' }, { code: 'invalid_type', before: 2 }]) {
+      const plans = await plansOf(db, REJECTED_READ, () => getRejectedEvents(db, filter));
+      expect(plans).toHaveLength(1);
+      expect(plans[0]).toMatch(/^SEARCH rejected_events USING INDEX rejected_code_idx \(code=\?/);
+    }
+    expect((await getRejectedEvents(db, { code: 'invalid_type' })).rows.map((row) => row.eventId)).toEqual(['evt_x']);
+  });
+
+  it('migration 0026 counts every stored rejected event by code, and those of the last day by minute', () => {
+    const db = databaseBefore('0026_');
+    const now = Date.now();
+    const insert = db.$client.prepare(
+      `INSERT INTO rejected_events (event_id, received_at, source, code, path, message, raw)
+       VALUES (?, ?, 'api', ?, 'type', 'bad', '{}')`,
+    );
+    insert.run('evt_1', now - 2 * MINUTE, 'invalid_type');
+    insert.run('evt_2', now - 2 * MINUTE, 'invalid_currency');
+    insert.run('evt_3', now - 25 * 60 * MINUTE, 'invalid_type');
+    // A minute that also holds accepted events keeps them.
+    db.$client
+      .prepare('INSERT INTO event_receipts (minute, events) VALUES (?, 5)')
+      .run(receiptMinute(now - 2 * MINUTE));
+    migrateDatabase(db);
+    expect(db.$client.prepare('SELECT code, events FROM rejection_codes ORDER BY code').all()).toEqual([
+      { code: 'invalid_currency', events: 1 },
+      { code: 'invalid_type', events: 2 },
+    ]);
+    expect(db.$client.prepare('SELECT minute, events, rejected FROM event_receipts ORDER BY minute').all()).toEqual([
+      { minute: receiptMinute(now - 2 * MINUTE), events: 5, rejected: 2 },
+    ]);
   });
 
   it('migration 0024 counts the last day of stored events per minute of receipt', () => {
