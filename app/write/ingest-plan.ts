@@ -100,8 +100,9 @@ export type RejectedRow = ReturnType<typeof storedRejection> & { receivedAt: num
 
 /**
  * What a batch writes, decided from the inputs and the stored hashes of their ids alone (no I/O):
- * the results in input order, the rejections, the teams and agents its events name (in order of
- * first appearance) and the accepted events by request.
+ * the results in input order, the rejections, the teams and agents its events name (each once, as
+ * its first event names it: a later name in the batch would not replace it) and the accepted events
+ * by request.
  */
 export interface BatchPlan {
   summary: IngestSummary;
@@ -132,6 +133,7 @@ export function planBatch(
     summary.results.push({ id: eventId, status: 'rejected', error });
   };
   const batchHashes = new Map<string, string>();
+  const named = new Set<string>();
   for (const { hash, validation, stored, rejectedRaw } of prepared) {
     if (!validation.ok) {
       reject(rejectedRaw ?? 'null', validation.eventId, validation.error);
@@ -156,8 +158,14 @@ export function planBatch(
     batchHashes.set(event.id, hash);
     if (event.details) {
       const { agent } = event.details;
-      plan.teams.push({ id: agent.team.id, name: maskCardNumbers(agent.team.name) });
-      plan.agents.push({ id: agent.id, name: maskCardNumbers(agent.name), teamId: agent.team.id });
+      if (!named.has(`team\u0000${agent.team.id}`)) {
+        named.add(`team\u0000${agent.team.id}`);
+        plan.teams.push({ id: agent.team.id, name: maskCardNumbers(agent.team.name) });
+      }
+      if (!named.has(`agent\u0000${agent.id}`)) {
+        named.add(`agent\u0000${agent.id}`);
+        plan.agents.push({ id: agent.id, name: maskCardNumbers(agent.name), teamId: agent.team.id });
+      }
     }
     const row: PendingEvent = {
       id: event.id,

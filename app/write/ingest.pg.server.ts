@@ -97,7 +97,7 @@ async function writeBatch(
   const plan = planBatch(prepared, known, settings, source, now);
 
   if (plan.rejected.length > 0) await pgDb.insert(rejectedEvents).values(plan.rejected);
-  const teamRows = byId(firstOfEach(plan.teams));
+  const teamRows = byId([...plan.teams]);
   if (teamRows.length > 0) {
     // A placeholder name gives way to the first name an event carries (as on SQLite).
     await pgDb
@@ -109,7 +109,7 @@ async function writeBatch(
         setWhere: sql`${teams.nameSource} = 'placeholder'`,
       });
   }
-  const agentRows = byId(firstOfEach(plan.agents));
+  const agentRows = byId([...plan.agents]);
   if (agentRows.length > 0) {
     await pgDb
       .insert(agents)
@@ -256,8 +256,3 @@ function byId<T extends { id: string }>(rows: T[]): T[] {
   return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-/** The first entry of each id, in order: what the SQLite path's one-at-a-time inserts keep. */
-function firstOfEach<T extends { id: string }>(rows: readonly T[]): T[] {
-  const seen = new Set<string>();
-  return rows.filter((row) => !seen.has(row.id) && seen.add(row.id));
-}

@@ -23,6 +23,18 @@ const outcome = async (id: string) =>
   await queryRow(db, 'SELECT CAST(applied AS INTEGER) AS applied, anomaly, source FROM events WHERE id = ?', id);
 
 describe('ingestEvents', () => {
+  it('names a new team and agent as the first event of a batch names them', async () => {
+    const team = { teamId: 'tm_new', agentId: 'ag_new' };
+    await ingest([
+      created('pr_1', 0, { ...team, teamName: 'Billing & Renewals', agentName: 'Ama Mensah' }),
+      created('pr_2', MINUTE, { ...team, teamName: 'Billing', agentName: 'A. Mensah' }),
+    ]);
+    expect(await queryRows(db, "SELECT name FROM teams WHERE id = 'tm_new'")).toEqual([{ name: 'Billing & Renewals' }]);
+    expect(await queryRows(db, "SELECT name, team_id FROM agents WHERE id = 'ag_new'")).toEqual([
+      { name: 'Ama Mensah', team_id: 'tm_new' },
+    ]);
+  });
+
   it('stores, replays and projects a paid request', async () => {
     const summary = await ingest([
       created('pr_1'),
