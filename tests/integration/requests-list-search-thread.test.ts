@@ -5,7 +5,7 @@ import type { Viewer } from '../../app/domain/access';
 import { countExportAgents, countExportRequests } from '../../app/read/exports/rows.server';
 import { parseFilters } from '../../app/read/filters';
 import { countPaymentRequests, listPaymentRequests } from '../../app/read/request-list/request-list.server';
-import { MAX_WAITING, searchOnThread, searchThreadStats } from '../../app/read/request-list/search-pool.server';
+import { MAX_WAITING, REUSE, searchOnThread, searchThreadStats } from '../../app/read/request-list/search-pool.server';
 import { ingestEvents } from '../../app/write/ingest.server';
 import type { Db } from '../../db/client';
 import { createTestDb } from '../support/db';
@@ -102,6 +102,45 @@ describe('q searches on the search thread', () => {
     expect(await refused[0]!.json()).toEqual({
       error: { code: 'busy', message: 'Too many list searches at once; retry shortly' },
     });
+  });
+
+  it('gives the rows of a costly statement again for a while, to that statement only', async () => {
+    const { db } = await seeded();
+    const statement = (prefix: string) => ({
+      sql: 'SELECT id FROM payment_requests WHERE order_number LIKE ? ORDER BY id',
+      params: [`${prefix}%`],
+    });
+    const saved = { ...REUSE };
+    try {
+      // Every statement costly and every file large enough, kept for a long while.
+      Object.assign(REUSE, { factor: 1e9, minCostMs: 0, minFileBytes: 0 });
+      const before = searchThreadStats();
+      expect(await searchOnThread(db, statement('SO-77'))).toEqual([['pr_s07'], ['pr_s17'], ['pr_s27']]);
+      // A request that matches arrives: the same statement gets the rows it got, without the thread.
+      await ingestEvents(db, [created('pr_new', 40 * MINUTE, { orderNumber: 'SO-7799' })], 'api', {
+        now: T0 + 60 * MINUTE,
+      });
+      expect(await searchOnThread(db, statement('SO-77'))).toEqual([['pr_s07'], ['pr_s17'], ['pr_s27']]);
+      // Other parameters are another statement: run there.
+      expect(await searchOnThread(db, statement('SO-779'))).toEqual([['pr_new']]);
+      expect(searchThreadStats().answered - before.answered).toBe(2);
+      expect(searchThreadStats().reused - before.reused).toBe(1);
+
+      // Cheaper than the threshold: run again, and the new request is there.
+      Object.assign(REUSE, { minCostMs: 1e9 });
+      expect(await searchOnThread(db, statement('SO-7'))).toEqual([['pr_new'], ['pr_s07'], ['pr_s17'], ['pr_s27']]);
+      expect(await searchOnThread(db, statement('SO-7'))).toEqual([['pr_new'], ['pr_s07'], ['pr_s17'], ['pr_s27']]);
+      expect(searchThreadStats().answered - before.answered).toBe(4);
+      expect(searchThreadStats().reused - before.reused).toBe(1);
+    } finally {
+      Object.assign(REUSE, saved);
+    }
+    // As configured, a small file's statements are never reused.
+    const before = searchThreadStats();
+    await searchOnThread(db, statement('SO-10'));
+    await searchOnThread(db, statement('SO-10'));
+    expect(searchThreadStats().answered - before.answered).toBe(2);
+    expect(searchThreadStats().reused - before.reused).toBe(0);
   });
 
   it('answers from this thread when the search thread cannot open the database', async () => {

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { type Db, onPostgres } from '../../../db/client';
 import { apiError } from '../../lib/http.server';
@@ -30,23 +31,55 @@ const IDLE_MS = 60_000;
 
 interface SearchThread {
   worker: Worker;
-  waiting: Map<number, (rows: unknown[][] | null) => void>;
+  waiting: Map<number, { key: string; resolve: (rows: unknown[][] | null) => void }>;
   idle: NodeJS.Timeout | null;
 }
 
 const threads = new Map<string, SearchThread>();
 let nextId = 1;
 let ranOnThread = 0;
+let reusedRows = 0;
 
-/** How many statements a search thread has answered (for tests and diagnostics). */
-export function searchThreadStats(): { threads: number; answered: number } {
-  return { threads: threads.size, answered: ranOnThread };
+/**
+ * A list open in a browser reloads on the changes it is told of (use-live-changes.ts: one load at a
+ * time, a second apart), and at 10M requests a q search costs about 1.5 s of the search thread: a few
+ * open lists would hold it for good and every other search would wait, then get 503. So the rows of a
+ * costly statement are given again to the same statement (same file, text and parameters) for
+ * `factor` times what it cost, counted from when it finished: an open list then takes at most
+ * 1 / (1 + factor) of the thread, and its matches are at most that old (its page is read fresh from
+ * them here, every filter applied again). Only statements of `minCostMs` or more on files of
+ * `minFileBytes` or more: a cheap search is always run again. An object, so a test can change it.
+ */
+export const REUSE = { factor: 4, minCostMs: 50, minFileBytes: 64 * 1024 * 1024, maxEntries: 64 };
+const reusable = new Map<string, { rows: unknown[][]; until: number }>();
+
+function keep(key: string, file: string, rows: unknown[][], ms: number): void {
+  if (ms < REUSE.minCostMs || REUSE.factor <= 0) return;
+  try {
+    if (statSync(file).size < REUSE.minFileBytes) return;
+  } catch {
+    return;
+  }
+  const now = performance.now();
+  for (const [old, entry] of reusable) if (entry.until <= now) reusable.delete(old);
+  reusable.delete(key);
+  reusable.set(key, { rows, until: now + REUSE.factor * ms });
+  // The oldest first out (a Map keeps insertion order).
+  for (const old of reusable.keys()) {
+    if (reusable.size <= REUSE.maxEntries) break;
+    reusable.delete(old);
+  }
+}
+
+/** How many statements a search thread has answered, and how many were answered with reused rows. */
+export function searchThreadStats(): { threads: number; answered: number; reused: number } {
+  return { threads: threads.size, answered: ranOnThread, reused: reusedRows };
 }
 
 function stop(file: string, thread: SearchThread): void {
   if (threads.get(file) === thread) threads.delete(file);
   if (thread.idle) clearTimeout(thread.idle);
-  for (const resolve of thread.waiting.values()) resolve(null);
+  for (const { resolve } of thread.waiting.values()) resolve(null);
   thread.waiting.clear();
   void thread.worker.terminate();
 }
@@ -62,12 +95,15 @@ function startThread(file: string, bundle: string): SearchThread | null {
   worker.unref();
   const thread: SearchThread = { worker, waiting: new Map(), idle: null };
   worker.on('message', (reply: SearchReply) => {
-    const resolve = thread.waiting.get(reply.id);
-    if (!resolve) return;
+    const waiting = thread.waiting.get(reply.id);
+    if (!waiting) return;
     thread.waiting.delete(reply.id);
-    if ('rows' in reply) ranOnThread += 1;
+    if ('rows' in reply) {
+      ranOnThread += 1;
+      keep(waiting.key, file, reply.rows, reply.ms);
+    }
     // A statement that failed there (the file gone, a busy timeout) is run here, where its error shows.
-    resolve('rows' in reply ? reply.rows : null);
+    waiting.resolve('rows' in reply ? reply.rows : null);
     if (thread.waiting.size === 0) thread.idle = setTimeout(() => stop(file, thread), IDLE_MS).unref();
   });
   const fail = () => stop(file, thread);
@@ -78,14 +114,23 @@ function startThread(file: string, bundle: string): SearchThread | null {
 }
 
 /**
- * The raw rows of `query` (a SELECT), run on the search thread of db's file; null when there is no
- * thread to run it (the caller runs it in this thread). Throws a 503 Response when MAX_WAITING wait.
+ * The raw rows of `query` (a SELECT), run on the search thread of db's file (or the rows it gave a
+ * moment ago when it was costly: REUSE); null when there is no thread to run it (the caller runs it
+ * in this thread). Throws a 503 Response when MAX_WAITING wait.
  */
 export async function searchOnThread(db: Db, query: { sql: string; params: unknown[] }): Promise<unknown[][] | null> {
   const client = db.$client;
   if (client.memory || !client.name) return null;
   const bundle = workerBundle(BUNDLE, undefined);
   if (!bundle) return null;
+  const key = `${client.name}\u0000${query.sql}\u0000${JSON.stringify(query.params, (_, value) =>
+    typeof value === 'bigint' ? `${value}n` : value,
+  )}`;
+  const kept = reusable.get(key);
+  if (kept && kept.until > performance.now()) {
+    reusedRows += 1;
+    return kept.rows;
+  }
   const thread = threads.get(client.name) ?? startThread(client.name, bundle);
   if (!thread) return null;
   if (thread.waiting.size >= MAX_WAITING) {
@@ -97,7 +142,7 @@ export async function searchOnThread(db: Db, query: { sql: string; params: unkno
   }
   const id = nextId++;
   return await new Promise<unknown[][] | null>((resolve) => {
-    thread.waiting.set(id, resolve);
+    thread.waiting.set(id, { key, resolve });
     const request: SearchRequest = { id, sql: query.sql, params: query.params };
     thread.worker.postMessage(request);
   });

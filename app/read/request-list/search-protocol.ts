@@ -5,4 +5,5 @@ export interface SearchRequest {
   params: unknown[];
 }
 
-export type SearchReply = { id: number; rows: unknown[][] } | { id: number; error: string };
+/** `ms`: how long the statement ran on the thread (search-pool.server.ts reuses the rows of costly ones). */
+export type SearchReply = { id: number; rows: unknown[][]; ms: number } | { id: number; error: string };

@@ -26,7 +26,9 @@ parentPort!.on('message', (request: SearchRequest) => {
       // Few shapes of statement (one per combination of filters); kept, up to a bound.
       if (statements.size < 64) statements.set(request.sql, statement);
     }
-    reply = { id: request.id, rows: statement.all(...request.params) as unknown[][] };
+    const started = performance.now();
+    const rows = statement.all(...request.params) as unknown[][];
+    reply = { id: request.id, rows, ms: performance.now() - started };
   } catch (error) {
     reply = { id: request.id, error: error instanceof Error ? error.message : String(error) };
   }
