@@ -255,4 +255,3 @@ async function upsertProjections(
 function byId<T extends { id: string }>(rows: T[]): T[] {
   return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
-
