@@ -72,7 +72,10 @@ export function startCheckpointer(
   return {
     async stop() {
       worker.postMessage('stop');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2_000))]);
+      // The timer is cleared once the worker has exited: left pending, it held a CLI up 2 s after its work.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 2_000)))]);
+      clearTimeout(timer);
       await worker.terminate();
     },
   };

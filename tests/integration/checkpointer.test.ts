@@ -52,7 +52,11 @@ describe.skipIf(ON_POSTGRES)('the WAL checkpointer (SQLite)', () => {
     const started = startCheckpointer(db.$client, test.file, { intervalMs: 20, minWalBytes: 0 });
     await sqlRun(db, 'INSERT INTO settings (key, value) VALUES (?, ?)', ['k', 'v']);
     await new Promise((resolve) => setTimeout(resolve, 100));
+    const timers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+    const timersBefore = timers();
     await started.stop();
+    // No timer of its own left pending either: one held every CLI command up 2 s after its work.
+    expect(timers()).toBe(timersBefore);
     expect(existsSync(`${test.file}-wal`)).toBe(true);
     db.$client.close();
     // SQLite deletes the WAL when the last connection closes: the worker's is gone.
