@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { renameSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +9,8 @@ import { countPaymentRequests, listPaymentRequests } from '../../app/read/reques
 import { MAX_WAITING, REUSE, searchOnThread, searchThreadStats } from '../../app/read/request-list/search-pool.server';
 import { ingestEvents } from '../../app/write/ingest.server';
 import type { Db } from '../../db/client';
-import { createTestDb } from '../support/db';
+import { CLI_NODE } from '../support/cli';
+import { closeTestDb, createTestDb } from '../support/db';
 import { created, MINUTE, step, T0 } from '../support/events';
 
 // SQLite (issue 14): the request list's q scans every row its other filters leave (no index serves a
@@ -150,5 +152,25 @@ describe('q searches on the search thread', () => {
     const before = searchThreadStats().answered;
     expect(await search(db, 'q=SO-1001')).toEqual({ ids: ['pr_s01'], count: { count: 1, more: false } });
     expect(searchThreadStats().answered - before).toBe(0);
+  });
+
+  it('keeps a process up while it waits for the thread, and not once the thread is idle', async () => {
+    const { db, file } = await seeded();
+    await closeTestDb(db);
+    // Before: an idle thread kept the process (a bench, a CLI) up for its minute of idleness (this
+    // test timed out); unref'd while awaited, the process ended before the answer came (exit code 13).
+    const child = spawn(CLI_NODE, ['--import', 'tsx', 'tests/support/search-thread-child.ts', file], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      let out = '';
+      child.stdout.on('data', (chunk) => {
+        out += chunk;
+      });
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect({ code, out }).toEqual({ code: 0, out: '[[30]]\n' });
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });

@@ -92,7 +92,6 @@ function startThread(file: string, bundle: string): SearchThread | null {
     stop(...idle);
   }
   const worker = new Worker(bundle, { workerData: { file } });
-  worker.unref();
   const thread: SearchThread = { worker, waiting: new Map(), idle: null };
   worker.on('message', (reply: SearchReply) => {
     const waiting = thread.waiting.get(reply.id);
@@ -104,11 +103,18 @@ function startThread(file: string, bundle: string): SearchThread | null {
     }
     // A statement that failed there (the file gone, a busy timeout) is run here, where its error shows.
     waiting.resolve('rows' in reply ? reply.rows : null);
-    if (thread.waiting.size === 0) thread.idle = setTimeout(() => stop(file, thread), IDLE_MS).unref();
+    if (thread.waiting.size === 0) {
+      worker.unref();
+      thread.idle = setTimeout(() => stop(file, thread), IDLE_MS).unref();
+    }
   });
   const fail = () => stop(file, thread);
   worker.on('error', fail);
   worker.on('exit', fail);
+  // After the listeners (adding a 'message' listener refs the worker again: an idle thread kept the
+  // benches running until IDLE_MS stopped it). A thread with statements to answer is ref'd again
+  // until it has; an idle one never keeps the process up.
+  worker.unref();
   threads.set(file, thread);
   return thread;
 }
@@ -142,6 +148,7 @@ export async function searchOnThread(db: Db, query: { sql: string; params: unkno
   }
   const id = nextId++;
   return await new Promise<unknown[][] | null>((resolve) => {
+    if (thread.waiting.size === 0) thread.worker.ref();
     thread.waiting.set(id, { key, resolve });
     const request: SearchRequest = { id, sql: query.sql, params: query.params };
     thread.worker.postMessage(request);
