@@ -12,6 +12,7 @@ import { openDatabase } from '../db/client';
 import { DAY_MS, ROLLUP_TABLES } from '../db/metrics-rollups';
 import { rollupBackfillPgSql } from '../db/metrics-rollups.pg';
 import { migrateDatabase } from '../db/migrate';
+import { registerPackedCounts, sqliteRollupValueSql } from '../db/packed-counts';
 import { migratePostgres, openPostgres, redactUrl } from '../db/pg-client';
 import * as pgSchema from '../db/schema.pg';
 
@@ -214,6 +215,7 @@ export async function verifyCopy(from: string, to: string, options: { days?: num
   const now = options.now ?? Date.now();
   const since = Math.floor(now / DAY_MS) * DAY_MS - (days - 1) * DAY_MS;
   const source = new Database(from, { readonly: true, fileMustExist: true });
+  registerPackedCounts(source);
   const settingsDb = openDatabase(from);
   const settings = await getExpirySettings(settingsDb);
   settingsDb.$client.close();
@@ -235,9 +237,13 @@ export async function verifyCopy(from: string, to: string, options: { days?: num
       const rollup = table.isRollup;
       const columns = table.columns;
       const names = columns.map((column) => quote(column.name)).join(', ');
+      // SQLite's rollup counts are packed in one column (db/packed-counts.ts): read a column each.
+      const sqliteNames = rollup
+        ? columns.map((column) => `${sqliteRollupValueSql(column.name)} AS ${quote(column.name)}`).join(', ')
+        : names;
       const where = rollup ? ' WHERE bucket >= ?' : '';
       const left = source
-        .prepare(`SELECT ${names} FROM ${quote(table.name)}${where} ORDER BY ${orderBy(table, 'sqlite')}`)
+        .prepare(`SELECT ${sqliteNames} FROM ${quote(table.name)}${where} ORDER BY ${orderBy(table, 'sqlite')}`)
         .raw()
         .iterate(...(rollup ? [since] : [])) as IterableIterator<unknown[]>;
       const right = cursorRows(

@@ -7,6 +7,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/node-postgres';
 import type pg from 'pg';
 import { databaseUrlFromEnv, sqliteCacheMbFromEnv } from '../app/lib/env.server';
 import { type Checkpointer, startCheckpointer } from './checkpointer';
+import { registerPackedCounts } from './packed-counts';
 import { isPostgresUrl, openPostgres } from './pg-client';
 import * as schema from './schema';
 import * as pgSchema from './schema.pg';
@@ -51,6 +52,8 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
   sqlite.pragma('journal_size_limit = 67108864');
   sqlite.pragma(`cache_size = -${cacheMb * 1024}`);
   sqlite.pragma('temp_store = MEMORY');
+  // The rollups' packed counts are written and summed by these functions (db/packed-counts.ts).
+  registerPackedCounts(sqlite);
   return drizzle(sqlite, { schema }) as Db;
 }
 

@@ -8,6 +8,7 @@ import {
   ROLLUP_COLUMNS,
   type RollupColumn,
 } from '../app/domain/metric-table';
+import { PACKED_COLUMNS, sqliteRollupValueSql } from './packed-counts';
 import { sentPeriodSql } from './sent-period';
 
 /**
@@ -27,6 +28,14 @@ import { sentPeriodSql } from './sent-period';
  */
 
 export { PAY_BIN_EDGES_MS, PAY_BINS };
+
+/**
+ * How SQLite's rollup tables store their values: since migration 0027 'packed' (the counts in one
+ * TEXT column, db/packed-counts.ts, the amount a column), before it 'wide' (a column each, as
+ * PostgreSQL's still are). The SQL below is written for the packed tables unless told 'wide': the
+ * older migrations' SQL, which tests hold equal to it, is wide.
+ */
+export type RollupLayout = 'packed' | 'wide';
 
 export const QUARTER_HOUR_MS = 900_000;
 export const DAY_MS = 86_400_000;
@@ -128,12 +137,33 @@ function upsertSql(
   values: Record<string, string>,
   from: string,
   where: string,
+  layout: RollupLayout = 'packed',
 ): string {
-  const names = Object.keys(values);
+  const stored = layout === 'packed' ? packedValues(values) : values;
+  const names = Object.keys(stored);
   const columns = [...table.key, ...names];
-  const selected = [...table.key.map((column) => key[column]!), ...names.map((name) => values[name]!)];
-  const updates = names.map((column) => `${column} = ${column} + excluded.${column}`).join(', ');
+  const selected = [...table.key.map((column) => key[column]!), ...names.map((name) => stored[name]!)];
+  const updates = names.map((column) => `${column} = ${addedSql(column, layout)}`).join(', ');
   return `INSERT INTO ${table.name} (${columns.join(', ')}) SELECT ${selected.join(', ')}${from} WHERE ${where} ON CONFLICT (${table.key.join(', ')}) DO UPDATE SET ${updates};`;
+}
+
+/** A stored column plus the same column of `excluded` (the packed counts add with counts_add). */
+function addedSql(column: string, layout: RollupLayout): string {
+  return layout === 'packed' && column === 'counts'
+    ? 'counts_add(counts, excluded.counts)'
+    : `${column} + excluded.${column}`;
+}
+
+/**
+ * Value columns as the packed tables store them: the counts among `values` packed into `counts`
+ * (counts_pack, 0 for those not given), any other column (the amount) as it is.
+ */
+function packedValues(values: Record<string, string>): Record<string, string> {
+  const counts = PACKED_COLUMNS.map((column) => values[column] ?? '0');
+  const rest = Object.entries(values).filter(([name]) => !PACKED_COLUMNS.includes(name));
+  return counts.some((sql) => sql !== '0')
+    ? { counts: `counts_pack(${counts.join(', ')})`, ...Object.fromEntries(rest) }
+    : Object.fromEntries(rest);
 }
 
 function keySelect(table: RollupTable, p: string, timeColumn: string): Record<string, string> {
@@ -180,7 +210,7 @@ function where(...conditions: string[]): string {
 }
 
 /** A row's whole contribution added (+) or removed (−): inserts and deletes of requests. */
-function rowStatements(table: RollupTable, p: 'NEW.' | 'OLD.', sign: '+' | '-'): string[] {
+function rowStatements(table: RollupTable, p: 'NEW.' | 'OLD.', sign: '+' | '-', layout: RollupLayout): string[] {
   const bin = p === 'NEW.' ? 'bins.nb' : 'bins.ob';
   return COLUMNS_BY_INSTANT.map(({ time, columns }) => {
     const adds = addsAnySql(columns, p);
@@ -190,12 +220,13 @@ function rowStatements(table: RollupTable, p: 'NEW.' | 'OLD.', sign: '+' | '-'):
       contributions(columns, p, bin, sign),
       binsFrom(columns, [p]),
       where(`${p}${time} IS NOT NULL`, adds === '1' ? '1' : `(${adds})`),
+      layout,
     );
   });
 }
 
 /** An update moves the difference: new minus old in place when the cell is the same, else both. */
-function updateStatements(table: RollupTable): string[] {
+function updateStatements(table: RollupTable, layout: RollupLayout): string[] {
   return COLUMNS_BY_INSTANT.flatMap(({ time, columns }) => {
     const same = `(OLD.${time} IS NOT NULL AND ${sameKeySql(table, time)})`;
     const newC = contributions(columns, 'NEW.', 'bins.nb');
@@ -218,6 +249,7 @@ function updateStatements(table: RollupTable): string[] {
         delta,
         binsFrom(columns, ['NEW.', 'OLD.']),
         where(`NEW.${time} IS NOT NULL`, moved),
+        layout,
       ),
       upsertSql(
         table,
@@ -229,6 +261,7 @@ function updateStatements(table: RollupTable): string[] {
           oldAdds === '1' ? '1' : `(${oldAdds})`,
           `NOT (NEW.${time} IS NOT NULL AND ${sameKeySql(table, time)})`,
         ),
+        layout,
       ),
     ];
   });
@@ -251,7 +284,7 @@ const WATCHED = [
 const TRIGGERS = ['metrics_rollup_insert', 'metrics_rollup_update', 'metrics_rollup_delete'] as const;
 
 /** The triggers keeping every rollup table equal to the aggregate of payment_requests. */
-export function rollupTriggerSql(): string[] {
+export function rollupTriggerSql(layout: RollupLayout = 'packed'): string[] {
   const tables = Object.values(ROLLUP_TABLES);
   const changed = [
     ...WATCHED.map((c) => `OLD.${c} IS NOT NEW.${c}`),
@@ -259,19 +292,19 @@ export function rollupTriggerSql(): string[] {
   ];
   return [
     `CREATE TRIGGER ${TRIGGERS[0]} AFTER INSERT ON payment_requests BEGIN\n${tables
-      .flatMap((table) => rowStatements(table, 'NEW.', '+'))
+      .flatMap((table) => rowStatements(table, 'NEW.', '+', layout))
       .join('\n')}\nEND;`,
     `CREATE TRIGGER ${TRIGGERS[1]} AFTER UPDATE ON payment_requests WHEN ${changed.join(' OR ')} BEGIN\n${tables
-      .flatMap(updateStatements)
+      .flatMap((table) => updateStatements(table, layout))
       .join('\n')}\nEND;`,
     `CREATE TRIGGER ${TRIGGERS[2]} AFTER DELETE ON payment_requests BEGIN\n${tables
-      .flatMap((table) => rowStatements(table, 'OLD.', '-'))
+      .flatMap((table) => rowStatements(table, 'OLD.', '-', layout))
       .join('\n')}\nEND;`,
   ];
 }
 
 /** Fills the rollups from the existing projection (a migration runs it once). */
-export function rollupBackfillSql(): string[] {
+export function rollupBackfillSql(layout: RollupLayout = 'packed'): string[] {
   return Object.values(ROLLUP_TABLES).flatMap((table) =>
     COLUMNS_BY_INSTANT.map(({ time, columns }) => {
       const key = keySelect(table, '', time);
@@ -286,6 +319,7 @@ export function rollupBackfillSql(): string[] {
         values,
         ' FROM payment_requests',
         where(`${time} IS NOT NULL`, adds === '1' ? '1' : `(${adds})`),
+        layout,
       );
       return statement.replace(' ON CONFLICT', ` GROUP BY ${groupBy} ON CONFLICT`);
     }),
@@ -355,11 +389,28 @@ export const PAID_INDEX_SQL: readonly string[] = [
 ];
 
 /** A rollup table as the migration creates it (WITHOUT ROWID: rows live in primary-key order). */
-export function rollupTableSql(table: RollupTable): string {
+export function rollupTableSql(table: RollupTable, layout: RollupLayout = 'packed'): string {
   const key = table.key.map((column) => `\t\`${column}\` ${column === 'bucket' ? 'integer' : 'text'} NOT NULL,`);
-  const values = VALUE_COLUMNS.map((column) => `\t\`${column}\` integer DEFAULT 0 NOT NULL,`);
+  const values =
+    layout === 'packed'
+      ? [`\t\`counts\` text DEFAULT '' NOT NULL,`, `\t\`${PAID_AMOUNT}\` integer DEFAULT 0 NOT NULL,`]
+      : VALUE_COLUMNS.map((column) => `\t\`${column}\` integer DEFAULT 0 NOT NULL,`);
   const primary = `\tPRIMARY KEY(${table.key.map((column) => `\`${column}\``).join(', ')})`;
   return `CREATE TABLE \`${table.name}\` (\n${[...key, ...values, primary].join('\n')}\n) WITHOUT ROWID;`;
+}
+
+const PAID_AMOUNT = 'paid_amount';
+
+/**
+ * SQL reading a rollup table a value column each, as PostgreSQL stores it (SQLite's packed counts
+ * unpacked by counts_get): key columns, then VALUE_COLUMNS by name, in key order. For checks and the
+ * copy's comparison, not for the metrics (they sum the packed text: counts_sum).
+ */
+export function wideRollupSql(table: RollupTable, engine: 'sqlite' | 'postgres', where = ''): string {
+  const values = VALUE_COLUMNS.map((column) =>
+    engine === 'sqlite' ? `${sqliteRollupValueSql(column)} AS ${column}` : column,
+  );
+  return `SELECT ${[...table.key, ...values].join(', ')} FROM ${table.name}${where ? ` WHERE ${where}` : ''} ORDER BY ${table.key.join(', ')}`;
 }
 
 /** The triggers migration 0014 dropped: the writer moves the rollups on insert and update. */
@@ -371,15 +422,40 @@ export const WRITER_MOVED_TRIGGERS = [TRIGGERS[0], TRIGGERS[1]] as const;
  * 0009 did), then fill them from the projection. The paid-time indexes do not depend on the value
  * columns and stay. A test keeps migration 0009 equal to this with the writer triggers.
  */
-export function rollupRebuildSql(options: { withWriterTriggers?: boolean } = {}): string[] {
+export function rollupRebuildSql(options: { withWriterTriggers?: boolean; layout?: RollupLayout } = {}): string[] {
+  const layout = options.layout ?? 'packed';
   const tables = Object.values(ROLLUP_TABLES);
-  const triggers = rollupTriggerSql();
+  const triggers = rollupTriggerSql(layout);
   return [
     ...TRIGGERS.map((name) => `DROP TRIGGER IF EXISTS ${name};`),
     ...tables.map((table) => `DROP TABLE IF EXISTS ${table.name};`),
-    ...tables.map(rollupTableSql),
+    ...tables.map((table) => rollupTableSql(table, layout)),
     ...(options.withWriterTriggers ? triggers : [triggers[2]!]),
-    ...rollupBackfillSql(),
+    ...rollupBackfillSql(layout),
+  ];
+}
+
+/**
+ * Migration 0027: SQLite's wide rollup tables become packed (db/packed-counts.ts), their rows kept.
+ * The delete trigger goes first (it names the tables), each table is renamed aside, created packed
+ * under its name, filled from the wide one (counts_pack of its count columns) and the wide one
+ * dropped; then the delete trigger is created again for the packed tables.
+ */
+export function rollupPackSql(): string[] {
+  const tables = Object.values(ROLLUP_TABLES);
+  return [
+    `DROP TRIGGER IF EXISTS ${TRIGGERS[2]};`,
+    ...tables.flatMap((table) => {
+      const wide = `${table.name}_wide`;
+      const key = table.key.join(', ');
+      return [
+        `ALTER TABLE ${table.name} RENAME TO ${wide};`,
+        rollupTableSql(table, 'packed'),
+        `INSERT INTO ${table.name} (${key}, counts, ${PAID_AMOUNT}) SELECT ${key}, counts_pack(${PACKED_COLUMNS.join(', ')}), ${PAID_AMOUNT} FROM ${wide} ORDER BY ${key};`,
+        `DROP TABLE ${wide};`,
+      ];
+    }),
+    rollupTriggerSql('packed')[2]!,
   ];
 }
 
@@ -412,15 +488,10 @@ export function rollupBulkFillSql(): string[] {
   });
   const dayTables = Object.values(ROLLUP_TABLES).filter((table) => table.cellMs === DAY_MS);
   const fromQuarters = dayTables.map((table) => {
-    const key = Object.fromEntries(
-      table.key.map((column) => [column, column === 'bucket' ? cellSql('bucket', DAY_MS) : column]),
-    );
-    const values = Object.fromEntries(VALUE_COLUMNS.map((column) => [column, `sum(${column})`]));
+    const key = table.key.map((column) => (column === 'bucket' ? cellSql('bucket', DAY_MS) : column));
     const groupBy = table.key.map((_, i) => i + 1).join(', ');
-    return upsertSql(table, key, values, ` FROM ${quarter.name}`, '1').replace(
-      ' ON CONFLICT',
-      ` GROUP BY ${groupBy} ON CONFLICT`,
-    );
+    // The tables are empty: one row a cell, no conflict.
+    return `INSERT INTO ${table.name} (${table.key.join(', ')}, counts, ${PAID_AMOUNT}) SELECT ${key.join(', ')}, counts_sum(counts), sum(${PAID_AMOUNT}) FROM ${quarter.name} GROUP BY ${groupBy};`;
   });
   return [...fromRequests, ...fromQuarters];
 }

@@ -8,6 +8,7 @@ import {
   type RollupColumn,
 } from '../app/domain/metric-table';
 import { ROLLUP_TABLES, type RollupTable } from './metrics-rollups';
+import { PACKED_COLUMNS, packCounts } from './packed-counts';
 
 /**
  * The rollups' moves computed in the writer instead of by triggers (issue 14): what a projection
@@ -169,7 +170,8 @@ export class RollupDeltaSums {
     const statements = upsertsFor(sqlite);
     let written = 0;
     for (const cell of this.deltas()) {
-      statements.get(`${cell.table.name}\u0000${cell.group.by}`)!.run(...cell.key, ...cell.values);
+      const upsert = statements.get(`${cell.table.name}\u0000${cell.group.by}`)!;
+      upsert.statement.run(...cell.key, ...upsert.parameters(cell.values));
       written += 1;
     }
     this.cells.clear();
@@ -177,23 +179,55 @@ export class RollupDeltaSums {
   }
 }
 
-/** The upsert adding a group's deltas to a cell of a table. */
-export function rollupUpsertSql(table: RollupTable, group: RollupGroup): string {
-  const names = group.columns.map((column) => column.name);
-  const columns = [...table.key, ...names];
-  const updates = names.map((name) => `${name} = ${name} + excluded.${name}`).join(', ');
-  return `INSERT INTO ${table.name} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ON CONFLICT (${table.key.join(', ')}) DO UPDATE SET ${updates}`;
+/**
+ * The upsert adding a group's deltas to a cell of an SQLite rollup table (packed: db/packed-counts.ts),
+ * and the parameters it takes after the key: the group's counts packed, then its amount if it has one.
+ */
+export function rollupUpsert(
+  table: RollupTable,
+  group: RollupGroup,
+): { sql: string; parameters: (values: readonly number[]) => (string | number)[] } {
+  const places = group.columns.map((column) => PACKED_COLUMNS.indexOf(column.name));
+  const amounts = places.flatMap((place, i) => (place < 0 ? [i] : []));
+  const stored = ['counts', ...amounts.map((i) => group.columns[i]!.name)];
+  const columns = [...table.key, ...stored];
+  const updates = stored
+    .map((name) =>
+      name === 'counts' ? 'counts = counts_add(counts, excluded.counts)' : `${name} = ${name} + excluded.${name}`,
+    )
+    .join(', ');
+  const packed = new Array<number>(PACKED_COLUMNS.length);
+  return {
+    sql: `INSERT INTO ${table.name} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ON CONFLICT (${table.key.join(', ')}) DO UPDATE SET ${updates}`,
+    parameters(values) {
+      packed.fill(0);
+      places.forEach((place, i) => {
+        if (place >= 0) packed[place] = values[i]!;
+      });
+      return [packCounts(packed), ...amounts.map((i) => values[i]!)];
+    },
+  };
 }
 
-const upsertCache = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+interface Upsert {
+  statement: Database.Statement;
+  parameters: (values: readonly number[]) => (string | number)[];
+}
 
-function upsertsFor(sqlite: Database.Database): Map<string, Database.Statement> {
+const upsertCache = new WeakMap<Database.Database, Map<string, Upsert>>();
+
+function upsertsFor(sqlite: Database.Database): Map<string, Upsert> {
   let statements = upsertCache.get(sqlite);
   if (!statements) {
     statements = new Map();
     for (const table of TABLES)
-      for (const group of ROLLUP_GROUPS)
-        statements.set(`${table.name}\u0000${group.by}`, sqlite.prepare(rollupUpsertSql(table, group)));
+      for (const group of ROLLUP_GROUPS) {
+        const upsert = rollupUpsert(table, group);
+        statements.set(`${table.name}\u0000${group.by}`, {
+          statement: sqlite.prepare(upsert.sql),
+          parameters: upsert.parameters,
+        });
+      }
     upsertCache.set(sqlite, statements);
   }
   return statements;

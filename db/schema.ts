@@ -4,7 +4,7 @@ import { ROLES } from '../app/domain/access';
 import { ANOMALIES, CHANNELS, EVENT_SOURCES, EVENT_TYPES, STATUSES } from '../app/domain/lifecycle';
 import { NAME_SOURCES } from '../app/domain/name-source';
 import { STORED_EVENT_SOURCES, STORED_EVENT_TYPES, textOfCodeSql } from './event-codes';
-import { ROLLUP_TABLES, type RollupTable, VALUE_COLUMNS } from './metrics-rollups';
+import { ROLLUP_TABLES, type RollupTable } from './metrics-rollups';
 import { PERIOD_AMOUNT_INDEX, sentPeriodSql } from './sent-period';
 
 // Timestamps are UTC epoch milliseconds (integers) everywhere.
@@ -384,14 +384,16 @@ export const leases = sqliteTable('leases', {
 
 /**
  * Metrics rollups (SPEC §3 counts per UTC cell and dimensions, with a time-to-pay histogram), kept
- * equal to the aggregate of payment_requests by triggers: see db/metrics-rollups.ts. Stored
- * WITHOUT ROWID (set in the migration): rows live in their primary-key order.
+ * equal to the aggregate of payment_requests by the writer (and the delete trigger): see
+ * db/metrics-rollups.ts. Stored WITHOUT ROWID (set in the migration): rows live in their primary-key
+ * order. Since migration 0027 the counts are packed in one TEXT column (db/packed-counts.ts: most are
+ * zero); PostgreSQL keeps a column each (db/schema.pg.ts).
  */
 function rollupValueColumns() {
-  return Object.fromEntries(VALUE_COLUMNS.map((column) => [column, integer(column).notNull().default(0)])) as Record<
-    string,
-    ReturnType<typeof integer>
-  >;
+  return {
+    counts: text('counts').notNull().default(''),
+    paid_amount: integer('paid_amount').notNull().default(0),
+  };
 }
 
 function rollupTable(table: RollupTable) {
@@ -413,7 +415,7 @@ function rollupTable(table: RollupTable) {
   return sqliteTable(table.name, { ...used, ...rollupValueColumns() }, (t) => [
     primaryKey({
       name: `${table.name}_pk`,
-      columns: table.key.map((column) => t[byName[column]]!) as [never, ...never[]],
+      columns: table.key.map((column) => (t as Record<string, unknown>)[byName[column]]) as [never, ...never[]],
     }),
   ]);
 }

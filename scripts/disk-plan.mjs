@@ -1,5 +1,6 @@
 /**
- * Issue 14, disk (session 15): how many bytes a request two layout changes would save, measured on
+ * Issue 14, disk (session 15; for files before migration 0027, whose rollups are wide): how many
+ * bytes a request two layout changes would save, measured on
  * a database's own rows. (1) The rollups' 32 histogram columns h0..h31 packed into one BLOB of
  * (bin, varint count) pairs: both forms of each rollup table are rebuilt in key order in a scratch
  * file and the ratio applied to the table's size in the source. (2) events.received_at stored as a

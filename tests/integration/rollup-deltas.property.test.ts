@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAY_BIN_EDGES_MS } from '../../app/domain/metric-table';
 import type { Db } from '../../db/client';
-import { ROLLUP_TABLES, rollupTriggerSql } from '../../db/metrics-rollups';
+import { ROLLUP_TABLES, rollupTriggerSql, wideRollupSql } from '../../db/metrics-rollups';
 import { ROLLUP_ROW_SQL, RollupDeltaSums, type RollupRow, rollupDeltas } from '../../db/rollup-deltas';
 import { createTestDb } from '../support/db';
 
@@ -106,12 +106,9 @@ function nonZeroRollups(db: Db): Record<string, unknown[]> {
   return Object.fromEntries(
     Object.values(ROLLUP_TABLES).map((table) => [
       table.name,
-      (
-        db.$client.prepare(`SELECT * FROM ${table.name} ORDER BY ${table.key.join(', ')}`).all() as Record<
-          string,
-          unknown
-        >[]
-      ).filter((row) => Object.entries(row).some(([name, value]) => !table.key.includes(name as never) && value !== 0)),
+      (db.$client.prepare(wideRollupSql(table, 'sqlite')).all() as Record<string, unknown>[]).filter((row) =>
+        Object.entries(row).some(([name, value]) => !table.key.includes(name as never) && value !== 0),
+      ),
     ]),
   );
 }

@@ -30,6 +30,7 @@ import {
   PAID_PERIOD_INDEX_SQL,
   PAID_SUB_BIN_INDEX_SQL,
   PAY_BIN_EDGES_MS,
+  rollupPackSql,
   rollupRebuildSql,
   rollupTriggerSql,
   VALUE_COLUMNS,
@@ -257,7 +258,7 @@ describe('rollup storage', () => {
   });
 
   it('has its tables, triggers and backfill in the newest rollup migration exactly as db/metrics-rollups.ts writes them', () => {
-    const rebuild = rollupRebuildSql({ withWriterTriggers: true });
+    const rebuild = rollupRebuildSql({ withWriterTriggers: true, layout: 'wide' });
     const migration = statements('0009_metrics_rollups_unpacked.sql');
     const handWritten = migration.slice(-rebuild.length).map((statement) => statement.replace(/^--.*\n/, ''));
     expect(handWritten).toEqual(rebuild);
@@ -271,6 +272,14 @@ describe('rollup storage', () => {
     expect(rollupRebuildSql().filter((statement) => statement.startsWith('CREATE TRIGGER'))).toEqual([
       rollupTriggerSql()[2],
     ]);
+  });
+
+  it('packs the rollup tables in migration 0027 as db/metrics-rollups.ts writes it, the delete trigger packed too', () => {
+    const migration = statements('0027_rollups_packed.sql').map((statement) => statement.replace(/^(--.*\n)+/, ''));
+    expect(migration).toEqual(rollupPackSql());
+    expect(migration.at(-1)).toBe(rollupTriggerSql()[2]);
+    expect(migration.at(-1)).toContain('counts = counts_add(counts, excluded.counts)');
+    expect(rollupTriggerSql('wide')[2]).not.toContain('counts');
   });
 
   it('keeps the paid-time indexes of migration 0002 as db/metrics-rollups.ts writes them', () => {

@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { closeDatabase, type Db, openPostgresDb } from '../../../db/client';
+import { registerPackedCounts } from '../../../db/packed-counts';
 import { isPostgresUrl } from '../../../db/pg-client';
 import * as schema from '../../../db/schema';
 import { getMetricsSummary } from '../metrics/metrics.server';
@@ -66,6 +67,8 @@ async function main(): Promise<void> {
   const reader = new Database(data.file, { readonly: true, fileMustExist: true });
   reader.pragma('busy_timeout = 5000');
   reader.pragma('cache_size = -16384');
+  // The summary sheet's metrics sum the rollups' packed counts.
+  registerPackedCounts(reader);
   const db = drizzle(reader, { schema }) as Db;
   try {
     // One snapshot for the summary, the names and the rows, however long the download takes.

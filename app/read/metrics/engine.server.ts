@@ -37,6 +37,7 @@ import { type Piece, rangePieces } from './cells';
 import {
   addCollected,
   addInto,
+  addPackedInto,
   COLUMN_INDEX,
   emptyTotals,
   type GroupKey,
@@ -193,12 +194,14 @@ export class MetricsReader {
     const currencies = await this.currenciesBetween(start, end);
     // As TEXT: SQLite sums int64 exactly, and a JS number would round a sum beyond 2^53.
     const perCurrency = currencies.map(() => 'CAST(sum(CASE WHEN currency = ? THEN paid_amount ELSE 0 END) AS TEXT)');
-    const text = sumsSql(group, `${table.name} WHERE ${where}`, perCurrency);
+    const packed = !arrays;
+    const text = (packed ? packedSumsSql : sumsSql)(group, `${table.name} WHERE ${where}`, perCurrency);
     const result = new Map<GroupKey, Totals>();
-    const width = VALUE_COLUMNS.length;
+    const width = packed ? 1 : VALUE_COLUMNS.length;
     for (const row of await rows<[GroupKey, ...(number | string)[]]>(this.db, text, [...currencies, ...params])) {
       const totals = emptyTotals();
-      addInto(totals, row.slice(1, 1 + width) as number[], 1);
+      if (packed) addPackedInto(totals, row[1] as string);
+      else addInto(totals, row.slice(1, 1 + width) as number[], 1);
       currencies.forEach((currency, i) => {
         const amount = BigInt(row[1 + width + i] as string);
         if (amount !== 0n) addCollected(totals, currency, amount, 1);
@@ -533,6 +536,16 @@ function sumsSql(group: string | null, from: string, extra: readonly string[] = 
     ),
     ...extra.map((aggregate, i) => `${aggregate} AS x${i}`),
   ].join(', ');
+  const inner = `SELECT ${group ?? "''"} AS g, ${sums} FROM ${from}${group ? ` GROUP BY ${group}` : ''}`;
+  return `SELECT * FROM (${inner}) AS sums WHERE s0 IS NOT NULL`;
+}
+
+/**
+ * sumsSql for SQLite's packed rollup tables (db/packed-counts.ts): the counts summed into one packed
+ * text by counts_sum, then each `extra` aggregate; no row when nothing matched.
+ */
+function packedSumsSql(group: string | null, from: string, extra: readonly string[] = []): string {
+  const sums = ['counts_sum(counts) AS s0', ...extra.map((aggregate, i) => `${aggregate} AS x${i}`)].join(', ');
   const inner = `SELECT ${group ?? "''"} AS g, ${sums} FROM ${from}${group ? ` GROUP BY ${group}` : ''}`;
   return `SELECT * FROM (${inner}) AS sums WHERE s0 IS NOT NULL`;
 }

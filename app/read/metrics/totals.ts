@@ -1,4 +1,5 @@
 import { HISTOGRAM_COLUMNS, VALUE_COLUMNS } from '../../../db/metrics-rollups';
+import { PACKED_COLUMNS, unpackCounts } from '../../../db/packed-counts';
 import { countColumnName, metricsFromSums } from '../../domain/metric-table';
 import type { Metrics } from '../../domain/metrics';
 
@@ -25,6 +26,14 @@ export function addCollected(target: Totals, currency: string, amount: bigint, s
 }
 
 export const COLUMN_INDEX: ReadonlyMap<string, number> = new Map(VALUE_COLUMNS.map((column, i) => [column, i]));
+/** Each packed count's place in Totals.values (db/packed-counts.ts). */
+const PACKED_INDEX: readonly number[] = PACKED_COLUMNS.map((name) => COLUMN_INDEX.get(name)!);
+
+/** Adds the packed counts of an SQLite rollup read (counts_sum) into the totals. */
+export function addPackedInto(target: Totals, packed: string): void {
+  const counts = unpackCounts(packed);
+  for (let i = 0; i < counts.length; i++) target.values[PACKED_INDEX[i]!]! += counts[i]!;
+}
 export const HISTOGRAM_START = COLUMN_INDEX.get(HISTOGRAM_COLUMNS[0]!)!;
 const SENT_INDEX = COLUMN_INDEX.get(countColumnName('sent'))!;
 
