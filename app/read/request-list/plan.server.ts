@@ -34,15 +34,21 @@ export interface ReadPlan {
    */
   fewRows: boolean;
   /**
-   * sort=sentAt without a range: the never sent (sent_at NULL) are read through this index (by id,
-   * NEVER_SENT_INDEX). Every other sentAt index holds them as one run of equal keys, which SQLite
-   * reads whole and sorts by id: 6,762 rows at 1M requests, ~100 ms at 10M for a first page.
+   * The rows whose first sort column is NULL (the sort's NULL run) are read through this index, by
+   * id (NULL_RUN_INDEXES), whenever the read walks the sort's order.
    */
-  neverSentIndex: string | null;
+  nullRunIndex: string | null;
 }
 
-/** payment_requests' never sent (sent_at NULL) in id order: a partial index (migration 0025). */
-export const NEVER_SENT_INDEX = 'pr_never_sent_idx';
+/**
+ * The sorts whose NULL run has an index of its own in id order (partial indexes), read there a page
+ * at a time. sentAt's never sent (migration 0025): every other sentAt index holds them as one run of
+ * equal keys, which SQLite read whole and sorted by id (6,762 rows at 1M requests, ~100 ms at 10M
+ * for a first page).
+ */
+const NULL_RUN_INDEXES: Partial<Record<ColumnSort, string>> = {
+  sentAt: 'pr_never_sent_idx',
+};
 
 export interface Partition {
   field: 'agentId' | 'teamId' | 'status';
@@ -133,14 +139,22 @@ const onlyTransientStatuses = (filters: Filters) =>
 /**
  * Other sorts walk their own index, unless the filters pick so few rows that reading those few
  * through their own index and sorting them is cheaper: in-flight statuses, a range of a few days.
+ * That index, or null when the sort's own is walked.
  */
-function sortIndexFor(db: Db, query: ReadQuery, sortColumns: string[]): string | null {
+function fewRowsIndexFor(db: Db, query: ReadQuery): string | null {
   if (onlyTransientStatuses(query.filters)) return indexLeadingWith(db, [paymentRequests.status.name]);
   const { start, end } = query;
   if (start !== null && end !== null && end - start <= SHORT_RANGE_MS) {
     return indexLeadingWith(db, [paymentRequests.sentAt.name]);
   }
-  return indexLeadingWith(db, sortColumns);
+  return null;
+}
+
+/** The index of the sort's NULL run (NULL_RUN_INDEXES); none when a range (of sent_at) leaves no never sent. */
+function nullRunIndexFor(db: Db, query: ReadQuery, sort: ColumnSort): string | null {
+  const index = NULL_RUN_INDEXES[sort];
+  if (index === undefined || !hasIndex(db, index)) return null;
+  return sort === 'sentAt' && isRanged(query) ? null : index;
 }
 
 /**
@@ -210,7 +224,7 @@ function planNameRead(db: Db, query: ReadQuery, matches: Matches): ReadPlan {
     : onlyTransientStatuses(query.filters)
       ? indexLeadingWith(db, [paymentRequests.status.name])
       : null;
-  return { ...none, index: few, onlyIds, fewRows: few !== null, neverSentIndex: null };
+  return { ...none, index: few, onlyIds, fewRows: few !== null, nullRunIndex: null };
 }
 
 /** The plan of a list read; `matches`: fewMatches(db, query) when narrows(filters) (found before the read). */
@@ -230,32 +244,28 @@ export function planListRead(db: Db, query: ReadQuery, sort: ListSort, matches: 
       leadingBounds,
       onlyIds: matches,
       fewRows: false,
-      neverSentIndex: null,
+      nullRunIndex: null,
     };
   }
-  const neverSentIndex =
-    sort === 'sentAt' && !isRanged(query) && hasIndex(db, NEVER_SENT_INDEX) ? NEVER_SENT_INDEX : null;
+  // Wherever the read walks the sort's order, its NULL run is read apart.
+  const walk = { partition: null, periods: null, leadingBounds, onlyIds: null, fewRows: false };
+  const nullRunIndex = nullRunIndexFor(db, query, sort);
+  const ownIndex = indexLeadingWith(db, sortColumns);
   if (filters.q) {
     // Many matches of q: walk the sort's index and test each.
     const periods = sort === 'amount' ? periodsOf(db, query) : null;
-    return {
-      partition: null,
-      periods,
-      index: indexLeadingWith(db, sortColumns),
-      leadingBounds,
-      onlyIds: null,
-      fewRows: false,
-      neverSentIndex,
-    };
+    return { ...walk, periods, index: ownIndex, nullRunIndex };
   }
   const partition = partitionFor(db, query, sort);
-  if (partition)
-    return { partition, periods: null, index: null, leadingBounds, onlyIds: null, fewRows: false, neverSentIndex };
+  if (partition) return { ...walk, partition, index: null, nullRunIndex };
   // sentAt has its own indexes alongside every scope (sent_at, team_id+sent_at, agent_id+sent_at).
-  const index = sort === 'sentAt' ? null : sortIndexFor(db, query, sortColumns);
+  if (sort === 'sentAt') return { ...walk, index: null, nullRunIndex };
+  // Few rows are read whole through their index, the NULL run among them, and sorted.
+  const few = fewRowsIndexFor(db, query);
+  if (few) return { ...walk, index: few, nullRunIndex: null };
   // Amount's index leads with the period (no index leads with currency): walk it period by period.
-  const periods = sort === 'amount' && index === null ? periodsOf(db, query) : null;
-  return { partition: null, periods, index, leadingBounds, onlyIds: null, fewRows: false, neverSentIndex };
+  const periods = sort === 'amount' && ownIndex === null ? periodsOf(db, query) : null;
+  return { ...walk, periods, index: ownIndex, nullRunIndex };
 }
 
 /** The request list's periods of sent_at: its range's, or with no range every one and the never sent. */

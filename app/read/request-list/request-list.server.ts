@@ -195,10 +195,10 @@ function readRows(
     const bounds = segment.leadingNonNull ? plan.leadingBounds : undefined;
     const segmentWhere = and(segment.where, bounds, where);
     const left = count - rows.length;
-    // The never sent (the NULL run of sentAt) by id through their own index, in every partition at once.
+    // The NULL run (never sent) by id through its own index, in every partition at once.
     rows.push(
-      ...(!segment.leadingNonNull && plan.neverSentIndex
-        ? selectPageThrough(db, plan.neverSentIndex, segmentWhere, orderBy(columns, direction), left)
+      ...(!segment.leadingNonNull && plan.nullRunIndex
+        ? selectPageThrough(db, plan.nullRunIndex, segmentWhere, orderBy(columns, direction), left)
         : selectPlanned(db, segmentWhere, columns, direction, plan, left)),
     );
     if (rows.length >= count) break;
