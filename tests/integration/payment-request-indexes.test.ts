@@ -57,7 +57,7 @@ const JUSTIFIED: [index: string, read: string, run: (db: Db) => unknown][] = [
     list('agent', supervisorOfTwo),
   ],
   ['pr_created_idx', 'the request list by createdAt', list('createdAt')],
-  ['pr_opened_idx', 'the request list by openedAt', list('openedAt')],
+  ['pr_opened_idx', 'the request list by openedAt (the opened)', list('openedAt')],
   ['pr_closed_idx', 'the request list by closedAt', list('closedAt')],
   ['pr_expires_idx', 'the request list by expiresAt', list('expiresAt')],
   ['pr_order_idx', 'the request list by orderNumber', list('orderNumber')],
@@ -70,6 +70,7 @@ const JUSTIFIED: [index: string, read: string, run: (db: Db) => unknown][] = [
   ['pr_channel_sent_idx', 'the request list by channel', list('channel')],
   ['pr_expiry_due_idx', 'the expiry sweeper', async (db) => await runExpirySweep(db, NOW)],
   ['pr_never_sent_idx', 'the never sent of the request list by sentAt, by id', list('sentAt')],
+  ['pr_never_opened_idx', 'the never opened of the request list by openedAt, by id', list('openedAt')],
   [
     'pr_agent_never_sent_idx',
     "the agent console's never sent since its 30 newest sent",
@@ -199,6 +200,30 @@ describe('each index of payment_requests is used by the read that needs it', () 
       getAgentRequestCards(db, 'ag_17', 'https://pay.example', NOW),
     );
     expect(cards.join('\n')).toMatch(/USING INDEX pr_agent_never_sent_idx \(agent_id=\? AND created_at>\?\)/);
+  });
+
+  const OPENED_WALK =
+    /^SEARCH payment_requests USING INDEX pr_opened_idx \(opened_at>\?( AND opened_at<\?)?\) \/ USE TEMP B-TREE FOR LAST TERM OF ORDER BY$/;
+
+  it('reads the never opened in the order they are shown, and the opened through pr_opened_idx', async () => {
+    // openedAt ascending starts with the never opened, descending ends with them; with a range longer
+    // than a few days too (a range is of sent_at: it holds never opened).
+    const long = { from: day(T0 - 10 * 86_400_000), to: day(T0 + 86_400_000) };
+    for (const viewer of [manager, supervisorOfTwo, agent]) {
+      for (const more of [{}, long]) {
+        for (const order of ['asc', 'desc'] as const) {
+          const read = () => listPaymentRequests(db, filters(more), viewer, { sort: 'openedAt', order, limit: 50 });
+          const never = await plansOf(db, /opened_at" is null/, read);
+          expect(never.length).toBeGreaterThan(0);
+          expect(never.filter((plan) => plan !== 'SCAN payment_requests USING INDEX pr_never_opened_idx')).toEqual([]);
+          // The opened through pr_opened_idx, their ties (rare: millisecond times) sorted by id as it
+          // is walked, as pr_sent_idx's are.
+          const opened = await plansOf(db, /opened_at" is not null/, read);
+          expect(opened.length).toBeGreaterThan(0);
+          expect(opened.filter((plan) => !OPENED_WALK.test(plan))).toEqual([]);
+        }
+      }
+    }
   });
 
   it('has no index that no read above needs', () => {

@@ -22,7 +22,10 @@ export interface ReadPlan {
    * PERIOD_AMOUNT_INDEX, whose order within a period is the sort's, and merge (db/sent-period.ts).
    */
   periods: (number | null)[] | null;
-  /** Read through this index (INDEXED BY): it is in the sort's order, or with fewRows it finds them. */
+  /**
+   * Read through this index (INDEXED BY): it is in the sort's order, or with fewRows it finds them.
+   * With nullRunIndex it may hold only the rows whose first sort column is not NULL (openedAt's).
+   */
   index: string | null;
   /** Bounds the from/to range implies on the first sort column, for rows where it is not NULL. */
   leadingBounds: SQL | undefined;
@@ -44,10 +47,11 @@ export interface ReadPlan {
  * The sorts whose NULL run has an index of its own in id order (partial indexes), read there a page
  * at a time. sentAt's never sent (migration 0025): every other sentAt index holds them as one run of
  * equal keys, which SQLite read whole and sorted by id (6,762 rows at 1M requests, ~100 ms at 10M
- * for a first page).
+ * for a first page). openedAt's never opened (migration 0028): pr_opened_idx holds only the opened.
  */
 const NULL_RUN_INDEXES: Partial<Record<ColumnSort, string>> = {
   sentAt: 'pr_never_sent_idx',
+  openedAt: 'pr_never_opened_idx',
 };
 
 export interface Partition {
@@ -68,29 +72,32 @@ const TRANSIENT_STATUSES: ReadonlySet<Status> = new Set<Status>([...IN_FLIGHT_ST
 
 interface IndexInfo {
   name: string;
-  partial: boolean;
   columns: string[];
+  /** A partial index's condition as its CREATE INDEX wrote it (`opened_at IS NOT NULL`), else null. */
+  where: string | null;
 }
 const indexCache = new WeakMap<object, IndexInfo[]>();
 
 /**
  * payment_requests' indexes, read once per connection (they change only by migration, before
- * serving). Partial ones too (hasIndex), but indexLeadingWith never picks one: it holds only some rows.
+ * serving), partial ones with their condition (indexLeadingWith picks one only for rows it holds).
  */
 function indexesOf(db: Db): IndexInfo[] {
   let found = indexCache.get(db.$client);
   if (!found) {
-    const names = db.$client.prepare("SELECT name, partial FROM pragma_index_list('payment_requests')").all() as {
-      name: string;
-      partial: number;
-    }[];
+    const names = db.$client
+      .prepare(
+        `SELECT list.name, list.partial, master.sql FROM pragma_index_list('payment_requests') AS list
+         LEFT JOIN sqlite_master AS master ON master.type = 'index' AND master.name = list.name`,
+      )
+      .all() as { name: string; partial: number; sql: string | null }[];
     const columnsOf = db.$client.prepare<[string], { name: string }>(
       'SELECT name FROM pragma_index_info(?) ORDER BY seqno',
     );
-    found = names.map(({ name, partial }) => ({
+    found = names.map(({ name, partial, sql }) => ({
       name,
-      partial: partial === 1,
       columns: columnsOf.all(name).map((c) => c.name),
+      where: partial === 1 ? (/\sWHERE\s+(.+)$/is.exec(sql ?? '')?.[1] ?? '') : null,
     }));
     indexCache.set(db.$client, found);
   }
@@ -101,9 +108,19 @@ function hasIndex(db: Db, name: string): boolean {
   return indexesOf(db).some((index) => index.name === name);
 }
 
-export function indexLeadingWith(db: Db, columns: readonly string[]): string | null {
+/**
+ * An index whose columns start with `columns` and that holds every row. With `nonNull` (a read of
+ * the rows whose first column is not NULL only), one that holds just those will do: pr_opened_idx.
+ */
+export function indexLeadingWith(
+  db: Db,
+  columns: readonly string[],
+  options: { nonNull?: boolean } = {},
+): string | null {
+  const holds = (index: IndexInfo) =>
+    index.where === null || (options.nonNull === true && index.where === `${columns[0]} IS NOT NULL`);
   const match = indexesOf(db).find(
-    (index) => !index.partial && columns.every((column, position) => index.columns[position] === column),
+    (index) => holds(index) && columns.every((column, position) => index.columns[position] === column),
   );
   return match?.name ?? null;
 }
@@ -150,7 +167,11 @@ function fewRowsIndexFor(db: Db, query: ReadQuery): string | null {
   return null;
 }
 
-/** The index of the sort's NULL run (NULL_RUN_INDEXES); none when a range (of sent_at) leaves no never sent. */
+/**
+ * The index of the sort's NULL run (NULL_RUN_INDEXES). A range is of sent_at: it leaves no never
+ * sent, but it does leave never opened, which pr_opened_idx does not hold: they are read by id
+ * with a range too, testing it, as they were in (opened_at, id).
+ */
 function nullRunIndexFor(db: Db, query: ReadQuery, sort: ColumnSort): string | null {
   const index = NULL_RUN_INDEXES[sort];
   if (index === undefined || !hasIndex(db, index)) return null;
@@ -247,10 +268,11 @@ export function planListRead(db: Db, query: ReadQuery, sort: ListSort, matches: 
       nullRunIndex: null,
     };
   }
-  // Wherever the read walks the sort's order, its NULL run is read apart.
+  // Wherever the read walks the sort's order, its NULL run is read apart: the sort's own index then
+  // needs to hold only the rest.
   const walk = { partition: null, periods: null, leadingBounds, onlyIds: null, fewRows: false };
   const nullRunIndex = nullRunIndexFor(db, query, sort);
-  const ownIndex = indexLeadingWith(db, sortColumns);
+  const ownIndex = indexLeadingWith(db, sortColumns, { nonNull: nullRunIndex !== null });
   if (filters.q) {
     // Many matches of q: walk the sort's index and test each.
     const periods = sort === 'amount' ? periodsOf(db, query) : null;

@@ -195,7 +195,7 @@ function readRows(
     const bounds = segment.leadingNonNull ? plan.leadingBounds : undefined;
     const segmentWhere = and(segment.where, bounds, where);
     const left = count - rows.length;
-    // The NULL run (never sent) by id through its own index, in every partition at once.
+    // The NULL run (never sent, never opened) by id through its own index, in every partition at once.
     rows.push(
       ...(!segment.leadingNonNull && plan.nullRunIndex
         ? selectPageThrough(db, plan.nullRunIndex, segmentWhere, orderBy(columns, direction), left)
