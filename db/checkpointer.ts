@@ -64,11 +64,12 @@ export function startCheckpointer(
       minWalBytes: options.minWalBytes ?? 1 << 20,
     },
   });
-  // A checkpoint left undone is harmless (the next one, or the writer's own, does it): never a reason to keep the process up.
-  worker.unref();
   worker.on('message', (result) => options.onCheckpoint?.(result));
   worker.on('error', (error) => console.error(`WAL checkpointer stopped: ${error.message}`));
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  // A checkpoint left undone is harmless (the next one, or the writer's own, does it): never a reason
+  // to keep the process up. After the listeners: adding a 'message' listener refs the worker again.
+  worker.unref();
   return {
     async stop() {
       worker.postMessage('stop');
