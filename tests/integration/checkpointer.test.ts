@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Checkpointer, SAFETY_BOUND_PAGES, startCheckpointer } from '../../db/checkpointer';
 import { type Db, sqlRun } from '../../db/client';
 import { ON_POSTGRES } from '../../db/tables';
-import { CLI_NODE } from '../support/cli';
+import { runToExit } from '../support/cli';
 import { closeTestDb, createTestDb } from '../support/db';
 
 describe.skipIf(ON_POSTGRES)('the WAL checkpointer (SQLite)', () => {
@@ -73,19 +72,7 @@ describe.skipIf(ON_POSTGRES)('the WAL checkpointer (SQLite)', () => {
     const test = await createTestDb();
     db = test.db;
     // Before: unref'd before its 'message' listener, which refs the worker again: the child never ended.
-    const child = spawn(CLI_NODE, ['--import', 'tsx', 'tests/support/checkpointer-child.ts', test.file], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    try {
-      let out = '';
-      child.stdout.on('data', (chunk) => {
-        out += chunk;
-      });
-      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-      expect({ code, out }).toEqual({ code: 0, out: 'written\n' });
-      expect(db.$client.prepare("SELECT value FROM settings WHERE key = 'child'").pluck().get()).toBe('1');
-    } finally {
-      child.kill('SIGKILL');
-    }
+    expect(await runToExit('tests/support/checkpointer-child.ts', test.file)).toEqual({ code: 0, out: 'written\n' });
+    expect(db.$client.prepare("SELECT value FROM settings WHERE key = 'child'").pluck().get()).toBe('1');
   });
 });

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { renameSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +8,7 @@ import { countPaymentRequests, listPaymentRequests } from '../../app/read/reques
 import { MAX_WAITING, REUSE, searchOnThread, searchThreadStats } from '../../app/read/request-list/search-pool.server';
 import { ingestEvents } from '../../app/write/ingest.server';
 import type { Db } from '../../db/client';
-import { CLI_NODE } from '../support/cli';
+import { runToExit } from '../support/cli';
 import { closeTestDb, createTestDb } from '../support/db';
 import { created, MINUTE, step, T0 } from '../support/events';
 
@@ -159,18 +158,6 @@ describe('q searches on the search thread', () => {
     await closeTestDb(db);
     // Before: an idle thread kept the process (a bench, a CLI) up for its minute of idleness (this
     // test timed out); unref'd while awaited, the process ended before the answer came (exit code 13).
-    const child = spawn(CLI_NODE, ['--import', 'tsx', 'tests/support/search-thread-child.ts', file], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    try {
-      let out = '';
-      child.stdout.on('data', (chunk) => {
-        out += chunk;
-      });
-      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-      expect({ code, out }).toEqual({ code: 0, out: '[[30]]\n' });
-    } finally {
-      child.kill('SIGKILL');
-    }
+    expect(await runToExit('tests/support/search-thread-child.ts', file)).toEqual({ code: 0, out: '[[30]]\n' });
   });
 });
