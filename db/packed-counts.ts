@@ -110,12 +110,13 @@ export function registerPackedCounts(sqlite: Database.Database): void {
   sqlite.function('counts_get', { deterministic: true }, (text: unknown, index: unknown) => {
     const i = Number(index);
     if (!Number.isInteger(i) || i < 0 || i >= width) throw new RangeError(`counts_get: no count ${String(index)}`);
-    if (typeof text !== 'string') return 0;
+    if (typeof text !== 'string') return 0n;
     if (text !== lastText) {
       lastCounts = unpackCounts(text);
       lastText = text;
     }
-    return lastCounts[i]!;
+    // A BigInt comes back as an INTEGER; a JS number would be a REAL (CAST AS TEXT: '1.0').
+    return BigInt(lastCounts[i]!);
   });
 }
 

@@ -63,6 +63,10 @@ describe.skipIf(ON_POSTGRES)('the SQL functions of packed counts', () => {
       expect(
         sqlite.prepare("SELECT counts_get('A3Bp', 41), counts_get('A3Bp', 0), counts_get('', 2)").raw().get(),
       ).toEqual([1, 3, 0]);
+      // Integers, as PostgreSQL's columns are: text '3', not '3.0'.
+      expect(
+        sqlite.prepare("SELECT typeof(counts_get('A3', 0)), CAST(counts_get('A3', 0) AS TEXT)").raw().get(),
+      ).toEqual(['integer', '3']);
     } finally {
       await closeTestDb(db);
     }

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifyProjections } from '../../app/read/projection-check.server';
 import { type IngestSummary, ingestEvents } from '../../app/write/ingest.server';
 import { type Db, onPostgres, openPostgresDb, type PostgresHandle } from '../../db/client';
-import { ROLLUP_TABLES } from '../../db/metrics-rollups';
+import { ROLLUP_TABLES, wideRollupSql } from '../../db/metrics-rollups';
 import { rollupBackfillPgSql } from '../../db/metrics-rollups.pg';
 import { connectPostgres, migratePostgres } from '../../db/pg-client';
 import { closeTestDb, createTestDb, queryRows } from '../support/db';
@@ -44,7 +44,7 @@ async function rollups(db: Db): Promise<Record<string, Row[]>> {
   for (const table of Object.values(ROLLUP_TABLES)) {
     all[table.name] = nonZero(
       table,
-      await queryRows<Row>(db, `SELECT * FROM ${table.name} ORDER BY ${table.key.join(', ')}`),
+      await queryRows<Row>(db, wideRollupSql(table, onPostgres(db) ? 'postgres' : 'sqlite')),
     );
   }
   return all;
