@@ -1,6 +1,7 @@
 import {
   HISTOGRAM_COLUMNS as HISTOGRAM,
   PAID,
+  PAID_AMOUNT_COLUMN,
   PAY_BIN_EDGES_MS,
   PAY_BINS,
   type RangeInstant,
@@ -393,13 +394,11 @@ export function rollupTableSql(table: RollupTable, layout: RollupLayout = 'packe
   const key = table.key.map((column) => `\t\`${column}\` ${column === 'bucket' ? 'integer' : 'text'} NOT NULL,`);
   const values =
     layout === 'packed'
-      ? [`\t\`counts\` text DEFAULT '' NOT NULL,`, `\t\`${PAID_AMOUNT}\` integer DEFAULT 0 NOT NULL,`]
+      ? [`\t\`counts\` text DEFAULT '' NOT NULL,`, `\t\`${PAID_AMOUNT_COLUMN.name}\` integer DEFAULT 0 NOT NULL,`]
       : VALUE_COLUMNS.map((column) => `\t\`${column}\` integer DEFAULT 0 NOT NULL,`);
   const primary = `\tPRIMARY KEY(${table.key.map((column) => `\`${column}\``).join(', ')})`;
   return `CREATE TABLE \`${table.name}\` (\n${[...key, ...values, primary].join('\n')}\n) WITHOUT ROWID;`;
 }
-
-const PAID_AMOUNT = 'paid_amount';
 
 /**
  * SQL reading a rollup table a value column each, as PostgreSQL stores it (SQLite's packed counts
@@ -451,7 +450,7 @@ export function rollupPackSql(): string[] {
       return [
         `ALTER TABLE ${table.name} RENAME TO ${wide};`,
         rollupTableSql(table, 'packed'),
-        `INSERT INTO ${table.name} (${key}, counts, ${PAID_AMOUNT}) SELECT ${key}, counts_pack(${PACKED_COLUMNS.join(', ')}), ${PAID_AMOUNT} FROM ${wide} ORDER BY ${key};`,
+        `INSERT INTO ${table.name} (${key}, counts, ${PAID_AMOUNT_COLUMN.name}) SELECT ${key}, counts_pack(${PACKED_COLUMNS.join(', ')}), ${PAID_AMOUNT_COLUMN.name} FROM ${wide} ORDER BY ${key};`,
         `DROP TABLE ${wide};`,
       ];
     }),
@@ -491,7 +490,7 @@ export function rollupBulkFillSql(): string[] {
     const key = table.key.map((column) => (column === 'bucket' ? cellSql('bucket', DAY_MS) : column));
     const groupBy = table.key.map((_, i) => i + 1).join(', ');
     // The tables are empty: one row a cell, no conflict.
-    return `INSERT INTO ${table.name} (${table.key.join(', ')}, counts, ${PAID_AMOUNT}) SELECT ${key.join(', ')}, counts_sum(counts), sum(${PAID_AMOUNT}) FROM ${quarter.name} GROUP BY ${groupBy};`;
+    return `INSERT INTO ${table.name} (${table.key.join(', ')}, counts, ${PAID_AMOUNT_COLUMN.name}) SELECT ${key.join(', ')}, counts_sum(counts), sum(${PAID_AMOUNT_COLUMN.name}) FROM ${quarter.name} GROUP BY ${groupBy};`;
   });
   return [...fromRequests, ...fromQuarters];
 }
