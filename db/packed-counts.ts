@@ -7,7 +7,7 @@ import { PAID_AMOUNT_COLUMN, ROLLUP_COLUMNS } from '../app/domain/metric-table';
  * A rollup row kept 42 counts (the SPEC §3 counts, send failures and 32 time-to-pay bins) as
  * integer columns, nearly all 0 or 1: each still took a byte of the record header, 42 bytes a row,
  * ~1 row a request. Packed, a row stores only its non-zero counts: a letter naming the count, then
- * its value in decimal when it is not 1 ("ABCp" is sent, opened, paid and bin 15 once each;
+ * its value in decimal when it is not 1 ("ABCY" is sent, opened, paid and bin 15 once each;
  * "A12B3" twelve sent, three opened). Deltas may be negative ("A-1"). The empty text is all zero.
  *
  * SQLite sums them with the functions registerPackedCounts adds to a connection (counts_sum, an
