@@ -195,7 +195,7 @@ export class MetricsReader {
     // As TEXT: SQLite sums int64 exactly, and a JS number would round a sum beyond 2^53.
     const perCurrency = currencies.map(() => 'CAST(sum(CASE WHEN currency = ? THEN paid_amount ELSE 0 END) AS TEXT)');
     const packed = !arrays;
-    const text = (packed ? packedSumsSql : sumsSql)(group, `${table.name} WHERE ${where}`, perCurrency);
+    const text = sumsSql(group, `${table.name} WHERE ${where}`, perCurrency, packed);
     const result = new Map<GroupKey, Totals>();
     const width = packed ? 1 : VALUE_COLUMNS.length;
     for (const row of await rows<[GroupKey, ...(number | string)[]]>(this.db, text, [...currencies, ...params])) {
@@ -528,24 +528,15 @@ const requestSums = (db: Db) => (onPostgres(db) ? REQUEST_SUMS.postgres : REQUES
  * `extra` aggregate (their parameters come before those of `from`); no row when nothing matched.
  * paid_amount is left at 0: it is read per currency as text (the extras), and its total over all
  * currencies, meaningless anyway, can pass 2^53, which PostgreSQL's int8 parser refuses to round.
+ * `packed` (SQLite's tables, db/packed-counts.ts): the counts are one column, summed by counts_sum.
  */
-function sumsSql(group: string | null, from: string, extra: readonly string[] = []): string {
-  const sums = [
-    ...VALUE_COLUMNS.map(
-      (column, i) => `${column === PAID_AMOUNT_COLUMN.name ? '0' : `CAST(sum(${column}) AS bigint)`} AS s${i}`,
-    ),
-    ...extra.map((aggregate, i) => `${aggregate} AS x${i}`),
-  ].join(', ');
-  const inner = `SELECT ${group ?? "''"} AS g, ${sums} FROM ${from}${group ? ` GROUP BY ${group}` : ''}`;
-  return `SELECT * FROM (${inner}) AS sums WHERE s0 IS NOT NULL`;
-}
-
-/**
- * sumsSql for SQLite's packed rollup tables (db/packed-counts.ts): the counts summed into one packed
- * text by counts_sum, then each `extra` aggregate; no row when nothing matched.
- */
-function packedSumsSql(group: string | null, from: string, extra: readonly string[] = []): string {
-  const sums = ['counts_sum(counts) AS s0', ...extra.map((aggregate, i) => `${aggregate} AS x${i}`)].join(', ');
+function sumsSql(group: string | null, from: string, extra: readonly string[], packed: boolean): string {
+  const values = packed
+    ? ['counts_sum(counts) AS s0']
+    : VALUE_COLUMNS.map(
+        (column, i) => `${column === PAID_AMOUNT_COLUMN.name ? '0' : `CAST(sum(${column}) AS bigint)`} AS s${i}`,
+      );
+  const sums = [...values, ...extra.map((aggregate, i) => `${aggregate} AS x${i}`)].join(', ');
   const inner = `SELECT ${group ?? "''"} AS g, ${sums} FROM ${from}${group ? ` GROUP BY ${group}` : ''}`;
   return `SELECT * FROM (${inner}) AS sums WHERE s0 IS NOT NULL`;
 }
