@@ -144,15 +144,18 @@ function upsertSql(
   const names = Object.keys(stored);
   const columns = [...table.key, ...names];
   const selected = [...table.key.map((column) => key[column]!), ...names.map((name) => stored[name]!)];
-  const updates = names.map((column) => `${column} = ${addedSql(column, layout)}`).join(', ');
+  const updates = names.map((column) => rollupAddSql(column, layout)).join(', ');
   return `INSERT INTO ${table.name} (${columns.join(', ')}) SELECT ${selected.join(', ')}${from} WHERE ${where} ON CONFLICT (${table.key.join(', ')}) DO UPDATE SET ${updates};`;
 }
 
-/** A stored column plus the same column of `excluded` (the packed counts add with counts_add). */
-function addedSql(column: string, layout: RollupLayout): string {
+/**
+ * An upsert's SET of a stored column: itself plus the same column of `excluded` (the packed counts
+ * add with counts_add). The writer's upserts use it too (db/rollup-deltas.ts).
+ */
+export function rollupAddSql(column: string, layout: RollupLayout = 'packed'): string {
   return layout === 'packed' && column === 'counts'
-    ? 'counts_add(counts, excluded.counts)'
-    : `${column} + excluded.${column}`;
+    ? 'counts = counts_add(counts, excluded.counts)'
+    : `${column} = ${column} + excluded.${column}`;
 }
 
 /**

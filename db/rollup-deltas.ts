@@ -7,7 +7,7 @@ import {
   ROLLUP_COLUMNS,
   type RollupColumn,
 } from '../app/domain/metric-table';
-import { ROLLUP_TABLES, type RollupTable } from './metrics-rollups';
+import { ROLLUP_TABLES, type RollupTable, rollupAddSql } from './metrics-rollups';
 import { PACKED_COLUMNS, packCounts } from './packed-counts';
 
 /**
@@ -183,7 +183,7 @@ export class RollupDeltaSums {
  * The upsert adding a group's deltas to a cell of an SQLite rollup table (packed: db/packed-counts.ts),
  * and the parameters it takes after the key: the group's counts packed, then its amount if it has one.
  */
-export function rollupUpsert(
+function rollupUpsert(
   table: RollupTable,
   group: RollupGroup,
 ): { sql: string; parameters: (values: readonly number[]) => (string | number)[] } {
@@ -191,11 +191,7 @@ export function rollupUpsert(
   const amounts = places.flatMap((place, i) => (place < 0 ? [i] : []));
   const stored = ['counts', ...amounts.map((i) => group.columns[i]!.name)];
   const columns = [...table.key, ...stored];
-  const updates = stored
-    .map((name) =>
-      name === 'counts' ? 'counts = counts_add(counts, excluded.counts)' : `${name} = ${name} + excluded.${name}`,
-    )
-    .join(', ');
+  const updates = stored.map((name) => rollupAddSql(name)).join(', ');
   const packed = new Array<number>(PACKED_COLUMNS.length);
   return {
     sql: `INSERT INTO ${table.name} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ON CONFLICT (${table.key.join(', ')}) DO UPDATE SET ${updates}`,
