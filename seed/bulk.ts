@@ -4,7 +4,6 @@ import { type PaymentRequestDetails, parseRfc3339 } from '../app/domain/event-sc
 import type { EventSource } from '../app/domain/lifecycle';
 import { type ProjectionEvent, projectRequest } from '../app/domain/projection';
 import { type ExpirySettings, linkTtlOf } from '../app/domain/replay';
-import { canonicalJson, sha256Hex } from '../app/lib/canonical-json';
 import type { Db } from '../db/client';
 import { INSERT_EVENT_SQL } from '../db/event-codes';
 import { addReceipts } from '../db/event-receipts';
@@ -68,7 +67,7 @@ function eventRow(input: SeedEvent, source: EventSource, settings: ExpirySetting
     ...columns,
     receivedAt: now,
     source,
-    ...storedForm(input, sha256Hex(canonicalJson(input)), columns),
+    ...storedForm(input, columns),
     linkTtlMs: linkTtlOf(input.type, settings),
   };
 }

@@ -1,4 +1,4 @@
-import { eventBody, storedForm } from '../../db/event-rows';
+import { eventBody, formContentHash, storedForm } from '../../db/event-rows';
 import { exceedsJsonDepth, maskCardNumbers, maskJsonValue } from '../domain/card-masking';
 import {
   type EventError,
@@ -10,13 +10,13 @@ import {
 import type { EventSource, EventType } from '../domain/lifecycle';
 import { type ProjectionEvent, projectRequest, type RequestProjection } from '../domain/projection';
 import { type ExpirySettings, linkTtlOf } from '../domain/replay';
-import { canonicalJson, sha256Hex } from '../lib/canonical-json';
 import type { StoredEventRow } from './ingest-batch.server';
 
 /**
  * The write path's pure parts (no I/O), shared by both engines' writers (ingest.server.ts on
- * SQLite, ingest.pg.server.ts on PostgreSQL): each input checked and hashed, the batch planned
- * against the stored hashes of its ids, and each touched request replayed from its stored events.
+ * SQLite, ingest.pg.server.ts on PostgreSQL): each input checked and put in its stored forms, the
+ * batch planned against the stored hashes of its ids, and each touched request replayed from its
+ * stored events.
  */
 
 export type EventResult =
@@ -56,14 +56,14 @@ function storedRejection(eventId: string | null, error: EventError, raw: string)
 }
 
 /**
- * Each input checked (depth first, then hash and validation) and put in the forms it is stored in,
- * before any lock is taken: a valid event's stored body and hash (db/event-rows.ts), an invalid
- * one's masked body as rejected_events keeps it. Nothing here reads the database or the settings,
+ * Each input checked (depth first, then validation) and put in the forms it is stored in, before
+ * any lock is taken: a valid event's stored body and hash (db/event-rows.ts; its content hash is
+ * computed only when it must be kept or compared), an invalid one's masked body as rejected_events
+ * keeps it. Nothing here reads the database or the settings,
  * and a PreparedInput is plain data: an ingest preparation worker (app/write/ingest-prepare.ts)
  * makes the same ones off the server's thread.
  */
 export interface PreparedInput {
-  hash: string;
   validation: EventValidation;
   /** A valid event's stored forms; its `body` (the event, masked) is also its raw form in a conflict. */
   stored: StoredForm | null;
@@ -80,13 +80,12 @@ export function prepareInputs(inputs: readonly unknown[], now: number): Prepared
   return inputs.map((input) => {
     // Checked before anything that recurses (hashing, validation, masking) can overflow the stack.
     if (exceedsJsonDepth(input, MAX_EVENT_DEPTH)) {
-      return { hash: '', validation: tooDeep(input), stored: null, rejectedRaw: TOO_DEEP_RAW };
+      return { validation: tooDeep(input), stored: null, rejectedRaw: TOO_DEEP_RAW };
     }
-    const hash = sha256Hex(canonicalJson(input));
     const validation = validateEvent(input, now);
     return validation.ok
-      ? { hash, validation, stored: storedForm(input, hash, validation.event), rejectedRaw: null }
-      : { hash, validation, stored: null, rejectedRaw: maskRawBody(input) };
+      ? { validation, stored: storedForm(input, validation.event), rejectedRaw: null }
+      : { validation, stored: null, rejectedRaw: maskRawBody(input) };
   });
 }
 
@@ -132,18 +131,20 @@ export function planBatch(
     summary.rejected += 1;
     summary.results.push({ id: eventId, status: 'rejected', error });
   };
-  const batchHashes = new Map<string, string>();
+  // An id seen earlier in the batch: its forms, hashed only if the id comes again.
+  const earlier = new Map<string, StoredForm>();
   const named = new Set<string>();
-  for (const { hash, validation, stored, rejectedRaw } of prepared) {
+  for (const { validation, stored, rejectedRaw } of prepared) {
     if (!validation.ok) {
       reject(rejectedRaw ?? 'null', validation.eventId, validation.error);
       continue;
     }
     const event = validation.event;
     const forms = stored!;
-    const existingHash = batchHashes.get(event.id) ?? known.get(event.id);
+    const before = earlier.get(event.id);
+    const existingHash = before ? formContentHash(before) : known.get(event.id);
     if (existingHash !== undefined) {
-      if (existingHash === hash) {
+      if (existingHash === formContentHash(forms)) {
         summary.duplicates += 1;
         summary.results.push({ id: event.id, status: 'duplicate' });
       } else {
@@ -155,7 +156,7 @@ export function planBatch(
       }
       continue;
     }
-    batchHashes.set(event.id, hash);
+    earlier.set(event.id, forms);
     if (event.details) {
       const { agent } = event.details;
       if (!named.has(`team\u0000${agent.team.id}`)) {
@@ -174,7 +175,6 @@ export function planBatch(
       occurredAt: event.occurredAt,
       receivedAt: now,
       source,
-      contentHash: hash,
       ...forms,
       linkTtlMs: linkTtlOf(event.type, settings),
     };
@@ -203,8 +203,7 @@ export interface PendingEvent {
   occurredAt: number;
   receivedAt: number;
   source: string;
-  /** SHA-256 in hex, and as stored (db/event-rows.ts). */
-  contentHash: string;
+  /** The content hash as stored (db/event-rows.ts). */
   storedHash: Buffer | null;
   /** The body (masked) as the replay reads it, and as stored (db/event-rows.ts). */
   body: string;

@@ -3,7 +3,7 @@ import { type PreparedInput, prepareInputs } from './ingest-plan';
 
 /**
  * A POST /api/v1/events body made ready for the writer, with no I/O: read into events (SPEC §2),
- * each checked, hashed, masked and put in its stored forms (prepareInputs). The server's thread
+ * each checked, masked and put in its stored forms (prepareInputs). The server's thread
  * hands large bodies to a worker thread that runs this (ingest-prepare-pool.server.ts), so the
  * writer's thread keeps only the database work; the result is plain data either way.
  */

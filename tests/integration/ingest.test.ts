@@ -95,6 +95,42 @@ describe('ingestEvents', () => {
     expect((await ingest([reordered])).duplicates).toBe(1);
   });
 
+  it('takes the same id again within one batch as a duplicate, and with other content as a conflict', async () => {
+    const summary = await ingest([
+      created('pr_1'),
+      created('pr_1'),
+      { ...created('pr_1'), occurredAt: '2026-11-20T10:00:01.000Z' },
+    ]);
+    expect(summary.results).toEqual([
+      { id: 'evt_pr_1_created', status: 'accepted' },
+      { id: 'evt_pr_1_created', status: 'duplicate' },
+      {
+        id: 'evt_pr_1_created',
+        status: 'rejected',
+        error: {
+          code: 'conflict',
+          path: 'id',
+          message: 'An event with id evt_pr_1_created and different content was already accepted',
+        },
+      },
+    ]);
+    expect(await queryRow(db, 'SELECT count(*) AS n FROM events')).toEqual({ n: 1 });
+  });
+
+  it('tells a resent event with a masked card number from one with another number of the same last four', async () => {
+    // Both mask to "**** **** **** 1111": only the content hash of the event as received tells them apart.
+    const first = created('pr_1', 0, { reason: 'Card 4111 1111 1111 1111 please' });
+    const other = created('pr_1', 0, { reason: 'Card 5500 0000 0008 1111 please' });
+    const statuses = async (events: unknown[]) => (await ingest(events)).results.map((result) => result.status);
+    expect(await statuses([first, first, other])).toEqual(['accepted', 'duplicate', 'rejected']);
+    expect(await statuses([other, first])).toEqual(['rejected', 'duplicate']);
+    expect(await request('pr_1')).toMatchObject({ reason: 'Card **** **** **** 1111 please' });
+    expect(await queryRows(db, 'SELECT code FROM rejected_events')).toEqual([
+      { code: 'conflict' },
+      { code: 'conflict' },
+    ]);
+  });
+
   it('keeps orphans until created arrives, then applies them', async () => {
     await ingest([step('pr_1', 'sent', MINUTE), step('pr_1', 'opened', 2 * MINUTE)], T0 + 3 * MINUTE);
     expect(await request('pr_1')).toBeUndefined();
