@@ -147,17 +147,24 @@ export function maskJsonValue(value: unknown): unknown {
     return copy ?? value;
   }
   if (value !== null && typeof value === 'object') {
-    let changed = false;
-    const entries = Object.entries(value).map(([key, inner]) => {
+    // The entries are copied only from the first one that changes (most objects have none).
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record);
+    let entries: (readonly [string, unknown])[] | null = null;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const inner = record[key];
       const maskedKey = maskCardNumbers(key);
       const maskedInner =
         SECRET_CARD_KEYS.test(key) && (typeof inner === 'string' || typeof inner === 'number')
           ? '[redacted]'
           : maskJsonValue(inner);
-      if (maskedKey !== key || maskedInner !== inner) changed = true;
-      return [maskedKey, maskedInner] as const;
-    });
-    return changed ? Object.fromEntries(entries) : value;
+      if (!entries && (maskedKey !== key || maskedInner !== inner)) {
+        entries = keys.slice(0, i).map((earlier) => [earlier, record[earlier]] as const);
+      }
+      entries?.push([maskedKey, maskedInner]);
+    }
+    return entries ? Object.fromEntries(entries) : value;
   }
   return value;
 }
