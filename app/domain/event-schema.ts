@@ -156,14 +156,15 @@ function errorFromIssue(input: unknown, issue: z.core.$ZodIssue, prefix: string[
 }
 
 /** Path of the first card number or security code under a key that names it, anywhere in the event. */
-function findSecretCardKey(value: unknown, path: string[] = []): string | null {
+function findSecretCardKey(value: unknown): string | null {
   if (value === null || typeof value !== 'object') return null;
-  for (const [key, inner] of Object.entries(value)) {
-    if (SECRET_CARD_KEYS.test(key) && (typeof inner === 'string' || typeof inner === 'number')) {
-      return [...path, key].join('.');
-    }
-    const found = findSecretCardKey(inner, [...path, key]);
-    if (found) return found;
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const inner = record[key];
+    if (SECRET_CARD_KEYS.test(key) && (typeof inner === 'string' || typeof inner === 'number')) return key;
+    // The path is written only for what is found (it was copied at every key walked).
+    const found = findSecretCardKey(inner);
+    if (found !== null) return `${key}.${found}`;
   }
   return null;
 }
