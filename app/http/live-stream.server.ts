@@ -14,10 +14,16 @@ const HEARTBEAT_MS = 15_000;
 /**
  * Bytes still queued for a client when the next batch of changes (or heartbeat) comes. The server
  * takes from the stream only as the socket drains, so a client this far behind a second later is
- * not reading: it is disconnected, and on reconnecting resumes from Last-Event-ID. A client's
- * memory is therefore at most this plus one poll's batch.
+ * not reading: it is disconnected, and on reconnecting resumes from Last-Event-ID.
  */
 const QUEUE_LIMIT = 64 * 1024;
+/**
+ * A poll's batch (up to 5,000 changes, ~900 KB of text) is written to a client's queue this many
+ * changes at a time, as the client reads: a client's memory is at most QUEUE_LIMIT plus one chunk
+ * (~20 KB), however large the batch. (It was queued whole: 100 silent clients held 70 MB once ingest
+ * ran at 5,000 events a second, 1,000 of them, the default cap, would have held ~900 MB.)
+ */
+const CHUNK_CHANGES = 100;
 
 /**
  * Server-Sent Events (SPEC §4): every status change the caller may see, as `event: change` with
@@ -68,20 +74,36 @@ export function changeStreamResponse(viewer: Viewer, request: Request): Response
     });
   }
 
-  // Checked before a batch, not within it: a burst (up to one poll's 5,000 changes) is queued
-  // whole, since nobody could have read it yet.
+  // Checked before a batch, not within it: a burst (up to one poll's 5,000 changes) is taken
+  // whole, since nobody could have read it yet, and written to the queue a chunk at a time as the
+  // client reads (pump, called again by the stream's pull).
   const keepingUp = () => (controller.desiredSize ?? 0) >= 0;
   const send = (text: string) => {
     if (!ended) controller.enqueue(encoder.encode(text));
   };
+  let pending: RequestChange[] = [];
+  let next = 0;
+  const pump = () => {
+    while (!ended && next < pending.length && (controller.desiredSize ?? 0) > 0) {
+      const chunk = pending.slice(next, next + CHUNK_CHANGES);
+      next += chunk.length;
+      send(chunk.map((change) => `id: ${change.cursor}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`).join(''));
+    }
+    if (next >= pending.length) {
+      pending = [];
+      next = 0;
+    }
+  };
   const sendChanges = (changes: RequestChange[]) => {
     const visible = visibleChanges(viewer, changes);
     if (visible.length === 0 || ended) return;
-    if (!keepingUp()) {
+    // Still writing the last batch, or its queue still full: the client is not reading.
+    if (pending.length > 0 || !keepingUp()) {
       end('drop');
       return;
     }
-    send(visible.map((change) => `id: ${change.cursor}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`).join(''));
+    pending = visible;
+    pump();
   };
 
   const stream = new ReadableStream<Uint8Array>(
@@ -104,6 +126,9 @@ export function changeStreamResponse(viewer: Viewer, request: Request): Response
         unsubscribe = subscribed;
         send('retry: 3000\n: connected\n\n');
         if (lastEventId !== '' && lastEventId !== '0') sendChanges(await readChangesSince(getDb(), lastEventId));
+      },
+      pull() {
+        pump();
       },
       // The server cancels the body when the socket closes, whether or not request.signal aborted.
       cancel() {
