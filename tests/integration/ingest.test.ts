@@ -22,6 +22,13 @@ const request = async (id: string) =>
 const outcome = async (id: string) =>
   await queryRow(db, 'SELECT CAST(applied AS INTEGER) AS applied, anomaly, source FROM events WHERE id = ?', id);
 
+/** The result of an event whose id was accepted before with other content. */
+const conflictOf = (id: string) => ({
+  id,
+  status: 'rejected',
+  error: { code: 'conflict', path: 'id', message: `An event with id ${id} and different content was already accepted` },
+});
+
 describe('ingestEvents', () => {
   it('names a new team and agent as the first event of a batch names them', async () => {
     const team = { teamId: 'tm_new', agentId: 'ag_new' };
@@ -64,18 +71,7 @@ describe('ingestEvents', () => {
   it('acknowledges an exact duplicate and rejects the same id with other content as conflict', async () => {
     await ingest([created('pr_1')]);
     const again = await ingest([created('pr_1'), { ...created('pr_1'), occurredAt: '2026-11-20T10:00:01.000Z' }]);
-    expect(again.results).toEqual([
-      { id: 'evt_pr_1_created', status: 'duplicate' },
-      {
-        id: 'evt_pr_1_created',
-        status: 'rejected',
-        error: {
-          code: 'conflict',
-          path: 'id',
-          message: 'An event with id evt_pr_1_created and different content was already accepted',
-        },
-      },
-    ]);
+    expect(again.results).toEqual([{ id: 'evt_pr_1_created', status: 'duplicate' }, conflictOf('evt_pr_1_created')]);
     expect(await queryRow(db, 'SELECT count(*) AS n FROM events')).toEqual({ n: 1 });
     expect(await queryRows(db, 'SELECT code, event_id FROM rejected_events')).toEqual([
       { code: 'conflict', event_id: 'evt_pr_1_created' },
@@ -104,15 +100,7 @@ describe('ingestEvents', () => {
     expect(summary.results).toEqual([
       { id: 'evt_pr_1_created', status: 'accepted' },
       { id: 'evt_pr_1_created', status: 'duplicate' },
-      {
-        id: 'evt_pr_1_created',
-        status: 'rejected',
-        error: {
-          code: 'conflict',
-          path: 'id',
-          message: 'An event with id evt_pr_1_created and different content was already accepted',
-        },
-      },
+      conflictOf('evt_pr_1_created'),
     ]);
     expect(await queryRow(db, 'SELECT count(*) AS n FROM events')).toEqual({ n: 1 });
   });
