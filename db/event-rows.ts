@@ -117,9 +117,9 @@ export function storedEventBody(body: JsonObject, columns: EventColumns): string
   }
   const stored: JsonObject = {};
   if (body.occurredAt !== canonicalOccurredAt(columns.occurredAt)) stored.occurredAt = body.occurredAt;
-  let details: JsonObject | undefined;
-  for (const key of Object.keys(request)) if (key !== 'id') copyKey((details ??= {}), request, key);
-  if (details) stored.paymentRequest = details;
+  const details: JsonObject = {};
+  for (const key of Object.keys(request)) if (key !== 'id') copyKey(details, request, key);
+  if (Object.keys(details).length > 0) stored.paymentRequest = details;
   for (const key of Object.keys(body)) {
     if (key !== 'id' && key !== 'type' && key !== 'occurredAt' && key !== 'paymentRequest') copyKey(stored, body, key);
   }
