@@ -5,7 +5,7 @@ import type { EventSource } from '../app/domain/lifecycle';
 import { type ProjectionEvent, projectRequest } from '../app/domain/projection';
 import { type ExpirySettings, linkTtlOf } from '../app/domain/replay';
 import type { Db } from '../db/client';
-import { INSERT_EVENT_SQL } from '../db/event-codes';
+import { eventInsertValues, INSERT_EVENT_SQL } from '../db/event-codes';
 import { addReceipts } from '../db/event-receipts';
 import { storedForm } from '../db/event-rows';
 import { ROLLUP_TABLES, rollupBulkFillSql } from '../db/metrics-rollups';
@@ -196,13 +196,15 @@ export function bulkSeed(
       }
       for (const row of writeEvents ? rows : []) {
         const outcome = outcomes.get(row.id)!;
-        insertEvent.run({
-          ...row,
-          contentHash: row.storedHash,
-          body: row.storedBody,
-          applied: outcome.applied ? 1 : 0,
-          anomaly: outcome.anomaly ?? null,
-        });
+        insertEvent.run(
+          ...eventInsertValues({
+            ...row,
+            contentHash: row.storedHash,
+            body: row.storedBody,
+            applied: outcome.applied ? 1 : 0,
+            anomaly: outcome.anomaly ?? null,
+          }),
+        );
       }
       // Every row is received at `now`, as ingest at that time would record them.
       if (writeEvents) addReceipts(sqlite, { receivedAt: now, accepted: rows.length, rejectedCodes: [] });
