@@ -45,15 +45,15 @@ export const INSERT_EVENT_SQL = `INSERT INTO events (id, request_id, type_code, 
     content_hash, body, applied, anomaly, link_ttl_ms)
   VALUES (?, ?, ${codeOfTextSql('?', STORED_EVENT_TYPES)}, ?, ?, ${codeOfTextSql('?', STORED_EVENT_SOURCES)}, ?, ?, ?, ?, ?)`;
 
-/** An accepted event's row as INSERT_EVENT_SQL takes it. */
-export interface EventInsertRow {
+/** A new event's row as inserted (both engines' writers): the stored forms, with its outcome in the replay. */
+export interface EventInsert {
   id: string;
   requestId: string;
-  type: string;
+  type: EventType;
   occurredAt: number;
   receivedAt: number;
   source: string;
-  contentHash: Uint8Array | null;
+  contentHash: Buffer | null;
   body: string;
   applied: 0 | 1;
   anomaly: string | null;
@@ -61,7 +61,7 @@ export interface EventInsertRow {
 }
 
 /** INSERT_EVENT_SQL's parameters, in its order. */
-export const eventInsertValues = (row: EventInsertRow) =>
+export const eventInsertValues = (row: EventInsert) =>
   [
     row.id,
     row.requestId,

@@ -1,3 +1,4 @@
+import type { EventInsert } from '../../db/event-codes';
 import { eventBody, formContentHash, storedForm } from '../../db/event-rows';
 import { exceedsJsonDepth, maskCardNumbers, maskJsonValue } from '../domain/card-masking';
 import {
@@ -208,21 +209,6 @@ export interface PendingEvent {
   /** The body (masked) as the replay reads it, and as stored (db/event-rows.ts). */
   body: string;
   storedBody: string;
-  linkTtlMs: number | null;
-}
-
-/** A new event's row as inserted: the stored forms, with its outcome in the replay. */
-export interface EventInsert {
-  id: string;
-  requestId: string;
-  type: EventType;
-  occurredAt: number;
-  receivedAt: number;
-  source: string;
-  contentHash: Buffer | null;
-  body: string;
-  applied: 0 | 1;
-  anomaly: string | null;
   linkTtlMs: number | null;
 }
 

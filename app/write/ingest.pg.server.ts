@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { Db, PostgresHandle } from '../../db/client';
 import { writeTransaction } from '../../db/client';
+import type { EventInsert } from '../../db/event-codes';
 import { addReceiptsPostgres } from '../../db/event-receipts';
 import type { StoredHashRow } from '../../db/event-rows';
 import { storedContentHash } from '../../db/event-rows';
@@ -15,7 +16,6 @@ import type { EventSource } from '../domain/lifecycle';
 import { getExpirySettings } from '../read/settings.server';
 import type { StoredEventRow } from './ingest-batch.server';
 import {
-  type EventInsert,
   type IngestOptions,
   type IngestSummary,
   type PreparedInput,
