@@ -9,6 +9,7 @@ import { NonceProvider } from './components/nonce';
 import { closeLiveStreams } from './http/change-feed.server';
 import { getEnv } from './lib/env.server';
 import { startExpirySweeper, stopExpirySweeper } from './write/expiry-sweeper.server';
+import { ingestWriter } from './write/ingest-writer.server';
 import { startReportScheduler, stopReportScheduler } from './write/report-scheduler.server';
 
 const ABORT_DELAY = 5_000;
@@ -104,5 +105,6 @@ export async function assertMigrated(): Promise<void> {
 
 /** The last step of a shutdown, once in-flight requests have finished (or the deadline passed). */
 export function closeDatabase(): void {
+  void ingestWriter.stop();
   closeDb();
 }

@@ -38,7 +38,8 @@ export async function startBenchServer(databaseFile: string, env: Record<string,
       SESSION_SECRET: randomBytes(32).toString('hex'),
       ...env,
     },
-    stdio: 'ignore',
+    // BENCH_SERVER_STDERR=1: the server's warnings and errors on the bench's stderr.
+    stdio: ['ignore', 'ignore', process.env.BENCH_SERVER_STDERR ? 'inherit' : 'ignore'],
   });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 400; i++) {

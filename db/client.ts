@@ -148,17 +148,8 @@ export async function writeTransaction<T>(db: Db, fn: () => T | Promise<T>): Pro
   if (db.$pg) return postgresTransaction(db.$pg, fn);
   const client = db.$client;
   if (heldTransactions.getStore() === client) return fn();
-  const key = queueKey(client);
-  const previous = writeQueues.get(key);
-  let release!: () => void;
-  const mine = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  const tail = previous ? previous.then(() => mine) : mine;
-  writeQueues.set(key, tail);
-  if (previous) await previous;
-  try {
-    return await heldTransactions.run(client, async () => {
+  return await holdWriteTurn(db, () =>
+    heldTransactions.run(client, async () => {
       client.prepare('BEGIN IMMEDIATE').run();
       try {
         const result = await fn();
@@ -168,7 +159,28 @@ export async function writeTransaction<T>(db: Db, fn: () => T | Promise<T>): Pro
         if (client.inTransaction) client.prepare('ROLLBACK').run();
         throw error;
       }
-    });
+    }),
+  );
+}
+
+/**
+ * Waits for this SQLite database's turn in the process's queue of write transactions and holds it
+ * while fn runs: what writeTransaction does before its BEGIN. For a writer on another connection of
+ * this process (the ingest writer thread, app/write/ingest-writer.server.ts), so that no
+ * writeTransaction here waits for SQLite's lock synchronously (busy_timeout) while it writes.
+ */
+export async function holdWriteTurn<T>(db: Db, fn: () => Promise<T>): Promise<T> {
+  const key = queueKey(db.$client);
+  const previous = writeQueues.get(key);
+  let release!: () => void;
+  const mine = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const tail = previous ? previous.then(() => mine) : mine;
+  writeQueues.set(key, tail);
+  if (previous) await previous;
+  try {
+    return await fn();
   } finally {
     release();
     // The last in the queue leaves no entry behind.

@@ -62,6 +62,8 @@ const schema = z.object({
   INGEST_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
   /** The built ingest preparation worker, when it is not beside the server build. */
   INGEST_WORKER_FILE: z.string().min(1).optional(),
+  /** On SQLite, API batches are stored by a writer thread (its own connection); 0: in the server's thread. */
+  INGEST_WRITER_THREAD: z.enum(['0', '1']).optional(),
   PASSWORD_HASH_COST: passwordHashCost,
   SQLITE_CACHE_MB: sqliteCacheMb,
 });

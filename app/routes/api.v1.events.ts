@@ -2,8 +2,8 @@ import type { ActionFunctionArgs } from '@remix-run/node';
 import { type Db, getDb, onPostgres, sqliteWriterBusy } from '../../db/client';
 import { BodyError, getWebhookSecrets, readBodyText, verifyWebhook } from '../http/webhook-intake.server';
 import { apiError } from '../lib/http.server';
-import { ingestPrepared } from '../write/ingest.server';
 import { ingestPreparePool } from '../write/ingest-prepare-pool.server';
+import { ingestWriter } from '../write/ingest-writer.server';
 
 // Verified bodies being parsed and stored at once; past this senders are asked to retry (SPEC §2:
 // 503, never a lost event). A slot is taken only once the whole body has arrived (the server gives
@@ -40,16 +40,19 @@ export async function action({ request }: ActionFunctionArgs) {
 }
 
 async function store(db: Db, text: string, contentType: string) {
-  // Read, checked, hashed and masked by a worker thread (ingest-prepare-pool.server.ts) while
-  // SQLite's writer is busy, so that work overlaps its transaction; with the writer idle a body of up
-  // to about 1,000 events is prepared here (sooner: no round trip), a larger one always by a worker.
-  // On PostgreSQL transactions run side by side and leave this thread free: always a worker.
+  // Read, checked and masked (ingest-prepare.ts) here for a body of up to about 1,000 events, while
+  // the writer thread stores the one before (ingest-writer.server.ts): the two overlap. Without a
+  // writer thread, here only while SQLite's writer is idle (sooner: no round trip), else by a
+  // preparation worker (ingest-prepare-pool.server.ts) so the work overlaps the transaction; a larger
+  // body always by a worker. On PostgreSQL transactions run side by side and leave this thread free:
+  // always a worker.
   const now = Date.now();
-  const inThread = !onPostgres(db) && text.length <= MAX_IN_THREAD_BYTES && !sqliteWriterBusy(db);
+  const inThread =
+    !onPostgres(db) && text.length <= MAX_IN_THREAD_BYTES && (ingestWriter.usesThread(db) || !sqliteWriterBusy(db));
   const preparation = await ingestPreparePool.prepare(text, contentType, now, { inThread });
   if (!preparation.ok) return bodyError(preparation);
   try {
-    const { accepted, duplicates, rejected, results } = await ingestPrepared(db, preparation.prepared, 'api', { now });
+    const { accepted, duplicates, rejected, results } = await ingestWriter.write(db, preparation.prepared, 'api', now);
     return Response.json({ accepted, duplicates, rejected, results });
   } catch (error) {
     if (isBusy(error)) return overloaded();

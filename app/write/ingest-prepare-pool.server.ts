@@ -2,8 +2,8 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { getEnv } from '../lib/env.server';
 import { workerBundle } from '../read/exports/worker-bundle.server';
-import type { PreparedInput } from './ingest-plan';
 import { type BodyPreparation, type PrepareReply, type PrepareRequest, prepareEventsBody } from './ingest-prepare';
+import { asBuffers } from './ingest-writer';
 
 /**
  * Ingest preparation off the server's thread (issue 14). Reading a body into events, validating,
@@ -122,17 +122,6 @@ export class PreparePool {
     entry.worker.unref();
     return entry;
   }
-}
-
-/** A stored hash crosses the thread as a Uint8Array: the writers bind it as a Buffer. */
-function asBuffers(input: PreparedInput): PreparedInput {
-  const hash = input.stored?.storedHash;
-  if (!hash || Buffer.isBuffer(hash)) return input;
-  const bytes = hash as Uint8Array;
-  return {
-    ...input,
-    stored: { ...input.stored!, storedHash: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) },
-  };
 }
 
 /** The server's pool: INGEST_WORKERS threads (default: the cores but one, 1 to 4) of the built worker. */

@@ -1,0 +1,192 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ingestPrepared } from '../../app/write/ingest.server';
+import { prepareInputs } from '../../app/write/ingest-plan';
+import { IngestWriter, type IngestWriterOptions } from '../../app/write/ingest-writer.server';
+import { type Db, openDatabase, sqliteWriterBusy, writeTransaction } from '../../db/client';
+import { ON_POSTGRES } from '../../db/tables';
+import { closeTestDb, createTestDb } from '../support/db';
+import { created, MINUTE, step, T0 } from '../support/events';
+
+// On SQLite, POST /api/v1/events has its batches stored by a writer thread with its own connection
+// (issue 14): the built worker (npm test builds it) must leave the database exactly as this thread
+// does, this thread's write transactions must wait their turn, and a writer that dies or hangs must
+// cost no event.
+
+const BUNDLE = resolve('build/workers/ingest-writer.cjs');
+const NOW = T0 + 90 * MINUTE;
+const writers: IngestWriter[] = [];
+const dbs: Db[] = [];
+afterEach(async () => {
+  await Promise.all(writers.splice(0).map((writer) => writer.stop()));
+  await Promise.all(dbs.splice(0).map((db) => closeTestDb(db)));
+});
+
+const writerOf = (bundle: string, options: Partial<IngestWriterOptions> = {}) => {
+  const writer = new IngestWriter({ bundle: () => bundle, enabled: () => true, ...options });
+  writers.push(writer);
+  return writer;
+};
+async function testDb(): Promise<Db> {
+  const { db } = await createTestDb();
+  dbs.push(db);
+  return db;
+}
+
+/** Two batches: new requests (a card number to mask, a duplicate, a conflict, an invalid event), then steps of stored ones. */
+function batches(): unknown[][] {
+  const first: unknown[] = [];
+  for (let i = 0; i < 40; i++) {
+    first.push(created(`pr_t${i}`, i * 1000, { agentId: `ag_${i % 3}`, teamId: i % 2 ? 'tm_a' : 'tm_b' }));
+    first.push(step(`pr_t${i}`, 'sent', i * 1000 + 5000));
+  }
+  first.push(created('pr_tcard', 0, { reason: 'card 4111 1111 1111 1111' }));
+  first.push(step('pr_t1', 'sent', 6000));
+  first.push({ ...step('pr_t2', 'opened', MINUTE), id: 'evt_pr_t2_sent' });
+  first.push({ ...step('pr_t3', 'opened', MINUTE), type: 'payment_request.teleported', id: 'evt_bad' });
+  const second: unknown[] = [];
+  for (let i = 0; i < 40; i += 2) {
+    second.push(step(`pr_t${i}`, 'opened', 10 * MINUTE + i));
+    second.push(step(`pr_t${i}`, i % 4 ? 'paid' : 'declined', 20 * MINUTE + i));
+  }
+  second.push(step('pr_t5', 'opened', 30_000));
+  return [first, second];
+}
+
+/** Every row of every table, in rowid order. */
+function contents(db: Db): Record<string, unknown[]> {
+  const tables = db.$client
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .pluck()
+    .all() as string[];
+  return Object.fromEntries(tables.map((table) => [table, db.$client.prepare(`SELECT * FROM "${table}"`).all()]));
+}
+
+/** A worker script (CommonJS) in a folder of its own. */
+function script(name: string, source: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'ingest-writer-')), name);
+  writeFileSync(file, source);
+  return file;
+}
+
+/** A writer that takes SQLite's write lock, writes a team, and then dies (or hangs) before it commits. */
+const dyingMidTransaction = (then: string) =>
+  script(
+    'dying.cjs',
+    `const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))});
+const db = new Database(workerData.file);
+parentPort.on('message', () => {
+  db.exec('BEGIN IMMEDIATE');
+  db.prepare("INSERT INTO teams (id, name, name_source, created_at) VALUES ('tm_ghost', 'Ghost', 'event', 0)").run();
+  ${then}
+});
+`,
+  );
+
+describe.skipIf(ON_POSTGRES)('the ingest writer thread (SQLite)', () => {
+  it('leaves every table as this thread does, and answers the same summaries', async () => {
+    const [there, here] = [await testDb(), await testDb()];
+    const writer = writerOf(BUNDLE);
+    for (const [index, batch] of batches().entries()) {
+      const prepared = prepareInputs(batch, NOW + index);
+      const byThread = await writer.write(there, prepared, 'api', NOW + index);
+      const inThread = await ingestPrepared(here, prepared, 'api', { now: NOW + index });
+      expect(byThread).toEqual(inThread);
+    }
+    expect(writer.stats()).toEqual({ writtenByThread: 2, running: true });
+    const [written, expected] = [contents(there), contents(here)];
+    expect(written).toEqual(expected);
+    expect(expected.events).toHaveLength(81 + 41);
+    expect(expected.rejected_events).toHaveLength(2);
+    expect(JSON.stringify(written.events)).not.toContain('4111 1111 1111 1111');
+  });
+
+  it("makes this thread's write transactions wait their turn, without blocking it", async () => {
+    const db = await testDb();
+    const writer = writerOf(BUNDLE);
+    const [batch] = batches();
+    const order: string[] = [];
+    const stored = writer.write(db, prepareInputs(batch!, NOW), 'api', NOW);
+    expect(sqliteWriterBusy(db)).toBe(true);
+    const own = writeTransaction(db, () => {
+      // Its turn comes once the writer thread's batch is committed: every event is there.
+      order.push(`own after ${db.$client.prepare('SELECT count(*) FROM events').pluck().get()} events`);
+      db.$client
+        .prepare("INSERT INTO teams (id, name, name_source, created_at) VALUES ('tm_own', 'Own', 'admin', 1)")
+        .run();
+    });
+    // The event loop runs while the writer thread holds the database (a timer fires before either settles).
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    order.push('timer');
+    expect((await stored).accepted).toBe(81);
+    await own;
+    expect(order).toEqual(['timer', 'own after 81 events']);
+    expect(sqliteWriterBusy(db)).toBe(false);
+    expect(db.$client.prepare("SELECT name FROM teams WHERE id = 'tm_own'").pluck().get()).toBe('Own');
+  });
+
+  it('stores here a batch whose writer died mid-transaction: its uncommitted writes are gone', async () => {
+    const db = await testDb();
+    const writer = writerOf(dyingMidTransaction('process.exit(3);'));
+    const [batch] = batches();
+    const summary = await writer.write(db, prepareInputs(batch!, NOW), 'api', NOW);
+    expect([summary.accepted, summary.duplicates, summary.rejected]).toEqual([81, 1, 2]);
+    expect(writer.stats()).toEqual({ writtenByThread: 0, running: false });
+    expect(db.$client.prepare('SELECT count(*) FROM events').pluck().get()).toBe(81);
+    expect(db.$client.prepare("SELECT count(*) FROM teams WHERE id = 'tm_ghost'").pluck().get()).toBe(0);
+  });
+
+  it('stops a writer that holds a batch past the deadline, and stores the batch here', async () => {
+    const db = await testDb();
+    const writer = writerOf(dyingMidTransaction('/* never answers */'), { deadlineMs: 300 });
+    const [batch] = batches();
+    const summary = await writer.write(db, prepareInputs(batch!, NOW), 'api', NOW);
+    expect(summary.accepted).toBe(81);
+    expect(writer.stats()).toEqual({ writtenByThread: 0, running: false });
+    expect(db.$client.prepare("SELECT count(*) FROM teams WHERE id = 'tm_ghost'").pluck().get()).toBe(0);
+    // Just failed: the next batch is stored here too, without starting another writer yet.
+    const [, second] = batches();
+    expect((await writer.write(db, prepareInputs(second!, NOW + 1), 'api', NOW + 1)).accepted).toBe(41);
+    expect(writer.stats()).toEqual({ writtenByThread: 0, running: false });
+  });
+
+  it("passes the writer's error on with its code (the route answers SQLITE_BUSY with 503)", async () => {
+    const db = await testDb();
+    const busy = script(
+      'busy.cjs',
+      `const { parentPort } = require('node:worker_threads');
+parentPort.on('message', ({ id }) => parentPort.postMessage({ id, error: { message: 'database is locked', code: 'SQLITE_BUSY' } }));
+`,
+    );
+    const writer = writerOf(busy);
+    const [batch] = batches();
+    await expect(writer.write(db, prepareInputs(batch!, NOW), 'api', NOW)).rejects.toMatchObject({
+      message: 'database is locked',
+      code: 'SQLITE_BUSY',
+    });
+    expect(db.$client.prepare('SELECT count(*) FROM events').pluck().get()).toBe(0);
+  });
+
+  it('writes here for an in-memory database, when turned off, or without the built worker', async () => {
+    const memory = openDatabase(':memory:');
+    dbs.push(memory);
+    const file = await testDb();
+    const cases: [IngestWriter, Db][] = [
+      [writerOf(BUNDLE), memory],
+      [writerOf(BUNDLE, { enabled: () => false }), file],
+      [new IngestWriter({ bundle: () => null, enabled: () => true }), file],
+    ];
+    for (const [writer, db] of cases) expect(writer.usesThread(db)).toBe(false);
+    const [batch] = batches();
+    const summary = await cases[1]![0].write(file, prepareInputs(batch!, NOW), 'api', NOW);
+    expect(summary.accepted).toBe(81);
+    expect(cases.map(([writer]) => writer.stats())).toEqual([
+      { writtenByThread: 0, running: false },
+      { writtenByThread: 0, running: false },
+      { writtenByThread: 0, running: false },
+    ]);
+  });
+});
