@@ -168,9 +168,20 @@ export async function writeTransaction<T>(db: Db, fn: () => T | Promise<T>): Pro
  * while fn runs: what writeTransaction does before its BEGIN. For a writer on another connection of
  * this process (the ingest writer thread, app/write/ingest-writer.server.ts), so that no
  * writeTransaction here waits for SQLite's lock synchronously (busy_timeout) while it writes.
+ * `onWaiter` is told once, while fn holds the turn, that another writer waits for it (at once if one
+ * already queued behind it): a holder that keeps the turn while idle gives it up then.
  */
-export async function holdWriteTurn<T>(db: Db, fn: () => Promise<T>): Promise<T> {
+export async function holdWriteTurn<T>(
+  db: Db,
+  fn: () => Promise<T>,
+  options: { onWaiter?: () => void } = {},
+): Promise<T> {
   const key = queueKey(db.$client);
+  const holder = waiterListeners.get(key);
+  if (holder) {
+    waiterListeners.delete(key);
+    holder();
+  }
   const previous = writeQueues.get(key);
   let release!: () => void;
   const mine = new Promise<void>((resolve) => {
@@ -179,14 +190,23 @@ export async function holdWriteTurn<T>(db: Db, fn: () => Promise<T>): Promise<T>
   const tail = previous ? previous.then(() => mine) : mine;
   writeQueues.set(key, tail);
   if (previous) await previous;
+  const { onWaiter } = options;
+  if (onWaiter) {
+    if (writeQueues.get(key) !== tail) onWaiter();
+    else waiterListeners.set(key, onWaiter);
+  }
   try {
     return await fn();
   } finally {
+    if (onWaiter && waiterListeners.get(key) === onWaiter) waiterListeners.delete(key);
     release();
     // The last in the queue leaves no entry behind.
     if (writeQueues.get(key) === tail) writeQueues.delete(key);
   }
 }
+
+/** The holder of a database's write turn that wants to hear of a writer queued behind it (holdWriteTurn). */
+const waiterListeners = new Map<string | Database.Database, () => void>();
 
 /**
  * Whether a write transaction holds, or waits for, this SQLite database's connection right now

@@ -6,24 +6,29 @@ import { getEnv } from '../lib/env.server';
 import { workerBundle } from '../read/exports/worker-bundle.server';
 import { ingestPrepared } from './ingest.server';
 import type { IngestSummary, PreparedInput } from './ingest-plan';
-import type { WriteReply, WriteRequest } from './ingest-writer';
+import type { FromWriter, ToWriter } from './ingest-writer';
 
 /**
  * SQLite's ingest transactions off the server's thread (issue 14). better-sqlite3 runs a
  * transaction synchronously: while a batch of 1,000 events was stored (~30 ms at 1M requests) the
  * event loop could neither read the next body nor check it, so the server used one core while the
  * other was a third idle. A writer thread with its own connection to the same file now stores the
- * API's batches (ingestPrepared, unchanged); the server's thread holds the database's write turn
- * meanwhile (holdWriteTurn: its own write transactions wait their turn without blocking the event
- * loop on SQLite's lock) and reads, verifies and prepares the next body.
+ * API's batches (ingestPrepared, unchanged), while the server's thread reads, verifies and prepares
+ * the next body. Each batch is sent to the writer as soon as it is prepared.
  *
- * A writer that fails, exits, or holds a batch past the deadline is stopped, and the batch is
- * stored in the server's thread: SQLite rolled back what the writer had not committed (its
- * connection closes with the thread), and what it had committed comes back as duplicates, so nothing
- * accepted is lost. After a failure the next writer starts no sooner than RESTART_AFTER_MS later.
- * Without the built bundle (`npm run build:workers`), on PostgreSQL (its transactions already run
- * off this thread), for an in-memory database or with INGEST_WRITER_THREAD=0, batches are stored in
- * the server's thread.
+ * One writer at a time: the writer writes only while it holds the database's write turn in this
+ * process (holdWriteTurn), which this thread asks for on its behalf. It keeps the turn from batch to
+ * batch, with no round trip here, until a write transaction of this thread queues for it: then it
+ * gives it back after the batch under way (at least one a grant), and asks again for what it still
+ * holds. So this thread's write transactions never wait for SQLite's lock synchronously (busy_timeout,
+ * on the event loop), and neither side starves.
+ *
+ * A writer that fails, exits, or holds a batch past the deadline is stopped, and what it held is
+ * stored in this thread: SQLite rolled back what the writer had not committed (its connection
+ * closes with the thread), and what it had committed comes back as duplicates, so nothing accepted
+ * is lost. After a failure the next writer starts no sooner than RESTART_AFTER_MS later. Without the
+ * built bundle (`npm run build:workers`), on PostgreSQL (its transactions already run off this
+ * thread), for an in-memory database or with INGEST_WRITER_THREAD=0, batches are stored here.
  */
 
 const BUNDLE = 'workers/ingest-writer.cjs';
@@ -33,8 +38,13 @@ const RESTART_AFTER_MS = 10_000;
 
 interface Writer {
   worker: Worker;
+  db: Db;
   file: string;
-  waiting: Map<number, (reply: WriteReply | null) => void>;
+  waiting: Map<number, (reply: FromWriter | null) => void>;
+  /** The database's write turn, for the writer: not held, being waited for, or held (end gives it back). */
+  turn: 'none' | 'asked' | 'held';
+  endTurn: (() => void) | null;
+  exited: boolean;
 }
 
 export interface IngestWriterOptions {
@@ -67,10 +77,12 @@ export class IngestWriter {
   async write(db: Db, prepared: readonly PreparedInput[], source: EventSource, now: number): Promise<IngestSummary> {
     const writer = this.writerFor(db);
     if (!writer) return ingestPrepared(db, prepared, source, { now });
-    const reply = await holdWriteTurn(db, () => this.ask(writer, prepared, source, now));
+    const reply = await this.send(writer, prepared, source, now);
     // The writer is gone: whatever it had not committed was rolled back with its connection.
-    if (!reply) return ingestPrepared(db, prepared, source, { now });
-    if ('error' in reply) throw Object.assign(new Error(reply.error.message), { code: reply.error.code ?? undefined });
+    if (!reply || reply.type === 'yielded') return ingestPrepared(db, prepared, source, { now });
+    if (reply.type === 'failed') {
+      throw Object.assign(new Error(reply.error.message), { code: reply.error.code ?? undefined });
+    }
     this.written += 1;
     return reply.summary;
   }
@@ -82,22 +94,52 @@ export class IngestWriter {
     await writer?.worker.terminate();
   }
 
-  private ask(writer: Writer, prepared: readonly PreparedInput[], source: EventSource, now: number) {
+  /**
+   * Sends a batch at once (the writer reads it while it stores the one before), and asks for the
+   * write turn for the writer unless it has it: once granted the writer keeps it, batch after batch
+   * with no round trip to this thread, until a write transaction here queues for it.
+   */
+  private send(writer: Writer, prepared: readonly PreparedInput[], source: EventSource, now: number) {
     const id = ++this.nextId;
+    const deadlineMs = this.options.deadlineMs ?? DEADLINE_MS;
     let deadline: NodeJS.Timeout | undefined;
-    return new Promise<WriteReply | null>((settle) => {
+    return new Promise<FromWriter | null>((settle) => {
       // A writer with a batch keeps the process up until it has answered; an idle one does not.
       if (writer.waiting.size === 0) writer.worker.ref();
       writer.waiting.set(id, settle);
-      const request: WriteRequest = { id, prepared: prepared as PreparedInput[], source, now };
-      writer.worker.postMessage(request);
+      const message: ToWriter = { type: 'batch', id, prepared: prepared as PreparedInput[], source, now };
+      writer.worker.postMessage(message);
+      this.askTurn(writer);
       // Stopping it settles every batch it holds (exit: null), each then stored in this thread.
       deadline = setTimeout(() => {
-        console.error(`ingest writer thread held a batch past ${this.options.deadlineMs ?? DEADLINE_MS} ms: stopped`);
+        console.error(`ingest writer thread held a batch past ${deadlineMs} ms: stopped`);
         this.failedAt = Date.now();
         void writer.worker.terminate();
-      }, this.options.deadlineMs ?? DEADLINE_MS);
+      }, deadlineMs);
     }).finally(() => clearTimeout(deadline));
+  }
+
+  private askTurn(writer: Writer): void {
+    if (writer.turn !== 'none' || writer.exited) return;
+    writer.turn = 'asked';
+    void holdWriteTurn(
+      writer.db,
+      () =>
+        new Promise<void>((end) => {
+          if (writer.exited) return end();
+          writer.turn = 'held';
+          writer.endTurn = end;
+          writer.worker.postMessage({ type: 'grant' } satisfies ToWriter);
+        }),
+      { onWaiter: () => writer.worker.postMessage({ type: 'yield' } satisfies ToWriter) },
+    );
+  }
+
+  private endTurn(writer: Writer): void {
+    const end = writer.endTurn;
+    writer.turn = 'none';
+    writer.endTurn = null;
+    end?.();
   }
 
   private writerFor(db: Db): Writer | null {
@@ -108,13 +150,27 @@ export class IngestWriter {
     if (Date.now() - this.failedAt < RESTART_AFTER_MS) return null;
     const bundle = this.options.bundle();
     if (!bundle) return null;
-    this.writer = this.start(bundle, file);
+    this.writer = this.start(bundle, db, file);
     return this.writer;
   }
 
-  private start(bundle: string, file: string): Writer {
-    const writer: Writer = { worker: new Worker(bundle, { workerData: { file } }), file, waiting: new Map() };
-    writer.worker.on('message', (reply: WriteReply) => {
+  private start(bundle: string, db: Db, file: string): Writer {
+    const writer: Writer = {
+      worker: new Worker(bundle, { workerData: { file } }),
+      db,
+      file,
+      waiting: new Map(),
+      turn: 'none',
+      endTurn: null,
+      exited: false,
+    };
+    writer.worker.on('message', (reply: FromWriter) => {
+      if (reply.type === 'yielded') {
+        this.endTurn(writer);
+        // Batches it still holds wait for the turn again, behind the writer that asked for it.
+        if (writer.waiting.size > 0) this.askTurn(writer);
+        return;
+      }
       const settle = writer.waiting.get(reply.id);
       writer.waiting.delete(reply.id);
       if (writer.waiting.size === 0) writer.worker.unref();
@@ -124,9 +180,12 @@ export class IngestWriter {
       console.error(`ingest writer thread failed: ${error.message}`);
       this.failedAt = Date.now();
     });
-    // After its connection has closed: what it held is settled null, to be stored in this thread.
+    // After its connection has closed: the turn is given back, and what it held is settled null, to
+    // be stored in this thread.
     writer.worker.on('exit', () => {
+      writer.exited = true;
       if (this.writer === writer) this.writer = null;
+      this.endTurn(writer);
       for (const settle of writer.waiting.values()) settle(null);
       writer.waiting.clear();
     });

@@ -128,6 +128,41 @@ describe.skipIf(ON_POSTGRES)('the ingest writer thread (SQLite)', () => {
     expect(db.$client.prepare("SELECT name FROM teams WHERE id = 'tm_own'").pluck().get()).toBe('Own');
   });
 
+  it('keeps the turn between batches, and gives it to a write transaction here that asks, busy or idle', async () => {
+    const db = await testDb();
+    const writer = writerOf(BUNDLE);
+    const [first, second] = batches();
+    const idOf = (i: number) => `tm_own${i}`;
+    const own = (i: number) =>
+      writeTransaction(db, () => {
+        db.$client
+          .prepare("INSERT INTO teams (id, name, name_source, created_at) VALUES (?, 'Own', 'admin', 1)")
+          .run(idOf(i));
+      });
+    // Idle with the turn after its batch: a transaction here still gets it, and the writer gets it back.
+    expect((await writer.write(db, prepareInputs(first!, NOW), 'api', NOW)).accepted).toBe(81);
+    await own(1);
+    // Several batches in flight around transactions here: every one stored, each transaction too.
+    const results = await Promise.all([
+      writer.write(db, prepareInputs(second!, NOW + 1), 'api', NOW + 1),
+      own(2),
+      writer.write(db, prepareInputs(first!, NOW + 2), 'api', NOW + 2),
+      own(3),
+      writer.write(db, prepareInputs([created('pr_last')], NOW + 3), 'api', NOW + 3),
+    ]);
+    expect(results.map((result) => result && (result as { accepted: number }).accepted)).toEqual([
+      41,
+      undefined,
+      0,
+      undefined,
+      1,
+    ]);
+    expect((results[2] as { duplicates: number }).duplicates).toBe(82);
+    expect(writer.stats()).toEqual({ writtenByThread: 4, running: true });
+    expect(db.$client.prepare("SELECT count(*) FROM teams WHERE id LIKE 'tm_own%'").pluck().get()).toBe(3);
+    expect(db.$client.prepare('SELECT count(*) FROM events').pluck().get()).toBe(81 + 41 + 1);
+  });
+
   it('stores here a batch whose writer died mid-transaction: its uncommitted writes are gone', async () => {
     const db = await testDb();
     const writer = writerOf(dyingMidTransaction('process.exit(3);'));
@@ -158,7 +193,9 @@ describe.skipIf(ON_POSTGRES)('the ingest writer thread (SQLite)', () => {
     const busy = script(
       'busy.cjs',
       `const { parentPort } = require('node:worker_threads');
-parentPort.on('message', ({ id }) => parentPort.postMessage({ id, error: { message: 'database is locked', code: 'SQLITE_BUSY' } }));
+parentPort.on('message', ({ type, id }) => {
+  if (type === 'batch') parentPort.postMessage({ type: 'failed', id, error: { message: 'database is locked', code: 'SQLITE_BUSY' } });
+});
 `,
     );
     const writer = writerOf(busy);
