@@ -6,6 +6,7 @@ import {
   type EventValidation,
   ID_PATTERN,
   MAX_EVENT_DEPTH,
+  type PaymentRequestDetails,
   validateEvent,
 } from '../domain/event-schema';
 import type { EventSource, EventType } from '../domain/lifecycle';
@@ -65,7 +66,7 @@ function storedRejection(eventId: string | null, error: EventError, raw: string)
  * makes the same ones off the server's thread.
  */
 export interface PreparedInput {
-  validation: EventValidation;
+  validation: { ok: true; event: PlannedEvent } | Extract<EventValidation, { ok: false }>;
   /** A valid event's stored forms; its `body` (the event, masked) is also its raw form in a conflict. */
   stored: StoredForm | null;
   /** An invalid input's raw form in rejected_events. */
@@ -73,6 +74,18 @@ export interface PreparedInput {
 }
 
 export type StoredForm = ReturnType<typeof storedForm>;
+
+/**
+ * What the writer reads of a valid event once it is prepared (its stored forms hold the rest): its
+ * identity, and on a created event the agent and team it names (a batch records their names).
+ */
+export interface PlannedEvent {
+  id: string;
+  type: EventType;
+  occurredAt: number;
+  requestId: string;
+  details: { agent: PaymentRequestDetails['agent'] } | null;
+}
 
 /** Raw bodies nested deeper than this are not walked to be kept: only the fact is. */
 const TOO_DEEP_RAW = JSON.stringify(`[nested deeper than ${MAX_EVENT_DEPTH} levels: not kept]`);

@@ -6,7 +6,7 @@ import { getEnv } from '../lib/env.server';
 import { workerBundle } from '../read/exports/worker-bundle.server';
 import { ingestPrepared } from './ingest.server';
 import type { IngestSummary, PreparedInput } from './ingest-plan';
-import type { FromWriter, ToWriter } from './ingest-writer';
+import { type FromWriter, type ToWriter, toWire } from './ingest-writer';
 
 /**
  * SQLite's ingest transactions off the server's thread (issue 14). better-sqlite3 runs a
@@ -107,7 +107,7 @@ export class IngestWriter {
       // A writer with a batch keeps the process up until it has answered; an idle one does not.
       if (writer.waiting.size === 0) writer.worker.ref();
       writer.waiting.set(id, settle);
-      const message: ToWriter = { type: 'batch', id, prepared: prepared as PreparedInput[], source, now };
+      const message: ToWriter = { type: 'batch', id, inputs: toWire(prepared), source, now };
       writer.worker.postMessage(message);
       this.askTurn(writer);
       // Stopping it settles every batch it holds (exit: null), each then stored in this thread.

@@ -2,7 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { SAFETY_BOUND_PAGES } from '../../db/checkpointer';
 import { openDatabase } from '../../db/client';
 import { ingestPrepared } from './ingest.server';
-import { asBuffers, type FromWriter, type ToWriter } from './ingest-writer';
+import { type FromWriter, fromWire, type ToWriter } from './ingest-writer';
 
 /**
  * The ingest writer thread (built to build/workers/ingest-writer.cjs): its own connection to the
@@ -51,9 +51,9 @@ function next(): void {
   });
 }
 
-async function store({ id, prepared, source, now }: Extract<ToWriter, { type: 'batch' }>): Promise<FromWriter> {
+async function store({ id, inputs, source, now }: Extract<ToWriter, { type: 'batch' }>): Promise<FromWriter> {
   try {
-    return { type: 'stored', id, summary: await ingestPrepared(db, prepared.map(asBuffers), source, { now }) };
+    return { type: 'stored', id, summary: await ingestPrepared(db, fromWire(inputs), source, { now }) };
   } catch (error) {
     const code = (error as { code?: unknown } | null)?.code;
     return {
