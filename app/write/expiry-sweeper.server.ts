@@ -1,6 +1,7 @@
 import { type Db, sqlRows } from '../../db/client';
 import { systemExpiryEventId } from '../domain/system-expiry';
-import { ingestEvents } from './ingest.server';
+import { prepareInputs } from './ingest-plan';
+import { ingestWriter } from './ingest-writer.server';
 import { jobLease } from './leases.server';
 
 export const EXPIRY_SWEEP_BATCH = 1000;
@@ -31,7 +32,9 @@ export async function runExpirySweep(
       paymentRequest: { id: row.id },
       data: {},
     }));
-    const summary = await ingestEvents(db, events, 'system', { now });
+    // Stored by the ingest writer thread where there is one (SQLite), as the API's batches: a backlog's
+    // transactions of 1,000 expiries do not hold the event loop.
+    const summary = await ingestWriter.write(db, prepareInputs(events, now), 'system', now);
     recorded += summary.accepted;
     if (summary.accepted === 0 || rows.length < EXPIRY_SWEEP_BATCH || !(await keepGoing())) return recorded;
   }

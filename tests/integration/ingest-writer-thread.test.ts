@@ -2,9 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runExpirySweep } from '../../app/write/expiry-sweeper.server';
 import { ingestPrepared } from '../../app/write/ingest.server';
 import { prepareInputs } from '../../app/write/ingest-plan';
-import { IngestWriter, type IngestWriterOptions } from '../../app/write/ingest-writer.server';
+import { IngestWriter, type IngestWriterOptions, ingestWriter } from '../../app/write/ingest-writer.server';
 import { type Db, openDatabase, sqliteWriterBusy, writeTransaction } from '../../db/client';
 import { ON_POSTGRES } from '../../db/tables';
 import { closeTestDb, createTestDb } from '../support/db';
@@ -161,6 +162,18 @@ describe.skipIf(ON_POSTGRES)('the ingest writer thread (SQLite)', () => {
     expect(writer.stats()).toEqual({ writtenByThread: 4, running: true });
     expect(db.$client.prepare("SELECT count(*) FROM teams WHERE id LIKE 'tm_own%'").pluck().get()).toBe(3);
     expect(db.$client.prepare('SELECT count(*) FROM events').pluck().get()).toBe(81 + 41 + 1);
+  });
+
+  it("stores the expiry sweeper's batches too (a backlog's transactions leave the event loop free)", async () => {
+    const db = await testDb();
+    await ingestPrepared(db, prepareInputs([created('pr_due'), step('pr_due', 'sent', MINUTE)], NOW), 'api', {
+      now: NOW,
+    });
+    const before = ingestWriter.stats().writtenByThread;
+    expect(await runExpirySweep(db, T0 + 3 * 24 * 60 * MINUTE)).toBe(1);
+    expect(ingestWriter.stats().writtenByThread).toBe(before + 1);
+    expect(db.$client.prepare("SELECT status FROM payment_requests WHERE id = 'pr_due'").pluck().get()).toBe('expired');
+    await ingestWriter.stop();
   });
 
   it('stores here a batch whose writer died mid-transaction: its uncommitted writes are gone', async () => {
