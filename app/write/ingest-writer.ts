@@ -21,7 +21,7 @@ export type FromWriter =
  * A prepared input as it crosses to the writer thread: a valid one as a flat array of its strings
  * and numbers (the PlannedEvent, its agent and team on a created event, its stored forms), an
  * invalid one as is. Copying a batch of 1,000 between threads took ~1.5 ms to write and ~2.5 ms to
- * read as nested objects, a quarter of that as flat arrays (tmp/exp/clone-time.ts, issue 14), and
+ * read as nested objects, a quarter of that as flat arrays (scripts/clone-time.ts, issue 14), and
  * the writer's thread is the one ingest waits for.
  */
 export type WireInput =
