@@ -57,7 +57,7 @@ function cpuSecondsOf(pid: number | undefined): number | null {
 }
 
 /** A send and the server's CPU seconds over it: events per server CPU-second are steadier than per second on a shared machine. */
-type Measured = SendResult & { serverCpuSeconds: number | null };
+type Measured = SendResult & { serverCpuSeconds: number | null; senderCpuSeconds: number };
 
 function perServerCpu(result: Measured): string {
   return result.serverCpuSeconds
@@ -71,7 +71,7 @@ function httpRow(name: string, result: Measured, senders: number): BenchRow {
     samples: result.latencies.length,
     p50Ms: rank(result.latencies, 0.5),
     p95Ms: rank(result.latencies, 0.95),
-    note: `${perSecond(result.eventsPerSecond)}, ${perServerCpu(result)}, ${senders} sender(s), a batch each; load ${load()}`,
+    note: `${perSecond(result.eventsPerSecond)}, ${perServerCpu(result)}, ${senders} sender(s), a batch each (their CPU ${((result.senderCpuSeconds * 1000) / result.latencies.length).toFixed(1)} ms a batch, on the same cores); load ${load()}`,
   };
 }
 
@@ -79,9 +79,15 @@ async function ingestOverHttp(file: string, bodies: string[], senders: number, l
   const server = await startBenchServer(file);
   const measured = async (send: () => Promise<SendResult>): Promise<Measured> => {
     const before = cpuSecondsOf(server.child.pid);
+    const senders = process.cpuUsage();
     const result = await send();
     const after = cpuSecondsOf(server.child.pid);
-    return { ...result, serverCpuSeconds: before === null || after === null ? null : after - before };
+    const { user, system } = process.cpuUsage(senders);
+    return {
+      ...result,
+      serverCpuSeconds: before === null || after === null ? null : after - before,
+      senderCpuSeconds: (user + system) / 1e6,
+    };
   };
   try {
     const main = await measured(() => sendBatches(server.url, server.webhookSecret, bodies, senders));
