@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { openDatabase } from '../db/client';
+import { migrateDatabase } from '../db/migrate';
 import type { BenchOptions } from './types';
 
 /**
@@ -107,4 +109,14 @@ function storedRequests(file: string): number | null {
   } finally {
     db.close();
   }
+}
+
+/** A copy of a bench database, migrated and checkpointed first, so the benches that write leave it as it was. */
+export function copyOf(source: string, file: string): void {
+  const db = openDatabase(source);
+  migrateDatabase(db);
+  db.$client.pragma('wal_checkpoint(TRUNCATE)');
+  db.$client.close();
+  for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+  copyFileSync(source, file);
 }

@@ -1,12 +1,12 @@
 import { once } from 'node:events';
-import { copyFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { importNdjsonFile } from '../cli/import';
 import { openDatabase } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
 import { generateSeedEvents } from '../seed/generate';
-import { benchDatabase, benchRequests } from './_database';
+import { benchDatabase, benchRequests, copyOf } from './_database';
 import { BENCH_SETTINGS, freshEvents, lateEvents } from './_events';
 import { bareFloor } from './_floor';
 import { ndjsonBatches, type SendResult, sendBatches } from './_senders';
@@ -30,16 +30,6 @@ function freshDb(file: string): void {
   const db = openDatabase(file);
   migrateDatabase(db);
   db.$client.close();
-}
-
-/** A copy of the shared database, checkpointed first, so the benches that write leave it as it was. */
-function copyOf(source: string, file: string): void {
-  const db = openDatabase(source);
-  migrateDatabase(db);
-  db.$client.pragma('wal_checkpoint(TRUNCATE)');
-  db.$client.close();
-  for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
-  copyFileSync(source, file);
 }
 
 const rank = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? 0;

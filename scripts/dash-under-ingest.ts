@@ -1,11 +1,11 @@
 // /dashboard (90 days, manager) timed before and while 2 senders ingest into a copy of the 1M bench file
 // (tmp/bench/app-1m.db, npm run bench makes it): the ingest writer thread (INGEST_WRITER_THREAD=1) or the
 // server's thread (0). `npm run build` first. Usage: npx tsx scripts/dash-under-ingest.ts 1|0
-import { copyFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { openDatabase } from '../db/client';
-import { migrateDatabase } from '../db/migrate';
 import { createServiceToken } from '../app/write/api-tokens.server';
 import { shiftDate, todayIn } from '../app/read/date-ranges';
+import { copyOf } from '../bench/_database';
 import { freshEvents } from '../bench/_events';
 import { ndjsonBatches, sendBatches } from '../bench/_senders';
 import { startBenchServer, stopBenchServer } from '../bench/_server';
@@ -13,12 +13,7 @@ import { startBenchServer, stopBenchServer } from '../bench/_server';
 const mode = process.argv[2] ?? '1';
 const source = 'tmp/bench/app-1m.db';
 const file = 'tmp/bench/dash-ingest.db';
-const src = openDatabase(source);
-migrateDatabase(src);
-src.$client.pragma('wal_checkpoint(TRUNCATE)');
-src.$client.close();
-for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
-copyFileSync(source, file);
+copyOf(source, file);
 const db = openDatabase(file);
 const max = db.$client.prepare('SELECT max(sent_at) FROM payment_requests').pluck().get() as number;
 const to = todayIn('UTC', max);
