@@ -36,11 +36,14 @@ const BUNDLE = 'workers/ingest-writer.cjs';
 const DEADLINE_MS = 60_000;
 const RESTART_AFTER_MS = 10_000;
 
+/** A batch's answer: its summary, or its error. */
+type BatchReply = Exclude<FromWriter, { type: 'yielded' }>;
+
 interface Writer {
   worker: Worker;
   db: Db;
   file: string;
-  waiting: Map<number, (reply: FromWriter | null) => void>;
+  waiting: Map<number, (reply: BatchReply | null) => void>;
   /** The database's write turn, for the writer: not held, being waited for, or held (end gives it back). */
   turn: 'none' | 'asked' | 'held';
   endTurn: (() => void) | null;
@@ -79,7 +82,7 @@ export class IngestWriter {
     if (!writer) return ingestPrepared(db, prepared, source, { now });
     const reply = await this.send(writer, prepared, source, now);
     // The writer is gone: whatever it had not committed was rolled back with its connection.
-    if (!reply || reply.type === 'yielded') return ingestPrepared(db, prepared, source, { now });
+    if (!reply) return ingestPrepared(db, prepared, source, { now });
     if (reply.type === 'failed') {
       throw Object.assign(new Error(reply.error.message), { code: reply.error.code ?? undefined });
     }
@@ -95,15 +98,15 @@ export class IngestWriter {
   }
 
   /**
-   * Sends a batch at once (the writer reads it while it stores the one before), and asks for the
-   * write turn for the writer unless it has it: once granted the writer keeps it, batch after batch
-   * with no round trip to this thread, until a write transaction here queues for it.
+   * Sends a batch at once (it waits in the writer's queue, there as soon as the one before commits),
+   * and asks for the write turn for the writer unless it has it: once granted the writer keeps it,
+   * batch after batch with no round trip to this thread, until a write transaction here queues for it.
    */
   private send(writer: Writer, prepared: readonly PreparedInput[], source: EventSource, now: number) {
     const id = ++this.nextId;
     const deadlineMs = this.options.deadlineMs ?? DEADLINE_MS;
     let deadline: NodeJS.Timeout | undefined;
-    return new Promise<FromWriter | null>((settle) => {
+    return new Promise<BatchReply | null>((settle) => {
       // A writer with a batch keeps the process up until it has answered; an idle one does not.
       if (writer.waiting.size === 0) writer.worker.ref();
       writer.waiting.set(id, settle);
