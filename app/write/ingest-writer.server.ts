@@ -180,7 +180,7 @@ export class IngestWriter {
       settle?.(reply);
     });
     writer.worker.on('error', (error) => {
-      console.error(`ingest writer thread failed: ${error.message}`);
+      console.error(`ingest writer thread failed: ${error instanceof Error ? error.message : String(error)}`);
       this.failedAt = Date.now();
     });
     // After its connection has closed: the turn is given back, and what it held is settled null, to

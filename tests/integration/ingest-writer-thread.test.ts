@@ -79,7 +79,8 @@ const dyingMidTransaction = (then: string) =>
     `const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))});
 const db = new Database(workerData.file);
-parentPort.on('message', () => {
+parentPort.on('message', ({ type }) => {
+  if (type !== 'batch') return;
   db.exec('BEGIN IMMEDIATE');
   db.prepare("INSERT INTO teams (id, name, name_source, created_at) VALUES ('tm_ghost', 'Ghost', 'event', 0)").run();
   ${then}
@@ -184,6 +185,17 @@ describe.skipIf(ON_POSTGRES)('the ingest writer thread (SQLite)', () => {
     expect([summary.accepted, summary.duplicates, summary.rejected]).toEqual([81, 1, 2]);
     expect(writer.stats()).toEqual({ writtenByThread: 0, running: false });
     expect(db.$client.prepare('SELECT count(*) FROM events').pluck().get()).toBe(81);
+    expect(db.$client.prepare("SELECT count(*) FROM teams WHERE id = 'tm_ghost'").pluck().get()).toBe(0);
+  });
+
+  it('stores here a batch whose writer threw mid-transaction, and starts no new writer at once', async () => {
+    const db = await testDb();
+    const writer = writerOf(dyingMidTransaction("throw new Error('boom');"));
+    const [batch] = batches();
+    const summary = await writer.write(db, prepareInputs(batch!, NOW), 'api', NOW);
+    expect([summary.accepted, summary.duplicates, summary.rejected]).toEqual([81, 1, 2]);
+    expect(writer.stats()).toEqual({ writtenByThread: 0, running: false });
+    expect(writer.usesThread(db)).toBe(false);
     expect(db.$client.prepare("SELECT count(*) FROM teams WHERE id = 'tm_ghost'").pluck().get()).toBe(0);
   });
 
