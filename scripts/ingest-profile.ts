@@ -8,13 +8,13 @@
  * --late: 10,000 events weeks old, newest first (each request's created comes last), as the bench's
  * late row. Writes tmp/profile/profile.db (a copy of SOURCE), removed at the end.
  */
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import type Database from 'better-sqlite3';
 import { ingestEvents } from '../app/write/ingest.server';
-import { openDatabase } from '../db/client';
-import { migrateDatabase } from '../db/migrate';
+import { copyOf } from '../bench/_database';
 import { BENCH_SETTINGS, freshEvents, lateEvents } from '../bench/_events';
+import { openDatabase } from '../db/client';
 
 const args = process.argv.slice(2);
 const source = args.find((arg) => arg.endsWith('.db'));
@@ -27,12 +27,7 @@ const events = late ? lateEvents(count, now) : freshEvents(count, now);
 
 mkdirSync('tmp/profile', { recursive: true });
 const file = 'tmp/profile/profile.db';
-const prepareDb = openDatabase(source);
-migrateDatabase(prepareDb);
-prepareDb.$client.pragma('wal_checkpoint(TRUNCATE)');
-prepareDb.$client.close();
-for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
-copyFileSync(source, file);
+copyOf(source, file);
 const db = openDatabase(file);
 // INGEST_PROFILE_PRAGMAS="wal_autocheckpoint = 10000; ...": settings to compare against openDatabase's.
 for (const pragma of (process.env.INGEST_PROFILE_PRAGMAS ?? '').split(';').filter((p) => p.trim()))
