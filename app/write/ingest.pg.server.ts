@@ -97,7 +97,7 @@ async function writeBatch(
   const plan = planBatch(prepared, known, settings, source, now);
 
   if (plan.rejected.length > 0) await pgDb.insert(rejectedEvents).values(plan.rejected);
-  const teamRows = byId([...plan.teams]);
+  const teamRows = await teamsToName(query, byId([...plan.teams]));
   if (teamRows.length > 0) {
     // A placeholder name gives way to the first name an event carries (as on SQLite).
     await pgDb
@@ -249,6 +249,23 @@ async function upsertProjections(
     UPSERT_PROJECTIONS_SQL,
     PROJECTION_COLUMNS.map(([key]) => rows.map((row) => row[key] ?? null)),
   );
+}
+
+/**
+ * The batch's teams that the upsert below could change: those not stored yet and those still named
+ * by a placeholder. An ON CONFLICT DO UPDATE locks every existing row it meets until the transaction
+ * ends, even where its WHERE leaves the row as it is, so upserting every team a batch names made each
+ * ingest transaction, on every instance, wait for the one before to commit (a team is on most batches).
+ * A team whose name came from an event or an admin never changes here: it is read, not locked.
+ */
+async function teamsToName<T extends { id: string }>(query: PostgresHandle['query'], rows: T[]): Promise<T[]> {
+  if (rows.length === 0) return rows;
+  const settled = await query<{ id: string }>(
+    `SELECT id FROM teams WHERE id = ANY($1::text[]) AND name_source <> 'placeholder'`,
+    [rows.map((row) => row.id)],
+  );
+  const kept = new Set(settled.map((row) => row.id));
+  return rows.filter((row) => !kept.has(row.id));
 }
 
 /** Rows in id order: the order every instance locks them in. */

@@ -319,6 +319,35 @@ describe.skipIf(!PG_TEST_URL)('ingestEvents on PostgreSQL', () => {
     expect(expected.requests.filter((row) => row.status === 'paid')).toHaveLength(8 * 10);
   });
 
+  it('does not lock a team an event already named: a batch of its requests does not wait for another holding it', async () => {
+    const [db] = (await postgresInstances(1)) as [PgDb];
+    const now = T0 + 3 * MINUTE;
+    await ingestEvents(db, [created('pr_1')], 'api', { now, settings });
+    const holder = await db.$pg.pool.connect();
+    let pending: Promise<IngestSummary> | undefined;
+    try {
+      await holder.query('BEGIN');
+      // The lock another ingest transaction's upsert of the team held until it committed (ON CONFLICT
+      // DO UPDATE locks the rows it meets even where its WHERE changes nothing), as an admin's rename does.
+      await holder.query(`SELECT 1 FROM teams WHERE id = 'tm_retail' FOR NO KEY UPDATE`);
+      pending = ingestEvents(db, [created('pr_2'), step('pr_2', 'sent', MINUTE)], 'api', { now, settings });
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        pending.then((summary) => summary.accepted),
+        new Promise((resolve) => (timer = setTimeout(() => resolve('still waiting for the team row'), 10_000))),
+      ]);
+      clearTimeout(timer);
+      expect(outcome).toBe(2);
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+      await pending;
+    }
+    expect(await queryRows(db, 'SELECT id, name, name_source FROM teams')).toEqual([
+      { id: 'tm_retail', name: 'Retail', name_source: 'event' },
+    ]);
+  });
+
   it('stores an event id sent through both instances at once once: the other answer is a duplicate', async () => {
     const [a, b] = (await postgresInstances(2)) as [PgDb, PgDb];
     const now = T0 + 3 * MINUTE;
