@@ -15,6 +15,7 @@
 # PostgreSQL itself could lose it, and no test crashes either. CREATE DATABASE from the template
 # (every PostgreSQL test's fresh database) drops from ~220 ms to ~45 ms. .ci/run sets it; leave it
 # unset for a cluster that `npm run bench -- --engine postgres` compares with SQLite's fsynced commits.
+# PG_SETTINGS adds server settings at start (`-c name=value ...`).
 set -euo pipefail
 
 PORT_REQUESTED="${PG_PORT:-55432}"
@@ -96,6 +97,8 @@ start() {
     options+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     durability=", non-durable"
   fi
+  # PG_SETTINGS: more server settings, e.g. "-c shared_buffers=2GB -c max_wal_size=4GB" (README's engine table).
+  if [ -n "${PG_SETTINGS:-}" ]; then options+=" $PG_SETTINGS"; fi
   as_owner "$bin/pg_ctl" -D "$DATA" -l "$ROOT/server.log" -o "$options" -w start >/dev/null
   if ! as_owner "$bin/psql" -h /tmp -p "$port" -U postgres -d postgres -tAc \
     "SELECT 1 FROM pg_database WHERE datname = '$DATABASE'" | grep -q 1; then
