@@ -165,7 +165,7 @@ export function bulkSeed(
         sqlite.exec('BEGIN');
         open = true;
       }
-      // The rows of each request (its own events and, later in the batch, its system expiry).
+      // The rows of each request: its own events, then its system expiry.
       const byRequest = new Map<string, EventRow[]>();
       const rows: EventRow[] = [];
       for (const input of batch.events) {
@@ -194,7 +194,8 @@ export function bulkSeed(
         for (const [id, outcome] of projected.result.outcomes) outcomes.set(id, outcome);
         insertRequest.run({ ...projected.projection, updatedAt: now });
       }
-      for (const row of writeEvents ? rows : []) {
+      // In the order ingest stores them: by request, each request's system expiry after its own events.
+      for (const row of writeEvents ? [...byRequest.values()].flat() : []) {
         const outcome = outcomes.get(row.id)!;
         insertEvent.run(
           ...eventInsertValues({

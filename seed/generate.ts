@@ -1,7 +1,7 @@
 import type { PaymentRequestDetails } from '../app/domain/event-schema';
 import { type EventType, type Status, TRANSITIONS } from '../app/domain/lifecycle';
 import { currencyExponent } from '../app/domain/money';
-import { systemExpiryEventId } from '../app/domain/system-expiry';
+import { systemExpiryEvent } from '../app/domain/system-expiry';
 import { customerFor, DAY_OF_WEEK_WEIGHT, HOUR_OF_DAY_WEIGHT, localAmount, TEAMS } from './catalog';
 import { planLifecycle, type SeedAgent } from './lifecycle';
 import { createRandom, type Random } from './random';
@@ -219,12 +219,6 @@ function generateRequest(
 
   // The replay expires a request only when expiresAt is before now (an event at expiresAt is in time).
   if (!plan.expires || plan.expiresAt === null || plan.expiresAt >= now) return { events, systemExpiry: null, status };
-  const systemExpiry: SeedEvent = {
-    id: systemExpiryEventId(requestId, plan.expiresAt),
-    type: 'payment_request.expired',
-    occurredAt: new Date(plan.expiresAt).toISOString(),
-    paymentRequest: { id: requestId },
-    data: {},
-  };
+  const systemExpiry: SeedEvent = systemExpiryEvent(requestId, plan.expiresAt);
   return { events, systemExpiry, status: 'expired' };
 }

@@ -1,5 +1,5 @@
 import { type Db, sqlRows } from '../../db/client';
-import { systemExpiryEventId } from '../domain/system-expiry';
+import { systemExpiryEvent } from '../domain/system-expiry';
 import { prepareInputs } from './ingest-plan';
 import { ingestWriter } from './ingest-writer.server';
 import { jobLease } from './leases.server';
@@ -25,13 +25,7 @@ export async function runExpirySweep(
       [now, EXPIRY_SWEEP_BATCH],
     );
     if (rows.length === 0) return recorded;
-    const events = rows.map((row) => ({
-      id: systemExpiryEventId(row.id, row.expiry_due_at),
-      type: 'payment_request.expired',
-      occurredAt: new Date(row.expiry_due_at).toISOString(),
-      paymentRequest: { id: row.id },
-      data: {},
-    }));
+    const events = rows.map((row) => systemExpiryEvent(row.id, row.expiry_due_at));
     // Stored by the ingest writer thread where there is one (SQLite), as the API's batches: a backlog's
     // transactions of 1,000 expiries do not hold the event loop.
     const summary = await ingestWriter.write(db, prepareInputs(events, now), 'system', now);

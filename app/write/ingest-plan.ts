@@ -12,6 +12,7 @@ import {
 import type { EventSource, EventType } from '../domain/lifecycle';
 import { type ProjectionEvent, projectRequest, type RequestProjection } from '../domain/projection';
 import { type ExpirySettings, linkTtlOf } from '../domain/replay';
+import { systemExpiryEvent } from '../domain/system-expiry';
 import type { StoredEventRow } from './ingest-batch.server';
 
 /**
@@ -281,4 +282,82 @@ export function replayRequest(
     }
   }
   return { inserts, updates, projection: projected.projection };
+}
+
+/** What replayRequest gives for one request. */
+export type Replay = ReturnType<typeof replayRequest>;
+
+/** Every request the plan touches, replayed from its stored events plus the batch's. */
+export function replayPending(
+  plan: BatchPlan,
+  stored: ReadonlyMap<string, readonly StoredEventRow[]>,
+  settings: ExpirySettings,
+  now: number,
+): Map<string, Replay> {
+  const replays = new Map<string, Replay>();
+  for (const [requestId, fresh] of plan.pending) {
+    replays.set(requestId, replayRequest(requestId, stored.get(requestId) ?? [], fresh, settings, now));
+  }
+  return replays;
+}
+
+/**
+ * The expiries these replays leave due (SPEC §1: a request the replay expired at an expiresAt before now
+ * that no event records yet), by the id of the system `expired` event that records each.
+ */
+export function dueExpiries(replays: ReadonlyMap<string, Replay>, now: number): Map<string, DueExpiry> {
+  const due = new Map<string, DueExpiry>();
+  for (const [requestId, { projection }] of replays) {
+    const dueAt = projection?.expiryDueAt ?? null;
+    if (dueAt !== null && dueAt < now) {
+      const event = systemExpiryEvent(requestId, dueAt);
+      due.set(event.id, { requestId, event });
+    }
+  }
+  return due;
+}
+
+export interface DueExpiry {
+  requestId: string;
+  event: ReturnType<typeof systemExpiryEvent>;
+}
+
+/**
+ * Records each due expiry in the batch that found it: its system `expired` event (source `system`) is
+ * added to the request's new events and the request replayed again, as the expiry sweeper would do a
+ * moment later in a transaction of its own, reading and replaying the request a second time. An
+ * expiry whose event id is taken (`storedIds`: those of these ids an event already stored has; or an
+ * event of this batch has it) is left to the sweeper, as before, where a clash is rejected as a
+ * conflict rather than failing this batch.
+ */
+export function recordDueExpiries(
+  replays: Map<string, Replay>,
+  due: ReadonlyMap<string, DueExpiry>,
+  storedIds: ReadonlySet<string>,
+  plan: BatchPlan,
+  stored: ReadonlyMap<string, readonly StoredEventRow[]>,
+  settings: ExpirySettings,
+  now: number,
+): void {
+  if (due.size === 0) return;
+  const batchIds = new Set<string>();
+  for (const fresh of plan.pending.values()) for (const event of fresh) batchIds.add(event.id);
+  for (const [id, { requestId, event }] of due) {
+    if (storedIds.has(id) || batchIds.has(id)) continue;
+    const [prepared] = prepareInputs([event], now);
+    if (!prepared?.validation.ok) throw new Error(`A system expiry did not validate: ${id}`);
+    const valid = prepared.validation.event;
+    const expiry: PendingEvent = {
+      id,
+      requestId,
+      type: valid.type,
+      occurredAt: valid.occurredAt,
+      receivedAt: now,
+      source: 'system',
+      ...prepared.stored!,
+      linkTtlMs: linkTtlOf(valid.type, settings),
+    };
+    const fresh = [...(plan.pending.get(requestId) ?? []), expiry];
+    replays.set(requestId, replayRequest(requestId, stored.get(requestId) ?? [], fresh, settings, now));
+  }
 }

@@ -16,11 +16,13 @@ import type { EventSource } from '../domain/lifecycle';
 import { getExpirySettings } from '../read/settings.server';
 import type { StoredEventRow } from './ingest-batch.server';
 import {
+  dueExpiries,
   type IngestOptions,
   type IngestSummary,
   type PreparedInput,
   planBatch,
-  replayRequest,
+  recordDueExpiries,
+  replayPending,
   validEventIds,
 } from './ingest-plan';
 
@@ -142,8 +144,13 @@ async function writeBatch(
   const inserts: EventInsert[] = [];
   const updates: { id: string; applied: 0 | 1; anomaly: string | null }[] = [];
   const projections = [];
-  for (const [requestId, fresh] of plan.pending) {
-    const replayed = replayRequest(requestId, stored.get(requestId) ?? [], fresh, settings, now);
+  const replays = replayPending(plan, stored, settings, now);
+  const due = dueExpiries(replays, now);
+  if (due.size > 0) {
+    const taken = await query<{ id: string }>('SELECT id FROM events WHERE id = ANY($1::text[])', [[...due.keys()]]);
+    recordDueExpiries(replays, due, new Set(taken.map((row) => row.id)), plan, stored, settings, now);
+  }
+  for (const [requestId, replayed] of replays) {
     inserts.push(...replayed.inserts);
     updates.push(...replayed.updates);
     if (replayed.projection) {

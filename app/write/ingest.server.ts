@@ -15,12 +15,14 @@ import {
   storedHashes,
 } from './ingest-batch.server';
 import {
+  dueExpiries,
   type IngestOptions,
   type IngestSummary,
   type PreparedInput,
   planBatch,
   prepareInputs,
-  replayRequest,
+  recordDueExpiries,
+  replayPending,
   validEventIds,
 } from './ingest-plan';
 
@@ -107,10 +109,15 @@ export async function ingestPrepared(
     const requestIds = [...plan.pending.keys()];
     const stored = storedEventsByRequest(db.$client, requestIds);
     const current = projectionRows(db.$client, requestIds);
+    const replays = replayPending(plan, stored, settings, now);
+    const due = dueExpiries(replays, now);
+    if (due.size > 0) {
+      const storedIds = new Set(storedHashes(db.$client, [...due.keys()]).keys());
+      recordDueExpiries(replays, due, storedIds, plan, stored, settings, now);
+    }
     const rollups = new RollupDeltaSums();
     let inserted = 0;
-    for (const [requestId, fresh] of plan.pending) {
-      const replayed = replayRequest(requestId, stored.get(requestId) ?? [], fresh, settings, now);
+    for (const [requestId, replayed] of replays) {
       for (const row of replayed.inserts) statements.insertEvent.run(...eventInsertValues(row));
       inserted += replayed.inserts.length;
       for (const update of replayed.updates) statements.updateOutcome.run(update.applied, update.anomaly, update.id);

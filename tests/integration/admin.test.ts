@@ -631,7 +631,8 @@ describe('admin services', () => {
       expect(buckets.at(-1)!.start).toBe(minute(at + 3 * MINUTE));
       expect(buckets.filter((bucket) => bucket.accepted + bucket.rejected > 0)).toEqual([
         { start: T0, accepted: 2, rejected: 0 },
-        { start: minute(at), accepted: 2, rejected: 1 },
+        // pr_1's sent, the orphan's, and pr_1's expiry (due since T0 + 6 min) recorded with them.
+        { start: minute(at), accepted: 3, rejected: 1 },
         { start: minute(at + 3 * MINUTE), accepted: 1, rejected: 1 },
       ]);
     });
@@ -646,22 +647,23 @@ describe('admin services', () => {
       // The created event arrived: its request's events are applied and it is no orphan any more.
       expect(await getOrphans(db)).toEqual({ requests: 0, events: 0, rows: [] });
 
+      // Its three events, and its expiry (due since 17 min after T0), recorded with the created event.
       const totals = await getIngestionTotals(db, at + 30 * MINUTE + 5_000);
-      expect(totals.events - before.events).toBe(3);
-      expect(totals.eventsLastHour).toBe(3);
+      expect(totals.events - before.events).toBe(4);
+      expect(totals.eventsLastHour).toBe(4);
       expect(totals.requests - before.requests).toBe(1);
       const buckets = await getEventsPerMinute(db, at + 30 * MINUTE + 5_000);
       expect(buckets.filter((bucket) => bucket.accepted + bucket.rejected > 0)).toEqual([
         { start: at - 20_000, accepted: 2, rejected: 0 },
-        { start: at + 30 * MINUTE - 20_000, accepted: 1, rejected: 1 },
+        { start: at + 30 * MINUTE - 20_000, accepted: 2, rejected: 1 },
       ]);
       // An hour later the first minute is out of the page's hour; a day later the writers delete it.
-      expect((await getIngestionTotals(db, at + 61 * MINUTE)).eventsLastHour).toBe(1);
+      expect((await getIngestionTotals(db, at + 61 * MINUTE)).eventsLastHour).toBe(2);
       const dayLater = at + (24 * 60 + 1) * MINUTE;
       await ingestEvents(db, [step('pr_late', 'paid', 3 * MINUTE)], 'api', { now: dayLater });
       const receipts = await queryRows(db, 'SELECT minute, events FROM event_receipts ORDER BY minute');
       expect(receipts.map((row) => ({ minute: Number(row.minute), events: Number(row.events) }))).toEqual([
-        { minute: at + 30 * MINUTE - 20_000, events: 1 },
+        { minute: at + 30 * MINUTE - 20_000, events: 2 },
         { minute: dayLater - 20_000, events: 1 },
       ]);
     });

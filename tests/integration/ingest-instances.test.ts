@@ -83,10 +83,23 @@ describe('two instances ingesting at once', () => {
     expect(summaries.reduce((sum, s) => sum + s.duplicates, 0)).toBe(8 * 6);
     expect(summaries.reduce((sum, s) => sum + s.rejected, 0)).toBe(0);
 
-    expect(await queryRow(a, 'SELECT count(*) AS n, count(DISTINCT id) AS ids FROM events')).toEqual({
-      n: 240,
-      ids: 240,
-    });
+    expect(
+      await queryRow(a, "SELECT count(*) AS n, count(DISTINCT id) AS ids FROM events WHERE source <> 'system'"),
+    ).toEqual({ n: 240, ids: 240 });
+    // A batch that left a request sent (its opened and paid yet to come) found its expiry long due and
+    // recorded it; the later events voided each such expiry (how many depends on the interleaving).
+    const all = await queryRow<{ n: number; ids: number }>(
+      a,
+      'SELECT count(*) AS n, count(DISTINCT id) AS ids FROM events',
+    );
+    expect(all?.n).toBe(all?.ids);
+    expect(
+      await queryRow(
+        a,
+        `SELECT count(*) AS n FROM events WHERE source = 'system'
+           AND (CASE WHEN applied THEN 1 ELSE 0 END = 1 OR anomaly IS NULL OR anomaly <> 'void')`,
+      ),
+    ).toEqual({ n: 0 });
     expect(await queryRows(a, 'SELECT status, count(*) AS n FROM payment_requests GROUP BY status')).toEqual([
       { status: 'paid', n: 60 },
     ]);

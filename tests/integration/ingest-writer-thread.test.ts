@@ -101,7 +101,10 @@ describe.skipIf(ON_POSTGRES)('the ingest writer thread (SQLite)', () => {
     expect(writer.stats()).toEqual({ writtenByThread: 2, running: true });
     const [written, expected] = [contents(there), contents(here)];
     expect(written).toEqual(expected);
-    expect(expected.events).toHaveLength(81 + 41);
+    // 81 + 41 accepted; 40 expiries due at NOW recorded with the first batch, 1 more with the second
+    // (pr_t5's opened moved its expiresAt: the first expiry is void, the new one due).
+    expect(expected.events).toHaveLength(81 + 40 + 41 + 1);
+    expect(expected.events?.filter((row) => (row as { source: string }).source === 'system')).toHaveLength(41);
     expect(expected.rejected_events).toHaveLength(2);
     expect(JSON.stringify(written.events)).not.toContain('4111 1111 1111 1111');
   });
@@ -114,7 +117,8 @@ describe.skipIf(ON_POSTGRES)('the ingest writer thread (SQLite)', () => {
     const stored = writer.write(db, prepareInputs(batch!, NOW), 'api', NOW);
     expect(sqliteWriterBusy(db)).toBe(true);
     const own = writeTransaction(db, () => {
-      // Its turn comes once the writer thread's batch is committed: every event is there.
+      // Its turn comes once the writer thread's batch is committed: every event is there (81 accepted,
+      // and the 40 expiries already due at NOW, recorded with them).
       order.push(`own after ${db.$client.prepare('SELECT count(*) FROM events').pluck().get()} events`);
       db.$client
         .prepare("INSERT INTO teams (id, name, name_source, created_at) VALUES ('tm_own', 'Own', 'admin', 1)")
@@ -125,7 +129,7 @@ describe.skipIf(ON_POSTGRES)('the ingest writer thread (SQLite)', () => {
     order.push('timer');
     expect((await stored).accepted).toBe(81);
     await own;
-    expect(order).toEqual(['timer', 'own after 81 events']);
+    expect(order).toEqual(['timer', 'own after 121 events']);
     expect(sqliteWriterBusy(db)).toBe(false);
     expect(db.$client.prepare("SELECT name FROM teams WHERE id = 'tm_own'").pluck().get()).toBe('Own');
   });
@@ -162,13 +166,16 @@ describe.skipIf(ON_POSTGRES)('the ingest writer thread (SQLite)', () => {
     expect((results[2] as { duplicates: number }).duplicates).toBe(82);
     expect(writer.stats()).toEqual({ writtenByThread: 4, running: true });
     expect(db.$client.prepare("SELECT count(*) FROM teams WHERE id LIKE 'tm_own%'").pluck().get()).toBe(3);
-    expect(db.$client.prepare('SELECT count(*) FROM events').pluck().get()).toBe(81 + 41 + 1);
+    // The accepted events, and the expiries due at NOW (40 with the first batch, 1 with the second).
+    expect(db.$client.prepare('SELECT count(*) FROM events').pluck().get()).toBe(81 + 41 + 1 + 40 + 1);
   });
 
   it("stores the expiry sweeper's batches too (a backlog's transactions leave the event loop free)", async () => {
     const db = await testDb();
-    await ingestPrepared(db, prepareInputs([created('pr_due'), step('pr_due', 'sent', MINUTE)], NOW), 'api', {
-      now: NOW,
+    // Ingested before its expiry is due (sent at 1 min, due at 6): the sweeper records it later.
+    const beforeDue = T0 + 2 * MINUTE;
+    await ingestPrepared(db, prepareInputs([created('pr_due'), step('pr_due', 'sent', MINUTE)], beforeDue), 'api', {
+      now: beforeDue,
     });
     const before = ingestWriter.stats().writtenByThread;
     expect(await runExpirySweep(db, T0 + 3 * 24 * 60 * MINUTE)).toBe(1);
@@ -184,7 +191,8 @@ describe.skipIf(ON_POSTGRES)('the ingest writer thread (SQLite)', () => {
     const summary = await writer.write(db, prepareInputs(batch!, NOW), 'api', NOW);
     expect([summary.accepted, summary.duplicates, summary.rejected]).toEqual([81, 1, 2]);
     expect(writer.stats()).toEqual({ writtenByThread: 0, running: false });
-    expect(db.$client.prepare('SELECT count(*) FROM events').pluck().get()).toBe(81);
+    // The 81 accepted, and the 40 expiries due at NOW recorded with them.
+    expect(db.$client.prepare('SELECT count(*) FROM events').pluck().get()).toBe(81 + 40);
     expect(db.$client.prepare("SELECT count(*) FROM teams WHERE id = 'tm_ghost'").pluck().get()).toBe(0);
   });
 

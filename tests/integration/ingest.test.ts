@@ -164,6 +164,72 @@ describe('ingestEvents', () => {
     expect(await request('pr_1')).toMatchObject({ status: 'expired', closed_at: T0 + 19 * MINUTE });
   });
 
+  it('records an expiry already due in the batch that finds it, and leaves the sweeper nothing', async () => {
+    const summary = await ingest([created('pr_1'), step('pr_1', 'sent', MINUTE)], T0 + 30 * MINUTE);
+    // The summary answers for the batch's own events; the expiry is the server's.
+    expect(summary).toMatchObject({ accepted: 2, duplicates: 0, rejected: 0 });
+    const systemId = systemExpiryEventId('pr_1', T0 + 6 * MINUTE);
+    expect(
+      await queryRow(
+        db,
+        'SELECT id, type, occurred_at, received_at, source, CAST(applied AS INTEGER) AS applied, anomaly FROM events WHERE request_id = ? ORDER BY seq DESC LIMIT 1',
+        'pr_1',
+      ),
+    ).toEqual({
+      id: systemId,
+      type: 'payment_request.expired',
+      occurred_at: T0 + 6 * MINUTE,
+      received_at: T0 + 30 * MINUTE,
+      source: 'system',
+      applied: 1,
+      anomaly: null,
+    });
+    expect(await request('pr_1')).toMatchObject({
+      status: 'expired',
+      closed_at: T0 + 6 * MINUTE,
+      expiry_due_at: null,
+    });
+    expect(await runExpirySweep(db, T0 + 31 * MINUTE)).toBe(0);
+    expect(await verifyProjections(db, settings)).toEqual({ checked: 1, different: [] });
+
+    // A late opened voids it; the new expiry (15 minutes after the opened) is due too: recorded at once.
+    await ingest([step('pr_1', 'opened', 4 * MINUTE)], T0 + 40 * MINUTE);
+    expect(await outcome(systemId)).toEqual({ applied: 0, anomaly: 'void', source: 'system' });
+    expect(await outcome(systemExpiryEventId('pr_1', T0 + 19 * MINUTE))).toEqual({
+      applied: 1,
+      anomaly: null,
+      source: 'system',
+    });
+    expect(await request('pr_1')).toMatchObject({
+      status: 'expired',
+      closed_at: T0 + 19 * MINUTE,
+      expiry_due_at: null,
+    });
+    // created, sent, the void expiry, opened, the new expiry.
+    expect(await queryRow(db, 'SELECT count(*) AS n FROM events WHERE request_id = ?', 'pr_1')).toEqual({ n: 5 });
+  });
+
+  it('records an expiry only once due: at expiresAt the request is still in time', async () => {
+    await ingest([created('pr_1'), step('pr_1', 'sent', MINUTE)], T0 + 6 * MINUTE);
+    expect(await request('pr_1')).toMatchObject({ status: 'sent', expiry_due_at: T0 + 6 * MINUTE });
+    expect(await queryRow(db, "SELECT count(*) AS n FROM events WHERE source = 'system'")).toEqual({ n: 0 });
+  });
+
+  it("leaves an expiry whose event id another request's event holds to the sweeper, and stores the batch", async () => {
+    // A sender may name an event anything: here the id of pr_1's system expiry, on another request.
+    const taken = systemExpiryEventId('pr_1', T0 + 6 * MINUTE);
+    await ingest([{ ...created('pr_other'), id: taken }], T0 + 20 * MINUTE);
+    const summary = await ingest([created('pr_1'), step('pr_1', 'sent', MINUTE)], T0 + 30 * MINUTE);
+    expect(summary).toMatchObject({ accepted: 2, rejected: 0 });
+    // The replay shows it expired; its expiry is not recorded (the sweeper's attempt is the conflict).
+    expect(await request('pr_1')).toMatchObject({ status: 'expired', expiry_due_at: T0 + 6 * MINUTE });
+    expect(await queryRows(db, 'SELECT id, request_id FROM events WHERE id = ?', taken)).toEqual([
+      { id: taken, request_id: 'pr_other' },
+    ]);
+    expect(await runExpirySweep(db, T0 + 31 * MINUTE)).toBe(0);
+    expect(await queryRow(db, 'SELECT count(*) AS n FROM events WHERE request_id = ?', 'pr_1')).toEqual({ n: 2 });
+  });
+
   it('marks an event landing after a terminal status and leaves the projection alone', async () => {
     await ingest([
       created('pr_1'),

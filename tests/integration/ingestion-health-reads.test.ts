@@ -24,7 +24,8 @@ const EVENTS_READ = /\bFROM events\b/;
 describe('ingestion health reads', () => {
   it('finds orphans in events_unapplied_idx, and reads the last hour without the events table', async () => {
     const { db } = await createTestDb();
-    const now = T0 + 10 * MINUTE;
+    // Before pr_a's link expires (sent at 1 min, due at 6): no system expiry among its events.
+    const now = T0 + 3 * MINUTE;
     await ingestEvents(db, [created('pr_a'), step('pr_a', 'sent', MINUTE), step('pr_orphan', 'sent', MINUTE)], 'api', {
       now,
     });

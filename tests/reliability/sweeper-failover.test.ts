@@ -38,15 +38,17 @@ describe('SIGKILL of the instance holding the sweeper lease', () => {
       process.kill(victim.pid, 'SIGKILL');
       servers.splice(servers.indexOf(victim), 1);
       const killedAt = Date.now();
-      // Sent ten minutes ago and never opened: due for expiry now (the unopened TTL is 5 minutes).
-      const sentAt = killedAt - 10 * 60_000;
+      // Sent almost five minutes ago and never opened: due for expiry two seconds from now (the
+      // unopened TTL is 5 minutes), after this batch is stored (a batch that finds an expiry already
+      // due records it itself), while no instance sweeps.
+      const sentAt = killedAt - 5 * 60_000 + 2_000;
       const body = [created('pr_failover', sentAt - 60_000 - T0), step('pr_failover', 'sent', sentAt - T0)]
         .map((event) => JSON.stringify(event))
         .join('\n');
       const response = await postEvents(survivor, body, { contentType: 'application/x-ndjson' });
       expect(response.status).toBe(200);
 
-      // The replay already shows it expired; the sweeper records that as a system event (SPEC §1).
+      // Once due, the replay shows it expired; the sweeper records that as a system event (SPEC §1).
       const recorded = async () =>
         (
           await queryRow<{ n: number }>(
