@@ -1,21 +1,48 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { firstWithoutCardNumber } from './card-masking';
+
+const idOf = (seed: string) => `sys_exp_${createHash('sha256').update(seed).digest('hex').slice(0, 32)}`;
 
 /** A deterministic id for the system `expired` event at expiresAt, so concurrent sweepers record one expiry once. */
 export function systemExpiryEventId(requestId: string, expiresAt: number): string {
-  return firstWithoutCardNumber((attempt) => {
-    const seed = attempt === 0 ? `${requestId}@${expiresAt}` : `${requestId}@${expiresAt}#${attempt}`;
-    return `sys_exp_${createHash('sha256').update(seed).digest('hex').slice(0, 32)}`;
-  });
+  return firstWithoutCardNumber((attempt) =>
+    idOf(attempt === 0 ? `${requestId}@${expiresAt}` : `${requestId}@${expiresAt}#${attempt}`),
+  );
+}
+
+/** Ids tried after systemExpiryEventId when an event already holds it (a sender may name an event anything). */
+const FALLBACK_IDS = 3;
+
+/** The ids an expiry may be recorded under, in the order they are tried: systemExpiryEventId first. */
+export function systemExpiryIdCandidates(requestId: string, expiresAt: number): string[] {
+  const fallbacks = Array.from({ length: FALLBACK_IDS }, (_, index) =>
+    firstWithoutCardNumber((attempt) => idOf(`${requestId}@${expiresAt}~${index + 1}${attempt ? `#${attempt}` : ''}`)),
+  );
+  return [systemExpiryEventId(requestId, expiresAt), ...fallbacks];
+}
+
+/**
+ * The id each expiry is recorded under: its first candidate that no event holds (`taken`), so that
+ * instances choose alike; past them a random one, which no sender can have taken in advance. Without
+ * this a sender that took an expiry's id first (any event may carry any id) would leave it unrecorded
+ * and, a sweep batch of them, stall the sweeper.
+ */
+export function chooseSystemExpiryId(requestId: string, expiresAt: number, taken: ReadonlySet<string>): string {
+  const free = systemExpiryIdCandidates(requestId, expiresAt).find((id) => !taken.has(id));
+  return free ?? firstWithoutCardNumber(() => `sys_exp_${randomBytes(16).toString('hex')}`);
 }
 
 /**
  * The system `expired` event that records a request's expiry at expiresAt (SPEC §1: source `system`,
  * occurredAt = expiresAt), as the sweeper and the write path's own due expiries send it.
  */
-export function systemExpiryEvent(requestId: string, expiresAt: number) {
+export function systemExpiryEvent(
+  requestId: string,
+  expiresAt: number,
+  id = systemExpiryEventId(requestId, expiresAt),
+) {
   return {
-    id: systemExpiryEventId(requestId, expiresAt),
+    id,
     type: 'payment_request.expired' as const,
     occurredAt: new Date(expiresAt).toISOString(),
     paymentRequest: { id: requestId },

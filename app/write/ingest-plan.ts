@@ -12,7 +12,7 @@ import {
 import type { EventSource, EventType } from '../domain/lifecycle';
 import { type ProjectionEvent, projectRequest, type RequestProjection } from '../domain/projection';
 import { type ExpirySettings, linkTtlOf } from '../domain/replay';
-import { systemExpiryEvent } from '../domain/system-expiry';
+import { chooseSystemExpiryId, systemExpiryEvent, systemExpiryIdCandidates } from '../domain/system-expiry';
 import type { StoredEventRow } from './ingest-batch.server';
 
 /**
@@ -303,36 +303,32 @@ export function replayPending(
 
 /**
  * The expiries these replays leave due (SPEC §1: a request the replay expired at an expiresAt before now
- * that no event records yet), by the id of the system `expired` event that records each.
+ * that no event records yet), by request.
  */
-export function dueExpiries(replays: ReadonlyMap<string, Replay>, now: number): Map<string, DueExpiry> {
-  const due = new Map<string, DueExpiry>();
+export function dueExpiries(replays: ReadonlyMap<string, Replay>, now: number): Map<string, number> {
+  const due = new Map<string, number>();
   for (const [requestId, { projection }] of replays) {
     const dueAt = projection?.expiryDueAt ?? null;
-    if (dueAt !== null && dueAt < now) {
-      const event = systemExpiryEvent(requestId, dueAt);
-      due.set(event.id, { requestId, event });
-    }
+    if (dueAt !== null && dueAt < now) due.set(requestId, dueAt);
   }
   return due;
 }
 
-export interface DueExpiry {
-  requestId: string;
-  event: ReturnType<typeof systemExpiryEvent>;
+/** Every id these expiries may be recorded under: those of them already stored are what recordDueExpiries needs. */
+export function dueExpiryIds(due: ReadonlyMap<string, number>): string[] {
+  return [...due].flatMap(([requestId, dueAt]) => systemExpiryIdCandidates(requestId, dueAt));
 }
 
 /**
  * Records each due expiry in the batch that found it: its system `expired` event (source `system`) is
  * added to the request's new events and the request replayed again, as the expiry sweeper would do a
- * moment later in a transaction of its own, reading and replaying the request a second time. An
- * expiry whose event id is taken (`storedIds`: those of these ids an event already stored has; or an
- * event of this batch has it) is left to the sweeper, as before, where a clash is rejected as a
- * conflict rather than failing this batch.
+ * moment later in a transaction of its own, reading and replaying the request a second time. Its id
+ * is the first of dueExpiryIds' candidates that no stored event (`storedIds`) or event of this batch
+ * holds (chooseSystemExpiryId): a sender may have named an event anything.
  */
 export function recordDueExpiries(
   replays: Map<string, Replay>,
-  due: ReadonlyMap<string, DueExpiry>,
+  due: ReadonlyMap<string, number>,
   storedIds: ReadonlySet<string>,
   plan: BatchPlan,
   stored: ReadonlyMap<string, readonly StoredEventRow[]>,
@@ -340,11 +336,12 @@ export function recordDueExpiries(
   now: number,
 ): void {
   if (due.size === 0) return;
-  const batchIds = new Set<string>();
-  for (const fresh of plan.pending.values()) for (const event of fresh) batchIds.add(event.id);
-  for (const [id, { requestId, event }] of due) {
-    if (storedIds.has(id) || batchIds.has(id)) continue;
-    const [prepared] = prepareInputs([event], now);
+  const taken = new Set(storedIds);
+  for (const fresh of plan.pending.values()) for (const event of fresh) taken.add(event.id);
+  for (const [requestId, dueAt] of due) {
+    const id = chooseSystemExpiryId(requestId, dueAt, taken);
+    taken.add(id);
+    const [prepared] = prepareInputs([systemExpiryEvent(requestId, dueAt, id)], now);
     if (!prepared?.validation.ok) throw new Error(`A system expiry did not validate: ${id}`);
     const valid = prepared.validation.event;
     const expiry: PendingEvent = {

@@ -17,6 +17,7 @@ import { getExpirySettings } from '../read/settings.server';
 import type { StoredEventRow } from './ingest-batch.server';
 import {
   dueExpiries,
+  dueExpiryIds,
   type IngestOptions,
   type IngestSummary,
   type PreparedInput,
@@ -147,7 +148,7 @@ async function writeBatch(
   const replays = replayPending(plan, stored, settings, now);
   const due = dueExpiries(replays, now);
   if (due.size > 0) {
-    const taken = await query<{ id: string }>('SELECT id FROM events WHERE id = ANY($1::text[])', [[...due.keys()]]);
+    const taken = await query<{ id: string }>('SELECT id FROM events WHERE id = ANY($1::text[])', [dueExpiryIds(due)]);
     recordDueExpiries(replays, due, new Set(taken.map((row) => row.id)), plan, stored, settings, now);
   }
   for (const [requestId, replayed] of replays) {

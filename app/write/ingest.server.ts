@@ -16,6 +16,7 @@ import {
 } from './ingest-batch.server';
 import {
   dueExpiries,
+  dueExpiryIds,
   type IngestOptions,
   type IngestSummary,
   type PreparedInput,
@@ -112,7 +113,7 @@ export async function ingestPrepared(
     const replays = replayPending(plan, stored, settings, now);
     const due = dueExpiries(replays, now);
     if (due.size > 0) {
-      const storedIds = new Set(storedHashes(db.$client, [...due.keys()]).keys());
+      const storedIds = new Set(storedHashes(db.$client, dueExpiryIds(due)).keys());
       recordDueExpiries(replays, due, storedIds, plan, stored, settings, now);
     }
     const rollups = new RollupDeltaSums();

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemExpiryEventId } from '../../app/domain/system-expiry';
 import { verifyProjections } from '../../app/read/projection-check.server';
-import { runExpirySweep } from '../../app/write/expiry-sweeper.server';
+import { EXPIRY_SWEEP_BATCH, runExpirySweep } from '../../app/write/expiry-sweeper.server';
 import { ingestEvents } from '../../app/write/ingest.server';
 import type { Db } from '../../db/client';
 import { closeTestDb, createTestDb, queryRow, queryRows } from '../support/db';
@@ -215,19 +215,44 @@ describe('ingestEvents', () => {
     expect(await queryRow(db, "SELECT count(*) AS n FROM events WHERE source = 'system'")).toEqual({ n: 0 });
   });
 
-  it("leaves an expiry whose event id another request's event holds to the sweeper, and stores the batch", async () => {
+  it("records an expiry whose event id another request's event holds under another id, in the batch", async () => {
     // A sender may name an event anything: here the id of pr_1's system expiry, on another request.
     const taken = systemExpiryEventId('pr_1', T0 + 6 * MINUTE);
     await ingest([{ ...created('pr_other'), id: taken }], T0 + 20 * MINUTE);
     const summary = await ingest([created('pr_1'), step('pr_1', 'sent', MINUTE)], T0 + 30 * MINUTE);
     expect(summary).toMatchObject({ accepted: 2, rejected: 0 });
-    // The replay shows it expired; its expiry is not recorded (the sweeper's attempt is the conflict).
-    expect(await request('pr_1')).toMatchObject({ status: 'expired', expiry_due_at: T0 + 6 * MINUTE });
     expect(await queryRows(db, 'SELECT id, request_id FROM events WHERE id = ?', taken)).toEqual([
       { id: taken, request_id: 'pr_other' },
     ]);
+    const expiries = await queryRows(db, "SELECT id, occurred_at FROM events WHERE source = 'system'");
+    expect(expiries).toEqual([{ id: expect.stringMatching(/^sys_exp_[0-9a-f]{32}$/), occurred_at: T0 + 6 * MINUTE }]);
+    expect(expiries[0]!.id).not.toBe(taken);
+    expect(await request('pr_1')).toMatchObject({ status: 'expired', expiry_due_at: null });
     expect(await runExpirySweep(db, T0 + 31 * MINUTE)).toBe(0);
-    expect(await queryRow(db, 'SELECT count(*) AS n FROM events WHERE request_id = ?', 'pr_1')).toEqual({ n: 2 });
+    expect(await queryRow(db, 'SELECT count(*) AS n FROM rejected_events')).toEqual({ n: 0 });
+  });
+
+  it("sweeps past expiries whose event ids other requests' events hold: none stalls the others", async () => {
+    // A full sweep batch of requests whose expiry ids a sender took first, then one more due later.
+    const poisoned = Array.from({ length: EXPIRY_SWEEP_BATCH }, (_, i) => `pr_p${i}`);
+    const events: unknown[] = [];
+    for (const [i, id] of poisoned.entries()) {
+      events.push(created(id, i), step(id, 'sent', MINUTE + i));
+      events.push({ ...created(`pr_x${i}`), id: systemExpiryEventId(id, T0 + 6 * MINUTE + i) });
+    }
+    events.push(created('pr_last'), step('pr_last', 'sent', 2 * MINUTE));
+    // Stored before any is due: the sweeper records them.
+    expect((await ingest(events, T0 + 3 * MINUTE)).rejected).toBe(0);
+    expect(await runExpirySweep(db, T0 + 10 * MINUTE)).toBe(EXPIRY_SWEEP_BATCH + 1);
+    expect(await request('pr_last')).toMatchObject({ status: 'expired', expiry_due_at: null });
+    expect(
+      await queryRow(
+        db,
+        "SELECT count(*) AS n, count(DISTINCT request_id) AS requests FROM events WHERE source = 'system'",
+      ),
+    ).toEqual({ n: EXPIRY_SWEEP_BATCH + 1, requests: EXPIRY_SWEEP_BATCH + 1 });
+    expect(await queryRow(db, 'SELECT count(*) AS n FROM rejected_events')).toEqual({ n: 0 });
+    expect(await runExpirySweep(db, T0 + 11 * MINUTE)).toBe(0);
   });
 
   it('marks an event landing after a terminal status and leaves the projection alone', async () => {
