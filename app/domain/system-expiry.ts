@@ -22,14 +22,37 @@ export function systemExpiryIdCandidates(requestId: string, expiresAt: number): 
 }
 
 /**
- * The id each expiry is recorded under: its first candidate that no event holds (`taken`), so that
- * instances choose alike; past them a random one, which no sender can have taken in advance. Without
- * this a sender that took an expiry's id first (any event may carry any id) would leave it unrecorded
- * and, a sweep batch of them, stall the sweeper.
+ * The id each expiry (request id -> expiresAt) is recorded under: its first candidate that no event
+ * holds (`stored`: which of these ids a stored event has; `taken`: ids the caller knows are held), so
+ * that instances choose alike; past them a random one, which no sender can have taken in advance.
+ * Without this a sender that took an expiry's id first (any event may carry any id) would leave it
+ * unrecorded and, a sweep batch of them, stall the sweeper. The fallbacks are looked up only for the
+ * expiries whose first id is held.
  */
-export function chooseSystemExpiryId(requestId: string, expiresAt: number, taken: ReadonlySet<string>): string {
-  const free = systemExpiryIdCandidates(requestId, expiresAt).find((id) => !taken.has(id));
-  return free ?? firstWithoutCardNumber(() => `sys_exp_${randomBytes(16).toString('hex')}`);
+export async function chooseSystemExpiryIds(
+  due: ReadonlyMap<string, number>,
+  stored: (ids: string[]) => ReadonlySet<string> | Promise<ReadonlySet<string>>,
+  taken: ReadonlySet<string> = new Set(),
+): Promise<Map<string, string>> {
+  const chosen = new Map<string, string>();
+  const held = (ids: string[], found: ReadonlySet<string>) => ids.filter((id) => found.has(id) || taken.has(id));
+  const firsts = [...due].map(([requestId, expiresAt]) => systemExpiryEventId(requestId, expiresAt));
+  const heldFirsts = new Set(held(firsts, firsts.length > 0 ? await stored(firsts) : new Set()));
+  const retry: [string, number][] = [];
+  for (const [index, [requestId, expiresAt]] of [...due].entries()) {
+    if (heldFirsts.has(firsts[index]!)) retry.push([requestId, expiresAt]);
+    else chosen.set(requestId, firsts[index]!);
+  }
+  if (retry.length === 0) return chosen;
+  const fallbacks = retry.flatMap(([requestId, expiresAt]) => systemExpiryIdCandidates(requestId, expiresAt).slice(1));
+  const heldFallbacks = new Set(held(fallbacks, await stored(fallbacks)));
+  for (const [requestId, expiresAt] of retry) {
+    const free = systemExpiryIdCandidates(requestId, expiresAt)
+      .slice(1)
+      .find((id) => !heldFallbacks.has(id));
+    chosen.set(requestId, free ?? firstWithoutCardNumber(() => `sys_exp_${randomBytes(16).toString('hex')}`));
+  }
+  return chosen;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { type Db, sqlRows } from '../../db/client';
-import { chooseSystemExpiryId, systemExpiryEvent, systemExpiryIdCandidates } from '../domain/system-expiry';
+import { chooseSystemExpiryIds, systemExpiryEvent } from '../domain/system-expiry';
 import { prepareInputs } from './ingest-plan';
 import { ingestWriter } from './ingest-writer.server';
 import { jobLease } from './leases.server';
@@ -27,19 +27,9 @@ export async function runExpirySweep(
     if (rows.length === 0) return recorded;
     // Each under the first of its ids no event holds yet (a sender may have taken one: without this a
     // full batch of those would be rejected as conflicts at every tick, and stall every expiry behind it).
-    const candidates = rows.flatMap((row) => systemExpiryIdCandidates(row.id, row.expiry_due_at));
-    const taken = new Set(
-      (
-        await sqlRows<{ id: string }>(
-          db,
-          `SELECT id FROM events WHERE id IN (${candidates.map(() => '?').join(', ')})`,
-          candidates,
-        )
-      ).map((row) => row.id),
-    );
-    const events = rows.map((row) =>
-      systemExpiryEvent(row.id, row.expiry_due_at, chooseSystemExpiryId(row.id, row.expiry_due_at, taken)),
-    );
+    const due = new Map(rows.map((row) => [row.id, row.expiry_due_at]));
+    const ids = await chooseSystemExpiryIds(due, storedEventIds(db));
+    const events = rows.map((row) => systemExpiryEvent(row.id, row.expiry_due_at, ids.get(row.id)));
     // Stored by the ingest writer thread where there is one (SQLite), as the API's batches: a backlog's
     // transactions of 1,000 expiries do not hold the event loop.
     const summary = await ingestWriter.write(db, prepareInputs(events, now), 'system', now);
@@ -125,3 +115,11 @@ export async function stopExpirySweeper(): Promise<void> {
     console.error('Expiry sweeper lease release failed', error);
   }
 }
+
+/** Which of these event ids are stored. */
+const storedEventIds = (db: Db) => async (ids: string[]) =>
+  new Set(
+    (
+      await sqlRows<{ id: string }>(db, `SELECT id FROM events WHERE id IN (${ids.map(() => '?').join(', ')})`, ids)
+    ).map((row) => row.id),
+  );

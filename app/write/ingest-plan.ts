@@ -12,7 +12,7 @@ import {
 import type { EventSource, EventType } from '../domain/lifecycle';
 import { type ProjectionEvent, projectRequest, type RequestProjection } from '../domain/projection';
 import { type ExpirySettings, linkTtlOf } from '../domain/replay';
-import { chooseSystemExpiryId, systemExpiryEvent, systemExpiryIdCandidates } from '../domain/system-expiry';
+import { systemExpiryEvent } from '../domain/system-expiry';
 import type { StoredEventRow } from './ingest-batch.server';
 
 /**
@@ -314,33 +314,24 @@ export function dueExpiries(replays: ReadonlyMap<string, Replay>, now: number): 
   return due;
 }
 
-/** Every id these expiries may be recorded under: those of them already stored are what recordDueExpiries needs. */
-export function dueExpiryIds(due: ReadonlyMap<string, number>): string[] {
-  return [...due].flatMap(([requestId, dueAt]) => systemExpiryIdCandidates(requestId, dueAt));
-}
-
 /**
- * Records each due expiry in the batch that found it: its system `expired` event (source `system`) is
- * added to the request's new events and the request replayed again, as the expiry sweeper would do a
- * moment later in a transaction of its own, reading and replaying the request a second time. Its id
- * is the first of dueExpiryIds' candidates that no stored event (`storedIds`) or event of this batch
- * holds (chooseSystemExpiryId): a sender may have named an event anything.
+ * Records each due expiry in the batch that found it: its system `expired` event (source `system`),
+ * under the id chosen for it (`ids`: chooseSystemExpiryIds, with the batch's own event ids as taken:
+ * batchEventIds), is added to the request's new events and the request replayed again, as the
+ * expiry sweeper would do a moment later in a transaction of its own, reading and replaying the
+ * request a second time.
  */
 export function recordDueExpiries(
   replays: Map<string, Replay>,
   due: ReadonlyMap<string, number>,
-  storedIds: ReadonlySet<string>,
+  ids: ReadonlyMap<string, string>,
   plan: BatchPlan,
   stored: ReadonlyMap<string, readonly StoredEventRow[]>,
   settings: ExpirySettings,
   now: number,
 ): void {
-  if (due.size === 0) return;
-  const taken = new Set(storedIds);
-  for (const fresh of plan.pending.values()) for (const event of fresh) taken.add(event.id);
   for (const [requestId, dueAt] of due) {
-    const id = chooseSystemExpiryId(requestId, dueAt, taken);
-    taken.add(id);
+    const id = ids.get(requestId)!;
     const [prepared] = prepareInputs([systemExpiryEvent(requestId, dueAt, id)], now);
     if (!prepared?.validation.ok) throw new Error(`A system expiry did not validate: ${id}`);
     const valid = prepared.validation.event;
@@ -357,4 +348,11 @@ export function recordDueExpiries(
     const fresh = [...(plan.pending.get(requestId) ?? []), expiry];
     replays.set(requestId, replayRequest(requestId, stored.get(requestId) ?? [], fresh, settings, now));
   }
+}
+
+/** The ids of the batch's accepted events: an expiry recorded with them must not take one. */
+export function batchEventIds(plan: BatchPlan): Set<string> {
+  const ids = new Set<string>();
+  for (const fresh of plan.pending.values()) for (const event of fresh) ids.add(event.id);
+  return ids;
 }

@@ -13,11 +13,12 @@ import { flushRollupDeltasPostgres, ROLLUP_ROW_PG_SQL } from '../../db/rollup-de
 import type * as pgSchema from '../../db/schema.pg';
 import { agents, type paymentRequests, rejectedEvents, teams } from '../../db/schema.pg';
 import type { EventSource } from '../domain/lifecycle';
+import { chooseSystemExpiryIds } from '../domain/system-expiry';
 import { getExpirySettings } from '../read/settings.server';
 import type { StoredEventRow } from './ingest-batch.server';
 import {
+  batchEventIds,
   dueExpiries,
-  dueExpiryIds,
   type IngestOptions,
   type IngestSummary,
   type PreparedInput,
@@ -148,8 +149,12 @@ async function writeBatch(
   const replays = replayPending(plan, stored, settings, now);
   const due = dueExpiries(replays, now);
   if (due.size > 0) {
-    const taken = await query<{ id: string }>('SELECT id FROM events WHERE id = ANY($1::text[])', [dueExpiryIds(due)]);
-    recordDueExpiries(replays, due, new Set(taken.map((row) => row.id)), plan, stored, settings, now);
+    const storedIds = async (ids: string[]) =>
+      new Set(
+        (await query<{ id: string }>('SELECT id FROM events WHERE id = ANY($1::text[])', [ids])).map((row) => row.id),
+      );
+    const ids = await chooseSystemExpiryIds(due, storedIds, batchEventIds(plan));
+    recordDueExpiries(replays, due, ids, plan, stored, settings, now);
   }
   for (const [requestId, replayed] of replays) {
     inserts.push(...replayed.inserts);

@@ -5,6 +5,7 @@ import { addReceipts } from '../../db/event-receipts';
 import { RollupDeltaSums } from '../../db/rollup-deltas';
 import type { EventSource } from '../domain/lifecycle';
 import type { RequestProjection } from '../domain/projection';
+import { chooseSystemExpiryIds } from '../domain/system-expiry';
 import { getExpirySettings } from '../read/settings.server';
 import { ingestPreparedPostgres } from './ingest.pg.server';
 import {
@@ -15,8 +16,8 @@ import {
   storedHashes,
 } from './ingest-batch.server';
 import {
+  batchEventIds,
   dueExpiries,
-  dueExpiryIds,
   type IngestOptions,
   type IngestSummary,
   type PreparedInput,
@@ -113,8 +114,9 @@ export async function ingestPrepared(
     const replays = replayPending(plan, stored, settings, now);
     const due = dueExpiries(replays, now);
     if (due.size > 0) {
-      const storedIds = new Set(storedHashes(db.$client, dueExpiryIds(due)).keys());
-      recordDueExpiries(replays, due, storedIds, plan, stored, settings, now);
+      const storedIds = (ids: string[]) => new Set(storedHashes(db.$client, ids).keys());
+      const ids = await chooseSystemExpiryIds(due, storedIds, batchEventIds(plan));
+      recordDueExpiries(replays, due, ids, plan, stored, settings, now);
     }
     const rollups = new RollupDeltaSums();
     let inserted = 0;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  chooseSystemExpiryId,
+  chooseSystemExpiryIds,
   systemExpiryEvent,
   systemExpiryEventId,
   systemExpiryIdCandidates,
@@ -20,18 +20,43 @@ describe('system expiry ids', () => {
     expect(systemExpiryIdCandidates('pr_1', AT + 1).some((id) => candidates.includes(id))).toBe(false);
   });
 
-  it('chooses the first candidate no event holds, and past them a random id', () => {
-    const candidates = systemExpiryIdCandidates('pr_1', AT);
-    expect(chooseSystemExpiryId('pr_1', AT, new Set())).toBe(candidates[0]);
-    expect(chooseSystemExpiryId('pr_1', AT, new Set([candidates[0]!]))).toBe(candidates[1]);
-    expect(chooseSystemExpiryId('pr_1', AT, new Set([candidates[0]!, candidates[1]!, candidates[2]!]))).toBe(
-      candidates[3],
-    );
-    const all = new Set(candidates);
-    const random = chooseSystemExpiryId('pr_1', AT, all);
+  it('chooses the first candidate no event holds, and past them a random id; fallbacks looked up only when needed', async () => {
+    const [a, b, c] = [
+      systemExpiryIdCandidates('pr_a', AT),
+      systemExpiryIdCandidates('pr_b', AT),
+      systemExpiryIdCandidates('pr_c', AT),
+    ];
+    const lookups: string[][] = [];
+    const storedOf = (held: string[]) => (ids: string[]) => {
+      lookups.push(ids);
+      return new Set(ids.filter((id) => held.includes(id)));
+    };
+    const due = new Map([
+      ['pr_a', AT],
+      ['pr_b', AT],
+      ['pr_c', AT],
+    ]);
+    // pr_a free; pr_b's first two held (one stored, one known taken by the caller); every one of pr_c's.
+    const chosen = await chooseSystemExpiryIds(due, storedOf([b[0]!, ...c]), new Set([b[1]!]));
+    expect(chosen.get('pr_a')).toBe(a[0]);
+    expect(chosen.get('pr_b')).toBe(b[2]);
+    const random = chosen.get('pr_c')!;
     expect(random).toMatch(/^sys_exp_[0-9a-f]{32}$/);
-    expect(all.has(random)).toBe(false);
-    expect(chooseSystemExpiryId('pr_1', AT, all)).not.toBe(random);
+    expect(c.includes(random)).toBe(false);
+    expect(lookups).toEqual([
+      [a[0], b[0], c[0]],
+      [...b.slice(1), ...c.slice(1)],
+    ]);
+
+    lookups.length = 0;
+    expect(await chooseSystemExpiryIds(due, storedOf([]))).toEqual(
+      new Map([
+        ['pr_a', a[0]],
+        ['pr_b', b[0]],
+        ['pr_c', c[0]],
+      ]),
+    );
+    expect(lookups).toHaveLength(1);
   });
 
   it('makes the event the sweeper and the write path record', () => {
