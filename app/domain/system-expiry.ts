@@ -27,7 +27,8 @@ export function systemExpiryIdCandidates(requestId: string, expiresAt: number): 
  * that instances choose alike; past them a random one, which no sender can have taken in advance.
  * Without this a sender that took an expiry's id first (any event may carry any id) would leave it
  * unrecorded and, a sweep batch of them, stall the sweeper. The fallbacks are looked up only for the
- * expiries whose first id is held.
+ * expiries whose first id is held. (A random id is no longer the same for two sweepers at once, which
+ * only a lease holder stalled past its lease allows: the second expiry would land after terminal.)
  */
 export async function chooseSystemExpiryIds(
   due: ReadonlyMap<string, number>,
@@ -44,12 +45,10 @@ export async function chooseSystemExpiryIds(
     else chosen.set(requestId, firsts[index]!);
   }
   if (retry.length === 0) return chosen;
-  const fallbacks = retry.flatMap(([requestId, expiresAt]) => systemExpiryIdCandidates(requestId, expiresAt).slice(1));
-  const heldFallbacks = new Set(held(fallbacks, await stored(fallbacks)));
-  for (const [requestId, expiresAt] of retry) {
-    const free = systemExpiryIdCandidates(requestId, expiresAt)
-      .slice(1)
-      .find((id) => !heldFallbacks.has(id));
+  const fallbacks = retry.map(([requestId, expiresAt]) => systemExpiryIdCandidates(requestId, expiresAt).slice(1));
+  const heldFallbacks = new Set(held(fallbacks.flat(), await stored(fallbacks.flat())));
+  for (const [index, [requestId]] of retry.entries()) {
+    const free = fallbacks[index]!.find((id) => !heldFallbacks.has(id));
     chosen.set(requestId, free ?? firstWithoutCardNumber(() => `sys_exp_${randomBytes(16).toString('hex')}`));
   }
   return chosen;
