@@ -13,12 +13,14 @@ export function systemExpiryEventId(requestId: string, expiresAt: number): strin
 /** Ids tried after systemExpiryEventId when an event already holds it (a sender may name an event anything). */
 const FALLBACK_IDS = 3;
 
-/** The ids an expiry may be recorded under, in the order they are tried: systemExpiryEventId first. */
-export function systemExpiryIdCandidates(requestId: string, expiresAt: number): string[] {
-  const fallbacks = Array.from({ length: FALLBACK_IDS }, (_, index) =>
+const fallbackIds = (requestId: string, expiresAt: number) =>
+  Array.from({ length: FALLBACK_IDS }, (_, index) =>
     firstWithoutCardNumber((attempt) => idOf(`${requestId}@${expiresAt}~${index + 1}${attempt ? `#${attempt}` : ''}`)),
   );
-  return [systemExpiryEventId(requestId, expiresAt), ...fallbacks];
+
+/** The ids an expiry may be recorded under, in the order they are tried: systemExpiryEventId first. */
+export function systemExpiryIdCandidates(requestId: string, expiresAt: number): string[] {
+  return [systemExpiryEventId(requestId, expiresAt), ...fallbackIds(requestId, expiresAt)];
 }
 
 /**
@@ -45,7 +47,7 @@ export async function chooseSystemExpiryIds(
     else chosen.set(requestId, firsts[index]!);
   }
   if (retry.length === 0) return chosen;
-  const fallbacks = retry.map(([requestId, expiresAt]) => systemExpiryIdCandidates(requestId, expiresAt).slice(1));
+  const fallbacks = retry.map(([requestId, expiresAt]) => fallbackIds(requestId, expiresAt));
   const heldFallbacks = new Set(held(fallbacks.flat(), await stored(fallbacks.flat())));
   for (const [index, [requestId]] of retry.entries()) {
     const free = fallbacks[index]!.find((id) => !heldFallbacks.has(id));

@@ -12,7 +12,7 @@ import {
 import type { EventSource, EventType } from '../domain/lifecycle';
 import { type ProjectionEvent, projectRequest, type RequestProjection } from '../domain/projection';
 import { type ExpirySettings, linkTtlOf } from '../domain/replay';
-import { systemExpiryEvent } from '../domain/system-expiry';
+import { chooseSystemExpiryIds, systemExpiryEvent } from '../domain/system-expiry';
 import type { StoredEventRow } from './ingest-batch.server';
 
 /**
@@ -302,34 +302,30 @@ export function replayPending(
 }
 
 /**
- * The expiries these replays leave due (SPEC §1: a request the replay expired at an expiresAt before now
- * that no event records yet), by request.
+ * Records each expiry these replays leave due (SPEC §1: a request the replay expired at an expiresAt
+ * before now that no event records yet) in the batch that found it, as the expiry sweeper would do a
+ * moment later in a transaction of its own, reading and replaying the request a second time: its
+ * system `expired` event (source `system`) is added to the request's new events and the request
+ * replayed again. Its id is chosen by chooseSystemExpiryIds (`storedIds`: which of these ids a
+ * stored event holds; the batch's own event ids are taken too).
  */
-export function dueExpiries(replays: ReadonlyMap<string, Replay>, now: number): Map<string, number> {
+export async function recordDueExpiries(
+  replays: Map<string, Replay>,
+  plan: BatchPlan,
+  stored: ReadonlyMap<string, readonly StoredEventRow[]>,
+  settings: ExpirySettings,
+  now: number,
+  storedIds: (ids: string[]) => ReadonlySet<string> | Promise<ReadonlySet<string>>,
+): Promise<void> {
   const due = new Map<string, number>();
   for (const [requestId, { projection }] of replays) {
     const dueAt = projection?.expiryDueAt ?? null;
     if (dueAt !== null && dueAt < now) due.set(requestId, dueAt);
   }
-  return due;
-}
-
-/**
- * Records each due expiry in the batch that found it: its system `expired` event (source `system`),
- * under the id chosen for it (`ids`: chooseSystemExpiryIds, with the batch's own event ids as taken:
- * batchEventIds), is added to the request's new events and the request replayed again, as the
- * expiry sweeper would do a moment later in a transaction of its own, reading and replaying the
- * request a second time.
- */
-export function recordDueExpiries(
-  replays: Map<string, Replay>,
-  due: ReadonlyMap<string, number>,
-  ids: ReadonlyMap<string, string>,
-  plan: BatchPlan,
-  stored: ReadonlyMap<string, readonly StoredEventRow[]>,
-  settings: ExpirySettings,
-  now: number,
-): void {
+  if (due.size === 0) return;
+  const batchIds = new Set<string>();
+  for (const fresh of plan.pending.values()) for (const event of fresh) batchIds.add(event.id);
+  const ids = await chooseSystemExpiryIds(due, storedIds, batchIds);
   for (const [requestId, dueAt] of due) {
     const id = ids.get(requestId)!;
     const [prepared] = prepareInputs([systemExpiryEvent(requestId, dueAt, id)], now);
@@ -350,11 +346,4 @@ export function recordDueExpiries(
     const fresh = [...(plan.pending.get(requestId) ?? []), expiry];
     replays.set(requestId, replayRequest(requestId, stored.get(requestId) ?? [], fresh, settings, now));
   }
-}
-
-/** The ids of the batch's accepted events: an expiry recorded with them must not take one. */
-export function batchEventIds(plan: BatchPlan): Set<string> {
-  const ids = new Set<string>();
-  for (const fresh of plan.pending.values()) for (const event of fresh) ids.add(event.id);
-  return ids;
 }

@@ -13,12 +13,9 @@ import { flushRollupDeltasPostgres, ROLLUP_ROW_PG_SQL } from '../../db/rollup-de
 import type * as pgSchema from '../../db/schema.pg';
 import { agents, type paymentRequests, rejectedEvents, teams } from '../../db/schema.pg';
 import type { EventSource } from '../domain/lifecycle';
-import { chooseSystemExpiryIds } from '../domain/system-expiry';
 import { getExpirySettings } from '../read/settings.server';
 import type { StoredEventRow } from './ingest-batch.server';
 import {
-  batchEventIds,
-  dueExpiries,
   type IngestOptions,
   type IngestSummary,
   type PreparedInput,
@@ -147,15 +144,10 @@ async function writeBatch(
   const updates: { id: string; applied: 0 | 1; anomaly: string | null }[] = [];
   const projections = [];
   const replays = replayPending(plan, stored, settings, now);
-  const due = dueExpiries(replays, now);
-  if (due.size > 0) {
-    const storedIds = async (ids: string[]) =>
-      new Set(
-        (await query<{ id: string }>('SELECT id FROM events WHERE id = ANY($1::text[])', [ids])).map((row) => row.id),
-      );
-    const ids = await chooseSystemExpiryIds(due, storedIds, batchEventIds(plan));
-    recordDueExpiries(replays, due, ids, plan, stored, settings, now);
-  }
+  await recordDueExpiries(replays, plan, stored, settings, now, async (ids) => {
+    const rows = await query<{ id: string }>('SELECT id FROM events WHERE id = ANY($1::text[])', [ids]);
+    return new Set(rows.map((row) => row.id));
+  });
   for (const [requestId, replayed] of replays) {
     inserts.push(...replayed.inserts);
     updates.push(...replayed.updates);

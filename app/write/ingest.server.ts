@@ -5,7 +5,6 @@ import { addReceipts } from '../../db/event-receipts';
 import { RollupDeltaSums } from '../../db/rollup-deltas';
 import type { EventSource } from '../domain/lifecycle';
 import type { RequestProjection } from '../domain/projection';
-import { chooseSystemExpiryIds } from '../domain/system-expiry';
 import { getExpirySettings } from '../read/settings.server';
 import { ingestPreparedPostgres } from './ingest.pg.server';
 import {
@@ -16,8 +15,6 @@ import {
   storedHashes,
 } from './ingest-batch.server';
 import {
-  batchEventIds,
-  dueExpiries,
   type IngestOptions,
   type IngestSummary,
   type PreparedInput,
@@ -112,12 +109,14 @@ export async function ingestPrepared(
     const stored = storedEventsByRequest(db.$client, requestIds);
     const current = projectionRows(db.$client, requestIds);
     const replays = replayPending(plan, stored, settings, now);
-    const due = dueExpiries(replays, now);
-    if (due.size > 0) {
-      const storedIds = (ids: string[]) => new Set(storedHashes(db.$client, ids).keys());
-      const ids = await chooseSystemExpiryIds(due, storedIds, batchEventIds(plan));
-      recordDueExpiries(replays, due, ids, plan, stored, settings, now);
-    }
+    await recordDueExpiries(
+      replays,
+      plan,
+      stored,
+      settings,
+      now,
+      (ids) => new Set(storedHashes(db.$client, ids).keys()),
+    );
     const rollups = new RollupDeltaSums();
     let inserted = 0;
     for (const [requestId, replayed] of replays) {
