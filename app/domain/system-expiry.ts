@@ -1,12 +1,20 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { firstWithoutCardNumber } from './card-masking';
 
-const idOf = (seed: string) => `sys_exp_${createHash('sha256').update(seed).digest('hex').slice(0, 32)}`;
+/**
+ * An expiry's ids lead with its expiresAt (12 hex digits, ms), then 20 hex digits of a hash or of
+ * randomness: 32 hex digits after `sys_exp_` as before, but in time order, so each new expiry's id
+ * lands at the tail of events_id_idx (issue 14). A hash alone put each on a random page of the
+ * whole index: 225 of the 990 pages a commit of fresh events into a 1M-request database wrote.
+ */
+const timeHex = (at: number) => Math.max(0, Math.trunc(at)).toString(16).padStart(12, '0').slice(-12);
+const idOf = (seed: string, expiresAt: number) =>
+  `sys_exp_${timeHex(expiresAt)}${createHash('sha256').update(seed).digest('hex').slice(0, 20)}`;
 
 /** A deterministic id for the system `expired` event at expiresAt, so concurrent sweepers record one expiry once. */
 export function systemExpiryEventId(requestId: string, expiresAt: number): string {
   return firstWithoutCardNumber((attempt) =>
-    idOf(attempt === 0 ? `${requestId}@${expiresAt}` : `${requestId}@${expiresAt}#${attempt}`),
+    idOf(attempt === 0 ? `${requestId}@${expiresAt}` : `${requestId}@${expiresAt}#${attempt}`, expiresAt),
   );
 }
 
@@ -15,7 +23,9 @@ const FALLBACK_IDS = 3;
 
 const fallbackIds = (requestId: string, expiresAt: number) =>
   Array.from({ length: FALLBACK_IDS }, (_, index) =>
-    firstWithoutCardNumber((attempt) => idOf(`${requestId}@${expiresAt}~${index + 1}${attempt ? `#${attempt}` : ''}`)),
+    firstWithoutCardNumber((attempt) =>
+      idOf(`${requestId}@${expiresAt}~${index + 1}${attempt ? `#${attempt}` : ''}`, expiresAt),
+    ),
   );
 
 /** The ids an expiry may be recorded under, in the order they are tried: systemExpiryEventId first. */
@@ -49,9 +59,10 @@ export async function chooseSystemExpiryIds(
   if (retry.length === 0) return chosen;
   const fallbacks = retry.map(([requestId, expiresAt]) => fallbackIds(requestId, expiresAt));
   const heldFallbacks = new Set(held(fallbacks.flat(), await stored(fallbacks.flat())));
-  for (const [index, [requestId]] of retry.entries()) {
+  for (const [index, [requestId, expiresAt]] of retry.entries()) {
     const free = fallbacks[index]!.find((id) => !heldFallbacks.has(id));
-    chosen.set(requestId, free ?? firstWithoutCardNumber(() => `sys_exp_${randomBytes(16).toString('hex')}`));
+    const random = () => `sys_exp_${timeHex(expiresAt)}${randomBytes(10).toString('hex')}`;
+    chosen.set(requestId, free ?? firstWithoutCardNumber(random));
   }
   return chosen;
 }

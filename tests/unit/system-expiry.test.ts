@@ -20,6 +20,19 @@ describe('system expiry ids', () => {
     expect(systemExpiryIdCandidates('pr_1', AT + 1).some((id) => candidates.includes(id))).toBe(false);
   });
 
+  it('leads every id with its expiresAt in 12 hex digits, so ids sort by time whatever the request', () => {
+    // 2026-11-02T10:06:00Z = 1,793,613,960,000 ms = 0x1a19bb91340 (11 digits, one 0 in front).
+    expect(AT.toString(16)).toBe('1a19bb91340');
+    for (const id of systemExpiryIdCandidates('pr_1', AT)) expect(id.slice(0, 20)).toBe('sys_exp_01a19bb91340');
+    const ids = [
+      systemExpiryEventId('pr_z', AT),
+      systemExpiryEventId('pr_a', AT + 1),
+      systemExpiryEventId('pr_m', AT + 60_000),
+      systemExpiryEventId('pr_b', AT + 86_400_000),
+    ];
+    expect([...ids].sort()).toEqual(ids);
+  });
+
   it('chooses the first candidate no event holds, and past them a random id; fallbacks looked up only when needed', async () => {
     const [a, b, c] = [
       systemExpiryIdCandidates('pr_a', AT),
@@ -41,7 +54,7 @@ describe('system expiry ids', () => {
     expect(chosen.get('pr_a')).toBe(a[0]);
     expect(chosen.get('pr_b')).toBe(b[2]);
     const random = chosen.get('pr_c')!;
-    expect(random).toMatch(/^sys_exp_[0-9a-f]{32}$/);
+    expect(random).toMatch(/^sys_exp_01a19bb91340[0-9a-f]{20}$/);
     expect(c.includes(random)).toBe(false);
     expect(lookups).toEqual([
       [a[0], b[0], c[0]],
