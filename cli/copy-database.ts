@@ -9,7 +9,7 @@ import {
 } from '../app/read/projection-check.server';
 import { getExpirySettings } from '../app/read/settings.server';
 import { openDatabase } from '../db/client';
-import { DAY_MS, ROLLUP_TABLES } from '../db/metrics-rollups';
+import { DAY_MS, ROLLUP_TABLES, rollupCellsSql } from '../db/metrics-rollups';
 import { rollupBackfillPgSql } from '../db/metrics-rollups.pg';
 import { migrateDatabase } from '../db/migrate';
 import { registerPackedCounts, sqliteRollupValueSql } from '../db/packed-counts';
@@ -242,8 +242,11 @@ export async function verifyCopy(from: string, to: string, options: { days?: num
         ? columns.map((column) => `${sqliteRollupValueSql(column.name)} AS ${quote(column.name)}`).join(', ')
         : names;
       const where = rollup ? ' WHERE bucket >= ?' : '';
+      // A cell of an agent table is its row there plus its pending row (rollupCellsSql).
+      const rollupTable = Object.values(ROLLUP_TABLES).find((spec) => spec.name === table.name);
+      const sqliteFrom = rollupTable ? rollupCellsSql(rollupTable, '', true) : quote(table.name);
       const left = source
-        .prepare(`SELECT ${sqliteNames} FROM ${quote(table.name)}${where} ORDER BY ${orderBy(table, 'sqlite')}`)
+        .prepare(`SELECT ${sqliteNames} FROM ${sqliteFrom}${where} ORDER BY ${orderBy(table, 'sqlite')}`)
         .raw()
         .iterate(...(rollup ? [since] : [])) as IterableIterator<unknown[]>;
       const right = cursorRows(

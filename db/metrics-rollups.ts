@@ -405,14 +405,89 @@ export function rollupTableSql(table: RollupTable, layout: RollupLayout = 'packe
 
 /**
  * SQL reading a rollup table a value column each, as PostgreSQL stores it (SQLite's packed counts
- * unpacked by counts_get): key columns, then VALUE_COLUMNS by name, in key order. For checks and the
- * copy's comparison, not for the metrics (they sum the packed text: counts_sum).
+ * unpacked by counts_get): key columns, then VALUE_COLUMNS by name, in key order; on SQLite a cell's
+ * pending row added (rollupCellsSql). For checks and the copy's comparison, not for the metrics (they
+ * sum the packed text: counts_sum).
  */
 export function wideRollupSql(table: RollupTable, engine: 'sqlite' | 'postgres', where = ''): string {
   const values = VALUE_COLUMNS.map((column) =>
     engine === 'sqlite' ? `${sqliteRollupValueSql(column)} AS ${column}` : column,
   );
-  return `SELECT ${[...table.key, ...values].join(', ')} FROM ${table.name}${where ? ` WHERE ${where}` : ''} ORDER BY ${table.key.join(', ')}`;
+  const from = engine === 'sqlite' ? rollupCellsSql(table, '', true) : table.name;
+  return `SELECT ${[...table.key, ...values].join(', ')} FROM ${from}${where ? ` WHERE ${where}` : ''} ORDER BY ${table.key.join(', ')}`;
+}
+
+/**
+ * SQLite's agent-first day tables (issue 14), each with a small day-first table of pending deltas
+ * (migration 0029): the writers add a cell's delta there, and fold the pending rows into the agent
+ * table once they number PENDING_FOLD_ROWS (db/rollup-deltas.ts). In an agent-first table each
+ * (agent) or (agent, channel) run of a long history ends on a page of its own, so a batch naming 25
+ * agents wrote ~125 pages of these two tables at 1M requests (20 in an empty database); the pending
+ * table keeps today's cells together in a few pages, and a fold writes each run's tail once for
+ * thousands of cells. A cell's value is the sum of its row in both tables: readers read their union
+ * (`rollupCellsSql`). PostgreSQL writes the agent tables directly.
+ */
+export const PENDING_ROLLUPS: readonly { table: RollupTable; pending: RollupTable }[] = [
+  ROLLUP_TABLES.agentDay,
+  ROLLUP_TABLES.agentChannelDay,
+].map((table) => ({
+  table,
+  pending: {
+    name: `${table.name}_pending`,
+    cellMs: table.cellMs,
+    key: ['bucket', ...table.key.filter((column) => column !== 'bucket')],
+  },
+}));
+
+/** Pending rows at which a writer folds them into the agent tables (and so their bound). */
+export const PENDING_FOLD_ROWS = 4_096;
+
+/** The pending table of an SQLite rollup table, or null (the 15-minute and day tables have none). */
+export function pendingRollupOf(table: RollupTable): RollupTable | null {
+  return PENDING_ROLLUPS.find((entry) => entry.table.name === table.name)?.pending ?? null;
+}
+
+const STORED_ROLLUP_VALUES = ['counts', PAID_AMOUNT_COLUMN.name];
+
+/**
+ * An SQLite rollup table's rows as a FROM item: the table itself, or the rows of it and of its pending
+ * table (`where`, if any, applied to each: its parameters are then needed twice, see
+ * rollupCellsParams). With `byCell`, one row a cell (the two summed by key), as checks compare them.
+ */
+export function rollupCellsSql(table: RollupTable, where = '', byCell = false): string {
+  const pending = pendingRollupOf(table);
+  const filter = where ? ` WHERE ${where}` : '';
+  if (!pending) return `${table.name}${filter}`;
+  const columns = [...table.key, ...STORED_ROLLUP_VALUES].join(', ');
+  const both = `SELECT ${columns} FROM ${table.name}${filter} UNION ALL SELECT ${columns} FROM ${pending.name}${filter}`;
+  if (!byCell) return `(${both}) AS ${table.name}`;
+  const key = table.key.join(', ');
+  return `(SELECT ${key}, counts_sum(counts) AS counts, sum(${PAID_AMOUNT_COLUMN.name}) AS ${PAID_AMOUNT_COLUMN.name} FROM (${both}) GROUP BY ${key}) AS ${table.name}`;
+}
+
+/** The parameters of rollupCellsSql's `where` as its text needs them (twice for a table with pending rows). */
+export function rollupCellsParams<T>(table: RollupTable, params: readonly T[]): T[] {
+  return pendingRollupOf(table) ? [...params, ...params] : [...params];
+}
+
+/** Migration 0029: the pending tables, empty (nothing is pending before it). */
+export function pendingRollupTablesSql(): string[] {
+  return PENDING_ROLLUPS.map(({ pending }) => rollupTableSql(pending, 'packed'));
+}
+
+/**
+ * Moves every pending row into its agent table (added to the cell's row there, in the agent table's
+ * key order) and empties the pending tables. Run inside a write transaction.
+ */
+export function foldPendingRollupsSql(): string[] {
+  return PENDING_ROLLUPS.flatMap(({ table, pending }) => {
+    const columns = [...table.key, ...STORED_ROLLUP_VALUES].join(', ');
+    const updates = STORED_ROLLUP_VALUES.map((name) => rollupAddSql(name)).join(', ');
+    return [
+      `INSERT INTO ${table.name} (${columns}) SELECT ${columns} FROM ${pending.name} WHERE true ORDER BY ${table.key.join(', ')} ON CONFLICT (${table.key.join(', ')}) DO UPDATE SET ${updates}`,
+      `DELETE FROM ${pending.name}`,
+    ];
+  });
 }
 
 /** The triggers migration 0014 dropped: the writer moves the rollups on insert and update. */

@@ -7,7 +7,15 @@ import {
   ROLLUP_COLUMNS,
   type RollupColumn,
 } from '../app/domain/metric-table';
-import { ROLLUP_TABLES, type RollupTable, rollupAddSql } from './metrics-rollups';
+import {
+  foldPendingRollupsSql,
+  PENDING_FOLD_ROWS,
+  PENDING_ROLLUPS,
+  pendingRollupOf,
+  ROLLUP_TABLES,
+  type RollupTable,
+  rollupAddSql,
+} from './metrics-rollups';
 import { PACKED_COLUMNS, packCounts } from './packed-counts';
 
 /**
@@ -165,18 +173,50 @@ export class RollupDeltaSums {
     return [...this.cells.values()].filter((cell) => cell.values.some((value) => value !== 0));
   }
 
-  /** Writes every non-zero cell with one upsert each (call inside the write transaction), then forgets them. */
+  /**
+   * Writes every non-zero cell with one upsert each (call inside the write transaction), then forgets
+   * them. The agent tables' cells go to their pending tables, folded in once they are full.
+   */
   flush(sqlite: Database.Database): number {
     const statements = upsertsFor(sqlite);
     let written = 0;
+    let pending = 0;
     for (const cell of this.deltas()) {
       const upsert = statements.get(`${cell.table.name}\u0000${cell.group.by}`)!;
       upsert.statement.run(...cell.key, ...upsert.parameters(cell.values));
       written += 1;
+      if (upsert.pending) pending += 1;
     }
     this.cells.clear();
+    foldWhenFull(sqlite, pending);
     return written;
   }
+}
+
+/**
+ * Per connection, an upper bound of the pending rows (each upsert adds one row at most) since they were
+ * last counted: they are counted only when it reaches PENDING_FOLD_ROWS, so a batch pays no count.
+ */
+const pendingBound = new WeakMap<Database.Database, number>();
+
+function foldWhenFull(sqlite: Database.Database, added: number): void {
+  const bound = (pendingBound.get(sqlite) ?? 0) + added;
+  if (bound < PENDING_FOLD_ROWS) {
+    pendingBound.set(sqlite, bound);
+    return;
+  }
+  const rows = Math.max(
+    ...PENDING_ROLLUPS.map(
+      ({ pending }) => (sqlite.prepare(`SELECT count(*) AS n FROM ${pending.name}`).get() as { n: number }).n,
+    ),
+  );
+  if (rows >= PENDING_FOLD_ROWS) foldPendingRollups(sqlite);
+  pendingBound.set(sqlite, rows >= PENDING_FOLD_ROWS ? 0 : rows);
+}
+
+/** Adds every pending cell to its agent table and empties the pending tables (inside a write transaction). */
+export function foldPendingRollups(sqlite: Database.Database): void {
+  for (const sql of foldPendingRollupsSql()) sqlite.prepare(sql).run();
 }
 
 /**
@@ -186,6 +226,8 @@ export class RollupDeltaSums {
 function rollupUpsert(
   table: RollupTable,
   group: RollupGroup,
+  /** The table written: `table` or its pending table (the same columns, given in `table`'s key order). */
+  into: string = table.name,
 ): { sql: string; parameters: (values: readonly number[]) => (string | number)[] } {
   const places = group.columns.map((column) => PACKED_COLUMNS.indexOf(column.name));
   const amounts = places.flatMap((place, i) => (place < 0 ? [i] : []));
@@ -194,7 +236,7 @@ function rollupUpsert(
   const updates = stored.map((name) => rollupAddSql(name)).join(', ');
   const packed = new Array<number>(PACKED_COLUMNS.length);
   return {
-    sql: `INSERT INTO ${table.name} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ON CONFLICT (${table.key.join(', ')}) DO UPDATE SET ${updates}`,
+    sql: `INSERT INTO ${into} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ON CONFLICT (${table.key.join(', ')}) DO UPDATE SET ${updates}`,
     parameters(values) {
       packed.fill(0);
       places.forEach((place, i) => {
@@ -208,6 +250,8 @@ function rollupUpsert(
 interface Upsert {
   statement: Database.Statement;
   parameters: (values: readonly number[]) => (string | number)[];
+  /** Whether it writes a pending table. */
+  pending: boolean;
 }
 
 const upsertCache = new WeakMap<Database.Database, Map<string, Upsert>>();
@@ -218,10 +262,12 @@ function upsertsFor(sqlite: Database.Database): Map<string, Upsert> {
     statements = new Map();
     for (const table of TABLES)
       for (const group of ROLLUP_GROUPS) {
-        const upsert = rollupUpsert(table, group);
+        const pending = pendingRollupOf(table);
+        const upsert = rollupUpsert(table, group, pending?.name);
         statements.set(`${table.name}\u0000${group.by}`, {
           statement: sqlite.prepare(upsert.sql),
           parameters: upsert.parameters,
+          pending: pending !== null,
         });
       }
     upsertCache.set(sqlite, statements);

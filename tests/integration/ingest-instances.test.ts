@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyProjections } from '../../app/read/projection-check.server';
 import { ingestEvents } from '../../app/write/ingest.server';
 import { closeDatabase, type Db, onPostgres, openDatabaseUrl, sqlRun } from '../../db/client';
-import { ROLLUP_TABLES, rollupBackfillSql } from '../../db/metrics-rollups';
+import { PENDING_ROLLUPS, ROLLUP_TABLES, rollupBackfillSql, rollupCellsSql } from '../../db/metrics-rollups';
 import { rollupBackfillPgSql } from '../../db/metrics-rollups.pg';
 import { closeTestDb, createTestDb, queryRow, queryRows } from '../support/db';
 import { created, MINUTE, step, T0 } from '../support/events';
@@ -46,11 +46,12 @@ function lifecycle(requestId: string, index: number) {
   ];
 }
 
-/** Every rollup table's rows, in key order. */
+/** Every rollup table's cells, in key order (on SQLite an agent table's row plus its pending row). */
 async function rollups(db: Db) {
   const tables = [];
   for (const table of Object.values(ROLLUP_TABLES)) {
-    tables.push(await queryRows(db, `SELECT * FROM ${table.name} ORDER BY ${table.key.join(', ')}`));
+    const from = onPostgres(db) ? table.name : rollupCellsSql(table, '', true);
+    tables.push(await queryRows(db, `SELECT * FROM ${from} ORDER BY ${table.key.join(', ')}`));
   }
   return tables;
 }
@@ -58,6 +59,7 @@ async function rollups(db: Db) {
 /** The rollups as a rebuild from the projections would make them. */
 async function rebuiltRollups(db: Db) {
   for (const table of Object.values(ROLLUP_TABLES)) await sqlRun(db, `DELETE FROM ${table.name}`);
+  if (!onPostgres(db)) for (const { pending } of PENDING_ROLLUPS) await sqlRun(db, `DELETE FROM ${pending.name}`);
   for (const statement of onPostgres(db) ? rollupBackfillPgSql() : rollupBackfillSql()) await sqlRun(db, statement);
   return rollups(db);
 }

@@ -11,6 +11,8 @@ import {
   ROLLUP_TABLES,
   type RollupDimension,
   type RollupTable,
+  rollupCellsParams,
+  rollupCellsSql,
   rollupDimensions,
   ruleSql,
   subBinsOf,
@@ -195,10 +197,13 @@ export class MetricsReader {
     // As TEXT: SQLite sums int64 exactly, and a JS number would round a sum beyond 2^53.
     const perCurrency = currencies.map(() => 'CAST(sum(CASE WHEN currency = ? THEN paid_amount ELSE 0 END) AS TEXT)');
     const packed = !arrays;
-    const text = sumsSql(group, `${table.name} WHERE ${where}`, perCurrency, packed);
+    // SQLite: the agent tables' cells still pending are read beside them (rollupCellsSql).
+    const from = packed ? rollupCellsSql(table, where) : `${table.name} WHERE ${where}`;
+    const text = sumsSql(group, from, perCurrency, packed);
     const result = new Map<GroupKey, Totals>();
     const width = packed ? 1 : VALUE_COLUMNS.length;
-    for (const row of await rows<[GroupKey, ...(number | string)[]]>(this.db, text, [...currencies, ...params])) {
+    const fromParams = packed ? rollupCellsParams(table, params) : params;
+    for (const row of await rows<[GroupKey, ...(number | string)[]]>(this.db, text, [...currencies, ...fromParams])) {
       const totals = emptyTotals();
       if (packed) addPackedInto(totals, row[1] as string);
       else addInto(totals, row.slice(1, 1 + width) as number[], 1);
