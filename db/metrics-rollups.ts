@@ -470,6 +470,12 @@ export function rollupCellsParams<T>(table: RollupTable, params: readonly T[]): 
   return pendingRollupOf(table) ? [...params, ...params] : [...params];
 }
 
+/** Empties every rollup table, on SQLite the pending tables too: the first step of a rebuild from the projection. */
+export function rollupClearSql(engine: 'sqlite' | 'postgres'): string[] {
+  const pending = engine === 'sqlite' ? PENDING_ROLLUPS.map((entry) => entry.pending) : [];
+  return [...Object.values(ROLLUP_TABLES), ...pending].map((table) => `DELETE FROM ${table.name}`);
+}
+
 /** Migration 0029: the pending tables, empty (nothing is pending before it). */
 export function pendingRollupTablesSql(): string[] {
   return PENDING_ROLLUPS.map(({ pending }) => rollupTableSql(pending, 'packed'));

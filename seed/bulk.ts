@@ -8,7 +8,7 @@ import type { Db } from '../db/client';
 import { eventInsertValues, INSERT_EVENT_SQL } from '../db/event-codes';
 import { addReceipts } from '../db/event-receipts';
 import { storedForm } from '../db/event-rows';
-import { PENDING_ROLLUPS, ROLLUP_TABLES, rollupBulkFillSql } from '../db/metrics-rollups';
+import { rollupBulkFillSql, rollupClearSql } from '../db/metrics-rollups';
 import { generateSeedEvents, type SeedEvent, type SeedOptions } from './generate';
 
 /**
@@ -225,8 +225,7 @@ export function bulkSeed(
     started = performance.now();
     options.onProgress?.({ requests, events, phase: 'rollups' });
     sqlite.transaction(() => {
-      for (const table of Object.values(ROLLUP_TABLES)) sqlite.exec(`DELETE FROM ${table.name}`);
-      for (const { pending } of PENDING_ROLLUPS) sqlite.exec(`DELETE FROM ${pending.name}`);
+      for (const statement of rollupClearSql('sqlite')) sqlite.exec(statement);
       for (const statement of rollupBulkFillSql()) sqlite.exec(statement);
     })();
     timings.rollups = performance.now() - started;

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyProjections } from '../../app/read/projection-check.server';
 import { ingestEvents } from '../../app/write/ingest.server';
 import { closeDatabase, type Db, onPostgres, openDatabaseUrl, sqlRun } from '../../db/client';
-import { PENDING_ROLLUPS, ROLLUP_TABLES, rollupBackfillSql, rollupCellsSql } from '../../db/metrics-rollups';
+import { ROLLUP_TABLES, rollupBackfillSql, rollupCellsSql, rollupClearSql } from '../../db/metrics-rollups';
 import { rollupBackfillPgSql } from '../../db/metrics-rollups.pg';
 import { closeTestDb, createTestDb, queryRow, queryRows } from '../support/db';
 import { created, MINUTE, step, T0 } from '../support/events';
@@ -58,8 +58,7 @@ async function rollups(db: Db) {
 
 /** The rollups as a rebuild from the projections would make them. */
 async function rebuiltRollups(db: Db) {
-  for (const table of Object.values(ROLLUP_TABLES)) await sqlRun(db, `DELETE FROM ${table.name}`);
-  if (!onPostgres(db)) for (const { pending } of PENDING_ROLLUPS) await sqlRun(db, `DELETE FROM ${pending.name}`);
+  for (const statement of rollupClearSql(onPostgres(db) ? 'postgres' : 'sqlite')) await sqlRun(db, statement);
   for (const statement of onPostgres(db) ? rollupBackfillPgSql() : rollupBackfillSql()) await sqlRun(db, statement);
   return rollups(db);
 }

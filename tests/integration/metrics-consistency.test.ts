@@ -8,11 +8,11 @@ import { getAgentLeaderboard, getMetricsSummary, getMetricsTimeseries } from '..
 import { ingestEvents } from '../../app/write/ingest.server';
 import { type Db, onPostgres, sqlRun, writeTransaction } from '../../db/client';
 import {
-  PENDING_ROLLUPS,
   ROLLUP_TABLES,
   type RollupTable,
   rollupBackfillSql,
   rollupCellsSql,
+  rollupClearSql,
   wideRollupSql,
 } from '../../db/metrics-rollups';
 import { rollupBackfillPgSql } from '../../db/metrics-rollups.pg';
@@ -241,8 +241,7 @@ describe('rollup queries agree with the formulas on every request', () => {
     const maintained = await snapshot();
     expect(maintained.every((table) => table.length > 0)).toBe(true);
     await writeTransaction(db, async () => {
-      for (const table of Object.values(ROLLUP_TABLES)) await sqlRun(db, `DELETE FROM ${table.name}`);
-      if (!ON_POSTGRES) for (const { pending } of PENDING_ROLLUPS) await sqlRun(db, `DELETE FROM ${pending.name}`);
+      for (const statement of rollupClearSql(ON_POSTGRES ? 'postgres' : 'sqlite')) await sqlRun(db, statement);
       for (const statement of ON_POSTGRES ? rollupBackfillPgSql() : rollupBackfillSql()) await sqlRun(db, statement);
     });
     expect(await snapshot()).toEqual(maintained);

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAY_BIN_EDGES_MS } from '../../app/domain/metric-table';
 import type { Db } from '../../db/client';
-import { PENDING_ROLLUPS, ROLLUP_TABLES, rollupTriggerSql, wideRollupSql } from '../../db/metrics-rollups';
+import { ROLLUP_TABLES, rollupClearSql, rollupTriggerSql, wideRollupSql } from '../../db/metrics-rollups';
 import { ROLLUP_ROW_SQL, RollupDeltaSums, type RollupRow, rollupDeltas } from '../../db/rollup-deltas';
 import { createTestDb } from '../support/db';
 
@@ -139,11 +139,8 @@ describe('rollup deltas summed in the writer', () => {
       fc.property(opsArb, (ops: Op[]) => {
         for (const db of [triggered, summed, oneByOne])
           db.$client.exec(
-            `DELETE FROM payment_requests; ${[
-              ...Object.values(ROLLUP_TABLES),
-              ...PENDING_ROLLUPS.map(({ pending }) => pending),
-            ]
-              .map((table) => `DELETE FROM ${table.name};`)
+            `DELETE FROM payment_requests; ${rollupClearSql('sqlite')
+              .map((statement) => `${statement};`)
               .join(' ')}`,
           );
         const sums = new RollupDeltaSums();

@@ -12,6 +12,7 @@ import {
   pendingRollupTablesSql,
   ROLLUP_TABLES,
   rollupBackfillSql,
+  rollupClearSql,
   wideRollupSql,
 } from '../../db/metrics-rollups';
 import { MIGRATIONS_FOLDER } from '../../db/migrate';
@@ -70,8 +71,7 @@ const fold = () => db.$client.transaction(() => foldPendingRollups(db.$client)).
 function rebuild() {
   db.$client
     .transaction(() => {
-      for (const table of Object.values(ROLLUP_TABLES)) db.$client.exec(`DELETE FROM ${table.name}`);
-      for (const { pending } of PENDING_ROLLUPS) db.$client.exec(`DELETE FROM ${pending.name}`);
+      for (const statement of rollupClearSql('sqlite')) db.$client.exec(statement);
       for (const statement of rollupBackfillSql()) db.$client.exec(statement);
     })
     .immediate();

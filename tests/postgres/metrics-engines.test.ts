@@ -11,7 +11,7 @@ import {
 } from '../../app/read/metrics/metrics.server';
 import { ingestEvents } from '../../app/write/ingest.server';
 import { closeDatabase, type Db, onPostgres, openPostgresDb, sqlRows, sqlRun, writeTransaction } from '../../db/client';
-import { ROLLUP_TABLES, rollupBackfillSql, VALUE_COLUMNS } from '../../db/metrics-rollups';
+import { ROLLUP_TABLES, rollupBackfillSql, rollupClearSql, VALUE_COLUMNS } from '../../db/metrics-rollups';
 import { rollupBackfillPgSql } from '../../db/metrics-rollups.pg';
 import { sqliteRollupValueSql } from '../../db/packed-counts';
 import { connectPostgres, migratePostgres } from '../../db/pg-client';
@@ -156,7 +156,7 @@ describe.skipIf(!PG_TEST_URL)('metrics on SQLite and PostgreSQL', () => {
     await insertRows(sqlite, 'payment_requests', handRows());
     // A plain insert does not move SQLite's rollups (the writer does): rebuild them from the projection.
     sqlite.$client.transaction(() => {
-      for (const table of Object.values(ROLLUP_TABLES)) sqlite.$client.exec(`DELETE FROM ${table.name}`);
+      for (const statement of rollupClearSql('sqlite')) sqlite.$client.exec(statement);
       for (const statement of rollupBackfillSql()) sqlite.$client.exec(statement);
     })();
 
