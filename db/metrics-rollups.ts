@@ -424,8 +424,8 @@ export function wideRollupSql(table: RollupTable, engine: 'sqlite' | 'postgres',
  * (agent) or (agent, channel) run of a long history ends on a page of its own, so a batch naming 25
  * agents wrote ~125 pages of these two tables at 1M requests (20 in an empty database); the pending
  * table keeps today's cells together in a few pages, and a fold writes each run's tail once for
- * thousands of cells. A cell's value is the sum of its row in both tables: readers read their union
- * (`rollupCellsSql`). PostgreSQL writes the agent tables directly.
+ * thousands of cells. A cell's value is the sum of its row in both tables: readers read both
+ * (the metrics reader a query each, checks `rollupCellsSql`). PostgreSQL writes the agent tables directly.
  */
 export const PENDING_ROLLUPS: readonly { table: RollupTable; pending: RollupTable }[] = [
   ROLLUP_TABLES.agentDay,
@@ -451,8 +451,9 @@ const STORED_ROLLUP_VALUES = ['counts', PAID_AMOUNT_COLUMN.name];
 
 /**
  * An SQLite rollup table's rows as a FROM item: the table itself, or the rows of it and of its pending
- * table (`where`, if any, applied to each: its parameters are then needed twice, see
- * rollupCellsParams). With `byCell`, one row a cell (the two summed by key), as checks compare them.
+ * table (`where`, if any, applied to each: its parameters are then needed twice). With `byCell`, one
+ * row a cell (the two summed by key), as checks compare them. The metrics reader does not use it: it
+ * sums the pending table by a query of its own (a UNION would lose the agent-first order).
  */
 export function rollupCellsSql(table: RollupTable, where = '', byCell = false): string {
   const pending = pendingRollupOf(table);
@@ -463,11 +464,6 @@ export function rollupCellsSql(table: RollupTable, where = '', byCell = false): 
   if (!byCell) return `(${both}) AS ${table.name}`;
   const key = table.key.join(', ');
   return `(SELECT ${key}, counts_sum(counts) AS counts, sum(${PAID_AMOUNT_COLUMN.name}) AS ${PAID_AMOUNT_COLUMN.name} FROM (${both}) GROUP BY ${key}) AS ${table.name}`;
-}
-
-/** The parameters of rollupCellsSql's `where` as its text needs them (twice for a table with pending rows). */
-export function rollupCellsParams<T>(table: RollupTable, params: readonly T[]): T[] {
-  return pendingRollupOf(table) ? [...params, ...params] : [...params];
 }
 
 /** Empties every rollup table, on SQLite the pending tables too: the first step of a rebuild from the projection. */

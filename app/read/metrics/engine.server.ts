@@ -7,12 +7,11 @@ import {
   PAY_SUB_BINS,
   payBinSql,
   paySubBinSql,
+  pendingRollupOf,
   QUARTER_HOUR_MS,
   ROLLUP_TABLES,
   type RollupDimension,
   type RollupTable,
-  rollupCellsParams,
-  rollupCellsSql,
   rollupDimensions,
   ruleSql,
   subBinsOf,
@@ -197,21 +196,26 @@ export class MetricsReader {
     // As TEXT: SQLite sums int64 exactly, and a JS number would round a sum beyond 2^53.
     const perCurrency = currencies.map(() => 'CAST(sum(CASE WHEN currency = ? THEN paid_amount ELSE 0 END) AS TEXT)');
     const packed = !arrays;
-    // SQLite: the agent tables' cells still pending are read beside them (rollupCellsSql).
-    const from = packed ? rollupCellsSql(table, where) : `${table.name} WHERE ${where}`;
-    const text = sumsSql(group, from, perCurrency, packed);
     const result = new Map<GroupKey, Totals>();
     const width = packed ? 1 : VALUE_COLUMNS.length;
-    const fromParams = packed ? rollupCellsParams(table, params) : params;
-    for (const row of await rows<[GroupKey, ...(number | string)[]]>(this.db, text, [...currencies, ...fromParams])) {
-      const totals = emptyTotals();
-      if (packed) addPackedInto(totals, row[1] as string);
-      else addInto(totals, row.slice(1, 1 + width) as number[], 1);
-      currencies.forEach((currency, i) => {
-        const amount = BigInt(row[1 + width + i] as string);
-        if (amount !== 0n) addCollected(totals, currency, amount, 1);
-      });
-      result.set(row[0], totals);
+    // SQLite: an agent table's cells still pending are summed from its pending table by a second
+    // query, not a UNION (which would lose the agent-first order the grouping streams in).
+    const pending = packed ? pendingRollupOf(table) : null;
+    for (const from of pending ? [table.name, pending.name] : [table.name]) {
+      const text = sumsSql(group, `${from} WHERE ${where}`, perCurrency, packed);
+      for (const row of await rows<[GroupKey, ...(number | string)[]]>(this.db, text, [...currencies, ...params])) {
+        let totals = result.get(row[0]);
+        if (!totals) {
+          totals = emptyTotals();
+          result.set(row[0], totals);
+        }
+        if (packed) addPackedInto(totals, row[1] as string);
+        else addInto(totals, row.slice(1, 1 + width) as number[], 1);
+        currencies.forEach((currency, i) => {
+          const amount = BigInt(row[1 + width + i] as string);
+          if (amount !== 0n) addCollected(totals, currency, amount, 1);
+        });
+      }
     }
     return result;
   }
