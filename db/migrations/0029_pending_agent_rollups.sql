@@ -1,7 +1,7 @@
 -- Issue 14: SQLite's agent-first day rollups take their deltas in a day-first table of pending cells
 -- first (db/metrics-rollups.ts: PENDING_ROLLUPS); the writers fold them into the agent tables once they
--- number PENDING_FOLD_ROWS, and readers read the union of both. Empty here: nothing is pending before
--- this migration. SQLite only: PostgreSQL writes the agent tables directly.
+-- number PENDING_FOLD_ROWS, and a cell is its row in both (readers read both). Empty here: nothing is
+-- pending before this migration. SQLite only: PostgreSQL writes the agent tables directly.
 CREATE TABLE `metrics_rollup_agent_day_pending` (
 	`bucket` integer NOT NULL,
 	`agent_id` text NOT NULL,
