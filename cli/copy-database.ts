@@ -9,7 +9,7 @@ import {
 } from '../app/read/projection-check.server';
 import { getExpirySettings } from '../app/read/settings.server';
 import { openDatabase } from '../db/client';
-import { DAY_MS, ROLLUP_TABLES, rollupCellsSql } from '../db/metrics-rollups';
+import { DAY_MS, pendingRollupOf, ROLLUP_TABLES, rollupCellsSql } from '../db/metrics-rollups';
 import { rollupBackfillPgSql } from '../db/metrics-rollups.pg';
 import { migrateDatabase } from '../db/migrate';
 import { registerPackedCounts, sqliteRollupValueSql } from '../db/packed-counts';
@@ -242,13 +242,15 @@ export async function verifyCopy(from: string, to: string, options: { days?: num
         ? columns.map((column) => `${sqliteRollupValueSql(column.name)} AS ${quote(column.name)}`).join(', ')
         : names;
       const where = rollup ? ' WHERE bucket >= ?' : '';
-      // A cell of an agent table is its row there plus its pending row (rollupCellsSql).
+      // A cell of an agent table is its row there plus its pending row (rollupCellsSql), each table
+      // filtered before the two are summed by cell.
       const rollupTable = Object.values(ROLLUP_TABLES).find((spec) => spec.name === table.name);
-      const sqliteFrom = rollupTable ? rollupCellsSql(rollupTable, '', true) : quote(table.name);
+      const pending = rollupTable ? pendingRollupOf(rollupTable) : null;
+      const sqliteFrom = pending ? rollupCellsSql(rollupTable!, 'bucket >= ?', true) : `${quote(table.name)}${where}`;
       const left = source
-        .prepare(`SELECT ${sqliteNames} FROM ${sqliteFrom}${where} ORDER BY ${orderBy(table, 'sqlite')}`)
+        .prepare(`SELECT ${sqliteNames} FROM ${sqliteFrom} ORDER BY ${orderBy(table, 'sqlite')}`)
         .raw()
-        .iterate(...(rollup ? [since] : [])) as IterableIterator<unknown[]>;
+        .iterate(...(pending ? [since, since] : rollup ? [since] : [])) as IterableIterator<unknown[]>;
       const right = cursorRows(
         client,
         `copy_${table.name}`,
