@@ -1,5 +1,6 @@
-import { type Db, sqlRows } from '../../db/client';
+import { type Db, onPostgres, sqlRows } from '../../db/client';
 import { chooseSystemExpiryIds, systemExpiryEvent } from '../domain/system-expiry';
+import { inValues } from '../read/query-compiler.server';
 import { prepareInputs } from './ingest-plan';
 import { ingestWriter } from './ingest-writer.server';
 import { jobLease } from './leases.server';
@@ -117,9 +118,9 @@ export async function stopExpirySweeper(): Promise<void> {
 }
 
 /** Which of these event ids are stored. */
-const storedEventIds = (db: Db) => async (ids: string[]) =>
-  new Set(
-    (
-      await sqlRows<{ id: string }>(db, `SELECT id FROM events WHERE id IN (${ids.map(() => '?').join(', ')})`, ids)
-    ).map((row) => row.id),
+const storedEventIds = (db: Db) => async (ids: string[]) => {
+  const { sql, params } = inValues('id', ids, { arrays: onPostgres(db) });
+  return new Set(
+    (await sqlRows<{ id: string }>(db, `SELECT id FROM events WHERE ${sql}`, params)).map((row) => row.id),
   );
+};
