@@ -263,6 +263,35 @@ function unpacked(stored: string): string {
   return filled(index, leaves);
 }
 
+/**
+ * A compact stored body as the value JSON.parse would make of its text (without what the columns
+ * hold), or null for any other form (the caller parses the body). The ingest writer reads a created
+ * event's details this way: parsing the whole body for them was 4% of its thread (issue 14, session 24).
+ */
+export function storedBodyObject(stored: string): JsonObject | null {
+  if (stored.charCodeAt(0) !== 1 /* COMPACT */) return null;
+  const [index, ...values] = stored.slice(1).split(VALUE);
+  const tree = SHAPE_TREES[Number(index)];
+  if (!tree) throw new Error(`events: a stored body names unknown shape ${index}`);
+  let next = 0;
+  const build = (shape: JsonObject): JsonObject => {
+    const value: JsonObject = {};
+    for (const key of Object.keys(shape)) {
+      if (shape[key] !== LEAF) {
+        value[key] = build(shape[key] as JsonObject);
+        continue;
+      }
+      const text = values[next++];
+      if (text === undefined) throw new Error(`events: a stored body has fewer values than shape ${index}`);
+      value[key] = text.startsWith(NOT_TEXT) ? JSON.parse(text.slice(1)) : text;
+    }
+    return value;
+  };
+  const value = build(tree);
+  if (next !== values.length) throw new Error(`events: a stored body has more values than shape ${index}`);
+  return value;
+}
+
 const KEPT_OCCURRED_AT = '{"occurredAt":';
 const DETAILS = '{"paymentRequest":{';
 

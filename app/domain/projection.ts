@@ -35,21 +35,28 @@ export interface RequestProjection {
  * Replays a request's events and builds its projection (SPEC §1). Null while its created event has
  * not arrived (an orphan counts nowhere). The one definition used by ingest and by `cli verify`.
  */
-export function projectRequest(
+export function projectRequest<Event extends ProjectionEvent>(
   requestId: string,
-  events: readonly ProjectionEvent[],
+  events: readonly Event[],
   settings: ExpirySettings,
   now: number,
+  /**
+   * The created event's paymentRequest as its body holds it, when the caller has it without parsing
+   * the body (the ingest writer, from the stored form); undefined: parsed from the body.
+   */
+  detailsOf?: (created: Event) => PaymentRequestDetails | undefined,
 ): { result: ReplayResult; projection: RequestProjection } | null {
   const result = replayEvents(events, settings, now);
   if (!result) return null;
   let lastEventAt = 0;
-  let createdBody = '';
+  let created: Event | undefined;
   for (const event of events) {
     if (result.outcomes.get(event.id)?.applied) lastEventAt = Math.max(lastEventAt, event.occurredAt);
-    if (event.id === result.state.createdEventId) createdBody = event.body;
+    if (event.id === result.state.createdEventId) created = event;
   }
-  const details = (JSON.parse(createdBody) as { paymentRequest: PaymentRequestDetails }).paymentRequest;
+  const details =
+    (created && detailsOf?.(created)) ??
+    (JSON.parse(created?.body ?? '') as { paymentRequest: PaymentRequestDetails }).paymentRequest;
   const { state } = result;
   return {
     result,

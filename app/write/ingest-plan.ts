@@ -1,5 +1,5 @@
 import type { EventInsert } from '../../db/event-codes';
-import { eventBody, formContentHash, storedForm } from '../../db/event-rows';
+import { eventBody, formContentHash, storedBodyObject, storedForm } from '../../db/event-rows';
 import { exceedsJsonDepth, maskCardNumbers, maskJsonValue } from '../domain/card-masking';
 import {
   type EventError,
@@ -242,18 +242,19 @@ export function replayRequest(
   updates: { id: string; applied: 0 | 1; anomaly: string | null }[];
   projection: RequestProjection | null;
 } {
-  const events: ProjectionEvent[] = [
+  const events: (ProjectionEvent & { storedBody: string })[] = [
     ...stored.map((row) => ({
       id: row.id,
       type: row.type as EventType,
       occurredAt: row.occurred_at,
       source: row.source,
       body: eventBody(row.body, { id: row.id, type: row.type, occurredAt: row.occurred_at, requestId }),
+      storedBody: row.body,
       linkTtlMs: row.link_ttl_ms,
     })),
     ...fresh,
   ];
-  const projected = projectRequest(requestId, events, settings, now);
+  const projected = projectRequest(requestId, events, settings, now, createdDetails);
   const inserts = fresh.map((event): EventInsert => {
     const outcome = projected?.result.outcomes.get(event.id);
     return {
@@ -283,6 +284,13 @@ export function replayRequest(
   }
   return { inserts, updates, projection: projected.projection };
 }
+
+/**
+ * A created event's details read from its compact stored form (db/event-rows.ts: the same value as
+ * its body's), undefined for another form (projectRequest then parses the body).
+ */
+const createdDetails = (event: { storedBody: string }) =>
+  storedBodyObject(event.storedBody)?.paymentRequest as PaymentRequestDetails | undefined;
 
 /** What replayRequest gives for one request. */
 export type Replay = ReturnType<typeof replayRequest>;

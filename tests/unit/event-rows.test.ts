@@ -2,7 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { maskJsonValue } from '../../app/domain/card-masking';
 import { canonicalJson, sha256Hex } from '../../app/lib/canonical-json';
-import { contentHashBlob, type EventColumns, eventBody, storedContentHash, storedEventBody } from '../../db/event-rows';
+import {
+  contentHashBlob,
+  type EventColumns,
+  eventBody,
+  storedBodyObject,
+  storedContentHash,
+  storedEventBody,
+} from '../../db/event-rows';
 import { created, step, T0 } from '../support/events';
 
 const columnsOf = (event: Record<string, unknown>): EventColumns => ({
@@ -125,6 +132,80 @@ describe('an event body as stored (db/event-rows.ts)', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('reads a compact body as the value its JSON text gives, and no other form', () => {
+    const createdEvent = created('pr_1');
+    const stored = storedEventBody(createdEvent, columnsOf(createdEvent));
+    expect(storedBodyObject(stored)).toEqual({
+      paymentRequest: {
+        agent: { id: 'ag_17', name: 'Thandi Mokoena', team: { id: 'tm_retail', name: 'Retail' } },
+        amount: 36121,
+        currency: 'USD',
+        orderNumber: 'SO-1001',
+        reason: 'Floral Oasis Dress',
+        channel: 'whatsapp',
+        customer: { phone: '+27821234567', name: 'Valeria' },
+      },
+      data: {},
+    });
+    expect(storedBodyObject('\u00013\u001fp_1')).toEqual({ data: { providerReference: 'p_1' } });
+    // {"data":{}}, the JSON array form (a value holding a mark) and plain JSON: the caller parses.
+    expect(storedBodyObject('')).toBeNull();
+    expect(storedBodyObject('[3,"p\u001f1"]')).toBeNull();
+    expect(storedBodyObject('{"data":{"reason":"x"}}')).toBeNull();
+    expect(() => storedBodyObject('\u00019\u001fx')).toThrow('unknown shape 9');
+    expect(() => storedBodyObject('\u00013\u001fp_1\u001fextra')).toThrow('more values');
+    expect(() => storedBodyObject('\u00012\u001fvisa')).toThrow('fewer values');
+  });
+
+  it('reads every compact created body as JSON.parse reads its text (property)', () => {
+    const leaf = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(fc.jsonValue(), { maxLength: 3 }),
+    );
+    const details = fc.record(
+      {
+        agent: fc.record({ id: leaf, name: leaf, team: fc.record({ id: leaf, name: leaf }) }),
+        amount: leaf,
+        currency: leaf,
+        orderNumber: leaf,
+        reason: leaf,
+        channel: leaf,
+        customer: fc.record({ phone: leaf, name: leaf }, { requiredKeys: ['phone'] }),
+      },
+      { requiredKeys: ['agent', 'amount', 'currency', 'orderNumber', 'reason', 'channel', 'customer'] },
+    );
+    let compact = 0;
+    fc.assert(
+      fc.property(details, (request) => {
+        const base = created('pr_1');
+        const event = JSON.parse(
+          JSON.stringify({ ...base, paymentRequest: { id: 'pr_1', ...request }, data: {} }),
+        ) as Record<string, unknown>;
+        const columns = columnsOf(event);
+        const stored = storedEventBody(event, columns);
+        const {
+          id: _id,
+          type: _type,
+          occurredAt: _at,
+          paymentRequest,
+          ...rest
+        } = JSON.parse(eventBody(stored, columns)) as Record<string, unknown>;
+        const { id: _requestId, ...requestDetails } = paymentRequest as Record<string, unknown>;
+        const read = storedBodyObject(stored);
+        if (stored.startsWith('\u0001')) {
+          compact += 1;
+          expect(read).toEqual({ paymentRequest: requestDetails, ...rest });
+        } else expect(read).toBeNull();
+      }),
+      { numRuns: 500 },
+    );
+    expect(compact).toBeGreaterThan(100);
   });
 
   it('stores {} for an event with nothing else, and keeps unknown keys and their order', () => {
