@@ -9,7 +9,7 @@ import {
 } from '../app/read/projection-check.server';
 import { getExpirySettings } from '../app/read/settings.server';
 import { openDatabase } from '../db/client';
-import { DAY_MS, pendingRollupOf, ROLLUP_TABLES, rollupCellsSql } from '../db/metrics-rollups';
+import { DAY_MS, PENDING_ROLLUPS, ROLLUP_TABLES, rollupCellsSql } from '../db/metrics-rollups';
 import { rollupBackfillPgSql } from '../db/metrics-rollups.pg';
 import { migrateDatabase } from '../db/migrate';
 import { registerPackedCounts, sqliteRollupValueSql } from '../db/packed-counts';
@@ -244,13 +244,14 @@ export async function verifyCopy(from: string, to: string, options: { days?: num
       const where = rollup ? ' WHERE bucket >= ?' : '';
       // A cell of an agent table is its row there plus its pending row (rollupCellsSql), each table
       // filtered before the two are summed by cell.
-      const rollupTable = Object.values(ROLLUP_TABLES).find((spec) => spec.name === table.name);
-      const pending = rollupTable ? pendingRollupOf(rollupTable) : null;
-      const sqliteFrom = pending ? rollupCellsSql(rollupTable!, 'bucket >= ?', true) : `${quote(table.name)}${where}`;
+      const withPending = PENDING_ROLLUPS.find((entry) => entry.table.name === table.name)?.table;
+      const sqliteFrom = withPending
+        ? rollupCellsSql(withPending, 'bucket >= ?', true)
+        : `${quote(table.name)}${where}`;
       const left = source
         .prepare(`SELECT ${sqliteNames} FROM ${sqliteFrom} ORDER BY ${orderBy(table, 'sqlite')}`)
         .raw()
-        .iterate(...(pending ? [since, since] : rollup ? [since] : [])) as IterableIterator<unknown[]>;
+        .iterate(...(withPending ? [since, since] : rollup ? [since] : [])) as IterableIterator<unknown[]>;
       const right = cursorRows(
         client,
         `copy_${table.name}`,
