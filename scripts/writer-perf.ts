@@ -56,11 +56,17 @@ const writer = readdirSync(`/proc/${second}/task`)
   .filter((tid) => tid !== second)
   .sort((a, b) => runTime(second!, b) - runTime(second!, a))[0]!;
 console.log(`perf: server ${second}, writer thread ${writer}, ${seconds} s${offCpu ? ', off-CPU' : ''}`);
-execFileSync(
-  'perf',
-  ['record', ...(offCpu ? ['-e', 'sched:sched_switch'] : ['-F', '2000']), '-g', '-t', writer, '-o', output, '--', 'sleep', String(seconds)],
-  { stdio: ['ignore', 'ignore', 'inherit'] },
-);
+try {
+  execFileSync(
+    'perf',
+    ['record', ...(offCpu ? ['-e', 'sched:sched_switch'] : ['-F', '2000']), '-g', '-t', writer, '-o', output, '--', 'sleep', String(seconds)],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+} catch (error) {
+  // No perf, or no right to use it: stop the bench (it stops its servers) rather than leave it running.
+  bench.kill('SIGTERM');
+  throw error;
+}
 await benchDone;
 
 // Each sample: a header line (with the switch's prev_state for --off-cpu), then one frame a line, leaf first.
