@@ -1,5 +1,6 @@
 import { maskJsonValue } from '../app/domain/card-masking';
 import { canonicalJson, sha256Hex } from '../app/lib/canonical-json';
+import { canonicalIsoInstant } from '../app/lib/iso-instant';
 
 /**
  * How an accepted event is stored in `events` (migration 0013, issue 14's disk): the content hash as
@@ -98,6 +99,16 @@ export function storedContentHash(row: StoredHashRow): string {
 /** The occurredAt a body may omit: the column's instant in Date#toISOString form. */
 export const canonicalOccurredAt = (occurredAt: number) => new Date(occurredAt).toISOString();
 
+/**
+ * Whether a body's occurredAt is canonicalOccurredAt of the column: read by hand when it has
+ * toISOString's form (nearly always; no Date made, issue 14), else compared with the one written.
+ */
+function isCanonicalOccurredAt(value: unknown, occurredAt: number): boolean {
+  if (typeof value !== 'string') return false;
+  const instant = canonicalIsoInstant(value);
+  return instant !== null ? instant === occurredAt : value === canonicalOccurredAt(occurredAt);
+}
+
 type JsonObject = Record<string, unknown>;
 const isObject = (value: unknown): value is JsonObject =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -116,7 +127,7 @@ export function storedEventBody(body: JsonObject, columns: EventColumns): string
     throw new Error(`events: the body of ${columns.id} disagrees with its request_id column`);
   }
   const stored: JsonObject = {};
-  if (body.occurredAt !== canonicalOccurredAt(columns.occurredAt)) stored.occurredAt = body.occurredAt;
+  if (!isCanonicalOccurredAt(body.occurredAt, columns.occurredAt)) stored.occurredAt = body.occurredAt;
   const details: JsonObject = {};
   for (const key of Object.keys(request)) if (key !== 'id') copyKey(details, request, key);
   if (Object.keys(details).length > 0) stored.paymentRequest = details;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { canonicalIsoInstant } from '../lib/iso-instant';
 import { issuePath } from '../lib/zod-issues';
 import { containsCardNumber, SECRET_CARD_KEYS } from './card-masking';
 import { CANCEL_REJECTION_REASONS, CHANNELS, EVENT_TYPES, type EventType } from './lifecycle';
@@ -24,6 +25,9 @@ const freeText = z.string().max(2000);
 
 /** RFC 3339 timestamp with an offset, as epoch ms; null when not valid. */
 export function parseRfc3339(value: string): number | null {
+  // Date#toISOString's own spelling, nearly every event's, without the regular expression (issue 14).
+  const canonical = canonicalIsoInstant(value);
+  if (canonical !== null) return canonical;
   const match = RFC3339.exec(value);
   if (!match) return null;
   const [, year, month, day, hour, minute, second, fraction = '', offset = 'Z'] = match;
