@@ -41,13 +41,100 @@ export function passesLuhn(digits: string): boolean {
 
 /** Masks card numbers (Luhn-valid runs of 13–19 digits starting with 2–6) to their last four digits. */
 export function maskCardNumbers(text: string): string {
-  return mayHoldCard(text) ? text.replace(GROUPED_DIGITS, maskGroupedRun) : text;
+  if (text.length < MIN_CARD_DIGITS) return text; // 13 digits take 13 UTF-16 units at least
+  const ascii = asciiCardCheck(text);
+  // Text of 13 characters or more, one of them outside ASCII (which mayHoldCard let through), or an ASCII card.
+  return ascii === NO_CARD ? text : text.replace(GROUPED_DIGITS, maskGroupedRun);
+}
+
+const NO_CARD = 0;
+const CARD = 1;
+const NOT_ASCII = 2;
+
+/**
+ * Whether all-ASCII text holds a card number, found as the pattern and maskGroupedRun find it but
+ * without them (issue 14: most texts of an event, instants and hex ids among them, hold 13 digits or
+ * more and no card): NO_CARD or CARD; NOT_ASCII for any other text (digits and separators of other
+ * scripts), which goes through the pattern. In ASCII a run is digit groups joined by 1 to 3 of
+ * whitespace, '-', '.', '_' and '/' (SEPARATOR); a card is a window of its whole groups with 13–19
+ * digits, the first 2–6, that passes Luhn (cardWindowEnd).
+ */
+function asciiCardCheck(text: string): number {
+  const length = text.length;
+  let found = false;
+  let start = -1; // of the run at hand, -1 when none
+  let runDigits = 0;
+  let separators = 0; // since the run's last digit
+  for (let i = 0; i < length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 48 && code <= 57) {
+      if (separators > 3) {
+        // Four separators or more end a run: a new one starts here.
+        if (!found && runDigits >= MIN_CARD_DIGITS) found = runHoldsCard(text, start, i - separators);
+        start = -1;
+      }
+      if (start < 0) {
+        start = i;
+        runDigits = 0;
+      }
+      runDigits++;
+      separators = 0;
+    } else if (start >= 0 && isAsciiSeparator(code)) {
+      separators++;
+    } else {
+      if (code > 0x7f) return NOT_ASCII;
+      if (start >= 0) {
+        if (!found && runDigits >= MIN_CARD_DIGITS) found = runHoldsCard(text, start, i - separators);
+        start = -1;
+        separators = 0;
+      }
+    }
+  }
+  if (!found && start >= 0 && runDigits >= MIN_CARD_DIGITS) found = runHoldsCard(text, start, length - separators);
+  return found ? CARD : NO_CARD;
+}
+
+const isAsciiDigit = (code: number) => code >= 48 && code <= 57;
+// SEPARATOR's characters in ASCII: \s (tab, line feed, vertical tab, form feed, carriage return, space), - . / _
+const isAsciiSeparator = (code: number) =>
+  code === 32 || (code >= 9 && code <= 13) || code === 45 || code === 46 || code === 47 || code === 95;
+// Luhn's double of a digit, digit sum taken.
+const LUHN_DOUBLE = [0, 2, 4, 6, 8, 1, 3, 5, 7, 9];
+
+/** Whether the ASCII run text[start, end) (digit groups and separators) has a card number in a window of whole groups. */
+function runHoldsCard(text: string, start: number, end: number): boolean {
+  for (let first = start; first < end; first++) {
+    const code = text.charCodeAt(first);
+    if (code < 50 || code > 54 || (first > start && isAsciiDigit(text.charCodeAt(first - 1)))) continue;
+    // Luhn from the left: `evens` doubles the window's 1st, 3rd… digits, `odds` its 2nd, 4th…; a window
+    // of even length doubles its 1st digit (counting from its last digit, which is not doubled).
+    let count = 0;
+    let evens = 0;
+    let odds = 0;
+    for (let i = first; i <= end; i++) {
+      const digit = i < end ? text.charCodeAt(i) - 48 : -1;
+      if (digit >= 0 && digit <= 9) {
+        if (count % 2 === 0) {
+          evens += LUHN_DOUBLE[digit]!;
+          odds += digit;
+        } else {
+          evens += digit;
+          odds += LUHN_DOUBLE[digit]!;
+        }
+        if (++count > MAX_CARD_DIGITS) break;
+      } else if (isAsciiDigit(text.charCodeAt(i - 1)) && count >= MIN_CARD_DIGITS) {
+        // The end of a group: the window of whole groups so far.
+        if ((count % 2 === 0 ? evens : odds) % 10 === 0) return true;
+      }
+    }
+  }
+  return false;
 }
 
 /**
  * False when the text cannot hold a card number: shorter than 13, or all ASCII with fewer than 13
- * digits (a card needs 13; outside ASCII, digits of other scripts count too, so such text always goes
- * through the pattern). Most texts of an event (names, ids, instants) end here, before any regular expression.
+ * digits (a card needs 13; outside ASCII, digits of other scripts count too). The pattern's runs of
+ * text outside ASCII (all ASCII text is answered by asciiCardCheck) end here when too short.
  */
 function mayHoldCard(text: string): boolean {
   if (text.length < MIN_CARD_DIGITS) return false; // 13 digits take 13 UTF-16 units at least
@@ -96,7 +183,9 @@ function cardWindowEnd(groups: readonly string[], start: number): number {
 }
 
 export function containsCardNumber(text: string): boolean {
-  return maskCardNumbers(text) !== text;
+  if (text.length < MIN_CARD_DIGITS) return false;
+  const ascii = asciiCardCheck(text);
+  return ascii === NOT_ASCII ? maskCardNumbers(text) !== text : ascii === CARD;
 }
 
 /**
