@@ -101,7 +101,7 @@ const isAsciiSeparator = (code: number) =>
 // Luhn's double of a digit, digit sum taken.
 const LUHN_DOUBLE = [0, 2, 4, 6, 8, 1, 3, 5, 7, 9];
 
-/** Whether the ASCII run text[start, end) (digit groups and separators) has a card number in a window of whole groups. */
+/** Whether the ASCII run text[start, end) (digit groups and separators) holds a card number in whole groups. */
 function runHoldsCard(text: string, start: number, end: number): boolean {
   for (let first = start; first < end; first++) {
     const code = text.charCodeAt(first);
@@ -203,6 +203,24 @@ export function firstWithoutCardNumber(make: (attempt: number) => string): strin
 export const SECRET_CARD_KEYS =
   /^(cvc|cvv|cvv2|cvn|csc|securitycode|security_code|pan|number|cardnumber|card_number)$/i;
 
+const SECRET_CARD_KEY_NAMES = new Set(SECRET_CARD_KEYS.source.slice(2, -2).split('|'));
+// Bit n: a name n characters long; bit n - 97: a name that starts with that lowercase letter.
+const SECRET_KEY_LENGTHS = [...SECRET_CARD_KEY_NAMES].reduce((bits, name) => bits | (1 << name.length), 0);
+const SECRET_KEY_FIRSTS = [...SECRET_CARD_KEY_NAMES].reduce((bits, name) => bits | (1 << (name.charCodeAt(0) - 97)), 0);
+
+/**
+ * SECRET_CARD_KEYS.test(key), without the pattern for the keys of most events (issue 14): a key of
+ * another length than the names' (3, 4, 5, 6, 10, 11, 13) or another first letter than theirs (c, n,
+ * p, s) is none of them. The pattern has the last word: /i without /u folds no character outside
+ * ASCII into it (toLowerCase folds the Kelvin sign into k).
+ */
+export function isSecretCardKey(key: string): boolean {
+  if (key.length > 31 || ((SECRET_KEY_LENGTHS >>> key.length) & 1) === 0) return false;
+  const first = (key.charCodeAt(0) | 0x20) - 97; // a lowercase letter's place for either case
+  if (first < 0 || first > 25 || ((SECRET_KEY_FIRSTS >>> first) & 1) === 0) return false;
+  return SECRET_CARD_KEY_NAMES.has(key.toLowerCase()) && SECRET_CARD_KEYS.test(key);
+}
+
 /**
  * A JSON number as it may be stored: a number whose digits, as its JSON text writes them, hold a
  * card number becomes the masked text (a number cannot be masked and stay a number). The JSON text,
@@ -245,7 +263,7 @@ export function maskJsonValue(value: unknown): unknown {
       const inner = record[key];
       const maskedKey = maskCardNumbers(key);
       const maskedInner =
-        SECRET_CARD_KEYS.test(key) && (typeof inner === 'string' || typeof inner === 'number')
+        isSecretCardKey(key) && (typeof inner === 'string' || typeof inner === 'number')
           ? '[redacted]'
           : maskJsonValue(inner);
       if (!entries && (maskedKey !== key || maskedInner !== inner)) {

@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as fast from '../../app/domain/card-masking';
 
-// containsCardNumber and maskCardNumbers answer all-ASCII text without the pattern (issue 14): they
-// must give exactly what the code before did. That code follows verbatim (but for `export`, and the line
-// biome joins without it) as the reference.
+// containsCardNumber and maskCardNumbers answer all-ASCII text without the pattern, and maskJsonValue
+// tells the secret keys without it (issue 14): each must give exactly what the code before did. That
+// code follows verbatim (but for `export`, and the line biome joins without it) as the reference.
 
 // ---- reference: app/domain/card-masking.ts before issue 14's fast paths ----
 // Separators a card number may be written with between its digit groups: spaces of every width
@@ -351,6 +351,38 @@ const key = fc.oneof(
   fc.string({ unit: fc.constantFrom(...'cvnspaumberoydtiCVNSPAUMBERK_2', '\u212A', '\u017F', '\u0130', '\u0131') }),
   fc.string(),
 );
+
+describe('isSecretCardKey is SECRET_CARD_KEYS.test (issue 14)', () => {
+  it('keeps the pattern as it was', () => {
+    expect(fast.SECRET_CARD_KEYS.source).toBe(SECRET_CARD_KEYS.source);
+    expect(fast.SECRET_CARD_KEYS.flags).toBe(SECRET_CARD_KEYS.flags);
+  });
+
+  it.each([
+    ...SECRET_NAMES,
+    'CVV',
+    'Card_Number',
+    'SecurityCode',
+    'cvv3',
+    'numbers',
+    'pan ',
+    'ſecuritycode',
+    'card_numbeR',
+    '',
+    'c',
+  ])('%j', (name) => {
+    expect(fast.isSecretCardKey(name)).toBe(SECRET_CARD_KEYS.test(name));
+  });
+
+  it('agrees on generated keys', () => {
+    fc.assert(
+      fc.property(key, (name) => {
+        expect(fast.isSecretCardKey(name)).toBe(SECRET_CARD_KEYS.test(name));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+});
 
 describe('maskJsonValue is the reference’s (issue 14)', () => {
   const leaf = fc.oneof(
