@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { firstWithoutCardNumber } from './card-masking';
 
 /**
@@ -9,7 +9,7 @@ import { firstWithoutCardNumber } from './card-masking';
  */
 const timeHex = (at: number) => Math.max(0, Math.trunc(at)).toString(16).padStart(12, '0').slice(-12);
 const idOf = (seed: string, expiresAt: number) =>
-  `sys_exp_${timeHex(expiresAt)}${createHash('sha256').update(seed).digest('hex').slice(0, 20)}`;
+  `sys_exp_${timeHex(expiresAt)}${hash('sha256', seed, 'hex').slice(0, 20)}`;
 
 /** A deterministic id for the system `expired` event at expiresAt, so concurrent sweepers record one expiry once. */
 export function systemExpiryEventId(requestId: string, expiresAt: number): string {

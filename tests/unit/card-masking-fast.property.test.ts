@@ -1,10 +1,13 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as fast from '../../app/domain/card-masking';
+import { systemExpiryEventId } from '../../app/domain/system-expiry';
 
-// containsCardNumber and maskCardNumbers answer all-ASCII text without the pattern, and maskJsonValue
-// tells the secret keys without it (issue 14): each must give exactly what the code before did. That
-// code follows verbatim (but for `export`, and the line biome joins without it) as the reference.
+// containsCardNumber and maskCardNumbers answer all-ASCII text without the pattern, maskJsonValue
+// tells the secret keys without it, and systemExpiryEventId hashes in one call (issue 14): each must
+// give exactly what the code before did. That code follows verbatim (but for `export`, and the line
+// biome joins without it) as the reference.
 
 // ---- reference: app/domain/card-masking.ts before issue 14's fast paths ----
 // Separators a card number may be written with between its digit groups: spaces of every width
@@ -177,6 +180,16 @@ function maskJsonValue(value: unknown): unknown {
   return value;
 }
 
+// ---- reference: systemExpiryEventId before (app/domain/system-expiry.ts), on firstWithoutCardNumber above ----
+const timeHex = (at: number) => Math.max(0, Math.trunc(at)).toString(16).padStart(12, '0').slice(-12);
+const idOf = (seed: string, expiresAt: number) =>
+  `sys_exp_${timeHex(expiresAt)}${createHash('sha256').update(seed).digest('hex').slice(0, 20)}`;
+
+function referenceExpiryId(requestId: string, expiresAt: number): string {
+  return firstWithoutCardNumber((attempt) =>
+    idOf(attempt === 0 ? `${requestId}@${expiresAt}` : `${requestId}@${expiresAt}#${attempt}`, expiresAt),
+  );
+}
 // ---- end of the reference ----
 
 const ASCII_SEPARATORS = [' ', '\t', '\n', '\v', '\f', '\r', '-', '.', '_', '/'];
@@ -420,5 +433,37 @@ describe('maskJsonValue is the reference’s (issue 14)', () => {
       }),
       { numRuns: 5_000 },
     );
+  });
+});
+
+describe('systemExpiryEventId is the reference’s (issue 14)', () => {
+  it('gives the same id for generated requests and instants', () => {
+    fc.assert(
+      fc.property(
+        // 'binary': lone surrogates too, which both hash as UTF-8's replacement character.
+        fc.oneof(
+          fc.string({ unit: 'binary' }),
+          fc.integer({ min: 1, max: 10_000_000 }).map((n) => `pr_12_${n}`),
+        ),
+        fc.oneof(fc.integer({ min: 0, max: 2 ** 47 }), fc.double({ min: -1e3, max: 3e12, noNaN: true })),
+        (requestId, expiresAt) => {
+          expect(systemExpiryEventId(requestId, expiresAt)).toBe(referenceExpiryId(requestId, expiresAt));
+        },
+      ),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it('gives the same ids where the first hash holds a card number', () => {
+    // Requests whose first attempt the reference refuses: the retry path too.
+    const retried: string[] = [];
+    for (let n = 0; retried.length < 20 && n < 200_000; n++) {
+      const requestId = `pr_${n}`;
+      const at = 1_733_400_000_000 + n;
+      if (containsCardNumber(idOf(`${requestId}@${at}`, at))) retried.push(requestId);
+      else continue;
+      expect(systemExpiryEventId(requestId, at)).toBe(referenceExpiryId(requestId, at));
+    }
+    expect(retried).toHaveLength(20);
   });
 });
