@@ -445,7 +445,13 @@ describe('systemExpiryEventId is the reference’s (issue 14)', () => {
           fc.string({ unit: 'binary' }),
           fc.integer({ min: 1, max: 10_000_000 }).map((n) => `pr_12_${n}`),
         ),
-        fc.oneof(fc.integer({ min: 0, max: 2 ** 47 }), fc.double({ min: -1e3, max: 3e12, noNaN: true })),
+        fc.oneof(
+          fc.integer({ min: 0, max: 2 ** 47 }),
+          fc.integer({ min: 2 ** 48 - 50, max: 2 ** 48 + 50 }),
+          fc.integer({ min: -(2 ** 53), max: 2 ** 53 }),
+          fc.constantFrom(-0, 0, 2 ** 24 - 1, 2 ** 24, Number.MAX_VALUE, Number.MIN_VALUE, 1.5, 2 ** 48 - 0.5),
+          fc.double({ min: -1e3, max: 3e12, noNaN: true }),
+        ),
         (requestId, expiresAt) => {
           expect(systemExpiryEventId(requestId, expiresAt)).toBe(referenceExpiryId(requestId, expiresAt));
         },
