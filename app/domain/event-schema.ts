@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { canonicalIsoInstant } from '../lib/iso-instant';
 import { issuePath } from '../lib/zod-issues';
-import { containsCardNumber, SECRET_CARD_KEYS } from './card-masking';
+import { containsCardNumber, isSecretCardKey } from './card-masking';
 import { CANCEL_REJECTION_REASONS, CHANNELS, EVENT_TYPES, type EventType } from './lifecycle';
 import { isCurrencyCode } from './money';
 
@@ -276,7 +276,7 @@ function findSecretCardKey(value: unknown): string | null {
   const record = value as Record<string, unknown>;
   for (const key of Object.keys(record)) {
     const inner = record[key];
-    if (SECRET_CARD_KEYS.test(key) && (typeof inner === 'string' || typeof inner === 'number')) return key;
+    if (isSecretCardKey(key) && (typeof inner === 'string' || typeof inner === 'number')) return key;
     // The path is written only for what is found (it was copied at every key walked).
     const found = findSecretCardKey(inner);
     if (found !== null) return `${key}.${found}`;
