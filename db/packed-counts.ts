@@ -42,6 +42,22 @@ export function packCounts(values: ArrayLike<number>): string {
   return text;
 }
 
+/**
+ * packCounts of the counts `values[from[j]]` at PACKED_COLUMNS places `places[j]` (ascending), every
+ * other count zero: the same text, without the whole row of counts.
+ */
+export function packSome(values: ArrayLike<number>, from: readonly number[], places: readonly number[]): string {
+  let text = '';
+  for (let j = 0; j < from.length; j++) {
+    const value = values[from[j]!]!;
+    if (value === 0) continue;
+    const i = places[j]!;
+    if (!Number.isSafeInteger(value)) throw new RangeError(`count ${PACKED_COLUMNS[i]} is ${value}, not an integer`);
+    text += value === 1 ? LETTERS[i] : `${LETTERS[i]}${value}`;
+  }
+  return text;
+}
+
 /** Adds the counts of a packed text into `into` (PACKED_COLUMNS order); throws on text it did not write. */
 export function addPacked(text: string, into: number[]): void {
   let i = 0;

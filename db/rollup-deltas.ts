@@ -16,7 +16,7 @@ import {
   type RollupTable,
   rollupAddSql,
 } from './metrics-rollups';
-import { PACKED_COLUMNS, packCounts } from './packed-counts';
+import { PACKED_COLUMNS, packSome } from './packed-counts';
 
 /**
  * The rollups' moves computed in the writer instead of by triggers (issue 14): what a projection
@@ -140,9 +140,112 @@ function sameRollupRow(a: RollupRow, b: RollupRow): boolean {
   );
 }
 
+/**
+ * What a row adds to a group's columns, found once per kind of row (status, opened, send failed, pay
+ * bin: what contributionOf reads besides the time and the amount) instead of checking every column's
+ * rule for every row: the columns it adds 1 to, those it adds its amount to. contributionOf's null
+ * (it adds to none) is a null Adds.
+ */
+interface Adds {
+  ones: readonly number[];
+  amounts: readonly number[];
+}
+
+/** Kinds of row a status can have in a group: opened × send failed, × the pay bins if the group has any. */
+function kindsOf(group: RollupGroup): number {
+  return group.columns.some((column) => column.payBin !== undefined) ? 4 * PAY_BINS : 4;
+}
+
+/** contributionOf for every row of `row`'s kind: the columns it gives 1, those it gives the amount. */
+function addsOf(group: RollupGroup, row: RollupRow): Adds | null {
+  const ones: number[] = [];
+  const amounts: number[] = [];
+  let bin = -1;
+  let any = false;
+  for (let i = 0; i < group.columns.length; i++) {
+    const column = group.columns[i]!;
+    if (!ruleHolds(column.where, row)) continue;
+    any = true;
+    if (column.payBin !== undefined) {
+      if (bin < 0) bin = payBinOf(row);
+      if (bin !== column.payBin) continue;
+    }
+    (column.adds === 'amount' ? amounts : ones).push(i);
+  }
+  return any ? { ones, amounts } : null;
+}
+
+/** A table and a group: the cells of a batch and the upsert writing them are per slot. */
+interface Slot {
+  table: RollupTable;
+  group: RollupGroup;
+  /** Where it is in SLOTS (and its upsert in upsertsFor's list). */
+  index: number;
+}
+
+interface CompiledGroup {
+  group: RollupGroup;
+  time: 'sentAt' | 'createdAt';
+  binned: boolean;
+  /** By status, then by kind (addsFor), what a row of it adds (null: nothing; undefined: not found yet). */
+  adds: Map<string, (Adds | null | undefined)[]>;
+  slots: readonly Slot[];
+}
+
+const SLOTS: Slot[] = [];
+const COMPILED: readonly CompiledGroup[] = ROLLUP_GROUPS.map((group) => ({
+  group,
+  time: TIME[group.by],
+  binned: kindsOf(group) > 4,
+  adds: new Map(),
+  slots: TABLES.map((table) => {
+    const slot = { table, group, index: SLOTS.length };
+    SLOTS.push(slot);
+    return slot;
+  }),
+}));
+
+function addsFor(compiled: CompiledGroup, row: RollupRow): Adds | null {
+  // All that ruleHolds reads of a row (a rule on anything else needs it here too), and its pay bin
+  // when the group keeps a histogram.
+  let kind = (row.openedAt !== null ? 1 : 0) + (row.sendFailures > 0 ? 2 : 0);
+  if (compiled.binned) kind += 4 * payBinOf(row);
+  let kinds = compiled.adds.get(row.status);
+  if (!kinds) {
+    kinds = new Array<Adds | null | undefined>(kindsOf(compiled.group)).fill(undefined);
+    compiled.adds.set(row.status, kinds);
+  }
+  let adds = kinds[kind];
+  if (adds === undefined) {
+    adds = addsOf(compiled.group, row);
+    kinds[kind] = adds;
+  }
+  return adds;
+}
+
+/** A slot's cells: a map per key column but the last, by its value, then the cells by the last one. */
+type CellTree = Map<string | number, CellTree | RollupDelta>;
+
+/** A key column's value for a row (cellKey's). */
+function keyValue(
+  table: RollupTable,
+  column: RollupTable['key'][number],
+  time: number,
+  row: RollupRow,
+): string | number {
+  return column === 'bucket' ? cellOf(time, table.cellMs) : (row[DIMENSION[column]!] as string);
+}
+
 /** Rollup deltas summed per cell over many projection changes (one batch), written once each. */
 export class RollupDeltaSums {
-  private readonly cells = new Map<string, RollupDelta>();
+  /**
+   * Per slot, its cells by key values (cellKey's), one level a column. No strings are built: the key
+   * values are ids, channels and currencies checked at ingest (no NUL in them), so cells are those of
+   * a key joined by NUL.
+   */
+  private readonly cells: CellTree[] = SLOTS.map(() => new Map());
+  /** Every cell, in the order they were first touched. */
+  private readonly order: { slot: Slot; cell: RollupDelta }[] = [];
 
   /** Records the move of one request's row from `old` to `next` (null: absent). */
   add(old: RollupRow | null, next: RollupRow | null): void {
@@ -152,25 +255,50 @@ export class RollupDeltaSums {
   }
 
   private addRow(row: RollupRow, sign: 1 | -1): void {
-    for (const group of ROLLUP_GROUPS) {
-      const values = contributionOf(group, row);
-      if (!values) continue;
-      for (const table of TABLES) {
-        const key = cellKey(table, group, row);
-        const id = `${table.name}\u0000${group.by}\u0000${key.join('\u0000')}`;
-        let cell = this.cells.get(id);
-        if (!cell) {
-          cell = { table, group, key, values: new Array<number>(values.length).fill(0) };
-          this.cells.set(id, cell);
+    for (const compiled of COMPILED) {
+      const time = row[compiled.time];
+      if (time === null) continue;
+      const adds = addsFor(compiled, row);
+      if (!adds) continue;
+      const { ones, amounts } = adds;
+      const amount = sign * row.amount;
+      for (const slot of compiled.slots) {
+        const { table } = slot;
+        let cells = this.cells[slot.index]!;
+        const last = table.key.length - 1;
+        for (let k = 0; k < last; k++) {
+          const value = keyValue(table, table.key[k]!, time, row);
+          let next = cells.get(value) as CellTree | undefined;
+          if (!next) {
+            next = new Map();
+            cells.set(value, next);
+          }
+          cells = next;
         }
-        for (let i = 0; i < values.length; i++) cell.values[i]! += sign * values[i]!;
+        const id = keyValue(table, table.key[last]!, time, row);
+        let cell = cells.get(id) as RollupDelta | undefined;
+        if (!cell) {
+          cell = {
+            table,
+            group: slot.group,
+            key: cellKey(table, slot.group, row),
+            values: new Array<number>(slot.group.columns.length).fill(0),
+          };
+          cells.set(id, cell);
+          this.order.push({ slot, cell });
+        }
+        const values = cell.values;
+        for (let i = 0; i < ones.length; i++) values[ones[i]!]! += sign;
+        for (let i = 0; i < amounts.length; i++) values[amounts[i]!]! += amount;
       }
     }
   }
 
   /** The summed deltas, cells whose every delta is zero left out. */
   deltas(): RollupDelta[] {
-    return [...this.cells.values()].filter((cell) => cell.values.some((value) => value !== 0));
+    const deltas: RollupDelta[] = [];
+    for (const { cell } of this.order) if (!isZero(cell.values)) deltas.push(cell);
+    return deltas;
   }
 
   /**
@@ -178,19 +306,26 @@ export class RollupDeltaSums {
    * them. The agent tables' cells go to their pending tables, folded in once they are full.
    */
   flush(sqlite: Database.Database): number {
-    const statements = upsertsFor(sqlite);
+    const upserts = upsertsFor(sqlite);
     let written = 0;
     let pending = 0;
-    for (const cell of this.deltas()) {
-      const upsert = statements.get(`${cell.table.name}\u0000${cell.group.by}`)!;
-      upsert.statement.run(...cell.key, ...upsert.parameters(cell.values));
+    for (const { slot, cell } of this.order) {
+      if (isZero(cell.values)) continue;
+      const upsert = upserts[slot.index]!;
+      upsert.statement.run(...upsert.parameters(cell.key, cell.values));
       written += 1;
       if (upsert.pending) pending += 1;
     }
-    this.cells.clear();
+    for (const cells of this.cells) cells.clear();
+    this.order.length = 0;
     foldWhenFull(sqlite, pending);
     return written;
   }
+}
+
+function isZero(values: readonly number[]): boolean {
+  for (let i = 0; i < values.length; i++) if (values[i] !== 0) return false;
+  return true;
 }
 
 /**
@@ -221,56 +356,57 @@ export function foldPendingRollups(sqlite: Database.Database): void {
 
 /**
  * The upsert adding a group's deltas to a cell of an SQLite rollup table (packed: db/packed-counts.ts),
- * and the parameters it takes after the key: the group's counts packed, then its amount if it has one.
+ * and its parameters: the key, then the group's counts packed, then its amount if it has one. They
+ * come in one array, the same for every call (bound at once; spread: better-sqlite3 binds arguments
+ * faster than an array's elements, measured).
  */
 function rollupUpsert(
   table: RollupTable,
   group: RollupGroup,
   /** The table written: `table` or its pending table (the same columns, given in `table`'s key order). */
   into: string = table.name,
-): { sql: string; parameters: (values: readonly number[]) => (string | number)[] } {
+): { sql: string; parameters: (key: readonly (string | number)[], values: readonly number[]) => (string | number)[] } {
   const places = group.columns.map((column) => PACKED_COLUMNS.indexOf(column.name));
   const amounts = places.flatMap((place, i) => (place < 0 ? [i] : []));
   const stored = ['counts', ...amounts.map((i) => group.columns[i]!.name)];
   const columns = [...table.key, ...stored];
   const updates = stored.map((name) => rollupAddSql(name)).join(', ');
-  const packed = new Array<number>(PACKED_COLUMNS.length);
+  // The group's counts in PACKED_COLUMNS order: the order packCounts writes them in.
+  const packed = places.flatMap((place, i) => (place < 0 ? [] : [{ place, i }])).sort((a, b) => a.place - b.place);
+  const packedPlaces = packed.map(({ place }) => place);
+  const packedValues = packed.map(({ i }) => i);
+  const keys = table.key.length;
+  const parameters = new Array<string | number>(columns.length).fill(0);
   return {
     sql: `INSERT INTO ${into} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ON CONFLICT (${table.key.join(', ')}) DO UPDATE SET ${updates}`,
-    parameters(values) {
-      packed.fill(0);
-      places.forEach((place, i) => {
-        if (place >= 0) packed[place] = values[i]!;
-      });
-      return [packCounts(packed), ...amounts.map((i) => values[i]!)];
+    parameters(key, values) {
+      for (let i = 0; i < keys; i++) parameters[i] = key[i]!;
+      parameters[keys] = packSome(values, packedValues, packedPlaces);
+      for (let i = 0; i < amounts.length; i++) parameters[keys + 1 + i] = values[amounts[i]!]!;
+      return parameters;
     },
   };
 }
 
 interface Upsert {
   statement: Database.Statement;
-  parameters: (values: readonly number[]) => (string | number)[];
+  parameters: (key: readonly (string | number)[], values: readonly number[]) => (string | number)[];
   /** Whether it writes a pending table. */
   pending: boolean;
 }
 
-const upsertCache = new WeakMap<Database.Database, Map<string, Upsert>>();
+/** Per connection, the upsert of each slot (SLOTS order). */
+const upsertCache = new WeakMap<Database.Database, Upsert[]>();
 
-function upsertsFor(sqlite: Database.Database): Map<string, Upsert> {
-  let statements = upsertCache.get(sqlite);
-  if (!statements) {
-    statements = new Map();
-    for (const table of TABLES)
-      for (const group of ROLLUP_GROUPS) {
-        const pending = pendingRollupOf(table);
-        const upsert = rollupUpsert(table, group, pending?.name);
-        statements.set(`${table.name}\u0000${group.by}`, {
-          statement: sqlite.prepare(upsert.sql),
-          parameters: upsert.parameters,
-          pending: pending !== null,
-        });
-      }
-    upsertCache.set(sqlite, statements);
+function upsertsFor(sqlite: Database.Database): Upsert[] {
+  let upserts = upsertCache.get(sqlite);
+  if (!upserts) {
+    upserts = SLOTS.map(({ table, group }) => {
+      const pending = pendingRollupOf(table);
+      const upsert = rollupUpsert(table, group, pending?.name);
+      return { statement: sqlite.prepare(upsert.sql), parameters: upsert.parameters, pending: pending !== null };
+    });
+    upsertCache.set(sqlite, upserts);
   }
-  return statements;
+  return upserts;
 }
