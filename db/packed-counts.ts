@@ -83,6 +83,88 @@ export function addPacked(text: string, into: number[]): void {
   }
 }
 
+/**
+ * counts_add of two texts as packCounts writes them (each count once, in PACKED_COLUMNS order; no 0,
+ * no 1 written, no leading zero; here at most 15 digits, so every sum is a safe integer): the counts
+ * only one of them has are copied as they are, the others summed, with no row of counts unpacked and
+ * packed again. Null when either text is not in that form: the caller then unpacks and packs them
+ * (the same text when both are; its error when one is not packed counts).
+ */
+export function addPackedTexts(a: string, b: string): string | null {
+  let text = '';
+  // Each text's next count (place -1: none read), the end of what was read, the last place read.
+  let endA = 0;
+  let endB = 0;
+  let placeA = -1;
+  let placeB = -1;
+  let valueA = 0;
+  let valueB = 0;
+  let startA = 0;
+  let startB = 0;
+  let lastA = -1;
+  let lastB = -1;
+  for (;;) {
+    if (placeA < 0 && endA < a.length) {
+      startA = endA;
+      endA = readCount(a, endA);
+      // A count before the last one read, or the same again: not packCounts' order.
+      if (endA < 0 || read.place <= lastA) return null;
+      placeA = lastA = read.place;
+      valueA = read.value;
+    }
+    if (placeB < 0 && endB < b.length) {
+      startB = endB;
+      endB = readCount(b, endB);
+      if (endB < 0 || read.place <= lastB) return null;
+      placeB = lastB = read.place;
+      valueB = read.value;
+    }
+    if (placeA < 0 && placeB < 0) return text;
+    if (placeB < 0 || (placeA >= 0 && placeA < placeB)) {
+      text += a.slice(startA, endA);
+      placeA = -1;
+    } else if (placeA < 0 || placeB < placeA) {
+      text += b.slice(startB, endB);
+      placeB = -1;
+    } else {
+      const value = valueA + valueB;
+      if (value !== 0) text += value === 1 ? LETTERS[placeA] : `${LETTERS[placeA]}${value}`;
+      placeA = -1;
+      placeB = -1;
+    }
+  }
+}
+
+/** The count readCount read last. */
+const read = { place: -1, value: 0 };
+
+/**
+ * Reads the count starting at `i` of `text` into `read` and returns where it ends; -1 when it is not
+ * written as packCounts writes a count of at most 15 digits.
+ */
+function readCount(text: string, i: number): number {
+  const code = text.charCodeAt(i);
+  const place = code < 128 ? INDEX_OF_CODE[code]! : -1;
+  if (place < 0) return -1;
+  let at = i + 1;
+  const negative = text.charCodeAt(at) === 45; /* - */
+  if (negative) at += 1;
+  const first = at;
+  let value = 0;
+  for (let digit = text.charCodeAt(at) - 48; digit >= 0 && digit <= 9; digit = text.charCodeAt(at) - 48) {
+    value = value * 10 + digit;
+    at += 1;
+  }
+  const digits = at - first;
+  if (digits === 0) {
+    if (negative) return -1;
+    value = 1;
+  } else if (digits > 15 || text.charCodeAt(first) === 48 /* 0 */ || (!negative && value === 1)) return -1;
+  read.place = place;
+  read.value = negative ? -value : value;
+  return at;
+}
+
 /** The counts of a packed text, in PACKED_COLUMNS order. */
 export function unpackCounts(text: string): number[] {
   const values = new Array<number>(PACKED_COLUMNS.length).fill(0);
@@ -111,6 +193,8 @@ export function registerPackedCounts(sqlite: Database.Database): void {
     deterministic: true,
   });
   sqlite.function('counts_add', { deterministic: true }, (a: unknown, b: unknown) => {
+    const added = addPackedTexts(typeof a === 'string' ? a : '', typeof b === 'string' ? b : '');
+    if (added !== null) return added;
     const sums = new Array<number>(width).fill(0);
     if (typeof a === 'string') addPacked(a, sums);
     if (typeof b === 'string') addPacked(b, sums);
