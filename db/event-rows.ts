@@ -50,30 +50,39 @@ export function contentHashBlob(hex: string, body: string, received: string): Bu
 
 /**
  * An accepted event (valid, so its id, type, occurredAt and paymentRequest.id are the columns') as
- * ingest needs it: `body`, the masked event's JSON the replay reads; `storedBody` and `storedHash`,
- * what the row keeps. The content hash is computed here only when something was masked (the row
- * keeps it); otherwise formContentHash gives it from the body when a duplicate asks, which is rare:
- * a new event's id has nothing to be compared with (issue 14: hashing every event was ~8% of the
- * server's thread when ingesting).
+ * ingest keeps it: `storedBody` and `storedHash`, what the row holds. The content hash is computed
+ * here only when something was masked (the row keeps it); otherwise formContentHash gives it from
+ * the stored body when a duplicate asks, which is rare: a new event's id has nothing to be compared
+ * with (issue 14: hashing every event was ~8% of the server's thread when ingesting). The masked
+ * event's JSON text is not kept either: the few readers that want it (a conflict's raw form, a replay
+ * of a body that is not compact) rebuild it with eventBody, the same JSON value (writing it for every
+ * event, and sending it to the writer thread, was ~2% of a batch: issue 14, session 25).
  */
-export function storedForm(input: unknown, columns: EventColumns) {
+export function storedForm(input: unknown, columns: EventColumns): StoredForm {
   const masked = maskJsonValue(input) as JsonObject;
-  const body = JSON.stringify(masked);
-  return {
-    body,
-    storedBody: storedEventBody(masked, columns),
-    // Nothing masked (the same object back): the body is the event as received, no hash to keep.
-    storedHash: masked === input ? null : contentHashBlob(sha256Hex(canonicalJson(input)), body, JSON.stringify(input)),
-  };
+  const storedBody = storedEventBody(masked, columns);
+  // Nothing masked (the same object back): the event is stored as received, no hash to keep.
+  if (masked === input) return { storedBody, storedHash: null };
+  const hex = sha256Hex(canonicalJson(input));
+  return { storedBody, storedHash: contentHashBlob(hex, JSON.stringify(masked), JSON.stringify(input)) };
+}
+
+export interface StoredForm {
+  storedBody: string;
+  storedHash: Buffer | null;
 }
 
 /**
  * The content hash in hex (SHA-256 of the canonical JSON of the event as received) of an event in
- * its stored forms: the one kept, or, when nothing was masked, the body's own (the body is then the
- * event as received).
+ * its stored forms: the one kept, or, when nothing was masked, the one of its body rebuilt from the
+ * stored form and the event's columns (the event as received, keys perhaps in another order, which
+ * canonical JSON does not see).
  */
-export function formContentHash(form: { body: string; storedHash: Buffer | Uint8Array | null }): string {
-  return form.storedHash === null ? bodyContentHash(form.body) : hexOf(form.storedHash);
+export function formContentHash(
+  form: { storedBody: string; storedHash: Buffer | Uint8Array | null },
+  columns: EventColumns,
+): string {
+  return form.storedHash === null ? bodyContentHash(eventBody(form.storedBody, columns)) : hexOf(form.storedHash);
 }
 
 /** The content hash of an event body that is the event as received (JSON text). */

@@ -7,7 +7,7 @@ import { type ExpirySettings, linkTtlOf } from '../app/domain/replay';
 import type { Db } from '../db/client';
 import { eventInsertValues, INSERT_EVENT_SQL } from '../db/event-codes';
 import { addReceipts } from '../db/event-receipts';
-import { storedForm } from '../db/event-rows';
+import { eventBody, storedForm } from '../db/event-rows';
 import { rollupBulkFillSql, rollupClearSql } from '../db/metrics-rollups';
 import { generateSeedEvents, type SeedEvent, type SeedOptions } from './generate';
 
@@ -63,11 +63,16 @@ function eventRow(input: SeedEvent, source: EventSource, settings: ExpirySetting
   const occurredAt = parseRfc3339(input.occurredAt);
   if (occurredAt === null) throw new Error(`Generated event ${input.id} has no valid occurredAt`);
   const columns = { id: input.id, type: input.type, occurredAt, requestId: input.paymentRequest.id };
+  const { storedBody, storedHash } = storedForm(input, columns);
   return {
     ...columns,
     receivedAt: now,
     source,
-    ...storedForm(input, columns),
+    get body() {
+      return eventBody(storedBody, columns);
+    },
+    storedHash,
+    storedBody,
     linkTtlMs: linkTtlOf(input.type, settings),
   };
 }

@@ -1,5 +1,12 @@
 import type { EventInsert } from '../../db/event-codes';
-import { eventBody, formContentHash, storedBodyObject, storedForm } from '../../db/event-rows';
+import {
+  type EventColumns,
+  eventBody,
+  formContentHash,
+  type StoredForm,
+  storedBodyObject,
+  storedForm,
+} from '../../db/event-rows';
 import { exceedsJsonDepth, maskCardNumbers, maskJsonValue } from '../domain/card-masking';
 import {
   type EventError,
@@ -68,13 +75,13 @@ function storedRejection(eventId: string | null, error: EventError, raw: string)
  */
 export interface PreparedInput {
   validation: { ok: true; event: PlannedEvent } | Extract<EventValidation, { ok: false }>;
-  /** A valid event's stored forms; its `body` (the event, masked) is also its raw form in a conflict. */
+  /** A valid event's stored forms (its body rebuilt from them is also its raw form in a conflict). */
   stored: StoredForm | null;
   /** An invalid input's raw form in rejected_events. */
   rejectedRaw: string | null;
 }
 
-export type StoredForm = ReturnType<typeof storedForm>;
+export type { StoredForm };
 
 /**
  * What the writer reads of a valid event once it is prepared (its stored forms hold the rest): its
@@ -146,8 +153,8 @@ export function planBatch(
     summary.rejected += 1;
     summary.results.push({ id: eventId, status: 'rejected', error });
   };
-  // An id seen earlier in the batch: its forms, hashed only if the id comes again.
-  const earlier = new Map<string, StoredForm>();
+  // An id seen earlier in the batch: its forms and columns, hashed only if the id comes again.
+  const earlier = new Map<string, { forms: StoredForm; columns: EventColumns }>();
   const named = new Set<string>();
   for (const { validation, stored, rejectedRaw } of prepared) {
     if (!validation.ok) {
@@ -157,13 +164,13 @@ export function planBatch(
     const event = validation.event;
     const forms = stored!;
     const before = earlier.get(event.id);
-    const existingHash = before ? formContentHash(before) : known.get(event.id);
+    const existingHash = before ? formContentHash(before.forms, before.columns) : known.get(event.id);
     if (existingHash !== undefined) {
-      if (existingHash === formContentHash(forms)) {
+      if (existingHash === formContentHash(forms, event)) {
         summary.duplicates += 1;
         summary.results.push({ id: event.id, status: 'duplicate' });
       } else {
-        reject(forms.body, event.id, {
+        reject(eventBody(forms.storedBody, event), event.id, {
           code: 'conflict',
           path: 'id',
           message: `An event with id ${event.id} and different content was already accepted`,
@@ -171,7 +178,7 @@ export function planBatch(
       }
       continue;
     }
-    earlier.set(event.id, forms);
+    earlier.set(event.id, { forms, columns: event });
     if (event.details) {
       const { agent } = event.details;
       if (!named.has(`team\u0000${agent.team.id}`)) {
@@ -183,16 +190,7 @@ export function planBatch(
         plan.agents.push({ id: agent.id, name: maskCardNumbers(agent.name), teamId: agent.team.id });
       }
     }
-    const row: PendingEvent = {
-      id: event.id,
-      requestId: event.requestId,
-      type: event.type,
-      occurredAt: event.occurredAt,
-      receivedAt: now,
-      source,
-      ...forms,
-      linkTtlMs: linkTtlOf(event.type, settings),
-    };
+    const row = pendingEvent(event, forms, now, source, linkTtlOf(event.type, settings));
     const list = plan.pending.get(event.requestId);
     if (list) list.push(row);
     else plan.pending.set(event.requestId, [row]);
@@ -220,10 +218,40 @@ export interface PendingEvent {
   source: string;
   /** The content hash as stored (db/event-rows.ts). */
   storedHash: Buffer | null;
-  /** The body (masked) as the replay reads it, and as stored (db/event-rows.ts). */
-  body: string;
+  /**
+   * The body (masked) as the replay reads it: rebuilt from the stored one when read, which only a
+   * created event whose stored body is not compact needs (createdDetails).
+   */
+  readonly body: string;
+  /** The body as stored (db/event-rows.ts). */
   storedBody: string;
   linkTtlMs: number | null;
+}
+
+/** A valid event of the batch as the replay and the insert take it. */
+function pendingEvent(
+  event: PlannedEvent,
+  forms: StoredForm,
+  receivedAt: number,
+  source: EventSource,
+  linkTtlMs: number | null,
+): PendingEvent {
+  const { id, requestId, type, occurredAt } = event;
+  const { storedBody, storedHash } = forms;
+  return {
+    id,
+    requestId,
+    type,
+    occurredAt,
+    receivedAt,
+    source,
+    storedHash,
+    get body() {
+      return eventBody(storedBody, event);
+    },
+    storedBody,
+    linkTtlMs,
+  };
 }
 
 /**
@@ -341,16 +369,7 @@ export async function recordDueExpiries(
     // have it rejected: never a reason to fail the events this batch accepted.
     if (!prepared?.validation.ok) continue;
     const valid = prepared.validation.event;
-    const expiry: PendingEvent = {
-      id,
-      requestId,
-      type: valid.type,
-      occurredAt: valid.occurredAt,
-      receivedAt: now,
-      source: 'system',
-      ...prepared.stored!,
-      linkTtlMs: linkTtlOf(valid.type, settings),
-    };
+    const expiry = pendingEvent(valid, prepared.stored!, now, 'system', linkTtlOf(valid.type, settings));
     const fresh = [...(plan.pending.get(requestId) ?? []), expiry];
     replays.set(requestId, replayRequest(requestId, stored.get(requestId) ?? [], fresh, settings, now));
   }

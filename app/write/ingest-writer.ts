@@ -30,7 +30,6 @@ export type WireInput =
       type: EventType,
       occurredAt: number,
       requestId: string,
-      body: string,
       storedBody: string,
       storedHash: Uint8Array | null,
       agentId: string | null,
@@ -44,14 +43,13 @@ export function toWire(prepared: readonly PreparedInput[]): WireInput[] {
   return prepared.map((input) => {
     if (!input.validation.ok) return input;
     const { id, type, occurredAt, requestId, details } = input.validation.event;
-    const { body, storedBody, storedHash } = input.stored!;
+    const { storedBody, storedHash } = input.stored!;
     const agent = details?.agent;
     return [
       id,
       type,
       occurredAt,
       requestId,
-      body,
       storedBody,
       // Its own 32 bytes: a Buffer may be a view of a pooled 8 KB one, which a copy would take whole.
       storedHash && new Uint8Array(storedHash),
@@ -66,13 +64,13 @@ export function toWire(prepared: readonly PreparedInput[]): WireInput[] {
 export function fromWire(inputs: readonly WireInput[]): PreparedInput[] {
   return inputs.map((input) => {
     if (!Array.isArray(input)) return asBuffers(input as PreparedInput);
-    const [id, type, occurredAt, requestId, body, storedBody, hash, agentId, agentName, teamId, teamName] = input;
+    const [id, type, occurredAt, requestId, storedBody, hash, agentId, agentName, teamId, teamName] = input;
     const details =
       agentId === null ? null : { agent: { id: agentId, name: agentName!, team: { id: teamId!, name: teamName! } } };
     const storedHash = hash && Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength);
     return {
       validation: { ok: true, event: { id, type, occurredAt, requestId, details } },
-      stored: { body, storedBody, storedHash },
+      stored: { storedBody, storedHash },
       rejectedRaw: null,
     };
   });

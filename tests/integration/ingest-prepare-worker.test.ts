@@ -51,8 +51,8 @@ describe('ingest preparation in a worker thread', () => {
     expect(there.prepared).toHaveLength(163);
     const masked = there.prepared[160]!;
     expect(Buffer.isBuffer(masked.stored!.storedHash)).toBe(true);
-    expect(masked.stored!.body).toContain('card **** **** **** 1111');
-    expect(masked.stored!.body).not.toContain('4111 1111 1111 1111');
+    expect(masked.stored!.storedBody).toContain('card **** **** **** 1111');
+    expect(masked.stored!.storedBody).not.toContain('4111 1111 1111 1111');
     expect(there.prepared[161]!.validation).toMatchObject({ ok: false, eventId: 'evt_bad' });
     expect(there.prepared[162]!.validation).toMatchObject({ ok: false, error: { code: 'too_deep' } });
     expect(there.prepared.filter((input) => input.validation.ok)).toHaveLength(161);

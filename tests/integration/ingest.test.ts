@@ -105,6 +105,31 @@ describe('ingestEvents', () => {
     expect(await queryRow(db, 'SELECT count(*) AS n FROM events')).toEqual({ n: 1 });
   });
 
+  it('keeps a conflict as received (masked) and takes a reordered copy in the same batch as a duplicate', async () => {
+    const reversed = (event: object) => Object.fromEntries(Object.entries(event).reverse());
+    const sent = step('pr_1', 'sent', MINUTE);
+    const first = created('pr_1', 0, { reason: 'Card 4111 1111 1111 1111 please' });
+    // Another card with the same last four, and the instant in a spelling of the sender's own.
+    const other = {
+      ...created('pr_1', 0, { reason: 'Card 5500 0000 0008 1111 please' }),
+      occurredAt: '2026-11-20T12:00:00+02:00',
+    };
+    const summary = await ingest([first, sent, reversed(sent), reversed(first), other]);
+    expect(summary.results.map((result) => result.status)).toEqual([
+      'accepted',
+      'accepted',
+      'duplicate',
+      'duplicate',
+      'rejected',
+    ]);
+    const { raw } = (await queryRow(db, 'SELECT raw FROM rejected_events')) as { raw: string };
+    expect(JSON.parse(raw)).toEqual({
+      ...other,
+      paymentRequest: { ...other.paymentRequest, reason: 'Card **** **** **** 1111 please' },
+    });
+    expect(raw).not.toContain('5500');
+  });
+
   it('tells a resent event with a masked card number from one with another number of the same last four', async () => {
     // Both mask to "**** **** **** 1111": only the content hash of the event as received tells them apart.
     const first = created('pr_1', 0, { reason: 'Card 4111 1111 1111 1111 please' });
