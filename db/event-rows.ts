@@ -290,27 +290,40 @@ function unpacked(stored: string): string {
  */
 export function storedBodyObject(stored: string): JsonObject | null {
   if (stored.charCodeAt(0) !== 1 /* COMPACT */) return null;
-  const [index, ...values] = stored.slice(1).split(VALUE);
+  // values[0] is the mark and the shape's index; the shape's values follow.
+  const values = stored.split(VALUE);
+  const index = values[0]!.slice(1);
   const tree = SHAPE_TREES[Number(index)];
   if (!tree) throw new Error(`events: a stored body names unknown shape ${index}`);
-  let next = 0;
-  const build = (shape: JsonObject): JsonObject => {
-    const value: JsonObject = {};
-    for (const key of Object.keys(shape)) {
-      if (shape[key] !== LEAF) {
-        value[key] = build(shape[key] as JsonObject);
-        continue;
-      }
-      const text = values[next++];
-      if (text === undefined) throw new Error(`events: a stored body has fewer values than shape ${index}`);
-      value[key] = text.startsWith(NOT_TEXT) ? JSON.parse(text.slice(1)) : text;
-    }
-    return value;
-  };
-  const value = build(tree);
-  if (next !== values.length) throw new Error(`events: a stored body has more values than shape ${index}`);
+  const read = { next: 1, index };
+  const value = built(tree, values, read);
+  if (read.next !== values.length) throw new Error(`events: a stored body has more values than shape ${index}`);
   return value;
 }
+
+/** A shape's object with the values from `read.next` on at its leaves (storedBodyObject). */
+function built(shape: JsonObject, values: readonly string[], read: { next: number; index: string }): JsonObject {
+  const value: JsonObject = {};
+  for (const key in shape) {
+    const inner = shape[key];
+    if (inner !== LEAF) {
+      value[key] = built(inner as JsonObject, values, read);
+      continue;
+    }
+    const text = values[read.next++];
+    if (text === undefined) throw new Error(`events: a stored body has fewer values than shape ${read.index}`);
+    value[key] = text.charCodeAt(0) === 0x1e /* NOT_TEXT */ ? leafValue(text) : text;
+  }
+  return value;
+}
+
+/** A value that is not text, from its `\u001e` and JSON: a plain integer read as a number, else parsed. */
+function leafValue(text: string): unknown {
+  if (text.length <= 16 && PLAIN_INTEGER.test(text)) return Number(text.slice(1));
+  return JSON.parse(text.slice(1));
+}
+
+const PLAIN_INTEGER = /^\u001e-?(?:0|[1-9][0-9]*)$/;
 
 const KEPT_OCCURRED_AT = '{"occurredAt":';
 const DETAILS = '{"paymentRequest":{';
