@@ -4,10 +4,11 @@ import { type PaymentRequestDetails, parseRfc3339 } from '../app/domain/event-sc
 import type { EventSource } from '../app/domain/lifecycle';
 import { type ProjectionEvent, projectRequest } from '../app/domain/projection';
 import { type ExpirySettings, linkTtlOf } from '../app/domain/replay';
+import { FreshEvent } from '../app/write/ingest-plan';
 import type { Db } from '../db/client';
 import { eventInsertValues, INSERT_EVENT_SQL } from '../db/event-codes';
 import { addReceipts } from '../db/event-receipts';
-import { eventBody, storedForm } from '../db/event-rows';
+import { storedForm } from '../db/event-rows';
 import { rollupBulkFillSql, rollupClearSql } from '../db/metrics-rollups';
 import { generateSeedEvents, type SeedEvent, type SeedOptions } from './generate';
 
@@ -64,17 +65,19 @@ function eventRow(input: SeedEvent, source: EventSource, settings: ExpirySetting
   if (occurredAt === null) throw new Error(`Generated event ${input.id} has no valid occurredAt`);
   const columns = { id: input.id, type: input.type, occurredAt, requestId: input.paymentRequest.id };
   const { storedBody, storedHash } = storedForm(input, columns);
-  return {
-    ...columns,
-    receivedAt: now,
+  // The body the replay reads is rebuilt from the stored one, and only a created event's is read.
+  const { id, type, requestId } = columns;
+  return new FreshEvent(
+    id,
+    requestId,
+    type,
+    occurredAt,
+    now,
     source,
-    get body() {
-      return eventBody(storedBody, columns);
-    },
     storedHash,
     storedBody,
-    linkTtlMs: linkTtlOf(input.type, settings),
-  };
+    linkTtlOf(type, settings),
+  );
 }
 
 /** What the replay reads of an event (no hash; a body only on created, the one the projection parses). */

@@ -228,7 +228,28 @@ export interface PendingEvent {
   linkTtlMs: number | null;
 }
 
-/** A valid event of the batch as the replay and the insert take it. */
+/**
+ * A valid event of the batch as the replay and the insert take it: its body, which few read, rebuilt
+ * from the stored one when read (a getter on the class, not a closure made for each event).
+ */
+export class FreshEvent implements PendingEvent {
+  constructor(
+    readonly id: string,
+    readonly requestId: string,
+    readonly type: EventType,
+    readonly occurredAt: number,
+    readonly receivedAt: number,
+    readonly source: EventSource,
+    readonly storedHash: Buffer | null,
+    readonly storedBody: string,
+    readonly linkTtlMs: number | null,
+  ) {}
+
+  get body(): string {
+    return eventBody(this.storedBody, this);
+  }
+}
+
 function pendingEvent(
   event: PlannedEvent,
   forms: StoredForm,
@@ -237,21 +258,17 @@ function pendingEvent(
   linkTtlMs: number | null,
 ): PendingEvent {
   const { id, requestId, type, occurredAt } = event;
-  const { storedBody, storedHash } = forms;
-  return {
+  return new FreshEvent(
     id,
     requestId,
     type,
     occurredAt,
     receivedAt,
     source,
-    storedHash,
-    get body() {
-      return eventBody(storedBody, event);
-    },
-    storedBody,
+    forms.storedHash,
+    forms.storedBody,
     linkTtlMs,
-  };
+  );
 }
 
 /**
