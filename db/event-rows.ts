@@ -319,11 +319,11 @@ function built(shape: JsonObject, values: readonly string[], read: { next: numbe
 
 /** A value that is not text, from its `\u001e` and JSON: a plain integer read as a number, else parsed. */
 function leafValue(text: string): unknown {
-  if (text.length <= 16 && PLAIN_INTEGER.test(text)) return Number(text.slice(1));
-  return JSON.parse(text.slice(1));
+  const json = text.slice(1);
+  return json.length <= 15 && PLAIN_INTEGER.test(json) ? Number(json) : JSON.parse(json);
 }
 
-const PLAIN_INTEGER = /^\u001e-?(?:0|[1-9][0-9]*)$/;
+const PLAIN_INTEGER = /^-?(?:0|[1-9][0-9]*)$/;
 
 const KEPT_OCCURRED_AT = '{"occurredAt":';
 const DETAILS = '{"paymentRequest":{';
