@@ -275,8 +275,7 @@ function unpacked(stored: string): string {
   const first = stored.charCodeAt(0);
   if (first === 1 /* COMPACT */) {
     const [index, ...values] = stored.slice(1).split(VALUE);
-    const leaves = values.map((value) => (value.startsWith(NOT_TEXT) ? JSON.parse(value.slice(1)) : value));
-    return filled(Number(index), leaves);
+    return filled(Number(index), values.map(compactLeaf));
   }
   if (first !== 91 /* [ */) return stored;
   const [index, ...leaves] = JSON.parse(stored) as [number, ...unknown[]];
@@ -312,13 +311,17 @@ function built(shape: JsonObject, values: readonly string[], read: { next: numbe
     }
     const text = values[read.next++];
     if (text === undefined) throw new Error(`events: a stored body has fewer values than shape ${read.index}`);
-    value[key] = text.charCodeAt(0) === 0x1e /* NOT_TEXT */ ? leafValue(text) : text;
+    value[key] = compactLeaf(text);
   }
   return value;
 }
 
-/** A value that is not text, from its `\u001e` and JSON: a plain integer read as a number, else parsed. */
-function leafValue(text: string): unknown {
+/**
+ * A value of the compact form: a string as it is, another value from NOT_TEXT and its JSON (a plain
+ * integer read as a number, the same value JSON.parse gives, without it).
+ */
+function compactLeaf(text: string): unknown {
+  if (!text.startsWith(NOT_TEXT)) return text;
   const json = text.slice(1);
   return json.length <= 15 && PLAIN_INTEGER.test(json) ? Number(json) : JSON.parse(json);
 }
