@@ -156,23 +156,19 @@ function kindsOf(group: RollupGroup): number {
   return group.columns.some((column) => column.payBin !== undefined) ? 4 * PAY_BINS : 4;
 }
 
-/** contributionOf for every row of `row`'s kind: the columns it gives 1, those it gives the amount. */
+/**
+ * contributionOf for every row of `row`'s kind: the columns it gives 1, those it gives the amount
+ * (read with an amount of 1, so that every column the row adds to is non-zero).
+ */
 function addsOf(group: RollupGroup, row: RollupRow): Adds | null {
+  const values = contributionOf(group, { ...row, amount: 1 });
+  if (!values) return null;
   const ones: number[] = [];
   const amounts: number[] = [];
-  let bin = -1;
-  let any = false;
-  for (let i = 0; i < group.columns.length; i++) {
-    const column = group.columns[i]!;
-    if (!ruleHolds(column.where, row)) continue;
-    any = true;
-    if (column.payBin !== undefined) {
-      if (bin < 0) bin = payBinOf(row);
-      if (bin !== column.payBin) continue;
-    }
-    (column.adds === 'amount' ? amounts : ones).push(i);
-  }
-  return any ? { ones, amounts } : null;
+  values.forEach((value, i) => {
+    if (value !== 0) (group.columns[i]!.adds === 'amount' ? amounts : ones).push(i);
+  });
+  return { ones, amounts };
 }
 
 /** A table and a group: the cells of a batch and the upsert writing them are per slot. */
