@@ -1,28 +1,13 @@
 import { hash, randomBytes } from 'node:crypto';
 import { firstWithoutCardNumber } from './card-masking';
 
-const HEX = '0123456789abcdef';
-/** The low 24 bits of n in 6 hex digits. */
-const hex6 = (n: number) =>
-  HEX[(n >>> 20) & 15]! +
-  HEX[(n >>> 16) & 15]! +
-  HEX[(n >>> 12) & 15]! +
-  HEX[(n >>> 8) & 15]! +
-  HEX[(n >>> 4) & 15]! +
-  HEX[n & 15]!;
-
 /**
  * An expiry's ids lead with its expiresAt (12 hex digits, ms), then 20 hex digits of a hash or of
  * randomness: 32 hex digits after `sys_exp_` as before, but in time order, so each new expiry's id
  * lands at the tail of events_id_idx (issue 14). A hash alone put each on a random page of the
  * whole index: 225 of the 990 pages a commit of fresh events into a 1M-request database wrote.
  */
-const timeHex = (at: number) =>
-  // Whole ms from 0 to 2^48 - 1 (to the year 10889) in two halves of 24 bits: the digits Number's
-  // toString(16) gives, in a third of its time (issue 14); other values as before.
-  Number.isInteger(at) && at >= 0 && at < 2 ** 48
-    ? hex6(Math.floor(at / 2 ** 24)) + hex6(at % 2 ** 24)
-    : Math.max(0, Math.trunc(at)).toString(16).padStart(12, '0').slice(-12);
+const timeHex = (at: number) => Math.max(0, Math.trunc(at)).toString(16).padStart(12, '0').slice(-12);
 const idOf = (seed: string, expiresAt: number) =>
   `sys_exp_${timeHex(expiresAt)}${hash('sha256', seed, 'hex').slice(0, 20)}`;
 
