@@ -91,47 +91,53 @@ export function addPacked(text: string, into: number[]): void {
  * (the same text when both are; its error when one is not packed counts).
  */
 export function addPackedTexts(a: string, b: string): string | null {
+  const readerA = new CountReader(a);
+  const readerB = new CountReader(b);
   let text = '';
-  // Each text's next count (place -1: none read), the end of what was read, the last place read.
-  let endA = 0;
-  let endB = 0;
-  let placeA = -1;
-  let placeB = -1;
-  let valueA = 0;
-  let valueB = 0;
-  let startA = 0;
-  let startB = 0;
-  let lastA = -1;
-  let lastB = -1;
   for (;;) {
-    if (placeA < 0 && endA < a.length) {
-      startA = endA;
-      endA = readCount(a, endA);
-      // A count before the last one read, or the same again: not packCounts' order.
-      if (endA < 0 || read.place <= lastA) return null;
-      placeA = lastA = read.place;
-      valueA = read.value;
-    }
-    if (placeB < 0 && endB < b.length) {
-      startB = endB;
-      endB = readCount(b, endB);
-      if (endB < 0 || read.place <= lastB) return null;
-      placeB = lastB = read.place;
-      valueB = read.value;
-    }
+    if (!readerA.fill() || !readerB.fill()) return null;
+    const placeA = readerA.place;
+    const placeB = readerB.place;
     if (placeA < 0 && placeB < 0) return text;
     if (placeB < 0 || (placeA >= 0 && placeA < placeB)) {
-      text += a.slice(startA, endA);
-      placeA = -1;
+      text += readerA.take();
     } else if (placeA < 0 || placeB < placeA) {
-      text += b.slice(startB, endB);
-      placeB = -1;
+      text += readerB.take();
     } else {
-      const value = valueA + valueB;
+      const value = readerA.value + readerB.value;
       if (value !== 0) text += value === 1 ? LETTERS[placeA] : `${LETTERS[placeA]}${value}`;
-      placeA = -1;
-      placeB = -1;
+      readerA.take();
+      readerB.take();
     }
+  }
+}
+
+/** One text's counts read in turn for addPackedTexts: the one held (place -1: none) and its text. */
+class CountReader {
+  place = -1;
+  value = 0;
+  private start = 0;
+  private end = 0;
+  private last = -1;
+
+  constructor(private readonly text: string) {}
+
+  /** Reads the next count unless one is held or the text is done; false when it is not in packCounts' order. */
+  fill(): boolean {
+    if (this.place >= 0 || this.end >= this.text.length) return true;
+    this.start = this.end;
+    this.end = readCount(this.text, this.end);
+    // Not a count, or a count before the last one read or the same again: not packCounts' form.
+    if (this.end < 0 || read.place <= this.last) return false;
+    this.place = this.last = read.place;
+    this.value = read.value;
+    return true;
+  }
+
+  /** The held count as written, which it lets go. */
+  take(): string {
+    this.place = -1;
+    return this.text.slice(this.start, this.end);
   }
 }
 
