@@ -10,11 +10,11 @@
  * (what each costs). SQL='...': statements run on the copy after DROP (an index variant). --late: 10,000-style late events (weeks old, newest first). Writes
  * tmp/profile/wal.db (a copy of SOURCE), removed at the end.
  */
-import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { ingestEvents } from '../app/write/ingest.server';
-import { openDatabase } from '../db/client';
-import { migrateDatabase } from '../db/migrate';
+import { copyOf } from '../bench/_database';
 import { BENCH_SETTINGS, freshEvents, lateEvents } from '../bench/_events';
+import { openDatabase } from '../db/client';
 
 const args = process.argv.slice(2);
 const source = args.find((arg) => arg.endsWith('.db'));
@@ -31,11 +31,7 @@ const removeCopy = () => {
   for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
 };
 removeCopy();
-const prepareDb = openDatabase(source);
-migrateDatabase(prepareDb);
-prepareDb.$client.pragma('wal_checkpoint(TRUNCATE)');
-prepareDb.$client.close();
-copyFileSync(source, file);
+copyOf(source, file);
 const db = openDatabase(file);
 for (const name of (process.env.DROP ?? '').split(',').filter(Boolean)) db.$client.exec(`DROP INDEX ${name}`);
 if (process.env.SQL) db.$client.exec(process.env.SQL);
