@@ -10,9 +10,9 @@
  *   npx tsx scripts/seal-agent.ts base|seal [events=40000]
  *
  * `make` gives both files the `sealed` column and the three indexes rebuilt (partial in seal-seal.db),
- * then VACUUMs each: a file whose indexes were only dropped and created again ingests up to twice as
- * slowly as either (the projection insert 27 -> 107 us, cause not found), so only files made alike
- * compare. `base` ingests as today (new rows sealed by the column's default); `seal` writes new rows
+ * then VACUUMs each, so that both are laid out alike. (A first try rebuilt the indexes on the
+ * connection that then ingested: that connection stays slow after CREATE INDEX over 1M rows, the
+ * projection insert 27 -> 107 us; a new connection on the same file is not.) `base` ingests as today (new rows sealed by the column's default); `seal` writes new rows
  * with sealed = 0 (the projection's INSERT rewritten as it is prepared) and seals them. Both on a
  * flushed copy, checkpoints off (the server's checkpointer thread takes them), alternate the two.
  * The readers of those indexes (an agent's list by sentAt, a supervisor's list by agent, an agent's
