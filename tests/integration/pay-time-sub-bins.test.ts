@@ -3,6 +3,7 @@ import type { Viewer } from '../../app/domain/access';
 import { PAY_BIN_EDGES_MS } from '../../app/domain/metric-table';
 import { nearestRank } from '../../app/domain/metrics';
 import { type Filters, parseFilters } from '../../app/read/filters';
+import { subBinsCountedAtOnce } from '../../app/read/metrics/engine.server';
 import { getAgentLeaderboard, getMetricsSummary } from '../../app/read/metrics/metrics.server';
 import { ingestEvents } from '../../app/write/ingest.server';
 import { type Db, sqlRows } from '../../db/client';
@@ -140,6 +141,11 @@ describe('times to pay from a bin of many rows', () => {
     )) as [{ n: number }];
     // ag_3's share alone (the leaderboard's lookups) is past SORT_WHOLE_BIN_UP_TO (512).
     expect(Number(n)).toBeGreaterThan(512);
+    // ~21 rows a sub-bin: counted eight sub-bins a statement (the whole range's ~63: four), so the
+    // cases above check the grouped counts; a bin of ~9,000 rows a sub-bin is counted one at a time.
+    expect(subBinsCountedAtOnce(Number(n))).toBe(8);
+    expect([1_000, 2_000, 4_096, 4_097, 300_000].map(subBinsCountedAtOnce)).toEqual([8, 4, 2, 1, 1]);
+    expect([0, 1, 256, 257].map(subBinsCountedAtOnce)).toEqual([32, 32, 32, 16]);
   });
 });
 
