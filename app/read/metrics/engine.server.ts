@@ -396,8 +396,8 @@ export class MetricsReader {
 
   /**
    * One time to pay on SQLite. A bin of few rows in the range is sorted whole. A larger one is
-   * counted per sub-bin, from the end of the bin nearer the rank (index steps in order, no sort),
-   * until the sub-bin holding it; only that sub-bin is sorted. A median or p90 steps over about a
+   * counted per sub-bin (a few at a time where they hold few rows), from the end of the bin nearer
+   * the rank (index steps in order, no sort), until the sub-bin holding it; only that sub-bin is sorted. A median or p90 steps over about a
    * quarter of the bin's rows, not all of them.
    */
   private async valueAtRank({ bin, offset, size, start, end, agentId }: RankLookup): Promise<number | undefined> {
@@ -422,20 +422,21 @@ export class MetricsReader {
     const fromTop = offset >= size / 2;
     let left = fromTop ? size - 1 - offset : offset;
     const subBins = fromTop ? subBinsOf(bin).reverse() : subBinsOf(bin);
+    // A few sub-bins a statement where each holds few rows (subBinsCountedAtOnce), else one.
     const chunk = subBinsCountedAtOnce(size);
-    if (chunk === 1) {
-      const count = prepare(this.db, text('count', 'one')).pluck();
-      for (const subBin of subBins) {
-        const inSubBin = count.get(...around([subBin])) as number;
-        if (left < inSubBin) return await pick('one', around([subBin]), fromTop ? inSubBin - 1 - left : left);
-        left -= inSubBin;
-      }
-      return undefined;
-    }
-    const counts = prepare(this.db, text('counts', chunk)).raw();
+    const counts =
+      chunk === 1
+        ? (these: number[]) => {
+            const one = prepare(this.db, text('count', 'one')).pluck();
+            return new Map([[these[0]!, one.get(...around(these)) as number]]);
+          }
+        : (these: number[]) => {
+            const grouped = prepare(this.db, text('counts', chunk)).raw();
+            return new Map(grouped.all(...around(these)) as [number, number][]);
+          };
     for (let at = 0; at < subBins.length; at += chunk) {
       const these = subBins.slice(at, at + chunk);
-      const found = new Map(counts.all(...around(these)) as [number, number][]);
+      const found = counts(these);
       for (const subBin of these) {
         const inSubBin = found.get(subBin) ?? 0;
         if (left < inSubBin) return await pick('one', around([subBin]), fromTop ? inSubBin - 1 - left : left);
