@@ -3,7 +3,7 @@ import type { DatePreset } from '../read/date-ranges';
 import type { Filters } from '../read/filters';
 import { Choices, type FilterOptions, STATUS_CHOICES, TeamAgentChannelChoices } from './choices';
 import { DateField } from './date-field';
-import { usePresetFocus } from './preset-focus';
+import { useActivePreset } from './preset-focus';
 import { TimeZoneField } from './time-zone-field';
 
 interface Props {
@@ -17,8 +17,9 @@ interface Props {
 
 /** Range, time zone and the shared filters (SPEC §3) as a GET form: the URL holds the view. */
 export function ReportFilterForm({ filters, presets, presetQuery, timeZones, options, busy }: Props) {
-  const activePreset = presets.find((preset) => preset.from === filters.from && preset.to === filters.to)?.key;
-  const { activeChip, choose } = usePresetFocus(activePreset);
+  const { activePreset, activeChip, choose } = useActivePreset(
+    presets.filter((preset) => preset.from === filters.from && preset.to === filters.to).map((preset) => preset.key),
+  );
   return (
     <Form method="get" className="card report-filters" aria-labelledby="filters-heading">
       <h2 id="filters-heading">Range and filters</h2>

@@ -70,6 +70,26 @@ test.beforeAll(async () => {
   }
 });
 
+/** Sets the organisation's first day of the week (null: the default), and returns what it was. */
+function weekStartsOn(day: number | null): number | null {
+  const db = openDatabase(E2E_DB);
+  try {
+    const row = db.$client.prepare("SELECT value FROM settings WHERE key = 'week_starts_on'").get() as
+      | { value: string }
+      | undefined;
+    if (day === null) db.$client.prepare("DELETE FROM settings WHERE key = 'week_starts_on'").run();
+    else
+      db.$client
+        .prepare(
+          "INSERT INTO settings (key, value) VALUES ('week_starts_on', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .run(String(day));
+    return row ? Number(row.value) : null;
+  } finally {
+    db.$client.close();
+  }
+}
+
 async function signIn(page: Page, to: string) {
   await page.goto(`/login?redirectTo=${encodeURIComponent(to)}`);
   await page.getByLabel('Email').fill(manager);
@@ -140,11 +160,27 @@ test('reports: next run with its zone, CSV for Excel with a BOM, schedule names 
 test('reports: a chosen range chip keeps focus; a zone not in the list is refused in the browser and by the server', async ({
   page,
 }) => {
-  await signIn(page, '/reports');
-  const chip = page.getByRole('link', { name: 'Last 7 days' });
-  await chip.click();
-  await expect(page.getByRole('link', { name: 'Last 7 days' })).toHaveAttribute('aria-current', 'true');
-  await expect(page.getByRole('link', { name: 'Last 7 days' })).toBeFocused();
+  // Today the week's last day in UTC (the chips' zone here), as every Sunday with weeks from Monday:
+  // "This week" and "Last 7 days" are then the same dates, and the chip clicked must be the current
+  // one (the first of the two was, whichever was clicked).
+  const previous = weekStartsOn((new Date().getUTCDay() + 1) % 7);
+  try {
+    await signIn(page, '/reports');
+    const chip = page.getByRole('link', { name: 'Last 7 days' });
+    const week = page.getByRole('link', { name: 'This week' });
+    await chip.click();
+    await expect(chip).toHaveAttribute('aria-current', 'true');
+    await expect(chip).toBeFocused();
+    await expect(week).not.toHaveAttribute('aria-current');
+    expect(await week.getAttribute('href')).toBe(await chip.getAttribute('href'));
+    // The other chip of the same dates: the URL stays, the current chip and focus move to it.
+    await week.click();
+    await expect(week).toHaveAttribute('aria-current', 'true');
+    await expect(week).toBeFocused();
+    await expect(chip).not.toHaveAttribute('aria-current');
+  } finally {
+    weekStartsOn(previous);
+  }
 
   const filters = page.getByRole('form', { name: 'Range and filters' });
   const zone = filters.getByLabel('Time zone');
