@@ -123,14 +123,14 @@ async function benchImport(options: BenchOptions): Promise<BenchRow> {
  * measures empty, 1M (+ late) and the floor one after the other, each ratio is taken within its round,
  * and the targets read the median round.
  */
-export function ingestRounds(options: BenchOptions): number {
+function ingestRounds(options: BenchOptions): number {
   const rounds = Number(process.env.BENCH_INGEST_ROUNDS ?? (options.quick ? 1 : 3));
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error('BENCH_INGEST_ROUNDS must be a whole number from 1');
   return rounds;
 }
 
 /** The median of the values (the lower middle of an even count: no figure made up). */
-export function median(values: readonly number[]): number {
+function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
 }
@@ -233,7 +233,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       name: `bare better-sqlite3 floor (${n} events, 1,000 a transaction${of})`,
       samples: rounds.length,
       p50Ms: (fresh.length / floor) * 1000,
-      // The slowest round's time as the p95: at most three rounds, the worst of them.
+      // The slowest round's time in the p95 column: a few rounds give no percentile to take.
       p95Ms: (fresh.length / Math.min(...floors)) * 1000,
       note: `${perSecond(floor)}, ${perSecond(median(rounds.map((round) => round.floorPerCpu))).replace('/s', '')} per CPU-second; load ${load()}${each(floors, count)}`,
     },
