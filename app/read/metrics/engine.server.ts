@@ -397,8 +397,8 @@ export class MetricsReader {
   /**
    * One time to pay on SQLite. A bin of few rows in the range is sorted whole. A larger one is
    * counted per sub-bin (a few at a time where they hold few rows), from the end of the bin nearer
-   * the rank (index steps in order, no sort), until the sub-bin holding it; only that sub-bin is sorted. A median or p90 steps over about a
-   * quarter of the bin's rows, not all of them.
+   * the rank (index steps in order, no sort), until the sub-bin holding it; only that sub-bin is
+   * sorted. A median or p90 steps over about a quarter of the bin's rows, not all of them.
    */
   private async valueAtRank({ bin, offset, size, start, end, agentId }: RankLookup): Promise<number | undefined> {
     if (this.storedSentAt === undefined) this.storedSentAt = sentAtBounds(this.db.$client);
@@ -424,16 +424,12 @@ export class MetricsReader {
     const subBins = fromTop ? subBinsOf(bin).reverse() : subBinsOf(bin);
     // A few sub-bins a statement where each holds few rows (subBinsCountedAtOnce), else one.
     const chunk = subBinsCountedAtOnce(size);
-    const counts =
-      chunk === 1
-        ? (these: number[]) => {
-            const one = prepare(this.db, text('count', 'one')).pluck();
-            return new Map([[these[0]!, one.get(...around(these)) as number]]);
-          }
-        : (these: number[]) => {
-            const grouped = prepare(this.db, text('counts', chunk)).raw();
-            return new Map(grouped.all(...around(these)) as [number, number][]);
-          };
+    const one = chunk === 1 ? prepare(this.db, text('count', 'one')).pluck() : null;
+    const grouped = chunk === 1 ? null : prepare(this.db, text('counts', chunk)).raw();
+    const counts = (these: number[]): Map<number, number> =>
+      one
+        ? new Map([[these[0]!, one.get(...around(these)) as number]])
+        : new Map(grouped!.all(...around(these)) as [number, number][]);
     for (let at = 0; at < subBins.length; at += chunk) {
       const these = subBins.slice(at, at + chunk);
       const found = counts(these);
@@ -501,8 +497,8 @@ const SORT_WHOLE_BIN_UP_TO = 512;
  * range: about COUNTED_AT_ONCE rows' worth, in a power of two that divides the 32 sub-bins. Where a
  * sub-bin holds few rows (a day's series at 10M requests: ~31), each count statement cost more in
  * itself than its rows (9 us for 31 rows); where they hold many (a year: ~9,000), one each, so that
- * counting stops at the rank's sub-bin. At 10M, a 90-day daily series: 1,557 statements -> 232,
- * 15.2 -> 9.2 ms.
+ * counting stops at the rank's sub-bin. At 10M, a 90-day daily series: 1,557 statements -> 330,
+ * 15.2 -> 9.8 ms (docs/performance.md, session 27).
  */
 export function subBinsCountedAtOnce(size: number): number {
   const perSubBin = Math.max(1, size / PAY_SUB_BINS);
