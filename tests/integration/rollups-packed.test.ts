@@ -40,6 +40,8 @@ describe('packed counts', () => {
     expect(() => unpackCounts('A!')).toThrow(/is not packed counts/);
     expect(() => unpackCounts('A-')).toThrow(/is not packed counts/);
     expect(() => unpackCounts('q')).toThrow(/is not packed counts/);
+    expect(() => unpackCounts('A3\u03a9')).toThrow(/is not packed counts/);
+    expect(() => unpackCounts('B-7-')).toThrow(/is not packed counts/);
     expect(() => packCounts([0.5])).toThrow(/not an integer/);
   });
 });
