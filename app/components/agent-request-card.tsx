@@ -2,6 +2,7 @@ import { useActionData, useFetcher } from '@remix-run/react';
 import type { CardActionResult } from '../domain/agent-console';
 import type { Status } from '../domain/lifecycle';
 import { CHANNEL_LABELS } from '../domain/lifecycle';
+import { dateTimeFormat } from '../lib/intl-cache';
 import { StatusBadge } from './status-badge';
 import { TimeLeft } from './time-left';
 import { useLocale } from './use-locale';
@@ -47,9 +48,9 @@ function resultMessage(result: CardActionResult | undefined): { tone: 'bad' | 'o
 
 /** A time of day in the organisation's zone ('09:14'), with the date when it is not today's. */
 function timeText(epochMs: number, now: number, timeZone: string, locale: string): string {
-  const day = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+  const day = dateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
   const sameDay = day.format(epochMs) === day.format(now);
-  return new Intl.DateTimeFormat(locale, {
+  return dateTimeFormat(locale, {
     timeZone,
     ...(sameDay ? {} : { day: 'numeric', month: 'short' }),
     hour: '2-digit',

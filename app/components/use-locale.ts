@@ -1,4 +1,5 @@
 import { useRouteLoaderData } from '@remix-run/react';
+import { dateTimeFormat } from '../lib/intl-cache';
 
 /**
  * The reader's locale (the first of their browser's Accept-Language that this runtime knows), from
@@ -15,5 +16,5 @@ export function formatCalendarDate(date: string, locale: string): string {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return '';
   const at = Date.parse(`${date}T00:00:00Z`);
   if (Number.isNaN(at)) return '';
-  return new Intl.DateTimeFormat(locale, { timeZone: 'UTC', dateStyle: 'medium' }).format(at);
+  return dateTimeFormat(locale, { timeZone: 'UTC', dateStyle: 'medium' }).format(at);
 }

@@ -1,4 +1,5 @@
 import { formatCount } from '../../domain/format';
+import { dateTimeFormat } from '../../lib/intl-cache';
 import { useLocale } from '../use-locale';
 import { useOrgTimeZone } from './local-time';
 
@@ -13,7 +14,7 @@ const HEIGHT = 90;
 const BAR = WIDTH / 60;
 
 function clock(ms: number, timeZone: string, locale: string): string {
-  return new Intl.DateTimeFormat(locale, { timeZone, hour: '2-digit', minute: '2-digit' }).format(ms);
+  return dateTimeFormat(locale, { timeZone, hour: '2-digit', minute: '2-digit' }).format(ms);
 }
 
 /** Sixty bars, accepted stacked under rejected, with the same numbers as a table for screen readers. */
