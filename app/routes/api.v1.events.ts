@@ -1,6 +1,6 @@
 import type { ActionFunctionArgs } from '@remix-run/node';
 import { type Db, getDb, onPostgres, sqliteWriterBusy } from '../../db/client';
-import { BodyError, getWebhookSecrets, readBodyText, verifyWebhook } from '../http/webhook-intake.server';
+import { BodyError, getWebhookSecrets, readBody, verifyWebhook } from '../http/webhook-intake.server';
 import { apiError } from '../lib/http.server';
 import { ingestPreparePool } from '../write/ingest-prepare-pool.server';
 import { ingestWriter } from '../write/ingest-writer.server';
@@ -20,26 +20,26 @@ export function loader() {
 export async function action({ request }: ActionFunctionArgs) {
   if (request.method !== 'POST') return loader();
   const db = getDb();
-  let text: string;
+  let body: Buffer;
   try {
-    text = await readBodyText(request);
+    body = await readBody(request);
   } catch (error) {
     if (error instanceof BodyError) return bodyError(error);
     throw error;
   }
-  if (!verifyWebhook(text, request.headers, await getWebhookSecrets(db))) {
+  if (!verifyWebhook(body, request.headers, await getWebhookSecrets(db))) {
     return apiError(401, 'invalid_signature', 'Missing or invalid webhook signature, or a stale timestamp');
   }
   if (inFlight >= MAX_IN_FLIGHT) return overloaded();
   inFlight += 1;
   try {
-    return await store(db, text, request.headers.get('content-type') ?? '');
+    return await store(db, body, request.headers.get('content-type') ?? '');
   } finally {
     inFlight -= 1;
   }
 }
 
-async function store(db: Db, text: string, contentType: string) {
+async function store(db: Db, body: Buffer, contentType: string) {
   // Read, checked and masked (ingest-prepare.ts) here for a body of up to about 1,000 events, while
   // the writer thread stores the one before (ingest-writer.server.ts): the two overlap. Without a
   // writer thread, here only while SQLite's writer is idle (sooner: no round trip), else by a
@@ -48,8 +48,8 @@ async function store(db: Db, text: string, contentType: string) {
   // always a worker.
   const now = Date.now();
   const inThread =
-    !onPostgres(db) && text.length <= MAX_IN_THREAD_BYTES && (ingestWriter.usesThread(db) || !sqliteWriterBusy(db));
-  const preparation = await ingestPreparePool.prepare(text, contentType, now, { inThread });
+    !onPostgres(db) && body.byteLength <= MAX_IN_THREAD_BYTES && (ingestWriter.usesThread(db) || !sqliteWriterBusy(db));
+  const preparation = await ingestPreparePool.prepare(body, contentType, now, { inThread });
   if (!preparation.ok) return bodyError(preparation);
   try {
     const { accepted, duplicates, rejected, results } = await ingestWriter.write(db, preparation.prepared, 'api', now);

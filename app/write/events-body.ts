@@ -1,3 +1,5 @@
+import { isUtf8 } from 'node:buffer';
+
 /**
  * The body of POST /api/v1/events read into events (SPEC §2), with no I/O: the server's thread and
  * the ingest preparation workers (ingest-prepare.ts) share it.
@@ -15,23 +17,42 @@ export class BodyError extends Error {
   }
 }
 
+/**
+ * A body as it arrived (bytes) or as text. The server reads bytes: a 1,000-event body decoded whole
+ * was one ~450 KB string (two bytes a character as soon as one name is not Latin-1), allocated
+ * straight into the old generation and then split: 0.85 ms of the event loop and a major GC's worth
+ * of garbage every ~200 batches. Decoded a line at a time, the strings are small and short-lived.
+ */
+export type EventsBody = string | Uint8Array;
+
 /** One event object, a JSON array of events, or NDJSON (SPEC §2). */
-export function parseEventsBody(text: string, contentType: string): unknown[] {
+export function parseEventsBody(body: EventsBody, contentType: string): unknown[] {
   const isNdjson = /application\/(x-)?ndjson/i.test(contentType);
+  const bytes = typeof body === 'string' ? null : asBuffer(body);
+  if (bytes && !isUtf8(bytes)) throw new BodyError('invalid_body', 'The body is not valid UTF-8');
   let items: unknown[];
   if (isNdjson) {
+    // Lines numbered as `text.split('\n')` numbers them; a 0x0A byte is never inside a UTF-8 sequence.
+    const text = bytes === null ? (body as string) : null;
+    const size = bytes ? bytes.byteLength : text!.length;
+    const newlineFrom = bytes ? (at: number) => bytes.indexOf(10, at) : (at: number) => text!.indexOf('\n', at);
+    const slice = bytes ? (from: number, to: number) => bytes.toString('utf8', from, to) : text!.slice.bind(text);
     items = [];
-    const lines = text.split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!.trim();
-      if (!line) continue;
+    let line = 0;
+    for (let start = 0; start <= size; line += 1) {
+      const newline = newlineFrom(start);
+      const end = newline < 0 ? size : newline;
+      const json = slice(start, end).trim();
+      start = end + 1;
+      if (!json) continue;
       try {
-        items.push(JSON.parse(line));
+        items.push(JSON.parse(json));
       } catch {
-        throw new BodyError('invalid_body', `Line ${i + 1} is not valid JSON`);
+        throw new BodyError('invalid_body', `Line ${line + 1} is not valid JSON`);
       }
     }
   } else {
+    const text = bytes ? bytes.toString('utf8') : (body as string);
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
@@ -47,4 +68,9 @@ export function parseEventsBody(text: string, contentType: string): unknown[] {
     throw new BodyError('too_many_events', `At most ${MAX_EVENTS_PER_REQUEST} events per request`);
   }
   return items;
+}
+
+/** A Buffer over the same bytes (a worker receives a plain Uint8Array). */
+function asBuffer(body: Uint8Array): Buffer {
+  return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
 }

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { getEnv } from '../lib/env.server';
 import { workerBundle } from '../read/exports/worker-bundle.server';
+import type { EventsBody } from './events-body';
 import { type BodyPreparation, type PrepareReply, type PrepareRequest, prepareEventsBody } from './ingest-prepare';
 import { asBuffers } from './ingest-writer';
 
@@ -58,27 +59,28 @@ export class PreparePool {
    * and one is available, else from this thread. The same result either way.
    */
   async prepare(
-    text: string,
+    body: EventsBody,
     contentType: string,
     now: number,
     options: { inThread?: boolean } = {},
   ): Promise<BodyPreparation> {
-    const entry = text.length >= MIN_WORKER_BYTES && !options.inThread ? this.pick() : null;
-    if (!entry) return prepareEventsBody(text, contentType, now);
+    const size = typeof body === 'string' ? body.length : body.byteLength;
+    const entry = size >= MIN_WORKER_BYTES && !options.inThread ? this.pick() : null;
+    if (!entry) return prepareEventsBody(body, contentType, now);
     const id = ++this.nextId;
     let deadline: NodeJS.Timeout | undefined;
     const reply = await new Promise<PrepareReply | null>((resolve) => {
       // A worker with bodies to answer keeps the process up until it has; an idle one does not.
       if (entry.waiting.size === 0) entry.worker.ref();
       entry.waiting.set(id, resolve);
-      const request: PrepareRequest = { id, text, contentType, now };
+      const request: PrepareRequest = { id, body, contentType, now };
       entry.worker.postMessage(request);
       // Stopping it settles every body it holds (exit: null), each then prepared here.
       deadline = setTimeout(() => void entry.worker.terminate(), this.options.deadlineMs ?? DEADLINE_MS);
     });
     clearTimeout(deadline);
     // The worker failed on this body or is gone: this thread prepares it, as without workers.
-    if (!reply || 'error' in reply) return prepareEventsBody(text, contentType, now);
+    if (!reply || 'error' in reply) return prepareEventsBody(body, contentType, now);
     this.inWorkers += 1;
     return reply.result.ok ? { ok: true, prepared: reply.result.prepared.map(asBuffers) } : reply.result;
   }

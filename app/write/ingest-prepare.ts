@@ -1,4 +1,4 @@
-import { BodyError, parseEventsBody } from './events-body';
+import { BodyError, type EventsBody, parseEventsBody } from './events-body';
 import { type PreparedInput, prepareInputs } from './ingest-plan';
 
 /**
@@ -9,10 +9,10 @@ import { type PreparedInput, prepareInputs } from './ingest-plan';
  */
 export type BodyPreparation = { ok: true; prepared: PreparedInput[] } | { ok: false; code: string; message: string };
 
-export function prepareEventsBody(text: string, contentType: string, now: number): BodyPreparation {
+export function prepareEventsBody(body: EventsBody, contentType: string, now: number): BodyPreparation {
   let inputs: unknown[];
   try {
-    inputs = parseEventsBody(text, contentType);
+    inputs = parseEventsBody(body, contentType);
   } catch (error) {
     if (error instanceof BodyError) return { ok: false, code: error.code, message: error.message };
     throw error;
@@ -23,7 +23,7 @@ export function prepareEventsBody(text: string, contentType: string, now: number
 /** A request to a preparation worker, and its answer. */
 export interface PrepareRequest {
   id: number;
-  text: string;
+  body: EventsBody;
   contentType: string;
   now: number;
 }

@@ -6,10 +6,10 @@ import { type PrepareReply, type PrepareRequest, prepareEventsBody } from './ing
  * its preparation, in the order asked. A failure is answered too: the server then prepares that
  * body in its own thread, as it would without workers.
  */
-parentPort!.on('message', ({ id, text, contentType, now }: PrepareRequest) => {
+parentPort!.on('message', ({ id, body, contentType, now }: PrepareRequest) => {
   let reply: PrepareReply;
   try {
-    reply = { id, result: prepareEventsBody(text, contentType, now) };
+    reply = { id, result: prepareEventsBody(body, contentType, now) };
   } catch (error) {
     reply = { id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) };
   }

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { webhookSignature } from '../../app/http/webhook-intake.server';
 import { createServiceToken } from '../../app/write/api-tokens.server';
 import { closeDatabase, openDatabaseUrl, sqlRun } from '../../db/client';
 import { ON_POSTGRES } from '../../db/tables';
@@ -161,6 +162,47 @@ describe('POST /api/v1/events bodies', () => {
     const body = `${JSON.stringify(created('pr_nd'))}\n\n${JSON.stringify(event('pr_nd', 'sent', -9 * MINUTE))}\n`;
     const response = await postEvents(server, body, { contentType: 'application/x-ndjson' });
     expect(await response.json()).toMatchObject({ accepted: 2, rejected: 0 });
+  });
+
+  it('takes NDJSON with CRLF lines and a name beyond Latin-1, stored as sent', async () => {
+    const name = 'Zoë 日本 😀';
+    const body = `${JSON.stringify(created('pr_nd_utf8', { customer: { phone: '+27821234567', name } }))}\r\n${JSON.stringify(event('pr_nd_utf8', 'sent', -9 * MINUTE))}\r\n`;
+    const response = await postEvents(server, body, { contentType: 'application/x-ndjson' });
+    expect(await response.json()).toMatchObject({ accepted: 2, rejected: 0 });
+    const db = openDatabaseUrl(server.dbFile);
+    try {
+      const row = await queryRow<{ customer_name: string }>(
+        db,
+        "SELECT customer_name FROM payment_requests WHERE id = 'pr_nd_utf8'",
+      );
+      expect(row).toEqual({ customer_name: name });
+    } finally {
+      await closeDatabase(db);
+    }
+  });
+
+  it('answers 400 to a signed body that is not UTF-8, and stores nothing', async () => {
+    const before = await count('rejected_events');
+    const body = Buffer.concat([
+      Buffer.from(JSON.stringify(created('pr_not_utf8')).slice(0, -2)),
+      Buffer.from([0xff, 0x7d, 0x7d]),
+    ]);
+    const id = 'msg_not_utf8';
+    const seconds = Math.floor(Date.now() / 1000);
+    const response = await fetch(`${server.url}/api/v1/events`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-ndjson',
+        'webhook-id': id,
+        'webhook-timestamp': String(seconds),
+        'webhook-signature': webhookSignature(server.webhookSecret, id, seconds, body),
+      },
+      body,
+    });
+    expect(response.status).toBe(400);
+    expect((await response.json()).error).toEqual({ code: 'invalid_body', message: 'The body is not valid UTF-8' });
+    expect(await count('rejected_events')).toBe(before);
+    expect(await count("payment_requests WHERE id = 'pr_not_utf8'")).toBe(0);
   });
 
   it.each([
