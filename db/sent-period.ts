@@ -20,12 +20,19 @@ export const sentPeriodSql = (p = ''): string => `(${p}sent_at / ${SENT_PERIOD_M
 /** The period of an instant, as SQLite's integer division gives it (toward zero). */
 export const sentPeriodOf = (ms: number): number => Math.trunc(ms / SENT_PERIOD_MS);
 
+/** Each connection's statement of sentAtBounds: preparing it cost ~0.15 ms of every metrics read. */
+const boundsStatements = new WeakMap<Database.Database, Database.Statement>();
+
 /** The first and last sent_at stored, or null when no request was sent (two seeks of pr_sent_idx). */
 export function sentAtBounds(sqlite: Database.Database): { first: number; last: number } | null {
-  const row = sqlite
-    .prepare('SELECT (SELECT min(sent_at) FROM payment_requests), (SELECT max(sent_at) FROM payment_requests)')
-    .raw()
-    .get() as [number | null, number | null];
+  let statement = boundsStatements.get(sqlite);
+  if (!statement) {
+    statement = sqlite
+      .prepare('SELECT (SELECT min(sent_at) FROM payment_requests), (SELECT max(sent_at) FROM payment_requests)')
+      .raw();
+    boundsStatements.set(sqlite, statement);
+  }
+  const row = statement.get() as [number | null, number | null];
   return row[0] === null || row[1] === null ? null : { first: row[0], last: row[1] };
 }
 
