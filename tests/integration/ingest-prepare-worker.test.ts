@@ -58,6 +58,23 @@ describe('ingest preparation in a worker thread', () => {
     expect(there.prepared.filter((input) => input.validation.ok)).toHaveLength(161);
   });
 
+  it('takes the body as the bytes the server read, with the same result as its text', async () => {
+    const text = mixedBody();
+    const bytes = Buffer.from(text, 'utf8');
+    const pool = poolOf(WORKER);
+    const here = prepareEventsBody(text, 'application/x-ndjson', NOW);
+    expect(prepareEventsBody(bytes, 'application/x-ndjson', NOW)).toEqual(here);
+    // The worker receives a plain Uint8Array (a Buffer does not survive postMessage as one).
+    expect(await pool.prepare(bytes, 'application/x-ndjson', NOW)).toEqual(here);
+    expect(pool.stats()).toEqual({ preparedInWorkers: 1, workers: 1 });
+    const broken = Buffer.concat([bytes, Buffer.from([0xff])]);
+    expect(await pool.prepare(broken, 'application/x-ndjson', NOW)).toEqual({
+      ok: false,
+      code: 'invalid_body',
+      message: 'The body is not valid UTF-8',
+    });
+  });
+
   it('answers a body it cannot read with the reason the route gives (400)', async () => {
     const pool = poolOf(WORKER);
     const body = `${JSON.stringify(created('pr_ok'))}\n{not json\n${'x'.repeat(MIN_WORKER_BYTES)}`;
