@@ -138,9 +138,16 @@ export function storedEventBody(body: JsonObject, columns: EventColumns): string
   const stored: JsonObject = {};
   if (!isCanonicalOccurredAt(body.occurredAt, columns.occurredAt)) stored.occurredAt = body.occurredAt;
   const details: JsonObject = {};
-  for (const key of Object.keys(request)) if (key !== 'id') copyKey(details, request, key);
-  if (Object.keys(details).length > 0) stored.paymentRequest = details;
-  for (const key of Object.keys(body)) {
+  let anyDetail = false;
+  // for...in, not Object.keys: the same own keys in the same order (JSON values: plain objects), without
+  // an array a call. Those arrays were ~1.2 MB of the ~4 MB a 1,000-event body allocates (session 26).
+  for (const key in request) {
+    if (key === 'id') continue;
+    copyKey(details, request, key);
+    anyDetail = true;
+  }
+  if (anyDetail) stored.paymentRequest = details;
+  for (const key in body) {
     if (key !== 'id' && key !== 'type' && key !== 'occurredAt' && key !== 'paymentRequest') copyKey(stored, body, key);
   }
   return packed(stored);
@@ -232,19 +239,39 @@ function matchesShape(value: unknown, shape: unknown, leaves: unknown[]): boolea
   }
   if (!isObject(value)) return false;
   const template = shape as JsonObject;
-  const keys = Object.keys(value);
-  const expected = Object.keys(template);
-  if (keys.length !== expected.length) return false;
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!;
-    if (key !== expected[i] || !matchesShape(value[key], template[key], leaves)) return false;
+  const expected = keysOf(template);
+  let i = 0;
+  for (const key in value) {
+    if (i >= expected.length || key !== expected[i] || !matchesShape(value[key], template[key], leaves)) return false;
+    i += 1;
   }
+  return i === expected.length;
+}
+
+/** A shape's keys, listed once (the shapes never change). */
+const shapeKeys = new WeakMap<JsonObject, readonly string[]>();
+function keysOf(template: JsonObject): readonly string[] {
+  let keys = shapeKeys.get(template);
+  if (!keys) {
+    keys = Object.keys(template);
+    shapeKeys.set(template, keys);
+  }
+  return keys;
+}
+
+/** Whether an object has no key of its own (for...in: no array made). */
+function isEmptyObject(value: JsonObject): boolean {
+  for (const _ in value) return false;
   return true;
 }
 
+/** `{"data":{}}` exactly. */
 const isEmptyData = (stored: JsonObject) => {
-  const keys = Object.keys(stored);
-  return keys.length === 1 && keys[0] === 'data' && isObject(stored.data) && Object.keys(stored.data).length === 0;
+  let keys = 0;
+  for (const key in stored) {
+    if (key !== 'data' || ++keys > 1) return false;
+  }
+  return keys === 1 && isObject(stored.data) && isEmptyObject(stored.data);
 };
 
 /** A stored body's text: packed when its shape is one of SHAPES, else JSON. */

@@ -234,6 +234,16 @@ export function maskJsonNumber(value: number): number | string {
   return masked === text ? value : masked;
 }
 
+/** The first `count` entries of an object, in order. */
+function entriesBefore(record: Record<string, unknown>, count: number): (readonly [string, unknown])[] {
+  const entries: (readonly [string, unknown])[] = [];
+  for (const key in record) {
+    if (entries.length === count) break;
+    entries.push([key, record[key]]);
+  }
+  return entries;
+}
+
 /**
  * Masks a JSON value for storage: card numbers in every string, every key and every number, at any
  * depth; card numbers or security codes under keys that name them are dropped to '[redacted]'.
@@ -255,21 +265,20 @@ export function maskJsonValue(value: unknown): unknown {
   }
   if (value !== null && typeof value === 'object') {
     // The entries are copied only from the first one that changes (most objects have none).
+    // for...in, not Object.keys: the same own keys in the same order, without an array an object.
     const record = value as Record<string, unknown>;
-    const keys = Object.keys(record);
     let entries: (readonly [string, unknown])[] | null = null;
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]!;
+    let at = 0;
+    for (const key in record) {
       const inner = record[key];
       const maskedKey = maskCardNumbers(key);
       const maskedInner =
         isSecretCardKey(key) && (typeof inner === 'string' || typeof inner === 'number')
           ? '[redacted]'
           : maskJsonValue(inner);
-      if (!entries && (maskedKey !== key || maskedInner !== inner)) {
-        entries = keys.slice(0, i).map((earlier) => [earlier, record[earlier]] as const);
-      }
+      if (!entries && (maskedKey !== key || maskedInner !== inner)) entries = entriesBefore(record, at);
       entries?.push([maskedKey, maskedInner]);
+      at += 1;
     }
     return entries ? Object.fromEntries(entries) : value;
   }

@@ -123,7 +123,10 @@ function trimmedName(value: unknown, max = 200): string | undefined {
   const trimmed = value.trim();
   return trimmed.length >= 1 && trimmed.length <= max ? trimmed : undefined;
 }
-const hasOnly = (record: JsonRecord, keys: readonly string[]) => Object.keys(record).every((key) => keys.includes(key));
+const hasOnly = (record: JsonRecord, keys: readonly string[]) => {
+  for (const key in record) if (!keys.includes(key)) return false;
+  return true;
+};
 
 export function plainEnvelope(input: JsonRecord): Envelope | undefined {
   const { id, type, occurredAt, paymentRequest, data } = input;
@@ -274,7 +277,7 @@ function errorFromIssue(input: unknown, issue: z.core.$ZodIssue, prefix: string[
 function findSecretCardKey(value: unknown): string | null {
   if (value === null || typeof value !== 'object') return null;
   const record = value as Record<string, unknown>;
-  for (const key of Object.keys(record)) {
+  for (const key in record) {
     const inner = record[key];
     if (isSecretCardKey(key) && (typeof inner === 'string' || typeof inner === 'number')) return key;
     // The path is written only for what is found (it was copied at every key walked).
