@@ -139,8 +139,8 @@ export function storedEventBody(body: JsonObject, columns: EventColumns): string
   if (!isCanonicalOccurredAt(body.occurredAt, columns.occurredAt)) stored.occurredAt = body.occurredAt;
   const details: JsonObject = {};
   let anyDetail = false;
-  // for...in, not Object.keys: the same own keys in the same order (JSON values: plain objects), without
-  // an array a call. Those arrays were ~1.2 MB of the ~4 MB a 1,000-event body allocates (session 26).
+  // for...in, not Object.keys: the same own keys in the same order (JSON values: plain objects, whose
+  // prototype has no enumerable key), without an array a call. Those arrays were ~1.2 MB of the ~4 MB a 1,000-event body allocates (session 26).
   for (const key in request) {
     if (key === 'id') continue;
     copyKey(details, request, key);
@@ -267,11 +267,12 @@ function isEmptyObject(value: JsonObject): boolean {
 
 /** `{"data":{}}` exactly. */
 const isEmptyData = (stored: JsonObject) => {
-  let keys = 0;
+  let hasData = false;
   for (const key in stored) {
-    if (key !== 'data' || ++keys > 1) return false;
+    if (key !== 'data') return false;
+    hasData = true;
   }
-  return keys === 1 && isObject(stored.data) && isEmptyObject(stored.data);
+  return hasData && isObject(stored.data) && isEmptyObject(stored.data);
 };
 
 /** A stored body's text: packed when its shape is one of SHAPES, else JSON. */

@@ -202,6 +202,11 @@ describe('an event body as stored (db/event-rows.ts)', () => {
       stored: '{"data":{"z":1,"a":[1,{"b":null}]},"extra":"x"}',
       rebuilt: reordered,
     });
+    // Empty data beside another key, or before it, is not the empty body.
+    const emptyDataAndMore = { ...rest, data: {}, extra: 'x' };
+    expect(roundTrip(emptyDataAndMore)).toEqual({ stored: '{"data":{},"extra":"x"}', rebuilt: emptyDataAndMore });
+    const moreAndEmptyData = { ...rest, extra: 'x', data: {} };
+    expect(roundTrip(moreAndEmptyData)).toEqual({ stored: '{"extra":"x","data":{}}', rebuilt: moreAndEmptyData });
   });
 
   it.each([
