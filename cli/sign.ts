@@ -1,17 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Webhook } from 'standardwebhooks';
+import { webhookSignature } from '../app/http/webhook-intake.server';
 import { getEnv } from '../app/lib/env.server';
 
-/** The three Standard Webhooks headers for a body, as curl arguments. */
+/** The three Standard Webhooks headers for a body, as curl arguments: signed over the file's bytes, as curl sends them. */
 export function signCurlHeaders(file: string): string {
-  const body = readFileSync(file, 'utf8');
+  const body = readFileSync(file);
   const id = `msg_${randomUUID()}`;
-  const at = new Date();
-  const signature = new Webhook(getEnv().WEBHOOK_SECRET).sign(id, at, body);
-  return [
-    `-H 'webhook-id: ${id}'`,
-    `-H 'webhook-timestamp: ${Math.floor(at.getTime() / 1000)}'`,
-    `-H 'webhook-signature: ${signature}'`,
-  ].join(' ');
+  const seconds = Math.floor(Date.now() / 1000);
+  const signature = webhookSignature(getEnv().WEBHOOK_SECRET, id, seconds, body);
+  return [`-H 'webhook-id: ${id}'`, `-H 'webhook-timestamp: ${seconds}'`, `-H 'webhook-signature: ${signature}'`].join(
+    ' ',
+  );
 }
