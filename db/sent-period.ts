@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { cachedStatement } from './statement-cache';
 
 /**
  * Issue 14: SQLite's value-ordered indexes of payment_requests (the request list by amount, the
@@ -20,19 +21,12 @@ export const sentPeriodSql = (p = ''): string => `(${p}sent_at / ${SENT_PERIOD_M
 /** The period of an instant, as SQLite's integer division gives it (toward zero). */
 export const sentPeriodOf = (ms: number): number => Math.trunc(ms / SENT_PERIOD_MS);
 
-/** Each connection's statement of sentAtBounds: preparing it cost ~0.15 ms of every metrics read. */
-const boundsStatements = new WeakMap<Database.Database, Database.Statement>();
+const BOUNDS_SQL = 'SELECT (SELECT min(sent_at) FROM payment_requests), (SELECT max(sent_at) FROM payment_requests)';
 
 /** The first and last sent_at stored, or null when no request was sent (two seeks of pr_sent_idx). */
 export function sentAtBounds(sqlite: Database.Database): { first: number; last: number } | null {
-  let statement = boundsStatements.get(sqlite);
-  if (!statement) {
-    statement = sqlite
-      .prepare('SELECT (SELECT min(sent_at) FROM payment_requests), (SELECT max(sent_at) FROM payment_requests)')
-      .raw();
-    boundsStatements.set(sqlite, statement);
-  }
-  const row = statement.get() as [number | null, number | null];
+  // Prepared once a connection (preparing it was ~0.15 ms of every metrics read and list page).
+  const row = cachedStatement(sqlite, BOUNDS_SQL).raw().get() as [number | null, number | null];
   return row[0] === null || row[1] === null ? null : { first: row[0], last: row[1] };
 }
 

@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import { type Db, numberedPlaceholders, onPostgres } from '../../../db/client';
 import {
   contributionSql,
@@ -19,6 +18,7 @@ import {
 } from '../../../db/metrics-rollups';
 import { contributionPgSql } from '../../../db/metrics-rollups.pg';
 import { sentAtBounds, sentPeriodSql, sentPeriodsBetween } from '../../../db/sent-period';
+import { cachedStatement } from '../../../db/statement-cache';
 import type { Viewer } from '../../domain/access';
 import { PAID, PAID_AMOUNT_COLUMN, type RangeInstant, ROLLUP_COLUMNS } from '../../domain/metric-table';
 import type { Metrics, PayTimes } from '../../domain/metrics';
@@ -54,8 +54,6 @@ import {
  * that bin's paid requests are read, from a partial index (on SQLite by sub-bin: see valueAtRank).
  */
 
-const statementCache = new WeakMap<Database.Database, Map<string, Database.Statement>>();
-
 /**
  * A statement's rows as arrays (columns in select order): on SQLite from a cached prepared
  * statement, on PostgreSQL with its `?` numbered (db/client.ts), on the transaction's client if
@@ -70,7 +68,7 @@ async function rows<Row extends unknown[]>(db: Db, text: string, params: readonl
     });
     return result.rows;
   }
-  return prepare(db, text)
+  return cachedStatement(db.$client, text)
     .raw()
     .all(...params) as Row[];
 }
@@ -80,22 +78,6 @@ const ruleCondition = (rule: Parameters<typeof ruleSql>[0]) => {
   const text = ruleSql(rule);
   return text === '1' ? 'TRUE' : text;
 };
-
-function prepare(db: Db, text: string): Database.Statement {
-  let cache = statementCache.get(db.$client);
-  if (!cache) {
-    cache = new Map();
-    statementCache.set(db.$client, cache);
-  }
-  let statement = cache.get(text);
-  if (!statement) {
-    // Texts vary with the lengths of IN lists: keep the cache bounded.
-    if (cache.size >= 500) cache.clear();
-    statement = db.$client.prepare(text);
-    cache.set(text, statement);
-  }
-  return statement;
-}
 
 export type Grouping = 'none' | 'agent' | 'cell';
 
@@ -422,10 +404,12 @@ export class MetricsReader {
     const fromTop = offset >= size / 2;
     let left = fromTop ? size - 1 - offset : offset;
     const subBins = fromTop ? subBinsOf(bin).reverse() : subBinsOf(bin);
-    // A few sub-bins a statement where each holds few rows (subBinsCountedAtOnce), else one.
+    // A few sub-bins a statement where each holds few rows (subBinsCountedAtOnce), else one. One
+    // is a plain count: the grouped statement over a single sub-bin of many rows took twice as long
+    // (a 365-day summary at 10M in process: 26 -> 56 ms; docs/performance.md, session 28).
     const chunk = subBinsCountedAtOnce(size);
-    const one = chunk === 1 ? prepare(this.db, text('count', 'one')).pluck() : null;
-    const grouped = chunk === 1 ? null : prepare(this.db, text('counts', chunk)).raw();
+    const one = chunk === 1 ? cachedStatement(this.db.$client, text('count', 'one')).pluck() : null;
+    const grouped = chunk === 1 ? null : cachedStatement(this.db.$client, text('counts', chunk)).raw();
     const counts = (these: number[]): Map<number, number> =>
       one
         ? new Map([[these[0]!, one.get(...around(these)) as number]])
