@@ -9,7 +9,8 @@ export function signCurlHeaders(file: string): string {
   const id = `msg_${randomUUID()}`;
   const seconds = Math.floor(Date.now() / 1000);
   const signature = webhookSignature(getEnv().WEBHOOK_SECRET, id, seconds, body);
-  return [`-H 'webhook-id: ${id}'`, `-H 'webhook-timestamp: ${seconds}'`, `-H 'webhook-signature: ${signature}'`].join(
-    ' ',
-  );
+  const headers = { 'webhook-id': id, 'webhook-timestamp': seconds, 'webhook-signature': signature };
+  return Object.entries(headers)
+    .map(([name, value]) => `-H '${name}: ${value}'`)
+    .join(' ');
 }
