@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import { openDatabase } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
 import { benchDatabase, grownDatabase } from './_database';
-import { type BenchOptions, type BenchResult, verdict } from './types';
+import { atMostText, type BenchOptions, type BenchResult, verdict } from './types';
 
 /**
  * Disk per request (issue 14): a database after a checkpoint, its bytes (pages in use; free pages
@@ -15,7 +15,7 @@ import { type BenchOptions, type BenchResult, verdict } from './types';
 export async function run(options: BenchOptions): Promise<BenchResult> {
   const packed = measure(benchDatabase('disk', options));
   const grown = measure(grownDatabase('disk', options));
-  const bytes = (size: Size) => `${Math.round(size.perRequest).toLocaleString('en')} bytes`;
+  const bytes = (size: Size) => `${atMostText(size.perRequest, 0)} bytes`;
   return {
     rows: [
       { name: 'disk per request, bulk-built (after checkpoint)', samples: 1, p50Ms: 0, p95Ms: 0, note: packed.note },

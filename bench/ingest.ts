@@ -11,7 +11,7 @@ import { BENCH_SETTINGS, freshEvents, lateEvents } from './_events';
 import { bareFloor } from './_floor';
 import { ndjsonBatches, type SendResult, sendBatches } from './_senders';
 import { startBenchServer, stopBenchServer } from './_server';
-import { type BenchOptions, type BenchResult, type BenchRow, verdict } from './types';
+import { atLeastText, type BenchOptions, type BenchResult, type BenchRow, verdict } from './types';
 
 /**
  * Ingest (issue 14): HTTP POST /api/v1/events of signed NDJSON batches of 1,000 from 2 senders,
@@ -33,7 +33,7 @@ function freshDb(file: string): void {
 }
 
 const rank = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? 0;
-const perSecond = (value: number) => `${Math.round(value).toLocaleString('en')} events/s`;
+const perSecond = (value: number) => `${atLeastText(value, 0)} events/s`;
 
 /** CPU seconds (user + system) a process has used so far, from /proc (null where there is none). */
 function cpuSecondsOf(pid: number | undefined): number | null {
@@ -240,7 +240,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
   ];
   if (process.env.BENCH_SKIP_IMPORT !== '1') rows.push(await benchImport(options));
 
-  const fixed = (value: number) => value.toFixed(2);
+  const fixed = (value: number) => atLeastText(value, 2);
   return {
     rows,
     targets: [

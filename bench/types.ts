@@ -65,3 +65,25 @@ export function verdict(options: BenchOptions, holds: boolean): { verdict: Verdi
   }
   return { verdict: holds ? 'PASS' : 'FAIL' };
 }
+
+/**
+ * A figure as printed beside its target, cut toward the side it must stay on rather than rounded: a
+ * rate of 29,999.6 or a ratio of 0.8967 must not read as 30,000 or 0.90 next to a FAIL, nor a p95
+ * of 50.04 ms as 50.0.
+ */
+export function atLeastText(value: number, digits: number): string {
+  const scale = 10 ** digits;
+  return (Math.floor(value * scale) / scale).toLocaleString('en', {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+}
+
+/** As {@link atLeastText}, for a figure that must stay at or under its target. */
+export function atMostText(value: number, digits: number): string {
+  const scale = 10 ** digits;
+  return (Math.ceil(value * scale) / scale).toLocaleString('en', {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+}

@@ -8,7 +8,7 @@ import { openDatabase } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
 import { benchDatabase, benchRequests } from './_database';
 import { startBenchServer, stopBenchServer } from './_server';
-import { type BenchOptions, type BenchResult, verdict } from './types';
+import { atLeastText, atMostText, type BenchOptions, type BenchResult, verdict } from './types';
 
 /**
  * payment-requests.xlsx of every request (issue 14: 1M rows), downloaded from the built server
@@ -146,7 +146,7 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     const p99 = rank(health, 0.99);
     const threads = cpuByRole(pid, threadsBefore, threadsLast);
     const perCpu = (seconds: number) => (seconds > 0 ? Math.round(rows / seconds).toLocaleString('en') : '-');
-    const measured = `${Math.round(rate).toLocaleString('en')} rows/s, RSS peak ${peakMb.toFixed(0)} MB, /healthz p99 ${p99.toFixed(1)} ms`;
+    const measured = `${atLeastText(rate, 0)} rows/s, RSS peak ${atMostText(peakMb, 0)} MB, /healthz p99 ${atMostText(p99, 1)} ms`;
     return {
       rows: [
         {
