@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { importNdjsonFile } from '../cli/import';
@@ -46,8 +46,48 @@ function cpuSecondsOf(pid: number | undefined): number | null {
   }
 }
 
+/** Nanoseconds each thread of a process has run and waited for a core so far (Linux's schedstat; empty elsewhere). */
+function threadTimesOf(pid: number | undefined): Map<string, { run: number; wait: number }> {
+  const times = new Map<string, { run: number; wait: number }>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
+      times.set(tid, { run: run!, wait: wait! });
+    }
+  } catch {
+    // no /proc, or the process has gone: nothing to say
+  }
+  return times;
+}
+
+/**
+ * Where the server's threads spent a send, as shares of its wall time: its own thread's run, and the
+ * busiest other thread's run and wait for a core. While ingesting, the busiest other thread is
+ * SQLite's writer (ingest-writer.worker.ts), the stage that sets the rate (docs/performance.md, session
+ * 26): a wait for a core there is the senders', the server thread's and V8's helpers' share of two cores.
+ */
+function threadShares(
+  pid: number | undefined,
+  before: Map<string, { run: number; wait: number }>,
+  after: Map<string, { run: number; wait: number }>,
+  wallMs: number,
+): string | null {
+  const wallNs = wallMs * 1e6;
+  let server: { run: number; wait: number } | null = null;
+  let busiest: { run: number; wait: number } | null = null;
+  for (const [tid, end] of after) {
+    const start = before.get(tid) ?? { run: 0, wait: 0 };
+    const spent = { run: end.run - start.run, wait: end.wait - start.wait };
+    if (tid === String(pid)) server = spent;
+    else if (!busiest || spent.run > busiest.run) busiest = spent;
+  }
+  if (!server || !busiest || wallNs <= 0) return null;
+  const share = (ns: number) => `${Math.round((ns / wallNs) * 100)}%`;
+  return `writer thread ran ${share(busiest.run)} of the time and waited for a core ${share(busiest.wait)}, server thread ran ${share(server.run)}`;
+}
+
 /** A send and the server's CPU seconds over it: events per server CPU-second are steadier than per second on a shared machine. */
-type Measured = SendResult & { serverCpuSeconds: number | null; senderCpuSeconds: number };
+type Measured = SendResult & { serverCpuSeconds: number | null; senderCpuSeconds: number; threads: string | null };
 
 function perServerCpu(result: Measured): string {
   return result.serverCpuSeconds
@@ -61,7 +101,7 @@ function httpRow(name: string, result: Measured, senders: number): BenchRow {
     samples: result.latencies.length,
     p50Ms: rank(result.latencies, 0.5),
     p95Ms: rank(result.latencies, 0.95),
-    note: `${perSecond(result.eventsPerSecond)}, ${perServerCpu(result)}, ${senders} sender(s), a batch each (their CPU ${((result.senderCpuSeconds * 1000) / result.latencies.length).toFixed(1)} ms a batch, on the same cores); load ${load()}`,
+    note: `${perSecond(result.eventsPerSecond)}, ${perServerCpu(result)}, ${senders} sender(s), a batch each (their CPU ${((result.senderCpuSeconds * 1000) / result.latencies.length).toFixed(1)} ms a batch, on the same cores)${result.threads ? `; ${result.threads}` : ''}; load ${load()}`,
   };
 }
 
@@ -69,14 +109,17 @@ async function ingestOverHttp(file: string, bodies: string[], senders: number, l
   const server = await startBenchServer(file);
   const measured = async (send: () => Promise<SendResult>): Promise<Measured> => {
     const before = cpuSecondsOf(server.child.pid);
+    const threadsBefore = threadTimesOf(server.child.pid);
     const senders = process.cpuUsage();
     const result = await send();
     const after = cpuSecondsOf(server.child.pid);
+    const threadsAfter = threadTimesOf(server.child.pid);
     const { user, system } = process.cpuUsage(senders);
     return {
       ...result,
       serverCpuSeconds: before === null || after === null ? null : after - before,
       senderCpuSeconds: (user + system) / 1e6,
+      threads: threadShares(server.child.pid, threadsBefore, threadsAfter, result.ms),
     };
   };
   try {
@@ -144,7 +187,7 @@ interface Round {
   floorPerCpu: number;
 }
 
-/** The rounds' sends as one: every batch's latency, the median round's rate, CPU summed. */
+/** The rounds' sends as one: every batch's latency, the median round's rate and thread shares, CPU summed. */
 function merged(results: readonly Measured[]): Measured {
   const middle = median(results.map((result) => result.eventsPerSecond));
   const chosen = results.find((result) => result.eventsPerSecond === middle)!;
