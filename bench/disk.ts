@@ -79,7 +79,7 @@ function measure(file: string): Size {
       `payment_requests ${sum((name) => name === 'payment_requests')} (+ ${requestIndexes.size} indexes ${sum((name) => requestIndexes.has(name))})`,
       `rollups ${sum((name) => name.startsWith('metrics_rollup_'))}`,
     ].join(', ');
-    const note = `${Math.round(perRequest).toLocaleString('en')} bytes a request; ${requests.toLocaleString('en')} requests, ${(events / requests).toFixed(2)} events each, page ${pageSize} B, ${(used / 1e6).toFixed(0)} MB in use (${((free * pageSize) / 1e6).toFixed(0)} MB free pages); bytes per request: ${groups}; largest: ${top}; load ${loadavg()[0]!.toFixed(1)}`;
+    const note = `${atMostText(perRequest, 0)} bytes a request; ${requests.toLocaleString('en')} requests, ${(events / requests).toFixed(2)} events each, page ${pageSize} B, ${(used / 1e6).toFixed(0)} MB in use (${((free * pageSize) / 1e6).toFixed(0)} MB free pages); bytes per request: ${groups}; largest: ${top}; load ${loadavg()[0]!.toFixed(1)}`;
     return { requests, perRequest, note };
   } finally {
     reader.close();
