@@ -66,6 +66,9 @@ export function verdict(options: BenchOptions, holds: boolean): { verdict: Verdi
   return { verdict: holds ? 'PASS' : 'FAIL' };
 }
 
+/** 0.29 * 100 is 28.999999999999996 in binary floating point: cut without it, 0.29 would print 0.28. */
+const FLOAT_SLACK = 1e-9;
+
 /**
  * A figure as printed beside its target, cut toward the side it must stay on rather than rounded: a
  * rate of 29,999.6 or a ratio of 0.8967 must not read as 30,000 or 0.90 next to a FAIL, nor a p95
@@ -73,7 +76,7 @@ export function verdict(options: BenchOptions, holds: boolean): { verdict: Verdi
  */
 export function atLeastText(value: number, digits: number): string {
   const scale = 10 ** digits;
-  return (Math.floor(value * scale) / scale).toLocaleString('en', {
+  return (Math.floor(value * scale + FLOAT_SLACK) / scale).toLocaleString('en', {
     minimumFractionDigits: digits,
     maximumFractionDigits: digits,
   });
@@ -82,7 +85,7 @@ export function atLeastText(value: number, digits: number): string {
 /** As {@link atLeastText}, for a figure that must stay at or under its target. */
 export function atMostText(value: number, digits: number): string {
   const scale = 10 ** digits;
-  return (Math.ceil(value * scale) / scale).toLocaleString('en', {
+  return (Math.ceil(value * scale - FLOAT_SLACK) / scale).toLocaleString('en', {
     minimumFractionDigits: digits,
     maximumFractionDigits: digits,
   });
