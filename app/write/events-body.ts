@@ -28,21 +28,19 @@ export type EventsBody = string | Uint8Array;
 /** One event object, a JSON array of events, or NDJSON (SPEC §2). */
 export function parseEventsBody(body: EventsBody, contentType: string): unknown[] {
   const isNdjson = /application\/(x-)?ndjson/i.test(contentType);
-  const bytes = typeof body === 'string' ? null : asBuffer(body);
-  if (bytes && !isUtf8(bytes)) throw new BodyError('invalid_body', 'The body is not valid UTF-8');
+  // Text (tests, scripts) is read as its UTF-8 bytes: one way through, the server's.
+  const bytes = typeof body === 'string' ? Buffer.from(body) : asBuffer(body);
+  if (!isUtf8(bytes)) throw new BodyError('invalid_body', 'The body is not valid UTF-8');
   let items: unknown[];
   if (isNdjson) {
     // Lines numbered as `text.split('\n')` numbers them; a 0x0A byte is never inside a UTF-8 sequence.
-    const text = bytes === null ? (body as string) : null;
-    const size = bytes ? bytes.byteLength : text!.length;
-    const newlineFrom = bytes ? (at: number) => bytes.indexOf(10, at) : (at: number) => text!.indexOf('\n', at);
-    const slice = bytes ? (from: number, to: number) => bytes.toString('utf8', from, to) : text!.slice.bind(text);
+    const size = bytes.byteLength;
     items = [];
     let line = 0;
     for (let start = 0; start <= size; line += 1) {
-      const newline = newlineFrom(start);
+      const newline = bytes.indexOf(10, start);
       const end = newline < 0 ? size : newline;
-      const json = slice(start, end).trim();
+      const json = bytes.toString('utf8', start, end).trim();
       start = end + 1;
       if (!json) continue;
       try {
@@ -52,7 +50,7 @@ export function parseEventsBody(body: EventsBody, contentType: string): unknown[
       }
     }
   } else {
-    const text = bytes ? bytes.toString('utf8') : (body as string);
+    const text = bytes.toString('utf8');
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
