@@ -24,6 +24,52 @@ export type FromWriter =
  * read as nested objects, a quarter of that as flat arrays (scripts/clone-time.ts, issue 14), and
  * the writer's thread is the one ingest waits for.
  */
+/**
+ * The most events the writer stores in one transaction when batches wait for it: the API's own
+ * bound on a request (SPEC §2), so a group takes no longer than one large batch may.
+ */
+export const MAX_GROUP_EVENTS = 10_000;
+
+/**
+ * Batches waiting in the writer's queue, taken from its head as one transaction's worth: the first
+ * always, then each next one of the same source while the events stay within MAX_GROUP_EVENTS.
+ * Batches are never waited for: a group is what had already arrived.
+ */
+export function takeGroup<T extends { source: EventSource; inputs: readonly unknown[] }>(queue: T[]): T[] {
+  const first = queue.shift();
+  if (!first) return [];
+  const group = [first];
+  let events = first.inputs.length;
+  while (
+    queue.length > 0 &&
+    queue[0]!.source === first.source &&
+    events + queue[0]!.inputs.length <= MAX_GROUP_EVENTS
+  ) {
+    const batch = queue.shift()!;
+    events += batch.inputs.length;
+    group.push(batch);
+  }
+  return group;
+}
+
+/**
+ * The summary of batches stored as one (their inputs in order) cut back into each batch's: a result
+ * per input, in order (planBatch), so each batch gets its own slice and counts.
+ */
+export function splitSummary(summary: IngestSummary, sizes: readonly number[]): IngestSummary[] {
+  const total = sizes.reduce((sum, size) => sum + size, 0);
+  if (summary.results.length !== total) {
+    throw new Error(`a group's summary has ${summary.results.length} results for ${total} inputs`);
+  }
+  let at = 0;
+  return sizes.map((size) => {
+    const results = summary.results.slice(at, at + size);
+    at += size;
+    const counted = (status: string) => results.filter((result) => result.status === status).length;
+    return { accepted: counted('accepted'), duplicates: counted('duplicate'), rejected: counted('rejected'), results };
+  });
+}
+
 export type WireInput =
   | readonly [
       id: string,

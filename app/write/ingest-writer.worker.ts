@@ -2,20 +2,21 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { SAFETY_BOUND_PAGES } from '../../db/checkpointer';
 import { openDatabase } from '../../db/client';
 import { ingestPrepared } from './ingest.server';
-import { type FromWriter, fromWire, type ToWriter } from './ingest-writer';
+import { type FromWriter, fromWire, splitSummary, type ToWriter, takeGroup } from './ingest-writer';
 
 /**
  * The ingest writer thread (built to build/workers/ingest-writer.cjs): its own connection to the
  * server's SQLite file, on which it stores each batch it is sent in its own IMMEDIATE transaction
- * (ingestPrepared), in the order sent, and answers with the summary once committed. It writes only
- * while the server has granted it the database's write turn; told that another writer waits, it
- * gives the turn back after the batch under way (at least one a grant, so that neither side starves).
+ * (ingestPrepared), in the order sent, and answers with the summary once committed; batches that
+ * arrived while it wrote are stored together (storeGroup). It writes only while the server has
+ * granted it the database's write turn; told that another writer waits, it gives the turn back after
+ * the transaction under way (at least one a grant, so that neither side starves).
  */
 const db = openDatabase(workerData.file as string);
 // As the server's own connection: the checkpointer thread checkpoints; this is only the bound.
 db.$client.pragma(`wal_autocheckpoint = ${SAFETY_BOUND_PAGES}`);
 
-const queue: Extract<ToWriter, { type: 'batch' }>[] = [];
+const queue: Batch[] = [];
 let granted = false;
 let writtenThisGrant = 0;
 let yieldAsked = false;
@@ -28,8 +29,23 @@ parentPort!.on('message', (message: ToWriter) => {
     granted = true;
     writtenThisGrant = 0;
   } else yieldAsked = true;
-  next();
+  nextSoon();
 });
+
+/**
+ * next() once the messages already here have been read: a port hands them over one at a time, and
+ * a write begun from the first would leave the rest of the batches that came during the last write
+ * out of its group.
+ */
+let scheduled = false;
+function nextSoon(): void {
+  if (scheduled) return;
+  scheduled = true;
+  setImmediate(() => {
+    scheduled = false;
+    next();
+  });
+}
 
 function next(): void {
   if (writing || !granted) return;
@@ -39,19 +55,47 @@ function next(): void {
     send({ type: 'yielded' });
     return;
   }
-  const batch = queue.shift();
-  if (!batch) return;
+  const group = takeGroup(queue);
+  if (group.length === 0) return;
   writing = true;
-  void store(batch).then((reply) => {
-    send(reply);
+  void storeGroup(group).then((replies) => {
+    for (const reply of replies) send(reply);
     writing = false;
     writtenThisGrant += 1;
     // Messages that came meanwhile (batches, a yield) are read before the next batch starts.
-    setImmediate(next);
+    nextSoon();
   });
 }
 
-async function store({ id, inputs, source, now }: Extract<ToWriter, { type: 'batch' }>): Promise<FromWriter> {
+type Batch = Extract<ToWriter, { type: 'batch' }>;
+
+/**
+ * Batches that waited for the writer are stored in one transaction (group commit): the pages that
+ * every commit writes (each agent's tail in the agent-first indexes, the commit's own) are written
+ * once for all of them. Stored as one batch of their inputs in order, at the latest batch's `now`,
+ * they end as they would one after the other (a duplicate or conflict across them included); each
+ * gets its own part of the summary. If the group fails, each batch is stored alone, so one bad batch
+ * fails nobody else's.
+ */
+async function storeGroup(group: Batch[]): Promise<FromWriter[]> {
+  if (group.length === 1) return [await store(group[0]!)];
+  try {
+    const inputs = group.flatMap((batch) => fromWire(batch.inputs));
+    const now = Math.max(...group.map((batch) => batch.now));
+    const summary = await ingestPrepared(db, inputs, group[0]!.source, { now });
+    const summaries = splitSummary(
+      summary,
+      group.map((batch) => batch.inputs.length),
+    );
+    return group.map((batch, index) => ({ type: 'stored', id: batch.id, summary: summaries[index]! }));
+  } catch {
+    const replies: FromWriter[] = [];
+    for (const batch of group) replies.push(await store(batch));
+    return replies;
+  }
+}
+
+async function store({ id, inputs, source, now }: Batch): Promise<FromWriter> {
   try {
     return { type: 'stored', id, summary: await ingestPrepared(db, fromWire(inputs), source, { now }) };
   } catch (error) {

@@ -56,6 +56,8 @@ function batches(): unknown[][] {
   return [first, second];
 }
 
+const db = (of: Db) => of.$client;
+
 /** Every row of every table, in rowid order. */
 function contents(db: Db): Record<string, unknown[]> {
   const tables = db.$client
@@ -107,6 +109,75 @@ describe.skipIf(ON_POSTGRES)('the ingest writer thread (SQLite)', () => {
     expect(expected.events?.filter((row) => (row as { source: string }).source === 'system')).toHaveLength(41);
     expect(expected.rejected_events).toHaveLength(2);
     expect(JSON.stringify(written.events)).not.toContain('4111 1111 1111 1111');
+  });
+
+  it('stores the batches that waited for it in one transaction, each answered as if stored alone', async () => {
+    const [there, together, alone] = [await testDb(), await testDb(), await testDb()];
+    const writer = writerOf(BUNDLE);
+    const [first, second] = batches();
+    // Posted at once, before the writer is granted the write turn: all three wait, and make one group.
+    const sent = [first!, second!, [created('pr_solo'), step('pr_t1', 'sent', 6000)]];
+    const summaries = await Promise.all(
+      sent.map((batch) => writer.write(there, prepareInputs(batch, NOW), 'api', NOW)),
+    );
+    expect(writer.stats()).toEqual({ writtenByThread: 3, running: true });
+    // What one batch of the three's events in order leaves, row for row (the events' seq included).
+    await ingestPrepared(together, prepareInputs(sent.flat(), NOW), 'api', { now: NOW });
+    const written = contents(there);
+    expect(written).toEqual(contents(together));
+    // And what the three stored one after the other answer and leave, but for the events' order of
+    // insertion (a transaction inserts a request's events together) and one system expiry: stored
+    // alone, the first batch records pr_t5's expiry, due at NOW, which the second's late opened then
+    // voids (SPEC §1); together, the opened is known before any expiry is recorded.
+    const expected = [];
+    for (const batch of sent)
+      expected.push(await ingestPrepared(alone, prepareInputs(batch, NOW), 'api', { now: NOW }));
+    expect(summaries).toEqual(expected);
+    expect(summaries.map(({ accepted, duplicates, rejected }) => [accepted, duplicates, rejected])).toEqual([
+      [81, 1, 2],
+      [41, 0, 0],
+      [1, 1, 0],
+    ]);
+    const one = contents(alone);
+    const bySeq = (rows: unknown[]) => rows.map((row) => (row as { id: string }).id);
+    const byId = (rows: unknown[]) =>
+      (rows as { seq: number; id: string }[])
+        .map(({ seq: _seq, ...row }) => row)
+        .sort((a, b) => a.id.localeCompare(b.id));
+    const voided = one.events!.filter((row) => (row as { anomaly: string | null }).anomaly === 'void');
+    expect(voided.map((row) => (row as { request_id: string }).request_id)).toEqual(['pr_t5']);
+    expect(bySeq(written.events!)).not.toEqual(bySeq(one.events!));
+    expect(byId(written.events!)).toEqual(byId(one.events!.filter((row) => !voided.includes(row))));
+    expect(written.event_receipts).toEqual([{ minute: Math.floor(NOW / MINUTE) * MINUTE, events: 163, rejected: 2 }]);
+    expect(one.event_receipts).toEqual([{ minute: Math.floor(NOW / MINUTE) * MINUTE, events: 164, rejected: 2 }]);
+    for (const table of Object.keys(one).filter((name) => !['events', 'event_receipts'].includes(name))) {
+      expect([table, written[table]]).toEqual([table, one[table]]);
+    }
+  });
+
+  it('stores each batch of a group alone when the group fails: only the bad one fails', async () => {
+    const [there, alone] = [await testDb(), await testDb()];
+    const writer = writerOf(BUNDLE);
+    const [first, second] = batches();
+    // A stored form without its body breaks the NOT NULL of events.body: this batch cannot commit.
+    const broken = prepareInputs([step('pr_broken', 'sent', MINUTE)], NOW).map((input) => ({
+      ...input,
+      stored: { ...input.stored!, storedBody: null as unknown as string },
+    }));
+    const replies = await Promise.allSettled([
+      writer.write(there, prepareInputs(first!, NOW), 'api', NOW),
+      writer.write(there, broken, 'api', NOW),
+      writer.write(there, prepareInputs(second!, NOW), 'api', NOW),
+    ]);
+    expect(replies.map((reply) => reply.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((replies[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'SQLITE_CONSTRAINT_NOTNULL' });
+    const expected = [];
+    for (const batch of [first!, second!]) {
+      expected.push(await ingestPrepared(alone, prepareInputs(batch, NOW), 'api', { now: NOW }));
+    }
+    expect(replies.filter((reply) => reply.status === 'fulfilled').map((reply) => reply.value)).toEqual(expected);
+    expect(contents(there)).toEqual(contents(alone));
+    expect(db(there).prepare("SELECT count(*) FROM events WHERE request_id = 'pr_broken'").pluck().get()).toBe(0);
   });
 
   it("makes this thread's write transactions wait their turn, without blocking it", async () => {
