@@ -21,9 +21,22 @@ import { atLeastText, type BenchOptions, type BenchResult, type BenchRow, verdic
  */
 const DIR = process.env.BENCH_DIR ?? join(process.cwd(), 'tmp', 'bench');
 const HTTP_BATCH = 1000;
-const SENDERS = 2;
+/** The targets' senders; BENCH_INGEST_SENDERS=N measures with N (the writer groups waiting batches). */
+const TARGET_SENDERS = 2;
+const SENDERS = Number(process.env.BENCH_INGEST_SENDERS ?? TARGET_SENDERS);
 const LATE_EVENTS = 10_000;
 const load = () => loadavg()[0]!.toFixed(1);
+
+/** A target's verdict, unless the run used other senders than the target's. */
+function sendersVerdict(options: BenchOptions, holds: boolean): ReturnType<typeof verdict> {
+  if (SENDERS !== TARGET_SENDERS) {
+    return {
+      verdict: 'NOT RUN',
+      why: `BENCH_INGEST_SENDERS: measured with ${SENDERS} senders, the target is for ${TARGET_SENDERS}`,
+    };
+  }
+  return verdict(options, holds);
+}
 
 function freshDb(file: string): void {
   for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
@@ -290,17 +303,17 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       {
         id: 'ingest-1m',
         measured: `${perSecond(rate)} (${scale} requests${of})${each(rates, count)}`,
-        ...verdict(options, rate >= 30_000),
+        ...sendersVerdict(options, rate >= 30_000),
       },
       {
         id: 'ingest-floor',
         measured: `floor ${perSecond(floor)}; ratio ${fixed(ratio)}${cpuRatio === null ? '' : ` (per CPU-second ${fixed(cpuRatio)})`}${each(ratios, fixed)}`,
-        ...verdict(options, ratio >= 0.25),
+        ...sendersVerdict(options, ratio >= 0.25),
       },
       {
         id: 'ingest-flat',
         measured: `${fixed(flat)}${rounds.length > 1 ? '' : ` (${perSecond(rate)} / ${perSecond(rounds[0]!.empty.eventsPerSecond)})`}${each(flats, fixed)}`,
-        ...verdict(options, flat >= 0.9),
+        ...sendersVerdict(options, flat >= 0.9),
       },
       {
         id: 'ingest-late',
