@@ -18,13 +18,6 @@ export type FromWriter =
   | { type: 'yielded' };
 
 /**
- * A prepared input as it crosses to the writer thread: a valid one as a flat array of its strings
- * and numbers (the PlannedEvent, its agent and team on a created event, its stored forms), an
- * invalid one as is. Copying a batch of 1,000 between threads took ~1.5 ms to write and ~2.5 ms to
- * read as nested objects, a quarter of that as flat arrays (scripts/clone-time.ts, issue 14), and
- * the writer's thread is the one ingest waits for.
- */
-/**
  * The most events the writer stores in one transaction when batches wait for it: the API's own
  * bound on a request (SPEC §2), so a group takes no longer than one large batch may.
  */
@@ -70,6 +63,13 @@ export function splitSummary(summary: IngestSummary, sizes: readonly number[]): 
   });
 }
 
+/**
+ * A prepared input as it crosses to the writer thread: a valid one as a flat array of its strings
+ * and numbers (the PlannedEvent, its agent and team on a created event, its stored forms), an
+ * invalid one as is. Copying a batch of 1,000 between threads took ~1.5 ms to write and ~2.5 ms to
+ * read as nested objects, a quarter of that as flat arrays (scripts/clone-time.ts, issue 14), and
+ * the writer's thread is the one ingest waits for.
+ */
 export type WireInput =
   | readonly [
       id: string,

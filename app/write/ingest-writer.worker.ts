@@ -72,10 +72,11 @@ type Batch = Extract<ToWriter, { type: 'batch' }>;
 /**
  * Batches that waited for the writer are stored in one transaction (group commit): the pages that
  * every commit writes (each agent's tail in the agent-first indexes, the commit's own) are written
- * once for all of them. Stored as one batch of their inputs in order, at the latest batch's `now`,
- * they end as they would one after the other (a duplicate or conflict across them included); each
- * gets its own part of the summary. If the group fails, each batch is stored alone, so one bad batch
- * fails nobody else's.
+ * once for all of them. They are stored as one batch of their inputs in order, at the latest batch's
+ * `now`, and each is answered with its part of the results: what it would have had alone, a duplicate
+ * or conflict across them included. The projections end the same; only a system expiry that a later
+ * batch of the group would have voided is never recorded (SPEC §1). If the group fails, each batch is
+ * stored alone, so one bad batch fails nobody else's; but if SQLite was busy, each would be too.
  */
 async function storeGroup(group: Batch[]): Promise<FromWriter[]> {
   if (group.length === 1) return [await store(group[0]!)];
@@ -88,7 +89,8 @@ async function storeGroup(group: Batch[]): Promise<FromWriter[]> {
       group.map((batch) => batch.inputs.length),
     );
     return group.map((batch, index) => ({ type: 'stored', id: batch.id, summary: summaries[index]! }));
-  } catch {
+  } catch (error) {
+    if (isBusy(error)) return group.map((batch) => failed(batch.id, error));
     const replies: FromWriter[] = [];
     for (const batch of group) replies.push(await store(batch));
     return replies;
@@ -99,14 +101,21 @@ async function store({ id, inputs, source, now }: Batch): Promise<FromWriter> {
   try {
     return { type: 'stored', id, summary: await ingestPrepared(db, fromWire(inputs), source, { now }) };
   } catch (error) {
-    const code = (error as { code?: unknown } | null)?.code;
-    return {
-      type: 'failed',
-      id,
-      error: {
-        message: error instanceof Error ? (error.stack ?? error.message) : String(error),
-        code: typeof code === 'string' ? code : null,
-      },
-    };
+    return failed(id, error);
   }
+}
+
+const codeOf = (error: unknown) => (error as { code?: unknown } | null)?.code;
+const isBusy = (error: unknown) => codeOf(error) === 'SQLITE_BUSY' || codeOf(error) === 'SQLITE_LOCKED';
+
+function failed(id: number, error: unknown): FromWriter {
+  const code = codeOf(error);
+  return {
+    type: 'failed',
+    id,
+    error: {
+      message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+      code: typeof code === 'string' ? code : null,
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runExpirySweep } from '../../app/write/expiry-sweeper.server';
 import { ingestPrepared } from '../../app/write/ingest.server';
@@ -178,6 +179,32 @@ describe.skipIf(ON_POSTGRES)('the ingest writer thread (SQLite)', () => {
     expect(replies.filter((reply) => reply.status === 'fulfilled').map((reply) => reply.value)).toEqual(expected);
     expect(contents(there)).toEqual(contents(alone));
     expect(db(there).prepare("SELECT count(*) FROM events WHERE request_id = 'pr_broken'").pluck().get()).toBe(0);
+  });
+
+  it('answers a whole group busy when another process holds the database, without a try for each batch', async () => {
+    const there = await testDb();
+    const writer = writerOf(BUNDLE);
+    const [first, second] = batches();
+    // Another process's write lock (not this one's write turn): the writer waits busy_timeout (5 s), once.
+    const other = new Database(there.$client.name);
+    other.exec('BEGIN IMMEDIATE');
+    const started = performance.now();
+    const replies = await Promise.allSettled(
+      [first!, second!, [created('pr_solo')]].map((batch) =>
+        writer.write(there, prepareInputs(batch, NOW), 'api', NOW),
+      ),
+    );
+    const waited = performance.now() - started;
+    other.exec('ROLLBACK');
+    other.close();
+    expect(replies.map((reply) => reply.status === 'rejected' && reply.reason.code)).toEqual([
+      'SQLITE_BUSY',
+      'SQLITE_BUSY',
+      'SQLITE_BUSY',
+    ]);
+    // One wait of 5 s for the group; a try for each batch after it would wait 5 s more each (20 s).
+    expect(waited).toBeLessThan(12_000);
+    expect(db(there).prepare('SELECT count(*) FROM events').pluck().get()).toBe(0);
   });
 
   it("makes this thread's write transactions wait their turn, without blocking it", async () => {
