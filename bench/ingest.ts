@@ -20,16 +20,23 @@ import { atLeastText, type BenchOptions, type BenchResult, type BenchRow, verdic
  * then 10,000 late, out-of-order events into the loaded copy; and the CLI import of an NDJSON file.
  */
 const DIR = process.env.BENCH_DIR ?? join(process.cwd(), 'tmp', 'bench');
-const HTTP_BATCH = 1000;
-/** The targets' senders; BENCH_INGEST_SENDERS=N measures with N (the writer groups waiting batches). */
+/** The targets' batch size and senders; BENCH_INGEST_BATCH and BENCH_INGEST_SENDERS measure others. */
+const TARGET_BATCH = 1000;
+const HTTP_BATCH = Number(process.env.BENCH_INGEST_BATCH ?? TARGET_BATCH);
 const TARGET_SENDERS = 2;
 const SENDERS = Number(process.env.BENCH_INGEST_SENDERS ?? TARGET_SENDERS);
 const LATE_EVENTS = 10_000;
 const load = () => loadavg()[0]!.toFixed(1);
 
-/** A target's verdict, unless the run used other senders than the target's. */
-function sendersVerdict(options: BenchOptions, holds: boolean): ReturnType<typeof verdict> {
-  if (SENDERS !== TARGET_SENDERS) {
+/** A target's verdict, unless the run sent other batches, or (`senders`) from other senders, than the target's. */
+function shapeVerdict(options: BenchOptions, holds: boolean, senders = true): ReturnType<typeof verdict> {
+  if (HTTP_BATCH !== TARGET_BATCH) {
+    return {
+      verdict: 'NOT RUN',
+      why: `BENCH_INGEST_BATCH: measured with batches of ${HTTP_BATCH.toLocaleString('en')}, the target is for ${TARGET_BATCH.toLocaleString('en')}`,
+    };
+  }
+  if (senders && SENDERS !== TARGET_SENDERS) {
     return {
       verdict: 'NOT RUN',
       why: `BENCH_INGEST_SENDERS: measured with ${SENDERS} senders, the target is for ${TARGET_SENDERS}`,
@@ -114,7 +121,7 @@ function httpRow(name: string, result: Measured, senders: number): BenchRow {
     samples: result.latencies.length,
     p50Ms: rank(result.latencies, 0.5),
     p95Ms: rank(result.latencies, 0.95),
-    note: `${perSecond(result.eventsPerSecond)}, ${perServerCpu(result)}, ${senders} sender(s), a batch each (their CPU ${((result.senderCpuSeconds * 1000) / result.latencies.length).toFixed(1)} ms a batch, on the same cores)${result.threads ? `; ${result.threads}` : ''}; load ${load()}`,
+    note: `${perSecond(result.eventsPerSecond)}, ${perServerCpu(result)}, ${senders} sender(s), a batch of ${HTTP_BATCH.toLocaleString('en')} each (their CPU ${((result.senderCpuSeconds * 1000) / result.latencies.length).toFixed(1)} ms a batch, on the same cores)${result.threads ? `; ${result.threads}` : ''}; load ${load()}`,
   };
 }
 
@@ -239,7 +246,11 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     const empty = await ingestOverHttp(emptyFile, bodies, SENDERS);
     copyOf(source, loadedFile);
     const loaded = await ingestOverHttp(loadedFile, bodies, SENDERS, late);
-    const { perSecond: floor, perCpuSecond: floorPerCpu } = bareFloor(join(DIR, 'ingest-floor.db'), fresh, HTTP_BATCH);
+    const { perSecond: floor, perCpuSecond: floorPerCpu } = bareFloor(
+      join(DIR, 'ingest-floor.db'),
+      fresh,
+      TARGET_BATCH,
+    );
     for (const file of [emptyFile, loadedFile]) {
       for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
     }
@@ -303,22 +314,22 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       {
         id: 'ingest-1m',
         measured: `${perSecond(rate)} (${scale} requests${of})${each(rates, count)}`,
-        ...sendersVerdict(options, rate >= 30_000),
+        ...shapeVerdict(options, rate >= 30_000),
       },
       {
         id: 'ingest-floor',
         measured: `floor ${perSecond(floor)}; ratio ${fixed(ratio)}${cpuRatio === null ? '' : ` (per CPU-second ${fixed(cpuRatio)})`}${each(ratios, fixed)}`,
-        ...sendersVerdict(options, ratio >= 0.25),
+        ...shapeVerdict(options, ratio >= 0.25),
       },
       {
         id: 'ingest-flat',
         measured: `${fixed(flat)}${rounds.length > 1 ? '' : ` (${perSecond(rate)} / ${perSecond(rounds[0]!.empty.eventsPerSecond)})`}${each(flats, fixed)}`,
-        ...sendersVerdict(options, flat >= 0.9),
+        ...shapeVerdict(options, flat >= 0.9),
       },
       {
         id: 'ingest-late',
         measured: `${perSecond(lateRate)}${each(lates, count)}`,
-        ...verdict(options, lateRate >= 10_000),
+        ...shapeVerdict(options, lateRate >= 10_000, false),
       },
     ],
   };
