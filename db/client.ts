@@ -208,6 +208,12 @@ export async function holdWriteTurn<T>(
 /** The holder of a database's write turn that wants to hear of a writer queued behind it (holdWriteTurn). */
 const waiterListeners = new Map<string | Database.Database, () => void>();
 
+/** Whether an error is SQLite's "the database is locked" (another connection holds it past busy_timeout). */
+export function isSqliteBusyError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+}
+
 /**
  * Whether a write transaction holds, or waits for, this SQLite database's connection right now
  * (false on PostgreSQL, where writers do not queue on one connection).

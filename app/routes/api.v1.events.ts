@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs } from '@remix-run/node';
-import { type Db, getDb, onPostgres, sqliteWriterBusy } from '../../db/client';
+import { type Db, getDb, isSqliteBusyError, onPostgres, sqliteWriterBusy } from '../../db/client';
 import { BodyError, getWebhookSecrets, readBody, verifyWebhook } from '../http/webhook-intake.server';
 import { apiError } from '../lib/http.server';
 import { ingestPreparePool } from '../write/ingest-prepare-pool.server';
@@ -55,7 +55,7 @@ async function store(db: Db, body: Buffer, contentType: string) {
     const { accepted, duplicates, rejected, results } = await ingestWriter.write(db, preparation.prepared, 'api', now);
     return Response.json({ accepted, duplicates, rejected, results });
   } catch (error) {
-    if (isBusy(error)) return overloaded();
+    if (isSqliteBusyError(error)) return overloaded();
     throw error;
   }
 }
@@ -63,11 +63,6 @@ async function store(db: Db, body: Buffer, contentType: string) {
 function bodyError(error: { code: string; message: string }) {
   if (error.code === 'busy') return overloaded();
   return apiError(400, error.code, error.message);
-}
-
-function isBusy(error: unknown): boolean {
-  const code = (error as { code?: string } | null)?.code;
-  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
 }
 
 function overloaded() {

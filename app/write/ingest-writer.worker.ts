@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { SAFETY_BOUND_PAGES } from '../../db/checkpointer';
-import { openDatabase } from '../../db/client';
+import { isSqliteBusyError, openDatabase } from '../../db/client';
 import { ingestPrepared } from './ingest.server';
 import { type FromWriter, fromWire, splitSummary, type ToWriter, takeGroup } from './ingest-writer';
 
@@ -90,7 +90,7 @@ async function storeGroup(group: Batch[]): Promise<FromWriter[]> {
     );
     return group.map((batch, index) => ({ type: 'stored', id: batch.id, summary: summaries[index]! }));
   } catch (error) {
-    if (isBusy(error)) return group.map((batch) => failed(batch.id, error));
+    if (isSqliteBusyError(error)) return group.map((batch) => failed(batch.id, error));
     const replies: FromWriter[] = [];
     for (const batch of group) replies.push(await store(batch));
     return replies;
@@ -105,11 +105,8 @@ async function store({ id, inputs, source, now }: Batch): Promise<FromWriter> {
   }
 }
 
-const codeOf = (error: unknown) => (error as { code?: unknown } | null)?.code;
-const isBusy = (error: unknown) => codeOf(error) === 'SQLITE_BUSY' || codeOf(error) === 'SQLITE_LOCKED';
-
 function failed(id: number, error: unknown): FromWriter {
-  const code = codeOf(error);
+  const code = (error as { code?: unknown } | null)?.code;
   return {
     type: 'failed',
     id,
