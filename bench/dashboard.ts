@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import type { Viewer } from '../app/domain/access';
 import { getDashboard } from '../app/read/dashboard.server';
@@ -16,6 +16,7 @@ import { createServiceToken } from '../app/write/api-tokens.server';
 import { type Db, openDatabase } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
 import { benchDatabase, benchRequests } from './_database';
+import { cpuSecondsOf } from './_proc';
 import { startBenchServer, stopBenchServer } from './_server';
 import { atMostText, type BenchOptions, type BenchResult, type BenchRow, verdict } from './types';
 
@@ -24,13 +25,6 @@ import { atMostText, type BenchOptions, type BenchResult, type BenchRow, verdict
  * last day holding a sent request, over HTTP from the built server, after a warm-up.
  */
 const WARM_UP = 3;
-/** CPU seconds (user + system) a process has used so far, from /proc (null where there is none). */
-function processCpuMs(pid: number | undefined): number | null {
-  if (pid === undefined || !existsSync(`/proc/${pid}/stat`)) return null;
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 a second on Linux).
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
 
 interface DocumentTimes {
   /** Wall time of each sample (ms), sorted. */
@@ -50,15 +44,15 @@ async function timeDocument(
   let bytes = 0;
   let cpuBefore: number | null = null;
   for (let i = 0; i < WARM_UP + samples; i++) {
-    if (i === WARM_UP) cpuBefore = processCpuMs(server.child.pid);
+    if (i === WARM_UP) cpuBefore = cpuSecondsOf(server.child.pid);
     const started = performance.now();
     const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
     if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
     bytes = (await response.arrayBuffer()).byteLength;
     if (i >= WARM_UP) times.push(performance.now() - started);
   }
-  const cpuAfter = processCpuMs(server.child.pid);
-  const serverCpuMs = cpuBefore !== null && cpuAfter !== null ? (cpuAfter - cpuBefore) / samples : null;
+  const cpuAfter = cpuSecondsOf(server.child.pid);
+  const serverCpuMs = cpuBefore !== null && cpuAfter !== null ? ((cpuAfter - cpuBefore) * 1000) / samples : null;
   return { times: times.sort((a, b) => a - b), bytes, serverCpuMs };
 }
 

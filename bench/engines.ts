@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import pg from 'pg';
 import { generateSeedEvents, type SeedEvent } from '../seed/generate';
 import { BENCH_SEED_NOW, benchDatabase, benchRequests } from './_database';
+import { cpuSecondsOf } from './_proc';
 import { ndjsonBatches, sendBatches } from './_senders';
 import { type BenchServer, startBenchServer, stopBenchServer } from './_server';
 import type { BenchOptions, BenchResult, BenchRow } from './types';
@@ -67,20 +68,11 @@ function prepare(databaseUrl: string): string {
   return out.trim().split('\n').at(-1)!.trim();
 }
 
-function cpuSeconds(pid: number | undefined): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
 const rank = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? 0;
 
 /** Posts every body, split across the instances (one sender each, two senders for one instance). */
 async function ingest(servers: BenchServer[], secret: string, bodies: string[]): Promise<BenchRow & { rate: number }> {
-  const cpuBefore = servers.map((server) => cpuSeconds(server.child.pid));
+  const cpuBefore = servers.map((server) => cpuSecondsOf(server.child.pid) ?? 0);
   const started = performance.now();
   const shares =
     servers.length === 1
@@ -96,7 +88,10 @@ async function ingest(servers: BenchServer[], secret: string, bodies: string[]):
   const ms = performance.now() - started;
   const sent = results.reduce((sum, result) => sum + result.events, 0);
   const latencies = results.flatMap((result) => result.latencies).sort((a, b) => a - b);
-  const cpu = servers.reduce((sum, server, index) => sum + cpuSeconds(server.child.pid) - cpuBefore[index]!, 0);
+  const cpu = servers.reduce(
+    (sum, server, index) => sum + (cpuSecondsOf(server.child.pid) ?? 0) - cpuBefore[index]!,
+    0,
+  );
   const rate = (sent / ms) * 1000;
   return {
     name: '',

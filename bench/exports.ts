@@ -1,9 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServiceToken } from '../app/write/api-tokens.server';
 import { openDatabase } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
 import { benchDatabase } from './_database';
+import { cpuSecondsOf, residentMb } from './_proc';
 import { startBenchServer } from './_server';
 import type { BenchOptions, BenchResult } from './types';
 
@@ -15,11 +16,6 @@ import type { BenchOptions, BenchResult } from './types';
  */
 
 const QUERY = process.env.BENCH_EXPORT_QUERY ?? 'tz=America/New_York';
-
-function residentMb(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) / 1024 : 0;
-}
 
 /**
  * Streams one export with node:http (a client as light as curl, so the two cores go to the server),
@@ -47,12 +43,6 @@ function download(url: string, token: string): Promise<{ ms: number; rows: numbe
   });
 }
 
-/** CPU seconds (user + system) the process has used: under a busy machine, wall time alone misleads. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 const rank = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!;
 
 export async function run(options: BenchOptions): Promise<BenchResult> {
@@ -74,9 +64,9 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
     }, 20);
     const url = `${baseUrl}/exports/payment-requests.csv?${QUERY}`;
     const runs: { ms: number; rows: number; bytes: number }[] = [];
-    const cpuBefore = cpuSeconds(pid);
+    const cpuBefore = cpuSecondsOf(pid) ?? 0;
     for (let i = 0; i < RUNS; i++) runs.push(await download(url, token));
-    const cpuPerRun = (cpuSeconds(pid) - cpuBefore) / RUNS;
+    const cpuPerRun = ((cpuSecondsOf(pid) ?? 0) - cpuBefore) / RUNS;
     clearInterval(sampler);
     peakMb = Math.max(peakMb, residentMb(pid));
 

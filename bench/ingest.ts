@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { importNdjsonFile } from '../cli/import';
@@ -9,6 +9,7 @@ import { generateSeedEvents } from '../seed/generate';
 import { benchDatabase, benchRequests, copyOf } from './_database';
 import { BENCH_SETTINGS, freshEvents, lateEvents } from './_events';
 import { bareFloor } from './_floor';
+import { cpuSecondsOf, threadTimesOf } from './_proc';
 import { ndjsonBatches, type SendResult, sendBatches } from './_senders';
 import { startBenchServer, stopBenchServer } from './_server';
 import { atLeastText, type BenchOptions, type BenchResult, type BenchRow, verdict } from './types';
@@ -54,31 +55,6 @@ function freshDb(file: string): void {
 
 const rank = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? 0;
 const perSecond = (value: number) => `${atLeastText(value, 0)} events/s`;
-
-/** CPU seconds (user + system) a process has used so far, from /proc (null where there is none). */
-function cpuSecondsOf(pid: number | undefined): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
-  } catch {
-    return null;
-  }
-}
-
-/** Nanoseconds each thread of a process has run and waited for a core so far (Linux's schedstat; empty elsewhere). */
-function threadTimesOf(pid: number | undefined): Map<string, { run: number; wait: number }> {
-  const times = new Map<string, { run: number; wait: number }>();
-  try {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
-      times.set(tid, { run: run!, wait: wait! });
-    }
-  } catch {
-    // no /proc, or the process has gone: nothing to say
-  }
-  return times;
-}
 
 /**
  * Where the server's threads spent a send, as shares of its wall time: its own thread's run, and the

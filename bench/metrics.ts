@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { Viewer } from '../app/domain/access';
 import { shiftDate, todayIn } from '../app/read/date-ranges';
 import { type Filters, parseFilters } from '../app/read/filters';
@@ -7,6 +7,7 @@ import { createServiceToken } from '../app/write/api-tokens.server';
 import { type Db, openDatabase } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
 import { benchDatabase, tenMillionDatabase } from './_database';
+import { cpuSecondsOf } from './_proc';
 import { startBenchServer } from './_server';
 import { atMostText, type BenchOptions, type BenchResult, type BenchRow, type TargetResult } from './types';
 
@@ -87,12 +88,6 @@ function callInProcess(db: Db, scenario: Scenario, viewer: Viewer): () => unknow
     return async () => JSON.stringify({ rows: await getAgentLeaderboard(db, filters, viewer) });
   const interval = params.get('interval') as 'hour' | 'day' | 'week' | 'month';
   return async () => JSON.stringify({ buckets: await getMetricsTimeseries(db, filters, viewer, interval) });
-}
-
-/** CPU seconds (user + system) a process has used: on a busy machine, wall time alone misleads. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /**
@@ -182,9 +177,9 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
             if (!response.ok) throw new Error(`${url}: HTTP ${response.status} ${await response.text()}`);
             await response.arrayBuffer();
           };
-          const cpuBefore = cpuSeconds(server.pid!);
+          const cpuBefore = cpuSecondsOf(server.pid) ?? 0;
           const samples = await time(fetchOnce);
-          const cpuMs = ((cpuSeconds(server.pid!) - cpuBefore) * 1000) / (SAMPLES + WARM_UP);
+          const cpuMs = (((cpuSecondsOf(server.pid) ?? 0) - cpuBefore) * 1000) / (SAMPLES + WARM_UP);
           rows.push(summarise(`HTTP ${scenario.name}`, samples, `${data}; server CPU ${cpuMs.toFixed(1)} ms/request`));
         }
       } finally {

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { Agent, get } from 'node:http';
 import { loadavg } from 'node:os';
 import { countExportRequests } from '../app/read/exports/rows.server';
@@ -7,6 +7,7 @@ import { createServiceToken } from '../app/write/api-tokens.server';
 import { openDatabase } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
 import { benchDatabase, benchRequests } from './_database';
+import { cpuSecondsOf, residentMb, threadTimesOf } from './_proc';
 import { startBenchServer, stopBenchServer } from './_server';
 import { atLeastText, atMostText, type BenchOptions, type BenchResult, verdict } from './types';
 
@@ -19,30 +20,9 @@ const QUERY = process.env.BENCH_XLSX_QUERY ?? 'tz=America/New_York';
 const PROBE_EVERY_MS = 20;
 const rank = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? 0;
 
-function residentMb(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) / 1024 : 0;
-}
-
-/** CPU seconds (user + system) the process has used, its threads included: on a busy machine, wall time alone misleads. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** CPU seconds (user + system) of each thread of the process now, by thread id. */
-function threadCpuSeconds(pid: number): Map<string, number> {
-  const byThread = new Map<string, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      byThread.set(tid, (Number(fields[11]) + Number(fields[12])) / 100);
-    } catch {
-      // The thread ended meanwhile.
-    }
-  }
-  return byThread;
-}
+/** CPU seconds each live thread of the process has run so far, by thread id. */
+const threadCpuSeconds = (pid: number) =>
+  new Map([...threadTimesOf(pid)].map(([tid, { run }]) => [tid, run / 1e9] as const));
 
 /**
  * CPU seconds each thread spent since `before`, from the last sample in which it was alive (a
@@ -136,9 +116,9 @@ export async function run(options: BenchOptions): Promise<BenchResult> {
       for (const [tid, seconds] of threadCpuSeconds(pid)) threadsLast.set(tid, seconds);
     }, 20);
     const probe = probeHealth(server.url);
-    const cpuBefore = cpuSeconds(pid);
+    const cpuBefore = cpuSecondsOf(pid) ?? 0;
     const result = await download(`${server.url}/exports/payment-requests.xlsx?${QUERY}`, token);
-    const cpu = cpuSeconds(pid) - cpuBefore;
+    const cpu = (cpuSecondsOf(pid) ?? 0) - cpuBefore;
     const health = await probe.stop();
     clearInterval(sampler);
     peakMb = Math.max(peakMb, residentMb(pid));
