@@ -74,19 +74,13 @@ const FLOAT_SLACK = 1e-9;
  * rate of 29,999.6 or a ratio of 0.8967 must not read as 30,000 or 0.90 next to a FAIL, nor a p95
  * of 50.04 ms as 50.0.
  */
-export function atLeastText(value: number, digits: number): string {
-  const scale = 10 ** digits;
-  return (Math.floor(value * scale + FLOAT_SLACK) / scale).toLocaleString('en', {
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  });
-}
+export const atLeastText = (value: number, digits: number) => cutText(value, digits, 'down');
 
 /** As {@link atLeastText}, for a figure that must stay at or under its target. */
-export function atMostText(value: number, digits: number): string {
+export const atMostText = (value: number, digits: number) => cutText(value, digits, 'up');
+
+function cutText(value: number, digits: number, toward: 'down' | 'up'): string {
   const scale = 10 ** digits;
-  return (Math.ceil(value * scale - FLOAT_SLACK) / scale).toLocaleString('en', {
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  });
+  const cut = toward === 'down' ? Math.floor(value * scale + FLOAT_SLACK) : Math.ceil(value * scale - FLOAT_SLACK);
+  return (cut / scale).toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
