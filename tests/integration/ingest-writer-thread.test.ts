@@ -57,8 +57,6 @@ function batches(): unknown[][] {
   return [first, second];
 }
 
-const db = (of: Db) => of.$client;
-
 /** Every row of every table, in rowid order. */
 function contents(db: Db): Record<string, unknown[]> {
   const tables = db.$client
@@ -178,7 +176,7 @@ describe.skipIf(ON_POSTGRES)('the ingest writer thread (SQLite)', () => {
     }
     expect(replies.filter((reply) => reply.status === 'fulfilled').map((reply) => reply.value)).toEqual(expected);
     expect(contents(there)).toEqual(contents(alone));
-    expect(db(there).prepare("SELECT count(*) FROM events WHERE request_id = 'pr_broken'").pluck().get()).toBe(0);
+    expect(there.$client.prepare("SELECT count(*) FROM events WHERE request_id = 'pr_broken'").pluck().get()).toBe(0);
   });
 
   it('answers a whole group busy when another process holds the database, without a try for each batch', async () => {
@@ -204,7 +202,7 @@ describe.skipIf(ON_POSTGRES)('the ingest writer thread (SQLite)', () => {
     ]);
     // One wait of 5 s for the group; a try for each batch after it would wait 5 s more each (20 s).
     expect(waited).toBeLessThan(12_000);
-    expect(db(there).prepare('SELECT count(*) FROM events').pluck().get()).toBe(0);
+    expect(there.$client.prepare('SELECT count(*) FROM events').pluck().get()).toBe(0);
   });
 
   it("makes this thread's write transactions wait their turn, without blocking it", async () => {
