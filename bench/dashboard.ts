@@ -18,6 +18,7 @@ import { migrateDatabase } from '../db/migrate';
 import { benchDatabase, benchRequests } from './_database';
 import { cpuSecondsOf } from './_proc';
 import { startBenchServer, stopBenchServer } from './_server';
+import { rank } from './_stats';
 import { atMostText, type BenchOptions, type BenchResult, type BenchRow, verdict } from './types';
 
 /**
@@ -55,8 +56,6 @@ async function timeDocument(
   const serverCpuMs = cpuBefore !== null && cpuAfter !== null ? ((cpuAfter - cpuBefore) * 1000) / samples : null;
   return { times: times.sort((a, b) => a - b), bytes, serverCpuMs };
 }
-
-const rank = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? 0;
 
 /**
  * What the document's loader reads, part by part, in this process (p50/p95 of wall time and CPU

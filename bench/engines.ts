@@ -9,6 +9,7 @@ import { BENCH_SEED_NOW, benchDatabase, benchRequests } from './_database';
 import { cpuSecondsOf } from './_proc';
 import { ndjsonBatches, sendBatches } from './_senders';
 import { type BenchServer, startBenchServer, stopBenchServer } from './_server';
+import { rank } from './_stats';
 import type { BenchOptions, BenchResult, BenchRow } from './types';
 
 /**
@@ -67,8 +68,6 @@ function prepare(databaseUrl: string): string {
   );
   return out.trim().split('\n').at(-1)!.trim();
 }
-
-const rank = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? 0;
 
 /** Posts every body, split across the instances (one sender each, two senders for one instance). */
 async function ingest(servers: BenchServer[], secret: string, bodies: string[]): Promise<BenchRow & { rate: number }> {

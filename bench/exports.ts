@@ -6,6 +6,7 @@ import { migrateDatabase } from '../db/migrate';
 import { benchDatabase } from './_database';
 import { cpuSecondsOf, residentMb } from './_proc';
 import { startBenchServer } from './_server';
+import { rank } from './_stats';
 import type { BenchOptions, BenchResult } from './types';
 
 /**
@@ -42,8 +43,6 @@ function download(url: string, token: string): Promise<{ ms: number; rows: numbe
     request.on('error', reject);
   });
 }
-
-const rank = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)]!;
 
 export async function run(options: BenchOptions): Promise<BenchResult> {
   const RUNS = Number(process.env.BENCH_EXPORT_RUNS ?? (options.quick ? 1 : 3));

@@ -12,6 +12,7 @@ import { bareFloor } from './_floor';
 import { cpuSecondsOf, threadTimesOf } from './_proc';
 import { ndjsonBatches, type SendResult, sendBatches } from './_senders';
 import { startBenchServer, stopBenchServer } from './_server';
+import { rank } from './_stats';
 import { atLeastText, type BenchOptions, type BenchResult, type BenchRow, verdict } from './types';
 
 /**
@@ -53,7 +54,6 @@ function freshDb(file: string): void {
   db.$client.close();
 }
 
-const rank = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? 0;
 const perSecond = (value: number) => `${atLeastText(value, 0)} events/s`;
 
 /**

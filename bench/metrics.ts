@@ -9,6 +9,7 @@ import { migrateDatabase } from '../db/migrate';
 import { benchDatabase, tenMillionDatabase } from './_database';
 import { cpuSecondsOf } from './_proc';
 import { startBenchServer } from './_server';
+import { rank } from './_stats';
 import { atMostText, type BenchOptions, type BenchResult, type BenchRow, type TargetResult } from './types';
 
 /**
@@ -23,8 +24,6 @@ import { atMostText, type BenchOptions, type BenchResult, type BenchRow, type Ta
  */
 let SAMPLES = Number(process.env.BENCH_METRICS_SAMPLES ?? 60);
 const WARM_UP = 3;
-
-const rank = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? 0;
 
 function summarise(name: string, samples: number[], note?: string): BenchRow {
   const sorted = [...samples].sort((a, b) => a - b);

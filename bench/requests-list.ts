@@ -5,6 +5,7 @@ import { listPaymentRequests } from '../app/read/request-list/request-list.serve
 import { type Db, openDatabase } from '../db/client';
 import { migrateDatabase } from '../db/migrate';
 import { benchDatabase } from './_database';
+import { rank } from './_stats';
 import type { BenchOptions, BenchResult, BenchRow } from './types';
 
 /**
@@ -15,13 +16,9 @@ import type { BenchOptions, BenchResult, BenchRow } from './types';
  */
 const DAY = 86_400_000;
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
-}
-
 function summarise(name: string, samples: number[], note?: string): BenchRow {
   const sorted = [...samples].sort((a, b) => a - b);
-  return { name, samples: sorted.length, p50Ms: percentile(sorted, 50), p95Ms: percentile(sorted, 95), note };
+  return { name, samples: sorted.length, p50Ms: rank(sorted, 0.5), p95Ms: rank(sorted, 0.95), note };
 }
 
 interface Scenario {

@@ -9,6 +9,7 @@ import { migrateDatabase } from '../db/migrate';
 import { benchDatabase, benchRequests } from './_database';
 import { cpuSecondsOf, residentMb, threadTimesOf } from './_proc';
 import { startBenchServer, stopBenchServer } from './_server';
+import { rank } from './_stats';
 import { atLeastText, atMostText, type BenchOptions, type BenchResult, verdict } from './types';
 
 /**
@@ -18,7 +19,6 @@ import { atLeastText, atMostText, type BenchOptions, type BenchResult, verdict }
  */
 const QUERY = process.env.BENCH_XLSX_QUERY ?? 'tz=America/New_York';
 const PROBE_EVERY_MS = 20;
-const rank = (sorted: number[], p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)] ?? 0;
 
 /** CPU seconds each live thread of the process has run so far, by thread id. */
 const threadCpuSeconds = (pid: number) =>

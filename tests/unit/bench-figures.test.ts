@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { rank } from '../../bench/_stats';
 import { atLeastText, atMostText } from '../../bench/types';
 
 describe('a bench figure printed beside its target', () => {
@@ -21,5 +22,21 @@ describe('a bench figure printed beside its target', () => {
     // 0.29 * 100 = 28.999999999999996 and 1.1 * 10 = 11.000000000000002 in doubles.
     expect(atLeastText(0.29, 2)).toBe('0.29');
     expect(atMostText(1.1, 1)).toBe('1.1');
+  });
+});
+
+describe('a bench percentile (nearest rank)', () => {
+  const twenty = Array.from({ length: 20 }, (_, i) => i + 1);
+
+  it('is the smallest sample with at least that share at or below it', () => {
+    expect(rank(twenty, 0.5)).toBe(10);
+    expect(rank(twenty, 0.95)).toBe(19);
+    expect(rank(twenty, 0.99)).toBe(20);
+    expect(rank(twenty, 0)).toBe(1);
+    expect(rank([7], 0.99)).toBe(7);
+  });
+
+  it('is 0 without samples', () => {
+    expect(rank([], 0.95)).toBe(0);
   });
 });
