@@ -25,6 +25,13 @@ export async function createServiceToken(
   if (input.role === 'supervisor' && teamIds.length === 0)
     throw new Error('A supervisor token needs at least one --team');
   if (input.role === 'agent' && !input.agentId) throw new Error('An agent token needs --agent');
+  // A scope the role does not read would be recorded and listed (the admin's tokens page) while the
+  // token sees everything its role sees: refused rather than silently widened.
+  if (input.role !== 'supervisor' && teamIds.length > 0)
+    throw new Error(
+      `--team is for supervisor tokens only: a${input.role === 'agent' ? 'n' : ''} ${input.role} token's scope does not read teams`,
+    );
+  if (input.role !== 'agent' && input.agentId) throw new Error(`--agent is for agent tokens only, not ${input.role}`);
   const token = `pld_${randomBytes(32).toString('base64url')}`;
   const userId = `usr_${randomUUID()}`;
   const now = Date.now();

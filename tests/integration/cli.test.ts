@@ -101,6 +101,34 @@ describe('cli token create', () => {
     }
     expect(stderr).toContain('--role must be one of agent, supervisor, manager, admin');
   });
+
+  it('refuses a scope the role does not read (a manager with --team), creating nothing', async () => {
+    const { db, file } = await createTestDb();
+    await closeTestDb(db);
+    const refused = (...args: string[]) => {
+      try {
+        execFileSync(CLI_NODE, cliArgs('token', 'create', ...args), {
+          env: cliEnv(file),
+          encoding: 'utf8',
+          stdio: 'pipe',
+        });
+      } catch (error) {
+        return (error as { stderr: string }).stderr.split('\n')[0];
+      }
+      return 'created';
+    };
+    expect(refused('--role', 'manager', '--team', 'tm_retail', '--name', 'Wall')).toBe(
+      "--team is for supervisor tokens only: a manager token's scope does not read teams",
+    );
+    expect(refused('--role', 'supervisor', '--team', 'tm_retail', '--agent', 'ag_17', '--name', 'Wall')).toBe(
+      '--agent is for agent tokens only, not supervisor',
+    );
+    const check = openDatabaseUrl(file);
+    expect(await queryRows(check, 'SELECT id FROM users')).toEqual([]);
+    expect(await queryRows(check, 'SELECT id FROM teams')).toEqual([]);
+    expect(await queryRows(check, 'SELECT action FROM audit_log')).toEqual([]);
+    await closeDatabase(check);
+  });
 });
 
 // `cli backup` is SQLite's online backup (tests/integration/backup-verify.test.ts, SQLite only): on
