@@ -3,6 +3,7 @@ import { type Cookie, createCookie, createSessionStorage, type SessionStorage } 
 import { and, eq, gt, ne } from 'drizzle-orm';
 import { changesOf, type Db, first, writeTransaction } from '../../db/client';
 import { sessions, users } from '../../db/tables';
+import { maskCardNumbers } from '../domain/card-masking';
 import { getEnv } from '../lib/env.server';
 import { ABSOLUTE_TIMEOUT_MS, IDLE_TIMEOUT_MS, purgeExpiredSessions } from '../write/sessions.server';
 
@@ -93,7 +94,8 @@ function sessionStorage(
             lastSeenAt: now,
             expiresAt: now + ABSOLUTE_TIMEOUT_MS,
             ip: meta.ip,
-            userAgent: meta.userAgent?.slice(0, 300) ?? null,
+            // A header is whatever the client sends: a card number in it is masked like any typed text.
+            userAgent: meta.userAgent == null ? null : maskCardNumbers(meta.userAgent.slice(0, 300)),
           }),
       );
       return Promise.resolve(id);

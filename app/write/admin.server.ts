@@ -5,6 +5,7 @@ import { type Db, first, writeTransaction } from '../../db/client';
 import { agents, apiTokens, teams, users, userTeams } from '../../db/tables';
 import type { Viewer } from '../domain/access';
 import { ROLES, type Role } from '../domain/access';
+import { maskCardNumbers } from '../domain/card-masking';
 import { type FieldErrors, failure, fieldErrorsOf, type Outcome } from '../lib/form.server';
 import { hashPassword, TEMPORARY_PASSWORD_TTL_MS } from '../lib/password.server';
 import { createServiceToken } from './api-tokens.server';
@@ -20,8 +21,21 @@ export interface AdminContext {
 }
 
 const ID = /^[A-Za-z0-9_.:-]{1,64}$/;
-const idField = (what: string) => z.string().trim().regex(ID, `Enter a valid ${what} id`);
-const nameField = z.string().trim().min(1, 'Enter a name').max(100, 'At most 100 characters');
+// What an admin types is stored: ids and emails holding a card number are refused (as event ids
+// are at ingest), names are masked (SPEC §1).
+const noCardNumber = (text: string) => maskCardNumbers(text) === text;
+const idField = (what: string) =>
+  z
+    .string()
+    .trim()
+    .regex(ID, `Enter a valid ${what} id`)
+    .refine(noCardNumber, `A ${what} id must not hold a card number`);
+const nameField = z
+  .string()
+  .trim()
+  .min(1, 'Enter a name')
+  .max(100, 'At most 100 characters')
+  .transform(maskCardNumbers);
 const optionalText = z
   .string()
   .trim()
@@ -110,6 +124,7 @@ const inviteSchema = z.object({
     .trim()
     .toLowerCase()
     .max(254, 'At most 254 characters')
+    .refine(noCardNumber, 'An email must not hold a card number')
     .pipe(z.email('Enter a valid email address')),
   ...accessFields,
 });

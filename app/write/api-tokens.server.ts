@@ -3,6 +3,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import { type Db, first, writeTransaction } from '../../db/client';
 import { apiTokens, teams, users, userTeams } from '../../db/tables';
 import { type Role, scopeFor, type Viewer } from '../domain/access';
+import { maskCardNumbers } from '../domain/card-masking';
 import { sha256Hex } from '../lib/canonical-json';
 
 export function hashToken(token: string): string {
@@ -44,16 +45,20 @@ export async function createServiceToken(
     }
     await db.insert(users).values({
       id: userId,
-      name: input.name,
+      name: maskCardNumbers(input.name),
       role: input.role,
       agentId: input.agentId ?? null,
       isService: true,
       createdAt: now,
     });
     for (const teamId of teamIds) await db.insert(userTeams).values({ userId, teamId });
-    await db
-      .insert(apiTokens)
-      .values({ id: `tok_${randomUUID()}`, userId, name: input.name, tokenHash: hashToken(token), createdAt: now });
+    await db.insert(apiTokens).values({
+      id: `tok_${randomUUID()}`,
+      userId,
+      name: maskCardNumbers(input.name),
+      tokenHash: hashToken(token),
+      createdAt: now,
+    });
   });
   return { token, userId };
 }

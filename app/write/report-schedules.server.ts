@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { changesOf, type Db, writeTransaction } from '../../db/client';
 import { scheduledReports } from '../../db/tables';
 import type { Viewer } from '../domain/access';
+import { maskCardNumbers, maskJsonValue } from '../domain/card-masking';
 import { CADENCES, nextRunAt, RUN_AT } from '../domain/report-schedule';
 import { failure, fieldErrorsOf, type Outcome } from '../lib/form.server';
 import { isTimeZoneName } from '../lib/time-zone';
@@ -11,7 +12,8 @@ import { EXPORT_FORMATS, EXPORT_REPORTS } from '../read/exports/cells';
 import { FilterError, type Filters, parseFilters } from '../read/filters';
 
 export const scheduleInputSchema = z.object({
-  name: z.string().trim().min(1, 'Give the report a name').max(80, 'At most 80 characters'),
+  // Typed text is stored: a card number in it is masked (SPEC §1), as in events.
+  name: z.string().trim().min(1, 'Give the report a name').max(80, 'At most 80 characters').transform(maskCardNumbers),
   report: z.enum(EXPORT_REPORTS, 'Choose a report'),
   format: z.enum(EXPORT_FORMATS, 'Choose CSV or XLSX'),
   cadence: z.enum(CADENCES, 'Choose daily, weekly or monthly'),
@@ -70,7 +72,7 @@ export async function createSchedule(
         cadence: input.cadence,
         runAt: input.runAt,
         timezone: input.timezone,
-        filters: JSON.stringify(scheduleFilters(filters)),
+        filters: JSON.stringify(maskJsonValue(scheduleFilters(filters))),
         nextRunAt: nextRunAt(input, now),
         active: true,
         createdAt: now,

@@ -1,6 +1,7 @@
 import { and, count, eq, gte, lt, or, sql } from 'drizzle-orm';
 import { type Db, first, writeTransaction } from '../../db/client';
 import { loginFailures, signInSlots } from '../../db/tables';
+import { maskCardNumbers } from '../domain/card-masking';
 
 export const THROTTLE_WINDOW_MS = 15 * 60 * 1000;
 /** Wrong passwords for one account from one address before that address is locked out of that account. */
@@ -17,8 +18,10 @@ export const SLOWED_ATTEMPT_MS = 2000;
 /** Slowed attempts of one account waiting their turn before more are refused as busy. */
 export const MAX_SLOWED_WAITING = 10;
 
-const accountKey = (email: string) => `account:${email.toLowerCase()}`;
-const pairPrefix = (email: string) => `pair:${email.toLowerCase()}|`;
+// The email as typed, which may be anything (a card number among it is masked: these keys are stored).
+const typed = (email: string) => maskCardNumbers(email.toLowerCase());
+const accountKey = (email: string) => `account:${typed(email)}`;
+const pairPrefix = (email: string) => `pair:${typed(email)}|`;
 const pairKey = (email: string, ip: string) => `${pairPrefix(email)}${ip}`;
 const addressKey = (ip: string) => `ip:${ip}`;
 

@@ -1,10 +1,20 @@
 import { readFileSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Viewer } from '../../app/domain/access';
+import { exportResponse } from '../../app/http/exports.server';
+import { signIn } from '../../app/http/sign-in.server';
+import { parseFilters } from '../../app/read/filters';
+import { loader as embedLoader } from '../../app/routes/embed.agent';
+import { createTeam, inviteUser } from '../../app/write/admin.server';
+import { createServiceToken } from '../../app/write/api-tokens.server';
+import { idempotencyKeySchema } from '../../app/write/idempotency-keys.server';
 import { ingestEvents } from '../../app/write/ingest.server';
-import { type Db, onPostgres } from '../../db/client';
-import { closeTestDb, createTestDb, queryRow } from '../support/db';
+import { createSchedule } from '../../app/write/report-schedules.server';
+import { closeDb, type Db, onPostgres } from '../../db/client';
+import { closeTestDb, createTestDb, queryRow, queryRows } from '../support/db';
 import { at, created, MINUTE } from '../support/events';
 import { storedBytes } from '../support/stored-bytes';
+import { addUser, TEST_PASSWORD } from '../support/users';
 
 const SETTINGS = { ttlUnopenedMs: 5 * MINUTE, ttlOpenedMs: 15 * MINUTE };
 const NOW = Date.parse('2026-11-20T12:00:00.000Z');
@@ -118,5 +128,114 @@ describe('card numbers never reach the database, its file or its WAL (PCI DSS)',
     }
     // Last fours stay, so a person can still tell cards apart.
     expect(bytes.includes('****.****.****.1111')).toBe(true);
+  });
+  it('masks or refuses a PAN people type: searches, names, ids, emails, sign-ins, headers, keys', async () => {
+    // Luhn-valid, one per place, none of them in PANS.
+    const TYPED = {
+      exportSearch: '4916338506082832',
+      scheduleName: '5425233430109903',
+      scheduleAgent: '4263982640269299',
+      inviteName: '4007702835532454',
+      inviteEmail: '5114496353984315',
+      teamName: '4917610000000000',
+      teamId: '5186001700009726',
+      tokenName: '4035501000000008',
+      signInEmail: '4444333322221111',
+      userAgent: '5555341244441115',
+      idempotencyKey: '4571000000000001',
+      conversationId: '2223000048400011',
+    };
+    const manager = await addUser(db, { role: 'manager', name: 'Mia Manager' });
+    const viewer: Viewer = { userId: manager.id, name: 'Mia Manager', role: 'manager', scope: { kind: 'all' } };
+
+    // An export searched for a card number: audited (its filters) once the download ends.
+    const filters = parseFilters(new URLSearchParams(`from=2026-11-01&to=2026-11-02&q=${TYPED.exportSearch}`), 'UTC');
+    const download = await exportResponse(db, { report: 'payment-requests', format: 'csv', filters, viewer, ip: null });
+    await download.text();
+    await vi.waitFor(async () =>
+      expect(await queryRow(db, "SELECT details FROM audit_log WHERE action = 'export'")).toBeDefined(),
+    );
+    expect(
+      JSON.parse(
+        (await queryRow<{ details: string }>(db, "SELECT details FROM audit_log WHERE action = 'export'"))!.details,
+      ).filters.q,
+    ).toBe('************2832');
+
+    const schedule = await createSchedule(
+      db,
+      viewer,
+      new URLSearchParams({
+        name: `Daily ${TYPED.scheduleName}`,
+        report: 'payment-requests',
+        format: 'csv',
+        cadence: 'daily',
+        runAt: '08:00',
+        timezone: 'UTC',
+        agent: TYPED.scheduleAgent,
+      }),
+    );
+    expect(schedule.ok).toBe(true);
+    expect(await queryRow(db, 'SELECT name, filters FROM scheduled_reports')).toEqual({
+      name: 'Daily ************9903',
+      filters: JSON.stringify({ team: [], agent: ['************9299'], channel: [], currency: [], status: [] }),
+    });
+
+    const ctx = { db, actor: { userId: manager.id, name: 'Mia Manager' }, ip: null };
+    expect(
+      (await inviteUser(ctx, { name: `Val ${TYPED.inviteName}`, email: 'val@example.test', role: 'manager' })).ok,
+    ).toBe(true);
+    expect(await inviteUser(ctx, { name: 'Vic', email: `${TYPED.inviteEmail}@example.test`, role: 'manager' })).toEqual(
+      {
+        ok: false,
+        fieldErrors: { email: 'An email must not hold a card number' },
+        formError: null,
+      },
+    );
+    expect((await createTeam(ctx, { teamId: 'tm_new', name: `Team ${TYPED.teamName}` })).ok).toBe(true);
+    expect(await createTeam(ctx, { teamId: TYPED.teamId, name: 'Cards' })).toEqual({
+      ok: false,
+      fieldErrors: { teamId: 'A team id must not hold a card number' },
+      formError: null,
+    });
+    await createServiceToken(db, { role: 'manager', name: `Wall ${TYPED.tokenName}` });
+    expect(
+      await queryRows(db, "SELECT name FROM users WHERE name LIKE 'Val %' OR name LIKE 'Wall %' ORDER BY name"),
+    ).toEqual([{ name: 'Val ************2454' }, { name: 'Wall ************0008' }]);
+
+    // A sign-in typed with a card number for its email (failures and their audit are stored), and
+    // one that succeeds from a client whose User-Agent holds one (the session keeps it).
+    const agentOf = (ua: string) => new Request('http://app.test/login', { headers: { 'user-agent': ua } });
+    expect(await signIn(db, agentOf('Mozilla'), `${TYPED.signInEmail}@example.test`, 'wrong', '10.0.0.9')).toEqual({
+      ok: false,
+      reason: 'invalid',
+    });
+    expect((await signIn(db, agentOf(`Mozilla ${TYPED.userAgent}`), manager.email, TEST_PASSWORD, '10.0.0.9')).ok).toBe(
+      true,
+    );
+    expect(await queryRow(db, 'SELECT user_agent FROM sessions')).toEqual({ user_agent: 'Mozilla ************1115' });
+
+    const key = idempotencyKeySchema.safeParse(`send-${TYPED.idempotencyKey}`);
+    expect(key.success ? 'accepted' : key.error.issues.map((issue) => issue.message)).toEqual([
+      'Idempotency-Key must not hold a card number',
+    ]);
+
+    // The agent panel takes no conversation id holding a card number from its host's URL (it would
+    // be stored with the requests sent from it).
+    const saved = process.env.DATABASE_URL;
+    process.env.DATABASE_URL = file;
+    try {
+      const panel = await embedLoader({
+        request: new Request(`http://desk.test/embed/agent?conversationId=chat-${TYPED.conversationId}&name=Val`),
+        params: {},
+        context: { cspNonce: '' },
+      });
+      expect((await (panel as Response).json()).context).toMatchObject({ conversationId: null, name: 'Val' });
+    } finally {
+      await closeDb();
+      process.env.DATABASE_URL = saved;
+    }
+
+    const bytes = await storedBytes(db, file);
+    for (const [place, pan] of Object.entries(TYPED)) expect(bytes.includes(pan), `${place}: ${pan}`).toBe(false);
   });
 });
