@@ -3,6 +3,7 @@ import type { Db } from '../../db/client';
 import type { Viewer } from '../domain/access';
 import { type ConsoleActionResult, SEND_FIELDS, type SendResult } from '../domain/agent-console';
 import { getEnv } from '../lib/env.server';
+import { readForm } from '../lib/http.server';
 import { fieldErrorsOf } from '../lib/zod-issues';
 import { idempotencyBodyHash, idempotencyKeySchema, newIdempotencyKey } from '../write/idempotency-keys.server';
 import {
@@ -24,7 +25,7 @@ export interface ConsoleActionOptions {
 
 /** The agent console's form posts (send, cancel, retry), for /agent and the embedded panel alike. */
 export async function consoleAction(request: Request, viewer: Viewer, db: Db, options: ConsoleActionOptions) {
-  const form = await request.formData();
+  const form = await readForm(request);
   const intent = form.get('intent');
   const requestId = String(form.get('requestId') ?? '');
   // Links sent to customers use PUBLIC_URL, never the request's Host (issue 11, finding 8).

@@ -35,3 +35,30 @@ export function zodErrorResponse(
   const { field, message } = firstIssue(error, options);
   return badRequest(code, field, message);
 }
+
+const FORM_CONTENT_TYPE = /^\s*(?:application\/x-www-form-urlencoded|multipart\/form-data)\s*(?:;|$)/i;
+
+/**
+ * The request's form (a page's or the agent panel's action). Anything else is the client's mistake,
+ * answered as one (Node's formData() throws a TypeError on other bodies, which was a 500): 415 naming
+ * Content-Type when the body is not a form, 400 naming the body when a form's body cannot be read.
+ */
+export async function readForm(request: Request): Promise<FormData> {
+  if (!FORM_CONTENT_TYPE.test(request.headers.get('content-type') ?? '')) {
+    throw Response.json(
+      {
+        error: {
+          code: 'unsupported_media_type',
+          message: 'Send a form: application/x-www-form-urlencoded or multipart/form-data',
+          field: 'Content-Type',
+        },
+      },
+      { status: 415 },
+    );
+  }
+  try {
+    return await request.formData();
+  } catch {
+    throw badRequest('invalid_form', 'body', 'The form could not be read');
+  }
+}

@@ -6,6 +6,7 @@ import { ACCOUNT_PATH, ROLE_LABELS } from '../domain/navigation';
 import { clientIp, HOME_BY_ROLE, requireSignedIn } from '../http/auth.server';
 import { changePassword } from '../http/password-change.server';
 import { formToObject } from '../lib/form.server';
+import { readForm } from '../lib/http.server';
 import {
   isTemporaryPasswordExpired,
   MIN_PASSWORD_LENGTH,
@@ -39,7 +40,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request }: ActionFunctionArgs) {
   const viewer = await requirePerson(request);
-  const input = formToObject(await request.formData());
+  const input = formToObject(await readForm(request));
   const result = await changePassword({ db: getDb(), actor: viewer, request, ip: clientIp(request) }, input);
   if (!result.ok) {
     const { fieldErrors, formError } = result;

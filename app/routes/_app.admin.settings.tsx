@@ -4,6 +4,7 @@ import { getDb } from '../../db/client';
 import { type ClientOutcome, errorsOf, FieldError, invalidProps, OutcomeMessage } from '../components/admin/admin-form';
 import { clientIp, requireViewer } from '../http/auth.server';
 import { formToObject, outcomeResponse, unknownIntent } from '../lib/form.server';
+import { readForm } from '../lib/http.server';
 import { WEEK_STARTS } from '../read/date-ranges';
 import adminStylesHref from '../styles/admin.css';
 import { getSettingsValues, updateSettings } from '../write/admin-settings.server';
@@ -17,7 +18,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request }: ActionFunctionArgs) {
   const viewer = await requireViewer(request, ['admin']);
-  const input = formToObject(await request.formData());
+  const input = formToObject(await readForm(request));
   if (input.intent !== 'save_settings') throw unknownIntent(input.intent);
   return outcomeResponse(await updateSettings({ db: getDb(), actor: viewer, ip: clientIp(request) }, input));
 }

@@ -12,6 +12,7 @@ import {
 import { formatCount } from '../domain/format';
 import { clientIp, requireViewer } from '../http/auth.server';
 import { formToObject, outcomeResponse, unknownIntent } from '../lib/form.server';
+import { readForm } from '../lib/http.server';
 import { listTeams } from '../read/admin.server';
 import adminStylesHref from '../styles/admin.css';
 import { createTeam, renameTeam } from '../write/admin.server';
@@ -25,7 +26,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request }: ActionFunctionArgs) {
   const viewer = await requireViewer(request, ['admin']);
-  const input = formToObject(await request.formData());
+  const input = formToObject(await readForm(request));
   const ctx = { db: getDb(), actor: viewer, ip: clientIp(request) };
   switch (input.intent) {
     case 'create_team':

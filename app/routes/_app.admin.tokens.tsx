@@ -15,6 +15,7 @@ import { LocalTime } from '../components/admin/local-time';
 import { ROLE_LABELS } from '../domain/navigation';
 import { clientIp, requireViewer } from '../http/auth.server';
 import { formToObject, outcomeResponse, unknownIntent } from '../lib/form.server';
+import { readForm } from '../lib/http.server';
 import { listAgentOptions, listApiTokens, listTeamOptions } from '../read/admin.server';
 import adminStylesHref from '../styles/admin.css';
 import { createApiToken, revokeApiToken } from '../write/admin.server';
@@ -29,7 +30,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request }: ActionFunctionArgs) {
   const viewer = await requireViewer(request, ['admin']);
-  const input = formToObject(await request.formData(), ['teamIds']);
+  const input = formToObject(await readForm(request), ['teamIds']);
   const ctx = { db: getDb(), actor: viewer, ip: clientIp(request) };
   switch (input.intent) {
     case 'create_token':

@@ -6,6 +6,7 @@ import { LocalTime } from '../components/admin/local-time';
 import { InviteCard, UserRow } from '../components/admin/user-forms';
 import { clientIp, requireViewer } from '../http/auth.server';
 import { formToObject, outcomeResponse, unknownIntent } from '../lib/form.server';
+import { readForm } from '../lib/http.server';
 import { listAgentOptions, listAgentsWithoutLogin, listTeamOptions, listUsers } from '../read/admin.server';
 import adminStylesHref from '../styles/admin.css';
 import { inviteUser, resetUserPassword, setUserActive, updateUserAccess } from '../write/admin.server';
@@ -30,7 +31,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request }: ActionFunctionArgs) {
   const viewer = await requireViewer(request, ['admin']);
-  const input = formToObject(await request.formData(), ['teamIds']);
+  const input = formToObject(await readForm(request), ['teamIds']);
   const ctx = { db: getDb(), actor: viewer, ip: clientIp(request) };
   switch (input.intent) {
     case 'invite':

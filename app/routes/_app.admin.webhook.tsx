@@ -4,6 +4,7 @@ import { getDb } from '../../db/client';
 import { type ClientOutcome, OutcomeMessage, ShownOnce } from '../components/admin/admin-form';
 import { clientIp, requireViewer } from '../http/auth.server';
 import { formToObject, outcomeResponse, unknownIntent } from '../lib/form.server';
+import { readForm } from '../lib/http.server';
 import adminStylesHref from '../styles/admin.css';
 import { finishWebhookRotation, getWebhookSecretStatus, rotateWebhookSecret } from '../write/admin-settings.server';
 
@@ -16,7 +17,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request }: ActionFunctionArgs) {
   const viewer = await requireViewer(request, ['admin']);
-  const input = formToObject(await request.formData());
+  const input = formToObject(await readForm(request));
   const ctx = { db: getDb(), actor: viewer, ip: clientIp(request) };
   switch (input.intent) {
     case 'rotate':

@@ -22,6 +22,7 @@ import { assertSameOrigin, clientIp, getEmbedAccess } from '../http/auth.server'
 import { destroySession } from '../http/session.server';
 import { type SignInFailure, signIn } from '../http/sign-in.server';
 import { getEnv } from '../lib/env.server';
+import { readForm } from '../lib/http.server';
 import { TEMPORARY_PASSWORD_EXPIRED_MESSAGE } from '../lib/password.server';
 import { firstIssue } from '../lib/zod-issues';
 import { getAgentRequestCards, groupAgentCards } from '../read/agent-console.server';
@@ -134,10 +135,10 @@ const SIGN_IN_FAILURES: Record<SignInFailure, string> = {
 export async function action({ request }: ActionFunctionArgs) {
   const db = getDb();
   const url = new URL(request.url);
-  const intent = (await request.clone().formData()).get('intent');
+  const intent = (await readForm(request.clone())).get('intent');
   if (intent === 'sign_in' || intent === 'sign_out') {
     assertSameOrigin(request);
-    const form = await request.formData();
+    const form = await readForm(request);
     if (intent === 'sign_out') {
       return redirect(panelHref(url, null), {
         headers: { 'Set-Cookie': await destroySession(db, request, Date.now(), 'embed') },

@@ -6,6 +6,7 @@ import { getDb } from '../../db/client';
 import { ACCOUNT_PATH, safeRedirectPath } from '../domain/navigation';
 import { assertSameOrigin, clientIp, getViewer, HOME_BY_ROLE } from '../http/auth.server';
 import { type SignInFailure, signIn } from '../http/sign-in.server';
+import { readForm } from '../lib/http.server';
 import { TEMPORARY_PASSWORD_EXPIRED_MESSAGE } from '../lib/password.server';
 import { fieldErrorsOf } from '../lib/zod-issues';
 
@@ -37,7 +38,7 @@ const FAILURE_STATUS: Record<SignInFailure, number> = {
 
 export async function action({ request }: ActionFunctionArgs) {
   assertSameOrigin(request);
-  return request.formData().then(async (form) => {
+  return readForm(request).then(async (form) => {
     const parsed = signInSchema.safeParse(Object.fromEntries(form));
     if (!parsed.success) {
       return data({ formError: null, fieldErrors: fieldErrorsOf(parsed.error) }, { status: 400 });

@@ -26,6 +26,7 @@ import {
   MAX_FAILED_CARD_ATTEMPTS,
   maxCardDigits,
 } from '../domain/payment-cards';
+import { readForm } from '../lib/http.server';
 import { getPayPage, type PayPage } from '../read/pay-page.server';
 import payStylesHref from '../styles/pay.css';
 import { decline, payWithCard, recordOpened } from '../write/customer-payment.server';
@@ -78,7 +79,7 @@ interface PayActionData {
 export async function action({ request, params }: ActionFunctionArgs) {
   const db = getDb();
   const token = params.token ?? '';
-  const form = await request.formData();
+  const form = await readForm(request);
   const intent = form.get('intent');
   const self = `/pay/${token}`;
   if (intent === 'decline') {
