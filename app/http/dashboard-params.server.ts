@@ -5,10 +5,18 @@ import { badRequest } from '../lib/http.server';
 import { requestLocale } from '../lib/locale.server';
 import { timeZoneList } from '../lib/time-zone';
 import { canonicalSearch, type DashboardRange, LEADERBOARD_SORTS, resolveRange } from '../read/dashboard-view';
-import { isPreset, PRESET_ALIASES, RANGE_PRESETS } from '../read/date-ranges';
+import { daysBetween, isPreset, PRESET_ALIASES, RANGE_PRESETS } from '../read/date-ranges';
 import type { Filters } from '../read/filters';
+import { MAX_BUCKETS } from '../read/metrics/metrics.server';
 import { getWeekStartsOn } from '../read/settings.server';
 import { filtersFromRequest } from './filter-params.server';
+
+/**
+ * The longest range the dashboard draws: its trend has a bucket a month past two years, and the
+ * series stops at MAX_BUCKETS months (20 years); a range a month shorter than that, whatever its
+ * first and last partial months, fits.
+ */
+export const MAX_DASHBOARD_DAYS = Math.floor(((MAX_BUCKETS.month - 2) * 365.25) / 12);
 
 export interface DashboardRequest {
   range: DashboardRange;
@@ -40,6 +48,13 @@ export async function dashboardRequest(request: Request): Promise<DashboardReque
     throw badRequest('invalid_filter', 'range', `range: must be one of ${RANGE_PRESETS.join(', ')} or custom`);
   }
   const range = resolveRange(url.searchParams, parsed, Date.now(), await getWeekStartsOn(getDb()));
+  if (daysBetween(range.from, range.to) > MAX_DASHBOARD_DAYS) {
+    throw badRequest(
+      'invalid_filter',
+      'from',
+      `from: the dashboard shows at most ${MAX_DASHBOARD_DAYS.toLocaleString('en')} days (about 19 years); choose a later from or an earlier to`,
+    );
+  }
   const canonical = canonicalSearch(url.searchParams, range);
   if (canonical !== url.searchParams.toString()) throw redirect(`${url.pathname}${canonical ? `?${canonical}` : ''}`);
 

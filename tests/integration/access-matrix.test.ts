@@ -1,5 +1,6 @@
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_DASHBOARD_DAYS } from '../../app/http/dashboard-params.server';
 import { postEvents, startServer, type TestServer } from '../support/server';
 import { addUserAt, signInOverHttp, TEST_PASSWORD, type TestUserInput } from '../support/users';
 
@@ -361,5 +362,53 @@ describe.each(CALLERS)('rows returned to %s are exactly its scope', (who) => {
     expect(panel.status).toBe(200);
     const html = await panel.text();
     expect(requestIdsIn(html)).toEqual(own);
+  });
+});
+
+describe('what a page or panel action is sent is read as a client error, never a 500', () => {
+  // Each form route with a caller it lets in (the role checks above come first).
+  const forms: [path: string, who: Who | 'anon', panel?: true][] = [
+    ['/login', 'anon'],
+    ['/pay/no-such-token', 'anon'],
+    ['/embed/agent', 'agent', true],
+    ['/agent', 'agent'],
+    ['/account', 'manager'],
+    ['/admin/users', 'admin'],
+    ['/admin/teams', 'admin'],
+    ['/admin/tokens', 'admin'],
+    ['/admin/settings', 'admin'],
+    ['/admin/webhook', 'admin'],
+  ];
+  const post = (path: string, who: Who | 'anon', panel: boolean | undefined, type: string, body: string) => {
+    const headers: Record<string, string> = { origin: server.url, 'content-type': type };
+    const cookie = who === 'anon' ? undefined : panel ? embedCookies[who] : cookies[who];
+    if (cookie) headers.cookie = cookie;
+    return fetch(`${server.url}${path}`, { method: 'POST', headers, body, redirect: 'manual' });
+  };
+
+  it.each(forms)('POST %s as %s: 415 naming Content-Type for a body that is not a form', async (path, who, panel) => {
+    const response = await post(path, who, panel, 'text/plain', 'intent=send');
+    expect(response.status).toBe(415);
+    expect(await response.text()).toContain('Send a form: application/x-www-form-urlencoded or multipart/form-data');
+  });
+
+  it.each(forms)('POST %s as %s: 400 naming the body for a form that cannot be read', async (path, who, panel) => {
+    const response = await post(path, who, panel, 'multipart/form-data; boundary=x', 'not multipart at all');
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain('The form could not be read');
+  });
+
+  it('a dashboard range longer than its trend can draw: 400 naming from, on both dashboards; the longest one drawn', async () => {
+    const day = 86_400_000;
+    const longest = new Date(Date.parse('2000-01-01') + (MAX_DASHBOARD_DAYS - 1) * day).toISOString().slice(0, 10);
+    const tooLong = new Date(Date.parse('2000-01-01') + MAX_DASHBOARD_DAYS * day).toISOString().slice(0, 10);
+    for (const page of ['/dashboard', '/dashboard/agents/ag_a']) {
+      const refused = await as('manager', `${page}?from=2000-01-01&to=${tooLong}`);
+      expect(refused.status).toBe(400);
+      expect(await refused.text()).toContain('from: the dashboard shows at most 7,244 days (about 19 years)');
+      const drawn = await as('manager', `${page}?from=2000-01-01&to=${longest}`);
+      expect(drawn.status).toBe(200);
+      await drawn.body?.cancel();
+    }
   });
 });
