@@ -21,8 +21,12 @@ export interface SignedIn {
   mustChangePassword: boolean;
 }
 
-/** The caller by bearer token or session cookie, or null. */
-export async function getViewer(request: Request, sessionKind: SessionKind = 'app'): Promise<SignedIn | null> {
+/** The caller by bearer token or session cookie, or null; `touch: false` reads a session without counting it as activity. */
+export async function getViewer(
+  request: Request,
+  sessionKind: SessionKind = 'app',
+  { touch = true }: { touch?: boolean } = {},
+): Promise<SignedIn | null> {
   const db = getDb();
   const header = request.headers.get('authorization');
   if (header) {
@@ -30,7 +34,7 @@ export async function getViewer(request: Request, sessionKind: SessionKind = 'ap
     const viewer = match?.[1] ? await viewerForToken(db, match[1]) : null;
     return viewer ? { viewer, method: 'token', mustChangePassword: false } : null;
   }
-  const userId = await getSessionUserId(db, request, Date.now(), sessionKind);
+  const userId = await getSessionUserId(db, request, Date.now(), sessionKind, touch);
   const account = userId ? await loadAccount(db, userId) : null;
   return account ? { ...account, method: 'session' } : null;
 }
@@ -97,6 +101,19 @@ export async function getEmbedAccess(request: Request): Promise<EmbedAccess> {
   if (found.mustChangePassword) return { kind: 'must_change_password' };
   if (found.viewer.role !== 'agent') return { kind: 'not_an_agent', role: found.viewer.role };
   return { kind: 'signed_in', viewer: found.viewer };
+}
+
+/**
+ * The caller of a long-lived response as they are now, for a live stream to check again while it
+ * runs: their current scope, or null once they are signed out, their session has timed out, their
+ * token is revoked, they are deactivated or on a temporary password, or (the agent panel's
+ * stream) no longer an agent. Reads the session without touching it: an open stream is not activity.
+ */
+export async function currentViewer(request: Request, sessionKind: SessionKind = 'app'): Promise<Viewer | null> {
+  const found = await getViewer(request, sessionKind, { touch: false });
+  if (!found || found.mustChangePassword) return null;
+  if (sessionKind === 'embed' && found.viewer.role !== 'agent') return null;
+  return found.viewer;
 }
 
 /** Kept for API routes that only take tokens or sessions alike: same as requireViewer. */

@@ -29,8 +29,18 @@ const CHUNK_CHANGES = 100;
  * Server-Sent Events (SPEC §4): every status change the caller may see, as `event: change` with
  * the request's current status. `Last-Event-ID` resumes after a reconnect without losing changes.
  * Capped per user (429) and in all (503). Used by /api/v1/stream and the agent panel's /embed/stream.
+ *
+ * A stream outlives the check its request passed: before each heartbeat `recheck` gives the caller
+ * as they are now. Their new scope applies from then on (a supervisor's team taken away); a caller
+ * gone (signed out, timed out, token revoked, deactivated), or a check that fails, ends the stream;
+ * a client that reconnects resumes from Last-Event-ID if it still may.
  */
-export function changeStreamResponse(viewer: Viewer, request: Request): Response {
+export function changeStreamResponse(
+  signedIn: Viewer,
+  request: Request,
+  recheck: () => Promise<Viewer | null>,
+): Response {
+  let viewer = signedIn;
   const env = getEnv();
   const encoder = new TextEncoder();
   const lastEventId = (
@@ -110,7 +120,24 @@ export function changeStreamResponse(viewer: Viewer, request: Request): Response
     {
       async start(c) {
         controller = c;
-        const heartbeat = setInterval(() => (keepingUp() ? send(': heartbeat\n\n') : end('drop')), HEARTBEAT_MS);
+        let checking = false;
+        const beat = async () => {
+          if (!keepingUp()) return end('drop');
+          if (checking) return; // the last check still runs: this beat is skipped, not queued
+          checking = true;
+          try {
+            const now = await recheck();
+            if (now === null) return end('close');
+            viewer = now;
+            send(': heartbeat\n\n');
+          } catch (error) {
+            console.error('Live stream: could not check its caller again; closing it', error);
+            end('close');
+          } finally {
+            checking = false;
+          }
+        };
+        const heartbeat = setInterval(() => void beat(), HEARTBEAT_MS);
         let unsubscribe = () => {};
         cleanup = () => {
           clearInterval(heartbeat);
@@ -137,7 +164,10 @@ export function changeStreamResponse(viewer: Viewer, request: Request): Response
     },
     new ByteLengthQueuingStrategy({ highWaterMark: QUEUE_LIMIT }),
   );
-  request.signal.addEventListener('abort', () => end('close'));
+  // Aborted already (the client left while the caller was being checked): Remix then throws this
+  // response away without cancelling its body, so nothing may stay registered or subscribed.
+  if (request.signal.aborted) end('close');
+  else request.signal.addEventListener('abort', () => end('close'), { once: true });
 
   return new Response(stream, {
     headers: {

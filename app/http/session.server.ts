@@ -72,13 +72,15 @@ function asSessionId(value: unknown): string | null {
 
 /**
  * Remix's session storage over the `sessions` table, for one request at `now`: the cookie carries a
- * random id, the table its keyed hash; reading enforces the idle and absolute timeouts.
+ * random id, the table its keyed hash; reading enforces the idle and absolute timeouts and, unless
+ * `touch` is false, counts as activity (last seen, at most once a minute).
  */
 function sessionStorage(
   db: Db,
   now: number,
   meta: RequestMeta = { ip: null, userAgent: null },
   kind: SessionKind = 'app',
+  touch = true,
 ): SessionStorage<SessionData> {
   return createSessionStorage<SessionData>({
     cookie: sessionCookie(kind),
@@ -118,7 +120,7 @@ function sessionStorage(
           .limit(1),
       );
       if (!session) return Promise.resolve(null);
-      if (now - session.lastSeenAt > TOUCH_EVERY_MS) {
+      if (touch && now - session.lastSeenAt > TOUCH_EVERY_MS) {
         await writeTransaction(
           db,
           async () => await db.update(sessions).set({ lastSeenAt: now }).where(eq(sessions.idHash, idHash)),
@@ -206,14 +208,18 @@ export async function rotateSession(
   return startSession(db, userId, meta, now);
 }
 
-/** The user id of a live session (idle and absolute timeouts enforced), touching its last-seen time. */
+/**
+ * The user id of a live session (idle and absolute timeouts enforced), touching its last-seen time
+ * unless `touch` is false (a stream checking its caller again is not the person's activity).
+ */
 export async function getSessionUserId(
   db: Db,
   request: Request,
   now = Date.now(),
   kind: SessionKind = 'app',
+  touch = true,
 ): Promise<string | null> {
-  const session = await sessionStorage(db, now, undefined, kind).getSession(request.headers.get('cookie'));
+  const session = await sessionStorage(db, now, undefined, kind, touch).getSession(request.headers.get('cookie'));
   return session.get('userId') ?? null;
 }
 

@@ -1,8 +1,8 @@
 import type { LoaderFunctionArgs } from '@remix-run/node';
-import { requireViewer } from '../http/auth.server';
+import { currentViewer, requireViewer } from '../http/auth.server';
 import { changeStreamResponse } from '../http/live-stream.server';
 
 /** Server-Sent Events (SPEC §4): every status change the caller may see. */
 export async function loader({ request }: LoaderFunctionArgs) {
-  return changeStreamResponse(await requireViewer(request), request);
+  return changeStreamResponse(await requireViewer(request), request, () => currentViewer(request));
 }

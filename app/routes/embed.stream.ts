@@ -1,5 +1,5 @@
 import type { LoaderFunctionArgs } from '@remix-run/node';
-import { getEmbedAccess } from '../http/auth.server';
+import { currentViewer, getEmbedAccess } from '../http/auth.server';
 import { changeStreamResponse } from '../http/live-stream.server';
 import { apiError } from '../lib/http.server';
 
@@ -7,5 +7,5 @@ import { apiError } from '../lib/http.server';
 export async function loader({ request }: LoaderFunctionArgs) {
   const access = await getEmbedAccess(request);
   if (access.kind !== 'signed_in') throw apiError(401, 'unauthorized', 'Sign in to the agent panel first');
-  return changeStreamResponse(access.viewer, request);
+  return changeStreamResponse(access.viewer, request, () => currentViewer(request, 'embed'));
 }

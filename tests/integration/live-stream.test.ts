@@ -1,10 +1,11 @@
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { changeListenerCount } from '../../app/http/change-feed.server';
+import { changeListenerCount, liveStreamCount } from '../../app/http/change-feed.server';
 import { loader } from '../../app/routes/api.v1.stream';
 import { createServiceToken } from '../../app/write/api-tokens.server';
 import { ingestEvents } from '../../app/write/ingest.server';
 import { closeDb, type Db, getDb } from '../../db/client';
-import { ON_POSTGRES } from '../../db/tables';
+import { apiTokens, ON_POSTGRES, userTeams } from '../../db/tables';
 import { closeTestDb, createTestDb, queryRow } from '../support/db';
 import { created } from '../support/events';
 
@@ -45,9 +46,9 @@ async function listenConnections(): Promise<number> {
   return row!.n;
 }
 
-async function open(signal?: AbortSignal): Promise<Response> {
+async function open(signal?: AbortSignal, as = token): Promise<Response> {
   const request = new Request('http://desk.test/api/v1/stream', {
-    headers: { authorization: `Bearer ${token}` },
+    headers: { authorization: `Bearer ${as}` },
     signal,
   });
   return (await loader({ request, params: {}, context: { cspNonce: '' } })) as Response;
@@ -86,5 +87,90 @@ describe('GET /api/v1/stream, in-process (finding 1)', () => {
     }
     expect(changeListenerCount()).toBe(0);
     await expect(reader.read()).rejects.toThrow('Live-update client is not reading');
+  });
+});
+
+/** The text of the stream's next chunk, or null once it has ended. */
+async function nextText(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<string | null> {
+  const { value, done } = await reader.read();
+  return done ? null : new TextDecoder().decode(value);
+}
+
+describe('GET /api/v1/stream checks its caller again at each heartbeat (every 15 s)', () => {
+  // Only the intervals are faked: the heartbeat's and the change feed's poll. The database and the
+  // stream run for real.
+  const fakeIntervals = () => vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+
+  it('ends the stream once its token is revoked, and releases it', async () => {
+    const own = (await createServiceToken(db, { role: 'manager', name: 'revoked soon' })).token;
+    fakeIntervals();
+    try {
+      const reader = await connected(await open(undefined, own));
+      vi.advanceTimersByTime(15_000);
+      expect(await nextText(reader)).toBe(': heartbeat\n\n');
+      expect(liveStreamCount()).toBe(1);
+      await db.update(apiTokens).set({ revokedAt: Date.now() }).where(eq(apiTokens.name, 'revoked soon'));
+      vi.advanceTimersByTime(15_000);
+      expect(await nextText(reader)).toBeNull();
+      expect(liveStreamCount()).toBe(0);
+      expect(changeListenerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('applies a supervisor’s new teams from the next heartbeat on', async () => {
+    await createServiceToken(db, { role: 'supervisor', name: 'travel', teamIds: ['tm_travel'] }); // the team exists
+    const { token: own, userId } = await createServiceToken(db, {
+      role: 'supervisor',
+      name: 'moved',
+      teamIds: ['tm_retail'],
+    });
+    fakeIntervals();
+    const reader = await connected(await open(undefined, own));
+    try {
+      await db.update(userTeams).set({ teamId: 'tm_travel' }).where(eq(userTeams.userId, userId));
+      vi.advanceTimersByTime(15_000);
+      // The heartbeat comes once the check is done.
+      expect(await nextText(reader)).toBe(': heartbeat\n\n');
+      await ingestEvents(
+        db,
+        [
+          created('pr_moved_retail', 0, { teamId: 'tm_retail' }),
+          created('pr_moved_travel', 0, { teamId: 'tm_travel' }),
+        ],
+        'api',
+      );
+      // One read outstanding at a time (a read given up on would swallow the chunk it gets later).
+      let text = '';
+      let read = reader.read();
+      await vi.waitFor(
+        async () => {
+          vi.advanceTimersByTime(1_000); // the feed's poll (SQLite; PostgreSQL is told at once)
+          const got = await Promise.race([read, new Promise<null>((resolve) => setTimeout(() => resolve(null), 200))]);
+          if (got?.value) {
+            text += new TextDecoder().decode(got.value);
+            read = reader.read();
+          }
+          expect(text).toContain('pr_moved_travel');
+        },
+        { timeout: 10_000, interval: 50 },
+      );
+      const ids = [...text.matchAll(/"requestId":"([^"]+)"/g)].map((match) => match[1]);
+      expect(ids).toEqual(['pr_moved_travel']);
+    } finally {
+      await reader.cancel();
+      vi.useRealTimers();
+    }
+  });
+
+  it('leaves nothing registered or subscribed when the client left before the stream was answered', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const response = await open(controller.signal);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(liveStreamCount()).toBe(0);
+    expect(changeListenerCount()).toBe(0);
+    expect(await response.text()).toBe('');
   });
 });
