@@ -55,9 +55,15 @@ export async function tryLease(
   });
 }
 
-/** At a clean stop: gives the lease up so another instance takes it at its next tick. */
+/**
+ * At a clean stop: gives the lease up so another instance takes it at its next tick. (Also the end of
+ * every pay or decline's claim: a write like any other, so it waits its turn; on the bare connection
+ * SQLite's busy wait held the event loop while the ingest writer committed.)
+ */
 export async function releaseLease(db: Db, name: string, holder: string): Promise<void> {
-  await sqlRun(db, 'DELETE FROM leases WHERE name = ? AND holder = ?', [name, holder]);
+  await writeTransaction(db, async () => {
+    await sqlRun(db, 'DELETE FROM leases WHERE name = ? AND holder = ?', [name, holder]);
+  });
 }
 
 /**

@@ -12,7 +12,7 @@ import { ingestEvents } from '../../app/write/ingest.server';
 import { LEASE_FLOOR_MS, leaseMsFor, processHolder, releaseLease, tryLease } from '../../app/write/leases.server';
 import { createReportScheduler, REPORT_SCHEDULER_LEASE } from '../../app/write/report-scheduler.server';
 import { createSchedule } from '../../app/write/report-schedules.server';
-import { closeDatabase, type Db, openDatabaseUrl } from '../../db/client';
+import { closeDatabase, type Db, openDatabaseUrl, writeTransaction } from '../../db/client';
 import { ON_POSTGRES } from '../../db/tables';
 import { createTestDb, queryRow, queryRows } from '../support/db';
 import { created, MINUTE, step, T0 } from '../support/events';
@@ -63,6 +63,22 @@ describe('tryLease and releaseLease', () => {
     expect(await leaseRow('job')).toBeUndefined();
     expect(await tryLease(b, 'job', 'holder-b', 6000, 1002)).toBe(true);
     expect(await leaseRow('job')).toEqual({ holder: 'holder-b', expires_at: 7002 });
+  });
+
+  // SQLite: one writer at a time on a file, whichever connection. PostgreSQL's writes run side by side.
+  it.skipIf(ON_POSTGRES)('waits its turn behind another write instead of holding the event loop', async () => {
+    expect(await tryLease(a, 'job', 'holder-b', 6000, 1000)).toBe(true);
+    let finish!: () => void;
+    const holding = writeTransaction(a, () => new Promise<void>((resolve) => (finish = resolve)));
+    let released = false;
+    const releasing = releaseLease(b, 'job', 'holder-b').then(() => (released = true));
+    // The event loop runs meanwhile (the timer fires) and the release has not happened yet.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(released).toBe(false);
+    finish();
+    await holding;
+    await releasing;
+    expect(await leaseRow('job')).toBeUndefined();
   });
 
   it('keeps leases of different names apart', async () => {
