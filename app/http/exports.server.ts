@@ -18,11 +18,13 @@ export function excelVariantFromRequest(request: Request): boolean {
 
 /**
  * The HTTP response of an export (SPEC §4), audited when the stream ends: who, which filters, how
- * many rows, and whether the download completed.
+ * many rows, and whether the download completed. `signal` is the request's: a client that leaves
+ * before the response is answered (Remix then throws it away without cancelling its body) cancels
+ * the export, whose worker threads and read snapshot would otherwise stay waiting for a reader.
  */
 export async function exportResponse(
   db: Db,
-  input: ExportRequest & { ip: string | null; excel?: boolean },
+  input: ExportRequest & { ip: string | null; excel?: boolean; signal?: AbortSignal },
 ): Promise<Response> {
   const excel = input.format === 'csv' && input.excel === true;
   const started = Date.now();
@@ -48,7 +50,17 @@ export async function exportResponse(
     }
     if (result.error) console.error('Export failed', result.error);
   });
-  return new Response(excel ? withByteOrderMark(stream) : stream, {
+  const body = excel ? withByteOrderMark(stream) : stream;
+  // Once the server reads the body it cancels it itself when the socket closes (then this cancel,
+  // on a locked stream, only rejects).
+  const abandon = () => body.cancel(new Error('The client left')).catch(() => {});
+  if (input.signal?.aborted) {
+    await abandon();
+    // Nobody reads it: 499 as proxies log a request whose client closed it.
+    return new Response(null, { status: 499 });
+  }
+  input.signal?.addEventListener('abort', () => void abandon(), { once: true });
+  return new Response(body, {
     headers: {
       'Content-Type': contentType,
       'Content-Disposition': `attachment; filename="${fileName}"`,

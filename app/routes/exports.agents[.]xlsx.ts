@@ -9,5 +9,12 @@ import { filtersFromRequest } from '../http/filter-params.server';
 export async function loader({ request }: LoaderFunctionArgs) {
   const viewer = await requireViewer(request, EXPORT_ROLES);
   const filters = await filtersFromRequest(request);
-  return await exportResponse(getDb(), { report: 'agents', format: 'xlsx', filters, viewer, ip: clientIp(request) });
+  return await exportResponse(getDb(), {
+    report: 'agents',
+    format: 'xlsx',
+    filters,
+    viewer,
+    ip: clientIp(request),
+    signal: request.signal,
+  });
 }

@@ -16,6 +16,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
     filters,
     viewer,
     ip: clientIp(request),
+    signal: request.signal,
     excel,
   });
 }

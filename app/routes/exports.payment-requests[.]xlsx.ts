@@ -15,5 +15,6 @@ export async function loader({ request }: LoaderFunctionArgs) {
     filters,
     viewer,
     ip: clientIp(request),
+    signal: request.signal,
   });
 }

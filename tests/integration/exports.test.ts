@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Viewer } from '../../app/domain/access';
+import { exportResponse } from '../../app/http/exports.server';
 import { CHUNK_BYTES } from '../../app/lib/zip-stream';
 import { createExport, type ExportResult } from '../../app/read/exports/exports.server';
 import { XLSX_WORKER_CREDITS } from '../../app/read/exports/worker-protocol';
@@ -510,6 +511,32 @@ describe('streaming a large export', () => {
     await vi.waitFor(() => expect(xlsxWorkerStats().liveWorkers).toBe(0), { timeout: 30_000 });
     // Terminating the worker closed its connection: no backend holds the cursor any more.
     if (ON_POSTGRES) await vi.waitFor(async () => expect(await cursors()).toBe(0), { timeout: 10_000 });
+  });
+
+  it('cancels an export whose client left before it was answered: its worker stopped, audited as not completed', async () => {
+    const startedBefore = xlsxWorkerStats().started;
+    const left = new AbortController();
+    left.abort();
+    const filters = parseFilters(new URLSearchParams(''), 'UTC');
+    const response = await exportResponse(db, {
+      report: 'payment-requests',
+      format: 'xlsx',
+      filters,
+      viewer: manager,
+      ip: null,
+      signal: left.signal,
+    });
+    expect(response.status).toBe(499);
+    await vi.waitFor(() => expect(xlsxWorkerStats().liveWorkers).toBe(0), { timeout: 30_000 });
+    expect(xlsxWorkerStats().started).toBeGreaterThan(startedBefore);
+    await vi.waitFor(async () => {
+      const audit = await queryRow<{ details: string }>(db, "SELECT details FROM audit_log WHERE action = 'export'");
+      expect(JSON.parse(audit!.details)).toMatchObject({
+        report: 'payment-requests',
+        format: 'xlsx',
+        completed: false,
+      });
+    });
   });
 
   it('writes a large XLSX from its worker with every row of a range, read back by exceljs', async () => {
