@@ -1,6 +1,6 @@
 import { isbot } from 'isbot';
 import { z } from 'zod';
-import { type Db, sqlRows } from '../../db/client';
+import { type Db, sqlRows, writeTransaction } from '../../db/client';
 import { passesLuhn } from '../domain/card-masking';
 import { currentStatus } from '../domain/current-status';
 import { PAYABLE_STATUSES, type Status } from '../domain/lifecycle';
@@ -14,7 +14,7 @@ import {
 import { fieldErrorsOf } from '../lib/zod-issues';
 import { failedCardAttempts, requestForToken } from '../read/pay-page.server';
 import { getPaymentRequestRow, type PaymentRequestRow } from '../read/payment-request.server';
-import { keyedEventId, newEventId, writeOwnEvents } from './own-events.server';
+import { assertAccepted, ingestOwnEvents, keyedEventId, newEventId, writeOwnEvents } from './own-events.server';
 import { withPaymentClaim } from './payment-claims.server';
 import { chargeCard } from './payments/sandbox-provider.server';
 
@@ -46,18 +46,34 @@ export async function recordOpened(
   return await writeOpened(db, row, (options.clock ?? Date.now)());
 }
 
+/** Thrown to roll back an `opened` that another view recorded first (PostgreSQL: they ran side by side). */
+class OpenedFirstElsewhere extends Error {}
+
 // ingestEvents treats the same id with other content (occurredAt differs on every view) as a
-// conflict, so look for the event before writing it.
+// conflict, so look for the event before writing it, in the same write transaction: two views at
+// once (two tabs, a view during a pay) both found none, and the second's write was refused as a
+// conflict (a 500 and a rejected event). On PostgreSQL the two transactions still run side by side:
+// the later one's conflict is rolled back and reads as already recorded.
 async function writeOpened(
   db: Db,
   row: PaymentRequestRow,
   now: number,
 ): Promise<Exclude<OpenedOutcome, 'not_counted' | 'unknown_link'>> {
   const id = openedEventId(row.id);
-  if ((await sqlRows(db, 'SELECT 1 FROM events WHERE id = ?', [id])).length > 0) return 'already_recorded';
-  if (currentStatus(row.status, row.expiresAt, now) !== 'sent') return 'not_open';
-  await writeOwnEvents(db, [{ id, type: 'opened', requestId: row.id }], 'customer', now);
-  return 'recorded';
+  try {
+    return await writeTransaction(db, async () => {
+      if ((await sqlRows(db, 'SELECT 1 FROM events WHERE id = ?', [id])).length > 0) return 'already_recorded';
+      if (currentStatus(row.status, row.expiresAt, now) !== 'sent') return 'not_open';
+      const [result] = (await ingestOwnEvents(db, [{ id, type: 'opened', requestId: row.id }], 'customer', now))
+        .results;
+      if (result?.status === 'rejected' && result.error.code === 'conflict') throw new OpenedFirstElsewhere();
+      assertAccepted({ results: result ? [result] : [] });
+      return 'recorded';
+    });
+  } catch (error) {
+    if (error instanceof OpenedFirstElsewhere) return 'already_recorded';
+    throw error;
+  }
 }
 
 // '12/29', '12 / 29' (as the page formats it), and digits only, '1229' or '122029': a phone's numeric

@@ -37,6 +37,16 @@ export async function writeOwnEvents(
   source: EventSource,
   now: number,
 ): Promise<void> {
+  assertAccepted(await ingestOwnEvents(db, events, source, now));
+}
+
+/** As writeOwnEvents, answering ingestEvents' summary for a caller that expects a rejection it can handle. */
+export async function ingestOwnEvents(
+  db: Db,
+  events: readonly OwnEvent[],
+  source: EventSource,
+  now: number,
+): Promise<Awaited<ReturnType<typeof ingestEvents>>> {
   const occurredAt = new Date(now).toISOString();
   const bodies = events.map((event) => ({
     id: event.id,
@@ -45,10 +55,10 @@ export async function writeOwnEvents(
     paymentRequest: { id: event.requestId },
     data: event.data ?? {},
   }));
-  assertAccepted(await ingestEvents(db, bodies, source, { now }));
+  return await ingestEvents(db, bodies, source, { now });
 }
 
-export function assertAccepted(summary: Awaited<ReturnType<typeof ingestEvents>>): void {
+export function assertAccepted(summary: Pick<Awaited<ReturnType<typeof ingestEvents>>, 'results'>): void {
   for (const result of summary.results) {
     if (result.status === 'rejected') {
       throw new Error(`Event ${result.id} was rejected: ${result.error.code} at ${result.error.path}`);

@@ -69,6 +69,19 @@ describe('recordOpened', () => {
     expect(await rejectedCount()).toBe(0);
   });
 
+  it('records one opened for views at once (two tabs): the others read it as already recorded, nothing rejected', async () => {
+    const { requestId, token } = await sendRequest();
+    const views = await Promise.all(
+      [1, 2, 3].map(async (minute) => await recordOpened(db, token, BROWSER_UA, { clock: () => T0 + minute * MINUTE })),
+    );
+    expect(views.filter((view) => view === 'recorded')).toHaveLength(1);
+    expect(views.filter((view) => view === 'already_recorded')).toHaveLength(2);
+    expect(await queryRows(db, "SELECT id, source FROM events WHERE type = 'payment_request.opened'")).toEqual([
+      { id: `evt_open_${requestId}`, source: 'customer' },
+    ]);
+    expect(await rejectedCount()).toBe(0);
+  });
+
   it('does not count link previews, scanners or clients without a user agent', async () => {
     const { requestId, token } = await sendRequest();
     const bots = [
