@@ -12,7 +12,7 @@ import {
   verifyPassword,
 } from '../lib/password.server';
 import { recordAudit } from '../write/audit.server';
-import { clearAddressFailures, recordSignInFailure, signInGate } from '../write/sign-in-throttle.server';
+import { beginPasswordAttempt, clearAddressFailures, forgetPasswordAttempt } from '../write/sign-in-throttle.server';
 import { currentSessionId, endOtherSessions, rotateSession } from './session.server';
 
 /** Who changes their own password, from which browser (the session to keep) and address. */
@@ -72,15 +72,17 @@ export async function changePassword(
   if (Object.keys(problems).length > 0) return refused(400, problems);
 
   // A slowed account (many failures from everywhere) is not locked here either: the owner must get in.
-  if ((await signInGate(db, user.email, ip, now)).kind === 'locked') {
+  const counted = await beginPasswordAttempt(db, user.email, ip, now);
+  if (counted.gate.kind === 'locked') {
     await recordAudit(db, { action: 'password_change_failed', actor, details: { reason: 'throttled' }, ip }, now);
     return refused(429, {}, THROTTLED_MESSAGE);
   }
   if (!(await verifyPassword(parsed.data.currentPassword, user.passwordHash))) {
-    await recordSignInFailure(db, user.email, ip, now);
+    // Counted already (beginPasswordAttempt).
     await recordAudit(db, { action: 'password_change_failed', actor, details: { reason: 'wrong_password' }, ip }, now);
     return refused(400, { currentPassword: 'Your current password is not correct' });
   }
+  await forgetPasswordAttempt(db, counted);
   await clearAddressFailures(db, user.email, ip);
   // A session opened with the temporary password can outlive it (up to 12 h): it no longer proves anything.
   if (isTemporaryPasswordExpired(user, now)) {

@@ -11,10 +11,11 @@ import {
 } from '../lib/password.server';
 import { recordAudit } from '../write/audit.server';
 import {
+  beginPasswordAttempt,
   clearAddressFailures,
-  recordSignInFailure,
+  forgetPasswordAttempt,
+  type PasswordAttempt,
   reserveSlowedTurn,
-  signInGate,
 } from '../write/sign-in-throttle.server';
 import { createSession, type SessionKind } from './session.server';
 
@@ -55,7 +56,8 @@ export async function signIn(
   kind: SessionKind = 'app',
 ): Promise<SignInResult> {
   const normalized = email.trim().toLowerCase();
-  const gate = await signInGate(db, normalized, ip, now);
+  const counted = await beginPasswordAttempt(db, normalized, ip, now);
+  const { gate } = counted;
   if (gate.kind === 'locked') {
     await recordAudit(
       db,
@@ -64,7 +66,7 @@ export async function signIn(
     );
     return { ok: false, reason: 'throttled' };
   }
-  const attempt = async () => await checkPassword(db, request, normalized, password, ip, now, kind);
+  const attempt = async () => await checkPassword(db, request, normalized, password, ip, now, kind, counted);
   try {
     const result =
       gate.kind === 'slowed' ? await afterSlowedTurn(db, normalized, gate.waitMs, attempt) : await attempt();
@@ -72,6 +74,7 @@ export async function signIn(
   } catch (error) {
     if (!(error instanceof PasswordHashBusyError)) throw error;
   }
+  await forgetPasswordAttempt(db, counted); // not checked: no failure
   await recordAudit(db, { action: 'sign_in_failed', actorName: normalized, details: { reason: 'busy' }, ip }, now);
   return { ok: false, reason: 'busy' };
 }
@@ -84,15 +87,17 @@ async function checkPassword(
   ip: string | null,
   now: number,
   kind: SessionKind,
+  counted: PasswordAttempt,
 ): Promise<SignInResult> {
   const user = first(await db.select().from(users).where(eq(users.email, normalized)).limit(1));
   const usable = user?.active && user.passwordHash && !user.isService;
   const passwordOk = await verifyPassword(password, usable ? user.passwordHash! : await dummyPasswordHash());
   if (!usable || !passwordOk) {
-    await recordSignInFailure(db, normalized, ip, now);
+    // Counted already (beginPasswordAttempt).
     await recordAudit(db, { action: 'sign_in_failed', actorName: normalized, details: { reason: 'invalid' }, ip }, now);
     return { ok: false, reason: 'invalid' };
   }
+  await forgetPasswordAttempt(db, counted);
   if (isTemporaryPasswordExpired(user, now)) {
     // Not counted towards the throttle: the password is proven, and it opens nothing any more.
     await recordAudit(

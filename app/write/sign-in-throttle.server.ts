@@ -1,5 +1,5 @@
-import { and, count, eq, gte, lt, or, sql } from 'drizzle-orm';
-import { type Db, first, writeTransaction } from '../../db/client';
+import { and, count, eq, gte, inArray, lt, or, sql } from 'drizzle-orm';
+import { type Db, first, onPostgres, sqlRun, writeTransaction } from '../../db/client';
 import { loginFailures, signInSlots } from '../../db/tables';
 import { maskCardNumbers } from '../domain/card-masking';
 
@@ -64,12 +64,62 @@ export async function isSignInThrottled(db: Db, email: string, ip: string | null
   return (await signInGate(db, email, ip, now)).kind === 'locked';
 }
 
-export async function recordSignInFailure(db: Db, email: string, ip: string | null, now = Date.now()): Promise<void> {
+/** A password check under way: its gate and, unless locked, the failure rows that count it already. */
+export interface PasswordAttempt {
+  gate: SignInGate;
+  counted: number[];
+}
+
+/**
+ * The gate for a password check and, when it may go ahead, the check counted as a failure at once,
+ * in one write transaction: checks made side by side count each other. (Gated first and counted
+ * after the password's hash, ten wrong guesses sent at once all passed a limit of five.) The count
+ * is taken back (forgetPasswordAttempt) when the password proves right or could not be checked.
+ * SQLite runs one write transaction at a time; PostgreSQL runs them side by side, so there the
+ * account's and the address's advisory locks (held to the commit) put attempts for them in line.
+ */
+export async function beginPasswordAttempt(
+  db: Db,
+  email: string,
+  ip: string | null,
+  now = Date.now(),
+): Promise<PasswordAttempt> {
+  return await writeTransaction(db, async () => {
+    if (onPostgres(db)) {
+      // In one order (sorted), so two attempts never wait for each other's second lock.
+      const keys = [accountKey(email), ...(ip === null ? [] : [addressKey(ip)])].sort();
+      for (const key of keys) await sqlRun(db, 'SELECT pg_advisory_xact_lock(hashtext(?))', [key]);
+    }
+    const gate = await signInGate(db, email, ip, now);
+    if (gate.kind === 'locked') return { gate, counted: [] };
+    return { gate, counted: await recordSignInFailure(db, email, ip, now) };
+  });
+}
+
+/** Counts a failed password for the account, the pair and the address; answers the rows' seqs. */
+export async function recordSignInFailure(
+  db: Db,
+  email: string,
+  ip: string | null,
+  now = Date.now(),
+): Promise<number[]> {
   const keys = [accountKey(email), ...(ip === null ? [] : [pairKey(email, ip), addressKey(ip)])];
-  await writeTransaction(db, async () => await db.insert(loginFailures).values(keys.map((key) => ({ key, at: now }))));
+  return await writeTransaction(db, async () => {
+    const counted = await db
+      .insert(loginFailures)
+      .values(keys.map((key) => ({ key, at: now })))
+      .returning({ seq: loginFailures.seq });
+    await db.delete(loginFailures).where(lt(loginFailures.at, now - THROTTLE_WINDOW_MS));
+    return counted.map((row) => row.seq);
+  });
+}
+
+/** Takes back an attempt's count: the password was right, or it could not be checked (busy). */
+export async function forgetPasswordAttempt(db: Db, attempt: PasswordAttempt): Promise<void> {
+  if (attempt.counted.length === 0) return;
   await writeTransaction(
     db,
-    async () => await db.delete(loginFailures).where(lt(loginFailures.at, now - THROTTLE_WINDOW_MS)),
+    async () => await db.delete(loginFailures).where(inArray(loginFailures.seq, attempt.counted)),
   );
 }
 

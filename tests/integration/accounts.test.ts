@@ -144,6 +144,24 @@ describe('sessions (service level)', () => {
     ]);
   });
 
+  it('counts guesses sent at once: of ten from one address, five are checked and five refused; a right password leaves no count', async () => {
+    const { email } = await addUser(db, { role: 'manager' });
+    const guess = async (password: string, ip: string) =>
+      await signIn(db, new Request('http://app.test/'), email, password, ip);
+    const results = await Promise.all(Array.from({ length: 10 }, async () => await guess('wrong', '203.0.113.50')));
+    expect(results.filter((result) => !result.ok && result.reason === 'invalid')).toHaveLength(
+      MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS,
+    );
+    expect(results.filter((result) => !result.ok && result.reason === 'throttled')).toHaveLength(
+      10 - MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS,
+    );
+    // Signed in from elsewhere: the counted attempt is taken back (only the five failures stay counted).
+    expect((await guess(TEST_PASSWORD, '198.51.100.50')).ok).toBe(true);
+    expect(await queryRows(db, "SELECT key FROM login_failures WHERE key LIKE 'ip:%' ORDER BY key, seq")).toEqual(
+      Array.from({ length: MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS }, () => ({ key: 'ip:203.0.113.50' })),
+    );
+  });
+
   it('counts exactly: the 5th failure from one address locks it, the 4th does not; a success from it starts it over', async () => {
     const email = 'someone@example.test';
     const now = Date.parse('2026-11-23T08:00:00Z');
