@@ -4,7 +4,7 @@ import type { Db } from '../../db/client';
 import { releaseLease, tryLease } from './leases.server';
 
 /**
- * One customer action (pay or decline) per request at a time, across every app instance on the
+ * One action on a request at a time (a customer's pay or decline, an agent's send retry), across every app instance on the
  * database (issue 13: nothing that guards money lives in one process's memory). The claim is the
  * lease `payment:<request id>` (app/write/leases.server.ts), taken by a holder of its own for the
  * action and released when it ends; a second action on the same request waits for it, then sees

@@ -29,6 +29,7 @@ import {
 } from './idempotency-keys.server';
 import { ingestEvents } from './ingest.server';
 import { assertAccepted, newEventId, writeOwnEvents } from './own-events.server';
+import { withPaymentClaim } from './payment-claims.server';
 import type { CreatePaymentRequestInput } from './payment-request-input';
 
 export type CommandErrorCode = 'forbidden' | 'no_agent_identity' | 'not_found' | 'not_retryable';
@@ -214,21 +215,28 @@ export async function createPaymentRequestOnce(
   return { outcome: 'created', requestId: sent.requestId, response };
 }
 
-/** Sends a request whose send failed (or never happened) again, with the same link. */
+/**
+ * Sends a request whose send failed (or never happened) again, with the same link. Under the
+ * request's claim (payment-claims.server.ts, across instances), its status read again within it: of
+ * two retries at once (a double click, two tabs) one sends, the other finds it sent.
+ */
 export async function retrySend(db: Db, viewer: Viewer, requestId: string, options: SendOptions): Promise<SendOutcome> {
   const clock = options.clock ?? Date.now;
   await requireAgentIdentity(db, viewer);
-  const row = await getPaymentRequestRow(db, requestId);
-  if (!row || !canSee(viewer, row)) throw new CommandError('not_found', 'No such payment request');
-  const status = currentStatus(row.status, row.expiresAt, clock());
-  if (status !== 'send_failed' && status !== 'created') {
-    throw new CommandError('not_retryable', 'Only a request whose send failed can be sent again');
-  }
-  const link = first(
-    await db.select({ token: payLinks.token }).from(payLinks).where(eq(payLinks.requestId, requestId)).limit(1),
-  );
-  if (!link) throw new CommandError('not_retryable', 'This request has no pay link to send');
-  return await deliverLink(db, row, link.token, options);
+  const seen = await getPaymentRequestRow(db, requestId);
+  if (!seen || !canSee(viewer, seen)) throw new CommandError('not_found', 'No such payment request');
+  return await withPaymentClaim(db, requestId, async () => {
+    const row = (await getPaymentRequestRow(db, requestId))!;
+    const status = currentStatus(row.status, row.expiresAt, clock());
+    if (status !== 'send_failed' && status !== 'created') {
+      throw new CommandError('not_retryable', 'Only a request whose send failed can be sent again');
+    }
+    const link = first(
+      await db.select({ token: payLinks.token }).from(payLinks).where(eq(payLinks.requestId, requestId)).limit(1),
+    );
+    if (!link) throw new CommandError('not_retryable', 'This request has no pay link to send');
+    return await deliverLink(db, row, link.token, options);
+  });
 }
 
 function messageText(row: PaymentRequestRow, payUrl: string): string {

@@ -173,6 +173,31 @@ describe('retrySend', () => {
     });
   });
 
+  it('sends once for two retries at once (a double click): the other finds it sent', async () => {
+    const failed = await create({ customer: { phone: '+27820000000' } });
+    let sends = 0;
+    const slow: ChannelAdapter = {
+      name: 'slow',
+      send: async () => {
+        sends += 1;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return { status: 'delivered', messageId: `msg_${sends}` };
+      },
+    };
+    const retry = async () =>
+      await retrySend(db, thandi, failed.requestId, { baseUrl: BASE_URL, clock, channel: slow });
+    const [first, second] = await Promise.allSettled([retry(), retry()]);
+    expect(sends).toBe(1);
+    expect([first.status, second.status].sort()).toEqual(['fulfilled', 'rejected']);
+    const refused = [first, second].find((result) => result.status === 'rejected') as PromiseRejectedResult;
+    expect(refused.reason).toMatchObject({ code: 'not_retryable' });
+    expect((await eventsOf(db, failed.requestId)).map((event) => event.type)).toEqual([
+      'payment_request.created',
+      'payment_request.send_failed',
+      'payment_request.sent',
+    ]);
+  });
+
   it('records a second failure when the channel still cannot deliver', async () => {
     const failed = await create({ customer: { phone: '+27820000000' } });
     const retried = await retrySend(db, thandi, failed.requestId, { baseUrl: BASE_URL, clock });
