@@ -372,6 +372,12 @@ export const reportFiles = sqliteTable(
     rows: integer('rows').notNull(),
     bytes: integer('bytes').notNull(),
     createdAt: integer('created_at').notNull(),
+    /**
+     * The owner's scope when the run made it (JSON of app/domain/access.ts's Scope): the file is served
+     * only while their scope still covers it. NULL for files made before migration 0030 (and PostgreSQL's
+     * 0016): served only to a scope that covers everything.
+     */
+    scope: text('scope'),
   },
   (t) => [index('report_files_owner_idx').on(t.ownerUserId, t.createdAt)],
 );

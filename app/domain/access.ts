@@ -40,3 +40,16 @@ export function canSee(viewer: Viewer, owner: { agentId: string; teamId: string 
 
 /** Who may export (SPEC §5): supervisors their teams, managers and admins everything. */
 export const EXPORT_ROLES: readonly Role[] = ['supervisor', 'manager', 'admin'];
+
+/**
+ * Whether everything a scope could see (`made`, a kept report's) is still inside `current`: a
+ * file made under a wider scope than its owner has now is not theirs to read any more.
+ */
+export function scopeCovers(current: Scope, made: Scope): boolean {
+  if (current.kind === 'all') return true;
+  if (made.kind === 'all') return false;
+  if (current.kind === 'teams') {
+    return made.kind === 'teams' && made.teamIds.every((teamId) => current.teamIds.includes(teamId));
+  }
+  return made.kind === 'agent' && made.agentId !== null && made.agentId === current.agentId;
+}

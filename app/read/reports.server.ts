@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { type Db, first } from '../../db/client';
 import { agents, reportFiles, scheduledReports, teams } from '../../db/tables';
-import type { Viewer } from '../domain/access';
+import { type Scope, scopeCovers, type Viewer } from '../domain/access';
 import { byNameThenId } from '../lib/name-order';
 
 export type ScheduledReportRow = typeof scheduledReports.$inferSelect;
@@ -51,7 +51,7 @@ export async function listDueSchedules(db: Db, now: number): Promise<ScheduledRe
 
 /** The viewer's kept files, newest first, with the schedule's name when it still exists. */
 export async function listReportFiles(db: Db, viewer: Viewer, limit = 50) {
-  return await db
+  const files = await db
     .select({
       id: reportFiles.id,
       fileName: reportFiles.fileName,
@@ -60,17 +60,31 @@ export async function listReportFiles(db: Db, viewer: Viewer, limit = 50) {
       bytes: reportFiles.bytes,
       createdAt: reportFiles.createdAt,
       scheduleName: scheduledReports.name,
+      scope: reportFiles.scope,
     })
     .from(reportFiles)
     .leftJoin(scheduledReports, eq(scheduledReports.id, reportFiles.scheduleId))
     .where(eq(reportFiles.ownerUserId, viewer.userId))
     .orderBy(desc(reportFiles.createdAt))
     .limit(limit);
+  // Only what getReportFileFor would serve them.
+  return files.filter((file) => stillCovered(viewer, file.scope)).map(({ scope: _, ...file }) => file);
 }
 
 /** A kept file, if the viewer may download it: their own, or any for an admin. */
 export async function getReportFileFor(db: Db, viewer: Viewer, id: string): Promise<ReportFileRow | undefined> {
   const file = first(await db.select().from(reportFiles).where(eq(reportFiles.id, id)).limit(1));
   if (!file) return undefined;
-  return file.ownerUserId === viewer.userId || viewer.role === 'admin' ? file : undefined;
+  return (file.ownerUserId === viewer.userId && stillCovered(viewer, file.scope)) || viewer.role === 'admin'
+    ? file
+    : undefined;
+}
+
+/**
+ * Whether the viewer's scope now still covers a kept file's (made under their scope of then): a
+ * supervisor who lost a team no longer reads the files made while they had it. A file without one
+ * (made before it was recorded) only by a scope that covers everything.
+ */
+function stillCovered(viewer: Viewer, scope: string | null): boolean {
+  return scopeCovers(viewer.scope, scope === null ? { kind: 'all' } : (JSON.parse(scope) as Scope));
 }

@@ -102,6 +102,7 @@ export async function runSchedule(
         rows: result.rows,
         bytes,
         createdAt: now,
+        scope: JSON.stringify(viewer.scope),
       }),
   );
   await pruneKeptFiles(db, schedule.id);

@@ -805,6 +805,58 @@ describe('GET /exports/* over HTTP', () => {
     expect((await get('/reports/files/rpf_missing', tokens.manager)).status).toBe(404);
   });
 
+  it('serves a supervisor their kept file only while their teams still cover it', async () => {
+    const db = openDatabaseUrl(server.dbFile);
+    let file: { id: string } | undefined;
+    let samId = '';
+    try {
+      samId = (await queryRow<{ id: string }>(db, "SELECT id FROM users WHERE name = 'Sam'"))!.id;
+      await createSchedule(
+        db,
+        (await loadViewer(db, samId))!,
+        new URLSearchParams({
+          name: 'VIP',
+          report: 'payment-requests',
+          format: 'csv',
+          cadence: 'daily',
+          runAt: '06:00',
+          timezone: 'America/New_York',
+        }),
+        Date.parse('2026-11-01T12:00:00Z'),
+      );
+      [file] = await runDueReports(db, Date.parse('2026-11-02T11:00:00Z'));
+      expect(await queryRow(db, 'SELECT scope FROM report_files WHERE id = ?', file!.id)).toEqual({
+        scope: JSON.stringify({ kind: 'teams', teamIds: ['tm_vip'] }),
+      });
+    } finally {
+      await closeDatabase(db);
+    }
+    const listed = async () =>
+      [...(await (await get('/reports', tokens.supervisor)).text()).matchAll(/\/reports\/files\/(rpf_[\w-]+)/g)].map(
+        (match) => match[1],
+      );
+    expect((await get(`/reports/files/${file!.id}`, tokens.supervisor)).status).toBe(200);
+    expect(await listed()).toContain(file!.id);
+    // Sam is moved to another team: the VIP team's file is no longer theirs to read, nor listed.
+    const moved = openDatabaseUrl(server.dbFile);
+    try {
+      await sqlRun(moved, "INSERT INTO teams (id, name, created_at) VALUES ('tm_other', 'Other', 0)");
+      await sqlRun(moved, "UPDATE user_teams SET team_id = 'tm_other' WHERE user_id = ?", [samId]);
+    } finally {
+      await closeDatabase(moved);
+    }
+    expect((await get(`/reports/files/${file!.id}`, tokens.supervisor)).status).toBe(404);
+    expect(await listed()).not.toContain(file!.id);
+    // Moved back, it is theirs again.
+    const back = openDatabaseUrl(server.dbFile);
+    try {
+      await sqlRun(back, "UPDATE user_teams SET team_id = 'tm_vip' WHERE user_id = ?", [samId]);
+    } finally {
+      await closeDatabase(back);
+    }
+    expect((await get(`/reports/files/${file!.id}`, tokens.supervisor)).status).toBe(200);
+  });
+
   it('answers 401 without a token, 403 to an agent and 400 naming a bad filter', async () => {
     const anonymous = await get('/exports/payment-requests.csv');
     expect(anonymous.status).toBe(401);
