@@ -46,6 +46,17 @@ export function webhookSignature(secret: string, id: string, seconds: number, pa
 }
 
 /**
+ * What can be checked of a signature before the body is read: the three headers there and the
+ * timestamp within 5 minutes. A request without them is refused before its body is taken in.
+ */
+export function signatureHeadersHold(headers: Headers, now = Date.now()): boolean {
+  const timestamp = headers.get('webhook-timestamp');
+  if (!headers.get('webhook-id') || !headers.get('webhook-signature') || !timestamp || !/^\d{1,12}$/.test(timestamp))
+    return false;
+  return Math.abs(now / 1000 - Number(timestamp)) <= TOLERANCE_SECONDS;
+}
+
+/**
  * Standard Webhooks verification against any valid secret: the signature over `id.timestamp.body`,
  * a timestamp at most 5 minutes off, several space-separated `v1,<sig>` entries. The package's own
  * verify() also JSON-parses the body, which NDJSON is not, so we compare against its signature.
@@ -56,12 +67,10 @@ export function verifyWebhook(
   secrets: readonly string[],
   now = Date.now(),
 ): boolean {
-  const id = headers.get('webhook-id');
-  const timestamp = headers.get('webhook-timestamp');
-  const signatureHeader = headers.get('webhook-signature');
-  if (!id || !timestamp || !signatureHeader || !/^\d{1,12}$/.test(timestamp)) return false;
-  const seconds = Number(timestamp);
-  if (Math.abs(now / 1000 - seconds) > TOLERANCE_SECONDS) return false;
+  if (!signatureHeadersHold(headers, now)) return false;
+  const id = headers.get('webhook-id')!;
+  const seconds = Number(headers.get('webhook-timestamp'));
+  const signatureHeader = headers.get('webhook-signature')!;
   const offered = signatureHeader
     .split(' ')
     .filter((entry) => entry.startsWith('v1,'))
@@ -78,22 +87,37 @@ export function verifyWebhook(
  * Bytes of event bodies held while they arrive, all requests together. A slow sender holds few
  * bytes, so it blocks no one; many large bodies at once get 503 (retry) instead of the memory.
  */
-const MAX_RECEIVING_BYTES = 128 * 1024 * 1024;
+export const MAX_RECEIVING_BYTES = 128 * 1024 * 1024;
+/**
+ * What bodies from one client address may hold of that at once: their signatures are checked only
+ * once they have arrived, so without a share one address's stalled uploads (a dozen 10 MB bodies
+ * that never end) took the whole budget and every signed sender got 503 until they timed out.
+ */
+export const MAX_RECEIVING_BYTES_PER_ADDRESS = MAX_RECEIVING_BYTES / 4;
 let receivingBytes = 0;
+const receivingByAddress = new Map<string, number>();
 
-/** Reads at most MAX_BODY_BYTES of the body, as the bytes sent (signed as they are; decoded by parseEventsBody). */
-export async function readBody(request: Request): Promise<Buffer> {
+/**
+ * Reads at most MAX_BODY_BYTES of the body, as the bytes sent (signed as they are; decoded by
+ * parseEventsBody), within the budget of bodies arriving at once and `address`'s share of it.
+ */
+export async function readBody(request: Request, address: string | null = null): Promise<Buffer> {
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > MAX_BODY_BYTES) throw new BodyError('body_too_large', 'The body is larger than 10 MB');
   if (!request.body) return Buffer.alloc(0);
   const chunks: Uint8Array[] = [];
   let size = 0;
+  // Unknown addresses (no socket address, or TRUSTED_PROXY_HOPS without a forwarded entry) share one.
+  const key = address ?? '';
   try {
     for await (const chunk of request.body as unknown as AsyncIterable<Uint8Array>) {
       size += chunk.byteLength;
       receivingBytes += chunk.byteLength;
+      const fromAddress = (receivingByAddress.get(key) ?? 0) + chunk.byteLength;
+      receivingByAddress.set(key, fromAddress);
       if (size > MAX_BODY_BYTES) throw new BodyError('body_too_large', 'The body is larger than 10 MB');
-      if (receivingBytes > MAX_RECEIVING_BYTES) throw new BodyError('busy', 'Too many bodies arriving at once');
+      if (fromAddress > MAX_RECEIVING_BYTES_PER_ADDRESS || receivingBytes > MAX_RECEIVING_BYTES)
+        throw new BodyError('busy', 'Too many bodies arriving at once');
       chunks.push(chunk);
     }
   } catch (error) {
@@ -102,6 +126,9 @@ export async function readBody(request: Request): Promise<Buffer> {
     throw new BodyError('invalid_body', 'The body could not be read to its end');
   } finally {
     receivingBytes -= size;
+    const left = (receivingByAddress.get(key) ?? 0) - size;
+    if (left > 0) receivingByAddress.set(key, left);
+    else receivingByAddress.delete(key);
   }
   return Buffer.concat(chunks);
 }

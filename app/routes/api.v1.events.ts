@@ -1,6 +1,13 @@
 import type { ActionFunctionArgs } from '@remix-run/node';
 import { type Db, getDb, isSqliteBusyError, onPostgres, sqliteWriterBusy } from '../../db/client';
-import { BodyError, getWebhookSecrets, readBody, verifyWebhook } from '../http/webhook-intake.server';
+import { clientIp } from '../http/auth.server';
+import {
+  BodyError,
+  getWebhookSecrets,
+  readBody,
+  signatureHeadersHold,
+  verifyWebhook,
+} from '../http/webhook-intake.server';
 import { apiError } from '../lib/http.server';
 import { ingestPreparePool } from '../write/ingest-prepare-pool.server';
 import { ingestWriter } from '../write/ingest-writer.server';
@@ -20,16 +27,16 @@ export function loader() {
 export async function action({ request }: ActionFunctionArgs) {
   if (request.method !== 'POST') return loader();
   const db = getDb();
+  // What can be checked before the body is taken in (SPEC §2's 401): unsigned uploads hold nothing.
+  if (!signatureHeadersHold(request.headers)) return invalidSignature();
   let body: Buffer;
   try {
-    body = await readBody(request);
+    body = await readBody(request, clientIp(request));
   } catch (error) {
     if (error instanceof BodyError) return bodyError(error);
     throw error;
   }
-  if (!verifyWebhook(body, request.headers, await getWebhookSecrets(db))) {
-    return apiError(401, 'invalid_signature', 'Missing or invalid webhook signature, or a stale timestamp');
-  }
+  if (!verifyWebhook(body, request.headers, await getWebhookSecrets(db))) return invalidSignature();
   if (inFlight >= MAX_IN_FLIGHT) return overloaded();
   inFlight += 1;
   try {
@@ -63,6 +70,10 @@ async function store(db: Db, body: Buffer, contentType: string) {
 function bodyError(error: { code: string; message: string }) {
   if (error.code === 'busy') return overloaded();
   return apiError(400, error.code, error.message);
+}
+
+function invalidSignature() {
+  return apiError(401, 'invalid_signature', 'Missing or invalid webhook signature, or a stale timestamp');
 }
 
 function overloaded() {

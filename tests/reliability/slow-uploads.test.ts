@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { MAX_RECEIVING_BYTES, MAX_RECEIVING_BYTES_PER_ADDRESS } from '../../app/http/webhook-intake.server';
 import { closeDatabase, openDatabaseUrl } from '../../db/client';
 import { queryRows } from '../support/db';
 import { created } from '../support/events';
@@ -76,4 +77,90 @@ describe('slow uploads (finding 3)', () => {
       await closeDatabase(db);
     }
   }, 30_000);
+});
+
+/**
+ * A POST from `address` (X-Forwarded-For, the server trusting one proxy) declaring a body of
+ * `declared` bytes, of which `sent` go out at once and the rest never: its answer's status line.
+ */
+function stalledUpload(
+  target: TestServer,
+  address: string,
+  headers: Record<string, string>,
+  declared: number,
+  sent: Buffer,
+): { socket: Socket; status: Promise<string> } {
+  const { port } = new URL(target.url);
+  const socket = connect(Number(port), '127.0.0.1');
+  socket.on('error', () => {});
+  const head = [
+    'POST /api/v1/events HTTP/1.1',
+    `Host: 127.0.0.1:${port}`,
+    `X-Forwarded-For: ${address}`,
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+    `Content-Length: ${declared}`,
+    '',
+    '',
+  ].join('\r\n');
+  socket.write(head);
+  if (sent.length > 0) socket.write(sent);
+  const status = new Promise<string>((resolve) => {
+    let received = '';
+    const done = () => resolve(received.split('\r\n')[0] ?? '');
+    socket.on('data', (chunk) => {
+      received += chunk.toString('latin1');
+      if (received.includes('\r\n')) done();
+    });
+    socket.on('close', done);
+  });
+  return { socket, status };
+}
+
+describe('uploads that never end, from one address (hostile-input audit, session 31)', () => {
+  let proxied: TestServer;
+  beforeAll(async () => {
+    proxied = await startServer({ REQUEST_TIMEOUT_MS: '20000', TRUSTED_PROXY_HOPS: '1' });
+  });
+  afterAll(() => proxied.stop());
+
+  it('without signature headers: 401 before the body is taken in', async () => {
+    const upload = stalledUpload(
+      proxied,
+      '198.51.100.7',
+      { 'content-type': 'application/json' },
+      9_000_000,
+      Buffer.alloc(0),
+    );
+    expect(await upload.status).toBe('HTTP/1.1 401 Unauthorized');
+    upload.socket.destroy();
+  });
+
+  it("hold at most the address's share: a signed sender elsewhere is still served", async () => {
+    // Forged headers (a fresh timestamp, a signature nobody checks until the body has arrived).
+    const forged = { ...signedHeaders('{}', proxied.webhookSecret), 'content-type': 'application/json' };
+    // Bodies that would fill the whole budget to within a few bytes if all were held.
+    const count = 14;
+    const part = Buffer.alloc(Math.floor(MAX_RECEIVING_BYTES / count), 0x20);
+    const uploads = Array.from({ length: count }, () =>
+      stalledUpload(proxied, '198.51.100.66', forged, part.length + 1_000, part),
+    );
+    const answers: string[] = [];
+    for (const upload of uploads) void upload.status.then((line) => answers.push(line));
+    try {
+      // Past the address's share they are refused as they arrive; at most a share's worth stays held.
+      const heldAtMost = Math.floor(MAX_RECEIVING_BYTES_PER_ADDRESS / part.length);
+      await vi.waitFor(() => expect(answers.length).toBeGreaterThanOrEqual(count - heldAtMost), { timeout: 15_000 });
+      expect(answers.every((line) => line === 'HTTP/1.1 503 Service Unavailable')).toBe(true);
+      const body = JSON.stringify(created('pr_beside'));
+      const genuine = await fetch(`${proxied.url}/api/v1/events`, {
+        method: 'POST',
+        headers: { ...signedHeaders(body, proxied.webhookSecret), 'x-forwarded-for': '203.0.113.5' },
+        body,
+      });
+      expect(genuine.status).toBe(200);
+      expect(await genuine.json()).toMatchObject({ accepted: 1 });
+    } finally {
+      for (const upload of uploads) upload.socket.destroy();
+    }
+  }, 60_000);
 });
