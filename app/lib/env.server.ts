@@ -127,7 +127,9 @@ function loadOrCreateDevSecrets(databaseUrl: string): { SESSION_SECRET: string; 
   };
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
-  console.warn(`Development secrets generated and kept in ${file}:\n  WEBHOOK_SECRET=${secrets.WEBHOOK_SECRET}`);
+  console.warn(
+    `Development secrets generated and kept in ${file}:\n  WEBHOOK_SECRET=${secrets.WEBHOOK_SECRET}\n  SESSION_SECRET=${secrets.SESSION_SECRET}`,
+  );
   return secrets;
 }
 

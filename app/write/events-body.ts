@@ -61,7 +61,7 @@ export function parseEventsBody(body: EventsBody, contentType: string): unknown[
     else if (parsed !== null && typeof parsed === 'object') items = [parsed];
     else throw new BodyError('invalid_body', 'The body must be an event object or an array of events');
   }
-  if (items.length === 0) throw new BodyError('invalid_body', 'The body holds no events');
+  // No events (`[]`, NDJSON of blank lines) is a batch like any other: 200 with no results (SPEC §2).
   if (items.length > MAX_EVENTS_PER_REQUEST) {
     throw new BodyError('too_many_events', `At most ${MAX_EVENTS_PER_REQUEST} events per request`);
   }

@@ -158,6 +158,18 @@ describe('POST /api/v1/events bodies', () => {
     });
   });
 
+  it('answers a batch of no events (an empty array, blank NDJSON) 200 with no results, storing nothing', async () => {
+    const before = { events: await count('events'), rejected: await count('rejected_events') };
+    const empty = { accepted: 0, duplicates: 0, rejected: 0, results: [] };
+    const array = await postEvents(server, '[]');
+    expect(array.status).toBe(200);
+    expect(await array.json()).toEqual(empty);
+    const blank = await postEvents(server, '\n\n', { contentType: 'application/x-ndjson' });
+    expect(blank.status).toBe(200);
+    expect(await blank.json()).toEqual(empty);
+    expect({ events: await count('events'), rejected: await count('rejected_events') }).toEqual(before);
+  });
+
   it('takes NDJSON', async () => {
     const body = `${JSON.stringify(created('pr_nd'))}\n\n${JSON.stringify(event('pr_nd', 'sent', -9 * MINUTE))}\n`;
     const response = await postEvents(server, body, { contentType: 'application/x-ndjson' });
@@ -208,7 +220,7 @@ describe('POST /api/v1/events bodies', () => {
   it.each([
     ['not JSON', '{"id":', 'application/json', 'invalid_body'],
     ['a bare string', '"hello"', 'application/json', 'invalid_body'],
-    ['an empty array', '[]', 'application/json', 'invalid_body'],
+    ['an empty JSON body', '', 'application/json', 'invalid_body'],
     ['a broken NDJSON line', '{"id":"a"}\n{oops', 'application/x-ndjson', 'invalid_body'],
     [
       'more than 10,000 events',

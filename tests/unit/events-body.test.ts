@@ -61,12 +61,11 @@ describe('parseEventsBody', () => {
     expect(errorOf(() => parseEventsBody(Buffer.from([0x7b, 0xed, 0xa0, 0x80, 0x7d]), NDJSON))).toEqual(expected);
   });
 
-  it('still refuses an empty body and more than 10,000 events', () => {
-    expect(errorOf(() => parseEventsBody(Buffer.alloc(0), NDJSON))).toEqual({
-      code: 'invalid_body',
-      message: 'The body holds no events',
-    });
-    expect(errorOf(() => parseEventsBody(Buffer.from('\n\r\n \n'), NDJSON))?.message).toBe('The body holds no events');
+  it('reads no events from [] and blank NDJSON, refuses an empty JSON body and more than 10,000 events', () => {
+    expect(parseEventsBody(Buffer.from('[]'), 'application/json')).toEqual([]);
+    expect(parseEventsBody(Buffer.alloc(0), NDJSON)).toEqual([]);
+    expect(parseEventsBody(Buffer.from('\n\r\n \n'), NDJSON)).toEqual([]);
+    expect(errorOf(() => parseEventsBody(Buffer.alloc(0), 'application/json'))?.code).toBe('invalid_body');
     const many = Buffer.from(Array.from({ length: 10_001 }, () => '{}').join('\n'));
     expect(errorOf(() => parseEventsBody(many, NDJSON))?.code).toBe('too_many_events');
   });
