@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   DEFAULT_DATABASE_URL,
   databaseUrlFromEnv,
@@ -99,5 +99,31 @@ describe('SQLITE_CACHE_MB bounds the page cache of every SQLite connection openD
       expect(() => openDatabase(join(folder, 'app.db'))).toThrow(/SQLITE_CACHE_MB/);
     }
     expect(existsSync(folder)).toBe(false);
+  });
+});
+
+describe('development secrets', () => {
+  it('are generated once, kept beside the database, and printed (SPEC §7)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'paylink-dev-secrets-'));
+    withEnv({
+      NODE_ENV: 'development',
+      SESSION_SECRET: undefined,
+      WEBHOOK_SECRET: undefined,
+      DATABASE_URL: join(dir, 'app.db'),
+    });
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const { SESSION_SECRET, WEBHOOK_SECRET } = getEnv();
+      expect(existsSync(join(dir, 'dev-secrets.json'))).toBe(true);
+      expect(warn.mock.calls.map((call) => String(call[0]))).toEqual([
+        `Development secrets generated and kept in ${join(dir, 'dev-secrets.json')}:\n  WEBHOOK_SECRET=${WEBHOOK_SECRET}\n  SESSION_SECRET=${SESSION_SECRET}`,
+      ]);
+      // Read back, not generated again: nothing printed the second time.
+      resetEnvCache();
+      expect(getEnv()).toMatchObject({ SESSION_SECRET, WEBHOOK_SECRET });
+      expect(warn).toHaveBeenCalledTimes(1);
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
