@@ -2,7 +2,11 @@ import { formatCount, formatRate } from '../domain/format';
 import type { Metrics } from '../domain/metrics';
 import { rate } from '../domain/metrics';
 
-/** Sent → opened → paid, each step as a share of the links sent. */
+/**
+ * Sent → opened → paid, each step as a share of the links sent, and paid as a share of opened too
+ * when it can be one: a link may be paid without an opened event (SPEC §1: sent → paid), and more
+ * paid than opened would read as over 100% of opened.
+ */
 export function Funnel({ metrics, locale }: { metrics: Pick<Metrics, 'sent' | 'opened' | 'paid'>; locale: string }) {
   const steps = [
     { label: 'Sent', count: metrics.sent },
@@ -27,8 +31,8 @@ export function Funnel({ metrics, locale }: { metrics: Pick<Metrics, 'sent' | 'o
               {index === 0
                 ? metrics.sent === 0
                   ? 'No links sent'
-                  : '100%'
-                : index === 1
+                  : formatRate(1, locale)
+                : index === 1 || fromPrevious === null || fromPrevious > 1
                   ? `${formatRate(share, locale)} of sent`
                   : `${formatRate(share, locale)} of sent · ${formatRate(fromPrevious, locale)} of opened`}
             </div>

@@ -108,6 +108,11 @@ function OrderCell({ row }: { row: RequestListRow }) {
   );
 }
 
+/** An amount in the reader's locale ('1.234,56 €' in de). */
+function AmountCell({ amount, currency }: { amount: RequestListRow['amount']; currency: string }) {
+  return <>{formatMoney(amount, currency, useLocale())}</>;
+}
+
 // Sorting belongs to the server (manualSorting): the table only holds which column is sorted.
 const helper = createColumnHelper<SortableFeatures, RequestListRow>();
 
@@ -128,7 +133,7 @@ const columns = helper.columns([
     header: () => <AmountHeader />,
     sortDescFirst: true,
     meta: { numeric: true },
-    cell: ({ row }) => formatMoney(row.original.amount, row.original.currency),
+    cell: ({ row }) => <AmountCell amount={row.original.amount} currency={row.original.currency} />,
   }),
   helper.accessor((row) => row.agent.name, {
     id: 'agent',

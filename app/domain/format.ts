@@ -26,10 +26,16 @@ export function formatMoney(amount: MinorAmount | bigint, currency: string, loca
   }).format(formatMinorUnits(amount, currency) as Intl.StringNumericLiteral);
 }
 
-/** A rate (0..1) as a percentage with one decimal, or an em dash when there is none. */
+/**
+ * A rate (0..1) as a percentage with one decimal, or an em dash when there is none. One decimal never
+ * reads as all or none when it is not: 4,998 of 5,000 is '>99.9%', not '100.0%'; 1 of 5,000 '<0.1%'.
+ */
 export function formatRate(rate: number | null, locale = 'en'): string {
   if (rate === null) return '—';
-  return numberFormat(locale, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(rate);
+  const percent = numberFormat(locale, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  if (rate > 0 && rate < 0.0005) return `<${percent.format(0.001)}`;
+  if (rate < 1 && rate >= 0.9995) return `>${percent.format(0.999)}`;
+  return percent.format(rate);
 }
 
 export function formatCount(value: number, locale = 'en'): string {

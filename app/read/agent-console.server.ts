@@ -3,6 +3,7 @@ import { currentStatus } from '../domain/current-status';
 import { formatMoney, maskPhone } from '../domain/format';
 import { cancelRefusalReason, isTerminal, STATUS_LABELS, type Status } from '../domain/lifecycle';
 import { payUrlFor } from '../domain/pay-link';
+import { dateTimeFormat } from '../lib/intl-cache';
 
 const RECENT_CARDS = 30;
 
@@ -51,7 +52,7 @@ export async function getAgentRequestCards(
   agentId: string,
   baseUrl: string,
   now: number,
-  options: { conversationId?: string | null } = {},
+  options: { conversationId?: string | null; locale?: string } = {},
 ) {
   // A conversation's requests first (CROSS JOIN: SQLite keeps that order): driven from the agent's
   // requests, the join read the agent's whole history (14 ms at 1M requests, warm; 0.05 ms so).
@@ -92,7 +93,7 @@ export async function getAgentRequestCards(
       id: row.id,
       status,
       statusLabel: STATUS_LABELS[status],
-      amountText: formatMoney(row.amount, row.currency),
+      amountText: formatMoney(row.amount, row.currency, options.locale),
       orderNumber: row.order_number,
       reason: row.reason,
       channel: row.channel,
@@ -124,11 +125,12 @@ export function groupAgentCards<T extends { status: Status; closedAt: number | n
   cards: readonly T[],
   timeZone: string,
   now: number,
+  locale = 'en-GB',
 ) {
   const dayOf = DAY_KEY(timeZone);
   const today = dayOf.format(now);
   const yesterday = dayOf.format(now - 86_400_000);
-  const label = new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'long', day: 'numeric', month: 'long' });
+  const label = dateTimeFormat(locale, { timeZone, weekday: 'long', day: 'numeric', month: 'long' });
   const open = cards.filter((card) => !isTerminal(card.status));
   const finished = cards
     .filter((card) => isTerminal(card.status))

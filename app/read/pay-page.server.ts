@@ -59,7 +59,7 @@ async function countAppliedEvents(db: Db, requestId: string, type: string): Prom
 }
 
 /** What the customer's page shows for a link: only what the customer needs, never ids or the agent's data. */
-export async function getPayPage(db: Db, token: string, now: number) {
+export async function getPayPage(db: Db, token: string, now: number, locale = 'en') {
   const row = await requestForToken(db, token);
   if (!row) return null;
   const branding = await getOrgBranding(db);
@@ -78,7 +78,7 @@ export async function getPayPage(db: Db, token: string, now: number) {
     merchantLogoUrl: branding.logoUrl,
     /** Attempts that failed so far: the card form starts empty after each. */
     failedAttempts: await countAppliedEvents(db, row.id, 'payment_failed'),
-    amountText: formatMoney(row.amount, row.currency),
+    amountText: formatMoney(row.amount, row.currency, locale),
     orderNumber: row.orderNumber,
     reason: row.reason,
     customerName: row.customerName,

@@ -2,6 +2,7 @@ import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run
 import { Link, useLoaderData } from '@remix-run/react';
 import { getDb } from '../../db/client';
 import { LocalTime } from '../components/admin/local-time';
+import { useLocale } from '../components/use-locale';
 import { formatCount } from '../domain/format';
 import { requireViewer } from '../http/auth.server';
 import { getAdminOverview } from '../read/admin.server';
@@ -27,11 +28,12 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export const meta: MetaFunction = () => [{ title: 'Admin · Paylink Desk' }];
 
-function plural(n: number, one: string, many: string): string {
-  return `${formatCount(n)} ${n === 1 ? one : many}`;
+function plural(n: number, one: string, many: string, locale: string): string {
+  return `${formatCount(n, locale)} ${n === 1 ? one : many}`;
 }
 
 export default function AdminOverview() {
+  const locale = useLocale();
   const { overview, settings, webhook, ingestion, recent } = useLoaderData<typeof loader>();
   return (
     <>
@@ -43,23 +45,23 @@ export default function AdminOverview() {
           <h2 id="ov-users">
             <Link to="users">Users</Link>
           </h2>
-          <p className="big-number">{formatCount(overview.activeUsers)}</p>
+          <p className="big-number">{formatCount(overview.activeUsers, locale)}</p>
           <p className="muted">
-            active · {formatCount(overview.inactiveUsers)} deactivated ·{' '}
-            {plural(overview.agentsWithoutLogin, 'agent', 'agents')} without a login
+            active · {formatCount(overview.inactiveUsers, locale)} deactivated ·{' '}
+            {plural(overview.agentsWithoutLogin, 'agent', 'agents', locale)} without a login
           </p>
         </section>
         <section className="card" aria-labelledby="ov-teams">
           <h2 id="ov-teams">
             <Link to="teams">Teams</Link>
           </h2>
-          <p className="big-number">{formatCount(overview.teams)}</p>
+          <p className="big-number">{formatCount(overview.teams, locale)}</p>
         </section>
         <section className="card" aria-labelledby="ov-tokens">
           <h2 id="ov-tokens">
             <Link to="tokens">API tokens</Link>
           </h2>
-          <p className="big-number">{formatCount(overview.activeTokens)}</p>
+          <p className="big-number">{formatCount(overview.activeTokens, locale)}</p>
           <p className="muted">active</p>
         </section>
         <section className="card" aria-labelledby="ov-settings">
@@ -99,13 +101,13 @@ export default function AdminOverview() {
           </h2>
           <dl className="kv">
             <dt>Events in the last hour</dt>
-            <dd>{formatCount(ingestion.eventsLastHour)}</dd>
+            <dd>{formatCount(ingestion.eventsLastHour, locale)}</dd>
             <dt>Rejected in the last 24 h</dt>
             <dd className={ingestion.rejectedLastDay ? 'bad-text' : undefined}>
-              {formatCount(ingestion.rejectedLastDay)}
+              {formatCount(ingestion.rejectedLastDay, locale)}
             </dd>
             <dt>Requests waiting for created</dt>
-            <dd>{formatCount(ingestion.orphanRequests)}</dd>
+            <dd>{formatCount(ingestion.orphanRequests, locale)}</dd>
           </dl>
         </section>
       </div>

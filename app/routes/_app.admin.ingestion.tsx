@@ -3,6 +3,7 @@ import { Form, Link, useLoaderData } from '@remix-run/react';
 import { getDb } from '../../db/client';
 import { EventsPerMinute } from '../components/admin/events-per-minute';
 import { LocalTime } from '../components/admin/local-time';
+import { useLocale } from '../components/use-locale';
 import { formatCount } from '../domain/format';
 import { requireViewer } from '../http/auth.server';
 import {
@@ -35,6 +36,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 export const meta: MetaFunction = () => [{ title: 'Ingestion health · Admin · Paylink Desk' }];
 
 export default function AdminIngestion() {
+  const locale = useLocale();
   const { filter, totals, perMinute, codes, rejected, orphans } = useLoaderData<typeof loader>();
   const olderHref = (before: number) =>
     `?${new URLSearchParams({ ...(filter.code ? { code: filter.code } : {}), before: String(before) })}`;
@@ -46,27 +48,27 @@ export default function AdminIngestion() {
       <dl className="stat-row">
         <div className="card stat">
           <dt>Events stored</dt>
-          <dd>{formatCount(totals.events)}</dd>
+          <dd>{formatCount(totals.events, locale)}</dd>
         </div>
         <div className="card stat">
           <dt>Last hour</dt>
-          <dd>{formatCount(totals.eventsLastHour)}</dd>
+          <dd>{formatCount(totals.eventsLastHour, locale)}</dd>
         </div>
         <div className="card stat">
           <dt>Payment requests</dt>
-          <dd>{formatCount(totals.requests)}</dd>
+          <dd>{formatCount(totals.requests, locale)}</dd>
         </div>
         <div className={totals.rejectedLastDay ? 'card stat stat-bad' : 'card stat'}>
           <dt>Rejected (24 h / all)</dt>
           <dd>
-            {formatCount(totals.rejectedLastDay)} / {formatCount(totals.rejected)}
+            {formatCount(totals.rejectedLastDay, locale)} / {formatCount(totals.rejected, locale)}
           </dd>
         </div>
         <div className={orphans.requests ? 'card stat stat-warn' : 'card stat'}>
           <dt>Waiting for created</dt>
           <dd>
-            {formatCount(orphans.requests)}{' '}
-            <span className="muted small-text">({formatCount(orphans.events)} events)</span>
+            {formatCount(orphans.requests, locale)}{' '}
+            <span className="muted small-text">({formatCount(orphans.events, locale)} events)</span>
           </dd>
         </div>
       </dl>
@@ -87,7 +89,7 @@ export default function AdminIngestion() {
               <option value="">All codes</option>
               {codes.map(({ code, n }) => (
                 <option key={code} value={code}>
-                  {code} ({formatCount(n)})
+                  {code} ({formatCount(n, locale)})
                 </option>
               ))}
             </select>
@@ -170,7 +172,7 @@ export default function AdminIngestion() {
                 {orphans.rows.map((row) => (
                   <tr key={row.requestId}>
                     <td className="mono">{row.requestId}</td>
-                    <td className="num">{formatCount(row.events)}</td>
+                    <td className="num">{formatCount(row.events, locale)}</td>
                     <td>
                       <LocalTime ms={row.firstReceivedAt} />
                     </td>
@@ -183,7 +185,7 @@ export default function AdminIngestion() {
             </table>
             {orphans.requests > orphans.rows.length ? (
               <p className="muted table-note">
-                Showing the {orphans.rows.length} most recent of {formatCount(orphans.requests)}.
+                Showing the {orphans.rows.length} most recent of {formatCount(orphans.requests, locale)}.
               </p>
             ) : null}
           </div>

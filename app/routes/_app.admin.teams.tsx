@@ -9,6 +9,7 @@ import {
   OutcomeMessage,
   useSuccessCount,
 } from '../components/admin/admin-form';
+import { useLocale } from '../components/use-locale';
 import { formatCount } from '../domain/format';
 import { clientIp, requireViewer } from '../http/auth.server';
 import { formToObject, outcomeResponse, unknownIntent } from '../lib/form.server';
@@ -41,6 +42,7 @@ export async function action({ request }: ActionFunctionArgs) {
 export const meta: MetaFunction = () => [{ title: 'Teams · Admin · Paylink Desk' }];
 
 export default function AdminTeams() {
+  const locale = useLocale();
   const { teams } = useLoaderData<typeof loader>();
   return (
     <>
@@ -72,7 +74,7 @@ export default function AdminTeams() {
                         <RenameForm team={team} />
                       </td>
                       <td className="mono">{team.id}</td>
-                      <td className="num">{formatCount(team.agentCount)}</td>
+                      <td className="num">{formatCount(team.agentCount, locale)}</td>
                       <td>
                         {team.supervisors.length ? team.supervisors.join(', ') : <span className="muted">None</span>}
                       </td>

@@ -10,6 +10,7 @@ import { useLiveChanges } from '../components/use-live-changes';
 import { consoleAction } from '../http/agent-console.server';
 import { requireViewer } from '../http/auth.server';
 import { getEnv } from '../lib/env.server';
+import { requestLocale } from '../lib/locale.server';
 import { getAgentRequestCards, groupAgentCards } from '../read/agent-console.server';
 import { getCurrencyChoices, getOrgTimeZone } from '../read/settings.server';
 import agentStylesHref from '../styles/agent.css';
@@ -24,10 +25,11 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const agentId = viewer.scope.kind === 'agent' ? viewer.scope.agentId : null;
   const now = Date.now();
   const timeZone = await getOrgTimeZone(db);
-  const cards = agentId ? await getAgentRequestCards(db, agentId, getEnv().PUBLIC_URL, now) : [];
+  const locale = requestLocale(request);
+  const cards = agentId ? await getAgentRequestCards(db, agentId, getEnv().PUBLIC_URL, now, { locale }) : [];
   return {
     agentLinked: agentId !== null,
-    groups: groupAgentCards(cards, timeZone, now),
+    groups: groupAgentCards(cards, timeZone, now, locale),
     timeZone,
     now,
     sentId: url.searchParams.get('sent'),

@@ -108,7 +108,7 @@ export async function action({ request }: ActionFunctionArgs) {
       const now = Date.now();
       const file = await runSchedule(db, schedule, now, now);
       outcome = file
-        ? { ok: true, message: `Made ${file.fileName} (${formatCount(file.rows)} rows).` }
+        ? { ok: true, message: `Made ${file.fileName} (${formatCount(file.rows, requestLocale(request))} rows).` }
         : failure({}, 'This schedule is paused: its owner may no longer export.');
     }
   } else {
@@ -170,7 +170,7 @@ export default function Reports() {
                   <div>
                     <div className="export-title">{item.title}</div>
                     <div className="export-count" data-testid={`count-${item.report}`}>
-                      {formatCount(item.count)} {item.count === 1 ? item.unit : `${item.unit}s`}
+                      {formatCount(item.count, locale)} {item.count === 1 ? item.unit : `${item.unit}s`}
                     </div>
                   </div>
                   <div className="export-links">

@@ -18,7 +18,7 @@ import { TimeLeft, useServerClock } from '../components/time-left';
 import { type LiveChange, useLiveChanges } from '../components/use-live-changes';
 import { useLocale } from '../components/use-locale';
 import { canSee } from '../domain/access';
-import { formatDateTime, formatMoney } from '../domain/format';
+import { formatCount, formatDateTime, formatMoney } from '../domain/format';
 import { CHANNEL_LABELS, isTerminal } from '../domain/lifecycle';
 import { requireViewer } from '../http/auth.server';
 import { filtersFromRequest } from '../http/filter-params.server';
@@ -91,7 +91,7 @@ export default function RequestDetail() {
           </h1>
           <div className="status-line">
             <StatusBadge status={request.status} />
-            <span className="amount-large">{formatMoney(request.amount, request.currency)}</span>
+            <span className="amount-large">{formatMoney(request.amount, request.currency, locale)}</span>
             {open && expiresAt !== null ? (
               <span className="muted">
                 · <TimeLeft expiresAt={expiresAt} now={now} className="countdown" />
@@ -128,7 +128,11 @@ export default function RequestDetail() {
 
         <section className="card" aria-labelledby="timeline-heading">
           <h2 id="timeline-heading">
-            Timeline <span className="muted count">{request.timeline.length} events, in the order they happened</span>
+            Timeline{' '}
+            <span className="muted count">
+              {formatCount(request.timeline.length, locale)} {request.timeline.length === 1 ? 'event' : 'events'}, in
+              the order they happened
+            </span>
           </h2>
           <RequestTimeline events={request.timeline} timeZone={timeZone} />
         </section>

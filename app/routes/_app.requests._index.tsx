@@ -18,6 +18,8 @@ import { RequestsFilterForm } from '../components/requests-filter-form';
 import { RequestsTable } from '../components/requests-table';
 import { describeError, RouteError } from '../components/route-error';
 import { useLiveChanges } from '../components/use-live-changes';
+import { useLocale } from '../components/use-locale';
+import { formatCount } from '../domain/format';
 import { requireViewer } from '../http/auth.server';
 import { filtersFromRequest } from '../http/filter-params.server';
 import { timeZoneList } from '../lib/time-zone';
@@ -67,10 +69,15 @@ export async function loader({ request }: LoaderFunctionArgs) {
   };
 }
 
-const count = (n: number) => n.toLocaleString('en');
-
-/** '51–100 of 1,234 requests', '1–50 of more than 10,000 requests', 'No requests on page 3'. */
-function shownRange(pageNumber: number, limit: number, rows: number, total: { count: number; more: boolean }): string {
+/** '51–100 of 1,234 requests', '1–50 of more than 10,000 requests', 'No requests on page 3' (en; the reader's locale's digits). */
+function shownRange(
+  pageNumber: number,
+  limit: number,
+  rows: number,
+  total: { count: number; more: boolean },
+  locale: string,
+): string {
+  const count = (n: number) => formatCount(n, locale);
   if (rows === 0) return `No requests on page ${pageNumber}`;
   const first = (pageNumber - 1) * limit + 1;
   const of = total.more ? `more than ${count(total.count)}` : count(total.count);
@@ -80,6 +87,7 @@ function shownRange(pageNumber: number, limit: number, rows: number, total: { co
 export const meta: MetaFunction = () => [{ title: 'Requests · Paylink Desk' }];
 
 export default function RequestsExplorer() {
+  const locale = useLocale();
   const { filters, options, pageNumber, page, total, filterOptions, timeZones, serverNow } =
     useLoaderData<typeof loader>();
   const location = useLocation();
@@ -171,7 +179,7 @@ export default function RequestsExplorer() {
             </span>
           )}
           <span className="muted" data-testid="list-range">
-            {shownRange(pageNumber, options.limit, page.rows.length, total)}
+            {shownRange(pageNumber, options.limit, page.rows.length, total, locale)}
           </span>
           {page.nextCursor ? (
             <Link to={pageHref(page.nextCursor, pageNumber + 1)} className="button secondary" rel="next">

@@ -23,6 +23,7 @@ import { destroySession } from '../http/session.server';
 import { type SignInFailure, signIn } from '../http/sign-in.server';
 import { getEnv } from '../lib/env.server';
 import { readForm } from '../lib/http.server';
+import { requestLocale } from '../lib/locale.server';
 import { TEMPORARY_PASSWORD_EXPIRED_MESSAGE } from '../lib/password.server';
 import { firstIssue } from '../lib/zod-issues';
 import { getAgentRequestCards, groupAgentCards } from '../read/agent-console.server';
@@ -99,7 +100,10 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const now = Date.now();
   const timeZone = await getOrgTimeZone(db);
   const cards = agentId
-    ? await getAgentRequestCards(db, agentId, getEnv().PUBLIC_URL, now, { conversationId: context.conversationId })
+    ? await getAgentRequestCards(db, agentId, getEnv().PUBLIC_URL, now, {
+        conversationId: context.conversationId,
+        locale: requestLocale(request),
+      })
     : [];
   return json(
     {
@@ -108,7 +112,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
         agentName: viewer.name,
         agentLinked: agentId !== null,
         cards,
-        groups: groupAgentCards(cards, timeZone, now),
+        groups: groupAgentCards(cards, timeZone, now, requestLocale(request)),
         timeZone,
         now,
         sentId: url.searchParams.get('sent'),

@@ -27,6 +27,7 @@ import {
   maxCardDigits,
 } from '../domain/payment-cards';
 import { readForm } from '../lib/http.server';
+import { requestLocale } from '../lib/locale.server';
 import { getPayPage, type PayPage } from '../read/pay-page.server';
 import payStylesHref from '../styles/pay.css';
 import { decline, payWithCard, recordOpened } from '../write/customer-payment.server';
@@ -67,7 +68,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   const token = params.token ?? '';
   if (request.method === 'GET' && !isPrefetch(request))
     await recordOpened(db, token, request.headers.get('user-agent'));
-  const page = await getPayPage(db, token, Date.now());
+  const page = await getPayPage(db, token, Date.now(), requestLocale(request));
   if (!page) throw notFound();
   return page;
 }

@@ -33,7 +33,7 @@ export function EventsPerMinute({ buckets }: { buckets: MinuteBucket[] }) {
         viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
         preserveAspectRatio="none"
         role="img"
-        aria-label={`Events per minute over the last hour: ${formatCount(total)} in all, at most ${formatCount(peak)} in a minute`}
+        aria-label={`Events per minute over the last hour: ${formatCount(total, locale)} in all, at most ${formatCount(peak, locale)} in a minute`}
       >
         <line x1={0} x2={WIDTH} y1={HEIGHT - 0.5} y2={HEIGHT - 0.5} className="spark-axis" />
         {buckets.map((bucket, i) => {
@@ -66,7 +66,7 @@ export function EventsPerMinute({ buckets }: { buckets: MinuteBucket[] }) {
         <span suppressHydrationWarning>{first ? clock(first.start, timeZone, locale) : ''}</span>
         <span className="spark-legend">
           <span className="key key-accepted" /> accepted <span className="key key-rejected" /> rejected · peak{' '}
-          {formatCount(peak)}/min
+          {formatCount(peak, locale)}/min
         </span>
         <span>now</span>
       </figcaption>
@@ -87,8 +87,8 @@ export function EventsPerMinute({ buckets }: { buckets: MinuteBucket[] }) {
               {busy.map((bucket) => (
                 <tr key={bucket.start}>
                   <td suppressHydrationWarning>{clock(bucket.start, timeZone, locale)}</td>
-                  <td className="num">{formatCount(bucket.accepted)}</td>
-                  <td className="num">{formatCount(bucket.rejected)}</td>
+                  <td className="num">{formatCount(bucket.accepted, locale)}</td>
+                  <td className="num">{formatCount(bucket.rejected, locale)}</td>
                 </tr>
               ))}
             </tbody>

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { formatCount, formatMoney, formatRate } from '../../app/domain/format';
+
+describe('formatRate', () => {
+  it('shows one decimal in the reader’s locale, and an em dash when there is no rate', () => {
+    expect(formatRate(0.4125, 'en')).toBe('41.3%');
+    expect(formatRate(0.4125, 'de')).toBe('41,3\u00a0%');
+    expect(formatRate(null, 'en')).toBe('—');
+    expect(formatRate(0, 'en')).toBe('0.0%');
+    expect(formatRate(1, 'en')).toBe('100.0%');
+  });
+
+  it('never rounds a rate that is not all or none to 100.0% or 0.0%', () => {
+    expect(formatRate(4_998 / 5_000, 'en')).toBe('>99.9%');
+    expect(formatRate(1 / 5_000, 'en')).toBe('<0.1%');
+    expect(formatRate(1 / 5_000, 'de')).toBe('<0,1\u00a0%');
+    // Where one decimal already tells them apart, the figure as it is.
+    expect(formatRate(0.9994, 'en')).toBe('99.9%');
+    expect(formatRate(0.0005, 'en')).toBe('0.1%');
+  });
+});
+
+// Intl puts a no-break space (U+00A0) between a figure and its unit where the locale spaces them.
+describe('money and counts in the reader’s locale', () => {
+  it('formats money in the currency’s decimals and the locale’s order', () => {
+    expect(formatMoney(123456, 'EUR', 'de')).toBe('1.234,56\u00a0€');
+    expect(formatMoney(123456, 'EUR', 'en')).toBe('€1,234.56');
+    expect(formatMoney(1234, 'JPY', 'de')).toBe('1.234\u00a0¥');
+    expect(formatMoney(1234567, 'KWD', 'en')).toBe('KWD\u00a01,234.567');
+    expect(formatCount(12_345, 'de')).toBe('12.345');
+    expect(formatCount(12_345, 'en')).toBe('12,345');
+  });
+});
