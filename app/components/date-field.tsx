@@ -21,6 +21,7 @@ export function DateField({ label, name, defaultValue, required, error }: Props)
   const [value, setValue] = useState(defaultValue);
   const id = useId();
   const hintId = `${id}-hint`;
+  const errorId = `${id}-error`;
   return (
     <div className="field">
       <div className="field-label-row">
@@ -36,10 +37,14 @@ export function DateField({ label, name, defaultValue, required, error }: Props)
         defaultValue={defaultValue}
         required={required}
         aria-invalid={Boolean(error)}
-        aria-describedby={hintId}
+        aria-describedby={error ? `${hintId} ${errorId}` : hintId}
         onChange={(event) => setValue(event.currentTarget.value)}
       />
-      {error ? <span className="field-error">{error}</span> : null}
+      {error ? (
+        <span id={errorId} className="field-error">
+          {error}
+        </span>
+      ) : null}
     </div>
   );
 }

@@ -52,8 +52,13 @@ export function ScheduleForm({ filters, timeZones, fieldErrors, busy }: FormProp
           maxLength={80}
           placeholder="e.g. Daily requests for finance"
           aria-invalid={Boolean(fieldErrors.name)}
+          aria-describedby={fieldErrors.name ? 'schedule-name-error' : undefined}
         />
-        {fieldErrors.name ? <span className="field-error">{fieldErrors.name}</span> : null}
+        {fieldErrors.name ? (
+          <span id="schedule-name-error" className="field-error">
+            {fieldErrors.name}
+          </span>
+        ) : null}
       </label>
       <div className="field">
         <label htmlFor="schedule-report">Report</label>
@@ -75,8 +80,19 @@ export function ScheduleForm({ filters, timeZones, fieldErrors, busy }: FormProp
       <div className="field-row">
         <label className="field">
           <span>At</span>
-          <input type="time" name="runAt" defaultValue="06:00" required aria-invalid={Boolean(fieldErrors.runAt)} />
-          {fieldErrors.runAt ? <span className="field-error">{fieldErrors.runAt}</span> : null}
+          <input
+            type="time"
+            name="runAt"
+            defaultValue="06:00"
+            required
+            aria-invalid={Boolean(fieldErrors.runAt)}
+            aria-describedby={fieldErrors.runAt ? 'schedule-run-at-error' : undefined}
+          />
+          {fieldErrors.runAt ? (
+            <span id="schedule-run-at-error" className="field-error">
+              {fieldErrors.runAt}
+            </span>
+          ) : null}
         </label>
         <div className="field">
           <label htmlFor="schedule-format">Format</label>

@@ -50,7 +50,12 @@ export default function AdminAudit() {
       <Form method="get" className="card filter-bar" aria-label="Filter the audit log" key={baseParams.toString()}>
         <label className="field">
           <span>Action</span>
-          <select name="action" defaultValue={filter.action ?? ''}>
+          <select
+            name="action"
+            defaultValue={filter.action ?? ''}
+            aria-invalid={Boolean(errors.action)}
+            aria-describedby={errors.action ? 'audit-action-error' : undefined}
+          >
             <option value="">All actions</option>
             {actions.map((action) => (
               <option key={action} value={action}>
@@ -58,17 +63,32 @@ export default function AdminAudit() {
               </option>
             ))}
           </select>
-          {errors.action ? <span className="field-error">{errors.action}</span> : null}
+          {errors.action ? (
+            <span id="audit-action-error" className="field-error">
+              {errors.action}
+            </span>
+          ) : null}
         </label>
         <label className="field">
           <span>Actor</span>
-          <input name="actor" list="audit-actors" defaultValue={filter.actor ?? ''} placeholder="Name or user id" />
+          <input
+            name="actor"
+            list="audit-actors"
+            defaultValue={filter.actor ?? ''}
+            placeholder="Name or user id"
+            aria-invalid={Boolean(errors.actor)}
+            aria-describedby={errors.actor ? 'audit-actor-error' : undefined}
+          />
           <datalist id="audit-actors">
             {actors.map((name) => (
               <option key={name} value={name} />
             ))}
           </datalist>
-          {errors.actor ? <span className="field-error">{errors.actor}</span> : null}
+          {errors.actor ? (
+            <span id="audit-actor-error" className="field-error">
+              {errors.actor}
+            </span>
+          ) : null}
         </label>
         <DateField label="From" name="from" defaultValue={filter.from ?? ''} error={errors.from} />
         <DateField label="To" name="to" defaultValue={filter.to ?? ''} error={errors.to} />

@@ -412,3 +412,17 @@ describe('what a page or panel action is sent is read as a client error, never a
     }
   });
 });
+
+describe('field errors are tied to their fields (aria-describedby)', () => {
+  it('the audit log filter: a bad action, actor-free date and its error are described by id', async () => {
+    const html = await (await as('admin', '/admin/audit?action=nope&from=2026-13-45')).text();
+    const errorOf = (id: string) => new RegExp(`<span id="${id}" class="field-error">([^<]+)</span>`).exec(html)?.[1];
+    expect(html).toMatch(/<select name="action" aria-invalid="true" aria-describedby="audit-action-error"/);
+    expect(errorOf('audit-action-error')).toBeTruthy();
+    const from = /<input id="([^"]+)" type="date" name="from"[^>]*aria-invalid="true" aria-describedby="([^"]+)"/.exec(
+      html,
+    );
+    expect(from?.[2]).toBe(`${from?.[1]}-hint ${from?.[1]}-error`);
+    expect(errorOf(`${from?.[1]}-error`)).toBeTruthy();
+  });
+});
