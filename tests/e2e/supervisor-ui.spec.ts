@@ -172,6 +172,26 @@ test('on a phone the navigation folds into a menu; a skip link leads to the cont
   await expect(page.locator('main#main')).toBeFocused();
 });
 
+test('on a phone every filter picker opens inside the screen', async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signIn(page);
+  for (const path of ['/dashboard', '/requests']) {
+    await page.goto(path);
+    const pickers = page.locator('details.choices');
+    const count = await pickers.count();
+    expect(count).toBeGreaterThan(1);
+    for (let i = 0; i < count; i++) {
+      const picker = pickers.nth(i);
+      await picker.locator('summary').click();
+      const box = (await picker.locator('fieldset').boundingBox())!;
+      expect(box.x, `${path} picker ${i}`).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width, `${path} picker ${i}`).toBeLessThanOrEqual(390);
+      await picker.locator('summary').click();
+    }
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  }
+});
+
 test('changes compare like with like, and say so; a sparse previous period is "not enough data"', async ({ page }) => {
   await signIn(page);
   await page.goto(`/dashboard?range=today&tz=${encodeURIComponent(ZONE)}`);
