@@ -176,7 +176,7 @@ export interface Comparison {
 
 /**
  * What a change compares like with like: the period just before (the month before for This month
- * and Last month, else as many days), and while the current period is still running only the same
+ * and Last month, the week before for This week, else as many days), and while the current period is still running only the same
  * elapsed part of it (Today at 07:33 against yesterday 00:00–07:33; This month on its 2nd day at
  * 07:33 against the 1st of last month to the 2nd at 07:33).
  */
@@ -186,9 +186,13 @@ export function comparisonPeriod(
   now = Date.now(),
 ): Comparison {
   const byMonth = range.preset === 'this-month' || range.preset === 'last-month';
+  // This week runs to today: as many days before it would set Monday-Wednesday against the
+  // Friday-Sunday before, weekend and all; the week before, cut at the same weekday and time, matches.
   const from = byMonth
     ? ymd(addMonths(parseDate(range.from), -1))
-    : shiftDate(range.from, -daysBetween(range.from, range.to));
+    : range.preset === 'this-week'
+      ? shiftDate(range.from, -7)
+      : shiftDate(range.from, -daysBetween(range.from, range.to));
   const to = shiftDate(range.from, -1);
   const start = midnight(from, timeZone);
   const fullEnd = midnight(shiftDate(to, 1), timeZone);

@@ -365,6 +365,15 @@ describe('date ranges', () => {
       start: at('2026-03-16T00:00:00Z'),
       end: at('2026-03-22T23:30:00Z'),
     });
+    // This week on its Wednesday at 10:00 against last week's Monday to Wednesday 10:00 (not Friday-Sunday).
+    const wednesday = at('2026-03-25T10:00:00Z');
+    expect(comparisonPeriod({ preset: 'this-week', from: '2026-03-23', to: '2026-03-25' }, 'UTC', wednesday)).toEqual({
+      from: '2026-03-16',
+      to: '2026-03-22',
+      start: at('2026-03-16T00:00:00Z'),
+      end: at('2026-03-18T10:00:00Z'),
+      partial: true,
+    });
     // This month on its 29th day against all of a 28-day February.
     expect(comparisonPeriod({ preset: 'this-month', from: '2026-03-01', to: '2026-03-29' }, 'UTC', now)).toEqual({
       from: '2026-02-01',
