@@ -1,4 +1,5 @@
 import { useId, useState } from 'react';
+import { errorAria, FieldError } from './field-error';
 import { formatCalendarDate, useLocale } from './use-locale';
 
 interface Props {
@@ -36,15 +37,10 @@ export function DateField({ label, name, defaultValue, required, error }: Props)
         name={name}
         defaultValue={defaultValue}
         required={required}
-        aria-invalid={Boolean(error)}
-        aria-describedby={error ? `${hintId} ${errorId}` : hintId}
+        {...errorAria(errorId, error, hintId)}
         onChange={(event) => setValue(event.currentTarget.value)}
       />
-      {error ? (
-        <span id={errorId} className="field-error">
-          {error}
-        </span>
-      ) : null}
+      <FieldError id={errorId} error={error} />
     </div>
   );
 }

@@ -1,6 +1,7 @@
 import { Form } from '@remix-run/react';
 import { CADENCE_LABELS, CADENCES } from '../domain/report-schedule';
 import type { Filters } from '../read/filters';
+import { errorAria, FieldError } from './field-error';
 import { TimeZoneField } from './time-zone-field';
 import { useLocale } from './use-locale';
 
@@ -51,14 +52,9 @@ export function ScheduleForm({ filters, timeZones, fieldErrors, busy }: FormProp
           required
           maxLength={80}
           placeholder="e.g. Daily requests for finance"
-          aria-invalid={Boolean(fieldErrors.name)}
-          aria-describedby={fieldErrors.name ? 'schedule-name-error' : undefined}
+          {...errorAria('schedule-name-error', fieldErrors.name)}
         />
-        {fieldErrors.name ? (
-          <span id="schedule-name-error" className="field-error">
-            {fieldErrors.name}
-          </span>
-        ) : null}
+        <FieldError id="schedule-name-error" error={fieldErrors.name} />
       </label>
       <div className="field">
         <label htmlFor="schedule-report">Report</label>
@@ -85,14 +81,9 @@ export function ScheduleForm({ filters, timeZones, fieldErrors, busy }: FormProp
             name="runAt"
             defaultValue="06:00"
             required
-            aria-invalid={Boolean(fieldErrors.runAt)}
-            aria-describedby={fieldErrors.runAt ? 'schedule-run-at-error' : undefined}
+            {...errorAria('schedule-run-at-error', fieldErrors.runAt)}
           />
-          {fieldErrors.runAt ? (
-            <span id="schedule-run-at-error" className="field-error">
-              {fieldErrors.runAt}
-            </span>
-          ) : null}
+          <FieldError id="schedule-run-at-error" error={fieldErrors.runAt} />
         </label>
         <div className="field">
           <label htmlFor="schedule-format">Format</label>

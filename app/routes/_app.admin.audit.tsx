@@ -3,6 +3,7 @@ import { Form, Link, useLoaderData } from '@remix-run/react';
 import { getDb } from '../../db/client';
 import { LocalTime } from '../components/admin/local-time';
 import { DateField } from '../components/date-field';
+import { errorAria, FieldError } from '../components/field-error';
 import { AUDIT_ACTIONS } from '../domain/audit';
 import { requireViewer } from '../http/auth.server';
 import { listActorNames, listAuditEntries, parseAuditQuery } from '../read/audit-log.server';
@@ -50,12 +51,7 @@ export default function AdminAudit() {
       <Form method="get" className="card filter-bar" aria-label="Filter the audit log" key={baseParams.toString()}>
         <label className="field">
           <span>Action</span>
-          <select
-            name="action"
-            defaultValue={filter.action ?? ''}
-            aria-invalid={Boolean(errors.action)}
-            aria-describedby={errors.action ? 'audit-action-error' : undefined}
-          >
+          <select name="action" defaultValue={filter.action ?? ''} {...errorAria('audit-action-error', errors.action)}>
             <option value="">All actions</option>
             {actions.map((action) => (
               <option key={action} value={action}>
@@ -63,11 +59,7 @@ export default function AdminAudit() {
               </option>
             ))}
           </select>
-          {errors.action ? (
-            <span id="audit-action-error" className="field-error">
-              {errors.action}
-            </span>
-          ) : null}
+          <FieldError id="audit-action-error" error={errors.action} />
         </label>
         <label className="field">
           <span>Actor</span>
@@ -76,19 +68,14 @@ export default function AdminAudit() {
             list="audit-actors"
             defaultValue={filter.actor ?? ''}
             placeholder="Name or user id"
-            aria-invalid={Boolean(errors.actor)}
-            aria-describedby={errors.actor ? 'audit-actor-error' : undefined}
+            {...errorAria('audit-actor-error', errors.actor)}
           />
           <datalist id="audit-actors">
             {actors.map((name) => (
               <option key={name} value={name} />
             ))}
           </datalist>
-          {errors.actor ? (
-            <span id="audit-actor-error" className="field-error">
-              {errors.actor}
-            </span>
-          ) : null}
+          <FieldError id="audit-actor-error" error={errors.actor} />
         </label>
         <DateField label="From" name="from" defaultValue={filter.from ?? ''} error={errors.from} />
         <DateField label="To" name="to" defaultValue={filter.to ?? ''} error={errors.to} />
