@@ -129,6 +129,7 @@ describe('card numbers never reach the database, its file or its WAL (PCI DSS)',
     // Last fours stay, so a person can still tell cards apart.
     expect(bytes.includes('****.****.****.1111')).toBe(true);
   });
+
   it('masks or refuses a PAN people type: searches, names, ids, emails, sign-ins, headers, keys', async () => {
     // Luhn-valid, one per place, none of them in PANS.
     const TYPED = {

@@ -772,19 +772,25 @@ describe('GET /exports/* over HTTP', () => {
     }
   });
 
-  it('serves a kept report file to its owner only', async () => {
+  /** Runs `work` on the server's database through a connection of its own. */
+  async function onServerDb<T>(work: (db: Db) => Promise<T>): Promise<T> {
     const db = openDatabaseUrl(server.dbFile);
-    let file: { id: string; fileName: string } | undefined;
     try {
-      const owner = (await loadViewer(
-        db,
-        (await queryRow<{ id: string }>(db, "SELECT id FROM users WHERE name = 'Mia Manager'"))!.id,
-      ))!;
+      return await work(db);
+    } finally {
+      await closeDatabase(db);
+    }
+  }
+
+  /** A daily CSV schedule of the user named `owner`, run once: its kept file, and the owner's id. */
+  const keptFileOf = (owner: string, name: string) =>
+    onServerDb(async (db) => {
+      const userId = (await queryRow<{ id: string }>(db, 'SELECT id FROM users WHERE name = ?', owner))!.id;
       await createSchedule(
         db,
-        owner,
+        (await loadViewer(db, userId))!,
         new URLSearchParams({
-          name: 'Daily',
+          name,
           report: 'payment-requests',
           format: 'csv',
           cadence: 'daily',
@@ -793,68 +799,41 @@ describe('GET /exports/* over HTTP', () => {
         }),
         Date.parse('2026-11-01T12:00:00Z'),
       );
-      [file] = await runDueReports(db, Date.parse('2026-11-02T11:00:00Z'));
-    } finally {
-      await closeDatabase(db);
-    }
-    const download = await get(`/reports/files/${file!.id}`, tokens.manager);
+      const [file] = await runDueReports(db, Date.parse('2026-11-02T11:00:00Z'));
+      return { file: file!, userId };
+    });
+
+  it('serves a kept report file to its owner only', async () => {
+    const { file } = await keptFileOf('Mia Manager', 'Daily');
+    const download = await get(`/reports/files/${file.id}`, tokens.manager);
     expect(download.status).toBe(200);
-    expect(download.headers.get('content-disposition')).toBe(`attachment; filename="${file!.fileName}"`);
+    expect(download.headers.get('content-disposition')).toBe(`attachment; filename="${file.fileName}"`);
     expect(await download.text()).toBe(HEADER + ROW_USD);
-    expect((await get(`/reports/files/${file!.id}`, tokens.supervisor)).status).toBe(404);
+    expect((await get(`/reports/files/${file.id}`, tokens.supervisor)).status).toBe(404);
     expect((await get('/reports/files/rpf_missing', tokens.manager)).status).toBe(404);
   });
 
   it('serves a supervisor their kept file only while their teams still cover it', async () => {
-    const db = openDatabaseUrl(server.dbFile);
-    let file: { id: string } | undefined;
-    let samId = '';
-    try {
-      samId = (await queryRow<{ id: string }>(db, "SELECT id FROM users WHERE name = 'Sam'"))!.id;
-      await createSchedule(
-        db,
-        (await loadViewer(db, samId))!,
-        new URLSearchParams({
-          name: 'VIP',
-          report: 'payment-requests',
-          format: 'csv',
-          cadence: 'daily',
-          runAt: '06:00',
-          timezone: 'America/New_York',
-        }),
-        Date.parse('2026-11-01T12:00:00Z'),
-      );
-      [file] = await runDueReports(db, Date.parse('2026-11-02T11:00:00Z'));
-      expect(await queryRow(db, 'SELECT scope FROM report_files WHERE id = ?', file!.id)).toEqual({
-        scope: JSON.stringify({ kind: 'teams', teamIds: ['tm_vip'] }),
-      });
-    } finally {
-      await closeDatabase(db);
-    }
+    const { file, userId } = await keptFileOf('Sam', 'VIP');
+    expect(await onServerDb((db) => queryRow(db, 'SELECT scope FROM report_files WHERE id = ?', file.id))).toEqual({
+      scope: JSON.stringify({ kind: 'teams', teamIds: ['tm_vip'] }),
+    });
     const listed = async () =>
       [...(await (await get('/reports', tokens.supervisor)).text()).matchAll(/\/reports\/files\/(rpf_[\w-]+)/g)].map(
         (match) => match[1],
       );
-    expect((await get(`/reports/files/${file!.id}`, tokens.supervisor)).status).toBe(200);
-    expect(await listed()).toContain(file!.id);
+    expect((await get(`/reports/files/${file.id}`, tokens.supervisor)).status).toBe(200);
+    expect(await listed()).toContain(file.id);
     // Sam is moved to another team: the VIP team's file is no longer theirs to read, nor listed.
-    const moved = openDatabaseUrl(server.dbFile);
-    try {
-      await sqlRun(moved, "INSERT INTO teams (id, name, created_at) VALUES ('tm_other', 'Other', 0)");
-      await sqlRun(moved, "UPDATE user_teams SET team_id = 'tm_other' WHERE user_id = ?", [samId]);
-    } finally {
-      await closeDatabase(moved);
-    }
-    expect((await get(`/reports/files/${file!.id}`, tokens.supervisor)).status).toBe(404);
-    expect(await listed()).not.toContain(file!.id);
+    await onServerDb(async (db) => {
+      await sqlRun(db, "INSERT INTO teams (id, name, created_at) VALUES ('tm_other', 'Other', 0)");
+      await sqlRun(db, "UPDATE user_teams SET team_id = 'tm_other' WHERE user_id = ?", [userId]);
+    });
+    expect((await get(`/reports/files/${file.id}`, tokens.supervisor)).status).toBe(404);
+    expect(await listed()).not.toContain(file.id);
     // Moved back, it is theirs again.
-    const back = openDatabaseUrl(server.dbFile);
-    try {
-      await sqlRun(back, "UPDATE user_teams SET team_id = 'tm_vip' WHERE user_id = ?", [samId]);
-    } finally {
-      await closeDatabase(back);
-    }
-    expect((await get(`/reports/files/${file!.id}`, tokens.supervisor)).status).toBe(200);
+    await onServerDb((db) => sqlRun(db, "UPDATE user_teams SET team_id = 'tm_vip' WHERE user_id = ?", [userId]));
+    expect((await get(`/reports/files/${file.id}`, tokens.supervisor)).status).toBe(200);
   });
 
   it('answers 401 without a token, 403 to an agent and 400 naming a bad filter', async () => {
