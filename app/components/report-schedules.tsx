@@ -1,8 +1,10 @@
 import { Form } from '@remix-run/react';
+import { useRef } from 'react';
 import { CADENCE_LABELS, CADENCES } from '../domain/report-schedule';
 import type { Filters } from '../read/filters';
 import { errorAria, FieldError } from './field-error';
 import { TimeZoneField } from './time-zone-field';
+import { useFocusFirstInvalid } from './use-focus-first-invalid';
 import { useLocale } from './use-locale';
 
 export interface ScheduleView {
@@ -39,8 +41,10 @@ const LIST_KEYS = ['team', 'agent', 'channel', 'currency', 'status'] as const;
 
 /** Schedules a report with the filters currently applied; each run covers the period before it. */
 export function ScheduleForm({ filters, timeZones, fieldErrors, busy }: FormProps) {
+  const form = useRef<HTMLFormElement>(null);
+  useFocusFirstInvalid(form, Object.keys(fieldErrors).length > 0 ? fieldErrors : null);
   return (
-    <Form method="post" className="schedule-form" aria-label="Schedule a report">
+    <Form method="post" className="schedule-form" aria-label="Schedule a report" ref={form}>
       <input type="hidden" name="intent" value="schedule" />
       {LIST_KEYS.flatMap((key) =>
         filters[key].map((value) => <input key={`${key}-${value}`} type="hidden" name={key} value={value} />),

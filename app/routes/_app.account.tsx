@@ -1,7 +1,9 @@
 import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { data, redirect } from '@remix-run/node';
 import { Form, useActionData, useLoaderData, useLocation, useNavigation } from '@remix-run/react';
+import { useRef } from 'react';
 import { getDb } from '../../db/client';
+import { useFocusFirstInvalid } from '../components/use-focus-first-invalid';
 import { ACCOUNT_PATH, ROLE_LABELS } from '../domain/navigation';
 import { clientIp, HOME_BY_ROLE, requireSignedIn } from '../http/auth.server';
 import { changePassword } from '../http/password-change.server';
@@ -74,6 +76,8 @@ export default function Account() {
   const location = useLocation();
   const busy = navigation.state === 'submitting';
   const errors = result?.fieldErrors ?? {};
+  const form = useRef<HTMLFormElement>(null);
+  useFocusFirstInvalid(form, result);
   return (
     <div className="account">
       <header className="page-header">
@@ -106,7 +110,7 @@ export default function Account() {
         {/* An expired temporary password cannot prove who is changing it: nothing to fill in. */}
         {temporaryPasswordExpired ? null : (
           /* Keyed by the navigation: after a change the fields are empty again. */
-          <Form method="post" action={ACCOUNT_PATH} className="stack" noValidate key={location.key}>
+          <Form method="post" action={ACCOUNT_PATH} className="stack" noValidate key={location.key} ref={form}>
             {/* Lets password managers file the new password under the right account. */}
             <input type="email" name="username" autoComplete="username" value={account.email ?? ''} readOnly hidden />
             {FIELDS.map((field) => (

@@ -1,7 +1,9 @@
 import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { useFetcher, useLoaderData } from '@remix-run/react';
+import { useRef } from 'react';
 import { getDb } from '../../db/client';
 import { type ClientOutcome, errorsOf, FieldError, invalidProps, OutcomeMessage } from '../components/admin/admin-form';
+import { useFocusFirstInvalid } from '../components/use-focus-first-invalid';
 import { clientIp, requireViewer } from '../http/auth.server';
 import { formToObject, outcomeResponse, unknownIntent } from '../lib/form.server';
 import { readForm } from '../lib/http.server';
@@ -30,6 +32,8 @@ export default function AdminSettings() {
   const fetcher = useFetcher<ClientOutcome>();
   const errors = errorsOf(fetcher.data);
   const field = (name: string) => invalidProps(errors, name, 'settings');
+  const form = useRef<HTMLFormElement>(null);
+  useFocusFirstInvalid(form, fetcher.data);
   return (
     <>
       <header className="page-header">
@@ -40,7 +44,7 @@ export default function AdminSettings() {
           Organisation settings
         </h2>
         {/* Keyed by the saved values: after a save the fields show what was stored (e.g. the zone's canonical spelling). */}
-        <fetcher.Form method="post" className="stack" noValidate key={JSON.stringify(values)}>
+        <fetcher.Form method="post" className="stack" noValidate key={JSON.stringify(values)} ref={form}>
           <input type="hidden" name="intent" value="save_settings" />
           <OutcomeMessage outcome={fetcher.data} />
           <fieldset className="settings-group">

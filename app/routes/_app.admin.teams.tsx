@@ -1,5 +1,6 @@
 import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { useFetcher, useLoaderData } from '@remix-run/react';
+import { useRef } from 'react';
 import { getDb } from '../../db/client';
 import {
   type ClientOutcome,
@@ -9,6 +10,7 @@ import {
   OutcomeMessage,
   useSuccessCount,
 } from '../components/admin/admin-form';
+import { useFocusFirstInvalid } from '../components/use-focus-first-invalid';
 import { useLocale } from '../components/use-locale';
 import { formatCount } from '../domain/format';
 import { clientIp, requireViewer } from '../http/auth.server';
@@ -95,8 +97,10 @@ function RenameForm({ team }: { team: { id: string; name: string } }) {
   const fetcher = useFetcher<ClientOutcome>();
   const errors = errorsOf(fetcher.data);
   const idPrefix = `rename-${team.id}`;
+  const form = useRef<HTMLFormElement>(null);
+  useFocusFirstInvalid(form, fetcher.data);
   return (
-    <fetcher.Form method="post" className="inline-form" noValidate>
+    <fetcher.Form method="post" className="inline-form" noValidate ref={form}>
       <input type="hidden" name="intent" value="rename_team" />
       <input type="hidden" name="teamId" value={team.id} />
       <input
@@ -121,10 +125,12 @@ function CreateTeamForm() {
   const fetcher = useFetcher<ClientOutcome>();
   const successes = useSuccessCount(fetcher);
   const errors = errorsOf(fetcher.data);
+  const form = useRef<HTMLFormElement>(null);
+  useFocusFirstInvalid(form, fetcher.data);
   return (
     <section className="card" aria-labelledby="create-team-heading">
       <h2 id="create-team-heading">Create a team</h2>
-      <fetcher.Form method="post" className="stack" noValidate key={successes}>
+      <fetcher.Form method="post" className="stack" noValidate key={successes} ref={form}>
         <input type="hidden" name="intent" value="create_team" />
         <OutcomeMessage outcome={fetcher.data} />
         <label className="field">

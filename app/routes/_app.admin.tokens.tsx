@@ -1,5 +1,6 @@
 import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { useFetcher, useLoaderData } from '@remix-run/react';
+import { useRef } from 'react';
 import { getDb } from '../../db/client';
 import { AccessFields, AgentDatalist } from '../components/admin/access-fields';
 import {
@@ -12,6 +13,7 @@ import {
   useSuccessCount,
 } from '../components/admin/admin-form';
 import { LocalTime } from '../components/admin/local-time';
+import { useFocusFirstInvalid } from '../components/use-focus-first-invalid';
 import { ROLE_LABELS } from '../domain/navigation';
 import { clientIp, requireViewer } from '../http/auth.server';
 import { formToObject, outcomeResponse, unknownIntent } from '../lib/form.server';
@@ -160,6 +162,8 @@ function CreateTokenForm({ teams }: { teams: { id: string; name: string }[] }) {
   const successes = useSuccessCount(fetcher);
   const outcome = fetcher.data;
   const errors = errorsOf(outcome);
+  const form = useRef<HTMLFormElement>(null);
+  useFocusFirstInvalid(form, outcome);
   return (
     <section className="card" aria-labelledby="create-token-heading">
       <h2 id="create-token-heading">Create a token</h2>
@@ -169,7 +173,7 @@ function CreateTokenForm({ teams }: { teams: { id: string; name: string }[] }) {
           Only a hash is kept: if it is lost, revoke it and create another.
         </ShownOnce>
       ) : null}
-      <fetcher.Form method="post" className="form-grid" noValidate key={successes}>
+      <fetcher.Form method="post" className="form-grid" noValidate key={successes} ref={form}>
         <input type="hidden" name="intent" value="create_token" />
         <label className="field">
           <span>Name</span>

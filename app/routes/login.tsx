@@ -1,8 +1,10 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { data, redirect } from '@remix-run/node';
 import { Form, useActionData, useNavigation, useSearchParams } from '@remix-run/react';
+import { useRef } from 'react';
 import { z } from 'zod';
 import { getDb } from '../../db/client';
+import { useFocusFirstInvalid } from '../components/use-focus-first-invalid';
 import { ACCOUNT_PATH, safeRedirectPath } from '../domain/navigation';
 import { assertSameOrigin, clientIp, getViewer, HOME_BY_ROLE } from '../http/auth.server';
 import { type SignInFailure, signIn } from '../http/sign-in.server';
@@ -69,6 +71,8 @@ export default function Login() {
   const [params] = useSearchParams();
   const navigation = useNavigation();
   const busy = navigation.state === 'submitting';
+  const form = useRef<HTMLFormElement>(null);
+  useFocusFirstInvalid(form, result);
   return (
     <main className="auth-page" id="main" tabIndex={-1}>
       <div className="card auth-card">
@@ -81,7 +85,7 @@ export default function Login() {
             {result.formError}
           </p>
         ) : null}
-        <Form method="post" className="stack" noValidate>
+        <Form method="post" className="stack" noValidate ref={form}>
           <input type="hidden" name="redirectTo" value={params.get('redirectTo') ?? ''} />
           <label className="field">
             <span>Email</span>

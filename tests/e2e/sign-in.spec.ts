@@ -44,3 +44,13 @@ test('a wrong password says so in words, with JavaScript running', async ({ page
   await expect(page.getByRole('alert')).toHaveText('Email or password is incorrect.');
   await expect(page).toHaveURL(/^[^?]*\/login$/);
 });
+
+test('a refused sign-in puts the focus on the first field to fix, its message read with it', async ({ page }) => {
+  await page.goto('/login');
+  await page.getByLabel('Password').fill('anything at all');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const email = page.getByLabel('Email');
+  await expect(email).toBeFocused();
+  await expect(email).toHaveAttribute('aria-invalid', 'true');
+  await expect(email).toHaveAccessibleDescription('Enter your email address');
+});

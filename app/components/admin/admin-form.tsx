@@ -1,5 +1,6 @@
 import type { FetcherWithComponents } from '@remix-run/react';
 import { type ReactNode, useEffect, useState } from 'react';
+import { FieldError as ErrorText, errorAria } from '../field-error';
 
 /** An admin action's answer as the browser gets it (see Outcome in lib/form.server). */
 export type ClientOutcome =
@@ -10,13 +11,12 @@ export function errorsOf(outcome: ClientOutcome | undefined): Record<string, str
   return outcome && !outcome.ok ? outcome.fieldErrors : {};
 }
 
-/** Props that tie an input to its error message for assistive technology. */
+/** Props that tie an input to its error message for assistive technology (errorAria, by the field's name). */
 export function invalidProps(errors: Record<string, string>, name: string, idPrefix: string) {
-  return errors[name]
-    ? { 'aria-invalid': true as const, 'aria-describedby': `${idPrefix}-${name}-error` }
-    : { 'aria-invalid': false as const };
+  return errorAria(`${idPrefix}-${name}-error`, errors[name]);
 }
 
+/** A field's error from an admin action's field errors, under the id invalidProps names. */
 export function FieldError({
   errors,
   name,
@@ -26,12 +26,7 @@ export function FieldError({
   name: string;
   idPrefix: string;
 }) {
-  const message = errors[name];
-  return message ? (
-    <span id={`${idPrefix}-${name}-error`} className="field-error">
-      {message}
-    </span>
-  ) : null;
+  return <ErrorText id={`${idPrefix}-${name}-error`} error={errors[name]} />;
 }
 
 /** The success message, or the error that belongs to no single field. */

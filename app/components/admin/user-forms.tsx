@@ -1,7 +1,8 @@
 import { useFetcher } from '@remix-run/react';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { Role } from '../../domain/access';
 import { ROLE_LABELS } from '../../domain/navigation';
+import { useFocusFirstInvalid } from '../use-focus-first-invalid';
 import { AccessFields } from './access-fields';
 import {
   type ClientOutcome,
@@ -59,6 +60,8 @@ function InviteForm({ teams, agentListId, prefill }: InviteProps) {
   const outcome = fetcher.data;
   const errors = errorsOf(outcome);
   const busy = fetcher.state !== 'idle';
+  const form = useRef<HTMLFormElement>(null);
+  useFocusFirstInvalid(form, outcome);
   return (
     <div className="invite">
       <OutcomeMessage outcome={outcome} />
@@ -70,7 +73,13 @@ function InviteForm({ teams, agentListId, prefill }: InviteProps) {
         </ShownOnce>
       ) : null}
       {/* Keyed by the pre-filled agent so the defaults apply; the fetcher (and its answer) lives above. */}
-      <fetcher.Form method="post" className="form-grid" noValidate key={`${prefill?.agentId ?? 'blank'}-${successes}`}>
+      <fetcher.Form
+        method="post"
+        className="form-grid"
+        noValidate
+        key={`${prefill?.agentId ?? 'blank'}-${successes}`}
+        ref={form}
+      >
         <input type="hidden" name="intent" value="invite" />
         <label className="field">
           <span>Name</span>
@@ -241,8 +250,10 @@ function AccessForm({ user, isSelf, teams, agentListId }: Omit<UserRowProps, 'us
   const fetcher = useFetcher<ClientOutcome>();
   const errors = errorsOf(fetcher.data);
   const idPrefix = `access-${user.id}`;
+  const form = useRef<HTMLFormElement>(null);
+  useFocusFirstInvalid(form, fetcher.data);
   return (
-    <fetcher.Form method="post" className="stack" noValidate aria-label={`Access of ${user.name}`}>
+    <fetcher.Form method="post" className="stack" noValidate aria-label={`Access of ${user.name}`} ref={form}>
       <h3>Access</h3>
       <input type="hidden" name="intent" value="update_access" />
       <input type="hidden" name="userId" value={user.id} />
