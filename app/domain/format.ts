@@ -38,6 +38,16 @@ export function formatRate(rate: number | null, locale = 'en'): string {
   return percent.format(rate);
 }
 
+/** A file's size in the reader's locale: '512 B', '1.5 kB', '12.3 MB' (en); '1,5 kB' (de). */
+export function formatBytes(bytes: number, locale = 'en'): string {
+  // Intl's short byte unit reads '512 byte' in English: bytes keep their symbol.
+  if (bytes < 1024) return `${formatCount(bytes, locale)} B`;
+  const [value, unit] = bytes < 1024 * 1024 ? [bytes / 1024, 'kilobyte'] : [bytes / 1024 / 1024, 'megabyte'];
+  return numberFormat(locale, { style: 'unit', unit, minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(
+    value,
+  );
+}
+
 export function formatCount(value: number, locale = 'en'): string {
   return numberFormat(locale).format(value);
 }

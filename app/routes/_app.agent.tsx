@@ -62,6 +62,7 @@ export default function AgentConsole() {
         <h1>Console</h1>
         <LiveIndicator live={live} refreshHref="/agent" />
       </div>
+      <p className="muted small">Times in {timeZone}.</p>
       <div className="console-grid">
         <section className="card send-panel" aria-labelledby="send-heading">
           <h2 id="send-heading">Send a payment link</h2>

@@ -6,7 +6,7 @@ import { ReportFilterForm } from '../components/report-filter-form';
 import { ReportFileList, ScheduleForm, ScheduleList } from '../components/report-schedules';
 import { formatCalendarDate, useLocale } from '../components/use-locale';
 import { EXPORT_ROLES } from '../domain/access';
-import { formatCount, formatDateTime, formatZonedDateTime } from '../domain/format';
+import { formatBytes, formatCount, formatDateTime, formatZonedDateTime } from '../domain/format';
 import { CADENCE_LABELS, type Cadence } from '../domain/report-schedule';
 import { requireViewer } from '../http/auth.server';
 import { filtersFromRequest } from '../http/filter-params.server';
@@ -23,12 +23,6 @@ import { runSchedule } from '../write/report-scheduler.server';
 import { createSchedule, deleteSchedule } from '../write/report-schedules.server';
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesHref }];
-
-function fileSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
 
 /** Currency codes typed as 'usd, eur' become the canonical repeatable parameter. */
 function canonicalCurrencies(url: URL): URL | null {
@@ -83,7 +77,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
       id: file.id,
       fileName: file.fileName,
       rows: file.rows,
-      size: fileSize(file.bytes),
+      size: formatBytes(file.bytes, locale),
       created: formatDateTime(file.createdAt, filters.tz, locale),
       scheduleName: file.scheduleName,
     })),

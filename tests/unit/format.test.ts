@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatCount, formatMoney, formatRate } from '../../app/domain/format';
+import { formatBytes, formatCount, formatMoney, formatRate } from '../../app/domain/format';
 
 describe('formatRate', () => {
   it('shows one decimal in the reader’s locale, and an em dash when there is no rate', () => {
@@ -29,5 +29,12 @@ describe('money and counts in the reader’s locale', () => {
     expect(formatMoney(1234567, 'KWD', 'en')).toBe('KWD\u00a01,234.567');
     expect(formatCount(12_345, 'de')).toBe('12.345');
     expect(formatCount(12_345, 'en')).toBe('12,345');
+  });
+
+  it('formats a file size in the locale, with its unit', () => {
+    expect(formatBytes(512, 'en')).toBe('512 B');
+    expect(formatBytes(1536, 'en')).toBe('1.5 kB');
+    expect(formatBytes(1536, 'de')).toBe('1,5 kB');
+    expect(formatBytes(12.3 * 1024 * 1024, 'en')).toBe('12.3 MB');
   });
 });
