@@ -249,6 +249,17 @@ describe('admin services', () => {
       expect(await auditRows(db, 'role_change')).toHaveLength(1);
     });
 
+    it("finds a person whose generated id reads as a card number (a UUID's digit groups can)", async () => {
+      const manager = await addUser(db, { role: 'manager', name: 'Uma' });
+      const cardLike = 'usr_4111-1111-1111-1111';
+      await sqlRun(db, 'UPDATE users SET id = ? WHERE id = ?', [cardLike, manager.id]);
+      expect((await resetUserPassword(ctx, { userId: cardLike })).ok).toBe(true);
+      expect(await setUserActive(ctx, { userId: cardLike }, false)).toEqual({
+        ok: true,
+        message: 'Uma is deactivated and signed out everywhere.',
+      });
+    });
+
     it('deactivation ends every session of the person; they cannot be the admin themselves', async () => {
       const manager = await addUser(db, { role: 'manager', name: 'Mo' });
       const laptop = await sessionCookie(db, manager.id);
