@@ -3,7 +3,7 @@ import { and, eq, lte } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Db, first, writeTransaction } from '../../db/client';
 import { idempotencyKeys } from '../../db/tables';
-import { maskCardNumbers } from '../domain/card-masking';
+import { firstWithoutCardNumber, maskCardNumbers } from '../domain/card-masking';
 import { canonicalJson, sha256Hex } from '../lib/canonical-json';
 
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
@@ -107,7 +107,10 @@ export async function recordIdempotentResponse(
   );
 }
 
-/** A key for a form the server renders (the agent console's send form). */
-export function newIdempotencyKey(): string {
-  return randomUUID();
+/**
+ * A key for a form the server renders (the agent console's send form): never one the key's check
+ * refuses as holding a card number, which a UUID's digit groups can read as (rarely).
+ */
+export function newIdempotencyKey(make: () => string = randomUUID): string {
+  return firstWithoutCardNumber(() => make());
 }
