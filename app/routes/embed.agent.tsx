@@ -16,7 +16,7 @@ import { SendForm } from '../components/send-form';
 import { useServerClock } from '../components/time-left';
 import { useHostMessages } from '../components/use-host-messages';
 import { useLiveChanges } from '../components/use-live-changes';
-import { maskCardNumbers } from '../domain/card-masking';
+import { containsCardNumber } from '../domain/card-masking';
 import { consoleAction } from '../http/agent-console.server';
 import { assertSameOrigin, clientIp, getEmbedAccess } from '../http/auth.server';
 import { destroySession } from '../http/session.server';
@@ -59,7 +59,7 @@ const contextText = (max: number) =>
     .max(max)
     .regex(/^[^\p{Cc}]*$/u)
     // A card number is never taken in (the conversation id is stored with the requests sent from it).
-    .refine((text) => maskCardNumbers(text) === text)
+    .refine((text) => !containsCardNumber(text))
     .optional()
     .catch(undefined)
     .transform((value) => value || null);

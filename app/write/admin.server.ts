@@ -5,7 +5,7 @@ import { type Db, first, writeTransaction } from '../../db/client';
 import { agents, apiTokens, teams, users, userTeams } from '../../db/tables';
 import type { Viewer } from '../domain/access';
 import { ROLES, type Role } from '../domain/access';
-import { maskCardNumbers } from '../domain/card-masking';
+import { containsCardNumber, maskCardNumbers } from '../domain/card-masking';
 import { type FieldErrors, failure, fieldErrorsOf, type Outcome } from '../lib/form.server';
 import { hashPassword, TEMPORARY_PASSWORD_TTL_MS } from '../lib/password.server';
 import { createServiceToken } from './api-tokens.server';
@@ -24,7 +24,7 @@ const ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 // What an admin types is stored: a new id (a team's, an agent's) or an email holding a card number
 // is refused (as event ids are at ingest), names are masked (SPEC §1). Ids that only name a row
 // (users', tokens': `usr_` + a UUID, whose digit groups can read as a card number) are not checked.
-const noCardNumber = (text: string) => maskCardNumbers(text) === text;
+const noCardNumber = (text: string) => !containsCardNumber(text);
 const idField = (what: string) => z.string().trim().regex(ID, `Enter a valid ${what} id`);
 const newIdField = (what: string) => idField(what).refine(noCardNumber, `A ${what} id must not hold a card number`);
 const nameField = z

@@ -64,10 +64,10 @@ async function writeOpened(
     return await writeTransaction(db, async () => {
       if ((await sqlRows(db, 'SELECT 1 FROM events WHERE id = ?', [id])).length > 0) return 'already_recorded';
       if (currentStatus(row.status, row.expiresAt, now) !== 'sent') return 'not_open';
-      const [result] = (await ingestOwnEvents(db, [{ id, type: 'opened', requestId: row.id }], 'customer', now))
-        .results;
+      const summary = await ingestOwnEvents(db, [{ id, type: 'opened', requestId: row.id }], 'customer', now);
+      const [result] = summary.results;
       if (result?.status === 'rejected' && result.error.code === 'conflict') throw new OpenedFirstElsewhere();
-      assertAccepted({ results: result ? [result] : [] });
+      assertAccepted(summary);
       return 'recorded';
     });
   } catch (error) {

@@ -3,7 +3,7 @@ import { and, eq, lte } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Db, first, writeTransaction } from '../../db/client';
 import { idempotencyKeys } from '../../db/tables';
-import { firstWithoutCardNumber, maskCardNumbers } from '../domain/card-masking';
+import { containsCardNumber, firstWithoutCardNumber } from '../domain/card-masking';
 import { canonicalJson, sha256Hex } from '../lib/canonical-json';
 
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
@@ -17,7 +17,7 @@ export const idempotencyKeySchema = z
   .max(255, `${IDEMPOTENCY_KEY_HEADER} must be at most 255 characters`)
   .regex(/^[\x20-\x7e]+$/, `${IDEMPOTENCY_KEY_HEADER} must be printable ASCII characters`)
   // Keys are stored as sent (a retry is matched by them): one holding a card number is refused, as an event id is.
-  .refine((key) => maskCardNumbers(key) === key, `${IDEMPOTENCY_KEY_HEADER} must not hold a card number`);
+  .refine((key) => !containsCardNumber(key), `${IDEMPOTENCY_KEY_HEADER} must not hold a card number`);
 
 /** A caller's key and the hash of what they sent with it. */
 export interface IdempotencyClaim {

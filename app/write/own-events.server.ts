@@ -58,7 +58,7 @@ export async function ingestOwnEvents(
   return await ingestEvents(db, bodies, source, { now });
 }
 
-export function assertAccepted(summary: Pick<Awaited<ReturnType<typeof ingestEvents>>, 'results'>): void {
+export function assertAccepted(summary: Awaited<ReturnType<typeof ingestEvents>>): void {
   for (const result of summary.results) {
     if (result.status === 'rejected') {
       throw new Error(`Event ${result.id} was rejected: ${result.error.code} at ${result.error.path}`);
