@@ -145,6 +145,14 @@ export function KpiCards({ current, previous, comparison, timeZone, locale }: Pr
         value={formatCount(current.sent, locale)}
         delta={relative(current.sent, previous.sent, 'up', baseline)}
       />
+      {/* SPEC §3's sendFailures: requests of the range by their creation, not their first send. A range
+          whose links all failed to send shows 0 sent and says here why. */}
+      <KpiCard
+        label="Failed sends"
+        value={formatCount(current.sendFailures, locale)}
+        delta={relative(current.sendFailures, previous.sendFailures, 'down', baseline)}
+        detail="requests created in range"
+      />
       {rateCard('Open rate', 'openRate', 'up', `${formatCount(current.opened, locale)} opened`)}
       {rateCard('Conversion', 'conversionRate', 'up', `${formatCount(current.paid, locale)} paid`)}
       {rateCard('Decline rate', 'declineRate', 'down', `${formatCount(current.declined, locale)} declined`)}

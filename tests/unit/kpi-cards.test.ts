@@ -1,0 +1,63 @@
+import { createElement } from 'react';
+import { renderToStaticMarkup } from 'react-dom/server';
+import { describe, expect, it } from 'vitest';
+import { KpiCards } from '../../app/components/kpi-cards';
+import { emptyCounts, type MetricCounts, toMetrics } from '../../app/domain/metrics';
+import type { Comparison } from '../../app/read/date-ranges';
+
+const comparison: Comparison = {
+  from: '2026-11-23',
+  to: '2026-11-29',
+  start: Date.parse('2026-11-23T00:00:00Z'),
+  end: Date.parse('2026-11-30T00:00:00Z'),
+  partial: false,
+};
+
+const metrics = (counts: Partial<MetricCounts>) => toMetrics({ ...emptyCounts(), ...counts });
+
+/** Each card's value, the text under it as the page shows them, and the tone of its change. */
+function cards(
+  current: Partial<MetricCounts>,
+  previous: Partial<MetricCounts>,
+  locale = 'en',
+): Record<string, string[]> {
+  const html = renderToStaticMarkup(
+    createElement(KpiCards, {
+      current: metrics(current),
+      previous: metrics(previous),
+      comparison,
+      timeZone: 'UTC',
+      locale,
+    }),
+  );
+  const text = (fragment: string) =>
+    fragment
+      .replace(/<span class="visually-hidden">.*?<\/span>/g, '')
+      .replace(/<[^>]+>/g, '')
+      .replace(/&#x27;/g, "'")
+      .trim();
+  const result: Record<string, string[]> = {};
+  for (const match of html.matchAll(
+    /<div class="kpi card" data-kpi="([^"]+)"><div class="kpi-label">[^<]*<\/div><div class="kpi-value">(.*?)<\/div><div class="kpi-delta ([a-z]+)"[^>]*>(.*?)<\/div><\/div>/g,
+  ))
+    result[match[1]!] = [text(match[2]!), text(match[4]!), match[3]!];
+  return result;
+}
+
+describe('the KPI cards', () => {
+  it('say how many requests failed to send when none was sent: the range is not silently zero', () => {
+    const shown = cards({ sendFailures: 3 }, {});
+    expect(shown['Links sent']).toEqual(['0', 'not enough data', 'none']);
+    expect(shown['Failed sends']).toEqual(['3', 'not enough data · requests created in range', 'none']);
+  });
+
+  it('count failed sends in the reader’s locale, a rise shown as bad, a fall as good', () => {
+    const german = cards({ sent: 2_000, sendFailures: 1_500 }, { sent: 40, sendFailures: 1_000 }, 'de');
+    expect(german['Failed sends']).toEqual(['1.500', '+50,0\u00a0% · requests created in range', 'bad']);
+    expect(cards({ sent: 40, sendFailures: 2 }, { sent: 40, sendFailures: 4 })['Failed sends']).toEqual([
+      '2',
+      '−50.0% · requests created in range',
+      'good',
+    ]);
+  });
+});
