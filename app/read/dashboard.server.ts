@@ -1,4 +1,4 @@
-import { desc, eq } from 'drizzle-orm';
+import { and, desc, eq, inArray } from 'drizzle-orm';
 import { type Db, first } from '../../db/client';
 import { agents, paymentRequests, teams } from '../../db/tables';
 import { canSee, type Viewer } from '../domain/access';
@@ -50,7 +50,12 @@ export async function getDashboard(
   };
 }
 
-/** An agent the viewer may see (SPEC §5: otherwise nothing, and the page answers 404). */
+/**
+ * An agent the viewer may see (SPEC §5: otherwise nothing, and the page answers 404). A supervisor
+ * sees an agent of another team who sent requests in one of theirs (an agent keeps the team they were
+ * first seen with: requests carry their own): the leaderboard lists that agent, and the page shows
+ * only those requests (getAgentDashboard reads within the viewer's scope).
+ */
 export async function getVisibleAgent(db: Db, agentId: string, viewer: Viewer) {
   const agent = first(
     await db
@@ -60,7 +65,18 @@ export async function getVisibleAgent(db: Db, agentId: string, viewer: Viewer) {
       .where(eq(agents.id, agentId))
       .limit(1),
   );
-  return agent && canSee(viewer, { agentId: agent.id, teamId: agent.teamId }) ? agent : null;
+  if (!agent) return null;
+  if (canSee(viewer, { agentId: agent.id, teamId: agent.teamId })) return agent;
+  const { scope } = viewer;
+  if (scope.kind !== 'teams' || scope.teamIds.length === 0) return null;
+  const inTheirTeams = first(
+    await db
+      .select({ id: paymentRequests.id })
+      .from(paymentRequests)
+      .where(and(inArray(paymentRequests.teamId, [...scope.teamIds]), eq(paymentRequests.agentId, agent.id)))
+      .limit(1),
+  );
+  return inTheirTeams ? agent : null;
 }
 
 const LATEST_REQUESTS = 25;

@@ -122,6 +122,10 @@ beforeAll(async () => {
     ]),
   );
   expect((await more.json()).accepted).toBe(7);
+  // An agent of tm_b (first seen there: agents keep that team) who then sends a request for tm_a: the
+  // supervisor of tm_a sees that request and the agent's page with it alone.
+  const elsewhere = await postEvents(server, JSON.stringify([created('pr_a4', 'ag_b2', 'tm_a'), sent('pr_a4')]));
+  expect((await elsewhere.json()).accepted).toBe(2);
   const users: [Who | 'otherAgent', TestUserInput][] = [
     ['agent', { role: 'agent', agentId: 'ag_a', teamIds: ['tm_a'] }],
     ['supervisor', { role: 'supervisor', teamIds: ['tm_a'] }],
@@ -174,17 +178,17 @@ async function signInToPanel(email: string): Promise<string> {
  */
 type Caller = Who | 'otherAgent';
 const CALLERS: Exclude<Caller, 'anon'>[] = ['agent', 'supervisor', 'manager', 'admin', 'otherAgent'];
-const ALL_REQUESTS = ['pr_a', 'pr_a2', 'pr_a3', 'pr_b', 'pr_b2'];
+const ALL_REQUESTS = ['pr_a', 'pr_a2', 'pr_a3', 'pr_a4', 'pr_b', 'pr_b2'];
 const ALL_AGENTS = ['ag_a', 'ag_a2', 'ag_b', 'ag_b2'];
 const REQUESTS_OF_AGENT: Record<string, string[]> = {
   ag_a: ['pr_a', 'pr_a3'],
   ag_a2: ['pr_a2'],
   ag_b: ['pr_b'],
-  ag_b2: ['pr_b2'],
+  ag_b2: ['pr_a4', 'pr_b2'],
 };
 const SCOPE: Record<Exclude<Caller, 'anon'>, { requests: string[]; agents: string[] }> = {
   agent: { requests: ['pr_a', 'pr_a3'], agents: ['ag_a'] },
-  supervisor: { requests: ['pr_a', 'pr_a2', 'pr_a3'], agents: ['ag_a', 'ag_a2'] },
+  supervisor: { requests: ['pr_a', 'pr_a2', 'pr_a3', 'pr_a4'], agents: ['ag_a', 'ag_a2', 'ag_b2'] },
   manager: { requests: ALL_REQUESTS, agents: ALL_AGENTS },
   admin: { requests: ALL_REQUESTS, agents: ALL_AGENTS },
   otherAgent: { requests: ['pr_b'], agents: ['ag_b'] },
@@ -280,6 +284,8 @@ async function streamCatchUp(who: Caller) {
 
 describe.each(CALLERS)('rows returned to %s are exactly its scope', (who) => {
   const scope = SCOPE[who];
+  /** An agent's requests that this caller may see. */
+  const inScope = (agentId: string) => REQUESTS_OF_AGENT[agentId]!.filter((id) => scope.requests.includes(id));
 
   it('GET /api/v1/payment-requests and each /api/v1/payment-requests/:id', async () => {
     const list = await json<{ rows: { id: string }[] }>(who, `/api/v1/payment-requests?limit=500`);
@@ -299,7 +305,7 @@ describe.each(CALLERS)('rows returned to %s are exactly its scope', (who) => {
   it('/api/v1/metrics/agents, summary and timeseries', async () => {
     const agents = await json<{ rows: { agentId: string; sent: number }[] }>(who, `/api/v1/metrics/agents?${RANGE}`);
     expect(sorted(agents.rows.map((row) => row.agentId))).toEqual(scope.agents);
-    for (const row of agents.rows) expect(row.sent).toBe(REQUESTS_OF_AGENT[row.agentId]!.length);
+    for (const row of agents.rows) expect(row.sent).toBe(inScope(row.agentId).length);
     const summary = await json<{ sent: number; paid: number }>(who, `/api/v1/metrics/summary?${RANGE}`);
     expect(summary.sent).toBe(scope.requests.length);
     expect(summary.paid).toBe(scope.requests.includes('pr_a3') ? 1 : 0);
@@ -315,9 +321,7 @@ describe.each(CALLERS)('rows returned to %s are exactly its scope', (who) => {
     expect(agentIdsIn(await text(who, `/dashboard?${RANGE}`))).toEqual(scope.agents);
     expect(await openable(who, ALL_AGENTS, (id) => `/dashboard/agents/${id}?${RANGE}`)).toEqual(scope.agents);
     for (const agentId of scope.agents) {
-      expect(requestIdsIn(await text(who, `/dashboard/agents/${agentId}?${RANGE}`))).toEqual(
-        REQUESTS_OF_AGENT[agentId],
-      );
+      expect(requestIdsIn(await text(who, `/dashboard/agents/${agentId}?${RANGE}`))).toEqual(inScope(agentId));
     }
   });
 
