@@ -4,6 +4,7 @@ import { PRESET_LABELS, RANGE_PRESETS } from '../read/date-ranges';
 import type { Filters } from '../read/filters';
 import { type FilterOptions, TeamAgentChannelChoices } from './choices';
 import { DateField } from './date-field';
+import { checkFilterForm } from './filter-form-checks';
 import { usePresetFocus } from './preset-focus';
 import { TimeZoneField } from './time-zone-field';
 
@@ -49,7 +50,7 @@ export function DashboardFilters({ action, range, filters, options, timeZones, s
           </Link>
         ))}
       </nav>
-      <Form method="get" action={action} className="dash-filter-form" aria-label="Filters">
+      <Form method="get" action={action} className="dash-filter-form" aria-label="Filters" onChange={checkFilterForm}>
         <input type="hidden" name="range" value={range.preset ?? 'custom'} />
         <DateField label="From" name="from" defaultValue={range.from} required />
         <DateField label="To" name="to" defaultValue={range.to} required />

@@ -3,6 +3,7 @@ import type { DatePreset } from '../read/date-ranges';
 import type { Filters } from '../read/filters';
 import { Choices, type FilterOptions, STATUS_CHOICES, TeamAgentChannelChoices } from './choices';
 import { DateField } from './date-field';
+import { checkFilterForm } from './filter-form-checks';
 import { useActivePreset } from './preset-focus';
 import { TimeZoneField } from './time-zone-field';
 
@@ -21,7 +22,7 @@ export function ReportFilterForm({ filters, presets, presetQuery, timeZones, opt
     presets.filter((preset) => preset.from === filters.from && preset.to === filters.to).map((preset) => preset.key),
   );
   return (
-    <Form method="get" className="card report-filters" aria-labelledby="filters-heading">
+    <Form method="get" className="card report-filters" aria-labelledby="filters-heading" onChange={checkFilterForm}>
       <h2 id="filters-heading">Range and filters</h2>
       <nav className="presets" aria-label="Quick ranges">
         {presets.map((preset) => (

@@ -2,6 +2,7 @@ import { Form, Link } from '@remix-run/react';
 import type { Filters } from '../read/filters';
 import { Choices, type FilterOptions, STATUS_CHOICES, TeamAgentChannelChoices } from './choices';
 import { DateField } from './date-field';
+import { checkFilterForm } from './filter-form-checks';
 import { TimeZoneField } from './time-zone-field';
 
 interface Props {
@@ -16,7 +17,13 @@ interface Props {
 /** Search and the shared filters (SPEC §3) as a GET form: the URL holds the whole view. */
 export function RequestsFilterForm({ filters, keep, options, timeZones, pageSizes }: Props) {
   return (
-    <Form method="get" className="card requests-filters" role="search" aria-label="Search and filter requests">
+    <Form
+      method="get"
+      className="card requests-filters"
+      role="search"
+      aria-label="Search and filter requests"
+      onChange={checkFilterForm}
+    >
       <div className="filter-row">
         <label className="field grow">
           <span>Search order number, request id or customer name</span>

@@ -56,9 +56,12 @@ export function parseFilters(params: URLSearchParams, defaultTimeZone: string): 
     if (value !== null && value !== '') raw[key] = value;
   }
   for (const key of REPEATABLE) {
+    // The filter forms show a list as 'USD, EUR' (and people type it so): each item trimmed; currency
+    // codes in either case ('usd').
     const values = params
       .getAll(key)
       .flatMap((value) => value.split(','))
+      .map((value) => (key === 'currency' ? value.trim().toUpperCase() : value.trim()))
       .filter(Boolean);
     if (values.length > 0) raw[key] = values;
   }

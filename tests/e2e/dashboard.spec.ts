@@ -136,6 +136,46 @@ test('the dashboard works without JavaScript', async ({ browser }) => {
   await context.close();
 });
 
+test('the filters say beside the field what the server would refuse; currencies in any case and with spaces work', async ({
+  page,
+}) => {
+  await page.goto('/login?redirectTo=/dashboard%3Frange%3D30d');
+  await page.getByLabel('Email').fill(EMAIL);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(linksSent(page)).toHaveText('7');
+  const url = page.url();
+  const validation = (name: string) =>
+    page
+      .locator(`.dash-filter-form [name="${name}"]`)
+      .evaluate((input) => (input as HTMLInputElement).validationMessage);
+
+  // A From after the To: Apply stays on the page and the From says why (was: the error page).
+  const to = await page.locator('.dash-filter-form [name="to"]').inputValue();
+  const from = page.locator('.dash-filter-form [name="from"]');
+  const original = await from.inputValue();
+  await from.fill(`${Number(to.slice(0, 4)) + 1}${to.slice(4)}`);
+  await page.getByRole('button', { name: 'Apply' }).click();
+  expect(await validation('from')).toBe('Choose a From on or before the To');
+  expect(page.url()).toBe(url);
+  await from.fill(original);
+  expect(await validation('from')).toBe('');
+
+  // A currency that is not one is named; lower case and spaces are how people type a list.
+  const currency = page.getByLabel('Currency');
+  await currency.fill('eur, xyz');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  expect(await validation('currency')).toBe(
+    'Not a currency code: XYZ. Use ISO codes separated by commas, e.g. USD, EUR',
+  );
+  expect(page.url()).toBe(url);
+  await currency.fill('eur, usd');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page).toHaveURL(/currency=EUR&currency=USD/);
+  await expect(currency).toHaveValue('EUR, USD');
+  await expect(linksSent(page)).toHaveText('7');
+});
+
 test('a supervisor reads, filters and sorts the dashboard, opens an agent and sees events arrive live', async ({
   page,
 }) => {

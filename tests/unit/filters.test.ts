@@ -22,6 +22,18 @@ describe('parseFilters', () => {
     );
   });
 
+  it('reads a list as the filter forms show it and people type it: "USD, eur ,GBP"', () => {
+    const filters = parseFilters(
+      new URLSearchParams('currency=USD%2C+eur+%2CGBP&team=tm_a%2C+tm_b&channel=sms%2C+email'),
+      'UTC',
+    );
+    expect([filters.currency, filters.team, filters.channel]).toEqual([
+      ['USD', 'EUR', 'GBP'],
+      ['tm_a', 'tm_b'],
+      ['sms', 'email'],
+    ]);
+  });
+
   it.each([
     ['from=2026-13-01', 'from'],
     ['to=2026-02-30', 'to'],
