@@ -49,26 +49,37 @@ export async function listDueSchedules(db: Db, now: number): Promise<ScheduledRe
     .orderBy(asc(scheduledReports.nextRunAt));
 }
 
-/** The viewer's kept files, newest first, with the schedule's name when it still exists. */
+/**
+ * The viewer's kept files, newest first, with the schedule's name when it still exists: the newest
+ * `limit` of those their scope still covers (read a page at a time: files made under a scope they
+ * have lost do not take places in the list).
+ */
 export async function listReportFiles(db: Db, viewer: Viewer, limit = 50) {
-  const files = await db
-    .select({
-      id: reportFiles.id,
-      fileName: reportFiles.fileName,
-      format: reportFiles.format,
-      rows: reportFiles.rows,
-      bytes: reportFiles.bytes,
-      createdAt: reportFiles.createdAt,
-      scheduleName: scheduledReports.name,
-      scope: reportFiles.scope,
-    })
-    .from(reportFiles)
-    .leftJoin(scheduledReports, eq(scheduledReports.id, reportFiles.scheduleId))
-    .where(eq(reportFiles.ownerUserId, viewer.userId))
-    .orderBy(desc(reportFiles.createdAt))
-    .limit(limit);
-  // Only what getReportFileFor would serve them.
-  return files.filter((file) => stillCovered(viewer, file.scope)).map(({ scope: _, ...file }) => file);
+  const page = Math.max(limit, 200);
+  const listed = [];
+  for (let offset = 0; listed.length < limit; offset += page) {
+    const files = await db
+      .select({
+        id: reportFiles.id,
+        fileName: reportFiles.fileName,
+        format: reportFiles.format,
+        rows: reportFiles.rows,
+        bytes: reportFiles.bytes,
+        createdAt: reportFiles.createdAt,
+        scheduleName: scheduledReports.name,
+        scope: reportFiles.scope,
+      })
+      .from(reportFiles)
+      .leftJoin(scheduledReports, eq(scheduledReports.id, reportFiles.scheduleId))
+      .where(eq(reportFiles.ownerUserId, viewer.userId))
+      .orderBy(desc(reportFiles.createdAt), desc(reportFiles.id))
+      .limit(page)
+      .offset(offset);
+    // Only what getReportFileFor would serve them.
+    for (const { scope, ...file } of files) if (stillCovered(viewer, scope)) listed.push(file);
+    if (files.length < page) break;
+  }
+  return listed.slice(0, limit);
 }
 
 /** A kept file, if the viewer may download it: their own, or any for an admin. */

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Viewer } from '../../app/domain/access';
+import { listReportFiles } from '../../app/read/reports.server';
 import {
   openReportFile,
   removeStored,
@@ -9,6 +11,7 @@ import {
   storeReportFile,
 } from '../../app/write/report-file-store.server';
 import { closeDatabase, type Db, onPostgres, openDatabaseUrl } from '../../db/client';
+import { reportFiles } from '../../db/tables';
 import { closeTestDb, createTestDb, queryRow } from '../support/db';
 
 // Kept report files (issue 13): on files beside an SQLite database, in the database on PostgreSQL,
@@ -78,5 +81,37 @@ describe('report files on this engine', () => {
       expect(existsSync(join(directory, 'rpf_failed.csv'))).toBe(false);
       expect(existsSync(join(directory, 'rpf_failed.csv.part'))).toBe(false);
     }
+  });
+});
+
+describe('the list of kept files', () => {
+  it('lists the newest 50 the owner may still read, however many newer ones their lost team made', async () => {
+    const supervisor: Viewer = {
+      userId: 'usr_sam',
+      name: 'Sam',
+      role: 'supervisor',
+      scope: { kind: 'teams', teamIds: ['tm_a'] },
+    };
+    const teams = (teamIds: string[]) => JSON.stringify({ kind: 'teams', teamIds });
+    // 260 files: the newest 230 made while Sam had tm_lost too (oldest first below), then 30 of tm_a alone.
+    const rows = Array.from({ length: 260 }, (_, i) => ({
+      id: `rpf_${String(i).padStart(3, '0')}`,
+      ownerUserId: 'usr_sam',
+      fileName: `report-${i}.csv`,
+      path: `rpf_${i}.csv`,
+      format: 'csv',
+      rows: 1,
+      bytes: 10,
+      createdAt: 1_000 + i,
+      scope: i < 30 ? teams(['tm_a']) : teams(['tm_a', 'tm_lost']),
+    }));
+    await db.insert(reportFiles).values([...rows, { ...rows[0]!, id: 'rpf_other', ownerUserId: 'usr_other' }]);
+    const listed = await listReportFiles(db, supervisor);
+    expect(listed.map((file) => file.id)).toEqual(
+      Array.from({ length: 30 }, (_, i) => `rpf_${String(29 - i).padStart(3, '0')}`),
+    );
+    // Given back tm_lost, the newest 50 of all 260.
+    const again = await listReportFiles(db, { ...supervisor, scope: { kind: 'teams', teamIds: ['tm_a', 'tm_lost'] } });
+    expect(again.map((file) => file.id)).toEqual(Array.from({ length: 50 }, (_, i) => `rpf_${259 - i}`));
   });
 });
