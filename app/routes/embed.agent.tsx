@@ -7,13 +7,15 @@ import type {
 } from '@remix-run/node';
 import { data, json, redirect } from '@remix-run/node';
 import { Form, useActionData, useLoaderData, useNavigation, useRevalidator } from '@remix-run/react';
-import { useCallback, useMemo } from 'react';
+import { useCallback, useMemo, useRef } from 'react';
 import { z } from 'zod';
 import { getDb } from '../../db/client';
 import { AgentRequestList } from '../components/agent-request-list';
+import { errorAria, FieldError } from '../components/field-error';
 import { LiveIndicator } from '../components/live-revalidation';
 import { SendForm } from '../components/send-form';
 import { useServerClock } from '../components/time-left';
+import { useFocusFirstInvalid } from '../components/use-focus-first-invalid';
 import { useHostMessages } from '../components/use-host-messages';
 import { useLiveChanges } from '../components/use-live-changes';
 import { containsCardNumber } from '../domain/card-masking';
@@ -25,7 +27,7 @@ import { getEnv } from '../lib/env.server';
 import { readForm } from '../lib/http.server';
 import { requestLocale } from '../lib/locale.server';
 import { TEMPORARY_PASSWORD_EXPIRED_MESSAGE } from '../lib/password.server';
-import { firstIssue } from '../lib/zod-issues';
+import { fieldErrorsOf } from '../lib/zod-issues';
 import { getAgentRequestCards, groupAgentCards } from '../read/agent-console.server';
 import { getCurrencyChoices, getEmbedOrigins, getOrgTimeZone } from '../read/settings.server';
 import agentStylesHref from '../styles/agent.css';
@@ -149,7 +151,7 @@ export async function action({ request }: ActionFunctionArgs) {
       });
     }
     const parsed = signInSchema.safeParse(Object.fromEntries(form));
-    if (!parsed.success) return data({ signInError: firstIssue(parsed.error).message }, { status: 400 });
+    if (!parsed.success) return data({ fieldErrors: fieldErrorsOf(parsed.error) }, { status: 400 });
     const result = await signIn(
       db,
       request,
@@ -253,8 +255,11 @@ function SignedInPanel({ panel, context }: { panel: Panel; context: Context }) {
 }
 
 function SignedOut({ access }: { access: string }) {
-  const result = useActionData<{ signInError?: string }>();
+  const result = useActionData<{ signInError?: string; fieldErrors?: Record<string, string> }>();
   const navigation = useNavigation();
+  const form = useRef<HTMLFormElement>(null);
+  useFocusFirstInvalid(form, result);
+  const fieldErrors = result?.fieldErrors ?? {};
   if (access === 'must_change_password' || access === 'not_an_agent') {
     return (
       <div className="card embed-notice" role="alert">
@@ -279,14 +284,28 @@ function SignedOut({ access }: { access: string }) {
           {result.signInError}
         </p>
       ) : null}
-      <Form method="post" className="stack" noValidate>
+      <Form method="post" className="stack" noValidate ref={form}>
         <label className="field">
           <span>Email</span>
-          <input name="email" type="email" autoComplete="username" required />
+          <input
+            name="email"
+            type="email"
+            autoComplete="username"
+            required
+            {...errorAria('embed-email-error', fieldErrors.email)}
+          />
+          <FieldError id="embed-email-error" error={fieldErrors.email} />
         </label>
         <label className="field">
           <span>Password</span>
-          <input name="password" type="password" autoComplete="current-password" required />
+          <input
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            required
+            {...errorAria('embed-password-error', fieldErrors.password)}
+          />
+          <FieldError id="embed-password-error" error={fieldErrors.password} />
         </label>
         <button type="submit" name="intent" value="sign_in" disabled={navigation.state === 'submitting'}>
           {navigation.state === 'submitting' ? 'Signing in…' : 'Sign in'}

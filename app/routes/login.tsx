@@ -4,6 +4,7 @@ import { Form, useActionData, useNavigation, useSearchParams } from '@remix-run/
 import { useRef } from 'react';
 import { z } from 'zod';
 import { getDb } from '../../db/client';
+import { errorAria, FieldError } from '../components/field-error';
 import { useFocusFirstInvalid } from '../components/use-focus-first-invalid';
 import { ACCOUNT_PATH, safeRedirectPath } from '../domain/navigation';
 import { assertSameOrigin, clientIp, getViewer, HOME_BY_ROLE } from '../http/auth.server';
@@ -94,14 +95,9 @@ export default function Login() {
               type="email"
               autoComplete="username"
               required
-              aria-invalid={Boolean(result?.fieldErrors.email)}
-              aria-describedby="email-error"
+              {...errorAria('email-error', result?.fieldErrors.email)}
             />
-            {result?.fieldErrors.email ? (
-              <span id="email-error" className="field-error">
-                {result.fieldErrors.email}
-              </span>
-            ) : null}
+            <FieldError id="email-error" error={result?.fieldErrors.email} />
           </label>
           <label className="field">
             <span>Password</span>
@@ -110,14 +106,9 @@ export default function Login() {
               type="password"
               autoComplete="current-password"
               required
-              aria-invalid={Boolean(result?.fieldErrors.password)}
-              aria-describedby="password-error"
+              {...errorAria('password-error', result?.fieldErrors.password)}
             />
-            {result?.fieldErrors.password ? (
-              <span id="password-error" className="field-error">
-                {result.fieldErrors.password}
-              </span>
-            ) : null}
+            <FieldError id="password-error" error={result?.fieldErrors.password} />
           </label>
           <button type="submit" disabled={busy}>
             {busy ? 'Signing in…' : 'Sign in'}

@@ -140,7 +140,12 @@ test('a chat desk on another origin frames the agent panel, sends a link and hea
     const deskPage = await desk.newPage();
     await deskPage.goto(`${HOST_ORIGIN}/?panel=${encodeURIComponent(APP_ORIGIN)}`);
     const panel = deskPage.frameLocator('#paylink');
-    // The panel's own sign-in, inside the frame (its cookie is SameSite=None; Partitioned).
+    // The panel's own sign-in, inside the frame (its cookie is SameSite=None; Partitioned). A refused
+    // one names the field and puts the focus on it.
+    await panel.getByLabel('Password').fill(TEST_PASSWORD);
+    await panel.getByRole('button', { name: 'Sign in' }).click();
+    await expect(panel.getByLabel('Email')).toBeFocused();
+    await expect(panel.getByLabel('Email')).toHaveAccessibleDescription('Enter your email address');
     await panel.getByLabel('Email').fill(email);
     await panel.getByLabel('Password').fill(TEST_PASSWORD);
     await panel.getByRole('button', { name: 'Sign in' }).click();
