@@ -12,7 +12,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const viewer = await requireViewer(request);
   const filters = await filtersFromRequest(request);
   const options = listOptionsFromRequest(request);
-  return Response.json(await listPaymentRequests(getDb(), filters, viewer, options));
+  return Response.json(await listPaymentRequests(getDb(), filters, viewer, { ...options, signal: request.signal }));
 }
 
 // POST /api/v1/payment-requests (an agent creates and sends a request) is the `action` below,

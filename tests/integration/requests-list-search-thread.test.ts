@@ -105,6 +105,26 @@ describe('q searches on the search thread', () => {
     });
   });
 
+  it('drops a statement still waiting for the thread when its client leaves (499, never run)', async () => {
+    const { db } = await seeded();
+    const statement = { sql: 'SELECT count(*) FROM payment_requests', params: [] };
+    const before = searchThreadStats().answered;
+    const left = new AbortController();
+    const first = searchOnThread(db, statement, left.signal); // handed to the thread at once: it runs
+    const queued = Array.from({ length: 5 }, () => searchOnThread(db, statement, left.signal));
+    const behind = searchOnThread(db, statement);
+    left.abort();
+    const settled = await Promise.allSettled(queued);
+    expect(
+      settled.map((result) => (result.status === 'rejected' ? (result.reason as Response).status : 'ran')),
+    ).toEqual([499, 499, 499, 499, 499]);
+    expect([await first, await behind]).toEqual([[[30]], [[30]]]);
+    expect(searchThreadStats().answered - before).toBe(2);
+    // A client already gone is not queued at all.
+    await expect(searchOnThread(db, statement, left.signal)).rejects.toMatchObject({ status: 499 });
+    expect(searchThreadStats().answered - before).toBe(2);
+  });
+
   it('gives the rows of a costly statement again for a while, to that statement only', async () => {
     const { db } = await seeded();
     const statement = (prefix: string) => ({

@@ -63,6 +63,8 @@ export interface ListOptions {
   limit: number;
   /** Opaque, from a previous page's nextCursor or prevCursor. */
   cursor?: string;
+  /** The request's: a search still waiting for the search thread is dropped when its client leaves. */
+  signal?: AbortSignal;
 }
 
 /** A bad list option; routes answer it as a 400 naming the field. */

@@ -205,13 +205,13 @@ function leadingBoundsFor(query: ReadQuery, sort: ColumnSort): SQL | undefined {
  * match, on the search thread when there is one (search-pool.server.ts). The page is then read
  * from these ids with every condition applied again.
  */
-export async function fewMatches(db: Db, query: ReadQuery): Promise<string[] | null> {
+export async function fewMatches(db: Db, query: ReadQuery, signal?: AbortSignal): Promise<string[] | null> {
   const statement = db
     .select({ id: paymentRequests.id })
     .from(paymentRequests)
     .where(listCondition(query))
     .limit(FEW_MATCHES.limit + 1);
-  const onThread = await searchOnThread(db, statement.toSQL());
+  const onThread = await searchOnThread(db, statement.toSQL(), signal);
   const ids = onThread ? onThread.map((row) => row[0] as string) : statement.all().map((row) => row.id);
   return ids.length > FEW_MATCHES.limit ? null : ids;
 }

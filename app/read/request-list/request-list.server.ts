@@ -280,7 +280,7 @@ export async function listPaymentRequests(
 
   const query = compileQuery(filters, viewer);
   // The filters' matches first, when they may be few, off this thread when it can be (fewMatches).
-  const matches = narrows(filters) ? await fewMatches(db, query) : undefined;
+  const matches = narrows(filters) ? await fewMatches(db, query, options.signal) : undefined;
   // One read transaction: the page and the look beyond its ends see one snapshot, so a request
   // or a rename committed meanwhile cannot make them disagree (and a cursor's name is the one
   // the page was sorted by).
@@ -317,6 +317,7 @@ export async function countPaymentRequests(
   db: Db,
   filters: Filters,
   viewer: Viewer,
+  signal?: AbortSignal,
 ): Promise<{ count: number; more: boolean }> {
   if (onPostgres(db)) return countPaymentRequestsPostgres(db, filters, viewer);
   const capped = db
@@ -327,6 +328,6 @@ export async function countPaymentRequests(
     .as('capped');
   // Up to COUNT_CAP + 1 rows, each tested against every filter (q: all the others leave): on the
   // search thread when there is one (filters matching few rows read a whole index to find them).
-  const count = await countOffThread(db, db.select({ n: sql<number>`count(*)` }).from(capped));
+  const count = await countOffThread(db, db.select({ n: sql<number>`count(*)` }).from(capped), signal);
   return count > COUNT_CAP ? { count: COUNT_CAP, more: true } : { count, more: false };
 }

@@ -29,9 +29,21 @@ export const MAX_WAITING = 32;
 /** An idle thread is stopped after this long (its connection and page cache go with it). */
 const IDLE_MS = 60_000;
 
+interface Waiting {
+  key: string;
+  request: SearchRequest;
+  resolve: (rows: unknown[][] | null) => void;
+  /** Takes the statement out of the queue when its client leaves first. */
+  forget?: () => void;
+}
+
 interface SearchThread {
   worker: Worker;
-  waiting: Map<number, { key: string; resolve: (rows: unknown[][] | null) => void }>;
+  /** Every statement not yet answered: the one the thread runs, then those queued here. */
+  waiting: Map<number, Waiting>;
+  /** Handed to the thread one at a time, so one whose client has left is dropped unrun. */
+  queue: number[];
+  running: number | null;
   idle: NodeJS.Timeout | null;
 }
 
@@ -79,8 +91,12 @@ export function searchThreadStats(): { threads: number; answered: number; reused
 function stop(file: string, thread: SearchThread): void {
   if (threads.get(file) === thread) threads.delete(file);
   if (thread.idle) clearTimeout(thread.idle);
-  for (const { resolve } of thread.waiting.values()) resolve(null);
+  for (const { resolve, forget } of thread.waiting.values()) {
+    forget?.();
+    resolve(null);
+  }
   thread.waiting.clear();
+  thread.queue.length = 0;
   void thread.worker.terminate();
 }
 
@@ -92,11 +108,14 @@ function startThread(file: string, bundle: string): SearchThread | null {
     stop(...idle);
   }
   const worker = new Worker(bundle, { workerData: { file } });
-  const thread: SearchThread = { worker, waiting: new Map(), idle: null };
+  const thread: SearchThread = { worker, waiting: new Map(), queue: [], running: null, idle: null };
   worker.on('message', (reply: SearchReply) => {
+    if (thread.running === reply.id) thread.running = null;
     const waiting = thread.waiting.get(reply.id);
+    runNext(thread);
     if (!waiting) return;
     thread.waiting.delete(reply.id);
+    waiting.forget?.();
     if ('rows' in reply) {
       ranOnThread += 1;
       keep(waiting.key, file, reply.rows, reply.ms);
@@ -119,12 +138,35 @@ function startThread(file: string, bundle: string): SearchThread | null {
   return thread;
 }
 
+/** Hands the thread the next statement whose client is still there, when it runs none. */
+function runNext(thread: SearchThread): void {
+  while (thread.running === null && thread.queue.length > 0) {
+    const id = thread.queue.shift()!;
+    const waiting = thread.waiting.get(id);
+    if (!waiting) continue;
+    thread.running = id;
+    thread.worker.postMessage(waiting.request);
+  }
+}
+
+/** What a loader throws for a client that left before its answer: nobody reads it (499, as proxies log it). */
+function clientLeft(): Response {
+  return new Response(null, { status: 499 });
+}
+
 /**
  * The raw rows of `query` (a SELECT), run on the search thread of db's file (or the rows it gave a
  * moment ago when it was costly: REUSE); null when there is no thread to run it (the caller runs it
- * in this thread). Throws a 503 Response when MAX_WAITING wait.
+ * in this thread). Throws a 503 Response when MAX_WAITING wait. With the request's `signal`, a
+ * statement still queued when its client leaves is dropped unrun (throws a 499 Response): a client
+ * that sends costly searches and hangs up does not hold the thread for those who wait.
  */
-export async function searchOnThread(db: Db, query: { sql: string; params: unknown[] }): Promise<unknown[][] | null> {
+export async function searchOnThread(
+  db: Db,
+  query: { sql: string; params: unknown[] },
+  signal?: AbortSignal,
+): Promise<unknown[][] | null> {
+  if (signal?.aborted) throw clientLeft();
   const client = db.$client;
   if (client.memory || !client.name) return null;
   const bundle = workerBundle(BUNDLE, undefined);
@@ -147,11 +189,21 @@ export async function searchOnThread(db: Db, query: { sql: string; params: unkno
     thread.idle = null;
   }
   const id = nextId++;
-  return await new Promise<unknown[][] | null>((resolve) => {
+  return await new Promise<unknown[][] | null>((resolve, reject) => {
     if (thread.waiting.size === 0) thread.worker.ref();
-    thread.waiting.set(id, { key, resolve });
-    const request: SearchRequest = { id, sql: query.sql, params: query.params };
-    thread.worker.postMessage(request);
+    const waiting: Waiting = { key, resolve, request: { id, sql: query.sql, params: query.params } };
+    if (signal) {
+      const left = () => {
+        // The one running finishes (SQLite's statement cannot be stopped from here); its rows are dropped.
+        if (thread.running === id || !thread.waiting.delete(id)) return;
+        reject(clientLeft());
+      };
+      signal.addEventListener('abort', left, { once: true });
+      waiting.forget = () => signal.removeEventListener('abort', left);
+    }
+    thread.waiting.set(id, waiting);
+    thread.queue.push(id);
+    runNext(thread);
   });
 }
 
@@ -162,8 +214,9 @@ export async function searchOnThread(db: Db, query: { sql: string; params: unkno
 export async function countOffThread(
   db: Db,
   statement: PromiseLike<{ n: number }[]> & { toSQL(): { sql: string; params: unknown[] } },
+  signal?: AbortSignal,
 ): Promise<number> {
-  const onThread = onPostgres(db) ? null : await searchOnThread(db, statement.toSQL());
+  const onThread = onPostgres(db) ? null : await searchOnThread(db, statement.toSQL(), signal);
   if (onThread) return Number(onThread[0]?.[0] ?? 0);
   const [row] = await statement;
   return Number(row?.n ?? 0);
