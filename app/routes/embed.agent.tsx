@@ -11,9 +11,9 @@ import { useCallback, useMemo, useRef } from 'react';
 import { z } from 'zod';
 import { getDb } from '../../db/client';
 import { AgentRequestList } from '../components/agent-request-list';
-import { errorAria, FieldError } from '../components/field-error';
 import { LiveIndicator } from '../components/live-revalidation';
 import { SendForm } from '../components/send-form';
+import { SignInFields } from '../components/sign-in-fields';
 import { useServerClock } from '../components/time-left';
 import { useFocusFirstInvalid } from '../components/use-focus-first-invalid';
 import { useHostMessages } from '../components/use-host-messages';
@@ -259,7 +259,6 @@ function SignedOut({ access }: { access: string }) {
   const navigation = useNavigation();
   const form = useRef<HTMLFormElement>(null);
   useFocusFirstInvalid(form, result);
-  const fieldErrors = result?.fieldErrors ?? {};
   if (access === 'must_change_password' || access === 'not_an_agent') {
     return (
       <div className="card embed-notice" role="alert">
@@ -285,28 +284,7 @@ function SignedOut({ access }: { access: string }) {
         </p>
       ) : null}
       <Form method="post" className="stack" noValidate ref={form}>
-        <label className="field">
-          <span>Email</span>
-          <input
-            name="email"
-            type="email"
-            autoComplete="username"
-            required
-            {...errorAria('embed-email-error', fieldErrors.email)}
-          />
-          <FieldError id="embed-email-error" error={fieldErrors.email} />
-        </label>
-        <label className="field">
-          <span>Password</span>
-          <input
-            name="password"
-            type="password"
-            autoComplete="current-password"
-            required
-            {...errorAria('embed-password-error', fieldErrors.password)}
-          />
-          <FieldError id="embed-password-error" error={fieldErrors.password} />
-        </label>
+        <SignInFields fieldErrors={result?.fieldErrors} idPrefix="embed-" />
         <button type="submit" name="intent" value="sign_in" disabled={navigation.state === 'submitting'}>
           {navigation.state === 'submitting' ? 'Signing in…' : 'Sign in'}
         </button>

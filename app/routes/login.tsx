@@ -4,7 +4,7 @@ import { Form, useActionData, useNavigation, useSearchParams } from '@remix-run/
 import { useRef } from 'react';
 import { z } from 'zod';
 import { getDb } from '../../db/client';
-import { errorAria, FieldError } from '../components/field-error';
+import { SignInFields } from '../components/sign-in-fields';
 import { useFocusFirstInvalid } from '../components/use-focus-first-invalid';
 import { ACCOUNT_PATH, safeRedirectPath } from '../domain/navigation';
 import { assertSameOrigin, clientIp, getViewer, HOME_BY_ROLE } from '../http/auth.server';
@@ -88,28 +88,7 @@ export default function Login() {
         ) : null}
         <Form method="post" className="stack" noValidate ref={form}>
           <input type="hidden" name="redirectTo" value={params.get('redirectTo') ?? ''} />
-          <label className="field">
-            <span>Email</span>
-            <input
-              name="email"
-              type="email"
-              autoComplete="username"
-              required
-              {...errorAria('email-error', result?.fieldErrors.email)}
-            />
-            <FieldError id="email-error" error={result?.fieldErrors.email} />
-          </label>
-          <label className="field">
-            <span>Password</span>
-            <input
-              name="password"
-              type="password"
-              autoComplete="current-password"
-              required
-              {...errorAria('password-error', result?.fieldErrors.password)}
-            />
-            <FieldError id="password-error" error={result?.fieldErrors.password} />
-          </label>
+          <SignInFields fieldErrors={result?.fieldErrors} />
           <button type="submit" disabled={busy}>
             {busy ? 'Signing in…' : 'Sign in'}
           </button>

@@ -120,13 +120,18 @@ const firstAgent = (page: Page) => page.locator('[data-testid="leaderboard"] tbo
 const picker = (page: Page, legend: string) =>
   page.locator('details.choices', { has: page.locator('.choices-legend', { hasText: legend }) });
 
-test('the dashboard works without JavaScript', async ({ browser }) => {
-  const context = await browser.newContext({ javaScriptEnabled: false });
-  const page = await context.newPage();
-  await page.goto('/login');
+/** Signs the dashboard's supervisor in through /login, on to `redirectTo`. */
+async function signInAsSupervisor(page: Page, redirectTo = '') {
+  await page.goto(redirectTo ? `/login?redirectTo=${encodeURIComponent(redirectTo)}` : '/login');
   await page.getByLabel('Email').fill(EMAIL);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+test('the dashboard works without JavaScript', async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await signInAsSupervisor(page);
   await page.goto('/dashboard?range=30d');
   await expect(linksSent(page)).toHaveText('7');
   await page.getByRole('link', { name: 'Conversion' }).click();
@@ -139,10 +144,7 @@ test('the dashboard works without JavaScript', async ({ browser }) => {
 test('the filters say beside the field what the server would refuse; currencies in any case and with spaces work', async ({
   page,
 }) => {
-  await page.goto('/login?redirectTo=/dashboard%3Frange%3D30d');
-  await page.getByLabel('Email').fill(EMAIL);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signInAsSupervisor(page, '/dashboard?range=30d');
   await expect(linksSent(page)).toHaveText('7');
   const url = page.url();
   const validation = (name: string) =>
@@ -179,10 +181,7 @@ test('the filters say beside the field what the server would refuse; currencies 
 test('a supervisor reads, filters and sorts the dashboard, opens an agent and sees events arrive live', async ({
   page,
 }) => {
-  await page.goto('/login?redirectTo=/dashboard');
-  await page.getByLabel('Email').fill(EMAIL);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signInAsSupervisor(page, '/dashboard');
   await expect(page).toHaveURL(/^[^?]*\/dashboard$/);
   await expect(page.getByRole('heading', { level: 1, name: 'Dashboard' })).toBeVisible();
 
