@@ -77,7 +77,8 @@ export function formatCardNumber(digits: string): string {
 }
 
 /**
- * The expiry as hosted payment pages show it while it is typed: '1229' → '12 / 29', '3' → '03 / '
+ * The expiry as hosted payment pages show it while it is typed: '1229' → '12 / 29', '12/2029' →
+ * '12 / 29', '3' → '03 / '
  * (no month starts with 2–9), '12' → '12 / ' when typing forward, and without the separator when
  * deleting, so backspace is never stuck behind it.
  */
@@ -86,6 +87,11 @@ export function formatExpiryInput(text: string, typingForward: boolean): string 
   if (/^[2-9]/.test(digits)) digits = `0${digits}`;
   // '1/29' typed with a slash after a one-digit month.
   if (/^1\s*\/\s*\d/.test(text.trim())) digits = `0${digits}`;
+  // A four-digit year ('12/2029', as a password manager fills it): its last two digits once complete.
+  if (digits.length > 4 && digits.slice(2, 4) === '20') {
+    const year = digits.slice(4, 6);
+    return `${digits.slice(0, 2)} / ${year.length === 2 ? year : `20${year}`}`;
+  }
   digits = digits.slice(0, 4);
   if (digits.length > 2) return `${digits.slice(0, 2)} / ${digits.slice(2)}`;
   if (digits.length === 2 && typingForward) return `${digits} / `;

@@ -28,6 +28,12 @@ describe('expiry as typed', () => {
     expect(formatExpiryInput('12 / 299', true)).toBe('12 / 29');
     expect(formatExpiryInput('1/29', true)).toBe('01 / 29');
     expect(formatExpiryInput('', true)).toBe('');
+    // A four-digit year, pasted or filled: its last two digits (it was cut to '12 / 20', an expired card).
+    expect(formatExpiryInput('12/2029', true)).toBe('12 / 29');
+    expect(formatExpiryInput('12 / 2029', false)).toBe('12 / 29');
+    expect(formatExpiryInput('1/2031', true)).toBe('01 / 31');
+    expect(formatExpiryInput('12 / 202', true)).toBe('12 / 202');
+    expect(formatExpiryInput('12 / 20', true)).toBe('12 / 20');
   });
 });
 
