@@ -3,12 +3,18 @@ import { CHANNELS } from '../domain/lifecycle';
 import { currencyExponent, isCurrencyCode, parseMajorUnits } from '../domain/money';
 
 // E.164: a plus, a non-zero country code digit, at most 15 digits in all. Spaces, dots, dashes and
-// brackets people type are dropped first.
+// brackets people type are dropped first; the national trunk '(0)' written after a country code
+// ('+44 (0)20 7946 0958') is not dialled from abroad, and '00' is the international prefix for '+'.
 const E164 = /^\+[1-9]\d{6,14}$/;
 
 const phone = z
   .string({ error: 'Enter the customer’s phone number' })
-  .transform((value) => value.replace(/[\s().-]/g, ''))
+  .transform((value) =>
+    value
+      .replace(/\(\s*0\s*\)/g, '')
+      .replace(/[\s().-]/g, '')
+      .replace(/^00(?=[1-9])/, '+'),
+  )
   .pipe(z.string().regex(E164, 'Enter the phone in international format, e.g. +27821234567'));
 const customerName = z
   .string()

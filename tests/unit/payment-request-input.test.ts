@@ -33,6 +33,17 @@ describe('sendFormSchema', () => {
     expect(sendFormSchema.parse({ ...form, amount: '1.005', currency: 'KWD' }).amount).toBe(1005);
   });
 
+  it('reads a phone as people write it: a trunk "(0)" after the country code, a "00" prefix', () => {
+    const phoneOf = (customerPhone: string) => sendFormSchema.parse({ ...form, customerPhone }).customer.phone;
+    expect(phoneOf('+44 (0)20 7946 0958')).toBe('+442079460958');
+    expect(phoneOf('+27 (0) 82 123 4567')).toBe('+27821234567');
+    expect(phoneOf('0027 82 123 4567')).toBe('+27821234567');
+    expect(phoneOf('+1 (415) 555-0100')).toBe('+14155550100');
+    expect(errorsOf({ ...form, customerPhone: '00 0821234567' })).toEqual({
+      customerPhone: 'Enter the phone in international format, e.g. +27821234567',
+    });
+  });
+
   it('names every bad field after one submit, the amount in its currency’s decimals included', () => {
     expect(
       errorsOf({ ...form, customerPhone: '0821234567', orderNumber: ' ', amount: '12.345', channel: 'fax' }),
