@@ -75,6 +75,12 @@ export function useHostMessages({
   }, [allowedKey, requestedOrigin, conversationId, signedIn]);
 
   useEffect(() => {
+    // Signed out there are no cards to compare with: after a sign-in the conversation's requests are
+    // what the panel loaded, not changes to tell the host of.
+    if (!signedIn) {
+      seen.current = null;
+      return;
+    }
     const previous = seen.current;
     seen.current = new Map(cards.map((card) => [card.id, card.status]));
     const target = origin.current;
@@ -95,5 +101,5 @@ export function useHostMessages({
       };
       window.parent.postMessage(message, target);
     }
-  }, [cards, conversationId]);
+  }, [cards, conversationId, signedIn]);
 }

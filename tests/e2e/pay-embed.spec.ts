@@ -194,6 +194,22 @@ test('a chat desk on another origin frames the agent panel, sends a link and hea
     ]);
     expect(messages.at(0)).toEqual({ type: 'paylink:ready', version: 1, conversationId: 'conv-1001', signedIn: false });
 
+    // Signed out and in again, the conversation's request is what the panel loads, not a change: the
+    // host is told nothing new (it was told 'opened' again, and a desk posted its card twice).
+    await panel.getByRole('button', { name: 'Sign out' }).click();
+    await panel.getByLabel('Email').fill(email);
+    await panel.getByLabel('Password').fill(TEST_PASSWORD);
+    await panel.getByRole('button', { name: 'Sign in' }).click();
+    await expect(card.getByText('Customer opened link')).toBeVisible({ timeout: 30_000 });
+    const again = await deskPage.evaluate(
+      () => (window as unknown as { paylinkMessages: Record<string, unknown>[] }).paylinkMessages,
+    );
+    expect(again.filter((message) => message.type === 'paylink:status').map((message) => message.status)).toEqual([
+      'sent',
+      'opened',
+    ]);
+    expect(again.at(-1)).toEqual({ type: 'paylink:ready', version: 1, conversationId: 'conv-1001', signedIn: true });
+
     // The panel lists this conversation's requests only.
     await deskPage.setViewportSize({ width: 390, height: 844 });
     await deskPage.screenshot({ path: 'tmp/e2e/shots/embed-host-390.png', fullPage: true });
