@@ -11,6 +11,16 @@ export interface CurrencyChoice {
 const FIELD_ORDER: readonly SendField[] = ['customerPhone', 'customerName', 'orderNumber', 'amount', 'reason'];
 
 /**
+ * The currency the form starts with: the one chosen (a refused send's), else USD, when the
+ * organisation offers it; else the first of theirs (the list shows it, and the amount's hint and
+ * decimals must follow what the list shows).
+ */
+export function initialCurrency(currencies: readonly { code: string }[], chosen: string | undefined): string {
+  const wanted = chosen || 'USD';
+  return currencies.some((choice) => choice.code === wanted) ? wanted : (currencies[0]?.code ?? wanted);
+}
+
+/**
  * The agent's send form. It posts through a fetcher: its answer (field errors, what was typed) is
  * the fetcher's own and survives the page's live reloads, which would drop a navigation's action
  * data when they land while the form is submitted. Without JavaScript it posts the page, and the
@@ -44,7 +54,7 @@ export function SendForm({
   }, [renewedKey]);
   const errors = sendResult?.fieldErrors ?? {};
   const values: Partial<Record<string, string>> = sendResult?.values ?? initialValues;
-  const [currency, setCurrency] = useState(values.currency || 'USD');
+  const [currency, setCurrency] = useState(initialCurrency(currencies, values.currency));
   const decimals = currencies.find((choice) => choice.code === currency)?.decimals ?? 2;
   const sending = fetcher.state !== 'idle';
 
