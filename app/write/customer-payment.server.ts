@@ -17,6 +17,7 @@ import { getPaymentRequestRow, type PaymentRequestRow } from '../read/payment-re
 import { assertAccepted, ingestOwnEvents, keyedEventId, newEventId, writeOwnEvents } from './own-events.server';
 import { withPaymentClaim } from './payment-claims.server';
 import { chargeCard } from './payments/sandbox-provider.server';
+import { lockRequestForDecision } from './request-lock.server';
 
 export interface CustomerOptions {
   clock?: () => number;
@@ -62,8 +63,11 @@ async function writeOpened(
   const id = openedEventId(row.id);
   try {
     return await writeTransaction(db, async () => {
+      await lockRequestForDecision(db, row.id);
       if ((await sqlRows(db, 'SELECT 1 FROM events WHERE id = ?', [id])).length > 0) return 'already_recorded';
-      if (currentStatus(row.status, row.expiresAt, now) !== 'sent') return 'not_open';
+      // The row as it is now, under the write lock: an agent's cancel may have committed since `row` was read.
+      const current = (await getPaymentRequestRow(db, row.id)) ?? row;
+      if (currentStatus(current.status, current.expiresAt, now) !== 'sent') return 'not_open';
       const summary = await ingestOwnEvents(db, [{ id, type: 'opened', requestId: row.id }], 'customer', now);
       const [result] = summary.results;
       if (result?.status === 'rejected' && result.error.code === 'conflict') throw new OpenedFirstElsewhere();
@@ -139,22 +143,26 @@ export async function payWithCard(
   const row = await requestForToken(db, token);
   if (!row) return { kind: 'unknown_link' };
   return await withPaymentClaim(db, row.id, async () => {
-    const before = await payableRequest(db, row.id, clock());
+    const checkedAt = clock();
+    const before = await payableRequest(db, row.id, checkedAt);
     if (before.kind !== 'payable') return before;
     // Counted inside the claim, so concurrent attempts cannot slip past the limit.
     if ((await failedCardAttempts(db, row.id)) >= MAX_FAILED_CARD_ATTEMPTS) return { kind: 'too_many_attempts' };
     const charge = await chargeCard(
       { amount: before.row.amount, currency: before.row.currency, card },
-      new Date(clock()),
+      new Date(checkedAt),
     );
     const now = clock();
     if (charge.status === 'succeeded') {
       const data = { card: charge.card, providerReference: charge.providerReference };
+      // Pay was pressed while the link was open: a charge that answers after the link's expiry is
+      // recorded at the expiry (SPEC §1: an event at exactly expiresAt is in time), not lost to it.
+      const paidAt = before.row.expiresAt === null ? now : Math.min(now, Math.max(checkedAt, before.row.expiresAt));
       await writeOwnEvents(
         db,
         [{ id: keyedEventId('pay', charge.providerReference), type: 'paid', requestId: row.id, data }],
         'provider',
-        now,
+        paidAt,
       );
       return { kind: 'paid', card: charge.card, providerReference: charge.providerReference };
     }
@@ -197,7 +205,12 @@ async function payableRequest(
   let row = (await getPaymentRequestRow(db, requestId))!;
   const status = currentStatus(row.status, row.expiresAt, now);
   if (!PAYABLE_STATUSES.includes(status)) return { kind: 'not_payable', status };
-  if (status === 'sent' && (await writeOpened(db, row, now)) === 'recorded')
+  if (status === 'sent') {
+    await writeOpened(db, row, now);
+    // Read again and decide again: opened now (its window starts), or canceled by the agent meanwhile.
     row = (await getPaymentRequestRow(db, requestId))!;
+    const after = currentStatus(row.status, row.expiresAt, now);
+    if (!PAYABLE_STATUSES.includes(after)) return { kind: 'not_payable', status: after };
+  }
   return { kind: 'payable', row };
 }

@@ -31,6 +31,7 @@ import { ingestEvents } from './ingest.server';
 import { assertAccepted, newEventId, writeOwnEvents } from './own-events.server';
 import { withPaymentClaim } from './payment-claims.server';
 import type { CreatePaymentRequestInput } from './payment-request-input';
+import { lockRequestForDecision } from './request-lock.server';
 
 export type CommandErrorCode = 'forbidden' | 'no_agent_identity' | 'not_found' | 'not_retryable';
 
@@ -298,6 +299,7 @@ export async function cancelPaymentRequest(
   const now = (options.clock ?? Date.now)();
   // Decide and write under one write lock: nothing can open or pay the link in between.
   return await writeTransaction(db, async () => {
+    await lockRequestForDecision(db, requestId);
     const row = await getPaymentRequestRow(db, requestId);
     if (!row || !canSee(viewer, row)) throw new CommandError('not_found', 'No such payment request');
     const reason = cancelRefusalReason(currentStatus(row.status, row.expiresAt, now), row.openedAt);

@@ -4,7 +4,7 @@ import { MAX_FAILED_CARD_ATTEMPTS } from '../../app/domain/payment-cards';
 import { getPayPage } from '../../app/read/pay-page.server';
 import { decline, payWithCard, recordOpened } from '../../app/write/customer-payment.server';
 import { paymentClaimName, releaseClaim, tryClaim } from '../../app/write/payment-claims.server';
-import { createPaymentRequest } from '../../app/write/payment-request-commands.server';
+import { cancelPaymentRequest, createPaymentRequest } from '../../app/write/payment-request-commands.server';
 import { closeDatabase, type Db, onPostgres, openDatabaseUrl, sqlRun } from '../../db/client';
 import { closeTestDb, createTestDb, queryRow, queryRows } from '../support/db';
 import { MINUTE, T0 } from '../support/events';
@@ -200,6 +200,49 @@ describe('customer outcomes', () => {
     expect(await request(db, requestId)).toMatchObject({ status: 'declined' });
     expect(await decline(db, token, { clock })).toEqual({ kind: 'not_payable', status: 'declined' });
     expect(await pay(token, '4242424242424242')).toEqual({ kind: 'not_payable', status: 'declined' });
+  });
+
+  it('records a charge that answers after the link expired, Pay having come in time, at the expiry: paid', async () => {
+    const { requestId, token } = await sendRequest();
+    clockAt = T0 + MINUTE;
+    await recordOpened(db, token, BROWSER_UA, { clock });
+    const expiresAt = Number((await request(db, requestId))!.expires_at);
+    // payWithCard reads the clock for the card's expiry, for the check, then after the charge: 5 s later.
+    let reads = 0;
+    const late = () => (++reads <= 2 ? expiresAt : expiresAt + 5_000);
+    expect(await payWithCard(db, token, card('4242424242424242'), { clock: late })).toMatchObject({ kind: 'paid' });
+    expect(reads).toBe(3);
+    const paid = (await request(db, requestId))!;
+    expect([paid.status, Number(paid.paid_at)]).toEqual(['paid', expiresAt]);
+    expect((await customerEvents(requestId)).map(({ type, anomaly }) => ({ type, anomaly }))).toEqual([
+      { type: 'payment_request.opened', anomaly: null },
+      { type: 'payment_request.paid', anomaly: null },
+    ]);
+  });
+
+  it('never charges a link the agent canceled while Pay was being checked (its first view not counted)', async () => {
+    // The agent's cancel lands at each point of the customer's Pay in turn: a promise tick later each
+    // time (SQLite's reads settle in ticks), then a turn of the event loop later (PostgreSQL's in turns).
+    const later = async (ticks: number) => {
+      for (let tick = 0; tick < ticks; tick++) {
+        if (tick < 60) await Promise.resolve();
+        else await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    for (let ticks = 0; ticks < 80; ticks++) {
+      clockAt = T0 + ticks;
+      const { requestId, token } = await sendRequest();
+      const paying = pay(token, '4242424242424242');
+      await later(ticks);
+      const canceling = cancelPaymentRequest(db, agentViewer('ag_17'), requestId, null, { clock });
+      const [paid, canceled] = await Promise.all([paying, canceling]);
+      const status = ((await request(db, requestId)) as { status: string }).status;
+      if (canceled.outcome === 'canceled') {
+        expect([ticks, paid.kind, status]).toEqual([ticks, 'not_payable', 'canceled']);
+      } else {
+        expect([ticks, paid.kind, status]).toEqual([ticks, 'paid', 'paid']);
+      }
+    }
   });
 
   it('neither charges nor declines an expired link', async () => {
