@@ -26,12 +26,14 @@ function nextBucket(start: TZDate, interval: Interval): TZDate {
     case 'hour':
       // Real hours: a 25-hour DST day has 25 of them, a 23-hour day 23.
       return new TZDate(start.getTime() + HOUR_MS, start.timeZone ?? 'UTC');
+    // Midnight again each time: where a DST change skips midnight (Santiago, Cairo, Havana, Beirut)
+    // that day starts at 01:00, and the days after it must not keep that hour.
     case 'day':
-      return addDays(start, 1);
+      return startOfDay(addDays(start, 1));
     case 'week':
-      return addWeeks(start, 1);
+      return startOfWeek(addWeeks(start, 1), { weekStartsOn: 1 });
     case 'month':
-      return addMonths(start, 1);
+      return startOfMonth(addMonths(start, 1));
   }
 }
 

@@ -208,6 +208,20 @@ describe('time buckets', () => {
     expect(bucketStarts(start, end, 'hour', 'Europe/Berlin', 10)).toBeNull();
   });
 
+  it('starts the days after a DST change that skips midnight at midnight again (America/Santiago)', () => {
+    // Chile moved its clocks from 00:00 to 01:00 on 7 September 2025: that day starts at 01:00.
+    const start = Date.parse('2025-09-05T04:00:00Z'); // 5 September 00:00 (-04:00)
+    const end = Date.parse('2025-09-10T03:00:00Z'); // 10 September 00:00 (-03:00)
+    const days = bucketStarts(start, end, 'day', 'America/Santiago')!;
+    expect(days.map((at) => isoInZone(at, 'America/Santiago'))).toEqual([
+      '2025-09-05T00:00:00.000-04:00',
+      '2025-09-06T00:00:00.000-04:00',
+      '2025-09-07T01:00:00.000-03:00',
+      '2025-09-08T00:00:00.000-03:00',
+      '2025-09-09T00:00:00.000-03:00',
+    ]);
+  });
+
   it('finds the bucket of an instant', () => {
     expect(bucketIndex([10, 20, 30], 5)).toBe(-1);
     expect(bucketIndex([10, 20, 30], 20)).toBe(1);
