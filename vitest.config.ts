@@ -24,6 +24,7 @@ export const BOTH_ENGINES = [
   'tests/integration/idempotency-keys.test.ts',
   'tests/reliability/sweeper-failover.test.ts',
   'tests/integration/report-file-store.test.ts',
+  'tests/integration/report-schedules.test.ts',
   'tests/integration/customer-payment.test.ts',
   'tests/integration/payment-request-commands.test.ts',
   'tests/integration/requests-list-engines.test.ts',

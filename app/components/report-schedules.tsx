@@ -14,7 +14,8 @@ export interface ScheduleView {
   format: string;
   cadence: string;
   when: string;
-  nextRun: string;
+  /** Null while paused. */
+  nextRun: string | null;
   lastRun: string | null;
   active: boolean;
 }
@@ -125,12 +126,19 @@ export function ScheduleList({ schedules }: { schedules: ScheduleView[] }) {
               {REPORT_LABELS[schedule.report] ?? schedule.report} · {schedule.format.toUpperCase()} · {schedule.when}
             </div>
             <div className="small-print" data-testid="schedule-next-run">
-              Next run {schedule.nextRun}
+              {schedule.nextRun === null
+                ? 'Paused: a run fell due while you could not export. Resume to start it again.'
+                : `Next run ${schedule.nextRun}`}
             </div>
             {schedule.lastRun ? <div className="muted small-print">Last run {schedule.lastRun}</div> : null}
           </div>
           <Form method="post" className="row-actions">
             <input type="hidden" name="id" value={schedule.id} />
+            {schedule.active ? null : (
+              <button type="submit" name="intent" value="resume-schedule" className="small">
+                Resume<span className="visually-hidden">: {schedule.name}</span>
+              </button>
+            )}
             <button type="submit" name="intent" value="run-now" className="secondary small">
               Run now<span className="visually-hidden">: {schedule.name}</span>
             </button>

@@ -20,7 +20,7 @@ import { getReportFilterOptions, getSchedule, listReportFiles, listSchedules } f
 import { getWeekStartsOn } from '../read/settings.server';
 import stylesHref from '../styles/reports.css';
 import { runSchedule } from '../write/report-scheduler.server';
-import { createSchedule, deleteSchedule } from '../write/report-schedules.server';
+import { createSchedule, deleteSchedule, resumeSchedule } from '../write/report-schedules.server';
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesHref }];
 
@@ -69,7 +69,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
       cadence: schedule.cadence,
       when: `${CADENCE_LABELS[schedule.cadence as Cadence].split(':')[0]} at ${schedule.runAt} (${schedule.timezone})`,
       // In the schedule's own zone, named: it may not be the zone the page's filters use.
-      nextRun: formatZonedDateTime(schedule.nextRunAt, schedule.timezone, locale),
+      // A paused schedule has no next run (its stored one is the run it was paused at).
+      nextRun: schedule.active ? formatZonedDateTime(schedule.nextRunAt, schedule.timezone, locale) : null,
       lastRun: schedule.lastRunAt ? formatZonedDateTime(schedule.lastRunAt, schedule.timezone, locale) : null,
       active: schedule.active,
     })),
@@ -94,6 +95,8 @@ export async function action({ request }: ActionFunctionArgs) {
     outcome = await createSchedule(db, viewer, form);
   } else if (intent === 'delete-schedule') {
     outcome = await deleteSchedule(db, viewer, form.get('id') ?? '');
+  } else if (intent === 'resume-schedule') {
+    outcome = await resumeSchedule(db, viewer, form.get('id') ?? '');
   } else if (intent === 'run-now') {
     const schedule = await getSchedule(db, form.get('id') ?? '');
     if (!schedule || schedule.ownerUserId !== viewer.userId) {

@@ -92,3 +92,25 @@ export async function deleteSchedule(db: Db, viewer: Viewer, id: string): Promis
   );
   return changesOf(result) === 1 ? { ok: true, message: 'Schedule deleted.' } : failure({}, 'No such schedule.');
 }
+
+/**
+ * Starts a paused schedule again (paused when a run fell due while its owner could not export: see
+ * runSchedule): its next run is the next one from now, not the one it missed.
+ */
+export async function resumeSchedule(db: Db, viewer: Viewer, id: string, now = Date.now()): Promise<Outcome> {
+  const result = await writeTransaction(db, async () => {
+    const [schedule] = await db
+      .select()
+      .from(scheduledReports)
+      .where(and(eq(scheduledReports.id, id), eq(scheduledReports.ownerUserId, viewer.userId)))
+      .limit(1);
+    if (!schedule) return 0;
+    return changesOf(
+      await db
+        .update(scheduledReports)
+        .set({ active: true, nextRunAt: nextRunAt(schedule, now) })
+        .where(eq(scheduledReports.id, id)),
+    );
+  });
+  return result === 1 ? { ok: true, message: 'Schedule resumed.' } : failure({}, 'No such schedule.');
+}

@@ -1,0 +1,62 @@
+import { eq } from 'drizzle-orm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { listDueSchedules, listSchedules } from '../../app/read/reports.server';
+import { loadViewer } from '../../app/write/api-tokens.server';
+import { runDueReports } from '../../app/write/report-scheduler.server';
+import { createSchedule, resumeSchedule } from '../../app/write/report-schedules.server';
+import type { Db } from '../../db/client';
+import { users } from '../../db/tables';
+import { closeTestDb, createTestDb } from '../support/db';
+import { addUser } from '../support/users';
+
+let db: Db;
+beforeEach(async () => {
+  ({ db } = await createTestDb());
+});
+afterEach(() => closeTestDb(db));
+
+const HOUR = 3_600_000;
+// Daily at 06:00 UTC, made on 1 November 2026 at noon: first due 2 November 06:00.
+const MADE = Date.parse('2026-11-01T12:00:00Z');
+const due = (day: number) => Date.parse(`2026-11-${String(day).padStart(2, '0')}T06:00:00Z`);
+
+describe('a scheduled report whose owner could not export when it fell due', () => {
+  it('is paused without a file, and once resumed runs again from the next run on', async () => {
+    const { id: userId } = await addUser(db, { role: 'manager' });
+    const owner = (await loadViewer(db, userId))!;
+    const made = await createSchedule(
+      db,
+      owner,
+      new URLSearchParams({
+        name: 'Daily',
+        report: 'agents',
+        format: 'csv',
+        cadence: 'daily',
+        runAt: '06:00',
+        timezone: 'UTC',
+      }),
+      MADE,
+    );
+    expect(made.ok).toBe(true);
+    // Deactivated over the first run: no file, the schedule pauses (it would otherwise leak data).
+    await db.update(users).set({ active: false }).where(eq(users.id, userId));
+    expect(await runDueReports(db, due(2))).toEqual([]);
+    const [paused] = await listSchedules(db, owner);
+    expect(paused!.active).toBe(false);
+    expect(await listDueSchedules(db, due(9))).toEqual([]);
+
+    // Back, the owner resumes it on the 9th at 12:00: the next run is the 10th, not the one it missed.
+    await db.update(users).set({ active: true }).where(eq(users.id, userId));
+    expect(await resumeSchedule(db, owner, paused!.id, due(9) + 6 * HOUR)).toMatchObject({ ok: true });
+    const [resumed] = await listSchedules(db, owner);
+    expect([resumed!.active, resumed!.nextRunAt]).toEqual([true, due(10)]);
+    const files = await runDueReports(db, due(10));
+    expect(files.map((file) => [file.scheduleId, file.fileName.endsWith('.csv')])).toEqual([[paused!.id, true]]);
+
+    // Nobody else resumes it.
+    const { id: otherId } = await addUser(db, { role: 'manager' });
+    expect(await resumeSchedule(db, (await loadViewer(db, otherId))!, paused!.id, due(10))).toMatchObject({
+      ok: false,
+    });
+  });
+});
