@@ -204,7 +204,19 @@ export function comparisonPeriod(
   // Whole days elapsed, then the time of day: the same wall-clock point, DST days included.
   const today = todayIn(timeZone, now);
   const elapsedDays = daysBetween(range.from, today) - 1;
-  const sinceMidnight = now - midnight(today, timeZone);
-  const cut = midnight(shiftDate(from, elapsedDays), timeZone) + sinceMidnight;
+  // The clock's reading now, on the matching day of the period before (not the time elapsed since
+  // midnight: across a DST change that is an hour off the same reading).
+  const clock = new TZDate(now, timeZone);
+  const [y, m, d] = shiftDate(from, elapsedDays).split('-').map(Number) as [number, number, number];
+  const cut = new TZDate(
+    y,
+    m - 1,
+    d,
+    clock.getHours(),
+    clock.getMinutes(),
+    clock.getSeconds(),
+    clock.getMilliseconds(),
+    timeZone,
+  ).getTime();
   return { from, to, start, end: Math.min(cut, fullEnd), partial: true };
 }

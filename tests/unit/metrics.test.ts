@@ -372,6 +372,17 @@ describe('date ranges', () => {
       end: at('2026-03-29T01:30:00+01:00'),
       partial: true,
     });
+    // 07:33 the day after: yesterday to 07:33 by its clock (CEST since 02:00), not 7 h 33 min after its midnight.
+    const morning = at('2026-03-30T07:33:00+02:00');
+    expect(
+      comparisonPeriod({ preset: 'today', from: '2026-03-30', to: '2026-03-30' }, 'Europe/Berlin', morning),
+    ).toEqual({
+      from: '2026-03-29',
+      to: '2026-03-29',
+      start: at('2026-03-29T00:00:00+01:00'),
+      end: at('2026-03-29T07:33:00+02:00'),
+      partial: true,
+    });
     // The last 7 days with today still running: 6 days and 23.5 hours on each side.
     expect(comparisonPeriod({ preset: '7d', from: '2026-03-23', to: '2026-03-29' }, 'UTC', now)).toMatchObject({
       from: '2026-03-16',
