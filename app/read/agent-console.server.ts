@@ -4,6 +4,7 @@ import { formatMoney, maskPhone } from '../domain/format';
 import { cancelRefusalReason, isTerminal, STATUS_LABELS, type Status } from '../domain/lifecycle';
 import { payUrlFor } from '../domain/pay-link';
 import { dateTimeFormat } from '../lib/intl-cache';
+import { shiftDate } from './date-ranges';
 
 const RECENT_CARDS = 30;
 
@@ -129,7 +130,8 @@ export function groupAgentCards<T extends { status: Status; closedAt: number | n
 ) {
   const dayOf = DAY_KEY(timeZone);
   const today = dayOf.format(now);
-  const yesterday = dayOf.format(now - 86_400_000);
+  // The calendar day before (24 hours back is today or two days back around a DST change).
+  const yesterday = shiftDate(today, -1);
   const label = dateTimeFormat(locale, { timeZone, weekday: 'long', day: 'numeric', month: 'long' });
   const open = cards.filter((card) => !isTerminal(card.status));
   const finished = cards
