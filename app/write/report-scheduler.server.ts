@@ -25,6 +25,9 @@ export interface ReportFileSummary {
 /** Files kept per schedule: a month of a daily report. Older ones are deleted after each run. */
 export const KEPT_FILES_PER_SCHEDULE = 31;
 
+/** How far back runs missed while no server was up are still made (a daily schedule's kept files). */
+export const MISSED_RUNS_MADE_MS = KEPT_FILES_PER_SCHEDULE * 86_400_000;
+
 /** Deletes a schedule's files beyond the newest KEPT_FILES_PER_SCHEDULE, rows and files both. */
 async function pruneKeptFiles(db: Db, scheduleId: string): Promise<void> {
   const old = (
@@ -128,13 +131,19 @@ export async function runSchedule(
 }
 
 /**
- * Runs every schedule due at `now`, one after another, and moves each to its next local run time.
- * A schedule is claimed (next_run_at moved) before it runs, so two sweeps never run it twice.
+ * Runs every schedule due at `now`, one after another, and moves each to its next local run time
+ * (the next sweep makes a run still due: one missed while no server was up). A schedule is claimed
+ * (next_run_at moved) before it runs, so two sweeps never run it twice.
  */
 export async function runDueReports(db: Db, now = Date.now()): Promise<ReportFileSummary[]> {
   const files: ReportFileSummary[] = [];
   for (const schedule of await listDueSchedules(db, now)) {
-    const next = nextRunAt({ cadence: schedule.cadence, runAt: schedule.runAt, timezone: schedule.timezone }, now);
+    // The run after this one, not the first after now: runs missed while no server was up are made
+    // one a sweep, each on its own period, as far back as a month of files is kept.
+    const next = nextRunAt(
+      { cadence: schedule.cadence, runAt: schedule.runAt, timezone: schedule.timezone },
+      Math.max(schedule.nextRunAt, now - MISSED_RUNS_MADE_MS),
+    );
     const claimed = await writeTransaction(
       db,
       async () =>

@@ -60,3 +60,43 @@ describe('a scheduled report whose owner could not export when it fell due', () 
     });
   });
 });
+
+describe('runs missed while no server was up', () => {
+  it('are made one a sweep, each on its own day, as far back as a month', async () => {
+    const { id: userId } = await addUser(db, { role: 'manager' });
+    const owner = (await loadViewer(db, userId))!;
+    const form = new URLSearchParams({
+      name: 'Daily',
+      report: 'agents',
+      format: 'csv',
+      cadence: 'daily',
+      runAt: '06:00',
+      timezone: 'UTC',
+    });
+    expect((await createSchedule(db, owner, form, MADE)).ok).toBe(true);
+    // Down from the 1st at noon to the 5th at 07:00: the runs due on the 2nd to the 5th, then none.
+    const days: string[] = [];
+    for (let sweep = 0; sweep < 6; sweep++) {
+      for (const file of await runDueReports(db, due(5) + HOUR + sweep * 60_000)) days.push(file.fileName);
+    }
+    expect(days).toEqual([
+      'agents_2026-11-01_2026-11-01_UTC.csv',
+      'agents_2026-11-02_2026-11-02_UTC.csv',
+      'agents_2026-11-03_2026-11-03_UTC.csv',
+      'agents_2026-11-04_2026-11-04_UTC.csv',
+    ]);
+    const [schedule] = await listSchedules(db, owner);
+    expect(schedule!.nextRunAt).toBe(due(6));
+
+    // Down for 60 days: the run it was due for, then those due in the last 31 days only (6 December
+    // 06:00 to 5 January 06:00, each on the day before).
+    const sixtyDaysOn = due(6) + 60 * 24 * HOUR + HOUR;
+    const made: string[] = [];
+    for (let sweep = 0; sweep < 40; sweep++) {
+      for (const file of await runDueReports(db, sixtyDaysOn + sweep * 60_000)) made.push(file.fileName);
+    }
+    expect(made.length).toBe(1 + 31);
+    expect(made.slice(0, 2)).toEqual(['agents_2026-11-05_2026-11-05_UTC.csv', 'agents_2026-12-05_2026-12-05_UTC.csv']);
+    expect(made.at(-1)).toBe('agents_2027-01-04_2027-01-04_UTC.csv');
+  });
+});
