@@ -20,24 +20,18 @@ const HOUR = 3_600_000;
 const MADE = Date.parse('2026-11-01T12:00:00Z');
 const due = (day: number) => Date.parse(`2026-11-${String(day).padStart(2, '0')}T06:00:00Z`);
 
+/** A manager and their daily agents CSV at 06:00 UTC, made at MADE. */
+async function dailyScheduleOfAManager() {
+  const { id: userId } = await addUser(db, { role: 'manager' });
+  const owner = (await loadViewer(db, userId))!;
+  const form = { name: 'Daily', report: 'agents', format: 'csv', cadence: 'daily', runAt: '06:00', timezone: 'UTC' };
+  expect((await createSchedule(db, owner, new URLSearchParams(form), MADE)).ok).toBe(true);
+  return { userId, owner };
+}
+
 describe('a scheduled report whose owner could not export when it fell due', () => {
   it('is paused without a file, and once resumed runs again from the next run on', async () => {
-    const { id: userId } = await addUser(db, { role: 'manager' });
-    const owner = (await loadViewer(db, userId))!;
-    const made = await createSchedule(
-      db,
-      owner,
-      new URLSearchParams({
-        name: 'Daily',
-        report: 'agents',
-        format: 'csv',
-        cadence: 'daily',
-        runAt: '06:00',
-        timezone: 'UTC',
-      }),
-      MADE,
-    );
-    expect(made.ok).toBe(true);
+    const { userId, owner } = await dailyScheduleOfAManager();
     // Deactivated over the first run: no file, the schedule pauses (it would otherwise leak data).
     await db.update(users).set({ active: false }).where(eq(users.id, userId));
     expect(await runDueReports(db, due(2))).toEqual([]);
@@ -63,17 +57,7 @@ describe('a scheduled report whose owner could not export when it fell due', () 
 
 describe('runs missed while no server was up', () => {
   it('are made one a sweep, each on its own day, as far back as a month', async () => {
-    const { id: userId } = await addUser(db, { role: 'manager' });
-    const owner = (await loadViewer(db, userId))!;
-    const form = new URLSearchParams({
-      name: 'Daily',
-      report: 'agents',
-      format: 'csv',
-      cadence: 'daily',
-      runAt: '06:00',
-      timezone: 'UTC',
-    });
-    expect((await createSchedule(db, owner, form, MADE)).ok).toBe(true);
+    const { owner } = await dailyScheduleOfAManager();
     // Down from the 1st at noon to the 5th at 07:00: the runs due on the 2nd to the 5th, then none.
     const days: string[] = [];
     for (let sweep = 0; sweep < 6; sweep++) {
