@@ -194,7 +194,8 @@ export async function searchOnThread(
     const waiting: Waiting = { key, resolve, request: { id, sql: query.sql, params: query.params } };
     if (signal) {
       const left = () => {
-        // The one running finishes (SQLite's statement cannot be stopped from here); its rows are dropped.
+        // The one running is left to finish (SQLite's statement cannot be stopped from here) and
+        // answered as any other: its caller's response goes nowhere.
         if (thread.running === id || !thread.waiting.delete(id)) return;
         reject(clientLeft());
       };
