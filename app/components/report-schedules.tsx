@@ -14,8 +14,7 @@ export interface ScheduleView {
   format: string;
   cadence: string;
   when: string;
-  /** Null while paused. */
-  nextRun: string | null;
+  nextRun: string;
   lastRun: string | null;
   active: boolean;
 }
@@ -126,9 +125,9 @@ export function ScheduleList({ schedules }: { schedules: ScheduleView[] }) {
               {REPORT_LABELS[schedule.report] ?? schedule.report} · {schedule.format.toUpperCase()} · {schedule.when}
             </div>
             <div className="small-print" data-testid="schedule-next-run">
-              {schedule.nextRun === null
-                ? 'Paused: a run fell due while you could not export. Resume to start it again.'
-                : `Next run ${schedule.nextRun}`}
+              {schedule.active
+                ? `Next run ${schedule.nextRun}`
+                : 'Paused: a run fell due while you could not export. Resume to start it again.'}
             </div>
             {schedule.lastRun ? <div className="muted small-print">Last run {schedule.lastRun}</div> : null}
           </div>

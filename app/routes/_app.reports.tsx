@@ -69,8 +69,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
       cadence: schedule.cadence,
       when: `${CADENCE_LABELS[schedule.cadence as Cadence].split(':')[0]} at ${schedule.runAt} (${schedule.timezone})`,
       // In the schedule's own zone, named: it may not be the zone the page's filters use.
-      // A paused schedule has no next run (its stored one is the run it was paused at).
-      nextRun: schedule.active ? formatZonedDateTime(schedule.nextRunAt, schedule.timezone, locale) : null,
+      nextRun: formatZonedDateTime(schedule.nextRunAt, schedule.timezone, locale),
       lastRun: schedule.lastRunAt ? formatZonedDateTime(schedule.lastRunAt, schedule.timezone, locale) : null,
       active: schedule.active,
     })),
