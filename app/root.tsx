@@ -1,8 +1,9 @@
 import type { HeadersFunction, LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { Links, Meta, Outlet, Scripts, ScrollRestoration } from '@remix-run/react';
-import type { ReactNode } from 'react';
+import { type ReactNode, useEffect } from 'react';
 import { useNonce } from './components/nonce';
 import { describeError, RouteError } from './components/route-error';
+import { markDocumentHydrated } from './components/time-left';
 import { requestLocale } from './lib/locale.server';
 import stylesHref from './styles/app.css';
 
@@ -30,6 +31,8 @@ export const shouldRevalidate = () => false;
 
 export function Layout({ children }: { children: ReactNode }) {
   const nonce = useNonce();
+  // After the page's own effects: clocks started by hydration count from the document's request.
+  useEffect(markDocumentHydrated, []);
   return (
     <html lang="en">
       <head>

@@ -1,15 +1,39 @@
 import { useEffect, useState } from 'react';
 
+/** Set once the document has hydrated: a `serverNow` after that came from a loader fetch, read as it landed. */
+let documentHydrated = false;
+
+/** Called by the root layout's effect, which runs after every effect of the hydrating page's clocks. */
+export function markDocumentHydrated() {
+  documentHydrated = true;
+}
+
+/**
+ * The browser's monotonic time at which a clock showing `serverNow` starts. The server read the
+ * document's `now` after the browser sent its request (`requestStart`), and a slow phone may hydrate
+ * seconds later: counting from hydration would show those seconds as time still left (a pay page
+ * would offer a Pay the server then refuses as too late). Counting from the request errs the safe
+ * way, by the server's own time and the network's. Data a loader fetches later counts from its landing.
+ */
+function clockStart(): number {
+  const now = performance.now();
+  if (documentHydrated) return now;
+  const [navigation] = performance.getEntriesByType('navigation') as PerformanceNavigationTiming[];
+  return navigation && navigation.requestStart > 0 ? Math.min(now, navigation.requestStart) : now;
+}
+
 /**
  * A clock that starts at the server's `now` (so the first client render matches the server's)
- * and advances by the browser's monotonic time: a wrong clock on the device does not skew it.
+ * and advances by the browser's monotonic time from when that `now` was read (see `clockStart`):
+ * a wrong clock on the device does not skew it.
  */
 export function useServerClock(serverNow: number, tickMs = 1000): number {
   const [now, setNow] = useState(serverNow);
   useEffect(() => {
-    const start = performance.now();
-    setNow(serverNow);
-    const timer = setInterval(() => setNow(serverNow + (performance.now() - start)), tickMs);
+    const start = clockStart();
+    const tick = () => setNow(serverNow + (performance.now() - start));
+    tick();
+    const timer = setInterval(tick, tickMs);
     return () => clearInterval(timer);
   }, [serverNow, tickMs]);
   return now;

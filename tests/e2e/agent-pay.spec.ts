@@ -131,6 +131,38 @@ test('an agent cancels a link and the customer sees the canceled page', async ({
   await customer.context.close();
 });
 
+test('a phone that hydrates late counts the pay page down from its request, not from waking up', async ({
+  page,
+  browser,
+}) => {
+  const { email } = createAgentUser();
+  await signIn(page, email);
+  const card = await sendRequest(page, 'SO-E2E-SLOW');
+  const payUrl = await card.getByRole('link').textContent();
+
+  const customer = await customerPage(browser);
+  // The page's scripts (and styles) arrive 4 s after its HTML, as on a slow phone.
+  await customer.page.route('**/build/**', async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    await route.continue();
+  });
+  await customer.page.goto(payUrl!, { waitUntil: 'commit' });
+  const timer = customer.page.getByRole('timer');
+  const secondsLeft = async () => {
+    const [minutes = Number.NaN, seconds = Number.NaN] = (await timer.textContent())!.split(':').map(Number);
+    return minutes * 60 + seconds;
+  };
+  // The pay page's label says "Time left"; the link lives 15 minutes.
+  await expect(timer).toHaveText(/^1[45]:\d\d$/);
+  const served = await secondsLeft();
+  await customer.page.waitForLoadState('load');
+  // Hydrated at least 4 s after the request: the countdown shows those 4 s gone at once (it used
+  // to restart from the served figure, offering seconds the server would refuse).
+  await expect.poll(secondsLeft, { timeout: 1_500 }).toBeLessThanOrEqual(served - 4);
+  expect(await secondsLeft()).toBeGreaterThan(served - 20);
+  await customer.context.close();
+});
+
 test('a failed send says so and offers Retry', async ({ page }) => {
   const { email } = createAgentUser();
   await signIn(page, email);
