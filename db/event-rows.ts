@@ -1,4 +1,4 @@
-import { maskJsonValue } from '../app/domain/card-masking';
+import { maskEventValue } from '../app/domain/card-masking';
 import { canonicalJson, sha256Hex } from '../app/lib/canonical-json';
 import { canonicalIsoInstant } from '../app/lib/iso-instant';
 
@@ -59,7 +59,7 @@ export function contentHashBlob(hex: string, body: string, received: string): Bu
  * event, and sending it to the writer thread, was ~2% of a batch: issue 14, session 25).
  */
 export function storedForm(input: unknown, columns: EventColumns): StoredForm {
-  const masked = maskJsonValue(input) as JsonObject;
+  const masked = maskEventValue(input) as JsonObject;
   const storedBody = storedEventBody(masked, columns);
   // Nothing masked (the same object back): the event is stored as received, no hash to keep.
   if (masked === input) return { storedBody, storedHash: null };

@@ -7,10 +7,13 @@ const GROUPED_DIGITS = new RegExp(`\\p{Nd}+(?:${SEPARATOR}\\p{Nd}+)*`, 'gu');
 const SPLIT = new RegExp(`(${SEPARATOR})`, 'u');
 const MIN_CARD_DIGITS = 13;
 const MAX_CARD_DIGITS = 19;
-// Payment cards' first digit (ISO/IEC 7812 major industry identifier) is 2 to 6: Mastercard 2 and 5,
-// Amex, Diners and JCB 3, Visa 4, Discover, UnionPay and Maestro 6. Requiring it keeps epoch
+// Most payment cards' first digit (ISO/IEC 7812 major industry identifier) is 2 to 6: Mastercard 2
+// and 5, Amex, Diners and JCB 3, Visa 4, Discover, UnionPay and Maestro 6. Requiring it keeps epoch
 // milliseconds (13 digits from 1…), which senders put in ids and data, from being taken for cards.
+// A request's free-text fields (SPEC §1: reason, customer name, order number) are masked whatever the
+// first digit (maskFreeText): cards from 1 (UATP), 8 (RuPay 81, 82) and 9 (Troy) exist.
 const CARD_FIRST_DIGIT = /^[2-6]/;
+const ANY_FIRST_DIGIT = /^[0-9]/;
 
 /** A decimal digit of any script as 0–9 (full-width and mathematical digits fold to ASCII under NFKC). */
 function digitValue(char: string): number {
@@ -41,10 +44,20 @@ export function passesLuhn(digits: string): boolean {
 
 /** Masks card numbers (Luhn-valid runs of 13–19 digits starting with 2–6) to their last four digits. */
 export function maskCardNumbers(text: string): string {
+  return maskCards(text, false);
+}
+
+/** Masks card numbers in a request's free text (SPEC §1): Luhn-valid runs of 13–19 digits, whatever their first. */
+export function maskFreeText(text: string): string {
+  return maskCards(text, true);
+}
+
+function maskCards(text: string, anyFirstDigit: boolean): string {
   if (text.length < MIN_CARD_DIGITS) return text; // 13 digits take 13 UTF-16 units at least
-  const ascii = asciiCardCheck(text);
+  const ascii = asciiCardCheck(text, anyFirstDigit);
   // Text of 13 characters or more, one of them outside ASCII (which mayHoldCard let through), or an ASCII card.
-  return ascii === NO_CARD ? text : text.replace(GROUPED_DIGITS, maskGroupedRun);
+  if (ascii === NO_CARD) return text;
+  return text.replace(GROUPED_DIGITS, (run) => maskGroupedRun(run, anyFirstDigit));
 }
 
 const NO_CARD = 0;
@@ -59,7 +72,7 @@ const NOT_ASCII = 2;
  * whitespace, '-', '.', '_' and '/' (SEPARATOR); a card is a window of its whole groups with 13–19
  * digits, the first 2–6, that passes Luhn (cardWindowEnd).
  */
-function asciiCardCheck(text: string): number {
+function asciiCardCheck(text: string, anyFirstDigit: boolean): number {
   const length = text.length;
   let found = false;
   let start = -1; // of the run at hand, -1 when none
@@ -70,7 +83,7 @@ function asciiCardCheck(text: string): number {
     if (code >= 48 && code <= 57) {
       if (separators > 3) {
         // Four separators or more end a run: a new one starts here.
-        if (!found && runDigits >= MIN_CARD_DIGITS) found = runHoldsCard(text, start, i - separators);
+        if (!found && runDigits >= MIN_CARD_DIGITS) found = runHoldsCard(text, start, i - separators, anyFirstDigit);
         start = -1;
       }
       if (start < 0) {
@@ -84,13 +97,14 @@ function asciiCardCheck(text: string): number {
     } else {
       if (code > 0x7f) return NOT_ASCII;
       if (start >= 0) {
-        if (!found && runDigits >= MIN_CARD_DIGITS) found = runHoldsCard(text, start, i - separators);
+        if (!found && runDigits >= MIN_CARD_DIGITS) found = runHoldsCard(text, start, i - separators, anyFirstDigit);
         start = -1;
         separators = 0;
       }
     }
   }
-  if (!found && start >= 0 && runDigits >= MIN_CARD_DIGITS) found = runHoldsCard(text, start, length - separators);
+  if (!found && start >= 0 && runDigits >= MIN_CARD_DIGITS)
+    found = runHoldsCard(text, start, length - separators, anyFirstDigit);
   return found ? CARD : NO_CARD;
 }
 
@@ -102,10 +116,11 @@ const isAsciiSeparator = (code: number) =>
 const LUHN_DOUBLE = [0, 2, 4, 6, 8, 1, 3, 5, 7, 9];
 
 /** Whether the ASCII run text[start, end) (digit groups and separators) holds a card number in whole groups. */
-function runHoldsCard(text: string, start: number, end: number): boolean {
+function runHoldsCard(text: string, start: number, end: number, anyFirstDigit: boolean): boolean {
+  const [lowest, highest] = anyFirstDigit ? [48, 57] : [50, 54]; // '0'–'9' or '2'–'6'
   for (let first = start; first < end; first++) {
     const code = text.charCodeAt(first);
-    if (code < 50 || code > 54 || (first > start && isAsciiDigit(text.charCodeAt(first - 1)))) continue;
+    if (code < lowest || code > highest || (first > start && isAsciiDigit(text.charCodeAt(first - 1)))) continue;
     // Luhn from the left: `evens` doubles the window's 1st, 3rd… digits, `odds` its 2nd, 4th…; a window
     // of even length doubles its 1st digit (counting from its last digit, which is not doubled).
     let count = 0;
@@ -149,14 +164,14 @@ function mayHoldCard(text: string): boolean {
 
 // A card number is whole groups of the run; the run may glue it to other digits (a CVV, an expiry:
 // "4111 1111 1111 1111 123"), so every window of groups is tried, leftmost and longest first.
-function maskGroupedRun(run: string): string {
+function maskGroupedRun(run: string, anyFirstDigit: boolean): string {
   if (!mayHoldCard(run)) return run;
   const parts = run.split(SPLIT);
   const groups = parts.filter((_, i) => i % 2 === 0);
   const separators = parts.filter((_, i) => i % 2 === 1);
   const digits = groups.map(asciiDigits);
   for (let start = 0; start < groups.length; ) {
-    const end = cardWindowEnd(digits, start);
+    const end = cardWindowEnd(digits, start, anyFirstDigit ? ANY_FIRST_DIGIT : CARD_FIRST_DIGIT);
     if (end < 0) {
       start++;
       continue;
@@ -171,20 +186,20 @@ function maskGroupedRun(run: string): string {
 }
 
 /** Index of the last group of the longest card number starting at group `start`, or -1. */
-function cardWindowEnd(groups: readonly string[], start: number): number {
+function cardWindowEnd(groups: readonly string[], start: number, firstDigit: RegExp): number {
   let digits = '';
   let longest = -1;
   for (let end = start; end < groups.length; end++) {
     digits += groups[end];
     if (digits.length > MAX_CARD_DIGITS) break;
-    if (digits.length >= MIN_CARD_DIGITS && CARD_FIRST_DIGIT.test(digits) && passesLuhn(digits)) longest = end;
+    if (digits.length >= MIN_CARD_DIGITS && firstDigit.test(digits) && passesLuhn(digits)) longest = end;
   }
   return longest;
 }
 
 export function containsCardNumber(text: string): boolean {
   if (text.length < MIN_CARD_DIGITS) return false;
-  const ascii = asciiCardCheck(text);
+  const ascii = asciiCardCheck(text, false);
   return ascii === NOT_ASCII ? maskCardNumbers(text) !== text : ascii === CARD;
 }
 
@@ -283,6 +298,37 @@ export function maskJsonValue(value: unknown): unknown {
     return entries ? Object.fromEntries(entries) : value;
   }
   return value;
+}
+
+type JsonRecord = Record<string, unknown>;
+const isRecord = (value: unknown): value is JsonRecord =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** `text` masked as a request's free text is (any first digit), or undefined when nothing changes. */
+function maskedFreeText(text: unknown): string | undefined {
+  if (typeof text !== 'string') return undefined;
+  const masked = maskFreeText(text);
+  return masked === text ? undefined : masked;
+}
+
+/**
+ * An event as stored: maskJsonValue, then the request's free-text fields (SPEC §1: `reason`, the
+ * customer's name, the order number) masked whatever a card number's first digit. Like
+ * maskJsonValue, what holds nothing more to mask comes back as it was. Never mutates its input.
+ */
+export function maskEventValue(event: unknown): unknown {
+  const masked = maskJsonValue(event);
+  if (!isRecord(masked) || !isRecord(masked.paymentRequest)) return masked;
+  const request = masked.paymentRequest;
+  const reason = maskedFreeText(request.reason);
+  const orderNumber = maskedFreeText(request.orderNumber);
+  const name = isRecord(request.customer) ? maskedFreeText(request.customer.name) : undefined;
+  if (reason === undefined && orderNumber === undefined && name === undefined) return masked;
+  const paymentRequest: JsonRecord = { ...request };
+  if (reason !== undefined) paymentRequest.reason = reason;
+  if (orderNumber !== undefined) paymentRequest.orderNumber = orderNumber;
+  if (name !== undefined) paymentRequest.customer = { ...(request.customer as JsonRecord), name };
+  return { ...masked, paymentRequest };
 }
 
 /** Whether arrays and objects nest deeper than `limit` levels (the value itself is level 1); found without recursion. */

@@ -7,7 +7,7 @@ import {
   storedBodyObject,
   storedForm,
 } from '../../db/event-rows';
-import { exceedsJsonDepth, maskCardNumbers, maskJsonValue } from '../domain/card-masking';
+import { exceedsJsonDepth, maskCardNumbers, maskEventValue, maskFreeText } from '../domain/card-masking';
 import {
   type EventError,
   type EventValidation,
@@ -49,9 +49,12 @@ export interface IngestOptions {
   settings?: ExpirySettings;
 }
 
-/** A raw rejected body, masked as a whole: it may hold anything, card numbers and codes included. */
+/**
+ * A raw rejected body, masked as a whole: it may hold anything, card numbers and codes included. Text
+ * that is not JSON may hold a request's free text anywhere, so it is masked as free text is.
+ */
 export function maskRawBody(raw: unknown): string {
-  return typeof raw === 'string' ? maskCardNumbers(raw) : (JSON.stringify(maskJsonValue(raw)) ?? 'null');
+  return typeof raw === 'string' ? maskFreeText(raw) : (JSON.stringify(maskEventValue(raw)) ?? 'null');
 }
 
 /** A rejection as stored: every text in it masked (an unknown key or an id may carry a card number). */

@@ -130,6 +130,34 @@ describe('card numbers never reach the database, its file or its WAL (PCI DSS)',
     expect(bytes.includes('****.****.****.1111')).toBe(true);
   });
 
+  it("masks a request's free text whatever the card's first digit; other data keeps epoch milliseconds (SPEC §1)", async () => {
+    // Luhn-valid cards that start outside 2–6: UATP (1), RuPay (81), Troy (9792).
+    const uatp = '122000000000003';
+    const rupay = '8172123456789010';
+    const troy = '9792000000000003';
+    const event = created('pr_free_1', 0, { orderNumber: `UA-${uatp}`, reason: `Dress ${group(rupay, ' ')}` });
+    event.paymentRequest.customer.name = `Val ${troy}`;
+    // A Luhn-valid epoch millisecond, as senders put in data: not a card there.
+    const withData = { ...event, data: { sentBy: 'crm', at: '1733400000001' } };
+    const summary = await ingestEvents(db, [withData, `{"reason": "pay ${rupay}" oops`], 'api', {
+      now: NOW,
+      settings: SETTINGS,
+    });
+    expect(summary.results.map((result) => (result.status === 'rejected' ? result.error.code : result.status))).toEqual(
+      ['accepted', 'invalid_event'],
+    );
+    expect(
+      await queryRow(db, 'SELECT order_number, reason, customer_name FROM payment_requests WHERE id = ?', 'pr_free_1'),
+    ).toEqual({
+      order_number: 'UA-***********0003',
+      reason: 'Dress **** **** **** 9010',
+      customer_name: 'Val ************0003',
+    });
+    const bytes = await storedBytes(db, file);
+    for (const pan of [uatp, rupay, troy, group(rupay, ' ')]) expect(bytes.includes(pan), pan).toBe(false);
+    expect(bytes.includes('1733400000001')).toBe(true);
+  });
+
   it('masks or refuses a PAN people type: searches, names, ids, emails, sign-ins, headers, keys', async () => {
     // Luhn-valid, one per place, none of them in PANS.
     const TYPED = {

@@ -10,6 +10,8 @@ import { systemExpiryEventId } from '../../app/domain/system-expiry';
 // biome joins without it) as the reference.
 
 // ---- reference: app/domain/card-masking.ts before issue 14's fast paths ----
+// (One change: cardWindowEnd reads its first-digit rule from `firstDigitRule`, which the free-text
+// reference below sets to any digit: SPEC §1 masks a request's free text whatever the first digit.)
 // Separators a card number may be written with between its digit groups: spaces of every width
 // (non-breaking, thin, figure), zero-width characters, dashes of every kind, dots, slashes and
 // underscores, up to three in a row ("4111  1111", "4111 - 1111").
@@ -102,7 +104,7 @@ function cardWindowEnd(groups: readonly string[], start: number): number {
   for (let end = start; end < groups.length; end++) {
     digits += groups[end];
     if (digits.length > MAX_CARD_DIGITS) break;
-    if (digits.length >= MIN_CARD_DIGITS && CARD_FIRST_DIGIT.test(digits) && passesLuhn(digits)) longest = end;
+    if (digits.length >= MIN_CARD_DIGITS && firstDigitRule.test(digits) && passesLuhn(digits)) longest = end;
   }
   return longest;
 }
@@ -308,6 +310,40 @@ const sameAsReference = (value: string) => {
   expect(fast.maskCardNumbers(value)).toBe(maskCardNumbers(value));
   expect(fast.containsCardNumber(value)).toBe(containsCardNumber(value));
 };
+
+let firstDigitRule = CARD_FIRST_DIGIT;
+
+/** The reference with any first digit: what maskFreeText must give. */
+function maskFreeTextReference(text: string): string {
+  firstDigitRule = /^[0-9]/;
+  try {
+    return maskCardNumbers(text);
+  } finally {
+    firstDigitRule = CARD_FIRST_DIGIT;
+  }
+}
+
+describe('maskFreeText is the pattern with any first digit (SPEC §1)', () => {
+  it.each([
+    ...KNOWN,
+    '1234 5678 9012 3452',
+    '8100 0000 0000 0002',
+    '0000000000000',
+    '9792 0000 0000 0003',
+    '122000000000003',
+  ])('%j', (value) => {
+    expect(fast.maskFreeText(value)).toBe(maskFreeTextReference(value));
+  });
+
+  it('in ASCII text and in text with other scripts', () => {
+    fc.assert(
+      fc.property(fc.oneof(asciiText, anyText), (value) => {
+        expect(fast.maskFreeText(value)).toBe(maskFreeTextReference(value));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+});
 
 describe('card checks without the pattern give what the pattern gives (issue 14)', () => {
   it.each(KNOWN)('%j', (value) => {
