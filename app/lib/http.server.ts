@@ -13,6 +13,14 @@ export function apiError(status: number, code: string, message: string, init: Re
   return Response.json({ error: { code, message } }, { ...init, status });
 }
 
+/**
+ * The action of a route that only reads: another method than GET or HEAD answers 405 in the API's
+ * error shape with `Allow` (Remix's own answer is a bare `{ message }` without it).
+ */
+export function readOnlyRoute(): Response {
+  return apiError(405, 'method_not_allowed', 'Use GET on this route', { headers: { Allow: 'GET, HEAD' } });
+}
+
 /** Throws an API error response unless the condition holds (Epic Stack's invariantResponse, for JSON). */
 export function invariantApi(condition: unknown, status: number, code: string, message: string): asserts condition {
   if (!condition) throw apiError(status, code, message);

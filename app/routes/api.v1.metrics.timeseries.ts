@@ -2,7 +2,7 @@ import type { LoaderFunctionArgs } from '@remix-run/node';
 import { getDb } from '../../db/client';
 import { requireViewer } from '../http/auth.server';
 import { filtersFromRequest } from '../http/filter-params.server';
-import { badRequest } from '../lib/http.server';
+import { badRequest, readOnlyRoute } from '../lib/http.server';
 import { parseInterval } from '../lib/time-buckets';
 import { withDefaultRange } from '../read/date-ranges';
 import { DEFAULT_SERIES_DAYS, getMetricsTimeseries, TooManyBucketsError } from '../read/metrics/metrics.server';
@@ -24,3 +24,6 @@ export async function loader({ request }: LoaderFunctionArgs) {
     throw error;
   }
 }
+
+/** GET only (SPEC §4's error shape for any other method). */
+export const action = readOnlyRoute;

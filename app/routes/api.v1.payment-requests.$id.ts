@@ -2,7 +2,7 @@ import type { LoaderFunctionArgs } from '@remix-run/node';
 import { getDb } from '../../db/client';
 import { canSee } from '../domain/access';
 import { requireApiViewer } from '../http/auth.server';
-import { apiError } from '../lib/http.server';
+import { apiError, readOnlyRoute } from '../lib/http.server';
 import { getPaymentRequestRow, getPaymentRequestWithTimeline } from '../read/payment-request.server';
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
@@ -13,3 +13,6 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
   if (!row || !canSee(viewer, row)) return apiError(404, 'not_found', 'No such payment request');
   return Response.json(await getPaymentRequestWithTimeline(db, row));
 }
+
+/** GET only (SPEC §4's error shape for any other method). */
+export const action = readOnlyRoute;

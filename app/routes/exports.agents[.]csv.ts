@@ -4,6 +4,7 @@ import { EXPORT_ROLES } from '../domain/access';
 import { clientIp, requireViewer } from '../http/auth.server';
 import { excelVariantFromRequest, exportResponse } from '../http/exports.server';
 import { filtersFromRequest } from '../http/filter-params.server';
+import { readOnlyRoute } from '../lib/http.server';
 
 /** GET /exports/agents.csv (SPEC §4): the shared filters, the caller's scope, streamed and audited; `excel=1` adds a BOM. */
 export async function loader({ request }: LoaderFunctionArgs) {
@@ -20,3 +21,6 @@ export async function loader({ request }: LoaderFunctionArgs) {
     excel,
   });
 }
+
+/** GET only (SPEC §4's error shape for any other method). */
+export const action = readOnlyRoute;

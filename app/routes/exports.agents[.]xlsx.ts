@@ -4,6 +4,7 @@ import { EXPORT_ROLES } from '../domain/access';
 import { clientIp, requireViewer } from '../http/auth.server';
 import { exportResponse } from '../http/exports.server';
 import { filtersFromRequest } from '../http/filter-params.server';
+import { readOnlyRoute } from '../lib/http.server';
 
 /** GET /exports/agents.xlsx (SPEC §4): the shared filters, the caller's scope, streamed and audited. */
 export async function loader({ request }: LoaderFunctionArgs) {
@@ -18,3 +19,6 @@ export async function loader({ request }: LoaderFunctionArgs) {
     signal: request.signal,
   });
 }
+
+/** GET only (SPEC §4's error shape for any other method). */
+export const action = readOnlyRoute;

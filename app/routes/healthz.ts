@@ -1,5 +1,6 @@
 import { getDb, sqlRows } from '../../db/client';
 import { changeListenerCount, liveStreamQueuedBytes } from '../http/change-feed.server';
+import { readOnlyRoute } from '../lib/http.server';
 
 /**
  * 200 when the database answers (SPEC §4), with the live-update listeners held and the bytes queued
@@ -17,3 +18,6 @@ export async function loader() {
     return Response.json({ status: 'unavailable' }, { status: 503 });
   }
 }
+
+/** GET only (SPEC §4's error shape for any other method). */
+export const action = readOnlyRoute;

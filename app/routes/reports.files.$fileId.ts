@@ -2,6 +2,7 @@ import type { LoaderFunctionArgs } from '@remix-run/node';
 import { getDb } from '../../db/client';
 import { EXPORT_ROLES } from '../domain/access';
 import { requireViewer } from '../http/auth.server';
+import { readOnlyRoute } from '../lib/http.server';
 import { CONTENT_TYPES, type ExportFormat } from '../read/exports/cells';
 import { getReportFileFor } from '../read/reports.server';
 import { openReportFile } from '../write/report-file-store.server';
@@ -23,3 +24,6 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     },
   });
 }
+
+/** GET only (SPEC §4's error shape for any other method). */
+export const action = readOnlyRoute;

@@ -158,3 +158,50 @@ describe('GET /api/v1/metrics/*', () => {
     expect((await get('/api/v1/metrics/agents', 'pld_not-a-token')).status).toBe(401);
   });
 });
+
+describe('SPEC §4 error shape beyond the routes’ own errors', () => {
+  const send = async (method: string, path: string) => {
+    const response = await fetch(`${server.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${tokens.manager}` },
+    });
+    return {
+      status: response.status,
+      allow: response.headers.get('allow'),
+      type: response.headers.get('content-type'),
+      body: await response.json(),
+    };
+  };
+  const methodNotAllowed = {
+    status: 405,
+    allow: 'GET, HEAD',
+    type: 'application/json',
+    body: { error: { code: 'method_not_allowed', message: 'Use GET on this route' } },
+  };
+
+  it.each([
+    ['POST', '/api/v1/metrics/summary'],
+    ['POST', '/api/v1/metrics/agents'],
+    ['PUT', '/api/v1/metrics/timeseries'],
+    ['DELETE', '/api/v1/payment-requests/pr_r1'],
+    ['POST', '/api/v1/stream'],
+    ['POST', '/exports/payment-requests.csv'],
+    ['POST', '/exports/agents.xlsx'],
+    ['POST', '/healthz'],
+  ])('%s %s answers 405 with Allow, in the API’s error shape', async (method, path) => {
+    expect(await send(method, path)).toEqual(methodNotAllowed);
+  });
+
+  it.each([
+    ['GET', '/api/v1/unknown'],
+    ['GET', '/api/v1/payment-requests/pr_r1/cancelx'],
+    ['POST', '/api/v2/events'],
+  ])('%s %s, no such API route, answers 404 JSON, not the HTML page', async (method, path) => {
+    expect(await send(method, path)).toEqual({
+      status: 404,
+      allow: null,
+      type: 'application/json',
+      body: { error: { code: 'not_found', message: 'No such API route' } },
+    });
+  });
+});
