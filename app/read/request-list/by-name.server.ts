@@ -5,6 +5,7 @@ import type { Db } from '../../../db/client';
 import { agents, paymentRequests, teams } from '../../../db/tables';
 import { compareNames } from '../../lib/name-order';
 import type { ReadQuery } from '../query-compiler.server';
+import { teamAgentsSqlite } from '../team-agents.server';
 import { compareValues, orderBy, segmentsAfter } from './keyset.server';
 import { type KeyValue, LIST_SORTS, type NameSort, type RowKey, type SortOrder } from './options.server';
 import { indexLeadingWith, type ReadPlan } from './plan.server';
@@ -97,19 +98,8 @@ function walkFor(db: Db, sort: NameSort, query: ReadQuery): Walk {
  * and not every agent of the organisation. Null without that index.
  */
 function teamsOfAgents(db: Db, teamIds: readonly string[]): Map<string, string[]> | null {
-  const index = indexLeadingWith(db, [paymentRequests.teamId.name, paymentRequests.agentId.name]);
-  if (!index) return null;
-  const { teamId, agentId } = paymentRequests;
-  const through = sql`${paymentRequests} INDEXED BY ${sql.identifier(index)}`;
-  const pairs = db.all<{ team: string; agent: string }>(sql`
-    WITH RECURSIVE pairs(team, agent) AS (
-      SELECT t.value, (SELECT min(${agentId}) FROM ${through} WHERE ${teamId} = t.value)
-      FROM json_each(${JSON.stringify(teamIds)}) AS t
-      UNION ALL
-      SELECT team, (SELECT min(${agentId}) FROM ${through} WHERE ${teamId} = pairs.team AND ${agentId} > pairs.agent)
-      FROM pairs WHERE agent IS NOT NULL
-    )
-    SELECT team, agent FROM pairs WHERE agent IS NOT NULL`);
+  const pairs = teamAgentsSqlite(db, teamIds);
+  if (!pairs) return null;
   const teamsOf = new Map<string, string[]>();
   for (const { team, agent } of pairs) teamsOf.set(agent, [...(teamsOf.get(agent) ?? []), team]);
   return teamsOf;
