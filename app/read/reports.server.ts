@@ -1,13 +1,19 @@
-import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, or, sql } from 'drizzle-orm';
 import { type Db, first } from '../../db/client';
 import { agents, reportFiles, scheduledReports, teams } from '../../db/tables';
 import { type Scope, scopeCovers, type Viewer } from '../domain/access';
 import { byNameThenId } from '../lib/name-order';
+import { teamAgents } from './team-agents.server';
 
 export type ScheduledReportRow = typeof scheduledReports.$inferSelect;
 export type ReportFileRow = typeof reportFiles.$inferSelect;
 
-/** Teams and agents the viewer may filter on: their scope only (SPEC §5). */
+/**
+ * Teams and agents the viewer may filter on: their scope (SPEC §5). A supervisor's agents are their
+ * teams' and those of other teams who sent requests in one of them (the leaderboard lists them and
+ * their page opens: getVisibleAgent); filtering by one keeps to the requests of the supervisor's
+ * teams, as compileQuery meets the agent with the scope's teams.
+ */
 export async function getReportFilterOptions(db: Db, viewer: Viewer) {
   const { scope } = viewer;
   const teamIds = scope.kind === 'teams' ? [...scope.teamIds] : null;
@@ -18,11 +24,16 @@ export async function getReportFilterOptions(db: Db, viewer: Viewer) {
       .from(teams)
       .where(teamIds ? inArray(teams.id, teamIds) : undefined)
   ).sort(byNameThenId);
+  const senders = teamIds ? [...new Set((await teamAgents(db, teamIds)).map((pair) => pair.agent))] : [];
   const agentRows = (
     await db
       .select({ id: agents.id, name: agents.name, teamId: agents.teamId })
       .from(agents)
-      .where(teamIds ? inArray(agents.teamId, teamIds) : undefined)
+      .where(
+        teamIds
+          ? or(inArray(agents.teamId, teamIds), senders.length > 0 ? inArray(agents.id, senders) : undefined)
+          : undefined,
+      )
   ).sort(byNameThenId);
   return { teams: teamRows, agents: agentRows };
 }

@@ -325,6 +325,14 @@ describe.each(CALLERS)('rows returned to %s are exactly its scope', (who) => {
     }
   });
 
+  it('the Agent picker of /dashboard, /requests and /reports: the agents of its scope', async () => {
+    if (!isAnalyst(who)) return;
+    const picked = (html: string) => sorted([...html.matchAll(/name="agent" value="([^"]+)"/g)].map((m) => m[1]!));
+    for (const path of ['/dashboard', '/requests', '/reports']) {
+      expect(picked(await text(who, `${path}?${RANGE}`))).toEqual(scope.agents);
+    }
+  });
+
   it('CSV and XLSX exports and the /reports counts', async () => {
     if (!isAnalyst(who)) {
       for (const path of ['/exports/payment-requests.csv', '/exports/agents.xlsx', '/reports']) {
