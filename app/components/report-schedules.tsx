@@ -151,6 +151,7 @@ export function ScheduleList({ schedules }: { schedules: ScheduleView[] }) {
   );
 }
 
+/** The viewer's kept files, newest first, each with a Delete button (a form: it works without JavaScript). */
 export function ReportFileList({ files }: { files: ReportFileView[] }) {
   const locale = useLocale();
   if (files.length === 0) return <p className="empty">Files from scheduled runs appear here.</p>;
@@ -166,6 +167,9 @@ export function ReportFileList({ files }: { files: ReportFileView[] }) {
             Size
           </th>
           <th scope="col">Made</th>
+          <th scope="col">
+            <span className="visually-hidden">Actions</span>
+          </th>
         </tr>
       </thead>
       <tbody>
@@ -180,6 +184,14 @@ export function ReportFileList({ files }: { files: ReportFileView[] }) {
             <td className="num">{file.rows.toLocaleString(locale)}</td>
             <td className="num">{file.size}</td>
             <td>{file.created}</td>
+            <td className="row-actions">
+              <Form method="post">
+                <input type="hidden" name="id" value={file.id} />
+                <button type="submit" name="intent" value="delete-file" className="secondary small danger">
+                  Delete<span className="visually-hidden">: {file.fileName}</span>
+                </button>
+              </Form>
+            </td>
           </tr>
         ))}
       </tbody>

@@ -26,11 +26,13 @@ export function formToObject(form: FormData, multiValued: readonly string[] = []
 }
 
 /**
- * An action's answer: 400 with field errors, else 200. Never cached, since some answers carry a
- * secret that is shown once (a temporary password, an API token, a webhook secret).
+ * An action's answer: 400 with field errors (or `failureStatus`: 404 for a thing the caller has
+ * none of), else 200. Never cached, since some answers carry a secret that is shown once (a
+ * temporary password, an API token, a webhook secret). `outcome` may carry more for the page (which
+ * part of it the answer is about).
  */
-export function outcomeResponse<T extends object>(outcome: Outcome<T>) {
-  return data(outcome, { status: outcome.ok ? 200 : 400, headers: { 'Cache-Control': 'no-store' } });
+export function outcomeResponse<O extends Outcome>(outcome: O, failureStatus: 400 | 404 = 400) {
+  return data(outcome, { status: outcome.ok ? 200 : failureStatus, headers: { 'Cache-Control': 'no-store' } });
 }
 
 /** For a POST whose `intent` names no operation of the route. */

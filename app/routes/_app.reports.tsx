@@ -1,16 +1,17 @@
 import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
 import { redirect } from '@remix-run/node';
 import { useActionData, useLoaderData, useNavigation } from '@remix-run/react';
-import { getDb } from '../../db/client';
+import { z } from 'zod';
+import { type Db, getDb } from '../../db/client';
 import { ReportFilterForm } from '../components/report-filter-form';
 import { ReportFileList, ScheduleForm, ScheduleList } from '../components/report-schedules';
 import { formatCalendarDate, useLocale } from '../components/use-locale';
-import { EXPORT_ROLES } from '../domain/access';
+import { EXPORT_ROLES, type Viewer } from '../domain/access';
 import { formatBytes, formatCount, formatDateTime, formatZonedDateTime } from '../domain/format';
 import { CADENCE_LABELS, type Cadence } from '../domain/report-schedule';
 import { requireViewer } from '../http/auth.server';
 import { filtersFromRequest } from '../http/filter-params.server';
-import { failure, type Outcome, outcomeResponse } from '../lib/form.server';
+import { failure, fieldErrorsOf, type Outcome, outcomeResponse } from '../lib/form.server';
 import { requestLocale } from '../lib/locale.server';
 import { timeZoneList } from '../lib/time-zone';
 import { type DatePreset, datePresets } from '../read/date-ranges';
@@ -20,7 +21,7 @@ import { getReportFilterOptions, getSchedule, listReportFiles, listSchedules } f
 import { getWeekStartsOn } from '../read/settings.server';
 import stylesHref from '../styles/reports.css';
 import { runSchedule } from '../write/report-scheduler.server';
-import { createSchedule, deleteSchedule, resumeSchedule } from '../write/report-schedules.server';
+import { createSchedule, deleteReportFile, deleteSchedule, resumeSchedule } from '../write/report-schedules.server';
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesHref }];
 
@@ -84,11 +85,34 @@ export async function loader({ request }: LoaderFunctionArgs) {
   };
 }
 
+/** Which card shows an answer: the kept files' for a file deleted, the schedules' for the rest. */
+type Answer = Outcome & { about: 'schedules' | 'files' };
+
+const answer = (outcome: Outcome, about: Answer['about'], failureStatus?: 400 | 404) =>
+  outcomeResponse<Answer>({ ...outcome, about }, failureStatus);
+
+const deleteFileSchema = z.object({
+  id: z.string('Choose a file to delete').trim().min(1, 'Choose a file to delete'),
+});
+
+/** Deletes one of the viewer's kept files: 400 naming `id` when there is none, 404 when it is not theirs. */
+async function deleteFile(db: Db, viewer: Viewer, form: URLSearchParams) {
+  const parsed = deleteFileSchema.safeParse({ id: form.get('id') ?? undefined });
+  if (!parsed.success) {
+    return answer(failure(fieldErrorsOf(parsed.error), 'Choose a file to delete.'), 'files');
+  }
+  const fileName = await deleteReportFile(db, viewer, parsed.data.id);
+  return fileName === null
+    ? answer(failure({}, 'No such file.'), 'files', 404)
+    : answer({ ok: true, message: `Deleted ${fileName}.` }, 'files');
+}
+
 export async function action({ request }: ActionFunctionArgs) {
   const viewer = await requireViewer(request, EXPORT_ROLES);
   const db = getDb();
   const form = new URLSearchParams((await request.text()) || '');
   const intent = form.get('intent');
+  if (intent === 'delete-file') return await deleteFile(db, viewer, form);
   let outcome: Outcome;
   if (intent === 'schedule') {
     outcome = await createSchedule(db, viewer, form);
@@ -110,7 +134,7 @@ export async function action({ request }: ActionFunctionArgs) {
   } else {
     outcome = failure({}, 'Unknown action.');
   }
-  return outcomeResponse(outcome);
+  return answer(outcome, 'schedules');
 }
 
 export const meta: MetaFunction = () => [{ title: 'Reports · Paylink Desk' }];
@@ -121,9 +145,18 @@ function describeRange(filters: Filters, locale: string): string {
   return `${from} to ${to} (${filters.tz})`;
 }
 
+function ActionStatus({ result }: { result: Outcome }) {
+  return (
+    <p role="status" className={result.ok ? 'notice' : 'form-error'}>
+      {result.ok ? result.message : (result.formError ?? 'Check the fields below.')}
+    </p>
+  );
+}
+
 export default function Reports() {
   const data = useLoaderData<typeof loader>();
-  const result = useActionData<Outcome>();
+  const result = useActionData<Answer>();
+  const scheduled = result?.about === 'schedules' ? result : undefined;
   const navigation = useNavigation();
   const locale = useLocale();
   const counting = navigation.state === 'loading' && navigation.formMethod !== 'POST';
@@ -205,17 +238,13 @@ export default function Reports() {
           </section>
           <section className="card" aria-labelledby="schedules-heading">
             <h2 id="schedules-heading">Scheduled reports</h2>
-            {result ? (
-              <p role="status" className={result.ok ? 'notice' : 'form-error'}>
-                {result.ok ? result.message : (result.formError ?? 'Check the fields below.')}
-              </p>
-            ) : null}
+            {scheduled ? <ActionStatus result={scheduled} /> : null}
             <div className="schedules-layout">
               <ScheduleForm
-                key={`${filters.tz} ${data.query} ${result?.ok ? result.message : ''}`}
+                key={`${filters.tz} ${data.query} ${scheduled?.ok ? scheduled.message : ''}`}
                 filters={filters}
                 timeZones={data.timeZones}
-                fieldErrors={result && !result.ok ? result.fieldErrors : {}}
+                fieldErrors={scheduled && !scheduled.ok ? scheduled.fieldErrors : {}}
                 busy={saving}
               />
               <ScheduleList schedules={data.schedules} />
@@ -223,6 +252,7 @@ export default function Reports() {
           </section>
           <section className="card" aria-labelledby="files-heading">
             <h2 id="files-heading">Kept files</h2>
+            {result?.about === 'files' ? <ActionStatus result={result} /> : null}
             <ReportFileList files={data.files} />
           </section>
         </div>

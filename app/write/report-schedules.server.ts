@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { changesOf, type Db, writeTransaction } from '../../db/client';
-import { scheduledReports } from '../../db/tables';
+import { reportFiles, scheduledReports } from '../../db/tables';
 import type { Viewer } from '../domain/access';
 import { maskCardNumbers, maskJsonValue } from '../domain/card-masking';
 import { CADENCES, nextRunAt, RUN_AT } from '../domain/report-schedule';
@@ -10,6 +10,7 @@ import { failure, fieldErrorsOf, type Outcome } from '../lib/form.server';
 import { isTimeZoneName } from '../lib/time-zone';
 import { EXPORT_FORMATS, EXPORT_REPORTS } from '../read/exports/cells';
 import { FilterError, type Filters, parseFilters } from '../read/filters';
+import { removeStored } from './report-file-store.server';
 
 export const scheduleInputSchema = z.object({
   // Typed text is stored: a card number in it is masked (SPEC §1), as in events.
@@ -113,4 +114,24 @@ export async function resumeSchedule(db: Db, viewer: Viewer, id: string, now = D
     );
   });
   return result === 1 ? { ok: true, message: 'Schedule resumed.' } : failure({}, 'No such schedule.');
+}
+
+/**
+ * Deletes one of the viewer's kept files, its row and then its stored bytes (as pruning does: it is
+ * never listed without them). Resolves with its name, or null when it is not theirs: only the owner
+ * deletes, even an admin who may download it does not. Its schedule, deleted or not, plays no part.
+ */
+export async function deleteReportFile(db: Db, viewer: Viewer, id: string): Promise<string | null> {
+  const file = await writeTransaction(db, async () => {
+    const [row] = await db
+      .select({ fileName: reportFiles.fileName, path: reportFiles.path })
+      .from(reportFiles)
+      .where(and(eq(reportFiles.id, id), eq(reportFiles.ownerUserId, viewer.userId)))
+      .limit(1);
+    if (row) await db.delete(reportFiles).where(eq(reportFiles.id, id));
+    return row;
+  });
+  if (!file) return null;
+  await removeStored(db, [file.path]);
+  return file.fileName;
 }
