@@ -107,3 +107,55 @@ test('a manager sets a range, sees the count and downloads the CSV', async ({ pa
   await expect(page.getByTestId('count-payment-requests')).toHaveText('0 requests');
   await expect(page.locator('summary', { hasText: 'Channel' })).toHaveText('Channel SMS');
 });
+
+test('a manager deletes kept files, with JavaScript and without', async ({ page, browser }) => {
+  const email = createManager();
+  await signIn(page, email);
+  // Two schedules, each run once: an agents file and a payment-requests file.
+  const form = page.getByRole('form', { name: 'Schedule a report' });
+  for (const [name, report] of [
+    ['Agents for keeping', 'Agents'],
+    ['Requests for keeping', 'Payment requests'],
+  ]) {
+    await form.getByLabel('Name', { exact: true }).fill(name!);
+    await form.getByLabel('Report').selectOption({ label: report! });
+    await form.getByRole('button', { name: 'Schedule report' }).click();
+    await expect(page.getByRole('status')).toHaveText(`Scheduled “${name}”.`);
+    await page.locator('.schedule-item', { hasText: name }).getByRole('button', { name: 'Run now' }).click();
+    await expect(page.getByRole('status')).toContainText('Made ');
+  }
+  const kept = page.getByRole('region', { name: 'Kept files' });
+  const agentsFile = kept.getByRole('link', { name: /^agents_.*\.csv$/ });
+  const requestsFile = kept.getByRole('link', { name: /^payment-requests_.*\.csv$/ });
+  await expect(kept.getByRole('link')).toHaveCount(2);
+  const agentsName = (await agentsFile.textContent())!;
+  const agentsHref = (await agentsFile.getAttribute('href'))!;
+  expect((await page.request.get(agentsHref)).status()).toBe(200);
+  // With their Delete buttons the files still fit a phone's width.
+  await page.setViewportSize({ width: 390, height: 844 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await kept.screenshot({ path: 'tmp/e2e/reports-kept-files-390.png' });
+  await page.setViewportSize({ width: 1280, height: 720 });
+  await kept.screenshot({ path: 'tmp/e2e/reports-kept-files-1280.png' });
+
+  // Named after its file (Chromium reads the hidden ": name" after "Delete" as a separate word).
+  const deleteAgents = kept.getByRole('button', { name: agentsName });
+  await expect(deleteAgents).toHaveAccessibleName(new RegExp(`^Delete ?: ${agentsName.replaceAll('.', '\\.')}$`));
+  await deleteAgents.click();
+  await expect(kept.getByRole('status')).toHaveText(`Deleted ${agentsName}.`);
+  await expect(agentsFile).toHaveCount(0);
+  await expect(requestsFile).toHaveCount(1);
+  expect((await page.request.get(agentsHref)).status()).toBe(404);
+
+  // Without JavaScript, the same button posts the form and the page comes back without the file.
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const noJs = await context.newPage();
+  await signIn(noJs, email);
+  const keptNoJs = noJs.getByRole('region', { name: 'Kept files' });
+  const requestsName = (await keptNoJs.getByRole('link', { name: /^payment-requests_/ }).textContent())!;
+  await keptNoJs.getByRole('button', { name: requestsName }).click();
+  await expect(keptNoJs.getByRole('status')).toHaveText(`Deleted ${requestsName}.`);
+  await expect(keptNoJs.getByRole('link')).toHaveCount(0);
+  await expect(keptNoJs).toContainText('Files from scheduled runs appear here.');
+  await context.close();
+});
