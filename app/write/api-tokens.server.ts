@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { and, eq, isNull } from 'drizzle-orm';
 import { type Db, first, writeTransaction } from '../../db/client';
-import { apiTokens, teams, users, userTeams } from '../../db/tables';
+import { agents, apiTokens, teams, users, userTeams } from '../../db/tables';
 import { type Role, scopeFor, type Viewer } from '../domain/access';
 import { maskCardNumbers } from '../domain/card-masking';
 import { sha256Hex } from '../lib/canonical-json';
@@ -37,6 +37,12 @@ export async function createServiceToken(
   const userId = `usr_${randomUUID()}`;
   const now = Date.now();
   await writeTransaction(db, async () => {
+    // An agent is known from its first event (its name and team): a token cannot make one up.
+    if (input.agentId && !first(await db.select({ id: agents.id }).from(agents).where(eq(agents.id, input.agentId)))) {
+      throw new Error(
+        `No agent ${input.agentId} has been seen yet: its first event creates it (or an admin invites the agent with a team)`,
+      );
+    }
     for (const teamId of teamIds) {
       if (!first(await db.select({ id: teams.id }).from(teams).where(eq(teams.id, teamId)).limit(1))) {
         // Named by its id until the first event that carries the team names it (ingestEvents).

@@ -123,6 +123,10 @@ describe('cli token create', () => {
     expect(refused('--role', 'supervisor', '--team', 'tm_retail', '--agent', 'ag_17', '--name', 'Wall')).toBe(
       '--agent is for agent tokens only, not supervisor',
     );
+    // An agent no event has named yet (it was a bare FOREIGN KEY failure).
+    expect(refused('--role', 'agent', '--agent', 'ag_17', '--name', 'Thandi')).toBe(
+      'No agent ag_17 has been seen yet: its first event creates it (or an admin invites the agent with a team)',
+    );
     const check = openDatabaseUrl(file);
     expect(await queryRows(check, 'SELECT id FROM users')).toEqual([]);
     expect(await queryRows(check, 'SELECT id FROM teams')).toEqual([]);
