@@ -104,3 +104,77 @@ export function dateInZone(epochMs: number, timeZone: string): string {
   const local = new TZDate(epochMs, timeZone);
   return `${local.getFullYear()}-${pad2(local.getMonth() + 1)}-${pad2(local.getDate())}`;
 }
+
+/** A calendar date as days since 1970-01-01 (month 1-12; out-of-range days roll over): zone-free date arithmetic. */
+export function dayNumber(year: number, month: number, day: number): number {
+  return Math.floor(Date.UTC(year, month - 1, day) / DAY);
+}
+
+/** The calendar date of a day number: { year, month (1-12), day, weekday (0 Sunday) }. */
+export function dayParts(dayNum: number): { year: number; month: number; day: number; weekday: number } {
+  const date = new Date(dayNum * DAY);
+  return {
+    year: date.getUTCFullYear(),
+    month: date.getUTCMonth() + 1,
+    day: date.getUTCDate(),
+    weekday: date.getUTCDay(),
+  };
+}
+
+/** 'YYYY-MM-DD' of a day number. */
+export function dateOfDay(dayNum: number): string {
+  return new Date(dayNum * DAY).toISOString().slice(0, 10);
+}
+
+/** The day number of a 'YYYY-MM-DD' date. */
+export function dayOfDate(date: string): number {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  return dayNumber(y, m, d);
+}
+
+/** The day number of an instant's calendar date in a zone. */
+export function dayInZone(epochMs: number, timeZone: string): number {
+  return Math.floor((epochMs + Math.round(tzOffset(timeZone, new Date(epochMs)) * MINUTE)) / DAY);
+}
+
+/**
+ * The instant a wall-clock reading in a zone names (month 1-12; out-of-range fields roll over as in
+ * Date.UTC). Reckoned from the zone's own offsets, never through the host's local time, so it is the
+ * same whatever `TZ` the process runs under (Date's local methods, which TZDate's constructor and
+ * setters go through, read the host's zone and disagree near its and the zone's DST changes).
+ * A reading a spring-forward skips names the first instant after the gap (02:30 on a day that jumps
+ * from 02:00 to 03:00 is 03:00; a day whose midnight is skipped starts at 01:00); a reading a
+ * fall-back repeats names its first occurrence.
+ */
+export function zonedInstant(
+  timeZone: string,
+  year: number,
+  month: number,
+  day: number,
+  hours = 0,
+  minutes = 0,
+  seconds = 0,
+  ms = 0,
+): number {
+  const wall = Date.UTC(year, month - 1, day, hours, minutes, seconds, ms);
+  const offsetAt = (at: number) => Math.round(tzOffset(timeZone, new Date(at)) * MINUTE);
+  const readingAt = (at: number) => at + offsetAt(at);
+  // Offsets change at most once in any couple of days: the reading has the offset in force a day
+  // before it or the one a day after it (the same one, most days).
+  const early = wall - offsetAt(wall - DAY);
+  const late = wall - offsetAt(wall + DAY);
+  const first = Math.min(early, late);
+  if (readingAt(first) === wall) return first;
+  const second = Math.max(early, late);
+  if (readingAt(second) === wall) return second;
+  if (Number.isNaN(wall) || Number.isNaN(first)) return Number.NaN;
+  // In a gap: the reading before the change is earlier than `wall`, after it later. Find the change.
+  let low = first;
+  let high = second;
+  while (high - low > 1) {
+    const mid = Math.floor((low + high) / 2);
+    if (readingAt(mid) > wall) high = mid;
+    else low = mid;
+  }
+  return high;
+}
