@@ -1,45 +1,40 @@
 import { TZDate } from '@date-fns/tz';
-import { addDays, addMonths, addWeeks, startOfDay, startOfMonth, startOfWeek } from 'date-fns';
+import { dayInZone, dayNumber, dayParts, zonedInstant } from './zoned-time';
 
 export const INTERVALS = ['hour', 'day', 'week', 'month'] as const;
 export type Interval = (typeof INTERVALS)[number];
 
 const HOUR_MS = 3_600_000;
 
-/** Start of the bucket holding `at`, in the zone: midnight, ISO Monday or the 1st, or the hour. */
-function bucketStart(at: number, interval: Interval, timeZone: string): TZDate {
-  const date = new TZDate(at, timeZone);
-  switch (interval) {
-    case 'hour':
-      return new TZDate(at - ((((at - startOfDay(date).getTime()) % HOUR_MS) + HOUR_MS) % HOUR_MS), timeZone);
-    case 'day':
-      return startOfDay(date);
-    case 'week':
-      return startOfWeek(date, { weekStartsOn: 1 });
-    case 'month':
-      return startOfMonth(date);
-  }
+/** The first day (a day number) of the day, ISO week or month holding `day`. */
+function periodStart(day: number, interval: Exclude<Interval, 'hour'>): number {
+  const { year, month, weekday } = dayParts(day);
+  if (interval === 'week') return day - ((weekday + 6) % 7);
+  if (interval === 'month') return dayNumber(year, month, 1);
+  return day;
 }
 
-function nextBucket(start: TZDate, interval: Interval): TZDate {
-  switch (interval) {
-    case 'hour':
-      // Real hours: a 25-hour DST day has 25 of them, a 23-hour day 23.
-      return new TZDate(start.getTime() + HOUR_MS, start.timeZone ?? 'UTC');
-    // Midnight again each time: where a DST change skips midnight (Santiago, Cairo, Havana, Beirut)
-    // that day starts at 01:00, and the days after it must not keep that hour.
-    case 'day':
-      return startOfDay(addDays(start, 1));
-    case 'week':
-      return startOfWeek(addWeeks(start, 1), { weekStartsOn: 1 });
-    case 'month':
-      return startOfMonth(addMonths(start, 1));
+/** The first day of the period after the one starting on `day`. */
+function nextPeriod(day: number, interval: Exclude<Interval, 'hour'>): number {
+  if (interval === 'week') return day + 7;
+  if (interval === 'month') {
+    const { year, month } = dayParts(day);
+    return dayNumber(year, month + 1, 1);
   }
+  return day + 1;
+}
+
+/** When a day starts in the zone: midnight, or 01:00 where a DST change skips midnight (Santiago, Cairo, Havana, Beirut). */
+function dayStart(day: number, timeZone: string): number {
+  const { year, month, day: date } = dayParts(day);
+  return zonedInstant(timeZone, year, month, date);
 }
 
 /**
  * Starts (epoch ms) of every bucket meeting [start, end), in the zone's calendar: the whole spine,
- * so a chart gets zero buckets too. Stops with null past `limit` buckets.
+ * so a chart gets zero buckets too. Stops with null past `limit` buckets. Days, weeks and months
+ * start at midnight in the zone, hours on the hour of its clock (a 25-hour DST day has 25 of them,
+ * a 23-hour day 23); reckoned from the zone's offsets alone, never the host's.
  */
 export function bucketStarts(
   start: number,
@@ -49,15 +44,20 @@ export function bucketStarts(
   limit = Infinity,
 ): number[] | null {
   const starts: number[] = [];
-  for (
-    let bucket = bucketStart(start, interval, timeZone);
-    bucket.getTime() < end;
-    bucket = nextBucket(bucket, interval)
-  ) {
-    if (starts.length >= limit) return null;
-    starts.push(bucket.getTime());
+  if (interval === 'hour') {
+    const midnight = dayStart(dayInZone(start, timeZone), timeZone);
+    for (let bucket = start - ((((start - midnight) % HOUR_MS) + HOUR_MS) % HOUR_MS); bucket < end; bucket += HOUR_MS) {
+      if (starts.length >= limit) return null;
+      starts.push(bucket);
+    }
+    return starts;
   }
-  return starts;
+  for (let day = periodStart(dayInZone(start, timeZone), interval); ; day = nextPeriod(day, interval)) {
+    const bucket = dayStart(day, timeZone);
+    if (bucket >= end) return starts;
+    if (starts.length >= limit) return null;
+    starts.push(bucket);
+  }
 }
 
 /** Index of the bucket holding `at` among ascending starts (binary search); -1 before the first. */

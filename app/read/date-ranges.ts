@@ -1,5 +1,6 @@
 import { TZDate } from '@date-fns/tz';
 import { addDays, addMonths, type Day, differenceInCalendarDays, format, startOfMonth, startOfWeek } from 'date-fns';
+import { zonedInstant } from '../lib/zoned-time';
 import type { Filters } from './filters';
 
 /**
@@ -157,10 +158,10 @@ export function withDefaultRange<T extends Pick<Filters, 'from' | 'to' | 'tz'>>(
   return { ...filters, from: shiftDate(to, -(days - 1)), to };
 }
 
-/** Epoch ms of midnight starting a date in a zone. */
+/** Epoch ms of midnight starting a date in a zone (01:00 where a DST change skips midnight). */
 function midnight(date: string, timeZone: string): number {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  return new TZDate(y, m - 1, d, timeZone).getTime();
+  return zonedInstant(timeZone, y, m, d);
 }
 
 /** The instants [start, end) a change is measured against, and whether the current period is still running. */
@@ -208,15 +209,16 @@ export function comparisonPeriod(
   // midnight: across a DST change that is an hour off the same reading).
   const clock = new TZDate(now, timeZone);
   const [y, m, d] = shiftDate(from, elapsedDays).split('-').map(Number) as [number, number, number];
-  const cut = new TZDate(
+  // A reading that day's DST change skips is the first instant after the gap; one it repeats, its first occurrence.
+  const cut = zonedInstant(
+    timeZone,
     y,
-    m - 1,
+    m,
     d,
     clock.getHours(),
     clock.getMinutes(),
     clock.getSeconds(),
     clock.getMilliseconds(),
-    timeZone,
-  ).getTime();
+  );
   return { from, to, start, end: Math.min(cut, fullEnd), partial: true };
 }

@@ -1,9 +1,9 @@
-import { TZDate } from '@date-fns/tz';
 import { z } from 'zod';
 import { CHANNELS, STATUSES } from '../domain/lifecycle';
 import { isCurrencyCode } from '../domain/money';
 import { isTimeZoneName } from '../lib/time-zone';
 import { firstIssue } from '../lib/zod-issues';
+import { zonedInstant } from '../lib/zoned-time';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const ID = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -73,10 +73,10 @@ export function parseFilters(params: URLSearchParams, defaultTimeZone: string): 
   return { ...parsed.data, tz: parsed.data.tz ?? defaultTimeZone };
 }
 
-/** Epoch ms of midnight starting a YYYY-MM-DD day in a zone. */
+/** Epoch ms of the start of a YYYY-MM-DD day in a zone (01:00 where a DST change skips midnight), whatever the host's zone. */
 export function startOfDayInZone(date: string, timeZone: string): number {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  return new TZDate(y, m - 1, d, timeZone).getTime();
+  return zonedInstant(timeZone, y, m, d);
 }
 
 /** The range [start, end) of the filters' from/to days in their zone; null ends are open. */
@@ -88,7 +88,7 @@ export function filterRange(filters: Pick<Filters, 'from' | 'to' | 'tz'>): {
   let end: number | null = null;
   if (filters.to) {
     const [y, m, d] = filters.to.split('-').map(Number) as [number, number, number];
-    end = new TZDate(y, m - 1, d + 1, filters.tz).getTime();
+    end = zonedInstant(filters.tz, y, m, d + 1);
   }
   return { start, end };
 }
