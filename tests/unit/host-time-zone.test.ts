@@ -1,8 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bucketStarts } from '../../app/lib/time-buckets';
 import { zonedInstant } from '../../app/lib/zoned-time';
 import { comparisonPeriod } from '../../app/read/date-ranges';
 import { filterRange, startOfDayInZone } from '../../app/read/filters';
+import { HOST_TIME_ZONES, onHostTimeZone } from '../support/host-time-zone';
 
 /**
  * Day starts, filter ranges, comparison cuts and chart buckets in a user's zone must not depend on
@@ -11,19 +12,12 @@ import { filterRange, startOfDayInZone } from '../../app/read/filters';
  * -04 -> 01:00 -03 on 6 September (04:00Z); Lord Howe 02:00 +11 -> 01:30 +10:30 on 5 April (15:00Z
  * on the 4th); London 02:00 BST -> 01:00 GMT on 25 October (01:00Z).
  */
-const HOSTS = ['UTC', 'America/New_York', 'Asia/Kolkata', 'Australia/Lord_Howe', 'Pacific/Chatham', 'America/Santiago'];
+const HOSTS = HOST_TIME_ZONES;
 const iso = (at: number) => new Date(at).toISOString();
 const isoAll = (starts: number[] | null) => starts?.map(iso);
 
 describe.each(HOSTS)('on a host whose TZ is %s', (host) => {
-  const saved = process.env.TZ;
-  beforeEach(() => {
-    process.env.TZ = host;
-  });
-  afterEach(() => {
-    if (saved === undefined) delete process.env.TZ;
-    else process.env.TZ = saved;
-  });
+  onHostTimeZone(host);
 
   it('names the first instant after a gap and the first occurrence of a repeated reading', () => {
     expect(iso(zonedInstant('America/New_York', 2026, 3, 8, 2, 30))).toBe('2026-03-08T07:00:00.000Z');

@@ -1,5 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { nextRunAt, rangeForRun } from '../../app/domain/report-schedule';
+import { HOST_TIME_ZONES, onHostTimeZone } from '../support/host-time-zone';
 
 const runs = (timing: Parameters<typeof nextRunAt>[0], from: string, count: number) => {
   const out: string[] = [];
@@ -69,7 +70,7 @@ describe('rangeForRun', () => {
  * for the 1sts that fall on a change): a run in a spring-forward gap runs at the first instant
  * after it; one in a repeated hour at its first occurrence.
  */
-const HOSTS = ['UTC', 'America/New_York', 'Asia/Kolkata', 'Australia/Lord_Howe', 'Pacific/Chatham', 'America/Santiago'];
+const HOSTS = HOST_TIME_ZONES;
 /** Each host's Date#getTimezoneOffset() on 15 January 2026 (minutes, west of UTC positive). */
 const HOST_OFFSETS: Record<string, number> = {
   UTC: 0,
@@ -299,14 +300,7 @@ const CASES: Case[] = [
 ];
 
 describe.each(HOSTS)('nextRunAt on a host whose TZ is %s', (host) => {
-  const saved = process.env.TZ;
-  beforeEach(() => {
-    process.env.TZ = host;
-  });
-  afterEach(() => {
-    if (saved === undefined) delete process.env.TZ;
-    else process.env.TZ = saved;
-  });
+  onHostTimeZone(host);
 
   it('runs under that zone (its offset on 15 January 2026 is in force)', () => {
     expect(new Date('2026-01-15T12:00:00Z').getTimezoneOffset()).toBe(HOST_OFFSETS[host]);
