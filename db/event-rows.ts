@@ -1,4 +1,4 @@
-import { maskEventValue } from '../app/domain/card-masking';
+import { isJsonObject, maskEventValue } from '../app/domain/card-masking';
 import { canonicalJson, sha256Hex } from '../app/lib/canonical-json';
 import { canonicalIsoInstant } from '../app/lib/iso-instant';
 
@@ -119,8 +119,6 @@ function isCanonicalOccurredAt(value: unknown, occurredAt: number): boolean {
 }
 
 type JsonObject = Record<string, unknown>;
-const isObject = (value: unknown): value is JsonObject =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /**
  * The stored body of an accepted event, from the body as it would be stored whole (already masked)
@@ -132,7 +130,7 @@ export function storedEventBody(body: JsonObject, columns: EventColumns): string
     throw new Error(`events: the body of ${columns.id} disagrees with its id or type column`);
   }
   const request = body.paymentRequest;
-  if (!isObject(request) || request.id !== columns.requestId) {
+  if (!isJsonObject(request) || request.id !== columns.requestId) {
     throw new Error(`events: the body of ${columns.id} disagrees with its request_id column`);
   }
   const stored: JsonObject = {};
@@ -199,7 +197,7 @@ const NOT_TEXT = '\u001e';
  * exactly as JSON.stringify spells the rest: key order, escapes.
  */
 function skeleton(value: unknown, leaves: unknown[]): string {
-  if (!isObject(value)) {
+  if (!isJsonObject(value)) {
     leaves.push(value);
     return MARK;
   }
@@ -233,11 +231,11 @@ function compact(index: number, leaves: readonly unknown[]): string | null {
  */
 function matchesShape(value: unknown, shape: unknown, leaves: unknown[]): boolean {
   if (shape === LEAF) {
-    if (value === undefined || isObject(value)) return false;
+    if (value === undefined || isJsonObject(value)) return false;
     leaves.push(value);
     return true;
   }
-  if (!isObject(value)) return false;
+  if (!isJsonObject(value)) return false;
   const template = shape as JsonObject;
   const expected = keysOf(template);
   let i = 0;
@@ -272,7 +270,7 @@ const isEmptyData = (stored: JsonObject) => {
     if (key !== 'data') return false;
     hasData = true;
   }
-  return hasData && isObject(stored.data) && isEmptyObject(stored.data);
+  return hasData && isJsonObject(stored.data) && isEmptyObject(stored.data);
 };
 
 /** A stored body's text: packed when its shape is one of SHAPES, else JSON. */

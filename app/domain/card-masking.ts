@@ -301,7 +301,8 @@ export function maskJsonValue(value: unknown): unknown {
 }
 
 type JsonRecord = Record<string, unknown>;
-const isRecord = (value: unknown): value is JsonRecord =>
+/** A JSON object (not null, not an array). */
+export const isJsonObject = (value: unknown): value is JsonRecord =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** `text` masked as a request's free text is (any first digit), or undefined when nothing changes. */
@@ -318,11 +319,11 @@ function maskedFreeText(text: unknown): string | undefined {
  */
 export function maskEventValue(event: unknown): unknown {
   const masked = maskJsonValue(event);
-  if (!isRecord(masked) || !isRecord(masked.paymentRequest)) return masked;
+  if (!isJsonObject(masked) || !isJsonObject(masked.paymentRequest)) return masked;
   const request = masked.paymentRequest;
   const reason = maskedFreeText(request.reason);
   const orderNumber = maskedFreeText(request.orderNumber);
-  const name = isRecord(request.customer) ? maskedFreeText(request.customer.name) : undefined;
+  const name = isJsonObject(request.customer) ? maskedFreeText(request.customer.name) : undefined;
   if (reason === undefined && orderNumber === undefined && name === undefined) return masked;
   const paymentRequest: JsonRecord = { ...request };
   if (reason !== undefined) paymentRequest.reason = reason;

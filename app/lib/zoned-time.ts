@@ -126,12 +126,6 @@ export function dateOfDay(dayNum: number): string {
   return new Date(dayNum * DAY).toISOString().slice(0, 10);
 }
 
-/** The day number of a 'YYYY-MM-DD' date. */
-export function dayOfDate(date: string): number {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  return dayNumber(y, m, d);
-}
-
 /** The day number of an instant's calendar date in a zone. */
 export function dayInZone(epochMs: number, timeZone: string): number {
   return Math.floor((epochMs + Math.round(tzOffset(timeZone, new Date(epochMs)) * MINUTE)) / DAY);

@@ -1,7 +1,7 @@
 import { TZDate } from '@date-fns/tz';
 import { addDays, addMonths, type Day, differenceInCalendarDays, format, startOfMonth, startOfWeek } from 'date-fns';
 import { zonedInstant } from '../lib/zoned-time';
-import type { Filters } from './filters';
+import { type Filters, startOfDayInZone } from './filters';
 
 /**
  * Calendar dates 'YYYY-MM-DD' of the shared filters (SPEC §3), reckoned in a time zone, and the one
@@ -158,12 +158,6 @@ export function withDefaultRange<T extends Pick<Filters, 'from' | 'to' | 'tz'>>(
   return { ...filters, from: shiftDate(to, -(days - 1)), to };
 }
 
-/** Epoch ms of midnight starting a date in a zone (01:00 where a DST change skips midnight). */
-function midnight(date: string, timeZone: string): number {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  return zonedInstant(timeZone, y, m, d);
-}
-
 /** The instants [start, end) a change is measured against, and whether the current period is still running. */
 export interface Comparison {
   /** The previous period's days (a month before a month preset, else as many days just before). */
@@ -195,10 +189,10 @@ export function comparisonPeriod(
       ? shiftDate(range.from, -7)
       : shiftDate(range.from, -daysBetween(range.from, range.to));
   const to = shiftDate(range.from, -1);
-  const start = midnight(from, timeZone);
-  const fullEnd = midnight(shiftDate(to, 1), timeZone);
-  const currentStart = midnight(range.from, timeZone);
-  const currentEnd = midnight(shiftDate(range.to, 1), timeZone);
+  const start = startOfDayInZone(from, timeZone);
+  const fullEnd = startOfDayInZone(shiftDate(to, 1), timeZone);
+  const currentStart = startOfDayInZone(range.from, timeZone);
+  const currentEnd = startOfDayInZone(shiftDate(range.to, 1), timeZone);
   if (now >= currentEnd || now < currentStart) {
     return { from, to, start, end: fullEnd, partial: false };
   }

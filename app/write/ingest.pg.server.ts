@@ -24,6 +24,7 @@ import {
   replayPending,
   validEventIds,
 } from './ingest-plan';
+import { requestLockKey } from './request-lock.server';
 
 /**
  * The write path on PostgreSQL (issue 13), for several app instances on one database: the same
@@ -81,7 +82,7 @@ async function writeBatch(
   if (requestIds.length > 0) {
     await query(
       `SELECT pg_advisory_xact_lock(h) FROM (
-         SELECT DISTINCT hashtextextended(id, 0) AS h FROM unnest($1::text[]) AS id ORDER BY h) AS locks`,
+         SELECT DISTINCT ${requestLockKey('id')} AS h FROM unnest($1::text[]) AS id ORDER BY h) AS locks`,
       [requestIds],
     );
   }

@@ -7,5 +7,8 @@ import { type Db, onPostgres, sqlRun } from '../../db/client';
  * again at no cost). On SQLite the write transaction alone already runs one at a time.
  */
 export async function lockRequestForDecision(db: Db, requestId: string): Promise<void> {
-  if (onPostgres(db)) await sqlRun(db, 'SELECT pg_advisory_xact_lock(hashtextextended(?, 0))', [requestId]);
+  if (onPostgres(db)) await sqlRun(db, `SELECT pg_advisory_xact_lock(${requestLockKey('?')})`, [requestId]);
 }
+
+/** The advisory lock key of a request id (an SQL expression of `idSql`): the ingest and the deciders must agree. */
+export const requestLockKey = (idSql: string) => `hashtextextended(${idSql}, 0)`;
