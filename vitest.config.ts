@@ -26,6 +26,7 @@ export const BOTH_ENGINES = [
   'tests/integration/report-file-store.test.ts',
   'tests/integration/report-schedules.test.ts',
   'tests/integration/kept-file-deletion.test.ts',
+  'tests/integration/report-actions.test.ts',
   'tests/integration/customer-payment.test.ts',
   'tests/integration/payment-request-commands.test.ts',
   'tests/integration/requests-list-engines.test.ts',

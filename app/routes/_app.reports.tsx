@@ -9,9 +9,10 @@ import { formatCalendarDate, useLocale } from '../components/use-locale';
 import { EXPORT_ROLES, type Viewer } from '../domain/access';
 import { formatBytes, formatCount, formatDateTime, formatZonedDateTime } from '../domain/format';
 import { CADENCE_LABELS, type Cadence } from '../domain/report-schedule';
-import { requireViewer } from '../http/auth.server';
+import { clientIp, requireViewer } from '../http/auth.server';
 import { filtersFromRequest } from '../http/filter-params.server';
 import { failure, fieldErrorsOf, type Outcome, outcomeResponse } from '../lib/form.server';
+import { readForm } from '../lib/http.server';
 import { requestLocale } from '../lib/locale.server';
 import { timeZoneList } from '../lib/time-zone';
 import { type DatePreset, datePresets } from '../read/date-ranges';
@@ -20,6 +21,7 @@ import { type Filters, filtersToSearchParams } from '../read/filters';
 import { getReportFilterOptions, getSchedule, listReportFiles, listSchedules } from '../read/reports.server';
 import { getWeekStartsOn } from '../read/settings.server';
 import stylesHref from '../styles/reports.css';
+import { recordAudit } from '../write/audit.server';
 import { runSchedule } from '../write/report-scheduler.server';
 import { createSchedule, deleteReportFile, deleteSchedule, resumeSchedule } from '../write/report-schedules.server';
 
@@ -91,50 +93,102 @@ type Answer = Outcome & { about: 'schedules' | 'files' };
 const answer = (outcome: Outcome, about: Answer['about'], failureStatus?: 400 | 404) =>
   outcomeResponse<Answer>({ ...outcome, about }, failureStatus);
 
-const deleteFileSchema = z.object({
-  id: z.string('Choose a file to delete').trim().min(1, 'Choose a file to delete'),
-});
+/** The schedule or file an intent acts on: 400 naming `id` when the form has none. */
+const idSchema = (message: string) => z.object({ id: z.string(message).trim().min(1, message) });
 
 /** Deletes one of the viewer's kept files: 400 naming `id` when there is none, 404 when it is not theirs. */
-async function deleteFile(db: Db, viewer: Viewer, form: URLSearchParams) {
-  const parsed = deleteFileSchema.safeParse({ id: form.get('id') ?? undefined });
+async function deleteFile(db: Db, viewer: Viewer, form: URLSearchParams, ip: string | null) {
+  const parsed = idSchema('Choose a file to delete').safeParse({ id: form.get('id') ?? undefined });
   if (!parsed.success) {
     return answer(failure(fieldErrorsOf(parsed.error), 'Choose a file to delete.'), 'files');
   }
   const fileName = await deleteReportFile(db, viewer, parsed.data.id);
-  return fileName === null
-    ? answer(failure({}, 'No such file.'), 'files', 404)
-    : answer({ ok: true, message: `Deleted ${fileName}.` }, 'files');
+  if (fileName === null) return answer(failure({}, 'No such file.'), 'files', 404);
+  await recordAudit(db, {
+    action: 'report_file_delete',
+    actor: viewer,
+    target: `report_file:${parsed.data.id}`,
+    details: { fileName },
+    ip,
+  });
+  return answer({ ok: true, message: `Deleted ${fileName}.` }, 'files');
+}
+
+/**
+ * Deletes, resumes or runs one of the viewer's schedules: 400 naming `id` when the form has none, 404
+ * "No such schedule." when it is not theirs (the same answer whether it exists or not).
+ */
+async function onSchedule(
+  db: Db,
+  viewer: Viewer,
+  form: URLSearchParams,
+  intent: 'delete-schedule' | 'resume-schedule' | 'run-now',
+  request: Request,
+) {
+  const parsed = idSchema('Choose a schedule').safeParse({ id: form.get('id') ?? undefined });
+  if (!parsed.success) return answer(failure(fieldErrorsOf(parsed.error), 'Choose a schedule.'), 'schedules');
+  const id = parsed.data.id;
+  const missing = () => answer(failure({}, 'No such schedule.'), 'schedules', 404);
+  if (intent === 'run-now') {
+    const schedule = await getSchedule(db, id);
+    if (!schedule || schedule.ownerUserId !== viewer.userId) return missing();
+    const now = Date.now();
+    // Its file is audited as an export, as a scheduled run's is.
+    const file = await runSchedule(db, schedule, now, now);
+    return answer(
+      file
+        ? { ok: true, message: `Made ${file.fileName} (${formatCount(file.rows, requestLocale(request))} rows).` }
+        : failure({}, 'This schedule is paused: its owner may no longer export.'),
+      'schedules',
+    );
+  }
+  const outcome =
+    intent === 'delete-schedule' ? await deleteSchedule(db, viewer, id) : await resumeSchedule(db, viewer, id);
+  if (!outcome?.ok) return missing();
+  await recordAudit(db, {
+    action: intent === 'delete-schedule' ? 'report_schedule_delete' : 'report_schedule_resume',
+    actor: viewer,
+    target: `schedule:${id}`,
+    details: { name: outcome.name },
+    ip: clientIp(request),
+  });
+  return answer({ ok: true, message: outcome.message }, 'schedules');
+}
+
+/** Creates a schedule from the form (400 naming each field it refuses), audited with what it will run. */
+async function create(db: Db, viewer: Viewer, form: URLSearchParams, ip: string | null) {
+  const outcome = await createSchedule(db, viewer, form);
+  if (outcome.ok) {
+    await recordAudit(db, {
+      action: 'report_schedule_create',
+      actor: viewer,
+      target: `schedule:${outcome.id}`,
+      details: outcome.schedule,
+      ip,
+    });
+  }
+  return answer(outcome.ok ? { ok: true, message: outcome.message } : outcome, 'schedules');
+}
+
+/** A form's text fields (a file part has no place in these forms and is left out). */
+function formParams(form: FormData): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const [key, value] of form) if (typeof value === 'string') params.append(key, value);
+  return params;
 }
 
 export async function action({ request }: ActionFunctionArgs) {
   const viewer = await requireViewer(request, EXPORT_ROLES);
   const db = getDb();
-  const form = new URLSearchParams((await request.text()) || '');
+  const form = formParams(await readForm(request));
+  const ip = clientIp(request);
   const intent = form.get('intent');
-  if (intent === 'delete-file') return await deleteFile(db, viewer, form);
-  let outcome: Outcome;
-  if (intent === 'schedule') {
-    outcome = await createSchedule(db, viewer, form);
-  } else if (intent === 'delete-schedule') {
-    outcome = await deleteSchedule(db, viewer, form.get('id') ?? '');
-  } else if (intent === 'resume-schedule') {
-    outcome = await resumeSchedule(db, viewer, form.get('id') ?? '');
-  } else if (intent === 'run-now') {
-    const schedule = await getSchedule(db, form.get('id') ?? '');
-    if (!schedule || schedule.ownerUserId !== viewer.userId) {
-      outcome = failure({}, 'No such schedule.');
-    } else {
-      const now = Date.now();
-      const file = await runSchedule(db, schedule, now, now);
-      outcome = file
-        ? { ok: true, message: `Made ${file.fileName} (${formatCount(file.rows, requestLocale(request))} rows).` }
-        : failure({}, 'This schedule is paused: its owner may no longer export.');
-    }
-  } else {
-    outcome = failure({}, 'Unknown action.');
+  if (intent === 'delete-file') return await deleteFile(db, viewer, form, ip);
+  if (intent === 'schedule') return await create(db, viewer, form, ip);
+  if (intent === 'delete-schedule' || intent === 'resume-schedule' || intent === 'run-now') {
+    return await onSchedule(db, viewer, form, intent, request);
   }
-  return answer(outcome, 'schedules');
+  return answer(failure({ intent: 'Choose an action' }, 'Unknown action.'), 'schedules');
 }
 
 export const meta: MetaFunction = () => [{ title: 'Reports · Paylink Desk' }];

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { changesOf, type Db, writeTransaction } from '../../db/client';
+import { type Db, writeTransaction } from '../../db/client';
 import { reportFiles, scheduledReports } from '../../db/tables';
 import type { Viewer } from '../domain/access';
 import { maskCardNumbers, maskJsonValue } from '../domain/card-masking';
@@ -21,6 +21,8 @@ export const scheduleInputSchema = z.object({
   runAt: z.string().regex(RUN_AT, 'Enter a time HH:MM'),
   timezone: z.string().refine(isTimeZoneName, 'Choose a time zone'),
 });
+
+export type ScheduleInput = z.infer<typeof scheduleInputSchema>;
 
 /** The shared filters a schedule keeps (SPEC §3 minus the range, which each run computes). */
 export type ScheduleFilters = Pick<Filters, 'team' | 'agent' | 'channel' | 'currency' | 'status'>;
@@ -47,7 +49,7 @@ export async function createSchedule(
   viewer: Viewer,
   form: URLSearchParams,
   now = Date.now(),
-): Promise<Outcome<{ id: string }>> {
+): Promise<Outcome<{ id: string; schedule: ScheduleInput & { filters: ScheduleFilters } }>> {
   const parsed = scheduleInputSchema.safeParse(Object.fromEntries(form));
   if (!parsed.success) return failure(fieldErrorsOf(parsed.error));
   let filters: Filters;
@@ -61,6 +63,7 @@ export async function createSchedule(
   }
   const input = parsed.data;
   const id = `rps_${randomUUID()}`;
+  const kept = maskJsonValue(scheduleFilters(filters)) as ScheduleFilters;
   await writeTransaction(
     db,
     async () =>
@@ -73,47 +76,53 @@ export async function createSchedule(
         cadence: input.cadence,
         runAt: input.runAt,
         timezone: input.timezone,
-        filters: JSON.stringify(maskJsonValue(scheduleFilters(filters))),
+        filters: JSON.stringify(kept),
         nextRunAt: nextRunAt(input, now),
         active: true,
         createdAt: now,
       }),
   );
-  return { ok: true, message: `Scheduled “${input.name}”.`, id };
+  return { ok: true, message: `Scheduled “${input.name}”.`, id, schedule: { ...input, filters: kept } };
 }
 
-/** Deletes one of the viewer's schedules (its kept files stay). */
-export async function deleteSchedule(db: Db, viewer: Viewer, id: string): Promise<Outcome> {
-  const result = await writeTransaction(
-    db,
-    async () =>
-      await db
-        .delete(scheduledReports)
-        .where(and(eq(scheduledReports.id, id), eq(scheduledReports.ownerUserId, viewer.userId))),
-  );
-  return changesOf(result) === 1 ? { ok: true, message: 'Schedule deleted.' } : failure({}, 'No such schedule.');
+/** Deletes one of the viewer's schedules (its kept files stay); null when it is not theirs. */
+export async function deleteSchedule(db: Db, viewer: Viewer, id: string): Promise<Outcome<{ name: string }> | null> {
+  const name = await writeTransaction(db, async () => {
+    const [schedule] = await db
+      .select({ name: scheduledReports.name })
+      .from(scheduledReports)
+      .where(and(eq(scheduledReports.id, id), eq(scheduledReports.ownerUserId, viewer.userId)))
+      .limit(1);
+    if (schedule) await db.delete(scheduledReports).where(eq(scheduledReports.id, id));
+    return schedule?.name ?? null;
+  });
+  return name === null ? null : { ok: true, message: `Deleted the schedule “${name}”.`, name };
 }
 
 /**
  * Starts a paused schedule again (paused when a run fell due while its owner could not export: see
  * runSchedule): its next run is the next one from now, not the one it missed.
  */
-export async function resumeSchedule(db: Db, viewer: Viewer, id: string, now = Date.now()): Promise<Outcome> {
-  const result = await writeTransaction(db, async () => {
+export async function resumeSchedule(
+  db: Db,
+  viewer: Viewer,
+  id: string,
+  now = Date.now(),
+): Promise<Outcome<{ name: string }> | null> {
+  const name = await writeTransaction(db, async () => {
     const [schedule] = await db
       .select()
       .from(scheduledReports)
       .where(and(eq(scheduledReports.id, id), eq(scheduledReports.ownerUserId, viewer.userId)))
       .limit(1);
-    if (!schedule) return 0;
-    return changesOf(
-      await db
-        .update(scheduledReports)
-        .set({ active: true, nextRunAt: nextRunAt(schedule, now) })
-        .where(eq(scheduledReports.id, id)),
-    );
+    if (!schedule) return null;
+    await db
+      .update(scheduledReports)
+      .set({ active: true, nextRunAt: nextRunAt(schedule, now) })
+      .where(eq(scheduledReports.id, id));
+    return schedule.name;
   });
-  return result === 1 ? { ok: true, message: 'Schedule resumed.' } : failure({}, 'No such schedule.');
+  return name === null ? null : { ok: true, message: `Resumed “${name}”.`, name };
 }
 
 /**
