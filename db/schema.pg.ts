@@ -54,6 +54,11 @@ export const agents = pgTable(
       .notNull()
       .references(() => teams.id),
     createdAt: epochMs('created_at').notNull(),
+    /**
+     * When the newest event that named the agent happened: its name and team are that event's (an
+     * agent moves teams; a late, older event does not move them back). 0 until an event names them.
+     */
+    seenAt: epochMs('seen_at').notNull().default(0),
   },
   (t) => [index('agents_team_idx').on(t.teamId)],
 );

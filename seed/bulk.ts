@@ -10,6 +10,7 @@ import { eventInsertValues, INSERT_EVENT_SQL } from '../db/event-codes';
 import { addReceipts } from '../db/event-receipts';
 import { storedForm } from '../db/event-rows';
 import { rollupBulkFillSql, rollupClearSql } from '../db/metrics-rollups';
+import { UPSERT_AGENT_SQL, UPSERT_TEAM_SQL } from '../db/named-rows';
 import { generateSeedEvents, type SeedEvent, type SeedOptions } from './generate';
 
 /**
@@ -143,14 +144,8 @@ export function bulkSeed(
   const timings = { rows: 0, rollups: 0, indexes: 0 };
 
   const insertEvent = sqlite.prepare(INSERT_EVENT_SQL);
-  const upsertTeam = sqlite.prepare(
-    `INSERT INTO teams (id, name, name_source, created_at) VALUES (?, ?, 'event', ?)
-     ON CONFLICT (id) DO UPDATE SET name = excluded.name, name_source = 'event'
-     WHERE teams.name_source = 'placeholder'`,
-  );
-  const insertAgent = sqlite.prepare(
-    'INSERT OR IGNORE INTO agents (id, name, team_id, created_at) VALUES (?, ?, ?, ?)',
-  );
+  const upsertTeam = sqlite.prepare(UPSERT_TEAM_SQL);
+  const upsertAgent = sqlite.prepare(UPSERT_AGENT_SQL);
   const insertRequest = sqlite.prepare(
     `INSERT INTO payment_requests (id, agent_id, team_id, amount, currency, channel, order_number, reason,
        customer_name, customer_phone, status, created_at, sent_at, opened_at, paid_at, closed_at, expires_at,
@@ -164,7 +159,19 @@ export function bulkSeed(
   for (const object of objects) sqlite.exec(`DROP ${object.type.toUpperCase()} "${object.name}"`);
   let requests = 0;
   let events = 0;
-  const seenAgents = new Set<string>();
+  // Each agent's newest created event (its name and team, as ingest leaves them), written when first
+  // seen and again before each COMMIT when a newer one came.
+  const agentsSeen = new Map<string, { name: string; teamId: string; seenAt: number }>();
+  const moved = new Set<string>();
+  const teamsSeen = new Set<string>();
+  const commit = () => {
+    for (const id of moved) {
+      const agent = agentsSeen.get(id)!;
+      upsertAgent.run(id, agent.name, agent.teamId, now, agent.seenAt);
+    }
+    moved.clear();
+    sqlite.exec('COMMIT');
+  };
   try {
     let open = false;
     let inTransaction = 0;
@@ -184,10 +191,20 @@ export function bulkSeed(
         else byRequest.set(row.requestId, [row]);
         const agent =
           input.type === 'payment_request.created' ? (input.paymentRequest as PaymentRequestDetails).agent : null;
-        if (agent && !seenAgents.has(agent.id)) {
-          seenAgents.add(agent.id);
-          upsertTeam.run(agent.team.id, maskCardNumbers(agent.team.name), now);
-          insertAgent.run(agent.id, maskCardNumbers(agent.name), agent.team.id, now);
+        if (agent) {
+          const seen = agentsSeen.get(agent.id);
+          const latest = { name: maskCardNumbers(agent.name), teamId: agent.team.id, seenAt: row.occurredAt };
+          if (!teamsSeen.has(agent.team.id)) {
+            teamsSeen.add(agent.team.id);
+            upsertTeam.run(agent.team.id, maskCardNumbers(agent.team.name), now);
+          }
+          if (!seen) {
+            agentsSeen.set(agent.id, latest);
+            upsertAgent.run(agent.id, latest.name, latest.teamId, now, latest.seenAt);
+          } else if (latest.seenAt > seen.seenAt) {
+            agentsSeen.set(agent.id, latest);
+            moved.add(agent.id);
+          }
         }
       }
       for (const input of batch.systemEvents) {
@@ -221,13 +238,13 @@ export function bulkSeed(
       events += rows.length;
       inTransaction += rows.length;
       if (inTransaction >= EVENTS_PER_TRANSACTION) {
-        sqlite.exec('COMMIT');
+        commit();
         open = false;
         inTransaction = 0;
         options.onProgress?.({ requests, events, phase: 'rows' });
       }
     }
-    if (open) sqlite.exec('COMMIT');
+    if (open) commit();
     timings.rows = performance.now() - started;
 
     started = performance.now();

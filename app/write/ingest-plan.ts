@@ -124,15 +124,15 @@ export type RejectedRow = ReturnType<typeof storedRejection> & { receivedAt: num
 
 /**
  * What a batch writes, decided from the inputs and the stored hashes of their ids alone (no I/O):
- * the results in input order, the rejections, the teams and agents its events name (each once, as
- * its first event names it: a later name in the batch would not replace it) and the accepted events
- * by request.
+ * the results in input order, the rejections, the teams its events name (each once, as its first event
+ * names it), the agents (each once, with the name and team of the newest event naming them, and when
+ * that event happened) and the accepted events by request.
  */
 export interface BatchPlan {
   summary: IngestSummary;
   rejected: RejectedRow[];
   teams: { id: string; name: string }[];
-  agents: { id: string; name: string; teamId: string }[];
+  agents: { id: string; name: string; teamId: string; seenAt: number }[];
   pending: Map<string, PendingEvent[]>;
 }
 
@@ -159,6 +159,7 @@ export function planBatch(
   // An id seen earlier in the batch: its forms and columns, hashed only if the id comes again.
   const earlier = new Map<string, { forms: StoredForm; columns: EventColumns }>();
   const named = new Set<string>();
+  const agentAt = new Map<string, BatchPlan['agents'][number]>();
   for (const { validation, stored, rejectedRaw } of prepared) {
     if (!validation.ok) {
       reject(rejectedRaw ?? 'null', validation.eventId, validation.error);
@@ -188,9 +189,18 @@ export function planBatch(
         named.add(`team\u0000${agent.team.id}`);
         plan.teams.push({ id: agent.team.id, name: maskCardNumbers(agent.team.name) });
       }
-      if (!named.has(`agent\u0000${agent.id}`)) {
-        named.add(`agent\u0000${agent.id}`);
-        plan.agents.push({ id: agent.id, name: maskCardNumbers(agent.name), teamId: agent.team.id });
+      const seen = agentAt.get(agent.id);
+      if (!seen) {
+        const row = {
+          id: agent.id,
+          name: maskCardNumbers(agent.name),
+          teamId: agent.team.id,
+          seenAt: event.occurredAt,
+        };
+        agentAt.set(agent.id, row);
+        plan.agents.push(row);
+      } else if (event.occurredAt > seen.seenAt) {
+        Object.assign(seen, { name: maskCardNumbers(agent.name), teamId: agent.team.id, seenAt: event.occurredAt });
       }
     }
     const row = pendingEvent(event, forms, now, source, linkTtlOf(event.type, settings));

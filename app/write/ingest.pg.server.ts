@@ -116,7 +116,12 @@ async function writeBatch(
     await pgDb
       .insert(agents)
       .values(agentRows.map((agent) => ({ ...agent, createdAt: now })))
-      .onConflictDoNothing({ target: agents.id });
+      // The newest event's name and team (db/named-rows.ts): rows locked in id order, as the teams'.
+      .onConflictDoUpdate({
+        target: agents.id,
+        set: { name: sql`excluded.name`, teamId: sql`excluded.team_id`, seenAt: sql`excluded.seen_at` },
+        setWhere: sql`excluded.seen_at > ${agents.seenAt}`,
+      });
   }
 
   const touched = [...plan.pending.keys()];

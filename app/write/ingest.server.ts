@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { type Db, onPostgres, writeTransaction } from '../../db/client';
 import { eventInsertValues, INSERT_EVENT_SQL } from '../../db/event-codes';
 import { addReceipts } from '../../db/event-receipts';
+import { UPSERT_AGENT_SQL, UPSERT_TEAM_SQL } from '../../db/named-rows';
 import { RollupDeltaSums } from '../../db/rollup-deltas';
 import type { EventSource } from '../domain/lifecycle';
 import type { RequestProjection } from '../domain/projection';
@@ -34,14 +35,8 @@ function prepareStatements(sqlite: Database.Database) {
       `INSERT INTO rejected_events (event_id, received_at, source, code, path, message, raw)
        VALUES (@eventId, @receivedAt, @source, @code, @path, @message, @raw)`,
     ),
-    // A placeholder name (the id a scope gave a team before any event) gives way to the first name an
-    // event carries; a name from an event or an admin stays.
-    upsertTeam: sqlite.prepare(
-      `INSERT INTO teams (id, name, name_source, created_at) VALUES (?, ?, 'event', ?)
-       ON CONFLICT (id) DO UPDATE SET name = excluded.name, name_source = 'event'
-       WHERE teams.name_source = 'placeholder'`,
-    ),
-    insertAgent: sqlite.prepare('INSERT OR IGNORE INTO agents (id, name, team_id, created_at) VALUES (?, ?, ?, ?)'),
+    upsertTeam: sqlite.prepare(UPSERT_TEAM_SQL),
+    upsertAgent: sqlite.prepare(UPSERT_AGENT_SQL),
     updateOutcome: sqlite.prepare('UPDATE events SET applied = ?, anomaly = ? WHERE id = ?'),
     upsertRequest: sqlite.prepare(UPSERT_REQUEST_SQL),
   };
@@ -102,7 +97,7 @@ export async function ingestPrepared(
     const plan = planBatch(prepared, known, settings, source, now);
     for (const row of plan.rejected) statements.insertRejected.run(row);
     for (const team of plan.teams) statements.upsertTeam.run(team.id, team.name, now);
-    for (const agent of plan.agents) statements.insertAgent.run(agent.id, agent.name, agent.teamId, now);
+    for (const agent of plan.agents) statements.upsertAgent.run(agent.id, agent.name, agent.teamId, now, agent.seenAt);
     // The replay input and the current projection of every touched request, one read each; the
     // rollup cells the batch moves are written once each at the end (db/rollup-deltas.ts).
     const requestIds = [...plan.pending.keys()];

@@ -30,15 +30,41 @@ const conflictOf = (id: string) => ({
 });
 
 describe('ingestEvents', () => {
-  it('names a new team and agent as the first event of a batch names them', async () => {
+  it('names a new team as the first event of a batch names it, an agent as the newest does', async () => {
     const team = { teamId: 'tm_new', agentId: 'ag_new' };
     await ingest([
-      created('pr_1', 0, { ...team, teamName: 'Billing & Renewals', agentName: 'Ama Mensah' }),
       created('pr_2', MINUTE, { ...team, teamName: 'Billing', agentName: 'A. Mensah' }),
+      created('pr_1', 0, { ...team, teamName: 'Billing & Renewals', agentName: 'Ama Mensah' }),
     ]);
-    expect(await queryRows(db, "SELECT name FROM teams WHERE id = 'tm_new'")).toEqual([{ name: 'Billing & Renewals' }]);
-    expect(await queryRows(db, "SELECT name, team_id FROM agents WHERE id = 'ag_new'")).toEqual([
-      { name: 'Ama Mensah', team_id: 'tm_new' },
+    expect(await queryRows(db, "SELECT name FROM teams WHERE id = 'tm_new'")).toEqual([{ name: 'Billing' }]);
+    expect(await queryRows(db, "SELECT name, team_id, seen_at FROM agents WHERE id = 'ag_new'")).toEqual([
+      { name: 'A. Mensah', team_id: 'tm_new', seen_at: T0 + MINUTE },
+    ]);
+  });
+
+  it('moves an agent to the team of their newest event; a late, older event does not move them back', async () => {
+    const thandi = (requestId: string, offsetMs: number, teamId: string, agentName = 'Thandi Mokoena') =>
+      created(requestId, offsetMs, { teamId, agentName, teamName: teamId === 'tm_retail' ? 'Retail' : 'Claims' });
+    const agent = async () => await queryRows(db, "SELECT name, team_id, seen_at FROM agents WHERE id = 'ag_17'");
+    const now = T0 + 25 * 60 * MINUTE;
+    await ingest([thandi('pr_1', 0, 'tm_retail')], now);
+    expect(await agent()).toEqual([{ name: 'Thandi Mokoena', team_id: 'tm_retail', seen_at: T0 }]);
+
+    // Moved to Claims (and married) a day later.
+    await ingest([thandi('pr_2', 24 * 60 * MINUTE, 'tm_claims', 'Thandi Dube')], now);
+    expect(await agent()).toEqual([{ name: 'Thandi Dube', team_id: 'tm_claims', seen_at: T0 + 24 * 60 * MINUTE }]);
+
+    // A Retail request of hers from the morning arrives late: the request is Retail's, she stays in Claims.
+    await ingest([thandi('pr_3', 60 * MINUTE, 'tm_retail')], now);
+    expect(await agent()).toEqual([{ name: 'Thandi Dube', team_id: 'tm_claims', seen_at: T0 + 24 * 60 * MINUTE }]);
+    expect(await queryRows(db, 'SELECT id, team_id FROM payment_requests ORDER BY id')).toEqual([
+      { id: 'pr_1', team_id: 'tm_retail' },
+      { id: 'pr_2', team_id: 'tm_claims' },
+      { id: 'pr_3', team_id: 'tm_retail' },
+    ]);
+    expect(await queryRows(db, 'SELECT id, name FROM teams ORDER BY id')).toEqual([
+      { id: 'tm_claims', name: 'Claims' },
+      { id: 'tm_retail', name: 'Retail' },
     ]);
   });
 
@@ -63,8 +89,8 @@ describe('ingestEvents', () => {
       closed_at: T0 + 3 * MINUTE,
       expiry_due_at: null,
     });
-    expect(await queryRows(db, 'SELECT id, name, team_id FROM agents')).toEqual([
-      { id: 'ag_17', name: 'Thandi Mokoena', team_id: 'tm_retail' },
+    expect(await queryRows(db, 'SELECT id, name, team_id, seen_at FROM agents')).toEqual([
+      { id: 'ag_17', name: 'Thandi Mokoena', team_id: 'tm_retail', seen_at: T0 },
     ]);
   });
 

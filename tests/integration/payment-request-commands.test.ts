@@ -92,6 +92,19 @@ describe('createPaymentRequest', () => {
     ]);
   });
 
+  it('files a request under the team of the agent’s newest event: an agent who moved sends for the new team', async () => {
+    // The chat platform's events say Thandi now works in Claims.
+    await ingestEvents(db, [created('pr_elsewhere', 0, { teamId: 'tm_claims', teamName: 'Claims' })], 'api', {
+      now: T0,
+    });
+    clockAt = T0 + MINUTE;
+    const sent = await create();
+    expect(await request(db, sent.requestId)).toMatchObject({ agent_id: 'ag_17', team_id: 'tm_claims' });
+    expect(await queryRows(db, "SELECT name, team_id, seen_at FROM agents WHERE id = 'ag_17'")).toEqual([
+      { name: 'Thandi Mokoena', team_id: 'tm_claims', seen_at: T0 + MINUTE },
+    ]);
+  });
+
   it('gives every request its own token', async () => {
     const tokens = new Set<string>();
     for (let i = 0; i < 5; i++) tokens.add(tokenOf((await create()).payUrl));

@@ -1,0 +1,1 @@
+ALTER TABLE "agents" ADD COLUMN "seen_at" bigint DEFAULT 0 NOT NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE `agents` ADD `seen_at` integer DEFAULT 0 NOT NULL;
