@@ -104,6 +104,10 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     tooLarge(req, res, url.pathname, limit);
     return;
   }
+  // Answered without reading all of the body (a 401 before an upload, a route that takes none): the
+  // rest is read and dropped, else the paused request held the kept-alive connection, and the
+  // client's next request on it waited until the connection was cut.
+  if (request.body && !req.readableEnded) discardBody(req);
   if (!response.headers.has('Referrer-Policy')) res.setHeader('Referrer-Policy', 'same-origin');
   await sendFetchResponse(res, response, req.method ?? 'GET');
 }
@@ -163,6 +167,11 @@ function isApiPath(pathname: string): boolean {
 function tooLarge(req: IncomingMessage, res: ServerResponse, pathname: string, limit: number): void {
   const message = `The body is larger than ${limit >= 1024 * 1024 ? `${limit / 1024 / 1024} MB` : `${limit / 1024} KB`}`;
   refuse(res, pathname, pathname === EVENTS_PATH ? 400 : 413, 'body_too_large', message);
+  discardBody(req);
+}
+
+/** Reads what is left of a request's body and drops it; past DISCARD_LIMIT the connection is cut. */
+function discardBody(req: IncomingMessage): void {
   let discarded = 0;
   req.removeAllListeners('data');
   req.on('data', (chunk: Buffer) => {

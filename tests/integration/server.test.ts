@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createServiceToken } from '../../app/write/api-tokens.server';
@@ -129,6 +129,54 @@ describe('body limits (finding 7)', () => {
       body: form({ email: 'nobody@example.test', password: 'x'.repeat(60 * 1024) }),
     });
     expect(small.status).toBe(401);
+  });
+
+  it('keeps a kept-alive connection usable after answering a chunked body it did not read', async () => {
+    // One socket, kept alive, as a client's connection pool uses it.
+    const agent = new HttpAgent({ keepAlive: true, maxSockets: 1 });
+    const send = (path: string, headers: Record<string, string>, body?: Buffer) =>
+      new Promise<{ status: number; body: string; reused: boolean; ms: number }>((resolve, reject) => {
+        const started = Date.now();
+        const req = httpRequest(`${server.url}${path}`, { method: body ? 'POST' : 'GET', headers, agent }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              body: Buffer.concat(chunks).toString('utf8'),
+              reused: req.reusedSocket,
+              ms: Date.now() - started,
+            }),
+          );
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    try {
+      // Refused before the body is read: no bearer token, and an unsigned event batch.
+      const cases = [
+        { path: '/api/v1/payment-requests/pr_none/cancel', status: 401 },
+        { path: '/api/v1/events', status: 401 },
+      ];
+      for (const { path, status } of cases) {
+        const refused = await send(
+          path,
+          { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+          Buffer.alloc(1024 * 1024, ' '),
+        );
+        expect(refused.status).toBe(status);
+        // The next request on the same connection is answered at once (it waited ~6 s, then the
+        // connection was reset).
+        const next = await send('/healthz', {});
+        expect({ status: next.status, reused: next.reused, quick: next.ms < 1000 }).toEqual({
+          status: 200,
+          reused: true,
+          quick: true,
+        });
+      }
+    } finally {
+      agent.destroy();
+    }
   });
 });
 
