@@ -20,6 +20,8 @@ import { serveStaticFile } from './server/static-files';
 const EVENTS_PATH = '/api/v1/events';
 const EVENTS_BODY_LIMIT = 10 * 1024 * 1024;
 const FORM_BODY_LIMIT = 64 * 1024;
+/** Methods the app's routes answer (OPTIONS and the mutations a route does not take: its own 405). */
+const ROUTED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 /** Bytes of an over-limit body read (and dropped) after answering, before the connection is cut. */
 const DISCARD_LIMIT = 32 * 1024 * 1024;
 /** SIGTERM to exit: in-flight requests get this long, then connections are cut. */
@@ -78,6 +80,11 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     res.setHeader(name, value);
   }
   if (await serveStaticFile(req, res, 'public')) return;
+  // Fetch's Request refuses TRACE (a 500) and Remix routes none of the others (WebDAV's and the
+  // like: a 405 "Unexpected Server Error"); RFC 9110 answers an unrecognised method with 501.
+  if (!ROUTED_METHODS.has(req.method ?? 'GET')) {
+    return refuse(res, url.pathname, 501, 'not_implemented', `${req.method} is not a method this server answers`);
+  }
 
   const isMutation = !['GET', 'HEAD', 'OPTIONS'].includes(req.method ?? 'GET');
   if (isMutation && !isSameOriginPost(req)) {
@@ -156,7 +163,7 @@ function isSameOriginPost(req: IncomingMessage): boolean {
 }
 
 function isApiPath(pathname: string): boolean {
-  return pathname.startsWith('/api/') || pathname.startsWith('/exports/');
+  return pathname.startsWith('/api/') || pathname.startsWith('/exports/') || pathname === '/healthz';
 }
 
 /**

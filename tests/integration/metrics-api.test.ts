@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceToken } from '../../app/write/api-tokens.server';
 import { closeDatabase, openDatabaseUrl } from '../../db/client';
+import { rawRequest } from '../support/http';
 import { postEvents, startServer, type TestServer } from '../support/server';
 
 let server: TestServer;
@@ -202,6 +203,36 @@ describe('SPEC §4 error shape beyond the routes’ own errors', () => {
       allow: null,
       type: 'application/json',
       body: { error: { code: 'not_found', message: 'No such API route' } },
+    });
+  });
+
+  it.each([
+    ['TRACE', '/api/v1/metrics/summary'],
+    ['PROPFIND', '/api/v1/payment-requests'],
+    ['MKCOL', '/exports/agents.csv'],
+    ['TRACE', '/healthz'],
+  ])('%s %s, a method no route answers, is a 501 in the API’s error shape, not a 500', async (method, path) => {
+    const response = await rawRequest(`${server.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${tokens.manager}` },
+    });
+    expect({
+      status: response.status,
+      type: response.headers['content-type'],
+      body: JSON.parse(response.body),
+    }).toEqual({
+      status: 501,
+      type: 'application/json; charset=utf-8',
+      body: { error: { code: 'not_implemented', message: `${method} is not a method this server answers` } },
+    });
+  });
+
+  it('answers such a method on a page in plain text', async () => {
+    const response = await rawRequest(`${server.url}/login`, { method: 'TRACE' });
+    expect({ status: response.status, type: response.headers['content-type'], body: response.body }).toEqual({
+      status: 501,
+      type: 'text/plain; charset=utf-8',
+      body: 'TRACE is not a method this server answers',
     });
   });
 });
