@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { isTimeZoneName } from './time-zone';
 
@@ -9,12 +10,24 @@ const ttlSeconds = (fallback: number) => z.coerce.number().int().min(60).max(180
 /** The SQLite file when DATABASE_URL is not set: the one place this default is written. */
 export const DEFAULT_DATABASE_URL = 'data/app.db';
 const POSTGRES_URL = /^postgres(ql)?:\/\//i;
+/** `file:tmp/a.db` and `file:///srv/a.db` (SQLite's and other tools' way of writing a file) are the file. */
+function fileOfUrl(url: string): string | null {
+  if (!/^file:/i.test(url)) return url;
+  if (!/^file:\/\//i.test(url)) return url.slice('file:'.length) || null;
+  try {
+    return fileURLToPath(url);
+  } catch {
+    return null; // file://host/…: not a file here
+  }
+}
+
 const databaseUrl = z
   .string()
   .min(1)
-  .refine((url) => POSTGRES_URL.test(url) || !/^[a-z][a-z0-9+.-]*:\/\//i.test(url), {
-    // A URL would otherwise be taken for a file name (a scheme:// makes a folder "scheme:").
-    message: 'is an SQLite file path or a postgres:// URL',
+  .transform((url) => (POSTGRES_URL.test(url) ? url : fileOfUrl(url)))
+  // Any other scheme would be taken for a file name (`mysql://x` makes a folder "mysql:").
+  .refine((url): url is string => url !== null && (POSTGRES_URL.test(url) || !/^[a-z][a-z0-9+.-]+:/i.test(url)), {
+    message: 'is an SQLite file path (or file: URL) or a postgres:// URL',
   })
   .default(DEFAULT_DATABASE_URL);
 /** log2 of scrypt's N for new password hashes: 17 in production (OWASP), lower only to make tests fast. */

@@ -65,11 +65,20 @@ describe('getEnv validates every variable at start', () => {
     expect(databaseUrlFromEnv()).toBe('postgresql://db.internal/paylink');
   });
 
+  it('takes a file: URL as its file', () => {
+    withEnv({ DATABASE_URL: 'file:tmp/probe.db' });
+    expect(databaseUrlFromEnv()).toBe('tmp/probe.db');
+    withEnv({ DATABASE_URL: 'file:///srv/paylink/app.db' });
+    expect(databaseUrlFromEnv()).toBe('/srv/paylink/app.db');
+  });
+
   it('refuses any other URL instead of making a folder of that name', () => {
-    withEnv({ DATABASE_URL: 'mysql://db.internal/paylink' });
-    expect(() => databaseUrlFromEnv()).toThrow(
-      'Invalid environment:\n  DATABASE_URL: is an SQLite file path or a postgres:// URL',
-    );
+    for (const url of ['mysql://db.internal/paylink', 'sqlite:data/app.db', 'file://db.internal/app.db', 'file:']) {
+      withEnv({ DATABASE_URL: url });
+      expect(() => databaseUrlFromEnv()).toThrow(
+        'Invalid environment:\n  DATABASE_URL: is an SQLite file path (or file: URL) or a postgres:// URL',
+      );
+    }
   });
 });
 
