@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { type AppLoadContext, createReadableStreamFromReadable, type EntryContext } from '@remix-run/node';
-import { RemixServer } from '@remix-run/react';
+import { isRouteErrorResponse, RemixServer } from '@remix-run/react';
 import { isbot } from 'isbot';
 import { renderToPipeableStream } from 'react-dom/server';
 import { closeDb, getDb } from '../db/client';
@@ -27,6 +27,19 @@ export function startBackgroundWork(): void {
   startReportScheduler(() => getDb(env.DATABASE_URL), 30_000);
 }
 
+/**
+ * What the server logs of a request's error. A client's mistake the router answers by itself (a POST
+ * to a page that takes none is its 405, an unknown path its 404) is not the server's: not logged,
+ * where Remix's default printed a stack trace for each. Nor is anything of a request its client left.
+ */
+export function handleError(error: unknown, { request }: { request: Request }): void {
+  if (request.signal.aborted) return;
+  if (isRouteErrorResponse(error) && error.status < 500) return;
+  console.error(
+    isRouteErrorResponse(error) && (error as { error?: unknown }).error ? (error as { error?: unknown }).error : error,
+  );
+}
+
 export default function handleRequest(
   request: Request,
   responseStatusCode: number,
@@ -35,6 +48,8 @@ export default function handleRequest(
   loadContext: AppLoadContext,
 ) {
   const nonce = typeof loadContext?.cspNonce === 'string' ? loadContext.cspNonce : '';
+  // A page without an action refuses a POST (RFC 9110: a 405 says which methods it takes).
+  if (responseStatusCode === 405) responseHeaders.set('Allow', 'GET, HEAD');
   const readyEvent = isbot(request.headers.get('user-agent') ?? '') ? 'onAllReady' : 'onShellReady';
   return new Promise((resolve, reject) => {
     let shellRendered = false;

@@ -181,6 +181,19 @@ describe('body limits (finding 7)', () => {
 });
 
 describe('cross-origin posts (finding 13)', () => {
+  it('answers a POST to a page that takes none 405 with Allow, and does not log it as its own error', async () => {
+    for (const path of ['/dashboard', '/requests', '/admin']) {
+      const refused = await fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${agentToken}`, 'content-type': FORM, origin: server.url },
+        body: form({ intent: 'nothing' }),
+      });
+      await refused.text();
+      expect([path, refused.status, refused.headers.get('allow')]).toEqual([path, 405, 'GET, HEAD']);
+    }
+    expect(server.output()).not.toContain('did not provide an `action`');
+  });
+
   it('answers 403, not 500, whether the origin is foreign, null or malformed', async () => {
     for (const origin of ['https://evil.example', 'null', 'not a url']) {
       const response = await rawRequest(`${server.url}/login`, {

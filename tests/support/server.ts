@@ -10,6 +10,8 @@ export interface TestServer {
   pid: number;
   dbFile: string;
   webhookSecret: string;
+  /** What the server has printed so far (stdout and stderr). */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -58,6 +60,7 @@ export async function startServer(
     pid: child.pid!,
     dbFile: file,
     webhookSecret,
+    output,
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', () => resolve());
