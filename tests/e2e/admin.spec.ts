@@ -213,3 +213,29 @@ test.afterAll(() => {
     db.$client.close();
   }
 });
+
+test('on a 390 px phone every admin section link is in view, the open one too', async ({ page }) => {
+  const email = await createAdmin();
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto('/login');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/^[^?]*\/admin$/);
+  await page.goto('/admin/audit');
+  const sections = page.getByRole('navigation', { name: 'Admin sections' }).getByRole('link');
+  await expect(sections).toHaveText([
+    'Overview',
+    'Users',
+    'Teams',
+    'Settings',
+    'API tokens',
+    'Webhook secret',
+    'Ingestion health',
+    'Audit log',
+  ]);
+  // A row scrolling sideways showed Overview to Settings and half of API tokens; the open section was out of view.
+  for (const link of await sections.all()) await expect(link).toBeInViewport({ ratio: 1 });
+  await expect(sections.last()).toHaveAttribute('aria-current', 'page');
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+});
