@@ -212,3 +212,21 @@ for (const role of Object.keys(PEOPLE) as Role[]) {
     }
   });
 }
+
+test('on a 390 px phone the leaderboard keeps an agent in view beside the numbers, not instead of them', async ({
+  page,
+}) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signIn(page, PEOPLE.manager.email);
+  await page.goto('/dashboard');
+  const board = page.getByTestId('leaderboard');
+  const agentCell = board.locator('tbody tr', { hasText: AGENT.name }).locator('td').first();
+  await expect(agentCell.getByRole('link')).toHaveText(AGENT.name);
+  await board.locator('thead').scrollIntoViewIfNeeded();
+  const box = (await board.boundingBox())!;
+  const cell = (await agentCell.boundingBox())!;
+  // The first column stays put while the table scrolls: with the name on one line it took 266 of 330 px.
+  expect(cell.width).toBeLessThanOrEqual(box.width / 2);
+  await expect(board.locator('thead th').nth(1)).toBeInViewport({ ratio: 1 });
+  await expect(board.locator('thead th').nth(2)).toBeInViewport({ ratio: 1 });
+});
