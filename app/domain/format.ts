@@ -87,6 +87,14 @@ export function formatDayTime(epochMs: number, timeZone: string, locale: string)
   }).format(epochMs);
 }
 
+/** A wall-clock time 'HH:MM' as the locale writes a time of day beside a date: '06:00 AM' (en-US), '06:00' (en-GB). */
+export function formatClockTime(hhmm: string, locale: string): string {
+  const [hour, minute] = hhmm.split(':').map(Number);
+  return dateTimeFormat(locale, { timeZone: 'UTC', hour: '2-digit', minute: '2-digit' }).format(
+    Date.UTC(2000, 0, 1, hour, minute),
+  );
+}
+
 /** An instant with its zone named, for times set in another zone than the page's: '7 Dec 2026, 06:00 GMT+2' (en-GB). */
 export function formatZonedDateTime(epochMs: number, timeZone: string, locale: string): string {
   return dateTimeFormat(locale, {

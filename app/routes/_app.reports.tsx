@@ -7,7 +7,7 @@ import { ReportFilterForm } from '../components/report-filter-form';
 import { ReportFileList, ScheduleForm, ScheduleList } from '../components/report-schedules';
 import { formatCalendarDate, useLocale } from '../components/use-locale';
 import { EXPORT_ROLES, type Viewer } from '../domain/access';
-import { formatBytes, formatCount, formatDateTime, formatZonedDateTime } from '../domain/format';
+import { formatBytes, formatClockTime, formatCount, formatDateTime, formatZonedDateTime } from '../domain/format';
 import { CADENCE_LABELS, type Cadence } from '../domain/report-schedule';
 import { clientIp, requireViewer } from '../http/auth.server';
 import { filtersFromRequest } from '../http/filter-params.server';
@@ -70,7 +70,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
       report: schedule.report,
       format: schedule.format,
       cadence: schedule.cadence,
-      when: `${CADENCE_LABELS[schedule.cadence as Cadence].split(':')[0]} at ${schedule.runAt} (${schedule.timezone})`,
+      // The run time as the next run's time reads beside it: '06:00 AM' in en-US, not '06:00' above '06:00 AM'.
+      when: `${CADENCE_LABELS[schedule.cadence as Cadence].split(':')[0]} at ${formatClockTime(schedule.runAt, locale)} (${schedule.timezone})`,
       // In the schedule's own zone, named: it may not be the zone the page's filters use.
       nextRun: formatZonedDateTime(schedule.nextRunAt, schedule.timezone, locale),
       lastRun: schedule.lastRunAt ? formatZonedDateTime(schedule.lastRunAt, schedule.timezone, locale) : null,

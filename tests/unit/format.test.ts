@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatCount, formatMoney, formatRate } from '../../app/domain/format';
+import { formatBytes, formatClockTime, formatCount, formatMoney, formatRate } from '../../app/domain/format';
 
 describe('formatRate', () => {
   it('shows one decimal in the reader’s locale, and an em dash when there is no rate', () => {
@@ -36,5 +36,14 @@ describe('money and counts in the reader’s locale', () => {
     expect(formatBytes(1536, 'en')).toBe('1.5 kB');
     expect(formatBytes(1536, 'de')).toBe('1,5 kB');
     expect(formatBytes(12.3 * 1024 * 1024, 'en')).toBe('12.3 MB');
+  });
+});
+
+describe('formatClockTime', () => {
+  it('writes a schedule’s run time as the locale writes a time beside a date', () => {
+    expect(formatClockTime('06:00', 'en-US')).toBe('06:00 AM');
+    expect(formatClockTime('18:30', 'en-US')).toBe('06:30 PM');
+    expect(formatClockTime('06:00', 'en-GB')).toBe('06:00');
+    expect(formatClockTime('18:30', 'de-DE')).toBe('18:30');
   });
 });
