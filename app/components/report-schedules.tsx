@@ -98,7 +98,9 @@ export function ScheduleForm({ filters, timeZones, fieldErrors, busy }: FormProp
         </div>
       </div>
       <TimeZoneField name="timezone" zones={timeZones} defaultValue={filters.tz} error={fieldErrors.timezone} />
-      <p className="muted small-print">Uses the filters applied on the left; the range is set by each run.</p>
+      <p className="muted small-print">
+        Uses the filters applied under Range and filters; the range is set by each run.
+      </p>
       <button type="submit" disabled={busy}>
         Schedule report
       </button>

@@ -149,7 +149,12 @@ test('reports: next run with its zone, CSV for Excel with a BOM, schedule names 
   await expect(item.getByTestId('schedule-next-run')).toHaveText(
     /^Next run [A-Z][a-z]{2} \d{1,2}, \d{4}, 06:00 AM GMT\+2$/,
   );
-  await expect(item).toContainText('Daily at 06:00 (Africa/Johannesburg)');
+  // The run time as the next run writes it (it read 'Daily at 06:00' above '06:00 AM').
+  await expect(item).toContainText('Daily at 06:00 AM (Africa/Johannesburg)');
+  // On a phone the filters are above the form, not on its left.
+  await expect(form.getByText(/^Uses the filters/)).toHaveText(
+    'Uses the filters applied under Range and filters; the range is set by each run.',
+  );
   expect(await lines(page, '.schedule-name')).toBe(1);
 
   await page.setViewportSize({ width: 390, height: 844 });
@@ -213,6 +218,7 @@ test.describe('in German', () => {
     await expect(item.getByTestId('schedule-next-run')).toHaveText(
       /^Next run \d{1,2}\. [A-Z][a-zä]{2}\. \d{4}, 06:00 GMT\+2$/,
     );
+    await expect(item).toContainText('Daily at 06:00 (Africa/Johannesburg)');
 
     await page.goto('/requests?q=SO-LOCALE-0&tz=UTC');
     const sent = page.locator('tbody time').first();
