@@ -230,3 +230,66 @@ test('on a 390 px phone the leaderboard keeps an agent in view beside the number
   await expect(board.locator('thead th').nth(1)).toBeInViewport({ ratio: 1 });
   await expect(board.locator('thead th').nth(2)).toBeInViewport({ ratio: 1 });
 });
+
+/** Pages outside the shell: the customer's pay page in each state, the chat desk's panel, error pages. */
+async function checkBarePage(page: Page, path: string, status = 200) {
+  for (const width of [390, 1440]) {
+    await page.setViewportSize({ width, height: width < 500 ? 844 : 900 });
+    const response = await page.goto(path);
+    expect(response?.status(), path).toBe(status);
+    await page.waitForLoadState('load');
+    if (width < 500) {
+      const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+      expect.soft(scrollWidth, `${path} at ${width} px`).toBeLessThanOrEqual(width);
+    }
+    expect.soft(await seriousViolations(page), `${path} at ${width} px`).toEqual([]);
+  }
+}
+
+test('the pay page in every state, the agent panel and the error pages fit a phone and pass axe', async ({
+  browser,
+}) => {
+  test.setTimeout(300_000);
+  const context = await browser.newContext({ ...devices['Desktop Chrome'], baseURL: APP_ORIGIN });
+  const page = await context.newPage();
+  await signIn(page, PEOPLE.agent.email);
+  const send = async (order: string) => {
+    await page.goto('/agent');
+    await page.getByLabel('Customer phone').fill('+27 82 123 4567');
+    await page.getByLabel('Order number').fill(order);
+    await page.getByLabel('Amount').fill('361.21');
+    await page.getByLabel('Reason').fill('Floral Oasis Dress');
+    await page.getByRole('button', { name: 'Send link' }).click();
+    const card = page.locator('.request-card', { hasText: order });
+    return { card, path: new URL((await card.getByRole('link').textContent())!).pathname };
+  };
+  const run = Date.now().toString(36);
+  const open = await send(`SO-AXE-OPEN-${run}`);
+  const paid = await send(`SO-AXE-PAID-${run}`);
+  const declined = await send(`SO-AXE-DECLINED-${run}`);
+  const canceled = await send(`SO-AXE-CANCELED-${run}`);
+  await canceled.card.getByRole('button', { name: 'Cancel request' }).click();
+  await expect(canceled.card.getByText('Canceled by agent')).toBeVisible();
+  await checkBarePage(page, '/dashboard', 403);
+  await checkBarePage(page, '/no-such-page', 404);
+
+  const customer = await browser.newContext({ ...devices['Pixel 7'], baseURL: APP_ORIGIN });
+  const pay = await customer.newPage();
+  await checkBarePage(pay, open.path);
+  await pay.goto(paid.path);
+  await pay.getByLabel('Card number').fill('4242424242424242');
+  await pay.getByLabel('Expiry (MM/YY)').fill('1229');
+  await pay.getByLabel('Security code (CVC)').fill('123');
+  await pay.getByRole('button', { name: 'Pay $361.21' }).click();
+  await expect(pay.getByRole('heading', { name: 'Payment received' })).toBeVisible();
+  await checkBarePage(pay, paid.path);
+  await pay.goto(declined.path);
+  await pay.getByText('Don’t want to pay?').click();
+  await pay.getByRole('button', { name: 'Decline payment' }).click();
+  await expect(pay.getByRole('heading', { name: 'You declined this payment' })).toBeVisible();
+  await checkBarePage(pay, declined.path);
+  await checkBarePage(pay, canceled.path);
+  await checkBarePage(pay, '/pay/no-such-token', 404);
+  await checkBarePage(pay, '/embed/agent');
+  await Promise.all([customer.close(), context.close()]);
+});
