@@ -69,18 +69,34 @@ function format(epochMs: number, timeZone: string, locale: string, style: keyof 
   return formatter.format(epochMs);
 }
 
-/** '23 Nov, 10:15' in the viewer's zone (the year too when it is not this year); the full instant on hover. */
+/**
+ * '23 Nov, 10:15' in the viewer's zone (the year too when it is not `now`'s year); the full instant on
+ * hover. The request list's and the agent page's tables write instants alike.
+ */
+export function ShortInstant({
+  epochMs,
+  timeZone,
+  now,
+  locale,
+}: {
+  epochMs: number | null;
+  timeZone: string;
+  now: number;
+  locale: string;
+}) {
+  if (epochMs === null) return <span className="muted">—</span>;
+  const thisYear = format(epochMs, timeZone, locale, 'year') === format(now, timeZone, locale, 'year');
+  return (
+    <time dateTime={new Date(epochMs).toISOString()} title={format(epochMs, timeZone, locale, 'full')}>
+      {format(epochMs, timeZone, locale, thisYear ? 'short' : 'shortWithYear')}
+    </time>
+  );
+}
+
 function When({ iso }: { iso: string | null }) {
   const { timeZone, serverNow } = useContext(CellContext);
   const locale = useLocale();
-  if (iso === null) return <span className="muted">—</span>;
-  const at = Date.parse(iso);
-  const thisYear = format(at, timeZone, locale, 'year') === format(serverNow, timeZone, locale, 'year');
-  return (
-    <time dateTime={iso} title={format(at, timeZone, locale, 'full')}>
-      {format(at, timeZone, locale, thisYear ? 'short' : 'shortWithYear')}
-    </time>
-  );
+  return <ShortInstant epochMs={epoch(iso)} timeZone={timeZone} now={serverNow} locale={locale} />;
 }
 
 function Countdown({ expiresAt }: { expiresAt: number }) {

@@ -4,9 +4,10 @@ import { getDb } from '../../db/client';
 import { DashboardFilters } from '../components/dashboard-filters';
 import { DashboardMetrics } from '../components/dashboard-metrics';
 import { LiveIndicator, useLiveRevalidation } from '../components/live-revalidation';
+import { ShortInstant } from '../components/requests-table';
 import { RouteError } from '../components/route-error';
 import { StatusBadge } from '../components/status-badge';
-import { formatDateTime, formatMoney } from '../domain/format';
+import { formatMoney } from '../domain/format';
 import { CHANNEL_LABELS } from '../domain/lifecycle';
 import { requireViewer } from '../http/auth.server';
 import { dashboardRequest } from '../http/dashboard-params.server';
@@ -33,6 +34,7 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
     ...(await getAgentDashboard(db, agent.id, filters, range, viewer)),
     timeZones,
     locale,
+    serverNow: Date.now(),
   };
 }
 
@@ -42,7 +44,7 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 
 export default function AgentDashboard() {
   const data = useLoaderData<typeof loader>();
-  const { agent, range, filters, summary, requests, timeZones, locale } = data;
+  const { agent, range, filters, summary, requests, timeZones, locale, serverNow } = data;
   const location = useLocation();
   const busy = useNavigation().state === 'loading';
   const live = useLiveRevalidation({ team: [], agent: [agent.id] });
@@ -114,8 +116,23 @@ export default function AgentDashboard() {
                         </td>
                         <td className="num">{formatMoney(request.amount, request.currency, locale)}</td>
                         <td>{CHANNEL_LABELS[request.channel] ?? request.channel}</td>
-                        <td>{formatDateTime(request.sentAt, filters.tz, locale)}</td>
-                        <td>{formatDateTime(request.closedAt, filters.tz, locale)}</td>
+                        {/* As the request list writes them: '6 Dec, 16:36', the full instant on hover. */}
+                        <td>
+                          <ShortInstant
+                            epochMs={request.sentAt}
+                            timeZone={filters.tz}
+                            now={serverNow}
+                            locale={locale}
+                          />
+                        </td>
+                        <td>
+                          <ShortInstant
+                            epochMs={request.closedAt}
+                            timeZone={filters.tz}
+                            now={serverNow}
+                            locale={locale}
+                          />
+                        </td>
                       </tr>
                     ))}
                   </tbody>

@@ -293,3 +293,25 @@ test('the pay page in every state, the agent panel and the error pages fit a pho
   await checkBarePage(pay, '/embed/agent');
   await Promise.all([customer.close(), context.close()]);
 });
+
+test('the agent page writes a request’s times as the request list does, the full instant on hover', async ({
+  page,
+}) => {
+  await signIn(page, PEOPLE.manager.email);
+  await page.goto(`/requests?q=${BUSY}&tz=UTC`);
+  const listed = page.locator('tbody tr', { hasText: BUSY }).locator('time');
+  const [sent, closed] = [listed.nth(1), listed.nth(2)];
+  const listSent = { text: await sent.textContent(), title: await sent.getAttribute('title') };
+  const listClosed = { text: await closed.textContent(), title: await closed.getAttribute('title') };
+  // en-US, this year: 'Dec 6, 01:36 PM' (it read 'Dec 6, 2026, 01:36:02 PM' here, and wrapped on a phone).
+  expect(listSent.text).toMatch(/^[A-Z][a-z]{2} \d{1,2}, \d{2}:\d{2} [AP]M$/);
+
+  await page.goto(`/dashboard/agents/${AGENT.id}?range=7d&tz=UTC`);
+  const row = page.getByTestId('agent-requests').locator('tbody tr', { hasText: BUSY });
+  const times = row.locator('time');
+  await expect(times).toHaveCount(2);
+  await expect(times.first()).toHaveText(listSent.text!);
+  await expect(times.first()).toHaveAttribute('title', listSent.title!);
+  await expect(times.last()).toHaveText(listClosed.text!);
+  await expect(times.last()).toHaveAttribute('title', listClosed.title!);
+});
