@@ -10,8 +10,8 @@ const ENV_SECRET = WEBHOOK_SECRET;
 const PASSWORD = 'admin journey password 1';
 const run = randomBytes(3).toString('hex');
 
-async function createAdmin(): Promise<string> {
-  const email = `admin-${run}@example.test`;
+async function createAdmin(label = 'admin'): Promise<string> {
+  const email = `${label}-${run}@example.test`;
   const passwordHash = await hashPassword(PASSWORD);
   const db = openDatabase(E2E_DB);
   try {
@@ -215,7 +215,7 @@ test.afterAll(() => {
 });
 
 test('on a 390 px phone every admin section link is in view, the open one too', async ({ page }) => {
-  const email = await createAdmin();
+  const email = await createAdmin('phone-admin');
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto('/login');
   await page.getByLabel('Email').fill(email);
