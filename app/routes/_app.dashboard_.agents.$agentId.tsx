@@ -79,6 +79,7 @@ export default function AgentDashboard() {
       {summary.sent === 0 && summary.sendFailures === 0 ? (
         <div className="card empty" data-testid="empty">
           <p>No links sent in this range.</p>
+          <p className="muted small">Try a longer range or fewer filters.</p>
         </div>
       ) : (
         <>

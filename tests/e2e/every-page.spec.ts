@@ -315,3 +315,13 @@ test('the agent page writes a request’s times as the request list does, the fu
   await expect(times.last()).toHaveText(listClosed.text!);
   await expect(times.last()).toHaveAttribute('title', listClosed.title!);
 });
+
+test('an agent page whose filters match nothing says what to try, as the dashboard does', async ({ page }) => {
+  await signIn(page, PEOPLE.manager.email);
+  // The agent's requests all went by WhatsApp.
+  await page.goto(`/dashboard/agents/${AGENT.id}?range=7d&channel=sms`);
+  await expect(page.getByTestId('empty').locator('p')).toHaveText([
+    'No links sent in this range.',
+    'Try a longer range or fewer filters.',
+  ]);
+});
