@@ -2,7 +2,7 @@ import type { Page } from '@playwright/test';
 import { ingestEvents } from '../../app/write/ingest.server';
 import { openDatabase } from '../../db/client';
 import { E2E_DB, expect, test } from './fixtures';
-import { createUser, fillSendForm, signIn } from './helpers';
+import { createUser, fillSendForm, signIn, TEST_PASSWORD } from './helpers';
 
 /**
  * Screenshots of every page at 390 and 1440 px under tmp/screens/ (e.g. dashboard-390.png), for a
@@ -69,7 +69,8 @@ const slug = (path: string) => path.replace(/^\//, '').replace(/[^a-z0-9]+/gi, '
 async function shoot(page: Page, path: string, name = slug(path)) {
   for (const width of WIDTHS) {
     await page.setViewportSize({ width, height: width < 500 ? 844 : 900 });
-    if (page.url() !== new URL(path, page.url()).href || width === WIDTHS[0]) await page.goto(path);
+    const here = page.url();
+    if (!here.startsWith('http') || here !== new URL(path, here).href || width === WIDTHS[0]) await page.goto(path);
     else await page.reload();
     await page.waitForLoadState('load');
     await page.evaluate(() => window.scrollTo(0, 0));
@@ -114,18 +115,90 @@ test('every page at 390 and 1440 px', async ({ page, browser }) => {
   await expect(page.getByRole('status')).toBeVisible();
   await shoot(page, '/reports', 'reports-with-schedule');
 
+  // Kept files: one run of the schedule.
+  await page.locator('.schedule-item').first().getByRole('button', { name: 'Run now' }).click();
+  await expect(page.locator('#files-heading')).toBeVisible();
+  await shoot(page, '/reports', 'reports-with-file');
+  // Empty states and errors.
+  await shoot(page, '/requests?q=no-such-order-zzz', 'requests-empty');
+  await shoot(page, `/dashboard/agents/${AGENT.id}?channel=sms`, 'dashboard-agent-empty');
+  await shoot(page, '/dashboard?currency=CHF', 'dashboard-empty');
+  await shoot(page, '/requests/pr_no_such_request', 'error-404-request');
+  await shoot(page, '/no-such-page', 'error-404');
+
+  // The other roles' landing pages.
+  for (const role of ['supervisor', 'manager'] as const) {
+    const context = await browser.newContext();
+    const other = await context.newPage();
+    await signIn(other, createUser(role).email, /\/dashboard/);
+    await shoot(other, new URL(other.url()).pathname + new URL(other.url()).search, `landing-${role}`);
+    await context.close();
+  }
+
   const context = await browser.newContext();
   const agentPage = await context.newPage();
   const agent = createUser('agent');
   await signIn(agentPage, agent.email, /\/agent$/);
-  await fillSendForm(agentPage, 'SO-SCREENS-PAY');
-  await agentPage.getByRole('button', { name: 'Send link' }).click();
-  const payUrl = await agentPage
-    .locator('.request-card', { hasText: 'SO-SCREENS-PAY' })
-    .getByRole('link')
-    .textContent();
+  const send = async (order: string) => {
+    await fillSendForm(agentPage, order);
+    await agentPage.getByRole('button', { name: 'Send link' }).click();
+    const card = agentPage.locator('.request-card', { hasText: order });
+    return { card, url: new URL((await card.getByRole('link').textContent())!).pathname };
+  };
+  const open = await send('SO-SCREENS-PAY');
+  const paid = await send('SO-SCREENS-PAID');
+  const declined = await send('SO-SCREENS-DECLINED');
+  const canceled = await send('SO-SCREENS-CANCELED');
+  const expired = await send('SO-SCREENS-EXPIRED');
+  await canceled.card.getByRole('button', { name: 'Cancel request' }).click();
+  await expect(canceled.card.getByText('Canceled by agent')).toBeVisible();
   await shoot(agentPage, '/agent');
-  await shoot(agentPage, '/embed/agent');
-  await shoot(agentPage, new URL(payUrl!).pathname, 'pay');
+  await shoot(agentPage, '/embed/agent', 'embed-agent-sign-in');
+  // The panel keeps its own session (pld_embed_session): sign in inside it, then with a chat's context.
+  await agentPage.getByLabel('Email').fill(agent.email);
+  await agentPage.getByLabel('Password').fill(TEST_PASSWORD);
+  await agentPage.getByRole('button', { name: 'Sign in' }).click();
+  await expect(agentPage.getByLabel('Customer phone')).toBeVisible();
+  await shoot(
+    agentPage,
+    '/embed/agent?phone=%2B27821234567&name=Valeria%20Fern%C3%A1ndez&conversationId=conv-1001&orderNumber=SO-1001',
+    'embed-agent',
+  );
+  await shoot(agentPage, `/dashboard/agents/${AGENT.id}?channel=sms`, 'error-agent-drilldown-as-agent');
+  await shoot(agentPage, '/dashboard', 'error-403-agent-dashboard');
+
+  const customer = await browser.newContext();
+  const pay = await customer.newPage();
+  await shoot(pay, open.url, 'pay');
+  await pay.goto(paid.url);
+  await pay.getByLabel('Card number').fill('4242424242424242');
+  await pay.getByLabel('Expiry (MM/YY)').fill('1229');
+  await pay.getByLabel('Security code (CVC)').fill('123');
+  await pay.getByRole('button', { name: /^Pay / }).click();
+  await expect(pay.getByRole('heading', { name: 'Payment received' })).toBeVisible();
+  await shoot(pay, paid.url, 'pay-paid');
+  await pay.goto(declined.url);
+  await pay.getByText('Don’t want to pay?').click();
+  await pay.getByRole('button', { name: 'Decline payment' }).click();
+  await expect(pay.getByRole('heading', { name: 'You declined this payment' })).toBeVisible();
+  await shoot(pay, declined.url, 'pay-declined');
+  await shoot(pay, canceled.url, 'pay-canceled');
+  const db = openDatabase(E2E_DB);
+  try {
+    db.$client
+      .prepare("UPDATE payment_requests SET expires_at = ? WHERE order_number = 'SO-SCREENS-EXPIRED'")
+      .run(Date.now() - MINUTE);
+  } finally {
+    db.$client.close();
+  }
+  await expect
+    .poll(async () => {
+      await pay.goto(expired.url);
+      return pay.getByRole('heading', { name: 'This payment link has expired' }).count();
+    })
+    .toBe(1);
+  await shoot(pay, expired.url, 'pay-expired');
+  await shoot(pay, '/pay/no-such-token', 'pay-404');
+  await customer.close();
   await context.close();
 });
