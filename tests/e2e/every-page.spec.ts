@@ -314,6 +314,14 @@ test('the agent page writes a request’s times as the request list does, the fu
   await expect(times.first()).toHaveAttribute('title', listSent.title!);
   await expect(times.last()).toHaveText(listClosed.text!);
   await expect(times.last()).toHaveAttribute('title', listClosed.title!);
+
+  // On a phone each stays on one line, the order number too; the table scrolls sideways instead.
+  await page.setViewportSize({ width: 390, height: 844 });
+  const lines = (locator: typeof times) => locator.evaluate((element) => element.getClientRects().length);
+  expect(await lines(times.first())).toBe(1);
+  expect(await lines(times.last())).toBe(1);
+  expect(await lines(row.getByRole('link'))).toBe(1);
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
 });
 
 test('an agent page whose filters match nothing says what to try, as the dashboard does', async ({ page }) => {
