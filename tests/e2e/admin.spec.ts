@@ -238,4 +238,19 @@ test('on a 390 px phone every admin section link is in view, the open one too', 
   for (const link of await sections.all()) await expect(link).toBeInViewport({ ratio: 1 });
   await expect(sections.last()).toHaveAttribute('aria-current', 'page');
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+
+  // The events chart's axis: its start time on one line at the left end, "now" at the right, the legend whole.
+  await page.goto('/admin/ingestion');
+  const caption = page.locator('.spark-caption');
+  const [start, legend, end] = [
+    caption.locator('> span').first(),
+    caption.locator('.spark-legend'),
+    caption.locator('> span').last(),
+  ];
+  await expect(start).toHaveText(/^\d{2}:\d{2} [AP]M$/);
+  await expect(end).toHaveText('now');
+  const heights = await Promise.all([start, legend, end].map(async (part) => (await part.boundingBox())!.height));
+  // One line each (it was '04:37' over 'PM', and 'rejected · peak' over '24/min').
+  for (const height of heights) expect(height).toBeLessThan(24);
+  expect((await start.boundingBox())!.y).toBe((await end.boundingBox())!.y);
 });
