@@ -378,7 +378,7 @@ function finalWords(page: PayPage): { tone: string; title: string; body: string 
       return {
         tone: 'neutral',
         title: 'You declined this payment',
-        body: `Nothing was charged. If this was a mistake, ask ${page.merchantName} to send you a new link.`,
+        body: `You declined to pay ${what}. Nothing was charged. If this was a mistake, ask ${page.merchantName} to send you a new link.`,
       };
     case 'expired':
       return {

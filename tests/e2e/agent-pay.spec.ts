@@ -218,6 +218,10 @@ test('the console works without JavaScript, and a refused cancel says why', asyn
   await declinePage.getByText('Don’t want to pay?').click();
   await declinePage.getByRole('button', { name: 'Decline payment' }).click();
   await expect(declinePage.getByRole('heading', { name: 'You declined this payment' })).toBeVisible();
+  // Which payment, as the expired and canceled pages say.
+  await expect(declinePage.locator('.pay-final h1 + p')).toHaveText(
+    'You declined to pay $12.34 for order SO-E2E-4. Nothing was charged. If this was a mistake, ask Paylink Desk to send you a new link.',
+  );
   await declinePage.screenshot({ path: 'tmp/e2e/pay-declined.png', fullPage: true });
   await Promise.all([context.close(), customer.context.close(), noJsCustomer.close()]);
 });
