@@ -20,11 +20,23 @@ export interface ErrorWords {
   kind: 'offline' | 'forbidden' | 'not_found' | 'bad_request' | 'failed';
 }
 
+/**
+ * A refused request's words: the API's `{ error: { field, message } }` as '“currency” must be an ISO
+ * 4217 currency code.' (the message's own 'currency: ' prefix is for API clients), plain text as it is.
+ */
+export function refusalText(data: unknown): string | null {
+  if (typeof data === 'string') return data;
+  const refused = (data as { error?: { message?: string; field?: string } } | null)?.error;
+  if (!refused?.message) return null;
+  if (!refused.field) return refused.message;
+  const text = refused.message.replace(/^[\w.]+: /, '');
+  return `“${refused.field}” ${text}${/[.!?]$/.test(text) ? '' : '.'}`;
+}
+
 /** What went wrong, in words. */
 export function describeError(error: unknown): ErrorWords {
   if (isRouteErrorResponse(error)) {
-    const data = error.data as { error?: { message?: string } } | string | null;
-    const text = typeof data === 'string' ? data : (data?.error?.message ?? null);
+    const text = refusalText(error.data);
     if (error.status === 403) {
       return { kind: 'forbidden', title: 'Not for your role', message: text ?? 'Your role may not open this page.' };
     }

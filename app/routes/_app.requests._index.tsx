@@ -16,7 +16,7 @@ import { getDb } from '../../db/client';
 import { LiveIndicator } from '../components/live-revalidation';
 import { RequestsFilterForm } from '../components/requests-filter-form';
 import { RequestsTable } from '../components/requests-table';
-import { describeError, RouteError } from '../components/route-error';
+import { describeError, RouteError, refusalText } from '../components/route-error';
 import { useLiveChanges } from '../components/use-live-changes';
 import { useLocale } from '../components/use-locale';
 import { formatCount } from '../domain/format';
@@ -201,12 +201,7 @@ export function ErrorBoundary() {
   // A page this role may not open, or a lost connection: the shared words and the role's way home.
   if (describeError(error).kind === 'forbidden' || describeError(error).kind === 'offline') return <RouteError />;
   let message = 'The list could not be loaded. Please try again.';
-  if (isRouteErrorResponse(error)) {
-    const data = error.data as { error?: { message?: string; field?: string } } | string | null;
-    if (typeof data === 'string') message = data;
-    else if (data?.error?.message)
-      message = `“${data.error.field ?? 'query'}” ${data.error.message.replace(/^\w+: /, '')}.`;
-  }
+  if (isRouteErrorResponse(error)) message = refusalText(error.data) ?? message;
   return (
     <div className="requests-page">
       <h1>Requests</h1>
