@@ -107,8 +107,10 @@ describe('event type and source codes (migration 0020)', () => {
     );
     for (const row of rows) insert.run({ ...row, source: row.id === 'evt_pr_b_canceled' ? 'agent_console' : 'api' });
     for (const table of ['teams', 'agents', 'payment_requests']) {
+      // The columns the table had then (later migrations added some, as agents.seen_at).
+      const then = new Set(old.$client.prepare(`SELECT name FROM pragma_table_info('${table}')`).pluck().all());
       for (const row of today.$client.prepare(`SELECT * FROM ${table}`).all() as Record<string, unknown>[]) {
-        const columns = Object.keys(row);
+        const columns = Object.keys(row).filter((column) => then.has(column));
         old.$client
           .prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`)
           .run(row);
