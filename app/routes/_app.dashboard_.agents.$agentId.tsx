@@ -118,22 +118,16 @@ export default function AgentDashboard() {
                         <td className="num">{formatMoney(request.amount, request.currency, locale)}</td>
                         <td>{CHANNEL_LABELS[request.channel] ?? request.channel}</td>
                         {/* As the request list writes them: '6 Dec, 16:36', the full instant on hover. */}
-                        <td>
-                          <ShortInstant
-                            epochMs={request.sentAt}
-                            timeZone={filters.tz}
-                            now={serverNow}
-                            locale={locale}
-                          />
-                        </td>
-                        <td>
-                          <ShortInstant
-                            epochMs={request.closedAt}
-                            timeZone={filters.tz}
-                            now={serverNow}
-                            locale={locale}
-                          />
-                        </td>
+                        {(['sentAt', 'closedAt'] as const).map((key) => (
+                          <td key={key}>
+                            <ShortInstant
+                              epochMs={request[key]}
+                              timeZone={filters.tz}
+                              now={serverNow}
+                              locale={locale}
+                            />
+                          </td>
+                        ))}
                       </tr>
                     ))}
                   </tbody>
