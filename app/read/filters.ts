@@ -52,8 +52,10 @@ export class FilterError extends Error {
 export function parseFilters(params: URLSearchParams, defaultTimeZone: string): Filters {
   const raw: Record<string, unknown> = {};
   for (const key of ['from', 'to', 'tz', 'q'] as const) {
-    const value = params.get(key);
-    if (value !== null && value !== '') raw[key] = value;
+    const values = params.getAll(key).filter((value) => value !== '');
+    // Two ranges or zones at once: refused, not one of them taken silently (the numbers would not be the asker's).
+    if (values.length > 1) throw new FilterError(key, 'is given more than once');
+    if (values.length === 1) raw[key] = values[0];
   }
   for (const key of REPEATABLE) {
     // The filter forms show a list as 'USD, EUR' (and people type it so): each item trimmed; currency

@@ -845,5 +845,11 @@ describe('GET /exports/* over HTTP', () => {
     const bad = await get('/exports/payment-requests.csv?tz=Mars/Base', tokens.manager);
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: 'invalid_filter', field: 'tz' } });
+    // Two ranges at once: refused naming the field, not one of them taken silently.
+    const twice = await get('/exports/agents.csv?from=2026-11-01&to=2026-11-30&from=2026-01-01', tokens.manager);
+    expect([twice.status, await twice.json()]).toEqual([
+      400,
+      { error: { code: 'invalid_filter', field: 'from', message: 'from: is given more than once' } },
+    ]);
   });
 });

@@ -22,6 +22,23 @@ describe('parseFilters', () => {
     );
   });
 
+  it('refuses a range, zone or search given twice, naming it; an empty repeat is no value', () => {
+    for (const [query, field] of [
+      ['from=2026-11-01&from=2026-10-01', 'from'],
+      ['to=2026-11-30&tz=UTC&to=2026-11-01', 'to'],
+      ['tz=UTC&tz=Europe/Berlin', 'tz'],
+      ['q=SO-1&q=SO-2', 'q'],
+    ] as const) {
+      expect(() => parseFilters(new URLSearchParams(query), 'UTC')).toThrow(
+        new FilterError(field, 'is given more than once'),
+      );
+    }
+    expect(parseFilters(new URLSearchParams('from=&from=2026-11-01&tz=&tz=Europe/Berlin'), 'UTC')).toMatchObject({
+      from: '2026-11-01',
+      tz: 'Europe/Berlin',
+    });
+  });
+
   it('reads a list as the filter forms show it and people type it: "USD, eur ,GBP"', () => {
     const filters = parseFilters(
       new URLSearchParams('currency=USD%2C+eur+%2CGBP&team=tm_a%2C+tm_b&channel=sms%2C+email'),
