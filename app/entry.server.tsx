@@ -35,9 +35,9 @@ export function startBackgroundWork(): void {
 export function handleError(error: unknown, { request }: { request: Request }): void {
   if (request.signal.aborted) return;
   if (isRouteErrorResponse(error) && error.status < 500) return;
-  console.error(
-    isRouteErrorResponse(error) && (error as { error?: unknown }).error ? (error as { error?: unknown }).error : error,
-  );
+  // A route error response carries the thrown error itself (not in its public type).
+  const thrown = isRouteErrorResponse(error) ? (error as { error?: unknown }).error : undefined;
+  console.error(thrown ?? error);
 }
 
 export default function handleRequest(

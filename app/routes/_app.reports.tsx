@@ -143,17 +143,20 @@ async function onSchedule(
       'schedules',
     );
   }
-  const outcome =
-    intent === 'delete-schedule' ? await deleteSchedule(db, viewer, id) : await resumeSchedule(db, viewer, id);
-  if (!outcome?.ok) return missing();
+  const deleting = intent === 'delete-schedule';
+  const name = deleting ? await deleteSchedule(db, viewer, id) : await resumeSchedule(db, viewer, id);
+  if (name === null) return missing();
   await recordAudit(db, {
-    action: intent === 'delete-schedule' ? 'report_schedule_delete' : 'report_schedule_resume',
+    action: deleting ? 'report_schedule_delete' : 'report_schedule_resume',
     actor: viewer,
     target: `schedule:${id}`,
-    details: { name: outcome.name },
+    details: { name },
     ip: clientIp(request),
   });
-  return answer({ ok: true, message: outcome.message }, 'schedules');
+  return answer(
+    { ok: true, message: deleting ? `Deleted the schedule “${name}”.` : `Resumed “${name}”.` },
+    'schedules',
+  );
 }
 
 /** Creates a schedule from the form (400 naming each field it refuses), audited with what it will run. */

@@ -85,9 +85,9 @@ export async function createSchedule(
   return { ok: true, message: `Scheduled “${input.name}”.`, id, schedule: { ...input, filters: kept } };
 }
 
-/** Deletes one of the viewer's schedules (its kept files stay); null when it is not theirs. */
-export async function deleteSchedule(db: Db, viewer: Viewer, id: string): Promise<Outcome<{ name: string }> | null> {
-  const name = await writeTransaction(db, async () => {
+/** Deletes one of the viewer's schedules (its kept files stay): its name, or null when it is not theirs. */
+export async function deleteSchedule(db: Db, viewer: Viewer, id: string): Promise<string | null> {
+  return await writeTransaction(db, async () => {
     const [schedule] = await db
       .select({ name: scheduledReports.name })
       .from(scheduledReports)
@@ -96,20 +96,14 @@ export async function deleteSchedule(db: Db, viewer: Viewer, id: string): Promis
     if (schedule) await db.delete(scheduledReports).where(eq(scheduledReports.id, id));
     return schedule?.name ?? null;
   });
-  return name === null ? null : { ok: true, message: `Deleted the schedule “${name}”.`, name };
 }
 
 /**
  * Starts a paused schedule again (paused when a run fell due while its owner could not export: see
  * runSchedule): its next run is the next one from now, not the one it missed.
  */
-export async function resumeSchedule(
-  db: Db,
-  viewer: Viewer,
-  id: string,
-  now = Date.now(),
-): Promise<Outcome<{ name: string }> | null> {
-  const name = await writeTransaction(db, async () => {
+export async function resumeSchedule(db: Db, viewer: Viewer, id: string, now = Date.now()): Promise<string | null> {
+  return await writeTransaction(db, async () => {
     const [schedule] = await db
       .select()
       .from(scheduledReports)
@@ -122,7 +116,6 @@ export async function resumeSchedule(
       .where(eq(scheduledReports.id, id));
     return schedule.name;
   });
-  return name === null ? null : { ok: true, message: `Resumed “${name}”.`, name };
 }
 
 /**

@@ -154,7 +154,7 @@ describe('deleting a kept file from /reports', () => {
   it('deletes a file its deleted schedule left behind', async () => {
     const { token, owner, scheduleId, files, listed } = await keptFiles(2);
     const [older, newer] = files as [ReportFileSummary, ReportFileSummary];
-    expect(await deleteSchedule(db, owner, scheduleId)).toMatchObject({ ok: true });
+    expect(await deleteSchedule(db, owner, scheduleId)).toBe('Daily agents');
     expect(await listed()).toEqual([newer.id, older.id]);
 
     expect((await deleteFile(token, { id: newer.id })).status).toBe(200);

@@ -41,7 +41,7 @@ describe('a scheduled report whose owner could not export when it fell due', () 
 
     // Back, the owner resumes it on the 9th at 12:00: the next run is the 10th, not the one it missed.
     await db.update(users).set({ active: true }).where(eq(users.id, userId));
-    expect(await resumeSchedule(db, owner, paused!.id, due(9) + 6 * HOUR)).toMatchObject({ ok: true });
+    expect(await resumeSchedule(db, owner, paused!.id, due(9) + 6 * HOUR)).toBe('Daily');
     const [resumed] = await listSchedules(db, owner);
     expect([resumed!.active, resumed!.nextRunAt]).toEqual([true, due(10)]);
     const files = await runDueReports(db, due(10));

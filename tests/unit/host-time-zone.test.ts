@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketStarts } from '../../app/lib/time-buckets';
+import { bucketStarts, type Interval } from '../../app/lib/time-buckets';
 import { zonedInstant } from '../../app/lib/zoned-time';
 import { comparisonPeriod } from '../../app/read/date-ranges';
 import { filterRange, startOfDayInZone } from '../../app/read/filters';
@@ -63,16 +63,17 @@ describe.each(HOSTS)('on a host whose TZ is %s', (host) => {
   });
 
   it('starts chart buckets at midnight in the zone across DST changes', () => {
-    const days = (zone: string, from: string, to: string) =>
-      isoAll(bucketStarts(Date.parse(from), Date.parse(to), 'day', zone, 100));
-    expect(days('America/Santiago', '2026-04-03T00:00:00Z', '2026-04-07T00:00:00Z')).toEqual([
+    /** The chart's buckets of `interval` from `from` to `to` in `zone`, as ISO instants. */
+    const starts = (interval: Interval, zone: string, from: string, to: string) =>
+      isoAll(bucketStarts(Date.parse(from), Date.parse(to), interval, zone, 100));
+    expect(starts('day', 'America/Santiago', '2026-04-03T00:00:00Z', '2026-04-07T00:00:00Z')).toEqual([
       '2026-04-02T03:00:00.000Z',
       '2026-04-03T03:00:00.000Z',
       '2026-04-04T03:00:00.000Z',
       '2026-04-05T04:00:00.000Z',
       '2026-04-06T04:00:00.000Z',
     ]);
-    expect(days('America/Santiago', '2026-09-04T00:00:00Z', '2026-09-09T00:00:00Z')).toEqual([
+    expect(starts('day', 'America/Santiago', '2026-09-04T00:00:00Z', '2026-09-09T00:00:00Z')).toEqual([
       '2026-09-03T04:00:00.000Z',
       '2026-09-04T04:00:00.000Z',
       '2026-09-05T04:00:00.000Z',
@@ -80,44 +81,26 @@ describe.each(HOSTS)('on a host whose TZ is %s', (host) => {
       '2026-09-07T03:00:00.000Z',
       '2026-09-08T03:00:00.000Z',
     ]);
-    expect(days('Australia/Lord_Howe', '2026-04-03T00:00:00Z', '2026-04-07T00:00:00Z')).toEqual([
+    expect(starts('day', 'Australia/Lord_Howe', '2026-04-03T00:00:00Z', '2026-04-07T00:00:00Z')).toEqual([
       '2026-04-02T13:00:00.000Z',
       '2026-04-03T13:00:00.000Z',
       '2026-04-04T13:00:00.000Z',
       '2026-04-05T13:30:00.000Z',
       '2026-04-06T13:30:00.000Z',
     ]);
-    const weeks = bucketStarts(
-      Date.parse('2026-08-20T00:00:00Z'),
-      Date.parse('2026-09-20T00:00:00Z'),
-      'week',
-      'America/Santiago',
-    );
-    expect(isoAll(weeks)).toEqual([
+    expect(starts('week', 'America/Santiago', '2026-08-20T00:00:00Z', '2026-09-20T00:00:00Z')).toEqual([
       '2026-08-17T04:00:00.000Z',
       '2026-08-24T04:00:00.000Z',
       '2026-08-31T04:00:00.000Z',
       '2026-09-07T03:00:00.000Z',
       '2026-09-14T03:00:00.000Z',
     ]);
-    const months = bucketStarts(
-      Date.parse('2026-08-01T12:00:00Z'),
-      Date.parse('2026-11-01T00:00:00Z'),
-      'month',
-      'Europe/London',
-    );
-    expect(isoAll(months)).toEqual([
+    expect(starts('month', 'Europe/London', '2026-08-01T12:00:00Z', '2026-11-01T00:00:00Z')).toEqual([
       '2026-07-31T23:00:00.000Z',
       '2026-08-31T23:00:00.000Z',
       '2026-09-30T23:00:00.000Z',
     ]);
-    const hours = bucketStarts(
-      Date.parse('2026-10-24T23:00:00Z'),
-      Date.parse('2026-10-25T03:00:00Z'),
-      'hour',
-      'Europe/London',
-    );
-    expect(isoAll(hours)).toEqual([
+    expect(starts('hour', 'Europe/London', '2026-10-24T23:00:00Z', '2026-10-25T03:00:00Z')).toEqual([
       '2026-10-24T23:00:00.000Z',
       '2026-10-25T00:00:00.000Z',
       '2026-10-25T01:00:00.000Z',
