@@ -1,8 +1,9 @@
-import { and, asc, desc, eq, inArray, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { type Db, first } from '../../db/client';
 import { agents, reportFiles, scheduledReports, teams } from '../../db/tables';
 import { type Scope, scopeCovers, type Viewer } from '../domain/access';
 import { byNameThenId } from '../lib/name-order';
+import { agentsByIds } from './agents.server';
 import { teamAgents } from './team-agents.server';
 
 export type ScheduledReportRow = typeof scheduledReports.$inferSelect;
@@ -25,17 +26,23 @@ export async function getReportFilterOptions(db: Db, viewer: Viewer) {
       .where(teamIds ? inArray(teams.id, teamIds) : undefined)
   ).sort(byNameThenId);
   const senders = teamIds ? [...new Set((await teamAgents(db, teamIds)).map((pair) => pair.agent))] : [];
-  const agentRows = (
-    await db
-      .select({ id: agents.id, name: agents.name, teamId: agents.teamId })
-      .from(agents)
-      .where(
-        teamIds
-          ? or(inArray(agents.teamId, teamIds), senders.length > 0 ? inArray(agents.id, senders) : undefined)
-          : undefined,
-      )
-  ).sort(byNameThenId);
-  return { teams: teamRows, agents: agentRows };
+  const members = await db
+    .select({ id: agents.id, name: agents.name, teamId: agents.teamId })
+    .from(agents)
+    .where(teamIds ? inArray(agents.teamId, teamIds) : undefined);
+  // The senders from other teams, a slice of ids at a time (there may be more than a statement takes).
+  const listed = new Set(members.map((agent) => agent.id));
+  const others = (
+    await agentsByIds(
+      db,
+      senders.filter((id) => !listed.has(id)),
+    )
+  ).map(({ id, name, teamId }) => ({
+    id,
+    name,
+    teamId,
+  }));
+  return { teams: teamRows, agents: [...members, ...others].sort(byNameThenId) };
 }
 
 /** The viewer's own schedules, soonest first. */

@@ -141,9 +141,15 @@ export class MetricsReader {
 
   private agentIds: string[] | null = null;
 
-  private async allAgentIds(): Promise<string[]> {
+  /**
+   * Every agent, as a condition that lets the engine seek each one's cells of an agent-first table
+   * instead of scanning all time. SQLite reads them from the agents' primary key as it goes (a `?` an
+   * agent would stop at 32,766 agents: "too many SQL variables"); PostgreSQL takes one array.
+   */
+  private async everyAgent(): Promise<SqlText | null> {
+    if (!onPostgres(this.db)) return { sql: 'agent_id IN (SELECT id FROM agents)', params: [] };
     this.agentIds ??= (await rows<[string]>(this.db, 'SELECT id FROM agents ORDER BY id', [])).map((row) => row[0]);
-    return this.agentIds;
+    return this.agentIds.length > 0 ? inValues('agent_id', this.agentIds, { arrays: true }) : null;
   }
 
   /**
@@ -168,8 +174,7 @@ export class MetricsReader {
     const group = grouping === 'agent' ? 'agent_id' : grouping === 'cell' ? 'bucket' : null;
     // Agent-first tables: naming every agent lets SQLite seek each one's cells instead of scanning all time.
     const arrays = onPostgres(this.db);
-    const agentIds = table.key[0] === 'agent_id' && !this.dimensions.has('agent_id') ? await this.allAgentIds() : [];
-    const seek = agentIds.length > 0 ? inValues('agent_id', agentIds, { arrays }) : null;
+    const seek = table.key[0] === 'agent_id' && !this.dimensions.has('agent_id') ? await this.everyAgent() : null;
     const condition = rollupCondition(this.query, start, end, { arrays });
     const where = `${seek ? `${seek.sql} AND ` : ''}${condition.sql}${cells ? ' AND bucket = ANY(?)' : ''}`;
     const params = [...(seek?.params ?? []), ...condition.params, ...(cells ? [cells] : [])];

@@ -1,9 +1,10 @@
 import { inArray } from 'drizzle-orm';
 import type { Db } from '../../../db/client';
-import { agents, teams } from '../../../db/tables';
+import { teams } from '../../../db/tables';
 import type { Viewer } from '../../domain/access';
 import type { Metrics } from '../../domain/metrics';
 import { bucketStarts, type Interval, isoInZone } from '../../lib/time-buckets';
+import { agentsByIds } from '../agents.server';
 import { type Filters, filterRange } from '../filters';
 import { EARLIEST, LATEST } from './cells';
 import { CurrencyLookup, MetricsReader } from './engine.server';
@@ -68,7 +69,7 @@ export async function getAgentLeaderboard(
   const byAgent = [...(await reader.readRange(start, end, 'agent'))].filter(([, totals]) => sentOf(totals) > 0);
   if (byAgent.length === 0) return [];
   const agentIds = byAgent.map(([agentId]) => String(agentId));
-  const agentRows = await db.select().from(agents).where(inArray(agents.id, agentIds));
+  const agentRows = await agentsByIds(db, agentIds);
   const agentById = new Map(agentRows.map((agent) => [agent.id, agent]));
   const teamIds = [...new Set(agentRows.map((agent) => agent.teamId))];
   const teamById = new Map(

@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Viewer } from '../../app/domain/access';
+import { parseFilters } from '../../app/read/filters';
+import { getAgentLeaderboard, getMetricsSummary } from '../../app/read/metrics/metrics.server';
+import { ingestEvents } from '../../app/write/ingest.server';
+import type { Db } from '../../db/client';
+import { closeTestDb, createTestDb } from '../support/db';
+import { created, MINUTE, step, T0 } from '../support/events';
+
+/*
+ * An organisation with more agents than SQLite takes variables in one statement (32,766): the
+ * leaderboard named every agent with a `?` each and answered "too many SQL variables" (a 500 on the
+ * dashboard, /api/v1/metrics/agents and agents.csv).
+ */
+const AGENTS = 33_000;
+const BATCH = 5_500;
+const manager: Viewer = { userId: 'usr_m', name: 'Manager', role: 'manager', scope: { kind: 'all' } };
+const day = () => parseFilters(new URLSearchParams('from=2026-11-20&to=2026-11-20'), 'UTC');
+const padded = (i: number) => String(i).padStart(5, '0');
+
+let db: Db;
+beforeAll(async () => {
+  db = (await createTestDb()).db;
+  for (let from = 0; from < AGENTS; from += BATCH) {
+    const events = [];
+    for (let i = from; i < from + BATCH; i++) {
+      const id = `pr_${padded(i)}`;
+      events.push(
+        created(id, i * 100, { agentId: `ag_${padded(i)}`, agentName: `Agent ${padded(i)}`, amount: 100 + (i % 7) }),
+        step(id, 'sent', i * 100 + MINUTE),
+      );
+    }
+    const summary = await ingestEvents(db, events, 'api', {
+      now: T0 + 24 * 60 * MINUTE,
+      settings: { ttlUnopenedMs: 5 * MINUTE, ttlOpenedMs: 15 * MINUTE },
+    });
+    expect(summary.rejected).toBe(0);
+  }
+}, 120_000);
+afterAll(() => closeTestDb(db));
+
+it('ranks 33,000 agents, each with their one request', async () => {
+  const rows = await getAgentLeaderboard(db, day(), manager);
+  expect(rows).toHaveLength(AGENTS);
+  expect(rows.filter((row) => row.sent === 1 && row.expired === 1)).toHaveLength(AGENTS);
+  expect(rows.slice(0, 2).map((row) => [row.agentId, row.agentName, row.teamId, row.teamName])).toEqual([
+    ['ag_00000', 'Agent 00000', 'tm_retail', 'Retail'],
+    ['ag_00001', 'Agent 00001', 'tm_retail', 'Retail'],
+  ]);
+  expect(rows.at(-1)?.agentId).toBe('ag_32999');
+});
+
+it('sums the same requests without naming the agents', async () => {
+  const summary = await getMetricsSummary(db, day(), manager);
+  expect([summary.sent, summary.expired, summary.paid]).toEqual([AGENTS, AGENTS, 0]);
+});
