@@ -1,7 +1,7 @@
 import { redirect } from '@remix-run/node';
 import type { SortingState } from '@tanstack/react-table';
 import { getDb } from '../../db/client';
-import { badRequest } from '../lib/http.server';
+import { badRequest, singleParam } from '../lib/http.server';
 import { requestLocale } from '../lib/locale.server';
 import { timeZoneList } from '../lib/time-zone';
 import { canonicalSearch, type DashboardRange, LEADERBOARD_SORTS, resolveRange } from '../read/dashboard-view';
@@ -37,7 +37,7 @@ export interface DashboardRequest {
 export async function dashboardRequest(request: Request): Promise<DashboardRequest> {
   const url = new URL(request.url);
   const parsed = await filtersFromRequest(request);
-  const asked = url.searchParams.get('range');
+  const asked = singleParam(url.searchParams, 'range', 'invalid_filter');
   const alias = asked ? PRESET_ALIASES[asked] : undefined;
   if (alias) {
     // An older link's name for a preset: the same view under today's name.
@@ -58,9 +58,11 @@ export async function dashboardRequest(request: Request): Promise<DashboardReque
   const canonical = canonicalSearch(url.searchParams, range);
   if (canonical !== url.searchParams.toString()) throw redirect(`${url.pathname}${canonical ? `?${canonical}` : ''}`);
 
-  const sort = url.searchParams.get('sort');
+  // A sort the leaderboard has not is its default (an old link); two at once are refused, as the list's.
+  const sort = singleParam(url.searchParams, 'sort', 'invalid_parameter');
+  const order = singleParam(url.searchParams, 'order', 'invalid_parameter');
   const sorting: SortingState = [
-    { id: sort && LEADERBOARD_SORTS.includes(sort) ? sort : 'sent', desc: url.searchParams.get('order') !== 'asc' },
+    { id: sort && LEADERBOARD_SORTS.includes(sort) ? sort : 'sent', desc: order !== 'asc' },
   ];
   return {
     range,

@@ -1,6 +1,6 @@
 import type { Db } from '../../db/client';
 import { withByteOrderMark } from '../lib/csv';
-import { badRequest } from '../lib/http.server';
+import { badRequest, singleParam } from '../lib/http.server';
 import { createExport, type ExportRequest, filtersForAudit } from '../read/exports/exports.server';
 import { recordAudit } from '../write/audit.server';
 
@@ -10,7 +10,7 @@ import { recordAudit } from '../write/audit.server';
  * (SPEC §4) stays the default.
  */
 export function excelVariantFromRequest(request: Request): boolean {
-  const value = new URL(request.url).searchParams.get('excel');
+  const value = singleParam(new URL(request.url).searchParams, 'excel', 'invalid_parameter');
   if (value === null || value === '0') return false;
   if (value === '1') return true;
   throw badRequest('invalid_parameter', 'excel', 'excel must be 1 (CSV for Excel, with a byte-order mark) or 0');

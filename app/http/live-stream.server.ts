@@ -1,7 +1,7 @@
 import { getDb } from '../../db/client';
 import type { Viewer } from '../domain/access';
 import { getEnv } from '../lib/env.server';
-import { apiError } from '../lib/http.server';
+import { apiError, singleParam } from '../lib/http.server';
 import {
   type RequestChange,
   readChangesSince,
@@ -43,11 +43,9 @@ export function changeStreamResponse(
   let viewer = signedIn;
   const env = getEnv();
   const encoder = new TextEncoder();
-  const lastEventId = (
-    request.headers.get('last-event-id') ??
-    new URL(request.url).searchParams.get('after') ??
-    ''
-  ).slice(0, 64);
+  // `after` for a client that cannot send Last-Event-ID; given twice it is refused whichever wins.
+  const after = singleParam(new URL(request.url).searchParams, 'after', 'invalid_parameter');
+  const lastEventId = (request.headers.get('last-event-id') ?? after ?? '').slice(0, 64);
 
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let cleanup = () => {};

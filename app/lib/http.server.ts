@@ -32,6 +32,17 @@ export function badRequest(code: string, field: string, message: string): Respon
 }
 
 /**
+ * A query parameter that takes one value: null when absent or empty, else its value. Given twice
+ * (`interval=day&interval=hour`) it is a 400 naming it, in the `code` its bad values get: taking
+ * one silently answered something else than was asked (session 34's probe). An empty repeat is no value.
+ */
+export function singleParam(params: URLSearchParams, key: string, code: string): string | null {
+  const values = params.getAll(key).filter((value) => value !== '');
+  if (values.length > 1) throw badRequest(code, key, `${key}: is given more than once`);
+  return values[0] ?? null;
+}
+
+/**
  * A failed zod parse as the API's 400: { error: { code, message, field } }, the field being the first
  * issue's dotted path (`customer.phone`), or its query parameter with `depth: 'field'` (`team`).
  */

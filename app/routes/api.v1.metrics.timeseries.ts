@@ -2,7 +2,7 @@ import type { LoaderFunctionArgs } from '@remix-run/node';
 import { getDb } from '../../db/client';
 import { requireViewer } from '../http/auth.server';
 import { filtersFromRequest } from '../http/filter-params.server';
-import { badRequest, readOnlyRoute } from '../lib/http.server';
+import { badRequest, readOnlyRoute, singleParam } from '../lib/http.server';
 import { parseInterval } from '../lib/time-buckets';
 import { withDefaultRange } from '../read/date-ranges';
 import { DEFAULT_SERIES_DAYS, getMetricsTimeseries, TooManyBucketsError } from '../read/metrics/metrics.server';
@@ -14,7 +14,7 @@ import { DEFAULT_SERIES_DAYS, getMetricsTimeseries, TooManyBucketsError } from '
 export async function loader({ request }: LoaderFunctionArgs) {
   const viewer = await requireViewer(request);
   const filters = withDefaultRange(await filtersFromRequest(request), DEFAULT_SERIES_DAYS);
-  const interval = parseInterval(new URL(request.url).searchParams.get('interval'));
+  const interval = parseInterval(singleParam(new URL(request.url).searchParams, 'interval', 'invalid_parameter'));
   if (!interval) throw badRequest('invalid_parameter', 'interval', 'interval: must be one of hour, day, week, month');
   try {
     return Response.json({ buckets: await getMetricsTimeseries(getDb(), filters, viewer, interval) });

@@ -425,6 +425,20 @@ describe('what a page or panel action is sent is read as a client error, never a
   });
 });
 
+describe('a page parameter given twice is refused as a bad filter is, not the first taken silently', () => {
+  it.each([
+    ['/dashboard?range=7d&range=30d', 'range'],
+    [`/dashboard?${RANGE}&sort=rate&sort=sent`, 'sort'],
+    ['/dashboard/agents/ag_a?range=yesterday&order=asc&order=desc', 'order'],
+    ['/requests?sort=amount&sort=status', 'sort'],
+    ['/requests?limit=25&limit=100', 'limit'],
+  ])('%s: 400 saying “%s” is given more than once', async (path, field) => {
+    const refused = await as('manager', path);
+    const html = await refused.text();
+    expect([refused.status, html.includes(`<p>“${field}” is given more than once.</p>`)]).toEqual([400, true]);
+  });
+});
+
 describe('field errors are tied to their fields (aria-describedby)', () => {
   it('the audit log filter: a bad action, actor-free date and its error are described by id', async () => {
     const html = await (await as('admin', '/admin/audit?action=nope&from=2026-13-45')).text();

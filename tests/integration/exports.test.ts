@@ -748,6 +748,11 @@ describe('GET /exports/* over HTTP', () => {
     const bad = await get(`/exports/payment-requests.csv?${QUERY}&excel=yes`, tokens.manager);
     expect(bad.status).toBe(400);
     expect((await bad.json()).error).toMatchObject({ code: 'invalid_parameter', field: 'excel' });
+    const twice = await get(`/exports/payment-requests.csv?${QUERY}&excel=1&excel=0`, tokens.manager);
+    expect([twice.status, await twice.json()]).toEqual([
+      400,
+      { error: { code: 'invalid_parameter', field: 'excel', message: 'excel: is given more than once' } },
+    ]);
   });
 
   it('limits a supervisor to their teams and audits who exported what', async () => {

@@ -158,6 +158,23 @@ describe('GET /api/v1/metrics/*', () => {
     expect((await get('/api/v1/metrics/summary')).status).toBe(401);
     expect((await get('/api/v1/metrics/agents', 'pld_not-a-token')).status).toBe(401);
   });
+
+  it('refuses an interval or a stream position given twice, naming it, not the first taken silently', async () => {
+    const twice = (field: string) => ({
+      status: 400,
+      body: { error: { code: 'invalid_parameter', field, message: `${field}: is given more than once` } },
+    });
+    expect(await get(`/api/v1/metrics/timeseries?interval=day&${range}&interval=hour`, tokens.manager)).toEqual(
+      twice('interval'),
+    );
+    expect(await get('/api/v1/stream?after=0&after=5', tokens.manager)).toEqual(twice('after'));
+    // An empty repeat is no value: the one given counts.
+    const once = await get(
+      '/api/v1/metrics/timeseries?interval=&from=2026-10-05&to=2026-10-06&interval=month',
+      tokens.manager,
+    );
+    expect([once.status, (once.body.buckets as unknown[]).length]).toEqual([200, 1]);
+  });
 });
 
 describe('SPEC §4 error shape beyond the routes’ own errors', () => {

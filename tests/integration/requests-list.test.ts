@@ -573,4 +573,25 @@ describe('GET /api/v1/payment-requests', () => {
       expect(((await response.json()) as { error: { field: string } }).error).toMatchObject({ field });
     }
   });
+
+  it('answers 400 naming sort, order, limit or cursor given twice, not the first taken silently', async () => {
+    const token = await tokenFor('manager');
+    const cursor = ((await (await get('?limit=1', token)).json()) as PaymentRequestPage).nextCursor;
+    for (const [query, field] of [
+      ['?sort=amount&sort=sentAt', 'sort'],
+      ['?order=asc&sort=amount&order=desc', 'order'],
+      ['?limit=1&limit=500', 'limit'],
+      [`?limit=1&cursor=${cursor}&cursor=${cursor}`, 'cursor'],
+    ] as const) {
+      const response = await get(query, token);
+      expect([query, response.status, await response.json()]).toEqual([
+        query,
+        400,
+        { error: { code: 'invalid_parameter', field, message: `${field}: is given more than once` } },
+      ]);
+    }
+    // An empty repeat is no value: the one given counts.
+    const sorted = (await (await get('?sort=&sort=orderNumber&order=asc&order=', token)).json()) as PaymentRequestPage;
+    expect(sorted.rows.map((row) => row.orderNumber)).toEqual(['SO-5001', 'SO-5002', 'SO-5003']);
+  });
 });

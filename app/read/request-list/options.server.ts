@@ -149,7 +149,13 @@ const listOptionsSchema = z.object({
 
 /** sort, order, limit and cursor of a list's query string; bad values throw ListOptionError. */
 export function parseListOptions(params: URLSearchParams): ListOptions {
-  const raw = Object.fromEntries(['sort', 'order', 'limit', 'cursor'].map((key) => [key, params.get(key)]));
+  const raw: Record<string, string> = {};
+  for (const key of ['sort', 'order', 'limit', 'cursor']) {
+    const values = params.getAll(key).filter((value) => value !== '');
+    // Two sorts or pages at once: refused, not one of them taken silently (as the filters, parseFilters).
+    if (values.length > 1) throw new ListOptionError(key, 'is given more than once');
+    if (values.length === 1) raw[key] = values[0]!;
+  }
   const parsed = listOptionsSchema.safeParse(raw);
   if (!parsed.success) {
     const { field, message } = firstIssue(parsed.error, { fallback: 'query', depth: 'field' });
