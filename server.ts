@@ -10,8 +10,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { broadcastDevReady, createRequestHandler, type ServerBuild } from '@remix-run/node';
+import { type AgnosticRouteObject, matchRoutes } from '@remix-run/router';
 import { getEnv } from './app/lib/env.server';
-import { CLIENT_ADDRESS_HEADER } from './app/lib/http.server';
+import { CLIENT_ADDRESS_HEADER, REFUSES } from './app/lib/http.server';
 import { fetchHeaders, sendFetchResponse, toFetchRequest } from './server/remix-adapter';
 import { newNonce, securityHeaders } from './server/security-headers';
 import { serveStaticFile } from './server/static-files';
@@ -40,6 +41,7 @@ const BUILD_FILE = resolve('build/index.js');
 const build = (await import(pathToFileURL(BUILD_FILE).href)) as ServerBuild;
 const entry = build.entry.module as AppEntry;
 const handleRemix = createRequestHandler(build, env.NODE_ENV);
+const routeTree = routesUnder(undefined);
 
 let inFlight = 0;
 let shuttingDown = false;
@@ -85,6 +87,10 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   if (!ROUTED_METHODS.has(req.method ?? 'GET')) {
     return refuse(res, url.pathname, 501, 'not_implemented', `${req.method} is not a method this server answers`);
   }
+  if (req.method === 'OPTIONS') {
+    answerOptions(req, res, url.pathname);
+    return;
+  }
 
   const isMutation = !['GET', 'HEAD', 'OPTIONS'].includes(req.method ?? 'GET');
   if (isMutation && !isSameOriginPost(req)) {
@@ -117,6 +123,51 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   if (request.body && !req.readableEnded) discardBody(req);
   if (!response.headers.has('Referrer-Policy')) res.setHeader('Referrer-Policy', 'same-origin');
   await sendFetchResponse(res, response, req.method ?? 'GET');
+}
+
+/**
+ * OPTIONS: 204 with `Allow`, the methods the route takes, and no body; no loader runs (Remix ran the
+ * route's loader as for a GET, data and all), no database is touched. There is no CORS here: the
+ * pages are same-origin, the API is for servers with tokens. A path no route takes: 404.
+ */
+function answerOptions(req: IncomingMessage, res: ServerResponse, pathname: string): void {
+  const allow = allowedMethods(pathname);
+  if (allow) {
+    res.statusCode = 204;
+    res.setHeader('Allow', allow);
+    res.end();
+  } else {
+    refuse(res, pathname, 404, 'not_found', 'No such route');
+  }
+  if (!req.readableEnded) discardBody(req);
+}
+
+/**
+ * The methods of the route `pathname` leads to, as Remix matches it: GET and HEAD for a page or a
+ * loader, POST for an action, none for a loader or action that only refuses (`refusing`: the 405s
+ * of read-only and POST-only routes, /api/'s 404); null when none is left.
+ */
+function allowedMethods(pathname: string): string | null {
+  const id = matchRoutes(routeTree, pathname)?.at(-1)?.route.id;
+  const module = id ? build.routes[id]?.module : undefined;
+  if (!module) return null;
+  const takes = (handler: unknown) => typeof handler === 'function' && !(REFUSES in handler);
+  const methods = [
+    ...(module.default || takes(module.loader) ? ['GET', 'HEAD'] : []),
+    ...(takes(module.action) ? ['POST'] : []),
+  ];
+  return methods.length > 0 ? methods.join(', ') : null;
+}
+
+/** The build's routes as the tree matchRoutes takes (the manifest is flat, each naming its parent). */
+function routesUnder(parentId: string | undefined): AgnosticRouteObject[] {
+  return Object.values(build.routes)
+    .filter((route) => route.parentId === parentId)
+    .map((route) =>
+      route.index
+        ? { id: route.id, index: true, path: route.path, caseSensitive: route.caseSensitive }
+        : { id: route.id, path: route.path, caseSensitive: route.caseSensitive, children: routesUnder(route.id) },
+    );
 }
 
 /** The URL the app sees. Its host is only ever compared with Origin: links use PUBLIC_URL (finding 8). */

@@ -13,13 +13,24 @@ export function apiError(status: number, code: string, message: string, init: Re
   return Response.json({ error: { code, message } }, { ...init, status });
 }
 
+/** The mark of a route's loader or action that only refuses (a 405, a 404): see `refusing`. */
+export const REFUSES = Symbol.for('paylink.refuses');
+
+/**
+ * Marks a loader or action that only refuses its method (or path): OPTIONS (server.ts) leaves its
+ * method out of the route's `Allow`. A symbol from the global registry: server.ts is another bundle.
+ */
+export function refusing<T extends object>(handler: T): T {
+  return Object.assign(handler, { [REFUSES]: true });
+}
+
 /**
  * The action of a route that only reads: another method than GET or HEAD answers 405 in the API's
  * error shape with `Allow` (Remix's own answer is a bare `{ message }` without it).
  */
-export function readOnlyRoute(): Response {
+export const readOnlyRoute = refusing(function readOnlyRoute(): Response {
   return apiError(405, 'method_not_allowed', 'Use GET on this route', { headers: { Allow: 'GET, HEAD' } });
-}
+});
 
 /** Throws an API error response unless the condition holds (Epic Stack's invariantResponse, for JSON). */
 export function invariantApi(condition: unknown, status: number, code: string, message: string): asserts condition {

@@ -1,9 +1,7 @@
-import { apiError } from '../lib/http.server';
+import { apiError, refusing } from '../lib/http.server';
 
 /** A path under /api/ that names no route: 404 in the API's error shape (SPEC §4), not the HTML page. */
-function notFound() {
-  return apiError(404, 'not_found', 'No such API route');
-}
+const notFound = refusing(() => apiError(404, 'not_found', 'No such API route'));
 
 export const loader = notFound;
 export const action = notFound;

@@ -8,7 +8,7 @@ import {
   signatureHeadersHold,
   verifyWebhook,
 } from '../http/webhook-intake.server';
-import { apiError } from '../lib/http.server';
+import { apiError, refusing } from '../lib/http.server';
 import { ingestPreparePool } from '../write/ingest-prepare-pool.server';
 import { ingestWriter } from '../write/ingest-writer.server';
 
@@ -20,9 +20,9 @@ const MAX_IN_FLIGHT = 16;
 const MAX_IN_THREAD_BYTES = 256 * 1024;
 let inFlight = 0;
 
-export function loader() {
-  return apiError(405, 'method_not_allowed', 'POST signed events to this endpoint', { headers: { Allow: 'POST' } });
-}
+export const loader = refusing(() =>
+  apiError(405, 'method_not_allowed', 'POST signed events to this endpoint', { headers: { Allow: 'POST' } }),
+);
 
 export async function action({ request }: ActionFunctionArgs) {
   if (request.method !== 'POST') return loader();

@@ -2,11 +2,11 @@ import type { ActionFunctionArgs } from '@remix-run/node';
 import { getDb } from '../../db/client';
 import { requireViewer } from '../http/auth.server';
 import { cancelPaymentRequestFromApi } from '../http/payment-requests-api.server';
-import { apiError } from '../lib/http.server';
+import { apiError, refusing } from '../lib/http.server';
 
-export async function loader() {
-  return apiError(405, 'method_not_allowed', 'POST to cancel this request', { headers: { Allow: 'POST' } });
-}
+export const loader = refusing(() =>
+  apiError(405, 'method_not_allowed', 'POST to cancel this request', { headers: { Allow: 'POST' } }),
+);
 
 /** SPEC §4: cancel; agents their own requests, supervisors those of their teams (§5); 404 outside scope. */
 export async function action({ request, params }: ActionFunctionArgs) {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceToken } from '../../app/write/api-tokens.server';
 import { closeDatabase, openDatabaseUrl } from '../../db/client';
+import { queryRow } from '../support/db';
 import { rawRequest } from '../support/http';
 import { postEvents, startServer, type TestServer } from '../support/server';
 
@@ -242,6 +243,50 @@ describe('SPEC §4 error shape beyond the routes’ own errors', () => {
       type: 'application/json; charset=utf-8',
       body: { error: { code: 'not_implemented', message: `${method} is not a method this server answers` } },
     });
+  });
+
+  it.each([
+    ['/api/v1/metrics/summary', 'GET, HEAD'],
+    ['/api/v1/payment-requests', 'GET, HEAD, POST'],
+    ['/api/v1/payment-requests/pr_r1', 'GET, HEAD'],
+    ['/api/v1/payment-requests/pr_r1/cancel', 'POST'],
+    ['/api/v1/events', 'POST'],
+    ['/api/v1/stream', 'GET, HEAD'],
+    ['/exports/agents.csv', 'GET, HEAD'],
+    ['/healthz', 'GET, HEAD'],
+    ['/dashboard', 'GET, HEAD'],
+    ['/login', 'GET, HEAD, POST'],
+  ])('OPTIONS %s answers 204 with Allow: %s and no body, without a token: no loader runs', async (path, allow) => {
+    const response = await rawRequest(`${server.url}${path}`, { method: 'OPTIONS' });
+    expect([response.status, response.headers.allow, response.headers['content-type'], response.body]).toEqual([
+      204,
+      allow,
+      undefined,
+      '',
+    ]);
+  });
+
+  it('OPTIONS on an export with a token exports nothing (no audit row) and on no route is a 404', async () => {
+    const exports = async () => {
+      const db = openDatabaseUrl(server.dbFile);
+      try {
+        return (await queryRow<{ n: number }>(db, "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'export'"))?.n;
+      } finally {
+        await closeDatabase(db);
+      }
+    };
+    const before = Number(await exports());
+    const options = await rawRequest(`${server.url}/exports/payment-requests.csv`, {
+      method: 'OPTIONS',
+      headers: { authorization: `Bearer ${tokens.manager}` },
+    });
+    expect([options.status, options.body, Number(await exports())]).toEqual([204, '', before]);
+    const missing = await rawRequest(`${server.url}/api/v1/unknown`, { method: 'OPTIONS' });
+    expect([missing.status, missing.headers.allow, JSON.parse(missing.body)]).toEqual([
+      404,
+      undefined,
+      { error: { code: 'not_found', message: 'No such route' } },
+    ]);
   });
 
   it('answers such a method on a page in plain text', async () => {
