@@ -3,7 +3,7 @@ import type { Db } from '../../db/client';
 import type { Viewer } from '../domain/access';
 import { STATUS_LABELS } from '../domain/lifecycle';
 import { getEnv } from '../lib/env.server';
-import { apiError, badRequest, zodErrorResponse } from '../lib/http.server';
+import { apiError, badRequest, notJsonBody, zodErrorResponse } from '../lib/http.server';
 import { issuePath } from '../lib/zod-issues';
 import {
   IDEMPOTENCY_KEY_HEADER,
@@ -69,6 +69,8 @@ export async function createPaymentRequestFromApi(
   if (key && !key.success) {
     return zodErrorResponse(key.error, 'invalid_idempotency_key', { fallback: IDEMPOTENCY_KEY_HEADER });
   }
+  const notJson = notJsonBody(request);
+  if (notJson) return notJson;
   const tooLarge = () => apiError(413, 'body_too_large', 'The body may be at most 64 KB');
   if (Number(request.headers.get('content-length') ?? 0) > MAX_BODY_BYTES) return tooLarge();
   const text = await request.text();

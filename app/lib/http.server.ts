@@ -67,6 +67,21 @@ export function zodErrorResponse(
 }
 
 const FORM_CONTENT_TYPE = /^\s*(?:application\/x-www-form-urlencoded|multipart\/form-data)\s*(?:;|$)/i;
+const JSON_CONTENT_TYPE = /^\s*application\/json\s*(?:;|$)/i;
+
+/** 415 naming Content-Type: { error: { code: 'unsupported_media_type', message, field } }. */
+function unsupportedMediaType(message: string): Response {
+  return Response.json({ error: { code: 'unsupported_media_type', message, field: 'Content-Type' } }, { status: 415 });
+}
+
+/**
+ * A JSON API action's body must say it is JSON (`application/json`, parameters allowed), checked
+ * before it is read: a 415 naming Content-Type, else null. A form or text body was parsed as JSON.
+ */
+export function notJsonBody(request: Request): Response | null {
+  if (JSON_CONTENT_TYPE.test(request.headers.get('content-type') ?? '')) return null;
+  return unsupportedMediaType('Send JSON: Content-Type: application/json');
+}
 
 /**
  * The request's form (a page's or the agent panel's action). Anything else is the client's mistake,
@@ -75,16 +90,7 @@ const FORM_CONTENT_TYPE = /^\s*(?:application\/x-www-form-urlencoded|multipart\/
  */
 export async function readForm(request: Request): Promise<FormData> {
   if (!FORM_CONTENT_TYPE.test(request.headers.get('content-type') ?? '')) {
-    throw Response.json(
-      {
-        error: {
-          code: 'unsupported_media_type',
-          message: 'Send a form: application/x-www-form-urlencoded or multipart/form-data',
-          field: 'Content-Type',
-        },
-      },
-      { status: 415 },
-    );
+    throw unsupportedMediaType('Send a form: application/x-www-form-urlencoded or multipart/form-data');
   }
   try {
     return await request.formData();

@@ -117,6 +117,46 @@ describe('POST /api/v1/payment-requests', () => {
     expect(await broken.json()).toMatchObject({ error: { code: 'invalid_json' } });
   });
 
+  it('answers 415 naming Content-Type for a body not sent as JSON, before reading it; application/json with a charset creates', async () => {
+    const send = (contentType: string | null) =>
+      fetch(`${server.url}/api/v1/payment-requests`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${thandi}`, ...(contentType ? { 'content-type': contentType } : {}) },
+        // Bytes, not a string: fetch then sends no Content-Type of its own.
+        body: new TextEncoder().encode(JSON.stringify({ ...body, orderNumber: 'SO-415' })),
+      });
+    for (const contentType of [
+      null,
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'text/json',
+      'application/jsonl',
+    ]) {
+      const refused = await send(contentType);
+      expect([contentType, refused.status, await refused.json()]).toEqual([
+        contentType,
+        415,
+        {
+          error: {
+            code: 'unsupported_media_type',
+            field: 'Content-Type',
+            message: 'Send JSON: Content-Type: application/json',
+          },
+        },
+      ]);
+    }
+    const sent = async () => {
+      const db = openDatabaseUrl(server.dbFile);
+      const rows = await queryRows(db, "SELECT id FROM payment_requests WHERE order_number = 'SO-415'");
+      await closeDatabase(db);
+      return rows.length;
+    };
+    expect(await sent()).toBe(0);
+    expect((await send('application/json; charset=utf-8')).status).toBe(201);
+    expect((await send('Application/JSON')).status).toBe(201);
+    expect(await sent()).toBe(2);
+  });
+
   it('lets only agents create', async () => {
     expect((await post('/api/v1/payment-requests', null, body)).status).toBe(401);
     for (const bearer of [manager, retailSupervisor]) {
