@@ -6,8 +6,9 @@
  * lines that turn a socket into a Request and a Response back into bytes is how each of those is
  * fixed at its root; the rest (static files, headers) is small enough not to need a framework.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import { resolve } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { broadcastDevReady, createRequestHandler, type ServerBuild } from '@remix-run/node';
 import { type AgnosticRouteObject, matchRoutes } from '@remix-run/router';
@@ -69,6 +70,7 @@ const server = createServer(
 // Idle sockets (no byte either way for a minute) are closed; live streams send a heartbeat every 15 s.
 server.timeout = 60_000;
 server.maxHeadersCount = 100;
+server.on('clientError', answerClientError);
 
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (shuttingDown) res.setHeader('Connection', 'close');
@@ -168,6 +170,32 @@ function routesUnder(parentId: string | undefined): AgnosticRouteObject[] {
         ? { id: route.id, index: true, path: route.path, caseSensitive: route.caseSensitive }
         : { id: route.id, path: route.path, caseSensitive: route.caseSensitive, children: routesUnder(route.id) },
     );
+}
+
+/** What Node answers a request it could not parse or wait for, by its error's code: status, our code, words. */
+const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'headers_too_large', 'The request headers are larger than 16 KB'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'body_too_large', 'The chunk extensions are too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'request_timeout', 'The request did not arrive in time'],
+};
+
+/**
+ * Node's own answers to a request it could not parse (400), whose headers were too large (431) or
+ * that did not arrive in time (408) had no body: the same answers, with SPEC §4's error JSON. As
+ * Node's default does: only on a socket still writable with no response of ours begun on it, then
+ * the connection is cut.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  const response = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (socket.writable && !response?.headersSent) {
+    const [status, code, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'bad_request', 'The request is malformed'];
+    const body = JSON.stringify({ error: { code, message } });
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 /** The URL the app sees. Its host is only ever compared with Origin: links use PUBLIC_URL (finding 8). */

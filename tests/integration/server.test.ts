@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
+import { connect, createServer as createNetServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createServiceToken } from '../../app/write/api-tokens.server';
 import { closeDatabase, openDatabaseUrl } from '../../db/client';
@@ -177,6 +177,45 @@ describe('body limits (finding 7)', () => {
     } finally {
       agent.destroy();
     }
+  });
+});
+
+describe("Node's own refusals", () => {
+  /** What the server writes back to `bytes` sent on a fresh connection, until it closes it. */
+  const exchange = (bytes: string) =>
+    new Promise<string>((resolve, reject) => {
+      const { port } = new URL(server.url);
+      const socket = connect(Number(port), '127.0.0.1', () => socket.write(bytes));
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      socket.on('error', reject);
+    });
+  const answer = (text: string) => {
+    const [head = '', body = ''] = text.split('\r\n\r\n');
+    const [status, ...headers] = head.split('\r\n');
+    return {
+      status,
+      type: headers.find((line) => /^content-type:/i.test(line)),
+      body: body ? (JSON.parse(body) as unknown) : body,
+    };
+  };
+
+  it('answer headers over 16 KB 431 and a malformed request 400, each with an error JSON body', async () => {
+    const tooLarge = await exchange(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(answer(tooLarge)).toEqual({
+      status: 'HTTP/1.1 431 Request Header Fields Too Large',
+      type: 'Content-Type: application/json; charset=utf-8',
+      body: { error: { code: 'headers_too_large', message: 'The request headers are larger than 16 KB' } },
+    });
+    const malformed = await exchange('GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n');
+    expect(answer(malformed)).toEqual({
+      status: 'HTTP/1.1 400 Bad Request',
+      type: 'Content-Type: application/json; charset=utf-8',
+      body: { error: { code: 'bad_request', message: 'The request is malformed' } },
+    });
+    // The server goes on answering.
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
   });
 });
 
