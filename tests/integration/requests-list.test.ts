@@ -482,7 +482,9 @@ describe('listPaymentRequests: a search that matches thousands of requests', () 
 
 describe('GET /api/v1/payment-requests', () => {
   let server: TestServer;
-  const now = Date.now();
+  // Set once the server is up: taken when the file loads, the requests sent 4 minutes before were
+  // already near their 5-minute expiry by the time this block ran after the file's other tests.
+  let now = 0;
   const iso = (offset: number) => new Date(now + offset).toISOString();
   const event = (requestId: string, type: string, offset: number, data = {}) => ({
     id: `evt_${requestId}_${type}`,
@@ -509,6 +511,7 @@ describe('GET /api/v1/payment-requests', () => {
 
   beforeAll(async () => {
     server = await startServer();
+    now = Date.now();
     const body = JSON.stringify([
       createdEvent('pr_h1', 'tm_retail', 'SO-5001'),
       event('pr_h1', 'sent', -9 * MINUTE),
