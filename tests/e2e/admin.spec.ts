@@ -5,6 +5,7 @@ import { hashPassword } from '../../app/lib/password.server';
 import { openDatabase } from '../../db/client';
 import { users } from '../../db/schema';
 import { E2E_DB, expect, test, WEBHOOK_SECRET } from './fixtures';
+import { SCREENS } from './helpers';
 
 const ENV_SECRET = WEBHOOK_SECRET;
 const PASSWORD = 'admin journey password 1';
@@ -33,6 +34,7 @@ async function createAdmin(label = 'admin'): Promise<string> {
 
 /** A full-page screenshot from the top (the sticky header otherwise lands mid-page). */
 async function shot(page: Page, path: string) {
+  if (!SCREENS) return;
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path, fullPage: true });
 }

@@ -1,5 +1,6 @@
+import type { Request, Response } from '@playwright/test';
 import { expect, test } from './fixtures';
-import { createUser, customerPhone, fillSendForm, signIn, signOut } from './helpers';
+import { createUser, customerPhone, fillSendForm, SCREENS, signIn, signOut } from './helpers';
 
 test.describe.configure({ timeout: 180_000 });
 
@@ -19,17 +20,21 @@ test('field errors still show when a live update lands while the form is submitt
   const payUrl = (await first.getByRole('link').textContent())!;
 
   // The reload after the refused send is held back until a live update (the customer opening the
-  // first link) has reached the page, so the update's revalidation lands in the middle of it.
+  // first link) has reached the page, so the update's revalidation lands in the middle of it: held
+  // until that revalidation's own load has been answered (it was a fixed 4 s).
   let held = false;
+  const isLoad = (request: Request) => request.method() === 'GET' && new URL(request.url()).pathname.endsWith('.data');
   await page.route(
     (url) => url.pathname.endsWith('.data'),
     async (route) => {
       if (route.request().method() !== 'GET' || held) return route.continue();
       held = true;
+      const another = (response: Response) => isLoad(response.request()) && response.request() !== route.request();
+      const updated = page.waitForResponse(another, { timeout: 20_000 });
       const customer = await customerPhone(browser);
       await customer.page.goto(payUrl);
       await customer.context.close();
-      await page.waitForTimeout(4000);
+      await updated;
       await route.continue().catch(() => undefined);
     },
   );
@@ -69,7 +74,7 @@ test('cards show sent and closed times, open requests first and finished ones by
   await expect(groups.nth(0).locator('.request-times')).toHaveText(/^Sent \d\d:\d\d [AP]M$/);
   for (const width of [1440, 390]) {
     await page.setViewportSize({ width, height: 900 });
-    await page.screenshot({ path: `tmp/e2e/shots/agent-${width}.png`, fullPage: true });
+    if (SCREENS) await page.screenshot({ path: `tmp/e2e/shots/agent-${width}.png`, fullPage: true });
   }
 });
 
@@ -86,7 +91,7 @@ test('error pages live in the layout with the way home for the role; a lost conn
   await expect(page.getByRole('link', { name: 'Back to the dashboard' })).toHaveAttribute('href', '/dashboard');
   for (const width of [1440, 390]) {
     await page.setViewportSize({ width, height: 900 });
-    await page.screenshot({ path: `tmp/e2e/shots/error-403-${width}.png`, fullPage: true });
+    if (SCREENS) await page.screenshot({ path: `tmp/e2e/shots/error-403-${width}.png`, fullPage: true });
   }
   // At 390 px Sign out is folded behind the Menu button.
   await page.setViewportSize({ width: 1440, height: 900 });
@@ -107,7 +112,7 @@ test('error pages live in the layout with the way home for the role; a lost conn
   await page.getByRole('link', { name: 'Account' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'No connection' })).toBeVisible();
   await expect(page.getByText('this device is offline or cannot reach Paylink Desk')).toBeVisible();
-  await page.screenshot({ path: 'tmp/e2e/shots/error-offline-390.png', fullPage: true });
+  if (SCREENS) await page.screenshot({ path: 'tmp/e2e/shots/error-offline-390.png', fullPage: true });
   await context.setOffline(false);
   await page.getByRole('button', { name: 'Try again' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Account' })).toBeVisible();

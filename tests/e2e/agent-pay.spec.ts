@@ -3,6 +3,7 @@ import { type Browser, devices, type Page } from '@playwright/test';
 import { openDatabase } from '../../db/client';
 import { insertUser, TEST_PASSWORD } from '../support/users';
 import { E2E_DB, expect, test } from './fixtures';
+import { SCREENS, signInByPost } from './helpers';
 
 /** An agent who can sign in: the team (named, as the pay page shows it), the agent identity and the user. */
 function createAgentUser(): { email: string } {
@@ -23,10 +24,7 @@ function createAgentUser(): { email: string } {
 }
 
 async function signIn(page: Page, email: string) {
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(TEST_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signInByPost(page, email);
   await expect(page).toHaveURL(/^[^?]*\/agent$/);
   await expect(page.getByText('Live', { exact: true })).toBeVisible();
 }
@@ -69,7 +67,7 @@ test('an agent sends a link, the customer pays with a test card, the agent’s c
   await expect(card.getByText('•••••••4567')).toBeVisible();
   const payUrl = await card.getByRole('link').textContent();
   expect(payUrl).toMatch(/\/pay\/[A-Za-z0-9_-]{32}$/);
-  await page.screenshot({ path: 'tmp/e2e/agent-sent.png', fullPage: true });
+  if (SCREENS) await page.screenshot({ path: 'tmp/e2e/agent-sent.png', fullPage: true });
 
   // A marker that survives only as long as the page is not reloaded.
   await page.evaluate(() => {
@@ -82,7 +80,7 @@ test('an agent sends a link, the customer pays with a test card, the agent’s c
   await expect(customer.page.getByText('Floral Oasis Dress')).toBeVisible();
   await expect(customer.page.getByText('SO-E2E-1')).toBeVisible();
   await expect(customer.page.getByRole('timer')).toHaveText(/^1[45]:\d\d$/);
-  await customer.page.screenshot({ path: 'tmp/e2e/pay-page.png', fullPage: true });
+  if (SCREENS) await customer.page.screenshot({ path: 'tmp/e2e/pay-page.png', fullPage: true });
 
   await expect(card.getByText('Customer opened link')).toBeVisible({ timeout: 10_000 });
   await expect(card.getByRole('button', { name: 'Cancel request' })).toHaveCount(0);
@@ -93,7 +91,7 @@ test('an agent sends a link, the customer pays with a test card, the agent’s c
   await customer.page.getByRole('button', { name: 'Pay $361.21' }).click();
   await expect(customer.page.getByRole('alert')).toContainText('Your card was declined.');
   await expect(card.getByText('Payment attempt failed')).toBeVisible({ timeout: 10_000 });
-  await customer.page.screenshot({ path: 'tmp/e2e/pay-failed.png', fullPage: true });
+  if (SCREENS) await customer.page.screenshot({ path: 'tmp/e2e/pay-failed.png', fullPage: true });
 
   // After a decline the card form starts empty (nothing of the refused card is kept).
   await expect(customer.page.getByLabel('Card number')).toHaveValue('');
@@ -103,12 +101,12 @@ test('an agent sends a link, the customer pays with a test card, the agent’s c
   await customer.page.getByRole('button', { name: 'Pay $361.21' }).click();
   await expect(customer.page.getByRole('heading', { name: 'Payment received' })).toBeVisible();
   await expect(customer.page.getByText('Paid with Visa ending in 4242')).toBeVisible();
-  await customer.page.screenshot({ path: 'tmp/e2e/pay-paid.png', fullPage: true });
+  if (SCREENS) await customer.page.screenshot({ path: 'tmp/e2e/pay-paid.png', fullPage: true });
 
   await expect(card.getByText('Paid', { exact: true })).toBeVisible({ timeout: 10_000 });
   await expect(card.getByRole('timer')).toHaveCount(0);
   expect(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload)).toBe(true);
-  await page.screenshot({ path: 'tmp/e2e/agent-paid.png', fullPage: true });
+  if (SCREENS) await page.screenshot({ path: 'tmp/e2e/agent-paid.png', fullPage: true });
   await customer.context.close();
 });
 
@@ -127,7 +125,7 @@ test('an agent cancels a link and the customer sees the canceled page', async ({
   await expect(customer.page.getByRole('heading', { name: 'This payment request was canceled' })).toBeVisible();
   await expect(customer.page.getByText('Nothing was charged')).toBeVisible();
   await expect(customer.page.getByLabel('Card number')).toHaveCount(0);
-  await customer.page.screenshot({ path: 'tmp/e2e/pay-canceled.png', fullPage: true });
+  if (SCREENS) await customer.page.screenshot({ path: 'tmp/e2e/pay-canceled.png', fullPage: true });
   await customer.context.close();
 });
 
@@ -171,7 +169,7 @@ test('a failed send says so and offers Retry', async ({ page }) => {
   await expect(card.getByText('The channel could not reach this number.')).toBeVisible();
   await card.getByRole('button', { name: 'Retry' }).click();
   await expect(card.getByText('Sending failed again.')).toBeVisible();
-  await page.screenshot({ path: 'tmp/e2e/agent-send-failed.png', fullPage: true });
+  if (SCREENS) await page.screenshot({ path: 'tmp/e2e/agent-send-failed.png', fullPage: true });
 });
 
 test('the console works without JavaScript, and a refused cancel says why', async ({ browser }) => {
@@ -190,7 +188,7 @@ test('the console works without JavaScript, and a refused cancel says why', asyn
   await expect(page.getByText('Enter the order number')).toBeVisible();
   await expect(page.getByText('Enter an amount greater than 0 with at most 2 decimals, e.g. 1234.50')).toBeVisible();
   await expect(page.getByLabel('Customer phone')).toHaveValue('+27821234567');
-  await page.screenshot({ path: 'tmp/e2e/agent-form-errors.png', fullPage: true });
+  if (SCREENS) await page.screenshot({ path: 'tmp/e2e/agent-form-errors.png', fullPage: true });
 
   await page.getByLabel('Order number').fill('SO-E2E-4');
   await page.getByLabel('Amount').fill('12.34');
@@ -209,7 +207,7 @@ test('the console works without JavaScript, and a refused cancel says why', asyn
   const refreshed = page.locator('.request-card', { hasText: 'Order SO-E2E-4' });
   await expect(refreshed.getByRole('status')).toHaveText('Could not cancel: The customer has already opened the link.');
   await expect(refreshed.getByText('Customer opened link')).toBeVisible();
-  await page.screenshot({ path: 'tmp/e2e/agent-cancel-refused.png', fullPage: true });
+  if (SCREENS) await page.screenshot({ path: 'tmp/e2e/agent-cancel-refused.png', fullPage: true });
 
   // The customer declines without JavaScript too.
   const noJsCustomer = await browser.newContext({ ...devices['Pixel 7'], javaScriptEnabled: false });
@@ -222,6 +220,6 @@ test('the console works without JavaScript, and a refused cancel says why', asyn
   await expect(declinePage.locator('.pay-final h1 + p')).toHaveText(
     'You declined to pay $12.34 for order SO-E2E-4. Nothing was charged. If this was a mistake, ask Paylink Desk to send you a new link.',
   );
-  await declinePage.screenshot({ path: 'tmp/e2e/pay-declined.png', fullPage: true });
+  if (SCREENS) await declinePage.screenshot({ path: 'tmp/e2e/pay-declined.png', fullPage: true });
   await Promise.all([context.close(), customer.context.close(), noJsCustomer.close()]);
 });

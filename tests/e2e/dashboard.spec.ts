@@ -5,6 +5,7 @@ import { ingestEvents } from '../../app/write/ingest.server';
 import { openDatabase } from '../../db/client';
 import { users, userTeams } from '../../db/schema';
 import { E2E_DB, expect, test, WEBHOOK_SECRET } from './fixtures';
+import { SCREENS } from './helpers';
 
 /**
  * A supervisor's journey through the dashboard: range, filter, back button, leaderboard sort,
@@ -191,7 +192,7 @@ test('a supervisor reads, filters and sorts the dashboard, opens an agent and se
   await expect(page.locator('[data-kpi="Conversion"] .kpi-value')).toHaveText('66.7%');
   await expect(page.getByRole('link', { name: CAL.name })).toHaveCount(0);
   await expect(page.getByTestId('live')).toHaveText('Live');
-  await page.screenshot({ path: 'tmp/e2e/dashboard-7d.png', fullPage: true });
+  if (SCREENS) await page.screenshot({ path: 'tmp/e2e/dashboard-7d.png', fullPage: true });
 
   // Change the range, then a filter: both land in the URL.
   await page.getByRole('link', { name: 'Last 30 days' }).click();
@@ -238,7 +239,7 @@ test('a supervisor reads, filters and sorts the dashboard, opens an agent and se
   await expect(page).toHaveURL(/sort=conversionRate&order=desc/);
   await expect(firstAgent(page)).toHaveAttribute('data-agent', BEA.id);
   await expect(page.locator('th[aria-sort="descending"]')).toHaveText(/Conversion/);
-  await page.screenshot({ path: 'tmp/e2e/dashboard-sorted.png', fullPage: true });
+  if (SCREENS) await page.screenshot({ path: 'tmp/e2e/dashboard-sorted.png', fullPage: true });
 
   // An agent's page: their metrics and latest requests.
   await firstAgent(page).getByRole('link', { name: BEA.name }).click();
@@ -247,7 +248,7 @@ test('a supervisor reads, filters and sorts the dashboard, opens an agent and se
   await expect(linksSent(page)).toHaveText('2');
   await expect(page.getByTestId('agent-requests').locator('tbody tr')).toHaveCount(2);
   await expect(page.getByTestId('agent-requests')).toContainText('SO-pr_e2e_d6');
-  await page.screenshot({ path: 'tmp/e2e/dashboard-agent.png', fullPage: true });
+  if (SCREENS) await page.screenshot({ path: 'tmp/e2e/dashboard-agent.png', fullPage: true });
 
   // A new link sent by Bea shows up without a reload.
   await expect(page.getByTestId('live')).toHaveText('Live');

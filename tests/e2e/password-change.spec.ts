@@ -3,7 +3,7 @@ import type { Page } from '@playwright/test';
 import { openDatabase } from '../../db/client';
 import { insertUserInFile, TEST_PASSWORD } from '../support/users';
 import { E2E_DB, expect, test } from './fixtures';
-import { signOut } from './helpers';
+import { SCREENS, signOut } from './helpers';
 
 const run = randomBytes(3).toString('hex');
 const NEW_PASSWORD = 'my own long passphrase';
@@ -48,7 +48,7 @@ test('an invited user signs in with the temporary password, must choose their ow
   await page.goto('/dashboard');
   await expect(page).toHaveURL(/^[^?]*\/account$/);
   await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: 'tmp/e2e/account-forced.png', fullPage: true });
+  if (SCREENS) await page.screenshot({ path: 'tmp/e2e/account-forced.png', fullPage: true });
 
   // A weak password is refused with the field named.
   await page.getByLabel('Current password').fill(temporaryPassword);
@@ -58,7 +58,7 @@ test('an invited user signs in with the temporary password, must choose their ow
   await expect(page.getByRole('alert')).toHaveText('Please correct the fields marked below.');
   await expect(page.getByLabel('New password', { exact: true })).toHaveAttribute('aria-invalid', 'true');
   await expect(page.getByText('Use at least 12 characters')).toBeVisible();
-  await page.screenshot({ path: 'tmp/e2e/account-error.png', fullPage: true });
+  if (SCREENS) await page.screenshot({ path: 'tmp/e2e/account-error.png', fullPage: true });
 
   await page.getByLabel('Current password').fill(temporaryPassword);
   await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
@@ -74,7 +74,7 @@ test('an invited user signs in with the temporary password, must choose their ow
   await page.keyboard.press('Enter');
   await expect(page).toHaveURL(/^[^?]*\/account$/);
   await expect(page.getByRole('status')).toHaveCount(0);
-  await page.screenshot({ path: 'tmp/e2e/account.png', fullPage: true });
+  if (SCREENS) await page.screenshot({ path: 'tmp/e2e/account.png', fullPage: true });
   await signOut(page);
   await signIn(page, email, NEW_PASSWORD);
   await expect(page).toHaveURL(/^[^?]*\/dashboard$/);
@@ -117,7 +117,7 @@ test('an expired temporary password is refused with a message; the admin sees it
     'Your temporary password has expired. Ask an administrator for a new one.',
   );
   await expect(page).toHaveURL(/^[^?]*\/login$/);
-  await page.screenshot({ path: 'tmp/e2e/login-temporary-expired.png', fullPage: true });
+  if (SCREENS) await page.screenshot({ path: 'tmp/e2e/login-temporary-expired.png', fullPage: true });
 
   // The admin's list shows who still has a temporary password, and which one has expired.
   await signIn(page, admin.email, TEST_PASSWORD);
@@ -133,7 +133,7 @@ test('an expired temporary password is refused with a message; the admin sees it
   await expect(pendingRow.getByText(/^Expires /).locator('time')).toHaveText(dayTime);
   await expect(page.getByRole('row').filter({ hasText: admin.email }).getByText('Temporary password')).toHaveCount(0);
   await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: 'tmp/e2e/admin-users-temporary.png', fullPage: true });
+  if (SCREENS) await page.screenshot({ path: 'tmp/e2e/admin-users-temporary.png', fullPage: true });
 
   // A new one from the list: shown once, for a fresh 72 hours.
   await lateRow.getByRole('button', { name: 'Issue new password for Lerato Late' }).click();
@@ -145,7 +145,7 @@ test('an expired temporary password is refused with a message; the admin sees it
   await expect(lateRow.getByText('Temporary password', { exact: true })).toHaveClass(/badge-warn/);
   await expect(lateRow.getByText(/^Expires /)).toBeVisible();
   await shown.scrollIntoViewIfNeeded();
-  await page.screenshot({ path: 'tmp/e2e/admin-users-reissued.png' });
+  if (SCREENS) await page.screenshot({ path: 'tmp/e2e/admin-users-reissued.png' });
   await signOut(page);
 
   await signIn(page, late.email, temporaryPassword);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { APP_ORIGIN, expect, HOST_PORT, test } from './fixtures';
-import { createUser, customerPhone, fillSendForm, signIn, TEST_PASSWORD } from './helpers';
+import { createUser, customerPhone, fillSendForm, SCREENS, signIn, TEST_PASSWORD } from './helpers';
 
 // Another site: `localhost` is not `127.0.0.1`, and the port differs too.
 const HOST_ORIGIN = `http://localhost:${HOST_PORT}`;
@@ -62,7 +62,7 @@ test('a customer on a phone types the expiry without a slash and pays; a decline
   await number.fill('');
   await number.pressSequentially('4242424242424242');
   await expect(number).toHaveValue('4242 4242 4242 4242');
-  await pay.screenshot({ path: 'tmp/e2e/shots/pay-390.png', fullPage: true });
+  if (SCREENS) await pay.screenshot({ path: 'tmp/e2e/shots/pay-390.png', fullPage: true });
   await pay.getByRole('button', { name: 'Pay $361.21' }).click();
   await expect(pay.getByRole('heading', { name: 'Payment received' })).toBeVisible();
   await expect(pay.getByText('Paid with Visa ending in 4242')).toBeVisible();
@@ -117,9 +117,9 @@ test('a chat desk on another origin frames the agent panel, sends a link and hea
   await page.getByRole('button', { name: 'Save settings' }).click();
   await expect(page.getByRole('status')).toHaveText('Settings saved.');
   await page.setViewportSize({ width: 1440, height: 900 });
-  await page.screenshot({ path: 'tmp/e2e/shots/admin-settings-1440.png', fullPage: true });
+  if (SCREENS) await page.screenshot({ path: 'tmp/e2e/shots/admin-settings-1440.png', fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
-  await page.screenshot({ path: 'tmp/e2e/shots/admin-settings-390.png', fullPage: true });
+  if (SCREENS) await page.screenshot({ path: 'tmp/e2e/shots/admin-settings-390.png', fullPage: true });
 
   // Only /embed may be framed, and only by the listed origin.
   const embedHeaders = (await request.get('/embed/agent')).headers();
@@ -162,7 +162,7 @@ test('a chat desk on another origin frames the agent panel, sends a link and hea
     const card = panel.locator('.request-card', { hasText: 'Order SO-1001' });
     await expect(card.getByText('Waiting for customer')).toBeVisible();
     await expect(deskPage.locator('.bubble.card[data-status="sent"]')).toHaveCount(1);
-    await deskPage.screenshot({ path: 'tmp/e2e/shots/embed-host-1100.png' });
+    if (SCREENS) await deskPage.screenshot({ path: 'tmp/e2e/shots/embed-host-1100.png' });
     const payUrl = await card.getByRole('link').textContent();
 
     const customer = await customerPhone(browser, 390);
@@ -212,7 +212,7 @@ test('a chat desk on another origin frames the agent panel, sends a link and hea
 
     // The panel lists this conversation's requests only.
     await deskPage.setViewportSize({ width: 390, height: 844 });
-    await deskPage.screenshot({ path: 'tmp/e2e/shots/embed-host-390.png', fullPage: true });
+    if (SCREENS) await deskPage.screenshot({ path: 'tmp/e2e/shots/embed-host-390.png', fullPage: true });
     await customer.context.close();
     await desk.close();
   } finally {

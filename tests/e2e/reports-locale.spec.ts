@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
 import { ingestEvents } from '../../app/write/ingest.server';
 import { openDatabase } from '../../db/client';
-import { insertUser, TEST_PASSWORD } from '../support/users';
+import { insertUser } from '../support/users';
 import { E2E_DB, expect, test } from './fixtures';
+import { signInByPost } from './helpers';
 
 /**
  * Issue #12, points 15 and 16 and the leaderboard's width: /reports names the zone of a schedule's
@@ -91,10 +92,7 @@ function weekStartsOn(day: number | null): number | null {
 }
 
 async function signIn(page: Page, to: string) {
-  await page.goto(`/login?redirectTo=${encodeURIComponent(to)}`);
-  await page.getByLabel('Email').fill(manager);
-  await page.getByLabel('Password').fill(TEST_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signInByPost(page, manager, { redirectTo: to });
   await page.waitForURL((url) => url.pathname === to);
 }
 

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
 import { ingestEvents } from '../../app/write/ingest.server';
 import { openDatabase } from '../../db/client';
-import { insertUser, TEST_PASSWORD } from '../support/users';
+import { insertUser } from '../support/users';
 import { E2E_DB, expect, test } from './fixtures';
+import { SCREENS, signInByPost } from './helpers';
 
 const MINUTE = 60_000;
 
@@ -58,10 +59,7 @@ function createManager(): string {
 }
 
 async function signIn(page: Page, email: string) {
-  await page.goto('/login?redirectTo=/reports');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(TEST_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signInByPost(page, email, { redirectTo: '/reports' });
   await expect(page.getByRole('heading', { level: 1, name: 'Reports' })).toBeVisible();
 }
 
@@ -78,7 +76,7 @@ test('a manager sets a range, sees the count and downloads the CSV', async ({ pa
   await expect(page.getByTestId('count-agents')).toHaveText('1 agent');
 
   await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: 'tmp/e2e/reports.png', fullPage: true });
+  if (SCREENS) await page.screenshot({ path: 'tmp/e2e/reports.png', fullPage: true });
 
   const [download] = await Promise.all([
     page.waitForEvent('download'),
@@ -134,9 +132,9 @@ test('a manager deletes kept files, with JavaScript and without', async ({ page,
   // With their Delete buttons the files still fit a phone's width.
   await page.setViewportSize({ width: 390, height: 844 });
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-  await kept.screenshot({ path: 'tmp/e2e/reports-kept-files-390.png' });
+  if (SCREENS) await kept.screenshot({ path: 'tmp/e2e/reports-kept-files-390.png' });
   await page.setViewportSize({ width: 1280, height: 720 });
-  await kept.screenshot({ path: 'tmp/e2e/reports-kept-files-1280.png' });
+  if (SCREENS) await kept.screenshot({ path: 'tmp/e2e/reports-kept-files-1280.png' });
 
   // Named after its file (Chromium reads the hidden ": name" after "Delete" as a separate word).
   const deleteAgents = kept.getByRole('button', { name: agentsName });

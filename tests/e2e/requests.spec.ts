@@ -5,6 +5,7 @@ import { openDatabase } from '../../db/client';
 import { users, userTeams } from '../../db/schema';
 import { signedHeaders } from '../support/server';
 import { E2E_DB, expect, test, WEBHOOK_SECRET } from './fixtures';
+import { SCREENS, signInByPost } from './helpers';
 
 const PASSWORD = 'requests journey password 1';
 const run = randomBytes(3).toString('hex');
@@ -74,14 +75,12 @@ async function createSupervisor(team = teamId, label = 'supervisor'): Promise<st
 }
 
 async function signIn(page: Page, email: string) {
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signInByPost(page, email, { password: PASSWORD });
   await page.waitForURL((url) => !url.pathname.startsWith('/login'));
 }
 
 async function shot(page: Page, path: string) {
+  if (!SCREENS) return;
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path, fullPage: true });
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Role } from '../../app/domain/access';
 import { insertUserInFile, TEST_PASSWORD } from '../support/users';
 import { E2E_DB, expect, test } from './fixtures';
-import { signOut } from './helpers';
+import { SCREENS, signOut } from './helpers';
 
 const run = randomBytes(3).toString('hex');
 
@@ -30,7 +30,7 @@ for (const [role, home, heading] of HOMES) {
     await expect(page).toHaveURL(home);
     await expect(page.getByRole('heading', { level: 1 })).toContainText(heading);
     await expect(page.getByRole('banner').getByText(`Signin ${role}`)).toBeVisible();
-    await page.screenshot({ path: `tmp/e2e/home-${role}.png`, fullPage: true });
+    if (SCREENS) await page.screenshot({ path: `tmp/e2e/home-${role}.png`, fullPage: true });
     await signOut(page);
   });
 }

@@ -5,6 +5,7 @@ import { ingestEvents } from '../../app/write/ingest.server';
 import { openDatabase } from '../../db/client';
 import { users, userTeams } from '../../db/schema';
 import { expect as baseExpect, E2E_DB, test } from './fixtures';
+import { signInByPost } from './helpers';
 
 /**
  * What a supervisor reads (issue #12): the phone menu and skip link, like-for-like comparisons,
@@ -132,10 +133,7 @@ test.use({ locale: 'en-GB' });
 test.describe.configure({ timeout: 120_000 });
 
 async function signIn(page: Page) {
-  await page.goto('/login');
-  await page.getByLabel('Email').fill(EMAIL);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signInByPost(page, EMAIL, { password: PASSWORD });
   await page.waitForURL((url) => !url.pathname.startsWith('/login'));
 }
 
