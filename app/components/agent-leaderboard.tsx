@@ -1,16 +1,12 @@
 import { Link } from '@remix-run/react';
 import { createColumnHelper, type SortingState } from '@tanstack/react-table';
-import { createContext, useContext } from 'react';
+import { createContext, type ReactNode, useContext } from 'react';
 import { formatCount, formatDuration, formatMoney, formatRate } from '../domain/format';
 import type { Metrics } from '../domain/metrics';
+import { LEADERBOARD_COLUMNS, type LeaderboardSortId, type RankedAgent } from '../read/leaderboard-order';
 import { type SortableFeatures, SortableTable, useSortableTable } from './sortable-table';
 
-export interface LeaderboardRow extends Metrics {
-  agentId: string;
-  agentName: string;
-  teamId: string;
-  teamName: string;
-}
+export type LeaderboardRow = RankedAgent;
 
 interface CellEnv {
   locale: string;
@@ -18,11 +14,11 @@ interface CellEnv {
 }
 const CellContext = createContext<CellEnv>({ locale: 'en', agentHref: (id) => `/dashboard/agents/${id}` });
 
-/** Sorting happens here, on the rows the loader gave: the URL only says which column (sort, order). */
+/** The rows come sorted and paged by the server (read/leaderboard-order.ts): the URL says how (sort, order, agentsPage). */
 const helper = createColumnHelper<SortableFeatures, LeaderboardRow>();
 
-// Rates are null when nothing was sent; undefined sorts them last whichever the direction.
-const orLast = (value: number | null) => value ?? undefined;
+/** A header clicked first sorts the way the shared order says (figures biggest first, names A to Z). */
+const sortable = (id: LeaderboardSortId) => ({ id, sortDescFirst: LEADERBOARD_COLUMNS[id].descFirst });
 
 function AgentCell({ row }: { row: LeaderboardRow }) {
   const { agentHref } = useContext(CellContext);
@@ -61,11 +57,9 @@ const numeric = { numeric: true };
 
 /** A rate column: its header says so ("… %"), its cell a percentage; null rates sort last either way. */
 function rateColumn(id: 'openRate' | 'conversionRate' | 'declineRate' | 'expiryRate' | 'cancelRate', header: string) {
-  return helper.accessor((row) => orLast(row[id]), {
-    id,
+  return helper.accessor(id, {
+    ...sortable(id),
     header,
-    sortDescFirst: true,
-    sortUndefined: 'last',
     meta: numeric,
     cell: ({ getValue }) => <Rate value={getValue()} />,
   });
@@ -73,9 +67,8 @@ function rateColumn(id: 'openRate' | 'conversionRate' | 'declineRate' | 'expiryR
 
 function countColumn(id: 'sent' | 'paid' | 'expiredUnopened', header: string) {
   return helper.accessor(id, {
-    id,
+    ...sortable(id),
     header,
-    sortDescFirst: true,
     meta: numeric,
     cell: ({ getValue }) => <Count value={getValue()} />,
   });
@@ -84,9 +77,8 @@ function countColumn(id: 'sent' | 'paid' | 'expiredUnopened', header: string) {
 // Counts first, in the order of the everyday question (sent, paid, expired unopened), then rates.
 const columns = helper.columns([
   helper.accessor('agentName', {
-    id: 'agentName',
+    ...sortable('agentName'),
     header: 'Agent',
-    sortFn: 'alphanumeric',
     cell: ({ row }) => <AgentCell row={row.original} />,
   }),
   countColumn('sent', 'Sent'),
@@ -97,12 +89,11 @@ const columns = helper.columns([
   rateColumn('declineRate', 'Decline rate %'),
   rateColumn('expiryRate', 'Expiry rate %'),
   rateColumn('cancelRate', 'Cancel rate %'),
-  helper.accessor((row) => orLast(row.medianSecondsToPay), {
-    id: 'medianSecondsToPay',
+  helper.accessor('medianSecondsToPay', {
+    ...sortable('medianSecondsToPay'),
     header: 'Median time to pay',
-    sortUndefined: 'last',
     meta: numeric,
-    cell: ({ getValue }) => formatDuration(getValue() ?? null),
+    cell: ({ getValue }) => formatDuration(getValue()),
   }),
   helper.display({
     id: 'collected',
@@ -122,12 +113,13 @@ interface Props {
   locale: string;
 }
 
-/** Agents of the range, one row each (GET /api/v1/metrics/agents), sortable on every figure. */
+/** A page of the agents of the range, one row each (as GET /api/v1/metrics/agents), sortable on every figure. */
 export function AgentLeaderboard({ rows, sorting, sortHref, onSortingChange, agentHref, locale }: Props) {
   const table = useSortableTable({
     columns,
     data: rows,
     getRowId: (row) => row.agentId,
+    manualSorting: true,
     sorting,
     onSortingChange,
   });
@@ -145,5 +137,58 @@ export function AgentLeaderboard({ rows, sorting, sortHref, onSortingChange, age
         />
       </div>
     </CellContext.Provider>
+  );
+}
+
+interface PagerProps {
+  /** Rows on this page, the agents on all pages, this page (from 1) and the page size. */
+  shown: number;
+  total: number;
+  page: number;
+  pageSize: number;
+  pageHref: (page: number) => string;
+  locale: string;
+}
+
+/** '51–100 of 2,000 agents' with Previous / Next links; shown when the agents take more than one page. */
+export function LeaderboardPager({ shown, total, page, pageSize, pageHref, locale }: PagerProps) {
+  if (total <= pageSize) return null;
+  const first = (page - 1) * pageSize + 1;
+  const count = (n: number) => formatCount(n, locale);
+  const step = (to: number, rel: 'prev' | 'next', label: string, text: ReactNode) =>
+    to >= 1 && to <= Math.ceil(total / pageSize) ? (
+      <Link to={pageHref(to)} rel={rel} aria-label={label} className="button secondary small">
+        {text}
+      </Link>
+    ) : (
+      // biome-ignore lint/a11y/useValidAnchor: a link that leads nowhere now (ARIA's disabled link): no href, so not focusable; read as an unavailable link
+      <a role="link" aria-disabled="true" aria-label={label} className="button secondary small disabled">
+        {text}
+      </a>
+    );
+  return (
+    <nav className="leaderboard-pager" aria-label="Agents pages" data-testid="leaderboard-pager">
+      <p className="muted small" aria-live="polite">
+        {count(first)}–{count(first + shown - 1)} of {count(total)} agents
+      </p>
+      <div className="pager-links">
+        {step(
+          page - 1,
+          'prev',
+          'Previous page of agents',
+          <>
+            <span aria-hidden="true">← </span>Previous
+          </>,
+        )}
+        {step(
+          page + 1,
+          'next',
+          'Next page of agents',
+          <>
+            Next<span aria-hidden="true"> →</span>
+          </>,
+        )}
+      </div>
+    </nav>
   );
 }

@@ -2,6 +2,7 @@ import { Form, Link } from '@remix-run/react';
 import { type DashboardRange, DEFAULT_PRESET } from '../read/dashboard-view';
 import { PRESET_LABELS, RANGE_PRESETS } from '../read/date-ranges';
 import type { Filters } from '../read/filters';
+import { AGENTS_PAGE_PARAM } from '../read/leaderboard-order';
 import { type FilterOptions, TeamAgentChannelChoices } from './choices';
 import { DateField } from './date-field';
 import { checkFilterForm } from './filter-form-checks';
@@ -24,6 +25,7 @@ function presetHref(action: string, search: string, preset: string): string {
   const params = new URLSearchParams(search);
   params.delete('from');
   params.delete('to');
+  params.delete(AGENTS_PAGE_PARAM);
   if (preset === DEFAULT_PRESET) params.delete('range');
   else params.set('range', preset);
   const text = params.toString();

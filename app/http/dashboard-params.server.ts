@@ -7,6 +7,7 @@ import { timeZoneList } from '../lib/time-zone';
 import { canonicalSearch, type DashboardRange, LEADERBOARD_SORTS, resolveRange } from '../read/dashboard-view';
 import { daysBetween, isPreset, PRESET_ALIASES, RANGE_PRESETS } from '../read/date-ranges';
 import type { Filters } from '../read/filters';
+import { AGENTS_PAGE_PARAM } from '../read/leaderboard-order';
 import { MAX_BUCKETS } from '../read/metrics/metrics.server';
 import { getWeekStartsOn } from '../read/settings.server';
 import { filtersFromRequest } from './filter-params.server';
@@ -22,6 +23,8 @@ export interface DashboardRequest {
   range: DashboardRange;
   filters: Filters & { from: string; to: string };
   sorting: SortingState;
+  /** The leaderboard's page (`agentsPage`, 1 when absent or not a number; getDashboard keeps it within the pages). */
+  agentsPage: number;
   /** The choices of the time-zone field. */
   timeZones: readonly string[];
   /** The reader's locale, for numbers and dates formatted alike on the server and in the browser. */
@@ -64,10 +67,12 @@ export async function dashboardRequest(request: Request): Promise<DashboardReque
   const sorting: SortingState = [
     { id: sort && LEADERBOARD_SORTS.includes(sort) ? sort : 'sent', desc: order !== 'asc' },
   ];
+  const page = url.searchParams.get(AGENTS_PAGE_PARAM) ?? '';
   return {
     range,
     filters: { ...parsed, from: range.from, to: range.to },
     sorting,
+    agentsPage: /^\d{1,9}$/.test(page) ? Number(page) : 1,
     timeZones: timeZoneList(parsed.tz),
     locale: requestLocale(request),
   };

@@ -5,6 +5,7 @@ import { canSee, type Viewer } from '../domain/access';
 import { type DashboardRange, intervalFor } from './dashboard-view';
 import { comparisonPeriod } from './date-ranges';
 import type { Filters } from './filters';
+import { agentsPage, type LeaderboardSortId } from './leaderboard-order';
 import {
   getAgentLeaderboard,
   getMetricsSummary,
@@ -32,21 +33,39 @@ async function summaries(db: Db, filters: RangedFilters, range: DashboardRange, 
   };
 }
 
-/** Everything /dashboard shows: KPIs with their change, the trend, the leaderboard. */
+/** The leaderboard's page: its sort (a column of LEADERBOARD_COLUMNS) and page number. */
+export interface LeaderboardView {
+  sort: LeaderboardSortId;
+  desc: boolean;
+  page: number;
+  pageSize?: number;
+}
+
+const BUSIEST_FIRST: LeaderboardView = { sort: 'sent', desc: true, page: 1 };
+
+/**
+ * Everything /dashboard shows: KPIs with their change, the trend, and one page of the leaderboard
+ * (every agent is ranked; a contact centre's thousands are not all sent to the browser).
+ */
 export async function getDashboard(
   db: Db,
   filters: RangedFilters,
   range: DashboardRange,
   viewer: Viewer,
   now = Date.now(),
+  view: LeaderboardView = BUSIEST_FIRST,
 ) {
   const interval = intervalFor(filters);
   const { currencies, ...kpis } = await summaries(db, filters, range, viewer, now);
+  const series = await getTrend(db, filters, viewer, interval, currencies);
+  const agents = await getAgentLeaderboard(db, filters, viewer, currencies);
+  const { rows, ...leaderboardPage } = agentsPage(agents, view.sort, view.desc, view.page, view.pageSize);
   return {
     ...kpis,
     interval,
-    series: await getTrend(db, filters, viewer, interval, currencies),
-    leaderboard: await getAgentLeaderboard(db, filters, viewer, currencies),
+    series,
+    leaderboard: rows,
+    leaderboardPage,
   };
 }
 

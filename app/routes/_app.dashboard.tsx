@@ -1,22 +1,18 @@
 import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
-import {
-  type ShouldRevalidateFunction,
-  useLoaderData,
-  useLocation,
-  useNavigate,
-  useNavigation,
-} from '@remix-run/react';
+import { useLoaderData, useLocation, useNavigate, useNavigation } from '@remix-run/react';
 import type { SortingState } from '@tanstack/react-table';
 import { getDb } from '../../db/client';
-import { AgentLeaderboard } from '../components/agent-leaderboard';
+import { AgentLeaderboard, LeaderboardPager } from '../components/agent-leaderboard';
 import { DashboardFilters } from '../components/dashboard-filters';
 import { DashboardMetrics } from '../components/dashboard-metrics';
 import { LiveIndicator, useLiveRevalidation } from '../components/live-revalidation';
 import { RouteError } from '../components/route-error';
+import { formatCount } from '../domain/format';
 import { requireViewer } from '../http/auth.server';
 import { dashboardRequest } from '../http/dashboard-params.server';
 import { getDashboard } from '../read/dashboard.server';
 import { rangeDescription, withParams } from '../read/dashboard-view';
+import { AGENTS_PAGE_PARAM, isLeaderboardSort } from '../read/leaderboard-order';
 import { getReportFilterOptions } from '../read/reports.server';
 import stylesHref from '../styles/dashboard.css';
 
@@ -26,51 +22,39 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const viewer = await requireViewer(request, ['supervisor', 'manager', 'admin']);
   const view = await dashboardRequest(request);
   const db = getDb();
+  const [sort] = view.sorting;
   return {
     ...view,
-    ...(await getDashboard(db, view.filters, view.range, viewer)),
+    ...(await getDashboard(db, view.filters, view.range, viewer, Date.now(), {
+      sort: sort && isLeaderboardSort(sort.id) ? sort.id : 'sent',
+      desc: sort?.desc ?? true,
+      page: view.agentsPage,
+    })),
     options: await getReportFilterOptions(db, viewer),
   };
 }
-
-/** Re-sorting the leaderboard changes only `sort`/`order`: the rows are already here. */
-export const shouldRevalidate: ShouldRevalidateFunction = ({
-  currentUrl,
-  nextUrl,
-  formMethod,
-  defaultShouldRevalidate,
-}) => {
-  // Same URL: a revalidation (live updates) wants fresh data.
-  if (formMethod || currentUrl.href === nextUrl.href || currentUrl.pathname !== nextUrl.pathname) {
-    return defaultShouldRevalidate;
-  }
-  const strip = (url: URL) => {
-    const params = new URLSearchParams(url.search);
-    params.delete('sort');
-    params.delete('order');
-    return params.toString();
-  };
-  return strip(currentUrl) === strip(nextUrl) ? false : defaultShouldRevalidate;
-};
 
 export const meta: MetaFunction = () => [{ title: 'Dashboard · Paylink Desk' }];
 
 export default function Dashboard() {
   const data = useLoaderData<typeof loader>();
-  const { range, filters, summary, leaderboard, locale } = data;
+  const { range, filters, summary, leaderboard, leaderboardPage, locale } = data;
   const location = useLocation();
   const busy = useNavigation().state === 'loading';
   const navigate = useNavigate();
   const live = useLiveRevalidation(filters);
 
-  // The URL, not the loader, is the truth for sorting: a new sort skips the loader (shouldRevalidate).
-  const params = new URLSearchParams(location.search);
-  const sorting: SortingState = params.get('sort')
-    ? [{ id: params.get('sort')!, desc: params.get('order') !== 'asc' }]
-    : data.sorting;
+  // The server sorts and pages the agents: a new sort starts again at the first page.
   const sortHref = (next: SortingState) =>
-    withParams(location.search, { sort: next[0]?.id ?? null, order: next[0]?.desc ? 'desc' : 'asc' });
-  // The agent's page keeps the range and filters (and the sort, for the way back).
+    withParams(location.search, {
+      sort: next[0]?.id ?? null,
+      order: next[0]?.desc ? 'desc' : 'asc',
+      [AGENTS_PAGE_PARAM]: null,
+    });
+  // To the card's top (its id), not the page's: the new rows are read from their first.
+  const pageHref = (page: number) =>
+    `${withParams(location.search, { [AGENTS_PAGE_PARAM]: page > 1 ? String(page) : null })}#agents`;
+  // The agent's page keeps the range and filters (and the sort and page, for the way back).
   const agentSearch = withParams(location.search, { agent: null, team: null });
 
   return (
@@ -103,16 +87,16 @@ export default function Dashboard() {
       ) : (
         <>
           <DashboardMetrics metrics={data} timeZone={filters.tz} locale={locale} />
-          <section className="card leaderboard-card" aria-labelledby="agents-title">
+          <section id="agents" className="card leaderboard-card" aria-labelledby="agents-title">
             <h2 id="agents-title">
-              Agents <span className="muted small">{leaderboard.length}</span>
+              Agents <span className="muted small">{formatCount(leaderboardPage.total, locale)}</span>
             </h2>
-            {leaderboard.length === 0 ? (
+            {leaderboardPage.total === 0 ? (
               <p className="empty">No agent sent a link in this range.</p>
             ) : (
               <AgentLeaderboard
                 rows={leaderboard}
-                sorting={sorting}
+                sorting={data.sorting}
                 sortHref={sortHref}
                 onSortingChange={(next) => navigate(sortHref(next), { replace: true, preventScrollReset: true })}
                 agentHref={(agentId) =>
@@ -121,6 +105,7 @@ export default function Dashboard() {
                 locale={locale}
               />
             )}
+            <LeaderboardPager shown={leaderboard.length} {...leaderboardPage} pageHref={pageHref} locale={locale} />
           </section>
         </>
       )}

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Viewer } from '../../app/domain/access';
+import { getDashboard } from '../../app/read/dashboard.server';
 import { parseFilters } from '../../app/read/filters';
 import { getAgentLeaderboard, getMetricsSummary } from '../../app/read/metrics/metrics.server';
 import { ingestEvents } from '../../app/write/ingest.server';
@@ -48,6 +49,21 @@ it('ranks 33,000 agents, each with their one request', async () => {
     ['ag_00001', 'Agent 00001', 'tm_retail', 'Retail'],
   ]);
   expect(rows.at(-1)?.agentId).toBe('ag_32999');
+});
+
+it('the dashboard ranks all 33,000 and sends one page of 50', async () => {
+  const range = { from: '2026-11-20', to: '2026-11-20' };
+  const dashboard = await getDashboard(db, { ...day(), ...range }, { preset: null, ...range }, manager, T0, {
+    sort: 'agentName',
+    desc: true,
+    page: 2,
+  });
+  expect(dashboard.leaderboardPage).toEqual({ total: AGENTS, page: 2, pageSize: 50 });
+  expect(dashboard.leaderboard.map((row) => row.agentId)).toEqual(
+    Array.from({ length: 50 }, (_, k) => `ag_${padded(AGENTS - 51 - k)}`),
+  );
+  // The whole loader data was tens of MB; a page is a few tens of kB.
+  expect(JSON.stringify(dashboard).length).toBeLessThan(100_000);
 });
 
 it('sums the same requests without naming the agents', async () => {

@@ -6,6 +6,7 @@ import type { Metrics } from '../../domain/metrics';
 import { bucketStarts, type Interval, isoInZone } from '../../lib/time-buckets';
 import { agentsByIds } from '../agents.server';
 import { type Filters, filterRange } from '../filters';
+import { busiestFirst } from '../leaderboard-order';
 import { EARLIEST, LATEST } from './cells';
 import { CurrencyLookup, MetricsReader } from './engine.server';
 import { countOf, emptyTotals, sentOf } from './totals';
@@ -93,7 +94,7 @@ export async function getAgentLeaderboard(
       ...metrics[i]!,
     };
   });
-  return rows.sort((a, b) => b.sent - a.sent || a.agentName.localeCompare(b.agentName));
+  return rows.sort(busiestFirst);
 }
 
 export interface MetricsBucket extends Metrics {
