@@ -5,7 +5,7 @@ import { ingestEvents } from '../../app/write/ingest.server';
 import { openDatabase } from '../../db/client';
 import { users, userTeams } from '../../db/schema';
 import { E2E_DB, expect, test, WEBHOOK_SECRET } from './fixtures';
-import { SCREENS } from './helpers';
+import { SCREENS, seriousViolations } from './helpers';
 
 /**
  * A supervisor's journey through the dashboard: range, filter, back button, leaderboard sort,
@@ -26,6 +26,15 @@ const BEA = { id: 'ag_e2e_bea', name: 'Bea Lindqvist', team: TEAM };
 const CAL = { id: 'ag_e2e_cal', name: 'Cal Outsider', team: OTHER_TEAM };
 
 type Agent = typeof ADA;
+
+/** A team of 60 for the leaderboard's pages (50 a page), its own supervisor; every fourth agent's link is paid. */
+const PAGER_TEAM = { id: 'tm_e2e_pager', name: 'E2E Pager' };
+const PAGER_EMAIL = 'dash.pager@e2e.test';
+const pagerAgent = (n: number) => ({
+  id: `ag_e2e_pager_${n}`,
+  name: `Pager Agent ${String(n).padStart(2, '0')}`,
+  team: PAGER_TEAM,
+});
 
 /** A request sent `ago` ms before now, then paid, declined or left to expire. */
 function request(
@@ -76,6 +85,9 @@ test.beforeAll(async () => {
       ...request('pr_e2e_d6', BEA, 4 * DAY, 'paid', 'sms'),
       ...request('pr_e2e_d7', ADA, 20 * DAY, 'paid'),
       ...request('pr_e2e_d8', CAL, 1 * DAY, 'paid'),
+      ...Array.from({ length: 60 }, (_, i) =>
+        request(`pr_e2e_pg${i + 1}`, pagerAgent(i + 1), DAY + i * MINUTE, (i + 1) % 4 === 0 ? 'paid' : 'expired'),
+      ).flat(),
     ];
     const summary = await ingestEvents(db, events, 'api', {
       now,
@@ -94,6 +106,18 @@ test.beforeAll(async () => {
       .onConflictDoNothing()
       .run();
     db.insert(userTeams).values({ userId: 'usr_e2e_dash', teamId: TEAM.id }).onConflictDoNothing().run();
+    db.insert(users)
+      .values({
+        id: 'usr_e2e_pager',
+        name: 'Pia Pager',
+        email: PAGER_EMAIL,
+        role: 'supervisor',
+        passwordHash: await hashPassword(PASSWORD),
+        createdAt: now,
+      })
+      .onConflictDoNothing()
+      .run();
+    db.insert(userTeams).values({ userId: 'usr_e2e_pager', teamId: PAGER_TEAM.id }).onConflictDoNothing().run();
   } finally {
     db.$client.close();
   }
@@ -122,9 +146,9 @@ const picker = (page: Page, legend: string) =>
   page.locator('details.choices', { has: page.locator('.choices-legend', { hasText: legend }) });
 
 /** Signs the dashboard's supervisor in through /login, on to `redirectTo`. */
-async function signInAsSupervisor(page: Page, redirectTo = '') {
+async function signInAsSupervisor(page: Page, redirectTo = '', email = EMAIL) {
   await page.goto(redirectTo ? `/login?redirectTo=${encodeURIComponent(redirectTo)}` : '/login');
-  await page.getByLabel('Email').fill(EMAIL);
+  await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
@@ -267,4 +291,88 @@ test('a supervisor reads, filters and sorts the dashboard, opens an agent and se
   // An agent outside the supervisor's teams is not found.
   const outside = await page.goto(`/dashboard/agents/${CAL.id}`);
   expect(outside?.status()).toBe(404);
+});
+
+test('the leaderboard shows 50 agents a page: Previous and Next move, a header sorts from the first page', async ({
+  page,
+}) => {
+  const pager = page.getByTestId('leaderboard-pager');
+  const rows = page.locator('[data-testid="leaderboard"] tbody tr');
+  const previous = page.getByRole('link', { name: 'Previous page of agents' });
+  const next = page.getByRole('link', { name: 'Next page of agents' });
+  const names = async () => (await rows.locator('.agent-link').allTextContents()).map((name) => name.slice(-2));
+
+  await signInAsSupervisor(page, '/dashboard', PAGER_EMAIL);
+  await expect(page).toHaveURL(/^[^?]*\/dashboard$/);
+  // Every agent sent one link: busiest first ties by name. The card counts all 60, the table holds 50.
+  await expect(page.locator('#agents-title')).toHaveText('Agents 60');
+  await expect(rows).toHaveCount(50);
+  await expect(pager.locator('p')).toHaveText('1–50 of 60 agents');
+  expect((await names()).slice(0, 3)).toEqual(['01', '02', '03']);
+  await expect(previous).toHaveAttribute('aria-disabled', 'true');
+  await expect(previous).not.toHaveAttribute('href');
+  await expect(next).toHaveAttribute('href', '/dashboard?agentsPage=2#agents');
+  expect(await seriousViolations(page)).toEqual([]);
+
+  // Next, from the keyboard: the last 10, the card's top in view, Next now unavailable.
+  await next.focus();
+  await page.keyboard.press('Enter');
+  await expect(page).toHaveURL(/\?agentsPage=2#agents$/);
+  await expect(pager.locator('p')).toHaveText('51–60 of 60 agents');
+  expect(await names()).toEqual(['51', '52', '53', '54', '55', '56', '57', '58', '59', '60']);
+  await expect(next).toHaveAttribute('aria-disabled', 'true');
+  await expect(previous).toHaveAttribute('href', '/dashboard#agents');
+  await expect(page.locator('#agents-title')).toBeInViewport();
+  await expect(page.locator('#agents-title')).toHaveText('Agents 60');
+  expect(await seriousViolations(page)).toEqual([]);
+  await page.screenshot({ path: 'tmp/e2e/dashboard-agents-page-2.png', fullPage: true });
+
+  // A link arriving live re-ranks the agents and keeps the page: agent 55 (now 2 sent) goes to the top.
+  await expect(page.getByTestId('live')).toHaveText('Live');
+  await postEvents(page, request('pr_e2e_pg_live', pagerAgent(55), 10_000, 'expired'));
+  await expect.poll(names, { timeout: 15_000 }).toEqual(['50', '51', '52', '53', '54', '56', '57', '58', '59', '60']);
+  await expect(page).toHaveURL(/\?agentsPage=2#agents$/);
+  await expect(pager.locator('p')).toHaveText('51–60 of 60 agents');
+
+  // A header sorts every agent, from the first page: best conversion first (04, 08 … paid), then as
+  // the agents come (busiest first: 55 with two links), then by name.
+  await page.getByRole('link', { name: 'Conversion' }).click();
+  await expect(page).toHaveURL(/\/dashboard\?sort=conversionRate&order=desc$/);
+  await expect(pager.locator('p')).toHaveText('1–50 of 60 agents');
+  expect((await names()).slice(0, 16)).toEqual([
+    '04',
+    '08',
+    '12',
+    '16',
+    '20',
+    '24',
+    '28',
+    '32',
+    '36',
+    '40',
+    '44',
+    '48',
+    '52',
+    '56',
+    '60',
+    '55',
+  ]);
+  await expect(page.locator('th[aria-sort="descending"]')).toHaveText(/Conversion/);
+  await next.click();
+  await expect(page).toHaveURL(/\?sort=conversionRate&order=desc&agentsPage=2#agents$/);
+  await expect(pager.locator('p')).toHaveText('51–60 of 60 agents');
+  expect(await names()).toEqual(['46', '47', '49', '50', '51', '53', '54', '57', '58', '59']);
+
+  // A page that is not one: the first; past the last: the last (never an error).
+  expect((await page.goto('/dashboard?agentsPage=abc'))?.status()).toBe(200);
+  await expect(pager.locator('p')).toHaveText('1–50 of 60 agents');
+  expect((await page.goto('/dashboard?agentsPage=999'))?.status()).toBe(200);
+  await expect(pager.locator('p')).toHaveText('51–60 of 60 agents');
+
+  // A phone: the pager fits beside the table's own sideways scroll.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto('/dashboard?agentsPage=2');
+  await expect(pager.locator('p')).toHaveText('51–60 of 60 agents');
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  expect(await seriousViolations(page)).toEqual([]);
 });

@@ -1,4 +1,3 @@
-import { AxeBuilder } from '@axe-core/playwright';
 import { type BrowserContext, devices, type Page } from '@playwright/test';
 import { eq } from 'drizzle-orm';
 import { hashPassword } from '../../app/lib/password.server';
@@ -6,6 +5,7 @@ import { ingestEvents } from '../../app/write/ingest.server';
 import { openDatabase } from '../../db/client';
 import { users, userTeams } from '../../db/schema';
 import { APP_ORIGIN, E2E_DB, expect, test } from './fixtures';
+import { seriousViolations } from './helpers';
 
 /**
  * Every page of every role, at a 390 px phone and a 1440 px desktop: nothing scrolls sideways on the
@@ -153,18 +153,6 @@ async function signIn(page: Page, email: string) {
 
 /** The page's name in a screenshot file: '/admin/users' -> 'admin-users'. */
 const slug = (path: string) => path.replace(/^\//, '').replace(/[^a-z0-9]+/gi, '-') || 'home';
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  // Only violations are read: axe then skips collecting every passing node (the bulk of its time).
-  const axe = new AxeBuilder({ page }).options({ resultTypes: ['violations'] });
-  // Our pages hold no frames: axe.run in the page itself ("legacy" mode) then checks all there is,
-  // without the default's runPartial + a new blank page to finish in (1.1-1.6 s -> 0.5 s a run here).
-  // A page with a frame gets the default, which also checks the frame's content.
-  const results = await (page.frames().length === 1 ? axe.setLegacyMode() : axe).analyze();
-  return results.violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`);
-}
 
 async function checkPage(page: Page, path: string, width: number, name: string) {
   await page.setViewportSize({ width, height: width < 500 ? 844 : 900 });

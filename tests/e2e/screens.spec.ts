@@ -59,9 +59,46 @@ async function seed(): Promise<void> {
       ];
     });
     expect((await ingestEvents(db, events, 'api', { now })).rejected).toBe(0);
+    expect((await ingestEvents(db, crowd(now), 'api', { now })).rejected).toBe(0);
   } finally {
     db.$client.close();
   }
+}
+
+/** 60 more agents with a link each (every third paid), so the dashboard's leaderboard has a second page. */
+function crowd(now: number) {
+  return Array.from({ length: 60 }, (_, i) => {
+    const id = `pr_screens_crowd_${i}`;
+    const at = now - (i + 2) * MINUTE;
+    const event = (type: string, offset: number) => ({
+      id: `evt_${id}_${type}`,
+      type: `payment_request.${type}`,
+      occurredAt: new Date(at + offset).toISOString(),
+      paymentRequest: { id },
+      data: {},
+    });
+    return [
+      {
+        ...event('created', 0),
+        paymentRequest: {
+          id,
+          agent: {
+            id: `ag_screens_${i}`,
+            name: `Screens Agent ${String(i + 1).padStart(2, '0')}`,
+            team: { id: 'tm_screens_crowd', name: 'Crowd' },
+          },
+          amount: 4_200,
+          currency: 'ZAR',
+          orderNumber: `SO-CROWD-${i}`,
+          reason: 'Floral Oasis Dress',
+          channel: 'sms',
+          customer: { phone: '+27821234567', name: 'Valeria Fernández' },
+        },
+      },
+      event('sent', 1000),
+      ...(i % 3 === 0 ? [event('opened', 20_000), event('paid', 40_000)] : []),
+    ];
+  }).flat();
 }
 
 const slug = (path: string) => path.replace(/^\//, '').replace(/[^a-z0-9]+/gi, '-') || 'home';
@@ -92,6 +129,7 @@ test('every page at 390 and 1440 px', async ({ page, browser }) => {
   await signIn(page, admin.email, /\/admin/);
   for (const path of [
     '/dashboard',
+    '/dashboard?agentsPage=2',
     `/dashboard/agents/${AGENT.id}`,
     '/requests',
     '/requests/pr_screens_0',
