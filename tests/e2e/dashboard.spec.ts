@@ -325,7 +325,7 @@ test('the leaderboard shows 50 agents a page: Previous and Next move, a header s
   await expect(page.locator('#agents-title')).toBeInViewport();
   await expect(page.locator('#agents-title')).toHaveText('Agents 60');
   expect(await seriousViolations(page)).toEqual([]);
-  await page.screenshot({ path: 'tmp/e2e/dashboard-agents-page-2.png', fullPage: true });
+  if (SCREENS) await page.screenshot({ path: 'tmp/e2e/dashboard-agents-page-2.png', fullPage: true });
 
   // A link arriving live re-ranks the agents and keeps the page: agent 55 (now 2 sent) goes to the top.
   await expect(page.getByTestId('live')).toHaveText('Live');
