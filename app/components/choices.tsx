@@ -1,4 +1,4 @@
-import { type ChangeEvent, type SyntheticEvent, useEffect, useRef, useState } from 'react';
+import { type ChangeEvent, type KeyboardEvent, type SyntheticEvent, useEffect, useRef, useState } from 'react';
 import { CHANNEL_LABELS, CHANNELS, STATUS_LABELS, STATUSES } from '../domain/lifecycle';
 import type { Filters } from '../read/filters';
 import type { getReportFilterOptions } from '../read/reports.server';
@@ -33,6 +33,20 @@ interface Props {
   describedBy?: string;
 }
 
+/** A picker with more items than this gets a box to find one by typing part of its name. */
+export const FIND_FROM = 12;
+
+/** Lower case without accents: `Émile` and `emile` read the same. */
+function folded(text: string): string {
+  return text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+}
+
+/** 'an agent', 'a team': the legend as a noun with its article. */
+function oneOf(legend: string): string {
+  const noun = legend.toLowerCase();
+  return `${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun}`;
+}
+
 /** 'All' when nothing is ticked, the name when one is, else how many. */
 function summarize(items: Choice[], ticked: readonly string[]): string {
   const chosen = items.filter((item) => ticked.includes(item.value));
@@ -44,13 +58,21 @@ function summarize(items: Choice[], ticked: readonly string[]): string {
  * A multi-select picker: a disclosure that shows what is picked, opening on a group of checkboxes.
  * It is a <details>, so it opens and submits without JavaScript, and its <summary> is the button
  * (browsers expose its expanded state). With JavaScript: one open at a time; Escape (focus back on
- * the summary) or a click outside closes it; the summary follows the ticks before the form is sent.
+ * the summary) or a click outside closes it; the summary follows the ticks before the form is sent;
+ * a list of more than FIND_FROM opens on a box that hides the items not containing what is typed
+ * (any case, any accents). A hidden item keeps its tick and is sent with the form.
  */
 export function Choices({ legend, name, items, selected, describedBy }: Props) {
   const details = useRef<HTMLDetailsElement>(null);
+  const findBox = useRef<HTMLInputElement>(null);
   const [open, setOpen] = useState(false);
   // The forms remount on a new URL (their key), so the URL's selection is only the starting point.
   const [ticked, setTicked] = useState<readonly string[]>(selected);
+  // The find box comes with JavaScript only: without it, it could hide nothing.
+  const [hydrated, setHydrated] = useState(false);
+  const [query, setQuery] = useState('');
+  useEffect(() => setHydrated(true), []);
+  const findable = hydrated && items.length > FIND_FROM;
 
   useEffect(() => {
     const element = details.current;
@@ -58,7 +80,7 @@ export function Choices({ legend, name, items, selected, describedBy }: Props) {
     const onPointerDown = (event: PointerEvent) => {
       if (!element.contains(event.target as Node)) element.open = false;
     };
-    const onKeyDown = (event: KeyboardEvent) => {
+    const onKeyDown = (event: globalThis.KeyboardEvent) => {
       if (event.key !== 'Escape') return;
       const focus = document.activeElement;
       element.open = false;
@@ -76,7 +98,9 @@ export function Choices({ legend, name, items, selected, describedBy }: Props) {
   const onToggle = (event: SyntheticEvent<HTMLDetailsElement>) => {
     const element = event.currentTarget;
     setOpen(element.open);
-    if (!element.open) return;
+    // A closed picker opens again on the whole list.
+    if (!element.open) return setQuery('');
+    findBox.current?.focus();
     for (const other of document.querySelectorAll<HTMLDetailsElement>('details.choices[open]')) {
       if (other !== element) other.open = false;
     }
@@ -87,6 +111,15 @@ export function Choices({ legend, name, items, selected, describedBy }: Props) {
     setTicked((now) => (checked ? [...now, value] : now.filter((other) => other !== value)));
   };
 
+  // Enter in the box would send the whole form while the person is still picking.
+  const onFindKeyDown = (event: KeyboardEvent<HTMLInputElement>) => {
+    if (event.key === 'Enter') event.preventDefault();
+  };
+
+  const wanted = findable ? folded(query.trim()) : '';
+  const shown = (item: Choice) => wanted === '' || folded(item.label).includes(wanted);
+  const none = wanted !== '' && !items.some(shown);
+
   return (
     <details className="choices" ref={details} onToggle={onToggle}>
       <summary aria-describedby={describedBy}>
@@ -95,8 +128,29 @@ export function Choices({ legend, name, items, selected, describedBy }: Props) {
       </summary>
       <fieldset aria-describedby={describedBy}>
         <legend className="visually-hidden">{legend}</legend>
+        {findable ? (
+          <div className="choices-find">
+            {/* No name: the box filters the list and is never part of the URL. */}
+            <label>
+              <span>Find {oneOf(legend)}</span>
+              <input
+                ref={findBox}
+                type="text"
+                autoComplete="off"
+                spellCheck={false}
+                value={query}
+                onChange={(event) => setQuery(event.currentTarget.value)}
+                onKeyDown={onFindKeyDown}
+              />
+            </label>
+            <p className="choices-none" role="status">
+              {none ? `No ${legend.toLowerCase()} matches “${query.trim()}”.` : ''}
+            </p>
+          </div>
+        ) : null}
         {items.map((item) => (
-          <label key={item.value}>
+          // A hidden box keeps its tick and is still sent: display:none inputs are submitted.
+          <label key={item.value} hidden={!shown(item)}>
             <input
               type="checkbox"
               name={name}
