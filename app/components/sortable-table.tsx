@@ -18,12 +18,12 @@ import { Fragment, type ReactNode } from 'react';
  * The features of every sortable table. A table whose rows come sorted from the server sets
  * `manualSorting` and never uses the sorted row model.
  */
-const features = tableFeatures({
+export const sortableFeatures = tableFeatures({
   rowSortingFeature,
   sortedRowModel: createSortedRowModel(),
   sortFns: { alphanumeric: sortFn_alphanumeric, basic: sortFn_basic },
 });
-export type SortableFeatures = typeof features;
+export type SortableFeatures = typeof sortableFeatures;
 
 /** What a column may say about itself in `meta`: numeric columns align right. */
 export interface SortableColumnMeta {
@@ -43,7 +43,7 @@ interface TableSetup<TData extends RowData> {
 
 export function useSortableTable<TData extends RowData>({ sorting, onSortingChange, ...setup }: TableSetup<TData>) {
   return useTable({
-    features,
+    features: sortableFeatures,
     ...setup,
     enableMultiSort: false,
     enableSortingRemoval: false,

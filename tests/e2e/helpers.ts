@@ -94,3 +94,36 @@ export { TEST_PASSWORD };
  * workers' time.
  */
 export const SCREENS = process.env.SCREENS === '1';
+
+/** What a created event says of its request (SPEC §2); the rest of it is the same in every spec. */
+export interface RequestDetails {
+  agent: { id: string; name: string; team: { id: string; name: string } };
+  amount: number;
+  currency: string;
+  orderNumber: string;
+  reason?: string;
+  channel?: string;
+  customerName?: string;
+}
+
+/**
+ * One request's events for a spec's own data: created at `at` (epoch ms), then each step `offset`
+ * ms after it (`['sent', 1000], ['paid', 60_000]`).
+ */
+export function requestEvents(id: string, at: number, details: RequestDetails, steps: [string, number][]) {
+  const event = (type: string, offset: number) => ({
+    id: `evt_${id}_${type}`,
+    type: `payment_request.${type}`,
+    occurredAt: new Date(at + offset).toISOString(),
+    paymentRequest: { id },
+    data: {},
+  });
+  const { customerName = 'Valeria Fernández', reason = 'Floral Oasis Dress', channel = 'whatsapp', ...rest } = details;
+  return [
+    {
+      ...event('created', 0),
+      paymentRequest: { id, ...rest, reason, channel, customer: { phone: '+27821234567', name: customerName } },
+    },
+    ...steps.map(([type, offset]) => event(type, offset)),
+  ];
+}

@@ -3,7 +3,7 @@ import { ingestEvents } from '../../app/write/ingest.server';
 import { openDatabase } from '../../db/client';
 import { insertUser } from '../support/users';
 import { E2E_DB, expect, test } from './fixtures';
-import { SCREENS, seriousViolations, signInByPost } from './helpers';
+import { requestEvents, SCREENS, seriousViolations, signInByPost } from './helpers';
 
 /**
  * A supervisor of 14 agents finds one in the Agent picker by typing (components/choices.tsx): the
@@ -36,29 +36,21 @@ const EMAIL = 'picker.supervisor@e2e.test';
 test.beforeAll(async () => {
   const db = openDatabase(E2E_DB);
   try {
-    const events = NAMES.flatMap((name, index) => {
-      const id = `pr_e2e_pick_${index}`;
-      const at = (offset: number) => new Date(now - (index + 2) * MINUTE + offset).toISOString();
-      return [
+    const events = NAMES.flatMap((name, index) =>
+      requestEvents(
+        `pr_e2e_pick_${index}`,
+        now - (index + 2) * MINUTE,
         {
-          id: `evt_${id}_created`,
-          type: 'payment_request.created',
-          occurredAt: at(0),
-          paymentRequest: {
-            id,
-            agent: { id: agentId(name), name, team: TEAM },
-            amount: 12_500,
-            currency: 'EUR',
-            orderNumber: `SO-PICK-${index}`,
-            reason: 'E2E order',
-            channel: 'whatsapp',
-            customer: { phone: '+27821234567', name: 'Customer' },
-          },
-          data: {},
+          agent: { id: agentId(name), name, team: TEAM },
+          amount: 12_500,
+          currency: 'EUR',
+          orderNumber: `SO-PICK-${index}`,
+          reason: 'E2E order',
+          customerName: 'Customer',
         },
-        { id: `evt_${id}_sent`, type: 'payment_request.sent', occurredAt: at(1000), paymentRequest: { id }, data: {} },
-      ];
-    });
+        [['sent', 1000]],
+      ),
+    );
     const summary = await ingestEvents(db, events, 'api', { now });
     expect(summary.rejected).toBe(0);
     insertUser(db, { role: 'supervisor', email: EMAIL, name: 'Pat Picker', teamIds: [TEAM.id] });

@@ -4,7 +4,7 @@ import { ingestEvents } from '../../app/write/ingest.server';
 import { openDatabase } from '../../db/client';
 import { insertUser } from '../support/users';
 import { E2E_DB, expect, test } from './fixtures';
-import { signInByPost } from './helpers';
+import { requestEvents, signInByPost } from './helpers';
 
 /**
  * Issue #12, points 15 and 16 and the leaderboard's width: /reports names the zone of a schedule's
@@ -32,38 +32,18 @@ test.beforeAll(async () => {
     // A worker restarted after a failure finds the data already there.
     if (db.$client.prepare('SELECT 1 FROM users WHERE email = ?').get(manager)) return;
     // One paid request a currency, large amounts: the leaderboard's Collected cell at its widest.
-    const events = CURRENCIES.flatMap((currency, n) => {
-      const id = `pr_e2e_locale_${n}`;
-      const at = now - (n + 1) * HOUR;
-      const step = (type: string, offset: number) => ({
-        id: `evt_${id}_${type}`,
-        type: `payment_request.${type}`,
-        occurredAt: new Date(at + offset).toISOString(),
-        paymentRequest: { id },
-        data: {},
-      });
-      return [
-        {
-          id: `evt_${id}_created`,
-          type: 'payment_request.created',
-          occurredAt: new Date(at).toISOString(),
-          paymentRequest: {
-            id,
-            agent: AGENT,
-            amount: 123_456_789,
-            currency,
-            orderNumber: `SO-LOCALE-${n}`,
-            reason: 'Floral Oasis Dress',
-            channel: 'whatsapp',
-            customer: { phone: '+27821234567', name: 'Valeria Fernández' },
-          },
-          data: {},
-        },
-        step('sent', 1000),
-        step('opened', MINUTE),
-        step('paid', 2 * MINUTE),
-      ];
-    });
+    const events = CURRENCIES.flatMap((currency, n) =>
+      requestEvents(
+        `pr_e2e_locale_${n}`,
+        now - (n + 1) * HOUR,
+        { agent: AGENT, amount: 123_456_789, currency, orderNumber: `SO-LOCALE-${n}` },
+        [
+          ['sent', 1000],
+          ['opened', MINUTE],
+          ['paid', 2 * MINUTE],
+        ],
+      ),
+    );
     expect((await ingestEvents(db, events, 'api', { now })).rejected).toBe(0);
     insertUser(db, { role: 'manager', name: 'Lindiwe Locale', email: manager });
   } finally {

@@ -2,7 +2,7 @@ import type { Page } from '@playwright/test';
 import { ingestEvents } from '../../app/write/ingest.server';
 import { openDatabase } from '../../db/client';
 import { E2E_DB, expect, test } from './fixtures';
-import { createUser, fillSendForm, signIn, TEST_PASSWORD } from './helpers';
+import { createUser, fillSendForm, requestEvents, signIn, TEST_PASSWORD } from './helpers';
 
 /**
  * Screenshots of every page at 390 and 1440 px under tmp/screens/ (e.g. dashboard-390.png), for a
@@ -68,36 +68,22 @@ async function seed(): Promise<void> {
 /** 60 more agents with a link each (every third paid), so the dashboard's leaderboard has a second page. */
 function crowd(now: number) {
   return Array.from({ length: 60 }, (_, i) => {
-    const id = `pr_screens_crowd_${i}`;
-    const at = now - (i + 2) * MINUTE;
-    const event = (type: string, offset: number) => ({
-      id: `evt_${id}_${type}`,
-      type: `payment_request.${type}`,
-      occurredAt: new Date(at + offset).toISOString(),
-      paymentRequest: { id },
-      data: {},
-    });
-    return [
-      {
-        ...event('created', 0),
-        paymentRequest: {
-          id,
-          agent: {
-            id: `ag_screens_${i}`,
-            name: `Screens Agent ${String(i + 1).padStart(2, '0')}`,
-            team: { id: 'tm_screens_crowd', name: 'Crowd' },
-          },
-          amount: 4_200,
-          currency: 'ZAR',
-          orderNumber: `SO-CROWD-${i}`,
-          reason: 'Floral Oasis Dress',
-          channel: 'sms',
-          customer: { phone: '+27821234567', name: 'Valeria Fernández' },
-        },
-      },
-      event('sent', 1000),
-      ...(i % 3 === 0 ? [event('opened', 20_000), event('paid', 40_000)] : []),
+    const agent = {
+      id: `ag_screens_${i}`,
+      name: `Screens Agent ${String(i + 1).padStart(2, '0')}`,
+      team: { id: 'tm_screens_crowd', name: 'Crowd' },
+    };
+    const paid: [string, number][] = [
+      ['opened', 20_000],
+      ['paid', 40_000],
     ];
+    const steps: [string, number][] = [['sent', 1000], ...(i % 3 === 0 ? paid : [])];
+    return requestEvents(
+      `pr_screens_crowd_${i}`,
+      now - (i + 2) * MINUTE,
+      { agent, amount: 4_200, currency: 'ZAR', orderNumber: `SO-CROWD-${i}`, channel: 'sms' },
+      steps,
+    );
   }).flat();
 }
 

@@ -1,16 +1,9 @@
-import {
-  createColumnHelper,
-  createSortedRowModel,
-  rowSortingFeature,
-  sortFn_alphanumeric,
-  sortFn_basic,
-  tableFeatures,
-  useTable,
-} from '@tanstack/react-table';
+import { createColumnHelper, sortFn_alphanumeric, useTable } from '@tanstack/react-table';
 import fc from 'fast-check';
 import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
+import { sortableFeatures } from '../../app/components/sortable-table';
 import { emptyCounts, toMetrics } from '../../app/domain/metrics';
 import {
   busiestFirst,
@@ -27,11 +20,8 @@ import {
  * components/agent-leaderboard.tsx before the change), given the rows busiest first as the loader
  * gave them. Any agents, any sort, both directions: the same order.
  */
-const features = tableFeatures({
-  rowSortingFeature,
-  sortedRowModel: createSortedRowModel(),
-  sortFns: { alphanumeric: sortFn_alphanumeric, basic: sortFn_basic },
-});
+// The features every sortable table has (components/sortable-table.tsx).
+const features = sortableFeatures;
 const helper = createColumnHelper<typeof features, RankedAgent>();
 const orLast = (value: number | null) => value ?? undefined;
 const rate = (id: 'openRate' | 'conversionRate' | 'declineRate' | 'expiryRate' | 'cancelRate') =>
