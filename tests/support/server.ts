@@ -45,14 +45,20 @@ export async function startServer(
     file = test.file;
   }
   const { child, url, webhookSecret, output } = await spawnServer(file, env);
-  for (let attempt = 0; ; attempt++) {
+  // 30 s: a loaded machine (2 cores, both engines' tests at once) has taken over 10 s to start one.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
     if (child.exitCode !== null) throw new Error(`Server exited early:\n${output()}`);
     try {
       if ((await fetch(`${url}/healthz`)).ok) break;
     } catch {
       // not listening yet
     }
-    if (attempt > 200) throw new Error(`Server did not start:\n${output()}`);
+    if (Date.now() > deadline) {
+      // Not left behind: a server that started after its test gave up ran until someone killed it.
+      child.kill('SIGKILL');
+      throw new Error(`Server did not start:\n${output()}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return {
