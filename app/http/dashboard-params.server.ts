@@ -4,10 +4,11 @@ import { getDb } from '../../db/client';
 import { badRequest, singleParam } from '../lib/http.server';
 import { requestLocale } from '../lib/locale.server';
 import { timeZoneList } from '../lib/time-zone';
-import { canonicalSearch, type DashboardRange, LEADERBOARD_SORTS, resolveRange } from '../read/dashboard-view';
+import type { LeaderboardView } from '../read/dashboard.server';
+import { canonicalSearch, type DashboardRange, resolveRange } from '../read/dashboard-view';
 import { daysBetween, isPreset, PRESET_ALIASES, RANGE_PRESETS } from '../read/date-ranges';
 import type { Filters } from '../read/filters';
-import { AGENTS_PAGE_PARAM } from '../read/leaderboard-order';
+import { AGENTS_PAGE_PARAM, isLeaderboardSort } from '../read/leaderboard-order';
 import { MAX_BUCKETS } from '../read/metrics/metrics.server';
 import { getWeekStartsOn } from '../read/settings.server';
 import { filtersFromRequest } from './filter-params.server';
@@ -23,8 +24,8 @@ export interface DashboardRequest {
   range: DashboardRange;
   filters: Filters & { from: string; to: string };
   sorting: SortingState;
-  /** The leaderboard's page (`agentsPage`, 1 when absent or not a number; getDashboard keeps it within the pages). */
-  agentsPage: number;
+  /** The leaderboard's sort and page (`agentsPage`, 1 when absent or not a number; getDashboard keeps it within the pages). */
+  leaderboard: LeaderboardView;
   /** The choices of the time-zone field. */
   timeZones: readonly string[];
   /** The reader's locale, for numbers and dates formatted alike on the server and in the browser. */
@@ -64,15 +65,17 @@ export async function dashboardRequest(request: Request): Promise<DashboardReque
   // A sort the leaderboard has not is its default (an old link); two at once are refused, as the list's.
   const sort = singleParam(url.searchParams, 'sort', 'invalid_parameter');
   const order = singleParam(url.searchParams, 'order', 'invalid_parameter');
-  const sorting: SortingState = [
-    { id: sort && LEADERBOARD_SORTS.includes(sort) ? sort : 'sent', desc: order !== 'asc' },
-  ];
   const page = url.searchParams.get(AGENTS_PAGE_PARAM) ?? '';
+  const leaderboard: LeaderboardView = {
+    sort: sort && isLeaderboardSort(sort) ? sort : 'sent',
+    desc: order !== 'asc',
+    page: /^\d{1,9}$/.test(page) ? Number(page) : 1,
+  };
   return {
     range,
     filters: { ...parsed, from: range.from, to: range.to },
-    sorting,
-    agentsPage: /^\d{1,9}$/.test(page) ? Number(page) : 1,
+    sorting: [{ id: leaderboard.sort, desc: leaderboard.desc }],
+    leaderboard,
     timeZones: timeZoneList(parsed.tz),
     locale: requestLocale(request),
   };

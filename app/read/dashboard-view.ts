@@ -3,7 +3,6 @@ import { dateTimeFormat } from '../lib/intl-cache';
 import type { Interval } from '../lib/time-buckets';
 import { DEFAULT_WEEK_START, daysBetween, isPreset, PRESET_LABELS, presetRange, type RangePreset } from './date-ranges';
 import type { Filters } from './filters';
-import { LEADERBOARD_COLUMNS } from './leaderboard-order';
 
 /**
  * The dashboard's URL: a preset range (`range=7d`, relative to today in the zone, so a shared link
@@ -13,9 +12,6 @@ import { LEADERBOARD_COLUMNS } from './leaderboard-order';
  */
 
 export const DEFAULT_PRESET: RangePreset = '7d';
-
-/** Leaderboard columns one can sort by (the column ids of app/components/agent-leaderboard.tsx). */
-export const LEADERBOARD_SORTS: readonly string[] = Object.keys(LEADERBOARD_COLUMNS);
 
 export interface DashboardRange {
   preset: RangePreset | null;

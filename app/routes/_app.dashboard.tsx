@@ -12,7 +12,7 @@ import { requireViewer } from '../http/auth.server';
 import { dashboardRequest } from '../http/dashboard-params.server';
 import { getDashboard } from '../read/dashboard.server';
 import { rangeDescription, withParams } from '../read/dashboard-view';
-import { AGENTS_PAGE_PARAM, isLeaderboardSort } from '../read/leaderboard-order';
+import { AGENTS_PAGE_PARAM } from '../read/leaderboard-order';
 import { getReportFilterOptions } from '../read/reports.server';
 import stylesHref from '../styles/dashboard.css';
 
@@ -22,14 +22,9 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const viewer = await requireViewer(request, ['supervisor', 'manager', 'admin']);
   const view = await dashboardRequest(request);
   const db = getDb();
-  const [sort] = view.sorting;
   return {
     ...view,
-    ...(await getDashboard(db, view.filters, view.range, viewer, Date.now(), {
-      sort: sort && isLeaderboardSort(sort.id) ? sort.id : 'sent',
-      desc: sort?.desc ?? true,
-      page: view.agentsPage,
-    })),
+    ...(await getDashboard(db, view.filters, view.range, viewer, Date.now(), view.leaderboard)),
     options: await getReportFilterOptions(db, viewer),
   };
 }
