@@ -33,6 +33,7 @@ export const BOTH_ENGINES = [
   'tests/integration/requests-list-by-name.test.ts',
   'tests/integration/requests-list-by-name.property.test.ts',
   'tests/integration/filter-options.test.ts',
+  'tests/integration/agent-choices.test.ts',
   'tests/integration/leaderboard-pages.test.ts',
   'tests/integration/metrics.test.ts',
   'tests/integration/metrics.property.test.ts',

@@ -7,9 +7,9 @@ import { apiError, CLIENT_ADDRESS_HEADER } from '../lib/http.server';
 import { loadAccount, viewerForToken } from '../write/api-tokens.server';
 import { getSessionUserId, type SessionKind } from './session.server';
 
-/** API-style routes answer JSON errors; pages redirect to the sign-in page. */
+/** API-style routes (the pickers' JSON search too) answer JSON errors; pages redirect to the sign-in page. */
 function isApiPath(pathname: string): boolean {
-  return pathname.startsWith('/api/') || pathname.startsWith('/exports/');
+  return pathname.startsWith('/api/') || pathname.startsWith('/exports/') || pathname.startsWith('/filters/');
 }
 
 export type AuthMethod = 'token' | 'session';

@@ -11,3 +11,8 @@ export function compareNames(a: string, b: string): number {
 export function byNameThenId(a: { id: string; name: string }, b: { id: string; name: string }): number {
   return collator.compare(a.name, b.name) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
+
+/** A name as the pickers' find box matches it: lower case without accents, `Émile` reads as `emile`. */
+export function foldedName(text: string): string {
+  return text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+}

@@ -1,48 +1,36 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { type Db, first } from '../../db/client';
-import { agents, reportFiles, scheduledReports, teams } from '../../db/tables';
+import { reportFiles, scheduledReports, teams } from '../../db/tables';
 import { type Scope, scopeCovers, type Viewer } from '../domain/access';
 import { byNameThenId } from '../lib/name-order';
-import { agentsByIds } from './agents.server';
-import { teamAgents } from './team-agents.server';
+import { boundedAgentChoices } from './agent-choices.server';
 
 export type ScheduledReportRow = typeof scheduledReports.$inferSelect;
 export type ReportFileRow = typeof reportFiles.$inferSelect;
 
 /**
- * Teams and agents the viewer may filter on: their scope (SPEC §5). A supervisor's agents are their
- * teams' and those of other teams who sent requests in one of them (the leaderboard lists them and
- * their page opens: getVisibleAgent); filtering by one keeps to the requests of the supervisor's
- * teams, as compileQuery meets the agent with the scope's teams.
+ * Teams and agents the viewer may filter on: their scope (SPEC §5; agentsInScope). The agents are a
+ * bounded list (boundedAgentChoices: the URL's ticked ones, then the first by name, or the first
+ * matching `findAgent` when a form without JavaScript asked) and `agentCount`, how many are in scope:
+ * an organisation of 33,000 agents sent them all with every page. The picker finds the others
+ * through GET /filters/agents.
  */
-export async function getReportFilterOptions(db: Db, viewer: Viewer) {
+export async function getReportFilterOptions(
+  db: Db,
+  viewer: Viewer,
+  { selected = [], findAgent = '' }: { selected?: readonly string[]; findAgent?: string } = {},
+) {
   const { scope } = viewer;
+  if (scope.kind === 'agent') return { teams: [], agents: [], agentCount: 0 };
   const teamIds = scope.kind === 'teams' ? [...scope.teamIds] : null;
-  if (scope.kind === 'agent') return { teams: [], agents: [] };
   const teamRows = (
     await db
       .select({ id: teams.id, name: teams.name })
       .from(teams)
       .where(teamIds ? inArray(teams.id, teamIds) : undefined)
   ).sort(byNameThenId);
-  const senders = teamIds ? [...new Set((await teamAgents(db, teamIds)).map((pair) => pair.agent))] : [];
-  const members = await db
-    .select({ id: agents.id, name: agents.name, teamId: agents.teamId })
-    .from(agents)
-    .where(teamIds ? inArray(agents.teamId, teamIds) : undefined);
-  // The senders from other teams, a slice of ids at a time (there may be more than a statement takes).
-  const listed = new Set(members.map((agent) => agent.id));
-  const others = (
-    await agentsByIds(
-      db,
-      senders.filter((id) => !listed.has(id)),
-    )
-  ).map(({ id, name, teamId }) => ({
-    id,
-    name,
-    teamId,
-  }));
-  return { teams: teamRows, agents: [...members, ...others].sort(byNameThenId) };
+  const { agents, total } = await boundedAgentChoices(db, viewer, selected, findAgent);
+  return { teams: teamRows, agents, agentCount: total };
 }
 
 /** The viewer's own schedules, soonest first. */

@@ -10,10 +10,10 @@ import { RouteError } from '../components/route-error';
 import { formatCount } from '../domain/format';
 import { requireViewer } from '../http/auth.server';
 import { dashboardRequest } from '../http/dashboard-params.server';
+import { filterOptionsFromRequest } from '../http/filter-options.server';
 import { getDashboard } from '../read/dashboard.server';
 import { rangeDescription, withParams } from '../read/dashboard-view';
 import { AGENTS_PAGE_PARAM } from '../read/leaderboard-order';
-import { getReportFilterOptions } from '../read/reports.server';
 import stylesHref from '../styles/dashboard.css';
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesHref }];
@@ -25,7 +25,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return {
     ...view,
     ...(await getDashboard(db, view.filters, view.range, viewer, Date.now(), view.leaderboard)),
-    options: await getReportFilterOptions(db, viewer),
+    options: await filterOptionsFromRequest(db, request, viewer, view.filters),
   };
 }
 

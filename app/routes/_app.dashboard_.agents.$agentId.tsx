@@ -71,7 +71,7 @@ export default function AgentDashboard() {
         action={path}
         range={range}
         filters={filters}
-        options={{ teams: [], agents: [] }}
+        options={{ teams: [], agents: [], agentCount: 0 }}
         timeZones={timeZones}
         search={location.search}
       />

@@ -10,6 +10,7 @@ import { EXPORT_ROLES, type Viewer } from '../domain/access';
 import { formatBytes, formatClockTime, formatCount, formatDateTime, formatZonedDateTime } from '../domain/format';
 import { CADENCE_LABELS, type Cadence } from '../domain/report-schedule';
 import { clientIp, requireViewer } from '../http/auth.server';
+import { filterOptionsFromRequest } from '../http/filter-options.server';
 import { filtersFromRequest } from '../http/filter-params.server';
 import { failure, fieldErrorsOf, type Outcome, outcomeResponse } from '../lib/form.server';
 import { readForm } from '../lib/http.server';
@@ -18,7 +19,7 @@ import { timeZoneList } from '../lib/time-zone';
 import { type DatePreset, datePresets } from '../read/date-ranges';
 import { countExportAgents, countExportRequests } from '../read/exports/rows.server';
 import { type Filters, filtersToSearchParams } from '../read/filters';
-import { getReportFilterOptions, getSchedule, listReportFiles, listSchedules } from '../read/reports.server';
+import { getSchedule, listReportFiles, listSchedules } from '../read/reports.server';
 import { getWeekStartsOn } from '../read/settings.server';
 import stylesHref from '../styles/reports.css';
 import { recordAudit } from '../write/audit.server';
@@ -62,7 +63,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
       paymentRequests: await countExportRequests(db, filters, viewer),
       agents: await countExportAgents(db, filters, viewer),
     },
-    options: await getReportFilterOptions(db, viewer),
+    options: await filterOptionsFromRequest(db, request, viewer, filters),
     timeZones: timeZoneList(filters.tz),
     schedules: (await listSchedules(db, viewer)).map((schedule) => ({
       id: schedule.id,

@@ -21,10 +21,10 @@ import { useLiveChanges } from '../components/use-live-changes';
 import { useLocale } from '../components/use-locale';
 import { formatCount } from '../domain/format';
 import { requireViewer } from '../http/auth.server';
+import { filterOptionsFromRequest } from '../http/filter-options.server';
 import { filtersFromRequest } from '../http/filter-params.server';
 import { timeZoneList } from '../lib/time-zone';
 import { withParams } from '../read/dashboard-view';
-import { getReportFilterOptions } from '../read/reports.server';
 import { listOptionsFromRequest } from '../read/request-list/options.server';
 import { countPaymentRequests, listPaymentRequests } from '../read/request-list/request-list.server';
 import stylesHref from '../styles/requests.css';
@@ -63,7 +63,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
     pageNumber,
     page: await listPaymentRequests(db, filters, viewer, { ...options, signal: request.signal }),
     total: await countPaymentRequests(db, filters, viewer, request.signal),
-    filterOptions: await getReportFilterOptions(db, viewer),
+    filterOptions: await filterOptionsFromRequest(db, request, viewer, filters),
     timeZones: timeZoneList(filters.tz),
     serverNow: Date.now(),
   };

@@ -66,6 +66,7 @@ const ROUTES: [method: 'GET' | 'POST', path: string, expected: Expect][] = [
   ['GET', '/exports/payment-requests.xlsx', api(ANALYSTS)],
   ['GET', '/exports/agents.csv', api(ANALYSTS)],
   ['GET', '/exports/agents.xlsx', api(ANALYSTS)],
+  ['GET', '/filters/agents?q=ag', api(ANALYSTS)],
 ];
 
 let server: TestServer;

@@ -92,13 +92,14 @@ describe('an agent of another team who sent in a supervisor’s team', () => {
     expect(await getReportFilterOptions(db, supervisorOfA)).toEqual({
       teams: [{ id: 'tm_a', name: 'Accounts' }],
       agents: [ANA, XAVIER, ZOE],
+      agentCount: 3,
     });
     const supervisorOfB: Viewer = { ...supervisorOfA, scope: { kind: 'teams', teamIds: ['tm_b'] } };
     expect((await getReportFilterOptions(db, supervisorOfB)).agents).toEqual([BEA, XAVIER]);
     const supervisorOfBoth: Viewer = { ...supervisorOfA, scope: { kind: 'teams', teamIds: ['tm_b', 'tm_a'] } };
     expect((await getReportFilterOptions(db, supervisorOfBoth)).agents).toEqual([ANA, BEA, XAVIER, ZOE]);
     const supervisorOfNone: Viewer = { ...supervisorOfA, scope: { kind: 'teams', teamIds: [] } };
-    expect(await getReportFilterOptions(db, supervisorOfNone)).toEqual({ teams: [], agents: [] });
+    expect(await getReportFilterOptions(db, supervisorOfNone)).toEqual({ teams: [], agents: [], agentCount: 0 });
   });
 
   it('leaves a manager’s (every agent) and an agent’s (none) as they were', async () => {
@@ -108,8 +109,9 @@ describe('an agent of another team who sent in a supervisor’s team', () => {
         { id: 'tm_b', name: 'Billing' },
       ],
       agents: [ANA, BEA, XAVIER, ZOE],
+      agentCount: 4,
     });
-    expect(await getReportFilterOptions(db, agentViewer)).toEqual({ teams: [], agents: [] });
+    expect(await getReportFilterOptions(db, agentViewer)).toEqual({ teams: [], agents: [], agentCount: 0 });
   });
 
   describe.each([
