@@ -5,6 +5,9 @@ import { isTemporaryPasswordExpired } from '../lib/password.server';
 
 export type TeamOption = { id: string; name: string };
 
+/** Agents an admin page lists or suggests at most (as the filter pickers: AGENT_CHOICES_LIMIT). */
+export const ADMIN_AGENTS_LIMIT = 200;
+
 export async function listTeamOptions(db: Db): Promise<TeamOption[]> {
   return await db
     .select({ id: teams.id, name: teams.name })
@@ -12,12 +15,17 @@ export async function listTeamOptions(db: Db): Promise<TeamOption[]> {
     .orderBy(asc(sql`lower(${teams.name})`), asc(teams.id));
 }
 
-export async function listAgentOptions(db: Db) {
+/**
+ * The agents an admin form's Agent id field suggests (a <datalist>): the first `limit` by name. The
+ * field takes any id typed; an organisation of 33,000 agents sent them all with the page.
+ */
+export async function listAgentOptions(db: Db, limit = ADMIN_AGENTS_LIMIT) {
   return await db
     .select({ id: agents.id, name: agents.name, teamName: teams.name })
     .from(agents)
     .innerJoin(teams, eq(teams.id, agents.teamId))
-    .orderBy(asc(sql`lower(${agents.name})`), asc(agents.id));
+    .orderBy(asc(sql`lower(${agents.name})`), asc(agents.id))
+    .limit(limit);
 }
 
 /** Team ids and names per user, for the users and tokens lists. */
@@ -74,8 +82,16 @@ export async function listUsers(db: Db, now = Date.now()) {
 
 export type AdminUser = Awaited<ReturnType<typeof listUsers>>[number];
 
-/** Agents first seen in events that no person's login carries yet (SPEC §2: they exist without a login). */
-export async function listAgentsWithoutLogin(db: Db) {
+const WITHOUT_LOGIN = sql`NOT EXISTS (SELECT 1 FROM ${users} WHERE ${users.agentId} = ${agents.id} AND ${users.isService} = FALSE)`;
+
+/**
+ * Agents first seen in events that no person's login carries yet (SPEC §2: they exist without a
+ * login), the first `limit` by name (or only the agent `id`); countAgentsWithoutLogin tells how many.
+ */
+export async function listAgentsWithoutLogin(
+  db: Db,
+  { limit = ADMIN_AGENTS_LIMIT, id }: { limit?: number; id?: string } = {},
+) {
   return await db
     .select({
       id: agents.id,
@@ -86,10 +102,13 @@ export async function listAgentsWithoutLogin(db: Db) {
     })
     .from(agents)
     .innerJoin(teams, eq(teams.id, agents.teamId))
-    .where(
-      sql`NOT EXISTS (SELECT 1 FROM ${users} WHERE ${users.agentId} = ${agents.id} AND ${users.isService} = FALSE)`,
-    )
-    .orderBy(asc(agents.name), asc(agents.id));
+    .where(id === undefined ? WITHOUT_LOGIN : and(WITHOUT_LOGIN, eq(agents.id, id)))
+    .orderBy(asc(agents.name), asc(agents.id))
+    .limit(limit);
+}
+
+export async function countAgentsWithoutLogin(db: Db): Promise<number> {
+  return first(await db.select({ n: count() }).from(agents).where(WITHOUT_LOGIN))?.n ?? 0;
 }
 
 /** Teams with how many agents they hold and who supervises them (active supervisors with a login). */

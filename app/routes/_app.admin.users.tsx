@@ -4,10 +4,18 @@ import { getDb } from '../../db/client';
 import { AgentDatalist } from '../components/admin/access-fields';
 import { LocalTime } from '../components/admin/local-time';
 import { InviteCard, UserRow } from '../components/admin/user-forms';
+import { useLocale } from '../components/use-locale';
+import { formatCount } from '../domain/format';
 import { clientIp, requireViewer } from '../http/auth.server';
 import { formToObject, outcomeResponse, unknownIntent } from '../lib/form.server';
 import { readForm } from '../lib/http.server';
-import { listAgentOptions, listAgentsWithoutLogin, listTeamOptions, listUsers } from '../read/admin.server';
+import {
+  countAgentsWithoutLogin,
+  listAgentOptions,
+  listAgentsWithoutLogin,
+  listTeamOptions,
+  listUsers,
+} from '../read/admin.server';
 import adminStylesHref from '../styles/admin.css';
 import { inviteUser, resetUserPassword, setUserActive, updateUserAccess } from '../write/admin.server';
 
@@ -16,13 +24,14 @@ export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStyle
 export async function loader({ request }: LoaderFunctionArgs) {
   const viewer = await requireViewer(request, ['admin']);
   const db = getDb();
-  const withoutLogin = await listAgentsWithoutLogin(db);
   const inviteId = new URL(request.url).searchParams.get('invite');
-  const prefill = withoutLogin.find((agent) => agent.id === inviteId);
+  // Any agent without a login, listed or not (the list is the first 200 by name).
+  const [prefill] = inviteId ? await listAgentsWithoutLogin(db, { id: inviteId.slice(0, 64), limit: 1 }) : [];
   return {
     viewerId: viewer.userId,
     users: await listUsers(db),
-    agentsWithoutLogin: withoutLogin,
+    agentsWithoutLogin: await listAgentsWithoutLogin(db),
+    withoutLoginCount: await countAgentsWithoutLogin(db),
     teams: await listTeamOptions(db),
     agents: await listAgentOptions(db),
     prefill: prefill ? { agentId: prefill.id, name: prefill.name } : null,
@@ -54,7 +63,9 @@ export const meta: MetaFunction = () => [{ title: 'Users · Admin · Paylink Des
 const AGENT_LIST_ID = 'known-agents';
 
 export default function AdminUsers() {
-  const { viewerId, users, agentsWithoutLogin, teams, agents, prefill } = useLoaderData<typeof loader>();
+  const { viewerId, users, agentsWithoutLogin, withoutLoginCount, teams, agents, prefill } =
+    useLoaderData<typeof loader>();
+  const locale = useLocale();
   return (
     <>
       <header className="page-header">
@@ -99,6 +110,12 @@ export default function AdminUsers() {
       <section aria-labelledby="agents-heading" className="admin-section">
         <h2 id="agents-heading">Agents without a login</h2>
         <p className="muted">Agents first seen in events. Invite one to give them the agent console.</p>
+        {withoutLoginCount > agentsWithoutLogin.length ? (
+          <p className="muted" data-testid="agents-without-login-count">
+            The first {formatCount(agentsWithoutLogin.length, locale)} of {formatCount(withoutLoginCount, locale)} by
+            name. Invite any other by typing their agent id in the invite form.
+          </p>
+        ) : null}
         {agentsWithoutLogin.length === 0 ? (
           <p className="card empty">Every agent seen in events has a login.</p>
         ) : (

@@ -4,7 +4,14 @@ import { createSession, getSessionUserId } from '../../app/http/session.server';
 import { signIn } from '../../app/http/sign-in.server';
 import { getWebhookSecrets, verifyWebhook } from '../../app/http/webhook-intake.server';
 import { verifyPassword } from '../../app/lib/password.server';
-import { listAgentsWithoutLogin, listApiTokens, listTeams, listUsers } from '../../app/read/admin.server';
+import {
+  countAgentsWithoutLogin,
+  listAgentOptions,
+  listAgentsWithoutLogin,
+  listApiTokens,
+  listTeams,
+  listUsers,
+} from '../../app/read/admin.server';
 import { listAuditEntries } from '../../app/read/audit-log.server';
 import {
   getEventsPerMinute,
@@ -188,6 +195,13 @@ describe('admin services', () => {
       });
       expect(first.ok).toBe(true);
       expect((await listAgentsWithoutLogin(db)).map((agent) => agent.id)).toEqual(['ag_18']);
+      // The page lists a bounded number (an organisation may have 33,000) and counts them all; the
+      // invite link's agent is read by id, listed or not; a linked one is not there.
+      expect(await countAgentsWithoutLogin(db)).toBe(1);
+      expect((await listAgentsWithoutLogin(db, { limit: 0 })).map((agent) => agent.id)).toEqual([]);
+      expect((await listAgentsWithoutLogin(db, { id: 'ag_18', limit: 1 })).map((agent) => agent.id)).toEqual(['ag_18']);
+      expect(await listAgentsWithoutLogin(db, { id: 'ag_17', limit: 1 })).toEqual([]);
+      expect((await listAgentOptions(db, 1)).map((agent) => agent.id)).toEqual(['ag_17']);
       expect(
         await inviteUser(ctx, { name: 'Other', email: 'other@example.test', role: 'agent', agentId: 'ag_17' }),
       ).toEqual({
