@@ -62,10 +62,10 @@ export async function dashboardRequest(request: Request): Promise<DashboardReque
   const canonical = canonicalSearch(url.searchParams, range);
   if (canonical !== url.searchParams.toString()) throw redirect(`${url.pathname}${canonical ? `?${canonical}` : ''}`);
 
-  // A sort the leaderboard has not is its default (an old link); two at once are refused, as the list's.
+  // A sort the leaderboard has not is its default (an old link); two sorts (or pages) at once are refused, as the list's.
   const sort = singleParam(url.searchParams, 'sort', 'invalid_parameter');
   const order = singleParam(url.searchParams, 'order', 'invalid_parameter');
-  const page = url.searchParams.get(AGENTS_PAGE_PARAM) ?? '';
+  const page = singleParam(url.searchParams, AGENTS_PAGE_PARAM, 'invalid_parameter') ?? '';
   const leaderboard: LeaderboardView = {
     sort: sort && isLeaderboardSort(sort) ? sort : 'sent',
     desc: order !== 'asc',

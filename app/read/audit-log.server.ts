@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { type Db, onPostgres } from '../../db/client';
 import { auditLog, users } from '../../db/tables';
 import { AUDIT_ACTIONS, type AuditAction } from '../domain/audit';
+import { singleParam } from '../lib/http.server';
 import { firstIssue } from '../lib/zod-issues';
 
 export const AUDIT_PAGE_SIZE = 50;
@@ -72,12 +73,15 @@ const fields = {
 };
 type Field = keyof typeof fields;
 
-/** Each filter on its own: a bad one is named on the page and ignored, the others still apply. */
+/**
+ * Each filter on its own: a bad one is named on the page and ignored, the others still apply. One
+ * given twice is a 400 naming it (which of the two was meant cannot be told).
+ */
 export function parseAuditQuery(params: URLSearchParams) {
   const values: { [K in Field]?: z.infer<(typeof fields)[K]> } = {};
   const errors: Record<string, string> = {};
   for (const key of Object.keys(fields) as Field[]) {
-    const raw = params.get(key);
+    const raw = singleParam(params, key, 'invalid_filter');
     if (raw === null || raw.trim() === '') continue;
     const parsed = fields[key].safeParse(raw);
     if (parsed.success) Object.assign(values, { [key]: parsed.data });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { type Db, first, sqlRows } from '../../db/client';
 import { receiptMinute } from '../../db/event-receipts';
 import { eventReceipts, events, paymentRequests, rejectedEvents, rejectionCodes } from '../../db/tables';
+import { singleParam } from '../lib/http.server';
 import { countOffThread } from './request-list/search-pool.server';
 
 const MINUTE = 60_000;
@@ -132,10 +133,13 @@ const rejectedQuerySchema = z.object({
   before: z.coerce.number().int().positive().optional().catch(undefined),
 });
 
-/** The page's filter from the query string; anything malformed is ignored (the unfiltered first page). */
+/**
+ * The page's filter from the query string; anything malformed is ignored (the unfiltered first page),
+ * a filter given twice is a 400 naming it.
+ */
 export function parseRejectedQuery(params: URLSearchParams): { code?: string; before?: number } {
   return rejectedQuerySchema.parse({
-    code: params.get('code') || undefined,
-    before: params.get('before') || undefined,
+    code: singleParam(params, 'code', 'invalid_filter') ?? undefined,
+    before: singleParam(params, 'before', 'invalid_filter') ?? undefined,
   });
 }

@@ -8,7 +8,7 @@ import { useLocale } from '../components/use-locale';
 import { formatCount } from '../domain/format';
 import { clientIp, requireViewer } from '../http/auth.server';
 import { formToObject, outcomeResponse, unknownIntent } from '../lib/form.server';
-import { readForm } from '../lib/http.server';
+import { readForm, singleParam } from '../lib/http.server';
 import {
   countAgentsWithoutLogin,
   listAgentOptions,
@@ -24,7 +24,7 @@ export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStyle
 export async function loader({ request }: LoaderFunctionArgs) {
   const viewer = await requireViewer(request, ['admin']);
   const db = getDb();
-  const inviteId = new URL(request.url).searchParams.get('invite');
+  const inviteId = singleParam(new URL(request.url).searchParams, 'invite', 'invalid_parameter');
   // Any agent without a login, listed or not (the list is the first 200 by name).
   const [prefill] = inviteId ? await listAgentsWithoutLogin(db, { id: inviteId.slice(0, 64), limit: 1 }) : [];
   return {

@@ -10,6 +10,7 @@ import { useLiveChanges } from '../components/use-live-changes';
 import { consoleAction } from '../http/agent-console.server';
 import { requireViewer } from '../http/auth.server';
 import { getEnv } from '../lib/env.server';
+import { singleParam } from '../lib/http.server';
 import { requestLocale } from '../lib/locale.server';
 import { getAgentRequestCards, groupAgentCards } from '../read/agent-console.server';
 import { getCurrencyChoices, getOrgTimeZone } from '../read/settings.server';
@@ -32,7 +33,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
     groups: groupAgentCards(cards, timeZone, now, locale),
     timeZone,
     now,
-    sentId: url.searchParams.get('sent'),
+    sentId: singleParam(url.searchParams, 'sent', 'invalid_parameter'),
     sendKey: newIdempotencyKey(),
     currencies: await getCurrencyChoices(db),
   };

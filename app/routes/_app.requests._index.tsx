@@ -23,6 +23,7 @@ import { formatCount } from '../domain/format';
 import { requireViewer } from '../http/auth.server';
 import { filterOptionsFromRequest } from '../http/filter-options.server';
 import { filtersFromRequest } from '../http/filter-params.server';
+import { singleParam } from '../lib/http.server';
 import { timeZoneList } from '../lib/time-zone';
 import { withParams } from '../read/dashboard-view';
 import { listOptionsFromRequest } from '../read/request-list/options.server';
@@ -56,7 +57,8 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const filters = await filtersFromRequest(request);
   const options = listOptionsFromRequest(request);
   const db = getDb();
-  const pageNumber = Math.max(1, Math.min(1_000_000, Number.parseInt(url.searchParams.get('page') ?? '1', 10) || 1));
+  const page = singleParam(url.searchParams, 'page', 'invalid_parameter') ?? '1';
+  const pageNumber = Math.max(1, Math.min(1_000_000, Number.parseInt(page, 10) || 1));
   return {
     filters,
     options,

@@ -24,7 +24,7 @@ import { assertSameOrigin, clientIp, getEmbedAccess } from '../http/auth.server'
 import { destroySession } from '../http/session.server';
 import { type SignInFailure, signIn } from '../http/sign-in.server';
 import { getEnv } from '../lib/env.server';
-import { readForm } from '../lib/http.server';
+import { readForm, singleParam } from '../lib/http.server';
 import { requestLocale } from '../lib/locale.server';
 import { TEMPORARY_PASSWORD_EXPIRED_MESSAGE } from '../lib/password.server';
 import { fieldErrorsOf } from '../lib/zod-issues';
@@ -66,7 +66,10 @@ const contextText = (max: number) =>
     .catch(undefined)
     .transform((value) => value || null);
 
-/** The conversation's context, as the host puts it in the URL (each optional; bad values are ignored). */
+/**
+ * The conversation's context, as the host puts it in the URL (each optional; bad values are ignored).
+ * A field given twice is bad too: taking either could prefill another customer's phone.
+ */
 const contextSchema = z.object({
   phone: contextText(32),
   name: contextText(200),
@@ -76,7 +79,11 @@ const contextSchema = z.object({
 });
 
 function embedContext(url: URL) {
-  return contextSchema.parse(Object.fromEntries(url.searchParams));
+  const given = Object.keys(contextSchema.shape).map((key) => {
+    const values = url.searchParams.getAll(key).filter((value) => value !== '');
+    return [key, values.length === 1 ? values[0] : undefined];
+  });
+  return contextSchema.parse(Object.fromEntries(given));
 }
 
 /** The panel's own URL with its context, optionally naming the request just sent. */
@@ -117,7 +124,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
         groups: groupAgentCards(cards, timeZone, now, requestLocale(request)),
         timeZone,
         now,
-        sentId: url.searchParams.get('sent'),
+        sentId: singleParam(url.searchParams, 'sent', 'invalid_parameter'),
         sendKey: newIdempotencyKey(),
         currencies: await getCurrencyChoices(db),
       },

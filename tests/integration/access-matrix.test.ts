@@ -438,6 +438,68 @@ describe('a page parameter given twice is refused as a bad filter is, not the fi
     const html = await refused.text();
     expect([refused.status, html.includes(`<p>“${field}” is given more than once.</p>`)]).toEqual([400, true]);
   });
+
+  // Session 36: the leaderboard's and the list's page, the console's `sent`, the admin pages' filters.
+  const panel = (who: Caller) => embedCookies[who];
+  it.each([
+    ['manager', `/dashboard?${RANGE}&agentsPage=1&agentsPage=2`, 'agentsPage'],
+    ['manager', '/requests?page=1&page=2', 'page'],
+    ['agent', '/agent?sent=pr_a&sent=pr_a3', 'sent'],
+    ['agent', '/embed/agent?sent=pr_a&sent=pr_a3', 'sent', panel],
+    ['admin', '/admin/audit?action=sign_in&action=sign_out', 'action'],
+    ['admin', '/admin/audit?before=5&before=6', 'before'],
+    ['admin', '/admin/ingestion?code=invalid_currency&code=conflict', 'code'],
+    ['admin', '/admin/ingestion?before=1&before=2', 'before'],
+    ['admin', '/admin/users?invite=ag_a2&invite=ag_b2', 'invite'],
+  ] as const)('as %s, %s: 400 saying “%s” is given more than once', async (who, path, field, cookie?) => {
+    const refused = await as(who, path, cookie?.(who) ?? cookies[who]);
+    const html = await refused.text();
+    expect([refused.status, html.includes(`<p>“${field}” is given more than once.</p>`)]).toEqual([400, true]);
+  });
+
+  it('each given once still works: the page, the highlighted card, the filter, the invite filled in', async () => {
+    const leaderboard = await text('manager', `/dashboard?${RANGE}&agentsPage=2`);
+    expect(leaderboard).toContain('<h1>Dashboard</h1>');
+    expect(await text('manager', '/requests?page=2')).toContain(String.raw`\"pageNumber\",2,`);
+    for (const [path, cookie] of [
+      ['/agent?sent=pr_a3', cookies.agent],
+      ['/embed/agent?sent=pr_a3', embedCookies.agent],
+    ] as const) {
+      const console = await (await as('agent', path, cookie)).text();
+      expect(console).toContain('<li class="request-card card highlighted" data-request-id="pr_a3">');
+    }
+    const audit = await text('admin', '/admin/audit?action=sign_in');
+    expect(audit).not.toContain('aria-describedby="audit-action-error"');
+    expect(await text('admin', '/admin/ingestion?code=invalid_currency&before=2')).toContain(
+      '<h1>Ingestion health</h1>',
+    );
+    const users = await text('admin', '/admin/users?invite=ag_a2');
+    expect(users).toContain(
+      '<input name="agentId" list="known-agents" autoComplete="off" placeholder="ag_17" aria-invalid="false" value="ag_a2"/>',
+    );
+  });
+});
+
+describe('the agent panel’s context from the host’s URL (session 36)', () => {
+  const phoneField = (html: string) =>
+    /<input name="customerPhone"[^>]*?(?: value="([^"]*)")?\/>/.exec(html)?.[1] ?? null;
+  it('a phone given twice fills in neither (either could be another customer’s); the rest still applies', async () => {
+    const twice = await as(
+      'agent',
+      '/embed/agent?phone=%2B27821111111&phone=%2B27822222222&name=Val',
+      embedCookies.agent,
+    );
+    const html = await twice.text();
+    expect([
+      twice.status,
+      phoneField(html),
+      html.includes(
+        '<input name="customerName" autoComplete="off" id="customerName" aria-invalid="false" value="Val"/>',
+      ),
+    ]).toEqual([200, null, true]);
+    const once = await (await as('agent', '/embed/agent?phone=%2B27821111111', embedCookies.agent)).text();
+    expect(phoneField(once)).toBe('+27821111111');
+  });
 });
 
 describe('field errors are tied to their fields (aria-describedby)', () => {
