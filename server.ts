@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { broadcastDevReady, createRequestHandler, type ServerBuild } from '@remix-run/node';
 import { type AgnosticRouteObject, matchRoutes } from '@remix-run/router';
 import { getEnv } from './app/lib/env.server';
-import { CLIENT_ADDRESS_HEADER, REFUSES } from './app/lib/http.server';
+import { CLIENT_ADDRESS_HEADER, REDIRECTS, REFUSES } from './app/lib/http.server';
 import { fetchHeaders, sendFetchResponse, toFetchRequest } from './server/remix-adapter';
 import { newNonce, securityHeaders } from './server/security-headers';
 import { serveStaticFile } from './server/static-files';
@@ -93,6 +93,13 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     answerOptions(req, res, url.pathname);
     return;
   }
+  // Single fetch's data URL of a route that is no page (an API route, an export, a live stream):
+  // Remix read that route's whole body into its own answer (an export held in memory whole, a
+  // stream read forever and never released). No page asks for one; the route's own URL serves it.
+  const dataOf = singleFetchPath(url.pathname);
+  if (dataOf !== null && !hasDataUrl(routeModule(dataOf))) {
+    return refuse(res, dataOf, 404, 'not_found', 'No such route');
+  }
 
   const isMutation = !['GET', 'HEAD', 'OPTIONS'].includes(req.method ?? 'GET');
   if (isMutation && !isSameOriginPost(req)) {
@@ -139,7 +146,7 @@ function answerOptions(req: IncomingMessage, res: ServerResponse, pathname: stri
     res.setHeader('Allow', allow);
     res.end();
   } else {
-    refuse(res, pathname, 404, 'not_found', 'No such route');
+    refuse(res, singleFetchPath(pathname) ?? pathname, 404, 'not_found', 'No such route');
   }
   if (!req.readableEnded) discardBody(req);
 }
@@ -147,18 +154,36 @@ function answerOptions(req: IncomingMessage, res: ServerResponse, pathname: stri
 /**
  * The methods of the route `pathname` leads to, as Remix matches it: GET and HEAD for a page or a
  * loader, POST for an action, none for a loader or action that only refuses (`refusing`: the 405s
- * of read-only and POST-only routes, /api/'s 404); null when none is left.
+ * of read-only and POST-only routes, /api/'s 404); null when none is left. A page's single-fetch
+ * data URL (`/dashboard.data`) takes what its page takes; a route without a page has none (`redirecting`'s aside).
  */
 function allowedMethods(pathname: string): string | null {
-  const id = matchRoutes(routeTree, pathname)?.at(-1)?.route.id;
-  const module = id ? build.routes[id]?.module : undefined;
-  if (!module) return null;
+  const dataOf = singleFetchPath(pathname);
+  const module = routeModule(dataOf ?? pathname);
+  if (!module || (dataOf !== null && !hasDataUrl(module))) return null;
   const takes = (handler: unknown) => typeof handler === 'function' && !(REFUSES in handler);
   const methods = [
     ...(module.default || takes(module.loader) ? ['GET', 'HEAD'] : []),
     ...(takes(module.action) ? ['POST'] : []),
   ];
   return methods.length > 0 ? methods.join(', ') : null;
+}
+
+/** The module of the route `pathname` leads to, as Remix matches it. */
+function routeModule(pathname: string): ServerBuild['routes'][string]['module'] | undefined {
+  const id = matchRoutes(routeTree, pathname)?.at(-1)?.route.id;
+  return id ? build.routes[id]?.module : undefined;
+}
+
+/** A page's route, or one without a page that only redirects (`redirecting`): what single fetch's data URLs are for. */
+function hasDataUrl(module: ServerBuild['routes'][string]['module'] | undefined): boolean {
+  const redirects = (handler: unknown) => typeof handler === 'function' && REDIRECTS in handler;
+  return Boolean(module && (module.default || redirects(module.loader) || redirects(module.action)));
+}
+
+/** The page a single-fetch data URL is for, as Remix reads it (`/x.data` is /x's, `/_root.data` is /'s); else null. */
+function singleFetchPath(pathname: string): string | null {
+  return pathname.endsWith('.data') ? pathname.replace(/\.data$/, '').replace(/^\/_root$/, '/') : null;
 }
 
 /** The build's routes as the tree matchRoutes takes (the manifest is flat, each naming its parent). */

@@ -24,6 +24,19 @@ export function refusing<T extends object>(handler: T): T {
   return Object.assign(handler, { [REFUSES]: true });
 }
 
+/** The mark of a page-less route's loader or action that only redirects: see `redirecting`. */
+export const REDIRECTS = Symbol.for('paylink.redirects');
+
+/**
+ * Marks the loader or action of a route without a page that only redirects (`/`, `/logout`): a
+ * page's Link or Form reaches it by its single-fetch data URL (`/_root.data`, `/logout.data`), which
+ * server.ts refuses for every other route without a page (an API route's or an export's body was read
+ * whole into the data answer).
+ */
+export function redirecting<T extends object>(handler: T): T {
+  return Object.assign(handler, { [REDIRECTS]: true });
+}
+
 /**
  * The action of a route that only reads: another method than GET or HEAD answers 405 in the API's
  * error shape with `Allow` (Remix's own answer is a bare `{ message }` without it).

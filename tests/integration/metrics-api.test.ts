@@ -289,6 +289,48 @@ describe('SPEC §4 error shape beyond the routes’ own errors', () => {
     ]);
   });
 
+  // Session 36: single fetch's data URLs (`/dashboard.data`) are their page's, as Remix reads them.
+  it.each([
+    ['/dashboard.data', 'GET, HEAD'],
+    ['/login.data', 'GET, HEAD, POST'],
+    ['/requests/pr_r1.data', 'GET, HEAD'],
+    ['/_root.data', 'GET, HEAD'],
+    ['/logout.data', 'GET, HEAD, POST'],
+  ])('OPTIONS %s answers as its page: 204 with Allow: %s', async (path, allow) => {
+    const response = await rawRequest(`${server.url}${path}`, { method: 'OPTIONS' });
+    expect([response.status, response.headers.allow, response.body]).toEqual([204, allow, '']);
+  });
+
+  it.each([
+    '/api/v1/metrics/summary.data',
+    '/api/v1/stream.data',
+    '/exports/payment-requests.csv.data',
+    '/healthz.data',
+  ])(
+    '%s, a data URL of a route without a page, is a 404 to OPTIONS and GET: its body is not read into one',
+    async (path) => {
+      const options = await rawRequest(`${server.url}${path}`, { method: 'OPTIONS' });
+      const data = await fetch(`${server.url}${path}`, {
+        headers: { authorization: `Bearer ${tokens.manager}` },
+        signal: AbortSignal.timeout(10_000),
+      });
+      expect([options.status, data.status, await data.json()]).toEqual([
+        404,
+        404,
+        { error: { code: 'not_found', message: 'No such route' } },
+      ]);
+      // The live stream was registered and read forever, never released (the user's and the server's caps).
+      expect((await get('/healthz')).body.liveStreams).toBe(0);
+    },
+  );
+
+  it('a page’s data URL still answers (a redirect to sign in), and signing out by /logout.data still works', async () => {
+    const page = await fetch(`${server.url}/dashboard.data`);
+    expect([page.status, (await page.text()).includes('"/login?redirectTo=%2Fdashboard"')]).toEqual([202, true]);
+    const signOut = await fetch(`${server.url}/logout.data`, { method: 'POST', headers: { origin: server.url } });
+    expect([signOut.status, (await signOut.text()).includes('"redirect","/login"')]).toEqual([202, true]);
+  });
+
   it('answers such a method on a page in plain text', async () => {
     const response = await rawRequest(`${server.url}/login`, { method: 'TRACE' });
     expect({ status: response.status, type: response.headers['content-type'], body: response.body }).toEqual({
