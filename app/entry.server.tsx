@@ -79,7 +79,9 @@ export default function handleRequest(
         },
         onError(error: unknown) {
           responseStatusCode = 500;
-          if (shellRendered) console.error(error);
+          // A client gone before its page was sent is not the server's error (as handleError): each
+          // printed "The destination stream closed early" with a stack, any anonymous client could fill the log.
+          if (shellRendered && !request.signal.aborted) console.error(error);
         },
       },
     );

@@ -201,6 +201,27 @@ describe("Node's own refusals", () => {
     };
   };
 
+  it('logs nothing for clients that hang up before their page is sent (session 36)', async () => {
+    const { port } = new URL(server.url);
+    const before = server.output().length;
+    const hangUps = Array.from(
+      { length: 6 },
+      (_, i) =>
+        new Promise<void>((resolve) => {
+          const socket = connect(Number(port), '127.0.0.1', () => {
+            socket.write(`GET ${i % 2 ? '/login' : '/pay/nope'} HTTP/1.1\r\nHost: x\r\n\r\n`);
+            setTimeout(() => socket.destroy(), 2 + i);
+          });
+          socket.on('close', () => resolve());
+          socket.on('error', () => resolve());
+        }),
+    );
+    await Promise.all(hangUps);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await fetch(`${server.url}/login`)).status).toBe(200);
+    expect(server.output().slice(before)).toBe('');
+  });
+
   it('answer headers over 16 KB 431 and a malformed request 400, each with an error JSON body', async () => {
     const tooLarge = await exchange(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
     expect(answer(tooLarge)).toEqual({
