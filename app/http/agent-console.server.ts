@@ -2,6 +2,7 @@ import { data, redirect } from '@remix-run/node';
 import type { Db } from '../../db/client';
 import type { Viewer } from '../domain/access';
 import { type ConsoleActionResult, SEND_FIELDS, type SendResult } from '../domain/agent-console';
+import { maskFreeText } from '../domain/card-masking';
 import { getEnv } from '../lib/env.server';
 import { readForm } from '../lib/http.server';
 import { fieldErrorsOf } from '../lib/zod-issues';
@@ -55,13 +56,30 @@ export async function consoleAction(request: Request, viewer: Viewer, db: Db, op
 }
 
 /**
+ * What a refused send shows back in its form: what was typed, a card number in it masked to its last
+ * four digits (SPEC §1: never shown; it was echoed whole into the page). A phone that passed its check
+ * is kept as typed: a long one may pass the Luhn check.
+ */
+function shownBack(values: Record<string, string>, fieldErrors: Record<string, string> = {}): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(values).map(([field, value]) => [
+      field,
+      field === 'customerPhone' && !fieldErrors[field] ? value : maskFreeText(value),
+    ]),
+  );
+}
+
+/**
  * The send form, once per form key: a double click or a resubmitted page (created, replayed or still
  * in flight) lands on the same request. A form without a key (rendered before it had one) sends as before.
  */
 async function send(db: Db, viewer: Viewer, form: FormData, baseUrl: string, options: ConsoleActionOptions) {
   const values = Object.fromEntries(SEND_FIELDS.map((field) => [field, String(form.get(field) ?? '')]));
   const failed = (status: number, result: Partial<SendResult>) =>
-    data<ConsoleActionResult>({ intent: 'send', fieldErrors: {}, formError: null, values, ...result }, { status });
+    data<ConsoleActionResult>(
+      { intent: 'send', fieldErrors: {}, formError: null, values: shownBack(values, result.fieldErrors), ...result },
+      { status },
+    );
   const parsed = sendFormSchema.safeParse(values);
   if (!parsed.success) return failed(400, { fieldErrors: fieldErrorsOf(parsed.error, 'path') });
   const rawKey = form.get('idempotencyKey');

@@ -94,4 +94,37 @@ describe('the agent console send form (HTTP)', () => {
         .sort(),
     ).toEqual([36121, 9900]);
   });
+
+  it('shows a refused form back with a card number typed into it masked, never whole (session 36)', async () => {
+    const card = '4111 1111 1111 1111';
+    const stored = await count(db, 'payment_requests');
+    const refused = await submit({
+      ...fields,
+      customerName: `Valeria ${card}`,
+      orderNumber: card,
+      reason: `card ${card}`,
+      amount: card,
+      idempotencyKey: formKey(await page())!,
+    });
+    const html = await refused.text();
+    const shown = (name: string) => new RegExp(`<input name="${name}"[^>]*? value="([^"]*)"`).exec(html)?.[1];
+    expect({
+      status: refused.status,
+      whole: /4111[ ]?1111[ ]?1111[ ]?1111/.test(html),
+      name: shown('customerName'),
+      order: shown('orderNumber'),
+      reason: shown('reason'),
+      amount: shown('amount'),
+      phone: shown('customerPhone'),
+    }).toEqual({
+      status: 400,
+      whole: false,
+      name: 'Valeria **** **** **** 1111',
+      order: '**** **** **** 1111',
+      reason: 'card **** **** **** 1111',
+      amount: '**** **** **** 1111',
+      phone: '+27 82 123 4567',
+    });
+    expect(await count(db, 'payment_requests')).toBe(stored);
+  });
 });
