@@ -79,6 +79,8 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     plainError(res, 400, 'Bad Request');
     return;
   }
+  const nulAt = nulInUrl(url);
+  if (nulAt) return refuse(res, url.pathname, 400, 'invalid_parameter', `${nulAt}: must not contain a NUL character`);
   const nonce = newNonce();
   for (const [name, value] of securityHeaders({ pathname: url.pathname, nonce, production })) {
     res.setHeader(name, value);
@@ -234,6 +236,17 @@ function requestUrl(req: IncomingMessage): URL | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * The part of a URL holding a NUL character (`%00`): a query parameter's name, or `path`. No route or
+ * filter means one, and PostgreSQL's text cannot hold one: a search, an id or an audit filter with it was a 500.
+ */
+function nulInUrl(url: URL): string | null {
+  for (const [key, value] of url.searchParams) {
+    if (key.includes('\u0000') || value.includes('\u0000')) return key.replaceAll('\u0000', '\\0');
+  }
+  return /%00/.test(url.pathname) ? 'path' : null;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Db } from '../../db/client';
 import type { Viewer } from '../domain/access';
 import { STATUS_LABELS } from '../domain/lifecycle';
 import { getEnv } from '../lib/env.server';
-import { apiError, badRequest, notJsonBody, zodErrorResponse } from '../lib/http.server';
+import { apiError, badRequest, notJsonBody, nulPath, nulRefused, zodErrorResponse } from '../lib/http.server';
 import { issuePath } from '../lib/zod-issues';
 import {
   IDEMPOTENCY_KEY_HEADER,
@@ -81,6 +81,8 @@ export async function createPaymentRequestFromApi(
   } catch {
     return apiError(400, 'invalid_json', 'The body must be a JSON object');
   }
+  const nul = nulPath(body);
+  if (nul) return nulRefused(nul);
   const parsed = createRequestApiSchema.safeParse(body);
   if (!parsed.success) return validationError(body, parsed.error);
   const sendOptions = { ...options, baseUrl: getEnv().PUBLIC_URL, source: 'api' as const };

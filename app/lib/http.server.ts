@@ -97,6 +97,28 @@ export function notJsonBody(request: Request): Response | null {
 }
 
 /**
+ * Where a NUL character is in a parsed JSON value or form (a key or a string): its dotted path, else
+ * null. PostgreSQL's text cannot hold one (every such write or search was a 500 there), and no field
+ * of ours means one.
+ */
+export function nulPath(value: unknown, path = ''): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path || 'body' : null;
+  if (value === null || typeof value !== 'object') return null;
+  for (const [key, item] of Object.entries(value)) {
+    const at = path ? `${path}.${key}` : key;
+    if (key.includes('\u0000')) return at;
+    const found = nulPath(item, at);
+    if (found) return found;
+  }
+  return null;
+}
+
+/** 400 naming the field that holds a NUL character. */
+export function nulRefused(field: string): Response {
+  return badRequest('invalid_text', field, `${field}: must not contain a NUL character`);
+}
+
+/**
  * The request's form (a page's or the agent panel's action). Anything else is the client's mistake,
  * answered as one (Node's formData() throws a TypeError on other bodies, which was a 500): 415 naming
  * Content-Type when the body is not a form, 400 naming the body when a form's body cannot be read.
@@ -105,9 +127,14 @@ export async function readForm(request: Request): Promise<FormData> {
   if (!FORM_CONTENT_TYPE.test(request.headers.get('content-type') ?? '')) {
     throw unsupportedMediaType('Send a form: application/x-www-form-urlencoded or multipart/form-data');
   }
+  let form: FormData;
   try {
-    return await request.formData();
+    form = await request.formData();
   } catch {
     throw badRequest('invalid_form', 'body', 'The form could not be read');
   }
+  for (const [key, value] of form) {
+    if (key.includes('\u0000') || (typeof value === 'string' && value.includes('\u0000'))) throw nulRefused(key);
+  }
+  return form;
 }

@@ -502,6 +502,19 @@ describe('the agent panel’s context from the host’s URL (session 36)', () =>
   });
 });
 
+describe('a NUL character in a form field (session 36: a 500 on PostgreSQL)', () => {
+  it('is a 400 naming the field, and nothing is made', async () => {
+    const refused = await fetch(`${server.url}/admin/teams`, {
+      method: 'POST',
+      headers: { cookie: cookies.admin!, origin: server.url, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'intent=create_team&teamId=tm_nul&name=Nul%00Team',
+    });
+    const html = await refused.text();
+    expect([refused.status, html.includes('<p>“name” must not contain a NUL character.</p>')]).toEqual([400, true]);
+    expect(await text('admin', '/admin/teams')).not.toContain('tm_nul');
+  });
+});
+
 describe('field errors are tied to their fields (aria-describedby)', () => {
   it('the audit log filter: a bad action, actor-free date and its error are described by id', async () => {
     const html = await (await as('admin', '/admin/audit?action=nope&from=2026-13-45')).text();

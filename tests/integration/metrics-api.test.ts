@@ -331,6 +331,43 @@ describe('SPEC §4 error shape beyond the routes’ own errors', () => {
     expect([signOut.status, (await signOut.text()).includes('"redirect","/login"')]).toEqual([202, true]);
   });
 
+  // Session 36: PostgreSQL's text holds no NUL; each of these was a 500 there.
+  it('a NUL character in a query parameter, a path or a JSON field is a 400 naming where, not a 500', async () => {
+    const auth = { authorization: `Bearer ${tokens.manager}` };
+    const inQuery = await fetch(`${server.url}/api/v1/payment-requests?q=a%00b`, { headers: auth });
+    const inPath = await fetch(`${server.url}/api/v1/payment-requests/pr%00x`, { headers: auth });
+    const inBody = await fetch(`${server.url}/api/v1/payment-requests`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens.agent}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        amount: 100,
+        currency: 'USD',
+        channel: 'sms',
+        orderNumber: 'SO-\u0000',
+        reason: 'Order',
+        customer: { phone: '+27821234567', name: 'Valeria' },
+      }),
+    });
+    expect([
+      [inQuery.status, await inQuery.json()],
+      [inPath.status, await inPath.json()],
+      [inBody.status, await inBody.json()],
+    ]).toEqual([
+      [400, { error: { code: 'invalid_parameter', message: 'q: must not contain a NUL character' } }],
+      [400, { error: { code: 'invalid_parameter', message: 'path: must not contain a NUL character' } }],
+      [
+        400,
+        {
+          error: {
+            code: 'invalid_text',
+            field: 'orderNumber',
+            message: 'orderNumber: must not contain a NUL character',
+          },
+        },
+      ],
+    ]);
+  });
+
   it('answers such a method on a page in plain text', async () => {
     const response = await rawRequest(`${server.url}/login`, { method: 'TRACE' });
     expect({ status: response.status, type: response.headers['content-type'], body: response.body }).toEqual({
