@@ -3,7 +3,8 @@ import type { Db } from '../../db/client';
 import type { Viewer } from '../domain/access';
 import { STATUS_LABELS } from '../domain/lifecycle';
 import { getEnv } from '../lib/env.server';
-import { apiError, badRequest, notJsonBody, nulPath, nulRefused, zodErrorResponse } from '../lib/http.server';
+import { apiError, badRequest, notJsonBody, nulRefused, zodErrorResponse } from '../lib/http.server';
+import { nulPath } from '../lib/nul-text';
 import { issuePath } from '../lib/zod-issues';
 import {
   IDEMPOTENCY_KEY_HEADER,

@@ -96,23 +96,6 @@ export function notJsonBody(request: Request): Response | null {
   return unsupportedMediaType('Send JSON: Content-Type: application/json');
 }
 
-/**
- * Where a NUL character is in a parsed JSON value or form (a key or a string): its dotted path, else
- * null. PostgreSQL's text cannot hold one (every such write or search was a 500 there), and no field
- * of ours means one.
- */
-export function nulPath(value: unknown, path = ''): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path || 'body' : null;
-  if (value === null || typeof value !== 'object') return null;
-  for (const [key, item] of Object.entries(value)) {
-    const at = path ? `${path}.${key}` : key;
-    if (key.includes('\u0000')) return at;
-    const found = nulPath(item, at);
-    if (found) return found;
-  }
-  return null;
-}
-
 /** 400 naming the field that holds a NUL character. */
 export function nulRefused(field: string): Response {
   return badRequest('invalid_text', field, `${field}: must not contain a NUL character`);

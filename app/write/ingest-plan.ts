@@ -20,6 +20,7 @@ import type { EventSource, EventType } from '../domain/lifecycle';
 import { type ProjectionEvent, projectRequest, type RequestProjection } from '../domain/projection';
 import { type ExpirySettings, linkTtlOf } from '../domain/replay';
 import { chooseSystemExpiryIds, systemExpiryEvent } from '../domain/system-expiry';
+import { holdsNul, nulPath } from '../lib/nul-text';
 import type { StoredEventRow } from './ingest-batch.server';
 
 /**
@@ -106,6 +107,14 @@ export function prepareInputs(inputs: readonly unknown[], now: number): Prepared
     // Checked before anything that recurses (hashing, validation, masking) can overflow the stack.
     if (exceedsJsonDepth(input, MAX_EVENT_DEPTH)) {
       return { validation: tooDeep(input), stored: null, rejectedRaw: TOO_DEEP_RAW };
+    }
+    // PostgreSQL's text holds no NUL: refused on either engine, before anything stores a text of it.
+    if (holdsNul(input)) {
+      return {
+        validation: withNul(input),
+        stored: null,
+        rejectedRaw: maskRawBody(input).replaceAll('\u0000', '\\u0000'),
+      };
     }
     const validation = validateEvent(input, now);
     return validation.ok
@@ -211,6 +220,17 @@ export function planBatch(
     summary.results.push({ id: event.id, status: 'accepted' });
   }
   return plan;
+}
+
+/** An event holding a NUL character (holdsNul): invalid_text at the first one's path. */
+function withNul(input: unknown): EventValidation {
+  const id = input !== null && typeof input === 'object' ? (input as { id?: unknown }).id : undefined;
+  const path = nulPath(input) ?? '';
+  return {
+    ok: false,
+    eventId: typeof id === 'string' && ID_PATTERN.test(id) ? id : null,
+    error: { code: 'invalid_text', path, message: `${path}: must not contain a NUL character` },
+  };
 }
 
 function tooDeep(input: unknown): EventValidation {

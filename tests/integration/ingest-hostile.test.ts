@@ -3,7 +3,7 @@ import { MAX_EVENT_DEPTH } from '../../app/domain/event-schema';
 import { ingestEvents } from '../../app/write/ingest.server';
 import type { Db } from '../../db/client';
 import { closeTestDb, createTestDb, queryRows } from '../support/db';
-import { created, MINUTE } from '../support/events';
+import { created, MINUTE, step } from '../support/events';
 
 const SETTINGS = { ttlUnopenedMs: 5 * MINUTE, ttlOpenedMs: 15 * MINUTE };
 const NOW = Date.parse('2026-11-20T12:00:00.000Z');
@@ -111,5 +111,63 @@ describe('ingest refuses what it cannot store safely, event by event', () => {
       settings: SETTINGS,
     });
     expect(codes(summary)).toEqual(['accepted', 'invalid_phone']);
+  });
+
+  it('refuses an event holding a NUL character as invalid_text at its path, keeps its raw body escaped, and takes the rest', async () => {
+    // PostgreSQL's text holds no NUL: each of these was a 500 there (the whole batch, retried for ever).
+    const reason = created('pr_nul_reason', 0, { reason: 'Dress\u0000' });
+    const agentName = created('pr_nul_agent', 0, { agentName: 'Thandi\u0000Mokoena' });
+    const extraKey = step('pr_nul_ok', 'send_failed', MINUTE, { reason: 'x', 'no\u0000te': 1 });
+    const summary = await ingestEvents(
+      db,
+      [reason, created('pr_nul_ok'), agentName, extraKey, 'plain\u0000text'],
+      'api',
+      { now: NOW, settings: SETTINGS },
+    );
+    expect(summary.results).toEqual([
+      {
+        id: 'evt_pr_nul_reason_created',
+        status: 'rejected',
+        error: {
+          code: 'invalid_text',
+          path: 'paymentRequest.reason',
+          message: 'paymentRequest.reason: must not contain a NUL character',
+        },
+      },
+      { id: 'evt_pr_nul_ok_created', status: 'accepted' },
+      {
+        id: 'evt_pr_nul_agent_created',
+        status: 'rejected',
+        error: {
+          code: 'invalid_text',
+          path: 'paymentRequest.agent.name',
+          message: 'paymentRequest.agent.name: must not contain a NUL character',
+        },
+      },
+      {
+        id: 'evt_pr_nul_ok_send_failed',
+        status: 'rejected',
+        error: {
+          code: 'invalid_text',
+          path: 'data.no\\0te',
+          message: 'data.no\\0te: must not contain a NUL character',
+        },
+      },
+      {
+        id: null,
+        status: 'rejected',
+        error: { code: 'invalid_text', path: 'body', message: 'body: must not contain a NUL character' },
+      },
+    ]);
+    expect(await queryRows(db, 'SELECT id FROM payment_requests')).toEqual([{ id: 'pr_nul_ok' }]);
+    expect(await queryRows(db, 'SELECT id, name FROM agents')).toEqual([{ id: 'ag_17', name: 'Thandi Mokoena' }]);
+    const raws = await queryRows<{ code: string; raw: string }>(
+      db,
+      'SELECT code, raw FROM rejected_events ORDER BY seq',
+    );
+    expect(raws.map((row) => row.code)).toEqual(['invalid_text', 'invalid_text', 'invalid_text', 'invalid_text']);
+    expect(raws.some((row) => row.raw.includes('\u0000'))).toBe(false);
+    expect(JSON.parse(raws[0]!.raw).paymentRequest.reason).toBe('Dress\u0000');
+    expect(raws[3]!.raw).toBe('plain\\u0000text');
   });
 });
