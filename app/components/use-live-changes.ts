@@ -1,5 +1,5 @@
-import { useRevalidator } from '@remix-run/react';
-import { useEffect, useRef, useState } from 'react';
+import { useFetchers, useNavigation, useRevalidator } from '@remix-run/react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 
 export interface LiveChange {
   seq: number;
@@ -22,6 +22,33 @@ export const POLL_MS = 10_000;
 const RECONNECT_MS = [2000, 5000, 10_000, 30_000];
 
 /**
+ * Reloads the page's data once nothing else is loading or being sent. A reload asked for meanwhile
+ * waits (the running load may have read the data before the change) instead of starting at once:
+ * React Router lets a reload begun while a fetcher's form is answered win over that answer's
+ * redirect, and a live update of the agent's own send, arriving before the send was answered, left
+ * the sent request's details and used key in the form (the next send was refused as the key's reuse).
+ */
+export function useRevalidateWhenIdle(): () => void {
+  const revalidator = useRevalidator();
+  const navigation = useNavigation();
+  const fetchers = useFetchers();
+  const busy =
+    revalidator.state !== 'idle' || navigation.state !== 'idle' || fetchers.some((fetcher) => fetcher.state !== 'idle');
+  const current = useRef({ busy, revalidate: revalidator.revalidate });
+  current.current = { busy, revalidate: revalidator.revalidate };
+  const pending = useRef(false);
+  useEffect(() => {
+    if (busy || !pending.current) return;
+    pending.current = false;
+    current.current.revalidate();
+  }, [busy]);
+  return useCallback(() => {
+    if (current.current.busy) pending.current = true;
+    else current.current.revalidate();
+  }, []);
+}
+
+/**
  * Subscribes to the change stream (`/api/v1/stream`, or the embedded panel's) and calls `onChanges`
  * with batches of changes, debounced. When the stream stays down (a proxy cut it, the server
  * restarted, the network dropped) the page says so and falls back to polling: it reloads its data at
@@ -36,9 +63,7 @@ export function useLiveChanges(
   const [state, setState] = useState<LiveState>('connecting');
   const callback = useRef(onChanges);
   callback.current = onChanges;
-  const revalidator = useRevalidator();
-  const revalidate = useRef(revalidator);
-  revalidate.current = revalidator;
+  const revalidate = useRevalidateWhenIdle();
 
   useEffect(() => {
     let source: EventSource | null = null;
@@ -51,7 +76,7 @@ export function useLiveChanges(
     let stopped = false;
 
     const poll = () => {
-      if (revalidate.current.state === 'idle') revalidate.current.revalidate();
+      revalidate();
     };
     const stopPolling = () => {
       if (pollTimer) clearInterval(pollTimer);
@@ -102,7 +127,7 @@ export function useLiveChanges(
       stopPolling();
       source?.close();
     };
-  }, [debounceMs, streamUrl]);
+  }, [debounceMs, streamUrl, revalidate]);
 
   return state;
 }

@@ -1,12 +1,11 @@
 import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
-import { useLoaderData, useRevalidator } from '@remix-run/react';
-import { useCallback } from 'react';
+import { useLoaderData } from '@remix-run/react';
 import { getDb } from '../../db/client';
 import { AgentRequestList } from '../components/agent-request-list';
 import { LiveIndicator } from '../components/live-revalidation';
 import { SendForm } from '../components/send-form';
 import { useServerClock } from '../components/time-left';
-import { useLiveChanges } from '../components/use-live-changes';
+import { useLiveChanges, useRevalidateWhenIdle } from '../components/use-live-changes';
 import { consoleAction } from '../http/agent-console.server';
 import { requireViewer } from '../http/auth.server';
 import { getEnv } from '../lib/env.server';
@@ -50,10 +49,7 @@ export const meta: MetaFunction = () => [{ title: 'Console · Paylink Desk' }];
 
 export default function AgentConsole() {
   const { groups, now: serverNow, sentId, agentLinked, currencies, sendKey, timeZone } = useLoaderData<typeof loader>();
-  const revalidator = useRevalidator();
-  const refresh = useCallback(() => {
-    if (revalidator.state === 'idle') revalidator.revalidate();
-  }, [revalidator]);
+  const refresh = useRevalidateWhenIdle();
   const live = useLiveChanges(refresh);
   const now = useServerClock(serverNow);
 

@@ -6,8 +6,8 @@ import type {
   MetaFunction,
 } from '@remix-run/node';
 import { data, json, redirect } from '@remix-run/node';
-import { Form, useActionData, useLoaderData, useNavigation, useRevalidator } from '@remix-run/react';
-import { useCallback, useMemo, useRef } from 'react';
+import { Form, useActionData, useLoaderData, useNavigation } from '@remix-run/react';
+import { useMemo, useRef } from 'react';
 import { z } from 'zod';
 import { getDb } from '../../db/client';
 import { AgentRequestList } from '../components/agent-request-list';
@@ -17,7 +17,7 @@ import { SignInFields } from '../components/sign-in-fields';
 import { useServerClock } from '../components/time-left';
 import { useFocusFirstInvalid } from '../components/use-focus-first-invalid';
 import { useHostMessages } from '../components/use-host-messages';
-import { useLiveChanges } from '../components/use-live-changes';
+import { useLiveChanges, useRevalidateWhenIdle } from '../components/use-live-changes';
 import { containsCardNumber } from '../domain/card-masking';
 import { consoleAction } from '../http/agent-console.server';
 import { assertSameOrigin, clientIp, getEmbedAccess } from '../http/auth.server';
@@ -208,10 +208,7 @@ type Panel = NonNullable<ReturnType<typeof useLoaderData<typeof loader>>['panel'
 type Context = ReturnType<typeof useLoaderData<typeof loader>>['context'];
 
 function SignedInPanel({ panel, context }: { panel: Panel; context: Context }) {
-  const revalidator = useRevalidator();
-  const refresh = useCallback(() => {
-    if (revalidator.state === 'idle') revalidator.revalidate();
-  }, [revalidator]);
+  const refresh = useRevalidateWhenIdle();
   const live = useLiveChanges(refresh, 300, '/embed/stream');
   const now = useServerClock(panel.now);
   const initialValues = useMemo(

@@ -1,14 +1,41 @@
-import type { Request, Response } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 import { createUser, customerPhone, fillSendForm, SCREENS, signIn, signOut } from './helpers';
 
 test.describe.configure({ timeout: 180_000 });
+
+type Counted = Window & { liveChanges: number };
+
+/** From the next page load on, the page counts the live stream's changes it receives. */
+async function countLiveChanges(page: Page) {
+  await page.addInitScript(() => {
+    const counted = window as unknown as Counted;
+    counted.liveChanges = 0;
+    window.EventSource = class extends window.EventSource {
+      constructor(url: string | URL, init?: EventSourceInit) {
+        super(url, init);
+        this.addEventListener('change', () => {
+          counted.liveChanges += 1;
+        });
+      }
+    };
+  });
+}
+
+/** Waits until the page received a change after the `seen` first ones, and the page's debounce (750 ms) ran out. */
+async function liveChangeArrived(page: Page, seen: number) {
+  await page.waitForFunction((seen) => (window as unknown as Counted).liveChanges > seen, seen, { timeout: 20_000 });
+  await page.waitForTimeout(1000);
+}
+
+const liveChangesSeen = (page: Page) => page.evaluate(() => (window as unknown as Counted).liveChanges);
 
 test('field errors still show when a live update lands while the form is submitted; focus returns after Send', async ({
   page,
   browser,
 }) => {
   const { email } = createUser('agent');
+  await countLiveChanges(page);
   await signIn(page, email, /\/agent$/);
   await expect(page.getByText('Live', { exact: true })).toBeVisible({ timeout: 15_000 });
   await fillSendForm(page, 'SO-LIVE-1');
@@ -20,21 +47,19 @@ test('field errors still show when a live update lands while the form is submitt
   const payUrl = (await first.getByRole('link').textContent())!;
 
   // The reload after the refused send is held back until a live update (the customer opening the
-  // first link) has reached the page, so the update's revalidation lands in the middle of it: held
-  // until that revalidation's own load has been answered (it was a fixed 4 s).
+  // first link) has reached the page, so the update lands in the middle of it; the update's own
+  // reload waits for that one and brings the change.
   let held = false;
-  const isLoad = (request: Request) => request.method() === 'GET' && new URL(request.url()).pathname.endsWith('.data');
   await page.route(
     (url) => url.pathname.endsWith('.data'),
     async (route) => {
       if (route.request().method() !== 'GET' || held) return route.continue();
       held = true;
-      const another = (response: Response) => isLoad(response.request()) && response.request() !== route.request();
-      const updated = page.waitForResponse(another, { timeout: 20_000 });
+      const seen = await liveChangesSeen(page);
       const customer = await customerPhone(browser);
       await customer.page.goto(payUrl);
       await customer.context.close();
-      await updated;
+      await liveChangeArrived(page, seen);
       await route.continue().catch(() => undefined);
     },
   );
@@ -48,6 +73,42 @@ test('field errors still show when a live update lands while the form is submitt
   await expect(form.getByText('Enter the phone in international format, e.g. +27821234567')).toBeVisible();
   await expect(form.getByText('Enter the order number')).toBeVisible();
   await expect(page.getByLabel('Customer phone')).toBeFocused();
+  await page.unrouteAll({ behavior: 'wait' });
+});
+
+test('a live update arriving while a send is answered still clears the form, and the next send goes out', async ({
+  page,
+}) => {
+  const { email } = createUser('agent');
+  await countLiveChanges(page);
+  await signIn(page, email, /\/agent$/);
+  await expect(page.getByText('Live', { exact: true })).toBeVisible({ timeout: 15_000 });
+  // The send's answer is held until the live update of its own request (sent) has reached the page:
+  // the update lands between the send and its redirect.
+  let held = false;
+  await page.route(
+    (url) => url.pathname === '/agent.data',
+    async (route) => {
+      if (route.request().method() !== 'POST' || held) return route.continue();
+      held = true;
+      const seen = await liveChangesSeen(page);
+      const response = await route.fetch();
+      await liveChangeArrived(page, seen);
+      await route.fulfill({ response });
+    },
+  );
+  await fillSendForm(page, 'SO-RACE-1');
+  await page.getByRole('button', { name: 'Send link' }).click();
+  await expect(page.locator('.request-card', { hasText: 'Order SO-RACE-1' })).toBeVisible();
+  expect(held).toBe(true);
+  // The form is the next request's, empty, with a new key: it kept SO-RACE-1 and the used key, and
+  // the next send (another order) was refused as the key's reuse.
+  await expect(page.getByLabel('Order number')).toHaveValue('');
+  await expect(page.getByLabel('Customer phone')).toHaveValue('');
+  await fillSendForm(page, 'SO-RACE-2');
+  await page.getByRole('button', { name: 'Send link' }).click();
+  await expect(page.locator('.request-card', { hasText: 'Order SO-RACE-2' })).toBeVisible();
+  await expect(page.locator('.send-form [role=alert]')).toHaveCount(0);
   await page.unrouteAll({ behavior: 'wait' });
 });
 
