@@ -321,3 +321,36 @@ test('an agent page whose filters match nothing says what to try, as the dashboa
     'Try a longer range or fewer filters.',
   ]);
 });
+
+test('on a 390 px phone a table’s kept-in-view first column keeps the line under each row', async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signIn(page, PEOPLE.admin.email);
+  await page.goto('/admin/users');
+  const cells = page.getByRole('table').first().locator('tbody tr td:first-child');
+  await expect(cells).toHaveCount(Object.keys(PEOPLE).length);
+  const lineColours: string[] = [];
+  for (const cell of await cells.all()) {
+    await cell.evaluate((element) => element.scrollIntoView({ block: 'center' }));
+    const box = (await cell.boundingBox())!;
+    // The cell's lowest 3 px, away from its right edge's line: the row's line is the darkest of them.
+    const strip = await page.screenshot({ clip: { x: box.x + 4, y: box.y + box.height - 2, width: 24, height: 3 } });
+    lineColours.push(
+      await page.evaluate(async (png) => {
+        const image = new Image();
+        image.src = `data:image/png;base64,${png}`;
+        await image.decode();
+        const canvas = document.createElement('canvas');
+        [canvas.width, canvas.height] = [image.width, image.height];
+        const context = canvas.getContext('2d')!;
+        context.drawImage(image, 0, 0);
+        const { data } = context.getImageData(0, 0, image.width, image.height);
+        let darkest = 255;
+        for (let i = 0; i < data.length; i += 4) darkest = Math.min(darkest, data[i]!, data[i + 1]!, data[i + 2]!);
+        // The surface is white (255); the line (--border) is rgb(226, 229, 234).
+        return darkest < 240 ? 'line' : 'none';
+      }, strip.toString('base64')),
+    );
+  }
+  // The sticky cell's background covered its row's line in some rows (two people read as one).
+  expect(lineColours).toEqual(lineColours.map(() => 'line'));
+});
