@@ -326,10 +326,13 @@ test('on a 390 px phone a table’s kept-in-view first column keeps the line und
   await page.setViewportSize({ width: 390, height: 844 });
   await signIn(page, PEOPLE.admin.email);
   await page.goto('/admin/users');
-  const cells = page.getByRole('table').first().locator('tbody tr td:first-child');
-  await expect(cells).toHaveCount(Object.keys(PEOPLE).length);
+  // This file's people (other specs on this worker add more to its database).
+  const table = page.getByRole('table').first();
+  const cells = Object.values(PEOPLE).map((person) =>
+    table.locator('tbody tr', { hasText: person.email }).locator('td').first(),
+  );
   const lineColours: string[] = [];
-  for (const cell of await cells.all()) {
+  for (const cell of cells) {
     await cell.evaluate((element) => element.scrollIntoView({ block: 'center' }));
     const box = (await cell.boundingBox())!;
     // The cell's lowest 3 px, away from its right edge's line: the row's line is the darkest of them.
