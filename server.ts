@@ -97,10 +97,14 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   }
   // Single fetch's data URL of a route that is no page (an API route, an export, a live stream):
   // Remix read that route's whole body into its own answer (an export held in memory whole, a
-  // stream read forever and never released). No page asks for one; the route's own URL serves it.
+  // stream read forever and never released). No page asks for one: the path is read as it is, an
+  // id that ends in ".data" (`/api/v1/payment-requests/pr_1.data`; SPEC §2's ids may hold dots),
+  // with that dot escaped for Remix; a 404 where no route takes it so.
   const dataOf = singleFetchPath(url.pathname);
   if (dataOf !== null && !hasDataUrl(routeModule(dataOf))) {
-    return refuse(res, dataOf, 404, 'not_found', 'No such route');
+    const literal = literalDataPath(url.pathname);
+    if (!answers(routeModule(literal))) return refuse(res, dataOf, 404, 'not_found', 'No such route');
+    url.pathname = literal;
   }
 
   const isMutation = !['GET', 'HEAD', 'OPTIONS'].includes(req.method ?? 'GET');
@@ -157,12 +161,14 @@ function answerOptions(req: IncomingMessage, res: ServerResponse, pathname: stri
  * The methods of the route `pathname` leads to, as Remix matches it: GET and HEAD for a page or a
  * loader, POST for an action, none for a loader or action that only refuses (`refusing`: the 405s
  * of read-only and POST-only routes, /api/'s 404); null when none is left. A page's single-fetch
- * data URL (`/dashboard.data`) takes what its page takes; a route without a page has none (`redirecting`'s aside).
+ * data URL (`/dashboard.data`) takes what its page takes; for a route without a page (but
+ * `redirecting`'s) the path is no data URL but an id ending in ".data" (`literalDataPath`).
  */
 function allowedMethods(pathname: string): string | null {
   const dataOf = singleFetchPath(pathname);
-  const module = routeModule(dataOf ?? pathname);
-  if (!module || (dataOf !== null && !hasDataUrl(module))) return null;
+  let module = routeModule(dataOf ?? pathname);
+  if (dataOf !== null && !hasDataUrl(module)) module = routeModule(literalDataPath(pathname));
+  if (!module) return null;
   const takes = (handler: unknown) => typeof handler === 'function' && !(REFUSES in handler);
   const methods = [
     ...(module.default || takes(module.loader) ? ['GET', 'HEAD'] : []),
@@ -177,10 +183,20 @@ function routeModule(pathname: string): ServerBuild['routes'][string]['module'] 
   return id ? build.routes[id]?.module : undefined;
 }
 
+/** A route that answers a GET: a page, or a loader that is not one that only refuses (`refusing`). */
+function answers(module: ServerBuild['routes'][string]['module'] | undefined): boolean {
+  return Boolean(module && (module.default || (typeof module.loader === 'function' && !(REFUSES in module.loader))));
+}
+
 /** A page's route, or one without a page that only redirects (`redirecting`): what single fetch's data URLs are for. */
 function hasDataUrl(module: ServerBuild['routes'][string]['module'] | undefined): boolean {
   const redirects = (handler: unknown) => typeof handler === 'function' && REDIRECTS in handler;
   return Boolean(module && (module.default || redirects(module.loader) || redirects(module.action)));
+}
+
+/** A path ending in ".data" that is no data URL, as its route reads it: that dot escaped (`pr_1%2Edata`). */
+function literalDataPath(pathname: string): string {
+  return pathname.replace(/\.data$/, '%2Edata');
 }
 
 /** The page a single-fetch data URL is for, as Remix reads it (`/x.data` is /x's, `/_root.data` is /'s); else null. */

@@ -61,6 +61,7 @@ export const BOTH_ENGINES = [
   'tests/integration/cli.test.ts',
   'tests/integration/events-api.test.ts',
   'tests/integration/payment-requests-api.test.ts',
+  'tests/integration/dotted-ids.test.ts',
   'tests/integration/money-totals.test.ts',
   'tests/integration/metrics-api.test.ts',
   'tests/integration/requests-list.test.ts',

@@ -3,6 +3,7 @@ import { createColumnHelper, type SortingState } from '@tanstack/react-table';
 import { createContext, type ReactNode, useContext } from 'react';
 import { formatCount, formatDuration, formatMoney, formatRate } from '../domain/format';
 import type { Metrics } from '../domain/metrics';
+import { pathSegment } from '../lib/path-segment';
 import { LEADERBOARD_COLUMNS, type LeaderboardSortId, type RankedAgent } from '../read/leaderboard-order';
 import { type SortableFeatures, SortableTable, useSortableTable } from './sortable-table';
 
@@ -12,7 +13,7 @@ interface CellEnv {
   locale: string;
   agentHref: (agentId: string) => string;
 }
-const CellContext = createContext<CellEnv>({ locale: 'en', agentHref: (id) => `/dashboard/agents/${id}` });
+const CellContext = createContext<CellEnv>({ locale: 'en', agentHref: (id) => `/dashboard/agents/${pathSegment(id)}` });
 
 /** The rows come sorted and paged by the server (read/leaderboard-order.ts): the URL says how (sort, order, agentsPage). */
 const helper = createColumnHelper<SortableFeatures, LeaderboardRow>();

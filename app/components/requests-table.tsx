@@ -3,6 +3,7 @@ import { createColumnHelper, type SortingState } from '@tanstack/react-table';
 import { createContext, useContext } from 'react';
 import { formatMoney } from '../domain/format';
 import { CHANNEL_LABELS, isTerminal, type Status } from '../domain/lifecycle';
+import { pathSegment } from '../lib/path-segment';
 import { type SortableFeatures, SortableTable, useSortableTable } from './sortable-table';
 import { StatusBadge } from './status-badge';
 import { TimeLeft, useServerClock } from './time-left';
@@ -37,7 +38,7 @@ interface CellEnv {
 const CellContext = createContext<CellEnv>({
   timeZone: 'UTC',
   serverNow: 0,
-  detailHref: (id) => `/requests/${id}`,
+  detailHref: (id) => `/requests/${pathSegment(id)}`,
   byAmount: false,
 });
 

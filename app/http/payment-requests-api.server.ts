@@ -5,6 +5,7 @@ import { STATUS_LABELS } from '../domain/lifecycle';
 import { getEnv } from '../lib/env.server';
 import { apiError, badRequest, notJsonBody, nulRefused, zodErrorResponse } from '../lib/http.server';
 import { nulPath } from '../lib/nul-text';
+import { pathSegment } from '../lib/path-segment';
 import { issuePath } from '../lib/zod-issues';
 import {
   IDEMPOTENCY_KEY_HEADER,
@@ -115,7 +116,11 @@ export async function createPaymentRequestFromApi(
 function toHttpResponse(response: StoredResponse, requestId: string, headers: Record<string, string> = {}): Response {
   return new Response(response.body, {
     status: response.status,
-    headers: { 'Content-Type': 'application/json', Location: `/api/v1/payment-requests/${requestId}`, ...headers },
+    headers: {
+      'Content-Type': 'application/json',
+      Location: `/api/v1/payment-requests/${pathSegment(requestId)}`,
+      ...headers,
+    },
   });
 }
 

@@ -11,6 +11,7 @@ import { formatCount } from '../domain/format';
 import { requireViewer } from '../http/auth.server';
 import { dashboardRequest } from '../http/dashboard-params.server';
 import { filterOptionsFromRequest } from '../http/filter-options.server';
+import { pathSegment } from '../lib/path-segment';
 import { getDashboard } from '../read/dashboard.server';
 import { rangeDescription, withParams } from '../read/dashboard-view';
 import { AGENTS_PAGE_PARAM } from '../read/leaderboard-order';
@@ -95,7 +96,7 @@ export default function Dashboard() {
                 sortHref={sortHref}
                 onSortingChange={(next) => navigate(sortHref(next), { replace: true, preventScrollReset: true })}
                 agentHref={(agentId) =>
-                  `/dashboard/agents/${encodeURIComponent(agentId)}${agentSearch === '?' ? '' : agentSearch}`
+                  `/dashboard/agents/${pathSegment(agentId)}${agentSearch === '?' ? '' : agentSearch}`
                 }
                 locale={locale}
               />

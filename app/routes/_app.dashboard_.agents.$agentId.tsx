@@ -11,6 +11,7 @@ import { formatMoney } from '../domain/format';
 import { CHANNEL_LABELS } from '../domain/lifecycle';
 import { requireViewer } from '../http/auth.server';
 import { dashboardRequest } from '../http/dashboard-params.server';
+import { pathSegment } from '../lib/path-segment';
 import { getAgentDashboard, getVisibleAgent } from '../read/dashboard.server';
 import { rangeDescription, withParams } from '../read/dashboard-view';
 import stylesHref from '../styles/dashboard.css';
@@ -49,7 +50,7 @@ export default function AgentDashboard() {
   const busy = useNavigation().state === 'loading';
   const live = useLiveRevalidation({ team: [], agent: [agent.id] });
   const back = withParams(location.search, {});
-  const path = `/dashboard/agents/${encodeURIComponent(agent.id)}`;
+  const path = `/dashboard/agents/${pathSegment(agent.id)}`;
 
   return (
     <div className={busy ? 'dashboard busy' : 'dashboard'} aria-busy={busy}>
@@ -109,7 +110,7 @@ export default function AgentDashboard() {
                     {requests.map((request) => (
                       <tr key={request.id}>
                         <td>
-                          <Link to={`/requests/${encodeURIComponent(request.id)}`}>{request.orderNumber}</Link>
+                          <Link to={`/requests/${pathSegment(request.id)}`}>{request.orderNumber}</Link>
                           <div className="mono muted small">{request.id}</div>
                         </td>
                         <td>

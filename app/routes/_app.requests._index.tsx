@@ -24,6 +24,7 @@ import { requireViewer } from '../http/auth.server';
 import { filterOptionsFromRequest } from '../http/filter-options.server';
 import { filtersFromRequest } from '../http/filter-params.server';
 import { singleParam } from '../lib/http.server';
+import { pathSegment } from '../lib/path-segment';
 import { timeZoneList } from '../lib/time-zone';
 import { withParams } from '../read/dashboard-view';
 import { listOptionsFromRequest } from '../read/request-list/options.server';
@@ -164,7 +165,7 @@ export default function RequestsExplorer() {
           onSortingChange={(next) => navigate(sortHref(next))}
           timeZone={filters.tz}
           serverNow={serverNow}
-          detailHref={(id) => `/requests/${encodeURIComponent(id)}${location.search}`}
+          detailHref={(id) => `/requests/${pathSegment(id)}${location.search}`}
           busy={busy}
         />
       )}
