@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
+import { WEEK_STARTS } from '../../app/read/date-ranges';
 import { ingestEvents } from '../../app/write/ingest.server';
 import { openDatabase } from '../../db/client';
 import { insertUser } from '../support/users';
@@ -69,6 +70,24 @@ function weekStartsOn(day: number | null): number | null {
   } finally {
     db.$client.close();
   }
+}
+
+/**
+ * A zone and a first day of the week under which two range chips are the same dates today, the later
+ * chip first: "This week" and "Today" on the week's first day, "Last 7 days" and "This week" on its
+ * last. Weeks start on the admin's choice of days (WEEK_STARTS), so on some days (a Wednesday, in
+ * every zone) no two chips tie: null.
+ */
+function tiedChips(now: number): { zone: string; weekStart: number; chips: [string, string] } | null {
+  const starts = WEEK_STARTS.map((start) => start.day as number);
+  const weekdays = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  // UTC, then zones a day behind (before 11:00 UTC) and a day ahead (from 10:00 UTC) of it.
+  for (const zone of ['UTC', 'Pacific/Pago_Pago', 'Pacific/Kiritimati']) {
+    const day = weekdays.indexOf(new Intl.DateTimeFormat('en-US', { timeZone: zone, weekday: 'short' }).format(now));
+    if (starts.includes(day)) return { zone, weekStart: day, chips: ['This week', 'Today'] };
+    if (starts.includes((day + 1) % 7)) return { zone, weekStart: (day + 1) % 7, chips: ['Last 7 days', 'This week'] };
+  }
+  return null;
 }
 
 async function signIn(page: Page, to: string) {
@@ -143,26 +162,30 @@ test('reports: next run with its zone, CSV for Excel with a BOM, schedule names 
 test('reports: a chosen range chip keeps focus; a zone not in the list is refused in the browser and by the server', async ({
   page,
 }) => {
-  // Today the week's last day in UTC (the chips' zone here), as every Sunday with weeks from Monday:
-  // "This week" and "Last 7 days" are then the same dates, and the chip clicked must be the current
-  // one (the first of the two was, whichever was clicked).
-  const previous = weekStartsOn((new Date().getUTCDay() + 1) % 7);
-  try {
+  // Two chips of the same dates (the tie of a week's first or last day), the later of them clicked
+  // first: the chip clicked must be the current one (the first of the two was, whichever was clicked).
+  const tie = tiedChips(Date.now());
+  if (tie) {
+    const previous = weekStartsOn(tie.weekStart);
+    try {
+      await signIn(page, '/reports');
+      await page.goto(`/reports?tz=${encodeURIComponent(tie.zone)}`);
+      const [later, earlier] = tie.chips.map((name) => page.getByRole('link', { name, exact: true }));
+      await later!.click();
+      await expect(later!).toHaveAttribute('aria-current', 'true');
+      await expect(later!).toBeFocused();
+      await expect(earlier!).not.toHaveAttribute('aria-current');
+      expect(await earlier!.getAttribute('href')).toBe(await later!.getAttribute('href'));
+      // The other chip of the same dates: the URL stays, the current chip and focus move to it.
+      await earlier!.click();
+      await expect(earlier!).toHaveAttribute('aria-current', 'true');
+      await expect(earlier!).toBeFocused();
+      await expect(later!).not.toHaveAttribute('aria-current');
+    } finally {
+      weekStartsOn(previous);
+    }
+  } else {
     await signIn(page, '/reports');
-    const chip = page.getByRole('link', { name: 'Last 7 days' });
-    const week = page.getByRole('link', { name: 'This week' });
-    await chip.click();
-    await expect(chip).toHaveAttribute('aria-current', 'true');
-    await expect(chip).toBeFocused();
-    await expect(week).not.toHaveAttribute('aria-current');
-    expect(await week.getAttribute('href')).toBe(await chip.getAttribute('href'));
-    // The other chip of the same dates: the URL stays, the current chip and focus move to it.
-    await week.click();
-    await expect(week).toHaveAttribute('aria-current', 'true');
-    await expect(week).toBeFocused();
-    await expect(chip).not.toHaveAttribute('aria-current');
-  } finally {
-    weekStartsOn(previous);
   }
 
   const filters = page.getByRole('form', { name: 'Range and filters' });
