@@ -71,6 +71,19 @@ const server = createServer(
 server.timeout = 60_000;
 server.maxHeadersCount = 100;
 server.on('clientError', answerClientError);
+// CONNECT (a proxy's tunnel) never reaches 'request': with no listener Node closed the connection
+// unanswered. RFC 9110's answer to a method a server does not implement, as the other methods get.
+server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+  const body = JSON.stringify({
+    error: { code: 'not_implemented', message: 'CONNECT is not a method this server answers' },
+  });
+  socket.on('error', () => {});
+  socket.end(
+    `HTTP/1.1 501 Not Implemented\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  req.resume();
+});
 
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (shuttingDown) res.setHeader('Connection', 'close');

@@ -222,6 +222,16 @@ describe("Node's own refusals", () => {
     expect(server.output().slice(before)).toBe('');
   });
 
+  it('answers CONNECT 501 with an error JSON body (Node closed the connection unanswered)', async () => {
+    const tunnel = await exchange('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    expect(answer(tunnel)).toEqual({
+      status: 'HTTP/1.1 501 Not Implemented',
+      type: 'Content-Type: application/json; charset=utf-8',
+      body: { error: { code: 'not_implemented', message: 'CONNECT is not a method this server answers' } },
+    });
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
   it('answer headers over 16 KB 431 and a malformed request 400, each with an error JSON body', async () => {
     const tooLarge = await exchange(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
     expect(answer(tooLarge)).toEqual({
