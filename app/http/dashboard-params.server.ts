@@ -8,7 +8,7 @@ import type { LeaderboardView } from '../read/dashboard.server';
 import { canonicalSearch, type DashboardRange, resolveRange } from '../read/dashboard-view';
 import { daysBetween, isPreset, PRESET_ALIASES, RANGE_PRESETS } from '../read/date-ranges';
 import type { Filters } from '../read/filters';
-import { AGENTS_PAGE_PARAM, isLeaderboardSort } from '../read/leaderboard-order';
+import { AGENTS_PAGE_PARAM, isLeaderboardSort, LEADERBOARD_COLUMNS } from '../read/leaderboard-order';
 import { MAX_BUCKETS } from '../read/metrics/metrics.server';
 import { getWeekStartsOn } from '../read/settings.server';
 import { filtersFromRequest } from './filter-params.server';
@@ -66,9 +66,11 @@ export async function dashboardRequest(request: Request): Promise<DashboardReque
   const sort = singleParam(url.searchParams, 'sort', 'invalid_parameter');
   const order = singleParam(url.searchParams, 'order', 'invalid_parameter');
   const page = singleParam(url.searchParams, AGENTS_PAGE_PARAM, 'invalid_parameter') ?? '';
+  const column = sort && isLeaderboardSort(sort) ? sort : 'sent';
   const leaderboard: LeaderboardView = {
-    sort: sort && isLeaderboardSort(sort) ? sort : 'sent',
-    desc: order !== 'asc',
+    sort: column,
+    // Without an order (a typed or an old link), the way its header first sorts: names A to Z.
+    desc: order === 'asc' ? false : order === 'desc' ? true : LEADERBOARD_COLUMNS[column].descFirst,
     page: /^\d{1,9}$/.test(page) ? Number(page) : 1,
   };
   return {

@@ -515,6 +515,18 @@ describe('a NUL character in a form field (session 36: a 500 on PostgreSQL)', ()
   });
 });
 
+describe('the leaderboard’s order without `order` (a typed or an old link)', () => {
+  const agentsIn = async (path: string) =>
+    [...(await text('manager', path)).matchAll(/<tr[^>]* data-agent="([^"]+)"/g)].map((match) => match[1]);
+  it('is the way its header first sorts: names A to Z, figures biggest first', async () => {
+    const byName = await agentsIn('/dashboard?sort=agentName');
+    expect(byName.length).toBeGreaterThan(3);
+    expect(byName).toEqual(await agentsIn('/dashboard?sort=agentName&order=asc'));
+    expect(byName).toEqual([...(await agentsIn('/dashboard?sort=agentName&order=desc'))].reverse());
+    expect(await agentsIn('/dashboard?sort=sent')).toEqual(await agentsIn('/dashboard?sort=sent&order=desc'));
+  });
+});
+
 describe('field errors are tied to their fields (aria-describedby)', () => {
   it('the audit log filter: a bad action, actor-free date and its error are described by id', async () => {
     const html = await (await as('admin', '/admin/audit?action=nope&from=2026-13-45')).text();
