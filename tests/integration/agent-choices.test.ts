@@ -5,8 +5,8 @@ import { getReportFilterOptions } from '../../app/read/reports.server';
 import { action, loader } from '../../app/routes/filters.agents';
 import { createServiceToken } from '../../app/write/api-tokens.server';
 import { ingestEvents } from '../../app/write/ingest.server';
-import { closeDb, type Db, getDb, sqlRun } from '../../db/client';
-import { closeTestDb, createTestDb } from '../support/db';
+import { type Db, sqlRun } from '../../db/client';
+import { createProcessTestDb } from '../support/db';
 import { created, MINUTE, step, T0 } from '../support/events';
 
 /*
@@ -34,13 +34,10 @@ const supervisorOfA: Viewer = { ...manager, role: 'supervisor', scope: { kind: '
 
 let db: Db;
 const tokens = { manager: '', admin: '', supervisorOfA: '', supervisorOfB: '', agent: '' };
-const saved = process.env.DATABASE_URL;
+let restore: () => Promise<void>;
 
 beforeAll(async () => {
-  const fresh = await createTestDb();
-  await closeTestDb(fresh.db);
-  process.env.DATABASE_URL = fresh.file;
-  db = getDb();
+  ({ db, restore } = await createProcessTestDb());
   const sentIn = (requestId: string, agent: typeof ANA, teamId: string, offset: number) => [
     created(requestId, offset, {
       agentId: agent.id,
@@ -80,10 +77,7 @@ beforeAll(async () => {
   tokens.supervisorOfB = (await createServiceToken(db, { role: 'supervisor', name: 'Sol', teamIds: ['tm_b'] })).token;
   tokens.agent = (await createServiceToken(db, { role: 'agent', name: 'Ana', agentId: 'ag_ana' })).token;
 }, 60_000);
-afterAll(async () => {
-  await closeDb();
-  process.env.DATABASE_URL = saved;
-});
+afterAll(() => restore());
 
 describe('the list a filter form is sent', () => {
   it('is the first 200 by name of 236 for a manager, with the count', async () => {

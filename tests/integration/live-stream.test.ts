@@ -4,28 +4,22 @@ import { changeListenerCount, liveStreamCount } from '../../app/http/change-feed
 import { loader } from '../../app/routes/api.v1.stream';
 import { createServiceToken } from '../../app/write/api-tokens.server';
 import { ingestEvents } from '../../app/write/ingest.server';
-import { closeDb, type Db, getDb } from '../../db/client';
+import type { Db } from '../../db/client';
 import { apiTokens, ON_POSTGRES, userTeams } from '../../db/tables';
-import { closeTestDb, createTestDb, queryRow } from '../support/db';
+import { createProcessTestDb, queryRow } from '../support/db';
 import { created } from '../support/events';
 
 // The route in-process, so that nothing but its own queue sits between it and the reader: over a
 // socket the kernel's buffers (megabytes on loopback) would hide what the route holds.
 let db: Db;
 let token: string;
-const saved = process.env.DATABASE_URL;
+let restore: () => Promise<void>;
 
 beforeAll(async () => {
-  const fresh = await createTestDb();
-  await closeTestDb(fresh.db);
-  process.env.DATABASE_URL = fresh.file;
-  db = getDb();
+  ({ db, restore } = await createProcessTestDb());
   token = (await createServiceToken(db, { role: 'manager', name: 'watcher' })).token;
 });
-afterAll(async () => {
-  await closeDb();
-  process.env.DATABASE_URL = saved;
-});
+afterAll(() => restore());
 
 /**
  * Waits for the stream's first chunk, sent once its subscription is made: at once on SQLite, after

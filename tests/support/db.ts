@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Db, onPostgres, openDatabase, openPostgresDb, sqlRows } from '../../db/client';
+import { closeDb, type Db, getDb, onPostgres, openDatabase, openPostgresDb, sqlRows } from '../../db/client';
 import { connectPostgres } from '../../db/pg-client';
 import { ON_POSTGRES } from '../../db/tables';
 import { BASE_DB, TEST_TMP } from './paths';
@@ -69,4 +69,22 @@ export async function emptyPostgresTestDb(db: Db): Promise<void> {
 export async function closeTestDb(db: Db): Promise<void> {
   if (onPostgres(db)) await db.$pg.pool.end();
   else if (db.$client.open) db.$client.close();
+}
+
+/**
+ * A fresh migrated database that the app's own `getDb()` opens, for routes and loaders called in
+ * process: DATABASE_URL names it until `restore` closes that connection and puts the variable back.
+ */
+export async function createProcessTestDb(): Promise<{ db: Db; restore: () => Promise<void> }> {
+  const saved = process.env.DATABASE_URL;
+  const fresh = await createTestDb();
+  await closeTestDb(fresh.db);
+  process.env.DATABASE_URL = fresh.file;
+  return {
+    db: getDb(),
+    restore: async () => {
+      await closeDb();
+      process.env.DATABASE_URL = saved;
+    },
+  };
 }
