@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, isNotNull, isNull, sql } from 'drizzle-orm';
 import { type Db, first } from '../../db/client';
 import { agents, apiTokens, auditLog, teams, users, userTeams } from '../../db/tables';
+import { byNameThenId, foldedName } from '../lib/name-order';
 import { isTemporaryPasswordExpired } from '../lib/password.server';
 
 export type TeamOption = { id: string; name: string };
@@ -109,6 +110,31 @@ export async function listAgentsWithoutLogin(
 
 export async function countAgentsWithoutLogin(db: Db): Promise<number> {
   return first(await db.select({ n: count() }).from(agents).where(WITHOUT_LOGIN))?.n ?? 0;
+}
+
+/**
+ * The agents without a login whose name or id contains `find`, any case, any accents (`ana` finds
+ * "Ana", "Anaïs" and "Ánh Ana"), as the filter pickers' find box (searchAgents): the first `limit` by
+ * name and how many match. Matched here, not in SQL: no engine's LIKE ignores accents; a search reads
+ * the rows without a login (33,000 in the largest organisation known) and orders only the matches.
+ */
+export async function searchAgentsWithoutLogin(db: Db, find: string, limit = ADMIN_AGENTS_LIMIT) {
+  const wanted = foldedName(find.trim());
+  const rows = await db
+    .select({
+      id: agents.id,
+      name: agents.name,
+      teamId: agents.teamId,
+      teamName: teams.name,
+      firstSeenAt: agents.createdAt,
+    })
+    .from(agents)
+    .innerJoin(teams, eq(teams.id, agents.teamId))
+    .where(WITHOUT_LOGIN);
+  const found = rows
+    .filter((agent) => foldedName(agent.name).includes(wanted) || foldedName(agent.id).includes(wanted))
+    .sort(byNameThenId);
+  return { agents: found.slice(0, limit), matches: found.length };
 }
 
 /** Teams with how many agents they hold and who supervises them (active supervisors with a login). */

@@ -1,12 +1,11 @@
 import type { ActionFunctionArgs, LinksFunction, LoaderFunctionArgs, MetaFunction } from '@remix-run/node';
-import { Link, useLoaderData } from '@remix-run/react';
+import { useLoaderData } from '@remix-run/react';
 import { getDb } from '../../db/client';
 import { AgentDatalist } from '../components/admin/access-fields';
-import { LocalTime } from '../components/admin/local-time';
+import { AGENT_SEARCH_PARAM, AgentsWithoutLogin } from '../components/admin/agents-without-login';
 import { InviteCard, UserRow } from '../components/admin/user-forms';
-import { useLocale } from '../components/use-locale';
-import { formatCount } from '../domain/format';
 import { clientIp, requireViewer } from '../http/auth.server';
+import { agentFindText } from '../http/filter-options.server';
 import { formToObject, outcomeResponse, unknownIntent } from '../lib/form.server';
 import { readForm, singleParam } from '../lib/http.server';
 import {
@@ -15,6 +14,7 @@ import {
   listAgentsWithoutLogin,
   listTeamOptions,
   listUsers,
+  searchAgentsWithoutLogin,
 } from '../read/admin.server';
 import adminStylesHref from '../styles/admin.css';
 import { inviteUser, resetUserPassword, setUserActive, updateUserAccess } from '../write/admin.server';
@@ -24,14 +24,19 @@ export const links: LinksFunction = () => [{ rel: 'stylesheet', href: adminStyle
 export async function loader({ request }: LoaderFunctionArgs) {
   const viewer = await requireViewer(request, ['admin']);
   const db = getDb();
-  const inviteId = singleParam(new URL(request.url).searchParams, 'invite', 'invalid_parameter');
-  // Any agent without a login, listed or not (the list is the first 200 by name).
+  const params = new URL(request.url).searchParams;
+  const inviteId = singleParam(params, 'invite', 'invalid_parameter');
+  // At most AGENT_FIND_MAX characters, given once (a 400 naming it), as the filter pickers' find box.
+  const agentSearch = agentFindText(params, AGENT_SEARCH_PARAM).trim();
+  // Any agent without a login, listed or not (the list is the first 200 by name, or of a search's matches).
   const [prefill] = inviteId ? await listAgentsWithoutLogin(db, { id: inviteId.slice(0, 64), limit: 1 }) : [];
+  const search = agentSearch ? await searchAgentsWithoutLogin(db, agentSearch) : null;
   return {
     viewerId: viewer.userId,
     users: await listUsers(db),
-    agentsWithoutLogin: await listAgentsWithoutLogin(db),
+    agentsWithoutLogin: search ? search.agents : await listAgentsWithoutLogin(db),
     withoutLoginCount: await countAgentsWithoutLogin(db),
+    agentSearch: search ? { text: agentSearch, matches: search.matches } : null,
     teams: await listTeamOptions(db),
     agents: await listAgentOptions(db),
     prefill: prefill ? { agentId: prefill.id, name: prefill.name } : null,
@@ -63,9 +68,8 @@ export const meta: MetaFunction = () => [{ title: 'Users · Admin · Paylink Des
 const AGENT_LIST_ID = 'known-agents';
 
 export default function AdminUsers() {
-  const { viewerId, users, agentsWithoutLogin, withoutLoginCount, teams, agents, prefill } =
+  const { viewerId, users, agentsWithoutLogin, withoutLoginCount, agentSearch, teams, agents, prefill } =
     useLoaderData<typeof loader>();
-  const locale = useLocale();
   return (
     <>
       <header className="page-header">
@@ -107,56 +111,7 @@ export default function AdminUsers() {
         </div>
       </section>
 
-      <section aria-labelledby="agents-heading" className="admin-section">
-        <h2 id="agents-heading">Agents without a login</h2>
-        <p className="muted">Agents first seen in events. Invite one to give them the agent console.</p>
-        {withoutLoginCount > agentsWithoutLogin.length ? (
-          <p className="muted" data-testid="agents-without-login-count">
-            The first {formatCount(agentsWithoutLogin.length, locale)} of {formatCount(withoutLoginCount, locale)} by
-            name. Invite any other by typing their agent id in the invite form.
-          </p>
-        ) : null}
-        {agentsWithoutLogin.length === 0 ? (
-          <p className="card empty">Every agent seen in events has a login.</p>
-        ) : (
-          <div className="table-card">
-            <table>
-              <thead>
-                <tr>
-                  <th>Agent</th>
-                  <th>Agent id</th>
-                  <th>Team</th>
-                  <th>First seen</th>
-                  <th>
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {agentsWithoutLogin.map((agent) => (
-                  <tr key={agent.id}>
-                    <td>{agent.name}</td>
-                    <td className="mono">{agent.id}</td>
-                    <td>{agent.teamName}</td>
-                    <td>
-                      <LocalTime ms={agent.firstSeenAt} />
-                    </td>
-                    <td className="actions">
-                      <Link
-                        to={`?invite=${encodeURIComponent(agent.id)}#invite`}
-                        className="button secondary small"
-                        aria-label={`Invite ${agent.name}`}
-                      >
-                        Invite
-                      </Link>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-      </section>
+      <AgentsWithoutLogin agents={agentsWithoutLogin} total={withoutLoginCount} search={agentSearch} />
     </>
   );
 }

@@ -112,7 +112,22 @@ test('an admin invites a user, creates a token, rotates the webhook secret and c
   // Users: the agent first seen in events has no login; invite them.
   await openSection(page, 'Users');
   await expect(page.getByRole('heading', { level: 1, name: 'Users' })).toBeVisible();
+  // Found by the list's search (any case), then invited from its results; the search stays in the URL.
+  const agentSearch = page.getByRole('search', { name: 'Find agents without a login' });
+  await agentSearch.getByLabel('Name or agent id').fill(`AG_${run}`.toUpperCase());
+  await agentSearch.getByRole('button', { name: 'Search' }).click();
+  await expect(page.getByTestId('agents-without-login-count')).toHaveText(
+    `1 agent without a login matches “${`AG_${run}`.toUpperCase()}”.`,
+  );
+  if (SCREENS) {
+    for (const width of [390, 1440]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.locator('#agents-without-login').screenshot({ path: `tmp/e2e/admin-agent-search-${width}.png` });
+    }
+    await page.setViewportSize({ width: 1280, height: 720 });
+  }
   await page.getByRole('link', { name: 'Invite Lindiwe Dube' }).click();
+  await expect(page).toHaveURL(new RegExp(`[?]agentSearch=AG_${run}&invite=ag_${run}#invite$`, 'i'));
   const invite = page.locator('#invite');
   await expect(invite.getByLabel('Name')).toHaveValue('Lindiwe Dube');
   await expect(invite.getByLabel('Agent id')).toHaveValue(`ag_${run}`);
@@ -125,6 +140,9 @@ test('an admin invites a user, creates a token, rotates the webhook secret and c
   await expect(userRow).toContainText('Agent');
   await expect(userRow).toContainText(`ag_${run}`);
   await expect(page.getByRole('link', { name: 'Invite Lindiwe Dube' })).toHaveCount(0);
+  await expect(page.locator('#agents-without-login')).toContainText(
+    `No agent without a login has “${`AG_${run}`.toUpperCase()}” in their name or id.`,
+  );
   await shot(page, 'tmp/e2e/admin-users.png');
   await userRow.getByText('Manage', { exact: true }).click();
   await expect(userRow.getByRole('button', { name: 'Deactivate' })).toBeVisible();

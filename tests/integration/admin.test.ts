@@ -11,6 +11,7 @@ import {
   listApiTokens,
   listTeams,
   listUsers,
+  searchAgentsWithoutLogin,
 } from '../../app/read/admin.server';
 import { listAuditEntries } from '../../app/read/audit-log.server';
 import {
@@ -77,6 +78,31 @@ async function sessionCookie(db: Db, userId: string): Promise<string> {
 }
 
 const withCookie = (cookie: string) => new Request('http://app.test/', { headers: { cookie } });
+
+/*
+ * 205 agents named "Agent 000" to "Agent 204" (the first 200 by name fill the list), then some whose
+ * names hold "ana" in some case or accent, beyond them by name; one of these has a login.
+ */
+const PADDING = Array.from({ length: 205 }, (_, k) => String(k).padStart(3, '0'));
+const NAMED = [
+  ['ag_x1', 'Ánh Ana'],
+  ['ag_x2', 'Anaïs Dupont'],
+  ['ag_x3', 'Dana Scully'],
+  ['ag_x4', 'Zanele Mbeki'],
+  ['ag_x5', 'Ana Linked'],
+  ['ag_x6', 'Zoe BANANA'],
+] as const;
+async function addSearchAgents(db: Db) {
+  await ingestEvents(
+    db,
+    [
+      ...PADDING.map((k) => created(`pr_s${k}`, 0, { agentId: `ag_a${k}`, agentName: `Agent ${k}` })),
+      ...NAMED.map(([agentId, agentName]) => created(`pr_${agentId}`, 0, { agentId, agentName })),
+    ],
+    'api',
+    { now: T0 },
+  );
+}
 
 describe('admin services', () => {
   let db: Db;
@@ -223,6 +249,34 @@ describe('admin services', () => {
         name: 'Nia',
         team_id: 'tm_claims',
       });
+    });
+
+    it('searches the agents without a login by name or id, any case, any accents, beyond the first 200', async () => {
+      await addSearchAgents(db);
+      expect(
+        (await inviteUser(ctx, { name: 'Ana', email: 'ana@example.test', role: 'agent', agentId: 'ag_x5' })).ok,
+      ).toBe(true);
+      // 205 + 5 named + the two of beforeEach; the first 200 by name are Agents 000 to 199.
+      expect(await countAgentsWithoutLogin(db)).toBe(212);
+      expect((await listAgentsWithoutLogin(db)).map((agent) => agent.id)).toEqual(
+        PADDING.slice(0, 200).map((k) => `ag_a${k}`),
+      );
+      const ids = async (find: string, limit?: number) => {
+        const { agents, matches } = await searchAgentsWithoutLogin(db, find, limit);
+        return { ids: agents.map((agent) => agent.id), matches };
+      };
+      // By the collator's order (as the pickers): Anaïs before Ánh; the linked Ana Linked is not there, Zanele has no "ana".
+      const anas = { ids: ['ag_x2', 'ag_x1', 'ag_x3', 'ag_x6'], matches: 4 };
+      expect(await ids('ana')).toEqual(anas);
+      expect(await ids('  ÀNA ')).toEqual(anas);
+      expect(await ids('ANAIS')).toEqual({ ids: ['ag_x2'], matches: 1 });
+      expect(await ids('agent 203')).toEqual({ ids: ['ag_a203'], matches: 1 });
+      expect(await ids('AG_X4')).toEqual({ ids: ['ag_x4'], matches: 1 });
+      expect(await ids('agent', 3)).toEqual({ ids: ['ag_a000', 'ag_a001', 'ag_a002'], matches: 205 });
+      expect((await searchAgentsWithoutLogin(db, 'ag_x1')).agents).toEqual([
+        { id: 'ag_x1', name: 'Ánh Ana', teamId: 'tm_retail', teamName: 'Retail', firstSeenAt: T0 },
+      ]);
+      expect(await ids('nobody')).toEqual({ ids: [], matches: 0 });
     });
 
     it('changes role and teams with a role_change audit of before and after; an admin cannot demote themselves', async () => {
@@ -807,9 +861,11 @@ describe('admin pages over HTTP', () => {
       });
       const { cookie } = await signInOverHttp(server.url, user.email);
       expect(cookie).toMatch(/^pld_session=/);
-      for (const path of PAGES) {
+      // The role is checked before the search is read: a bad one is refused as a good one.
+      for (const path of [...PAGES, '/admin/users?agentSearch=ana', `/admin/users?agentSearch=${'a'.repeat(101)}`]) {
         const response = await fetch(`${server.url}${path}`, { headers: { cookie }, redirect: 'manual' });
         expect(response.status, path).toBe(403);
+        expect(await response.text(), path).not.toContain('Agents without a login');
       }
       const post = await fetch(`${server.url}/admin/webhook`, {
         method: 'POST',
@@ -823,6 +879,62 @@ describe('admin pages over HTTP', () => {
       await closeDatabase(db);
     },
   );
+
+  it("searches /admin/users' agents without a login without JavaScript, within bounds", async () => {
+    const db = openDatabaseUrl(server.dbFile);
+    try {
+      await addSearchAgents(db);
+    } finally {
+      await closeDatabase(db);
+    }
+    const admin = await addUserAt(server.dbFile, { role: 'admin' });
+    const { cookie } = await signInOverHttp(server.url, admin.email);
+    const page = async (query: string) => {
+      const response = await fetch(`${server.url}/admin/users?${query}`, { headers: { cookie } });
+      // React parts text it interpolates with empty comments.
+      const html = (await response.text()).replaceAll('<!-- -->', '');
+      const section = html.slice(html.indexOf('id="agents-without-login"'));
+      return {
+        status: response.status,
+        html,
+        ids: [...section.matchAll(/<td class="mono">([^<]*)<\/td>/g)].map((match) => match[1]),
+        note: /data-testid="agents-without-login-count">(.*?)<\/p>/.exec(section)?.[1] ?? null,
+      };
+    };
+    const all = await page('');
+    expect(all.ids).toEqual(PADDING.slice(0, 200).map((k) => `ag_a${k}`));
+    // (The agents of the tests before: agent users link agents of their own.)
+    expect(all.note).toMatch(/^The first 200 of 2\d\d by name\. Find any other with the search above/);
+
+    const anas = await page('agentSearch=ana');
+    expect(anas.status).toBe(200);
+    expect(anas.ids).toEqual(['ag_x5', 'ag_x2', 'ag_x1', 'ag_x3', 'ag_x6']);
+    expect(anas.note).toBe('5 agents without a login match “ana”.');
+    expect(anas.html).toContain('value="ana"');
+    // Invite keeps the search; the invite form is pre-filled with the agent found.
+    expect(anas.html).toContain('href="/admin/users?agentSearch=ana&amp;invite=ag_x1#invite"');
+    const invite = await page('agentSearch=ana&invite=ag_x1');
+    expect(invite.ids).toEqual(anas.ids);
+    expect(invite.html).toMatch(/name="name"[^>]*value="Ánh Ana"|value="Ánh Ana"[^>]*name="name"/);
+
+    expect((await page('agentSearch=%C3%80NA')).ids).toEqual(anas.ids);
+    const beyond = await page('agentSearch=AGENT+203');
+    expect([beyond.ids, beyond.note]).toEqual([['ag_a203'], '1 agent without a login matches “AGENT 203”.']);
+    const many = await page('agentSearch=agent');
+    expect(many.ids).toEqual(PADDING.slice(0, 200).map((k) => `ag_a${k}`));
+    expect(many.note).toBe('205 agents without a login match “agent”: the first 200 by name.');
+    const none = await page('agentSearch=nobody');
+    expect([none.status, none.ids, none.note]).toEqual([200, [], null]);
+    expect(none.html).toContain('No agent without a login has “nobody” in their name or id.');
+    expect((await page(`agentSearch=${'é'.repeat(100)}`)).status).toBe(200);
+
+    for (const query of [`agentSearch=${'a'.repeat(101)}`, 'agentSearch=ana&agentSearch=dana']) {
+      const refused = await page(query);
+      expect(refused.status, query).toBe(400);
+      expect(refused.html, query).toContain('“agentSearch”');
+      expect(refused.ids, query).toEqual([]);
+    }
+  });
 
   it('serves every admin page to an admin, and takes their POSTs only from our own origin', async () => {
     const admin = await addUserAt(server.dbFile, { role: 'admin' });
