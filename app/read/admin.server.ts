@@ -202,7 +202,7 @@ export async function getAdminOverview(db: Db) {
   return {
     activeUsers: people.find((row) => row.active)?.n ?? 0,
     inactiveUsers: people.find((row) => !row.active)?.n ?? 0,
-    agentsWithoutLogin: (await listAgentsWithoutLogin(db)).length,
+    agentsWithoutLogin: await countAgentsWithoutLogin(db),
     teams: first(await db.select({ n: count() }).from(teams).limit(1))!.n,
     activeTokens: first(await db.select({ n: count() }).from(apiTokens).where(isNull(apiTokens.revokedAt)).limit(1))!.n,
   };

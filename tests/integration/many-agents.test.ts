@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Viewer } from '../../app/domain/access';
-import { countAgentsWithoutLogin, listAgentOptions, listAgentsWithoutLogin } from '../../app/read/admin.server';
+import {
+  countAgentsWithoutLogin,
+  getAdminOverview,
+  listAgentOptions,
+  listAgentsWithoutLogin,
+} from '../../app/read/admin.server';
 import { getDashboard } from '../../app/read/dashboard.server';
 import { parseFilters } from '../../app/read/filters';
 import { getAgentLeaderboard, getMetricsSummary } from '../../app/read/metrics/metrics.server';
@@ -114,6 +119,8 @@ it('lists and suggests 200 of the 33,000 agents without a login on the admin pag
   const listed = await listAgentsWithoutLogin(db);
   expect(listed.map((agent) => agent.id)).toEqual(Array.from({ length: 200 }, (_, k) => `ag_${padded(k)}`));
   expect(await countAgentsWithoutLogin(db)).toBe(AGENTS);
+  // The admin overview's count too (it counted the list of 200).
+  expect((await getAdminOverview(db)).agentsWithoutLogin).toBe(AGENTS);
   expect((await listAgentOptions(db)).map((agent) => agent.id)).toEqual(listed.map((agent) => agent.id));
   expect((await listAgentsWithoutLogin(db, { id: 'ag_32999', limit: 1 })).map((agent) => agent.name)).toEqual([
     'Agent 32999',
