@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, isNotNull, isNull, type SQL, sql } from 'drizzle-orm';
 import { type Db, first } from '../../db/client';
 import { agents, apiTokens, auditLog, teams, users, userTeams } from '../../db/tables';
 import { byNameThenId, foldedName } from '../lib/name-order';
@@ -93,7 +93,14 @@ export async function listAgentsWithoutLogin(
   db: Db,
   { limit = ADMIN_AGENTS_LIMIT, id }: { limit?: number; id?: string } = {},
 ) {
-  return await db
+  return await agentsWithoutLoginQuery(db, id === undefined ? WITHOUT_LOGIN : and(WITHOUT_LOGIN, eq(agents.id, id)))
+    .orderBy(asc(agents.name), asc(agents.id))
+    .limit(limit);
+}
+
+/** The agents without a login that `where` picks, each with their team's name and when first seen. */
+function agentsWithoutLoginQuery(db: Db, where: SQL | undefined) {
+  return db
     .select({
       id: agents.id,
       name: agents.name,
@@ -103,9 +110,7 @@ export async function listAgentsWithoutLogin(
     })
     .from(agents)
     .innerJoin(teams, eq(teams.id, agents.teamId))
-    .where(id === undefined ? WITHOUT_LOGIN : and(WITHOUT_LOGIN, eq(agents.id, id)))
-    .orderBy(asc(agents.name), asc(agents.id))
-    .limit(limit);
+    .where(where);
 }
 
 export async function countAgentsWithoutLogin(db: Db): Promise<number> {
@@ -120,17 +125,7 @@ export async function countAgentsWithoutLogin(db: Db): Promise<number> {
  */
 export async function searchAgentsWithoutLogin(db: Db, find: string, limit = ADMIN_AGENTS_LIMIT) {
   const wanted = foldedName(find.trim());
-  const rows = await db
-    .select({
-      id: agents.id,
-      name: agents.name,
-      teamId: agents.teamId,
-      teamName: teams.name,
-      firstSeenAt: agents.createdAt,
-    })
-    .from(agents)
-    .innerJoin(teams, eq(teams.id, agents.teamId))
-    .where(WITHOUT_LOGIN);
+  const rows = await agentsWithoutLoginQuery(db, WITHOUT_LOGIN);
   const found = rows
     .filter((agent) => foldedName(agent.name).includes(wanted) || foldedName(agent.id).includes(wanted))
     .sort(byNameThenId);
