@@ -113,11 +113,10 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   // stream read forever and never released). No page asks for one: the path is read as it is, an
   // id that ends in ".data" (`/api/v1/payment-requests/pr_1.data`; SPEC §2's ids may hold dots),
   // with that dot escaped for Remix; a 404 where no route takes it so.
-  const dataOf = singleFetchPath(url.pathname);
-  if (dataOf !== null && !hasDataUrl(routeModule(dataOf))) {
-    const literal = literalDataPath(url.pathname);
-    if (!answers(routeModule(literal))) return refuse(res, dataOf, 404, 'not_found', 'No such route');
-    url.pathname = literal;
+  const served = url.pathname.endsWith('.data') ? servedRoute(url.pathname) : null;
+  if (served && served.path !== url.pathname) {
+    if (!takesGet(served.module)) return refuse(res, singleFetchPath(url.pathname)!, 404, 'not_found', 'No such route');
+    url.pathname = served.path;
   }
 
   const isMutation = !['GET', 'HEAD', 'OPTIONS'].includes(req.method ?? 'GET');
@@ -175,41 +174,52 @@ function answerOptions(req: IncomingMessage, res: ServerResponse, pathname: stri
  * loader, POST for an action, none for a loader or action that only refuses (`refusing`: the 405s
  * of read-only and POST-only routes, /api/'s 404); null when none is left. A page's single-fetch
  * data URL (`/dashboard.data`) takes what its page takes; for a route without a page (but
- * `redirecting`'s) the path is no data URL but an id ending in ".data" (`literalDataPath`).
+ * `redirecting`'s) the path is no data URL but an id ending in ".data" (`servedRoute`).
  */
 function allowedMethods(pathname: string): string | null {
-  const dataOf = singleFetchPath(pathname);
-  let module = routeModule(dataOf ?? pathname);
-  if (dataOf !== null && !hasDataUrl(module)) module = routeModule(literalDataPath(pathname));
+  const { module } = servedRoute(pathname);
   if (!module) return null;
-  const takes = (handler: unknown) => typeof handler === 'function' && !(REFUSES in handler);
-  const methods = [
-    ...(module.default || takes(module.loader) ? ['GET', 'HEAD'] : []),
-    ...(takes(module.action) ? ['POST'] : []),
-  ];
+  const methods = [...(takesGet(module) ? ['GET', 'HEAD'] : []), ...(takes(module.action) ? ['POST'] : [])];
   return methods.length > 0 ? methods.join(', ') : null;
 }
 
+type RouteModule = ServerBuild['routes'][string]['module'];
+
 /** The module of the route `pathname` leads to, as Remix matches it. */
-function routeModule(pathname: string): ServerBuild['routes'][string]['module'] | undefined {
+function routeModule(pathname: string): RouteModule | undefined {
   const id = matchRoutes(routeTree, pathname)?.at(-1)?.route.id;
   return id ? build.routes[id]?.module : undefined;
 }
 
-/** A route that answers a GET: a page, or a loader that is not one that only refuses (`refusing`). */
-function answers(module: ServerBuild['routes'][string]['module'] | undefined): boolean {
-  return Boolean(module && (module.default || (typeof module.loader === 'function' && !(REFUSES in module.loader))));
+/**
+ * The route `pathname` is served by, and the path Remix is handed for it. A single-fetch data URL of
+ * a page (`/dashboard.data`), or of a page-less route that only redirects (`redirecting`), is that
+ * page's, as Remix reads it. Any other path ending in ".data" is no data URL but an id ending so
+ * (`/api/v1/payment-requests/pr_1.data`): read literally, that dot escaped for Remix (`pr_1%2Edata`).
+ */
+function servedRoute(pathname: string): { module: RouteModule | undefined; path: string } {
+  const dataOf = singleFetchPath(pathname);
+  if (dataOf === null) return { module: routeModule(pathname), path: pathname };
+  const page = routeModule(dataOf);
+  if (hasDataUrl(page)) return { module: page, path: pathname };
+  const literal = pathname.replace(/\.data$/, '%2Edata');
+  return { module: routeModule(literal), path: literal };
+}
+
+/** A loader or action that is not one that only refuses (`refusing`). */
+function takes(handler: unknown): boolean {
+  return typeof handler === 'function' && !(REFUSES in handler);
+}
+
+/** A route that answers a GET: a page, or a loader that takes it. */
+function takesGet(module: RouteModule | undefined): boolean {
+  return Boolean(module && (module.default || takes(module.loader)));
 }
 
 /** A page's route, or one without a page that only redirects (`redirecting`): what single fetch's data URLs are for. */
-function hasDataUrl(module: ServerBuild['routes'][string]['module'] | undefined): boolean {
+function hasDataUrl(module: RouteModule | undefined): boolean {
   const redirects = (handler: unknown) => typeof handler === 'function' && REDIRECTS in handler;
   return Boolean(module && (module.default || redirects(module.loader) || redirects(module.action)));
-}
-
-/** A path ending in ".data" that is no data URL, as its route reads it: that dot escaped (`pr_1%2Edata`). */
-function literalDataPath(pathname: string): string {
-  return pathname.replace(/\.data$/, '%2Edata');
 }
 
 /** The page a single-fetch data URL is for, as Remix reads it (`/x.data` is /x's, `/_root.data` is /'s); else null. */
