@@ -9,8 +9,8 @@ export type ScheduledReportRow = typeof scheduledReports.$inferSelect;
 export type ReportFileRow = typeof reportFiles.$inferSelect;
 
 /**
- * Teams and agents the viewer may filter on: their scope (SPEC §5; agentsInScope). The agents are a
- * bounded list (boundedAgentChoices: the URL's ticked ones, then the first by name, or the first
+ * Teams and agents the viewer may filter on: their scope (SPEC §5; agent-choices.server.ts). The agents
+ * are a bounded list (boundedAgentChoices: the URL's ticked ones, then the first by name, or the first
  * matching `findAgent` when a form without JavaScript asked) and `agentCount`, how many are in scope:
  * an organisation of 33,000 agents sent them all with every page. The picker finds the others
  * through GET /filters/agents.
