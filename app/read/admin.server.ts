@@ -1,7 +1,7 @@
 import { and, asc, count, desc, eq, isNotNull, isNull, type SQL, sql } from 'drizzle-orm';
 import { type Db, first } from '../../db/client';
 import { agents, apiTokens, auditLog, teams, users, userTeams } from '../../db/tables';
-import { byNameThenId, foldedName } from '../lib/name-order';
+import { firstByNameThenId, foldedName } from '../lib/name-order';
 import { isTemporaryPasswordExpired } from '../lib/password.server';
 
 export type TeamOption = { id: string; name: string };
@@ -121,15 +121,15 @@ export async function countAgentsWithoutLogin(db: Db): Promise<number> {
  * The agents without a login whose name or id contains `find`, any case, any accents (`ana` finds
  * "Ana", "Anaïs" and "Ánh Ana"), as the filter pickers' find box (searchAgents): the first `limit` by
  * name and how many match. Matched here, not in SQL: no engine's LIKE ignores accents; a search reads
- * the rows without a login (33,000 in the largest organisation known) and orders only the matches.
+ * the rows without a login (33,000 in the largest organisation known) and orders only the first matches.
  */
 export async function searchAgentsWithoutLogin(db: Db, find: string, limit = ADMIN_AGENTS_LIMIT) {
   const wanted = foldedName(find.trim());
   const rows = await agentsWithoutLoginQuery(db, WITHOUT_LOGIN);
-  const found = rows
-    .filter((agent) => foldedName(agent.name).includes(wanted) || foldedName(agent.id).includes(wanted))
-    .sort(byNameThenId);
-  return { agents: found.slice(0, limit), matches: found.length };
+  const found = rows.filter(
+    (agent) => foldedName(agent.name).includes(wanted) || foldedName(agent.id).includes(wanted),
+  );
+  return { agents: firstByNameThenId(found, limit), matches: found.length };
 }
 
 /** Teams with how many agents they hold and who supervises them (active supervisors with a login). */
