@@ -112,7 +112,8 @@ export interface RollupDelta {
   table: RollupTable;
   group: RollupGroup;
   key: (string | number)[];
-  values: number[];
+  /** Counts, then amounts: an amount summed past 2^53 is a bigint (exact; see addAmount). */
+  values: (number | bigint)[];
 }
 
 /** What replacing `old` by `next` (null: no row) adds to the rollup cells, zero deltas left out. */
@@ -278,14 +279,14 @@ export class RollupDeltaSums {
             table,
             group: slot.group,
             key: cellKey(table, slot.group, row),
-            values: new Array<number>(slot.group.columns.length).fill(0),
+            values: new Array<number | bigint>(slot.group.columns.length).fill(0),
           };
           cells.set(id, cell);
           this.order.push({ slot, cell });
         }
         const values = cell.values;
-        for (let i = 0; i < ones.length; i++) values[ones[i]!]! += sign;
-        for (let i = 0; i < amounts.length; i++) values[amounts[i]!]! += amount;
+        for (let i = 0; i < ones.length; i++) (values[ones[i]!] as number) += sign;
+        for (let i = 0; i < amounts.length; i++) values[amounts[i]!] = addAmount(values[amounts[i]!]!, amount);
       }
     }
   }
@@ -319,7 +320,23 @@ export class RollupDeltaSums {
   }
 }
 
-function isZero(values: readonly number[]): boolean {
+/**
+ * a + b exactly: one request's amount is a safe integer, but a batch's amounts in one cell can sum
+ * past 2^53, where a double rounds (three of 2^53 - 1 read ...972, not ...973). A number while the
+ * sum is safe (the usual case, no BigInt cost), else a bigint; both engines bind either.
+ */
+function addAmount(a: number | bigint, b: number): number | bigint {
+  if (typeof a === 'number') {
+    const sum = a + b;
+    if (Number.isSafeInteger(sum)) return sum;
+  }
+  const sum = BigInt(a) + BigInt(b);
+  return sum >= MIN_SAFE && sum <= MAX_SAFE ? Number(sum) : sum;
+}
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+function isZero(values: readonly (number | bigint)[]): boolean {
   for (let i = 0; i < values.length; i++) if (values[i] !== 0) return false;
   return true;
 }
@@ -361,7 +378,10 @@ function rollupUpsert(
   group: RollupGroup,
   /** The table written: `table` or its pending table (the same columns, given in `table`'s key order). */
   into: string = table.name,
-): { sql: string; parameters: (key: readonly (string | number)[], values: readonly number[]) => (string | number)[] } {
+): {
+  sql: string;
+  parameters: (key: readonly (string | number)[], values: readonly (number | bigint)[]) => (string | number | bigint)[];
+} {
   const places = group.columns.map((column) => PACKED_COLUMNS.indexOf(column.name));
   const amounts = places.flatMap((place, i) => (place < 0 ? [i] : []));
   const stored = ['counts', ...amounts.map((i) => group.columns[i]!.name)];
@@ -372,12 +392,13 @@ function rollupUpsert(
   const packedPlaces = packed.map(({ place }) => place);
   const packedValues = packed.map(({ i }) => i);
   const keys = table.key.length;
-  const parameters = new Array<string | number>(columns.length).fill(0);
+  const parameters = new Array<string | number | bigint>(columns.length).fill(0);
   return {
     sql: `INSERT INTO ${into} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ON CONFLICT (${table.key.join(', ')}) DO UPDATE SET ${updates}`,
     parameters(key, values) {
       for (let i = 0; i < keys; i++) parameters[i] = key[i]!;
-      parameters[keys] = packSome(values, packedValues, packedPlaces);
+      // The packed places are counts, always numbers (only amounts grow into bigints).
+      parameters[keys] = packSome(values as readonly number[], packedValues, packedPlaces);
       for (let i = 0; i < amounts.length; i++) parameters[keys + 1 + i] = values[amounts[i]!]!;
       return parameters;
     },
@@ -386,7 +407,7 @@ function rollupUpsert(
 
 interface Upsert {
   statement: Database.Statement;
-  parameters: (key: readonly (string | number)[], values: readonly number[]) => (string | number)[];
+  parameters: (key: readonly (string | number)[], values: readonly (number | bigint)[]) => (string | number | bigint)[];
   /** Whether it writes a pending table. */
   pending: boolean;
 }

@@ -251,6 +251,38 @@ describe('metrics on a hand-built day', () => {
   });
 });
 
+describe('amounts collected beyond 2^53', () => {
+  // Three paid requests of 2^53 - 1 fils in one quarter hour, ingested in one batch: the batch's
+  // rollup deltas add them in one cell, 27,021,597,764,222,973 exactly (a double reads ...972).
+  const AMOUNT = Number.MAX_SAFE_INTEGER;
+  const ingestThree = () =>
+    ingest(
+      ['pr_k1', 'pr_k2', 'pr_k3'].flatMap((id, i) =>
+        requestEvents(
+          id,
+          i * MINUTE,
+          [
+            ['sent', (i + 1) * MINUTE],
+            ['paid', (i + 2) * MINUTE],
+          ],
+          { currency: 'KWD', amount: AMOUNT, orderNumber: `SO-${id}` },
+        ),
+      ),
+    );
+
+  it('sums one batch of them in a rollup cell exactly', async () => {
+    await ingestThree();
+    const day = filters('from=2026-11-20&to=2026-11-20');
+    expect((await getMetricsSummary(db, day, manager)).collected).toEqual({ KWD: '27021597764222973' });
+    const hours = await getMetricsTimeseries(db, day, manager, 'hour');
+    expect(hours[10]!.collected).toEqual({ KWD: '27021597764222973' });
+    // Off UTC, the day is read from the quarter-hour cells and the day cells.
+    const kolkata = filters('from=2026-11-20&to=2026-11-20&tz=Asia/Kolkata');
+    expect((await getMetricsSummary(db, kolkata, manager)).collected).toEqual({ KWD: '27021597764222973' });
+    expect((await getAgentLeaderboard(db, day, manager))[0]!.collected).toEqual({ KWD: '27021597764222973' });
+  });
+});
+
 describe('late events move the counts', () => {
   it('moves an expired request to paid when a paid that occurred earlier arrives late', async () => {
     await ingest(
