@@ -1,10 +1,11 @@
 import { TZDate } from '@date-fns/tz';
-import { dayInZone, dayNumber, dayParts, zonedInstant } from './zoned-time';
+import { dayInZone, dayNumber, dayParts, offsetLookup, zonedInstant } from './zoned-time';
 
 export const INTERVALS = ['hour', 'day', 'week', 'month'] as const;
 export type Interval = (typeof INTERVALS)[number];
 
-const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
+const HOUR_MS = 60 * MINUTE_MS;
 
 /** The first day (a day number) of the day, ISO week or month holding `day`. */
 function periodStart(day: number, interval: Exclude<Interval, 'hour'>): number {
@@ -24,6 +25,20 @@ function nextPeriod(day: number, interval: Exclude<Interval, 'hour'>): number {
   return day + 1;
 }
 
+/**
+ * The first instant at or after `at` that the zone's clock reads as a whole hour. A step to the next
+ * whole hour of the reading lands on it unless the offset changes on the way; then it lands past the
+ * change, on a reading off the hour (Lord Howe's 30-minute changes), and steps again.
+ */
+function nextHourStart(at: number, readingAt: (at: number) => number): number {
+  let bucket = at;
+  for (let past = mod(readingAt(bucket), HOUR_MS); past !== 0; past = mod(readingAt(bucket), HOUR_MS))
+    bucket += HOUR_MS - past;
+  return bucket;
+}
+
+const mod = (value: number, step: number) => ((value % step) + step) % step;
+
 /** When a day starts in the zone: midnight, or 01:00 where a DST change skips midnight (Santiago, Cairo, Havana, Beirut). */
 function dayStart(day: number, timeZone: string): number {
   const { year, month, day: date } = dayParts(day);
@@ -34,7 +49,8 @@ function dayStart(day: number, timeZone: string): number {
  * Starts (epoch ms) of every bucket meeting [start, end), in the zone's calendar: the whole spine,
  * so a chart gets zero buckets too. Stops with null past `limit` buckets. Days, weeks and months
  * start at midnight in the zone, hours on the hour of its clock (a 25-hour DST day has 25 of them,
- * a 23-hour day 23); reckoned from the zone's offsets alone, never the host's.
+ * a 23-hour day 23; the hour a 30-minute change falls in, Lord Howe's, lasts 90 minutes);
+ * reckoned from the zone's offsets alone, never the host's.
  */
 export function bucketStarts(
   start: number,
@@ -45,8 +61,13 @@ export function bucketStarts(
 ): number[] | null {
   const starts: number[] = [];
   if (interval === 'hour') {
-    const midnight = dayStart(dayInZone(start, timeZone), timeZone);
-    for (let bucket = start - ((((start - midnight) % HOUR_MS) + HOUR_MS) % HOUR_MS); bucket < end; bucket += HOUR_MS) {
+    const offsetAt = offsetLookup(timeZone);
+    const readingAt = (at: number) => at + Math.round(offsetAt(at) * MINUTE_MS);
+    // The last whole hour of the clock at or before `start`: look from two hours before it.
+    let bucket = nextHourStart(start - mod(readingAt(start), HOUR_MS) - 2 * HOUR_MS, readingAt);
+    for (let next = nextHourStart(bucket + 1, readingAt); next <= start; next = nextHourStart(bucket + 1, readingAt))
+      bucket = next;
+    for (; bucket < end; bucket = nextHourStart(bucket + 1, readingAt)) {
       if (starts.length >= limit) return null;
       starts.push(bucket);
     }

@@ -190,6 +190,34 @@ describe('time buckets', () => {
     ]);
   });
 
+  it('keeps hour buckets on the hour across a 30-minute DST change (Australia/Lord_Howe)', () => {
+    const zone = 'Australia/Lord_Howe';
+    const hours = (start: string, end: string) =>
+      bucketStarts(Date.parse(start), Date.parse(end), 'hour', zone)!.map((at) => isoInZone(at, zone).slice(11));
+    // 4 October 2026: 02:00 (+10:30) jumps to 02:30 (+11:00); there is no 02:00 on the clock, and the
+    // 01:00 hour lasts until 03:00. A 23.5-hour day of 23 hours.
+    const spring = hours('2026-10-03T13:30:00Z', '2026-10-04T13:00:00Z');
+    expect(spring).toHaveLength(23);
+    expect(spring.slice(0, 4)).toEqual([
+      '00:00:00.000+10:30',
+      '01:00:00.000+10:30',
+      '03:00:00.000+11:00',
+      '04:00:00.000+11:00',
+    ]);
+    expect(spring[22]).toBe('23:00:00.000+11:00');
+    // 5 April 2026: 02:00 (+11:00) goes back to 01:30 (+10:30); 01:00 to 02:00 lasts 90 minutes.
+    const autumn = hours('2026-04-04T13:00:00Z', '2026-04-05T13:30:00Z');
+    expect(autumn).toHaveLength(24);
+    expect(autumn.slice(0, 4)).toEqual([
+      '00:00:00.000+11:00',
+      '01:00:00.000+11:00',
+      '02:00:00.000+10:30',
+      '03:00:00.000+10:30',
+    ]);
+    // A range starting after the change starts on the hour too.
+    expect(hours('2026-10-04T01:15:00Z', '2026-10-04T03:00:00Z')).toEqual(['12:00:00.000+11:00', '13:00:00.000+11:00']);
+  });
+
   it('starts days at local midnight across DST, weeks on Monday, months on the 1st', () => {
     const start = Date.parse('2026-03-27T23:00:00Z'); // 28 March 00:00 in Berlin
     const end = Date.parse('2026-03-30T22:00:00Z'); // 31 March 00:00 (+02:00)
