@@ -36,6 +36,11 @@ describe('export cells', () => {
   it('writes rates with four decimals and seconds to the millisecond, empty when null', () => {
     expect(rateCell(0.41254)).toBe('0.4125');
     expect(rateCell(1)).toBe('1.0000');
+    // Halves of the fourth decimal round up as decimals, not as the doubles a hair below them.
+    expect(rateCell(3 / 160)).toBe('0.0188');
+    expect(rateCell(3 / 20_000)).toBe('0.0002');
+    expect(rateCell(1 / 3)).toBe('0.3333');
+    expect(rateCell(1e-7)).toBe('0.0000');
     expect(rateCell(null)).toBe('');
     expect(secondsCell(95.5)).toBe('95.5');
     expect(secondsCell(120)).toBe('120');

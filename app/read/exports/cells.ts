@@ -26,10 +26,20 @@ export function maskPhoneForExport(phone: string): string {
 
 const STARS = Array.from({ length: 32 }, (_, n) => '*'.repeat(n));
 
-/** A rate with 4 decimals ('0.4125'), empty when null (SPEC §4). */
+/**
+ * A rate with 4 decimals ('0.4125'), empty when null (SPEC §4). Rounded as the decimal it is, the
+ * way the dashboard's percentages are: toFixed rounds the double, and 3 of 160 (0.01875, a double a
+ * hair below) came out '0.0187'.
+ */
 export function rateCell(rate: number | null): string {
-  return rate === null ? '' : rate.toFixed(4);
+  return rate === null ? '' : RATE_DIGITS.format(rate);
 }
+
+const RATE_DIGITS = new Intl.NumberFormat('en-US', {
+  minimumFractionDigits: 4,
+  maximumFractionDigits: 4,
+  useGrouping: false,
+});
 
 /** Seconds as the shortest decimal (ms precision): 95, 95.5. Empty when null. */
 export function secondsCell(seconds: number | null): string {
