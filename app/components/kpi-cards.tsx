@@ -56,12 +56,16 @@ function points(current: number | null, previous: number | null, better: Better,
   if (baseline.sent < MIN_SENT_TO_COMPARE) return notEnough(baseline);
   if (current === null || previous === null)
     return { text: '—', tone: 'none', title: `Nothing to compare with in ${baseline.words}` };
-  const difference = Math.round((current - previous) * 1000) / 10;
+  // In points, without the binary noise of subtracting two rates (50.25% - 50% reads 0.2499…), then
+  // rounded as the rates themselves are shown, half away from zero whichever way it went (a rise of
+  // 0.25 read +0.3 and a fall of 0.25 read −0.2).
+  const difference = Number(((current - previous) * 100).toPrecision(12));
   const number = numberFormat(baseline.locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(
     Math.abs(difference),
   );
-  const text = `${signed(number, difference)} pts`;
-  return { text, tone: tone(difference, better), title: `${text} (percentage points) against ${baseline.words}` };
+  const way = Math.round(Math.abs(difference) * 10) === 0 ? 0 : Math.sign(difference);
+  const text = `${signed(number, way)} pts`;
+  return { text, tone: tone(way, better), title: `${text} (percentage points) against ${baseline.words}` };
 }
 
 /** '1 Dec 2026, 00:00 – 07:33' for a cut period, '24 Nov – 30 Nov 2026' for whole days. */

@@ -60,4 +60,24 @@ describe('the KPI cards', () => {
       'good',
     ]);
   });
+
+  it('round a change of a rate half away from zero, a rise and a fall alike, and call too small a change flat', () => {
+    // 201 of 400 paid is 50.25%, 200 of 400 50%: a quarter of a point either way.
+    expect(cards({ sent: 400, paid: 201 }, { sent: 400, paid: 200 }).Conversion).toEqual([
+      '50.3%',
+      '+0.3 pts · 201 paid',
+      'good',
+    ]);
+    expect(cards({ sent: 400, paid: 200 }, { sent: 400, paid: 201 }).Conversion).toEqual([
+      '50.0%',
+      '−0.3 pts · 200 paid',
+      'bad',
+    ]);
+    // 2,001 of 5,000 against 2,000 of 5,000: 0.02 points, shown as no change.
+    expect(cards({ sent: 5_000, paid: 2_001 }, { sent: 5_000, paid: 2_000 }).Conversion).toEqual([
+      '40.0%',
+      '0.0 pts · 2,001 paid',
+      'flat',
+    ]);
+  });
 });
