@@ -60,11 +60,31 @@ export async function assertCodePointCollation(client: pg.Pool | pg.Client): Pro
   );
 }
 
-/** Applies db/migrations-pg (drizzle-kit's, from db/schema.pg.ts) to a code-point-ordered database; safe to repeat. */
-export async function migratePostgres(client: pg.Pool | pg.Client): Promise<void> {
-  await assertCodePointCollation(client);
-  // Resolved here, not at load: the export workers' CommonJS bundles include this module unused.
-  await migrate(drizzle(client), { migrationsFolder: fileURLToPath(new URL('./migrations-pg', import.meta.url)) });
+/** The session-level advisory lock (the two-key space: no request or sign-in lock shares it) that migrations hold. */
+const MIGRATION_LOCK = "hashtext('paylink'), hashtext('migrations')";
+
+/**
+ * Applies db/migrations-pg (drizzle-kit's, from db/schema.pg.ts) to a code-point-ordered database; safe to repeat.
+ * One process at a time: drizzle reads the last migration applied, then applies the ones after it, so two
+ * instances started at once (`npm start` on each) both applied the same migrations and one failed at start
+ * ("duplicate key value violates unique constraint pg_type_typname_nsp_index"). The one that waited finds
+ * them applied.
+ */
+export async function migratePostgres(pool: pg.Pool | pg.Client): Promise<void> {
+  await assertCodePointCollation(pool);
+  // One connection for the lock and the migration: a pool of one would otherwise wait for itself.
+  const client = pool instanceof pg.Pool ? await pool.connect() : pool;
+  try {
+    await client.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK})`);
+    try {
+      // Resolved here, not at load: the export workers' CommonJS bundles include this module unused.
+      await migrate(drizzle(client), { migrationsFolder: fileURLToPath(new URL('./migrations-pg', import.meta.url)) });
+    } finally {
+      await client.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK})`);
+    }
+  } finally {
+    if (client !== pool) (client as pg.PoolClient).release();
+  }
 }
 
 /** The URL with its password hidden, for messages. */
