@@ -5,6 +5,7 @@ import {
   createExpirySweeper,
   EXPIRY_SWEEP_BATCH,
   EXPIRY_SWEEPER_LEASE,
+  runExpirySweep,
   startExpirySweeper,
   stopExpirySweeper,
 } from '../../app/write/expiry-sweeper.server';
@@ -12,7 +13,7 @@ import { ingestEvents } from '../../app/write/ingest.server';
 import { LEASE_FLOOR_MS, leaseMsFor, processHolder, releaseLease, tryLease } from '../../app/write/leases.server';
 import { createReportScheduler, REPORT_SCHEDULER_LEASE } from '../../app/write/report-scheduler.server';
 import { createSchedule } from '../../app/write/report-schedules.server';
-import { closeDatabase, type Db, openDatabaseUrl, writeTransaction } from '../../db/client';
+import { closeDatabase, type Db, openDatabaseUrl, sqlRun, writeTransaction } from '../../db/client';
 import { ON_POSTGRES } from '../../db/tables';
 import { createTestDb, queryRow, queryRows } from '../support/db';
 import { created, MINUTE, step, T0 } from '../support/events';
@@ -157,6 +158,20 @@ describe('expiry sweeper on two instances', () => {
     // A comes back (it was only stalled): it is refused while B renews.
     nowA = T0 + 15 * MINUTE + 6000;
     expect(await sweeperA.tick()).toBeNull();
+  });
+
+  it('records an expiry once when the other instance recorded it after this sweep read the request due', async () => {
+    const now = T0 + 7 * MINUTE;
+    const due = await queryRow(a, 'SELECT expiry_due_at FROM payment_requests WHERE id = ?', 'pr_1');
+    expect(due).toEqual({ expiry_due_at: T0 + 6 * MINUTE });
+    expect(await runExpirySweep(b, now)).toBe(1);
+    // A read pr_1 due before B's sweep committed (A stalled past its lease, or B's batch recorded it):
+    // the row as A read it.
+    await sqlRun(a, 'UPDATE payment_requests SET expiry_due_at = ? WHERE id = ?', [T0 + 6 * MINUTE, 'pr_1']);
+    expect(await runExpirySweep(a, now)).toBe(0);
+    expect(await systemEvents()).toEqual([
+      { id: systemExpiryEventId('pr_1', T0 + 6 * MINUTE), request_id: 'pr_1', applied: 1 },
+    ]);
   });
 
   it('hands over at once on a clean stop', async () => {
