@@ -37,7 +37,7 @@ export interface StoredResponse {
 
 /** What an earlier use of the key left: `response` is null while that first request is in flight. */
 export type PriorUse =
-  | { kind: 'same_request'; requestId: string; response: StoredResponse | null }
+  | { kind: 'same_request'; requestId: string; response: StoredResponse | null; claimedAt: number }
   | { kind: 'other_body' };
 
 /**
@@ -87,7 +87,19 @@ export async function claimIdempotencyKey(
     prior.responseStatus === null || prior.responseBody === null
       ? null
       : { status: prior.responseStatus, body: prior.responseBody };
-  return { kind: 'same_request', requestId: prior.requestId, response };
+  return { kind: 'same_request', requestId: prior.requestId, response, claimedAt: prior.createdAt };
+}
+
+/** The response recorded for `key`, or null while none is (or the key is gone). */
+export async function recordedResponse(db: Db, userId: string, key: string): Promise<StoredResponse | null> {
+  const row = first(
+    await db
+      .select({ status: idempotencyKeys.responseStatus, body: idempotencyKeys.responseBody })
+      .from(idempotencyKeys)
+      .where(and(eq(idempotencyKeys.userId, userId), eq(idempotencyKeys.key, key)))
+      .limit(1),
+  );
+  return row?.status == null || row.body == null ? null : { status: row.status, body: row.body };
 }
 
 /** Keeps the response of the request that claimed the key, for its retries. */

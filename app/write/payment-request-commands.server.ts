@@ -24,6 +24,7 @@ import { type ChannelAdapter, channelAdapterFor } from './channels/index.server'
 import {
   claimIdempotencyKey,
   type IdempotencyClaim,
+  recordedResponse,
   recordIdempotentResponse,
   type StoredResponse,
 } from './idempotency-keys.server';
@@ -205,15 +206,58 @@ export async function createPaymentRequestOnce(
     return found;
   });
   if (prior?.kind === 'other_body') return { outcome: 'key_reused' };
+  if (prior?.response) return { outcome: 'replayed', requestId: prior.requestId, response: prior.response };
+  if (prior && now - prior.claimedAt < ABANDONED_CREATE_MS) return { outcome: 'in_flight', requestId: prior.requestId };
   if (prior) {
-    return prior.response
-      ? { outcome: 'replayed', requestId: prior.requestId, response: prior.response }
-      : { outcome: 'in_flight', requestId: prior.requestId };
+    const response = await answerAbandonedCreate(db, viewer.userId, claim.key, prior.requestId, options);
+    return { outcome: 'replayed', requestId: prior.requestId, response };
   }
   const sent = await deliverLink(db, (await getPaymentRequestRow(db, request.requestId))!, request.token, options);
   const response = await createdRequestResponse(db, sent);
   await writeTransaction(db, async () => await recordIdempotentResponse(db, viewer.userId, claim.key, response));
   return { outcome: 'created', requestId: sent.requestId, response };
+}
+
+/**
+ * How long a create may go unanswered before its key's retry finishes it: the instance that claimed the
+ * key died (or was stopped) between creating the request and recording its answer. Until then a retry
+ * is told it is in flight; a channel's send must time out well before.
+ */
+export const ABANDONED_CREATE_MS = 60_000;
+
+/**
+ * The answer to a key whose create was never answered: its link sent now if it never was, else the
+ * request as it stands, recorded for later retries. Under the request's claim (one retry on any
+ * instance does it, and not beside a send retry); an answer recorded meanwhile wins. Without this a
+ * retry was told "still being sent" for 24 hours, and a request left `created` was never sent.
+ */
+async function answerAbandonedCreate(
+  db: Db,
+  userId: string,
+  key: string,
+  requestId: string,
+  options: SendOptions,
+): Promise<StoredResponse> {
+  return await withPaymentClaim(db, requestId, async () => {
+    const recorded = await recordedResponse(db, userId, key);
+    if (recorded) return recorded;
+    const row = (await getPaymentRequestRow(db, requestId))!;
+    const link = first(
+      await db.select({ token: payLinks.token }).from(payLinks).where(eq(payLinks.requestId, requestId)).limit(1),
+    )!;
+    let response: StoredResponse;
+    if (row.status === 'created')
+      response = await createdRequestResponse(db, await deliverLink(db, row, link.token, options));
+    else {
+      const request = await getPaymentRequestWithTimeline(db, row);
+      const failure = request.timeline.findLast((event) => event.type === 'payment_request.send_failed')?.data.reason;
+      const sendFailureReason = row.status === 'send_failed' && typeof failure === 'string' ? failure : null;
+      const body = { ...request, payUrl: payUrlFor(options.baseUrl, link.token), sendFailureReason };
+      response = { status: 201, body: JSON.stringify(body) };
+    }
+    await writeTransaction(db, async () => await recordIdempotentResponse(db, userId, key, response));
+    return response;
+  });
 }
 
 /**

@@ -5,7 +5,8 @@ import { createPaymentRequestFromApi } from '../../app/http/payment-requests-api
 import { createServiceToken } from '../../app/write/api-tokens.server';
 import type { ChannelAdapter, SendResult } from '../../app/write/channels/channel-adapter';
 import { IDEMPOTENCY_KEY_TTL_MS } from '../../app/write/idempotency-keys.server';
-import { closeDatabase, type Db, openDatabaseUrl } from '../../db/client';
+import { ABANDONED_CREATE_MS } from '../../app/write/payment-request-commands.server';
+import { closeDatabase, type Db, openDatabaseUrl, sqlRun } from '../../db/client';
 import { closeTestDb, createTestDb, queryRow, queryRows } from '../support/db';
 import { T0 } from '../support/events';
 import { startServer, type TestServer } from '../support/server';
@@ -276,6 +277,57 @@ describe('Idempotency-Key at the service (fake clock, held channel)', () => {
       },
     });
     expect(await count(db, 'payment_requests')).toBe(0);
+  });
+
+  /** A channel that answers `result` and counts its sends. */
+  const counting = (result: SendResult) => {
+    const channel = {
+      name: 'counting',
+      sends: 0,
+      send: async () => {
+        channel.sends++;
+        return result;
+      },
+    };
+    return channel;
+  };
+
+  it('finishes a create whose instance never answered once ABANDONED_CREATE_MS have passed: its link sent once', async () => {
+    // The instance that claimed the key died while sending: its channel never answers.
+    const dead: ChannelAdapter = { name: 'dead', send: () => new Promise<never>(() => {}) };
+    void call('dead-key', body, viewer, dead);
+    await expect.poll(() => count(db, 'idempotency_keys')).toBe(1);
+    const channel = counting({ status: 'delivered', messageId: 'msg_1' });
+
+    clockAt = T0 + ABANDONED_CREATE_MS - 1;
+    expect((await call('dead-key', body, viewer, channel)).status).toBe(409);
+    clockAt = T0 + ABANDONED_CREATE_MS;
+    const finished = await call('dead-key', body, viewer, channel);
+    const finishedText = await finished.text();
+    expect([finished.status, finished.headers.get('idempotent-replayed')]).toEqual([201, 'true']);
+    expect(JSON.parse(finishedText)).toMatchObject({ status: 'sent', sendFailureReason: null });
+    const again = await call('dead-key', body, viewer, channel);
+    expect([again.status, await again.text()]).toEqual([201, finishedText]);
+    expect(channel.sends).toBe(1);
+    expect(await queryRows(db, 'SELECT status FROM payment_requests')).toEqual([{ status: 'sent' }]);
+  });
+
+  it('answers a create sent but never answered with the request as it stands, sending nothing again', async () => {
+    const channel = counting({ status: 'failed', messageId: 'msg_1', reason: 'recipient_unreachable' });
+    const first = await call('lost-key', body, viewer, channel);
+    const firstText = await first.text();
+    expect(JSON.parse(firstText)).toMatchObject({ status: 'send_failed', sendFailureReason: 'recipient_unreachable' });
+    // The instance died after the send, before it recorded the answer.
+    await sqlRun(db, 'UPDATE idempotency_keys SET response_status = NULL, response_body = NULL');
+
+    clockAt = T0 + ABANDONED_CREATE_MS;
+    const replayed = await call('lost-key', body, viewer, channel);
+    expect([replayed.status, replayed.headers.get('idempotent-replayed'), await replayed.text()]).toEqual([
+      201,
+      'true',
+      firstText,
+    ]);
+    expect(channel.sends).toBe(1);
   });
 
   it('answers 409 while the first request is still sending, then replays its answer', async () => {
