@@ -83,6 +83,7 @@ export function AgentRequestCard({
   timeZone,
   highlighted,
   onExpired,
+  onAction,
 }: {
   card: AgentCard;
   now: number;
@@ -90,6 +91,8 @@ export function AgentRequestCard({
   timeZone: string;
   highlighted: boolean;
   onExpired: () => void;
+  /** Called as a cancel or retry is sent, with the request's id and its status then. */
+  onAction?: (requestId: string, status: string) => void;
 }) {
   const fetcher = useFetcher<CardActionResult>();
   // Without JavaScript the form posts the whole page: its answer arrives as the page's action data.
@@ -102,7 +105,11 @@ export function AgentRequestCard({
   const live = card.expiresAt !== null && ['sent', 'send_failed', 'opened', 'payment_failed'].includes(card.status);
 
   return (
-    <li className={highlighted ? 'request-card card highlighted' : 'request-card card'} data-request-id={card.id}>
+    <li
+      className={highlighted ? 'request-card card highlighted' : 'request-card card'}
+      data-request-id={card.id}
+      tabIndex={-1}
+    >
       <div className="request-card-head">
         <StatusBadge status={card.status} />
         {live && card.expiresAt !== null ? (
@@ -132,7 +139,7 @@ export function AgentRequestCard({
         </p>
       ) : null}
       {card.canRetry || card.canCancel ? (
-        <fetcher.Form method="post" className="request-actions">
+        <fetcher.Form method="post" className="request-actions" onSubmit={() => onAction?.(card.id, card.status)}>
           <input type="hidden" name="requestId" value={card.id} />
           {card.canRetry ? (
             <button type="submit" name="intent" value="retry" className="small" disabled={busy}>

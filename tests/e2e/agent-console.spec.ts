@@ -202,3 +202,43 @@ test('when the live stream drops the console says so and polls until it is back'
   await page.unroute('**/api/v1/stream');
   await expect(live).toHaveText('Live', { timeout: 40_000 });
 });
+
+test('a keyboard and screen-reader agent hears each send, cancel and payment, and keeps the focus after Cancel', async ({
+  page,
+  browser,
+}) => {
+  const { email } = createUser('agent');
+  await signIn(page, email, /\/agent$/);
+  await expect(page.getByText('Live', { exact: true })).toBeVisible({ timeout: 15_000 });
+  const announcer = page.getByTestId('request-announcer');
+  await expect(announcer).toHaveRole('status');
+  await expect(announcer).toHaveText('');
+
+  await fillSendForm(page, 'SO-SR-1');
+  await page.getByRole('button', { name: 'Send link' }).press('Enter');
+  const first = page.locator('.request-card', { hasText: 'Order SO-SR-1' });
+  await expect(first.getByText('Waiting for customer')).toBeVisible();
+  await expect(announcer).toHaveText('Order SO-SR-1: Waiting for customer.');
+
+  // Cancel moves the card to the finished ones: the focus follows it instead of falling to the page.
+  await first.getByRole('button', { name: 'Cancel request' }).press('Enter');
+  await expect(first.getByText('Canceled by agent')).toBeVisible();
+  await expect(announcer).toHaveText('Order SO-SR-1: Canceled by agent.');
+  await expect(first).toBeFocused();
+  if (SCREENS) await page.screenshot({ path: 'tmp/e2e/agent-canceled-focus.png' });
+
+  await fillSendForm(page, 'SO-SR-2');
+  await page.getByRole('button', { name: 'Send link' }).press('Enter');
+  const second = page.locator('.request-card', { hasText: 'Order SO-SR-2' });
+  await expect(announcer).toHaveText('Order SO-SR-2: Waiting for customer.');
+  const customer = await customerPhone(browser);
+  await customer.page.goto((await second.getByRole('link').textContent())!);
+  await customer.page.getByLabel('Card number').fill('4242 4242 4242 4242');
+  await customer.page.getByLabel('Expiry (MM/YY)').fill('1229');
+  await customer.page.getByLabel('Security code (CVC)').fill('123');
+  await customer.page.getByRole('button', { name: 'Pay $361.21' }).click();
+  await expect(customer.page.getByRole('heading', { name: 'Payment received' })).toBeVisible();
+  await customer.context.close();
+  // The customer's open and payment land in one live reload or two: the latest says Paid.
+  await expect(announcer).toHaveText('Order SO-SR-2: Paid.', { timeout: 20_000 });
+});
