@@ -112,10 +112,26 @@ export const meta: MetaFunction<typeof loader> = ({ data: page }) => [
 
 export default function PayRoute() {
   const page = useLoaderData<typeof loader>();
+  useFocusOnOutcome(page);
   if (page.attemptsExhausted) return <FinalPage page={page} />;
   if (page.status === 'sent' || page.status === 'opened' || page.status === 'payment_failed')
     return <Checkout page={page} />;
   return <FinalPage page={page} />;
+}
+
+/**
+ * After Pay or Decline (or the link running out while the page is open) the form the focus was in
+ * is replaced: the focus goes to what happened, the failed attempt's alert or the final page's
+ * heading, so a keyboard starts there and a screen reader reads it, instead of the top of the page.
+ */
+function useFocusOnOutcome(page: PayPage) {
+  const outcome = `${page.status} ${page.failedAttempts} ${page.attemptsExhausted}`;
+  const shown = useRef(outcome);
+  useEffect(() => {
+    if (shown.current === outcome) return;
+    shown.current = outcome;
+    document.querySelector<HTMLElement>('[data-pay-outcome]')?.focus();
+  }, [outcome]);
 }
 
 function Checkout({ page }: { page: PayPage }) {
@@ -148,7 +164,7 @@ function Checkout({ page }: { page: PayPage }) {
           ) : null}
         </dl>
         {page.status === 'payment_failed' && page.lastFailure ? (
-          <p className="pay-alert" role="alert">
+          <p className="pay-alert" role="alert" tabIndex={-1} data-pay-outcome>
             <strong>Payment attempt failed.</strong> {page.lastFailure} Try again, or use another card.
           </p>
         ) : null}
@@ -410,7 +426,9 @@ function FinalPage({ page }: { page: PayPage }) {
         <div className="pay-final-icon" aria-hidden="true">
           {page.status === 'paid' ? '✓' : '–'}
         </div>
-        <h1>{words.title}</h1>
+        <h1 tabIndex={-1} data-pay-outcome>
+          {words.title}
+        </h1>
         <p>{words.body}</p>
         {page.status === 'paid' && page.paidCard ? (
           <p className="muted">

@@ -46,6 +46,8 @@ test('a customer on a phone types the expiry without a slash and pays; a decline
   await cvc.pressSequentially('123');
   await pay.getByRole('button', { name: 'Pay $361.21' }).click();
   await expect(pay.getByRole('alert')).toContainText('Your card was declined.');
+  // The form the focus was in is new: the focus is on what happened, read from there.
+  await expect(pay.getByRole('alert')).toBeFocused();
   await expect(number).toHaveValue('');
   await expect(cvc).toHaveValue('');
 
@@ -65,6 +67,7 @@ test('a customer on a phone types the expiry without a slash and pays; a decline
   if (SCREENS) await pay.screenshot({ path: 'tmp/e2e/shots/pay-390.png', fullPage: true });
   await pay.getByRole('button', { name: 'Pay $361.21' }).click();
   await expect(pay.getByRole('heading', { name: 'Payment received' })).toBeVisible();
+  await expect(pay.getByRole('heading', { name: 'Payment received' })).toBeFocused();
   await expect(pay.getByText('Paid with Visa ending in 4242')).toBeVisible();
   expect(await pay.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
   await customer.context.close();
