@@ -1,5 +1,5 @@
-import { useActionData, useFetcher } from '@remix-run/react';
-import { cloneElement, type ReactElement, useEffect, useRef, useState } from 'react';
+import { useActionData, useFetcher, useNavigation } from '@remix-run/react';
+import { cloneElement, type ReactElement, type RefObject, useEffect, useRef, useState } from 'react';
 import type { ConsoleActionResult, SendField, SendResult } from '../domain/agent-console';
 import { CHANNEL_LABELS, CHANNELS } from '../domain/lifecycle';
 
@@ -20,6 +20,50 @@ export function initialCurrency(currencies: readonly { code: string }[], chosen:
   return currencies.some((choice) => choice.code === wanted) ? wanted : (currencies[0]?.code ?? wanted);
 }
 
+const DRAFT_PREFIX = 'paylink:send-draft:';
+const DRAFT_FIELDS = [...FIELD_ORDER, 'currency', 'channel'] as const;
+
+/**
+ * What the agent typed survives a session that ends before it is sent. A send, or a live reload,
+ * answered with the sign-in page (`/login?redirectTo=`: the session expired or was ended elsewhere)
+ * used to drop the typed request; it is kept in the tab's sessionStorage, under the person's own key,
+ * and put back once, after they signed in again. A sign-out of their own (plain `/login`) keeps
+ * nothing. Nothing was sent then: every action checks the session before anything else.
+ */
+function useDraftAcrossSignIn(
+  form: RefObject<HTMLFormElement | null>,
+  draftKey: string | undefined,
+  setCurrency: (currency: string) => void,
+): boolean {
+  const navigation = useNavigation();
+  const [restored, setRestored] = useState(false);
+  const target = navigation.location;
+  const toSignIn = target?.pathname === '/login' && new URLSearchParams(target.search).has('redirectTo');
+  useEffect(() => {
+    if (!draftKey || !toSignIn || !form.current) return;
+    const typed = new FormData(form.current);
+    const draft = Object.fromEntries(DRAFT_FIELDS.map((name) => [name, String(typed.get(name) ?? '')]));
+    if (FIELD_ORDER.some((name) => draft[name]))
+      window.sessionStorage.setItem(DRAFT_PREFIX + draftKey, JSON.stringify(draft));
+  }, [draftKey, toSignIn, form]);
+  useEffect(() => {
+    if (!draftKey || !form.current) return;
+    const stored = window.sessionStorage.getItem(DRAFT_PREFIX + draftKey);
+    // Anyone else's draft in this tab is dropped unread: customers' phones stay with their agent.
+    for (const key of Object.keys(window.sessionStorage))
+      if (key.startsWith(DRAFT_PREFIX)) window.sessionStorage.removeItem(key);
+    if (!stored) return;
+    const draft = JSON.parse(stored) as Partial<Record<(typeof DRAFT_FIELDS)[number], string>>;
+    for (const name of DRAFT_FIELDS) {
+      const field = form.current.elements.namedItem(name);
+      if (field instanceof HTMLInputElement || field instanceof HTMLSelectElement) field.value = draft[name] ?? '';
+    }
+    if (draft.currency) setCurrency(draft.currency);
+    setRestored(true);
+  }, [draftKey, form, setCurrency]);
+  return restored;
+}
+
 /**
  * The agent's send form. It posts through a fetcher: its answer (field errors, what was typed) is
  * the fetcher's own and survives the page's live reloads, which would drop a navigation's action
@@ -31,6 +75,7 @@ export function SendForm({
   sendKey,
   initialValues = {},
   focusOnMount = false,
+  draftKey,
 }: {
   currencies: readonly CurrencyChoice[];
   /** The idempotency key this form starts with (README: a double click sends once). */
@@ -39,6 +84,8 @@ export function SendForm({
   initialValues?: Partial<Record<SendField, string>>;
   /** After a send: the agent's next request starts in the first field. */
   focusOnMount?: boolean;
+  /** Whose typing this is (the user's id): kept under it when the session ends before a send. */
+  draftKey?: string;
 }) {
   const fetcher = useFetcher<ConsoleActionResult>();
   const pageResult = useActionData<ConsoleActionResult>();
@@ -59,6 +106,7 @@ export function SendForm({
   const sending = fetcher.state !== 'idle';
 
   const form = useRef<HTMLFormElement>(null);
+  const restored = useDraftAcrossSignIn(form, draftKey, setCurrency);
   useEffect(() => {
     if (focusOnMount) form.current?.querySelector<HTMLInputElement>('#customerPhone')?.focus();
   }, [focusOnMount]);
@@ -72,6 +120,11 @@ export function SendForm({
   return (
     <fetcher.Form method="post" className="stack send-form" noValidate ref={form}>
       <input type="hidden" name="idempotencyKey" value={idempotencyKey} />
+      {restored && !sendResult ? (
+        <p className="form-notice" role="status">
+          You were signed out before this was sent. What you had typed is back: check it, then send it.
+        </p>
+      ) : null}
       {sendResult?.formError ? (
         <p className="form-error" role="alert">
           {sendResult.formError}

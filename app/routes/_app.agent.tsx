@@ -29,6 +29,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
   const cards = agentId ? await getAgentRequestCards(db, agentId, getEnv().PUBLIC_URL, now, { locale }) : [];
   return {
     agentLinked: agentId !== null,
+    userId: viewer.userId,
     groups: groupAgentCards(cards, timeZone, now, locale),
     timeZone,
     now,
@@ -48,7 +49,16 @@ export async function action({ request }: ActionFunctionArgs) {
 export const meta: MetaFunction = () => [{ title: 'Console · Paylink Desk' }];
 
 export default function AgentConsole() {
-  const { groups, now: serverNow, sentId, agentLinked, currencies, sendKey, timeZone } = useLoaderData<typeof loader>();
+  const {
+    groups,
+    now: serverNow,
+    sentId,
+    agentLinked,
+    currencies,
+    sendKey,
+    timeZone,
+    userId,
+  } = useLoaderData<typeof loader>();
   const refresh = useRevalidateWhenIdle();
   const live = useLiveChanges(refresh);
   const now = useServerClock(serverNow);
@@ -64,7 +74,13 @@ export default function AgentConsole() {
         <section className="card send-panel" aria-labelledby="send-heading">
           <h2 id="send-heading">Send a payment link</h2>
           {agentLinked ? (
-            <SendForm key={sentId ?? 'new'} currencies={currencies} sendKey={sendKey} focusOnMount={sentId !== null} />
+            <SendForm
+              key={sentId ?? 'new'}
+              currencies={currencies}
+              sendKey={sendKey}
+              focusOnMount={sentId !== null}
+              draftKey={userId}
+            />
           ) : (
             <p className="form-error" role="alert">
               Your account is not linked to an agent, so it cannot send payment requests. Ask an administrator to link

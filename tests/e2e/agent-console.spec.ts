@@ -1,6 +1,7 @@
 import type { Page } from '@playwright/test';
-import { expect, test } from './fixtures';
-import { createUser, customerPhone, fillSendForm, SCREENS, signIn, signOut } from './helpers';
+import { openDatabase } from '../../db/client';
+import { E2E_DB, expect, test } from './fixtures';
+import { createUser, customerPhone, fillSendForm, SCREENS, signIn, signOut, TEST_PASSWORD } from './helpers';
 
 test.describe.configure({ timeout: 180_000 });
 
@@ -241,4 +242,40 @@ test('a keyboard and screen-reader agent hears each send, cancel and payment, an
   await customer.context.close();
   // The customer's open and payment land in one live reload or two: the latest says Paid.
   await expect(announcer).toHaveText('Order SO-SR-2: Paid.', { timeout: 20_000 });
+});
+
+test('a session that ends while an agent types keeps the typed request for after signing in again', async ({ page }) => {
+  const { email } = createUser('agent');
+  await signIn(page, email, /\/agent$/);
+  await fillSendForm(page, 'SO-DRAFT-1');
+  await page.getByLabel('Currency').selectOption('EUR');
+  // The session ends (idle for an hour, or ended from another device) with the form filled in.
+  const db = openDatabase(E2E_DB);
+  db.$client.prepare('DELETE FROM sessions').run();
+  db.$client.close();
+  await page.getByRole('button', { name: 'Send link' }).click();
+  await expect(page).toHaveURL(/\/login\?redirectTo=%2Fagent$/);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(TEST_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/agent$/);
+
+  await expect(page.getByRole('status').filter({ hasText: 'You were signed out' })).toHaveText(
+    'You were signed out before this was sent. What you had typed is back: check it, then send it.',
+  );
+  await expect(page.getByLabel('Customer phone')).toHaveValue('+27 82 123 4567');
+  await expect(page.getByLabel('Customer name (optional)')).toHaveValue('Valeria');
+  await expect(page.getByLabel('Order number')).toHaveValue('SO-DRAFT-1');
+  await expect(page.getByLabel('Amount')).toHaveValue('361.21');
+  await expect(page.getByLabel('Currency')).toHaveValue('EUR');
+  await expect(page.getByLabel('Reason')).toHaveValue('Floral Oasis Dress');
+  await expect(page.getByText('No requests yet. Send one with the form.')).toBeVisible();
+  if (SCREENS) await page.screenshot({ path: 'tmp/e2e/agent-draft-restored.png' });
+
+  await page.getByRole('button', { name: 'Send link' }).click();
+  await expect(page.locator('.request-card', { hasText: 'Order SO-DRAFT-1' }).getByText('€361.21')).toBeVisible();
+  // Put back once: the next form starts empty, and so does a reload.
+  await expect(page.getByLabel('Order number')).toHaveValue('');
+  await page.reload();
+  await expect(page.getByLabel('Order number')).toHaveValue('');
 });
