@@ -1,4 +1,5 @@
 import { isRouteErrorResponse, Link, useRevalidator, useRouteError, useRouteLoaderData } from '@remix-run/react';
+import { useEffect, useRef } from 'react';
 import type { Role } from '../domain/access';
 import { HOME_BY_ROLE, HOME_LABEL_BY_ROLE, roleMayOpen } from '../domain/navigation';
 
@@ -66,6 +67,31 @@ export function describeError(error: unknown): ErrorWords {
   };
 }
 
+/** Seconds before each retry of a page that failed to load: a busy server's 503 or a dropped connection pass. */
+export const RETRY_SECONDS = [5, 10, 30, 60] as const;
+
+/**
+ * A page that failed for a passing reason loads itself again, with backoff, as the live stream
+ * reconnects: a live reload answered 503 by a busy server (or a blip of the network) replaced a
+ * wall-screen dashboard or an agent's console with this error for good, until someone came to click.
+ */
+function useRetryByItself(enabled: boolean) {
+  const revalidator = useRevalidator();
+  const attempts = useRef(0);
+  const idle = revalidator.state === 'idle';
+  const revalidate = useRef(revalidator.revalidate);
+  revalidate.current = revalidator.revalidate;
+  useEffect(() => {
+    if (!enabled || !idle) return;
+    const seconds = RETRY_SECONDS[Math.min(attempts.current, RETRY_SECONDS.length - 1)]!;
+    const timer = setTimeout(() => {
+      attempts.current += 1;
+      revalidate.current();
+    }, seconds * 1000);
+    return () => clearTimeout(timer);
+  }, [enabled, idle]);
+}
+
 /**
  * An error inside the app's shell: a title, what happened, and a way on that this viewer may take:
  * their role's home for a forbidden page (never the page that refused them), `backTo` otherwise
@@ -86,12 +112,15 @@ export function RouteError({ backTo, backLabel }: { backTo?: string; backLabel?:
     role !== null &&
     roleMayOpen(role, backTo);
   const way = useBack ? { to: backTo, label: backLabel } : home;
+  const passing = words.kind === 'offline' || words.kind === 'failed';
+  useRetryByItself(passing);
   return (
     <div className="card route-error" role="alert" data-error-kind={words.kind}>
       <h1>{words.title}</h1>
       <p>{words.message}</p>
+      {passing ? <p className="muted small">This page tries again by itself every few seconds.</p> : null}
       <p className="route-error-actions">
-        {words.kind === 'offline' || words.kind === 'failed' ? (
+        {passing ? (
           <button type="button" onClick={() => revalidator.revalidate()} disabled={revalidator.state !== 'idle'}>
             {revalidator.state !== 'idle' ? 'Trying…' : 'Try again'}
           </button>

@@ -279,3 +279,38 @@ test('a session that ends while an agent types keeps the typed request for after
   await page.reload();
   await expect(page.getByLabel('Order number')).toHaveValue('');
 });
+
+test('a live reload answered 503 by a busy server does not leave the console on the error page', async ({
+  page,
+  browser,
+}) => {
+  const { email } = createUser('agent');
+  await signIn(page, email, /\/agent$/);
+  await expect(page.getByText('Live', { exact: true })).toBeVisible({ timeout: 15_000 });
+  await fillSendForm(page, 'SO-BUSY-1');
+  await page.getByRole('button', { name: 'Send link' }).click();
+  const card = page.locator('.request-card', { hasText: 'Order SO-BUSY-1' });
+  const payUrl = (await card.getByRole('link').textContent())!;
+
+  // The reload that the customer's opening of the link sets off meets a server too busy to answer.
+  let refused = 0;
+  await page.route(
+    (url) => url.pathname.endsWith('.data'),
+    (route) =>
+      refused++ === 0
+        ? route.fulfill({ status: 503, headers: { 'retry-after': '1' }, body: 'Service Unavailable' })
+        : route.continue(),
+  );
+  const customer = await customerPhone(browser);
+  await customer.page.goto(payUrl);
+  await customer.context.close();
+  await expect(page.getByRole('heading', { level: 1, name: 'Something went wrong' })).toBeVisible({
+    timeout: 15_000,
+  });
+  await expect(page.getByText('This page tries again by itself every few seconds.')).toBeVisible();
+  if (SCREENS) await page.screenshot({ path: 'tmp/e2e/agent-busy-retry.png' });
+  // Nobody clicks Try again: the console comes back by itself, with the change.
+  await expect(card.getByText('Customer opened link')).toBeVisible({ timeout: 15_000 });
+  await expect(page.getByRole('heading', { level: 1, name: 'Console' })).toBeVisible();
+  expect(refused).toBeGreaterThanOrEqual(2);
+});
