@@ -31,6 +31,8 @@ interface Baseline {
   words: string;
   /** Links sent in it: below MIN_SENT_TO_COMPARE no change is shown. */
   sent: number;
+  /** Links sent in the period shown: a rate's own denominator, held to the same minimum. */
+  currentSent: number;
   locale: string;
 }
 
@@ -51,9 +53,19 @@ function relative(current: number | null, previous: number | null, better: Bette
   return { text, tone: tone(ratio, better), title: `${text} against ${baseline.words}` };
 }
 
-/** Change of a rate in percentage points: '+2.1 pts'. */
+/**
+ * Change of a rate in percentage points: '+2.1 pts'. A rate of this period over a few links swings as
+ * wildly as one of the period before (0 of 3 paid is '−45.0 pts' in red): neither is compared.
+ */
 function points(current: number | null, previous: number | null, better: Better, baseline: Baseline): Delta {
   if (baseline.sent < MIN_SENT_TO_COMPARE) return notEnough(baseline);
+  if (baseline.currentSent < MIN_SENT_TO_COMPARE) {
+    return {
+      text: 'not enough data',
+      tone: 'none',
+      title: `Only ${formatCount(baseline.currentSent, baseline.locale)} links were sent in this period: a rate’s change needs at least ${MIN_SENT_TO_COMPARE} to compare.`,
+    };
+  }
   if (current === null || previous === null)
     return { text: '—', tone: 'none', title: `Nothing to compare with in ${baseline.words}` };
   // In points, without the binary noise of subtracting two rates (50.25% - 50% reads 0.2499…), then
@@ -124,7 +136,7 @@ interface Props {
  */
 export function KpiCards({ current, previous, comparison, timeZone, locale }: Props) {
   const words = comparisonWords(comparison, timeZone, locale);
-  const baseline: Baseline = { words, sent: previous.sent, locale };
+  const baseline: Baseline = { words, sent: previous.sent, currentSent: current.sent, locale };
   const rateCard = (label: string, key: keyof Metrics & `${string}Rate`, better: Better, detail?: string) => (
     <KpiCard
       key={label}

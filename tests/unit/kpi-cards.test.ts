@@ -80,4 +80,14 @@ describe('the KPI cards', () => {
       'flat',
     ]);
   });
+
+  it('compare no rate over a few links of this period: 0 of 3 paid is no fall of 45 points', () => {
+    const shown = cards({ sent: 3, opened: 3 }, { sent: 40, opened: 20, paid: 18 });
+    expect(shown.Conversion).toEqual(['0.0%', 'not enough data · 0 paid', 'none']);
+    expect(shown['Open rate']).toEqual(['100.0%', 'not enough data · 3 opened', 'none']);
+    // Counts are still compared: 3 links against 40 is a true fall.
+    expect(shown['Links sent']).toEqual(['3', '−92.5%', 'bad']);
+    const enough = cards({ sent: 20, paid: 5 }, { sent: 40, paid: 18 });
+    expect(enough.Conversion).toEqual(['25.0%', '−20.0 pts · 5 paid', 'bad']);
+  });
 });
