@@ -83,7 +83,6 @@ export function AgentRequestCard({
   timeZone,
   highlighted,
   onExpired,
-  onAction,
 }: {
   card: AgentCard;
   now: number;
@@ -91,8 +90,6 @@ export function AgentRequestCard({
   timeZone: string;
   highlighted: boolean;
   onExpired: () => void;
-  /** Called as a cancel or retry is sent, with the request's id and its status then. */
-  onAction?: (requestId: string, status: string) => void;
 }) {
   const fetcher = useFetcher<CardActionResult>();
   // Without JavaScript the form posts the whole page: its answer arrives as the page's action data.
@@ -139,7 +136,7 @@ export function AgentRequestCard({
         </p>
       ) : null}
       {card.canRetry || card.canCancel ? (
-        <fetcher.Form method="post" className="request-actions" onSubmit={() => onAction?.(card.id, card.status)}>
+        <fetcher.Form method="post" className="request-actions">
           <input type="hidden" name="requestId" value={card.id} />
           {card.canRetry ? (
             <button type="submit" name="intent" value="retry" className="small" disabled={busy}>

@@ -34,33 +34,35 @@ function useStatusAnnouncement(groups: AgentCardGroups): string {
 }
 
 /**
- * A cancel or retry can take its button away (a canceled card moves to the finished ones and is
- * drawn anew): the keyboard's focus then goes to that request's card, not to the top of the page.
- * Live reloads may land before the action's answer, so it waits until the card's status moved.
+ * A card redrawn by a cancel, a retry or a live update can take away the button that had the focus
+ * (a canceled or paid card moves to the finished ones and is drawn anew; Cancel goes once the link is
+ * opened): the keyboard's focus then goes to that request's card, not to the top of the page.
  */
-function useFocusAfterCardAction(groups: AgentCardGroups) {
-  const acted = useRef<{ requestId: string; status: string } | null>(null);
+function useFocusKeptOnCard(groups: AgentCardGroups) {
+  const focusedCard = useRef<string | null>(null);
   useEffect(() => {
-    const action = acted.current;
-    if (action === null) return;
-    const card = [...groups.open, ...groups.finished.flatMap((group) => group.cards)].find(
-      (candidate) => candidate.id === action.requestId,
-    );
-    const element = document.querySelector<HTMLElement>(
-      `.request-card[data-request-id="${CSS.escape(action.requestId)}"]`,
-    );
+    const onFocusIn = (event: FocusEvent) => {
+      const card = event.target instanceof Element ? event.target.closest<HTMLElement>('.request-card') : null;
+      focusedCard.current = card?.dataset.requestId ?? null;
+    };
+    // A disabled button (Canceling…) drops the focus too: only a click elsewhere forgets the card.
+    const onPointerDown = (event: PointerEvent) => {
+      if (!(event.target instanceof Element && event.target.closest('.request-card'))) focusedCard.current = null;
+    };
+    document.addEventListener('focusin', onFocusIn);
+    document.addEventListener('pointerdown', onPointerDown);
+    return () => {
+      document.removeEventListener('focusin', onFocusIn);
+      document.removeEventListener('pointerdown', onPointerDown);
+    };
+  }, []);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the cards as a reload redrew them are the point
+  useEffect(() => {
+    const requestId = focusedCard.current;
     const focused = document.activeElement;
-    const lost = !focused || focused === document.body;
-    if (!lost && !element?.contains(focused)) {
-      acted.current = null; // the agent has moved on
-      return;
-    }
-    if (lost) element?.focus();
-    if (card?.status !== action.status) acted.current = null;
+    if (requestId === null || (focused && focused !== document.body)) return;
+    document.querySelector<HTMLElement>(`.request-card[data-request-id="${CSS.escape(requestId)}"]`)?.focus();
   }, [groups]);
-  return (requestId: string, status: string) => {
-    acted.current = { requestId, status };
-  };
 }
 
 /** Open requests first, then finished ones under the day they closed; their changes said out loud. */
@@ -80,7 +82,7 @@ export function AgentRequestList({
   emptyText: string;
 }) {
   const announcement = useStatusAnnouncement(groups);
-  const onAction = useFocusAfterCardAction(groups);
+  useFocusKeptOnCard(groups);
   const announcer = (
     <p role="status" className="visually-hidden" data-testid="request-announcer">
       {announcement}
@@ -104,7 +106,6 @@ export function AgentRequestList({
           timeZone={timeZone}
           highlighted={card.id === highlightedId}
           onExpired={onExpired}
-          onAction={onAction}
         />
       ))}
     </ul>

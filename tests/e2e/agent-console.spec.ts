@@ -232,6 +232,8 @@ test('a keyboard and screen-reader agent hears each send, cancel and payment, an
   await page.getByRole('button', { name: 'Send link' }).press('Enter');
   const second = page.locator('.request-card', { hasText: 'Order SO-SR-2' });
   await expect(announcer).toHaveText('Order SO-SR-2: Waiting for customer.');
+  // The customer opening the link takes Cancel away under the focus, and paying moves the card.
+  await second.getByRole('button', { name: 'Cancel request' }).focus();
   const customer = await customerPhone(browser);
   await customer.page.goto((await second.getByRole('link').textContent())!);
   await customer.page.getByLabel('Card number').fill('4242 4242 4242 4242');
@@ -242,9 +244,12 @@ test('a keyboard and screen-reader agent hears each send, cancel and payment, an
   await customer.context.close();
   // The customer's open and payment land in one live reload or two: the latest says Paid.
   await expect(announcer).toHaveText('Order SO-SR-2: Paid.', { timeout: 20_000 });
+  await expect(second).toBeFocused();
 });
 
-test('a session that ends while an agent types keeps the typed request for after signing in again', async ({ page }) => {
+test('a session that ends while an agent types keeps the typed request for after signing in again', async ({
+  page,
+}) => {
   const { email } = createUser('agent');
   await signIn(page, email, /\/agent$/);
   await fillSendForm(page, 'SO-DRAFT-1');
