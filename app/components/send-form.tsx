@@ -21,6 +21,15 @@ export function initialCurrency(currencies: readonly { code: string }[], chosen:
 }
 
 const DRAFT_PREFIX = 'paylink:send-draft:';
+
+/** The tab's sessionStorage, or null where the browser refuses it (all site data blocked). */
+function draftStorage(): Storage | null {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return null;
+  }
+}
 const DRAFT_FIELDS = [...FIELD_ORDER, 'currency', 'channel'] as const;
 
 /**
@@ -43,22 +52,34 @@ function useDraftAcrossSignIn(
     if (!draftKey || !toSignIn || !form.current) return;
     const typed = new FormData(form.current);
     const draft = Object.fromEntries(DRAFT_FIELDS.map((name) => [name, String(typed.get(name) ?? '')]));
-    if (FIELD_ORDER.some((name) => draft[name]))
-      window.sessionStorage.setItem(DRAFT_PREFIX + draftKey, JSON.stringify(draft));
+    try {
+      if (FIELD_ORDER.some((name) => draft[name]))
+        draftStorage()?.setItem(DRAFT_PREFIX + draftKey, JSON.stringify(draft));
+    } catch {
+      // Storage full or refused: the sign-in goes on, as it did before drafts were kept.
+    }
   }, [draftKey, toSignIn, form]);
   useEffect(() => {
     if (!draftKey || !form.current) return;
-    const stored = window.sessionStorage.getItem(DRAFT_PREFIX + draftKey);
+    const storage = draftStorage();
+    if (!storage) return;
+    const stored = storage.getItem(DRAFT_PREFIX + draftKey);
     // Anyone else's draft in this tab is dropped unread: customers' phones stay with their agent.
-    for (const key of Object.keys(window.sessionStorage))
-      if (key.startsWith(DRAFT_PREFIX)) window.sessionStorage.removeItem(key);
+    for (const key of Object.keys(storage)) if (key.startsWith(DRAFT_PREFIX)) storage.removeItem(key);
     if (!stored) return;
     const draft = JSON.parse(stored) as Partial<Record<(typeof DRAFT_FIELDS)[number], string>>;
     for (const name of DRAFT_FIELDS) {
       const field = form.current.elements.namedItem(name);
-      if (field instanceof HTMLInputElement || field instanceof HTMLSelectElement) field.value = draft[name] ?? '';
+      if (name !== 'currency' && (field instanceof HTMLInputElement || field instanceof HTMLSelectElement))
+        field.value = draft[name] ?? '';
     }
-    if (draft.currency) setCurrency(draft.currency);
+    // The currency list is the form's own state; a currency no longer offered is left as it is.
+    const currencies = form.current.elements.namedItem('currency');
+    if (
+      currencies instanceof HTMLSelectElement &&
+      [...currencies.options].some((option) => option.value === draft.currency)
+    )
+      setCurrency(draft.currency!);
     setRestored(true);
   }, [draftKey, form, setCurrency]);
   return restored;

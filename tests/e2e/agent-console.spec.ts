@@ -319,3 +319,19 @@ test('a live reload answered 503 by a busy server does not leave the console on 
   await expect(page.getByRole('heading', { level: 1, name: 'Console' })).toBeVisible();
   expect(refused).toBeGreaterThanOrEqual(2);
 });
+
+test('a browser that refuses sessionStorage still gets the console and sends', async ({ page }) => {
+  await page.addInitScript(() => {
+    Object.defineProperty(window, 'sessionStorage', {
+      get() {
+        throw new DOMException('The operation is insecure.', 'SecurityError');
+      },
+    });
+  });
+  const { email } = createUser('agent');
+  await signIn(page, email, /\/agent$/);
+  await expect(page.getByRole('heading', { level: 1, name: 'Console' })).toBeVisible();
+  await fillSendForm(page, 'SO-NOSTORE-1');
+  await page.getByRole('button', { name: 'Send link' }).click();
+  await expect(page.locator('.request-card', { hasText: 'Order SO-NOSTORE-1' })).toBeVisible();
+});
