@@ -1,6 +1,7 @@
 import { useActionData, useFetcher, useNavigation } from '@remix-run/react';
 import { cloneElement, type ReactElement, type RefObject, useEffect, useRef, useState } from 'react';
 import type { ConsoleActionResult, SendField, SendResult } from '../domain/agent-console';
+import { maskFreeText } from '../domain/card-masking';
 import { CHANNEL_LABELS, CHANNELS } from '../domain/lifecycle';
 
 export interface CurrencyChoice {
@@ -51,7 +52,14 @@ function useDraftAcrossSignIn(
   useEffect(() => {
     if (!draftKey || !toSignIn || !form.current) return;
     const typed = new FormData(form.current);
-    const draft = Object.fromEntries(DRAFT_FIELDS.map((name) => [name, String(typed.get(name) ?? '')]));
+    // A card number typed into a field is masked before it is kept, as the server stores it: nothing
+    // in clear reaches the browser's storage. The phone, checked as a phone when sent, is kept whole.
+    const draft = Object.fromEntries(
+      DRAFT_FIELDS.map((name) => {
+        const value = String(typed.get(name) ?? '');
+        return [name, name === 'customerPhone' ? value : maskFreeText(value)];
+      }),
+    );
     try {
       if (FIELD_ORDER.some((name) => draft[name]))
         draftStorage()?.setItem(DRAFT_PREFIX + draftKey, JSON.stringify(draft));

@@ -254,12 +254,17 @@ test('a session that ends while an agent types keeps the typed request for after
   await signIn(page, email, /\/agent$/);
   await fillSendForm(page, 'SO-DRAFT-1');
   await page.getByLabel('Currency').selectOption('EUR');
+  // A card number typed where it does not belong is kept masked, as the server would store it.
+  await page.getByLabel('Reason').fill('Floral Oasis Dress, card 4242 4242 4242 4242');
   // The session ends (idle for an hour, or ended from another device) with the form filled in.
   const db = openDatabase(E2E_DB);
   db.$client.prepare('DELETE FROM sessions').run();
   db.$client.close();
   await page.getByRole('button', { name: 'Send link' }).click();
   await expect(page).toHaveURL(/\/login\?redirectTo=%2Fagent$/);
+  const kept = await page.evaluate(() => Object.values(window.sessionStorage).join('\n'));
+  expect(kept).toContain('SO-DRAFT-1');
+  expect(kept.replace(/\D/g, '')).not.toContain('4242424242424242');
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(TEST_PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -273,7 +278,7 @@ test('a session that ends while an agent types keeps the typed request for after
   await expect(page.getByLabel('Order number')).toHaveValue('SO-DRAFT-1');
   await expect(page.getByLabel('Amount')).toHaveValue('361.21');
   await expect(page.getByLabel('Currency')).toHaveValue('EUR');
-  await expect(page.getByLabel('Reason')).toHaveValue('Floral Oasis Dress');
+  await expect(page.getByLabel('Reason')).toHaveValue('Floral Oasis Dress, card **** **** **** 4242');
   await expect(page.getByText('No requests yet. Send one with the form.')).toBeVisible();
   if (SCREENS) await page.screenshot({ path: 'tmp/e2e/agent-draft-restored.png' });
 
