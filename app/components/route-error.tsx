@@ -84,10 +84,15 @@ function useRetryByItself(enabled: boolean) {
   useEffect(() => {
     if (!enabled || !idle) return;
     const seconds = RETRY_SECONDS[Math.min(attempts.current, RETRY_SECONDS.length - 1)]!;
-    const timer = setTimeout(() => {
-      attempts.current += 1;
-      revalidate.current();
-    }, seconds * 1000);
+    // Spread by a quarter either way: screens that failed on one busy moment do not all come back on
+    // the same second.
+    const timer = setTimeout(
+      () => {
+        attempts.current += 1;
+        revalidate.current();
+      },
+      seconds * 1000 * (0.75 + Math.random() / 2),
+    );
     return () => clearTimeout(timer);
   }, [enabled, idle]);
 }
