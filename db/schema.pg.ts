@@ -345,6 +345,17 @@ export const leases = pgTable('leases', {
   expiresAt: epochMs('expires_at').notNull(),
 });
 
+/** db/schema.ts's sandboxCharges. */
+export const sandboxCharges = pgTable('sandbox_charges', {
+  idempotencyKey: text('idempotency_key').primaryKey(),
+  providerReference: text('provider_reference').notNull().unique(),
+  amount: minorUnits('amount').notNull(),
+  currency: text('currency').notNull(),
+  cardBrand: text('card_brand').notNull(),
+  cardLast4: text('card_last4').notNull(),
+  chargedAt: epochMs('charged_at').notNull(),
+});
+
 /**
  * Metrics rollups, kept equal to the aggregate of payment_requests by the plpgsql triggers of
  * db/metrics-rollups.pg.ts (a custom migration creates them). Values are bigint: paid_amount sums money.

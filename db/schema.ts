@@ -399,6 +399,22 @@ export const leases = sqliteTable('leases', {
 });
 
 /**
+ * The sandbox card provider's own record of its successful charges, by the idempotency key the app
+ * sends with each charge (app/write/payments/sandbox-provider.server.ts): a charge under a key that
+ * already succeeded answers this one again instead of charging twice. It stands for a real
+ * provider's servers. Never a card number or code: the brand and last four digits only.
+ */
+export const sandboxCharges = sqliteTable('sandbox_charges', {
+  idempotencyKey: text('idempotency_key').primaryKey(),
+  providerReference: text('provider_reference').notNull().unique(),
+  amount: integer('amount').notNull(),
+  currency: text('currency').notNull(),
+  cardBrand: text('card_brand').notNull(),
+  cardLast4: text('card_last4').notNull(),
+  chargedAt: integer('charged_at').notNull(),
+});
+
+/**
  * Metrics rollups (SPEC §3 counts per UTC cell and dimensions, with a time-to-pay histogram), kept
  * equal to the aggregate of payment_requests by the writer (and the delete trigger): see
  * db/metrics-rollups.ts. Stored WITHOUT ROWID (set in the migration): rows live in their primary-key

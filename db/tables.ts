@@ -36,6 +36,7 @@ export const {
   scheduledReports,
   reportFiles,
   leases,
+  sandboxCharges,
   metricsRollup15m,
   metricsRollupDay,
   metricsRollupAgentDay,

@@ -14,13 +14,31 @@ import {
 import { fieldErrorsOf } from '../lib/zod-issues';
 import { failedCardAttempts, requestForToken } from '../read/pay-page.server';
 import { getPaymentRequestRow, type PaymentRequestRow } from '../read/payment-request.server';
-import { assertAccepted, ingestOwnEvents, keyedEventId, newEventId, writeOwnEvents } from './own-events.server';
+import {
+  assertAccepted,
+  ingestOwnEvents,
+  keyedEventId,
+  newEventId,
+  type OwnEvent,
+  writeOwnEvents,
+} from './own-events.server';
 import { withPaymentClaim } from './payment-claims.server';
 import { chargeCard } from './payments/sandbox-provider.server';
 import { lockRequestForDecision } from './request-lock.server';
 
 export interface CustomerOptions {
   clock?: () => number;
+  /** The card provider's charge (the sandbox's unless a test wraps it). */
+  charge?: typeof chargeCard;
+}
+
+/**
+ * The idempotency key of a request's charge: a request is paid once, so every Pay on it, on any
+ * instance, retried or taken over from a stalled one, sends the same key and the provider charges
+ * it at most once (app/write/payments/sandbox-provider.server.ts).
+ */
+export function paymentIdempotencyKey(requestId: string): string {
+  return `pay_${requestId}`;
 }
 
 /** Link previews (WhatsApp, Slack…), scanners and clients that name no browser do not count as the customer. */
@@ -47,37 +65,51 @@ export async function recordOpened(
   return await writeOpened(db, row, (options.clock ?? Date.now)());
 }
 
-/** Thrown to roll back an `opened` that another view recorded first (PostgreSQL: they ran side by side). */
-class OpenedFirstElsewhere extends Error {}
+/** Thrown to roll back an event that another writer recorded first (PostgreSQL: they ran side by side). */
+class RecordedFirstElsewhere extends Error {}
 
-// ingestEvents treats the same id with other content (occurredAt differs on every view) as a
+// ingestEvents treats the same id with other content (occurredAt differs on every writer) as a
 // conflict, so look for the event before writing it, in the same write transaction: two views at
 // once (two tabs, a view during a pay) both found none, and the second's write was refused as a
 // conflict (a 500 and a rejected event). On PostgreSQL the two transactions still run side by side:
-// the later one's conflict is rolled back and reads as already recorded.
+// the later one's conflict is rolled back and reads as already recorded. `allowed` decides, under
+// the lock, whether the event may be written at all ('refused' when not).
+async function writeOnce(
+  db: Db,
+  event: OwnEvent,
+  source: 'customer' | 'provider',
+  now: number,
+  allowed: () => Promise<boolean> = async () => true,
+): Promise<'recorded' | 'already_recorded' | 'refused'> {
+  try {
+    return await writeTransaction(db, async () => {
+      await lockRequestForDecision(db, event.requestId);
+      if ((await sqlRows(db, 'SELECT 1 FROM events WHERE id = ?', [event.id])).length > 0) return 'already_recorded';
+      if (!(await allowed())) return 'refused';
+      const summary = await ingestOwnEvents(db, [event], source, now);
+      const [result] = summary.results;
+      if (result?.status === 'rejected' && result.error.code === 'conflict') throw new RecordedFirstElsewhere();
+      assertAccepted(summary);
+      return 'recorded';
+    });
+  } catch (error) {
+    if (error instanceof RecordedFirstElsewhere) return 'already_recorded';
+    throw error;
+  }
+}
+
 async function writeOpened(
   db: Db,
   row: PaymentRequestRow,
   now: number,
 ): Promise<Exclude<OpenedOutcome, 'not_counted' | 'unknown_link'>> {
-  const id = openedEventId(row.id);
-  try {
-    return await writeTransaction(db, async () => {
-      await lockRequestForDecision(db, row.id);
-      if ((await sqlRows(db, 'SELECT 1 FROM events WHERE id = ?', [id])).length > 0) return 'already_recorded';
-      // The row as it is now, under the write lock: an agent's cancel may have committed since `row` was read.
-      const current = (await getPaymentRequestRow(db, row.id)) ?? row;
-      if (currentStatus(current.status, current.expiresAt, now) !== 'sent') return 'not_open';
-      const summary = await ingestOwnEvents(db, [{ id, type: 'opened', requestId: row.id }], 'customer', now);
-      const [result] = summary.results;
-      if (result?.status === 'rejected' && result.error.code === 'conflict') throw new OpenedFirstElsewhere();
-      assertAccepted(summary);
-      return 'recorded';
-    });
-  } catch (error) {
-    if (error instanceof OpenedFirstElsewhere) return 'already_recorded';
-    throw error;
-  }
+  const opened = { id: openedEventId(row.id), type: 'opened', requestId: row.id };
+  const outcome = await writeOnce(db, opened, 'customer', now, async () => {
+    // The row as it is now, under the write lock: an agent's cancel may have committed since `row` was read.
+    const current = (await getPaymentRequestRow(db, row.id)) ?? row;
+    return currentStatus(current.status, current.expiresAt, now) === 'sent';
+  });
+  return outcome === 'refused' ? 'not_open' : outcome;
 }
 
 // '12/29', '12 / 29' (as the page formats it), and digits only, '1229' or '122029': a phone's numeric
@@ -148,8 +180,9 @@ export async function payWithCard(
     if (before.kind !== 'payable') return before;
     // Counted inside the claim, so concurrent attempts cannot slip past the limit.
     if ((await failedCardAttempts(db, row.id)) >= MAX_FAILED_CARD_ATTEMPTS) return { kind: 'too_many_attempts' };
-    const charge = await chargeCard(
-      { amount: before.row.amount, currency: before.row.currency, card },
+    const charge = await (options.charge ?? chargeCard)(
+      db,
+      { amount: before.row.amount, currency: before.row.currency, card, idempotencyKey: paymentIdempotencyKey(row.id) },
       new Date(checkedAt),
     );
     const now = clock();
@@ -158,12 +191,10 @@ export async function payWithCard(
       // Pay was pressed while the link was open: a charge that answers after the link's expiry is
       // recorded at the expiry (SPEC §1: an event at exactly expiresAt is in time), not lost to it.
       const paidAt = before.row.expiresAt === null ? now : Math.min(now, Math.max(checkedAt, before.row.expiresAt));
-      await writeOwnEvents(
-        db,
-        [{ id: keyedEventId('pay', charge.providerReference), type: 'paid', requestId: row.id, data }],
-        'provider',
-        paidAt,
-      );
+      // A Pay taken over from a stalled instance got this same charge back from the provider (one
+      // idempotency key per request): whichever records it first does, the other finds it recorded.
+      const paid = { id: keyedEventId('pay', charge.providerReference), type: 'paid', requestId: row.id, data };
+      await writeOnce(db, paid, 'provider', paidAt);
       return { kind: 'paid', card: charge.card, providerReference: charge.providerReference };
     }
     const data = { reason: charge.reason };

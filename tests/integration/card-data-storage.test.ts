@@ -7,8 +7,10 @@ import { parseFilters } from '../../app/read/filters';
 import { loader as embedLoader } from '../../app/routes/embed.agent';
 import { createTeam, inviteUser } from '../../app/write/admin.server';
 import { createServiceToken } from '../../app/write/api-tokens.server';
+import { paymentIdempotencyKey } from '../../app/write/customer-payment.server';
 import { idempotencyKeySchema } from '../../app/write/idempotency-keys.server';
 import { ingestEvents } from '../../app/write/ingest.server';
+import { chargeCard } from '../../app/write/payments/sandbox-provider.server';
 import { createSchedule } from '../../app/write/report-schedules.server';
 import { closeDb, type Db, onPostgres } from '../../db/client';
 import { closeTestDb, createTestDb, queryRow, queryRows } from '../support/db';
@@ -266,5 +268,28 @@ describe('card numbers never reach the database, its file or its WAL (PCI DSS)',
 
     const bytes = await storedBytes(db, file);
     for (const [place, pan] of Object.entries(TYPED)) expect(bytes.includes(pan), `${place}: ${pan}`).toBe(false);
+  });
+
+  it('keeps a sandbox charge as brand, last four, reference, amount, currency and time only, never the card', async () => {
+    const card = { number: '5555 5555 5555 4444', expMonth: 12, expYear: 2030, cvc: '737' };
+    const idempotencyKey = paymentIdempotencyKey('pr_charge_1');
+    const charge = await chargeCard(db, { amount: 36121, currency: 'USD', card, idempotencyKey }, new Date(NOW));
+    expect(charge).toMatchObject({ status: 'succeeded' });
+    // Every column of the provider's table (SELECT *): a column added later shows up here.
+    expect(await queryRows(db, 'SELECT * FROM sandbox_charges')).toEqual([
+      {
+        idempotency_key: 'pay_pr_charge_1',
+        provider_reference: charge.providerReference,
+        amount: 36121,
+        currency: 'USD',
+        card_brand: 'mastercard',
+        card_last4: '4444',
+        charged_at: NOW,
+      },
+    ]);
+    const bytes = await storedBytes(db, file);
+    for (const secret of ['5555555555554444', '5555 5555 5555 4444', '"cvc"']) {
+      expect(bytes.includes(secret), secret).toBe(false);
+    }
   });
 });

@@ -2,9 +2,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_FAILED_CARD_ATTEMPTS } from '../../app/domain/payment-cards';
 import { getPayPage } from '../../app/read/pay-page.server';
-import { decline, payWithCard, recordOpened } from '../../app/write/customer-payment.server';
-import { paymentClaimName, releaseClaim, tryClaim } from '../../app/write/payment-claims.server';
+import { decline, paymentIdempotencyKey, payWithCard, recordOpened } from '../../app/write/customer-payment.server';
+import {
+  PAYMENT_CLAIM_STALE_MS,
+  paymentClaimName,
+  releaseClaim,
+  tryClaim,
+} from '../../app/write/payment-claims.server';
 import { cancelPaymentRequest, createPaymentRequest } from '../../app/write/payment-request-commands.server';
+import { type ChargeResult, chargeCard } from '../../app/write/payments/sandbox-provider.server';
 import { closeDatabase, type Db, onPostgres, openDatabaseUrl, sqlRun } from '../../db/client';
 import { closeTestDb, createTestDb, queryRow, queryRows } from '../support/db';
 import { MINUTE, T0 } from '../support/events';
@@ -370,6 +376,104 @@ describe('one customer action at a time across app instances (a lease per reques
         1,
       );
       expect(await claims()).toEqual([]);
+    } finally {
+      await closeDatabase(other);
+    }
+  });
+});
+
+describe('one charge per request, whatever instance retries it (the provider idempotency key)', () => {
+  const charges = async () =>
+    await queryRows(db, 'SELECT idempotency_key, provider_reference, card_brand, card_last4 FROM sandbox_charges');
+
+  it('charges once when a Pay stalled after its charge and another instance took its stale claim over', async () => {
+    const { requestId, token } = await sendRequest();
+    clockAt = T0 + MINUTE;
+    await recordOpened(db, token, BROWSER_UA, { clock });
+    // Instance A: the provider charges the card, then A stalls (SIGSTOP) before recording `paid`.
+    let charged: ChargeResult | undefined;
+    let resume = () => {};
+    const resumed = new Promise<void>((resolve) => {
+      resume = resolve;
+    });
+    const stallAfterCharge: typeof chargeCard = async (...args) => {
+      charged = await chargeCard(...args);
+      await resumed;
+      return charged;
+    };
+    const other = openDatabaseUrl(dbFile);
+    let onA: ReturnType<typeof payWithCard> | undefined;
+    try {
+      onA = payWithCard(db, token, card('4242424242424242'), { clock, charge: stallAfterCharge });
+      while (!charged) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(charged).toMatchObject({ status: 'succeeded', card: { brand: 'visa', last4: '4242' } });
+      const reference = charged.providerReference;
+      // 31 s later A's claim has been stale for 1 s: the customer pays again, on instance B, with another card.
+      await sqlRun(db, 'UPDATE leases SET expires_at = ? WHERE name = ?', [
+        Date.now() - (31_000 - PAYMENT_CLAIM_STALE_MS),
+        paymentClaimName(requestId),
+      ]);
+      const onB = await payWithCard(other, token, card('5555555555554444'), { clock: () => T0 + MINUTE + 31_000 });
+      // The provider answers B with A's charge: nothing charged to the Mastercard.
+      const paid = { kind: 'paid', card: { brand: 'visa', last4: '4242' }, providerReference: reference };
+      expect(onB).toEqual(paid);
+      resume();
+      expect(await onA).toEqual(paid);
+
+      expect(await charges()).toEqual([
+        {
+          idempotency_key: paymentIdempotencyKey(requestId),
+          provider_reference: reference,
+          card_brand: 'visa',
+          card_last4: '4242',
+        },
+      ]);
+      expect(await customerEvents(requestId)).toEqual([
+        { type: 'payment_request.opened', source: 'customer', applied: 1, anomaly: null, data: {} },
+        {
+          type: 'payment_request.paid',
+          source: 'provider',
+          applied: 1,
+          anomaly: null,
+          data: { card: { brand: 'visa', last4: '4242' }, providerReference: reference },
+        },
+      ]);
+      expect(await request(db, requestId)).toMatchObject({ status: 'paid', paid_at: T0 + MINUTE + 31_000 });
+      expect(await getPayPage(db, token, T0 + 2 * MINUTE)).toMatchObject({
+        status: 'paid',
+        paidCard: { brand: 'visa', last4: '4242' },
+      });
+      expect(await rejectedCount()).toBe(0);
+      expect(await queryRows(db, "SELECT name FROM leases WHERE name LIKE 'payment:%'")).toEqual([]);
+    } finally {
+      resume();
+      await onA?.catch(() => undefined);
+      await closeDatabase(other);
+    }
+  });
+
+  it('answers one charge to two instances charging the same request at the same moment', async () => {
+    const other = openDatabaseUrl(dbFile);
+    try {
+      const input = (number: string) => ({
+        amount: 36121,
+        currency: 'USD',
+        card: { number, expMonth: 12, expYear: 2030, cvc: '123' },
+        idempotencyKey: paymentIdempotencyKey('pr_race'),
+      });
+      const [first, second] = await Promise.all([
+        chargeCard(db, input('4242424242424242')),
+        chargeCard(other, input('5555555555554444')),
+      ]);
+      expect(second).toEqual(first);
+      expect(await charges()).toEqual([
+        {
+          idempotency_key: 'pay_pr_race',
+          provider_reference: first.providerReference,
+          card_brand: first.card?.brand,
+          card_last4: first.card?.last4,
+        },
+      ]);
     } finally {
       await closeDatabase(other);
     }

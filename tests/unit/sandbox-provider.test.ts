@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CardDetails, cardBrand } from '../../app/domain/payment-cards';
 import { chargeCard, newProviderReference } from '../../app/write/payments/sandbox-provider.server';
+import type { Db } from '../../db/client';
+import { closeTestDb, createTestDb, queryRows } from '../support/db';
 
 const NOW = new Date('2026-11-20T10:00:00Z');
 const card = (number: string, overrides: Partial<CardDetails> = {}): CardDetails => ({
@@ -10,7 +13,20 @@ const card = (number: string, overrides: Partial<CardDetails> = {}): CardDetails
   cvc: '123',
   ...overrides,
 });
-const charge = (c: CardDetails) => chargeCard({ amount: 36121, currency: 'USD', card: c }, NOW);
+let db: Db;
+beforeEach(async () => {
+  db = (await createTestDb()).db;
+});
+afterEach(() => closeTestDb(db));
+
+// A key of its own per charge unless one is given: each is a new payment.
+const charge = (c: CardDetails, idempotencyKey: string = randomUUID()) =>
+  chargeCard(db, { amount: 36121, currency: 'USD', card: c, idempotencyKey }, NOW);
+const kept = async () =>
+  await queryRows(
+    db,
+    'SELECT idempotency_key, provider_reference, amount, currency, card_brand, card_last4, charged_at FROM sandbox_charges',
+  );
 
 describe('sandbox card provider', () => {
   it('never hands out a reference that card masking would change', () => {
@@ -76,6 +92,47 @@ describe('sandbox card provider', () => {
     const first = await charge(card('4242424242424242'));
     const second = await charge(card('4242424242424242'));
     expect(first.providerReference).not.toBe(second.providerReference);
+  });
+
+  it('charges an idempotency key once: a second charge under it answers the first success, whatever the card', async () => {
+    const first = await charge(card('4242 4242 4242 4242'), 'pay_pr_1');
+    expect(await charge(card('5555 5555 5555 4444'), 'pay_pr_1')).toEqual(first);
+    expect(await charge(card('4000 0000 0000 0002'), 'pay_pr_1')).toEqual(first);
+    expect(await kept()).toEqual([
+      {
+        idempotency_key: 'pay_pr_1',
+        provider_reference: first.providerReference,
+        amount: 36121,
+        currency: 'USD',
+        card_brand: 'visa',
+        card_last4: '4242',
+        charged_at: NOW.getTime(),
+      },
+    ]);
+    // Another key is another payment.
+    expect((await charge(card('4242 4242 4242 4242'), 'pay_pr_2')).providerReference).not.toBe(first.providerReference);
+  });
+
+  it('keeps no failed attempt: the customer may try another card under the same key', async () => {
+    expect(await charge(card('4000 0000 0000 0002'), 'pay_pr_1')).toMatchObject({ reason: 'card_declined' });
+    expect(await charge(card('4000 0000 0000 9995'), 'pay_pr_1')).toMatchObject({ reason: 'insufficient_funds' });
+    expect(await kept()).toEqual([]);
+    expect(await charge(card('5555 5555 5555 4444'), 'pay_pr_1')).toMatchObject({
+      status: 'succeeded',
+      card: { brand: 'mastercard', last4: '4444' },
+    });
+    expect(await kept()).toHaveLength(1);
+  });
+
+  it('refuses a key that succeeded coming back for another amount or currency', async () => {
+    await charge(card('4242424242424242'), 'pay_pr_1');
+    const again = (amount: number, currency: string) =>
+      chargeCard(db, { amount, currency, card: card('4242424242424242'), idempotencyKey: 'pay_pr_1' }, NOW);
+    await expect(again(36122, 'USD')).rejects.toThrow(
+      'Idempotency key pay_pr_1 was charged for another amount or currency',
+    );
+    await expect(again(36121, 'EUR')).rejects.toThrow('was charged for another amount or currency');
+    expect(await kept()).toHaveLength(1);
   });
 
   it('names card brands by their prefixes', () => {

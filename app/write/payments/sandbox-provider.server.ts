@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { type Db, sqlRows, sqlRun, writeTransaction } from '../../../db/client';
 import { firstWithoutCardNumber, passesLuhn } from '../../domain/card-masking';
 import {
   type CardDetails,
@@ -11,6 +12,11 @@ import {
 /**
  * The sandbox card provider. Card details pass through memory to `chargeCard` and are never
  * stored, logged or returned: the answer carries the brand, the last four digits and a reference.
+ * Like a real provider it charges an idempotency key at most once: it keeps each SUCCESSFUL charge
+ * by its key (table sandbox_charges, standing for the provider's own servers: brand, last four,
+ * reference, amount, currency, time), and a charge under a key that already succeeded answers that
+ * same success, whatever card comes with it, without charging again. A failed attempt is not kept,
+ * so the customer may try another card under the same key.
  */
 
 const OUTCOME_BY_NUMBER = new Map(SANDBOX_TEST_CARDS.map((card) => [card.number.replace(/\D/g, ''), card.outcome]));
@@ -23,6 +29,8 @@ export interface ChargeInput {
   amount: number;
   currency: string;
   card: CardDetails;
+  /** One per thing paid for (the app sends one per payment request): charged at most once. */
+  idempotencyKey: string;
 }
 
 function expired(expMonth: number, expYear: number, now: Date): boolean {
@@ -39,8 +47,63 @@ export function newProviderReference(random: (size: number) => Buffer = randomBy
   return firstWithoutCardNumber(() => `sbx_ch_${random(12).toString('hex')}`);
 }
 
-/** Charges a card in the sandbox. Never throws for a card problem: that is a failed charge with a reason. */
-export async function chargeCard(input: ChargeInput, now = new Date()): Promise<ChargeResult> {
+/**
+ * Charges a card in the sandbox, once per idempotency key. Never throws for a card problem: that is
+ * a failed charge with a reason. Throws when a key that succeeded comes back with another amount or
+ * currency (a real provider refuses such a reuse): the app never does that.
+ */
+export async function chargeCard(db: Db, input: ChargeInput, now = new Date()): Promise<ChargeResult> {
+  const earlier = await succeededCharge(db, input);
+  if (earlier) return earlier;
+  const result = attemptCharge(input, now);
+  if (result.status !== 'succeeded') return result;
+  // Two attempts under one key at once (two instances): the first success kept is the charge, and
+  // both answer it.
+  return await writeTransaction(db, async () => {
+    await sqlRun(
+      db,
+      `INSERT INTO sandbox_charges (idempotency_key, provider_reference, amount, currency, card_brand, card_last4, charged_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,
+      [
+        input.idempotencyKey,
+        result.providerReference,
+        input.amount,
+        input.currency,
+        result.card.brand,
+        result.card.last4,
+        now.getTime(),
+      ],
+    );
+    return (await succeededCharge(db, input))!;
+  });
+}
+
+interface StoredCharge {
+  provider_reference: string;
+  amount: number | string;
+  currency: string;
+  card_brand: string;
+  card_last4: string;
+}
+
+async function succeededCharge(db: Db, input: ChargeInput): Promise<ChargeResult | null> {
+  const [row] = await sqlRows<StoredCharge>(
+    db,
+    'SELECT provider_reference, amount, currency, card_brand, card_last4 FROM sandbox_charges WHERE idempotency_key = ?',
+    [input.idempotencyKey],
+  );
+  if (!row) return null;
+  if (Number(row.amount) !== input.amount || row.currency !== input.currency) {
+    throw new Error(`Idempotency key ${input.idempotencyKey} was charged for another amount or currency`);
+  }
+  return {
+    status: 'succeeded',
+    card: { brand: row.card_brand, last4: row.card_last4 },
+    providerReference: row.provider_reference,
+  };
+}
+
+function attemptCharge(input: ChargeInput, now: Date): ChargeResult {
   const providerReference = newProviderReference();
   const digits = input.card.number.replace(/[\s-]/g, '');
   if (!/^\d{13,19}$/.test(digits) || !passesLuhn(digits)) {
