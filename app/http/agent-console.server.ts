@@ -4,6 +4,7 @@ import type { Viewer } from '../domain/access';
 import { type ConsoleActionResult, SEND_FIELDS, type SendResult } from '../domain/agent-console';
 import { maskFreeText } from '../domain/card-masking';
 import { getEnv } from '../lib/env.server';
+import { repeatedField, repeatedFieldFailure, repeatedFieldMessage, repeatedIntentRefused } from '../lib/form.server';
 import { readForm } from '../lib/http.server';
 import { fieldErrorsOf } from '../lib/zod-issues';
 import { idempotencyBodyHash, idempotencyKeySchema, newIdempotencyKey } from '../write/idempotency-keys.server';
@@ -27,8 +28,13 @@ export interface ConsoleActionOptions {
 /** The agent console's form posts (send, cancel, retry), for /agent and the embedded panel alike. */
 export async function consoleAction(request: Request, viewer: Viewer, db: Db, options: ConsoleActionOptions) {
   const form = await readForm(request);
+  const repeated = repeatedField(form);
+  if (repeated === 'intent') throw repeatedIntentRefused();
   const intent = form.get('intent');
   const requestId = String(form.get('requestId') ?? '');
+  if (repeated !== null && (intent === 'cancel' || intent === 'retry')) {
+    return data<ConsoleActionResult>({ intent, requestId, error: repeatedFieldMessage(repeated) }, { status: 400 });
+  }
   // Links sent to customers use PUBLIC_URL, never the request's Host (issue 11, finding 8).
   const baseUrl = getEnv().PUBLIC_URL;
   try {
@@ -80,6 +86,11 @@ async function send(db: Db, viewer: Viewer, form: FormData, baseUrl: string, opt
       { intent: 'send', fieldErrors: {}, formError: null, values: shownBack(values, result.fieldErrors), ...result },
       { status },
     );
+  const repeated = repeatedField(form);
+  if (repeated !== null) {
+    const { fieldErrors, formError } = repeatedFieldFailure(repeated);
+    return failed(400, { fieldErrors, formError });
+  }
   const parsed = sendFormSchema.safeParse(values);
   if (!parsed.success) return failed(400, { fieldErrors: fieldErrorsOf(parsed.error, 'path') });
   const rawKey = form.get('idempotencyKey');

@@ -1,4 +1,5 @@
 import { data } from '@remix-run/node';
+import { badRequest } from './http.server';
 
 /** Messages by form field name, for the field that caused them. */
 export type FieldErrors = Record<string, string>;
@@ -14,15 +15,60 @@ export function failure(fieldErrors: FieldErrors, formError: string | null = nul
 
 export { fieldErrorsOf } from './zod-issues';
 
-/** A form as a plain object for zod: single fields as strings, the named multi-value fields as arrays. */
-export function formToObject(form: FormData, multiValued: readonly string[] = []): Record<string, string | string[]> {
-  const result: Record<string, string | string[]> = {};
+/**
+ * The first field of a form that takes one value (not one of `multiValued`: a checkbox group) and
+ * is given more than once, else null. Taking one of them silently acted on what the sender may not
+ * have meant (a doubled hidden field, a crafted post), as a URL parameter given twice (singleParam).
+ * An empty repeat counts: a form sends each of its fields, filled in or not.
+ */
+export function repeatedField(form: FormData | URLSearchParams, multiValued: readonly string[] = []): string | null {
+  const seen = new Set<string>();
+  for (const [key] of form) {
+    if (multiValued.includes(key)) continue;
+    if (seen.has(key)) return key;
+    seen.add(key);
+  }
+  return null;
+}
+
+/** What a page says of a field given twice, at the top of its form and beside the field. */
+export function repeatedFieldMessage(field: string): string {
+  return `“${field}” is given more than once.`;
+}
+
+/** A form's refusal of a field given twice: the field named in its error and as the form's error. */
+export function repeatedFieldFailure(field: string): Outcome<never> {
+  const message = repeatedFieldMessage(field);
+  return failure({ [field]: message }, message);
+}
+
+/**
+ * A form whose `intent` is given twice: which operation was meant is unknown, so it is refused as an
+ * unknown intent is (a 400, the page's error boundary), naming it.
+ */
+export function repeatedIntentRefused(): Response {
+  return badRequest('invalid_form', 'intent', 'intent: is given more than once');
+}
+
+export type FormInput = Record<string, string | string[]>;
+
+/**
+ * A form as a plain object for zod: single fields as strings, the named multi-value fields as
+ * arrays; or, when a single field is given twice, the failure naming it (see repeatedField).
+ */
+export function formToObject(
+  form: FormData,
+  multiValued: readonly string[] = [],
+): { ok: true; input: FormInput } | { ok: false; refused: Outcome<never> } {
+  const repeated = repeatedField(form, multiValued);
+  if (repeated !== null) return { ok: false, refused: repeatedFieldFailure(repeated) };
+  const input: FormInput = {};
   for (const key of new Set(form.keys())) {
     const values = form.getAll(key).filter((value): value is string => typeof value === 'string');
-    result[key] = multiValued.includes(key) ? values : (values[0] ?? '');
+    input[key] = multiValued.includes(key) ? values : (values[0] ?? '');
   }
-  for (const key of multiValued) result[key] ??= [];
-  return result;
+  for (const key of multiValued) input[key] ??= [];
+  return { ok: true, input };
 }
 
 /**

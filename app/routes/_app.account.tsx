@@ -7,7 +7,7 @@ import { useFocusFirstInvalid } from '../components/use-focus-first-invalid';
 import { ACCOUNT_PATH, ROLE_LABELS } from '../domain/navigation';
 import { clientIp, HOME_BY_ROLE, requireSignedIn } from '../http/auth.server';
 import { changePassword } from '../http/password-change.server';
-import { formToObject } from '../lib/form.server';
+import { formToObject, outcomeResponse } from '../lib/form.server';
 import { readForm } from '../lib/http.server';
 import {
   isTemporaryPasswordExpired,
@@ -42,7 +42,9 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request }: ActionFunctionArgs) {
   const viewer = await requirePerson(request);
-  const input = formToObject(await readForm(request));
+  const form = formToObject(await readForm(request));
+  if (!form.ok) return outcomeResponse(form.refused);
+  const { input } = form;
   const result = await changePassword({ db: getDb(), actor: viewer, request, ip: clientIp(request) }, input);
   if (!result.ok) {
     const { fieldErrors, formError } = result;

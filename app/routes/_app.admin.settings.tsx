@@ -20,7 +20,9 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request }: ActionFunctionArgs) {
   const viewer = await requireViewer(request, ['admin']);
-  const input = formToObject(await readForm(request));
+  const form = formToObject(await readForm(request));
+  if (!form.ok) return outcomeResponse(form.refused);
+  const { input } = form;
   if (input.intent !== 'save_settings') throw unknownIntent(input.intent);
   return outcomeResponse(await updateSettings({ db: getDb(), actor: viewer, ip: clientIp(request) }, input));
 }

@@ -29,7 +29,9 @@ export async function loader({ request }: LoaderFunctionArgs) {
 
 export async function action({ request }: ActionFunctionArgs) {
   const viewer = await requireViewer(request, ['admin']);
-  const input = formToObject(await readForm(request));
+  const form = formToObject(await readForm(request));
+  if (!form.ok) return outcomeResponse(form.refused);
+  const { input } = form;
   const ctx = { db: getDb(), actor: viewer, ip: clientIp(request) };
   switch (input.intent) {
     case 'create_team':

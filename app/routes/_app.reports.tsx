@@ -12,7 +12,14 @@ import { CADENCE_LABELS, type Cadence } from '../domain/report-schedule';
 import { clientIp, requireViewer } from '../http/auth.server';
 import { filterOptionsFromRequest } from '../http/filter-options.server';
 import { filtersFromRequest } from '../http/filter-params.server';
-import { failure, fieldErrorsOf, type Outcome, outcomeResponse } from '../lib/form.server';
+import {
+  failure,
+  fieldErrorsOf,
+  type Outcome,
+  outcomeResponse,
+  repeatedField,
+  repeatedFieldFailure,
+} from '../lib/form.server';
 import { readForm } from '../lib/http.server';
 import { requestLocale } from '../lib/locale.server';
 import { timeZoneList } from '../lib/time-zone';
@@ -24,7 +31,13 @@ import { getWeekStartsOn } from '../read/settings.server';
 import stylesHref from '../styles/reports.css';
 import { recordAudit } from '../write/audit.server';
 import { runSchedule } from '../write/report-scheduler.server';
-import { createSchedule, deleteReportFile, deleteSchedule, resumeSchedule } from '../write/report-schedules.server';
+import {
+  createSchedule,
+  deleteReportFile,
+  deleteSchedule,
+  resumeSchedule,
+  SCHEDULE_LIST_KEYS,
+} from '../write/report-schedules.server';
 
 export const links: LinksFunction = () => [{ rel: 'stylesheet', href: stylesHref }];
 
@@ -188,6 +201,13 @@ export async function action({ request }: ActionFunctionArgs) {
   const form = formParams(await readForm(request));
   const ip = clientIp(request);
   const intent = form.get('intent');
+  const repeated = repeatedField(form, SCHEDULE_LIST_KEYS);
+  if (repeated !== null) {
+    return answer(
+      repeatedFieldFailure(repeated),
+      intent === 'delete-file' && repeated !== 'intent' ? 'files' : 'schedules',
+    );
+  }
   if (intent === 'delete-file') return await deleteFile(db, viewer, form, ip);
   if (intent === 'schedule') return await create(db, viewer, form, ip);
   if (intent === 'delete-schedule' || intent === 'resume-schedule' || intent === 'run-now') {

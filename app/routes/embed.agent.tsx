@@ -24,6 +24,7 @@ import { assertSameOrigin, clientIp, getEmbedAccess } from '../http/auth.server'
 import { destroySession } from '../http/session.server';
 import { type SignInFailure, signIn } from '../http/sign-in.server';
 import { getEnv } from '../lib/env.server';
+import { repeatedField, repeatedFieldFailure, repeatedIntentRefused } from '../lib/form.server';
 import { readForm, singleParam } from '../lib/http.server';
 import { requestLocale } from '../lib/locale.server';
 import { TEMPORARY_PASSWORD_EXPIRED_MESSAGE } from '../lib/password.server';
@@ -148,11 +149,17 @@ const SIGN_IN_FAILURES: Record<SignInFailure, string> = {
 export async function action({ request }: ActionFunctionArgs) {
   const db = getDb();
   const url = new URL(request.url);
-  const intent = (await readForm(request.clone())).get('intent');
-  if (intent === 'sign_in' || intent === 'sign_out') {
+  const intents = (await readForm(request.clone())).getAll('intent');
+  if (intents.some((intent) => intent === 'sign_in' || intent === 'sign_out')) {
     assertSameOrigin(request);
     const form = await readForm(request);
-    if (intent === 'sign_out') {
+    const repeated = repeatedField(form);
+    if (repeated === 'intent') throw repeatedIntentRefused();
+    if (repeated !== null) {
+      const { fieldErrors, formError } = repeatedFieldFailure(repeated);
+      return data({ signInError: formError, fieldErrors }, { status: 400 });
+    }
+    if (form.get('intent') === 'sign_out') {
       return redirect(panelHref(url, null), {
         headers: { 'Set-Cookie': await destroySession(db, request, Date.now(), 'embed') },
       });

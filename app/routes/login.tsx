@@ -9,6 +9,7 @@ import { useFocusFirstInvalid } from '../components/use-focus-first-invalid';
 import { ACCOUNT_PATH, safeRedirectPath } from '../domain/navigation';
 import { assertSameOrigin, clientIp, getViewer, HOME_BY_ROLE } from '../http/auth.server';
 import { type SignInFailure, signIn } from '../http/sign-in.server';
+import { repeatedField, repeatedFieldFailure } from '../lib/form.server';
 import { readForm } from '../lib/http.server';
 import { TEMPORARY_PASSWORD_EXPIRED_MESSAGE } from '../lib/password.server';
 import { fieldErrorsOf } from '../lib/zod-issues';
@@ -42,6 +43,8 @@ const FAILURE_STATUS: Record<SignInFailure, number> = {
 export async function action({ request }: ActionFunctionArgs) {
   assertSameOrigin(request);
   return readForm(request).then(async (form) => {
+    const repeated = repeatedField(form);
+    if (repeated !== null) return data(repeatedFieldFailure(repeated), { status: 400 });
     const parsed = signInSchema.safeParse(Object.fromEntries(form));
     if (!parsed.success) {
       return data({ formError: null, fieldErrors: fieldErrorsOf(parsed.error) }, { status: 400 });

@@ -26,6 +26,7 @@ import {
   MAX_FAILED_CARD_ATTEMPTS,
   maxCardDigits,
 } from '../domain/payment-cards';
+import { repeatedField, repeatedFieldFailure, repeatedIntentRefused } from '../lib/form.server';
 import { readForm } from '../lib/http.server';
 import { requestLocale } from '../lib/locale.server';
 import { getPayPage, type PayPage } from '../read/pay-page.server';
@@ -75,12 +76,20 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 
 interface PayActionData {
   fieldErrors: Record<string, string>;
+  /** What belongs to no card field (a field given twice). */
+  formError?: string | null;
 }
 
 export async function action({ request, params }: ActionFunctionArgs) {
   const db = getDb();
   const token = params.token ?? '';
   const form = await readForm(request);
+  const repeated = repeatedField(form);
+  if (repeated === 'intent') throw repeatedIntentRefused();
+  if (repeated !== null) {
+    const { fieldErrors, formError } = repeatedFieldFailure(repeated);
+    return data<PayActionData>({ fieldErrors, formError }, { status: 400, headers: PAY_HEADERS });
+  }
   const intent = form.get('intent');
   const self = `/pay/${token}`;
   if (intent === 'decline') {
@@ -166,6 +175,11 @@ function Checkout({ page }: { page: PayPage }) {
         {page.status === 'payment_failed' && page.lastFailure ? (
           <p className="pay-alert" role="alert" tabIndex={-1} data-pay-outcome>
             <strong>Payment attempt failed.</strong> {page.lastFailure} Try again, or use another card.
+          </p>
+        ) : null}
+        {result?.formError ? (
+          <p className="pay-alert" role="alert">
+            {result.formError}
           </p>
         ) : null}
         {/* A new form after each failed attempt: nothing of the declined card stays in the fields. */}

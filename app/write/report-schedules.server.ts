@@ -27,17 +27,18 @@ export type ScheduleInput = z.infer<typeof scheduleInputSchema>;
 /** The shared filters a schedule keeps (SPEC §3 minus the range, which each run computes). */
 export type ScheduleFilters = Pick<Filters, 'team' | 'agent' | 'channel' | 'currency' | 'status'>;
 
-const FILTER_KEYS = ['team', 'agent', 'channel', 'currency', 'status'] as const;
+/** The filters a schedule keeps, each a list: the form sends each value as its own field. */
+export const SCHEDULE_LIST_KEYS = ['team', 'agent', 'channel', 'currency', 'status'] as const;
 
 export function scheduleFilters(filters: Filters): ScheduleFilters {
-  return Object.fromEntries(FILTER_KEYS.map((key) => [key, filters[key]])) as ScheduleFilters;
+  return Object.fromEntries(SCHEDULE_LIST_KEYS.map((key) => [key, filters[key]])) as ScheduleFilters;
 }
 
 /** A stored schedule's filters for a run: the kept lists, the run's range and the schedule's zone. */
 export function filtersForRun(stored: string, range: { from: string; to: string }, timeZone: string): Filters {
   const params = new URLSearchParams();
   const kept = JSON.parse(stored) as Partial<ScheduleFilters>;
-  for (const key of FILTER_KEYS) for (const value of kept[key] ?? []) params.append(key, value);
+  for (const key of SCHEDULE_LIST_KEYS) for (const value of kept[key] ?? []) params.append(key, value);
   params.set('from', range.from);
   params.set('to', range.to);
   return parseFilters(params, timeZone);
@@ -55,7 +56,7 @@ export async function createSchedule(
   let filters: Filters;
   try {
     const lists = new URLSearchParams();
-    for (const key of FILTER_KEYS) for (const value of form.getAll(key)) lists.append(key, value);
+    for (const key of SCHEDULE_LIST_KEYS) for (const value of form.getAll(key)) lists.append(key, value);
     filters = parseFilters(lists, parsed.data.timezone);
   } catch (error) {
     if (error instanceof FilterError) return failure({ [error.field]: error.message });

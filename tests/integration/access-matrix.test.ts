@@ -540,3 +540,146 @@ describe('field errors are tied to their fields (aria-describedby)', () => {
     expect(errorOf(`${from?.[1]}-error`)).toBeTruthy();
   });
 });
+
+describe('a form field given twice is refused naming it, not the first taken silently (session 37)', () => {
+  const message = (field: string) => `“${field}” is given more than once.`;
+  /** POSTs a form as a browser without JavaScript does (the page), or as a fetcher does (`.data`). */
+  const post = async (path: string, cookie: string | undefined, body: string) => {
+    const headers: Record<string, string> = { origin: server.url, 'content-type': 'application/x-www-form-urlencoded' };
+    if (cookie) headers.cookie = cookie;
+    const response = await fetch(`${server.url}${path}`, { method: 'POST', headers, body, redirect: 'manual' });
+    return { status: response.status, location: response.headers.get('location'), body: await response.text() };
+  };
+  const requestStatus = async (id: string) =>
+    (await json<{ status: string }>('agent', `/api/v1/payment-requests/${id}`)).status;
+
+  it('sign-in and the panel’s sign-in: the form error names the field, no sign-in tried', async () => {
+    const login = await post('/login', undefined, 'email=a%40desk.test&email=b%40desk.test&password=x');
+    expect([login.status, login.body.includes(`<p role="alert" class="form-error">${message('email')}</p>`)]).toEqual([
+      400,
+      true,
+    ]);
+    const panel = await post('/embed/agent', undefined, 'intent=sign_in&email=a%40desk.test&password=x&password=y');
+    expect([
+      panel.status,
+      panel.body.includes(`<p role="alert" class="form-error">${message('password')}</p>`),
+    ]).toEqual([400, true]);
+  });
+
+  it('the console’s send, cancel and an intent twice: 400 naming it, nothing sent or canceled', async () => {
+    const send = {
+      intent: 'send',
+      customerPhone: '+27821234567',
+      orderNumber: 'SO-TWICE-1',
+      amount: '10.00',
+      currency: 'USD',
+      reason: 'Twice',
+      channel: 'sms',
+    };
+    const twice = await post('/agent', cookies.agent, `${new URLSearchParams(send)}&orderNumber=SO-TWICE-2`);
+    expect([
+      twice.status,
+      twice.body.includes(`<p class="form-error" role="alert">${message('orderNumber')}</p>`),
+    ]).toEqual([400, true]);
+    expect((await json<{ rows: unknown[] }>('agent', '/api/v1/payment-requests?q=SO-TWICE')).rows).toEqual([]);
+
+    const cancel = await post('/agent', cookies.agent, 'intent=cancel&requestId=pr_a&requestId=pr_a3');
+    expect([
+      cancel.status,
+      cancel.body.includes(`<p role="status" class="card-message bad">${message('requestId')}</p>`),
+    ]).toEqual([400, true]);
+    expect(await requestStatus('pr_a')).toBe('sent');
+
+    const intents = await post('/embed/agent', embedCookies.agent, 'intent=cancel&intent=retry&requestId=pr_a');
+    expect([intents.status, intents.body.includes(`<p>${message('intent')}</p>`)]).toEqual([400, true]);
+  });
+
+  it('the customer’s pay page: the card number twice is refused, nothing charged; once it pays', async () => {
+    const send = new URLSearchParams({
+      intent: 'send',
+      customerPhone: '+27821234567',
+      orderNumber: 'SO-PAY-TWICE',
+      amount: '10.00',
+      currency: 'USD',
+      reason: 'Twice',
+      channel: 'sms',
+    });
+    const sent = await post('/agent', cookies.agent, send.toString());
+    const requestId = new URL(sent.location!, server.url).searchParams.get('sent')!;
+    const token = new RegExp(`data-request-id="${requestId}".*?/pay/([\\w-]+)`).exec(
+      await text('agent', `/agent?sent=${requestId}`),
+    )?.[1];
+    const card = 'intent=pay&expiry=12%2F30&cvc=123&number=4242424242424242';
+    const twice = await post(`/pay/${token}`, undefined, `${card}&number=4000000000000002`);
+    expect([twice.status, twice.body.includes(`<p class="pay-alert" role="alert">${message('number')}</p>`)]).toEqual([
+      400,
+      true,
+    ]);
+    expect(twice.body).not.toContain('4242424242424242');
+    expect(await requestStatus(requestId)).toBe('sent');
+    expect((await post(`/pay/${token}`, undefined, card)).status).toBe(302);
+    expect(await requestStatus(requestId)).toBe('paid');
+  });
+
+  it('the password change: 400 naming the field, the password unchanged', async () => {
+    const { email } = await addUserAt(server.dbFile, { role: 'manager' });
+    const { cookie } = await signInOverHttp(server.url, email);
+    const fresh = 'a-new-password-of-mine';
+    const body = new URLSearchParams({ currentPassword: TEST_PASSWORD, newPassword: fresh, confirmPassword: fresh });
+    const twice = await post('/account', cookie, `${body}&newPassword=another-password-here`);
+    expect([
+      twice.status,
+      twice.body.includes(`<p class="form-error" role="alert">${message('newPassword')}</p>`),
+    ]).toEqual([400, true]);
+    expect((await signInOverHttp(server.url, email)).cookie).toMatch(/^pld_session=/);
+  });
+
+  it('a scheduled report: its name twice refused; its lists (two teams) kept whole', async () => {
+    const schedule = 'intent=schedule&report=agents&format=csv&cadence=daily&runAt=06:00&timezone=UTC';
+    const twice = await post('/reports', cookies.manager, `${schedule}&name=Daily&name=Weekly`);
+    expect([twice.status, twice.body.includes(`<p role="status" class="form-error">${message('name')}</p>`)]).toEqual([
+      400,
+      true,
+    ]);
+    const lists = await post('/reports', cookies.manager, `${schedule}&name=Both+teams&team=tm_a&team=tm_b`);
+    expect([lists.status, lists.body.includes('<p role="status" class="notice">Scheduled “Both teams”.</p>')]).toEqual([
+      200,
+      true,
+    ]);
+  });
+
+  // The admin forms are fetchers: their answer is the `.data` one (turbo-stream encoded) the form shows.
+  it.each([
+    ['/admin/teams.data', 'intent=create_team&teamId=tm_twice&name=Twice&name=Twice+again', 'name'],
+    ['/admin/tokens.data', 'intent=create_token&name=Twice+bot&role=manager&role=admin', 'role'],
+    ['/admin/users.data', 'intent=invite&name=Twice&email=t1%40desk.test&email=t2%40desk.test&role=manager', 'email'],
+    ['/admin/settings.data', 'intent=save_settings&orgTimezone=UTC&orgTimezone=Europe%2FParis', 'orgTimezone'],
+    ['/admin/webhook.data', 'intent=rotate&intent=finish_rotation', 'intent'],
+  ])('POST %s: 400 naming the field as the form’s error', async (path, body, field) => {
+    const twice = await post(path, cookies.admin, body);
+    expect([
+      twice.status,
+      twice.body.includes(`"fieldErrors",{"_7":8},"${field}","${message(field)}","formError"`),
+    ]).toEqual([400, true]);
+  });
+
+  it('nothing of those is made; a checkbox group (a token’s teams) keeps every value', async () => {
+    const teams = await text('admin', '/admin/teams');
+    const tokens = await text('admin', '/admin/tokens');
+    const users = await text('admin', '/admin/users');
+    expect([teams.includes('tm_twice'), tokens.includes('Twice bot'), users.includes('t1@desk.test')]).toEqual([
+      false,
+      false,
+      false,
+    ]);
+    const both = await post(
+      '/admin/tokens.data',
+      cookies.admin,
+      'intent=create_token&name=Two+teams&role=supervisor&teamIds=tm_a&teamIds=tm_b',
+    );
+    expect(both.status).toBe(200);
+    const row =
+      /<tr>(?:(?!<\/tr>).)*Two teams(?:(?!<\/tr>).)*<\/tr>/s.exec(await text('admin', '/admin/tokens'))?.[0] ?? '';
+    expect([row.includes('tm_a'), row.includes('tm_b')]).toEqual([true, true]);
+  });
+});
