@@ -62,7 +62,7 @@ export default function AdminTeams() {
             <p className="card empty">No teams yet. They appear with the first events, or create one.</p>
           ) : (
             <div className="table-card">
-              <table>
+              <table className="stack-rows">
                 <thead>
                   <tr>
                     <th>Name</th>
@@ -77,9 +77,13 @@ export default function AdminTeams() {
                       <td>
                         <RenameForm team={team} />
                       </td>
-                      <td className="mono">{team.id}</td>
-                      <td className="num">{formatCount(team.agentCount, locale)}</td>
-                      <td>
+                      <td className="mono" data-label="Team id">
+                        {team.id}
+                      </td>
+                      <td className="num" data-label="Agents">
+                        {formatCount(team.agentCount, locale)}
+                      </td>
+                      <td data-label="Supervisors">
                         {team.supervisors.length ? team.supervisors.join(', ') : <span className="muted">None</span>}
                       </td>
                     </tr>

@@ -69,7 +69,7 @@ export default function AdminTokens() {
           <p className="card empty">No tokens yet.</p>
         ) : (
           <div className="table-card">
-            <table>
+            <table className="stack-rows">
               <thead>
                 <tr>
                   <th>Name</th>
@@ -113,17 +113,17 @@ function TokenRow({ token }: { token: Token }) {
           {token.createdBy ? `Created by ${token.createdBy}` : 'Created outside the admin area (CLI)'}
         </div>
       </td>
-      <td>
+      <td data-label="Role">
         <span className={`badge role-${token.role}`}>{ROLE_LABELS[token.role]}</span>
       </td>
-      <td>{scopeText(token)}</td>
-      <td>
+      <td data-label="Scope">{scopeText(token)}</td>
+      <td data-label="Created">
         <LocalTime ms={token.createdAt} />
       </td>
-      <td>
+      <td data-label="Last used">
         <LocalTime ms={token.lastUsedAt} fallback="Never" />
       </td>
-      <td>
+      <td data-label="Status">
         {revoked ? (
           <span className="badge badge-off">
             Revoked <LocalTime ms={token.revokedAt} />

@@ -83,7 +83,7 @@ export default function AdminUsers() {
       <section aria-labelledby="people-heading" className="admin-section">
         <h2 id="people-heading">People with a login</h2>
         <div className="table-card">
-          <table>
+          <table className="stack-rows">
             <thead>
               <tr>
                 <th>Name</th>

@@ -2,10 +2,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { APIRequestContext, Page } from '@playwright/test';
 import { Webhook } from 'standardwebhooks';
 import { hashPassword } from '../../app/lib/password.server';
+import { ingestEvents } from '../../app/write/ingest.server';
 import { openDatabase } from '../../db/client';
 import { users } from '../../db/schema';
 import { E2E_DB, expect, test, WEBHOOK_SECRET } from './fixtures';
-import { SCREENS } from './helpers';
+import { SCREENS, seriousViolations, signInByPost } from './helpers';
 
 const ENV_SECRET = WEBHOOK_SECRET;
 const PASSWORD = 'admin journey password 1';
@@ -273,4 +274,112 @@ test('on a 390 px phone every admin section link is in view, the open one too', 
   // One line each (it was '04:37' over 'PM', and 'rejected · peak' over '24/min').
   for (const height of heights) expect(height).toBeLessThan(24);
   expect((await start.boundingBox())!.y).toBe((await end.boundingBox())!.y);
+});
+
+test('on a 390 px phone each admin list shows Invite, Manage, Revoke and Rename without scrolling sideways', async ({
+  page,
+}) => {
+  test.setTimeout(90_000);
+  const agent = {
+    id: `ag_${run}_phone`,
+    name: 'Phumzile Ndlovu-Vermaak',
+    team: { id: `tm_${run}_phone`, name: 'Phones' },
+  };
+  // Straight into the database: the journey above rotated the webhook secret this file signs with.
+  const event = createdEvent(`pr_${run}_phone`);
+  const db = openDatabase(E2E_DB);
+  try {
+    const summary = await ingestEvents(db, [{ ...event, paymentRequest: { ...event.paymentRequest, agent } }], 'api');
+    expect(summary.accepted).toBe(1);
+  } finally {
+    db.$client.close();
+  }
+  const email = await createAdmin('phone');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signInByPost(page, email, { password: PASSWORD });
+
+  /** The control lies wholly within the 390 px viewport's width, and nothing was scrolled sideways to get it there. */
+  const withinWidth = async (control: ReturnType<Page['locator']>, what: string) => {
+    await expect(control, what).toBeVisible();
+    const box = (await control.boundingBox())!;
+    expect([box.x >= 0, box.x + box.width <= 390], `${what}: x ${box.x}, width ${box.width}`).toEqual([true, true]);
+  };
+  const noSidewaysScroll = async (path: string) => {
+    const overflow = await page.evaluate(() => ({
+      page: document.documentElement.scrollWidth,
+      cards: [...document.querySelectorAll('.table-card')].map((card) => card.scrollWidth - card.clientWidth),
+    }));
+    expect(overflow.page, path).toBeLessThanOrEqual(390);
+    for (const extra of overflow.cards) expect(extra, `${path}: a table card scrolls sideways`).toBeLessThanOrEqual(0);
+    expect(await seriousViolations(page), path).toEqual([]);
+  };
+
+  await page.goto(`/admin/users?agentSearch=${agent.id}`);
+  await expect(page.getByRole('heading', { level: 1, name: 'Users' })).toBeVisible();
+  await withinWidth(page.getByRole('link', { name: `Invite ${agent.name}` }), 'Invite');
+  const row = page.getByRole('row').filter({ hasText: email });
+  const manage = row.getByText('Manage', { exact: true });
+  await withinWidth(manage, 'Manage');
+  await noSidewaysScroll('/admin/users');
+  await shot(page, 'tmp/e2e/admin-users-390.png');
+  // Chromium's own accessibility tree still has both tables with their column headers, so a cell is
+  // read with its column's name; the names shown beside the cells (empty alternative text) are not
+  // read again: 'Last sign-in' is named as often as at 1440 px, where they are not shown.
+  const tree = async () => {
+    const cdp = await page.context().newCDPSession(page);
+    const { nodes } = (await cdp.send('Accessibility.getFullAXTree')) as {
+      nodes: { role?: { value: string }; name?: { value: string } }[];
+    };
+    await cdp.detach();
+    return {
+      tables: nodes.filter((node) => node.role?.value === 'table').length,
+      headers: nodes
+        .filter((node) => node.role?.value === 'columnheader')
+        .map((node) => node.name?.value.toLowerCase()),
+      lastSignIn: nodes.filter((node) => node.name?.value.toLowerCase() === 'last sign-in').length,
+    };
+  };
+  const phoneTree = await tree();
+  expect(phoneTree.tables).toBe(2);
+  expect(phoneTree.headers).toEqual(expect.arrayContaining(['email', 'last sign-in', 'agent id', 'first seen']));
+  await page.setViewportSize({ width: 1440, height: 900 });
+  expect(phoneTree.lastSignIn).toBe((await tree()).lastSignIn);
+  await page.setViewportSize({ width: 390, height: 844 });
+  // The menu opens in the row's card, each of its fields within the width; by keyboard too.
+  await manage.focus();
+  await page.keyboard.press('Enter');
+  await withinWidth(row.getByLabel('Role'), 'Manage: Role');
+  await withinWidth(row.getByRole('button', { name: 'Save access' }), 'Manage: Save access');
+  await noSidewaysScroll('/admin/users with a menu open');
+  await shot(page, 'tmp/e2e/admin-users-menu-390.png');
+  await page.keyboard.press('Enter');
+  // Following Invite fills in the invite form.
+  await page.getByRole('link', { name: `Invite ${agent.name}` }).click();
+  await expect(page.getByRole('textbox', { name: 'Name', exact: true })).toHaveValue(agent.name);
+
+  await page.goto('/admin/tokens');
+  await page.getByLabel('Name').fill('Phone export');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  await expect(page.getByRole('region', { name: 'New API token' })).toBeVisible();
+  await withinWidth(page.getByRole('button', { name: 'Revoke Phone export' }), 'Revoke');
+  await noSidewaysScroll('/admin/tokens');
+  await shot(page, 'tmp/e2e/admin-tokens-390.png');
+
+  await page.goto('/admin/teams');
+  const team = page
+    .getByRole('row')
+    .filter({ has: page.getByRole('textbox', { name: `Name of team ${agent.team.id}` }) });
+  await withinWidth(team.getByRole('button', { name: 'Rename' }), 'Rename');
+  await withinWidth(team.getByText(agent.team.id, { exact: true }), 'Team id');
+  await noSidewaysScroll('/admin/teams');
+  await shot(page, 'tmp/e2e/admin-teams-390.png');
+
+  // At 1440 px the lists stay tables, one row a line.
+  await page.setViewportSize({ width: 1440, height: 900 });
+  for (const path of ['/admin/users', '/admin/tokens', '/admin/teams']) {
+    await page.goto(path);
+    await expect(page.locator('table.stack-rows thead').first()).toBeVisible();
+    expect(await seriousViolations(page), `${path} at 1440 px`).toEqual([]);
+    await shot(page, `tmp/e2e/admin-${path.split('/')[2]}-1440.png`);
+  }
 });

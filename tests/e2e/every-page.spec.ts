@@ -324,13 +324,14 @@ test('an agent page whose filters match nothing says what to try, as the dashboa
 
 test('on a 390 px phone a table’s kept-in-view first column keeps the line under each row', async ({ page }) => {
   await page.setViewportSize({ width: 390, height: 844 });
+  // The request list's (the admin lists, /admin/users' first among them, show each row as a card on
+  // a phone, with no kept column).
   await signIn(page, PEOPLE.admin.email);
-  await page.goto('/admin/users');
-  // This file's people (other specs on this worker add more to its database).
-  const table = page.getByRole('table').first();
-  const cells = Object.values(PEOPLE).map((person) =>
-    table.locator('tbody tr', { hasText: person.email }).locator('td').first(),
-  );
+  await page.goto('/requests');
+  const rows = page.getByRole('table').first().locator('tbody tr');
+  const count = Math.min(await rows.count(), 5);
+  expect(count).toBeGreaterThanOrEqual(2);
+  const cells = Array.from({ length: count }, (_, index) => rows.nth(index).locator('td').first());
   const lineColours: string[] = [];
   for (const cell of cells) {
     await cell.evaluate((element) => element.scrollIntoView({ block: 'center' }));

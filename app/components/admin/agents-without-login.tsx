@@ -83,7 +83,7 @@ export function AgentsWithoutLogin({ agents, total, search }: Props) {
         </p>
       ) : (
         <div className="table-card">
-          <table>
+          <table className="stack-rows">
             <thead>
               <tr>
                 <th>Agent</th>
@@ -99,9 +99,11 @@ export function AgentsWithoutLogin({ agents, total, search }: Props) {
               {agents.map((agent) => (
                 <tr key={agent.id}>
                   <td>{agent.name}</td>
-                  <td className="mono">{agent.id}</td>
-                  <td>{agent.teamName}</td>
-                  <td>
+                  <td className="mono" data-label="Agent id">
+                    {agent.id}
+                  </td>
+                  <td data-label="Team">{agent.teamName}</td>
+                  <td data-label="First seen">
                     <LocalTime ms={agent.firstSeenAt} />
                   </td>
                   <td className="actions">

@@ -162,11 +162,13 @@ export function UserRow({ user, isSelf, teams, agentListId }: UserRowProps) {
           <strong>{user.name}</strong>
           {isSelf ? <span className="muted"> (you)</span> : null}
         </td>
-        <td className="email">{user.email ? <BreakableEmail email={user.email} /> : null}</td>
-        <td>
+        <td className="email" data-label="Email">
+          {user.email ? <BreakableEmail email={user.email} /> : null}
+        </td>
+        <td data-label="Role">
           <span className={`badge role-${user.role}`}>{ROLE_LABELS[user.role]}</span>
         </td>
-        <td>
+        <td data-label="Teams">
           {user.teams.length ? (
             user.teams.map((team) => team.name).join(', ')
           ) : user.agentTeamName ? (
@@ -175,7 +177,7 @@ export function UserRow({ user, isSelf, teams, agentListId }: UserRowProps) {
             <span className="muted">—</span>
           )}
         </td>
-        <td>
+        <td data-label="Linked agent">
           {user.agentId ? (
             <>
               {user.agentName ?? user.agentId} <span className="muted mono">{user.agentId}</span>
@@ -184,7 +186,7 @@ export function UserRow({ user, isSelf, teams, agentListId }: UserRowProps) {
             <span className="muted">—</span>
           )}
         </td>
-        <td>
+        <td data-label="Status">
           <div className="status-stack">
             {user.active ? (
               <span className="badge badge-ok">Active</span>
@@ -208,7 +210,7 @@ export function UserRow({ user, isSelf, teams, agentListId }: UserRowProps) {
             ) : null}
           </div>
         </td>
-        <td>
+        <td data-label="Last sign-in">
           <LocalTime ms={user.lastLoginAt} fallback="Never" />
         </td>
         <td className="actions">
