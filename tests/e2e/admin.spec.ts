@@ -289,8 +289,16 @@ test('on a 390 px phone each admin list shows Invite, Manage, Revoke and Rename 
   const event = createdEvent(`pr_${run}_phone`);
   const db = openDatabase(E2E_DB);
   try {
-    const summary = await ingestEvents(db, [{ ...event, paymentRequest: { ...event.paymentRequest, agent } }], 'api');
-    expect(summary.accepted).toBe(1);
+    const rejected = createdEvent(`pr_${run}_phone_bad`, { currency: 'XYZ' });
+    const summary = await ingestEvents(
+      db,
+      [
+        { ...event, paymentRequest: { ...event.paymentRequest, agent } },
+        { ...rejected, id: `evt_${run}_phone_bad` },
+      ],
+      'api',
+    );
+    expect([summary.accepted, summary.rejected]).toEqual([1, 1]);
   } finally {
     db.$client.close();
   }
@@ -374,9 +382,26 @@ test('on a 390 px phone each admin list shows Invite, Manage, Revoke and Rename 
   await noSidewaysScroll('/admin/teams');
   await shot(page, 'tmp/e2e/admin-teams-390.png');
 
+  await page.goto('/admin/ingestion');
+  const raw = page
+    .getByRole('row')
+    .filter({ hasText: `evt_${run}_phone_bad` })
+    .getByText('Raw body');
+  await withinWidth(raw, 'Raw body');
+  await raw.click();
+  await withinWidth(
+    page
+      .getByRole('row')
+      .filter({ hasText: `evt_${run}_phone_bad` })
+      .locator('pre'),
+    'the raw body',
+  );
+  await noSidewaysScroll('/admin/ingestion');
+  await shot(page, 'tmp/e2e/admin-ingestion-390.png');
+
   // At 1440 px the lists stay tables, one row a line.
   await page.setViewportSize({ width: 1440, height: 900 });
-  for (const path of ['/admin/users', '/admin/tokens', '/admin/teams']) {
+  for (const path of ['/admin/users', '/admin/tokens', '/admin/teams', '/admin/ingestion']) {
     await page.goto(path);
     await expect(page.locator('table.stack-rows thead').first()).toBeVisible();
     expect(await seriousViolations(page), `${path} at 1440 px`).toEqual([]);
