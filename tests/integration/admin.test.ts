@@ -897,7 +897,7 @@ describe('admin pages over HTTP', () => {
       return {
         status: response.status,
         html,
-        ids: [...section.matchAll(/<td class="mono">([^<]*)<\/td>/g)].map((match) => match[1]),
+        ids: [...section.matchAll(/<td class="mono" data-label="Agent id">([^<]*)<\/td>/g)].map((match) => match[1]),
         note: /data-testid="agents-without-login-count">(.*?)<\/p>/.exec(section)?.[1] ?? null,
       };
     };
