@@ -466,7 +466,7 @@ describe('a page parameter given twice is refused as a bad filter is, not the fi
       ['/embed/agent?sent=pr_a3', embedCookies.agent],
     ] as const) {
       const console = await (await as('agent', path, cookie)).text();
-      expect(console).toContain('<li class="request-card card highlighted" data-request-id="pr_a3">');
+      expect(console).toContain('<li class="request-card card highlighted" data-request-id="pr_a3" tabindex="-1">');
     }
     const audit = await text('admin', '/admin/audit?action=sign_in');
     expect(audit).not.toContain('aria-describedby="audit-action-error"');
