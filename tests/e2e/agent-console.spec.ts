@@ -7,6 +7,14 @@ test.describe.configure({ timeout: 180_000 });
 
 type Counted = Window & { liveChanges: number };
 
+/** A new agent signed in on the console with its live stream connected; their email. */
+async function signInLive(page: Page): Promise<string> {
+  const { email } = createUser('agent');
+  await signIn(page, email, /\/agent$/);
+  await expect(page.getByText('Live', { exact: true })).toBeVisible({ timeout: 15_000 });
+  return email;
+}
+
 /** From the next page load on, the page counts the live stream's changes it receives. */
 async function countLiveChanges(page: Page) {
   await page.addInitScript(() => {
@@ -35,10 +43,8 @@ test('field errors still show when a live update lands while the form is submitt
   page,
   browser,
 }) => {
-  const { email } = createUser('agent');
   await countLiveChanges(page);
-  await signIn(page, email, /\/agent$/);
-  await expect(page.getByText('Live', { exact: true })).toBeVisible({ timeout: 15_000 });
+  await signInLive(page);
   await fillSendForm(page, 'SO-LIVE-1');
   await page.getByRole('button', { name: 'Send link' }).click();
   const first = page.locator('.request-card', { hasText: 'Order SO-LIVE-1' });
@@ -80,10 +86,8 @@ test('field errors still show when a live update lands while the form is submitt
 test('a live update arriving while a send is answered still clears the form, and the next send goes out', async ({
   page,
 }) => {
-  const { email } = createUser('agent');
   await countLiveChanges(page);
-  await signIn(page, email, /\/agent$/);
-  await expect(page.getByText('Live', { exact: true })).toBeVisible({ timeout: 15_000 });
+  await signInLive(page);
   // The send's answer is held until the live update of its own request (sent) has reached the page:
   // the update lands between the send and its redirect.
   let held = false;
@@ -208,9 +212,7 @@ test('a keyboard and screen-reader agent hears each send, cancel and payment, an
   page,
   browser,
 }) => {
-  const { email } = createUser('agent');
-  await signIn(page, email, /\/agent$/);
-  await expect(page.getByText('Live', { exact: true })).toBeVisible({ timeout: 15_000 });
+  await signInLive(page);
   const announcer = page.getByTestId('request-announcer');
   await expect(announcer).toHaveRole('status');
   await expect(announcer).toHaveText('');
@@ -294,9 +296,7 @@ test('a live reload answered 503 by a busy server does not leave the console on 
   page,
   browser,
 }) => {
-  const { email } = createUser('agent');
-  await signIn(page, email, /\/agent$/);
-  await expect(page.getByText('Live', { exact: true })).toBeVisible({ timeout: 15_000 });
+  await signInLive(page);
   await fillSendForm(page, 'SO-BUSY-1');
   await page.getByRole('button', { name: 'Send link' }).click();
   const card = page.locator('.request-card', { hasText: 'Order SO-BUSY-1' });
