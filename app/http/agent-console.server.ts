@@ -38,7 +38,7 @@ export async function consoleAction(request: Request, viewer: Viewer, db: Db, op
   // Links sent to customers use PUBLIC_URL, never the request's Host (issue 11, finding 8).
   const baseUrl = getEnv().PUBLIC_URL;
   try {
-    if (intent === 'send') return await send(db, viewer, form, baseUrl, options);
+    if (intent === 'send') return await send(db, viewer, form, repeated, baseUrl, options);
     if (intent === 'cancel') {
       return data<ConsoleActionResult>({
         intent,
@@ -79,14 +79,21 @@ function shownBack(values: Record<string, string>, fieldErrors: Record<string, s
  * The send form, once per form key: a double click or a resubmitted page (created, replayed or still
  * in flight) lands on the same request. A form without a key (rendered before it had one) sends as before.
  */
-async function send(db: Db, viewer: Viewer, form: FormData, baseUrl: string, options: ConsoleActionOptions) {
+async function send(
+  db: Db,
+  viewer: Viewer,
+  form: FormData,
+  /** The form's field given twice (consoleAction's repeatedField), refused naming it. */
+  repeated: string | null,
+  baseUrl: string,
+  options: ConsoleActionOptions,
+) {
   const values = Object.fromEntries(SEND_FIELDS.map((field) => [field, String(form.get(field) ?? '')]));
   const failed = (status: number, result: Partial<SendResult>) =>
     data<ConsoleActionResult>(
       { intent: 'send', fieldErrors: {}, formError: null, values: shownBack(values, result.fieldErrors), ...result },
       { status },
     );
-  const repeated = repeatedField(form);
   if (repeated !== null) {
     const { fieldErrors, formError } = repeatedFieldFailure(repeated);
     return failed(400, { fieldErrors, formError });

@@ -165,12 +165,16 @@ export async function createPaymentRequest(
 /** The answer to a create, as POST /api/v1/payment-requests sends it and a retry with its key gets again. */
 export async function createdRequestResponse(db: Db, sent: SendOutcome): Promise<StoredResponse> {
   const row = (await getPaymentRequestRow(db, sent.requestId))!;
-  const body = {
-    ...(await getPaymentRequestWithTimeline(db, row)),
-    payUrl: sent.payUrl,
-    sendFailureReason: sent.sendFailureReason,
-  };
-  return { status: 201, body: JSON.stringify(body) };
+  return requestResponse(await getPaymentRequestWithTimeline(db, row), sent.payUrl, sent.sendFailureReason);
+}
+
+/** A create's answer: the request with its timeline, its link, and why the channel could not deliver it. */
+function requestResponse(
+  request: Awaited<ReturnType<typeof getPaymentRequestWithTimeline>>,
+  payUrl: string,
+  sendFailureReason: string | null,
+): StoredResponse {
+  return { status: 201, body: JSON.stringify({ ...request, payUrl, sendFailureReason }) };
 }
 
 export type CreateOnceOutcome =
@@ -252,8 +256,7 @@ async function answerAbandonedCreate(
       const request = await getPaymentRequestWithTimeline(db, row);
       const failure = request.timeline.findLast((event) => event.type === 'payment_request.send_failed')?.data.reason;
       const sendFailureReason = row.status === 'send_failed' && typeof failure === 'string' ? failure : null;
-      const body = { ...request, payUrl: payUrlFor(options.baseUrl, link.token), sendFailureReason };
-      response = { status: 201, body: JSON.stringify(body) };
+      response = requestResponse(request, payUrlFor(options.baseUrl, link.token), sendFailureReason);
     }
     await writeTransaction(db, async () => await recordIdempotentResponse(db, userId, key, response));
     return response;
