@@ -28,6 +28,7 @@ export const BOTH_ENGINES = [
   'tests/integration/kept-file-deletion.test.ts',
   'tests/integration/report-actions.test.ts',
   'tests/integration/customer-payment.test.ts',
+  'tests/integration/payment-reconcile.test.ts',
   'tests/integration/payment-request-commands.test.ts',
   'tests/integration/requests-list-engines.test.ts',
   'tests/integration/requests-list-by-name.test.ts',

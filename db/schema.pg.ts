@@ -356,6 +356,18 @@ export const sandboxCharges = pgTable('sandbox_charges', {
   chargedAt: epochMs('charged_at').notNull(),
 });
 
+/** db/schema.ts's paymentAttempts. */
+export const paymentAttempts = pgTable(
+  'payment_attempts',
+  {
+    id: text('id').primaryKey(),
+    requestId: text('request_id').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    startedAt: epochMs('started_at').notNull(),
+  },
+  (t) => [index('payment_attempts_request_idx').on(t.requestId)],
+);
+
 /**
  * Metrics rollups, kept equal to the aggregate of payment_requests by the plpgsql triggers of
  * db/metrics-rollups.pg.ts (a custom migration creates them). Values are bigint: paid_amount sums money.

@@ -415,6 +415,23 @@ export const sandboxCharges = sqliteTable('sandbox_charges', {
 });
 
 /**
+ * A customer's Pay under way: written before the provider is asked to charge, deleted once its
+ * outcome (`paid` or `payment_failed`) is recorded. A row left behind is an attempt whose instance
+ * stalled or died between the two (or whose charge call threw): the provider may hold a charge the
+ * app never recorded, so app/write/payment-reconcile.server.ts asks it by the idempotency key.
+ */
+export const paymentAttempts = sqliteTable(
+  'payment_attempts',
+  {
+    id: text('id').primaryKey(),
+    requestId: text('request_id').notNull(),
+    idempotencyKey: text('idempotency_key').notNull(),
+    startedAt: integer('started_at').notNull(),
+  },
+  (t) => [index('payment_attempts_request_idx').on(t.requestId)],
+);
+
+/**
  * Metrics rollups (SPEC §3 counts per UTC cell and dimensions, with a time-to-pay histogram), kept
  * equal to the aggregate of payment_requests by the writer (and the delete trigger): see
  * db/metrics-rollups.ts. Stored WITHOUT ROWID (set in the migration): rows live in their primary-key

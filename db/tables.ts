@@ -37,6 +37,7 @@ export const {
   reportFiles,
   leases,
   sandboxCharges,
+  paymentAttempts,
   metricsRollup15m,
   metricsRollupDay,
   metricsRollupAgentDay,

@@ -22,6 +22,7 @@ import {
   type OwnEvent,
   writeOwnEvents,
 } from './own-events.server';
+import { finishPaymentAttempt, startPaymentAttempt } from './payment-attempts.server';
 import { withPaymentClaim } from './payment-claims.server';
 import { chargeCard } from './payments/sandbox-provider.server';
 import { lockRequestForDecision } from './request-lock.server';
@@ -180,21 +181,19 @@ export async function payWithCard(
     if (before.kind !== 'payable') return before;
     // Counted inside the claim, so concurrent attempts cannot slip past the limit.
     if ((await failedCardAttempts(db, row.id)) >= MAX_FAILED_CARD_ATTEMPTS) return { kind: 'too_many_attempts' };
+    const idempotencyKey = paymentIdempotencyKey(row.id);
+    // Kept until the outcome is recorded: if this instance stalls or dies in between, the sweeper asks
+    // the provider for the charge (app/write/payment-reconcile.server.ts). Left as it is if the charge throws.
+    const attempt = await startPaymentAttempt(db, row.id, idempotencyKey, checkedAt);
     const charge = await (options.charge ?? chargeCard)(
       db,
-      { amount: before.row.amount, currency: before.row.currency, card, idempotencyKey: paymentIdempotencyKey(row.id) },
+      { amount: before.row.amount, currency: before.row.currency, card, idempotencyKey },
       new Date(checkedAt),
     );
     const now = clock();
     if (charge.status === 'succeeded') {
-      const data = { card: charge.card, providerReference: charge.providerReference };
-      // Pay was pressed while the link was open: a charge that answers after the link's expiry is
-      // recorded at the expiry (SPEC §1: an event at exactly expiresAt is in time), not lost to it.
-      const paidAt = before.row.expiresAt === null ? now : Math.min(now, Math.max(checkedAt, before.row.expiresAt));
-      // A Pay taken over from a stalled instance got this same charge back from the provider (one
-      // idempotency key per request): whichever records it first does, the other finds it recorded.
-      const paid = { id: keyedEventId('pay', charge.providerReference), type: 'paid', requestId: row.id, data };
-      await writeOnce(db, paid, 'provider', paidAt);
+      await recordPaid(db, row.id, charge, paidTime(now, checkedAt, before.row.expiresAt), now);
+      await finishPaymentAttempt(db, attempt.id);
       return { kind: 'paid', card: charge.card, providerReference: charge.providerReference };
     }
     const data = { reason: charge.reason };
@@ -204,8 +203,38 @@ export async function payWithCard(
       'provider',
       now,
     );
+    await finishPaymentAttempt(db, attempt.id);
     return { kind: 'failed', reason: charge.reason, message: PAYMENT_FAILURE_MESSAGES[charge.reason] };
   });
+}
+
+/**
+ * When a charge is recorded as paid: when it was made (`chargedAt`: the provider's answer, or its
+ * own time of the charge), but a charge of a Pay pressed while the link was open (`payCheckedAt` at
+ * or before `expiresAt`) that was made after the link's expiry is recorded at the expiry (SPEC §1: an
+ * event at exactly expiresAt is in time), not lost to it.
+ */
+export function paidTime(chargedAt: number, payCheckedAt: number, expiresAt: number | null): number {
+  return expiresAt === null ? chargedAt : Math.min(chargedAt, Math.max(payCheckedAt, expiresAt));
+}
+
+/**
+ * Records a successful charge as the request's `paid` (source provider, brand and last four only),
+ * once: its id is the charge's reference, so the Pay that charged, a Pay taken over from it (the
+ * provider answered it the same charge under the request's idempotency key) and the reconciler each
+ * write it, and whichever comes first does; the others find it recorded.
+ */
+export async function recordPaid(
+  db: Db,
+  requestId: string,
+  charge: { card: CardSummary; providerReference: string },
+  paidAt: number,
+  now: number,
+): Promise<'recorded' | 'already_recorded'> {
+  const data = { card: charge.card, providerReference: charge.providerReference };
+  const paid = { id: keyedEventId('pay', charge.providerReference), type: 'paid', requestId, data, occurredAt: paidAt };
+  const outcome = await writeOnce(db, paid, 'provider', now);
+  return outcome === 'refused' ? 'already_recorded' : outcome;
 }
 
 export type DeclineOutcome = { kind: 'declined' } | { kind: 'unknown_link' } | { kind: 'not_payable'; status: Status };

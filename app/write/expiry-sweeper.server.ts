@@ -4,6 +4,7 @@ import { inValues } from '../read/query-compiler.server';
 import { prepareInputs } from './ingest-plan';
 import { ingestWriter } from './ingest-writer.server';
 import { jobLease } from './leases.server';
+import { type ReconcileOptions, reconcilePayments } from './payment-reconcile.server';
 
 export const EXPIRY_SWEEP_BATCH = 1000;
 
@@ -11,13 +12,17 @@ export const EXPIRY_SWEEP_BATCH = 1000;
  * Records every due expiry as a system `expired` event (SPEC §1), through the one write path, in
  * batches of EXPIRY_SWEEP_BATCH. Returns how many were recorded. `keepGoing` is asked before each
  * batch after the first (the sweeper renews its lease there: a long backlog blocks the event loop,
- * so its timer cannot) and the sweep stops when it says no.
+ * so its timer cannot) and the sweep stops when it says no. First the provider is asked about the
+ * Pays left unfinished (reconcilePayments): those of the due requests, and any gone stale, so a
+ * customer charged by an instance that died is recorded paid, not expired.
  */
 export async function runExpirySweep(
   db: Db,
   now = Date.now(),
   keepGoing: () => boolean | Promise<boolean> = () => true,
+  options: ReconcileOptions = {},
 ): Promise<number> {
+  await reconcilePayments(db, now, options);
   let recorded = 0;
   for (;;) {
     const rows = await sqlRows<{ id: string; expiry_due_at: number }>(

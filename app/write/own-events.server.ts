@@ -25,10 +25,13 @@ export interface OwnEvent {
   type: string;
   requestId: string;
   data?: Record<string, unknown>;
+  /** When it happened, if not at the write's `now` (a charge found later is recorded at its own time). */
+  occurredAt?: number;
 }
 
 /**
- * Writes events the app itself produces through the one write path (ingestEvents), at `now`.
+ * Writes events the app itself produces through the one write path (ingestEvents), at `now` (each
+ * occurred then unless it says otherwise).
  * They must be accepted or already be there: a rejection is a bug, not user input, so it throws.
  */
 export async function writeOwnEvents(
@@ -47,11 +50,10 @@ export async function ingestOwnEvents(
   source: EventSource,
   now: number,
 ): Promise<Awaited<ReturnType<typeof ingestEvents>>> {
-  const occurredAt = new Date(now).toISOString();
   const bodies = events.map((event) => ({
     id: event.id,
     type: `payment_request.${event.type}`,
-    occurredAt,
+    occurredAt: new Date(event.occurredAt ?? now).toISOString(),
     paymentRequest: { id: event.requestId },
     data: event.data ?? {},
   }));

@@ -10,6 +10,7 @@ import { createServiceToken } from '../../app/write/api-tokens.server';
 import { paymentIdempotencyKey } from '../../app/write/customer-payment.server';
 import { idempotencyKeySchema } from '../../app/write/idempotency-keys.server';
 import { ingestEvents } from '../../app/write/ingest.server';
+import { startPaymentAttempt } from '../../app/write/payment-attempts.server';
 import { chargeCard } from '../../app/write/payments/sandbox-provider.server';
 import { createSchedule } from '../../app/write/report-schedules.server';
 import { closeDb, type Db, onPostgres } from '../../db/client';
@@ -291,5 +292,13 @@ describe('card numbers never reach the database, its file or its WAL (PCI DSS)',
     for (const secret of ['5555555555554444', '5555 5555 5555 4444', '"cvc"']) {
       expect(bytes.includes(secret), secret).toBe(false);
     }
+  });
+
+  it('keeps a Pay under way as its request, idempotency key and start only, never the card', async () => {
+    const attempt = await startPaymentAttempt(db, 'pr_charge_1', paymentIdempotencyKey('pr_charge_1'), NOW);
+    // Every column (SELECT *): a column added later shows up here.
+    expect(await queryRows(db, 'SELECT * FROM payment_attempts')).toEqual([
+      { id: attempt.id, request_id: 'pr_charge_1', idempotency_key: 'pay_pr_charge_1', started_at: NOW },
+    ]);
   });
 });

@@ -187,7 +187,7 @@ describe.skipIf(!PG_TEST_URL)('PostgreSQL: db/migrations-pg and the rollups', ()
       `SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`,
     );
     const expected = Object.values(pgSchema).map((table) => getTableConfig(table).name);
-    expect(expected).toHaveLength(27);
+    expect(expected).toHaveLength(28);
     // report_file_chunks: PostgreSQL only (migration 0009, app/write/report-file-store.server.ts).
     expect(tables.rows.map((row) => row.name)).toEqual([...expected, 'report_file_chunks'].sort());
     const triggers = await client.query<{ name: string }>(
@@ -201,7 +201,7 @@ describe.skipIf(!PG_TEST_URL)('PostgreSQL: db/migrations-pg and the rollups', ()
     expect(indexes.rows.map((row) => row.name)).toEqual(['pr_paid_agent_bin_idx', 'pr_paid_bin_idx']);
     const applied = await client.query('SELECT count(*) AS n FROM drizzle.__drizzle_migrations');
     const journal = JSON.parse(readFileSync('db/migrations-pg/meta/_journal.json', 'utf8')) as { entries: unknown[] };
-    expect(journal.entries.length).toBe(19);
+    expect(journal.entries.length).toBe(20);
     expect(applied.rows[0].n).toBe(journal.entries.length);
   });
 

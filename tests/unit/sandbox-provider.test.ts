@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CardDetails, cardBrand } from '../../app/domain/payment-cards';
-import { chargeCard, newProviderReference } from '../../app/write/payments/sandbox-provider.server';
+import { chargeCard, findCharge, newProviderReference } from '../../app/write/payments/sandbox-provider.server';
 import type { Db } from '../../db/client';
 import { closeTestDb, createTestDb, queryRows } from '../support/db';
 
@@ -133,6 +133,21 @@ describe('sandbox card provider', () => {
     );
     await expect(again(36121, 'EUR')).rejects.toThrow('was charged for another amount or currency');
     expect(await kept()).toHaveLength(1);
+  });
+
+  it('answers a key its successful charge, by brand, last four, reference, amount, currency and time; none for a failed one', async () => {
+    expect(await findCharge(db, 'pay_pr_1')).toBeNull();
+    expect(await charge(card('4000000000000002'), 'pay_pr_1')).toMatchObject({ status: 'failed' });
+    expect(await findCharge(db, 'pay_pr_1')).toBeNull();
+    const paid = await charge(card('5555 5555 5555 4444'), 'pay_pr_1');
+    expect(await findCharge(db, 'pay_pr_1')).toEqual({
+      providerReference: paid.providerReference,
+      card: { brand: 'mastercard', last4: '4444' },
+      amount: 36121,
+      currency: 'USD',
+      chargedAt: NOW.getTime(),
+    });
+    expect(await findCharge(db, 'pay_pr_2')).toBeNull();
   });
 
   it('names card brands by their prefixes', () => {

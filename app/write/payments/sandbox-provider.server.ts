@@ -86,6 +86,46 @@ interface StoredCharge {
   card_last4: string;
 }
 
+/** A successful charge as the provider reports it when asked by its idempotency key. */
+export interface ProviderCharge {
+  providerReference: string;
+  card: CardSummary;
+  amount: number;
+  currency: string;
+  /** When the provider charged the card (epoch ms). */
+  chargedAt: number;
+}
+
+/**
+ * What the app asks of a card provider: to charge under an idempotency key (at most once), and to
+ * say whether a key was charged. A real provider answers the second from its API (a payment looked
+ * up by the key the app sent, or by metadata holding it); the app asks it for a Pay whose instance
+ * stalled or died before recording the outcome (app/write/payment-reconcile.server.ts).
+ */
+export interface PaymentProvider {
+  charge: typeof chargeCard;
+  findCharge: typeof findCharge;
+}
+
+/** The sandbox's successful charge under this idempotency key, or null when it charged none. */
+export async function findCharge(db: Db, idempotencyKey: string): Promise<ProviderCharge | null> {
+  const [row] = await sqlRows<StoredCharge & { charged_at: number | string }>(
+    db,
+    'SELECT provider_reference, amount, currency, card_brand, card_last4, charged_at FROM sandbox_charges WHERE idempotency_key = ?',
+    [idempotencyKey],
+  );
+  if (!row) return null;
+  return {
+    providerReference: row.provider_reference,
+    card: { brand: row.card_brand, last4: row.card_last4 },
+    amount: Number(row.amount),
+    currency: row.currency,
+    chargedAt: Number(row.charged_at),
+  };
+}
+
+export const sandboxProvider: PaymentProvider = { charge: chargeCard, findCharge };
+
 async function succeededCharge(db: Db, input: ChargeInput): Promise<ChargeResult | null> {
   const [row] = await sqlRows<StoredCharge>(
     db,
