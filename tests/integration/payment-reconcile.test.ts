@@ -3,12 +3,12 @@ import type { Viewer } from '../../app/domain/access';
 import { parseFilters } from '../../app/read/filters';
 import { getMetricsSummary } from '../../app/read/metrics/metrics.server';
 import { getPayPage } from '../../app/read/pay-page.server';
-import { paymentIdempotencyKey, payWithCard, recordOpened } from '../../app/write/customer-payment.server';
+import { decline, paymentIdempotencyKey, payWithCard, recordOpened } from '../../app/write/customer-payment.server';
 import { runExpirySweep } from '../../app/write/expiry-sweeper.server';
-import { PAYMENT_CLAIM_STALE_MS } from '../../app/write/payment-claims.server';
+import { PAYMENT_CLAIM_STALE_MS, paymentClaimName } from '../../app/write/payment-claims.server';
 import { createPaymentRequest } from '../../app/write/payment-request-commands.server';
 import { type ChargeResult, chargeCard } from '../../app/write/payments/sandbox-provider.server';
-import { closeDatabase, type Db, openDatabaseUrl } from '../../db/client';
+import { closeDatabase, type Db, openDatabaseUrl, sqlRun } from '../../db/client';
 import { closeTestDb, createTestDb, queryRow, queryRows } from '../support/db';
 import { MINUTE, T0 } from '../support/events';
 import { agentViewer, BROWSER_UA, eventsOf, request, seedAgents } from './payment-request-fixtures';
@@ -141,7 +141,6 @@ describe('a charge whose Pay never recorded it is found by the sweeper (the prov
     const payA = stalledPay(token);
     await payA.untilStalled();
     const reference = payA.state.charged!.providerReference;
-    expect(await attempts()).toEqual([{ request_id: requestId, idempotency_key: paymentIdempotencyKey(requestId) }]);
     await payA.die();
 
     // The customer does not press Pay again; the link's expiry passes; B's sweeper runs.
@@ -259,6 +258,37 @@ describe('a charge whose Pay never recorded it is found by the sweeper (the prov
     expect(await collected()).toEqual({ USD: 36121 });
     expect(await attempts()).toEqual([]);
     expect(await rejectedCount()).toBe(0);
+  });
+
+  it('records paid over a Decline pressed on another instance after the charge', async () => {
+    const { requestId, token } = await openedRequest();
+    const payA = stalledPay(token);
+    await payA.untilStalled();
+    const reference = payA.state.charged!.providerReference;
+    // 31 s later A's claim is stale; the customer, seeing no answer, declines on instance B; A dies.
+    await sqlRun(a, 'UPDATE leases SET expires_at = ? WHERE name = ?', [
+      Date.now() - 1000,
+      paymentClaimName(requestId),
+    ]);
+    expect(await decline(b, token, { clock: () => PAY_AT + 31_000 })).toEqual({ kind: 'declined' });
+    await payA.die();
+    expect(await request(a, requestId)).toMatchObject({ status: 'declined' });
+    expect(await runExpirySweep(b, PAY_AT + 31_000)).toBe(0);
+    expect(await request(a, requestId)).toMatchObject({ status: 'paid', paid_at: PAY_AT, closed_at: PAY_AT });
+    expect(await customerEvents(requestId)).toEqual([
+      opened,
+      paidEvent(reference, PAY_AT),
+      {
+        type: 'payment_request.declined',
+        source: 'customer',
+        applied: 0,
+        anomaly: 'after_terminal',
+        occurredAt: PAY_AT + 31_000,
+        data: {},
+      },
+    ]);
+    expect(await collected()).toEqual({ USD: 36121 });
+    expect(await attempts()).toEqual([]);
   });
 
   it('expires the link as before when the instance died before the provider charged', async () => {
