@@ -234,6 +234,7 @@ export async function recordPaid(
   const data = { card: charge.card, providerReference: charge.providerReference };
   const paid = { id: keyedEventId('pay', charge.providerReference), type: 'paid', requestId, data, occurredAt: paidAt };
   const outcome = await writeOnce(db, paid, 'provider', now);
+  // (writeOnce refuses only what its `allowed` check refuses, and none is given here.)
   return outcome === 'refused' ? 'already_recorded' : outcome;
 }
 

@@ -4,7 +4,7 @@ import { inValues } from '../read/query-compiler.server';
 import { prepareInputs } from './ingest-plan';
 import { ingestWriter } from './ingest-writer.server';
 import { jobLease } from './leases.server';
-import { type ReconcileOptions, reconcilePayments } from './payment-reconcile.server';
+import { reconcilePayments } from './payment-reconcile.server';
 
 export const EXPIRY_SWEEP_BATCH = 1000;
 
@@ -20,9 +20,8 @@ export async function runExpirySweep(
   db: Db,
   now = Date.now(),
   keepGoing: () => boolean | Promise<boolean> = () => true,
-  options: ReconcileOptions = {},
 ): Promise<number> {
-  await reconcilePayments(db, now, options);
+  await reconcilePayments(db, now);
   let recorded = 0;
   for (;;) {
     const rows = await sqlRows<{ id: string; expiry_due_at: number }>(
