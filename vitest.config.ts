@@ -69,6 +69,7 @@ export const BOTH_ENGINES = [
   'tests/integration/requests-list.test.ts',
   'tests/integration/exports.test.ts',
   'tests/integration/backup-verify.test.ts',
+  'tests/integration/unbounded-growth.test.ts',
   'tests/reliability/fuzz.test.ts',
   'tests/reliability/sigkill.test.ts',
   'tests/reliability/silent-live-clients.test.ts',

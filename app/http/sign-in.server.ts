@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eq } from 'drizzle-orm';
+import { z } from 'zod';
 import { type Db, first } from '../../db/client';
 import { users } from '../../db/tables';
 import type { Role } from '../domain/access';
@@ -13,11 +14,23 @@ import { recordAudit } from '../write/audit.server';
 import {
   beginPasswordAttempt,
   clearAddressFailures,
+  firstBusyRefusal,
   forgetPasswordAttempt,
   type PasswordAttempt,
   reserveSlowedTurn,
 } from '../write/sign-in-throttle.server';
 import { createSession, type SessionKind } from './session.server';
+
+/**
+ * The email a sign-in form takes: at most 254 characters (RFC 5321's longest address, as an admin's
+ * invite allows). What is typed is stored (the throttle's keys, a failed sign-in's audit row): the
+ * 64 KB a form may carry made every refused sign-in store it three times and audit it once.
+ */
+export const signInEmail = z
+  .string()
+  .trim()
+  .max(254, 'Enter an email address of at most 254 characters')
+  .email('Enter your email address');
 
 export type SignInFailure = 'invalid' | 'throttled' | 'busy' | 'temporary_password_expired';
 
@@ -59,11 +72,12 @@ export async function signIn(
   const counted = await beginPasswordAttempt(db, normalized, ip, now);
   const { gate } = counted;
   if (gate.kind === 'locked') {
-    await recordAudit(
-      db,
-      { action: 'sign_in_failed', actorName: normalized, details: { reason: 'throttled', scope: gate.scope }, ip },
-      now,
-    );
+    if (counted.firstRefusal)
+      await recordAudit(
+        db,
+        { action: 'sign_in_failed', actorName: normalized, details: { reason: 'throttled', scope: gate.scope }, ip },
+        now,
+      );
     return { ok: false, reason: 'throttled' };
   }
   const attempt = async () => await checkPassword(db, request, normalized, password, ip, now, kind, counted);
@@ -75,7 +89,8 @@ export async function signIn(
     if (!(error instanceof PasswordHashBusyError)) throw error;
   }
   await forgetPasswordAttempt(db, counted); // not checked: no failure
-  await recordAudit(db, { action: 'sign_in_failed', actorName: normalized, details: { reason: 'busy' }, ip }, now);
+  if (await firstBusyRefusal(db, normalized, ip, now))
+    await recordAudit(db, { action: 'sign_in_failed', actorName: normalized, details: { reason: 'busy' }, ip }, now);
   return { ok: false, reason: 'busy' };
 }
 

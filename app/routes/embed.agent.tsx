@@ -22,7 +22,7 @@ import { containsCardNumber } from '../domain/card-masking';
 import { consoleAction } from '../http/agent-console.server';
 import { assertSameOrigin, clientIp, getEmbedAccess } from '../http/auth.server';
 import { destroySession } from '../http/session.server';
-import { type SignInFailure, signIn } from '../http/sign-in.server';
+import { type SignInFailure, signIn, signInEmail } from '../http/sign-in.server';
 import { getEnv } from '../lib/env.server';
 import { repeatedField, repeatedFieldFailure, repeatedIntentRefused } from '../lib/form.server';
 import { readForm, singleParam } from '../lib/http.server';
@@ -135,7 +135,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 }
 
 const signInSchema = z.object({
-  email: z.string().trim().email('Enter your email address'),
+  email: signInEmail,
   password: z.string().min(1, 'Enter your password'),
 });
 

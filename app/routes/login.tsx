@@ -8,14 +8,14 @@ import { SignInFields } from '../components/sign-in-fields';
 import { useFocusFirstInvalid } from '../components/use-focus-first-invalid';
 import { ACCOUNT_PATH, safeRedirectPath } from '../domain/navigation';
 import { assertSameOrigin, clientIp, getViewer, HOME_BY_ROLE } from '../http/auth.server';
-import { type SignInFailure, signIn } from '../http/sign-in.server';
+import { type SignInFailure, signIn, signInEmail } from '../http/sign-in.server';
 import { repeatedField, repeatedFieldFailure } from '../lib/form.server';
 import { readForm } from '../lib/http.server';
 import { TEMPORARY_PASSWORD_EXPIRED_MESSAGE } from '../lib/password.server';
 import { fieldErrorsOf } from '../lib/zod-issues';
 
 const signInSchema = z.object({
-  email: z.string().trim().email('Enter your email address'),
+  email: signInEmail,
   password: z.string().min(1, 'Enter your password'),
   redirectTo: z.string().optional(),
 });

@@ -68,6 +68,30 @@ export async function isSignInThrottled(db: Db, email: string, ip: string | null
 export interface PasswordAttempt {
   gate: SignInGate;
   counted: number[];
+  /** Locked: whether this is the first refusal of the locked key in the window (only that one is audited). */
+  firstRefusal?: boolean;
+}
+
+/**
+ * Whether this refusal is the first for `key` in the throttle window, marking it so when it is (a row
+ * of login_failures under `audited:`, deleted with the window as the counts are). Refusals that check
+ * no password (locked, busy) are audited once a window each: audited every time, one client sending
+ * sign-ins from a locked address added an audit_log row per request, for ever. Inside a write transaction.
+ */
+async function firstRefusalInWindow(db: Db, key: string, now: number): Promise<boolean> {
+  const marker = `audited:${key}`;
+  if ((await failuresSince(db, marker, now - THROTTLE_WINDOW_MS)) > 0) return false;
+  await db.insert(loginFailures).values({ key: marker, at: now });
+  return true;
+}
+
+/** Whether a "busy" refusal of this sign-in (per address, else per account) is the first in the window. */
+export async function firstBusyRefusal(db: Db, email: string, ip: string | null, now = Date.now()): Promise<boolean> {
+  const key = `busy:${ip === null ? accountKey(email) : addressKey(ip)}`;
+  return await writeTransaction(db, async () => {
+    if (onPostgres(db)) await sqlRun(db, 'SELECT pg_advisory_xact_lock(hashtext(?))', [key]);
+    return await firstRefusalInWindow(db, key, now);
+  });
 }
 
 /**
@@ -91,7 +115,10 @@ export async function beginPasswordAttempt(
       for (const key of keys) await sqlRun(db, 'SELECT pg_advisory_xact_lock(hashtext(?))', [key]);
     }
     const gate = await signInGate(db, email, ip, now);
-    if (gate.kind === 'locked') return { gate, counted: [] };
+    if (gate.kind === 'locked') {
+      const locked = gate.scope === 'address' ? addressKey(ip!) : pairKey(email, ip!);
+      return { gate, counted: [], firstRefusal: await firstRefusalInWindow(db, locked, now) };
+    }
     return { gate, counted: await recordSignInFailure(db, email, ip, now) };
   });
 }
