@@ -74,7 +74,9 @@ export async function changePassword(
   // A slowed account (many failures from everywhere) is not locked here either: the owner must get in.
   const counted = await beginPasswordAttempt(db, user.email, ip, now);
   if (counted.gate.kind === 'locked') {
-    await recordAudit(db, { action: 'password_change_failed', actor, details: { reason: 'throttled' }, ip }, now);
+    // Once a window per locked key, as a refused sign-in (beginPasswordAttempt): not a row per request.
+    if (counted.firstRefusal)
+      await recordAudit(db, { action: 'password_change_failed', actor, details: { reason: 'throttled' }, ip }, now);
     return refused(429, {}, THROTTLED_MESSAGE);
   }
   if (!(await verifyPassword(parsed.data.currentPassword, user.passwordHash))) {

@@ -1,7 +1,9 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { changePassword } from '../../app/http/password-change.server';
 import { signIn } from '../../app/http/sign-in.server';
 import {
   ACCOUNT_SLOWDOWN_AFTER,
+  MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS,
   MAX_FAILURES_PER_ADDRESS,
   MAX_SLOWED_WAITING,
   recordSignInFailure,
@@ -77,6 +79,25 @@ describe('sign-in refusals (service level)', () => {
     }
     expect(await count(db, 'audit_log')).toBe(auditBefore + 1);
     expect(await count(db, 'audit_log', "details LIKE '%busy%'")).toBe(1);
+  });
+
+  it('a signed-in person locked out of changing their password adds one audit row per window', async () => {
+    const user = await addUser(db, { role: 'agent', agentId: 'ag_1', name: 'Ana Agent' });
+    const change = async (currentPassword: string) =>
+      await changePassword(
+        { db, actor: { userId: user.id, name: 'Ana Agent' }, request: request(), ip: '10.0.5.5' },
+        { currentPassword, newPassword: 'a brand new password', confirmPassword: 'a brand new password' },
+      );
+    for (let i = 0; i < MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS; i++) expect((await change(`guess ${i}`)).ok).toBe(false);
+    for (let i = 0; i < 100; i++) expect(await change(`guess ${i}`)).toMatchObject({ ok: false, status: 429 });
+    expect(
+      (await queryRows(db, 'SELECT details FROM audit_log ORDER BY seq')).map((row) =>
+        JSON.parse((row as { details: string }).details),
+      ),
+    ).toEqual([
+      ...Array.from({ length: MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS }, () => ({ reason: 'wrong_password' })),
+      { reason: 'throttled' },
+    ]);
   });
 });
 
