@@ -9,6 +9,7 @@ import { NonceProvider } from './components/nonce';
 import { closeLiveStreams } from './http/change-feed.server';
 import { getEnv } from './lib/env.server';
 import { startExpirySweeper, stopExpirySweeper } from './write/expiry-sweeper.server';
+import { startHousekeeping, stopHousekeeping } from './write/housekeeping.server';
 import { ingestWriter } from './write/ingest-writer.server';
 import { startReportScheduler, stopReportScheduler } from './write/report-scheduler.server';
 
@@ -19,12 +20,16 @@ const env = getEnv();
 
 /**
  * Called by server.ts once assertMigrated has let the database through, before it listens: the
- * expiry sweeper and the report scheduler (each once per process), never against a database whose
+ * expiry sweeper, the report scheduler and housekeeping (each once per process), never against a database whose
  * tables are not there yet.
  */
 export function startBackgroundWork(): void {
   startExpirySweeper(() => getDb(env.DATABASE_URL), env.EXPIRY_SWEEP_MS);
   startReportScheduler(() => getDb(env.DATABASE_URL), 30_000);
+  startHousekeeping(() => getDb(env.DATABASE_URL), env.HOUSEKEEPING_MS, {
+    rejectedEventsMs: env.REJECTED_EVENTS_RETENTION_DAYS * 86_400_000,
+    rejectedEventsKept: env.REJECTED_EVENTS_KEPT,
+  });
 }
 
 /**
@@ -97,6 +102,7 @@ export async function stopBackgroundWork(): Promise<void> {
   closeLiveStreams();
   await stopExpirySweeper();
   await stopReportScheduler();
+  await stopHousekeeping();
 }
 
 /**

@@ -77,6 +77,11 @@ const schema = z.object({
   INGEST_WORKER_FILE: z.string().min(1).optional(),
   /** On SQLite, API batches are stored by a writer thread (its own connection); 0: in the server's thread. */
   INGEST_WRITER_THREAD: z.enum(['0', '1']).optional(),
+  /** How often housekeeping deletes what is past (app/write/housekeeping.server.ts), on the lease's holder. */
+  HOUSEKEEPING_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
+  /** Rejected events (the ingestion-health page) are kept this many days, and at most this many of them. */
+  REJECTED_EVENTS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  REJECTED_EVENTS_KEPT: z.coerce.number().int().min(1000).max(100_000_000).default(100_000),
   PASSWORD_HASH_COST: passwordHashCost,
   SQLITE_CACHE_MB: sqliteCacheMb,
 });

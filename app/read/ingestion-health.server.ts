@@ -36,7 +36,7 @@ async function receiptsBetween(db: Db, start: number, end: number) {
 /**
  * Counts for the top of the page. Events of the last hour and rejected of the last day come from
  * event_receipts (at most 60 and 1,440 rows: the day is its minutes, the current one included); the
- * totals are count(*), which walks the smallest index: on the search thread.
+ * totals of events and requests are count(*), which walks the smallest index: on the search thread.
  */
 export async function getIngestionTotals(db: Db, now = Date.now()) {
   const { start, end } = lastHour(now);
@@ -45,7 +45,12 @@ export async function getIngestionTotals(db: Db, now = Date.now()) {
     events: await countOffThread(db, db.select({ n: count() }).from(events)),
     eventsLastHour: (await receiptsBetween(db, start, end)).accepted,
     requests: await countOffThread(db, db.select({ n: count() }).from(paymentRequests)),
-    rejected: await countOffThread(db, db.select({ n: count() }).from(rejectedEvents)),
+    // Every event rejected ever, as the codes count them: the kept ones are fewer once housekeeping
+    // has deleted those past REJECTED_EVENTS_RETENTION_DAYS or beyond REJECTED_EVENTS_KEPT.
+    rejected: Number(
+      first(await db.select({ n: sql<number>`coalesce(sum(${rejectionCodes.events}), 0)` }).from(rejectionCodes))?.n ??
+        0,
+    ),
     rejectedLastDay: (await receiptsBetween(db, end - 24 * 60 * MINUTE, end)).rejected,
   };
 }

@@ -1,6 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { changePassword } from '../../app/http/password-change.server';
 import { signIn } from '../../app/http/sign-in.server';
+import { getIngestionTotals } from '../../app/read/ingestion-health.server';
+import { HOUSEKEEPING_BATCH, runHousekeeping } from '../../app/write/housekeeping.server';
 import {
   ACCOUNT_SLOWDOWN_AFTER,
   MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS,
@@ -11,7 +13,7 @@ import {
   SLOWED_ATTEMPT_MS,
   THROTTLE_WINDOW_MS,
 } from '../../app/write/sign-in-throttle.server';
-import type { Db } from '../../db/client';
+import { closeDatabase, type Db, openDatabaseUrl, sqlRun } from '../../db/client';
 import { closeTestDb, createTestDb, queryRow, queryRows } from '../support/db';
 import { startServer, type TestServer } from '../support/server';
 import { addUser } from '../support/users';
@@ -109,7 +111,6 @@ describe('sign-in input over HTTP', () => {
   afterAll(() => server.stop());
 
   it('refuses an email longer than 254 characters before anything is stored', async () => {
-    const { openDatabaseUrl } = await import('../../db/client');
     const db = openDatabaseUrl(server.dbFile);
     try {
       const post = async (email: string) =>
@@ -130,8 +131,132 @@ describe('sign-in input over HTTP', () => {
       expect((await post(longest)).status).toBe(401);
       expect(await count(db, 'audit_log')).toBe(1);
     } finally {
-      const { closeDatabase } = await import('../../db/client');
       await closeDatabase(db);
+    }
+  });
+});
+
+const DAY = 86_400_000;
+const NOW = Date.parse('2026-12-01T12:00:00Z');
+
+/** `n` rejected events received at `at` (seq in that order), by one statement on either engine. */
+async function addRejected(db: Db, n: number, at: number): Promise<void> {
+  await sqlRun(
+    db,
+    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+     INSERT INTO rejected_events (event_id, received_at, source, code, path, message, raw)
+     SELECT 'evt_' || i, ?, 'api', 'invalid_currency', 'paymentRequest.currency', 'bad', '{}' FROM n`,
+    [n, at],
+  );
+}
+
+describe('housekeeping (service level)', () => {
+  let db: Db;
+  beforeEach(async () => {
+    db = (await createTestDb()).db;
+  });
+  afterEach(() => closeTestDb(db));
+
+  it('deletes what is past and keeps the rest, exactly', async () => {
+    const { id: userId } = await addUser(db, { role: 'agent', agentId: 'ag_1' });
+    const session = (hash: string, lastSeenAt: number, expiresAt: number) =>
+      sqlRun(
+        db,
+        'INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+        [hash, userId, NOW - 2 * DAY, lastSeenAt, expiresAt],
+      );
+    await session('past_end', NOW - 60_000, NOW - 1);
+    await session('idle', NOW - 60 * 60_000 - 1, NOW + DAY);
+    await session('live', NOW - 60_000, NOW + DAY);
+    const key = (name: string, createdAt: number) =>
+      sqlRun(
+        db,
+        "INSERT INTO idempotency_keys (user_id, key, body_hash, request_id, created_at) VALUES (?, ?, 'h', 'pr_1', ?)",
+        [userId, name, createdAt],
+      );
+    await key('day_old', NOW - DAY);
+    await key('older', NOW - 25 * 60 * 60_000);
+    await key('fresh', NOW - 60_000);
+    for (const at of [NOW - 16 * 60_000, NOW - 15 * 60_000 - 1, NOW - 60_000])
+      await sqlRun(db, "INSERT INTO login_failures (key, at) VALUES ('ip:10.0.0.1', ?)", [at]);
+    await sqlRun(db, "INSERT INTO sign_in_slots (account, next_at) VALUES ('account:gone@x.test', ?)", [NOW - 1]);
+    await sqlRun(db, "INSERT INTO sign_in_slots (account, next_at) VALUES ('account:waits@x.test', ?)", [NOW + 2000]);
+    for (const [name, expiresAt] of [
+      ['pay:pr_dead', NOW - 2 * 60 * 60_000],
+      ['pay:pr_recent', NOW - 60_000],
+      ['expiry-sweeper', NOW + 5000],
+    ] as const)
+      await sqlRun(db, "INSERT INTO leases (name, holder, expires_at) VALUES (?, 'h', ?)", [name, expiresAt]);
+    await addRejected(db, 3, NOW - 31 * DAY);
+    await addRejected(db, 12, NOW - DAY);
+    await sqlRun(db, "INSERT INTO rejection_codes (code, events) VALUES ('invalid_currency', 15)");
+
+    expect(await runHousekeeping(db, NOW, { rejectedEventsMs: 30 * DAY, rejectedEventsKept: 10 })).toEqual({
+      sessions: 2,
+      idempotencyKeys: 2,
+      loginFailures: 2,
+      signInSlots: 1,
+      leases: 1,
+      rejectedEvents: 5,
+    });
+    expect(await queryRows(db, 'SELECT id_hash FROM sessions')).toEqual([{ id_hash: 'live' }]);
+    expect(await queryRows(db, 'SELECT key FROM idempotency_keys')).toEqual([{ key: 'fresh' }]);
+    expect(await count(db, 'login_failures')).toBe(1);
+    expect(await queryRows(db, 'SELECT account FROM sign_in_slots')).toEqual([{ account: 'account:waits@x.test' }]);
+    expect(await queryRows(db, 'SELECT name FROM leases ORDER BY name')).toEqual([
+      { name: 'expiry-sweeper' },
+      { name: 'pay:pr_recent' },
+    ]);
+    // The newest ten: the last ten of the twelve received a day ago.
+    expect(
+      (await queryRows(db, 'SELECT event_id FROM rejected_events ORDER BY seq')).map((row) => row.event_id),
+    ).toEqual(Array.from({ length: 10 }, (_, i) => `evt_${i + 3}`));
+    // The page's "all" still counts every rejected event ever (rejection_codes), not the kept ten.
+    expect((await getIngestionTotals(db, NOW)).rejected).toBe(15);
+    // Run again: nothing more is due.
+    expect(await runHousekeeping(db, NOW, { rejectedEventsMs: 30 * DAY, rejectedEventsKept: 10 })).toEqual({
+      sessions: 0,
+      idempotencyKeys: 0,
+      loginFailures: 0,
+      signInSlots: 0,
+      leases: 0,
+      rejectedEvents: 0,
+    });
+  });
+
+  it('deletes a backlog of rejected events in batches, stopping when the lease is lost', async () => {
+    await addRejected(db, 2 * HOUSEKEEPING_BATCH + 1, NOW - 40 * DAY);
+    let asked = 0;
+    const keepGoing = () => ++asked < 2;
+    const counts = await runHousekeeping(db, NOW, { rejectedEventsMs: 30 * DAY, rejectedEventsKept: 1000 }, keepGoing);
+    expect(counts.rejectedEvents).toBe(2 * HOUSEKEEPING_BATCH);
+    expect(asked).toBe(2);
+    expect(await count(db, 'rejected_events')).toBe(1);
+  });
+});
+
+describe('housekeeping in the built server', () => {
+  it('runs on its own: rejected events past their retention and slowed turns past go, the rest stay', async () => {
+    const test = await createTestDb();
+    const now = Date.now();
+    await addRejected(test.db, 7, now - 31 * DAY);
+    await addRejected(test.db, 2, now - DAY);
+    await sqlRun(test.db, "INSERT INTO sign_in_slots (account, next_at) VALUES ('account:gone@x.test', ?)", [now - 1]);
+    await closeTestDb(test.db);
+    const server = await startServer({ HOUSEKEEPING_MS: '1000' }, { dbFile: test.file });
+    const db = openDatabaseUrl(server.dbFile);
+    try {
+      const deadline = Date.now() + 15_000;
+      while ((await count(db, 'rejected_events')) !== 2 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await count(db, 'rejected_events')).toBe(2);
+      expect(await count(db, 'sign_in_slots')).toBe(0);
+      expect(await queryRows(db, "SELECT name FROM leases WHERE name = 'housekeeping'")).toEqual([
+        { name: 'housekeeping' },
+      ]);
+    } finally {
+      await closeDatabase(db);
+      await server.stop();
     }
   });
 });

@@ -1,0 +1,133 @@
+import { type Db, sqlRows, sqlRun, writeTransaction } from '../../db/client';
+import { IDEMPOTENCY_KEY_TTL_MS } from './idempotency-keys.server';
+import { jobLease } from './leases.server';
+import { purgeExpiredSessions } from './sessions.server';
+import { THROTTLE_WINDOW_MS } from './sign-in-throttle.server';
+
+/**
+ * Rows deleted per statement: a long backlog (a sender's million rejected events past their time)
+ * goes in short write transactions, never one that holds the writers (or, on SQLite, the event loop).
+ */
+export const HOUSEKEEPING_BATCH = 5000;
+
+/** An expired lease (a pay claim whose instance died) is deleted this long after it ran out. */
+const EXPIRED_LEASE_KEPT_MS = 60 * 60 * 1000;
+
+export interface Retention {
+  /** Rejected events older than this are deleted (REJECTED_EVENTS_RETENTION_DAYS). */
+  rejectedEventsMs: number;
+  /** At most this many rejected events are kept, the newest (REJECTED_EVENTS_KEPT). */
+  rejectedEventsKept: number;
+}
+
+export interface HousekeepingCounts {
+  sessions: number;
+  idempotencyKeys: number;
+  loginFailures: number;
+  signInSlots: number;
+  leases: number;
+  rejectedEvents: number;
+}
+
+/**
+ * Deletes what has no use any more and would otherwise stay for ever: sessions no cookie can open,
+ * idempotency keys past their 24 h, sign-in counts and refusal marks past the throttle window, slowed
+ * accounts' turns already past, leases run out an hour ago, and rejected events past their retention
+ * or beyond the newest REJECTED_EVENTS_KEPT. (Until session 38 sessions went only when someone signed
+ * in, keys only when one was claimed, sign-in counts only at a failure; turns and rejected events
+ * never.) `keepGoing` is asked between batches (the lease's renewal). Returns how many of each went.
+ */
+export async function runHousekeeping(
+  db: Db,
+  now: number,
+  retention: Retention,
+  keepGoing: () => boolean | Promise<boolean> = () => true,
+): Promise<HousekeepingCounts> {
+  const run = async (text: string, params: unknown[]) => await writeTransaction(db, () => sqlRun(db, text, params));
+  const counts: HousekeepingCounts = {
+    sessions: await purgeExpiredSessions(db, now),
+    idempotencyKeys: await run('DELETE FROM idempotency_keys WHERE created_at <= ?', [now - IDEMPOTENCY_KEY_TTL_MS]),
+    loginFailures: await run('DELETE FROM login_failures WHERE at < ?', [now - THROTTLE_WINDOW_MS]),
+    signInSlots: await run('DELETE FROM sign_in_slots WHERE next_at < ?', [now]),
+    leases: await run('DELETE FROM leases WHERE expires_at < ?', [now - EXPIRED_LEASE_KEPT_MS]),
+    rejectedEvents: 0,
+  };
+  const inBatches = async (select: string, params: unknown[]) => {
+    for (;;) {
+      const deleted = await run(`DELETE FROM rejected_events WHERE seq IN (${select} LIMIT ?)`, [
+        ...params,
+        HOUSEKEEPING_BATCH,
+      ]);
+      counts.rejectedEvents += deleted;
+      if (deleted < HOUSEKEEPING_BATCH || !(await keepGoing())) return deleted < HOUSEKEEPING_BATCH;
+    }
+  };
+  const finished = await inBatches('SELECT seq FROM rejected_events WHERE received_at < ? ORDER BY received_at', [
+    now - retention.rejectedEventsMs,
+  ]);
+  if (!finished) return counts;
+  // The newest kept: the seq of the first one beyond them, and every one up to it goes.
+  const [beyond] = await sqlRows<{ seq: number }>(
+    db,
+    'SELECT seq FROM rejected_events ORDER BY seq DESC LIMIT 1 OFFSET ?',
+    [retention.rejectedEventsKept],
+  );
+  if (beyond) await inBatches('SELECT seq FROM rejected_events WHERE seq <= ? ORDER BY seq', [Number(beyond.seq)]);
+  return counts;
+}
+
+/** The lease that makes one instance on the database the housekeeper (app/write/leases.server.ts). */
+export const HOUSEKEEPING_LEASE = 'housekeeping';
+
+const globalForHousekeeping = globalThis as unknown as {
+  __paylinkHousekeeping?: {
+    timer: NodeJS.Timeout;
+    release: () => Promise<void>;
+    inFlight: () => Promise<unknown> | null;
+  };
+};
+
+/**
+ * Runs housekeeping every `intervalMs`, once per process, on the instance holding its lease (any
+ * instance may run it: every statement is a plain delete of what is past, so two at once delete each
+ * row once). One run at a time; a long one renews the lease between batches.
+ */
+export function startHousekeeping(getDb: () => Db, intervalMs: number, retention: Retention): void {
+  if (globalForHousekeeping.__paylinkHousekeeping) return;
+  const lease = jobLease(HOUSEKEEPING_LEASE, intervalMs);
+  let running: Promise<unknown> | null = null;
+  const tick = async () => {
+    const db = getDb();
+    const now = lease.now();
+    if (!(await lease.take(db, now))) return;
+    await runHousekeeping(db, now, retention, () => lease.take(db));
+  };
+  const timer = setInterval(() => {
+    if (running) return;
+    running = tick()
+      .catch((error) => console.error('Housekeeping failed', error))
+      .finally(() => {
+        running = null;
+      });
+  }, intervalMs);
+  timer.unref();
+  globalForHousekeeping.__paylinkHousekeeping = {
+    timer,
+    release: () => lease.release(getDb()),
+    inFlight: () => running,
+  };
+}
+
+/** At shutdown: no further runs, the one in flight waited for, the lease released. */
+export async function stopHousekeeping(): Promise<void> {
+  const current = globalForHousekeeping.__paylinkHousekeeping;
+  if (!current) return;
+  clearInterval(current.timer);
+  globalForHousekeeping.__paylinkHousekeeping = undefined;
+  try {
+    await current.inFlight();
+    await current.release();
+  } catch (error) {
+    console.error('Housekeeping lease release failed', error);
+  }
+}
