@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, inArray } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull } from 'drizzle-orm';
 import { changesOf, type Db, writeTransaction } from '../../db/client';
 import { reportFiles, scheduledReports } from '../../db/tables';
 import { EXPORT_ROLES } from '../domain/access';
@@ -28,15 +28,36 @@ export const KEPT_FILES_PER_SCHEDULE = 31;
 /** How far back runs missed while no server was up are still made (a daily schedule's kept files). */
 export const MISSED_RUNS_MADE_MS = KEPT_FILES_PER_SCHEDULE * 86_400_000;
 
-/** Deletes a schedule's files beyond the newest KEPT_FILES_PER_SCHEDULE, rows and files both. */
-async function pruneKeptFiles(db: Db, scheduleId: string): Promise<void> {
-  const old = (
-    await db
-      .select({ id: reportFiles.id, path: reportFiles.path })
-      .from(reportFiles)
-      .where(eq(reportFiles.scheduleId, scheduleId))
-      .orderBy(desc(reportFiles.createdAt), desc(reportFiles.id))
-  ).slice(KEPT_FILES_PER_SCHEDULE);
+/**
+ * Files of an owner's deleted schedules kept (the newest), until the owner deletes them. Without a
+ * bound, creating a schedule, running it now 31 times and deleting it, again and again, kept every
+ * file for ever: any supervisor could fill the disk with full exports.
+ */
+export const KEPT_FILES_OF_DELETED_SCHEDULES = 100;
+
+/**
+ * Deletes a schedule's files beyond the newest KEPT_FILES_PER_SCHEDULE, and its owner's files of
+ * deleted schedules beyond the newest KEPT_FILES_OF_DELETED_SCHEDULES, rows and files both.
+ */
+async function pruneKeptFiles(db: Db, scheduleId: string, ownerUserId: string): Promise<void> {
+  const columns = { id: reportFiles.id, path: reportFiles.path };
+  const newestFirst = [desc(reportFiles.createdAt), desc(reportFiles.id)];
+  const old = [
+    ...(
+      await db
+        .select(columns)
+        .from(reportFiles)
+        .where(eq(reportFiles.scheduleId, scheduleId))
+        .orderBy(...newestFirst)
+    ).slice(KEPT_FILES_PER_SCHEDULE),
+    ...(
+      await db
+        .select(columns)
+        .from(reportFiles)
+        .where(and(eq(reportFiles.ownerUserId, ownerUserId), isNull(reportFiles.scheduleId)))
+        .orderBy(...newestFirst)
+    ).slice(KEPT_FILES_OF_DELETED_SCHEDULES),
+  ];
   if (old.length === 0) return;
   await writeTransaction(
     db,
@@ -108,7 +129,7 @@ export async function runSchedule(
         scope: JSON.stringify(viewer.scope),
       }),
   );
-  await pruneKeptFiles(db, schedule.id);
+  await pruneKeptFiles(db, schedule.id, viewer.userId);
   await recordAudit(
     db,
     {

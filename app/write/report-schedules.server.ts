@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
+import { and, count, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { type Db, writeTransaction } from '../../db/client';
+import { type Db, onPostgres, sqlRun, writeTransaction } from '../../db/client';
 import { reportFiles, scheduledReports } from '../../db/tables';
 import type { Viewer } from '../domain/access';
 import { maskCardNumbers, maskJsonValue } from '../domain/card-masking';
@@ -11,6 +11,9 @@ import { isTimeZoneName } from '../lib/time-zone';
 import { EXPORT_FORMATS, EXPORT_REPORTS } from '../read/exports/cells';
 import { FilterError, type Filters, parseFilters } from '../read/filters';
 import { removeStored } from './report-file-store.server';
+
+/** Schedules one person may keep: each runs a whole export and keeps up to 31 files. */
+export const SCHEDULES_PER_OWNER = 25;
 
 export const scheduleInputSchema = z.object({
   // Typed text is stored: a card number in it is masked (SPEC §1), as in events.
@@ -65,24 +68,36 @@ export async function createSchedule(
   const input = parsed.data;
   const id = `rps_${randomUUID()}`;
   const kept = maskJsonValue(scheduleFilters(filters)) as ScheduleFilters;
-  await writeTransaction(
-    db,
-    async () =>
-      await db.insert(scheduledReports).values({
-        id,
-        ownerUserId: viewer.userId,
-        name: input.name,
-        report: input.report,
-        format: input.format,
-        cadence: input.cadence,
-        runAt: input.runAt,
-        timezone: input.timezone,
-        filters: JSON.stringify(kept),
-        nextRunAt: nextRunAt(input, now),
-        active: true,
-        createdAt: now,
-      }),
-  );
+  const made = await writeTransaction(db, async () => {
+    // Counted and inserted in one transaction (on PostgreSQL in line per owner): two at once cannot pass the limit.
+    if (onPostgres(db)) await sqlRun(db, 'SELECT pg_advisory_xact_lock(hashtext(?))', [`schedules:${viewer.userId}`]);
+    const [owned] = await db
+      .select({ n: count() })
+      .from(scheduledReports)
+      .where(eq(scheduledReports.ownerUserId, viewer.userId));
+    if ((owned?.n ?? 0) >= SCHEDULES_PER_OWNER) return false;
+    await db.insert(scheduledReports).values({
+      id,
+      ownerUserId: viewer.userId,
+      name: input.name,
+      report: input.report,
+      format: input.format,
+      cadence: input.cadence,
+      runAt: input.runAt,
+      timezone: input.timezone,
+      filters: JSON.stringify(kept),
+      nextRunAt: nextRunAt(input, now),
+      active: true,
+      createdAt: now,
+    });
+    return true;
+  });
+  if (!made) {
+    return failure(
+      {},
+      `You have ${SCHEDULES_PER_OWNER} scheduled reports, the most one person may keep: delete one to schedule another.`,
+    );
+  }
   return { ok: true, message: `Scheduled “${input.name}”.`, id, schedule: { ...input, filters: kept } };
 }
 

@@ -2,7 +2,11 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { changePassword } from '../../app/http/password-change.server';
 import { signIn } from '../../app/http/sign-in.server';
 import { getIngestionTotals } from '../../app/read/ingestion-health.server';
+import { listSchedules } from '../../app/read/reports.server';
+import { createServiceToken, loadViewer } from '../../app/write/api-tokens.server';
 import { HOUSEKEEPING_BATCH, runHousekeeping } from '../../app/write/housekeeping.server';
+import { KEPT_FILES_OF_DELETED_SCHEDULES, runSchedule } from '../../app/write/report-scheduler.server';
+import { createSchedule, deleteSchedule, SCHEDULES_PER_OWNER } from '../../app/write/report-schedules.server';
 import {
   ACCOUNT_SLOWDOWN_AFTER,
   MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS,
@@ -232,6 +236,75 @@ describe('housekeeping (service level)', () => {
     expect(counts.rejectedEvents).toBe(2 * HOUSEKEEPING_BATCH);
     expect(asked).toBe(2);
     expect(await count(db, 'rejected_events')).toBe(1);
+  });
+});
+
+describe('scheduled reports and their kept files', () => {
+  let db: Db;
+  beforeEach(async () => {
+    db = (await createTestDb()).db;
+  });
+  afterEach(() => closeTestDb(db));
+
+  const form = (name: string) =>
+    new URLSearchParams({ name, report: 'agents', format: 'csv', cadence: 'daily', runAt: '06:00', timezone: 'UTC' });
+  // In 2030: nothing here is due by the clock.
+  const MADE = Date.parse('2030-03-01T12:00:00Z');
+
+  it(`one person keeps at most ${SCHEDULES_PER_OWNER} schedules`, async () => {
+    const made = await createServiceToken(db, { role: 'manager', name: 'Mia Manager' });
+    const owner = (await loadViewer(db, made.userId))!;
+    for (let i = 0; i < SCHEDULES_PER_OWNER; i++)
+      expect((await createSchedule(db, owner, form(`R${i}`), MADE)).ok).toBe(true);
+    expect(await createSchedule(db, owner, form('One more'), MADE)).toEqual({
+      ok: false,
+      fieldErrors: {},
+      formError: 'You have 25 scheduled reports, the most one person may keep: delete one to schedule another.',
+    });
+    expect(await count(db, 'scheduled_reports')).toBe(SCHEDULES_PER_OWNER);
+    // Another person has their own allowance; one deleted frees a place.
+    const other = (await loadViewer(db, (await createServiceToken(db, { role: 'manager', name: 'Olu' })).userId))!;
+    expect((await createSchedule(db, other, form('Theirs'), MADE)).ok).toBe(true);
+    const [first] = await queryRows<{ id: string }>(
+      db,
+      'SELECT id FROM scheduled_reports WHERE owner_user_id = ? LIMIT 1',
+      owner.userId,
+    );
+    expect(await deleteSchedule(db, owner, first!.id)).not.toBeNull();
+    expect((await createSchedule(db, owner, form('Again'), MADE)).ok).toBe(true);
+  });
+
+  it(`keeps the newest ${KEPT_FILES_OF_DELETED_SCHEDULES} files of a person's deleted schedules when a run makes one`, async () => {
+    const made = await createServiceToken(db, { role: 'manager', name: 'Mia Manager' });
+    const owner = (await loadViewer(db, made.userId))!;
+    const orphans = KEPT_FILES_OF_DELETED_SCHEDULES + 5;
+    for (let i = 0; i < orphans; i++) {
+      await sqlRun(
+        db,
+        `INSERT INTO report_files (id, schedule_id, owner_user_id, file_name, path, format, rows, bytes, created_at)
+         VALUES (?, NULL, ?, 'old.csv', ?, 'csv', 0, 0, ?)`,
+        [`rpf_old_${String(i).padStart(3, '0')}`, owner.userId, `tmp/tests/nothing-${i}.csv`, MADE - DAY + i],
+      );
+    }
+    // Someone else's stay whatever this person makes.
+    const other = (await createServiceToken(db, { role: 'manager', name: 'Olu' })).userId;
+    await sqlRun(
+      db,
+      `INSERT INTO report_files (id, schedule_id, owner_user_id, file_name, path, format, rows, bytes, created_at)
+       VALUES ('rpf_theirs', NULL, ?, 'old.csv', 'tmp/tests/nothing.csv', 'csv', 0, 0, ?)`,
+      [other, MADE - 2 * DAY],
+    );
+    expect((await createSchedule(db, owner, form('Daily'), MADE)).ok).toBe(true);
+    const [schedule] = await listSchedules(db, owner);
+    expect(await runSchedule(db, schedule!, schedule!.nextRunAt, schedule!.nextRunAt)).not.toBeNull();
+    const left = (
+      await queryRows<{ id: string }>(db, 'SELECT id FROM report_files WHERE schedule_id IS NULL ORDER BY id')
+    ).map((row) => row.id);
+    expect(left).toEqual([
+      ...Array.from({ length: KEPT_FILES_OF_DELETED_SCHEDULES }, (_, i) => `rpf_old_${String(i + 5).padStart(3, '0')}`),
+      'rpf_theirs',
+    ]);
+    expect(await count(db, 'report_files', 'schedule_id IS NOT NULL')).toBe(1);
   });
 });
 
