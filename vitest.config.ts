@@ -72,6 +72,7 @@ export const BOTH_ENGINES = [
   'tests/integration/unbounded-growth.test.ts',
   'tests/reliability/fuzz.test.ts',
   'tests/reliability/sigkill.test.ts',
+  'tests/reliability/report-scheduler-failover.test.ts',
   'tests/reliability/silent-live-clients.test.ts',
   'tests/reliability/slow-export-reader.test.ts',
   'tests/reliability/slow-uploads.test.ts',

@@ -78,12 +78,16 @@ async function pruneKeptFiles(db: Db, scheduleId: string, ownerUserId: string): 
 /**
  * Writes one run of a schedule to a file and records it. The range is relative to the run it was
  * due for (`dueAt`), so a run the server caught up on late still reports on its own period.
+ * `advanceTo` (the scheduler's runs): the file is recorded only together with moving the schedule's
+ * next_run_at from `dueAt` to it, in one transaction; when another run recorded it first, this
+ * one's bytes are removed and it resolves to null.
  */
 export async function runSchedule(
   db: Db,
   schedule: ScheduledReportRow,
   dueAt: number,
   now = Date.now(),
+  advanceTo?: number,
 ): Promise<ReportFileSummary | null> {
   const viewer = await loadViewer(db, schedule.ownerUserId);
   if (!viewer || !EXPORT_ROLES.includes(viewer.role)) {
@@ -113,22 +117,26 @@ export async function runSchedule(
     await removeStored(db, [path]);
     throw result.error ?? new Error('Report export did not complete');
   }
-  await writeTransaction(
-    db,
-    async () =>
-      await db.insert(reportFiles).values({
-        id,
-        scheduleId: schedule.id,
-        ownerUserId: viewer.userId,
-        fileName,
-        path,
-        format,
-        rows: result.rows,
-        bytes,
-        createdAt: now,
-        scope: JSON.stringify(viewer.scope),
-      }),
-  );
+  const recorded = await writeTransaction(db, async () => {
+    if (advanceTo !== undefined && !(await advanceSchedule(db, schedule.id, dueAt, advanceTo, now))) return false;
+    await db.insert(reportFiles).values({
+      id,
+      scheduleId: schedule.id,
+      ownerUserId: viewer.userId,
+      fileName,
+      path,
+      format,
+      rows: result.rows,
+      bytes,
+      createdAt: now,
+      scope: JSON.stringify(viewer.scope),
+    });
+    return true;
+  });
+  if (!recorded) {
+    await removeStored(db, [path]);
+    return null;
+  }
   await pruneKeptFiles(db, schedule.id, viewer.userId);
   await recordAudit(
     db,
@@ -151,10 +159,22 @@ export async function runSchedule(
   return { id, scheduleId: schedule.id, fileName, path, rows: result.rows, bytes };
 }
 
+/** Moves a schedule's next_run_at from `dueAt` to `next`; false when it was no longer `dueAt`. */
+async function advanceSchedule(db: Db, id: string, dueAt: number, next: number, now: number): Promise<boolean> {
+  const moved = await db
+    .update(scheduledReports)
+    .set({ nextRunAt: next, lastRunAt: now })
+    .where(and(eq(scheduledReports.id, id), eq(scheduledReports.nextRunAt, dueAt)));
+  return changesOf(moved) === 1;
+}
+
 /**
  * Runs every schedule due at `now`, one after another, and moves each to its next local run time
- * (the next sweep makes a run still due: one missed while no server was up). A schedule is claimed
- * (next_run_at moved) before it runs, so two sweeps never run it twice.
+ * (the next sweep makes a run still due: one missed while no server was up). A run moves its
+ * schedule on in the transaction that records its file, not before it starts: an instance that
+ * dies mid-report leaves the run due, and the instance that takes the lease over makes it. Two runs
+ * of one due time (a holder stalled past its lease, resumed after another took over) both write,
+ * and only the first to record keeps its file. A run that fails is moved on (logged), not retried.
  */
 export async function runDueReports(db: Db, now = Date.now()): Promise<ReportFileSummary[]> {
   const files: ReportFileSummary[] = [];
@@ -165,20 +185,12 @@ export async function runDueReports(db: Db, now = Date.now()): Promise<ReportFil
       { cadence: schedule.cadence, runAt: schedule.runAt, timezone: schedule.timezone },
       Math.max(schedule.nextRunAt, now - MISSED_RUNS_MADE_MS),
     );
-    const claimed = await writeTransaction(
-      db,
-      async () =>
-        await db
-          .update(scheduledReports)
-          .set({ nextRunAt: next, lastRunAt: now })
-          .where(and(eq(scheduledReports.id, schedule.id), eq(scheduledReports.nextRunAt, schedule.nextRunAt))),
-    );
-    if (changesOf(claimed) !== 1) continue;
     try {
-      const file = await runSchedule(db, schedule, schedule.nextRunAt, now);
+      const file = await runSchedule(db, schedule, schedule.nextRunAt, now, next);
       if (file) files.push(file);
     } catch (error) {
       console.error(`Scheduled report ${schedule.id} failed`, error);
+      await writeTransaction(db, async () => await advanceSchedule(db, schedule.id, schedule.nextRunAt, next, now));
     }
   }
   return files;
