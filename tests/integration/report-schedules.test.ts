@@ -1,12 +1,16 @@
+import { copyFileSync, mkdtempSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listDueSchedules, listSchedules } from '../../app/read/reports.server';
 import { loadViewer } from '../../app/write/api-tokens.server';
+import { reportsDirectory } from '../../app/write/report-file-store.server';
 import { runDueReports } from '../../app/write/report-scheduler.server';
 import { createSchedule, resumeSchedule } from '../../app/write/report-schedules.server';
-import type { Db } from '../../db/client';
+import { type Db, onPostgres, openDatabase } from '../../db/client';
 import { users } from '../../db/tables';
-import { closeTestDb, createTestDb } from '../support/db';
+import { closeTestDb, createTestDb, queryRows } from '../support/db';
+import { BASE_DB, TEST_TMP } from '../support/paths';
 import { addUser } from '../support/users';
 
 let db: Db;
@@ -80,5 +84,33 @@ describe('runs missed while no server was up', () => {
     expect(made.length).toBe(1 + 31);
     expect(made.slice(0, 2)).toEqual(['agents_2026-11-05_2026-11-05_UTC.csv', 'agents_2026-12-05_2026-12-05_UTC.csv']);
     expect(made.at(-1)).toBe('agents_2027-01-04_2027-01-04_UTC.csv');
+  });
+});
+
+describe('two sweeps of one due run at once (a holder stalled past its lease, resumed after the takeover)', () => {
+  it('keep one file: the run recorded second removes its bytes', async () => {
+    if (!onPostgres(db)) {
+      // A database in a folder of its own: its kept files are the only ones in reports/ beside it.
+      await closeTestDb(db);
+      const folder = mkdtempSync(join(TEST_TMP, 'overlap-'));
+      copyFileSync(BASE_DB, join(folder, 'app.db'));
+      db = openDatabase(join(folder, 'app.db'));
+    }
+    const { owner } = await dailyScheduleOfAManager();
+    const [first, second] = await Promise.all([runDueReports(db, due(2)), runDueReports(db, due(2) + 1_000)]);
+    const made = [...first!, ...second!];
+    expect(made.map((file) => file.fileName)).toEqual(['agents_2026-11-01_2026-11-01_UTC.csv']);
+    const [schedule] = await listSchedules(db, owner);
+    expect(schedule!.nextRunAt).toBe(due(3));
+    const kept = await queryRows<{ id: string; path: string }>(db, 'SELECT id, path FROM report_files');
+    expect(kept.map((file) => file.id)).toEqual([made[0]!.id]);
+    if (onPostgres(db)) {
+      const stored = await queryRows<{ file_id: string }>(db, 'SELECT DISTINCT file_id FROM report_file_chunks');
+      expect(stored.map((row) => row.file_id)).toEqual([made[0]!.id]);
+    } else {
+      expect(readdirSync(reportsDirectory(db)).map((name) => join(reportsDirectory(db), name))).toEqual([
+        kept[0]!.path,
+      ]);
+    }
   });
 });
