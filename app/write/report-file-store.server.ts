@@ -1,4 +1,13 @@
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -125,4 +134,27 @@ export async function removeStored(db: Db, paths: readonly string[]): Promise<vo
     ]);
   }
   for (const path of paths) if (!path.startsWith(POSTGRES_PATH)) rmSync(path, { force: true });
+}
+
+/** A `.part` file untouched this long is a run's that died (a run writes to it without pause). */
+export const ABANDONED_PART_MS = 3_600_000;
+
+/**
+ * SQLite: deletes the `.part` files that runs killed mid-write left in the reports folder (a run that
+ * fails removes its own), once untouched for ABANDONED_PART_MS. PostgreSQL leaves none (its chunks
+ * are written in the transaction that records the file).
+ */
+export function removeAbandonedParts(db: Db, now = Date.now()): void {
+  if (onPostgres(db)) return;
+  const directory = reportsDirectory(db);
+  if (!existsSync(directory)) return;
+  for (const name of readdirSync(directory)) {
+    if (!name.endsWith('.part')) continue;
+    const path = join(directory, name);
+    try {
+      if (now - statSync(path).mtimeMs >= ABANDONED_PART_MS) rmSync(path, { force: true });
+    } catch {
+      // Gone meanwhile: renamed by the run that was writing it, or removed by another instance.
+    }
+  }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { and, desc, eq, inArray, isNull } from 'drizzle-orm';
-import { changesOf, type Db, writeTransaction } from '../../db/client';
+import { changesOf, type Db, onPostgres, writeTransaction } from '../../db/client';
 import { reportFiles, scheduledReports } from '../../db/tables';
 import { EXPORT_ROLES } from '../domain/access';
 import { type Cadence, nextRunAt, rangeForRun } from '../domain/report-schedule';
@@ -10,7 +10,7 @@ import { listDueSchedules, type ScheduledReportRow } from '../read/reports.serve
 import { loadViewer } from './api-tokens.server';
 import { recordAudit } from './audit.server';
 import { jobLease } from './leases.server';
-import { removeStored, storeReportFile } from './report-file-store.server';
+import { removeAbandonedParts, removeStored, storeReportFile } from './report-file-store.server';
 import { filtersForRun } from './report-schedules.server';
 
 export interface ReportFileSummary {
@@ -112,31 +112,41 @@ export async function runSchedule(
     },
     now,
   );
-  const { path, bytes } = await storeReportFile(db, id, format, stream);
-  if (!result.completed) {
-    await removeStored(db, [path]);
-    throw result.error ?? new Error('Report export did not complete');
-  }
-  const recorded = await writeTransaction(db, async () => {
-    if (advanceTo !== undefined && !(await advanceSchedule(db, schedule.id, dueAt, advanceTo, now))) return false;
-    await db.insert(reportFiles).values({
-      id,
-      scheduleId: schedule.id,
-      ownerUserId: viewer.userId,
-      fileName,
-      path,
-      format,
-      rows: result.rows,
-      bytes,
-      createdAt: now,
-      scope: JSON.stringify(viewer.scope),
+  const store = async (): Promise<{ path: string; bytes: number } | null> => {
+    const { path, bytes } = await storeReportFile(db, id, format, stream);
+    if (!result.completed) {
+      await removeStored(db, [path]);
+      throw result.error ?? new Error('Report export did not complete');
+    }
+    const recorded = await writeTransaction(db, async () => {
+      if (advanceTo !== undefined && !(await advanceSchedule(db, schedule.id, dueAt, advanceTo, now))) return false;
+      await db.insert(reportFiles).values({
+        id,
+        scheduleId: schedule.id,
+        ownerUserId: viewer.userId,
+        fileName,
+        path,
+        format,
+        rows: result.rows,
+        bytes,
+        createdAt: now,
+        scope: JSON.stringify(viewer.scope),
+      });
+      return true;
     });
-    return true;
-  });
-  if (!recorded) {
-    await removeStored(db, [path]);
-    return null;
-  }
+    if (!recorded) {
+      await removeStored(db, [path]);
+      return null;
+    }
+    return { path, bytes };
+  };
+  // On PostgreSQL the file's chunks are written in the transaction that records it: a run cut off
+  // (its instance killed) leaves no chunks behind, and none is visible before the file is recorded.
+  // SQLite cannot hold its one write lock for a whole export: the bytes go to a `.part` file first
+  // (removeAbandonedParts clears one a killed run left).
+  const stored = onPostgres(db) ? await writeTransaction(db, store) : await store();
+  if (!stored) return null;
+  const { path, bytes } = stored;
   await pruneKeptFiles(db, schedule.id, viewer.userId);
   await recordAudit(
     db,
@@ -178,6 +188,8 @@ async function advanceSchedule(db: Db, id: string, dueAt: number, next: number, 
  */
 export async function runDueReports(db: Db, now = Date.now()): Promise<ReportFileSummary[]> {
   const files: ReportFileSummary[] = [];
+  // The files' own clock: `now` is the schedules' (a test's may be any instant).
+  removeAbandonedParts(db);
   for (const schedule of await listDueSchedules(db, now)) {
     // The run after this one, not the first after now: runs missed while no server was up are made
     // one a sweep, each on its own period, as far back as a month of files is kept.

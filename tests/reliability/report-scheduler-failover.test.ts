@@ -1,14 +1,16 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listSchedules } from '../../app/read/reports.server';
 import { loadViewer } from '../../app/write/api-tokens.server';
-import { reportsDirectory } from '../../app/write/report-file-store.server';
+import { ABANDONED_PART_MS, reportsDirectory } from '../../app/write/report-file-store.server';
 import { runDueReports } from '../../app/write/report-scheduler.server';
 import { createSchedule } from '../../app/write/report-schedules.server';
-import { type Db, onPostgres, sqlRun } from '../../db/client';
+import { type Db, onPostgres, openDatabase, sqlRun } from '../../db/client';
 import { CLI_NODE } from '../support/cli';
-import { closeTestDb, createTestDb, queryRow } from '../support/db';
+import { closeTestDb, createTestDb, queryRow, queryRows } from '../support/db';
+import { BASE_DB, TEST_TMP } from '../support/paths';
 import { addUser } from '../support/users';
 
 // An instance killed (SIGKILL) in the middle of writing a scheduled report: the run must still be
@@ -25,6 +27,13 @@ let db: Db;
 let url: string;
 beforeEach(async () => {
   ({ db, file: url } = await createTestDb());
+  if (!onPostgres(db)) {
+    // A database in a folder of its own: the `.part` files in reports/ beside it are its own.
+    await closeTestDb(db);
+    url = join(mkdtempSync(join(TEST_TMP, 'killed-run-')), 'app.db');
+    copyFileSync(BASE_DB, url);
+    db = openDatabase(url);
+  }
 });
 afterEach(() => closeTestDb(db));
 
@@ -50,12 +59,21 @@ async function paidRequestsOnTheFirst(): Promise<void> {
   );
 }
 
-/** Whether a run's bytes are being written: a `.part` file (SQLite) or a first stored chunk (PostgreSQL). */
-async function writingAFile(): Promise<boolean> {
-  if (onPostgres(db))
-    return ((await queryRow<{ n: number }>(db, 'SELECT count(*) AS n FROM report_file_chunks'))?.n ?? 0) > 0;
+/**
+ * The `.part` file a run is writing (SQLite), or on PostgreSQL, whether a run is writing chunks (in
+ * the transaction that will record the file: invisible to others, seen in pg_stat_activity).
+ */
+async function writingAFile(): Promise<string | boolean> {
+  if (onPostgres(db)) {
+    const writing = await queryRow<{ n: number }>(
+      db,
+      "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'INSERT INTO report_file_chunks%'",
+    );
+    return Number(writing?.n) > 0;
+  }
   const directory = reportsDirectory(db);
-  return existsSync(directory) && readdirSync(directory).some((name) => name.endsWith('.part'));
+  const part = existsSync(directory) ? readdirSync(directory).find((name) => name.endsWith('.part')) : undefined;
+  return part ? join(directory, part) : false;
 }
 
 describe('an instance killed while it writes a scheduled report', () => {
@@ -81,8 +99,9 @@ describe('an instance killed while it writes a scheduled report', () => {
       out += chunk;
     });
     const exited = new Promise((resolve) => child.once('exit', resolve));
+    let part: string | boolean = false;
     try {
-      await expect.poll(writingAFile, { timeout: 30_000, interval: 5 }).toBe(true);
+      await expect.poll(async () => (part = await writingAFile()), { timeout: 30_000, interval: 5 }).not.toBe(false);
       child.kill('SIGKILL');
       await exited;
     } finally {
@@ -91,6 +110,12 @@ describe('an instance killed while it writes a scheduled report', () => {
     // Killed mid-report: it had started and not finished.
     expect(out).toBe('running\n');
     expect((await queryRow<{ n: number }>(db, 'SELECT count(*) AS n FROM report_files'))?.n).toBe(0);
+    if (typeof part === 'string') {
+      // SQLite: the killed run's `.part`, untouched for over an hour when the next sweep comes.
+      expect(existsSync(part)).toBe(true);
+      const anHourAgo = (Date.now() - ABANDONED_PART_MS - 60_000) / 1000;
+      utimesSync(part, anHourAgo, anHourAgo);
+    }
 
     // The instance that sweeps next (the lease's next holder) makes the run it was due for.
     const files = await runDueReports(db, DUE + 60_000);
@@ -102,5 +127,12 @@ describe('an instance killed while it writes a scheduled report', () => {
     // And only once.
     expect(await runDueReports(db, DUE + 120_000)).toEqual([]);
     expect((await queryRow<{ n: number }>(db, 'SELECT count(*) AS n FROM report_files'))?.n).toBe(1);
+    // Nothing of the killed run is left: PostgreSQL rolled its chunks back with its connection, the
+    // sweep removed SQLite's `.part`.
+    if (typeof part === 'string') expect(existsSync(part)).toBe(false);
+    else {
+      const stored = await queryRows<{ file_id: string }>(db, 'SELECT DISTINCT file_id FROM report_file_chunks');
+      expect(stored.map((row) => row.file_id)).toEqual([files[0]!.id]);
+    }
   }, 120_000);
 });
