@@ -108,17 +108,21 @@ export async function openReportFile(db: Db, path: string): Promise<ReadableStre
     [id],
   );
   if (!first || first.n === 0) return null;
+  const parts = first.n;
   let part = 0;
   return new ReadableStream<Uint8Array>(
     {
       // One chunk per read: the reader's pace sets how much is held.
       async pull(controller) {
+        if (part === parts) return controller.close();
         const [row] = await db.$pg.query<{ bytes: Buffer }>(
           'SELECT bytes FROM report_file_chunks WHERE file_id = $1 AND part = $2',
           [id, part++],
         );
         if (row) controller.enqueue(new Uint8Array(row.bytes));
-        else controller.close();
+        // Deleted while read (its owner, or pruning): an error, so the download fails instead of
+        // ending short as if the file were whole.
+        else controller.error(new Error(`Report file ${id} was removed while it was read`));
       },
     },
     { highWaterMark: 1 },

@@ -64,6 +64,27 @@ describe('report files on this engine', () => {
     expect(await openReportFile(db, path)).toBeNull();
   });
 
+  it('never reads a file deleted while it is read as if it were whole', async () => {
+    const content = randomBytes(2_500_000);
+    const { path } = await storeReportFile(db, 'rpf_deleted', 'csv', streamOf(content, 65_536));
+    const reader = (await openReportFile(db, path))!.getReader();
+    const first = await reader.read();
+    expect(first.value?.byteLength).toBe(onPostgres(db) ? 1 << 20 : 65_536);
+    await removeStored(db, [path]);
+    const rest = async () => {
+      const pieces = [Buffer.from(first.value!)];
+      for (let next = await reader.read(); !next.done; next = await reader.read()) pieces.push(Buffer.from(next.value));
+      return Buffer.concat(pieces);
+    };
+    if (onPostgres(db)) {
+      // Its chunks are gone: the download fails (before: it ended after the first MB, as if whole).
+      await expect(rest()).rejects.toThrow('Report file rpf_deleted was removed while it was read');
+    } else {
+      // The open file stays readable to the end once unlinked.
+      expect((await rest()).equals(content)).toBe(true);
+    }
+  });
+
   it('leaves nothing behind when the export fails half way', async () => {
     const content = randomBytes(3_000_000);
     await expect(storeReportFile(db, 'rpf_failed', 'csv', streamOf(content, 65_536, 1_500_000))).rejects.toThrow(
