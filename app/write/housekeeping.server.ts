@@ -1,4 +1,5 @@
-import { type Db, sqlRows, sqlRun, writeTransaction } from '../../db/client';
+import { type Db, onPostgres, sqlRows, sqlRun, writeTransaction } from '../../db/client';
+import { inValues } from '../read/query-compiler.server';
 import { IDEMPOTENCY_KEY_TTL_MS } from './idempotency-keys.server';
 import { jobLease } from './leases.server';
 import { purgeExpiredSessions } from './sessions.server';
@@ -11,6 +12,13 @@ import { THROTTLE_WINDOW_MS } from './sign-in-throttle.server';
  * between them.
  */
 export const HOUSEKEEPING_BATCH = 1000;
+
+/**
+ * Bytes of raw bodies deleted per statement: a rejected event's body may be up to the 10 MB body limit,
+ * and freeing one reads its whole chain of overflow pages, so a batch of 1,000 such bodies would hold
+ * the event loop for seconds. A batch stops before this many (always at least one row).
+ */
+export const HOUSEKEEPING_BATCH_BYTES = 16 * 1024 * 1024;
 
 /** An expired lease (a pay claim whose instance died) is deleted this long after it ran out. */
 const EXPIRED_LEASE_KEPT_MS = 60 * 60 * 1000;
@@ -54,21 +62,24 @@ export async function runHousekeeping(
     leases: await run('DELETE FROM leases WHERE expires_at < ?', [now - EXPIRED_LEASE_KEPT_MS]),
     rejectedEvents: 0,
   };
-  const inBatches = async (select: string, params: unknown[]) => {
+  const inBatches = async (where: string, order: string, params: unknown[]) => {
     for (;;) {
-      const deleted = await run(`DELETE FROM rejected_events WHERE seq IN (${select} LIMIT ?)`, [
-        ...params,
-        HOUSEKEEPING_BATCH,
-      ]);
-      counts.rejectedEvents += deleted;
-      if (deleted < HOUSEKEEPING_BATCH) return true;
+      // octet_length reads the stored size, not the body (both engines).
+      const rows = await sqlRows<{ seq: number | string; bytes: number | string }>(
+        db,
+        `SELECT seq, octet_length(raw) AS bytes FROM rejected_events WHERE ${where} ORDER BY ${order} LIMIT ?`,
+        [...params, HOUSEKEEPING_BATCH],
+      );
+      const batch = withinBytes(rows, HOUSEKEEPING_BATCH_BYTES).map((row) => Number(row.seq));
+      if (batch.length === 0) return true;
+      const deleted = inValues('seq', batch, { arrays: onPostgres(db) });
+      counts.rejectedEvents += await run(`DELETE FROM rejected_events WHERE ${deleted.sql}`, deleted.params);
+      if (batch.length === rows.length && rows.length < HOUSEKEEPING_BATCH) return true;
       await new Promise((resolve) => setImmediate(resolve));
       if (!(await keepGoing())) return false;
     }
   };
-  const finished = await inBatches('SELECT seq FROM rejected_events WHERE received_at < ? ORDER BY received_at', [
-    now - retention.rejectedEventsMs,
-  ]);
+  const finished = await inBatches('received_at < ?', 'received_at', [now - retention.rejectedEventsMs]);
   if (!finished) return counts;
   // The newest kept: the seq of the first one beyond them, and every one up to it goes.
   const [beyond] = await sqlRows<{ seq: number }>(
@@ -76,8 +87,20 @@ export async function runHousekeeping(
     'SELECT seq FROM rejected_events ORDER BY seq DESC LIMIT 1 OFFSET ?',
     [retention.rejectedEventsKept],
   );
-  if (beyond) await inBatches('SELECT seq FROM rejected_events WHERE seq <= ? ORDER BY seq', [Number(beyond.seq)]);
+  if (beyond) await inBatches('seq <= ?', 'seq', [Number(beyond.seq)]);
   return counts;
+}
+
+/** The first rows whose bytes stay under `budget` (the first row whatever its size). */
+export function withinBytes<T extends { bytes: number | string }>(rows: readonly T[], budget: number): T[] {
+  let total = 0;
+  let taken = 0;
+  for (const row of rows) {
+    total += Number(row.bytes);
+    if (taken > 0 && total > budget) break;
+    taken += 1;
+  }
+  return rows.slice(0, taken);
 }
 
 /** The lease that makes one instance on the database the housekeeper (app/write/leases.server.ts). */

@@ -4,7 +4,12 @@ import { signIn } from '../../app/http/sign-in.server';
 import { getIngestionTotals } from '../../app/read/ingestion-health.server';
 import { listSchedules } from '../../app/read/reports.server';
 import { createServiceToken, loadViewer } from '../../app/write/api-tokens.server';
-import { HOUSEKEEPING_BATCH, runHousekeeping } from '../../app/write/housekeeping.server';
+import {
+  HOUSEKEEPING_BATCH,
+  HOUSEKEEPING_BATCH_BYTES,
+  runHousekeeping,
+  withinBytes,
+} from '../../app/write/housekeeping.server';
 import { KEPT_FILES_OF_DELETED_SCHEDULES, runSchedule } from '../../app/write/report-scheduler.server';
 import { createSchedule, deleteSchedule, SCHEDULES_PER_OWNER } from '../../app/write/report-schedules.server';
 import {
@@ -236,6 +241,39 @@ describe('housekeeping (service level)', () => {
     expect(counts.rejectedEvents).toBe(2 * HOUSEKEEPING_BATCH);
     expect(asked).toBe(2);
     expect(await count(db, 'rejected_events')).toBe(1);
+  });
+
+  it('deletes large rejected bodies a few at a time, never 1,000 of up to 10 MB in one statement', async () => {
+    // Three bodies of 6 MB against a budget of 16 MB a statement: two, then one (the event loop free
+    // between; a lease lost after the first statement leaves the third).
+    const body = 'x'.repeat(6 * 1024 * 1024);
+    for (let i = 0; i < 3; i += 1) {
+      await sqlRun(
+        db,
+        `INSERT INTO rejected_events (event_id, received_at, source, code, path, message, raw)
+         VALUES (?, ?, 'api', 'invalid_json', '', 'bad', ?)`,
+        [`evt_big_${i}`, NOW - 40 * DAY, body],
+      );
+    }
+    let asked = 0;
+    const counts = await runHousekeeping(db, NOW, { rejectedEventsMs: 30 * DAY, rejectedEventsKept: 1000 }, () => {
+      asked += 1;
+      return false;
+    });
+    expect(counts.rejectedEvents).toBe(2);
+    expect(asked).toBe(1);
+    expect(await queryRows(db, 'SELECT event_id FROM rejected_events')).toEqual([{ event_id: 'evt_big_2' }]);
+  });
+});
+
+describe('withinBytes', () => {
+  it('takes rows while their bytes stay within the budget, and always the first', () => {
+    const rows = (sizes: number[]) => sizes.map((bytes, seq) => ({ seq, bytes }));
+    expect(withinBytes(rows([5, 5, 6, 1]), 10).map((row) => row.seq)).toEqual([0, 1]);
+    expect(withinBytes(rows([5, 5]), 10).map((row) => row.seq)).toEqual([0, 1]);
+    expect(withinBytes(rows([25, 1]), 10).map((row) => row.seq)).toEqual([0]);
+    expect(withinBytes([], 10)).toEqual([]);
+    expect(HOUSEKEEPING_BATCH_BYTES).toBe(16 * 1024 * 1024);
   });
 });
 
