@@ -36,6 +36,7 @@ export const BOTH_ENGINES = [
   'tests/integration/filter-options.test.ts',
   'tests/integration/agent-choices.test.ts',
   'tests/integration/leaderboard-pages.test.ts',
+  'tests/integration/leaderboard-few-links.test.ts',
   'tests/integration/metrics.test.ts',
   'tests/integration/metrics-oracle-zones.test.ts',
   'tests/integration/metrics.property.test.ts',

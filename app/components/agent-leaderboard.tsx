@@ -2,16 +2,27 @@ import { Link } from '@remix-run/react';
 import { createColumnHelper, type SortingState } from '@tanstack/react-table';
 import { createContext, type ReactNode, useContext } from 'react';
 import { formatCount, formatDuration, formatMoney, formatRate } from '../domain/format';
-import type { Metrics } from '../domain/metrics';
+import { type Metrics, MIN_SENT_TO_COMPARE } from '../domain/metrics';
 import { pathSegment } from '../lib/path-segment';
-import { LEADERBOARD_COLUMNS, type LeaderboardSortId, type RankedAgent } from '../read/leaderboard-order';
+import {
+  fewLinks,
+  isLeaderboardSort,
+  isRateSort,
+  LEADERBOARD_COLUMNS,
+  type LeaderboardSortId,
+  type RankedAgent,
+} from '../read/leaderboard-order';
 import { type SortableFeatures, SortableTable, useSortableTable } from './sortable-table';
 
 export type LeaderboardRow = RankedAgent;
 
+type RateId = 'openRate' | 'conversionRate' | 'declineRate' | 'expiryRate' | 'cancelRate';
+
 interface CellEnv {
   locale: string;
   agentHref: (agentId: string) => string;
+  /** The rate the rows are sorted by, if any: its cells say which agents sent too few links to rank. */
+  sortedRate?: LeaderboardSortId;
 }
 const CellContext = createContext<CellEnv>({ locale: 'en', agentHref: (id) => `/dashboard/agents/${pathSegment(id)}` });
 
@@ -37,8 +48,27 @@ function Count({ value }: { value: number }) {
   return <>{formatCount(value, useContext(CellContext).locale)}</>;
 }
 
-function Rate({ value }: { value: number | null | undefined }) {
-  return <>{formatRate(value ?? null, useContext(CellContext).locale)}</>;
+/**
+ * A rate; in the column sorted by, an agent who sent too few links for a fair one is marked, as the
+ * server ranks them after the others (read/leaderboard-order.ts).
+ */
+function Rate({ id, row }: { id: RateId; row: LeaderboardRow }) {
+  const { locale, sortedRate } = useContext(CellContext);
+  const value = row[id];
+  const marked = sortedRate === id && value !== null && fewLinks(row);
+  return (
+    <>
+      {formatRate(value, locale)}
+      {marked && (
+        <span className="few-links muted small">
+          few links
+          <span className="visually-hidden">
+            : {formatCount(row.sent, locale)} sent, ranked after agents who sent at least {MIN_SENT_TO_COMPARE}
+          </span>
+        </span>
+      )}
+    </>
+  );
 }
 
 function Collected({ collected }: { collected: Metrics['collected'] }) {
@@ -57,12 +87,12 @@ function Collected({ collected }: { collected: Metrics['collected'] }) {
 const numeric = { numeric: true };
 
 /** A rate column: its header says so ("… %"), its cell a percentage; null rates sort last either way. */
-function rateColumn(id: 'openRate' | 'conversionRate' | 'declineRate' | 'expiryRate' | 'cancelRate', header: string) {
+function rateColumn(id: RateId, header: string) {
   return helper.accessor(id, {
     ...sortable(id),
     header,
     meta: numeric,
-    cell: ({ getValue }) => <Rate value={getValue()} />,
+    cell: ({ row }) => <Rate id={id} row={row.original} />,
   });
 }
 
@@ -124,9 +154,17 @@ export function AgentLeaderboard({ rows, sorting, sortHref, onSortingChange, age
     sorting,
     onSortingChange,
   });
+  const sort = sorting[0]?.id;
+  const sortedRate = sort && isLeaderboardSort(sort) && isRateSort(sort) ? sort : undefined;
 
   return (
-    <CellContext.Provider value={{ locale, agentHref }}>
+    <CellContext.Provider value={{ locale, agentHref, sortedRate }}>
+      {sortedRate && rows.some(fewLinks) && (
+        <p className="muted small few-links-note" data-testid="few-links-note">
+          Agents who sent fewer than {MIN_SENT_TO_COMPARE} links come after the others, marked “few links”: a rate over
+          a few links says little.
+        </p>
+      )}
       <div className="leaderboard-box">
         <SortableTable
           table={table}

@@ -231,6 +231,6 @@ export function change(current: number | null, previous: number | null): number 
 /**
  * A change is shown only when the period compared with sent at least this many links: below it a
  * percentage swings wildly on one or two requests (+2,578.6% from 3 links), so the cards say
- * "not enough data" instead.
+ * "not enough data" instead. The leaderboard's rate sorts put agents who sent fewer after the rest.
  */
 export const MIN_SENT_TO_COMPARE = 20;

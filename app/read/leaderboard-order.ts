@@ -1,4 +1,4 @@
-import type { Metrics } from '../domain/metrics';
+import { type Metrics, MIN_SENT_TO_COMPARE } from '../domain/metrics';
 
 /**
  * The dashboard leaderboard's order, defined once: the server sorts every agent of the range by it
@@ -20,6 +20,8 @@ interface SortColumn {
   value: (row: RankedAgent) => SortValue;
   /** A header clicked for the first time sorts this way: figures biggest first, names A to Z. */
   descFirst: boolean;
+  /** A rate: agents with too few links for a fair one (fewLinks) come after the others, either way. */
+  rate?: true;
 }
 
 const figure = (key: 'sent' | 'paid' | 'expiredUnopened'): SortColumn => ({
@@ -29,6 +31,7 @@ const figure = (key: 'sent' | 'paid' | 'expiredUnopened'): SortColumn => ({
 const rate = (key: 'openRate' | 'conversionRate' | 'declineRate' | 'expiryRate' | 'cancelRate'): SortColumn => ({
   value: (row) => row[key],
   descFirst: true,
+  rate: true,
 });
 
 /** The sortable columns by id (the ids of the table's columns and of the URL's `sort`). */
@@ -49,6 +52,20 @@ export type LeaderboardSortId = keyof typeof LEADERBOARD_COLUMNS;
 
 export function isLeaderboardSort(id: string): id is LeaderboardSortId {
   return Object.hasOwn(LEADERBOARD_COLUMNS, id);
+}
+
+/**
+ * Too few links sent for a rate to rank against the others' (1 of 1 paid is not a better agent than
+ * 180 of 200): the KPI cards' minimum for comparing a rate.
+ */
+export function fewLinks(row: Pick<Metrics, 'sent'>): boolean {
+  return row.sent < MIN_SENT_TO_COMPARE;
+}
+
+/** Whether a sort is by a rate, where agents with few links come after the rest. */
+export function isRateSort(sort: LeaderboardSortId): boolean {
+  const column: SortColumn = LEADERBOARD_COLUMNS[sort];
+  return column.rate === true;
 }
 
 /** The page of the leaderboard in the dashboard's URL (1 when absent). */
@@ -88,12 +105,15 @@ function compareValues(a: SortValue, b: SortValue): number {
 
 /**
  * Every agent in the order asked for; agents that compare equal keep their busiest-first order,
- * whichever the direction (as the table did: its sort fell back to the rows' order).
+ * whichever the direction (as the table did: its sort fell back to the rows' order). By a rate,
+ * agents with enough links come first and those with few after them, each group in rate order.
  */
 export function sortAgents<T extends RankedAgent>(rows: readonly T[], sort: LeaderboardSortId, desc: boolean): T[] {
   const { value } = LEADERBOARD_COLUMNS[sort];
-  const keyed = [...rows].sort(busiestFirst).map((row) => ({ row, key: value(row) }));
+  const grouped = isRateSort(sort);
+  const keyed = [...rows].sort(busiestFirst).map((row) => ({ row, key: value(row), few: grouped && fewLinks(row) }));
   keyed.sort((a, b) => {
+    if (a.few !== b.few) return a.few ? 1 : -1;
     if (a.key === null || b.key === null) return a.key === b.key ? 0 : a.key === null ? 1 : -1;
     const order = compareValues(a.key, b.key);
     return desc ? -order : order;

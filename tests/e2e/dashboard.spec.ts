@@ -36,6 +36,12 @@ const pagerAgent = (n: number) => ({
   team: PAGER_TEAM,
 });
 
+/** A team whose leaderboard by conversion sets 18 of 20 paid above 1 of 1 paid (too few links to rank). */
+const FEW_TEAM = { id: 'tm_e2e_few', name: 'E2E Few' };
+const FEW_EMAIL = 'dash.few@e2e.test';
+const MANY = { id: 'ag_e2e_many', name: 'Fay Many', team: FEW_TEAM };
+const ONCE = { id: 'ag_e2e_once', name: 'Gil Once', team: FEW_TEAM };
+
 /** A request sent `ago` ms before now, then paid, declined or left to expire. */
 function request(
   id: string,
@@ -88,6 +94,10 @@ test.beforeAll(async () => {
       ...Array.from({ length: 60 }, (_, i) =>
         request(`pr_e2e_pg${i + 1}`, pagerAgent(i + 1), DAY + i * MINUTE, (i + 1) % 4 === 0 ? 'paid' : 'expired'),
       ).flat(),
+      ...Array.from({ length: 20 }, (_, i) =>
+        request(`pr_e2e_many${i + 1}`, MANY, DAY + i * MINUTE, i < 18 ? 'paid' : 'expired'),
+      ).flat(),
+      ...request('pr_e2e_once', ONCE, DAY, 'paid'),
     ];
     const summary = await ingestEvents(db, events, 'api', {
       now,
@@ -118,6 +128,18 @@ test.beforeAll(async () => {
       .onConflictDoNothing()
       .run();
     db.insert(userTeams).values({ userId: 'usr_e2e_pager', teamId: PAGER_TEAM.id }).onConflictDoNothing().run();
+    db.insert(users)
+      .values({
+        id: 'usr_e2e_few',
+        name: 'Fen Few',
+        email: FEW_EMAIL,
+        role: 'supervisor',
+        passwordHash: await hashPassword(PASSWORD),
+        createdAt: now,
+      })
+      .onConflictDoNothing()
+      .run();
+    db.insert(userTeams).values({ userId: 'usr_e2e_few', teamId: FEW_TEAM.id }).onConflictDoNothing().run();
   } finally {
     db.$client.close();
   }
@@ -375,4 +397,42 @@ test('the leaderboard shows 50 agents a page: Previous and Next move, a header s
   await expect(pager.locator('p')).toHaveText('51–60 of 60 agents');
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
   expect(await seriousViolations(page)).toEqual([]);
+});
+
+test('by conversion, 18 of 20 paid ranks above 1 of 1, which is marked as too few links', async ({ page }) => {
+  const rows = page.locator('[data-testid="leaderboard"] tbody tr');
+  const conversion = (agent: Agent) => page.locator(`[data-agent="${agent.id}"] td`).nth(5);
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await signInAsSupervisor(page, '/dashboard', FEW_EMAIL);
+  await expect(page).toHaveURL(/^[^?]*\/dashboard$/);
+  // Busiest first: no rate sort, nothing marked.
+  await expect(rows).toHaveCount(2);
+  await expect(page.locator('.few-links')).toHaveCount(0);
+  await expect(page.getByTestId('few-links-note')).toHaveCount(0);
+
+  await page.getByRole('link', { name: 'Conversion' }).click();
+  await expect(page).toHaveURL(/sort=conversionRate&order=desc/);
+  await expect(rows.nth(0)).toHaveAttribute('data-agent', MANY.id);
+  await expect(rows.nth(1)).toHaveAttribute('data-agent', ONCE.id);
+  await expect(conversion(MANY)).toHaveText('90.0%');
+  await expect(conversion(ONCE)).toHaveText('100.0%few links: 1 sent, ranked after agents who sent at least 20');
+  await expect(conversion(ONCE).locator('.few-links')).toBeVisible();
+  await expect(conversion(ONCE).locator('.visually-hidden')).toHaveCSS('position', 'absolute');
+  await expect(page.getByTestId('few-links-note')).toHaveText(
+    'Agents who sent fewer than 20 links come after the others, marked “few links”: a rate over a few links says little.',
+  );
+  // Worst first: the agent with few links still comes after.
+  await page.getByRole('link', { name: 'Conversion' }).click();
+  await expect(page).toHaveURL(/sort=conversionRate&order=asc/);
+  await expect(rows.nth(0)).toHaveAttribute('data-agent', MANY.id);
+  await expect(page.locator('.few-links')).toHaveCount(1);
+  expect(await seriousViolations(page)).toEqual([]);
+  if (SCREENS) await page.screenshot({ path: 'tmp/e2e/dashboard-few-links-1440.png', fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expect(conversion(ONCE).locator('.few-links')).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+  if (SCREENS) {
+    await conversion(ONCE).scrollIntoViewIfNeeded();
+    await page.locator('#agents').screenshot({ path: 'tmp/e2e/dashboard-few-links-390.png' });
+  }
 });

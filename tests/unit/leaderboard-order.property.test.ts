@@ -4,10 +4,11 @@ import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import { sortableFeatures } from '../../app/components/sortable-table';
-import { emptyCounts, toMetrics } from '../../app/domain/metrics';
+import { emptyCounts, MIN_SENT_TO_COMPARE, toMetrics } from '../../app/domain/metrics';
 import {
   busiestFirst,
   byName,
+  isRateSort,
   LEADERBOARD_COLUMNS,
   type LeaderboardSortId,
   type RankedAgent,
@@ -18,7 +19,8 @@ import {
  * The server now sorts the leaderboard (read/leaderboard-order.ts); the browser's table sorted it
  * before. Oracle: that table as it was (TanStack's sorted row model over the column definitions of
  * components/agent-leaderboard.tsx before the change), given the rows busiest first as the loader
- * gave them. Any agents, any sort, both directions: the same order.
+ * gave them. Any agents, any sort, both directions: the same order; but by a rate, the agents who
+ * sent fewer than MIN_SENT_TO_COMPARE links come after the others (each part in the table's order).
  */
 // The features every sortable table has (components/sortable-table.tsx).
 const features = sortableFeatures;
@@ -80,12 +82,21 @@ function formerTableOrder(rows: RankedAgent[], id: string, desc: boolean): strin
 }
 
 const SORTS = Object.keys(LEADERBOARD_COLUMNS) as LeaderboardSortId[];
+const RATES = ['openRate', 'conversionRate', 'declineRate', 'expiryRate', 'cancelRate'];
+
+/** The table's order; by a rate, the agents with enough links first, then those with few. */
+function expectedOrder(rows: RankedAgent[], id: string, desc: boolean): string[] {
+  if (!RATES.includes(id)) return formerTableOrder(rows, id, desc);
+  const enough = rows.filter((row) => row.sent >= MIN_SENT_TO_COMPARE);
+  const few = rows.filter((row) => row.sent < MIN_SENT_TO_COMPARE);
+  return [...formerTableOrder(enough, id, desc), ...formerTableOrder(few, id, desc)];
+}
 
 // Few values each, so ties (the tie rule) are common; names with digits, case and accents.
 const agentArb = fc
   .record({
     name: fc.constantFrom('Agent 9', 'agent 10', 'Agent 10', 'Émile', 'emile', 'Zoë 2', 'Zoë 02', 'Bo', 'bo 1a'),
-    sent: fc.integer({ min: 1, max: 4 }),
+    sent: fc.oneof(fc.integer({ min: 1, max: 4 }), fc.integer({ min: MIN_SENT_TO_COMPARE - 1, max: 22 })),
     opened: fc.integer({ min: 0, max: 4 }),
     paid: fc.integer({ min: 0, max: 4 }),
     declined: fc.integer({ min: 0, max: 2 }),
@@ -112,7 +123,7 @@ const agentArb = fc
   });
 
 describe('the server sorts the leaderboard as the table did', () => {
-  it('every column, both directions, ties in the rows’ busiest-first order', () => {
+  it('every column, both directions, ties in the rows’ busiest-first order; rates: few links last', () => {
     fc.assert(
       fc.property(
         fc.array(agentArb, { maxLength: 40 }),
@@ -121,7 +132,7 @@ describe('the server sorts the leaderboard as the table did', () => {
         (agents, sort, desc) => {
           const rows: RankedAgent[] = agents.map((agent, i) => ({ ...agent, agentId: `ag_${i}` }));
           const server = sortAgents(rows, sort, desc).map((row) => row.agentId);
-          expect(server).toEqual(formerTableOrder(rows, sort, desc));
+          expect(server).toEqual(expectedOrder(rows, sort, desc));
         },
       ),
       { numRuns: 500 },
@@ -142,5 +153,9 @@ describe('the server sorts the leaderboard as the table did', () => {
 
   it('a header clicked first: figures biggest first, names A to Z', () => {
     expect(SORTS.filter((id) => !LEADERBOARD_COLUMNS[id].descFirst)).toEqual(['agentName']);
+  });
+
+  it('the rate sorts are the five rates', () => {
+    expect(SORTS.filter(isRateSort)).toEqual(RATES);
   });
 });
