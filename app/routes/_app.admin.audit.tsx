@@ -93,8 +93,8 @@ export default function AdminAudit() {
         <p className="card empty">{filtered ? 'No entries match these filters.' : 'Nothing recorded yet.'}</p>
       ) : (
         <div className="table-card scroll-x">
-          {/* biome-ignore lint/a11y/noNoninteractiveTabindex: on a phone the table scrolls sideways, and a keyboard must be able to reach and scroll it (axe scrollable-region-focusable) */}
-          <table className="audit-table" tabIndex={0} aria-label="Audit log entries">
+          {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a narrow window scrolls the table sideways (on a phone each entry is a card), and a keyboard must be able to reach and scroll it (axe scrollable-region-focusable) */}
+          <table className="audit-table stack-rows" tabIndex={0} aria-label="Audit log entries">
             <thead>
               <tr>
                 <th>Time</th>
@@ -113,13 +113,19 @@ export default function AdminAudit() {
                     <td className="nowrap">
                       <LocalTime ms={entry.at} />
                     </td>
-                    <td>{entry.actorName ?? <span className="muted">system</span>}</td>
-                    <td>
+                    <td data-label="Actor">{entry.actorName ?? <span className="muted">system</span>}</td>
+                    <td data-label="Action">
                       <span className={`badge audit-${entry.action}`}>{entry.action}</span>
                     </td>
-                    <td className="mono">{entry.target ?? ''}</td>
-                    <td className="details-cell">{details ? <code>{details}</code> : null}</td>
-                    <td className="mono">{entry.ip ?? ''}</td>
+                    <td className="mono" data-label="Target">
+                      {entry.target ?? ''}
+                    </td>
+                    <td className="details-cell" data-label="Details">
+                      {details ? <code>{details}</code> : null}
+                    </td>
+                    <td className="mono" data-label="Address">
+                      {entry.ip ?? ''}
+                    </td>
                   </tr>
                 );
               })}

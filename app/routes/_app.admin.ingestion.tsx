@@ -161,8 +161,7 @@ export default function AdminIngestion() {
           <p className="card empty">No events are waiting.</p>
         ) : (
           <div className="table-card">
-            {/* biome-ignore lint/a11y/noNoninteractiveTabindex: on a phone the table scrolls sideways; a keyboard must reach it (axe scrollable-region-focusable) */}
-            <table tabIndex={0}>
+            <table className="stack-rows">
               <thead>
                 <tr>
                   <th>Request id</th>
@@ -175,11 +174,13 @@ export default function AdminIngestion() {
                 {orphans.rows.map((row) => (
                   <tr key={row.requestId}>
                     <td className="mono">{row.requestId}</td>
-                    <td className="num">{formatCount(row.events, locale)}</td>
-                    <td>
+                    <td className="num" data-label="Events">
+                      {formatCount(row.events, locale)}
+                    </td>
+                    <td data-label="First received">
                       <LocalTime ms={row.firstReceivedAt} />
                     </td>
-                    <td>
+                    <td data-label="Last received">
                       <LocalTime ms={row.lastReceivedAt} />
                     </td>
                   </tr>

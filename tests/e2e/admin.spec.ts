@@ -276,6 +276,13 @@ test('on a 390 px phone every admin section link is in view, the open one too', 
   expect((await start.boundingBox())!.y).toBe((await end.boundingBox())!.y);
 });
 
+/** The control lies wholly within the 390 px viewport's width, and nothing was scrolled sideways to get it there. */
+async function withinWidth(control: ReturnType<Page['locator']>, what: string) {
+  await expect(control, what).toBeVisible();
+  const box = (await control.boundingBox())!;
+  expect([box.x >= 0, box.x + box.width <= 390], `${what}: x ${box.x}, width ${box.width}`).toEqual([true, true]);
+}
+
 test('on a 390 px phone each admin list shows Invite, Manage, Revoke and Rename without scrolling sideways', async ({
   page,
 }) => {
@@ -306,12 +313,6 @@ test('on a 390 px phone each admin list shows Invite, Manage, Revoke and Rename 
   await page.setViewportSize({ width: 390, height: 844 });
   await signInByPost(page, email, { password: PASSWORD });
 
-  /** The control lies wholly within the 390 px viewport's width, and nothing was scrolled sideways to get it there. */
-  const withinWidth = async (control: ReturnType<Page['locator']>, what: string) => {
-    await expect(control, what).toBeVisible();
-    const box = (await control.boundingBox())!;
-    expect([box.x >= 0, box.x + box.width <= 390], `${what}: x ${box.x}, width ${box.width}`).toEqual([true, true]);
-  };
   const noSidewaysScroll = async (path: string) => {
     const overflow = await page.evaluate(() => ({
       page: document.documentElement.scrollWidth,
@@ -407,4 +408,68 @@ test('on a 390 px phone each admin list shows Invite, Manage, Revoke and Rename 
     expect(await seriousViolations(page), `${path} at 1440 px`).toEqual([]);
     await shot(page, `tmp/e2e/admin-${path.split('/')[2]}-1440.png`);
   }
+});
+
+test('on a 390 px phone the audit log and the events waiting for created read as cards, every value in view', async ({
+  page,
+}) => {
+  const orphan = `pr_${run}_phone_orphan_waiting_for_its_created_event`;
+  const db = openDatabase(E2E_DB);
+  try {
+    const summary = await ingestEvents(db, [sentEvent(orphan)], 'api');
+    expect(summary.accepted).toBe(1);
+  } finally {
+    db.$client.close();
+  }
+  const email = await createAdmin('cards');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signInByPost(page, email, { password: PASSWORD });
+  const tokenName = `Cards ${run}`;
+  await page.goto('/admin/tokens');
+  await page.getByLabel('Name').fill(tokenName);
+  await page.getByRole('button', { name: 'Create token' }).click();
+  await expect(page.getByRole('region', { name: 'New API token' })).toBeVisible();
+  /** Neither the table nor its card scrolls sideways. */
+  const noScrollInside = async (table: ReturnType<Page['locator']>, what: string) => {
+    const overflow = await table.evaluate((element) => [
+      element.scrollWidth - element.clientWidth,
+      element.parentElement!.scrollWidth - element.parentElement!.clientWidth,
+      document.documentElement.scrollWidth,
+    ]);
+    expect(overflow, what).toEqual([0, 0, 390]);
+  };
+
+  await page.goto('/admin/ingestion');
+  const waiting = page.getByRole('region', { name: 'Waiting for created' });
+  const row = waiting.getByRole('row').filter({ hasText: orphan });
+  await withinWidth(row.getByRole('cell').nth(0), 'request id');
+  await expect(row.getByRole('cell')).toHaveText([orphan, '1', /\d/, /\d/]);
+  for (const [i, what] of ['events', 'first received', 'last received'].entries())
+    await withinWidth(row.getByRole('cell').nth(i + 1), what);
+  await noScrollInside(waiting.getByRole('table'), 'waiting for created');
+  expect(await seriousViolations(page)).toEqual([]);
+  if (SCREENS) await waiting.screenshot({ path: 'tmp/e2e/admin-waiting-390.png' });
+
+  await page.goto('/admin/audit?action=token_create');
+  const entry = page.getByRole('row').filter({ hasText: tokenName });
+  const cells = entry.getByRole('cell');
+  await expect(cells.nth(1)).toHaveText('Erin Admin');
+  await expect(cells.nth(2)).toHaveText('token_create');
+  await expect(cells.nth(3)).toHaveText(/^tok_/);
+  await expect(cells.nth(4)).toContainText(`"name":"${tokenName}"`);
+  await expect(cells.nth(5)).toHaveText(/\S/);
+  for (const [i, what] of ['time', 'actor', 'action', 'target', 'details', 'address'].entries())
+    await withinWidth(cells.nth(i), `audit ${what}`);
+  await noScrollInside(page.getByRole('table', { name: 'Audit log entries' }), 'audit log');
+  expect(await seriousViolations(page)).toEqual([]);
+  await shot(page, 'tmp/e2e/admin-audit-390.png');
+
+  // At 1440 px both stay tables, one row a line.
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await expect(page.getByRole('columnheader', { name: 'Details' })).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+  await shot(page, 'tmp/e2e/admin-audit-1440.png');
+  await page.goto('/admin/ingestion');
+  await expect(waiting.getByRole('columnheader', { name: 'Last received' })).toBeVisible();
+  if (SCREENS) await waiting.screenshot({ path: 'tmp/e2e/admin-waiting-1440.png' });
 });
