@@ -1,5 +1,5 @@
 import { useActionData, useFetcher, useNavigation } from '@remix-run/react';
-import { cloneElement, type ReactElement, type RefObject, useEffect, useRef, useState } from 'react';
+import { cloneElement, type ReactElement, type RefObject, useCallback, useEffect, useRef, useState } from 'react';
 import type { ConsoleActionResult, SendField, SendResult } from '../domain/agent-console';
 import { maskFreeText } from '../domain/card-masking';
 import { CHANNEL_LABELS, CHANNELS } from '../domain/lifecycle';
@@ -23,21 +23,57 @@ export function initialCurrency(currencies: readonly { code: string }[], chosen:
 
 const DRAFT_PREFIX = 'paylink:send-draft:';
 
-/** The tab's sessionStorage, or null where the browser refuses it (all site data blocked). */
-function draftStorage(): Storage | null {
+type DraftStore = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> & { keys(): string[] };
+const inPageDrafts = new Map<string, string>();
+
+/**
+ * The tab's sessionStorage; where the browser refuses it (all site data blocked, or the panel in a
+ * chat desk's frame where third-party storage is blocked, as in Chromium's private windows), this
+ * page's memory: it lasts as long as the page, and the panel's sign-in does not load the page again.
+ */
+function draftStorage(): DraftStore {
   try {
-    return window.sessionStorage;
+    const storage = window.sessionStorage;
+    return {
+      getItem: (key) => storage.getItem(key),
+      setItem: (key, value) => storage.setItem(key, value),
+      removeItem: (key) => storage.removeItem(key),
+      keys: () => Object.keys(storage),
+    };
   } catch {
-    return null;
+    return {
+      getItem: (key) => inPageDrafts.get(key) ?? null,
+      setItem: (key, value) => inPageDrafts.set(key, value),
+      removeItem: (key) => inPageDrafts.delete(key),
+      keys: () => [...inPageDrafts.keys()],
+    };
   }
 }
 const DRAFT_FIELDS = [...FIELD_ORDER, 'currency', 'channel'] as const;
 
+/** Keeps what the form holds under the person's key, for useDraftAcrossSignIn to put back after a sign-in. */
+function keepDraft(form: HTMLFormElement, draftKey: string): void {
+  const typed = new FormData(form);
+  // A card number typed into a field is masked before it is kept, as the server stores it: nothing
+  // in clear reaches the browser's storage. The phone, checked as a phone when sent, is kept whole.
+  const draft = Object.fromEntries(
+    DRAFT_FIELDS.map((name) => {
+      const value = String(typed.get(name) ?? '');
+      return [name, name === 'customerPhone' ? value : maskFreeText(value)];
+    }),
+  );
+  try {
+    if (FIELD_ORDER.some((name) => draft[name])) draftStorage().setItem(DRAFT_PREFIX + draftKey, JSON.stringify(draft));
+  } catch {
+    // Storage full: the sign-in goes on, as it did before drafts were kept.
+  }
+}
+
 /**
  * What the agent typed survives a session that ends before it is sent. A send, or a live reload,
  * answered with the sign-in page (`/login?redirectTo=`: the session expired or was ended elsewhere)
- * used to drop the typed request; it is kept in the tab's sessionStorage, under the person's own key,
- * and put back once, after they signed in again. A sign-out of their own (plain `/login`) keeps
+ * used to drop the typed request; it is kept in the tab's sessionStorage (draftStorage), under the
+ * person's own key, and put back once, after they signed in again. A sign-out of their own (plain `/login`) keeps
  * nothing. Nothing was sent then: every action checks the session before anything else.
  */
 function useDraftAcrossSignIn(
@@ -50,30 +86,14 @@ function useDraftAcrossSignIn(
   const target = navigation.location;
   const toSignIn = target?.pathname === '/login' && new URLSearchParams(target.search).has('redirectTo');
   useEffect(() => {
-    if (!draftKey || !toSignIn || !form.current) return;
-    const typed = new FormData(form.current);
-    // A card number typed into a field is masked before it is kept, as the server stores it: nothing
-    // in clear reaches the browser's storage. The phone, checked as a phone when sent, is kept whole.
-    const draft = Object.fromEntries(
-      DRAFT_FIELDS.map((name) => {
-        const value = String(typed.get(name) ?? '');
-        return [name, name === 'customerPhone' ? value : maskFreeText(value)];
-      }),
-    );
-    try {
-      if (FIELD_ORDER.some((name) => draft[name]))
-        draftStorage()?.setItem(DRAFT_PREFIX + draftKey, JSON.stringify(draft));
-    } catch {
-      // Storage full or refused: the sign-in goes on, as it did before drafts were kept.
-    }
+    if (draftKey && toSignIn && form.current) keepDraft(form.current, draftKey);
   }, [draftKey, toSignIn, form]);
   useEffect(() => {
     if (!draftKey || !form.current) return;
     const storage = draftStorage();
-    if (!storage) return;
     const stored = storage.getItem(DRAFT_PREFIX + draftKey);
     // Anyone else's draft in this tab is dropped unread: customers' phones stay with their agent.
-    for (const key of Object.keys(storage)) if (key.startsWith(DRAFT_PREFIX)) storage.removeItem(key);
+    for (const key of storage.keys()) if (key.startsWith(DRAFT_PREFIX)) storage.removeItem(key);
     if (!stored) return;
     const draft = JSON.parse(stored) as Partial<Record<(typeof DRAFT_FIELDS)[number], string>>;
     for (const name of DRAFT_FIELDS) {
@@ -94,6 +114,36 @@ function useDraftAcrossSignIn(
 }
 
 /**
+ * The embedded panel's session ends without a way to /login: its loader answers with the panel's own
+ * sign-in in place of the form (after a send, or a live reload, that found the session gone). So the
+ * form as it was last shown is kept when the page's data turns signed out, under the agent who typed
+ * it, and SendForm puts it back after they sign in again, as in the console. Their own Sign out
+ * (`intent=sign_out`) keeps nothing. Returns the ref for SendForm's `formRef`.
+ */
+export function useDraftKeptWhenSignedOut(userId: string | null): (form: HTMLFormElement | null) => void {
+  const shown = useRef<{ form: HTMLFormElement; userId: string } | null>(null);
+  const navigation = useNavigation();
+  const signingOut = navigation.formData?.get('intent') === 'sign_out';
+  const ownSignOut = useRef(false);
+  useEffect(() => {
+    if (signingOut) ownSignOut.current = true;
+  }, [signingOut]);
+  useEffect(() => {
+    if (userId !== null) return;
+    // The form is gone from the page by now; its element still holds what was typed.
+    if (shown.current && !ownSignOut.current) keepDraft(shown.current.form, shown.current.userId);
+    shown.current = null;
+    ownSignOut.current = false;
+  }, [userId]);
+  return useCallback(
+    (form: HTMLFormElement | null) => {
+      if (form && userId !== null) shown.current = { form, userId };
+    },
+    [userId],
+  );
+}
+
+/**
  * The agent's send form. It posts through a fetcher: its answer (field errors, what was typed) is
  * the fetcher's own and survives the page's live reloads, which would drop a navigation's action
  * data when they land while the form is submitted. Without JavaScript it posts the page, and the
@@ -105,6 +155,7 @@ export function SendForm({
   initialValues = {},
   focusOnMount = false,
   draftKey,
+  formRef,
 }: {
   currencies: readonly CurrencyChoice[];
   /** The idempotency key this form starts with (README: a double click sends once). */
@@ -115,6 +166,8 @@ export function SendForm({
   focusOnMount?: boolean;
   /** Whose typing this is (the user's id): kept under it when the session ends before a send. */
   draftKey?: string;
+  /** Told of the form element (the embedded panel keeps a draft from it: useDraftKeptWhenSignedOut). */
+  formRef?: (form: HTMLFormElement | null) => void;
 }) {
   const fetcher = useFetcher<ConsoleActionResult>();
   const pageResult = useActionData<ConsoleActionResult>();
@@ -134,7 +187,14 @@ export function SendForm({
   const decimals = currencies.find((choice) => choice.code === currency)?.decimals ?? 2;
   const sending = fetcher.state !== 'idle';
 
-  const form = useRef<HTMLFormElement>(null);
+  const form = useRef<HTMLFormElement | null>(null);
+  const setForm = useCallback(
+    (element: HTMLFormElement | null) => {
+      form.current = element;
+      formRef?.(element);
+    },
+    [formRef],
+  );
   const restored = useDraftAcrossSignIn(form, draftKey, setCurrency);
   useEffect(() => {
     if (focusOnMount) form.current?.querySelector<HTMLInputElement>('#customerPhone')?.focus();
@@ -147,7 +207,7 @@ export function SendForm({
   }, [sendResult]);
 
   return (
-    <fetcher.Form method="post" className="stack send-form" noValidate ref={form}>
+    <fetcher.Form method="post" className="stack send-form" noValidate ref={setForm}>
       <input type="hidden" name="idempotencyKey" value={idempotencyKey} />
       {restored && !sendResult ? (
         <p className="form-notice" role="status">

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { getDb } from '../../db/client';
 import { AgentRequestList } from '../components/agent-request-list';
 import { LiveIndicator } from '../components/live-revalidation';
-import { SendForm } from '../components/send-form';
+import { SendForm, useDraftKeptWhenSignedOut } from '../components/send-form';
 import { SignInFields } from '../components/sign-in-fields';
 import { useServerClock } from '../components/time-left';
 import { useFocusFirstInvalid } from '../components/use-focus-first-invalid';
@@ -119,6 +119,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
     {
       ...base,
       panel: {
+        userId: viewer.userId,
         agentName: viewer.name,
         agentLinked: agentId !== null,
         cards,
@@ -202,9 +203,10 @@ export default function EmbeddedAgentPanel() {
     allowedOrigins,
     requestedOrigin: context.hostOrigin,
   });
+  const formRef = useDraftKeptWhenSignedOut(panel?.userId ?? null);
   return (
     <main className="embed-panel" id="main" tabIndex={-1}>
-      {panel ? <SignedInPanel panel={panel} context={context} /> : <SignedOut access={access} />}
+      {panel ? <SignedInPanel panel={panel} context={context} formRef={formRef} /> : <SignedOut access={access} />}
     </main>
   );
 }
@@ -214,7 +216,15 @@ const NO_CARDS: never[] = [];
 type Panel = NonNullable<ReturnType<typeof useLoaderData<typeof loader>>['panel']>;
 type Context = ReturnType<typeof useLoaderData<typeof loader>>['context'];
 
-function SignedInPanel({ panel, context }: { panel: Panel; context: Context }) {
+function SignedInPanel({
+  panel,
+  context,
+  formRef,
+}: {
+  panel: Panel;
+  context: Context;
+  formRef: (form: HTMLFormElement | null) => void;
+}) {
   const refresh = useRevalidateWhenIdle();
   const live = useLiveChanges(refresh, 300, '/embed/stream');
   const now = useServerClock(panel.now);
@@ -244,6 +254,8 @@ function SignedInPanel({ panel, context }: { panel: Panel; context: Context }) {
           sendKey={panel.sendKey}
           initialValues={initialValues}
           focusOnMount={panel.sentId !== null}
+          draftKey={panel.userId}
+          formRef={formRef}
         />
       ) : (
         <p className="form-error" role="alert">

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { APP_ORIGIN, expect, HOST_PORT, test } from './fixtures';
-import { createUser, customerPhone, fillSendForm, SCREENS, signIn, TEST_PASSWORD } from './helpers';
+import type { FrameLocator } from '@playwright/test';
+import { openDatabase } from '../../db/client';
+import { APP_ORIGIN, E2E_DB, expect, HOST_PORT, test } from './fixtures';
+import { createUser, customerPhone, fillSendForm, SCREENS, seriousViolations, signIn, TEST_PASSWORD } from './helpers';
 
 // Another site: `localhost` is not `127.0.0.1`, and the port differs too.
 const HOST_ORIGIN = `http://localhost:${HOST_PORT}`;
@@ -221,4 +223,128 @@ test('a chat desk on another origin frames the agent panel, sends a link and hea
   } finally {
     host.close();
   }
+});
+
+/** Runs one statement on the e2e database, as an admin's setting or a session's end would. */
+function runSql(sql: string, ...values: string[]) {
+  const db = openDatabase(E2E_DB);
+  try {
+    db.$client.prepare(sql).run(...values);
+  } finally {
+    db.$client.close();
+  }
+}
+
+async function signInToPanel(panel: FrameLocator, email: string) {
+  await panel.getByLabel('Email').fill(email);
+  await panel.getByLabel('Password').fill(TEST_PASSWORD);
+  await panel.getByRole('button', { name: 'Sign in' }).click();
+  await expect(panel.getByLabel('Customer phone')).toBeVisible({ timeout: 30_000 });
+}
+
+test('the panel keeps a request typed when the session ends and puts it back after signing in; its own Sign out keeps nothing', async ({
+  browser,
+}) => {
+  // The chat desk allowed straight in the database (the journey above does it through /admin/settings).
+  runSql(
+    "INSERT INTO settings (key, value) VALUES ('embed_origins', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    HOST_ORIGIN,
+  );
+  const host = await startHost();
+  try {
+    const { email } = createUser('agent');
+    const desk = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const deskPage = await desk.newPage();
+    await deskPage.goto(`${HOST_ORIGIN}/?panel=${encodeURIComponent(APP_ORIGIN)}`);
+    const panel = deskPage.frameLocator('#paylink');
+    await signInToPanel(panel, email);
+    await expect(panel.getByLabel('Order number')).toHaveValue('SO-1001');
+    await panel.getByLabel('Order number').fill('SO-EMBED-DRAFT');
+    await panel.getByLabel('Amount').fill('361.21');
+    await panel.getByLabel('Currency').selectOption('EUR');
+    // A card number typed where it does not belong is kept masked, as the server would store it.
+    await panel.getByLabel('Reason').fill('Floral Oasis Dress, card 4242 4242 4242 4242');
+
+    // The session ends (idle for an hour, or ended elsewhere); Send meets the panel's sign-in.
+    runSql('DELETE FROM sessions');
+    await panel.getByRole('button', { name: 'Send link' }).click();
+    await expect(panel.getByRole('heading', { name: 'Sign in to send payment links' })).toBeVisible();
+    // This browser refuses the frame (a third party here) its sessionStorage: the draft waits in the
+    // page's memory, as the sign-in does not load the page again.
+    await signInToPanel(panel, email);
+
+    await expect(panel.getByRole('status').filter({ hasText: 'You were signed out' })).toHaveText(
+      'You were signed out before this was sent. What you had typed is back: check it, then send it.',
+    );
+    await expect(panel.getByLabel('Customer phone')).toHaveValue('+27821234567');
+    await expect(panel.getByLabel('Customer name (optional)')).toHaveValue('Valeria');
+    await expect(panel.getByLabel('Order number')).toHaveValue('SO-EMBED-DRAFT');
+    await expect(panel.getByLabel('Amount')).toHaveValue('361.21');
+    await expect(panel.getByLabel('Currency')).toHaveValue('EUR');
+    await expect(panel.getByLabel('Reason')).toHaveValue('Floral Oasis Dress, card **** **** **** 4242');
+    expect(await seriousViolations(deskPage)).toEqual([]);
+    if (SCREENS) {
+      await deskPage.screenshot({ path: 'tmp/e2e/embed-draft-restored-1440.png' });
+      await deskPage.setViewportSize({ width: 390, height: 844 });
+      await deskPage.screenshot({ path: 'tmp/e2e/embed-draft-restored-390.png', fullPage: true });
+      await deskPage.setViewportSize({ width: 1440, height: 900 });
+    }
+
+    await panel.getByRole('button', { name: 'Send link' }).click();
+    const sent = panel.locator('.request-card', { hasText: 'Order SO-EMBED-DRAFT' });
+    await expect(sent.getByText('€361.21')).toBeVisible();
+    // Put back once: the next form starts from the conversation again.
+    await expect(panel.getByLabel('Order number')).toHaveValue('SO-1001');
+    await expect(panel.getByLabel('Amount')).toHaveValue('');
+
+    // A live reload (the customer opens the link) that finds the session gone: the panel turns to its
+    // sign-in by itself, and what was being typed comes back after it.
+    await panel.getByLabel('Order number').fill('SO-EMBED-LIVE');
+    runSql('DELETE FROM sessions');
+    const customer = await customerPhone(browser);
+    await customer.page.goto((await sent.getByRole('link').textContent())!);
+    await customer.context.close();
+    await expect(panel.getByRole('heading', { name: 'Sign in to send payment links' })).toBeVisible({
+      timeout: 20_000,
+    });
+    await signInToPanel(panel, email);
+    await expect(panel.getByLabel('Order number')).toHaveValue('SO-EMBED-LIVE');
+    await expect(sent.getByText('Customer opened link')).toBeVisible();
+
+    // The agent's own Sign out keeps nothing of what they typed.
+    await panel.getByLabel('Order number').fill('SO-EMBED-LEFT');
+    await panel.getByRole('button', { name: 'Sign out' }).click();
+    await expect(panel.getByRole('heading', { name: 'Sign in to send payment links' })).toBeVisible();
+    await signInToPanel(panel, email);
+    await expect(panel.getByLabel('Order number')).toHaveValue('SO-1001');
+    await expect(panel.getByRole('status').filter({ hasText: 'You were signed out' })).toHaveCount(0);
+    await desk.close();
+  } finally {
+    host.close();
+  }
+});
+
+test('the panel opened on its own keeps the draft in the tab’s sessionStorage, masked, and takes it back', async ({
+  page,
+}) => {
+  const { email } = createUser('agent');
+  await page.goto('/embed/agent?phone=%2B27821234567&conversationId=conv-own');
+  const panel = page.locator('main');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(TEST_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await fillSendForm(page, 'SO-EMBED-OWN');
+  await page.getByLabel('Reason').fill('Card 4242 4242 4242 4242');
+  runSql('DELETE FROM sessions');
+  await page.getByRole('button', { name: 'Send link' }).click();
+  await expect(panel.getByRole('heading', { name: 'Sign in to send payment links' })).toBeVisible();
+  const kept = await page.evaluate(() => Object.values(window.sessionStorage).join('\n'));
+  expect(kept).toContain('SO-EMBED-OWN');
+  expect(kept.replace(/\D/g, '')).not.toContain('4242424242424242');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(TEST_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByLabel('Order number')).toHaveValue('SO-EMBED-OWN');
+  await expect(page.getByLabel('Reason')).toHaveValue('Card **** **** **** 4242');
+  expect(await page.evaluate(() => Object.keys(window.sessionStorage).join())).toBe('');
 });
