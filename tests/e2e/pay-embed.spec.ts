@@ -297,12 +297,14 @@ test('the panel keeps a request typed when the session ends and puts it back aft
     await expect(panel.getByLabel('Order number')).toHaveValue('SO-1001');
     await expect(panel.getByLabel('Amount')).toHaveValue('');
 
-    // A live reload (the customer opens the link) that finds the session gone: the panel turns to its
-    // sign-in by itself, and what was being typed comes back after it.
+    // A live reload that finds the session gone (the customer opening the link sets one off, unless the
+    // stream's own check of the session came first): the panel turns to its sign-in by itself, and
+    // what was being typed comes back after it.
+    const payUrl = (await sent.getByRole('link').textContent())!;
     await panel.getByLabel('Order number').fill('SO-EMBED-LIVE');
     runSql('DELETE FROM sessions');
     const customer = await customerPhone(browser);
-    await customer.page.goto((await sent.getByRole('link').textContent())!);
+    await customer.page.goto(payUrl);
     await customer.context.close();
     await expect(panel.getByRole('heading', { name: 'Sign in to send payment links' })).toBeVisible({
       timeout: 20_000,
