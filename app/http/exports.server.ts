@@ -1,7 +1,8 @@
 import type { Db } from '../../db/client';
 import { withByteOrderMark } from '../lib/csv';
-import { badRequest, singleParam } from '../lib/http.server';
-import { createExport, type ExportRequest, filtersForAudit } from '../read/exports/exports.server';
+import { apiError, badRequest, singleParam } from '../lib/http.server';
+import { ExportsBusyError } from '../read/exports/cursor-slots.server';
+import { createExport, type ExportRequest, type ExportResult, filtersForAudit } from '../read/exports/exports.server';
 import { recordAudit } from '../write/audit.server';
 
 /**
@@ -28,7 +29,20 @@ export async function exportResponse(
 ): Promise<Response> {
   const excel = input.format === 'csv' && input.excel === true;
   const started = Date.now();
-  const { stream, fileName, contentType } = await createExport(db, input, async (result) => {
+  let created: Awaited<ReturnType<typeof createExport>>;
+  try {
+    created = await createExport(db, { ...input, capped: true }, audit);
+  } catch (error) {
+    // Refused at once rather than queued behind downloads that may last for ever (cursor-slots.server.ts).
+    if (error instanceof ExportsBusyError) {
+      return apiError(503, 'exports_busy', 'Too many exports are being downloaded; retry shortly', {
+        headers: { 'Retry-After': '5', 'Cache-Control': 'no-store' },
+      });
+    }
+    throw error;
+  }
+  const { stream, fileName, contentType } = created;
+  async function audit(result: ExportResult) {
     try {
       await recordAudit(db, {
         action: 'export',
@@ -49,7 +63,7 @@ export async function exportResponse(
       console.error('Could not audit an export', error);
     }
     if (result.error) console.error('Export failed', result.error);
-  });
+  }
   const body = excel ? withByteOrderMark(stream) : stream;
   // Once the server reads the body it cancels it itself when the socket closes (then this cancel,
   // on a locked stream, only rejects).

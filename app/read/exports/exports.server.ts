@@ -1,8 +1,9 @@
-import type { Db } from '../../../db/client';
+import { type Db, onPostgres } from '../../../db/client';
 import type { Viewer } from '../../domain/access';
 import type { Filters } from '../filters';
 import { agentsCsv, agentsXlsx } from './agents.server';
 import { CONTENT_TYPES, type ExportFormat, type ExportReport, exportFileName } from './cells';
+import { takeExportCursor } from './cursor-slots.server';
 import { paymentRequestsCsv, paymentRequestsXlsx } from './payment-requests.server';
 import type { ExportOutcome } from './streams.server';
 import { type ExportWorkerOptions, parallelPaymentRequestsCsv } from './workers.server';
@@ -13,6 +14,11 @@ export interface ExportRequest {
   format: ExportFormat;
   filters: Filters;
   viewer: Viewer;
+  /**
+   * A download paced by its client (HTTP): on PostgreSQL a payment-requests export read in this
+   * thread then takes one of EXPORT_CURSORS slots, or createExport throws ExportsBusyError.
+   */
+  capped?: boolean;
 }
 
 export interface ExportResult extends ExportOutcome {
@@ -41,16 +47,29 @@ export async function createExport(
 ): Promise<ExportStream> {
   const { report, format, filters, viewer } = input;
   const tally = { rows: 0 };
-  const end = (outcome: ExportOutcome) => onEnd({ ...outcome, rows: tally.rows });
+  // Taken before anything is read; given back when the export ends, or here when it does not read
+  // the pool's cursor after all (an XLSX worker has a connection of its own; the agents report none).
+  const release = input.capped && report === 'payment-requests' && onPostgres(db) ? takeExportCursor() : () => {};
+  const end = (outcome: ExportOutcome) => {
+    release();
+    return onEnd({ ...outcome, rows: tally.rows });
+  };
   const context = { db, filters, viewer, tally, now };
-  const stream =
-    report === 'payment-requests'
-      ? format === 'csv'
-        ? ((await parallelPaymentRequestsCsv(context, end, workerOptions)) ?? paymentRequestsCsv(context, end))
-        : ((await workerPaymentRequestsXlsx(context, end, workerOptions)) ?? paymentRequestsXlsx(context, end))
-      : format === 'csv'
-        ? agentsCsv(context, end)
-        : agentsXlsx(context, end);
+  let stream: ReadableStream<Uint8Array>;
+  try {
+    if (report === 'payment-requests' && format === 'csv') {
+      stream = (await parallelPaymentRequestsCsv(context, end, workerOptions)) ?? paymentRequestsCsv(context, end);
+    } else if (report === 'payment-requests') {
+      const worker = await workerPaymentRequestsXlsx(context, end, workerOptions);
+      if (worker) release();
+      stream = worker ?? paymentRequestsXlsx(context, end);
+    } else {
+      stream = format === 'csv' ? agentsCsv(context, end) : agentsXlsx(context, end);
+    }
+  } catch (error) {
+    release();
+    throw error;
+  }
   return {
     stream,
     fileName: exportFileName(report, format, filters, now),

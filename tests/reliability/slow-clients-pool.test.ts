@@ -1,0 +1,169 @@
+import { connect, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServiceToken } from '../../app/write/api-tokens.server';
+import { closeDatabase, openDatabaseUrl, sqlRun } from '../../db/client';
+import { isPostgresUrl } from '../../db/pg-client';
+import { created } from '../support/events';
+import { signedHeaders, startServer, type TestServer } from '../support/server';
+import { addUser, signInOverHttp } from '../support/users';
+
+/**
+ * One slow client must not stall the others (docs/security.md, session 38, "PostgreSQL pool"). On
+ * PostgreSQL a payment-requests export reads a server-side cursor on a client of the pool (10) for as
+ * long as its download lasts; a client that stops reading kept it until the socket's idle timeout
+ * (60 s), so 10 of them left sign-in, the dashboard's API and ingest waiting for a connection.
+ */
+
+/** About 18 MB of CSV: far more than the socket buffers and the export's 1 MB queue hold. */
+const ROWS = 100_000;
+/** More downloads than the PostgreSQL pool has connections. */
+const SLOW = 14;
+/** Export cursors one process lets HTTP downloads hold on PostgreSQL (app/read/exports/cursor-slots.server.ts). */
+const EXPORT_CURSORS = 3;
+/** A generous "does not hang" bound, not a speed goal. */
+const ANSWER_MS = 8_000;
+
+let server: TestServer;
+let token: string;
+let email: string;
+const sockets: Socket[] = [];
+
+beforeAll(async () => {
+  server = await startServer();
+  const db = openDatabaseUrl(server.dbFile);
+  await sqlRun(db, "INSERT INTO teams (id, name, created_at) VALUES ('tm_bulk', 'Bulk', 0)");
+  await sqlRun(db, "INSERT INTO agents (id, name, team_id, created_at) VALUES ('ag_bulk', 'Bulk Agent', 'tm_bulk', 0)");
+  await sqlRun(
+    db,
+    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${ROWS})
+    INSERT INTO payment_requests (id, agent_id, team_id, amount, currency, channel, order_number, reason,
+      customer_phone, status, created_at, sent_at, last_event_at, updated_at)
+    SELECT 'pr_' || substr(CAST(1000000 + i AS TEXT), 2), 'ag_bulk', 'tm_bulk', i, 'USD', 'sms',
+      'SO-' || CAST(i AS TEXT), 'Bulk, item', '+15550001234', 'sent', 1793000000000 + i * 1000,
+      1793000000000 + i * 1000 + 500, 0, 0 FROM n`,
+  );
+  token = (await createServiceToken(db, { role: 'manager', name: 'slow readers' })).token;
+  email = (await addUser(db, { role: 'manager' })).email;
+  await closeDatabase(db);
+}, 120_000);
+afterAll(async () => {
+  for (const socket of sockets) socket.destroy();
+  await server?.stop();
+});
+
+/**
+ * Starts a download and reads only its first bytes (the status line and headers), then nothing: the
+ * TCP window fills and the server's writes wait. Resolves with the head, or null when none came.
+ */
+function stalledDownload(path: string): Promise<string | null> {
+  const { port } = new URL(server.url);
+  const socket = connect(Number(port), '127.0.0.1');
+  sockets.push(socket);
+  socket.setNoDelay(true);
+  socket.write(
+    [`GET ${path} HTTP/1.1`, `Host: 127.0.0.1:${port}`, `Authorization: Bearer ${token}`, '', ''].join('\r\n'),
+  );
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(null), ANSWER_MS);
+    socket.once('data', (chunk: Buffer) => {
+      clearTimeout(timer);
+      socket.pause();
+      resolve(chunk.toString('latin1'));
+    });
+  });
+}
+
+/** fetch with a "does not hang" bound: a status, or 'no answer'. */
+async function answer(path: string, init: RequestInit = {}) {
+  try {
+    const response = await fetch(`${server.url}${path}`, {
+      ...init,
+      signal: AbortSignal.timeout(ANSWER_MS),
+    });
+    return {
+      status: response.status,
+      body: await response.text(),
+      headers: response.headers,
+    };
+  } catch {
+    return { status: 'no answer' as const, body: '', headers: new Headers() };
+  }
+}
+
+describe('slow export readers beside everyone else', () => {
+  it(`${SLOW} stalled CSV downloads leave health, the metrics API, sign-in and ingest answering`, async () => {
+    const heads = await Promise.all(
+      Array.from({ length: SLOW }, () => stalledDownload('/exports/payment-requests.csv')),
+    );
+    const statusOf = (head: string | null) => (head === null ? 'no answer' : head.slice(9, 12));
+    const statuses = heads.map(statusOf);
+    if (isPostgresUrl(server.dbFile)) {
+      // EXPORT_CURSORS downloads hold a cursor each; the rest are told when to come back.
+      expect(statuses.filter((status) => status === '200')).toHaveLength(EXPORT_CURSORS);
+      expect(statuses.filter((status) => status === '503')).toHaveLength(SLOW - EXPORT_CURSORS);
+      const refused = heads.find((head) => statusOf(head) === '503')!;
+      expect(refused).toMatch(/\r\nretry-after: 5\r\n/i);
+      expect(refused).toContain(
+        '{"error":{"code":"exports_busy","message":"Too many exports are being downloaded; retry shortly"}}',
+      );
+    } else {
+      // SQLite: each export reads its own connection (or worker), nothing shared is held.
+      expect(statuses).toEqual(Array.from({ length: SLOW }, () => '200'));
+    }
+
+    // Meanwhile, with every stalled download still open:
+    const health = await answer('/healthz');
+    expect(health.status).toBe(200);
+
+    const summary = await answer('/api/v1/metrics/summary?from=2026-10-26&to=2026-10-27&tz=UTC', {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(summary.status).toBe(200);
+    // The rows above were inserted by hand, past the writer that keeps the rollups: zero sent there.
+    expect((JSON.parse(summary.body) as { sent: number }).sent).toBe(0);
+
+    const list = await answer('/api/v1/payment-requests?limit=1', {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(list.status).toBe(200);
+    expect((JSON.parse(list.body) as { rows: { id: string }[] }).rows.map((row) => row.id)).toEqual(['pr_100000']);
+
+    const signIn = await Promise.race([
+      signInOverHttp(server.url, email),
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), ANSWER_MS)),
+    ]);
+    expect(signIn?.response.status).toBe(302);
+    expect(signIn?.cookie).toMatch(/^pld_session=/);
+
+    const body = JSON.stringify(created('pr_pool_probe'));
+    const ingest = await answer('/api/v1/events', {
+      method: 'POST',
+      headers: signedHeaders(body, server.webhookSecret, {
+        contentType: 'application/x-ndjson',
+      }),
+      body,
+    });
+    expect(ingest.status).toBe(200);
+    expect((JSON.parse(ingest.body) as { results: { id: string; status: string }[] }).results).toEqual([
+      { id: 'evt_pr_pool_probe_created', status: 'accepted' },
+    ]);
+    const stored = await answer('/api/v1/payment-requests/pr_pool_probe', {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(stored.status).toBe(200);
+    expect((JSON.parse(stored.body) as { id: string }).id).toBe('pr_pool_probe');
+
+    // A refused download comes back once a slot is free: the stalled ones hang up.
+    for (const socket of sockets.splice(0)) socket.destroy();
+    let again = await answer('/exports/payment-requests.csv?from=2026-01-01&to=2026-01-02', {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    for (let i = 0; again.status === 503 && i < 50; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      again = await answer('/exports/payment-requests.csv?from=2026-01-01&to=2026-01-02', {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+    }
+    expect(again.status).toBe(200);
+  }, 120_000);
+});
