@@ -166,4 +166,37 @@ describe('slow export readers beside everyone else', () => {
     }
     expect(again.status).toBe(200);
   }, 120_000);
+
+  // XLSX: up to two worker threads (a connection of their own each), then the server's thread (a cursor).
+  const LIVE_XLSX_WORKERS = 2;
+  const xlsxStatuses = (heads: (string | null)[]) =>
+    heads.map((head) => (head === null ? 'no answer' : head.slice(9, 12)));
+
+  it(`${SLOW} stalled XLSX downloads one after another: two worker threads, ${EXPORT_CURSORS} cursors, then 503`, async () => {
+    const heads: (string | null)[] = [];
+    for (let i = 0; i < SLOW; i++) heads.push(await stalledDownload('/exports/payment-requests.xlsx'));
+    const served = LIVE_XLSX_WORKERS + EXPORT_CURSORS;
+    expect(xlsxStatuses(heads)).toEqual(
+      isPostgresUrl(server.dbFile)
+        ? [...Array.from({ length: served }, () => '200'), ...Array.from({ length: SLOW - served }, () => '503')]
+        : Array.from({ length: SLOW }, () => '200'),
+    );
+    expect((await answer('/healthz')).status).toBe(200);
+    for (const socket of sockets.splice(0)) socket.destroy();
+  }, 120_000);
+
+  it(`${SLOW} stalled XLSX downloads at once start no more than two worker threads`, async () => {
+    // Each export checked for a free thread, then awaited a count, then started one: all that started
+    // at once saw room (7 served of 14 on PostgreSQL: 4 threads beside the 3 cursors).
+    await new Promise((resolve) => setTimeout(resolve, 1_000)); // the previous test's threads stop
+    const heads = await Promise.all(
+      Array.from({ length: SLOW }, () => stalledDownload('/exports/payment-requests.xlsx')),
+    );
+    const served = xlsxStatuses(heads).filter((status) => status === '200').length;
+    if (isPostgresUrl(server.dbFile)) {
+      expect(served).toBeLessThanOrEqual(LIVE_XLSX_WORKERS + EXPORT_CURSORS);
+      expect(xlsxStatuses(heads).filter((status) => status !== '200' && status !== '503')).toEqual([]);
+    } else expect(served).toBe(SLOW);
+    for (const socket of sockets.splice(0)) socket.destroy();
+  }, 120_000);
 });

@@ -56,7 +56,20 @@ export async function workerPaymentRequestsXlsx(
   if (options.workers === 0 || liveWorkers >= MAX_LIVE_WORKERS || (!onPostgres(db) && db.$client.memory)) return null;
   const file = workerBundle(BUNDLE, getEnv().XLSX_WORKER_FILE);
   const range = filterRange(filters);
-  if (!file || !(await rangeHoldsAtLeast(db, options.minRows ?? MIN_ROWS, range.start, range.end))) return null;
+  // The thread's place is taken before the await: exports that start at once all saw room, and all
+  // started a thread (7 of 14 stalled downloads at once, MAX_LIVE_WORKERS 2).
+  liveWorkers += 1;
+  let holds: boolean;
+  try {
+    holds = !!file && (await rangeHoldsAtLeast(db, options.minRows ?? MIN_ROWS, range.start, range.end));
+  } catch (error) {
+    liveWorkers -= 1;
+    throw error;
+  }
+  if (!file || !holds) {
+    liveWorkers -= 1;
+    return null;
+  }
 
   // On PostgreSQL the worker opens a pool of its own to the same URL and reads the rows from a cursor.
   const query = onPostgres(db) ? { sql: '', params: [] } : exportRequestQuery(db, filters, viewer);
@@ -73,7 +86,6 @@ export async function workerPaymentRequestsXlsx(
     // The writer holds one block of XML and one being deflated: a small heap keeps the server's memory flat.
     resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 },
   });
-  liveWorkers += 1;
   started += 1;
 
   const queue: FromXlsxWorker[] = [];
