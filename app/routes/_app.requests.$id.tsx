@@ -106,13 +106,22 @@ export default function RequestDetail() {
         <section className="card" aria-labelledby="details-heading">
           <h2 id="details-heading">Details</h2>
           <dl className="facts">
-            <Fact label="Reason">{request.reason}</Fact>
+            <Fact label="Reason">
+              <span dir="auto">{request.reason}</span>
+            </Fact>
             <Fact label="Agent">
-              {request.agent.name} <span className="muted">· {request.team.name}</span>
+              <bdi>{request.agent.name}</bdi>{' '}
+              <span className="muted">
+                · <bdi>{request.team.name}</bdi>
+              </span>
             </Fact>
             <Fact label="Channel">{CHANNEL_LABELS[request.channel] ?? request.channel}</Fact>
             <Fact label="Customer">
-              {request.customer.name ? `${request.customer.name} · ` : ''}
+              {request.customer.name ? (
+                <>
+                  <bdi>{request.customer.name}</bdi> ·{' '}
+                </>
+              ) : null}
               <span className="mono">{request.customer.phone}</span>
             </Fact>
             <Fact label="Created">{at(request.createdAt)}</Fact>
