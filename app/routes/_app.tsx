@@ -121,8 +121,8 @@ function Shell({
               </nav>
             ) : null}
             <div className="who">
-              <span>
-                {viewer.name} <span className="muted">· {ROLE_LABELS[viewer.role]}</span>
+              <span className="who-name" title={viewer.name}>
+                <bdi>{viewer.name}</bdi> <span className="muted">· {ROLE_LABELS[viewer.role]}</span>
               </span>
               {mustChangePassword ? null : (
                 <NavLink to={ACCOUNT_PATH} className="button secondary small">
