@@ -157,8 +157,10 @@ const columns = helper.columns([
     header: 'Agent',
     cell: ({ row }) => (
       <>
-        {row.original.agent.name}
-        <div className="muted small-id">{row.original.team.name}</div>
+        <bdi className="wrap-name">{row.original.agent.name}</bdi>
+        <div className="muted small-id" dir="auto">
+          {row.original.team.name}
+        </div>
       </>
     ),
   }),
