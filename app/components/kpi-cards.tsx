@@ -181,9 +181,9 @@ export function KpiCards({ current, previous, comparison, timeZone, locale }: Pr
       {rateCard('Cancel rate', 'cancelRate', 'down', `${formatCount(current.canceled, locale)} canceled`)}
       <KpiCard
         label="Median time to pay"
-        value={formatDuration(current.medianSecondsToPay)}
+        value={formatDuration(current.medianSecondsToPay, locale)}
         delta={relative(current.medianSecondsToPay, previous.medianSecondsToPay, 'down', baseline)}
-        detail={current.p90SecondsToPay === null ? undefined : `p90 ${formatDuration(current.p90SecondsToPay)}`}
+        detail={current.p90SecondsToPay === null ? undefined : `p90 ${formatDuration(current.p90SecondsToPay, locale)}`}
       />
       <div className="kpi card kpi-collected" data-kpi="Collected">
         <div className="kpi-label">Collected</div>

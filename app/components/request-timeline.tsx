@@ -64,10 +64,10 @@ function details(event: TimelineEvent): string[] {
 }
 
 /** How late an event arrived, when it is worth saying (more than a minute after it happened). */
-function lateness(event: TimelineEvent): string | null {
+function lateness(event: TimelineEvent, locale: string): string | null {
   if (!event.occurredAt || !event.receivedAt) return null;
   const seconds = (Date.parse(event.receivedAt) - Date.parse(event.occurredAt)) / 1000;
-  return seconds > 60 ? `arrived ${formatDuration(seconds)} later` : null;
+  return seconds > 60 ? `arrived ${formatDuration(seconds, locale)} later` : null;
 }
 
 /** Every event of a request in replay order (SPEC §1), anomalies explained in words. */
@@ -77,7 +77,7 @@ export function RequestTimeline({ events, timeZone }: { events: TimelineEvent[];
     <ol className="timeline" aria-label="Timeline">
       {events.map((event) => {
         const lines = details(event);
-        const late = lateness(event);
+        const late = lateness(event, locale);
         const sourceLabel = SOURCE_LABELS[event.source as EventSource] ?? event.source;
         return (
           <li

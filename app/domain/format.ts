@@ -52,14 +52,19 @@ export function formatCount(value: number, locale = 'en'): string {
   return numberFormat(locale).format(value);
 }
 
-/** Seconds as '4m 12s', '1h 03m', '2d 4h'; an em dash for null. */
-export function formatDuration(seconds: number | null): string {
+/**
+ * Seconds as '4m 12s', '1h 03m', '2d 4h'; an em dash for null. The digits are the reader's
+ * ('٤m ١٢s' in ar-EG), as every other number beside them; the unit letters stay English.
+ */
+export function formatDuration(seconds: number | null, locale = 'en'): string {
   if (seconds === null) return '—';
   const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
-  if (s < 86_400) return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-  return `${Math.floor(s / 86_400)}d ${Math.floor((s % 86_400) / 3600)}h`;
+  const n = (value: number) => numberFormat(locale).format(value);
+  const nn = (value: number) => numberFormat(locale, { minimumIntegerDigits: 2 }).format(value);
+  if (s < 60) return `${n(s)}s`;
+  if (s < 3600) return `${n(Math.floor(s / 60))}m ${nn(s % 60)}s`;
+  if (s < 86_400) return `${n(Math.floor(s / 3600))}h ${nn(Math.floor((s % 3600) / 60))}m`;
+  return `${n(Math.floor(s / 86_400))}d ${n(Math.floor((s % 86_400) / 3600))}h`;
 }
 
 /** An instant in the viewer's zone and locale, e.g. '23 Nov 2026, 10:15:00' (en-GB). */

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatClockTime, formatCount, formatMoney, formatRate } from '../../app/domain/format';
+import {
+  formatBytes,
+  formatClockTime,
+  formatCount,
+  formatDuration,
+  formatMoney,
+  formatRate,
+} from '../../app/domain/format';
 
 describe('formatRate', () => {
   it('shows one decimal in the reader’s locale, and an em dash when there is no rate', () => {
@@ -45,5 +52,18 @@ describe('formatClockTime', () => {
     expect(formatClockTime('18:30', 'en-US')).toBe('06:30 PM');
     expect(formatClockTime('06:00', 'en-GB')).toBe('06:00');
     expect(formatClockTime('18:30', 'de-DE')).toBe('18:30');
+  });
+});
+
+describe('formatDuration', () => {
+  it('writes the reader’s digits beside English unit letters, as every other number on the page', () => {
+    expect(formatDuration(252)).toBe('4m 12s');
+    expect(formatDuration(3780)).toBe('1h 03m');
+    expect(formatDuration(187_200)).toBe('2d 4h');
+    expect(formatDuration(null, 'ar-EG')).toBe('—');
+    // Latin digits beside ٦٦٫٧٪ and ٣ on the same cards: '1m 59s'.
+    expect(formatDuration(119, 'ar-EG')).toBe('١m ٥٩s');
+    expect(formatDuration(3780, 'ar-EG')).toBe('١h ٠٣m');
+    expect(formatDuration(42, 'hi-IN-u-nu-deva')).toBe('४२s');
   });
 });
