@@ -116,10 +116,16 @@ export function AgentRequestCard({
       <p className="request-amount">
         {card.amountText} <span className="muted">· Order {card.orderNumber}</span>
       </p>
-      <p className="request-reason">{card.reason}</p>
+      <p className="request-reason" dir="auto">
+        {card.reason}
+      </p>
       <CardTimes card={card} now={now} timeZone={timeZone} />
       <p className="muted request-customer">
-        {card.customerName ? `${card.customerName} · ` : ''}
+        {card.customerName ? (
+          <>
+            <bdi>{card.customerName}</bdi> ·{' '}
+          </>
+        ) : null}
         <span className="mono">{card.customerPhone}</span> · {CHANNEL_LABELS[card.channel] ?? card.channel}
       </p>
       {card.payUrl ? (

@@ -1,4 +1,4 @@
-import { devices } from '@playwright/test';
+import { devices, type Locator } from '@playwright/test';
 import { ingestEvents } from '../../app/write/ingest.server';
 import { openDatabase } from '../../db/client';
 import { insertUser } from '../support/users';
@@ -21,6 +21,7 @@ const ARABIC_CUSTOMER = 'فاطمة الزهراء 2';
 const LONG_ORDER = `SO-${'9'.repeat(97)}`;
 const CURRENCIES = ['JPY', 'USD', 'KWD', 'EUR', 'GBP', 'ZAR', 'BHD', 'KRW', 'INR', 'EGP', 'CLP', 'OMR'];
 const admin = 'world.admin@e2e.test';
+const agent = 'world.agent@e2e.test';
 
 test.beforeAll(async () => {
   const db = openDatabase(E2E_DB);
@@ -47,6 +48,13 @@ test.beforeAll(async () => {
     );
     expect((await ingestEvents(db, events, 'api', { now })).rejected).toBe(0);
     insertUser(db, { role: 'admin', name: LONG_NAME, email: admin });
+    insertUser(db, {
+      role: 'agent',
+      name: ARABIC_AGENT.name,
+      email: agent,
+      agentId: ARABIC_AGENT.id,
+      teamIds: [TEAM.id],
+    });
   } finally {
     db.$client.close();
   }
@@ -54,13 +62,10 @@ test.beforeAll(async () => {
 
 test.use({ viewport: { width: 1440, height: 900 } });
 
-test('an Arabic customer name keeps the masked phone after it, on the right', async ({ page }) => {
-  await signInByPost(page, admin, { redirectTo: '/requests/pr_e2e_world_1' });
-  const customer = page.locator('.facts dd', { hasText: ARABIC_CUSTOMER });
-  await expect(customer.locator('.mono')).toHaveText('•••••••4567');
-  // Where the name's and the phone's text are drawn: the left and right edges of each one's glyphs.
-  const [name, phone] = await customer.evaluate((dd, text) => {
-    const walker = document.createTreeWalker(dd, NodeFilter.SHOW_TEXT);
+/** Where the Arabic customer's name and the masked phone after it are drawn: each one's glyphs' left and right edges. */
+function nameAndPhoneEdges(scope: Locator) {
+  return scope.evaluate((element, text) => {
+    const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
     const edges = (node: Node, start: number, end: number) => {
       const range = document.createRange();
       range.setStart(node, start);
@@ -68,17 +73,36 @@ test('an Arabic customer name keeps the masked phone after it, on the right', as
       const rects = [...range.getClientRects()];
       return { left: Math.min(...rects.map((r) => r.left)), right: Math.max(...rects.map((r) => r.right)) };
     };
-    let found: { left: number; right: number } | null = null;
-    let digits: { left: number; right: number } | null = null;
+    let name: { left: number; right: number } | null = null;
+    let phone: { left: number; right: number } | null = null;
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       const at = node.textContent!.indexOf(text);
-      if (at >= 0) found = edges(node, at, at + text.length);
-      if (node.textContent!.includes('4567')) digits = edges(node, 0, node.textContent!.length);
+      if (at >= 0) name = edges(node, at, at + text.length);
+      if (node.textContent!.includes('4567')) phone = edges(node, 0, node.textContent!.length);
     }
-    return [found!, digits!];
+    return [name!, phone!] as const;
   }, ARABIC_CUSTOMER);
+}
+
+test('an Arabic customer name keeps the masked phone after it, on the right', async ({ page }) => {
+  await signInByPost(page, admin, { redirectTo: '/requests/pr_e2e_world_1' });
+  const customer = page.locator('.facts dd', { hasText: ARABIC_CUSTOMER });
+  await expect(customer.locator('.mono')).toHaveText('•••••••4567');
+  // Where the name's and the phone's text are drawn: the left and right edges of each one's glyphs.
+  const [name, phone] = await nameAndPhoneEdges(customer);
   // Unisolated, the name's trailing 2 and the phone's digits joined one right-to-left run: the phone
   // was drawn to the left of the name, '4567••••••• · 2 فاطمة الزهراء'.
+  expect(phone.left).toBeGreaterThan(name.right);
+});
+
+test('in the agent console a card writes an Arabic customer name before the masked phone, as on a phone', async ({
+  page,
+}) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signInByPost(page, agent, { redirectTo: '/agent' });
+  const line = page.locator('.request-card', { hasText: /SO-WORLD-1(?!\d)/ }).locator('.request-customer');
+  await expect(line).toHaveText(`${ARABIC_CUSTOMER} · •••••••4567 · WhatsApp`);
+  const [name, phone] = await nameAndPhoneEdges(line);
   expect(phone.left).toBeGreaterThan(name.right);
 });
 
