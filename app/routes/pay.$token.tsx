@@ -157,7 +157,9 @@ function Checkout({ page }: { page: PayPage }) {
       <div className="pay-card">
         <Merchant page={page} />
         <h1 className="pay-amount">{page.amountText}</h1>
-        <p className="pay-reason">{page.reason}</p>
+        <p className="pay-reason" dir="auto">
+          {page.reason}
+        </p>
         <dl className="pay-details">
           <div>
             <dt>Order</dt>
