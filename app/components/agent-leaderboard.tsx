@@ -71,6 +71,12 @@ function Rate({ id, row }: { id: RateId; row: LeaderboardRow }) {
   );
 }
 
+/** A duration in the reader's digits (formatDuration takes the locale). */
+function Duration({ seconds }: { seconds: number | null }) {
+  const { locale } = useContext(CellContext);
+  return <>{formatDuration(seconds, locale)}</>;
+}
+
 function Collected({ collected }: { collected: Metrics['collected'] }) {
   const { locale } = useContext(CellContext);
   const entries = Object.entries(collected);
@@ -124,7 +130,7 @@ const columns = helper.columns([
     ...sortable('medianSecondsToPay'),
     header: 'Median time to pay',
     meta: numeric,
-    cell: ({ getValue }) => formatDuration(getValue()),
+    cell: ({ getValue }) => <Duration seconds={getValue()} />,
   }),
   helper.display({
     id: 'collected',

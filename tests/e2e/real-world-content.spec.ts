@@ -152,3 +152,16 @@ test('a long signed-in name is cut short in the header, not the Sign out button 
   await expect(name).toHaveAttribute('title', LONG_NAME);
   expect((await name.boundingBox())!.height).toBeLessThan(30);
 });
+
+test("the leaderboard's time to pay is in the reader's digits", async ({ browser }) => {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'ar-EG' });
+  const page = await context.newPage();
+  await signInByPost(page, admin, { redirectTo: '/dashboard?range=7d&tz=UTC' });
+  const row = page.getByTestId('leaderboard').locator('tbody tr', { hasText: LONG_NAME });
+  const headers = await page.getByTestId('leaderboard').locator('thead th').allInnerTexts();
+  const column = headers.findIndex((text) => /median time to pay/i.test(text));
+  expect(column).toBeGreaterThan(0);
+  // formatDuration without the locale wrote Latin digits beside the rates' Arabic ones.
+  await expect(row.locator('td, th').nth(column)).toHaveText('١m ٥٩s');
+  await context.close();
+});
