@@ -9,14 +9,13 @@ import {
   isLeaderboardSort,
   isRateSort,
   LEADERBOARD_COLUMNS,
+  type LeaderboardRateId,
   type LeaderboardSortId,
   type RankedAgent,
 } from '../read/leaderboard-order';
 import { type SortableFeatures, SortableTable, useSortableTable } from './sortable-table';
 
 export type LeaderboardRow = RankedAgent;
-
-type RateId = 'openRate' | 'conversionRate' | 'declineRate' | 'expiryRate' | 'cancelRate';
 
 interface CellEnv {
   locale: string;
@@ -52,7 +51,7 @@ function Count({ value }: { value: number }) {
  * A rate; in the column sorted by, an agent who sent too few links for a fair one is marked, as the
  * server ranks them after the others (read/leaderboard-order.ts).
  */
-function Rate({ id, row }: { id: RateId; row: LeaderboardRow }) {
+function Rate({ id, row }: { id: LeaderboardRateId; row: LeaderboardRow }) {
   const { locale, sortedRate } = useContext(CellContext);
   const value = row[id];
   const marked = sortedRate === id && value !== null && fewLinks(row);
@@ -93,7 +92,7 @@ function Collected({ collected }: { collected: Metrics['collected'] }) {
 const numeric = { numeric: true };
 
 /** A rate column: its header says so ("… %"), its cell a percentage; null rates sort last either way. */
-function rateColumn(id: RateId, header: string) {
+function rateColumn(id: LeaderboardRateId, header: string) {
   return helper.accessor(id, {
     ...sortable(id),
     header,

@@ -32,6 +32,16 @@ export const signInEmail = z
   .max(254, 'Enter an email address of at most 254 characters')
   .email('Enter your email address');
 
+/**
+ * A sign-in form's fields (the app's page and the embedded panel's). A plain object, spread into each
+ * route's own z.object: a route module's top level also runs in the browser, where this server
+ * module's exports are absent.
+ */
+export const signInFields = {
+  email: signInEmail,
+  password: z.string().min(1, 'Enter your password'),
+};
+
 export type SignInFailure = 'invalid' | 'throttled' | 'busy' | 'temporary_password_expired';
 
 export type SignInResult =

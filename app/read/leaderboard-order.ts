@@ -28,7 +28,10 @@ const figure = (key: 'sent' | 'paid' | 'expiredUnopened'): SortColumn => ({
   value: (row) => row[key],
   descFirst: true,
 });
-const rate = (key: 'openRate' | 'conversionRate' | 'declineRate' | 'expiryRate' | 'cancelRate'): SortColumn => ({
+/** The leaderboard's rate columns. */
+export type LeaderboardRateId = 'openRate' | 'conversionRate' | 'declineRate' | 'expiryRate' | 'cancelRate';
+
+const rate = (key: LeaderboardRateId): SortColumn => ({
   value: (row) => row[key],
   descFirst: true,
   rate: true,

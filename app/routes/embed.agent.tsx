@@ -22,7 +22,7 @@ import { containsCardNumber } from '../domain/card-masking';
 import { consoleAction } from '../http/agent-console.server';
 import { assertSameOrigin, clientIp, getEmbedAccess } from '../http/auth.server';
 import { destroySession } from '../http/session.server';
-import { type SignInFailure, signIn, signInEmail } from '../http/sign-in.server';
+import { type SignInFailure, signIn, signInFields } from '../http/sign-in.server';
 import { getEnv } from '../lib/env.server';
 import { repeatedField, repeatedFieldFailure, repeatedIntentRefused } from '../lib/form.server';
 import { readForm, singleParam } from '../lib/http.server';
@@ -135,11 +135,6 @@ export async function loader({ request }: LoaderFunctionArgs) {
   );
 }
 
-const signInSchema = z.object({
-  email: signInEmail,
-  password: z.string().min(1, 'Enter your password'),
-});
-
 const SIGN_IN_FAILURES: Record<SignInFailure, string> = {
   invalid: 'Email or password is incorrect.',
   throttled: 'Too many failed attempts. Wait 15 minutes and try again.',
@@ -165,7 +160,7 @@ export async function action({ request }: ActionFunctionArgs) {
         headers: { 'Set-Cookie': await destroySession(db, request, Date.now(), 'embed') },
       });
     }
-    const parsed = signInSchema.safeParse(Object.fromEntries(form));
+    const parsed = z.object({ ...signInFields }).safeParse(Object.fromEntries(form));
     if (!parsed.success) return data({ fieldErrors: fieldErrorsOf(parsed.error) }, { status: 400 });
     const result = await signIn(
       db,

@@ -8,17 +8,13 @@ import { SignInFields } from '../components/sign-in-fields';
 import { useFocusFirstInvalid } from '../components/use-focus-first-invalid';
 import { ACCOUNT_PATH, safeRedirectPath } from '../domain/navigation';
 import { assertSameOrigin, clientIp, getViewer, HOME_BY_ROLE } from '../http/auth.server';
-import { type SignInFailure, signIn, signInEmail } from '../http/sign-in.server';
+import { type SignInFailure, signIn, signInFields } from '../http/sign-in.server';
 import { repeatedField, repeatedFieldFailure } from '../lib/form.server';
 import { readForm } from '../lib/http.server';
 import { TEMPORARY_PASSWORD_EXPIRED_MESSAGE } from '../lib/password.server';
 import { fieldErrorsOf } from '../lib/zod-issues';
 
-const signInSchema = z.object({
-  email: signInEmail,
-  password: z.string().min(1, 'Enter your password'),
-  redirectTo: z.string().optional(),
-});
+const loginSchema = z.object({ ...signInFields, redirectTo: z.string().optional() });
 
 const SIGN_IN_FAILURES: Record<SignInFailure, string> = {
   invalid: 'Email or password is incorrect.',
@@ -45,7 +41,7 @@ export async function action({ request }: ActionFunctionArgs) {
   return readForm(request).then(async (form) => {
     const repeated = repeatedField(form);
     if (repeated !== null) return data(repeatedFieldFailure(repeated), { status: 400 });
-    const parsed = signInSchema.safeParse(Object.fromEntries(form));
+    const parsed = loginSchema.safeParse(Object.fromEntries(form));
     if (!parsed.success) {
       return data({ formError: null, fieldErrors: fieldErrorsOf(parsed.error) }, { status: 400 });
     }

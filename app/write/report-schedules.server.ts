@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, count, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { type Db, onPostgres, sqlRun, writeTransaction } from '../../db/client';
+import { type Db, writeTransaction } from '../../db/client';
 import { reportFiles, scheduledReports } from '../../db/tables';
 import type { Viewer } from '../domain/access';
 import { maskCardNumbers, maskJsonValue } from '../domain/card-masking';
@@ -11,6 +11,7 @@ import { isTimeZoneName } from '../lib/time-zone';
 import { EXPORT_FORMATS, EXPORT_REPORTS } from '../read/exports/cells';
 import { FilterError, type Filters, parseFilters } from '../read/filters';
 import { removeStored } from './report-file-store.server';
+import { lockKeyForTransaction } from './request-lock.server';
 
 /** Schedules one person may keep: each runs a whole export and keeps up to 31 files. */
 export const SCHEDULES_PER_OWNER = 25;
@@ -70,7 +71,7 @@ export async function createSchedule(
   const kept = maskJsonValue(scheduleFilters(filters)) as ScheduleFilters;
   const made = await writeTransaction(db, async () => {
     // Counted and inserted in one transaction (on PostgreSQL in line per owner): two at once cannot pass the limit.
-    if (onPostgres(db)) await sqlRun(db, 'SELECT pg_advisory_xact_lock(hashtext(?))', [`schedules:${viewer.userId}`]);
+    await lockKeyForTransaction(db, `schedules:${viewer.userId}`);
     const [owned] = await db
       .select({ n: count() })
       .from(scheduledReports)

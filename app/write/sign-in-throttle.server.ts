@@ -1,7 +1,8 @@
 import { and, count, eq, gte, inArray, lt, or, sql } from 'drizzle-orm';
-import { type Db, first, onPostgres, sqlRun, writeTransaction } from '../../db/client';
+import { type Db, first, writeTransaction } from '../../db/client';
 import { loginFailures, signInSlots } from '../../db/tables';
 import { maskCardNumbers } from '../domain/card-masking';
+import { lockKeyForTransaction } from './request-lock.server';
 
 export const THROTTLE_WINDOW_MS = 15 * 60 * 1000;
 /** Wrong passwords for one account from one address before that address is locked out of that account. */
@@ -89,7 +90,7 @@ async function firstRefusalInWindow(db: Db, key: string, now: number): Promise<b
 export async function firstBusyRefusal(db: Db, email: string, ip: string | null, now = Date.now()): Promise<boolean> {
   const key = `busy:${ip === null ? accountKey(email) : addressKey(ip)}`;
   return await writeTransaction(db, async () => {
-    if (onPostgres(db)) await sqlRun(db, 'SELECT pg_advisory_xact_lock(hashtext(?))', [key]);
+    await lockKeyForTransaction(db, key);
     return await firstRefusalInWindow(db, key, now);
   });
 }
@@ -109,11 +110,9 @@ export async function beginPasswordAttempt(
   now = Date.now(),
 ): Promise<PasswordAttempt> {
   return await writeTransaction(db, async () => {
-    if (onPostgres(db)) {
-      // In one order (sorted), so two attempts never wait for each other's second lock.
-      const keys = [accountKey(email), ...(ip === null ? [] : [addressKey(ip)])].sort();
-      for (const key of keys) await sqlRun(db, 'SELECT pg_advisory_xact_lock(hashtext(?))', [key]);
-    }
+    // In one order (sorted), so two attempts never wait for each other's second lock.
+    const keys = [accountKey(email), ...(ip === null ? [] : [addressKey(ip)])].sort();
+    for (const key of keys) await lockKeyForTransaction(db, key);
     const gate = await signInGate(db, email, ip, now);
     if (gate.kind === 'locked') {
       const locked = gate.scope === 'address' ? addressKey(ip!) : pairKey(email, ip!);

@@ -17,6 +17,7 @@ import { KEPT_FILES_PER_SCHEDULE, runDueReports } from '../../app/write/report-s
 import { createSchedule } from '../../app/write/report-schedules.server';
 import { closeDatabase, type Db, openDatabaseUrl, sqlRun } from '../../db/client';
 import { ON_POSTGRES } from '../../db/tables';
+import { insertBulkRequests } from '../support/bulk';
 import { closeTestDb, createTestDb, queryRow, queryRows } from '../support/db';
 import { MINUTE } from '../support/events';
 import { startServer, type TestServer } from '../support/server';
@@ -370,21 +371,7 @@ describe('streaming a large export', () => {
   const ROWS = 60_000;
   beforeAll(async () => {
     db = (await createTestDb()).db;
-    await sqlRun(db, "INSERT INTO teams (id, name, created_at) VALUES ('tm_bulk', 'Bulk', 0)");
-    await sqlRun(
-      db,
-      "INSERT INTO agents (id, name, team_id, created_at) VALUES ('ag_bulk', 'Bulk Agent', 'tm_bulk', 0)",
-    );
-    // SQL both engines take: ids padded by substr of 1000000 + i (no printf on PostgreSQL).
-    await sqlRun(
-      db,
-      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${ROWS})
-      INSERT INTO payment_requests (id, agent_id, team_id, amount, currency, channel, order_number, reason,
-        customer_phone, status, created_at, sent_at, last_event_at, updated_at)
-      SELECT 'pr_' || substr(CAST(1000000 + i AS TEXT), 2), 'ag_bulk', 'tm_bulk', i, 'USD', 'sms',
-        'SO-' || CAST(i AS TEXT), 'Bulk, item', '+15550001234', 'sent', 1793000000000 + i * 1000,
-        1793000000000 + i * 1000 + 500, 0, 0 FROM n`,
-    );
+    await insertBulkRequests(db, ROWS);
   });
   afterAll(() => closeTestDb(db));
 

@@ -1,8 +1,9 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceToken } from '../../app/write/api-tokens.server';
-import { closeDatabase, openDatabaseUrl, sqlRun } from '../../db/client';
+import { closeDatabase, openDatabaseUrl } from '../../db/client';
 import { isPostgresUrl } from '../../db/pg-client';
+import { insertBulkRequests } from '../support/bulk';
 import { created } from '../support/events';
 import { signedHeaders, startServer, type TestServer } from '../support/server';
 import { addUser, signInOverHttp } from '../support/users';
@@ -31,17 +32,7 @@ const sockets: Socket[] = [];
 beforeAll(async () => {
   server = await startServer();
   const db = openDatabaseUrl(server.dbFile);
-  await sqlRun(db, "INSERT INTO teams (id, name, created_at) VALUES ('tm_bulk', 'Bulk', 0)");
-  await sqlRun(db, "INSERT INTO agents (id, name, team_id, created_at) VALUES ('ag_bulk', 'Bulk Agent', 'tm_bulk', 0)");
-  await sqlRun(
-    db,
-    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${ROWS})
-    INSERT INTO payment_requests (id, agent_id, team_id, amount, currency, channel, order_number, reason,
-      customer_phone, status, created_at, sent_at, last_event_at, updated_at)
-    SELECT 'pr_' || substr(CAST(1000000 + i AS TEXT), 2), 'ag_bulk', 'tm_bulk', i, 'USD', 'sms',
-      'SO-' || CAST(i AS TEXT), 'Bulk, item', '+15550001234', 'sent', 1793000000000 + i * 1000,
-      1793000000000 + i * 1000 + 500, 0, 0 FROM n`,
-  );
+  await insertBulkRequests(db, ROWS);
   token = (await createServiceToken(db, { role: 'manager', name: 'slow readers' })).token;
   email = (await addUser(db, { role: 'manager' })).email;
   await closeDatabase(db);

@@ -1,7 +1,8 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceToken } from '../../app/write/api-tokens.server';
-import { closeDatabase, openDatabaseUrl, sqlRun } from '../../db/client';
+import { closeDatabase, openDatabaseUrl } from '../../db/client';
+import { insertBulkRequests } from '../support/bulk';
 import { queryRow } from '../support/db';
 import { residentBytes } from '../support/http';
 import { startServer, type TestServer } from '../support/server';
@@ -15,18 +16,7 @@ let token: string;
 beforeAll(async () => {
   server = await startServer();
   const db = openDatabaseUrl(server.dbFile);
-  await sqlRun(db, "INSERT INTO teams (id, name, created_at) VALUES ('tm_bulk', 'Bulk', 0)");
-  await sqlRun(db, "INSERT INTO agents (id, name, team_id, created_at) VALUES ('ag_bulk', 'Bulk Agent', 'tm_bulk', 0)");
-  // SQL both engines accept: ids zero-padded to six digits by cutting the 1 off 1000000 + i.
-  await sqlRun(
-    db,
-    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${ROWS})
-    INSERT INTO payment_requests (id, agent_id, team_id, amount, currency, channel, order_number, reason,
-      customer_phone, status, created_at, sent_at, last_event_at, updated_at)
-    SELECT 'pr_' || substr(CAST(1000000 + i AS TEXT), 2), 'ag_bulk', 'tm_bulk', i, 'USD', 'sms',
-      'SO-' || CAST(i AS TEXT), 'Bulk, item', '+15550001234', 'sent', 1793000000000 + i * 1000,
-      1793000000000 + i * 1000 + 500, 0, 0 FROM n`,
-  );
+  await insertBulkRequests(db, ROWS);
   token = (await createServiceToken(db, { role: 'manager', name: 'slow reader' })).token;
   await closeDatabase(db);
 }, 60_000);

@@ -78,14 +78,6 @@ export async function chargeCard(db: Db, input: ChargeInput, now = new Date()): 
   });
 }
 
-interface StoredCharge {
-  provider_reference: string;
-  amount: number | string;
-  currency: string;
-  card_brand: string;
-  card_last4: string;
-}
-
 /** A successful charge as the provider reports it when asked by its idempotency key. */
 export interface ProviderCharge {
   providerReference: string;
@@ -109,7 +101,14 @@ export interface PaymentProvider {
 
 /** The sandbox's successful charge under this idempotency key, or null when it charged none. */
 export async function findCharge(db: Db, idempotencyKey: string): Promise<ProviderCharge | null> {
-  const [row] = await sqlRows<StoredCharge & { charged_at: number | string }>(
+  const [row] = await sqlRows<{
+    provider_reference: string;
+    amount: number | string;
+    currency: string;
+    card_brand: string;
+    card_last4: string;
+    charged_at: number | string;
+  }>(
     db,
     'SELECT provider_reference, amount, currency, card_brand, card_last4, charged_at FROM sandbox_charges WHERE idempotency_key = ?',
     [idempotencyKey],
@@ -126,21 +125,14 @@ export async function findCharge(db: Db, idempotencyKey: string): Promise<Provid
 
 export const sandboxProvider: PaymentProvider = { charge: chargeCard, findCharge };
 
+/** The charge kept under this input's key, answered again; a reuse for another amount or currency throws. */
 async function succeededCharge(db: Db, input: ChargeInput): Promise<ChargeResult | null> {
-  const [row] = await sqlRows<StoredCharge>(
-    db,
-    'SELECT provider_reference, amount, currency, card_brand, card_last4 FROM sandbox_charges WHERE idempotency_key = ?',
-    [input.idempotencyKey],
-  );
-  if (!row) return null;
-  if (Number(row.amount) !== input.amount || row.currency !== input.currency) {
+  const charge = await findCharge(db, input.idempotencyKey);
+  if (!charge) return null;
+  if (charge.amount !== input.amount || charge.currency !== input.currency) {
     throw new Error(`Idempotency key ${input.idempotencyKey} was charged for another amount or currency`);
   }
-  return {
-    status: 'succeeded',
-    card: { brand: row.card_brand, last4: row.card_last4 },
-    providerReference: row.provider_reference,
-  };
+  return { status: 'succeeded', card: charge.card, providerReference: charge.providerReference };
 }
 
 function attemptCharge(input: ChargeInput, now: Date): ChargeResult {
