@@ -135,10 +135,11 @@ test('the dashboard at 1440 px holds a 68-character agent and a dozen currencies
   const board = page.getByTestId('leaderboard');
   await expect(board.getByRole('link', { name: LONG_NAME })).toBeVisible();
   // Amounts exactly, in the reader's locale, with each currency's own decimals (JPY 0, USD 2, KWD 3).
-  const collected = page.locator('.collected-cell li');
-  await expect(collected.filter({ hasText: '¥' }).first()).toHaveText('1.000.000.000.000 ¥');
-  await expect(collected.filter({ hasText: 'KWD' }).first()).toHaveText('1.000.000.000,002 KWD');
-  await expect(collected.filter({ hasText: '$' }).first()).toHaveText('10.000.000.000,01 $');
+  // Each agent's own row: the shared e2e database holds other agents' USD too, in an order of its own.
+  const collectedOf = (name: string) => board.locator('tbody tr', { hasText: name }).locator('.collected-cell li');
+  await expect(collectedOf(LONG_NAME).filter({ hasText: '¥' })).toHaveText('1.000.000.000.000 ¥');
+  await expect(collectedOf(LONG_NAME).filter({ hasText: 'KWD' })).toHaveText('1.000.000.000,002 KWD');
+  await expect(collectedOf(ARABIC_AGENT.name).filter({ hasText: '$' })).toHaveText('10.000.000.000,01 $');
   // The name on one line pushed the table 230 px past the page's right edge.
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1440);
   await context.close();
