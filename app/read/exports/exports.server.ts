@@ -16,9 +16,12 @@ export interface ExportRequest {
   viewer: Viewer;
   /**
    * A download paced by its client (HTTP): on PostgreSQL a payment-requests export read in this
-   * thread then takes one of EXPORT_CURSORS slots, or createExport throws ExportsBusyError.
+   * thread then takes one of EXPORT_CURSORS slots (waiting a little for one), or createExport throws
+   * ExportsBusyError.
    */
   capped?: boolean;
+  /** The client's request: one that leaves while waiting for a slot stops waiting. */
+  signal?: AbortSignal;
 }
 
 export interface ExportResult extends ExportOutcome {
@@ -49,7 +52,8 @@ export async function createExport(
   const tally = { rows: 0 };
   // Taken before anything is read; given back when the export ends, or here when it does not read
   // the pool's cursor after all (an XLSX worker has a connection of its own; the agents report none).
-  const release = input.capped && report === 'payment-requests' && onPostgres(db) ? takeExportCursor() : () => {};
+  const release =
+    input.capped && report === 'payment-requests' && onPostgres(db) ? await takeExportCursor(input.signal) : () => {};
   const end = (outcome: ExportOutcome) => {
     release();
     return onEnd({ ...outcome, rows: tally.rows });
