@@ -16,12 +16,18 @@ export type XlsxWorkbook = ExcelJS.stream.xlsx.WorkbookWriter;
 export const DATE_TIME_FORMAT = 'yyyy-mm-dd hh:mm:ss';
 const RATE_FORMAT = '0.00%';
 
+/** Excel keeps and shows 15 significant digits of a number: 1234567890123456 becomes 1234567890123450. */
+const EXCEL_EXACT_BELOW = 10 ** 15;
+
 /**
- * An amount as an XLSX cell in major units: a number (formatted by moneyFormat) while the minor
- * units are a safe integer; beyond 2^53 the exact decimal text, since Excel's doubles keep 15 digits.
+ * An amount as an XLSX cell in major units: a number (formatted by moneyFormat) while its minor
+ * units have at most 15 digits; beyond, the exact decimal text ('12345678901234.56'), which Excel
+ * shows as written instead of rounding its 16th digit away.
  */
 export function moneyCell(amount: MinorAmount, currency: string): number | string {
-  return typeof amount === 'number' ? amount / 10 ** currencyExponent(currency) : formatMinorUnits(amount, currency);
+  return typeof amount === 'number' && Math.abs(amount) < EXCEL_EXACT_BELOW
+    ? amount / 10 ** currencyExponent(currency)
+    : formatMinorUnits(amount, currency);
 }
 
 /** Excel's number format for amounts in major units, with the currency's own decimals. */
