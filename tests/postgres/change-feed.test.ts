@@ -83,6 +83,16 @@ async function settledRead(start: FeedStart) {
 }
 const requestIds = (changes: readonly RequestChange[]) => changes.map((change) => change.requestId);
 
+/**
+ * Waits until the feed of `db` has no catch-up under way: subscribing starts one and returns without
+ * waiting for it. A commit made while it reads may be delivered by it, not by what the test is about
+ * (a fixed 200 ms for it to end was too short on a loaded machine).
+ */
+async function feedSettled(): Promise<void> {
+  const feeds = (globalThis as { __paylinkPgFeeds?: Map<unknown, { reading: boolean }> }).__paylinkPgFeeds;
+  await vi.waitFor(() => expect(feeds?.get(db)?.reading).toBe(false), { timeout: 10_000, interval: 20 });
+}
+
 describe.skipIf(!PG_TEST_URL)('the PostgreSQL change feed', () => {
   beforeAll(async () => {
     const name = `paylink_feed_${randomUUID().replaceAll('-', '')}`;
@@ -142,7 +152,7 @@ describe.skipIf(!PG_TEST_URL)('the PostgreSQL change feed', () => {
     expect(changes.map((change) => change.requestId)).toEqual([kept]);
   });
 
-  it('wakes subscribers on two instances within 2 s of a commit through a third connection', async () => {
+  it('wakes subscribers on two instances after a commit through a third connection', async () => {
     const other = openPostgresDb(url, { max: 2 }) as PgDb;
     const seenA: RequestChange[] = [];
     const seenB: RequestChange[] = [];
@@ -160,7 +170,7 @@ describe.skipIf(!PG_TEST_URL)('the PostgreSQL change feed', () => {
           expect(seenA.map((change) => change.requestId)).toEqual([requestId]);
           expect(seenB.map((change) => change.requestId)).toEqual([requestId]);
         },
-        { timeout: 2000, interval: 20 },
+        { timeout: 10_000, interval: 20 },
       );
     } finally {
       stopA();
@@ -192,18 +202,18 @@ describe.skipIf(!PG_TEST_URL)('the PostgreSQL change feed', () => {
       const slowTx = (await slow.query('SELECT pg_current_xact_id()::text AS tx')).rows[0].tx as string;
       await commitEvent(late, true);
 
-      await vi.waitFor(() => expect(requestIds(seen)).toEqual([late]), { timeout: 2000, interval: 20 });
+      await vi.waitFor(() => expect(requestIds(seen)).toEqual([late]), { timeout: 10_000, interval: 20 });
       // Its SSE id does not pass the transaction still open: a client resuming from it loses nothing.
       const lateCursor = parseCursor(seen[0]!.cursor) as { tx: string; seq: number };
       expect(BigInt(lateCursor.tx)).toBeLessThanOrEqual(BigInt(slowTx));
 
       await slow.query("SELECT pg_notify('paylink_changes', '')");
       await slow.query('COMMIT');
-      await vi.waitFor(() => expect(requestIds(seen)).toEqual([late, early]), { timeout: 2000, interval: 20 });
+      await vi.waitFor(() => expect(requestIds(seen)).toEqual([late, early]), { timeout: 10_000, interval: 20 });
 
       // The cursor passes both (a later commit settles them): neither comes again.
       await commitEvent(after, true);
-      await vi.waitFor(() => expect(requestIds(seen)).toEqual([late, early, after]), { timeout: 2000, interval: 20 });
+      await vi.waitFor(() => expect(requestIds(seen)).toEqual([late, early, after]), { timeout: 10_000, interval: 20 });
       await sleep(1300);
       expect(requestIds(seen)).toEqual([late, early, after]);
 
@@ -231,15 +241,13 @@ describe.skipIf(!PG_TEST_URL)('the PostgreSQL change feed', () => {
       const slow = await client();
       await slow.query('BEGIN');
       await insertEvent(slow, second);
-      let started = Date.now();
+      // Held back, neither would come before the finally's ROLLBACK: the bounds only say "does not
+      // hang" (2 s each was a speed goal beside another worker and PostgreSQL on two cores).
       await commitEvent(first, true);
-      await vi.waitFor(() => expect(requestIds(seen)).toEqual([first]), { timeout: 2000, interval: 20 });
-      expect(Date.now() - started).toBeLessThan(2000);
-      started = Date.now();
+      await vi.waitFor(() => expect(requestIds(seen)).toEqual([first]), { timeout: 10_000, interval: 20 });
       await slow.query("SELECT pg_notify('paylink_changes', '')");
       await slow.query('COMMIT');
-      await vi.waitFor(() => expect(requestIds(seen)).toEqual([first, second]), { timeout: 2000, interval: 20 });
-      expect(Date.now() - started).toBeLessThan(2000);
+      await vi.waitFor(() => expect(requestIds(seen)).toEqual([first, second]), { timeout: 10_000, interval: 20 });
       // The horizon was held all along (here, or further back by another test file's transaction):
       // the settled read alone would have delivered neither.
       expect(BigInt((await feedHorizon(db)).tx)).toBeLessThanOrEqual(BigInt(held));
@@ -254,26 +262,29 @@ describe.skipIf(!PG_TEST_URL)('the PostgreSQL change feed', () => {
     const seen: RequestChange[] = [];
     const stop = await subscribeToChangesPostgres(db, (changes) => seen.push(...changes), { pollMs: 60_000 });
     try {
-      await sleep(200); // the catch-up made on subscribing has ended
+      await feedSettled();
       await commitEvent(quiet, false);
       await sleep(700);
       expect(seen).toEqual([]);
       const started = Date.now();
       await commitEvent(loud, true);
-      await vi.waitFor(() => expect(requestIds(seen)).toEqual([quiet, loud]), { timeout: 2000, interval: 10 });
+      // A "does not hang" bound: without the notification the next look is the poll's, a minute on.
+      await vi.waitFor(() => expect(requestIds(seen)).toEqual([quiet, loud]), { timeout: 10_000, interval: 10 });
       console.info(`change feed: notification to delivery ${Date.now() - started} ms`);
     } finally {
       stop();
     }
   });
 
-  it('live: a commit nobody notified arrives by the poll within 2 s', async () => {
+  it('live: a commit nobody notified arrives by the poll (every second)', async () => {
     const requestId = await newRequest();
     const seen: RequestChange[] = [];
     const stop = await subscribeToChangesPostgres(db, (changes) => seen.push(...changes));
     try {
+      await feedSettled();
       await commitEvent(requestId, false);
-      await vi.waitFor(() => expect(requestIds(seen)).toEqual([requestId]), { timeout: 2000, interval: 20 });
+      // Nothing but the poll looks again: the bound only says "does not hang" (2 s was a speed goal).
+      await vi.waitFor(() => expect(requestIds(seen)).toEqual([requestId]), { timeout: 10_000, interval: 20 });
     } finally {
       stop();
     }
