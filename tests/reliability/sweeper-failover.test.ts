@@ -38,10 +38,11 @@ describe('SIGKILL of the instance holding the sweeper lease', () => {
       process.kill(victim.pid, 'SIGKILL');
       servers.splice(servers.indexOf(victim), 1);
       const killedAt = Date.now();
-      // Sent almost five minutes ago and never opened: due for expiry two seconds from now (the
+      // Sent almost five minutes ago and never opened: due for expiry three seconds from now (the
       // unopened TTL is 5 minutes), after this batch is stored (a batch that finds an expiry already
-      // due records it itself), while no instance sweeps.
-      const sentAt = killedAt - 5 * 60_000 + 2_000;
+      // due records it itself), while no instance sweeps: the victim renewed its lease (5 s) at most a
+      // tick (0.5 s) before the kill. Two seconds left a loaded machine's batch little time to be stored.
+      const sentAt = killedAt - 5 * 60_000 + 3_000;
       const body = [created('pr_failover', sentAt - 60_000 - T0), step('pr_failover', 'sent', sentAt - T0)]
         .map((event) => JSON.stringify(event))
         .join('\n');
