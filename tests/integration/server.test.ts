@@ -382,21 +382,34 @@ describe('SIGTERM', () => {
       return 'ended';
     })();
     // An event batch whose body is still arriving when SIGTERM comes.
+    // `Expect: 100-continue`: Node's server answers 100 once it has read the request's head, so the
+    // signal comes when the server holds the request (a fixed 200 ms wait could send SIGTERM before
+    // a loaded machine's server had accepted the connection).
     const body = JSON.stringify(created('pr_sigterm'));
+    let received!: () => void;
+    const underWay = new Promise<void>((resolve) => (received = resolve));
     const upload = new Promise<number>((resolve, reject) => {
       const req = httpRequest(`${url}/api/v1/events`, {
         method: 'POST',
-        headers: { ...signedHeaders(body, secret), 'content-length': Buffer.byteLength(body) },
+        headers: {
+          ...signedHeaders(body, secret),
+          'content-length': Buffer.byteLength(body),
+          expect: '100-continue',
+        },
+      });
+      req.on('continue', () => {
+        req.write(body.slice(0, 10));
+        received();
+        setTimeout(() => req.end(body.slice(10)), 1_000);
       });
       req.on('response', (res) => {
         res.resume();
         resolve(res.statusCode ?? 0);
       });
       req.on('error', reject);
-      req.write(body.slice(0, 10));
-      setTimeout(() => req.end(body.slice(10)), 1_000);
+      req.flushHeaders();
     });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await underWay;
 
     const started = Date.now();
     child.kill('SIGTERM');
