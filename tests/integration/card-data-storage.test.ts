@@ -184,8 +184,9 @@ describe('card numbers never reach the database, its file or its WAL (PCI DSS)',
     const filters = parseFilters(new URLSearchParams(`from=2026-11-01&to=2026-11-02&q=${TYPED.exportSearch}`), 'UTC');
     const download = await exportResponse(db, { report: 'payment-requests', format: 'csv', filters, viewer, ip: null });
     await download.text();
-    await vi.waitFor(async () =>
-      expect(await queryRow(db, "SELECT details FROM audit_log WHERE action = 'export'")).toBeDefined(),
+    await vi.waitFor(
+      async () => expect(await queryRow(db, "SELECT details FROM audit_log WHERE action = 'export'")).toBeDefined(),
+      { timeout: 10_000 },
     );
     expect(
       JSON.parse(

@@ -150,10 +150,10 @@ describe('payment-requests.csv on this engine', () => {
     const reader = stream.getReader();
     expect((await reader.read()).done).toBe(false);
     await reader.cancel();
-    await expect.poll(() => ended?.completed).toBe(false);
+    await expect.poll(() => ended?.completed, { timeout: 10_000 }).toBe(false);
     if (onPostgres(db)) {
       // The cursor's client was released (rolled back), not kept checked out.
-      await expect.poll(() => db.$pg!.pool.totalCount - db.$pg!.pool.idleCount).toBe(0);
+      await expect.poll(() => db.$pg!.pool.totalCount - db.$pg!.pool.idleCount, { timeout: 10_000 }).toBe(0);
     }
   });
 });

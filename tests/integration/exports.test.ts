@@ -516,14 +516,17 @@ describe('streaming a large export', () => {
     expect(response.status).toBe(499);
     await vi.waitFor(() => expect(xlsxWorkerStats().liveWorkers).toBe(0), { timeout: 30_000 });
     expect(xlsxWorkerStats().started).toBeGreaterThan(startedBefore);
-    await vi.waitFor(async () => {
-      const audit = await queryRow<{ details: string }>(db, "SELECT details FROM audit_log WHERE action = 'export'");
-      expect(JSON.parse(audit!.details)).toMatchObject({
-        report: 'payment-requests',
-        format: 'xlsx',
-        completed: false,
-      });
-    });
+    await vi.waitFor(
+      async () => {
+        const audit = await queryRow<{ details: string }>(db, "SELECT details FROM audit_log WHERE action = 'export'");
+        expect(JSON.parse(audit!.details)).toMatchObject({
+          report: 'payment-requests',
+          format: 'xlsx',
+          completed: false,
+        });
+      },
+      { timeout: 10_000 },
+    );
   });
 
   it('writes a large XLSX from its worker with every row of a range, read back by exceljs', async () => {

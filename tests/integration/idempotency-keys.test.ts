@@ -296,7 +296,7 @@ describe('Idempotency-Key at the service (fake clock, held channel)', () => {
     // The instance that claimed the key died while sending: its channel never answers.
     const dead: ChannelAdapter = { name: 'dead', send: () => new Promise<never>(() => {}) };
     void call('dead-key', body, viewer, dead);
-    await expect.poll(() => count(db, 'idempotency_keys')).toBe(1);
+    await expect.poll(() => count(db, 'idempotency_keys'), { timeout: 10_000 }).toBe(1);
     const channel = counting({ status: 'delivered', messageId: 'msg_1' });
 
     clockAt = T0 + ABANDONED_CREATE_MS - 1;

@@ -57,7 +57,7 @@ describe('GET /api/v1/stream, in-process (finding 1)', () => {
     for (const reader of readers) await reader.cancel();
     expect(changeListenerCount()).toBe(0);
     // The last to leave closes the feed's LISTEN connection (its end is asynchronous).
-    if (ON_POSTGRES) await vi.waitFor(async () => expect(await listenConnections()).toBe(0), { timeout: 5_000 });
+    if (ON_POSTGRES) await vi.waitFor(async () => expect(await listenConnections()).toBe(0), { timeout: 15_000 });
   });
 
   it('unsubscribes when the request signal aborts', async () => {

@@ -186,7 +186,7 @@ describe.skipIf(!PG_TEST_URL)('the PostgreSQL change feed', () => {
         );
         expect(rows[0].n).toBe(0);
       },
-      { timeout: 5000, interval: 50 },
+      { timeout: 15_000, interval: 50 },
     );
     await closeDatabase(other);
   });
