@@ -166,9 +166,9 @@ describe('body limits (finding 7)', () => {
         );
         expect(refused.status).toBe(status);
         // The next request on the same connection is answered at once (it waited ~6 s, then the
-        // connection was reset).
+        // connection was reset). 4 s, not 1 s: a /healthz of a loaded CI machine is no speed test.
         const next = await send('/healthz', {});
-        expect({ status: next.status, reused: next.reused, quick: next.ms < 1000 }).toEqual({
+        expect({ status: next.status, reused: next.reused, quick: next.ms < 4_000 }).toEqual({
           status: 200,
           reused: true,
           quick: true,
