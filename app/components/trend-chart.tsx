@@ -1,12 +1,12 @@
 import { useEffect, useState } from 'react';
-import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Bar, BarChart, CartesianGrid, Cell, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { formatCount } from '../domain/format';
 import { dateTimeFormat } from '../lib/intl-cache';
-import type { Interval } from '../lib/time-buckets';
+import type { BucketProgress, Interval } from '../lib/time-buckets';
+import type { TrendBucket as SeriesBucket } from '../read/metrics/metrics.server';
 
-import type { TrendBucket } from '../read/metrics/metrics.server';
-
-export type { TrendBucket };
+/** A bucket's outcome counts; `progress` says whether it is over, still running (so far) or not begun. */
+export type TrendBucket = SeriesBucket & { progress?: BucketProgress };
 
 /**
  * Outcomes stacked per bucket: together they make up the links sent in it. In lifecycle order
@@ -43,7 +43,10 @@ export function evenTicks(starts: readonly string[], interval: Interval, timeZon
   return starts.filter((_, index) => index % step === 0);
 }
 
-type Row = TrendBucket & { label: string };
+/** `label` names the bucket in the tooltip and the table, with '(so far)' or '(not yet)'; `tick` on the axis. */
+type Row = TrendBucket & { label: string; tick: string };
+
+const PROGRESS_WORDS: Record<BucketProgress, string> = { over: '', running: ' (so far)', ahead: ' (not yet)' };
 
 /** The tooltip: the bucket, each outcome in lifecycle order, and the links sent in all. */
 function TrendTooltip({
@@ -118,13 +121,15 @@ export function TrendChart({ buckets, interval, timeZone, locale }: Props) {
     return () => query.removeEventListener('change', update);
   }, []);
   const multiDayHours = interval === 'hour' && buckets.length > 25;
-  const rows: Row[] = buckets.map((bucket) => ({
-    ...bucket,
-    label: multiDayHours
+  const rows: Row[] = buckets.map((bucket) => {
+    const tick = multiDayHours
       ? `${bucketLabel(bucket.start, 'day', timeZone, locale)}, ${bucketLabel(bucket.start, 'hour', timeZone, locale)}`
-      : bucketLabel(bucket.start, interval, timeZone, locale),
-  }));
-  const labelOf = new Map(rows.map((row) => [row.start, row.label]));
+      : bucketLabel(bucket.start, interval, timeZone, locale);
+    return { ...bucket, tick, label: tick + PROGRESS_WORDS[bucket.progress ?? 'over'] };
+  });
+  const labelOf = new Map(rows.map((row) => [row.start, row.tick]));
+  const running = rows.find((row) => row.progress === 'running');
+  const ahead = rows.some((row) => row.progress === 'ahead');
   const ticks = evenTicks(
     rows.map((row) => row.start),
     interval,
@@ -201,7 +206,11 @@ export function TrendChart({ buckets, interval, timeZone, locale }: Props) {
                   stackId="outcome"
                   fill={outcome.color}
                   isAnimationActive={false}
-                />
+                >
+                  {rows.map((row) => (
+                    <Cell key={row.start} fillOpacity={row.progress === 'running' ? 0.45 : 1} />
+                  ))}
+                </Bar>
               ))}
             </BarChart>
           </ResponsiveContainer>
@@ -211,6 +220,13 @@ export function TrendChart({ buckets, interval, timeZone, locale }: Props) {
       </div>
       <figcaption className="muted small">
         Links sent per {interval} by what became of them: {formatCount(total, locale)} in all.
+        {running && (
+          <span data-testid="trend-running">
+            {' '}
+            {running.tick} is not over: its bar, drawn lighter, holds the links sent so far.
+          </span>
+        )}
+        {ahead && <span data-testid="trend-ahead"> Later {interval}s of the range have not begun.</span>}
       </figcaption>
       <details className="trend-numbers">
         <summary className="trend-numbers-toggle">The numbers behind the chart</summary>
@@ -244,12 +260,11 @@ export function TrendChart({ buckets, interval, timeZone, locale }: Props) {
                   <th scope="row">
                     <time dateTime={row.start}>{row.label}</time>
                   </th>
-                  {OUTCOMES.map((outcome) => (
-                    <td key={outcome.key} className="num">
-                      {formatCount(row[outcome.key], locale)}
+                  {[...OUTCOMES.map((outcome) => outcome.key), 'sent' as const].map((key) => (
+                    <td key={key} className="num">
+                      {row.progress === 'ahead' ? '—' : formatCount(row[key], locale)}
                     </td>
                   ))}
-                  <td className="num">{formatCount(row.sent, locale)}</td>
                 </tr>
               ))}
             </tbody>

@@ -96,6 +96,20 @@ export function bucketIndex(starts: readonly number[], at: number): number {
   return found;
 }
 
+/** Where a bucket stands at an instant: over, still running (it holds what was sent so far), or not begun. */
+export type BucketProgress = 'over' | 'running' | 'ahead';
+
+/**
+ * Each bucket of ascending starts (the last one ending at `end`) against `now`: a chart that draws
+ * today's bucket like the others reads its few hours as a drop, and days to come as days of nothing.
+ */
+export function bucketProgress(starts: readonly number[], end: number, now: number): BucketProgress[] {
+  return starts.map((start, i) => {
+    if (now >= (starts[i + 1] ?? end)) return 'over';
+    return now >= start ? 'running' : 'ahead';
+  });
+}
+
 /** An instant as ISO 8601 with the zone's offset at that instant: '2026-10-25T00:00:00.000+02:00'. */
 export function isoInZone(at: number, timeZone: string): string {
   return new TZDate(at, timeZone).toISOString();

@@ -2,16 +2,19 @@ import { and, desc, eq, inArray } from 'drizzle-orm';
 import { type Db, first } from '../../db/client';
 import { agents, paymentRequests, teams } from '../../db/tables';
 import { canSee, type Viewer } from '../domain/access';
+import { type BucketProgress, bucketProgress } from '../lib/time-buckets';
 import { type DashboardRange, intervalFor } from './dashboard-view';
-import { comparisonPeriod } from './date-ranges';
-import type { Filters } from './filters';
+import { comparisonPeriod, shiftDate } from './date-ranges';
+import { type Filters, startOfDayInZone } from './filters';
 import { agentsPage, type LeaderboardSortId } from './leaderboard-order';
+import type { CurrencyLookup } from './metrics/engine.server';
 import {
   getAgentLeaderboard,
   getMetricsSummary,
   getMetricsSummaryBetween,
   getTrend,
   pageCurrencies,
+  type TrendBucket,
 } from './metrics/metrics.server';
 import { compileQuery, requestCondition } from './query-compiler.server';
 
@@ -31,6 +34,18 @@ async function summaries(db: Db, filters: RangedFilters, range: DashboardRange, 
     comparison,
     currencies,
   };
+}
+
+/** The trend's buckets, each saying whether it is over, still running or not begun at `now`. */
+async function trend(db: Db, filters: RangedFilters, viewer: Viewer, now: number, currencies: CurrencyLookup) {
+  const series = await getTrend(db, filters, viewer, intervalFor(filters), currencies);
+  const end = startOfDayInZone(shiftDate(filters.to, 1), filters.tz);
+  const progress = bucketProgress(
+    series.map((bucket) => Date.parse(bucket.start)),
+    end,
+    now,
+  );
+  return series.map((bucket, i): TrendBucket & { progress: BucketProgress } => ({ ...bucket, progress: progress[i]! }));
 }
 
 /** The leaderboard's page: its sort (a column of LEADERBOARD_COLUMNS) and page number. */
@@ -57,7 +72,7 @@ export async function getDashboard(
 ) {
   const interval = intervalFor(filters);
   const { currencies, ...kpis } = await summaries(db, filters, range, viewer, now);
-  const series = await getTrend(db, filters, viewer, interval, currencies);
+  const series = await trend(db, filters, viewer, now, currencies);
   const agents = await getAgentLeaderboard(db, filters, viewer, currencies);
   const { rows, ...leaderboardPage } = agentsPage(agents, view.sort, view.desc, view.page, view.pageSize);
   return {
@@ -130,7 +145,7 @@ export async function getAgentDashboard(
   return {
     ...kpis,
     interval,
-    series: await getTrend(db, agentFilters, viewer, interval, currencies),
+    series: await trend(db, agentFilters, viewer, now, currencies),
     requests,
   };
 }
