@@ -70,7 +70,7 @@ function Rate({ id, row }: { id: LeaderboardRateId; row: LeaderboardRow }) {
   );
 }
 
-/** A duration in the reader's digits (formatDuration takes the locale). */
+/** A duration in the reader's digits and units (formatDuration takes the locale). */
 function Duration({ seconds }: { seconds: number | null }) {
   const { locale } = useContext(CellContext);
   return <>{formatDuration(seconds, locale)}</>;

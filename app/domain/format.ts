@@ -1,4 +1,4 @@
-import { dateTimeFormat, numberFormat } from '../lib/intl-cache';
+import { dateTimeFormat, listFormat, numberFormat } from '../lib/intl-cache';
 import { currencyExponent, formatMinorUnits, type MinorAmount } from './money';
 
 /** Masks a phone number to its last four digits: '+27821234567' → '•••••••4567'. */
@@ -53,18 +53,26 @@ export function formatCount(value: number, locale = 'en'): string {
 }
 
 /**
- * Seconds as '4m 12s', '1h 03m', '2d 4h'; an em dash for null. The digits are the reader's
- * ('٤m ١٢s' in ar-EG), as every other number beside them; the unit letters stay English.
+ * Seconds as '4m 12s', '1h 03m', '2d 4h' (en); an em dash for null. Digits and units are the
+ * reader's, as every other number beside them: '4min 12s', '2j 4h' (fr-FR), '٤ د و١٢ ث' (ar-EG),
+ * where English letters read '2d' as nothing French and wrote 'm'/'s' among Arabic words.
  */
 export function formatDuration(seconds: number | null, locale = 'en'): string {
   if (seconds === null) return '—';
   const s = Math.max(0, Math.round(seconds));
-  const n = (value: number) => numberFormat(locale).format(value);
-  const nn = (value: number) => numberFormat(locale, { minimumIntegerDigits: 2 }).format(value);
-  if (s < 60) return `${n(s)}s`;
-  if (s < 3600) return `${n(Math.floor(s / 60))}m ${nn(s % 60)}s`;
-  if (s < 86_400) return `${n(Math.floor(s / 3600))}h ${nn(Math.floor((s % 3600) / 60))}m`;
-  return `${n(Math.floor(s / 86_400))}d ${n(Math.floor((s % 86_400) / 3600))}h`;
+  const part = (value: number, unit: 'day' | 'hour' | 'minute' | 'second', twoDigits = false) =>
+    numberFormat(locale, {
+      style: 'unit',
+      unit,
+      unitDisplay: 'narrow',
+      minimumIntegerDigits: twoDigits ? 2 : 1,
+    }).format(value);
+  const both = (first: string, second: string) =>
+    listFormat(locale, { type: 'unit', style: 'narrow' }).format([first, second]);
+  if (s < 60) return part(s, 'second');
+  if (s < 3600) return both(part(Math.floor(s / 60), 'minute'), part(s % 60, 'second', true));
+  if (s < 86_400) return both(part(Math.floor(s / 3600), 'hour'), part(Math.floor((s % 3600) / 60), 'minute', true));
+  return both(part(Math.floor(s / 86_400), 'day'), part(Math.floor((s % 86_400) / 3600), 'hour'));
 }
 
 /** An instant in the viewer's zone and locale, e.g. '23 Nov 2026, 10:15:00' (en-GB). */

@@ -6,6 +6,7 @@
 const MAX_ENTRIES = 500;
 const numberFormats = new Map<string, Intl.NumberFormat>();
 const dateTimeFormats = new Map<string, Intl.DateTimeFormat>();
+const listFormats = new Map<string, Intl.ListFormat>();
 
 function cached<T>(cache: Map<string, T>, key: string, make: () => T): T {
   let value = cache.get(key);
@@ -30,5 +31,13 @@ export function dateTimeFormat(locale: string | undefined, options?: Intl.DateTi
     dateTimeFormats,
     `${locale}\u0000${JSON.stringify(options ?? {})}`,
     () => new Intl.DateTimeFormat(locale, options),
+  );
+}
+
+export function listFormat(locale: string | undefined, options?: Intl.ListFormatOptions): Intl.ListFormat {
+  return cached(
+    listFormats,
+    `${locale}\u0000${JSON.stringify(options ?? {})}`,
+    () => new Intl.ListFormat(locale, options),
   );
 }

@@ -56,14 +56,19 @@ describe('formatClockTime', () => {
 });
 
 describe('formatDuration', () => {
-  it('writes the reader’s digits beside English unit letters, as every other number on the page', () => {
+  it('writes the reader’s digits and units, as every other number on the page', () => {
     expect(formatDuration(252)).toBe('4m 12s');
     expect(formatDuration(3780)).toBe('1h 03m');
     expect(formatDuration(187_200)).toBe('2d 4h');
+    expect(formatDuration(42)).toBe('42s');
     expect(formatDuration(null, 'ar-EG')).toBe('—');
-    // Latin digits beside ٦٦٫٧٪ and ٣ on the same cards: '1m 59s'.
-    expect(formatDuration(119, 'ar-EG')).toBe('١m ٥٩s');
-    expect(formatDuration(3780, 'ar-EG')).toBe('١h ٠٣m');
-    expect(formatDuration(42, 'hi-IN-u-nu-deva')).toBe('४२s');
+    // Session 38 gave Arabic digits English letters: '١m ٥٩s' among Arabic words; a French reader got '2d 4h'.
+    expect(formatDuration(119, 'ar-EG')).toBe('١ د و٥٩ ث');
+    expect(formatDuration(3780, 'ar-EG')).toBe('١ س و٠٣ د');
+    expect(formatDuration(187_200, 'ar-EG')).toBe('٢ ي و٤ س');
+    expect(formatDuration(252, 'fr-FR')).toBe('4min 12s');
+    expect(formatDuration(3780, 'fr-FR')).toBe('1h 03min');
+    expect(formatDuration(187_200, 'fr-FR')).toBe('2j 4h');
+    expect(formatDuration(42, 'hi-IN-u-nu-deva')).toBe('४२ से');
   });
 });
