@@ -80,6 +80,37 @@ function points(current: number | null, previous: number | null, better: Better,
   return { text, tone: tone(way, better), title: `${text} (percentage points) against ${baseline.words}` };
 }
 
+/**
+ * Change of the median time to pay: a median of a few payments moves by minutes with one slow
+ * customer (one paid in 4 minutes against one in 1 read '+300%' in red), so both periods need as
+ * many payments as a rate needs links.
+ */
+function payTimeChange(current: Metrics, previous: Metrics, baseline: Baseline): Delta {
+  if (baseline.sent < MIN_SENT_TO_COMPARE) return notEnough(baseline);
+  const fewer = Math.min(current.paid, previous.paid);
+  if (fewer < MIN_SENT_TO_COMPARE) {
+    const where = current.paid <= previous.paid ? 'this period' : baseline.words;
+    return {
+      text: 'not enough data',
+      tone: 'none',
+      title: `Only ${formatCount(fewer, baseline.locale)} links were paid in ${where}: a change of the time to pay needs at least ${MIN_SENT_TO_COMPARE} payments on each side.`,
+    };
+  }
+  return relative(current.medianSecondsToPay, previous.medianSecondsToPay, 'down', baseline);
+}
+
+/**
+ * What the median stands on, under it. Below 10 payments the nearest-rank p90 is the slowest of
+ * them (ceil(0.9 n) = n): called so, with how many there were; one payment is its own median.
+ */
+function payTimesDetail(metrics: Metrics, locale: string): string | undefined {
+  if (metrics.p90SecondsToPay === null) return undefined;
+  const paid = `${formatCount(metrics.paid, locale)} paid`;
+  if (metrics.paid === 1) return paid;
+  if (metrics.paid < 10) return `slowest ${formatDuration(metrics.p90SecondsToPay, locale)} · ${paid}`;
+  return `p90 ${formatDuration(metrics.p90SecondsToPay, locale)}`;
+}
+
 /** '1 Dec 2026, 00:00 – 07:33' for a cut period, '24 Nov – 30 Nov 2026' for whole days. */
 export function comparisonWords(comparison: Comparison, timeZone: string, locale: string): string {
   const day = dateTimeFormat(locale, { timeZone, day: 'numeric', month: 'short', year: 'numeric' });
@@ -182,8 +213,8 @@ export function KpiCards({ current, previous, comparison, timeZone, locale }: Pr
       <KpiCard
         label="Median time to pay"
         value={formatDuration(current.medianSecondsToPay, locale)}
-        delta={relative(current.medianSecondsToPay, previous.medianSecondsToPay, 'down', baseline)}
-        detail={current.p90SecondsToPay === null ? undefined : `p90 ${formatDuration(current.p90SecondsToPay, locale)}`}
+        delta={payTimeChange(current, previous, baseline)}
+        detail={payTimesDetail(current, locale)}
       />
       <div className="kpi card kpi-collected" data-kpi="Collected">
         <div className="kpi-label">Collected</div>

@@ -2,7 +2,7 @@ import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import { KpiCards } from '../../app/components/kpi-cards';
-import { emptyCounts, type MetricCounts, toMetrics } from '../../app/domain/metrics';
+import { emptyCounts, type MetricCounts, type PayTimes, payTimes, toMetrics } from '../../app/domain/metrics';
 import type { Comparison } from '../../app/read/date-ranges';
 
 const comparison: Comparison = {
@@ -13,18 +13,19 @@ const comparison: Comparison = {
   partial: false,
 };
 
-const metrics = (counts: Partial<MetricCounts>) => toMetrics({ ...emptyCounts(), ...counts });
+const metrics = (counts: Partial<MetricCounts>, times?: PayTimes) => toMetrics({ ...emptyCounts(), ...counts }, times);
 
 /** Each card's value, the text under it as the page shows them, and the tone of its change. */
 function cards(
   current: Partial<MetricCounts>,
   previous: Partial<MetricCounts>,
   locale = 'en',
+  times: { current?: number[]; previous?: number[] } = {},
 ): Record<string, string[]> {
   const html = renderToStaticMarkup(
     createElement(KpiCards, {
-      current: metrics(current),
-      previous: metrics(previous),
+      current: metrics(current, times.current && payTimes(times.current)),
+      previous: metrics(previous, times.previous && payTimes(times.previous)),
       comparison,
       timeZone: 'UTC',
       locale,
@@ -89,5 +90,30 @@ describe('the KPI cards', () => {
     expect(shown['Links sent']).toEqual(['3', '−92.5%', 'bad']);
     const enough = cards({ sent: 20, paid: 5 }, { sent: 40, paid: 18 });
     expect(enough.Conversion).toEqual(['25.0%', '−20.0 pts · 5 paid', 'bad']);
+  });
+
+  it('say what a median of a few payments stands on, and compare it only over enough of them', () => {
+    const median = (paid: number, seconds: number[], before: number[], locale = 'en') =>
+      cards({ sent: 40, paid }, { sent: 40, paid: before.length }, locale, { current: seconds, previous: before })[
+        'Median time to pay'
+      ];
+    // One payment is its own median and p90; one in 4 minutes against one in 1 was '+300.0%' in red.
+    expect(median(1, [240], [60])).toEqual(['4m 00s', 'not enough data · 1 paid', 'none']);
+    // With 2 to 9 payments the nearest-rank p90 is the slowest of them: it was 'p90 9m 00s'.
+    expect(median(2, [60, 540], [60])).toEqual(['1m 00s', 'not enough data · slowest 9m 00s · 2 paid', 'none']);
+    const nine = [60, 70, 80, 90, 100, 110, 120, 130, 900];
+    expect(median(9, nine, [], 'fr-FR')).toEqual(['1min 40s', 'not enough data · slowest 15min 00s · 9 paid', 'none']);
+    // From 10 the p90 is one of them, not the slowest (9th of 10), and from 20 on each side a change is shown.
+    const ten = [...nine, 1_000];
+    expect(median(10, ten, [])).toEqual(['1m 40s', 'not enough data · p90 15m 00s', 'none']);
+    const twenty = Array.from({ length: 20 }, (_, i) => 60 + i);
+    expect(
+      median(
+        20,
+        twenty,
+        twenty.map((s) => s * 2),
+      ),
+    ).toEqual(['1m 09s', '−50.0% · p90 1m 17s', 'good']);
+    expect(median(20, twenty, twenty.slice(1))).toEqual(['1m 09s', 'not enough data · p90 1m 17s', 'none']);
   });
 });
