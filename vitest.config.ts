@@ -67,6 +67,7 @@ export const BOTH_ENGINES = [
   'tests/integration/payment-requests-api.test.ts',
   'tests/integration/dotted-ids.test.ts',
   'tests/integration/money-totals.test.ts',
+  'tests/integration/spreadsheet-digits.test.ts',
   'tests/integration/metrics-api.test.ts',
   'tests/integration/requests-list.test.ts',
   'tests/integration/exports.test.ts',

@@ -1,9 +1,9 @@
 import { type ExportColumn, METRICS, type MetricDefinition } from '../../domain/metric-table';
 import { formatMinorUnits } from '../../domain/money';
 import { csvRecord } from '../../lib/csv';
-import { rateCell, secondsCell } from './cells';
+import { rateCell, secondsCell, spreadsheetMoney } from './cells';
 import { getAgentLeaderboard } from './metrics.server';
-import { addDataSheet, moneyCell, moneyFormat, summaryInput, writeSummarySheet } from './sheets.server';
+import { addDataSheet, moneyFormat, summaryInput, writeSummarySheet } from './sheets.server';
 import { type ExportContext, type OnExportEnd, textChunkStream, xlsxStream } from './streams.server';
 
 /** SPEC §4: who, then the metrics with an export column, in the metric table's order. */
@@ -105,7 +105,7 @@ export function agentsXlsx(context: ExportContext, onEnd: OnExportEnd) {
           row.teamId,
           row.teamName,
           ...SCALARS.map((metric) => row[metric.name] as number | null),
-          ...currencies.map((code) => moneyCell(row.collected[code] ?? 0, code)),
+          ...currencies.map((code) => spreadsheetMoney(row.collected[code] ?? 0, code)),
         ])
         .commit();
     }

@@ -1,3 +1,4 @@
+import { currencyExponent, formatMinorUnits, type MinorAmount } from '../../domain/money';
 import { dateInZone } from '../../lib/zoned-time';
 import type { Filters } from '../filters';
 
@@ -40,6 +41,25 @@ const RATE_DIGITS = new Intl.NumberFormat('en-US', {
   maximumFractionDigits: 4,
   useGrouping: false,
 });
+
+/**
+ * An amount for a spreadsheet cell, in major units: a number while a spreadsheet can show every
+ * digit of it, else its exact decimal text. Excel and LibreOffice keep 15 significant digits, so
+ * 4,503,599,627,370,497 cents (a safe integer, 16 digits) read '45,035,996,273,704.90', the last
+ * cent lost, as did every sum beyond 2^53 before it was text.
+ */
+export function spreadsheetMoney(amount: MinorAmount, currency: string): number | string {
+  // Below 10^15 it has at most 15 digits: no string made for the rows of a large export.
+  if (typeof amount === 'number' && (Math.abs(amount) < 1e15 || significantDigits(amount) <= 15)) {
+    return amount / 10 ** currencyExponent(currency);
+  }
+  return formatMinorUnits(amount, currency);
+}
+
+function significantDigits(integer: number): number {
+  const digits = String(Math.abs(integer)).replace(/0+$/, '');
+  return digits.length;
+}
 
 /** Seconds as the shortest decimal (ms precision): 95, 95.5. Empty when null. */
 export function secondsCell(seconds: number | null): string {

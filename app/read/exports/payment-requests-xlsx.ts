@@ -2,10 +2,10 @@ import { secondsToPay } from '../../domain/metrics';
 import { type XlsxSheetWriter, XlsxStream, type XlsxValue } from '../../lib/xlsx-stream';
 import type { Emit } from '../../lib/zip-stream';
 import { offsetLookup } from '../../lib/zoned-time';
-import { maskPhoneForExport } from './cells';
+import { maskPhoneForExport, spreadsheetMoney } from './cells';
 import { PAYMENT_REQUEST_COLUMNS } from './payment-requests-csv.server';
 import type { ExportNames, ExportRequestRow } from './rows.server';
-import { DATE_TIME_FORMAT, moneyCell, moneyFormat, SUMMARY_WIDTHS, type SummaryInput, summaryRows } from './sheets';
+import { DATE_TIME_FORMAT, moneyFormat, SUMMARY_WIDTHS, type SummaryInput, summaryRows } from './sheets';
 
 /**
  * payment-requests.xlsx, written as SpreadsheetML text into a deflated ZIP (app/lib/xlsx-stream.ts)
@@ -115,7 +115,7 @@ export async function writePaymentRequestsXlsx(
     values[5] = names.teams.get(teamId) ?? '';
     values[6] = channel;
     values[7] = currency;
-    values[AMOUNT_COLUMN] = moneyCell(amount, currency);
+    values[AMOUNT_COLUMN] = spreadsheetMoney(amount, currency);
     values[9] = status;
     values[10] = serial(createdAt);
     values[11] = serial(sentAt);

@@ -2,7 +2,7 @@ import { getMetricsSummary } from './metrics.server';
 import type { SummaryInput } from './sheets';
 import type { ExportContext } from './streams.server';
 
-export { addDataSheet, DATE_TIME_FORMAT, moneyCell, moneyFormat, type SheetColumn, writeSummarySheet } from './sheets';
+export { addDataSheet, DATE_TIME_FORMAT, moneyFormat, type SheetColumn, writeSummarySheet } from './sheets';
 
 /** The summary sheet's input for an export: its filters, the caller's scope, and the metrics engine's KPIs. */
 export async function summaryInput(context: ExportContext): Promise<SummaryInput> {

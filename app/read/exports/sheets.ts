@@ -2,9 +2,10 @@ import type ExcelJS from 'exceljs';
 import type { Viewer } from '../../domain/access';
 import { METRICS } from '../../domain/metric-table';
 import type { Metrics } from '../../domain/metrics';
-import { currencyExponent, formatMinorUnits, type MinorAmount } from '../../domain/money';
+import { currencyExponent } from '../../domain/money';
 import { isoFormatter } from '../../lib/zoned-time';
 import type { Filters } from '../filters';
+import { spreadsheetMoney } from './cells';
 
 /**
  * The sheets of an XLSX export, without I/O: the server's thread and the XLSX export worker
@@ -15,20 +16,6 @@ export type XlsxWorkbook = ExcelJS.stream.xlsx.WorkbookWriter;
 
 export const DATE_TIME_FORMAT = 'yyyy-mm-dd hh:mm:ss';
 const RATE_FORMAT = '0.00%';
-
-/** Excel keeps and shows 15 significant digits of a number: 1234567890123456 becomes 1234567890123450. */
-const EXCEL_EXACT_BELOW = 10 ** 15;
-
-/**
- * An amount as an XLSX cell in major units: a number (formatted by moneyFormat) while its minor
- * units have at most 15 digits; beyond, the exact decimal text ('12345678901234.56'), which Excel
- * shows as written instead of rounding its 16th digit away.
- */
-export function moneyCell(amount: MinorAmount, currency: string): number | string {
-  return typeof amount === 'number' && Math.abs(amount) < EXCEL_EXACT_BELOW
-    ? amount / 10 ** currencyExponent(currency)
-    : formatMinorUnits(amount, currency);
-}
 
 /** Excel's number format for amounts in major units, with the currency's own decimals. */
 export function moneyFormat(currency: string): string {
@@ -95,7 +82,7 @@ function metricRows(metrics: Metrics): [string, SummaryValue, string?][] {
     if (metric.formula.kind === 'collected')
       return Object.entries(metrics.collected).map(([currency, amount]) => [
         `${metric.label} ${currency}`,
-        moneyCell(amount, currency),
+        spreadsheetMoney(amount, currency),
         moneyFormat(currency),
       ]);
     const value = metrics[metric.name] as number | null;
