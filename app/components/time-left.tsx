@@ -1,4 +1,6 @@
 import { useEffect, useState } from 'react';
+import { numberFormat } from '../lib/intl-cache';
+import { useLocale } from './use-locale';
 
 /** Set once the document has hydrated: a `serverNow` after that came from a loader fetch, read as it landed. */
 let documentHydrated = false;
@@ -39,13 +41,18 @@ export function useServerClock(serverNow: number, tickMs = 1000): number {
   return now;
 }
 
-/** Milliseconds as 'm:ss' (or 'h:mm:ss'), rounded up so 0:00 means the time is really over. */
-export function formatCountdown(ms: number): string {
+/**
+ * Milliseconds as 'm:ss' (or 'h:mm:ss'), rounded up so 0:00 means the time is really over, in the
+ * reader's digits ('٤:١٢' in ar-EG) as the amount and the times beside it are.
+ */
+export function formatCountdown(ms: number, locale = 'en'): string {
   const total = Math.max(0, Math.ceil(ms / 1000));
   const hours = Math.floor(total / 3600);
+  const n = (value: number) => numberFormat(locale, { useGrouping: false }).format(value);
+  const nn = (value: number) => numberFormat(locale, { useGrouping: false, minimumIntegerDigits: 2 }).format(value);
   const minutes = Math.floor((total % 3600) / 60);
-  const seconds = String(total % 60).padStart(2, '0');
-  return hours > 0 ? `${hours}:${String(minutes).padStart(2, '0')}:${seconds}` : `${minutes}:${seconds}`;
+  const seconds = nn(total % 60);
+  return hours > 0 ? `${n(hours)}:${nn(minutes)}:${seconds}` : `${n(minutes)}:${seconds}`;
 }
 
 /** Time left until `expiresAt`, counting down in the browser; calls `onExpired` once when it reaches zero. */
@@ -63,6 +70,7 @@ export function TimeLeft({
   /** Text after the countdown; empty where a label already says "Time left". */
   suffix?: string;
 }) {
+  const locale = useLocale();
   const left = expiresAt - now;
   const over = left <= 0;
   useEffect(() => {
@@ -73,7 +81,7 @@ export function TimeLeft({
   }, [over, onExpired]);
   return (
     <span className={className} role="timer" data-testid="time-left">
-      {over ? 'Time is up' : `${formatCountdown(left)}${suffix}`}
+      {over ? 'Time is up' : `${formatCountdown(left, locale)}${suffix}`}
     </span>
   );
 }

@@ -16,6 +16,9 @@ const TEAM = { id: 'tm_e2e_honest', name: 'Honest team' };
 const BUSY = { id: 'ag_e2e_busy', name: 'Busy Bea', team: TEAM };
 const ONCE = { id: 'ag_e2e_once', name: 'Once Olu', team: TEAM };
 const supervisor = 'honest.supervisor@e2e.test';
+const admin = 'honest.admin@e2e.test';
+// An open link of another team (the supervisor's trend stays as it is), for the admin's request list.
+const OPEN_AGENT = { id: 'ag_e2e_open', name: 'Open Ona', team: { id: 'tm_e2e_honest_open', name: 'Open team' } };
 const now = Date.now();
 const midnight = now - (now % DAY);
 // Once Olu's link is sent today (at least a second after midnight UTC) and paid 2m 59s later.
@@ -53,8 +56,17 @@ test.beforeAll(async () => {
         ],
       ),
     );
+    events.push(
+      ...requestEvents(
+        'pr_e2e_honest_open',
+        now - 2000,
+        { agent: OPEN_AGENT, amount: 36121, currency: 'USD', orderNumber: 'SO-HONEST-OPEN' },
+        [['sent', 1000]],
+      ),
+    );
     expect((await ingestEvents(db, events, 'api', { now })).rejected).toBe(0);
     insertUser(db, { role: 'supervisor', email: supervisor, teamIds: [TEAM.id] });
+    insertUser(db, { role: 'admin', email: admin });
   } finally {
     db.$client.close();
   }
@@ -123,3 +135,17 @@ for (const [locale, median, once] of [
     });
   }
 }
+
+test('an open link counts down in the reader’s digits, as the amount beside it (ar-EG, 390 px)', async ({
+  browser,
+}) => {
+  const context = await browser.newContext({ locale: 'ar-EG', viewport: { width: 390, height: 900 } });
+  const page = await context.newPage();
+  await signInByPost(page, admin, { redirectTo: '/requests?q=SO-HONEST-OPEN&tz=UTC' });
+  const row = page.locator('tbody tr', { hasText: 'SO-HONEST-OPEN' });
+  await expect(row).toContainText('٣٦١٫٢١');
+  // The link was sent 1 s before the data was stored, with 5 minutes to be opened: at most 5:00 left.
+  await expect(row.locator('.countdown')).toHaveText(/^[٠-٥]:[٠-٥][٠-٩] left$/);
+  if (SCREENS) await row.locator('td').last().screenshot({ path: 'tmp/e2e/honest-countdown-ar-EG-390.png' });
+  await context.close();
+});
