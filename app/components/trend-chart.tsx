@@ -85,11 +85,20 @@ function TrendTooltip({
 
 const HEIGHT = 280;
 
-/** A bucket's start as people read it in the zone: '14:00', '25 Oct', 'Oct 2026'. */
-export function bucketLabel(iso: string, interval: Interval, timeZone: string, locale: string): string {
+/**
+ * A bucket's start as people read it in the zone: '14:00', '25 Oct', 'Oct 2026'; with `withOffset`
+ * an hour names its offset too ('2:00 AM GMT+2'), for the hour a DST change repeats.
+ */
+export function bucketLabel(
+  iso: string,
+  interval: Interval,
+  timeZone: string,
+  locale: string,
+  withOffset = false,
+): string {
   const options: Intl.DateTimeFormatOptions =
     interval === 'hour'
-      ? { hour: 'numeric', minute: '2-digit' }
+      ? { hour: 'numeric', minute: '2-digit', ...(withOffset ? { timeZoneName: 'short' as const } : {}) }
       : interval === 'month'
         ? { month: 'short', year: 'numeric' }
         : { day: 'numeric', month: 'short' };
@@ -121,10 +130,15 @@ export function TrendChart({ buckets, interval, timeZone, locale }: Props) {
     return () => query.removeEventListener('change', update);
   }, []);
   const multiDayHours = interval === 'hour' && buckets.length > 25;
-  const rows: Row[] = buckets.map((bucket) => {
-    const tick = multiDayHours
-      ? `${bucketLabel(bucket.start, 'day', timeZone, locale)}, ${bucketLabel(bucket.start, 'hour', timeZone, locale)}`
-      : bucketLabel(bucket.start, interval, timeZone, locale);
+  const tickOf = (start: string, withOffset = false) =>
+    multiDayHours
+      ? `${bucketLabel(start, 'day', timeZone, locale)}, ${bucketLabel(start, 'hour', timeZone, locale, withOffset)}`
+      : bucketLabel(start, interval, timeZone, locale, withOffset);
+  // The hour a fall-back repeats reads the same twice ('2:00 AM', '2:00 AM'): both say their offset.
+  const plain = buckets.map((bucket) => tickOf(bucket.start));
+  const repeated = new Set(plain.filter((tick, i) => plain.indexOf(tick) !== i));
+  const rows: Row[] = buckets.map((bucket, i) => {
+    const tick = repeated.has(plain[i]!) ? tickOf(bucket.start, true) : plain[i]!;
     return { ...bucket, tick, label: tick + PROGRESS_WORDS[bucket.progress ?? 'over'] };
   });
   const labelOf = new Map(rows.map((row) => [row.start, row.tick]));

@@ -2,7 +2,7 @@ import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import { type TrendBucket, TrendChart } from '../../app/components/trend-chart';
-import { bucketProgress, bucketStarts } from '../../app/lib/time-buckets';
+import { bucketProgress, bucketStarts, isoInZone } from '../../app/lib/time-buckets';
 
 const zero = { sent: 0, paid: 0, declined: 0, expired: 0, canceled: 0, inFlight: 0 };
 
@@ -20,9 +20,9 @@ describe('bucketProgress', () => {
   });
 });
 
-function render(buckets: TrendBucket[]) {
+function render(buckets: TrendBucket[], interval: 'day' | 'hour' = 'day') {
   const html = renderToStaticMarkup(
-    createElement(TrendChart, { buckets, interval: 'day', timeZone: 'Europe/Paris', locale: 'en-US' }),
+    createElement(TrendChart, { buckets, interval, timeZone: 'Europe/Paris', locale: 'en-US' }),
   );
   const rows = [...html.matchAll(/<tr><th scope="row"><time[^>]*>(.*?)<\/time><\/th>(.*?)<\/tr>/g)].map((row) => [
     row[1]!,
@@ -53,5 +53,23 @@ describe('the trend chart', () => {
     const { rows, caption } = render([{ start: '2026-12-05T00:00:00.000+01:00', ...zero, sent: 3, paid: 3 }]);
     expect(rows).toEqual([['Dec 5', '0', '3', '0', '0', '0', '3']]);
     expect(caption).toBe('Links sent per day by what became of them: 3 in all.');
+  });
+
+  it('names the offset of the hour a fall-back repeats, which read the same twice', () => {
+    // Paris, 25 Oct 2026: 02:00-03:00 happens at +02:00, then again at +01:00 (a 25-hour day).
+    const start = Date.parse('2026-10-25T00:00:00+02:00');
+    const starts = bucketStarts(start, Date.parse('2026-10-26T00:00:00+01:00'), 'hour', 'Europe/Paris')!;
+    const { rows } = render(
+      starts.map((at) => ({ start: isoInZone(at, 'Europe/Paris'), ...zero })),
+      'hour',
+    );
+    expect(rows).toHaveLength(25);
+    expect(rows.slice(0, 5).map((row) => row[0])).toEqual([
+      '12:00 AM',
+      '1:00 AM',
+      '2:00 AM GMT+2',
+      '2:00 AM GMT+1',
+      '3:00 AM',
+    ]);
   });
 });
