@@ -7,7 +7,7 @@ import { LiveIndicator, useLiveRevalidation } from '../components/live-revalidat
 import { ShortInstant } from '../components/requests-table';
 import { RouteError } from '../components/route-error';
 import { StatusBadge } from '../components/status-badge';
-import { formatMoney } from '../domain/format';
+import { formatCount, formatMoney } from '../domain/format';
 import { CHANNEL_LABELS } from '../domain/lifecycle';
 import { requireViewer } from '../http/auth.server';
 import { dashboardRequest } from '../http/dashboard-params.server';
@@ -87,7 +87,13 @@ export default function AgentDashboard() {
           <DashboardMetrics metrics={data} timeZone={filters.tz} locale={locale} />
           <section className="card" aria-labelledby="requests-title">
             <h2 id="requests-title">
-              Latest requests <span className="muted small">sent in this range, newest first</span>
+              Latest requests{' '}
+              <span className="muted small" data-testid="latest-requests-count">
+                {/* The list stops at 25: say so, against the links sent the cards count. */}
+                {requests.length < summary.sent
+                  ? `the ${formatCount(requests.length, locale)} newest of ${formatCount(summary.sent, locale)} sent in this range`
+                  : 'sent in this range, newest first'}
+              </span>
             </h2>
             {requests.length === 0 ? (
               <p className="empty">No requests sent in this range.</p>

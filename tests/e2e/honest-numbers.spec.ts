@@ -149,3 +149,14 @@ test('an open link counts down in the reader’s digits, as the amount beside it
   if (SCREENS) await row.locator('td').last().screenshot({ path: 'tmp/e2e/honest-countdown-ar-EG-390.png' });
   await context.close();
 });
+
+test('an agent’s latest requests say they are 25 of the links sent, not all of them', async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 900 });
+  await signInByPost(page, supervisor, { redirectTo: `/dashboard/agents/${BUSY.id}?range=7d&tz=UTC` });
+  await expect(page.locator('[data-kpi="Links sent"] .kpi-value')).toHaveText('40');
+  await expect(page.getByTestId('agent-requests').locator('tbody tr')).toHaveCount(25);
+  await expect(page.getByTestId('latest-requests-count')).toHaveText('the 25 newest of 40 sent in this range');
+  if (SCREENS) await page.locator('#requests-title').screenshot({ path: 'tmp/e2e/honest-latest-390.png' });
+  await page.goto(`/dashboard/agents/${ONCE.id}?range=7d&tz=UTC`);
+  await expect(page.getByTestId('latest-requests-count')).toHaveText('sent in this range, newest first');
+});
