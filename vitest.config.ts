@@ -24,6 +24,7 @@ export const BOTH_ENGINES = [
   'tests/integration/idempotency-keys.test.ts',
   'tests/reliability/sweeper-failover.test.ts',
   'tests/reliability/slow-clients-pool.test.ts',
+  'tests/reliability/export-trickle.test.ts',
   'tests/integration/report-file-store.test.ts',
   'tests/integration/report-schedules.test.ts',
   'tests/integration/kept-file-deletion.test.ts',

@@ -1,5 +1,6 @@
 import type { Db } from '../../db/client';
 import { withByteOrderMark } from '../lib/csv';
+import { getEnv } from '../lib/env.server';
 import { apiError, badRequest, singleParam } from '../lib/http.server';
 import { ExportsBusyError } from '../read/exports/cursor-slots.server';
 import { createExport, type ExportRequest, type ExportResult, filtersForAudit } from '../read/exports/exports.server';
@@ -31,7 +32,9 @@ export async function exportResponse(
   const started = Date.now();
   let created: Awaited<ReturnType<typeof createExport>>;
   try {
-    created = await createExport(db, { ...input, capped: true }, audit);
+    const env = getEnv();
+    const progress = { windowMs: env.EXPORT_PROGRESS_WINDOW_MS, minBytes: env.EXPORT_PROGRESS_MIN_BYTES };
+    created = await createExport(db, { ...input, capped: true, progress, slotWaitMs: env.EXPORT_SLOT_WAIT_MS }, audit);
   } catch (error) {
     // Refused at once rather than queued behind downloads that may last for ever (cursor-slots.server.ts).
     if (error instanceof ExportsBusyError) {

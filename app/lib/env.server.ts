@@ -66,6 +66,19 @@ const schema = z.object({
   /** Live-update (SSE) connections open at once, per user and in all. */
   LIVE_STREAMS_PER_USER: z.coerce.number().int().min(1).max(1000).default(10),
   LIVE_STREAMS_TOTAL: z.coerce.number().int().min(1).max(100_000).default(1000),
+  /**
+   * The least an export download must take in such a window (or on average over its life), else it
+   * is ended and its cursor freed (app/read/exports/reader-progress.server.ts). Shorter for tests.
+   */
+  EXPORT_PROGRESS_WINDOW_MS: z.coerce.number().int().min(1000).max(600_000).default(60_000),
+  EXPORT_PROGRESS_MIN_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(32 * 1024),
+  /** How long a download waits for one of the 3 export cursors (PostgreSQL) before its 503. */
+  EXPORT_SLOT_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(3_000),
   /** Threads for one large CSV export; unset: the cores, at most 4; 0 keeps exports in the server's thread. */
   EXPORT_WORKERS: z.coerce.number().int().min(0).max(64).optional(),
   /** The built export worker, when it is not beside the server build (tests, benches). */

@@ -5,6 +5,7 @@ import { agentsCsv, agentsXlsx } from './agents.server';
 import { CONTENT_TYPES, type ExportFormat, type ExportReport, exportFileName } from './cells';
 import { takeExportCursor } from './cursor-slots.server';
 import { paymentRequestsCsv, paymentRequestsXlsx } from './payment-requests.server';
+import { type ProgressRule, requireReaderProgress } from './reader-progress.server';
 import type { ExportOutcome } from './streams.server';
 import { type ExportWorkerOptions, parallelPaymentRequestsCsv } from './workers.server';
 import { workerPaymentRequestsXlsx } from './xlsx-worker.server';
@@ -22,6 +23,13 @@ export interface ExportRequest {
   capped?: boolean;
   /** The client's request: one that leaves while waiting for a slot stops waiting. */
   signal?: AbortSignal;
+  /**
+   * For a capped download: the least it must take in a window (reader-progress.server.ts), else it is
+   * ended and what it holds (a cursor and its slot, a worker thread, a read snapshot) given back.
+   */
+  progress?: ProgressRule;
+  /** How long a capped download waits for a cursor slot (EXPORT_SLOT_WAIT_MS). */
+  slotWaitMs?: number;
 }
 
 export interface ExportResult extends ExportOutcome {
@@ -53,7 +61,9 @@ export async function createExport(
   // Taken before anything is read; given back when the export ends, or here when it does not read
   // the pool's cursor after all (an XLSX worker has a connection of its own; the agents report none).
   const release =
-    input.capped && report === 'payment-requests' && onPostgres(db) ? await takeExportCursor(input.signal) : () => {};
+    input.capped && report === 'payment-requests' && onPostgres(db)
+      ? await takeExportCursor(input.signal, input.slotWaitMs)
+      : () => {};
   const end = (outcome: ExportOutcome) => {
     release();
     return onEnd({ ...outcome, rows: tally.rows });
@@ -75,7 +85,9 @@ export async function createExport(
     throw error;
   }
   return {
-    stream,
+    // Any download paced by its client, not only one holding a cursor: on SQLite a trickler held a worker
+    // thread and a read snapshot (the WAL cannot be checkpointed past it) just as long.
+    stream: input.capped ? requireReaderProgress(stream, input.progress) : stream,
     fileName: exportFileName(report, format, filters, now),
     contentType: CONTENT_TYPES[format],
     rowsSoFar: () => tally.rows,
