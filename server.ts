@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { broadcastDevReady, createRequestHandler, type ServerBuild } from '@remix-run/node';
 import { type AgnosticRouteObject, matchRoutes } from '@remix-run/router';
 import { getEnv } from './app/lib/env.server';
-import { CLIENT_ADDRESS_HEADER, REDIRECTS, REFUSES } from './app/lib/http.server';
+import { CLIENT_ADDRESS_HEADER, REDIRECTS, REFUSES, type RequestContext } from './app/lib/http.server';
 import { fetchHeaders, sendFetchResponse, toFetchRequest } from './server/remix-adapter';
 import { newNonce, securityHeaders } from './server/security-headers';
 import { serveStaticFile } from './server/static-files';
@@ -138,7 +138,9 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
       overLimit = true;
     },
   });
-  const response = await handleRemix(request, { cspNonce: nonce });
+  const context: RequestContext = { cspNonce: nonce };
+  let response = await handleRemix(request, context);
+  if (context.databaseBusy && response.status === 500) response = await databaseBusy(response, url.pathname);
   if (overLimit) {
     await response.body?.cancel();
     tooLarge(req, res, url.pathname, limit);
@@ -150,6 +152,24 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   if (request.body && !req.readableEnded) discardBody(req);
   if (!response.headers.has('Referrer-Policy')) res.setHeader('Referrer-Policy', 'same-origin');
   await sendFetchResponse(res, response, req.method ?? 'GET');
+}
+
+/**
+ * A request that failed for want of a database connection in time (the PostgreSQL pool's clients all
+ * held: db/pg-client.ts POOL_ACQUIRE_TIMEOUT_MS) is a passing overload, not the server's fault: 503
+ * with Retry-After instead of Remix's 500. The API's in SPEC §4's error JSON; a page keeps the error
+ * page Remix rendered (which loads itself again after a few seconds).
+ */
+async function databaseBusy(response: Response, pathname: string): Promise<Response> {
+  const retry = { 'Retry-After': '5', 'Cache-Control': 'no-store' };
+  if (isApiPath(pathname)) {
+    await response.body?.cancel();
+    const error = { code: 'database_busy', message: 'The database is busy: nothing was done; retry shortly' };
+    return Response.json({ error }, { status: 503, headers: retry });
+  }
+  const headers = new Headers(response.headers);
+  for (const [name, value] of Object.entries(retry)) headers.set(name, value);
+  return new Response(response.body, { status: 503, statusText: 'Service Unavailable', headers });
 }
 
 /**

@@ -25,6 +25,7 @@ export const BOTH_ENGINES = [
   'tests/reliability/sweeper-failover.test.ts',
   'tests/reliability/slow-clients-pool.test.ts',
   'tests/reliability/export-trickle.test.ts',
+  'tests/reliability/pool-exhaustion.test.ts',
   'tests/integration/report-file-store.test.ts',
   'tests/integration/report-schedules.test.ts',
   'tests/integration/kept-file-deletion.test.ts',

@@ -5,9 +5,11 @@ import { isbot } from 'isbot';
 import { renderToPipeableStream } from 'react-dom/server';
 import { closeDb, getDb } from '../db/client';
 import { pendingMigrations } from '../db/migration-state';
+import { isDatabaseBusyError, POOL_ACQUIRE_TIMEOUT_MS } from '../db/pg-client';
 import { NonceProvider } from './components/nonce';
 import { closeLiveStreams } from './http/change-feed.server';
 import { getEnv } from './lib/env.server';
+import type { RequestContext } from './lib/http.server';
 import { startExpirySweeper, stopExpirySweeper } from './write/expiry-sweeper.server';
 import { startHousekeeping, stopHousekeeping } from './write/housekeeping.server';
 import { ingestWriter } from './write/ingest-writer.server';
@@ -37,11 +39,21 @@ export function startBackgroundWork(): void {
  * to a page that takes none is its 405, an unknown path its 404) is not the server's: not logged,
  * where Remix's default printed a stack trace for each. Nor is anything of a request its client left.
  */
-export function handleError(error: unknown, { request }: { request: Request }): void {
-  if (request.signal.aborted) return;
-  if (isRouteErrorResponse(error) && error.status < 500) return;
+export function handleError(error: unknown, { request, context }: { request: Request; context?: unknown }): void {
   // A route error response carries the thrown error itself (not in its public type).
   const thrown = isRouteErrorResponse(error) ? (error as { error?: unknown }).error : undefined;
+  if (isDatabaseBusyError(thrown ?? error)) {
+    // Answered 503 with Retry-After by server.ts; one line, not a stack for each request of a busy spell.
+    if (context) (context as RequestContext).databaseBusy = true;
+    if (!request.signal.aborted) {
+      console.error(
+        `${request.method} ${new URL(request.url).pathname}: no database connection within ${POOL_ACQUIRE_TIMEOUT_MS} ms (503)`,
+      );
+    }
+    return;
+  }
+  if (request.signal.aborted) return;
+  if (isRouteErrorResponse(error) && error.status < 500) return;
   console.error(thrown ?? error);
 }
 

@@ -26,16 +26,57 @@ const types = {
     oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
-/** A pool whose clients read int8 as numbers. */
-export function openPostgres(url: string, options: { max?: number } = {}): pg.Pool {
-  return new pg.Pool({ connectionString: url, types, max: options.max ?? 10 });
+/**
+ * How long a query waits for a client of the pool, or for a new connection to be made, before it
+ * fails (isDatabaseBusyError). pg waits without limit by default: with all 10 clients held (export
+ * cursors, a scheduled run, slow statements), every page, API call and event batch queued without an
+ * answer. After this it is answered 503 with Retry-After (server.ts, the event API), which a page
+ * retries by itself and a sender of events retries as SPEC §2 asks. Five seconds: far above a write
+ * transaction's or a request's own queries (milliseconds), below what a person or a client waits.
+ */
+export const POOL_ACQUIRE_TIMEOUT_MS = 5_000;
+
+/** A pool whose clients read int8 as numbers, and whose callers wait at most `acquireTimeoutMs` for one. */
+export function openPostgres(url: string, options: { max?: number; acquireTimeoutMs?: number } = {}): pg.Pool {
+  return new pg.Pool({
+    connectionString: url,
+    types,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.acquireTimeoutMs ?? POOL_ACQUIRE_TIMEOUT_MS,
+  });
 }
 
-/** One client (for LISTEN, or a test), with the same int8 parsing. Connected. */
+/**
+ * One client (for LISTEN, or a test), with the same int8 parsing. Connected, or failed within
+ * POOL_ACQUIRE_TIMEOUT_MS: a LISTEN connection that never came left every live stream joining it waiting.
+ */
 export async function connectPostgres(url: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url, types });
-  await client.connect();
+  const client = new pg.Client({ connectionString: url, types, connectionTimeoutMillis: POOL_ACQUIRE_TIMEOUT_MS });
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => {});
+    throw error;
+  }
   return client;
+}
+
+/**
+ * Whether an error is pg's "no client in time": every client of the pool held past
+ * POOL_ACQUIRE_TIMEOUT_MS, or a new connection not made in that time. Nothing of the statement ran.
+ * (pg gives these as plain Errors: their messages, pinned by tests/postgres/pool-timeout.test.ts.)
+ */
+export function isDatabaseBusyError(error: unknown): boolean {
+  // drizzle wraps a query's error (DrizzleQueryError, "Failed query: …") with pg's as its cause.
+  for (let at = error, depth = 0; at instanceof Error && depth < 5; at = at.cause, depth++) {
+    if (
+      at.message === 'timeout exceeded when trying to connect' ||
+      at.message === 'Connection terminated due to connection timeout'
+    ) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /**

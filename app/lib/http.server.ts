@@ -13,6 +13,16 @@ export function apiError(status: number, code: string, message: string, init: Re
   return Response.json({ error: { code, message } }, { ...init, status });
 }
 
+/**
+ * The load context server.ts hands Remix for each request. `databaseBusy` is set by handleError
+ * (entry.server.tsx) when the request failed for want of a database connection in time
+ * (isDatabaseBusyError): server.ts then answers 503 with Retry-After instead of Remix's 500.
+ */
+export type RequestContext = {
+  cspNonce: string;
+  databaseBusy?: boolean;
+};
+
 /** The mark of a route's loader or action that only refuses (a 405, a 404): see `refusing`. */
 export const REFUSES = Symbol.for('paylink.refuses');
 

@@ -1,5 +1,6 @@
 import type { ActionFunctionArgs } from '@remix-run/node';
 import { type Db, getDb, isSqliteBusyError, onPostgres, sqliteWriterBusy } from '../../db/client';
+import { isDatabaseBusyError } from '../../db/pg-client';
 import { clientIp } from '../http/auth.server';
 import {
   BodyError,
@@ -62,7 +63,8 @@ async function store(db: Db, body: Buffer, contentType: string) {
     const { accepted, duplicates, rejected, results } = await ingestWriter.write(db, preparation.prepared, 'api', now);
     return Response.json({ accepted, duplicates, rejected, results });
   } catch (error) {
-    if (isSqliteBusyError(error)) return overloaded();
+    // No connection in time (PostgreSQL's pool, db/pg-client.ts): the batch's transaction never began.
+    if (isSqliteBusyError(error) || isDatabaseBusyError(error)) return overloaded();
     throw error;
   }
 }
