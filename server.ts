@@ -164,7 +164,7 @@ async function databaseBusy(response: Response, pathname: string): Promise<Respo
   const retry = { 'Retry-After': '5', 'Cache-Control': 'no-store' };
   if (isApiPath(pathname)) {
     await response.body?.cancel();
-    const error = { code: 'database_busy', message: 'The database is busy: nothing was done; retry shortly' };
+    const error = { code: 'database_busy', message: 'The database is busy; retry shortly' };
     return Response.json({ error }, { status: 503, headers: retry });
   }
   const headers = new Headers(response.headers);

@@ -113,7 +113,7 @@ describe.runIf(onPostgres)('every PostgreSQL pool client held', () => {
       expect(api.status).toBe(503);
       expect(api.headers.get('retry-after')).toBe('5');
       expect(JSON.parse(api.body)).toEqual({
-        error: { code: 'database_busy', message: 'The database is busy: nothing was done; retry shortly' },
+        error: { code: 'database_busy', message: 'The database is busy; retry shortly' },
       });
       expect(page.status).toBe(503);
       expect(page.headers.get('retry-after')).toBe('5');
