@@ -1,9 +1,11 @@
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceToken } from '../../app/write/api-tokens.server';
 import { closeDatabase, openDatabaseUrl } from '../../db/client';
+import { MINUTE, paidLifecycle, recentWindow } from '../support/events';
 import { postEvents, startServer, type TestServer } from '../support/server';
 import { addUserAt, signInOverHttp } from '../support/users';
+import { summaryValue, workbookOf } from '../support/workbook';
 
 /**
  * Sums of amounts beyond 2^53 (issue 11, finding 13): one request's amount is at most 2^53 - 1 (the
@@ -13,56 +15,16 @@ import { addUserAt, signInOverHttp } from '../support/users';
  */
 const AMOUNT = 4_000_000_000_000_000;
 const TOTAL = '12000000000000000';
-const MINUTE = 60_000;
-const DAY = 24 * 60 * MINUTE;
-const now = Date.now();
-// The requests are sent 42 to 12 minutes before `base`: all today, or in the first 45 minutes of a
-// UTC day all yesterday (they were split across midnight then, and the series test failed).
-const sinceMidnight = now % DAY;
-const sentToday = sinceMidnight >= 45 * MINUTE;
-const base = sentToday ? now : now - sinceMidnight - MINUTE;
-const iso = (offset: number) => new Date(base + offset).toISOString();
-const today = new Date(now).toISOString().slice(0, 10);
-const yesterday = new Date(now - DAY).toISOString().slice(0, 10);
-const RANGE = `from=${yesterday}&to=${today}&tz=UTC`;
+// The requests are sent 42 to 12 minutes before now, inside one UTC day (support/events.ts).
+const { iso, range: RANGE, sentToday } = recentWindow();
 
 let server: TestServer;
 let token = '';
 let cookie = '';
 
 function paidRequest(requestId: string, agentId: string, amount: number, currency: string, offset: number) {
-  return [
-    {
-      id: `evt_${requestId}_created`,
-      type: 'payment_request.created',
-      occurredAt: iso(offset - 3 * MINUTE),
-      paymentRequest: {
-        id: requestId,
-        agent: { id: agentId, name: `Agent ${agentId}`, team: { id: 'tm_big', name: 'Big' } },
-        amount,
-        currency,
-        orderNumber: `SO-${requestId}`,
-        reason: 'Order',
-        channel: 'sms',
-        customer: { phone: '+27821234567' },
-      },
-      data: {},
-    },
-    {
-      id: `evt_${requestId}_sent`,
-      type: 'payment_request.sent',
-      occurredAt: iso(offset - 2 * MINUTE),
-      paymentRequest: { id: requestId },
-      data: {},
-    },
-    {
-      id: `evt_${requestId}_paid`,
-      type: 'payment_request.paid',
-      occurredAt: iso(offset - MINUTE),
-      paymentRequest: { id: requestId },
-      data: {},
-    },
-  ];
+  const agent = { id: agentId, name: `Agent ${agentId}`, team: { id: 'tm_big', name: 'Big' } };
+  return paidLifecycle(iso, requestId, { agent, amount, currency }, offset);
 }
 
 async function get(path: string) {
@@ -72,17 +34,7 @@ async function get(path: string) {
 }
 
 async function workbookAt(path: string) {
-  const workbook = new ExcelJS.Workbook();
-  await workbook.xlsx.load((await (await get(path)).arrayBuffer()) as ArrayBuffer);
-  return workbook;
-}
-
-function summaryValue(workbook: ExcelJS.Workbook, label: string) {
-  let value: ExcelJS.CellValue | undefined;
-  workbook.getWorksheet('Summary')!.eachRow((row) => {
-    if (row.getCell(1).value === label) value = row.getCell(2).value;
-  });
-  return value;
+  return workbookOf(await get(path));
 }
 
 beforeAll(async () => {

@@ -1,8 +1,10 @@
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceToken } from '../../app/write/api-tokens.server';
 import { closeDatabase, openDatabaseUrl } from '../../db/client';
+import { MINUTE, paidLifecycle, recentWindow } from '../support/events';
 import { postEvents, startServer, type TestServer } from '../support/server';
+import { summaryValue, workbookOf } from '../support/workbook';
 
 /**
  * Amounts a spreadsheet cannot show as numbers. Excel and LibreOffice keep 15 significant digits:
@@ -10,60 +12,22 @@ import { postEvents, startServer, type TestServer } from '../support/server';
  * and as a number cell it read '45,035,996,273,704.90'. Such amounts are written as their exact
  * decimal text, as sums beyond 2^53 already were; shorter ones stay numbers, 4e15 (1 digit) too.
  */
-const MINUTE = 60_000;
-const DAY = 24 * 60 * MINUTE;
-const now = Date.now();
-const sinceMidnight = now % DAY;
-const base = sinceMidnight >= 45 * MINUTE ? now : now - sinceMidnight - MINUTE;
-const iso = (offset: number) => new Date(base + offset).toISOString();
-const today = new Date(now).toISOString().slice(0, 10);
-const yesterday = new Date(now - DAY).toISOString().slice(0, 10);
-const RANGE = `from=${yesterday}&to=${today}&tz=UTC`;
+const { iso, range: RANGE } = recentWindow();
 
 let server: TestServer;
 let token = '';
 
 function paidRequest(requestId: string, amount: number, currency: string, offset: number) {
-  const event = (type: string, at: number, extra: object = {}) => ({
-    id: `evt_${requestId}_${type}`,
-    type: `payment_request.${type}`,
-    occurredAt: iso(offset + at),
-    paymentRequest: { id: requestId, ...extra },
-    data: {},
-  });
-  return [
-    event('created', -3 * MINUTE, {
-      agent: {
-        id: `ag_${currency.toLowerCase()}`,
-        name: `Agent ${currency}`,
-        team: { id: 'tm_digits', name: 'Digits' },
-      },
-      amount,
-      currency,
-      orderNumber: `SO-${requestId}`,
-      reason: 'Order',
-      channel: 'sms',
-      customer: { phone: '+27821234567' },
-    }),
-    event('sent', -2 * MINUTE),
-    event('paid', -MINUTE),
-  ];
+  const agent = {
+    id: `ag_${currency.toLowerCase()}`,
+    name: `Agent ${currency}`,
+    team: { id: 'tm_digits', name: 'Digits' },
+  };
+  return paidLifecycle(iso, requestId, { agent, amount, currency }, offset);
 }
 
-async function workbookAt(path: string) {
-  const response = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
-  expect(response.status).toBe(200);
-  const workbook = new ExcelJS.Workbook();
-  await workbook.xlsx.load((await response.arrayBuffer()) as ArrayBuffer);
-  return workbook;
-}
-
-function summaryValue(workbook: ExcelJS.Workbook, label: string) {
-  let value: ExcelJS.CellValue | undefined;
-  workbook.getWorksheet('Summary')!.eachRow((row) => {
-    if (row.getCell(1).value === label) value = row.getCell(2).value;
-  });
-  return value;
+function workbookAt(path: string) {
+  return fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${token}` } }).then(workbookOf);
 }
 
 beforeAll(async () => {
