@@ -13,9 +13,13 @@ const env = {
  * The test files that run on PostgreSQL too (issue 13): written against the engine-neutral helpers
  * (createTestDb, queryRows, addUser), they run a second time in the `postgres` project when
  * PG_TEST_URL names a server (.ci/run starts one). Every integration and reliability file is here
- * but five that test SQLite's own machinery: checkpointer (its WAL), event-rows-migration (its
- * migration 0013), payment-request-indexes (its query plans), rollup-deltas.property (against its
- * former triggers) and seed-bulk (the bulk generator writes SQLite files). tests/postgres/ holds the
+ * but those that test SQLite's own machinery: checkpointer (its WAL), event-rows-migration (its
+ * migration 0013), payment-request-indexes, ingestion-health-reads and requests-list-periods (its
+ * query plans), rollup-deltas.property (against its former triggers), seed-bulk (the bulk generator
+ * writes SQLite files), event-codes (its table's definition), ingest-writer-thread (its writer
+ * thread), requests-list-search-thread (its search thread),
+ * rollup-pending and rollups-packed (its rollup tables), many-agents (its 32,766 variables a
+ * statement); and ingest-prepare-worker, which reads no database. tests/postgres/ holds the
  * PostgreSQL-only checks.
  */
 export const BOTH_ENGINES = [
