@@ -3,6 +3,7 @@ import { chooseSystemExpiryIds, systemExpiryEvent } from '../domain/system-expir
 import { inValues } from '../read/query-compiler.server';
 import { prepareInputs } from './ingest-plan';
 import { ingestWriter } from './ingest-writer.server';
+import { logJobFailure } from './job-log.server';
 import { jobLease } from './leases.server';
 import { reconcilePayments } from './payment-reconcile.server';
 
@@ -95,7 +96,7 @@ export function startExpirySweeper(getDb: () => Db, intervalMs: number): void {
     if (running) return;
     running = sweeper
       .tick()
-      .catch((error) => console.error('Expiry sweep failed', error))
+      .catch((error) => logJobFailure('Expiry sweep', error))
       .finally(() => {
         running = null;
       });

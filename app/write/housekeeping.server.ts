@@ -1,6 +1,7 @@
 import { type Db, onPostgres, sqlRows, sqlRun, writeTransaction } from '../../db/client';
 import { inValues } from '../read/query-compiler.server';
 import { IDEMPOTENCY_KEY_TTL_MS } from './idempotency-keys.server';
+import { logJobFailure } from './job-log.server';
 import { jobLease } from './leases.server';
 import { purgeExpiredSessions } from './sessions.server';
 import { THROTTLE_WINDOW_MS } from './sign-in-throttle.server';
@@ -132,7 +133,7 @@ export function startHousekeeping(getDb: () => Db, intervalMs: number, retention
   const timer = setInterval(() => {
     if (running) return;
     running = tick()
-      .catch((error) => console.error('Housekeeping failed', error))
+      .catch((error) => logJobFailure('Housekeeping', error))
       .finally(() => {
         running = null;
       });

@@ -9,6 +9,7 @@ import { createExport, type ExportResult, filtersForAudit } from '../read/export
 import { listDueSchedules, type ScheduledReportRow } from '../read/reports.server';
 import { loadViewer } from './api-tokens.server';
 import { recordAudit } from './audit.server';
+import { logJobFailure } from './job-log.server';
 import { jobLease } from './leases.server';
 import { removeAbandonedParts, removeStored, storeReportFile } from './report-file-store.server';
 import { filtersForRun } from './report-schedules.server';
@@ -265,7 +266,7 @@ export function startReportScheduler(getDb: () => Db, intervalMs: number): void 
   if (globalForScheduler.__paylinkReportScheduler) return;
   const scheduler = createReportScheduler(getDb, intervalMs);
   const timer = setInterval(() => {
-    scheduler.tick().catch((error) => console.error('Report scheduler failed', error));
+    scheduler.tick().catch((error) => logJobFailure('Report scheduler', error));
   }, intervalMs);
   timer.unref();
   globalForScheduler.__paylinkReportScheduler = { timer, scheduler };
