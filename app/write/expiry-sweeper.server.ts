@@ -3,9 +3,9 @@ import { chooseSystemExpiryIds, systemExpiryEvent } from '../domain/system-expir
 import { inValues } from '../read/query-compiler.server';
 import { prepareInputs } from './ingest-plan';
 import { ingestWriter } from './ingest-writer.server';
-import { logJobFailure } from './job-log.server';
 import { jobLease } from './leases.server';
 import { reconcilePayments } from './payment-reconcile.server';
+import { startPeriodicJob, stopPeriodicJob } from './periodic-job.server';
 
 export const EXPIRY_SWEEP_BATCH = 1000;
 
@@ -82,44 +82,25 @@ export function createExpirySweeper(
   };
 }
 
-const globalForSweeper = globalThis as unknown as {
-  __paylinkExpirySweeper?: { timer: NodeJS.Timeout; sweeper: ExpirySweeper; inFlight: () => Promise<unknown> | null };
-};
+const EXPIRY_SWEEP_JOB = 'Expiry sweep';
 
 /** Starts the in-process sweeper once per process; it sweeps while it holds the lease. */
 export function startExpirySweeper(getDb: () => Db, intervalMs: number): void {
-  if (globalForSweeper.__paylinkExpirySweeper) return;
   const sweeper = createExpirySweeper(getDb, intervalMs);
-  // One tick at a time: a sweep longer than the interval is not joined by a second one.
-  let running: Promise<unknown> | null = null;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = sweeper
-      .tick()
-      .catch((error) => logJobFailure('Expiry sweep', error))
-      .finally(() => {
-        running = null;
-      });
-  }, intervalMs);
-  timer.unref();
-  globalForSweeper.__paylinkExpirySweeper = { timer, sweeper, inFlight: () => running };
+  startPeriodicJob(
+    EXPIRY_SWEEP_JOB,
+    intervalMs,
+    () => sweeper.tick(),
+    () => sweeper.release(),
+  );
 }
 
 /**
  * At shutdown: no further sweeps, the one in flight (if any) is waited for, and the lease is
  * released so another instance takes over at its next tick rather than after the lease.
  */
-export async function stopExpirySweeper(): Promise<void> {
-  const current = globalForSweeper.__paylinkExpirySweeper;
-  if (!current) return;
-  clearInterval(current.timer);
-  globalForSweeper.__paylinkExpirySweeper = undefined;
-  try {
-    await current.inFlight();
-    await current.sweeper.release();
-  } catch (error) {
-    console.error('Expiry sweeper lease release failed', error);
-  }
+export function stopExpirySweeper(): Promise<void> {
+  return stopPeriodicJob(EXPIRY_SWEEP_JOB);
 }
 
 /**

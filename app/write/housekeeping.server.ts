@@ -1,8 +1,8 @@
 import { type Db, onPostgres, sqlRows, sqlRun, writeTransaction } from '../../db/client';
 import { inValues } from '../read/query-compiler.server';
 import { IDEMPOTENCY_KEY_TTL_MS } from './idempotency-keys.server';
-import { logJobFailure } from './job-log.server';
 import { jobLease } from './leases.server';
+import { startPeriodicJob, stopPeriodicJob } from './periodic-job.server';
 import { purgeExpiredSessions } from './sessions.server';
 import { THROTTLE_WINDOW_MS } from './sign-in-throttle.server';
 
@@ -106,14 +106,7 @@ export function withinBytes<T extends { bytes: number | string }>(rows: readonly
 
 /** The lease that makes one instance on the database the housekeeper (app/write/leases.server.ts). */
 export const HOUSEKEEPING_LEASE = 'housekeeping';
-
-const globalForHousekeeping = globalThis as unknown as {
-  __paylinkHousekeeping?: {
-    timer: NodeJS.Timeout;
-    release: () => Promise<void>;
-    inFlight: () => Promise<unknown> | null;
-  };
-};
+const HOUSEKEEPING_JOB = 'Housekeeping';
 
 /**
  * Runs housekeeping every `intervalMs`, once per process, on the instance holding its lease (any
@@ -121,41 +114,17 @@ const globalForHousekeeping = globalThis as unknown as {
  * row once). One run at a time; a long one renews the lease between batches.
  */
 export function startHousekeeping(getDb: () => Db, intervalMs: number, retention: Retention): void {
-  if (globalForHousekeeping.__paylinkHousekeeping) return;
   const lease = jobLease(HOUSEKEEPING_LEASE, intervalMs);
-  let running: Promise<unknown> | null = null;
   const tick = async () => {
     const db = getDb();
     const now = lease.now();
     if (!(await lease.take(db, now))) return;
     await runHousekeeping(db, now, retention, () => lease.take(db));
   };
-  const timer = setInterval(() => {
-    if (running) return;
-    running = tick()
-      .catch((error) => logJobFailure('Housekeeping', error))
-      .finally(() => {
-        running = null;
-      });
-  }, intervalMs);
-  timer.unref();
-  globalForHousekeeping.__paylinkHousekeeping = {
-    timer,
-    release: () => lease.release(getDb()),
-    inFlight: () => running,
-  };
+  startPeriodicJob(HOUSEKEEPING_JOB, intervalMs, tick, () => lease.release(getDb()));
 }
 
 /** At shutdown: no further runs, the one in flight waited for, the lease released. */
-export async function stopHousekeeping(): Promise<void> {
-  const current = globalForHousekeeping.__paylinkHousekeeping;
-  if (!current) return;
-  clearInterval(current.timer);
-  globalForHousekeeping.__paylinkHousekeeping = undefined;
-  try {
-    await current.inFlight();
-    await current.release();
-  } catch (error) {
-    console.error('Housekeeping lease release failed', error);
-  }
+export function stopHousekeeping(): Promise<void> {
+  return stopPeriodicJob(HOUSEKEEPING_JOB);
 }
