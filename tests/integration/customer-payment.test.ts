@@ -9,13 +9,13 @@ import {
   releaseClaim,
   tryClaim,
 } from '../../app/write/payment-claims.server';
-import { cancelPaymentRequest, createPaymentRequest } from '../../app/write/payment-request-commands.server';
+import { cancelPaymentRequest } from '../../app/write/payment-request-commands.server';
 import { type ChargeResult, chargeCard } from '../../app/write/payments/sandbox-provider.server';
 import { closeDatabase, type Db, onPostgres, openDatabaseUrl, sqlRun } from '../../db/client';
 import { closeTestDb, createTestDb, queryRow, queryRows } from '../support/db';
 import { MINUTE, T0 } from '../support/events';
 import { storedBytes } from '../support/stored-bytes';
-import { agentViewer, BROWSER_UA, eventsOf, request, seedAgents } from './payment-request-fixtures';
+import { agentViewer, BROWSER_UA, eventsOf, request, seedAgents, sendDressRequest } from './payment-request-fixtures';
 
 let db: Db;
 let dbFile: string;
@@ -29,22 +29,7 @@ beforeEach(async () => {
 });
 afterEach(() => closeTestDb(db));
 
-async function sendRequest() {
-  const sent = await createPaymentRequest(
-    db,
-    agentViewer('ag_17'),
-    {
-      customer: { phone: '+27821234567', name: 'Valeria' },
-      orderNumber: 'SO-1001',
-      amount: 36121,
-      currency: 'USD',
-      reason: 'Floral Oasis Dress',
-      channel: 'whatsapp',
-    },
-    { baseUrl: 'https://desk.test', clock },
-  );
-  return { requestId: sent.requestId, token: sent.payUrl.split('/pay/')[1]! };
-}
+const sendRequest = () => sendDressRequest(db, clock);
 
 const card = (number: string) => ({ number, expiry: '12/30', cvc: '123' });
 const pay = async (token: string, number: string) => await payWithCard(db, token, card(number), { clock });

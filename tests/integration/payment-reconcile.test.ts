@@ -6,12 +6,11 @@ import { getPayPage } from '../../app/read/pay-page.server';
 import { decline, paymentIdempotencyKey, payWithCard, recordOpened } from '../../app/write/customer-payment.server';
 import { runExpirySweep } from '../../app/write/expiry-sweeper.server';
 import { PAYMENT_CLAIM_STALE_MS, paymentClaimName } from '../../app/write/payment-claims.server';
-import { createPaymentRequest } from '../../app/write/payment-request-commands.server';
 import { type ChargeResult, chargeCard } from '../../app/write/payments/sandbox-provider.server';
 import { closeDatabase, type Db, openDatabaseUrl, sqlRun } from '../../db/client';
 import { closeTestDb, createTestDb, queryRow, queryRows } from '../support/db';
 import { MINUTE, T0 } from '../support/events';
-import { agentViewer, BROWSER_UA, eventsOf, request, seedAgents } from './payment-request-fixtures';
+import { BROWSER_UA, eventsOf, request, seedAgents, sendDressRequest } from './payment-request-fixtures';
 
 // Two app instances on one database: A takes the customer's Pay, B runs the expiry sweeper.
 let a: Db;
@@ -39,23 +38,10 @@ const SWEEP_AT = EXPIRES_AT + 10_000;
 
 /** A request sent at T0 and opened by the customer at T0 + 1 min: its link expires at EXPIRES_AT. */
 async function openedRequest() {
-  const sent = await createPaymentRequest(
-    a,
-    agentViewer('ag_17'),
-    {
-      customer: { phone: '+27821234567', name: 'Valeria' },
-      orderNumber: 'SO-1001',
-      amount: 36121,
-      currency: 'USD',
-      reason: 'Floral Oasis Dress',
-      channel: 'whatsapp',
-    },
-    { baseUrl: 'https://desk.test', clock: () => T0 },
-  );
-  const token = sent.payUrl.split('/pay/')[1]!;
+  const { requestId, token } = await sendDressRequest(a, () => T0);
   await recordOpened(a, token, BROWSER_UA, { clock: () => OPENED_AT });
-  expect(Number((await request(a, sent.requestId))!.expires_at)).toBe(EXPIRES_AT);
-  return { requestId: sent.requestId, token };
+  expect(Number((await request(a, requestId))!.expires_at)).toBe(EXPIRES_AT);
+  return { requestId, token };
 }
 
 /**

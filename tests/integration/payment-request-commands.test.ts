@@ -15,7 +15,7 @@ import type { CreatePaymentRequestInput } from '../../app/write/payment-request-
 import type { Db } from '../../db/client';
 import { closeTestDb, createTestDb, queryRow, queryRows } from '../support/db';
 import { created, MINUTE, step, T0 } from '../support/events';
-import { agentViewer, BROWSER_UA, eventsOf, request, seedAgents } from './payment-request-fixtures';
+import { agentViewer, BROWSER_UA, DRESS_REQUEST, eventsOf, request, seedAgents } from './payment-request-fixtures';
 
 let db: Db;
 let clockAt = T0;
@@ -30,12 +30,7 @@ beforeEach(async () => {
 afterEach(() => closeTestDb(db));
 
 const input = (overrides: Partial<CreatePaymentRequestInput> = {}): CreatePaymentRequestInput => ({
-  customer: { phone: '+27821234567', name: 'Valeria' },
-  orderNumber: 'SO-1001',
-  amount: 36121,
-  currency: 'USD',
-  reason: 'Floral Oasis Dress',
-  channel: 'whatsapp',
+  ...DRESS_REQUEST,
   ...overrides,
 });
 const thandi = agentViewer('ag_17');

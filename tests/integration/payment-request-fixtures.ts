@@ -1,4 +1,6 @@
 import type { Viewer } from '../../app/domain/access';
+import { createPaymentRequest } from '../../app/write/payment-request-commands.server';
+import type { CreatePaymentRequestInput } from '../../app/write/payment-request-input';
 import { type Db, sqlRows, sqlRun } from '../../db/client';
 import { eventBodyOfRow } from '../../db/event-rows';
 
@@ -15,6 +17,25 @@ export async function seedAgents(db: Db): Promise<void> {
     db,
     "INSERT INTO agents (id, name, team_id, created_at) VALUES ('ag_17', 'Thandi Mokoena', 'tm_retail', 0), ('ag_40', 'Sam Lee', 'tm_sales', 0)",
   );
+}
+
+/** SPEC's example request (Valeria's dress, order SO-1001) as the send form gives it. */
+export const DRESS_REQUEST: CreatePaymentRequestInput = {
+  customer: { phone: '+27821234567', name: 'Valeria' },
+  orderNumber: 'SO-1001',
+  amount: 36121,
+  currency: 'USD',
+  reason: 'Floral Oasis Dress',
+  channel: 'whatsapp',
+};
+
+/** ag_17 sends DRESS_REQUEST at `clock()`: the request's id and its pay link's token. */
+export async function sendDressRequest(db: Db, clock: () => number) {
+  const sent = await createPaymentRequest(db, agentViewer('ag_17'), DRESS_REQUEST, {
+    baseUrl: 'https://desk.test',
+    clock,
+  });
+  return { requestId: sent.requestId, token: sent.payUrl.split('/pay/')[1]! };
 }
 
 export function agentViewer(agentId: string): Viewer {
