@@ -7,8 +7,9 @@ import type { ExportWorkerOptions } from '../../app/read/exports/workers.server'
 import { xlsxWorkerStats } from '../../app/read/exports/xlsx-worker.server';
 import { parseFilters } from '../../app/read/filters';
 import { createServiceToken } from '../../app/write/api-tokens.server';
-import { closeDatabase, type Db, openDatabaseUrl, sqlRun } from '../../db/client';
+import { closeDatabase, type Db, openDatabaseUrl } from '../../db/client';
 import { ON_POSTGRES } from '../../db/tables';
+import { insertBulkRequests } from '../support/bulk';
 import { closeTestDb, createTestDb, queryRow, queryRows } from '../support/db';
 import { startServer, type TestServer } from '../support/server';
 
@@ -23,20 +24,8 @@ const QUERY = 'from=2026-10-01&to=2026-11-30&tz=UTC';
 const BASE = 1793000000000;
 
 /** `rows` requests, one a second from BASE: odd ones in USD (cents), even ones in JPY (yen). */
-async function insertBulk(db: Db, rows: number): Promise<void> {
-  await sqlRun(db, "INSERT INTO teams (id, name, created_at) VALUES ('tm_bulk', 'Bulk', 0)");
-  await sqlRun(db, "INSERT INTO agents (id, name, team_id, created_at) VALUES ('ag_bulk', 'Bulk Agent', 'tm_bulk', 0)");
-  // SQL both engines take: ids padded by substr of 1000000 + i (no printf on PostgreSQL).
-  await sqlRun(
-    db,
-    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${rows})
-    INSERT INTO payment_requests (id, agent_id, team_id, amount, currency, channel, order_number, reason,
-      customer_phone, status, created_at, sent_at, last_event_at, updated_at)
-    SELECT 'pr_' || substr(CAST(1000000 + i AS TEXT), 2), 'ag_bulk', 'tm_bulk', i,
-      CASE WHEN i % 2 = 0 THEN 'JPY' ELSE 'USD' END, 'sms', 'SO-' || CAST(i AS TEXT), 'Bulk, item',
-      '+15550001234', 'sent', ${BASE} + i * 1000, ${BASE} + i * 1000 + 500, 0, 0 FROM n`,
-  );
-}
+const insertBulk = (db: Db, rows: number) =>
+  insertBulkRequests(db, rows, { currencySql: "CASE WHEN i % 2 = 0 THEN 'JPY' ELSE 'USD' END" });
 
 /** The 'Payment requests' row the export should write for bulk request i. */
 function expectedRow(i: number): ExcelJS.CellValue[] {
