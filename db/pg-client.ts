@@ -64,7 +64,7 @@ export async function connectPostgres(url: string): Promise<pg.Client> {
 /**
  * Whether an error is pg's "no client in time": every client of the pool held past
  * POOL_ACQUIRE_TIMEOUT_MS, or a new connection not made in that time. Nothing of the statement ran.
- * (pg gives these as plain Errors: their messages, pinned by tests/postgres/pool-timeout.test.ts.)
+ * (pg gives these as plain Errors: their messages, pinned by tests/reliability/pool-exhaustion.test.ts.)
  */
 export function isDatabaseBusyError(error: unknown): boolean {
   // drizzle wraps a query's error (DrizzleQueryError, "Failed query: …") with pg's as its cause.

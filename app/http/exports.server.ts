@@ -36,7 +36,8 @@ export async function exportResponse(
     const progress = { windowMs: env.EXPORT_PROGRESS_WINDOW_MS, minBytes: env.EXPORT_PROGRESS_MIN_BYTES };
     created = await createExport(db, { ...input, capped: true, progress, slotWaitMs: env.EXPORT_SLOT_WAIT_MS }, audit);
   } catch (error) {
-    // Refused at once rather than queued behind downloads that may last for ever (cursor-slots.server.ts).
+    // No cursor came free within EXPORT_SLOT_WAIT_MS: refused rather than queued behind downloads that
+    // may last much longer (cursor-slots.server.ts).
     if (error instanceof ExportsBusyError) {
       return apiError(503, 'exports_busy', 'Too many exports are being downloaded; retry shortly', {
         headers: { 'Retry-After': '5', 'Cache-Control': 'no-store' },

@@ -4,8 +4,8 @@ import { agents, paymentRequests, teams } from '../../db/tables';
 import { canSee, type Viewer } from '../domain/access';
 import { type BucketProgress, bucketProgress } from '../lib/time-buckets';
 import { type DashboardRange, intervalFor } from './dashboard-view';
-import { comparisonPeriod, shiftDate } from './date-ranges';
-import { type Filters, startOfDayInZone } from './filters';
+import { comparisonPeriod } from './date-ranges';
+import { type Filters, filterRange } from './filters';
 import { agentsPage, type LeaderboardSortId } from './leaderboard-order';
 import type { CurrencyLookup } from './metrics/engine.server';
 import {
@@ -39,7 +39,8 @@ async function summaries(db: Db, filters: RangedFilters, range: DashboardRange, 
 /** The trend's buckets, each saying whether it is over, still running or not begun at `now`. */
 async function trend(db: Db, filters: RangedFilters, viewer: Viewer, now: number, currencies: CurrencyLookup) {
   const series = await getTrend(db, filters, viewer, intervalFor(filters), currencies);
-  const end = startOfDayInZone(shiftDate(filters.to, 1), filters.tz);
+  // The range's end: `to` is always set here.
+  const end = filterRange(filters).end!;
   const progress = bucketProgress(
     series.map((bucket) => Date.parse(bucket.start)),
     end,
